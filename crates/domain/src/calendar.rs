@@ -1,0 +1,246 @@
+//! Working time under China's holiday calendar.
+//!
+//! A calendar is a weekly template (Monday to Friday by default) plus dated
+//! overrides both ways: statutory holidays that close a weekday, and make-up
+//! working days (调休) that open a weekend day. Helpdesks that can only close
+//! days get Chinese deadlines wrong twice a year; this one cannot.
+
+use chrono::{DateTime, Datelike, Days, NaiveDate, NaiveTime, TimeZone, Utc, Weekday};
+use chrono_tz::Tz;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// A dated exception to the weekly template.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CalendarDay {
+    pub date: NaiveDate,
+    /// `true` for a make-up working day, `false` for a holiday.
+    pub working: bool,
+    /// The holiday it belongs to, e.g. 春节.
+    pub name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CalendarError {
+    #[error("the calendar has no working day within {0} days; check the weekly template and overrides")]
+    NoWorkingDay(u32),
+    #[error("the date lies outside the supported range")]
+    OutOfRange,
+}
+
+/// Longest stretch searched for the next working day before giving up: a
+/// calendar with no working days at all must fail, not loop forever.
+const SEARCH_LIMIT_DAYS: u32 = 3_660;
+
+#[derive(Debug, Clone)]
+pub struct WorkCalendar {
+    /// Indexed by `Weekday::num_days_from_monday`.
+    weekly: [bool; 7],
+    overrides: BTreeMap<NaiveDate, CalendarDay>,
+    time_zone: Tz,
+    close_of_business: NaiveTime,
+}
+
+impl WorkCalendar {
+    pub fn new(time_zone: Tz, close_of_business: NaiveTime, working_weekdays: &[Weekday]) -> Self {
+        let mut weekly = [false; 7];
+        for day in working_weekdays {
+            weekly[day.num_days_from_monday() as usize] = true;
+        }
+        Self {
+            weekly,
+            overrides: BTreeMap::new(),
+            time_zone,
+            close_of_business,
+        }
+    }
+
+    /// Monday to Friday, closing at 18:00 in Asia/Shanghai, without holidays.
+    pub fn china_default() -> Self {
+        use Weekday::*;
+        Self::new(
+            chrono_tz::Asia::Shanghai,
+            NaiveTime::from_hms_opt(18, 0, 0).expect("valid time"),
+            &[Mon, Tue, Wed, Thu, Fri],
+        )
+    }
+
+    pub fn time_zone(&self) -> Tz {
+        self.time_zone
+    }
+
+    pub fn close_of_business(&self) -> NaiveTime {
+        self.close_of_business
+    }
+
+    /// Adds or replaces the override for a day.
+    pub fn set_day(&mut self, day: CalendarDay) {
+        self.overrides.insert(day.date, day);
+    }
+
+    /// Drops the override: the day follows the weekly template again.
+    pub fn clear_day(&mut self, date: NaiveDate) -> Option<CalendarDay> {
+        self.overrides.remove(&date)
+    }
+
+    pub fn overrides(&self) -> impl Iterator<Item = &CalendarDay> {
+        self.overrides.values()
+    }
+
+    /// Overrides falling in one calendar year.
+    pub fn overrides_in_year(&self, year: i32) -> impl Iterator<Item = &CalendarDay> {
+        self.overrides.values().filter(move |d| d.date.year() == year)
+    }
+
+    pub fn is_working_day(&self, date: NaiveDate) -> bool {
+        match self.overrides.get(&date) {
+            Some(day) => day.working,
+            None => self.weekly[date.weekday().num_days_from_monday() as usize],
+        }
+    }
+
+    /// The calendar date of an instant in the calendar's time zone.
+    pub fn local_date(&self, at: DateTime<Utc>) -> NaiveDate {
+        at.with_timezone(&self.time_zone).date_naive()
+    }
+
+    /// Close of business on a date, as an instant.
+    pub fn close_of(&self, date: NaiveDate) -> DateTime<Utc> {
+        let local = date.and_time(self.close_of_business);
+        // Chinese time has no daylight saving; elsewhere a close of business
+        // inside a DST gap falls back to the earliest valid instant.
+        match self.time_zone.from_local_datetime(&local).earliest() {
+            Some(t) => t.with_timezone(&Utc),
+            None => self
+                .time_zone
+                .from_utc_datetime(&local)
+                .with_timezone(&Utc),
+        }
+    }
+
+    /// The deadline `n` working days after `from`: counting starts the day
+    /// after `from` and the deadline is close of business of the n-th working
+    /// day. With `n = 0` it is close of business of `from`'s own day if that
+    /// is a working day, else of the next working day.
+    pub fn add_working_days(&self, from: DateTime<Utc>, n: u32) -> Result<DateTime<Utc>, CalendarError> {
+        let start = self.local_date(from);
+        let day = if n == 0 {
+            if self.is_working_day(start) { start } else { self.nth_working_day_after(start, 1)? }
+        } else {
+            self.nth_working_day_after(start, n)?
+        };
+        Ok(self.close_of(day))
+    }
+
+    fn nth_working_day_after(&self, start: NaiveDate, n: u32) -> Result<NaiveDate, CalendarError> {
+        let mut date = start;
+        let mut counted = 0;
+        let mut since_last_working = 0;
+        while counted < n {
+            date = date.checked_add_days(Days::new(1)).ok_or(CalendarError::OutOfRange)?;
+            if self.is_working_day(date) {
+                counted += 1;
+                since_last_working = 0;
+            } else {
+                since_last_working += 1;
+                if since_last_working > SEARCH_LIMIT_DAYS {
+                    return Err(CalendarError::NoWorkingDay(SEARCH_LIMIT_DAYS));
+                }
+            }
+        }
+        Ok(date)
+    }
+
+    /// Working days strictly after `from`'s date up to and including `to`'s
+    /// date: how many working days an order is overdue, say.
+    pub fn working_days_between(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> u32 {
+        let (mut date, end) = (self.local_date(from), self.local_date(to));
+        let mut count = 0;
+        while date < end {
+            match date.checked_add_days(Days::new(1)) {
+                Some(next) => date = next,
+                None => break,
+            }
+            if self.is_working_day(date) {
+                count += 1;
+            }
+        }
+        count
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::FixedOffset;
+
+    fn at(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+    }
+
+    fn date(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+    }
+
+    fn spring_festival_2026() -> WorkCalendar {
+        let mut cal = WorkCalendar::china_default();
+        cal.set_day(CalendarDay { date: date("2026-02-14"), working: true, name: "春节".into() });
+        for d in 15..=23 {
+            cal.set_day(CalendarDay { date: date(&format!("2026-02-{d}")), working: false, name: "春节".into() });
+        }
+        cal.set_day(CalendarDay { date: date("2026-02-28"), working: true, name: "春节".into() });
+        cal
+    }
+
+    #[test]
+    fn make_up_saturday_counts_and_the_festival_does_not() {
+        let cal = spring_festival_2026();
+        // Friday 13 Feb 10:00 + 2 working days: Sat 14 (make-up) and Tue 24.
+        let due = cal.add_working_days(at("2026-02-13T10:00:00+08:00"), 2).unwrap();
+        assert_eq!(due, at("2026-02-24T18:00:00+08:00"));
+        let due = cal.add_working_days(at("2026-02-13T10:00:00+08:00"), 1).unwrap();
+        assert_eq!(due, at("2026-02-14T18:00:00+08:00"));
+    }
+
+    #[test]
+    fn counting_starts_the_day_after_in_local_time() {
+        let cal = WorkCalendar::china_default();
+        // 23:30 UTC on Sunday is Monday 07:30 in Shanghai: the count starts Tuesday.
+        let due = cal.add_working_days(at("2026-11-29T23:30:00Z"), 1).unwrap();
+        assert_eq!(due.with_timezone(&FixedOffset::east_opt(8 * 3600).unwrap()).to_rfc3339(), "2026-12-01T18:00:00+08:00");
+        // Friday evening + 1 working day is Monday.
+        assert_eq!(cal.add_working_days(at("2026-11-27T20:00:00+08:00"), 1).unwrap(), at("2026-11-30T18:00:00+08:00"));
+        // Zero days: today if working, else the next working day.
+        assert_eq!(cal.add_working_days(at("2026-11-27T09:00:00+08:00"), 0).unwrap(), at("2026-11-27T18:00:00+08:00"));
+        assert_eq!(cal.add_working_days(at("2026-11-28T09:00:00+08:00"), 0).unwrap(), at("2026-11-30T18:00:00+08:00"));
+    }
+
+    #[test]
+    fn fifteen_working_days_across_national_day() {
+        let mut cal = WorkCalendar::china_default();
+        for d in 1..=8 {
+            cal.set_day(CalendarDay { date: date(&format!("2025-10-0{d}")), working: false, name: "国庆节、中秋节".into() });
+        }
+        cal.set_day(CalendarDay { date: date("2025-09-28"), working: true, name: "国庆节、中秋节".into() });
+        cal.set_day(CalendarDay { date: date("2025-10-11"), working: true, name: "国庆节、中秋节".into() });
+        // From Fri 26 Sep: Sun 28 Sep, Mon 29, Tue 30, Thu 9 Oct, Fri 10, Sat 11 (make-up),
+        // 13–17, 20–24 … the 15th working day is Thu 23 Oct.
+        assert_eq!(cal.add_working_days(at("2025-09-26T15:00:00+08:00"), 15).unwrap(), at("2025-10-23T18:00:00+08:00"));
+        assert_eq!(cal.working_days_between(at("2025-09-30T09:00:00+08:00"), at("2025-10-10T09:00:00+08:00")), 2);
+    }
+
+    #[test]
+    fn a_calendar_without_working_days_fails_instead_of_looping() {
+        let cal = WorkCalendar::new(chrono_tz::Asia::Shanghai, NaiveTime::from_hms_opt(18, 0, 0).unwrap(), &[]);
+        assert_eq!(cal.add_working_days(at("2026-01-01T00:00:00Z"), 1), Err(CalendarError::NoWorkingDay(SEARCH_LIMIT_DAYS)));
+    }
+
+    #[test]
+    fn clearing_an_override_restores_the_template() {
+        let mut cal = spring_festival_2026();
+        assert!(cal.is_working_day(date("2026-02-14")));
+        cal.clear_day(date("2026-02-14"));
+        assert!(!cal.is_working_day(date("2026-02-14")));
+        assert_eq!(cal.overrides_in_year(2026).count(), 10);
+    }
+}

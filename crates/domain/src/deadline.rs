@@ -1,0 +1,162 @@
+//! How long each step may take, by order type and urgency.
+
+use crate::calendar::{CalendarError, WorkCalendar};
+use crate::validation::FieldError;
+use crate::work_order::{OrderType, Urgency};
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// A time allowance: working days under the calendar, or natural hours.
+/// Written `15wd` or `24h` in configuration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub enum DeadlineSpan {
+    WorkingDays(u32),
+    Hours(u32),
+}
+
+impl DeadlineSpan {
+    pub fn parse(s: &str) -> Result<Self, FieldError> {
+        let s = s.trim();
+        let err = || FieldError::new("", format!("{s:?} is not a deadline; write e.g. 15wd (working days) or 24h (natural hours)"));
+        let (number, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).ok_or_else(err)?);
+        let n: u32 = number.parse().map_err(|_| err())?;
+        match unit.trim() {
+            "wd" => Ok(Self::WorkingDays(n)),
+            "h" if n > 0 => Ok(Self::Hours(n)),
+            _ => Err(err()),
+        }
+    }
+
+    /// The instant this span ends when started at `from`.
+    pub fn due_from(self, calendar: &WorkCalendar, from: DateTime<Utc>) -> Result<DateTime<Utc>, CalendarError> {
+        match self {
+            Self::WorkingDays(n) => calendar.add_working_days(from, n),
+            Self::Hours(h) => Ok(from + Duration::hours(i64::from(h))),
+        }
+    }
+}
+
+impl fmt::Display for DeadlineSpan {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::WorkingDays(n) => write!(f, "{n}wd"),
+            Self::Hours(n) => write!(f, "{n}h"),
+        }
+    }
+}
+
+impl TryFrom<String> for DeadlineSpan {
+    type Error = FieldError;
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        Self::parse(&value)
+    }
+}
+impl From<DeadlineSpan> for String {
+    fn from(value: DeadlineSpan) -> Self {
+        value.to_string()
+    }
+}
+
+/// The configurable deadline rules. Defaults follow Guangdong's 12345 rules
+/// (2022): 咨询 2 working days, 求助 and 建议 10, 投诉 and 举报 15; 紧急 24
+/// and 特急 2 natural hours; sign for within 2 hours.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DeadlineRules {
+    /// Completion allowance of a normal-urgency order, by type.
+    pub completion: BTreeMap<OrderType, DeadlineSpan>,
+    /// Completion allowance of an urgent or critical order, whatever its type.
+    pub urgency: BTreeMap<Urgency, DeadlineSpan>,
+    /// Exceptions for one type at one urgency; they win over both maps.
+    pub exceptions: Vec<DeadlineException>,
+    /// From dispatch to sign-for (签收).
+    pub sign_for: DeadlineSpan,
+    /// From passing review to the follow-up call (回访).
+    pub follow_up: DeadlineSpan,
+    /// Default answer time of a supervision notice (督办) when none is given.
+    pub supervision: DeadlineSpan,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeadlineException {
+    #[serde(rename = "type")]
+    pub order_type: OrderType,
+    pub urgency: Urgency,
+    pub span: DeadlineSpan,
+}
+
+impl Default for DeadlineRules {
+    fn default() -> Self {
+        use DeadlineSpan::*;
+        Self {
+            completion: OrderType::ALL.iter().map(|t| (*t, default_completion(*t))).collect(),
+            urgency: BTreeMap::from([(Urgency::Urgent, Hours(24)), (Urgency::Critical, Hours(2))]),
+            exceptions: Vec::new(),
+            sign_for: Hours(2),
+            follow_up: WorkingDays(2),
+            supervision: WorkingDays(3),
+        }
+    }
+}
+
+impl DeadlineRules {
+    /// The completion allowance for an order of this type and urgency.
+    pub fn completion_span(&self, order_type: OrderType, urgency: Urgency) -> DeadlineSpan {
+        if let Some(e) = self.exceptions.iter().find(|e| e.order_type == order_type && e.urgency == urgency) {
+            return e.span;
+        }
+        if urgency != Urgency::Normal {
+            if let Some(span) = self.urgency.get(&urgency) {
+                return *span;
+            }
+        }
+        // A configuration that lists only some types keeps the defaults for the others.
+        self.completion.get(&order_type).copied().unwrap_or_else(|| default_completion(order_type))
+    }
+}
+
+fn default_completion(order_type: OrderType) -> DeadlineSpan {
+    match order_type {
+        OrderType::Consultation => DeadlineSpan::WorkingDays(2),
+        OrderType::Complaint | OrderType::Report => DeadlineSpan::WorkingDays(15),
+        OrderType::Help | OrderType::Suggestion | OrderType::Praise | OrderType::Other => DeadlineSpan::WorkingDays(10),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_spans() {
+        assert_eq!(DeadlineSpan::parse("15wd").unwrap(), DeadlineSpan::WorkingDays(15));
+        assert_eq!(DeadlineSpan::parse("24h").unwrap(), DeadlineSpan::Hours(24));
+        for bad in ["", "15", "wd", "0h", "3 days", "-1wd"] {
+            assert!(DeadlineSpan::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn defaults_and_exceptions() {
+        let mut rules = DeadlineRules::default();
+        assert_eq!(rules.completion_span(OrderType::Consultation, Urgency::Normal), DeadlineSpan::WorkingDays(2));
+        assert_eq!(rules.completion_span(OrderType::Complaint, Urgency::Normal), DeadlineSpan::WorkingDays(15));
+        assert_eq!(rules.completion_span(OrderType::Complaint, Urgency::Critical), DeadlineSpan::Hours(2));
+        rules.exceptions.push(DeadlineException { order_type: OrderType::Report, urgency: Urgency::Urgent, span: DeadlineSpan::Hours(12) });
+        assert_eq!(rules.completion_span(OrderType::Report, Urgency::Urgent), DeadlineSpan::Hours(12));
+        assert_eq!(rules.completion_span(OrderType::Help, Urgency::Urgent), DeadlineSpan::Hours(24));
+    }
+
+    #[test]
+    fn reads_from_configuration_text() {
+        let rules: DeadlineRules = serde_json::from_str(r#"{"completion":{"consultation":"3wd"},"sign_for":"1h"}"#).unwrap();
+        assert_eq!(rules.completion_span(OrderType::Consultation, Urgency::Normal), DeadlineSpan::WorkingDays(3));
+        assert_eq!(rules.sign_for, DeadlineSpan::Hours(1));
+        assert_eq!(rules.completion_span(OrderType::Complaint, Urgency::Normal), DeadlineSpan::WorkingDays(15));
+        assert!(serde_json::from_str::<DeadlineRules>(r#"{"sign_for":"soon"}"#).is_err());
+    }
+}

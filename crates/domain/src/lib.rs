@@ -1,0 +1,35 @@
+//! The domain of a 12345 government service hotline.
+//!
+//! Everything here is plain Rust: no I/O, no clock, no database. Callers pass
+//! the current time and the configured rules in, and get decisions out, so the
+//! rules can be tested to the second and reused by every adapter (HTTP,
+//! storage, the demo generator, later the call centre and SIP gateway).
+//!
+//! Input from outside is parsed into the types of this crate once, at the
+//! edge ([`PhoneNumber`], [`WorkOrderNo`], [`Subject`] …): a value of one of
+//! these types is valid by construction and is never checked again.
+
+pub mod calendar;
+pub mod category;
+pub mod deadline;
+pub mod geo;
+pub mod holiday_cn;
+pub mod ids;
+pub mod order_no;
+pub mod org;
+pub mod phone;
+pub mod text;
+pub mod validation;
+pub mod work_order;
+
+pub use calendar::{CalendarDay, CalendarError, WorkCalendar};
+pub use category::{CatalogueEntry, CatalogueTarget, Category, CategoryPath, DispatchCatalogue, DispatchProposal};
+pub use deadline::{DeadlineRules, DeadlineSpan};
+pub use geo::Coordinates;
+pub use ids::{AttachmentId, CategoryId, NoticeId, OrderId, UnitId, UserId};
+pub use order_no::{OrderNoPrefix, WorkOrderNo};
+pub use org::{Actor, Affiliation, IntegrationMode, Role, RoleSet, Unit, UnitKind};
+pub use phone::PhoneNumber;
+pub use text::{BoundedText, Description, PersonName, Reason, Subject};
+pub use validation::{FieldError, ValidationErrors};
+pub use work_order::*;

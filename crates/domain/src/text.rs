@@ -1,0 +1,118 @@
+//! Free text with limits: trimmed, never blank, never longer than its field
+//! allows, without control characters that break exports and screens.
+
+use crate::validation::FieldError;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// Checks a piece of text against a maximum length in characters (not bytes:
+/// Chinese text is three bytes per character in UTF-8).
+pub fn bounded(input: &str, max_chars: usize, multiline: bool) -> Result<String, FieldError> {
+    let trimmed = input.trim();
+    if trimmed.is_empty() {
+        return Err(FieldError::new("", "must not be empty"));
+    }
+    let count = trimmed.chars().count();
+    if count > max_chars {
+        return Err(FieldError::new("", format!("is {count} characters long; at most {max_chars} are allowed")));
+    }
+    if let Some(c) = trimmed
+        .chars()
+        .find(|c| c.is_control() && !(multiline && matches!(c, '\n' | '\r' | '\t')))
+    {
+        return Err(FieldError::new("", format!("contains the control character U+{:04X}", c as u32)));
+    }
+    Ok(trimmed.to_owned())
+}
+
+/// Declares a text type with a maximum length.
+macro_rules! bounded_text {
+    ($(#[$doc:meta])* $name:ident, $max:expr, $multiline:expr) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[serde(try_from = "String", into = "String")]
+        pub struct $name(String);
+
+        impl $name {
+            pub const MAX_CHARS: usize = $max;
+
+            pub fn parse(input: &str) -> Result<Self, FieldError> {
+                bounded(input, $max, $multiline).map(Self)
+            }
+
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl BoundedText for $name {
+            fn as_text(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl TryFrom<String> for $name {
+            type Error = FieldError;
+            fn try_from(value: String) -> Result<Self, Self::Error> {
+                Self::parse(&value)
+            }
+        }
+
+        impl From<$name> for String {
+            fn from(value: $name) -> Self {
+                value.0
+            }
+        }
+    };
+}
+
+/// Text types that can be read back as a `&str`.
+pub trait BoundedText {
+    fn as_text(&self) -> &str;
+}
+
+bounded_text!(
+    /// The one-line subject of a work order (标题).
+    Subject, 200, false
+);
+bounded_text!(
+    /// The citizen's request as recorded (诉求内容), or any long answer,
+    /// result or reply text.
+    Description, 10_000, true
+);
+bounded_text!(
+    /// Why something was done: a return, a rejection, an extension.
+    Reason, 2_000, true
+);
+bounded_text!(
+    /// A person's name as given (姓名).
+    PersonName, 50, false
+);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trims_and_counts_characters_not_bytes() {
+        assert_eq!(Subject::parse("  路灯不亮  ").unwrap().as_str(), "路灯不亮");
+        let max = "灯".repeat(Subject::MAX_CHARS);
+        assert!(Subject::parse(&max).is_ok());
+        let e = Subject::parse(&format!("{max}灯")).unwrap_err();
+        assert!(e.message.contains("201 characters"), "{}", e.message);
+    }
+
+    #[test]
+    fn rejects_blank_and_control_characters() {
+        assert!(Subject::parse("   ").unwrap_err().message.contains("empty"));
+        assert!(Subject::parse("a\nb").is_err());
+        assert!(Description::parse("第一行\n第二行").is_ok());
+        assert!(Description::parse("bell\u{7}").unwrap_err().message.contains("U+0007"));
+    }
+}

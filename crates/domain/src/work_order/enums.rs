@@ -1,0 +1,175 @@
+//! The closed vocabularies of a work order, each with its wire name (English,
+//! snake_case) and its Chinese label for screens and exports.
+
+use crate::validation::FieldError;
+
+/// Declares an enum with `ALL`, `as_str`, `label_zh`, `parse` and serde
+/// through the wire name, so every vocabulary behaves the same everywhere.
+macro_rules! vocabulary {
+    ($(#[$doc:meta])* $name:ident, $what:literal { $($(#[$vdoc:meta])* $variant:ident = $wire:literal, $zh:literal;)+ }) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum $name {
+            $($(#[$vdoc])* $variant,)+
+        }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$(Self::$variant),+];
+
+            pub fn as_str(self) -> &'static str {
+                match self { $(Self::$variant => $wire,)+ }
+            }
+
+            pub fn label_zh(self) -> &'static str {
+                match self { $(Self::$variant => $zh,)+ }
+            }
+
+            pub fn parse(s: &str) -> Result<Self, FieldError> {
+                match s {
+                    $($wire => Ok(Self::$variant),)+
+                    _ => Err(FieldError::new("", format!(
+                        concat!("unknown ", $what, " {:?}; expected one of {}"),
+                        s,
+                        [$($wire),+].join(", ")
+                    ))),
+                }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl serde::Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.as_str())
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+                Self::parse(&s).map_err(|e| serde::de::Error::custom(e.message))
+            }
+        }
+    };
+}
+pub(crate) use vocabulary;
+
+vocabulary!(
+    /// How the request reached the centre.
+    Channel, "channel" {
+        Phone = "phone", "电话";
+        Web = "web", "网站";
+        Api = "api", "接口";
+        WeChat = "wechat", "微信";
+        Sms = "sms", "短信";
+        Email = "email", "邮件";
+        WalkIn = "walk_in", "来访";
+    }
+);
+
+vocabulary!(
+    /// What the citizen asks for (诉求类型), after GB/T 39666-2020.
+    OrderType, "order type" {
+        /// 咨询
+        Consultation = "consultation", "咨询";
+        /// 求助
+        Help = "help", "求助";
+        /// 投诉
+        Complaint = "complaint", "投诉";
+        /// 举报: the reporter's identity is never shown to any unit.
+        Report = "report", "举报";
+        /// 建议
+        Suggestion = "suggestion", "建议";
+        /// 表扬
+        Praise = "praise", "表扬";
+        /// 其他
+        Other = "other", "其他";
+    }
+);
+
+vocabulary!(
+    /// How fast the matter must be handled.
+    Urgency, "urgency" {
+        /// 一般
+        Normal = "normal", "一般";
+        /// 紧急
+        Urgent = "urgent", "紧急";
+        /// 特急
+        Critical = "critical", "特急";
+    }
+);
+
+vocabulary!(
+    /// Where a work order stands in its lifecycle.
+    State, "state" {
+        /// 待派单: registered, waiting for the dispatcher.
+        PendingDispatch = "pending_dispatch", "待派单";
+        /// 已派单: sent to the lead unit, waiting to be signed for.
+        Dispatched = "dispatched", "待签收";
+        /// 办理中: signed for and being handled.
+        InProgress = "in_progress", "办理中";
+        /// 退单待审: the unit gave it back; the centre decides.
+        Returned = "returned", "退单待审";
+        /// 待审核: the unit reported its result; the centre reviews it.
+        PendingReview = "pending_review", "待审核";
+        /// 待回访: review passed; the citizen is to be called back.
+        PendingFollowUp = "pending_follow_up", "待回访";
+        /// 已归档: finished.
+        Archived = "archived", "已归档";
+        /// 无效: prank, silent or test call.
+        Invalid = "invalid", "无效";
+        /// 已并单: a duplicate, following its master order.
+        Merged = "merged", "已并单";
+    }
+);
+
+impl State {
+    /// Finished for good: nothing but reading happens any more.
+    pub fn is_terminal(self) -> bool {
+        matches!(self, Self::Archived | Self::Invalid | Self::Merged)
+    }
+
+    pub fn is_open(self) -> bool {
+        !self.is_terminal()
+    }
+}
+
+vocabulary!(
+    /// The citizen's verdict at the follow-up call (回访).
+    Satisfaction, "satisfaction" {
+        Satisfied = "satisfied", "满意";
+        BasicallySatisfied = "basically_satisfied", "基本满意";
+        Unsatisfied = "unsatisfied", "不满意";
+    }
+);
+
+vocabulary!(
+    /// Why an order was declared invalid (无效).
+    InvalidKind, "invalid reason" {
+        Prank = "prank", "骚扰电话";
+        Silent = "silent", "无声电话";
+        Test = "test", "测试";
+        OutOfScope = "out_of_scope", "不属受理范围";
+        Other = "other", "其他";
+    }
+);
+
+vocabulary!(
+    /// What a progress note records.
+    ProgressKind, "progress kind" {
+        /// Contact with the citizen (联系市民).
+        Contact = "contact", "联系市民";
+        /// A site visit (现场处理).
+        SiteVisit = "site_visit", "现场处理";
+        /// A co-handling unit's contribution (协办意见).
+        CoHandlingOpinion = "co_handling_opinion", "协办意见";
+        /// Information added by the centre, e.g. the citizen called again (补充说明).
+        CentreNote = "centre_note", "补充说明";
+        /// Anything else.
+        Note = "note", "办理进展";
+    }
+);
