@@ -1,0 +1,153 @@
+//! Who is asking, and what they may see: access control as types.
+//!
+//! A [`Desk`] is the only way into order queries and actions. It is built by
+//! [`Access::open`] from an authenticated [`Principal`], which fixes its
+//! scope once: the centre sees every order; a unit's user sees the orders
+//! their unit or one of its sub-units holds or held. Admin work needs an
+//! [`AdminDesk`], obtainable only from a desk whose user holds the role.
+
+use crate::directory::Directory;
+use crate::error::{AppError, AppResult};
+use crate::ports::StoreScope;
+use hotline_domain::{Actor, Affiliation, Role, RoleSet, UnitId, UserId, Viewer};
+use serde::Serialize;
+use std::sync::Arc;
+
+/// An authenticated user.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Principal {
+    pub user: UserId,
+    pub username: String,
+    pub display_name: String,
+    pub affiliation: Affiliation,
+    pub roles: RoleSet,
+}
+
+/// Builds desks; holds the organisation tree to compute unit scopes.
+#[derive(Clone)]
+pub struct Access {
+    directory: Arc<Directory>,
+}
+
+impl Access {
+    pub fn new(directory: Arc<Directory>) -> Self {
+        Self { directory }
+    }
+
+    pub fn open(&self, principal: Principal) -> Desk {
+        let scope = match principal.affiliation {
+            Affiliation::Centre => StoreScope::All,
+            Affiliation::Unit(unit) => StoreScope::Units(self.directory.snapshot().unit_and_descendants(unit).into()),
+        };
+        Desk { principal, scope }
+    }
+}
+
+/// A caller's scoped view of the platform.
+#[derive(Debug, Clone)]
+pub struct Desk {
+    principal: Principal,
+    scope: StoreScope,
+}
+
+impl Desk {
+    pub fn principal(&self) -> &Principal {
+        &self.principal
+    }
+
+    pub fn user(&self) -> UserId {
+        self.principal.user
+    }
+
+    pub fn actor(&self) -> Actor {
+        Actor { user: self.principal.user, affiliation: self.principal.affiliation, roles: self.principal.roles }
+    }
+
+    pub fn scope(&self) -> &StoreScope {
+        &self.scope
+    }
+
+    pub fn is_centre(&self) -> bool {
+        self.principal.affiliation == Affiliation::Centre
+    }
+
+    /// The caller's own unit and its sub-units; empty for the centre.
+    pub fn units(&self) -> &[UnitId] {
+        match &self.scope {
+            StoreScope::All => &[],
+            StoreScope::Units(units) => units,
+        }
+    }
+
+    pub fn viewer(&self) -> Viewer {
+        if self.is_centre() { Viewer::Centre } else { Viewer::Unit }
+    }
+
+    pub fn has_any(&self, roles: &[Role]) -> bool {
+        self.principal.roles.contains_any(roles)
+    }
+
+    /// Fails unless the caller holds one of the roles.
+    pub fn require(&self, roles: &[Role], what: &str) -> AppResult<()> {
+        if self.has_any(roles) {
+            Ok(())
+        } else {
+            let names: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
+            Err(AppError::Forbidden(format!("{what} needs one of the roles {}", names.join(", "))))
+        }
+    }
+
+    /// The desk of a system administrator.
+    pub fn admin(&self) -> AppResult<AdminDesk> {
+        self.require(&[Role::SystemAdmin], "administration")?;
+        Ok(AdminDesk { user: Some(self.user()), limited_to: None })
+    }
+
+    /// The desk of a system administrator, or of a unit administrator limited
+    /// to their own unit and its sub-units.
+    pub fn user_admin(&self) -> AppResult<AdminDesk> {
+        if self.has_any(&[Role::SystemAdmin]) {
+            return self.admin();
+        }
+        self.require(&[Role::UnitAdmin], "managing users and sub-units")?;
+        let units: Arc<[UnitId]> = self.units().into();
+        Ok(AdminDesk { user: Some(self.user()), limited_to: Some(units) })
+    }
+
+    /// Auditors and system administrators read the audit log.
+    pub fn auditor(&self) -> AppResult<()> {
+        self.require(&[Role::Auditor, Role::SystemAdmin], "reading the audit log")
+    }
+}
+
+/// Proof that the caller may administer: everything, or one unit's subtree.
+pub struct AdminDesk {
+    user: Option<UserId>,
+    limited_to: Option<Arc<[UnitId]>>,
+}
+
+impl AdminDesk {
+    /// The operator at the server's command line (`hotline user add` …):
+    /// whoever holds the data directory and the database already has it all.
+    pub fn operator() -> Self {
+        Self { user: None, limited_to: None }
+    }
+
+    /// The acting user; `None` for the operator.
+    pub fn user(&self) -> Option<UserId> {
+        self.user
+    }
+
+    pub fn is_system_admin(&self) -> bool {
+        self.limited_to.is_none()
+    }
+
+    /// Fails unless this admin may manage the given unit (`None`: the centre).
+    pub fn check_unit(&self, unit: Option<UnitId>) -> AppResult<()> {
+        match (&self.limited_to, unit) {
+            (None, _) => Ok(()),
+            (Some(units), Some(u)) if units.contains(&u) => Ok(()),
+            _ => Err(AppError::Forbidden("a unit administrator manages only their own unit and its sub-units".into())),
+        }
+    }
+}

@@ -1,0 +1,97 @@
+//! The application assembled: one value holding every service, built once
+//! at start-up and shared by the HTTP server, the command line and tests.
+
+use crate::access::Access;
+use crate::attachments::{AttachmentPolicy, BlobStore};
+use crate::audit::Auditor;
+use crate::auth::Auth;
+use crate::calendar::CalendarService;
+use crate::clock::Clock;
+use crate::directory::Directory;
+use crate::error::AppResult;
+use crate::ids::IdGenerator;
+use crate::numbering::OrderNumbers;
+use crate::orders::WorkOrders;
+use crate::org::Organisation;
+use crate::ports::Store;
+use chrono::Duration;
+use hotline_domain::{DeadlineRules, OrderNoPrefix, WorkCalendar};
+use std::sync::Arc;
+
+/// Settings the services need (the binary reads them from its TOML file).
+#[derive(Debug, Clone)]
+pub struct AppConfig {
+    /// Distinguishes nodes sharing a database in generated ids (0–1023).
+    pub node_id: u16,
+    pub order_prefix: OrderNoPrefix,
+    /// Order numbers reserved from the database at a time.
+    pub number_block: u64,
+    pub rules: DeadlineRules,
+    /// Weekly template, time zone and close of business.
+    pub calendar_template: WorkCalendar,
+    pub session_ttl: Duration,
+    pub attachments: AttachmentPolicy,
+}
+
+impl Default for AppConfig {
+    fn default() -> Self {
+        Self {
+            node_id: 0,
+            order_prefix: OrderNoPrefix::parse("DG").expect("valid prefix"),
+            number_block: 50,
+            rules: DeadlineRules::default(),
+            calendar_template: WorkCalendar::china_default(),
+            session_ttl: Duration::hours(12),
+            attachments: AttachmentPolicy::default(),
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct App {
+    pub store: Arc<dyn Store>,
+    pub clock: Arc<dyn Clock>,
+    pub ids: Arc<IdGenerator>,
+    pub directory: Arc<Directory>,
+    pub access: Access,
+    pub auditor: Arc<Auditor>,
+    pub auth: Arc<Auth>,
+    pub calendar: Arc<CalendarService>,
+    pub orders: Arc<WorkOrders>,
+    pub org: Arc<Organisation>,
+}
+
+impl App {
+    pub async fn new(store: Arc<dyn Store>, blobs: Arc<dyn BlobStore>, config: AppConfig, clock: Arc<dyn Clock>) -> AppResult<Self> {
+        let ids = Arc::new(IdGenerator::new(config.node_id));
+        let auditor = Arc::new(Auditor::new(store.clone(), ids.clone(), clock.clone()));
+        let directory = Arc::new(Directory::load(store.as_ref()).await?);
+        let calendar = Arc::new(CalendarService::load(store.clone(), auditor.clone(), config.calendar_template.clone()).await?);
+        let auth = Arc::new(Auth::new(store.clone(), auditor.clone(), clock.clone(), config.session_ttl)?);
+        let orders = Arc::new(WorkOrders {
+            store: store.clone(),
+            blobs,
+            ids: ids.clone(),
+            numbers: OrderNumbers::new(store.clone(), config.order_prefix.clone(), config.number_block),
+            calendar: calendar.clone(),
+            rules: config.rules.clone(),
+            directory: directory.clone(),
+            auditor: auditor.clone(),
+            clock: clock.clone(),
+            attachment_policy: config.attachments.clone(),
+        });
+        let org = Arc::new(Organisation {
+            store: store.clone(),
+            directory: directory.clone(),
+            auditor: auditor.clone(),
+            ids: ids.clone(),
+            clock: clock.clone(),
+        });
+        Ok(Self { access: Access::new(directory.clone()), store, clock, ids, directory, auditor, auth, calendar, orders, org })
+    }
+
+    /// Re-reads the organisation and calendar, e.g. after seeding.
+    pub async fn reload(&self) -> AppResult<()> {
+        self.directory.reload(self.store.as_ref()).await
+    }
+}

@@ -1,0 +1,181 @@
+//! Passwords (argon2id) and bearer sessions.
+//!
+//! A login returns a random token; only its SHA-256 is stored, so a stolen
+//! database holds no usable session. Browsers get the same token as an
+//! HttpOnly cookie.
+
+use crate::access::Principal;
+use crate::audit::Auditor;
+use crate::clock::Clock;
+use crate::error::{AppError, AppResult};
+use crate::ports::{SessionRecord, Store, UserRecord};
+use argon2::password_hash::phc::PasswordHash;
+use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+use argon2::Argon2;
+use base64::Engine;
+use chrono::{DateTime, Duration, Utc};
+use hotline_domain::FieldError;
+use serde_json::json;
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+pub const MIN_PASSWORD_CHARS: usize = 8;
+const MAX_PASSWORD_CHARS: usize = 128;
+/// Failed logins of one username within the window before it is locked.
+const MAX_FAILURES: u32 = 5;
+const FAILURE_WINDOW_SECONDS: i64 = 300;
+
+/// Hashes a password with argon2id and a random salt (PHC string).
+pub fn hash_password(password: &str) -> AppResult<String> {
+    Argon2::default()
+        .hash_password(password.as_bytes())
+        .map(|h| h.to_string())
+        .map_err(|e| AppError::Unavailable(format!("password hashing failed: {e}")))
+}
+
+pub fn verify_password(password: &str, phc: &str) -> bool {
+    PasswordHash::new(phc).is_ok_and(|hash| Argon2::default().verify_password(password.as_bytes(), &hash).is_ok())
+}
+
+/// A new password must be long enough to resist guessing.
+pub fn check_new_password(password: &str) -> Result<(), FieldError> {
+    let n = password.chars().count();
+    if n < MIN_PASSWORD_CHARS {
+        return Err(FieldError::new("password", format!("must have at least {MIN_PASSWORD_CHARS} characters")));
+    }
+    if n > MAX_PASSWORD_CHARS {
+        return Err(FieldError::new("password", format!("must have at most {MAX_PASSWORD_CHARS} characters")));
+    }
+    Ok(())
+}
+
+pub fn token_hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+fn new_token() -> AppResult<String> {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).map_err(|e| AppError::Unavailable(format!("no randomness for a session token: {e}")))?;
+    Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
+}
+
+pub fn principal_of(user: &UserRecord) -> Principal {
+    Principal {
+        user: user.id,
+        username: user.username.clone(),
+        display_name: user.display_name.clone(),
+        affiliation: user.affiliation,
+        roles: user.roles,
+    }
+}
+
+/// A logged-in session.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub token: String,
+    pub principal: Principal,
+    pub expires_at: DateTime<Utc>,
+}
+
+pub struct Auth {
+    store: Arc<dyn Store>,
+    auditor: Arc<Auditor>,
+    clock: Arc<dyn Clock>,
+    session_ttl: Duration,
+    /// Verified against when the username is unknown, so timing does not
+    /// tell which usernames exist.
+    decoy_hash: String,
+    failures: Mutex<HashMap<String, (u32, DateTime<Utc>)>>,
+}
+
+impl Auth {
+    pub fn new(store: Arc<dyn Store>, auditor: Arc<Auditor>, clock: Arc<dyn Clock>, session_ttl: Duration) -> AppResult<Self> {
+        Ok(Self { store, auditor, clock, session_ttl, decoy_hash: hash_password("decoy password")?, failures: Mutex::new(HashMap::new()) })
+    }
+
+    pub async fn login(&self, username: &str, password: &str) -> AppResult<Session> {
+        let now = self.clock.now();
+        self.check_throttle(username, now)?;
+        let user = self.store.user_by_name(username).await?;
+        let phc = user.as_ref().map(|u| u.password_hash.clone()).unwrap_or_else(|| self.decoy_hash.clone());
+        let candidate = password.to_owned();
+        let matches = tokio::task::spawn_blocking(move || verify_password(&candidate, &phc))
+            .await
+            .map_err(|e| AppError::Unavailable(format!("password check failed: {e}")))?;
+        let user = match user {
+            Some(u) if matches && u.active => u,
+            _ => {
+                self.note_failure(username, now);
+                self.auditor.append(None, "auth.login_failed", format!("user:{username}"), json!({})).await?;
+                return Err(AppError::Unauthenticated("wrong username or password, or the account is disabled".into()));
+            }
+        };
+        self.failures.lock().expect("failures lock").remove(username);
+        let token = new_token()?;
+        let expires_at = now + self.session_ttl;
+        self.store
+            .insert_session(&SessionRecord { token_hash: token_hash(&token), user: user.id, created_at: now, expires_at })
+            .await?;
+        self.auditor.append(Some(user.id), "auth.login", format!("user:{}", user.username), json!({})).await?;
+        Ok(Session { token, principal: principal_of(&user), expires_at })
+    }
+
+    pub async fn authenticate(&self, token: &str) -> AppResult<Principal> {
+        match self.store.session_user(&token_hash(token), self.clock.now()).await? {
+            Some(user) if user.active => Ok(principal_of(&user)),
+            _ => Err(AppError::Unauthenticated("the session is unknown or has expired; log in again".into())),
+        }
+    }
+
+    pub async fn logout(&self, token: &str) -> AppResult<()> {
+        self.store.delete_session(&token_hash(token)).await?;
+        Ok(())
+    }
+
+    fn check_throttle(&self, username: &str, now: DateTime<Utc>) -> AppResult<()> {
+        let failures = self.failures.lock().expect("failures lock");
+        if let Some((count, since)) = failures.get(username) {
+            let window_open = now - *since < Duration::seconds(FAILURE_WINDOW_SECONDS);
+            if *count >= MAX_FAILURES && window_open {
+                return Err(AppError::TooManyRequests(format!(
+                    "too many failed logins for {username}; try again in {} minutes",
+                    FAILURE_WINDOW_SECONDS / 60
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    fn note_failure(&self, username: &str, now: DateTime<Utc>) {
+        let mut failures = self.failures.lock().expect("failures lock");
+        let entry = failures.entry(username.to_owned()).or_insert((0, now));
+        if now - entry.1 >= Duration::seconds(FAILURE_WINDOW_SECONDS) {
+            *entry = (0, now);
+        }
+        entry.0 += 1;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hashes_verify_and_differ_by_salt() {
+        let a = hash_password("correct horse").unwrap();
+        let b = hash_password("correct horse").unwrap();
+        assert_ne!(a, b);
+        assert!(a.starts_with("$argon2id$"));
+        assert!(verify_password("correct horse", &a));
+        assert!(!verify_password("correct horse!", &a));
+        assert!(!verify_password("x", "not a hash"));
+    }
+
+    #[test]
+    fn new_passwords_need_eight_characters() {
+        assert!(check_new_password("1234567").is_err());
+        assert!(check_new_password("12345678").is_ok());
+        assert_eq!(token_hash("t").len(), 64);
+    }
+}

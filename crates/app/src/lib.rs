@@ -1,0 +1,29 @@
+//! The hotline's application layer: the use cases people perform, composed
+//! from the pure domain and the storage ports.
+//!
+//! Adapters depend on this crate, never the other way round: the SQL store
+//! implements [`ports::Store`], the HTTP server calls the services, the
+//! binary wires them together in [`App`].
+//!
+//! Access control is carried by types. A request becomes a [`access::Desk`]
+//! only through [`access::Access::open`], which fixes the caller's scope (all
+//! orders for the centre, the caller's unit and its sub-units otherwise);
+//! every order query takes that desk, so a handler cannot forget to scope.
+
+pub mod access;
+pub mod app;
+pub mod attachments;
+pub mod audit;
+pub mod auth;
+pub mod calendar;
+pub mod clock;
+pub mod directory;
+pub mod error;
+pub mod ids;
+pub mod numbering;
+pub mod orders;
+pub mod org;
+pub mod ports;
+
+pub use app::{App, AppConfig};
+pub use error::AppError;

@@ -1,0 +1,440 @@
+//! Work-order use cases: register, read, list, act, attach.
+
+use crate::access::Desk;
+use crate::attachments::{clean_file_name, sha256_hex, AttachmentPolicy, BlobStore};
+use crate::audit::Auditor;
+use crate::calendar::CalendarService;
+use crate::clock::Clock;
+use crate::directory::Directory;
+use crate::error::{AppError, AppResult};
+use crate::ids::IdGenerator;
+use crate::numbering::OrderNumbers;
+use crate::ports::{
+    AttachmentRecord, IdempotencyClaim, InsertOutcome, OrderFilter, OrderSummary, PageRequest, Store, StoreScope,
+};
+use chrono::{DateTime, Utc};
+use hotline_domain::{
+    available_actions, decide, register, Action, AttachmentId, Caller, CallerView, CategoryId, CategoryPath, Channel, Command, Coordinates,
+    DeadlineRules, DecisionContext, Description, DispatchProposal, HistoryEntry, Location, MasterOrder, NewWorkOrder, NoticeId,
+    OrderId, OrderType, Reason, Registration, Role, State, Subject, UnitId, Urgency, UserId, WorkOrder, WorkOrderNo,
+};
+use serde::Serialize;
+use serde_json::json;
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// A registration as it arrives, parsed except for references that need the
+/// directory (the town's code).
+#[derive(Debug, Clone, Serialize)]
+pub struct RegisterRequest {
+    pub channel: Channel,
+    pub order_type: OrderType,
+    pub category: CategoryId,
+    pub urgency: Urgency,
+    pub caller: Caller,
+    pub town_code: Option<String>,
+    pub address: Option<Subject>,
+    pub coordinates: Option<Coordinates>,
+    pub subject: Subject,
+    pub description: Description,
+    pub call_id: Option<String>,
+    pub direct_answer: Option<Description>,
+}
+
+/// An action as requested. Merges and supervision notices need lookups or
+/// new ids before they become domain commands.
+#[derive(Debug, Clone)]
+pub enum ActionRequest {
+    Command(Command),
+    Merge { master: WorkOrderNo },
+    Supervise { text: Reason, due: Option<DateTime<Utc>> },
+}
+
+/// The master of a merged order, as its duplicates show it.
+#[derive(Debug, Clone, Serialize)]
+pub struct MasterView {
+    pub number: WorkOrderNo,
+    pub state: State,
+    pub public_reply: Option<String>,
+}
+
+/// An order as one desk may see it. The raw caller is removed from `order`;
+/// `caller` holds what this desk may see.
+#[derive(Debug, Clone)]
+pub struct OrderDetails {
+    pub order: WorkOrder,
+    pub caller: CallerView,
+    pub actions: Vec<Action>,
+    pub category: CategoryPath,
+    pub master: Option<MasterView>,
+    pub attachments: Vec<AttachmentRecord>,
+    /// The centre's proposal for the lead unit, while it waits for dispatch.
+    pub proposal: Option<DispatchProposal>,
+}
+
+/// A history line with the actor's name.
+#[derive(Debug, Clone)]
+pub struct HistoryLine {
+    pub entry: HistoryEntry,
+    pub actor_name: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Registered {
+    pub details: OrderDetails,
+    /// The create was a retry of an earlier one with the same key.
+    pub replayed: bool,
+}
+
+pub struct WorkOrders {
+    pub(crate) store: Arc<dyn Store>,
+    pub(crate) blobs: Arc<dyn BlobStore>,
+    pub(crate) ids: Arc<IdGenerator>,
+    pub(crate) numbers: OrderNumbers,
+    pub(crate) calendar: Arc<CalendarService>,
+    pub(crate) rules: DeadlineRules,
+    pub(crate) directory: Arc<Directory>,
+    pub(crate) auditor: Arc<Auditor>,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) attachment_policy: AttachmentPolicy,
+}
+
+pub const MAX_PAGE: u32 = 200;
+const IDEMPOTENCY_KEY_MAX: usize = 200;
+
+fn target(number: &WorkOrderNo) -> String {
+    format!("work_order:{number}")
+}
+
+impl WorkOrders {
+    pub fn rules(&self) -> &DeadlineRules {
+        &self.rules
+    }
+
+    fn context<'a>(&'a self, calendar: &'a hotline_domain::WorkCalendar, now: DateTime<Utc>) -> DecisionContext<'a> {
+        DecisionContext { now, calendar, rules: &self.rules }
+    }
+
+    /// 登记. With an idempotency key, a retry returns the first order.
+    pub async fn register(&self, desk: &Desk, request: RegisterRequest, idempotency_key: Option<&str>) -> AppResult<Registered> {
+        let org = self.directory.snapshot();
+        let mut errors = hotline_domain::ValidationErrors::default();
+        match org.category(request.category) {
+            Some(c) if c.active => {}
+            Some(_) => errors.push(hotline_domain::FieldError::new("category_id", "this category is retired; choose a current one")),
+            None => errors.push(hotline_domain::FieldError::new("category_id", format!("no category with id {}", request.category))),
+        }
+        let town = match request.town_code.as_deref() {
+            None => None,
+            Some(code) => match org.unit_by_code(code) {
+                Some(u) if u.kind.is_territorial() && u.active => Some(u.id),
+                Some(u) => {
+                    errors.push(hotline_domain::FieldError::new("location.town_code", format!("{} ({code}) is not a town, subdistrict or park", u.name)));
+                    None
+                }
+                None => {
+                    errors.push(hotline_domain::FieldError::new("location.town_code", format!("no town with code {code}")));
+                    None
+                }
+            },
+        };
+        if let Some(key) = idempotency_key {
+            if key.is_empty() || key.len() > IDEMPOTENCY_KEY_MAX || !key.bytes().all(|b| b.is_ascii_graphic()) {
+                errors.push(hotline_domain::FieldError::new("Idempotency-Key", format!("must be 1 to {IDEMPOTENCY_KEY_MAX} printable ASCII characters")));
+            }
+        }
+        errors.into_result()?;
+
+        let input = NewWorkOrder {
+            channel: request.channel,
+            order_type: request.order_type,
+            category: request.category,
+            urgency: request.urgency,
+            caller: request.caller,
+            location: Location { town, address: request.address, coordinates: request.coordinates },
+            subject: request.subject,
+            description: request.description,
+            call_id: request.call_id,
+            direct_answer: request.direct_answer,
+        };
+        let claim = idempotency_key.map(|key| IdempotencyClaim {
+            user: desk.user(),
+            key: key.to_owned(),
+            request_hash: hex::encode(Sha256::digest(serde_json::to_vec(&input).unwrap_or_default())),
+        });
+        let now = self.clock.now();
+        let calendar = self.calendar.snapshot();
+        let number = self.numbers.next(calendar.local_date(now)).await?;
+        let registration = Registration { id: OrderId(self.ids.next()), number };
+        let decision = register(input, &desk.actor(), registration, &self.context(&calendar, now))?;
+        let audit = self.auditor.record(
+            Some(desk.user()),
+            &format!("work_order.{}", decision.entry.action.as_str()),
+            target(&decision.order.number),
+            json!({ "state": decision.order.state }),
+        );
+        match self.store.insert_order(&decision, &audit, claim.as_ref()).await? {
+            InsertOutcome::Inserted => Ok(Registered { details: self.details(desk, decision.order).await?, replayed: false }),
+            InsertOutcome::Replay { order, request_hash } => {
+                if claim.is_some_and(|c| c.request_hash != request_hash) {
+                    return Err(AppError::invalid("Idempotency-Key", "this key was already used for a different request"));
+                }
+                let order = self.store.order(order).await?.ok_or_else(|| AppError::not_found("the order of this idempotency key"))?;
+                Ok(Registered { details: self.details(desk, order).await?, replayed: true })
+            }
+        }
+    }
+
+    /// Loads an order the desk may see; anything else is "not found", so a
+    /// unit cannot learn which numbers exist elsewhere.
+    async fn load(&self, desk: &Desk, number: &WorkOrderNo) -> AppResult<WorkOrder> {
+        let missing = || AppError::not_found(format!("work order {number} not found"));
+        let id = self.store.order_id(number).await?.ok_or_else(missing)?;
+        if let StoreScope::Units(units) = desk.scope() {
+            if !self.store.involved(id, units).await? {
+                return Err(missing());
+            }
+        }
+        self.store.order(id).await?.ok_or_else(missing)
+    }
+
+    async fn details(&self, desk: &Desk, mut order: WorkOrder) -> AppResult<OrderDetails> {
+        let org = self.directory.snapshot();
+        let caller = order.caller.view(order.order_type, desk.viewer());
+        order.caller = Caller { name: None, phone: None, ..order.caller };
+        let master = match order.merged_into {
+            Some(id) => self.store.order(id).await?.map(|m| MasterView {
+                number: m.number,
+                state: m.state,
+                public_reply: m.result.map(|r| r.public_reply.to_string()),
+            }),
+            None => None,
+        };
+        let proposal = (order.state == State::PendingDispatch && desk.is_centre()).then(|| org.propose(order.category, order.location.town));
+        Ok(OrderDetails {
+            actions: available_actions(&order, &desk.actor()),
+            category: org.category_path(order.category),
+            attachments: self.store.attachments(order.id).await?,
+            caller,
+            master,
+            proposal,
+            order,
+        })
+    }
+
+    /// One order. A centre read of the caller's identity is audited.
+    pub async fn get(&self, desk: &Desk, number: &WorkOrderNo) -> AppResult<OrderDetails> {
+        let order = self.load(desk, number).await?;
+        let details = self.details(desk, order).await?;
+        if desk.is_centre() && (details.caller.name.is_some() || details.caller.phone.is_some()) {
+            self.auditor.append(Some(desk.user()), "work_order.read_personal", target(number), json!({})).await?;
+        }
+        Ok(details)
+    }
+
+    /// A unit user's audited request to see the full number, to call the
+    /// citizen back. Never for a report (举报) or a confidential caller.
+    pub async fn reveal_phone(&self, desk: &Desk, number: &WorkOrderNo) -> AppResult<String> {
+        let order = self.load(desk, number).await?;
+        if !desk.is_centre() && !order.caller.identity_visible_to_units(order.order_type) {
+            return Err(AppError::Forbidden("the caller's identity is withheld from units (a report, or confidentiality was asked)".into()));
+        }
+        let phone = order.caller.phone.as_ref().ok_or_else(|| AppError::not_found("the caller left no phone number"))?;
+        self.auditor.append(Some(desk.user()), "work_order.reveal_phone", target(number), json!({})).await?;
+        Ok(phone.to_string())
+    }
+
+    pub async fn act(&self, desk: &Desk, number: &WorkOrderNo, expected_version: i64, request: ActionRequest) -> AppResult<OrderDetails> {
+        let order = self.load(desk, number).await?;
+        if order.version != expected_version {
+            return Err(AppError::Conflict {
+                message: format!("the order is at version {}, not {expected_version}; reload it and try again", order.version),
+                current_version: Some(order.version),
+            });
+        }
+        let org = self.directory.snapshot();
+        let (command, master_entry) = match request {
+            ActionRequest::Command(command) => {
+                self.check_units(&org, &order, &command)?;
+                (command, None)
+            }
+            ActionRequest::Supervise { text, due } => (Command::Supervise { notice: NoticeId(self.ids.next()), text, due }, None),
+            ActionRequest::Merge { master } => {
+                let master_id = self
+                    .store
+                    .order_id(&master)
+                    .await?
+                    .ok_or_else(|| AppError::invalid("master", format!("no work order {master}")))?;
+                let master_order = self.store.order(master_id).await?.ok_or_else(|| AppError::invalid("master", format!("no work order {master}")))?;
+                let command = Command::Merge { master: MasterOrder { id: master_id, number: master.clone(), state: master_order.state } };
+                (command, Some(master_order))
+            }
+        };
+        let now = self.clock.now();
+        let calendar = self.calendar.snapshot();
+        let decision = decide(&order, &desk.actor(), command, &self.context(&calendar, now))?;
+        let also = master_entry.map(|m| HistoryEntry {
+            order: m.id,
+            at: now,
+            actor: desk.user(),
+            actor_unit: None,
+            action: Action::AbsorbDuplicate,
+            from_state: Some(m.state),
+            to_state: m.state,
+            detail: json!({ "duplicate_number": order.number }),
+        });
+        let audit = self.auditor.record(
+            Some(desk.user()),
+            &format!("work_order.{}", decision.entry.action.as_str()),
+            target(number),
+            json!({ "from": order.state, "to": decision.order.state, "version": decision.order.version }),
+        );
+        self.store.save_decision(expected_version, &decision, also.as_ref(), &audit).await?;
+        self.details(desk, decision.order).await
+    }
+
+    /// Unit references must exist and be active; a second-level dispatch
+    /// goes only below the lead unit.
+    fn check_units(&self, org: &crate::directory::OrgSnapshot, order: &WorkOrder, command: &Command) -> AppResult<()> {
+        let active = |field: &str, unit: UnitId| -> AppResult<()> {
+            match org.unit(unit) {
+                Some(u) if u.active => Ok(()),
+                Some(u) => Err(AppError::invalid(field, format!("{} is deactivated", u.name))),
+                None => Err(AppError::invalid(field, format!("no unit with id {unit}"))),
+            }
+        };
+        match command {
+            Command::Dispatch { lead, co_handlers, .. }
+            | Command::DecideReturn(hotline_domain::ReturnDecision::Redispatch { lead, co_handlers }) => {
+                active("lead", *lead)?;
+                co_handlers.iter().try_for_each(|u| active("co_handlers", *u))
+            }
+            Command::SubDispatch { unit, .. } => {
+                active("unit", *unit)?;
+                let lead = order.lead_unit.unwrap_or(UnitId(0));
+                if *unit != lead && !org.is_below(*unit, lead) {
+                    return Err(AppError::invalid("unit", format!("{} is not a sub-unit of {}", org.unit_name(*unit), org.unit_name(lead))));
+                }
+                Ok(())
+            }
+            _ => Ok(()),
+        }
+    }
+
+    pub async fn history(&self, desk: &Desk, number: &WorkOrderNo) -> AppResult<Vec<HistoryLine>> {
+        let order = self.load(desk, number).await?;
+        let entries = self.store.history(order.id).await?;
+        let mut names: HashMap<UserId, String> = HashMap::new();
+        for entry in &entries {
+            if !names.contains_key(&entry.actor) {
+                let name = self.store.user(entry.actor).await?.map(|u| u.display_name).unwrap_or_else(|| format!("#{}", entry.actor));
+                names.insert(entry.actor, name);
+            }
+        }
+        Ok(entries.into_iter().map(|entry| HistoryLine { actor_name: names[&entry.actor].clone(), entry }).collect())
+    }
+
+    pub async fn list(&self, desk: &Desk, filter: &OrderFilter, page: PageRequest) -> AppResult<Vec<OrderSummary>> {
+        Ok(self.store.list_orders(desk.scope(), filter, clamp(page)).await?)
+    }
+
+    /// What waits on the caller: for a unit, the orders at the unit; for the
+    /// centre, the states the caller's roles act on.
+    pub async fn pending(&self, desk: &Desk, page: PageRequest) -> AppResult<Vec<OrderSummary>> {
+        if !desk.is_centre() {
+            return Ok(self.store.unit_pending(desk.units(), clamp(page)).await?);
+        }
+        let mut states = Vec::new();
+        for (role, role_states) in [
+            (Role::Dispatcher, &[State::PendingDispatch, State::Returned][..]),
+            (Role::Reviewer, &[State::PendingReview][..]),
+            (Role::Consultant, &[State::PendingFollowUp][..]),
+        ] {
+            if desk.has_any(&[role]) {
+                states.extend_from_slice(role_states);
+            }
+        }
+        if states.is_empty() {
+            return Ok(Vec::new());
+        }
+        let filter = OrderFilter { states, ..OrderFilter::default() };
+        Ok(self.store.list_orders(desk.scope(), &filter, clamp(page)).await?)
+    }
+
+    /// A category and its descendants, for a list filter.
+    pub fn category_filter(&self, id: CategoryId) -> AppResult<Vec<CategoryId>> {
+        let org = self.directory.snapshot();
+        if org.category(id).is_none() {
+            return Err(AppError::invalid("category", format!("no category with id {id}")));
+        }
+        Ok(org.category_subtree(id))
+    }
+
+    /// Resolves a town code to its unit.
+    pub fn town(&self, code: &str) -> AppResult<UnitId> {
+        let org = self.directory.snapshot();
+        match org.unit_by_code(code) {
+            Some(u) if u.kind.is_territorial() => Ok(u.id),
+            _ => Err(AppError::invalid("town", format!("no town, subdistrict or park with code {code}"))),
+        }
+    }
+
+    /// The lead unit and co-handlers the catalogue proposes.
+    pub fn propose(&self, category: CategoryId, town_code: Option<&str>) -> AppResult<DispatchProposal> {
+        let town = town_code.map(|c| self.town(c)).transpose()?;
+        let org = self.directory.snapshot();
+        if org.category(category).is_none() {
+            return Err(AppError::invalid("category_id", format!("no category with id {category}")));
+        }
+        Ok(org.propose(category, town))
+    }
+
+    pub async fn attach(&self, desk: &Desk, number: &WorkOrderNo, file_name: &str, bytes: Vec<u8>) -> AppResult<AttachmentRecord> {
+        let order = self.load(desk, number).await?;
+        let file_name = clean_file_name(file_name)?;
+        let content_type = self.attachment_policy.check(&file_name, &bytes)?;
+        if self.store.attachments(order.id).await?.len() >= self.attachment_policy.max_per_order {
+            return Err(AppError::invalid("file", format!("an order holds at most {} attachments", self.attachment_policy.max_per_order)));
+        }
+        let sha256 = sha256_hex(&bytes);
+        // The blob goes first: a record never points at missing content.
+        self.blobs
+            .put(&sha256, &bytes)
+            .await
+            .map_err(|e| AppError::Unavailable(format!("the attachment could not be stored: {e}")))?;
+        let record = AttachmentRecord {
+            id: AttachmentId(self.ids.next()),
+            order: order.id,
+            sha256,
+            file_name,
+            content_type: content_type.to_owned(),
+            size: bytes.len() as i64,
+            uploaded_by: desk.user(),
+            uploaded_at: self.clock.now(),
+        };
+        let audit = self.auditor.record(Some(desk.user()), "work_order.attach", target(number), json!({ "attachment": record.id, "sha256": record.sha256 }));
+        self.store.insert_attachment(&record, &audit).await?;
+        Ok(record)
+    }
+
+    pub async fn attachment(&self, desk: &Desk, id: AttachmentId) -> AppResult<(AttachmentRecord, Vec<u8>)> {
+        let missing = || AppError::not_found(format!("attachment {id} not found"));
+        let record = self.store.attachment(id).await?.ok_or_else(missing)?;
+        if let StoreScope::Units(units) = desk.scope() {
+            if !self.store.involved(record.order, units).await? {
+                return Err(missing());
+            }
+        }
+        let bytes = self
+            .blobs
+            .get(&record.sha256)
+            .await
+            .map_err(|e| AppError::Unavailable(format!("the attachment content could not be read: {e}")))?;
+        Ok((record, bytes))
+    }
+}
+
+fn clamp(page: PageRequest) -> PageRequest {
+    PageRequest { before: page.before, limit: page.limit.clamp(1, MAX_PAGE) }
+}

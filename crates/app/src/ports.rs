@@ -1,0 +1,261 @@
+//! What the application needs from storage. One SQL implementation serves
+//! SQLite and PostgreSQL (crate `hotline-store-sql`); the contract tests in
+//! that crate run against both.
+
+use async_trait::async_trait;
+use chrono::{DateTime, NaiveDate, Utc};
+use hotline_domain::{
+    Affiliation, AttachmentId, CalendarDay, CatalogueEntry, Category, CategoryId, Decision, HistoryEntry, IntegrationMode, OrderId,
+    OrderType, RoleSet, State, Unit, UnitId, Urgency, UserId, WorkOrder, WorkOrderNo,
+};
+use serde::Serialize;
+use std::sync::Arc;
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The row changed since it was read: someone else acted first.
+    #[error("the record was changed by someone else (now at version {current})")]
+    VersionConflict { current: i64 },
+    /// A unique key is taken (a unit code, a username, a hotline number…).
+    #[error("{0} already exists")]
+    Duplicate(String),
+    #[error("{0} not found")]
+    NotFound(String),
+    /// The database failed or is unreachable.
+    #[error("database error: {0}")]
+    Backend(String),
+}
+
+/// Which orders a query may return.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoreScope {
+    All,
+    /// Orders any of these units holds or held.
+    Units(Arc<[UnitId]>),
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct OrderFilter {
+    pub states: Vec<State>,
+    /// Orders this unit is or was involved with.
+    pub unit: Option<UnitId>,
+    pub order_type: Option<OrderType>,
+    pub urgency: Option<Urgency>,
+    /// A category and everything below it; empty: any category.
+    pub categories: Vec<CategoryId>,
+    pub town: Option<UnitId>,
+    pub created_from: Option<DateTime<Utc>>,
+    pub created_to: Option<DateTime<Utc>>,
+    /// Only orders overdue at this instant (not yet answered, past due).
+    pub overdue_at: Option<DateTime<Utc>>,
+    /// Only orders with a pending extension request.
+    pub extension_requested: bool,
+}
+
+/// Keyset pagination: newest first, after the given id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PageRequest {
+    pub before: Option<OrderId>,
+    pub limit: u32,
+}
+
+/// One row of an order list: no personal data, so lists are never audited.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct OrderSummary {
+    pub id: OrderId,
+    pub number: WorkOrderNo,
+    pub order_type: OrderType,
+    pub category: CategoryId,
+    pub urgency: Urgency,
+    pub state: State,
+    pub subject: String,
+    pub town: Option<UnitId>,
+    pub lead_unit: Option<UnitId>,
+    pub assignee_unit: Option<UnitId>,
+    pub created_at: DateTime<Utc>,
+    pub sign_for_due: Option<DateTime<Utc>>,
+    pub completion_due: DateTime<Utc>,
+    pub resolved_at: Option<DateTime<Utc>>,
+    pub closed_at: Option<DateTime<Utc>>,
+    pub extension_requested: bool,
+    pub version: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserRecord {
+    pub id: UserId,
+    pub username: String,
+    pub display_name: String,
+    pub password_hash: String,
+    pub affiliation: Affiliation,
+    pub roles: RoleSet,
+    pub active: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionRecord {
+    pub token_hash: String,
+    pub user: UserId,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct HotlineRecord {
+    pub id: i64,
+    pub unit: UnitId,
+    pub number: String,
+    pub name: String,
+    pub mode: IntegrationMode,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CatalogueRecord {
+    pub id: i64,
+    #[serde(flatten)]
+    pub entry: CatalogueEntry,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AttachmentRecord {
+    pub id: AttachmentId,
+    pub order: OrderId,
+    /// Hex SHA-256 of the content: the blob's address.
+    pub sha256: String,
+    pub file_name: String,
+    pub content_type: String,
+    pub size: i64,
+    pub uploaded_by: UserId,
+    pub uploaded_at: DateTime<Utc>,
+}
+
+/// One audit event. `detail` is JSON text, hashed exactly as stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AuditRecord {
+    pub id: i64,
+    pub at: DateTime<Utc>,
+    pub actor: Option<UserId>,
+    pub action: String,
+    pub target: String,
+    pub detail: String,
+}
+
+/// An audit record with its place in the chain, once sealed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AuditEntry {
+    #[serde(flatten)]
+    pub record: AuditRecord,
+    pub seq: Option<i64>,
+    pub hash: Option<String>,
+}
+
+/// The end of the sealed chain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChainHead {
+    pub seq: i64,
+    pub hash: String,
+}
+
+/// A retried create names the same key: the first order is returned.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdempotencyClaim {
+    pub user: UserId,
+    pub key: String,
+    /// Hash of the request body, to refuse the same key for another request.
+    pub request_hash: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InsertOutcome {
+    Inserted,
+    /// The key was used before; nothing was written.
+    Replay { order: OrderId, request_hash: String },
+}
+
+#[async_trait]
+pub trait OrderStore: Send + Sync {
+    /// Writes a new order, its first history entry, the audit record and the
+    /// idempotency key in one transaction.
+    async fn insert_order(&self, decision: &Decision, audit: &AuditRecord, claim: Option<&IdempotencyClaim>) -> StoreResult<InsertOutcome>;
+    /// Writes a decision if the stored version is still `expected_version`;
+    /// `also` is a history entry for another order written in the same
+    /// transaction (the master of a merge).
+    async fn save_decision(
+        &self,
+        expected_version: i64,
+        decision: &Decision,
+        also: Option<&HistoryEntry>,
+        audit: &AuditRecord,
+    ) -> StoreResult<()>;
+    async fn order(&self, id: OrderId) -> StoreResult<Option<WorkOrder>>;
+    async fn order_id(&self, number: &WorkOrderNo) -> StoreResult<Option<OrderId>>;
+    async fn list_orders(&self, scope: &StoreScope, filter: &OrderFilter, page: PageRequest) -> StoreResult<Vec<OrderSummary>>;
+    /// Orders waiting on one of these units now (their pending list).
+    async fn unit_pending(&self, units: &[UnitId], page: PageRequest) -> StoreResult<Vec<OrderSummary>>;
+    /// Whether any of these units holds or held the order.
+    async fn involved(&self, order: OrderId, units: &[UnitId]) -> StoreResult<bool>;
+    async fn history(&self, order: OrderId) -> StoreResult<Vec<HistoryEntry>>;
+    /// Reserves `count` values of a named counter; returns the last one.
+    async fn reserve_sequence(&self, key: &str, count: u64) -> StoreResult<u64>;
+    /// Writes many finished orders at once (demo data, benchmarks, imports).
+    async fn import_orders(&self, orders: &[(WorkOrder, Vec<HistoryEntry>)], audit: &AuditRecord) -> StoreResult<()>;
+    async fn count_orders(&self) -> StoreResult<i64>;
+    async fn insert_attachment(&self, record: &AttachmentRecord, audit: &AuditRecord) -> StoreResult<()>;
+    async fn attachments(&self, order: OrderId) -> StoreResult<Vec<AttachmentRecord>>;
+    async fn attachment(&self, id: AttachmentId) -> StoreResult<Option<AttachmentRecord>>;
+}
+
+#[async_trait]
+pub trait OrgStore: Send + Sync {
+    async fn units(&self) -> StoreResult<Vec<Unit>>;
+    async fn insert_unit(&self, unit: &Unit, audit: &AuditRecord) -> StoreResult<()>;
+    async fn update_unit(&self, unit: &Unit, audit: &AuditRecord) -> StoreResult<()>;
+    async fn hotlines(&self) -> StoreResult<Vec<HotlineRecord>>;
+    async fn insert_hotline(&self, hotline: &HotlineRecord, audit: &AuditRecord) -> StoreResult<()>;
+    async fn categories(&self) -> StoreResult<Vec<Category>>;
+    async fn insert_categories(&self, categories: &[Category], audit: &AuditRecord) -> StoreResult<()>;
+    async fn catalogue(&self) -> StoreResult<Vec<CatalogueRecord>>;
+    async fn insert_catalogue(&self, entries: &[CatalogueRecord], audit: &AuditRecord) -> StoreResult<()>;
+    async fn delete_catalogue(&self, id: i64, audit: &AuditRecord) -> StoreResult<()>;
+    async fn users(&self) -> StoreResult<Vec<UserRecord>>;
+    async fn user(&self, id: UserId) -> StoreResult<Option<UserRecord>>;
+    async fn user_by_name(&self, username: &str) -> StoreResult<Option<UserRecord>>;
+    async fn insert_user(&self, user: &UserRecord, audit: &AuditRecord) -> StoreResult<()>;
+    async fn update_user(&self, user: &UserRecord, audit: &AuditRecord) -> StoreResult<()>;
+    async fn insert_session(&self, session: &SessionRecord) -> StoreResult<()>;
+    /// The active user behind an unexpired session.
+    async fn session_user(&self, token_hash: &str, now: DateTime<Utc>) -> StoreResult<Option<UserRecord>>;
+    async fn delete_session(&self, token_hash: &str) -> StoreResult<()>;
+}
+
+#[async_trait]
+pub trait CalendarStore: Send + Sync {
+    async fn calendar_days(&self) -> StoreResult<Vec<CalendarDay>>;
+    async fn upsert_calendar_days(&self, days: &[CalendarDay], audit: &AuditRecord) -> StoreResult<()>;
+    async fn delete_calendar_day(&self, date: NaiveDate, audit: &AuditRecord) -> StoreResult<bool>;
+}
+
+#[async_trait]
+pub trait AuditStore: Send + Sync {
+    /// Appends a record on its own (reads of personal data, logins).
+    async fn append_audit(&self, record: &AuditRecord) -> StoreResult<()>;
+    /// Seals up to `limit` pending records onto the chain, in id order;
+    /// returns how many were sealed.
+    async fn seal_audit(&self, limit: u32) -> StoreResult<u64>;
+    /// Sealed entries with `seq > after`, in chain order.
+    async fn audit_chain(&self, after: i64, limit: u32) -> StoreResult<Vec<AuditEntry>>;
+    async fn audit_head(&self) -> StoreResult<ChainHead>;
+    async fn unsealed_audit(&self) -> StoreResult<i64>;
+    /// Newest first, before the given id.
+    async fn audit_log(&self, before: Option<i64>, limit: u32) -> StoreResult<Vec<AuditEntry>>;
+}
+
+/// Everything, implemented once by the SQL store.
+#[async_trait]
+pub trait Store: OrderStore + OrgStore + CalendarStore + AuditStore {
+    /// A cheap round trip, for health checks.
+    async fn ping(&self) -> StoreResult<()>;
+}

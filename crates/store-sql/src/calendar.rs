@@ -1,0 +1,64 @@
+//! Holidays and make-up working days.
+
+use crate::codec::{Get, flag};
+use crate::orders::insert_audit;
+use crate::{OrBackend, SqlStore};
+use async_trait::async_trait;
+use chrono::NaiveDate;
+use hotline_app::ports::{AuditRecord, CalendarStore, StoreError, StoreResult};
+use hotline_domain::CalendarDay;
+
+#[async_trait]
+impl CalendarStore for SqlStore {
+    async fn calendar_days(&self) -> StoreResult<Vec<CalendarDay>> {
+        sqlx::query("SELECT day, working, name FROM calendar_days ORDER BY day")
+            .fetch_all(&self.read)
+            .await
+            .or_backend()?
+            .iter()
+            .map(|row| {
+                let day = row.text("day")?;
+                Ok(CalendarDay {
+                    date: NaiveDate::parse_from_str(&day, "%Y-%m-%d").map_err(|e| StoreError::Backend(format!("calendar day {day:?}: {e}")))?,
+                    working: row.flag("working")?,
+                    name: row.text("name")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn upsert_calendar_days(&self, days: &[CalendarDay], audit: &AuditRecord) -> StoreResult<()> {
+        let mut tx = self.write.begin().await.or_backend()?;
+        for day in days {
+            sqlx::query(
+                "INSERT INTO calendar_days (day, working, name) VALUES ($1, $2, $3) \
+                 ON CONFLICT (day) DO UPDATE SET working = excluded.working, name = excluded.name",
+            )
+            .bind(day.date.format("%Y-%m-%d").to_string())
+            .bind(flag(day.working))
+            .bind(day.name.as_str())
+            .execute(&mut *tx)
+            .await
+            .or_backend()?;
+        }
+        insert_audit(&mut tx, audit).await?;
+        tx.commit().await.or_backend()
+    }
+
+    async fn delete_calendar_day(&self, date: NaiveDate, audit: &AuditRecord) -> StoreResult<bool> {
+        let mut tx = self.write.begin().await.or_backend()?;
+        let rows = sqlx::query("DELETE FROM calendar_days WHERE day = $1")
+            .bind(date.format("%Y-%m-%d").to_string())
+            .execute(&mut *tx)
+            .await
+            .or_backend()?
+            .rows_affected();
+        if rows == 0 {
+            tx.rollback().await.or_backend()?;
+            return Ok(false);
+        }
+        insert_audit(&mut tx, audit).await?;
+        tx.commit().await.or_backend()?;
+        Ok(true)
+    }
+}

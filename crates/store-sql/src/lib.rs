@@ -1,0 +1,169 @@
+//! Storage for the hotline on SQLite or PostgreSQL.
+//!
+//! One schema (`migrations/`) and one set of queries serve both databases
+//! through sqlx's Any driver, so the contract tests in `tests/` prove the
+//! same behaviour on each. The Any driver carries only integers, floats and
+//! text: instants are stored as microseconds since the Unix epoch, flags as
+//! 0/1, structured values as JSON text.
+//!
+//! SQLite (the embedded default) runs in WAL mode with one writer connection
+//! and several readers: writes never fail on a busy lock, reads never wait
+//! for writes, and a committed write is in the WAL file before it is
+//! acknowledged, so it survives a crash of the process.
+
+mod audit;
+mod calendar;
+mod codec;
+mod orders;
+mod org;
+
+use async_trait::async_trait;
+use hotline_app::ports::{Store, StoreError, StoreResult};
+use sqlx::any::{AnyPoolOptions, install_default_drivers};
+use sqlx::migrate::{Migration, MigrationType, Migrator};
+use sqlx::{AnyPool, Executor};
+use std::borrow::Cow;
+use std::time::Duration;
+
+/// Which database a URL names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn of_url(url: &str) -> Result<Self, StoreError> {
+        if url.starts_with("sqlite:") {
+            Ok(Self::Sqlite)
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Ok(Self::Postgres)
+        } else {
+            Err(StoreError::Backend(format!("unsupported database URL {url:?}: use sqlite://PATH or postgres://…")))
+        }
+    }
+}
+
+/// Pool sizes and timeouts.
+#[derive(Debug, Clone)]
+pub struct StoreOptions {
+    /// Reader connections for SQLite; all connections for PostgreSQL.
+    pub max_connections: u32,
+    pub acquire_timeout: Duration,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        Self { max_connections: 16, acquire_timeout: Duration::from_secs(10) }
+    }
+}
+
+pub struct SqlStore {
+    backend: Backend,
+    /// For SQLite a single connection: SQLite admits one writer at a time,
+    /// and queueing in the pool is cheaper than retrying on SQLITE_BUSY.
+    write: AnyPool,
+    read: AnyPool,
+}
+
+fn backend_error(e: sqlx::Error) -> StoreError {
+    match &e {
+        sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Duplicate(db.message().to_owned()),
+        _ => StoreError::Backend(e.to_string()),
+    }
+}
+
+pub(crate) trait OrBackend<T> {
+    fn or_backend(self) -> StoreResult<T>;
+}
+
+impl<T> OrBackend<T> for Result<T, sqlx::Error> {
+    fn or_backend(self) -> StoreResult<T> {
+        self.map_err(backend_error)
+    }
+}
+
+/// Changes whenever a migration does: test templates are keyed on it.
+pub const MIGRATIONS_FINGERPRINT: &str = include_str!("../migrations/0001_initial.sql");
+
+fn migrator() -> Migrator {
+    let migration = |version: i64, description: &'static str, sql: &'static str| {
+        Migration::new(version, Cow::Borrowed(description), MigrationType::Simple, sqlx::SqlStr::from_static(sql), false)
+    };
+    let mut migrator = Migrator::with_migrations(vec![migration(1, "initial", include_str!("../migrations/0001_initial.sql"))]);
+    // A CockroachDB-style database without advisory locks can turn this off.
+    migrator.set_locking(true);
+    migrator
+}
+
+impl SqlStore {
+    /// Connects; a SQLite file is created when missing.
+    pub async fn connect(url: &str, options: StoreOptions) -> StoreResult<Self> {
+        install_default_drivers();
+        let backend = Backend::of_url(url)?;
+        let url = match backend {
+            Backend::Sqlite if !url.contains("mode=") => format!("{url}{}mode=rwc", if url.contains('?') { "&" } else { "?" }),
+            _ => url.to_owned(),
+        };
+        let pool = |max: u32| {
+            AnyPoolOptions::new()
+                .max_connections(max)
+                .acquire_timeout(options.acquire_timeout)
+                .after_connect(move |conn, _| {
+                    Box::pin(async move {
+                        if backend == Backend::Sqlite {
+                            // WAL: readers do not block the writer; NORMAL sync keeps every
+                            // committed transaction across a process crash.
+                            conn.execute("PRAGMA journal_mode = WAL").await?;
+                            conn.execute("PRAGMA synchronous = NORMAL").await?;
+                            conn.execute("PRAGMA foreign_keys = ON").await?;
+                            conn.execute("PRAGMA busy_timeout = 10000").await?;
+                        }
+                        Ok(())
+                    })
+                })
+                .connect(&url)
+        };
+        let (write, read) = match backend {
+            Backend::Sqlite => {
+                let write = pool(1).await.or_backend()?;
+                (write, pool(options.max_connections.clamp(1, 8)).await.or_backend()?)
+            }
+            Backend::Postgres => {
+                let p = pool(options.max_connections).await.or_backend()?;
+                (p.clone(), p)
+            }
+        };
+        Ok(Self { backend, write, read })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Applies pending migrations.
+    pub async fn migrate(&self) -> StoreResult<()> {
+        migrator().run(&self.write).await.map_err(|e| StoreError::Backend(format!("migration failed: {e}")))
+    }
+
+    /// Whether the schema is at the version this build expects.
+    pub async fn is_migrated(&self) -> StoreResult<bool> {
+        let applied: Result<Option<i64>, sqlx::Error> =
+            sqlx::query_scalar("SELECT MAX(version) FROM _sqlx_migrations WHERE success = TRUE").fetch_one(&self.read).await;
+        let latest = migrator().iter().map(|m| m.version).max();
+        Ok(applied.ok().flatten() == latest)
+    }
+
+    pub async fn close(&self) {
+        self.write.close().await;
+        self.read.close().await;
+    }
+}
+
+#[async_trait]
+impl Store for SqlStore {
+    async fn ping(&self) -> StoreResult<()> {
+        sqlx::query("SELECT 1").execute(&self.read).await.or_backend()?;
+        Ok(())
+    }
+}

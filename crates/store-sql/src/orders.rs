@@ -1,0 +1,724 @@
+//! Work orders, their history, units, notices, attachments and idempotency keys.
+
+use crate::codec::{Get, flag, from_json, json, micros, opt_from_json, opt_json, opt_micros, word};
+use crate::{OrBackend, SqlStore};
+use async_trait::async_trait;
+use hotline_app::ports::{
+    AttachmentRecord, AuditRecord, IdempotencyClaim, InsertOutcome, OrderFilter, OrderStore, OrderSummary, PageRequest, StoreError,
+    StoreResult, StoreScope,
+};
+use hotline_domain::{
+    Action, AttachmentId, Caller, CategoryId, Channel, Coordinates, Deadlines, Decision, HistoryEntry, Location, NoticeAnswer, NoticeId,
+    OrderId, OrderType, PersonName, PhoneNumber, State, Subject, SupervisionNotice, UnitId, Urgency, UserId, WorkOrder, WorkOrderNo,
+};
+use sqlx::any::{AnyArguments, AnyRow};
+use sqlx::query::Query;
+use sqlx::{Any, AnyConnection, AssertSqlSafe};
+use std::sync::LazyLock;
+
+/// A value bound to a statement.
+#[derive(Debug, Clone)]
+pub(crate) enum Val {
+    Int(Option<i64>),
+    Float(Option<f64>),
+    Text(Option<String>),
+}
+
+impl From<i64> for Val {
+    fn from(v: i64) -> Self {
+        Self::Int(Some(v))
+    }
+}
+impl From<Option<i64>> for Val {
+    fn from(v: Option<i64>) -> Self {
+        Self::Int(v)
+    }
+}
+impl From<Option<f64>> for Val {
+    fn from(v: Option<f64>) -> Self {
+        Self::Float(v)
+    }
+}
+impl From<String> for Val {
+    fn from(v: String) -> Self {
+        Self::Text(Some(v))
+    }
+}
+impl From<&str> for Val {
+    fn from(v: &str) -> Self {
+        Self::Text(Some(v.to_owned()))
+    }
+}
+impl From<Option<String>> for Val {
+    fn from(v: Option<String>) -> Self {
+        Self::Text(v)
+    }
+}
+
+pub(crate) fn bind(q: Query<'_, Any, AnyArguments>, v: Val) -> Query<'_, Any, AnyArguments> {
+    match v {
+        Val::Int(x) => q.bind(x),
+        Val::Float(x) => q.bind(x),
+        Val::Text(x) => q.bind(x),
+    }
+}
+
+/// Runs a statement built at run time from fixed column names and `$n`
+/// placeholders only: values always travel as bound parameters.
+pub(crate) fn dynamic(sql: &str, values: Vec<Val>) -> Query<'_, Any, AnyArguments> {
+    values.into_iter().fold(sqlx::query(AssertSqlSafe(sql)), bind)
+}
+
+fn placeholders(from: usize, n: usize) -> String {
+    (from..from + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
+}
+
+/// The stored columns of an order, in one place for insert, update and import.
+fn order_values(o: &WorkOrder) -> Vec<(&'static str, Val)> {
+    let follow_up = o.follow_up.as_ref();
+    vec![
+        ("id", o.id.0.into()),
+        ("number", o.number.as_str().into()),
+        ("channel", o.channel.as_str().into()),
+        ("order_type", o.order_type.as_str().into()),
+        ("category_id", o.category.0.into()),
+        ("urgency", o.urgency.as_str().into()),
+        ("caller_name", o.caller.name.as_ref().map(ToString::to_string).into()),
+        ("caller_phone", o.caller.phone.as_ref().map(ToString::to_string).into()),
+        ("caller_anonymous", flag(o.caller.anonymous).into()),
+        ("caller_confidential", flag(o.caller.confidential).into()),
+        ("town_id", o.location.town.map(|u| u.0).into()),
+        ("address", o.location.address.as_ref().map(ToString::to_string).into()),
+        ("latitude", o.location.coordinates.map(|c| c.latitude).into()),
+        ("longitude", o.location.coordinates.map(|c| c.longitude).into()),
+        ("subject", o.subject.as_str().into()),
+        ("description", o.description.as_str().into()),
+        ("call_id", o.call_id.clone().into()),
+        ("lead_unit_id", o.lead_unit.map(|u| u.0).into()),
+        ("assignee_unit_id", o.assignee_unit.map(|u| u.0).into()),
+        ("co_units", json(&o.co_units).into()),
+        ("state", o.state.as_str().into()),
+        ("version", o.version.into()),
+        ("created_by", o.created_by.0.into()),
+        ("created_at", micros(o.created_at).into()),
+        ("updated_at", micros(o.updated_at).into()),
+        ("sign_for_due", opt_micros(o.deadlines.sign_for).into()),
+        ("completion_due", micros(o.deadlines.completion).into()),
+        ("follow_up_due", opt_micros(o.deadlines.follow_up).into()),
+        ("dispatched_at", opt_micros(o.dispatched_at).into()),
+        ("signed_at", opt_micros(o.signed_at).into()),
+        ("resolved_at", opt_micros(o.resolved_at).into()),
+        ("closed_at", opt_micros(o.closed_at).into()),
+        ("direct_answer", o.direct_answer.as_ref().map(ToString::to_string).into()),
+        ("pending_return", opt_json(&o.pending_return).into()),
+        ("pending_extension", opt_json(&o.pending_extension).into()),
+        ("extension_requested", flag(o.pending_extension.is_some()).into()),
+        ("result", opt_json(&o.result).into()),
+        ("follow_up", opt_json(&o.follow_up).into()),
+        ("satisfaction", follow_up.and_then(|f| f.satisfaction).map(|s| s.as_str().to_owned()).into()),
+        ("solved", follow_up.and_then(|f| f.solved).map(flag).into()),
+        ("invalidation", opt_json(&o.invalidation).into()),
+        ("merged_into", o.merged_into.map(|m| m.0).into()),
+        ("counters", json(&o.counters).into()),
+    ]
+}
+
+fn column_names() -> Vec<&'static str> {
+    order_values(&sample_order()).into_iter().map(|(c, _)| c).collect()
+}
+
+static COLUMNS: LazyLock<Vec<&'static str>> = LazyLock::new(column_names);
+
+static INSERT_ORDER: LazyLock<String> =
+    LazyLock::new(|| format!("INSERT INTO work_orders ({}) VALUES ({})", COLUMNS.join(", "), placeholders(1, COLUMNS.len())));
+
+/// Every column but the id, then the id and the expected version.
+static UPDATE_ORDER: LazyLock<String> = LazyLock::new(|| {
+    let sets: Vec<String> = COLUMNS.iter().skip(1).enumerate().map(|(i, c)| format!("{c} = ${}", i + 1)).collect();
+    let n = COLUMNS.len();
+    format!("UPDATE work_orders SET {} WHERE id = ${n} AND version = ${}", sets.join(", "), n + 1)
+});
+
+const SUMMARY_COLUMNS: &str = "o.id, o.number, o.order_type, o.category_id, o.urgency, o.state, o.subject, o.town_id, o.lead_unit_id, \
+     o.assignee_unit_id, o.created_at, o.sign_for_due, o.completion_due, o.resolved_at, o.closed_at, o.extension_requested, o.version";
+
+/// A structurally complete order, used once to list the column names.
+fn sample_order() -> WorkOrder {
+    let t = chrono::DateTime::<chrono::Utc>::UNIX_EPOCH;
+    WorkOrder {
+        id: OrderId(0),
+        number: WorkOrderNo::parse("XX19700101000000").expect("valid sample number"),
+        channel: Channel::Phone,
+        order_type: OrderType::Other,
+        category: CategoryId(0),
+        urgency: Urgency::Normal,
+        caller: Caller { name: None, phone: None, anonymous: false, confidential: false },
+        location: Location { town: None, address: None, coordinates: None },
+        subject: Subject::parse("x").expect("valid"),
+        description: hotline_domain::Description::parse("x").expect("valid"),
+        call_id: None,
+        lead_unit: None,
+        co_units: vec![],
+        assignee_unit: None,
+        state: State::PendingDispatch,
+        version: 0,
+        created_by: UserId(0),
+        created_at: t,
+        updated_at: t,
+        deadlines: Deadlines { sign_for: None, completion: t, follow_up: None },
+        dispatched_at: None,
+        signed_at: None,
+        resolved_at: None,
+        closed_at: None,
+        direct_answer: None,
+        pending_return: None,
+        pending_extension: None,
+        result: None,
+        follow_up: None,
+        invalidation: None,
+        merged_into: None,
+        counters: Default::default(),
+        notices: vec![],
+    }
+}
+
+fn parse_order(row: &AnyRow, notices: Vec<SupervisionNotice>) -> StoreResult<WorkOrder> {
+    let coordinates = match (row.opt_float("latitude")?, row.opt_float("longitude")?) {
+        (Some(lat), Some(lng)) => Coordinates::new(lat, lng).ok(),
+        _ => None,
+    };
+    Ok(WorkOrder {
+        id: OrderId(row.int("id")?),
+        number: word("number", &row.text("number")?, WorkOrderNo::parse)?,
+        channel: word("channel", &row.text("channel")?, Channel::parse)?,
+        order_type: word("order_type", &row.text("order_type")?, OrderType::parse)?,
+        category: CategoryId(row.int("category_id")?),
+        urgency: word("urgency", &row.text("urgency")?, Urgency::parse)?,
+        caller: Caller {
+            name: row.opt_text("caller_name")?.map(|n| word("caller_name", &n, PersonName::parse)).transpose()?,
+            phone: row.opt_text("caller_phone")?.map(|p| word("caller_phone", &p, PhoneNumber::parse)).transpose()?,
+            anonymous: row.flag("caller_anonymous")?,
+            confidential: row.flag("caller_confidential")?,
+        },
+        location: Location {
+            town: row.opt_int("town_id")?.map(UnitId),
+            address: row.opt_text("address")?.map(|a| word("address", &a, Subject::parse)).transpose()?,
+            coordinates,
+        },
+        subject: word("subject", &row.text("subject")?, Subject::parse)?,
+        description: word("description", &row.text("description")?, hotline_domain::Description::parse)?,
+        call_id: row.opt_text("call_id")?,
+        lead_unit: row.opt_int("lead_unit_id")?.map(UnitId),
+        co_units: from_json("co_units", &row.text("co_units")?)?,
+        assignee_unit: row.opt_int("assignee_unit_id")?.map(UnitId),
+        state: word("state", &row.text("state")?, State::parse)?,
+        version: row.int("version")?,
+        created_by: UserId(row.int("created_by")?),
+        created_at: row.at("created_at")?,
+        updated_at: row.at("updated_at")?,
+        deadlines: Deadlines {
+            sign_for: row.opt_at("sign_for_due")?,
+            completion: row.at("completion_due")?,
+            follow_up: row.opt_at("follow_up_due")?,
+        },
+        dispatched_at: row.opt_at("dispatched_at")?,
+        signed_at: row.opt_at("signed_at")?,
+        resolved_at: row.opt_at("resolved_at")?,
+        closed_at: row.opt_at("closed_at")?,
+        direct_answer: row
+            .opt_text("direct_answer")?
+            .map(|a| word("direct_answer", &a, hotline_domain::Description::parse))
+            .transpose()?,
+        pending_return: opt_from_json("pending_return", row.opt_text("pending_return")?)?,
+        pending_extension: opt_from_json("pending_extension", row.opt_text("pending_extension")?)?,
+        result: opt_from_json("result", row.opt_text("result")?)?,
+        follow_up: opt_from_json("follow_up", row.opt_text("follow_up")?)?,
+        invalidation: opt_from_json("invalidation", row.opt_text("invalidation")?)?,
+        merged_into: row.opt_int("merged_into")?.map(OrderId),
+        counters: from_json("counters", &row.text("counters")?)?,
+        notices,
+    })
+}
+
+fn parse_summary(row: &AnyRow) -> StoreResult<OrderSummary> {
+    Ok(OrderSummary {
+        id: OrderId(row.int("id")?),
+        number: word("number", &row.text("number")?, WorkOrderNo::parse)?,
+        order_type: word("order_type", &row.text("order_type")?, OrderType::parse)?,
+        category: CategoryId(row.int("category_id")?),
+        urgency: word("urgency", &row.text("urgency")?, Urgency::parse)?,
+        state: word("state", &row.text("state")?, State::parse)?,
+        subject: row.text("subject")?,
+        town: row.opt_int("town_id")?.map(UnitId),
+        lead_unit: row.opt_int("lead_unit_id")?.map(UnitId),
+        assignee_unit: row.opt_int("assignee_unit_id")?.map(UnitId),
+        created_at: row.at("created_at")?,
+        sign_for_due: row.opt_at("sign_for_due")?,
+        completion_due: row.at("completion_due")?,
+        resolved_at: row.opt_at("resolved_at")?,
+        closed_at: row.opt_at("closed_at")?,
+        extension_requested: row.flag("extension_requested")?,
+        version: row.int("version")?,
+    })
+}
+
+fn parse_notice(row: &AnyRow) -> StoreResult<SupervisionNotice> {
+    let answer = match (row.opt_int("answered_by")?, row.opt_at("answered_at")?, row.opt_text("answer")?) {
+        (Some(by), Some(at), Some(text)) => Some(NoticeAnswer {
+            by: UserId(by),
+            at,
+            text: word("answer", &text, hotline_domain::Description::parse)?,
+        }),
+        _ => None,
+    };
+    Ok(SupervisionNotice {
+        id: NoticeId(row.int("id")?),
+        unit: UnitId(row.int("unit_id")?),
+        issued_by: UserId(row.int("issued_by")?),
+        issued_at: row.at("issued_at")?,
+        due_at: row.at("due_at")?,
+        text: word("text", &row.text("text")?, hotline_domain::Reason::parse)?,
+        answer,
+    })
+}
+
+fn parse_history(row: &AnyRow) -> StoreResult<HistoryEntry> {
+    Ok(HistoryEntry {
+        order: OrderId(row.int("order_id")?),
+        at: row.at("at")?,
+        actor: UserId(row.int("actor_id")?),
+        actor_unit: row.opt_int("actor_unit_id")?.map(UnitId),
+        action: word("action", &row.text("action")?, Action::parse)?,
+        from_state: row.opt_text("from_state")?.map(|s| word("from_state", &s, State::parse)).transpose()?,
+        to_state: word("to_state", &row.text("to_state")?, State::parse)?,
+        detail: from_json("detail", &row.text("detail")?)?,
+    })
+}
+
+fn parse_attachment(row: &AnyRow) -> StoreResult<AttachmentRecord> {
+    Ok(AttachmentRecord {
+        id: AttachmentId(row.int("id")?),
+        order: OrderId(row.int("order_id")?),
+        sha256: row.text("sha256")?,
+        file_name: row.text("file_name")?,
+        content_type: row.text("content_type")?,
+        size: row.int("size")?,
+        uploaded_by: UserId(row.int("uploaded_by")?),
+        uploaded_at: row.at("uploaded_at")?,
+    })
+}
+
+pub(crate) async fn insert_audit(conn: &mut AnyConnection, record: &AuditRecord) -> StoreResult<()> {
+    sqlx::query("INSERT INTO audit_log (id, at, actor_id, action, target, detail) VALUES ($1, $2, $3, $4, $5, $6)")
+        .bind(record.id)
+        .bind(micros(record.at))
+        .bind(record.actor.map(|a| a.0))
+        .bind(record.action.as_str())
+        .bind(record.target.as_str())
+        .bind(record.detail.as_str())
+        .execute(conn)
+        .await
+        .or_backend()?;
+    Ok(())
+}
+
+async fn insert_history(conn: &mut AnyConnection, entry: &HistoryEntry) -> StoreResult<()> {
+    // The sequence is per order; the order row is locked by the same
+    // transaction, so two writers never pick the same number.
+    sqlx::query(
+        "INSERT INTO order_history (order_id, seq, at, actor_id, actor_unit_id, action, from_state, to_state, detail) \
+         SELECT $1, COALESCE(MAX(seq), 0) + 1, $2, $3, $4, $5, $6, $7, $8 FROM order_history WHERE order_id = $1",
+    )
+    .bind(entry.order.0)
+    .bind(micros(entry.at))
+    .bind(entry.actor.0)
+    .bind(entry.actor_unit.map(|u| u.0))
+    .bind(entry.action.as_str())
+    .bind(entry.from_state.map(|s| s.as_str()))
+    .bind(entry.to_state.as_str())
+    .bind(entry.detail.to_string())
+    .execute(conn)
+    .await
+    .or_backend()?;
+    Ok(())
+}
+
+/// Records which units hold the order now; earlier holders stay, inactive.
+async fn sync_units(conn: &mut AnyConnection, order: &WorkOrder) -> StoreResult<()> {
+    sqlx::query("UPDATE order_units SET active = 0 WHERE order_id = $1 AND active = 1")
+        .bind(order.id.0)
+        .execute(&mut *conn)
+        .await
+        .or_backend()?;
+    for (unit, role, active) in order.involvements() {
+        sqlx::query(
+            "INSERT INTO order_units (order_id, unit_id, role, active) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (order_id, unit_id, role) DO UPDATE SET active = excluded.active",
+        )
+        .bind(order.id.0)
+        .bind(unit.0)
+        .bind(role.as_str())
+        .bind(flag(active))
+        .execute(&mut *conn)
+        .await
+        .or_backend()?;
+    }
+    Ok(())
+}
+
+async fn sync_notices(conn: &mut AnyConnection, order: &WorkOrder) -> StoreResult<()> {
+    for n in &order.notices {
+        sqlx::query(
+            "INSERT INTO supervision_notices (id, order_id, unit_id, issued_by, issued_at, due_at, text, answered_by, answered_at, answer) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+             ON CONFLICT (id) DO UPDATE SET answered_by = excluded.answered_by, answered_at = excluded.answered_at, answer = excluded.answer",
+        )
+        .bind(n.id.0)
+        .bind(order.id.0)
+        .bind(n.unit.0)
+        .bind(n.issued_by.0)
+        .bind(micros(n.issued_at))
+        .bind(micros(n.due_at))
+        .bind(n.text.as_str())
+        .bind(n.answer.as_ref().map(|a| a.by.0))
+        .bind(n.answer.as_ref().map(|a| micros(a.at)))
+        .bind(n.answer.as_ref().map(|a| a.text.to_string()))
+        .execute(&mut *conn)
+        .await
+        .or_backend()?;
+    }
+    Ok(())
+}
+
+/// Appends `IN ($a, $b, …)` for the ids and their values.
+fn push_in(sql: &mut String, values: &mut Vec<Val>, ids: impl IntoIterator<Item = i64>) {
+    let ids: Vec<i64> = ids.into_iter().collect();
+    sql.push_str(&format!("IN ({})", placeholders(values.len() + 1, ids.len())));
+    values.extend(ids.into_iter().map(Val::from));
+}
+
+fn push_in_text(sql: &mut String, values: &mut Vec<Val>, words: &[&str]) {
+    sql.push_str(&format!("IN ({})", placeholders(values.len() + 1, words.len())));
+    values.extend(words.iter().map(|w| Val::from(*w)));
+}
+
+/// Rows per multi-row INSERT, under SQLite's 32,766 bound parameters.
+const IMPORT_ROWS: usize = 300;
+
+#[async_trait]
+impl OrderStore for SqlStore {
+    async fn insert_order(&self, decision: &Decision, audit: &AuditRecord, claim: Option<&IdempotencyClaim>) -> StoreResult<InsertOutcome> {
+        let order = &decision.order;
+        let mut tx = self.write.begin().await.or_backend()?;
+        if let Some(claim) = claim {
+            let inserted = sqlx::query(
+                "INSERT INTO idempotency_keys (user_id, key, request_hash, order_id, created_at) VALUES ($1, $2, $3, $4, $5) \
+                 ON CONFLICT (user_id, key) DO NOTHING",
+            )
+            .bind(claim.user.0)
+            .bind(claim.key.as_str())
+            .bind(claim.request_hash.as_str())
+            .bind(order.id.0)
+            .bind(micros(order.created_at))
+            .execute(&mut *tx)
+            .await
+            .or_backend()?
+            .rows_affected();
+            if inserted == 0 {
+                let row = sqlx::query("SELECT order_id, request_hash FROM idempotency_keys WHERE user_id = $1 AND key = $2")
+                    .bind(claim.user.0)
+                    .bind(claim.key.as_str())
+                    .fetch_one(&mut *tx)
+                    .await
+                    .or_backend()?;
+                tx.rollback().await.or_backend()?;
+                return Ok(InsertOutcome::Replay { order: OrderId(row.int("order_id")?), request_hash: row.text("request_hash")? });
+            }
+        }
+        let values = order_values(order).into_iter().map(|(_, v)| v).collect();
+        dynamic(&INSERT_ORDER, values).execute(&mut *tx).await.or_backend()?;
+        insert_history(&mut tx, &decision.entry).await?;
+        sync_units(&mut tx, order).await?;
+        insert_audit(&mut tx, audit).await?;
+        tx.commit().await.or_backend()?;
+        Ok(InsertOutcome::Inserted)
+    }
+
+    async fn save_decision(&self, expected_version: i64, decision: &Decision, also: Option<&HistoryEntry>, audit: &AuditRecord) -> StoreResult<()> {
+        let order = &decision.order;
+        let mut tx = self.write.begin().await.or_backend()?;
+        let mut values: Vec<Val> = order_values(order).into_iter().skip(1).map(|(_, v)| v).collect();
+        values.push(order.id.0.into());
+        values.push(expected_version.into());
+        let updated = dynamic(&UPDATE_ORDER, values).execute(&mut *tx).await.or_backend()?.rows_affected();
+        if updated == 0 {
+            let current: Option<i64> = sqlx::query_scalar("SELECT version FROM work_orders WHERE id = $1")
+                .bind(order.id.0)
+                .fetch_optional(&mut *tx)
+                .await
+                .or_backend()?;
+            tx.rollback().await.or_backend()?;
+            return Err(match current {
+                Some(current) => StoreError::VersionConflict { current },
+                None => StoreError::NotFound(format!("work order {}", order.number)),
+            });
+        }
+        insert_history(&mut tx, &decision.entry).await?;
+        if let Some(entry) = also {
+            // Lock the other order's row so its history numbering stays serial.
+            sqlx::query("UPDATE work_orders SET updated_at = updated_at WHERE id = $1")
+                .bind(entry.order.0)
+                .execute(&mut *tx)
+                .await
+                .or_backend()?;
+            insert_history(&mut tx, entry).await?;
+        }
+        sync_units(&mut tx, order).await?;
+        sync_notices(&mut tx, order).await?;
+        insert_audit(&mut tx, audit).await?;
+        tx.commit().await.or_backend()?;
+        Ok(())
+    }
+
+    async fn order(&self, id: OrderId) -> StoreResult<Option<WorkOrder>> {
+        let Some(row) = sqlx::query("SELECT * FROM work_orders WHERE id = $1").bind(id.0).fetch_optional(&self.read).await.or_backend()? else {
+            return Ok(None);
+        };
+        let notices = sqlx::query("SELECT * FROM supervision_notices WHERE order_id = $1 ORDER BY issued_at, id")
+            .bind(id.0)
+            .fetch_all(&self.read)
+            .await
+            .or_backend()?
+            .iter()
+            .map(parse_notice)
+            .collect::<StoreResult<Vec<_>>>()?;
+        parse_order(&row, notices).map(Some)
+    }
+
+    async fn order_id(&self, number: &WorkOrderNo) -> StoreResult<Option<OrderId>> {
+        let id: Option<i64> = sqlx::query_scalar("SELECT id FROM work_orders WHERE number = $1")
+            .bind(number.as_str())
+            .fetch_optional(&self.read)
+            .await
+            .or_backend()?;
+        Ok(id.map(OrderId))
+    }
+
+    async fn list_orders(&self, scope: &StoreScope, filter: &OrderFilter, page: PageRequest) -> StoreResult<Vec<OrderSummary>> {
+        let mut sql = format!("SELECT {SUMMARY_COLUMNS} FROM work_orders o WHERE 1 = 1");
+        let mut values: Vec<Val> = Vec::new();
+        let param = |values: &mut Vec<Val>, v: Val| {
+            values.push(v);
+            format!("${}", values.len())
+        };
+        if !filter.states.is_empty() {
+            sql.push_str(" AND o.state ");
+            let words: Vec<&str> = filter.states.iter().map(|s| s.as_str()).collect();
+            push_in_text(&mut sql, &mut values, &words);
+        }
+        if let Some(t) = filter.order_type {
+            sql.push_str(&format!(" AND o.order_type = {}", param(&mut values, t.as_str().into())));
+        }
+        if let Some(u) = filter.urgency {
+            sql.push_str(&format!(" AND o.urgency = {}", param(&mut values, u.as_str().into())));
+        }
+        if !filter.categories.is_empty() {
+            sql.push_str(" AND o.category_id ");
+            push_in(&mut sql, &mut values, filter.categories.iter().map(|c| c.0));
+        }
+        if let Some(town) = filter.town {
+            sql.push_str(&format!(" AND o.town_id = {}", param(&mut values, town.0.into())));
+        }
+        if let Some(from) = filter.created_from {
+            sql.push_str(&format!(" AND o.created_at >= {}", param(&mut values, micros(from).into())));
+        }
+        if let Some(to) = filter.created_to {
+            sql.push_str(&format!(" AND o.created_at < {}", param(&mut values, micros(to).into())));
+        }
+        if let Some(now) = filter.overdue_at {
+            sql.push_str(&format!(
+                " AND o.resolved_at IS NULL AND o.state NOT IN ('archived', 'invalid', 'merged') AND o.completion_due < {}",
+                param(&mut values, micros(now).into())
+            ));
+        }
+        if filter.extension_requested {
+            sql.push_str(" AND o.extension_requested = 1");
+        }
+        if let Some(unit) = filter.unit {
+            sql.push_str(&format!(" AND o.id IN (SELECT order_id FROM order_units WHERE unit_id = {})", param(&mut values, unit.0.into())));
+        }
+        if let StoreScope::Units(units) = scope {
+            sql.push_str(" AND o.id IN (SELECT order_id FROM order_units WHERE unit_id ");
+            push_in(&mut sql, &mut values, units.iter().map(|u| u.0));
+            sql.push(')');
+        }
+        if let Some(before) = page.before {
+            sql.push_str(&format!(" AND o.id < {}", param(&mut values, before.0.into())));
+        }
+        sql.push_str(&format!(" ORDER BY o.id DESC LIMIT {}", param(&mut values, i64::from(page.limit).into())));
+        dynamic(&sql, values).fetch_all(&self.read).await.or_backend()?.iter().map(parse_summary).collect()
+    }
+
+    async fn unit_pending(&self, units: &[UnitId], page: PageRequest) -> StoreResult<Vec<OrderSummary>> {
+        if units.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut values = Vec::new();
+        let mut sql = format!(
+            "SELECT {SUMMARY_COLUMNS} FROM work_orders o JOIN (SELECT DISTINCT order_id FROM order_units WHERE active = 1 AND unit_id "
+        );
+        push_in(&mut sql, &mut values, units.iter().map(|u| u.0));
+        if let Some(before) = page.before {
+            values.push(before.0.into());
+            sql.push_str(&format!(" AND order_id < ${}", values.len()));
+        }
+        values.push(i64::from(page.limit).into());
+        sql.push_str(&format!(" ORDER BY order_id DESC LIMIT ${}) p ON p.order_id = o.id ORDER BY o.id DESC", values.len()));
+        dynamic(&sql, values).fetch_all(&self.read).await.or_backend()?.iter().map(parse_summary).collect()
+    }
+
+    async fn involved(&self, order: OrderId, units: &[UnitId]) -> StoreResult<bool> {
+        if units.is_empty() {
+            return Ok(false);
+        }
+        let mut values = vec![Val::from(order.0)];
+        let mut sql = String::from("SELECT 1 FROM order_units WHERE order_id = $1 AND unit_id ");
+        push_in(&mut sql, &mut values, units.iter().map(|u| u.0));
+        sql.push_str(" LIMIT 1");
+        Ok(dynamic(&sql, values).fetch_optional(&self.read).await.or_backend()?.is_some())
+    }
+
+    async fn history(&self, order: OrderId) -> StoreResult<Vec<HistoryEntry>> {
+        sqlx::query("SELECT * FROM order_history WHERE order_id = $1 ORDER BY seq")
+            .bind(order.0)
+            .fetch_all(&self.read)
+            .await
+            .or_backend()?
+            .iter()
+            .map(parse_history)
+            .collect()
+    }
+
+    async fn reserve_sequence(&self, key: &str, count: u64) -> StoreResult<u64> {
+        let value: i64 = sqlx::query_scalar(
+            "INSERT INTO counters (name, value) VALUES ($1, $2) \
+             ON CONFLICT (name) DO UPDATE SET value = counters.value + excluded.value RETURNING value",
+        )
+        .bind(key)
+        .bind(count as i64)
+        .fetch_one(&self.write)
+        .await
+        .or_backend()?;
+        Ok(value as u64)
+    }
+
+    async fn import_orders(&self, orders: &[(WorkOrder, Vec<HistoryEntry>)], audit: &AuditRecord) -> StoreResult<()> {
+        let mut tx = self.write.begin().await.or_backend()?;
+        for chunk in orders.chunks(IMPORT_ROWS) {
+            let mut sql = format!("INSERT INTO work_orders ({}) VALUES ", COLUMNS.join(", "));
+            let mut values = Vec::with_capacity(chunk.len() * COLUMNS.len());
+            for (i, (order, _)) in chunk.iter().enumerate() {
+                sql.push_str(if i == 0 { "(" } else { ", (" });
+                sql.push_str(&placeholders(values.len() + 1, COLUMNS.len()));
+                sql.push(')');
+                values.extend(order_values(order).into_iter().map(|(_, v)| v));
+            }
+            dynamic(&sql, values).execute(&mut *tx).await.or_backend()?;
+
+            let history: Vec<(usize, &HistoryEntry)> =
+                chunk.iter().flat_map(|(_, entries)| entries.iter().enumerate().map(|(i, e)| (i + 1, e))).collect();
+            for part in history.chunks(IMPORT_ROWS * 3) {
+                let mut sql = String::from(
+                    "INSERT INTO order_history (seq, order_id, at, actor_id, actor_unit_id, action, from_state, to_state, detail) VALUES ",
+                );
+                let mut values = Vec::with_capacity(part.len() * 9);
+                for (i, (seq, e)) in part.iter().enumerate() {
+                    sql.push_str(if i == 0 { "(" } else { ", (" });
+                    sql.push_str(&placeholders(values.len() + 1, 9));
+                    sql.push(')');
+                    values.extend([
+                        Val::from(*seq as i64),
+                        e.order.0.into(),
+                        micros(e.at).into(),
+                        e.actor.0.into(),
+                        e.actor_unit.map(|u| u.0).into(),
+                        e.action.as_str().into(),
+                        e.from_state.map(|s| s.as_str().to_owned()).into(),
+                        e.to_state.as_str().into(),
+                        e.detail.to_string().into(),
+                    ]);
+                }
+                dynamic(&sql, values).execute(&mut *tx).await.or_backend()?;
+            }
+
+            let involvements: Vec<(OrderId, UnitId, &str, bool)> = chunk
+                .iter()
+                .flat_map(|(o, _)| o.involvements().into_iter().map(move |(u, r, a)| (o.id, u, r.as_str(), a)))
+                .collect();
+            for part in involvements.chunks(IMPORT_ROWS * 4) {
+                let mut sql = String::from("INSERT INTO order_units (order_id, unit_id, role, active) VALUES ");
+                let mut values = Vec::with_capacity(part.len() * 4);
+                for (i, (order, unit, role, active)) in part.iter().enumerate() {
+                    sql.push_str(if i == 0 { "(" } else { ", (" });
+                    sql.push_str(&placeholders(values.len() + 1, 4));
+                    sql.push(')');
+                    values.extend([Val::from(order.0), unit.0.into(), (*role).into(), flag(*active).into()]);
+                }
+                dynamic(&sql, values).execute(&mut *tx).await.or_backend()?;
+            }
+            for (order, _) in chunk.iter().filter(|(o, _)| !o.notices.is_empty()) {
+                sync_notices(&mut tx, order).await?;
+            }
+        }
+        insert_audit(&mut tx, audit).await?;
+        tx.commit().await.or_backend()?;
+        Ok(())
+    }
+
+    async fn count_orders(&self) -> StoreResult<i64> {
+        sqlx::query_scalar("SELECT COUNT(*) FROM work_orders").fetch_one(&self.read).await.or_backend()
+    }
+
+    async fn insert_attachment(&self, record: &AttachmentRecord, audit: &AuditRecord) -> StoreResult<()> {
+        let mut tx = self.write.begin().await.or_backend()?;
+        sqlx::query(
+            "INSERT INTO attachments (id, order_id, sha256, file_name, content_type, size, uploaded_by, uploaded_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(record.id.0)
+        .bind(record.order.0)
+        .bind(record.sha256.as_str())
+        .bind(record.file_name.as_str())
+        .bind(record.content_type.as_str())
+        .bind(record.size)
+        .bind(record.uploaded_by.0)
+        .bind(micros(record.uploaded_at))
+        .execute(&mut *tx)
+        .await
+        .or_backend()?;
+        insert_audit(&mut tx, audit).await?;
+        tx.commit().await.or_backend()
+    }
+
+    async fn attachments(&self, order: OrderId) -> StoreResult<Vec<AttachmentRecord>> {
+        sqlx::query("SELECT * FROM attachments WHERE order_id = $1 ORDER BY id")
+            .bind(order.0)
+            .fetch_all(&self.read)
+            .await
+            .or_backend()?
+            .iter()
+            .map(parse_attachment)
+            .collect()
+    }
+
+    async fn attachment(&self, id: AttachmentId) -> StoreResult<Option<AttachmentRecord>> {
+        sqlx::query("SELECT * FROM attachments WHERE id = $1")
+            .bind(id.0)
+            .fetch_optional(&self.read)
+            .await
+            .or_backend()?
+            .as_ref()
+            .map(parse_attachment)
+            .transpose()
+    }
+}

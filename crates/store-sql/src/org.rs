@@ -1,0 +1,295 @@
+//! Units, hotlines, categories, the dispatch catalogue, users and sessions.
+
+use crate::codec::{Get, flag, micros, word};
+use crate::orders::insert_audit;
+use crate::{OrBackend, SqlStore};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use hotline_app::ports::{AuditRecord, CatalogueRecord, HotlineRecord, OrgStore, SessionRecord, StoreError, StoreResult, UserRecord};
+use hotline_domain::{
+    Affiliation, CatalogueEntry, CatalogueTarget, Category, CategoryId, IntegrationMode, RoleSet, Unit, UnitId, UnitKind, UserId,
+};
+use sqlx::any::AnyRow;
+
+fn parse_unit(row: &AnyRow) -> StoreResult<Unit> {
+    Ok(Unit {
+        id: UnitId(row.int("id")?),
+        code: row.text("code")?,
+        name: row.text("name")?,
+        kind: word("kind", &row.text("kind")?, UnitKind::parse)?,
+        parent: row.opt_int("parent_id")?.map(UnitId),
+        active: row.flag("active")?,
+    })
+}
+
+fn parse_user(row: &AnyRow) -> StoreResult<UserRecord> {
+    Ok(UserRecord {
+        id: UserId(row.int("id")?),
+        username: row.text("username")?,
+        display_name: row.text("display_name")?,
+        password_hash: row.text("password_hash")?,
+        affiliation: match row.opt_int("unit_id")? {
+            Some(u) => Affiliation::Unit(UnitId(u)),
+            None => Affiliation::Centre,
+        },
+        roles: word("roles", &row.text("roles")?, RoleSet::parse_list)?,
+        active: row.flag("active")?,
+        created_at: row.at("created_at")?,
+    })
+}
+
+/// Fails with "not found" when an update or delete touched no row.
+fn touched(rows: u64, what: String) -> StoreResult<()> {
+    if rows == 0 { Err(StoreError::NotFound(what)) } else { Ok(()) }
+}
+
+#[async_trait]
+impl OrgStore for SqlStore {
+    async fn units(&self) -> StoreResult<Vec<Unit>> {
+        sqlx::query("SELECT * FROM units ORDER BY id").fetch_all(&self.read).await.or_backend()?.iter().map(parse_unit).collect()
+    }
+
+    async fn insert_unit(&self, unit: &Unit, audit: &AuditRecord) -> StoreResult<()> {
+        let mut tx = self.write.begin().await.or_backend()?;
+        sqlx::query("INSERT INTO units (id, code, name, kind, parent_id, active) VALUES ($1, $2, $3, $4, $5, $6)")
+            .bind(unit.id.0)
+            .bind(unit.code.as_str())
+            .bind(unit.name.as_str())
+            .bind(unit.kind.as_str())
+            .bind(unit.parent.map(|p| p.0))
+            .bind(flag(unit.active))
+            .execute(&mut *tx)
+            .await
+            .or_backend()?;
+        insert_audit(&mut tx, audit).await?;
+        tx.commit().await.or_backend()
+    }
+
+    async fn update_unit(&self, unit: &Unit, audit: &AuditRecord) -> StoreResult<()> {
+        let mut tx = self.write.begin().await.or_backend()?;
+        let rows = sqlx::query("UPDATE units SET name = $1, active = $2 WHERE id = $3")
+            .bind(unit.name.as_str())
+            .bind(flag(unit.active))
+            .bind(unit.id.0)
+            .execute(&mut *tx)
+            .await
+            .or_backend()?
+            .rows_affected();
+        touched(rows, format!("unit {}", unit.id))?;
+        insert_audit(&mut tx, audit).await?;
+        tx.commit().await.or_backend()
+    }
+
+    async fn hotlines(&self) -> StoreResult<Vec<HotlineRecord>> {
+        sqlx::query("SELECT * FROM hotlines ORDER BY number")
+            .fetch_all(&self.read)
+            .await
+            .or_backend()?
+            .iter()
+            .map(|row| {
+                Ok(HotlineRecord {
+                    id: row.int("id")?,
+                    unit: UnitId(row.int("unit_id")?),
+                    number: row.text("number")?,
+                    name: row.text("name")?,
+                    mode: word("mode", &row.text("mode")?, IntegrationMode::parse)?,
+                })
+            })
+            .collect()
+    }
+
+    async fn insert_hotline(&self, hotline: &HotlineRecord, audit: &AuditRecord) -> StoreResult<()> {
+        let mut tx = self.write.begin().await.or_backend()?;
+        sqlx::query("INSERT INTO hotlines (id, unit_id, number, name, mode) VALUES ($1, $2, $3, $4, $5)")
+            .bind(hotline.id)
+            .bind(hotline.unit.0)
+            .bind(hotline.number.as_str())
+            .bind(hotline.name.as_str())
+            .bind(hotline.mode.as_str())
+            .execute(&mut *tx)
+            .await
+            .or_backend()?;
+        insert_audit(&mut tx, audit).await?;
+        tx.commit().await.or_backend()
+    }
+
+    async fn categories(&self) -> StoreResult<Vec<Category>> {
+        sqlx::query("SELECT * FROM categories ORDER BY id")
+            .fetch_all(&self.read)
+            .await
+            .or_backend()?
+            .iter()
+            .map(|row| {
+                Ok(Category {
+                    id: CategoryId(row.int("id")?),
+                    parent: row.opt_int("parent_id")?.map(CategoryId),
+                    level: row.int("level")? as u8,
+                    name: row.text("name")?,
+                    active: row.flag("active")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn insert_categories(&self, categories: &[Category], audit: &AuditRecord) -> StoreResult<()> {
+        let mut tx = self.write.begin().await.or_backend()?;
+        for c in categories {
+            sqlx::query("INSERT INTO categories (id, parent_id, level, name, active) VALUES ($1, $2, $3, $4, $5)")
+                .bind(c.id.0)
+                .bind(c.parent.map(|p| p.0))
+                .bind(i64::from(c.level))
+                .bind(c.name.as_str())
+                .bind(flag(c.active))
+                .execute(&mut *tx)
+                .await
+                .or_backend()?;
+        }
+        insert_audit(&mut tx, audit).await?;
+        tx.commit().await.or_backend()
+    }
+
+    async fn catalogue(&self) -> StoreResult<Vec<CatalogueRecord>> {
+        sqlx::query("SELECT * FROM dispatch_catalogue ORDER BY id")
+            .fetch_all(&self.read)
+            .await
+            .or_backend()?
+            .iter()
+            .map(|row| {
+                let target = match (row.flag("territorial")?, row.opt_int("unit_id")?) {
+                    (true, _) => CatalogueTarget::Territorial,
+                    (false, Some(u)) => CatalogueTarget::Unit(UnitId(u)),
+                    (false, None) => return Err(StoreError::Backend("catalogue entry without a unit".into())),
+                };
+                Ok(CatalogueRecord {
+                    id: row.int("id")?,
+                    entry: CatalogueEntry { category: CategoryId(row.int("category_id")?), target, co_handler: row.flag("co_handler")? },
+                })
+            })
+            .collect()
+    }
+
+    async fn insert_catalogue(&self, entries: &[CatalogueRecord], audit: &AuditRecord) -> StoreResult<()> {
+        let mut tx = self.write.begin().await.or_backend()?;
+        for r in entries {
+            let (unit, territorial) = match r.entry.target {
+                CatalogueTarget::Unit(u) => (Some(u.0), false),
+                CatalogueTarget::Territorial => (None, true),
+            };
+            sqlx::query("INSERT INTO dispatch_catalogue (id, category_id, unit_id, territorial, co_handler) VALUES ($1, $2, $3, $4, $5)")
+                .bind(r.id)
+                .bind(r.entry.category.0)
+                .bind(unit)
+                .bind(flag(territorial))
+                .bind(flag(r.entry.co_handler))
+                .execute(&mut *tx)
+                .await
+                .or_backend()?;
+        }
+        insert_audit(&mut tx, audit).await?;
+        tx.commit().await.or_backend()
+    }
+
+    async fn delete_catalogue(&self, id: i64, audit: &AuditRecord) -> StoreResult<()> {
+        let mut tx = self.write.begin().await.or_backend()?;
+        let rows = sqlx::query("DELETE FROM dispatch_catalogue WHERE id = $1").bind(id).execute(&mut *tx).await.or_backend()?.rows_affected();
+        touched(rows, format!("catalogue entry {id}"))?;
+        insert_audit(&mut tx, audit).await?;
+        tx.commit().await.or_backend()
+    }
+
+    async fn users(&self) -> StoreResult<Vec<UserRecord>> {
+        sqlx::query("SELECT * FROM users ORDER BY username").fetch_all(&self.read).await.or_backend()?.iter().map(parse_user).collect()
+    }
+
+    async fn user(&self, id: UserId) -> StoreResult<Option<UserRecord>> {
+        sqlx::query("SELECT * FROM users WHERE id = $1").bind(id.0).fetch_optional(&self.read).await.or_backend()?.as_ref().map(parse_user).transpose()
+    }
+
+    async fn user_by_name(&self, username: &str) -> StoreResult<Option<UserRecord>> {
+        sqlx::query("SELECT * FROM users WHERE username = $1")
+            .bind(username)
+            .fetch_optional(&self.read)
+            .await
+            .or_backend()?
+            .as_ref()
+            .map(parse_user)
+            .transpose()
+    }
+
+    async fn insert_user(&self, user: &UserRecord, audit: &AuditRecord) -> StoreResult<()> {
+        let mut tx = self.write.begin().await.or_backend()?;
+        sqlx::query(
+            "INSERT INTO users (id, username, display_name, password_hash, unit_id, roles, active, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(user.id.0)
+        .bind(user.username.as_str())
+        .bind(user.display_name.as_str())
+        .bind(user.password_hash.as_str())
+        .bind(user.affiliation.unit().map(|u| u.0))
+        .bind(user.roles.to_list())
+        .bind(flag(user.active))
+        .bind(micros(user.created_at))
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| match e {
+            sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Duplicate(format!("user {}", user.username)),
+            other => StoreError::Backend(other.to_string()),
+        })?;
+        insert_audit(&mut tx, audit).await?;
+        tx.commit().await.or_backend()
+    }
+
+    async fn update_user(&self, user: &UserRecord, audit: &AuditRecord) -> StoreResult<()> {
+        let mut tx = self.write.begin().await.or_backend()?;
+        let rows = sqlx::query("UPDATE users SET display_name = $1, password_hash = $2, roles = $3, active = $4 WHERE id = $5")
+            .bind(user.display_name.as_str())
+            .bind(user.password_hash.as_str())
+            .bind(user.roles.to_list())
+            .bind(flag(user.active))
+            .bind(user.id.0)
+            .execute(&mut *tx)
+            .await
+            .or_backend()?
+            .rows_affected();
+        touched(rows, format!("user {}", user.id))?;
+        if !user.active {
+            // A disabled account loses its sessions at once.
+            sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user.id.0).execute(&mut *tx).await.or_backend()?;
+        }
+        insert_audit(&mut tx, audit).await?;
+        tx.commit().await.or_backend()
+    }
+
+    async fn insert_session(&self, session: &SessionRecord) -> StoreResult<()> {
+        let mut tx = self.write.begin().await.or_backend()?;
+        // Expired sessions are swept by whoever logs in next.
+        sqlx::query("DELETE FROM sessions WHERE expires_at < $1").bind(micros(session.created_at)).execute(&mut *tx).await.or_backend()?;
+        sqlx::query("INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
+            .bind(session.token_hash.as_str())
+            .bind(session.user.0)
+            .bind(micros(session.created_at))
+            .bind(micros(session.expires_at))
+            .execute(&mut *tx)
+            .await
+            .or_backend()?;
+        tx.commit().await.or_backend()
+    }
+
+    async fn session_user(&self, token_hash: &str, now: DateTime<Utc>) -> StoreResult<Option<UserRecord>> {
+        sqlx::query("SELECT u.* FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1 AND s.expires_at > $2")
+            .bind(token_hash)
+            .bind(micros(now))
+            .fetch_optional(&self.read)
+            .await
+            .or_backend()?
+            .as_ref()
+            .map(parse_user)
+            .transpose()
+    }
+
+    async fn delete_session(&self, token_hash: &str) -> StoreResult<()> {
+        sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(token_hash).execute(&self.write).await.or_backend()?;
+        Ok(())
+    }
+}

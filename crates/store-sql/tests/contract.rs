@@ -1,0 +1,462 @@
+//! The storage contract, run against SQLite by default and against
+//! PostgreSQL when HOTLINE_TEST_POSTGRES is set (as `.ci/run` does).
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use hotline_app::audit::{Auditor, GENESIS};
+use hotline_app::clock::ManualClock;
+use hotline_app::ids::IdGenerator;
+use hotline_app::ports::*;
+use hotline_domain::*;
+use hotline_store_sql::SqlStore;
+use hotline_test_support::TestDb;
+use sqlx::{AnyConnection, Connection, Executor};
+use std::sync::Arc;
+
+const TOWN: UnitId = UnitId(100);
+const OTHER_TOWN: UnitId = UnitId(101);
+const VILLAGE: UnitId = UnitId(150);
+const HOUSING: UnitId = UnitId(200);
+const CAT: CategoryId = CategoryId(7);
+
+fn t0() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 9, 28, 1, 0, 0).unwrap()
+}
+
+fn centre(role: Role) -> Actor {
+    Actor { user: UserId(1), affiliation: Affiliation::Centre, roles: RoleSet::new([role]) }
+}
+
+fn handler(unit: UnitId) -> Actor {
+    Actor { user: UserId(10), affiliation: Affiliation::Unit(unit), roles: RoleSet::new([Role::Handler]) }
+}
+
+struct Fixture {
+    db: TestDb,
+    store: SqlStore,
+    ids: IdGenerator,
+    calendar: WorkCalendar,
+    rules: DeadlineRules,
+}
+
+impl Fixture {
+    async fn new() -> Self {
+        let db = TestDb::new().await;
+        let store = db.store().await;
+        Self { db, store, ids: IdGenerator::new(1), calendar: WorkCalendar::china_default(), rules: DeadlineRules::default() }
+    }
+
+    fn ctx(&self, now: DateTime<Utc>) -> DecisionContext<'_> {
+        DecisionContext { now, calendar: &self.calendar, rules: &self.rules }
+    }
+
+    fn audit(&self, action: &str) -> AuditRecord {
+        AuditRecord { id: self.ids.next(), at: t0(), actor: Some(UserId(1)), action: action.into(), target: "test".into(), detail: "{}".into() }
+    }
+
+    fn new_order(&self, seq: u64, order_type: OrderType, now: DateTime<Utc>) -> Decision {
+        let input = NewWorkOrder {
+            channel: Channel::Phone,
+            order_type,
+            category: CAT,
+            urgency: Urgency::Normal,
+            caller: Caller {
+                name: Some(PersonName::parse("王先生").unwrap()),
+                phone: Some(PhoneNumber::parse("13800138000").unwrap()),
+                anonymous: false,
+                confidential: true,
+            },
+            location: Location {
+                town: Some(TOWN),
+                address: Some(Subject::parse("东城街道主山社区").unwrap()),
+                coordinates: Some(Coordinates::new(23.02, 113.75).unwrap()),
+            },
+            subject: Subject::parse("噪音扰民").unwrap(),
+            description: Description::parse("晚上十点后工地仍在施工。\n影响休息。").unwrap(),
+            call_id: Some(format!("call-{seq}")),
+            direct_answer: None,
+        };
+        let number = WorkOrderNo::new(&OrderNoPrefix::parse("DG").unwrap(), now.date_naive(), seq);
+        register(input, &centre(Role::Consultant), Registration { id: OrderId(self.ids.next()), number }, &self.ctx(now)).unwrap()
+    }
+
+    async fn insert(&self, seq: u64, order_type: OrderType, now: DateTime<Utc>) -> WorkOrder {
+        let d = self.new_order(seq, order_type, now);
+        assert_eq!(self.store.insert_order(&d, &self.audit("create"), None).await.unwrap(), InsertOutcome::Inserted);
+        d.order
+    }
+
+    async fn act(&self, order: &WorkOrder, actor: &Actor, command: Command, now: DateTime<Utc>) -> WorkOrder {
+        let d = decide(order, actor, command, &self.ctx(now)).unwrap();
+        self.store.save_decision(order.version, &d, None, &self.audit("act")).await.unwrap();
+        d.order
+    }
+
+    async fn raw(&self) -> AnyConnection {
+        AnyConnection::connect(&self.db.url).await.unwrap()
+    }
+
+    async fn finish(self) {
+        self.store.close().await;
+        self.db.drop_database().await;
+    }
+}
+
+fn page(limit: u32) -> PageRequest {
+    PageRequest { before: None, limit }
+}
+
+#[tokio::test]
+async fn an_order_reads_back_exactly_as_written_through_its_lifecycle() {
+    let f = Fixture::new().await;
+    let order = f.insert(1, OrderType::Complaint, t0()).await;
+    assert_eq!(f.store.order(order.id).await.unwrap().as_ref(), Some(&order));
+    assert_eq!(f.store.order_id(&order.number).await.unwrap(), Some(order.id));
+
+    let now = t0() + Duration::hours(1);
+    let order = f.act(&order, &centre(Role::Dispatcher), Command::Dispatch { lead: TOWN, co_handlers: vec![HOUSING], note: None }, now).await;
+    let order = f.act(&order, &handler(TOWN), Command::SignFor, now).await;
+    let order = f
+        .act(&order, &centre(Role::Supervisor), Command::Supervise { notice: NoticeId(f.ids.next()), text: Reason::parse("加快").unwrap(), due: None }, now)
+        .await;
+    let notice = order.notices[0].id;
+    let order = f
+        .act(&order, &handler(TOWN), Command::AnswerSupervision { notice, text: Description::parse("已处理").unwrap() }, now)
+        .await;
+    let order = f
+        .act(
+            &order,
+            &handler(TOWN),
+            Command::RequestExtension { reason: Reason::parse("需协调").unwrap(), requested_due: order.deadlines.completion + Duration::days(3) },
+            now,
+        )
+        .await;
+    let order = f
+        .act(
+            &order,
+            &handler(TOWN),
+            Command::SubmitResult {
+                result: Description::parse("已责令停工").unwrap(),
+                solved: true,
+                public_reply: Description::parse("已处理").unwrap(),
+                contacted_citizen_at: Some(now),
+            },
+            now,
+        )
+        .await;
+    let order = f.act(&order, &centre(Role::Reviewer), Command::Review(ReviewVerdict::Pass), now).await;
+    let order = f
+        .act(
+            &order,
+            &centre(Role::Consultant),
+            Command::FollowUp { contacted: true, satisfaction: Some(Satisfaction::BasicallySatisfied), solved: Some(true), note: None, outcome: FollowUpOutcome::Archive },
+            now,
+        )
+        .await;
+    let stored = f.store.order(order.id).await.unwrap().unwrap();
+    assert_eq!(stored, order);
+    assert_eq!(stored.state, State::Archived);
+    assert!(stored.notices[0].answer.is_some());
+
+    let history = f.store.history(order.id).await.unwrap();
+    let actions: Vec<Action> = history.iter().map(|h| h.action).collect();
+    assert_eq!(
+        actions,
+        vec![
+            Action::Register,
+            Action::Dispatch,
+            Action::SignFor,
+            Action::Supervise,
+            Action::AnswerSupervision,
+            Action::RequestExtension,
+            Action::SubmitResult,
+            Action::Review,
+            Action::FollowUp
+        ]
+    );
+    assert_eq!(history[1].detail["lead"], serde_json::json!(TOWN.0));
+    f.finish().await;
+}
+
+#[tokio::test]
+async fn of_two_writers_on_one_version_exactly_one_wins() {
+    let f = Fixture::new().await;
+    let order = f.insert(1, OrderType::Help, t0()).await;
+    let dispatcher = centre(Role::Dispatcher);
+    let to_town = decide(&order, &dispatcher, Command::Dispatch { lead: TOWN, co_handlers: vec![], note: None }, &f.ctx(t0())).unwrap();
+    let to_other = decide(&order, &dispatcher, Command::Dispatch { lead: OTHER_TOWN, co_handlers: vec![], note: None }, &f.ctx(t0())).unwrap();
+    let (audit_a, audit_b) = (f.audit("a"), f.audit("b"));
+    let (a, b) = tokio::join!(
+        f.store.save_decision(order.version, &to_town, None, &audit_a),
+        f.store.save_decision(order.version, &to_other, None, &audit_b)
+    );
+    let outcomes = [a.is_ok(), b.is_ok()];
+    assert_eq!(outcomes.iter().filter(|ok| **ok).count(), 1, "{a:?} {b:?}");
+    let loser = if a.is_ok() { b } else { a };
+    assert!(matches!(loser, Err(StoreError::VersionConflict { current: 2 })));
+    // The loser left nothing behind: one dispatch in history, one lead unit.
+    assert_eq!(f.store.history(order.id).await.unwrap().len(), 2);
+    let pending_town = f.store.unit_pending(&[TOWN], page(10)).await.unwrap().len();
+    let pending_other = f.store.unit_pending(&[OTHER_TOWN], page(10)).await.unwrap().len();
+    assert_eq!(pending_town + pending_other, 1);
+    f.finish().await;
+}
+
+#[tokio::test]
+async fn a_retried_create_with_the_same_key_writes_nothing_new() {
+    let f = Fixture::new().await;
+    let first = f.new_order(1, OrderType::Help, t0());
+    let claim = IdempotencyClaim { user: UserId(1), key: "k-1".into(), request_hash: "h1".into() };
+    assert_eq!(f.store.insert_order(&first, &f.audit("c"), Some(&claim)).await.unwrap(), InsertOutcome::Inserted);
+    let retry = f.new_order(2, OrderType::Help, t0());
+    let outcome = f.store.insert_order(&retry, &f.audit("c"), Some(&claim)).await.unwrap();
+    assert_eq!(outcome, InsertOutcome::Replay { order: first.order.id, request_hash: "h1".into() });
+    assert_eq!(f.store.count_orders().await.unwrap(), 1);
+    // Another user may use the same key for their own order.
+    let other = IdempotencyClaim { user: UserId(2), ..claim };
+    assert_eq!(f.store.insert_order(&retry, &f.audit("c"), Some(&other)).await.unwrap(), InsertOutcome::Inserted);
+    f.finish().await;
+}
+
+#[tokio::test]
+async fn a_failed_transaction_leaves_no_half_written_order() {
+    let f = Fixture::new().await;
+    let audit = f.audit("create");
+    f.store.append_audit(&audit).await.unwrap();
+    // The audit id is taken: the last statement of the transaction fails.
+    let d = f.new_order(1, OrderType::Help, t0());
+    assert!(f.store.insert_order(&d, &audit, None).await.is_err());
+    assert_eq!(f.store.count_orders().await.unwrap(), 0);
+    assert!(f.store.order_id(&d.order.number).await.unwrap().is_none());
+    let mut conn = f.raw().await;
+    let history: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM order_history").fetch_one(&mut conn).await.unwrap();
+    assert_eq!(history, 0);
+    conn.close().await.unwrap();
+    f.finish().await;
+}
+
+#[tokio::test]
+async fn lists_filter_scope_and_page_newest_first() {
+    let f = Fixture::new().await;
+    let mut orders = Vec::new();
+    for i in 0..7u64 {
+        let order_type = if i % 2 == 0 { OrderType::Complaint } else { OrderType::Consultation };
+        orders.push(f.insert(i + 1, order_type, t0() + Duration::minutes(i as i64)).await);
+    }
+    let dispatcher = centre(Role::Dispatcher);
+    let now = t0() + Duration::hours(1);
+    let d0 = f.act(&orders[0], &dispatcher, Command::Dispatch { lead: TOWN, co_handlers: vec![HOUSING], note: None }, now).await;
+    let d1 = f.act(&orders[1], &dispatcher, Command::Dispatch { lead: OTHER_TOWN, co_handlers: vec![], note: None }, now).await;
+    let signed = f.act(&d0, &handler(TOWN), Command::SignFor, now).await;
+    f.act(&signed, &handler(TOWN), Command::SubDispatch { unit: VILLAGE, note: None }, now).await;
+
+    let all = f.store.list_orders(&StoreScope::All, &OrderFilter::default(), page(50)).await.unwrap();
+    assert_eq!(all.len(), 7);
+    assert!(all.windows(2).all(|w| w[0].id > w[1].id), "newest first");
+    let first = f.store.list_orders(&StoreScope::All, &OrderFilter::default(), page(3)).await.unwrap();
+    let next = f.store.list_orders(&StoreScope::All, &OrderFilter::default(), PageRequest { before: Some(first[2].id), limit: 3 }).await.unwrap();
+    assert_eq!(next[0].id, all[3].id);
+
+    let store = &f.store;
+    let by = |filter: OrderFilter| async move { store.list_orders(&StoreScope::All, &filter, page(50)).await.unwrap().len() };
+    assert_eq!(by(OrderFilter { states: vec![State::PendingDispatch], ..Default::default() }).await, 5);
+    assert_eq!(by(OrderFilter { states: vec![State::Dispatched, State::InProgress], ..Default::default() }).await, 2);
+    assert_eq!(by(OrderFilter { order_type: Some(OrderType::Complaint), ..Default::default() }).await, 4);
+    assert_eq!(by(OrderFilter { town: Some(TOWN), ..Default::default() }).await, 7);
+    assert_eq!(by(OrderFilter { categories: vec![CategoryId(99)], ..Default::default() }).await, 0);
+    assert_eq!(by(OrderFilter { categories: vec![CAT, CategoryId(99)], ..Default::default() }).await, 7);
+    assert_eq!(by(OrderFilter { unit: Some(HOUSING), ..Default::default() }).await, 1);
+    assert_eq!(by(OrderFilter { created_from: Some(t0() + Duration::minutes(5)), ..Default::default() }).await, 2);
+    assert_eq!(by(OrderFilter { created_to: Some(t0() + Duration::minutes(5)), ..Default::default() }).await, 5);
+    // Consultations are due in 2 working days; complaints in 15.
+    let later = t0() + Duration::days(5);
+    assert_eq!(by(OrderFilter { overdue_at: Some(later), ..Default::default() }).await, 3);
+
+    let town_scope = StoreScope::Units(vec![TOWN, VILLAGE].into());
+    let scoped = f.store.list_orders(&town_scope, &OrderFilter::default(), page(50)).await.unwrap();
+    assert_eq!(scoped.iter().map(|s| s.id).collect::<Vec<_>>(), vec![d0.id]);
+    assert!(f.store.involved(d0.id, &[VILLAGE]).await.unwrap());
+    assert!(!f.store.involved(d1.id, &[TOWN, VILLAGE]).await.unwrap());
+    f.finish().await;
+}
+
+#[tokio::test]
+async fn pending_lists_hold_what_waits_on_a_unit_and_nothing_else() {
+    let f = Fixture::new().await;
+    let dispatcher = centre(Role::Dispatcher);
+    let now = t0() + Duration::hours(1);
+    let a = f.insert(1, OrderType::Help, t0()).await;
+    let b = f.insert(2, OrderType::Help, t0()).await;
+    let a = f.act(&a, &dispatcher, Command::Dispatch { lead: TOWN, co_handlers: vec![HOUSING], note: None }, now).await;
+    f.act(&b, &dispatcher, Command::Dispatch { lead: TOWN, co_handlers: vec![], note: None }, now).await;
+    let ids = |v: Vec<OrderSummary>| v.into_iter().map(|s| s.number).collect::<Vec<_>>();
+    assert_eq!(ids(f.store.unit_pending(&[TOWN], page(10)).await.unwrap()), vec![b.number.clone(), a.number.clone()]);
+    assert_eq!(ids(f.store.unit_pending(&[HOUSING], page(10)).await.unwrap()), vec![a.number.clone()]);
+    // Keyset paging and the unit together with its sub-units, without duplicates.
+    assert_eq!(f.store.unit_pending(&[TOWN, VILLAGE], PageRequest { before: Some(b.id), limit: 10 }).await.unwrap().len(), 1);
+
+    // Returned: no longer waiting on the town; still "held" for its scope.
+    let returned = f.act(&a, &handler(TOWN), Command::Return { reason: Reason::parse("非本镇").unwrap() }, now).await;
+    assert_eq!(ids(f.store.unit_pending(&[TOWN], page(10)).await.unwrap()), vec![b.number.clone()]);
+    assert!(f.store.involved(returned.id, &[TOWN]).await.unwrap());
+    f.act(
+        &returned,
+        &dispatcher,
+        Command::DecideReturn(ReturnDecision::Redispatch { lead: OTHER_TOWN, co_handlers: vec![] }),
+        now,
+    )
+    .await;
+    assert_eq!(ids(f.store.unit_pending(&[OTHER_TOWN], page(10)).await.unwrap()), vec![a.number.clone()]);
+    assert!(f.store.unit_pending(&[HOUSING], page(10)).await.unwrap().is_empty(), "co-handler dropped at re-dispatch");
+    f.finish().await;
+}
+
+#[tokio::test]
+async fn a_merge_writes_both_histories_in_one_transaction() {
+    let f = Fixture::new().await;
+    let master = f.insert(1, OrderType::Complaint, t0()).await;
+    let duplicate = f.insert(2, OrderType::Complaint, t0()).await;
+    let d = decide(
+        &duplicate,
+        &centre(Role::Dispatcher),
+        Command::Merge { master: MasterOrder { id: master.id, number: master.number.clone(), state: master.state } },
+        &f.ctx(t0()),
+    )
+    .unwrap();
+    let absorb = HistoryEntry {
+        order: master.id,
+        at: t0(),
+        actor: UserId(1),
+        actor_unit: None,
+        action: Action::AbsorbDuplicate,
+        from_state: Some(master.state),
+        to_state: master.state,
+        detail: serde_json::json!({ "duplicate_number": duplicate.number }),
+    };
+    f.store.save_decision(duplicate.version, &d, Some(&absorb), &f.audit("merge")).await.unwrap();
+    assert_eq!(f.store.order(duplicate.id).await.unwrap().unwrap().merged_into, Some(master.id));
+    let master_history = f.store.history(master.id).await.unwrap();
+    assert_eq!(master_history.last().unwrap().action, Action::AbsorbDuplicate);
+    // The master's own version did not move: nobody acting on it is disturbed.
+    assert_eq!(f.store.order(master.id).await.unwrap().unwrap().version, master.version);
+    f.finish().await;
+}
+
+#[tokio::test]
+async fn sequences_hand_out_disjoint_blocks_under_concurrency() {
+    let f = Fixture::new().await;
+    let store = Arc::new(f.store);
+    let mut tasks = Vec::new();
+    for _ in 0..8 {
+        let s = store.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut got = Vec::new();
+            for _ in 0..10 {
+                got.push(s.reserve_sequence("order_no:DG20260928", 5).await.unwrap());
+            }
+            got
+        }));
+    }
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await.unwrap());
+    }
+    all.sort_unstable();
+    assert_eq!(all, (1..=80).map(|i| i * 5).collect::<Vec<u64>>());
+    assert_eq!(store.reserve_sequence("order_no:DG20260929", 5).await.unwrap(), 5);
+    store.close().await;
+    f.db.drop_database().await;
+}
+
+#[tokio::test]
+async fn bulk_import_writes_orders_histories_and_units() {
+    let f = Fixture::new().await;
+    let mut batch = Vec::new();
+    for i in 0..650u64 {
+        let d = f.new_order(i + 1, OrderType::Help, t0());
+        let next = decide(&d.order, &centre(Role::Dispatcher), Command::Dispatch { lead: TOWN, co_handlers: vec![], note: None }, &f.ctx(t0())).unwrap();
+        batch.push((next.order, vec![d.entry, next.entry]));
+    }
+    f.store.import_orders(&batch, &f.audit("import")).await.unwrap();
+    assert_eq!(f.store.count_orders().await.unwrap(), 650);
+    assert_eq!(f.store.history(batch[649].0.id).await.unwrap().len(), 2);
+    assert_eq!(f.store.order(batch[3].0.id).await.unwrap().unwrap(), batch[3].0);
+    assert_eq!(f.store.unit_pending(&[TOWN], page(200)).await.unwrap().len(), 200);
+    f.finish().await;
+}
+
+#[tokio::test]
+async fn organisation_users_and_sessions() {
+    let f = Fixture::new().await;
+    let town = Unit { id: TOWN, code: "441900003".into(), name: "东城街道".into(), kind: UnitKind::Subdistrict, parent: None, active: true };
+    f.store.insert_unit(&town, &f.audit("u")).await.unwrap();
+    let village = Unit { id: VILLAGE, code: "dc-zs".into(), name: "主山社区".into(), kind: UnitKind::Community, parent: Some(TOWN), active: true };
+    f.store.insert_unit(&village, &f.audit("u")).await.unwrap();
+    let clash = Unit { id: UnitId(999), ..town.clone() };
+    assert!(matches!(f.store.insert_unit(&clash, &f.audit("u")).await, Err(StoreError::Duplicate(_))));
+    assert_eq!(f.store.units().await.unwrap(), vec![town.clone(), village]);
+    let renamed = Unit { name: "东城".into(), active: false, ..town };
+    f.store.update_unit(&renamed, &f.audit("u")).await.unwrap();
+    assert_eq!(f.store.units().await.unwrap()[0], renamed);
+    assert!(matches!(f.store.update_unit(&Unit { id: UnitId(5), ..renamed }, &f.audit("u")).await, Err(StoreError::NotFound(_))));
+
+    let user = UserRecord {
+        id: UserId(42),
+        username: "dc_handler".into(),
+        display_name: "东城承办人".into(),
+        password_hash: "$argon2id$x".into(),
+        affiliation: Affiliation::Unit(TOWN),
+        roles: RoleSet::new([Role::Handler, Role::UnitAdmin]),
+        active: true,
+        created_at: t0(),
+    };
+    f.store.insert_user(&user, &f.audit("user")).await.unwrap();
+    assert!(matches!(f.store.insert_user(&UserRecord { id: UserId(43), ..user.clone() }, &f.audit("user")).await, Err(StoreError::Duplicate(_))));
+    assert_eq!(f.store.user_by_name("dc_handler").await.unwrap().as_ref(), Some(&user));
+
+    let session = SessionRecord { token_hash: "abc".into(), user: user.id, created_at: t0(), expires_at: t0() + Duration::hours(1) };
+    f.store.insert_session(&session).await.unwrap();
+    assert_eq!(f.store.session_user("abc", t0()).await.unwrap().map(|u| u.id), Some(user.id));
+    assert!(f.store.session_user("abc", t0() + Duration::hours(2)).await.unwrap().is_none(), "expired");
+    f.store.update_user(&UserRecord { active: false, ..user }, &f.audit("user")).await.unwrap();
+    assert!(f.store.session_user("abc", t0()).await.unwrap().is_none(), "disabling ends sessions");
+    f.finish().await;
+}
+
+#[tokio::test]
+async fn calendar_days_upsert_and_delete() {
+    let f = Fixture::new().await;
+    let day = |d: &str, working| CalendarDay { date: d.parse().unwrap(), working, name: "春节".into() };
+    f.store.upsert_calendar_days(&[day("2026-02-14", true), day("2026-02-16", false)], &f.audit("cal")).await.unwrap();
+    f.store.upsert_calendar_days(&[day("2026-02-14", false)], &f.audit("cal")).await.unwrap();
+    assert_eq!(f.store.calendar_days().await.unwrap(), vec![day("2026-02-14", false), day("2026-02-16", false)]);
+    assert!(f.store.delete_calendar_day("2026-02-14".parse().unwrap(), &f.audit("cal")).await.unwrap());
+    assert!(!f.store.delete_calendar_day("2026-02-14".parse().unwrap(), &f.audit("cal")).await.unwrap());
+    f.finish().await;
+}
+
+#[tokio::test]
+async fn the_audit_chain_seals_in_order_and_detects_tampering() {
+    let f = Fixture::new().await;
+    let store: Arc<dyn Store> = Arc::new(f.db.store().await);
+    let auditor = Auditor::new(store.clone(), Arc::new(IdGenerator::new(2)), Arc::new(ManualClock::new(t0())));
+    for i in 0..25 {
+        auditor.append(Some(UserId(1)), "work_order.read_personal", format!("work_order:{i}"), serde_json::json!({ "i": i })).await.unwrap();
+    }
+    assert_eq!(store.audit_head().await.unwrap(), ChainHead { seq: 0, hash: GENESIS.into() });
+    let report = auditor.verify().await.unwrap();
+    assert_eq!((report.sealed, report.pending, report.ok()), (0, 25, true));
+    assert_eq!(auditor.seal_all().await.unwrap(), 25);
+    assert_eq!(auditor.seal_all().await.unwrap(), 0, "sealing twice seals nothing");
+    let report = auditor.verify().await.unwrap();
+    assert_eq!((report.sealed, report.pending, report.ok()), (25, 0, true));
+    assert_eq!(store.audit_log(None, 5).await.unwrap().len(), 5);
+
+    let mut conn = f.raw().await;
+    conn.execute("UPDATE audit_log SET detail = '{\"i\":99}' WHERE seq = 7").await.unwrap();
+    let report = auditor.verify().await.unwrap();
+    assert!(report.problem.as_deref().unwrap().contains("record 7"), "{report:?}");
+    conn.execute("DELETE FROM audit_log WHERE seq = 7").await.unwrap();
+    assert!(auditor.verify().await.unwrap().problem.unwrap().contains("record 7 is missing"));
+    conn.close().await.unwrap();
+    f.finish().await;
+}
