@@ -20,6 +20,7 @@ pub mod org;
 pub mod phone;
 pub mod text;
 pub mod validation;
+mod vocabulary;
 pub mod work_order;
 
 pub use calendar::{CalendarDay, CalendarError, WorkCalendar};

@@ -3,38 +3,29 @@
 
 use crate::ids::{UnitId, UserId};
 use crate::validation::FieldError;
+use crate::vocabulary::vocabulary;
 use serde::{Deserialize, Serialize};
-use std::fmt;
 
-/// What kind of body a unit is. Towns, subdistricts and parks are the
-/// "territorial" units (属地) a request about a place goes to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum UnitKind {
-    /// 市直部门: a city department, bureau or public-service company.
-    Department,
-    /// 街道: an urban subdistrict.
-    Subdistrict,
-    /// 镇: a town.
-    Town,
-    /// 园区: a park or new district with town-level powers.
-    Park,
-    /// 科室: an office inside a department or town.
-    Section,
-    /// 村/社区: a village or residents' community under a town.
-    Community,
-}
+vocabulary!(
+    /// What kind of body a unit is. Towns, subdistricts and parks are the
+    /// "territorial" units (属地) a request about a place goes to.
+    UnitKind, "unit kind" {
+        /// 市直部门: a city department, bureau or public-service company.
+        Department = "department", "市直部门";
+        /// 街道: an urban subdistrict.
+        Subdistrict = "subdistrict", "街道";
+        /// 镇: a town.
+        Town = "town", "镇";
+        /// 园区: a park or new district with town-level powers.
+        Park = "park", "园区";
+        /// 科室: an office inside a department or town.
+        Section = "section", "科室";
+        /// 村/社区: a village or residents' community under a town.
+        Community = "community", "村/社区";
+    }
+);
 
 impl UnitKind {
-    pub const ALL: [UnitKind; 6] = [
-        Self::Department,
-        Self::Subdistrict,
-        Self::Town,
-        Self::Park,
-        Self::Section,
-        Self::Community,
-    ];
-
     /// Towns, subdistricts and parks: the places a location belongs to.
     pub fn is_territorial(self) -> bool {
         matches!(self, Self::Subdistrict | Self::Town | Self::Park)
@@ -43,24 +34,6 @@ impl UnitKind {
     /// Sections and communities only exist under another unit.
     pub fn is_sub_unit(self) -> bool {
         matches!(self, Self::Section | Self::Community)
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Department => "department",
-            Self::Subdistrict => "subdistrict",
-            Self::Town => "town",
-            Self::Park => "park",
-            Self::Section => "section",
-            Self::Community => "community",
-        }
-    }
-
-    pub fn parse(s: &str) -> Result<Self, FieldError> {
-        Self::ALL
-            .into_iter()
-            .find(|k| k.as_str() == s)
-            .ok_or_else(|| FieldError::new("", format!("unknown unit kind {s:?}; expected one of department, subdistrict, town, park, section, community")))
     }
 
     /// The kind named in the official division list (`街道`, `镇`, `园区`).
@@ -87,94 +60,44 @@ pub struct Unit {
     pub active: bool,
 }
 
-/// How a department's own hotline joined 12345 (国办发〔2020〕53号).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum IntegrationMode {
-    /// 分中心: the department keeps its line and staff (e.g. tax 12366);
-    /// consultants reach it by transfer or three-way call.
-    SubCentre,
-    /// 专业坐席: consultants trained for the department answer its calls in
-    /// the centre (e.g. social security 12333).
-    ProfessionalSeat,
-    /// 整体并入: the number is gone; general seats (综合坐席) answer.
-    Merged,
-}
-
-impl IntegrationMode {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::SubCentre => "sub_centre",
-            Self::ProfessionalSeat => "professional_seat",
-            Self::Merged => "merged",
-        }
+vocabulary!(
+    /// How a department's own hotline joined 12345 (国办发〔2020〕53号).
+    IntegrationMode, "integration mode" {
+        /// 分中心: the department keeps its line and staff (e.g. tax 12366);
+        /// consultants reach it by transfer or three-way call.
+        SubCentre = "sub_centre", "分中心";
+        /// 专业坐席: consultants trained for the department answer its calls
+        /// in the centre (e.g. social security 12333).
+        ProfessionalSeat = "professional_seat", "专业坐席";
+        /// 整体并入: the number is gone; general seats (综合坐席) answer.
+        Merged = "merged", "整体并入";
     }
+);
 
-    pub fn parse(s: &str) -> Result<Self, FieldError> {
-        match s {
-            "sub_centre" => Ok(Self::SubCentre),
-            "professional_seat" => Ok(Self::ProfessionalSeat),
-            "merged" => Ok(Self::Merged),
-            _ => Err(FieldError::new("", format!("unknown integration mode {s:?}; expected sub_centre, professional_seat or merged"))),
-        }
+vocabulary!(
+    /// What a user may do. Centre roles and unit roles never mix on one account.
+    Role, "role" {
+        /// 政府咨询员/话务员: answers calls, registers orders, answers
+        /// directly, makes follow-up calls.
+        Consultant = "consultant", "话务员";
+        /// 派单员: dispatches orders, decides returns, merges duplicates.
+        Dispatcher = "dispatcher", "派单员";
+        /// 审核员: reviews units' results, decides extensions, follows up.
+        Reviewer = "reviewer", "审核员";
+        /// 监察员: issues supervision notices (督办) and watches deadlines.
+        Supervisor = "supervisor", "监察员";
+        /// 承办人: a department's or town's handler of work orders.
+        Handler = "handler", "承办人";
+        /// 单位管理员: manages its unit's users and acts as a handler.
+        UnitAdmin = "unit_admin", "单位管理员";
+        /// 审计员: reads everything, including the audit log; changes nothing.
+        Auditor = "auditor", "审计员";
+        /// 系统管理员: configures units, users, calendar, rules.
+        SystemAdmin = "system_admin", "系统管理员";
     }
-}
-
-/// What a user may do. Centre roles and unit roles never mix on one account.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    /// 政府咨询员/话务员: answers calls, registers orders, answers directly,
-    /// makes follow-up calls.
-    Consultant,
-    /// 派单员: dispatches orders, decides returns, merges duplicates.
-    Dispatcher,
-    /// 审核员: reviews units' results, decides extensions, follows up.
-    Reviewer,
-    /// 监察员: issues supervision notices (督办) and watches deadlines.
-    Supervisor,
-    /// 承办人: a department's or town's handler of work orders.
-    Handler,
-    /// 单位管理员: manages its unit's users and acts as a handler.
-    UnitAdmin,
-    /// 审计员: reads everything, including the audit log; changes nothing.
-    Auditor,
-    /// 系统管理员: configures units, users, calendar, rules.
-    SystemAdmin,
-}
+);
 
 impl Role {
-    pub const ALL: [Role; 8] = [
-        Self::Consultant,
-        Self::Dispatcher,
-        Self::Reviewer,
-        Self::Supervisor,
-        Self::Handler,
-        Self::UnitAdmin,
-        Self::Auditor,
-        Self::SystemAdmin,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Consultant => "consultant",
-            Self::Dispatcher => "dispatcher",
-            Self::Reviewer => "reviewer",
-            Self::Supervisor => "supervisor",
-            Self::Handler => "handler",
-            Self::UnitAdmin => "unit_admin",
-            Self::Auditor => "auditor",
-            Self::SystemAdmin => "system_admin",
-        }
-    }
-
-    pub fn parse(s: &str) -> Result<Self, FieldError> {
-        Self::ALL
-            .into_iter()
-            .find(|r| r.as_str() == s)
-            .ok_or_else(|| FieldError::new("", format!("unknown role {s:?}; expected one of consultant, dispatcher, reviewer, supervisor, handler, unit_admin, auditor, system_admin")))
-    }
-
     /// Roles held by staff of a unit rather than of the centre.
     pub fn is_unit_role(self) -> bool {
         matches!(self, Self::Handler | Self::UnitAdmin)
@@ -182,12 +105,6 @@ impl Role {
 
     fn bit(self) -> u16 {
         1 << (self as u16)
-    }
-}
-
-impl fmt::Display for Role {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
     }
 }
 
@@ -213,7 +130,7 @@ impl RoleSet {
     }
 
     pub fn iter(self) -> impl Iterator<Item = Role> {
-        Role::ALL.into_iter().filter(move |r| self.contains(*r))
+        Role::ALL.iter().copied().filter(move |r| self.contains(*r))
     }
 
     /// Parses a comma-separated list (`consultant,reviewer`).

@@ -173,7 +173,7 @@ async fn an_order_reads_back_exactly_as_written_through_its_lifecycle() {
             Action::FollowUp
         ]
     );
-    assert_eq!(history[1].detail["lead"], serde_json::json!(TOWN.0));
+    assert_eq!(history[1].detail["lead"], serde_json::json!(TOWN));
     f.finish().await;
 }
 

@@ -20,7 +20,7 @@ use crate::validation::{FieldError, ValidationErrors};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-super::vocabulary!(
+crate::vocabulary::vocabulary!(
     /// Every step an order can take; also the `action` of its history.
     Action, "action" {
         /// 登记

@@ -8,7 +8,6 @@ mod register;
 mod view;
 
 pub use enums::{Channel, InvalidKind, OrderType, ProgressKind, Satisfaction, State, Urgency};
-pub(crate) use enums::vocabulary;
 pub use lifecycle::{
     Action, Command, Decision, DecisionContext, FollowUpOutcome, HistoryEntry, LifecycleError, MasterOrder, ReturnDecision,
     ReviewVerdict, actions_in, available_actions, decide, permit,

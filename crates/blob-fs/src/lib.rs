@@ -1,0 +1,74 @@
+//! Attachment content in a directory, one file per SHA-256, fanned out by
+//! the first two hex digits (`ab/cdef…`). Files are written to a temporary
+//! name, synced and renamed, so a crash never leaves a truncated blob under
+//! a valid address.
+
+use async_trait::async_trait;
+use hotline_app::attachments::BlobStore;
+use std::io::{Error, ErrorKind};
+use std::path::{Path, PathBuf};
+use tokio::io::AsyncWriteExt;
+
+pub struct FsBlobStore {
+    root: PathBuf,
+}
+
+impl FsBlobStore {
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        Self { root: root.into() }
+    }
+
+    fn path(&self, sha256: &str) -> std::io::Result<PathBuf> {
+        if sha256.len() != 64 || !sha256.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()) {
+            return Err(Error::new(ErrorKind::InvalidInput, "not a lowercase hex SHA-256"));
+        }
+        Ok(self.root.join(&sha256[..2]).join(&sha256[2..]))
+    }
+}
+
+async fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = path.parent().ok_or_else(|| Error::new(ErrorKind::InvalidInput, "blob path has no directory"))?;
+    tokio::fs::create_dir_all(dir).await?;
+    let tmp = dir.join(format!(".{}.tmp-{}", path.file_name().and_then(|n| n.to_str()).unwrap_or("blob"), std::process::id()));
+    let mut file = tokio::fs::File::create(&tmp).await?;
+    file.write_all(bytes).await?;
+    file.sync_all().await?;
+    drop(file);
+    tokio::fs::rename(&tmp, path).await
+}
+
+#[async_trait]
+impl BlobStore for FsBlobStore {
+    async fn put(&self, sha256: &str, bytes: &[u8]) -> std::io::Result<()> {
+        let path = self.path(sha256)?;
+        if tokio::fs::try_exists(&path).await? {
+            return Ok(());
+        }
+        write_atomically(&path, bytes).await
+    }
+
+    async fn get(&self, sha256: &str) -> std::io::Result<Vec<u8>> {
+        tokio::fs::read(self.path(sha256)?).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hotline_app::attachments::sha256_hex;
+
+    #[tokio::test]
+    async fn stores_once_by_content_and_refuses_bad_addresses() {
+        let dir = tempfile::tempdir().unwrap();
+        let blobs = FsBlobStore::new(dir.path());
+        let content = b"%PDF-1.4 test";
+        let sha = sha256_hex(content);
+        blobs.put(&sha, content).await.unwrap();
+        blobs.put(&sha, content).await.unwrap();
+        assert_eq!(blobs.get(&sha).await.unwrap(), content);
+        assert!(dir.path().join(&sha[..2]).join(&sha[2..]).exists());
+        assert_eq!(std::fs::read_dir(dir.path().join(&sha[..2])).unwrap().count(), 1, "no temporary files left");
+        assert_eq!(blobs.get("../../etc/passwd").await.unwrap_err().kind(), ErrorKind::InvalidInput);
+        assert_eq!(blobs.get(&"0".repeat(64)).await.unwrap_err().kind(), ErrorKind::NotFound);
+    }
+}

@@ -1,0 +1,47 @@
+//! The working-day calendar on the wire.
+
+use chrono::{DateTime, FixedOffset, NaiveDate};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DueQuery {
+    /// When counting starts (RFC 3339), e.g. 2026-02-13T10:00:00+08:00.
+    pub from: Option<String>,
+    /// Working days to add, 0–400.
+    pub working_days: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DueResponse {
+    /// Close of business of the last working day.
+    pub due: DateTime<FixedOffset>,
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct YearQuery {
+    pub year: Option<i32>,
+}
+
+/// A holiday (`working: false`) or a make-up working day (`working: true`).
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct CalendarDayDto {
+    pub date: NaiveDate,
+    pub working: bool,
+    pub name: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SetDayBody {
+    pub working: bool,
+    /// The holiday it belongs to, e.g. 春节.
+    pub name: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ImportResponse {
+    pub imported: usize,
+}

@@ -1,0 +1,132 @@
+//! Request extractors: JSON bodies with field-precise errors, and the
+//! caller's scoped desk.
+
+use crate::error::{ApiError, ApiResult};
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::header::{AUTHORIZATION, CONTENT_TYPE, COOKIE};
+use axum::http::request::Parts;
+use hotline_app::access::Desk;
+use hotline_app::{App, AppError};
+use hotline_domain::{FieldError, WorkOrderNo};
+use serde::de::DeserializeOwned;
+
+pub const SESSION_COOKIE: &str = "hotline_session";
+
+/// A JSON body. A body that is not JSON is a 400; JSON that does not fit
+/// is a 422 naming the field (`caller.phone: not a Chinese mobile number…`).
+pub struct JsonBody<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let is_json = req
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.split(';').next().is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json")));
+        if !is_json {
+            return Err(AppError::UnsupportedMediaType("send the body as JSON with Content-Type: application/json".into()).into());
+        }
+        let bytes = Bytes::from_request(req, state).await.map_err(|e| ApiError::BadRequest(format!("the body could not be read: {e}")))?;
+        parse_json(&bytes).map(JsonBody)
+    }
+}
+
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> ApiResult<T> {
+    let de = &mut serde_json::Deserializer::from_slice(bytes);
+    match serde_path_to_error::deserialize::<_, T>(de) {
+        Ok(v) => Ok(v),
+        Err(e) => {
+            let path = e.path().to_string();
+            let inner = e.into_inner();
+            if inner.is_syntax() || inner.is_eof() {
+                return Err(ApiError::BadRequest(format!("the body is not valid JSON: {inner}")));
+            }
+            Err(field_error(&path, &inner.to_string()).into())
+        }
+    }
+}
+
+/// Turns a serde message into a field error: the field is the path, or
+/// the name of the missing field.
+fn field_error(path: &str, message: &str) -> FieldError {
+    // serde appends " at line L column C"; the position is noise to a user.
+    let message = message.split(" at line ").next().unwrap_or(message);
+    if let Some(rest) = message.strip_prefix("missing field `") {
+        let name = rest.split('`').next().unwrap_or(rest);
+        let field = if path == "." { name.to_owned() } else { format!("{path}.{name}") };
+        return FieldError::new(field, "is required");
+    }
+    let field = if path == "." { String::new() } else { path.to_owned() };
+    FieldError::new(field, message)
+}
+
+/// The authenticated caller's desk, scoped to their unit.
+pub struct Caller(pub Desk);
+
+fn bearer_or_cookie(parts: &Parts) -> Option<String> {
+    if let Some(token) = parts.headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer ")) {
+        return Some(token.trim().to_owned());
+    }
+    parts.headers.get_all(COOKIE).iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(';')).find_map(|pair| {
+        let (name, value) = pair.trim().split_once('=')?;
+        (name == SESSION_COOKIE).then(|| value.to_owned())
+    })
+}
+
+/// The session token of a request, if any.
+pub fn session_token(parts: &Parts) -> Option<String> {
+    bearer_or_cookie(parts)
+}
+
+impl FromRequestParts<App> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Self, Self::Rejection> {
+        let token = bearer_or_cookie(parts)
+            .ok_or_else(|| AppError::Unauthenticated("log in first: send Authorization: Bearer <token> from POST /api/v1/auth/login".into()))?;
+        let principal = app.auth.authenticate(&token).await?;
+        Ok(Caller(app.access.open(principal)))
+    }
+}
+
+/// A work-order number from the path.
+pub fn order_number(raw: &str) -> ApiResult<WorkOrderNo> {
+    WorkOrderNo::parse(raw).map_err(|e| FieldError::new("number", e.message).into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(serde::Deserialize, Debug)]
+    #[allow(dead_code)]
+    struct Outer {
+        caller: Inner,
+    }
+    #[derive(serde::Deserialize, Debug)]
+    #[allow(dead_code)]
+    struct Inner {
+        phone: hotline_domain::PhoneNumber,
+        name: String,
+    }
+
+    fn fields(json: &str) -> Vec<(String, String)> {
+        match parse_json::<Outer>(json.as_bytes()) {
+            Err(ApiError::App(AppError::Invalid(e))) => e.0.into_iter().map(|f| (f.field, f.message)).collect(),
+            other => panic!("expected field errors, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn names_the_field_at_fault() {
+        let f = fields(r#"{"caller":{"phone":"12","name":"x"}}"#);
+        assert_eq!(f[0].0, "caller.phone");
+        assert!(f[0].1.contains("not a Chinese mobile"), "{f:?}");
+        assert_eq!(fields(r#"{"caller":{"phone":"13812345678"}}"#), vec![("caller.name".into(), "is required".into())]);
+        assert_eq!(fields(r#"{}"#)[0].0, "caller");
+        assert!(matches!(parse_json::<Outer>(b"{not json"), Err(ApiError::BadRequest(_))));
+    }
+}

@@ -1,0 +1,118 @@
+//! The hotline's HTTP API: JSON under `/api/v1`, the OpenAPI document at
+//! `/api/openapi.json`, an offline Swagger UI at `/api/docs`, `/healthz`.
+//!
+//! Handlers are thin (see `routes/`): parse the request into domain types,
+//! take the caller's scoped [`hotline_app::access::Desk`], call one service,
+//! map the result. Errors become responses in one place (`error.rs`).
+
+pub mod dto;
+pub mod error;
+pub mod extract;
+pub mod openapi;
+pub mod routes;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::routing::{get, post, put};
+use hotline_app::{App, AppError};
+use std::time::Duration;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+use utoipa::OpenApi;
+use utoipa_swagger_ui::SwaggerUi;
+
+/// Largest JSON body accepted (a long description fits many times over).
+const JSON_LIMIT: usize = 1024 * 1024;
+
+#[derive(Debug, Clone)]
+pub struct HttpConfig {
+    /// Largest attachment upload, in bytes.
+    pub max_upload_bytes: usize,
+    pub request_timeout: Duration,
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        Self { max_upload_bytes: 20 * 1024 * 1024, request_timeout: Duration::from_secs(60) }
+    }
+}
+
+async fn not_found() -> impl IntoResponse {
+    error::ApiError::App(AppError::NotFound("no such endpoint; see /api/docs".into()))
+}
+
+async fn method_not_allowed() -> impl IntoResponse {
+    (
+        StatusCode::METHOD_NOT_ALLOWED,
+        axum::Json(error::ErrorBody {
+            code: "method_not_allowed",
+            message: "this endpoint does not take that method; see /api/docs".into(),
+            fields: vec![],
+            allowed_actions: None,
+            current_version: None,
+        }),
+    )
+}
+
+fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> axum::response::Response {
+    tracing::error!("a request handler panicked");
+    let body = error::ErrorBody {
+        code: "internal",
+        message: "an internal error occurred; nothing was saved for this request".into(),
+        fields: vec![],
+        allowed_actions: None,
+        current_version: None,
+    };
+    (StatusCode::INTERNAL_SERVER_ERROR, axum::Json(body)).into_response()
+}
+
+pub fn router(app: App, config: HttpConfig) -> Router {
+    use routes::*;
+    let api = Router::new()
+        .route("/auth/login", post(auth::login))
+        .route("/auth/logout", post(auth::logout))
+        .route("/me", get(auth::me))
+        .route("/work-orders", post(orders::create).get(orders::list))
+        .route("/work-orders/pending", get(orders::pending))
+        .route("/work-orders/{number}", get(orders::get))
+        .route("/work-orders/{number}/history", get(orders::history))
+        .route("/work-orders/{number}/actions", post(orders::act))
+        .route("/work-orders/{number}/reveal-phone", post(orders::reveal_phone))
+        .route(
+            "/work-orders/{number}/attachments",
+            post(attachments::upload).layer(DefaultBodyLimit::max(config.max_upload_bytes + 64 * 1024)),
+        )
+        .route("/attachments/{id}", get(attachments::download))
+        .route("/dispatch/proposal", get(orders::proposal))
+        .route("/calendar/due", get(calendar::due))
+        .route("/calendar/days", get(calendar::days))
+        .route("/calendar/days/{date}", put(calendar::set_day).delete(calendar::clear_day))
+        .route("/calendar/import", post(calendar::import))
+        .route("/units", get(org::units).post(org::create_unit))
+        .route("/units/{id}", axum::routing::patch(org::update_unit))
+        .route("/hotlines", get(org::hotlines).post(org::create_hotline))
+        .route("/categories", get(org::categories).post(org::create_category))
+        .route("/dispatch-catalogue", get(org::catalogue).post(org::add_catalogue))
+        .route("/dispatch-catalogue/{id}", axum::routing::delete(org::delete_catalogue))
+        .route("/users", get(users::list).post(users::create))
+        .route("/users/{id}", axum::routing::patch(users::update))
+        .route("/audit", get(audit::log))
+        .route("/audit/verify", get(audit::verify))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(JSON_LIMIT));
+
+    Router::new()
+        .route("/", get(meta::index))
+        .route("/healthz", get(meta::healthz))
+        .nest("/api/v1", api)
+        .merge(SwaggerUi::new("/api/docs").url("/api/openapi.json", openapi::ApiDoc::openapi()))
+        .fallback(not_found)
+        .with_state(app)
+        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, config.request_timeout))
+        .layer(CatchPanicLayer::custom(panic_response))
+        .layer(TraceLayer::new_for_http())
+}

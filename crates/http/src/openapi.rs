@@ -1,0 +1,50 @@
+//! The OpenAPI 3 document, served at /api/openapi.json.
+
+use crate::routes;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).description(Some("Token from POST /api/v1/auth/login")).build()),
+        );
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "hotline: 12345 government service hotline",
+        description = "Work orders (工单) from registration to archive, with deadlines in Chinese working days. \
+            Ids are strings; times are RFC 3339 in the centre's time zone. Errors share one body: {code, message, fields}.",
+        license(name = "AGPL-3.0-or-later")
+    ),
+    modifiers(&BearerAuth),
+    paths(
+        routes::meta::healthz,
+        routes::auth::login, routes::auth::logout, routes::auth::me,
+        routes::orders::create, routes::orders::list, routes::orders::pending, routes::orders::get, routes::orders::history,
+        routes::orders::act, routes::orders::reveal_phone, routes::orders::proposal,
+        routes::attachments::upload, routes::attachments::download,
+        routes::calendar::due, routes::calendar::days, routes::calendar::set_day, routes::calendar::clear_day, routes::calendar::import,
+        routes::org::units, routes::org::create_unit, routes::org::update_unit, routes::org::hotlines, routes::org::create_hotline,
+        routes::org::categories, routes::org::create_category, routes::org::catalogue, routes::org::add_catalogue, routes::org::delete_catalogue,
+        routes::users::list, routes::users::create, routes::users::update,
+        routes::audit::log, routes::audit::verify,
+    ),
+    tags(
+        (name = "work orders", description = "登记、派单、签收、退单、延期、办结、审核、回访、督办、并单"),
+        (name = "calendar", description = "工作日历：法定节假日与调休"),
+        (name = "organisation", description = "单位、热线、分类、派单目录"),
+        (name = "users", description = "用户与角色"),
+        (name = "auth", description = "登录"),
+        (name = "audit", description = "审计日志"),
+        (name = "meta", description = "健康检查"),
+    )
+)]
+pub struct ApiDoc;

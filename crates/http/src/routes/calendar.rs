@@ -1,0 +1,90 @@
+//! /api/v1/calendar: the promised date, and the holiday calendar.
+
+use super::{Handled, Json, instant};
+use crate::dto::calendar::{CalendarDayDto, DueQuery, DueResponse, ImportResponse, SetDayBody, YearQuery};
+use crate::dto::local;
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::extract::Caller;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use chrono::{Datelike, NaiveDate};
+use hotline_app::App;
+use hotline_domain::{CalendarDay, FieldError, ValidationErrors, holiday_cn};
+
+/// The deadline `working_days` after `from`: counting starts the next day,
+/// and ends at close of business (18:00 by default) of the last working day.
+#[utoipa::path(get, path = "/api/v1/calendar/due", tag = "calendar", params(DueQuery), security(("bearer" = [])),
+    responses((status = 200, body = DueResponse), (status = 422, body = ErrorBody)))]
+pub async fn due(State(app): State<App>, Caller(_desk): Caller, Query(q): Query<DueQuery>) -> Handled<DueResponse> {
+    let mut errors = ValidationErrors::default();
+    let from = match q.from.as_deref() {
+        Some(raw) => errors.collect(instant("from", raw)),
+        None => {
+            errors.push(FieldError::new("from", "is required"));
+            None
+        }
+    };
+    let days = match q.working_days.as_deref() {
+        Some(raw) => errors.collect(raw.trim().parse::<u32>().map_err(|_| FieldError::new("working_days", "must be a whole number of days, 0 or more"))),
+        None => {
+            errors.push(FieldError::new("working_days", "is required"));
+            None
+        }
+    };
+    errors.into_result()?;
+    let (Some(from), Some(days)) = (from, days) else { unreachable!("checked above") };
+    let due = app.calendar.due(from, days)?;
+    Ok(Json(DueResponse { due: local(app.calendar.snapshot().time_zone(), due) }))
+}
+
+/// Holidays and make-up working days of a year (default: this year).
+#[utoipa::path(get, path = "/api/v1/calendar/days", tag = "calendar", params(YearQuery), security(("bearer" = [])),
+    responses((status = 200, body = Vec<CalendarDayDto>)))]
+pub async fn days(State(app): State<App>, Caller(_desk): Caller, Query(q): Query<YearQuery>) -> Handled<Vec<CalendarDayDto>> {
+    let year = q.year.unwrap_or_else(|| app.calendar.snapshot().local_date(app.clock.now()).year());
+    let days = app.calendar.days_in_year(year);
+    Ok(Json(days.into_iter().map(|d| CalendarDayDto { date: d.date, working: d.working, name: d.name }).collect()))
+}
+
+fn date(raw: &str) -> Result<NaiveDate, FieldError> {
+    NaiveDate::parse_from_str(raw, "%Y-%m-%d").map_err(|_| FieldError::new("date", format!("{raw:?} is not a date YYYY-MM-DD")))
+}
+
+/// Marks a day as a holiday or a make-up working day (system admin).
+#[utoipa::path(put, path = "/api/v1/calendar/days/{date}", tag = "calendar", request_body = SetDayBody, security(("bearer" = [])),
+    params(("date" = String, Path, example = "2027-02-06")),
+    responses((status = 200, body = CalendarDayDto), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn set_day(
+    State(app): State<App>,
+    Caller(desk): Caller,
+    Path(raw): Path<String>,
+    crate::extract::JsonBody(body): crate::extract::JsonBody<SetDayBody>,
+) -> Handled<CalendarDayDto> {
+    let date = date(&raw)?;
+    let name = hotline_domain::text::bounded(&body.name, 50, false).map_err(|e| FieldError::new("name", e.message))?;
+    let admin = desk.admin()?;
+    app.calendar.set_day(&admin, CalendarDay { date, working: body.working, name: name.clone() }).await?;
+    Ok(Json(CalendarDayDto { date, working: body.working, name }))
+}
+
+/// Removes a day's exception; it follows the weekly template again.
+#[utoipa::path(delete, path = "/api/v1/calendar/days/{date}", tag = "calendar", security(("bearer" = [])),
+    params(("date" = String, Path)), responses((status = 204), (status = 404, body = ErrorBody)))]
+pub async fn clear_day(State(app): State<App>, Caller(desk): Caller, Path(raw): Path<String>) -> ApiResult<StatusCode> {
+    let date = date(&raw)?;
+    app.calendar.clear_day(&desk.admin()?, date).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Imports a year file in the holiday-cn format (system admin).
+#[utoipa::path(post, path = "/api/v1/calendar/import", tag = "calendar", security(("bearer" = [])),
+    request_body(content_type = "application/json", content = Object, description = "A holiday-cn year file: {year, days: [{name, date, isOffDay}]}"),
+    responses((status = 200, body = ImportResponse), (status = 422, body = ErrorBody)))]
+pub async fn import(State(app): State<App>, Caller(desk): Caller, body: Bytes) -> Handled<ImportResponse> {
+    let admin = desk.admin()?;
+    let text = std::str::from_utf8(&body).map_err(|_| ApiError::BadRequest("the file is not UTF-8".into()))?;
+    let year = holiday_cn::parse(text).map_err(|e| FieldError::new("file", e.to_string()))?;
+    let imported = app.calendar.import(&admin, year.days).await?;
+    Ok(Json(ImportResponse { imported }))
+}
