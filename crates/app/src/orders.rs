@@ -112,6 +112,19 @@ impl WorkOrders {
         &self.rules
     }
 
+    /// The next order number for a registration on `date` (local).
+    pub async fn next_number(&self, date: chrono::NaiveDate) -> AppResult<WorkOrderNo> {
+        self.numbers.next(date).await
+    }
+
+    /// Writes finished orders with their histories in one go: demo data,
+    /// benchmarks, migrations from legacy systems. Audited as one event.
+    pub async fn import(&self, by: Option<UserId>, orders: &[(WorkOrder, Vec<HistoryEntry>)], source: &str) -> AppResult<()> {
+        let audit = self.auditor.record(by, "work_order.import", source, json!({ "orders": orders.len() }));
+        self.store.import_orders(orders, &audit).await?;
+        Ok(())
+    }
+
     fn context<'a>(&'a self, calendar: &'a hotline_domain::WorkCalendar, now: DateTime<Utc>) -> DecisionContext<'a> {
         DecisionContext { now, calendar, rules: &self.rules }
     }

@@ -181,6 +181,65 @@ impl Organisation {
         Ok(category)
     }
 
+    /// Loads a taxonomy given as `[level1, level2, level3]` name rows; names
+    /// already present under the same parent are kept. Returns how many
+    /// categories were added.
+    pub async fn import_taxonomy(&self, admin: &AdminDesk, rows: &[[String; 3]]) -> AppResult<usize> {
+        if !admin.is_system_admin() {
+            return Err(AppError::Forbidden("only a system administrator edits the taxonomy".into()));
+        }
+        let org = self.directory.snapshot();
+        let mut known: std::collections::HashMap<(Option<CategoryId>, String), CategoryId> =
+            org.categories().map(|c| ((c.parent, c.name.clone()), c.id)).collect();
+        let mut new = Vec::new();
+        for (line, row) in rows.iter().enumerate() {
+            let mut parent = None;
+            for (level, name) in row.iter().enumerate() {
+                let name = check_name(&format!("rows[{line}][{level}]"), name, 50)?;
+                let key = (parent, name.clone());
+                let id = match known.get(&key) {
+                    Some(id) => *id,
+                    None => {
+                        let id = CategoryId(self.ids.next());
+                        new.push(Category { id, parent, level: level as u8 + 1, name, active: true });
+                        known.insert(key, id);
+                        id
+                    }
+                };
+                parent = Some(id);
+            }
+        }
+        if new.is_empty() {
+            return Ok(0);
+        }
+        let audit = self.auditor.record(admin.user(), "category.import", "taxonomy", json!({ "added": new.len() }));
+        self.store.insert_categories(&new, &audit).await?;
+        self.reload().await?;
+        Ok(new.len())
+    }
+
+    /// Adds catalogue entries that are not there yet; returns how many.
+    pub async fn import_catalogue(&self, admin: &AdminDesk, entries: Vec<CatalogueEntry>) -> AppResult<usize> {
+        if !admin.is_system_admin() {
+            return Err(AppError::Forbidden("only a system administrator edits the dispatch catalogue".into()));
+        }
+        let org = self.directory.snapshot();
+        let mut records: Vec<CatalogueRecord> = Vec::new();
+        for entry in entries {
+            let exists = org.catalogue().iter().any(|r| r.entry == entry) || records.iter().any(|r| r.entry == entry);
+            if !exists {
+                records.push(CatalogueRecord { id: self.ids.next(), entry });
+            }
+        }
+        if records.is_empty() {
+            return Ok(0);
+        }
+        let audit = self.auditor.record(admin.user(), "catalogue.import", "catalogue", json!({ "added": records.len() }));
+        self.store.insert_catalogue(&records, &audit).await?;
+        self.reload().await?;
+        Ok(records.len())
+    }
+
     pub fn catalogue(&self) -> Vec<CatalogueRecord> {
         self.directory.snapshot().catalogue().to_vec()
     }

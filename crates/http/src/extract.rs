@@ -29,7 +29,13 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
         if !is_json {
             return Err(AppError::UnsupportedMediaType("send the body as JSON with Content-Type: application/json".into()).into());
         }
-        let bytes = Bytes::from_request(req, state).await.map_err(|e| ApiError::BadRequest(format!("the body could not be read: {e}")))?;
+        let bytes = Bytes::from_request(req, state).await.map_err(|e| {
+            if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::App(AppError::TooLarge("the request body is larger than the 1 MiB allowed".into()))
+            } else {
+                ApiError::BadRequest(format!("the body could not be read: {e}"))
+            }
+        })?;
         parse_json(&bytes).map(JsonBody)
     }
 }
@@ -47,6 +53,14 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> ApiResult<T> {
             Err(field_error(&path, &inner.to_string()).into())
         }
     }
+}
+
+/// Reads an already parsed JSON value into `T`, naming the field at fault.
+pub fn parse_value<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, FieldError> {
+    serde_path_to_error::deserialize::<_, T>(value).map_err(|e| {
+        let path = e.path().to_string();
+        field_error(&path, &e.into_inner().to_string())
+    })
 }
 
 /// Turns a serde message into a field error: the field is the path, or

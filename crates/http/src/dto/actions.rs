@@ -1,6 +1,11 @@
 //! Actions on a work order: one endpoint, one body per action, told apart
 //! by `action`. Every body carries the `version` the caller last saw.
+//!
+//! The tag is read first and the matching body parsed on its own, so an
+//! error names its field (`reason: must not be empty`); serde's internally
+//! tagged enums would lose the path.
 
+use crate::extract::parse_value;
 use chrono::{DateTime, FixedOffset, Utc};
 use hotline_app::orders::ActionRequest;
 use hotline_domain::{
@@ -8,213 +13,361 @@ use hotline_domain::{
     Satisfaction, UnitId, WorkOrderNo,
 };
 use serde::Deserialize;
+use serde::de::DeserializeOwned;
 use utoipa::ToSchema;
 
+/// 直接办结: the consultant answered; the order is archived.
 #[derive(Debug, Deserialize, ToSchema)]
-#[serde(tag = "action", rename_all = "snake_case", deny_unknown_fields)]
-pub enum ActionBody {
-    /// 直接办结: the consultant answered; the order is archived.
-    AnswerDirectly {
-        version: i64,
-        #[schema(value_type = String)]
-        answer: Description,
-    },
-    /// 派单 to a lead unit with optional co-handlers.
-    Dispatch {
-        version: i64,
-        #[schema(value_type = String)]
-        lead_unit_id: UnitId,
-        #[serde(default)]
-        #[schema(value_type = Vec<String>)]
-        co_unit_ids: Vec<UnitId>,
-        #[schema(value_type = Option<String>)]
-        note: Option<Reason>,
-    },
-    /// 签收 by the unit it was sent to.
-    SignFor { version: i64 },
-    /// 退单: the lead unit gives it back with a reason.
-    Return {
-        version: i64,
-        #[schema(value_type = String)]
-        reason: Reason,
-    },
-    /// 改派 (agree: `lead_unit_id` required) or 驳回 (reject: `reason` required).
-    DecideReturn {
-        version: i64,
-        agree: bool,
-        #[schema(value_type = Option<String>)]
-        lead_unit_id: Option<UnitId>,
-        #[serde(default)]
-        #[schema(value_type = Vec<String>)]
-        co_unit_ids: Vec<UnitId>,
-        #[schema(value_type = Option<String>)]
-        reason: Option<Reason>,
-    },
-    /// 延期申请, before the deadline, for a later date.
-    RequestExtension {
-        version: i64,
-        #[schema(value_type = String)]
-        reason: Reason,
-        requested_due: DateTime<FixedOffset>,
-    },
-    /// 延期审核.
-    DecideExtension {
-        version: i64,
-        approve: bool,
-        #[schema(value_type = Option<String>)]
-        note: Option<Reason>,
-    },
-    /// A progress note: contact, site visit, co-handling opinion; `centre_note` from the centre.
-    AddProgress {
-        version: i64,
-        kind: ProgressKind,
-        #[schema(value_type = String)]
-        text: Description,
-    },
-    /// 二级派单 to a sub-unit of the lead unit (or back to the lead unit).
-    SubDispatch {
-        version: i64,
-        #[schema(value_type = String)]
-        unit_id: UnitId,
-        #[schema(value_type = Option<String>)]
-        note: Option<Reason>,
-    },
-    /// 办结反馈.
-    SubmitResult {
-        version: i64,
-        #[schema(value_type = String)]
-        result: Description,
-        solved: bool,
-        /// The reply that may be published, without personal data.
-        #[schema(value_type = String)]
-        public_reply: Description,
-        contacted_citizen_at: Option<DateTime<FixedOffset>>,
-    },
-    /// 审核: pass, or fail back to the unit (`reason` required).
-    Review {
-        version: i64,
-        pass: bool,
-        #[schema(value_type = Option<String>)]
-        reason: Option<Reason>,
-    },
-    /// 回访.
-    FollowUp {
-        version: i64,
-        contacted: bool,
-        satisfaction: Option<Satisfaction>,
-        solved: Option<bool>,
-        #[schema(value_type = Option<String>)]
-        note: Option<Reason>,
-        #[schema(value_type = String)]
-        outcome: Outcome,
-    },
-    /// 督办: a notice to the lead unit, with its own deadline.
-    Supervise {
-        version: i64,
-        #[schema(value_type = String)]
-        text: Reason,
-        due: Option<DateTime<FixedOffset>>,
-    },
-    /// 督办回复 by the unit addressed.
-    AnswerSupervision {
-        version: i64,
-        #[schema(value_type = String)]
-        notice_id: NoticeId,
-        #[schema(value_type = String)]
-        text: Description,
-    },
-    /// 并单 into a master order.
-    Merge {
-        version: i64,
-        #[schema(value_type = String)]
-        master_number: WorkOrderNo,
-    },
-    /// 无效.
-    Invalidate {
-        version: i64,
-        kind: InvalidKind,
-        #[schema(value_type = Option<String>)]
-        note: Option<Reason>,
-    },
+#[serde(deny_unknown_fields)]
+pub struct AnswerDirectly {
+    pub version: i64,
+    #[schema(value_type = String)]
+    pub answer: Description,
 }
 
-/// `archive`, `redo` or `retry`.
-#[derive(Debug, Clone, Copy, Deserialize)]
+/// 派单 to a lead unit with optional co-handlers.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Dispatch {
+    pub version: i64,
+    #[schema(value_type = String)]
+    pub lead_unit_id: UnitId,
+    #[serde(default)]
+    #[schema(value_type = Vec<String>)]
+    pub co_unit_ids: Vec<UnitId>,
+    #[schema(value_type = Option<String>)]
+    pub note: Option<Reason>,
+}
+
+/// 签收 by the unit it was sent to.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SignFor {
+    pub version: i64,
+}
+
+/// 退单: the lead unit gives it back with a reason.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Return {
+    pub version: i64,
+    #[schema(value_type = String)]
+    pub reason: Reason,
+}
+
+/// 改派 (`agree`, with `lead_unit_id`) or 驳回 (not `agree`, with `reason`).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DecideReturn {
+    pub version: i64,
+    pub agree: bool,
+    #[schema(value_type = Option<String>)]
+    pub lead_unit_id: Option<UnitId>,
+    #[serde(default)]
+    #[schema(value_type = Vec<String>)]
+    pub co_unit_ids: Vec<UnitId>,
+    #[schema(value_type = Option<String>)]
+    pub reason: Option<Reason>,
+}
+
+/// 延期申请, before the deadline, for a later date.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RequestExtension {
+    pub version: i64,
+    #[schema(value_type = String)]
+    pub reason: Reason,
+    pub requested_due: DateTime<FixedOffset>,
+}
+
+/// 延期审核.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DecideExtension {
+    pub version: i64,
+    pub approve: bool,
+    #[schema(value_type = Option<String>)]
+    pub note: Option<Reason>,
+}
+
+/// A progress note; `centre_note` is the centre's kind.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AddProgress {
+    pub version: i64,
+    pub kind: ProgressKind,
+    #[schema(value_type = String)]
+    pub text: Description,
+}
+
+/// 二级派单 to a sub-unit of the lead unit (or back to the lead unit).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SubDispatch {
+    pub version: i64,
+    #[schema(value_type = String)]
+    pub unit_id: UnitId,
+    #[schema(value_type = Option<String>)]
+    pub note: Option<Reason>,
+}
+
+/// 办结反馈.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SubmitResult {
+    pub version: i64,
+    #[schema(value_type = String)]
+    pub result: Description,
+    pub solved: bool,
+    /// The reply that may be published, without personal data.
+    #[schema(value_type = String)]
+    pub public_reply: Description,
+    pub contacted_citizen_at: Option<DateTime<FixedOffset>>,
+}
+
+/// 审核: pass, or fail back to the unit (`reason` required).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Review {
+    pub version: i64,
+    pub pass: bool,
+    #[schema(value_type = Option<String>)]
+    pub reason: Option<Reason>,
+}
+
+/// What happens after a follow-up call.
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
+    /// 归档
     Archive,
+    /// 重办 (counted against the unit)
     Redo,
+    /// Not reached; try again later.
     Retry,
+}
+
+/// 回访.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FollowUp {
+    pub version: i64,
+    pub contacted: bool,
+    pub satisfaction: Option<Satisfaction>,
+    pub solved: Option<bool>,
+    #[schema(value_type = Option<String>)]
+    pub note: Option<Reason>,
+    pub outcome: Outcome,
+}
+
+/// 督办: a notice to the lead unit, with its own deadline.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Supervise {
+    pub version: i64,
+    #[schema(value_type = String)]
+    pub text: Reason,
+    pub due: Option<DateTime<FixedOffset>>,
+}
+
+/// 督办回复 by the unit addressed.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AnswerSupervision {
+    pub version: i64,
+    #[schema(value_type = String)]
+    pub notice_id: NoticeId,
+    #[schema(value_type = String)]
+    pub text: Description,
+}
+
+/// 并单 into a master order.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Merge {
+    pub version: i64,
+    #[schema(value_type = String)]
+    pub master_number: WorkOrderNo,
+}
+
+/// 无效.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Invalidate {
+    pub version: i64,
+    pub kind: InvalidKind,
+    #[schema(value_type = Option<String>)]
+    pub note: Option<Reason>,
+}
+
+/// An action on an order; `action` names it and picks the body. (Serde's
+/// derive is here for the schema's shape; reading goes through
+/// [`ActionBody::from_value`].)
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(tag = "action", rename_all = "snake_case")]
+pub enum ActionBody {
+    AnswerDirectly(AnswerDirectly),
+    Dispatch(Dispatch),
+    SignFor(SignFor),
+    Return(Return),
+    DecideReturn(DecideReturn),
+    RequestExtension(RequestExtension),
+    DecideExtension(DecideExtension),
+    AddProgress(AddProgress),
+    SubDispatch(SubDispatch),
+    SubmitResult(SubmitResult),
+    Review(Review),
+    FollowUp(FollowUp),
+    Supervise(Supervise),
+    AnswerSupervision(AnswerSupervision),
+    Merge(Merge),
+    Invalidate(Invalidate),
 }
 
 fn utc(t: DateTime<FixedOffset>) -> DateTime<Utc> {
     t.with_timezone(&Utc)
 }
 
+/// The requestable actions, as `action` spells them.
+pub const ACTIONS: &[&str] = &[
+    "answer_directly",
+    "dispatch",
+    "sign_for",
+    "return",
+    "decide_return",
+    "request_extension",
+    "decide_extension",
+    "add_progress",
+    "sub_dispatch",
+    "submit_result",
+    "review",
+    "follow_up",
+    "supervise",
+    "answer_supervision",
+    "merge",
+    "invalidate",
+];
+
+fn body<T: DeserializeOwned>(value: serde_json::Value, wrap: fn(T) -> ActionBody) -> Result<ActionBody, FieldError> {
+    parse_value::<T>(value).map(wrap)
+}
+
 impl ActionBody {
+    /// Reads `{"action": …, "version": …, fields…}`.
+    pub fn from_value(mut value: serde_json::Value) -> Result<Self, FieldError> {
+        let map = value.as_object_mut().ok_or_else(|| FieldError::new("", "the body must be a JSON object"))?;
+        let action = match map.remove("action") {
+            Some(serde_json::Value::String(a)) => a,
+            Some(_) => return Err(FieldError::new("action", "must be the action's name, e.g. \"dispatch\"")),
+            None => return Err(FieldError::new("action", format!("is required: one of {}", ACTIONS.join(", ")))),
+        };
+        match action.as_str() {
+            "answer_directly" => body(value, Self::AnswerDirectly),
+            "dispatch" => body(value, Self::Dispatch),
+            "sign_for" => body(value, Self::SignFor),
+            "return" => body(value, Self::Return),
+            "decide_return" => body(value, Self::DecideReturn),
+            "request_extension" => body(value, Self::RequestExtension),
+            "decide_extension" => body(value, Self::DecideExtension),
+            "add_progress" => body(value, Self::AddProgress),
+            "sub_dispatch" => body(value, Self::SubDispatch),
+            "submit_result" => body(value, Self::SubmitResult),
+            "review" => body(value, Self::Review),
+            "follow_up" => body(value, Self::FollowUp),
+            "supervise" => body(value, Self::Supervise),
+            "answer_supervision" => body(value, Self::AnswerSupervision),
+            "merge" => body(value, Self::Merge),
+            "invalidate" => body(value, Self::Invalidate),
+            other => Err(FieldError::new("action", format!("unknown action {other:?}; expected one of {}", ACTIONS.join(", ")))),
+        }
+    }
+
     pub fn version(&self) -> i64 {
         match self {
-            Self::AnswerDirectly { version, .. }
-            | Self::Dispatch { version, .. }
-            | Self::SignFor { version }
-            | Self::Return { version, .. }
-            | Self::DecideReturn { version, .. }
-            | Self::RequestExtension { version, .. }
-            | Self::DecideExtension { version, .. }
-            | Self::AddProgress { version, .. }
-            | Self::SubDispatch { version, .. }
-            | Self::SubmitResult { version, .. }
-            | Self::Review { version, .. }
-            | Self::FollowUp { version, .. }
-            | Self::Supervise { version, .. }
-            | Self::AnswerSupervision { version, .. }
-            | Self::Merge { version, .. }
-            | Self::Invalidate { version, .. } => *version,
+            Self::AnswerDirectly(b) => b.version,
+            Self::Dispatch(b) => b.version,
+            Self::SignFor(b) => b.version,
+            Self::Return(b) => b.version,
+            Self::DecideReturn(b) => b.version,
+            Self::RequestExtension(b) => b.version,
+            Self::DecideExtension(b) => b.version,
+            Self::AddProgress(b) => b.version,
+            Self::SubDispatch(b) => b.version,
+            Self::SubmitResult(b) => b.version,
+            Self::Review(b) => b.version,
+            Self::FollowUp(b) => b.version,
+            Self::Supervise(b) => b.version,
+            Self::AnswerSupervision(b) => b.version,
+            Self::Merge(b) => b.version,
+            Self::Invalidate(b) => b.version,
         }
     }
 
     pub fn into_request(self) -> Result<ActionRequest, FieldError> {
         let command = match self {
-            Self::AnswerDirectly { answer, .. } => Command::AnswerDirectly { answer },
-            Self::Dispatch { lead_unit_id, co_unit_ids, note, .. } => Command::Dispatch { lead: lead_unit_id, co_handlers: co_unit_ids, note },
-            Self::SignFor { .. } => Command::SignFor,
-            Self::Return { reason, .. } => Command::Return { reason },
-            Self::DecideReturn { agree: true, lead_unit_id, co_unit_ids, .. } => {
-                let lead = lead_unit_id.ok_or_else(|| FieldError::new("lead_unit_id", "agreeing to a return re-dispatches: name the new lead unit"))?;
-                Command::DecideReturn(ReturnDecision::Redispatch { lead, co_handlers: co_unit_ids })
+            Self::AnswerDirectly(b) => Command::AnswerDirectly { answer: b.answer },
+            Self::Dispatch(b) => Command::Dispatch { lead: b.lead_unit_id, co_handlers: b.co_unit_ids, note: b.note },
+            Self::SignFor(_) => Command::SignFor,
+            Self::Return(b) => Command::Return { reason: b.reason },
+            Self::DecideReturn(b) if b.agree => {
+                let lead = b.lead_unit_id.ok_or_else(|| FieldError::new("lead_unit_id", "agreeing to a return re-dispatches: name the new lead unit"))?;
+                Command::DecideReturn(ReturnDecision::Redispatch { lead, co_handlers: b.co_unit_ids })
             }
-            Self::DecideReturn { agree: false, reason, .. } => {
-                let reason = reason.ok_or_else(|| FieldError::new("reason", "say why the return is rejected"))?;
+            Self::DecideReturn(b) => {
+                let reason = b.reason.ok_or_else(|| FieldError::new("reason", "say why the return is rejected"))?;
                 Command::DecideReturn(ReturnDecision::Reject { reason })
             }
-            Self::RequestExtension { reason, requested_due, .. } => Command::RequestExtension { reason, requested_due: utc(requested_due) },
-            Self::DecideExtension { approve, note, .. } => Command::DecideExtension { approve, note },
-            Self::AddProgress { kind, text, .. } => Command::AddProgress { kind, text },
-            Self::SubDispatch { unit_id, note, .. } => Command::SubDispatch { unit: unit_id, note },
-            Self::SubmitResult { result, solved, public_reply, contacted_citizen_at, .. } => {
-                Command::SubmitResult { result, solved, public_reply, contacted_citizen_at: contacted_citizen_at.map(utc) }
-            }
-            Self::Review { pass: true, .. } => Command::Review(ReviewVerdict::Pass),
-            Self::Review { pass: false, reason, .. } => {
-                let reason = reason.ok_or_else(|| FieldError::new("reason", "say what the unit must redo"))?;
+            Self::RequestExtension(b) => Command::RequestExtension { reason: b.reason, requested_due: utc(b.requested_due) },
+            Self::DecideExtension(b) => Command::DecideExtension { approve: b.approve, note: b.note },
+            Self::AddProgress(b) => Command::AddProgress { kind: b.kind, text: b.text },
+            Self::SubDispatch(b) => Command::SubDispatch { unit: b.unit_id, note: b.note },
+            Self::SubmitResult(b) => Command::SubmitResult {
+                result: b.result,
+                solved: b.solved,
+                public_reply: b.public_reply,
+                contacted_citizen_at: b.contacted_citizen_at.map(utc),
+            },
+            Self::Review(b) if b.pass => Command::Review(ReviewVerdict::Pass),
+            Self::Review(b) => {
+                let reason = b.reason.ok_or_else(|| FieldError::new("reason", "say what the unit must redo"))?;
                 Command::Review(ReviewVerdict::Fail { reason })
             }
-            Self::FollowUp { contacted, satisfaction, solved, note, outcome, .. } => Command::FollowUp {
-                contacted,
-                satisfaction,
-                solved,
-                note,
-                outcome: match outcome {
+            Self::FollowUp(b) => Command::FollowUp {
+                contacted: b.contacted,
+                satisfaction: b.satisfaction,
+                solved: b.solved,
+                note: b.note,
+                outcome: match b.outcome {
                     Outcome::Archive => FollowUpOutcome::Archive,
                     Outcome::Redo => FollowUpOutcome::Redo,
                     Outcome::Retry => FollowUpOutcome::Retry,
                 },
             },
-            Self::Supervise { text, due, .. } => return Ok(ActionRequest::Supervise { text, due: due.map(utc) }),
-            Self::AnswerSupervision { notice_id, text, .. } => Command::AnswerSupervision { notice: notice_id, text },
-            Self::Merge { master_number, .. } => return Ok(ActionRequest::Merge { master: master_number }),
-            Self::Invalidate { kind, note, .. } => Command::Invalidate { kind, note },
+            Self::Supervise(b) => return Ok(ActionRequest::Supervise { text: b.text, due: b.due.map(utc) }),
+            Self::AnswerSupervision(b) => Command::AnswerSupervision { notice: b.notice_id, text: b.text },
+            Self::Merge(b) => return Ok(ActionRequest::Merge { master: b.master_number }),
+            Self::Invalidate(b) => Command::Invalidate { kind: b.kind, note: b.note },
         };
         Ok(ActionRequest::Command(command))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn errors_keep_the_field_path_inside_the_chosen_body() {
+        let e = ActionBody::from_value(json!({"action": "return", "version": 3, "reason": " "})).unwrap_err();
+        assert_eq!((e.field.as_str(), e.message.as_str()), ("reason", "must not be empty"));
+        let e = ActionBody::from_value(json!({"action": "merge", "version": 3, "master_number": "x"})).unwrap_err();
+        assert_eq!(e.field, "master_number");
+        let e = ActionBody::from_value(json!({"action": "fly", "version": 3})).unwrap_err();
+        assert!(e.field == "action" && e.message.contains("dispatch"));
+        let e = ActionBody::from_value(json!({"action": "sign_for"})).unwrap_err();
+        assert_eq!((e.field.as_str(), e.message.as_str()), ("version", "is required"));
+        let ok = ActionBody::from_value(json!({"action": "sign_for", "version": 2})).unwrap();
+        assert_eq!(ok.version(), 2);
     }
 }

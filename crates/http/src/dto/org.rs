@@ -48,8 +48,7 @@ pub struct UnitPatchBody {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct HotlineDto {
-    #[schema(value_type = String)]
-    pub id: i64,
+    pub id: String,
     pub unit: UnitRef,
     pub number: String,
     pub name: String,
@@ -60,7 +59,7 @@ pub struct HotlineDto {
 
 impl HotlineDto {
     pub fn of(h: HotlineRecord, org: &OrgSnapshot) -> Self {
-        Self { id: h.id, unit: UnitRef::of(org, h.unit), number: h.number, name: h.name, mode: h.mode }
+        Self { id: h.id.to_string(), unit: UnitRef::of(org, h.unit), number: h.number, name: h.name, mode: h.mode }
     }
 }
 
@@ -101,8 +100,7 @@ pub struct NewCategoryBody {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CatalogueDto {
-    #[schema(value_type = String)]
-    pub id: i64,
+    pub id: String,
     #[schema(value_type = String)]
     pub category_id: CategoryId,
     pub category: String,
@@ -119,7 +117,7 @@ impl CatalogueDto {
             hotline_domain::CatalogueTarget::Territorial => None,
         };
         Self {
-            id: r.id,
+            id: r.id.to_string(),
             category_id: r.entry.category,
             category: org.category_path(r.entry.category).display(),
             territorial: unit.is_none(),
@@ -200,8 +198,7 @@ pub struct UserPatchBody {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AuditEntryDto {
-    #[schema(value_type = String)]
-    pub id: i64,
+    pub id: String,
     pub at: DateTime<FixedOffset>,
     #[schema(value_type = Option<String>)]
     pub actor_id: Option<UserId>,
@@ -217,7 +214,7 @@ pub struct AuditEntryDto {
 impl AuditEntryDto {
     pub fn of(e: AuditEntry, tz: Tz) -> Self {
         Self {
-            id: e.record.id,
+            id: e.record.id.to_string(),
             at: local(tz, e.record.at),
             actor_id: e.record.actor,
             action: e.record.action,

@@ -145,8 +145,9 @@ pub async fn history(State(app): State<App>, Caller(desk): Caller, Path(number):
 #[utoipa::path(post, path = "/api/v1/work-orders/{number}/actions", tag = "work orders", request_body = ActionBody, security(("bearer" = [])),
     params(("number" = String, Path)),
     responses((status = 200, body = OrderDto), (status = 409, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn act(State(app): State<App>, Caller(desk): Caller, Path(number): Path<String>, JsonBody(body): JsonBody<ActionBody>) -> Handled<OrderDto> {
+pub async fn act(State(app): State<App>, Caller(desk): Caller, Path(number): Path<String>, JsonBody(raw): JsonBody<serde_json::Value>) -> Handled<OrderDto> {
     let number = order_number(&number)?;
+    let body = ActionBody::from_value(raw)?;
     let version = body.version();
     let request = body.into_request()?;
     let details = app.orders.act(&desk, &number, version, request).await?;

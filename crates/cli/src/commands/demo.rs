@@ -1,0 +1,35 @@
+//! `hotline demo`: a seeded platform to try.
+
+use crate::config::Config;
+use crate::runtime;
+use anyhow::Context;
+use hotline_seed::demo::{DEMO_USERS, DemoOptions, seed_demo};
+
+pub async fn run(config: Config, password: String, orders: usize, seed_only: bool) -> anyhow::Result<()> {
+    let app = runtime::open(&config).await?;
+    let existing = app.store.count_orders().await.context("cannot count orders")?;
+    let has_users = !app.store.users().await.context("cannot list users")?.is_empty();
+    if existing == 0 && !has_users {
+        let started = std::time::Instant::now();
+        let options = DemoOptions { password: password.clone(), orders, ..DemoOptions::default() };
+        let report = seed_demo(&app, &options).await.context("cannot generate demo data")?;
+        app.auditor.seal_all().await?;
+        println!("Seeded {} users and {} work orders in {:.1} s:", report.users, report.orders, started.elapsed().as_secs_f64());
+        for (state, n) in &report.by_state {
+            println!("  {:<10} {:<18} {n}", state.label_zh(), state.as_str());
+        }
+    } else {
+        println!("The data directory already holds {existing} work orders; keeping them.");
+    }
+    println!();
+    println!("hotline demo: http://{}/  (API docs: http://{}/api/docs)", config.listen, config.listen);
+    println!("Logins (password \"{password}\" unless the directory was seeded with another):");
+    for u in DEMO_USERS {
+        println!("  {:<16} {:<14} {}", u.username, u.role.as_str(), u.display_name);
+    }
+    println!("  handler_<code>   handler        one per unit, e.g. handler_441900003 (东城街道), handler_hrss");
+    if seed_only {
+        return Ok(());
+    }
+    super::serve::serve(&config, app).await
+}

@@ -1,0 +1,8 @@
+//! One file per subcommand.
+
+pub mod audit;
+pub mod calendar;
+pub mod demo;
+pub mod migrate;
+pub mod serve;
+pub mod user;

@@ -1,0 +1,57 @@
+//! `hotline serve`.
+
+use crate::config::Config;
+use crate::runtime;
+use anyhow::Context;
+use hotline_app::App;
+use hotline_http::HttpConfig;
+use std::time::Duration;
+
+pub async fn run(config: Config) -> anyhow::Result<()> {
+    let app = runtime::open(&config).await?;
+    serve(&config, app).await
+}
+
+/// Serves until SIGINT or SIGTERM, sealing the audit chain in the background.
+pub async fn serve(config: &Config, app: App) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind(config.listen).await.with_context(|| format!("cannot listen on {}", config.listen))?;
+    let sealer = tokio::spawn(seal_forever(app.clone()));
+    let http = HttpConfig { max_upload_bytes: config.attachments.max_bytes, ..HttpConfig::default() };
+    let router = hotline_http::router(app.clone(), http);
+    tracing::info!(address = %listener.local_addr()?, database = %runtime::redact(&config.database_url()), "hotline is serving");
+    axum::serve(listener, router).with_graceful_shutdown(shutdown_signal()).await.context("server error")?;
+    sealer.abort();
+    // Whatever was written before the shutdown gets onto the chain.
+    app.auditor.seal_all().await.context("sealing the audit log at shutdown")?;
+    tracing::info!("hotline stopped");
+    Ok(())
+}
+
+/// Appends new audit records to the hash chain every second.
+async fn seal_forever(app: App) {
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    loop {
+        tick.tick().await;
+        if let Err(e) = app.auditor.seal_all().await {
+            tracing::warn!(error = %e, "sealing the audit log failed; will retry");
+        }
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+}

@@ -1,0 +1,231 @@
+//! Configuration: built-in defaults, then the TOML file, then `HOTLINE_*`
+//! environment variables (`__` separates sections:
+//! `HOTLINE_CALENDAR__CLOSE_OF_BUSINESS=17:30`), then command-line flags.
+//! Every option is documented in `docs/configuration.md` and
+//! `hotline.example.toml`.
+
+use anyhow::{Context, bail};
+use chrono::{NaiveTime, Weekday};
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use hotline_app::AppConfig;
+use hotline_app::attachments::AttachmentPolicy;
+use hotline_domain::{DeadlineRules, OrderNoPrefix, WorkCalendar};
+use serde::{Deserialize, Serialize};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Address the HTTP server listens on.
+    pub listen: SocketAddr,
+    /// Directory for the embedded database and attachments.
+    pub data_dir: PathBuf,
+    /// `sqlite://PATH` or `postgres://…`; empty: `sqlite://<data_dir>/hotline.db`.
+    pub database_url: String,
+    /// Unique per node sharing a database (0–1023).
+    pub node_id: u16,
+    /// Two capital letters starting every order number.
+    pub order_prefix: String,
+    /// Log filter, e.g. `info` or `hotline=debug,sqlx=warn`.
+    pub log: String,
+    pub database: DatabaseConfig,
+    pub calendar: CalendarConfig,
+    pub deadlines: DeadlineRules,
+    pub sessions: SessionConfig,
+    pub attachments: AttachmentConfig,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            listen: "127.0.0.1:8080".parse().expect("valid address"),
+            data_dir: PathBuf::from("hotline-data"),
+            database_url: String::new(),
+            node_id: 0,
+            order_prefix: "DG".into(),
+            log: "info,sqlx=warn,tower_http=info".into(),
+            database: DatabaseConfig::default(),
+            calendar: CalendarConfig::default(),
+            deadlines: DeadlineRules::default(),
+            sessions: SessionConfig::default(),
+            attachments: AttachmentConfig::default(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DatabaseConfig {
+    /// Connections in the pool (PostgreSQL), or reader connections (SQLite, at most 8).
+    pub max_connections: u32,
+}
+
+impl Default for DatabaseConfig {
+    fn default() -> Self {
+        Self { max_connections: 16 }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CalendarConfig {
+    /// IANA time zone of the centre.
+    pub time_zone: String,
+    /// Deadlines in working days end at this local time.
+    pub close_of_business: String,
+    /// The weekly template: `mon` … `sun`.
+    pub working_weekdays: Vec<String>,
+}
+
+impl Default for CalendarConfig {
+    fn default() -> Self {
+        Self {
+            time_zone: "Asia/Shanghai".into(),
+            close_of_business: "18:00".into(),
+            working_weekdays: ["mon", "tue", "wed", "thu", "fri"].map(String::from).to_vec(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SessionConfig {
+    /// How long a login lasts.
+    pub ttl_hours: u32,
+}
+
+impl Default for SessionConfig {
+    fn default() -> Self {
+        Self { ttl_hours: 12 }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AttachmentConfig {
+    /// Largest file accepted, in bytes.
+    pub max_bytes: usize,
+    /// Most files on one order.
+    pub max_per_order: usize,
+}
+
+impl Default for AttachmentConfig {
+    fn default() -> Self {
+        let d = AttachmentPolicy::default();
+        Self { max_bytes: d.max_bytes, max_per_order: d.max_per_order }
+    }
+}
+
+/// Overrides from the command line; `None` keeps the configured value.
+#[derive(Debug, Default, Serialize)]
+pub struct Overrides {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data_dir: Option<PathBuf>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub listen: Option<SocketAddr>,
+}
+
+impl Config {
+    pub fn load(file: Option<&Path>, overrides: Overrides) -> anyhow::Result<Self> {
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        match file {
+            Some(path) => {
+                if !path.exists() {
+                    bail!("configuration file {} does not exist", path.display());
+                }
+                figment = figment.merge(Toml::file(path));
+            }
+            None if Path::new("hotline.toml").exists() => figment = figment.merge(Toml::file("hotline.toml")),
+            None => {}
+        }
+        let config: Config = figment
+            .merge(Env::prefixed("HOTLINE_").split("__"))
+            .merge(Serialized::defaults(overrides))
+            .extract()
+            .context("invalid configuration")?;
+        config.app_config()?;
+        Ok(config)
+    }
+
+    pub fn database_url(&self) -> String {
+        if self.database_url.trim().is_empty() {
+            format!("sqlite://{}", self.data_dir.join("hotline.db").display())
+        } else {
+            self.database_url.clone()
+        }
+    }
+
+    pub fn attachments_dir(&self) -> PathBuf {
+        self.data_dir.join("attachments")
+    }
+
+    /// What the application services need, checked.
+    pub fn app_config(&self) -> anyhow::Result<AppConfig> {
+        let tz: chrono_tz::Tz = self.calendar.time_zone.parse().map_err(|_| anyhow::anyhow!("calendar.time_zone: unknown time zone {:?}", self.calendar.time_zone))?;
+        let close = NaiveTime::parse_from_str(&self.calendar.close_of_business, "%H:%M")
+            .with_context(|| format!("calendar.close_of_business: {:?} is not HH:MM", self.calendar.close_of_business))?;
+        let weekdays = self
+            .calendar
+            .working_weekdays
+            .iter()
+            .map(|d| d.parse::<Weekday>().map_err(|_| anyhow::anyhow!("calendar.working_weekdays: {d:?} is not a weekday (mon … sun)")))
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        if weekdays.is_empty() {
+            bail!("calendar.working_weekdays: at least one working weekday is needed");
+        }
+        let prefix = OrderNoPrefix::parse(&self.order_prefix).map_err(|e| anyhow::anyhow!("order_prefix: {}", e.message))?;
+        if self.node_id > hotline_app::ids::MAX_NODE {
+            bail!("node_id: must be at most {}", hotline_app::ids::MAX_NODE);
+        }
+        if self.sessions.ttl_hours == 0 {
+            bail!("sessions.ttl_hours: must be at least 1");
+        }
+        Ok(AppConfig {
+            node_id: self.node_id,
+            order_prefix: prefix,
+            number_block: 50,
+            rules: self.deadlines.clone(),
+            calendar_template: WorkCalendar::new(tz, close, &weekdays),
+            session_ttl: chrono::Duration::hours(i64::from(self.sessions.ttl_hours)),
+            attachments: AttachmentPolicy { max_bytes: self.attachments.max_bytes, max_per_order: self.attachments.max_per_order },
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_valid_and_files_and_environment_override_them() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("custom.toml", "listen = \"0.0.0.0:9000\"\n[calendar]\nclose_of_business = \"17:30\"\n[deadlines.completion]\nconsultation = \"3wd\"\n")?;
+            jail.set_env("HOTLINE_NODE_ID", "7");
+            let c = Config::load(Some(Path::new("custom.toml")), Overrides { data_dir: Some("/tmp/x".into()), ..Default::default() }).expect("loads");
+            assert_eq!(c.listen.port(), 9000);
+            assert_eq!(c.node_id, 7);
+            assert_eq!(c.calendar.close_of_business, "17:30");
+            assert_eq!(c.database_url(), "sqlite:///tmp/x/hotline.db");
+            let app = c.app_config().expect("valid");
+            assert_eq!(app.rules.completion_span(hotline_domain::OrderType::Consultation, hotline_domain::Urgency::Normal).to_string(), "3wd");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn bad_values_name_the_option() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("bad.toml", "[calendar]\nclose_of_business = \"six\"\n")?;
+            let e = Config::load(Some(Path::new("bad.toml")), Overrides::default()).unwrap_err();
+            assert!(format!("{e:#}").contains("calendar.close_of_business"), "{e:#}");
+            jail.create_file("typo.toml", "listne = \"x\"\n")?;
+            let e = Config::load(Some(Path::new("typo.toml")), Overrides::default()).unwrap_err();
+            assert!(format!("{e:#}").contains("listne"), "{e:#}");
+            Ok(())
+        });
+    }
+}

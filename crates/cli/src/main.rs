@@ -1,0 +1,88 @@
+//! `hotline`: the server and its command line.
+
+mod commands;
+mod config;
+mod runtime;
+
+use clap::{Parser, Subcommand};
+use config::{Config, Overrides};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+#[derive(Parser)]
+#[command(name = "hotline", version, about = "12345 government service hotline platform (政务服务便民热线)")]
+struct Cli {
+    /// TOML configuration file (default: ./hotline.toml when present).
+    #[arg(long, global = true, env = "HOTLINE_CONFIG")]
+    config: Option<PathBuf>,
+    /// Directory for the embedded database and attachments.
+    #[arg(long, global = true)]
+    data_dir: Option<PathBuf>,
+    /// sqlite://PATH or postgres://USER@HOST:PORT/DB (default: SQLite in the data directory).
+    #[arg(long, global = true)]
+    database_url: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Runs the server (applies pending migrations and seeds a fresh database first).
+    Serve {
+        #[arg(long)]
+        listen: Option<SocketAddr>,
+    },
+    /// Runs the server with demo data: a fresh data directory is seeded with
+    /// reference data, one user per role and about 10,000 work orders.
+    Demo {
+        #[arg(long)]
+        listen: Option<SocketAddr>,
+        /// Password of every demo account.
+        #[arg(long, default_value = "demo")]
+        demo_password: String,
+        /// Work orders to generate in a fresh directory.
+        #[arg(long, default_value_t = 10_000)]
+        orders: usize,
+        /// Seed the directory and exit without serving.
+        #[arg(long)]
+        seed_only: bool,
+    },
+    /// Applies pending database migrations and seeds reference data.
+    Migrate,
+    /// The working-day calendar.
+    Calendar {
+        #[command(subcommand)]
+        command: commands::calendar::CalendarCommand,
+    },
+    /// User accounts.
+    User {
+        #[command(subcommand)]
+        command: commands::user::UserCommand,
+    },
+    /// The audit log.
+    Audit {
+        #[command(subcommand)]
+        command: commands::audit::AuditCommand,
+    },
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let listen = match &cli.command {
+        Command::Serve { listen } | Command::Demo { listen, .. } => *listen,
+        _ => None,
+    };
+    let config = Config::load(cli.config.as_deref(), Overrides { data_dir: cli.data_dir, database_url: cli.database_url, listen })?;
+    runtime::init_logging(&config.log);
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    rt.block_on(async move {
+        match cli.command {
+            Command::Serve { .. } => commands::serve::run(config).await,
+            Command::Demo { demo_password, orders, seed_only, .. } => commands::demo::run(config, demo_password, orders, seed_only).await,
+            Command::Migrate => commands::migrate::run(config).await,
+            Command::Calendar { command } => commands::calendar::run(config, command).await,
+            Command::User { command } => commands::user::run(config, command).await,
+            Command::Audit { command } => commands::audit::run(config, command).await,
+        }
+    })
+}

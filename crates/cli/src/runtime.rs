@@ -1,0 +1,64 @@
+//! Opening the platform from a configuration: database, migrations, services.
+
+use crate::config::Config;
+use anyhow::Context;
+use hotline_app::App;
+use hotline_app::clock::SystemClock;
+use hotline_blob_fs::FsBlobStore;
+use hotline_store_sql::{SqlStore, StoreOptions};
+use std::sync::Arc;
+
+pub fn init_logging(filter: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(filter));
+    tracing_subscriber::fmt().with_env_filter(filter).with_target(false).init();
+}
+
+/// Connects and migrates; creates the data directory for SQLite.
+pub async fn open_store(config: &Config) -> anyhow::Result<Arc<SqlStore>> {
+    std::fs::create_dir_all(&config.data_dir).with_context(|| format!("cannot create data directory {}", config.data_dir.display()))?;
+    let url = config.database_url();
+    let store = SqlStore::connect(&url, StoreOptions { max_connections: config.database.max_connections, ..Default::default() })
+        .await
+        .with_context(|| format!("cannot open the database {}", redact(&url)))?;
+    store.migrate().await.context("cannot migrate the database")?;
+    Ok(Arc::new(store))
+}
+
+/// The assembled application on an open store.
+pub async fn open_app(config: &Config, store: Arc<SqlStore>) -> anyhow::Result<App> {
+    let blobs = Arc::new(FsBlobStore::new(config.attachments_dir()));
+    let app = App::new(store, blobs, config.app_config()?, Arc::new(SystemClock)).await.context("cannot start the application")?;
+    Ok(app)
+}
+
+/// Opens everything and seeds reference data into a fresh database.
+pub async fn open(config: &Config) -> anyhow::Result<App> {
+    let store = open_store(config).await?;
+    let app = open_app(config, store).await?;
+    let report = hotline_seed::seed_reference(&app).await.context("cannot seed reference data")?;
+    if !report.is_empty() {
+        tracing::info!(
+            units = report.units,
+            hotlines = report.hotlines,
+            categories = report.categories,
+            catalogue = report.catalogue_entries,
+            calendar_days = report.calendar_days,
+            "fresh database: reference data loaded"
+        );
+    }
+    Ok(app)
+}
+
+/// A database URL without its password, for messages.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.find('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            match creds.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..s + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}

@@ -1,0 +1,101 @@
+//! Units see their own orders only, with the caller's identity protected.
+
+use crate::support::TestApp;
+use reqwest::StatusCode;
+use serde_json::json;
+
+#[tokio::test]
+async fn a_unit_cannot_see_another_units_order() {
+    let t = TestApp::spawn().await;
+    let consultant = t.login("consultant").await;
+    let dispatcher = t.login("dispatcher").await;
+    let order = t.register(&consultant, t.complaint()).await;
+    let order = t.ok(&dispatcher, &order, json!({"action": "dispatch", "lead_unit_id": t.unit_id("441900003")})).await;
+    let number = order["number"].as_str().unwrap();
+
+    let nancheng = t.login("nancheng").await;
+    let r = t.get(&format!("/api/v1/work-orders/{number}"), &nancheng).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.body);
+    assert_eq!(t.get(&format!("/api/v1/work-orders/{number}/history"), &nancheng).await.status, StatusCode::NOT_FOUND);
+    let r = t.act(&nancheng, &order, json!({"action": "sign_for"})).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    let list = t.get("/api/v1/work-orders", &nancheng).await;
+    assert_eq!(list.body["items"], json!([]));
+    assert_eq!(t.get("/api/v1/work-orders/pending", &nancheng).await.body["items"], json!([]));
+
+    // The town's admin sees it; after a second-level dispatch the community does too.
+    let admin = t.login("dongcheng_admin").await;
+    assert_eq!(t.get("/api/v1/work-orders", &admin).await.body["items"][0]["number"], number);
+    let town = t.login("dongcheng").await;
+    let order = t.ok(&town, &order, json!({"action": "sign_for"})).await;
+    let not_below = t.act(&town, &order, json!({"action": "sub_dispatch", "unit_id": t.unit_id("441900004-shigu")})).await;
+    assert_eq!(not_below.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", not_below.body);
+    let order = t.ok(&town, &order, json!({"action": "sub_dispatch", "unit_id": t.unit_id("441900003-zhushan")})).await;
+    let zhushan = t.login("zhushan").await;
+    let pending = t.get("/api/v1/work-orders/pending", &zhushan).await;
+    assert_eq!(pending.body["items"][0]["number"], number);
+    let order = t.ok(&zhushan, &order, json!({"action": "submit_result", "result": "已修复", "solved": true, "public_reply": "已修复"})).await;
+    assert_eq!(order["state"], "pending_review");
+}
+
+#[tokio::test]
+async fn reporters_and_confidential_callers_are_never_shown_to_units() {
+    let t = TestApp::spawn().await;
+    let consultant = t.login("consultant").await;
+    let dispatcher = t.login("dispatcher").await;
+    let town = t.login("dongcheng").await;
+
+    let mut report = t.complaint();
+    report["type"] = json!("report");
+    let report = t.register(&consultant, report).await;
+    assert_eq!(report["caller"]["name"], "陈先生", "the centre sees the reporter");
+    let report = t.ok(&dispatcher, &report, json!({"action": "dispatch", "lead_unit_id": t.unit_id("441900003")})).await;
+    let number = report["number"].as_str().unwrap();
+    let seen = t.get(&format!("/api/v1/work-orders/{number}"), &town).await;
+    assert_eq!(seen.body["caller"], json!({"name": null, "phone": null, "phone_masked": false, "anonymous": false, "confidential": false, "identity_withheld": true}));
+    let reveal = t.post(&format!("/api/v1/work-orders/{number}/reveal-phone"), &town, json!({})).await;
+    assert_eq!(reveal.status, StatusCode::FORBIDDEN);
+
+    // An ordinary complaint: masked, and revealing is allowed and audited.
+    let order = t.register(&consultant, t.complaint()).await;
+    let order = t.ok(&dispatcher, &order, json!({"action": "dispatch", "lead_unit_id": t.unit_id("441900003")})).await;
+    let number = order["number"].as_str().unwrap();
+    let reveal = t.post(&format!("/api/v1/work-orders/{number}/reveal-phone"), &town, json!({})).await;
+    assert_eq!(reveal.body["phone"], "13812345678");
+    assert_eq!(t.get(&format!("/api/v1/work-orders/{number}"), &consultant).await.body["caller"]["phone"], "13812345678");
+    let auditor = t.login("auditor").await;
+    t.app.auditor.seal_all().await.unwrap();
+    let log = t.get("/api/v1/audit?limit=100", &auditor).await;
+    let actions: Vec<&str> = log.body["items"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
+    assert!(actions.contains(&"work_order.reveal_phone"), "{actions:?}");
+    assert!(actions.contains(&"work_order.read_personal"), "centre reads of the caller are audited");
+    // The audit log is not for handlers.
+    assert_eq!(t.get("/api/v1/audit", &town).await.status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn lists_filter_and_page_with_a_cursor() {
+    let t = TestApp::spawn().await;
+    let consultant = t.login("consultant").await;
+    let mut numbers = Vec::new();
+    for _ in 0..5 {
+        numbers.push(t.register(&consultant, t.complaint()).await["number"].as_str().unwrap().to_owned());
+    }
+    let first = t.get("/api/v1/work-orders?limit=2", &consultant).await;
+    assert_eq!(first.body["items"][0]["number"], numbers[4]);
+    let cursor = first.body["next_cursor"].as_str().unwrap();
+    let second = t.get(&format!("/api/v1/work-orders?limit=2&cursor={cursor}"), &consultant).await;
+    assert_eq!(second.body["items"][0]["number"], numbers[2]);
+    let town = t.get("/api/v1/work-orders?town=441900003&state=pending_dispatch&type=complaint", &consultant).await;
+    assert_eq!(town.body["items"].as_array().unwrap().len(), 5);
+    let other = t.get("/api/v1/work-orders?town=441900004", &consultant).await;
+    assert_eq!(other.body["items"], json!([]));
+    let cat = t.category("城乡建设");
+    assert_eq!(t.get(&format!("/api/v1/work-orders?category={cat}"), &consultant).await.body["items"].as_array().unwrap().len(), 5);
+    let bad = t.get("/api/v1/work-orders?state=lost&overdue=maybe&limit=0", &consultant).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(bad.body["fields"][0]["field"], "limit");
+    let bad = t.get("/api/v1/work-orders?state=lost&overdue=maybe", &consultant).await;
+    let fields: Vec<&str> = bad.body["fields"].as_array().unwrap().iter().map(|f| f["field"].as_str().unwrap()).collect();
+    assert_eq!(fields, ["state", "overdue"]);
+}

@@ -1,0 +1,61 @@
+//! The promised date and the holiday calendar.
+
+use crate::support::TestApp;
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+
+#[tokio::test]
+async fn the_promised_date_counts_make_up_days_and_skips_the_festival() {
+    let t = TestApp::spawn().await;
+    let consultant = t.login("consultant").await;
+    let r = t.get("/api/v1/calendar/due?from=2026-02-13T10:00:00%2B08:00&working_days=2", &consultant).await;
+    assert_eq!(r.body, json!({"due": "2026-02-24T18:00:00+08:00"}));
+    // National Day 2025: 1–8 October off, Saturday 11 October worked.
+    let r = t.get("/api/v1/calendar/due?from=2025-09-30T09:00:00%2B08:00&working_days=2", &consultant).await;
+    assert_eq!(r.body["due"], "2025-10-10T18:00:00+08:00");
+    let r = t.get("/api/v1/calendar/due?from=2025-10-10T09:00:00Z&working_days=1", &consultant).await;
+    assert_eq!(r.body["due"], "2025-10-11T18:00:00+08:00");
+
+    for (query, field) in [
+        ("working_days=2", "from"),
+        ("from=yesterday&working_days=2", "from"),
+        ("from=2026-02-13T10:00:00%2B08:00&working_days=-1", "working_days"),
+        ("from=2026-02-13T10:00:00%2B08:00&working_days=100000", "working_days"),
+    ] {
+        let r = t.get(&format!("/api/v1/calendar/due?{query}"), &consultant).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{query}");
+        assert_eq!(r.body["fields"][0]["field"], field, "{query}: {}", r.body);
+    }
+}
+
+#[tokio::test]
+async fn an_admin_edits_a_day_and_deadlines_follow() {
+    let t = TestApp::spawn().await;
+    let consultant = t.login("consultant").await;
+    let admin = t.login("admin").await;
+    let days = t.get("/api/v1/calendar/days?year=2026", &consultant).await;
+    assert!(days.body.as_array().unwrap().iter().any(|d| d["date"] == "2026-02-14" && d["working"] == true));
+
+    // Friday 2027-01-08 + 1 working day is Monday; make Saturday a make-up day.
+    let before = t.get("/api/v1/calendar/due?from=2027-01-08T10:00:00%2B08:00&working_days=1", &consultant).await;
+    assert_eq!(before.body["due"], "2027-01-11T18:00:00+08:00");
+    let day = json!({"working": true, "name": "调休"});
+    let r = t.call(Method::PUT, "/api/v1/calendar/days/2027-01-09", Some(&consultant), Some(day.clone())).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let r = t.call(Method::PUT, "/api/v1/calendar/days/2027-01-09", Some(&admin), Some(day)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let after = t.get("/api/v1/calendar/due?from=2027-01-08T10:00:00%2B08:00&working_days=1", &consultant).await;
+    assert_eq!(after.body["due"], "2027-01-09T18:00:00+08:00");
+    assert_eq!(t.call(Method::DELETE, "/api/v1/calendar/days/2027-01-09", Some(&admin), None).await.status, StatusCode::NO_CONTENT);
+    assert_eq!(t.call(Method::DELETE, "/api/v1/calendar/days/2027-01-09", Some(&admin), None).await.status, StatusCode::NOT_FOUND);
+    let bad = t.call(Method::PUT, "/api/v1/calendar/days/2027-02-30", Some(&admin), Some(json!({"working": true, "name": "x"}))).await;
+    assert_eq!(bad.body["fields"][0]["field"], "date");
+
+    // A new year's file through the API.
+    let file = r#"{"year":2027,"days":[{"name":"元旦","date":"2027-01-01","isOffDay":true},{"name":"春节","date":"2027-02-20","isOffDay":false}]}"#;
+    let r = t.client.post(format!("{}/api/v1/calendar/import", t.base)).bearer_auth(&admin).body(file).send().await.unwrap();
+    assert_eq!(TestApp::read(r).await.body["imported"], 2);
+    let r = t.client.post(format!("{}/api/v1/calendar/import", t.base)).bearer_auth(&admin).body("{\"year\":2027}").send().await.unwrap();
+    let r = TestApp::read(r).await;
+    assert_eq!((r.status, r.body["fields"][0]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("file")));
+}

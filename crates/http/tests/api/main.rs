@@ -1,0 +1,11 @@
+//! The HTTP API end to end: one test binary (faster to link), one module per concern.
+
+mod support;
+
+mod access;
+mod admin;
+mod attachments;
+mod auth;
+mod calendar;
+mod lifecycle;
+mod validation;

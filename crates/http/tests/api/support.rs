@@ -1,0 +1,165 @@
+//! A real server on a random port over a fresh database (SQLite, or
+//! PostgreSQL when HOTLINE_TEST_POSTGRES is set), with reference data and
+//! one user per role.
+
+#![allow(dead_code)]
+
+use hotline_app::App;
+use hotline_app::access::AdminDesk;
+use hotline_app::auth::hash_password;
+use hotline_app::clock::SystemClock;
+use hotline_app::AppConfig;
+use hotline_blob_fs::FsBlobStore;
+use hotline_domain::{Affiliation, Role, RoleSet};
+use hotline_test_support::TestDb;
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use std::sync::{Arc, OnceLock};
+
+pub const PASSWORD: &str = "correct horse battery";
+
+pub struct TestApp {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub app: App,
+    _db: TestDb,
+    _blobs: tempfile::TempDir,
+}
+
+/// Hashing is slow on purpose; the tests share one hash.
+fn password_hash() -> String {
+    static HASH: OnceLock<String> = OnceLock::new();
+    HASH.get_or_init(|| hash_password(PASSWORD).expect("hash")).clone()
+}
+
+pub struct Response {
+    pub status: StatusCode,
+    pub body: Value,
+    pub headers: reqwest::header::HeaderMap,
+}
+
+impl TestApp {
+    pub async fn spawn() -> Self {
+        Self::spawn_with(AppConfig::default()).await
+    }
+
+    pub async fn spawn_with(config: AppConfig) -> Self {
+        let db = TestDb::new().await;
+        let store = Arc::new(db.store().await);
+        let blobs_dir = tempfile::tempdir().expect("blob dir");
+        let app = App::new(store, Arc::new(FsBlobStore::new(blobs_dir.path())), config, Arc::new(SystemClock)).await.expect("app");
+        hotline_seed::seed_reference(&app).await.expect("reference data");
+        let org = app.directory.snapshot();
+        let unit = |code: &str| Affiliation::Unit(org.unit_by_code(code).unwrap_or_else(|| panic!("unit {code}")).id);
+        let users: Vec<(&str, Affiliation, Role)> = vec![
+            ("consultant", Affiliation::Centre, Role::Consultant),
+            ("dispatcher", Affiliation::Centre, Role::Dispatcher),
+            ("reviewer", Affiliation::Centre, Role::Reviewer),
+            ("supervisor", Affiliation::Centre, Role::Supervisor),
+            ("auditor", Affiliation::Centre, Role::Auditor),
+            ("admin", Affiliation::Centre, Role::SystemAdmin),
+            ("dongcheng", unit("441900003"), Role::Handler),
+            ("dongcheng_admin", unit("441900003"), Role::UnitAdmin),
+            ("zhushan", unit("441900003-zhushan"), Role::Handler),
+            ("nancheng", unit("441900004"), Role::Handler),
+            ("hrss", unit("hrss"), Role::Handler),
+            ("urban", unit("urban"), Role::Handler),
+        ];
+        for (name, affiliation, role) in users {
+            app.org
+                .insert_user(&AdminDesk::operator(), name.into(), format!("{name} user"), password_hash(), affiliation, RoleSet::new([role]))
+                .await
+                .expect("user");
+        }
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let base = format!("http://{}", listener.local_addr().expect("address"));
+        let router = hotline_http::router(app.clone(), hotline_http::HttpConfig { max_upload_bytes: 64 * 1024, ..Default::default() });
+        tokio::spawn(async move { axum::serve(listener, router).await.expect("server") });
+        Self { base, client: reqwest::Client::new(), app, _db: db, _blobs: blobs_dir }
+    }
+
+    pub async fn login(&self, username: &str) -> String {
+        let r = self.call(Method::POST, "/api/v1/auth/login", None, Some(json!({"username": username, "password": PASSWORD}))).await;
+        assert_eq!(r.status, StatusCode::OK, "login {username}: {}", r.body);
+        r.body["token"].as_str().expect("token").to_owned()
+    }
+
+    pub async fn call(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> Response {
+        let mut req = self.client.request(method, format!("{}{path}", self.base));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        Self::read(req.send().await.expect("request")).await
+    }
+
+    pub async fn read(resp: reqwest::Response) -> Response {
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        let text = resp.text().await.expect("body");
+        let body = if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text)) };
+        Response { status, body, headers }
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> Response {
+        self.call(Method::GET, path, Some(token), None).await
+    }
+
+    pub async fn post(&self, path: &str, token: &str, body: Value) -> Response {
+        self.call(Method::POST, path, Some(token), Some(body)).await
+    }
+
+    pub fn unit_id(&self, code: &str) -> String {
+        self.app.directory.snapshot().unit_by_code(code).unwrap_or_else(|| panic!("unit {code}")).id.to_string()
+    }
+
+    /// A category id from its path of names.
+    pub fn category(&self, path: &str) -> String {
+        let org = self.app.directory.snapshot();
+        let mut parent = None;
+        for name in path.split('/') {
+            parent = Some(org.categories().find(|c| c.parent == parent && c.name == name).unwrap_or_else(|| panic!("category {path}")).id);
+        }
+        parent.expect("path").to_string()
+    }
+
+    /// A registration body for a street-light complaint in 东城街道.
+    pub fn complaint(&self) -> Value {
+        json!({
+            "channel": "phone",
+            "type": "complaint",
+            "category_id": self.category("城乡建设/城市建设和市政管理/城市公共设施"),
+            "caller": {"name": "陈先生", "phone": "13812345678"},
+            "location": {"town_code": "441900003", "address": "东城街道东纵路88号"},
+            "subject": "路灯损坏多日不亮",
+            "description": "东纵路一段约三百米的路灯坏了一周多，晚上漆黑一片。"
+        })
+    }
+
+    pub async fn register(&self, token: &str, body: Value) -> Value {
+        let r = self.post("/api/v1/work-orders", token, body).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        r.body
+    }
+
+    /// Takes an action on an order at its current version; returns the response.
+    pub async fn act(&self, token: &str, order: &Value, mut action: Value) -> Response {
+        let number = order["number"].as_str().expect("number");
+        action["version"] = order["version"].clone();
+        self.post(&format!("/api/v1/work-orders/{number}/actions"), token, action).await
+    }
+
+    /// Like `act`, but the action must succeed; returns the new order.
+    pub async fn ok(&self, token: &str, order: &Value, action: Value) -> Value {
+        let what = action["action"].clone();
+        let r = self.act(token, order, action).await;
+        assert_eq!(r.status, StatusCode::OK, "{what}: {}", r.body);
+        r.body
+    }
+
+    pub async fn count_orders(&self) -> i64 {
+        self.app.store.count_orders().await.expect("count")
+    }
+}
