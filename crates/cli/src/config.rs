@@ -37,6 +37,10 @@ pub struct Config {
     pub attachments: AttachmentConfig,
 }
 
+/// The top-level options, for picking configuration out of the environment.
+const TOP_LEVEL_KEYS: &[&str] =
+    &["listen", "data_dir", "database_url", "node_id", "order_prefix", "log", "database", "calendar", "deadlines", "sessions", "attachments"];
+
 impl Default for Config {
     fn default() -> Self {
         Self {
@@ -142,8 +146,15 @@ impl Config {
             None if Path::new("hotline.toml").exists() => figment = figment.merge(Toml::file("hotline.toml")),
             None => {}
         }
+        // Only configuration keys: HOTLINE_CONFIG, HOTLINE_NEW_PASSWORD and the
+        // test suite's variables share the prefix but are not options.
+        let env = Env::prefixed("HOTLINE_").split("__").filter(|key| {
+            // Nested keys arrive as `sessions.ttl_hours` once split.
+            let top = key.as_str().split(['.']).next().unwrap_or_default().split("__").next().unwrap_or_default().to_ascii_lowercase();
+            TOP_LEVEL_KEYS.contains(&top.as_str())
+        });
         let config: Config = figment
-            .merge(Env::prefixed("HOTLINE_").split("__"))
+            .merge(env)
             .merge(Serialized::defaults(overrides))
             .extract()
             .context("invalid configuration")?;
@@ -205,15 +216,26 @@ mod tests {
         figment::Jail::expect_with(|jail| {
             jail.create_file("custom.toml", "listen = \"0.0.0.0:9000\"\n[calendar]\nclose_of_business = \"17:30\"\n[deadlines.completion]\nconsultation = \"3wd\"\n")?;
             jail.set_env("HOTLINE_NODE_ID", "7");
+            jail.set_env("HOTLINE_SESSIONS__TTL_HOURS", "8");
+            jail.set_env("HOTLINE_NEW_PASSWORD", "not an option");
             let c = Config::load(Some(Path::new("custom.toml")), Overrides { data_dir: Some("/tmp/x".into()), ..Default::default() }).expect("loads");
             assert_eq!(c.listen.port(), 9000);
             assert_eq!(c.node_id, 7);
+            assert_eq!(c.sessions.ttl_hours, 8);
             assert_eq!(c.calendar.close_of_business, "17:30");
             assert_eq!(c.database_url(), "sqlite:///tmp/x/hotline.db");
             let app = c.app_config().expect("valid");
             assert_eq!(app.rules.completion_span(hotline_domain::OrderType::Consultation, hotline_domain::Urgency::Normal).to_string(), "3wd");
             Ok(())
         });
+    }
+
+    #[test]
+    fn the_example_file_documents_exactly_the_defaults() {
+        let example = concat!(env!("CARGO_MANIFEST_DIR"), "/../../hotline.example.toml");
+        let from_file: Config = Figment::from(Toml::file(example)).extract().expect("the example parses");
+        let defaults = Config::default();
+        assert_eq!(serde_json::to_value(&from_file).unwrap(), serde_json::to_value(&defaults).unwrap());
     }
 
     #[test]

@@ -42,6 +42,8 @@ impl fmt::Display for FieldError {
     }
 }
 
+impl std::error::Error for FieldError {}
+
 /// Every field error found in one input, collected rather than stopping at
 /// the first, so a form can be corrected in one go.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, thiserror::Error)]

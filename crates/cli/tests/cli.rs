@@ -1,0 +1,149 @@
+//! The `hotline` binary from the outside: its commands, and a crash.
+//! Runs on SQLite, or on PostgreSQL when HOTLINE_TEST_POSTGRES is set.
+
+use hotline_test_support::TestDb;
+use serde_json::{Value, json};
+use sqlx::{AnyConnection, Connection, Executor};
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_hotline");
+
+struct Env {
+    db: TestDb,
+    dir: tempfile::TempDir,
+}
+
+impl Env {
+    async fn new() -> Self {
+        Self { db: TestDb::new().await, dir: tempfile::tempdir().unwrap() }
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(BIN);
+        c.args(["--data-dir", self.dir.path().to_str().unwrap(), "--database-url", &self.db.url]).args(args);
+        c.env("HOTLINE_LOG", "warn").env_remove("RUST_LOG");
+        c
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        self.command(args).output().expect("run hotline")
+    }
+
+    fn serve(&self, port: u16) -> Child {
+        self.command(&["serve", "--listen", &format!("127.0.0.1:{port}")]).stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("spawn")
+    }
+}
+
+fn text(o: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+async fn wait_healthy(base: &str) {
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(30) {
+        if let Ok(r) = reqwest::get(format!("{base}/healthz")).await {
+            if r.status().is_success() {
+                return;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the server did not come up at {base}");
+}
+
+async fn post(client: &reqwest::Client, url: String, token: Option<&str>, body: Value) -> (u16, Value) {
+    let mut req = client.post(url).json(&body);
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    let r = req.send().await.unwrap();
+    (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn an_acknowledged_order_survives_a_crash_of_the_process() {
+    let env = Env::new().await;
+    let added = env.run(&["user", "add", "--username", "c1", "--display-name", "话务员", "--password", "password123", "--roles", "consultant"]);
+    assert!(added.status.success(), "{}", text(&added));
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let mut server = env.serve(port);
+    wait_healthy(&base).await;
+
+    let client = reqwest::Client::new();
+    let (_, login) = post(&client, format!("{base}/api/v1/auth/login"), None, json!({"username": "c1", "password": "password123"})).await;
+    let token = login["token"].as_str().unwrap().to_owned();
+    let categories: Value = client.get(format!("{base}/api/v1/categories")).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
+    let leaf = categories.as_array().unwrap().iter().find(|c| c["level"] == 3).unwrap()["id"].clone();
+    let body = json!({"channel": "phone", "type": "help", "category_id": leaf, "caller": {"phone": "13900001111"}, "subject": "求助", "description": "测试崩溃后数据仍在"});
+    let (status, order) = post(&client, format!("{base}/api/v1/work-orders"), Some(&token), body).await;
+    assert_eq!(status, 201, "{order}");
+
+    // SIGKILL right after the acknowledgement: no shutdown, no flush.
+    server.kill().unwrap();
+    server.wait().unwrap();
+
+    let mut server = env.serve(port);
+    wait_healthy(&base).await;
+    let (_, login) = post(&client, format!("{base}/api/v1/auth/login"), None, json!({"username": "c1", "password": "password123"})).await;
+    let token = login["token"].as_str().unwrap().to_owned();
+    let number = order["number"].as_str().unwrap();
+    let again = client.get(format!("{base}/api/v1/work-orders/{number}")).bearer_auth(&token).send().await.unwrap();
+    assert_eq!(again.status().as_u16(), 200);
+    let again: Value = again.json().await.unwrap();
+    assert_eq!(again["description"], "测试崩溃后数据仍在");
+    server.kill().unwrap();
+    server.wait().unwrap();
+    env.db.drop_database().await;
+}
+
+#[tokio::test]
+async fn the_operator_commands_check_their_input_and_guard_the_audit_chain() {
+    let env = Env::new().await;
+    let migrated = env.run(&["migrate"]);
+    assert!(migrated.status.success() && text(&migrated).contains("is migrated"), "{}", text(&migrated));
+
+    let short = env.run(&["user", "add", "--username", "x", "--display-name", "X", "--password", "short", "--roles", "handler", "--unit", "hrss"]);
+    assert!(!short.status.success() && text(&short).contains("password"), "{}", text(&short));
+    let nowhere = env.run(&["user", "add", "--username", "x", "--display-name", "X", "--password", "long enough", "--roles", "handler", "--unit", "nowhere"]);
+    assert!(!nowhere.status.success() && text(&nowhere).contains("--unit"), "{}", text(&nowhere));
+    let mixed = env.run(&["user", "add", "--username", "x", "--display-name", "X", "--password", "long enough", "--roles", "consultant", "--unit", "hrss"]);
+    assert!(!mixed.status.success() && text(&mixed).contains("roles"), "{}", text(&mixed));
+    let ok = env.run(&["user", "add", "--username", "hrss1", "--display-name", "人社承办", "--password", "long enough", "--roles", "handler", "--unit", "hrss"]);
+    assert!(ok.status.success(), "{}", text(&ok));
+
+    let year = env.dir.path().join("2027.json");
+    std::fs::write(&year, r#"{"year":2027,"days":[{"name":"元旦","date":"2027-01-01","isOffDay":true}]}"#).unwrap();
+    let broken = env.dir.path().join("broken.json");
+    std::fs::write(&broken, r#"{"year":2027,"days":[{"name":"元旦","date":"2027-13-01","isOffDay":true}]}"#).unwrap();
+    let bad = env.run(&["calendar", "import", year.to_str().unwrap(), broken.to_str().unwrap()]);
+    assert!(!bad.status.success() && text(&bad).contains("broken.json"), "{}", text(&bad));
+    let good = env.run(&["calendar", "import", year.to_str().unwrap()]);
+    assert!(good.status.success() && text(&good).contains("1 days of 2027"), "{}", text(&good));
+
+    let verified = env.run(&["audit", "verify"]);
+    assert!(verified.status.success() && text(&verified).contains("intact"), "{}", text(&verified));
+    let mut conn = AnyConnection::connect(&env.db.url).await.unwrap();
+    conn.execute("UPDATE audit_log SET detail = '{\"forged\":true}' WHERE seq = 3").await.unwrap();
+    conn.close().await.unwrap();
+    let tampered = env.run(&["audit", "verify"]);
+    assert!(!tampered.status.success() && text(&tampered).contains("BROKEN"), "{}", text(&tampered));
+    env.db.drop_database().await;
+}
+
+#[test]
+fn a_bad_configuration_is_refused_with_the_option_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("hotline.toml");
+    std::fs::write(&config, "order_prefix = \"dongguan\"\n").unwrap();
+    let out = Command::new(BIN).args(["--config", config.to_str().unwrap(), "migrate"]).output().unwrap();
+    assert!(!out.status.success() && text(&out).contains("order_prefix"), "{}", text(&out));
+    let out = Command::new(BIN).args(["--config", Path::new("/nonexistent.toml").to_str().unwrap(), "migrate"]).output().unwrap();
+    assert!(!out.status.success() && text(&out).contains("does not exist"), "{}", text(&out));
+}
