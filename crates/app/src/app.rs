@@ -67,7 +67,8 @@ impl App {
         let auditor = Arc::new(Auditor::new(store.clone(), ids.clone(), clock.clone()));
         let directory = Arc::new(Directory::load(store.as_ref()).await?);
         let calendar = Arc::new(CalendarService::load(store.clone(), auditor.clone(), config.calendar_template.clone()).await?);
-        let auth = Arc::new(Auth::new(store.clone(), auditor.clone(), clock.clone(), config.session_ttl)?);
+        let sessions = Arc::new(crate::auth::SessionCache::default());
+        let auth = Arc::new(Auth::new(store.clone(), auditor.clone(), clock.clone(), config.session_ttl, sessions.clone())?);
         let orders = Arc::new(WorkOrders {
             store: store.clone(),
             blobs,
@@ -86,6 +87,7 @@ impl App {
             auditor: auditor.clone(),
             ids: ids.clone(),
             clock: clock.clone(),
+            sessions,
         });
         Ok(Self { access: Access::new(directory.clone()), store, clock, ids, directory, auditor, auth, calendar, orders, org })
     }

@@ -9,9 +9,9 @@ use crate::audit::Auditor;
 use crate::clock::Clock;
 use crate::error::{AppError, AppResult};
 use crate::ports::{SessionRecord, Store, UserRecord};
+use argon2::Argon2;
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
-use argon2::Argon2;
 use base64::Engine;
 use chrono::{DateTime, Duration, Utc};
 use hotline_domain::FieldError;
@@ -70,6 +70,48 @@ pub fn principal_of(user: &UserRecord) -> Principal {
     }
 }
 
+/// Recently authenticated sessions, so a request does not cost a database
+/// read. Entries live a few seconds; logging out removes one, any change to
+/// a user clears all. Another node learns of a logout or a disabled account
+/// within [`SESSION_CACHE_SECONDS`].
+pub struct SessionCache {
+    entries: Mutex<HashMap<String, (Principal, DateTime<Utc>)>>,
+}
+
+/// How long an authenticated session is trusted without asking the database.
+pub const SESSION_CACHE_SECONDS: i64 = 10;
+const SESSION_CACHE_MAX: usize = 10_000;
+
+impl Default for SessionCache {
+    fn default() -> Self {
+        Self { entries: Mutex::new(HashMap::new()) }
+    }
+}
+
+impl SessionCache {
+    fn get(&self, token_hash: &str, now: DateTime<Utc>) -> Option<Principal> {
+        let entries = self.entries.lock().expect("session cache lock");
+        entries.get(token_hash).filter(|(_, until)| *until > now).map(|(p, _)| p.clone())
+    }
+
+    fn put(&self, token_hash: String, principal: Principal, until: DateTime<Utc>) {
+        let mut entries = self.entries.lock().expect("session cache lock");
+        if entries.len() >= SESSION_CACHE_MAX {
+            entries.clear();
+        }
+        entries.insert(token_hash, (principal, until));
+    }
+
+    fn remove(&self, token_hash: &str) {
+        self.entries.lock().expect("session cache lock").remove(token_hash);
+    }
+
+    /// Forgets everything, after a user was changed or disabled.
+    pub fn clear(&self) {
+        self.entries.lock().expect("session cache lock").clear();
+    }
+}
+
 /// A logged-in session.
 #[derive(Debug, Clone)]
 pub struct Session {
@@ -83,6 +125,7 @@ pub struct Auth {
     auditor: Arc<Auditor>,
     clock: Arc<dyn Clock>,
     session_ttl: Duration,
+    sessions: Arc<SessionCache>,
     /// Verified against when the username is unknown, so timing does not
     /// tell which usernames exist.
     decoy_hash: String,
@@ -90,8 +133,22 @@ pub struct Auth {
 }
 
 impl Auth {
-    pub fn new(store: Arc<dyn Store>, auditor: Arc<Auditor>, clock: Arc<dyn Clock>, session_ttl: Duration) -> AppResult<Self> {
-        Ok(Self { store, auditor, clock, session_ttl, decoy_hash: hash_password("decoy password")?, failures: Mutex::new(HashMap::new()) })
+    pub fn new(
+        store: Arc<dyn Store>,
+        auditor: Arc<Auditor>,
+        clock: Arc<dyn Clock>,
+        session_ttl: Duration,
+        sessions: Arc<SessionCache>,
+    ) -> AppResult<Self> {
+        Ok(Self {
+            store,
+            auditor,
+            clock,
+            session_ttl,
+            sessions,
+            decoy_hash: hash_password("decoy password")?,
+            failures: Mutex::new(HashMap::new()),
+        })
     }
 
     pub async fn login(&self, username: &str, password: &str) -> AppResult<Session> {
@@ -114,22 +171,31 @@ impl Auth {
         self.failures.lock().expect("failures lock").remove(username);
         let token = new_token()?;
         let expires_at = now + self.session_ttl;
-        self.store
-            .insert_session(&SessionRecord { token_hash: token_hash(&token), user: user.id, created_at: now, expires_at })
-            .await?;
+        self.store.insert_session(&SessionRecord { token_hash: token_hash(&token), user: user.id, created_at: now, expires_at }).await?;
         self.auditor.append(Some(user.id), "auth.login", format!("user:{}", user.username), json!({})).await?;
         Ok(Session { token, principal: principal_of(&user), expires_at })
     }
 
     pub async fn authenticate(&self, token: &str) -> AppResult<Principal> {
-        match self.store.session_user(&token_hash(token), self.clock.now()).await? {
-            Some(user) if user.active => Ok(principal_of(&user)),
+        let now = self.clock.now();
+        let hash = token_hash(token);
+        if let Some(principal) = self.sessions.get(&hash, now) {
+            return Ok(principal);
+        }
+        match self.store.session_user(&hash, now).await? {
+            Some(user) if user.active => {
+                let principal = principal_of(&user);
+                self.sessions.put(hash, principal.clone(), now + Duration::seconds(SESSION_CACHE_SECONDS));
+                Ok(principal)
+            }
             _ => Err(AppError::Unauthenticated("the session is unknown or has expired; log in again".into())),
         }
     }
 
     pub async fn logout(&self, token: &str) -> AppResult<()> {
-        self.store.delete_session(&token_hash(token)).await?;
+        let hash = token_hash(token);
+        self.sessions.remove(&hash);
+        self.store.delete_session(&hash).await?;
         Ok(())
     }
 

@@ -84,12 +84,7 @@ impl CalendarService {
             y.dedup();
             y
         };
-        let audit = self.auditor.record(
-            admin.user(),
-            "calendar.import",
-            "calendar",
-            json!({ "days": days.len(), "years": years }),
-        );
+        let audit = self.auditor.record(admin.user(), "calendar.import", "calendar", json!({ "days": days.len(), "years": years }));
         self.store.upsert_calendar_days(&days, &audit).await?;
         self.reload().await?;
         Ok(days.len())

@@ -123,11 +123,8 @@ impl OrgSnapshot {
     }
 
     pub fn category_path(&self, id: CategoryId) -> CategoryPath {
-        let mut names: Vec<String> = self
-            .category_lineage(id)
-            .iter()
-            .filter_map(|c| self.categories.get(c).map(|c| c.name.clone()))
-            .collect();
+        let mut names: Vec<String> =
+            self.category_lineage(id).iter().filter_map(|c| self.categories.get(c).map(|c| c.name.clone())).collect();
         names.reverse();
         CategoryPath { id, names }
     }

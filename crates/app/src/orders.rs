@@ -1,7 +1,7 @@
 //! Work-order use cases: register, read, list, act, attach.
 
 use crate::access::Desk;
-use crate::attachments::{clean_file_name, sha256_hex, AttachmentPolicy, BlobStore};
+use crate::attachments::{AttachmentPolicy, BlobStore, clean_file_name, sha256_hex};
 use crate::audit::Auditor;
 use crate::calendar::CalendarService;
 use crate::clock::Clock;
@@ -9,14 +9,12 @@ use crate::directory::Directory;
 use crate::error::{AppError, AppResult};
 use crate::ids::IdGenerator;
 use crate::numbering::OrderNumbers;
-use crate::ports::{
-    AttachmentRecord, IdempotencyClaim, InsertOutcome, OrderFilter, OrderSummary, PageRequest, Store, StoreScope,
-};
+use crate::ports::{AttachmentRecord, IdempotencyClaim, InsertOutcome, OrderFilter, OrderSummary, PageRequest, Store, StoreScope};
 use chrono::{DateTime, Utc};
 use hotline_domain::{
-    available_actions, decide, register, Action, AttachmentId, Caller, CallerView, CategoryId, CategoryPath, Channel, Command, Coordinates,
-    DeadlineRules, DecisionContext, Description, DispatchProposal, HistoryEntry, Location, MasterOrder, NewWorkOrder, NoticeId,
-    OrderId, OrderType, Reason, Registration, Role, State, Subject, UnitId, Urgency, UserId, WorkOrder, WorkOrderNo,
+    Action, AttachmentId, Caller, CallerView, CategoryId, CategoryPath, Channel, Command, Coordinates, DeadlineRules, DecisionContext,
+    Description, DispatchProposal, HistoryEntry, Location, MasterOrder, NewWorkOrder, NoticeId, OrderId, OrderType, Reason, Registration,
+    Role, State, Subject, UnitId, Urgency, UserId, WorkOrder, WorkOrderNo, available_actions, decide, register,
 };
 use serde::Serialize;
 use serde_json::json;
@@ -143,7 +141,10 @@ impl WorkOrders {
             Some(code) => match org.unit_by_code(code) {
                 Some(u) if u.kind.is_territorial() && u.active => Some(u.id),
                 Some(u) => {
-                    errors.push(hotline_domain::FieldError::new("location.town_code", format!("{} ({code}) is not a town, subdistrict or park", u.name)));
+                    errors.push(hotline_domain::FieldError::new(
+                        "location.town_code",
+                        format!("{} ({code}) is not a town, subdistrict or park", u.name),
+                    ));
                     None
                 }
                 None => {
@@ -152,10 +153,13 @@ impl WorkOrders {
                 }
             },
         };
-        if let Some(key) = idempotency_key {
-            if key.is_empty() || key.len() > IDEMPOTENCY_KEY_MAX || !key.bytes().all(|b| b.is_ascii_graphic()) {
-                errors.push(hotline_domain::FieldError::new("Idempotency-Key", format!("must be 1 to {IDEMPOTENCY_KEY_MAX} printable ASCII characters")));
-            }
+        if let Some(key) = idempotency_key
+            && (key.is_empty() || key.len() > IDEMPOTENCY_KEY_MAX || !key.bytes().all(|b| b.is_ascii_graphic()))
+        {
+            errors.push(hotline_domain::FieldError::new(
+                "Idempotency-Key",
+                format!("must be 1 to {IDEMPOTENCY_KEY_MAX} printable ASCII characters"),
+            ));
         }
         errors.into_result()?;
 
@@ -188,7 +192,7 @@ impl WorkOrders {
             json!({ "state": decision.order.state }),
         );
         match self.store.insert_order(&decision, &audit, claim.as_ref()).await? {
-            InsertOutcome::Inserted => Ok(Registered { details: self.details(desk, decision.order).await?, replayed: false }),
+            InsertOutcome::Inserted => Ok(Registered { details: self.details_of(desk, decision.order, false).await?, replayed: false }),
             InsertOutcome::Replay { order, request_hash } => {
                 if claim.is_some_and(|c| c.request_hash != request_hash) {
                     return Err(AppError::invalid("Idempotency-Key", "this key was already used for a different request"));
@@ -204,15 +208,20 @@ impl WorkOrders {
     async fn load(&self, desk: &Desk, number: &WorkOrderNo) -> AppResult<WorkOrder> {
         let missing = || AppError::not_found(format!("work order {number} not found"));
         let id = self.store.order_id(number).await?.ok_or_else(missing)?;
-        if let StoreScope::Units(units) = desk.scope() {
-            if !self.store.involved(id, units).await? {
-                return Err(missing());
-            }
+        if let StoreScope::Units(units) = desk.scope()
+            && !self.store.involved(id, units).await?
+        {
+            return Err(missing());
         }
         self.store.order(id).await?.ok_or_else(missing)
     }
 
-    async fn details(&self, desk: &Desk, mut order: WorkOrder) -> AppResult<OrderDetails> {
+    async fn details(&self, desk: &Desk, order: WorkOrder) -> AppResult<OrderDetails> {
+        self.details_of(desk, order, true).await
+    }
+
+    /// `stored_attachments`: false for an order just created, which has none.
+    async fn details_of(&self, desk: &Desk, mut order: WorkOrder, stored_attachments: bool) -> AppResult<OrderDetails> {
         let org = self.directory.snapshot();
         let caller = order.caller.view(order.order_type, desk.viewer());
         order.caller = Caller { name: None, phone: None, ..order.caller };
@@ -224,11 +233,12 @@ impl WorkOrders {
             }),
             None => None,
         };
-        let proposal = (order.state == State::PendingDispatch && desk.is_centre()).then(|| org.propose(order.category, order.location.town));
+        let proposal =
+            (order.state == State::PendingDispatch && desk.is_centre()).then(|| org.propose(order.category, order.location.town));
         Ok(OrderDetails {
             actions: available_actions(&order, &desk.actor()),
             category: org.category_path(order.category),
-            attachments: self.store.attachments(order.id).await?,
+            attachments: if stored_attachments { self.store.attachments(order.id).await? } else { Vec::new() },
             caller,
             master,
             proposal,
@@ -251,7 +261,9 @@ impl WorkOrders {
     pub async fn reveal_phone(&self, desk: &Desk, number: &WorkOrderNo) -> AppResult<String> {
         let order = self.load(desk, number).await?;
         if !desk.is_centre() && !order.caller.identity_visible_to_units(order.order_type) {
-            return Err(AppError::Forbidden("the caller's identity is withheld from units (a report, or confidentiality was asked)".into()));
+            return Err(AppError::Forbidden(
+                "the caller's identity is withheld from units (a report, or confidentiality was asked)".into(),
+            ));
         }
         let phone = order.caller.phone.as_ref().ok_or_else(|| AppError::not_found("the caller left no phone number"))?;
         self.auditor.append(Some(desk.user()), "work_order.reveal_phone", target(number), json!({})).await?;
@@ -274,12 +286,10 @@ impl WorkOrders {
             }
             ActionRequest::Supervise { text, due } => (Command::Supervise { notice: NoticeId(self.ids.next()), text, due }, None),
             ActionRequest::Merge { master } => {
-                let master_id = self
-                    .store
-                    .order_id(&master)
-                    .await?
-                    .ok_or_else(|| AppError::invalid("master", format!("no work order {master}")))?;
-                let master_order = self.store.order(master_id).await?.ok_or_else(|| AppError::invalid("master", format!("no work order {master}")))?;
+                let master_id =
+                    self.store.order_id(&master).await?.ok_or_else(|| AppError::invalid("master", format!("no work order {master}")))?;
+                let master_order =
+                    self.store.order(master_id).await?.ok_or_else(|| AppError::invalid("master", format!("no work order {master}")))?;
                 let command = Command::Merge { master: MasterOrder { id: master_id, number: master.clone(), state: master_order.state } };
                 (command, Some(master_order))
             }
@@ -327,7 +337,10 @@ impl WorkOrders {
                 active("unit", *unit)?;
                 let lead = order.lead_unit.unwrap_or(UnitId(0));
                 if *unit != lead && !org.is_below(*unit, lead) {
-                    return Err(AppError::invalid("unit", format!("{} is not a sub-unit of {}", org.unit_name(*unit), org.unit_name(lead))));
+                    return Err(AppError::invalid(
+                        "unit",
+                        format!("{} is not a sub-unit of {}", org.unit_name(*unit), org.unit_name(lead)),
+                    ));
                 }
                 Ok(())
             }
@@ -340,9 +353,9 @@ impl WorkOrders {
         let entries = self.store.history(order.id).await?;
         let mut names: HashMap<UserId, String> = HashMap::new();
         for entry in &entries {
-            if !names.contains_key(&entry.actor) {
+            if let std::collections::hash_map::Entry::Vacant(e) = names.entry(entry.actor) {
                 let name = self.store.user(entry.actor).await?.map(|u| u.display_name).unwrap_or_else(|| format!("#{}", entry.actor));
-                names.insert(entry.actor, name);
+                e.insert(name);
             }
         }
         Ok(entries.into_iter().map(|entry| HistoryLine { actor_name: names[&entry.actor].clone(), entry }).collect())
@@ -412,10 +425,7 @@ impl WorkOrders {
         }
         let sha256 = sha256_hex(&bytes);
         // The blob goes first: a record never points at missing content.
-        self.blobs
-            .put(&sha256, &bytes)
-            .await
-            .map_err(|e| AppError::Unavailable(format!("the attachment could not be stored: {e}")))?;
+        self.blobs.put(&sha256, &bytes).await.map_err(|e| AppError::Unavailable(format!("the attachment could not be stored: {e}")))?;
         let record = AttachmentRecord {
             id: AttachmentId(self.ids.next()),
             order: order.id,
@@ -426,7 +436,12 @@ impl WorkOrders {
             uploaded_by: desk.user(),
             uploaded_at: self.clock.now(),
         };
-        let audit = self.auditor.record(Some(desk.user()), "work_order.attach", target(number), json!({ "attachment": record.id, "sha256": record.sha256 }));
+        let audit = self.auditor.record(
+            Some(desk.user()),
+            "work_order.attach",
+            target(number),
+            json!({ "attachment": record.id, "sha256": record.sha256 }),
+        );
         self.store.insert_attachment(&record, &audit).await?;
         Ok(record)
     }
@@ -434,10 +449,10 @@ impl WorkOrders {
     pub async fn attachment(&self, desk: &Desk, id: AttachmentId) -> AppResult<(AttachmentRecord, Vec<u8>)> {
         let missing = || AppError::not_found(format!("attachment {id} not found"));
         let record = self.store.attachment(id).await?.ok_or_else(missing)?;
-        if let StoreScope::Units(units) = desk.scope() {
-            if !self.store.involved(record.order, units).await? {
-                return Err(missing());
-            }
+        if let StoreScope::Units(units) = desk.scope()
+            && !self.store.involved(record.order, units).await?
+        {
+            return Err(missing());
         }
         let bytes = self
             .blobs

@@ -52,15 +52,13 @@ pub struct Organisation {
     pub(crate) auditor: Arc<Auditor>,
     pub(crate) ids: Arc<IdGenerator>,
     pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) sessions: Arc<crate::auth::SessionCache>,
 }
 
 fn check_code(field: &str, code: &str, max: usize) -> Result<(), FieldError> {
-    let ok = !code.is_empty() && code.len() <= max && code.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.');
-    if ok {
-        Ok(())
-    } else {
-        Err(FieldError::new(field, format!("must be 1 to {max} characters of letters, digits, '-', '_' or '.'")))
-    }
+    let ok =
+        !code.is_empty() && code.len() <= max && code.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.');
+    if ok { Ok(()) } else { Err(FieldError::new(field, format!("must be 1 to {max} characters of letters, digits, '-', '_' or '.'"))) }
 }
 
 fn check_name(field: &str, name: &str, max: usize) -> Result<String, FieldError> {
@@ -105,7 +103,12 @@ impl Organisation {
             parent: input.parent,
             active: true,
         };
-        let audit = self.auditor.record(admin.user(), "unit.create", format!("unit:{}", unit.code), json!({ "name": unit.name, "kind": unit.kind }));
+        let audit = self.auditor.record(
+            admin.user(),
+            "unit.create",
+            format!("unit:{}", unit.code),
+            json!({ "name": unit.name, "kind": unit.kind }),
+        );
         self.store.insert_unit(&unit, &audit).await?;
         self.reload().await?;
         Ok(unit)
@@ -121,7 +124,12 @@ impl Organisation {
         if let Some(active) = changes.active {
             unit.active = active;
         }
-        let audit = self.auditor.record(admin.user(), "unit.update", format!("unit:{}", unit.code), json!({ "name": unit.name, "active": unit.active }));
+        let audit = self.auditor.record(
+            admin.user(),
+            "unit.update",
+            format!("unit:{}", unit.code),
+            json!({ "name": unit.name, "active": unit.active }),
+        );
         self.store.update_unit(&unit, &audit).await?;
         self.reload().await?;
         Ok(unit)
@@ -131,7 +139,14 @@ impl Organisation {
         self.directory.snapshot().hotlines().to_vec()
     }
 
-    pub async fn create_hotline(&self, admin: &AdminDesk, unit: UnitId, number: &str, name: &str, mode: IntegrationMode) -> AppResult<HotlineRecord> {
+    pub async fn create_hotline(
+        &self,
+        admin: &AdminDesk,
+        unit: UnitId,
+        number: &str,
+        name: &str,
+        mode: IntegrationMode,
+    ) -> AppResult<HotlineRecord> {
         let mut errors = ValidationErrors::default();
         if self.directory.snapshot().unit(unit).is_none() {
             errors.push(FieldError::new("unit_id", format!("no unit with id {unit}")));
@@ -175,7 +190,8 @@ impl Organisation {
             return Err(AppError::Forbidden("only a system administrator edits the taxonomy".into()));
         }
         let category = Category { id: CategoryId(self.ids.next()), parent, level, name, active: true };
-        let audit = self.auditor.record(admin.user(), "category.create", format!("category:{}", category.id), json!({ "name": category.name }));
+        let audit =
+            self.auditor.record(admin.user(), "category.create", format!("category:{}", category.id), json!({ "name": category.name }));
         self.store.insert_categories(std::slice::from_ref(&category), &audit).await?;
         self.reload().await?;
         Ok(category)
@@ -250,10 +266,10 @@ impl Organisation {
         if org.category(entry.category).is_none() {
             errors.push(FieldError::new("category_id", format!("no category with id {}", entry.category)));
         }
-        if let CatalogueTarget::Unit(u) = entry.target {
-            if org.unit(u).is_none() {
-                errors.push(FieldError::new("target.unit_id", format!("no unit with id {u}")));
-            }
+        if let CatalogueTarget::Unit(u) = entry.target
+            && org.unit(u).is_none()
+        {
+            errors.push(FieldError::new("target.unit_id", format!("no unit with id {u}")));
         }
         errors.into_result()?;
         if !admin.is_system_admin() {
@@ -290,10 +306,10 @@ impl Organisation {
         let display_name = errors.collect(check_name("display_name", &input.display_name, 50));
         errors.collect(check_new_password(&input.password));
         errors.collect(input.roles.check_for(input.affiliation));
-        if let Affiliation::Unit(u) = input.affiliation {
-            if self.directory.snapshot().unit(u).is_none() {
-                errors.push(FieldError::new("unit_id", format!("no unit with id {u}")));
-            }
+        if let Affiliation::Unit(u) = input.affiliation
+            && self.directory.snapshot().unit(u).is_none()
+        {
+            errors.push(FieldError::new("unit_id", format!("no unit with id {u}")));
         }
         errors.into_result()?;
         admin.check_unit(input.affiliation.unit())?;
@@ -339,15 +355,15 @@ impl Organisation {
         let mut user = self.store.user(id).await?.ok_or_else(|| AppError::not_found(format!("user {id} not found")))?;
         admin.check_unit(user.affiliation.unit())?;
         let mut errors = ValidationErrors::default();
-        if let Some(name) = changes.display_name {
-            if let Some(n) = errors.collect(check_name("display_name", &name, 50)) {
-                user.display_name = n;
-            }
+        if let Some(name) = changes.display_name
+            && let Some(n) = errors.collect(check_name("display_name", &name, 50))
+        {
+            user.display_name = n;
         }
-        if let Some(roles) = changes.roles {
-            if errors.collect(roles.check_for(user.affiliation)).is_some() {
-                user.roles = roles;
-            }
+        if let Some(roles) = changes.roles
+            && errors.collect(roles.check_for(user.affiliation)).is_some()
+        {
+            user.roles = roles;
         }
         if let Some(password) = &changes.password {
             errors.collect(check_new_password(password));
@@ -369,6 +385,8 @@ impl Organisation {
             json!({ "roles": user.roles, "active": user.active, "password_changed": password_changed }),
         );
         self.store.update_user(&user, &audit).await?;
+        // Roles or the active flag changed: cached sessions must not outlive that.
+        self.sessions.clear();
         Ok(user)
     }
 }

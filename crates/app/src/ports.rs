@@ -172,7 +172,10 @@ pub struct IdempotencyClaim {
 pub enum InsertOutcome {
     Inserted,
     /// The key was used before; nothing was written.
-    Replay { order: OrderId, request_hash: String },
+    Replay {
+        order: OrderId,
+        request_hash: String,
+    },
 }
 
 #[async_trait]

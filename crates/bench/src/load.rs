@@ -57,7 +57,8 @@ pub async fn orders(app: &App, people: &People, n: usize) -> anyhow::Result<StdD
         let mut times: Vec<_> = (0..count).map(|_| now - chrono::Duration::seconds(rng.random_range(60..365 * 86_400))).collect();
         times.sort();
         for at in times {
-            let (unit, handler, _) = if rng.random_bool(0.33) { &people.units[0] } else { &people.units[rng.random_range(0..people.units.len())] };
+            let (unit, handler, _) =
+                if rng.random_bool(0.33) { &people.units[0] } else { &people.units[rng.random_range(0..people.units.len())] };
             let ctx = DecisionContext { now: at, calendar: &calendar, rules: &rules };
             let input = NewWorkOrder {
                 channel: Channel::Phone,

@@ -58,11 +58,13 @@ fn main() -> anyhow::Result<()> {
 async fn run(args: Args) -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     let url = args.database_url.clone().unwrap_or_else(|| format!("sqlite://{}/bench.db", dir.path().display()));
-    let store = SqlStore::connect(&url, StoreOptions { max_connections: args.connections, ..Default::default() }).await.context("connect")?;
+    let store =
+        SqlStore::connect(&url, StoreOptions { max_connections: args.connections, ..Default::default() }).await.context("connect")?;
     store.migrate().await.context("migrate")?;
     let backend = format!("{:?}", store.backend());
+    let store = Arc::new(store);
     let config = AppConfig { number_block: 1_000, ..AppConfig::default() };
-    let app = App::new(Arc::new(store), Arc::new(FsBlobStore::new(dir.path().join("blobs"))), config, Arc::new(SystemClock)).await?;
+    let app = App::new(store.clone(), Arc::new(FsBlobStore::new(dir.path().join("blobs"))), config, Arc::new(SystemClock)).await?;
     hotline_seed::seed_reference(&app).await?;
     if app.store.count_orders().await? > 0 {
         anyhow::bail!("the database already holds orders; give an empty one");
@@ -71,7 +73,14 @@ async fn run(args: Args) -> anyhow::Result<()> {
     println!("# hotline benchmark: {backend}, {} stored orders, {} clients", args.orders, args.clients);
     let people = load::users(&app).await?;
     let loaded = load::orders(&app, &people, args.orders).await?;
-    println!("bulk load: {} orders in {:.1} s ({:.0} orders/s)", args.orders, loaded.as_secs_f64(), args.orders as f64 / loaded.as_secs_f64());
+    println!(
+        "bulk load: {} orders in {:.1} s ({:.0} orders/s)",
+        args.orders,
+        loaded.as_secs_f64(),
+        args.orders as f64 / loaded.as_secs_f64()
+    );
+    // As autovacuum or an operator would after an import.
+    store.analyze().await?;
 
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let base = format!("http://{}", listener.local_addr()?);

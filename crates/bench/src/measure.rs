@@ -37,7 +37,13 @@ impl Stats {
 }
 
 async fn login(client: &reqwest::Client, base: &str, username: &str) -> anyhow::Result<String> {
-    let r: Value = client.post(format!("{base}/api/v1/auth/login")).json(&json!({"username": username, "password": PASSWORD})).send().await?.json().await?;
+    let r: Value = client
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(&json!({"username": username, "password": PASSWORD}))
+        .send()
+        .await?
+        .json()
+        .await?;
     r["token"].as_str().map(str::to_owned).ok_or_else(|| anyhow::anyhow!("login failed: {r}"))
 }
 
@@ -139,7 +145,8 @@ pub async fn all(app: &App, base: &str, args: &Args) -> anyhow::Result<()> {
     .await
     .print();
 
-    let pending: Value = client.get(format!("{base}/api/v1/work-orders/pending?limit=50")).bearer_auth(&busy_handler).send().await?.json().await?;
+    let pending: Value =
+        client.get(format!("{base}/api/v1/work-orders/pending?limit=50")).bearer_auth(&busy_handler).send().await?.json().await?;
     println!("pending list of {} ({}): {} orders waiting in total", busiest.2, busiest.1, crate::load::active_count(app, busiest.0).await?);
     anyhow::ensure!(pending["items"].as_array().map(|a| a.len()) == Some(50), "the pending list should be full: {pending}");
     let (c, b, h) = (client.clone(), base.to_owned(), busy_handler.clone());
@@ -155,7 +162,19 @@ pub async fn all(app: &App, base: &str, args: &Args) -> anyhow::Result<()> {
     .await
     .print();
     let (c, b, h) = (client.clone(), base.to_owned(), busy_handler.clone());
-    run("pending list (GET, limit 50)", args.clients, args.lists, move |_| {
+    run("pending list, 4 clients", 4, args.lists / 2, move |_| {
+        let (c, b, h) = (c.clone(), b.clone(), h.clone());
+        async move {
+            match c.get(format!("{b}/api/v1/work-orders/pending?limit=50")).bearer_auth(&h).send().await {
+                Ok(r) if r.status() == 200 => r.bytes().await.is_ok(),
+                _ => false,
+            }
+        }
+    })
+    .await
+    .print();
+    let (c, b, h) = (client.clone(), base.to_owned(), busy_handler.clone());
+    run("pending list, all clients", args.clients, args.lists, move |_| {
         let (c, b, h) = (c.clone(), b.clone(), h.clone());
         async move {
             match c.get(format!("{b}/api/v1/work-orders/pending?limit=50")).bearer_auth(&h).send().await {

@@ -38,8 +38,19 @@ pub struct Config {
 }
 
 /// The top-level options, for picking configuration out of the environment.
-const TOP_LEVEL_KEYS: &[&str] =
-    &["listen", "data_dir", "database_url", "node_id", "order_prefix", "log", "database", "calendar", "deadlines", "sessions", "attachments"];
+const TOP_LEVEL_KEYS: &[&str] = &[
+    "listen",
+    "data_dir",
+    "database_url",
+    "node_id",
+    "order_prefix",
+    "log",
+    "database",
+    "calendar",
+    "deadlines",
+    "sessions",
+    "attachments",
+];
 
 impl Default for Config {
     fn default() -> Self {
@@ -153,11 +164,7 @@ impl Config {
             let top = key.as_str().split(['.']).next().unwrap_or_default().split("__").next().unwrap_or_default().to_ascii_lowercase();
             TOP_LEVEL_KEYS.contains(&top.as_str())
         });
-        let config: Config = figment
-            .merge(env)
-            .merge(Serialized::defaults(overrides))
-            .extract()
-            .context("invalid configuration")?;
+        let config: Config = figment.merge(env).merge(Serialized::defaults(overrides)).extract().context("invalid configuration")?;
         config.app_config()?;
         Ok(config)
     }
@@ -176,7 +183,11 @@ impl Config {
 
     /// What the application services need, checked.
     pub fn app_config(&self) -> anyhow::Result<AppConfig> {
-        let tz: chrono_tz::Tz = self.calendar.time_zone.parse().map_err(|_| anyhow::anyhow!("calendar.time_zone: unknown time zone {:?}", self.calendar.time_zone))?;
+        let tz: chrono_tz::Tz = self
+            .calendar
+            .time_zone
+            .parse()
+            .map_err(|_| anyhow::anyhow!("calendar.time_zone: unknown time zone {:?}", self.calendar.time_zone))?;
         let close = NaiveTime::parse_from_str(&self.calendar.close_of_business, "%H:%M")
             .with_context(|| format!("calendar.close_of_business: {:?} is not HH:MM", self.calendar.close_of_business))?;
         let weekdays = self
@@ -208,24 +219,33 @@ impl Config {
 }
 
 #[cfg(test)]
+// figment's test jail returns its large error type by design.
+#[allow(clippy::result_large_err)]
 mod tests {
     use super::*;
 
     #[test]
     fn defaults_are_valid_and_files_and_environment_override_them() {
         figment::Jail::expect_with(|jail| {
-            jail.create_file("custom.toml", "listen = \"0.0.0.0:9000\"\n[calendar]\nclose_of_business = \"17:30\"\n[deadlines.completion]\nconsultation = \"3wd\"\n")?;
+            jail.create_file(
+                "custom.toml",
+                "listen = \"0.0.0.0:9000\"\n[calendar]\nclose_of_business = \"17:30\"\n[deadlines.completion]\nconsultation = \"3wd\"\n",
+            )?;
             jail.set_env("HOTLINE_NODE_ID", "7");
             jail.set_env("HOTLINE_SESSIONS__TTL_HOURS", "8");
             jail.set_env("HOTLINE_NEW_PASSWORD", "not an option");
-            let c = Config::load(Some(Path::new("custom.toml")), Overrides { data_dir: Some("/tmp/x".into()), ..Default::default() }).expect("loads");
+            let c = Config::load(Some(Path::new("custom.toml")), Overrides { data_dir: Some("/tmp/x".into()), ..Default::default() })
+                .expect("loads");
             assert_eq!(c.listen.port(), 9000);
             assert_eq!(c.node_id, 7);
             assert_eq!(c.sessions.ttl_hours, 8);
             assert_eq!(c.calendar.close_of_business, "17:30");
             assert_eq!(c.database_url(), "sqlite:///tmp/x/hotline.db");
             let app = c.app_config().expect("valid");
-            assert_eq!(app.rules.completion_span(hotline_domain::OrderType::Consultation, hotline_domain::Urgency::Normal).to_string(), "3wd");
+            assert_eq!(
+                app.rules.completion_span(hotline_domain::OrderType::Consultation, hotline_domain::Urgency::Normal).to_string(),
+                "3wd"
+            );
             Ok(())
         });
     }

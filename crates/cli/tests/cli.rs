@@ -32,7 +32,11 @@ impl Env {
     }
 
     fn serve(&self, port: u16) -> Child {
-        self.command(&["serve", "--listen", &format!("127.0.0.1:{port}")]).stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("spawn")
+        self.command(&["serve", "--listen", &format!("127.0.0.1:{port}")])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn")
     }
 }
 
@@ -47,10 +51,10 @@ fn free_port() -> u16 {
 async fn wait_healthy(base: &str) {
     let start = Instant::now();
     while start.elapsed() < Duration::from_secs(30) {
-        if let Ok(r) = reqwest::get(format!("{base}/healthz")).await {
-            if r.status().is_success() {
-                return;
-            }
+        if let Ok(r) = reqwest::get(format!("{base}/healthz")).await
+            && r.status().is_success()
+        {
+            return;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
@@ -69,7 +73,8 @@ async fn post(client: &reqwest::Client, url: String, token: Option<&str>, body: 
 #[tokio::test]
 async fn an_acknowledged_order_survives_a_crash_of_the_process() {
     let env = Env::new().await;
-    let added = env.run(&["user", "add", "--username", "c1", "--display-name", "话务员", "--password", "password123", "--roles", "consultant"]);
+    let added =
+        env.run(&["user", "add", "--username", "c1", "--display-name", "话务员", "--password", "password123", "--roles", "consultant"]);
     assert!(added.status.success(), "{}", text(&added));
     let port = free_port();
     let base = format!("http://127.0.0.1:{port}");
@@ -109,13 +114,53 @@ async fn the_operator_commands_check_their_input_and_guard_the_audit_chain() {
     let migrated = env.run(&["migrate"]);
     assert!(migrated.status.success() && text(&migrated).contains("is migrated"), "{}", text(&migrated));
 
-    let short = env.run(&["user", "add", "--username", "x", "--display-name", "X", "--password", "short", "--roles", "handler", "--unit", "hrss"]);
+    let short =
+        env.run(&["user", "add", "--username", "x", "--display-name", "X", "--password", "short", "--roles", "handler", "--unit", "hrss"]);
     assert!(!short.status.success() && text(&short).contains("password"), "{}", text(&short));
-    let nowhere = env.run(&["user", "add", "--username", "x", "--display-name", "X", "--password", "long enough", "--roles", "handler", "--unit", "nowhere"]);
+    let nowhere = env.run(&[
+        "user",
+        "add",
+        "--username",
+        "x",
+        "--display-name",
+        "X",
+        "--password",
+        "long enough",
+        "--roles",
+        "handler",
+        "--unit",
+        "nowhere",
+    ]);
     assert!(!nowhere.status.success() && text(&nowhere).contains("--unit"), "{}", text(&nowhere));
-    let mixed = env.run(&["user", "add", "--username", "x", "--display-name", "X", "--password", "long enough", "--roles", "consultant", "--unit", "hrss"]);
+    let mixed = env.run(&[
+        "user",
+        "add",
+        "--username",
+        "x",
+        "--display-name",
+        "X",
+        "--password",
+        "long enough",
+        "--roles",
+        "consultant",
+        "--unit",
+        "hrss",
+    ]);
     assert!(!mixed.status.success() && text(&mixed).contains("roles"), "{}", text(&mixed));
-    let ok = env.run(&["user", "add", "--username", "hrss1", "--display-name", "人社承办", "--password", "long enough", "--roles", "handler", "--unit", "hrss"]);
+    let ok = env.run(&[
+        "user",
+        "add",
+        "--username",
+        "hrss1",
+        "--display-name",
+        "人社承办",
+        "--password",
+        "long enough",
+        "--roles",
+        "handler",
+        "--unit",
+        "hrss",
+    ]);
     assert!(ok.status.success(), "{}", text(&ok));
 
     let year = env.dir.path().join("2027.json");

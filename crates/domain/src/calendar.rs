@@ -47,22 +47,13 @@ impl WorkCalendar {
         for day in working_weekdays {
             weekly[day.num_days_from_monday() as usize] = true;
         }
-        Self {
-            weekly,
-            overrides: BTreeMap::new(),
-            time_zone,
-            close_of_business,
-        }
+        Self { weekly, overrides: BTreeMap::new(), time_zone, close_of_business }
     }
 
     /// Monday to Friday, closing at 18:00 in Asia/Shanghai, without holidays.
     pub fn china_default() -> Self {
         use Weekday::*;
-        Self::new(
-            chrono_tz::Asia::Shanghai,
-            NaiveTime::from_hms_opt(18, 0, 0).expect("valid time"),
-            &[Mon, Tue, Wed, Thu, Fri],
-        )
+        Self::new(chrono_tz::Asia::Shanghai, NaiveTime::from_hms_opt(18, 0, 0).expect("valid time"), &[Mon, Tue, Wed, Thu, Fri])
     }
 
     pub fn time_zone(&self) -> Tz {
@@ -111,10 +102,7 @@ impl WorkCalendar {
         // inside a DST gap falls back to the earliest valid instant.
         match self.time_zone.from_local_datetime(&local).earliest() {
             Some(t) => t.with_timezone(&Utc),
-            None => self
-                .time_zone
-                .from_utc_datetime(&local)
-                .with_timezone(&Utc),
+            None => self.time_zone.from_utc_datetime(&local).with_timezone(&Utc),
         }
     }
 

@@ -91,11 +91,7 @@ impl DispatchCatalogue {
                         co_handlers.push(unit);
                     }
                 }
-                return DispatchProposal {
-                    lead: Some(lead),
-                    co_handlers,
-                    matched_category: Some(*category),
-                };
+                return DispatchProposal { lead: Some(lead), co_handlers, matched_category: Some(*category) };
             }
         }
         DispatchProposal::default()
@@ -107,11 +103,7 @@ mod tests {
     use super::*;
 
     fn entry(category: i64, target: CatalogueTarget, co_handler: bool) -> CatalogueEntry {
-        CatalogueEntry {
-            category: CategoryId(category),
-            target,
-            co_handler,
-        }
+        CatalogueEntry { category: CategoryId(category), target, co_handler }
     }
 
     #[test]

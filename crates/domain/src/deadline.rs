@@ -109,10 +109,10 @@ impl DeadlineRules {
         if let Some(e) = self.exceptions.iter().find(|e| e.order_type == order_type && e.urgency == urgency) {
             return e.span;
         }
-        if urgency != Urgency::Normal {
-            if let Some(span) = self.urgency.get(&urgency) {
-                return *span;
-            }
+        if urgency != Urgency::Normal
+            && let Some(span) = self.urgency.get(&urgency)
+        {
+            return *span;
         }
         // A configuration that lists only some types keeps the defaults for the others.
         self.completion.get(&order_type).copied().unwrap_or_else(|| default_completion(order_type))

@@ -41,15 +41,12 @@ pub fn parse(json: &str) -> Result<HolidayYear, HolidayFileError> {
     let file: File = serde_json::from_str(json)?;
     let mut days = Vec::with_capacity(file.days.len());
     for (index, day) in file.days.into_iter().enumerate() {
-        let date = NaiveDate::parse_from_str(&day.date, "%Y-%m-%d").map_err(|_| HolidayFileError::Date { index, date: day.date.clone() })?;
+        let date =
+            NaiveDate::parse_from_str(&day.date, "%Y-%m-%d").map_err(|_| HolidayFileError::Date { index, date: day.date.clone() })?;
         if day.name.trim().is_empty() {
             return Err(HolidayFileError::Name { index });
         }
-        days.push(CalendarDay {
-            date,
-            working: !day.is_off_day,
-            name: day.name.trim().to_owned(),
-        });
+        days.push(CalendarDay { date, working: !day.is_off_day, name: day.name.trim().to_owned() });
     }
     Ok(HolidayYear { year: file.year, days })
 }

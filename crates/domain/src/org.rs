@@ -135,8 +135,7 @@ impl RoleSet {
 
     /// Parses a comma-separated list (`consultant,reviewer`).
     pub fn parse_list(s: &str) -> Result<Self, FieldError> {
-        let roles: Result<Vec<Role>, FieldError> =
-            s.split(',').map(str::trim).filter(|p| !p.is_empty()).map(Role::parse).collect();
+        let roles: Result<Vec<Role>, FieldError> = s.split(',').map(str::trim).filter(|p| !p.is_empty()).map(Role::parse).collect();
         Ok(Self::new(roles?))
     }
 
@@ -155,7 +154,10 @@ impl RoleSet {
                     return Err(FieldError::new("roles", format!("role {role} belongs to unit staff; a centre user cannot hold it")));
                 }
                 Affiliation::Unit(_) if !role.is_unit_role() => {
-                    return Err(FieldError::new("roles", format!("role {role} belongs to centre staff; a unit user can be handler or unit_admin")));
+                    return Err(FieldError::new(
+                        "roles",
+                        format!("role {role} belongs to centre staff; a unit user can be handler or unit_admin"),
+                    ));
                 }
                 _ => {}
             }

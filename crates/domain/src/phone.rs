@@ -28,17 +28,13 @@ impl PhoneNumber {
                 _ => return Err(err("phone number may contain only digits, spaces, '-', '(' ')' and a leading '+'")),
             }
         }
-        let national = digits
-            .strip_prefix("0086")
-            .or_else(|| (digits.len() == 13).then(|| digits.strip_prefix("86")).flatten())
-            .unwrap_or(&digits);
+        let national =
+            digits.strip_prefix("0086").or_else(|| (digits.len() == 13).then(|| digits.strip_prefix("86")).flatten()).unwrap_or(&digits);
         let bytes = national.as_bytes();
         let is_mobile = bytes.len() == 11 && bytes[0] == b'1' && (b'3'..=b'9').contains(&bytes[1]);
         // Area codes are 010/02x (3 digits) or 0xxx (4 digits); subscriber
         // numbers are 7 or 8 digits.
-        let is_landline = bytes.first() == Some(&b'0')
-            && bytes.get(1).is_some_and(|d| *d != b'0')
-            && (10..=12).contains(&bytes.len());
+        let is_landline = bytes.first() == Some(&b'0') && bytes.get(1).is_some_and(|d| *d != b'0') && (10..=12).contains(&bytes.len());
         if is_mobile || is_landline {
             Ok(Self(national.to_owned()))
         } else if bytes.len() <= 8 && bytes.first() != Some(&b'0') && !bytes.is_empty() && bytes[0] != b'1' {

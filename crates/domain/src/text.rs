@@ -16,10 +16,7 @@ pub fn bounded(input: &str, max_chars: usize, multiline: bool) -> Result<String,
     if count > max_chars {
         return Err(FieldError::new("", format!("is {count} characters long; at most {max_chars} are allowed")));
     }
-    if let Some(c) = trimmed
-        .chars()
-        .find(|c| c.is_control() && !(multiline && matches!(c, '\n' | '\r' | '\t')))
-    {
+    if let Some(c) = trimmed.chars().find(|c| c.is_control() && !(multiline && matches!(c, '\n' | '\r' | '\t'))) {
         return Err(FieldError::new("", format!("contains the control character U+{:04X}", c as u32)));
     }
     Ok(trimmed.to_owned())

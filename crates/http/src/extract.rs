@@ -99,8 +99,9 @@ impl FromRequestParts<App> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Self, Self::Rejection> {
-        let token = bearer_or_cookie(parts)
-            .ok_or_else(|| AppError::Unauthenticated("log in first: send Authorization: Bearer <token> from POST /api/v1/auth/login".into()))?;
+        let token = bearer_or_cookie(parts).ok_or_else(|| {
+            AppError::Unauthenticated("log in first: send Authorization: Bearer <token> from POST /api/v1/auth/login".into())
+        })?;
         let principal = app.auth.authenticate(&token).await?;
         Ok(Caller(app.access.open(principal)))
     }

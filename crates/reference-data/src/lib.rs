@@ -14,8 +14,8 @@ macro_rules! holiday_files {
 
 /// Every year's holiday file: `(year, JSON)`.
 pub const HOLIDAY_FILES: &[(&str, &str)] = holiday_files!(
-    "2007", "2008", "2009", "2010", "2011", "2012", "2013", "2014", "2015", "2016", "2017", "2018", "2019", "2020", "2021",
-    "2022", "2023", "2024", "2025", "2026"
+    "2007", "2008", "2009", "2010", "2011", "2012", "2013", "2014", "2015", "2016", "2017", "2018", "2019", "2020", "2021", "2022", "2023",
+    "2024", "2025", "2026"
 );
 
 /// The parsed holiday years.
@@ -48,8 +48,11 @@ pub fn divisions() -> Result<Vec<Division>, DataError> {
     csv_rows("divisions/dongguan.csv", DIVISIONS, 3)?
         .into_iter()
         .map(|(line, f)| {
-            let kind = UnitKind::from_division_kind(&f[2])
-                .ok_or_else(|| DataError::Line { file: "divisions/dongguan.csv", line, message: format!("unknown kind {:?}", f[2]) })?;
+            let kind = UnitKind::from_division_kind(&f[2]).ok_or_else(|| DataError::Line {
+                file: "divisions/dongguan.csv",
+                line,
+                message: format!("unknown kind {:?}", f[2]),
+            })?;
             Ok(Division { code: f[0].clone(), name: f[1].clone(), kind })
         })
         .collect()

@@ -48,7 +48,9 @@ pub async fn seed_reference(app: &App) -> SeedResult<ReferenceReport> {
     }
     for sub in &organisation.sub_unit {
         let parent = unit_id(app, &sub.parent)?;
-        app.org.create_unit(&admin, NewUnit { code: sub.code.clone(), name: sub.name.clone(), kind: sub.kind, parent: Some(parent) }).await?;
+        app.org
+            .create_unit(&admin, NewUnit { code: sub.code.clone(), name: sub.name.clone(), kind: sub.kind, parent: Some(parent) })
+            .await?;
         report.units += 1;
     }
 

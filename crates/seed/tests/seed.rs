@@ -42,6 +42,12 @@ async fn reference_data_once_then_demo_orders_in_every_state() {
     // The demo's pending lists have work in them.
     let town = app.directory.snapshot().unit_by_code("441900003").unwrap().id;
     let filter = OrderFilter { states: vec![State::Archived], ..OrderFilter::default() };
-    assert!(!app.store.list_orders(&StoreScope::Units(vec![town].into()), &filter, PageRequest { before: None, limit: 5 }).await.unwrap().is_empty());
+    assert!(
+        !app.store
+            .list_orders(&StoreScope::Units(vec![town].into()), &filter, PageRequest { before: None, limit: 5 })
+            .await
+            .unwrap()
+            .is_empty()
+    );
     db.drop_database().await;
 }

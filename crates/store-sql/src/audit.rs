@@ -102,4 +102,3 @@ impl AuditStore for SqlStore {
             .collect()
     }
 }
-

@@ -19,7 +19,8 @@ impl CalendarStore for SqlStore {
             .map(|row| {
                 let day = row.text("day")?;
                 Ok(CalendarDay {
-                    date: NaiveDate::parse_from_str(&day, "%Y-%m-%d").map_err(|e| StoreError::Backend(format!("calendar day {day:?}: {e}")))?,
+                    date: NaiveDate::parse_from_str(&day, "%Y-%m-%d")
+                        .map_err(|e| StoreError::Backend(format!("calendar day {day:?}: {e}")))?,
                     working: row.flag("working")?,
                     name: row.text("name")?,
                 })

@@ -12,6 +12,7 @@
 //! acknowledged, so it survives a crash of the process.
 
 mod audit;
+mod batch;
 mod calendar;
 mod codec;
 mod orders;
@@ -60,6 +61,8 @@ impl Default for StoreOptions {
 
 pub struct SqlStore {
     backend: Backend,
+    /// Group commit of registrations (see `batch.rs`).
+    inserter: batch::Inserter,
     /// For SQLite a single connection: SQLite admits one writer at a time,
     /// and queueing in the pool is cheaper than retrying on SQLITE_BUSY.
     write: AnyPool,
@@ -134,7 +137,8 @@ impl SqlStore {
                 (p.clone(), p)
             }
         };
-        Ok(Self { backend, write, read })
+        let inserter = batch::Inserter::spawn(write.clone(), backend);
+        Ok(Self { backend, inserter, write, read })
     }
 
     pub fn backend(&self) -> Backend {
@@ -152,6 +156,13 @@ impl SqlStore {
             sqlx::query_scalar("SELECT MAX(version) FROM _sqlx_migrations WHERE success = TRUE").fetch_one(&self.read).await;
         let latest = migrator().iter().map(|m| m.version).max();
         Ok(applied.ok().flatten() == latest)
+    }
+
+    /// Refreshes the query planner's statistics: after a bulk import the
+    /// planner otherwise guesses from empty tables.
+    pub async fn analyze(&self) -> StoreResult<()> {
+        sqlx::query("ANALYZE").execute(&self.write).await.or_backend()?;
+        Ok(())
     }
 
     pub async fn close(&self) {

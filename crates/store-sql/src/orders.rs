@@ -1,7 +1,7 @@
 //! Work orders, their history, units, notices, attachments and idempotency keys.
 
 use crate::codec::{Get, flag, from_json, json, micros, opt_from_json, opt_json, opt_micros, word};
-use crate::{OrBackend, SqlStore};
+use crate::{Backend, OrBackend, SqlStore};
 use async_trait::async_trait;
 use hotline_app::ports::{
     AttachmentRecord, AuditRecord, IdempotencyClaim, InsertOutcome, OrderFilter, OrderStore, OrderSummary, PageRequest, StoreError,
@@ -73,6 +73,16 @@ fn placeholders(from: usize, n: usize) -> String {
     (from..from + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
 }
 
+/// Placeholders for statements with thousands of parameters. SQLite finds a
+/// named parameter (`$7`) by scanning all names, so binding n of them costs
+/// O(n²); anonymous `?` parameters bind by position. PostgreSQL needs `$n`.
+fn bulk_placeholders(backend: Backend, from: usize, n: usize) -> String {
+    match backend {
+        Backend::Sqlite => vec!["?"; n].join(", "),
+        Backend::Postgres => placeholders(from, n),
+    }
+}
+
 /// The stored columns of an order, in one place for insert, update and import.
 fn order_values(o: &WorkOrder) -> Vec<(&'static str, Val)> {
     let follow_up = o.follow_up.as_ref();
@@ -128,9 +138,6 @@ fn column_names() -> Vec<&'static str> {
 }
 
 static COLUMNS: LazyLock<Vec<&'static str>> = LazyLock::new(column_names);
-
-static INSERT_ORDER: LazyLock<String> =
-    LazyLock::new(|| format!("INSERT INTO work_orders ({}) VALUES ({})", COLUMNS.join(", "), placeholders(1, COLUMNS.len())));
 
 /// Every column but the id, then the id and the expected version.
 static UPDATE_ORDER: LazyLock<String> = LazyLock::new(|| {
@@ -225,10 +232,7 @@ fn parse_order(row: &AnyRow, notices: Vec<SupervisionNotice>) -> StoreResult<Wor
         signed_at: row.opt_at("signed_at")?,
         resolved_at: row.opt_at("resolved_at")?,
         closed_at: row.opt_at("closed_at")?,
-        direct_answer: row
-            .opt_text("direct_answer")?
-            .map(|a| word("direct_answer", &a, hotline_domain::Description::parse))
-            .transpose()?,
+        direct_answer: row.opt_text("direct_answer")?.map(|a| word("direct_answer", &a, hotline_domain::Description::parse)).transpose()?,
         pending_return: opt_from_json("pending_return", row.opt_text("pending_return")?)?,
         pending_extension: opt_from_json("pending_extension", row.opt_text("pending_extension")?)?,
         result: opt_from_json("result", row.opt_text("result")?)?,
@@ -264,11 +268,9 @@ fn parse_summary(row: &AnyRow) -> StoreResult<OrderSummary> {
 
 fn parse_notice(row: &AnyRow) -> StoreResult<SupervisionNotice> {
     let answer = match (row.opt_int("answered_by")?, row.opt_at("answered_at")?, row.opt_text("answer")?) {
-        (Some(by), Some(at), Some(text)) => Some(NoticeAnswer {
-            by: UserId(by),
-            at,
-            text: word("answer", &text, hotline_domain::Description::parse)?,
-        }),
+        (Some(by), Some(at), Some(text)) => {
+            Some(NoticeAnswer { by: UserId(by), at, text: word("answer", &text, hotline_domain::Description::parse)? })
+        }
         _ => None,
     };
     Ok(SupervisionNotice {
@@ -402,49 +404,111 @@ fn push_in_text(sql: &mut String, values: &mut Vec<Val>, words: &[&str]) {
     values.extend(words.iter().map(|w| Val::from(*w)));
 }
 
-/// Rows per multi-row INSERT, under SQLite's 32,766 bound parameters.
-const IMPORT_ROWS: usize = 300;
+/// Bound parameters per statement, under SQLite's limit of 32,766.
+const MAX_PARAMETERS: usize = 30_000;
+
+/// `INSERT INTO <head> VALUES (…), (…) <tail>` for many rows of `width`
+/// values, in as few statements as the parameter limit allows.
+pub(crate) async fn insert_rows(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    head: &str,
+    width: usize,
+    rows: Vec<Vec<Val>>,
+    tail: &str,
+) -> StoreResult<Vec<AnyRow>> {
+    let mut returned = Vec::new();
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        let mut sql = format!("INSERT INTO {head} VALUES ");
+        let mut values = Vec::new();
+        for (i, row) in rows.by_ref().take(MAX_PARAMETERS / width).enumerate() {
+            debug_assert_eq!(row.len(), width);
+            sql.push_str(if i == 0 { "(" } else { ", (" });
+            sql.push_str(&bulk_placeholders(backend, values.len() + 1, width));
+            sql.push(')');
+            values.extend(row);
+        }
+        sql.push_str(tail);
+        if tail.is_empty() {
+            dynamic(&sql, values).execute(&mut *conn).await.or_backend()?;
+        } else {
+            returned.extend(dynamic(&sql, values).fetch_all(&mut *conn).await.or_backend()?);
+        }
+    }
+    Ok(returned)
+}
+
+fn history_row(seq: i64, e: &HistoryEntry) -> Vec<Val> {
+    vec![
+        Val::from(e.order.0),
+        seq.into(),
+        micros(e.at).into(),
+        e.actor.0.into(),
+        e.actor_unit.map(|u| u.0).into(),
+        e.action.as_str().into(),
+        e.from_state.map(|s| s.as_str().to_owned()).into(),
+        e.to_state.as_str().into(),
+        e.detail.to_string().into(),
+    ]
+}
+
+fn audit_row(r: &AuditRecord) -> Vec<Val> {
+    vec![
+        Val::from(r.id),
+        micros(r.at).into(),
+        r.actor.map(|a| a.0).into(),
+        r.action.as_str().into(),
+        r.target.as_str().into(),
+        r.detail.as_str().into(),
+    ]
+}
+
+/// Writes orders that are not stored yet, with their whole histories, the
+/// units involved, their notices and audit records: imports, and batches of
+/// registrations.
+pub(crate) async fn write_new_orders(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    orders: &[(&WorkOrder, &[HistoryEntry])],
+    audits: &[&AuditRecord],
+) -> StoreResult<()> {
+    if !orders.is_empty() {
+        let head = format!("work_orders ({})", COLUMNS.join(", "));
+        let rows = orders.iter().map(|(o, _)| order_values(o).into_iter().map(|(_, v)| v).collect()).collect();
+        insert_rows(conn, backend, &head, COLUMNS.len(), rows, "").await?;
+        let history = orders.iter().flat_map(|(_, h)| h.iter().enumerate().map(|(i, e)| history_row(i as i64 + 1, e))).collect();
+        let head = "order_history (order_id, seq, at, actor_id, actor_unit_id, action, from_state, to_state, detail)";
+        insert_rows(conn, backend, head, 9, history, "").await?;
+        let units: Vec<Vec<Val>> = orders
+            .iter()
+            .flat_map(|(o, _)| {
+                o.involvements().into_iter().map(move |(u, r, a)| vec![Val::from(o.id.0), u.0.into(), r.as_str().into(), flag(a).into()])
+            })
+            .collect();
+        insert_rows(conn, backend, "order_units (order_id, unit_id, role, active)", 4, units, "").await?;
+        for (order, _) in orders.iter().filter(|(o, _)| !o.notices.is_empty()) {
+            sync_notices(conn, order).await?;
+        }
+    }
+    let audits = audits.iter().map(|a| audit_row(a)).collect();
+    insert_rows(conn, backend, "audit_log (id, at, actor_id, action, target, detail)", 6, audits, "").await?;
+    Ok(())
+}
 
 #[async_trait]
 impl OrderStore for SqlStore {
     async fn insert_order(&self, decision: &Decision, audit: &AuditRecord, claim: Option<&IdempotencyClaim>) -> StoreResult<InsertOutcome> {
-        let order = &decision.order;
-        let mut tx = self.write.begin().await.or_backend()?;
-        if let Some(claim) = claim {
-            let inserted = sqlx::query(
-                "INSERT INTO idempotency_keys (user_id, key, request_hash, order_id, created_at) VALUES ($1, $2, $3, $4, $5) \
-                 ON CONFLICT (user_id, key) DO NOTHING",
-            )
-            .bind(claim.user.0)
-            .bind(claim.key.as_str())
-            .bind(claim.request_hash.as_str())
-            .bind(order.id.0)
-            .bind(micros(order.created_at))
-            .execute(&mut *tx)
-            .await
-            .or_backend()?
-            .rows_affected();
-            if inserted == 0 {
-                let row = sqlx::query("SELECT order_id, request_hash FROM idempotency_keys WHERE user_id = $1 AND key = $2")
-                    .bind(claim.user.0)
-                    .bind(claim.key.as_str())
-                    .fetch_one(&mut *tx)
-                    .await
-                    .or_backend()?;
-                tx.rollback().await.or_backend()?;
-                return Ok(InsertOutcome::Replay { order: OrderId(row.int("order_id")?), request_hash: row.text("request_hash")? });
-            }
-        }
-        let values = order_values(order).into_iter().map(|(_, v)| v).collect();
-        dynamic(&INSERT_ORDER, values).execute(&mut *tx).await.or_backend()?;
-        insert_history(&mut tx, &decision.entry).await?;
-        sync_units(&mut tx, order).await?;
-        insert_audit(&mut tx, audit).await?;
-        tx.commit().await.or_backend()?;
-        Ok(InsertOutcome::Inserted)
+        self.inserter.insert(decision.clone(), audit.clone(), claim.cloned()).await
     }
 
-    async fn save_decision(&self, expected_version: i64, decision: &Decision, also: Option<&HistoryEntry>, audit: &AuditRecord) -> StoreResult<()> {
+    async fn save_decision(
+        &self,
+        expected_version: i64,
+        decision: &Decision,
+        also: Option<&HistoryEntry>,
+        audit: &AuditRecord,
+    ) -> StoreResult<()> {
         let order = &decision.order;
         let mut tx = self.write.begin().await.or_backend()?;
         let mut values: Vec<Val> = order_values(order).into_iter().skip(1).map(|(_, v)| v).collect();
@@ -481,7 +545,8 @@ impl OrderStore for SqlStore {
     }
 
     async fn order(&self, id: OrderId) -> StoreResult<Option<WorkOrder>> {
-        let Some(row) = sqlx::query("SELECT * FROM work_orders WHERE id = $1").bind(id.0).fetch_optional(&self.read).await.or_backend()? else {
+        let Some(row) = sqlx::query("SELECT * FROM work_orders WHERE id = $1").bind(id.0).fetch_optional(&self.read).await.or_backend()?
+        else {
             return Ok(None);
         };
         let notices = sqlx::query("SELECT * FROM supervision_notices WHERE order_id = $1 ORDER BY issued_at, id")
@@ -614,63 +679,8 @@ impl OrderStore for SqlStore {
 
     async fn import_orders(&self, orders: &[(WorkOrder, Vec<HistoryEntry>)], audit: &AuditRecord) -> StoreResult<()> {
         let mut tx = self.write.begin().await.or_backend()?;
-        for chunk in orders.chunks(IMPORT_ROWS) {
-            let mut sql = format!("INSERT INTO work_orders ({}) VALUES ", COLUMNS.join(", "));
-            let mut values = Vec::with_capacity(chunk.len() * COLUMNS.len());
-            for (i, (order, _)) in chunk.iter().enumerate() {
-                sql.push_str(if i == 0 { "(" } else { ", (" });
-                sql.push_str(&placeholders(values.len() + 1, COLUMNS.len()));
-                sql.push(')');
-                values.extend(order_values(order).into_iter().map(|(_, v)| v));
-            }
-            dynamic(&sql, values).execute(&mut *tx).await.or_backend()?;
-
-            let history: Vec<(usize, &HistoryEntry)> =
-                chunk.iter().flat_map(|(_, entries)| entries.iter().enumerate().map(|(i, e)| (i + 1, e))).collect();
-            for part in history.chunks(IMPORT_ROWS * 3) {
-                let mut sql = String::from(
-                    "INSERT INTO order_history (seq, order_id, at, actor_id, actor_unit_id, action, from_state, to_state, detail) VALUES ",
-                );
-                let mut values = Vec::with_capacity(part.len() * 9);
-                for (i, (seq, e)) in part.iter().enumerate() {
-                    sql.push_str(if i == 0 { "(" } else { ", (" });
-                    sql.push_str(&placeholders(values.len() + 1, 9));
-                    sql.push(')');
-                    values.extend([
-                        Val::from(*seq as i64),
-                        e.order.0.into(),
-                        micros(e.at).into(),
-                        e.actor.0.into(),
-                        e.actor_unit.map(|u| u.0).into(),
-                        e.action.as_str().into(),
-                        e.from_state.map(|s| s.as_str().to_owned()).into(),
-                        e.to_state.as_str().into(),
-                        e.detail.to_string().into(),
-                    ]);
-                }
-                dynamic(&sql, values).execute(&mut *tx).await.or_backend()?;
-            }
-
-            let involvements: Vec<(OrderId, UnitId, &str, bool)> = chunk
-                .iter()
-                .flat_map(|(o, _)| o.involvements().into_iter().map(move |(u, r, a)| (o.id, u, r.as_str(), a)))
-                .collect();
-            for part in involvements.chunks(IMPORT_ROWS * 4) {
-                let mut sql = String::from("INSERT INTO order_units (order_id, unit_id, role, active) VALUES ");
-                let mut values = Vec::with_capacity(part.len() * 4);
-                for (i, (order, unit, role, active)) in part.iter().enumerate() {
-                    sql.push_str(if i == 0 { "(" } else { ", (" });
-                    sql.push_str(&placeholders(values.len() + 1, 4));
-                    sql.push(')');
-                    values.extend([Val::from(order.0), unit.0.into(), (*role).into(), flag(*active).into()]);
-                }
-                dynamic(&sql, values).execute(&mut *tx).await.or_backend()?;
-            }
-            for (order, _) in chunk.iter().filter(|(o, _)| !o.notices.is_empty()) {
-                sync_notices(&mut tx, order).await?;
-            }
-        }
-        insert_audit(&mut tx, audit).await?;
+        let rows: Vec<(&WorkOrder, &[HistoryEntry])> = orders.iter().map(|(o, h)| (o, h.as_slice())).collect();
+        write_new_orders(&mut tx, self.backend, &rows, &[audit]).await?;
         tx.commit().await.or_backend()?;
         Ok(())
     }

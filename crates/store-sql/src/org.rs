@@ -191,7 +191,8 @@ impl OrgStore for SqlStore {
 
     async fn delete_catalogue(&self, id: i64, audit: &AuditRecord) -> StoreResult<()> {
         let mut tx = self.write.begin().await.or_backend()?;
-        let rows = sqlx::query("DELETE FROM dispatch_catalogue WHERE id = $1").bind(id).execute(&mut *tx).await.or_backend()?.rows_affected();
+        let rows =
+            sqlx::query("DELETE FROM dispatch_catalogue WHERE id = $1").bind(id).execute(&mut *tx).await.or_backend()?.rows_affected();
         touched(rows, format!("catalogue entry {id}"))?;
         insert_audit(&mut tx, audit).await?;
         tx.commit().await.or_backend()
@@ -202,7 +203,14 @@ impl OrgStore for SqlStore {
     }
 
     async fn user(&self, id: UserId) -> StoreResult<Option<UserRecord>> {
-        sqlx::query("SELECT * FROM users WHERE id = $1").bind(id.0).fetch_optional(&self.read).await.or_backend()?.as_ref().map(parse_user).transpose()
+        sqlx::query("SELECT * FROM users WHERE id = $1")
+            .bind(id.0)
+            .fetch_optional(&self.read)
+            .await
+            .or_backend()?
+            .as_ref()
+            .map(parse_user)
+            .transpose()
     }
 
     async fn user_by_name(&self, username: &str) -> StoreResult<Option<UserRecord>> {

@@ -50,7 +50,14 @@ impl Fixture {
     }
 
     fn audit(&self, action: &str) -> AuditRecord {
-        AuditRecord { id: self.ids.next(), at: t0(), actor: Some(UserId(1)), action: action.into(), target: "test".into(), detail: "{}".into() }
+        AuditRecord {
+            id: self.ids.next(),
+            at: t0(),
+            actor: Some(UserId(1)),
+            action: action.into(),
+            target: "test".into(),
+            detail: "{}".into(),
+        }
     }
 
     fn new_order(&self, seq: u64, order_type: OrderType, now: DateTime<Utc>) -> Decision {
@@ -113,20 +120,28 @@ async fn an_order_reads_back_exactly_as_written_through_its_lifecycle() {
     assert_eq!(f.store.order_id(&order.number).await.unwrap(), Some(order.id));
 
     let now = t0() + Duration::hours(1);
-    let order = f.act(&order, &centre(Role::Dispatcher), Command::Dispatch { lead: TOWN, co_handlers: vec![HOUSING], note: None }, now).await;
+    let order =
+        f.act(&order, &centre(Role::Dispatcher), Command::Dispatch { lead: TOWN, co_handlers: vec![HOUSING], note: None }, now).await;
     let order = f.act(&order, &handler(TOWN), Command::SignFor, now).await;
     let order = f
-        .act(&order, &centre(Role::Supervisor), Command::Supervise { notice: NoticeId(f.ids.next()), text: Reason::parse("加快").unwrap(), due: None }, now)
+        .act(
+            &order,
+            &centre(Role::Supervisor),
+            Command::Supervise { notice: NoticeId(f.ids.next()), text: Reason::parse("加快").unwrap(), due: None },
+            now,
+        )
         .await;
     let notice = order.notices[0].id;
-    let order = f
-        .act(&order, &handler(TOWN), Command::AnswerSupervision { notice, text: Description::parse("已处理").unwrap() }, now)
-        .await;
+    let order =
+        f.act(&order, &handler(TOWN), Command::AnswerSupervision { notice, text: Description::parse("已处理").unwrap() }, now).await;
     let order = f
         .act(
             &order,
             &handler(TOWN),
-            Command::RequestExtension { reason: Reason::parse("需协调").unwrap(), requested_due: order.deadlines.completion + Duration::days(3) },
+            Command::RequestExtension {
+                reason: Reason::parse("需协调").unwrap(),
+                requested_due: order.deadlines.completion + Duration::days(3),
+            },
             now,
         )
         .await;
@@ -148,7 +163,13 @@ async fn an_order_reads_back_exactly_as_written_through_its_lifecycle() {
         .act(
             &order,
             &centre(Role::Consultant),
-            Command::FollowUp { contacted: true, satisfaction: Some(Satisfaction::BasicallySatisfied), solved: Some(true), note: None, outcome: FollowUpOutcome::Archive },
+            Command::FollowUp {
+                contacted: true,
+                satisfaction: Some(Satisfaction::BasicallySatisfied),
+                solved: Some(true),
+                note: None,
+                outcome: FollowUpOutcome::Archive,
+            },
             now,
         )
         .await;
@@ -183,7 +204,8 @@ async fn of_two_writers_on_one_version_exactly_one_wins() {
     let order = f.insert(1, OrderType::Help, t0()).await;
     let dispatcher = centre(Role::Dispatcher);
     let to_town = decide(&order, &dispatcher, Command::Dispatch { lead: TOWN, co_handlers: vec![], note: None }, &f.ctx(t0())).unwrap();
-    let to_other = decide(&order, &dispatcher, Command::Dispatch { lead: OTHER_TOWN, co_handlers: vec![], note: None }, &f.ctx(t0())).unwrap();
+    let to_other =
+        decide(&order, &dispatcher, Command::Dispatch { lead: OTHER_TOWN, co_handlers: vec![], note: None }, &f.ctx(t0())).unwrap();
     let (audit_a, audit_b) = (f.audit("a"), f.audit("b"));
     let (a, b) = tokio::join!(
         f.store.save_decision(order.version, &to_town, None, &audit_a),
@@ -214,6 +236,39 @@ async fn a_retried_create_with_the_same_key_writes_nothing_new() {
     // Another user may use the same key for their own order.
     let other = IdempotencyClaim { user: UserId(2), ..claim };
     assert_eq!(f.store.insert_order(&retry, &f.audit("c"), Some(&other)).await.unwrap(), InsertOutcome::Inserted);
+    f.finish().await;
+}
+
+#[tokio::test]
+async fn concurrent_registrations_commit_together_and_fail_alone() {
+    let f = Fixture::new().await;
+    let taken = f.audit("taken");
+    f.store.append_audit(&taken).await.unwrap();
+    let store = Arc::new(f.db.store().await);
+    let mut tasks = Vec::new();
+    for i in 0..120u64 {
+        let d = f.new_order(i + 1, OrderType::Help, t0());
+        // Every tenth order retries the same key; order 77 carries an audit id already used.
+        let claim = (i % 10 == 0).then(|| IdempotencyClaim { user: UserId(1), key: "same-key".into(), request_hash: "h".into() });
+        let audit = if i == 77 { taken.clone() } else { f.audit("create") };
+        let s = store.clone();
+        tasks.push(tokio::spawn(async move { (d.order.id, s.insert_order(&d, &audit, claim.as_ref()).await) }));
+    }
+    let mut inserted = Vec::new();
+    let (mut replays, mut failures) = (0, 0);
+    for t in tasks {
+        match t.await.unwrap() {
+            (id, Ok(InsertOutcome::Inserted)) => inserted.push(id),
+            (_, Ok(InsertOutcome::Replay { .. })) => replays += 1,
+            (_, Err(_)) => failures += 1,
+        }
+    }
+    assert_eq!((inserted.len(), replays, failures), (108, 11, 1));
+    assert_eq!(f.store.count_orders().await.unwrap(), 108);
+    for id in inserted {
+        assert_eq!(f.store.history(id).await.unwrap().len(), 1, "each inserted order has its registration");
+    }
+    store.close().await;
     f.finish().await;
 }
 
@@ -253,7 +308,8 @@ async fn lists_filter_scope_and_page_newest_first() {
     assert_eq!(all.len(), 7);
     assert!(all.windows(2).all(|w| w[0].id > w[1].id), "newest first");
     let first = f.store.list_orders(&StoreScope::All, &OrderFilter::default(), page(3)).await.unwrap();
-    let next = f.store.list_orders(&StoreScope::All, &OrderFilter::default(), PageRequest { before: Some(first[2].id), limit: 3 }).await.unwrap();
+    let next =
+        f.store.list_orders(&StoreScope::All, &OrderFilter::default(), PageRequest { before: Some(first[2].id), limit: 3 }).await.unwrap();
     assert_eq!(next[0].id, all[3].id);
 
     let store = &f.store;
@@ -298,13 +354,7 @@ async fn pending_lists_hold_what_waits_on_a_unit_and_nothing_else() {
     let returned = f.act(&a, &handler(TOWN), Command::Return { reason: Reason::parse("非本镇").unwrap() }, now).await;
     assert_eq!(ids(f.store.unit_pending(&[TOWN], page(10)).await.unwrap()), vec![b.number.clone()]);
     assert!(f.store.involved(returned.id, &[TOWN]).await.unwrap());
-    f.act(
-        &returned,
-        &dispatcher,
-        Command::DecideReturn(ReturnDecision::Redispatch { lead: OTHER_TOWN, co_handlers: vec![] }),
-        now,
-    )
-    .await;
+    f.act(&returned, &dispatcher, Command::DecideReturn(ReturnDecision::Redispatch { lead: OTHER_TOWN, co_handlers: vec![] }), now).await;
     assert_eq!(ids(f.store.unit_pending(&[OTHER_TOWN], page(10)).await.unwrap()), vec![a.number.clone()]);
     assert!(f.store.unit_pending(&[HOUSING], page(10)).await.unwrap().is_empty(), "co-handler dropped at re-dispatch");
     f.finish().await;
@@ -373,7 +423,9 @@ async fn bulk_import_writes_orders_histories_and_units() {
     let mut batch = Vec::new();
     for i in 0..650u64 {
         let d = f.new_order(i + 1, OrderType::Help, t0());
-        let next = decide(&d.order, &centre(Role::Dispatcher), Command::Dispatch { lead: TOWN, co_handlers: vec![], note: None }, &f.ctx(t0())).unwrap();
+        let next =
+            decide(&d.order, &centre(Role::Dispatcher), Command::Dispatch { lead: TOWN, co_handlers: vec![], note: None }, &f.ctx(t0()))
+                .unwrap();
         batch.push((next.order, vec![d.entry, next.entry]));
     }
     f.store.import_orders(&batch, &f.audit("import")).await.unwrap();
@@ -387,9 +439,13 @@ async fn bulk_import_writes_orders_histories_and_units() {
 #[tokio::test]
 async fn organisation_users_and_sessions() {
     let f = Fixture::new().await;
-    let town = Unit { id: TOWN, code: "441900003".into(), name: "东城街道".into(), kind: UnitKind::Subdistrict, parent: None, active: true };
+    let town =
+        Unit { id: TOWN, code: "441900003".into(), name: "东城街道".into(), kind: UnitKind::Subdistrict, parent: None, active: true };
     f.store.insert_unit(&town, &f.audit("u")).await.unwrap();
-    let village = Unit { id: VILLAGE, code: "dc-zs".into(), name: "主山社区".into(), kind: UnitKind::Community, parent: Some(TOWN), active: true };
+    let village =
+        Unit {
+            id: VILLAGE, code: "dc-zs".into(), name: "主山社区".into(), kind: UnitKind::Community, parent: Some(TOWN), active: true
+        };
     f.store.insert_unit(&village, &f.audit("u")).await.unwrap();
     let clash = Unit { id: UnitId(999), ..town.clone() };
     assert!(matches!(f.store.insert_unit(&clash, &f.audit("u")).await, Err(StoreError::Duplicate(_))));
@@ -410,7 +466,10 @@ async fn organisation_users_and_sessions() {
         created_at: t0(),
     };
     f.store.insert_user(&user, &f.audit("user")).await.unwrap();
-    assert!(matches!(f.store.insert_user(&UserRecord { id: UserId(43), ..user.clone() }, &f.audit("user")).await, Err(StoreError::Duplicate(_))));
+    assert!(matches!(
+        f.store.insert_user(&UserRecord { id: UserId(43), ..user.clone() }, &f.audit("user")).await,
+        Err(StoreError::Duplicate(_))
+    ));
     assert_eq!(f.store.user_by_name("dc_handler").await.unwrap().as_ref(), Some(&user));
 
     let session = SessionRecord { token_hash: "abc".into(), user: user.id, created_at: t0(), expires_at: t0() + Duration::hours(1) };
@@ -440,7 +499,10 @@ async fn the_audit_chain_seals_in_order_and_detects_tampering() {
     let store: Arc<dyn Store> = Arc::new(f.db.store().await);
     let auditor = Auditor::new(store.clone(), Arc::new(IdGenerator::new(2)), Arc::new(ManualClock::new(t0())));
     for i in 0..25 {
-        auditor.append(Some(UserId(1)), "work_order.read_personal", format!("work_order:{i}"), serde_json::json!({ "i": i })).await.unwrap();
+        auditor
+            .append(Some(UserId(1)), "work_order.read_personal", format!("work_order:{i}"), serde_json::json!({ "i": i }))
+            .await
+            .unwrap();
     }
     assert_eq!(store.audit_head().await.unwrap(), ChainHead { seq: 0, hash: GENESIS.into() });
     let report = auditor.verify().await.unwrap();

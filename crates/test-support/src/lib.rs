@@ -82,10 +82,10 @@ impl TestDb {
 
     /// Drops a PostgreSQL test database (best effort; CI also sweeps them).
     pub async fn drop_database(self) {
-        if let Some((server, name)) = &self.postgres {
-            if let Ok(mut admin) = AnyConnection::connect(server).await {
-                let _ = admin.execute(AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))).await;
-            }
+        if let Some((server, name)) = &self.postgres
+            && let Ok(mut admin) = AnyConnection::connect(server).await
+        {
+            let _ = admin.execute(AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))).await;
         }
     }
 }

@@ -3,8 +3,6 @@
 
 use crate::vocabulary::vocabulary;
 
-
-
 vocabulary!(
     /// How the request reached the centre.
     Channel, "channel" {

@@ -7,7 +7,7 @@
 //! order's version.
 
 use super::{
-    Deadlines, ExtensionRequest, FollowUpRecord, HandlingResult, Invalidation, InvalidKind, NoticeAnswer, OrderType, ProgressKind,
+    Deadlines, ExtensionRequest, FollowUpRecord, HandlingResult, InvalidKind, Invalidation, NoticeAnswer, OrderType, ProgressKind,
     ReturnRequest, Satisfaction, State, SupervisionNotice, Urgency, WorkOrder,
 };
 use crate::calendar::{CalendarError, WorkCalendar};
@@ -79,11 +79,7 @@ pub enum LifecycleError {
 }
 
 fn list(actions: &[Action]) -> String {
-    if actions.is_empty() {
-        "none, the order is closed".into()
-    } else {
-        actions.iter().map(|a| a.as_str()).collect::<Vec<_>>().join(", ")
-    }
+    if actions.is_empty() { "none, the order is closed".into() } else { actions.iter().map(|a| a.as_str()).collect::<Vec<_>>().join(", ") }
 }
 
 impl From<FieldError> for LifecycleError {
@@ -125,7 +121,9 @@ pub enum ReturnDecision {
 pub enum ReviewVerdict {
     Pass,
     /// 退回重办
-    Fail { reason: Reason },
+    Fail {
+        reason: Reason,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -162,20 +160,9 @@ pub enum Command {
     DecideExtension { approve: bool, note: Option<Reason> },
     AddProgress { kind: ProgressKind, text: Description },
     SubDispatch { unit: UnitId, note: Option<Reason> },
-    SubmitResult {
-        result: Description,
-        solved: bool,
-        public_reply: Description,
-        contacted_citizen_at: Option<DateTime<Utc>>,
-    },
+    SubmitResult { result: Description, solved: bool, public_reply: Description, contacted_citizen_at: Option<DateTime<Utc>> },
     Review(ReviewVerdict),
-    FollowUp {
-        contacted: bool,
-        satisfaction: Option<Satisfaction>,
-        solved: Option<bool>,
-        note: Option<Reason>,
-        outcome: FollowUpOutcome,
-    },
+    FollowUp { contacted: bool, satisfaction: Option<Satisfaction>, solved: Option<bool>, note: Option<Reason>, outcome: FollowUpOutcome },
     Supervise { notice: NoticeId, text: Reason, due: Option<DateTime<Utc>> },
     AnswerSupervision { notice: NoticeId, text: Description },
     Merge { master: MasterOrder },
@@ -232,16 +219,9 @@ pub fn actions_in(state: State) -> &'static [Action] {
     match state {
         State::PendingDispatch => &[AnswerDirectly, Dispatch, Merge, Invalidate, AddProgress, Supervise],
         State::Dispatched => &[SignFor, Return, AddProgress, Supervise, AnswerSupervision],
-        State::InProgress => &[
-            Return,
-            RequestExtension,
-            DecideExtension,
-            AddProgress,
-            SubDispatch,
-            SubmitResult,
-            Supervise,
-            AnswerSupervision,
-        ],
+        State::InProgress => {
+            &[Return, RequestExtension, DecideExtension, AddProgress, SubDispatch, SubmitResult, Supervise, AnswerSupervision]
+        }
         State::Returned => &[DecideReturn, Merge, AddProgress, Supervise, AnswerSupervision],
         State::PendingReview => &[Review, AddProgress, Supervise, AnswerSupervision],
         State::PendingFollowUp => &[FollowUp, AddProgress, Supervise, AnswerSupervision],
@@ -265,11 +245,7 @@ pub fn permit(order: &WorkOrder, actor: &Actor, action: Action) -> Result<(), Li
     };
     let handles = actor.acts_for(order.lead_unit) || actor.acts_for(order.assignee_unit);
     let unit = |allowed: bool, who: &str| {
-        if allowed {
-            Ok(())
-        } else {
-            Err(LifecycleError::Forbidden(format!("{} is for a handler of {who}", action.as_str())))
-        }
+        if allowed { Ok(()) } else { Err(LifecycleError::Forbidden(format!("{} is for a handler of {who}", action.as_str()))) }
     };
     match action {
         Register | AnswerDirectly | Invalidate => centre(&[Role::Consultant, Role::Dispatcher], "consultants and dispatchers"),
@@ -281,13 +257,11 @@ pub fn permit(order: &WorkOrder, actor: &Actor, action: Action) -> Result<(), Li
         SignFor => unit(actor.acts_for(order.assignee_unit), "the unit the order was sent to"),
         Return | RequestExtension | SubDispatch => unit(actor.acts_for(order.lead_unit), "the lead unit"),
         SubmitResult => unit(handles, "the lead unit or the sub-unit holding the order"),
-        AnswerSupervision => unit(
-            order.open_notices().any(|n| actor.acts_for(Some(n.unit))),
-            "the unit an open supervision notice is addressed to",
-        ),
+        AnswerSupervision => {
+            unit(order.open_notices().any(|n| actor.acts_for(Some(n.unit))), "the unit an open supervision notice is addressed to")
+        }
         AddProgress => {
-            let centre_staff = actor.is_centre()
-                && actor.has_any(&[Role::Consultant, Role::Dispatcher, Role::Reviewer, Role::Supervisor]);
+            let centre_staff = actor.is_centre() && actor.has_any(&[Role::Consultant, Role::Dispatcher, Role::Reviewer, Role::Supervisor]);
             let unit_staff = matches!(order.state, State::Dispatched | State::InProgress)
                 && (handles || order.co_units.iter().any(|u| actor.acts_for(Some(*u))));
             unit(centre_staff || unit_staff, "a unit handling the order, or centre staff")
@@ -391,7 +365,10 @@ pub fn decide(order: &WorkOrder, actor: &Actor, command: Command, ctx: &Decision
                 return Err(invalid("requested_due", "an extension must be asked before the deadline; it has passed"));
             }
             if requested_due <= order.deadlines.completion {
-                return Err(invalid("requested_due", format!("must be later than the current deadline {}", order.deadlines.completion.to_rfc3339())));
+                return Err(invalid(
+                    "requested_due",
+                    format!("must be later than the current deadline {}", order.deadlines.completion.to_rfc3339()),
+                ));
             }
             next.pending_extension = Some(ExtensionRequest { by: actor.user, at: now, reason, requested_due });
         }
@@ -452,7 +429,10 @@ pub fn decide(order: &WorkOrder, actor: &Actor, command: Command, ctx: &Decision
             let mut errors = ValidationErrors::default();
             if contacted {
                 if satisfaction.is_none() {
-                    errors.push(FieldError::new("satisfaction", "the citizen was reached: record satisfied, basically_satisfied or unsatisfied"));
+                    errors.push(FieldError::new(
+                        "satisfaction",
+                        "the citizen was reached: record satisfied, basically_satisfied or unsatisfied",
+                    ));
                 }
                 if solved.is_none() {
                     errors.push(FieldError::new("solved", "the citizen was reached: record whether the problem was solved"));

@@ -64,10 +64,8 @@ impl World {
             call_id: Some("call-1".into()),
             direct_answer: None,
         };
-        let registration = Registration {
-            id: OrderId(1),
-            number: WorkOrderNo::new(&OrderNoPrefix::parse("DG").unwrap(), self.now.date_naive(), 1),
-        };
+        let registration =
+            Registration { id: OrderId(1), number: WorkOrderNo::new(&OrderNoPrefix::parse("DG").unwrap(), self.now.date_naive(), 1) };
         register(input, &centre(1, Role::Consultant), registration, &self.ctx()).unwrap().order
     }
 
@@ -85,7 +83,9 @@ fn text(s: &str) -> Description {
 }
 
 fn submit() -> Command {
-    Command::SubmitResult { result: text("已更换灯泡"), solved: true, public_reply: text("路灯已修复。"), contacted_citizen_at: None }
+    Command::SubmitResult {
+        result: text("已更换灯泡"), solved: true, public_reply: text("路灯已修复。"), contacted_citizen_at: None
+    }
 }
 
 #[test]
@@ -243,10 +243,12 @@ fn extensions_are_asked_in_time_for_a_later_date_and_once_at_a_time() {
 
     let earlier = w.act(&order, &town, Command::RequestExtension { reason: reason("需协调"), requested_due: due - Duration::hours(1) });
     assert!(matches!(earlier, Err(LifecycleError::Invalid(e)) if e.0[0].field == "requested_due"));
-    let asked = w.act(&order, &town, Command::RequestExtension { reason: reason("需协调"), requested_due: due + Duration::days(5) }).unwrap();
+    let asked =
+        w.act(&order, &town, Command::RequestExtension { reason: reason("需协调"), requested_due: due + Duration::days(5) }).unwrap();
     let twice = w.act(&asked, &town, Command::RequestExtension { reason: reason("再延"), requested_due: due + Duration::days(9) });
     assert!(matches!(twice, Err(LifecycleError::Forbidden(_))));
-    let refused = w.act(&asked, &centre(3, Role::Reviewer), Command::DecideExtension { approve: false, note: Some(reason("理由不足")) }).unwrap();
+    let refused =
+        w.act(&asked, &centre(3, Role::Reviewer), Command::DecideExtension { approve: false, note: Some(reason("理由不足")) }).unwrap();
     assert_eq!((refused.deadlines.completion, refused.pending_extension.clone()), (due, None));
     let nothing = w.act(&refused, &centre(3, Role::Reviewer), Command::DecideExtension { approve: true, note: None });
     assert!(matches!(nothing, Err(LifecycleError::Forbidden(_))));
@@ -276,7 +278,10 @@ fn follow_up_fields_must_fit_the_outcome() {
         Err(LifecycleError::Invalid(e)) => e.0.into_iter().map(|f| f.field).collect::<Vec<_>>(),
         other => panic!("expected field errors, got {other:?}"),
     };
-    assert_eq!(fields(w.act(&order, &consultant, follow(true, None, None, None, FollowUpOutcome::Archive))), vec!["satisfaction", "solved"]);
+    assert_eq!(
+        fields(w.act(&order, &consultant, follow(true, None, None, None, FollowUpOutcome::Archive))),
+        vec!["satisfaction", "solved"]
+    );
     assert_eq!(
         fields(w.act(&order, &consultant, follow(true, Some(Satisfaction::Satisfied), Some(true), None, FollowUpOutcome::Redo))),
         vec!["outcome"]
@@ -319,11 +324,7 @@ fn direct_answers_merges_and_invalid_calls_close_the_order() {
     let answered = w.act(&order, &consultant, Command::AnswerDirectly { answer: text("社保卡补办请携带身份证到任一网点。") }).unwrap();
     assert_eq!((answered.state, answered.resolved_at), (State::Archived, Some(w.now)));
 
-    let master = MasterOrder {
-        id: OrderId(99),
-        number: WorkOrderNo::parse("DG20260928000099").unwrap(),
-        state: State::InProgress,
-    };
+    let master = MasterOrder { id: OrderId(99), number: WorkOrderNo::parse("DG20260928000099").unwrap(), state: State::InProgress };
     let merged = w.act(&order, &dispatcher, Command::Merge { master: master.clone() }).unwrap();
     assert_eq!((merged.state, merged.merged_into), (State::Merged, Some(OrderId(99))));
     let into_self = MasterOrder { id: order.id, ..master.clone() };

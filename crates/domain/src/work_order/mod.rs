@@ -9,18 +9,18 @@ mod view;
 
 pub use enums::{Channel, InvalidKind, OrderType, ProgressKind, Satisfaction, State, Urgency};
 pub use lifecycle::{
-    Action, Command, Decision, DecisionContext, FollowUpOutcome, HistoryEntry, LifecycleError, MasterOrder, ReturnDecision,
-    ReviewVerdict, actions_in, available_actions, decide, permit,
+    Action, Command, Decision, DecisionContext, FollowUpOutcome, HistoryEntry, LifecycleError, MasterOrder, ReturnDecision, ReviewVerdict,
+    actions_in, available_actions, decide, permit,
 };
 pub use register::{NewWorkOrder, Registration, register};
 pub use view::{CallerView, Viewer};
 
+use crate::CategoryId;
 use crate::geo::Coordinates;
 use crate::ids::{NoticeId, OrderId, UnitId, UserId};
 use crate::order_no::WorkOrderNo;
 use crate::phone::PhoneNumber;
 use crate::text::{Description, PersonName, Reason, Subject};
-use crate::CategoryId;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 

@@ -2,12 +2,12 @@
 
 use super::lifecycle::{Action, Decision, DecisionContext, HistoryEntry, LifecycleError};
 use super::{Caller, Channel, Counters, Deadlines, Location, OrderType, State, Urgency, WorkOrder};
+use crate::CategoryId;
 use crate::ids::OrderId;
 use crate::order_no::WorkOrderNo;
 use crate::org::{Actor, Role};
 use crate::text::{Description, Subject};
 use crate::validation::{FieldError, ValidationErrors};
-use crate::CategoryId;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
@@ -53,10 +53,10 @@ pub fn register(
     if input.caller.anonymous && input.caller.name.is_some() {
         errors.push(FieldError::new("caller.name", "an anonymous caller has no name; clear the name or the anonymous flag"));
     }
-    if let Some(call_id) = &input.call_id {
-        if call_id.is_empty() || call_id.len() > CALL_ID_MAX || !call_id.bytes().all(|b| b.is_ascii_graphic()) {
-            errors.push(FieldError::new("call_id", format!("must be 1 to {CALL_ID_MAX} printable ASCII characters")));
-        }
+    if let Some(call_id) = &input.call_id
+        && (call_id.is_empty() || call_id.len() > CALL_ID_MAX || !call_id.bytes().all(|b| b.is_ascii_graphic()))
+    {
+        errors.push(FieldError::new("call_id", format!("must be 1 to {CALL_ID_MAX} printable ASCII characters")));
     }
     errors.into_result()?;
 

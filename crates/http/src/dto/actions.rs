@@ -310,7 +310,9 @@ impl ActionBody {
             Self::SignFor(_) => Command::SignFor,
             Self::Return(b) => Command::Return { reason: b.reason },
             Self::DecideReturn(b) if b.agree => {
-                let lead = b.lead_unit_id.ok_or_else(|| FieldError::new("lead_unit_id", "agreeing to a return re-dispatches: name the new lead unit"))?;
+                let lead = b
+                    .lead_unit_id
+                    .ok_or_else(|| FieldError::new("lead_unit_id", "agreeing to a return re-dispatches: name the new lead unit"))?;
                 Command::DecideReturn(ReturnDecision::Redispatch { lead, co_handlers: b.co_unit_ids })
             }
             Self::DecideReturn(b) => {

@@ -334,7 +334,11 @@ impl OrderDto {
             resolved_at: local_opt(tz, o.resolved_at),
             closed_at: local_opt(tz, o.closed_at),
             direct_answer: o.direct_answer.as_ref().map(ToString::to_string),
-            pending_return: o.pending_return.as_ref().map(|r| ReturnDto { unit: unit(r.unit), at: local(tz, r.at), reason: r.reason.to_string() }),
+            pending_return: o.pending_return.as_ref().map(|r| ReturnDto {
+                unit: unit(r.unit),
+                at: local(tz, r.at),
+                reason: r.reason.to_string(),
+            }),
             pending_extension: o.pending_extension.as_ref().map(|e| ExtensionDto {
                 at: local(tz, e.at),
                 reason: e.reason.to_string(),
@@ -373,7 +377,9 @@ impl OrderDto {
                 .collect(),
             attachments: d.attachments.into_iter().map(|a| AttachmentDto::of(tz, a)).collect(),
             allowed_actions: d.actions,
-            proposal: d.proposal.map(|p| ProposalDto { lead_unit: p.lead.map(unit), co_units: p.co_handlers.into_iter().map(unit).collect() }),
+            proposal: d
+                .proposal
+                .map(|p| ProposalDto { lead_unit: p.lead.map(unit), co_units: p.co_handlers.into_iter().map(unit).collect() }),
         }
     }
 }

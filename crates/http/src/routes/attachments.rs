@@ -16,7 +16,12 @@ use hotline_domain::AttachmentId;
 #[utoipa::path(post, path = "/api/v1/work-orders/{number}/attachments", tag = "work orders", security(("bearer" = [])),
     params(("number" = String, Path)), request_body(content_type = "multipart/form-data", content = String),
     responses((status = 201, body = AttachmentDto), (status = 413, body = ErrorBody), (status = 415, body = ErrorBody)))]
-pub async fn upload(State(app): State<App>, Caller(desk): Caller, Path(number): Path<String>, mut form: Multipart) -> ApiResult<impl IntoResponse> {
+pub async fn upload(
+    State(app): State<App>,
+    Caller(desk): Caller,
+    Path(number): Path<String>,
+    mut form: Multipart,
+) -> ApiResult<impl IntoResponse> {
     let number = order_number(&number)?;
     let bad = |e: axum::extract::multipart::MultipartError| {
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {

@@ -24,7 +24,10 @@ pub async fn login(State(app): State<App>, JsonBody(body): JsonBody<LoginBody>) 
         user: MeDto::of(&session.principal, &app.directory.snapshot()),
         token: session.token,
     };
-    Ok((AppendHeaders([(SET_COOKIE, HeaderValue::from_str(&cookie).map_err(|_| crate::error::ApiError::BadRequest("bad cookie".into()))?)]), Json(response)))
+    Ok((
+        AppendHeaders([(SET_COOKIE, HeaderValue::from_str(&cookie).map_err(|_| crate::error::ApiError::BadRequest("bad cookie".into()))?)]),
+        Json(response),
+    ))
 }
 
 /// Ends the session of the token (or cookie) sent.

@@ -26,7 +26,8 @@ pub async fn due(State(app): State<App>, Caller(_desk): Caller, Query(q): Query<
         }
     };
     let days = match q.working_days.as_deref() {
-        Some(raw) => errors.collect(raw.trim().parse::<u32>().map_err(|_| FieldError::new("working_days", "must be a whole number of days, 0 or more"))),
+        Some(raw) => errors
+            .collect(raw.trim().parse::<u32>().map_err(|_| FieldError::new("working_days", "must be a whole number of days, 0 or more"))),
         None => {
             errors.push(FieldError::new("working_days", "is required"));
             None

@@ -36,7 +36,12 @@ fn summaries(app: &App, items: Vec<OrderSummary>, limit: u32) -> Page<OrderSumma
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
     responses((status = 201, body = OrderDto), (status = 200, description = "A retry with a known Idempotency-Key", body = OrderDto),
         (status = 422, body = ErrorBody), (status = 403, body = ErrorBody)))]
-pub async fn create(State(app): State<App>, Caller(desk): Caller, headers: HeaderMap, JsonBody(body): JsonBody<RegisterBody>) -> ApiResult<impl IntoResponse> {
+pub async fn create(
+    State(app): State<App>,
+    Caller(desk): Caller,
+    headers: HeaderMap,
+    JsonBody(body): JsonBody<RegisterBody>,
+) -> ApiResult<impl IntoResponse> {
     let key = match headers.get(IDEMPOTENCY_KEY) {
         Some(v) => Some(v.to_str().map_err(|_| hotline_domain::FieldError::new(IDEMPOTENCY_KEY, "must be printable ASCII"))?.to_owned()),
         None => None,
@@ -68,13 +73,13 @@ fn filter(app: &App, q: &ListQuery) -> Result<OrderFilter, ValidationErrors> {
     if let Some(u) = &q.urgency {
         f.urgency = errors.collect(Urgency::parse(u).map_err(|e| hotline_domain::FieldError::new("urgency", e.message)));
     }
-    if let Some(c) = &q.category {
-        if let Some(cat) = errors.collect(id("category", c)) {
-            match app.orders.category_filter(CategoryId(cat)) {
-                Ok(ids) => f.categories = ids,
-                Err(hotline_app::AppError::Invalid(e)) => e.0.into_iter().for_each(|x| errors.push(x)),
-                Err(_) => errors.push(hotline_domain::FieldError::new("category", "unknown category")),
-            }
+    if let Some(c) = &q.category
+        && let Some(cat) = errors.collect(id("category", c))
+    {
+        match app.orders.category_filter(CategoryId(cat)) {
+            Ok(ids) => f.categories = ids,
+            Err(hotline_app::AppError::Invalid(e)) => e.0.into_iter().for_each(|x| errors.push(x)),
+            Err(_) => errors.push(hotline_domain::FieldError::new("category", "unknown category")),
         }
     }
     if let Some(code) = &q.town {
@@ -90,10 +95,10 @@ fn filter(app: &App, q: &ListQuery) -> Result<OrderFilter, ValidationErrors> {
     if let Some(t) = &q.created_to {
         f.created_to = errors.collect(instant("created_to", t));
     }
-    if let Some(b) = &q.overdue {
-        if errors.collect(boolean("overdue", b)) == Some(true) {
-            f.overdue_at = Some(app.clock.now());
-        }
+    if let Some(b) = &q.overdue
+        && errors.collect(boolean("overdue", b)) == Some(true)
+    {
+        f.overdue_at = Some(app.clock.now());
     }
     if let Some(b) = &q.extension_requested {
         f.extension_requested = errors.collect(boolean("extension_requested", b)).unwrap_or(false);
@@ -145,7 +150,12 @@ pub async fn history(State(app): State<App>, Caller(desk): Caller, Path(number):
 #[utoipa::path(post, path = "/api/v1/work-orders/{number}/actions", tag = "work orders", request_body = ActionBody, security(("bearer" = [])),
     params(("number" = String, Path)),
     responses((status = 200, body = OrderDto), (status = 409, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn act(State(app): State<App>, Caller(desk): Caller, Path(number): Path<String>, JsonBody(raw): JsonBody<serde_json::Value>) -> Handled<OrderDto> {
+pub async fn act(
+    State(app): State<App>,
+    Caller(desk): Caller,
+    Path(number): Path<String>,
+    JsonBody(raw): JsonBody<serde_json::Value>,
+) -> Handled<OrderDto> {
     let number = order_number(&number)?;
     let body = ActionBody::from_value(raw)?;
     let version = body.version();

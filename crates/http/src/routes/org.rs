@@ -21,7 +21,11 @@ pub async fn units(State(app): State<App>, Caller(_desk): Caller) -> Handled<Vec
 /// Creates a unit. System admins create any; unit admins create sub-units of their unit.
 #[utoipa::path(post, path = "/api/v1/units", tag = "organisation", request_body = NewUnitBody, security(("bearer" = [])),
     responses((status = 201, body = UnitDto), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn create_unit(State(app): State<App>, Caller(desk): Caller, JsonBody(body): JsonBody<NewUnitBody>) -> ApiResult<(StatusCode, Json<UnitDto>)> {
+pub async fn create_unit(
+    State(app): State<App>,
+    Caller(desk): Caller,
+    JsonBody(body): JsonBody<NewUnitBody>,
+) -> ApiResult<(StatusCode, Json<UnitDto>)> {
     let kind = UnitKind::parse(&body.kind).map_err(|e| FieldError::new("kind", e.message))?;
     let admin = desk.user_admin()?;
     let unit = app.org.create_unit(&admin, NewUnit { code: body.code, name: body.name, kind, parent: body.parent_id }).await?;
@@ -31,7 +35,12 @@ pub async fn create_unit(State(app): State<App>, Caller(desk): Caller, JsonBody(
 /// Renames or (de)activates a unit.
 #[utoipa::path(patch, path = "/api/v1/units/{id}", tag = "organisation", request_body = UnitPatchBody, security(("bearer" = [])),
     params(("id" = String, Path)), responses((status = 200, body = UnitDto), (status = 404, body = ErrorBody)))]
-pub async fn update_unit(State(app): State<App>, Caller(desk): Caller, Path(raw): Path<String>, JsonBody(body): JsonBody<UnitPatchBody>) -> Handled<UnitDto> {
+pub async fn update_unit(
+    State(app): State<App>,
+    Caller(desk): Caller,
+    Path(raw): Path<String>,
+    JsonBody(body): JsonBody<UnitPatchBody>,
+) -> Handled<UnitDto> {
     let unit_id = UnitId(id("id", &raw)?);
     let admin = desk.user_admin()?;
     let unit = app.org.update_unit(&admin, unit_id, UnitChanges { name: body.name, active: body.active }).await?;
@@ -47,7 +56,11 @@ pub async fn hotlines(State(app): State<App>, Caller(_desk): Caller) -> Handled<
 
 #[utoipa::path(post, path = "/api/v1/hotlines", tag = "organisation", request_body = NewHotlineBody, security(("bearer" = [])),
     responses((status = 201, body = HotlineDto), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn create_hotline(State(app): State<App>, Caller(desk): Caller, JsonBody(body): JsonBody<NewHotlineBody>) -> ApiResult<(StatusCode, Json<HotlineDto>)> {
+pub async fn create_hotline(
+    State(app): State<App>,
+    Caller(desk): Caller,
+    JsonBody(body): JsonBody<NewHotlineBody>,
+) -> ApiResult<(StatusCode, Json<HotlineDto>)> {
     let mode = IntegrationMode::parse(&body.mode).map_err(|e| FieldError::new("mode", e.message))?;
     let admin = desk.admin()?;
     let h = app.org.create_hotline(&admin, body.unit_id, &body.number, &body.name, mode).await?;
@@ -62,7 +75,11 @@ pub async fn categories(State(app): State<App>, Caller(_desk): Caller) -> Handle
 
 #[utoipa::path(post, path = "/api/v1/categories", tag = "organisation", request_body = NewCategoryBody, security(("bearer" = [])),
     responses((status = 201, body = CategoryDto), (status = 422, body = ErrorBody)))]
-pub async fn create_category(State(app): State<App>, Caller(desk): Caller, JsonBody(body): JsonBody<NewCategoryBody>) -> ApiResult<(StatusCode, Json<CategoryDto>)> {
+pub async fn create_category(
+    State(app): State<App>,
+    Caller(desk): Caller,
+    JsonBody(body): JsonBody<NewCategoryBody>,
+) -> ApiResult<(StatusCode, Json<CategoryDto>)> {
     let admin = desk.admin()?;
     let c = app.org.create_category(&admin, body.parent_id, &body.name).await?;
     Ok((StatusCode::CREATED, Json(c.into())))
@@ -77,7 +94,11 @@ pub async fn catalogue(State(app): State<App>, Caller(_desk): Caller) -> Handled
 
 #[utoipa::path(post, path = "/api/v1/dispatch-catalogue", tag = "organisation", request_body = NewCatalogueBody, security(("bearer" = [])),
     responses((status = 201, body = CatalogueDto), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn add_catalogue(State(app): State<App>, Caller(desk): Caller, JsonBody(body): JsonBody<NewCatalogueBody>) -> ApiResult<(StatusCode, Json<CatalogueDto>)> {
+pub async fn add_catalogue(
+    State(app): State<App>,
+    Caller(desk): Caller,
+    JsonBody(body): JsonBody<NewCatalogueBody>,
+) -> ApiResult<(StatusCode, Json<CatalogueDto>)> {
     let target = match (body.unit_id, body.territorial) {
         (Some(u), false) => CatalogueTarget::Unit(u),
         (None, true) => CatalogueTarget::Territorial,

@@ -20,14 +20,24 @@ pub async fn list(State(app): State<App>, Caller(desk): Caller) -> Handled<Vec<U
 
 #[utoipa::path(post, path = "/api/v1/users", tag = "users", request_body = NewUserBody, security(("bearer" = [])),
     responses((status = 201, body = UserDto), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn create(State(app): State<App>, Caller(desk): Caller, JsonBody(body): JsonBody<NewUserBody>) -> ApiResult<(StatusCode, Json<UserDto>)> {
+pub async fn create(
+    State(app): State<App>,
+    Caller(desk): Caller,
+    JsonBody(body): JsonBody<NewUserBody>,
+) -> ApiResult<(StatusCode, Json<UserDto>)> {
     let admin = desk.user_admin()?;
     let affiliation = body.affiliation();
     let user = app
         .org
         .create_user(
             &admin,
-            NewUser { username: body.username, display_name: body.display_name, password: body.password, affiliation, roles: RoleSet::new(body.roles) },
+            NewUser {
+                username: body.username,
+                display_name: body.display_name,
+                password: body.password,
+                affiliation,
+                roles: RoleSet::new(body.roles),
+            },
         )
         .await?;
     Ok((StatusCode::CREATED, Json(UserDto::of(user, &app.directory.snapshot(), tz(&app)))))
@@ -36,10 +46,16 @@ pub async fn create(State(app): State<App>, Caller(desk): Caller, JsonBody(body)
 /// Changes a user's name, roles, password or active flag; disabling ends their sessions.
 #[utoipa::path(patch, path = "/api/v1/users/{id}", tag = "users", request_body = UserPatchBody, security(("bearer" = [])),
     params(("id" = String, Path)), responses((status = 200, body = UserDto), (status = 404, body = ErrorBody)))]
-pub async fn update(State(app): State<App>, Caller(desk): Caller, Path(raw): Path<String>, JsonBody(body): JsonBody<UserPatchBody>) -> Handled<UserDto> {
+pub async fn update(
+    State(app): State<App>,
+    Caller(desk): Caller,
+    Path(raw): Path<String>,
+    JsonBody(body): JsonBody<UserPatchBody>,
+) -> Handled<UserDto> {
     let user_id = UserId(id("id", &raw)?);
     let admin = desk.user_admin()?;
-    let changes = UserChanges { display_name: body.display_name, roles: body.roles.map(RoleSet::new), active: body.active, password: body.password };
+    let changes =
+        UserChanges { display_name: body.display_name, roles: body.roles.map(RoleSet::new), active: body.active, password: body.password };
     let user = app.org.update_user(&admin, user_id, changes).await?;
     Ok(Json(UserDto::of(user, &app.directory.snapshot(), tz(&app))))
 }

@@ -34,7 +34,8 @@ async fn a_unit_cannot_see_another_units_order() {
     let zhushan = t.login("zhushan").await;
     let pending = t.get("/api/v1/work-orders/pending", &zhushan).await;
     assert_eq!(pending.body["items"][0]["number"], number);
-    let order = t.ok(&zhushan, &order, json!({"action": "submit_result", "result": "已修复", "solved": true, "public_reply": "已修复"})).await;
+    let order =
+        t.ok(&zhushan, &order, json!({"action": "submit_result", "result": "已修复", "solved": true, "public_reply": "已修复"})).await;
     assert_eq!(order["state"], "pending_review");
 }
 
@@ -52,7 +53,10 @@ async fn reporters_and_confidential_callers_are_never_shown_to_units() {
     let report = t.ok(&dispatcher, &report, json!({"action": "dispatch", "lead_unit_id": t.unit_id("441900003")})).await;
     let number = report["number"].as_str().unwrap();
     let seen = t.get(&format!("/api/v1/work-orders/{number}"), &town).await;
-    assert_eq!(seen.body["caller"], json!({"name": null, "phone": null, "phone_masked": false, "anonymous": false, "confidential": false, "identity_withheld": true}));
+    assert_eq!(
+        seen.body["caller"],
+        json!({"name": null, "phone": null, "phone_masked": false, "anonymous": false, "confidential": false, "identity_withheld": true})
+    );
     let reveal = t.post(&format!("/api/v1/work-orders/{number}/reveal-phone"), &town, json!({})).await;
     assert_eq!(reveal.status, StatusCode::FORBIDDEN);
 

@@ -64,8 +64,14 @@ async fn the_system_admin_configures_the_organisation() {
     t.call(Method::DELETE, &format!("/api/v1/dispatch-catalogue/{}", entry.body["id"].as_str().unwrap()), Some(&admin), None).await;
     // Without its own entry the parent's applies: the town, city management co-handling.
     let proposal = t.get(&format!("/api/v1/dispatch/proposal?category_id={c3}&town_code=441900004"), &consultant).await;
-    assert_eq!((proposal.body["lead_unit"]["code"].as_str(), proposal.body["co_units"][0]["code"].as_str()), (Some("441900004"), Some("urban")));
-    assert_eq!(t.post("/api/v1/dispatch-catalogue", &consultant, json!({"category_id": c3, "territorial": true})).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        (proposal.body["lead_unit"]["code"].as_str(), proposal.body["co_units"][0]["code"].as_str()),
+        (Some("441900004"), Some("urban"))
+    );
+    assert_eq!(
+        t.post("/api/v1/dispatch-catalogue", &consultant, json!({"category_id": c3, "territorial": true})).await.status,
+        StatusCode::FORBIDDEN
+    );
 }
 
 #[tokio::test]

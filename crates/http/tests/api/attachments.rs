@@ -30,7 +30,8 @@ async fn upload_download_and_refuse_what_does_not_belong() {
 
     let exe = TestApp::read(upload("tool.exe", b"MZ\x90\x00program".to_vec(), consultant.clone()).await.unwrap()).await;
     assert_eq!((exe.status, exe.body["code"].as_str()), (StatusCode::UNSUPPORTED_MEDIA_TYPE, Some("unsupported_media_type")));
-    let big = TestApp::read(upload("big.pdf", [b"%PDF-".to_vec(), vec![b'x'; 200 * 1024]].concat(), consultant.clone()).await.unwrap()).await;
+    let big =
+        TestApp::read(upload("big.pdf", [b"%PDF-".to_vec(), vec![b'x'; 200 * 1024]].concat(), consultant.clone()).await.unwrap()).await;
     assert_eq!(big.status, StatusCode::PAYLOAD_TOO_LARGE, "{}", big.body);
 
     // A unit that never held the order can neither upload nor download.
@@ -39,6 +40,13 @@ async fn upload_download_and_refuse_what_does_not_belong() {
     assert_eq!(r.status, StatusCode::NOT_FOUND);
     let r = t.client.get(format!("{}{href}", t.base)).bearer_auth(&nancheng).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
-    let no_file = t.client.post(format!("{}/api/v1/work-orders/{number}/attachments", t.base)).bearer_auth(&consultant).multipart(Form::new().text("note", "x")).send().await.unwrap();
+    let no_file = t
+        .client
+        .post(format!("{}/api/v1/work-orders/{number}/attachments", t.base))
+        .bearer_auth(&consultant)
+        .multipart(Form::new().text("note", "x"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(TestApp::read(no_file).await.body["fields"][0]["field"], "file");
 }

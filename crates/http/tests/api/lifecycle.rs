@@ -39,7 +39,8 @@ async fn a_complaint_is_registered_dispatched_handled_reviewed_followed_up_redon
     let order = t.ok(&town, &order, json!({"action": "add_progress", "kind": "site_visit", "text": "现场核查属实"})).await;
     let due = order["deadlines"]["completion"].as_str().unwrap().to_owned();
     let later = chrono::DateTime::parse_from_rfc3339(&due).unwrap() + chrono::Duration::days(5);
-    let order = t.ok(&town, &order, json!({"action": "request_extension", "reason": "需更换电缆", "requested_due": later.to_rfc3339()})).await;
+    let order =
+        t.ok(&town, &order, json!({"action": "request_extension", "reason": "需更换电缆", "requested_due": later.to_rfc3339()})).await;
     assert!(order["pending_extension"].is_object());
     let order = t.ok(&reviewer, &order, json!({"action": "decide_extension", "approve": true})).await;
     assert_eq!(chrono::DateTime::parse_from_rfc3339(order["deadlines"]["completion"].as_str().unwrap()).unwrap(), later);
@@ -68,8 +69,21 @@ async fn a_complaint_is_registered_dispatched_handled_reviewed_followed_up_redon
     assert_eq!(
         actions,
         [
-            "register", "dispatch", "sign_for", "add_progress", "add_progress", "request_extension", "decide_extension", "submit_result",
-            "review", "submit_result", "review", "follow_up", "submit_result", "review", "follow_up"
+            "register",
+            "dispatch",
+            "sign_for",
+            "add_progress",
+            "add_progress",
+            "request_extension",
+            "decide_extension",
+            "submit_result",
+            "review",
+            "submit_result",
+            "review",
+            "follow_up",
+            "submit_result",
+            "review",
+            "follow_up"
         ]
     );
     assert_eq!(history.body[1]["actor"], "dispatcher user");

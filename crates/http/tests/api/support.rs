@@ -5,10 +5,10 @@
 #![allow(dead_code)]
 
 use hotline_app::App;
+use hotline_app::AppConfig;
 use hotline_app::access::AdminDesk;
 use hotline_app::auth::hash_password;
 use hotline_app::clock::SystemClock;
-use hotline_app::AppConfig;
 use hotline_blob_fs::FsBlobStore;
 use hotline_domain::{Affiliation, Role, RoleSet};
 use hotline_test_support::TestDb;
@@ -67,7 +67,14 @@ impl TestApp {
         ];
         for (name, affiliation, role) in users {
             app.org
-                .insert_user(&AdminDesk::operator(), name.into(), format!("{name} user"), password_hash(), affiliation, RoleSet::new([role]))
+                .insert_user(
+                    &AdminDesk::operator(),
+                    name.into(),
+                    format!("{name} user"),
+                    password_hash(),
+                    affiliation,
+                    RoleSet::new([role]),
+                )
                 .await
                 .expect("user");
         }

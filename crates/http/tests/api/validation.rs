@@ -12,7 +12,8 @@ fn field_of(body: &Value) -> String {
 async fn registration_errors_name_the_field_and_write_nothing() {
     let t = TestApp::spawn().await;
     let consultant = t.login("consultant").await;
-    let cases: Vec<(&str, Box<dyn Fn(&mut Value)>)> = vec![
+    type Mutation = Box<dyn Fn(&mut Value)>;
+    let cases: Vec<(&str, Mutation)> = vec![
         ("caller.phone", Box::new(|b| b["caller"]["phone"] = json!("12345"))),
         ("subject", Box::new(|b| b["subject"] = json!("   "))),
         ("subject", Box::new(|b| b["subject"] = json!("长".repeat(201)))),
@@ -24,10 +25,13 @@ async fn registration_errors_name_the_field_and_write_nothing() {
         ("location.town_code", Box::new(|b| b["location"]["town_code"] = json!("hrss"))),
         ("location.town_code", Box::new(|b| b["location"]["town_code"] = json!("000000000"))),
         ("location", Box::new(|b| b["location"]["latitude"] = json!(23.0))),
-        ("location.latitude", Box::new(|b| {
-            b["location"]["latitude"] = json!(123.0);
-            b["location"]["longitude"] = json!(113.0);
-        })),
+        (
+            "location.latitude",
+            Box::new(|b| {
+                b["location"]["latitude"] = json!(123.0);
+                b["location"]["longitude"] = json!(113.0);
+            }),
+        ),
         ("caller.name", Box::new(|b| b["caller"]["anonymous"] = json!(true))),
         ("call_id", Box::new(|b| b["call_id"] = json!("has spaces"))),
         ("description", Box::new(|b| b["description"] = json!("bell \u{7}"))),
@@ -50,7 +54,12 @@ async fn malformed_requests_get_400_415_404_405_not_500() {
     let t = TestApp::spawn().await;
     let consultant = t.login("consultant").await;
     let raw = |body: &'static str, content_type: &'static str| {
-        t.client.post(format!("{}/api/v1/work-orders", t.base)).bearer_auth(&consultant).header("content-type", content_type).body(body).send()
+        t.client
+            .post(format!("{}/api/v1/work-orders", t.base))
+            .bearer_auth(&consultant)
+            .header("content-type", content_type)
+            .body(body)
+            .send()
     };
     let r = TestApp::read(raw("{\"channel\": ", "application/json").await.unwrap()).await;
     assert_eq!((r.status, r.body["code"].as_str()), (StatusCode::BAD_REQUEST, Some("bad_request")));
@@ -65,7 +74,15 @@ async fn malformed_requests_get_400_415_404_405_not_500() {
     let r = t.call(reqwest::Method::DELETE, "/api/v1/work-orders", Some(&consultant), None).await;
     assert_eq!(r.status, StatusCode::METHOD_NOT_ALLOWED);
     let big = "x".repeat(2 * 1024 * 1024);
-    let r = t.client.post(format!("{}/api/v1/work-orders", t.base)).bearer_auth(&consultant).header("content-type", "application/json").body(big).send().await.unwrap();
+    let r = t
+        .client
+        .post(format!("{}/api/v1/work-orders", t.base))
+        .bearer_auth(&consultant)
+        .header("content-type", "application/json")
+        .body(big)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
 }
 
@@ -90,7 +107,9 @@ async fn action_errors_name_the_field() {
     }
     let no_action = t.act(&dispatcher, &order, json!({"lead_unit_id": t.unit_id("hrss")})).await;
     assert_eq!(field_of(&no_action.body), "action");
-    let no_version = t.post(&format!("/api/v1/work-orders/{}/actions", order["number"].as_str().unwrap()), &dispatcher, json!({"action": "sign_for"})).await;
+    let no_version = t
+        .post(&format!("/api/v1/work-orders/{}/actions", order["number"].as_str().unwrap()), &dispatcher, json!({"action": "sign_for"}))
+        .await;
     assert_eq!(field_of(&no_version.body), "version");
     let unchanged = t.get(&format!("/api/v1/work-orders/{}", order["number"].as_str().unwrap()), &dispatcher).await;
     assert_eq!(unchanged.body["version"], 1);

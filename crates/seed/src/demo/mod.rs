@@ -4,7 +4,7 @@ mod orders;
 mod texts;
 mod users;
 
-pub use users::{DemoUser, DEMO_USERS};
+pub use users::{DEMO_USERS, DemoUser};
 
 use crate::SeedResult;
 use hotline_app::App;

@@ -26,6 +26,8 @@ enum Stall {
 
 const BATCH: usize = 500;
 
+const RETURN_REASONS: [&str; 3] = ["该事项不属本单位职责范围", "地址不在本辖区", "诉求内容涉及其他部门审批事项"];
+
 struct Sim<'a> {
     order: WorkOrder,
     history: Vec<HistoryEntry>,
@@ -180,14 +182,14 @@ pub(crate) async fn generate(app: &App, people: &People, options: &DemoOptions) 
         let number = app.orders.next_number(calendar.local_date(created)).await?;
         let registration = Registration { id: OrderId(app.ids.next()), number };
         let ctx = DecisionContext { now: created, calendar: &calendar, rules: &rules };
-        let first = register(input, &consultant, registration, &ctx).map_err(|e| SeedError::Inconsistent(format!("demo registration: {e}")))?;
+        let first =
+            register(input, &consultant, registration, &ctx).map_err(|e| SeedError::Inconsistent(format!("demo registration: {e}")))?;
         let mut sim = Sim { order: first.order, history: vec![first.entry], calendar: &calendar, rules: &rules, now };
 
         if !direct {
             let age = now - created;
-            let stall = (age < Duration::days(4) && rng.random_bool(0.35)).then(|| {
-                *pick(&mut rng, &[Stall::BeforeDispatch, Stall::BeforeSign, Stall::AtReturn, Stall::AtReview, Stall::AtFollowUp])
-            });
+            let stall = (age < Duration::days(4) && rng.random_bool(0.35))
+                .then(|| *pick(&mut rng, &[Stall::BeforeDispatch, Stall::BeforeSign, Stall::AtReturn, Stall::AtReview, Stall::AtFollowUp]));
             let roll = rng.random_range(0..1000);
             if roll < 30 {
                 let kind = *pick(&mut rng, &[InvalidKind::Prank, InvalidKind::Silent, InvalidKind::Test]);
@@ -248,7 +250,7 @@ fn walk(
     let mut lead = lead;
     if stall == Some(Stall::AtReturn) || rng.random_bool(0.08) {
         let at = sim.last() + minutes(rng, 20, 120);
-        let why = reason(*pick(rng, &["该事项不属本单位职责范围", "地址不在本辖区", "诉求内容涉及其他部门审批事项"]));
+        let why = reason(pick::<&str>(rng, &RETURN_REASONS));
         if !sim.step(&handler(lead), Command::Return { reason: why }, at)? || stall == Some(Stall::AtReturn) {
             return Ok(());
         }
@@ -275,7 +277,9 @@ fn walk(
         }
     }
     let at = sim.last() + minutes(rng, 30, 600);
-    let note = Command::AddProgress { kind: ProgressKind::Contact, text: text("已电话联系市民了解详细情况，约定现场核查时间。") };
+    let note = Command::AddProgress {
+        kind: ProgressKind::Contact, text: text("已电话联系市民了解详细情况，约定现场核查时间。")
+    };
     if !sim.step(&handler(lead), note, at)? {
         return Ok(());
     }
@@ -306,7 +310,11 @@ fn walk(
     let resolve_at = signed + Duration::seconds((allowance.num_seconds() as f64 * factor) as i64);
     if resolve_at > sim.order.deadlines.completion && rng.random_bool(0.5) {
         let at = sim.order.deadlines.completion + Duration::hours(2);
-        let notice = Command::Supervise { notice: NoticeId(rng.random_range(1..i64::MAX)), text: reason("该工单已超期，请加快办理并反馈"), due: None };
+        let notice = Command::Supervise {
+            notice: NoticeId(rng.random_range(1..i64::MAX)),
+            text: reason("该工单已超期，请加快办理并反馈"),
+            due: None,
+        };
         if sim.step(supervisor, notice, at)? {
             let id = sim.order.notices.last().map(|n| n.id).expect("just issued");
             let answer = Command::AnswerSupervision { notice: id, text: text("已安排专人跟进，将尽快办结。") };
@@ -347,14 +355,21 @@ fn follow_up(
     submit: impl Fn(&mut StdRng) -> Command,
 ) -> SeedResult<()> {
     let at = sim.last() + minutes(rng, 600, 2880);
-    let rate = |satisfaction, solved, outcome| Command::FollowUp { contacted: true, satisfaction: Some(satisfaction), solved: Some(solved), note: None, outcome };
+    let rate = |satisfaction, solved, outcome| Command::FollowUp {
+        contacted: true,
+        satisfaction: Some(satisfaction),
+        solved: Some(solved),
+        note: None,
+        outcome,
+    };
     match rng.random_range(0..100) {
         0..78 => {
             let s = if rng.random_bool(0.75) { Satisfaction::Satisfied } else { Satisfaction::BasicallySatisfied };
             sim.step(consultant, rate(s, true, FollowUpOutcome::Archive), at)?;
         }
         78..86 => {
-            let retry = Command::FollowUp { contacted: false, satisfaction: None, solved: None, note: None, outcome: FollowUpOutcome::Retry };
+            let retry =
+                Command::FollowUp { contacted: false, satisfaction: None, solved: None, note: None, outcome: FollowUpOutcome::Retry };
             if sim.step(consultant, retry, at)? {
                 let give_up = Command::FollowUp {
                     contacted: false,
@@ -374,7 +389,11 @@ fn follow_up(
                 && sim.step(holder, submit(rng), sim.last() + minutes(rng, 1440, 5000))?
                 && sim.step(reviewer, Command::Review(ReviewVerdict::Pass), sim.last() + minutes(rng, 60, 600))?
             {
-                sim.step(consultant, rate(Satisfaction::BasicallySatisfied, true, FollowUpOutcome::Archive), sim.last() + minutes(rng, 600, 2880))?;
+                sim.step(
+                    consultant,
+                    rate(Satisfaction::BasicallySatisfied, true, FollowUpOutcome::Archive),
+                    sim.last() + minutes(rng, 600, 2880),
+                )?;
             }
         }
     }

@@ -24,8 +24,12 @@ pub const DEMO_USERS: &[DemoUser] = &[
     DemoUser { username: "auditor", display_name: "孙伟（审计员）", role: Role::Auditor, unit: None },
     DemoUser { username: "admin", display_name: "周杰（系统管理员）", role: Role::SystemAdmin, unit: None },
     DemoUser { username: "dongcheng", display_name: "陈晓（东城街道承办人）", role: Role::Handler, unit: Some("441900003") },
-    DemoUser { username: "dongcheng_admin", display_name: "林峰（东城街道单位管理员）", role: Role::UnitAdmin, unit: Some("441900003") },
-    DemoUser { username: "zhushan", display_name: "黄敏（主山社区承办人）", role: Role::Handler, unit: Some("441900003-zhushan") },
+    DemoUser {
+        username: "dongcheng_admin", display_name: "林峰（东城街道单位管理员）", role: Role::UnitAdmin, unit: Some("441900003")
+    },
+    DemoUser {
+        username: "zhushan", display_name: "黄敏（主山社区承办人）", role: Role::Handler, unit: Some("441900003-zhushan")
+    },
     DemoUser { username: "hrss", display_name: "吴刚（市人社局承办人）", role: Role::Handler, unit: Some("hrss") },
 ];
 
@@ -73,7 +77,14 @@ pub(crate) async fn create(app: &App, password: &str) -> SeedResult<People> {
     for unit in units {
         let user = app
             .org
-            .insert_user(&admin, format!("handler_{}", unit.code), format!("{}承办人", unit.name), hash.clone(), Affiliation::Unit(unit.id), RoleSet::new([Role::Handler]))
+            .insert_user(
+                &admin,
+                format!("handler_{}", unit.code),
+                format!("{}承办人", unit.name),
+                hash.clone(),
+                Affiliation::Unit(unit.id),
+                RoleSet::new([Role::Handler]),
+            )
             .await?;
         handlers.entry(unit.id).or_insert(user.id);
         count += 1;
