@@ -87,6 +87,24 @@ where
     Stats { name, latencies, elapsed: started.elapsed(), errors }
 }
 
+/// One request for a unit's pending list, read to the end.
+fn pending_job(
+    client: &reqwest::Client,
+    base: &str,
+    token: &str,
+) -> impl Fn(usize) -> std::pin::Pin<Box<dyn std::future::Future<Output = bool> + Send>> + Send + Sync + 'static {
+    let (c, b, h) = (client.clone(), base.to_owned(), token.to_owned());
+    move |_| {
+        let (c, b, h) = (c.clone(), b.clone(), h.clone());
+        Box::pin(async move {
+            match c.get(format!("{b}/api/v1/work-orders/pending?limit=50")).bearer_auth(&h).send().await {
+                Ok(r) if r.status() == 200 => r.bytes().await.is_ok(),
+                _ => false,
+            }
+        })
+    }
+}
+
 pub async fn all(app: &App, base: &str, args: &Args) -> anyhow::Result<()> {
     let client = reqwest::Client::builder().pool_max_idle_per_host(args.clients * 2).build()?;
     let consultant = login(&client, base, "consultant").await?;
@@ -149,42 +167,9 @@ pub async fn all(app: &App, base: &str, args: &Args) -> anyhow::Result<()> {
         client.get(format!("{base}/api/v1/work-orders/pending?limit=50")).bearer_auth(&busy_handler).send().await?.json().await?;
     println!("pending list of {} ({}): {} orders waiting in total", busiest.2, busiest.1, crate::load::active_count(app, busiest.0).await?);
     anyhow::ensure!(pending["items"].as_array().map(|a| a.len()) == Some(50), "the pending list should be full: {pending}");
-    let (c, b, h) = (client.clone(), base.to_owned(), busy_handler.clone());
-    run("pending list, 1 client", 1, args.lists / 5, move |_| {
-        let (c, b, h) = (c.clone(), b.clone(), h.clone());
-        async move {
-            match c.get(format!("{b}/api/v1/work-orders/pending?limit=50")).bearer_auth(&h).send().await {
-                Ok(r) if r.status() == 200 => r.bytes().await.is_ok(),
-                _ => false,
-            }
-        }
-    })
-    .await
-    .print();
-    let (c, b, h) = (client.clone(), base.to_owned(), busy_handler.clone());
-    run("pending list, 4 clients", 4, args.lists / 2, move |_| {
-        let (c, b, h) = (c.clone(), b.clone(), h.clone());
-        async move {
-            match c.get(format!("{b}/api/v1/work-orders/pending?limit=50")).bearer_auth(&h).send().await {
-                Ok(r) if r.status() == 200 => r.bytes().await.is_ok(),
-                _ => false,
-            }
-        }
-    })
-    .await
-    .print();
-    let (c, b, h) = (client.clone(), base.to_owned(), busy_handler.clone());
-    run("pending list, all clients", args.clients, args.lists, move |_| {
-        let (c, b, h) = (c.clone(), b.clone(), h.clone());
-        async move {
-            match c.get(format!("{b}/api/v1/work-orders/pending?limit=50")).bearer_auth(&h).send().await {
-                Ok(r) if r.status() == 200 => r.bytes().await.is_ok(),
-                _ => false,
-            }
-        }
-    })
-    .await
-    .print();
+    run("pending list, 1 client", 1, args.lists / 5, pending_job(&client, base, &busy_handler)).await.print();
+    run("pending list, 4 clients", 4, args.lists / 2, pending_job(&client, base, &busy_handler)).await.print();
+    run("pending list, all clients", args.clients, args.lists, pending_job(&client, base, &busy_handler)).await.print();
     println!("stored orders at the end: {}", app.store.count_orders().await?);
     Ok(())
 }

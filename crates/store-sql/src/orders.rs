@@ -404,6 +404,16 @@ fn push_in_text(sql: &mut String, values: &mut Vec<Val>, words: &[&str]) {
     values.extend(words.iter().map(|w| Val::from(*w)));
 }
 
+impl SqlStore {
+    /// Inserts rows and the audit record describing them, in one transaction.
+    pub(crate) async fn audited_insert(&self, head: &str, width: usize, rows: Vec<Vec<Val>>, audit: &AuditRecord) -> StoreResult<()> {
+        let mut tx = self.write.begin().await.or_backend()?;
+        insert_rows(&mut tx, self.backend, head, width, rows, "").await?;
+        insert_audit(&mut tx, audit).await?;
+        tx.commit().await.or_backend()
+    }
+}
+
 /// Bound parameters per statement, under SQLite's limit of 32,766.
 const MAX_PARAMETERS: usize = 30_000;
 
@@ -690,24 +700,18 @@ impl OrderStore for SqlStore {
     }
 
     async fn insert_attachment(&self, record: &AttachmentRecord, audit: &AuditRecord) -> StoreResult<()> {
-        let mut tx = self.write.begin().await.or_backend()?;
-        sqlx::query(
-            "INSERT INTO attachments (id, order_id, sha256, file_name, content_type, size, uploaded_by, uploaded_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        )
-        .bind(record.id.0)
-        .bind(record.order.0)
-        .bind(record.sha256.as_str())
-        .bind(record.file_name.as_str())
-        .bind(record.content_type.as_str())
-        .bind(record.size)
-        .bind(record.uploaded_by.0)
-        .bind(micros(record.uploaded_at))
-        .execute(&mut *tx)
-        .await
-        .or_backend()?;
-        insert_audit(&mut tx, audit).await?;
-        tx.commit().await.or_backend()
+        let row = vec![
+            Val::from(record.id.0),
+            record.order.0.into(),
+            record.sha256.as_str().into(),
+            record.file_name.as_str().into(),
+            record.content_type.as_str().into(),
+            record.size.into(),
+            record.uploaded_by.0.into(),
+            micros(record.uploaded_at).into(),
+        ];
+        let head = "attachments (id, order_id, sha256, file_name, content_type, size, uploaded_by, uploaded_at)";
+        self.audited_insert(head, 8, vec![row], audit).await
     }
 
     async fn attachments(&self, order: OrderId) -> StoreResult<Vec<AttachmentRecord>> {

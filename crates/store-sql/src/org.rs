@@ -1,7 +1,7 @@
 //! Units, hotlines, categories, the dispatch catalogue, users and sessions.
 
 use crate::codec::{Get, flag, micros, word};
-use crate::orders::insert_audit;
+use crate::orders::{Val, insert_audit};
 use crate::{OrBackend, SqlStore};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -50,19 +50,15 @@ impl OrgStore for SqlStore {
     }
 
     async fn insert_unit(&self, unit: &Unit, audit: &AuditRecord) -> StoreResult<()> {
-        let mut tx = self.write.begin().await.or_backend()?;
-        sqlx::query("INSERT INTO units (id, code, name, kind, parent_id, active) VALUES ($1, $2, $3, $4, $5, $6)")
-            .bind(unit.id.0)
-            .bind(unit.code.as_str())
-            .bind(unit.name.as_str())
-            .bind(unit.kind.as_str())
-            .bind(unit.parent.map(|p| p.0))
-            .bind(flag(unit.active))
-            .execute(&mut *tx)
-            .await
-            .or_backend()?;
-        insert_audit(&mut tx, audit).await?;
-        tx.commit().await.or_backend()
+        let row = vec![
+            Val::from(unit.id.0),
+            unit.code.as_str().into(),
+            unit.name.as_str().into(),
+            unit.kind.as_str().into(),
+            unit.parent.map(|p| p.0).into(),
+            flag(unit.active).into(),
+        ];
+        self.audited_insert("units (id, code, name, kind, parent_id, active)", 6, vec![row], audit).await
     }
 
     async fn update_unit(&self, unit: &Unit, audit: &AuditRecord) -> StoreResult<()> {
@@ -99,18 +95,14 @@ impl OrgStore for SqlStore {
     }
 
     async fn insert_hotline(&self, hotline: &HotlineRecord, audit: &AuditRecord) -> StoreResult<()> {
-        let mut tx = self.write.begin().await.or_backend()?;
-        sqlx::query("INSERT INTO hotlines (id, unit_id, number, name, mode) VALUES ($1, $2, $3, $4, $5)")
-            .bind(hotline.id)
-            .bind(hotline.unit.0)
-            .bind(hotline.number.as_str())
-            .bind(hotline.name.as_str())
-            .bind(hotline.mode.as_str())
-            .execute(&mut *tx)
-            .await
-            .or_backend()?;
-        insert_audit(&mut tx, audit).await?;
-        tx.commit().await.or_backend()
+        let row = vec![
+            Val::from(hotline.id),
+            hotline.unit.0.into(),
+            hotline.number.as_str().into(),
+            hotline.name.as_str().into(),
+            hotline.mode.as_str().into(),
+        ];
+        self.audited_insert("hotlines (id, unit_id, number, name, mode)", 5, vec![row], audit).await
     }
 
     async fn categories(&self) -> StoreResult<Vec<Category>> {
@@ -132,20 +124,19 @@ impl OrgStore for SqlStore {
     }
 
     async fn insert_categories(&self, categories: &[Category], audit: &AuditRecord) -> StoreResult<()> {
-        let mut tx = self.write.begin().await.or_backend()?;
-        for c in categories {
-            sqlx::query("INSERT INTO categories (id, parent_id, level, name, active) VALUES ($1, $2, $3, $4, $5)")
-                .bind(c.id.0)
-                .bind(c.parent.map(|p| p.0))
-                .bind(i64::from(c.level))
-                .bind(c.name.as_str())
-                .bind(flag(c.active))
-                .execute(&mut *tx)
-                .await
-                .or_backend()?;
-        }
-        insert_audit(&mut tx, audit).await?;
-        tx.commit().await.or_backend()
+        let rows = categories
+            .iter()
+            .map(|c| {
+                vec![
+                    Val::from(c.id.0),
+                    c.parent.map(|p| p.0).into(),
+                    i64::from(c.level).into(),
+                    c.name.as_str().into(),
+                    flag(c.active).into(),
+                ]
+            })
+            .collect();
+        self.audited_insert("categories (id, parent_id, level, name, active)", 5, rows, audit).await
     }
 
     async fn catalogue(&self) -> StoreResult<Vec<CatalogueRecord>> {
@@ -169,24 +160,17 @@ impl OrgStore for SqlStore {
     }
 
     async fn insert_catalogue(&self, entries: &[CatalogueRecord], audit: &AuditRecord) -> StoreResult<()> {
-        let mut tx = self.write.begin().await.or_backend()?;
-        for r in entries {
-            let (unit, territorial) = match r.entry.target {
-                CatalogueTarget::Unit(u) => (Some(u.0), false),
-                CatalogueTarget::Territorial => (None, true),
-            };
-            sqlx::query("INSERT INTO dispatch_catalogue (id, category_id, unit_id, territorial, co_handler) VALUES ($1, $2, $3, $4, $5)")
-                .bind(r.id)
-                .bind(r.entry.category.0)
-                .bind(unit)
-                .bind(flag(territorial))
-                .bind(flag(r.entry.co_handler))
-                .execute(&mut *tx)
-                .await
-                .or_backend()?;
-        }
-        insert_audit(&mut tx, audit).await?;
-        tx.commit().await.or_backend()
+        let rows = entries
+            .iter()
+            .map(|r| {
+                let (unit, territorial) = match r.entry.target {
+                    CatalogueTarget::Unit(u) => (Some(u.0), false),
+                    CatalogueTarget::Territorial => (None, true),
+                };
+                vec![Val::from(r.id), r.entry.category.0.into(), unit.into(), flag(territorial).into(), flag(r.entry.co_handler).into()]
+            })
+            .collect();
+        self.audited_insert("dispatch_catalogue (id, category_id, unit_id, territorial, co_handler)", 5, rows, audit).await
     }
 
     async fn delete_catalogue(&self, id: i64, audit: &AuditRecord) -> StoreResult<()> {

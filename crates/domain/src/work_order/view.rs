@@ -18,14 +18,16 @@ pub enum Viewer {
 
 /// The caller as one viewer may see them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CallerView {
     pub name: Option<String>,
     pub phone: Option<String>,
-    /// The number shown is masked (138****5678).
+    /// The number shown is masked (138****5678); units may reveal it (audited).
     pub phone_masked: bool,
     pub anonymous: bool,
     pub confidential: bool,
-    /// The caller's identity is withheld from this viewer altogether.
+    /// Withheld from this viewer altogether: a report (举报) or a caller who
+    /// asked for confidentiality, read by a unit.
     pub identity_withheld: bool,
 }
 

@@ -98,32 +98,6 @@ impl RegisterBody {
     }
 }
 
-/// The caller as the reader may see them.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct CallerDto {
-    pub name: Option<String>,
-    pub phone: Option<String>,
-    /// The phone shown is masked; units may reveal it (audited).
-    pub phone_masked: bool,
-    pub anonymous: bool,
-    pub confidential: bool,
-    /// Withheld from this reader: a report (举报) or a confidential caller.
-    pub identity_withheld: bool,
-}
-
-impl From<CallerView> for CallerDto {
-    fn from(v: CallerView) -> Self {
-        Self {
-            name: v.name,
-            phone: v.phone,
-            phone_masked: v.phone_masked,
-            anonymous: v.anonymous,
-            confidential: v.confidential,
-            identity_withheld: v.identity_withheld,
-        }
-    }
-}
-
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CategoryRef {
     #[schema(value_type = String)]
@@ -258,7 +232,7 @@ pub struct OrderDto {
     pub state_label: &'static str,
     /// Send it back with the next action (optimistic locking).
     pub version: i64,
-    pub caller: CallerDto,
+    pub caller: CallerView,
     pub location: LocationDto,
     pub subject: String,
     pub description: String,
@@ -308,7 +282,7 @@ impl OrderDto {
             state: o.state,
             state_label: o.state.label_zh(),
             version: o.version,
-            caller: d.caller.into(),
+            caller: d.caller,
             location: LocationDto {
                 town: o.location.town.map(unit),
                 address: o.location.address.as_ref().map(ToString::to_string),
