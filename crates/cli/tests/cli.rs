@@ -31,6 +31,16 @@ impl Env {
         self.command(args).output().expect("run hotline")
     }
 
+    /// `hotline user add`, with the display name made from the username.
+    fn add_user(&self, username: &str, password: &str, roles: &str, unit: Option<&str>) -> Output {
+        let name = format!("{username} user");
+        let mut args = vec!["user", "add", "--username", username, "--display-name", &name, "--password", password, "--roles", roles];
+        if let Some(unit) = unit {
+            args.extend(["--unit", unit]);
+        }
+        self.run(&args)
+    }
+
     fn serve(&self, port: u16) -> Child {
         self.command(&["serve", "--listen", &format!("127.0.0.1:{port}")])
             .stdout(Stdio::null())
@@ -73,8 +83,7 @@ async fn post(client: &reqwest::Client, url: String, token: Option<&str>, body: 
 #[tokio::test]
 async fn an_acknowledged_order_survives_a_crash_of_the_process() {
     let env = Env::new().await;
-    let added =
-        env.run(&["user", "add", "--username", "c1", "--display-name", "话务员", "--password", "password123", "--roles", "consultant"]);
+    let added = env.add_user("c1", "password123", "consultant", None);
     assert!(added.status.success(), "{}", text(&added));
     let port = free_port();
     let base = format!("http://127.0.0.1:{port}");
@@ -114,53 +123,13 @@ async fn the_operator_commands_check_their_input_and_guard_the_audit_chain() {
     let migrated = env.run(&["migrate"]);
     assert!(migrated.status.success() && text(&migrated).contains("is migrated"), "{}", text(&migrated));
 
-    let short =
-        env.run(&["user", "add", "--username", "x", "--display-name", "X", "--password", "short", "--roles", "handler", "--unit", "hrss"]);
+    let short = env.add_user("x", "short", "handler", Some("hrss"));
     assert!(!short.status.success() && text(&short).contains("password"), "{}", text(&short));
-    let nowhere = env.run(&[
-        "user",
-        "add",
-        "--username",
-        "x",
-        "--display-name",
-        "X",
-        "--password",
-        "long enough",
-        "--roles",
-        "handler",
-        "--unit",
-        "nowhere",
-    ]);
+    let nowhere = env.add_user("x", "long enough", "handler", Some("nowhere"));
     assert!(!nowhere.status.success() && text(&nowhere).contains("--unit"), "{}", text(&nowhere));
-    let mixed = env.run(&[
-        "user",
-        "add",
-        "--username",
-        "x",
-        "--display-name",
-        "X",
-        "--password",
-        "long enough",
-        "--roles",
-        "consultant",
-        "--unit",
-        "hrss",
-    ]);
+    let mixed = env.add_user("x", "long enough", "consultant", Some("hrss"));
     assert!(!mixed.status.success() && text(&mixed).contains("roles"), "{}", text(&mixed));
-    let ok = env.run(&[
-        "user",
-        "add",
-        "--username",
-        "hrss1",
-        "--display-name",
-        "人社承办",
-        "--password",
-        "long enough",
-        "--roles",
-        "handler",
-        "--unit",
-        "hrss",
-    ]);
+    let ok = env.add_user("hrss1", "long enough", "handler", Some("hrss"));
     assert!(ok.status.success(), "{}", text(&ok));
 
     let year = env.dir.path().join("2027.json");
