@@ -114,6 +114,28 @@ impl Desk {
         Ok(AdminDesk { user: Some(self.user()), limited_to: Some(units) })
     }
 
+    /// Someone who writes knowledge-base articles: a unit's handlers and
+    /// administrators for their unit's articles, the centre's reviewers and
+    /// administrators for any.
+    pub fn article_editor(&self) -> AppResult<ArticleEditor> {
+        if self.is_centre() {
+            self.require(&[Role::Reviewer, Role::SystemAdmin], "editing knowledge articles")?;
+            Ok(ArticleEditor { user: self.user(), limited_to: None })
+        } else {
+            self.require(&[Role::Handler, Role::UnitAdmin], "editing knowledge articles")?;
+            Ok(ArticleEditor { user: self.user(), limited_to: Some(self.units().into()) })
+        }
+    }
+
+    /// The centre's reviewer of knowledge articles (审核发布).
+    pub fn article_reviewer(&self) -> AppResult<ArticleReviewer> {
+        if !self.is_centre() {
+            return Err(AppError::Forbidden("only the centre reviews and publishes knowledge articles".into()));
+        }
+        self.require(&[Role::Reviewer, Role::SystemAdmin], "reviewing knowledge articles")?;
+        Ok(ArticleReviewer { user: self.user() })
+    }
+
     /// Auditors and system administrators read the audit log.
     pub fn auditor(&self) -> AppResult<()> {
         self.require(&[Role::Auditor, Role::SystemAdmin], "reading the audit log")
@@ -149,5 +171,43 @@ impl AdminDesk {
             (Some(units), Some(u)) if units.contains(&u) => Ok(()),
             _ => Err(AppError::Forbidden("a unit administrator manages only their own unit and its sub-units".into())),
         }
+    }
+}
+
+/// Proof that the caller may write articles of some owners.
+pub struct ArticleEditor {
+    user: UserId,
+    limited_to: Option<Arc<[UnitId]>>,
+}
+
+impl ArticleEditor {
+    pub fn user(&self) -> UserId {
+        self.user
+    }
+
+    /// Fails unless this editor may write articles owned by `owner`
+    /// (`None`: the centre).
+    pub fn check_owner(&self, owner: Option<UnitId>) -> AppResult<()> {
+        match (&self.limited_to, owner) {
+            (None, _) => Ok(()),
+            (Some(units), Some(u)) if units.contains(&u) => Ok(()),
+            _ => Err(AppError::Forbidden("a unit's staff edit only their own unit's articles".into())),
+        }
+    }
+
+    /// The units whose articles this editor sees in lists; `None`: all.
+    pub fn owners(&self) -> Option<&[UnitId]> {
+        self.limited_to.as_deref()
+    }
+}
+
+/// Proof that the caller reviews articles for the centre.
+pub struct ArticleReviewer {
+    user: UserId,
+}
+
+impl ArticleReviewer {
+    pub fn user(&self) -> UserId {
+        self.user
     }
 }

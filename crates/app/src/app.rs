@@ -10,6 +10,8 @@ use crate::clock::Clock;
 use crate::directory::Directory;
 use crate::error::AppResult;
 use crate::ids::IdGenerator;
+use crate::knowledge::index::SearchEngine;
+use crate::knowledge::{KnowledgeBase, SearchService};
 use crate::numbering::OrderNumbers;
 use crate::orders::WorkOrders;
 use crate::org::Organisation;
@@ -59,18 +61,37 @@ pub struct App {
     pub calendar: Arc<CalendarService>,
     pub orders: Arc<WorkOrders>,
     pub org: Arc<Organisation>,
+    pub knowledge: Arc<KnowledgeBase>,
+    pub search: Arc<SearchService>,
 }
 
 impl App {
-    pub async fn new(store: Arc<dyn Store>, blobs: Arc<dyn BlobStore>, config: AppConfig, clock: Arc<dyn Clock>) -> AppResult<Self> {
+    pub async fn new(
+        store: Arc<dyn Store>,
+        blobs: Arc<dyn BlobStore>,
+        engine: Arc<dyn SearchEngine>,
+        config: AppConfig,
+        clock: Arc<dyn Clock>,
+    ) -> AppResult<Self> {
         let ids = Arc::new(IdGenerator::new(config.node_id));
         let auditor = Arc::new(Auditor::new(store.clone(), ids.clone(), clock.clone()));
         let directory = Arc::new(Directory::load(store.as_ref()).await?);
         let calendar = Arc::new(CalendarService::load(store.clone(), auditor.clone(), config.calendar_template.clone()).await?);
         let sessions = Arc::new(crate::auth::SessionCache::default());
         let auth = Arc::new(Auth::new(store.clone(), auditor.clone(), clock.clone(), config.session_ttl, sessions.clone())?);
+        let changed = Arc::new(tokio::sync::Notify::new());
+        let search = Arc::new(SearchService::new(
+            store.clone(),
+            engine,
+            directory.clone(),
+            clock.clone(),
+            config.calendar_template.time_zone(),
+            changed.clone(),
+        ));
+        search.load_vocabulary().await?;
         let orders = Arc::new(WorkOrders {
             store: store.clone(),
+            changed,
             blobs,
             ids: ids.clone(),
             numbers: OrderNumbers::new(store.clone(), config.order_prefix.clone(), config.number_block),
@@ -89,11 +110,33 @@ impl App {
             clock: clock.clone(),
             sessions,
         });
-        Ok(Self { access: Access::new(directory.clone()), store, clock, ids, directory, auditor, auth, calendar, orders, org })
+        let knowledge = Arc::new(KnowledgeBase {
+            store: store.clone(),
+            directory: directory.clone(),
+            auditor: auditor.clone(),
+            ids: ids.clone(),
+            clock: clock.clone(),
+            search: search.clone(),
+        });
+        Ok(Self {
+            access: Access::new(directory.clone()),
+            store,
+            clock,
+            ids,
+            directory,
+            auditor,
+            auth,
+            calendar,
+            orders,
+            org,
+            knowledge,
+            search,
+        })
     }
 
     /// Re-reads the organisation and calendar, e.g. after seeding.
     pub async fn reload(&self) -> AppResult<()> {
-        self.directory.reload(self.store.as_ref()).await
+        self.directory.reload(self.store.as_ref()).await?;
+        self.search.load_vocabulary().await
     }
 }

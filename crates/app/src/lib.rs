@@ -20,6 +20,7 @@ pub mod clock;
 pub mod directory;
 pub mod error;
 pub mod ids;
+pub mod knowledge;
 pub mod numbering;
 pub mod orders;
 pub mod org;

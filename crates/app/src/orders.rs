@@ -87,6 +87,8 @@ pub struct Registered {
 
 pub struct WorkOrders {
     pub(crate) store: Arc<dyn Store>,
+    /// Woken after every change, so the search index follows at once.
+    pub(crate) changed: Arc<tokio::sync::Notify>,
     pub(crate) blobs: Arc<dyn BlobStore>,
     pub(crate) ids: Arc<IdGenerator>,
     pub(crate) numbers: OrderNumbers,
@@ -120,6 +122,7 @@ impl WorkOrders {
     pub async fn import(&self, by: Option<UserId>, orders: &[(WorkOrder, Vec<HistoryEntry>)], source: &str) -> AppResult<()> {
         let audit = self.auditor.record(by, "work_order.import", source, json!({ "orders": orders.len() }));
         self.store.import_orders(orders, &audit).await?;
+        self.changed.notify_one();
         Ok(())
     }
 
@@ -191,7 +194,9 @@ impl WorkOrders {
             target(&decision.order.number),
             json!({ "state": decision.order.state }),
         );
-        match self.store.insert_order(&decision, &audit, claim.as_ref()).await? {
+        let outcome = self.store.insert_order(&decision, &audit, claim.as_ref()).await?;
+        self.changed.notify_one();
+        match outcome {
             InsertOutcome::Inserted => Ok(Registered { details: self.details_of(desk, decision.order, false).await?, replayed: false }),
             InsertOutcome::Replay { order, request_hash } => {
                 if claim.is_some_and(|c| c.request_hash != request_hash) {
@@ -206,6 +211,12 @@ impl WorkOrders {
     /// Loads an order the desk may see; anything else is "not found", so a
     /// unit cannot learn which numbers exist elsewhere.
     async fn load(&self, desk: &Desk, number: &WorkOrderNo) -> AppResult<WorkOrder> {
+        let id = self.scoped_id(desk, number).await?;
+        self.store.order(id).await?.ok_or_else(|| AppError::not_found(format!("work order {number} not found")))
+    }
+
+    /// The id of an order the caller may see; not found otherwise.
+    pub(crate) async fn scoped_id(&self, desk: &Desk, number: &WorkOrderNo) -> AppResult<OrderId> {
         let missing = || AppError::not_found(format!("work order {number} not found"));
         let id = self.store.order_id(number).await?.ok_or_else(missing)?;
         if let StoreScope::Units(units) = desk.scope()
@@ -213,7 +224,7 @@ impl WorkOrders {
         {
             return Err(missing());
         }
-        self.store.order(id).await?.ok_or_else(missing)
+        Ok(id)
     }
 
     async fn details(&self, desk: &Desk, order: WorkOrder) -> AppResult<OrderDetails> {
@@ -314,6 +325,7 @@ impl WorkOrders {
             json!({ "from": order.state, "to": decision.order.state, "version": decision.order.version }),
         );
         self.store.save_decision(expected_version, &decision, also.as_ref(), &audit).await?;
+        self.changed.notify_one();
         self.details(desk, decision.order).await
     }
 

@@ -4,9 +4,10 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
+use hotline_domain::knowledge::{ArticleContent, ArticleState, ArticleStatus, Visibility};
 use hotline_domain::{
-    Affiliation, AttachmentId, CalendarDay, CatalogueEntry, Category, CategoryId, Decision, HistoryEntry, IntegrationMode, OrderId,
-    OrderType, RoleSet, State, Unit, UnitId, Urgency, UserId, WorkOrder, WorkOrderNo,
+    Affiliation, ArticleId, AttachmentId, CalendarDay, CatalogueEntry, Category, CategoryId, Decision, HistoryEntry, IntegrationMode,
+    OrderId, OrderType, RoleSet, State, Unit, UnitId, Urgency, UserId, WorkOrder, WorkOrderNo,
 };
 use serde::Serialize;
 use std::sync::Arc;
@@ -256,9 +257,207 @@ pub trait AuditStore: Send + Sync {
     async fn audit_log(&self, before: Option<i64>, limit: u32) -> StoreResult<Vec<AuditEntry>>;
 }
 
+/// Where an index stands in the stream of changes: everything changed up to
+/// this `(updated_at, id)` is in it. Rows are read back in that order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, serde::Deserialize)]
+pub struct ChangeCursor {
+    pub updated_at: DateTime<Utc>,
+    pub id: i64,
+}
+
+impl ChangeCursor {
+    pub const START: Self = Self { updated_at: DateTime::<Utc>::MIN_UTC, id: i64::MIN };
+}
+
+/// The stored form of an article: its workflow state and newest content.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ArticleRecord {
+    pub id: ArticleId,
+    pub state: ArticleState,
+    /// The newest version's content.
+    pub content: ArticleContent,
+    pub created_by: Option<UserId>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    /// Bumped by every change, for optimistic concurrency.
+    pub revision: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ArticleVersionRecord {
+    pub article: ArticleId,
+    pub version: i32,
+    pub content: ArticleContent,
+    /// `None`: the operator (an import at the command line).
+    pub edited_by: Option<UserId>,
+    pub edited_at: DateTime<Utc>,
+}
+
+/// One row of an article list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ArticleSummary {
+    pub id: ArticleId,
+    pub title: String,
+    pub owner: Option<UnitId>,
+    pub category: Option<CategoryId>,
+    pub visibility: Visibility,
+    pub status: ArticleStatus,
+    pub version: i32,
+    pub live_version: Option<i32>,
+    pub publish_at: Option<DateTime<Utc>>,
+    /// The live version's last day, if it has one.
+    pub live_expires_on: Option<NaiveDate>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ArticleFilter {
+    /// Articles these units own; `None`: any owner (the centre's view).
+    pub owners: Option<Vec<UnitId>>,
+    /// Only the centre's own articles (owner `None`).
+    pub centre_only: bool,
+    pub status: Option<ArticleStatus>,
+    /// Only articles whose live version expired before this day.
+    pub expired_before: Option<NaiveDate>,
+    /// Newest first, before this id.
+    pub before: Option<ArticleId>,
+    pub limit: u32,
+}
+
+/// An article as the index needs it: its live version, or nothing when no
+/// version is live (the index then drops it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ArticleChange {
+    pub id: ArticleId,
+    pub cursor: ChangeCursor,
+    pub live: Option<ArticleContent>,
+}
+
+/// A work order as the index needs it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderChange {
+    pub id: OrderId,
+    pub cursor: ChangeCursor,
+    pub number: WorkOrderNo,
+    pub subject: String,
+    pub description: String,
+    /// The answers it got: the consultant's direct answer, the unit's result
+    /// and public reply.
+    pub reply: String,
+    /// The public reply alone, shown with similar cases.
+    pub public_reply: Option<String>,
+    pub category: CategoryId,
+    pub town: Option<UnitId>,
+    pub state: State,
+    /// Every unit that holds or held it.
+    pub units: Vec<UnitId>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// Words the segmenter must keep whole, and words that mean the same.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct SearchVocabulary {
+    pub terms: Vec<String>,
+    pub synonyms: Vec<SynonymSet>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SynonymSet {
+    pub id: i64,
+    pub words: Vec<String>,
+}
+
+/// Who searched.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Audience {
+    Staff,
+    Public,
+}
+
+impl Audience {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Staff => "staff",
+            Self::Public => "public",
+        }
+    }
+}
+
+/// A search made or an article opened, for the hot-topics ranking.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KnowledgeEvent {
+    pub at: DateTime<Utc>,
+    pub audience: Audience,
+    /// The query as typed (trimmed, at most 100 characters); empty when an
+    /// article was opened directly.
+    pub query: String,
+    /// The query's words as the engine reads them, so that 社保卡补办 and
+    /// 补办 社保卡 count as one topic.
+    pub topic: String,
+    /// The best answer found, or the article opened.
+    pub article: Option<ArticleId>,
+    pub results: i32,
+}
+
+/// An article and how often it was wanted in a window.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ArticleDemand {
+    pub article: ArticleId,
+    pub searches: i64,
+    pub orders: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct QueryDemand {
+    pub topic: String,
+    /// One way it was typed.
+    pub query: String,
+    pub searches: i64,
+}
+
+#[async_trait]
+pub trait KnowledgeStore: Send + Sync {
+    /// Writes the article and its first version.
+    async fn insert_article(&self, article: &ArticleRecord, audit: &AuditRecord) -> StoreResult<()>;
+    /// Updates the article if its revision is still `expected_revision`;
+    /// with `new_version` also writes `article.content` as version
+    /// `article.state.version`.
+    async fn save_article(
+        &self,
+        expected_revision: i64,
+        article: &ArticleRecord,
+        new_version: Option<&ArticleVersionRecord>,
+        audit: &AuditRecord,
+    ) -> StoreResult<()>;
+    async fn article(&self, id: ArticleId) -> StoreResult<Option<ArticleRecord>>;
+    async fn article_by_title(&self, owner: Option<UnitId>, title: &str) -> StoreResult<Option<ArticleId>>;
+    async fn article_versions(&self, id: ArticleId) -> StoreResult<Vec<ArticleVersionRecord>>;
+    async fn list_articles(&self, filter: &ArticleFilter) -> StoreResult<Vec<ArticleSummary>>;
+    /// Scheduled articles whose time has come.
+    async fn scheduled_due(&self, now: DateTime<Utc>) -> StoreResult<Vec<ArticleId>>;
+    /// Articles changed after the cursor, oldest change first.
+    async fn articles_changed(&self, after: ChangeCursor, limit: u32) -> StoreResult<Vec<ArticleChange>>;
+    /// Work orders changed after the cursor, oldest change first.
+    async fn orders_changed(&self, after: ChangeCursor, limit: u32) -> StoreResult<Vec<OrderChange>>;
+    async fn search_vocabulary(&self) -> StoreResult<SearchVocabulary>;
+    async fn insert_search_term(&self, term: &str, audit: &AuditRecord) -> StoreResult<()>;
+    async fn delete_search_term(&self, term: &str, audit: &AuditRecord) -> StoreResult<bool>;
+    async fn insert_synonyms(&self, set: &SynonymSet, audit: &AuditRecord) -> StoreResult<()>;
+    async fn delete_synonyms(&self, id: i64, audit: &AuditRecord) -> StoreResult<bool>;
+    async fn record_knowledge_events(&self, events: &[KnowledgeEvent]) -> StoreResult<()>;
+    /// Links an article to the order it answered; linking twice is a no-op.
+    async fn link_article(&self, order: OrderId, article: ArticleId, by: UserId, at: DateTime<Utc>) -> StoreResult<()>;
+    async fn linked_articles(&self, order: OrderId) -> StoreResult<Vec<ArticleId>>;
+    /// Articles by searches that found or opened them and by orders linked
+    /// to them since `since`.
+    async fn article_demand(&self, since: DateTime<Utc>, limit: u32) -> StoreResult<Vec<ArticleDemand>>;
+    async fn query_demand(&self, since: DateTime<Utc>, limit: u32) -> StoreResult<Vec<QueryDemand>>;
+}
+
 /// Everything, implemented once by the SQL store.
 #[async_trait]
-pub trait Store: OrderStore + OrgStore + CalendarStore + AuditStore {
+pub trait Store: OrderStore + OrgStore + CalendarStore + AuditStore + KnowledgeStore {
     /// A cheap round trip, for health checks.
     async fn ping(&self) -> StoreResult<()>;
 }

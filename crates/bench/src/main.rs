@@ -64,7 +64,14 @@ async fn run(args: Args) -> anyhow::Result<()> {
     let backend = format!("{:?}", store.backend());
     let store = Arc::new(store);
     let config = AppConfig { number_block: 1_000, ..AppConfig::default() };
-    let app = App::new(store.clone(), Arc::new(FsBlobStore::new(dir.path().join("blobs"))), config, Arc::new(SystemClock)).await?;
+    let app = App::new(
+        store.clone(),
+        Arc::new(FsBlobStore::new(dir.path().join("blobs"))),
+        Arc::new(hotline_search::TantivySearch::open(&dir.path().join("index"))?),
+        config,
+        Arc::new(SystemClock),
+    )
+    .await?;
     hotline_seed::seed_reference(&app).await?;
     if app.store.count_orders().await? > 0 {
         anyhow::bail!("the database already holds orders; give an empty one");

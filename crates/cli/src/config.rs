@@ -35,6 +35,7 @@ pub struct Config {
     pub deadlines: DeadlineRules,
     pub sessions: SessionConfig,
     pub attachments: AttachmentConfig,
+    pub search: SearchConfig,
 }
 
 /// The top-level options, for picking configuration out of the environment.
@@ -50,6 +51,7 @@ const TOP_LEVEL_KEYS: &[&str] = &[
     "deadlines",
     "sessions",
     "attachments",
+    "search",
 ];
 
 impl Default for Config {
@@ -66,7 +68,26 @@ impl Default for Config {
             deadlines: DeadlineRules::default(),
             sessions: SessionConfig::default(),
             attachments: AttachmentConfig::default(),
+            search: SearchConfig::default(),
         }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SearchConfig {
+    /// Directory of the search indexes; empty: `<data_dir>/index`.
+    pub index_dir: String,
+    /// Seconds between passes that bring the indexes up to date with changes
+    /// made by other nodes (changes made on this node are indexed at once).
+    pub refresh_seconds: u64,
+    /// Searches one client may make per minute on the public portal.
+    pub public_per_minute: u32,
+}
+
+impl Default for SearchConfig {
+    fn default() -> Self {
+        Self { index_dir: String::new(), refresh_seconds: 5, public_per_minute: 60 }
     }
 }
 
@@ -179,6 +200,10 @@ impl Config {
 
     pub fn attachments_dir(&self) -> PathBuf {
         self.data_dir.join("attachments")
+    }
+
+    pub fn index_dir(&self) -> PathBuf {
+        if self.search.index_dir.trim().is_empty() { self.data_dir.join("index") } else { PathBuf::from(&self.search.index_dir) }
     }
 
     /// What the application services need, checked.

@@ -59,6 +59,11 @@ enum Command {
         #[command(subcommand)]
         command: commands::user::UserCommand,
     },
+    /// The knowledge base: import, export, reindex.
+    Kb {
+        #[command(subcommand)]
+        command: commands::kb::KbCommand,
+    },
     /// The audit log.
     Audit {
         #[command(subcommand)]
@@ -83,6 +88,7 @@ fn main() -> anyhow::Result<()> {
             Command::Calendar { command } => commands::calendar::run(config, command).await,
             Command::User { command } => commands::user::run(config, command).await,
             Command::Audit { command } => commands::audit::run(config, command).await,
+            Command::Kb { command } => commands::kb::run(config, command).await,
         }
     })
 }

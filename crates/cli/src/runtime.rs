@@ -4,7 +4,9 @@ use crate::config::Config;
 use anyhow::Context;
 use hotline_app::App;
 use hotline_app::clock::SystemClock;
+use hotline_app::knowledge::index::{Detached, SearchEngine};
 use hotline_blob_fs::FsBlobStore;
+use hotline_search::TantivySearch;
 use hotline_store_sql::{SqlStore, StoreOptions};
 use std::sync::Arc;
 
@@ -24,17 +26,37 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Arc<SqlStore>> {
     Ok(Arc::new(store))
 }
 
+/// Whether a command works with the search index.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Index {
+    /// The server and `kb reindex`: open (and lock) the index.
+    Open,
+    /// Other commands: leave the index to the server, which picks their
+    /// changes up from the database.
+    Detached,
+}
+
 /// The assembled application on an open store.
-pub async fn open_app(config: &Config, store: Arc<SqlStore>) -> anyhow::Result<App> {
+pub async fn open_app(config: &Config, store: Arc<SqlStore>, index: Index) -> anyhow::Result<App> {
     let blobs = Arc::new(FsBlobStore::new(config.attachments_dir()));
-    let app = App::new(store, blobs, config.app_config()?, Arc::new(SystemClock)).await.context("cannot start the application")?;
+    let engine: Arc<dyn SearchEngine> = match index {
+        Index::Detached => Arc::new(Detached),
+        Index::Open => {
+            let dir = config.index_dir();
+            Arc::new(
+                TantivySearch::open(&dir)
+                    .with_context(|| format!("cannot open the search index in {} (is another hotline server using it?)", dir.display()))?,
+            )
+        }
+    };
+    let app = App::new(store, blobs, engine, config.app_config()?, Arc::new(SystemClock)).await.context("cannot start the application")?;
     Ok(app)
 }
 
 /// Opens everything and seeds reference data into a fresh database.
-pub async fn open(config: &Config) -> anyhow::Result<App> {
+pub async fn open(config: &Config, index: Index) -> anyhow::Result<App> {
     let store = open_store(config).await?;
-    let app = open_app(config, store).await?;
+    let app = open_app(config, store, index).await?;
     let report = hotline_seed::seed_reference(&app).await.context("cannot seed reference data")?;
     if !report.is_empty() {
         tracing::info!(

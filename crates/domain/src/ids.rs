@@ -88,6 +88,10 @@ id_type!(
     /// An attachment of a work order.
     AttachmentId
 );
+id_type!(
+    /// A knowledge-base article (知识条目).
+    ArticleId
+);
 
 #[cfg(test)]
 mod tests {

@@ -91,6 +91,23 @@ bounded_text!(
     /// A person's name as given (姓名).
     PersonName, 50, false
 );
+bounded_text!(
+    /// The title of a knowledge-base article, usually the question it answers.
+    ArticleTitle, 200, false
+);
+bounded_text!(
+    /// The body of a knowledge-base article, in Markdown.
+    ArticleBody, 50_000, true
+);
+bounded_text!(
+    /// The short answer a consultant reads out on the phone (答复口径).
+    AnswerScript, 2_000, true
+);
+bounded_text!(
+    /// The policy document an article rests on, with its number
+    /// (e.g. 东府〔2024〕12号).
+    SourceDocument, 200, false
+);
 
 #[cfg(test)]
 mod tests {

@@ -9,6 +9,7 @@ pub mod dto;
 pub mod error;
 pub mod extract;
 pub mod openapi;
+pub mod ratelimit;
 pub mod routes;
 
 use axum::Router;
@@ -32,11 +33,13 @@ pub struct HttpConfig {
     /// Largest attachment upload, in bytes.
     pub max_upload_bytes: usize,
     pub request_timeout: Duration,
+    /// Requests one client may make per minute to the public portal's API.
+    pub public_search_per_minute: u32,
 }
 
 impl Default for HttpConfig {
     fn default() -> Self {
-        Self { max_upload_bytes: 20 * 1024 * 1024, request_timeout: Duration::from_secs(60) }
+        Self { max_upload_bytes: 20 * 1024 * 1024, request_timeout: Duration::from_secs(60), public_search_per_minute: 60 }
     }
 }
 
@@ -71,12 +74,35 @@ fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> axum::response:
 
 pub fn router(app: App, config: HttpConfig) -> Router {
     use routes::*;
+    let limiter = std::sync::Arc::new(ratelimit::RateLimiter::new(config.public_search_per_minute));
+    // The citizens' portal: no login, a request budget per client.
+    let public = Router::new()
+        .route("/public/kb/search", get(kb::public_search))
+        .route("/public/kb/suggest", get(kb::public_suggest))
+        .route("/public/kb/articles/{id}", get(kb::public_article))
+        .route("/public/kb/hot", get(kb::public_hot))
+        .layer(axum::middleware::from_fn_with_state(limiter, ratelimit::limit));
     let api = Router::new()
         .route("/auth/login", post(auth::login))
         .route("/auth/logout", post(auth::logout))
         .route("/me", get(auth::me))
         .route("/work-orders", post(orders::create).get(orders::list))
         .route("/work-orders/pending", get(orders::pending))
+        .route("/work-orders/search", get(kb::search_orders))
+        .route("/work-orders/{number}/articles", post(kb::link))
+        .route("/kb/search", get(kb::search))
+        .route("/kb/suggest", get(kb::suggest))
+        .route("/kb/hot", get(kb::hot))
+        .route("/kb/articles", get(kb::list).post(kb::create))
+        .route("/kb/articles/{id}", get(kb::get).put(kb::edit))
+        .route("/kb/articles/{id}/actions", post(kb::act))
+        .route("/kb/articles/{id}/versions", get(kb::versions))
+        .route("/kb/articles/{id}/diff", get(kb::diff))
+        .route("/kb/vocabulary", get(kb::vocabulary))
+        .route("/kb/vocabulary/terms", post(kb::add_term))
+        .route("/kb/vocabulary/terms/{term}", axum::routing::delete(kb::remove_term))
+        .route("/kb/vocabulary/synonyms", post(kb::add_synonyms))
+        .route("/kb/vocabulary/synonyms/{id}", axum::routing::delete(kb::remove_synonyms))
         .route("/work-orders/{number}", get(orders::get))
         .route("/work-orders/{number}/history", get(orders::history))
         .route("/work-orders/{number}/actions", post(orders::act))
@@ -101,6 +127,7 @@ pub fn router(app: App, config: HttpConfig) -> Router {
         .route("/users/{id}", axum::routing::patch(users::update))
         .route("/audit", get(audit::log))
         .route("/audit/verify", get(audit::verify))
+        .merge(public)
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(JSON_LIMIT));

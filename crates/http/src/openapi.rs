@@ -38,6 +38,10 @@ impl Modify for BearerAuth {
         routes::org::categories, routes::org::create_category, routes::org::catalogue, routes::org::add_catalogue, routes::org::delete_catalogue,
         routes::users::list, routes::users::create, routes::users::update,
         routes::audit::log, routes::audit::verify,
+        routes::kb::search, routes::kb::suggest, routes::kb::hot, routes::kb::search_orders, routes::kb::link,
+        routes::kb::list, routes::kb::create, routes::kb::get, routes::kb::edit, routes::kb::act, routes::kb::versions, routes::kb::diff,
+        routes::kb::vocabulary, routes::kb::add_term, routes::kb::remove_term, routes::kb::add_synonyms, routes::kb::remove_synonyms,
+        routes::kb::public_search, routes::kb::public_suggest, routes::kb::public_article, routes::kb::public_hot,
     ),
     tags(
         (name = "work orders", description = "登记、派单、签收、退单、延期、办结、审核、回访、督办、并单"),
@@ -46,6 +50,8 @@ impl Modify for BearerAuth {
         (name = "users", description = "用户与角色"),
         (name = "auth", description = "登录"),
         (name = "audit", description = "审计日志"),
+        (name = "knowledge", description = "知识库：检索、条目审核发布、版本、热点问题、词典与同义词"),
+        (name = "portal", description = "公众门户：知识检索与热点问题（按客户端限流）"),
         (name = "meta", description = "健康检查"),
     )
 )]

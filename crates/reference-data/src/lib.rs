@@ -184,3 +184,16 @@ mod tests {
         }
     }
 }
+
+/// Demo knowledge-base articles in the import format (`hotline kb import`).
+pub const DEMO_ARTICLES_CSV: &str = include_str!("../../../data/knowledge/articles.csv");
+
+/// Synonym sets a fresh platform starts with, one set per line.
+pub fn synonym_sets() -> Vec<Vec<String>> {
+    include_str!("../../../data/knowledge/synonyms.txt")
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(|l| l.split_whitespace().map(str::to_owned).collect())
+        .collect()
+}

@@ -14,6 +14,7 @@ pub struct ReferenceReport {
     pub categories: usize,
     pub catalogue_entries: usize,
     pub calendar_days: usize,
+    pub synonym_sets: usize,
 }
 
 impl ReferenceReport {
@@ -71,6 +72,10 @@ pub async fn seed_reference(app: &App) -> SeedResult<ReferenceReport> {
 
     for year in data::holidays()? {
         report.calendar_days += app.calendar.import(&admin, year.days).await?;
+    }
+    for words in data::synonym_sets() {
+        app.knowledge.add_synonyms(&admin, &words).await?;
+        report.synonym_sets += 1;
     }
     tracing::info!(?report, "reference data seeded");
     Ok(report)

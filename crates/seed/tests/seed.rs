@@ -14,9 +14,15 @@ use std::sync::Arc;
 async fn reference_data_once_then_demo_orders_in_every_state() {
     let db = TestDb::new().await;
     let blobs = tempfile::tempdir().unwrap();
-    let app = App::new(Arc::new(db.store().await), Arc::new(FsBlobStore::new(blobs.path())), AppConfig::default(), Arc::new(SystemClock))
-        .await
-        .unwrap();
+    let app = App::new(
+        Arc::new(db.store().await),
+        Arc::new(FsBlobStore::new(blobs.path())),
+        Arc::new(hotline_search::TantivySearch::in_memory().unwrap()),
+        AppConfig::default(),
+        Arc::new(SystemClock),
+    )
+    .await
+    .unwrap();
 
     let first = seed_reference(&app).await.unwrap();
     assert_eq!(first.units, 36 + 34 + 5);

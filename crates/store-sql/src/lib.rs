@@ -15,6 +15,7 @@ mod audit;
 mod batch;
 mod calendar;
 mod codec;
+mod knowledge;
 mod orders;
 mod org;
 
@@ -87,13 +88,17 @@ impl<T> OrBackend<T> for Result<T, sqlx::Error> {
 }
 
 /// Changes whenever a migration does: test templates are keyed on it.
-pub const MIGRATIONS_FINGERPRINT: &str = include_str!("../migrations/0001_initial.sql");
+pub const MIGRATIONS_FINGERPRINT: &str =
+    concat!(include_str!("../migrations/0001_initial.sql"), include_str!("../migrations/0002_knowledge.sql"));
 
 fn migrator() -> Migrator {
     let migration = |version: i64, description: &'static str, sql: &'static str| {
         Migration::new(version, Cow::Borrowed(description), MigrationType::Simple, sqlx::SqlStr::from_static(sql), false)
     };
-    let mut migrator = Migrator::with_migrations(vec![migration(1, "initial", include_str!("../migrations/0001_initial.sql"))]);
+    let mut migrator = Migrator::with_migrations(vec![
+        migration(1, "initial", include_str!("../migrations/0001_initial.sql")),
+        migration(2, "knowledge", include_str!("../migrations/0002_knowledge.sql")),
+    ]);
     // A CockroachDB-style database without advisory locks can turn this off.
     migrator.set_locking(true);
     migrator

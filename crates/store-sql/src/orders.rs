@@ -393,7 +393,7 @@ async fn sync_notices(conn: &mut AnyConnection, order: &WorkOrder) -> StoreResul
 }
 
 /// Appends `IN ($a, $b, …)` for the ids and their values.
-fn push_in(sql: &mut String, values: &mut Vec<Val>, ids: impl IntoIterator<Item = i64>) {
+pub(crate) fn push_in(sql: &mut String, values: &mut Vec<Val>, ids: impl IntoIterator<Item = i64>) {
     let ids: Vec<i64> = ids.into_iter().collect();
     sql.push_str(&format!("IN ({})", placeholders(values.len() + 1, ids.len())));
     values.extend(ids.into_iter().map(Val::from));

@@ -13,7 +13,7 @@ pub enum AuditCommand {
 
 pub async fn run(config: Config, AuditCommand::Verify: AuditCommand) -> anyhow::Result<()> {
     let store = runtime::open_store(&config).await?;
-    let app = runtime::open_app(&config, store).await?;
+    let app = runtime::open_app(&config, store, runtime::Index::Detached).await?;
     let sealed = app.auditor.seal_all().await?;
     let report = app.auditor.verify().await?;
     match report.problem {

@@ -26,7 +26,7 @@ pub async fn run(config: Config, command: CalendarCommand) -> anyhow::Result<()>
         let year = holiday_cn::parse(&text).with_context(|| format!("{} is not a valid holiday file", file.display()))?;
         years.push((file, year));
     }
-    let app = runtime::open(&config).await?;
+    let app = runtime::open(&config, runtime::Index::Detached).await?;
     for (file, year) in years {
         let n = app.calendar.import(&AdminDesk::operator(), year.days).await?;
         println!("{}: {n} days of {} imported", file.display(), year.year);

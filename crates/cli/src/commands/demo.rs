@@ -6,7 +6,7 @@ use anyhow::Context;
 use hotline_seed::demo::{DEMO_USERS, DemoOptions, seed_demo};
 
 pub async fn run(config: Config, password: String, orders: usize, seed_only: bool) -> anyhow::Result<()> {
-    let app = runtime::open(&config).await?;
+    let app = runtime::open(&config, runtime::Index::Open).await?;
     let existing = app.store.count_orders().await.context("cannot count orders")?;
     let has_users = !app.store.users().await.context("cannot list users")?.is_empty();
     if existing == 0 && !has_users {

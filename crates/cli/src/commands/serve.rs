@@ -8,7 +8,7 @@ use hotline_http::HttpConfig;
 use std::time::Duration;
 
 pub async fn run(config: Config) -> anyhow::Result<()> {
-    let app = runtime::open(&config).await?;
+    let app = runtime::open(&config, runtime::Index::Open).await?;
     serve(&config, app).await
 }
 
@@ -16,11 +16,23 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
 pub async fn serve(config: &Config, app: App) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(config.listen).await.with_context(|| format!("cannot listen on {}", config.listen))?;
     let sealer = tokio::spawn(seal_forever(app.clone()));
-    let http = HttpConfig { max_upload_bytes: config.attachments.max_bytes, ..HttpConfig::default() };
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let refresh = Duration::from_secs(config.search.refresh_seconds.max(1));
+    let knowledge = tokio::spawn(hotline_app::knowledge::maintain(app.knowledge.clone(), app.search.clone(), refresh, stopped));
+    let http = HttpConfig {
+        max_upload_bytes: config.attachments.max_bytes,
+        public_search_per_minute: config.search.public_per_minute,
+        ..HttpConfig::default()
+    };
     let router = hotline_http::router(app.clone(), http);
     tracing::info!(address = %listener.local_addr()?, database = %runtime::redact(&config.database_url()), "hotline is serving");
-    axum::serve(listener, router).with_graceful_shutdown(shutdown_signal()).await.context("server error")?;
+    axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>())
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .context("server error")?;
     sealer.abort();
+    let _ = stop.send(true);
+    let _ = knowledge.await;
     // Whatever was written before the shutdown gets onto the chain.
     app.auditor.seal_all().await.context("sealing the audit log at shutdown")?;
     tracing::info!("hotline stopped");

@@ -32,7 +32,7 @@ pub enum UserCommand {
 pub async fn run(config: Config, command: UserCommand) -> anyhow::Result<()> {
     let UserCommand::Add { username, display_name, password, roles, unit } = command;
     let roles = RoleSet::parse_list(&roles).map_err(|e| anyhow::anyhow!("--roles: {}", e.message))?;
-    let app = runtime::open(&config).await?;
+    let app = runtime::open(&config, runtime::Index::Detached).await?;
     let affiliation = match unit {
         None => Affiliation::Centre,
         Some(code) => match app.directory.snapshot().unit_by_code(&code) {

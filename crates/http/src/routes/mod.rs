@@ -5,6 +5,7 @@ pub mod attachments;
 pub mod audit;
 pub mod auth;
 pub mod calendar;
+pub mod kb;
 pub mod meta;
 pub mod orders;
 pub mod org;

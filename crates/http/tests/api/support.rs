@@ -47,7 +47,8 @@ impl TestApp {
         let db = TestDb::new().await;
         let store = Arc::new(db.store().await);
         let blobs_dir = tempfile::tempdir().expect("blob dir");
-        let app = App::new(store, Arc::new(FsBlobStore::new(blobs_dir.path())), config, Arc::new(SystemClock)).await.expect("app");
+        let engine = Arc::new(hotline_search::TantivySearch::in_memory().expect("search index"));
+        let app = App::new(store, Arc::new(FsBlobStore::new(blobs_dir.path())), engine, config, Arc::new(SystemClock)).await.expect("app");
         hotline_seed::seed_reference(&app).await.expect("reference data");
         let org = app.directory.snapshot();
         let unit = |code: &str| Affiliation::Unit(org.unit_by_code(code).unwrap_or_else(|| panic!("unit {code}")).id);

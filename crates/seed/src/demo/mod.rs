@@ -1,5 +1,6 @@
 //! The demo: one user per role and realistic work orders in every state.
 
+mod knowledge;
 mod orders;
 mod texts;
 mod users;
@@ -29,6 +30,7 @@ impl Default for DemoOptions {
 pub struct DemoReport {
     pub users: usize,
     pub orders: usize,
+    pub articles: usize,
     /// Orders per state, for the summary printed at start-up.
     pub by_state: Vec<(hotline_domain::State, usize)>,
 }
@@ -37,5 +39,6 @@ pub struct DemoReport {
 pub async fn seed_demo(app: &App, options: &DemoOptions) -> SeedResult<DemoReport> {
     let people = users::create(app, &options.password).await?;
     let by_state = orders::generate(app, &people, options).await?;
-    Ok(DemoReport { users: people.count, orders: options.orders, by_state })
+    let articles = knowledge::seed(app).await?;
+    Ok(DemoReport { users: people.count, orders: options.orders, articles, by_state })
 }

@@ -1,0 +1,56 @@
+//! The knowledge base and the search engine behind it.
+//!
+//! - [`articles`]: writing, reviewing, versions, reading.
+//! - [`search`]: staff and public search, similar work orders, and the
+//!   index following the database.
+//! - [`hot`]: hot questions from searches and linked orders.
+//! - [`transfer`]: spreadsheet import and export.
+//! - [`index`]: the port a full-text engine implements.
+
+pub mod articles;
+pub mod hot;
+pub mod index;
+pub mod search;
+pub mod transfer;
+pub mod vocabulary;
+
+pub use articles::{ArticleDetails, ArticleListRequest, KnowledgeBase};
+pub use search::{ArticleResult, RefreshReport, SearchRequest, SearchService};
+
+use std::sync::Arc;
+use std::time::Duration;
+
+/// How long to gather changes after a wake-up before indexing them.
+const BATCH_PAUSE: Duration = Duration::from_millis(250);
+
+/// The knowledge base's housekeeping, run by the server until `stop`:
+/// publish scheduled articles, bring the indexes up to date (at once after a
+/// change here, every `interval` for changes made by other nodes), write
+/// search statistics.
+pub async fn maintain(
+    knowledge: Arc<KnowledgeBase>,
+    search: Arc<SearchService>,
+    interval: Duration,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
+    loop {
+        if let Err(e) = knowledge.publish_due().await {
+            tracing::warn!(error = %e, "scheduled publication failed; retrying");
+        }
+        if let Err(e) = search.refresh().await {
+            tracing::warn!(error = %e, "the search index could not follow the database; retrying");
+        }
+        if let Err(e) = search.flush_events().await {
+            tracing::warn!(error = %e, "search statistics could not be written; keeping them");
+        }
+        tokio::select! {
+            // Changes come in bursts: gather them into one index commit.
+            _ = search.changed.notified() => tokio::time::sleep(BATCH_PAUSE).await,
+            _ = tokio::time::sleep(interval) => {}
+            _ = stop.changed() => {
+                let _ = search.flush_events().await;
+                return;
+            }
+        }
+    }
+}

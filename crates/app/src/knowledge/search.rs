@@ -1,0 +1,299 @@
+//! Searching articles and work orders, and keeping the index in step with
+//! the database.
+//!
+//! The index follows the database by cursor: every article or order changed
+//! after the index's watermark is read back in `(updated_at, id)` order and
+//! written to the index with the new watermark in one commit. A crash
+//! between the database commit and the index commit only means the rows are
+//! read again; a missing or outdated index is rebuilt from the start. Each
+//! pass also re-reads the last few seconds before the watermark, because a
+//! transaction that took its timestamp earlier can commit later.
+
+use super::index::{ArticleHit, ArticleQuery, IndexKind, OrderDoc, OrderHit, OrderQuery, SearchEngine, split_changes};
+use crate::access::Desk;
+use crate::clock::Clock;
+use crate::directory::Directory;
+use crate::error::{AppError, AppResult};
+use crate::ports::{Audience, ChangeCursor, KnowledgeEvent, Store, StoreScope};
+use chrono::Duration;
+use chrono_tz::Tz;
+use hotline_domain::{ArticleId, CategoryId, UnitId};
+use serde::Serialize;
+use std::sync::{Arc, Mutex};
+
+/// Rows read from the database per index commit.
+const BATCH: u32 = 5_000;
+/// How far before the watermark each pass looks again.
+const OVERLAP: Duration = Duration::seconds(5);
+/// Longest query kept in the topic statistics.
+const MAX_LOGGED_QUERY: usize = 100;
+
+/// A staff search request, parsed at the edge.
+#[derive(Debug, Clone, Default)]
+pub struct SearchRequest {
+    pub text: String,
+    pub department: Option<UnitId>,
+    pub category: Option<CategoryId>,
+    pub town: Option<UnitId>,
+    pub limit: usize,
+}
+
+/// An article found, with names for display.
+#[derive(Debug, Clone, Serialize)]
+pub struct ArticleResult {
+    #[serde(flatten)]
+    pub hit: ArticleHit,
+    /// The owner's name; the centre's articles have none.
+    pub department: Option<String>,
+    /// The category's path, e.g. 劳动和社会保障/城镇职工社会保险.
+    pub category_path: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct RefreshReport {
+    pub articles: u64,
+    pub orders: u64,
+}
+
+pub struct SearchService {
+    store: Arc<dyn Store>,
+    engine: Arc<dyn SearchEngine>,
+    directory: Arc<Directory>,
+    clock: Arc<dyn Clock>,
+    time_zone: Tz,
+    /// Searches and views not yet written; flushed by [`Self::flush_events`].
+    events: Mutex<Vec<KnowledgeEvent>>,
+    /// Woken by changes to orders and articles.
+    pub(crate) changed: Arc<tokio::sync::Notify>,
+    /// One pass over the database at a time.
+    following: tokio::sync::Mutex<()>,
+}
+
+fn index_error(e: super::index::SearchError) -> AppError {
+    AppError::Unavailable(e.to_string())
+}
+
+impl SearchService {
+    pub fn new(
+        store: Arc<dyn Store>,
+        engine: Arc<dyn SearchEngine>,
+        directory: Arc<Directory>,
+        clock: Arc<dyn Clock>,
+        time_zone: Tz,
+        changed: Arc<tokio::sync::Notify>,
+    ) -> Self {
+        Self { store, engine, directory, clock, time_zone, events: Mutex::new(Vec::new()), changed, following: Default::default() }
+    }
+
+    pub fn engine(&self) -> &Arc<dyn SearchEngine> {
+        &self.engine
+    }
+
+    pub fn time_zone(&self) -> Tz {
+        self.time_zone
+    }
+
+    /// Reads the custom dictionary and synonyms into the engine.
+    pub async fn load_vocabulary(&self) -> AppResult<()> {
+        let vocabulary = self.store.search_vocabulary().await?;
+        let org = self.directory.snapshot();
+        let mut terms = vocabulary.terms.clone();
+        // Unit, town and category names are words citizens say as one.
+        terms.extend(org.units().map(|u| u.name.clone()));
+        terms.extend(org.categories().map(|c| c.name.clone()));
+        let engine = self.engine.clone();
+        let full = crate::ports::SearchVocabulary { terms, synonyms: vocabulary.synonyms };
+        tokio::task::spawn_blocking(move || engine.set_vocabulary(&full)).await.map_err(|e| AppError::Unavailable(e.to_string()))?;
+        Ok(())
+    }
+
+    /// An article changed here: index it before answering, so its editor
+    /// finds it at once.
+    pub(crate) async fn articles_changed(&self) {
+        if let Err(e) = self.follow_articles().await {
+            tracing::warn!(error = %e, "the article index could not follow; the next pass will retry");
+        }
+    }
+
+    /// Brings both indexes up to date with the database.
+    pub async fn refresh(&self) -> AppResult<RefreshReport> {
+        Ok(RefreshReport { articles: self.follow_articles().await?, orders: self.follow_orders().await? })
+    }
+
+    /// Empties an index and builds it again from the database.
+    pub async fn rebuild(&self, kind: IndexKind) -> AppResult<u64> {
+        {
+            let _pass = self.following.lock().await;
+            let engine = self.engine.clone();
+            blocking(move || engine.clear(kind)).await?;
+        }
+        match kind {
+            IndexKind::Articles => self.follow_articles().await,
+            IndexKind::Orders => self.follow_orders().await,
+        }
+    }
+
+    fn start(&self, kind: IndexKind) -> (Option<ChangeCursor>, ChangeCursor) {
+        let mark = self.engine.watermark(kind);
+        let from = mark.map_or(ChangeCursor::START, |m| ChangeCursor { updated_at: m.updated_at - OVERLAP, id: i64::MIN });
+        (mark, from)
+    }
+
+    async fn follow_articles(&self) -> AppResult<u64> {
+        let _pass = self.following.lock().await;
+        let (mark, mut cursor) = self.start(IndexKind::Articles);
+        let mut total = 0;
+        loop {
+            let changes = self.store.articles_changed(cursor, BATCH).await?;
+            let Some(last) = changes.last().map(|c| c.cursor) else { return Ok(total) };
+            let full = changes.len() as u32 == BATCH;
+            if mark.is_none_or(|m| last > m) {
+                let org = self.directory.snapshot();
+                let (docs, removed) = split_changes(changes, |c| org.category_lineage(c));
+                total += (docs.len() + removed.len()) as u64;
+                let engine = self.engine.clone();
+                blocking(move || engine.index_articles(&docs, &removed, last)).await?;
+            }
+            cursor = last;
+            if !full {
+                return Ok(total);
+            }
+        }
+    }
+
+    async fn follow_orders(&self) -> AppResult<u64> {
+        let _pass = self.following.lock().await;
+        let (mark, mut cursor) = self.start(IndexKind::Orders);
+        let mut total = 0;
+        loop {
+            let changes = self.store.orders_changed(cursor, BATCH).await?;
+            let Some(last) = changes.last().map(|c| c.cursor) else { return Ok(total) };
+            let full = changes.len() as u32 == BATCH;
+            if mark.is_none_or(|m| last > m) {
+                let org = self.directory.snapshot();
+                let docs: Vec<OrderDoc> =
+                    changes.into_iter().map(|order| OrderDoc { category_path: org.category_lineage(order.category), order }).collect();
+                total += docs.len() as u64;
+                let engine = self.engine.clone();
+                blocking(move || engine.index_orders(&docs, last)).await?;
+            }
+            cursor = last;
+            if !full {
+                return Ok(total);
+            }
+        }
+    }
+
+    fn today(&self) -> chrono::NaiveDate {
+        self.clock.now().with_timezone(&self.time_zone).date_naive()
+    }
+
+    fn article_query(&self, request: &SearchRequest, public_only: bool) -> ArticleQuery {
+        ArticleQuery {
+            text: request.text.clone(),
+            department: request.department,
+            category: request.category,
+            town: request.town,
+            public_only,
+            today: self.today(),
+            limit: request.limit.clamp(1, 50),
+        }
+    }
+
+    fn named(&self, hits: Vec<ArticleHit>) -> Vec<ArticleResult> {
+        let org = self.directory.snapshot();
+        hits.into_iter()
+            .map(|hit| ArticleResult {
+                department: hit.owner.map(|u| org.unit_name(u)),
+                category_path: hit.category.map(|c| org.category_path(c).display()),
+                hit,
+            })
+            .collect()
+    }
+
+    /// Staff search over live articles, internal and public.
+    pub fn search_articles(&self, _desk: &Desk, request: &SearchRequest) -> AppResult<Vec<ArticleResult>> {
+        self.search(request, false, Audience::Staff)
+    }
+
+    /// The portal's search: public articles in force only.
+    pub fn search_public(&self, request: &SearchRequest) -> AppResult<Vec<ArticleResult>> {
+        self.search(request, true, Audience::Public)
+    }
+
+    fn search(&self, request: &SearchRequest, public_only: bool, audience: Audience) -> AppResult<Vec<ArticleResult>> {
+        let hits = self.engine.search_articles(&self.article_query(request, public_only)).map_err(index_error)?;
+        self.record_search(audience, &request.text, hits.first().map(|h| h.id), hits.len());
+        Ok(self.named(hits))
+    }
+
+    pub fn suggest(&self, request: &SearchRequest, public_only: bool) -> AppResult<Vec<String>> {
+        self.engine.suggest(&self.article_query(request, public_only)).map_err(index_error)
+    }
+
+    /// Similar past cases: orders the caller may see, with their replies.
+    pub fn search_orders(&self, desk: &Desk, request: &SearchRequest) -> AppResult<Vec<OrderHit>> {
+        let units = match desk.scope() {
+            StoreScope::All => None,
+            StoreScope::Units(units) => Some(units.to_vec()),
+        };
+        let query = OrderQuery {
+            text: request.text.clone(),
+            units,
+            category: request.category,
+            town: request.town,
+            limit: request.limit.clamp(1, 50),
+        };
+        self.engine.search_orders(&query).map_err(index_error)
+    }
+
+    fn record_search(&self, audience: Audience, text: &str, top: Option<ArticleId>, results: usize) {
+        let topic = self.engine.analyze(text).join(" ");
+        if topic.is_empty() {
+            return;
+        }
+        let query: String = text.trim().chars().take(MAX_LOGGED_QUERY).collect();
+        self.push_event(KnowledgeEvent { at: self.clock.now(), audience, query, topic, article: top, results: results as i32 });
+    }
+
+    pub(crate) fn record_view(&self, audience: Audience, article: ArticleId) {
+        self.push_event(KnowledgeEvent {
+            at: self.clock.now(),
+            audience,
+            query: String::new(),
+            topic: String::new(),
+            article: Some(article),
+            results: 1,
+        });
+    }
+
+    fn push_event(&self, event: KnowledgeEvent) {
+        self.events.lock().expect("event buffer").push(event);
+    }
+
+    /// Writes the buffered searches and views.
+    pub async fn flush_events(&self) -> AppResult<usize> {
+        let events = std::mem::take(&mut *self.events.lock().expect("event buffer"));
+        if events.is_empty() {
+            return Ok(0);
+        }
+        if let Err(e) = self.store.record_knowledge_events(&events).await {
+            // Keep them for the next flush rather than lose the statistics.
+            self.events.lock().expect("event buffer").extend(events);
+            return Err(e.into());
+        }
+        Ok(events.len())
+    }
+
+    pub fn documents(&self, kind: IndexKind) -> u64 {
+        self.engine.documents(kind)
+    }
+
+    pub fn today_date(&self) -> chrono::NaiveDate {
+        self.today()
+    }
+}
+
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T, super::index::SearchError> + Send + 'static) -> AppResult<T> {
+    tokio::task::spawn_blocking(f).await.map_err(|e| AppError::Unavailable(e.to_string()))?.map_err(index_error)
+}

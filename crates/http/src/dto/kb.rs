@@ -1,0 +1,147 @@
+//! Bodies and query strings of the knowledge-base endpoints.
+
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SearchQuery {
+    /// What the caller said, in their words.
+    pub q: Option<String>,
+    /// Owner unit id.
+    pub department: Option<String>,
+    /// Category id; matches it and everything below it.
+    pub category: Option<String>,
+    /// A town's official code: articles for the whole city or that town.
+    pub town: Option<String>,
+    /// At most 50; default 10.
+    pub limit: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ArticleHitDto {
+    pub id: String,
+    pub title: String,
+    /// HTML-escaped text around the matches, which are wrapped in `<em>`.
+    pub snippet: String,
+    pub score: f32,
+    /// The owner's name; null for the centre's own articles.
+    pub department: Option<String>,
+    pub department_id: Option<String>,
+    /// The category path, e.g. 劳动和社会保障/城镇职工社会保险.
+    pub category: Option<String>,
+    pub category_id: Option<String>,
+    /// The answer script read out on the phone.
+    pub answer: String,
+    /// `internal` or `public`.
+    pub visibility: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SearchResults<T: ToSchema> {
+    pub results: Vec<T>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Suggestions {
+    pub suggestions: Vec<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OrderHitDto {
+    pub id: String,
+    pub number: String,
+    pub subject: String,
+    pub snippet: String,
+    /// The reply published for it, without personal data.
+    pub public_reply: Option<String>,
+    pub score: f32,
+    pub state: String,
+    pub category_id: String,
+    pub category: String,
+    pub town: Option<String>,
+    pub created_at: String,
+}
+
+/// An article as written: the same body creates and edits.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ArticleBodyDto {
+    pub title: String,
+    /// Markdown.
+    pub body: String,
+    pub script: Option<String>,
+    /// Owner unit id; omitted: the centre (or, for a unit's staff, their unit).
+    pub owner_id: Option<String>,
+    pub category_id: Option<String>,
+    #[serde(default)]
+    pub keywords: Vec<String>,
+    /// Town unit ids; empty: the whole city.
+    #[serde(default)]
+    pub town_ids: Vec<String>,
+    /// Policy document name and number.
+    pub source: Option<String>,
+    /// YYYY-MM-DD.
+    pub effective_from: Option<String>,
+    /// YYYY-MM-DD, the last day it applies.
+    pub expires_on: Option<String>,
+    /// `internal` (default) or `public`.
+    pub visibility: Option<String>,
+    /// For edits: the revision read, to refuse a lost update.
+    pub revision: Option<i64>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ArticleActionDto {
+    /// `submit`, `approve`, `reject` or `retire`.
+    pub action: String,
+    pub revision: i64,
+    /// `approve` only: publish at this time (RFC 3339) instead of now.
+    pub publish_at: Option<String>,
+    /// `reject` only: why.
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ArticleListQuery {
+    pub status: Option<String>,
+    /// `true`: only articles whose live version has expired.
+    pub expired: Option<String>,
+    pub cursor: Option<String>,
+    pub limit: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DiffQuery {
+    pub from: Option<String>,
+    pub to: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct HotQuery {
+    /// The window in days (default 7).
+    pub days: Option<String>,
+    pub limit: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LinkBody {
+    pub article_id: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TermBody {
+    pub term: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SynonymBody {
+    pub words: Vec<String>,
+}

@@ -1,0 +1,79 @@
+//! A per-client limit on the public portal's endpoints, so one client cannot
+//! flood the search engine. Clients are told apart by IP address; counts
+//! are per node and per minute.
+
+use crate::error::ApiError;
+use axum::extract::{ConnectInfo, Request, State};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use hotline_app::AppError;
+use std::collections::HashMap;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+/// Clients remembered before old windows are swept.
+const SWEEP_AT: usize = 10_000;
+
+pub struct RateLimiter {
+    per_minute: u32,
+    started: Instant,
+    /// Client → (minute number, requests in that minute).
+    windows: Mutex<HashMap<IpAddr, (u64, u32)>>,
+}
+
+impl RateLimiter {
+    pub fn new(per_minute: u32) -> Self {
+        Self { per_minute, started: Instant::now(), windows: Mutex::new(HashMap::new()) }
+    }
+
+    /// Counts a request; `Err(seconds to wait)` when over the limit.
+    pub fn check(&self, client: IpAddr) -> Result<(), u64> {
+        let elapsed = self.started.elapsed().as_secs();
+        let minute = elapsed / 60;
+        let mut windows = self.windows.lock().expect("rate limiter lock");
+        if windows.len() >= SWEEP_AT {
+            windows.retain(|_, (m, _)| *m == minute);
+        }
+        let entry = windows.entry(client).or_insert((minute, 0));
+        if entry.0 != minute {
+            *entry = (minute, 0);
+        }
+        if entry.1 >= self.per_minute {
+            return Err(60 - elapsed % 60);
+        }
+        entry.1 += 1;
+        Ok(())
+    }
+}
+
+pub async fn limit(State(limiter): State<Arc<RateLimiter>>, request: Request, next: Next) -> Response {
+    let client = request.extensions().get::<ConnectInfo<SocketAddr>>().map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |c| c.0.ip());
+    match limiter.check(client) {
+        Ok(()) => next.run(request).await,
+        Err(wait) => {
+            let mut response = ApiError::App(AppError::TooManyRequests(format!(
+                "more than {} requests a minute from this address; try again in {wait} s",
+                limiter.per_minute
+            )))
+            .into_response();
+            response.headers_mut().insert(axum::http::header::RETRY_AFTER, wait.into());
+            response
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_client_has_its_own_budget() {
+        let limiter = RateLimiter::new(2);
+        let (a, b) = (IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1)), IpAddr::V4(Ipv4Addr::new(10, 0, 0, 2)));
+        assert!(limiter.check(a).is_ok() && limiter.check(a).is_ok());
+        let wait = limiter.check(a).unwrap_err();
+        assert!((1..=60).contains(&wait));
+        assert!(limiter.check(b).is_ok());
+    }
+}
