@@ -7,5 +7,6 @@ mod admin;
 mod attachments;
 mod auth;
 mod calendar;
+mod knowledge;
 mod lifecycle;
 mod validation;

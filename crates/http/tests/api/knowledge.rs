@@ -1,0 +1,183 @@
+//! The knowledge base over HTTP: writing and review, versions and diffs,
+//! staff and public search, order search scoped to the unit, hot topics,
+//! vocabulary, and bad input.
+
+use crate::support::TestApp;
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+fn article(t: &TestApp, title: &str, public: bool) -> Value {
+    json!({
+        "title": title,
+        "body": "携带本人身份证到社保卡服务网点申请补办，部分网点可即时制卡。\n\n挂失可拨打12333。",
+        "script": "社保卡丢失请先挂失，再带身份证到网点补办。",
+        "owner_id": t.unit_id("hrss"),
+        "category_id": t.category("劳动和社会保障/城镇职工社会保险"),
+        "keywords": ["社保卡", "补办", "挂失"],
+        "visibility": if public { "public" } else { "internal" },
+    })
+}
+
+async fn act(t: &TestApp, token: &str, a: &Value, action: Value) -> Value {
+    let mut action = action;
+    action["revision"] = a["revision"].clone();
+    let r = t.post(&format!("/api/v1/kb/articles/{}/actions", a["id"].as_str().unwrap()), token, action.clone()).await;
+    assert_eq!(r.status, StatusCode::OK, "{action}: {}", r.body);
+    r.body
+}
+
+async fn search(t: &TestApp, token: Option<&str>, path: &str) -> Vec<Value> {
+    let r = t.call(Method::GET, path, token, None).await;
+    assert_eq!(r.status, StatusCode::OK, "{path}: {}", r.body);
+    r.body["results"].as_array().unwrap().clone()
+}
+
+fn titles(results: &[Value]) -> Vec<&str> {
+    results.iter().map(|r| r["title"].as_str().unwrap()).collect()
+}
+
+#[tokio::test]
+async fn a_departments_article_is_reviewed_published_found_and_versioned() {
+    let t = TestApp::spawn().await;
+    let (hrss, reviewer, consultant) = (t.login("hrss").await, t.login("reviewer").await, t.login("consultant").await);
+
+    let created = t.post("/api/v1/kb/articles", &hrss, article(&t, "社会保障卡遗失如何补办", true)).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    let a = created.body;
+    assert_eq!(a["state"]["status"], "draft");
+    let q = "/api/v1/kb/search?q=%E7%A4%BE%E4%BF%9D%E5%8D%A1%E4%B8%A2%E4%BA%86%E6%80%8E%E4%B9%88%E8%A1%A5%E5%8A%9E"; // 社保卡丢了怎么补办
+    assert!(search(&t, Some(&consultant), q).await.is_empty(), "a draft is not searchable");
+
+    // The department cannot publish its own article; the centre reviews.
+    let a = act(&t, &hrss, &a, json!({"action": "submit"})).await;
+    let r = t.post(&format!("/api/v1/kb/articles/{}/actions", a["id"].as_str().unwrap()), &hrss, json!({"action": "approve", "revision": a["revision"]})).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+    let a = act(&t, &reviewer, &a, json!({"action": "approve"})).await;
+    assert_eq!(a["state"]["live_version"], 1);
+
+    let found = search(&t, Some(&consultant), q).await;
+    assert_eq!(titles(&found), ["社会保障卡遗失如何补办"]);
+    assert_eq!(found[0]["department"], "市人力资源和社会保障局");
+    assert!(found[0]["snippet"].as_str().unwrap().contains("<em>"), "{}", found[0]["snippet"]);
+    let public = search(&t, None, q.replace("/kb/", "/public/kb/").as_str()).await;
+    assert_eq!(titles(&public), ["社会保障卡遗失如何补办"]);
+
+    // A new version is a draft while version 1 stays live; the diff shows the change.
+    let mut edit = article(&t, "社会保障卡遗失如何补办", true);
+    edit["body"] = json!("携带本人身份证到社保卡服务网点申请补办，全部网点可即时制卡。\n\n挂失可拨打12333。");
+    edit["revision"] = a["revision"].clone();
+    let r = t.call(Method::PUT, &format!("/api/v1/kb/articles/{}", a["id"].as_str().unwrap()), Some(&hrss), Some(edit.clone())).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!((r.body["state"]["version"].as_i64(), r.body["state"]["live_version"].as_i64()), (Some(2), Some(1)));
+    assert_eq!(titles(&search(&t, Some(&consultant), q).await).len(), 1, "version 1 still answers");
+    let stale = t.call(Method::PUT, &format!("/api/v1/kb/articles/{}", a["id"].as_str().unwrap()), Some(&hrss), Some(edit)).await;
+    assert_eq!(stale.status, StatusCode::CONFLICT, "{}", stale.body);
+    let diff = t.get(&format!("/api/v1/kb/articles/{}/diff?from=1&to=2", a["id"].as_str().unwrap()), &reviewer).await;
+    assert_eq!(diff.status, StatusCode::OK, "{}", diff.body);
+    let fields: Vec<&str> = diff.body["fields"].as_array().unwrap().iter().map(|f| f["field"].as_str().unwrap()).collect();
+    assert_eq!(fields, ["body"]);
+    let versions = t.get(&format!("/api/v1/kb/articles/{}/versions", a["id"].as_str().unwrap()), &hrss).await;
+    assert_eq!(versions.body.as_array().unwrap().len(), 2);
+
+    // Retired: gone from search.
+    let a = act(&t, &reviewer, &r.body, json!({"action": "retire"})).await;
+    assert_eq!(a["state"]["status"], "retired");
+    assert!(search(&t, Some(&consultant), q).await.is_empty());
+}
+
+#[tokio::test]
+async fn internal_articles_stay_off_the_portal_and_units_edit_only_their_own() {
+    let t = TestApp::spawn().await;
+    let (admin, urban) = (t.login("admin").await, t.login("urban").await);
+    let a = t.post("/api/v1/kb/articles", &admin, article(&t, "社保卡补办内部口径", false)).await.body;
+    let a = act(&t, &admin, &a, json!({"action": "submit"})).await;
+    act(&t, &admin, &a, json!({"action": "approve"})).await;
+    let q = "q=%E7%A4%BE%E4%BF%9D%E5%8D%A1%E8%A1%A5%E5%8A%9E"; // 社保卡补办
+    assert_eq!(search(&t, Some(&admin), &format!("/api/v1/kb/search?{q}")).await.len(), 1);
+    assert!(search(&t, None, &format!("/api/v1/public/kb/search?{q}")).await.is_empty());
+
+    // 城管 cannot write an article owned by 人社.
+    let r = t.post("/api/v1/kb/articles", &urban, article(&t, "越权", true)).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+    let consultant = t.login("consultant").await;
+    let r = t.post("/api/v1/kb/articles", &consultant, article(&t, "话务员不能写", true)).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+}
+
+#[tokio::test]
+async fn bad_input_is_named_field_by_field() {
+    let t = TestApp::spawn().await;
+    let admin = t.login("admin").await;
+    let r = t.get("/api/v1/kb/search?q=", &admin).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(r.body["fields"][0]["field"], "q");
+    let r = t.get("/api/v1/kb/search?q=abc&limit=500&town=nowhere", &admin).await;
+    let fields: Vec<&str> = r.body["fields"].as_array().unwrap().iter().map(|f| f["field"].as_str().unwrap()).collect();
+    assert_eq!(fields, ["town", "limit"], "{}", r.body);
+    let mut bad = article(&t, "", true);
+    bad["expires_on"] = json!("2026-13-01");
+    bad["visibility"] = json!("secret");
+    let r = t.post("/api/v1/kb/articles", &admin, bad).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    let fields: Vec<&str> = r.body["fields"].as_array().unwrap().iter().map(|f| f["field"].as_str().unwrap()).collect();
+    assert_eq!(fields, ["expires_on", "visibility"], "{}", r.body);
+    let r = t.post("/api/v1/kb/articles", &admin, article(&t, " ", true)).await;
+    assert_eq!(r.body["fields"][0]["field"], "title", "{}", r.body);
+    let r = t.post("/api/v1/kb/vocabulary/synonyms", &admin, json!({"words": ["社保"]})).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert_eq!(t.get("/api/v1/kb/articles/12345", &admin).await.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn similar_orders_are_found_with_their_replies_within_the_callers_unit() {
+    let t = TestApp::spawn().await;
+    let (consultant, dispatcher) = (t.login("consultant").await, t.login("dispatcher").await);
+    let order = t.register(&consultant, t.complaint()).await;
+    t.ok(&dispatcher, &order, json!({"action": "dispatch", "lead_unit_id": t.unit_id("441900003")})).await;
+    t.app.search.refresh().await.unwrap();
+
+    let q = "/api/v1/work-orders/search?q=%E8%B7%AF%E7%81%AF%E5%9D%8F%E4%BA%86"; // 路灯坏了
+    let centre = search(&t, Some(&consultant), q).await;
+    assert_eq!(centre.len(), 1);
+    assert_eq!(centre[0]["number"], order["number"]);
+    assert!(centre[0]["snippet"].as_str().unwrap().contains("<em>"), "{}", centre[0]["snippet"]);
+    assert_eq!(search(&t, Some(&t.login("dongcheng").await), q).await.len(), 1, "the lead unit finds it");
+    assert!(search(&t, Some(&t.login("nancheng").await), q).await.is_empty(), "another town does not");
+
+    // By number, too.
+    let by_number = search(&t, Some(&consultant), &format!("/api/v1/work-orders/search?q={}", order["number"].as_str().unwrap())).await;
+    assert_eq!(by_number.len(), 1);
+}
+
+#[tokio::test]
+async fn searches_and_linked_orders_make_hot_topics_and_the_portal_is_rate_limited() {
+    let t = TestApp::spawn().await;
+    let admin = t.login("admin").await;
+    let a = t.post("/api/v1/kb/articles", &admin, article(&t, "社会保障卡遗失如何补办", true)).await.body;
+    let a = act(&t, &admin, &a, json!({"action": "submit"})).await;
+    let a = act(&t, &admin, &a, json!({"action": "approve"})).await;
+    let consultant = t.login("consultant").await;
+    let order = t.register(&consultant, t.complaint()).await;
+    let r = t.post(&format!("/api/v1/work-orders/{}/articles", order["number"].as_str().unwrap()), &consultant, json!({"article_id": a["id"]})).await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.body);
+    // 60 requests a minute per client by default: the 61st is refused.
+    let mut last = StatusCode::OK;
+    for _ in 0..61 {
+        last = t.call(Method::GET, "/api/v1/public/kb/search?q=%E7%A4%BE%E4%BF%9D%E5%8D%A1", None, None).await.status;
+        if last != StatusCode::OK {
+            break;
+        }
+    }
+    assert_eq!(last, StatusCode::TOO_MANY_REQUESTS);
+    t.app.search.flush_events().await.unwrap();
+    let hot = t.get("/api/v1/kb/hot", &admin).await;
+    assert_eq!(hot.status, StatusCode::OK, "{}", hot.body);
+    let topic = &hot.body["topics"][0];
+    assert_eq!(topic["title"], "社会保障卡遗失如何补办");
+    assert_eq!(topic["orders"], 1);
+    assert!(topic["searches"].as_i64().unwrap() >= 59, "{topic}");
+    assert_eq!(hot.body["queries"][0]["topic"], "社保卡");
+    let feed = t.call(Method::GET, "/api/v1/public/kb/hot", None, None).await;
+    // The portal's budget is spent for this client: the feed shares it.
+    assert_eq!(feed.status, StatusCode::TOO_MANY_REQUESTS);
+}
