@@ -435,7 +435,7 @@ impl KnowledgeStore for SqlStore {
 
     async fn article_demand(&self, since: DateTime<Utc>, limit: u32) -> StoreResult<Vec<ArticleDemand>> {
         let rows = sqlx::query(
-            "SELECT article_id, SUM(searches) AS searches, SUM(orders) AS orders FROM ( \
+            "SELECT article_id, CAST(SUM(searches) AS BIGINT) AS searches, CAST(SUM(orders) AS BIGINT) AS orders FROM ( \
                  SELECT article_id, COUNT(*) AS searches, 0 AS orders FROM kb_events \
                  WHERE at >= $1 AND article_id IS NOT NULL GROUP BY article_id \
                  UNION ALL \
