@@ -161,3 +161,40 @@ fn a_bad_configuration_is_refused_with_the_option_named() {
     let out = Command::new(BIN).args(["--config", Path::new("/nonexistent.toml").to_str().unwrap(), "migrate"]).output().unwrap();
     assert!(!out.status.success() && text(&out).contains("does not exist"), "{}", text(&out));
 }
+
+#[tokio::test]
+async fn knowledge_import_reports_bad_rows_is_idempotent_and_reindex_rebuilds() {
+    let env = Env::new().await;
+    let file = env.dir.path().join("articles.csv");
+    std::fs::write(
+        &file,
+        "title,body,department,category,keywords,public\n\
+         公积金提取,携带身份证办理,东莞住房公积金管理中心,城乡建设/住房保障与房地产,公积金 提取,true\n\
+         ,没有标题的行,,,,false\n\
+         错误部门,正文,不存在的局,,,true\n\
+         中心口径,12345受理范围说明,,,,maybe\n",
+    )
+    .unwrap();
+    let first = env.run(&["kb", "import", file.to_str().unwrap()]);
+    let out = text(&first);
+    assert!(first.status.success(), "{out}");
+    assert!(out.contains("line 3: rejected: invalid input: title"), "{out}");
+    assert!(out.contains("line 4: rejected") && out.contains("不存在的局"), "{out}");
+    assert!(out.contains("line 5: rejected") && out.contains("\"maybe\" is not true or false"), "{out}");
+    assert!(out.contains("1 created, 0 updated, 0 unchanged, 3 rejected"), "{out}");
+    let again = text(&env.run(&["kb", "import", file.to_str().unwrap()]));
+    assert!(again.contains("0 created, 0 updated, 1 unchanged, 3 rejected"), "{again}");
+
+    let export = env.dir.path().join("out.xlsx");
+    let out = text(&env.run(&["kb", "export", export.to_str().unwrap()]));
+    assert!(out.contains("1 articles exported"), "{out}");
+    let reimport = text(&env.run(&["kb", "import", export.to_str().unwrap()]));
+    assert!(reimport.contains("0 created, 0 updated, 1 unchanged, 0 rejected"), "{reimport}");
+
+    let reindex = env.run(&["kb", "reindex"]);
+    let out = text(&reindex);
+    assert!(reindex.status.success(), "{out}");
+    assert!(out.contains("Articles: 1 documents indexed"), "{out}");
+    let missing = text(&env.run(&["kb", "import", "/nonexistent.csv"]));
+    assert!(missing.contains("/nonexistent.csv"), "{missing}");
+}
