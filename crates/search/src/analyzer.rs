@@ -126,12 +126,17 @@ impl Analyzer {
     pub fn pieces(&self, text: &str) -> Vec<Piece> {
         let jieba = self.jieba.read().expect("jieba lock");
         let (folded, origin) = fold_mapped(text);
-        jieba
+        let mut pieces: Vec<Piece> = jieba
             .cut_for_search(&folded, true)
             .into_iter()
             .filter(|t| self.keep(t.word))
             .map(|t| Piece { text: t.word.to_owned(), start: origin[t.byte_start], end: origin[t.byte_end] })
-            .collect()
+            .collect();
+        // Search mode emits a word's parts before the word (社会, 保障,
+        // 社会保障); tantivy's highlighter needs tokens in order of their
+        // start, or a fragment begins after a token inside it.
+        pieces.sort_by_key(|p| (p.start, std::cmp::Reverse(p.end)));
+        pieces
     }
 
     /// The words of a query, stop words dropped, each once.
@@ -222,6 +227,7 @@ mod tests {
         for p in &pieces {
             assert_eq!(fold(&text[p.start..p.end]), p.text);
         }
+        assert!(pieces.windows(2).all(|w| w[0].start <= w[1].start), "in order of their start");
     }
 
     #[test]

@@ -3,6 +3,7 @@
 use crate::analyzer::Analyzer;
 use crate::handle::{Handle, err};
 use crate::query::{CANDIDATES, any_of, filtered, rerank, text_query};
+use crate::snippet;
 use crate::tokenizer::NAME;
 use hotline_app::knowledge::index::{ArticleDoc, ArticleHit, ArticleQuery, SearchError};
 use hotline_app::ports::ChangeCursor;
@@ -14,7 +15,6 @@ use std::sync::Arc;
 use tantivy::collector::TopDocs;
 use tantivy::query::{Query, RangeQuery};
 use tantivy::schema::{FAST, Field, INDEXED, IndexRecordOption, STORED, Schema, TextFieldIndexing, TextOptions, Value};
-use tantivy::snippet::SnippetGenerator;
 use tantivy::{TantivyDocument, Term, doc};
 
 /// Bumped whenever the fields below change: the index is then rebuilt.
@@ -160,14 +160,7 @@ impl ArticleIndex {
         let top = searcher.search(&query, &TopDocs::with_limit(CANDIDATES).order_by_score()).map_err(err)?;
         let mut ranked = rerank(&searcher, &groups, &fields, top).map_err(err)?;
         ranked.truncate(q.limit);
-        let snippets = [self.f.body, self.f.script, self.f.title].map(|field| {
-            SnippetGenerator::create(&searcher, &query, field).map(|mut g| {
-                g.set_max_num_chars(SNIPPET_CHARS);
-                g
-            })
-        });
-        let [body_snippets, script_snippets, _] = &snippets;
-        let (body_snippets, script_snippets) = (body_snippets.as_ref().map_err(err)?, script_snippets.as_ref().map_err(err)?);
+        let terms = snippet::terms(&groups);
         let f = self.f;
         ranked
             .into_iter()
@@ -177,18 +170,12 @@ impl ArticleIndex {
                 let u64_of = |field: Field| doc.get_first(field).and_then(|v| v.as_u64()).unwrap_or(NONE);
                 let body = text_of(f.body);
                 let script = text_of(f.script);
-                let mut snippet = body_snippets.snippet(&body);
-                if snippet.highlighted().is_empty() && !script.is_empty() {
-                    snippet = script_snippets.snippet(&script);
-                }
-                if snippet.highlighted().is_empty() {
-                    snippet = body_snippets.snippet(&body);
-                }
-                snippet.set_snippet_prefix_postfix("<em>", "</em>");
-                let snippet_html = if snippet.fragment().is_empty() {
-                    escape(&body.chars().take(SNIPPET_CHARS).collect::<String>())
+                // The body where it matches, else the script, else the body's start.
+                let in_body = snippet::snippet(&self.analyzer, &body, &terms, SNIPPET_CHARS);
+                let snippet_html = if in_body.contains("<em>") || script.is_empty() {
+                    in_body
                 } else {
-                    snippet.to_html()
+                    snippet::snippet(&self.analyzer, &script, &terms, SNIPPET_CHARS)
                 };
                 let answer = if script.is_empty() {
                     body.split("\n\n").map(str::trim).find(|p| !p.is_empty()).unwrap_or("").to_owned()
@@ -235,9 +222,4 @@ impl ArticleIndex {
         }
         Ok(titles)
     }
-}
-
-/// HTML-escapes plain text shown where a highlighted snippet would be.
-pub(crate) fn escape(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }

@@ -10,6 +10,7 @@ mod articles;
 mod handle;
 mod orders;
 mod query;
+mod snippet;
 mod stopwords;
 mod tokenizer;
 

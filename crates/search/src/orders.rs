@@ -3,7 +3,7 @@
 //! indexed; personal data (names, phone numbers, addresses) never is.
 
 use crate::analyzer::Analyzer;
-use crate::articles::escape;
+use crate::snippet;
 use crate::handle::{Handle, err};
 use crate::query::{CANDIDATES, any_of, filtered, rerank, text_query};
 use crate::tokenizer::NAME;
@@ -16,7 +16,6 @@ use std::sync::Arc;
 use tantivy::collector::TopDocs;
 use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
 use tantivy::schema::{FAST, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions, Value};
-use tantivy::snippet::SnippetGenerator;
 use tantivy::{TantivyDocument, Term, doc};
 
 const LAYOUT: u32 = 1;
@@ -129,25 +128,22 @@ impl OrderIndex {
         let groups = self.analyzer.groups(&q.text);
         // An order number typed in finds that order.
         let by_number = WorkOrderNo::parse(q.text.trim()).ok();
-        let (query, ranked) = if let Some(number) = by_number {
+        let ranked = if let Some(number) = by_number {
             let exact: Box<dyn Query> =
                 Box::new(TermQuery::new(Term::from_field_text(f.number, number.as_str()), IndexRecordOption::Basic));
             let mut clauses = vec![(Occur::Must, exact)];
             clauses.extend(filters.into_iter().map(|q| (Occur::Must, q)));
             let query = BooleanQuery::new(clauses);
-            let top = searcher.search(&query, &TopDocs::with_limit(1).order_by_score()).map_err(err)?;
-            (query, top)
+            searcher.search(&query, &TopDocs::with_limit(1).order_by_score()).map_err(err)?
         } else {
             if groups.is_empty() {
                 return Ok(Vec::new());
             }
             let query = filtered(text_query(&groups, &fields), filters);
             let top = searcher.search(&query, &TopDocs::with_limit(CANDIDATES.max(q.limit)).order_by_score()).map_err(err)?;
-            let ranked = rerank(&searcher, &groups, &fields, top).map_err(err)?;
-            (query, ranked)
+            rerank(&searcher, &groups, &fields, top).map_err(err)?
         };
-        let mut snippets = SnippetGenerator::create(&searcher, &query, f.description).map_err(err)?;
-        snippets.set_max_num_chars(SNIPPET_CHARS);
+        let terms = snippet::terms(&groups);
         ranked
             .into_iter()
             .take(q.limit)
@@ -156,13 +152,7 @@ impl OrderIndex {
                 let text_of = |field: Field| doc.get_first(field).and_then(|v| v.as_str()).map(str::to_owned);
                 let u64_of = |field: Field| doc.get_first(field).and_then(|v| v.as_u64()).unwrap_or(NONE);
                 let description = text_of(f.description).unwrap_or_default();
-                let mut snippet = snippets.snippet(&description);
-                snippet.set_snippet_prefix_postfix("<em>", "</em>");
-                let snippet = if snippet.fragment().is_empty() {
-                    escape(&description.chars().take(SNIPPET_CHARS).collect::<String>())
-                } else {
-                    snippet.to_html()
-                };
+                let snippet = snippet::snippet(&self.analyzer, &description, &terms, SNIPPET_CHARS);
                 let number = text_of(f.number).unwrap_or_default();
                 let town = u64_of(f.town);
                 Ok(OrderHit {

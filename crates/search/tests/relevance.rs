@@ -127,3 +127,22 @@ fn a_multi_word_query_is_not_a_phrase_query() {
     assert_eq!(hits[0].title, "社会保障卡遗失如何挂失和补办");
     assert!(hits[0].snippet.contains("<em>"), "matches are highlighted: {}", hits[0].snippet);
 }
+
+#[test]
+fn snippets_of_text_with_nested_words_and_full_width_signs_are_highlighted() {
+    let (engine, _) = engine();
+    let query = ArticleQuery {
+        text: "最低生活保障申请".into(),
+        department: None,
+        category: None,
+        town: None,
+        public_only: false,
+        today: NaiveDate::from_ymd_opt(2026, 11, 28).unwrap(),
+        limit: 10,
+    };
+    let hits = engine.search_articles(&query).unwrap();
+    assert_eq!(hits[0].title, "最低生活保障申请条件");
+    for hit in &hits {
+        assert!(hit.snippet.contains("<em>"), "{}: {}", hit.title, hit.snippet);
+    }
+}

@@ -2,7 +2,7 @@
 
 mod knowledge;
 mod orders;
-mod texts;
+pub mod texts;
 mod users;
 
 pub use users::{DEMO_USERS, DemoUser};
