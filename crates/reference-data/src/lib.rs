@@ -141,6 +141,19 @@ pub fn organisation() -> Result<Organisation, DataError> {
     Ok(toml::from_str(ORGANISATION)?)
 }
 
+/// Demo knowledge-base articles in the import format (`hotline kb import`).
+pub const DEMO_ARTICLES_CSV: &str = include_str!("../../../data/knowledge/articles.csv");
+
+/// Synonym sets a fresh platform starts with, one set per line.
+pub fn synonym_sets() -> Vec<Vec<String>> {
+    include_str!("../../../data/knowledge/synonyms.txt")
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(|l| l.split_whitespace().map(str::to_owned).collect())
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -183,17 +196,4 @@ mod tests {
             assert!(hotlines.contains(&number), "{number}");
         }
     }
-}
-
-/// Demo knowledge-base articles in the import format (`hotline kb import`).
-pub const DEMO_ARTICLES_CSV: &str = include_str!("../../../data/knowledge/articles.csv");
-
-/// Synonym sets a fresh platform starts with, one set per line.
-pub fn synonym_sets() -> Vec<Vec<String>> {
-    include_str!("../../../data/knowledge/synonyms.txt")
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.starts_with('#'))
-        .map(|l| l.split_whitespace().map(str::to_owned).collect())
-        .collect()
 }

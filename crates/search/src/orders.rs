@@ -3,9 +3,9 @@
 //! indexed; personal data (names, phone numbers, addresses) never is.
 
 use crate::analyzer::Analyzer;
-use crate::snippet;
 use crate::handle::{Handle, err};
 use crate::query::{CANDIDATES, any_of, filtered, rerank, text_query};
+use crate::snippet;
 use crate::tokenizer::NAME;
 use chrono::{DateTime, Utc};
 use hotline_app::knowledge::index::{OrderDoc, OrderHit, OrderQuery, SearchError};

@@ -50,7 +50,13 @@ async fn a_departments_article_is_reviewed_published_found_and_versioned() {
 
     // The department cannot publish its own article; the centre reviews.
     let a = act(&t, &hrss, &a, json!({"action": "submit"})).await;
-    let r = t.post(&format!("/api/v1/kb/articles/{}/actions", a["id"].as_str().unwrap()), &hrss, json!({"action": "approve", "revision": a["revision"]})).await;
+    let r = t
+        .post(
+            &format!("/api/v1/kb/articles/{}/actions", a["id"].as_str().unwrap()),
+            &hrss,
+            json!({"action": "approve", "revision": a["revision"]}),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
     let a = act(&t, &reviewer, &a, json!({"action": "approve"})).await;
     assert_eq!(a["state"]["live_version"], 1);
@@ -158,7 +164,9 @@ async fn searches_and_linked_orders_make_hot_topics_and_the_portal_is_rate_limit
     let a = act(&t, &admin, &a, json!({"action": "approve"})).await;
     let consultant = t.login("consultant").await;
     let order = t.register(&consultant, t.complaint()).await;
-    let r = t.post(&format!("/api/v1/work-orders/{}/articles", order["number"].as_str().unwrap()), &consultant, json!({"article_id": a["id"]})).await;
+    let r = t
+        .post(&format!("/api/v1/work-orders/{}/articles", order["number"].as_str().unwrap()), &consultant, json!({"article_id": a["id"]}))
+        .await;
     assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.body);
     // 60 requests a minute per client by default: the 61st is refused.
     let mut last = StatusCode::OK;
