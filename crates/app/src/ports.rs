@@ -314,8 +314,6 @@ pub struct ArticleSummary {
 pub struct ArticleFilter {
     /// Articles these units own; `None`: any owner (the centre's view).
     pub owners: Option<Vec<UnitId>>,
-    /// Only the centre's own articles (owner `None`).
-    pub centre_only: bool,
     pub status: Option<ArticleStatus>,
     /// Only articles whose live version expired before this day.
     pub expired_before: Option<NaiveDate>,

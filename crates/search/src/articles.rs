@@ -134,8 +134,8 @@ impl ArticleIndex {
             Box::new(RangeQuery::new(Bound::Unbounded, Bound::Included(Term::from_field_i64(f.effective, today)))),
             Box::new(RangeQuery::new(Bound::Included(Term::from_field_i64(f.expires, today)), Bound::Unbounded)),
         ];
-        if q.public_only {
-            filters.push(any_of(f.public, &[1]));
+        if let Some(v) = q.visibility {
+            filters.push(any_of(f.public, &[u64::from(v == Visibility::Public)]));
         }
         if let Some(d) = q.department {
             filters.push(any_of(f.owner, &[id_value(d.0)]));

@@ -85,7 +85,7 @@ fn callers_questions_find_their_answers_in_the_top_three() {
             department: None,
             category: None,
             town: None,
-            public_only: false,
+            visibility: None,
             today: NaiveDate::from_ymd_opt(2026, 11, 28).unwrap(),
             limit: 10,
         };
@@ -119,7 +119,7 @@ fn a_multi_word_query_is_not_a_phrase_query() {
         department: None,
         category: None,
         town: None,
-        public_only: false,
+        visibility: None,
         today: NaiveDate::from_ymd_opt(2026, 11, 28).unwrap(),
         limit: 3,
     };
@@ -136,7 +136,7 @@ fn snippets_of_text_with_nested_words_and_full_width_signs_are_highlighted() {
         department: None,
         category: None,
         town: None,
-        public_only: false,
+        visibility: None,
         today: NaiveDate::from_ymd_opt(2026, 11, 28).unwrap(),
         limit: 10,
     };

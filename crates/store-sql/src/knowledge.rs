@@ -251,9 +251,6 @@ impl KnowledgeStore for SqlStore {
             sql.push_str(" AND owner_unit_id ");
             push_in(&mut sql, &mut values, owners.iter().map(|u| u.0));
         }
-        if filter.centre_only {
-            sql.push_str(" AND owner_unit_id IS NULL");
-        }
         if let Some(status) = filter.status {
             sql.push_str(&format!(" AND status = {}", param(&mut values, status.as_str().into())));
         }

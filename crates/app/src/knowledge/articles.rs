@@ -236,11 +236,12 @@ impl KnowledgeBase {
         self.store.article(id).await?.ok_or_else(|| AppError::not_found(format!("article {id} not found")))
     }
 
-    /// An article for staff: everything live; drafts only for its editors
-    /// and the centre.
+    /// An article for staff. Its editors (the owner unit's staff, the
+    /// centre's reviewers) see the newest version with the live one beside
+    /// it; everyone else sees the live version only.
     pub async fn get(&self, desk: &Desk, id: ArticleId) -> AppResult<ArticleDetails> {
         let record = self.load(id).await?;
-        let may_edit = desk.is_centre() || desk.article_editor().is_ok_and(|e| e.check_owner(record.content.owner).is_ok());
+        let may_edit = desk.article_editor().is_ok_and(|e| e.check_owner(record.content.owner).is_ok());
         let live = self.live_content(&record).await?;
         if live.is_none() && !may_edit {
             return Err(AppError::not_found(format!("article {id} not found")));
@@ -248,6 +249,13 @@ impl KnowledgeBase {
         self.search.record_view(crate::ports::Audience::Staff, id);
         let today = self.today();
         let expired = live.as_ref().is_some_and(|c| c.expires_on.is_some_and(|d| d < today));
+        if !may_edit {
+            // Readers see what is published, never an unreviewed draft.
+            let live = live.expect("checked above");
+            let version = record.state.live_version.unwrap_or(record.state.version);
+            let state = ArticleState { status: ArticleStatus::Published, version, publish_at: None, review_note: None, ..record.state };
+            return Ok(ArticleDetails { record: ArticleRecord { content: live, state, ..record }, live: None, expired });
+        }
         let live = if record.state.live_version == Some(record.state.version) { None } else { live };
         Ok(ArticleDetails { record, live, expired })
     }
@@ -294,7 +302,6 @@ impl KnowledgeBase {
     pub async fn list(&self, editor: &ArticleEditor, request: ArticleListRequest) -> AppResult<Vec<ArticleSummary>> {
         let filter = ArticleFilter {
             owners: editor.owners().map(<[_]>::to_vec),
-            centre_only: false,
             status: request.status,
             expired_before: request.expired.then(|| self.today()),
             before: request.before,

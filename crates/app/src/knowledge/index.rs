@@ -47,8 +47,8 @@ pub struct ArticleQuery {
     pub category: Option<CategoryId>,
     /// Articles for the whole city or for this town.
     pub town: Option<UnitId>,
-    /// Only public articles (the portal).
-    pub public_only: bool,
+    /// Only articles of this visibility; the portal asks for public ones.
+    pub visibility: Option<Visibility>,
     /// Articles in force on this day only.
     pub today: NaiveDate,
     pub limit: usize,

@@ -17,6 +17,7 @@ use crate::error::{AppError, AppResult};
 use crate::ports::{Audience, ChangeCursor, KnowledgeEvent, Store, StoreScope};
 use chrono::Duration;
 use chrono_tz::Tz;
+use hotline_domain::knowledge::Visibility;
 use hotline_domain::{ArticleId, CategoryId, UnitId};
 use serde::Serialize;
 use std::sync::{Arc, Mutex};
@@ -35,6 +36,9 @@ pub struct SearchRequest {
     pub department: Option<UnitId>,
     pub category: Option<CategoryId>,
     pub town: Option<UnitId>,
+    /// Only internal or only public articles (staff); the portal always
+    /// searches public ones.
+    pub visibility: Option<Visibility>,
     pub limit: usize,
 }
 
@@ -65,8 +69,10 @@ pub struct SearchService {
     events: Mutex<Vec<KnowledgeEvent>>,
     /// Woken by changes to orders and articles.
     pub(crate) changed: Arc<tokio::sync::Notify>,
-    /// One pass over the database at a time.
-    following: tokio::sync::Mutex<()>,
+    /// One pass over the database at a time, per index: an article edit
+    /// never waits behind a rebuild of the orders' index.
+    following_articles: tokio::sync::Mutex<()>,
+    following_orders: tokio::sync::Mutex<()>,
 }
 
 fn index_error(e: super::index::SearchError) -> AppError {
@@ -82,7 +88,17 @@ impl SearchService {
         time_zone: Tz,
         changed: Arc<tokio::sync::Notify>,
     ) -> Self {
-        Self { store, engine, directory, clock, time_zone, events: Mutex::new(Vec::new()), changed, following: Default::default() }
+        Self {
+            store,
+            engine,
+            directory,
+            clock,
+            time_zone,
+            events: Mutex::new(Vec::new()),
+            changed,
+            following_articles: Default::default(),
+            following_orders: Default::default(),
+        }
     }
 
     pub fn engine(&self) -> &Arc<dyn SearchEngine> {
@@ -123,13 +139,20 @@ impl SearchService {
     /// Empties an index and builds it again from the database.
     pub async fn rebuild(&self, kind: IndexKind) -> AppResult<u64> {
         {
-            let _pass = self.following.lock().await;
+            let _pass = self.lock(kind).await;
             let engine = self.engine.clone();
             blocking(move || engine.clear(kind)).await?;
         }
         match kind {
             IndexKind::Articles => self.follow_articles().await,
             IndexKind::Orders => self.follow_orders().await,
+        }
+    }
+
+    async fn lock(&self, kind: IndexKind) -> tokio::sync::MutexGuard<'_, ()> {
+        match kind {
+            IndexKind::Articles => self.following_articles.lock().await,
+            IndexKind::Orders => self.following_orders.lock().await,
         }
     }
 
@@ -140,7 +163,7 @@ impl SearchService {
     }
 
     async fn follow_articles(&self) -> AppResult<u64> {
-        let _pass = self.following.lock().await;
+        let _pass = self.lock(IndexKind::Articles).await;
         let (mark, mut cursor) = self.start(IndexKind::Articles);
         let mut total = 0;
         loop {
@@ -162,7 +185,7 @@ impl SearchService {
     }
 
     async fn follow_orders(&self) -> AppResult<u64> {
-        let _pass = self.following.lock().await;
+        let _pass = self.lock(IndexKind::Orders).await;
         let (mark, mut cursor) = self.start(IndexKind::Orders);
         let mut total = 0;
         loop {
@@ -189,12 +212,13 @@ impl SearchService {
     }
 
     fn article_query(&self, request: &SearchRequest, public_only: bool) -> ArticleQuery {
+        let visibility = if public_only { Some(Visibility::Public) } else { request.visibility };
         ArticleQuery {
             text: request.text.clone(),
             department: request.department,
             category: request.category,
             town: request.town,
-            public_only,
+            visibility,
             today: self.today(),
             limit: request.limit.clamp(1, 50),
         }

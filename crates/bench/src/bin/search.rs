@@ -175,11 +175,11 @@ fn main() -> anyhow::Result<()> {
     let questions = questions();
     let today = day;
     let article_query = |i: usize, public_only: bool| ArticleQuery {
+        visibility: public_only.then_some(Visibility::Public),
         text: questions[i % questions.len()].clone(),
         department: None,
         category: None,
         town: None,
-        public_only,
         today,
         limit: 10,
     };

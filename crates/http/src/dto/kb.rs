@@ -14,6 +14,8 @@ pub struct SearchQuery {
     pub category: Option<String>,
     /// A town's official code: articles for the whole city or that town.
     pub town: Option<String>,
+    /// `internal` or `public` (staff search only; the portal is always public).
+    pub visibility: Option<String>,
     /// At most 50; default 10.
     pub limit: Option<String>,
 }

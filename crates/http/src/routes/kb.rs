@@ -57,9 +57,13 @@ fn search_request(app: &App, q: &SearchQuery) -> Result<SearchRequest, Validatio
         None => None,
         Some(code) => errors.collect(app.orders.town(code).map_err(|_| FieldError::new("town", format!("no town with the code {code:?}")))),
     };
+    let visibility = match q.visibility.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        None => None,
+        Some(v) => errors.collect(Visibility::parse(v).map_err(|e| e.within("visibility"))),
+    };
     let limit = errors.collect(limit(q.limit.as_deref(), DEFAULT_LIMIT, 50));
     errors.into_result()?;
-    Ok(SearchRequest { text, department, category, town, limit: limit.unwrap_or(DEFAULT_LIMIT) })
+    Ok(SearchRequest { text, department, category, town, visibility, limit: limit.unwrap_or(DEFAULT_LIMIT) })
 }
 
 fn hit_dto(r: ArticleResult) -> ArticleHitDto {

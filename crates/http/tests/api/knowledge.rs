@@ -189,3 +189,52 @@ async fn searches_and_linked_orders_make_hot_topics_and_the_portal_is_rate_limit
     // The portal's budget is spent for this client: the feed shares it.
     assert_eq!(feed.status, StatusCode::TOO_MANY_REQUESTS);
 }
+
+#[tokio::test]
+async fn scheduled_articles_go_live_on_time_expired_ones_are_flagged_and_readers_never_see_drafts() {
+    let t = TestApp::spawn().await;
+    let (hrss, reviewer, consultant) = (t.login("hrss").await, t.login("reviewer").await, t.login("consultant").await);
+    let q = "/api/v1/kb/search?q=%E7%A4%BE%E4%BF%9D%E5%8D%A1%E8%A1%A5%E5%8A%9E"; // 社保卡补办
+
+    // Approved for a moment from now: scheduled, not yet searchable.
+    let a = t.post("/api/v1/kb/articles", &hrss, article(&t, "社会保障卡遗失如何补办", true)).await.body;
+    let a = act(&t, &hrss, &a, json!({"action": "submit"})).await;
+    let at = (chrono::Utc::now() + chrono::Duration::milliseconds(1500)).to_rfc3339();
+    let a = act(&t, &reviewer, &a, json!({"action": "approve", "publish_at": at})).await;
+    assert_eq!(a["state"]["status"], "scheduled");
+    assert_eq!(t.app.knowledge.publish_due().await.unwrap(), 0, "not before its time");
+    assert!(search(&t, Some(&consultant), q).await.is_empty());
+    tokio::time::sleep(std::time::Duration::from_millis(1600)).await;
+    assert_eq!(t.app.knowledge.publish_due().await.unwrap(), 1);
+    assert_eq!(titles(&search(&t, Some(&consultant), q).await), ["社会保障卡遗失如何补办"]);
+
+    // A new draft stays with its editors: a consultant reads the published version.
+    let mut edit = article(&t, "社会保障卡遗失如何补办（修订中）", true);
+    let id = a["id"].as_str().unwrap();
+    edit["revision"] = t.get(&format!("/api/v1/kb/articles/{id}"), &hrss).await.body["revision"].clone();
+    let r = t.call(Method::PUT, &format!("/api/v1/kb/articles/{id}"), Some(&hrss), Some(edit)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let read = t.get(&format!("/api/v1/kb/articles/{id}"), &consultant).await.body;
+    assert_eq!(read["content"]["title"], "社会保障卡遗失如何补办");
+    assert_eq!(read["state"]["status"], "published");
+    let own = t.get(&format!("/api/v1/kb/articles/{id}"), &hrss).await.body;
+    assert_eq!(own["content"]["title"], "社会保障卡遗失如何补办（修订中）");
+    assert_eq!(own["live"]["title"], "社会保障卡遗失如何补办");
+
+    // An article past its expiry date leaves search and is flagged to its owner.
+    let mut old = article(&t, "2025年度社保缴费基数调整", false);
+    old["expires_on"] = json!("2025-12-31");
+    let b = t.post("/api/v1/kb/articles", &hrss, old).await.body;
+    let b = act(&t, &hrss, &b, json!({"action": "submit"})).await;
+    act(&t, &reviewer, &b, json!({"action": "approve"})).await;
+    let flagged = t.get("/api/v1/kb/articles?expired=true", &hrss).await;
+    let flagged: Vec<&str> = flagged.body["items"].as_array().unwrap().iter().map(|i| i["title"].as_str().unwrap()).collect();
+    assert_eq!(flagged, ["2025年度社保缴费基数调整"]);
+    let found = search(&t, Some(&consultant), "/api/v1/kb/search?q=%E7%BC%B4%E8%B4%B9%E5%9F%BA%E6%95%B0").await; // 缴费基数
+    assert!(found.is_empty(), "{found:?}");
+
+    // Staff may narrow to internal or public articles.
+    let internal = search(&t, Some(&consultant), &format!("{q}&visibility=internal")).await;
+    assert!(internal.is_empty(), "{internal:?}");
+    assert_eq!(search(&t, Some(&consultant), &format!("{q}&visibility=public")).await.len(), 1);
+}

@@ -6,7 +6,6 @@
 use crate::{SeedError, SeedResult};
 use hotline_app::App;
 use hotline_app::access::AdminDesk;
-use hotline_app::knowledge::SearchRequest;
 use hotline_app::knowledge::index::ArticleQuery;
 use hotline_app::knowledge::transfer::{ArticleRow, check_header};
 use hotline_app::ports::{OrderFilter, PageRequest, StoreScope};
@@ -35,13 +34,12 @@ pub async fn seed(app: &App) -> SeedResult<usize> {
             .map_err(hotline_app::AppError::from)?;
         let engine = app.search.engine();
         for order in orders {
-            let request = SearchRequest { text: order.subject.clone(), limit: 1, ..Default::default() };
             let query = ArticleQuery {
-                text: request.text,
+                text: order.subject.clone(),
                 department: None,
                 category: None,
                 town: None,
-                public_only: false,
+                visibility: None,
                 today: app.search.today_date(),
                 limit: 1,
             };
