@@ -73,10 +73,7 @@ pub async fn seed_reference(app: &App) -> SeedResult<ReferenceReport> {
     for year in data::holidays()? {
         report.calendar_days += app.calendar.import(&admin, year.days).await?;
     }
-    for words in data::synonym_sets() {
-        app.knowledge.add_synonyms(&admin, &words).await?;
-        report.synonym_sets += 1;
-    }
+    report.synonym_sets = app.knowledge.import_synonyms(&admin, &data::synonym_sets()).await?;
     tracing::info!(?report, "reference data seeded");
     Ok(report)
 }

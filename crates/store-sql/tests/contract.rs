@@ -522,3 +522,133 @@ async fn the_audit_chain_seals_in_order_and_detects_tampering() {
     conn.close().await.unwrap();
     f.finish().await;
 }
+
+fn article(title: &str) -> hotline_domain::knowledge::ArticleContent {
+    hotline_domain::knowledge::ArticleContent::parse(hotline_domain::knowledge::ArticleInput {
+        title: title.into(),
+        body: "正文".into(),
+        owner: Some(HOUSING),
+        keywords: vec!["关键词".into()],
+        expires_on: chrono::NaiveDate::from_ymd_opt(2026, 12, 31),
+        ..Default::default()
+    })
+    .unwrap()
+}
+
+#[tokio::test]
+async fn articles_keep_every_version_refuse_stale_writes_and_stream_changes_in_order() {
+    use hotline_domain::knowledge::{ArticleAction, ArticleRole, ArticleState};
+    let f = Fixture::new().await;
+    let s = &f.store;
+    let first = ArticleRecord {
+        id: ArticleId(f.ids.next()),
+        state: ArticleState::new(),
+        content: article("公积金提取"),
+        created_by: Some(UserId(1)),
+        created_at: t0(),
+        updated_at: t0(),
+        revision: 1,
+    };
+    s.insert_article(&first, &f.audit("article.create")).await.unwrap();
+    assert_eq!(s.article(first.id).await.unwrap().unwrap(), first);
+    assert_eq!(s.article_by_title(Some(HOUSING), "公积金提取").await.unwrap(), Some(first.id));
+    assert_eq!(s.article_by_title(None, "公积金提取").await.unwrap(), None);
+
+    // Published, then edited: version 2 is newest, version 1 stays live.
+    let published = ArticleState::new()
+        .apply(&ArticleAction::Submit, ArticleRole::Editor, t0())
+        .and_then(|st| st.apply(&ArticleAction::Approve { publish_at: None }, ArticleRole::Reviewer, t0()))
+        .unwrap();
+    let live = ArticleRecord { state: published, updated_at: t0() + Duration::seconds(1), revision: 2, ..first.clone() };
+    s.save_article(1, &live, None, &f.audit("article.approve")).await.unwrap();
+    let edited = ArticleRecord {
+        state: live.state.edited(),
+        content: article("公积金提取（修订）"),
+        updated_at: t0() + Duration::seconds(2),
+        revision: 3,
+        ..live.clone()
+    };
+    let version = ArticleVersionRecord {
+        article: first.id,
+        version: 2,
+        content: edited.content.clone(),
+        edited_by: Some(UserId(1)),
+        edited_at: edited.updated_at,
+    };
+    s.save_article(2, &edited, Some(&version), &f.audit("article.edit")).await.unwrap();
+    assert!(matches!(s.save_article(2, &edited, None, &f.audit("article.edit")).await, Err(StoreError::VersionConflict { current: 3 })));
+    let versions = s.article_versions(first.id).await.unwrap();
+    assert_eq!(
+        versions.iter().map(|v| (v.version, v.content.title.to_string())).collect::<Vec<_>>(),
+        [(1, "公积金提取".to_string()), (2, "公积金提取（修订）".to_string())]
+    );
+    let changes = s.articles_changed(ChangeCursor::START, 10).await.unwrap();
+    assert_eq!(changes.len(), 1);
+    assert_eq!(changes[0].live.as_ref().map(|c| c.title.to_string()), Some("公积金提取".into()), "the index gets the live version");
+    assert!(s.articles_changed(changes[0].cursor, 10).await.unwrap().is_empty());
+    // The live version's expiry is what flags it.
+    let filter = ArticleFilter { expired_before: chrono::NaiveDate::from_ymd_opt(2027, 1, 1), limit: 10, ..Default::default() };
+    assert_eq!(s.list_articles(&filter).await.unwrap().len(), 1);
+    let filter = ArticleFilter { owners: Some(vec![TOWN]), limit: 10, ..Default::default() };
+    assert!(s.list_articles(&filter).await.unwrap().is_empty());
+    f.finish().await;
+}
+
+#[tokio::test]
+async fn order_changes_stream_by_cursor_with_their_units_and_replies() {
+    let f = Fixture::new().await;
+    let mut orders = Vec::new();
+    for seq in 1..=5 {
+        orders.push(f.insert(seq, OrderType::Complaint, t0() + Duration::seconds(seq as i64)).await);
+    }
+    let dispatched = f
+        .act(
+            &orders[0],
+            &centre(Role::Dispatcher),
+            Command::Dispatch { lead: HOUSING, co_handlers: vec![], note: None },
+            t0() + Duration::seconds(10),
+        )
+        .await;
+    let page1 = f.store.orders_changed(ChangeCursor::START, 3).await.unwrap();
+    let page2 = f.store.orders_changed(page1[2].cursor, 3).await.unwrap();
+    let ids: Vec<OrderId> = page1.iter().chain(&page2).map(|c| c.id).collect();
+    // Oldest change first: the dispatched order comes last, once.
+    assert_eq!(ids, [orders[1].id, orders[2].id, orders[3].id, orders[4].id, dispatched.id]);
+    assert_eq!(page2.last().unwrap().units, [HOUSING]);
+    assert!(page1.iter().all(|c| c.subject == "噪音扰民" && c.reply.is_empty()));
+    assert!(f.store.orders_changed(page2[1].cursor, 3).await.unwrap().is_empty());
+    f.finish().await;
+}
+
+#[tokio::test]
+async fn search_statistics_rank_articles_and_topics_in_a_window() {
+    let f = Fixture::new().await;
+    let s = &f.store;
+    let (a, b) = (ArticleId(1), ArticleId(2));
+    let event = |at: DateTime<Utc>, topic: &str, article: ArticleId| KnowledgeEvent {
+        at,
+        audience: Audience::Public,
+        query: topic.replace(' ', ""),
+        topic: topic.into(),
+        article: Some(article),
+        results: 3,
+    };
+    s.record_knowledge_events(&[
+        event(t0(), "社保卡 补办", a),
+        event(t0(), "社保卡 补办", a),
+        event(t0(), "公积金", b),
+        event(t0() - Duration::days(30), "公积金", b),
+    ])
+    .await
+    .unwrap();
+    let order = f.insert(1, OrderType::Consultation, t0()).await;
+    s.link_article(order.id, b, UserId(1), t0()).await.unwrap();
+    s.link_article(order.id, b, UserId(1), t0()).await.unwrap();
+    assert_eq!(s.linked_articles(order.id).await.unwrap(), [b]);
+    let since = t0() - Duration::days(7);
+    let demand = s.article_demand(since, 10).await.unwrap();
+    assert_eq!(demand, [ArticleDemand { article: b, searches: 1, orders: 1 }, ArticleDemand { article: a, searches: 2, orders: 0 }]);
+    let topics = s.query_demand(since, 10).await.unwrap();
+    assert_eq!(topics[0], QueryDemand { topic: "社保卡 补办".into(), query: "社保卡补办".into(), searches: 2 });
+    f.finish().await;
+}

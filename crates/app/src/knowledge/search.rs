@@ -53,6 +53,7 @@ pub struct ArticleResult {
     pub category_path: Option<String>,
 }
 
+/// Documents a pass brought into each index.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct RefreshReport {
     pub articles: u64,
@@ -171,9 +172,9 @@ impl SearchService {
             let Some(last) = changes.last().map(|c| c.cursor) else { return Ok(total) };
             let full = changes.len() as u32 == BATCH;
             if mark.is_none_or(|m| last > m) {
+                total += fresh(changes.iter().map(|c| c.cursor), mark);
                 let org = self.directory.snapshot();
                 let (docs, removed) = split_changes(changes, |c| org.category_lineage(c));
-                total += (docs.len() + removed.len()) as u64;
                 let engine = self.engine.clone();
                 blocking(move || engine.index_articles(&docs, &removed, last)).await?;
             }
@@ -193,10 +194,10 @@ impl SearchService {
             let Some(last) = changes.last().map(|c| c.cursor) else { return Ok(total) };
             let full = changes.len() as u32 == BATCH;
             if mark.is_none_or(|m| last > m) {
+                total += fresh(changes.iter().map(|c| c.cursor), mark);
                 let org = self.directory.snapshot();
                 let docs: Vec<OrderDoc> =
                     changes.into_iter().map(|order| OrderDoc { category_path: org.category_lineage(order.category), order }).collect();
-                total += docs.len() as u64;
                 let engine = self.engine.clone();
                 blocking(move || engine.index_orders(&docs, last)).await?;
             }
@@ -316,6 +317,12 @@ impl SearchService {
     pub fn today_date(&self) -> chrono::NaiveDate {
         self.today()
     }
+}
+
+/// Changes past the watermark: what a pass newly brings in (the overlap it
+/// re-reads is written again but not counted).
+fn fresh(cursors: impl Iterator<Item = ChangeCursor>, mark: Option<ChangeCursor>) -> u64 {
+    cursors.filter(|c| mark.is_none_or(|m| *c > m)).count() as u64
 }
 
 async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T, super::index::SearchError> + Send + 'static) -> AppResult<T> {

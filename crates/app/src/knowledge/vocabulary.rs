@@ -41,6 +41,22 @@ impl KnowledgeBase {
     }
 
     pub async fn add_synonyms(&self, admin: &AdminDesk, words: &[String]) -> AppResult<SynonymSet> {
+        let set = self.insert_synonyms(admin, words).await?;
+        self.vocabulary_changed().await?;
+        Ok(set)
+    }
+
+    /// Several sets at once (a fresh platform's starting vocabulary), with
+    /// one reload of the segmenter.
+    pub async fn import_synonyms(&self, admin: &AdminDesk, sets: &[Vec<String>]) -> AppResult<usize> {
+        for words in sets {
+            self.insert_synonyms(admin, words).await?;
+        }
+        self.vocabulary_changed().await?;
+        Ok(sets.len())
+    }
+
+    async fn insert_synonyms(&self, admin: &AdminDesk, words: &[String]) -> AppResult<SynonymSet> {
         let mut set: Vec<String> = Vec::new();
         for (i, w) in words.iter().enumerate() {
             let w = word(&format!("words[{i}]"), w)?;
@@ -54,7 +70,6 @@ impl KnowledgeBase {
         let set = SynonymSet { id: self.ids.next(), words: set };
         let audit = self.auditor.record(admin.user(), "search.synonyms.add", format!("synonyms:{}", set.id), json!({ "words": set.words }));
         self.store.insert_synonyms(&set, &audit).await?;
-        self.vocabulary_changed().await?;
         Ok(set)
     }
 
