@@ -14,7 +14,13 @@ pub async fn run(config: Config, password: String, orders: usize, seed_only: boo
         let options = DemoOptions { password: password.clone(), orders, ..DemoOptions::default() };
         let report = seed_demo(&app, &options).await.context("cannot generate demo data")?;
         app.auditor.seal_all().await?;
-        println!("Seeded {} users and {} work orders in {:.1} s:", report.users, report.orders, started.elapsed().as_secs_f64());
+        println!(
+            "Seeded {} users, {} work orders and {} knowledge articles in {:.1} s:",
+            report.users,
+            report.orders,
+            report.articles,
+            started.elapsed().as_secs_f64()
+        );
         for (state, n) in &report.by_state {
             println!("  {:<10} {:<18} {n}", state.label_zh(), state.as_str());
         }
