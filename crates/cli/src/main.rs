@@ -64,6 +64,8 @@ enum Command {
         #[command(subcommand)]
         command: commands::kb::KbCommand,
     },
+    /// Agents needed for a service level (Erlang C; Erlang A with --patience-secs).
+    Staffing(commands::staffing::StaffingArgs),
     /// The audit log.
     Audit {
         #[command(subcommand)]
@@ -73,6 +75,10 @@ enum Command {
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
+    if let Command::Staffing(args) = cli.command {
+        // Pure arithmetic: no configuration, database or runtime.
+        return commands::staffing::run(args);
+    }
     let listen = match &cli.command {
         Command::Serve { listen } | Command::Demo { listen, .. } => *listen,
         _ => None,
@@ -89,6 +95,7 @@ fn main() -> anyhow::Result<()> {
             Command::User { command } => commands::user::run(config, command).await,
             Command::Audit { command } => commands::audit::run(config, command).await,
             Command::Kb { command } => commands::kb::run(config, command).await,
+            Command::Staffing(_) => unreachable!("handled before the runtime starts"),
         }
     })
 }

@@ -198,3 +198,32 @@ async fn knowledge_import_reports_bad_rows_is_idempotent_and_reindex_rebuilds() 
     let missing = text(&env.run(&["kb", "import", "/nonexistent.csv"]));
     assert!(missing.contains("/nonexistent.csv"), "{missing}");
 }
+
+#[test]
+fn staffing_matches_the_erlang_references_and_names_bad_flags() {
+    let run = |args: &[&str]| Command::new(BIN).arg("staffing").args(args).output().unwrap();
+    let base = ["--calls", "100", "--interval-secs", "1800", "--aht-secs", "180", "--target-secs", "20"];
+    let out = run(&[&base[..], &["--target-sl", "0.8", "--shrinkage", "0.3", "--json"]].concat());
+    assert!(out.status.success(), "{}", text(&out));
+    let c: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!((c["agents"].as_u64(), c["scheduled_agents"].as_u64()), (Some(14), Some(20)));
+    let near = |v: &Value, expected: f64, tolerance: f64| (v.as_f64().unwrap() - expected).abs() <= tolerance;
+    assert!(near(&c["p_wait"], 0.1741319, 5e-8) && near(&c["service_level"], 0.8883500, 5e-8), "{c}");
+    assert!(near(&c["asa_secs"], 7.8359, 5e-5) && near(&c["occupancy"], 0.7142857, 5e-8), "{c}");
+    assert!(c.get("p_abandon").is_none());
+
+    let out = run(&[&base[..], &["--patience-secs", "300", "--agents", "14", "--json"]].concat());
+    let a: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(near(&a["p_wait"], 0.14526, 5e-6) && near(&a["p_abandon"], 0.013984, 5e-7), "{a}");
+    assert!(near(&a["service_level"], 0.916792, 5e-7), "{a}");
+
+    let human = text(&run(&[&base[..], &["--target-sl", "0.8"]].concat()));
+    assert!(human.contains("agents              14 (required)"), "{human}");
+    let bad = run(&["--calls=-5", "--interval-secs", "1800", "--aht-secs", "180", "--target-secs", "20", "--target-sl", "0.8"]);
+    assert!(!bad.status.success());
+    assert!(text(&bad).contains("--calls: must be a number of calls above 0"), "{}", text(&bad));
+    let overloaded = run(&[&base[..], &["--agents", "9"]].concat());
+    assert!(text(&overloaded).contains("9 agents cannot carry 10.00 Erlangs"), "{}", text(&overloaded));
+    let missing = run(&base);
+    assert!(text(&missing).contains("--target-sl: needed"), "{}", text(&missing));
+}

@@ -6,4 +6,5 @@ pub mod demo;
 pub mod kb;
 pub mod migrate;
 pub mod serve;
+pub mod staffing;
 pub mod user;
