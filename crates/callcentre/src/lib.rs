@@ -5,7 +5,13 @@
 //!   up after an exponentially distributed patience), computed stably for
 //!   centres of any realistic size.
 //!
-//! The distribution engine (queues, skills, routing strategies) and the
-//! simulator will join this crate (issue 4).
+//! - [`engine`]: the call distribution engine: queues per skill, agents
+//!   with skill levels, routing strategies, priorities and widening delays,
+//!   ring timeouts, wrap-up, abandonment, callbacks; driven by events with
+//!   their time, so it runs to the millisecond in tests.
+//!
+//! The simulator, service-level figures and the consultant's desk will join
+//! this crate and its neighbours (issue 4).
 
+pub mod engine;
 pub mod staffing;

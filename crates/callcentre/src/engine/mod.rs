@@ -1,0 +1,429 @@
+//! The call distribution engine (话务分配): queues per skill, agents with
+//! skill levels, routing strategies, priorities and widening delays,
+//! ring timeouts, wrap-up, abandonment and callbacks.
+//!
+//! It is a state machine without I/O and without a clock: feed it
+//! [`Event`]s with the time they happened, call [`Engine::tick`] at
+//! [`Engine::next_deadline`], and carry out the [`Command`]s it returns.
+//! Telephony (the simulator today, a SIP gateway later) and the consultants'
+//! desks sit on the other side of those two enums.
+//!
+//! One invariant keeps routing cheap: after every step, no idle available
+//! agent is eligible for any waiting call. So an arriving call only looks
+//! for an agent, an agent becoming idle only looks at the head of each
+//! queue (the head has waited longest, so if it is not eligible for the
+//! agent, no call behind it is), and a widening delay only re-examines
+//! heads.
+
+mod model;
+#[cfg(test)]
+mod tests;
+
+pub use model::*;
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EngineError {
+    #[error("configuration: {0}")]
+    Config(String),
+    #[error("no queue named {0:?}")]
+    UnknownQueue(String),
+    #[error("no agent {0:?}")]
+    UnknownAgent(AgentId),
+    #[error("no call {0:?} in progress")]
+    UnknownCall(CallId),
+    #[error("call {0:?} already exists")]
+    DuplicateCall(CallId),
+    /// The event does not fit the call's state (answered by an agent it
+    /// was not offered to, …): telephony and engine disagree.
+    #[error("{0}")]
+    OutOfStep(String),
+}
+
+pub type EngineResult<T> = Result<T, EngineError>;
+
+struct Queue {
+    config: QueueConfig,
+    /// Waiting calls, oldest first.
+    waiting: VecDeque<CallId>,
+    /// Round-robin position.
+    last_offered: Option<AgentId>,
+}
+
+impl Queue {
+    /// The skill level a call needs after waiting `waited` ms.
+    fn level_needed(&self, waited: Millis) -> u8 {
+        self.config
+            .widen
+            .iter()
+            .filter(|w| u64::from(w.after_secs) * 1000 <= waited)
+            .map(|w| w.min_level)
+            .fold(self.config.min_level, u8::min)
+    }
+
+    /// When the call that arrived at `arrived` next becomes eligible for more agents.
+    fn next_widening(&self, arrived: Millis, now: Millis) -> Option<Millis> {
+        self.config.widen.iter().map(|w| arrived + u64::from(w.after_secs) * 1000).filter(|at| *at > now).min()
+    }
+}
+
+struct Agent {
+    spec: AgentSpec,
+    status: AgentStatus,
+    state: AgentState,
+    idle_since: Millis,
+    answered: u32,
+    missed_in_row: u32,
+}
+
+impl Agent {
+    fn free(&self) -> bool {
+        self.status == AgentStatus::Available && self.state == AgentState::Idle
+    }
+
+    fn level(&self, skill: &Skill) -> u8 {
+        self.spec.skills.get(skill).copied().unwrap_or(0)
+    }
+}
+
+enum Phase {
+    Waiting,
+    Ringing { agent: AgentId, until: Millis },
+    Talking { agent: AgentId, since: Millis },
+}
+
+struct Call {
+    queue: usize,
+    caller: String,
+    arrived: Millis,
+    phase: Phase,
+    /// Agents who let it ring out or declined it: not offered it again.
+    declined_by: Vec<AgentId>,
+}
+
+pub struct Engine {
+    config: EngineConfig,
+    queues: Vec<Queue>,
+    by_name: HashMap<String, usize>,
+    agents: BTreeMap<AgentId, Agent>,
+    calls: HashMap<CallId, Call>,
+    records: Vec<CallRecord>,
+    /// The latest time seen: events must not go back before it.
+    clock: Millis,
+}
+
+impl Engine {
+    pub fn new(config: EngineConfig) -> EngineResult<Self> {
+        let mut by_name = HashMap::new();
+        for (i, q) in config.queues.iter().enumerate() {
+            if by_name.insert(q.name.clone(), i).is_some() {
+                return Err(EngineError::Config(format!("queue {:?} is defined twice", q.name)));
+            }
+            if !(1..=10).contains(&q.min_level) || q.widen.iter().any(|w| !(1..=10).contains(&w.min_level)) {
+                return Err(EngineError::Config(format!("queue {:?}: skill levels run from 1 to 10", q.name)));
+            }
+        }
+        if config.max_no_answer == 0 {
+            return Err(EngineError::Config("max_no_answer must be 1 or more".into()));
+        }
+        let queues = config.queues.iter().cloned().map(|config| Queue { config, waiting: VecDeque::new(), last_offered: None }).collect();
+        Ok(Self { config, queues, by_name, agents: BTreeMap::new(), calls: HashMap::new(), records: Vec::new(), clock: 0 })
+    }
+
+    /// Adds (or replaces the skills of) an agent; a new agent is logged out.
+    pub fn add_agent(&mut self, spec: AgentSpec, now: Millis) {
+        match self.agents.get_mut(&spec.id) {
+            Some(agent) => agent.spec = spec,
+            None => {
+                let agent =
+                    Agent { spec, status: AgentStatus::LoggedOut, state: AgentState::Idle, idle_since: now, answered: 0, missed_in_row: 0 };
+                self.agents.insert(agent.spec.id, agent);
+            }
+        }
+    }
+
+    pub fn agent_status(&self, agent: AgentId) -> Option<(&AgentStatus, AgentState)> {
+        self.agents.get(&agent).map(|a| (&a.status, a.state))
+    }
+
+    /// Calls waiting in a queue now.
+    pub fn waiting(&self, queue: &str) -> usize {
+        self.by_name.get(queue).map_or(0, |&i| self.queues[i].waiting.len())
+    }
+
+    /// Finished calls since the last call of this method.
+    pub fn take_records(&mut self) -> Vec<CallRecord> {
+        std::mem::take(&mut self.records)
+    }
+
+    pub fn handle(&mut self, event: Event, now: Millis) -> EngineResult<Vec<Command>> {
+        if now < self.clock {
+            return Err(EngineError::OutOfStep(format!("an event at {now} ms arrived after one at {} ms", self.clock)));
+        }
+        self.clock = now;
+        let mut out = Vec::new();
+        match event {
+            Event::Arrived { call, queue, caller } => self.arrived(call, &queue, caller, now, &mut out)?,
+            Event::Answered { call, agent } => {
+                let c = self.calls.get_mut(&call).ok_or(EngineError::UnknownCall(call))?;
+                match c.phase {
+                    Phase::Ringing { agent: offered, .. } if offered == agent => {
+                        c.phase = Phase::Talking { agent, since: now };
+                        let a = self.agents.get_mut(&agent).ok_or(EngineError::UnknownAgent(agent))?;
+                        a.state = AgentState::Talking(call);
+                        a.answered += 1;
+                        a.missed_in_row = 0;
+                        out.push(Command::Bridge { call, agent });
+                    }
+                    _ => return Err(EngineError::OutOfStep(format!("{call:?} was not ringing at {agent:?}"))),
+                }
+            }
+            Event::Rejected { call, agent } => {
+                let c = self.calls.get(&call).ok_or(EngineError::UnknownCall(call))?;
+                if !matches!(c.phase, Phase::Ringing { agent: offered, .. } if offered == agent) {
+                    return Err(EngineError::OutOfStep(format!("{call:?} was not ringing at {agent:?}")));
+                }
+                self.unanswered(call, agent, now, &mut out);
+            }
+            Event::CallerHungUp { call } => {
+                let c = self.calls.get(&call).ok_or(EngineError::UnknownCall(call))?;
+                match c.phase {
+                    Phase::Waiting => {
+                        let q = c.queue;
+                        self.queues[q].waiting.retain(|w| *w != call);
+                        self.finish(call, None, None, Outcome::Abandoned, now);
+                    }
+                    Phase::Ringing { agent, .. } => {
+                        out.push(Command::Withdraw { call, agent });
+                        self.finish(call, None, None, Outcome::Abandoned, now);
+                        self.agent_idle(agent, now, &mut out);
+                    }
+                    Phase::Talking { agent, since } => self.talk_ended(call, agent, since, now, &mut out),
+                }
+            }
+            Event::AgentHungUp { call } => {
+                let c = self.calls.get(&call).ok_or(EngineError::UnknownCall(call))?;
+                match c.phase {
+                    Phase::Talking { agent, since } => self.talk_ended(call, agent, since, now, &mut out),
+                    _ => return Err(EngineError::OutOfStep(format!("{call:?} is not in conversation"))),
+                }
+            }
+            Event::SetStatus { agent, status } => {
+                let a = self.agents.get_mut(&agent).ok_or(EngineError::UnknownAgent(agent))?;
+                let was_free = a.free();
+                a.status = status;
+                if a.status == AgentStatus::Available {
+                    a.missed_in_row = 0;
+                }
+                if let AgentState::Ringing(call) = a.state
+                    && a.status != AgentStatus::Available
+                {
+                    // Leaving while the phone rings: the call goes back to its place.
+                    out.push(Command::Withdraw { call, agent });
+                    a.state = AgentState::Idle;
+                    self.requeue(call, now, &mut out);
+                }
+                let a = &self.agents[&agent];
+                if a.free() && !was_free {
+                    self.agent_idle(agent, now, &mut out);
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Handles every timer due at `now`: rings that ran out, wrap-ups that
+    /// ended, waits that grew too long, widening delays that passed.
+    pub fn tick(&mut self, now: Millis) -> Vec<Command> {
+        let now = now.max(self.clock);
+        self.clock = now;
+        let mut out = Vec::new();
+        let rang_out: Vec<(CallId, AgentId)> = self
+            .calls
+            .iter()
+            .filter_map(|(id, c)| match c.phase {
+                Phase::Ringing { agent, until } if until <= now => Some((*id, agent)),
+                _ => None,
+            })
+            .collect();
+        for (call, agent) in rang_out {
+            out.push(Command::Withdraw { call, agent });
+            self.unanswered(call, agent, now, &mut out);
+        }
+        let wrapped: Vec<AgentId> =
+            self.agents.iter().filter(|(_, a)| matches!(a.state, AgentState::WrapUp(until) if until <= now)).map(|(id, _)| *id).collect();
+        for agent in wrapped {
+            self.agent_idle(agent, now, &mut out);
+        }
+        for q in 0..self.queues.len() {
+            let limit = u64::from(self.queues[q].config.max_wait_secs) * 1000;
+            while let Some(&head) = self.queues[q].waiting.front() {
+                if self.calls[&head].arrived + limit > now {
+                    break;
+                }
+                self.queues[q].waiting.pop_front();
+                self.callback(head, now, &mut out);
+            }
+            self.route_queue(q, now, &mut out);
+        }
+        out
+    }
+
+    /// When [`Self::tick`] has something to do next, after `now`.
+    pub fn next_deadline(&self, now: Millis) -> Option<Millis> {
+        let rings = self.calls.values().filter_map(|c| match c.phase {
+            Phase::Ringing { until, .. } => Some(until),
+            _ => None,
+        });
+        let wrap_ups = self.agents.values().filter_map(|a| match a.state {
+            AgentState::WrapUp(until) => Some(until),
+            _ => None,
+        });
+        let heads = self.queues.iter().filter_map(|q| {
+            let head = &self.calls[q.waiting.front()?];
+            let give_up = head.arrived + u64::from(q.config.max_wait_secs) * 1000;
+            Some(q.next_widening(head.arrived, now).map_or(give_up, |w| w.min(give_up)))
+        });
+        rings.chain(wrap_ups).chain(heads).min()
+    }
+
+    fn arrived(&mut self, call: CallId, queue: &str, caller: String, now: Millis, out: &mut Vec<Command>) -> EngineResult<()> {
+        let q = *self.by_name.get(queue).ok_or_else(|| EngineError::UnknownQueue(queue.to_owned()))?;
+        if self.calls.contains_key(&call) {
+            return Err(EngineError::DuplicateCall(call));
+        }
+        self.calls.insert(call, Call { queue: q, caller, arrived: now, phase: Phase::Waiting, declined_by: Vec::new() });
+        if self.queues[q].waiting.len() >= self.queues[q].config.max_waiting {
+            self.callback(call, now, out);
+            return Ok(());
+        }
+        out.push(Command::Hold { call });
+        self.queues[q].waiting.push_back(call);
+        self.route_queue(q, now, out);
+        Ok(())
+    }
+
+    /// Offers waiting calls of a queue, oldest first, while agents are found.
+    fn route_queue(&mut self, q: usize, now: Millis, out: &mut Vec<Command>) {
+        while let Some(&head) = self.queues[q].waiting.front() {
+            match self.pick_agent(head, now) {
+                Some(agent) => {
+                    self.queues[q].waiting.pop_front();
+                    self.offer(head, agent, now, out);
+                }
+                None => return,
+            }
+        }
+    }
+
+    fn eligible(&self, call: CallId, agent: &Agent, now: Millis) -> bool {
+        let c = &self.calls[&call];
+        let queue = &self.queues[c.queue];
+        agent.free() && agent.level(&queue.config.skill) >= queue.level_needed(now - c.arrived) && !c.declined_by.contains(&agent.spec.id)
+    }
+
+    fn pick_agent(&self, call: CallId, now: Millis) -> Option<AgentId> {
+        let queue = &self.queues[self.calls[&call].queue];
+        let eligible = self.agents.values().filter(|a| self.eligible(call, a, now));
+        match queue.config.strategy {
+            Strategy::LongestIdle => eligible.min_by_key(|a| (a.idle_since, a.spec.id)).map(|a| a.spec.id),
+            Strategy::FewestCalls => eligible.min_by_key(|a| (a.answered, a.idle_since, a.spec.id)).map(|a| a.spec.id),
+            Strategy::RoundRobin => {
+                let ids: Vec<AgentId> = eligible.map(|a| a.spec.id).collect();
+                let after = queue.last_offered;
+                ids.iter().find(|id| after.is_none_or(|last| **id > last)).or(ids.first()).copied()
+            }
+        }
+    }
+
+    fn offer(&mut self, call: CallId, agent: AgentId, now: Millis, out: &mut Vec<Command>) {
+        let until = now + u64::from(self.config.ring_secs) * 1000;
+        let c = self.calls.get_mut(&call).expect("call offered exists");
+        c.phase = Phase::Ringing { agent, until };
+        self.queues[c.queue].last_offered = Some(agent);
+        self.agents.get_mut(&agent).expect("agent offered exists").state = AgentState::Ringing(call);
+        out.push(Command::Offer { call, agent });
+    }
+
+    /// The agent declined or let it ring out: the call returns to its place,
+    /// the agent may be paused.
+    fn unanswered(&mut self, call: CallId, agent: AgentId, now: Millis, out: &mut Vec<Command>) {
+        let max = self.config.max_no_answer;
+        let a = self.agents.get_mut(&agent).expect("ringing agent exists");
+        a.state = AgentState::Idle;
+        a.missed_in_row += 1;
+        if a.missed_in_row >= max && a.status == AgentStatus::Available {
+            let reason = format!("{max} offers unanswered");
+            a.status = AgentStatus::OnBreak(reason.clone());
+            out.push(Command::AgentPaused { agent, reason });
+        }
+        self.calls.get_mut(&call).expect("call exists").declined_by.push(agent);
+        self.requeue(call, now, out);
+        self.agent_idle(agent, now, out);
+    }
+
+    /// Puts a call back in its queue at the place its arrival gives it.
+    fn requeue(&mut self, call: CallId, now: Millis, out: &mut Vec<Command>) {
+        let c = self.calls.get_mut(&call).expect("call exists");
+        c.phase = Phase::Waiting;
+        let (q, arrived) = (c.queue, c.arrived);
+        let position = self.queues[q].waiting.iter().position(|w| self.calls[w].arrived > arrived).unwrap_or(self.queues[q].waiting.len());
+        self.queues[q].waiting.insert(position, call);
+        self.route_queue(q, now, out);
+    }
+
+    fn talk_ended(&mut self, call: CallId, agent: AgentId, since: Millis, now: Millis, out: &mut Vec<Command>) {
+        self.finish(call, Some(agent), Some(since), Outcome::Answered, now);
+        let wrap = u64::from(self.config.wrap_up_secs) * 1000;
+        let a = self.agents.get_mut(&agent).expect("talking agent exists");
+        if wrap > 0 {
+            a.state = AgentState::WrapUp(now + wrap);
+        } else {
+            self.agent_idle(agent, now, out);
+        }
+    }
+
+    /// The agent is idle from now; offers them the most urgent call they may take.
+    fn agent_idle(&mut self, agent: AgentId, now: Millis, out: &mut Vec<Command>) {
+        let a = self.agents.get_mut(&agent).expect("agent exists");
+        // Idle from now: after a call, an offer, or a break, the agent goes
+        // to the back of the longest-idle order.
+        a.idle_since = now;
+        a.state = AgentState::Idle;
+        if !a.free() {
+            return;
+        }
+        let best = (0..self.queues.len())
+            .filter_map(|q| {
+                let head = *self.queues[q].waiting.front()?;
+                let a = &self.agents[&agent];
+                self.eligible(head, a, now).then(|| (std::cmp::Reverse(self.queues[q].config.priority), self.calls[&head].arrived, q, head))
+            })
+            .min();
+        if let Some((_, _, q, head)) = best {
+            self.queues[q].waiting.pop_front();
+            self.offer(head, agent, now, out);
+        }
+    }
+
+    fn callback(&mut self, call: CallId, now: Millis, out: &mut Vec<Command>) {
+        let c = &self.calls[&call];
+        out.push(Command::OfferCallback { call, caller: c.caller.clone(), queue: self.queues[c.queue].config.name.clone() });
+        self.finish(call, None, None, Outcome::Callback, now);
+    }
+
+    fn finish(&mut self, call: CallId, agent: Option<AgentId>, answered: Option<Millis>, outcome: Outcome, now: Millis) {
+        let c = self.calls.remove(&call).expect("finished call exists");
+        self.records.push(CallRecord {
+            call,
+            queue: self.queues[c.queue].config.name.clone(),
+            caller: c.caller,
+            arrived: c.arrived,
+            answered,
+            agent,
+            ended: now,
+            outcome,
+        });
+    }
+}

@@ -1,0 +1,160 @@
+//! The engine's vocabulary: time, ids, queues, agents, and the events and
+//! commands through which it talks to telephony and to consultants' desks.
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Milliseconds on the engine's clock. The engine never reads a clock: the
+/// caller passes the time with every event, so tests and the simulator run
+/// at any speed, to the millisecond.
+pub type Millis = u64;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct CallId(pub u64);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct AgentId(pub u64);
+
+/// A skill: the general queue's, or a department's (社保 12333, 公积金 …).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Skill(pub String);
+
+/// How an idle agent is chosen for a call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Strategy {
+    /// The agent idle the longest (FreeSWITCH's default).
+    #[default]
+    LongestIdle,
+    /// Agents in turn, after the one offered last (Asterisk's rrmemory).
+    RoundRobin,
+    /// The agent who answered the fewest calls today.
+    FewestCalls,
+}
+
+/// After a call has waited `after_secs`, agents holding the skill at
+/// `min_level` or above may take it too (Amazon Connect's delay, Asterisk's
+/// penalty changes): a professional queue spills to general seats with a
+/// lower grade of the skill.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Widen {
+    pub after_secs: u32,
+    pub min_level: u8,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct QueueConfig {
+    pub name: String,
+    pub skill: Skill,
+    /// Higher first when an agent could take calls from several queues.
+    pub priority: u8,
+    /// Level of the skill an agent needs at first (1–10).
+    pub min_level: u8,
+    /// Later, lower levels are admitted; in increasing `after_secs`.
+    #[serde(default)]
+    pub widen: Vec<Widen>,
+    pub strategy: Strategy,
+    /// Calls waiting at most; a call beyond is offered a callback.
+    pub max_waiting: usize,
+    /// A call waiting this long is offered a callback.
+    pub max_wait_secs: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EngineConfig {
+    pub queues: Vec<QueueConfig>,
+    /// How long an offered call rings at an agent before it is taken back.
+    pub ring_secs: u32,
+    /// Offers left unanswered in a row before the agent is put on break.
+    pub max_no_answer: u32,
+    /// After-call work before an agent is offered the next call.
+    pub wrap_up_secs: u32,
+}
+
+/// Whether an agent works (set by the agent or a supervisor).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "status", content = "reason")]
+pub enum AgentStatus {
+    LoggedOut,
+    Available,
+    OnBreak(String),
+    InTraining,
+}
+
+/// What an agent is doing (set by calls).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AgentState {
+    Idle,
+    Ringing(CallId),
+    Talking(CallId),
+    /// After-call work until the given time.
+    WrapUp(Millis),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AgentSpec {
+    pub id: AgentId,
+    /// Skills and their levels (1–10). A professional skill is only given
+    /// to a certified consultant; certification lives outside the engine.
+    pub skills: BTreeMap<Skill, u8>,
+}
+
+/// What telephony and desks tell the engine.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "event")]
+pub enum Event {
+    /// A caller chose a queue (after the short menu).
+    Arrived { call: CallId, queue: String, caller: String },
+    /// The agent picked up the offered call.
+    Answered { call: CallId, agent: AgentId },
+    /// The agent declined the offered call.
+    Rejected { call: CallId, agent: AgentId },
+    /// The caller hung up, waiting or talking.
+    CallerHungUp { call: CallId },
+    /// The agent ended the conversation.
+    AgentHungUp { call: CallId },
+    /// The agent (or a supervisor) changed the agent's status.
+    SetStatus { agent: AgentId, status: AgentStatus },
+}
+
+/// What the engine asks telephony and desks to do.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "command")]
+pub enum Command {
+    /// Pick the call up and play hold music (it waits in a queue).
+    Hold { call: CallId },
+    /// Ring the agent's phone and show the call on the desk.
+    Offer { call: CallId, agent: AgentId },
+    /// Stop ringing that agent (no answer, or the caller left).
+    Withdraw { call: CallId, agent: AgentId },
+    /// Connect caller and agent.
+    Bridge { call: CallId, agent: AgentId },
+    /// Tell the caller a consultant will call back, and hang up.
+    OfferCallback { call: CallId, caller: String, queue: String },
+    /// The agent was put on break by the engine (offers left unanswered).
+    AgentPaused { agent: AgentId, reason: String },
+}
+
+/// How a call ended, for its record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    Answered,
+    Abandoned,
+    /// Queue full or wait too long: a callback was promised.
+    Callback,
+}
+
+/// One finished call.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CallRecord {
+    pub call: CallId,
+    pub queue: String,
+    pub caller: String,
+    pub arrived: Millis,
+    pub answered: Option<Millis>,
+    pub agent: Option<AgentId>,
+    pub ended: Millis,
+    pub outcome: Outcome,
+}
