@@ -10,8 +10,14 @@
 //!   ring timeouts, wrap-up, abandonment, callbacks; driven by events with
 //!   their time, so it runs to the millisecond in tests.
 //!
-//! The simulator, service-level figures and the consultant's desk will join
-//! this crate and its neighbours (issue 4).
+//! - [`stats`]: service-level figures from finished calls.
+//! - [`simulator`]: a seeded discrete-event simulation of the centre with the
+//!   real engine routing, checked against Erlang C and Erlang A.
+//!
+//! The consultant's desk, call records in the database and the seat plan
+//! will join this crate and its neighbours (issue 4).
 
 pub mod engine;
+pub mod simulator;
 pub mod staffing;
+pub mod stats;
