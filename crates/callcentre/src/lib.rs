@@ -11,6 +11,7 @@
 //!   their time, so it runs to the millisecond in tests.
 //!
 //! - [`stats`]: service-level figures from finished calls.
+//! - [`profile`]: the hourly shape of a day and a roster that follows it.
 //! - [`simulator`]: a seeded discrete-event simulation of the centre with the
 //!   real engine routing, checked against Erlang C and Erlang A.
 //!
@@ -18,6 +19,7 @@
 //! will join this crate and its neighbours (issue 4).
 
 pub mod engine;
+pub mod profile;
 pub mod simulator;
 pub mod staffing;
 pub mod stats;

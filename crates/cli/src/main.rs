@@ -64,6 +64,8 @@ enum Command {
         #[command(subcommand)]
         command: commands::kb::KbCommand,
     },
+    /// A day of the call centre simulated with the real distribution engine.
+    Simulate(commands::simulate::SimulateArgs),
     /// Agents needed for a service level (Erlang C; Erlang A with --patience-secs).
     Staffing(commands::staffing::StaffingArgs),
     /// The audit log.
@@ -75,9 +77,11 @@ enum Command {
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    if let Command::Staffing(args) = cli.command {
-        // Pure arithmetic: no configuration, database or runtime.
-        return commands::staffing::run(args);
+    // Pure computation: no configuration, database or runtime.
+    match cli.command {
+        Command::Staffing(args) => return commands::staffing::run(args),
+        Command::Simulate(args) => return commands::simulate::run(args),
+        _ => {}
     }
     let listen = match &cli.command {
         Command::Serve { listen } | Command::Demo { listen, .. } => *listen,
@@ -95,7 +99,7 @@ fn main() -> anyhow::Result<()> {
             Command::User { command } => commands::user::run(config, command).await,
             Command::Audit { command } => commands::audit::run(config, command).await,
             Command::Kb { command } => commands::kb::run(config, command).await,
-            Command::Staffing(_) => unreachable!("handled before the runtime starts"),
+            Command::Staffing(_) | Command::Simulate(_) => unreachable!("handled before the runtime starts"),
         }
     })
 }

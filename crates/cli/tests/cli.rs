@@ -227,3 +227,22 @@ fn staffing_matches_the_erlang_references_and_names_bad_flags() {
     let missing = run(&base);
     assert!(text(&missing).contains("--target-sl: needed"), "{}", text(&missing));
 }
+
+#[test]
+fn a_simulated_day_reports_every_hour_and_is_reproducible() {
+    let run = |args: &[&str]| Command::new(BIN).arg("simulate").args(args).output().unwrap();
+    let args = ["--calls-per-day", "3000", "--seats", "40", "--seed", "5", "--json"];
+    let first = run(&args);
+    assert!(first.status.success(), "{}", text(&first));
+    let report: Value = serde_json::from_slice(&first.stdout).unwrap();
+    assert_eq!(report["agents_per_hour"].as_array().unwrap().len(), 24);
+    assert_eq!(report["report"]["hours"].as_array().unwrap().len(), 24);
+    let total = &report["report"]["total"];
+    let offered = total["offered"].as_u64().unwrap();
+    assert!((2_700..3_300).contains(&offered), "about 3,000 calls offered: {offered}");
+    assert_eq!(total["answered"].as_u64().unwrap() + total["abandoned"].as_u64().unwrap(), offered);
+    let again: Value = serde_json::from_slice(&run(&args).stdout).unwrap();
+    assert_eq!(again["report"], report["report"], "the same seed, the same day");
+    let bad = run(&["--target-sl", "80"]);
+    assert!(text(&bad).contains("--target-sl: must be a share between 0 and 1"), "{}", text(&bad));
+}

@@ -6,5 +6,6 @@ pub mod demo;
 pub mod kb;
 pub mod migrate;
 pub mod serve;
+pub mod simulate;
 pub mod staffing;
 pub mod user;
