@@ -9,3 +9,14 @@ pub mod serve;
 pub mod simulate;
 pub mod staffing;
 pub mod user;
+
+/// A staffing input error as the command-line flag it came from
+/// (`interval_secs` → `--interval-secs: …`).
+pub(crate) fn flag(e: hotline_callcentre::staffing::StaffingError) -> anyhow::Error {
+    match e {
+        hotline_callcentre::staffing::StaffingError::Invalid { field, message } => {
+            anyhow::anyhow!("--{}: {message}", field.replace('_', "-"))
+        }
+        other => anyhow::anyhow!("{other}"),
+    }
+}

@@ -1,10 +1,11 @@
 //! `hotline simulate`: a day (or more) of the centre in seconds, with the
 //! real distribution engine, printing the service levels hour by hour.
 
+use super::flag;
 use clap::Args;
 use hotline_callcentre::profile::{hourly_calls, roster};
 use hotline_callcentre::simulator::{HandleTime, Scenario, simulate};
-use hotline_callcentre::staffing::{Patience, StaffingError, Target};
+use hotline_callcentre::staffing::{Patience, Target};
 
 #[derive(Args)]
 pub struct SimulateArgs {
@@ -40,19 +41,15 @@ pub struct SimulateArgs {
     json: bool,
 }
 
-fn flag(e: StaffingError) -> anyhow::Error {
-    match e {
-        StaffingError::Invalid { field, message } => anyhow::anyhow!("--{}: {message}", field.replace('_', "-")),
-        other => anyhow::anyhow!("{other}"),
-    }
-}
-
 pub fn run(args: SimulateArgs) -> anyhow::Result<()> {
     if !(args.calls_per_day.is_finite() && args.calls_per_day > 0.0) {
         anyhow::bail!("--calls-per-day: must be a number of calls above 0");
     }
     if args.seats == 0 || args.days == 0 || args.days > 366 {
         anyhow::bail!("--seats must be 1 or more and --days between 1 and 366");
+    }
+    if !(args.patience_secs.is_finite() && args.patience_secs >= 0.0) {
+        anyhow::bail!("--patience-secs: must be a number of seconds, 0 for callers who never hang up");
     }
     let patience = if args.patience_secs > 0.0 { Some(Patience::new(args.patience_secs).map_err(flag)?) } else { None };
     let target = Target::new(args.target_sl, f64::from(args.target_secs)).map_err(flag)?;

@@ -1,9 +1,10 @@
 //! `hotline staffing`: agents needed for a service level (Erlang C, or
 //! Erlang A with a caller patience). Needs no database.
 
+use super::flag;
 use anyhow::bail;
 use clap::Args;
-use hotline_callcentre::staffing::{Evaluation, Patience, StaffingError, Target, Traffic, evaluate, required_agents, scheduled_agents};
+use hotline_callcentre::staffing::{Evaluation, Patience, Target, Traffic, evaluate, required_agents, scheduled_agents};
 use serde::Serialize;
 
 #[derive(Args)]
@@ -43,14 +44,6 @@ struct Report {
     #[serde(flatten)]
     evaluation: Evaluation,
     scheduled_agents: u32,
-}
-
-/// Names the command-line flag at fault.
-fn flag(e: StaffingError) -> anyhow::Error {
-    match e {
-        StaffingError::Invalid { field, message } => anyhow::anyhow!("--{}: {message}", field.replace('_', "-")),
-        other => anyhow::anyhow!("{other}"),
-    }
 }
 
 pub fn run(args: StaffingArgs) -> anyhow::Result<()> {
