@@ -12,6 +12,8 @@
 //!
 //! - [`stats`]: service-level figures from finished calls.
 //! - [`profile`]: the hourly shape of a day and a roster that follows it.
+//! - [`seatplan`]: agents per skill per half-hour of the week and the shifts
+//!   that cover them.
 //! - [`simulator`]: a seeded discrete-event simulation of the centre with the
 //!   real engine routing, checked against Erlang C and Erlang A.
 //!
@@ -20,6 +22,7 @@
 
 pub mod engine;
 pub mod profile;
+pub mod seatplan;
 pub mod simulator;
 pub mod staffing;
 pub mod stats;

@@ -64,6 +64,9 @@ enum Command {
         #[command(subcommand)]
         command: commands::kb::KbCommand,
     },
+    /// Agents per skill for every half-hour of the week from a sheet of
+    /// calls, the shifts that cover them, and where a roster falls short.
+    SeatPlan(commands::seat_plan::SeatPlanArgs),
     /// A day of the call centre simulated with the real distribution engine.
     Simulate(commands::simulate::SimulateArgs),
     /// Agents needed for a service level (Erlang C; Erlang A with --patience-secs).
@@ -81,6 +84,7 @@ fn main() -> anyhow::Result<()> {
     match cli.command {
         Command::Staffing(args) => return commands::staffing::run(args),
         Command::Simulate(args) => return commands::simulate::run(args),
+        Command::SeatPlan(args) => return commands::seat_plan::run(args),
         _ => {}
     }
     let listen = match &cli.command {
@@ -99,7 +103,7 @@ fn main() -> anyhow::Result<()> {
             Command::User { command } => commands::user::run(config, command).await,
             Command::Audit { command } => commands::audit::run(config, command).await,
             Command::Kb { command } => commands::kb::run(config, command).await,
-            Command::Staffing(_) | Command::Simulate(_) => unreachable!("handled before the runtime starts"),
+            Command::Staffing(_) | Command::Simulate(_) | Command::SeatPlan(_) => unreachable!("handled before the runtime starts"),
         }
     })
 }

@@ -246,3 +246,44 @@ fn a_simulated_day_reports_every_hour_and_is_reproducible() {
     let bad = run(&["--target-sl", "80"]);
     assert!(text(&bad).contains("--target-sl: must be a share between 0 and 1"), "{}", text(&bad));
 }
+
+#[test]
+fn a_seat_plan_covers_the_week_and_shows_where_the_roster_falls_short() {
+    let dir = tempfile::tempdir().unwrap();
+    let calls = dir.path().join("calls.csv");
+    let mut sheet = String::from("skill,weekday,start,calls,aht_secs\n");
+    for day in ["mon", "tue", "wed", "thu", "fri", "sat", "sun"] {
+        for half in 0..48 {
+            let busy = (16..40).contains(&half);
+            sheet.push_str(&format!("general,{day},{:02}:{:02},{},180\n", half / 2, (half % 2) * 30, if busy { 100 } else { 10 }));
+            if busy {
+                sheet.push_str(&format!("social_security,{day},{:02}:{:02},30,300\n", half / 2, (half % 2) * 30));
+            }
+        }
+    }
+    std::fs::write(&calls, sheet).unwrap();
+    let roster = dir.path().join("roster.csv");
+    std::fs::write(&roster, "skill,weekday,start,agents\ngeneral,mon,09:00,5\n").unwrap();
+    let out = Command::new(BIN)
+        .args(["seat-plan", "--calls", calls.to_str().unwrap(), "--roster", roster.to_str().unwrap(), "--shrinkage", "0.3", "--json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let plans = report["plans"].as_array().unwrap();
+    assert_eq!(plans.iter().map(|p| p["skill"].as_str().unwrap()).collect::<Vec<_>>(), ["general", "social_security"]);
+    for p in plans {
+        let needs = p["needs"].as_array().unwrap();
+        let coverage = p["coverage"].as_array().unwrap();
+        assert_eq!(needs.len(), 336);
+        assert!(needs.iter().zip(coverage).all(|(n, c)| c.as_u64() >= n["scheduled"].as_u64()), "the shifts cover every half-hour");
+    }
+    let short = report["shortfalls"].as_array().unwrap();
+    let monday_nine = short.iter().find(|s| s["skill"] == "general" && s["slot"] == "mon 09:00").expect("Monday 09:00 is short");
+    assert_eq!(monday_nine["rostered"], 5);
+    assert!(monday_nine["needed"].as_u64().unwrap() > 5);
+
+    std::fs::write(&calls, "skill,weekday,start,calls,aht_secs\ngeneral,mon,08:15,10,180\n").unwrap();
+    let bad = Command::new(BIN).args(["seat-plan", "--calls", calls.to_str().unwrap()]).output().unwrap();
+    assert!(text(&bad).contains("line 2: start \"08:15\" is not on a half-hour"), "{}", text(&bad));
+}

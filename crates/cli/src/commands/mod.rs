@@ -5,6 +5,7 @@ pub mod calendar;
 pub mod demo;
 pub mod kb;
 pub mod migrate;
+pub mod seat_plan;
 pub mod serve;
 pub mod simulate;
 pub mod staffing;

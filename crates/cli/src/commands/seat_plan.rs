@@ -1,0 +1,138 @@
+//! `hotline seat-plan`: agents per skill for every half-hour of the week,
+//! from a spreadsheet of calls, the shifts that cover them, and where a
+//! roster falls short.
+
+use super::flag;
+use anyhow::{Context, bail};
+use clap::Args;
+use hotline_callcentre::seatplan::{Demand, SLOTS, SkillPlan, Slot, plan};
+use hotline_callcentre::staffing::{Patience, Target};
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+#[derive(Args)]
+pub struct SeatPlanArgs {
+    /// .csv or .xlsx with the columns skill, weekday (mon … sun), start
+    /// (HH:MM on a half-hour), calls (in that half-hour), aht_secs.
+    #[arg(long)]
+    calls: PathBuf,
+    /// Optional .csv or .xlsx roster: skill, weekday, start, agents.
+    #[arg(long)]
+    roster: Option<PathBuf>,
+    #[arg(long, default_value_t = 0.8)]
+    target_sl: f64,
+    #[arg(long, default_value_t = 15.0)]
+    target_secs: f64,
+    /// Mean caller patience in seconds: Erlang A instead of Erlang C.
+    #[arg(long)]
+    patience_secs: Option<f64>,
+    #[arg(long, default_value_t = 0.3)]
+    shrinkage: f64,
+    /// Length of a shift in hours (on half-hours).
+    #[arg(long, default_value_t = 8.0)]
+    shift_hours: f64,
+    #[arg(long)]
+    json: bool,
+}
+
+/// Rows of a sheet as maps from column to cell, checking the columns.
+fn rows(path: &Path, columns: &[&str]) -> anyhow::Result<Vec<(usize, BTreeMap<String, String>)>> {
+    let table = hotline_tabular::read(path)?;
+    let missing: Vec<&&str> = columns.iter().filter(|c| !table.header.iter().any(|h| h == *c)).collect();
+    if !missing.is_empty() {
+        bail!("{}: missing column(s) {:?}; the header must name {}", path.display(), missing, columns.join(", "));
+    }
+    Ok(table.rows.into_iter().map(|(line, cells)| (line, table.header.iter().cloned().zip(cells).collect())).collect())
+}
+
+fn number(path: &Path, line: usize, row: &BTreeMap<String, String>, column: &str) -> anyhow::Result<f64> {
+    let text = row.get(column).map(|s| s.trim()).unwrap_or("");
+    text.parse::<f64>()
+        .ok()
+        .filter(|v| v.is_finite() && *v >= 0.0)
+        .with_context(|| format!("{} line {line}: {column} {text:?} is not a number of 0 or more", path.display()))
+}
+
+fn slot(path: &Path, line: usize, row: &BTreeMap<String, String>) -> anyhow::Result<Slot> {
+    let get = |c: &str| row.get(c).map(String::as_str).unwrap_or("");
+    Slot::parse(get("weekday"), get("start")).map_err(|e| anyhow::anyhow!("{} line {line}: {e}", path.display()))
+}
+
+pub fn run(args: SeatPlanArgs) -> anyhow::Result<()> {
+    let target = Target::new(args.target_sl, args.target_secs).map_err(flag)?;
+    let patience = args.patience_secs.map(Patience::new).transpose().map_err(flag)?;
+    let shift_slots = (args.shift_hours * 2.0).round();
+    if !(1.0..=48.0).contains(&shift_slots) {
+        bail!("--shift-hours: must be between 0.5 and 24");
+    }
+    let mut demands = Vec::new();
+    for (line, row) in rows(&args.calls, &["skill", "weekday", "start", "calls", "aht_secs"])? {
+        let skill = row.get("skill").map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
+        let skill = skill.with_context(|| format!("{} line {line}: skill is empty", args.calls.display()))?;
+        let aht_secs = number(&args.calls, line, &row, "aht_secs")?;
+        if aht_secs <= 0.0 {
+            bail!("{} line {line}: aht_secs must be above 0", args.calls.display());
+        }
+        demands.push(Demand { skill, slot: slot(&args.calls, line, &row)?, calls: number(&args.calls, line, &row, "calls")?, aht_secs });
+    }
+    let mut roster: BTreeMap<(String, Slot), u32> = BTreeMap::new();
+    if let Some(path) = &args.roster {
+        for (line, row) in rows(path, &["skill", "weekday", "start", "agents"])? {
+            let skill = row.get("skill").map(|s| s.trim().to_owned()).unwrap_or_default();
+            *roster.entry((skill, slot(path, line, &row)?)).or_default() += number(path, line, &row, "agents")? as u32;
+        }
+    }
+    let skills: BTreeSet<String> = demands.iter().map(|d| d.skill.clone()).collect();
+    let plans: Vec<SkillPlan> = skills
+        .iter()
+        .map(|s| plan(s, &demands, &target, patience, args.shrinkage, shift_slots as usize))
+        .collect::<Result<_, _>>()
+        .map_err(flag)?;
+    let shortfalls: Vec<(String, Slot, u32, u32)> = plans
+        .iter()
+        .flat_map(|p| p.needs.iter().map(move |n| (p.skill.clone(), n.slot, n.scheduled)))
+        .filter_map(|(skill, slot, needed)| {
+            let have = roster.get(&(skill.clone(), slot)).copied().unwrap_or(0);
+            (args.roster.is_some() && have < needed).then_some((skill, slot, have, needed))
+        })
+        .collect();
+    if args.json {
+        let short: Vec<_> = shortfalls
+            .iter()
+            .map(
+                |(skill, slot, have, needed)| serde_json::json!({"skill": skill, "slot": slot.label(), "rostered": have, "needed": needed}),
+            )
+            .collect();
+        println!("{}", serde_json::json!({ "plans": plans, "shortfalls": short }));
+        return Ok(());
+    }
+    for p in &plans {
+        let peak = p.needs.iter().max_by(|a, b| a.scheduled.cmp(&b.scheduled).then(b.slot.cmp(&a.slot))).expect("a week of slots");
+        println!(
+            "skill {}: {} shifts of {} h a week; peak {} rostered ({} on the phones) at {}",
+            p.skill,
+            p.shifts,
+            args.shift_hours,
+            peak.scheduled,
+            peak.agents,
+            peak.slot.label()
+        );
+        for day in 0..7 {
+            let needs = &p.needs[day * 48..(day + 1) * 48];
+            let row: Vec<String> = needs.iter().step_by(2).map(|n| format!("{:>3}", n.scheduled)).collect();
+            println!("  {} (hourly rostered) {}", Slot(day * 48).label().split(' ').next().unwrap_or(""), row.join(""));
+        }
+        let starts: Vec<String> = p.shift_starts.iter().map(|(s, n)| format!("{} ×{n}", s.label())).collect();
+        println!("  shift starts: {}", starts.join(", "));
+    }
+    if args.roster.is_some() {
+        if shortfalls.is_empty() {
+            println!("the roster covers every half-hour");
+        }
+        for (skill, slot, have, needed) in &shortfalls {
+            println!("short: {skill} {}: rostered {have}, needed {needed} ({} short)", slot.label(), needed - have);
+        }
+    }
+    debug_assert_eq!(plans.first().map_or(SLOTS, |p| p.needs.len()), SLOTS);
+    Ok(())
+}
