@@ -11,7 +11,7 @@ use crate::engine::{
     AgentId, AgentSpec, AgentStatus, CallId, CallRecord, Command, Engine, EngineConfig, EngineError, Event, Millis, QueueConfig, Skill,
     Strategy,
 };
-use crate::stats::{Figures, figures};
+use crate::stats::{Figures, figures, grouped};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde::Serialize;
@@ -197,11 +197,7 @@ pub fn simulate(scenario: &Scenario) -> Result<SimulationReport, EngineError> {
     let mut records = sim.engine.take_records();
     records.sort_by_key(|r| (r.arrived, r.call));
     let threshold = u64::from(scenario.threshold_secs) * 1000;
-    let hours = (0..scenario.hours)
-        .map(|h| {
-            let (from, to) = (u64::from(h) * HOUR, u64::from(h + 1) * HOUR);
-            figures(records.iter().filter(|r| (from..to).contains(&r.arrived)), threshold, 0)
-        })
-        .collect();
+    let by_hour = grouped(&records, |r| Some(r.arrived / HOUR), threshold, 0);
+    let hours = (0..u64::from(scenario.hours)).map(|h| by_hour.get(&h).copied().unwrap_or_else(|| figures([], threshold, 0))).collect();
     Ok(SimulationReport { calls: records.len() as u64, total: figures(&records, threshold, 0), hours, records })
 }

@@ -90,6 +90,28 @@ pub fn figures<'a>(records: impl IntoIterator<Item = &'a CallRecord>, threshold:
     }
 }
 
+/// Figures for each group of records, e.g. per queue, per agent or per
+/// half-hour (see [`half_hour`]).
+pub fn grouped<'a, K: Ord>(
+    records: impl IntoIterator<Item = &'a CallRecord>,
+    key: impl Fn(&CallRecord) -> Option<K>,
+    threshold: Millis,
+    short_abandon: Millis,
+) -> std::collections::BTreeMap<K, Figures> {
+    let mut groups: std::collections::BTreeMap<K, Vec<&CallRecord>> = std::collections::BTreeMap::new();
+    for r in records {
+        if let Some(k) = key(r) {
+            groups.entry(k).or_default().push(r);
+        }
+    }
+    groups.into_iter().map(|(k, rs)| (k, figures(rs, threshold, short_abandon))).collect()
+}
+
+/// The half-hour a call arrived in, counted from the start of the clock.
+pub fn half_hour(record: &CallRecord) -> u64 {
+    record.arrived / 1_800_000
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -127,5 +149,20 @@ mod tests {
         assert_eq!(f.asa_secs, 40.0 / 3.0);
         assert_eq!(f.mean_talk_secs, 290.0 / 3.0);
         assert_eq!(f.waited_share, 4.0 / 5.0);
+    }
+
+    #[test]
+    fn figures_group_by_queue_agent_or_half_hour() {
+        let mut late = record(1_900_000, Some(1_900_000), 2_000_000, Outcome::Answered);
+        late.queue = "social".into();
+        late.agent = Some(AgentId(2));
+        let records = [record(0, Some(0), 60_000, Outcome::Answered), record(10_000, None, 40_000, Outcome::Abandoned), late];
+        let by_queue = grouped(&records, |r| Some(r.queue.clone()), 15_000, 0);
+        assert_eq!(by_queue.keys().map(String::as_str).collect::<Vec<_>>(), ["q", "social"]);
+        assert_eq!((by_queue["q"].offered, by_queue["q"].abandoned), (2, 1));
+        let by_agent = grouped(&records, |r| r.agent, 15_000, 0);
+        assert_eq!(by_agent.len(), 2, "abandoned calls have no agent");
+        let by_half_hour = grouped(&records, |r| Some(half_hour(r)), 15_000, 0);
+        assert_eq!(by_half_hour.keys().copied().collect::<Vec<_>>(), [0, 1]);
     }
 }
