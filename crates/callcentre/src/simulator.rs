@@ -131,6 +131,7 @@ pub fn simulate(scenario: &Scenario) -> Result<SimulationReport, EngineError> {
         ring_secs: 15,
         max_no_answer: 3,
         wrap_up_secs: 0,
+        transfer_timeout_secs: 30,
     };
     let mut sim = Sim {
         engine: Engine::new(config)?,

@@ -56,7 +56,7 @@ pub fn figures<'a>(records: impl IntoIterator<Item = &'a CallRecord>, threshold:
                 callbacks += 1;
                 waited += 1;
             }
-            Outcome::Answered => {
+            Outcome::Answered | Outcome::Transferred => {
                 answered += 1;
                 let at = r.answered.unwrap_or(r.arrived);
                 let wait = at - r.arrived;
@@ -127,6 +127,7 @@ mod tests {
             agent: answered.map(|_| AgentId(1)),
             ended,
             outcome,
+            transferred_to: None,
         }
     }
 

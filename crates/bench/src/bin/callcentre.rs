@@ -49,7 +49,7 @@ fn main() -> anyhow::Result<()> {
             max_wait_secs: 3_600,
         })
         .collect();
-    let mut engine = Engine::new(EngineConfig { queues, ring_secs: 15, max_no_answer: 3, wrap_up_secs: 0 })?;
+    let mut engine = Engine::new(EngineConfig { queues, ring_secs: 15, max_no_answer: 3, wrap_up_secs: 0, transfer_timeout_secs: 30 })?;
     // Every agent: the general skill and three others at random levels.
     for a in 0..args.agents {
         let mut skills: std::collections::BTreeMap<Skill, u8> = [(Skill("s0".into()), 5)].into();

@@ -89,8 +89,22 @@ impl Agent {
 
 enum Phase {
     Waiting,
-    Ringing { agent: AgentId, until: Millis },
-    Talking { agent: AgentId, since: Millis },
+    Ringing {
+        agent: AgentId,
+        until: Millis,
+    },
+    Talking {
+        agent: AgentId,
+        since: Millis,
+    },
+    /// Talking while a sub-centre is dialled, until `until`.
+    Transferring {
+        agent: AgentId,
+        since: Millis,
+        to: String,
+        mode: TransferMode,
+        until: Millis,
+    },
 }
 
 struct Call {
@@ -100,6 +114,8 @@ struct Call {
     phase: Phase,
     /// Agents who let it ring out or declined it: not offered it again.
     declined_by: Vec<AgentId>,
+    /// The sub-centre it was transferred or conferenced to.
+    transferred_to: Option<String>,
 }
 
 pub struct Engine {
@@ -199,15 +215,39 @@ impl Engine {
                         self.finish(call, None, None, Outcome::Abandoned, now);
                         self.agent_idle(agent, now, &mut out);
                     }
-                    Phase::Talking { agent, since } => self.talk_ended(call, agent, since, now, &mut out),
+                    Phase::Talking { agent, since } | Phase::Transferring { agent, since, .. } => {
+                        if matches!(c.phase, Phase::Transferring { .. }) {
+                            out.push(Command::CancelTransfer { call });
+                        }
+                        self.talk_ended(call, agent, since, Outcome::Answered, now, &mut out)
+                    }
                 }
             }
             Event::AgentHungUp { call } => {
                 let c = self.calls.get(&call).ok_or(EngineError::UnknownCall(call))?;
                 match c.phase {
-                    Phase::Talking { agent, since } => self.talk_ended(call, agent, since, now, &mut out),
+                    Phase::Talking { agent, since } => self.talk_ended(call, agent, since, Outcome::Answered, now, &mut out),
                     _ => return Err(EngineError::OutOfStep(format!("{call:?} is not in conversation"))),
                 }
+            }
+            Event::Transfer { call, agent, to, mode } => {
+                let until = now + u64::from(self.config.transfer_timeout_secs) * 1000;
+                let c = self.calls.get_mut(&call).ok_or(EngineError::UnknownCall(call))?;
+                match c.phase {
+                    Phase::Talking { agent: talking, since } if talking == agent => {
+                        c.phase = Phase::Transferring { agent, since, to: to.clone(), mode, until };
+                        out.push(Command::Transfer { call, to, mode });
+                    }
+                    _ => return Err(EngineError::OutOfStep(format!("{call:?} is not in conversation with {agent:?}"))),
+                }
+            }
+            Event::TransferResult { call, result } => {
+                let c = self.calls.get(&call).ok_or(EngineError::UnknownCall(call))?;
+                let Phase::Transferring { agent, since, ref to, mode, .. } = c.phase else {
+                    return Err(EngineError::OutOfStep(format!("{call:?} is not being transferred")));
+                };
+                let to = to.clone();
+                self.transfer_done(call, agent, since, to, mode, result, now, &mut out);
             }
             Event::SetStatus { agent, status } => {
                 let a = self.agents.get_mut(&agent).ok_or(EngineError::UnknownAgent(agent))?;
@@ -251,6 +291,18 @@ impl Engine {
             out.push(Command::Withdraw { call, agent });
             self.unanswered(call, agent, now, &mut out);
         }
+        let stuck: Vec<(CallId, AgentId, Millis, String, TransferMode)> = self
+            .calls
+            .iter()
+            .filter_map(|(id, c)| match &c.phase {
+                Phase::Transferring { agent, since, to, mode, until } if *until <= now => Some((*id, *agent, *since, to.clone(), *mode)),
+                _ => None,
+            })
+            .collect();
+        for (call, agent, since, to, mode) in stuck {
+            out.push(Command::CancelTransfer { call });
+            self.transfer_done(call, agent, since, to, mode, TransferResult::NoAnswer, now, &mut out);
+        }
         let wrapped: Vec<AgentId> =
             self.agents.iter().filter(|(_, a)| matches!(a.state, AgentState::WrapUp(until) if until <= now)).map(|(id, _)| *id).collect();
         for agent in wrapped {
@@ -273,7 +325,7 @@ impl Engine {
     /// When [`Self::tick`] has something to do next, after `now`.
     pub fn next_deadline(&self, now: Millis) -> Option<Millis> {
         let rings = self.calls.values().filter_map(|c| match c.phase {
-            Phase::Ringing { until, .. } => Some(until),
+            Phase::Ringing { until, .. } | Phase::Transferring { until, .. } => Some(until),
             _ => None,
         });
         let wrap_ups = self.agents.values().filter_map(|a| match a.state {
@@ -293,7 +345,8 @@ impl Engine {
         if self.calls.contains_key(&call) {
             return Err(EngineError::DuplicateCall(call));
         }
-        self.calls.insert(call, Call { queue: q, caller, arrived: now, phase: Phase::Waiting, declined_by: Vec::new() });
+        self.calls
+            .insert(call, Call { queue: q, caller, arrived: now, phase: Phase::Waiting, declined_by: Vec::new(), transferred_to: None });
         if self.queues[q].waiting.len() >= self.queues[q].config.max_waiting {
             self.callback(call, now, out);
             return Ok(());
@@ -373,14 +426,47 @@ impl Engine {
         self.route_queue(q, now, out);
     }
 
-    fn talk_ended(&mut self, call: CallId, agent: AgentId, since: Millis, now: Millis, out: &mut Vec<Command>) {
-        self.finish(call, Some(agent), Some(since), Outcome::Answered, now);
+    fn talk_ended(&mut self, call: CallId, agent: AgentId, since: Millis, outcome: Outcome, now: Millis, out: &mut Vec<Command>) {
+        self.finish(call, Some(agent), Some(since), outcome, now);
         let wrap = u64::from(self.config.wrap_up_secs) * 1000;
         let a = self.agents.get_mut(&agent).expect("talking agent exists");
         if wrap > 0 {
             a.state = AgentState::WrapUp(now + wrap);
         } else {
             self.agent_idle(agent, now, out);
+        }
+    }
+
+    /// A transfer ended: connected (the call leaves with the sub-centre, or
+    /// stays as a three-way call), or failed (the caller stays with the
+    /// consultant, who is told what to advise).
+    #[allow(clippy::too_many_arguments)]
+    fn transfer_done(
+        &mut self,
+        call: CallId,
+        agent: AgentId,
+        since: Millis,
+        to: String,
+        mode: TransferMode,
+        result: TransferResult,
+        now: Millis,
+        out: &mut Vec<Command>,
+    ) {
+        let c = self.calls.get_mut(&call).expect("call being transferred");
+        match (result, mode) {
+            (TransferResult::Connected, TransferMode::Conference) => {
+                c.transferred_to = Some(to);
+                c.phase = Phase::Talking { agent, since };
+            }
+            (TransferResult::Connected, _) => {
+                c.transferred_to = Some(to);
+                self.talk_ended(call, agent, since, Outcome::Transferred, now, out);
+            }
+            (failed, _) => {
+                c.phase = Phase::Talking { agent, since };
+                let advice = format!("{to} 暂时无法接通，请告知来电人直接拨打 {to}");
+                out.push(Command::TransferFailed { call, agent, to, result: failed, advice });
+            }
         }
     }
 
@@ -424,6 +510,7 @@ impl Engine {
             agent,
             ended: now,
             outcome,
+            transferred_to: c.transferred_to,
         });
     }
 }

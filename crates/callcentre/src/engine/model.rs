@@ -69,6 +69,36 @@ pub struct EngineConfig {
     pub max_no_answer: u32,
     /// After-call work before an agent is offered the next call.
     pub wrap_up_secs: u32,
+    /// How long a transfer to a sub-centre may ring before the consultant
+    /// is told to advise the caller to dial it directly.
+    #[serde(default = "default_transfer_timeout")]
+    pub transfer_timeout_secs: u32,
+}
+
+fn default_transfer_timeout() -> u32 {
+    30
+}
+
+/// How a consultant hands a call to a sub-centre (e.g. 税务 12366).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TransferMode {
+    /// The caller is put through and the consultant leaves at once.
+    Blind,
+    /// The consultant speaks to the sub-centre first, then leaves.
+    Attended,
+    /// Caller, consultant and sub-centre talk together (三方通话).
+    Conference,
+}
+
+/// What became of a transfer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TransferResult {
+    Connected,
+    Busy,
+    NoAnswer,
+    Failed,
 }
 
 /// Whether an agent works (set by the agent or a supervisor).
@@ -116,6 +146,10 @@ pub enum Event {
     AgentHungUp { call: CallId },
     /// The agent (or a supervisor) changed the agent's status.
     SetStatus { agent: AgentId, status: AgentStatus },
+    /// The consultant hands the call to a sub-centre's number.
+    Transfer { call: CallId, agent: AgentId, to: String, mode: TransferMode },
+    /// Telephony reports how the transfer went.
+    TransferResult { call: CallId, result: TransferResult },
 }
 
 /// What the engine asks telephony and desks to do.
@@ -134,6 +168,13 @@ pub enum Command {
     OfferCallback { call: CallId, caller: String, queue: String },
     /// The agent was put on break by the engine (offers left unanswered).
     AgentPaused { agent: AgentId, reason: String },
+    /// Dial the sub-centre and connect it as asked.
+    Transfer { call: CallId, to: String, mode: TransferMode },
+    /// Stop a transfer that rang too long.
+    CancelTransfer { call: CallId },
+    /// Tell the consultant the transfer failed and what to advise the caller;
+    /// the caller stays with the consultant.
+    TransferFailed { call: CallId, agent: AgentId, to: String, result: TransferResult, advice: String },
 }
 
 /// How a call ended, for its record.
@@ -141,6 +182,8 @@ pub enum Command {
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
     Answered,
+    /// Answered, then handed to a sub-centre.
+    Transferred,
     Abandoned,
     /// Queue full or wait too long: a callback was promised.
     Callback,
@@ -157,4 +200,6 @@ pub struct CallRecord {
     pub agent: Option<AgentId>,
     pub ended: Millis,
     pub outcome: Outcome,
+    /// The sub-centre the call was transferred or conferenced to, if any.
+    pub transferred_to: Option<String>,
 }

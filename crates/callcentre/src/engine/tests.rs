@@ -20,7 +20,7 @@ fn queue(name: &str, skill: &str, priority: u8, strategy: Strategy) -> QueueConf
 }
 
 fn engine(queues: Vec<QueueConfig>) -> Engine {
-    Engine::new(EngineConfig { queues, ring_secs: 15, max_no_answer: 2, wrap_up_secs: 30 }).unwrap()
+    Engine::new(EngineConfig { queues, ring_secs: 15, max_no_answer: 2, wrap_up_secs: 30, transfer_timeout_secs: 30 }).unwrap()
 }
 
 fn agent(e: &mut Engine, id: u64, skills: &[(&str, u8)], now: Millis) -> AgentId {
@@ -184,8 +184,61 @@ fn events_out_of_step_are_refused_with_the_reason() {
             queues: vec![queue("a", "a", 1, Strategy::LongestIdle); 2],
             ring_secs: 15,
             max_no_answer: 2,
-            wrap_up_secs: 0
+            wrap_up_secs: 0,
+            transfer_timeout_secs: 30
         })
         .is_err()
     );
+}
+
+/// A call answered by agent 1 at 1 s.
+fn in_conversation() -> Engine {
+    let mut e = engine(vec![queue(GENERAL, GENERAL, 1, Strategy::LongestIdle)]);
+    agent(&mut e, 1, &[(GENERAL, 5)], 0);
+    arrive(&mut e, 1, GENERAL, 500);
+    e.handle(Event::Answered { call: CallId(1), agent: AgentId(1) }, 1_000).unwrap();
+    e
+}
+
+fn transfer(e: &mut Engine, mode: TransferMode, now: Millis) -> Vec<Command> {
+    e.handle(Event::Transfer { call: CallId(1), agent: AgentId(1), to: "12366".into(), mode }, now).unwrap()
+}
+
+#[test]
+fn a_transfer_to_a_sub_centre_hands_the_call_over_and_frees_the_consultant() {
+    let mut e = in_conversation();
+    assert_eq!(
+        transfer(&mut e, TransferMode::Blind, 60_000),
+        [Command::Transfer { call: CallId(1), to: "12366".into(), mode: TransferMode::Blind }]
+    );
+    e.handle(Event::TransferResult { call: CallId(1), result: TransferResult::Connected }, 65_000).unwrap();
+    let r = &e.take_records()[0];
+    assert_eq!((r.outcome, r.transferred_to.as_deref(), r.answered, r.ended), (Outcome::Transferred, Some("12366"), Some(1_000), 65_000));
+    assert_eq!(e.agent_status(AgentId(1)).unwrap().1, AgentState::WrapUp(95_000));
+}
+
+#[test]
+fn a_busy_or_silent_sub_centre_leaves_the_caller_with_the_consultant_and_advice() {
+    let mut e = in_conversation();
+    transfer(&mut e, TransferMode::Attended, 60_000);
+    let out = e.handle(Event::TransferResult { call: CallId(1), result: TransferResult::Busy }, 62_000).unwrap();
+    let Command::TransferFailed { result, advice, .. } = &out[0] else { panic!("{out:?}") };
+    assert_eq!(*result, TransferResult::Busy);
+    assert!(advice.contains("直接拨打 12366"), "{advice}");
+    assert_eq!(e.agent_status(AgentId(1)).unwrap().1, AgentState::Talking(CallId(1)));
+    // No answer within 30 s: cancelled, and the same advice.
+    transfer(&mut e, TransferMode::Blind, 70_000);
+    assert_eq!(e.next_deadline(70_000), Some(100_000));
+    let out = e.tick(100_000);
+    assert_eq!(out[0], Command::CancelTransfer { call: CallId(1) });
+    assert!(matches!(&out[1], Command::TransferFailed { result: TransferResult::NoAnswer, .. }), "{out:?}");
+    // A three-way call keeps the consultant on the line until someone hangs up.
+    transfer(&mut e, TransferMode::Conference, 110_000);
+    e.handle(Event::TransferResult { call: CallId(1), result: TransferResult::Connected }, 112_000).unwrap();
+    assert_eq!(e.agent_status(AgentId(1)).unwrap().1, AgentState::Talking(CallId(1)));
+    e.handle(Event::AgentHungUp { call: CallId(1) }, 300_000).unwrap();
+    let r = &e.take_records()[0];
+    assert_eq!((r.outcome, r.transferred_to.as_deref()), (Outcome::Answered, Some("12366")));
+    let wrong = e.handle(Event::TransferResult { call: CallId(1), result: TransferResult::Connected }, 300_001).unwrap_err();
+    assert_eq!(wrong, EngineError::UnknownCall(CallId(1)));
 }
