@@ -144,6 +144,32 @@ pub fn organisation() -> Result<Organisation, DataError> {
 /// Demo knowledge-base articles in the import format (`hotline kb import`).
 pub const DEMO_ARTICLES_CSV: &str = include_str!("../../../data/knowledge/articles.csv");
 
+/// The demo articles' text alone (no department or category: those need the
+/// organisation), for search tests and benchmarks on real Chinese.
+pub fn demo_article_texts() -> Result<Vec<hotline_domain::knowledge::ArticleContent>, DataError> {
+    use hotline_domain::knowledge::{ArticleContent, ArticleInput, Visibility};
+    let file = "knowledge/articles.csv";
+    let fail = |line: usize, message: String| DataError::Line { file, line, message };
+    let table = hotline_tabular::parse_csv(DEMO_ARTICLES_CSV).map_err(|e| fail(1, e.to_string()))?;
+    let col = |name: &str| table.header.iter().position(|h| h == name).ok_or_else(|| fail(1, format!("no column {name}")));
+    let (title, body, script, keywords, public) = (col("title")?, col("body")?, col("script")?, col("keywords")?, col("public")?);
+    table
+        .rows
+        .iter()
+        .map(|(line, c)| {
+            ArticleContent::parse(ArticleInput {
+                title: c[title].clone(),
+                body: c[body].clone(),
+                script: Some(c[script].clone()),
+                keywords: c[keywords].split_whitespace().map(str::to_owned).collect(),
+                visibility: Some(if c[public] == "true" { Visibility::Public } else { Visibility::Internal }),
+                ..Default::default()
+            })
+            .map_err(|e| fail(*line, e.to_string()))
+        })
+        .collect()
+}
+
 /// Synonym sets a fresh platform starts with, one set per line.
 pub fn synonym_sets() -> Vec<Vec<String>> {
     include_str!("../../../data/knowledge/synonyms.txt")

@@ -1,10 +1,11 @@
 //! The index of live articles.
 
 use crate::analyzer::Analyzer;
+use crate::fields::{NONE, chinese, number, text};
 use crate::handle::{Handle, err};
 use crate::query::{CANDIDATES, any_of, filtered, rerank, text_query};
 use crate::snippet;
-use crate::tokenizer::NAME;
+use chrono::Datelike;
 use hotline_app::knowledge::index::{ArticleDoc, ArticleHit, ArticleQuery, SearchError};
 use hotline_app::ports::ChangeCursor;
 use hotline_domain::knowledge::Visibility;
@@ -14,13 +15,11 @@ use std::path::Path;
 use std::sync::Arc;
 use tantivy::collector::TopDocs;
 use tantivy::query::{Query, RangeQuery};
-use tantivy::schema::{FAST, Field, INDEXED, IndexRecordOption, STORED, Schema, TextFieldIndexing, TextOptions, Value};
+use tantivy::schema::{FAST, Field, INDEXED, STORED, Schema};
 use tantivy::{TantivyDocument, Term, doc};
 
 /// Bumped whenever the fields below change: the index is then rebuilt.
 const LAYOUT: u32 = 1;
-/// Owner of the centre's articles, and the "town" of city-wide ones.
-const NONE: u64 = 0;
 const SNIPPET_CHARS: usize = 120;
 
 pub(crate) struct ArticleIndex {
@@ -45,20 +44,14 @@ struct Fields {
     expires: Field,
 }
 
-fn text(stored: bool) -> TextOptions {
-    let indexing = TextFieldIndexing::default().set_tokenizer(NAME).set_index_option(IndexRecordOption::WithFreqs);
-    let options = TextOptions::default().set_indexing_options(indexing);
-    if stored { options.set_stored() } else { options }
-}
-
 fn schema() -> (Schema, Fields) {
     let mut b = Schema::builder();
     let f = Fields {
         id: b.add_u64_field("id", INDEXED | STORED | FAST),
-        title: b.add_text_field("title", text(true)),
-        keywords: b.add_text_field("keywords", text(false)),
-        script: b.add_text_field("script", text(true)),
-        body: b.add_text_field("body", text(true)),
+        title: b.add_text_field("title", chinese(true)),
+        keywords: b.add_text_field("keywords", chinese(false)),
+        script: b.add_text_field("script", chinese(true)),
+        body: b.add_text_field("body", chinese(true)),
         owner: b.add_u64_field("owner", INDEXED | STORED),
         category: b.add_u64_field("category", STORED),
         category_path: b.add_u64_field("category_path", INDEXED),
@@ -73,8 +66,6 @@ fn schema() -> (Schema, Fields) {
 fn day_number(date: chrono::NaiveDate) -> i64 {
     i64::from(date.num_days_from_ce())
 }
-
-use chrono::Datelike;
 
 fn id_value(id: i64) -> u64 {
     id as u64
@@ -166,8 +157,8 @@ impl ArticleIndex {
             .into_iter()
             .map(|(score, address)| {
                 let doc: TantivyDocument = searcher.doc(address).map_err(err)?;
-                let text_of = |field: Field| doc.get_first(field).and_then(|v| v.as_str()).unwrap_or("").to_owned();
-                let u64_of = |field: Field| doc.get_first(field).and_then(|v| v.as_u64()).unwrap_or(NONE);
+                let text_of = |field: Field| text(&doc, field).unwrap_or_default();
+                let u64_of = |field: Field| number(&doc, field);
                 let body = text_of(f.body);
                 let script = text_of(f.script);
                 // The body where it matches, else the script, else the body's start.
@@ -212,7 +203,7 @@ impl ArticleIndex {
         let mut titles: Vec<String> = Vec::new();
         for (_, address) in ranked {
             let doc: TantivyDocument = searcher.doc(address).map_err(err)?;
-            let title = doc.get_first(self.f.title).and_then(|v| v.as_str()).unwrap_or("").to_owned();
+            let title = text(&doc, self.f.title).unwrap_or_default();
             if !titles.contains(&title) {
                 titles.push(title);
             }

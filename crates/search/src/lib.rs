@@ -7,6 +7,7 @@
 
 mod analyzer;
 mod articles;
+mod fields;
 mod handle;
 mod orders;
 mod query;

@@ -3,10 +3,10 @@
 //! indexed; personal data (names, phone numbers, addresses) never is.
 
 use crate::analyzer::Analyzer;
+use crate::fields::{NONE, chinese, number, text};
 use crate::handle::{Handle, err};
 use crate::query::{CANDIDATES, any_of, filtered, rerank, text_query};
 use crate::snippet;
-use crate::tokenizer::NAME;
 use chrono::{DateTime, Utc};
 use hotline_app::knowledge::index::{OrderDoc, OrderHit, OrderQuery, SearchError};
 use hotline_app::ports::ChangeCursor;
@@ -15,11 +15,10 @@ use std::path::Path;
 use std::sync::Arc;
 use tantivy::collector::TopDocs;
 use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
-use tantivy::schema::{FAST, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions, Value};
+use tantivy::schema::{FAST, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, Value};
 use tantivy::{TantivyDocument, Term, doc};
 
 const LAYOUT: u32 = 1;
-const NONE: u64 = 0;
 const SNIPPET_CHARS: usize = 120;
 
 pub(crate) struct OrderIndex {
@@ -46,17 +45,12 @@ struct Fields {
 
 fn schema() -> (Schema, Fields) {
     let mut b = Schema::builder();
-    let text = |stored: bool| {
-        let o = TextOptions::default()
-            .set_indexing_options(TextFieldIndexing::default().set_tokenizer(NAME).set_index_option(IndexRecordOption::WithFreqs));
-        if stored { o.set_stored() } else { o }
-    };
     let f = Fields {
         id: b.add_u64_field("id", INDEXED | STORED | FAST),
         number: b.add_text_field("number", STRING | STORED),
-        subject: b.add_text_field("subject", text(true)),
-        description: b.add_text_field("description", text(true)),
-        reply: b.add_text_field("reply", text(false)),
+        subject: b.add_text_field("subject", chinese(true)),
+        description: b.add_text_field("description", chinese(true)),
+        reply: b.add_text_field("reply", chinese(false)),
         public_reply: b.add_text_field("public_reply", STORED),
         units: b.add_u64_field("units", INDEXED),
         category: b.add_u64_field("category", STORED),
@@ -149,8 +143,8 @@ impl OrderIndex {
             .take(q.limit)
             .map(|(score, address)| {
                 let doc: TantivyDocument = searcher.doc(address).map_err(err)?;
-                let text_of = |field: Field| doc.get_first(field).and_then(|v| v.as_str()).map(str::to_owned);
-                let u64_of = |field: Field| doc.get_first(field).and_then(|v| v.as_u64()).unwrap_or(NONE);
+                let text_of = |field: Field| text(&doc, field);
+                let u64_of = |field: Field| number(&doc, field);
                 let description = text_of(f.description).unwrap_or_default();
                 let snippet = snippet::snippet(&self.analyzer, &description, &terms, SNIPPET_CHARS);
                 let number = text_of(f.number).unwrap_or_default();

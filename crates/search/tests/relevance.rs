@@ -7,7 +7,6 @@ use chrono::{NaiveDate, Utc};
 use hotline_app::knowledge::index::{ArticleDoc, ArticleQuery, SearchEngine};
 use hotline_app::ports::{ChangeCursor, SearchVocabulary, SynonymSet};
 use hotline_domain::ArticleId;
-use hotline_domain::knowledge::{ArticleContent, ArticleInput, Visibility};
 use hotline_search::TantivySearch;
 use serde::Deserialize;
 use std::path::PathBuf;
@@ -28,42 +27,35 @@ fn data(name: &str) -> PathBuf {
 }
 
 fn synonyms() -> Vec<SynonymSet> {
-    std::fs::read_to_string(data("synonyms.txt"))
-        .unwrap()
-        .lines()
-        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
-        .enumerate()
-        .map(|(i, l)| SynonymSet { id: i as i64, words: l.split_whitespace().map(str::to_owned).collect() })
-        .collect()
+    hotline_reference_data::synonym_sets().into_iter().enumerate().map(|(i, words)| SynonymSet { id: i as i64, words }).collect()
 }
 
 /// The engine with every demo article; returns the titles by id.
 fn engine() -> (TantivySearch, Vec<String>) {
     let engine = TantivySearch::in_memory().unwrap();
     engine.set_vocabulary(&SearchVocabulary { terms: vec![], synonyms: synonyms() });
-    let table = hotline_tabular::read(&data("articles.csv")).unwrap();
-    let col = |name: &str| table.header.iter().position(|h| h == name).unwrap();
-    let mut titles = Vec::new();
-    let docs: Vec<ArticleDoc> = table
-        .rows
-        .iter()
+    let contents = hotline_reference_data::demo_article_texts().unwrap();
+    let titles = contents.iter().map(|c| c.title.to_string()).collect();
+    let docs: Vec<ArticleDoc> = contents
+        .into_iter()
         .enumerate()
-        .map(|(i, (_, cells))| {
-            titles.push(cells[col("title")].clone());
-            let content = ArticleContent::parse(ArticleInput {
-                title: cells[col("title")].clone(),
-                body: cells[col("body")].clone(),
-                script: Some(cells[col("script")].clone()),
-                keywords: cells[col("keywords")].split_whitespace().map(str::to_owned).collect(),
-                visibility: Some(Visibility::Public),
-                ..Default::default()
-            })
-            .unwrap();
-            ArticleDoc { id: ArticleId(i as i64 + 1), content, category_path: vec![] }
-        })
+        .map(|(i, content)| ArticleDoc { id: ArticleId(i as i64 + 1), content, category_path: vec![] })
         .collect();
     engine.index_articles(&docs, &[], ChangeCursor { updated_at: Utc::now(), id: 0 }).unwrap();
     (engine, titles)
+}
+
+/// A staff query over every article, on the day the figures were taken.
+fn query(text: &str, limit: usize) -> ArticleQuery {
+    ArticleQuery {
+        text: text.to_owned(),
+        department: None,
+        category: None,
+        town: None,
+        visibility: None,
+        today: NaiveDate::from_ymd_opt(2026, 11, 28).unwrap(),
+        limit,
+    }
 }
 
 #[test]
@@ -80,16 +72,7 @@ fn callers_questions_find_their_answers_in_the_top_three() {
     let mut reciprocal = 0.0;
     let mut misses = Vec::new();
     for case in &set.q {
-        let query = ArticleQuery {
-            text: case.ask.clone(),
-            department: None,
-            category: None,
-            town: None,
-            visibility: None,
-            today: NaiveDate::from_ymd_opt(2026, 11, 28).unwrap(),
-            limit: 10,
-        };
-        let found: Vec<String> = engine.search_articles(&query).unwrap().into_iter().map(|h| h.title).collect();
+        let found: Vec<String> = engine.search_articles(&query(&case.ask, 10)).unwrap().into_iter().map(|h| h.title).collect();
         let rank = found.iter().position(|t| case.want.contains(t));
         if let Some(r) = rank {
             reciprocal += 1.0 / (r as f64 + 1.0);
@@ -114,16 +97,7 @@ fn callers_questions_find_their_answers_in_the_top_three() {
 #[test]
 fn a_multi_word_query_is_not_a_phrase_query() {
     let (engine, _) = engine();
-    let query = ArticleQuery {
-        text: "社保卡补办".into(),
-        department: None,
-        category: None,
-        town: None,
-        visibility: None,
-        today: NaiveDate::from_ymd_opt(2026, 11, 28).unwrap(),
-        limit: 3,
-    };
-    let hits = engine.search_articles(&query).unwrap();
+    let hits = engine.search_articles(&query("社保卡补办", 3)).unwrap();
     assert_eq!(hits[0].title, "社会保障卡遗失如何挂失和补办");
     assert!(hits[0].snippet.contains("<em>"), "matches are highlighted: {}", hits[0].snippet);
 }
@@ -131,16 +105,7 @@ fn a_multi_word_query_is_not_a_phrase_query() {
 #[test]
 fn snippets_of_text_with_nested_words_and_full_width_signs_are_highlighted() {
     let (engine, _) = engine();
-    let query = ArticleQuery {
-        text: "最低生活保障申请".into(),
-        department: None,
-        category: None,
-        town: None,
-        visibility: None,
-        today: NaiveDate::from_ymd_opt(2026, 11, 28).unwrap(),
-        limit: 10,
-    };
-    let hits = engine.search_articles(&query).unwrap();
+    let hits = engine.search_articles(&query("最低生活保障申请", 10)).unwrap();
     assert_eq!(hits[0].title, "最低生活保障申请条件");
     for hit in &hits {
         assert!(hit.snippet.contains("<em>"), "{}: {}", hit.title, hit.snippet);

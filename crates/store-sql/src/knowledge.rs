@@ -106,6 +106,21 @@ fn parse_version(row: &AnyRow) -> StoreResult<ArticleVersionRecord> {
 }
 
 impl SqlStore {
+    /// Rows of a keyset query `… WHERE (updated_at, id) > ($1, $2) … LIMIT $3`.
+    async fn changed_after(&self, sql: &'static str, after: ChangeCursor, limit: u32) -> StoreResult<Vec<AnyRow>> {
+        let (at, id) = cursor_micros(after);
+        sqlx::query(sql).bind(at).bind(id).bind(i64::from(limit)).fetch_all(&self.read).await.or_backend()
+    }
+
+    /// A one-parameter delete with its audit record; whether a row went.
+    async fn audited_delete(&self, sql: &str, key: Val, audit: &AuditRecord) -> StoreResult<bool> {
+        let mut tx = self.write.begin().await.or_backend()?;
+        let n = dynamic(sql, vec![key]).execute(&mut *tx).await.or_backend()?.rows_affected();
+        insert_audit(&mut tx, audit).await?;
+        tx.commit().await.or_backend()?;
+        Ok(n > 0)
+    }
+
     async fn version_content(&self, id: ArticleId, version: i32) -> StoreResult<Option<ArticleContent>> {
         let row = sqlx::query("SELECT content FROM kb_article_versions WHERE article_id = $1 AND version = $2")
             .bind(id.0)
@@ -278,18 +293,15 @@ impl KnowledgeStore for SqlStore {
     }
 
     async fn articles_changed(&self, after: ChangeCursor, limit: u32) -> StoreResult<Vec<ArticleChange>> {
-        let (at, id) = cursor_micros(after);
-        let rows = sqlx::query(
-            "SELECT a.id, a.updated_at, v.content FROM kb_articles a \
-             LEFT JOIN kb_article_versions v ON v.article_id = a.id AND v.version = a.live_version \
-             WHERE (a.updated_at, a.id) > ($1, $2) ORDER BY a.updated_at, a.id LIMIT $3",
-        )
-        .bind(at)
-        .bind(id)
-        .bind(i64::from(limit))
-        .fetch_all(&self.read)
-        .await
-        .or_backend()?;
+        let rows = self
+            .changed_after(
+                "SELECT a.id, a.updated_at, v.content FROM kb_articles a \
+                 LEFT JOIN kb_article_versions v ON v.article_id = a.id AND v.version = a.live_version \
+                 WHERE (a.updated_at, a.id) > ($1, $2) ORDER BY a.updated_at, a.id LIMIT $3",
+                after,
+                limit,
+            )
+            .await?;
         rows.iter()
             .map(|row| {
                 let id = row.int("id")?;
@@ -303,17 +315,14 @@ impl KnowledgeStore for SqlStore {
     }
 
     async fn orders_changed(&self, after: ChangeCursor, limit: u32) -> StoreResult<Vec<OrderChange>> {
-        let (at, id) = cursor_micros(after);
-        let rows = sqlx::query(
-            "SELECT id, number, subject, description, direct_answer, result, category_id, town_id, state, created_at, updated_at \
-             FROM work_orders WHERE (updated_at, id) > ($1, $2) ORDER BY updated_at, id LIMIT $3",
-        )
-        .bind(at)
-        .bind(id)
-        .bind(i64::from(limit))
-        .fetch_all(&self.read)
-        .await
-        .or_backend()?;
+        let rows = self
+            .changed_after(
+                "SELECT id, number, subject, description, direct_answer, result, category_id, town_id, state, created_at, updated_at \
+                 FROM work_orders WHERE (updated_at, id) > ($1, $2) ORDER BY updated_at, id LIMIT $3",
+                after,
+                limit,
+            )
+            .await?;
         let mut units: HashMap<i64, Vec<UnitId>> = HashMap::new();
         if !rows.is_empty() {
             let mut values = Vec::new();
@@ -367,11 +376,7 @@ impl KnowledgeStore for SqlStore {
     }
 
     async fn delete_search_term(&self, term: &str, audit: &AuditRecord) -> StoreResult<bool> {
-        let mut tx = self.write.begin().await.or_backend()?;
-        let n = sqlx::query("DELETE FROM kb_terms WHERE term = $1").bind(term).execute(&mut *tx).await.or_backend()?.rows_affected();
-        insert_audit(&mut tx, audit).await?;
-        tx.commit().await.or_backend()?;
-        Ok(n > 0)
+        self.audited_delete("DELETE FROM kb_terms WHERE term = $1", term.into(), audit).await
     }
 
     async fn insert_synonyms(&self, set: &SynonymSet, audit: &AuditRecord) -> StoreResult<()> {
@@ -379,11 +384,7 @@ impl KnowledgeStore for SqlStore {
     }
 
     async fn delete_synonyms(&self, id: i64, audit: &AuditRecord) -> StoreResult<bool> {
-        let mut tx = self.write.begin().await.or_backend()?;
-        let n = sqlx::query("DELETE FROM kb_synonyms WHERE id = $1").bind(id).execute(&mut *tx).await.or_backend()?.rows_affected();
-        insert_audit(&mut tx, audit).await?;
-        tx.commit().await.or_backend()?;
-        Ok(n > 0)
+        self.audited_delete("DELETE FROM kb_synonyms WHERE id = $1", id.into(), audit).await
     }
 
     async fn record_knowledge_events(&self, events: &[KnowledgeEvent]) -> StoreResult<()> {

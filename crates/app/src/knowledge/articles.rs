@@ -57,7 +57,7 @@ fn article_error(e: ArticleError) -> AppError {
 
 impl KnowledgeBase {
     /// Checks the ids an article names against the organisation.
-    pub(crate) fn check_references(org: &OrgSnapshot, input: &ArticleInput) -> Result<(), ValidationErrors> {
+    fn check_references(org: &OrgSnapshot, input: &ArticleInput) -> Result<(), ValidationErrors> {
         let mut errors = ValidationErrors::default();
         if let Some(owner) = input.owner
             && org.unit(owner).is_none()
@@ -77,7 +77,8 @@ impl KnowledgeBase {
         errors.into_result()
     }
 
-    fn parse(&self, input: ArticleInput) -> AppResult<ArticleContent> {
+    /// Checks the content and the ids it names; every problem at once.
+    pub(crate) fn parse(&self, input: ArticleInput) -> AppResult<ArticleContent> {
         let org = self.directory.snapshot();
         let references = Self::check_references(&org, &input);
         let parsed = ArticleContent::parse(input);
@@ -320,8 +321,7 @@ impl KnowledgeBase {
     }
 
     pub(crate) fn today(&self) -> chrono::NaiveDate {
-        let tz = self.search.time_zone();
-        self.clock.now().with_timezone(&tz).date_naive()
+        self.search.today()
     }
 
     pub fn now(&self) -> DateTime<Utc> {

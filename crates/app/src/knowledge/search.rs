@@ -106,10 +106,6 @@ impl SearchService {
         &self.engine
     }
 
-    pub fn time_zone(&self) -> Tz {
-        self.time_zone
-    }
-
     /// Reads the custom dictionary and synonyms into the engine.
     pub async fn load_vocabulary(&self) -> AppResult<()> {
         let vocabulary = self.store.search_vocabulary().await?;
@@ -127,14 +123,14 @@ impl SearchService {
     /// An article changed here: index it before answering, so its editor
     /// finds it at once.
     pub(crate) async fn articles_changed(&self) {
-        if let Err(e) = self.follow_articles().await {
+        if let Err(e) = self.follow(IndexKind::Articles).await {
             tracing::warn!(error = %e, "the article index could not follow; the next pass will retry");
         }
     }
 
     /// Brings both indexes up to date with the database.
     pub async fn refresh(&self) -> AppResult<RefreshReport> {
-        Ok(RefreshReport { articles: self.follow_articles().await?, orders: self.follow_orders().await? })
+        Ok(RefreshReport { articles: self.follow(IndexKind::Articles).await?, orders: self.follow(IndexKind::Orders).await? })
     }
 
     /// Empties an index and builds it again from the database.
@@ -144,10 +140,7 @@ impl SearchService {
             let engine = self.engine.clone();
             blocking(move || engine.clear(kind)).await?;
         }
-        match kind {
-            IndexKind::Articles => self.follow_articles().await,
-            IndexKind::Orders => self.follow_orders().await,
-        }
+        self.follow(kind).await
     }
 
     async fn lock(&self, kind: IndexKind) -> tokio::sync::MutexGuard<'_, ()> {
@@ -163,52 +156,48 @@ impl SearchService {
         (mark, from)
     }
 
-    async fn follow_articles(&self) -> AppResult<u64> {
-        let _pass = self.lock(IndexKind::Articles).await;
-        let (mark, mut cursor) = self.start(IndexKind::Articles);
+    /// One pass: reads what changed after the watermark, batch by batch,
+    /// and writes each batch with its last cursor as the new watermark.
+    async fn follow(&self, kind: IndexKind) -> AppResult<u64> {
+        let _pass = self.lock(kind).await;
+        let (mark, mut cursor) = self.start(kind);
         let mut total = 0;
         loop {
-            let changes = self.store.articles_changed(cursor, BATCH).await?;
-            let Some(last) = changes.last().map(|c| c.cursor) else { return Ok(total) };
-            let full = changes.len() as u32 == BATCH;
+            let batch = match kind {
+                IndexKind::Articles => Batch::Articles(self.store.articles_changed(cursor, BATCH).await?),
+                IndexKind::Orders => Batch::Orders(self.store.orders_changed(cursor, BATCH).await?),
+            };
+            let cursors = batch.cursors();
+            let Some(&last) = cursors.last() else { return Ok(total) };
             if mark.is_none_or(|m| last > m) {
-                total += fresh(changes.iter().map(|c| c.cursor), mark);
-                let org = self.directory.snapshot();
-                let (docs, removed) = split_changes(changes, |c| org.category_lineage(c));
-                let engine = self.engine.clone();
-                blocking(move || engine.index_articles(&docs, &removed, last)).await?;
+                total += fresh(cursors.iter().copied(), mark);
+                self.write(batch, last).await?;
             }
             cursor = last;
-            if !full {
+            if cursors.len() < BATCH as usize {
                 return Ok(total);
             }
         }
     }
 
-    async fn follow_orders(&self) -> AppResult<u64> {
-        let _pass = self.lock(IndexKind::Orders).await;
-        let (mark, mut cursor) = self.start(IndexKind::Orders);
-        let mut total = 0;
-        loop {
-            let changes = self.store.orders_changed(cursor, BATCH).await?;
-            let Some(last) = changes.last().map(|c| c.cursor) else { return Ok(total) };
-            let full = changes.len() as u32 == BATCH;
-            if mark.is_none_or(|m| last > m) {
-                total += fresh(changes.iter().map(|c| c.cursor), mark);
-                let org = self.directory.snapshot();
+    async fn write(&self, batch: Batch, last: ChangeCursor) -> AppResult<()> {
+        let org = self.directory.snapshot();
+        let engine = self.engine.clone();
+        match batch {
+            Batch::Articles(changes) => {
+                let (docs, removed) = split_changes(changes, |c| org.category_lineage(c));
+                blocking(move || engine.index_articles(&docs, &removed, last)).await
+            }
+            Batch::Orders(changes) => {
                 let docs: Vec<OrderDoc> =
                     changes.into_iter().map(|order| OrderDoc { category_path: org.category_lineage(order.category), order }).collect();
-                let engine = self.engine.clone();
-                blocking(move || engine.index_orders(&docs, last)).await?;
-            }
-            cursor = last;
-            if !full {
-                return Ok(total);
+                blocking(move || engine.index_orders(&docs, last)).await
             }
         }
     }
 
-    fn today(&self) -> chrono::NaiveDate {
+    /// The centre's local date: articles are in force by it.
+    pub fn today(&self) -> chrono::NaiveDate {
         self.clock.now().with_timezone(&self.time_zone).date_naive()
     }
 
@@ -313,9 +302,20 @@ impl SearchService {
     pub fn documents(&self, kind: IndexKind) -> u64 {
         self.engine.documents(kind)
     }
+}
 
-    pub fn today_date(&self) -> chrono::NaiveDate {
-        self.today()
+/// Rows read back for one index.
+enum Batch {
+    Articles(Vec<crate::ports::ArticleChange>),
+    Orders(Vec<crate::ports::OrderChange>),
+}
+
+impl Batch {
+    fn cursors(&self) -> Vec<ChangeCursor> {
+        match self {
+            Self::Articles(changes) => changes.iter().map(|c| c.cursor).collect(),
+            Self::Orders(changes) => changes.iter().map(|c| c.cursor).collect(),
+        }
     }
 }
 

@@ -202,10 +202,8 @@ impl KnowledgeBase {
     }
 
     async fn import_row(&self, admin: &AdminDesk, row: &ArticleRow, publish: bool) -> AppResult<Outcome> {
-        let org = self.directory.snapshot();
-        let input = row_input(&org, row)?;
-        Self::check_references(&org, &input)?;
-        let content = ArticleContent::parse(input)?;
+        let input = row_input(&self.directory.snapshot(), row)?;
+        let content = self.parse(input)?;
         admin.check_unit(content.owner)?;
         match self.store.article_by_title(content.owner, content.title.as_str()).await? {
             None => {

@@ -15,7 +15,7 @@ use chrono::{NaiveDate, TimeZone, Utc};
 use clap::Parser;
 use hotline_app::knowledge::index::{ArticleDoc, ArticleQuery, OrderDoc, OrderQuery, SearchEngine};
 use hotline_app::ports::{ChangeCursor, OrderChange, SearchVocabulary, SynonymSet};
-use hotline_domain::knowledge::{ArticleContent, ArticleInput, Visibility};
+use hotline_domain::knowledge::Visibility;
 use hotline_domain::{ArticleId, CategoryId, OrderId, OrderNoPrefix, State, UnitId, WorkOrderNo};
 use hotline_search::TantivySearch;
 use hotline_seed::demo::texts::{ROADS, TEMPLATES};
@@ -39,26 +39,6 @@ const BATCH: usize = 10_000;
 fn questions() -> Vec<String> {
     let text = include_str!("../../../../data/knowledge/relevance.toml");
     text.lines().filter_map(|l| l.strip_prefix("ask = \"")).map(|l| l.trim_end_matches('"').to_owned()).collect()
-}
-
-fn base_articles() -> anyhow::Result<Vec<ArticleContent>> {
-    let table = hotline_tabular::parse_csv(hotline_reference_data::DEMO_ARTICLES_CSV)?;
-    let col = |name: &str| table.header.iter().position(|h| h == name).expect("column");
-    table
-        .rows
-        .iter()
-        .map(|(_, c)| {
-            ArticleContent::parse(ArticleInput {
-                title: c[col("title")].clone(),
-                body: c[col("body")].clone(),
-                script: Some(c[col("script")].clone()),
-                keywords: c[col("keywords")].split_whitespace().map(str::to_owned).collect(),
-                visibility: Some(if c[col("public")] == "true" { Visibility::Public } else { Visibility::Internal }),
-                ..Default::default()
-            })
-            .map_err(|e| anyhow::anyhow!("{e}"))
-        })
-        .collect()
 }
 
 fn synonyms() -> Vec<SynonymSet> {
@@ -100,7 +80,7 @@ fn main() -> anyhow::Result<()> {
     let towns: Vec<UnitId> = (1..=TOWNS as i64).map(UnitId).collect();
 
     // Articles: every demo article for every town, the text varied by town and number.
-    let base = base_articles()?;
+    let base = hotline_reference_data::demo_article_texts()?;
     let started = Instant::now();
     let mut bytes = 0usize;
     let mut batch = Vec::with_capacity(BATCH);

@@ -40,7 +40,7 @@ pub async fn seed(app: &App) -> SeedResult<usize> {
                 category: None,
                 town: None,
                 visibility: None,
-                today: app.search.today_date(),
+                today: app.search.today(),
                 limit: 1,
             };
             if let Some(hit) = engine.search_articles(&query).ok().and_then(|h| h.into_iter().next())
