@@ -20,7 +20,6 @@ use tantivy::{TantivyDocument, Term, doc};
 
 /// Bumped whenever the fields below change: the index is then rebuilt.
 const LAYOUT: u32 = 1;
-const SNIPPET_CHARS: usize = 120;
 
 pub(crate) struct ArticleIndex {
     handle: Handle,
@@ -162,11 +161,11 @@ impl ArticleIndex {
                 let body = text_of(f.body);
                 let script = text_of(f.script);
                 // The body where it matches, else the script, else the body's start.
-                let in_body = snippet::snippet(&self.analyzer, &body, &terms, SNIPPET_CHARS);
+                let in_body = snippet::snippet(&self.analyzer, &body, &terms, snippet::CHARS);
                 let snippet_html = if in_body.contains("<em>") || script.is_empty() {
                     in_body
                 } else {
-                    snippet::snippet(&self.analyzer, &script, &terms, SNIPPET_CHARS)
+                    snippet::snippet(&self.analyzer, &script, &terms, snippet::CHARS)
                 };
                 let answer = if script.is_empty() {
                     body.split("\n\n").map(str::trim).find(|p| !p.is_empty()).unwrap_or("").to_owned()

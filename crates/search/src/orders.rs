@@ -19,7 +19,6 @@ use tantivy::schema::{FAST, Field, INDEXED, IndexRecordOption, STORED, STRING, S
 use tantivy::{TantivyDocument, Term, doc};
 
 const LAYOUT: u32 = 1;
-const SNIPPET_CHARS: usize = 120;
 
 pub(crate) struct OrderIndex {
     handle: Handle,
@@ -146,7 +145,7 @@ impl OrderIndex {
                 let text_of = |field: Field| text(&doc, field);
                 let u64_of = |field: Field| number(&doc, field);
                 let description = text_of(f.description).unwrap_or_default();
-                let snippet = snippet::snippet(&self.analyzer, &description, &terms, SNIPPET_CHARS);
+                let snippet = snippet::snippet(&self.analyzer, &description, &terms, snippet::CHARS);
                 let number = text_of(f.number).unwrap_or_default();
                 let town = u64_of(f.town);
                 Ok(OrderHit {

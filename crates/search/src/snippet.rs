@@ -6,6 +6,9 @@
 use crate::analyzer::{Analyzer, Group};
 use std::collections::HashSet;
 
+/// Length of a snippet in characters.
+pub(crate) const CHARS: usize = 120;
+
 /// Every alternative of every group.
 pub(crate) fn terms(groups: &[Group]) -> HashSet<String> {
     groups.iter().flatten().map(|a| a.term.clone()).collect()
