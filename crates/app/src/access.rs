@@ -140,6 +140,88 @@ impl Desk {
     pub fn auditor(&self) -> AppResult<()> {
         self.require(&[Role::Auditor, Role::SystemAdmin], "reading the audit log")
     }
+
+    /// Fails unless the caller works in the centre itself.
+    fn centre_only(&self, what: &str) -> AppResult<()> {
+        if self.is_centre() { Ok(()) } else { Err(AppError::Forbidden(format!("only the centre's staff do {what}"))) }
+    }
+
+    /// A consultant at a seat of the centre: takes calls at the desk.
+    pub fn seat(&self) -> AppResult<Seat> {
+        self.centre_only("call-desk work")?;
+        self.require(&[Role::Consultant], "taking calls at the desk")?;
+        Ok(Seat { user: self.user(), name: self.principal.display_name.clone() })
+    }
+
+    /// Consultants and supervisors work through callback tasks (回拨).
+    pub fn callback_worker(&self) -> AppResult<CallbackWorker> {
+        self.centre_only("callbacks")?;
+        self.require(&[Role::Consultant, Role::Supervisor], "calling callers back")?;
+        Ok(CallbackWorker { user: self.user() })
+    }
+
+    /// Supervisors, administrators and auditors read call records, figures
+    /// and consultants' records.
+    pub fn call_records(&self) -> AppResult<CallRecordsReader> {
+        self.centre_only("reading call records")?;
+        self.require(&[Role::Supervisor, Role::SystemAdmin, Role::Auditor], "reading call records")?;
+        Ok(CallRecordsReader(()))
+    }
+
+    /// Supervisors and system administrators keep consultants' training,
+    /// certification and mentor records, and run the call simulator.
+    pub fn call_centre_manager(&self) -> AppResult<CallCentreManager> {
+        self.centre_only("managing the call centre")?;
+        self.require(&[Role::Supervisor, Role::SystemAdmin], "managing the call centre")?;
+        Ok(CallCentreManager { user: Some(self.user()) })
+    }
+}
+
+/// Proof that the caller is a consultant of the centre.
+pub struct Seat {
+    user: UserId,
+    name: String,
+}
+
+impl Seat {
+    pub fn user(&self) -> UserId {
+        self.user
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+}
+
+/// Proof that the caller works through callback tasks.
+pub struct CallbackWorker {
+    user: UserId,
+}
+
+impl CallbackWorker {
+    pub fn user(&self) -> UserId {
+        self.user
+    }
+}
+
+/// Proof that the caller reads call records and figures.
+pub struct CallRecordsReader(());
+
+/// Proof that the caller keeps consultants' records.
+pub struct CallCentreManager {
+    user: Option<UserId>,
+}
+
+impl CallCentreManager {
+    /// The operator at the command line (seeding, imports).
+    pub fn operator() -> Self {
+        Self { user: None }
+    }
+
+    /// The acting user; `None` for the operator.
+    pub fn user(&self) -> Option<UserId> {
+        self.user
+    }
 }
 
 /// Proof that the caller may administer: everything, or one unit's subtree.

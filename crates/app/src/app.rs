@@ -6,6 +6,7 @@ use crate::attachments::{AttachmentPolicy, BlobStore};
 use crate::audit::Auditor;
 use crate::auth::Auth;
 use crate::calendar::CalendarService;
+use crate::calls::{CallCentre, CallCentreConfig};
 use crate::clock::Clock;
 use crate::directory::Directory;
 use crate::error::AppResult;
@@ -33,6 +34,7 @@ pub struct AppConfig {
     pub calendar_template: WorkCalendar,
     pub session_ttl: Duration,
     pub attachments: AttachmentPolicy,
+    pub callcentre: CallCentreConfig,
 }
 
 impl Default for AppConfig {
@@ -45,6 +47,7 @@ impl Default for AppConfig {
             calendar_template: WorkCalendar::china_default(),
             session_ttl: Duration::hours(12),
             attachments: AttachmentPolicy::default(),
+            callcentre: CallCentreConfig::default(),
         }
     }
 }
@@ -63,6 +66,7 @@ pub struct App {
     pub org: Arc<Organisation>,
     pub knowledge: Arc<KnowledgeBase>,
     pub search: Arc<SearchService>,
+    pub calls: Arc<CallCentre>,
 }
 
 impl App {
@@ -118,6 +122,18 @@ impl App {
             clock: clock.clone(),
             search: search.clone(),
         });
+        let calls = Arc::new(
+            CallCentre::start(
+                store.clone(),
+                directory.clone(),
+                auditor.clone(),
+                ids.clone(),
+                clock.clone(),
+                calendar.clone(),
+                config.callcentre.clone(),
+            )
+            .await?,
+        );
         Ok(Self {
             access: Access::new(directory.clone()),
             store,
@@ -131,6 +147,7 @@ impl App {
             org,
             knowledge,
             search,
+            calls,
         })
     }
 

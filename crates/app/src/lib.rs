@@ -16,6 +16,7 @@ pub mod attachments;
 pub mod audit;
 pub mod auth;
 pub mod calendar;
+pub mod calls;
 pub mod clock;
 pub mod directory;
 pub mod error;

@@ -455,7 +455,7 @@ pub trait KnowledgeStore: Send + Sync {
 
 /// Everything, implemented once by the SQL store.
 #[async_trait]
-pub trait Store: OrderStore + OrgStore + CalendarStore + AuditStore + KnowledgeStore {
+pub trait Store: OrderStore + OrgStore + CalendarStore + AuditStore + KnowledgeStore + crate::calls::CallStore {
     /// A cheap round trip, for health checks.
     async fn ping(&self) -> StoreResult<()>;
 }

@@ -17,8 +17,9 @@
 //! - [`simulator`]: a seeded discrete-event simulation of the centre with the
 //!   real engine routing, checked against Erlang C and Erlang A.
 //!
-//! The consultant's desk, call records in the database and the seat plan
-//! will join this crate and its neighbours (issue 4).
+//! The live switchboard that runs the engine against telephony and the
+//! consultants' desks, and the call records in the database, live in
+//! `hotline-app` (`calls/`); this crate stays free of I/O.
 
 pub mod engine;
 pub mod profile;

@@ -11,6 +11,7 @@
 
 pub mod calendar;
 pub mod category;
+pub mod consultant;
 pub mod deadline;
 pub mod geo;
 pub mod holiday_cn;
@@ -26,12 +27,15 @@ pub mod work_order;
 
 pub use calendar::{CalendarDay, CalendarError, WorkCalendar};
 pub use category::{CatalogueEntry, CatalogueTarget, Category, CategoryPath, DispatchCatalogue, DispatchProposal};
+pub use consultant::{Certification, ConsultantProfile, GENERAL_SKILL, Training, TrainingKind};
 pub use deadline::{DeadlineRules, DeadlineSpan};
 pub use geo::Coordinates;
 pub use ids::{ArticleId, AttachmentId, CategoryId, NoticeId, OrderId, UnitId, UserId};
 pub use order_no::{OrderNoPrefix, WorkOrderNo};
 pub use org::{Actor, Affiliation, IntegrationMode, Role, RoleSet, Unit, UnitKind};
 pub use phone::PhoneNumber;
-pub use text::{AnswerScript, ArticleBody, ArticleTitle, BoundedText, Description, PersonName, Reason, SourceDocument, Subject};
+pub use text::{
+    AnswerScript, ArticleBody, ArticleTitle, BoundedText, CourseName, Description, PersonName, Reason, SourceDocument, Subject,
+};
 pub use validation::{FieldError, ValidationErrors};
 pub use work_order::*;

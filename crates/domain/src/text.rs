@@ -109,6 +109,11 @@ bounded_text!(
     SourceDocument, 200, false
 );
 
+bounded_text!(
+    /// The name of a training course a consultant took (培训课程).
+    CourseName, 100, false
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;

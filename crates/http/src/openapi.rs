@@ -42,6 +42,11 @@ impl Modify for BearerAuth {
         routes::kb::list, routes::kb::create, routes::kb::get, routes::kb::edit, routes::kb::act, routes::kb::versions, routes::kb::diff,
         routes::kb::vocabulary, routes::kb::add_term, routes::kb::remove_term, routes::kb::add_synonyms, routes::kb::remove_synonyms,
         routes::kb::public_search, routes::kb::public_suggest, routes::kb::public_article, routes::kb::public_hot,
+        routes::calls::wallboard, routes::calls::wallboard_stream, routes::calls::calls, routes::calls::call, routes::calls::link_order,
+        routes::calls::figures, routes::calls::status_changes, routes::calls::callbacks, routes::calls::callback_done,
+        routes::calls::sub_centres, routes::calls::screen_pop, routes::calls::consultants, routes::calls::consultant,
+        routes::calls::add_training, routes::calls::certify, routes::calls::set_mentor,
+        routes::calls::simulate_call, routes::calls::simulate_hang_up, routes::calls::simulate_line, routes::desk::open,
     ),
     tags(
         (name = "work orders", description = "登记、派单、签收、退单、延期、办结、审核、回访、督办、并单"),
@@ -52,6 +57,7 @@ impl Modify for BearerAuth {
         (name = "audit", description = "审计日志"),
         (name = "knowledge", description = "知识库：检索、条目审核发布、版本、热点问题、词典与同义词"),
         (name = "portal", description = "公众门户：知识检索与热点问题（按客户端限流）"),
+        (name = "call centre", description = "话务：坐席工作台（WebSocket）、监控墙、话单与服务水平、回拨、来电弹屏、话务员培训与认证、话务模拟"),
         (name = "meta", description = "健康检查"),
     )
 )]

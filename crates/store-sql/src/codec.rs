@@ -1,6 +1,6 @@
 //! Conversions between domain values and the Any driver's integers and text.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use hotline_app::ports::{StoreError, StoreResult};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -86,4 +86,17 @@ impl Get for AnyRow {
 /// Parses a stored vocabulary word back into its domain type.
 pub fn word<T>(column: &str, text: &str, parse: impl Fn(&str) -> Result<T, hotline_domain::FieldError>) -> StoreResult<T> {
     parse(text).map_err(|e| StoreError::Backend(format!("column {column}: {}", e.message)))
+}
+
+/// Dates travel as ISO text (YYYY-MM-DD).
+pub fn date_text(d: Option<NaiveDate>) -> Option<String> {
+    d.map(|d| d.format("%Y-%m-%d").to_string())
+}
+
+pub fn parse_day(column: &str, text: &str) -> StoreResult<NaiveDate> {
+    NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|e| StoreError::Backend(format!("column {column}: {e}")))
+}
+
+pub fn parse_date(column: &str, text: Option<String>) -> StoreResult<Option<NaiveDate>> {
+    text.map(|t| parse_day(column, &t)).transpose()
 }

@@ -1,10 +1,10 @@
 //! Articles, their versions, the search vocabulary and statistics.
 
-use crate::codec::{Get, from_json, json, micros, opt_micros, word};
+use crate::codec::{Get, date_text, from_json, json, micros, opt_micros, parse_date, word};
 use crate::orders::{Val, dynamic, insert_audit, push_in};
 use crate::{OrBackend, SqlStore};
 use async_trait::async_trait;
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use hotline_app::ports::{
     ArticleChange, ArticleDemand, ArticleFilter, ArticleRecord, ArticleSummary, ArticleVersionRecord, AuditRecord, ChangeCursor,
     KnowledgeEvent, KnowledgeStore, OrderChange, QueryDemand, SearchVocabulary, StoreError, StoreResult, SynonymSet,
@@ -16,14 +16,6 @@ use std::collections::HashMap;
 
 fn cursor_micros(cursor: ChangeCursor) -> (i64, i64) {
     if cursor == ChangeCursor::START { (i64::MIN, i64::MIN) } else { (micros(cursor.updated_at), cursor.id) }
-}
-
-fn date_text(d: Option<NaiveDate>) -> Option<String> {
-    d.map(|d| d.format("%Y-%m-%d").to_string())
-}
-
-fn parse_date(column: &str, text: Option<String>) -> StoreResult<Option<NaiveDate>> {
-    text.map(|t| NaiveDate::parse_from_str(&t, "%Y-%m-%d").map_err(|e| StoreError::Backend(format!("column {column}: {e}")))).transpose()
 }
 
 /// The live version's last day, stored on the article to list expired ones.

@@ -14,6 +14,7 @@
 mod audit;
 mod batch;
 mod calendar;
+mod calls;
 mod codec;
 mod knowledge;
 mod orders;
@@ -88,8 +89,11 @@ impl<T> OrBackend<T> for Result<T, sqlx::Error> {
 }
 
 /// Changes whenever a migration does: test templates are keyed on it.
-pub const MIGRATIONS_FINGERPRINT: &str =
-    concat!(include_str!("../migrations/0001_initial.sql"), include_str!("../migrations/0002_knowledge.sql"));
+pub const MIGRATIONS_FINGERPRINT: &str = concat!(
+    include_str!("../migrations/0001_initial.sql"),
+    include_str!("../migrations/0002_knowledge.sql"),
+    include_str!("../migrations/0003_callcentre.sql")
+);
 
 fn migrator() -> Migrator {
     let migration = |version: i64, description: &'static str, sql: &'static str| {
@@ -98,6 +102,7 @@ fn migrator() -> Migrator {
     let mut migrator = Migrator::with_migrations(vec![
         migration(1, "initial", include_str!("../migrations/0001_initial.sql")),
         migration(2, "knowledge", include_str!("../migrations/0002_knowledge.sql")),
+        migration(3, "callcentre", include_str!("../migrations/0003_callcentre.sql")),
     ]);
     // A CockroachDB-style database without advisory locks can turn this off.
     migrator.set_locking(true);

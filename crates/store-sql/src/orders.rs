@@ -146,7 +146,7 @@ static UPDATE_ORDER: LazyLock<String> = LazyLock::new(|| {
     format!("UPDATE work_orders SET {} WHERE id = ${n} AND version = ${}", sets.join(", "), n + 1)
 });
 
-const SUMMARY_COLUMNS: &str = "o.id, o.number, o.order_type, o.category_id, o.urgency, o.state, o.subject, o.town_id, o.lead_unit_id, \
+pub(crate) const SUMMARY_COLUMNS: &str = "o.id, o.number, o.order_type, o.category_id, o.urgency, o.state, o.subject, o.town_id, o.lead_unit_id, \
      o.assignee_unit_id, o.created_at, o.sign_for_due, o.completion_due, o.resolved_at, o.closed_at, o.extension_requested, o.version";
 
 /// A structurally complete order, used once to list the column names.
@@ -244,7 +244,7 @@ fn parse_order(row: &AnyRow, notices: Vec<SupervisionNotice>) -> StoreResult<Wor
     })
 }
 
-fn parse_summary(row: &AnyRow) -> StoreResult<OrderSummary> {
+pub(crate) fn parse_summary(row: &AnyRow) -> StoreResult<OrderSummary> {
     Ok(OrderSummary {
         id: OrderId(row.int("id")?),
         number: word("number", &row.text("number")?, WorkOrderNo::parse)?,

@@ -652,3 +652,118 @@ async fn search_statistics_rank_articles_and_topics_in_a_window() {
     assert_eq!(topics[0], QueryDemand { topic: "社保卡 补办".into(), query: "社保卡补办".into(), searches: 2 });
     f.finish().await;
 }
+
+fn consultant_user(id: i64, name: &str) -> UserRecord {
+    UserRecord {
+        id: UserId(id),
+        username: name.into(),
+        display_name: name.into(),
+        password_hash: "$argon2id$x".into(),
+        affiliation: Affiliation::Centre,
+        roles: RoleSet::new([Role::Consultant]),
+        active: true,
+        created_at: t0(),
+    }
+}
+
+#[tokio::test]
+async fn calls_status_changes_callbacks_and_consultant_records() {
+    use hotline_app::calls::{CallRow, CallStore, StatusChange};
+    use hotline_callcentre::engine::{AgentStatus, Outcome, TransferResult};
+    let f = Fixture::new().await;
+    for (id, name) in [(70, "zhangli"), (71, "liuyang")] {
+        f.store.insert_user(&consultant_user(id, name), &f.audit("user")).await.unwrap();
+    }
+    let answered = CallRow {
+        id: 1 << 60,
+        queue: "12333".into(),
+        caller: "13800138000".into(),
+        agent: Some(UserId(70)),
+        arrived_at: t0(),
+        answered_at: Some(t0() + Duration::seconds(9)),
+        ended_at: t0() + Duration::seconds(200),
+        outcome: Outcome::Transferred,
+        transfer_to: Some("12366".into()),
+        transfer_result: Some(TransferResult::Connected),
+        wrap_up_secs: 30,
+        order: None,
+    };
+    let missed = CallRow {
+        id: (1 << 60) + 1,
+        caller: "0769-22223333".into(),
+        agent: None,
+        arrived_at: t0() + Duration::minutes(1),
+        answered_at: None,
+        ended_at: t0() + Duration::minutes(2),
+        outcome: Outcome::Abandoned,
+        transfer_to: None,
+        transfer_result: None,
+        wrap_up_secs: 0,
+        ..answered.clone()
+    };
+    f.store.insert_call(&answered, false).await.unwrap();
+    f.store.insert_call(&missed, true).await.unwrap();
+    f.store.insert_call(&missed, true).await.unwrap();
+    assert_eq!(f.store.call(answered.id).await.unwrap().as_ref(), Some(&answered), "ids beyond 2^53 read back exactly");
+    assert_eq!(f.store.calls(t0(), t0() + Duration::hours(1)).await.unwrap(), vec![answered.clone(), missed.clone()]);
+    assert_eq!(f.store.calls(t0() + Duration::seconds(1), t0() + Duration::hours(1)).await.unwrap(), vec![missed.clone()]);
+    let tasks = f.store.open_callbacks(10).await.unwrap();
+    assert_eq!(tasks.len(), 1, "writing a call twice makes one task");
+    assert_eq!((tasks[0].call, tasks[0].caller.as_str(), tasks[0].outcome), (missed.id, "0769-22223333", Outcome::Abandoned));
+    f.store.complete_callback(missed.id, UserId(70), t0() + Duration::hours(1), "已回拨，已解答", &f.audit("cb")).await.unwrap();
+    assert!(f.store.open_callbacks(10).await.unwrap().is_empty());
+    let again = f.store.complete_callback(missed.id, UserId(70), t0(), "x", &f.audit("cb")).await;
+    assert!(matches!(again, Err(StoreError::VersionConflict { .. })), "{again:?}");
+    assert!(matches!(f.store.complete_callback(5, UserId(70), t0(), "x", &f.audit("cb")).await, Err(StoreError::NotFound(_))));
+
+    // The screen pop finds the caller's orders by number; a call links to its order.
+    let order = f.insert(1, OrderType::Complaint, t0()).await;
+    let phone = PhoneNumber::parse("13800138000").unwrap();
+    assert_eq!(f.store.caller_orders(&phone, 5).await.unwrap().iter().map(|o| o.id).collect::<Vec<_>>(), vec![order.id]);
+    assert!(f.store.caller_orders(&PhoneNumber::parse("13900139000").unwrap(), 5).await.unwrap().is_empty());
+    f.store.link_call(answered.id, order.id, &f.audit("link")).await.unwrap();
+    assert_eq!(f.store.call(answered.id).await.unwrap().unwrap().order, Some(order.id));
+    assert!(matches!(f.store.link_call(9, order.id, &f.audit("link")).await, Err(StoreError::NotFound(_))));
+
+    let changes = vec![
+        StatusChange { agent: UserId(70), at: t0(), status: AgentStatus::Available },
+        StatusChange { agent: UserId(70), at: t0() + Duration::hours(1), status: AgentStatus::OnBreak("午餐".into()) },
+    ];
+    f.store.insert_status_changes(&changes).await.unwrap();
+    assert_eq!(f.store.status_changes(t0(), t0() + Duration::hours(2)).await.unwrap(), changes);
+
+    let basic = Training {
+        id: 500,
+        kind: TrainingKind::Basic,
+        skill: None,
+        course: CourseName::parse("岗前培训").unwrap(),
+        completed_on: "2026-01-05".parse().unwrap(),
+        passed: true,
+    };
+    let cert = Certification {
+        id: 501,
+        skill: "12333".into(),
+        level: 7,
+        certified_on: "2026-02-01".parse().unwrap(),
+        expires_on: Some("2028-02-01".parse().unwrap()),
+    };
+    f.store.insert_training(UserId(70), &basic, &f.audit("t")).await.unwrap();
+    f.store.insert_certification(UserId(70), &cert, &f.audit("c")).await.unwrap();
+    f.store.set_mentor(UserId(71), Some(UserId(70)), &f.audit("m")).await.unwrap();
+    let mentor = f.store.consultant(UserId(70)).await.unwrap();
+    assert_eq!((mentor.trainings, mentor.certifications, mentor.mentor), (vec![basic], vec![cert], None));
+    assert_eq!(f.store.consultant(UserId(71)).await.unwrap().mentor, Some(UserId(70)));
+    assert_eq!(f.store.consultants().await.unwrap().len(), 2);
+    f.store.set_mentor(UserId(71), None, &f.audit("m")).await.unwrap();
+    assert_eq!(f.store.consultant(UserId(71)).await.unwrap(), ConsultantProfile { user: Some(UserId(71)), ..Default::default() });
+    let orphan = f
+        .store
+        .insert_training(
+            UserId(999),
+            &Training { id: 502, ..f.store.consultant(UserId(70)).await.unwrap().trainings[0].clone() },
+            &f.audit("t"),
+        )
+        .await;
+    assert!(orphan.is_err(), "a training needs an existing user");
+    f.finish().await;
+}

@@ -131,20 +131,41 @@ pub struct Engine {
 
 impl Engine {
     pub fn new(config: EngineConfig) -> EngineResult<Self> {
-        let mut by_name = HashMap::new();
-        for (i, q) in config.queues.iter().enumerate() {
-            if by_name.insert(q.name.clone(), i).is_some() {
-                return Err(EngineError::Config(format!("queue {:?} is defined twice", q.name)));
-            }
-            if !(1..=10).contains(&q.min_level) || q.widen.iter().any(|w| !(1..=10).contains(&w.min_level)) {
-                return Err(EngineError::Config(format!("queue {:?}: skill levels run from 1 to 10", q.name)));
-            }
-        }
         if config.max_no_answer == 0 {
             return Err(EngineError::Config("max_no_answer must be 1 or more".into()));
         }
-        let queues = config.queues.iter().cloned().map(|config| Queue { config, waiting: VecDeque::new(), last_offered: None }).collect();
-        Ok(Self { config, queues, by_name, agents: BTreeMap::new(), calls: HashMap::new(), records: Vec::new(), clock: 0 })
+        let mut engine = Self {
+            config: EngineConfig { queues: Vec::new(), ..config.clone() },
+            queues: Vec::new(),
+            by_name: HashMap::new(),
+            agents: BTreeMap::new(),
+            calls: HashMap::new(),
+            records: Vec::new(),
+            clock: 0,
+        };
+        for q in config.queues {
+            engine.add_queue(q)?;
+        }
+        Ok(engine)
+    }
+
+    /// Opens a queue (a hotline that became professional seats while the
+    /// centre runs). Queues are never removed: calls may wait in them.
+    pub fn add_queue(&mut self, q: QueueConfig) -> EngineResult<()> {
+        if self.by_name.contains_key(&q.name) {
+            return Err(EngineError::Config(format!("queue {:?} is defined twice", q.name)));
+        }
+        if !(1..=10).contains(&q.min_level) || q.widen.iter().any(|w| !(1..=10).contains(&w.min_level)) {
+            return Err(EngineError::Config(format!("queue {:?}: skill levels run from 1 to 10", q.name)));
+        }
+        self.by_name.insert(q.name.clone(), self.queues.len());
+        self.config.queues.push(q.clone());
+        self.queues.push(Queue { config: q, waiting: VecDeque::new(), last_offered: None });
+        Ok(())
+    }
+
+    pub fn has_queue(&self, name: &str) -> bool {
+        self.by_name.contains_key(name)
     }
 
     /// Adds (or replaces the skills of) an agent; a new agent is logged out.
@@ -166,6 +187,24 @@ impl Engine {
     /// Calls waiting in a queue now.
     pub fn waiting(&self, queue: &str) -> usize {
         self.by_name.get(queue).map_or(0, |&i| self.queues[i].waiting.len())
+    }
+
+    pub fn config(&self) -> &EngineConfig {
+        &self.config
+    }
+
+    /// Every queue with its waiting calls, for a wallboard.
+    pub fn queues(&self) -> impl Iterator<Item = QueueView<'_>> {
+        self.queues.iter().map(|q| QueueView {
+            name: &q.config.name,
+            waiting: q.waiting.len(),
+            oldest_arrival: q.waiting.iter().map(|c| self.calls[c].arrived).min(),
+        })
+    }
+
+    /// Every agent with status and state, in id order.
+    pub fn agents(&self) -> impl Iterator<Item = (AgentId, &AgentStatus, AgentState)> {
+        self.agents.values().map(|a| (a.spec.id, &a.status, a.state))
     }
 
     /// Finished calls since the last call of this method.
@@ -226,7 +265,10 @@ impl Engine {
             Event::AgentHungUp { call } => {
                 let c = self.calls.get(&call).ok_or(EngineError::UnknownCall(call))?;
                 match c.phase {
-                    Phase::Talking { agent, since } => self.talk_ended(call, agent, since, Outcome::Answered, now, &mut out),
+                    Phase::Talking { agent, since } => {
+                        out.push(Command::HangUp { call });
+                        self.talk_ended(call, agent, since, Outcome::Answered, now, &mut out)
+                    }
                     _ => return Err(EngineError::OutOfStep(format!("{call:?} is not in conversation"))),
                 }
             }

@@ -164,6 +164,8 @@ pub enum Command {
     Withdraw { call: CallId, agent: AgentId },
     /// Connect caller and agent.
     Bridge { call: CallId, agent: AgentId },
+    /// The consultant ended the conversation: release the caller's line.
+    HangUp { call: CallId },
     /// Tell the caller a consultant will call back, and hang up.
     OfferCallback { call: CallId, caller: String, queue: String },
     /// The agent was put on break by the engine (offers left unanswered).
@@ -202,4 +204,62 @@ pub struct CallRecord {
     pub outcome: Outcome,
     /// The sub-centre the call was transferred or conferenced to, if any.
     pub transferred_to: Option<String>,
+}
+
+/// A queue as a wallboard shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QueueView<'a> {
+    pub name: &'a str,
+    pub waiting: usize,
+    /// When the call waiting longest arrived.
+    pub oldest_arrival: Option<Millis>,
+}
+
+/// Wire names for storage and APIs, the same as serde's.
+macro_rules! wire_names {
+    ($name:ident { $($variant:ident = $wire:literal),+ $(,)? }) => {
+        impl $name {
+            pub fn as_str(self) -> &'static str {
+                match self { $(Self::$variant => $wire,)+ }
+            }
+
+            pub fn parse(s: &str) -> Option<Self> {
+                match s { $($wire => Some(Self::$variant),)+ _ => None }
+            }
+        }
+    };
+}
+
+wire_names!(Outcome { Answered = "answered", Transferred = "transferred", Abandoned = "abandoned", Callback = "callback" });
+wire_names!(TransferResult { Connected = "connected", Busy = "busy", NoAnswer = "no_answer", Failed = "failed" });
+wire_names!(TransferMode { Blind = "blind", Attended = "attended", Conference = "conference" });
+
+impl AgentStatus {
+    /// The status's wire name without its reason.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::LoggedOut => "logged_out",
+            Self::Available => "available",
+            Self::OnBreak(_) => "on_break",
+            Self::InTraining => "in_training",
+        }
+    }
+
+    pub fn reason(&self) -> Option<&str> {
+        match self {
+            Self::OnBreak(reason) => Some(reason),
+            _ => None,
+        }
+    }
+
+    /// From a wire name and, for a break, its reason.
+    pub fn from_parts(kind: &str, reason: Option<&str>) -> Option<Self> {
+        Some(match kind {
+            "logged_out" => Self::LoggedOut,
+            "available" => Self::Available,
+            "on_break" => Self::OnBreak(reason.unwrap_or_default().to_owned()),
+            "in_training" => Self::InTraining,
+            _ => return None,
+        })
+    }
 }

@@ -60,7 +60,7 @@ fn a_call_goes_to_the_agent_idle_longest_and_waits_when_none_is_free() {
     let bridged = e.handle(Event::Answered { call: CallId(10), agent: AgentId(2) }, 3_000).unwrap();
     assert_eq!(bridged, [Command::Bridge { call: CallId(10), agent: AgentId(2) }]);
     e.handle(Event::Answered { call: CallId(11), agent: AgentId(1) }, 3_100).unwrap();
-    assert!(e.handle(Event::AgentHungUp { call: CallId(10) }, 60_000).unwrap().is_empty());
+    assert_eq!(e.handle(Event::AgentHungUp { call: CallId(10) }, 60_000).unwrap(), vec![Command::HangUp { call: CallId(10) }]);
     assert_eq!(e.next_deadline(60_000), Some(90_000), "the wrap-up");
     assert!(offered(&e.tick(89_999)).is_empty());
     assert_eq!(offered(&e.tick(90_000)), [(12, 2)]);
@@ -241,4 +241,21 @@ fn a_busy_or_silent_sub_centre_leaves_the_caller_with_the_consultant_and_advice(
     assert_eq!((r.outcome, r.transferred_to.as_deref()), (Outcome::Answered, Some("12366")));
     let wrong = e.handle(Event::TransferResult { call: CallId(1), result: TransferResult::Connected }, 300_001).unwrap_err();
     assert_eq!(wrong, EngineError::UnknownCall(CallId(1)));
+}
+
+#[test]
+fn wire_names_match_serde() {
+    for o in [Outcome::Answered, Outcome::Transferred, Outcome::Abandoned, Outcome::Callback] {
+        assert_eq!(serde_json::to_value(o).unwrap(), o.as_str());
+        assert_eq!(Outcome::parse(o.as_str()), Some(o));
+    }
+    for r in [TransferResult::Connected, TransferResult::Busy, TransferResult::NoAnswer, TransferResult::Failed] {
+        assert_eq!(serde_json::to_value(r).unwrap(), r.as_str());
+        assert_eq!(TransferResult::parse(r.as_str()), Some(r));
+    }
+    for s in [AgentStatus::LoggedOut, AgentStatus::Available, AgentStatus::OnBreak("午餐".into()), AgentStatus::InTraining] {
+        assert_eq!(serde_json::to_value(&s).unwrap()["status"], s.kind());
+        assert_eq!(AgentStatus::from_parts(s.kind(), s.reason()), Some(s));
+    }
+    assert_eq!(Outcome::parse("lost"), None);
 }

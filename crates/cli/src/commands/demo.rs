@@ -5,7 +5,13 @@ use crate::runtime;
 use anyhow::Context;
 use hotline_seed::demo::{DEMO_USERS, DemoOptions, seed_demo};
 
-pub async fn run(config: Config, password: String, orders: usize, seed_only: bool) -> anyhow::Result<()> {
+/// Calls per hour the demo's simulator places unless configured otherwise.
+const DEMO_CALLS_PER_HOUR: f64 = 30.0;
+
+pub async fn run(mut config: Config, password: String, orders: usize, seed_only: bool) -> anyhow::Result<()> {
+    if config.callcentre.simulated_calls_per_hour == 0.0 {
+        config.callcentre.simulated_calls_per_hour = DEMO_CALLS_PER_HOUR;
+    }
     let app = runtime::open(&config, runtime::Index::Open).await?;
     let existing = app.store.count_orders().await.context("cannot count orders")?;
     let has_users = !app.store.users().await.context("cannot list users")?.is_empty();
@@ -15,10 +21,11 @@ pub async fn run(config: Config, password: String, orders: usize, seed_only: boo
         let report = seed_demo(&app, &options).await.context("cannot generate demo data")?;
         app.auditor.seal_all().await?;
         println!(
-            "Seeded {} users, {} work orders and {} knowledge articles in {:.1} s:",
+            "Seeded {} users, {} work orders, {} knowledge articles and {} calls in {:.1} s:",
             report.users,
             report.orders,
             report.articles,
+            report.calls,
             started.elapsed().as_secs_f64()
         );
         for (state, n) in &report.by_state {
@@ -34,6 +41,10 @@ pub async fn run(config: Config, password: String, orders: usize, seed_only: boo
         println!("  {:<16} {:<14} {}", u.username, u.role.as_str(), u.display_name);
     }
     println!("  handler_<code>   handler        one per unit, e.g. handler_441900003 (东城街道), handler_hrss");
+    println!(
+        "Simulated calls: {:.0} an hour into the queues; open the consultant's desk to take them.",
+        config.callcentre.simulated_calls_per_hour
+    );
     if seed_only {
         return Ok(());
     }

@@ -24,6 +24,7 @@ pub async fn serve(config: &Config, app: App) -> anyhow::Result<()> {
         public_search_per_minute: config.search.public_per_minute,
         ..HttpConfig::default()
     };
+    let simulator = simulated_calls(config, &app);
     let router = hotline_http::router(app.clone(), http);
     tracing::info!(address = %listener.local_addr()?, database = %runtime::redact(&config.database_url()), "hotline is serving");
     axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>())
@@ -31,12 +32,38 @@ pub async fn serve(config: &Config, app: App) -> anyhow::Result<()> {
         .await
         .context("server error")?;
     sealer.abort();
+    if let Some(simulator) = simulator {
+        simulator.abort();
+    }
     let _ = stop.send(true);
     let _ = knowledge.await;
     // Whatever was written before the shutdown gets onto the chain.
     app.auditor.seal_all().await.context("sealing the audit log at shutdown")?;
     tracing::info!("hotline stopped");
     Ok(())
+}
+
+/// Starts the in-process call simulator when calls per hour are configured:
+/// two calls in three to the general queue, the rest spread over the
+/// professional seats.
+fn simulated_calls(config: &Config, app: &App) -> Option<tokio::task::JoinHandle<()>> {
+    let c = &config.callcentre;
+    if c.simulated_calls_per_hour <= 0.0 {
+        return None;
+    }
+    let org = app.directory.snapshot();
+    let professional = hotline_app::calls::CallCentreConfig::professional_skills(org.hotlines());
+    let share = if professional.is_empty() { 0.0 } else { 1.0 / (2.0 * professional.len() as f64) };
+    let mut queues = vec![(hotline_app::calls::GENERAL_QUEUE.to_owned(), 2.0 / 3.0)];
+    queues.extend(professional.iter().map(|q| (q.to_string(), share * 2.0 / 3.0)));
+    let load = hotline_app::calls::Load {
+        per_hour: c.simulated_calls_per_hour,
+        queues,
+        mean_talk: Duration::from_secs_f64(c.simulated_talk_secs),
+        mean_patience: Duration::from_secs_f64(c.simulated_patience_secs),
+    };
+    tracing::info!(per_hour = c.simulated_calls_per_hour, "the call simulator places calls");
+    Some(tokio::spawn(app.calls.lines.clone().generate(load, app.ids.next() as u64)))
 }
 
 /// Appends new audit records to the hash chain every second.

@@ -5,6 +5,8 @@ pub mod attachments;
 pub mod audit;
 pub mod auth;
 pub mod calendar;
+pub mod calls;
+pub mod desk;
 pub mod kb;
 pub mod meta;
 pub mod orders;

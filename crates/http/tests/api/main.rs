@@ -7,6 +7,7 @@ mod admin;
 mod attachments;
 mod auth;
 mod calendar;
+mod calls;
 mod knowledge;
 mod lifecycle;
 mod validation;

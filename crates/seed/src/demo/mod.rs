@@ -1,5 +1,6 @@
 //! The demo: one user per role and realistic work orders in every state.
 
+mod calls;
 mod knowledge;
 mod orders;
 pub mod texts;
@@ -31,6 +32,8 @@ pub struct DemoReport {
     pub users: usize,
     pub orders: usize,
     pub articles: usize,
+    /// Finished calls of the last week, for the call-centre figures.
+    pub calls: usize,
     /// Orders per state, for the summary printed at start-up.
     pub by_state: Vec<(hotline_domain::State, usize)>,
 }
@@ -40,5 +43,6 @@ pub async fn seed_demo(app: &App, options: &DemoOptions) -> SeedResult<DemoRepor
     let people = users::create(app, &options.password).await?;
     let by_state = orders::generate(app, &people, options).await?;
     let articles = knowledge::seed(app).await?;
-    Ok(DemoReport { users: people.count, orders: options.orders, articles, by_state })
+    let calls = calls::seed(app, &people, options).await?;
+    Ok(DemoReport { users: people.count, orders: options.orders, articles, calls, by_state })
 }

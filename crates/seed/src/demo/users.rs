@@ -18,6 +18,7 @@ pub struct DemoUser {
 
 pub const DEMO_USERS: &[DemoUser] = &[
     DemoUser { username: "consultant", display_name: "张丽（话务员）", role: Role::Consultant, unit: None },
+    DemoUser { username: "trainee", display_name: "刘洋（新话务员）", role: Role::Consultant, unit: None },
     DemoUser { username: "dispatcher", display_name: "王强（派单员）", role: Role::Dispatcher, unit: None },
     DemoUser { username: "reviewer", display_name: "李娜（审核员）", role: Role::Reviewer, unit: None },
     DemoUser { username: "supervisor", display_name: "赵敏（监察员）", role: Role::Supervisor, unit: None },
@@ -36,6 +37,8 @@ pub const DEMO_USERS: &[DemoUser] = &[
 /// Who acts in the generated histories.
 pub(crate) struct People {
     pub consultant: UserId,
+    /// A new consultant, learning from `consultant` (老带新).
+    pub trainee: UserId,
     pub dispatcher: UserId,
     pub reviewer: UserId,
     pub supervisor: UserId,
@@ -91,6 +94,7 @@ pub(crate) async fn create(app: &App, password: &str) -> SeedResult<People> {
     }
     Ok(People {
         consultant: named["consultant"],
+        trainee: named["trainee"],
         dispatcher: named["dispatcher"],
         reviewer: named["reviewer"],
         supervisor: named["supervisor"],

@@ -1,0 +1,67 @@
+//! What the switchboard tells desks and wallboards.
+
+use chrono::{DateTime, Utc};
+use hotline_callcentre::engine::{AgentStatus, Outcome, TransferMode, TransferResult};
+use hotline_callcentre::stats::Figures;
+use hotline_domain::UserId;
+use serde::Serialize;
+
+/// A message to one consultant's desk.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum DeskEvent {
+    /// The phone rings: accept or reject within `ring_secs`.
+    Offered { call: String, queue: String, caller: String, ring_secs: u32 },
+    /// The offer was taken back (rang out, the caller left, status changed).
+    Withdrawn { call: String },
+    /// Caller and consultant are connected.
+    Connected { call: String },
+    /// The call ended; after-call work (and the work order) follows.
+    Ended { call: String, outcome: Outcome },
+    /// The sub-centre answered: a transfer ends the call for the centre, a
+    /// three-way call goes on with the consultant.
+    TransferConnected { call: String, to: String, mode: TransferMode },
+    /// The sub-centre is busy or did not answer: the caller stays with the
+    /// consultant, who reads out `advice`.
+    TransferFailed { call: String, to: String, result: TransferResult, advice: String },
+    /// The consultant's status, after they or the engine changed it.
+    Status {
+        #[serde(flatten)]
+        status: AgentStatus,
+    },
+    /// The same consultant opened the desk elsewhere; this one is closed.
+    Replaced,
+}
+
+/// The centre now, for the wallboard (大屏/监控墙).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Wallboard {
+    pub at: DateTime<Utc>,
+    /// Today's figures over every queue.
+    pub today: Figures,
+    pub queues: Vec<QueueBoard>,
+    pub agents: Vec<AgentBoard>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct QueueBoard {
+    pub name: String,
+    pub waiting: usize,
+    /// How long the call waiting longest has waited.
+    pub longest_wait_secs: f64,
+    pub today: Figures,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AgentBoard {
+    pub agent: UserId,
+    pub name: String,
+    #[serde(flatten)]
+    pub status: AgentStatus,
+    /// idle, ringing, talking or wrap_up.
+    pub state: &'static str,
+    /// The call ringing or in conversation.
+    pub call: Option<String>,
+    /// Calls answered today.
+    pub answered_today: u64,
+}

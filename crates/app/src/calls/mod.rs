@@ -1,0 +1,350 @@
+//! The call centre at run time: the switchboard that runs the distribution
+//! engine against telephony and the consultants' desks, the caller's
+//! history on the desk (来电弹屏), transfers to sub-centres, call records and
+//! figures, callback tasks, and consultants' training and certification.
+//!
+//! The engine itself, the figures and the staffing mathematics are in the
+//! I/O-free crate `hotline-callcentre`; this module wires them to storage,
+//! the clock and the desks.
+
+mod config;
+mod live;
+mod records;
+mod reports;
+mod simulated;
+mod switchboard;
+mod telephony;
+
+pub use config::{CallCentreConfig, GENERAL_QUEUE, PROFESSIONAL_LEVEL};
+pub use live::{AgentBoard, DeskEvent, QueueBoard, Wallboard};
+pub use records::{CallRow, CallStore, CallbackTask, StatusChange};
+pub use reports::{FigureRow, GroupBy, Thresholds, demand, figure_rows, occupancy, to_record};
+pub use simulated::{CallerPlan, LineBehaviour, Load, SimulatedLines};
+pub use switchboard::{DeskLink, Switchboard, agent_of, engine_error, user_of};
+pub use telephony::{NoTelephony, Telephony};
+
+use crate::access::{CallCentreManager, CallRecordsReader, CallbackWorker, Desk, Seat};
+use crate::audit::Auditor;
+use crate::calendar::CalendarService;
+use crate::clock::Clock;
+use crate::directory::Directory;
+use crate::error::{AppError, AppResult};
+use crate::ids::IdGenerator;
+use crate::ports::{HotlineRecord, OrderSummary, Store};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use hotline_callcentre::engine::{CallId, Event, TransferMode};
+use hotline_callcentre::seatplan::Demand;
+use hotline_domain::{
+    Affiliation, Certification, ConsultantProfile, CourseName, IntegrationMode, PhoneNumber, Reason, Role, Training, TrainingKind, UserId,
+    WorkOrderNo,
+};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// The longest span one report or call list covers.
+pub const MAX_REPORT_DAYS: i64 = 93;
+
+/// What the desk shows when a call is offered (来电弹屏).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ScreenPop {
+    pub caller: String,
+    /// Whether the number could be read as a Chinese phone number; a
+    /// withheld or malformed number has no history.
+    pub recognised: bool,
+    /// Their newest orders, newest first.
+    pub orders: Vec<OrderSummary>,
+    /// How many of those are still open.
+    pub open: usize,
+}
+
+/// A consultant's record with what it gives them today.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ConsultantView {
+    pub user: UserId,
+    pub name: String,
+    #[serde(flatten)]
+    pub profile: ConsultantProfile,
+    pub skills_today: BTreeMap<String, u8>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct TrainingInput {
+    pub kind: TrainingKind,
+    #[serde(default)]
+    pub skill: Option<String>,
+    pub course: CourseName,
+    pub completed_on: NaiveDate,
+    pub passed: bool,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct CertificationInput {
+    pub skill: String,
+    pub level: u8,
+    pub certified_on: NaiveDate,
+    #[serde(default)]
+    pub expires_on: Option<NaiveDate>,
+}
+
+pub struct CallCentre {
+    pub switchboard: Switchboard,
+    /// The in-process telephony (the only adapter until the SIP gateway).
+    pub lines: Arc<SimulatedLines>,
+    store: Arc<dyn Store>,
+    directory: Arc<Directory>,
+    auditor: Arc<Auditor>,
+    ids: Arc<IdGenerator>,
+    clock: Arc<dyn Clock>,
+    calendar: Arc<CalendarService>,
+}
+
+impl CallCentre {
+    pub(crate) async fn start(
+        store: Arc<dyn Store>,
+        directory: Arc<Directory>,
+        auditor: Arc<Auditor>,
+        ids: Arc<IdGenerator>,
+        clock: Arc<dyn Clock>,
+        calendar: Arc<CalendarService>,
+        config: CallCentreConfig,
+    ) -> AppResult<Self> {
+        let tz = calendar.snapshot().time_zone();
+        let today = clock.now().with_timezone(&tz).date_naive();
+        let day_start = today.and_hms_opt(0, 0, 0).and_then(|t| t.and_local_timezone(tz).earliest()).map(|t| t.with_timezone(&Utc));
+        let day_start = day_start.unwrap_or_else(|| clock.now());
+        let switchboard = Switchboard::start(store.clone(), clock.clone(), ids.clone(), config, directory.clone(), day_start).await?;
+        let lines = SimulatedLines::attach(switchboard.clone(), std::time::Duration::from_secs(1));
+        Ok(Self { switchboard, lines, store, directory, auditor, ids, clock, calendar })
+    }
+
+    fn today(&self) -> NaiveDate {
+        self.clock.now().with_timezone(&self.calendar.snapshot().time_zone()).date_naive()
+    }
+
+    fn thresholds(&self) -> Thresholds {
+        let c = self.switchboard.config();
+        Thresholds { answer_secs: c.answer_threshold_secs, short_abandon_secs: c.short_abandon_secs }
+    }
+
+    /// Opens the consultant's desk with the skills their record gives them today.
+    pub async fn open_desk(&self, seat: &Seat) -> AppResult<DeskLink> {
+        let skills = self.store.consultant(seat.user()).await?.skills(self.today());
+        if skills.is_empty() {
+            return Err(AppError::Forbidden(
+                "no passed basic training (岗前培训) is recorded for you, so no calls can be offered; ask a supervisor".into(),
+            ));
+        }
+        self.switchboard.login(seat.user(), seat.name().to_owned(), skills).await
+    }
+
+    /// The caller's past orders and open cases (来电弹屏).
+    pub async fn screen_pop(&self, _seat: &Seat, caller: &str) -> AppResult<ScreenPop> {
+        let Ok(phone) = PhoneNumber::parse(caller) else {
+            return Ok(ScreenPop { caller: caller.to_owned(), recognised: false, orders: Vec::new(), open: 0 });
+        };
+        let orders = self.store.caller_orders(&phone, 20).await?;
+        let open = orders.iter().filter(|o| o.closed_at.is_none()).count();
+        Ok(ScreenPop { caller: caller.to_owned(), recognised: true, orders, open })
+    }
+
+    /// The sub-centres (分中心) a consultant may transfer to.
+    pub fn sub_centres(&self) -> Vec<HotlineRecord> {
+        self.directory.snapshot().hotlines().iter().filter(|h| h.mode == IntegrationMode::SubCentre).cloned().collect()
+    }
+
+    /// Transfers or conferences the consultant's call to a sub-centre.
+    pub async fn transfer(&self, seat: &Seat, call: CallId, to: &str, mode: TransferMode) -> AppResult<()> {
+        let targets = self.sub_centres();
+        if !targets.iter().any(|h| h.number == to) {
+            let numbers: Vec<&str> = targets.iter().map(|h| h.number.as_str()).collect();
+            return Err(AppError::invalid("to", format!("{to:?} is not a sub-centre; transfer to one of {}", numbers.join(", "))));
+        }
+        self.switchboard.event(Event::Transfer { call, agent: agent_of(seat.user()), to: to.to_owned(), mode }).await
+    }
+
+    /// Links a finished call to the work order registered for it.
+    pub async fn link_order(&self, desk: &Desk, call: i64, number: &WorkOrderNo) -> AppResult<()> {
+        desk.require(&[Role::Consultant, Role::Supervisor], "linking calls to work orders")?;
+        let order = self.store.order_id(number).await?.ok_or_else(|| AppError::not_found(format!("work order {number}")))?;
+        let audit =
+            self.auditor.record(Some(desk.user()), "call.link_order", format!("call:{call}"), serde_json::json!({ "order": number }));
+        Ok(self.store.link_call(call, order, &audit).await?)
+    }
+
+    fn span(from: DateTime<Utc>, to: DateTime<Utc>) -> AppResult<()> {
+        if to <= from {
+            return Err(AppError::invalid("to", "must be after from"));
+        }
+        if to - from > Duration::days(MAX_REPORT_DAYS) {
+            return Err(AppError::invalid("to", format!("a report covers at most {MAX_REPORT_DAYS} days")));
+        }
+        Ok(())
+    }
+
+    pub async fn calls(&self, _: &CallRecordsReader, from: DateTime<Utc>, to: DateTime<Utc>) -> AppResult<Vec<CallRow>> {
+        Self::span(from, to)?;
+        Ok(self.store.calls(from, to).await?)
+    }
+
+    pub async fn call(&self, _: &CallRecordsReader, id: i64) -> AppResult<CallRow> {
+        self.store.call(id).await?.ok_or_else(|| AppError::not_found(format!("call {id}")))
+    }
+
+    /// Service levels over `[from, to)`; per agent with occupancy.
+    pub async fn figures(&self, _: &CallRecordsReader, from: DateTime<Utc>, to: DateTime<Utc>, by: GroupBy) -> AppResult<Vec<FigureRow>> {
+        Self::span(from, to)?;
+        let calls = self.store.calls(from, to).await?;
+        // A day earlier, to know each agent's status when the window opens.
+        let changes = if by == GroupBy::Agent { self.store.status_changes(from - Duration::days(1), to).await? } else { Vec::new() };
+        let tz = self.calendar.snapshot().time_zone();
+        Ok(figure_rows(&calls, &changes, from, to, by, tz, self.thresholds()))
+    }
+
+    pub async fn status_changes(&self, _: &CallRecordsReader, from: DateTime<Utc>, to: DateTime<Utc>) -> AppResult<Vec<StatusChange>> {
+        Self::span(from, to)?;
+        Ok(self.store.status_changes(from, to).await?)
+    }
+
+    pub async fn open_callbacks(&self, _: &CallbackWorker) -> AppResult<Vec<CallbackTask>> {
+        Ok(self.store.open_callbacks(200).await?)
+    }
+
+    pub async fn complete_callback(&self, worker: &CallbackWorker, call: i64, note: &Reason) -> AppResult<()> {
+        let audit = self.auditor.record(Some(worker.user()), "call.callback_done", format!("call:{call}"), serde_json::json!({}));
+        self.store.complete_callback(call, worker.user(), self.clock.now(), note.as_str(), &audit).await.map_err(|e| match e {
+            crate::ports::StoreError::VersionConflict { .. } => {
+                AppError::Conflict { message: format!("the callback for call {call} was already done"), current_version: None }
+            }
+            other => other.into(),
+        })
+    }
+
+    /// The user must be a consultant of the centre.
+    async fn consultant_user(&self, user: UserId) -> AppResult<String> {
+        let record = self.store.user(user).await?.ok_or_else(|| AppError::not_found(format!("user {user}")))?;
+        if record.affiliation != Affiliation::Centre || !record.roles.contains_any(&[Role::Consultant]) {
+            return Err(AppError::invalid("user", format!("{} is not a consultant of the centre", record.username)));
+        }
+        Ok(record.display_name)
+    }
+
+    async fn view(&self, user: UserId, name: String) -> AppResult<ConsultantView> {
+        let profile = self.store.consultant(user).await?;
+        Ok(ConsultantView { user, name, skills_today: profile.skills(self.today()), profile })
+    }
+
+    pub async fn consultants(&self, _: &CallRecordsReader) -> AppResult<Vec<ConsultantView>> {
+        let today = self.today();
+        let mut views = Vec::new();
+        for user in self.store.users().await? {
+            if user.affiliation == Affiliation::Centre && user.roles.contains_any(&[Role::Consultant]) {
+                views.push((user.id, user.display_name));
+            }
+        }
+        let mut profiles: BTreeMap<UserId, ConsultantProfile> =
+            self.store.consultants().await?.into_iter().filter_map(|p| Some((p.user?, p))).collect();
+        Ok(views
+            .into_iter()
+            .map(|(user, name)| {
+                let profile = profiles.remove(&user).unwrap_or(ConsultantProfile { user: Some(user), ..Default::default() });
+                ConsultantView { user, name, skills_today: profile.skills(today), profile }
+            })
+            .collect())
+    }
+
+    /// A consultant's record: for the call-centre's readers, or their own.
+    pub async fn consultant(&self, desk: &Desk, user: UserId) -> AppResult<ConsultantView> {
+        if desk.user() != user {
+            desk.call_records()?;
+        }
+        let name = self.consultant_user(user).await?;
+        self.view(user, name).await
+    }
+
+    pub async fn record_training(&self, manager: &CallCentreManager, user: UserId, input: TrainingInput) -> AppResult<ConsultantView> {
+        let name = self.consultant_user(user).await?;
+        let training = Training {
+            id: self.ids.next(),
+            kind: input.kind,
+            skill: input.skill.map(|s| s.trim().to_owned()),
+            course: input.course,
+            completed_on: input.completed_on,
+            passed: input.passed,
+        };
+        ConsultantProfile::check_training(&training)?;
+        if let Some(skill) = &training.skill {
+            self.check_skill(skill)?;
+        }
+        let audit = self.auditor.record(
+            manager.user(),
+            "consultant.training",
+            format!("user:{user}"),
+            serde_json::to_value(&training).unwrap_or_default(),
+        );
+        self.store.insert_training(user, &training, &audit).await?;
+        self.view(user, name).await
+    }
+
+    /// Grants a professional skill: only after its training.
+    pub async fn certify(&self, manager: &CallCentreManager, user: UserId, input: CertificationInput) -> AppResult<ConsultantView> {
+        let name = self.consultant_user(user).await?;
+        let skill = input.skill.trim().to_owned();
+        self.check_skill(&skill)?;
+        let certification = Certification {
+            id: self.ids.next(),
+            skill,
+            level: input.level,
+            certified_on: input.certified_on,
+            expires_on: input.expires_on,
+        };
+        self.store.consultant(user).await?.check_certification(&certification)?;
+        let audit = self.auditor.record(
+            manager.user(),
+            "consultant.certify",
+            format!("user:{user}"),
+            serde_json::to_value(&certification).unwrap_or_default(),
+        );
+        self.store.insert_certification(user, &certification, &audit).await?;
+        self.view(user, name).await
+    }
+
+    /// Pairs a new consultant with a mentor (老带新), or ends the pairing.
+    pub async fn set_mentor(&self, manager: &CallCentreManager, user: UserId, mentor: Option<UserId>) -> AppResult<ConsultantView> {
+        let name = self.consultant_user(user).await?;
+        if let Some(mentor) = mentor {
+            self.consultant_user(mentor).await.map_err(|e| match e {
+                AppError::Invalid(_) | AppError::NotFound(_) => AppError::invalid("mentor", format!("user {mentor} is not a consultant")),
+                other => other,
+            })?;
+            let profile = self.store.consultant(user).await?;
+            profile.check_mentor(&self.store.consultant(mentor).await?)?;
+        }
+        let audit =
+            self.auditor.record(manager.user(), "consultant.mentor", format!("user:{user}"), serde_json::json!({ "mentor": mentor }));
+        self.store.set_mentor(user, mentor, &audit).await?;
+        self.view(user, name).await
+    }
+
+    fn check_skill(&self, skill: &str) -> AppResult<()> {
+        let org = self.directory.snapshot();
+        let skills = CallCentreConfig::professional_skills(org.hotlines());
+        if skills.contains(&skill) {
+            Ok(())
+        } else {
+            Err(AppError::invalid("skill", format!("{skill:?} is not a professional seat; the skills are {}", skills.join(", "))))
+        }
+    }
+
+    /// Calls per skill and half-hour of the week over the last `weeks`
+    /// weeks of stored calls, for the seat plan.
+    pub async fn seat_demand(&self, weeks: u32, default_aht_secs: f64) -> AppResult<Vec<Demand>> {
+        if !(1..=13).contains(&weeks) {
+            return Err(AppError::invalid("weeks", "must be between 1 and 13"));
+        }
+        let to = self.clock.now();
+        let calls = self.store.calls(to - Duration::weeks(i64::from(weeks)), to).await?;
+        let tz = self.calendar.snapshot().time_zone();
+        Ok(demand(&calls, weeks, tz, self.switchboard.config().short_abandon_secs, default_aht_secs))
+    }
+}

@@ -1,0 +1,89 @@
+//! What the call centre keeps in the database: finished calls, agents'
+//! status changes, callback tasks and consultants' records.
+
+use crate::ports::{AuditRecord, OrderSummary, StoreResult};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use hotline_callcentre::engine::{AgentStatus, Outcome, TransferResult};
+use hotline_domain::{Certification, ConsultantProfile, OrderId, PhoneNumber, Training, UserId};
+use serde::Serialize;
+
+/// One finished call (话单).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CallRow {
+    /// The engine's call id.
+    #[serde(serialize_with = "crate::calls::records::as_text")]
+    pub id: i64,
+    pub queue: String,
+    /// The number as telephony gave it (may be withheld or a landline).
+    pub caller: String,
+    pub agent: Option<UserId>,
+    pub arrived_at: DateTime<Utc>,
+    pub answered_at: Option<DateTime<Utc>>,
+    pub ended_at: DateTime<Utc>,
+    pub outcome: Outcome,
+    /// The sub-centre a transfer or three-way call was tried with, and how it went.
+    pub transfer_to: Option<String>,
+    pub transfer_result: Option<TransferResult>,
+    /// After-call work that followed, in seconds.
+    pub wrap_up_secs: i64,
+    /// The work order registered for it or linked to it afterwards.
+    pub order: Option<OrderId>,
+}
+
+/// Call ids pass 2^53: JSON carries them as text, like every other id.
+pub(crate) fn as_text<S: serde::Serializer>(id: &i64, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(id)
+}
+
+/// An agent's status from `at` on (状态记录).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StatusChange {
+    pub agent: UserId,
+    pub at: DateTime<Utc>,
+    #[serde(flatten)]
+    pub status: AgentStatus,
+}
+
+/// A caller to ring back (回拨任务): the queue was full, the wait too long,
+/// or the caller hung up waiting.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CallbackTask {
+    #[serde(serialize_with = "crate::calls::records::as_text")]
+    pub call: i64,
+    pub caller: String,
+    pub queue: String,
+    pub outcome: Outcome,
+    pub created_at: DateTime<Utc>,
+    pub done_at: Option<DateTime<Utc>>,
+    pub done_by: Option<UserId>,
+    pub note: Option<String>,
+}
+
+#[async_trait]
+pub trait CallStore: Send + Sync {
+    /// Writes a finished call and, with `callback`, its callback task.
+    /// Writing the same call twice is a no-op.
+    async fn insert_call(&self, call: &CallRow, callback: bool) -> StoreResult<()>;
+    async fn call(&self, id: i64) -> StoreResult<Option<CallRow>>;
+    /// Calls that arrived in `[from, to)`, oldest first.
+    async fn calls(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> StoreResult<Vec<CallRow>>;
+    async fn link_call(&self, id: i64, order: OrderId, audit: &AuditRecord) -> StoreResult<()>;
+    async fn insert_status_changes(&self, changes: &[StatusChange]) -> StoreResult<()>;
+    /// Status changes in `[from, to)`, oldest first.
+    async fn status_changes(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> StoreResult<Vec<StatusChange>>;
+    /// Callback tasks not yet done, oldest first.
+    async fn open_callbacks(&self, limit: u32) -> StoreResult<Vec<CallbackTask>>;
+    /// Marks a task done; `NotFound` if there is none, `VersionConflict` if
+    /// someone did it already.
+    async fn complete_callback(&self, call: i64, by: UserId, at: DateTime<Utc>, note: &str, audit: &AuditRecord) -> StoreResult<()>;
+    /// The newest orders the number called about, for the screen pop (来电弹屏).
+    async fn caller_orders(&self, phone: &PhoneNumber, limit: u32) -> StoreResult<Vec<OrderSummary>>;
+    /// A consultant's record (empty lists when nothing was recorded yet).
+    async fn consultant(&self, user: UserId) -> StoreResult<ConsultantProfile>;
+    /// Every consultant with a record.
+    async fn consultants(&self) -> StoreResult<Vec<ConsultantProfile>>;
+    async fn insert_training(&self, user: UserId, training: &Training, audit: &AuditRecord) -> StoreResult<()>;
+    async fn insert_certification(&self, user: UserId, certification: &Certification, audit: &AuditRecord) -> StoreResult<()>;
+    async fn set_mentor(&self, user: UserId, mentor: Option<UserId>, audit: &AuditRecord) -> StoreResult<()>;
+}

@@ -1,0 +1,524 @@
+//! The live switchboard: one task owns the distribution engine and feeds
+//! it, in order, what telephony and the desks report; it carries out the
+//! engine's commands, fires its timers on time, and hands finished calls and
+//! status changes to a writer that stores them.
+//!
+//! One owner means no lock around the engine and a strict order of events,
+//! which the engine needs (it refuses time going backwards). Everyone else
+//! talks to it through the cheap, cloneable [`Switchboard`] handle.
+
+use super::config::CallCentreConfig;
+use super::live::{AgentBoard, DeskEvent, QueueBoard, Wallboard};
+use super::records::{CallRow, StatusChange};
+use super::reports::to_record;
+use super::telephony::{NoTelephony, Telephony};
+use crate::clock::Clock;
+use crate::directory::{Directory, OrgSnapshot};
+use crate::error::{AppError, AppResult};
+use crate::ids::IdGenerator;
+use crate::ports::Store;
+use chrono::{DateTime, Duration, Utc};
+use hotline_callcentre::engine::{
+    AgentId, AgentSpec, AgentState, AgentStatus, CallId, CallRecord, Command, Engine, EngineError, Event, Millis, Outcome, Skill,
+    TransferMode, TransferResult,
+};
+use hotline_callcentre::stats;
+use hotline_domain::UserId;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use tokio::sync::{mpsc, oneshot};
+
+/// A consultant's desk as the switchboard reaches it.
+pub struct DeskLink {
+    pub session: u64,
+    /// The skills and levels the desk was opened with.
+    pub skills: BTreeMap<String, u8>,
+    pub events: mpsc::UnboundedReceiver<DeskEvent>,
+}
+
+enum Input {
+    Event(Event, Option<oneshot::Sender<Result<(), EngineError>>>),
+    Arrive { queue: String, caller: String, reply: oneshot::Sender<Result<CallId, EngineError>> },
+    Login { agent: AgentId, name: String, skills: BTreeMap<Skill, u8>, reply: oneshot::Sender<(u64, mpsc::UnboundedReceiver<DeskEvent>)> },
+    Logout { agent: AgentId, session: u64 },
+    HangUp { agent: AgentId, call: CallId, reply: oneshot::Sender<Result<(), EngineError>> },
+    Wallboard(oneshot::Sender<Wallboard>),
+    Telephony(Arc<dyn Telephony>),
+}
+
+/// A handle on the running switchboard.
+#[derive(Clone)]
+pub struct Switchboard {
+    tx: mpsc::UnboundedSender<Input>,
+    config: Arc<CallCentreConfig>,
+}
+
+fn closed() -> AppError {
+    AppError::Unavailable("the switchboard has stopped".into())
+}
+
+pub fn engine_error(e: EngineError) -> AppError {
+    match e {
+        EngineError::UnknownQueue(q) => AppError::invalid("queue", format!("there is no queue {q:?}")),
+        EngineError::UnknownAgent(a) => AppError::not_found(format!("agent {} is not at a desk", a.0)),
+        EngineError::UnknownCall(c) => AppError::not_found(format!("call {} is not in progress", c.0)),
+        EngineError::DuplicateCall(c) => AppError::Conflict { message: format!("call {} already exists", c.0), current_version: None },
+        EngineError::OutOfStep(m) => AppError::Conflict { message: m, current_version: None },
+        EngineError::Config(m) => AppError::Unavailable(format!("the call-centre configuration is wrong: {m}")),
+    }
+}
+
+/// The agent behind a user, and back.
+pub fn agent_of(user: UserId) -> AgentId {
+    AgentId(user.0 as u64)
+}
+
+pub fn user_of(agent: AgentId) -> UserId {
+    UserId(agent.0 as i64)
+}
+
+impl Switchboard {
+    /// Starts the switchboard with today's finished calls (for the live
+    /// figures) and the writer that stores what it produces.
+    pub async fn start(
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+        ids: Arc<IdGenerator>,
+        config: CallCentreConfig,
+        directory: Arc<Directory>,
+        day_start: DateTime<Utc>,
+    ) -> AppResult<Self> {
+        let engine = Engine::new(config.engine(&[])).map_err(engine_error)?;
+        let today = store.calls(day_start, day_start + Duration::days(1)).await?;
+        let today = today.iter().map(|row| to_record(row, day_start)).collect();
+        let (tx, rx) = mpsc::unbounded_channel();
+        let (writes, writer_rx) = mpsc::unbounded_channel();
+        tokio::spawn(write_loop(store, writer_rx));
+        let config = Arc::new(config);
+        let actor = Actor {
+            engine,
+            config: config.clone(),
+            clock,
+            ids,
+            epoch: day_start,
+            last: 0,
+            telephony: Arc::new(NoTelephony),
+            desks: HashMap::new(),
+            names: HashMap::new(),
+            calls: HashMap::new(),
+            today,
+            writes,
+            sessions: 0,
+            directory,
+            seen: None,
+        };
+        tokio::spawn(actor.run(rx));
+        Ok(Self { tx, config })
+    }
+
+    pub fn config(&self) -> &CallCentreConfig {
+        &self.config
+    }
+
+    /// Attaches the telephony adapter that carries out the engine's commands.
+    pub fn attach(&self, telephony: Arc<dyn Telephony>) {
+        let _ = self.tx.send(Input::Telephony(telephony));
+    }
+
+    /// A caller chose a queue: the engine takes the call.
+    pub async fn arrive(&self, queue: &str, caller: &str) -> AppResult<CallId> {
+        let (reply, rx) = oneshot::channel();
+        self.tx.send(Input::Arrive { queue: queue.to_owned(), caller: caller.to_owned(), reply }).map_err(|_| closed())?;
+        rx.await.map_err(|_| closed())?.map_err(engine_error)
+    }
+
+    /// An event from a desk, answered when the engine took it.
+    pub async fn event(&self, event: Event) -> AppResult<()> {
+        let (reply, rx) = oneshot::channel();
+        self.tx.send(Input::Event(event, Some(reply))).map_err(|_| closed())?;
+        rx.await.map_err(|_| closed())?.map_err(engine_error)
+    }
+
+    /// An event from telephony, which does not wait for the engine.
+    pub fn notify(&self, event: Event) {
+        let _ = self.tx.send(Input::Event(event, None));
+    }
+
+    /// Opens a consultant's desk with the skills their record gives them;
+    /// an earlier desk of the same consultant is told it was replaced.
+    pub async fn login(&self, user: UserId, name: String, skills: BTreeMap<String, u8>) -> AppResult<DeskLink> {
+        let (reply, rx) = oneshot::channel();
+        let engine_skills = skills.iter().map(|(s, l)| (Skill(s.clone()), *l)).collect();
+        self.tx.send(Input::Login { agent: agent_of(user), name, skills: engine_skills, reply }).map_err(|_| closed())?;
+        let (session, events) = rx.await.map_err(|_| closed())?;
+        Ok(DeskLink { session, skills, events })
+    }
+
+    /// The consultant ends their conversation (only their own).
+    pub async fn hang_up(&self, user: UserId, call: CallId) -> AppResult<()> {
+        let (reply, rx) = oneshot::channel();
+        self.tx.send(Input::HangUp { agent: agent_of(user), call, reply }).map_err(|_| closed())?;
+        rx.await.map_err(|_| closed())?.map_err(engine_error)
+    }
+
+    /// The desk closed: a call in conversation ends, the agent logs out.
+    pub fn logout(&self, user: UserId, session: u64) {
+        let _ = self.tx.send(Input::Logout { agent: agent_of(user), session });
+    }
+
+    pub async fn wallboard(&self) -> AppResult<Wallboard> {
+        let (reply, rx) = oneshot::channel();
+        self.tx.send(Input::Wallboard(reply)).map_err(|_| closed())?;
+        rx.await.map_err(|_| closed())
+    }
+}
+
+/// What the switchboard knows of a call beyond the engine.
+struct LiveCall {
+    queue: String,
+    caller: String,
+    agent: Option<AgentId>,
+    transfer: Option<TransferAttempt>,
+}
+
+/// The last transfer tried, and how it went (`None` while it rings).
+struct TransferAttempt {
+    to: String,
+    mode: TransferMode,
+    result: Option<TransferResult>,
+}
+
+struct Desk {
+    session: u64,
+    events: mpsc::UnboundedSender<DeskEvent>,
+}
+
+enum Write {
+    Call(CallRow, bool),
+    Status(StatusChange),
+}
+
+struct Actor {
+    engine: Engine,
+    config: Arc<CallCentreConfig>,
+    clock: Arc<dyn Clock>,
+    ids: Arc<IdGenerator>,
+    /// The instant of the engine's time 0.
+    epoch: DateTime<Utc>,
+    last: Millis,
+    telephony: Arc<dyn Telephony>,
+    desks: HashMap<AgentId, Desk>,
+    names: HashMap<AgentId, String>,
+    calls: HashMap<CallId, LiveCall>,
+    /// Finished calls since `epoch`'s day began, for the live figures.
+    today: Vec<CallRecord>,
+    writes: mpsc::UnboundedSender<Write>,
+    sessions: u64,
+    /// The hotlines decide the professional queues.
+    directory: Arc<Directory>,
+    seen: Option<Arc<OrgSnapshot>>,
+}
+
+impl Actor {
+    async fn run(mut self, mut rx: mpsc::UnboundedReceiver<Input>) {
+        loop {
+            let now = self.now();
+            let wait = self.engine.next_deadline(now).map(|at| std::time::Duration::from_millis(at.saturating_sub(now)));
+            let input = match wait {
+                Some(wait) => match tokio::time::timeout(wait, rx.recv()).await {
+                    Ok(input) => input,
+                    Err(_) => {
+                        let now = self.now();
+                        let commands = self.engine.tick(now);
+                        self.carry_out(commands, now);
+                        continue;
+                    }
+                },
+                None => rx.recv().await,
+            };
+            let Some(input) = input else { return };
+            self.take(input);
+        }
+    }
+
+    /// Milliseconds since the epoch on the app's clock, never going back.
+    fn now(&mut self) -> Millis {
+        let ms = (self.clock.now() - self.epoch).num_milliseconds().max(0) as Millis;
+        self.last = self.last.max(ms);
+        self.last
+    }
+
+    fn at(&self, ms: Millis) -> DateTime<Utc> {
+        self.epoch + Duration::milliseconds(ms as i64)
+    }
+
+    /// Opens a queue for every professional seat the directory lists now.
+    fn sync_queues(&mut self) {
+        let org = self.directory.snapshot();
+        if self.seen.as_ref().is_some_and(|seen| Arc::ptr_eq(seen, &org)) {
+            return;
+        }
+        for queue in self.config.engine(org.hotlines()).queues {
+            if !self.engine.has_queue(&queue.name)
+                && let Err(e) = self.engine.add_queue(queue)
+            {
+                tracing::error!(error = %e, "a queue could not be opened");
+            }
+        }
+        self.seen = Some(org);
+    }
+
+    fn take(&mut self, input: Input) {
+        self.sync_queues();
+        let now = self.now();
+        match input {
+            Input::Event(event, reply) => {
+                let status = match &event {
+                    Event::SetStatus { agent, status } => Some((*agent, status.clone())),
+                    _ => None,
+                };
+                let result = self.engine.handle(event.clone(), now);
+                let result = result.map(|commands| {
+                    if let Some((agent, status)) = status {
+                        self.status_changed(agent, status, now);
+                    }
+                    if let Event::TransferResult { call, result } = event {
+                        self.transfer_result(call, result);
+                    }
+                    self.carry_out(commands, now);
+                });
+                if let Some(reply) = reply {
+                    let _ = reply.send(result);
+                }
+            }
+            Input::Arrive { queue, caller, reply } => {
+                let call = CallId(self.ids.next() as u64);
+                self.calls.insert(call, LiveCall { queue: queue.clone(), caller: caller.clone(), agent: None, transfer: None });
+                match self.engine.handle(Event::Arrived { call, queue, caller }, now) {
+                    Ok(commands) => {
+                        self.carry_out(commands, now);
+                        let _ = reply.send(Ok(call));
+                    }
+                    Err(e) => {
+                        self.calls.remove(&call);
+                        let _ = reply.send(Err(e));
+                    }
+                }
+            }
+            Input::Login { agent, name, skills, reply } => {
+                self.sessions += 1;
+                let (tx, events) = mpsc::unbounded_channel();
+                if let Some(old) = self.desks.insert(agent, Desk { session: self.sessions, events: tx }) {
+                    let _ = old.events.send(DeskEvent::Replaced);
+                }
+                self.names.insert(agent, name);
+                // A returning agent keeps status and calls; only skills change.
+                self.engine.add_agent(AgentSpec { id: agent, skills }, now);
+                if let Some((status, _)) = self.engine.agent_status(agent) {
+                    self.to_desk(agent, DeskEvent::Status { status: status.clone() });
+                }
+                let _ = reply.send((self.sessions, events));
+            }
+            Input::Logout { agent, session } => {
+                if self.desks.get(&agent).is_none_or(|d| d.session != session) {
+                    return;
+                }
+                self.desks.remove(&agent);
+                if let Some((_, AgentState::Talking(call))) = self.engine.agent_status(agent)
+                    && let Ok(commands) = self.engine.handle(Event::AgentHungUp { call }, now)
+                {
+                    self.carry_out(commands, now);
+                }
+                let status = AgentStatus::LoggedOut;
+                if let Ok(commands) = self.engine.handle(Event::SetStatus { agent, status: status.clone() }, now) {
+                    self.status_changed(agent, status, now);
+                    self.carry_out(commands, now);
+                }
+            }
+            Input::HangUp { agent, call, reply } => {
+                let result = match self.engine.agent_status(agent) {
+                    Some((_, AgentState::Talking(talking))) if talking == call => {
+                        self.engine.handle(Event::AgentHungUp { call }, now).map(|commands| self.carry_out(commands, now))
+                    }
+                    _ => Err(EngineError::OutOfStep(format!("call {} is not in conversation with you", call.0))),
+                };
+                let _ = reply.send(result);
+            }
+            Input::Wallboard(reply) => {
+                let _ = reply.send(self.wallboard(now));
+            }
+            Input::Telephony(telephony) => self.telephony = telephony,
+        }
+    }
+
+    fn status_changed(&mut self, agent: AgentId, status: AgentStatus, now: Millis) {
+        let _ = self.writes.send(Write::Status(StatusChange { agent: user_of(agent), at: self.at(now), status: status.clone() }));
+        self.to_desk(agent, DeskEvent::Status { status });
+    }
+
+    fn transfer_result(&mut self, call: CallId, result: TransferResult) {
+        let Some(live) = self.calls.get_mut(&call) else { return };
+        let Some(attempt) = live.transfer.as_mut() else { return };
+        attempt.result = Some(result);
+        if result == TransferResult::Connected
+            && let Some(agent) = live.agent
+        {
+            let event = DeskEvent::TransferConnected { call: call.0.to_string(), to: attempt.to.clone(), mode: attempt.mode };
+            self.to_desk(agent, event);
+        }
+    }
+
+    fn to_desk(&self, agent: AgentId, event: DeskEvent) {
+        if let Some(desk) = self.desks.get(&agent) {
+            let _ = desk.events.send(event);
+        }
+    }
+
+    /// Routes the engine's commands to telephony and desks, then stores
+    /// the calls that finished.
+    fn carry_out(&mut self, commands: Vec<Command>, now: Millis) {
+        for command in &commands {
+            self.telephony.execute(command);
+            match command {
+                Command::Offer { call, agent } => {
+                    let (queue, caller) = self.calls.get(call).map(|l| (l.queue.clone(), l.caller.clone())).unwrap_or_default();
+                    let ring_secs = self.config.ring_secs;
+                    self.to_desk(*agent, DeskEvent::Offered { call: call.0.to_string(), queue, caller, ring_secs });
+                }
+                Command::Withdraw { call, agent } => self.to_desk(*agent, DeskEvent::Withdrawn { call: call.0.to_string() }),
+                Command::Bridge { call, agent } => {
+                    if let Some(live) = self.calls.get_mut(call) {
+                        live.agent = Some(*agent);
+                    }
+                    self.to_desk(*agent, DeskEvent::Connected { call: call.0.to_string() });
+                }
+                Command::AgentPaused { agent, reason } => self.status_changed(*agent, AgentStatus::OnBreak(reason.clone()), now),
+                Command::Transfer { call, to, mode } => {
+                    if let Some(live) = self.calls.get_mut(call) {
+                        live.transfer = Some(TransferAttempt { to: to.clone(), mode: *mode, result: None });
+                    }
+                }
+                Command::TransferFailed { call, agent, to, result, advice } => {
+                    if let Some(attempt) = self.calls.get_mut(call).and_then(|l| l.transfer.as_mut()) {
+                        attempt.result = Some(*result);
+                    }
+                    self.to_desk(
+                        *agent,
+                        DeskEvent::TransferFailed { call: call.0.to_string(), to: to.clone(), result: *result, advice: advice.clone() },
+                    );
+                }
+                Command::Hold { .. } | Command::HangUp { .. } | Command::OfferCallback { .. } | Command::CancelTransfer { .. } => {}
+            }
+        }
+        for record in self.engine.take_records() {
+            self.finished(record);
+        }
+    }
+
+    fn finished(&mut self, record: CallRecord) {
+        let live = self.calls.remove(&record.call);
+        if let Some(agent) = record.agent {
+            self.to_desk(agent, DeskEvent::Ended { call: record.call.0.to_string(), outcome: record.outcome });
+        }
+        let short = u64::from(self.config.short_abandon_secs) * 1000;
+        let callback = match record.outcome {
+            Outcome::Callback => true,
+            Outcome::Abandoned => record.ended - record.arrived >= short,
+            Outcome::Answered | Outcome::Transferred => false,
+        };
+        let (transfer_to, transfer_result) = match live.and_then(|l| l.transfer) {
+            Some(attempt) => (Some(attempt.to), attempt.result),
+            None => (None, None),
+        };
+        let row = CallRow {
+            id: record.call.0 as i64,
+            queue: record.queue.clone(),
+            caller: record.caller.clone(),
+            agent: record.agent.map(user_of),
+            arrived_at: self.at(record.arrived),
+            answered_at: record.answered.map(|ms| self.at(ms)),
+            ended_at: self.at(record.ended),
+            outcome: record.outcome,
+            transfer_to,
+            transfer_result,
+            wrap_up_secs: if record.agent.is_some() { i64::from(self.config.wrap_up_secs) } else { 0 },
+            order: None,
+        };
+        let _ = self.writes.send(Write::Call(row, callback));
+        self.today.push(record);
+    }
+
+    fn wallboard(&mut self, now: Millis) -> Wallboard {
+        // A new day starts the figures afresh.
+        let day = 24 * 3600 * 1000;
+        let day_start = now / day * day;
+        self.today.retain(|r| r.arrived >= day_start);
+        let threshold = u64::from(self.config.answer_threshold_secs) * 1000;
+        let short = u64::from(self.config.short_abandon_secs) * 1000;
+        let by_queue = stats::grouped(&self.today, |r| Some(r.queue.clone()), threshold, short);
+        let queues = self
+            .engine
+            .queues()
+            .map(|q| QueueBoard {
+                name: q.name.to_owned(),
+                waiting: q.waiting,
+                longest_wait_secs: q.oldest_arrival.map_or(0.0, |at| now.saturating_sub(at) as f64 / 1000.0),
+                today: by_queue.get(q.name).copied().unwrap_or_else(|| stats::figures([], threshold, short)),
+            })
+            .collect();
+        let mut answered: HashMap<AgentId, u64> = HashMap::new();
+        for r in &self.today {
+            if let Some(agent) = r.agent {
+                *answered.entry(agent).or_default() += 1;
+            }
+        }
+        let agents = self
+            .engine
+            .agents()
+            .filter(|(_, status, _)| **status != AgentStatus::LoggedOut)
+            .map(|(agent, status, state)| {
+                let (state, call) = match state {
+                    AgentState::Idle => ("idle", None),
+                    AgentState::Ringing(c) => ("ringing", Some(c.0.to_string())),
+                    AgentState::Talking(c) => ("talking", Some(c.0.to_string())),
+                    AgentState::WrapUp(_) => ("wrap_up", None),
+                };
+                AgentBoard {
+                    agent: user_of(agent),
+                    name: self.names.get(&agent).cloned().unwrap_or_default(),
+                    status: status.clone(),
+                    state,
+                    call,
+                    answered_today: answered.get(&agent).copied().unwrap_or(0),
+                }
+            })
+            .collect();
+        Wallboard { at: self.at(now), today: stats::figures(&self.today, threshold, short), queues, agents }
+    }
+}
+
+/// Stores what the switchboard produced, retrying while the database is
+/// away so that no finished call is dropped on a short outage.
+async fn write_loop(store: Arc<dyn Store>, mut rx: mpsc::UnboundedReceiver<Write>) {
+    while let Some(write) = rx.recv().await {
+        let mut delay = std::time::Duration::from_millis(100);
+        for attempt in 1.. {
+            let result = match &write {
+                Write::Call(row, callback) => store.insert_call(row, *callback).await,
+                Write::Status(change) => store.insert_status_changes(std::slice::from_ref(change)).await,
+            };
+            match result {
+                Ok(()) => break,
+                Err(e) if attempt < 10 => {
+                    tracing::warn!(error = %e, attempt, "storing a call record failed; retrying");
+                    tokio::time::sleep(delay).await;
+                    delay = (delay * 2).min(std::time::Duration::from_secs(30));
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "a call record could not be stored and was dropped");
+                    break;
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,328 @@
+//! The call centre: the wallboard and its live feed, call records and
+//! service-level figures, callback tasks, the caller's history, consultants'
+//! records, and the in-process call simulator.
+
+use super::{Handled, Json, id, instant};
+use crate::error::ApiResult;
+use crate::extract::{Caller, JsonBody, order_number};
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
+use chrono::{DateTime, Duration, Utc};
+use futures_util::stream::{self, Stream};
+use hotline_app::App;
+use hotline_app::access::Desk;
+use hotline_app::calls::{
+    CallRow, CallbackTask, CallerPlan, CertificationInput, ConsultantView, FigureRow, GroupBy, LineBehaviour, ScreenPop, StatusChange,
+    TrainingInput, Wallboard,
+};
+use hotline_app::ports::HotlineRecord;
+use hotline_callcentre::engine::CallId;
+use hotline_domain::{FieldError, Reason, UserId, ValidationErrors};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use std::convert::Infallible;
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct RangeQuery {
+    /// RFC 3339; default: the start of today (local).
+    pub from: Option<String>,
+    /// RFC 3339; default: now.
+    pub to: Option<String>,
+    /// total (default), queue, agent or half_hour.
+    pub by: Option<String>,
+}
+
+fn range(app: &App, q: &RangeQuery) -> Result<(DateTime<Utc>, DateTime<Utc>), ValidationErrors> {
+    let mut errors = ValidationErrors::default();
+    let now = app.clock.now();
+    let tz = super::tz(app);
+    let midnight = now.with_timezone(&tz).date_naive().and_hms_opt(0, 0, 0).and_then(|t| t.and_local_timezone(tz).earliest());
+    let from = match q.from.as_deref() {
+        Some(raw) => errors.collect(instant("from", raw)),
+        None => Some(midnight.map_or(now - Duration::days(1), |t| t.with_timezone(&Utc))),
+    };
+    let to = match q.to.as_deref() {
+        Some(raw) => errors.collect(instant("to", raw)),
+        None => Some(now + Duration::seconds(1)),
+    };
+    errors.into_result()?;
+    Ok((from.unwrap_or(now), to.unwrap_or(now)))
+}
+
+/// Supervisors and consultants both watch the wallboard.
+fn wallboard_viewer(desk: &Desk) -> ApiResult<()> {
+    if desk.seat().is_ok() {
+        return Ok(());
+    }
+    desk.call_records()?;
+    Ok(())
+}
+
+/// Queues, agents and today's figures now.
+#[utoipa::path(get, path = "/api/v1/callcentre/wallboard", tag = "call centre", security(("bearer" = [])),
+    responses((status = 200, description = "queues with waiting calls, agents with status and state, today's figures")))]
+pub async fn wallboard(State(app): State<App>, Caller(desk): Caller) -> Handled<Wallboard> {
+    wallboard_viewer(&desk)?;
+    Ok(Json(app.calls.switchboard.wallboard().await?))
+}
+
+/// The wallboard as server-sent events, one `wallboard` event a second.
+#[utoipa::path(get, path = "/api/v1/callcentre/wallboard/stream", tag = "call centre", security(("bearer" = [])),
+    responses((status = 200, description = "text/event-stream of wallboard snapshots")))]
+pub async fn wallboard_stream(
+    State(app): State<App>,
+    Caller(desk): Caller,
+) -> ApiResult<Sse<impl Stream<Item = Result<SseEvent, Infallible>>>> {
+    wallboard_viewer(&desk)?;
+    let switchboard = app.calls.switchboard.clone();
+    let stream = stream::unfold((switchboard, true), |(switchboard, first)| async move {
+        if !first {
+            tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+        }
+        let board = switchboard.wallboard().await.ok()?;
+        let event = SseEvent::default().event("wallboard").json_data(&board).unwrap_or_else(|_| SseEvent::default());
+        Some((Ok(event), (switchboard, false)))
+    });
+    Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
+}
+
+/// Calls that arrived in a span (at most 93 days), oldest first.
+#[utoipa::path(get, path = "/api/v1/callcentre/calls", tag = "call centre", params(RangeQuery), security(("bearer" = [])),
+    responses((status = 200, description = "call records"), (status = 422, description = "a bad time or span")))]
+pub async fn calls(State(app): State<App>, Caller(desk): Caller, Query(q): Query<RangeQuery>) -> Handled<Vec<CallRow>> {
+    let reader = desk.call_records()?;
+    let (from, to) = range(&app, &q)?;
+    Ok(Json(app.calls.calls(&reader, from, to).await?))
+}
+
+#[utoipa::path(get, path = "/api/v1/callcentre/calls/{id}", tag = "call centre", security(("bearer" = [])),
+    params(("id" = String, Path)), responses((status = 200, description = "one call record"), (status = 404, description = "no such call")))]
+pub async fn call(State(app): State<App>, Caller(desk): Caller, Path(raw): Path<String>) -> Handled<CallRow> {
+    let reader = desk.call_records()?;
+    Ok(Json(app.calls.call(&reader, id("id", &raw)?).await?))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct LinkOrderBody {
+    pub number: String,
+}
+
+/// Links a call to the work order registered for it.
+#[utoipa::path(post, path = "/api/v1/callcentre/calls/{id}/order", tag = "call centre", security(("bearer" = [])),
+    params(("id" = String, Path)), responses((status = 204, description = "linked"), (status = 404, description = "no such call or order")))]
+pub async fn link_order(
+    State(app): State<App>,
+    Caller(desk): Caller,
+    Path(raw): Path<String>,
+    JsonBody(body): JsonBody<LinkOrderBody>,
+) -> ApiResult<StatusCode> {
+    let call = id("id", &raw)?;
+    app.calls.link_order(&desk, call, &order_number(&body.number)?).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Service levels per queue, agent (with occupancy) or half-hour.
+#[utoipa::path(get, path = "/api/v1/callcentre/figures", tag = "call centre", params(RangeQuery), security(("bearer" = [])),
+    responses((status = 200, description = "one row per group"), (status = 422, description = "a bad time, span or grouping")))]
+pub async fn figures(State(app): State<App>, Caller(desk): Caller, Query(q): Query<RangeQuery>) -> Handled<Vec<FigureRow>> {
+    let reader = desk.call_records()?;
+    let by = match q.by.as_deref() {
+        None => Ok(GroupBy::Total),
+        Some(raw) => GroupBy::parse(raw).ok_or_else(|| FieldError::new("by", "must be total, queue, agent or half_hour")),
+    };
+    let (range, by) = (range(&app, &q), by);
+    let (from, to) = range?;
+    Ok(Json(app.calls.figures(&reader, from, to, by?).await?))
+}
+
+/// Agents' status changes in a span (状态记录).
+#[utoipa::path(get, path = "/api/v1/callcentre/status-changes", tag = "call centre", params(RangeQuery), security(("bearer" = [])),
+    responses((status = 200, description = "status changes, oldest first")))]
+pub async fn status_changes(State(app): State<App>, Caller(desk): Caller, Query(q): Query<RangeQuery>) -> Handled<Vec<StatusChange>> {
+    let reader = desk.call_records()?;
+    let (from, to) = range(&app, &q)?;
+    Ok(Json(app.calls.status_changes(&reader, from, to).await?))
+}
+
+/// Callers to ring back, oldest first.
+#[utoipa::path(get, path = "/api/v1/callcentre/callbacks", tag = "call centre", security(("bearer" = [])),
+    responses((status = 200, description = "open callback tasks")))]
+pub async fn callbacks(State(app): State<App>, Caller(desk): Caller) -> Handled<Vec<CallbackTask>> {
+    let worker = desk.callback_worker()?;
+    Ok(Json(app.calls.open_callbacks(&worker).await?))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct CallbackDoneBody {
+    pub note: Reason,
+}
+
+#[utoipa::path(post, path = "/api/v1/callcentre/callbacks/{call}/done", tag = "call centre", security(("bearer" = [])),
+    params(("call" = String, Path)),
+    responses((status = 204, description = "done"), (status = 404, description = "no such task"), (status = 409, description = "already done")))]
+pub async fn callback_done(
+    State(app): State<App>,
+    Caller(desk): Caller,
+    Path(raw): Path<String>,
+    JsonBody(body): JsonBody<CallbackDoneBody>,
+) -> ApiResult<StatusCode> {
+    let worker = desk.callback_worker()?;
+    app.calls.complete_callback(&worker, id("call", &raw)?, &body.note).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The sub-centres a consultant may transfer to.
+#[utoipa::path(get, path = "/api/v1/callcentre/sub-centres", tag = "call centre", security(("bearer" = [])),
+    responses((status = 200, description = "hotlines kept as sub-centres")))]
+pub async fn sub_centres(State(app): State<App>, Caller(desk): Caller) -> Handled<Vec<HotlineRecord>> {
+    desk.seat()?;
+    Ok(Json(app.calls.sub_centres()))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct ScreenPopQuery {
+    pub caller: Option<String>,
+}
+
+/// A caller's past orders and open cases (来电弹屏).
+#[utoipa::path(get, path = "/api/v1/callcentre/screen-pop", tag = "call centre", params(ScreenPopQuery), security(("bearer" = [])),
+    responses((status = 200, description = "the caller's newest orders")))]
+pub async fn screen_pop(State(app): State<App>, Caller(desk): Caller, Query(q): Query<ScreenPopQuery>) -> Handled<ScreenPop> {
+    let seat = desk.seat()?;
+    let caller = q.caller.as_deref().map(str::trim).filter(|c| !c.is_empty());
+    let caller = caller.ok_or_else(|| FieldError::new("caller", "is required: the number that called"))?;
+    Ok(Json(app.calls.screen_pop(&seat, caller).await?))
+}
+
+fn user_id(raw: &str) -> Result<UserId, FieldError> {
+    id("user", raw).map(UserId)
+}
+
+/// Consultants with their training, certifications, mentor and skills today.
+#[utoipa::path(get, path = "/api/v1/consultants", tag = "call centre", security(("bearer" = [])),
+    responses((status = 200, description = "every consultant of the centre")))]
+pub async fn consultants(State(app): State<App>, Caller(desk): Caller) -> Handled<Vec<ConsultantView>> {
+    let reader = desk.call_records()?;
+    Ok(Json(app.calls.consultants(&reader).await?))
+}
+
+#[utoipa::path(get, path = "/api/v1/consultants/{user}", tag = "call centre", security(("bearer" = [])),
+    params(("user" = String, Path)), responses((status = 200, description = "the consultant's record")))]
+pub async fn consultant(State(app): State<App>, Caller(desk): Caller, Path(raw): Path<String>) -> Handled<ConsultantView> {
+    Ok(Json(app.calls.consultant(&desk, user_id(&raw)?).await?))
+}
+
+/// Records a training (basic, or professional for a skill).
+#[utoipa::path(post, path = "/api/v1/consultants/{user}/trainings", tag = "call centre", security(("bearer" = [])),
+    params(("user" = String, Path)), responses((status = 200, description = "the updated record"), (status = 422, description = "invalid")))]
+pub async fn add_training(
+    State(app): State<App>,
+    Caller(desk): Caller,
+    Path(raw): Path<String>,
+    JsonBody(body): JsonBody<TrainingInput>,
+) -> Handled<ConsultantView> {
+    let manager = desk.call_centre_manager()?;
+    Ok(Json(app.calls.record_training(&manager, user_id(&raw)?, body).await?))
+}
+
+/// Certifies a consultant for a professional skill.
+#[utoipa::path(post, path = "/api/v1/consultants/{user}/certifications", tag = "call centre", security(("bearer" = [])),
+    params(("user" = String, Path)), responses((status = 200, description = "the updated record"), (status = 422, description = "not trained")))]
+pub async fn certify(
+    State(app): State<App>,
+    Caller(desk): Caller,
+    Path(raw): Path<String>,
+    JsonBody(body): JsonBody<CertificationInput>,
+) -> Handled<ConsultantView> {
+    let manager = desk.call_centre_manager()?;
+    Ok(Json(app.calls.certify(&manager, user_id(&raw)?, body).await?))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct MentorBody {
+    pub mentor: Option<UserId>,
+}
+
+/// Pairs a new consultant with a mentor (老带新); `null` ends it.
+#[utoipa::path(put, path = "/api/v1/consultants/{user}/mentor", tag = "call centre", security(("bearer" = [])),
+    params(("user" = String, Path)), responses((status = 200, description = "the updated record")))]
+pub async fn set_mentor(
+    State(app): State<App>,
+    Caller(desk): Caller,
+    Path(raw): Path<String>,
+    JsonBody(body): JsonBody<MentorBody>,
+) -> Handled<ConsultantView> {
+    let manager = desk.call_centre_manager()?;
+    Ok(Json(app.calls.set_mentor(&manager, user_id(&raw)?, body.mentor).await?))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct SimulatedCallBody {
+    /// `general`, or a professional seat's number (e.g. 12333).
+    pub queue: String,
+    pub caller: String,
+    /// The caller hangs up after waiting this long unanswered.
+    pub patience_secs: Option<f64>,
+    /// The caller hangs up after talking this long.
+    pub talk_secs: Option<f64>,
+}
+
+fn seconds(field: &str, v: Option<f64>) -> Result<Option<std::time::Duration>, FieldError> {
+    v.map(|s| {
+        if s.is_finite() && (0.0..=86_400.0).contains(&s) {
+            Ok(std::time::Duration::from_secs_f64(s))
+        } else {
+            Err(FieldError::new(field, "must be between 0 and 86400 seconds"))
+        }
+    })
+    .transpose()
+}
+
+/// Places a simulated call (training, demonstrations, tests).
+#[utoipa::path(post, path = "/api/v1/callcentre/simulator/calls", tag = "call centre", security(("bearer" = [])),
+    responses((status = 201, description = "the call's id"), (status = 422, description = "unknown queue")))]
+pub async fn simulate_call(
+    State(app): State<App>,
+    Caller(desk): Caller,
+    JsonBody(body): JsonBody<SimulatedCallBody>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    desk.call_centre_manager()?;
+    let mut errors = ValidationErrors::default();
+    let patience = errors.collect(seconds("patience_secs", body.patience_secs)).flatten();
+    let talk = errors.collect(seconds("talk_secs", body.talk_secs)).flatten();
+    if body.caller.trim().is_empty() || body.caller.chars().count() > 32 {
+        errors.push(FieldError::new("caller", "give the calling number (at most 32 characters)"));
+    }
+    errors.into_result()?;
+    let call = app.calls.lines.place_call(body.queue.trim(), body.caller.trim(), CallerPlan { patience, talk }).await?;
+    Ok((StatusCode::CREATED, Json(json!({ "call": call.0.to_string() }))))
+}
+
+/// The simulated caller hangs up.
+#[utoipa::path(post, path = "/api/v1/callcentre/simulator/calls/{id}/hang-up", tag = "call centre", security(("bearer" = [])),
+    params(("id" = String, Path)), responses((status = 204, description = "hung up"), (status = 404, description = "no such call")))]
+pub async fn simulate_hang_up(State(app): State<App>, Caller(desk): Caller, Path(raw): Path<String>) -> ApiResult<StatusCode> {
+    desk.call_centre_manager()?;
+    app.calls.lines.hang_up(CallId(id("id", &raw)? as u64)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Deserialize)]
+pub struct LineBody {
+    pub behaviour: LineBehaviour,
+}
+
+/// How a simulated sub-centre line answers transfers: answers, busy or no_answer.
+#[utoipa::path(put, path = "/api/v1/callcentre/simulator/lines/{number}", tag = "call centre", security(("bearer" = [])),
+    params(("number" = String, Path)), responses((status = 204, description = "set")))]
+pub async fn simulate_line(
+    State(app): State<App>,
+    Caller(desk): Caller,
+    Path(number): Path<String>,
+    JsonBody(body): JsonBody<LineBody>,
+) -> ApiResult<StatusCode> {
+    desk.call_centre_manager()?;
+    app.calls.lines.set_line(number.trim(), body.behaviour);
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,312 @@
+//! The call centre end to end: the consultant's desk over WebSocket against
+//! the switchboard and the in-process telephony, call records, callbacks,
+//! figures and consultants' records.
+
+use crate::support::TestApp;
+use futures_util::{SinkExt, StreamExt};
+use hotline_app::AppConfig;
+use hotline_app::calls::CallCentreConfig;
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use std::time::Duration;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+async fn spawn() -> TestApp {
+    let callcentre = CallCentreConfig {
+        max_no_answer: 1,
+        wrap_up_secs: 0,
+        transfer_timeout_secs: 3,
+        short_abandon_secs: 0,
+        ..CallCentreConfig::default()
+    };
+    TestApp::spawn_with(AppConfig { callcentre, ..AppConfig::default() }).await
+}
+
+async fn user_id(t: &TestApp, username: &str) -> String {
+    t.app.store.user_by_name(username).await.unwrap().expect("user").id.to_string()
+}
+
+async fn basic_training(t: &TestApp, admin: &str, username: &str) {
+    let user = user_id(t, username).await;
+    let body = json!({"kind": "basic", "course": "岗前培训", "completed_on": "2026-01-05", "passed": true});
+    let r = t.post(&format!("/api/v1/consultants/{user}/trainings"), admin, body).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+}
+
+async fn connect(t: &TestApp, token: &str) -> Result<Socket, tokio_tungstenite::tungstenite::Error> {
+    let mut request = format!("{}/api/v1/desk", t.base.replace("http://", "ws://")).into_client_request().unwrap();
+    request.headers_mut().insert("authorization", format!("Bearer {token}").parse().unwrap());
+    tokio_tungstenite::connect_async(request).await.map(|(socket, _)| socket)
+}
+
+/// The next message of the given type, skipping others (status echoes …).
+async fn next(socket: &mut Socket, kind: &str) -> Value {
+    let wait = async {
+        loop {
+            let message = socket.next().await.expect("socket open").expect("message");
+            if let Message::Text(text) = message {
+                let value: Value = serde_json::from_str(&text).expect("json");
+                if value["type"] == kind {
+                    return value;
+                }
+                assert_ne!(value["type"], "error", "while waiting for {kind}: {value}");
+            }
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(10), wait).await.unwrap_or_else(|_| panic!("no {kind} message within 10 s"))
+}
+
+async fn send(socket: &mut Socket, command: Value) {
+    socket.send(Message::Text(command.to_string().into())).await.expect("send");
+}
+
+/// Sends a command and returns its ack or error.
+async fn command(socket: &mut Socket, command: Value) -> Value {
+    send(socket, command).await;
+    let wait = async {
+        loop {
+            if let Some(Ok(Message::Text(text))) = socket.next().await {
+                let value: Value = serde_json::from_str(&text).expect("json");
+                if value["type"] == "ack" || value["type"] == "error" {
+                    return value;
+                }
+            }
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(10), wait).await.expect("an answer")
+}
+
+async fn place_call(t: &TestApp, admin: &str, queue: &str, caller: &str) -> String {
+    let r = t.post("/api/v1/callcentre/simulator/calls", admin, json!({"queue": queue, "caller": caller})).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    r.body["call"].as_str().unwrap().to_owned()
+}
+
+/// A call record, once the switchboard's writer stored it.
+async fn stored_call(t: &TestApp, token: &str, call: &str) -> Value {
+    for _ in 0..100 {
+        let r = t.get(&format!("/api/v1/callcentre/calls/{call}"), token).await;
+        if r.status == StatusCode::OK {
+            return r.body;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("call {call} was never stored");
+}
+
+#[tokio::test]
+async fn a_call_flows_from_the_simulator_through_the_desk_to_its_record() {
+    let t = spawn().await;
+    let (admin, consultant, supervisor) = (t.login("admin").await, t.login("consultant").await, t.login("supervisor").await);
+
+    // Without a passed basic training the desk stays shut.
+    let refused = connect(&t, &consultant).await.expect_err("refused");
+    assert!(refused.to_string().contains("403"), "{refused}");
+    basic_training(&t, &admin, "consultant").await;
+
+    // A past order of the caller, for the screen pop.
+    let mut earlier = t.complaint();
+    earlier["caller"]["phone"] = json!("13800138000");
+    let earlier = t.register(&consultant, earlier).await;
+
+    let mut desk = connect(&t, &consultant).await.expect("desk");
+    let hello = next(&mut desk, "hello").await;
+    assert_eq!(hello["skills"], json!({"general": 5}));
+    assert!(hello["sub_centres"].as_array().unwrap().iter().any(|h| h["number"] == "12366"), "{hello}");
+    assert_eq!(command(&mut desk, json!({"type": "status", "status": "available"})).await["type"], "ack");
+
+    let call = place_call(&t, &admin, "general", "13800138000").await;
+    let offered = next(&mut desk, "offered").await;
+    assert_eq!((offered["call"].as_str(), offered["caller"].as_str()), (Some(call.as_str()), Some("13800138000")));
+    assert_eq!(offered["history"]["orders"][0]["number"], earlier["number"], "the caller's past order pops up: {offered}");
+    assert_eq!(offered["history"]["open"], 1);
+    assert_eq!(command(&mut desk, json!({"type": "accept", "call": call})).await["type"], "ack");
+    next(&mut desk, "connected").await;
+
+    // 12366 is busy: the consultant is told what to advise and keeps the caller.
+    let line = t.call(Method::PUT, "/api/v1/callcentre/simulator/lines/12366", Some(&admin), Some(json!({"behaviour": "busy"}))).await;
+    assert_eq!(line.status, StatusCode::NO_CONTENT);
+    let ack = command(&mut desk, json!({"type": "transfer", "call": call, "to": "12366", "mode": "blind"})).await;
+    assert_eq!(ack["type"], "ack", "{ack}");
+    let failed = next(&mut desk, "transfer_failed").await;
+    assert_eq!(failed["result"], "busy");
+    assert!(failed["advice"].as_str().unwrap().contains("直接拨打 12366"), "{failed}");
+    // Not a sub-centre: refused with the numbers that are.
+    let wrong = command(&mut desk, json!({"type": "transfer", "call": call, "to": "110", "mode": "blind"})).await;
+    assert_eq!((wrong["type"].as_str(), wrong["code"].as_str()), (Some("error"), Some("invalid")));
+    assert!(wrong["message"].as_str().unwrap().contains("12366"), "{wrong}");
+
+    // Now it answers: an attended transfer ends the call for the centre.
+    t.call(Method::PUT, "/api/v1/callcentre/simulator/lines/12366", Some(&admin), Some(json!({"behaviour": "answers"}))).await;
+    command(&mut desk, json!({"type": "transfer", "call": call, "to": "12366", "mode": "attended"})).await;
+    assert_eq!(next(&mut desk, "transfer_connected").await["to"], "12366");
+    assert_eq!(next(&mut desk, "ended").await["outcome"], "transferred");
+    let record = stored_call(&t, &supervisor, &call).await;
+    assert_eq!(record["outcome"], "transferred");
+    assert_eq!((record["transfer_to"].as_str(), record["transfer_result"].as_str()), (Some("12366"), Some("connected")));
+    assert_eq!(record["agent"], user_id(&t, "consultant").await);
+
+    // The complaint about the tax office is still registered, and linked to the call.
+    let mut complaint = t.complaint();
+    complaint["subject"] = json!("投诉12366纳税服务热线长期占线");
+    complaint["call_id"] = json!(call);
+    let complaint = t.register(&consultant, complaint).await;
+    let link = t.post(&format!("/api/v1/callcentre/calls/{call}/order"), &consultant, json!({"number": complaint["number"]})).await;
+    assert_eq!(link.status, StatusCode::NO_CONTENT, "{}", link.body);
+    assert_eq!(stored_call(&t, &supervisor, &call).await["order"], complaint["id"]);
+
+    // A second call: declined, so the agent (one miss allowed) is paused;
+    // the caller hangs up waiting and is to be called back.
+    let second = place_call(&t, &admin, "general", "13900139000").await;
+    let offered = next(&mut desk, "offered").await;
+    assert_eq!(offered["call"], second.as_str());
+    assert_eq!(offered["history"]["orders"], json!([]));
+    command(&mut desk, json!({"type": "reject", "call": second})).await;
+    let paused = next(&mut desk, "status").await;
+    assert_eq!((paused["status"].as_str(), paused["reason"].as_str()), (Some("on_break"), Some("1 offers unanswered")));
+    let hang_up = t.post(&format!("/api/v1/callcentre/simulator/calls/{second}/hang-up"), &admin, json!({})).await;
+    assert_eq!(hang_up.status, StatusCode::NO_CONTENT, "{}", hang_up.body);
+    assert_eq!(stored_call(&t, &supervisor, &second).await["outcome"], "abandoned");
+    let tasks = t.get("/api/v1/callcentre/callbacks", &consultant).await;
+    assert_eq!(tasks.body.as_array().unwrap().iter().filter(|c| c["call"] == second.as_str()).count(), 1, "{}", tasks.body);
+    let done = t.post(&format!("/api/v1/callcentre/callbacks/{second}/done"), &consultant, json!({"note": "已回拨并解答"})).await;
+    assert_eq!(done.status, StatusCode::NO_CONTENT, "{}", done.body);
+    let again = t.post(&format!("/api/v1/callcentre/callbacks/{second}/done"), &consultant, json!({"note": "x"})).await;
+    assert_eq!(again.status, StatusCode::CONFLICT);
+
+    // A desk may only hang up its own conversation.
+    let bad = command(&mut desk, json!({"type": "hang_up", "call": second})).await;
+    assert_eq!(bad["code"], "conflict", "{bad}");
+    let garbage = command(&mut desk, json!({"type": "dance"})).await;
+    assert_eq!(garbage["code"], "invalid");
+
+    // The wallboard shows the agent and the queues; the figures count today's calls.
+    let board = t.get("/api/v1/callcentre/wallboard", &supervisor).await;
+    assert_eq!(board.status, StatusCode::OK, "{}", board.body);
+    assert!(board.body["queues"].as_array().unwrap().iter().any(|q| q["name"] == "12333"), "a queue per professional seat");
+    assert_eq!(board.body["agents"][0]["status"], "on_break");
+    assert_eq!((board.body["today"]["answered"].as_u64(), board.body["today"]["abandoned"].as_u64()), (Some(1), Some(1)));
+    let figures = t.get("/api/v1/callcentre/figures?by=queue", &supervisor).await;
+    assert_eq!(figures.status, StatusCode::OK, "{}", figures.body);
+    assert_eq!(figures.body[0]["key"], "general");
+    assert_eq!(figures.body[0]["offered"], 2);
+    assert_eq!(figures.body[0]["connection_rate"], 0.5);
+    let agents = t.get("/api/v1/callcentre/figures?by=agent", &supervisor).await;
+    assert!(agents.body[0]["occupancy"].as_f64().is_some_and(|o| o > 0.0 && o <= 1.0), "{}", agents.body);
+    let changes = t.get("/api/v1/callcentre/status-changes", &supervisor).await;
+    let kinds: Vec<&str> = changes.body.as_array().unwrap().iter().map(|c| c["status"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["available", "on_break"], "{}", changes.body);
+
+    // Closing the desk logs the agent out.
+    desk.close(None).await.unwrap();
+    for _ in 0..100 {
+        let board = t.get("/api/v1/callcentre/wallboard", &supervisor).await;
+        if board.body["agents"] == json!([]) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the agent stayed on the wallboard after closing the desk");
+}
+
+#[tokio::test]
+async fn professional_skills_come_only_with_certification() {
+    let t = spawn().await;
+    let (admin, supervisor) = (t.login("admin").await, t.login("supervisor").await);
+    let consultant = user_id(&t, "consultant").await;
+    let certify = |level: u64| json!({"skill": "12333", "level": level, "certified_on": "2026-03-01", "expires_on": "2028-03-01"});
+    let path = format!("/api/v1/consultants/{consultant}/certifications");
+    let untrained = t.post(&path, &supervisor, certify(7)).await;
+    assert_eq!(untrained.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", untrained.body);
+    assert!(untrained.body["message"].as_str().unwrap().contains("basic training"), "{}", untrained.body);
+    basic_training(&t, &admin, "consultant").await;
+    let training =
+        json!({"kind": "professional", "skill": "12333", "course": "人社专业坐席培训", "completed_on": "2026-02-20", "passed": true});
+    let r = t.post(&format!("/api/v1/consultants/{consultant}/trainings"), &supervisor, training).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.body["skills_today"], json!({"general": 5}), "trained is not yet certified");
+    let r = t.post(&path, &supervisor, certify(7)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.body["skills_today"], json!({"general": 5, "12333": 7}));
+
+    let unknown = t.post(&path, &supervisor, json!({"skill": "12366", "level": 5, "certified_on": "2026-03-01"})).await;
+    assert_eq!(unknown.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(unknown.body["message"].as_str().unwrap().contains("not a professional seat"), "{}", unknown.body);
+    let level = t.post(&path, &supervisor, certify(11)).await;
+    assert_eq!(level.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let not_consultant =
+        t.post(&format!("/api/v1/consultants/{}/certifications", user_id(&t, "dispatcher").await), &supervisor, certify(7)).await;
+    assert_eq!(not_consultant.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", not_consultant.body);
+
+    // Mentors: trained, not themselves; the pairing shows on the record.
+    let mentor_path = |user: &str| format!("/api/v1/consultants/{user}/mentor");
+    let me = t.call(Method::PUT, &mentor_path(&consultant), Some(&supervisor), Some(json!({"mentor": consultant}))).await;
+    assert_eq!(me.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let admin_user = user_id(&t, "admin").await;
+    let r = t.call(Method::PUT, &mentor_path(&admin_user), Some(&supervisor), Some(json!({"mentor": consultant}))).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "an administrator is no consultant: {}", r.body);
+    let list = t.get("/api/v1/consultants", &supervisor).await;
+    assert_eq!(list.body.as_array().unwrap().len(), 1, "{}", list.body);
+    assert_eq!(list.body[0]["certifications"][0]["level"], 7);
+
+    // Desks of a certified consultant take the professional queue.
+    let token = t.login("consultant").await;
+    let mut desk = connect(&t, &token).await.expect("desk");
+    assert_eq!(next(&mut desk, "hello").await["skills"]["12333"], 7);
+    command(&mut desk, json!({"type": "status", "status": "available"})).await;
+    let call = place_call(&t, &admin, "12333", "13700137000").await;
+    assert_eq!(next(&mut desk, "offered").await["queue"], "12333");
+    command(&mut desk, json!({"type": "accept", "call": call})).await;
+    next(&mut desk, "connected").await;
+    assert_eq!(command(&mut desk, json!({"type": "hang_up", "call": call})).await["type"], "ack");
+    assert_eq!(next(&mut desk, "ended").await["outcome"], "answered");
+}
+
+#[tokio::test]
+async fn call_centre_records_are_for_the_centre_roles_and_inputs_are_checked() {
+    let t = spawn().await;
+    let (consultant, handler, supervisor, admin) =
+        (t.login("consultant").await, t.login("dongcheng").await, t.login("supervisor").await, t.login("admin").await);
+    assert_eq!(t.get("/api/v1/callcentre/calls", &consultant).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(t.get("/api/v1/callcentre/calls", &handler).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(t.get("/api/v1/callcentre/wallboard", &handler).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(t.get("/api/v1/consultants", &consultant).await.status, StatusCode::FORBIDDEN);
+    let own = t.get(&format!("/api/v1/consultants/{}", user_id(&t, "consultant").await), &consultant).await;
+    assert_eq!(own.status, StatusCode::OK, "a consultant reads their own record: {}", own.body);
+    assert!(connect(&t, &handler).await.expect_err("a handler has no desk").to_string().contains("403"));
+    let simulate = t.post("/api/v1/callcentre/simulator/calls", &consultant, json!({"queue": "general", "caller": "1"})).await;
+    assert_eq!(simulate.status, StatusCode::FORBIDDEN);
+
+    let bad = t.get("/api/v1/callcentre/figures?by=week", &supervisor).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(bad.body["fields"][0]["field"], "by");
+    let bad = t.get("/api/v1/callcentre/calls?from=yesterday", &supervisor).await;
+    assert_eq!(bad.body["fields"][0]["field"], "from");
+    let bad = t.get("/api/v1/callcentre/calls?from=2026-01-01T00:00:00Z&to=2026-12-01T00:00:00Z", &supervisor).await;
+    assert!(
+        bad.body["message"].as_str().unwrap_or_default().contains("93 days") || bad.body.to_string().contains("93 days"),
+        "{}",
+        bad.body
+    );
+    let queue = t.post("/api/v1/callcentre/simulator/calls", &admin, json!({"queue": "nowhere", "caller": "13800138000"})).await;
+    assert_eq!(queue.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(queue.body["fields"][0]["field"], "queue");
+    let missing = t.get("/api/v1/callcentre/calls/12345", &supervisor).await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    let pop = t.get("/api/v1/callcentre/screen-pop?caller=withheld", &consultant).await;
+    assert_eq!(pop.body["recognised"], false);
+    let pop = t.get("/api/v1/callcentre/screen-pop", &consultant).await;
+    assert_eq!(pop.status, StatusCode::UNPROCESSABLE_ENTITY);
+
+    // The wallboard's live feed: server-sent events.
+    let response = t.client.get(format!("{}/api/v1/callcentre/wallboard/stream", t.base)).bearer_auth(&supervisor).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(response.headers()["content-type"].to_str().unwrap().starts_with("text/event-stream"));
+    let mut stream = response.bytes_stream();
+    let first = tokio::time::timeout(Duration::from_secs(5), stream.next()).await.expect("an event").unwrap().unwrap();
+    let text = String::from_utf8_lossy(&first);
+    assert!(text.contains("event: wallboard") && text.contains("\"queues\""), "{text}");
+}

@@ -1,0 +1,294 @@
+//! The call centre's records: calls, status changes, callback tasks and
+//! consultants' training, certifications and mentors.
+
+use crate::codec::{Get, date_text, flag, micros, opt_micros, parse_date, parse_day, word};
+use crate::orders::{SUMMARY_COLUMNS, Val, insert_audit, insert_rows, parse_summary};
+use crate::{OrBackend, SqlStore};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use hotline_app::calls::{CallRow, CallStore, CallbackTask, StatusChange};
+use hotline_app::ports::{AuditRecord, OrderSummary, StoreError, StoreResult};
+use hotline_callcentre::engine::{AgentStatus, Outcome, TransferResult};
+use hotline_domain::{Certification, ConsultantProfile, CourseName, OrderId, PhoneNumber, Training, TrainingKind, UserId};
+use sqlx::any::AnyRow;
+use std::collections::BTreeMap;
+
+fn stored<T>(column: &str, text: &str, parse: impl Fn(&str) -> Option<T>) -> StoreResult<T> {
+    parse(text).ok_or_else(|| StoreError::Backend(format!("column {column}: unknown value {text:?}")))
+}
+
+fn parse_call(row: &AnyRow) -> StoreResult<CallRow> {
+    Ok(CallRow {
+        id: row.int("id")?,
+        queue: row.text("queue")?,
+        caller: row.text("caller")?,
+        agent: row.opt_int("agent_id")?.map(UserId),
+        arrived_at: row.at("arrived_at")?,
+        answered_at: row.opt_at("answered_at")?,
+        ended_at: row.at("ended_at")?,
+        outcome: stored("outcome", &row.text("outcome")?, Outcome::parse)?,
+        transfer_to: row.opt_text("transfer_to")?,
+        transfer_result: row.opt_text("transfer_result")?.map(|t| stored("transfer_result", &t, TransferResult::parse)).transpose()?,
+        wrap_up_secs: row.int("wrap_up_secs")?,
+        order: row.opt_int("order_id")?.map(OrderId),
+    })
+}
+
+fn parse_callback(row: &AnyRow) -> StoreResult<CallbackTask> {
+    Ok(CallbackTask {
+        call: row.int("call_id")?,
+        caller: row.text("caller")?,
+        queue: row.text("queue")?,
+        outcome: stored("outcome", &row.text("outcome")?, Outcome::parse)?,
+        created_at: row.at("created_at")?,
+        done_at: row.opt_at("done_at")?,
+        done_by: row.opt_int("done_by")?.map(UserId),
+        note: row.opt_text("note")?,
+    })
+}
+
+fn parse_training(row: &AnyRow) -> StoreResult<Training> {
+    Ok(Training {
+        id: row.int("id")?,
+        kind: word("kind", &row.text("kind")?, TrainingKind::parse)?,
+        skill: row.opt_text("skill")?,
+        course: word("course", &row.text("course")?, CourseName::parse)?,
+        completed_on: parse_day("completed_on", &row.text("completed_on")?)?,
+        passed: row.flag("passed")?,
+    })
+}
+
+fn parse_certification(row: &AnyRow) -> StoreResult<Certification> {
+    Ok(Certification {
+        id: row.int("id")?,
+        skill: row.text("skill")?,
+        level: u8::try_from(row.int("level")?).map_err(|_| StoreError::Backend("column level: out of range".into()))?,
+        certified_on: parse_day("certified_on", &row.text("certified_on")?)?,
+        expires_on: parse_date("expires_on", row.opt_text("expires_on")?)?,
+    })
+}
+
+fn profile(profiles: &mut BTreeMap<UserId, ConsultantProfile>, user: i64) -> &mut ConsultantProfile {
+    let user = UserId(user);
+    profiles.entry(user).or_insert_with(|| ConsultantProfile { user: Some(user), ..Default::default() })
+}
+
+impl SqlStore {
+    /// Every consultant's record, or one consultant's.
+    async fn profiles(&self, only: Option<UserId>) -> StoreResult<BTreeMap<UserId, ConsultantProfile>> {
+        let (filter, key) = match only {
+            Some(user) => ("WHERE user_id = $1", user.0),
+            None => ("WHERE user_id <> $1", i64::MIN),
+        };
+        let mut profiles = BTreeMap::new();
+        let fetch = |table: &str| format!("SELECT * FROM {table} {filter} ORDER BY id");
+        let trainings =
+            sqlx::query(sqlx::AssertSqlSafe(fetch("consultant_trainings"))).bind(key).fetch_all(&self.read).await.or_backend()?;
+        let certs =
+            sqlx::query(sqlx::AssertSqlSafe(fetch("consultant_certifications"))).bind(key).fetch_all(&self.read).await.or_backend()?;
+        let mentors = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT * FROM consultant_mentors {filter}")))
+            .bind(key)
+            .fetch_all(&self.read)
+            .await
+            .or_backend()?;
+        for row in &trainings {
+            profile(&mut profiles, row.int("user_id")?).trainings.push(parse_training(row)?);
+        }
+        for row in &certs {
+            profile(&mut profiles, row.int("user_id")?).certifications.push(parse_certification(row)?);
+        }
+        for row in &mentors {
+            profile(&mut profiles, row.int("user_id")?).mentor = Some(UserId(row.int("mentor_id")?));
+        }
+        Ok(profiles)
+    }
+}
+
+#[async_trait]
+impl CallStore for SqlStore {
+    async fn insert_call(&self, call: &CallRow, callback: bool) -> StoreResult<()> {
+        let mut tx = self.write.begin().await.or_backend()?;
+        let row = vec![
+            Val::from(call.id),
+            call.queue.clone().into(),
+            call.caller.clone().into(),
+            call.agent.map(|u| u.0).into(),
+            micros(call.arrived_at).into(),
+            opt_micros(call.answered_at).into(),
+            micros(call.ended_at).into(),
+            call.outcome.as_str().into(),
+            Val::Text(call.transfer_to.clone()),
+            Val::Text(call.transfer_result.map(|r| r.as_str().to_owned())),
+            call.wrap_up_secs.into(),
+            call.order.map(|o| o.0).into(),
+        ];
+        let head = "calls (id, queue, caller, agent_id, arrived_at, answered_at, ended_at, outcome, transfer_to, transfer_result, \
+                    wrap_up_secs, order_id)";
+        let inserted = insert_rows(&mut tx, self.backend, head, 12, vec![row], "ON CONFLICT (id) DO NOTHING RETURNING id").await?;
+        if callback && !inserted.is_empty() {
+            let task = vec![
+                Val::from(call.id),
+                call.caller.clone().into(),
+                call.queue.clone().into(),
+                call.outcome.as_str().into(),
+                micros(call.ended_at).into(),
+            ];
+            insert_rows(&mut tx, self.backend, "callbacks (call_id, caller, queue, outcome, created_at)", 5, vec![task], "").await?;
+        }
+        tx.commit().await.or_backend()
+    }
+
+    async fn call(&self, id: i64) -> StoreResult<Option<CallRow>> {
+        let row = sqlx::query("SELECT * FROM calls WHERE id = $1").bind(id).fetch_optional(&self.read).await.or_backend()?;
+        row.as_ref().map(parse_call).transpose()
+    }
+
+    async fn calls(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> StoreResult<Vec<CallRow>> {
+        sqlx::query("SELECT * FROM calls WHERE arrived_at >= $1 AND arrived_at < $2 ORDER BY arrived_at, id")
+            .bind(micros(from))
+            .bind(micros(to))
+            .fetch_all(&self.read)
+            .await
+            .or_backend()?
+            .iter()
+            .map(parse_call)
+            .collect()
+    }
+
+    async fn link_call(&self, id: i64, order: OrderId, audit: &AuditRecord) -> StoreResult<()> {
+        let mut tx = self.write.begin().await.or_backend()?;
+        let n = sqlx::query("UPDATE calls SET order_id = $1 WHERE id = $2").bind(order.0).bind(id).execute(&mut *tx).await.or_backend()?;
+        if n.rows_affected() == 0 {
+            return Err(StoreError::NotFound(format!("call {id}")));
+        }
+        insert_audit(&mut tx, audit).await?;
+        tx.commit().await.or_backend()
+    }
+
+    async fn insert_status_changes(&self, changes: &[StatusChange]) -> StoreResult<()> {
+        let rows = changes
+            .iter()
+            .map(|c| {
+                vec![Val::from(c.agent.0), micros(c.at).into(), c.status.kind().into(), Val::Text(c.status.reason().map(str::to_owned))]
+            })
+            .collect();
+        let mut tx = self.write.begin().await.or_backend()?;
+        insert_rows(&mut tx, self.backend, "agent_status_log (agent_id, at, status, reason)", 4, rows, "").await?;
+        tx.commit().await.or_backend()
+    }
+
+    async fn status_changes(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> StoreResult<Vec<StatusChange>> {
+        sqlx::query("SELECT * FROM agent_status_log WHERE at >= $1 AND at < $2 ORDER BY at")
+            .bind(micros(from))
+            .bind(micros(to))
+            .fetch_all(&self.read)
+            .await
+            .or_backend()?
+            .iter()
+            .map(|row| {
+                let kind = row.text("status")?;
+                let reason = row.opt_text("reason")?;
+                Ok(StatusChange {
+                    agent: UserId(row.int("agent_id")?),
+                    at: row.at("at")?,
+                    status: stored("status", &kind, |k| AgentStatus::from_parts(k, reason.as_deref()))?,
+                })
+            })
+            .collect()
+    }
+
+    async fn open_callbacks(&self, limit: u32) -> StoreResult<Vec<CallbackTask>> {
+        sqlx::query("SELECT * FROM callbacks WHERE done_at IS NULL ORDER BY created_at, call_id LIMIT $1")
+            .bind(i64::from(limit))
+            .fetch_all(&self.read)
+            .await
+            .or_backend()?
+            .iter()
+            .map(parse_callback)
+            .collect()
+    }
+
+    async fn complete_callback(&self, call: i64, by: UserId, at: DateTime<Utc>, note: &str, audit: &AuditRecord) -> StoreResult<()> {
+        let mut tx = self.write.begin().await.or_backend()?;
+        let n = sqlx::query("UPDATE callbacks SET done_at = $1, done_by = $2, note = $3 WHERE call_id = $4 AND done_at IS NULL")
+            .bind(micros(at))
+            .bind(by.0)
+            .bind(note)
+            .bind(call)
+            .execute(&mut *tx)
+            .await
+            .or_backend()?;
+        if n.rows_affected() == 0 {
+            let exists =
+                sqlx::query("SELECT 1 FROM callbacks WHERE call_id = $1").bind(call).fetch_optional(&mut *tx).await.or_backend()?;
+            return Err(match exists {
+                Some(_) => StoreError::VersionConflict { current: 1 },
+                None => StoreError::NotFound(format!("callback task for call {call}")),
+            });
+        }
+        insert_audit(&mut tx, audit).await?;
+        tx.commit().await.or_backend()
+    }
+
+    async fn caller_orders(&self, phone: &PhoneNumber, limit: u32) -> StoreResult<Vec<OrderSummary>> {
+        let sql = format!("SELECT {SUMMARY_COLUMNS} FROM work_orders o WHERE o.caller_phone = $1 ORDER BY o.id DESC LIMIT $2");
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(phone.to_string())
+            .bind(i64::from(limit))
+            .fetch_all(&self.read)
+            .await
+            .or_backend()?
+            .iter()
+            .map(parse_summary)
+            .collect()
+    }
+
+    async fn consultant(&self, user: UserId) -> StoreResult<ConsultantProfile> {
+        let mut profiles = self.profiles(Some(user)).await?;
+        Ok(profiles.remove(&user).unwrap_or(ConsultantProfile { user: Some(user), ..Default::default() }))
+    }
+
+    async fn consultants(&self) -> StoreResult<Vec<ConsultantProfile>> {
+        Ok(self.profiles(None).await?.into_values().collect())
+    }
+
+    async fn insert_training(&self, user: UserId, t: &Training, audit: &AuditRecord) -> StoreResult<()> {
+        let row = vec![
+            Val::from(t.id),
+            user.0.into(),
+            t.kind.as_str().into(),
+            Val::Text(t.skill.clone()),
+            t.course.as_str().into(),
+            Val::Text(date_text(Some(t.completed_on))),
+            flag(t.passed).into(),
+        ];
+        self.audited_insert("consultant_trainings (id, user_id, kind, skill, course, completed_on, passed)", 7, vec![row], audit).await
+    }
+
+    async fn insert_certification(&self, user: UserId, c: &Certification, audit: &AuditRecord) -> StoreResult<()> {
+        let row = vec![
+            Val::from(c.id),
+            user.0.into(),
+            c.skill.clone().into(),
+            i64::from(c.level).into(),
+            Val::Text(date_text(Some(c.certified_on))),
+            Val::Text(date_text(c.expires_on)),
+        ];
+        self.audited_insert("consultant_certifications (id, user_id, skill, level, certified_on, expires_on)", 6, vec![row], audit).await
+    }
+
+    async fn set_mentor(&self, user: UserId, mentor: Option<UserId>, audit: &AuditRecord) -> StoreResult<()> {
+        let mut tx = self.write.begin().await.or_backend()?;
+        sqlx::query("DELETE FROM consultant_mentors WHERE user_id = $1").bind(user.0).execute(&mut *tx).await.or_backend()?;
+        if let Some(mentor) = mentor {
+            sqlx::query("INSERT INTO consultant_mentors (user_id, mentor_id) VALUES ($1, $2)")
+                .bind(user.0)
+                .bind(mentor.0)
+                .execute(&mut *tx)
+                .await
+                .or_backend()?;
+        }
+        insert_audit(&mut tx, audit).await?;
+        tx.commit().await.or_backend()
+    }
+}
