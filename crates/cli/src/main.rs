@@ -84,7 +84,7 @@ fn main() -> anyhow::Result<()> {
     match cli.command {
         Command::Staffing(args) => return commands::staffing::run(args),
         Command::Simulate(args) => return commands::simulate::run(args),
-        Command::SeatPlan(args) => return commands::seat_plan::run(args),
+        Command::SeatPlan(args) if !args.from_db => return commands::seat_plan::run(args, None),
         _ => {}
     }
     let listen = match &cli.command {
@@ -103,7 +103,8 @@ fn main() -> anyhow::Result<()> {
             Command::User { command } => commands::user::run(config, command).await,
             Command::Audit { command } => commands::audit::run(config, command).await,
             Command::Kb { command } => commands::kb::run(config, command).await,
-            Command::Staffing(_) | Command::Simulate(_) | Command::SeatPlan(_) => unreachable!("handled before the runtime starts"),
+            Command::SeatPlan(args) => commands::seat_plan::run_from_db(config, args).await,
+            Command::Staffing(_) | Command::Simulate(_) => unreachable!("handled before the runtime starts"),
         }
     })
 }

@@ -287,3 +287,27 @@ fn a_seat_plan_covers_the_week_and_shows_where_the_roster_falls_short() {
     let bad = Command::new(BIN).args(["seat-plan", "--calls", calls.to_str().unwrap()]).output().unwrap();
     assert!(text(&bad).contains("line 2: start \"08:15\" is not on a half-hour"), "{}", text(&bad));
 }
+
+#[tokio::test]
+async fn a_seat_plan_from_the_stored_calls_of_the_demo() {
+    let env = Env::new().await;
+    let empty = env.run(&["seat-plan", "--from-db", "--json"]);
+    assert!(!empty.status.success());
+    assert!(text(&empty).contains("no calls were stored in the last 4 week(s)"), "{}", text(&empty));
+    let seeded = env.run(&["demo", "--seed-only", "--orders", "50"]);
+    assert!(seeded.status.success(), "{}", text(&seeded));
+    let out = env.run(&["seat-plan", "--from-db", "--weeks", "1", "--json"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let plan = &report["plans"][0];
+    assert_eq!(plan["skill"], "general", "the demo's week of calls went to the general queue");
+    let needs = plan["needs"].as_array().unwrap();
+    let busiest = needs.iter().map(|n| n["calls"].as_f64().unwrap()).fold(0.0, f64::max);
+    assert!(busiest > 5.0, "a demo day's busiest half-hour has calls: {busiest}");
+    assert!(plan["shifts"].as_u64().unwrap() > 0);
+    let bad = env.run(&["seat-plan", "--from-db", "--weeks", "20"]);
+    assert!(text(&bad).contains("weeks: must be between 1 and 13"), "{}", text(&bad));
+    let both = env.run(&["seat-plan", "--from-db", "--calls", "x.csv"]);
+    assert!(!both.status.success(), "--calls and --from-db exclude each other");
+    env.db.drop_database().await;
+}

@@ -1,8 +1,10 @@
 //! `hotline seat-plan`: agents per skill for every half-hour of the week,
-//! from a spreadsheet of calls, the shifts that cover them, and where a
-//! roster falls short.
+//! from a spreadsheet of calls or the calls stored in the database, the
+//! shifts that cover them, and where a roster falls short.
 
 use super::flag;
+use crate::config::Config;
+use crate::runtime;
 use anyhow::{Context, bail};
 use clap::Args;
 use hotline_callcentre::seatplan::{Demand, SLOTS, SkillPlan, Slot, plan};
@@ -14,8 +16,17 @@ use std::path::{Path, PathBuf};
 pub struct SeatPlanArgs {
     /// .csv or .xlsx with the columns skill, weekday (mon … sun), start
     /// (HH:MM on a half-hour), calls (in that half-hour), aht_secs.
+    #[arg(long, required_unless_present = "from_db", conflicts_with = "from_db")]
+    calls: Option<PathBuf>,
+    /// Read the calls of the last `--weeks` weeks from the database instead.
     #[arg(long)]
-    calls: PathBuf,
+    pub from_db: bool,
+    /// Weeks of stored calls averaged (1–13).
+    #[arg(long, default_value_t = 4)]
+    weeks: u32,
+    /// Handling time assumed for a half-hour whose calls were all missed.
+    #[arg(long, default_value_t = 180.0)]
+    default_aht_secs: f64,
     /// Optional .csv or .xlsx roster: skill, weekday, start, agents.
     #[arg(long)]
     roster: Option<PathBuf>,
@@ -58,23 +69,43 @@ fn slot(path: &Path, line: usize, row: &BTreeMap<String, String>) -> anyhow::Res
     Slot::parse(get("weekday"), get("start")).map_err(|e| anyhow::anyhow!("{} line {line}: {e}", path.display()))
 }
 
-pub fn run(args: SeatPlanArgs) -> anyhow::Result<()> {
+/// From the calls stored in the database over the last `--weeks` weeks.
+pub async fn run_from_db(config: Config, args: SeatPlanArgs) -> anyhow::Result<()> {
+    let app = runtime::open(&config, runtime::Index::Detached).await?;
+    let demands = app.calls.seat_demand(args.weeks, args.default_aht_secs).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    if demands.is_empty() {
+        bail!("no calls were stored in the last {} week(s); use --calls with a spreadsheet instead", args.weeks);
+    }
+    run(args, Some(demands))
+}
+
+fn read_demands(path: &Path) -> anyhow::Result<Vec<Demand>> {
+    let mut demands = Vec::new();
+    for (line, row) in rows(path, &["skill", "weekday", "start", "calls", "aht_secs"])? {
+        let skill = row.get("skill").map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
+        let skill = skill.with_context(|| format!("{} line {line}: skill is empty", path.display()))?;
+        let aht_secs = number(path, line, &row, "aht_secs")?;
+        if aht_secs <= 0.0 {
+            bail!("{} line {line}: aht_secs must be above 0", path.display());
+        }
+        demands.push(Demand { skill, slot: slot(path, line, &row)?, calls: number(path, line, &row, "calls")?, aht_secs });
+    }
+    Ok(demands)
+}
+
+/// Plans from the given demands, or from the `--calls` spreadsheet.
+pub fn run(args: SeatPlanArgs, demands: Option<Vec<Demand>>) -> anyhow::Result<()> {
     let target = Target::new(args.target_sl, args.target_secs).map_err(flag)?;
     let patience = args.patience_secs.map(Patience::new).transpose().map_err(flag)?;
     let shift_slots = (args.shift_hours * 2.0).round();
     if !(1.0..=48.0).contains(&shift_slots) {
         bail!("--shift-hours: must be between 0.5 and 24");
     }
-    let mut demands = Vec::new();
-    for (line, row) in rows(&args.calls, &["skill", "weekday", "start", "calls", "aht_secs"])? {
-        let skill = row.get("skill").map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
-        let skill = skill.with_context(|| format!("{} line {line}: skill is empty", args.calls.display()))?;
-        let aht_secs = number(&args.calls, line, &row, "aht_secs")?;
-        if aht_secs <= 0.0 {
-            bail!("{} line {line}: aht_secs must be above 0", args.calls.display());
-        }
-        demands.push(Demand { skill, slot: slot(&args.calls, line, &row)?, calls: number(&args.calls, line, &row, "calls")?, aht_secs });
-    }
+    let demands = match (demands, &args.calls) {
+        (Some(d), _) => d,
+        (None, Some(path)) => read_demands(path)?,
+        (None, None) => bail!("give --calls FILE or --from-db"),
+    };
     let mut roster: BTreeMap<(String, Slot), u32> = BTreeMap::new();
     if let Some(path) = &args.roster {
         for (line, row) in rows(path, &["skill", "weekday", "start", "agents"])? {

@@ -310,3 +310,25 @@ async fn call_centre_records_are_for_the_centre_roles_and_inputs_are_checked() {
     let text = String::from_utf8_lossy(&first);
     assert!(text.contains("event: wallboard") && text.contains("\"queues\""), "{text}");
 }
+
+#[tokio::test]
+async fn the_simulator_places_poisson_calls_into_the_queues() {
+    let t = spawn().await;
+    let supervisor = t.login("supervisor").await;
+    let load = hotline_app::calls::Load {
+        per_hour: 36_000.0,
+        queues: vec![("general".into(), 3.0), ("12333".into(), 1.0)],
+        mean_talk: Duration::from_secs(60),
+        mean_patience: Duration::from_secs(600),
+    };
+    let generator = tokio::spawn(t.app.calls.lines.clone().generate(load, 7));
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    generator.abort();
+    let board = t.get("/api/v1/callcentre/wallboard", &supervisor).await;
+    let waiting =
+        |name: &str| board.body["queues"].as_array().unwrap().iter().find(|q| q["name"] == name).unwrap()["waiting"].as_u64().unwrap();
+    // About 15 calls in 1.5 s at 10 a second; nobody answers, so they wait.
+    assert!((5..=30).contains(&(waiting("general") + waiting("12333"))), "{}", board.body);
+    assert!(waiting("general") > 0, "{}", board.body);
+    assert!(board.body["queues"][0]["longest_wait_secs"].as_f64().unwrap() > 0.0);
+}
