@@ -146,6 +146,20 @@ impl Desk {
         if self.is_centre() { Ok(()) } else { Err(AppError::Forbidden(format!("only the centre's staff do {what}"))) }
     }
 
+    /// Readers of evaluation figures and rankings (绩效考核).
+    pub fn evaluation(&self) -> AppResult<EvaluationView> {
+        if self.is_centre() {
+            self.require(
+                &[Role::Supervisor, Role::SystemAdmin, Role::Auditor, Role::Reviewer, Role::Dispatcher],
+                "reading evaluation figures",
+            )?;
+            Ok(EvaluationView { units: None })
+        } else {
+            self.require(&[Role::Handler, Role::UnitAdmin], "reading evaluation figures")?;
+            Ok(EvaluationView { units: Some(self.units().into()) })
+        }
+    }
+
     /// A consultant at a seat of the centre: takes calls at the desk.
     pub fn seat(&self) -> AppResult<Seat> {
         self.centre_only("call-desk work")?;
@@ -174,6 +188,33 @@ impl Desk {
         self.centre_only("managing the call centre")?;
         self.require(&[Role::Supervisor, Role::SystemAdmin], "managing the call centre")?;
         Ok(CallCentreManager { user: Some(self.user()) })
+    }
+}
+
+/// What evaluation figures a caller may read: the centre's staff all of
+/// them, a unit's staff their own unit's and sub-units' rows.
+pub struct EvaluationView {
+    units: Option<Arc<[UnitId]>>,
+}
+
+impl EvaluationView {
+    /// Unit staff read figures per unit or town only, and only their own.
+    pub fn check_dimension(&self, by: crate::evaluation::Dimension) -> AppResult<()> {
+        use crate::evaluation::Dimension;
+        match (&self.units, by) {
+            (Some(_), Dimension::Category | Dimension::Consultant) => {
+                Err(AppError::Forbidden("a unit reads its own figures per unit or town; the centre reads the rest".into()))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Whether a row keyed by a unit id (or other id) is the caller's to see.
+    pub fn sees(&self, key: &str) -> bool {
+        match &self.units {
+            None => true,
+            Some(units) => key.parse::<i64>().is_ok_and(|id| units.contains(&UnitId(id))),
+        }
     }
 }
 

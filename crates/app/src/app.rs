@@ -10,6 +10,7 @@ use crate::calls::{CallCentre, CallCentreConfig};
 use crate::clock::Clock;
 use crate::directory::Directory;
 use crate::error::AppResult;
+use crate::evaluation::Evaluation;
 use crate::ids::IdGenerator;
 use crate::knowledge::index::SearchEngine;
 use crate::knowledge::{KnowledgeBase, SearchService};
@@ -35,6 +36,8 @@ pub struct AppConfig {
     pub session_ttl: Duration,
     pub attachments: AttachmentPolicy,
     pub callcentre: CallCentreConfig,
+    /// Weights of the monthly assessment score.
+    pub evaluation_weights: hotline_domain::kpi::Weights,
 }
 
 impl Default for AppConfig {
@@ -48,6 +51,7 @@ impl Default for AppConfig {
             session_ttl: Duration::hours(12),
             attachments: AttachmentPolicy::default(),
             callcentre: CallCentreConfig::default(),
+            evaluation_weights: hotline_domain::kpi::Weights::default(),
         }
     }
 }
@@ -67,6 +71,7 @@ pub struct App {
     pub knowledge: Arc<KnowledgeBase>,
     pub search: Arc<SearchService>,
     pub calls: Arc<CallCentre>,
+    pub evaluation: Arc<Evaluation>,
 }
 
 impl App {
@@ -134,6 +139,13 @@ impl App {
             )
             .await?,
         );
+        let evaluation = Arc::new(Evaluation {
+            store: store.clone(),
+            directory: directory.clone(),
+            calendar: calendar.clone(),
+            clock: clock.clone(),
+            weights: config.evaluation_weights,
+        });
         Ok(Self {
             access: Access::new(directory.clone()),
             store,
@@ -148,6 +160,7 @@ impl App {
             knowledge,
             search,
             calls,
+            evaluation,
         })
     }
 

@@ -20,6 +20,7 @@ pub mod calls;
 pub mod clock;
 pub mod directory;
 pub mod error;
+pub mod evaluation;
 pub mod ids;
 pub mod knowledge;
 pub mod numbering;

@@ -453,9 +453,16 @@ pub trait KnowledgeStore: Send + Sync {
     async fn query_demand(&self, since: DateTime<Utc>, limit: u32) -> StoreResult<Vec<QueryDemand>>;
 }
 
+#[async_trait]
+pub trait EvaluationStore: Send + Sync {
+    /// The evaluation facts of orders registered in `[from, to)`, merged
+    /// duplicates and invalid calls left out.
+    async fn order_facts(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> StoreResult<Vec<hotline_domain::kpi::OrderFacts>>;
+}
+
 /// Everything, implemented once by the SQL store.
 #[async_trait]
-pub trait Store: OrderStore + OrgStore + CalendarStore + AuditStore + KnowledgeStore + crate::calls::CallStore {
+pub trait Store: OrderStore + OrgStore + CalendarStore + AuditStore + KnowledgeStore + EvaluationStore + crate::calls::CallStore {
     /// A cheap round trip, for health checks.
     async fn ping(&self) -> StoreResult<()>;
 }

@@ -11,6 +11,7 @@ use figment::providers::{Env, Format, Serialized, Toml};
 use hotline_app::AppConfig;
 use hotline_app::attachments::AttachmentPolicy;
 use hotline_app::calls::CallCentreConfig;
+use hotline_domain::kpi::Weights;
 use hotline_domain::{DeadlineRules, OrderNoPrefix, WorkCalendar};
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
@@ -38,6 +39,7 @@ pub struct Config {
     pub attachments: AttachmentConfig,
     pub search: SearchConfig,
     pub callcentre: CallCentreSection,
+    pub evaluation: EvaluationSection,
 }
 
 /// The top-level options, for picking configuration out of the environment.
@@ -55,6 +57,7 @@ const TOP_LEVEL_KEYS: &[&str] = &[
     "attachments",
     "search",
     "callcentre",
+    "evaluation",
 ];
 
 impl Default for Config {
@@ -73,8 +76,17 @@ impl Default for Config {
             attachments: AttachmentConfig::default(),
             search: SearchConfig::default(),
             callcentre: CallCentreSection::default(),
+            evaluation: EvaluationSection::default(),
         }
     }
+}
+
+/// Evaluation of units and consultants.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct EvaluationSection {
+    /// Weights of the monthly assessment score (see `docs/kpi.md`).
+    pub weights: Weights,
 }
 
 /// The call centre: distribution, figures and the call simulator.
@@ -309,6 +321,10 @@ impl Config {
             session_ttl: chrono::Duration::hours(i64::from(self.sessions.ttl_hours)),
             attachments: AttachmentPolicy { max_bytes: self.attachments.max_bytes, max_per_order: self.attachments.max_per_order },
             callcentre: self.callcentre.checked()?,
+            evaluation_weights: {
+                self.evaluation.weights.check().map_err(|e| anyhow::anyhow!("evaluation.weights: {e}"))?;
+                self.evaluation.weights
+            },
         })
     }
 }

@@ -15,6 +15,7 @@ pub mod consultant;
 pub mod deadline;
 pub mod geo;
 pub mod holiday_cn;
+pub mod kpi;
 pub mod ids;
 pub mod knowledge;
 pub mod order_no;

@@ -145,6 +145,8 @@ pub fn router(app: App, config: HttpConfig) -> Router {
         .route("/consultants/{user}/certifications", post(calls::certify))
         .route("/consultants/{user}/mentor", put(calls::set_mentor))
         .route("/desk", get(desk::open))
+        .route("/evaluation/figures", get(evaluation::figures))
+        .route("/evaluation/ranking", get(evaluation::ranking))
         .route("/audit", get(audit::log))
         .route("/audit/verify", get(audit::verify))
         .merge(public)

@@ -15,6 +15,7 @@ mod audit;
 mod batch;
 mod calendar;
 mod calls;
+mod evaluation;
 mod codec;
 mod knowledge;
 mod orders;
