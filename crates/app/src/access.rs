@@ -198,6 +198,11 @@ pub struct EvaluationView {
 }
 
 impl EvaluationView {
+    /// The operator's view (benchmarks, command-line reports): everything.
+    pub fn operator() -> Self {
+        Self { units: None }
+    }
+
     /// Unit staff read figures per unit or town only, and only their own.
     pub fn check_dimension(&self, by: crate::evaluation::Dimension) -> AppResult<()> {
         use crate::evaluation::Dimension;

@@ -47,6 +47,41 @@ pub struct Args {
     /// Database connections (PostgreSQL) or readers (SQLite).
     #[arg(long, default_value_t = 16)]
     connections: u32,
+    /// Only time the evaluation figures after loading; skip the HTTP load.
+    #[arg(long)]
+    evaluation_only: bool,
+}
+
+/// The monthly ranking (this month and last, as published) and a year's
+/// figures per unit over every stored order; the best and median of 5 runs.
+async fn evaluation(app: &App) -> anyhow::Result<()> {
+    use hotline_app::access::EvaluationView;
+    use hotline_app::evaluation::Dimension;
+    let view = EvaluationView::operator();
+    let month = app.evaluation.this_month().previous();
+    let (from, to) = app.evaluation.month_span(month);
+    let in_month = app.store.order_facts(from, to).await?.len();
+    let now = app.clock.now();
+    let report = |what: String, mut times: Vec<f64>| {
+        times.sort_by(f64::total_cmp);
+        println!("{what}: best {:.0} ms, median {:.0} ms", times[0] * 1e3, times[times.len() / 2] * 1e3);
+    };
+    let mut times = Vec::new();
+    for _ in 0..5 {
+        let started = std::time::Instant::now();
+        app.evaluation.ranking(&view, month, Dimension::Unit).await?;
+        times.push(started.elapsed().as_secs_f64());
+    }
+    report(format!("monthly ranking of units ({} with {in_month} orders, and the month before)", month.label()), times);
+    let mut times = Vec::new();
+    let mut rows = 0;
+    for _ in 0..5 {
+        let started = std::time::Instant::now();
+        rows = app.evaluation.figures(&view, now - chrono::Duration::days(366), now, Dimension::Unit).await?.len();
+        times.push(started.elapsed().as_secs_f64());
+    }
+    report(format!("a year's figures per unit (every stored order, {rows} units)"), times);
+    Ok(())
 }
 
 fn main() -> anyhow::Result<()> {
@@ -88,6 +123,10 @@ async fn run(args: Args) -> anyhow::Result<()> {
     );
     // As autovacuum or an operator would after an import.
     store.analyze().await?;
+    evaluation(&app).await?;
+    if args.evaluation_only {
+        return Ok(());
+    }
 
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let base = format!("http://{}", listener.local_addr()?);

@@ -375,6 +375,9 @@ mod tests {
             jail.create_file("bad.toml", "[calendar]\nclose_of_business = \"six\"\n")?;
             let e = Config::load(Some(Path::new("bad.toml")), Overrides::default()).unwrap_err();
             assert!(format!("{e:#}").contains("calendar.close_of_business"), "{e:#}");
+            jail.create_file("weights.toml", "[evaluation.weights]\nsatisfaction = -1.0\n")?;
+            let e = Config::load(Some(Path::new("weights.toml")), Overrides::default()).unwrap_err();
+            assert!(format!("{e:#}").contains("evaluation.weights: weights must be 0 or more"), "{e:#}");
             jail.create_file("typo.toml", "listne = \"x\"\n")?;
             let e = Config::load(Some(Path::new("typo.toml")), Overrides::default()).unwrap_err();
             assert!(format!("{e:#}").contains("listne"), "{e:#}");

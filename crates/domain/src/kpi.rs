@@ -301,7 +301,15 @@ mod tests {
 
     #[test]
     fn the_score_weighs_measured_rates_and_ranks_share_ties() {
-        let w = Weights { on_time_sign_for: 1.0, on_time_completion: 1.0, follow_up: 0.0, satisfaction: 2.0, solved: 0.0, returns: 0.0, redo: 0.0 };
+        let w = Weights {
+            on_time_sign_for: 1.0,
+            on_time_completion: 1.0,
+            follow_up: 0.0,
+            satisfaction: 2.0,
+            solved: 0.0,
+            returns: 0.0,
+            redo: 0.0,
+        };
         w.check().unwrap();
         let r = Rates { on_time_sign_for: Some(1.0), on_time_completion: Some(0.5), satisfaction: Some(0.75), ..Rates::default() };
         assert!((w.score(&r).unwrap() - 75.0).abs() < 1e-9, "(1 + 0.5 + 2 × 0.75) / 4");

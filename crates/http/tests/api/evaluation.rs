@@ -16,9 +16,7 @@ async fn figures_and_ranking_from_a_known_history() {
     let (east, south) = (t.unit_id("441900003"), t.unit_id("441900004"));
     let dispatch = |unit: &str| json!({"action": "dispatch", "lead_unit_id": unit});
     let result = |solved: bool| json!({"action": "submit_result", "result": "已处理", "solved": solved, "public_reply": "已处理"});
-    let follow_up = |satisfaction: &str, solved: bool, outcome: &str| {
-        json!({"action": "follow_up", "contacted": true, "satisfaction": satisfaction, "solved": solved, "outcome": outcome})
-    };
+    let follow_up = |satisfaction: &str, solved: bool, outcome: &str| json!({"action": "follow_up", "contacted": true, "satisfaction": satisfaction, "solved": solved, "outcome": outcome});
 
     // A: 东城 signs, solves, the citizen is satisfied.
     let a = t.register(&consultant, t.complaint()).await;
