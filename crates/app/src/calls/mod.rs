@@ -68,6 +68,12 @@ pub struct ConsultantView {
     pub skills_today: BTreeMap<String, u8>,
 }
 
+impl ConsultantView {
+    fn new(user: UserId, name: String, profile: ConsultantProfile, today: NaiveDate) -> Self {
+        Self { user, name, skills_today: profile.skills(today), profile }
+    }
+}
+
 #[derive(Debug, Clone, Deserialize)]
 pub struct TrainingInput {
     pub kind: TrainingKind,
@@ -230,8 +236,7 @@ impl CallCentre {
     }
 
     async fn view(&self, user: UserId, name: String) -> AppResult<ConsultantView> {
-        let profile = self.store.consultant(user).await?;
-        Ok(ConsultantView { user, name, skills_today: profile.skills(self.today()), profile })
+        Ok(ConsultantView::new(user, name, self.store.consultant(user).await?, self.today()))
     }
 
     pub async fn consultants(&self, _: &CallRecordsReader) -> AppResult<Vec<ConsultantView>> {
@@ -248,7 +253,7 @@ impl CallCentre {
             .into_iter()
             .map(|(user, name)| {
                 let profile = profiles.remove(&user).unwrap_or(ConsultantProfile { user: Some(user), ..Default::default() });
-                ConsultantView { user, name, skills_today: profile.skills(today), profile }
+                ConsultantView::new(user, name, profile, today)
             })
             .collect())
     }

@@ -128,12 +128,11 @@ pub async fn link_order(
 pub async fn figures(State(app): State<App>, Caller(desk): Caller, Query(q): Query<RangeQuery>) -> Handled<Vec<FigureRow>> {
     let reader = desk.call_records()?;
     let by = match q.by.as_deref() {
-        None => Ok(GroupBy::Total),
-        Some(raw) => GroupBy::parse(raw).ok_or_else(|| FieldError::new("by", "must be total, queue, agent or half_hour")),
+        None => GroupBy::Total,
+        Some(raw) => GroupBy::parse(raw).ok_or_else(|| FieldError::new("by", "must be total, queue, agent or half_hour"))?,
     };
-    let (range, by) = (range(&app, &q), by);
-    let (from, to) = range?;
-    Ok(Json(app.calls.figures(&reader, from, to, by?).await?))
+    let (from, to) = range(&app, &q)?;
+    Ok(Json(app.calls.figures(&reader, from, to, by).await?))
 }
 
 /// Agents' status changes in a span (状态记录).

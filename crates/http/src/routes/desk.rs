@@ -160,28 +160,16 @@ async fn answer(app: &App, seat: &Seat, text: &str) -> Value {
     let of = command.name();
     let agent = agent_of(seat.user());
     let switchboard = &app.calls.switchboard;
-    let result = match command {
-        DeskCommand::Status { status: s, reason } => match status(&s, reason) {
-            Ok(status) => switchboard.event(Event::SetStatus { agent, status }).await,
-            Err(e) => Err(e),
-        },
-        DeskCommand::Accept { call } => match call_id(&call) {
-            Ok(call) => switchboard.event(Event::Answered { call, agent }).await,
-            Err(e) => Err(e),
-        },
-        DeskCommand::Reject { call } => match call_id(&call) {
-            Ok(call) => switchboard.event(Event::Rejected { call, agent }).await,
-            Err(e) => Err(e),
-        },
-        DeskCommand::HangUp { call } => match call_id(&call) {
-            Ok(call) => switchboard.hang_up(seat.user(), call).await,
-            Err(e) => Err(e),
-        },
-        DeskCommand::Transfer { call, to, mode } => match call_id(&call) {
-            Ok(call) => app.calls.transfer(seat, call, to.trim(), mode).await,
-            Err(e) => Err(e),
-        },
-    };
+    let result: Result<(), AppError> = async {
+        match command {
+            DeskCommand::Status { status: s, reason } => switchboard.event(Event::SetStatus { agent, status: status(&s, reason)? }).await,
+            DeskCommand::Accept { call } => switchboard.event(Event::Answered { call: call_id(&call)?, agent }).await,
+            DeskCommand::Reject { call } => switchboard.event(Event::Rejected { call: call_id(&call)?, agent }).await,
+            DeskCommand::HangUp { call } => switchboard.hang_up(seat.user(), call_id(&call)?).await,
+            DeskCommand::Transfer { call, to, mode } => app.calls.transfer(seat, call_id(&call)?, to.trim(), mode).await,
+        }
+    }
+    .await;
     match result {
         Ok(()) => json!({ "type": "ack", "of": of }),
         Err(e) => error_reply(of, &e),
