@@ -115,20 +115,14 @@ pub struct Evaluation {
 pub const MAX_DAYS: i64 = 400;
 
 impl Evaluation {
-    fn local_midnight(&self, day: NaiveDate) -> DateTime<Utc> {
-        let tz = self.calendar.snapshot().time_zone();
-        day.and_hms_opt(0, 0, 0)
-            .and_then(|t| t.and_local_timezone(tz).earliest())
-            .map_or_else(|| day.and_hms_opt(0, 0, 0).expect("midnight").and_utc(), |t| t.with_timezone(&Utc))
-    }
-
     /// The month's span, from its first local midnight to the next month's.
     pub fn month_span(&self, month: Month) -> (DateTime<Utc>, DateTime<Utc>) {
-        (self.local_midnight(month.first_day()), self.local_midnight(month.next().first_day()))
+        let days = self.calendar.snapshot();
+        (days.start_of(month.first_day()), days.start_of(month.next().first_day()))
     }
 
     pub fn this_month(&self) -> Month {
-        Month::of(self.clock.now().with_timezone(&self.calendar.snapshot().time_zone()).date_naive())
+        Month::of(self.calendar.snapshot().local_date(self.clock.now()))
     }
 
     /// Figures of the orders registered in `[from, to)`, judged now.

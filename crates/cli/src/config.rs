@@ -38,7 +38,7 @@ pub struct Config {
     pub sessions: SessionConfig,
     pub attachments: AttachmentConfig,
     pub search: SearchConfig,
-    pub callcentre: CallCentreSection,
+    pub callcentre: CallCentreConfig,
     pub evaluation: EvaluationSection,
 }
 
@@ -75,7 +75,7 @@ impl Default for Config {
             sessions: SessionConfig::default(),
             attachments: AttachmentConfig::default(),
             search: SearchConfig::default(),
-            callcentre: CallCentreSection::default(),
+            callcentre: CallCentreConfig::default(),
             evaluation: EvaluationSection::default(),
         }
     }
@@ -87,71 +87,6 @@ impl Default for Config {
 pub struct EvaluationSection {
     /// Weights of the monthly assessment score (see `docs/kpi.md`).
     pub weights: Weights,
-}
-
-/// The call centre: distribution, figures and the call simulator.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct CallCentreSection {
-    pub ring_secs: u32,
-    pub max_no_answer: u32,
-    pub wrap_up_secs: u32,
-    pub transfer_timeout_secs: u32,
-    pub max_waiting: usize,
-    pub max_wait_secs: u32,
-    pub spill_after_secs: u32,
-    pub answer_threshold_secs: u32,
-    pub short_abandon_secs: u32,
-    /// Simulated calls placed per hour by the in-process simulator; 0: none.
-    pub simulated_calls_per_hour: f64,
-    /// Mean talk time of simulated callers, in seconds.
-    pub simulated_talk_secs: f64,
-    /// Mean patience of simulated callers, in seconds.
-    pub simulated_patience_secs: f64,
-}
-
-impl Default for CallCentreSection {
-    fn default() -> Self {
-        let d = CallCentreConfig::default();
-        Self {
-            ring_secs: d.ring_secs,
-            max_no_answer: d.max_no_answer,
-            wrap_up_secs: d.wrap_up_secs,
-            transfer_timeout_secs: d.transfer_timeout_secs,
-            max_waiting: d.max_waiting,
-            max_wait_secs: d.max_wait_secs,
-            spill_after_secs: d.spill_after_secs,
-            answer_threshold_secs: d.answer_threshold_secs,
-            short_abandon_secs: d.short_abandon_secs,
-            simulated_calls_per_hour: 0.0,
-            simulated_talk_secs: 180.0,
-            simulated_patience_secs: 120.0,
-        }
-    }
-}
-
-impl CallCentreSection {
-    fn checked(&self) -> anyhow::Result<CallCentreConfig> {
-        if self.ring_secs == 0 || self.max_no_answer == 0 || self.max_waiting == 0 || self.max_wait_secs == 0 {
-            bail!("callcentre: ring_secs, max_no_answer, max_waiting and max_wait_secs must be at least 1");
-        }
-        let positive = |v: f64| v.is_finite() && v > 0.0;
-        let rate_ok = self.simulated_calls_per_hour.is_finite() && self.simulated_calls_per_hour >= 0.0;
-        if !(rate_ok && positive(self.simulated_talk_secs) && positive(self.simulated_patience_secs)) {
-            bail!("callcentre: simulated_calls_per_hour must be 0 or more, simulated_talk_secs and simulated_patience_secs above 0");
-        }
-        Ok(CallCentreConfig {
-            ring_secs: self.ring_secs,
-            max_no_answer: self.max_no_answer,
-            wrap_up_secs: self.wrap_up_secs,
-            transfer_timeout_secs: self.transfer_timeout_secs,
-            max_waiting: self.max_waiting,
-            max_wait_secs: self.max_wait_secs,
-            spill_after_secs: self.spill_after_secs,
-            answer_threshold_secs: self.answer_threshold_secs,
-            short_abandon_secs: self.short_abandon_secs,
-        })
-    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -320,7 +255,10 @@ impl Config {
             calendar_template: WorkCalendar::new(tz, close, &weekdays),
             session_ttl: chrono::Duration::hours(i64::from(self.sessions.ttl_hours)),
             attachments: AttachmentPolicy { max_bytes: self.attachments.max_bytes, max_per_order: self.attachments.max_per_order },
-            callcentre: self.callcentre.checked()?,
+            callcentre: {
+                self.callcentre.check().map_err(|e| anyhow::anyhow!("callcentre: {e}"))?;
+                self.callcentre.clone()
+            },
             evaluation_weights: {
                 self.evaluation.weights.check().map_err(|e| anyhow::anyhow!("evaluation.weights: {e}"))?;
                 self.evaluation.weights
@@ -378,6 +316,9 @@ mod tests {
             jail.create_file("weights.toml", "[evaluation.weights]\nsatisfaction = -1.0\n")?;
             let e = Config::load(Some(Path::new("weights.toml")), Overrides::default()).unwrap_err();
             assert!(format!("{e:#}").contains("evaluation.weights: weights must be 0 or more"), "{e:#}");
+            jail.create_file("ring.toml", "[callcentre]\nring_secs = 0\n")?;
+            let e = Config::load(Some(Path::new("ring.toml")), Overrides::default()).unwrap_err();
+            assert!(format!("{e:#}").contains("callcentre: ring_secs"), "{e:#}");
             jail.create_file("typo.toml", "listne = \"x\"\n")?;
             let e = Config::load(Some(Path::new("typo.toml")), Overrides::default()).unwrap_err();
             assert!(format!("{e:#}").contains("listne"), "{e:#}");

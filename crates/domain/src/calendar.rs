@@ -97,8 +97,17 @@ impl WorkCalendar {
 
     /// Close of business on a date, as an instant.
     pub fn close_of(&self, date: NaiveDate) -> DateTime<Utc> {
-        let local = date.and_time(self.close_of_business);
-        // Chinese time has no daylight saving; elsewhere a close of business
+        self.instant(date.and_time(self.close_of_business))
+    }
+
+    /// Local midnight opening a date, as an instant: where days, months and
+    /// reports begin.
+    pub fn start_of(&self, date: NaiveDate) -> DateTime<Utc> {
+        self.instant(date.and_time(NaiveTime::MIN))
+    }
+
+    fn instant(&self, local: chrono::NaiveDateTime) -> DateTime<Utc> {
+        // Chinese time has no daylight saving; elsewhere a time
         // inside a DST gap falls back to the earliest valid instant.
         match self.time_zone.from_local_datetime(&local).earliest() {
             Some(t) => t.with_timezone(&Utc),

@@ -144,12 +144,8 @@ impl CallStore for SqlStore {
     }
 
     async fn calls(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> StoreResult<Vec<CallRow>> {
-        sqlx::query("SELECT * FROM calls WHERE arrived_at >= $1 AND arrived_at < $2 ORDER BY arrived_at, id")
-            .bind(micros(from))
-            .bind(micros(to))
-            .fetch_all(&self.read)
-            .await
-            .or_backend()?
+        self.between("SELECT * FROM calls WHERE arrived_at >= $1 AND arrived_at < $2 ORDER BY arrived_at, id", from, to)
+            .await?
             .iter()
             .map(parse_call)
             .collect()
@@ -178,12 +174,8 @@ impl CallStore for SqlStore {
     }
 
     async fn status_changes(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> StoreResult<Vec<StatusChange>> {
-        sqlx::query("SELECT * FROM agent_status_log WHERE at >= $1 AND at < $2 ORDER BY at")
-            .bind(micros(from))
-            .bind(micros(to))
-            .fetch_all(&self.read)
-            .await
-            .or_backend()?
+        self.between("SELECT * FROM agent_status_log WHERE at >= $1 AND at < $2 ORDER BY at", from, to)
+            .await?
             .iter()
             .map(|row| {
                 let kind = row.text("status")?;

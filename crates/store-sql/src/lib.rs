@@ -176,6 +176,16 @@ impl SqlStore {
         Ok(())
     }
 
+    /// Rows of a query whose `$1` and `$2` are the span `[from, to)`.
+    pub(crate) async fn between(
+        &self,
+        sql: &'static str,
+        from: chrono::DateTime<chrono::Utc>,
+        to: chrono::DateTime<chrono::Utc>,
+    ) -> StoreResult<Vec<sqlx::any::AnyRow>> {
+        sqlx::query(sql).bind(codec::micros(from)).bind(codec::micros(to)).fetch_all(&self.read).await.or_backend()
+    }
+
     pub async fn close(&self) {
         self.write.close().await;
         self.read.close().await;

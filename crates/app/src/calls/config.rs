@@ -5,10 +5,12 @@
 use crate::ports::HotlineRecord;
 use hotline_callcentre::engine::{EngineConfig, QueueConfig, Skill, Strategy, Widen};
 use hotline_domain::{GENERAL_SKILL, IntegrationMode};
+use serde::{Deserialize, Serialize};
 
 /// Defaults follow the national standard and common practice; every field
-/// is documented in `docs/configuration.md`.
-#[derive(Debug, Clone, PartialEq)]
+/// is documented in `docs/configuration.md` (section `[callcentre]`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct CallCentreConfig {
     /// Seconds an offer rings at a desk before it goes to the next agent.
     pub ring_secs: u32,
@@ -31,6 +33,12 @@ pub struct CallCentreConfig {
     /// Callers hanging up sooner are short abandons: not counted as offered
     /// and not called back.
     pub short_abandon_secs: u32,
+    /// Calls per hour the in-process simulator places into the queues; 0: none.
+    pub simulated_calls_per_hour: f64,
+    /// Mean talk time of simulated callers, in seconds.
+    pub simulated_talk_secs: f64,
+    /// Mean patience of simulated callers, in seconds.
+    pub simulated_patience_secs: f64,
 }
 
 impl Default for CallCentreConfig {
@@ -45,6 +53,9 @@ impl Default for CallCentreConfig {
             spill_after_secs: 20,
             answer_threshold_secs: 15,
             short_abandon_secs: 5,
+            simulated_calls_per_hour: 0.0,
+            simulated_talk_secs: 180.0,
+            simulated_patience_secs: 120.0,
         }
     }
 }
@@ -57,6 +68,19 @@ pub const PROFESSIONAL_LEVEL: u8 = 5;
 pub const GENERAL_QUEUE: &str = GENERAL_SKILL;
 
 impl CallCentreConfig {
+    /// Refuses settings the engine or the simulator cannot run with.
+    pub fn check(&self) -> Result<(), String> {
+        if self.ring_secs == 0 || self.max_no_answer == 0 || self.max_waiting == 0 || self.max_wait_secs == 0 {
+            return Err("ring_secs, max_no_answer, max_waiting and max_wait_secs must be at least 1".into());
+        }
+        let positive = |v: f64| v.is_finite() && v > 0.0;
+        let rate_ok = self.simulated_calls_per_hour.is_finite() && self.simulated_calls_per_hour >= 0.0;
+        if !(rate_ok && positive(self.simulated_talk_secs) && positive(self.simulated_patience_secs)) {
+            return Err("simulated_calls_per_hour must be 0 or more, simulated_talk_secs and simulated_patience_secs above 0".into());
+        }
+        Ok(())
+    }
+
     /// The engine's configuration for these hotlines.
     pub fn engine(&self, hotlines: &[HotlineRecord]) -> EngineConfig {
         let general = QueueConfig {

@@ -30,7 +30,7 @@ use crate::clock::Clock;
 use crate::directory::Directory;
 use crate::error::{AppError, AppResult};
 use crate::ids::IdGenerator;
-use crate::ports::{HotlineRecord, OrderSummary, Store};
+use crate::ports::{AuditRecord, HotlineRecord, OrderSummary, Store};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use hotline_callcentre::engine::{CallId, Event, TransferMode};
 use hotline_callcentre::seatplan::Demand;
@@ -115,10 +115,8 @@ impl CallCentre {
         calendar: Arc<CalendarService>,
         config: CallCentreConfig,
     ) -> AppResult<Self> {
-        let tz = calendar.snapshot().time_zone();
-        let today = clock.now().with_timezone(&tz).date_naive();
-        let day_start = today.and_hms_opt(0, 0, 0).and_then(|t| t.and_local_timezone(tz).earliest()).map(|t| t.with_timezone(&Utc));
-        let day_start = day_start.unwrap_or_else(|| clock.now());
+        let days = calendar.snapshot();
+        let day_start = days.start_of(days.local_date(clock.now()));
         let switchboard = Switchboard::start(store.clone(), clock.clone(), ids.clone(), config, directory.clone(), day_start).await?;
         let lines = SimulatedLines::attach(switchboard.clone(), std::time::Duration::from_secs(1));
         Ok(Self { switchboard, lines, store, directory, auditor, ids, clock, calendar })
@@ -281,12 +279,7 @@ impl CallCentre {
         if let Some(skill) = &training.skill {
             self.check_skill(skill)?;
         }
-        let audit = self.auditor.record(
-            manager.user(),
-            "consultant.training",
-            format!("user:{user}"),
-            serde_json::to_value(&training).unwrap_or_default(),
-        );
+        let audit = self.consultant_audit(manager, "consultant.training", user, serde_json::to_value(&training).unwrap_or_default());
         self.store.insert_training(user, &training, &audit).await?;
         self.view(user, name).await
     }
@@ -304,12 +297,7 @@ impl CallCentre {
             expires_on: input.expires_on,
         };
         self.store.consultant(user).await?.check_certification(&certification)?;
-        let audit = self.auditor.record(
-            manager.user(),
-            "consultant.certify",
-            format!("user:{user}"),
-            serde_json::to_value(&certification).unwrap_or_default(),
-        );
+        let audit = self.consultant_audit(manager, "consultant.certify", user, serde_json::to_value(&certification).unwrap_or_default());
         self.store.insert_certification(user, &certification, &audit).await?;
         self.view(user, name).await
     }
@@ -325,10 +313,13 @@ impl CallCentre {
             let profile = self.store.consultant(user).await?;
             profile.check_mentor(&self.store.consultant(mentor).await?)?;
         }
-        let audit =
-            self.auditor.record(manager.user(), "consultant.mentor", format!("user:{user}"), serde_json::json!({ "mentor": mentor }));
+        let audit = self.consultant_audit(manager, "consultant.mentor", user, serde_json::json!({ "mentor": mentor }));
         self.store.set_mentor(user, mentor, &audit).await?;
         self.view(user, name).await
+    }
+
+    fn consultant_audit(&self, manager: &CallCentreManager, action: &str, user: UserId, detail: serde_json::Value) -> AuditRecord {
+        self.auditor.record(manager.user(), action, format!("user:{user}"), detail)
     }
 
     fn check_skill(&self, skill: &str) -> AppResult<()> {

@@ -36,11 +36,10 @@ pub struct RangeQuery {
 fn range(app: &App, q: &RangeQuery) -> Result<(DateTime<Utc>, DateTime<Utc>), ValidationErrors> {
     let mut errors = ValidationErrors::default();
     let now = app.clock.now();
-    let tz = super::tz(app);
-    let midnight = now.with_timezone(&tz).date_naive().and_hms_opt(0, 0, 0).and_then(|t| t.and_local_timezone(tz).earliest());
+    let days = app.calendar.snapshot();
     let from = match q.from.as_deref() {
         Some(raw) => errors.collect(instant("from", raw)),
-        None => Some(midnight.map_or(now - Duration::days(1), |t| t.with_timezone(&Utc))),
+        None => Some(days.start_of(days.local_date(now))),
     };
     let to = match q.to.as_deref() {
         Some(raw) => errors.collect(instant("to", raw)),

@@ -5,7 +5,7 @@
 use super::DemoOptions;
 use super::users::People;
 use crate::SeedResult;
-use chrono::{Duration, NaiveDate, Utc};
+use chrono::{Duration, NaiveDate};
 use hotline_app::App;
 use hotline_app::access::CallCentreManager;
 use hotline_app::calls::{CallRow, CertificationInput, GENERAL_QUEUE, TrainingInput};
@@ -65,10 +65,8 @@ async fn history(app: &App, people: &People, seed: u64) -> SeedResult<usize> {
         threshold_secs: 15,
     };
     let report = simulate(&scenario).map_err(|e| crate::SeedError::Inconsistent(format!("demo call history: {e}")))?;
-    let tz = app.calendar.snapshot().time_zone();
-    let today = app.clock.now().with_timezone(&tz).date_naive();
-    let start = (today - Duration::days(i64::from(DAYS))).and_hms_opt(0, 0, 0).and_then(|t| t.and_local_timezone(tz).earliest());
-    let start = start.map(|t| t.with_timezone(&Utc)).ok_or_else(|| crate::SeedError::Inconsistent("no local midnight".into()))?;
+    let days = app.calendar.snapshot();
+    let start = days.start_of(days.local_date(app.clock.now()) - Duration::days(i64::from(DAYS)));
     let consultants = [people.consultant, people.trainee];
     let at = |ms: u64| start + Duration::milliseconds(ms as i64);
     let last_day = start + Duration::days(i64::from(DAYS) - 1);
