@@ -10,7 +10,7 @@ use crate::directory::Directory;
 use crate::error::{AppError, AppResult};
 use crate::ports::Store;
 use chrono::{DateTime, Datelike, Months, NaiveDate, Utc};
-use hotline_domain::kpi::{KpiCounts, OrderFacts, Rates, Weights, rank};
+use hotline_domain::kpi::{KpiCounts, Rates, Weights, rank};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -134,25 +134,21 @@ impl Evaluation {
             return Err(AppError::invalid("to", format!("figures cover at most {MAX_DAYS} days")));
         }
         view.check_dimension(by)?;
-        let facts = self.store.order_facts(from, to).await?;
-        let rows = self.group(&facts, by).await?;
+        let rows = self.group(from, to, by).await?;
         Ok(rows.into_iter().filter(|r| view.sees(&r.key)).collect())
     }
 
-    async fn group(&self, facts: &[OrderFacts], by: Dimension) -> AppResult<Vec<KpiRow>> {
+    /// The figures of orders registered in `[from, to)` per group, judged now.
+    async fn group(&self, from: DateTime<Utc>, to: DateTime<Utc>, by: Dimension) -> AppResult<Vec<KpiRow>> {
         let org = self.directory.snapshot();
-        let as_of = self.clock.now();
         let mut groups: BTreeMap<i64, KpiCounts> = BTreeMap::new();
-        for f in facts {
+        for (key, counts) in self.store.kpi_counts(from, to, self.clock.now(), by).await? {
+            // Storage groups by the order's own category; figures are per root.
             let key = match by {
-                Dimension::Unit => f.lead_unit.map(|u| u.0),
-                Dimension::Town => f.town.map(|u| u.0),
-                Dimension::Category => org.category_lineage(f.category).last().map(|c| c.0),
-                Dimension::Consultant => Some(f.registered_by.0),
+                Dimension::Category => org.category_lineage(hotline_domain::CategoryId(key)).last().map_or(key, |c| c.0),
+                _ => key,
             };
-            if let Some(key) = key {
-                groups.entry(key).or_default().add(f, as_of);
-            }
+            groups.entry(key).or_default().merge(&counts);
         }
         let users: HashMap<i64, String> = match by {
             Dimension::Consultant => self.store.users().await?.into_iter().map(|u| (u.id.0, u.display_name)).collect(),
@@ -180,8 +176,8 @@ impl Evaluation {
         }
         let (from, to) = self.month_span(month);
         let (prev_from, prev_to) = self.month_span(month.previous());
-        let now = self.group(&self.store.order_facts(from, to).await?, by).await?;
-        let before = self.group(&self.store.order_facts(prev_from, prev_to).await?, by).await?;
+        let now = self.group(from, to, by).await?;
+        let before = self.group(prev_from, prev_to, by).await?;
         let ranks = rank(&now.iter().map(|r| r.score).collect::<Vec<_>>());
         let before_ranks = rank(&before.iter().map(|r| r.score).collect::<Vec<_>>());
         let before: HashMap<&str, (Option<f64>, Option<u32>)> =

@@ -455,9 +455,18 @@ pub trait KnowledgeStore: Send + Sync {
 
 #[async_trait]
 pub trait EvaluationStore: Send + Sync {
-    /// The evaluation facts of orders registered in `[from, to)`, merged
-    /// duplicates and invalid calls left out.
-    async fn order_facts(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> StoreResult<Vec<hotline_domain::kpi::OrderFacts>>;
+    /// The evaluation counts of orders registered in `[from, to)`, judged at
+    /// `as_of`, merged duplicates and invalid calls left out, per group key:
+    /// the lead unit, the town, the registering user, or the order's own
+    /// category (the caller folds categories into their roots). Orders
+    /// without a key (not dispatched, no town) are in no group.
+    async fn kpi_counts(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        as_of: DateTime<Utc>,
+        by: crate::evaluation::Dimension,
+    ) -> StoreResult<Vec<(i64, hotline_domain::kpi::KpiCounts)>>;
 }
 
 /// Everything, implemented once by the SQL store.

@@ -4,7 +4,7 @@
 //! ranking. Plain arithmetic on counts: storage only supplies the facts.
 
 use crate::ids::{CategoryId, UnitId, UserId};
-use crate::work_order::Satisfaction;
+use crate::work_order::{Satisfaction, WorkOrder};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -25,6 +25,29 @@ pub struct OrderFacts {
     pub solved: Option<bool>,
     pub returns: u32,
     pub redos: u32,
+}
+
+impl OrderFacts {
+    /// The facts of a stored order. Storage counts the same facts in SQL; its
+    /// contract test checks it against this.
+    pub fn of(o: &WorkOrder) -> Self {
+        let follow_up = o.follow_up.as_ref();
+        Self {
+            lead_unit: o.lead_unit,
+            town: o.location.town,
+            category: o.category,
+            registered_by: o.created_by,
+            dispatched_at: o.dispatched_at,
+            sign_for_due: o.deadlines.sign_for,
+            signed_at: o.signed_at,
+            completion_due: o.deadlines.completion,
+            resolved_at: o.resolved_at,
+            satisfaction: follow_up.and_then(|f| f.satisfaction),
+            solved: follow_up.and_then(|f| f.solved),
+            returns: o.counters.returns,
+            redos: o.counters.redos,
+        }
+    }
 }
 
 /// The counts behind the rates of one group in one period, judged at `as_of`.

@@ -1,39 +1,92 @@
-//! The facts evaluation figures are computed from.
+//! Evaluation counts, summed by the database: a month of a large city is
+//! hundreds of thousands of orders, too many to ship to the application.
+//! Each sum is one clause of `KpiCounts::add` in the domain; the contract
+//! test checks the two agree on a known history.
 
-use crate::SqlStore;
-use crate::codec::{Get, from_json, word};
+use crate::codec::{Get, micros};
+use crate::{OrBackend, SqlStore};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use hotline_app::evaluation::Dimension;
 use hotline_app::ports::{EvaluationStore, StoreResult};
-use hotline_domain::kpi::OrderFacts;
-use hotline_domain::{CategoryId, Counters, Satisfaction, UnitId, UserId};
+use hotline_domain::kpi::KpiCounts;
+use sqlx::AssertSqlSafe;
+
+/// `(name, condition)`: each count is the number of orders meeting it;
+/// `$3` is the instant the figures are judged at.
+const COUNTS: [(&str, &str); 14] = [
+    ("orders", "1 = 1"),
+    ("sign_for_due", "dispatched_at IS NOT NULL AND sign_for_due IS NOT NULL AND (signed_at IS NOT NULL OR sign_for_due <= $3)"),
+    ("signed_on_time", "dispatched_at IS NOT NULL AND sign_for_due IS NOT NULL AND signed_at <= sign_for_due"),
+    ("completion_due", "resolved_at IS NOT NULL OR completion_due <= $3"),
+    ("completed_on_time", "resolved_at <= completion_due"),
+    ("dispatched", "dispatched_at IS NOT NULL"),
+    ("returned", "dispatched_at IS NOT NULL AND returned = 1"),
+    ("resolved", "resolved_at IS NOT NULL"),
+    ("redone", "resolved_at IS NOT NULL AND redone = 1"),
+    ("followed_up", "resolved_at IS NOT NULL AND satisfaction IS NOT NULL"),
+    ("satisfied", "resolved_at IS NOT NULL AND satisfaction = 'satisfied'"),
+    ("basically_satisfied", "resolved_at IS NOT NULL AND satisfaction = 'basically_satisfied'"),
+    ("unsatisfied", "resolved_at IS NOT NULL AND satisfaction = 'unsatisfied'"),
+    ("solved", "resolved_at IS NOT NULL AND satisfaction IS NOT NULL AND solved = 1"),
+];
+
+fn counts_sql(key: &str) -> String {
+    // PostgreSQL sums BIGINT into NUMERIC, which the Any driver cannot read.
+    let sums: Vec<String> =
+        COUNTS.iter().map(|(name, cond)| format!("CAST(SUM(CASE WHEN {cond} THEN 1 ELSE 0 END) AS BIGINT) AS {name}")).collect();
+    format!(
+        "SELECT {key} AS k, {} FROM work_orders \
+         WHERE created_at >= $1 AND created_at < $2 AND state NOT IN ('merged', 'invalid') AND {key} IS NOT NULL GROUP BY {key}",
+        sums.join(", ")
+    )
+}
 
 #[async_trait]
 impl EvaluationStore for SqlStore {
-    async fn order_facts(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> StoreResult<Vec<OrderFacts>> {
-        let sql = "SELECT lead_unit_id, town_id, category_id, created_by, dispatched_at, sign_for_due, signed_at, completion_due, \
-                   resolved_at, satisfaction, solved, counters FROM work_orders \
-                   WHERE created_at >= $1 AND created_at < $2 AND state NOT IN ('merged', 'invalid')";
-        self.between(sql, from, to)
-            .await?
-            .iter()
+    async fn kpi_counts(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        as_of: DateTime<Utc>,
+        by: Dimension,
+    ) -> StoreResult<Vec<(i64, KpiCounts)>> {
+        let key = match by {
+            Dimension::Unit => "lead_unit_id",
+            Dimension::Town => "town_id",
+            Dimension::Category => "category_id",
+            Dimension::Consultant => "created_by",
+        };
+        let rows = sqlx::query(AssertSqlSafe(counts_sql(key)))
+            .bind(micros(from))
+            .bind(micros(to))
+            .bind(micros(as_of))
+            .fetch_all(&self.read)
+            .await
+            .or_backend()?;
+        rows.iter()
             .map(|row| {
-                let counters: Counters = from_json("counters", &row.text("counters")?)?;
-                Ok(OrderFacts {
-                    lead_unit: row.opt_int("lead_unit_id")?.map(UnitId),
-                    town: row.opt_int("town_id")?.map(UnitId),
-                    category: CategoryId(row.int("category_id")?),
-                    registered_by: UserId(row.int("created_by")?),
-                    dispatched_at: row.opt_at("dispatched_at")?,
-                    sign_for_due: row.opt_at("sign_for_due")?,
-                    signed_at: row.opt_at("signed_at")?,
-                    completion_due: row.at("completion_due")?,
-                    resolved_at: row.opt_at("resolved_at")?,
-                    satisfaction: row.opt_text("satisfaction")?.map(|s| word("satisfaction", &s, Satisfaction::parse)).transpose()?,
-                    solved: row.opt_int("solved")?.map(|v| v != 0),
-                    returns: counters.returns,
-                    redos: counters.redos,
-                })
+                let n = |name: &str| row.int(name).map(|v| v as u64);
+                let completion_due = n("completion_due")?;
+                let completed_on_time = n("completed_on_time")?;
+                let counts = KpiCounts {
+                    orders: n("orders")?,
+                    sign_for_due: n("sign_for_due")?,
+                    signed_on_time: n("signed_on_time")?,
+                    completion_due,
+                    completed_on_time,
+                    overdue: completion_due - completed_on_time,
+                    dispatched: n("dispatched")?,
+                    returned: n("returned")?,
+                    resolved: n("resolved")?,
+                    followed_up: n("followed_up")?,
+                    satisfied: n("satisfied")?,
+                    basically_satisfied: n("basically_satisfied")?,
+                    unsatisfied: n("unsatisfied")?,
+                    solved: n("solved")?,
+                    redone: n("redone")?,
+                };
+                Ok((row.int("k")?, counts))
             })
             .collect()
     }

@@ -93,7 +93,8 @@ impl<T> OrBackend<T> for Result<T, sqlx::Error> {
 pub const MIGRATIONS_FINGERPRINT: &str = concat!(
     include_str!("../migrations/0001_initial.sql"),
     include_str!("../migrations/0002_knowledge.sql"),
-    include_str!("../migrations/0003_callcentre.sql")
+    include_str!("../migrations/0003_callcentre.sql"),
+    include_str!("../migrations/0004_supervision.sql")
 );
 
 fn migrator() -> Migrator {
@@ -104,6 +105,7 @@ fn migrator() -> Migrator {
         migration(1, "initial", include_str!("../migrations/0001_initial.sql")),
         migration(2, "knowledge", include_str!("../migrations/0002_knowledge.sql")),
         migration(3, "callcentre", include_str!("../migrations/0003_callcentre.sql")),
+        migration(4, "supervision", include_str!("../migrations/0004_supervision.sql")),
     ]);
     // A CockroachDB-style database without advisory locks can turn this off.
     migrator.set_locking(true);

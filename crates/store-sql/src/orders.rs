@@ -130,6 +130,8 @@ fn order_values(o: &WorkOrder) -> Vec<(&'static str, Val)> {
         ("invalidation", opt_json(&o.invalidation).into()),
         ("merged_into", o.merged_into.map(|m| m.0).into()),
         ("counters", json(&o.counters).into()),
+        ("returned", flag(o.counters.returns > 0).into()),
+        ("redone", flag(o.counters.redos > 0).into()),
     ]
 }
 

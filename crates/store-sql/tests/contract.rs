@@ -767,3 +767,104 @@ async fn calls_status_changes_callbacks_and_consultant_records() {
     assert!(orphan.is_err(), "a training needs an existing user");
     f.finish().await;
 }
+
+/// The database's sums agree with the domain's `KpiCounts::add`, order by
+/// order, on a history touching every count.
+#[tokio::test]
+async fn evaluation_counts_in_sql_match_the_domain() {
+    use hotline_app::evaluation::Dimension;
+    use hotline_domain::kpi::{KpiCounts, OrderFacts};
+    let f = Fixture::new().await;
+    let now = t0();
+    let dispatcher = centre(Role::Dispatcher);
+    let dispatch = |lead: UnitId| Command::Dispatch { lead, co_handlers: vec![], note: None };
+    let result = || Command::SubmitResult {
+        result: Description::parse("已处理").unwrap(),
+        solved: true,
+        public_reply: Description::parse("已处理").unwrap(),
+        contacted_citizen_at: None,
+    };
+    let follow_up = |satisfaction, outcome| Command::FollowUp {
+        contacted: true,
+        satisfaction: Some(satisfaction),
+        solved: Some(satisfaction != Satisfaction::Unsatisfied),
+        note: None,
+        outcome,
+    };
+    let mut orders = Vec::new();
+    // Waiting for dispatch; answered directly.
+    orders.push(f.insert(1, OrderType::Consultation, now).await);
+    let o = f.insert(2, OrderType::Consultation, now).await;
+    orders.push(f.act(&o, &centre(Role::Consultant), Command::AnswerDirectly { answer: Description::parse("已答复").unwrap() }, now).await);
+    // Dispatched and never signed: its sign-for falls due at the judging instant.
+    let o = f.insert(3, OrderType::Complaint, now).await;
+    orders.push(f.act(&o, &dispatcher, dispatch(TOWN), now).await);
+    // Signed late, returned, redispatched, answered, satisfied.
+    let o = f.insert(4, OrderType::Complaint, now).await;
+    let o = f.act(&o, &dispatcher, dispatch(TOWN), now).await;
+    let o = f.act(&o, &handler(TOWN), Command::Return { reason: Reason::parse("不属本单位").unwrap() }, now + Duration::hours(1)).await;
+    let redispatch = ReturnDecision::Redispatch { lead: HOUSING, co_handlers: vec![] };
+    let o = f.act(&o, &dispatcher, Command::DecideReturn(redispatch), now + Duration::hours(2)).await;
+    let o = f.act(&o, &handler(HOUSING), Command::SignFor, now + Duration::hours(9)).await;
+    let o = f.act(&o, &handler(HOUSING), result(), now + Duration::days(2)).await;
+    let o = f.act(&o, &centre(Role::Reviewer), Command::Review(ReviewVerdict::Pass), now + Duration::days(2)).await;
+    orders.push(
+        f.act(&o, &centre(Role::Consultant), follow_up(Satisfaction::Satisfied, FollowUpOutcome::Archive), now + Duration::days(3)).await,
+    );
+    // Answered after its deadline, unsatisfied and redone (with a new date), then basically satisfied.
+    let o = f.insert(5, OrderType::Consultation, now).await;
+    let o = f.act(&o, &dispatcher, dispatch(TOWN), now).await;
+    let o = f.act(&o, &handler(TOWN), Command::SignFor, now + Duration::minutes(5)).await;
+    let o = f.act(&o, &handler(TOWN), result(), now + Duration::days(20)).await;
+    let o = f.act(&o, &centre(Role::Reviewer), Command::Review(ReviewVerdict::Pass), now + Duration::days(20)).await;
+    let o =
+        f.act(&o, &centre(Role::Consultant), follow_up(Satisfaction::Unsatisfied, FollowUpOutcome::Redo), now + Duration::days(21)).await;
+    let o = f.act(&o, &handler(TOWN), result(), now + Duration::days(22)).await;
+    let o = f.act(&o, &centre(Role::Reviewer), Command::Review(ReviewVerdict::Pass), now + Duration::days(22)).await;
+    orders.push(
+        f.act(
+            &o,
+            &centre(Role::Consultant),
+            follow_up(Satisfaction::BasicallySatisfied, FollowUpOutcome::Archive),
+            now + Duration::days(23),
+        )
+        .await,
+    );
+    // Invalid calls are left out.
+    let o = f.insert(6, OrderType::Other, now).await;
+    let o = f.act(&o, &dispatcher, Command::Invalidate { kind: InvalidKind::Prank, note: None }, now).await;
+    assert_eq!(o.state, State::Invalid);
+
+    let as_of = now + Duration::days(30);
+    for by in [Dimension::Unit, Dimension::Town, Dimension::Category, Dimension::Consultant] {
+        let mut expected: std::collections::BTreeMap<i64, KpiCounts> = Default::default();
+        for o in &orders {
+            let facts = OrderFacts::of(o);
+            let key = match by {
+                Dimension::Unit => facts.lead_unit.map(|u| u.0),
+                Dimension::Town => facts.town.map(|u| u.0),
+                Dimension::Category => Some(facts.category.0),
+                Dimension::Consultant => Some(facts.registered_by.0),
+            };
+            if let Some(key) = key {
+                expected.entry(key).or_default().add(&facts, as_of);
+            }
+        }
+        let mut got = f.store.kpi_counts(now - Duration::days(1), now + Duration::days(1), as_of, by).await.unwrap();
+        got.sort_by_key(|(k, _)| *k);
+        assert_eq!(got, expected.into_iter().collect::<Vec<_>>(), "{by:?}");
+    }
+    let town = f.store.kpi_counts(now - Duration::days(1), now + Duration::days(1), as_of, Dimension::Town).await.unwrap();
+    let c = town[0].1;
+    // Every count is exercised, so agreement above is not agreement on zeros.
+    assert_eq!((c.orders, c.dispatched, c.returned, c.resolved, c.redone), (5, 3, 1, 3, 1));
+    // A redo sets a new completion date, so the redone order is on time again.
+    assert_eq!((c.sign_for_due, c.signed_on_time, c.completion_due, c.completed_on_time, c.overdue), (3, 1, 5, 3, 2));
+    assert_eq!((c.followed_up, c.satisfied, c.basically_satisfied, c.unsatisfied, c.solved), (2, 1, 1, 0, 2));
+    assert!(f.store.kpi_counts(now + Duration::days(1), now + Duration::days(2), as_of, by_unit()).await.unwrap().is_empty());
+    f.finish().await;
+}
+
+fn by_unit() -> hotline_app::evaluation::Dimension {
+    hotline_app::evaluation::Dimension::Unit
+}
