@@ -9,6 +9,7 @@
 use crate::directory::Directory;
 use crate::error::{AppError, AppResult};
 use crate::ports::StoreScope;
+use crate::supervision::AlertScope;
 use hotline_domain::{Actor, Affiliation, Role, RoleSet, UnitId, UserId, Viewer};
 use serde::Serialize;
 use std::sync::Arc;
@@ -146,6 +147,28 @@ impl Desk {
         if self.is_centre() { Ok(()) } else { Err(AppError::Forbidden(format!("only the centre's staff do {what}"))) }
     }
 
+    /// Readers of deadline alerts: the centre's staff see every alert, a
+    /// unit's staff the alerts of their unit and its sub-units.
+    pub fn alert_reader(&self) -> AppResult<AlertReader> {
+        if self.is_centre() {
+            self.require(
+                &[Role::Supervisor, Role::Dispatcher, Role::Reviewer, Role::Consultant, Role::SystemAdmin, Role::Auditor],
+                "reading alerts",
+            )?;
+            Ok(AlertReader { user: self.user(), scope: AlertScope::All })
+        } else {
+            self.require(&[Role::Handler, Role::UnitAdmin], "reading alerts")?;
+            Ok(AlertReader { user: self.user(), scope: AlertScope::Units(self.units().to_vec()) })
+        }
+    }
+
+    /// The supervision desk (监察台): the centre's supervisors.
+    pub fn supervisor(&self) -> AppResult<SupervisorDesk> {
+        self.centre_only("supervision")?;
+        self.require(&[Role::Supervisor, Role::SystemAdmin], "the supervision desk")?;
+        Ok(SupervisorDesk { user: self.user() })
+    }
+
     /// Readers of evaluation figures and rankings (绩效考核).
     pub fn evaluation(&self) -> AppResult<EvaluationView> {
         if self.is_centre() {
@@ -274,6 +297,42 @@ impl CallCentreManager {
 pub struct AdminDesk {
     user: Option<UserId>,
     limited_to: Option<Arc<[UnitId]>>,
+}
+
+/// Proof that the caller may read alerts, and of which units.
+pub struct AlertReader {
+    user: UserId,
+    scope: AlertScope,
+}
+
+impl AlertReader {
+    pub fn user(&self) -> UserId {
+        self.user
+    }
+
+    pub fn scope(&self) -> &AlertScope {
+        &self.scope
+    }
+
+    /// Whether an alert addressed to `unit` (`None`: the centre) is for this reader.
+    pub fn sees(&self, unit: Option<UnitId>) -> bool {
+        match (&self.scope, unit) {
+            (AlertScope::All, _) => true,
+            (AlertScope::Units(units), Some(u)) => units.contains(&u),
+            (AlertScope::Units(_), None) => false,
+        }
+    }
+}
+
+/// Proof that the caller is one of the centre's supervisors.
+pub struct SupervisorDesk {
+    user: UserId,
+}
+
+impl SupervisorDesk {
+    pub fn user(&self) -> UserId {
+        self.user
+    }
 }
 
 impl AdminDesk {

@@ -38,6 +38,7 @@ pub struct AppConfig {
     pub callcentre: CallCentreConfig,
     /// Weights of the monthly assessment score.
     pub evaluation_weights: hotline_domain::kpi::Weights,
+    pub supervision: crate::supervision::SupervisionConfig,
 }
 
 impl Default for AppConfig {
@@ -52,6 +53,7 @@ impl Default for AppConfig {
             attachments: AttachmentPolicy::default(),
             callcentre: CallCentreConfig::default(),
             evaluation_weights: hotline_domain::kpi::Weights::default(),
+            supervision: crate::supervision::SupervisionConfig::default(),
         }
     }
 }
@@ -72,6 +74,7 @@ pub struct App {
     pub search: Arc<SearchService>,
     pub calls: Arc<CallCentre>,
     pub evaluation: Arc<Evaluation>,
+    pub supervision: Arc<crate::supervision::Supervision>,
 }
 
 impl App {
@@ -146,6 +149,15 @@ impl App {
             clock: clock.clone(),
             weights: config.evaluation_weights,
         });
+        let supervision = Arc::new(crate::supervision::Supervision {
+            store: store.clone(),
+            ids: ids.clone(),
+            clock: clock.clone(),
+            directory: directory.clone(),
+            auditor: auditor.clone(),
+            config: config.supervision.clone(),
+            live: tokio::sync::broadcast::channel(256).0,
+        });
         Ok(Self {
             access: Access::new(directory.clone()),
             store,
@@ -161,6 +173,7 @@ impl App {
             search,
             calls,
             evaluation,
+            supervision,
         })
     }
 

@@ -64,3 +64,9 @@ mod tests {
         assert_ne!(other.next() & !0xfff, ids.next() & !0xfff);
     }
 }
+
+/// Generated ids pass 2^53: JSON carries them as text, which JavaScript
+/// reads without losing digits.
+pub(crate) fn as_text<S: serde::Serializer>(id: &i64, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(id)
+}

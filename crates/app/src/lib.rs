@@ -27,6 +27,7 @@ pub mod numbering;
 pub mod orders;
 pub mod org;
 pub mod ports;
+pub mod supervision;
 
 pub use app::{App, AppConfig};
 pub use error::AppError;

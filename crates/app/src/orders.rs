@@ -119,9 +119,18 @@ impl WorkOrders {
 
     /// Writes finished orders with their histories in one go: demo data,
     /// benchmarks, migrations from legacy systems. Audited as one event.
-    pub async fn import(&self, by: Option<UserId>, orders: &[(WorkOrder, Vec<HistoryEntry>)], source: &str) -> AppResult<()> {
+    pub async fn import(&self, by: Option<UserId>, orders: Vec<(WorkOrder, Vec<HistoryEntry>)>, source: &str) -> AppResult<()> {
         let audit = self.auditor.record(by, "work_order.import", source, json!({ "orders": orders.len() }));
-        self.store.import_orders(orders, &audit).await?;
+        let calendar = self.calendar.snapshot();
+        let orders = orders
+            .into_iter()
+            .map(|(order, history)| {
+                let timers = hotline_domain::watch::timers(&order, &self.rules, &calendar)?;
+                Ok(crate::ports::ImportedOrder { order, history, timers })
+            })
+            .collect::<Result<Vec<_>, hotline_domain::CalendarError>>()
+            .map_err(|e| hotline_domain::LifecycleError::Calendar(e))?;
+        self.store.import_orders(&orders, &audit).await?;
         self.changed.notify_one();
         Ok(())
     }

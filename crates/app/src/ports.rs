@@ -29,6 +29,14 @@ pub enum StoreError {
     Backend(String),
 }
 
+/// An order written whole: demo data, benchmarks, legacy imports.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImportedOrder {
+    pub order: WorkOrder,
+    pub history: Vec<HistoryEntry>,
+    pub timers: Vec<hotline_domain::watch::Timer>,
+}
+
 /// Which orders a query may return.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StoreScope {
@@ -53,6 +61,10 @@ pub struct OrderFilter {
     pub overdue_at: Option<DateTime<Utc>>,
     /// Only orders with a pending extension request.
     pub extension_requested: bool,
+    /// Only open orders not yet answered whose completion falls in `[from, to)`.
+    pub expiring: Option<(DateTime<Utc>, DateTime<Utc>)>,
+    /// Only orders whose last follow-up recorded this verdict.
+    pub satisfaction: Option<hotline_domain::Satisfaction>,
 }
 
 /// Keyset pagination: newest first, after the given id.
@@ -205,7 +217,8 @@ pub trait OrderStore: Send + Sync {
     /// Reserves `count` values of a named counter; returns the last one.
     async fn reserve_sequence(&self, key: &str, count: u64) -> StoreResult<u64>;
     /// Writes many finished orders at once (demo data, benchmarks, imports).
-    async fn import_orders(&self, orders: &[(WorkOrder, Vec<HistoryEntry>)], audit: &AuditRecord) -> StoreResult<()>;
+    /// Writes finished or historical orders with their histories and timers.
+    async fn import_orders(&self, orders: &[ImportedOrder], audit: &AuditRecord) -> StoreResult<()>;
     async fn count_orders(&self) -> StoreResult<i64>;
     async fn insert_attachment(&self, record: &AttachmentRecord, audit: &AuditRecord) -> StoreResult<()>;
     async fn attachments(&self, order: OrderId) -> StoreResult<Vec<AttachmentRecord>>;
@@ -471,7 +484,16 @@ pub trait EvaluationStore: Send + Sync {
 
 /// Everything, implemented once by the SQL store.
 #[async_trait]
-pub trait Store: OrderStore + OrgStore + CalendarStore + AuditStore + KnowledgeStore + EvaluationStore + crate::calls::CallStore {
+pub trait Store:
+    OrderStore
+    + OrgStore
+    + CalendarStore
+    + AuditStore
+    + KnowledgeStore
+    + EvaluationStore
+    + crate::calls::CallStore
+    + crate::supervision::SupervisionStore
+{
     /// A cheap round trip, for health checks.
     async fn ping(&self) -> StoreResult<()>;
 }

@@ -40,6 +40,8 @@ pub struct Config {
     pub search: SearchConfig,
     pub callcentre: CallCentreConfig,
     pub evaluation: EvaluationSection,
+    pub supervision: hotline_app::supervision::SupervisionConfig,
+    pub notify: hotline_notify::NotifyConfig,
 }
 
 /// The top-level options, for picking configuration out of the environment.
@@ -58,6 +60,8 @@ const TOP_LEVEL_KEYS: &[&str] = &[
     "search",
     "callcentre",
     "evaluation",
+    "supervision",
+    "notify",
 ];
 
 impl Default for Config {
@@ -77,6 +81,8 @@ impl Default for Config {
             search: SearchConfig::default(),
             callcentre: CallCentreConfig::default(),
             evaluation: EvaluationSection::default(),
+            supervision: Default::default(),
+            notify: Default::default(),
         }
     }
 }
@@ -251,13 +257,20 @@ impl Config {
             node_id: self.node_id,
             order_prefix: prefix,
             number_block: 50,
-            rules: self.deadlines.clone(),
+            rules: {
+                self.deadlines.check().map_err(|e| anyhow::anyhow!("deadlines: {e}"))?;
+                self.deadlines.clone()
+            },
             calendar_template: WorkCalendar::new(tz, close, &weekdays),
             session_ttl: chrono::Duration::hours(i64::from(self.sessions.ttl_hours)),
             attachments: AttachmentPolicy { max_bytes: self.attachments.max_bytes, max_per_order: self.attachments.max_per_order },
             callcentre: {
                 self.callcentre.check().map_err(|e| anyhow::anyhow!("callcentre: {e}"))?;
                 self.callcentre.clone()
+            },
+            supervision: {
+                self.supervision.check().map_err(|e| anyhow::anyhow!("supervision: {e}"))?;
+                self.supervision.clone()
             },
             evaluation_weights: {
                 self.evaluation.weights.check().map_err(|e| anyhow::anyhow!("evaluation.weights: {e}"))?;

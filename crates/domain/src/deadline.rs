@@ -78,6 +78,16 @@ pub struct DeadlineRules {
     pub follow_up: DeadlineSpan,
     /// Default answer time of a supervision notice (督办) when none is given.
     pub supervision: DeadlineSpan,
+    /// The yellow warning (黄色预警) fires when this share of a step's time
+    /// is used, in percent (1–99).
+    pub warn_at_percent: u8,
+    /// The automatic reminder (催办) this long after a missed completion date.
+    pub reminder_after: DeadlineSpan,
+    /// Escalation (升级督办) to the supervisors and the unit's leaders this long
+    /// after a missed completion date.
+    pub escalate_after: DeadlineSpan,
+    /// The time the centre has to decide an extension request (延期审批).
+    pub extension_decision: DeadlineSpan,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -99,11 +109,23 @@ impl Default for DeadlineRules {
             sign_for: Hours(2),
             follow_up: WorkingDays(2),
             supervision: WorkingDays(3),
+            warn_at_percent: 75,
+            reminder_after: Hours(24),
+            escalate_after: WorkingDays(3),
+            extension_decision: WorkingDays(1),
         }
     }
 }
 
 impl DeadlineRules {
+    /// Refuses rules no deadline watch can follow.
+    pub fn check(&self) -> Result<(), String> {
+        if !(1..=99).contains(&self.warn_at_percent) {
+            return Err(format!("warn_at_percent must be between 1 and 99, not {}", self.warn_at_percent));
+        }
+        Ok(())
+    }
+
     /// The completion allowance for an order of this type and urgency.
     pub fn completion_span(&self, order_type: OrderType, urgency: Urgency) -> DeadlineSpan {
         if let Some(e) = self.exceptions.iter().find(|e| e.order_type == order_type && e.urgency == urgency) {

@@ -24,6 +24,7 @@ pub mod phone;
 pub mod text;
 pub mod validation;
 mod vocabulary;
+pub mod watch;
 pub mod work_order;
 
 pub use calendar::{CalendarDay, CalendarError, WorkCalendar};

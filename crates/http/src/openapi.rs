@@ -48,6 +48,9 @@ impl Modify for BearerAuth {
         routes::calls::add_training, routes::calls::certify, routes::calls::set_mentor,
         routes::calls::simulate_call, routes::calls::simulate_hang_up, routes::calls::simulate_line, routes::desk::open,
         routes::evaluation::figures, routes::evaluation::ranking,
+        routes::supervision::alerts, routes::supervision::read, routes::supervision::deliveries, routes::supervision::stream,
+        routes::supervision::orders, routes::supervision::repeats, routes::supervision::notices, routes::supervision::cards,
+        routes::supervision::scan, routes::supervision::contacts, routes::supervision::set_contacts,
     ),
     tags(
         (name = "work orders", description = "登记、派单、签收、退单、延期、办结、审核、回访、督办、并单"),
@@ -60,6 +63,7 @@ impl Modify for BearerAuth {
         (name = "portal", description = "公众门户：知识检索与热点问题（按客户端限流）"),
         (name = "call centre", description = "话务：坐席工作台（WebSocket）、监控墙、话单与服务水平、回拨、来电弹屏、话务员培训与认证、话务模拟"),
         (name = "evaluation", description = "绩效考核：按单位、镇街、分类、话务员的指标，月度考核得分与排名通报"),
+        (name = "supervision", description = "电子监察：时限预警、超期、催办与升级，监察台列表、督办单、黄红牌，告警的邮件与 webhook 推送"),
         (name = "meta", description = "健康检查"),
     )
 )]

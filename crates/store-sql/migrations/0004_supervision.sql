@@ -8,3 +8,66 @@ ALTER TABLE work_orders ADD COLUMN returned BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE work_orders ADD COLUMN redone BIGINT NOT NULL DEFAULT 0;
 UPDATE work_orders SET returned = 1 WHERE counters NOT LIKE '{"returns":0,%';
 UPDATE work_orders SET redone = 1 WHERE counters NOT LIKE '%"redos":0,%';
+
+-- When the completion allowance began (registration or the last redo).
+ALTER TABLE work_orders ADD COLUMN completion_from BIGINT NOT NULL DEFAULT 0;
+UPDATE work_orders SET completion_from = created_at;
+
+-- Deadline timers (see hotline_domain::watch): replaced with the order's
+-- current set on every change; a fired timer stays, so it never fires again.
+CREATE TABLE deadline_timers (
+    order_id BIGINT NOT NULL REFERENCES work_orders (id),
+    watched TEXT NOT NULL,
+    -- The supervision notice watched; 0 for the order's own deadlines.
+    subject BIGINT NOT NULL,
+    level TEXT NOT NULL,
+    due_at BIGINT NOT NULL,
+    fire_at BIGINT NOT NULL,
+    -- NULL: the step is the centre's.
+    unit_id BIGINT,
+    fired_at BIGINT,
+    PRIMARY KEY (order_id, watched, subject, level, due_at)
+);
+CREATE INDEX deadline_timers_pending ON deadline_timers (fire_at) WHERE fired_at IS NULL;
+
+-- What fired timers told: the in-app notices of units and the centre.
+CREATE TABLE alerts (
+    id BIGINT PRIMARY KEY,
+    order_id BIGINT NOT NULL REFERENCES work_orders (id),
+    watched TEXT NOT NULL,
+    subject BIGINT NOT NULL,
+    level TEXT NOT NULL,
+    due_at BIGINT NOT NULL,
+    unit_id BIGINT,
+    raised_at BIGINT NOT NULL,
+    read_at BIGINT,
+    read_by BIGINT
+);
+CREATE INDEX alerts_unit ON alerts (unit_id, id);
+CREATE INDEX alerts_raised ON alerts (raised_at);
+
+-- Where a unit (or, with no unit, the centre) wants alerts sent besides the
+-- app; leaders' addresses hear only of escalations.
+CREATE TABLE contacts (
+    id BIGINT PRIMARY KEY,
+    -- Checked by the application, like order_units.unit_id.
+    unit_id BIGINT,
+    channel TEXT NOT NULL,
+    address TEXT NOT NULL,
+    leader BIGINT NOT NULL
+);
+CREATE INDEX contacts_unit ON contacts (unit_id);
+
+-- The outbox of e-mails and webhook calls, retried until delivered or given up.
+CREATE TABLE deliveries (
+    id BIGINT PRIMARY KEY,
+    alert_id BIGINT NOT NULL REFERENCES alerts (id),
+    channel TEXT NOT NULL,
+    address TEXT NOT NULL,
+    attempts BIGINT NOT NULL,
+    next_at BIGINT NOT NULL,
+    delivered_at BIGINT,
+    failed_at BIGINT,
+    last_error TEXT
+);
+CREATE INDEX deliveries_pending ON deliveries (next_at) WHERE delivered_at IS NULL AND failed_at IS NULL;

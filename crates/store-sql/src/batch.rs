@@ -87,7 +87,7 @@ async fn write(pool: &AnyPool, backend: Backend, batch: &[Job]) -> StoreResult<V
     let mut tx = pool.begin().await.or_backend()?;
     let taken = claim_keys(&mut tx, backend, batch).await?;
     let mut outcomes = Vec::with_capacity(batch.len());
-    let mut fresh: Vec<(&WorkOrder, &[HistoryEntry])> = Vec::with_capacity(batch.len());
+    let mut fresh: Vec<(&WorkOrder, &[HistoryEntry], &[hotline_domain::watch::Timer])> = Vec::with_capacity(batch.len());
     let mut audits: Vec<&AuditRecord> = Vec::with_capacity(batch.len());
     for job in batch {
         match &job.claim {
@@ -101,7 +101,7 @@ async fn write(pool: &AnyPool, backend: Backend, batch: &[Job]) -> StoreResult<V
                 outcomes.push(InsertOutcome::Replay { order: OrderId(row.int("order_id")?), request_hash: row.text("request_hash")? });
             }
             _ => {
-                fresh.push((&job.decision.order, std::slice::from_ref(&job.decision.entry)));
+                fresh.push((&job.decision.order, std::slice::from_ref(&job.decision.entry), job.decision.timers.as_slice()));
                 audits.push(&job.audit);
                 outcomes.push(InsertOutcome::Inserted);
             }

@@ -20,6 +20,7 @@ mod evaluation;
 mod knowledge;
 mod orders;
 mod org;
+mod supervision;
 
 use async_trait::async_trait;
 use hotline_app::ports::{Store, StoreError, StoreResult};

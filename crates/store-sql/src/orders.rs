@@ -4,9 +4,10 @@ use crate::codec::{Get, flag, from_json, json, micros, opt_from_json, opt_json, 
 use crate::{Backend, OrBackend, SqlStore};
 use async_trait::async_trait;
 use hotline_app::ports::{
-    AttachmentRecord, AuditRecord, IdempotencyClaim, InsertOutcome, OrderFilter, OrderStore, OrderSummary, PageRequest, StoreError,
-    StoreResult, StoreScope,
+    AttachmentRecord, AuditRecord, IdempotencyClaim, ImportedOrder, InsertOutcome, OrderFilter, OrderStore, OrderSummary, PageRequest,
+    StoreError, StoreResult, StoreScope,
 };
+use hotline_domain::watch::Timer;
 use hotline_domain::{
     Action, AttachmentId, Caller, CategoryId, Channel, Coordinates, Deadlines, Decision, HistoryEntry, Location, NoticeAnswer, NoticeId,
     OrderId, OrderType, PersonName, PhoneNumber, State, Subject, SupervisionNotice, UnitId, Urgency, UserId, WorkOrder, WorkOrderNo,
@@ -114,6 +115,7 @@ fn order_values(o: &WorkOrder) -> Vec<(&'static str, Val)> {
         ("updated_at", micros(o.updated_at).into()),
         ("sign_for_due", opt_micros(o.deadlines.sign_for).into()),
         ("completion_due", micros(o.deadlines.completion).into()),
+        ("completion_from", micros(o.deadlines.completion_from).into()),
         ("follow_up_due", opt_micros(o.deadlines.follow_up).into()),
         ("dispatched_at", opt_micros(o.dispatched_at).into()),
         ("signed_at", opt_micros(o.signed_at).into()),
@@ -174,7 +176,7 @@ fn sample_order() -> WorkOrder {
         created_by: UserId(0),
         created_at: t,
         updated_at: t,
-        deadlines: Deadlines { sign_for: None, completion: t, follow_up: None },
+        deadlines: Deadlines { sign_for: None, completion: t, completion_from: t, follow_up: None },
         dispatched_at: None,
         signed_at: None,
         resolved_at: None,
@@ -228,6 +230,7 @@ fn parse_order(row: &AnyRow, notices: Vec<SupervisionNotice>) -> StoreResult<Wor
         deadlines: Deadlines {
             sign_for: row.opt_at("sign_for_due")?,
             completion: row.at("completion_due")?,
+            completion_from: row.at("completion_from")?,
             follow_up: row.opt_at("follow_up_due")?,
         },
         dispatched_at: row.opt_at("dispatched_at")?,
@@ -482,26 +485,28 @@ fn audit_row(r: &AuditRecord) -> Vec<Val> {
 pub(crate) async fn write_new_orders(
     conn: &mut AnyConnection,
     backend: Backend,
-    orders: &[(&WorkOrder, &[HistoryEntry])],
+    orders: &[(&WorkOrder, &[HistoryEntry], &[Timer])],
     audits: &[&AuditRecord],
 ) -> StoreResult<()> {
     if !orders.is_empty() {
         let head = format!("work_orders ({})", COLUMNS.join(", "));
-        let rows = orders.iter().map(|(o, _)| order_values(o).into_iter().map(|(_, v)| v).collect()).collect();
+        let rows = orders.iter().map(|(o, _, _)| order_values(o).into_iter().map(|(_, v)| v).collect()).collect();
         insert_rows(conn, backend, &head, COLUMNS.len(), rows, "").await?;
-        let history = orders.iter().flat_map(|(_, h)| h.iter().enumerate().map(|(i, e)| history_row(i as i64 + 1, e))).collect();
+        let history = orders.iter().flat_map(|(_, h, _)| h.iter().enumerate().map(|(i, e)| history_row(i as i64 + 1, e))).collect();
         let head = "order_history (order_id, seq, at, actor_id, actor_unit_id, action, from_state, to_state, detail)";
         insert_rows(conn, backend, head, 9, history, "").await?;
         let units: Vec<Vec<Val>> = orders
             .iter()
-            .flat_map(|(o, _)| {
+            .flat_map(|(o, _, _)| {
                 o.involvements().into_iter().map(move |(u, r, a)| vec![Val::from(o.id.0), u.0.into(), r.as_str().into(), flag(a).into()])
             })
             .collect();
         insert_rows(conn, backend, "order_units (order_id, unit_id, role, active)", 4, units, "").await?;
-        for (order, _) in orders.iter().filter(|(o, _)| !o.notices.is_empty()) {
+        for (order, _, _) in orders.iter().filter(|(o, _, _)| !o.notices.is_empty()) {
             sync_notices(conn, order).await?;
         }
+        let timers = orders.iter().flat_map(|(_, _, t)| t.iter().map(crate::supervision::timer_row)).collect();
+        insert_rows(conn, backend, crate::supervision::TIMER_HEAD, crate::supervision::TIMER_WIDTH, timers, "").await?;
     }
     let audits = audits.iter().map(|a| audit_row(a)).collect();
     insert_rows(conn, backend, "audit_log (id, at, actor_id, action, target, detail)", 6, audits, "").await?;
@@ -551,6 +556,7 @@ impl OrderStore for SqlStore {
         }
         sync_units(&mut tx, order).await?;
         sync_notices(&mut tx, order).await?;
+        crate::supervision::replace_timers(&mut tx, self.backend, order.id, &decision.timers).await?;
         insert_audit(&mut tx, audit).await?;
         tx.commit().await.or_backend()?;
         Ok(())
@@ -621,6 +627,14 @@ impl OrderStore for SqlStore {
         if filter.extension_requested {
             sql.push_str(" AND o.extension_requested = 1");
         }
+        if let Some((from, to)) = filter.expiring {
+            sql.push_str(" AND o.resolved_at IS NULL AND o.state NOT IN ('archived', 'invalid', 'merged')");
+            sql.push_str(&format!(" AND o.completion_due >= {}", param(&mut values, micros(from).into())));
+            sql.push_str(&format!(" AND o.completion_due < {}", param(&mut values, micros(to).into())));
+        }
+        if let Some(s) = filter.satisfaction {
+            sql.push_str(&format!(" AND o.satisfaction = {}", param(&mut values, s.as_str().into())));
+        }
         if let Some(unit) = filter.unit {
             sql.push_str(&format!(" AND o.id IN (SELECT order_id FROM order_units WHERE unit_id = {})", param(&mut values, unit.0.into())));
         }
@@ -689,9 +703,10 @@ impl OrderStore for SqlStore {
         Ok(value as u64)
     }
 
-    async fn import_orders(&self, orders: &[(WorkOrder, Vec<HistoryEntry>)], audit: &AuditRecord) -> StoreResult<()> {
+    async fn import_orders(&self, orders: &[ImportedOrder], audit: &AuditRecord) -> StoreResult<()> {
         let mut tx = self.write.begin().await.or_backend()?;
-        let rows: Vec<(&WorkOrder, &[HistoryEntry])> = orders.iter().map(|(o, h)| (o, h.as_slice())).collect();
+        let rows: Vec<(&WorkOrder, &[HistoryEntry], &[Timer])> =
+            orders.iter().map(|o| (&o.order, o.history.as_slice(), o.timers.as_slice())).collect();
         write_new_orders(&mut tx, self.backend, &rows, &[audit]).await?;
         tx.commit().await.or_backend()?;
         Ok(())

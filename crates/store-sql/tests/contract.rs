@@ -6,6 +6,7 @@ use hotline_app::audit::{Auditor, GENESIS};
 use hotline_app::clock::ManualClock;
 use hotline_app::ids::IdGenerator;
 use hotline_app::ports::*;
+use hotline_app::supervision::SupervisionStore;
 use hotline_domain::*;
 use hotline_store_sql::SqlStore;
 use hotline_test_support::TestDb;
@@ -426,13 +427,15 @@ async fn bulk_import_writes_orders_histories_and_units() {
         let next =
             decide(&d.order, &centre(Role::Dispatcher), Command::Dispatch { lead: TOWN, co_handlers: vec![], note: None }, &f.ctx(t0()))
                 .unwrap();
-        batch.push((next.order, vec![d.entry, next.entry]));
+        batch.push(ImportedOrder { order: next.order, history: vec![d.entry, next.entry], timers: next.timers });
     }
     f.store.import_orders(&batch, &f.audit("import")).await.unwrap();
     assert_eq!(f.store.count_orders().await.unwrap(), 650);
-    assert_eq!(f.store.history(batch[649].0.id).await.unwrap().len(), 2);
-    assert_eq!(f.store.order(batch[3].0.id).await.unwrap().unwrap(), batch[3].0);
+    assert_eq!(f.store.history(batch[649].order.id).await.unwrap().len(), 2);
+    assert_eq!(f.store.order(batch[3].order.id).await.unwrap().unwrap(), batch[3].order);
     assert_eq!(f.store.unit_pending(&[TOWN], page(200)).await.unwrap().len(), 200);
+    let due = f.store.due_timers(batch[0].order.deadlines.completion, 10_000).await.unwrap();
+    assert_eq!(due.len(), 650 * 4, "sign-for yellow and red, completion yellow and red of each order: {:?}", due.first());
     f.finish().await;
 }
 
@@ -867,4 +870,98 @@ async fn evaluation_counts_in_sql_match_the_domain() {
 
 fn by_unit() -> hotline_app::evaluation::Dimension {
     hotline_app::evaluation::Dimension::Unit
+}
+
+/// Timers are written with the order, fire once, are not armed again by a
+/// later change, and raise alerts with their deliveries in one go.
+#[tokio::test]
+async fn deadline_timers_fire_once_and_raise_alerts() {
+    use hotline_app::supervision::{AlertQuery, AlertScope, Contact, ContactChannel, Delivery, DeliveryOutcome, Firing, alert_of};
+    use hotline_domain::watch::{AlertLevel, Watched, most_serious};
+    let f = Fixture::new().await;
+    let now = t0();
+    let order = f.insert(1, OrderType::Complaint, now).await;
+    let order = f.act(&order, &centre(Role::Dispatcher), Command::Dispatch { lead: TOWN, co_handlers: vec![], note: None }, now).await;
+    let sign_due = order.deadlines.sign_for.unwrap();
+    assert!(f.store.due_timers(now, 100).await.unwrap().is_empty(), "nothing is due at dispatch");
+    let due = f.store.due_timers(sign_due, 100).await.unwrap();
+    let sign: Vec<_> = due.iter().filter(|t| t.watched == Watched::SignFor).map(|t| t.level).collect();
+    assert_eq!(sign, vec![AlertLevel::Yellow, AlertLevel::Red], "{due:?}");
+
+    let contact =
+        Contact { id: 900, unit: Some(TOWN), channel: ContactChannel::Webhook, address: "http://127.0.0.1:9/hook".into(), leader: false };
+    f.store.replace_contacts(Some(TOWN), std::slice::from_ref(&contact), &f.audit("contacts")).await.unwrap();
+    assert_eq!(f.store.contacts().await.unwrap(), vec![contact.clone()]);
+    let best = most_serious(&due);
+    let firing = |id: i64| Firing {
+        timers: due.clone(),
+        alert: alert_of(best[0], id, sign_due),
+        deliveries: vec![Delivery {
+            id: id + 1,
+            alert: id,
+            channel: ContactChannel::Webhook,
+            address: contact.address.clone(),
+            attempts: 0,
+            next_at: sign_due,
+            delivered_at: None,
+            failed_at: None,
+            last_error: None,
+        }],
+    };
+    let raised = f.store.fire(&[firing(1000)], sign_due).await.unwrap();
+    assert_eq!(raised.len(), 1);
+    assert_eq!((raised[0].level, raised[0].unit, raised[0].number.as_ref()), (AlertLevel::Red, Some(TOWN), Some(&order.number)));
+    assert!(f.store.fire(&[firing(2000)], sign_due).await.unwrap().is_empty(), "a fired timer never fires again");
+    assert!(f.store.due_timers(sign_due, 100).await.unwrap().is_empty());
+
+    // A later change replaces the pending timers but does not re-arm fired ones.
+    let noted = f
+        .act(
+            &order,
+            &centre(Role::Dispatcher),
+            Command::AddProgress { kind: ProgressKind::CentreNote, text: Description::parse("市民再次来电").unwrap() },
+            sign_due,
+        )
+        .await;
+    assert!(f.store.due_timers(sign_due, 100).await.unwrap().is_empty());
+    let signed = f.act(&noted, &handler(TOWN), Command::SignFor, sign_due).await;
+    let later = signed.deadlines.completion + Duration::days(30);
+    let levels: Vec<_> = f.store.due_timers(later, 100).await.unwrap().iter().map(|t| (t.watched, t.level)).collect();
+    assert_eq!(
+        levels,
+        vec![
+            (Watched::Completion, AlertLevel::Yellow),
+            (Watched::Completion, AlertLevel::Red),
+            (Watched::Completion, AlertLevel::Reminder),
+            (Watched::Completion, AlertLevel::Escalation)
+        ],
+        "signing dropped the sign-for timers; completion's remain"
+    );
+
+    // Alerts are scoped to units, read once, and counted per unit for cards.
+    let scope =
+        |units: Vec<UnitId>| AlertQuery { scope: AlertScope::Units(units), unread_only: true, level: None, before: None, limit: 10 };
+    assert_eq!(f.store.alerts(&scope(vec![TOWN])).await.unwrap().len(), 1);
+    assert!(f.store.alerts(&scope(vec![OTHER_TOWN])).await.unwrap().is_empty());
+    f.store.mark_alert_read(1000, UserId(5), sign_due).await.unwrap();
+    f.store.mark_alert_read(1000, UserId(6), later).await.unwrap();
+    let read = f.store.alert(1000).await.unwrap().unwrap();
+    assert_eq!((read.read_by, read.read_at), (Some(UserId(5)), Some(sign_due)), "the first reader stays");
+    assert!(f.store.alerts(&scope(vec![TOWN])).await.unwrap().is_empty(), "read alerts leave the unread list");
+    assert!(matches!(f.store.mark_alert_read(77, UserId(5), later).await, Err(StoreError::NotFound(_))));
+    assert!(f.store.alert_counts(sign_due - Duration::days(1), later).await.unwrap().is_empty(), "cards count completion alerts only");
+
+    // The outbox: due, retried, delivered.
+    let jobs = f.store.due_deliveries(sign_due, 10).await.unwrap();
+    assert_eq!(jobs.len(), 1);
+    f.store
+        .record_delivery(1001, &DeliveryOutcome::Retry { error: "refused".into(), next_at: sign_due + Duration::minutes(1) })
+        .await
+        .unwrap();
+    assert!(f.store.due_deliveries(sign_due, 10).await.unwrap().is_empty());
+    f.store.record_delivery(1001, &DeliveryOutcome::Delivered { at: later }).await.unwrap();
+    let done = &f.store.deliveries(1000).await.unwrap()[0];
+    assert_eq!((done.attempts, done.delivered_at, done.last_error.as_deref()), (2, Some(later), Some("refused")));
+    assert!(f.store.due_deliveries(later, 10).await.unwrap().is_empty());
+    f.finish().await;
 }

@@ -12,7 +12,7 @@ use serde::Serialize;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CallRow {
     /// The engine's call id.
-    #[serde(serialize_with = "crate::calls::records::as_text")]
+    #[serde(serialize_with = "crate::ids::as_text")]
     pub id: i64,
     pub queue: String,
     /// The number as telephony gave it (may be withheld or a landline).
@@ -31,11 +31,6 @@ pub struct CallRow {
     pub order: Option<OrderId>,
 }
 
-/// Call ids pass 2^53: JSON carries them as text, like every other id.
-pub(crate) fn as_text<S: serde::Serializer>(id: &i64, s: S) -> Result<S::Ok, S::Error> {
-    s.collect_str(id)
-}
-
 /// An agent's status from `at` on (状态记录).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct StatusChange {
@@ -49,7 +44,7 @@ pub struct StatusChange {
 /// or the caller hung up waiting.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CallbackTask {
-    #[serde(serialize_with = "crate::calls::records::as_text")]
+    #[serde(serialize_with = "crate::ids::as_text")]
     pub call: i64,
     pub caller: String,
     pub queue: String,

@@ -25,6 +25,9 @@ pub async fn serve(config: &Config, app: App) -> anyhow::Result<()> {
         ..HttpConfig::default()
     };
     let simulator = simulated_calls(config, &app);
+    // Deadlines that passed while the server was down fire at the first scan.
+    let notifier = hotline_notify::Outbound::new(&config.notify).map_err(anyhow::Error::msg).context("[notify]")?;
+    let supervision = app.supervision.clone().spawn(std::sync::Arc::new(notifier));
     let router = hotline_http::router(app.clone(), http);
     tracing::info!(address = %listener.local_addr()?, database = %runtime::redact(&config.database_url()), "hotline is serving");
     axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>())
@@ -32,6 +35,7 @@ pub async fn serve(config: &Config, app: App) -> anyhow::Result<()> {
         .await
         .context("server error")?;
     sealer.abort();
+    supervision.abort();
     if let Some(simulator) = simulator {
         simulator.abort();
     }

@@ -211,6 +211,9 @@ pub struct HistoryEntry {
 pub struct Decision {
     pub order: WorkOrder,
     pub entry: HistoryEntry,
+    /// The order's deadline timers after the change; storage replaces the
+    /// pending ones in the same transaction.
+    pub timers: Vec<crate::watch::Timer>,
 }
 
 /// The actions a state allows, whoever asks.
@@ -532,14 +535,15 @@ pub fn decide(order: &WorkOrder, actor: &Actor, command: Command, ctx: &Decision
         to_state: next.state,
         detail,
     };
-    Ok(Decision { order: next, entry })
+    let timers = crate::watch::timers(&next, ctx.rules, ctx.calendar)?;
+    Ok(Decision { order: next, entry, timers })
 }
 
 /// Sends the order back to the unit holding it, with a fresh completion
 /// allowance from now (a redo gets the same time as a new order of its kind).
 fn reopen(next: &mut WorkOrder, ctx: &DecisionContext<'_>) -> Result<(), LifecycleError> {
     let completion = ctx.completion_due(next.order_type, next.urgency, ctx.now)?;
-    next.deadlines = Deadlines { completion, follow_up: None, ..next.deadlines };
+    next.deadlines = Deadlines { completion, completion_from: ctx.now, follow_up: None, ..next.deadlines };
     next.state = State::InProgress;
     next.resolved_at = None;
     Ok(())

@@ -51,6 +51,9 @@ pub struct Deadlines {
     pub sign_for: Option<DateTime<Utc>>,
     /// Completion (办结) due: the date promised to the citizen.
     pub completion: DateTime<Utc>,
+    /// When the completion allowance began: registration, or the last redo
+    /// (重办); yellow warnings are a share of the time from here.
+    pub completion_from: DateTime<Utc>,
     /// Follow-up call (回访) due, once the review passed.
     pub follow_up: Option<DateTime<Utc>>,
 }

@@ -85,7 +85,7 @@ pub fn register(
         created_by: actor.user,
         created_at: now,
         updated_at: now,
-        deadlines: Deadlines { sign_for: None, completion, follow_up: None },
+        deadlines: Deadlines { sign_for: None, completion, completion_from: ctx.now, follow_up: None },
         dispatched_at: None,
         signed_at: None,
         resolved_at: done_at,
@@ -114,5 +114,6 @@ pub fn register(
         to_state: state,
         detail,
     };
-    Ok(Decision { order, entry })
+    let timers = crate::watch::timers(&order, ctx.rules, ctx.calendar)?;
+    Ok(Decision { order, entry, timers })
 }

@@ -12,6 +12,7 @@ pub mod kb;
 pub mod meta;
 pub mod orders;
 pub mod org;
+pub mod supervision;
 pub mod users;
 
 use crate::error::ApiResult;

@@ -23,7 +23,7 @@ fn dto(app: &App, details: OrderDetails) -> OrderDto {
     OrderDto::of(details, &app.directory.snapshot(), tz(app), app.clock.now())
 }
 
-fn summaries(app: &App, items: Vec<OrderSummary>, limit: u32) -> Page<OrderSummaryDto> {
+pub(crate) fn summaries(app: &App, items: Vec<OrderSummary>, limit: u32) -> Page<OrderSummaryDto> {
     let org = app.directory.snapshot();
     let (zone, now) = (tz(app), app.clock.now());
     let next = next_cursor(items.len(), limit, items.last().map(|s| s.id));

@@ -11,4 +11,5 @@ mod calls;
 mod evaluation;
 mod knowledge;
 mod lifecycle;
+mod supervision;
 mod validation;

@@ -44,11 +44,15 @@ impl TestApp {
     }
 
     pub async fn spawn_with(config: AppConfig) -> Self {
+        Self::spawn_with_clock(config, Arc::new(SystemClock)).await
+    }
+
+    pub async fn spawn_with_clock(config: AppConfig, clock: Arc<dyn hotline_app::clock::Clock>) -> Self {
         let db = TestDb::new().await;
         let store = Arc::new(db.store().await);
         let blobs_dir = tempfile::tempdir().expect("blob dir");
         let engine = Arc::new(hotline_search::TantivySearch::in_memory().expect("search index"));
-        let app = App::new(store, Arc::new(FsBlobStore::new(blobs_dir.path())), engine, config, Arc::new(SystemClock)).await.expect("app");
+        let app = App::new(store, Arc::new(FsBlobStore::new(blobs_dir.path())), engine, config, clock).await.expect("app");
         hotline_seed::seed_reference(&app).await.expect("reference data");
         let org = app.directory.snapshot();
         let unit = |code: &str| Affiliation::Unit(org.unit_by_code(code).unwrap_or_else(|| panic!("unit {code}")).id);

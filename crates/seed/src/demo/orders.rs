@@ -210,12 +210,11 @@ pub(crate) async fn generate(app: &App, people: &People, options: &DemoOptions) 
         *counts.entry(sim.order.state).or_default() += 1;
         batch.push((sim.order, sim.history));
         if batch.len() == BATCH {
-            app.orders.import(None, &batch, "demo").await?;
-            batch.clear();
+            app.orders.import(None, std::mem::take(&mut batch), "demo").await?;
         }
     }
     if !batch.is_empty() {
-        app.orders.import(None, &batch, "demo").await?;
+        app.orders.import(None, batch, "demo").await?;
     }
     let mut by_state: Vec<(State, usize)> = State::ALL.iter().map(|s| (*s, counts.get(s).copied().unwrap_or(0))).collect();
     by_state.retain(|(_, n)| *n > 0);
