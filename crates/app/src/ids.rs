@@ -46,6 +46,12 @@ fn now_ms() -> u64 {
     ms.saturating_sub(EPOCH_MS)
 }
 
+/// Generated ids pass 2^53: JSON carries them as text, which JavaScript
+/// reads without losing digits.
+pub(crate) fn as_text<S: serde::Serializer>(id: &i64, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(id)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -63,10 +69,4 @@ mod tests {
         let other = IdGenerator::new(6);
         assert_ne!(other.next() & !0xfff, ids.next() & !0xfff);
     }
-}
-
-/// Generated ids pass 2^53: JSON carries them as text, which JavaScript
-/// reads without losing digits.
-pub(crate) fn as_text<S: serde::Serializer>(id: &i64, s: S) -> Result<S::Ok, S::Error> {
-    s.collect_str(id)
 }

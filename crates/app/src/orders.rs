@@ -129,7 +129,7 @@ impl WorkOrders {
                 Ok(crate::ports::ImportedOrder { order, history, timers })
             })
             .collect::<Result<Vec<_>, hotline_domain::CalendarError>>()
-            .map_err(|e| hotline_domain::LifecycleError::Calendar(e))?;
+            .map_err(hotline_domain::LifecycleError::Calendar)?;
         self.store.import_orders(&orders, &audit).await?;
         self.changed.notify_one();
         Ok(())

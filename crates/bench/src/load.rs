@@ -37,10 +37,10 @@ pub async fn users(app: &App) -> anyhow::Result<People> {
     Ok(People { consultant, dispatcher, units })
 }
 
-/// Loads `n` orders registered over the last year: 85 % archived, the rest
-/// dispatched or in progress. A third of all orders go to the first unit,
+/// Loads `n` orders registered over the last year: all but `open_percent` %
+/// archived, the rest dispatched (5 %) or in progress. A third of all orders go to the first unit,
 /// so its pending list is the longest a busy town would have.
-pub async fn orders(app: &App, people: &People, n: usize) -> anyhow::Result<StdDuration> {
+pub async fn orders(app: &App, people: &People, n: usize, open_percent: u32) -> anyhow::Result<StdDuration> {
     let started = Instant::now();
     let mut rng = StdRng::seed_from_u64(7);
     let calendar = app.calendar.snapshot();
@@ -84,7 +84,7 @@ pub async fn orders(app: &App, people: &People, n: usize) -> anyhow::Result<StdD
                 let signed = decide(&order, &h, Command::SignFor, &ctx)?;
                 history.push(signed.entry);
                 order = signed.order;
-                if roll >= 15 {
+                if roll >= open_percent.max(5) {
                     // Closed: the stored row and the units' flags as an archived order has them.
                     order.state = State::Archived;
                     order.resolved_at = Some(at);

@@ -167,11 +167,14 @@ impl SupervisionStore for SqlStore {
             raised.push(a.id);
         }
         tx.commit().await.or_backend()?;
-        let mut out = Vec::with_capacity(raised.len());
-        for id in raised {
-            out.extend(self.alert(id).await?);
+        if raised.is_empty() {
+            return Ok(Vec::new());
         }
-        Ok(out)
+        let mut sql = format!("SELECT {ALERT_COLUMNS} FROM alerts a JOIN work_orders o ON o.id = a.order_id WHERE a.id ");
+        let mut values = Vec::new();
+        crate::orders::push_in(&mut sql, &mut values, raised);
+        sql.push_str(" ORDER BY a.id");
+        dynamic(&sql, values).fetch_all(&self.write).await.or_backend()?.iter().map(parse_alert).collect()
     }
 
     async fn alerts(&self, query: &AlertQuery) -> StoreResult<Vec<AlertRecord>> {

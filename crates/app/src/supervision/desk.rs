@@ -168,7 +168,7 @@ impl Supervision {
                 Some(Card { unit, unit_name: org.unit_name(unit), overdue_orders, escalated_orders, colour })
             })
             .collect();
-        cards.sort_by(|a, b| (b.colour == CardColour::Red, b.overdue_orders).cmp(&(a.colour == CardColour::Red, a.overdue_orders)));
+        cards.sort_by_key(|c| std::cmp::Reverse((c.colour == CardColour::Red, c.overdue_orders)));
         Ok(cards)
     }
 
