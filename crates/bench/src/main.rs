@@ -95,11 +95,7 @@ async fn evaluation(app: &App) -> anyhow::Result<()> {
 /// outage), then the steady-state scan the server runs every 30 seconds
 /// finds nothing new; best and median of 5 runs.
 async fn deadline_scan(app: &App) -> anyhow::Result<()> {
-    let open = app
-        .store
-        .list_orders(&hotline_app::ports::StoreScope::All, &Default::default(), hotline_app::ports::PageRequest { before: None, limit: 1 })
-        .await?;
-    anyhow::ensure!(!open.is_empty(), "no orders loaded");
+    anyhow::ensure!(app.store.count_orders().await? > 0, "no orders loaded");
     let started = std::time::Instant::now();
     let caught_up = app.supervision.scan().await?;
     println!(

@@ -56,8 +56,11 @@ fn parse_timer(row: &AnyRow) -> StoreResult<Timer> {
     })
 }
 
-const ALERT_COLUMNS: &str =
-    "a.id, a.order_id, o.number, a.watched, a.subject, a.level, a.due_at, a.unit_id, a.raised_at, a.read_at, a.read_by";
+/// Alerts with their order's number, for a `WHERE` to follow.
+const SELECT_ALERTS: &str = concat!(
+    "SELECT a.id, a.order_id, o.number, a.watched, a.subject, a.level, a.due_at, a.unit_id, a.raised_at, a.read_at, a.read_by ",
+    "FROM alerts a JOIN work_orders o ON o.id = a.order_id"
+);
 
 fn parse_alert(row: &AnyRow) -> StoreResult<AlertRecord> {
     Ok(AlertRecord {
@@ -170,7 +173,7 @@ impl SupervisionStore for SqlStore {
         if raised.is_empty() {
             return Ok(Vec::new());
         }
-        let mut sql = format!("SELECT {ALERT_COLUMNS} FROM alerts a JOIN work_orders o ON o.id = a.order_id WHERE a.id ");
+        let mut sql = format!("{SELECT_ALERTS} WHERE a.id ");
         let mut values = Vec::new();
         crate::orders::push_in(&mut sql, &mut values, raised);
         sql.push_str(" ORDER BY a.id");
@@ -178,7 +181,7 @@ impl SupervisionStore for SqlStore {
     }
 
     async fn alerts(&self, query: &AlertQuery) -> StoreResult<Vec<AlertRecord>> {
-        let mut sql = format!("SELECT {ALERT_COLUMNS} FROM alerts a JOIN work_orders o ON o.id = a.order_id WHERE 1 = 1");
+        let mut sql = format!("{SELECT_ALERTS} WHERE 1 = 1");
         let mut values: Vec<Val> = Vec::new();
         if let AlertScope::Units(units) = &query.scope {
             if units.is_empty() {
@@ -204,7 +207,7 @@ impl SupervisionStore for SqlStore {
     }
 
     async fn alert(&self, id: i64) -> StoreResult<Option<AlertRecord>> {
-        let sql = format!("SELECT {ALERT_COLUMNS} FROM alerts a JOIN work_orders o ON o.id = a.order_id WHERE a.id = $1");
+        let sql = format!("{SELECT_ALERTS} WHERE a.id = $1");
         dynamic(&sql, vec![id.into()]).fetch_optional(&self.write).await.or_backend()?.as_ref().map(parse_alert).transpose()
     }
 
