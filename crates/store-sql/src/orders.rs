@@ -77,7 +77,7 @@ fn placeholders(from: usize, n: usize) -> String {
 /// Placeholders for statements with thousands of parameters. SQLite finds a
 /// named parameter (`$7`) by scanning all names, so binding n of them costs
 /// O(n²); anonymous `?` parameters bind by position. PostgreSQL needs `$n`.
-fn bulk_placeholders(backend: Backend, from: usize, n: usize) -> String {
+pub(crate) fn bulk_placeholders(backend: Backend, from: usize, n: usize) -> String {
     match backend {
         Backend::Sqlite => vec!["?"; n].join(", "),
         Backend::Postgres => placeholders(from, n),

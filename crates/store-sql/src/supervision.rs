@@ -1,7 +1,7 @@
 //! Deadline timers, alerts, contacts and the delivery outbox.
 
 use crate::codec::{Get, flag, micros, opt_micros, word};
-use crate::orders::{Val, dynamic, insert_audit, insert_rows};
+use crate::orders::{Val, bulk_placeholders, dynamic, insert_audit, insert_rows};
 use crate::{Backend, OrBackend, SqlStore};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -14,9 +14,12 @@ use hotline_domain::watch::{AlertLevel, Timer, Watched};
 use hotline_domain::{NoticeId, OrderId, UnitId, UserId, WorkOrderNo};
 use sqlx::AnyConnection;
 use sqlx::any::AnyRow;
+use std::collections::HashSet;
 
 pub(crate) const TIMER_HEAD: &str = "deadline_timers (order_id, watched, subject, level, due_at, fire_at, unit_id, fired_at)";
 pub(crate) const TIMER_WIDTH: usize = 8;
+/// Five parameters each, under SQLite's limit of 32,766.
+const MAX_TIMERS_PER_STATEMENT: usize = 5_000;
 
 pub(crate) fn timer_row(t: &Timer) -> Vec<Val> {
     vec![
@@ -117,58 +120,64 @@ impl SupervisionStore for SqlStore {
 
     async fn fire(&self, firings: &[Firing], now: DateTime<Utc>) -> StoreResult<Vec<AlertRecord>> {
         let mut tx = self.write.begin().await.or_backend()?;
-        let mut raised = Vec::new();
-        for firing in firings {
-            let mut newly_fired = 0;
-            for t in &firing.timers {
-                let mut values = vec![Val::from(micros(now))];
+        let timers: Vec<&Timer> = firings.iter().flat_map(|f| &f.timers).collect();
+        let mut fired = HashSet::new();
+        for chunk in timers.chunks(MAX_TIMERS_PER_STATEMENT) {
+            let mut sql =
+                format!("UPDATE deadline_timers SET fired_at = {} WHERE fired_at IS NULL AND ", bulk_placeholders(self.backend, 1, 1));
+            sql.push_str("(order_id, watched, subject, level, due_at) IN (VALUES ");
+            let mut values = vec![Val::from(micros(now))];
+            for (i, t) in chunk.iter().enumerate() {
+                sql.push_str(if i == 0 { "(" } else { ", (" });
+                sql.push_str(&bulk_placeholders(self.backend, values.len() + 1, 5));
+                sql.push(')');
                 values.extend(timer_key(t));
-                newly_fired += dynamic(
-                    "UPDATE deadline_timers SET fired_at = $1 WHERE order_id = $2 AND watched = $3 AND subject = $4 AND level = $5 \
-                     AND due_at = $6 AND fired_at IS NULL",
-                    values,
-                )
-                .execute(&mut *tx)
-                .await
-                .or_backend()?
-                .rows_affected();
             }
-            // Another scanner got there first: its alert stands, ours is not raised.
-            if newly_fired == 0 {
-                continue;
+            sql.push_str(") RETURNING order_id, watched, subject, due_at");
+            for row in dynamic(&sql, values).fetch_all(&mut *tx).await.or_backend()? {
+                fired.insert((row.int("order_id")?, row.text("watched")?, row.int("subject")?, row.int("due_at")?));
             }
-            let a = &firing.alert;
-            sqlx::query(
-                "INSERT INTO alerts (id, order_id, watched, subject, level, due_at, unit_id, raised_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-            )
-            .bind(a.id)
-            .bind(a.order.0)
-            .bind(a.watched.as_str())
-            .bind(a.subject)
-            .bind(a.level.as_str())
-            .bind(micros(a.due))
-            .bind(a.unit.map(|u| u.0))
-            .bind(micros(a.raised_at))
-            .execute(&mut *tx)
-            .await
-            .or_backend()?;
-            let rows = firing
-                .deliveries
-                .iter()
-                .map(|d| {
-                    vec![
-                        Val::from(d.id),
-                        d.alert.into(),
-                        d.channel.as_str().into(),
-                        d.address.as_str().into(),
-                        d.attempts.into(),
-                        micros(d.next_at).into(),
-                    ]
-                })
-                .collect();
-            insert_rows(&mut tx, self.backend, "deliveries (id, alert_id, channel, address, attempts, next_at)", 6, rows, "").await?;
-            raised.push(a.id);
         }
+        // A firing none of whose timers was still pending lost to another
+        // scanner: that scanner's alert stands, this one is not raised.
+        let raised: Vec<&Firing> = firings
+            .iter()
+            .filter(|f| f.timers.iter().any(|t| fired.contains(&(t.order.0, t.watched.as_str().to_owned(), t.subject, micros(t.due)))))
+            .collect();
+        let alerts = raised
+            .iter()
+            .map(|f| {
+                let a = &f.alert;
+                vec![
+                    Val::from(a.id),
+                    a.order.0.into(),
+                    a.watched.as_str().into(),
+                    a.subject.into(),
+                    a.level.as_str().into(),
+                    micros(a.due).into(),
+                    a.unit.map(|u| u.0).into(),
+                    micros(a.raised_at).into(),
+                ]
+            })
+            .collect();
+        insert_rows(&mut tx, self.backend, "alerts (id, order_id, watched, subject, level, due_at, unit_id, raised_at)", 8, alerts, "")
+            .await?;
+        let deliveries = raised
+            .iter()
+            .flat_map(|f| &f.deliveries)
+            .map(|d| {
+                vec![
+                    Val::from(d.id),
+                    d.alert.into(),
+                    d.channel.as_str().into(),
+                    d.address.as_str().into(),
+                    d.attempts.into(),
+                    micros(d.next_at).into(),
+                ]
+            })
+            .collect();
+        insert_rows(&mut tx, self.backend, "deliveries (id, alert_id, channel, address, attempts, next_at)", 6, deliveries, "").await?;
+        let raised: Vec<i64> = raised.iter().map(|f| f.alert.id).collect();
         tx.commit().await.or_backend()?;
         if raised.is_empty() {
             return Ok(Vec::new());
