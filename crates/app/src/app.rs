@@ -39,6 +39,7 @@ pub struct AppConfig {
     /// Weights of the monthly assessment score.
     pub evaluation_weights: hotline_domain::kpi::Weights,
     pub supervision: crate::supervision::SupervisionConfig,
+    pub emergency: crate::emergency::EmergencyConfig,
 }
 
 impl Default for AppConfig {
@@ -54,6 +55,7 @@ impl Default for AppConfig {
             callcentre: CallCentreConfig::default(),
             evaluation_weights: hotline_domain::kpi::Weights::default(),
             supervision: crate::supervision::SupervisionConfig::default(),
+            emergency: crate::emergency::EmergencyConfig::default(),
         }
     }
 }
@@ -75,6 +77,7 @@ pub struct App {
     pub calls: Arc<CallCentre>,
     pub evaluation: Arc<Evaluation>,
     pub supervision: Arc<crate::supervision::Supervision>,
+    pub emergency: Arc<crate::emergency::Emergency>,
 }
 
 impl App {
@@ -101,7 +104,26 @@ impl App {
             changed.clone(),
         ));
         search.load_vocabulary().await?;
+        let supervision = Arc::new(crate::supervision::Supervision {
+            store: store.clone(),
+            ids: ids.clone(),
+            clock: clock.clone(),
+            directory: directory.clone(),
+            auditor: auditor.clone(),
+            config: config.supervision.clone(),
+            live: tokio::sync::broadcast::channel(256).0,
+        });
+        let emergency = Arc::new(crate::emergency::Emergency {
+            store: store.clone(),
+            directory: directory.clone(),
+            ids: ids.clone(),
+            clock: clock.clone(),
+            auditor: auditor.clone(),
+            supervision: supervision.clone(),
+            config: config.emergency.clone(),
+        });
         let orders = Arc::new(WorkOrders {
+            emergency: emergency.clone(),
             store: store.clone(),
             changed,
             blobs,
@@ -149,15 +171,6 @@ impl App {
             clock: clock.clone(),
             weights: config.evaluation_weights,
         });
-        let supervision = Arc::new(crate::supervision::Supervision {
-            store: store.clone(),
-            ids: ids.clone(),
-            clock: clock.clone(),
-            directory: directory.clone(),
-            auditor: auditor.clone(),
-            config: config.supervision.clone(),
-            live: tokio::sync::broadcast::channel(256).0,
-        });
         Ok(Self {
             access: Access::new(directory.clone()),
             store,
@@ -174,6 +187,7 @@ impl App {
             calls,
             evaluation,
             supervision,
+            emergency,
         })
     }
 

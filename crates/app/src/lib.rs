@@ -19,6 +19,7 @@ pub mod calendar;
 pub mod calls;
 pub mod clock;
 pub mod directory;
+pub mod emergency;
 pub mod error;
 pub mod evaluation;
 pub mod ids;

@@ -98,6 +98,8 @@ pub struct WorkOrders {
     pub(crate) auditor: Arc<Auditor>,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) attachment_policy: AttachmentPolicy,
+    /// Screens every new order for emergency linkage and surges.
+    pub(crate) emergency: Arc<crate::emergency::Emergency>,
 }
 
 pub const MAX_PAGE: u32 = 200;
@@ -206,7 +208,14 @@ impl WorkOrders {
         let outcome = self.store.insert_order(&decision, &audit, claim.as_ref()).await?;
         self.changed.notify_one();
         match outcome {
-            InsertOutcome::Inserted => Ok(Registered { details: self.details_of(desk, decision.order, false).await?, replayed: false }),
+            InsertOutcome::Inserted => {
+                // The order is stored whatever happens here; a failed screening
+                // is logged loudly rather than failing the registration.
+                if let Err(e) = self.emergency.screen(&decision.order).await {
+                    tracing::error!(order = %decision.order.number, error = %e, "emergency screening failed");
+                }
+                Ok(Registered { details: self.details_of(desk, decision.order, false).await?, replayed: false })
+            }
             InsertOutcome::Replay { order, request_hash } => {
                 if claim.is_some_and(|c| c.request_hash != request_hash) {
                     return Err(AppError::invalid("Idempotency-Key", "this key was already used for a different request"));

@@ -493,6 +493,7 @@ pub trait Store:
     + EvaluationStore
     + crate::calls::CallStore
     + crate::supervision::SupervisionStore
+    + crate::emergency::EmergencyStore
 {
     /// A cheap round trip, for health checks.
     async fn ping(&self) -> StoreResult<()>;

@@ -42,6 +42,7 @@ pub struct Config {
     pub evaluation: EvaluationSection,
     pub supervision: hotline_app::supervision::SupervisionConfig,
     pub notify: hotline_notify::NotifyConfig,
+    pub emergency: hotline_app::emergency::EmergencyConfig,
 }
 
 /// The top-level options, for picking configuration out of the environment.
@@ -62,6 +63,7 @@ const TOP_LEVEL_KEYS: &[&str] = &[
     "evaluation",
     "supervision",
     "notify",
+    "emergency",
 ];
 
 impl Default for Config {
@@ -83,6 +85,7 @@ impl Default for Config {
             evaluation: EvaluationSection::default(),
             supervision: Default::default(),
             notify: Default::default(),
+            emergency: Default::default(),
         }
     }
 }
@@ -267,6 +270,10 @@ impl Config {
             callcentre: {
                 self.callcentre.check().map_err(|e| anyhow::anyhow!("callcentre: {e}"))?;
                 self.callcentre.clone()
+            },
+            emergency: {
+                self.emergency.check().map_err(|e| anyhow::anyhow!("emergency: {e}"))?;
+                self.emergency.clone()
             },
             supervision: {
                 self.supervision.check().map_err(|e| anyhow::anyhow!("supervision: {e}"))?;

@@ -34,6 +34,11 @@ fn serialize_id<S: Serializer>(id: i64, s: S) -> Result<S::Ok, S::Error> {
     s.collect_str(&id)
 }
 
+/// For plain `i64` ids in serialised structs: written as text like the typed ids.
+pub(crate) fn id_text<S: Serializer>(id: &i64, s: S) -> Result<S::Ok, S::Error> {
+    serialize_id(*id, s)
+}
+
 fn deserialize_id<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
     d.deserialize_any(IdVisitor)
 }

@@ -13,6 +13,7 @@ pub mod calendar;
 pub mod category;
 pub mod consultant;
 pub mod deadline;
+pub mod emergency;
 pub mod geo;
 pub mod holiday_cn;
 pub mod ids;

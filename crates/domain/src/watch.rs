@@ -26,6 +26,10 @@ vocabulary!(
         Notice = "notice", "督办";
         /// 回访时限
         FollowUp = "follow_up", "回访";
+        /// 应急联动: a partner's acknowledgement of an emergency alert.
+        Emergency = "emergency", "应急联动";
+        /// 突发预警: many related orders in a short time.
+        Surge = "surge", "突发预警";
     }
 );
 
@@ -42,6 +46,15 @@ vocabulary!(
         Escalation = "escalation", "升级督办";
     }
 );
+
+impl Watched {
+    /// Timers the order's own deadlines define, replaced whenever the order
+    /// changes; the others (an emergency alert's acknowledgement) are set
+    /// and cancelled by their alert.
+    pub fn follows_the_order(self) -> bool {
+        !matches!(self, Self::Emergency | Self::Surge)
+    }
+}
 
 /// One future alert of one order.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -81,6 +81,7 @@ pub fn router(app: App, config: HttpConfig) -> Router {
         .route("/public/kb/suggest", get(kb::public_suggest))
         .route("/public/kb/articles/{id}", get(kb::public_article))
         .route("/public/kb/hot", get(kb::public_hot))
+        .route("/public/warnings", get(emergency::public_warnings))
         .layer(axum::middleware::from_fn_with_state(limiter, ratelimit::limit));
     let api = Router::new()
         .route("/auth/login", post(auth::login))
@@ -157,6 +158,10 @@ pub fn router(app: App, config: HttpConfig) -> Router {
         .route("/supervision/cards", get(supervision::cards))
         .route("/supervision/scan", post(supervision::scan))
         .route("/contacts", get(supervision::contacts).put(supervision::set_contacts))
+        .route("/emergency/rules", get(emergency::rules).post(emergency::add_rule))
+        .route("/emergency/rules/{id}", put(emergency::update_rule))
+        .route("/emergency/warnings", get(emergency::warnings).post(emergency::publish))
+        .route("/emergency/warnings/{id}/withdraw", post(emergency::withdraw))
         .route("/audit", get(audit::log))
         .route("/audit/verify", get(audit::verify))
         .merge(public)

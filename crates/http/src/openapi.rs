@@ -51,6 +51,8 @@ impl Modify for BearerAuth {
         routes::supervision::alerts, routes::supervision::read, routes::supervision::deliveries, routes::supervision::stream,
         routes::supervision::orders, routes::supervision::repeats, routes::supervision::notices, routes::supervision::cards,
         routes::supervision::scan, routes::supervision::contacts, routes::supervision::set_contacts,
+        routes::emergency::rules, routes::emergency::add_rule, routes::emergency::update_rule, routes::emergency::warnings,
+        routes::emergency::publish, routes::emergency::withdraw, routes::emergency::public_warnings,
     ),
     tags(
         (name = "work orders", description = "登记、派单、签收、退单、延期、办结、审核、回访、督办、并单"),
@@ -63,6 +65,7 @@ impl Modify for BearerAuth {
         (name = "portal", description = "公众门户：知识检索与热点问题（按客户端限流）"),
         (name = "call centre", description = "话务：坐席工作台（WebSocket）、监控墙、话单与服务水平、回拨、来电弹屏、话务员培训与认证、话务模拟"),
         (name = "evaluation", description = "绩效考核：按单位、镇街、分类、话务员的指标，月度考核得分与排名通报"),
+        (name = "emergency", description = "应急联动：按分类与关键词联动应急、疾控、生态环境、市场监管等单位，限时签收否则升级；突发预警；向公众发布预警"),
         (name = "supervision", description = "电子监察：时限预警、超期、催办与升级，监察台列表、督办单、黄红牌，告警的邮件与 webhook 推送"),
         (name = "meta", description = "健康检查"),
     )

@@ -86,6 +86,21 @@ pub struct Organisation {
     pub department: Vec<Department>,
     pub catalogue: Vec<CatalogueLine>,
     pub sub_unit: Vec<SubUnit>,
+    /// Starting emergency linkage rules (应急联动); administrators edit them.
+    #[serde(default)]
+    pub emergency_rule: Vec<EmergencyRuleLine>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EmergencyRuleLine {
+    pub name: String,
+    pub keywords: Vec<String>,
+    /// Unit codes.
+    pub partners: Vec<String>,
+    /// Also tell the town where the matter is.
+    pub town: bool,
+    pub ack_minutes: u32,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -4,6 +4,7 @@ use crate::{SeedError, SeedResult};
 use hotline_app::App;
 use hotline_app::access::AdminDesk;
 use hotline_app::org::NewUnit;
+use hotline_domain::emergency::RuleSpec;
 use hotline_domain::{CatalogueEntry, CatalogueTarget, CategoryId, UnitKind};
 use hotline_reference_data as data;
 
@@ -15,6 +16,7 @@ pub struct ReferenceReport {
     pub catalogue_entries: usize,
     pub calendar_days: usize,
     pub synonym_sets: usize,
+    pub emergency_rules: usize,
 }
 
 impl ReferenceReport {
@@ -74,6 +76,20 @@ pub async fn seed_reference(app: &App) -> SeedResult<ReferenceReport> {
         report.calendar_days += app.calendar.import(&admin, year.days).await?;
     }
     report.synonym_sets = app.knowledge.import_synonyms(&admin, &data::synonym_sets()).await?;
+    for line in &organisation.emergency_rule {
+        let partners = line.partners.iter().map(|code| unit_id(app, code)).collect::<SeedResult<Vec<_>>>()?;
+        let spec = RuleSpec {
+            name: line.name.clone(),
+            keywords: line.keywords.clone(),
+            categories: Vec::new(),
+            partners,
+            town: line.town,
+            ack_minutes: line.ack_minutes,
+            active: true,
+        };
+        app.emergency.save_rule(&admin, None, spec).await?;
+        report.emergency_rules += 1;
+    }
     tracing::info!(?report, "reference data seeded");
     Ok(report)
 }

@@ -71,3 +71,24 @@ CREATE TABLE deliveries (
     last_error TEXT
 );
 CREATE INDEX deliveries_pending ON deliveries (next_at) WHERE delivered_at IS NULL AND failed_at IS NULL;
+
+-- Emergency linkage rules (hotline_domain::emergency); the rule as JSON.
+CREATE TABLE emergency_rules (
+    id BIGINT PRIMARY KEY,
+    spec TEXT NOT NULL
+);
+
+-- Warnings published to the public portal (预警发布).
+CREATE TABLE public_warnings (
+    id BIGINT PRIMARY KEY,
+    title TEXT NOT NULL,
+    body TEXT NOT NULL,
+    level TEXT NOT NULL,
+    town_id BIGINT,
+    published_by BIGINT NOT NULL,
+    published_at BIGINT NOT NULL,
+    expires_at BIGINT NOT NULL,
+    withdrawn_at BIGINT
+);
+CREATE INDEX public_warnings_expiry ON public_warnings (expires_at);
+CREATE INDEX work_orders_surge ON work_orders (category_id, town_id, created_at);

@@ -16,6 +16,7 @@ mod batch;
 mod calendar;
 mod calls;
 mod codec;
+mod emergency;
 mod evaluation;
 mod knowledge;
 mod orders;

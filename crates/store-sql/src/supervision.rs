@@ -37,7 +37,8 @@ pub(crate) fn timer_row(t: &Timer) -> Vec<Val> {
 /// Replaces an order's unfired timers with its current set; a timer that
 /// already fired for the same deadline is kept and not armed again.
 pub(crate) async fn replace_timers(conn: &mut AnyConnection, backend: Backend, order: OrderId, timers: &[Timer]) -> StoreResult<()> {
-    sqlx::query("DELETE FROM deadline_timers WHERE order_id = $1 AND fired_at IS NULL")
+    // Timers an alert set (an emergency's acknowledgement) are not the order's to replace.
+    sqlx::query("DELETE FROM deadline_timers WHERE order_id = $1 AND fired_at IS NULL AND watched NOT IN ('emergency', 'surge')")
         .bind(order.0)
         .execute(&mut *conn)
         .await
@@ -104,6 +105,56 @@ fn timer_key(t: &Timer) -> Vec<Val> {
     vec![Val::from(t.order.0), t.watched.as_str().into(), t.subject.into(), t.level.as_str().into(), micros(t.due).into()]
 }
 
+/// Inserts the firings' alerts and their deliveries.
+async fn insert_alerts(conn: &mut AnyConnection, backend: Backend, firings: &[&Firing]) -> StoreResult<()> {
+    let alerts = firings
+        .iter()
+        .map(|f| {
+            let a = &f.alert;
+            vec![
+                Val::from(a.id),
+                a.order.0.into(),
+                a.watched.as_str().into(),
+                a.subject.into(),
+                a.level.as_str().into(),
+                micros(a.due).into(),
+                a.unit.map(|u| u.0).into(),
+                micros(a.raised_at).into(),
+            ]
+        })
+        .collect();
+    insert_rows(conn, backend, "alerts (id, order_id, watched, subject, level, due_at, unit_id, raised_at)", 8, alerts, "").await?;
+    let deliveries = firings
+        .iter()
+        .flat_map(|f| &f.deliveries)
+        .map(|d| {
+            vec![
+                Val::from(d.id),
+                d.alert.into(),
+                d.channel.as_str().into(),
+                d.address.as_str().into(),
+                d.attempts.into(),
+                micros(d.next_at).into(),
+            ]
+        })
+        .collect();
+    insert_rows(conn, backend, "deliveries (id, alert_id, channel, address, attempts, next_at)", 6, deliveries, "").await?;
+    Ok(())
+}
+
+impl SqlStore {
+    async fn alerts_by_id(&self, ids: impl IntoIterator<Item = i64>) -> StoreResult<Vec<AlertRecord>> {
+        let mut sql = format!("{SELECT_ALERTS} WHERE a.id ");
+        let mut values = Vec::new();
+        crate::orders::push_in(&mut sql, &mut values, ids);
+        if values.is_empty() {
+            return Ok(Vec::new());
+        }
+        sql.push_str(" ORDER BY a.id");
+        dynamic(&sql, values).fetch_all(&self.write).await.or_backend()?.iter().map(parse_alert).collect()
+    }
+}
+
 #[async_trait]
 impl SupervisionStore for SqlStore {
     async fn due_timers(&self, now: DateTime<Utc>, limit: u32) -> StoreResult<Vec<Timer>> {
@@ -144,49 +195,17 @@ impl SupervisionStore for SqlStore {
             .iter()
             .filter(|f| f.timers.iter().any(|t| fired.contains(&(t.order.0, t.watched.as_str().to_owned(), t.subject, micros(t.due)))))
             .collect();
-        let alerts = raised
-            .iter()
-            .map(|f| {
-                let a = &f.alert;
-                vec![
-                    Val::from(a.id),
-                    a.order.0.into(),
-                    a.watched.as_str().into(),
-                    a.subject.into(),
-                    a.level.as_str().into(),
-                    micros(a.due).into(),
-                    a.unit.map(|u| u.0).into(),
-                    micros(a.raised_at).into(),
-                ]
-            })
-            .collect();
-        insert_rows(&mut tx, self.backend, "alerts (id, order_id, watched, subject, level, due_at, unit_id, raised_at)", 8, alerts, "")
-            .await?;
-        let deliveries = raised
-            .iter()
-            .flat_map(|f| &f.deliveries)
-            .map(|d| {
-                vec![
-                    Val::from(d.id),
-                    d.alert.into(),
-                    d.channel.as_str().into(),
-                    d.address.as_str().into(),
-                    d.attempts.into(),
-                    micros(d.next_at).into(),
-                ]
-            })
-            .collect();
-        insert_rows(&mut tx, self.backend, "deliveries (id, alert_id, channel, address, attempts, next_at)", 6, deliveries, "").await?;
-        let raised: Vec<i64> = raised.iter().map(|f| f.alert.id).collect();
+        insert_alerts(&mut tx, self.backend, &raised).await?;
         tx.commit().await.or_backend()?;
-        if raised.is_empty() {
-            return Ok(Vec::new());
-        }
-        let mut sql = format!("{SELECT_ALERTS} WHERE a.id ");
-        let mut values = Vec::new();
-        crate::orders::push_in(&mut sql, &mut values, raised);
-        sql.push_str(" ORDER BY a.id");
-        dynamic(&sql, values).fetch_all(&self.write).await.or_backend()?.iter().map(parse_alert).collect()
+        self.alerts_by_id(raised.iter().map(|f| f.alert.id)).await
+    }
+
+    async fn raise(&self, firings: &[Firing], timers: &[Timer]) -> StoreResult<Vec<AlertRecord>> {
+        let mut tx = self.write.begin().await.or_backend()?;
+        insert_alerts(&mut tx, self.backend, &firings.iter().collect::<Vec<_>>()).await?;
+        insert_rows(&mut tx, self.backend, TIMER_HEAD, TIMER_WIDTH, timers.iter().map(timer_row).collect(), "").await?;
+        tx.commit().await.or_backend()?;
+        self.alerts_by_id(firings.iter().map(|f| f.alert.id)).await
     }
 
     async fn alerts(&self, query: &AlertQuery) -> StoreResult<Vec<AlertRecord>> {
@@ -221,14 +240,22 @@ impl SupervisionStore for SqlStore {
     }
 
     async fn mark_alert_read(&self, id: i64, by: UserId, at: DateTime<Utc>) -> StoreResult<()> {
+        let mut tx = self.write.begin().await.or_backend()?;
         let updated = sqlx::query("UPDATE alerts SET read_at = $1, read_by = $2 WHERE id = $3 AND read_at IS NULL")
             .bind(micros(at))
             .bind(by.0)
             .bind(id)
-            .execute(&self.write)
+            .execute(&mut *tx)
             .await
             .or_backend()?
             .rows_affected();
+        // An acknowledged emergency alert no longer escalates.
+        sqlx::query("DELETE FROM deadline_timers WHERE watched = 'emergency' AND subject = $1 AND fired_at IS NULL")
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .or_backend()?;
+        tx.commit().await.or_backend()?;
         if updated == 0 && self.alert(id).await?.is_none() {
             return Err(StoreError::NotFound(format!("alert {id}")));
         }

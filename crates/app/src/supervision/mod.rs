@@ -93,19 +93,7 @@ impl Supervision {
                 .into_iter()
                 .map(|best| {
                     let alert = alert_of(best, self.ids.next(), now);
-                    let deliveries = recipients(&contacts, best)
-                        .map(|c| Delivery {
-                            id: self.ids.next(),
-                            alert: alert.id,
-                            channel: c.channel,
-                            address: c.address.clone(),
-                            attempts: 0,
-                            next_at: now,
-                            delivered_at: None,
-                            failed_at: None,
-                            last_error: None,
-                        })
-                        .collect();
+                    let deliveries = self.outbox(&contacts, &alert);
                     let timers = due.iter().filter(|t| same_deadline(t, best)).cloned().collect();
                     Firing { timers, alert, deliveries }
                 })
@@ -113,15 +101,47 @@ impl Supervision {
             let raised = self.store.fire(&firings, now).await?;
             report.fired += due.len();
             report.raised += raised.len();
-            for alert in raised {
-                // Nobody listening is fine: the alert is stored.
-                let _ = self.live.send(alert);
-            }
+            self.broadcast(raised);
             if due.len() < SCAN_BATCH as usize {
                 break;
             }
         }
         Ok(report)
+    }
+
+    /// Raises alerts that no timer set (emergency linkage, surges) with
+    /// their deliveries, and the timers that watch them, in one transaction.
+    pub async fn raise(&self, alerts: Vec<AlertRecord>, timers: Vec<Timer>) -> AppResult<Vec<AlertRecord>> {
+        let contacts = self.store.contacts().await?;
+        let firings: Vec<Firing> =
+            alerts.into_iter().map(|alert| Firing { deliveries: self.outbox(&contacts, &alert), timers: Vec::new(), alert }).collect();
+        let raised = self.store.raise(&firings, &timers).await?;
+        self.broadcast(raised.clone());
+        Ok(raised)
+    }
+
+    /// One delivery per address that should hear of the alert.
+    fn outbox(&self, contacts: &[Contact], alert: &AlertRecord) -> Vec<Delivery> {
+        recipients(contacts, alert.unit, alert.level)
+            .map(|c| Delivery {
+                id: self.ids.next(),
+                alert: alert.id,
+                channel: c.channel,
+                address: c.address.clone(),
+                attempts: 0,
+                next_at: alert.raised_at,
+                delivered_at: None,
+                failed_at: None,
+                last_error: None,
+            })
+            .collect()
+    }
+
+    fn broadcast(&self, raised: Vec<AlertRecord>) {
+        for alert in raised {
+            // Nobody listening is fine: the alert is stored.
+            let _ = self.live.send(alert);
+        }
     }
 
     /// Attempts the deliveries due now; failures are retried with a growing
@@ -282,7 +302,7 @@ fn same_deadline(a: &Timer, b: &Timer) -> bool {
 /// Who hears of a timer besides the app: the addressed unit's (or, for the
 /// centre's steps, the centre's) ordinary addresses; an escalation also
 /// reaches the unit's leaders and the centre's addresses.
-fn recipients<'a>(contacts: &'a [Contact], timer: &'a Timer) -> impl Iterator<Item = &'a Contact> {
-    let escalation = timer.level == AlertLevel::Escalation;
-    contacts.iter().filter(move |c| if c.unit == timer.unit { escalation || !c.leader } else { escalation && c.unit.is_none() })
+fn recipients(contacts: &[Contact], unit: Option<UnitId>, level: AlertLevel) -> impl Iterator<Item = &Contact> {
+    let escalation = level == AlertLevel::Escalation;
+    contacts.iter().filter(move |c| if c.unit == unit { escalation || !c.leader } else { escalation && c.unit.is_none() })
 }

@@ -18,7 +18,10 @@ pub struct AlertRecord {
     /// Filled when read back; ignored when written.
     pub number: Option<WorkOrderNo>,
     pub watched: Watched,
-    /// The supervision notice watched; 0 for the order's own deadlines.
+    /// What within the order: the supervision notice, the emergency rule,
+    /// the escalated emergency alert, the surging category; 0 for the
+    /// order's own deadlines.
+    #[serde(serialize_with = "crate::ids::as_text")]
     pub subject: i64,
     pub level: AlertLevel,
     pub due: DateTime<Utc>,
@@ -133,9 +136,13 @@ pub trait SupervisionStore: Send + Sync {
     /// before, raises its alert and queues its deliveries; one transaction.
     /// Returns the alerts raised.
     async fn fire(&self, firings: &[Firing], now: DateTime<Utc>) -> StoreResult<Vec<AlertRecord>>;
+    /// Raises alerts with their deliveries (the firings' timers are ignored)
+    /// and adds timers that watch them; one transaction.
+    async fn raise(&self, firings: &[Firing], timers: &[Timer]) -> StoreResult<Vec<AlertRecord>>;
     async fn alerts(&self, query: &AlertQuery) -> StoreResult<Vec<AlertRecord>>;
     async fn alert(&self, id: i64) -> StoreResult<Option<AlertRecord>>;
-    /// Marks an alert read; reading it twice keeps the first reader.
+    /// Marks an alert read (for an emergency alert: acknowledged, which
+    /// cancels its escalation); reading it twice keeps the first reader.
     async fn mark_alert_read(&self, id: i64, by: UserId, at: DateTime<Utc>) -> StoreResult<()>;
     /// Orders with a completion alert of each level per unit, raised in `[from, to)`.
     async fn alert_counts(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> StoreResult<Vec<AlertCount>>;

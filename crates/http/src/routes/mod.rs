@@ -7,6 +7,7 @@ pub mod auth;
 pub mod calendar;
 pub mod calls;
 pub mod desk;
+pub mod emergency;
 pub mod evaluation;
 pub mod kb;
 pub mod meta;

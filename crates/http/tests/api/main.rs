@@ -8,6 +8,7 @@ mod attachments;
 mod auth;
 mod calendar;
 mod calls;
+mod emergency;
 mod evaluation;
 mod knowledge;
 mod lifecycle;

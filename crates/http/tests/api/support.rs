@@ -69,6 +69,7 @@ impl TestApp {
             ("nancheng", unit("441900004"), Role::Handler),
             ("hrss", unit("hrss"), Role::Handler),
             ("urban", unit("urban"), Role::Handler),
+            ("emergency", unit("emergency"), Role::Handler),
         ];
         for (name, affiliation, role) in users {
             app.org

@@ -1,0 +1,188 @@
+//! Emergency linkage (应急联动): every registered order is screened against
+//! the linkage rules; a match alerts the partner units at once (in the app,
+//! by e-mail and webhook through the supervision outbox), and an alert not
+//! acknowledged within the rule's minutes escalates through a timer like
+//! any deadline. Many related orders in a short time raise an early
+//! warning (突发预警) even when each is minor. Authorised users publish
+//! warnings to the public portal.
+
+mod records;
+
+pub use records::*;
+
+use crate::access::{AdminDesk, SupervisorDesk};
+use crate::audit::Auditor;
+use crate::clock::Clock;
+use crate::directory::Directory;
+use crate::error::{AppError, AppResult};
+use crate::ids::IdGenerator;
+use crate::ports::Store;
+use crate::supervision::{AlertRecord, Supervision};
+use chrono::{DateTime, Duration, Utc};
+use hotline_domain::emergency::{EmergencyRule, RuleSpec};
+use hotline_domain::watch::{AlertLevel, Timer, Watched};
+use hotline_domain::{UnitId, WorkOrder};
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+
+/// Section `[emergency]` (documented in `docs/configuration.md`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct EmergencyConfig {
+    /// K: related orders (same category and town) that make a surge…
+    pub surge_orders: u32,
+    /// …within T minutes.
+    pub surge_minutes: u32,
+}
+
+impl Default for EmergencyConfig {
+    fn default() -> Self {
+        Self { surge_orders: 5, surge_minutes: 60 }
+    }
+}
+
+impl EmergencyConfig {
+    pub fn check(&self) -> Result<(), String> {
+        if self.surge_orders < 2 || self.surge_minutes == 0 {
+            return Err("surge_orders must be at least 2 and surge_minutes at least 1".into());
+        }
+        Ok(())
+    }
+}
+
+pub struct Emergency {
+    pub(crate) store: Arc<dyn Store>,
+    pub(crate) directory: Arc<Directory>,
+    pub(crate) ids: Arc<IdGenerator>,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) auditor: Arc<Auditor>,
+    pub(crate) supervision: Arc<Supervision>,
+    pub(crate) config: EmergencyConfig,
+}
+
+impl Emergency {
+    /// Screens a newly registered order: linkage alerts to partners, with
+    /// their acknowledgement timers, and a surge warning to the town.
+    pub async fn screen(&self, order: &WorkOrder) -> AppResult<Vec<AlertRecord>> {
+        let now = self.clock.now();
+        let lineage = self.directory.snapshot().category_lineage(order.category);
+        let text = format!("{}\n{}", order.subject.as_str(), order.description.as_str());
+        let mut alerts = Vec::new();
+        let mut timers = Vec::new();
+        for rule in self.store.emergency_rules().await?.iter().filter(|r| r.matches(&lineage, &text)) {
+            let ack_due = now + Duration::minutes(i64::from(rule.spec.ack_minutes));
+            for unit in rule.recipients(order.location.town) {
+                let alert = self.alert(order, Watched::Emergency, rule.id, AlertLevel::Red, ack_due, Some(unit), now);
+                timers.push(Timer {
+                    order: order.id,
+                    watched: Watched::Emergency,
+                    subject: alert.id,
+                    level: AlertLevel::Escalation,
+                    due: ack_due,
+                    fire_at: ack_due,
+                    unit: Some(unit),
+                });
+                alerts.push(alert);
+            }
+        }
+        if let Some(town) = order.location.town
+            && self.is_surge(order, town, now).await?
+        {
+            alerts.push(self.alert(order, Watched::Surge, order.category.0, AlertLevel::Yellow, now, Some(town), now));
+        }
+        if alerts.is_empty() {
+            return Ok(alerts);
+        }
+        self.supervision.raise(alerts, timers).await
+    }
+
+    /// K related orders within T minutes, and no surge warning for them yet
+    /// in that window.
+    async fn is_surge(&self, order: &WorkOrder, town: UnitId, now: DateTime<Utc>) -> AppResult<bool> {
+        let since = now - Duration::minutes(i64::from(self.config.surge_minutes));
+        let related = self.store.related_orders(order.category, town, since).await?;
+        Ok(related >= u64::from(self.config.surge_orders) && !self.store.surge_raised(order.category, town, since).await?)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn alert(
+        &self,
+        order: &WorkOrder,
+        watched: Watched,
+        subject: i64,
+        level: AlertLevel,
+        due: DateTime<Utc>,
+        unit: Option<UnitId>,
+        now: DateTime<Utc>,
+    ) -> AlertRecord {
+        AlertRecord {
+            id: self.ids.next(),
+            order: order.id,
+            number: Some(order.number.clone()),
+            watched,
+            subject,
+            level,
+            due,
+            unit,
+            raised_at: now,
+            read_at: None,
+            read_by: None,
+        }
+    }
+
+    pub async fn rules(&self, _: &AdminDesk) -> AppResult<Vec<EmergencyRule>> {
+        Ok(self.store.emergency_rules().await?)
+    }
+
+    /// Adds a rule (`id` None) or replaces one.
+    pub async fn save_rule(&self, admin: &AdminDesk, id: Option<i64>, spec: RuleSpec) -> AppResult<EmergencyRule> {
+        let spec = spec.parse()?;
+        let org = self.directory.snapshot();
+        if let Some(p) = spec.partners.iter().find(|p| org.unit(**p).is_none()) {
+            return Err(AppError::invalid("partners", format!("there is no unit {}", p.0)));
+        }
+        if let Some(c) = spec.categories.iter().find(|c| org.category(**c).is_none()) {
+            return Err(AppError::invalid("categories", format!("there is no category {}", c.0)));
+        }
+        if let Some(id) = id
+            && !self.store.emergency_rules().await?.iter().any(|r| r.id == id)
+        {
+            return Err(AppError::not_found(format!("emergency rule {id}")));
+        }
+        let rule = EmergencyRule { id: id.unwrap_or_else(|| self.ids.next()), spec };
+        let audit =
+            self.auditor.record(admin.user(), "emergency_rule.save", format!("emergency_rule:{}", rule.id), serde_json::json!(rule));
+        self.store.save_rule(&rule, &audit).await?;
+        Ok(rule)
+    }
+
+    /// Publishes a warning to the public portal.
+    pub async fn publish(&self, desk: &SupervisorDesk, new: NewWarning) -> AppResult<PublicWarning> {
+        let now = self.clock.now();
+        let warning = new.into_warning(self.ids.next(), desk.user(), now, &self.directory)?;
+        let audit = self.auditor.record(
+            Some(desk.user()),
+            "public_warning.publish",
+            format!("public_warning:{}", warning.id),
+            serde_json::json!(warning),
+        );
+        self.store.insert_warning(&warning, &audit).await?;
+        Ok(warning)
+    }
+
+    pub async fn withdraw(&self, desk: &SupervisorDesk, id: i64) -> AppResult<()> {
+        let audit =
+            self.auditor.record(Some(desk.user()), "public_warning.withdraw", format!("public_warning:{id}"), serde_json::json!({}));
+        Ok(self.store.withdraw_warning(id, self.clock.now(), &audit).await?)
+    }
+
+    /// Warnings in force now, newest first: what the portal shows.
+    pub async fn current_warnings(&self) -> AppResult<Vec<PublicWarning>> {
+        Ok(self.store.warnings(Some(self.clock.now()), 50).await?)
+    }
+
+    /// Every warning, withdrawn and expired ones too, for the centre.
+    pub async fn all_warnings(&self, _: &SupervisorDesk) -> AppResult<Vec<PublicWarning>> {
+        Ok(self.store.warnings(None, 200).await?)
+    }
+}

@@ -1,0 +1,112 @@
+//! What emergency linkage keeps: the rules and the public warnings; its
+//! alerts are ordinary alerts (`supervision::AlertRecord`).
+
+use crate::directory::Directory;
+use crate::error::AppError;
+use crate::ports::{AuditRecord, StoreResult};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use hotline_domain::emergency::EmergencyRule;
+use hotline_domain::{CategoryId, FieldError, UnitId, UserId, ValidationErrors};
+use serde::{Deserialize, Serialize};
+
+/// The colours of China's public warning signals (预警信号).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WarningLevel {
+    Blue,
+    Yellow,
+    Orange,
+    Red,
+}
+
+impl WarningLevel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Blue => "blue",
+            Self::Yellow => "yellow",
+            Self::Orange => "orange",
+            Self::Red => "red",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Blue, Self::Yellow, Self::Orange, Self::Red].into_iter().find(|l| l.as_str() == s)
+    }
+}
+
+/// A warning on the public portal (预警发布).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PublicWarning {
+    #[serde(serialize_with = "crate::ids::as_text")]
+    pub id: i64,
+    pub title: String,
+    pub body: String,
+    pub level: WarningLevel,
+    /// The town it concerns; none: the whole city.
+    pub town: Option<UnitId>,
+    pub published_by: UserId,
+    pub published_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub withdrawn_at: Option<DateTime<Utc>>,
+}
+
+/// A warning as an authorised user writes it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewWarning {
+    pub title: String,
+    pub body: String,
+    pub level: WarningLevel,
+    pub town: Option<UnitId>,
+    pub expires_at: DateTime<Utc>,
+}
+
+impl NewWarning {
+    pub(crate) fn into_warning(self, id: i64, by: UserId, now: DateTime<Utc>, directory: &Directory) -> Result<PublicWarning, AppError> {
+        let mut errors = ValidationErrors::default();
+        let (title, body) = (self.title.trim().to_owned(), self.body.trim().to_owned());
+        if title.is_empty() || title.chars().count() > 100 {
+            errors.push(FieldError::new("title", "must be 1 to 100 characters"));
+        }
+        if body.is_empty() || body.chars().count() > 5000 {
+            errors.push(FieldError::new("body", "must be 1 to 5,000 characters"));
+        }
+        if self.expires_at <= now {
+            errors.push(FieldError::new("expires_at", "must be in the future"));
+        }
+        if let Some(t) = self.town
+            && !directory.snapshot().unit(t).is_some_and(|u| u.kind.is_territorial())
+        {
+            errors.push(FieldError::new("town", format!("{} is not a town, subdistrict or park", t.0)));
+        }
+        errors.into_result()?;
+        Ok(PublicWarning {
+            id,
+            title,
+            body,
+            level: self.level,
+            town: self.town,
+            published_by: by,
+            published_at: now,
+            expires_at: self.expires_at,
+            withdrawn_at: None,
+        })
+    }
+}
+
+#[async_trait]
+pub trait EmergencyStore: Send + Sync {
+    async fn emergency_rules(&self) -> StoreResult<Vec<EmergencyRule>>;
+    /// Inserts or replaces a rule.
+    async fn save_rule(&self, rule: &EmergencyRule, audit: &AuditRecord) -> StoreResult<()>;
+    /// Orders in the category and town registered since `since` (merged and
+    /// invalid ones left out).
+    async fn related_orders(&self, category: CategoryId, town: UnitId, since: DateTime<Utc>) -> StoreResult<u64>;
+    /// Whether a surge warning for the category and town was raised since `since`.
+    async fn surge_raised(&self, category: CategoryId, town: UnitId, since: DateTime<Utc>) -> StoreResult<bool>;
+    async fn insert_warning(&self, warning: &PublicWarning, audit: &AuditRecord) -> StoreResult<()>;
+    /// Newest first; with `in_force_at`, only those neither expired nor withdrawn then.
+    async fn warnings(&self, in_force_at: Option<DateTime<Utc>>, limit: u32) -> StoreResult<Vec<PublicWarning>>;
+    async fn withdraw_warning(&self, id: i64, at: DateTime<Utc>, audit: &AuditRecord) -> StoreResult<()>;
+}

@@ -1,0 +1,142 @@
+//! Emergency linkage (应急联动): rules that link categories and keywords to
+//! the partner units told at once when an order matches, and the surge
+//! rule that turns many minor orders into an early warning (预警).
+
+use crate::ids::{CategoryId, UnitId};
+use crate::validation::{FieldError, ValidationErrors};
+use serde::{Deserialize, Serialize};
+
+/// A linkage rule as stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EmergencyRule {
+    #[serde(serialize_with = "crate::ids::id_text")]
+    pub id: i64,
+    #[serde(flatten)]
+    pub spec: RuleSpec,
+}
+
+/// What an administrator writes; valid by construction through [`RuleSpec::parse`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleSpec {
+    /// E.g. 燃气泄漏.
+    pub name: String,
+    /// Words that, found in the subject or description, make an order match.
+    #[serde(default)]
+    pub keywords: Vec<String>,
+    /// Categories whose orders (with everything below them) match.
+    #[serde(default)]
+    pub categories: Vec<CategoryId>,
+    /// Units told: the emergency office, disease control, ecology and
+    /// environment, market regulation …
+    #[serde(default)]
+    pub partners: Vec<UnitId>,
+    /// Also tell the town, subdistrict or park where the matter is.
+    #[serde(default)]
+    pub town: bool,
+    /// Minutes a partner has to acknowledge before the alert escalates.
+    #[serde(default = "default_ack_minutes")]
+    pub ack_minutes: u32,
+    #[serde(default = "active_by_default")]
+    pub active: bool,
+}
+
+pub const MAX_KEYWORDS: usize = 50;
+
+fn default_ack_minutes() -> u32 {
+    15
+}
+
+fn active_by_default() -> bool {
+    true
+}
+pub const MAX_ACK_MINUTES: u32 = 24 * 60;
+
+impl RuleSpec {
+    /// Checks a rule: a name, something to match on, someone to tell, and an
+    /// acknowledgement time of 1 to 1,440 minutes.
+    pub fn parse(mut self) -> Result<Self, ValidationErrors> {
+        let mut errors = ValidationErrors::default();
+        self.name = self.name.trim().to_owned();
+        if self.name.is_empty() || self.name.chars().count() > 50 {
+            errors.push(FieldError::new("name", "must be 1 to 50 characters"));
+        }
+        self.keywords = self.keywords.iter().map(|k| k.trim().to_owned()).filter(|k| !k.is_empty()).collect();
+        self.keywords.dedup();
+        if self.keywords.len() > MAX_KEYWORDS || self.keywords.iter().any(|k| k.chars().count() > 20) {
+            errors.push(FieldError::new("keywords", format!("at most {MAX_KEYWORDS} keywords of at most 20 characters")));
+        }
+        if self.keywords.is_empty() && self.categories.is_empty() {
+            errors.push(FieldError::new("keywords", "give keywords or categories for the rule to match"));
+        }
+        if self.partners.is_empty() && !self.town {
+            errors.push(FieldError::new("partners", "name the partner units to tell, or set town"));
+        }
+        if !(1..=MAX_ACK_MINUTES).contains(&self.ack_minutes) {
+            errors.push(FieldError::new("ack_minutes", format!("must be between 1 and {MAX_ACK_MINUTES}")));
+        }
+        errors.into_result().map(|()| self)
+    }
+}
+
+impl EmergencyRule {
+    /// Whether an order in a category (given with its ancestors) with this
+    /// text matches. Keywords are matched as substrings: Chinese has no
+    /// spaces, and an emergency word is rare enough not to need segmentation.
+    pub fn matches(&self, lineage: &[CategoryId], text: &str) -> bool {
+        self.spec.active
+            && (self.spec.categories.iter().any(|c| lineage.contains(c)) || self.spec.keywords.iter().any(|k| text.contains(k.as_str())))
+    }
+
+    /// The units to tell about an order in `town`, each once.
+    pub fn recipients(&self, town: Option<UnitId>) -> Vec<UnitId> {
+        let mut out = self.spec.partners.clone();
+        if self.spec.town
+            && let Some(t) = town
+            && !out.contains(&t)
+        {
+            out.push(t);
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn gas() -> EmergencyRule {
+        let spec = RuleSpec {
+            name: " 燃气泄漏 ".into(),
+            keywords: vec!["燃气泄漏".into(), " 煤气味 ".into(), "".into()],
+            categories: vec![CategoryId(70)],
+            partners: vec![UnitId(1)],
+            town: true,
+            ack_minutes: 15,
+            active: true,
+        };
+        EmergencyRule { id: 1, spec: spec.parse().unwrap() }
+    }
+
+    #[test]
+    fn matches_by_keyword_or_category_and_tells_each_unit_once() {
+        let rule = gas();
+        assert_eq!((rule.spec.name.as_str(), rule.spec.keywords.len()), ("燃气泄漏", 2));
+        assert!(rule.matches(&[CategoryId(5)], "楼道里有很重的煤气味，怕爆炸"));
+        assert!(rule.matches(&[CategoryId(71), CategoryId(70)], "安全隐患"), "a category below the rule's");
+        assert!(!rule.matches(&[CategoryId(5)], "路灯不亮"));
+        assert_eq!(rule.recipients(Some(UnitId(100))), vec![UnitId(1), UnitId(100)]);
+        assert_eq!(rule.recipients(Some(UnitId(1))), vec![UnitId(1)]);
+        assert_eq!(rule.recipients(None), vec![UnitId(1)]);
+        let off = EmergencyRule { spec: RuleSpec { active: false, ..rule.spec.clone() }, ..rule };
+        assert!(!off.matches(&[CategoryId(70)], "燃气泄漏"));
+    }
+
+    #[test]
+    fn refuses_a_rule_that_matches_nothing_or_tells_nobody() {
+        let empty =
+            RuleSpec { name: "".into(), keywords: vec![], categories: vec![], partners: vec![], town: false, ack_minutes: 0, active: true };
+        let fields: Vec<String> = empty.parse().unwrap_err().0.iter().map(|e| e.field.clone()).collect();
+        assert_eq!(fields, vec!["name", "keywords", "partners", "ack_minutes"]);
+    }
+}

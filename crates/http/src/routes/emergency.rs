@@ -1,0 +1,81 @@
+//! Emergency linkage: the rules (administrators), and warnings published to
+//! the public portal (supervisors). The alerts themselves are under
+//! `/alerts`; acknowledging one is reading it (`POST /alerts/{id}/read`).
+
+use super::{Handled, Json, id};
+use crate::error::ApiError;
+use crate::extract::{Caller, JsonBody};
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use hotline_app::App;
+use hotline_app::emergency::{NewWarning, PublicWarning};
+use hotline_domain::emergency::{EmergencyRule, RuleSpec};
+
+/// The linkage rules.
+#[utoipa::path(get, path = "/api/v1/emergency/rules", tag = "emergency", security(("bearer" = [])),
+    responses((status = 200, description = "rules")))]
+pub async fn rules(State(app): State<App>, Caller(desk): Caller) -> Handled<Vec<EmergencyRule>> {
+    let admin = desk.admin()?;
+    Ok(Json(app.emergency.rules(&admin).await?))
+}
+
+/// Adds a rule: `{name, keywords, categories, partners, town, ack_minutes, active}`.
+#[utoipa::path(post, path = "/api/v1/emergency/rules", tag = "emergency", security(("bearer" = [])),
+    responses((status = 201, description = "the rule"), (status = 422, description = "a rule that matches nothing or tells nobody")))]
+pub async fn add_rule(
+    State(app): State<App>,
+    Caller(desk): Caller,
+    JsonBody(spec): JsonBody<RuleSpec>,
+) -> Result<(StatusCode, Json<EmergencyRule>), ApiError> {
+    let admin = desk.admin()?;
+    Ok((StatusCode::CREATED, Json(app.emergency.save_rule(&admin, None, spec).await?)))
+}
+
+/// Replaces a rule (set `active: false` to pause it).
+#[utoipa::path(put, path = "/api/v1/emergency/rules/{id}", tag = "emergency", security(("bearer" = [])), params(("id" = String, Path)),
+    responses((status = 200, description = "the rule"), (status = 404, description = "no such rule"), (status = 422, description = "a bad rule")))]
+pub async fn update_rule(
+    State(app): State<App>,
+    Caller(desk): Caller,
+    Path(raw): Path<String>,
+    JsonBody(spec): JsonBody<RuleSpec>,
+) -> Handled<EmergencyRule> {
+    let admin = desk.admin()?;
+    Ok(Json(app.emergency.save_rule(&admin, Some(id("id", &raw)?), spec).await?))
+}
+
+/// Every published warning, withdrawn and expired ones too.
+#[utoipa::path(get, path = "/api/v1/emergency/warnings", tag = "emergency", security(("bearer" = [])),
+    responses((status = 200, description = "warnings, newest first")))]
+pub async fn warnings(State(app): State<App>, Caller(desk): Caller) -> Handled<Vec<PublicWarning>> {
+    let desk = desk.supervisor()?;
+    Ok(Json(app.emergency.all_warnings(&desk).await?))
+}
+
+/// Publishes a warning to the portal: `{title, body, level, town, expires_at}`.
+#[utoipa::path(post, path = "/api/v1/emergency/warnings", tag = "emergency", security(("bearer" = [])),
+    responses((status = 201, description = "the warning"), (status = 422, description = "a bad warning")))]
+pub async fn publish(
+    State(app): State<App>,
+    Caller(desk): Caller,
+    JsonBody(new): JsonBody<NewWarning>,
+) -> Result<(StatusCode, Json<PublicWarning>), ApiError> {
+    let desk = desk.supervisor()?;
+    Ok((StatusCode::CREATED, Json(app.emergency.publish(&desk, new).await?)))
+}
+
+/// Takes a warning off the portal.
+#[utoipa::path(post, path = "/api/v1/emergency/warnings/{id}/withdraw", tag = "emergency", security(("bearer" = [])), params(("id" = String, Path)),
+    responses((status = 204, description = "withdrawn"), (status = 404, description = "no such warning in force")))]
+pub async fn withdraw(State(app): State<App>, Caller(desk): Caller, Path(raw): Path<String>) -> Result<StatusCode, ApiError> {
+    let desk = desk.supervisor()?;
+    app.emergency.withdraw(&desk, id("id", &raw)?).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The warnings in force, for the public portal.
+#[utoipa::path(get, path = "/api/v1/public/warnings", tag = "portal",
+    responses((status = 200, description = "warnings in force, newest first")))]
+pub async fn public_warnings(State(app): State<App>) -> Handled<Vec<PublicWarning>> {
+    Ok(Json(app.emergency.current_warnings().await?))
+}

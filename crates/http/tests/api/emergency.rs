@@ -1,0 +1,107 @@
+//! Emergency linkage end to end: a matching order alerts the partners at
+//! once, an unacknowledged alert escalates, a burst of related orders raises
+//! one early warning, and a warning reaches the public portal.
+
+use crate::support::TestApp;
+use chrono::{DateTime, Duration, Utc};
+use hotline_app::AppConfig;
+use hotline_app::clock::ManualClock;
+use hotline_app::emergency::EmergencyConfig;
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use std::sync::Arc;
+
+fn alerts_of(body: &Value, watched: &str) -> Vec<Value> {
+    body.as_array().unwrap().iter().filter(|a| a["watched"] == watched).cloned().collect()
+}
+
+#[tokio::test]
+async fn a_gas_leak_reaches_the_partners_and_escalates_unless_acknowledged() {
+    let start: DateTime<Utc> = "2026-11-16T01:00:00Z".parse().unwrap();
+    let clock = Arc::new(ManualClock::new(start));
+    let config = AppConfig { emergency: EmergencyConfig { surge_orders: 3, surge_minutes: 60 }, ..AppConfig::default() };
+    let t = TestApp::spawn_with_clock(config, clock.clone()).await;
+    let (admin, consultant, supervisor) = (t.login("admin").await, t.login("consultant").await, t.login("supervisor").await);
+    let (office, dongcheng, nancheng) = (t.login("emergency").await, t.login("dongcheng").await, t.login("nancheng").await);
+    let (emergency, east) = (t.unit_id("emergency"), t.unit_id("441900003"));
+
+    let rule = json!({"name": "煤气味", "keywords": ["煤气味"], "partners": [emergency], "town": true, "ack_minutes": 15});
+    let created = t.post("/api/v1/emergency/rules", &admin, rule.clone()).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    assert_eq!(t.post("/api/v1/emergency/rules", &consultant, rule.clone()).await.status, StatusCode::FORBIDDEN);
+    let empty = t.post("/api/v1/emergency/rules", &admin, json!({"name": "空", "ack_minutes": 0})).await;
+    assert_eq!(empty.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let fields: Vec<&str> = empty.body["fields"].as_array().unwrap().iter().map(|f| f["field"].as_str().unwrap()).collect();
+    assert_eq!(fields, vec!["keywords", "partners", "ack_minutes"], "{}", empty.body);
+    let stranger = t.post("/api/v1/emergency/rules", &admin, json!({"name": "x", "keywords": ["x"], "partners": ["999"]})).await;
+    assert_eq!(stranger.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", stranger.body);
+    let id = created.body["id"].as_str().unwrap();
+    let missing = t.call(Method::PUT, "/api/v1/emergency/rules/123", Some(&admin), Some(rule.clone())).await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+
+    // An ordinary order alerts nobody; a gas smell alerts the office and the town at once.
+    t.register(&consultant, t.complaint()).await;
+    assert!(alerts_of(&t.get("/api/v1/alerts", &office).await.body, "emergency").is_empty());
+    let mut gas = t.complaint();
+    gas["subject"] = json!("楼道有煤气味");
+    gas["description"] = json!("三楼楼道里煤气味很重，邻居家没人。");
+    let order = t.register(&consultant, gas).await;
+    let theirs = alerts_of(&t.get("/api/v1/alerts", &office).await.body, "emergency");
+    assert_eq!(theirs.len(), 1);
+    assert_eq!(
+        (&theirs[0]["number"], theirs[0]["level"].as_str(), theirs[0]["subject"].as_str()),
+        (&order["number"], Some("red"), Some(id))
+    );
+    assert_eq!(alerts_of(&t.get("/api/v1/alerts", &dongcheng).await.body, "emergency").len(), 1, "the town's office is told too");
+    assert!(alerts_of(&t.get("/api/v1/alerts", &nancheng).await.body, "emergency").is_empty());
+
+    // The office acknowledges in time; the town does not, and escalates.
+    let ack = t.post(&format!("/api/v1/alerts/{}/read", theirs[0]["id"].as_str().unwrap()), &office, json!({})).await;
+    assert_eq!(ack.status, StatusCode::OK, "{}", ack.body);
+    clock.set(start + Duration::minutes(16));
+    let scan = t.post("/api/v1/supervision/scan", &supervisor, json!({})).await;
+    assert_eq!(scan.body, json!({"fired": 1, "raised": 1}), "{}", scan.body);
+    let escalated = alerts_of(&t.get("/api/v1/alerts?level=escalation", &supervisor).await.body, "emergency");
+    assert_eq!(escalated.len(), 1);
+    assert_eq!(escalated[0]["unit"].as_str(), Some(east.as_str()));
+    assert!(alerts_of(&t.get("/api/v1/alerts?level=escalation", &office).await.body, "emergency").is_empty());
+
+    // Paused, the rule links nothing; the third order about street lights in
+    // 东城 within the hour is a surge, raised once.
+    let mut paused = rule.clone();
+    paused["active"] = json!(false);
+    let put = t.call(Method::PUT, &format!("/api/v1/emergency/rules/{id}"), Some(&admin), Some(paused)).await;
+    assert_eq!(put.status, StatusCode::OK, "{}", put.body);
+    let consultant = t.login("consultant").await;
+    let mut gas = t.complaint();
+    gas["description"] = json!("又闻到煤气味。");
+    t.register(&consultant, gas).await;
+    t.register(&consultant, t.complaint()).await;
+    let (dongcheng, supervisor) = (t.login("dongcheng").await, t.login("supervisor").await);
+    assert_eq!(
+        alerts_of(&t.get("/api/v1/alerts", &dongcheng).await.body, "emergency").len(),
+        2,
+        "the first alert and its escalation, no more"
+    );
+    let surges = alerts_of(&t.get("/api/v1/alerts", &dongcheng).await.body, "surge");
+    assert_eq!(surges.len(), 1, "{surges:?}");
+    assert_eq!(surges[0]["level"], "yellow");
+
+    // A warning published to the portal, then withdrawn.
+    let expires = (start + Duration::days(1)).to_rfc3339();
+    let warning = json!({"title": "东城街道燃气安全提示", "body": "请勿自行处置燃气泄漏，立即拨打119。", "level": "yellow", "town": east, "expires_at": expires});
+    let published = t.post("/api/v1/emergency/warnings", &supervisor, warning.clone()).await;
+    assert_eq!(published.status, StatusCode::CREATED, "{}", published.body);
+    assert_eq!(t.post("/api/v1/emergency/warnings", &dongcheng, warning.clone()).await.status, StatusCode::FORBIDDEN);
+    let mut stale = warning.clone();
+    stale["expires_at"] = json!(start.to_rfc3339());
+    stale["level"] = json!("purple");
+    assert_eq!(t.post("/api/v1/emergency/warnings", &supervisor, stale).await.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let public = t.call(Method::GET, "/api/v1/public/warnings", None, None).await;
+    assert_eq!(public.body.as_array().unwrap().len(), 1, "{}", public.body);
+    assert_eq!(public.body[0]["title"], "东城街道燃气安全提示");
+    let path = format!("/api/v1/emergency/warnings/{}/withdraw", published.body["id"].as_str().unwrap());
+    assert_eq!(t.post(&path, &supervisor, json!({})).await.status, StatusCode::NO_CONTENT);
+    assert_eq!(t.call(Method::GET, "/api/v1/public/warnings", None, None).await.body, json!([]));
+    assert_eq!(t.post(&path, &supervisor, json!({})).await.status, StatusCode::NOT_FOUND);
+}

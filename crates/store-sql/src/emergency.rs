@@ -1,0 +1,132 @@
+//! Emergency linkage rules, surge counts and public warnings.
+
+use crate::codec::{Get, from_json, json, micros, opt_micros};
+use crate::orders::insert_audit;
+use crate::{OrBackend, SqlStore};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use hotline_app::emergency::{EmergencyStore, PublicWarning, WarningLevel};
+use hotline_app::ports::{AuditRecord, StoreError, StoreResult};
+use hotline_domain::emergency::{EmergencyRule, RuleSpec};
+use hotline_domain::{CategoryId, UnitId, UserId};
+use sqlx::any::AnyRow;
+
+fn parse_warning(row: &AnyRow) -> StoreResult<PublicWarning> {
+    let level = row.text("level")?;
+    Ok(PublicWarning {
+        id: row.int("id")?,
+        title: row.text("title")?,
+        body: row.text("body")?,
+        level: WarningLevel::parse(&level).ok_or_else(|| StoreError::Backend(format!("column level: unknown level {level:?}")))?,
+        town: row.opt_int("town_id")?.map(UnitId),
+        published_by: UserId(row.int("published_by")?),
+        published_at: row.at("published_at")?,
+        expires_at: row.at("expires_at")?,
+        withdrawn_at: row.opt_at("withdrawn_at")?,
+    })
+}
+
+#[async_trait]
+impl EmergencyStore for SqlStore {
+    async fn emergency_rules(&self) -> StoreResult<Vec<EmergencyRule>> {
+        sqlx::query("SELECT id, spec FROM emergency_rules ORDER BY id")
+            .fetch_all(&self.read)
+            .await
+            .or_backend()?
+            .iter()
+            .map(|row| Ok(EmergencyRule { id: row.int("id")?, spec: from_json::<RuleSpec>("spec", &row.text("spec")?)? }))
+            .collect()
+    }
+
+    async fn save_rule(&self, rule: &EmergencyRule, audit: &AuditRecord) -> StoreResult<()> {
+        let mut tx = self.write.begin().await.or_backend()?;
+        sqlx::query("INSERT INTO emergency_rules (id, spec) VALUES ($1, $2) ON CONFLICT (id) DO UPDATE SET spec = excluded.spec")
+            .bind(rule.id)
+            .bind(json(&rule.spec))
+            .execute(&mut *tx)
+            .await
+            .or_backend()?;
+        insert_audit(&mut tx, audit).await?;
+        tx.commit().await.or_backend()
+    }
+
+    async fn related_orders(&self, category: CategoryId, town: UnitId, since: DateTime<Utc>) -> StoreResult<u64> {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM work_orders WHERE category_id = $1 AND town_id = $2 AND created_at >= $3 \
+             AND state NOT IN ('merged', 'invalid')",
+        )
+        .bind(category.0)
+        .bind(town.0)
+        .bind(micros(since))
+        .fetch_one(&self.write)
+        .await
+        .or_backend()?;
+        Ok(n as u64)
+    }
+
+    async fn surge_raised(&self, category: CategoryId, town: UnitId, since: DateTime<Utc>) -> StoreResult<bool> {
+        let found =
+            sqlx::query("SELECT 1 FROM alerts WHERE watched = 'surge' AND subject = $1 AND unit_id = $2 AND raised_at >= $3 LIMIT 1")
+                .bind(category.0)
+                .bind(town.0)
+                .bind(micros(since))
+                .fetch_optional(&self.write)
+                .await
+                .or_backend()?;
+        Ok(found.is_some())
+    }
+
+    async fn insert_warning(&self, w: &PublicWarning, audit: &AuditRecord) -> StoreResult<()> {
+        let mut tx = self.write.begin().await.or_backend()?;
+        sqlx::query(
+            "INSERT INTO public_warnings (id, title, body, level, town_id, published_by, published_at, expires_at, withdrawn_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(w.id)
+        .bind(w.title.as_str())
+        .bind(w.body.as_str())
+        .bind(w.level.as_str())
+        .bind(w.town.map(|t| t.0))
+        .bind(w.published_by.0)
+        .bind(micros(w.published_at))
+        .bind(micros(w.expires_at))
+        .bind(opt_micros(w.withdrawn_at))
+        .execute(&mut *tx)
+        .await
+        .or_backend()?;
+        insert_audit(&mut tx, audit).await?;
+        tx.commit().await.or_backend()
+    }
+
+    async fn warnings(&self, in_force_at: Option<DateTime<Utc>>, limit: u32) -> StoreResult<Vec<PublicWarning>> {
+        let rows = match in_force_at {
+            Some(at) => sqlx::query(
+                "SELECT * FROM public_warnings WHERE withdrawn_at IS NULL AND published_at <= $1 AND expires_at > $1 \
+                 ORDER BY published_at DESC, id DESC LIMIT $2",
+            )
+            .bind(micros(at))
+            .bind(i64::from(limit)),
+            None => sqlx::query("SELECT * FROM public_warnings ORDER BY published_at DESC, id DESC LIMIT $1").bind(i64::from(limit)),
+        }
+        .fetch_all(&self.read)
+        .await
+        .or_backend()?;
+        rows.iter().map(parse_warning).collect()
+    }
+
+    async fn withdraw_warning(&self, id: i64, at: DateTime<Utc>, audit: &AuditRecord) -> StoreResult<()> {
+        let mut tx = self.write.begin().await.or_backend()?;
+        let updated = sqlx::query("UPDATE public_warnings SET withdrawn_at = $1 WHERE id = $2 AND withdrawn_at IS NULL")
+            .bind(micros(at))
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .or_backend()?
+            .rows_affected();
+        if updated == 0 {
+            return Err(StoreError::NotFound(format!("public warning {id} in force")));
+        }
+        insert_audit(&mut tx, audit).await?;
+        tx.commit().await.or_backend()
+    }
+}
