@@ -174,10 +174,16 @@ impl SupervisionStore for SqlStore {
         let timers: Vec<&Timer> = firings.iter().flat_map(|f| &f.timers).collect();
         let mut fired = HashSet::new();
         for chunk in timers.chunks(MAX_TIMERS_PER_STATEMENT) {
-            let mut sql =
-                format!("UPDATE deadline_timers SET fired_at = {} WHERE fired_at IS NULL AND ", bulk_placeholders(self.backend, 1, 1));
-            sql.push_str("(order_id, watched, subject, level, due_at) IN (VALUES ");
+            let mut sql = format!("UPDATE deadline_timers SET fired_at = {} WHERE fired_at IS NULL", bulk_placeholders(self.backend, 1, 1));
             let mut values = vec![Val::from(micros(now))];
+            // SQLite scans the whole table for a row-value IN list; the
+            // order ids first let it search the primary key.
+            let mut orders: Vec<i64> = chunk.iter().map(|t| t.order.0).collect();
+            orders.sort_unstable();
+            orders.dedup();
+            sql.push_str(&format!(" AND order_id IN ({})", bulk_placeholders(self.backend, 2, orders.len())));
+            values.extend(orders.into_iter().map(Val::from));
+            sql.push_str(" AND (order_id, watched, subject, level, due_at) IN (VALUES ");
             for (i, t) in chunk.iter().enumerate() {
                 sql.push_str(if i == 0 { "(" } else { ", (" });
                 sql.push_str(&bulk_placeholders(self.backend, values.len() + 1, 5));
