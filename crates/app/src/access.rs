@@ -205,12 +205,33 @@ impl Desk {
         Ok(CallRecordsReader(()))
     }
 
+    /// Readers of the centre's daily, weekly and monthly reports.
+    pub fn report_reader(&self) -> AppResult<ReportReader> {
+        self.centre_only("reading the centre's reports")?;
+        self.require(&[Role::Supervisor, Role::SystemAdmin, Role::Auditor, Role::Reviewer, Role::Dispatcher], "reading reports")?;
+        Ok(ReportReader(()))
+    }
+
     /// Supervisors and system administrators keep consultants' training,
     /// certification and mentor records, and run the call simulator.
     pub fn call_centre_manager(&self) -> AppResult<CallCentreManager> {
         self.centre_only("managing the call centre")?;
         self.require(&[Role::Supervisor, Role::SystemAdmin], "managing the call centre")?;
         Ok(CallCentreManager { user: Some(self.user()) })
+    }
+}
+
+/// Proof that the caller reads the centre's reports, which include the
+/// call centre's figures and every unit's.
+pub struct ReportReader(());
+
+impl ReportReader {
+    pub(crate) fn call_records(&self) -> CallRecordsReader {
+        CallRecordsReader(())
+    }
+
+    pub(crate) fn evaluation(&self) -> EvaluationView {
+        EvaluationView::operator()
     }
 }
 

@@ -78,6 +78,7 @@ pub struct App {
     pub evaluation: Arc<Evaluation>,
     pub supervision: Arc<crate::supervision::Supervision>,
     pub emergency: Arc<crate::emergency::Emergency>,
+    pub reports: Arc<crate::reports::Reports>,
 }
 
 impl App {
@@ -171,6 +172,7 @@ impl App {
             clock: clock.clone(),
             weights: config.evaluation_weights,
         });
+        let reports = Arc::new(crate::reports::Reports { store: store.clone(), evaluation: evaluation.clone(), calls: calls.clone() });
         Ok(Self {
             access: Access::new(directory.clone()),
             store,
@@ -187,6 +189,7 @@ impl App {
             calls,
             evaluation,
             supervision,
+            reports,
             emergency,
         })
     }

@@ -26,8 +26,10 @@ pub mod ids;
 pub mod knowledge;
 pub mod numbering;
 pub mod orders;
+pub mod orders_export;
 pub mod org;
 pub mod ports;
+pub mod reports;
 pub mod supervision;
 
 pub use app::{App, AppConfig};

@@ -473,6 +473,9 @@ pub trait EvaluationStore: Send + Sync {
     /// the lead unit, the town, the registering user, or the order's own
     /// category (the caller folds categories into their roots). Orders
     /// without a key (not dispatched, no town) are in no group.
+    /// Orders registered in `[from, to)` per channel or type (wire names),
+    /// merged duplicates and invalid calls left out, most first.
+    async fn order_counts(&self, from: DateTime<Utc>, to: DateTime<Utc>, by: crate::reports::Breakdown) -> StoreResult<Vec<(String, u64)>>;
     async fn kpi_counts(
         &self,
         from: DateTime<Utc>,

@@ -9,6 +9,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use hotline_app::evaluation::Dimension;
 use hotline_app::ports::{EvaluationStore, StoreResult};
+use hotline_app::reports::Breakdown;
 use hotline_domain::kpi::KpiCounts;
 use sqlx::AssertSqlSafe;
 
@@ -44,6 +45,20 @@ fn counts_sql(key: &str) -> String {
 
 #[async_trait]
 impl EvaluationStore for SqlStore {
+    async fn order_counts(&self, from: DateTime<Utc>, to: DateTime<Utc>, by: Breakdown) -> StoreResult<Vec<(String, u64)>> {
+        let sql = match by {
+            Breakdown::Channel => {
+                "SELECT channel AS k, COUNT(*) AS n FROM work_orders WHERE created_at >= $1 AND created_at < $2 \
+                 AND state NOT IN ('merged', 'invalid') GROUP BY channel ORDER BY n DESC, k"
+            }
+            Breakdown::Type => {
+                "SELECT order_type AS k, COUNT(*) AS n FROM work_orders WHERE created_at >= $1 AND created_at < $2 \
+                 AND state NOT IN ('merged', 'invalid') GROUP BY order_type ORDER BY n DESC, k"
+            }
+        };
+        self.between(sql, from, to).await?.iter().map(|row| Ok((row.text("k")?, row.int("n")? as u64))).collect()
+    }
+
     async fn kpi_counts(
         &self,
         from: DateTime<Utc>,

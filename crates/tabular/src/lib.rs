@@ -119,12 +119,118 @@ pub fn write(path: &Path, header: &[&str], rows: &[Vec<String>]) -> Result<(), T
     }
 }
 
+/// CSV bytes with a UTF-8 byte-order mark, which Excel needs to read
+/// Chinese text from a CSV file.
+pub fn csv_bytes(header: &[&str], rows: &[Vec<String>]) -> Result<Vec<u8>, TableError> {
+    let fail = |e: csv::Error| TableError::Write { path: "export".into(), message: e.to_string() };
+    let mut writer = csv::Writer::from_writer(b"\xEF\xBB\xBF".to_vec());
+    writer.write_record(header).map_err(fail)?;
+    for row in rows {
+        writer.write_record(row).map_err(fail)?;
+    }
+    writer.into_inner().map_err(|e| TableError::Write { path: "export".into(), message: e.to_string() })
+}
+
+/// A value of a report cell: text, a count, a rate shown as a percentage,
+/// or a measure; an absent rate or measure is an empty cell.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cell {
+    Text(String),
+    Count(u64),
+    Rate(Option<f64>),
+    Number(Option<f64>),
+}
+
+/// One sheet of a report: a title line, a header row and the rows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sheet {
+    /// The tab's name (at most 31 characters, no `[]:*?/\`).
+    pub name: String,
+    pub title: String,
+    pub header: Vec<String>,
+    pub rows: Vec<Vec<Cell>>,
+}
+
+/// A formatted .xlsx workbook, one sheet each: a bold title, a shaded bold
+/// header frozen in place, rates as percentages, counts as integers.
+pub fn workbook(sheets: &[Sheet]) -> Result<Vec<u8>, TableError> {
+    use rust_xlsxwriter::{Color, Format, Workbook};
+    let fail = |e: rust_xlsxwriter::XlsxError| TableError::Write { path: "report".into(), message: e.to_string() };
+    let mut book = Workbook::new();
+    let title = Format::new().set_bold().set_font_size(14);
+    let head = Format::new().set_bold().set_background_color(Color::RGB(0xDDEBF7)).set_border(rust_xlsxwriter::FormatBorder::Thin);
+    let percent = Format::new().set_num_format("0.0%");
+    let count = Format::new().set_num_format("0");
+    let number = Format::new().set_num_format("0.0");
+    for s in sheets {
+        let sheet = book.add_worksheet();
+        sheet.set_name(&s.name).map_err(fail)?;
+        sheet.write_string_with_format(0, 0, &s.title, &title).map_err(fail)?;
+        for (c, name) in s.header.iter().enumerate() {
+            sheet.write_string_with_format(1, c as u16, name, &head).map_err(fail)?;
+            let widest = s
+                .rows
+                .iter()
+                .filter_map(|r| match r.get(c) {
+                    Some(Cell::Text(t)) => Some(t.chars().count()),
+                    _ => None,
+                })
+                .max()
+                .unwrap_or(6)
+                .max(name.chars().count());
+            sheet.set_column_width(c as u16, (widest as f64 * 1.8).clamp(8.0, 50.0)).map_err(fail)?;
+        }
+        sheet.set_freeze_panes(2, 0).map_err(fail)?;
+        for (r, row) in s.rows.iter().enumerate() {
+            let r = (r + 2) as u32;
+            for (c, cell) in row.iter().enumerate() {
+                let c = c as u16;
+                match cell {
+                    Cell::Text(t) => sheet.write_string(r, c, t).map(|_| ()),
+                    Cell::Count(n) => sheet.write_number_with_format(r, c, *n as f64, &count).map(|_| ()),
+                    Cell::Rate(Some(x)) => sheet.write_number_with_format(r, c, *x, &percent).map(|_| ()),
+                    Cell::Number(Some(x)) => sheet.write_number_with_format(r, c, *x, &number).map(|_| ()),
+                    Cell::Rate(None) | Cell::Number(None) => Ok(()),
+                }
+                .map_err(fail)?;
+            }
+        }
+    }
+    book.save_to_buffer().map_err(fail)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn sample() -> Vec<Vec<String>> {
         vec![vec!["社保卡补办".into(), "带身份证，\n到网点办理".into()], vec!["公积金提取".into(), "".into()]]
+    }
+
+    #[test]
+    fn a_workbook_has_one_formatted_sheet_per_section() {
+        let sheets = vec![
+            Sheet {
+                name: "单位考核".into(),
+                title: "2026年11月 单位考核".into(),
+                header: vec!["单位".into(), "工单".into(), "按时办结率".into()],
+                rows: vec![vec![Cell::Text("东城街道".into()), Cell::Count(12), Cell::Rate(Some(0.75))]],
+            },
+            Sheet { name: "话务".into(), title: "话务".into(), header: vec!["接通率".into()], rows: vec![vec![Cell::Rate(None)]] },
+        ];
+        let bytes = workbook(&sheets).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("r.xlsx");
+        std::fs::write(&path, &bytes).unwrap();
+        use calamine::{DataType, Reader, open_workbook_auto};
+        let mut book = open_workbook_auto(&path).unwrap();
+        assert_eq!(book.sheet_names(), vec!["单位考核".to_owned(), "话务".to_owned()]);
+        let range = book.worksheet_range("单位考核").unwrap();
+        assert_eq!(range.get_value((0, 0)).unwrap().to_string(), "2026年11月 单位考核");
+        assert_eq!(range.get_value((2, 0)).unwrap().to_string(), "东城街道");
+        assert_eq!(range.get_value((2, 2)).unwrap().get_float(), Some(0.75));
+        let bad = Sheet { name: "a/b".into(), ..sheets[1].clone() };
+        assert!(workbook(&[bad]).is_err(), "a sheet name with / is refused, not written broken");
     }
 
     #[test]

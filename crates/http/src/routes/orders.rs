@@ -54,7 +54,7 @@ pub async fn create(
     Ok((status, [(LOCATION, location)], Json(order)))
 }
 
-fn filter(app: &App, q: &ListQuery) -> Result<OrderFilter, ValidationErrors> {
+pub(crate) fn filter(app: &App, q: &ListQuery) -> Result<OrderFilter, ValidationErrors> {
     let mut errors = ValidationErrors::default();
     let mut f = OrderFilter::default();
     if let Some(states) = &q.state {

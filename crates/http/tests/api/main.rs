@@ -12,5 +12,6 @@ mod emergency;
 mod evaluation;
 mod knowledge;
 mod lifecycle;
+mod reports;
 mod supervision;
 mod validation;
