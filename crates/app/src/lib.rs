@@ -24,6 +24,7 @@ pub mod error;
 pub mod evaluation;
 pub mod ids;
 pub mod knowledge;
+pub mod legacy;
 pub mod numbering;
 pub mod orders;
 pub mod orders_export;

@@ -59,6 +59,11 @@ enum Command {
         #[command(subcommand)]
         command: commands::user::UserCommand,
     },
+    /// Historical work orders from a legacy system.
+    Import {
+        #[command(subcommand)]
+        command: commands::import::ImportCommand,
+    },
     /// The knowledge base: import, export, reindex.
     Kb {
         #[command(subcommand)]
@@ -103,6 +108,7 @@ fn main() -> anyhow::Result<()> {
             Command::User { command } => commands::user::run(config, command).await,
             Command::Audit { command } => commands::audit::run(config, command).await,
             Command::Kb { command } => commands::kb::run(config, command).await,
+            Command::Import { command } => commands::import::run(config, command).await,
             Command::SeatPlan(args) => commands::seat_plan::run_from_db(config, args).await,
             Command::Staffing(_) | Command::Simulate(_) => unreachable!("handled before the runtime starts"),
         }

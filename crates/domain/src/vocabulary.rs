@@ -22,6 +22,11 @@ macro_rules! vocabulary {
                 match self { $(Self::$variant => $zh,)+ }
             }
 
+            /// By wire name or Chinese label, as legacy systems write them.
+            pub fn from_word_or_label(s: &str) -> Option<Self> {
+                Self::ALL.iter().copied().find(|v| v.as_str() == s || v.label_zh() == s)
+            }
+
             pub fn parse(s: &str) -> Result<Self, $crate::validation::FieldError> {
                 match s {
                     $($wire => Ok(Self::$variant),)+

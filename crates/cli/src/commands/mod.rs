@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod calendar;
 pub mod demo;
+pub mod import;
 pub mod kb;
 pub mod migrate;
 pub mod seat_plan;
