@@ -79,6 +79,7 @@ pub struct App {
     pub supervision: Arc<crate::supervision::Supervision>,
     pub emergency: Arc<crate::emergency::Emergency>,
     pub reports: Arc<crate::reports::Reports>,
+    pub dashboard: Arc<crate::dashboard::Dashboard>,
 }
 
 impl App {
@@ -173,7 +174,14 @@ impl App {
             weights: config.evaluation_weights,
         });
         let reports = Arc::new(crate::reports::Reports { store: store.clone(), evaluation: evaluation.clone(), calls: calls.clone() });
+        let dashboard = Arc::new(crate::dashboard::Dashboard {
+            store: store.clone(),
+            evaluation: evaluation.clone(),
+            calls: calls.clone(),
+            knowledge: knowledge.clone(),
+        });
         Ok(Self {
+            dashboard,
             access: Access::new(directory.clone()),
             store,
             clock,

@@ -18,6 +18,7 @@ pub mod auth;
 pub mod calendar;
 pub mod calls;
 pub mod clock;
+pub mod dashboard;
 pub mod directory;
 pub mod emergency;
 pub mod error;

@@ -476,6 +476,8 @@ pub trait EvaluationStore: Send + Sync {
     /// Orders registered in `[from, to)` per channel or type (wire names),
     /// merged duplicates and invalid calls left out, most first.
     async fn order_counts(&self, from: DateTime<Utc>, to: DateTime<Utc>, by: crate::reports::Breakdown) -> StoreResult<Vec<(String, u64)>>;
+    /// Open orders not answered and past their completion date at `now`.
+    async fn overdue_open(&self, now: DateTime<Utc>) -> StoreResult<u64>;
     async fn kpi_counts(
         &self,
         from: DateTime<Utc>,

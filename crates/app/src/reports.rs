@@ -165,24 +165,17 @@ impl Reports {
         }
         let channels = self.store.order_counts(from, to, Breakdown::Channel).await?;
         let types = self.store.order_counts(from, to, Breakdown::Type).await?;
-        let label = |word: &str, parse: fn(&str) -> Option<&'static str>| parse(word).unwrap_or("未知").to_owned();
         let sections = vec![
             Section { name: "概况".into(), header: header(&["指标", "数值"]), rows: overview },
             Section {
                 name: "受理渠道".into(),
                 header: header(&["渠道", "工单数"]),
-                rows: channels
-                    .iter()
-                    .map(|(k, n)| vec![text(label(k, |w| Channel::parse(w).ok().map(Channel::label_zh))), Value::Count(*n)])
-                    .collect(),
+                rows: channels.iter().map(|(k, n)| vec![text(Breakdown::Channel.label(k)), Value::Count(*n)]).collect(),
             },
             Section {
                 name: "诉求类型".into(),
                 header: header(&["类型", "工单数"]),
-                rows: types
-                    .iter()
-                    .map(|(k, n)| vec![text(label(k, |w| OrderType::parse(w).ok().map(OrderType::label_zh))), Value::Count(*n)])
-                    .collect(),
+                rows: types.iter().map(|(k, n)| vec![text(Breakdown::Type.label(k)), Value::Count(*n)]).collect(),
             },
             Section { name: "诉求分类".into(), header: header(&KPI_HEADER), rows: by_category.iter().map(kpi_row).collect() },
             Section { name: "镇街".into(), header: header(&KPI_HEADER), rows: by_town.iter().map(kpi_row).collect() },
@@ -197,4 +190,15 @@ impl Reports {
 pub enum Breakdown {
     Channel,
     Type,
+}
+
+impl Breakdown {
+    /// The Chinese label of a stored wire name; the name itself if unknown.
+    pub fn label(self, key: &str) -> String {
+        let zh = match self {
+            Self::Channel => Channel::parse(key).ok().map(Channel::label_zh),
+            Self::Type => OrderType::parse(key).ok().map(OrderType::label_zh),
+        };
+        zh.unwrap_or(key).to_owned()
+    }
 }

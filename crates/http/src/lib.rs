@@ -91,6 +91,8 @@ pub fn router(app: App, config: HttpConfig) -> Router {
         .route("/work-orders/pending", get(orders::pending))
         .route("/work-orders/export", get(reports::export))
         .route("/reports/{period}", get(reports::report))
+        .route("/dashboard", get(reports::dashboard))
+        .route("/dashboard/stream", get(reports::dashboard_stream))
         .route("/reports/{period}/xlsx", get(reports::report_xlsx))
         .route("/work-orders/search", get(kb::search_orders))
         .route("/work-orders/{number}/articles", post(kb::link))

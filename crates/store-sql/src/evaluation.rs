@@ -45,6 +45,18 @@ fn counts_sql(key: &str) -> String {
 
 #[async_trait]
 impl EvaluationStore for SqlStore {
+    async fn overdue_open(&self, now: DateTime<Utc>) -> StoreResult<u64> {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM work_orders WHERE resolved_at IS NULL AND completion_due < $1 \
+             AND state NOT IN ('archived', 'invalid', 'merged')",
+        )
+        .bind(micros(now))
+        .fetch_one(&self.read)
+        .await
+        .or_backend()?;
+        Ok(n as u64)
+    }
+
     async fn order_counts(&self, from: DateTime<Utc>, to: DateTime<Utc>, by: Breakdown) -> StoreResult<Vec<(String, u64)>> {
         let sql = match by {
             Breakdown::Channel => {

@@ -158,15 +158,22 @@ impl SqlStore {
 #[async_trait]
 impl SupervisionStore for SqlStore {
     async fn due_timers(&self, now: DateTime<Utc>, limit: u32) -> StoreResult<Vec<Timer>> {
-        sqlx::query("SELECT * FROM deadline_timers WHERE fired_at IS NULL AND fire_at <= $1 ORDER BY fire_at LIMIT $2")
-            .bind(micros(now))
-            .bind(i64::from(limit))
-            .fetch_all(&self.read)
-            .await
-            .or_backend()?
-            .iter()
-            .map(parse_timer)
-            .collect()
+        // Every due timer of the orders with the earliest ones, so the most
+        // serious level of a deadline is chosen among all that are due,
+        // not only among those that fit in one batch.
+        sqlx::query(
+            "SELECT * FROM deadline_timers WHERE fired_at IS NULL AND fire_at <= $1 AND order_id IN \
+             (SELECT order_id FROM deadline_timers WHERE fired_at IS NULL AND fire_at <= $1 ORDER BY fire_at LIMIT $2) \
+             ORDER BY order_id, fire_at",
+        )
+        .bind(micros(now))
+        .bind(i64::from(limit))
+        .fetch_all(&self.read)
+        .await
+        .or_backend()?
+        .iter()
+        .map(parse_timer)
+        .collect()
     }
 
     async fn fire(&self, firings: &[Firing], now: DateTime<Utc>) -> StoreResult<Vec<AlertRecord>> {

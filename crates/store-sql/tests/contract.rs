@@ -937,6 +937,11 @@ async fn deadline_timers_fire_once_and_raise_alerts() {
         ],
         "signing dropped the sign-for timers; completion's remain"
     );
+    assert_eq!(
+        f.store.due_timers(later, 1).await.unwrap().len(),
+        4,
+        "a limit counts orders' earliest timers but returns all their due ones"
+    );
 
     // Alerts are scoped to units, read once, and counted per unit for cards.
     let scope =

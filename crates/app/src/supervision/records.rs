@@ -130,7 +130,8 @@ pub struct AlertCount {
 
 #[async_trait]
 pub trait SupervisionStore: Send + Sync {
-    /// Unfired timers due at `now`, earliest first.
+    /// Unfired timers due at `now`: every one of the orders holding the
+    /// `limit` earliest, so a deadline's levels come together.
     async fn due_timers(&self, now: DateTime<Utc>, limit: u32) -> StoreResult<Vec<Timer>>;
     /// Marks each firing's timers fired and, where none of them had fired
     /// before, raises its alert and queues its deliveries; one transaction.

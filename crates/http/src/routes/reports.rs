@@ -9,13 +9,17 @@ use crate::extract::Caller;
 use axum::extract::{Path, Query, State};
 use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::response::IntoResponse;
+use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use chrono::NaiveDate;
+use futures_util::stream::{self, Stream};
 use hotline_app::App;
+use hotline_app::dashboard::Snapshot;
 use hotline_app::orders_export::EXPORT_HEADER;
 use hotline_app::reports::{Period, Report, Value};
 use hotline_domain::FieldError;
 use hotline_tabular::{Cell, Sheet};
 use serde::Deserialize;
+use std::convert::Infallible;
 
 const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
@@ -124,4 +128,32 @@ pub async fn export(
         rows: rows.into_iter().map(|r| r.into_iter().map(Cell::Text).collect()).collect(),
     };
     Ok(file(XLSX, &format!("{stem}.xlsx"), hotline_tabular::workbook(&[sheet]).map_err(failed)?))
+}
+
+/// The big screen's snapshot: today's orders and calls, overdue now, the
+/// satisfaction trend, hot topics, unread alerts.
+#[utoipa::path(get, path = "/api/v1/dashboard", tag = "reports", security(("bearer" = [])),
+    responses((status = 200, description = "the snapshot")))]
+pub async fn dashboard(State(app): State<App>, Caller(desk): Caller) -> Handled<Snapshot> {
+    let reader = desk.report_reader()?;
+    Ok(Json(app.dashboard.snapshot(&reader).await?))
+}
+
+/// The snapshot as server-sent `dashboard` events, every 5 seconds.
+#[utoipa::path(get, path = "/api/v1/dashboard/stream", tag = "reports", security(("bearer" = [])),
+    responses((status = 200, description = "text/event-stream of snapshots")))]
+pub async fn dashboard_stream(
+    State(app): State<App>,
+    Caller(desk): Caller,
+) -> Result<Sse<impl Stream<Item = Result<SseEvent, Infallible>>>, ApiError> {
+    let reader = desk.report_reader()?;
+    let events = stream::unfold((app, reader, true), |(app, reader, first)| async move {
+        if !first {
+            tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+        }
+        let snapshot = app.dashboard.snapshot(&reader).await.ok()?;
+        let event = SseEvent::default().event("dashboard").json_data(&snapshot).unwrap_or_else(|_| SseEvent::default());
+        Some((Ok(event), (app, reader, false)))
+    });
+    Ok(Sse::new(events).keep_alive(KeepAlive::default()))
 }

@@ -68,6 +68,19 @@ async fn reports_count_the_day_and_exports_mask_the_caller_for_units() {
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
     let bad = t.call(Method::GET, "/api/v1/work-orders/export?state=lost", Some(&supervisor), None).await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    // The big screen counts today's orders and reads as a live stream too.
+    let screen = t.get("/api/v1/dashboard", &supervisor).await;
+    assert_eq!(screen.status, StatusCode::OK, "{}", screen.body);
+    assert_eq!(screen.body["orders_today"], 3);
+    assert_eq!(screen.body["by_channel"], json!([{"key": "phone", "name": "电话", "orders": 3}]));
+    assert_eq!(screen.body["by_town"][0]["name"], "东城街道");
+    assert_eq!(screen.body["satisfaction_trend"].as_array().unwrap().len(), 14);
+    assert_eq!(screen.body["overdue_now"], 0);
+    assert_eq!(t.get("/api/v1/dashboard", &dongcheng).await.status, StatusCode::FORBIDDEN);
+    let mut live = t.client.get(format!("{}/api/v1/dashboard/stream", t.base)).bearer_auth(&supervisor).send().await.unwrap();
+    let first = String::from_utf8(live.chunk().await.unwrap().unwrap().to_vec()).unwrap();
+    assert!(first.contains("event: dashboard") && first.contains("\"orders_today\":3"), "{first}");
+
     let audit = t.get("/api/v1/audit?action=work_order.export", &t.login("auditor").await).await;
     assert!(audit.body.to_string().contains("work_order.export"), "the centre's export is audited: {}", audit.body);
 }
