@@ -17,7 +17,7 @@ use crate::directory::Directory;
 use crate::error::{AppError, AppResult};
 use crate::ids::IdGenerator;
 use crate::ports::Store;
-use crate::supervision::{AlertRecord, Supervision};
+use crate::supervision::{AlertRecord, Supervision, alert_of};
 use chrono::{DateTime, Duration, Utc};
 use hotline_domain::emergency::{EmergencyRule, RuleSpec};
 use hotline_domain::watch::{AlertLevel, Timer, Watched};
@@ -72,7 +72,7 @@ impl Emergency {
         for rule in self.store.emergency_rules().await?.iter().filter(|r| r.matches(&lineage, &text)) {
             let ack_due = now + Duration::minutes(i64::from(rule.spec.ack_minutes));
             for unit in rule.recipients(order.location.town) {
-                let alert = self.alert(order, Watched::Emergency, rule.id, AlertLevel::Red, ack_due, Some(unit), now);
+                let alert = self.alert(order, Watched::Emergency, rule.id, AlertLevel::Red, ack_due, unit);
                 timers.push(Timer {
                     order: order.id,
                     watched: Watched::Emergency,
@@ -88,7 +88,7 @@ impl Emergency {
         if let Some(town) = order.location.town
             && self.is_surge(order, town, now).await?
         {
-            alerts.push(self.alert(order, Watched::Surge, order.category.0, AlertLevel::Yellow, now, Some(town), now));
+            alerts.push(self.alert(order, Watched::Surge, order.category.0, AlertLevel::Yellow, now, town));
         }
         if alerts.is_empty() {
             return Ok(alerts);
@@ -104,30 +104,12 @@ impl Emergency {
         Ok(related >= u64::from(self.config.surge_orders) && !self.store.surge_raised(order.category, town, since).await?)
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn alert(
-        &self,
-        order: &WorkOrder,
-        watched: Watched,
-        subject: i64,
-        level: AlertLevel,
-        due: DateTime<Utc>,
-        unit: Option<UnitId>,
-        now: DateTime<Utc>,
-    ) -> AlertRecord {
-        AlertRecord {
-            id: self.ids.next(),
-            order: order.id,
-            number: Some(order.number.clone()),
-            watched,
-            subject,
-            level,
-            due,
-            unit,
-            raised_at: now,
-            read_at: None,
-            read_by: None,
-        }
+    /// An alert about `order` raised now, shaped like the timer that would
+    /// have raised it.
+    fn alert(&self, order: &WorkOrder, watched: Watched, subject: i64, level: AlertLevel, due: DateTime<Utc>, unit: UnitId) -> AlertRecord {
+        let now = self.clock.now();
+        let timer = Timer { order: order.id, watched, subject, level, due, fire_at: now, unit: Some(unit) };
+        AlertRecord { number: Some(order.number.clone()), ..alert_of(&timer, self.ids.next(), now) }
     }
 
     pub async fn rules(&self, _: &AdminDesk) -> AppResult<Vec<EmergencyRule>> {
