@@ -13,8 +13,10 @@ use hotline_app::supervision::{
 use hotline_domain::watch::{AlertLevel, Timer, Watched};
 use hotline_domain::{NoticeId, OrderId, UnitId, UserId, WorkOrderNo};
 use sqlx::AnyConnection;
+use sqlx::AssertSqlSafe;
 use sqlx::any::AnyRow;
 use std::collections::HashSet;
+use std::sync::LazyLock;
 
 pub(crate) const TIMER_HEAD: &str = "deadline_timers (order_id, watched, subject, level, due_at, fire_at, unit_id, fired_at)";
 pub(crate) const TIMER_WIDTH: usize = 8;
@@ -38,11 +40,11 @@ pub(crate) fn timer_row(t: &Timer) -> Vec<Val> {
 /// already fired for the same deadline is kept and not armed again.
 pub(crate) async fn replace_timers(conn: &mut AnyConnection, backend: Backend, order: OrderId, timers: &[Timer]) -> StoreResult<()> {
     // Timers an alert set (an emergency's acknowledgement) are not the order's to replace.
-    sqlx::query("DELETE FROM deadline_timers WHERE order_id = $1 AND fired_at IS NULL AND watched NOT IN ('emergency', 'surge')")
-        .bind(order.0)
-        .execute(&mut *conn)
-        .await
-        .or_backend()?;
+    static DELETE: LazyLock<String> = LazyLock::new(|| {
+        let kept: Vec<String> = Watched::ALL.iter().filter(|w| !w.follows_the_order()).map(|w| format!("'{}'", w.as_str())).collect();
+        format!("DELETE FROM deadline_timers WHERE order_id = $1 AND fired_at IS NULL AND watched NOT IN ({})", kept.join(", "))
+    });
+    sqlx::query(AssertSqlSafe(DELETE.as_str())).bind(order.0).execute(&mut *conn).await.or_backend()?;
     let rows = timers.iter().map(timer_row).collect();
     insert_rows(conn, backend, TIMER_HEAD, TIMER_WIDTH, rows, " ON CONFLICT DO NOTHING").await?;
     Ok(())

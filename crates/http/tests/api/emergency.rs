@@ -55,6 +55,8 @@ async fn a_gas_leak_reaches_the_partners_and_escalates_unless_acknowledged() {
     assert_eq!(alerts_of(&t.get("/api/v1/alerts", &dongcheng).await.body, "emergency").len(), 1, "the town's office is told too");
     assert!(alerts_of(&t.get("/api/v1/alerts", &nancheng).await.body, "emergency").is_empty());
 
+    // Dispatching the order rewrites its own timers, not the alerts'.
+    t.ok(&t.login("dispatcher").await, &order, json!({"action": "dispatch", "lead_unit_id": east})).await;
     // The office acknowledges in time; the town does not, and escalates.
     let ack = t.post(&format!("/api/v1/alerts/{}/read", theirs[0]["id"].as_str().unwrap()), &office, json!({})).await;
     assert_eq!(ack.status, StatusCode::OK, "{}", ack.body);
