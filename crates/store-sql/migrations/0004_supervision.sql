@@ -91,4 +91,5 @@ CREATE TABLE public_warnings (
     withdrawn_at BIGINT
 );
 CREATE INDEX public_warnings_expiry ON public_warnings (expires_at);
-CREATE INDEX work_orders_surge ON work_orders (category_id, town_id, created_at);
+-- Recent orders of a town: surge detection by category and by similar text.
+CREATE INDEX work_orders_town_recent ON work_orders (town_id, created_at);

@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use hotline_app::emergency::{EmergencyStore, PublicWarning, WarningLevel};
 use hotline_app::ports::{AuditRecord, StoreError, StoreResult};
 use hotline_domain::emergency::{EmergencyRule, RuleSpec};
-use hotline_domain::{CategoryId, UnitId, UserId};
+use hotline_domain::{CategoryId, OrderId, UnitId, UserId};
 use sqlx::any::AnyRow;
 
 fn parse_warning(row: &AnyRow) -> StoreResult<PublicWarning> {
@@ -74,6 +74,30 @@ impl EmergencyStore for SqlStore {
                 .await
                 .or_backend()?;
         Ok(found.is_some())
+    }
+
+    async fn recent_texts(&self, town: UnitId, since: DateTime<Utc>) -> StoreResult<Vec<(OrderId, String)>> {
+        sqlx::query(
+            "SELECT id, subject, description FROM work_orders WHERE town_id = $1 AND created_at >= $2 \
+             AND state NOT IN ('merged', 'invalid') ORDER BY created_at DESC LIMIT 2000",
+        )
+        .bind(town.0)
+        .bind(micros(since))
+        .fetch_all(&self.write)
+        .await
+        .or_backend()?
+        .iter()
+        .map(|row| Ok((OrderId(row.int("id")?), format!("{}\n{}", row.text("subject")?, row.text("description")?))))
+        .collect()
+    }
+
+    async fn surge_subjects(&self, town: UnitId, since: DateTime<Utc>) -> StoreResult<Vec<i64>> {
+        sqlx::query_scalar("SELECT subject FROM alerts WHERE watched = 'surge' AND unit_id = $1 AND raised_at >= $2")
+            .bind(town.0)
+            .bind(micros(since))
+            .fetch_all(&self.write)
+            .await
+            .or_backend()
     }
 
     async fn insert_warning(&self, w: &PublicWarning, audit: &AuditRecord) -> StoreResult<()> {

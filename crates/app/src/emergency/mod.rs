@@ -19,25 +19,27 @@ use crate::ids::IdGenerator;
 use crate::ports::Store;
 use crate::supervision::{AlertRecord, Supervision, alert_of};
 use chrono::{DateTime, Duration, Utc};
-use hotline_domain::emergency::{EmergencyRule, RuleSpec};
+use hotline_domain::emergency::{EmergencyRule, RuleSpec, similarity};
 use hotline_domain::watch::{AlertLevel, Timer, Watched};
-use hotline_domain::{UnitId, WorkOrder};
+use hotline_domain::{OrderId, UnitId, WorkOrder};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
 /// Section `[emergency]` (documented in `docs/configuration.md`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct EmergencyConfig {
     /// K: related orders (same category and town) that make a surge…
     pub surge_orders: u32,
-    /// …within T minutes.
+    /// …within T minutes; orders whose texts are this alike (0–1, character
+    /// bigrams) count as related too, whatever their category.
     pub surge_minutes: u32,
+    pub surge_similarity: f64,
 }
 
 impl Default for EmergencyConfig {
     fn default() -> Self {
-        Self { surge_orders: 5, surge_minutes: 60 }
+        Self { surge_orders: 5, surge_minutes: 60, surge_similarity: 0.6 }
     }
 }
 
@@ -45,6 +47,9 @@ impl EmergencyConfig {
     pub fn check(&self) -> Result<(), String> {
         if self.surge_orders < 2 || self.surge_minutes == 0 {
             return Err("surge_orders must be at least 2 and surge_minutes at least 1".into());
+        }
+        if !(self.surge_similarity > 0.0 && self.surge_similarity <= 1.0) {
+            return Err("surge_similarity must be above 0 and at most 1".into());
         }
         Ok(())
     }
@@ -85,10 +90,12 @@ impl Emergency {
                 alerts.push(alert);
             }
         }
-        if let Some(town) = order.location.town
-            && self.is_surge(order, town, now).await?
-        {
-            alerts.push(self.alert(order, Watched::Surge, order.category.0, AlertLevel::Yellow, now, town));
+        if let Some(town) = order.location.town {
+            if self.is_surge(order, town, now).await? {
+                alerts.push(self.alert(order, Watched::Surge, order.category.0, AlertLevel::Yellow, now, town));
+            } else if let Some(first) = self.similar_surge(order, town, &text, now).await? {
+                alerts.push(self.alert(order, Watched::Surge, first.0, AlertLevel::Yellow, now, town));
+            }
         }
         if alerts.is_empty() {
             return Ok(alerts);
@@ -102,6 +109,28 @@ impl Emergency {
         let since = now - Duration::minutes(i64::from(self.config.surge_minutes));
         let related = self.store.related_orders(order.category, town, since).await?;
         Ok(related >= u64::from(self.config.surge_orders) && !self.store.surge_raised(order.category, town, since).await?)
+    }
+
+    /// K orders in the town within T minutes whose texts are alike, none of
+    /// them in a surge warning yet: the first of them names the cluster.
+    async fn similar_surge(&self, order: &WorkOrder, town: UnitId, text: &str, now: DateTime<Utc>) -> AppResult<Option<OrderId>> {
+        let since = now - Duration::minutes(i64::from(self.config.surge_minutes));
+        let cluster: Vec<OrderId> = self
+            .store
+            .recent_texts(town, since)
+            .await?
+            .into_iter()
+            .filter(|(id, other)| *id == order.id || similarity(text, other) >= self.config.surge_similarity)
+            .map(|(id, _)| id)
+            .collect();
+        if cluster.len() < self.config.surge_orders as usize {
+            return Ok(None);
+        }
+        let warned = self.store.surge_subjects(town, since).await?;
+        if cluster.iter().any(|id| warned.contains(&id.0)) {
+            return Ok(None);
+        }
+        Ok(cluster.into_iter().min())
     }
 
     /// An alert about `order` raised now, shaped like the timer that would

@@ -103,6 +103,11 @@ pub trait EmergencyStore: Send + Sync {
     /// Orders in the category and town registered since `since` (merged and
     /// invalid ones left out).
     async fn related_orders(&self, category: CategoryId, town: UnitId, since: DateTime<Utc>) -> StoreResult<u64>;
+    /// Subject and description of the town's orders registered since `since`
+    /// (merged and invalid ones left out), at most 2,000, newest first.
+    async fn recent_texts(&self, town: UnitId, since: DateTime<Utc>) -> StoreResult<Vec<(hotline_domain::OrderId, String)>>;
+    /// Subjects of the town's surge warnings raised since `since`.
+    async fn surge_subjects(&self, town: UnitId, since: DateTime<Utc>) -> StoreResult<Vec<i64>>;
     /// Whether a surge warning for the category and town was raised since `since`.
     async fn surge_raised(&self, category: CategoryId, town: UnitId, since: DateTime<Utc>) -> StoreResult<bool>;
     async fn insert_warning(&self, warning: &PublicWarning, audit: &AuditRecord) -> StoreResult<()>;

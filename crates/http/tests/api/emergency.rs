@@ -19,7 +19,7 @@ fn alerts_of(body: &Value, watched: &str) -> Vec<Value> {
 async fn a_gas_leak_reaches_the_partners_and_escalates_unless_acknowledged() {
     let start: DateTime<Utc> = "2026-11-16T01:00:00Z".parse().unwrap();
     let clock = Arc::new(ManualClock::new(start));
-    let config = AppConfig { emergency: EmergencyConfig { surge_orders: 3, surge_minutes: 60 }, ..AppConfig::default() };
+    let config = AppConfig { emergency: EmergencyConfig { surge_orders: 3, ..EmergencyConfig::default() }, ..AppConfig::default() };
     let t = TestApp::spawn_with_clock(config, clock.clone()).await;
     let (admin, consultant, supervisor) = (t.login("admin").await, t.login("consultant").await, t.login("supervisor").await);
     let (office, dongcheng, nancheng) = (t.login("emergency").await, t.login("dongcheng").await, t.login("nancheng").await);
@@ -88,6 +88,25 @@ async fn a_gas_leak_reaches_the_partners_and_escalates_unless_acknowledged() {
     let surges = alerts_of(&t.get("/api/v1/alerts", &dongcheng).await.body, "surge");
     assert_eq!(surges.len(), 1, "{surges:?}");
     assert_eq!(surges[0]["level"], "yellow");
+
+    // Three alike complaints about sewage in 东城, each in another category,
+    // are a surge by their text; a fourth does not warn again.
+    let surges_before = alerts_of(&t.get("/api/v1/alerts", &dongcheng).await.body, "surge").len();
+    let texts = [
+        ("园林绿化环卫", "东纵路88号小区门口污水横流，臭味很大"),
+        ("城管执法", "东纵路88号小区门口污水横流臭气熏天"),
+        ("居民服务设施", "东纵路88号小区门口污水横流，无法通行"),
+        ("其他", "东纵路88号小区门口污水横流，还没人管"),
+    ];
+    for (category, text) in texts {
+        let mut sewage = t.complaint();
+        sewage["category_id"] = json!(t.category(&format!("城乡建设/城市建设和市政管理/{category}")));
+        sewage["subject"] = json!("污水横流");
+        sewage["description"] = json!(text);
+        t.register(&consultant, sewage).await;
+    }
+    let surges = alerts_of(&t.get("/api/v1/alerts", &dongcheng).await.body, "surge");
+    assert_eq!(surges.len(), surges_before + 1, "{surges:?}");
 
     // A warning published to the portal, then withdrawn.
     let expires = (start + Duration::days(1)).to_rfc3339();
