@@ -80,6 +80,7 @@ pub struct App {
     pub emergency: Arc<crate::emergency::Emergency>,
     pub reports: Arc<crate::reports::Reports>,
     pub dashboard: Arc<crate::dashboard::Dashboard>,
+    pub portal: Arc<crate::portal::Portal>,
 }
 
 impl App {
@@ -180,9 +181,13 @@ impl App {
             calls: calls.clone(),
             knowledge: knowledge.clone(),
         });
+        let access = Access::new(directory.clone());
+        let portal =
+            Arc::new(crate::portal::Portal::open(orders.clone(), directory.clone(), &access, &auditor, &ids, clock.as_ref()).await?);
         Ok(Self {
             dashboard,
-            access: Access::new(directory.clone()),
+            portal,
+            access,
             store,
             clock,
             ids,

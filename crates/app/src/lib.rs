@@ -30,6 +30,7 @@ pub mod numbering;
 pub mod orders;
 pub mod orders_export;
 pub mod org;
+pub mod portal;
 pub mod ports;
 pub mod reports;
 pub mod supervision;

@@ -114,6 +114,14 @@ impl WorkOrders {
         &self.rules
     }
 
+    /// The completion date an order of this type and urgency registered now
+    /// would be promised: what the consultant tells the caller.
+    pub fn promised_due(&self, order_type: hotline_domain::OrderType, urgency: hotline_domain::Urgency) -> AppResult<DateTime<Utc>> {
+        let now = self.clock.now();
+        let calendar = self.calendar.snapshot();
+        Ok(self.context(&calendar, now).completion_due(order_type, urgency, now).map_err(hotline_domain::LifecycleError::Calendar)?)
+    }
+
     /// The next order number for a registration on `date` (local).
     pub async fn next_number(&self, date: chrono::NaiveDate) -> AppResult<WorkOrderNo> {
         self.numbers.next(date).await

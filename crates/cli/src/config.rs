@@ -43,6 +43,7 @@ pub struct Config {
     pub supervision: hotline_app::supervision::SupervisionConfig,
     pub notify: hotline_notify::NotifyConfig,
     pub emergency: hotline_app::emergency::EmergencyConfig,
+    pub portal: PortalConfig,
 }
 
 /// The top-level options, for picking configuration out of the environment.
@@ -59,6 +60,7 @@ const TOP_LEVEL_KEYS: &[&str] = &[
     "sessions",
     "attachments",
     "search",
+    "portal",
     "callcentre",
     "evaluation",
     "supervision",
@@ -86,6 +88,7 @@ impl Default for Config {
             supervision: Default::default(),
             notify: Default::default(),
             emergency: Default::default(),
+            portal: Default::default(),
         }
     }
 }
@@ -108,6 +111,20 @@ pub struct SearchConfig {
     pub refresh_seconds: u64,
     /// Searches one client may make per minute on the public portal.
     pub public_per_minute: u32,
+}
+
+/// The citizens' portal.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PortalConfig {
+    /// Requests one client (IP address) may submit per hour.
+    pub submissions_per_hour: u32,
+}
+
+impl Default for PortalConfig {
+    fn default() -> Self {
+        Self { submissions_per_hour: 10 }
+    }
 }
 
 impl Default for SearchConfig {

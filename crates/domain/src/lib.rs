@@ -22,6 +22,7 @@ pub mod kpi;
 pub mod order_no;
 pub mod org;
 pub mod phone;
+pub mod redact;
 pub mod text;
 pub mod validation;
 mod vocabulary;

@@ -35,11 +35,18 @@ pub struct HttpConfig {
     pub request_timeout: Duration,
     /// Requests one client may make per minute to the public portal's API.
     pub public_search_per_minute: u32,
+    /// Requests one client may submit on the portal per hour.
+    pub public_submissions_per_hour: u32,
 }
 
 impl Default for HttpConfig {
     fn default() -> Self {
-        Self { max_upload_bytes: 20 * 1024 * 1024, request_timeout: Duration::from_secs(60), public_search_per_minute: 60 }
+        Self {
+            max_upload_bytes: 20 * 1024 * 1024,
+            request_timeout: Duration::from_secs(60),
+            public_search_per_minute: 60,
+            public_submissions_per_hour: 10,
+        }
     }
 }
 
@@ -75,6 +82,11 @@ fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> axum::response:
 pub fn router(app: App, config: HttpConfig) -> Router {
     use routes::*;
     let limiter = std::sync::Arc::new(ratelimit::RateLimiter::new(config.public_search_per_minute));
+    // Submitting creates work for people: a much smaller budget per client.
+    let submissions = Router::new().route("/public/requests", post(portal::submit)).layer(axum::middleware::from_fn_with_state(
+        std::sync::Arc::new(ratelimit::RateLimiter::per_window(config.public_submissions_per_hour, 3600)),
+        ratelimit::limit,
+    ));
     // The citizens' portal: no login, a request budget per client.
     let public = Router::new()
         .route("/public/kb/search", get(kb::public_search))
@@ -82,6 +94,11 @@ pub fn router(app: App, config: HttpConfig) -> Router {
         .route("/public/kb/articles/{id}", get(kb::public_article))
         .route("/public/kb/hot", get(kb::public_hot))
         .route("/public/warnings", get(emergency::public_warnings))
+        .route("/public/form", get(portal::form))
+        .route("/public/replies", get(portal::replies))
+        .route("/public/requests/{number}", get(portal::track))
+        .route("/public/requests/{number}/rating", post(portal::rate))
+        .merge(submissions)
         .layer(axum::middleware::from_fn_with_state(limiter, ratelimit::limit));
     let api = Router::new()
         .route("/auth/login", post(auth::login))
@@ -120,6 +137,8 @@ pub fn router(app: App, config: HttpConfig) -> Router {
         .route("/attachments/{id}", get(attachments::download))
         .route("/dispatch/proposal", get(orders::proposal))
         .route("/calendar/due", get(calendar::due))
+        .route("/deadline-rules", get(calendar::rules))
+        .route("/deadline-rules/promise", get(calendar::promise))
         .route("/calendar/days", get(calendar::days))
         .route("/calendar/days/{date}", put(calendar::set_day).delete(calendar::clear_day))
         .route("/calendar/import", post(calendar::import))
@@ -175,11 +194,10 @@ pub fn router(app: App, config: HttpConfig) -> Router {
         .layer(DefaultBodyLimit::max(JSON_LIMIT));
 
     Router::new()
-        .route("/", get(meta::index))
         .route("/healthz", get(meta::healthz))
         .nest("/api/v1", api)
         .merge(SwaggerUi::new("/api/docs").url("/api/openapi.json", openapi::ApiDoc::openapi()))
-        .fallback(not_found)
+        .fallback(meta::web)
         .with_state(app)
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, config.request_timeout))
         .layer(CatchPanicLayer::custom(panic_response))

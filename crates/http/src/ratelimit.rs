@@ -1,6 +1,6 @@
-//! A per-client limit on the public portal's endpoints, so one client cannot
-//! flood the search engine. Clients are told apart by IP address; counts
-//! are per node and per minute.
+//! Per-client limits on the public portal's endpoints, so one client cannot
+//! flood the search engine or the work-order queue. Clients are told apart
+//! by IP address; counts are per node and per fixed window.
 
 use crate::error::ApiError;
 use axum::extract::{ConnectInfo, Request, State};
@@ -16,21 +16,27 @@ use std::time::Instant;
 const SWEEP_AT: usize = 10_000;
 
 pub struct RateLimiter {
-    per_minute: u32,
+    limit: u32,
+    window_secs: u64,
     started: Instant,
-    /// Client → (minute number, requests in that minute).
+    /// Client → (window number, requests in that window).
     windows: Mutex<HashMap<IpAddr, (u64, u32)>>,
 }
 
 impl RateLimiter {
     pub fn new(per_minute: u32) -> Self {
-        Self { per_minute, started: Instant::now(), windows: Mutex::new(HashMap::new()) }
+        Self::per_window(per_minute, 60)
+    }
+
+    /// `limit` requests per client in each window of `window_secs` seconds.
+    pub fn per_window(limit: u32, window_secs: u64) -> Self {
+        Self { limit, window_secs: window_secs.max(1), started: Instant::now(), windows: Mutex::new(HashMap::new()) }
     }
 
     /// Counts a request; `Err(seconds to wait)` when over the limit.
     pub fn check(&self, client: IpAddr) -> Result<(), u64> {
         let elapsed = self.started.elapsed().as_secs();
-        let minute = elapsed / 60;
+        let minute = elapsed / self.window_secs;
         let mut windows = self.windows.lock().expect("rate limiter lock");
         if windows.len() >= SWEEP_AT {
             windows.retain(|_, (m, _)| *m == minute);
@@ -39,8 +45,8 @@ impl RateLimiter {
         if entry.0 != minute {
             *entry = (minute, 0);
         }
-        if entry.1 >= self.per_minute {
-            return Err(60 - elapsed % 60);
+        if entry.1 >= self.limit {
+            return Err(self.window_secs - elapsed % self.window_secs);
         }
         entry.1 += 1;
         Ok(())
@@ -53,8 +59,8 @@ pub async fn limit(State(limiter): State<Arc<RateLimiter>>, request: Request, ne
         Ok(()) => next.run(request).await,
         Err(wait) => {
             let mut response = ApiError::App(AppError::TooManyRequests(format!(
-                "more than {} requests a minute from this address; try again in {wait} s",
-                limiter.per_minute
+                "more than {} requests in {} s from this address; try again in {wait} s",
+                limiter.limit, limiter.window_secs
             )))
             .into_response();
             response.headers_mut().insert(axum::http::header::RETRY_AFTER, wait.into());

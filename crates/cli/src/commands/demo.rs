@@ -14,7 +14,9 @@ pub async fn run(mut config: Config, password: String, orders: usize, seed_only:
     }
     let app = runtime::open(&config, runtime::Index::Open).await?;
     let existing = app.store.count_orders().await.context("cannot count orders")?;
-    let has_users = !app.store.users().await.context("cannot list users")?.is_empty();
+    // The portal's service account exists from the first start; people do not.
+    let users = app.store.users().await.context("cannot list users")?;
+    let has_users = users.iter().any(|u| u.username != hotline_app::portal::PORTAL_ACCOUNT);
     if existing == 0 && !has_users {
         let started = std::time::Instant::now();
         let options = DemoOptions { password: password.clone(), orders, ..DemoOptions::default() };

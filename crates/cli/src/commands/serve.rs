@@ -22,6 +22,7 @@ pub async fn serve(config: &Config, app: App) -> anyhow::Result<()> {
     let http = HttpConfig {
         max_upload_bytes: config.attachments.max_bytes,
         public_search_per_minute: config.search.public_per_minute,
+        public_submissions_per_hour: config.portal.submissions_per_hour,
         ..HttpConfig::default()
     };
     let simulator = simulated_calls(config, &app);

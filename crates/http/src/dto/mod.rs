@@ -8,6 +8,7 @@ pub mod calendar;
 pub mod kb;
 pub mod orders;
 pub mod org;
+pub mod portal;
 
 use chrono::{DateTime, FixedOffset, Utc};
 use chrono_tz::Tz;

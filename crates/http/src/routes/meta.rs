@@ -1,8 +1,10 @@
-//! Health and the landing page.
+//! Health, and the web interface's files.
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::{Html, IntoResponse};
+use axum::http::Uri;
+use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
+use axum::response::{IntoResponse, Response};
 use hotline_app::App;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -26,6 +28,14 @@ pub async fn healthz(State(app): State<App>) -> impl IntoResponse {
     }
 }
 
-pub async fn index() -> Html<&'static str> {
-    Html(include_str!("../../assets/index.html"))
+/// The web interface: a built file by its path, and the application's
+/// entry page for every other path, where its router takes over.
+pub async fn web(uri: Uri) -> Response {
+    let path = uri.path().trim_start_matches('/');
+    if path == "api" || path.starts_with("api/") {
+        return crate::error::ApiError::App(hotline_app::AppError::NotFound("no such endpoint; see /api/docs".into())).into_response();
+    }
+    let asset = hotline_web::asset(path).filter(|_| !path.is_empty()).unwrap_or_else(hotline_web::index);
+    let cache = if asset.immutable { "public, max-age=31536000, immutable" } else { "no-cache" };
+    ([(CONTENT_TYPE, asset.content_type), (CACHE_CONTROL, cache)], asset.bytes).into_response()
 }

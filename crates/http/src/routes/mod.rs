@@ -13,6 +13,7 @@ pub mod kb;
 pub mod meta;
 pub mod orders;
 pub mod org;
+pub mod portal;
 pub mod reports;
 pub mod supervision;
 pub mod users;

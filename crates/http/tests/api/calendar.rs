@@ -59,3 +59,25 @@ async fn an_admin_edits_a_day_and_deadlines_follow() {
     let r = TestApp::read(r).await;
     assert_eq!((r.status, r.body["fields"][0]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("file")));
 }
+
+#[tokio::test]
+async fn the_desk_is_told_the_date_it_may_promise_and_the_rules_behind_it() {
+    let t = TestApp::spawn().await;
+    let consultant = t.login("consultant").await;
+    let consultation = t.get("/api/v1/deadline-rules/promise?type=consultation", &consultant).await;
+    let complaint = t.get("/api/v1/deadline-rules/promise?type=complaint&urgency=normal", &consultant).await;
+    let critical = t.get("/api/v1/deadline-rules/promise?type=complaint&urgency=critical", &consultant).await;
+    let due = |r: &crate::support::Response| chrono::DateTime::parse_from_rfc3339(r.body["due"].as_str().expect("due")).unwrap();
+    // 2 working days for a consultation, 15 for a complaint, 2 natural hours when critical.
+    assert!(due(&consultation) < due(&complaint));
+    assert!(due(&critical) < due(&consultation));
+    assert!(due(&critical) - chrono::Utc::now().fixed_offset() <= chrono::Duration::hours(2));
+
+    let bad = t.get("/api/v1/deadline-rules/promise?type=rumour&urgency=soon", &consultant).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let fields: Vec<&str> = bad.body["fields"].as_array().unwrap().iter().map(|f| f["field"].as_str().unwrap()).collect();
+    assert_eq!(fields, ["type", "urgency"]);
+
+    let rules = t.get("/api/v1/deadline-rules", &consultant).await;
+    assert_eq!((rules.status, rules.body["completion"]["complaint"].as_str()), (StatusCode::OK, Some("15wd")));
+}

@@ -13,6 +13,7 @@ mod evaluation;
 mod import;
 mod knowledge;
 mod lifecycle;
+mod portal;
 mod reports;
 mod supervision;
 mod validation;

@@ -1,0 +1,291 @@
+//! The citizens' portal: submitting a request, tracking it by its number
+//! and the last four digits of the phone, rating the answer, and the
+//! published replies. Citizens have no accounts; what they submit is
+//! registered by the portal's own service account (`portal`, a centre
+//! dispatcher and reviewer that cannot log in: dispatchers enter web
+//! requests, reviewers may record follow-ups), so the lifecycle, its roles
+//! and its history stay the same as for every other channel.
+
+use crate::access::{Access, Desk};
+use crate::auth::principal_of;
+use crate::directory::Directory;
+use crate::error::{AppError, AppResult};
+use crate::orders::{ActionRequest, RegisterRequest, WorkOrders};
+use crate::ports::{OrderFilter, PageRequest, StoreScope, UserRecord};
+use crate::{audit::Auditor, clock::Clock, ids::IdGenerator};
+use chrono::{DateTime, Utc};
+use hotline_domain::redact::redact_personal;
+use hotline_domain::{
+    Action, Affiliation, Caller, CategoryId, Channel, Command, Description, FollowUpOutcome, OrderType, PersonName, PhoneNumber, Reason,
+    Role, RoleSet, Satisfaction, State, Subject, Urgency, UserId, WorkOrder, WorkOrderNo,
+};
+use std::sync::Arc;
+
+/// The service account's username.
+pub const PORTAL_ACCOUNT: &str = "portal";
+
+/// Types a citizen may submit; reports (举报) of wrongdoing go by phone or
+/// in person, where identity and confidentiality can be handled properly.
+pub const PORTAL_TYPES: &[OrderType] =
+    &[OrderType::Consultation, OrderType::Help, OrderType::Complaint, OrderType::Suggestion, OrderType::Praise];
+
+/// A request as the portal's form sends it, parsed at the edge.
+#[derive(Debug, Clone)]
+pub struct Submission {
+    pub order_type: OrderType,
+    pub category: CategoryId,
+    pub name: Option<PersonName>,
+    /// Required: it is how the citizen tracks the request and is called back.
+    pub phone: PhoneNumber,
+    pub confidential: bool,
+    pub town_code: Option<String>,
+    pub address: Option<Subject>,
+    pub subject: Subject,
+    pub description: Description,
+}
+
+/// What the citizen is told after submitting.
+#[derive(Debug, Clone)]
+pub struct Receipt {
+    pub number: WorkOrderNo,
+    pub completion_due: DateTime<Utc>,
+}
+
+/// One step of a request as the public sees it: what happened, when, and
+/// which office did it; no notes, no names.
+#[derive(Debug, Clone)]
+pub struct PublicStep {
+    pub at: DateTime<Utc>,
+    pub action: Action,
+    pub unit: Option<String>,
+}
+
+/// A request as its citizen sees it when tracking.
+#[derive(Debug, Clone)]
+pub struct Tracking {
+    pub number: WorkOrderNo,
+    pub order_type: OrderType,
+    pub category: String,
+    pub state: State,
+    pub town: Option<String>,
+    pub subject: String,
+    pub created_at: DateTime<Utc>,
+    pub completion_due: DateTime<Utc>,
+    pub closed_at: Option<DateTime<Utc>>,
+    /// The published reply (or the consultant's direct answer), personal data removed.
+    pub reply: Option<String>,
+    pub satisfaction: Option<Satisfaction>,
+    /// The unit's answer was reviewed and waits for the citizen's verdict.
+    pub can_rate: bool,
+    pub steps: Vec<PublicStep>,
+}
+
+/// A published question and its reply.
+#[derive(Debug, Clone)]
+pub struct PublicReply {
+    pub number: WorkOrderNo,
+    pub order_type: OrderType,
+    pub category: String,
+    pub town: Option<String>,
+    pub subject: String,
+    pub reply: String,
+    pub unit: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub closed_at: Option<DateTime<Utc>>,
+}
+
+pub struct Portal {
+    pub(crate) orders: Arc<WorkOrders>,
+    pub(crate) directory: Arc<Directory>,
+    pub(crate) desk: Desk,
+}
+
+impl Portal {
+    /// Finds or creates the service account and opens its desk.
+    pub(crate) async fn open(
+        orders: Arc<WorkOrders>,
+        directory: Arc<Directory>,
+        access: &Access,
+        auditor: &Auditor,
+        ids: &IdGenerator,
+        clock: &dyn Clock,
+    ) -> AppResult<Self> {
+        let store = &orders.store;
+        let user = match store.user_by_name(PORTAL_ACCOUNT).await? {
+            Some(user) => user,
+            None => {
+                let user = UserRecord {
+                    id: UserId(ids.next()),
+                    username: PORTAL_ACCOUNT.to_owned(),
+                    display_name: "公众门户 public portal".to_owned(),
+                    // Not a PHC string: no password ever verifies against it.
+                    password_hash: "!service-account".to_owned(),
+                    affiliation: Affiliation::Centre,
+                    roles: RoleSet::new([Role::Dispatcher, Role::Reviewer]),
+                    active: false,
+                    created_at: clock.now(),
+                };
+                let audit =
+                    auditor.record(None, "user.create", format!("user:{PORTAL_ACCOUNT}"), serde_json::json!({ "service_account": true }));
+                store.insert_user(&user, &audit).await?;
+                user
+            }
+        };
+        Ok(Self { orders, directory, desk: access.open(principal_of(&user)) })
+    }
+
+    pub async fn submit(&self, submission: Submission) -> AppResult<Receipt> {
+        if !PORTAL_TYPES.contains(&submission.order_type) {
+            return Err(AppError::invalid(
+                "order_type",
+                "reports (举报) and other matters are taken by phone on 12345; choose consultation, help, complaint, suggestion or praise",
+            ));
+        }
+        let request = RegisterRequest {
+            channel: Channel::Web,
+            order_type: submission.order_type,
+            category: submission.category,
+            urgency: Urgency::Normal,
+            caller: Caller {
+                anonymous: submission.name.is_none(),
+                name: submission.name,
+                phone: Some(submission.phone),
+                confidential: submission.confidential,
+            },
+            town_code: submission.town_code,
+            address: submission.address,
+            coordinates: None,
+            subject: submission.subject,
+            description: submission.description,
+            call_id: None,
+            direct_answer: None,
+        };
+        let registered = self.orders.register(&self.desk, request, None).await?;
+        let order = registered.details.order;
+        Ok(Receipt { number: order.number, completion_due: order.deadlines.completion })
+    }
+
+    /// The order of this number if its phone ends in `last4`; anything else
+    /// is "not found", so numbers cannot be probed.
+    async fn owned(&self, number: &WorkOrderNo, last4: &str) -> AppResult<WorkOrder> {
+        let missing = || AppError::not_found(format!("no request {number} with a phone ending in {last4}"));
+        let valid = last4.len() == 4 && last4.bytes().all(|b| b.is_ascii_digit());
+        if !valid {
+            return Err(AppError::invalid("phone_last4", "give the last four digits of the phone number you left"));
+        }
+        let store = &self.orders.store;
+        let id = store.order_id(number).await?.ok_or_else(missing)?;
+        let order = store.order(id).await?.ok_or_else(missing)?;
+        if !order.caller.phone.as_ref().is_some_and(|p| p.as_str().ends_with(last4)) {
+            return Err(missing());
+        }
+        Ok(order)
+    }
+
+    pub async fn track(&self, number: &WorkOrderNo, last4: &str) -> AppResult<Tracking> {
+        let order = self.owned(number, last4).await?;
+        self.tracking(order).await
+    }
+
+    /// The citizen's verdict on a reviewed answer is the follow-up (回访):
+    /// satisfied archives the order, unsatisfied sends it back for redo.
+    pub async fn rate(
+        &self,
+        number: &WorkOrderNo,
+        last4: &str,
+        satisfaction: Satisfaction,
+        comment: Option<Reason>,
+    ) -> AppResult<Tracking> {
+        let order = self.owned(number, last4).await?;
+        if order.state != State::PendingFollowUp {
+            return Err(AppError::Conflict {
+                message: format!(
+                    "request {number} cannot be rated now: it is {} (a request is rated once its answer has been reviewed)",
+                    order.state.label_zh()
+                ),
+                current_version: None,
+            });
+        }
+        let outcome = if satisfaction == Satisfaction::Unsatisfied { FollowUpOutcome::Redo } else { FollowUpOutcome::Archive };
+        let command = Command::FollowUp {
+            contacted: true,
+            satisfaction: Some(satisfaction),
+            solved: Some(satisfaction != Satisfaction::Unsatisfied),
+            note: comment,
+            outcome,
+        };
+        let details = self.orders.act(&self.desk, number, order.version, ActionRequest::Command(command)).await?;
+        self.tracking(details.order).await
+    }
+
+    async fn tracking(&self, order: WorkOrder) -> AppResult<Tracking> {
+        let org = self.directory.snapshot();
+        let name = |unit: Option<hotline_domain::UnitId>| unit.and_then(|u| org.unit(u)).map(|u| u.name.clone());
+        let history = self.orders.store.history(order.id).await?;
+        let steps = history
+            .iter()
+            .map(|h| PublicStep {
+                at: h.at,
+                action: h.action,
+                unit: match h.actor_unit {
+                    Some(unit) => name(Some(unit)),
+                    None => Some("12345热线".to_owned()),
+                },
+            })
+            .collect();
+        let reply =
+            order.result.as_ref().map(|r| r.public_reply.to_string()).or_else(|| order.direct_answer.as_ref().map(|a| a.to_string()));
+        Ok(Tracking {
+            number: order.number.clone(),
+            order_type: order.order_type,
+            category: org.category_path(order.category).display(),
+            state: order.state,
+            town: name(order.location.town),
+            subject: redact_personal(order.subject.as_str()),
+            created_at: order.created_at,
+            completion_due: order.deadlines.completion,
+            closed_at: order.closed_at,
+            reply: reply.map(|r| redact_personal(&r)),
+            satisfaction: order.follow_up.as_ref().and_then(|f| f.satisfaction),
+            can_rate: order.state == State::PendingFollowUp,
+            steps,
+        })
+    }
+
+    /// The latest archived orders with a published reply. Reports and
+    /// confidential callers' orders are never published.
+    pub async fn replies(&self, limit: u32) -> AppResult<Vec<PublicReply>> {
+        let org = self.directory.snapshot();
+        let filter = OrderFilter { states: vec![State::Archived], ..OrderFilter::default() };
+        let mut out = Vec::new();
+        let mut before = None;
+        // Scan a bounded number of pages: most archived orders qualify.
+        for _ in 0..5 {
+            let page = self.orders.store.list_orders(&StoreScope::All, &filter, PageRequest { before, limit: limit * 2 }).await?;
+            let Some(last) = page.last() else { break };
+            before = Some(last.id);
+            for summary in &page {
+                if out.len() as u32 >= limit {
+                    return Ok(out);
+                }
+                let Some(order) = self.orders.store.order(summary.id).await? else { continue };
+                if order.order_type == OrderType::Report || order.caller.confidential {
+                    continue;
+                }
+                let Some(result) = &order.result else { continue };
+                out.push(PublicReply {
+                    number: order.number.clone(),
+                    order_type: order.order_type,
+                    category: org.category_path(order.category).display(),
+                    town: order.location.town.and_then(|u| org.unit(u)).map(|u| u.name.clone()),
+                    subject: redact_personal(order.subject.as_str()),
+                    reply: redact_personal(result.public_reply.as_str()),
+                    unit: org.unit(result.unit).map(|u| u.name.clone()),
+                    created_at: order.created_at,
+                    closed_at: order.closed_at,
+                });
+            }
+        }
+        Ok(out)
+    }
+}

@@ -1,0 +1,72 @@
+//! /api/v1/public/requests: the citizens' side of a work order.
+
+use super::{Handled, Json, tz};
+use crate::dto::portal::{CategoryChoice, Choice, FormOptions, PublicReplyDto, RateBody, ReceiptDto, SubmitBody, TrackQuery, TrackingDto};
+use crate::error::{ApiResult, ErrorBody};
+use crate::extract::{JsonBody, order_number};
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use hotline_app::App;
+use hotline_app::portal::{PORTAL_TYPES, Submission};
+
+/// Submits a request (网上诉求). Limited per client address.
+#[utoipa::path(post, path = "/api/v1/public/requests", tag = "portal", request_body = SubmitBody,
+    responses((status = 201, body = ReceiptDto), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)))]
+pub async fn submit(State(app): State<App>, JsonBody(body): JsonBody<SubmitBody>) -> ApiResult<impl IntoResponse> {
+    let submission = Submission {
+        order_type: body.order_type,
+        category: body.category_id,
+        name: body.name,
+        phone: body.phone,
+        confidential: body.confidential,
+        town_code: body.town_code.filter(|c| !c.trim().is_empty()),
+        address: body.address,
+        subject: body.subject,
+        description: body.description,
+    };
+    let receipt = app.portal.submit(submission).await?;
+    Ok((StatusCode::CREATED, Json(ReceiptDto::of(receipt, tz(&app)))))
+}
+
+/// Tracks a request by its number and the last four digits of the phone.
+#[utoipa::path(get, path = "/api/v1/public/requests/{number}", tag = "portal",
+    params(("number" = String, Path), ("phone_last4" = String, Query)),
+    responses((status = 200, body = TrackingDto), (status = 404, body = ErrorBody)))]
+pub async fn track(State(app): State<App>, Path(number): Path<String>, Query(q): Query<TrackQuery>) -> Handled<TrackingDto> {
+    let number = order_number(&number)?;
+    Ok(Json(TrackingDto::of(app.portal.track(&number, q.phone_last4.trim()).await?, tz(&app))))
+}
+
+/// The citizen's satisfaction with a reviewed answer (their follow-up).
+#[utoipa::path(post, path = "/api/v1/public/requests/{number}/rating", tag = "portal", request_body = RateBody,
+    params(("number" = String, Path)),
+    responses((status = 200, body = TrackingDto), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn rate(State(app): State<App>, Path(number): Path<String>, JsonBody(body): JsonBody<RateBody>) -> Handled<TrackingDto> {
+    let number = order_number(&number)?;
+    let tracking = app.portal.rate(&number, body.phone_last4.trim(), body.satisfaction, body.comment).await?;
+    Ok(Json(TrackingDto::of(tracking, tz(&app))))
+}
+
+/// Published replies (公开答复), newest first, personal data removed.
+#[utoipa::path(get, path = "/api/v1/public/replies", tag = "portal", responses((status = 200, body = Vec<PublicReplyDto>)))]
+pub async fn replies(State(app): State<App>) -> Handled<Vec<PublicReplyDto>> {
+    let zone = tz(&app);
+    Ok(Json(app.portal.replies(20).await?.into_iter().map(|r| PublicReplyDto::of(r, zone)).collect()))
+}
+
+/// What the request form offers.
+#[utoipa::path(get, path = "/api/v1/public/form", tag = "portal", responses((status = 200, body = FormOptions)))]
+pub async fn form(State(app): State<App>) -> Handled<FormOptions> {
+    let org = app.directory.snapshot();
+    let types = PORTAL_TYPES.iter().map(|t| Choice { value: t.as_str().to_owned(), label: t.label_zh().to_owned() }).collect();
+    let categories =
+        org.categories().filter(|c| c.active).map(|c| CategoryChoice { id: c.id, parent_id: c.parent, name: c.name.clone() }).collect();
+    let mut towns: Vec<Choice> = org
+        .units()
+        .filter(|u| u.active && u.kind.is_territorial())
+        .map(|u| Choice { value: u.code.clone(), label: u.name.clone() })
+        .collect();
+    towns.sort_by(|a, b| a.value.cmp(&b.value));
+    Ok(Json(FormOptions { types, categories, towns }))
+}

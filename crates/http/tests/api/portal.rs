@@ -1,0 +1,164 @@
+//! The citizens' portal: submit, track by number and phone tail, rate,
+//! published replies; bad input named, numbers not probeable, limits kept.
+
+use crate::support::TestApp;
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+fn request(t: &TestApp) -> Value {
+    json!({
+        "type": "complaint",
+        "category_id": t.category("城乡建设/城市建设和市政管理/城市公共设施"),
+        "name": "李先生",
+        "phone": "13923456789",
+        "town_code": "441900003",
+        "address": "东城街道东纵路88号",
+        "subject": "路灯不亮，请致电13923456789",
+        "description": "东纵路路灯坏了一周，晚上很黑。"
+    })
+}
+
+async fn submit(t: &TestApp, body: Value) -> crate::support::Response {
+    t.call(Method::POST, "/api/v1/public/requests", None, Some(body)).await
+}
+
+async fn track(t: &TestApp, number: &str, last4: &str) -> crate::support::Response {
+    t.call(Method::GET, &format!("/api/v1/public/requests/{number}?phone_last4={last4}"), None, None).await
+}
+
+#[tokio::test]
+async fn a_citizen_submits_tracks_and_rates_and_an_unsatisfied_rating_sends_it_back() {
+    let t = TestApp::spawn().await;
+    let r = submit(&t, request(&t)).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let number = r.body["number"].as_str().unwrap().to_owned();
+    assert!(r.body["completion_due"].is_string());
+
+    // The centre sees a web order waiting for dispatch, with the caller.
+    let dispatcher = t.login("dispatcher").await;
+    let order = t.get(&format!("/api/v1/work-orders/{number}"), &dispatcher).await.body;
+    assert_eq!((order["channel"].as_str(), order["state"].as_str()), (Some("web"), Some("pending_dispatch")));
+    assert_eq!(order["caller"]["phone"], "13923456789");
+
+    let tracked = track(&t, &number, "6789").await;
+    assert_eq!(tracked.status, StatusCode::OK, "{}", tracked.body);
+    assert_eq!((tracked.body["state"].as_str(), tracked.body["can_rate"].as_bool()), (Some("pending_dispatch"), Some(false)));
+    // What the citizen wrote comes back without the phone number in it.
+    assert_eq!(tracked.body["subject"], "路灯不亮，请致电139******89");
+    assert!(!tracked.body.to_string().contains("13923456789"));
+    assert_eq!(tracked.body["steps"][0]["action"], "register");
+
+    // Rating before the answer is reviewed is refused, and says why.
+    let early = t
+        .call(
+            Method::POST,
+            &format!("/api/v1/public/requests/{number}/rating"),
+            None,
+            Some(json!({"phone_last4": "6789", "satisfaction": "satisfied"})),
+        )
+        .await;
+    assert_eq!(early.status, StatusCode::CONFLICT, "{}", early.body);
+    assert!(early.body["message"].as_str().unwrap().contains("cannot be rated now"));
+
+    let town = t.login("dongcheng").await;
+    let reviewer = t.login("reviewer").await;
+    let order = t.ok(&dispatcher, &order, json!({"action": "dispatch", "lead_unit_id": t.unit_id("441900003")})).await;
+    let order = t.ok(&town, &order, json!({"action": "sign_for"})).await;
+    let result = json!({"action": "submit_result", "result": "已更换灯具", "solved": true, "public_reply": "路灯已修复，如有问题请拨打0769-22123456"});
+    let order = t.ok(&town, &order, result.clone()).await;
+    let order = t.ok(&reviewer, &order, json!({"action": "review", "pass": true})).await;
+    assert_eq!(order["state"], "pending_follow_up");
+
+    let tracked = track(&t, &number, "6789").await.body;
+    assert_eq!(tracked["can_rate"], true);
+    assert_eq!(tracked["reply"], "路灯已修复，如有问题请拨打076*-******56");
+
+    let rate = |satisfaction: &str| json!({"phone_last4": "6789", "satisfaction": satisfaction, "comment": "晚上还是不亮"});
+    let r = t.call(Method::POST, &format!("/api/v1/public/requests/{number}/rating"), None, Some(rate("unsatisfied"))).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!((r.body["state"].as_str(), r.body["satisfaction"].as_str()), (Some("in_progress"), Some("unsatisfied")));
+    let order = t.get(&format!("/api/v1/work-orders/{number}"), &town).await.body;
+    assert_eq!(order["counters"]["redos"], 1);
+
+    // The second answer satisfies: the order is archived and published.
+    let order = t.ok(&town, &order, result).await;
+    t.ok(&reviewer, &order, json!({"action": "review", "pass": true})).await;
+    let r = t.call(Method::POST, &format!("/api/v1/public/requests/{number}/rating"), None, Some(rate("satisfied"))).await;
+    assert_eq!((r.status, r.body["state"].as_str()), (StatusCode::OK, Some("archived")));
+    let replies = t.call(Method::GET, "/api/v1/public/replies", None, None).await.body;
+    let published = replies.as_array().unwrap().iter().find(|p| p["number"] == number.as_str()).expect("published");
+    assert_eq!(published["unit"], "东城街道");
+    assert!(!replies.to_string().contains("13923456789") && !replies.to_string().contains("22123456"));
+}
+
+#[tokio::test]
+async fn tracking_needs_the_right_phone_tail_and_does_not_reveal_other_numbers() {
+    let t = TestApp::spawn().await;
+    let number = submit(&t, request(&t)).await.body["number"].as_str().unwrap().to_owned();
+    let wrong = track(&t, &number, "0000").await;
+    assert_eq!(wrong.status, StatusCode::NOT_FOUND);
+    let missing = track(&t, "DG20200101999999", "6789").await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    // Both say the same thing, so a number cannot be probed.
+    assert_eq!(wrong.body["code"], missing.body["code"]);
+    let bad = track(&t, &number, "67a9").await;
+    assert_eq!((bad.status, bad.body["fields"][0]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("phone_last4")));
+    let bad = track(&t, "not-a-number", "6789").await;
+    assert_eq!((bad.status, bad.body["fields"][0]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("number")));
+}
+
+#[tokio::test]
+async fn bad_submissions_name_the_field_and_create_nothing() {
+    let t = TestApp::spawn().await;
+    let before = t.count_orders().await;
+    let cases = [
+        ("phone", json!("12345")),
+        ("subject", json!("")),
+        ("category_id", json!("999999999")),
+        ("town_code", json!("000000000")),
+        ("type", json!("report")),
+        ("type", json!("rumour")),
+    ];
+    for (field, value) in cases {
+        let mut body = request(&t);
+        body[field] = value.clone();
+        let r = submit(&t, body).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{field}={value}: {}", r.body);
+        let named = r.body["fields"].as_array().unwrap().iter().any(|f| f["field"].as_str().unwrap_or("").contains(field));
+        assert!(named || r.body["message"].as_str().unwrap_or("").contains(field), "{field}={value}: {}", r.body);
+    }
+    let mut body = request(&t);
+    body["sneaky"] = json!(true);
+    assert_eq!(submit(&t, body).await.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(t.count_orders().await, before);
+}
+
+#[tokio::test]
+async fn submissions_are_limited_per_client_and_the_form_lists_its_choices() {
+    let t = TestApp::spawn().await;
+    let form = t.call(Method::GET, "/api/v1/public/form", None, None).await.body;
+    assert_eq!(form["towns"].as_array().unwrap().len(), 36);
+    assert!(form["types"].as_array().unwrap().iter().all(|c| c["value"] != "report"));
+    assert!(form["categories"].as_array().unwrap().len() > 100);
+
+    let mut statuses = Vec::new();
+    for _ in 0..11 {
+        statuses.push(submit(&t, request(&t)).await.status);
+    }
+    assert_eq!(statuses[..10], [StatusCode::CREATED; 10]);
+    assert_eq!(statuses[10], StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(t.count_orders().await, 10);
+}
+
+#[tokio::test]
+async fn the_interface_is_served_for_client_routes_but_unknown_api_paths_stay_json() {
+    let t = TestApp::spawn().await;
+    for path in ["/", "/portal", "/orders/DG20261128000001"] {
+        let r = t.client.get(format!("{}{path}", t.base)).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::OK, "{path}");
+        assert!(r.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+        assert!(r.text().await.unwrap().contains("<div id=\"app\">"));
+    }
+    let r = t.call(Method::GET, "/api/nothing-here", None, None).await;
+    assert_eq!((r.status, r.body["code"].as_str()), (StatusCode::NOT_FOUND, Some("not_found")));
+}

@@ -1,0 +1,82 @@
+// End-to-end tests in a real headless Chromium (Debian's `chromium`,
+// driven by playwright-core; no browser is downloaded). Starts a demo
+// server on a fresh data directory, walks a complaint through its whole
+// life with each role in its own browser session, a citizen through the
+// portal, and a unit user who must not see another unit's order. Saves a
+// screenshot of every screen under e2e/screenshots/.
+//
+//   HOTLINE_BIN=../target/debug/hotline node e2e/run.mjs
+//
+// Environment: HOTLINE_BIN (the server binary), CHROMIUM (default
+// /usr/bin/chromium), E2E_PORT (default 18080), E2E_ORDERS (demo orders,
+// default 1500).
+
+import { chromium } from 'playwright-core'
+import { spawn } from 'node:child_process'
+import { mkdtempSync, mkdirSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, dirname } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { steps } from './steps.mjs'
+
+const here = dirname(fileURLToPath(import.meta.url))
+const bin = process.env.HOTLINE_BIN ?? join(here, '../../target/debug/hotline')
+const port = Number(process.env.E2E_PORT ?? 18080)
+const base = `http://127.0.0.1:${port}`
+const shots = join(here, 'screenshots')
+rmSync(shots, { recursive: true, force: true })
+mkdirSync(shots, { recursive: true })
+
+const data = mkdtempSync(join(tmpdir(), 'hotline-e2e-'))
+const server = spawn(bin, ['--data-dir', join(data, 'data'), 'demo', '--listen', `127.0.0.1:${port}`, '--orders', process.env.E2E_ORDERS ?? '1500'], {
+  stdio: ['ignore', 'inherit', 'inherit'],
+  // Only the calls a scenario places reach the desk.
+  env: { ...process.env, HOTLINE_LOG: process.env.HOTLINE_LOG ?? 'warn', HOTLINE_CALLCENTRE__SIMULATED_CALLS_PER_HOUR: '0.001' },
+})
+let serverExit = null
+server.on('exit', (code) => (serverExit = code))
+
+async function waitForServer() {
+  for (let i = 0; i < 600; i++) {
+    if (serverExit !== null) throw new Error(`the server exited with ${serverExit} before it served`)
+    try {
+      if ((await fetch(`${base}/healthz`)).ok) return
+    } catch {}
+    await new Promise((r) => setTimeout(r, 500))
+  }
+  throw new Error('the server did not answer /healthz within 5 minutes')
+}
+
+const browser = await (async () => {
+  await waitForServer()
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  })
+})().catch((e) => {
+  server.kill('SIGTERM')
+  throw e
+})
+
+let failed = 0
+const started = Date.now()
+try {
+  for (const [name, step] of steps) {
+    const t0 = Date.now()
+    try {
+      await step({ browser, base, shots })
+      console.log(`ok   ${name} (${((Date.now() - t0) / 1000).toFixed(1)} s)`)
+    } catch (e) {
+      failed++
+      console.log(`FAIL ${name}: ${e.stack ?? e}`)
+      // The rest of the story depends on this step.
+      break
+    }
+  }
+} finally {
+  await browser.close()
+  server.kill('SIGTERM')
+  rmSync(data, { recursive: true, force: true })
+}
+console.log(`${failed ? 'FAILED' : 'passed'}: ${steps.length} scenarios in ${((Date.now() - started) / 1000).toFixed(0)} s; screenshots in ${shots}`)
+process.exit(failed ? 1 : 0)

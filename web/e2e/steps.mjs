@@ -1,0 +1,311 @@
+// The scenarios of the browser tests, in order: later ones use what
+// earlier ones created (the complaint's number).
+
+const PASSWORD = 'demo'
+const story = { number: null, portalNumber: null }
+
+async function as(browser, base, username) {
+  const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, locale: 'zh-CN' })
+  const page = await context.newPage()
+  page.setDefaultTimeout(15000)
+  await page.goto(`${base}/login`)
+  await page.fill('input[name=username]', username)
+  await page.fill('input[name=password]', PASSWORD)
+  await page.click('[data-test=login-submit]')
+  await page.waitForSelector('[data-test=whoami]')
+  return { page, close: () => context.close() }
+}
+
+async function shot(page, shots, name) {
+  await page.waitForTimeout(400)
+  await page.screenshot({ path: `${shots}/${name}.png`, fullPage: false })
+}
+
+/** Picks `text` in an Element Plus select, typing to filter first. */
+async function choose(page, selector, typed, text) {
+  await page.click(selector)
+  await page.keyboard.type(typed)
+  await page.locator('.el-select-dropdown__item:visible', { hasText: text }).first().click()
+}
+
+/** Opens an order from a queue on the current page. */
+async function openFromQueue(page, number) {
+  await page.locator(`.el-tab-pane:visible [data-order="${number}"], .el-tabs__content [data-order="${number}"]:visible`).first().click()
+  await page.waitForSelector(`[data-test=detail-number]:has-text("${number}")`)
+}
+
+/** Runs one action of the open order's detail and waits for the new state. */
+async function act(page, action, fill, expectState) {
+  await page.locator(`[data-test=order-detail] [data-action=${action}]:visible`).first().click()
+  const form = page.locator('.el-dialog:visible').filter({ has: page.locator(`[data-form=${action}]`) })
+  await form.waitFor()
+  if (fill) await fill(form)
+  await page.locator('.el-dialog:visible [data-test=action-submit]').click()
+  await page.locator(`[data-form=${action}]`).waitFor({ state: 'detached' })
+  if (expectState) await page.locator(`[data-test=detail-state][data-state=${expectState}]:visible`).first().waitFor()
+}
+
+function radio(form, value) {
+  return form.locator(`label:has(input[value="${value}"])`).first().click()
+}
+
+async function tab(page, name) {
+  await page.click(`#tab-${name}`)
+  await page.waitForTimeout(300)
+}
+
+/** A bearer token for API calls the scenario makes outside the browser. */
+async function token(base, username) {
+  const r = await fetch(`${base}/api/v1/auth/login`, {
+    method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ username, password: PASSWORD }),
+  })
+  if (!r.ok) throw new Error(`login ${username}: ${r.status}`)
+  return (await r.json()).token
+}
+
+async function apiCall(base, bearer, method, path, body) {
+  const r = await fetch(`${base}/api/v1${path}`, {
+    method, headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${bearer}` }, body: body && JSON.stringify(body),
+  })
+  if (!r.ok) throw new Error(`${method} ${path}: ${r.status} ${await r.text()}`)
+}
+
+export const steps = [
+  ['a consultant registers a complaint at the desk', async ({ browser, base, shots }) => {
+    const { page, close } = await as(browser, base, 'consultant')
+    await page.waitForSelector('[data-test=desk]')
+    await page.click('[data-type=complaint]')
+    await page.click('[data-test=category-search]')
+    await page.keyboard.type('噪')
+    await page.locator('.el-select-dropdown__item:visible').first().click()
+    await choose(page, '[data-test=town]', '东城', '东城街道')
+    await page.fill('input[name=address]', '东城街道牛山社区东晖路 12 号')
+    await page.fill('input[name=caller-name]', '陈女士')
+    await page.fill('input[name=caller-phone]', '13712345678')
+    await page.fill('input[name=subject]', '工地夜间施工噪音扰民')
+    await page.fill('textarea[name=description]', '东晖路工地连续一周每晚十一点后仍在打桩施工，噪音很大，影响休息，请尽快处理。')
+    // The promise follows the type: a complaint gets 15 working days.
+    await page.locator('[data-test=promise]').filter({ hasText: /\d{4}-\d{2}-\d{2}/ }).waitFor()
+    await shot(page, shots, '01-desk-form')
+    // An empty subject is refused with the field named, and nothing is registered.
+    await page.fill('input[name=subject]', '')
+    await page.keyboard.press('Control+Enter')
+    await page.locator('[data-test=register-error]').waitFor()
+    await page.fill('input[name=subject]', '工地夜间施工噪音扰民')
+    await page.keyboard.press('Control+Enter')
+    const text = await page.locator('[data-test=registered-number]').textContent({ timeout: 15000 })
+    story.number = text.match(/[A-Z]{2}\d{14}/)[0]
+    await shot(page, shots, '02-desk-registered')
+    await close()
+  }],
+
+  ['a dispatcher dispatches it to 东城街道', async ({ browser, base, shots }) => {
+    const { page, close } = await as(browser, base, 'dispatcher')
+    await page.goto(`${base}/dispatch`)
+    await openFromQueue(page, story.number)
+    await shot(page, shots, '03-dispatch-queue')
+    await act(page, 'dispatch', async (form) => {
+      await form.locator('[data-test=lead-unit]').click()
+      await page.keyboard.type('东城')
+      await page.locator('.el-select-dropdown__item:visible', { hasText: '东城街道' }).first().click()
+    }, 'dispatched')
+    await close()
+  }],
+
+  ['another unit cannot see the order', async ({ browser, base, shots }) => {
+    const { page, close } = await as(browser, base, 'hrss')
+    await page.goto(`${base}/orders/${story.number}`)
+    const error = page.locator('[data-test=order-error]')
+    await error.waitFor()
+    if (!/not found/.test(await error.textContent())) throw new Error('expected "not found" for another unit')
+    if (await page.locator('[data-test=detail-number]').count()) throw new Error('the order was shown to another unit')
+    await page.goto(`${base}/orders`)
+    await page.waitForSelector('[data-test=order-table] .el-table__row')
+    if (await page.locator(`[data-order="${story.number}"]`).count()) throw new Error('the order is listed for another unit')
+    await shot(page, shots, '04-other-unit-denied')
+    await close()
+  }],
+
+  ['the town signs for it and answers', async ({ browser, base, shots }) => {
+    const { page, close } = await as(browser, base, 'dongcheng')
+    await page.waitForSelector('[data-test=order-table]')
+    await openFromQueue(page, story.number)
+    await shot(page, shots, '05-workbench')
+    await act(page, 'sign_for', null, 'in_progress')
+    await act(page, 'add_progress', async (form) => {
+      await form.locator('textarea[name=text]').fill('已到现场核查，工地确有夜间施工。')
+    })
+    await act(page, 'submit_result', async (form) => {
+      await form.locator('textarea[name=result]').fill('已责令工地停止夜间施工，并由城管中队每晚巡查。')
+      await form.locator('textarea[name=public_reply]').fill('经核查，工地存在夜间施工，已责令整改，今后夜间 22 时后禁止施工。')
+    }, 'pending_review')
+    await close()
+  }],
+
+  ['a reviewer passes the result', async ({ browser, base }) => {
+    const { page, close } = await as(browser, base, 'reviewer')
+    await page.goto(`${base}/dispatch`)
+    await tab(page, 'review')
+    await openFromQueue(page, story.number)
+    await act(page, 'review', null, 'pending_follow_up')
+    await close()
+  }],
+
+  ['the follow-up finds the citizen unsatisfied: redo', async ({ browser, base, shots }) => {
+    const { page, close } = await as(browser, base, 'consultant')
+    await page.goto(`${base}/dispatch`)
+    await tab(page, 'followup')
+    await openFromQueue(page, story.number)
+    await page.locator('[data-test=order-detail] [data-action=follow_up]').first().click()
+    const form = page.locator('.el-dialog:visible').filter({ has: page.locator('[data-form=follow_up]') })
+    await form.waitFor()
+    const script = await page.locator('[data-test=follow-up-script]:visible').textContent()
+    if (!script.includes('夜间 22 时后禁止施工')) throw new Error('the follow-up script lacks the public reply')
+    await radio(form, 'unsatisfied')
+    await radio(form, 'redo')
+    await form.locator('input[name=note]').fill('市民反映仍有夜间施工')
+    await shot(page, shots, '06-follow-up-form')
+    await page.locator('.el-dialog:visible [data-test=action-submit]').click()
+    await page.locator('[data-form=follow_up]').waitFor({ state: 'detached' })
+    await page.locator('[data-test=detail-state]:visible').first().waitFor()
+    const state = await page.locator('[data-test=detail-state]:visible').first().getAttribute('data-state')
+    if (!['in_progress', 'dispatched'].includes(state)) throw new Error(`after redo the order is ${state}`)
+    await close()
+  }],
+
+  ['the town handles it again, the reviewer passes it', async ({ browser, base }) => {
+    let { page, close } = await as(browser, base, 'dongcheng')
+    await page.waitForSelector('[data-test=order-table]')
+    await openFromQueue(page, story.number)
+    if (await page.locator('[data-test=order-detail] [data-action=sign_for]').count()) await act(page, 'sign_for', null, 'in_progress')
+    await act(page, 'submit_result', async (form) => {
+      await form.locator('textarea[name=result]').fill('联合城管、住建夜间蹲守，工地已停止夜间施工并签署承诺书。')
+      await form.locator('textarea[name=public_reply]').fill('工地已停止夜间施工并作出书面承诺，城管将持续巡查。')
+    }, 'pending_review')
+    await close()
+    ;({ page, close } = await as(browser, base, 'reviewer'))
+    await page.goto(`${base}/dispatch`)
+    await tab(page, 'review')
+    await openFromQueue(page, story.number)
+    await act(page, 'review', null, 'pending_follow_up')
+    await close()
+  }],
+
+  ['the follow-up finds the citizen satisfied: archived', async ({ browser, base, shots }) => {
+    const { page, close } = await as(browser, base, 'consultant')
+    await page.goto(`${base}/dispatch`)
+    await tab(page, 'followup')
+    await openFromQueue(page, story.number)
+    await act(page, 'follow_up', async (form) => {
+      await radio(form, 'satisfied')
+      await radio(form, 'archive')
+    }, 'archived')
+    const history = await page.locator('[data-test=history]:visible').textContent()
+    for (const step of ['登记', '派单', '签收', '办结反馈', '审核', '回访']) {
+      if (!history.includes(step)) throw new Error(`the history lacks ${step}`)
+    }
+    await shot(page, shots, '07-archived')
+    await close()
+  }],
+
+  ['a call reaches the desk with the caller\'s history; the busy sub-centre brings the fallback advice', async ({ browser, base, shots }) => {
+    const { page, close } = await as(browser, base, 'consultant')
+    await page.waitForSelector('[data-test=desk]')
+    await page.locator('[data-test=desk] .el-tag--success').first().waitFor()
+    await page.click('[data-test=status-ready]')
+    await page.locator('[data-test=desk-status]', { hasText: '就绪' }).waitFor()
+    const manager = await token(base, 'supervisor')
+    await apiCall(base, manager, 'PUT', '/callcentre/simulator/lines/12366', { behaviour: 'busy' })
+    await apiCall(base, manager, 'POST', '/callcentre/simulator/calls', { queue: 'general', caller: '13712345678', patience_secs: 300, talk_secs: 600 })
+    await page.locator('[data-test=offered]').waitFor()
+    // The screen pop shows the complaint this caller made earlier.
+    await page.locator(`[data-test=desk] .el-table__row:has-text("${story.number}")`).waitFor()
+    await shot(page, shots, '08-desk-offered')
+    await page.keyboard.press('F2')
+    await page.locator('[data-test=in-call]').waitFor()
+    if ((await page.inputValue('input[name=caller-phone]')) !== '13712345678') throw new Error('the caller\'s number is not in the form')
+    await choose(page, '[data-test=in-call] .el-select', '12366', '12366')
+    await page.click('[data-test=transfer-blind]')
+    const advice = await page.locator('[data-test=advice]').textContent()
+    if (!advice.includes('12366')) throw new Error(`the fallback advice does not name 12366: ${advice}`)
+    await shot(page, shots, '09-desk-transfer-busy')
+    await page.click('[data-test=hang-up]')
+    await page.locator('[data-test=desk-status]', { hasText: '话后整理' }).waitFor()
+    await close()
+  }],
+
+  ['a citizen submits a request on the portal and tracks it', async ({ browser, base, shots }) => {
+    const context = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true })
+    const page = await context.newPage()
+    page.setDefaultTimeout(15000)
+    await page.goto(`${base}/portal`)
+    await page.fill('[data-test=portal-query]', '社保卡丢了怎么补办')
+    await page.keyboard.press('Enter')
+    await page.locator('[data-test=portal-hit]').first().waitFor()
+    await shot(page, shots, '10-portal-search')
+    await tab(page, 'submit')
+    // The browser names what is missing before anything is sent.
+    await page.click('[data-test=portal-submit]')
+    await page.locator('[data-test=portal-form] .el-form-item__error').first().waitFor()
+    const errors = await page.locator('[data-test=portal-form] .el-form-item__error').count()
+    if (errors < 3) throw new Error(`expected field errors on an empty form, saw ${errors}`)
+    await page.click('[data-test=portal-category] input')
+    await page.keyboard.type('噪')
+    await page.locator('.el-cascader__suggestion-item:visible').first().click()
+    await page.fill('input[name=subject]', '小区楼下烧烤店油烟扰民')
+    await page.fill('textarea[name=description]', '南城街道某小区楼下烧烤店每晚营业到凌晨，油烟和噪音很大，请相关部门处理。')
+    await page.fill('input[name=phone]', '139 2345 6789')
+    await page.fill('input[name=name]', '李先生')
+    await page.click('[data-test=portal-submit]')
+    const receipt = await page.locator('[data-test=receipt-text]').textContent()
+    story.portalNumber = receipt.match(/[A-Z]{2}\d{14}/)[0]
+    await shot(page, shots, '11-portal-submitted')
+    await tab(page, 'track')
+    await page.click('[data-test=track-submit]')
+    const state = await page.locator('[data-test=track-state]').textContent()
+    if (state.trim() !== '待派单') throw new Error(`tracking shows ${state}`)
+    await shot(page, shots, '12-portal-track')
+    // A wrong tail of the phone finds nothing, and says so.
+    await page.fill('input[name=last4]', '0000')
+    await page.click('[data-test=track-submit]')
+    await page.locator('[data-test=track-error]').waitFor()
+    await tab(page, 'replies')
+    await page.locator('[data-test=replies]').waitFor()
+    await shot(page, shots, '13-portal-replies')
+    await context.close()
+  }],
+
+  ['every staff screen renders, in Chinese and in English', async ({ browser, base, shots }) => {
+    let { page, close } = await as(browser, base, 'supervisor')
+    for (const [path, name] of [['/supervision', '14-supervision'], ['/evaluation', '15-evaluation'], ['/reports', '16-reports'],
+      ['/alerts', '17-alerts'], ['/orders', '18-orders'], ['/knowledge', '19-knowledge']]) {
+      await page.goto(base + path)
+      await page.locator('.el-main .page').first().waitFor()
+      await page.waitForLoadState('networkidle')
+      await shot(page, shots, name)
+    }
+    await page.goto(`${base}/bigscreen`)
+    await page.locator('[data-test=big-orders]').waitFor()
+    await page.locator('[data-test=chart] canvas').first().waitFor()
+    await shot(page, shots, '20-bigscreen')
+    await close()
+    ;({ page, close } = await as(browser, base, 'admin'))
+    await page.goto(`${base}/admin`)
+    await page.locator('[data-test=admin-tabs]').waitFor()
+    await shot(page, shots, '21-admin-units')
+    for (const [name, file] of [['users', '22-admin-users'], ['hotlines', '23-admin-hotlines'], ['categories', '24-admin-categories'],
+      ['deadlines', '25-admin-deadlines'], ['calendar', '26-admin-calendar'], ['emergency', '27-admin-emergency'], ['kb', '28-admin-kb-review']]) {
+      await tab(page, name)
+      await page.waitForLoadState('networkidle')
+      await shot(page, shots, file)
+    }
+    // The National Day holiday of 2026 shows on the calendar.
+    await tab(page, 'calendar')
+    await page.locator('[data-date="2026-10-01"][data-kind=holiday]').waitFor()
+    await page.click('[data-test=language]')
+    await page.locator('#tab-calendar:has-text("Holiday calendar")').waitFor()
+    await shot(page, shots, '29-admin-english')
+    await page.click('[data-test=language]')
+    await close()
+  }],
+]

@@ -1,0 +1,66 @@
+// The one way the interface talks to the server. The session cookie set
+// at login goes with every request; errors arrive as `ApiError` with the
+// server's field messages so forms can show them beside the field.
+
+export class ApiError extends Error {
+  constructor(status, body) {
+    super(body?.message || `HTTP ${status}`)
+    this.status = status
+    this.code = body?.code
+    this.fields = body?.fields ?? []
+    this.allowedActions = body?.allowed_actions
+  }
+
+  /** `{ field: message }` for an el-form. */
+  fieldMap() {
+    return Object.fromEntries(this.fields.map((f) => [f.field, f.message]))
+  }
+}
+
+/** Called with every 401 so the app can return to the login page. */
+let onUnauthenticated = () => {}
+export function whenLoggedOut(handler) {
+  onUnauthenticated = handler
+}
+
+async function request(method, path, body, { quiet = false } = {}) {
+  const init = { method, credentials: 'same-origin', headers: {} }
+  if (body !== undefined) {
+    init.headers['Content-Type'] = 'application/json'
+    init.body = JSON.stringify(body)
+  }
+  const response = await fetch(`/api/v1${path}`, init)
+  const text = await response.text()
+  const data = text ? JSON.parse(text) : null
+  if (!response.ok) {
+    if (response.status === 401 && !quiet) onUnauthenticated()
+    throw new ApiError(response.status, data)
+  }
+  return data
+}
+
+export const api = {
+  get: (path) => request('GET', path),
+  /** A GET whose 401 is an answer, not a lost session (who am I?). */
+  probe: (path) => request('GET', path, undefined, { quiet: true }),
+  post: (path, body = {}) => request('POST', path, body, { quiet: path.startsWith('/auth/') }),
+  put: (path, body) => request('PUT', path, body),
+  patch: (path, body) => request('PATCH', path, body),
+  del: (path) => request('DELETE', path),
+}
+
+/** `?a=1&b=2` from an object, leaving out empty values. */
+export function query(params) {
+  const pairs = Object.entries(params).filter(([, v]) => v !== undefined && v !== null && v !== '')
+  return pairs.length ? '?' + new URLSearchParams(pairs).toString() : ''
+}
+
+/** Server-sent events; returns a function that closes the stream. */
+export function stream(path, onMessage) {
+  const source = new EventSource(`/api/v1${path}`)
+  source.onmessage = (e) => onMessage(JSON.parse(e.data))
+  for (const name of ['alert', 'snapshot', 'wallboard', 'dashboard']) {
+    source.addEventListener(name, (e) => onMessage(JSON.parse(e.data), name))
+  }
+  return () => source.close()
+}

@@ -1,0 +1,76 @@
+// The body each work-order action sends, from a form's fields. The order's
+// `allowed_actions` (computed by the server for this user) decides which
+// buttons exist; this only shapes what they send.
+
+const clean = (v) => (typeof v === 'string' && v.trim() === '' ? undefined : typeof v === 'string' ? v.trim() : v)
+
+export const ACTION_FIELDS = {
+  answer_directly: ['answer'],
+  dispatch: ['lead_unit_id', 'co_unit_ids', 'note'],
+  sign_for: [],
+  return: ['reason'],
+  decide_return: ['agree', 'lead_unit_id', 'co_unit_ids', 'reason'],
+  request_extension: ['reason', 'requested_due'],
+  decide_extension: ['approve', 'note'],
+  add_progress: ['kind', 'text'],
+  sub_dispatch: ['unit_id', 'note'],
+  submit_result: ['result', 'solved', 'public_reply'],
+  review: ['pass', 'reason'],
+  follow_up: ['contacted', 'satisfaction', 'solved', 'note', 'outcome'],
+  supervise: ['text', 'due'],
+  answer_supervision: ['notice_id', 'text'],
+  merge: ['master_number'],
+  invalidate: ['kind', 'note'],
+}
+
+/** Sensible starting values for an action's form on this order. */
+export function initialForm(action, order) {
+  switch (action) {
+    case 'dispatch':
+    case 'decide_return':
+      return {
+        agree: true,
+        lead_unit_id: order.proposal?.lead_unit?.id ?? '',
+        co_unit_ids: (order.proposal?.co_units ?? []).map((u) => u.id),
+      }
+    case 'decide_extension':
+      return { approve: true }
+    case 'review':
+      return { pass: true }
+    case 'submit_result':
+      return { solved: true }
+    case 'add_progress':
+      return { kind: 'contact' }
+    case 'follow_up':
+      return { contacted: true, satisfaction: 'satisfied', solved: true, outcome: 'archive' }
+    case 'answer_supervision': {
+      const open = (order.notices ?? []).find((n) => !n.answered_at)
+      return { notice_id: open?.id ?? '' }
+    }
+    case 'invalidate':
+      return { kind: 'out_of_scope' }
+    default:
+      return {}
+  }
+}
+
+/** The JSON body of `action` from the form, for the order's `version`. */
+export function actionBody(action, form, version) {
+  const body = { action, version }
+  for (const field of ACTION_FIELDS[action] ?? []) {
+    const value = clean(form[field])
+    if (value !== undefined && !(Array.isArray(value) && value.length === 0 && field !== 'co_unit_ids')) body[field] = value
+  }
+  // A follow-up that did not reach the citizen records no verdict.
+  if (action === 'follow_up' && !form.contacted) {
+    delete body.satisfaction
+    delete body.solved
+    body.outcome = 'retry'
+  }
+  // Agreeing to a return re-dispatches; rejecting it needs only the reason.
+  if (action === 'decide_return' && !form.agree) {
+    delete body.lead_unit_id
+    delete body.co_unit_ids
+  }
+  return body
+}

@@ -1,0 +1,40 @@
+// Times are shown as wall-clock time at the hotline (Asia/Shanghai),
+// whatever the browser's own zone; the server sends RFC 3339 with an offset.
+
+const ZONE = 'Asia/Shanghai'
+const wall = new Intl.DateTimeFormat('sv-SE', {
+  timeZone: ZONE, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23',
+})
+
+export function dateTime(iso) {
+  if (!iso) return ''
+  const d = new Date(iso)
+  return Number.isNaN(d.getTime()) ? String(iso) : wall.format(d)
+}
+
+export function date(iso) {
+  return dateTime(iso).slice(0, 10)
+}
+
+export function percent(x, digits = 1) {
+  return x === null || x === undefined || Number.isNaN(x) ? '—' : `${(x * 100).toFixed(digits)}%`
+}
+
+/** RFC 3339 for a local date at close of business at the hotline. */
+export function endOfDay(yyyyMmDd) {
+  return `${yyyyMmDd}T18:00:00+08:00`
+}
+
+/** Today's date at the hotline, `YYYY-MM-DD`. */
+export function today(now = new Date()) {
+  return date(now.toISOString())
+}
+
+/** A deadline span as configured (`15wd`, `24h`) in words. */
+export function span(raw, locale = 'zh') {
+  const m = String(raw ?? '').match(/^(\d+)(wd|h)$/)
+  if (!m) return String(raw ?? '')
+  const n = Number(m[1])
+  if (locale === 'en') return m[2] === 'wd' ? `${n} working day${n === 1 ? '' : 's'}` : `${n} hour${n === 1 ? '' : 's'}`
+  return m[2] === 'wd' ? `${n} 个工作日` : `${n} 小时`
+}

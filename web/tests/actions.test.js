@@ -1,0 +1,41 @@
+import { describe, it, expect } from 'vitest'
+import { actionBody, initialForm, ACTION_FIELDS } from '../src/logic/actions.js'
+
+const order = {
+  version: 7,
+  proposal: { lead_unit: { id: '11' }, co_units: [{ id: '12' }] },
+  notices: [{ id: 'n1', answered_at: '2026-11-01T00:00:00+08:00' }, { id: 'n2', answered_at: null }],
+}
+
+describe('work-order action bodies', () => {
+  it('dispatch starts from the catalogue proposal', () => {
+    const form = initialForm('dispatch', order)
+    expect(actionBody('dispatch', form, order.version)).toEqual({ action: 'dispatch', version: 7, lead_unit_id: '11', co_unit_ids: ['12'] })
+  })
+
+  it('a follow-up that did not reach the citizen carries no verdict and retries', () => {
+    const form = { ...initialForm('follow_up', order), contacted: false, note: '  无人接听 ' }
+    expect(actionBody('follow_up', form, 3)).toEqual({ action: 'follow_up', version: 3, contacted: false, note: '无人接听', outcome: 'retry' })
+  })
+
+  it('an unsatisfied follow-up can send the order back for redo', () => {
+    const form = { ...initialForm('follow_up', order), satisfaction: 'unsatisfied', solved: false, outcome: 'redo' }
+    expect(actionBody('follow_up', form, 3)).toMatchObject({ satisfaction: 'unsatisfied', solved: false, outcome: 'redo', contacted: true })
+  })
+
+  it('rejecting a return sends only the reason', () => {
+    const form = { ...initialForm('decide_return', order), agree: false, reason: '属于本单位职责' }
+    expect(actionBody('decide_return', form, 2)).toEqual({ action: 'decide_return', version: 2, agree: false, reason: '属于本单位职责' })
+  })
+
+  it('answering a notice picks the open one, and blank texts are left out', () => {
+    expect(initialForm('answer_supervision', order).notice_id).toBe('n2')
+    expect(actionBody('return', { reason: '   ' }, 1)).toEqual({ action: 'return', version: 1 })
+  })
+
+  it('knows every action the server lists', () => {
+    const server = ['answer_directly', 'dispatch', 'sign_for', 'return', 'decide_return', 'request_extension', 'decide_extension',
+      'add_progress', 'sub_dispatch', 'submit_result', 'review', 'follow_up', 'supervise', 'answer_supervision', 'merge', 'invalidate']
+    expect(Object.keys(ACTION_FIELDS).sort()).toEqual(server.sort())
+  })
+})

@@ -1,0 +1,109 @@
+import { describe, it, expect } from 'vitest'
+import { yearGrid, workingDays } from '../src/logic/calendar.js'
+import { screensFor, homeFor } from '../src/logic/roles.js'
+import { dateTime, date, percent } from '../src/logic/format.js'
+import { rankingBars, trendLine, countPie } from '../src/logic/charts.js'
+import { DeskLink } from '../src/logic/desk.js'
+
+describe('the holiday calendar grid', () => {
+  it('lays out 2026 Monday first, with holidays and make-up days', () => {
+    const special = [
+      { date: '2026-10-01', working: false, name: '国庆节' },
+      { date: '2026-10-10', working: true, name: '国庆节调休' },
+    ]
+    const grid = yearGrid(2026, special)
+    expect(grid).toHaveLength(12)
+    // 1 October 2026 is a Thursday: three empty cells lead the month.
+    const october = grid[9].weeks
+    expect(october[0].slice(0, 3)).toEqual([null, null, null])
+    expect(october[0][3]).toMatchObject({ date: '2026-10-01', kind: 'holiday', working: false, name: '国庆节' })
+    const tenth = october.flat().find((c) => c?.date === '2026-10-10')
+    expect(tenth).toMatchObject({ weekend: true, working: true, kind: 'makeup' })
+    // 261 weekdays in 2026, one holiday off, one Saturday worked.
+    expect(workingDays(grid)).toBe(261)
+    expect(workingDays(yearGrid(2026, []))).toBe(261)
+    expect(workingDays(yearGrid(2026, special.slice(0, 1)))).toBe(260)
+  })
+})
+
+describe('screens by role', () => {
+  it('gives each user the screens of their roles', () => {
+    const consultant = { roles: ['consultant'], unit: null }
+    const handler = { roles: ['handler'], unit: { id: '9', name: '莞城街道' } }
+    const admin = { roles: ['system_admin'], unit: null }
+    expect(homeFor(consultant)).toBe('/desk')
+    expect(screensFor(consultant).map((s) => s.path)).toContain('/dispatch')
+    expect(homeFor(handler)).toBe('/workbench')
+    expect(screensFor(handler).map((s) => s.path)).not.toContain('/desk')
+    expect(screensFor(admin).map((s) => s.path)).toContain('/admin')
+    expect(screensFor(null)).toEqual([])
+  })
+})
+
+describe('formatting', () => {
+  it('shows times as wall-clock time at the hotline whatever the zone sent', () => {
+    expect(dateTime('2026-11-28T10:05:00+08:00')).toBe('2026-11-28 10:05')
+    expect(dateTime('2026-11-28T02:05:00Z')).toBe('2026-11-28 10:05')
+    expect(date('2026-11-27T18:00:00Z')).toBe('2026-11-28')
+    expect(percent(0.9234)).toBe('92.3%')
+    expect(percent(null)).toBe('—')
+  })
+})
+
+describe('chart options', () => {
+  it('ranks bars best first and skips rows without a value', () => {
+    const option = rankingBars([{ n: 'a', v: 80 }, { n: 'b', v: null }, { n: 'c', v: 91.256 }], (r) => r.n, (r) => r.v)
+    expect(option.yAxis.data).toEqual(['c', 'a'])
+    expect(option.series[0].data).toEqual([91.26, 80])
+  })
+
+  it('draws satisfaction as percentages, gaps where nobody was asked', () => {
+    const option = trendLine([{ d: '11-27', s: 0.9 }, { d: '11-28', s: null }], (p) => p.d, (p) => p.s)
+    expect(option.series[0].data).toEqual([90, null])
+  })
+
+  it('folds the small slices of a pie into 其他', () => {
+    const counts = Array.from({ length: 10 }, (_, i) => ({ name: `t${i}`, orders: 10 - i }))
+    const data = countPie(counts, '', 3).series[0].data
+    expect(data.map((d) => d.name)).toEqual(['t0', 't1', 't2', '其他'])
+    expect(data[3].value).toBe(7 + 6 + 5 + 4 + 3 + 2 + 1)
+  })
+})
+
+describe('the desk link', () => {
+  it('reconnects after a drop with a growing pause, and not after close', async () => {
+    const sockets = []
+    class FakeSocket {
+      constructor(url) { this.url = url; this.readyState = 1; this.sent = []; sockets.push(this) }
+      send(m) { this.sent.push(JSON.parse(m)) }
+      close() { this.onclose?.() }
+    }
+    const events = []
+    const states = []
+    const link = new DeskLink((e) => events.push(e), (s) => states.push(s), { url: 'ws://x/api/v1/desk', WebSocketImpl: FakeSocket })
+    link.connect()
+    sockets[0].onopen()
+    sockets[0].onmessage({ data: '{"type":"hello"}' })
+    link.send({ type: 'status', status: 'available' })
+    expect(events).toEqual([{ type: 'hello' }])
+    expect(sockets[0].sent).toEqual([{ type: 'status', status: 'available' }])
+    sockets[0].onclose()
+    await new Promise((r) => setTimeout(r, DeskLink.pause(0) + 50))
+    expect(sockets).toHaveLength(2)
+    link.close()
+    await new Promise((r) => setTimeout(r, DeskLink.pause(1) + 50))
+    expect(sockets).toHaveLength(2)
+    expect(states).toEqual([true, false, false])
+    expect(DeskLink.pause(10)).toBe(10000)
+  })
+})
+
+describe('deadline spans', async () => {
+  const { span } = await import('../src/logic/format.js')
+  it('reads working days and hours in both languages', () => {
+    expect(span('15wd')).toBe('15 个工作日')
+    expect(span('2h', 'en')).toBe('2 hours')
+    expect(span('1wd', 'en')).toBe('1 working day')
+    expect(span('odd')).toBe('odd')
+  })
+})
