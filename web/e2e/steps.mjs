@@ -99,7 +99,10 @@ export const steps = [
     await close()
   }],
 
-  ['a dispatcher dispatches it to 东城街道', async ({ browser, base, shots }) => {
+  ['a dispatcher dispatches it to 东城街道, and it appears live on the town\'s workbench', async ({ browser, base, shots }) => {
+    const town = await as(browser, base, 'dongcheng')
+    await town.page.waitForSelector('[data-test=order-table]')
+    if (await town.page.locator(`[data-order="${story.number}"]`).count()) throw new Error('the town sees the order before dispatch')
     const { page, close } = await as(browser, base, 'dispatcher')
     await page.goto(`${base}/dispatch`)
     await openFromQueue(page, story.number)
@@ -110,6 +113,9 @@ export const steps = [
       await page.locator('.el-select-dropdown__item:visible', { hasText: '东城街道' }).first().click()
     }, 'dispatched')
     await close()
+    // No reload: the workbench heard of the dispatch over server-sent events.
+    await town.page.locator(`[data-order="${story.number}"]`).waitFor({ timeout: 5000 })
+    await town.close()
   }],
 
   ['another unit cannot see the order', async ({ browser, base, shots }) => {

@@ -55,12 +55,40 @@ export function query(params) {
   return pairs.length ? '?' + new URLSearchParams(pairs).toString() : ''
 }
 
-/** Server-sent events; returns a function that closes the stream. */
+/**
+ * Server-sent events of `path`; returns a function that stops listening.
+ * Listeners of one path share one connection: a browser allows only six
+ * per server, and a screen may have several live lists.
+ */
+const streams = new Map()
 export function stream(path, onMessage) {
-  const source = new EventSource(`/api/v1${path}`)
-  source.onmessage = (e) => onMessage(JSON.parse(e.data))
-  for (const name of ['alert', 'snapshot', 'wallboard', 'dashboard']) {
-    source.addEventListener(name, (e) => onMessage(JSON.parse(e.data), name))
+  let entry = streams.get(path)
+  if (!entry) {
+    const source = new EventSource(`/api/v1${path}`)
+    entry = { source, listeners: new Set() }
+    const deliver = (name) => (e) => {
+      const data = JSON.parse(e.data)
+      for (const listener of entry.listeners) listener(data, name)
+    }
+    source.onmessage = deliver('message')
+    for (const name of ['alert', 'order', 'wallboard', 'dashboard']) source.addEventListener(name, deliver(name))
+    streams.set(path, entry)
   }
-  return () => source.close()
+  entry.listeners.add(onMessage)
+  return () => {
+    entry.listeners.delete(onMessage)
+    if (!entry.listeners.size) {
+      entry.source.close()
+      streams.delete(path)
+    }
+  }
+}
+
+/** Calls `fn` once, `ms` after the last of a burst of calls. */
+export function debounce(fn, ms) {
+  let timer
+  return (...args) => {
+    clearTimeout(timer)
+    timer = setTimeout(() => fn(...args), ms)
+  }
 }

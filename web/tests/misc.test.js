@@ -107,3 +107,31 @@ describe('deadline spans', async () => {
     expect(span('odd')).toBe('odd')
   })
 })
+
+describe('server-sent event streams', async () => {
+  const { stream } = await import('../src/api.js')
+  it('share one connection per path and close it with the last listener', () => {
+    const opened = []
+    globalThis.EventSource = class {
+      constructor(url) { this.url = url; this.listeners = {}; this.closed = false; opened.push(this) }
+      addEventListener(name, fn) { this.listeners[name] = fn }
+      close() { this.closed = true }
+    }
+    const a = []
+    const b = []
+    const stopA = stream('/work-orders/stream', (d, name) => a.push([d, name]))
+    const stopB = stream('/work-orders/stream', (d) => b.push(d))
+    expect(opened).toHaveLength(1)
+    expect(opened[0].url).toBe('/api/v1/work-orders/stream')
+    opened[0].listeners.order({ data: '{"number":"DG20261128000001"}' })
+    expect(a).toEqual([[{ number: 'DG20261128000001' }, 'order']])
+    expect(b).toHaveLength(1)
+    stopA()
+    expect(opened[0].closed).toBe(false)
+    stopB()
+    expect(opened[0].closed).toBe(true)
+    stream('/work-orders/stream', () => {})
+    expect(opened).toHaveLength(2)
+    delete globalThis.EventSource
+  })
+})

@@ -138,6 +138,7 @@ impl App {
             auditor: auditor.clone(),
             clock: clock.clone(),
             attachment_policy: config.attachments.clone(),
+            live: tokio::sync::broadcast::channel(256).0,
         });
         let org = Arc::new(Organisation {
             store: store.clone(),

@@ -100,6 +100,41 @@ pub struct WorkOrders {
     pub(crate) attachment_policy: AttachmentPolicy,
     /// Screens every new order for emergency linkage and surges.
     pub(crate) emergency: Arc<crate::emergency::Emergency>,
+    /// Every registration and action, for live screens.
+    pub(crate) live: tokio::sync::broadcast::Sender<OrderChange>,
+}
+
+/// A change to an order, as live screens hear of it: enough to know whether
+/// a queue needs a reload, nothing personal.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct OrderChange {
+    pub number: WorkOrderNo,
+    pub action: Action,
+    pub state: State,
+    /// The units that hold or held it (lead, co-handlers, assignee), so a
+    /// unit hears both of orders arriving and of orders leaving.
+    pub units: Vec<UnitId>,
+}
+
+impl OrderChange {
+    fn of(before: Option<&WorkOrder>, after: &WorkOrder, action: Action) -> Self {
+        let mut units: Vec<UnitId> = [before, Some(after)]
+            .into_iter()
+            .flatten()
+            .flat_map(|o| o.lead_unit.into_iter().chain(o.assignee_unit).chain(o.co_units.iter().copied()))
+            .collect();
+        units.sort_by_key(|u| u.0);
+        units.dedup();
+        Self { number: after.number.clone(), action, state: after.state, units }
+    }
+
+    /// Whether a desk with this scope may hear of the change.
+    pub fn visible_in(&self, scope: &StoreScope) -> bool {
+        match scope {
+            StoreScope::All => true,
+            StoreScope::Units(mine) => self.units.iter().any(|u| mine.contains(u)),
+        }
+    }
 }
 
 pub const MAX_PAGE: u32 = 200;
@@ -110,6 +145,11 @@ fn target(number: &WorkOrderNo) -> String {
 }
 
 impl WorkOrders {
+    /// Registrations and actions from now on.
+    pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<OrderChange> {
+        self.live.subscribe()
+    }
+
     pub fn rules(&self) -> &DeadlineRules {
         &self.rules
     }
@@ -217,6 +257,8 @@ impl WorkOrders {
         self.changed.notify_one();
         match outcome {
             InsertOutcome::Inserted => {
+                // Nobody listening is not an error.
+                let _ = self.live.send(OrderChange::of(None, &decision.order, decision.entry.action));
                 // The order is stored whatever happens here; a failed screening
                 // is logged loudly rather than failing the registration.
                 if let Err(e) = self.emergency.screen(&decision.order).await {
@@ -352,6 +394,7 @@ impl WorkOrders {
         );
         self.store.save_decision(expected_version, &decision, also.as_ref(), &audit).await?;
         self.changed.notify_one();
+        let _ = self.live.send(OrderChange::of(Some(&order), &decision.order, decision.entry.action));
         self.details(desk, decision.order).await
     }
 

@@ -106,6 +106,7 @@ pub fn router(app: App, config: HttpConfig) -> Router {
         .route("/me", get(auth::me))
         .route("/work-orders", post(orders::create).get(orders::list))
         .route("/work-orders/pending", get(orders::pending))
+        .route("/work-orders/stream", get(orders::stream))
         .route("/work-orders/export", get(reports::export))
         .route("/reports/{period}", get(reports::report))
         .route("/dashboard", get(reports::dashboard))

@@ -30,7 +30,7 @@ impl Modify for BearerAuth {
     paths(
         routes::meta::healthz,
         routes::auth::login, routes::auth::logout, routes::auth::me,
-        routes::orders::create, routes::orders::list, routes::orders::pending, routes::orders::get, routes::orders::history,
+        routes::orders::create, routes::orders::list, routes::orders::pending, routes::orders::stream, routes::orders::get, routes::orders::history,
         routes::orders::act, routes::orders::reveal_phone, routes::orders::proposal,
         routes::attachments::upload, routes::attachments::download,
         routes::calendar::due, routes::calendar::promise, routes::calendar::rules, routes::calendar::days, routes::calendar::set_day, routes::calendar::clear_day, routes::calendar::import,

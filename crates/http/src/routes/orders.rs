@@ -193,3 +193,31 @@ pub async fn proposal(State(app): State<App>, Caller(_desk): Caller, Query(q): Q
         co_units: p.co_handlers.into_iter().map(|u| UnitRef::of(&org, u)).collect(),
     }))
 }
+
+/// Registrations and actions on the orders the caller may see, as they
+/// happen (server-sent events named `order`), so queues refresh at once.
+#[utoipa::path(get, path = "/api/v1/work-orders/stream", tag = "work orders", security(("bearer" = [])),
+    responses((status = 200, description = "text/event-stream of {number, action, state, units}")))]
+pub async fn stream(
+    State(app): State<App>,
+    Caller(desk): Caller,
+) -> axum::response::Sse<impl futures_util::Stream<Item = Result<axum::response::sse::Event, std::convert::Infallible>>> {
+    use axum::response::sse::{Event, KeepAlive, Sse};
+    use tokio::sync::broadcast::error::RecvError;
+    let feed = app.orders.subscribe();
+    let events = futures_util::stream::unfold((feed, desk), |(mut feed, desk)| async move {
+        loop {
+            match feed.recv().await {
+                Ok(change) if change.visible_in(desk.scope()) => {
+                    let event = Event::default().event("order").json_data(&change).unwrap_or_default();
+                    return Some((Ok(event), (feed, desk)));
+                }
+                Ok(_) => continue,
+                // Missed changes: any event makes the screen reload its list.
+                Err(RecvError::Lagged(_)) => return Some((Ok(Event::default().event("order").data("{}")), (feed, desk))),
+                Err(RecvError::Closed) => return None,
+            }
+        }
+    });
+    Sse::new(events).keep_alive(KeepAlive::default())
+}

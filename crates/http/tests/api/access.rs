@@ -103,3 +103,44 @@ async fn lists_filter_and_page_with_a_cursor() {
     let fields: Vec<&str> = bad.body["fields"].as_array().unwrap().iter().map(|f| f["field"].as_str().unwrap()).collect();
     assert_eq!(fields, ["state", "overdue"]);
 }
+
+/// Reads server-sent events until one names `number`; None after a quiet second.
+async fn next_event_about<B: AsRef<[u8]>>(
+    stream: &mut (impl futures_util::Stream<Item = reqwest::Result<B>> + Unpin),
+    number: &str,
+) -> Option<String> {
+    use futures_util::StreamExt;
+    let mut seen = String::new();
+    while let Ok(Some(chunk)) = tokio::time::timeout(std::time::Duration::from_secs(1), stream.next()).await {
+        seen.push_str(&String::from_utf8_lossy(chunk.expect("chunk").as_ref()));
+        if let Some(event) = seen.split("\n\n").find(|e| e.contains("event: order") && e.contains(number)) {
+            return Some(event.to_owned());
+        }
+    }
+    None
+}
+
+#[tokio::test]
+async fn the_live_order_feed_tells_each_unit_only_of_its_own_orders() {
+    let t = TestApp::spawn().await;
+    let consultant = t.login("consultant").await;
+    let dispatcher = t.login("dispatcher").await;
+    let open = |token: String| {
+        let request = t.client.get(format!("{}/api/v1/work-orders/stream", t.base)).bearer_auth(token);
+        async move { request.send().await.expect("stream").bytes_stream() }
+    };
+    let mut centre = Box::pin(open(dispatcher.clone()).await);
+    let mut town = Box::pin(open(t.login("dongcheng").await).await);
+    let mut other = Box::pin(open(t.login("hrss").await).await);
+
+    let order = t.register(&consultant, t.complaint()).await;
+    let number = order["number"].as_str().unwrap().to_owned();
+    let registered = next_event_about(&mut centre, &number).await.expect("the centre hears of the registration");
+    assert!(registered.contains("\"action\":\"register\"") && registered.contains("pending_dispatch"), "{registered}");
+
+    t.ok(&dispatcher, &order, json!({"action": "dispatch", "lead_unit_id": t.unit_id("441900003")})).await;
+    let dispatched = next_event_about(&mut town, &number).await.expect("the town hears of the dispatch");
+    assert!(dispatched.contains("\"state\":\"dispatched\""), "{dispatched}");
+    assert!(!dispatched.contains("13812345678"), "no personal data in the feed: {dispatched}");
+    assert_eq!(next_event_about(&mut other, &number).await, None, "another unit hears nothing of it");
+}
