@@ -290,17 +290,30 @@ export const steps = [
       await page.waitForLoadState('networkidle')
       await shot(page, shots, name)
     }
+    // A supervisor publishes a warning; the citizens' portal shows it.
+    await page.goto(`${base}/supervision`)
+    await tab(page, 'warnings')
+    await page.locator('#pane-warnings input').first().fill('暴雨红色预警')
+    await page.locator('#pane-warnings textarea').fill('今夜至明天有特大暴雨，请市民减少外出，远离低洼地带。')
+    await page.locator('#pane-warnings label:has(input[value=red])').click()
+    await page.locator('#pane-warnings .el-button--danger').click()
+    await page.locator('#pane-warnings .el-table__row:has-text("暴雨红色预警")').waitFor()
+    await shot(page, shots, '20-supervision-warnings')
+    const citizen = await browser.newPage()
+    await citizen.goto(`${base}/portal`)
+    await citizen.locator('[data-test=warning]:has-text("暴雨红色预警")').waitFor()
+    await citizen.close()
     await page.goto(`${base}/bigscreen`)
     await page.locator('[data-test=big-orders]').waitFor()
     await page.locator('[data-test=chart] canvas').first().waitFor()
-    await shot(page, shots, '20-bigscreen')
+    await shot(page, shots, '21-bigscreen')
     await close()
     ;({ page, close } = await as(browser, base, 'admin'))
     await page.goto(`${base}/admin`)
     await page.locator('[data-test=admin-tabs]').waitFor()
-    await shot(page, shots, '21-admin-units')
-    for (const [name, file] of [['users', '22-admin-users'], ['hotlines', '23-admin-hotlines'], ['categories', '24-admin-categories'],
-      ['deadlines', '25-admin-deadlines'], ['calendar', '26-admin-calendar'], ['emergency', '27-admin-emergency'], ['kb', '28-admin-kb-review']]) {
+    await shot(page, shots, '22-admin-units')
+    for (const [name, file] of [['users', '23-admin-users'], ['hotlines', '24-admin-hotlines'], ['categories', '25-admin-categories'],
+      ['deadlines', '26-admin-deadlines'], ['calendar', '27-admin-calendar'], ['emergency', '28-admin-emergency'], ['kb', '29-admin-kb-review']]) {
       await tab(page, name)
       await page.waitForLoadState('networkidle')
       await shot(page, shots, file)
@@ -310,7 +323,7 @@ export const steps = [
     await page.locator('[data-date="2026-10-01"][data-kind=holiday]').waitFor()
     await page.click('[data-test=language]')
     await page.locator('#tab-calendar:has-text("Holiday calendar")').waitFor()
-    await shot(page, shots, '29-admin-english')
+    await shot(page, shots, '30-admin-english')
     await page.click('[data-test=language]')
     await close()
   }],

@@ -135,3 +135,25 @@ describe('server-sent event streams', async () => {
     delete globalThis.EventSource
   })
 })
+
+describe('report section charts', async () => {
+  const { sectionChart } = await import('../src/logic/charts.js')
+  it('chart the first all-numeric column against the labels', () => {
+    const section = { name: '按镇街', header: ['镇街', '备注', '工单', '满意率'], rows: [['东城街道', 'x', 12, 0.9], ['南城街道', 'y', 30, 0.8]] }
+    const option = sectionChart(section)
+    expect(option.yAxis.data).toEqual(['南城街道', '东城街道'])
+    expect(option.title.text).toBe('按镇街 · 工单')
+  })
+  it('leave out sections without numbers or rows', () => {
+    expect(sectionChart({ name: 's', header: ['a', 'b', 'c'], rows: [['x', 'y', 'z']] })).toBeNull()
+    expect(sectionChart({ name: '概况', header: ['指标', '数值'], rows: [['受理工单', 2], ['满意率', 1]] })).toBeNull()
+    expect(sectionChart({ name: 's', header: ['a', 'b'], rows: [] })).toBeNull()
+  })
+})
+
+describe('times ahead', async () => {
+  const { inHours } = await import('../src/logic/format.js')
+  it('are written in the hotline\'s offset', () => {
+    expect(inHours(24, new Date('2026-11-28T02:05:00Z'))).toBe('2026-11-29T10:05:00+08:00')
+  })
+})

@@ -36,3 +36,17 @@ export function countPie(counts, title = '', keep = 8) {
     series: [{ type: 'pie', radius: ['35%', '65%'], data: head }],
   }
 }
+
+/**
+ * A bar chart of a report section `{ name, header, rows }`: labels from the
+ * first column, values from the first column after it whose cells are all
+ * numbers. None when the section has no such column, or is a list of
+ * `指标 | 数值` pairs (counts and rates side by side do not share an axis).
+ */
+export function sectionChart(section, limit = 15) {
+  const rows = section.rows ?? []
+  if (!rows.length || section.header.length < 3) return null
+  const column = section.header.findIndex((_, i) => i > 0 && rows.every((r) => typeof r[i] === 'number'))
+  if (column < 0) return null
+  return rankingBars(rows.slice(0, limit), (r) => String(r[0]), (r) => r[column], `${section.name} · ${section.header[column]}`)
+}

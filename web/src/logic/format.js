@@ -38,3 +38,8 @@ export function span(raw, locale = 'zh') {
   if (locale === 'en') return m[2] === 'wd' ? `${n} working day${n === 1 ? '' : 's'}` : `${n} hour${n === 1 ? '' : 's'}`
   return m[2] === 'wd' ? `${n} 个工作日` : `${n} 小时`
 }
+
+/** RFC 3339 at the hotline, `hours` from `now`, to the minute. */
+export function inHours(hours, now = new Date()) {
+  return `${dateTime(new Date(now.getTime() + hours * 3600 * 1000).toISOString()).replace(' ', 'T')}:00+08:00`
+}
