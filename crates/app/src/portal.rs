@@ -127,8 +127,15 @@ impl Portal {
                 };
                 let audit =
                     auditor.record(None, "user.create", format!("user:{PORTAL_ACCOUNT}"), serde_json::json!({ "service_account": true }));
-                store.insert_user(&user, &audit).await?;
-                user
+                match store.insert_user(&user, &audit).await {
+                    Ok(()) => user,
+                    // Another node starting at the same time created it first.
+                    Err(crate::ports::StoreError::Duplicate(_)) => store
+                        .user_by_name(PORTAL_ACCOUNT)
+                        .await?
+                        .ok_or_else(|| AppError::Unavailable("the portal's service account vanished while starting".into()))?,
+                    Err(e) => return Err(e.into()),
+                }
             }
         };
         Ok(Self { orders, directory, desk: access.open(principal_of(&user)) })
