@@ -214,7 +214,7 @@ export const steps = [
     await close()
   }],
 
-  ['a call reaches the desk with the caller\'s history; the busy sub-centre brings the fallback advice', async ({ browser, base, shots }) => {
+  ['a call reaches the desk with the caller\'s history; the busy sub-centre brings the fallback advice; a question is answered directly', async ({ browser, base, shots }) => {
     const { page, close } = await as(browser, base, 'consultant')
     await page.waitForSelector('[data-test=desk]')
     await page.locator('[data-test=desk] .el-tag--success').first().waitFor()
@@ -237,6 +237,28 @@ export const steps = [
     await shot(page, shots, '09-desk-transfer-busy')
     await page.click('[data-test=hang-up]')
     await page.locator('[data-test=desk-status]', { hasText: '话后整理' }).waitFor()
+    // The caller only had a question: the knowledge panel has the answer
+    // script, and the consultant closes the order on the spot (直接办结).
+    await page.keyboard.press('Alt+k')
+    await page.keyboard.type('社保卡丢了怎么补办')
+    await page.keyboard.press('Enter')
+    await page.locator('[data-test=kb-hit]').first().waitFor()
+    await page.click('[data-type=consultation]')
+    await page.click('[data-test=category-search]')
+    await page.keyboard.type('社会保障')
+    await page.locator('.el-select-dropdown__item:visible').first().click()
+    await page.fill('input[name=subject]', '社保卡遗失补办')
+    await page.fill('textarea[name=description]', '市民社保卡丢失，咨询补办地点和所需材料。')
+    await page.click('[data-test=direct-switch]')
+    await page.fill('textarea[name=direct-answer]', '可携带身份证到任一社保服务网点或通过粤省事小程序申请补办，费用全免。')
+    await page.click('[data-test=register]')
+    const done = await page.locator('[data-test=registered-number]').filter({ hasNotText: story.number }).textContent()
+    const direct = done.match(/[A-Z]{2}\d{14}/)[0]
+    const consultant = await token(base, 'consultant')
+    const r = await fetch(`${base}/api/v1/work-orders/${direct}`, { headers: { Authorization: `Bearer ${consultant}` } })
+    const order = await r.json()
+    if (order.state !== 'archived' || !order.direct_answer.includes('社保服务网点')) throw new Error(`a direct answer left ${direct} ${order.state}`)
+    if (order.call_id === null) throw new Error('the directly answered order is not linked to the call')
     await close()
   }],
 
