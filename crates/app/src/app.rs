@@ -184,7 +184,7 @@ impl App {
         });
         let access = Access::new(directory.clone());
         let portal =
-            Arc::new(crate::portal::Portal::open(orders.clone(), directory.clone(), &access, &auditor, &ids, clock.as_ref()).await?);
+            Arc::new(crate::portal::Portal::open(orders.clone(), directory.clone(), &access, &auditor, &ids, clock.clone()).await?);
         Ok(Self {
             dashboard,
             portal,

@@ -94,10 +94,18 @@ pub struct PublicReply {
     pub closed_at: Option<DateTime<Utc>>,
 }
 
+/// Wrong phone tails allowed per order number and hour before tracking
+/// that number is refused for the rest of the hour: four digits are only
+/// 10,000 guesses, so the per-address limit alone would not protect them.
+pub const TRACKING_FAILURES_PER_HOUR: u32 = 5;
+
 pub struct Portal {
     pub(crate) orders: Arc<WorkOrders>,
     pub(crate) directory: Arc<Directory>,
     pub(crate) desk: Desk,
+    pub(crate) clock: Arc<dyn Clock>,
+    /// Order number → (start of its window, wrong tails in it). Per node.
+    failures: std::sync::Mutex<std::collections::HashMap<WorkOrderNo, (DateTime<Utc>, u32)>>,
 }
 
 impl Portal {
@@ -108,7 +116,7 @@ impl Portal {
         access: &Access,
         auditor: &Auditor,
         ids: &IdGenerator,
-        clock: &dyn Clock,
+        clock: Arc<dyn Clock>,
     ) -> AppResult<Self> {
         let store = &orders.store;
         let user = match store.user_by_name(PORTAL_ACCOUNT).await? {
@@ -138,7 +146,7 @@ impl Portal {
                 }
             }
         };
-        Ok(Self { orders, directory, desk: access.open(principal_of(&user)) })
+        Ok(Self { orders, directory, desk: access.open(principal_of(&user)), clock, failures: Default::default() })
     }
 
     pub async fn submit(&self, submission: Submission) -> AppResult<Receipt> {
@@ -180,13 +188,47 @@ impl Portal {
         if !valid {
             return Err(AppError::invalid("phone_last4", "give the last four digits of the phone number you left"));
         }
+        self.check_not_locked(number)?;
         let store = &self.orders.store;
-        let id = store.order_id(number).await?.ok_or_else(missing)?;
-        let order = store.order(id).await?.ok_or_else(missing)?;
-        if !order.caller.phone.as_ref().is_some_and(|p| p.as_str().ends_with(last4)) {
-            return Err(missing());
+        let order = match store.order_id(number).await? {
+            Some(id) => store.order(id).await?,
+            None => None,
+        };
+        match order {
+            Some(order) if order.caller.phone.as_ref().is_some_and(|p| p.as_str().ends_with(last4)) => Ok(order),
+            _ => {
+                self.record_failure(number);
+                Err(missing())
+            }
         }
-        Ok(order)
+    }
+
+    fn check_not_locked(&self, number: &WorkOrderNo) -> AppResult<()> {
+        let now = self.clock.now();
+        let failures = self.failures.lock().expect("tracking failures lock");
+        match failures.get(number) {
+            Some((since, n)) if *n >= TRACKING_FAILURES_PER_HOUR && now - *since < chrono::Duration::hours(1) => {
+                Err(AppError::TooManyRequests(format!(
+                    "too many wrong phone digits for {number}; try again after {} or call 12345",
+                    (*since + chrono::Duration::hours(1)).format("%H:%M UTC")
+                )))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    fn record_failure(&self, number: &WorkOrderNo) {
+        let now = self.clock.now();
+        let mut failures = self.failures.lock().expect("tracking failures lock");
+        // Forget old windows so the map stays small.
+        if failures.len() > 10_000 {
+            failures.retain(|_, (since, _)| now - *since < chrono::Duration::hours(1));
+        }
+        let entry = failures.entry(number.clone()).or_insert((now, 0));
+        if now - entry.0 >= chrono::Duration::hours(1) {
+            *entry = (now, 0);
+        }
+        entry.1 += 1;
     }
 
     pub async fn track(&self, number: &WorkOrderNo, last4: &str) -> AppResult<Tracking> {

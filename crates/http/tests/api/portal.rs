@@ -162,3 +162,19 @@ async fn the_interface_is_served_for_client_routes_but_unknown_api_paths_stay_js
     let r = t.call(Method::GET, "/api/nothing-here", None, None).await;
     assert_eq!((r.status, r.body["code"].as_str()), (StatusCode::NOT_FOUND, Some("not_found")));
 }
+
+#[tokio::test]
+async fn guessing_the_phone_tail_of_one_order_is_stopped_after_five_tries() {
+    let t = TestApp::spawn().await;
+    let number = submit(&t, request(&t)).await.body["number"].as_str().unwrap().to_owned();
+    let other = submit(&t, request(&t)).await.body["number"].as_str().unwrap().to_owned();
+    for guess in ["0000", "1111", "2222", "3333", "4444"] {
+        assert_eq!(track(&t, &number, guess).await.status, StatusCode::NOT_FOUND);
+    }
+    // Now even the right tail is refused for this number, and says why…
+    let locked = track(&t, &number, "6789").await;
+    assert_eq!(locked.status, StatusCode::TOO_MANY_REQUESTS, "{}", locked.body);
+    assert!(locked.body["message"].as_str().unwrap().contains("12345"));
+    // …while other orders are tracked as before.
+    assert_eq!(track(&t, &other, "6789").await.status, StatusCode::OK);
+}
