@@ -39,3 +39,16 @@ describe('work-order action bodies', () => {
     expect(Object.keys(ACTION_FIELDS).sort()).toEqual(server.sort())
   })
 })
+
+describe('follow-up defaults', async () => {
+  const { followUpDefaults, spokenReply } = await import('../src/logic/actions.js')
+  it('an unsatisfied citizen means unsolved and redo', () => {
+    expect(followUpDefaults('unsatisfied')).toEqual({ solved: false, outcome: 'redo' })
+    expect(followUpDefaults('basically_satisfied')).toEqual({ solved: true, outcome: 'archive' })
+  })
+  it('the script reads the reply without a doubled stop', () => {
+    expect(spokenReply('已责令整改。')).toBe('已责令整改')
+    expect(spokenReply('  done. ')).toBe('done')
+    expect(spokenReply(null)).toBe('')
+  })
+})

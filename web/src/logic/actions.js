@@ -74,3 +74,14 @@ export function actionBody(action, form, version) {
   }
   return body
 }
+
+/** What a follow-up verdict usually means: unsatisfied is unsolved and redone. */
+export function followUpDefaults(satisfaction) {
+  const unhappy = satisfaction === 'unsatisfied'
+  return { solved: !unhappy, outcome: unhappy ? 'redo' : 'archive' }
+}
+
+/** The reply read out in the follow-up script, without its closing stop. */
+export function spokenReply(reply) {
+  return String(reply ?? '').trim().replace(/[。．.！!；;，,\s]+$/u, '')
+}
