@@ -340,6 +340,14 @@ export const steps = [
       await page.waitForLoadState('networkidle')
       await shot(page, shots, file)
     }
+    // A bad span is refused beside its field; a good one is saved.
+    await tab(page, 'deadlines')
+    await page.fill('[data-span="completion.complaint"]', '十五天')
+    await page.click('[data-test=save-rules]')
+    await page.locator('[data-test=deadline-rules] .el-form-item__error').first().waitFor()
+    await page.fill('[data-span="completion.complaint"]', '12wd')
+    await page.click('[data-test=save-rules]')
+    await page.locator('.el-message--success').first().waitFor()
     // The National Day holiday of 2026 shows on the calendar.
     await tab(page, 'calendar')
     await page.locator('[data-date="2026-10-01"][data-kind=holiday]').waitFor()

@@ -133,7 +133,7 @@ impl App {
             ids: ids.clone(),
             numbers: OrderNumbers::new(store.clone(), config.order_prefix.clone(), config.number_block),
             calendar: calendar.clone(),
-            rules: config.rules.clone(),
+            rules: std::sync::RwLock::new(config.rules.clone()),
             directory: directory.clone(),
             auditor: auditor.clone(),
             clock: clock.clone(),
@@ -182,6 +182,7 @@ impl App {
             calls: calls.clone(),
             knowledge: knowledge.clone(),
         });
+        orders.load_saved_rules().await?;
         let access = Access::new(directory.clone());
         let portal =
             Arc::new(crate::portal::Portal::open(orders.clone(), directory.clone(), &access, &auditor, &ids, clock.clone()).await?);

@@ -236,7 +236,7 @@ impl WorkOrders {
         let lead_unit = unit(&c.lead_unit, "lead_unit")?;
         let dispatched_at = instant(&c.dispatched_at, "dispatched_at")?.or(lead_unit.map(|_| created_at));
         let signed_at = instant(&c.signed_at, "signed_at")?;
-        let rules = &self.rules;
+        let rules = &self.rules();
         let completion = match instant(&c.due_at, "due_at")? {
             Some(due) => due,
             None => rules.completion_span(order_type, urgency).due_from(&calendar, created_at).map_err(|e| format!("due_at: {e}"))?,

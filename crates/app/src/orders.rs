@@ -93,7 +93,8 @@ pub struct WorkOrders {
     pub(crate) ids: Arc<IdGenerator>,
     pub(crate) numbers: OrderNumbers,
     pub(crate) calendar: Arc<CalendarService>,
-    pub(crate) rules: DeadlineRules,
+    /// The configuration file's rules, or those an administrator saved.
+    pub(crate) rules: std::sync::RwLock<DeadlineRules>,
     pub(crate) directory: Arc<Directory>,
     pub(crate) auditor: Arc<Auditor>,
     pub(crate) clock: Arc<dyn Clock>,
@@ -138,6 +139,8 @@ impl OrderChange {
 }
 
 pub const MAX_PAGE: u32 = 200;
+/// The settings row of the deadline rules an administrator saved.
+const DEADLINE_RULES_KEY: &str = "deadline_rules";
 const IDEMPOTENCY_KEY_MAX: usize = 200;
 
 fn target(number: &WorkOrderNo) -> String {
@@ -150,8 +153,37 @@ impl WorkOrders {
         self.live.subscribe()
     }
 
-    pub fn rules(&self) -> &DeadlineRules {
-        &self.rules
+    /// The deadline rules in force now.
+    pub fn rules(&self) -> DeadlineRules {
+        self.rules.read().expect("deadline rules lock").clone()
+    }
+
+    /// Replaces the rules for orders registered and changed from now on
+    /// (deadlines already set stay), saved so they survive restarts.
+    pub async fn set_rules(&self, admin: &crate::access::AdminDesk, rules: DeadlineRules) -> AppResult<DeadlineRules> {
+        if !admin.is_system_admin() {
+            return Err(AppError::Forbidden("only a system administrator changes the deadline rules".into()));
+        }
+        rules.check().map_err(|e| AppError::invalid("warn_at_percent", e))?;
+        let json = serde_json::to_string(&rules).map_err(|e| AppError::Unavailable(format!("the rules cannot be written: {e}")))?;
+        let audit =
+            self.auditor.record(admin.user(), "deadline_rules.update", "deadline_rules", serde_json::to_value(&rules).unwrap_or_default());
+        self.store.put_setting(DEADLINE_RULES_KEY, &json, self.clock.now(), &audit).await?;
+        *self.rules.write().expect("deadline rules lock") = rules.clone();
+        Ok(rules)
+    }
+
+    /// Takes up rules an administrator saved earlier, if any.
+    pub(crate) async fn load_saved_rules(&self) -> AppResult<()> {
+        if let Some(json) = self.store.setting(DEADLINE_RULES_KEY).await? {
+            let rules: DeadlineRules = serde_json::from_str(&json).map_err(|e| {
+                AppError::Unavailable(format!(
+                    "the saved deadline rules cannot be read ({e}); fix or delete settings row {DEADLINE_RULES_KEY:?}"
+                ))
+            })?;
+            *self.rules.write().expect("deadline rules lock") = rules;
+        }
+        Ok(())
     }
 
     /// The completion date an order of this type and urgency registered now
@@ -159,7 +191,11 @@ impl WorkOrders {
     pub fn promised_due(&self, order_type: hotline_domain::OrderType, urgency: hotline_domain::Urgency) -> AppResult<DateTime<Utc>> {
         let now = self.clock.now();
         let calendar = self.calendar.snapshot();
-        Ok(self.context(&calendar, now).completion_due(order_type, urgency, now).map_err(hotline_domain::LifecycleError::Calendar)?)
+        let rules = self.rules();
+        Ok(self
+            .context(&calendar, &rules, now)
+            .completion_due(order_type, urgency, now)
+            .map_err(hotline_domain::LifecycleError::Calendar)?)
     }
 
     /// The next order number for a registration on `date` (local).
@@ -172,10 +208,11 @@ impl WorkOrders {
     pub async fn import(&self, by: Option<UserId>, orders: Vec<(WorkOrder, Vec<HistoryEntry>)>, source: &str) -> AppResult<()> {
         let audit = self.auditor.record(by, "work_order.import", source, json!({ "orders": orders.len() }));
         let calendar = self.calendar.snapshot();
+        let rules = self.rules();
         let orders = orders
             .into_iter()
             .map(|(order, history)| {
-                let timers = hotline_domain::watch::timers(&order, &self.rules, &calendar)?;
+                let timers = hotline_domain::watch::timers(&order, &rules, &calendar)?;
                 Ok(crate::ports::ImportedOrder { order, history, timers })
             })
             .collect::<Result<Vec<_>, hotline_domain::CalendarError>>()
@@ -185,8 +222,8 @@ impl WorkOrders {
         Ok(())
     }
 
-    fn context<'a>(&'a self, calendar: &'a hotline_domain::WorkCalendar, now: DateTime<Utc>) -> DecisionContext<'a> {
-        DecisionContext { now, calendar, rules: &self.rules }
+    fn context<'a>(&self, calendar: &'a hotline_domain::WorkCalendar, rules: &'a DeadlineRules, now: DateTime<Utc>) -> DecisionContext<'a> {
+        DecisionContext { now, calendar, rules }
     }
 
     /// 登记. With an idempotency key, a retry returns the first order.
@@ -246,7 +283,8 @@ impl WorkOrders {
         let calendar = self.calendar.snapshot();
         let number = self.numbers.next(calendar.local_date(now)).await?;
         let registration = Registration { id: OrderId(self.ids.next()), number };
-        let decision = register(input, &desk.actor(), registration, &self.context(&calendar, now))?;
+        let rules = self.rules();
+        let decision = register(input, &desk.actor(), registration, &self.context(&calendar, &rules, now))?;
         let audit = self.auditor.record(
             Some(desk.user()),
             &format!("work_order.{}", decision.entry.action.as_str()),
@@ -375,7 +413,8 @@ impl WorkOrders {
         };
         let now = self.clock.now();
         let calendar = self.calendar.snapshot();
-        let decision = decide(&order, &desk.actor(), command, &self.context(&calendar, now))?;
+        let rules = self.rules();
+        let decision = decide(&order, &desk.actor(), command, &self.context(&calendar, &rules, now))?;
         let also = master_entry.map(|m| HistoryEntry {
             order: m.id,
             at: now,

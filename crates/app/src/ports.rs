@@ -253,6 +253,9 @@ pub trait CalendarStore: Send + Sync {
     async fn calendar_days(&self) -> StoreResult<Vec<CalendarDay>>;
     async fn upsert_calendar_days(&self, days: &[CalendarDay], audit: &AuditRecord) -> StoreResult<()>;
     async fn delete_calendar_day(&self, date: NaiveDate, audit: &AuditRecord) -> StoreResult<bool>;
+    /// A setting saved by an administrator (JSON), if any.
+    async fn setting(&self, key: &str) -> StoreResult<Option<String>>;
+    async fn put_setting(&self, key: &str, value: &str, at: DateTime<Utc>, audit: &AuditRecord) -> StoreResult<()>;
 }
 
 #[async_trait]

@@ -138,7 +138,7 @@ pub fn router(app: App, config: HttpConfig) -> Router {
         .route("/attachments/{id}", get(attachments::download))
         .route("/dispatch/proposal", get(orders::proposal))
         .route("/calendar/due", get(calendar::due))
-        .route("/deadline-rules", get(calendar::rules))
+        .route("/deadline-rules", get(calendar::rules).put(calendar::set_rules))
         .route("/deadline-rules/promise", get(calendar::promise))
         .route("/calendar/days", get(calendar::days))
         .route("/calendar/days/{date}", put(calendar::set_day).delete(calendar::clear_day))

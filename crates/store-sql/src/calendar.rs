@@ -1,10 +1,10 @@
-//! Holidays and make-up working days.
+//! Holidays and make-up working days, and the settings saved beside them.
 
-use crate::codec::{Get, flag};
+use crate::codec::{Get, flag, micros};
 use crate::orders::insert_audit;
 use crate::{OrBackend, SqlStore};
 use async_trait::async_trait;
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use hotline_app::ports::{AuditRecord, CalendarStore, StoreError, StoreResult};
 use hotline_domain::CalendarDay;
 
@@ -61,5 +61,26 @@ impl CalendarStore for SqlStore {
         insert_audit(&mut tx, audit).await?;
         tx.commit().await.or_backend()?;
         Ok(true)
+    }
+
+    async fn setting(&self, key: &str) -> StoreResult<Option<String>> {
+        let row = sqlx::query("SELECT value FROM settings WHERE key = $1").bind(key).fetch_optional(&self.read).await.or_backend()?;
+        row.map(|r| r.text("value")).transpose()
+    }
+
+    async fn put_setting(&self, key: &str, value: &str, at: DateTime<Utc>, audit: &AuditRecord) -> StoreResult<()> {
+        let mut tx = self.write.begin().await.or_backend()?;
+        sqlx::query(
+            "INSERT INTO settings (key, value, updated_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
+        )
+        .bind(key)
+        .bind(value)
+        .bind(micros(at))
+        .execute(&mut *tx)
+        .await
+        .or_backend()?;
+        insert_audit(&mut tx, audit).await?;
+        tx.commit().await.or_backend()
     }
 }

@@ -96,7 +96,8 @@ pub const MIGRATIONS_FINGERPRINT: &str = concat!(
     include_str!("../migrations/0001_initial.sql"),
     include_str!("../migrations/0002_knowledge.sql"),
     include_str!("../migrations/0003_callcentre.sql"),
-    include_str!("../migrations/0004_supervision.sql")
+    include_str!("../migrations/0004_supervision.sql"),
+    include_str!("../migrations/0005_settings.sql")
 );
 
 fn migrator() -> Migrator {
@@ -108,6 +109,7 @@ fn migrator() -> Migrator {
         migration(2, "knowledge", include_str!("../migrations/0002_knowledge.sql")),
         migration(3, "callcentre", include_str!("../migrations/0003_callcentre.sql")),
         migration(4, "supervision", include_str!("../migrations/0004_supervision.sql")),
+        migration(5, "settings", include_str!("../migrations/0005_settings.sql")),
     ]);
     // A CockroachDB-style database without advisory locks can turn this off.
     migrator.set_locking(true);

@@ -497,6 +497,17 @@ async fn calendar_days_upsert_and_delete() {
 }
 
 #[tokio::test]
+async fn a_setting_is_absent_until_saved_and_the_last_save_wins() {
+    let f = Fixture::new().await;
+    assert_eq!(f.store.setting("deadline_rules").await.unwrap(), None);
+    f.store.put_setting("deadline_rules", r#"{"sign_for":"2h"}"#, t0(), &f.audit("rules")).await.unwrap();
+    f.store.put_setting("deadline_rules", r#"{"sign_for":"1h"}"#, t0(), &f.audit("rules")).await.unwrap();
+    assert_eq!(f.store.setting("deadline_rules").await.unwrap().as_deref(), Some(r#"{"sign_for":"1h"}"#));
+    assert_eq!(f.store.setting("other").await.unwrap(), None);
+    f.finish().await;
+}
+
+#[tokio::test]
 async fn the_audit_chain_seals_in_order_and_detects_tampering() {
     let f = Fixture::new().await;
     let store: Arc<dyn Store> = Arc::new(f.db.store().await);

@@ -4,7 +4,7 @@ use super::{Handled, Json, instant};
 use crate::dto::calendar::{CalendarDayDto, DueQuery, DueResponse, ImportResponse, SetDayBody, YearQuery};
 use crate::dto::local;
 use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::extract::Caller;
+use crate::extract::{Caller, JsonBody};
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -113,10 +113,23 @@ pub async fn promise(State(app): State<App>, Caller(_desk): Caller, Query(q): Qu
     Ok(Json(DueResponse { due: local(app.calendar.snapshot().time_zone(), due) }))
 }
 
-/// The deadline rules in force (set in the `[deadlines]` section of the
-/// configuration file).
+/// The deadline rules in force: the `[deadlines]` section of the
+/// configuration file, or the rules a system administrator saved.
 #[utoipa::path(get, path = "/api/v1/deadline-rules", tag = "calendar", security(("bearer" = [])),
     responses((status = 200, description = "the rules as configured")))]
 pub async fn rules(State(app): State<App>, Caller(_desk): Caller) -> Handled<hotline_domain::DeadlineRules> {
     Ok(Json(app.orders.rules().clone()))
+}
+
+/// Replaces the deadline rules (system administrators). Orders registered
+/// or changed from now on follow them; deadlines already set stay.
+#[utoipa::path(put, path = "/api/v1/deadline-rules", tag = "calendar", security(("bearer" = [])),
+    responses((status = 200, description = "the rules now in force"), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn set_rules(
+    State(app): State<App>,
+    Caller(desk): Caller,
+    JsonBody(rules): JsonBody<hotline_domain::DeadlineRules>,
+) -> Handled<hotline_domain::DeadlineRules> {
+    let admin = desk.admin()?;
+    Ok(Json(app.orders.set_rules(&admin, rules).await?))
 }

@@ -81,3 +81,37 @@ async fn the_desk_is_told_the_date_it_may_promise_and_the_rules_behind_it() {
     let rules = t.get("/api/v1/deadline-rules", &consultant).await;
     assert_eq!((rules.status, rules.body["completion"]["complaint"].as_str()), (StatusCode::OK, Some("15wd")));
 }
+
+#[tokio::test]
+async fn a_system_administrator_changes_the_deadline_rules_and_new_orders_follow_them() {
+    let t = TestApp::spawn().await;
+    let admin = t.login("admin").await;
+    let consultant = t.login("consultant").await;
+    let mut rules = t.get("/api/v1/deadline-rules", &admin).await.body;
+    let before = t.get("/api/v1/deadline-rules/promise?type=complaint", &consultant).await.body["due"].clone();
+
+    rules["completion"]["complaint"] = json!("5wd");
+    let saved = t.call(Method::PUT, "/api/v1/deadline-rules", Some(&admin), Some(rules.clone())).await;
+    assert_eq!((saved.status, saved.body["completion"]["complaint"].as_str()), (StatusCode::OK, Some("5wd")), "{}", saved.body);
+    let after = t.get("/api/v1/deadline-rules/promise?type=complaint", &consultant).await.body["due"].clone();
+    let parse = |v: &serde_json::Value| chrono::DateTime::parse_from_rfc3339(v.as_str().unwrap()).unwrap();
+    assert!(parse(&after) < parse(&before), "{after} should come before {before}");
+    let order = t.register(&consultant, t.complaint()).await;
+    assert_eq!(order["deadlines"]["completion"], after);
+
+    // Only a system administrator, and only valid rules; nothing changes otherwise.
+    let dispatcher = t.login("dispatcher").await;
+    assert_eq!(t.call(Method::PUT, "/api/v1/deadline-rules", Some(&dispatcher), Some(rules.clone())).await.status, StatusCode::FORBIDDEN);
+    let unit_admin = t.login("dongcheng_admin").await;
+    assert_eq!(t.call(Method::PUT, "/api/v1/deadline-rules", Some(&unit_admin), Some(rules.clone())).await.status, StatusCode::FORBIDDEN);
+    let mut bad = rules.clone();
+    bad["completion"]["complaint"] = json!("fifteen days");
+    let r = t.call(Method::PUT, "/api/v1/deadline-rules", Some(&admin), Some(bad)).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body["fields"][0]["field"].as_str().unwrap().starts_with("completion"), "{}", r.body);
+    let mut bad = rules.clone();
+    bad["warn_at_percent"] = json!(100);
+    let r = t.call(Method::PUT, "/api/v1/deadline-rules", Some(&admin), Some(bad)).await;
+    assert_eq!((r.status, r.body["fields"][0]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("warn_at_percent")));
+    assert_eq!(t.get("/api/v1/deadline-rules", &admin).await.body["completion"]["complaint"], "5wd");
+}
