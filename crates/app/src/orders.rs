@@ -173,8 +173,8 @@ impl WorkOrders {
         Ok(rules)
     }
 
-    /// Takes up rules an administrator saved earlier, if any.
-    pub(crate) async fn load_saved_rules(&self) -> AppResult<()> {
+    /// Takes up rules an administrator saved (here or on another node), if any.
+    pub async fn load_saved_rules(&self) -> AppResult<()> {
         if let Some(json) = self.store.setting(DEADLINE_RULES_KEY).await? {
             let rules: DeadlineRules = serde_json::from_str(&json).map_err(|e| {
                 AppError::Unavailable(format!(

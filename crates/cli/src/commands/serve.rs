@@ -19,6 +19,8 @@ pub async fn serve(config: &Config, app: App) -> anyhow::Result<()> {
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let refresh = Duration::from_secs(config.search.refresh_seconds.max(1));
     let knowledge = tokio::spawn(hotline_app::knowledge::maintain(app.knowledge.clone(), app.search.clone(), refresh, stopped));
+    // Deadline rules another node's administrator saved reach this node.
+    let rules = tokio::spawn(follow_rules(app.clone(), refresh));
     let http = HttpConfig {
         max_upload_bytes: config.attachments.max_bytes,
         public_search_per_minute: config.search.public_per_minute,
@@ -36,6 +38,7 @@ pub async fn serve(config: &Config, app: App) -> anyhow::Result<()> {
         .await
         .context("server error")?;
     sealer.abort();
+    rules.abort();
     supervision.abort();
     if let Some(simulator) = simulator {
         simulator.abort();
@@ -78,6 +81,16 @@ async fn seal_forever(app: App) {
         tick.tick().await;
         if let Err(e) = app.auditor.seal_all().await {
             tracing::warn!(error = %e, "sealing the audit log failed; will retry");
+        }
+    }
+}
+
+async fn follow_rules(app: App, every: Duration) {
+    let mut tick = tokio::time::interval(every);
+    loop {
+        tick.tick().await;
+        if let Err(e) = app.orders.load_saved_rules().await {
+            tracing::warn!(error = %e, "reading the saved deadline rules failed; keeping the current ones");
         }
     }
 }
