@@ -141,6 +141,10 @@ export const steps = [
     await act(page, 'add_progress', async (form) => {
       await form.locator('textarea[name=text]').fill('已到现场核查，工地确有夜间施工。')
     })
+    // A photo from the site, attached to the order.
+    const png = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg==', 'base64')
+    await page.locator('[data-test=attachments] input[type=file]').setInputFiles({ name: '现场照片.png', mimeType: 'image/png', buffer: png })
+    await page.locator('[data-test=attachments] a:has-text("现场照片.png")').waitFor()
     await act(page, 'submit_result', async (form) => {
       await form.locator('textarea[name=result]').fill('已责令工地停止夜间施工，并由城管中队每晚巡查。')
       await form.locator('textarea[name=public_reply]').fill('经核查，工地存在夜间施工，已责令整改，今后夜间 22 时后禁止施工。')
