@@ -103,6 +103,7 @@ export const steps = [
     const town = await as(browser, base, 'dongcheng')
     await town.page.waitForSelector('[data-test=order-table]')
     if (await town.page.locator(`[data-order="${story.number}"]`).count()) throw new Error('the town sees the order before dispatch')
+    await town.page.locator('html[data-streams*="/work-orders/stream"]').waitFor({ state: 'attached' })
     const { page, close } = await as(browser, base, 'dispatcher')
     await page.goto(`${base}/dispatch`)
     await openFromQueue(page, story.number)

@@ -61,6 +61,12 @@ export function query(params) {
  * per server, and a screen may have several live lists.
  */
 const streams = new Map()
+const openStreams = new Set()
+function markOpen(path, open) {
+  if (open) openStreams.add(path)
+  else openStreams.delete(path)
+  if (typeof document !== 'undefined') document.documentElement.dataset.streams = [...openStreams].join(' ')
+}
 export function stream(path, onMessage) {
   let entry = streams.get(path)
   if (!entry) {
@@ -71,6 +77,10 @@ export function stream(path, onMessage) {
       for (const listener of entry.listeners) listener(data, name)
     }
     source.onmessage = deliver('message')
+    // The live feeds connected now, on <html data-streams>: for the
+    // browser tests, and for anyone wondering why a list is not updating.
+    source.onopen = () => markOpen(path, true)
+    source.onerror = () => markOpen(path, false)
     for (const name of ['alert', 'order', 'wallboard', 'dashboard']) source.addEventListener(name, deliver(name))
     streams.set(path, entry)
   }
@@ -80,6 +90,7 @@ export function stream(path, onMessage) {
     if (!entry.listeners.size) {
       entry.source.close()
       streams.delete(path)
+      markOpen(path, false)
     }
   }
 }
