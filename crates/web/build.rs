@@ -12,8 +12,13 @@ fn main() {
     let web = manifest.join("../../web").canonicalize().expect("the web/ directory sits at the repository root");
     let out = PathBuf::from(std::env::var("OUT_DIR").expect("cargo sets OUT_DIR"));
     println!("cargo::rerun-if-env-changed=HOTLINE_WEB_DIST");
+    // Only paths that exist: cargo reruns the script every time for a
+    // missing one (a `public/` directory, say, until someone adds it).
     for watched in ["src", "public", "index.html", "package.json", "package-lock.json", "vite.config.js"] {
-        println!("cargo::rerun-if-changed={}", web.join(watched).display());
+        let path = web.join(watched);
+        if path.exists() {
+            println!("cargo::rerun-if-changed={}", path.display());
+        }
     }
 
     let dist = match std::env::var_os("HOTLINE_WEB_DIST") {

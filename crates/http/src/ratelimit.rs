@@ -36,14 +36,14 @@ impl RateLimiter {
     /// Counts a request; `Err(seconds to wait)` when over the limit.
     pub fn check(&self, client: IpAddr) -> Result<(), u64> {
         let elapsed = self.started.elapsed().as_secs();
-        let minute = elapsed / self.window_secs;
+        let window = elapsed / self.window_secs;
         let mut windows = self.windows.lock().expect("rate limiter lock");
         if windows.len() >= SWEEP_AT {
-            windows.retain(|_, (m, _)| *m == minute);
+            windows.retain(|_, (w, _)| *w == window);
         }
-        let entry = windows.entry(client).or_insert((minute, 0));
-        if entry.0 != minute {
-            *entry = (minute, 0);
+        let entry = windows.entry(client).or_insert((window, 0));
+        if entry.0 != window {
+            *entry = (window, 0);
         }
         if entry.1 >= self.limit {
             return Err(self.window_secs - elapsed % self.window_secs);

@@ -48,7 +48,8 @@ impl ReceiptDto {
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct TrackQuery {
     /// The last four digits of the phone number left with the request.
-    pub phone_last4: String,
+    /// Optional here so that its absence gets the same clear 422.
+    pub phone_last4: Option<String>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

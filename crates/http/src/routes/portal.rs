@@ -35,7 +35,8 @@ pub async fn submit(State(app): State<App>, JsonBody(body): JsonBody<SubmitBody>
     responses((status = 200, body = TrackingDto), (status = 404, body = ErrorBody)))]
 pub async fn track(State(app): State<App>, Path(number): Path<String>, Query(q): Query<TrackQuery>) -> Handled<TrackingDto> {
     let number = order_number(&number)?;
-    Ok(Json(TrackingDto::of(app.portal.track(&number, q.phone_last4.trim()).await?, tz(&app))))
+    let last4 = q.phone_last4.unwrap_or_default();
+    Ok(Json(TrackingDto::of(app.portal.track(&number, last4.trim()).await?, tz(&app))))
 }
 
 /// The citizen's satisfaction with a reviewed answer (their follow-up).

@@ -103,6 +103,8 @@ async fn tracking_needs_the_right_phone_tail_and_does_not_reveal_other_numbers()
     assert_eq!(wrong.body["code"], missing.body["code"]);
     let bad = track(&t, &number, "67a9").await;
     assert_eq!((bad.status, bad.body["fields"][0]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("phone_last4")));
+    let bare = t.call(Method::GET, &format!("/api/v1/public/requests/{number}"), None, None).await;
+    assert_eq!((bare.status, bare.body["fields"][0]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("phone_last4")));
     let bad = track(&t, "not-a-number", "6789").await;
     assert_eq!((bad.status, bad.body["fields"][0]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("number")));
 }
