@@ -354,6 +354,10 @@ impl Organisation {
     pub async fn update_user(&self, admin: &AdminDesk, id: UserId, changes: UserChanges) -> AppResult<UserRecord> {
         let mut user = self.store.user(id).await?.ok_or_else(|| AppError::not_found(format!("user {id} not found")))?;
         admin.check_unit(user.affiliation.unit())?;
+        if user.username == crate::portal::PORTAL_ACCOUNT {
+            // Given a password it would be a dispatcher anyone could become.
+            return Err(AppError::Forbidden("the portal's service account cannot be changed or logged in to".into()));
+        }
         let mut errors = ValidationErrors::default();
         if let Some(name) = changes.display_name
             && let Some(n) = errors.collect(check_name("display_name", &name, 50))

@@ -180,3 +180,24 @@ async fn guessing_the_phone_tail_of_one_order_is_stopped_after_five_tries() {
     // …while other orders are tracked as before.
     assert_eq!(track(&t, &other, "6789").await.status, StatusCode::OK);
 }
+
+#[tokio::test]
+async fn the_portals_service_account_cannot_be_logged_in_to_or_changed() {
+    let t = TestApp::spawn().await;
+    let admin = t.login("admin").await;
+    let users = t.get("/api/v1/users", &admin).await.body;
+    let portal = users.as_array().unwrap().iter().find(|u| u["username"] == "portal").expect("the service account is listed");
+    assert_eq!(portal["active"], false);
+    let id = portal["id"].as_str().unwrap();
+    let r = t
+        .call(
+            Method::PATCH,
+            &format!("/api/v1/users/{id}"),
+            Some(&admin),
+            Some(json!({"active": true, "password": "a long enough password"})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+    let login = t.call(Method::POST, "/api/v1/auth/login", None, Some(json!({"username": "portal", "password": "!service-account"}))).await;
+    assert_eq!(login.status, StatusCode::UNAUTHORIZED);
+}
