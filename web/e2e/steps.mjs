@@ -340,7 +340,7 @@ export const steps = [
     await page.locator('[data-test=admin-tabs]').waitFor()
     await shot(page, shots, '22-admin-units')
     for (const [name, file] of [['users', '23-admin-users'], ['hotlines', '24-admin-hotlines'], ['categories', '25-admin-categories'],
-      ['deadlines', '26-admin-deadlines'], ['calendar', '27-admin-calendar'], ['emergency', '28-admin-emergency'], ['kb', '29-admin-kb-review']]) {
+      ['deadlines', '26-admin-deadlines'], ['calendar', '27-admin-calendar'], ['emergency', '28-admin-emergency'], ['kb', '29-admin-kb-review'], ['vocabulary', '30-admin-vocabulary']]) {
       await tab(page, name)
       await page.waitForLoadState('networkidle')
       await shot(page, shots, file)
@@ -358,8 +358,15 @@ export const steps = [
     await page.locator('[data-date="2026-10-01"][data-kind=holiday]').waitFor()
     await page.click('[data-test=language]')
     await page.locator('#tab-calendar:has-text("Holiday calendar")').waitFor()
-    await shot(page, shots, '30-admin-english')
+    await shot(page, shots, '31-admin-english')
     await page.click('[data-test=language]')
+    await close()
+    // The auditor reads the log and checks its hash chain.
+    ;({ page, close } = await as(browser, base, 'auditor'))
+    await page.locator('[data-test=audit-log] .el-table__row').first().waitFor()
+    await page.click('[data-test=audit-verify]')
+    await page.locator('[data-test=audit-verdict].el-alert--success').waitFor()
+    await shot(page, shots, '32-audit')
     await close()
   }],
 ]

@@ -18,6 +18,7 @@ const routes = [
   { path: '/bigscreen', component: () => import('./views/BigScreen.vue'), meta: { bare: true } },
   { path: '/knowledge', component: () => import('./views/Knowledge.vue') },
   { path: '/admin', component: () => import('./views/admin/Admin.vue') },
+  { path: '/audit', component: () => import('./views/Audit.vue') },
   { path: '/:rest(.*)*', redirect: '/' },
 ]
 

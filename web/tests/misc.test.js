@@ -37,6 +37,7 @@ describe('screens by role', () => {
     expect(screensFor(handler).map((s) => s.path)).not.toContain('/desk')
     expect(screensFor(admin).map((s) => s.path)).toContain('/admin')
     expect(screensFor(null)).toEqual([])
+    expect(homeFor({ roles: ['auditor'], unit: null })).toBe('/audit')
   })
 })
 

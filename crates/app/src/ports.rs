@@ -377,6 +377,8 @@ pub struct SearchVocabulary {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SynonymSet {
+    /// As text: a generated id is beyond what JavaScript numbers hold.
+    #[serde(serialize_with = "crate::ids::as_text")]
     pub id: i64,
     pub words: Vec<String>,
 }

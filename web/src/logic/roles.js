@@ -6,6 +6,7 @@ const SCREENS = [
   { path: '/desk', key: 'nav.desk', roles: ['consultant'], centre: true },
   { path: '/dispatch', key: 'nav.dispatch', roles: ['dispatcher', 'reviewer', 'consultant'], centre: true },
   { path: '/workbench', key: 'nav.workbench', roles: ['handler', 'unit_admin'], centre: false },
+  { path: '/audit', key: 'nav.audit', roles: ['auditor'], centre: true },
   { path: '/orders', key: 'nav.orders', roles: ['*'] },
   { path: '/supervision', key: 'nav.supervision', roles: ['supervisor'], centre: true },
   { path: '/evaluation', key: 'nav.evaluation', roles: ['supervisor', 'system_admin', 'unit_admin'] },
