@@ -163,6 +163,18 @@ async fn the_interface_is_served_for_client_routes_but_unknown_api_paths_stay_js
     }
     let r = t.call(Method::GET, "/api/nothing-here", None, None).await;
     assert_eq!((r.status, r.body["code"].as_str()), (StatusCode::NOT_FOUND, Some("not_found")));
+
+    // Browsers asking for gzip get the interface's files compressed, the
+    // API as it is (and its live feeds unbuffered).
+    let gzip = |path: &str| t.client.get(format!("{}{path}", t.base)).header("Accept-Encoding", "gzip");
+    let page = gzip("/portal").send().await.unwrap();
+    assert_eq!(page.headers().get("content-encoding").map(|v| v.to_str().unwrap()), Some("gzip"));
+    let form = gzip("/api/v1/public/form").send().await.unwrap();
+    assert_eq!((form.status(), form.headers().get("content-encoding")), (StatusCode::OK, None));
+    let token = t.login("dispatcher").await;
+    let live = gzip("/api/v1/work-orders/stream").bearer_auth(token).send().await.unwrap();
+    assert!(live.headers()["content-type"].to_str().unwrap().starts_with("text/event-stream"));
+    assert!(live.headers().get("content-encoding").is_none());
 }
 
 #[tokio::test]
