@@ -330,17 +330,20 @@ export const steps = [
     await citizen.goto(`${base}/portal`)
     await citizen.locator('[data-test=warning]:has-text("暴雨红色预警")').waitFor()
     await citizen.close()
+    await page.goto(`${base}/wallboard`)
+    await page.locator('[data-test=wall-queues] .el-table__row').first().waitFor()
+    await shot(page, shots, '21-wallboard')
     await page.goto(`${base}/bigscreen`)
     await page.locator('[data-test=big-orders]').waitFor()
     await page.locator('[data-test=chart] canvas').first().waitFor()
-    await shot(page, shots, '21-bigscreen')
+    await shot(page, shots, '22-bigscreen')
     await close()
     ;({ page, close } = await as(browser, base, 'admin'))
     await page.goto(`${base}/admin`)
     await page.locator('[data-test=admin-tabs]').waitFor()
-    await shot(page, shots, '22-admin-units')
-    for (const [name, file] of [['users', '23-admin-users'], ['hotlines', '24-admin-hotlines'], ['categories', '25-admin-categories'],
-      ['deadlines', '26-admin-deadlines'], ['calendar', '27-admin-calendar'], ['emergency', '28-admin-emergency'], ['kb', '29-admin-kb-review'], ['vocabulary', '30-admin-vocabulary']]) {
+    await shot(page, shots, '23-admin-units')
+    for (const [name, file] of [['users', '24-admin-users'], ['hotlines', '25-admin-hotlines'], ['categories', '26-admin-categories'],
+      ['deadlines', '27-admin-deadlines'], ['calendar', '28-admin-calendar'], ['emergency', '29-admin-emergency'], ['kb', '30-admin-kb-review'], ['vocabulary', '31-admin-vocabulary']]) {
       await tab(page, name)
       await page.waitForLoadState('networkidle')
       await shot(page, shots, file)
@@ -358,7 +361,7 @@ export const steps = [
     await page.locator('[data-date="2026-10-01"][data-kind=holiday]').waitFor()
     await page.click('[data-test=language]')
     await page.locator('#tab-calendar:has-text("Holiday calendar")').waitFor()
-    await shot(page, shots, '31-admin-english')
+    await shot(page, shots, '32-admin-english')
     await page.click('[data-test=language]')
     await close()
     // The auditor reads the log and checks its hash chain.
@@ -366,7 +369,7 @@ export const steps = [
     await page.locator('[data-test=audit-log] .el-table__row').first().waitFor()
     await page.click('[data-test=audit-verify]')
     await page.locator('[data-test=audit-verdict].el-alert--success').waitFor()
-    await shot(page, shots, '32-audit')
+    await shot(page, shots, '33-audit')
     await close()
   }],
 ]

@@ -12,6 +12,7 @@ const SCREENS = [
   { path: '/evaluation', key: 'nav.evaluation', roles: ['supervisor', 'system_admin', 'unit_admin'] },
   { path: '/reports', key: 'nav.reports', roles: ['supervisor', 'system_admin'], centre: true },
   { path: '/alerts', key: 'nav.alerts', roles: ['*'] },
+  { path: '/wallboard', key: 'nav.wallboard', roles: ['supervisor', 'system_admin'], centre: true },
   { path: '/bigscreen', key: 'nav.bigscreen', roles: ['supervisor', 'system_admin'], centre: true },
   { path: '/knowledge', key: 'nav.knowledge', roles: ['*'] },
   { path: '/admin', key: 'nav.admin', roles: ['system_admin', 'unit_admin'] },
