@@ -70,6 +70,22 @@ async function apiCall(base, bearer, method, path, body) {
   if (!r.ok) throw new Error(`${method} ${path}: ${r.status} ${await r.text()}`)
 }
 
+/** Logs `username` in and opens the complaint from a tab of the centre's queues. */
+async function fromCentreQueue(browser, base, username, tabName) {
+  const session = await as(browser, base, username)
+  await session.page.goto(`${base}/dispatch`)
+  await tab(session.page, tabName)
+  await openFromQueue(session.page, story.number)
+  return session
+}
+
+/** The reviewer passes the town's result. */
+async function passReview(browser, base) {
+  const { page, close } = await fromCentreQueue(browser, base, 'reviewer', 'review')
+  await act(page, 'review', null, 'pending_follow_up')
+  await close()
+}
+
 export const steps = [
   ['a consultant registers a complaint at the desk', async ({ browser, base, shots }) => {
     const { page, close } = await as(browser, base, 'consultant')
@@ -153,20 +169,10 @@ export const steps = [
     await close()
   }],
 
-  ['a reviewer passes the result', async ({ browser, base }) => {
-    const { page, close } = await as(browser, base, 'reviewer')
-    await page.goto(`${base}/dispatch`)
-    await tab(page, 'review')
-    await openFromQueue(page, story.number)
-    await act(page, 'review', null, 'pending_follow_up')
-    await close()
-  }],
+  ['a reviewer passes the result', ({ browser, base }) => passReview(browser, base)],
 
   ['the follow-up finds the citizen unsatisfied: redo', async ({ browser, base, shots }) => {
-    const { page, close } = await as(browser, base, 'consultant')
-    await page.goto(`${base}/dispatch`)
-    await tab(page, 'followup')
-    await openFromQueue(page, story.number)
+    const { page, close } = await fromCentreQueue(browser, base, 'consultant', 'followup')
     await page.locator('[data-test=order-detail] [data-action=follow_up]').first().click()
     const form = page.locator('.el-dialog:visible').filter({ has: page.locator('[data-form=follow_up]') })
     await form.waitFor()
@@ -185,7 +191,7 @@ export const steps = [
   }],
 
   ['the town handles it again, the reviewer passes it', async ({ browser, base }) => {
-    let { page, close } = await as(browser, base, 'dongcheng')
+    const { page, close } = await as(browser, base, 'dongcheng')
     await page.waitForSelector('[data-test=order-table]')
     await openFromQueue(page, story.number)
     if (await page.locator('[data-test=order-detail] [data-action=sign_for]').count()) await act(page, 'sign_for', null, 'in_progress')
@@ -194,19 +200,11 @@ export const steps = [
       await form.locator('textarea[name=public_reply]').fill('工地已停止夜间施工并作出书面承诺，城管将持续巡查。')
     }, 'pending_review')
     await close()
-    ;({ page, close } = await as(browser, base, 'reviewer'))
-    await page.goto(`${base}/dispatch`)
-    await tab(page, 'review')
-    await openFromQueue(page, story.number)
-    await act(page, 'review', null, 'pending_follow_up')
-    await close()
+    await passReview(browser, base)
   }],
 
   ['the follow-up finds the citizen satisfied: archived', async ({ browser, base, shots }) => {
-    const { page, close } = await as(browser, base, 'consultant')
-    await page.goto(`${base}/dispatch`)
-    await tab(page, 'followup')
-    await openFromQueue(page, story.number)
+    const { page, close } = await fromCentreQueue(browser, base, 'consultant', 'followup')
     await act(page, 'follow_up', async (form) => {
       await radio(form, 'satisfied')
       await radio(form, 'archive')

@@ -6,6 +6,7 @@ pub mod audit;
 pub mod auth;
 pub mod calendar;
 pub mod calls;
+pub mod deadlines;
 pub mod desk;
 pub mod emergency;
 pub mod evaluation;
