@@ -58,13 +58,38 @@ const browser = await (async () => {
   throw e
 })
 
+// Every page the scenarios open reports its uncaught errors and console
+// errors here: a screen that throws fails its scenario even when the
+// assertions it was written with still pass. Failed requests are left to
+// the scenarios (several send bad input on purpose).
+const pageProblems = []
+function watch(page) {
+  page.on('pageerror', (e) => pageProblems.push(`${page.url()}: ${e.message}`))
+  page.on('console', (m) => {
+    if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) pageProblems.push(`${page.url()}: ${m.text()}`)
+  })
+}
+const watchedBrowser = {
+  newContext: async (...args) => {
+    const context = await browser.newContext(...args)
+    context.on('page', watch)
+    return context
+  },
+  newPage: async (...args) => {
+    const page = await browser.newPage(...args)
+    watch(page)
+    return page
+  },
+}
+
 let failed = 0
 const started = Date.now()
 try {
   for (const [name, step] of steps) {
     const t0 = Date.now()
     try {
-      await step({ browser, base, shots })
+      await step({ browser: watchedBrowser, base, shots })
+      if (pageProblems.length) throw new Error(`the pages reported errors:\n  ${pageProblems.splice(0).join('\n  ')}`)
       console.log(`ok   ${name} (${((Date.now() - t0) / 1000).toFixed(1)} s)`)
     } catch (e) {
       failed++

@@ -70,29 +70,48 @@ function markOpen(path, open) {
 export function stream(path, onMessage) {
   let entry = streams.get(path)
   if (!entry) {
-    const source = new EventSource(`/api/v1${path}`)
-    entry = { source, listeners: new Set() }
-    const deliver = (name) => (e) => {
-      const data = JSON.parse(e.data)
-      for (const listener of entry.listeners) listener(data, name)
-    }
-    source.onmessage = deliver('message')
-    // The live feeds connected now, on <html data-streams>: for the
-    // browser tests, and for anyone wondering why a list is not updating.
-    source.onopen = () => markOpen(path, true)
-    source.onerror = () => markOpen(path, false)
-    for (const name of ['alert', 'order', 'wallboard', 'dashboard']) source.addEventListener(name, deliver(name))
+    entry = { path, source: null, listeners: new Set(), retry: null }
+    connect(entry)
     streams.set(path, entry)
   }
   entry.listeners.add(onMessage)
   return () => {
     entry.listeners.delete(onMessage)
     if (!entry.listeners.size) {
+      clearTimeout(entry.retry)
       entry.source.close()
       streams.delete(path)
       markOpen(path, false)
     }
   }
+}
+
+// How long a feed the browser gave up on waits before connecting again.
+const RECONNECT_MS = 5000
+
+function connect(entry) {
+  const source = new EventSource(`/api/v1${entry.path}`)
+  entry.source = source
+  const deliver = (name) => (e) => {
+    const data = JSON.parse(e.data)
+    for (const listener of entry.listeners) listener(data, name)
+  }
+  source.onmessage = deliver('message')
+  // The live feeds connected now, on <html data-streams>: for the
+  // browser tests, and for anyone wondering why a list is not updating.
+  source.onopen = () => markOpen(entry.path, true)
+  source.onerror = () => {
+    markOpen(entry.path, false)
+    // The browser retries a dropped connection itself, but gives up on an
+    // error answer, such as the 401 of a session that has expired: then
+    // the login page is the way back, and anything else is tried again.
+    if (source.readyState !== EventSource.CLOSED) return
+    const again = () => {
+      if (streams.get(entry.path) === entry) entry.retry = setTimeout(() => connect(entry), RECONNECT_MS)
+    }
+    request('GET', '/me', undefined, { quiet: true }).then(again, (e) => (e.status === 401 ? onUnauthenticated() : again()))
+  }
+  for (const name of ['alert', 'order', 'wallboard', 'dashboard']) source.addEventListener(name, deliver(name))
 }
 
 /** Calls `fn` once, `ms` after the last of a burst of calls. */

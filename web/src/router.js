@@ -16,6 +16,7 @@ const routes = [
   { path: '/reports', component: () => import('./views/Reports.vue') },
   { path: '/alerts', component: () => import('./views/Alerts.vue') },
   { path: '/wallboard', component: () => import('./views/Wallboard.vue') },
+  { path: '/callcentre', component: () => import('./views/CallCentre.vue') },
   { path: '/bigscreen', component: () => import('./views/BigScreen.vue'), meta: { bare: true } },
   { path: '/knowledge', component: () => import('./views/Knowledge.vue') },
   { path: '/admin', component: () => import('./views/admin/Admin.vue') },

@@ -1,4 +1,4 @@
-import { describe, it, expect } from 'vitest'
+import { describe, it, expect, vi } from 'vitest'
 import { yearGrid, workingDays } from '../src/logic/calendar.js'
 import { screensFor, homeFor } from '../src/logic/roles.js'
 import { dateTime, date, percent } from '../src/logic/format.js'
@@ -134,6 +134,46 @@ describe('server-sent event streams', async () => {
     stream('/work-orders/stream', () => {})
     expect(opened).toHaveLength(2)
     delete globalThis.EventSource
+  })
+
+  it('send an expired session to the login page, and reconnect a feed the browser gave up on otherwise', async () => {
+    const { whenLoggedOut } = await import('../src/api.js')
+    const opened = []
+    globalThis.EventSource = class {
+      static CLOSED = 2
+      constructor(url) { this.url = url; this.readyState = 0; opened.push(this) }
+      addEventListener() {}
+      close() {}
+    }
+    let meStatus = 401
+    const realFetch = globalThis.fetch
+    globalThis.fetch = async () => ({ ok: meStatus === 200, status: meStatus, text: async () => (meStatus === 200 ? '{}' : '{"message":"login"}') })
+    let loggedOut = 0
+    whenLoggedOut(() => loggedOut++)
+    vi.useFakeTimers()
+    try {
+      const stop = stream('/alerts/stream', () => {})
+      // A dropped connection the browser retries itself: nothing to do.
+      opened[0].readyState = 0
+      opened[0].onerror()
+      await vi.runAllTimersAsync()
+      expect([loggedOut, opened.length]).toEqual([0, 1])
+      // Refused with 401: the session is gone.
+      opened[0].readyState = 2
+      opened[0].onerror()
+      await vi.runAllTimersAsync()
+      expect([loggedOut, opened.length]).toEqual([1, 1])
+      // Refused while still logged in (a restarting server): tried again.
+      meStatus = 200
+      opened[0].onerror()
+      await vi.advanceTimersByTimeAsync(5000)
+      expect(opened).toHaveLength(2)
+      stop()
+    } finally {
+      vi.useRealTimers()
+      delete globalThis.EventSource
+      globalThis.fetch = realFetch
+    }
   })
 })
 

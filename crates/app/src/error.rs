@@ -70,6 +70,13 @@ impl From<LifecycleError> for AppError {
     }
 }
 
+/// Staffing inputs a planner typed: each names its field.
+impl From<hotline_callcentre::staffing::StaffingError> for AppError {
+    fn from(e: hotline_callcentre::staffing::StaffingError) -> Self {
+        AppError::invalid(e.field(), e.message())
+    }
+}
+
 impl From<StoreError> for AppError {
     fn from(e: StoreError) -> Self {
         match e {

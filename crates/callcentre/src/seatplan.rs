@@ -8,7 +8,7 @@
 //! one length this is optimal (no plan uses fewer shifts); the week is cut
 //! open at its quietest half-hour, where overlap across the cut costs least.
 
-use crate::staffing::{Patience, StaffingResult, Target, Traffic, required_agents, scheduled_agents};
+use crate::staffing::{Patience, StaffingError, StaffingResult, Target, Traffic, required_agents, scheduled_agents};
 use serde::Serialize;
 
 /// Half-hours in a week.
@@ -103,6 +103,27 @@ pub fn plan(
         coverage,
         needs,
     })
+}
+
+/// What a seat plan aims for.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PlanSettings {
+    pub target: Target,
+    pub patience: Option<Patience>,
+    /// Share of rostered time off the phones.
+    pub shrinkage: f64,
+    /// Length of a shift in half-hours (1–48).
+    pub shift_slots: usize,
+}
+
+/// A plan for every skill the demands name, in the skills' order.
+pub fn plan_skills(demands: &[Demand], settings: &PlanSettings) -> StaffingResult<Vec<SkillPlan>> {
+    if !(1..=48).contains(&settings.shift_slots) {
+        return Err(StaffingError::Invalid { field: "shift_hours", message: "must be between 0.5 and 24".into() });
+    }
+    let skills: std::collections::BTreeSet<&str> = demands.iter().map(|d| d.skill.as_str()).collect();
+    let PlanSettings { target, patience, shrinkage, shift_slots } = *settings;
+    skills.into_iter().map(|s| plan(s, demands, &target, patience, shrinkage, shift_slots)).collect()
 }
 
 /// Shifts to start in each slot so that every slot is covered.

@@ -162,6 +162,8 @@ pub fn router(app: App, config: HttpConfig) -> Router {
         .route("/callcentre/callbacks", get(calls::callbacks))
         .route("/callcentre/callbacks/{call}/done", post(calls::callback_done))
         .route("/callcentre/sub-centres", get(calls::sub_centres))
+        .route("/callcentre/staffing", get(staffing::staffing))
+        .route("/callcentre/seat-plan", get(staffing::seat_plan))
         .route("/callcentre/screen-pop", get(calls::screen_pop))
         .route("/callcentre/simulator/calls", post(calls::simulate_call))
         .route("/callcentre/simulator/calls/{id}/hang-up", post(calls::simulate_hang_up))

@@ -52,6 +52,7 @@ fn alert() -> AlertRecord {
         id: 7,
         order: OrderId(1),
         number: Some(WorkOrderNo::parse("DG20261116000001").unwrap()),
+        order_subject: Some("小区燃气泄漏".to_owned()),
         watched: Watched::Completion,
         subject: 0,
         level: AlertLevel::Escalation,

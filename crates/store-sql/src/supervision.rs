@@ -64,7 +64,7 @@ fn parse_timer(row: &AnyRow) -> StoreResult<Timer> {
 
 /// Alerts with their order's number, for a `WHERE` to follow.
 const SELECT_ALERTS: &str = concat!(
-    "SELECT a.id, a.order_id, o.number, a.watched, a.subject, a.level, a.due_at, a.unit_id, a.raised_at, a.read_at, a.read_by ",
+    "SELECT a.id, a.order_id, o.number, o.subject AS order_subject, a.watched, a.subject, a.level, a.due_at, a.unit_id, a.raised_at, a.read_at, a.read_by ",
     "FROM alerts a JOIN work_orders o ON o.id = a.order_id"
 );
 
@@ -73,6 +73,7 @@ fn parse_alert(row: &AnyRow) -> StoreResult<AlertRecord> {
         id: row.int("id")?,
         order: OrderId(row.int("order_id")?),
         number: Some(word("number", &row.text("number")?, WorkOrderNo::parse)?),
+        order_subject: Some(row.text("order_subject")?),
         watched: word("watched", &row.text("watched")?, Watched::parse)?,
         subject: row.int("subject")?,
         level: word("level", &row.text("level")?, AlertLevel::parse)?,

@@ -13,6 +13,7 @@ const SCREENS = [
   { path: '/reports', key: 'nav.reports', roles: ['supervisor', 'system_admin'], centre: true },
   { path: '/alerts', key: 'nav.alerts', roles: ['*'] },
   { path: '/wallboard', key: 'nav.wallboard', roles: ['supervisor', 'system_admin'], centre: true },
+  { path: '/callcentre', key: 'nav.callcentre', roles: ['supervisor', 'system_admin'], centre: true },
   { path: '/bigscreen', key: 'nav.bigscreen', roles: ['supervisor', 'system_admin'], centre: true },
   { path: '/knowledge', key: 'nav.knowledge', roles: ['*'] },
   { path: '/admin', key: 'nav.admin', roles: ['system_admin', 'unit_admin'] },

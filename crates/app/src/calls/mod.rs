@@ -33,7 +33,7 @@ use crate::ids::IdGenerator;
 use crate::ports::{AuditRecord, HotlineRecord, OrderSummary, Store};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use hotline_callcentre::engine::{CallId, Event, TransferMode};
-use hotline_callcentre::seatplan::Demand;
+use hotline_callcentre::seatplan::{Demand, PlanSettings, SkillPlan, plan_skills};
 use hotline_domain::{
     Affiliation, Certification, ConsultantProfile, CourseName, IntegrationMode, PhoneNumber, Reason, Role, Training, TrainingKind, UserId,
     WorkOrderNo,
@@ -330,6 +330,19 @@ impl CallCentre {
         } else {
             Err(AppError::invalid("skill", format!("{skill:?} is not a professional seat; the skills are {}", skills.join(", "))))
         }
+    }
+
+    /// The seat plan from the calls of the last `weeks` weeks, for the
+    /// call-centre managers' screen.
+    pub async fn seat_plan(
+        &self,
+        _manager: &CallCentreManager,
+        weeks: u32,
+        default_aht_secs: f64,
+        settings: &PlanSettings,
+    ) -> AppResult<Vec<SkillPlan>> {
+        let demands = self.seat_demand(weeks, default_aht_secs).await?;
+        Ok(plan_skills(&demands, settings)?)
     }
 
     /// Calls per skill and half-hour of the week over the last `weeks`

@@ -138,7 +138,11 @@ impl Emergency {
     fn alert(&self, order: &WorkOrder, watched: Watched, subject: i64, level: AlertLevel, due: DateTime<Utc>, unit: UnitId) -> AlertRecord {
         let now = self.clock.now();
         let timer = Timer { order: order.id, watched, subject, level, due, fire_at: now, unit: Some(unit) };
-        AlertRecord { number: Some(order.number.clone()), ..alert_of(&timer, self.ids.next(), now) }
+        AlertRecord {
+            number: Some(order.number.clone()),
+            order_subject: Some(order.subject.to_string()),
+            ..alert_of(&timer, self.ids.next(), now)
+        }
     }
 
     pub async fn rules(&self, _: &AdminDesk) -> AppResult<Vec<EmergencyRule>> {

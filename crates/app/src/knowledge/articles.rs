@@ -127,6 +127,12 @@ impl KnowledgeBase {
         editor.check_owner(current.content.owner)?;
         let content = self.parse(input)?;
         editor.check_owner(content.owner)?;
+        // Saving what is already there writes no version: the history stays
+        // readable and an article in review or scheduled is not pulled back.
+        if content == current.content {
+            check_revision(&current, expected_revision)?;
+            return Ok(current);
+        }
         let record = self.save_version(Some(editor.user()), current, expected_revision, content, false).await?;
         self.search.articles_changed().await;
         Ok(record)

@@ -17,6 +17,9 @@ pub struct AlertRecord {
     pub order: OrderId,
     /// Filled when read back; ignored when written.
     pub number: Option<WorkOrderNo>,
+    /// The order's subject, so a partner reads what happened without
+    /// opening it. Filled when read back; ignored when written.
+    pub order_subject: Option<String>,
     pub watched: Watched,
     /// What within the order: the supervision notice, the emergency rule,
     /// the escalated emergency alert, the surging category; 0 for the
@@ -167,6 +170,7 @@ pub fn alert_of(timer: &Timer, id: i64, now: DateTime<Utc>) -> AlertRecord {
         id,
         order: timer.order,
         number: None,
+        order_subject: None,
         watched: timer.watched,
         subject: timer.subject,
         level: timer.level,

@@ -33,6 +33,26 @@ pub enum StaffingError {
     Unreachable(u32),
 }
 
+impl StaffingError {
+    /// The input at fault, named as in the API (and, with `--`, the
+    /// command line).
+    pub fn field(&self) -> &'static str {
+        match self {
+            Self::Invalid { field, .. } => field,
+            Self::Overloaded { .. } => "agents",
+            Self::Unreachable(_) => "target_sl",
+        }
+    }
+
+    /// What is wrong, without the field's name.
+    pub fn message(&self) -> String {
+        match self {
+            Self::Invalid { message, .. } => message.clone(),
+            other => other.to_string(),
+        }
+    }
+}
+
 pub type StaffingResult<T> = Result<T, StaffingError>;
 
 fn invalid(field: &'static str, message: impl Into<String>) -> StaffingError {
@@ -200,6 +220,54 @@ pub fn scheduled_agents(agents: u32, shrinkage: f64) -> StaffingResult<u32> {
     }
     // A hair below 1 absorbs floating-point noise (14 / 0.7 is 20.000000000000004).
     Ok((f64::from(agents) / (1.0 - shrinkage) - 1e-9).ceil() as u32)
+}
+
+/// A staffing question as a planner asks it, at the command line or on
+/// the call-centre screen: the agents a target needs, or how a given
+/// number of agents does.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Question {
+    pub calls: f64,
+    pub interval_secs: f64,
+    pub aht_secs: f64,
+    /// Share answered within `target_secs`; needed unless `agents` is given.
+    pub target_sl: Option<f64>,
+    pub target_secs: f64,
+    /// Mean caller patience: Erlang A instead of Erlang C.
+    pub patience_secs: Option<f64>,
+    /// Share of rostered time off the phones.
+    pub shrinkage: f64,
+    /// Evaluate this many agents instead of finding the number required.
+    pub agents: Option<u32>,
+}
+
+/// The answer: the agents on the phones and how they do, and the agents to
+/// roster after shrinkage.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Answer {
+    #[serde(flatten)]
+    pub evaluation: Evaluation,
+    pub scheduled_agents: u32,
+    /// Offered load in Erlangs.
+    pub load: f64,
+}
+
+impl Question {
+    pub fn answer(&self) -> StaffingResult<Answer> {
+        let traffic = Traffic::new(self.calls, self.interval_secs, self.aht_secs)?;
+        let patience = self.patience_secs.map(Patience::new).transpose()?;
+        let evaluation = match (self.agents, self.target_sl) {
+            (Some(agents), _) => {
+                if !(self.target_secs.is_finite() && self.target_secs >= 0.0) {
+                    return Err(invalid("target_secs", "must be a number of seconds, 0 or more"));
+                }
+                evaluate(&traffic, agents, self.target_secs, patience)?
+            }
+            (None, Some(share)) => required_agents(&traffic, &Target::new(share, self.target_secs)?, patience)?,
+            (None, None) => return Err(invalid("target_sl", "needed to find the agents required (or give agents to evaluate that many)")),
+        };
+        Ok(Answer { scheduled_agents: scheduled_agents(evaluation.agents, self.shrinkage)?, evaluation, load: traffic.load() })
+    }
 }
 
 #[cfg(test)]

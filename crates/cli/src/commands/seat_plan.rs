@@ -7,9 +7,9 @@ use crate::config::Config;
 use crate::runtime;
 use anyhow::{Context, bail};
 use clap::Args;
-use hotline_callcentre::seatplan::{Demand, SLOTS, SkillPlan, Slot, plan};
+use hotline_callcentre::seatplan::{Demand, PlanSettings, SLOTS, SkillPlan, Slot, plan_skills};
 use hotline_callcentre::staffing::{Patience, Target};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 #[derive(Args)]
@@ -97,10 +97,8 @@ fn read_demands(path: &Path) -> anyhow::Result<Vec<Demand>> {
 pub fn run(args: SeatPlanArgs, demands: Option<Vec<Demand>>) -> anyhow::Result<()> {
     let target = Target::new(args.target_sl, args.target_secs).map_err(flag)?;
     let patience = args.patience_secs.map(Patience::new).transpose().map_err(flag)?;
+    // Out of range (negative and NaN become 0) is refused by the planner.
     let shift_slots = (args.shift_hours * 2.0).round();
-    if !(1.0..=48.0).contains(&shift_slots) {
-        bail!("--shift-hours: must be between 0.5 and 24");
-    }
     let demands = match (demands, &args.calls) {
         (Some(d), _) => d,
         (None, Some(path)) => read_demands(path)?,
@@ -113,12 +111,8 @@ pub fn run(args: SeatPlanArgs, demands: Option<Vec<Demand>>) -> anyhow::Result<(
             *roster.entry((skill, slot(path, line, &row)?)).or_default() += number(path, line, &row, "agents")? as u32;
         }
     }
-    let skills: BTreeSet<String> = demands.iter().map(|d| d.skill.clone()).collect();
-    let plans: Vec<SkillPlan> = skills
-        .iter()
-        .map(|s| plan(s, &demands, &target, patience, args.shrinkage, shift_slots as usize))
-        .collect::<Result<_, _>>()
-        .map_err(flag)?;
+    let settings = PlanSettings { target, patience, shrinkage: args.shrinkage, shift_slots: shift_slots as usize };
+    let plans: Vec<SkillPlan> = plan_skills(&demands, &settings).map_err(flag)?;
     let shortfalls: Vec<(String, Slot, u32, u32)> = plans
         .iter()
         .flat_map(|p| p.needs.iter().map(move |n| (p.skill.clone(), n.slot, n.scheduled)))

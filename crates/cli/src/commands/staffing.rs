@@ -2,10 +2,8 @@
 //! Erlang A with a caller patience). Needs no database.
 
 use super::flag;
-use anyhow::bail;
 use clap::Args;
-use hotline_callcentre::staffing::{Evaluation, Patience, Target, Traffic, evaluate, required_agents, scheduled_agents};
-use serde::Serialize;
+use hotline_callcentre::staffing::Question;
 
 #[derive(Args)]
 pub struct StaffingArgs {
@@ -39,27 +37,18 @@ pub struct StaffingArgs {
     json: bool,
 }
 
-#[derive(Serialize)]
-struct Report {
-    #[serde(flatten)]
-    evaluation: Evaluation,
-    scheduled_agents: u32,
-}
-
 pub fn run(args: StaffingArgs) -> anyhow::Result<()> {
-    let traffic = Traffic::new(args.calls, args.interval_secs, args.aht_secs).map_err(flag)?;
-    let patience = args.patience_secs.map(Patience::new).transpose().map_err(flag)?;
-    let evaluation = match (args.agents, args.target_sl) {
-        (Some(agents), _) => {
-            if !(args.target_secs.is_finite() && args.target_secs >= 0.0) {
-                bail!("--target-secs: must be a number of seconds, 0 or more");
-            }
-            evaluate(&traffic, agents, args.target_secs, patience).map_err(flag)?
-        }
-        (None, Some(share)) => required_agents(&traffic, &Target::new(share, args.target_secs).map_err(flag)?, patience).map_err(flag)?,
-        (None, None) => bail!("--target-sl: needed to find the agents required (or give --agents to evaluate a number)"),
+    let question = Question {
+        calls: args.calls,
+        interval_secs: args.interval_secs,
+        aht_secs: args.aht_secs,
+        target_sl: args.target_sl,
+        target_secs: args.target_secs,
+        patience_secs: args.patience_secs,
+        shrinkage: args.shrinkage,
+        agents: args.agents,
     };
-    let report = Report { scheduled_agents: scheduled_agents(evaluation.agents, args.shrinkage).map_err(flag)?, evaluation };
+    let report = question.answer().map_err(flag)?;
     if args.json {
         println!("{}", serde_json::to_string(&report)?);
         return Ok(());
@@ -67,11 +56,11 @@ pub fn run(args: StaffingArgs) -> anyhow::Result<()> {
     let e = &report.evaluation;
     println!(
         "offered load        {:.2} Erlangs ({} calls in {} s, AHT {} s){}",
-        traffic.load(),
+        report.load,
         args.calls,
         args.interval_secs,
         args.aht_secs,
-        patience.map_or(String::from(", Erlang C"), |p| format!(", Erlang A with patience {} s", p.secs()))
+        args.patience_secs.map_or(String::from(", Erlang C"), |p| format!(", Erlang A with patience {p} s"))
     );
     let how = if args.agents.is_some() { "evaluated" } else { "required" };
     println!("agents              {} ({how})", e.agents);

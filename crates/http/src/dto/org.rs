@@ -202,6 +202,9 @@ pub struct AuditEntryDto {
     pub at: DateTime<FixedOffset>,
     #[schema(value_type = Option<String>)]
     pub actor_id: Option<UserId>,
+    /// `username (display name)` of the actor; `None` for the operator at
+    /// the command line or the platform itself.
+    pub actor: Option<String>,
     pub action: String,
     pub target: String,
     #[schema(value_type = Object)]
@@ -212,11 +215,13 @@ pub struct AuditEntryDto {
 }
 
 impl AuditEntryDto {
-    pub fn of(e: AuditEntry, tz: Tz) -> Self {
+    /// `actor` names the actor, when known.
+    pub fn of(e: AuditEntry, tz: Tz, actor: Option<String>) -> Self {
         Self {
             id: e.record.id.to_string(),
             at: local(tz, e.record.at),
             actor_id: e.record.actor,
+            actor,
             action: e.record.action,
             target: e.record.target,
             detail: serde_json::from_str(&e.record.detail).unwrap_or(serde_json::Value::String(e.record.detail)),

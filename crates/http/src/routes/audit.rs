@@ -7,7 +7,8 @@ use crate::error::ErrorBody;
 use crate::extract::Caller;
 use axum::extract::{Query, State};
 use hotline_app::App;
-use hotline_domain::FieldError;
+use hotline_domain::{FieldError, UserId};
+use std::collections::HashMap;
 
 /// The audit log, newest first.
 #[utoipa::path(get, path = "/api/v1/audit", tag = "audit", params(PageQuery), security(("bearer" = [])),
@@ -21,8 +22,24 @@ pub async fn log(State(app): State<App>, Caller(desk): Caller, Query(q): Query<P
     }
     let entries = app.store.audit_log(before, limit).await.map_err(hotline_app::AppError::from)?;
     let next = (entries.len() as u32 == limit).then(|| entries.last().map(|e| e.record.id.to_string())).flatten();
+    // Auditors read names, not ids; a page names few distinct people.
+    let mut names: HashMap<UserId, String> = HashMap::new();
+    for actor in entries.iter().filter_map(|e| e.record.actor) {
+        if let std::collections::hash_map::Entry::Vacant(slot) = names.entry(actor)
+            && let Some(user) = app.store.user(actor).await.map_err(hotline_app::AppError::from)?
+        {
+            slot.insert(format!("{} ({})", user.username, user.display_name));
+        }
+    }
     let zone = tz(&app);
-    Ok(Json(Page { items: entries.into_iter().map(|e| AuditEntryDto::of(e, zone)).collect(), next_cursor: next }))
+    let items = entries
+        .into_iter()
+        .map(|e| {
+            let actor = e.record.actor.and_then(|a| names.get(&a).cloned());
+            AuditEntryDto::of(e, zone, actor)
+        })
+        .collect();
+    Ok(Json(Page { items, next_cursor: next }))
 }
 
 /// Seals pending records and recomputes the whole hash chain.

@@ -16,6 +16,7 @@ pub mod orders;
 pub mod org;
 pub mod portal;
 pub mod reports;
+pub mod staffing;
 pub mod supervision;
 pub mod users;
 

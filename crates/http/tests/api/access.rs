@@ -72,6 +72,9 @@ async fn reporters_and_confidential_callers_are_never_shown_to_units() {
     let log = t.get("/api/v1/audit?limit=100", &auditor).await;
     let actions: Vec<&str> = log.body["items"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
     assert!(actions.contains(&"work_order.reveal_phone"), "{actions:?}");
+    // The auditor reads who did it by name.
+    let reveal = log.body["items"].as_array().unwrap().iter().find(|e| e["action"] == "work_order.reveal_phone").unwrap();
+    assert!(reveal["actor"].as_str().unwrap().starts_with("dongcheng ("), "{reveal}");
     assert!(actions.contains(&"work_order.read_personal"), "centre reads of the caller are audited");
     // The audit log is not for handlers.
     assert_eq!(t.get("/api/v1/audit", &town).await.status, StatusCode::FORBIDDEN);

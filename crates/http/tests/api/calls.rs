@@ -196,6 +196,21 @@ async fn a_call_flows_from_the_simulator_through_the_desk_to_its_record() {
     assert_eq!(figures.body[0]["connection_rate"], 0.5);
     let agents = t.get("/api/v1/callcentre/figures?by=agent", &supervisor).await;
     assert!(agents.body[0]["occupancy"].as_f64().is_some_and(|o| o > 0.0 && o <= 1.0), "{}", agents.body);
+    // The seat plan from this week's two calls: the half-hours they came in
+    // need agents, and the shifts cover every half-hour's roster.
+    let plan = t.get("/api/v1/callcentre/seat-plan?weeks=1&shrinkage=0.25&shift_hours=4", &supervisor).await;
+    assert_eq!(plan.status, StatusCode::OK, "{}", plan.body);
+    let general = plan.body["plans"].as_array().unwrap().iter().find(|p| p["skill"] == "general").expect("a plan for the general seats");
+    let needs = general["needs"].as_array().unwrap();
+    assert_eq!(needs.len(), 7 * 48);
+    assert_eq!(needs.iter().map(|n| n["calls"].as_f64().unwrap()).sum::<f64>(), 2.0);
+    let coverage = general["coverage"].as_array().unwrap();
+    for (need, covered) in needs.iter().zip(coverage) {
+        let (agents, scheduled) = (need["agents"].as_u64().unwrap(), need["scheduled"].as_u64().unwrap());
+        assert_eq!(agents > 0, need["calls"].as_f64().unwrap() > 0.0, "{need}");
+        assert!(scheduled >= agents && covered.as_u64().unwrap() >= scheduled, "{need} covered by {covered}");
+    }
+    assert!(general["shifts"].as_u64().unwrap() >= 1);
     let changes = t.get("/api/v1/callcentre/status-changes", &supervisor).await;
     let kinds: Vec<&str> = changes.body.as_array().unwrap().iter().map(|c| c["status"].as_str().unwrap()).collect();
     assert_eq!(kinds, ["available", "on_break"], "{}", changes.body);
@@ -294,6 +309,36 @@ async fn call_centre_records_are_for_the_centre_roles_and_inputs_are_checked() {
     let queue = t.post("/api/v1/callcentre/simulator/calls", &admin, json!({"queue": "nowhere", "caller": "13800138000"})).await;
     assert_eq!(queue.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(queue.body["fields"][0]["field"], "queue");
+    // Staffing: the Erlang C reference, and each bad input named.
+    let base = "/api/v1/callcentre/staffing?calls=100&interval_secs=1800&aht_secs=180&target_secs=20";
+    let c = t.get(&format!("{base}&target_sl=0.8&shrinkage=0.3"), &supervisor).await;
+    assert_eq!(c.status, StatusCode::OK, "{}", c.body);
+    assert_eq!((c.body["agents"].as_u64(), c.body["scheduled_agents"].as_u64()), (Some(14), Some(20)));
+    assert!((c.body["service_level"].as_f64().unwrap() - 0.88835).abs() < 5e-6, "{}", c.body);
+    assert!((c.body["load"].as_f64().unwrap() - 10.0).abs() < 1e-9, "{}", c.body);
+    let a = t.get(&format!("{base}&patience_secs=300&agents=14"), &admin).await;
+    assert!((a.body["p_abandon"].as_f64().unwrap() - 0.013984).abs() < 5e-7, "{}", a.body);
+    assert_eq!(t.get(&format!("{base}&target_sl=0.8"), &consultant).await.status, StatusCode::FORBIDDEN);
+    for (query, field) in [
+        ("calls=lots&aht_secs=180&target_sl=0.8", "calls"),
+        ("aht_secs=180&target_sl=0.8", "calls"),
+        ("calls=100&aht_secs=180", "target_sl"),
+        ("calls=100&aht_secs=180&target_sl=80", "target_sl"),
+        ("calls=100&aht_secs=180&agents=9", "agents"),
+        ("calls=100&aht_secs=180&agents=20&shrinkage=1", "shrinkage"),
+    ] {
+        let bad = t.get(&format!("/api/v1/callcentre/staffing?{query}"), &supervisor).await;
+        assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{query}: {}", bad.body);
+        assert_eq!(bad.body["fields"][0]["field"], field, "{query}: {}", bad.body);
+    }
+    for (query, field) in
+        [("weeks=20", "weeks"), ("shift_hours=0", "shift_hours"), ("target_sl=2", "target_sl"), ("patience_secs=-1", "patience_secs")]
+    {
+        let bad = t.get(&format!("/api/v1/callcentre/seat-plan?{query}"), &supervisor).await;
+        assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{query}: {}", bad.body);
+        assert_eq!(bad.body["fields"][0]["field"], field, "{query}: {}", bad.body);
+    }
+    assert_eq!(t.get("/api/v1/callcentre/seat-plan", &consultant).await.status, StatusCode::FORBIDDEN);
     let missing = t.get("/api/v1/callcentre/calls/12345", &supervisor).await;
     assert_eq!(missing.status, StatusCode::NOT_FOUND);
     let pop = t.get("/api/v1/callcentre/screen-pop?caller=withheld", &consultant).await;

@@ -76,12 +76,18 @@ async fn a_departments_article_is_reviewed_published_found_and_versioned() {
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert_eq!((r.body["state"]["version"].as_i64(), r.body["state"]["live_version"].as_i64()), (Some(2), Some(1)));
     assert_eq!(titles(&search(&t, Some(&consultant), q).await).len(), 1, "version 1 still answers");
-    let stale = t.call(Method::PUT, &format!("/api/v1/kb/articles/{}", a["id"].as_str().unwrap()), Some(&hrss), Some(edit)).await;
+    let stale = t.call(Method::PUT, &format!("/api/v1/kb/articles/{}", a["id"].as_str().unwrap()), Some(&hrss), Some(edit.clone())).await;
     assert_eq!(stale.status, StatusCode::CONFLICT, "{}", stale.body);
     let diff = t.get(&format!("/api/v1/kb/articles/{}/diff?from=1&to=2", a["id"].as_str().unwrap()), &reviewer).await;
     assert_eq!(diff.status, StatusCode::OK, "{}", diff.body);
     let fields: Vec<&str> = diff.body["fields"].as_array().unwrap().iter().map(|f| f["field"].as_str().unwrap()).collect();
     assert_eq!(fields, ["body"]);
+    // Saving the same content again writes no version and keeps the revision.
+    let mut same = edit.clone();
+    same["revision"] = r.body["revision"].clone();
+    let again = t.call(Method::PUT, &format!("/api/v1/kb/articles/{}", a["id"].as_str().unwrap()), Some(&hrss), Some(same)).await;
+    assert_eq!(again.status, StatusCode::OK, "{}", again.body);
+    assert_eq!((again.body["state"]["version"].as_i64(), &again.body["revision"]), (Some(2), &r.body["revision"]));
     let versions = t.get(&format!("/api/v1/kb/articles/{}/versions", a["id"].as_str().unwrap()), &hrss).await;
     assert_eq!(versions.body.as_array().unwrap().len(), 2);
 
