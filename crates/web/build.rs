@@ -14,10 +14,13 @@ fn main() {
     println!("cargo::rerun-if-env-changed=HOTLINE_WEB_DIST");
     // Only paths that exist: cargo reruns the script every time for a
     // missing one (a `public/` directory, say, until someone adds it).
+    // Relative to this crate, not absolute: cargo names build outputs
+    // alike for two checkouts sharing a target directory (CI's clean clone
+    // beside a working copy), and an absolute path would keep watching the
+    // checkout that built last and embed its interface in the other.
     for watched in ["src", "public", "index.html", "package.json", "package-lock.json", "vite.config.js"] {
-        let path = web.join(watched);
-        if path.exists() {
-            println!("cargo::rerun-if-changed={}", path.display());
+        if web.join(watched).exists() {
+            println!("cargo::rerun-if-changed=../../web/{watched}");
         }
     }
 

@@ -481,11 +481,28 @@ export const steps = [
     await page.click('[data-test=save-rules]')
     await page.locator('[data-test=deadline-rules] .el-form-item__error').first().waitFor()
     await page.fill('[data-span="completion.complaint"]', '12wd')
+    // Two exceptions for the same type and urgency: the second is refused by its row.
+    await page.click('[data-test=add-exception]')
+    await page.click('[data-test=add-exception]')
+    await page.click('[data-test=save-rules]')
+    await page.locator('[data-test=deadline-exceptions] .el-form-item__error', { hasText: '1' }).waitFor()
+    await page.locator('[data-test=deadline-exceptions] .el-table__row').nth(1).locator('.el-button--danger').click()
+    await page.fill('[data-span="exceptions.0"]', '8h')
     await page.click('[data-test=save-rules]')
     await page.locator('.el-message--success').first().waitFor()
+    const saved = await (await fetch(`${base}/api/v1/deadline-rules`, { headers: { Cookie: (await page.context().cookies()).map((c) => `${c.name}=${c.value}`).join('; ') } })).json()
+    if (saved.completion.complaint !== '12wd' || JSON.stringify(saved.exceptions) !== JSON.stringify([{ type: 'complaint', urgency: 'urgent', span: '8h' }])) {
+      throw new Error(`the rules saved are not what was typed: ${JSON.stringify(saved)}`)
+    }
     // The National Day holiday of 2026 shows on the calendar.
     await tab(page, 'calendar')
     await page.locator('[data-date="2026-10-01"][data-kind=holiday]').waitFor()
+    // Next year's file, once published, is imported here; a wrong file is named.
+    await page.setInputFiles('[data-test=calendar-file]', { name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('not a calendar') })
+    await page.locator('.el-message--error', { hasText: 'notes.txt' }).waitFor()
+    const year2027 = { year: 2027, days: [{ name: '元旦', date: '2027-01-01', isOffDay: true }] }
+    await page.setInputFiles('[data-test=calendar-file]', { name: '2027.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(year2027)) })
+    await page.locator('[data-date="2027-01-01"][data-kind=holiday]').waitFor()
     await page.click('[data-test=language]')
     await page.locator('#tab-calendar:has-text("Holiday calendar")').waitFor()
     await shot(page, shots, '32-admin-english')

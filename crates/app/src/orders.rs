@@ -164,7 +164,7 @@ impl WorkOrders {
         if !admin.is_system_admin() {
             return Err(AppError::Forbidden("only a system administrator changes the deadline rules".into()));
         }
-        rules.check().map_err(|e| AppError::invalid("warn_at_percent", e))?;
+        rules.check()?;
         let json = serde_json::to_string(&rules).map_err(|e| AppError::Unavailable(format!("the rules cannot be written: {e}")))?;
         let audit =
             self.auditor.record(admin.user(), "deadline_rules.update", "deadline_rules", serde_json::to_value(&rules).unwrap_or_default());

@@ -119,9 +119,19 @@ impl Default for DeadlineRules {
 
 impl DeadlineRules {
     /// Refuses rules no deadline watch can follow.
-    pub fn check(&self) -> Result<(), String> {
+    /// What the types cannot say: the warning share's range, and one
+    /// exception at most per type and urgency (a second would never apply).
+    pub fn check(&self) -> Result<(), crate::FieldError> {
         if !(1..=99).contains(&self.warn_at_percent) {
-            return Err(format!("warn_at_percent must be between 1 and 99, not {}", self.warn_at_percent));
+            return Err(crate::FieldError::new("warn_at_percent", format!("must be between 1 and 99, not {}", self.warn_at_percent)));
+        }
+        for (i, e) in self.exceptions.iter().enumerate() {
+            if let Some(first) = self.exceptions[..i].iter().position(|f| f.order_type == e.order_type && f.urgency == e.urgency) {
+                return Err(crate::FieldError::new(
+                    format!("exceptions[{i}]"),
+                    format!("repeats exception {} ({} at {}); keep one", first + 1, e.order_type.label_zh(), e.urgency.label_zh()),
+                ));
+            }
         }
         Ok(())
     }
@@ -171,6 +181,16 @@ mod tests {
         rules.exceptions.push(DeadlineException { order_type: OrderType::Report, urgency: Urgency::Urgent, span: DeadlineSpan::Hours(12) });
         assert_eq!(rules.completion_span(OrderType::Report, Urgency::Urgent), DeadlineSpan::Hours(12));
         assert_eq!(rules.completion_span(OrderType::Help, Urgency::Urgent), DeadlineSpan::Hours(24));
+        assert_eq!(rules.check(), Ok(()));
+        // A second exception for the same pair would never apply: refused by position.
+        rules.exceptions.push(DeadlineException { order_type: OrderType::Help, urgency: Urgency::Urgent, span: DeadlineSpan::Hours(8) });
+        rules.exceptions.push(DeadlineException { order_type: OrderType::Report, urgency: Urgency::Urgent, span: DeadlineSpan::Hours(6) });
+        let error = rules.check().unwrap_err();
+        assert_eq!(error.field, "exceptions[2]");
+        assert!(error.message.contains("repeats exception 1"), "{}", error.message);
+        rules.exceptions.pop();
+        rules.warn_at_percent = 100;
+        assert_eq!(rules.check().unwrap_err().field, "warn_at_percent");
     }
 
     #[test]

@@ -6,7 +6,7 @@ use crate::{OrBackend, SqlStore};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use hotline_app::emergency::{EmergencyStore, PublicWarning, WarningLevel};
-use hotline_app::ports::{AuditRecord, StoreError, StoreResult};
+use hotline_app::ports::{AuditRecord, ChangeCursor, StoreError, StoreResult};
 use hotline_domain::emergency::{EmergencyRule, RuleSpec};
 use hotline_domain::{CategoryId, OrderId, UnitId, UserId};
 use sqlx::any::AnyRow;
@@ -89,6 +89,38 @@ impl EmergencyStore for SqlStore {
         .iter()
         .map(|row| Ok((OrderId(row.int("id")?), format!("{}\n{}", row.text("subject")?, row.text("description")?))))
         .collect()
+    }
+
+    async fn registered_between(&self, after: ChangeCursor, until: DateTime<Utc>, limit: u32) -> StoreResult<Vec<(ChangeCursor, OrderId)>> {
+        let (at, id) = if after == ChangeCursor::START { (i64::MIN, i64::MIN) } else { (micros(after.updated_at), after.id) };
+        sqlx::query(
+            "SELECT id, created_at FROM work_orders WHERE (created_at, id) > ($1, $2) AND created_at <= $3 \
+             ORDER BY created_at, id LIMIT $4",
+        )
+        .bind(at)
+        .bind(id)
+        .bind(micros(until))
+        .bind(i64::from(limit))
+        .fetch_all(&self.read)
+        .await
+        .or_backend()?
+        .iter()
+        .map(|row| {
+            let id = row.int("id")?;
+            Ok((ChangeCursor { updated_at: row.at("created_at")?, id }, OrderId(id)))
+        })
+        .collect()
+    }
+
+    async fn linkage_alerts(&self, order: OrderId) -> StoreResult<Vec<(i64, Option<UnitId>)>> {
+        sqlx::query("SELECT subject, unit_id FROM alerts WHERE order_id = $1 AND watched = 'emergency'")
+            .bind(order.0)
+            .fetch_all(&self.write)
+            .await
+            .or_backend()?
+            .iter()
+            .map(|row| Ok((row.int("subject")?, row.opt_int("unit_id")?.map(UnitId))))
+            .collect()
     }
 
     async fn surge_subjects(&self, town: UnitId, since: DateTime<Utc>) -> StoreResult<Vec<i64>> {

@@ -97,7 +97,8 @@ pub const MIGRATIONS_FINGERPRINT: &str = concat!(
     include_str!("../migrations/0002_knowledge.sql"),
     include_str!("../migrations/0003_callcentre.sql"),
     include_str!("../migrations/0004_supervision.sql"),
-    include_str!("../migrations/0005_settings.sql")
+    include_str!("../migrations/0005_settings.sql"),
+    include_str!("../migrations/0006_alerts_by_order.sql")
 );
 
 fn migrator() -> Migrator {
@@ -110,6 +111,7 @@ fn migrator() -> Migrator {
         migration(3, "callcentre", include_str!("../migrations/0003_callcentre.sql")),
         migration(4, "supervision", include_str!("../migrations/0004_supervision.sql")),
         migration(5, "settings", include_str!("../migrations/0005_settings.sql")),
+        migration(6, "alerts by order", include_str!("../migrations/0006_alerts_by_order.sql")),
     ]);
     // A CockroachDB-style database without advisory locks can turn this off.
     migrator.set_locking(true);

@@ -16,7 +16,7 @@ use crate::clock::Clock;
 use crate::directory::Directory;
 use crate::error::{AppError, AppResult};
 use crate::ids::IdGenerator;
-use crate::ports::Store;
+use crate::ports::{ChangeCursor, Store};
 use crate::supervision::{AlertRecord, Supervision, alert_of};
 use chrono::{DateTime, Duration, Utc};
 use hotline_domain::emergency::{EmergencyRule, RuleSpec, similarity};
@@ -55,6 +55,12 @@ impl EmergencyConfig {
     }
 }
 
+/// Orders read at a time by the catch-up pass.
+const CATCH_UP_BATCH: u32 = 200;
+/// How old an order is before the catch-up pass screens it again: its
+/// registration's own screening has long finished by then.
+pub const CATCH_UP_SETTLE: Duration = Duration::seconds(60);
+
 pub struct Emergency {
     pub(crate) store: Arc<dyn Store>,
     pub(crate) directory: Arc<Directory>,
@@ -74,9 +80,13 @@ impl Emergency {
         let text = format!("{}\n{}", order.subject.as_str(), order.description.as_str());
         let mut alerts = Vec::new();
         let mut timers = Vec::new();
-        for rule in self.store.emergency_rules().await?.iter().filter(|r| r.matches(&lineage, &text)) {
+        let matching: Vec<EmergencyRule> = self.store.emergency_rules().await?.into_iter().filter(|r| r.matches(&lineage, &text)).collect();
+        // Screening twice (the catch-up pass after the registration's own)
+        // alerts nobody twice.
+        let raised = if matching.is_empty() { Vec::new() } else { self.store.linkage_alerts(order.id).await? };
+        for rule in &matching {
             let ack_due = now + Duration::minutes(i64::from(rule.spec.ack_minutes));
-            for unit in rule.recipients(order.location.town) {
+            for unit in rule.recipients(order.location.town).into_iter().filter(|u| !raised.contains(&(rule.id, Some(*u)))) {
                 let alert = self.alert(order, Watched::Emergency, rule.id, AlertLevel::Red, ack_due, unit);
                 timers.push(Timer {
                     order: order.id,
@@ -101,6 +111,48 @@ impl Emergency {
             return Ok(alerts);
         }
         self.supervision.raise(alerts, timers).await
+    }
+
+    /// Screens again the orders registered after `cursor` up to `settle`
+    /// ago, and moves the cursor past them: an order whose screening at
+    /// registration failed (the database busy, the process stopped between
+    /// the two) still alerts its partners, a pass later. Returns how many
+    /// orders were screened.
+    pub async fn catch_up(&self, cursor: &mut ChangeCursor, settle: Duration) -> AppResult<usize> {
+        let until = self.clock.now() - settle;
+        let mut screened = 0;
+        loop {
+            let batch = self.store.registered_between(*cursor, until, CATCH_UP_BATCH).await?;
+            for (place, id) in &batch {
+                if let Some(order) = self.store.order(*id).await? {
+                    self.screen(&order).await?;
+                    screened += 1;
+                }
+                *cursor = *place;
+            }
+            if batch.len() < CATCH_UP_BATCH as usize {
+                return Ok(screened);
+            }
+        }
+    }
+
+    /// Runs [`Self::catch_up`] every `every` until the process ends, from
+    /// `lookback` before the start: a restart screens again what was
+    /// registered just before the process stopped.
+    pub fn spawn_catch_up(self: Arc<Self>, every: std::time::Duration, lookback: Duration) -> tokio::task::JoinHandle<()> {
+        tokio::spawn(async move {
+            let start = self.clock.now() - lookback;
+            let mut cursor = ChangeCursor { updated_at: start, id: i64::MIN };
+            let mut tick = tokio::time::interval(every);
+            loop {
+                tick.tick().await;
+                match self.catch_up(&mut cursor, CATCH_UP_SETTLE).await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::debug!(orders = n, "emergency catch-up screened"),
+                    Err(e) => tracing::error!(error = %e, "emergency catch-up failed; retrying at the next tick"),
+                }
+            }
+        })
     }
 
     /// K related orders within T minutes, and no surge warning for them yet

@@ -3,11 +3,11 @@
 
 use crate::directory::Directory;
 use crate::error::AppError;
-use crate::ports::{AuditRecord, StoreResult};
+use crate::ports::{AuditRecord, ChangeCursor, StoreResult};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use hotline_domain::emergency::EmergencyRule;
-use hotline_domain::{CategoryId, FieldError, UnitId, UserId, ValidationErrors};
+use hotline_domain::{CategoryId, FieldError, OrderId, UnitId, UserId, ValidationErrors};
 use serde::{Deserialize, Serialize};
 
 /// The colours of China's public warning signals (预警信号).
@@ -105,7 +105,12 @@ pub trait EmergencyStore: Send + Sync {
     async fn related_orders(&self, category: CategoryId, town: UnitId, since: DateTime<Utc>) -> StoreResult<u64>;
     /// Subject and description of the town's orders registered since `since`
     /// (merged and invalid ones left out), at most 2,000, newest first.
-    async fn recent_texts(&self, town: UnitId, since: DateTime<Utc>) -> StoreResult<Vec<(hotline_domain::OrderId, String)>>;
+    async fn recent_texts(&self, town: UnitId, since: DateTime<Utc>) -> StoreResult<Vec<(OrderId, String)>>;
+    /// Orders registered after `after` and at or before `until`, oldest
+    /// first, at most `limit`, each with its place for the next call.
+    async fn registered_between(&self, after: ChangeCursor, until: DateTime<Utc>, limit: u32) -> StoreResult<Vec<(ChangeCursor, OrderId)>>;
+    /// The rule and partner unit of each linkage alert already raised for the order.
+    async fn linkage_alerts(&self, order: OrderId) -> StoreResult<Vec<(i64, Option<UnitId>)>>;
     /// Subjects of the town's surge warnings raised since `since`.
     async fn surge_subjects(&self, town: UnitId, since: DateTime<Utc>) -> StoreResult<Vec<i64>>;
     /// Whether a surge warning for the category and town was raised since `since`.

@@ -31,6 +31,8 @@ pub async fn serve(config: &Config, app: App) -> anyhow::Result<()> {
     // Deadlines that passed while the server was down fire at the first scan.
     let notifier = hotline_notify::Outbound::new(&config.notify).map_err(anyhow::Error::msg).context("[notify]")?;
     let supervision = app.supervision.clone().spawn(std::sync::Arc::new(notifier));
+    // Orders whose screening at registration failed still alert their partners.
+    let screening = app.emergency.clone().spawn_catch_up(Duration::from_secs(30), chrono::Duration::minutes(15));
     let router = hotline_http::router(app.clone(), http);
     tracing::info!(address = %listener.local_addr()?, database = %runtime::redact(&config.database_url()), "hotline is serving");
     axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>())
@@ -40,6 +42,7 @@ pub async fn serve(config: &Config, app: App) -> anyhow::Result<()> {
     sealer.abort();
     rules.abort();
     supervision.abort();
+    screening.abort();
     if let Some(simulator) = simulator {
         simulator.abort();
     }

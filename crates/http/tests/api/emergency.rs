@@ -6,7 +6,8 @@ use crate::support::TestApp;
 use chrono::{DateTime, Duration, Utc};
 use hotline_app::AppConfig;
 use hotline_app::clock::ManualClock;
-use hotline_app::emergency::EmergencyConfig;
+use hotline_app::emergency::{CATCH_UP_SETTLE, EmergencyConfig};
+use hotline_app::ports::ChangeCursor;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -125,4 +126,38 @@ async fn a_gas_leak_reaches_the_partners_and_escalates_unless_acknowledged() {
     assert_eq!(t.post(&path, &supervisor, json!({})).await.status, StatusCode::NO_CONTENT);
     assert_eq!(t.call(Method::GET, "/api/v1/public/warnings", None, None).await.body, json!([]));
     assert_eq!(t.post(&path, &supervisor, json!({})).await.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn an_order_screened_late_alerts_its_partners_once() {
+    let start: DateTime<Utc> = "2026-11-16T01:00:00Z".parse().unwrap();
+    let clock = Arc::new(ManualClock::new(start));
+    let t = TestApp::spawn_with_clock(AppConfig::default(), clock.clone()).await;
+    let (admin, consultant, office) = (t.login("admin").await, t.login("consultant").await, t.login("emergency").await);
+    let mut cursor = ChangeCursor { updated_at: start - Duration::minutes(15), id: i64::MIN };
+
+    // Registered while no rule knew the words: its own screening found nothing.
+    let mut smell = t.complaint();
+    smell["subject"] = json!("小区有天然气味");
+    smell["description"] = json!("二号楼一单元门口天然气味很浓，请尽快检查。");
+    let order = t.register(&consultant, smell).await;
+    assert!(alerts_of(&t.get("/api/v1/alerts", &office).await.body, "emergency").is_empty());
+    let rule = json!({"name": "天然气", "keywords": ["天然气味"], "partners": [t.unit_id("emergency")], "town": false, "ack_minutes": 10});
+    assert_eq!(t.post("/api/v1/emergency/rules", &admin, rule).await.status, StatusCode::CREATED);
+
+    // The catch-up pass waits until the registration's own screening is
+    // surely over, then screens the order again, once.
+    assert_eq!(t.app.emergency.catch_up(&mut cursor, CATCH_UP_SETTLE).await.unwrap(), 0);
+    clock.set(start + CATCH_UP_SETTLE + Duration::seconds(1));
+    assert_eq!(t.app.emergency.catch_up(&mut cursor, CATCH_UP_SETTLE).await.unwrap(), 1);
+    let theirs = alerts_of(&t.get("/api/v1/alerts", &office).await.body, "emergency");
+    assert_eq!(theirs.len(), 1, "{theirs:?}");
+    assert_eq!((&theirs[0]["number"], &theirs[0]["order_subject"]), (&order["number"], &json!("小区有天然气味")));
+    assert_eq!(t.app.emergency.catch_up(&mut cursor, CATCH_UP_SETTLE).await.unwrap(), 0, "the cursor moved past it");
+
+    // Screening the same order yet again alerts nobody twice.
+    let id = t.app.store.order_id(&hotline_domain::WorkOrderNo::parse(order["number"].as_str().unwrap()).unwrap()).await.unwrap().unwrap();
+    let stored = t.app.store.order(id).await.unwrap().unwrap();
+    assert!(t.app.emergency.screen(&stored).await.unwrap().is_empty());
+    assert_eq!(alerts_of(&t.get("/api/v1/alerts", &office).await.body, "emergency").len(), 1);
 }
