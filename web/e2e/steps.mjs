@@ -292,7 +292,12 @@ export const steps = [
     await page.fill('textarea[name=description]', '南城街道某小区楼下烧烤店每晚营业到凌晨，油烟和噪音很大，请相关部门处理。')
     await page.fill('input[name=phone]', '139 2345 6789')
     await page.fill('input[name=name]', '李先生')
+    // A photo of the scene goes with it (a real 1×1 PNG).
+    const png = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg==', 'base64')
+    await page.setInputFiles('[data-test=portal-photos] input[type=file]', { name: '油烟.png', mimeType: 'image/png', buffer: png })
+    await page.locator('[data-test=portal-photos] .el-upload-list__item').waitFor()
     await page.click('[data-test=portal-submit]')
+    await page.locator('[data-test=photo-result]', { hasText: '油烟.png 已上传' }).waitFor()
     const receipt = await page.locator('[data-test=receipt-text]').textContent()
     story.portalNumber = receipt.match(/[A-Z]{2}\d{14}/)[0]
     await shot(page, shots, '11-portal-submitted')
@@ -350,7 +355,7 @@ export const steps = [
     await editor.locator('.el-form-item__error').first().waitFor()
     await choose(page, '[data-test=kb-editor] [data-test=category-search]', '社会保险', '社会保险')
     await editor.locator('[data-test=kb-script]').fill('灵活就业人员可在粤省事或社保网点申请补缴，补缴期限为欠缴之日起三年内。')
-    await editor.locator('[data-test=kb-body]').fill('灵活就业人员补缴养老保险，须在欠缴之日起三年内申请。\n办理渠道：粤省事小程序、各镇街社保服务网点。')
+    await editor.locator('[data-test=kb-body]').fill('灵活就业人员补缴养老保险，须在欠缴之日起三年内申请。\n\n**办理渠道**\n- 粤省事小程序\n- 各镇街社保服务网点')
     await editor.locator('[data-test=kb-keywords]').fill('断缴 补交 个体户')
     await page.click('[data-test=kb-submit]')
     await editor.waitFor({ state: 'detached' })
@@ -381,7 +386,7 @@ export const steps = [
     await tab(page, 'mine')
     await page.locator(`[data-test=kb-mine] .el-table__row:has-text("${title}"):has-text("已发布")`).click()
     await page.locator('[data-test=kb-editor]').waitFor()
-    await page.locator('[data-test=kb-editor] [data-test=kb-body]').fill('灵活就业人员补缴养老保险，须在欠缴之日起五年内申请。\n办理渠道：粤省事小程序、各镇街社保服务网点。')
+    await page.locator('[data-test=kb-editor] [data-test=kb-body]').fill('灵活就业人员补缴养老保险，须在欠缴之日起五年内申请。\n\n**办理渠道**\n- 粤省事小程序\n- 各镇街社保服务网点')
     await shot(page, shots, '35-kb-editor')
     await page.click('[data-test=kb-submit]')
     await page.locator('[data-test=kb-editor]').waitFor({ state: 'detached' })
@@ -394,7 +399,11 @@ export const steps = [
     await page.fill('[data-test=kb-search]', '个体户社保断缴了还能补交吗')
     await page.keyboard.press('Enter')
     await page.locator(`[data-test=kb-result]:has-text("${title}")`).first().click()
-    await page.locator('.el-dialog:visible pre', { hasText: '五年内' }).waitFor()
+    // The body is Markdown, rendered: the channels are a list.
+    const body = page.locator('.el-dialog:visible [data-test=article-body]')
+    await body.locator('p', { hasText: '五年内' }).waitFor()
+    await body.locator('li', { hasText: '粤省事小程序' }).waitFor()
+    await body.locator('strong', { hasText: '办理渠道' }).waitFor()
     await close()
   }],
   ['a call-centre manager trains and certifies a new consultant, sizes the seats and reads the seat plan', async ({ browser, base, shots }) => {

@@ -25,7 +25,10 @@ export function whenLoggedOut(handler) {
 
 async function request(method, path, body, { quiet = false } = {}) {
   const init = { method, credentials: 'same-origin', headers: {} }
-  if (body !== undefined) {
+  if (body instanceof FormData) {
+    // The browser sets the multipart boundary itself.
+    init.body = body
+  } else if (body !== undefined) {
     init.headers['Content-Type'] = 'application/json'
     init.body = JSON.stringify(body)
   }
@@ -47,6 +50,12 @@ export const api = {
   put: (path, body) => request('PUT', path, body),
   patch: (path, body) => request('PATCH', path, body),
   del: (path) => request('DELETE', path),
+  /** Sends one file as the multipart field `file`. */
+  upload: (path, file) => {
+    const form = new FormData()
+    form.append('file', file, file.name)
+    return request('POST', path, form)
+  },
 }
 
 /** `?a=1&b=2` from an object, leaving out empty values. */

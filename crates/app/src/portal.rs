@@ -11,7 +11,7 @@ use crate::auth::principal_of;
 use crate::directory::Directory;
 use crate::error::{AppError, AppResult};
 use crate::orders::{ActionRequest, RegisterRequest, WorkOrders};
-use crate::ports::{OrderFilter, PageRequest, StoreScope, UserRecord};
+use crate::ports::{AttachmentRecord, OrderFilter, PageRequest, StoreScope, UserRecord};
 use crate::{audit::Auditor, clock::Clock, ids::IdGenerator};
 use chrono::{DateTime, Utc};
 use hotline_domain::redact::redact_personal;
@@ -28,6 +28,11 @@ pub const PORTAL_ACCOUNT: &str = "portal";
 /// in person, where identity and confidentiality can be handled properly.
 pub const PORTAL_TYPES: &[OrderType] =
     &[OrderType::Consultation, OrderType::Help, OrderType::Complaint, OrderType::Suggestion, OrderType::Praise];
+
+/// Photos a citizen may add to one request from the portal…
+pub const PORTAL_PHOTOS: usize = 3;
+/// …within this long of submitting it.
+pub const PORTAL_PHOTO_WINDOW: chrono::Duration = chrono::Duration::minutes(60);
 
 /// A request as the portal's form sends it, parsed at the edge.
 #[derive(Debug, Clone)]
@@ -229,6 +234,34 @@ impl Portal {
             *entry = (now, 0);
         }
         entry.1 += 1;
+    }
+
+    /// A photo the citizen adds to a request just submitted from the portal
+    /// (the pothole, the blocked lane): JPEG or PNG, at most
+    /// [`PORTAL_PHOTOS`] per request, within [`PORTAL_PHOTO_WINDOW`] of
+    /// submitting. Anything later goes through 12345, where a consultant
+    /// adds it.
+    pub async fn add_photo(&self, number: &WorkOrderNo, last4: &str, file_name: &str, bytes: Vec<u8>) -> AppResult<AttachmentRecord> {
+        let order = self.owned(number, last4).await?;
+        if order.channel != Channel::Web || self.clock.now() - order.created_at > PORTAL_PHOTO_WINDOW {
+            return Err(AppError::invalid(
+                "file",
+                format!(
+                    "photos are added within {} minutes of submitting on the portal; call 12345 to add more",
+                    PORTAL_PHOTO_WINDOW.num_minutes()
+                ),
+            ));
+        }
+        let content_type = self.orders.attachment_policy.check(file_name, &bytes)?;
+        if !matches!(content_type, "image/jpeg" | "image/png") {
+            return Err(AppError::UnsupportedMediaType(format!("{file_name} is {content_type}; the portal takes JPEG or PNG photos")));
+        }
+        let portal = self.desk.user();
+        let photos = self.orders.store.attachments(order.id).await?.iter().filter(|a| a.uploaded_by == portal).count();
+        if photos >= PORTAL_PHOTOS {
+            return Err(AppError::invalid("file", format!("a request takes at most {PORTAL_PHOTOS} photos from the portal")));
+        }
+        self.orders.attach(&self.desk, number, file_name, bytes).await
     }
 
     pub async fn track(&self, number: &WorkOrderNo, last4: &str) -> AppResult<Tracking> {

@@ -99,6 +99,10 @@ pub fn router(app: App, config: HttpConfig) -> Router {
         .route("/public/replies", get(portal::replies))
         .route("/public/requests/{number}", get(portal::track))
         .route("/public/requests/{number}/rating", post(portal::rate))
+        .route(
+            "/public/requests/{number}/photos",
+            post(portal::add_photo).layer(DefaultBodyLimit::max(config.max_upload_bytes + 64 * 1024)),
+        )
         .merge(submissions)
         .layer(axum::middleware::from_fn_with_state(limiter, ratelimit::limit));
     let api = Router::new()

@@ -55,7 +55,7 @@ impl Modify for BearerAuth {
         routes::reports::dashboard_stream,
         routes::emergency::rules, routes::emergency::add_rule, routes::emergency::update_rule, routes::emergency::warnings,
         routes::emergency::publish, routes::emergency::withdraw, routes::emergency::public_warnings,
-        routes::portal::submit, routes::portal::track, routes::portal::rate, routes::portal::replies, routes::portal::form,
+        routes::portal::submit, routes::portal::track, routes::portal::add_photo, routes::portal::rate, routes::portal::replies, routes::portal::form,
     ),
     tags(
         (name = "work orders", description = "登记、派单、签收、退单、延期、办结、审核、回访、督办、并单"),

@@ -23,6 +23,13 @@ pub async fn upload(
     mut form: Multipart,
 ) -> ApiResult<impl IntoResponse> {
     let number = order_number(&number)?;
+    let (file_name, bytes) = read_file(&mut form).await?;
+    let record = app.orders.attach(&desk, &number, &file_name, bytes).await?;
+    Ok((StatusCode::CREATED, Json(AttachmentDto::of(tz(&app), record))))
+}
+
+/// The name and content of the multipart field `file`.
+pub(crate) async fn read_file(form: &mut Multipart) -> ApiResult<(String, Vec<u8>)> {
     let bad = |e: axum::extract::multipart::MultipartError| {
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
             ApiError::App(AppError::TooLarge("the upload exceeds the attachment size limit".into()))
@@ -36,8 +43,7 @@ pub async fn upload(
         }
         let file_name = field.file_name().unwrap_or("").to_owned();
         let bytes = field.bytes().await.map_err(bad)?;
-        let record = app.orders.attach(&desk, &number, &file_name, bytes.to_vec()).await?;
-        return Ok((StatusCode::CREATED, Json(AttachmentDto::of(tz(&app), record))));
+        return Ok((file_name, bytes.to_vec()));
     }
     Err(AppError::invalid("file", "send the file in a multipart field named file").into())
 }

@@ -4,7 +4,7 @@ use super::{Handled, Json, tz};
 use crate::dto::portal::{CategoryChoice, Choice, FormOptions, PublicReplyDto, RateBody, ReceiptDto, SubmitBody, TrackQuery, TrackingDto};
 use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{JsonBody, order_number};
-use axum::extract::{Path, Query, State};
+use axum::extract::{Multipart, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use hotline_app::App;
@@ -37,6 +37,25 @@ pub async fn track(State(app): State<App>, Path(number): Path<String>, Query(q):
     let number = order_number(&number)?;
     let last4 = q.phone_last4.unwrap_or_default();
     Ok(Json(TrackingDto::of(app.portal.track(&number, last4.trim()).await?, tz(&app))))
+}
+
+/// Adds a photo to a request just submitted (multipart field `file`; JPEG
+/// or PNG, at most 3, within an hour of submitting).
+#[utoipa::path(post, path = "/api/v1/public/requests/{number}/photos", tag = "portal",
+    params(("number" = String, Path), ("phone_last4" = String, Query)), request_body(content_type = "multipart/form-data", content = String),
+    responses((status = 201, description = "the photo was added"), (status = 404, body = ErrorBody), (status = 413, body = ErrorBody),
+        (status = 415, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn add_photo(
+    State(app): State<App>,
+    Path(number): Path<String>,
+    Query(q): Query<TrackQuery>,
+    mut form: Multipart,
+) -> ApiResult<StatusCode> {
+    let number = order_number(&number)?;
+    let last4 = q.phone_last4.unwrap_or_default();
+    let (file_name, bytes) = super::attachments::read_file(&mut form).await?;
+    app.portal.add_photo(&number, last4.trim(), &file_name, bytes).await?;
+    Ok(StatusCode::CREATED)
 }
 
 /// The citizen's satisfaction with a reviewed answer (their follow-up).

@@ -2,6 +2,7 @@
 //! published replies; bad input named, numbers not probeable, limits kept.
 
 use crate::support::TestApp;
+use reqwest::multipart::{Form, Part};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
@@ -212,4 +213,54 @@ async fn the_portals_service_account_cannot_be_logged_in_to_or_changed() {
     assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
     let login = t.call(Method::POST, "/api/v1/auth/login", None, Some(json!({"username": "portal", "password": "!service-account"}))).await;
     assert_eq!(login.status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn a_citizen_adds_a_few_photos_to_a_request_just_submitted() {
+    let start: chrono::DateTime<chrono::Utc> = "2026-11-16T02:00:00Z".parse().unwrap();
+    let clock = std::sync::Arc::new(hotline_app::clock::ManualClock::new(start));
+    let t = TestApp::spawn_with_clock(hotline_app::AppConfig::default(), clock.clone()).await;
+    let number = submit(&t, request(&t)).await.body["number"].as_str().unwrap().to_owned();
+    const JPEG: &[u8] = b"\xFF\xD8\xFF\xE0\x00\x10JFIF\x00 a photo of a dark street";
+    const PDF: &[u8] = b"%PDF-1.7 not a photo";
+    let photo = |last4: &str, name: &str, bytes: &'static [u8]| {
+        let form = Form::new().part("file", Part::bytes(bytes).file_name(name.to_owned()).mime_str("image/jpeg").unwrap());
+        t.client.post(format!("{}/api/v1/public/requests/{number}/photos?phone_last4={last4}", t.base)).multipart(form).send()
+    };
+
+    // Only with the phone's last four digits, only photos.
+    assert_eq!(photo("0000", "路灯.jpg", JPEG).await.unwrap().status(), StatusCode::NOT_FOUND);
+    let pdf = TestApp::read(photo("6789", "材料.pdf", PDF).await.unwrap()).await;
+    assert_eq!(pdf.status, StatusCode::UNSUPPORTED_MEDIA_TYPE, "{}", pdf.body);
+    for i in 0..3 {
+        let r = TestApp::read(photo("6789", &format!("路灯{i}.jpg"), JPEG).await.unwrap()).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    }
+    let fourth = TestApp::read(photo("6789", "路灯3.jpg", JPEG).await.unwrap()).await;
+    assert_eq!((fourth.status, &fourth.body["fields"][0]["field"]), (StatusCode::UNPROCESSABLE_ENTITY, &json!("file")), "{}", fourth.body);
+
+    // The centre sees them on the order.
+    let consultant = t.login("consultant").await;
+    let order = t.get(&format!("/api/v1/work-orders/{number}"), &consultant).await;
+    let names: Vec<&str> = order.body["attachments"].as_array().unwrap().iter().map(|a| a["file_name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["路灯0.jpg", "路灯1.jpg", "路灯2.jpg"], "{}", order.body);
+
+    // An hour later, or for an order taken by phone, photos go through 12345.
+    let second = submit(&t, request(&t)).await.body["number"].as_str().unwrap().to_owned();
+    clock.set(start + chrono::Duration::minutes(61));
+    let form = Form::new().part("file", Part::bytes(JPEG).file_name("晚了.jpg").mime_str("image/jpeg").unwrap());
+    let late = t.client.post(format!("{}/api/v1/public/requests/{second}/photos?phone_last4=6789", t.base)).multipart(form).send();
+    let late = TestApp::read(late.await.unwrap()).await;
+    assert_eq!(late.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", late.body);
+    assert!(
+        late.body["message"].as_str().unwrap_or_default().contains("12345") || late.body.to_string().contains("12345"),
+        "{}",
+        late.body
+    );
+    let by_phone = t.register(&consultant, t.complaint()).await;
+    let form = Form::new().part("file", Part::bytes(JPEG).file_name("x.jpg").mime_str("image/jpeg").unwrap());
+    let tail = "5678"; // the test complaint's phone is 13812345678
+    let r = t.client.post(format!("{}/api/v1/public/requests/{}/photos?phone_last4={tail}", t.base, by_phone["number"].as_str().unwrap()));
+    let r = TestApp::read(r.multipart(form).send().await.unwrap()).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
 }
