@@ -406,7 +406,7 @@ export const steps = [
     await body.locator('strong', { hasText: '办理渠道' }).waitFor()
     await close()
   }],
-  ['a call-centre manager trains and certifies a new consultant, sizes the seats and reads the seat plan', async ({ browser, base, shots }) => {
+  ['a call-centre manager trains and certifies a new consultant, sizes the seats, reads the seat plan and sets a consultant on a break from the wallboard', async ({ browser, base, shots }) => {
     const { page, close } = await as(browser, base, 'supervisor')
     await page.goto(`${base}/callcentre`)
     const trainee = page.locator('[data-test=consultants] .el-table__row', { hasText: '新话务员' })
@@ -442,6 +442,19 @@ export const steps = [
     await page.locator('[data-test=seat-now] .el-table__row', { hasText: '综合坐席' }).waitFor()
     await page.locator('[data-test=seat-plan] table.heat').first().waitFor()
     await shot(page, shots, '39-callcentre-seat-plan')
+    // A consultant at the desk is set on a break from the wallboard, and back.
+    const desk = await as(browser, base, 'consultant')
+    await desk.page.waitForSelector('[data-test=desk]')
+    await desk.page.click('[data-test=status-ready]')
+    await desk.page.locator('[data-test=desk-status]', { hasText: '就绪' }).waitFor()
+    await page.goto(`${base}/wallboard`)
+    const row = page.locator('[data-test=wall-agents] .el-table__row', { hasText: '张丽' })
+    await row.locator('[data-test=wall-break]').click()
+    await page.locator('.el-message-box .el-button--primary').click()
+    await desk.page.locator('[data-test=desk-status]', { hasText: '小休（班长置忙）' }).waitFor()
+    await row.locator('[data-test=wall-ready]').click()
+    await desk.page.locator('[data-test=desk-status]', { hasText: '就绪' }).waitFor()
+    await desk.close()
     await close()
   }],
   ['every staff screen renders, in Chinese and in English', async ({ browser, base, shots }) => {

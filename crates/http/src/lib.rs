@@ -167,6 +167,7 @@ pub fn router(app: App, config: HttpConfig) -> Router {
         .route("/callcentre/callbacks/{call}/done", post(calls::callback_done))
         .route("/callcentre/sub-centres", get(calls::sub_centres))
         .route("/callcentre/staffing", get(staffing::staffing))
+        .route("/callcentre/agents/{user}/status", put(calls::set_agent_status))
         .route("/callcentre/seat-plan", get(staffing::seat_plan))
         .route("/callcentre/screen-pop", get(calls::screen_pop))
         .route("/callcentre/simulator/calls", post(calls::simulate_call))

@@ -32,7 +32,7 @@ use crate::error::{AppError, AppResult};
 use crate::ids::IdGenerator;
 use crate::ports::{AuditRecord, HotlineRecord, OrderSummary, Store};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
-use hotline_callcentre::engine::{CallId, Event, TransferMode};
+use hotline_callcentre::engine::{AgentStatus, CallId, Event, TransferMode};
 use hotline_callcentre::seatplan::{Demand, PlanSettings, SkillPlan, plan_skills};
 use hotline_domain::{
     Affiliation, Certification, ConsultantProfile, CourseName, IntegrationMode, PhoneNumber, Reason, Role, Training, TrainingKind, UserId,
@@ -330,6 +330,23 @@ impl CallCentre {
         } else {
             Err(AppError::invalid("skill", format!("{skill:?} is not a professional seat; the skills are {}", skills.join(", "))))
         }
+    }
+
+    /// A call-centre manager sets a logged-in consultant's status (置忙,
+    /// 置闲, 培训): the desk is told at once, the change is stored like the
+    /// consultant's own and audited. Logging out is the consultant's, by
+    /// closing the desk.
+    pub async fn set_agent_status(&self, manager: &CallCentreManager, user: UserId, status: AgentStatus) -> AppResult<()> {
+        if status == AgentStatus::LoggedOut {
+            return Err(AppError::invalid("status", "a consultant logs out by closing the desk; set on_break instead"));
+        }
+        if !self.switchboard.wallboard().await?.agents.iter().any(|a| a.agent == user) {
+            return Err(AppError::not_found(format!("consultant {user} is not at a desk")));
+        }
+        self.switchboard.event(Event::SetStatus { agent: agent_of(user), status: status.clone() }).await?;
+        let detail = serde_json::json!({ "status": status });
+        self.store.append_audit(&self.auditor.record(manager.user(), "callcentre.set_status", format!("user:{user}"), detail)).await?;
+        Ok(())
     }
 
     /// The seat plan from the calls of the last `weeks` weeks, for the

@@ -237,6 +237,31 @@ pub async fn certify(
     Ok(Json(app.calls.certify(&manager, user_id(&raw)?, body).await?))
 }
 
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct AgentStatusBody {
+    /// available, on_break or in_training.
+    pub status: String,
+    /// Needed for on_break (at most 50 characters).
+    pub reason: Option<String>,
+}
+
+/// Sets a logged-in consultant's status (置忙, 置闲) from the managers' screen.
+#[utoipa::path(put, path = "/api/v1/callcentre/agents/{user}/status", tag = "call centre", security(("bearer" = [])),
+    params(("user" = String, Path)), request_body = AgentStatusBody,
+    responses((status = 204, description = "set; the desk was told"), (status = 403, description = "not a call-centre manager"),
+        (status = 404, description = "not at a desk"), (status = 422, description = "a bad status or reason")))]
+pub async fn set_agent_status(
+    State(app): State<App>,
+    Caller(desk): Caller,
+    Path(raw): Path<String>,
+    JsonBody(body): JsonBody<AgentStatusBody>,
+) -> ApiResult<StatusCode> {
+    let manager = desk.call_centre_manager()?;
+    let status = super::desk::status(body.status.trim(), body.reason)?;
+    app.calls.set_agent_status(&manager, user_id(&raw)?, status).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
 #[derive(Debug, Deserialize)]
 pub struct MentorBody {
     pub mentor: Option<UserId>,

@@ -140,7 +140,8 @@ fn call_id(raw: &str) -> Result<CallId, AppError> {
     raw.trim().parse::<u64>().map(CallId).map_err(|_| AppError::invalid("call", format!("{raw:?} is not a call id")))
 }
 
-fn status(status: &str, reason: Option<String>) -> Result<AgentStatus, AppError> {
+/// A status as the desk and the managers' screen send it.
+pub(crate) fn status(status: &str, reason: Option<String>) -> Result<AgentStatus, AppError> {
     let reason = reason.map(|r| r.trim().to_owned()).filter(|r| !r.is_empty());
     if status == "on_break" && reason.as_ref().is_none_or(|r| r.chars().count() > 50) {
         return Err(AppError::invalid("reason", "a break needs a reason of at most 50 characters (午餐, 培训, 小休 …)"));

@@ -215,6 +215,25 @@ async fn a_call_flows_from_the_simulator_through_the_desk_to_its_record() {
     let kinds: Vec<&str> = changes.body.as_array().unwrap().iter().map(|c| c["status"].as_str().unwrap()).collect();
     assert_eq!(kinds, ["available", "on_break"], "{}", changes.body);
 
+    // A manager puts the paused consultant back to ready (置闲); the desk hears it.
+    let agent = user_id(&t, "consultant").await;
+    let path = format!("/api/v1/callcentre/agents/{agent}/status");
+    let set = t.call(Method::PUT, &path, Some(&supervisor), Some(json!({"status": "available"}))).await;
+    assert_eq!(set.status, StatusCode::NO_CONTENT, "{}", set.body);
+    assert_eq!(next(&mut desk, "status").await["status"], "available");
+    let board = t.get("/api/v1/callcentre/wallboard", &supervisor).await;
+    assert_eq!(board.body["agents"][0]["status"], "available");
+    let no_reason = t.call(Method::PUT, &path, Some(&supervisor), Some(json!({"status": "on_break"}))).await;
+    assert_eq!((no_reason.status, &no_reason.body["fields"][0]["field"]), (StatusCode::UNPROCESSABLE_ENTITY, &json!("reason")));
+    let logout = t.call(Method::PUT, &path, Some(&supervisor), Some(json!({"status": "logged_out"}))).await;
+    assert_eq!(logout.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", logout.body);
+    assert_eq!(t.call(Method::PUT, &path, Some(&consultant), Some(json!({"status": "available"}))).await.status, StatusCode::FORBIDDEN);
+    let away = format!("/api/v1/callcentre/agents/{}/status", user_id(&t, "dispatcher").await);
+    assert_eq!(t.call(Method::PUT, &away, Some(&supervisor), Some(json!({"status": "available"}))).await.status, StatusCode::NOT_FOUND);
+    t.app.auditor.seal_all().await.unwrap();
+    let audit = t.get("/api/v1/audit?limit=50", &t.login("auditor").await).await;
+    assert!(audit.body["items"].as_array().unwrap().iter().any(|e| e["action"] == "callcentre.set_status"), "{}", audit.body);
+
     // Closing the desk logs the agent out.
     desk.close(None).await.unwrap();
     for _ in 0..100 {
