@@ -357,6 +357,7 @@ export const steps = [
     await editor.locator('[data-test=kb-script]').fill('灵活就业人员可在粤省事或社保网点申请补缴，补缴期限为欠缴之日起三年内。')
     await editor.locator('[data-test=kb-body]').fill('灵活就业人员补缴养老保险，须在欠缴之日起三年内申请。\n\n**办理渠道**\n- 粤省事小程序\n- 各镇街社保服务网点')
     await editor.locator('[data-test=kb-keywords]').fill('断缴 补交 个体户')
+    await editor.locator('[data-test=kb-source]').fill('粤人社规〔2024〕1号')
     await page.click('[data-test=kb-submit]')
     await editor.waitFor({ state: 'detached' })
     await page.locator(`[data-test=kb-mine] .el-table__row:has-text("${title}"):has-text("待审核")`).waitFor()
@@ -404,6 +405,7 @@ export const steps = [
     await body.locator('p', { hasText: '五年内' }).waitFor()
     await body.locator('li', { hasText: '粤省事小程序' }).waitFor()
     await body.locator('strong', { hasText: '办理渠道' }).waitFor()
+    await page.locator('.el-dialog:visible [data-test=article-basis]', { hasText: '粤人社规〔2024〕1号' }).waitFor()
     await close()
   }],
   ['a call-centre manager trains and certifies a new consultant, sizes the seats, reads the seat plan and sets a consultant on a break from the wallboard', async ({ browser, base, shots }) => {
