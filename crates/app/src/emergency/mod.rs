@@ -21,7 +21,7 @@ use crate::supervision::{AlertRecord, Supervision, alert_of};
 use chrono::{DateTime, Duration, Utc};
 use hotline_domain::emergency::{EmergencyRule, RuleSpec, similarity};
 use hotline_domain::watch::{AlertLevel, Timer, Watched};
-use hotline_domain::{OrderId, UnitId, WorkOrder};
+use hotline_domain::{OrderId, State, UnitId, WorkOrder};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
@@ -124,7 +124,8 @@ impl Emergency {
         loop {
             let batch = self.store.registered_between(*cursor, until, CATCH_UP_BATCH).await?;
             for (place, id) in &batch {
-                if let Some(order) = self.store.order(*id).await? {
+                // Declared a prank or a duplicate meanwhile: nobody to alert now.
+                if let Some(order) = self.store.order(*id).await?.filter(|o| !matches!(o.state, State::Invalid | State::Merged)) {
                     self.screen(&order).await?;
                     screened += 1;
                 }
