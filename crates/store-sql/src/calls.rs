@@ -6,7 +6,7 @@ use crate::orders::{SUMMARY_COLUMNS, Val, insert_audit, insert_rows, parse_summa
 use crate::{OrBackend, SqlStore};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use hotline_app::calls::{CallRow, CallStore, CallbackTask, StatusChange};
+use hotline_app::calls::{CallRow, CallStore, CallbackTask, DemandCell, StatusChange};
 use hotline_app::ports::{AuditRecord, OrderSummary, StoreError, StoreResult};
 use hotline_callcentre::engine::{AgentStatus, Outcome, TransferResult};
 use hotline_domain::{Certification, ConsultantProfile, CourseName, OrderId, PhoneNumber, Training, TrainingKind, UserId};
@@ -144,10 +144,43 @@ impl CallStore for SqlStore {
     }
 
     async fn calls(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> StoreResult<Vec<CallRow>> {
-        self.between("SELECT * FROM calls WHERE arrived_at >= $1 AND arrived_at < $2 ORDER BY arrived_at, id", from, to)
-            .await?
+        self.between("SELECT * FROM calls WHERE arrived_at >= $1 AND arrived_at < $2 ORDER BY arrived_at, id", from, to, parse_call).await
+    }
+
+    async fn call_demand(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        utc_offset_secs: i32,
+        short_abandon_secs: u32,
+    ) -> StoreResult<Vec<DemandCell>> {
+        // Epoch day 0 (1970-01-01) was a Thursday: shifted by three days,
+        // whole weeks start on Mondays. Times are microseconds, not negative.
+        let sql = "SELECT queue, ((arrived_at / 1000000 + $3 + 259200) % 604800) / 1800 AS slot, \
+                   COUNT(*) AS calls, COUNT(answered_at) AS handled, \
+                   CAST(COALESCE(SUM(ended_at - answered_at), 0) AS BIGINT) AS talk_micros, \
+                   CAST(COALESCE(SUM(CASE WHEN answered_at IS NULL THEN 0 ELSE wrap_up_secs END), 0) AS BIGINT) AS wrap_secs \
+                   FROM calls WHERE arrived_at >= $1 AND arrived_at < $2 \
+                   AND NOT (outcome = 'abandoned' AND ended_at - arrived_at < $4) \
+                   GROUP BY queue, slot ORDER BY queue, slot";
+        sqlx::query(sql)
+            .bind(micros(from))
+            .bind(micros(to))
+            .bind(i64::from(utc_offset_secs))
+            .bind(i64::from(short_abandon_secs) * 1_000_000)
+            .fetch_all(&self.read)
+            .await
+            .or_backend()?
             .iter()
-            .map(parse_call)
+            .map(|row| {
+                Ok(DemandCell {
+                    queue: row.text("queue")?,
+                    slot: row.int("slot")? as usize,
+                    calls: row.int("calls")? as u64,
+                    handled: row.int("handled")? as u64,
+                    handling_secs: row.int("talk_micros")? as f64 / 1e6 + row.int("wrap_secs")? as f64,
+                })
+            })
             .collect()
     }
 
@@ -174,19 +207,16 @@ impl CallStore for SqlStore {
     }
 
     async fn status_changes(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> StoreResult<Vec<StatusChange>> {
-        self.between("SELECT * FROM agent_status_log WHERE at >= $1 AND at < $2 ORDER BY at", from, to)
-            .await?
-            .iter()
-            .map(|row| {
-                let kind = row.text("status")?;
-                let reason = row.opt_text("reason")?;
-                Ok(StatusChange {
-                    agent: UserId(row.int("agent_id")?),
-                    at: row.at("at")?,
-                    status: stored("status", &kind, |k| AgentStatus::from_parts(k, reason.as_deref()))?,
-                })
+        self.between("SELECT * FROM agent_status_log WHERE at >= $1 AND at < $2 ORDER BY at", from, to, |row| {
+            let kind = row.text("status")?;
+            let reason = row.opt_text("reason")?;
+            Ok(StatusChange {
+                agent: UserId(row.int("agent_id")?),
+                at: row.at("at")?,
+                status: stored("status", &kind, |k| AgentStatus::from_parts(k, reason.as_deref()))?,
             })
-            .collect()
+        })
+        .await
     }
 
     async fn open_callbacks(&self, limit: u32) -> StoreResult<Vec<CallbackTask>> {

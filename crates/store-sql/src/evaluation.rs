@@ -68,7 +68,7 @@ impl EvaluationStore for SqlStore {
                  AND state NOT IN ('merged', 'invalid') GROUP BY order_type ORDER BY n DESC, k"
             }
         };
-        self.between(sql, from, to).await?.iter().map(|row| Ok((row.text("k")?, row.int("n")? as u64))).collect()
+        self.between(sql, from, to, |row| Ok((row.text("k")?, row.int("n")? as u64))).await
     }
 
     async fn kpi_counts(

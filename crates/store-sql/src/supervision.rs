@@ -281,17 +281,14 @@ impl SupervisionStore for SqlStore {
     async fn alert_counts(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> StoreResult<Vec<AlertCount>> {
         let sql = "SELECT unit_id, level, COUNT(DISTINCT order_id) AS orders FROM alerts \
                    WHERE raised_at >= $1 AND raised_at < $2 AND watched = 'completion' AND unit_id IS NOT NULL GROUP BY unit_id, level";
-        self.between(sql, from, to)
-            .await?
-            .iter()
-            .map(|row| {
-                Ok(AlertCount {
-                    unit: UnitId(row.int("unit_id")?),
-                    level: word("level", &row.text("level")?, AlertLevel::parse)?,
-                    orders: row.int("orders")? as u64,
-                })
+        self.between(sql, from, to, |row| {
+            Ok(AlertCount {
+                unit: UnitId(row.int("unit_id")?),
+                level: word("level", &row.text("level")?, AlertLevel::parse)?,
+                orders: row.int("orders")? as u64,
             })
-            .collect()
+        })
+        .await
     }
 
     async fn contacts(&self) -> StoreResult<Vec<Contact>> {

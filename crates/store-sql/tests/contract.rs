@@ -702,6 +702,7 @@ async fn calls_status_changes_callbacks_and_consultant_records() {
         wrap_up_secs: 30,
         order: None,
     };
+    let answered_call = answered.clone();
     let missed = CallRow {
         id: (1 << 60) + 1,
         caller: "0769-22223333".into(),
@@ -723,6 +724,43 @@ async fn calls_status_changes_callbacks_and_consultant_records() {
     assert_eq!(f.store.calls(t0() + Duration::seconds(1), t0() + Duration::hours(1)).await.unwrap(), vec![missed.clone()]);
     let tasks = f.store.open_callbacks(10).await.unwrap();
     assert_eq!(tasks.len(), 1, "writing a call twice makes one task");
+
+    // The seat plan's counts per queue and half-hour, in SQL, as the
+    // application counts them from the calls themselves: a week of calls
+    // at odd times, some short abandons, across midnight and the week's end.
+    let week: Vec<CallRow> = (0..400i64)
+        .map(|i| {
+            let arrived_at = t0() + Duration::seconds(i * 1_499 + (i * i) % 977);
+            let answered = i % 5 != 0;
+            let answered_at = answered.then(|| arrived_at + Duration::milliseconds(1_000 + (i * 37) % 20_000));
+            CallRow {
+                id: (1 << 61) + i,
+                queue: ["general", "12333", "12358"][(i % 3) as usize].into(),
+                agent: answered.then_some(UserId(70)),
+                arrived_at,
+                answered_at,
+                ended_at: answered_at.unwrap_or(arrived_at) + Duration::milliseconds(2_000 + (i * 7_919) % 300_000),
+                outcome: if answered { Outcome::Answered } else { Outcome::Abandoned },
+                transfer_to: None,
+                transfer_result: None,
+                wrap_up_secs: i % 40,
+                ..answered_call.clone()
+            }
+        })
+        .collect();
+    for call in &week {
+        f.store.insert_call(call, false).await.unwrap();
+    }
+    let (from, to) = (t0() + Duration::seconds(30), t0() + Duration::days(8));
+    let stored = f.store.calls(from, to).await.unwrap();
+    let expected = hotline_app::calls::demand_cells(&stored, chrono_tz::Asia::Shanghai, 20);
+    let counted = f.store.call_demand(from, to, 8 * 3600, 20).await.unwrap();
+    assert_eq!(counted.len(), expected.len());
+    for (got, want) in counted.iter().zip(&expected) {
+        assert_eq!((&got.queue, got.slot, got.calls, got.handled), (&want.queue, want.slot, want.calls, want.handled));
+        assert!((got.handling_secs - want.handling_secs).abs() < 1e-6, "{got:?} vs {want:?}");
+    }
+    assert!(expected.iter().map(|c| c.calls).sum::<u64>() < stored.len() as u64, "short abandons are left out");
     assert_eq!((tasks[0].call, tasks[0].caller.as_str(), tasks[0].outcome), (missed.id, "0769-22223333", Outcome::Abandoned));
     f.store.complete_callback(missed.id, UserId(70), t0() + Duration::hours(1), "已回拨，已解答", &f.audit("cb")).await.unwrap();
     assert!(f.store.open_callbacks(10).await.unwrap().is_empty());

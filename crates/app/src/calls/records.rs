@@ -63,6 +63,16 @@ pub trait CallStore: Send + Sync {
     async fn call(&self, id: i64) -> StoreResult<Option<CallRow>>;
     /// Calls that arrived in `[from, to)`, oldest first.
     async fn calls(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> StoreResult<Vec<CallRow>>;
+    /// The calls that arrived in the span counted per queue and half-hour
+    /// of the week at `utc_offset_secs`, short abandons left out; as
+    /// [`super::demand_cells`] counts them, ordered by queue and slot.
+    async fn call_demand(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        utc_offset_secs: i32,
+        short_abandon_secs: u32,
+    ) -> StoreResult<Vec<super::DemandCell>>;
     async fn link_call(&self, id: i64, order: OrderId, audit: &AuditRecord) -> StoreResult<()>;
     async fn insert_status_changes(&self, changes: &[StatusChange]) -> StoreResult<()>;
     /// Status changes in `[from, to)`, oldest first.

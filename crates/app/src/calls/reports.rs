@@ -155,18 +155,25 @@ pub fn occupancy(changes: &[StatusChange], calls: &[CallRow], from: DateTime<Utc
         .collect()
 }
 
-/// Calls per skill (queue) and half-hour of the week, averaged over
-/// `weeks`, with their mean handling time (talk and wrap-up; `default_aht`
-/// where no call was answered), for the seat plan. Short abandons are left
-/// out; everything else was a call someone should have answered.
-pub fn demand(calls: &[CallRow], weeks: u32, tz: Tz, short_abandon_secs: u32, default_aht_secs: f64) -> Vec<Demand> {
-    #[derive(Default)]
-    struct Cell {
-        calls: u64,
-        handled: u64,
-        handling_secs: f64,
-    }
-    let mut cells: BTreeMap<(String, usize), Cell> = BTreeMap::new();
+/// One queue's calls in one half-hour of the week, summed over a span.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct DemandCell {
+    pub queue: String,
+    /// The half-hour of the week (0: Monday 00:00 at the hotline).
+    pub slot: usize,
+    pub calls: u64,
+    /// Of them answered.
+    pub handled: u64,
+    /// Talk and wrap-up of the answered ones, in seconds.
+    pub handling_secs: f64,
+}
+
+/// The cells of `calls`, counted here; the store counts the same in SQL
+/// (`CallStore::call_demand`), and its tests compare the two. Short
+/// abandons are left out; everything else was a call someone should have
+/// answered.
+pub fn demand_cells(calls: &[CallRow], tz: Tz, short_abandon_secs: u32) -> Vec<DemandCell> {
+    let mut cells: BTreeMap<(String, usize), DemandCell> = BTreeMap::new();
     for c in calls {
         let waited = (c.ended_at - c.arrived_at).num_seconds();
         if c.outcome == Outcome::Abandoned && waited < i64::from(short_abandon_secs) {
@@ -174,19 +181,27 @@ pub fn demand(calls: &[CallRow], weeks: u32, tz: Tz, short_abandon_secs: u32, de
         }
         let local = c.arrived_at.with_timezone(&tz);
         let slot = local.weekday().num_days_from_monday() as usize * 48 + local.hour() as usize * 2 + local.minute() as usize / 30;
-        let cell = cells.entry((c.queue.clone(), slot)).or_default();
+        let cell =
+            cells.entry((c.queue.clone(), slot)).or_insert_with(|| DemandCell { queue: c.queue.clone(), slot, ..DemandCell::default() });
         cell.calls += 1;
         if let Some(answered) = c.answered_at {
             cell.handled += 1;
             cell.handling_secs += (c.ended_at - answered).num_milliseconds() as f64 / 1000.0 + c.wrap_up_secs as f64;
         }
     }
+    cells.into_values().collect()
+}
+
+/// Calls per skill (queue) and half-hour of the week, averaged over
+/// `weeks`, with their mean handling time (talk and wrap-up; `default_aht`
+/// where no call was answered), for the seat plan.
+pub fn demand_of(cells: Vec<DemandCell>, weeks: u32, default_aht_secs: f64) -> Vec<Demand> {
     let weeks = f64::from(weeks.max(1));
     cells
         .into_iter()
-        .map(|((skill, slot), cell)| Demand {
-            skill,
-            slot: Slot(slot),
+        .map(|cell| Demand {
+            skill: cell.queue,
+            slot: Slot(cell.slot),
             calls: cell.calls as f64 / weeks,
             aht_secs: if cell.handled > 0 { cell.handling_secs / cell.handled as f64 } else { default_aht_secs },
         })
@@ -279,7 +294,7 @@ mod tests {
             call(3, None, monday_0810 + Duration::minutes(5), 60, None, Outcome::Abandoned),
             call(4, None, monday_0810 + Duration::minutes(6), 1, None, Outcome::Abandoned),
         ];
-        let d = demand(&calls, 2, chrono_tz::Asia::Shanghai, 5, 180.0);
+        let d = demand_of(demand_cells(&calls, chrono_tz::Asia::Shanghai, 5), 2, 180.0);
         assert_eq!(d.len(), 1);
         assert_eq!(d[0].slot, Slot::parse("mon", "08:00").unwrap());
         assert!((d[0].calls - 1.5).abs() < 1e-9, "three calls over two weeks");
