@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest'
-import { articleForm, articleBody, articleActions, reviewPair, diffRows } from '../src/logic/article.js'
+import { articleForm, articleBody, articleActions, reviewPair, diffRows, validity } from '../src/logic/article.js'
 
 const record = {
   id: '7001', revision: 4,
@@ -49,6 +49,12 @@ describe('the review workflow in the interface', () => {
     expect(reviewPair({ version: 5, live_version: 2 })).toEqual({ from: 2, to: 5 })
     expect(reviewPair({ version: 3, live_version: null })).toEqual({ from: 2, to: 3 })
     expect(reviewPair({ version: 3, live_version: 3 })).toEqual({ from: 2, to: 3 })
+  })
+
+  it('states a validity with open ends, or none', () => {
+    expect(validity({ effective_from: '2026-01-01', expires_on: null })).toBe('2026-01-01 — …')
+    expect(validity({ effective_from: null, expires_on: '2026-12-31' })).toBe('… — 2026-12-31')
+    expect(validity({ effective_from: null, expires_on: null })).toBeNull()
   })
 
   it('marks diff lines and names the ids of units and categories', () => {

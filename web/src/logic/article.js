@@ -57,6 +57,12 @@ export function articleActions(state, { reviewer = false } = {}) {
   return actions
 }
 
+/** `2026-01-01 — 2026-12-31` for a version's validity; `null` when it has no dates. */
+export function validity(content) {
+  if (!content?.effective_from && !content?.expires_on) return null
+  return `${content.effective_from || '…'} — ${content.expires_on || '…'}`
+}
+
 /** The two versions a reviewer compares: what readers see now against the newest. */
 export function reviewPair(state) {
   if (!state || state.version < 2) return null

@@ -114,14 +114,13 @@ pub async fn seat_plan(State(app): State<App>, Caller(desk): Caller, Query(q): Q
     let weeks = whole(&mut errors, "weeks", q.weeks.as_deref()).unwrap_or(4);
     let share = real(&mut errors, "target_sl", q.target_sl.as_deref()).unwrap_or(0.8);
     let within = real(&mut errors, "target_secs", q.target_secs.as_deref()).unwrap_or(15.0);
-    let target = errors.collect(Target::new(share, within).map_err(field_error));
     let patience =
         real(&mut errors, "patience_secs", q.patience_secs.as_deref()).and_then(|p| errors.collect(Patience::new(p).map_err(field_error)));
     let shrinkage = real(&mut errors, "shrinkage", q.shrinkage.as_deref()).unwrap_or(0.3);
     let shift_hours = real(&mut errors, "shift_hours", q.shift_hours.as_deref()).unwrap_or(8.0);
     let default_aht_secs = real(&mut errors, "default_aht_secs", q.default_aht_secs.as_deref()).unwrap_or(180.0);
     errors.into_result()?;
-    let Some(target) = target else { unreachable!("a bad target was reported above") };
+    let target = Target::new(share, within).map_err(field_error)?;
     // Negative and NaN become 0 half-hours, which the planner refuses by name.
     let settings = PlanSettings { target, patience, shrinkage, shift_slots: (shift_hours * 2.0).round() as usize };
     let plans = app.calls.seat_plan(&manager, weeks, default_aht_secs, &settings).await?;
