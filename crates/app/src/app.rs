@@ -116,15 +116,16 @@ impl App {
             config: config.supervision.clone(),
             live: tokio::sync::broadcast::channel(256).0,
         });
-        let emergency = Arc::new(crate::emergency::Emergency {
-            store: store.clone(),
-            directory: directory.clone(),
-            ids: ids.clone(),
-            clock: clock.clone(),
-            auditor: auditor.clone(),
-            supervision: supervision.clone(),
-            config: config.emergency.clone(),
-        });
+        let emergency = crate::emergency::Emergency::start(
+            store.clone(),
+            directory.clone(),
+            ids.clone(),
+            clock.clone(),
+            auditor.clone(),
+            supervision.clone(),
+            config.emergency.clone(),
+        )
+        .await?;
         let orders = Arc::new(WorkOrders {
             emergency: emergency.clone(),
             store: store.clone(),

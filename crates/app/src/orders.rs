@@ -297,11 +297,7 @@ impl WorkOrders {
             InsertOutcome::Inserted => {
                 // Nobody listening is not an error.
                 let _ = self.live.send(OrderChange::of(None, &decision.order, decision.entry.action));
-                // The order is stored whatever happens here; a failed screening
-                // is logged loudly rather than failing the registration.
-                if let Err(e) = self.emergency.screen(&decision.order).await {
-                    tracing::error!(order = %decision.order.number, error = %e, "emergency screening failed");
-                }
+                self.emergency.enqueue(&decision.order);
                 Ok(Registered { details: self.details_of(desk, decision.order, false).await?, replayed: false })
             }
             InsertOutcome::Replay { order, request_hash } => {
@@ -317,8 +313,18 @@ impl WorkOrders {
     /// Loads an order the desk may see; anything else is "not found", so a
     /// unit cannot learn which numbers exist elsewhere.
     async fn load(&self, desk: &Desk, number: &WorkOrderNo) -> AppResult<WorkOrder> {
-        let id = self.scoped_id(desk, number).await?;
-        self.store.order(id).await?.ok_or_else(|| AppError::not_found(format!("work order {number} not found")))
+        let missing = || AppError::not_found(format!("work order {number} not found"));
+        let order = self.store.order_by_number(number).await?.ok_or_else(missing)?;
+        if let StoreScope::Units(units) = desk.scope() {
+            // The units holding it now are involved; only an earlier holder
+            // needs the database to tell.
+            let holds =
+                order.lead_unit.into_iter().chain(order.assignee_unit).chain(order.co_units.iter().copied()).any(|u| units.contains(&u));
+            if !holds && !self.store.involved(order.id, units).await? {
+                return Err(missing());
+            }
+        }
+        Ok(order)
     }
 
     /// The id of an order the caller may see; not found otherwise.
@@ -433,6 +439,9 @@ impl WorkOrders {
         );
         self.store.save_decision(expected_version, &decision, also.as_ref(), &audit).await?;
         self.changed.notify_one();
+        if matches!(decision.order.state, State::Invalid | State::Merged) {
+            self.emergency.forget(&decision.order);
+        }
         let _ = self.live.send(OrderChange::of(Some(&order), &decision.order, decision.entry.action));
         self.details(desk, decision.order).await
     }

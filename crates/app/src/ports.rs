@@ -207,6 +207,7 @@ pub trait OrderStore: Send + Sync {
         audit: &AuditRecord,
     ) -> StoreResult<()>;
     async fn order(&self, id: OrderId) -> StoreResult<Option<WorkOrder>>;
+    async fn order_by_number(&self, number: &WorkOrderNo) -> StoreResult<Option<WorkOrder>>;
     async fn order_id(&self, number: &WorkOrderNo) -> StoreResult<Option<OrderId>>;
     async fn list_orders(&self, scope: &StoreScope, filter: &OrderFilter, page: PageRequest) -> StoreResult<Vec<OrderSummary>>;
     /// Orders waiting on one of these units now (their pending list).

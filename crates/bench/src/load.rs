@@ -37,7 +37,8 @@ pub async fn users(app: &App) -> anyhow::Result<People> {
     Ok(People { consultant, dispatcher, units })
 }
 
-/// Loads `n` orders registered over the last year: all but `open_percent` %
+/// Loads `n` realistic orders (the demo's requests, towns and texts)
+/// registered over the last year: all but `open_percent` %
 /// archived, the rest dispatched (5 %) or in progress. A third of all orders go to the first unit,
 /// so its pending list is the longest a busy town would have.
 pub async fn orders(app: &App, people: &People, n: usize, open_percent: u32) -> anyhow::Result<StdDuration> {
@@ -45,8 +46,7 @@ pub async fn orders(app: &App, people: &People, n: usize, open_percent: u32) -> 
     let mut rng = StdRng::seed_from_u64(7);
     let calendar = app.calendar.snapshot();
     let rules = app.orders.rules().clone();
-    let org = app.directory.snapshot();
-    let category = org.categories().find(|c| c.level == 3).map(|c| c.id).expect("categories are seeded");
+    let requests = hotline_seed::demo::requests::Requests::new(app)?;
     let consultant = Actor { user: people.consultant, affiliation: Affiliation::Centre, roles: RoleSet::new([Role::Consultant]) };
     let dispatcher = Actor { user: people.dispatcher, affiliation: Affiliation::Centre, roles: RoleSet::new([Role::Dispatcher]) };
     let now = app.clock.now();
@@ -60,18 +60,8 @@ pub async fn orders(app: &App, people: &People, n: usize, open_percent: u32) -> 
             let (unit, handler, _) =
                 if rng.random_bool(0.33) { &people.units[0] } else { &people.units[rng.random_range(0..people.units.len())] };
             let ctx = DecisionContext { now: at, calendar: &calendar, rules: &rules };
-            let input = NewWorkOrder {
-                channel: Channel::Phone,
-                order_type: OrderType::Help,
-                category,
-                urgency: Urgency::Normal,
-                caller: Caller { name: None, phone: Some(PhoneNumber::parse("13800138000")?), anonymous: false, confidential: false },
-                location: Location { town: None, address: None, coordinates: None },
-                subject: Subject::parse("基准测试工单")?,
-                description: Description::parse("用于性能基准测试的工单内容。")?,
-                call_id: None,
-                direct_answer: None,
-            };
+            let mut input = requests.draw(&mut rng).input;
+            input.direct_answer = None;
             let registration = Registration { id: OrderId(app.ids.next()), number: app.orders.next_number(calendar.local_date(at)).await? };
             let first = register(input, &consultant, registration, &ctx)?;
             let mut history = vec![first.entry];
@@ -109,18 +99,4 @@ pub fn busiest_unit(app: &App) -> (UnitId, String, String) {
     firsts.sort_by(|a, b| a.code.cmp(&b.code));
     let u = firsts[0];
     (u.id, u.code.clone(), u.name.clone())
-}
-
-/// Orders waiting on a unit now.
-pub async fn active_count(app: &App, unit: UnitId) -> anyhow::Result<usize> {
-    let mut total = 0;
-    let mut before = None;
-    loop {
-        let page = app.store.unit_pending(&[unit], hotline_app::ports::PageRequest { before, limit: 200 }).await?;
-        total += page.len();
-        match page.last() {
-            Some(last) if page.len() == 200 => before = Some(last.id),
-            _ => return Ok(total),
-        }
-    }
 }

@@ -1,38 +1,51 @@
-//! Timed requests and their percentiles.
+//! Timed requests and their percentiles, phase by phase.
 
 use crate::Args;
+use crate::bodies;
 use crate::load::PASSWORD;
+use crate::memory;
 use hotline_app::App;
+use hotline_seed::demo::requests::Requests;
 use serde_json::{Value, json};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-struct Stats {
-    name: &'static str,
+pub struct Stats {
+    name: String,
     latencies: Vec<Duration>,
     elapsed: Duration,
     errors: usize,
 }
 
 impl Stats {
-    fn print(mut self) {
+    pub fn rate(&self) -> f64 {
+        self.latencies.len() as f64 / self.elapsed.as_secs_f64()
+    }
+
+    fn print(mut self) -> f64 {
+        let rate = self.rate();
+        if self.latencies.is_empty() {
+            println!("{:<44} no successful requests, errors {}", self.name, self.errors);
+            return 0.0;
+        }
         self.latencies.sort();
         let pct = |p: f64| {
             let i = ((self.latencies.len() as f64 * p).ceil() as usize).clamp(1, self.latencies.len()) - 1;
             self.latencies[i].as_secs_f64() * 1e3
         };
-        let rate = self.latencies.len() as f64 / self.elapsed.as_secs_f64();
         println!(
-            "{:<28} {:>7} requests  {:>8.0} /s   p50 {:>6.2} ms   p99 {:>6.2} ms   max {:>7.2} ms   errors {}",
+            "{:<44} {:>7} req {:>7.0} /s   p50 {:>6.2} ms   p99 {:>7.2} ms   max {:>7.2} ms   errors {}   RSS {:>4.0} MiB",
             self.name,
             self.latencies.len(),
             rate,
             pct(0.50),
             pct(0.99),
             pct(1.0),
-            self.errors
+            self.errors,
+            memory::resident_mib()
         );
+        rate
     }
 }
 
@@ -48,7 +61,7 @@ async fn login(client: &reqwest::Client, base: &str, username: &str) -> anyhow::
 }
 
 /// Runs `total` jobs on `clients` concurrent workers; `job(i)` returns whether it succeeded.
-async fn run<F, Fut>(name: &'static str, clients: usize, total: usize, job: F) -> Stats
+pub async fn run<F, Fut>(name: impl Into<String>, clients: usize, total: usize, job: F) -> Stats
 where
     F: Fn(usize) -> Fut + Send + Sync + 'static,
     Fut: std::future::Future<Output = bool> + Send,
@@ -84,7 +97,98 @@ where
         latencies.extend(l);
         errors += e;
     }
-    Stats { name, latencies, elapsed: started.elapsed(), errors }
+    Stats { name: name.into(), latencies, elapsed: started.elapsed(), errors }
+}
+
+/// An order as the create answered it.
+#[derive(Clone)]
+pub struct Created {
+    number: String,
+    version: i64,
+    state: String,
+}
+
+/// Makes the body of the i-th registration.
+pub type Bodies = Arc<dyn Fn(usize) -> Value + Send + Sync>;
+
+/// Bodies made one at a time, so a long run holds none of them.
+pub fn realistic_bodies(requests: Arc<Requests>, seed: u64) -> Bodies {
+    Arc::new(move |i| bodies::realistic(&requests, 1, seed.wrapping_mul(1_000_003).wrapping_add(i as u64)).remove(0))
+}
+
+/// The server under test, and how many clients load it at once.
+pub struct Target {
+    pub client: reqwest::Client,
+    pub base: String,
+    pub clients: usize,
+}
+
+/// Registers `total` bodies; returns the timings and, with `keep`, what was created.
+pub async fn creates(target: &Target, token: &str, name: String, total: usize, bodies: Bodies, keep: bool) -> (Stats, Vec<Created>) {
+    let (client, base, clients) = (&target.client, &target.base, target.clients);
+    let created = Arc::new(Mutex::new(Vec::new()));
+    let (c, b, t, cr) = (client.clone(), base.to_owned(), token.to_owned(), created.clone());
+    let stats = run(name, clients, total, move |i| {
+        let (c, b, t, cr, body) = (c.clone(), b.clone(), t.clone(), cr.clone(), bodies(i));
+        async move {
+            match c.post(format!("{b}/api/v1/work-orders")).bearer_auth(&t).json(&body).send().await {
+                Ok(r) if r.status() == 201 => match r.json::<Value>().await {
+                    Ok(v) => {
+                        if keep {
+                            cr.lock().expect("lock").push(Created {
+                                number: v["number"].as_str().unwrap_or_default().to_owned(),
+                                version: v["version"].as_i64().unwrap_or_default(),
+                                state: v["state"].as_str().unwrap_or_default().to_owned(),
+                            });
+                        }
+                        true
+                    }
+                    Err(_) => false,
+                },
+                _ => false,
+            }
+        }
+    })
+    .await;
+    let created = std::mem::take(&mut *created.lock().expect("lock"));
+    (stats, created)
+}
+
+/// Dispatches each order waiting for dispatch to `lead`, then signs for it
+/// as the lead's handler: two transitions per order.
+async fn transitions(
+    client: &reqwest::Client,
+    base: &str,
+    (dispatcher, handler): (&str, &str),
+    lead: &str,
+    label: &str,
+    clients: usize,
+    orders: Vec<Created>,
+) -> (f64, f64) {
+    let orders: Arc<Vec<Created>> = Arc::new(orders.into_iter().filter(|o| o.state == "pending_dispatch").collect());
+    let (c, b, d, n, l) = (client.clone(), base.to_owned(), dispatcher.to_owned(), orders.clone(), lead.to_owned());
+    let dispatched = run(format!("dispatch{label}"), clients, orders.len(), move |i| {
+        let (c, b, d, n, l) = (c.clone(), b.clone(), d.clone(), n.clone(), l.clone());
+        async move {
+            let body = json!({"action": "dispatch", "version": n[i].version, "lead_unit_id": l});
+            let url = format!("{b}/api/v1/work-orders/{}/actions", n[i].number);
+            matches!(c.post(url).bearer_auth(&d).json(&body).send().await, Ok(r) if r.status() == 200)
+        }
+    })
+    .await
+    .print();
+    let (c, b, h, n) = (client.clone(), base.to_owned(), handler.to_owned(), orders.clone());
+    let signed = run(format!("sign for{label}"), clients, orders.len(), move |i| {
+        let (c, b, h, n) = (c.clone(), b.clone(), h.clone(), n.clone());
+        async move {
+            let body = json!({"action": "sign_for", "version": n[i].version + 1});
+            let url = format!("{b}/api/v1/work-orders/{}/actions", n[i].number);
+            matches!(c.post(url).bearer_auth(&h).json(&body).send().await, Ok(r) if r.status() == 200)
+        }
+    })
+    .await
+    .print();
+    (dispatched, signed)
 }
 
 /// One request for a unit's pending list, read to the end.
@@ -105,71 +209,195 @@ fn pending_job(
     }
 }
 
-pub async fn all(app: &App, base: &str, args: &Args) -> anyhow::Result<()> {
-    let client = reqwest::Client::builder().pool_max_idle_per_host(args.clients * 2).build()?;
-    let consultant = login(&client, base, "consultant").await?;
-    let dispatcher = login(&client, base, "dispatcher").await?;
-    let people_units = app.directory.snapshot();
-    let category = people_units.categories().find(|c| c.level == 3).map(|c| c.id.to_string()).expect("category");
-    let busiest = crate::load::busiest_unit(app);
-    let busy_handler = login(&client, base, &format!("h_{}", busiest.1)).await?;
-
-    // Warm up connections and caches.
-    let body = json!({"channel": "phone", "type": "help", "category_id": category, "caller": {"name": "陈先生", "phone": "13812345678"},
-        "location": {"town_code": "441900003"}, "subject": "基准测试：路灯不亮", "description": "基准测试工单，东城街道东纵路路灯不亮。"});
-    for _ in 0..50 {
-        client.post(format!("{base}/api/v1/work-orders")).bearer_auth(&consultant).json(&body).send().await?;
-    }
-
-    let created = Arc::new(std::sync::Mutex::new(Vec::with_capacity(args.creates)));
-    let (c, b, t, bd, cr) = (client.clone(), base.to_owned(), consultant.clone(), body.clone(), created.clone());
-    run("create (POST /work-orders)", args.clients, args.creates, move |_| {
-        let (c, b, t, bd, cr) = (c.clone(), b.clone(), t.clone(), bd.clone(), cr.clone());
-        async move {
-            match c.post(format!("{b}/api/v1/work-orders")).bearer_auth(&t).json(&bd).send().await {
-                Ok(r) if r.status() == 201 => {
-                    if let Ok(v) = r.json::<Value>().await {
-                        cr.lock().expect("lock").push(v["number"].as_str().unwrap_or_default().to_owned());
-                    }
-                    true
-                }
-                _ => false,
+/// Sends the surge's reports at a steady pace from a few clients until
+/// they are all sent or `stop` is set; returns how many were registered.
+fn surge_in_background(
+    client: &reqwest::Client,
+    base: &str,
+    token: &str,
+    bodies: Vec<Value>,
+    per_second: f64,
+    stop: Arc<AtomicBool>,
+) -> tokio::task::JoinHandle<usize> {
+    let (c, b, t) = (client.clone(), base.to_owned(), token.to_owned());
+    tokio::spawn(async move {
+        let mut sent = 0;
+        let mut tick = tokio::time::interval(Duration::from_secs_f64(1.0 / per_second));
+        for body in bodies {
+            if stop.load(Ordering::Relaxed) {
+                break;
+            }
+            tick.tick().await;
+            if matches!(c.post(format!("{b}/api/v1/work-orders")).bearer_auth(&t).json(&body).send().await, Ok(r) if r.status() == 201) {
+                sent += 1;
             }
         }
+        sent
     })
-    .await
-    .print();
+}
 
-    let numbers: Arc<Vec<String>> = Arc::new(created.lock().expect("lock").iter().take(args.transitions).cloned().collect());
+/// Alerts raised since `since`.
+async fn alerts_since(app: &App, since: chrono::DateTime<chrono::Utc>) -> anyhow::Result<Vec<hotline_app::supervision::AlertRecord>> {
+    use hotline_app::supervision::{AlertQuery, AlertScope};
+    app.emergency.settled().await;
+    let mut found = Vec::new();
+    let mut before = None;
+    loop {
+        let query = AlertQuery { scope: AlertScope::All, unread_only: false, level: None, before, limit: 1_000 };
+        let page = app.store.alerts(&query).await?;
+        found.extend(page.iter().filter(|a| a.raised_at >= since).cloned());
+        match page.last() {
+            Some(last) if page.len() == 1_000 && last.raised_at >= since => before = Some(last.id),
+            _ => return Ok(found),
+        }
+    }
+}
+
+/// Alerts counted by what they watch (emergency linkage, surge …).
+fn by_kind(alerts: &[hotline_app::supervision::AlertRecord]) -> String {
+    let mut counts = std::collections::BTreeMap::new();
+    for a in alerts {
+        *counts.entry(a.watched.as_str()).or_insert(0) += 1;
+    }
+    format!("{counts:?}")
+}
+
+pub async fn all(app: &App, base: &str, args: &Args, raw_rate: f64) -> anyhow::Result<()> {
+    let client = reqwest::Client::builder().pool_max_idle_per_host(args.clients * 2).build()?;
+    let target = Target { client: client.clone(), base: base.to_owned(), clients: args.clients };
+    let consultant = login(&client, base, "consultant").await?;
+    let dispatcher = login(&client, base, "dispatcher").await?;
+    let org = app.directory.snapshot();
+    let category = org.categories().find(|c| c.level == 3).map(|c| c.id.to_string()).expect("category");
+    let busiest = crate::load::busiest_unit(app);
+    let busy_handler = login(&client, base, &format!("h_{}", busiest.1)).await?;
     let lead = busiest.0.to_string();
-    let (c, b, d, n, l) = (client.clone(), base.to_owned(), dispatcher.clone(), numbers.clone(), lead.clone());
-    run("transition: dispatch", args.clients, numbers.len(), move |i| {
-        let (c, b, d, n, l) = (c.clone(), b.clone(), d.clone(), n.clone(), l.clone());
-        async move {
-            let body = json!({"action": "dispatch", "version": 1, "lead_unit_id": l});
-            matches!(c.post(format!("{b}/api/v1/work-orders/{}/actions", n[i])).bearer_auth(&d).json(&body).send().await, Ok(r) if r.status() == 200)
-        }
-    })
-    .await
-    .print();
-    let (c, b, h, n) = (client.clone(), base.to_owned(), busy_handler.clone(), numbers.clone());
-    run("transition: sign_for", args.clients, numbers.len(), move |i| {
-        let (c, b, h, n) = (c.clone(), b.clone(), h.clone(), n.clone());
-        async move {
-            let body = json!({"action": "sign_for", "version": 2});
-            matches!(c.post(format!("{b}/api/v1/work-orders/{}/actions", n[i])).bearer_auth(&h).json(&body).send().await, Ok(r) if r.status() == 200)
-        }
-    })
-    .await
-    .print();
+    let requests = Arc::new(Requests::new(app)?);
+    let n = args.creates;
 
-    let pending: Value =
-        client.get(format!("{base}/api/v1/work-orders/pending?limit=50")).bearer_auth(&busy_handler).send().await?.json().await?;
-    println!("pending list of {} ({}): {} orders waiting in total", busiest.2, busiest.1, crate::load::active_count(app, busiest.0).await?);
-    anyhow::ensure!(pending["items"].as_array().map(|a| a.len()) == Some(50), "the pending list should be full: {pending}");
+    // The body the first benchmark sent: no town, so no surge check.
+    let plain = json!({"channel": "phone", "type": "help", "category_id": category, "caller": {"name": "陈先生", "phone": "13812345678"},
+        "subject": "基准测试：路灯不亮", "description": "基准测试工单，东城街道东纵路路灯不亮。"});
+    // Warm up connections and caches.
+    let same = |body: Value| -> Bodies { Arc::new(move |_| body.clone()) };
+    creates(&target, &consultant, "warm-up".into(), 200, same(plain.clone()), false).await;
+
+    println!("\n## without a surge");
+    let (stats, _) = creates(&target, &consultant, "create, short text, no town".into(), n, same(plain), false).await;
+    let short = stats.print();
+    // The same realistic requests with the town left out: no surge check.
+    let townless: Bodies = {
+        let realistic = realistic_bodies(requests.clone(), 50);
+        Arc::new(move |i| {
+            let mut body = realistic(i);
+            body["location"]["town_code"] = Value::Null;
+            body
+        })
+    };
+    let (stats, _) = creates(&target, &consultant, "create, realistic, no town".into(), n, townless, false).await;
+    let no_town = stats.print();
+    let mut realistic = Vec::new();
+    let mut thirds = Vec::new();
+    let realistic_since = app.clock.now();
+    for part in 0..3 {
+        let bodies = realistic_bodies(requests.clone(), 100 + part);
+        let (stats, created) = creates(&target, &consultant, format!("create, realistic ({} of 3)", part + 1), n / 3, bodies, true).await;
+        thirds.push(stats.print());
+        realistic.extend(created);
+    }
+    let realistic_rate = thirds.iter().sum::<f64>() / 3.0;
+    println!("alerts raised by the realistic creates: {}", by_kind(&alerts_since(app, realistic_since).await?));
+    let (dispatch, sign) = transitions(&client, base, (&dispatcher, &busy_handler), &lead, "", args.clients, realistic).await;
+    let list = run("pending list, all clients", args.clients, args.lists, pending_job(&client, base, &busy_handler)).await.print();
     run("pending list, 1 client", 1, args.lists / 5, pending_job(&client, base, &busy_handler)).await.print();
-    run("pending list, 4 clients", 4, args.lists / 2, pending_job(&client, base, &busy_handler)).await.print();
-    run("pending list, all clients", args.clients, args.lists, pending_job(&client, base, &busy_handler)).await.print();
-    println!("stored orders at the end: {}", app.store.count_orders().await?);
+
+    println!(
+        "\n## during a surge: {} reports of one flooded street in one town, sent at {}/s alongside",
+        args.surge_orders, args.surge_per_second
+    );
+    let categories: Vec<String> = org.categories().filter(|c| c.level == 3).take(4).map(|c| c.id.to_string()).collect();
+    let since = app.clock.now();
+    let stop = Arc::new(AtomicBool::new(false));
+    let surge = surge_in_background(
+        &client,
+        base,
+        &consultant,
+        bodies::surge(&requests, &categories, args.surge_orders, 9),
+        args.surge_per_second,
+        stop.clone(),
+    );
+    let bodies = realistic_bodies(requests.clone(), 200);
+    let (stats, created) = creates(&target, &consultant, "create, realistic, during the surge".into(), n, bodies, true).await;
+    let surge_creates = stats.print();
+    let (surge_dispatch, surge_sign) =
+        transitions(&client, base, (&dispatcher, &busy_handler), &lead, ", during the surge", args.clients, created).await;
+    let surge_list =
+        run("pending list, all clients, during the surge", args.clients, args.lists, pending_job(&client, base, &busy_handler))
+            .await
+            .print();
+    stop.store(true, Ordering::Relaxed);
+    let sent = surge.await?;
+    let alerts = alerts_since(app, since).await?;
+    let about_the_flood: Vec<_> = alerts.iter().filter(|a| a.order_subject.as_deref() == Some(bodies::SURGE_SUBJECT)).cloned().collect();
+    println!(
+        "surge reports registered: {sent}; alerts about them: {} (every report matches the 内涝 linkage rule); alerts meanwhile in all: {}",
+        by_kind(&about_the_flood),
+        by_kind(&alerts)
+    );
+
+    println!("\n## summary");
+    println!("raw single-row inserts of the database: {raw_rate:.0} /s");
+    println!(
+        "creates: short text {short:.0} /s; realistic without towns {no_town:.0} /s, with towns {realistic_rate:.0} /s (thirds {:.0} / {:.0} / {:.0}), during the surge {surge_creates:.0} /s",
+        thirds[0], thirds[1], thirds[2]
+    );
+    println!(
+        "with towns during the surge / without towns: {:.0} %; realistic creates with towns / raw inserts: {:.0} %",
+        100.0 * surge_creates / no_town,
+        100.0 * realistic_rate / raw_rate
+    );
+    println!(
+        "transitions / realistic creates: dispatch {:.0} %, sign for {:.0} % (during the surge {:.0} %, {:.0} %)",
+        100.0 * dispatch / realistic_rate,
+        100.0 * sign / realistic_rate,
+        100.0 * surge_dispatch / surge_creates,
+        100.0 * surge_sign / surge_creates
+    );
+    println!("pending list, all clients: {list:.0} /s, during the surge {surge_list:.0} /s");
+    println!(
+        "memory: resident {:.0} MiB, peak {:.0} MiB; stored orders at the end: {}",
+        memory::resident_mib(),
+        memory::peak_mib(),
+        app.store.count_orders().await?
+    );
+    Ok(())
+}
+
+/// Registers `total` realistic orders in rounds of a tenth, printing the
+/// rate and the resident memory after each: memory that keeps rising
+/// under a steady load is a leak or an unbounded cache.
+pub async fn soak(app: &App, base: &str, args: &Args, total: usize, sqlite_file: Option<std::path::PathBuf>) -> anyhow::Result<()> {
+    let client = reqwest::Client::builder().pool_max_idle_per_host(args.clients * 2).build()?;
+    let target = Target { client: client.clone(), base: base.to_owned(), clients: args.clients };
+    let consultant = login(&client, base, "consultant").await?;
+    let requests = Arc::new(Requests::new(app)?);
+    let round = (total / 10).max(1);
+    let wal = sqlite_file.map(|f| f.with_extension("db-wal"));
+    println!("round  registered   rate /s   resident MiB   of it anonymous   WAL MiB");
+    let mut registered = 0;
+    for r in 0..10 {
+        let bodies = realistic_bodies(requests.clone(), 1_000 + r as u64);
+        let (stats, _) = creates(&target, &consultant, format!("round {}", r + 1), round, bodies, false).await;
+        registered += stats.latencies.len();
+        let wal_mib = wal.as_ref().and_then(|w| std::fs::metadata(w).ok()).map_or(0.0, |m| m.len() as f64 / 1_048_576.0);
+        println!(
+            "{:>5}  {registered:>10}   {:>7.0}   {:>12.0}   {:>15.0}   {wal_mib:>7.1}",
+            r + 1,
+            stats.rate(),
+            memory::resident_mib(),
+            memory::anonymous_mib()
+        );
+    }
+    println!("peak resident {:.0} MiB", memory::peak_mib());
     Ok(())
 }

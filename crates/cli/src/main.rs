@@ -9,6 +9,11 @@ use config::{Config, Overrides};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+/// glibc's allocator fragments under a long load (many threads, many short
+/// allocations) and the server's resident memory crept up with it.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(name = "hotline", version, about = "12345 government service hotline platform (政务服务便民热线)")]
 struct Cli {

@@ -1,6 +1,7 @@
 //! Emergency linkage (应急联动): rules that link categories and keywords to
 //! the partner units told at once when an order matches, and the surge
-//! rule that turns many minor orders into an early warning (预警).
+//! rule that turns many minor orders into an early warning (预警, see
+//! [`crate::surge`]).
 
 use crate::ids::{CategoryId, UnitId};
 use crate::validation::{FieldError, ValidationErrors};
@@ -101,33 +102,9 @@ impl EmergencyRule {
     }
 }
 
-/// How alike two texts are, 0 to 1: the Jaccard index of their character
-/// bigrams, letters and digits only. Chinese needs no segmentation for this:
-/// "小区门口污水横流" and "小区门口有污水" share most bigrams.
-pub fn similarity(a: &str, b: &str) -> f64 {
-    fn bigrams(s: &str) -> std::collections::HashSet<(char, char)> {
-        let chars: Vec<char> = s.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect();
-        chars.windows(2).map(|w| (w[0], w[1])).collect()
-    }
-    let (a, b) = (bigrams(a), bigrams(b));
-    if a.is_empty() || b.is_empty() {
-        return 0.0;
-    }
-    a.intersection(&b).count() as f64 / a.union(&b).count() as f64
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn similar_texts_share_most_bigrams() {
-        let a = "东纵路88号小区门口污水横流，臭味很大";
-        assert!(similarity(a, "东纵路88号小区门口污水横流，臭气熏天") > 0.6);
-        assert!(similarity(a, "社保卡怎么补办") < 0.1);
-        assert_eq!(similarity(a, a), 1.0);
-        assert_eq!(similarity("", a), 0.0);
-    }
 
     fn gas() -> EmergencyRule {
         let spec = RuleSpec {

@@ -23,6 +23,7 @@ pub mod order_no;
 pub mod org;
 pub mod phone;
 pub mod redact;
+pub mod surge;
 pub mod text;
 pub mod validation;
 mod vocabulary;

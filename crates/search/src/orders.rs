@@ -64,7 +64,7 @@ fn schema() -> (Schema, Fields) {
 impl OrderIndex {
     pub fn open(dir: Option<&Path>, analyzer: Arc<Analyzer>) -> Result<Self, SearchError> {
         let (schema, f) = schema();
-        let handle = Handle::open(dir, schema, LAYOUT, &analyzer, 256 * 1024 * 1024)?;
+        let handle = Handle::open(dir, schema, LAYOUT, &analyzer, 96 * 1024 * 1024)?;
         Ok(Self { handle, analyzer, f })
     }
 

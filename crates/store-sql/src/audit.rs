@@ -1,11 +1,11 @@
 //! The audit log and its hash chain.
 
 use crate::codec::Get;
-use crate::orders::insert_audit;
+use crate::orders::{Val, bulk_placeholders, dynamic, insert_audit};
 use crate::{OrBackend, SqlStore};
 use async_trait::async_trait;
 use hotline_app::audit::chain_hash;
-use hotline_app::ports::{AuditEntry, AuditRecord, AuditStore, ChainHead, StoreResult};
+use hotline_app::ports::{AuditEntry, AuditRecord, AuditStore, ChainHead, StoreError, StoreResult};
 use hotline_domain::UserId;
 use sqlx::any::AnyRow;
 
@@ -47,17 +47,26 @@ impl AuditStore for SqlStore {
             tx.rollback().await.or_backend()?;
             return Ok(0);
         }
+        let mut values = Vec::with_capacity(3 * pending.len());
         for row in &pending {
             let entry = parse_entry(row)?;
             seq += 1;
             hash = chain_hash(&hash, seq, &entry.record);
-            sqlx::query("UPDATE audit_log SET seq = $1, hash = $2 WHERE id = $3 AND seq IS NULL")
-                .bind(seq)
-                .bind(hash.as_str())
-                .bind(entry.record.id)
-                .execute(&mut *tx)
-                .await
-                .or_backend()?;
+            values.extend([Val::from(entry.record.id), seq.into(), hash.as_str().into()]);
+        }
+        // One statement for the batch: a statement each kept the single
+        // writer busy for as long as the registrations that made the records.
+        let tuples: Vec<String> = (0..pending.len()).map(|i| format!("({})", bulk_placeholders(self.backend(), 1 + 3 * i, 3))).collect();
+        let sql = format!(
+            "WITH v (id, seq, hash) AS (VALUES {}) UPDATE audit_log SET seq = v.seq, hash = v.hash FROM v \
+             WHERE audit_log.id = v.id AND audit_log.seq IS NULL",
+            tuples.join(", ")
+        );
+        let sealed = dynamic(&sql, values).execute(&mut *tx).await.or_backend()?.rows_affected();
+        if sealed != pending.len() as u64 {
+            // Another sealer took some of them: the head we extended is stale.
+            tx.rollback().await.or_backend()?;
+            return Err(StoreError::Backend(format!("sealed {sealed} of {} audit records; another sealer ran", pending.len())));
         }
         sqlx::query("UPDATE audit_chain_head SET seq = $1, hash = $2 WHERE id = 1")
             .bind(seq)

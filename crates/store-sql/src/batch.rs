@@ -1,18 +1,21 @@
-//! Group commit for registrations.
+//! Group commit for registrations and decisions.
 //!
-//! Registrations arriving together are written in one transaction with
-//! multi-row inserts: on SQLite the single writer makes five round trips for
-//! a whole batch instead of six per order, on PostgreSQL one commit (one
-//! WAL flush) serves the batch. A registration never waits for a batch to
-//! fill: the writer takes whatever is queued when it becomes free.
+//! Writes arriving together go in one transaction with multi-row
+//! statements: on SQLite the single writer makes a few round trips for a
+//! whole batch instead of several per order, on PostgreSQL one commit (one
+//! WAL flush) serves the batch. A write never waits for a batch to fill:
+//! the writer takes whatever is queued when it becomes free.
 //!
-//! Idempotency keys are claimed first, with `ON CONFLICT DO NOTHING
-//! RETURNING`; a registration whose key was already taken is answered with
-//! the existing order and writes nothing. If a batch fails, each of its
-//! registrations is retried alone, so every caller gets its own outcome and
-//! one bad row never fails its neighbours.
+//! Registrations claim their idempotency keys first, with `ON CONFLICT DO
+//! NOTHING RETURNING`; one whose key was already taken is answered with the
+//! existing order and writes nothing. A decision whose order changed since
+//! it was read is answered with the current version and writes nothing
+//! (`decisions.rs`). If a batch fails, each of its jobs is retried alone,
+//! so every caller gets its own outcome and one bad row never fails its
+//! neighbours.
 
 use crate::codec::{Get, micros};
+use crate::decisions::{Change, write_changes};
 use crate::orders::{Val, insert_rows, write_new_orders};
 use crate::{Backend, OrBackend};
 use hotline_app::ports::{AuditRecord, IdempotencyClaim, InsertOutcome, StoreError, StoreResult};
@@ -21,21 +24,69 @@ use sqlx::{AnyConnection, AnyPool};
 use std::collections::HashSet;
 use tokio::sync::{mpsc, oneshot};
 
-/// Most registrations in one transaction.
+/// Most jobs in one transaction.
 const MAX_BATCH: usize = 128;
+/// A batch that took longer is logged: every writer waits behind it.
+const SLOW_BATCH: std::time::Duration = std::time::Duration::from_secs(1);
 
-struct Job {
-    decision: Decision,
-    audit: AuditRecord,
-    claim: Option<IdempotencyClaim>,
-    reply: oneshot::Sender<StoreResult<InsertOutcome>>,
+enum Job {
+    Insert {
+        decision: Decision,
+        audit: AuditRecord,
+        claim: Option<IdempotencyClaim>,
+        reply: oneshot::Sender<StoreResult<InsertOutcome>>,
+    },
+    Save {
+        expected_version: i64,
+        decision: Decision,
+        also: Option<HistoryEntry>,
+        audit: AuditRecord,
+        reply: oneshot::Sender<StoreResult<()>>,
+    },
 }
 
-pub(crate) struct Inserter {
+/// What a job came to, before it is sent to its caller.
+enum Outcome {
+    Insert(StoreResult<InsertOutcome>),
+    Save(StoreResult<()>),
+}
+
+impl Job {
+    fn answer(self, outcome: Outcome) {
+        // The caller may have gone (request cancelled); the write stands.
+        match (self, outcome) {
+            (Job::Insert { reply, .. }, Outcome::Insert(o)) => {
+                let _ = reply.send(o);
+            }
+            (Job::Save { reply, .. }, Outcome::Save(o)) => {
+                let _ = reply.send(o);
+            }
+            // Outcomes are made in the jobs' order, kind for kind.
+            (job, _) => job.fail(StoreError::Backend("a write was answered with another kind's outcome".into())),
+        }
+    }
+
+    fn fail(self, e: StoreError) {
+        match self {
+            Job::Insert { reply, .. } => {
+                let _ = reply.send(Err(e));
+            }
+            Job::Save { reply, .. } => {
+                let _ = reply.send(Err(e));
+            }
+        }
+    }
+}
+
+pub(crate) struct Writer {
     queue: mpsc::Sender<Job>,
 }
 
-impl Inserter {
+fn stopped() -> StoreError {
+    StoreError::Backend("the database writer has stopped".into())
+}
+
+impl Writer {
     pub(crate) fn spawn(pool: AnyPool, backend: Backend) -> Self {
         let (queue, jobs) = mpsc::channel(4 * MAX_BATCH);
         tokio::spawn(run(pool, backend, jobs));
@@ -49,8 +100,19 @@ impl Inserter {
         claim: Option<IdempotencyClaim>,
     ) -> StoreResult<InsertOutcome> {
         let (reply, answer) = oneshot::channel();
-        let stopped = || StoreError::Backend("the database writer has stopped".into());
-        self.queue.send(Job { decision, audit, claim, reply }).await.map_err(|_| stopped())?;
+        self.queue.send(Job::Insert { decision, audit, claim, reply }).await.map_err(|_| stopped())?;
+        answer.await.map_err(|_| stopped())?
+    }
+
+    pub(crate) async fn save(
+        &self,
+        expected_version: i64,
+        decision: Decision,
+        also: Option<HistoryEntry>,
+        audit: AuditRecord,
+    ) -> StoreResult<()> {
+        let (reply, answer) = oneshot::channel();
+        self.queue.send(Job::Save { expected_version, decision, also, audit, reply }).await.map_err(|_| stopped())?;
         answer.await.map_err(|_| stopped())?
     }
 }
@@ -64,34 +126,81 @@ async fn run(pool: AnyPool, backend: Backend, mut jobs: mpsc::Receiver<Job>) {
                 Err(_) => break,
             }
         }
+        let started = std::time::Instant::now();
         let outcomes = match write(&pool, backend, &batch).await {
-            Ok(outcomes) => outcomes.into_iter().map(Ok).collect(),
-            Err(e) if batch.len() == 1 => vec![Err(e)],
+            Ok(outcomes) => outcomes,
+            Err(e) if batch.len() == 1 => vec![failed(&batch[0], e)],
             Err(_) => {
                 let mut each = Vec::with_capacity(batch.len());
                 for job in &batch {
-                    each.push(write(&pool, backend, std::slice::from_ref(job)).await.map(|mut o| o.remove(0)));
+                    each.push(match write(&pool, backend, std::slice::from_ref(job)).await {
+                        Ok(mut o) => o.remove(0),
+                        Err(e) => failed(job, e),
+                    });
                 }
                 each
             }
         };
+        if started.elapsed() > SLOW_BATCH {
+            tracing::warn!(jobs = batch.len(), elapsed_ms = started.elapsed().as_millis() as u64, "a write batch was slow");
+        }
         for (job, outcome) in batch.into_iter().zip(outcomes) {
-            // The caller may have gone (request cancelled); the write stands.
-            let _ = job.reply.send(outcome);
+            job.answer(outcome);
         }
     }
 }
 
+fn failed(job: &Job, e: StoreError) -> Outcome {
+    match job {
+        Job::Insert { .. } => Outcome::Insert(Err(e)),
+        Job::Save { .. } => Outcome::Save(Err(e)),
+    }
+}
+
 /// Writes one batch in one transaction; one outcome per job, in order.
-async fn write(pool: &AnyPool, backend: Backend, batch: &[Job]) -> StoreResult<Vec<InsertOutcome>> {
+async fn write(pool: &AnyPool, backend: Backend, batch: &[Job]) -> StoreResult<Vec<Outcome>> {
     let mut tx = pool.begin().await.or_backend()?;
-    let taken = claim_keys(&mut tx, backend, batch).await?;
-    let mut outcomes = Vec::with_capacity(batch.len());
-    let mut fresh: Vec<(&WorkOrder, &[HistoryEntry], &[hotline_domain::watch::Timer])> = Vec::with_capacity(batch.len());
-    let mut audits: Vec<&AuditRecord> = Vec::with_capacity(batch.len());
-    for job in batch {
-        match &job.claim {
-            Some(claim) if !taken.contains(&(claim.user, claim.key.clone(), job.decision.order.id)) => {
+    let inserted = insert(&mut tx, backend, batch).await?;
+    let changes: Vec<Change<'_>> = batch
+        .iter()
+        .filter_map(|job| match job {
+            Job::Save { expected_version, decision, also, audit, .. } => {
+                Some(Change { expected_version: *expected_version, decision, also: also.as_ref(), audit })
+            }
+            Job::Insert { .. } => None,
+        })
+        .collect();
+    let saved = if changes.is_empty() { Vec::new() } else { write_changes(&mut tx, backend, &changes).await? };
+    tx.commit().await.or_backend()?;
+    let (mut inserted, mut saved) = (inserted.into_iter(), saved.into_iter());
+    Ok(batch
+        .iter()
+        .map(|job| match job {
+            Job::Insert { .. } => Outcome::Insert(inserted.next().map_or_else(|| Err(stopped()), Ok)),
+            Job::Save { .. } => Outcome::Save(saved.next().unwrap_or_else(|| Err(stopped()))),
+        })
+        .collect())
+}
+
+/// Writes the batch's registrations; one outcome per registration, in order.
+async fn insert(tx: &mut AnyConnection, backend: Backend, batch: &[Job]) -> StoreResult<Vec<InsertOutcome>> {
+    let registrations: Vec<(&Decision, &AuditRecord, Option<&IdempotencyClaim>)> = batch
+        .iter()
+        .filter_map(|job| match job {
+            Job::Insert { decision, audit, claim, .. } => Some((decision, audit, claim.as_ref())),
+            Job::Save { .. } => None,
+        })
+        .collect();
+    if registrations.is_empty() {
+        return Ok(Vec::new());
+    }
+    let taken = claim_keys(tx, backend, &registrations).await?;
+    let mut outcomes = Vec::with_capacity(registrations.len());
+    let mut fresh: Vec<(&WorkOrder, &[HistoryEntry], &[hotline_domain::watch::Timer])> = Vec::with_capacity(registrations.len());
+    let mut audits: Vec<&AuditRecord> = Vec::with_capacity(registrations.len());
+    for (decision, audit, claim) in &registrations {
+        match claim {
+            Some(claim) if !taken.contains(&(claim.user, claim.key.clone(), decision.order.id)) => {
                 let row = sqlx::query("SELECT order_id, request_hash FROM idempotency_keys WHERE user_id = $1 AND key = $2")
                     .bind(claim.user.0)
                     .bind(claim.key.as_str())
@@ -101,30 +210,33 @@ async fn write(pool: &AnyPool, backend: Backend, batch: &[Job]) -> StoreResult<V
                 outcomes.push(InsertOutcome::Replay { order: OrderId(row.int("order_id")?), request_hash: row.text("request_hash")? });
             }
             _ => {
-                fresh.push((&job.decision.order, std::slice::from_ref(&job.decision.entry), job.decision.timers.as_slice()));
-                audits.push(&job.audit);
+                fresh.push((&decision.order, std::slice::from_ref(&decision.entry), decision.timers.as_slice()));
+                audits.push(audit);
                 outcomes.push(InsertOutcome::Inserted);
             }
         }
     }
-    write_new_orders(&mut tx, backend, &fresh, &audits).await?;
-    tx.commit().await.or_backend()?;
+    write_new_orders(tx, backend, &fresh, &audits).await?;
     Ok(outcomes)
 }
 
 /// Claims the batch's idempotency keys; returns the claims that were new
 /// (user, key, the order that claimed it).
-async fn claim_keys(tx: &mut AnyConnection, backend: Backend, batch: &[Job]) -> StoreResult<HashSet<(UserId, String, OrderId)>> {
-    let rows: Vec<Vec<Val>> = batch
+async fn claim_keys(
+    tx: &mut AnyConnection,
+    backend: Backend,
+    registrations: &[(&Decision, &AuditRecord, Option<&IdempotencyClaim>)],
+) -> StoreResult<HashSet<(UserId, String, OrderId)>> {
+    let rows: Vec<Vec<Val>> = registrations
         .iter()
-        .filter_map(|job| {
-            job.claim.as_ref().map(|c| {
+        .filter_map(|(decision, _, claim)| {
+            claim.map(|c| {
                 vec![
                     Val::from(c.user.0),
                     c.key.as_str().into(),
                     c.request_hash.as_str().into(),
-                    job.decision.order.id.0.into(),
-                    micros(job.decision.order.created_at).into(),
+                    decision.order.id.0.into(),
+                    micros(decision.order.created_at).into(),
                 ]
             })
         })

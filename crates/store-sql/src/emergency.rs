@@ -1,11 +1,11 @@
 //! Emergency linkage rules, surge counts and public warnings.
 
 use crate::codec::{Get, from_json, json, micros, opt_micros};
-use crate::orders::insert_audit;
+use crate::orders::{Val, bulk_placeholders, dynamic, insert_audit};
 use crate::{OrBackend, SqlStore};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use hotline_app::emergency::{EmergencyStore, PublicWarning, WarningLevel};
+use hotline_app::emergency::{EmergencyStore, PublicWarning, RecentOrder, WarningLevel};
 use hotline_app::ports::{AuditRecord, ChangeCursor, StoreError, StoreResult};
 use hotline_domain::emergency::{EmergencyRule, RuleSpec};
 use hotline_domain::{CategoryId, OrderId, UnitId, UserId};
@@ -50,44 +50,26 @@ impl EmergencyStore for SqlStore {
         tx.commit().await.or_backend()
     }
 
-    async fn related_orders(&self, category: CategoryId, town: UnitId, since: DateTime<Utc>) -> StoreResult<u64> {
-        let n: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM work_orders WHERE category_id = $1 AND town_id = $2 AND created_at >= $3 \
-             AND state NOT IN ('merged', 'invalid')",
-        )
-        .bind(category.0)
-        .bind(town.0)
-        .bind(micros(since))
-        .fetch_one(&self.write)
-        .await
-        .or_backend()?;
-        Ok(n as u64)
-    }
-
-    async fn surge_raised(&self, category: CategoryId, town: UnitId, since: DateTime<Utc>) -> StoreResult<bool> {
-        let found =
-            sqlx::query("SELECT 1 FROM alerts WHERE watched = 'surge' AND subject = $1 AND unit_id = $2 AND raised_at >= $3 LIMIT 1")
-                .bind(category.0)
-                .bind(town.0)
-                .bind(micros(since))
-                .fetch_optional(&self.write)
-                .await
-                .or_backend()?;
-        Ok(found.is_some())
-    }
-
-    async fn recent_texts(&self, town: UnitId, since: DateTime<Utc>) -> StoreResult<Vec<(OrderId, String)>> {
+    async fn recent_orders(&self, town: UnitId, since: DateTime<Utc>, limit: u32) -> StoreResult<Vec<RecentOrder>> {
         sqlx::query(
-            "SELECT id, subject, description FROM work_orders WHERE town_id = $1 AND created_at >= $2 \
-             AND state NOT IN ('merged', 'invalid') ORDER BY created_at DESC LIMIT 2000",
+            "SELECT id, created_at, category_id, subject, description FROM work_orders WHERE town_id = $1 AND created_at >= $2 \
+             AND state NOT IN ('merged', 'invalid') ORDER BY created_at DESC LIMIT $3",
         )
         .bind(town.0)
         .bind(micros(since))
-        .fetch_all(&self.write)
+        .bind(i64::from(limit))
+        .fetch_all(&self.read)
         .await
         .or_backend()?
         .iter()
-        .map(|row| Ok((OrderId(row.int("id")?), format!("{}\n{}", row.text("subject")?, row.text("description")?))))
+        .map(|row| {
+            Ok(RecentOrder {
+                id: OrderId(row.int("id")?),
+                created_at: row.at("created_at")?,
+                category: CategoryId(row.int("category_id")?),
+                text: format!("{}\n{}", row.text("subject")?, row.text("description")?),
+            })
+        })
         .collect()
     }
 
@@ -115,7 +97,7 @@ impl EmergencyStore for SqlStore {
     async fn linkage_alerts(&self, order: OrderId) -> StoreResult<Vec<(i64, Option<UnitId>)>> {
         sqlx::query("SELECT subject, unit_id FROM alerts WHERE order_id = $1 AND watched = 'emergency'")
             .bind(order.0)
-            .fetch_all(&self.write)
+            .fetch_all(&self.read)
             .await
             .or_backend()?
             .iter()
@@ -123,13 +105,23 @@ impl EmergencyStore for SqlStore {
             .collect()
     }
 
-    async fn surge_subjects(&self, town: UnitId, since: DateTime<Utc>) -> StoreResult<Vec<i64>> {
-        sqlx::query_scalar("SELECT subject FROM alerts WHERE watched = 'surge' AND unit_id = $1 AND raised_at >= $2")
-            .bind(town.0)
-            .bind(micros(since))
-            .fetch_all(&self.write)
+    async fn surge_warnings(&self, town: UnitId, since: DateTime<Utc>, subjects: Option<&[i64]>) -> StoreResult<Vec<(i64, DateTime<Utc>)>> {
+        let mut sql = String::from("SELECT subject, raised_at FROM alerts WHERE unit_id = $1 AND watched = 'surge' AND raised_at >= $2");
+        let mut values = vec![Val::from(town.0), micros(since).into()];
+        if let Some(subjects) = subjects {
+            if subjects.is_empty() {
+                return Ok(Vec::new());
+            }
+            sql.push_str(&format!(" AND subject IN ({})", bulk_placeholders(self.backend(), 3, subjects.len())));
+            values.extend(subjects.iter().map(|s| Val::from(*s)));
+        }
+        dynamic(&sql, values)
+            .fetch_all(&self.read)
             .await
-            .or_backend()
+            .or_backend()?
+            .iter()
+            .map(|row| Ok((row.int("subject")?, row.at("raised_at")?)))
+            .collect()
     }
 
     async fn insert_warning(&self, w: &PublicWarning, audit: &AuditRecord) -> StoreResult<()> {

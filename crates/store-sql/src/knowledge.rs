@@ -317,10 +317,23 @@ impl KnowledgeStore for SqlStore {
             .await?;
         let mut units: HashMap<i64, Vec<UnitId>> = HashMap::new();
         if !rows.is_empty() {
-            let mut values = Vec::new();
-            let mut sql = String::from("SELECT DISTINCT order_id, unit_id FROM order_units WHERE order_id ");
-            push_in(&mut sql, &mut values, rows.iter().map(|r| r.int("id")).collect::<StoreResult<Vec<_>>>()?);
-            for row in dynamic(&sql, values).fetch_all(&self.read).await.or_backend()? {
+            // The same rows again as a subquery, not thousands of bound ids
+            // (SQLite parses n named parameters in O(n²)).
+            let (at, id) = cursor_micros(after);
+            let last = rows.last().map(|r| r.int("id")).transpose()?.unwrap_or(i64::MAX);
+            let last_at = rows.last().map(|r| r.int("updated_at")).transpose()?.unwrap_or(i64::MAX);
+            let unit_rows = sqlx::query(
+                "SELECT DISTINCT u.order_id, u.unit_id FROM order_units u JOIN work_orders o ON o.id = u.order_id \
+                 WHERE (o.updated_at, o.id) > ($1, $2) AND (o.updated_at, o.id) <= ($3, $4)",
+            )
+            .bind(at)
+            .bind(id)
+            .bind(last_at)
+            .bind(last)
+            .fetch_all(&self.read)
+            .await
+            .or_backend()?;
+            for row in unit_rows {
                 units.entry(row.int("order_id")?).or_default().push(UnitId(row.int("unit_id")?));
             }
         }

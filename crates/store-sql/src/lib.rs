@@ -16,6 +16,7 @@ mod batch;
 mod calendar;
 mod calls;
 mod codec;
+mod decisions;
 mod emergency;
 mod evaluation;
 mod knowledge;
@@ -27,7 +28,7 @@ use async_trait::async_trait;
 use hotline_app::ports::{Store, StoreError, StoreResult};
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::migrate::{Migration, MigrationType, Migrator};
-use sqlx::{AnyPool, Executor};
+use sqlx::{AnyPool, AssertSqlSafe, Executor};
 use std::borrow::Cow;
 use std::time::Duration;
 
@@ -64,10 +65,16 @@ impl Default for StoreOptions {
     }
 }
 
+/// SQLite's page cache of the one writer connection and of each reader.
+/// A reader's cache is emptied whenever another connection wrote, which
+/// under load is every transaction: a large one only costs the emptying.
+const WRITER_CACHE_KIB: i64 = 64 * 1024;
+const READER_CACHE_KIB: i64 = 2 * 1024;
+
 pub struct SqlStore {
     backend: Backend,
-    /// Group commit of registrations (see `batch.rs`).
-    inserter: batch::Inserter,
+    /// Group commit of registrations and decisions (see `batch.rs`).
+    writer: batch::Writer,
     /// For SQLite a single connection: SQLite admits one writer at a time,
     /// and queueing in the pool is cheaper than retrying on SQLITE_BUSY.
     write: AnyPool,
@@ -98,7 +105,8 @@ pub const MIGRATIONS_FINGERPRINT: &str = concat!(
     include_str!("../migrations/0003_callcentre.sql"),
     include_str!("../migrations/0004_supervision.sql"),
     include_str!("../migrations/0005_settings.sql"),
-    include_str!("../migrations/0006_alerts_by_order.sql")
+    include_str!("../migrations/0006_alerts_by_order.sql"),
+    include_str!("../migrations/0007_screening_indexes.sql")
 );
 
 fn migrator() -> Migrator {
@@ -112,6 +120,7 @@ fn migrator() -> Migrator {
         migration(4, "supervision", include_str!("../migrations/0004_supervision.sql")),
         migration(5, "settings", include_str!("../migrations/0005_settings.sql")),
         migration(6, "alerts by order", include_str!("../migrations/0006_alerts_by_order.sql")),
+        migration(7, "screening indexes", include_str!("../migrations/0007_screening_indexes.sql")),
     ]);
     // A CockroachDB-style database without advisory locks can turn this off.
     migrator.set_locking(true);
@@ -127,7 +136,7 @@ impl SqlStore {
             Backend::Sqlite if !url.contains("mode=") => format!("{url}{}mode=rwc", if url.contains('?') { "&" } else { "?" }),
             _ => url.to_owned(),
         };
-        let pool = |max: u32| {
+        let pool = |max: u32, cache_kib: i64| {
             AnyPoolOptions::new()
                 .max_connections(max)
                 .acquire_timeout(options.acquire_timeout)
@@ -140,6 +149,10 @@ impl SqlStore {
                             conn.execute("PRAGMA synchronous = NORMAL").await?;
                             conn.execute("PRAGMA foreign_keys = ON").await?;
                             conn.execute("PRAGMA busy_timeout = 10000").await?;
+                            // SQLite's default page cache (2 MiB) holds too little of the
+                            // indexes every registration writes into once a city has a few
+                            // hundred thousand orders; each insert then read its pages back.
+                            conn.execute(AssertSqlSafe(format!("PRAGMA cache_size = -{cache_kib}"))).await?;
                         }
                         Ok(())
                     })
@@ -148,16 +161,16 @@ impl SqlStore {
         };
         let (write, read) = match backend {
             Backend::Sqlite => {
-                let write = pool(1).await.or_backend()?;
-                (write, pool(options.max_connections.clamp(1, 8)).await.or_backend()?)
+                let write = pool(1, WRITER_CACHE_KIB).await.or_backend()?;
+                (write, pool(options.max_connections.clamp(1, 8), READER_CACHE_KIB).await.or_backend()?)
             }
             Backend::Postgres => {
-                let p = pool(options.max_connections).await.or_backend()?;
+                let p = pool(options.max_connections, 0).await.or_backend()?;
                 (p.clone(), p)
             }
         };
-        let inserter = batch::Inserter::spawn(write.clone(), backend);
-        Ok(Self { backend, inserter, write, read })
+        let writer = batch::Writer::spawn(write.clone(), backend);
+        Ok(Self { backend, writer, write, read })
     }
 
     pub fn backend(&self) -> Backend {
@@ -179,8 +192,25 @@ impl SqlStore {
 
     /// Refreshes the query planner's statistics: after a bulk import the
     /// planner otherwise guesses from empty tables.
+    ///
+    /// On SQLite only the per-index row counts are kept (`sqlite_stat1`).
+    /// The histograms (`sqlite_stat4`) make SQLite plan a statement again
+    /// every time a parameter it could use changes, which cost a tenth of
+    /// the CPU under load, for no better plan on these indexes.
     pub async fn analyze(&self) -> StoreResult<()> {
         sqlx::query("ANALYZE").execute(&self.write).await.or_backend()?;
+        if self.backend == Backend::Sqlite {
+            let mut conn = self.write.acquire().await.or_backend()?;
+            let has_stat4: Option<i64> = sqlx::query_scalar("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat4'")
+                .fetch_optional(&mut *conn)
+                .await
+                .or_backend()?;
+            if has_stat4.is_some() {
+                sqlx::query("DELETE FROM sqlite_stat4").execute(&mut *conn).await.or_backend()?;
+                // Loads the statistics left into the schema of every connection.
+                sqlx::query("ANALYZE sqlite_schema").execute(&mut *conn).await.or_backend()?;
+            }
+        }
         Ok(())
     }
 

@@ -5,7 +5,7 @@ use crate::{Backend, OrBackend, SqlStore};
 use async_trait::async_trait;
 use hotline_app::ports::{
     AttachmentRecord, AuditRecord, IdempotencyClaim, ImportedOrder, InsertOutcome, OrderFilter, OrderStore, OrderSummary, PageRequest,
-    StoreError, StoreResult, StoreScope,
+    StoreResult, StoreScope,
 };
 use hotline_domain::watch::Timer;
 use hotline_domain::{
@@ -85,7 +85,7 @@ pub(crate) fn bulk_placeholders(backend: Backend, from: usize, n: usize) -> Stri
 }
 
 /// The stored columns of an order, in one place for insert, update and import.
-fn order_values(o: &WorkOrder) -> Vec<(&'static str, Val)> {
+pub(crate) fn order_values(o: &WorkOrder) -> Vec<(&'static str, Val)> {
     let follow_up = o.follow_up.as_ref();
     vec![
         ("id", o.id.0.into()),
@@ -141,14 +141,7 @@ fn column_names() -> Vec<&'static str> {
     order_values(&sample_order()).into_iter().map(|(c, _)| c).collect()
 }
 
-static COLUMNS: LazyLock<Vec<&'static str>> = LazyLock::new(column_names);
-
-/// Every column but the id, then the id and the expected version.
-static UPDATE_ORDER: LazyLock<String> = LazyLock::new(|| {
-    let sets: Vec<String> = COLUMNS.iter().skip(1).enumerate().map(|(i, c)| format!("{c} = ${}", i + 1)).collect();
-    let n = COLUMNS.len();
-    format!("UPDATE work_orders SET {} WHERE id = ${n} AND version = ${}", sets.join(", "), n + 1)
-});
+pub(crate) static COLUMNS: LazyLock<Vec<&'static str>> = LazyLock::new(column_names);
 
 pub(crate) const SUMMARY_COLUMNS: &str = "o.id, o.number, o.order_type, o.category_id, o.urgency, o.state, o.subject, o.town_id, o.lead_unit_id, \
      o.assignee_unit_id, o.created_at, o.sign_for_due, o.completion_due, o.resolved_at, o.closed_at, o.extension_requested, o.version";
@@ -329,74 +322,6 @@ pub(crate) async fn insert_audit(conn: &mut AnyConnection, record: &AuditRecord)
     Ok(())
 }
 
-async fn insert_history(conn: &mut AnyConnection, entry: &HistoryEntry) -> StoreResult<()> {
-    // The sequence is per order; the order row is locked by the same
-    // transaction, so two writers never pick the same number.
-    sqlx::query(
-        "INSERT INTO order_history (order_id, seq, at, actor_id, actor_unit_id, action, from_state, to_state, detail) \
-         SELECT $1, COALESCE(MAX(seq), 0) + 1, $2, $3, $4, $5, $6, $7, $8 FROM order_history WHERE order_id = $1",
-    )
-    .bind(entry.order.0)
-    .bind(micros(entry.at))
-    .bind(entry.actor.0)
-    .bind(entry.actor_unit.map(|u| u.0))
-    .bind(entry.action.as_str())
-    .bind(entry.from_state.map(|s| s.as_str()))
-    .bind(entry.to_state.as_str())
-    .bind(entry.detail.to_string())
-    .execute(conn)
-    .await
-    .or_backend()?;
-    Ok(())
-}
-
-/// Records which units hold the order now; earlier holders stay, inactive.
-async fn sync_units(conn: &mut AnyConnection, order: &WorkOrder) -> StoreResult<()> {
-    sqlx::query("UPDATE order_units SET active = 0 WHERE order_id = $1 AND active = 1")
-        .bind(order.id.0)
-        .execute(&mut *conn)
-        .await
-        .or_backend()?;
-    for (unit, role, active) in order.involvements() {
-        sqlx::query(
-            "INSERT INTO order_units (order_id, unit_id, role, active) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (order_id, unit_id, role) DO UPDATE SET active = excluded.active",
-        )
-        .bind(order.id.0)
-        .bind(unit.0)
-        .bind(role.as_str())
-        .bind(flag(active))
-        .execute(&mut *conn)
-        .await
-        .or_backend()?;
-    }
-    Ok(())
-}
-
-async fn sync_notices(conn: &mut AnyConnection, order: &WorkOrder) -> StoreResult<()> {
-    for n in &order.notices {
-        sqlx::query(
-            "INSERT INTO supervision_notices (id, order_id, unit_id, issued_by, issued_at, due_at, text, answered_by, answered_at, answer) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
-             ON CONFLICT (id) DO UPDATE SET answered_by = excluded.answered_by, answered_at = excluded.answered_at, answer = excluded.answer",
-        )
-        .bind(n.id.0)
-        .bind(order.id.0)
-        .bind(n.unit.0)
-        .bind(n.issued_by.0)
-        .bind(micros(n.issued_at))
-        .bind(micros(n.due_at))
-        .bind(n.text.as_str())
-        .bind(n.answer.as_ref().map(|a| a.by.0))
-        .bind(n.answer.as_ref().map(|a| micros(a.at)))
-        .bind(n.answer.as_ref().map(|a| a.text.to_string()))
-        .execute(&mut *conn)
-        .await
-        .or_backend()?;
-    }
-    Ok(())
-}
-
 /// Appends `IN ($a, $b, …)` for the ids and their values.
 pub(crate) fn push_in(sql: &mut String, values: &mut Vec<Val>, ids: impl IntoIterator<Item = i64>) {
     let ids: Vec<i64> = ids.into_iter().collect();
@@ -410,6 +335,32 @@ fn push_in_text(sql: &mut String, values: &mut Vec<Val>, words: &[&str]) {
 }
 
 impl SqlStore {
+    /// One order with its supervision notices; the notices are asked for
+    /// only when the order has any (most have none), so a read is one
+    /// round trip.
+    async fn order_where(&self, condition: &'static str, key: Val) -> StoreResult<Option<WorkOrder>> {
+        let sql = format!(
+            "SELECT o.*, CASE WHEN EXISTS (SELECT 1 FROM supervision_notices n WHERE n.order_id = o.id) THEN 1 ELSE 0 END AS has_notices \
+             FROM work_orders o WHERE o.{condition}"
+        );
+        let Some(row) = dynamic(&sql, vec![key]).fetch_optional(&self.read).await.or_backend()? else {
+            return Ok(None);
+        };
+        let notices = if row.flag("has_notices")? {
+            sqlx::query("SELECT * FROM supervision_notices WHERE order_id = $1 ORDER BY issued_at, id")
+                .bind(row.int("id")?)
+                .fetch_all(&self.read)
+                .await
+                .or_backend()?
+                .iter()
+                .map(parse_notice)
+                .collect::<StoreResult<Vec<_>>>()?
+        } else {
+            Vec::new()
+        };
+        parse_order(&row, notices).map(Some)
+    }
+
     /// Inserts rows and the audit record describing them, in one transaction.
     pub(crate) async fn audited_insert(&self, head: &str, width: usize, rows: Vec<Vec<Val>>, audit: &AuditRecord) -> StoreResult<()> {
         let mut tx = self.write.begin().await.or_backend()?;
@@ -454,7 +405,12 @@ pub(crate) async fn insert_rows(
     Ok(returned)
 }
 
-fn history_row(seq: i64, e: &HistoryEntry) -> Vec<Val> {
+pub(crate) const HISTORY_HEAD: &str = "order_history (order_id, seq, at, actor_id, actor_unit_id, action, from_state, to_state, detail)";
+pub(crate) const HISTORY_WIDTH: usize = 9;
+pub(crate) const AUDIT_HEAD: &str = "audit_log (id, at, actor_id, action, target, detail)";
+pub(crate) const AUDIT_WIDTH: usize = 6;
+
+pub(crate) fn history_row(seq: i64, e: &HistoryEntry) -> Vec<Val> {
     vec![
         Val::from(e.order.0),
         seq.into(),
@@ -468,7 +424,7 @@ fn history_row(seq: i64, e: &HistoryEntry) -> Vec<Val> {
     ]
 }
 
-fn audit_row(r: &AuditRecord) -> Vec<Val> {
+pub(crate) fn audit_row(r: &AuditRecord) -> Vec<Val> {
     vec![
         Val::from(r.id),
         micros(r.at).into(),
@@ -493,8 +449,7 @@ pub(crate) async fn write_new_orders(
         let rows = orders.iter().map(|(o, _, _)| order_values(o).into_iter().map(|(_, v)| v).collect()).collect();
         insert_rows(conn, backend, &head, COLUMNS.len(), rows, "").await?;
         let history = orders.iter().flat_map(|(_, h, _)| h.iter().enumerate().map(|(i, e)| history_row(i as i64 + 1, e))).collect();
-        let head = "order_history (order_id, seq, at, actor_id, actor_unit_id, action, from_state, to_state, detail)";
-        insert_rows(conn, backend, head, 9, history, "").await?;
+        insert_rows(conn, backend, HISTORY_HEAD, HISTORY_WIDTH, history, "").await?;
         let units: Vec<Vec<Val>> = orders
             .iter()
             .flat_map(|(o, _, _)| {
@@ -502,21 +457,20 @@ pub(crate) async fn write_new_orders(
             })
             .collect();
         insert_rows(conn, backend, "order_units (order_id, unit_id, role, active)", 4, units, "").await?;
-        for (order, _, _) in orders.iter().filter(|(o, _, _)| !o.notices.is_empty()) {
-            sync_notices(conn, order).await?;
-        }
+        let noticed: Vec<&WorkOrder> = orders.iter().map(|(o, _, _)| *o).filter(|o| !o.notices.is_empty()).collect();
+        crate::decisions::upsert_notices(conn, backend, &noticed).await?;
         let timers = orders.iter().flat_map(|(_, _, t)| t.iter().map(crate::supervision::timer_row)).collect();
         insert_rows(conn, backend, crate::supervision::TIMER_HEAD, crate::supervision::TIMER_WIDTH, timers, "").await?;
     }
     let audits = audits.iter().map(|a| audit_row(a)).collect();
-    insert_rows(conn, backend, "audit_log (id, at, actor_id, action, target, detail)", 6, audits, "").await?;
+    insert_rows(conn, backend, AUDIT_HEAD, AUDIT_WIDTH, audits, "").await?;
     Ok(())
 }
 
 #[async_trait]
 impl OrderStore for SqlStore {
     async fn insert_order(&self, decision: &Decision, audit: &AuditRecord, claim: Option<&IdempotencyClaim>) -> StoreResult<InsertOutcome> {
-        self.inserter.insert(decision.clone(), audit.clone(), claim.cloned()).await
+        self.writer.insert(decision.clone(), audit.clone(), claim.cloned()).await
     }
 
     async fn save_decision(
@@ -526,56 +480,15 @@ impl OrderStore for SqlStore {
         also: Option<&HistoryEntry>,
         audit: &AuditRecord,
     ) -> StoreResult<()> {
-        let order = &decision.order;
-        let mut tx = self.write.begin().await.or_backend()?;
-        let mut values: Vec<Val> = order_values(order).into_iter().skip(1).map(|(_, v)| v).collect();
-        values.push(order.id.0.into());
-        values.push(expected_version.into());
-        let updated = dynamic(&UPDATE_ORDER, values).execute(&mut *tx).await.or_backend()?.rows_affected();
-        if updated == 0 {
-            let current: Option<i64> = sqlx::query_scalar("SELECT version FROM work_orders WHERE id = $1")
-                .bind(order.id.0)
-                .fetch_optional(&mut *tx)
-                .await
-                .or_backend()?;
-            tx.rollback().await.or_backend()?;
-            return Err(match current {
-                Some(current) => StoreError::VersionConflict { current },
-                None => StoreError::NotFound(format!("work order {}", order.number)),
-            });
-        }
-        insert_history(&mut tx, &decision.entry).await?;
-        if let Some(entry) = also {
-            // Lock the other order's row so its history numbering stays serial.
-            sqlx::query("UPDATE work_orders SET updated_at = updated_at WHERE id = $1")
-                .bind(entry.order.0)
-                .execute(&mut *tx)
-                .await
-                .or_backend()?;
-            insert_history(&mut tx, entry).await?;
-        }
-        sync_units(&mut tx, order).await?;
-        sync_notices(&mut tx, order).await?;
-        crate::supervision::replace_timers(&mut tx, self.backend, order.id, &decision.timers).await?;
-        insert_audit(&mut tx, audit).await?;
-        tx.commit().await.or_backend()?;
-        Ok(())
+        self.writer.save(expected_version, decision.clone(), also.cloned(), audit.clone()).await
     }
 
     async fn order(&self, id: OrderId) -> StoreResult<Option<WorkOrder>> {
-        let Some(row) = sqlx::query("SELECT * FROM work_orders WHERE id = $1").bind(id.0).fetch_optional(&self.read).await.or_backend()?
-        else {
-            return Ok(None);
-        };
-        let notices = sqlx::query("SELECT * FROM supervision_notices WHERE order_id = $1 ORDER BY issued_at, id")
-            .bind(id.0)
-            .fetch_all(&self.read)
-            .await
-            .or_backend()?
-            .iter()
-            .map(parse_notice)
-            .collect::<StoreResult<Vec<_>>>()?;
-        parse_order(&row, notices).map(Some)
+        self.order_where("id = $1", Val::from(id.0)).await
+    }
+
+    async fn order_by_number(&self, number: &WorkOrderNo) -> StoreResult<Option<WorkOrder>> {
+        self.order_where("number = $1", Val::from(number.as_str())).await
     }
 
     async fn order_id(&self, number: &WorkOrderNo) -> StoreResult<Option<OrderId>> {

@@ -13,10 +13,8 @@ use hotline_app::supervision::{
 use hotline_domain::watch::{AlertLevel, Timer, Watched};
 use hotline_domain::{NoticeId, OrderId, UnitId, UserId, WorkOrderNo};
 use sqlx::AnyConnection;
-use sqlx::AssertSqlSafe;
 use sqlx::any::AnyRow;
 use std::collections::HashSet;
-use std::sync::LazyLock;
 
 pub(crate) const TIMER_HEAD: &str = "deadline_timers (order_id, watched, subject, level, due_at, fire_at, unit_id, fired_at)";
 pub(crate) const TIMER_WIDTH: usize = 8;
@@ -34,20 +32,6 @@ pub(crate) fn timer_row(t: &Timer) -> Vec<Val> {
         t.unit.map(|u| u.0).into(),
         Val::Int(None),
     ]
-}
-
-/// Replaces an order's unfired timers with its current set; a timer that
-/// already fired for the same deadline is kept and not armed again.
-pub(crate) async fn replace_timers(conn: &mut AnyConnection, backend: Backend, order: OrderId, timers: &[Timer]) -> StoreResult<()> {
-    // Timers an alert set (an emergency's acknowledgement) are not the order's to replace.
-    static DELETE: LazyLock<String> = LazyLock::new(|| {
-        let kept: Vec<String> = Watched::ALL.iter().filter(|w| !w.follows_the_order()).map(|w| format!("'{}'", w.as_str())).collect();
-        format!("DELETE FROM deadline_timers WHERE order_id = $1 AND fired_at IS NULL AND watched NOT IN ({})", kept.join(", "))
-    });
-    sqlx::query(AssertSqlSafe(DELETE.as_str())).bind(order.0).execute(&mut *conn).await.or_backend()?;
-    let rows = timers.iter().map(timer_row).collect();
-    insert_rows(conn, backend, TIMER_HEAD, TIMER_WIDTH, rows, " ON CONFLICT DO NOTHING").await?;
-    Ok(())
 }
 
 fn parse_timer(row: &AnyRow) -> StoreResult<Timer> {
@@ -147,14 +131,13 @@ async fn insert_alerts(conn: &mut AnyConnection, backend: Backend, firings: &[&F
 
 impl SqlStore {
     async fn alerts_by_id(&self, ids: impl IntoIterator<Item = i64>) -> StoreResult<Vec<AlertRecord>> {
-        let mut sql = format!("{SELECT_ALERTS} WHERE a.id ");
-        let mut values = Vec::new();
-        crate::orders::push_in(&mut sql, &mut values, ids);
+        let values: Vec<Val> = ids.into_iter().map(Val::from).collect();
         if values.is_empty() {
             return Ok(Vec::new());
         }
-        sql.push_str(" ORDER BY a.id");
-        dynamic(&sql, values).fetch_all(&self.write).await.or_backend()?.iter().map(parse_alert).collect()
+        // Read back after their commit; the writer stays free for registrations.
+        let sql = format!("{SELECT_ALERTS} WHERE a.id IN ({}) ORDER BY a.id", bulk_placeholders(self.backend, 1, values.len()));
+        dynamic(&sql, values).fetch_all(&self.read).await.or_backend()?.iter().map(parse_alert).collect()
     }
 }
 
@@ -216,12 +199,11 @@ impl SupervisionStore for SqlStore {
         self.alerts_by_id(raised.iter().map(|f| f.alert.id)).await
     }
 
-    async fn raise(&self, firings: &[Firing], timers: &[Timer]) -> StoreResult<Vec<AlertRecord>> {
+    async fn raise(&self, firings: &[Firing], timers: &[Timer]) -> StoreResult<()> {
         let mut tx = self.write.begin().await.or_backend()?;
         insert_alerts(&mut tx, self.backend, &firings.iter().collect::<Vec<_>>()).await?;
         insert_rows(&mut tx, self.backend, TIMER_HEAD, TIMER_WIDTH, timers.iter().map(timer_row).collect(), "").await?;
-        tx.commit().await.or_backend()?;
-        self.alerts_by_id(firings.iter().map(|f| f.alert.id)).await
+        tx.commit().await.or_backend()
     }
 
     async fn alerts(&self, query: &AlertQuery) -> StoreResult<Vec<AlertRecord>> {

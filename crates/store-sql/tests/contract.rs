@@ -274,6 +274,59 @@ async fn concurrent_registrations_commit_together_and_fail_alone() {
 }
 
 #[tokio::test]
+async fn concurrent_decisions_commit_together_each_against_its_version_and_fail_alone() {
+    let f = Fixture::new().await;
+    let taken = f.audit("taken");
+    f.store.append_audit(&taken).await.unwrap();
+    let store = Arc::new(f.db.store().await);
+    let mut orders = Vec::new();
+    for i in 0..60u64 {
+        orders.push(f.insert(i + 1, OrderType::Help, t0()).await);
+    }
+    let dispatcher = centre(Role::Dispatcher);
+    let dispatch = |o: &WorkOrder, lead: UnitId| {
+        decide(o, &dispatcher, Command::Dispatch { lead, co_handlers: vec![OTHER_TOWN], note: None }, &f.ctx(t0())).unwrap()
+    };
+    let mut tasks = Vec::new();
+    for (i, order) in orders.iter().enumerate() {
+        // Every order is dispatched twice at once (to two towns): one wins.
+        // Order 17's first dispatch carries an audit id already used: it
+        // alone fails, and its rival is then free to win.
+        for lead in [TOWN, VILLAGE] {
+            let d = dispatch(order, lead);
+            let audit = if i == 17 && lead == TOWN { taken.clone() } else { f.audit("dispatch") };
+            let (s, version) = (store.clone(), order.version);
+            tasks.push(tokio::spawn(async move { (d.order.id, lead, s.save_decision(version, &d, None, &audit).await) }));
+        }
+    }
+    let mut won = std::collections::HashMap::new();
+    let (mut conflicts, mut failures) = (0, 0);
+    for t in tasks {
+        match t.await.unwrap() {
+            (id, lead, Ok(())) => assert!(won.insert(id, lead).is_none(), "two dispatches of one order won"),
+            (_, _, Err(StoreError::VersionConflict { current: 2 })) => conflicts += 1,
+            (_, _, Err(e)) => {
+                assert!(matches!(e, StoreError::Duplicate(_)), "{e:?}");
+                failures += 1;
+            }
+        }
+    }
+    assert_eq!((won.len(), conflicts, failures), (60, 59, 1));
+    for order in &orders {
+        let stored = f.store.order(order.id).await.unwrap().unwrap();
+        assert_eq!((stored.version, stored.lead_unit), (2, Some(won[&order.id])));
+        let history = f.store.history(order.id).await.unwrap();
+        assert_eq!(history.iter().map(|h| h.action).collect::<Vec<_>>(), vec![Action::Register, Action::Dispatch]);
+        assert!(f.store.involved(order.id, &[OTHER_TOWN]).await.unwrap(), "the co-handler is recorded");
+    }
+    let waiting =
+        f.store.unit_pending(&[TOWN], page(200)).await.unwrap().len() + f.store.unit_pending(&[VILLAGE], page(200)).await.unwrap().len();
+    assert_eq!(waiting, 60, "each order waits at the one unit that won");
+    store.close().await;
+    f.finish().await;
+}
+
+#[tokio::test]
 async fn a_failed_transaction_leaves_no_half_written_order() {
     let f = Fixture::new().await;
     let audit = f.audit("create");

@@ -7,8 +7,10 @@
 //! warnings to the public portal.
 
 mod records;
+mod screening;
 
 pub use records::*;
+use screening::Screened;
 
 use crate::access::{AdminDesk, SupervisorDesk};
 use crate::audit::Auditor;
@@ -19,11 +21,13 @@ use crate::ids::IdGenerator;
 use crate::ports::{ChangeCursor, Store};
 use crate::supervision::{AlertRecord, Supervision, alert_of};
 use chrono::{DateTime, Duration, Utc};
-use hotline_domain::emergency::{EmergencyRule, RuleSpec, similarity};
+use hotline_domain::emergency::{EmergencyRule, RuleSpec};
+use hotline_domain::surge::{SurgeRule, SurgeWatch};
 use hotline_domain::watch::{AlertLevel, Timer, Watched};
-use hotline_domain::{OrderId, State, UnitId, WorkOrder};
+use hotline_domain::{State, UnitId, WorkOrder};
 use serde::{Deserialize, Serialize};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, RwLock};
+use tokio::sync::mpsc;
 
 /// Section `[emergency]` (documented in `docs/configuration.md`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -57,9 +61,20 @@ impl EmergencyConfig {
 
 /// Orders read at a time by the catch-up pass.
 const CATCH_UP_BATCH: u32 = 200;
-/// How old an order is before the catch-up pass screens it again: its
+/// How old an order is before the catch-up pass screens it: its
 /// registration's own screening has long finished by then.
 pub const CATCH_UP_SETTLE: Duration = Duration::seconds(60);
+/// A town's recent orders read at most when the watch first meets it.
+const TOWN_LOAD_LIMIT: u32 = 20_000;
+
+/// What screened orders call for, raised together.
+#[derive(Default)]
+struct Findings {
+    alerts: Vec<AlertRecord>,
+    timers: Vec<Timer>,
+    /// Surge warnings noted in the watch: town, subject, when.
+    warnings: Vec<(UnitId, i64, DateTime<Utc>)>,
+}
 
 pub struct Emergency {
     pub(crate) store: Arc<dyn Store>,
@@ -69,26 +84,130 @@ pub struct Emergency {
     pub(crate) auditor: Arc<Auditor>,
     pub(crate) supervision: Arc<Supervision>,
     pub(crate) config: EmergencyConfig,
+    /// The linkage rules, read once and again after every change.
+    rules: RwLock<Arc<[EmergencyRule]>>,
+    /// Every town's orders of the last window, kept as orders are screened.
+    watch: Mutex<SurgeWatch>,
+    /// Orders this node screened (or is screening), so none is screened twice.
+    screened: Mutex<Screened>,
+    /// Registrations waiting for the screening worker.
+    queue: mpsc::Sender<screening::Job>,
 }
 
 impl Emergency {
-    /// Screens a newly registered order: linkage alerts to partners, with
+    /// The service with its screening worker running.
+    pub(crate) async fn start(
+        store: Arc<dyn Store>,
+        directory: Arc<Directory>,
+        ids: Arc<IdGenerator>,
+        clock: Arc<dyn Clock>,
+        auditor: Arc<Auditor>,
+        supervision: Arc<Supervision>,
+        config: EmergencyConfig,
+    ) -> AppResult<Arc<Self>> {
+        let rules: Arc<[EmergencyRule]> = store.emergency_rules().await?.into();
+        let rule = SurgeRule {
+            orders: config.surge_orders as usize,
+            window: Duration::minutes(i64::from(config.surge_minutes)),
+            similarity: config.surge_similarity,
+        };
+        let (queue, jobs) = mpsc::channel(screening::QUEUE);
+        let emergency = Arc::new(Self {
+            store,
+            directory,
+            ids,
+            clock,
+            auditor,
+            supervision,
+            config,
+            rules: RwLock::new(rules),
+            watch: Mutex::new(SurgeWatch::new(rule)),
+            screened: Mutex::new(Screened::default()),
+            queue,
+        });
+        tokio::spawn(screening::work(Arc::downgrade(&emergency), jobs));
+        Ok(emergency)
+    }
+
+    /// Hands a newly stored order to the screening worker; the registration
+    /// does not wait for it. A full queue (a flood far beyond the worker)
+    /// leaves the order to the catch-up pass, a minute later.
+    pub fn enqueue(&self, order: &WorkOrder) {
+        if self.queue.try_send(screening::Job::Screen(Box::new(order.clone()))).is_err() {
+            tracing::warn!(order = %order.number, "the screening queue is full; the catch-up pass will screen the order");
+        }
+    }
+
+    /// Returns once every order enqueued before the call has been screened.
+    pub async fn settled(&self) {
+        let (done, wait) = tokio::sync::oneshot::channel();
+        if self.queue.send(screening::Job::Barrier(done)).await.is_ok() {
+            let _ = wait.await;
+        }
+    }
+
+    /// An order declared invalid or merged no longer counts towards a surge.
+    pub fn forget(&self, order: &WorkOrder) {
+        if let Some(town) = order.location.town {
+            self.watch.lock().expect("surge watch lock").forget(town, order.id);
+        }
+    }
+
+    /// Screens an order once on this node: linkage alerts to partners, with
     /// their acknowledgement timers, and a surge warning to the town.
+    /// Returns the alerts raised (none when another screening has it).
     pub async fn screen(&self, order: &WorkOrder) -> AppResult<Vec<AlertRecord>> {
+        self.screen_all(std::slice::from_ref(order)).await
+    }
+
+    /// Screens orders once each on this node and raises what they call for
+    /// in one transaction. If that fails, none of them counts as screened,
+    /// so the catch-up pass tries them again.
+    pub async fn screen_all(&self, orders: &[WorkOrder]) -> AppResult<Vec<AlertRecord>> {
+        let claimed: Vec<&WorkOrder> = {
+            let mut screened = self.screened.lock().expect("screened lock");
+            orders.iter().filter(|o| screened.claim(o.id, o.created_at)).collect()
+        };
+        let mut findings = Findings::default();
+        let mut outcome = Ok(());
+        for order in &claimed {
+            outcome = self.find(order, &mut findings).await;
+            if outcome.is_err() {
+                break;
+            }
+        }
+        let outcome = match outcome {
+            Ok(()) if findings.alerts.is_empty() => Ok(Vec::new()),
+            Ok(()) => self.supervision.raise(std::mem::take(&mut findings.alerts), std::mem::take(&mut findings.timers)).await,
+            Err(e) => Err(e),
+        };
+        if outcome.is_err() {
+            let mut screened = self.screened.lock().expect("screened lock");
+            claimed.iter().for_each(|o| screened.release(o.id));
+            let mut watch = self.watch.lock().expect("surge watch lock");
+            for (town, subject, at) in &findings.warnings {
+                watch.unwarn(*town, *subject, *at);
+            }
+        }
+        outcome
+    }
+
+    /// What one order calls for, added to `findings`. A surge warning is
+    /// noted in the watch at once, so the next order of the same batch does
+    /// not call for it again.
+    async fn find(&self, order: &WorkOrder, findings: &mut Findings) -> AppResult<()> {
         let now = self.clock.now();
         let lineage = self.directory.snapshot().category_lineage(order.category);
         let text = format!("{}\n{}", order.subject.as_str(), order.description.as_str());
-        let mut alerts = Vec::new();
-        let mut timers = Vec::new();
-        let matching: Vec<EmergencyRule> = self.store.emergency_rules().await?.into_iter().filter(|r| r.matches(&lineage, &text)).collect();
-        // Screening twice (the catch-up pass after the registration's own)
-        // alerts nobody twice.
+        let rules = self.rules.read().expect("rules lock").clone();
+        let matching: Vec<&EmergencyRule> = rules.iter().filter(|r| r.matches(&lineage, &text)).collect();
+        // Screening on another node, or before a restart, alerts nobody twice.
         let raised = if matching.is_empty() { Vec::new() } else { self.store.linkage_alerts(order.id).await? };
-        for rule in &matching {
+        for rule in matching {
             let ack_due = now + Duration::minutes(i64::from(rule.spec.ack_minutes));
             for unit in rule.recipients(order.location.town).into_iter().filter(|u| !raised.contains(&(rule.id, Some(*u)))) {
                 let alert = self.alert(order, Watched::Emergency, rule.id, AlertLevel::Red, ack_due, unit);
-                timers.push(Timer {
+                findings.timers.push(Timer {
                     order: order.id,
                     watched: Watched::Emergency,
                     subject: alert.id,
@@ -97,41 +216,67 @@ impl Emergency {
                     fire_at: ack_due,
                     unit: Some(unit),
                 });
-                alerts.push(alert);
+                findings.alerts.push(alert);
             }
         }
-        if let Some(town) = order.location.town {
-            if self.is_surge(order, town, now).await? {
-                alerts.push(self.alert(order, Watched::Surge, order.category.0, AlertLevel::Yellow, now, town));
-            } else if let Some(first) = self.similar_surge(order, town, &text, now).await? {
-                alerts.push(self.alert(order, Watched::Surge, first.0, AlertLevel::Yellow, now, town));
-            }
+        if let Some(town) = order.location.town
+            && let Some(subject) = self.surge(order, town, &text, now).await?
+        {
+            self.watch.lock().expect("surge watch lock").warned(town, &[(subject, now)]);
+            findings.warnings.push((town, subject, now));
+            findings.alerts.push(self.alert(order, Watched::Surge, subject, AlertLevel::Yellow, now, town));
         }
-        if alerts.is_empty() {
-            return Ok(alerts);
-        }
-        self.supervision.raise(alerts, timers).await
+        Ok(())
     }
 
-    /// Screens again the orders registered after `cursor` up to `settle`
-    /// ago, and moves the cursor past them: an order whose screening at
-    /// registration failed (the database busy, the process stopped between
-    /// the two) still alerts its partners, a pass later. Returns how many
-    /// orders were screened.
+    /// The subject of a surge warning the order calls for, if any: its
+    /// category when K orders of it came from the town within T minutes,
+    /// else the first of K alike orders. Checked against the warnings in the
+    /// database before it is raised, as another node may have raised it.
+    async fn surge(&self, order: &WorkOrder, town: UnitId, text: &str, now: DateTime<Utc>) -> AppResult<Option<i64>> {
+        let since = now - Duration::minutes(i64::from(self.config.surge_minutes));
+        if !self.watch.lock().expect("surge watch lock").knows(town) {
+            let recent = self.store.recent_orders(town, since, TOWN_LOAD_LIMIT).await?;
+            let warnings = self.store.surge_warnings(town, since, None).await?;
+            let mut watch = self.watch.lock().expect("surge watch lock");
+            if !watch.knows(town) {
+                watch.load(town, recent.iter().map(|r| (r.id, r.created_at, r.category, r.text.as_str())), &warnings);
+            }
+        }
+        let check = self.watch.lock().expect("surge watch lock").observe(town, order.id, order.created_at, order.category, text, now);
+        let wanted = if check.category {
+            Some((order.category.0, vec![order.category.0]))
+        } else {
+            check.alike.map(|cluster| (cluster[0].0, cluster.iter().map(|o| o.0).collect()))
+        };
+        let Some((subject, covered)) = wanted else { return Ok(None) };
+        let stored = self.store.surge_warnings(town, since, Some(&covered)).await?;
+        let known = stored.iter().any(|(s, _)| covered.contains(s));
+        self.watch.lock().expect("surge watch lock").warned(town, &stored);
+        Ok((!known).then_some(subject))
+    }
+
+    /// Screens the orders registered after `cursor` up to `settle` ago that
+    /// this node has not screened (their screening failed, the process
+    /// stopped before it, or another node registered them), and moves the
+    /// cursor past them. Returns how many orders were screened.
     pub async fn catch_up(&self, cursor: &mut ChangeCursor, settle: Duration) -> AppResult<usize> {
         let until = self.clock.now() - settle;
         let mut screened = 0;
         loop {
             let batch = self.store.registered_between(*cursor, until, CATCH_UP_BATCH).await?;
             for (place, id) in &batch {
-                // Declared a prank or a duplicate meanwhile: nobody to alert now.
-                if let Some(order) = self.store.order(*id).await?.filter(|o| !matches!(o.state, State::Invalid | State::Merged)) {
-                    self.screen(&order).await?;
-                    screened += 1;
+                if !self.screened.lock().expect("screened lock").contains(*id) {
+                    // Declared a prank or a duplicate meanwhile: nobody to alert now.
+                    if let Some(order) = self.store.order(*id).await?.filter(|o| !matches!(o.state, State::Invalid | State::Merged)) {
+                        self.screen(&order).await?;
+                        screened += 1;
+                    }
                 }
                 *cursor = *place;
             }
             if batch.len() < CATCH_UP_BATCH as usize {
+                self.screened.lock().expect("screened lock").prune(cursor.updated_at - settle);
                 return Ok(screened);
             }
         }
@@ -156,34 +301,11 @@ impl Emergency {
         })
     }
 
-    /// K related orders within T minutes, and no surge warning for them yet
-    /// in that window.
-    async fn is_surge(&self, order: &WorkOrder, town: UnitId, now: DateTime<Utc>) -> AppResult<bool> {
-        let since = now - Duration::minutes(i64::from(self.config.surge_minutes));
-        let related = self.store.related_orders(order.category, town, since).await?;
-        Ok(related >= u64::from(self.config.surge_orders) && !self.store.surge_raised(order.category, town, since).await?)
-    }
-
-    /// K orders in the town within T minutes whose texts are alike, none of
-    /// them in a surge warning yet: the first of them names the cluster.
-    async fn similar_surge(&self, order: &WorkOrder, town: UnitId, text: &str, now: DateTime<Utc>) -> AppResult<Option<OrderId>> {
-        let since = now - Duration::minutes(i64::from(self.config.surge_minutes));
-        let cluster: Vec<OrderId> = self
-            .store
-            .recent_texts(town, since)
-            .await?
-            .into_iter()
-            .filter(|(id, other)| *id == order.id || similarity(text, other) >= self.config.surge_similarity)
-            .map(|(id, _)| id)
-            .collect();
-        if cluster.len() < self.config.surge_orders as usize {
-            return Ok(None);
-        }
-        let warned = self.store.surge_subjects(town, since).await?;
-        if cluster.iter().any(|id| warned.contains(&id.0)) {
-            return Ok(None);
-        }
-        Ok(cluster.into_iter().min())
+    /// Reads the linkage rules again (after a change here or on another node).
+    pub async fn load_rules(&self) -> AppResult<()> {
+        let rules: Arc<[EmergencyRule]> = self.store.emergency_rules().await?.into();
+        *self.rules.write().expect("rules lock") = rules;
+        Ok(())
     }
 
     /// An alert about `order` raised now, shaped like the timer that would
@@ -221,6 +343,7 @@ impl Emergency {
         let audit =
             self.auditor.record(admin.user(), "emergency_rule.save", format!("emergency_rule:{}", rule.id), serde_json::json!(rule));
         self.store.save_rule(&rule, &audit).await?;
+        self.load_rules().await?;
         Ok(rule)
     }
 

@@ -95,26 +95,33 @@ impl NewWarning {
     }
 }
 
+/// An order as the surge watch keeps it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecentOrder {
+    pub id: OrderId,
+    pub created_at: DateTime<Utc>,
+    pub category: CategoryId,
+    /// Subject and description.
+    pub text: String,
+}
+
 #[async_trait]
 pub trait EmergencyStore: Send + Sync {
     async fn emergency_rules(&self) -> StoreResult<Vec<EmergencyRule>>;
     /// Inserts or replaces a rule.
     async fn save_rule(&self, rule: &EmergencyRule, audit: &AuditRecord) -> StoreResult<()>;
-    /// Orders in the category and town registered since `since` (merged and
-    /// invalid ones left out).
-    async fn related_orders(&self, category: CategoryId, town: UnitId, since: DateTime<Utc>) -> StoreResult<u64>;
-    /// Subject and description of the town's orders registered since `since`
-    /// (merged and invalid ones left out), at most 2,000, newest first.
-    async fn recent_texts(&self, town: UnitId, since: DateTime<Utc>) -> StoreResult<Vec<(OrderId, String)>>;
+    /// The town's orders registered since `since` (merged and invalid ones
+    /// left out), newest first, at most `limit`: what the surge watch needs
+    /// of a town it meets for the first time.
+    async fn recent_orders(&self, town: UnitId, since: DateTime<Utc>, limit: u32) -> StoreResult<Vec<RecentOrder>>;
     /// Orders registered after `after` and at or before `until`, oldest
     /// first, at most `limit`, each with its place for the next call.
     async fn registered_between(&self, after: ChangeCursor, until: DateTime<Utc>, limit: u32) -> StoreResult<Vec<(ChangeCursor, OrderId)>>;
     /// The rule and partner unit of each linkage alert already raised for the order.
     async fn linkage_alerts(&self, order: OrderId) -> StoreResult<Vec<(i64, Option<UnitId>)>>;
-    /// Subjects of the town's surge warnings raised since `since`.
-    async fn surge_subjects(&self, town: UnitId, since: DateTime<Utc>) -> StoreResult<Vec<i64>>;
-    /// Whether a surge warning for the category and town was raised since `since`.
-    async fn surge_raised(&self, category: CategoryId, town: UnitId, since: DateTime<Utc>) -> StoreResult<bool>;
+    /// Subjects of the town's surge warnings raised since `since`, each with
+    /// when it was raised; with `subjects`, only warnings about those.
+    async fn surge_warnings(&self, town: UnitId, since: DateTime<Utc>, subjects: Option<&[i64]>) -> StoreResult<Vec<(i64, DateTime<Utc>)>>;
     async fn insert_warning(&self, warning: &PublicWarning, audit: &AuditRecord) -> StoreResult<()>;
     /// Newest first; with `in_force_at`, only those neither expired nor withdrawn then.
     async fn warnings(&self, in_force_at: Option<DateTime<Utc>>, limit: u32) -> StoreResult<Vec<PublicWarning>>;

@@ -74,6 +74,39 @@ pub struct SearchService {
     /// never waits behind a rebuild of the orders' index.
     following_articles: tokio::sync::Mutex<()>,
     following_orders: tokio::sync::Mutex<()>,
+    /// What this node wrote into each index lately.
+    written_articles: Mutex<Written>,
+    written_orders: Mutex<Written>,
+}
+
+/// The cursors of rows this node wrote into an index within the overlap,
+/// so a look behind the watermark writes only what a late commit added:
+/// under load the overlap holds thousands of orders, and writing them all
+/// again on every pass cost more than the new ones.
+#[derive(Default)]
+struct Written {
+    cursors: std::collections::BTreeSet<ChangeCursor>,
+    swept_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+impl Written {
+    fn contains(&self, cursor: &ChangeCursor) -> bool {
+        self.cursors.contains(cursor)
+    }
+
+    fn record(&mut self, cursors: &[ChangeCursor]) {
+        self.cursors.extend(cursors.iter().copied());
+    }
+
+    fn forget_before(&mut self, at: chrono::DateTime<chrono::Utc>) {
+        self.cursors = self.cursors.split_off(&ChangeCursor { updated_at: at, id: i64::MIN });
+    }
+
+    /// Whether this pass should look behind the watermark: the first pass,
+    /// and then once per overlap.
+    fn sweep_due(&self, now: chrono::DateTime<chrono::Utc>) -> bool {
+        self.swept_at.is_none_or(|at| now - at >= OVERLAP || now < at)
+    }
 }
 
 fn index_error(e: super::index::SearchError) -> AppError {
@@ -99,6 +132,8 @@ impl SearchService {
             changed,
             following_articles: Default::default(),
             following_orders: Default::default(),
+            written_articles: Default::default(),
+            written_orders: Default::default(),
         }
     }
 
@@ -150,33 +185,58 @@ impl SearchService {
         }
     }
 
-    fn start(&self, kind: IndexKind) -> (Option<ChangeCursor>, ChangeCursor) {
-        let mark = self.engine.watermark(kind);
-        let from = mark.map_or(ChangeCursor::START, |m| ChangeCursor { updated_at: m.updated_at - OVERLAP, id: i64::MIN });
-        (mark, from)
-    }
-
     /// One pass: reads what changed after the watermark, batch by batch,
     /// and writes each batch with its last cursor as the new watermark.
+    /// Every few seconds the pass also looks behind the watermark, for rows
+    /// a transaction stamped earlier but committed later; of those it writes
+    /// only what this node has not written already.
     async fn follow(&self, kind: IndexKind) -> AppResult<u64> {
         let _pass = self.lock(kind).await;
-        let (mark, mut cursor) = self.start(kind);
+        let mark = self.engine.watermark(kind);
+        let now = self.clock.now();
+        let sweep = self.written(kind).sweep_due(now);
+        let mut cursor = match mark {
+            None => ChangeCursor::START,
+            Some(m) if sweep => ChangeCursor { updated_at: m.updated_at.checked_sub_signed(OVERLAP).unwrap_or(m.updated_at), id: i64::MIN },
+            Some(m) => m,
+        };
         let mut total = 0;
         loop {
-            let batch = match kind {
+            let mut batch = match kind {
                 IndexKind::Articles => Batch::Articles(self.store.articles_changed(cursor, BATCH).await?),
                 IndexKind::Orders => Batch::Orders(self.store.orders_changed(cursor, BATCH).await?),
             };
+            let read = batch.len();
+            let Some(last) = batch.last() else { break };
+            {
+                let written = self.written(kind);
+                batch.retain(|c| mark.is_none_or(|m| *c > m) || !written.contains(c));
+            }
             let cursors = batch.cursors();
-            let Some(&last) = cursors.last() else { return Ok(total) };
-            if mark.is_none_or(|m| last > m) {
+            if !cursors.is_empty() {
                 total += fresh(cursors.iter().copied(), mark);
-                self.write(batch, last).await?;
+                self.write(batch, mark.map_or(last, |m| m.max(last))).await?;
+                self.written(kind).record(&cursors);
             }
             cursor = last;
-            if cursors.len() < BATCH as usize {
-                return Ok(total);
+            if read < BATCH as usize {
+                break;
             }
+        }
+        let mut written = self.written(kind);
+        if let Some(at) = cursor.updated_at.checked_sub_signed(OVERLAP) {
+            written.forget_before(at);
+        }
+        if sweep {
+            written.swept_at = Some(now);
+        }
+        Ok(total)
+    }
+
+    fn written(&self, kind: IndexKind) -> std::sync::MutexGuard<'_, Written> {
+        match kind {
+            IndexKind::Articles => self.written_articles.lock().expect("written lock"),
+            IndexKind::Orders => self.written_orders.lock().expect("written lock"),
         }
     }
 
@@ -317,10 +377,31 @@ impl Batch {
             Self::Orders(changes) => changes.iter().map(|c| c.cursor).collect(),
         }
     }
+
+    fn len(&self) -> usize {
+        match self {
+            Self::Articles(changes) => changes.len(),
+            Self::Orders(changes) => changes.len(),
+        }
+    }
+
+    fn last(&self) -> Option<ChangeCursor> {
+        match self {
+            Self::Articles(changes) => changes.last().map(|c| c.cursor),
+            Self::Orders(changes) => changes.last().map(|c| c.cursor),
+        }
+    }
+
+    fn retain(&mut self, keep: impl Fn(&ChangeCursor) -> bool) {
+        match self {
+            Self::Articles(changes) => changes.retain(|c| keep(&c.cursor)),
+            Self::Orders(changes) => changes.retain(|c| keep(&c.cursor)),
+        }
+    }
 }
 
-/// Changes past the watermark: what a pass newly brings in (the overlap it
-/// re-reads is written again but not counted).
+/// Changes past the watermark: what a pass newly brings in (late rows
+/// behind it are written but not counted).
 fn fresh(cursors: impl Iterator<Item = ChangeCursor>, mark: Option<ChangeCursor>) -> u64 {
     cursors.filter(|c| mark.is_none_or(|m| *c > m)).count() as u64
 }

@@ -111,11 +111,14 @@ impl Supervision {
 
     /// Raises alerts that no timer set (emergency linkage, surges) with
     /// their deliveries, and the timers that watch them, in one transaction.
+    /// The alerts come complete (with their order's number and subject), so
+    /// they are not read back.
     pub async fn raise(&self, alerts: Vec<AlertRecord>, timers: Vec<Timer>) -> AppResult<Vec<AlertRecord>> {
         let contacts = self.store.contacts().await?;
         let firings: Vec<Firing> =
             alerts.into_iter().map(|alert| Firing { deliveries: self.outbox(&contacts, &alert), timers: Vec::new(), alert }).collect();
-        let raised = self.store.raise(&firings, &timers).await?;
+        self.store.raise(&firings, &timers).await?;
+        let raised: Vec<AlertRecord> = firings.into_iter().map(|f| f.alert).collect();
         self.broadcast(raised.clone());
         Ok(raised)
     }

@@ -142,7 +142,7 @@ pub trait SupervisionStore: Send + Sync {
     async fn fire(&self, firings: &[Firing], now: DateTime<Utc>) -> StoreResult<Vec<AlertRecord>>;
     /// Raises alerts with their deliveries (the firings' timers are ignored)
     /// and adds timers that watch them; one transaction.
-    async fn raise(&self, firings: &[Firing], timers: &[Timer]) -> StoreResult<Vec<AlertRecord>>;
+    async fn raise(&self, firings: &[Firing], timers: &[Timer]) -> StoreResult<()>;
     async fn alerts(&self, query: &AlertQuery) -> StoreResult<Vec<AlertRecord>>;
     async fn alert(&self, id: i64) -> StoreResult<Option<AlertRecord>>;
     /// Marks an alert read (for an emergency alert: acknowledged, which

@@ -19,7 +19,7 @@ pub async fn serve(config: &Config, app: App) -> anyhow::Result<()> {
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let refresh = Duration::from_secs(config.search.refresh_seconds.max(1));
     let knowledge = tokio::spawn(hotline_app::knowledge::maintain(app.knowledge.clone(), app.search.clone(), refresh, stopped));
-    // Deadline rules another node's administrator saved reach this node.
+    // Deadline and emergency rules another node's administrator saved reach this node.
     let rules = tokio::spawn(follow_rules(app.clone(), refresh));
     let http = HttpConfig {
         max_upload_bytes: config.attachments.max_bytes,
@@ -94,6 +94,9 @@ async fn follow_rules(app: App, every: Duration) {
         tick.tick().await;
         if let Err(e) = app.orders.load_saved_rules().await {
             tracing::warn!(error = %e, "reading the saved deadline rules failed; keeping the current ones");
+        }
+        if let Err(e) = app.emergency.load_rules().await {
+            tracing::warn!(error = %e, "reading the emergency rules failed; keeping the current ones");
         }
     }
 }

@@ -134,6 +134,9 @@ async fn an_order_screened_late_alerts_its_partners_once() {
     let clock = Arc::new(ManualClock::new(start));
     let t = TestApp::spawn_with_clock(AppConfig::default(), clock.clone()).await;
     let (admin, consultant, office) = (t.login("admin").await, t.login("consultant").await, t.login("emergency").await);
+    // A second node on the same database that never screened what this one
+    // registered: as after a crash between the commit and the screening.
+    let other = t.second_node().await;
     let mut cursor = ChangeCursor { updated_at: start - Duration::minutes(15), id: i64::MIN };
 
     // Registered while no rule knew the words: its own screening found nothing.
@@ -147,20 +150,101 @@ async fn an_order_screened_late_alerts_its_partners_once() {
     assert!(alerts_of(&t.get("/api/v1/alerts", &office).await.body, "emergency").is_empty());
     let rule = json!({"name": "天然气", "keywords": ["天然气味"], "partners": [t.unit_id("emergency")], "town": false, "ack_minutes": 10});
     assert_eq!(t.post("/api/v1/emergency/rules", &admin, rule).await.status, StatusCode::CREATED);
+    other.emergency.load_rules().await.unwrap();
 
     // The catch-up pass waits until the registration's own screening is
-    // surely over, then screens the order again, once.
-    assert_eq!(t.app.emergency.catch_up(&mut cursor, CATCH_UP_SETTLE).await.unwrap(), 0);
+    // surely over, then screens the order the node has not screened, once.
+    assert_eq!(other.emergency.catch_up(&mut cursor, CATCH_UP_SETTLE).await.unwrap(), 0);
     clock.set(start + CATCH_UP_SETTLE + Duration::seconds(1));
-    assert_eq!(t.app.emergency.catch_up(&mut cursor, CATCH_UP_SETTLE).await.unwrap(), 1);
+    let mut here = cursor;
+    assert_eq!(t.app.emergency.catch_up(&mut here, CATCH_UP_SETTLE).await.unwrap(), 0, "this node screened it at registration");
+    assert_eq!(other.emergency.catch_up(&mut cursor, CATCH_UP_SETTLE).await.unwrap(), 1);
     let theirs = alerts_of(&t.get("/api/v1/alerts", &office).await.body, "emergency");
     assert_eq!(theirs.len(), 1, "{theirs:?}");
     assert_eq!((&theirs[0]["number"], &theirs[0]["order_subject"]), (&order["number"], &json!("小区有天然气味")));
-    assert_eq!(t.app.emergency.catch_up(&mut cursor, CATCH_UP_SETTLE).await.unwrap(), 0, "the cursor moved past it");
+    assert_eq!(other.emergency.catch_up(&mut cursor, CATCH_UP_SETTLE).await.unwrap(), 0, "the cursor moved past it");
 
-    // Screening the same order yet again alerts nobody twice.
+    // Screening the same order yet again, on either node or on a third that
+    // never saw it, alerts nobody twice.
     let id = t.app.store.order_id(&hotline_domain::WorkOrderNo::parse(order["number"].as_str().unwrap()).unwrap()).await.unwrap().unwrap();
     let stored = t.app.store.order(id).await.unwrap().unwrap();
-    assert!(t.app.emergency.screen(&stored).await.unwrap().is_empty());
+    assert!(other.emergency.screen(&stored).await.unwrap().is_empty());
+    let third = t.second_node().await;
+    assert!(third.emergency.screen(&stored).await.unwrap().is_empty(), "the database remembers the alert");
     assert_eq!(alerts_of(&t.get("/api/v1/alerts", &office).await.body, "emergency").len(), 1);
+}
+
+#[tokio::test]
+async fn a_surge_of_alike_orders_warns_the_town_once_and_counts_orders_from_before_a_restart() {
+    let start: DateTime<Utc> = "2026-11-16T01:00:00Z".parse().unwrap();
+    let clock = Arc::new(ManualClock::new(start));
+    let t = TestApp::spawn_with_clock(AppConfig::default(), clock.clone()).await;
+    let (consultant, dongcheng) = (t.login("consultant").await, t.login("dongcheng").await);
+    let flood = |i: usize| {
+        let mut body = t.complaint();
+        body["subject"] = json!("暴雨水浸街");
+        body["description"] = json!(format!("东城大道{}号附近暴雨后水浸街，水深过膝，车辆无法通行。", 100 + i % 3));
+        body["category_id"] = json!(t.category(["城乡建设/城市建设和市政管理/城市公共设施", "城乡建设/城市建设和市政管理/其他"][i % 2]));
+        body
+    };
+    // Three on this node; then it stops, and a new node takes the fourth and fifth.
+    for i in 0..3 {
+        t.register(&consultant, flood(i)).await;
+        clock.set(start + Duration::minutes(i as i64 + 1));
+    }
+    assert!(alerts_of(&t.get("/api/v1/alerts", &dongcheng).await.body, "surge").is_empty());
+    let restarted = t.second_node().await;
+    let desk = restarted.access.open(restarted.auth.authenticate(&consultant).await.unwrap());
+    let mut surges = Vec::new();
+    for i in 3..8 {
+        let body: hotline_http::dto::orders::RegisterBody = serde_json::from_value(flood(i)).unwrap();
+        restarted.orders.register(&desk, body.into_request().unwrap(), None).await.unwrap();
+        restarted.emergency.settled().await;
+        surges.push(alerts_of(&t.get("/api/v1/alerts", &dongcheng).await.body, "surge").len());
+    }
+    assert_eq!(surges, vec![0, 1, 1, 1, 1], "the fifth alike order warns, once");
+}
+
+#[tokio::test]
+async fn concurrent_reports_of_one_flood_raise_each_alert_exactly_once() {
+    let start: DateTime<Utc> = "2026-11-16T01:00:00Z".parse().unwrap();
+    let clock = Arc::new(ManualClock::new(start));
+    let t = Arc::new(TestApp::spawn_with_clock(AppConfig::default(), clock.clone()).await);
+    let consultant = t.login("consultant").await;
+    // The reference data's rule 地质灾害与内涝 tells three partners and the town.
+    let mut tasks = Vec::new();
+    for i in 0..30 {
+        let (t, consultant) = (t.clone(), consultant.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut body = t.complaint();
+            body["subject"] = json!("暴雨水浸街");
+            body["description"] = json!(format!("东城大道{}号附近暴雨后水浸街，水深过膝，车辆无法通行。", 100 + i % 4));
+            let r = t.post("/api/v1/work-orders", &consultant, body).await;
+            assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        }));
+    }
+    for task in tasks {
+        task.await.unwrap();
+    }
+    t.app.emergency.settled().await;
+    let supervisor = t.login("supervisor").await;
+    let all = t.get("/api/v1/alerts?limit=200", &supervisor).await.body;
+    let linkage = alerts_of(&all, "emergency");
+    assert_eq!(linkage.len(), 30 * 4, "one alert per order and partner");
+    let mut pairs: Vec<(String, String)> =
+        linkage.iter().map(|a| (a["number"].as_str().unwrap().to_owned(), a["unit"].as_str().unwrap().to_owned())).collect();
+    pairs.sort();
+    pairs.dedup();
+    assert_eq!(pairs.len(), 30 * 4, "no order told a partner twice");
+    // Thirty street-light complaints' category and thirty alike texts: one
+    // warning for the category, one for the alike reports.
+    assert_eq!(alerts_of(&all, "surge").len(), 2, "{:?}", alerts_of(&all, "surge"));
+
+    // Another node catching up a minute later adds nothing.
+    let other = t.second_node().await;
+    clock.set(start + CATCH_UP_SETTLE + Duration::seconds(1));
+    let mut cursor = ChangeCursor { updated_at: start - Duration::minutes(15), id: i64::MIN };
+    assert_eq!(other.emergency.catch_up(&mut cursor, CATCH_UP_SETTLE).await.unwrap(), 30);
+    let all = t.get("/api/v1/alerts?limit=200", &supervisor).await.body;
+    assert_eq!((alerts_of(&all, "emergency").len(), alerts_of(&all, "surge").len()), (120, 2));
 }

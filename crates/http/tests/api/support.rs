@@ -151,10 +151,20 @@ impl TestApp {
         })
     }
 
+    /// Registers an order and waits for its emergency screening, which runs
+    /// after the answer.
     pub async fn register(&self, token: &str, body: Value) -> Value {
         let r = self.post("/api/v1/work-orders", token, body).await;
         assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        self.app.emergency.settled().await;
         r.body
+    }
+
+    /// Another node on the same database, with its own memory and index.
+    pub async fn second_node(&self) -> App {
+        let blobs = Arc::new(FsBlobStore::new(self._blobs.path()));
+        let engine = Arc::new(hotline_search::TantivySearch::in_memory().expect("search index"));
+        App::new(self.app.store.clone(), blobs, engine, AppConfig::default(), self.app.clock.clone()).await.expect("second node")
     }
 
     /// Takes an action on an order at its current version; returns the response.

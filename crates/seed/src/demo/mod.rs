@@ -3,6 +3,7 @@
 mod calls;
 mod knowledge;
 mod orders;
+pub mod requests;
 pub mod texts;
 mod users;
 

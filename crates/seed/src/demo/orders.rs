@@ -3,9 +3,9 @@
 //! history, deadline and counter is what the platform would have produced.
 
 use super::DemoOptions;
-use super::texts::{ROADS, TEMPLATES, Template};
+use super::requests::{Request, Requests, pick, text};
+use super::texts::TEMPLATES;
 use super::users::People;
-use crate::reference::category_by_path;
 use crate::{SeedError, SeedResult};
 use chrono::{DateTime, Datelike, Duration, Timelike, Utc, Weekday};
 use hotline_app::App;
@@ -56,16 +56,8 @@ impl Sim<'_> {
     }
 }
 
-fn text(s: &str) -> Description {
-    Description::parse(s).expect("demo texts are valid")
-}
-
 fn reason(s: &str) -> Reason {
     Reason::parse(s).expect("demo reasons are valid")
-}
-
-fn pick<'a, T>(rng: &mut StdRng, items: &'a [T]) -> &'a T {
-    &items[rng.random_range(0..items.len())]
 }
 
 fn minutes(rng: &mut StdRng, from: i64, to: i64) -> Duration {
@@ -91,18 +83,6 @@ fn registration_time(rng: &mut StdRng, now: DateTime<Utc>, days: i64, calendar: 
     }
 }
 
-fn phone(rng: &mut StdRng) -> PhoneNumber {
-    let prefixes = ["138", "139", "137", "135", "150", "186", "189", "133", "177", "199"];
-    let n = format!("{}{:08}", pick(rng, &prefixes), rng.random_range(0..100_000_000u32));
-    PhoneNumber::parse(&n).expect("generated numbers are valid")
-}
-
-fn name(rng: &mut StdRng) -> PersonName {
-    let family = ["陈", "李", "张", "王", "刘", "黄", "林", "周", "吴", "叶", "钟", "罗", "何", "梁"];
-    let title = ["先生", "女士"];
-    PersonName::parse(&format!("{}{}", pick(rng, &family), pick(rng, &title))).expect("valid name")
-}
-
 pub(crate) async fn generate(app: &App, people: &People, options: &DemoOptions) -> SeedResult<Vec<(State, usize)>> {
     let mut rng = StdRng::seed_from_u64(options.seed);
     let now = app.clock.now();
@@ -110,12 +90,9 @@ pub(crate) async fn generate(app: &App, people: &People, options: &DemoOptions) 
     let rules = app.orders.rules().clone();
     let org = app.directory.snapshot();
 
-    let mut towns: Vec<&Unit> = org.units().filter(|u| u.kind.is_territorial()).collect();
-    towns.sort_by(|a, b| a.code.cmp(&b.code));
     let mut departments: Vec<UnitId> = org.units().filter(|u| u.kind == UnitKind::Department).map(|u| u.id).collect();
     departments.sort();
-    let templates: Vec<(CategoryId, &Template)> =
-        TEMPLATES.iter().map(|t| category_by_path(app, t.category).map(|c| (c, t))).collect::<SeedResult<_>>()?;
+    let requests = Requests::new(app)?;
 
     let centre = |user: UserId, role: Role| Actor { user, affiliation: Affiliation::Centre, roles: RoleSet::new([role]) };
     let consultant = centre(people.consultant, Role::Consultant);
@@ -136,49 +113,7 @@ pub(crate) async fn generate(app: &App, people: &People, options: &DemoOptions) 
     let mut batch = Vec::with_capacity(BATCH);
 
     for created in times {
-        let (category, template) = *pick(&mut rng, &templates);
-        let town = *pick(&mut rng, &towns);
-        let place = format!("{}{}", town.name, pick(&mut rng, ROADS));
-        let anonymous = rng.random_bool(0.05);
-        let urgency = match rng.random_range(0..100) {
-            0..2 => Urgency::Critical,
-            2..10 => Urgency::Urgent,
-            _ => Urgency::Normal,
-        };
-        let direct = !template.answer.is_empty()
-            && match template.order_type {
-                OrderType::Consultation => rng.random_bool(0.85),
-                OrderType::Praise => rng.random_bool(0.7),
-                _ => rng.random_bool(0.1),
-            };
-        let input = NewWorkOrder {
-            channel: match rng.random_range(0..100) {
-                0..78 => Channel::Phone,
-                78..88 => Channel::Web,
-                88..95 => Channel::WeChat,
-                95..97 => Channel::Sms,
-                97..99 => Channel::Email,
-                _ => Channel::WalkIn,
-            },
-            order_type: template.order_type,
-            category,
-            urgency: if template.order_type == OrderType::Consultation { Urgency::Normal } else { urgency },
-            caller: Caller {
-                name: (!anonymous).then(|| name(&mut rng)),
-                phone: Some(phone(&mut rng)),
-                anonymous,
-                confidential: template.order_type == OrderType::Report || rng.random_bool(0.03),
-            },
-            location: Location {
-                town: Some(town.id),
-                address: Some(Subject::parse(&format!("{place}{}号", rng.random_range(1..300))).expect("valid address")),
-                coordinates: None,
-            },
-            subject: Subject::parse(template.subject).expect("valid subject"),
-            description: text(&template.description.replace("{place}", &place)),
-            call_id: None,
-            direct_answer: direct.then(|| text(template.answer)),
-        };
+        let Request { input, direct, .. } = requests.draw(&mut rng);
         let number = app.orders.next_number(calendar.local_date(created)).await?;
         let registration = Registration { id: OrderId(app.ids.next()), number };
         let ctx = DecisionContext { now: created, calendar: &calendar, rules: &rules };

@@ -32,6 +32,20 @@ pub const ROADS: &[&str] = &[
     "厚街大道",
 ];
 
+/// What callers add of their own, appended to a template's description.
+pub const DETAILS: &[&str] = &[
+    "已经反映过两次，一直没有解决。",
+    "晚上尤其严重，影响老人小孩休息。",
+    "希望有关部门尽快派人到现场看看。",
+    "附近居民都很有意见。",
+    "前几天下雨之后情况更糟了。",
+    "来电人情绪比较激动，要求尽快回复。",
+    "之前打过社区电话，说不归他们管。",
+    "来电人表示可以提供现场照片。",
+    "周末人多的时候更明显。",
+    "请处理后电话告知结果。",
+];
+
 use OrderType::*;
 
 pub const TEMPLATES: &[Template] = &[

@@ -1,0 +1,228 @@
+//! Writing decisions on existing orders, many in one transaction.
+//!
+//! Each decision's order row is updated only if its stored version is still
+//! the one the decision was taken on; a decision that lost that race is
+//! answered with the current version and writes nothing else, while the
+//! others in the batch go on. What the winners write besides the row
+//! (history lines, the units involved, notices, timers, audit records) goes
+//! in a handful of multi-row statements for the whole batch.
+
+use crate::codec::{Get, flag, micros};
+use crate::orders::{COLUMNS, Val, bulk_placeholders, dynamic, insert_rows, order_values};
+use crate::{Backend, OrBackend};
+use hotline_app::ports::{AuditRecord, StoreError, StoreResult};
+use hotline_domain::watch::Watched;
+use hotline_domain::{Decision, HistoryEntry, OrderId, WorkOrder};
+use sqlx::AnyConnection;
+use std::collections::{HashMap, HashSet};
+use std::sync::LazyLock;
+
+/// A decision to write, as the caller handed it over.
+pub(crate) struct Change<'a> {
+    pub expected_version: i64,
+    pub decision: &'a Decision,
+    /// A history entry for another order (the master of a merge).
+    pub also: Option<&'a HistoryEntry>,
+    pub audit: &'a AuditRecord,
+}
+
+/// Writes the changes in the open transaction; one outcome per change, in
+/// order. An `Err` of the whole call means the transaction failed.
+pub(crate) async fn write_changes(conn: &mut AnyConnection, backend: Backend, changes: &[Change<'_>]) -> StoreResult<Vec<StoreResult<()>>> {
+    // The first change of each order goes in one statement; a second change
+    // of an order in the same batch (taken on the same version, so bound to
+    // lose) follows on its own.
+    let mut first = HashSet::new();
+    let (bulk, rest): (Vec<usize>, Vec<usize>) = (0..changes.len()).partition(|i| first.insert(changes[*i].decision.order.id));
+    let mut updated = update_orders(conn, backend, bulk.iter().map(|i| &changes[*i])).await?;
+    for i in rest {
+        updated.extend(update_orders(conn, backend, std::iter::once(&changes[i])).await?);
+    }
+    let mut outcomes = Vec::with_capacity(changes.len());
+    let mut won: Vec<&Change<'_>> = Vec::with_capacity(changes.len());
+    let mut lost = Vec::new();
+    for change in changes {
+        let order = &change.decision.order;
+        if updated.remove(&(order.id, change.expected_version)) {
+            outcomes.push(Ok(()));
+            won.push(change);
+        } else {
+            lost.push(outcomes.len());
+            outcomes.push(Err(StoreError::NotFound(format!("work order {}", order.number))));
+        }
+    }
+    if !lost.is_empty() {
+        let ids: Vec<Val> = lost.iter().map(|i| Val::from(changes[*i].decision.order.id.0)).collect();
+        let sql = format!("SELECT id, version FROM work_orders WHERE id IN ({})", bulk_placeholders(backend, 1, ids.len()));
+        let mut current = HashMap::new();
+        for row in dynamic(&sql, ids).fetch_all(&mut *conn).await.or_backend()? {
+            current.insert(OrderId(row.int("id")?), row.int("version")?);
+        }
+        for i in lost {
+            if let Some(version) = current.get(&changes[i].decision.order.id) {
+                outcomes[i] = Err(StoreError::VersionConflict { current: *version });
+            }
+        }
+    }
+    if won.is_empty() {
+        return Ok(outcomes);
+    }
+    for also in won.iter().filter_map(|c| c.also) {
+        // Lock the other order's row so its history numbering stays serial.
+        sqlx::query("UPDATE work_orders SET updated_at = updated_at WHERE id = $1")
+            .bind(also.order.0)
+            .execute(&mut *conn)
+            .await
+            .or_backend()?;
+    }
+    let entries: Vec<&HistoryEntry> = won.iter().flat_map(|c| std::iter::once(&c.decision.entry).chain(c.also)).collect();
+    append_history(conn, backend, &entries).await?;
+    let orders: Vec<&WorkOrder> = won.iter().map(|c| &c.decision.order).collect();
+    sync_units(conn, backend, &orders).await?;
+    upsert_notices(conn, backend, &orders).await?;
+    let timers = won.iter().map(|c| (c.decision.order.id, c.decision.timers.as_slice()));
+    replace_timers(conn, backend, timers).await?;
+    let audits = won.iter().map(|c| crate::orders::audit_row(c.audit)).collect();
+    insert_rows(conn, backend, crate::orders::AUDIT_HEAD, crate::orders::AUDIT_WIDTH, audits, "").await?;
+    Ok(outcomes)
+}
+
+/// Updates each order's row to its decision's if the stored version is
+/// still the one the decision was taken on, all in one statement; returns
+/// the (order, expected version) pairs that were written. The orders must
+/// be distinct.
+async fn update_orders<'c>(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    changes: impl Iterator<Item = &'c Change<'c>>,
+) -> StoreResult<HashSet<(OrderId, i64)>> {
+    let mut rows = 0;
+    let mut values = Vec::new();
+    let mut expected = HashMap::new();
+    for change in changes {
+        let order = &change.decision.order;
+        values.extend(order_values(order).into_iter().map(|(_, v)| v));
+        values.push(change.expected_version.into());
+        expected.insert(order.id, change.expected_version);
+        rows += 1;
+    }
+    if rows == 0 {
+        return Ok(HashSet::new());
+    }
+    let width = COLUMNS.len() + 1;
+    let tuples: Vec<String> = (0..rows).map(|r| format!("({})", bulk_placeholders(backend, 1 + r * width, width))).collect();
+    let sets: Vec<String> = COLUMNS.iter().skip(1).map(|c| format!("{c} = v.{c}")).collect();
+    let sql = format!(
+        "WITH v ({}, expected_version) AS (VALUES {}) UPDATE work_orders SET {} FROM v \
+         WHERE work_orders.id = v.id AND work_orders.version = v.expected_version RETURNING work_orders.id",
+        COLUMNS.join(", "),
+        tuples.join(", "),
+        sets.join(", ")
+    );
+    let mut won = HashSet::new();
+    for row in dynamic(&sql, values).fetch_all(&mut *conn).await.or_backend()? {
+        let id = OrderId(row.int("id")?);
+        if let Some(v) = expected.get(&id) {
+            won.insert((id, *v));
+        }
+    }
+    Ok(won)
+}
+
+/// History lines after each order's last; the order rows are locked by
+/// the transaction, so two writers never pick the same number.
+async fn append_history(conn: &mut AnyConnection, backend: Backend, entries: &[&HistoryEntry]) -> StoreResult<()> {
+    let ids = distinct(entries.iter().map(|e| e.order));
+    let sql = format!(
+        "SELECT order_id, MAX(seq) AS seq FROM order_history WHERE order_id IN ({}) GROUP BY order_id",
+        bulk_placeholders(backend, 1, ids.len())
+    );
+    let mut last: HashMap<OrderId, i64> = HashMap::new();
+    for row in dynamic(&sql, ids.iter().map(|o| Val::from(o.0)).collect()).fetch_all(&mut *conn).await.or_backend()? {
+        last.insert(OrderId(row.int("order_id")?), row.opt_int("seq")?.unwrap_or(0));
+    }
+    let rows = entries
+        .iter()
+        .map(|e| {
+            let seq = last.entry(e.order).or_insert(0);
+            *seq += 1;
+            crate::orders::history_row(*seq, e)
+        })
+        .collect();
+    insert_rows(conn, backend, crate::orders::HISTORY_HEAD, crate::orders::HISTORY_WIDTH, rows, "").await?;
+    Ok(())
+}
+
+/// Records which units hold each order now; earlier holders stay, inactive.
+async fn sync_units(conn: &mut AnyConnection, backend: Backend, orders: &[&WorkOrder]) -> StoreResult<()> {
+    let sql =
+        format!("UPDATE order_units SET active = 0 WHERE active = 1 AND order_id IN ({})", bulk_placeholders(backend, 1, orders.len()));
+    dynamic(&sql, orders.iter().map(|o| Val::from(o.id.0)).collect()).execute(&mut *conn).await.or_backend()?;
+    // One row per key: PostgreSQL refuses to update a row twice in one statement.
+    let mut seen = HashSet::new();
+    let rows: Vec<Vec<Val>> = orders
+        .iter()
+        .flat_map(|o| o.involvements().into_iter().map(move |(u, r, a)| (o.id, u, r, a)))
+        .filter(|(o, u, r, _)| seen.insert((*o, *u, r.as_str())))
+        .map(|(o, u, r, a)| vec![Val::from(o.0), u.0.into(), r.as_str().into(), flag(a).into()])
+        .collect();
+    let tail = " ON CONFLICT (order_id, unit_id, role) DO UPDATE SET active = excluded.active";
+    insert_rows(conn, backend, "order_units (order_id, unit_id, role, active)", 4, rows, tail).await?;
+    Ok(())
+}
+
+/// Writes the orders' supervision notices: new ones whole, answers to
+/// earlier ones.
+pub(crate) async fn upsert_notices(conn: &mut AnyConnection, backend: Backend, orders: &[&WorkOrder]) -> StoreResult<()> {
+    let rows: Vec<Vec<Val>> = orders
+        .iter()
+        .flat_map(|o| {
+            o.notices.iter().map(|n| {
+                vec![
+                    Val::from(n.id.0),
+                    o.id.0.into(),
+                    n.unit.0.into(),
+                    n.issued_by.0.into(),
+                    micros(n.issued_at).into(),
+                    micros(n.due_at).into(),
+                    n.text.as_str().into(),
+                    n.answer.as_ref().map(|a| a.by.0).into(),
+                    n.answer.as_ref().map(|a| micros(a.at)).into(),
+                    n.answer.as_ref().map(|a| a.text.to_string()).into(),
+                ]
+            })
+        })
+        .collect();
+    let head = "supervision_notices (id, order_id, unit_id, issued_by, issued_at, due_at, text, answered_by, answered_at, answer)";
+    let tail =
+        " ON CONFLICT (id) DO UPDATE SET answered_by = excluded.answered_by, answered_at = excluded.answered_at, answer = excluded.answer";
+    insert_rows(conn, backend, head, 10, rows, tail).await?;
+    Ok(())
+}
+
+/// Replaces each order's unfired timers with its current set; a timer that
+/// already fired for the same deadline is kept and not armed again.
+async fn replace_timers<'a>(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    orders: impl Iterator<Item = (OrderId, &'a [hotline_domain::watch::Timer])>,
+) -> StoreResult<()> {
+    // Timers an alert set (an emergency's acknowledgement) are not the order's to replace.
+    static DELETE: LazyLock<String> = LazyLock::new(|| {
+        let kept: Vec<String> = Watched::ALL.iter().filter(|w| !w.follows_the_order()).map(|w| format!("'{}'", w.as_str())).collect();
+        format!("DELETE FROM deadline_timers WHERE fired_at IS NULL AND watched NOT IN ({}) AND order_id IN ", kept.join(", "))
+    });
+    let (ids, timers): (Vec<OrderId>, Vec<_>) = orders.unzip();
+    let sql = format!("{}({})", DELETE.as_str(), bulk_placeholders(backend, 1, ids.len()));
+    dynamic(&sql, ids.iter().map(|o| Val::from(o.0)).collect()).execute(&mut *conn).await.or_backend()?;
+    let rows = timers.into_iter().flatten().map(crate::supervision::timer_row).collect();
+    insert_rows(conn, backend, crate::supervision::TIMER_HEAD, crate::supervision::TIMER_WIDTH, rows, " ON CONFLICT DO NOTHING").await?;
+    Ok(())
+}
+
+fn distinct(ids: impl Iterator<Item = OrderId>) -> Vec<OrderId> {
+    let mut ids: Vec<OrderId> = ids.collect();
+    ids.sort();
+    ids.dedup();
+    ids
+}
