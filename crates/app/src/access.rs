@@ -9,7 +9,6 @@
 use crate::directory::Directory;
 use crate::error::{AppError, AppResult};
 use crate::ports::StoreScope;
-use crate::supervision::AlertScope;
 use hotline_domain::{Actor, Affiliation, Role, RoleSet, UnitId, UserId, Viewer};
 use serde::Serialize;
 use std::sync::Arc;
@@ -155,10 +154,10 @@ impl Desk {
                 &[Role::Supervisor, Role::Dispatcher, Role::Reviewer, Role::Consultant, Role::SystemAdmin, Role::Auditor],
                 "reading alerts",
             )?;
-            Ok(AlertReader { user: self.user(), scope: AlertScope::All })
+            Ok(AlertReader { user: self.user(), scope: StoreScope::All })
         } else {
             self.require(&[Role::Handler, Role::UnitAdmin], "reading alerts")?;
-            Ok(AlertReader { user: self.user(), scope: AlertScope::Units(self.units().to_vec()) })
+            Ok(AlertReader { user: self.user(), scope: StoreScope::Units(self.units().into()) })
         }
     }
 
@@ -248,8 +247,8 @@ impl EvaluationView {
     }
 
     /// Unit staff read figures per unit or town only, and only their own.
-    pub fn check_dimension(&self, by: crate::evaluation::Dimension) -> AppResult<()> {
-        use crate::evaluation::Dimension;
+    pub fn check_dimension(&self, by: hotline_domain::kpi::Dimension) -> AppResult<()> {
+        use hotline_domain::kpi::Dimension;
         match (&self.units, by) {
             (Some(_), Dimension::Category | Dimension::Consultant) => {
                 Err(AppError::Forbidden("a unit reads its own figures per unit or town; the centre reads the rest".into()))
@@ -323,7 +322,7 @@ pub struct AdminDesk {
 /// Proof that the caller may read alerts, and of which units.
 pub struct AlertReader {
     user: UserId,
-    scope: AlertScope,
+    scope: StoreScope,
 }
 
 impl AlertReader {
@@ -331,16 +330,16 @@ impl AlertReader {
         self.user
     }
 
-    pub fn scope(&self) -> &AlertScope {
+    pub fn scope(&self) -> &StoreScope {
         &self.scope
     }
 
     /// Whether an alert addressed to `unit` (`None`: the centre) is for this reader.
     pub fn sees(&self, unit: Option<UnitId>) -> bool {
         match (&self.scope, unit) {
-            (AlertScope::All, _) => true,
-            (AlertScope::Units(units), Some(u)) => units.contains(&u),
-            (AlertScope::Units(_), None) => false,
+            (StoreScope::All, _) => true,
+            (StoreScope::Units(units), Some(u)) => units.contains(&u),
+            (StoreScope::Units(_), None) => false,
         }
     }
 }

@@ -6,9 +6,11 @@ use crate::attachments::{AttachmentPolicy, BlobStore};
 use crate::audit::Auditor;
 use crate::auth::Auth;
 use crate::calendar::CalendarService;
-use crate::calls::{CallCentre, CallCentreConfig};
+use crate::calls::CallStore;
+use crate::calls::{CallCentre, CallCentreConfig, CallCentreParts, Lines};
 use crate::clock::Clock;
 use crate::directory::Directory;
+use crate::emergency::EmergencyStore;
 use crate::error::AppResult;
 use crate::evaluation::Evaluation;
 use crate::ids::IdGenerator;
@@ -17,10 +19,30 @@ use crate::knowledge::{KnowledgeBase, SearchService};
 use crate::numbering::OrderNumbers;
 use crate::orders::WorkOrders;
 use crate::org::Organisation;
-use crate::ports::Store;
+use crate::ports::{AuditStore, CalendarStore, EvaluationStore, KnowledgeStore, OrderStore, OrgStore, SettingStore};
+use crate::supervision::SupervisionStore;
 use chrono::Duration;
 use hotline_domain::{DeadlineRules, OrderNoPrefix, WorkCalendar};
 use std::sync::Arc;
+
+/// Everything storage offers, implemented once by the SQL store. Each
+/// service is handed only the parts it uses.
+#[async_trait::async_trait]
+pub trait Store:
+    OrderStore
+    + OrgStore
+    + CalendarStore
+    + SettingStore
+    + AuditStore
+    + KnowledgeStore
+    + EvaluationStore
+    + CallStore
+    + SupervisionStore
+    + EmergencyStore
+{
+    /// A cheap round trip, for health checks.
+    async fn ping(&self) -> crate::ports::StoreResult<()>;
+}
 
 /// Settings the services need (the binary reads them from its TOML file).
 #[derive(Debug, Clone)]
@@ -83,20 +105,32 @@ pub struct App {
     pub portal: Arc<crate::portal::Portal>,
 }
 
+/// The adapters the application runs on, chosen at start-up from the
+/// configuration (the binary) or by a test.
+pub struct Adapters {
+    pub store: Arc<dyn Store>,
+    /// Attachment content.
+    pub blobs: Arc<dyn BlobStore>,
+    /// The full-text engine behind knowledge and order search.
+    pub search: Arc<dyn SearchEngine>,
+    /// The call centre's lines: the simulator, none, or the network.
+    pub lines: Lines,
+}
+
 impl App {
-    pub async fn new(
-        store: Arc<dyn Store>,
-        blobs: Arc<dyn BlobStore>,
-        engine: Arc<dyn SearchEngine>,
-        config: AppConfig,
-        clock: Arc<dyn Clock>,
-    ) -> AppResult<Self> {
+    pub async fn new(adapters: Adapters, config: AppConfig, clock: Arc<dyn Clock>) -> AppResult<Self> {
+        let Adapters { store, blobs, search: engine, lines } = adapters;
+        // Each service is handed the parts of the store it uses.
+        let orders_store: Arc<dyn OrderStore> = store.clone();
+        let org_store: Arc<dyn OrgStore> = store.clone();
+        let evaluation_store: Arc<dyn EvaluationStore> = store.clone();
+        let supervision_store: Arc<dyn SupervisionStore> = store.clone();
         let ids = Arc::new(IdGenerator::new(config.node_id));
         let auditor = Arc::new(Auditor::new(store.clone(), ids.clone(), clock.clone()));
-        let directory = Arc::new(Directory::load(store.as_ref()).await?);
+        let directory = Arc::new(Directory::load(org_store.as_ref()).await?);
         let calendar = Arc::new(CalendarService::load(store.clone(), auditor.clone(), config.calendar_template.clone()).await?);
         let sessions = Arc::new(crate::auth::SessionCache::default());
-        let auth = Arc::new(Auth::new(store.clone(), auditor.clone(), clock.clone(), config.session_ttl, sessions.clone())?);
+        let auth = Arc::new(Auth::new(org_store.clone(), auditor.clone(), clock.clone(), config.session_ttl, sessions.clone())?);
         let changed = Arc::new(tokio::sync::Notify::new());
         let search = Arc::new(SearchService::new(
             store.clone(),
@@ -108,7 +142,8 @@ impl App {
         ));
         search.load_vocabulary().await?;
         let supervision = Arc::new(crate::supervision::Supervision {
-            store: store.clone(),
+            store: supervision_store.clone(),
+            orders: orders_store.clone(),
             ids: ids.clone(),
             clock: clock.clone(),
             directory: directory.clone(),
@@ -116,23 +151,26 @@ impl App {
             config: config.supervision.clone(),
             live: tokio::sync::broadcast::channel(256).0,
         });
-        let emergency = crate::emergency::Emergency::start(
-            store.clone(),
-            directory.clone(),
-            ids.clone(),
-            clock.clone(),
-            auditor.clone(),
-            supervision.clone(),
-            config.emergency.clone(),
-        )
+        let emergency = crate::emergency::Emergency::start(crate::emergency::EmergencyParts {
+            store: store.clone(),
+            orders: orders_store.clone(),
+            directory: directory.clone(),
+            ids: ids.clone(),
+            clock: clock.clone(),
+            auditor: auditor.clone(),
+            supervision: supervision.clone(),
+            config: config.emergency.clone(),
+        })
         .await?;
         let orders = Arc::new(WorkOrders {
             emergency: emergency.clone(),
-            store: store.clone(),
+            store: orders_store.clone(),
+            settings: store.clone(),
+            users: org_store.clone(),
             changed,
             blobs,
             ids: ids.clone(),
-            numbers: OrderNumbers::new(store.clone(), config.order_prefix.clone(), config.number_block),
+            numbers: OrderNumbers::new(orders_store.clone(), config.order_prefix.clone(), config.number_block),
             calendar: calendar.clone(),
             rules: std::sync::RwLock::new(config.rules.clone()),
             directory: directory.clone(),
@@ -142,7 +180,7 @@ impl App {
             live: tokio::sync::broadcast::channel(256).0,
         });
         let org = Arc::new(Organisation {
-            store: store.clone(),
+            store: org_store.clone(),
             directory: directory.clone(),
             auditor: auditor.clone(),
             ids: ids.clone(),
@@ -158,27 +196,37 @@ impl App {
             search: search.clone(),
         });
         let calls = Arc::new(
-            CallCentre::start(
-                store.clone(),
-                directory.clone(),
-                auditor.clone(),
-                ids.clone(),
-                clock.clone(),
-                calendar.clone(),
-                config.callcentre.clone(),
-            )
+            CallCentre::start(CallCentreParts {
+                store: store.clone(),
+                orders: orders_store.clone(),
+                users: org_store.clone(),
+                directory: directory.clone(),
+                auditor: auditor.clone(),
+                ids: ids.clone(),
+                clock: clock.clone(),
+                calendar: calendar.clone(),
+                config: config.callcentre.clone(),
+                lines,
+            })
             .await?,
         );
         let evaluation = Arc::new(Evaluation {
-            store: store.clone(),
+            store: evaluation_store.clone(),
+            users: org_store.clone(),
             directory: directory.clone(),
             calendar: calendar.clone(),
             clock: clock.clone(),
             weights: config.evaluation_weights,
         });
-        let reports = Arc::new(crate::reports::Reports { store: store.clone(), evaluation: evaluation.clone(), calls: calls.clone() });
+        let reports = Arc::new(crate::reports::Reports {
+            store: evaluation_store.clone(),
+            alerts: supervision_store.clone(),
+            evaluation: evaluation.clone(),
+            calls: calls.clone(),
+        });
         let dashboard = Arc::new(crate::dashboard::Dashboard {
-            store: store.clone(),
+            store: evaluation_store,
+            alerts: supervision_store,
             evaluation: evaluation.clone(),
             calls: calls.clone(),
             knowledge: knowledge.clone(),
@@ -212,7 +260,8 @@ impl App {
 
     /// Re-reads the organisation and calendar, e.g. after seeding.
     pub async fn reload(&self) -> AppResult<()> {
-        self.directory.reload(self.store.as_ref()).await?;
+        let org: &dyn OrgStore = self.store.as_ref();
+        self.directory.reload(org).await?;
         self.search.load_vocabulary().await
     }
 }

@@ -12,7 +12,7 @@
 use crate::clock::Clock;
 use crate::error::AppResult;
 use crate::ids::IdGenerator;
-use crate::ports::{AuditRecord, Store};
+use crate::ports::{AuditRecord, AuditStore};
 use hotline_domain::UserId;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -58,13 +58,13 @@ impl VerifyReport {
 }
 
 pub struct Auditor {
-    store: Arc<dyn Store>,
+    store: Arc<dyn AuditStore>,
     ids: Arc<IdGenerator>,
     clock: Arc<dyn Clock>,
 }
 
 impl Auditor {
-    pub fn new(store: Arc<dyn Store>, ids: Arc<IdGenerator>, clock: Arc<dyn Clock>) -> Self {
+    pub fn new(store: Arc<dyn AuditStore>, ids: Arc<IdGenerator>, clock: Arc<dyn Clock>) -> Self {
         Self { store, ids, clock }
     }
 

@@ -8,7 +8,7 @@ use crate::access::Principal;
 use crate::audit::Auditor;
 use crate::clock::Clock;
 use crate::error::{AppError, AppResult};
-use crate::ports::{SessionRecord, Store, UserRecord};
+use crate::ports::{OrgStore, SessionRecord, UserRecord};
 use argon2::Argon2;
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
@@ -121,7 +121,7 @@ pub struct Session {
 }
 
 pub struct Auth {
-    store: Arc<dyn Store>,
+    store: Arc<dyn OrgStore>,
     auditor: Arc<Auditor>,
     clock: Arc<dyn Clock>,
     session_ttl: Duration,
@@ -134,7 +134,7 @@ pub struct Auth {
 
 impl Auth {
     pub fn new(
-        store: Arc<dyn Store>,
+        store: Arc<dyn OrgStore>,
         auditor: Arc<Auditor>,
         clock: Arc<dyn Clock>,
         session_ttl: Duration,

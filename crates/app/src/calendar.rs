@@ -4,7 +4,7 @@
 use crate::access::AdminDesk;
 use crate::audit::Auditor;
 use crate::error::{AppError, AppResult};
-use crate::ports::Store;
+use crate::ports::CalendarStore;
 use chrono::{DateTime, NaiveDate, Utc};
 use hotline_domain::{CalendarDay, WorkCalendar};
 use serde_json::json;
@@ -15,7 +15,7 @@ use std::sync::{Arc, RwLock};
 pub const MAX_WORKING_DAYS: u32 = 400;
 
 pub struct CalendarService {
-    store: Arc<dyn Store>,
+    store: Arc<dyn CalendarStore>,
     auditor: Arc<Auditor>,
     template: WorkCalendar,
     current: RwLock<Arc<WorkCalendar>>,
@@ -24,7 +24,7 @@ pub struct CalendarService {
 impl CalendarService {
     /// `template` is the weekly template and close of business from the
     /// configuration; stored days are laid over it.
-    pub async fn load(store: Arc<dyn Store>, auditor: Arc<Auditor>, template: WorkCalendar) -> AppResult<Self> {
+    pub async fn load(store: Arc<dyn CalendarStore>, auditor: Arc<Auditor>, template: WorkCalendar) -> AppResult<Self> {
         let calendar = Self::build(&template, store.calendar_days().await?);
         Ok(Self { store, auditor, template, current: RwLock::new(Arc::new(calendar)) })
     }

@@ -7,11 +7,11 @@ use crate::calls::{CallCentre, GroupBy};
 use crate::error::AppResult;
 use crate::evaluation::{Dimension, Evaluation};
 use crate::knowledge::KnowledgeBase;
-use crate::ports::Store;
-use crate::reports::Breakdown;
-use crate::supervision::{AlertQuery, AlertScope};
+use crate::ports::{EvaluationStore, StoreScope};
+use crate::supervision::{AlertQuery, SupervisionStore};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use hotline_callcentre::stats::Figures;
+use hotline_domain::kpi::Breakdown;
 use serde::Serialize;
 use std::sync::Arc;
 
@@ -51,7 +51,8 @@ pub struct Snapshot {
 }
 
 pub struct Dashboard {
-    pub(crate) store: Arc<dyn Store>,
+    pub(crate) store: Arc<dyn EvaluationStore>,
+    pub(crate) alerts: Arc<dyn SupervisionStore>,
     pub(crate) evaluation: Arc<Evaluation>,
     pub(crate) calls: Arc<CallCentre>,
     pub(crate) knowledge: Arc<KnowledgeBase>,
@@ -101,7 +102,7 @@ impl Dashboard {
             satisfaction_trend.push(TrendPoint { day, followed_up, satisfaction });
         }
         let calls = self.calls.figures(&reader.call_records(), start, end, GroupBy::Total).await?;
-        let alerts = AlertQuery { scope: AlertScope::All, unread_only: true, level: None, before: None, limit: 200 };
+        let alerts = AlertQuery { scope: StoreScope::All, unread_only: true, level: None, before: None, limit: 200 };
         Ok(Snapshot {
             at: now,
             orders_today: by_channel.iter().map(|c| c.orders).sum(),
@@ -111,7 +112,7 @@ impl Dashboard {
             by_category,
             by_town,
             overdue_now: self.store.overdue_open(now).await?,
-            unread_alerts: self.store.alerts(&alerts).await?.len(),
+            unread_alerts: self.alerts.alerts(&alerts).await?.len(),
             satisfaction_trend,
             hot_topics: self.knowledge.hot_topics(true, 7, 10).await?.into_iter().map(|t| t.title).collect(),
         })

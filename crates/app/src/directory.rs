@@ -3,7 +3,7 @@
 //! request, so it is loaded once and swapped whole after each change.
 
 use crate::error::AppResult;
-use crate::ports::{CatalogueRecord, HotlineRecord, Store};
+use crate::ports::{CatalogueRecord, HotlineRecord, OrgStore};
 use hotline_domain::{Category, CategoryId, CategoryPath, DispatchCatalogue, DispatchProposal, Unit, UnitId};
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
@@ -147,12 +147,12 @@ pub struct Directory {
 }
 
 impl Directory {
-    pub async fn load(store: &dyn Store) -> AppResult<Self> {
+    pub async fn load(store: &dyn OrgStore) -> AppResult<Self> {
         let snapshot = Self::read(store).await?;
         Ok(Self { current: RwLock::new(Arc::new(snapshot)) })
     }
 
-    async fn read(store: &dyn Store) -> AppResult<OrgSnapshot> {
+    async fn read(store: &dyn OrgStore) -> AppResult<OrgSnapshot> {
         Ok(OrgSnapshot::build(store.units().await?, store.categories().await?, store.catalogue().await?, store.hotlines().await?))
     }
 
@@ -161,7 +161,7 @@ impl Directory {
     }
 
     /// Re-reads the organisation after a change.
-    pub async fn reload(&self, store: &dyn Store) -> AppResult<()> {
+    pub async fn reload(&self, store: &dyn OrgStore) -> AppResult<()> {
         let snapshot = Self::read(store).await?;
         *self.current.write().expect("directory lock") = Arc::new(snapshot);
         Ok(())

@@ -8,37 +8,14 @@ use crate::calendar::CalendarService;
 use crate::clock::Clock;
 use crate::directory::Directory;
 use crate::error::{AppError, AppResult};
-use crate::ports::Store;
+use crate::ports::{EvaluationStore, OrgStore};
 use chrono::{DateTime, Datelike, Months, NaiveDate, Utc};
 use hotline_domain::kpi::{KpiCounts, Rates, Weights, rank};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
-/// What the figures are grouped by.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Dimension {
-    /// The lead unit (主办单位).
-    Unit,
-    /// The town, subdistrict or park where the matter is.
-    Town,
-    /// The first level of the request taxonomy.
-    Category,
-    /// The consultant who registered the order.
-    Consultant,
-}
-
-impl Dimension {
-    pub fn parse(s: &str) -> Option<Self> {
-        Some(match s {
-            "unit" => Self::Unit,
-            "town" => Self::Town,
-            "category" => Self::Category,
-            "consultant" => Self::Consultant,
-            _ => return None,
-        })
-    }
-}
+pub use hotline_domain::kpi::Dimension;
 
 /// A month of the centre's calendar, e.g. 2026-11.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -104,7 +81,9 @@ pub struct Ranking {
 }
 
 pub struct Evaluation {
-    pub(crate) store: Arc<dyn Store>,
+    pub(crate) store: Arc<dyn EvaluationStore>,
+    /// The consultants' names.
+    pub(crate) users: Arc<dyn OrgStore>,
     pub(crate) directory: Arc<Directory>,
     pub(crate) calendar: Arc<CalendarService>,
     pub(crate) clock: Arc<dyn Clock>,
@@ -151,7 +130,7 @@ impl Evaluation {
             groups.entry(key).or_default().merge(&counts);
         }
         let users: HashMap<i64, String> = match by {
-            Dimension::Consultant => self.store.users().await?.into_iter().map(|u| (u.id.0, u.display_name)).collect(),
+            Dimension::Consultant => self.users.users().await?.into_iter().map(|u| (u.id.0, u.display_name)).collect(),
             _ => HashMap::new(),
         };
         Ok(groups

@@ -46,12 +46,6 @@ fn now_ms() -> u64 {
     ms.saturating_sub(EPOCH_MS)
 }
 
-/// Generated ids pass 2^53: JSON carries them as text, which JavaScript
-/// reads without losing digits.
-pub(crate) fn as_text<S: serde::Serializer>(id: &i64, s: S) -> Result<S::Ok, S::Error> {
-    s.collect_str(id)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

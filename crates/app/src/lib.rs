@@ -2,7 +2,7 @@
 //! from the pure domain and the storage ports.
 //!
 //! Adapters depend on this crate, never the other way round: the SQL store
-//! implements [`ports::Store`], the HTTP server calls the services, the
+//! implements [`Store`] (its parts in [`ports`]), the HTTP server calls the services, the
 //! binary wires them together in [`App`].
 //!
 //! Access control is carried by types. A request becomes a [`access::Desk`]
@@ -33,7 +33,8 @@ pub mod org;
 pub mod portal;
 pub mod ports;
 pub mod reports;
+pub mod secret;
 pub mod supervision;
 
-pub use app::{App, AppConfig};
+pub use app::{Adapters, App, AppConfig, Store};
 pub use error::AppError;

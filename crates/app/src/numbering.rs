@@ -5,7 +5,7 @@
 //! the next block, leaving gaps, never duplicates.
 
 use crate::error::AppResult;
-use crate::ports::Store;
+use crate::ports::OrderStore;
 use chrono::NaiveDate;
 use hotline_domain::{OrderNoPrefix, WorkOrderNo};
 use std::collections::HashMap;
@@ -13,7 +13,7 @@ use std::sync::Arc;
 use tokio::sync::Mutex;
 
 pub struct OrderNumbers {
-    store: Arc<dyn Store>,
+    store: Arc<dyn OrderStore>,
     prefix: OrderNoPrefix,
     block: u64,
     /// Per day: next free value and last reserved value.
@@ -21,7 +21,7 @@ pub struct OrderNumbers {
 }
 
 impl OrderNumbers {
-    pub fn new(store: Arc<dyn Store>, prefix: OrderNoPrefix, block: u64) -> Self {
+    pub fn new(store: Arc<dyn OrderStore>, prefix: OrderNoPrefix, block: u64) -> Self {
         Self { store, prefix, block: block.max(1), blocks: Mutex::new(HashMap::new()) }
     }
 

@@ -9,7 +9,10 @@ use crate::directory::Directory;
 use crate::error::{AppError, AppResult};
 use crate::ids::IdGenerator;
 use crate::numbering::OrderNumbers;
-use crate::ports::{AttachmentRecord, IdempotencyClaim, InsertOutcome, OrderFilter, OrderSummary, PageRequest, Store, StoreScope};
+use crate::ports::{
+    AttachmentRecord, IdempotencyClaim, InsertOutcome, OrderFilter, OrderStore, OrderSummary, OrgStore, PageRequest, SettingStore,
+    StoreScope,
+};
 use chrono::{DateTime, Utc};
 use hotline_domain::{
     Action, AttachmentId, Caller, CallerView, CategoryId, CategoryPath, Channel, Command, Coordinates, DeadlineRules, DecisionContext,
@@ -86,7 +89,11 @@ pub struct Registered {
 }
 
 pub struct WorkOrders {
-    pub(crate) store: Arc<dyn Store>,
+    pub(crate) store: Arc<dyn OrderStore>,
+    /// Deadline rules an administrator saved.
+    pub(crate) settings: Arc<dyn SettingStore>,
+    /// Names of the people in an order's history.
+    pub(crate) users: Arc<dyn OrgStore>,
     /// Woken after every change, so the search index follows at once.
     pub(crate) changed: Arc<tokio::sync::Notify>,
     pub(crate) blobs: Arc<dyn BlobStore>,
@@ -168,14 +175,14 @@ impl WorkOrders {
         let json = serde_json::to_string(&rules).map_err(|e| AppError::Unavailable(format!("the rules cannot be written: {e}")))?;
         let audit =
             self.auditor.record(admin.user(), "deadline_rules.update", "deadline_rules", serde_json::to_value(&rules).unwrap_or_default());
-        self.store.put_setting(DEADLINE_RULES_KEY, &json, self.clock.now(), &audit).await?;
+        self.settings.put_setting(DEADLINE_RULES_KEY, &json, self.clock.now(), &audit).await?;
         *self.rules.write().expect("deadline rules lock") = rules.clone();
         Ok(rules)
     }
 
     /// Takes up rules an administrator saved (here or on another node), if any.
     pub async fn load_saved_rules(&self) -> AppResult<()> {
-        if let Some(json) = self.store.setting(DEADLINE_RULES_KEY).await? {
+        if let Some(json) = self.settings.setting(DEADLINE_RULES_KEY).await? {
             let rules: DeadlineRules = serde_json::from_str(&json).map_err(|e| {
                 AppError::Unavailable(format!(
                     "the saved deadline rules cannot be read ({e}); fix or delete settings row {DEADLINE_RULES_KEY:?}"
@@ -439,7 +446,7 @@ impl WorkOrders {
         );
         self.store.save_decision(expected_version, &decision, also.as_ref(), &audit).await?;
         self.changed.notify_one();
-        if matches!(decision.order.state, State::Invalid | State::Merged) {
+        if decision.order.state.is_void() {
             self.emergency.forget(&decision.order);
         }
         let _ = self.live.send(OrderChange::of(Some(&order), &decision.order, decision.entry.action));
@@ -483,7 +490,7 @@ impl WorkOrders {
         let mut names: HashMap<UserId, String> = HashMap::new();
         for entry in &entries {
             if let std::collections::hash_map::Entry::Vacant(e) = names.entry(entry.actor) {
-                let name = self.store.user(entry.actor).await?.map(|u| u.display_name).unwrap_or_else(|| format!("#{}", entry.actor));
+                let name = self.users.user(entry.actor).await?.map(|u| u.display_name).unwrap_or_else(|| format!("#{}", entry.actor));
                 e.insert(name);
             }
         }

@@ -9,7 +9,7 @@ use crate::clock::Clock;
 use crate::directory::Directory;
 use crate::error::{AppError, AppResult};
 use crate::ids::IdGenerator;
-use crate::ports::{CatalogueRecord, HotlineRecord, Store, UserRecord};
+use crate::ports::{CatalogueRecord, HotlineRecord, OrgStore, UserRecord};
 use hotline_domain::{
     Affiliation, CatalogueEntry, CatalogueTarget, Category, CategoryId, FieldError, IntegrationMode, RoleSet, Unit, UnitId, UnitKind,
     UserId, ValidationErrors,
@@ -47,7 +47,7 @@ pub struct UserChanges {
 }
 
 pub struct Organisation {
-    pub(crate) store: Arc<dyn Store>,
+    pub(crate) store: Arc<dyn OrgStore>,
     pub(crate) directory: Arc<Directory>,
     pub(crate) auditor: Arc<Auditor>,
     pub(crate) ids: Arc<IdGenerator>,

@@ -123,7 +123,7 @@ impl Portal {
         ids: &IdGenerator,
         clock: Arc<dyn Clock>,
     ) -> AppResult<Self> {
-        let store = &orders.store;
+        let store = &orders.users;
         let user = match store.user_by_name(PORTAL_ACCOUNT).await? {
             Some(user) => user,
             None => {

@@ -1,6 +1,12 @@
 //! What the application needs from storage. One SQL implementation serves
 //! SQLite and PostgreSQL (crate `hotline-store-sql`); the contract tests in
 //! that crate run against both.
+//!
+//! This module names only the domain's types: the stores of the call
+//! centre, supervision and emergency linkage sit beside their services
+//! (`calls/records.rs`, `supervision/records.rs`, `emergency/records.rs`),
+//! and the whole `Store` is assembled in `app.rs`, so every module can
+//! depend on these ports and none of them on another service.
 
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -254,7 +260,12 @@ pub trait CalendarStore: Send + Sync {
     async fn calendar_days(&self) -> StoreResult<Vec<CalendarDay>>;
     async fn upsert_calendar_days(&self, days: &[CalendarDay], audit: &AuditRecord) -> StoreResult<()>;
     async fn delete_calendar_day(&self, date: NaiveDate, audit: &AuditRecord) -> StoreResult<bool>;
-    /// A setting saved by an administrator (JSON), if any.
+}
+
+/// Settings administrators save in the interface (JSON under a key), which
+/// override the configuration file.
+#[async_trait]
+pub trait SettingStore: Send + Sync {
     async fn setting(&self, key: &str) -> StoreResult<Option<String>>;
     async fn put_setting(&self, key: &str, value: &str, at: DateTime<Utc>, audit: &AuditRecord) -> StoreResult<()>;
 }
@@ -379,7 +390,7 @@ pub struct SearchVocabulary {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SynonymSet {
     /// As text: a generated id is beyond what JavaScript numbers hold.
-    #[serde(serialize_with = "crate::ids::as_text")]
+    #[serde(serialize_with = "hotline_domain::ids::id_text")]
     pub id: i64,
     pub words: Vec<String>,
 }
@@ -481,7 +492,12 @@ pub trait EvaluationStore: Send + Sync {
     /// without a key (not dispatched, no town) are in no group.
     /// Orders registered in `[from, to)` per channel or type (wire names),
     /// merged duplicates and invalid calls left out, most first.
-    async fn order_counts(&self, from: DateTime<Utc>, to: DateTime<Utc>, by: crate::reports::Breakdown) -> StoreResult<Vec<(String, u64)>>;
+    async fn order_counts(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        by: hotline_domain::kpi::Breakdown,
+    ) -> StoreResult<Vec<(String, u64)>>;
     /// Open orders not answered and past their completion date at `now`.
     async fn overdue_open(&self, now: DateTime<Utc>) -> StoreResult<u64>;
     async fn kpi_counts(
@@ -489,23 +505,6 @@ pub trait EvaluationStore: Send + Sync {
         from: DateTime<Utc>,
         to: DateTime<Utc>,
         as_of: DateTime<Utc>,
-        by: crate::evaluation::Dimension,
+        by: hotline_domain::kpi::Dimension,
     ) -> StoreResult<Vec<(i64, hotline_domain::kpi::KpiCounts)>>;
-}
-
-/// Everything, implemented once by the SQL store.
-#[async_trait]
-pub trait Store:
-    OrderStore
-    + OrgStore
-    + CalendarStore
-    + AuditStore
-    + KnowledgeStore
-    + EvaluationStore
-    + crate::calls::CallStore
-    + crate::supervision::SupervisionStore
-    + crate::emergency::EmergencyStore
-{
-    /// A cheap round trip, for health checks.
-    async fn ping(&self) -> StoreResult<()>;
 }

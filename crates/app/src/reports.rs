@@ -8,11 +8,12 @@ use crate::access::ReportReader;
 use crate::calls::{CallCentre, GroupBy};
 use crate::error::{AppError, AppResult};
 use crate::evaluation::{Dimension, Evaluation, KpiRow, Month};
-use crate::ports::Store;
+use crate::ports::EvaluationStore;
+use crate::supervision::SupervisionStore;
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
+pub use hotline_domain::kpi::Breakdown;
 use hotline_domain::kpi::KpiCounts;
 use hotline_domain::watch::AlertLevel;
-use hotline_domain::{Channel, OrderType};
 use serde::Serialize;
 use std::sync::Arc;
 
@@ -90,7 +91,8 @@ pub struct Report {
 }
 
 pub struct Reports {
-    pub(crate) store: Arc<dyn Store>,
+    pub(crate) store: Arc<dyn EvaluationStore>,
+    pub(crate) alerts: Arc<dyn SupervisionStore>,
     pub(crate) evaluation: Arc<Evaluation>,
     pub(crate) calls: Arc<CallCentre>,
 }
@@ -141,7 +143,7 @@ impl Reports {
         let calls = self.calls.figures(&reader.call_records(), from, to, GroupBy::Total).await?;
         let call = calls.first().map(|r| &r.figures);
         let mut alerts = [0u64; 4];
-        for c in self.store.alert_counts(from, to).await? {
+        for c in self.alerts.alert_counts(from, to).await? {
             alerts[c.level as usize] += c.orders;
         }
         let mut overview = vec![
@@ -182,23 +184,5 @@ impl Reports {
             Section { name: "承办单位".into(), header: header(&KPI_HEADER), rows: by_unit.iter().map(kpi_row).collect() },
         ];
         Ok(Report { title: format!("12345政务服务便民热线 {}", period.title()), from, to, sections })
-    }
-}
-
-/// How `order_counts` groups.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Breakdown {
-    Channel,
-    Type,
-}
-
-impl Breakdown {
-    /// The Chinese label of a stored wire name; the name itself if unknown.
-    pub fn label(self, key: &str) -> String {
-        let zh = match self {
-            Self::Channel => Channel::parse(key).ok().map(Channel::label_zh),
-            Self::Type => OrderType::parse(key).ok().map(OrderType::label_zh),
-        };
-        zh.unwrap_or(key).to_owned()
     }
 }

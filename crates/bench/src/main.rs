@@ -30,8 +30,9 @@ use anyhow::Context;
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use clap::Parser;
+use hotline_app::calls::Lines;
 use hotline_app::clock::SystemClock;
-use hotline_app::{App, AppConfig};
+use hotline_app::{Adapters, App, AppConfig};
 use hotline_blob_fs::FsBlobStore;
 use hotline_store_sql::{SqlStore, StoreOptions};
 use std::sync::Arc;
@@ -172,14 +173,13 @@ async fn run(args: Args) -> anyhow::Result<()> {
     let backend = format!("{:?}", store.backend());
     let store = Arc::new(store);
     let config = AppConfig { number_block: 1_000, ..AppConfig::default() };
-    let app = App::new(
-        store.clone(),
-        Arc::new(FsBlobStore::new(dir.path().join("blobs"))),
-        Arc::new(hotline_search::TantivySearch::open(&dir.path().join("index"))?),
-        config,
-        Arc::new(SystemClock),
-    )
-    .await?;
+    let adapters = Adapters {
+        store: store.clone(),
+        blobs: Arc::new(FsBlobStore::new(dir.path().join("blobs"))),
+        search: Arc::new(hotline_search::TantivySearch::open(&dir.path().join("index"))?),
+        lines: Lines::Simulated,
+    };
+    let app = App::new(adapters, config, Arc::new(SystemClock)).await?;
     hotline_seed::seed_reference(&app).await?;
     if app.store.count_orders().await? > 0 {
         anyhow::bail!("the database already holds orders; give an empty one");

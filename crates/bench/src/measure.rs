@@ -238,12 +238,13 @@ fn surge_in_background(
 
 /// Alerts raised since `since`.
 async fn alerts_since(app: &App, since: chrono::DateTime<chrono::Utc>) -> anyhow::Result<Vec<hotline_app::supervision::AlertRecord>> {
-    use hotline_app::supervision::{AlertQuery, AlertScope};
+    use hotline_app::ports::StoreScope;
+    use hotline_app::supervision::AlertQuery;
     app.emergency.settled().await;
     let mut found = Vec::new();
     let mut before = None;
     loop {
-        let query = AlertQuery { scope: AlertScope::All, unread_only: false, level: None, before, limit: 1_000 };
+        let query = AlertQuery { scope: StoreScope::All, unread_only: false, level: None, before, limit: 1_000 };
         let page = app.store.alerts(&query).await?;
         found.extend(page.iter().filter(|a| a.raised_at >= since).cloned());
         match page.last() {

@@ -2,9 +2,10 @@
 
 use crate::config::Config;
 use anyhow::Context;
-use hotline_app::App;
+use hotline_app::calls::{Lines, TelephonyKind};
 use hotline_app::clock::SystemClock;
 use hotline_app::knowledge::index::{Detached, SearchEngine};
+use hotline_app::{Adapters, App};
 use hotline_blob_fs::FsBlobStore;
 use hotline_search::TantivySearch;
 use hotline_store_sql::{SqlStore, StoreOptions};
@@ -49,7 +50,12 @@ pub async fn open_app(config: &Config, store: Arc<SqlStore>, index: Index) -> an
             )
         }
     };
-    let app = App::new(store, blobs, engine, config.app_config()?, Arc::new(SystemClock)).await.context("cannot start the application")?;
+    let lines = match config.callcentre.telephony {
+        TelephonyKind::Simulated => Lines::Simulated,
+        TelephonyKind::None => Lines::None,
+    };
+    let adapters = Adapters { store, blobs, search: engine, lines };
+    let app = App::new(adapters, config.app_config()?, Arc::new(SystemClock)).await.context("cannot start the application")?;
     Ok(app)
 }
 

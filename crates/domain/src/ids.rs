@@ -34,8 +34,9 @@ fn serialize_id<S: Serializer>(id: i64, s: S) -> Result<S::Ok, S::Error> {
     s.collect_str(&id)
 }
 
-/// For plain `i64` ids in serialised structs: written as text like the typed ids.
-pub(crate) fn id_text<S: Serializer>(id: &i64, s: S) -> Result<S::Ok, S::Error> {
+/// For plain `i64` ids in serialised structs: written as text like the typed
+/// ids (generated ids pass 2^53, which JavaScript numbers cannot hold).
+pub fn id_text<S: Serializer>(id: &i64, s: S) -> Result<S::Ok, S::Error> {
     serialize_id(*id, s)
 }
 

@@ -8,6 +8,49 @@ use crate::work_order::{Satisfaction, WorkOrder};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+/// What evaluation figures are grouped by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dimension {
+    /// The lead unit (主办单位).
+    Unit,
+    /// The town, subdistrict or park where the matter is.
+    Town,
+    /// The first level of the request taxonomy.
+    Category,
+    /// The consultant who registered the order.
+    Consultant,
+}
+
+impl Dimension {
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "unit" => Self::Unit,
+            "town" => Self::Town,
+            "category" => Self::Category,
+            "consultant" => Self::Consultant,
+            _ => return None,
+        })
+    }
+}
+
+/// How registrations are counted in reports: per channel or per type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Breakdown {
+    Channel,
+    Type,
+}
+
+impl Breakdown {
+    /// The Chinese label of a stored wire name; the name itself if unknown.
+    pub fn label(self, key: &str) -> String {
+        let zh = match self {
+            Self::Channel => crate::work_order::Channel::parse(key).ok().map(crate::work_order::Channel::label_zh),
+            Self::Type => crate::work_order::OrderType::parse(key).ok().map(crate::work_order::OrderType::label_zh),
+        };
+        zh.unwrap_or(key).to_owned()
+    }
+}
+
 /// What evaluation needs to know of one order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OrderFacts {

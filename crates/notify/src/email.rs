@@ -23,7 +23,7 @@ impl Email {
             .port(config.smtp_port)
             .timeout(Some(Duration::from_secs(config.timeout_secs.max(1))));
         if !config.smtp_username.is_empty() {
-            builder = builder.credentials(Credentials::new(config.smtp_username.clone(), config.smtp_password.clone()));
+            builder = builder.credentials(Credentials::new(config.smtp_username.clone(), config.smtp_password.expose().to_owned()));
         }
         Ok(Self { transport: Some(builder.build()), from: Some(from) })
     }

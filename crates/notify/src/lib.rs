@@ -16,6 +16,7 @@ pub use message::{subject, text};
 pub use webhook::{SIGNATURE_HEADER, Webhook, sign};
 
 use async_trait::async_trait;
+use hotline_app::secret::Secret;
 use hotline_app::supervision::{AlertRecord, ContactChannel, Delivery, Notifier};
 use serde::{Deserialize, Serialize};
 
@@ -30,10 +31,10 @@ pub struct NotifyConfig {
     pub smtp_from: String,
     /// Credentials for the relay, when it asks for them.
     pub smtp_username: String,
-    pub smtp_password: String,
+    pub smtp_password: Secret,
     /// Key of the HMAC-SHA256 signature sent with every webhook call; empty:
     /// calls are not signed.
-    pub webhook_secret: String,
+    pub webhook_secret: Secret,
     /// Seconds one delivery may take.
     pub timeout_secs: u64,
 }
@@ -45,8 +46,8 @@ impl Default for NotifyConfig {
             smtp_port: 25,
             smtp_from: "12345@localhost".into(),
             smtp_username: String::new(),
-            smtp_password: String::new(),
-            webhook_secret: String::new(),
+            smtp_password: Secret::default(),
+            webhook_secret: Secret::default(),
             timeout_secs: 10,
         }
     }

@@ -28,7 +28,7 @@ impl Webhook {
             .timeout(Duration::from_secs(config.timeout_secs.max(1)))
             .build()
             .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
-        Ok(Self { client, secret: config.webhook_secret.clone() })
+        Ok(Self { client, secret: config.webhook_secret.expose().to_owned() })
     }
 
     pub async fn send(&self, delivery: &Delivery, alert: &AlertRecord) -> Result<(), String> {

@@ -4,11 +4,12 @@
 //! tantivy on disk.
 
 use hotline_app::access::AdminDesk;
+use hotline_app::calls::Lines;
 use hotline_app::clock::SystemClock;
 use hotline_app::knowledge::SearchRequest;
 use hotline_app::knowledge::index::{Detached, IndexKind, SearchEngine};
 use hotline_app::knowledge::transfer::ArticleRow;
-use hotline_app::{App, AppConfig};
+use hotline_app::{Adapters, App, AppConfig};
 use hotline_blob_fs::FsBlobStore;
 use hotline_search::TantivySearch;
 use hotline_test_support::TestDb;
@@ -16,7 +17,8 @@ use std::sync::Arc;
 
 async fn app(db: &TestDb, blobs: &std::path::Path, engine: Arc<dyn SearchEngine>) -> App {
     let store = Arc::new(db.store().await);
-    App::new(store, Arc::new(FsBlobStore::new(blobs)), engine, AppConfig::default(), Arc::new(SystemClock)).await.unwrap()
+    let adapters = Adapters { store, blobs: Arc::new(FsBlobStore::new(blobs)), search: engine, lines: Lines::Simulated };
+    App::new(adapters, AppConfig::default(), Arc::new(SystemClock)).await.unwrap()
 }
 
 fn row(line: usize, title: &str, body: &str) -> ArticleRow {

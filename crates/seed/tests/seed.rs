@@ -1,8 +1,9 @@
 //! Seeding on a real database (SQLite, or PostgreSQL with HOTLINE_TEST_POSTGRES).
 
+use hotline_app::calls::Lines;
 use hotline_app::clock::SystemClock;
 use hotline_app::ports::{OrderFilter, PageRequest, StoreScope};
-use hotline_app::{App, AppConfig};
+use hotline_app::{Adapters, App, AppConfig};
 use hotline_blob_fs::FsBlobStore;
 use hotline_domain::{Action, State};
 use hotline_seed::demo::{DemoOptions, seed_demo};
@@ -14,15 +15,13 @@ use std::sync::Arc;
 async fn reference_data_once_then_demo_orders_in_every_state() {
     let db = TestDb::new().await;
     let blobs = tempfile::tempdir().unwrap();
-    let app = App::new(
-        Arc::new(db.store().await),
-        Arc::new(FsBlobStore::new(blobs.path())),
-        Arc::new(hotline_search::TantivySearch::in_memory().unwrap()),
-        AppConfig::default(),
-        Arc::new(SystemClock),
-    )
-    .await
-    .unwrap();
+    let adapters = Adapters {
+        store: Arc::new(db.store().await),
+        blobs: Arc::new(FsBlobStore::new(blobs.path())),
+        search: Arc::new(hotline_search::TantivySearch::in_memory().unwrap()),
+        lines: Lines::Simulated,
+    };
+    let app = App::new(adapters, AppConfig::default(), Arc::new(SystemClock)).await.unwrap();
 
     let first = seed_reference(&app).await.unwrap();
     assert_eq!(first.units, 36 + 34 + 5);

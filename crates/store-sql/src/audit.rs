@@ -1,7 +1,7 @@
 //! The audit log and its hash chain.
 
 use crate::codec::Get;
-use crate::orders::{Val, bulk_placeholders, dynamic, insert_audit};
+use crate::sql::{Val, bulk_placeholders, dynamic, insert_audit};
 use crate::{OrBackend, SqlStore};
 use async_trait::async_trait;
 use hotline_app::audit::chain_hash;

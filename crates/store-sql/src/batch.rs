@@ -16,7 +16,8 @@
 
 use crate::codec::{Get, micros};
 use crate::decisions::{Change, write_changes};
-use crate::orders::{Val, insert_rows, write_new_orders};
+use crate::orders::write_new_orders;
+use crate::sql::{Val, insert_rows};
 use crate::{Backend, OrBackend};
 use hotline_app::ports::{AuditRecord, IdempotencyClaim, InsertOutcome, StoreError, StoreResult};
 use hotline_domain::{Decision, HistoryEntry, OrderId, UserId, WorkOrder};

@@ -1,11 +1,11 @@
 //! Holidays and make-up working days, and the settings saved beside them.
 
 use crate::codec::{Get, flag, micros};
-use crate::orders::insert_audit;
+use crate::sql::insert_audit;
 use crate::{OrBackend, SqlStore};
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
-use hotline_app::ports::{AuditRecord, CalendarStore, StoreError, StoreResult};
+use hotline_app::ports::{AuditRecord, CalendarStore, SettingStore, StoreError, StoreResult};
 use hotline_domain::CalendarDay;
 
 #[async_trait]
@@ -62,7 +62,10 @@ impl CalendarStore for SqlStore {
         tx.commit().await.or_backend()?;
         Ok(true)
     }
+}
 
+#[async_trait]
+impl SettingStore for SqlStore {
     async fn setting(&self, key: &str) -> StoreResult<Option<String>> {
         let row = sqlx::query("SELECT value FROM settings WHERE key = $1").bind(key).fetch_optional(&self.read).await.or_backend()?;
         row.map(|r| r.text("value")).transpose()

@@ -2,7 +2,8 @@
 //! consultants' training, certifications and mentors.
 
 use crate::codec::{Get, date_text, flag, micros, opt_micros, parse_date, parse_day, word};
-use crate::orders::{SUMMARY_COLUMNS, Val, insert_audit, insert_rows, parse_summary};
+use crate::orders::{SUMMARY_COLUMNS, parse_summary};
+use crate::sql::{Val, insert_audit, insert_rows};
 use crate::{OrBackend, SqlStore};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};

@@ -8,7 +8,8 @@
 //! in a handful of multi-row statements for the whole batch.
 
 use crate::codec::{Get, flag, micros};
-use crate::orders::{COLUMNS, Val, bulk_placeholders, dynamic, insert_rows, order_values};
+use crate::orders::{COLUMNS, order_values};
+use crate::sql::{Val, bulk_placeholders, dynamic, insert_rows};
 use crate::{Backend, OrBackend};
 use hotline_app::ports::{AuditRecord, StoreError, StoreResult};
 use hotline_domain::watch::Watched;
@@ -82,8 +83,8 @@ pub(crate) async fn write_changes(conn: &mut AnyConnection, backend: Backend, ch
     upsert_notices(conn, backend, &orders).await?;
     let timers = won.iter().map(|c| (c.decision.order.id, c.decision.timers.as_slice()));
     replace_timers(conn, backend, timers).await?;
-    let audits = won.iter().map(|c| crate::orders::audit_row(c.audit)).collect();
-    insert_rows(conn, backend, crate::orders::AUDIT_HEAD, crate::orders::AUDIT_WIDTH, audits, "").await?;
+    let audits = won.iter().map(|c| crate::sql::audit_row(c.audit)).collect();
+    insert_rows(conn, backend, crate::sql::AUDIT_HEAD, crate::sql::AUDIT_WIDTH, audits, "").await?;
     Ok(outcomes)
 }
 

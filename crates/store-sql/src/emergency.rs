@@ -1,7 +1,7 @@
 //! Emergency linkage rules, surge counts and public warnings.
 
 use crate::codec::{Get, from_json, json, micros, opt_micros};
-use crate::orders::{Val, bulk_placeholders, dynamic, insert_audit};
+use crate::sql::{VOID_STATES, Val, bulk_placeholders, dynamic, insert_audit};
 use crate::{OrBackend, SqlStore};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -51,26 +51,25 @@ impl EmergencyStore for SqlStore {
     }
 
     async fn recent_orders(&self, town: UnitId, since: DateTime<Utc>, limit: u32) -> StoreResult<Vec<RecentOrder>> {
-        sqlx::query(
+        let sql = format!(
             "SELECT id, created_at, category_id, subject, description FROM work_orders WHERE town_id = $1 AND created_at >= $2 \
-             AND state NOT IN ('merged', 'invalid') ORDER BY created_at DESC LIMIT $3",
-        )
-        .bind(town.0)
-        .bind(micros(since))
-        .bind(i64::from(limit))
-        .fetch_all(&self.read)
-        .await
-        .or_backend()?
-        .iter()
-        .map(|row| {
-            Ok(RecentOrder {
-                id: OrderId(row.int("id")?),
-                created_at: row.at("created_at")?,
-                category: CategoryId(row.int("category_id")?),
-                text: format!("{}\n{}", row.text("subject")?, row.text("description")?),
+             AND state NOT IN ({}) ORDER BY created_at DESC LIMIT $3",
+            VOID_STATES.as_str()
+        );
+        dynamic(&sql, vec![town.0.into(), micros(since).into(), i64::from(limit).into()])
+            .fetch_all(&self.read)
+            .await
+            .or_backend()?
+            .iter()
+            .map(|row| {
+                Ok(RecentOrder {
+                    id: OrderId(row.int("id")?),
+                    created_at: row.at("created_at")?,
+                    category: CategoryId(row.int("category_id")?),
+                    text: format!("{}\n{}", row.text("subject")?, row.text("description")?),
+                })
             })
-        })
-        .collect()
+            .collect()
     }
 
     async fn registered_between(&self, after: ChangeCursor, until: DateTime<Utc>, limit: u32) -> StoreResult<Vec<(ChangeCursor, OrderId)>> {
@@ -163,18 +162,10 @@ impl EmergencyStore for SqlStore {
     }
 
     async fn withdraw_warning(&self, id: i64, at: DateTime<Utc>, audit: &AuditRecord) -> StoreResult<()> {
-        let mut tx = self.write.begin().await.or_backend()?;
-        let updated = sqlx::query("UPDATE public_warnings SET withdrawn_at = $1 WHERE id = $2 AND withdrawn_at IS NULL")
-            .bind(micros(at))
-            .bind(id)
-            .execute(&mut *tx)
-            .await
-            .or_backend()?
-            .rows_affected();
-        if updated == 0 {
+        let sql = "UPDATE public_warnings SET withdrawn_at = $1 WHERE id = $2 AND withdrawn_at IS NULL";
+        if self.audited_update(sql, vec![micros(at).into(), id.into()], audit).await? == 0 {
             return Err(StoreError::NotFound(format!("public warning {id} in force")));
         }
-        insert_audit(&mut tx, audit).await?;
-        tx.commit().await.or_backend()
+        Ok(())
     }
 }

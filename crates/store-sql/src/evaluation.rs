@@ -4,13 +4,13 @@
 //! test checks the two agree on a known history.
 
 use crate::codec::{Get, micros};
+use crate::sql::{TERMINAL_STATES, VOID_STATES};
 use crate::{OrBackend, SqlStore};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use hotline_app::evaluation::Dimension;
 use hotline_app::ports::{EvaluationStore, StoreResult};
-use hotline_app::reports::Breakdown;
 use hotline_domain::kpi::KpiCounts;
+use hotline_domain::kpi::{Breakdown, Dimension};
 use sqlx::AssertSqlSafe;
 
 /// `(name, condition)`: each count is the number of orders meeting it;
@@ -38,37 +38,34 @@ fn counts_sql(key: &str) -> String {
         COUNTS.iter().map(|(name, cond)| format!("CAST(SUM(CASE WHEN {cond} THEN 1 ELSE 0 END) AS BIGINT) AS {name}")).collect();
     format!(
         "SELECT {key} AS k, {} FROM work_orders \
-         WHERE created_at >= $1 AND created_at < $2 AND state NOT IN ('merged', 'invalid') AND {key} IS NOT NULL GROUP BY {key}",
-        sums.join(", ")
+         WHERE created_at >= $1 AND created_at < $2 AND state NOT IN ({}) AND {key} IS NOT NULL GROUP BY {key}",
+        sums.join(", "),
+        VOID_STATES.as_str()
     )
 }
 
 #[async_trait]
 impl EvaluationStore for SqlStore {
     async fn overdue_open(&self, now: DateTime<Utc>) -> StoreResult<u64> {
-        let n: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM work_orders WHERE resolved_at IS NULL AND completion_due < $1 \
-             AND state NOT IN ('archived', 'invalid', 'merged')",
-        )
-        .bind(micros(now))
-        .fetch_one(&self.read)
-        .await
-        .or_backend()?;
+        let sql = format!(
+            "SELECT COUNT(*) FROM work_orders WHERE resolved_at IS NULL AND completion_due < $1 AND state NOT IN ({})",
+            TERMINAL_STATES.as_str()
+        );
+        let n: i64 = sqlx::query_scalar(AssertSqlSafe(sql)).bind(micros(now)).fetch_one(&self.read).await.or_backend()?;
         Ok(n as u64)
     }
 
     async fn order_counts(&self, from: DateTime<Utc>, to: DateTime<Utc>, by: Breakdown) -> StoreResult<Vec<(String, u64)>> {
-        let sql = match by {
-            Breakdown::Channel => {
-                "SELECT channel AS k, COUNT(*) AS n FROM work_orders WHERE created_at >= $1 AND created_at < $2 \
-                 AND state NOT IN ('merged', 'invalid') GROUP BY channel ORDER BY n DESC, k"
-            }
-            Breakdown::Type => {
-                "SELECT order_type AS k, COUNT(*) AS n FROM work_orders WHERE created_at >= $1 AND created_at < $2 \
-                 AND state NOT IN ('merged', 'invalid') GROUP BY order_type ORDER BY n DESC, k"
-            }
+        let column = match by {
+            Breakdown::Channel => "channel",
+            Breakdown::Type => "order_type",
         };
-        self.between(sql, from, to, |row| Ok((row.text("k")?, row.int("n")? as u64))).await
+        let sql = format!(
+            "SELECT {column} AS k, COUNT(*) AS n FROM work_orders WHERE created_at >= $1 AND created_at < $2 \
+             AND state NOT IN ({}) GROUP BY {column} ORDER BY n DESC, k",
+            VOID_STATES.as_str()
+        );
+        self.between(&sql, from, to, |row| Ok((row.text("k")?, row.int("n")? as u64))).await
     }
 
     async fn kpi_counts(

@@ -1,7 +1,7 @@
 //! Articles, their versions, the search vocabulary and statistics.
 
 use crate::codec::{Get, date_text, from_json, json, micros, opt_micros, parse_date, word};
-use crate::orders::{Val, dynamic, insert_audit, push_in};
+use crate::sql::{Val, dynamic, insert_audit, push_in};
 use crate::{OrBackend, SqlStore};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -102,15 +102,6 @@ impl SqlStore {
     async fn changed_after(&self, sql: &'static str, after: ChangeCursor, limit: u32) -> StoreResult<Vec<AnyRow>> {
         let (at, id) = cursor_micros(after);
         sqlx::query(sql).bind(at).bind(id).bind(i64::from(limit)).fetch_all(&self.read).await.or_backend()
-    }
-
-    /// A one-parameter delete with its audit record; whether a row went.
-    async fn audited_delete(&self, sql: &str, key: Val, audit: &AuditRecord) -> StoreResult<bool> {
-        let mut tx = self.write.begin().await.or_backend()?;
-        let n = dynamic(sql, vec![key]).execute(&mut *tx).await.or_backend()?.rows_affected();
-        insert_audit(&mut tx, audit).await?;
-        tx.commit().await.or_backend()?;
-        Ok(n > 0)
     }
 
     async fn version_content(&self, id: ArticleId, version: i32) -> StoreResult<Option<ArticleContent>> {
@@ -381,7 +372,7 @@ impl KnowledgeStore for SqlStore {
     }
 
     async fn delete_search_term(&self, term: &str, audit: &AuditRecord) -> StoreResult<bool> {
-        self.audited_delete("DELETE FROM kb_terms WHERE term = $1", term.into(), audit).await
+        Ok(self.audited_update("DELETE FROM kb_terms WHERE term = $1", vec![term.into()], audit).await? > 0)
     }
 
     async fn insert_synonyms(&self, set: &SynonymSet, audit: &AuditRecord) -> StoreResult<()> {
@@ -389,7 +380,7 @@ impl KnowledgeStore for SqlStore {
     }
 
     async fn delete_synonyms(&self, id: i64, audit: &AuditRecord) -> StoreResult<bool> {
-        self.audited_delete("DELETE FROM kb_synonyms WHERE id = $1", id.into(), audit).await
+        Ok(self.audited_update("DELETE FROM kb_synonyms WHERE id = $1", vec![id.into()], audit).await? > 0)
     }
 
     async fn record_knowledge_events(&self, events: &[KnowledgeEvent]) -> StoreResult<()> {
@@ -407,8 +398,7 @@ impl KnowledgeStore for SqlStore {
             })
             .collect();
         let mut tx = self.write.begin().await.or_backend()?;
-        crate::orders::insert_rows(&mut tx, self.backend, "kb_events (at, audience, query, topic, article_id, results)", 6, rows, "")
-            .await?;
+        crate::sql::insert_rows(&mut tx, self.backend, "kb_events (at, audience, query, topic, article_id, results)", 6, rows, "").await?;
         tx.commit().await.or_backend()
     }
 

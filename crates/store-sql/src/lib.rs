@@ -22,10 +22,12 @@ mod evaluation;
 mod knowledge;
 mod orders;
 mod org;
+mod sql;
 mod supervision;
 
 use async_trait::async_trait;
-use hotline_app::ports::{Store, StoreError, StoreResult};
+use hotline_app::Store;
+use hotline_app::ports::{StoreError, StoreResult};
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::migrate::{Migration, MigrationType, Migrator};
 use sqlx::{AnyPool, AssertSqlSafe, Executor};
@@ -220,13 +222,13 @@ impl SqlStore {
     /// memory twice, as database rows and as records.
     pub(crate) async fn between<T>(
         &self,
-        sql: &'static str,
+        sql: &str,
         from: chrono::DateTime<chrono::Utc>,
         to: chrono::DateTime<chrono::Utc>,
         parse: impl Fn(&sqlx::any::AnyRow) -> StoreResult<T>,
     ) -> StoreResult<Vec<T>> {
         use futures_util::TryStreamExt;
-        let mut rows = sqlx::query(sql).bind(codec::micros(from)).bind(codec::micros(to)).fetch(&self.read);
+        let mut rows = sqlx::query(AssertSqlSafe(sql)).bind(codec::micros(from)).bind(codec::micros(to)).fetch(&self.read);
         let mut out = Vec::new();
         while let Some(row) = rows.try_next().await.or_backend()? {
             out.push(parse(&row)?);

@@ -1,6 +1,7 @@
 //! Work orders, their history, units, notices, attachments and idempotency keys.
 
 use crate::codec::{Get, flag, from_json, json, micros, opt_from_json, opt_json, opt_micros, word};
+use crate::sql::{AUDIT_HEAD, AUDIT_WIDTH, TERMINAL_STATES, Val, audit_row, dynamic, insert_rows, push_in, push_in_text};
 use crate::{Backend, OrBackend, SqlStore};
 use async_trait::async_trait;
 use hotline_app::ports::{
@@ -12,77 +13,9 @@ use hotline_domain::{
     Action, AttachmentId, Caller, CategoryId, Channel, Coordinates, Deadlines, Decision, HistoryEntry, Location, NoticeAnswer, NoticeId,
     OrderId, OrderType, PersonName, PhoneNumber, State, Subject, SupervisionNotice, UnitId, Urgency, UserId, WorkOrder, WorkOrderNo,
 };
-use sqlx::any::{AnyArguments, AnyRow};
-use sqlx::query::Query;
-use sqlx::{Any, AnyConnection, AssertSqlSafe};
+use sqlx::AnyConnection;
+use sqlx::any::AnyRow;
 use std::sync::LazyLock;
-
-/// A value bound to a statement.
-#[derive(Debug, Clone)]
-pub(crate) enum Val {
-    Int(Option<i64>),
-    Float(Option<f64>),
-    Text(Option<String>),
-}
-
-impl From<i64> for Val {
-    fn from(v: i64) -> Self {
-        Self::Int(Some(v))
-    }
-}
-impl From<Option<i64>> for Val {
-    fn from(v: Option<i64>) -> Self {
-        Self::Int(v)
-    }
-}
-impl From<Option<f64>> for Val {
-    fn from(v: Option<f64>) -> Self {
-        Self::Float(v)
-    }
-}
-impl From<String> for Val {
-    fn from(v: String) -> Self {
-        Self::Text(Some(v))
-    }
-}
-impl From<&str> for Val {
-    fn from(v: &str) -> Self {
-        Self::Text(Some(v.to_owned()))
-    }
-}
-impl From<Option<String>> for Val {
-    fn from(v: Option<String>) -> Self {
-        Self::Text(v)
-    }
-}
-
-pub(crate) fn bind(q: Query<'_, Any, AnyArguments>, v: Val) -> Query<'_, Any, AnyArguments> {
-    match v {
-        Val::Int(x) => q.bind(x),
-        Val::Float(x) => q.bind(x),
-        Val::Text(x) => q.bind(x),
-    }
-}
-
-/// Runs a statement built at run time from fixed column names and `$n`
-/// placeholders only: values always travel as bound parameters.
-pub(crate) fn dynamic(sql: &str, values: Vec<Val>) -> Query<'_, Any, AnyArguments> {
-    values.into_iter().fold(sqlx::query(AssertSqlSafe(sql)), bind)
-}
-
-fn placeholders(from: usize, n: usize) -> String {
-    (from..from + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
-}
-
-/// Placeholders for statements with thousands of parameters. SQLite finds a
-/// named parameter (`$7`) by scanning all names, so binding n of them costs
-/// O(n²); anonymous `?` parameters bind by position. PostgreSQL needs `$n`.
-pub(crate) fn bulk_placeholders(backend: Backend, from: usize, n: usize) -> String {
-    match backend {
-        Backend::Sqlite => vec!["?"; n].join(", "),
-        Backend::Postgres => placeholders(from, n),
-    }
-}
 
 /// The stored columns of an order, in one place for insert, update and import.
 pub(crate) fn order_values(o: &WorkOrder) -> Vec<(&'static str, Val)> {
@@ -308,32 +241,6 @@ fn parse_attachment(row: &AnyRow) -> StoreResult<AttachmentRecord> {
     })
 }
 
-pub(crate) async fn insert_audit(conn: &mut AnyConnection, record: &AuditRecord) -> StoreResult<()> {
-    sqlx::query("INSERT INTO audit_log (id, at, actor_id, action, target, detail) VALUES ($1, $2, $3, $4, $5, $6)")
-        .bind(record.id)
-        .bind(micros(record.at))
-        .bind(record.actor.map(|a| a.0))
-        .bind(record.action.as_str())
-        .bind(record.target.as_str())
-        .bind(record.detail.as_str())
-        .execute(conn)
-        .await
-        .or_backend()?;
-    Ok(())
-}
-
-/// Appends `IN ($a, $b, …)` for the ids and their values.
-pub(crate) fn push_in(sql: &mut String, values: &mut Vec<Val>, ids: impl IntoIterator<Item = i64>) {
-    let ids: Vec<i64> = ids.into_iter().collect();
-    sql.push_str(&format!("IN ({})", placeholders(values.len() + 1, ids.len())));
-    values.extend(ids.into_iter().map(Val::from));
-}
-
-fn push_in_text(sql: &mut String, values: &mut Vec<Val>, words: &[&str]) {
-    sql.push_str(&format!("IN ({})", placeholders(values.len() + 1, words.len())));
-    values.extend(words.iter().map(|w| Val::from(*w)));
-}
-
 impl SqlStore {
     /// One order with its supervision notices; the notices are asked for
     /// only when the order has any (most have none), so a read is one
@@ -360,56 +267,10 @@ impl SqlStore {
         };
         parse_order(&row, notices).map(Some)
     }
-
-    /// Inserts rows and the audit record describing them, in one transaction.
-    pub(crate) async fn audited_insert(&self, head: &str, width: usize, rows: Vec<Vec<Val>>, audit: &AuditRecord) -> StoreResult<()> {
-        let mut tx = self.write.begin().await.or_backend()?;
-        insert_rows(&mut tx, self.backend, head, width, rows, "").await?;
-        insert_audit(&mut tx, audit).await?;
-        tx.commit().await.or_backend()
-    }
-}
-
-/// Bound parameters per statement, under SQLite's limit of 32,766.
-const MAX_PARAMETERS: usize = 30_000;
-
-/// `INSERT INTO <head> VALUES (…), (…) <tail>` for many rows of `width`
-/// values, in as few statements as the parameter limit allows.
-pub(crate) async fn insert_rows(
-    conn: &mut AnyConnection,
-    backend: Backend,
-    head: &str,
-    width: usize,
-    rows: Vec<Vec<Val>>,
-    tail: &str,
-) -> StoreResult<Vec<AnyRow>> {
-    let mut returned = Vec::new();
-    let mut rows = rows.into_iter().peekable();
-    while rows.peek().is_some() {
-        let mut sql = format!("INSERT INTO {head} VALUES ");
-        let mut values = Vec::new();
-        for (i, row) in rows.by_ref().take(MAX_PARAMETERS / width).enumerate() {
-            debug_assert_eq!(row.len(), width);
-            sql.push_str(if i == 0 { "(" } else { ", (" });
-            sql.push_str(&bulk_placeholders(backend, values.len() + 1, width));
-            sql.push(')');
-            values.extend(row);
-        }
-        sql.push_str(tail);
-        if tail.is_empty() {
-            dynamic(&sql, values).execute(&mut *conn).await.or_backend()?;
-        } else {
-            returned.extend(dynamic(&sql, values).fetch_all(&mut *conn).await.or_backend()?);
-        }
-    }
-    Ok(returned)
 }
 
 pub(crate) const HISTORY_HEAD: &str = "order_history (order_id, seq, at, actor_id, actor_unit_id, action, from_state, to_state, detail)";
 pub(crate) const HISTORY_WIDTH: usize = 9;
-pub(crate) const AUDIT_HEAD: &str = "audit_log (id, at, actor_id, action, target, detail)";
-pub(crate) const AUDIT_WIDTH: usize = 6;
-
 pub(crate) fn history_row(seq: i64, e: &HistoryEntry) -> Vec<Val> {
     vec![
         Val::from(e.order.0),
@@ -421,17 +282,6 @@ pub(crate) fn history_row(seq: i64, e: &HistoryEntry) -> Vec<Val> {
         e.from_state.map(|s| s.as_str().to_owned()).into(),
         e.to_state.as_str().into(),
         e.detail.to_string().into(),
-    ]
-}
-
-pub(crate) fn audit_row(r: &AuditRecord) -> Vec<Val> {
-    vec![
-        Val::from(r.id),
-        micros(r.at).into(),
-        r.actor.map(|a| a.0).into(),
-        r.action.as_str().into(),
-        r.target.as_str().into(),
-        r.detail.as_str().into(),
     ]
 }
 
@@ -533,7 +383,8 @@ impl OrderStore for SqlStore {
         }
         if let Some(now) = filter.overdue_at {
             sql.push_str(&format!(
-                " AND o.resolved_at IS NULL AND o.state NOT IN ('archived', 'invalid', 'merged') AND o.completion_due < {}",
+                " AND o.resolved_at IS NULL AND o.state NOT IN ({}) AND o.completion_due < {}",
+                TERMINAL_STATES.as_str(),
                 param(&mut values, micros(now).into())
             ));
         }
@@ -541,7 +392,7 @@ impl OrderStore for SqlStore {
             sql.push_str(" AND o.extension_requested = 1");
         }
         if let Some((from, to)) = filter.expiring {
-            sql.push_str(" AND o.resolved_at IS NULL AND o.state NOT IN ('archived', 'invalid', 'merged')");
+            sql.push_str(&format!(" AND o.resolved_at IS NULL AND o.state NOT IN ({})", TERMINAL_STATES.as_str()));
             sql.push_str(&format!(" AND o.completion_due >= {}", param(&mut values, micros(from).into())));
             sql.push_str(&format!(" AND o.completion_due < {}", param(&mut values, micros(to).into())));
         }

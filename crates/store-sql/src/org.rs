@@ -1,7 +1,7 @@
 //! Units, hotlines, categories, the dispatch catalogue, users and sessions.
 
 use crate::codec::{Get, flag, micros, word};
-use crate::orders::{Val, insert_audit};
+use crate::sql::{Val, insert_audit};
 use crate::{OrBackend, SqlStore};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};

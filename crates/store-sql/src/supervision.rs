@@ -1,14 +1,14 @@
 //! Deadline timers, alerts, contacts and the delivery outbox.
 
 use crate::codec::{Get, flag, micros, opt_micros, word};
-use crate::orders::{Val, bulk_placeholders, dynamic, insert_audit, insert_rows};
+use crate::sql::{TERMINAL_STATES, VOID_STATES, Val, bulk_placeholders, dynamic, insert_audit, insert_rows};
 use crate::{Backend, OrBackend, SqlStore};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use hotline_app::ports::{AuditRecord, StoreError, StoreResult};
+use hotline_app::ports::{AuditRecord, StoreError, StoreResult, StoreScope};
 use hotline_app::supervision::{
-    AlertCount, AlertQuery, AlertRecord, AlertScope, Contact, ContactChannel, Delivery, DeliveryOutcome, Firing, NoticeRow, Repeat,
-    RepeatBy, SupervisionStore,
+    AlertCount, AlertQuery, AlertRecord, Contact, ContactChannel, Delivery, DeliveryOutcome, Firing, NoticeRow, Repeat, RepeatBy,
+    SupervisionStore,
 };
 use hotline_domain::watch::{AlertLevel, Timer, Watched};
 use hotline_domain::{NoticeId, OrderId, UnitId, UserId, WorkOrderNo};
@@ -209,12 +209,12 @@ impl SupervisionStore for SqlStore {
     async fn alerts(&self, query: &AlertQuery) -> StoreResult<Vec<AlertRecord>> {
         let mut sql = format!("{SELECT_ALERTS} WHERE 1 = 1");
         let mut values: Vec<Val> = Vec::new();
-        if let AlertScope::Units(units) = &query.scope {
+        if let StoreScope::Units(units) = &query.scope {
             if units.is_empty() {
                 return Ok(Vec::new());
             }
             sql.push_str(" AND a.unit_id ");
-            crate::orders::push_in(&mut sql, &mut values, units.iter().map(|u| u.0));
+            crate::sql::push_in(&mut sql, &mut values, units.iter().map(|u| u.0));
         }
         if query.unread_only {
             sql.push_str(" AND a.read_at IS NULL");
@@ -374,10 +374,12 @@ impl SupervisionStore for SqlStore {
         };
         let sql = format!(
             "SELECT {label} AS k, COUNT(*) AS n, \
-             CAST(SUM(CASE WHEN resolved_at IS NULL AND state NOT IN ('archived', 'invalid', 'merged') THEN 1 ELSE 0 END) AS BIGINT) AS open, \
+             CAST(SUM(CASE WHEN resolved_at IS NULL AND state NOT IN ({terminal}) THEN 1 ELSE 0 END) AS BIGINT) AS open, \
              MAX(id) AS latest FROM work_orders \
-             WHERE created_at >= $1 AND state NOT IN ('invalid', 'merged') AND {present} \
-             GROUP BY {key} HAVING COUNT(*) >= $2 ORDER BY n DESC, latest DESC LIMIT $3"
+             WHERE created_at >= $1 AND state NOT IN ({void}) AND {present} \
+             GROUP BY {key} HAVING COUNT(*) >= $2 ORDER BY n DESC, latest DESC LIMIT $3",
+            terminal = TERMINAL_STATES.as_str(),
+            void = VOID_STATES.as_str()
         );
         let rows = dynamic(&sql, vec![micros(since).into(), i64::from(min).into(), i64::from(limit).into()])
             .fetch_all(&self.read)

@@ -2,6 +2,7 @@
 //! PostgreSQL when HOTLINE_TEST_POSTGRES is set (as `.ci/run` does).
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
+use hotline_app::Store;
 use hotline_app::audit::{Auditor, GENESIS};
 use hotline_app::clock::ManualClock;
 use hotline_app::ids::IdGenerator;
@@ -978,7 +979,7 @@ fn by_unit() -> hotline_app::evaluation::Dimension {
 /// later change, and raise alerts with their deliveries in one go.
 #[tokio::test]
 async fn deadline_timers_fire_once_and_raise_alerts() {
-    use hotline_app::supervision::{AlertQuery, AlertScope, Contact, ContactChannel, Delivery, DeliveryOutcome, Firing, alert_of};
+    use hotline_app::supervision::{AlertQuery, Contact, ContactChannel, Delivery, DeliveryOutcome, Firing, alert_of};
     use hotline_domain::watch::{AlertLevel, Watched, most_serious};
     let f = Fixture::new().await;
     let now = t0();
@@ -1047,7 +1048,7 @@ async fn deadline_timers_fire_once_and_raise_alerts() {
 
     // Alerts are scoped to units, read once, and counted per unit for cards.
     let scope =
-        |units: Vec<UnitId>| AlertQuery { scope: AlertScope::Units(units), unread_only: true, level: None, before: None, limit: 10 };
+        |units: Vec<UnitId>| AlertQuery { scope: StoreScope::Units(units.into()), unread_only: true, level: None, before: None, limit: 10 };
     assert_eq!(f.store.alerts(&scope(vec![TOWN])).await.unwrap().len(), 1);
     assert!(f.store.alerts(&scope(vec![OTHER_TOWN])).await.unwrap().is_empty());
     f.store.mark_alert_read(1000, UserId(5), sign_due).await.unwrap();

@@ -33,6 +33,9 @@ pub struct CallCentreConfig {
     /// Callers hanging up sooner are short abandons: not counted as offered
     /// and not called back.
     pub short_abandon_secs: u32,
+    /// What the lines are: the in-process simulator or none (the binary
+    /// turns this into the [`super::Lines`] handed to `App::new`).
+    pub telephony: TelephonyKind,
     /// Calls per hour the in-process simulator places into the queues; 0: none.
     pub simulated_calls_per_hour: f64,
     /// Mean talk time of simulated callers, in seconds.
@@ -53,11 +56,23 @@ impl Default for CallCentreConfig {
             spill_after_secs: 20,
             answer_threshold_secs: 15,
             short_abandon_secs: 5,
+            telephony: TelephonyKind::Simulated,
             simulated_calls_per_hour: 0.0,
             simulated_talk_secs: 180.0,
             simulated_patience_secs: 120.0,
         }
     }
+}
+
+/// The telephony a configuration names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TelephonyKind {
+    /// The in-process call simulator.
+    #[default]
+    Simulated,
+    /// No telephony: desks are offered no calls.
+    None,
 }
 
 /// Level a professional queue asks at first; after the spill delay any

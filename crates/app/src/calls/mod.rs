@@ -15,13 +15,13 @@ mod simulated;
 mod switchboard;
 mod telephony;
 
-pub use config::{CallCentreConfig, GENERAL_QUEUE, PROFESSIONAL_LEVEL};
+pub use config::{CallCentreConfig, GENERAL_QUEUE, PROFESSIONAL_LEVEL, TelephonyKind};
 pub use live::{AgentBoard, DeskEvent, QueueBoard, Wallboard};
 pub use records::{CallRow, CallStore, CallbackTask, StatusChange};
 pub use reports::{DemandCell, FigureRow, GroupBy, Thresholds, demand_cells, demand_of, figure_rows, occupancy, to_record};
-pub use simulated::{CallerPlan, LineBehaviour, Load, SimulatedLines};
+pub use simulated::{Arrival, Arrivals, CallerPlan, LineBehaviour, Load, SimulatedLines};
 pub use switchboard::{DeskLink, Switchboard, agent_of, engine_error, user_of};
-pub use telephony::{NoTelephony, Telephony};
+pub use telephony::{Lines, NoTelephony, Telephony, TelephonyAdapter};
 
 use crate::access::{CallCentreManager, CallRecordsReader, CallbackWorker, Desk, Seat};
 use crate::audit::Auditor;
@@ -30,7 +30,7 @@ use crate::clock::Clock;
 use crate::directory::Directory;
 use crate::error::{AppError, AppResult};
 use crate::ids::IdGenerator;
-use crate::ports::{AuditRecord, HotlineRecord, OrderSummary, Store};
+use crate::ports::{AuditRecord, HotlineRecord, OrderStore, OrderSummary, OrgStore};
 use chrono::{DateTime, Duration, NaiveDate, Offset, TimeZone, Utc};
 use hotline_callcentre::engine::{AgentStatus, CallId, Event, TransferMode};
 use hotline_callcentre::seatplan::{Demand, PlanSettings, SkillPlan, plan_skills};
@@ -93,11 +93,29 @@ pub struct CertificationInput {
     pub expires_on: Option<NaiveDate>,
 }
 
+/// What the call centre is built from.
+pub(crate) struct CallCentreParts {
+    pub store: Arc<dyn CallStore>,
+    pub orders: Arc<dyn OrderStore>,
+    pub users: Arc<dyn OrgStore>,
+    pub directory: Arc<Directory>,
+    pub auditor: Arc<Auditor>,
+    pub ids: Arc<IdGenerator>,
+    pub clock: Arc<dyn Clock>,
+    pub calendar: Arc<CalendarService>,
+    pub config: CallCentreConfig,
+    pub lines: Lines,
+}
+
 pub struct CallCentre {
     pub switchboard: Switchboard,
-    /// The in-process telephony (the only adapter until the SIP gateway).
-    pub lines: Arc<SimulatedLines>,
-    store: Arc<dyn Store>,
+    /// The in-process simulator, when it is the telephony.
+    simulator: Option<Arc<SimulatedLines>>,
+    store: Arc<dyn CallStore>,
+    /// Orders linked to calls.
+    orders: Arc<dyn OrderStore>,
+    /// Consultants' names and accounts.
+    users: Arc<dyn OrgStore>,
     directory: Arc<Directory>,
     auditor: Arc<Auditor>,
     ids: Arc<IdGenerator>,
@@ -106,20 +124,29 @@ pub struct CallCentre {
 }
 
 impl CallCentre {
-    pub(crate) async fn start(
-        store: Arc<dyn Store>,
-        directory: Arc<Directory>,
-        auditor: Arc<Auditor>,
-        ids: Arc<IdGenerator>,
-        clock: Arc<dyn Clock>,
-        calendar: Arc<CalendarService>,
-        config: CallCentreConfig,
-    ) -> AppResult<Self> {
+    pub(crate) async fn start(parts: CallCentreParts) -> AppResult<Self> {
+        let CallCentreParts { store, orders, users, directory, auditor, ids, clock, calendar, config, lines } = parts;
         let days = calendar.snapshot();
         let day_start = days.start_of(days.local_date(clock.now()));
         let switchboard = Switchboard::start(store.clone(), clock.clone(), ids.clone(), config, directory.clone(), day_start).await?;
-        let lines = SimulatedLines::attach(switchboard.clone(), std::time::Duration::from_secs(1));
-        Ok(Self { switchboard, lines, store, directory, auditor, ids, clock, calendar })
+        let simulator = match lines {
+            Lines::Simulated => Some(SimulatedLines::attach(switchboard.clone(), std::time::Duration::from_secs(1))),
+            Lines::None => None,
+            Lines::Network(adapter) => {
+                switchboard.attach(adapter.attach(&switchboard));
+                None
+            }
+        };
+        Ok(Self { switchboard, simulator, store, orders, users, directory, auditor, ids, clock, calendar })
+    }
+
+    /// The in-process simulator, for placing and ending simulated calls;
+    /// refused when the centre runs on real lines or none.
+    pub fn simulator(&self) -> AppResult<&Arc<SimulatedLines>> {
+        self.simulator.as_ref().ok_or_else(|| AppError::Conflict {
+            message: "the call simulator is not running: this centre's telephony is configured otherwise (callcentre.telephony)".into(),
+            current_version: None,
+        })
     }
 
     fn today(&self) -> NaiveDate {
@@ -170,7 +197,7 @@ impl CallCentre {
     /// Links a finished call to the work order registered for it.
     pub async fn link_order(&self, desk: &Desk, call: i64, number: &WorkOrderNo) -> AppResult<()> {
         desk.require(&[Role::Consultant, Role::Supervisor], "linking calls to work orders")?;
-        let order = self.store.order_id(number).await?.ok_or_else(|| AppError::not_found(format!("work order {number}")))?;
+        let order = self.orders.order_id(number).await?.ok_or_else(|| AppError::not_found(format!("work order {number}")))?;
         let audit =
             self.auditor.record(Some(desk.user()), "call.link_order", format!("call:{call}"), serde_json::json!({ "order": number }));
         Ok(self.store.link_call(call, order, &audit).await?)
@@ -226,7 +253,7 @@ impl CallCentre {
 
     /// The user must be a consultant of the centre.
     async fn consultant_user(&self, user: UserId) -> AppResult<String> {
-        let record = self.store.user(user).await?.ok_or_else(|| AppError::not_found(format!("user {user}")))?;
+        let record = self.users.user(user).await?.ok_or_else(|| AppError::not_found(format!("user {user}")))?;
         if record.affiliation != Affiliation::Centre || !record.roles.contains_any(&[Role::Consultant]) {
             return Err(AppError::invalid("user", format!("{} is not a consultant of the centre", record.username)));
         }
@@ -240,7 +267,7 @@ impl CallCentre {
     pub async fn consultants(&self, _: &CallRecordsReader) -> AppResult<Vec<ConsultantView>> {
         let today = self.today();
         let mut views = Vec::new();
-        for user in self.store.users().await? {
+        for user in self.users.users().await? {
             if user.affiliation == Affiliation::Centre && user.roles.contains_any(&[Role::Consultant]) {
                 views.push((user.id, user.display_name));
             }
@@ -345,7 +372,7 @@ impl CallCentre {
         }
         self.switchboard.event(Event::SetStatus { agent: agent_of(user), status: status.clone() }).await?;
         let detail = serde_json::json!({ "status": status });
-        self.store.append_audit(&self.auditor.record(manager.user(), "callcentre.set_status", format!("user:{user}"), detail)).await?;
+        self.auditor.append(manager.user(), "callcentre.set_status", format!("user:{user}"), detail).await?;
         Ok(())
     }
 

@@ -12,7 +12,7 @@ use serde::Serialize;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CallRow {
     /// The engine's call id.
-    #[serde(serialize_with = "crate::ids::as_text")]
+    #[serde(serialize_with = "hotline_domain::ids::id_text")]
     pub id: i64,
     pub queue: String,
     /// The number as telephony gave it (may be withheld or a landline).
@@ -44,7 +44,7 @@ pub struct StatusChange {
 /// or the caller hung up waiting.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CallbackTask {
-    #[serde(serialize_with = "crate::ids::as_text")]
+    #[serde(serialize_with = "hotline_domain::ids::id_text")]
     pub call: i64,
     pub caller: String,
     pub queue: String,

@@ -125,31 +125,59 @@ impl SimulatedLines {
     /// Places Poisson arrivals with exponential patience and talk times,
     /// for as long as the task runs.
     pub async fn generate(self: Arc<Self>, load: Load, seed: u64) {
-        let Load { per_hour, queues, mean_talk, mean_patience } = load;
-        let total: f64 = queues.iter().map(|(_, w)| w).sum();
-        if per_hour <= 0.0 || total <= 0.0 {
-            return;
-        }
-        let mut rng = StdRng::seed_from_u64(seed);
-        let exp = |mean: Duration, rng: &mut StdRng| mean.mul_f64(-(1.0 - rng.random::<f64>()).ln());
-        loop {
-            let (gap, queue, caller, plan) = {
-                let gap = exp(Duration::from_secs_f64(3600.0 / per_hour), &mut rng);
-                let mut pick = rng.random::<f64>() * total;
-                let queue = queues.iter().find(|(_, w)| {
-                    pick -= w;
-                    pick <= 0.0
-                });
-                let queue = queue.unwrap_or(&queues[0]).0.clone();
-                let plan = CallerPlan { patience: Some(exp(mean_patience, &mut rng)), talk: Some(exp(mean_talk, &mut rng)) };
-                let caller = format!("13{:09}", rng.random_range(0..1_000_000_000u64));
-                (gap, queue, caller, plan)
-            };
-            tokio::time::sleep(gap).await;
-            if let Err(e) = self.place_call(&queue, &caller, plan).await {
+        for arrival in Arrivals::new(load, seed) {
+            tokio::time::sleep(arrival.gap).await;
+            if let Err(e) = self.place_call(&arrival.queue, &arrival.caller, arrival.plan).await {
                 tracing::warn!(error = %e, "the call simulator could not place a call");
             }
         }
+    }
+}
+
+/// A simulated call to place, `gap` after the one before.
+#[derive(Debug, Clone)]
+pub struct Arrival {
+    pub gap: Duration,
+    pub queue: String,
+    pub caller: String,
+    pub plan: CallerPlan,
+}
+
+/// The arrivals a load makes: Poisson in time, spread over the queues by
+/// weight, repeatable for a seed; endless, or none for an empty load.
+pub struct Arrivals {
+    load: Load,
+    total: f64,
+    rng: StdRng,
+}
+
+impl Arrivals {
+    pub fn new(load: Load, seed: u64) -> Self {
+        let total = load.queues.iter().map(|(_, w)| w).sum();
+        Self { load, total, rng: StdRng::seed_from_u64(seed) }
+    }
+}
+
+impl Iterator for Arrivals {
+    type Item = Arrival;
+
+    fn next(&mut self) -> Option<Arrival> {
+        let Load { per_hour, queues, mean_talk, mean_patience } = &self.load;
+        if *per_hour <= 0.0 || self.total <= 0.0 {
+            return None;
+        }
+        let rng = &mut self.rng;
+        let exp = |mean: Duration, rng: &mut StdRng| mean.mul_f64(-(1.0 - rng.random::<f64>()).ln());
+        let gap = exp(Duration::from_secs_f64(3600.0 / per_hour), rng);
+        let mut pick = rng.random::<f64>() * self.total;
+        let queue = queues.iter().find(|(_, w)| {
+            pick -= w;
+            pick <= 0.0
+        });
+        let queue = queue.unwrap_or(&queues[0]).0.clone();
+        let plan = CallerPlan { patience: Some(exp(*mean_patience, rng)), talk: Some(exp(*mean_talk, rng)) };
+        let caller = format!("13{:09}", rng.random_range(0..1_000_000_000u64));
+        Some(Arrival { gap, queue, caller, plan })
     }
 }
 

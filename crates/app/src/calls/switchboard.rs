@@ -7,6 +7,7 @@
 //! which the engine needs (it refuses time going backwards). Everyone else
 //! talks to it through the cheap, cloneable [`Switchboard`] handle.
 
+use super::CallStore;
 use super::config::CallCentreConfig;
 use super::live::{AgentBoard, DeskEvent, QueueBoard, Wallboard};
 use super::records::{CallRow, StatusChange};
@@ -16,7 +17,6 @@ use crate::clock::Clock;
 use crate::directory::{Directory, OrgSnapshot};
 use crate::error::{AppError, AppResult};
 use crate::ids::IdGenerator;
-use crate::ports::Store;
 use chrono::{DateTime, Duration, Utc};
 use hotline_callcentre::engine::{
     AgentId, AgentSpec, AgentState, AgentStatus, CallId, CallRecord, Command, Engine, EngineError, Event, Millis, Outcome, Skill,
@@ -81,7 +81,7 @@ impl Switchboard {
     /// Starts the switchboard with today's finished calls (for the live
     /// figures) and the writer that stores what it produces.
     pub async fn start(
-        store: Arc<dyn Store>,
+        store: Arc<dyn CallStore>,
         clock: Arc<dyn Clock>,
         ids: Arc<IdGenerator>,
         config: CallCentreConfig,
@@ -499,7 +499,7 @@ impl Actor {
 
 /// Stores what the switchboard produced, retrying while the database is
 /// away so that no finished call is dropped on a short outage.
-async fn write_loop(store: Arc<dyn Store>, mut rx: mpsc::UnboundedReceiver<Write>) {
+async fn write_loop(store: Arc<dyn CallStore>, mut rx: mpsc::UnboundedReceiver<Write>) {
     while let Some(write) = rx.recv().await {
         let mut delay = std::time::Duration::from_millis(100);
         for attempt in 1.. {

@@ -18,13 +18,13 @@ use crate::clock::Clock;
 use crate::directory::Directory;
 use crate::error::{AppError, AppResult};
 use crate::ids::IdGenerator;
-use crate::ports::{ChangeCursor, Store};
+use crate::ports::{ChangeCursor, OrderStore};
 use crate::supervision::{AlertRecord, Supervision, alert_of};
 use chrono::{DateTime, Duration, Utc};
 use hotline_domain::emergency::{EmergencyRule, RuleSpec};
 use hotline_domain::surge::{SurgeRule, SurgeWatch};
 use hotline_domain::watch::{AlertLevel, Timer, Watched};
-use hotline_domain::{State, UnitId, WorkOrder};
+use hotline_domain::{UnitId, WorkOrder};
 use serde::{Deserialize, Serialize};
 use std::sync::{Arc, Mutex, RwLock};
 use tokio::sync::mpsc;
@@ -77,7 +77,9 @@ struct Findings {
 }
 
 pub struct Emergency {
-    pub(crate) store: Arc<dyn Store>,
+    pub(crate) store: Arc<dyn EmergencyStore>,
+    /// Orders the catch-up pass screens.
+    pub(crate) orders: Arc<dyn OrderStore>,
     pub(crate) directory: Arc<Directory>,
     pub(crate) ids: Arc<IdGenerator>,
     pub(crate) clock: Arc<dyn Clock>,
@@ -94,17 +96,22 @@ pub struct Emergency {
     queue: mpsc::Sender<screening::Job>,
 }
 
+/// What the emergency service is built from.
+pub(crate) struct EmergencyParts {
+    pub store: Arc<dyn EmergencyStore>,
+    pub orders: Arc<dyn OrderStore>,
+    pub directory: Arc<Directory>,
+    pub ids: Arc<IdGenerator>,
+    pub clock: Arc<dyn Clock>,
+    pub auditor: Arc<Auditor>,
+    pub supervision: Arc<Supervision>,
+    pub config: EmergencyConfig,
+}
+
 impl Emergency {
     /// The service with its screening worker running.
-    pub(crate) async fn start(
-        store: Arc<dyn Store>,
-        directory: Arc<Directory>,
-        ids: Arc<IdGenerator>,
-        clock: Arc<dyn Clock>,
-        auditor: Arc<Auditor>,
-        supervision: Arc<Supervision>,
-        config: EmergencyConfig,
-    ) -> AppResult<Arc<Self>> {
+    pub(crate) async fn start(parts: EmergencyParts) -> AppResult<Arc<Self>> {
+        let EmergencyParts { store, orders, directory, ids, clock, auditor, supervision, config } = parts;
         let rules: Arc<[EmergencyRule]> = store.emergency_rules().await?.into();
         let rule = SurgeRule {
             orders: config.surge_orders as usize,
@@ -114,6 +121,7 @@ impl Emergency {
         let (queue, jobs) = mpsc::channel(screening::QUEUE);
         let emergency = Arc::new(Self {
             store,
+            orders,
             directory,
             ids,
             clock,
@@ -268,7 +276,7 @@ impl Emergency {
             for (place, id) in &batch {
                 if !self.screened.lock().expect("screened lock").contains(*id) {
                     // Declared a prank or a duplicate meanwhile: nobody to alert now.
-                    if let Some(order) = self.store.order(*id).await?.filter(|o| !matches!(o.state, State::Invalid | State::Merged)) {
+                    if let Some(order) = self.orders.order(*id).await?.filter(|o| !o.state.is_void()) {
                         self.screen(&order).await?;
                         screened += 1;
                     }

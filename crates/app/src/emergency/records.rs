@@ -38,7 +38,7 @@ impl WarningLevel {
 /// A warning on the public portal (预警发布).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PublicWarning {
-    #[serde(serialize_with = "crate::ids::as_text")]
+    #[serde(serialize_with = "hotline_domain::ids::id_text")]
     pub id: i64,
     pub title: String,
     pub body: String,

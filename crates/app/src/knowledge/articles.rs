@@ -7,7 +7,7 @@ use crate::clock::Clock;
 use crate::directory::{Directory, OrgSnapshot};
 use crate::error::{AppError, AppResult};
 use crate::ids::IdGenerator;
-use crate::ports::{ArticleFilter, ArticleRecord, ArticleSummary, ArticleVersionRecord, Store};
+use crate::ports::{ArticleFilter, ArticleRecord, ArticleSummary, ArticleVersionRecord, KnowledgeStore};
 use chrono::{DateTime, Utc};
 use hotline_domain::knowledge::{
     ArticleAction, ArticleContent, ArticleError, ArticleInput, ArticleRole, ArticleState, ArticleStatus, FieldDiff, Visibility, diff,
@@ -40,7 +40,7 @@ pub struct ArticleListRequest {
 }
 
 pub struct KnowledgeBase {
-    pub(crate) store: Arc<dyn Store>,
+    pub(crate) store: Arc<dyn KnowledgeStore>,
     pub(crate) directory: Arc<Directory>,
     pub(crate) auditor: Arc<Auditor>,
     pub(crate) ids: Arc<IdGenerator>,

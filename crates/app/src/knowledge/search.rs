@@ -14,7 +14,7 @@ use crate::access::Desk;
 use crate::clock::Clock;
 use crate::directory::Directory;
 use crate::error::{AppError, AppResult};
-use crate::ports::{Audience, ChangeCursor, KnowledgeEvent, Store, StoreScope};
+use crate::ports::{Audience, ChangeCursor, KnowledgeEvent, KnowledgeStore, StoreScope};
 use chrono::Duration;
 use chrono_tz::Tz;
 use hotline_domain::knowledge::Visibility;
@@ -61,7 +61,7 @@ pub struct RefreshReport {
 }
 
 pub struct SearchService {
-    store: Arc<dyn Store>,
+    store: Arc<dyn KnowledgeStore>,
     engine: Arc<dyn SearchEngine>,
     directory: Arc<Directory>,
     clock: Arc<dyn Clock>,
@@ -115,7 +115,7 @@ fn index_error(e: super::index::SearchError) -> AppError {
 
 impl SearchService {
     pub fn new(
-        store: Arc<dyn Store>,
+        store: Arc<dyn KnowledgeStore>,
         engine: Arc<dyn SearchEngine>,
         directory: Arc<Directory>,
         clock: Arc<dyn Clock>,

@@ -125,7 +125,7 @@ impl Supervision {
                 ..Default::default()
             },
         };
-        Ok(self.store.list_orders(&StoreScope::All, &filter, page).await?)
+        Ok(self.orders.list_orders(&StoreScope::All, &filter, page).await?)
     }
 
     pub async fn repeats(&self, _: &SupervisorDesk, by: RepeatBy, limit: u32) -> AppResult<Vec<Repeat>> {

@@ -23,7 +23,7 @@ use crate::clock::Clock;
 use crate::directory::Directory;
 use crate::error::{AppError, AppResult};
 use crate::ids::IdGenerator;
-use crate::ports::Store;
+use crate::ports::OrderStore;
 use async_trait::async_trait;
 use chrono::Duration;
 use hotline_domain::UnitId;
@@ -60,7 +60,9 @@ pub struct DeliveryReport {
 }
 
 pub struct Supervision {
-    pub(crate) store: Arc<dyn Store>,
+    pub(crate) store: Arc<dyn SupervisionStore>,
+    /// The supervision desk's lists of orders.
+    pub(crate) orders: Arc<dyn OrderStore>,
     pub(crate) ids: Arc<IdGenerator>,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) directory: Arc<Directory>,

@@ -1,7 +1,7 @@
 //! What electronic supervision keeps in the database: deadline timers, the
 //! alerts they raised, where alerts are sent, and the outbox of deliveries.
 
-use crate::ports::{AuditRecord, StoreResult};
+use crate::ports::{AuditRecord, StoreResult, StoreScope};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use hotline_domain::watch::{AlertLevel, Timer, Watched};
@@ -12,7 +12,7 @@ use serde::Serialize;
 /// or to the centre when `unit` is empty.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct AlertRecord {
-    #[serde(serialize_with = "crate::ids::as_text")]
+    #[serde(serialize_with = "hotline_domain::ids::id_text")]
     pub id: i64,
     pub order: OrderId,
     /// Filled when read back; ignored when written.
@@ -24,7 +24,7 @@ pub struct AlertRecord {
     /// What within the order: the supervision notice, the emergency rule,
     /// the escalated emergency alert, the surging category; 0 for the
     /// order's own deadlines.
-    #[serde(serialize_with = "crate::ids::as_text")]
+    #[serde(serialize_with = "hotline_domain::ids::id_text")]
     pub subject: i64,
     pub level: AlertLevel,
     pub due: DateTime<Utc>,
@@ -34,18 +34,10 @@ pub struct AlertRecord {
     pub read_by: Option<UserId>,
 }
 
-/// Which alerts a reader sees.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum AlertScope {
-    /// Every alert: the centre's supervisors.
-    All,
-    /// Alerts addressed to these units (a unit and its sub-units).
-    Units(Vec<UnitId>),
-}
-
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AlertQuery {
-    pub scope: AlertScope,
+    /// Which alerts: every one, or those addressed to these units.
+    pub scope: StoreScope,
     pub unread_only: bool,
     pub level: Option<AlertLevel>,
     /// Keyset pagination: newest first, ids below this one.
@@ -92,9 +84,9 @@ pub struct Contact {
 /// One pending send of one alert to one address.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Delivery {
-    #[serde(serialize_with = "crate::ids::as_text")]
+    #[serde(serialize_with = "hotline_domain::ids::id_text")]
     pub id: i64,
-    #[serde(serialize_with = "crate::ids::as_text")]
+    #[serde(serialize_with = "hotline_domain::ids::id_text")]
     pub alert: i64,
     pub channel: ContactChannel,
     pub address: String,

@@ -6,8 +6,9 @@ use anyhow::Context;
 use chrono::{Duration, Utc};
 use clap::Parser;
 use hotline_app::calls::CallRow;
+use hotline_app::calls::Lines;
 use hotline_app::clock::SystemClock;
-use hotline_app::{App, AppConfig};
+use hotline_app::{Adapters, App, AppConfig};
 use hotline_blob_fs::FsBlobStore;
 use hotline_callcentre::engine::Outcome;
 use hotline_callcentre::seatplan::{PlanSettings, plan_skills};
@@ -52,14 +53,13 @@ async fn run(args: Args) -> anyhow::Result<()> {
     let store = SqlStore::connect(&url, StoreOptions::default()).await.context("connect")?;
     store.migrate().await.context("migrate")?;
     let backend = format!("{:?}", store.backend());
-    let app = App::new(
-        Arc::new(store),
-        Arc::new(FsBlobStore::new(dir.path().join("blobs"))),
-        Arc::new(hotline_search::TantivySearch::open(&dir.path().join("index"))?),
-        AppConfig::default(),
-        Arc::new(SystemClock),
-    )
-    .await?;
+    let adapters = Adapters {
+        store: Arc::new(store),
+        blobs: Arc::new(FsBlobStore::new(dir.path().join("blobs"))),
+        search: Arc::new(hotline_search::TantivySearch::open(&dir.path().join("index"))?),
+        lines: Lines::Simulated,
+    };
+    let app = App::new(adapters, AppConfig::default(), Arc::new(SystemClock)).await?;
     let now = Utc::now();
     let month = now - Duration::weeks(4);
     if !app.store.calls(month, now).await?.is_empty() {

@@ -62,6 +62,10 @@ fn simulated_calls(config: &Config, app: &App) -> Option<tokio::task::JoinHandle
     if c.simulated_calls_per_hour <= 0.0 {
         return None;
     }
+    let Ok(simulator) = app.calls.simulator() else {
+        tracing::warn!("callcentre.simulated_calls_per_hour is set but the telephony is not the simulator; no calls are simulated");
+        return None;
+    };
     let org = app.directory.snapshot();
     let professional = hotline_app::calls::CallCentreConfig::professional_skills(org.hotlines());
     let share = if professional.is_empty() { 0.0 } else { 1.0 / (2.0 * professional.len() as f64) };
@@ -74,7 +78,7 @@ fn simulated_calls(config: &Config, app: &App) -> Option<tokio::task::JoinHandle
         mean_patience: Duration::from_secs_f64(c.simulated_patience_secs),
     };
     tracing::info!(per_hour = c.simulated_calls_per_hour, "the call simulator places calls");
-    Some(tokio::spawn(app.calls.lines.clone().generate(load, app.ids.next() as u64)))
+    Some(tokio::spawn(simulator.clone().generate(load, app.ids.next() as u64)))
 }
 
 /// Appends new audit records to the hash chain every second.

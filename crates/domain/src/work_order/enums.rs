@@ -81,6 +81,12 @@ impl State {
     pub fn is_open(self) -> bool {
         !self.is_terminal()
     }
+
+    /// An order that does not count: a prank or silent call, or a duplicate
+    /// merged into its master. Left out of figures, surges and reports.
+    pub fn is_void(self) -> bool {
+        matches!(self, Self::Invalid | Self::Merged)
+    }
 }
 
 vocabulary!(

@@ -62,6 +62,15 @@ crate::vocabulary::vocabulary!(
     }
 );
 
+impl Action {
+    /// Whether a person asks for this step (the actions endpoint); the
+    /// others are the platform's own: registering, and noting a merged
+    /// duplicate on its master.
+    pub fn is_requested(self) -> bool {
+        !matches!(self, Self::Register | Self::AbsorbDuplicate)
+    }
+}
+
 /// What the lifecycle refuses, and why.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum LifecycleError {
@@ -306,15 +315,7 @@ pub fn decide(order: &WorkOrder, actor: &Actor, command: Command, ctx: &Decision
             next.closed_at = Some(now);
         }
         Command::Dispatch { lead, co_handlers, .. } => {
-            let co = clean_co_handlers(lead, co_handlers)?;
-            let sign_due = ctx.due(ctx.rules.sign_for, now)?;
-            next.lead_unit = Some(lead);
-            next.assignee_unit = Some(lead);
-            next.co_units = co;
-            next.state = State::Dispatched;
-            next.dispatched_at = Some(now);
-            next.signed_at = None;
-            next.deadlines.sign_for = Some(sign_due);
+            let sign_due = send_to(&mut next, lead, co_handlers, ctx)?;
             effect("sign_for_due", serde_json::json!(sign_due));
         }
         Command::SignFor => {
@@ -337,15 +338,7 @@ pub fn decide(order: &WorkOrder, actor: &Actor, command: Command, ctx: &Decision
                     if lead == request.unit {
                         return Err(invalid("lead", "re-dispatch to another unit; to keep the unit responsible, reject the return"));
                     }
-                    let co = clean_co_handlers(lead, co_handlers)?;
-                    let sign_due = ctx.due(ctx.rules.sign_for, now)?;
-                    next.lead_unit = Some(lead);
-                    next.assignee_unit = Some(lead);
-                    next.co_units = co;
-                    next.state = State::Dispatched;
-                    next.dispatched_at = Some(now);
-                    next.signed_at = None;
-                    next.deadlines.sign_for = Some(sign_due);
+                    let sign_due = send_to(&mut next, lead, co_handlers, ctx)?;
                     effect("sign_for_due", serde_json::json!(sign_due));
                 }
                 ReturnDecision::Reject { .. } => {
@@ -504,7 +497,7 @@ pub fn decide(order: &WorkOrder, actor: &Actor, command: Command, ctx: &Decision
             if master.id == order.id {
                 return Err(invalid("master", "an order cannot be merged into itself"));
             }
-            if matches!(master.state, State::Invalid | State::Merged) {
+            if master.state.is_void() {
                 return Err(invalid("master", format!("{} is {} and cannot take duplicates", master.number, master.state)));
             }
             next.merged_into = Some(master.id);
@@ -547,6 +540,27 @@ fn reopen(next: &mut WorkOrder, ctx: &DecisionContext<'_>) -> Result<(), Lifecyc
     next.state = State::InProgress;
     next.resolved_at = None;
     Ok(())
+}
+
+/// Dispatch and re-dispatch alike: the order goes to `lead` (with its
+/// co-handlers) to be signed for within the rules' time, counted from now.
+/// Returns the sign-for deadline.
+fn send_to(
+    next: &mut WorkOrder,
+    lead: UnitId,
+    co_handlers: Vec<UnitId>,
+    ctx: &DecisionContext<'_>,
+) -> Result<DateTime<Utc>, LifecycleError> {
+    let co = clean_co_handlers(lead, co_handlers)?;
+    let sign_due = ctx.due(ctx.rules.sign_for, ctx.now)?;
+    next.lead_unit = Some(lead);
+    next.assignee_unit = Some(lead);
+    next.co_units = co;
+    next.state = State::Dispatched;
+    next.dispatched_at = Some(ctx.now);
+    next.signed_at = None;
+    next.deadlines.sign_for = Some(sign_due);
+    Ok(sign_due)
 }
 
 fn clean_co_handlers(lead: UnitId, co_handlers: Vec<UnitId>) -> Result<Vec<UnitId>, LifecycleError> {

@@ -9,7 +9,7 @@ use crate::extract::parse_value;
 use chrono::{DateTime, FixedOffset, Utc};
 use hotline_app::orders::ActionRequest;
 use hotline_domain::{
-    Command, Description, FieldError, FollowUpOutcome, InvalidKind, NoticeId, ProgressKind, Reason, ReturnDecision, ReviewVerdict,
+    Action, Command, Description, FieldError, FollowUpOutcome, InvalidKind, NoticeId, ProgressKind, Reason, ReturnDecision, ReviewVerdict,
     Satisfaction, UnitId, WorkOrderNo,
 };
 use serde::Deserialize;
@@ -20,7 +20,6 @@ use utoipa::ToSchema;
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AnswerDirectly {
-    pub version: i64,
     #[schema(value_type = String)]
     pub answer: Description,
 }
@@ -29,7 +28,6 @@ pub struct AnswerDirectly {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Dispatch {
-    pub version: i64,
     #[schema(value_type = String)]
     pub lead_unit_id: UnitId,
     #[serde(default)]
@@ -42,15 +40,12 @@ pub struct Dispatch {
 /// 签收 by the unit it was sent to.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct SignFor {
-    pub version: i64,
-}
+pub struct SignFor {}
 
 /// 退单: the lead unit gives it back with a reason.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Return {
-    pub version: i64,
     #[schema(value_type = String)]
     pub reason: Reason,
 }
@@ -59,7 +54,6 @@ pub struct Return {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DecideReturn {
-    pub version: i64,
     pub agree: bool,
     #[schema(value_type = Option<String>)]
     pub lead_unit_id: Option<UnitId>,
@@ -74,7 +68,6 @@ pub struct DecideReturn {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RequestExtension {
-    pub version: i64,
     #[schema(value_type = String)]
     pub reason: Reason,
     pub requested_due: DateTime<FixedOffset>,
@@ -84,7 +77,6 @@ pub struct RequestExtension {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DecideExtension {
-    pub version: i64,
     pub approve: bool,
     #[schema(value_type = Option<String>)]
     pub note: Option<Reason>,
@@ -94,7 +86,6 @@ pub struct DecideExtension {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AddProgress {
-    pub version: i64,
     pub kind: ProgressKind,
     #[schema(value_type = String)]
     pub text: Description,
@@ -104,7 +95,6 @@ pub struct AddProgress {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SubDispatch {
-    pub version: i64,
     #[schema(value_type = String)]
     pub unit_id: UnitId,
     #[schema(value_type = Option<String>)]
@@ -115,7 +105,6 @@ pub struct SubDispatch {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SubmitResult {
-    pub version: i64,
     #[schema(value_type = String)]
     pub result: Description,
     pub solved: bool,
@@ -129,7 +118,6 @@ pub struct SubmitResult {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Review {
-    pub version: i64,
     pub pass: bool,
     #[schema(value_type = Option<String>)]
     pub reason: Option<Reason>,
@@ -151,7 +139,6 @@ pub enum Outcome {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FollowUp {
-    pub version: i64,
     pub contacted: bool,
     pub satisfaction: Option<Satisfaction>,
     pub solved: Option<bool>,
@@ -164,7 +151,6 @@ pub struct FollowUp {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Supervise {
-    pub version: i64,
     #[schema(value_type = String)]
     pub text: Reason,
     pub due: Option<DateTime<FixedOffset>>,
@@ -174,7 +160,6 @@ pub struct Supervise {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AnswerSupervision {
-    pub version: i64,
     #[schema(value_type = String)]
     pub notice_id: NoticeId,
     #[schema(value_type = String)]
@@ -185,7 +170,6 @@ pub struct AnswerSupervision {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Merge {
-    pub version: i64,
     #[schema(value_type = String)]
     pub master_number: WorkOrderNo,
 }
@@ -194,18 +178,17 @@ pub struct Merge {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Invalidate {
-    pub version: i64,
     pub kind: InvalidKind,
     #[schema(value_type = Option<String>)]
     pub note: Option<Reason>,
 }
 
-/// An action on an order; `action` names it and picks the body. (Serde's
-/// derive is here for the schema's shape; reading goes through
+/// The action itself: `action` names it and picks the body's fields.
+/// (Serde's derive is here for the schema's shape; reading goes through
 /// [`ActionBody::from_value`].)
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(tag = "action", rename_all = "snake_case")]
-pub enum ActionBody {
+pub enum ActionKind {
     AnswerDirectly(AnswerDirectly),
     Dispatch(Dispatch),
     SignFor(SignFor),
@@ -224,117 +207,104 @@ pub enum ActionBody {
     Invalidate(Invalidate),
 }
 
+/// An action on an order, with the order's `version` the caller last saw.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ActionBody {
+    pub version: i64,
+    #[serde(flatten)]
+    pub kind: ActionKind,
+}
+
 fn utc(t: DateTime<FixedOffset>) -> DateTime<Utc> {
     t.with_timezone(&Utc)
 }
 
-/// The requestable actions, as `action` spells them.
-pub const ACTIONS: &[&str] = &[
-    "answer_directly",
-    "dispatch",
-    "sign_for",
-    "return",
-    "decide_return",
-    "request_extension",
-    "decide_extension",
-    "add_progress",
-    "sub_dispatch",
-    "submit_result",
-    "review",
-    "follow_up",
-    "supervise",
-    "answer_supervision",
-    "merge",
-    "invalidate",
-];
-
-fn body<T: DeserializeOwned>(value: serde_json::Value, wrap: fn(T) -> ActionBody) -> Result<ActionBody, FieldError> {
+fn body<T: DeserializeOwned>(value: serde_json::Value, wrap: fn(T) -> ActionKind) -> Result<ActionKind, FieldError> {
     parse_value::<T>(value).map(wrap)
+}
+
+/// The actions a caller can ask for, as the domain names them.
+fn requestable() -> impl Iterator<Item = Action> {
+    Action::ALL.iter().copied().filter(|a| a.is_requested())
+}
+
+fn expected() -> String {
+    requestable().map(Action::as_str).collect::<Vec<_>>().join(", ")
+}
+
+#[derive(Deserialize)]
+struct Version {
+    version: i64,
 }
 
 impl ActionBody {
     /// Reads `{"action": …, "version": …, fields…}`.
     pub fn from_value(mut value: serde_json::Value) -> Result<Self, FieldError> {
         let map = value.as_object_mut().ok_or_else(|| FieldError::new("", "the body must be a JSON object"))?;
-        let action = match map.remove("action") {
+        let name = match map.remove("action") {
             Some(serde_json::Value::String(a)) => a,
             Some(_) => return Err(FieldError::new("action", "must be the action's name, e.g. \"dispatch\"")),
-            None => return Err(FieldError::new("action", format!("is required: one of {}", ACTIONS.join(", ")))),
+            None => return Err(FieldError::new("action", format!("is required: one of {}", expected()))),
         };
-        match action.as_str() {
-            "answer_directly" => body(value, Self::AnswerDirectly),
-            "dispatch" => body(value, Self::Dispatch),
-            "sign_for" => body(value, Self::SignFor),
-            "return" => body(value, Self::Return),
-            "decide_return" => body(value, Self::DecideReturn),
-            "request_extension" => body(value, Self::RequestExtension),
-            "decide_extension" => body(value, Self::DecideExtension),
-            "add_progress" => body(value, Self::AddProgress),
-            "sub_dispatch" => body(value, Self::SubDispatch),
-            "submit_result" => body(value, Self::SubmitResult),
-            "review" => body(value, Self::Review),
-            "follow_up" => body(value, Self::FollowUp),
-            "supervise" => body(value, Self::Supervise),
-            "answer_supervision" => body(value, Self::AnswerSupervision),
-            "merge" => body(value, Self::Merge),
-            "invalidate" => body(value, Self::Invalidate),
-            other => Err(FieldError::new("action", format!("unknown action {other:?}; expected one of {}", ACTIONS.join(", ")))),
-        }
-    }
-
-    pub fn version(&self) -> i64 {
-        match self {
-            Self::AnswerDirectly(b) => b.version,
-            Self::Dispatch(b) => b.version,
-            Self::SignFor(b) => b.version,
-            Self::Return(b) => b.version,
-            Self::DecideReturn(b) => b.version,
-            Self::RequestExtension(b) => b.version,
-            Self::DecideExtension(b) => b.version,
-            Self::AddProgress(b) => b.version,
-            Self::SubDispatch(b) => b.version,
-            Self::SubmitResult(b) => b.version,
-            Self::Review(b) => b.version,
-            Self::FollowUp(b) => b.version,
-            Self::Supervise(b) => b.version,
-            Self::AnswerSupervision(b) => b.version,
-            Self::Merge(b) => b.version,
-            Self::Invalidate(b) => b.version,
-        }
+        let unknown = || FieldError::new("action", format!("unknown action {name:?}; expected one of {}", expected()));
+        let action = Action::parse(&name).map_err(|_| unknown())?;
+        let version = map.remove("version").map(|v| serde_json::json!({ "version": v })).unwrap_or_else(|| serde_json::json!({}));
+        let version = parse_value::<Version>(version)?.version;
+        let kind = match action {
+            Action::AnswerDirectly => body(value, ActionKind::AnswerDirectly),
+            Action::Dispatch => body(value, ActionKind::Dispatch),
+            Action::SignFor => body(value, ActionKind::SignFor),
+            Action::Return => body(value, ActionKind::Return),
+            Action::DecideReturn => body(value, ActionKind::DecideReturn),
+            Action::RequestExtension => body(value, ActionKind::RequestExtension),
+            Action::DecideExtension => body(value, ActionKind::DecideExtension),
+            Action::AddProgress => body(value, ActionKind::AddProgress),
+            Action::SubDispatch => body(value, ActionKind::SubDispatch),
+            Action::SubmitResult => body(value, ActionKind::SubmitResult),
+            Action::Review => body(value, ActionKind::Review),
+            Action::FollowUp => body(value, ActionKind::FollowUp),
+            Action::Supervise => body(value, ActionKind::Supervise),
+            Action::AnswerSupervision => body(value, ActionKind::AnswerSupervision),
+            Action::Merge => body(value, ActionKind::Merge),
+            Action::Invalidate => body(value, ActionKind::Invalidate),
+            // The platform's own steps, never asked for.
+            Action::Register | Action::AbsorbDuplicate => Err(unknown()),
+        }?;
+        Ok(Self { version, kind })
     }
 
     pub fn into_request(self) -> Result<ActionRequest, FieldError> {
-        let command = match self {
-            Self::AnswerDirectly(b) => Command::AnswerDirectly { answer: b.answer },
-            Self::Dispatch(b) => Command::Dispatch { lead: b.lead_unit_id, co_handlers: b.co_unit_ids, note: b.note },
-            Self::SignFor(_) => Command::SignFor,
-            Self::Return(b) => Command::Return { reason: b.reason },
-            Self::DecideReturn(b) if b.agree => {
+        let command = match self.kind {
+            ActionKind::AnswerDirectly(b) => Command::AnswerDirectly { answer: b.answer },
+            ActionKind::Dispatch(b) => Command::Dispatch { lead: b.lead_unit_id, co_handlers: b.co_unit_ids, note: b.note },
+            ActionKind::SignFor(_) => Command::SignFor,
+            ActionKind::Return(b) => Command::Return { reason: b.reason },
+            ActionKind::DecideReturn(b) if b.agree => {
                 let lead = b
                     .lead_unit_id
                     .ok_or_else(|| FieldError::new("lead_unit_id", "agreeing to a return re-dispatches: name the new lead unit"))?;
                 Command::DecideReturn(ReturnDecision::Redispatch { lead, co_handlers: b.co_unit_ids })
             }
-            Self::DecideReturn(b) => {
+            ActionKind::DecideReturn(b) => {
                 let reason = b.reason.ok_or_else(|| FieldError::new("reason", "say why the return is rejected"))?;
                 Command::DecideReturn(ReturnDecision::Reject { reason })
             }
-            Self::RequestExtension(b) => Command::RequestExtension { reason: b.reason, requested_due: utc(b.requested_due) },
-            Self::DecideExtension(b) => Command::DecideExtension { approve: b.approve, note: b.note },
-            Self::AddProgress(b) => Command::AddProgress { kind: b.kind, text: b.text },
-            Self::SubDispatch(b) => Command::SubDispatch { unit: b.unit_id, note: b.note },
-            Self::SubmitResult(b) => Command::SubmitResult {
+            ActionKind::RequestExtension(b) => Command::RequestExtension { reason: b.reason, requested_due: utc(b.requested_due) },
+            ActionKind::DecideExtension(b) => Command::DecideExtension { approve: b.approve, note: b.note },
+            ActionKind::AddProgress(b) => Command::AddProgress { kind: b.kind, text: b.text },
+            ActionKind::SubDispatch(b) => Command::SubDispatch { unit: b.unit_id, note: b.note },
+            ActionKind::SubmitResult(b) => Command::SubmitResult {
                 result: b.result,
                 solved: b.solved,
                 public_reply: b.public_reply,
                 contacted_citizen_at: b.contacted_citizen_at.map(utc),
             },
-            Self::Review(b) if b.pass => Command::Review(ReviewVerdict::Pass),
-            Self::Review(b) => {
+            ActionKind::Review(b) if b.pass => Command::Review(ReviewVerdict::Pass),
+            ActionKind::Review(b) => {
                 let reason = b.reason.ok_or_else(|| FieldError::new("reason", "say what the unit must redo"))?;
                 Command::Review(ReviewVerdict::Fail { reason })
             }
-            Self::FollowUp(b) => Command::FollowUp {
+            ActionKind::FollowUp(b) => Command::FollowUp {
                 contacted: b.contacted,
                 satisfaction: b.satisfaction,
                 solved: b.solved,
@@ -345,10 +315,10 @@ impl ActionBody {
                     Outcome::Retry => FollowUpOutcome::Retry,
                 },
             },
-            Self::Supervise(b) => return Ok(ActionRequest::Supervise { text: b.text, due: b.due.map(utc) }),
-            Self::AnswerSupervision(b) => Command::AnswerSupervision { notice: b.notice_id, text: b.text },
-            Self::Merge(b) => return Ok(ActionRequest::Merge { master: b.master_number }),
-            Self::Invalidate(b) => Command::Invalidate { kind: b.kind, note: b.note },
+            ActionKind::Supervise(b) => return Ok(ActionRequest::Supervise { text: b.text, due: b.due.map(utc) }),
+            ActionKind::AnswerSupervision(b) => Command::AnswerSupervision { notice: b.notice_id, text: b.text },
+            ActionKind::Merge(b) => return Ok(ActionRequest::Merge { master: b.master_number }),
+            ActionKind::Invalidate(b) => Command::Invalidate { kind: b.kind, note: b.note },
         };
         Ok(ActionRequest::Command(command))
     }
@@ -370,6 +340,10 @@ mod tests {
         let e = ActionBody::from_value(json!({"action": "sign_for"})).unwrap_err();
         assert_eq!((e.field.as_str(), e.message.as_str()), ("version", "is required"));
         let ok = ActionBody::from_value(json!({"action": "sign_for", "version": 2})).unwrap();
-        assert_eq!(ok.version(), 2);
+        assert_eq!(ok.version, 2);
+        let e = ActionBody::from_value(json!({"action": "absorb_duplicate", "version": 2})).unwrap_err();
+        assert!(e.field == "action" && e.message.starts_with("unknown action"), "the platform's own steps are not requested: {e:?}");
+        let e = ActionBody::from_value(json!({"action": "sign_for", "version": "2"})).unwrap_err();
+        assert_eq!(e.field, "version");
     }
 }

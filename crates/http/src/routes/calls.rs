@@ -318,7 +318,7 @@ pub async fn simulate_call(
         errors.push(FieldError::new("caller", "give the calling number (at most 32 characters)"));
     }
     errors.into_result()?;
-    let call = app.calls.lines.place_call(body.queue.trim(), body.caller.trim(), CallerPlan { patience, talk }).await?;
+    let call = app.calls.simulator()?.place_call(body.queue.trim(), body.caller.trim(), CallerPlan { patience, talk }).await?;
     Ok((StatusCode::CREATED, Json(json!({ "call": call.0.to_string() }))))
 }
 
@@ -327,7 +327,7 @@ pub async fn simulate_call(
     params(("id" = String, Path)), responses((status = 204, description = "hung up"), (status = 404, description = "no such call")))]
 pub async fn simulate_hang_up(State(app): State<App>, Caller(desk): Caller, Path(raw): Path<String>) -> ApiResult<StatusCode> {
     desk.call_centre_manager()?;
-    app.calls.lines.hang_up(CallId(id("id", &raw)? as u64)).await?;
+    app.calls.simulator()?.hang_up(CallId(id("id", &raw)? as u64)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -346,6 +346,6 @@ pub async fn simulate_line(
     JsonBody(body): JsonBody<LineBody>,
 ) -> ApiResult<StatusCode> {
     desk.call_centre_manager()?;
-    app.calls.lines.set_line(number.trim(), body.behaviour);
+    app.calls.simulator()?.set_line(number.trim(), body.behaviour);
     Ok(StatusCode::NO_CONTENT)
 }

@@ -158,7 +158,7 @@ pub async fn act(
 ) -> Handled<OrderDto> {
     let number = order_number(&number)?;
     let body = ActionBody::from_value(raw)?;
-    let version = body.version();
+    let version = body.version;
     let request = body.into_request()?;
     let details = app.orders.act(&desk, &number, version, request).await?;
     Ok(Json(dto(&app, details)))

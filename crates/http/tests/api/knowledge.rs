@@ -198,19 +198,21 @@ async fn searches_and_linked_orders_make_hot_topics_and_the_portal_is_rate_limit
 
 #[tokio::test]
 async fn scheduled_articles_go_live_on_time_expired_ones_are_flagged_and_readers_never_see_drafts() {
-    let t = TestApp::spawn().await;
+    let start = chrono::Utc::now();
+    let clock = std::sync::Arc::new(hotline_app::clock::ManualClock::new(start));
+    let t = TestApp::spawn_with_clock(hotline_app::AppConfig::default(), clock.clone()).await;
     let (hrss, reviewer, consultant) = (t.login("hrss").await, t.login("reviewer").await, t.login("consultant").await);
     let q = "/api/v1/kb/search?q=%E7%A4%BE%E4%BF%9D%E5%8D%A1%E8%A1%A5%E5%8A%9E"; // 社保卡补办
 
     // Approved for a moment from now: scheduled, not yet searchable.
     let a = t.post("/api/v1/kb/articles", &hrss, article(&t, "社会保障卡遗失如何补办", true)).await.body;
     let a = act(&t, &hrss, &a, json!({"action": "submit"})).await;
-    let at = (chrono::Utc::now() + chrono::Duration::milliseconds(1500)).to_rfc3339();
+    let at = (start + chrono::Duration::milliseconds(1500)).to_rfc3339();
     let a = act(&t, &reviewer, &a, json!({"action": "approve", "publish_at": at})).await;
     assert_eq!(a["state"]["status"], "scheduled");
     assert_eq!(t.app.knowledge.publish_due().await.unwrap(), 0, "not before its time");
     assert!(search(&t, Some(&consultant), q).await.is_empty());
-    tokio::time::sleep(std::time::Duration::from_millis(1600)).await;
+    clock.set(start + chrono::Duration::milliseconds(1600));
     assert_eq!(t.app.knowledge.publish_due().await.unwrap(), 1);
     assert_eq!(titles(&search(&t, Some(&consultant), q).await), ["社会保障卡遗失如何补办"]);
 

@@ -4,11 +4,12 @@
 
 #![allow(dead_code)]
 
-use hotline_app::App;
 use hotline_app::AppConfig;
 use hotline_app::access::AdminDesk;
 use hotline_app::auth::hash_password;
+use hotline_app::calls::Lines;
 use hotline_app::clock::SystemClock;
+use hotline_app::{Adapters, App};
 use hotline_blob_fs::FsBlobStore;
 use hotline_domain::{Affiliation, Role, RoleSet};
 use hotline_test_support::TestDb;
@@ -52,7 +53,8 @@ impl TestApp {
         let store = Arc::new(db.store().await);
         let blobs_dir = tempfile::tempdir().expect("blob dir");
         let engine = Arc::new(hotline_search::TantivySearch::in_memory().expect("search index"));
-        let app = App::new(store, Arc::new(FsBlobStore::new(blobs_dir.path())), engine, config, clock).await.expect("app");
+        let adapters = Adapters { store, blobs: Arc::new(FsBlobStore::new(blobs_dir.path())), search: engine, lines: Lines::Simulated };
+        let app = App::new(adapters, config, clock).await.expect("app");
         hotline_seed::seed_reference(&app).await.expect("reference data");
         let org = app.directory.snapshot();
         let unit = |code: &str| Affiliation::Unit(org.unit_by_code(code).unwrap_or_else(|| panic!("unit {code}")).id);
@@ -164,7 +166,8 @@ impl TestApp {
     pub async fn second_node(&self) -> App {
         let blobs = Arc::new(FsBlobStore::new(self._blobs.path()));
         let engine = Arc::new(hotline_search::TantivySearch::in_memory().expect("search index"));
-        App::new(self.app.store.clone(), blobs, engine, AppConfig::default(), self.app.clock.clone()).await.expect("second node")
+        let adapters = Adapters { store: self.app.store.clone(), blobs, search: engine, lines: Lines::Simulated };
+        App::new(adapters, AppConfig::default(), self.app.clock.clone()).await.expect("second node")
     }
 
     /// Takes an action on an order at its current version; returns the response.

@@ -1,0 +1,203 @@
+//! The SQL both databases share: bound values, statements built at run
+//! time from fixed text and placeholders, multi-row inserts, `IN` lists,
+//! the audit record every change writes, and the state lists the domain
+//! defines (so SQL and Rust cannot disagree about which states are
+//! finished).
+
+use crate::codec::micros;
+use crate::{Backend, OrBackend, SqlStore};
+use hotline_app::ports::{AuditRecord, StoreResult};
+use hotline_domain::State;
+use sqlx::any::{AnyArguments, AnyRow};
+use sqlx::query::Query;
+use sqlx::{Any, AnyConnection, AssertSqlSafe};
+use std::sync::LazyLock;
+
+/// A value bound to a statement.
+#[derive(Debug, Clone)]
+pub(crate) enum Val {
+    Int(Option<i64>),
+    Float(Option<f64>),
+    Text(Option<String>),
+}
+
+impl From<i64> for Val {
+    fn from(v: i64) -> Self {
+        Self::Int(Some(v))
+    }
+}
+impl From<Option<i64>> for Val {
+    fn from(v: Option<i64>) -> Self {
+        Self::Int(v)
+    }
+}
+impl From<Option<f64>> for Val {
+    fn from(v: Option<f64>) -> Self {
+        Self::Float(v)
+    }
+}
+impl From<String> for Val {
+    fn from(v: String) -> Self {
+        Self::Text(Some(v))
+    }
+}
+impl From<&str> for Val {
+    fn from(v: &str) -> Self {
+        Self::Text(Some(v.to_owned()))
+    }
+}
+impl From<Option<String>> for Val {
+    fn from(v: Option<String>) -> Self {
+        Self::Text(v)
+    }
+}
+
+pub(crate) fn bind(q: Query<'_, Any, AnyArguments>, v: Val) -> Query<'_, Any, AnyArguments> {
+    match v {
+        Val::Int(x) => q.bind(x),
+        Val::Float(x) => q.bind(x),
+        Val::Text(x) => q.bind(x),
+    }
+}
+
+/// Runs a statement built at run time from fixed column names and `$n`
+/// placeholders only: values always travel as bound parameters.
+pub(crate) fn dynamic(sql: &str, values: Vec<Val>) -> Query<'_, Any, AnyArguments> {
+    values.into_iter().fold(sqlx::query(AssertSqlSafe(sql)), bind)
+}
+
+pub(crate) fn placeholders(from: usize, n: usize) -> String {
+    (from..from + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
+}
+
+/// Placeholders for statements with thousands of parameters. SQLite finds a
+/// named parameter (`$7`) by scanning all names, so binding n of them costs
+/// O(n²); anonymous `?` parameters bind by position. PostgreSQL needs `$n`.
+pub(crate) fn bulk_placeholders(backend: Backend, from: usize, n: usize) -> String {
+    match backend {
+        Backend::Sqlite => vec!["?"; n].join(", "),
+        Backend::Postgres => placeholders(from, n),
+    }
+}
+
+pub(crate) async fn insert_audit(conn: &mut AnyConnection, record: &AuditRecord) -> StoreResult<()> {
+    sqlx::query("INSERT INTO audit_log (id, at, actor_id, action, target, detail) VALUES ($1, $2, $3, $4, $5, $6)")
+        .bind(record.id)
+        .bind(micros(record.at))
+        .bind(record.actor.map(|a| a.0))
+        .bind(record.action.as_str())
+        .bind(record.target.as_str())
+        .bind(record.detail.as_str())
+        .execute(conn)
+        .await
+        .or_backend()?;
+    Ok(())
+}
+
+/// Appends `IN ($a, $b, …)` for the ids and their values.
+pub(crate) fn push_in(sql: &mut String, values: &mut Vec<Val>, ids: impl IntoIterator<Item = i64>) {
+    let ids: Vec<i64> = ids.into_iter().collect();
+    sql.push_str(&format!("IN ({})", placeholders(values.len() + 1, ids.len())));
+    values.extend(ids.into_iter().map(Val::from));
+}
+
+pub(crate) fn push_in_text(sql: &mut String, values: &mut Vec<Val>, words: &[&str]) {
+    sql.push_str(&format!("IN ({})", placeholders(values.len() + 1, words.len())));
+    values.extend(words.iter().map(|w| Val::from(*w)));
+}
+
+/// Bound parameters per statement, under SQLite's limit of 32,766.
+const MAX_PARAMETERS: usize = 30_000;
+
+/// `INSERT INTO <head> VALUES (…), (…) <tail>` for many rows of `width`
+/// values, in as few statements as the parameter limit allows.
+pub(crate) async fn insert_rows(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    head: &str,
+    width: usize,
+    rows: Vec<Vec<Val>>,
+    tail: &str,
+) -> StoreResult<Vec<AnyRow>> {
+    let mut returned = Vec::new();
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        let mut sql = format!("INSERT INTO {head} VALUES ");
+        let mut values = Vec::new();
+        for (i, row) in rows.by_ref().take(MAX_PARAMETERS / width).enumerate() {
+            debug_assert_eq!(row.len(), width);
+            sql.push_str(if i == 0 { "(" } else { ", (" });
+            sql.push_str(&bulk_placeholders(backend, values.len() + 1, width));
+            sql.push(')');
+            values.extend(row);
+        }
+        sql.push_str(tail);
+        if tail.is_empty() {
+            dynamic(&sql, values).execute(&mut *conn).await.or_backend()?;
+        } else {
+            returned.extend(dynamic(&sql, values).fetch_all(&mut *conn).await.or_backend()?);
+        }
+    }
+    Ok(returned)
+}
+
+pub(crate) const AUDIT_HEAD: &str = "audit_log (id, at, actor_id, action, target, detail)";
+pub(crate) const AUDIT_WIDTH: usize = 6;
+
+pub(crate) fn audit_row(r: &AuditRecord) -> Vec<Val> {
+    vec![
+        Val::from(r.id),
+        micros(r.at).into(),
+        r.actor.map(|a| a.0).into(),
+        r.action.as_str().into(),
+        r.target.as_str().into(),
+        r.detail.as_str().into(),
+    ]
+}
+
+/// `'a', 'b'` for the states that satisfy `keep`, for `state IN (…)`.
+fn state_list(keep: impl Fn(State) -> bool) -> String {
+    State::ALL.iter().filter(|s| keep(**s)).map(|s| format!("'{}'", s.as_str())).collect::<Vec<_>>().join(", ")
+}
+
+/// The finished states (`State::is_terminal`): archived, invalid, merged.
+pub(crate) static TERMINAL_STATES: LazyLock<String> = LazyLock::new(|| state_list(State::is_terminal));
+/// The states of orders that do not count (`State::is_void`): invalid calls
+/// and merged duplicates.
+pub(crate) static VOID_STATES: LazyLock<String> = LazyLock::new(|| state_list(State::is_void));
+
+impl SqlStore {
+    /// Inserts rows and the audit record describing them, in one transaction.
+    pub(crate) async fn audited_insert(&self, head: &str, width: usize, rows: Vec<Vec<Val>>, audit: &AuditRecord) -> StoreResult<()> {
+        let mut tx = self.write.begin().await.or_backend()?;
+        insert_rows(&mut tx, self.backend, head, width, rows, "").await?;
+        insert_audit(&mut tx, audit).await?;
+        tx.commit().await.or_backend()
+    }
+
+    /// Runs one statement and, if it changed anything, the audit record
+    /// describing it, in one transaction; returns how many rows changed
+    /// (none changed: nothing is written, not even the audit record).
+    pub(crate) async fn audited_update(&self, sql: &str, values: Vec<Val>, audit: &AuditRecord) -> StoreResult<u64> {
+        let mut tx = self.write.begin().await.or_backend()?;
+        let changed = dynamic(sql, values).execute(&mut *tx).await.or_backend()?.rows_affected();
+        if changed == 0 {
+            tx.rollback().await.or_backend()?;
+            return Ok(0);
+        }
+        insert_audit(&mut tx, audit).await?;
+        tx.commit().await.or_backend()?;
+        Ok(changed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn state_lists_follow_the_domain() {
+        assert_eq!(TERMINAL_STATES.as_str(), "'archived', 'invalid', 'merged'");
+        assert_eq!(VOID_STATES.as_str(), "'invalid', 'merged'");
+    }
+}
