@@ -154,10 +154,13 @@ impl Desk {
                 &[Role::Supervisor, Role::Dispatcher, Role::Reviewer, Role::Consultant, Role::SystemAdmin, Role::Auditor],
                 "reading alerts",
             )?;
-            Ok(AlertReader { user: self.user(), scope: StoreScope::All })
+            // The centre's own alerts are marked read by those who act on
+            // them, not by an auditor or an administrator looking on.
+            let marks_centre = self.has_any(&[Role::Supervisor, Role::Dispatcher, Role::Reviewer, Role::Consultant]);
+            Ok(AlertReader { user: self.user(), scope: StoreScope::All, marks_centre })
         } else {
             self.require(&[Role::Handler, Role::UnitAdmin], "reading alerts")?;
-            Ok(AlertReader { user: self.user(), scope: StoreScope::Units(self.units().into()) })
+            Ok(AlertReader { user: self.user(), scope: StoreScope::Units(self.units().into()), marks_centre: false })
         }
     }
 
@@ -323,6 +326,7 @@ pub struct AdminDesk {
 pub struct AlertReader {
     user: UserId,
     scope: StoreScope,
+    marks_centre: bool,
 }
 
 impl AlertReader {
@@ -340,6 +344,17 @@ impl AlertReader {
             (StoreScope::All, _) => true,
             (StoreScope::Units(units), Some(u)) => units.contains(&u),
             (StoreScope::Units(_), None) => false,
+        }
+    }
+
+    /// Whether this reader is the alert's audience, whose "read" counts: a
+    /// unit's alert is marked read by that unit (the centre watching it must
+    /// not clear it from the unit's list), the centre's by its staff.
+    pub fn marks(&self, unit: Option<UnitId>) -> bool {
+        match (&self.scope, unit) {
+            (StoreScope::Units(units), Some(u)) => units.contains(&u),
+            (StoreScope::All, None) => self.marks_centre,
+            _ => false,
         }
     }
 }

@@ -3,6 +3,7 @@
 
 use crate::access::Access;
 use crate::attachments::{AttachmentPolicy, BlobStore};
+use crate::attempts::Attempts;
 use crate::audit::Auditor;
 use crate::auth::Auth;
 use crate::calendar::CalendarService;
@@ -19,7 +20,7 @@ use crate::knowledge::{KnowledgeBase, SearchService};
 use crate::numbering::OrderNumbers;
 use crate::orders::WorkOrders;
 use crate::org::Organisation;
-use crate::ports::{AuditStore, CalendarStore, EvaluationStore, KnowledgeStore, OrderStore, OrgStore, SettingStore};
+use crate::ports::{AttemptStore, AuditStore, CalendarStore, EvaluationStore, KnowledgeStore, OrderStore, OrgStore, SettingStore};
 use crate::supervision::SupervisionStore;
 use chrono::Duration;
 use hotline_domain::{DeadlineRules, OrderNoPrefix, WorkCalendar};
@@ -33,6 +34,7 @@ pub trait Store:
     + OrgStore
     + CalendarStore
     + SettingStore
+    + AttemptStore
     + AuditStore
     + KnowledgeStore
     + EvaluationStore
@@ -130,7 +132,9 @@ impl App {
         let directory = Arc::new(Directory::load(org_store.as_ref()).await?);
         let calendar = Arc::new(CalendarService::load(store.clone(), auditor.clone(), config.calendar_template.clone()).await?);
         let sessions = Arc::new(crate::auth::SessionCache::default());
-        let auth = Arc::new(Auth::new(org_store.clone(), auditor.clone(), clock.clone(), config.session_ttl, sessions.clone())?);
+        let attempts = Arc::new(Attempts::new(store.clone(), clock.clone()));
+        let auth =
+            Arc::new(Auth::new(org_store.clone(), auditor.clone(), clock.clone(), config.session_ttl, sessions.clone(), attempts.clone())?);
         let changed = Arc::new(tokio::sync::Notify::new());
         let search = Arc::new(SearchService::new(
             store.clone(),
@@ -233,8 +237,9 @@ impl App {
         });
         orders.load_saved_rules().await?;
         let access = Access::new(directory.clone());
-        let portal =
-            Arc::new(crate::portal::Portal::open(orders.clone(), directory.clone(), &access, &auditor, &ids, clock.clone()).await?);
+        let portal = Arc::new(
+            crate::portal::Portal::open(orders.clone(), directory.clone(), &access, &auditor, &ids, clock.clone(), attempts).await?,
+        );
         Ok(Self {
             dashboard,
             portal,

@@ -5,6 +5,7 @@
 //! HttpOnly cookie.
 
 use crate::access::Principal;
+use crate::attempts::{Attempts, Limit};
 use crate::audit::Auditor;
 use crate::clock::Clock;
 use crate::error::{AppError, AppResult};
@@ -18,13 +19,19 @@ use hotline_domain::FieldError;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
+use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 
 pub const MIN_PASSWORD_CHARS: usize = 8;
 const MAX_PASSWORD_CHARS: usize = 128;
-/// Failed logins of one username within the window before it is locked.
-const MAX_FAILURES: u32 = 5;
-const FAILURE_WINDOW_SECONDS: i64 = 300;
+/// Failed logins to one account from one address before that address is
+/// refused for the account. Locking the account itself would let anyone lock
+/// out anyone (an administrator in the middle of an incident); per address,
+/// the holder still logs in from their own desk.
+pub const LOGIN_PER_ACCOUNT_ADDRESS: Limit = Limit { most: 5, window: Duration::minutes(15) };
+/// Failed logins from one address, whatever the account: a centre behind
+/// one NAT address stays well below it, a password sprayer does not.
+pub const LOGIN_PER_ADDRESS: Limit = Limit { most: 30, window: Duration::minutes(15) };
 
 /// Hashes a password with argon2id and a random salt (PHC string).
 pub fn hash_password(password: &str) -> AppResult<String> {
@@ -129,7 +136,7 @@ pub struct Auth {
     /// Verified against when the username is unknown, so timing does not
     /// tell which usernames exist.
     decoy_hash: String,
-    failures: Mutex<HashMap<String, (u32, DateTime<Utc>)>>,
+    attempts: Arc<Attempts>,
 }
 
 impl Auth {
@@ -139,21 +146,30 @@ impl Auth {
         clock: Arc<dyn Clock>,
         session_ttl: Duration,
         sessions: Arc<SessionCache>,
+        attempts: Arc<Attempts>,
     ) -> AppResult<Self> {
-        Ok(Self {
-            store,
-            auditor,
-            clock,
-            session_ttl,
-            sessions,
-            decoy_hash: hash_password("decoy password")?,
-            failures: Mutex::new(HashMap::new()),
-        })
+        Ok(Self { store, auditor, clock, session_ttl, sessions, decoy_hash: hash_password("decoy password")?, attempts })
     }
 
-    pub async fn login(&self, username: &str, password: &str) -> AppResult<Session> {
+    /// Logs in from `from`. The attempt is counted before the password is
+    /// checked, so a burst of guesses cannot outrun the limits.
+    pub async fn login(&self, username: &str, password: &str, from: IpAddr) -> AppResult<Session> {
         let now = self.clock.now();
-        self.check_throttle(username, now)?;
+        let by_address = format!("login-address:{from}");
+        if !self.attempts.spend(&by_address, LOGIN_PER_ADDRESS).await? {
+            return Err(AppError::TooManyRequests(format!(
+                "too many failed logins from this address; try again in {} minutes",
+                LOGIN_PER_ADDRESS.minutes()
+            )));
+        }
+        // Hashed: the key stays short whatever was typed as a username.
+        let by_account = format!("login:{}:{from}", &token_hash(&username.to_lowercase())[..32]);
+        if !self.attempts.spend(&by_account, LOGIN_PER_ACCOUNT_ADDRESS).await? {
+            return Err(AppError::TooManyRequests(format!(
+                "too many failed logins for {username} from this address; try again in {} minutes",
+                LOGIN_PER_ACCOUNT_ADDRESS.minutes()
+            )));
+        }
         let user = self.store.user_by_name(username).await?;
         let phc = user.as_ref().map(|u| u.password_hash.clone()).unwrap_or_else(|| self.decoy_hash.clone());
         let candidate = password.to_owned();
@@ -163,12 +179,12 @@ impl Auth {
         let user = match user {
             Some(u) if matches && u.active => u,
             _ => {
-                self.note_failure(username, now);
                 self.auditor.append(None, "auth.login_failed", format!("user:{username}"), json!({})).await?;
                 return Err(AppError::Unauthenticated("wrong username or password, or the account is disabled".into()));
             }
         };
-        self.failures.lock().expect("failures lock").remove(username);
+        self.attempts.clear(&by_account).await?;
+        self.attempts.refund(&by_address).await?;
         let token = new_token()?;
         let expires_at = now + self.session_ttl;
         self.store.insert_session(&SessionRecord { token_hash: token_hash(&token), user: user.id, created_at: now, expires_at }).await?;
@@ -197,29 +213,6 @@ impl Auth {
         self.sessions.remove(&hash);
         self.store.delete_session(&hash).await?;
         Ok(())
-    }
-
-    fn check_throttle(&self, username: &str, now: DateTime<Utc>) -> AppResult<()> {
-        let failures = self.failures.lock().expect("failures lock");
-        if let Some((count, since)) = failures.get(username) {
-            let window_open = now - *since < Duration::seconds(FAILURE_WINDOW_SECONDS);
-            if *count >= MAX_FAILURES && window_open {
-                return Err(AppError::TooManyRequests(format!(
-                    "too many failed logins for {username}; try again in {} minutes",
-                    FAILURE_WINDOW_SECONDS / 60
-                )));
-            }
-        }
-        Ok(())
-    }
-
-    fn note_failure(&self, username: &str, now: DateTime<Utc>) {
-        let mut failures = self.failures.lock().expect("failures lock");
-        let entry = failures.entry(username.to_owned()).or_insert((0, now));
-        if now - entry.1 >= Duration::seconds(FAILURE_WINDOW_SECONDS) {
-            *entry = (0, now);
-        }
-        entry.0 += 1;
     }
 }
 

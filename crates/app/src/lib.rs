@@ -13,6 +13,7 @@
 pub mod access;
 pub mod app;
 pub mod attachments;
+pub mod attempts;
 pub mod audit;
 pub mod auth;
 pub mod calendar;

@@ -10,14 +10,14 @@ use crate::error::{AppError, AppResult};
 use crate::ids::IdGenerator;
 use crate::numbering::OrderNumbers;
 use crate::ports::{
-    AttachmentRecord, IdempotencyClaim, InsertOutcome, OrderFilter, OrderStore, OrderSummary, OrgStore, PageRequest, SettingStore,
-    StoreScope,
+    Attached, AttachmentCaps, AttachmentRecord, IdempotencyClaim, InsertOutcome, OrderFilter, OrderStore, OrderSummary, OrgStore,
+    PageRequest, SettingStore, StoreScope,
 };
 use chrono::{DateTime, Utc};
 use hotline_domain::{
     Action, AttachmentId, Caller, CallerView, CategoryId, CategoryPath, Channel, Command, Coordinates, DeadlineRules, DecisionContext,
     Description, DispatchProposal, HistoryEntry, Location, MasterOrder, NewWorkOrder, NoticeId, OrderId, OrderType, Reason, Registration,
-    Role, State, Subject, UnitId, Urgency, UserId, WorkOrder, WorkOrderNo, available_actions, decide, register,
+    Role, State, Subject, UnitId, Urgency, UserId, WorkOrder, WorkOrderNo, available_actions, decide, permit, register,
 };
 use serde::Serialize;
 use serde_json::json;
@@ -319,6 +319,19 @@ impl WorkOrders {
 
     /// Loads an order the desk may see; anything else is "not found", so a
     /// unit cannot learn which numbers exist elsewhere.
+    /// The order if the desk may add to its record now: the centre's staff
+    /// at any time (a consultant notes the article that answered a call
+    /// after the order is closed), a unit while it may add progress.
+    pub(crate) async fn writable(&self, desk: &Desk, number: &WorkOrderNo) -> AppResult<WorkOrder> {
+        let order = self.load(desk, number).await?;
+        let actor = desk.actor();
+        let centre_staff = actor.is_centre() && actor.has_any(&[Role::Consultant, Role::Dispatcher, Role::Reviewer, Role::Supervisor]);
+        if !centre_staff {
+            permit(&order, &actor, Action::AddProgress)?;
+        }
+        Ok(order)
+    }
+
     async fn load(&self, desk: &Desk, number: &WorkOrderNo) -> AppResult<WorkOrder> {
         let missing = || AppError::not_found(format!("work order {number} not found"));
         let order = self.store.order_by_number(number).await?.ok_or_else(missing)?;
@@ -332,18 +345,6 @@ impl WorkOrders {
             }
         }
         Ok(order)
-    }
-
-    /// The id of an order the caller may see; not found otherwise.
-    pub(crate) async fn scoped_id(&self, desk: &Desk, number: &WorkOrderNo) -> AppResult<OrderId> {
-        let missing = || AppError::not_found(format!("work order {number} not found"));
-        let id = self.store.order_id(number).await?.ok_or_else(missing)?;
-        if let StoreScope::Units(units) = desk.scope()
-            && !self.store.involved(id, units).await?
-        {
-            return Err(missing());
-        }
-        Ok(id)
     }
 
     async fn details(&self, desk: &Desk, order: WorkOrder) -> AppResult<OrderDetails> {
@@ -553,12 +554,27 @@ impl WorkOrders {
     }
 
     pub async fn attach(&self, desk: &Desk, number: &WorkOrderNo, file_name: &str, bytes: Vec<u8>) -> AppResult<AttachmentRecord> {
+        self.attach_capped(desk, number, file_name, bytes, None).await
+    }
+
+    /// Attaching is adding to the order's record: who may add progress now
+    /// may attach (not a read-only auditor, not a unit that returned the
+    /// order, nobody once it is archived). `per_uploader` caps what one
+    /// uploader adds (the portal's photos), with the refusal to give; both
+    /// caps are counted in the write's own transaction.
+    pub(crate) async fn attach_capped(
+        &self,
+        desk: &Desk,
+        number: &WorkOrderNo,
+        file_name: &str,
+        bytes: Vec<u8>,
+        per_uploader: Option<(usize, &str)>,
+    ) -> AppResult<AttachmentRecord> {
         let order = self.load(desk, number).await?;
+        permit(&order, &desk.actor(), Action::AddProgress)?;
         let file_name = clean_file_name(file_name)?;
         let content_type = self.attachment_policy.check(&file_name, &bytes)?;
-        if self.store.attachments(order.id).await?.len() >= self.attachment_policy.max_per_order {
-            return Err(AppError::invalid("file", format!("an order holds at most {} attachments", self.attachment_policy.max_per_order)));
-        }
+        let caps = AttachmentCaps { per_order: self.attachment_policy.max_per_order, per_uploader: per_uploader.map(|(most, _)| most) };
         let sha256 = sha256_hex(&bytes);
         // The blob goes first: a record never points at missing content.
         self.blobs.put(&sha256, &bytes).await.map_err(|e| AppError::Unavailable(format!("the attachment could not be stored: {e}")))?;
@@ -578,8 +594,11 @@ impl WorkOrders {
             target(number),
             json!({ "attachment": record.id, "sha256": record.sha256 }),
         );
-        self.store.insert_attachment(&record, &audit).await?;
-        Ok(record)
+        match self.store.insert_attachment(&record, caps, &audit).await? {
+            Attached::Stored => Ok(record),
+            Attached::OrderFull => Err(AppError::invalid("file", format!("an order holds at most {} attachments", caps.per_order))),
+            Attached::UploaderFull => Err(AppError::invalid("file", per_uploader.map_or("", |(_, message)| message))),
+        }
     }
 
     pub async fn attachment(&self, desk: &Desk, id: AttachmentId) -> AppResult<(AttachmentRecord, Vec<u8>)> {

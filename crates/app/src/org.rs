@@ -364,9 +364,11 @@ impl Organisation {
         {
             user.display_name = n;
         }
+        let mut roles_changed = false;
         if let Some(roles) = changes.roles
             && errors.collect(roles.check_for(user.affiliation)).is_some()
         {
+            roles_changed = roles != user.roles;
             user.roles = roles;
         }
         if let Some(password) = &changes.password {
@@ -388,8 +390,11 @@ impl Organisation {
             format!("user:{}", user.username),
             json!({ "roles": user.roles, "active": user.active, "password_changed": password_changed }),
         );
-        self.store.update_user(&user, &audit).await?;
-        // Roles or the active flag changed: cached sessions must not outlive that.
+        // A new password, other roles or a disabled account: whoever held a
+        // session before (perhaps the one the password was changed against)
+        // logs in again.
+        let end_sessions = password_changed || roles_changed || !user.active;
+        self.store.update_user(&user, end_sessions, &audit).await?;
         self.sessions.clear();
         Ok(user)
     }

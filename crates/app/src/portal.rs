@@ -7,6 +7,7 @@
 //! and its history stay the same as for every other channel.
 
 use crate::access::{Access, Desk};
+use crate::attempts::{Attempts, Limit};
 use crate::auth::principal_of;
 use crate::directory::Directory;
 use crate::error::{AppError, AppResult};
@@ -103,14 +104,15 @@ pub struct PublicReply {
 /// that number is refused for the rest of the hour: four digits are only
 /// 10,000 guesses, so the per-address limit alone would not protect them.
 pub const TRACKING_FAILURES_PER_HOUR: u32 = 5;
+const TRACKING: Limit = Limit { most: TRACKING_FAILURES_PER_HOUR, window: chrono::Duration::hours(1) };
 
 pub struct Portal {
     pub(crate) orders: Arc<WorkOrders>,
     pub(crate) directory: Arc<Directory>,
     pub(crate) desk: Desk,
     pub(crate) clock: Arc<dyn Clock>,
-    /// Order number → (start of its window, wrong tails in it). Per node.
-    failures: std::sync::Mutex<std::collections::HashMap<WorkOrderNo, (DateTime<Utc>, u32)>>,
+    /// Phone tails tried per order number, counted before they are checked.
+    attempts: Arc<Attempts>,
 }
 
 impl Portal {
@@ -122,6 +124,7 @@ impl Portal {
         auditor: &Auditor,
         ids: &IdGenerator,
         clock: Arc<dyn Clock>,
+        attempts: Arc<Attempts>,
     ) -> AppResult<Self> {
         let store = &orders.users;
         let user = match store.user_by_name(PORTAL_ACCOUNT).await? {
@@ -151,7 +154,7 @@ impl Portal {
                 }
             }
         };
-        Ok(Self { orders, directory, desk: access.open(principal_of(&user)), clock, failures: Default::default() })
+        Ok(Self { orders, directory, desk: access.open(principal_of(&user)), clock, attempts })
     }
 
     pub async fn submit(&self, submission: Submission) -> AppResult<Receipt> {
@@ -193,47 +196,24 @@ impl Portal {
         if !valid {
             return Err(AppError::invalid("phone_last4", "give the last four digits of the phone number you left"));
         }
-        self.check_not_locked(number)?;
+        let key = format!("track:{number}");
+        if !self.attempts.spend(&key, TRACKING).await? {
+            return Err(AppError::TooManyRequests(format!(
+                "too many wrong phone digits for {number}; try again within the hour or call 12345"
+            )));
+        }
         let store = &self.orders.store;
         let order = match store.order_id(number).await? {
             Some(id) => store.order(id).await?,
             None => None,
         };
         match order {
-            Some(order) if order.caller.phone.as_ref().is_some_and(|p| p.as_str().ends_with(last4)) => Ok(order),
-            _ => {
-                self.record_failure(number);
-                Err(missing())
+            Some(order) if order.caller.phone.as_ref().is_some_and(|p| p.as_str().ends_with(last4)) => {
+                self.attempts.refund(&key).await?;
+                Ok(order)
             }
+            _ => Err(missing()),
         }
-    }
-
-    fn check_not_locked(&self, number: &WorkOrderNo) -> AppResult<()> {
-        let now = self.clock.now();
-        let failures = self.failures.lock().expect("tracking failures lock");
-        match failures.get(number) {
-            Some((since, n)) if *n >= TRACKING_FAILURES_PER_HOUR && now - *since < chrono::Duration::hours(1) => {
-                Err(AppError::TooManyRequests(format!(
-                    "too many wrong phone digits for {number}; try again after {} or call 12345",
-                    (*since + chrono::Duration::hours(1)).format("%H:%M UTC")
-                )))
-            }
-            _ => Ok(()),
-        }
-    }
-
-    fn record_failure(&self, number: &WorkOrderNo) {
-        let now = self.clock.now();
-        let mut failures = self.failures.lock().expect("tracking failures lock");
-        // Forget old windows so the map stays small.
-        if failures.len() > 10_000 {
-            failures.retain(|_, (since, _)| now - *since < chrono::Duration::hours(1));
-        }
-        let entry = failures.entry(number.clone()).or_insert((now, 0));
-        if now - entry.0 >= chrono::Duration::hours(1) {
-            *entry = (now, 0);
-        }
-        entry.1 += 1;
     }
 
     /// A photo the citizen adds to a request just submitted from the portal
@@ -256,12 +236,8 @@ impl Portal {
         if !matches!(content_type, "image/jpeg" | "image/png") {
             return Err(AppError::UnsupportedMediaType(format!("{file_name} is {content_type}; the portal takes JPEG or PNG photos")));
         }
-        let portal = self.desk.user();
-        let photos = self.orders.store.attachments(order.id).await?.iter().filter(|a| a.uploaded_by == portal).count();
-        if photos >= PORTAL_PHOTOS {
-            return Err(AppError::invalid("file", format!("a request takes at most {PORTAL_PHOTOS} photos from the portal")));
-        }
-        self.orders.attach(&self.desk, number, file_name, bytes).await
+        let refusal = format!("a request takes at most {PORTAL_PHOTOS} photos from the portal");
+        self.orders.attach_capped(&self.desk, number, file_name, bytes, Some((PORTAL_PHOTOS, &refusal))).await
     }
 
     pub async fn track(&self, number: &WorkOrderNo, last4: &str) -> AppResult<Tracking> {

@@ -35,6 +35,21 @@ pub enum StoreError {
     Backend(String),
 }
 
+/// How many attachments an order takes, in all and from one uploader.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AttachmentCaps {
+    pub per_order: usize,
+    pub per_uploader: Option<usize>,
+}
+
+/// What became of an attachment: stored, or refused by a cap (nothing written).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Attached {
+    Stored,
+    OrderFull,
+    UploaderFull,
+}
+
 /// An order written whole: demo data, benchmarks, legacy imports.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ImportedOrder {
@@ -227,7 +242,10 @@ pub trait OrderStore: Send + Sync {
     /// Writes finished or historical orders with their histories and timers.
     async fn import_orders(&self, orders: &[ImportedOrder], audit: &AuditRecord) -> StoreResult<()>;
     async fn count_orders(&self) -> StoreResult<i64>;
-    async fn insert_attachment(&self, record: &AttachmentRecord, audit: &AuditRecord) -> StoreResult<()>;
+    /// Stores the attachment unless the order already holds `caps.per_order`
+    /// (or its uploader `caps.per_uploader`) attachments, counted in the same
+    /// transaction, so concurrent uploads cannot overshoot.
+    async fn insert_attachment(&self, record: &AttachmentRecord, caps: AttachmentCaps, audit: &AuditRecord) -> StoreResult<Attached>;
     async fn attachments(&self, order: OrderId) -> StoreResult<Vec<AttachmentRecord>>;
     async fn attachment(&self, id: AttachmentId) -> StoreResult<Option<AttachmentRecord>>;
 }
@@ -248,7 +266,9 @@ pub trait OrgStore: Send + Sync {
     async fn user(&self, id: UserId) -> StoreResult<Option<UserRecord>>;
     async fn user_by_name(&self, username: &str) -> StoreResult<Option<UserRecord>>;
     async fn insert_user(&self, user: &UserRecord, audit: &AuditRecord) -> StoreResult<()>;
-    async fn update_user(&self, user: &UserRecord, audit: &AuditRecord) -> StoreResult<()>;
+    /// Saves the user; `end_sessions` (and a disabled account) deletes every
+    /// session of theirs in the same transaction.
+    async fn update_user(&self, user: &UserRecord, end_sessions: bool, audit: &AuditRecord) -> StoreResult<()>;
     async fn insert_session(&self, session: &SessionRecord) -> StoreResult<()>;
     /// The active user behind an unexpired session.
     async fn session_user(&self, token_hash: &str, now: DateTime<Utc>) -> StoreResult<Option<UserRecord>>;
@@ -260,6 +280,22 @@ pub trait CalendarStore: Send + Sync {
     async fn calendar_days(&self) -> StoreResult<Vec<CalendarDay>>;
     async fn upsert_calendar_days(&self, days: &[CalendarDay], audit: &AuditRecord) -> StoreResult<()>;
     async fn delete_calendar_day(&self, date: NaiveDate, audit: &AuditRecord) -> StoreResult<bool>;
+}
+
+/// Counts of attempts against a limit, shared by every node.
+#[async_trait]
+pub trait AttemptStore: Send + Sync {
+    /// Counts one attempt under `key` and returns the count in its window,
+    /// this one included; a window that started at or before `expired`
+    /// starts again at `now`. Atomic: of concurrent attempts each sees its
+    /// own count.
+    async fn count_attempt(&self, key: &str, now: DateTime<Utc>, expired: DateTime<Utc>) -> StoreResult<u32>;
+    /// Takes one attempt back (it turned out to be legitimate).
+    async fn refund_attempt(&self, key: &str) -> StoreResult<()>;
+    /// Forgets every attempt under `key`.
+    async fn clear_attempts(&self, key: &str) -> StoreResult<()>;
+    /// Deletes windows that started before `before`.
+    async fn sweep_attempts(&self, before: DateTime<Utc>) -> StoreResult<u64>;
 }
 
 /// Settings administrators save in the interface (JSON under a key), which

@@ -7,6 +7,7 @@ use async_trait::async_trait;
 use hotline_app::attachments::BlobStore;
 use std::io::{Error, ErrorKind};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use tokio::io::AsyncWriteExt;
 
 pub struct FsBlobStore {
@@ -26,15 +27,28 @@ impl FsBlobStore {
     }
 }
 
+/// Distinguishes concurrent writes of one blob within a process: each
+/// writes its own temporary file, and the last rename wins with the same
+/// content.
+static WRITES: AtomicU64 = AtomicU64::new(0);
+
 async fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let dir = path.parent().ok_or_else(|| Error::new(ErrorKind::InvalidInput, "blob path has no directory"))?;
     tokio::fs::create_dir_all(dir).await?;
-    let tmp = dir.join(format!(".{}.tmp-{}", path.file_name().and_then(|n| n.to_str()).unwrap_or("blob"), std::process::id()));
-    let mut file = tokio::fs::File::create(&tmp).await?;
-    file.write_all(bytes).await?;
-    file.sync_all().await?;
-    drop(file);
-    tokio::fs::rename(&tmp, path).await
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("blob");
+    let tmp = dir.join(format!(".{name}.tmp-{}-{}", std::process::id(), WRITES.fetch_add(1, Ordering::Relaxed)));
+    let written = async {
+        let mut file = tokio::fs::OpenOptions::new().write(true).create_new(true).open(&tmp).await?;
+        file.write_all(bytes).await?;
+        file.sync_all().await?;
+        drop(file);
+        tokio::fs::rename(&tmp, path).await
+    }
+    .await;
+    if written.is_err() {
+        let _ = tokio::fs::remove_file(&tmp).await;
+    }
+    written
 }
 
 #[async_trait]
@@ -70,5 +84,24 @@ mod tests {
         assert_eq!(std::fs::read_dir(dir.path().join(&sha[..2])).unwrap().count(), 1, "no temporary files left");
         assert_eq!(blobs.get("../../etc/passwd").await.unwrap_err().kind(), ErrorKind::InvalidInput);
         assert_eq!(blobs.get(&"0".repeat(64)).await.unwrap_err().kind(), ErrorKind::NotFound);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn the_same_new_blob_written_at_once_by_many_succeeds_for_all() {
+        let dir = tempfile::tempdir().unwrap();
+        let blobs = std::sync::Arc::new(FsBlobStore::new(dir.path()));
+        let content = vec![7u8; 256 * 1024];
+        let sha = sha256_hex(&content);
+        let writes: Vec<_> = (0..36)
+            .map(|_| {
+                let (blobs, content, sha) = (blobs.clone(), content.clone(), sha.clone());
+                tokio::spawn(async move { blobs.put(&sha, &content).await })
+            })
+            .collect();
+        for write in writes {
+            write.await.unwrap().unwrap();
+        }
+        assert_eq!(blobs.get(&sha).await.unwrap(), content);
+        assert_eq!(std::fs::read_dir(dir.path().join(&sha[..2])).unwrap().count(), 1, "no temporary files left");
     }
 }

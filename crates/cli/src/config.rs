@@ -44,6 +44,21 @@ pub struct Config {
     pub notify: hotline_notify::NotifyConfig,
     pub emergency: hotline_app::emergency::EmergencyConfig,
     pub portal: PortalConfig,
+    pub http: HttpSection,
+}
+
+/// The HTTP boundary: proxies in front of the server, other sites allowed in.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct HttpSection {
+    /// Addresses of reverse proxies (nginx, HAProxy) whose `X-Forwarded-For`
+    /// names the client and whose `X-Forwarded-Proto: https` turns on HSTS
+    /// and the cookie's `Secure` flag. Empty: every peer is the client.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// Other origins (`https://host[:port]`) whose pages may send writes with
+    /// the session cookie and open the desk's WebSocket; empty: only this
+    /// server's own pages.
+    pub allowed_origins: Vec<String>,
 }
 
 /// The top-level options, for picking configuration out of the environment.
@@ -66,6 +81,7 @@ const TOP_LEVEL_KEYS: &[&str] = &[
     "supervision",
     "notify",
     "emergency",
+    "http",
 ];
 
 impl Default for Config {
@@ -89,6 +105,7 @@ impl Default for Config {
             notify: Default::default(),
             emergency: Default::default(),
             portal: Default::default(),
+            http: Default::default(),
         }
     }
 }

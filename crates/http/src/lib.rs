@@ -11,6 +11,7 @@ pub mod extract;
 pub mod openapi;
 pub mod ratelimit;
 pub mod routes;
+pub mod security;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -38,6 +39,8 @@ pub struct HttpConfig {
     pub public_search_per_minute: u32,
     /// Requests one client may submit on the portal per hour.
     pub public_submissions_per_hour: u32,
+    /// Trusted proxies and other origins allowed to write.
+    pub boundary: security::Boundary,
 }
 
 impl Default for HttpConfig {
@@ -47,6 +50,7 @@ impl Default for HttpConfig {
             request_timeout: Duration::from_secs(60),
             public_search_per_minute: 60,
             public_submissions_per_hour: 10,
+            boundary: security::Boundary::default(),
         }
     }
 }
@@ -213,5 +217,6 @@ pub fn router(app: App, config: HttpConfig) -> Router {
         .with_state(app)
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, config.request_timeout))
         .layer(CatchPanicLayer::custom(panic_response))
+        .layer(axum::middleware::from_fn_with_state(std::sync::Arc::new(config.boundary), security::guard))
         .layer(TraceLayer::new_for_http())
 }

@@ -1,14 +1,17 @@
 //! Per-client limits on the public portal's endpoints, so one client cannot
 //! flood the search engine or the work-order queue. Clients are told apart
-//! by IP address; counts are per node and per fixed window.
+//! by IP address (behind trusted proxies, the forwarded one); counts are per
+//! node and per fixed window: they shape traffic, while the limits that
+//! protect secrets (logins, tracking) are counted in the database.
 
 use crate::error::ApiError;
-use axum::extract::{ConnectInfo, Request, State};
+use crate::security::Client;
+use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use hotline_app::AppError;
 use std::collections::HashMap;
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -54,7 +57,7 @@ impl RateLimiter {
 }
 
 pub async fn limit(State(limiter): State<Arc<RateLimiter>>, request: Request, next: Next) -> Response {
-    let client = request.extensions().get::<ConnectInfo<SocketAddr>>().map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |c| c.0.ip());
+    let client = request.extensions().get::<Client>().map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |c| c.address);
     match limiter.check(client) {
         Ok(()) => next.run(request).await,
         Err(wait) => {

@@ -11,6 +11,7 @@
 //! for writes, and a committed write is in the WAL file before it is
 //! acknowledged, so it survives a crash of the process.
 
+mod attempts;
 mod audit;
 mod batch;
 mod calendar;
@@ -108,7 +109,8 @@ pub const MIGRATIONS_FINGERPRINT: &str = concat!(
     include_str!("../migrations/0004_supervision.sql"),
     include_str!("../migrations/0005_settings.sql"),
     include_str!("../migrations/0006_alerts_by_order.sql"),
-    include_str!("../migrations/0007_screening_indexes.sql")
+    include_str!("../migrations/0007_screening_indexes.sql"),
+    include_str!("../migrations/0008_attempts.sql")
 );
 
 fn migrator() -> Migrator {
@@ -123,6 +125,7 @@ fn migrator() -> Migrator {
         migration(5, "settings", include_str!("../migrations/0005_settings.sql")),
         migration(6, "alerts by order", include_str!("../migrations/0006_alerts_by_order.sql")),
         migration(7, "screening indexes", include_str!("../migrations/0007_screening_indexes.sql")),
+        migration(8, "attempts", include_str!("../migrations/0008_attempts.sql")),
     ]);
     // A CockroachDB-style database without advisory locks can turn this off.
     migrator.set_locking(true);

@@ -1,12 +1,12 @@
 //! Work orders, their history, units, notices, attachments and idempotency keys.
 
 use crate::codec::{Get, flag, from_json, json, micros, opt_from_json, opt_json, opt_micros, word};
-use crate::sql::{AUDIT_HEAD, AUDIT_WIDTH, TERMINAL_STATES, Val, audit_row, dynamic, insert_rows, push_in, push_in_text};
+use crate::sql::{AUDIT_HEAD, AUDIT_WIDTH, TERMINAL_STATES, Val, audit_row, dynamic, insert_audit, insert_rows, push_in, push_in_text};
 use crate::{Backend, OrBackend, SqlStore};
 use async_trait::async_trait;
 use hotline_app::ports::{
-    AttachmentRecord, AuditRecord, IdempotencyClaim, ImportedOrder, InsertOutcome, OrderFilter, OrderStore, OrderSummary, PageRequest,
-    StoreResult, StoreScope,
+    Attached, AttachmentCaps, AttachmentRecord, AuditRecord, IdempotencyClaim, ImportedOrder, InsertOutcome, OrderFilter, OrderStore,
+    OrderSummary, PageRequest, StoreResult, StoreScope,
 };
 use hotline_domain::watch::Timer;
 use hotline_domain::{
@@ -480,7 +480,27 @@ impl OrderStore for SqlStore {
         sqlx::query_scalar("SELECT COUNT(*) FROM work_orders").fetch_one(&self.read).await.or_backend()
     }
 
-    async fn insert_attachment(&self, record: &AttachmentRecord, audit: &AuditRecord) -> StoreResult<()> {
+    async fn insert_attachment(&self, record: &AttachmentRecord, caps: AttachmentCaps, audit: &AuditRecord) -> StoreResult<Attached> {
+        let mut tx = self.write.begin().await.or_backend()?;
+        // SQLite has one writer, so the count below cannot change before the
+        // commit; PostgreSQL needs the order row locked for that.
+        if self.backend == Backend::Postgres {
+            sqlx::query("SELECT id FROM work_orders WHERE id = $1 FOR UPDATE").bind(record.order.0).execute(&mut *tx).await.or_backend()?;
+        }
+        let (all, mine): (i64, i64) = sqlx::query_as(
+            "SELECT COUNT(*), COALESCE(SUM(CASE WHEN uploaded_by = $2 THEN 1 ELSE 0 END), 0) FROM attachments WHERE order_id = $1",
+        )
+        .bind(record.order.0)
+        .bind(record.uploaded_by.0)
+        .fetch_one(&mut *tx)
+        .await
+        .or_backend()?;
+        if all >= caps.per_order as i64 {
+            return Ok(Attached::OrderFull);
+        }
+        if caps.per_uploader.is_some_and(|cap| mine >= cap as i64) {
+            return Ok(Attached::UploaderFull);
+        }
         let row = vec![
             Val::from(record.id.0),
             record.order.0.into(),
@@ -492,7 +512,10 @@ impl OrderStore for SqlStore {
             micros(record.uploaded_at).into(),
         ];
         let head = "attachments (id, order_id, sha256, file_name, content_type, size, uploaded_by, uploaded_at)";
-        self.audited_insert(head, 8, vec![row], audit).await
+        insert_rows(&mut tx, self.backend, head, 8, vec![row], "").await?;
+        insert_audit(&mut tx, audit).await?;
+        tx.commit().await.or_backend()?;
+        Ok(Attached::Stored)
     }
 
     async fn attachments(&self, order: OrderId) -> StoreResult<Vec<AttachmentRecord>> {

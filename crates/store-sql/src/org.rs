@@ -232,7 +232,7 @@ impl OrgStore for SqlStore {
         tx.commit().await.or_backend()
     }
 
-    async fn update_user(&self, user: &UserRecord, audit: &AuditRecord) -> StoreResult<()> {
+    async fn update_user(&self, user: &UserRecord, end_sessions: bool, audit: &AuditRecord) -> StoreResult<()> {
         let mut tx = self.write.begin().await.or_backend()?;
         let rows = sqlx::query("UPDATE users SET display_name = $1, password_hash = $2, roles = $3, active = $4 WHERE id = $5")
             .bind(user.display_name.as_str())
@@ -245,8 +245,7 @@ impl OrgStore for SqlStore {
             .or_backend()?
             .rows_affected();
         touched(rows, format!("user {}", user.id))?;
-        if !user.active {
-            // A disabled account loses its sessions at once.
+        if end_sessions || !user.active {
             sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user.id.0).execute(&mut *tx).await.or_backend()?;
         }
         insert_audit(&mut tx, audit).await?;

@@ -533,7 +533,7 @@ async fn organisation_users_and_sessions() {
     f.store.insert_session(&session).await.unwrap();
     assert_eq!(f.store.session_user("abc", t0()).await.unwrap().map(|u| u.id), Some(user.id));
     assert!(f.store.session_user("abc", t0() + Duration::hours(2)).await.unwrap().is_none(), "expired");
-    f.store.update_user(&UserRecord { active: false, ..user }, &f.audit("user")).await.unwrap();
+    f.store.update_user(&UserRecord { active: false, ..user }, false, &f.audit("user")).await.unwrap();
     assert!(f.store.session_user("abc", t0()).await.unwrap().is_none(), "disabling ends sessions");
     f.finish().await;
 }

@@ -64,7 +64,33 @@ pub fn parse_csv(text: &str) -> Result<Table, TableError> {
 
 fn csv_lines(text: &str) -> Result<Vec<Vec<String>>, String> {
     let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(text.as_bytes());
-    reader.records().map(|r| r.map(|r| r.iter().map(str::to_owned).collect()).map_err(|e| e.to_string())).collect()
+    reader.records().map(|r| r.map(|r| r.iter().map(restore).collect()).map_err(|e| e.to_string())).collect()
+}
+
+/// Characters that make a spreadsheet read a CSV cell as a formula.
+fn formula_start(c: char) -> bool {
+    matches!(c, '=' | '+' | '-' | '@' | '\t' | '\r')
+}
+
+/// A CSV cell as written: one that a spreadsheet would run as a formula
+/// (`=HYPERLINK(…)` typed by a citizen) gets a leading apostrophe, which
+/// Excel and WPS show as text (OWASP's advice on CSV injection).
+fn defuse(cell: &str) -> std::borrow::Cow<'_, str> {
+    if needs_quote(cell) { format!("'{cell}").into() } else { cell.into() }
+}
+
+/// A formula start, or an apostrophe before one (quoted again, so reading
+/// back tells the two apart).
+fn needs_quote(cell: &str) -> bool {
+    cell.starts_with(formula_start) || cell.strip_prefix('\'').is_some_and(|rest| rest.starts_with(formula_start))
+}
+
+/// The cell as it was before [`defuse`], so exported files import again unchanged.
+fn restore(cell: &str) -> String {
+    match cell.strip_prefix('\'') {
+        Some(rest) if needs_quote(rest) => rest.to_owned(),
+        _ => cell.to_owned(),
+    }
 }
 
 fn table(mut lines: Vec<Vec<String>>) -> Result<Table, String> {
@@ -94,7 +120,7 @@ pub fn write(path: &Path, header: &[&str], rows: &[Vec<String>]) -> Result<(), T
             let mut writer = csv::Writer::from_path(path).map_err(|e| fail(e.to_string()))?;
             writer.write_record(header).map_err(|e| fail(e.to_string()))?;
             for row in rows {
-                writer.write_record(row).map_err(|e| fail(e.to_string()))?;
+                writer.write_record(row.iter().map(|c| defuse(c).into_owned())).map_err(|e| fail(e.to_string()))?;
             }
             writer.flush().map_err(|e| fail(e.to_string()))
         }
@@ -126,7 +152,7 @@ pub fn csv_bytes(header: &[&str], rows: &[Vec<String>]) -> Result<Vec<u8>, Table
     let mut writer = csv::Writer::from_writer(b"\xEF\xBB\xBF".to_vec());
     writer.write_record(header).map_err(fail)?;
     for row in rows {
-        writer.write_record(row).map_err(fail)?;
+        writer.write_record(row.iter().map(|c| defuse(c).into_owned())).map_err(fail)?;
     }
     writer.into_inner().map_err(|e| TableError::Write { path: "export".into(), message: e.to_string() })
 }
@@ -243,6 +269,28 @@ mod tests {
             assert_eq!(table.header, ["title", "body"]);
             assert_eq!(table.rows, vec![(2, sample()[0].clone()), (3, sample()[1].clone())], "{name}");
         }
+    }
+
+    #[test]
+    fn cells_a_spreadsheet_would_run_are_written_as_text_and_read_back_unchanged() {
+        let hostile = vec![vec![
+            "=HYPERLINK(\"http://evil.example\",\"点击\")".to_owned(),
+            "+86 138".to_owned(),
+            "-1+1".to_owned(),
+            "@SUM(A1)".to_owned(),
+            "\t=1".to_owned(),
+            "'=已转义".to_owned(),
+            "普通文字 = 也可以".to_owned(),
+        ]];
+        let header = ["a", "b", "c", "d", "e", "f", "g"];
+        let text = String::from_utf8(csv_bytes(&header, &hostile).unwrap()).unwrap();
+        let row = text.lines().nth(1).unwrap();
+        assert!(row.starts_with("\"'=HYPERLINK(") && row.contains(",'+86 138,'-1+1,'@SUM(A1),"), "{row}");
+        assert!(row.contains(",普通文字 = 也可以"), "ordinary text stays as it is: {row}");
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("h.csv");
+        write(&path, &header, &hostile).unwrap();
+        assert_eq!(read(&path).unwrap().rows, vec![(2, hostile[0].clone())]);
     }
 
     #[test]

@@ -320,9 +320,9 @@ impl KnowledgeBase {
     /// Records that an article answered a work order (for the hot-topics
     /// ranking and for the next consultant).
     pub async fn link(&self, desk: &Desk, orders: &crate::orders::WorkOrders, number: &WorkOrderNo, id: ArticleId) -> AppResult<()> {
-        let order = orders.scoped_id(desk, number).await?;
+        let order = orders.writable(desk, number).await?;
         self.load(id).await?;
-        self.store.link_article(order, id, desk.user(), self.clock.now()).await?;
+        self.store.link_article(order.id, id, desk.user(), self.clock.now()).await?;
         Ok(())
     }
 

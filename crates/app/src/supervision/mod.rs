@@ -208,6 +208,12 @@ impl Supervision {
     /// Marks one of the reader's alerts read (已阅).
     pub async fn mark_read(&self, reader: &AlertReader, id: i64) -> AppResult<AlertRecord> {
         let alert = self.visible_alert(reader, id).await?;
+        if !reader.marks(alert.unit) {
+            return Err(AppError::Forbidden(format!(
+                "alert {id} is addressed to {}; only its addressees mark it read",
+                alert.unit.map_or_else(|| "the centre".to_owned(), |u| format!("unit {u}"))
+            )));
+        }
         self.store.mark_alert_read(id, reader.user(), self.clock.now()).await?;
         Ok(self.store.alert(alert.id).await?.unwrap_or(alert))
     }

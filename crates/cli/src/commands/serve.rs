@@ -25,6 +25,10 @@ pub async fn serve(config: &Config, app: App) -> anyhow::Result<()> {
         max_upload_bytes: config.attachments.max_bytes,
         public_search_per_minute: config.search.public_per_minute,
         public_submissions_per_hour: config.portal.submissions_per_hour,
+        boundary: hotline_http::security::Boundary {
+            trusted_proxies: config.http.trusted_proxies.clone(),
+            allowed_origins: config.http.allowed_origins.clone(),
+        },
         ..HttpConfig::default()
     };
     let simulator = simulated_calls(config, &app);

@@ -5,6 +5,8 @@ use crate::dto::auth::{LoginBody, LoginResponse, MeDto};
 use crate::dto::local;
 use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{Caller, JsonBody, SESSION_COOKIE, session_token};
+use crate::security::Client;
+use axum::Extension;
 use axum::extract::State;
 use axum::http::header::SET_COOKIE;
 use axum::http::request::Parts;
@@ -15,10 +17,15 @@ use hotline_app::App;
 /// Logs in; returns a bearer token and sets the session cookie.
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginBody,
     responses((status = 200, body = LoginResponse), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)))]
-pub async fn login(State(app): State<App>, JsonBody(body): JsonBody<LoginBody>) -> ApiResult<impl IntoResponse> {
-    let session = app.auth.login(body.username.trim(), &body.password).await?;
+pub async fn login(
+    State(app): State<App>,
+    Extension(client): Extension<Client>,
+    JsonBody(body): JsonBody<LoginBody>,
+) -> ApiResult<impl IntoResponse> {
+    let session = app.auth.login(body.username.trim(), &body.password, client.address).await?;
     let max_age = (session.expires_at - app.clock.now()).num_seconds().max(0);
-    let cookie = format!("{SESSION_COOKIE}={}; HttpOnly; SameSite=Strict; Path=/; Max-Age={max_age}", session.token);
+    let secure = if client.https { "; Secure" } else { "" };
+    let cookie = format!("{SESSION_COOKIE}={}; HttpOnly; SameSite=Strict; Path=/; Max-Age={max_age}{secure}", session.token);
     let response = LoginResponse {
         expires_at: local(tz(&app), session.expires_at),
         user: MeDto::of(&session.principal, &app.directory.snapshot()),

@@ -89,7 +89,9 @@ impl TestApp {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let base = format!("http://{}", listener.local_addr().expect("address"));
         let router = hotline_http::router(app.clone(), hotline_http::HttpConfig { max_upload_bytes: 64 * 1024, ..Default::default() });
-        tokio::spawn(async move { axum::serve(listener, router).await.expect("server") });
+        tokio::spawn(async move {
+            axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>()).await.expect("server")
+        });
         Self { base, client: reqwest::Client::new(), app, _db: db, _blobs: blobs_dir }
     }
 
