@@ -58,6 +58,8 @@ pub struct AppConfig {
     /// Weekly template, time zone and close of business.
     pub calendar_template: WorkCalendar,
     pub session_ttl: Duration,
+    /// zxcvbn score (0–4) a new password needs.
+    pub password_min_score: u8,
     pub attachments: AttachmentPolicy,
     pub callcentre: CallCentreConfig,
     /// Weights of the monthly assessment score.
@@ -75,6 +77,7 @@ impl Default for AppConfig {
             rules: DeadlineRules::default(),
             calendar_template: WorkCalendar::china_default(),
             session_ttl: Duration::hours(12),
+            password_min_score: crate::auth::DEFAULT_PASSWORD_SCORE,
             attachments: AttachmentPolicy::default(),
             callcentre: CallCentreConfig::default(),
             evaluation_weights: hotline_domain::kpi::Weights::default(),
@@ -190,6 +193,7 @@ impl App {
             ids: ids.clone(),
             clock: clock.clone(),
             sessions,
+            password_min_score: config.password_min_score,
         });
         let knowledge = Arc::new(KnowledgeBase {
             store: store.clone(),

@@ -45,14 +45,34 @@ pub fn verify_password(password: &str, phc: &str) -> bool {
     PasswordHash::new(phc).is_ok_and(|hash| Argon2::default().verify_password(password.as_bytes(), &hash).is_ok())
 }
 
-/// A new password must be long enough to resist guessing.
-pub fn check_new_password(password: &str) -> Result<(), FieldError> {
+/// The strength a new password needs unless configured otherwise: zxcvbn's
+/// score 3, "safely unguessable" (about 10^10 guesses), which refuses
+/// `password`, `12345678`, keyboard walks and the user's own name.
+pub const DEFAULT_PASSWORD_SCORE: u8 = 3;
+
+/// A new password must be long enough and hard enough to guess, judged with
+/// zxcvbn against common passwords, patterns and the words in `context`
+/// (the username, the display name, the hotline's own words).
+pub fn check_new_password(password: &str, min_score: u8, context: &[&str]) -> Result<(), FieldError> {
     let n = password.chars().count();
     if n < MIN_PASSWORD_CHARS {
         return Err(FieldError::new("password", format!("must have at least {MIN_PASSWORD_CHARS} characters")));
     }
     if n > MAX_PASSWORD_CHARS {
         return Err(FieldError::new("password", format!("must have at most {MAX_PASSWORD_CHARS} characters")));
+    }
+    let mut words: Vec<&str> = context.to_vec();
+    words.extend(["hotline", "12345", "dongguan", "zhengwu"]);
+    let estimate = zxcvbn::zxcvbn(password, &words);
+    let score = u8::from(estimate.score());
+    if score < min_score {
+        let hint = estimate.feedback().and_then(|f| f.warning()).map(|w| format!(" ({w})")).unwrap_or_default();
+        return Err(FieldError::new(
+            "password",
+            format!(
+                "is too easy to guess{hint}: strength {score} of 4, at least {min_score} needed; use a longer phrase of unrelated words"
+            ),
+        ));
     }
     Ok(())
 }
@@ -232,9 +252,22 @@ mod tests {
     }
 
     #[test]
+    fn guessable_passwords_are_refused_and_phrases_accepted() {
+        let check = |p: &str| check_new_password(p, DEFAULT_PASSWORD_SCORE, &["wangqiang", "王强"]);
+        for weak in ["password", "12345678", "qwertyuiop", "wangqiang", "wangqiang2026", "hotline12345", "abcdefgh"] {
+            let refused = check(weak).expect_err(weak);
+            assert!(refused.message.contains("too easy to guess"), "{weak}: {}", refused.message);
+        }
+        for strong in ["correct horse battery staple", "东莞热线 river kite 47", "a new long passphrase 7"] {
+            assert!(check(strong).is_ok(), "{strong}");
+        }
+        assert!(check_new_password("password", 0, &[]).is_ok(), "the minimum is configurable");
+    }
+
+    #[test]
     fn new_passwords_need_eight_characters() {
-        assert!(check_new_password("1234567").is_err());
-        assert!(check_new_password("12345678").is_ok());
+        assert!(check_new_password("1234567", 0, &[]).is_err());
+        assert!(check_new_password("12345678", 0, &[]).is_ok());
         assert_eq!(token_hash("t").len(), 64);
     }
 }

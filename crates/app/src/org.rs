@@ -53,6 +53,8 @@ pub struct Organisation {
     pub(crate) ids: Arc<IdGenerator>,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) sessions: Arc<crate::auth::SessionCache>,
+    /// zxcvbn score (0–4) a new password needs.
+    pub(crate) password_min_score: u8,
 }
 
 fn check_code(field: &str, code: &str, max: usize) -> Result<(), FieldError> {
@@ -304,7 +306,7 @@ impl Organisation {
         let mut errors = ValidationErrors::default();
         errors.collect(check_code("username", &input.username, 64));
         let display_name = errors.collect(check_name("display_name", &input.display_name, 50));
-        errors.collect(check_new_password(&input.password));
+        errors.collect(check_new_password(&input.password, self.password_min_score, &[&input.username, &input.display_name]));
         errors.collect(input.roles.check_for(input.affiliation));
         if let Affiliation::Unit(u) = input.affiliation
             && self.directory.snapshot().unit(u).is_none()
@@ -372,7 +374,7 @@ impl Organisation {
             user.roles = roles;
         }
         if let Some(password) = &changes.password {
-            errors.collect(check_new_password(password));
+            errors.collect(check_new_password(password, self.password_min_score, &[&user.username, &user.display_name]));
         }
         errors.into_result()?;
         if let Some(active) = changes.active {

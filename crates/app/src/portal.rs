@@ -299,11 +299,11 @@ impl Portal {
             category: org.category_path(order.category).display(),
             state: order.state,
             town: name(order.location.town),
-            subject: redact_personal(order.subject.as_str()),
+            subject: public(order.subject.as_str(), &order),
             created_at: order.created_at,
             completion_due: order.deadlines.completion,
             closed_at: order.closed_at,
-            reply: reply.map(|r| redact_personal(&r)),
+            reply: reply.map(|r| public(&r, &order)),
             satisfaction: order.follow_up.as_ref().and_then(|f| f.satisfaction),
             can_rate: order.state == State::PendingFollowUp,
             steps,
@@ -336,8 +336,8 @@ impl Portal {
                     order_type: order.order_type,
                     category: org.category_path(order.category).display(),
                     town: order.location.town.and_then(|u| org.unit(u)).map(|u| u.name.clone()),
-                    subject: redact_personal(order.subject.as_str()),
-                    reply: redact_personal(result.public_reply.as_str()),
+                    subject: public(order.subject.as_str(), &order),
+                    reply: public(result.public_reply.as_str(), &order),
                     unit: org.unit(result.unit).map(|u| u.name.clone()),
                     created_at: order.created_at,
                     closed_at: order.closed_at,
@@ -346,4 +346,11 @@ impl Portal {
         }
         Ok(out)
     }
+}
+
+/// Text of an order as the public sees it: numbers, addresses and the
+/// caller's own name masked.
+fn public(text: &str, order: &WorkOrder) -> String {
+    let name = order.caller.name.as_ref().map(|n| n.as_str());
+    redact_personal(text, name.as_slice())
 }

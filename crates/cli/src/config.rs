@@ -189,11 +189,13 @@ impl Default for CalendarConfig {
 pub struct SessionConfig {
     /// How long a login lasts.
     pub ttl_hours: u32,
+    /// Strength a new password needs: zxcvbn's score from 0 (anything) to 4.
+    pub password_min_score: u8,
 }
 
 impl Default for SessionConfig {
     fn default() -> Self {
-        Self { ttl_hours: 12 }
+        Self { ttl_hours: 12, password_min_score: hotline_app::auth::DEFAULT_PASSWORD_SCORE }
     }
 }
 
@@ -300,6 +302,10 @@ impl Config {
             },
             calendar_template: WorkCalendar::new(tz, close, &weekdays),
             session_ttl: chrono::Duration::hours(i64::from(self.sessions.ttl_hours)),
+            password_min_score: {
+                anyhow::ensure!(self.sessions.password_min_score <= 4, "sessions.password_min_score: must be 0 to 4");
+                self.sessions.password_min_score
+            },
             attachments: AttachmentPolicy { max_bytes: self.attachments.max_bytes, max_per_order: self.attachments.max_per_order },
             callcentre: {
                 self.callcentre.check().map_err(|e| anyhow::anyhow!("callcentre: {e}"))?;

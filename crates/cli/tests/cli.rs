@@ -83,7 +83,7 @@ async fn post(client: &reqwest::Client, url: String, token: Option<&str>, body: 
 #[tokio::test]
 async fn an_acknowledged_order_survives_a_crash_of_the_process() {
     let env = Env::new().await;
-    let added = env.add_user("c1", "password123", "consultant", None);
+    let added = env.add_user("c1", "river kite plum 47", "consultant", None);
     assert!(added.status.success(), "{}", text(&added));
     let port = free_port();
     let base = format!("http://127.0.0.1:{port}");
@@ -91,7 +91,8 @@ async fn an_acknowledged_order_survives_a_crash_of_the_process() {
     wait_healthy(&base).await;
 
     let client = reqwest::Client::new();
-    let (_, login) = post(&client, format!("{base}/api/v1/auth/login"), None, json!({"username": "c1", "password": "password123"})).await;
+    let (_, login) =
+        post(&client, format!("{base}/api/v1/auth/login"), None, json!({"username": "c1", "password": "river kite plum 47"})).await;
     let token = login["token"].as_str().unwrap().to_owned();
     let categories: Value = client.get(format!("{base}/api/v1/categories")).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
     let leaf = categories.as_array().unwrap().iter().find(|c| c["level"] == 3).unwrap()["id"].clone();
@@ -105,7 +106,8 @@ async fn an_acknowledged_order_survives_a_crash_of_the_process() {
 
     let mut server = env.serve(port);
     wait_healthy(&base).await;
-    let (_, login) = post(&client, format!("{base}/api/v1/auth/login"), None, json!({"username": "c1", "password": "password123"})).await;
+    let (_, login) =
+        post(&client, format!("{base}/api/v1/auth/login"), None, json!({"username": "c1", "password": "river kite plum 47"})).await;
     let token = login["token"].as_str().unwrap().to_owned();
     let number = order["number"].as_str().unwrap();
     let again = client.get(format!("{base}/api/v1/work-orders/{number}")).bearer_auth(&token).send().await.unwrap();
@@ -125,11 +127,13 @@ async fn the_operator_commands_check_their_input_and_guard_the_audit_chain() {
 
     let short = env.add_user("x", "short", "handler", Some("hrss"));
     assert!(!short.status.success() && text(&short).contains("password"), "{}", text(&short));
-    let nowhere = env.add_user("x", "long enough", "handler", Some("nowhere"));
+    let common = env.add_user("x", "password123", "handler", Some("hrss"));
+    assert!(!common.status.success() && text(&common).contains("too easy to guess"), "{}", text(&common));
+    let nowhere = env.add_user("x", "river kite plum 47", "handler", Some("nowhere"));
     assert!(!nowhere.status.success() && text(&nowhere).contains("--unit"), "{}", text(&nowhere));
-    let mixed = env.add_user("x", "long enough", "consultant", Some("hrss"));
+    let mixed = env.add_user("x", "river kite plum 47", "consultant", Some("hrss"));
     assert!(!mixed.status.success() && text(&mixed).contains("roles"), "{}", text(&mixed));
-    let ok = env.add_user("hrss1", "long enough", "handler", Some("hrss"));
+    let ok = env.add_user("hrss1", "river kite plum 47", "handler", Some("hrss"));
     assert!(ok.status.success(), "{}", text(&ok));
 
     let year = env.dir.path().join("2027.json");

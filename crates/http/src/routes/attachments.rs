@@ -3,8 +3,9 @@
 use super::{Json, id, tz};
 use crate::dto::orders::AttachmentDto;
 use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::extract::Path;
 use crate::extract::{Caller, order_number};
-use axum::extract::{Multipart, Path, State};
+use axum::extract::{Multipart, State};
 use axum::http::StatusCode;
 use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::response::IntoResponse;

@@ -5,8 +5,9 @@ use crate::dto::calendar::{CalendarDayDto, DueQuery, DueResponse, ImportResponse
 use crate::dto::local;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::Caller;
+use crate::extract::{Path, Query};
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{Datelike, NaiveDate};
 use hotline_app::App;

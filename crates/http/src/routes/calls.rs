@@ -5,7 +5,8 @@
 use super::{Handled, Json, id, instant};
 use crate::error::ApiResult;
 use crate::extract::{Caller, JsonBody, order_number};
-use axum::extract::{Path, Query, State};
+use crate::extract::{Path, Query};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use chrono::{DateTime, Duration, Utc};

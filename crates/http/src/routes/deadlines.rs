@@ -5,8 +5,9 @@ use super::{Handled, Json};
 use crate::dto::calendar::DueResponse;
 use crate::dto::local;
 use crate::error::ErrorBody;
+use crate::extract::Query;
 use crate::extract::{Caller, JsonBody};
-use axum::extract::{Query, State};
+use axum::extract::State;
 use hotline_app::App;
 use hotline_domain::{FieldError, ValidationErrors};
 

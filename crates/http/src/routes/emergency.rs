@@ -4,8 +4,9 @@
 
 use super::{Handled, Json, id};
 use crate::error::ApiError;
+use crate::extract::Path;
 use crate::extract::{Caller, JsonBody};
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use hotline_app::App;
 use hotline_app::emergency::{NewWarning, PublicWarning};

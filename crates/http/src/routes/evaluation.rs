@@ -2,7 +2,8 @@
 
 use super::{Handled, Json, instant};
 use crate::extract::Caller;
-use axum::extract::{Query, State};
+use crate::extract::Query;
+use axum::extract::State;
 use chrono::{DateTime, Utc};
 use hotline_app::App;
 use hotline_app::evaluation::{Dimension, KpiRow, Month, Ranking};

@@ -8,7 +8,8 @@ use crate::dto::kb::{
 };
 use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{Caller, JsonBody, order_number};
-use axum::extract::{Path, Query, State};
+use crate::extract::{Path, Query};
+use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::NaiveDate;
 use hotline_app::App;

@@ -7,7 +7,8 @@ use crate::dto::orders::{HistoryDto, ListQuery, OrderDto, OrderSummaryDto, Propo
 use crate::dto::{PageQuery, UnitRef};
 use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{Caller, JsonBody, order_number};
-use axum::extract::{Path, Query, State};
+use crate::extract::{Path, Query};
+use axum::extract::State;
 use axum::http::header::LOCATION;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::IntoResponse;

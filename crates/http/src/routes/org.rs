@@ -5,8 +5,9 @@ use crate::dto::org::{
     CatalogueDto, CategoryDto, HotlineDto, NewCatalogueBody, NewCategoryBody, NewHotlineBody, NewUnitBody, UnitDto, UnitPatchBody,
 };
 use crate::error::{ApiResult, ErrorBody};
+use crate::extract::Path;
 use crate::extract::{Caller, JsonBody};
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use hotline_app::App;
 use hotline_app::org::{NewUnit, UnitChanges};

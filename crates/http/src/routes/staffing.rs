@@ -5,7 +5,8 @@
 use super::{Handled, Json};
 use crate::error::ErrorBody;
 use crate::extract::Caller;
-use axum::extract::{Query, State};
+use crate::extract::Query;
+use axum::extract::State;
 use hotline_app::App;
 use hotline_callcentre::seatplan::{PlanSettings, SkillPlan};
 use hotline_callcentre::staffing::{Answer, Patience, Question, StaffingError, Target};

@@ -3,8 +3,9 @@
 use super::{Handled, Json, id, tz};
 use crate::dto::org::{NewUserBody, UserDto, UserPatchBody};
 use crate::error::{ApiResult, ErrorBody};
+use crate::extract::Path;
 use crate::extract::{Caller, JsonBody};
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use hotline_app::App;
 use hotline_app::org::{NewUser, UserChanges};

@@ -65,14 +65,14 @@ async fn a_citizen_submits_tracks_and_rates_and_an_unsatisfied_rating_sends_it_b
     let reviewer = t.login("reviewer").await;
     let order = t.ok(&dispatcher, &order, json!({"action": "dispatch", "lead_unit_id": t.unit_id("441900003")})).await;
     let order = t.ok(&town, &order, json!({"action": "sign_for"})).await;
-    let result = json!({"action": "submit_result", "result": "已更换灯具", "solved": true, "public_reply": "路灯已修复，如有问题请拨打0769-22123456"});
+    let result = json!({"action": "submit_result", "result": "已更换灯具", "solved": true, "public_reply": "路灯已修复，如有问题请拨打0769-22123456，或致电１３９２３４５６７８、写信li.xiansheng@qq.com；李先生已确认"});
     let order = t.ok(&town, &order, result.clone()).await;
     let order = t.ok(&reviewer, &order, json!({"action": "review", "pass": true})).await;
     assert_eq!(order["state"], "pending_follow_up");
 
     let tracked = track(&t, &number, "6789").await.body;
     assert_eq!(tracked["can_rate"], true);
-    assert_eq!(tracked["reply"], "路灯已修复，如有问题请拨打076*-******56");
+    assert_eq!(tracked["reply"], "路灯已修复，如有问题请拨打076*-******56，或致电１３９*****７８、写信l***@**.com；李**已确认");
 
     let rate = |satisfaction: &str| json!({"phone_last4": "6789", "satisfaction": satisfaction, "comment": "晚上还是不亮"});
     let r = t.call(Method::POST, &format!("/api/v1/public/requests/{number}/rating"), None, Some(rate("unsatisfied"))).await;
@@ -90,6 +90,11 @@ async fn a_citizen_submits_tracks_and_rates_and_an_unsatisfied_rating_sends_it_b
     let published = replies.as_array().unwrap().iter().find(|p| p["number"] == number.as_str()).expect("published");
     assert_eq!(published["unit"], "东城街道");
     assert!(!replies.to_string().contains("13923456789") && !replies.to_string().contains("22123456"));
+    let reply = published["reply"].as_str().unwrap();
+    for private in ["２３４５６７", "li.xiansheng", "qq.com", "李先生"] {
+        assert!(!reply.contains(private), "{private} in {reply}");
+    }
+    assert!(reply.contains("１３９*****７８") && reply.contains("l***@**.com") && reply.contains("李**已确认"), "{reply}");
 }
 
 #[tokio::test]

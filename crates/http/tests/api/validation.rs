@@ -114,3 +114,21 @@ async fn action_errors_name_the_field() {
     let unchanged = t.get(&format!("/api/v1/work-orders/{}", order["number"].as_str().unwrap()), &dispatcher).await;
     assert_eq!(unchanged.body["version"], 1);
 }
+
+#[tokio::test]
+async fn unreadable_query_strings_and_paths_get_the_json_error_body() {
+    let t = TestApp::spawn().await;
+    let token = t.login("dongcheng").await;
+    let raw = |path: &'static str| {
+        let (t, token) = (&t, token.clone());
+        async move { TestApp::read(t.client.get(format!("{}{path}", t.base)).bearer_auth(token).send().await.unwrap()).await }
+    };
+    let negative = raw("/api/v1/work-orders?limit=-1").await;
+    assert_eq!((negative.status, negative.body["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid")), "{}", negative.body);
+    assert_eq!(field_of(&negative.body), "limit");
+    let words = raw("/api/v1/work-orders/pending?limit=many").await;
+    assert_eq!((words.status, field_of(&words.body)), (StatusCode::UNPROCESSABLE_ENTITY, "limit".to_owned()), "{}", words.body);
+    let bytes = raw("/api/v1/work-orders/%FF%FE").await;
+    assert_eq!((bytes.status, bytes.body["code"].as_str()), (StatusCode::BAD_REQUEST, Some("bad_request")), "{}", bytes.body);
+    assert!(bytes.body["message"].as_str().unwrap().contains("UTF-8"), "{}", bytes.body);
+}
