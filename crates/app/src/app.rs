@@ -4,7 +4,7 @@
 use crate::access::Access;
 use crate::attachments::{AttachmentPolicy, BlobStore};
 use crate::attempts::Attempts;
-use crate::audit::Auditor;
+use crate::audit::{AuditAnchor, Auditor};
 use crate::auth::Auth;
 use crate::calendar::CalendarService;
 use crate::calls::CallStore;
@@ -120,18 +120,20 @@ pub struct Adapters {
     pub search: Arc<dyn SearchEngine>,
     /// The call centre's lines: the simulator, none, or the network.
     pub lines: Lines,
+    /// The audit key and the checkpoint log, both outside the database.
+    pub audit: AuditAnchor,
 }
 
 impl App {
     pub async fn new(adapters: Adapters, config: AppConfig, clock: Arc<dyn Clock>) -> AppResult<Self> {
-        let Adapters { store, blobs, search: engine, lines } = adapters;
+        let Adapters { store, blobs, search: engine, lines, audit } = adapters;
         // Each service is handed the parts of the store it uses.
         let orders_store: Arc<dyn OrderStore> = store.clone();
         let org_store: Arc<dyn OrgStore> = store.clone();
         let evaluation_store: Arc<dyn EvaluationStore> = store.clone();
         let supervision_store: Arc<dyn SupervisionStore> = store.clone();
         let ids = Arc::new(IdGenerator::new(config.node_id));
-        let auditor = Arc::new(Auditor::new(store.clone(), ids.clone(), clock.clone()));
+        let auditor = Arc::new(Auditor::new(store.clone(), ids.clone(), clock.clone(), audit));
         let directory = Arc::new(Directory::load(org_store.as_ref()).await?);
         let calendar = Arc::new(CalendarService::load(store.clone(), auditor.clone(), config.calendar_template.clone()).await?);
         let sessions = Arc::new(crate::auth::SessionCache::default());

@@ -175,6 +175,11 @@ pub struct AuditRecord {
     pub action: String,
     pub target: String,
     pub detail: String,
+    /// Written by the application's insert path: a MAC of the fields with
+    /// the audit key, which the database does not hold. None on records
+    /// from before keys.
+    #[serde(skip)]
+    pub mac: Option<String>,
 }
 
 /// An audit record with its place in the chain, once sealed.
@@ -191,6 +196,8 @@ pub struct AuditEntry {
 pub struct ChainHead {
     pub seq: i64,
     pub hash: String,
+    /// Records sealed before audit keys (up to this seq) carry no MAC.
+    pub legacy_until: i64,
 }
 
 /// A retried create names the same key: the first order is returned.

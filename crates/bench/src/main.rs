@@ -178,6 +178,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
         blobs: Arc::new(FsBlobStore::new(dir.path().join("blobs"))),
         search: Arc::new(hotline_search::TantivySearch::open(&dir.path().join("index"))?),
         lines: Lines::Simulated,
+        audit: hotline_blob_fs::ephemeral_audit_anchor(dir.path()),
     };
     let app = App::new(adapters, config, Arc::new(SystemClock)).await?;
     hotline_seed::seed_reference(&app).await?;

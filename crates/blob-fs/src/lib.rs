@@ -3,6 +3,9 @@
 //! name, synced and renamed, so a crash never leaves a truncated blob under
 //! a valid address.
 
+mod checkpoints;
+pub use checkpoints::{FileCheckpoints, audit_anchor, ephemeral_audit_anchor};
+
 use async_trait::async_trait;
 use hotline_app::attachments::BlobStore;
 use std::io::{Error, ErrorKind};

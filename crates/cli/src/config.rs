@@ -45,6 +45,21 @@ pub struct Config {
     pub emergency: hotline_app::emergency::EmergencyConfig,
     pub portal: PortalConfig,
     pub http: HttpSection,
+    pub audit: AuditSection,
+}
+
+/// Where the audit log's anchors live, outside the database.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AuditSection {
+    /// The key that signs audit records and checkpoints (64 hex digits),
+    /// created when missing; empty: `<data_dir>/audit.key`. Every node of
+    /// one database needs the same key; back it up apart from the database.
+    pub key_file: String,
+    /// Checkpoints appended here; empty: `<data_dir>/audit-checkpoints.log`.
+    /// Put it where the database's administrators cannot rewrite it (another
+    /// disk, an append-only file, a log shipper's input).
+    pub checkpoint_file: String,
 }
 
 /// The HTTP boundary: proxies in front of the server, other sites allowed in.
@@ -82,6 +97,7 @@ const TOP_LEVEL_KEYS: &[&str] = &[
     "notify",
     "emergency",
     "http",
+    "audit",
 ];
 
 impl Default for Config {
@@ -106,6 +122,7 @@ impl Default for Config {
             emergency: Default::default(),
             portal: Default::default(),
             http: Default::default(),
+            audit: Default::default(),
         }
     }
 }
@@ -261,6 +278,18 @@ impl Config {
 
     pub fn attachments_dir(&self) -> PathBuf {
         self.data_dir.join("attachments")
+    }
+
+    pub fn audit_key_file(&self) -> PathBuf {
+        if self.audit.key_file.trim().is_empty() { self.data_dir.join("audit.key") } else { PathBuf::from(&self.audit.key_file) }
+    }
+
+    pub fn audit_checkpoint_file(&self) -> PathBuf {
+        if self.audit.checkpoint_file.trim().is_empty() {
+            self.data_dir.join("audit-checkpoints.log")
+        } else {
+            PathBuf::from(&self.audit.checkpoint_file)
+        }
     }
 
     pub fn index_dir(&self) -> PathBuf {

@@ -54,7 +54,8 @@ pub async fn open_app(config: &Config, store: Arc<SqlStore>, index: Index) -> an
         TelephonyKind::Simulated => Lines::Simulated,
         TelephonyKind::None => Lines::None,
     };
-    let adapters = Adapters { store, blobs, search: engine, lines };
+    let audit = hotline_blob_fs::audit_anchor(&config.audit_key_file(), &config.audit_checkpoint_file()).map_err(anyhow::Error::msg)?;
+    let adapters = Adapters { store, blobs, search: engine, lines, audit };
     let app = App::new(adapters, config.app_config()?, Arc::new(SystemClock)).await.context("cannot start the application")?;
     Ok(app)
 }

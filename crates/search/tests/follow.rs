@@ -17,7 +17,13 @@ use std::sync::Arc;
 
 async fn app(db: &TestDb, blobs: &std::path::Path, engine: Arc<dyn SearchEngine>) -> App {
     let store = Arc::new(db.store().await);
-    let adapters = Adapters { store, blobs: Arc::new(FsBlobStore::new(blobs)), search: engine, lines: Lines::Simulated };
+    let adapters = Adapters {
+        store,
+        blobs: Arc::new(FsBlobStore::new(blobs)),
+        search: engine,
+        lines: Lines::Simulated,
+        audit: hotline_blob_fs::ephemeral_audit_anchor(blobs),
+    };
     App::new(adapters, AppConfig::default(), Arc::new(SystemClock)).await.unwrap()
 }
 

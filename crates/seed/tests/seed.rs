@@ -20,6 +20,7 @@ async fn reference_data_once_then_demo_orders_in_every_state() {
         blobs: Arc::new(FsBlobStore::new(blobs.path())),
         search: Arc::new(hotline_search::TantivySearch::in_memory().unwrap()),
         lines: Lines::Simulated,
+        audit: hotline_blob_fs::ephemeral_audit_anchor(blobs.path()),
     };
     let app = App::new(adapters, AppConfig::default(), Arc::new(SystemClock)).await.unwrap();
 

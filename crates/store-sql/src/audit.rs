@@ -18,6 +18,7 @@ fn parse_entry(row: &AnyRow) -> StoreResult<AuditEntry> {
             action: row.text("action")?,
             target: row.text("target")?,
             detail: row.text("detail")?,
+            mac: row.opt_text("mac")?,
         },
         seq: row.opt_int("seq")?,
         hash: row.opt_text("hash")?,
@@ -91,8 +92,9 @@ impl AuditStore for SqlStore {
     }
 
     async fn audit_head(&self) -> StoreResult<ChainHead> {
-        let row = sqlx::query("SELECT seq, hash FROM audit_chain_head WHERE id = 1").fetch_one(&self.read).await.or_backend()?;
-        Ok(ChainHead { seq: row.int("seq")?, hash: row.text("hash")? })
+        let row =
+            sqlx::query("SELECT seq, hash, legacy_until FROM audit_chain_head WHERE id = 1").fetch_one(&self.read).await.or_backend()?;
+        Ok(ChainHead { seq: row.int("seq")?, hash: row.text("hash")?, legacy_until: row.int("legacy_until")? })
     }
 
     async fn unsealed_audit(&self) -> StoreResult<i64> {

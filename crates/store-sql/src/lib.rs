@@ -110,7 +110,8 @@ pub const MIGRATIONS_FINGERPRINT: &str = concat!(
     include_str!("../migrations/0005_settings.sql"),
     include_str!("../migrations/0006_alerts_by_order.sql"),
     include_str!("../migrations/0007_screening_indexes.sql"),
-    include_str!("../migrations/0008_attempts.sql")
+    include_str!("../migrations/0008_attempts.sql"),
+    include_str!("../migrations/0009_audit_mac.sql")
 );
 
 fn migrator() -> Migrator {
@@ -126,6 +127,7 @@ fn migrator() -> Migrator {
         migration(6, "alerts by order", include_str!("../migrations/0006_alerts_by_order.sql")),
         migration(7, "screening indexes", include_str!("../migrations/0007_screening_indexes.sql")),
         migration(8, "attempts", include_str!("../migrations/0008_attempts.sql")),
+        migration(9, "audit mac", include_str!("../migrations/0009_audit_mac.sql")),
     ]);
     // A CockroachDB-style database without advisory locks can turn this off.
     migrator.set_locking(true);

@@ -81,13 +81,14 @@ pub(crate) fn bulk_placeholders(backend: Backend, from: usize, n: usize) -> Stri
 }
 
 pub(crate) async fn insert_audit(conn: &mut AnyConnection, record: &AuditRecord) -> StoreResult<()> {
-    sqlx::query("INSERT INTO audit_log (id, at, actor_id, action, target, detail) VALUES ($1, $2, $3, $4, $5, $6)")
+    sqlx::query("INSERT INTO audit_log (id, at, actor_id, action, target, detail, mac) VALUES ($1, $2, $3, $4, $5, $6, $7)")
         .bind(record.id)
         .bind(micros(record.at))
         .bind(record.actor.map(|a| a.0))
         .bind(record.action.as_str())
         .bind(record.target.as_str())
         .bind(record.detail.as_str())
+        .bind(record.mac.as_deref())
         .execute(conn)
         .await
         .or_backend()?;
@@ -141,8 +142,8 @@ pub(crate) async fn insert_rows(
     Ok(returned)
 }
 
-pub(crate) const AUDIT_HEAD: &str = "audit_log (id, at, actor_id, action, target, detail)";
-pub(crate) const AUDIT_WIDTH: usize = 6;
+pub(crate) const AUDIT_HEAD: &str = "audit_log (id, at, actor_id, action, target, detail, mac)";
+pub(crate) const AUDIT_WIDTH: usize = 7;
 
 pub(crate) fn audit_row(r: &AuditRecord) -> Vec<Val> {
     vec![
@@ -152,6 +153,7 @@ pub(crate) fn audit_row(r: &AuditRecord) -> Vec<Val> {
         r.action.as_str().into(),
         r.target.as_str().into(),
         r.detail.as_str().into(),
+        r.mac.clone().into(),
     ]
 }
 

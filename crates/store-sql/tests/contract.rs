@@ -59,6 +59,7 @@ impl Fixture {
             action: action.into(),
             target: "test".into(),
             detail: "{}".into(),
+            mac: None,
         }
     }
 
@@ -565,14 +566,16 @@ async fn a_setting_is_absent_until_saved_and_the_last_save_wins() {
 async fn the_audit_chain_seals_in_order_and_detects_tampering() {
     let f = Fixture::new().await;
     let store: Arc<dyn Store> = Arc::new(f.db.store().await);
-    let auditor = Auditor::new(store.clone(), Arc::new(IdGenerator::new(2)), Arc::new(ManualClock::new(t0())));
+    let dir = tempfile::tempdir().unwrap();
+    let anchor = hotline_blob_fs::ephemeral_audit_anchor(dir.path());
+    let auditor = Auditor::new(store.clone(), Arc::new(IdGenerator::new(2)), Arc::new(ManualClock::new(t0())), anchor.clone());
     for i in 0..25 {
         auditor
             .append(Some(UserId(1)), "work_order.read_personal", format!("work_order:{i}"), serde_json::json!({ "i": i }))
             .await
             .unwrap();
     }
-    assert_eq!(store.audit_head().await.unwrap(), ChainHead { seq: 0, hash: GENESIS.into() });
+    assert_eq!(store.audit_head().await.unwrap(), ChainHead { seq: 0, hash: GENESIS.into(), legacy_until: 0 });
     let report = auditor.verify().await.unwrap();
     assert_eq!((report.sealed, report.pending, report.ok()), (0, 25, true));
     assert_eq!(auditor.seal_all().await.unwrap(), 25);
@@ -589,6 +592,92 @@ async fn the_audit_chain_seals_in_order_and_detects_tampering() {
     assert!(auditor.verify().await.unwrap().problem.unwrap().contains("record 7 is missing"));
     conn.close().await.unwrap();
     f.finish().await;
+}
+
+/// The ends of the chain: a cut tail with the head rewound, a row written
+/// past the application and sealed, and a chain recomputed after an edit.
+#[tokio::test]
+async fn the_audit_chain_is_anchored_outside_the_database() {
+    let f = Fixture::new().await;
+    let store: Arc<dyn Store> = Arc::new(f.db.store().await);
+    let dir = tempfile::tempdir().unwrap();
+    let anchor = hotline_blob_fs::ephemeral_audit_anchor(dir.path());
+    let clock = Arc::new(ManualClock::new(t0()));
+    let auditor = Auditor::new(store.clone(), Arc::new(IdGenerator::new(2)), clock.clone(), anchor.clone());
+    for i in 0..10 {
+        auditor
+            .append(Some(UserId(1)), "work_order.read_personal", format!("work_order:{i}"), serde_json::json!({ "i": i }))
+            .await
+            .unwrap();
+    }
+    assert_eq!(auditor.seal_all().await.unwrap(), 10);
+    let report = auditor.verify().await.unwrap();
+    assert_eq!((report.sealed, report.checkpoint, report.ok()), (10, Some(10), true), "{report:?}");
+
+    // The last three records deleted and the head rewound to record 7:
+    // consistent inside the database, refused by the checkpoint.
+    let mut conn = f.raw().await;
+    let seven: String = sqlx::query_scalar("SELECT hash FROM audit_log WHERE seq = 7").fetch_one(&mut conn).await.unwrap();
+    conn.execute("DELETE FROM audit_log WHERE seq > 7").await.unwrap();
+    sqlx::query("UPDATE audit_chain_head SET seq = 7, hash = $1 WHERE id = 1").bind(&seven).execute(&mut conn).await.unwrap();
+    let cut = auditor.verify().await.unwrap();
+    assert!(cut.problem.as_deref().unwrap_or_default().contains("checkpoint"), "{cut:?}");
+    // Nor does new sealing bless the shorter chain with a new checkpoint.
+    auditor.append(None, "auth.login", "user:x", serde_json::json!({})).await.unwrap();
+    clock.set(t0() + Duration::minutes(5));
+    assert!(auditor.seal_all().await.is_err(), "the sealer refuses to checkpoint a chain that lost records");
+    assert!(!auditor.verify().await.unwrap().ok());
+    conn.close().await.unwrap();
+    f.finish().await;
+
+    // A forged row the sealer chains is refused for its MAC.
+    let f = Fixture::new().await;
+    let store: Arc<dyn Store> = Arc::new(f.db.store().await);
+    let auditor = Auditor::new(
+        store.clone(),
+        Arc::new(IdGenerator::new(2)),
+        clock.clone(),
+        hotline_blob_fs::ephemeral_audit_anchor(dir.path().join("b").as_path()),
+    );
+    auditor.append(Some(UserId(1)), "user.create", "user:a", serde_json::json!({})).await.unwrap();
+    let mut conn = f.raw().await;
+    conn.execute(
+        "INSERT INTO audit_log (id, at, actor_id, action, target, detail) VALUES (999999999999, 1, 1, 'user.update', 'user:a', '{\"roles\":[\"system_admin\"]}')",
+    )
+    .await
+    .unwrap();
+    assert_eq!(auditor.seal_all().await.unwrap(), 2);
+    let forged = auditor.verify().await.unwrap();
+    assert!(forged.problem.as_deref().unwrap_or_default().contains("not written by the application"), "{forged:?}");
+
+    // An edit with the chain recomputed from there on still fails its MAC.
+    let f2 = Fixture::new().await;
+    let store2: Arc<dyn Store> = Arc::new(f2.db.store().await);
+    let auditor2 = Auditor::new(
+        store2.clone(),
+        Arc::new(IdGenerator::new(3)),
+        clock.clone(),
+        hotline_blob_fs::ephemeral_audit_anchor(dir.path().join("c").as_path()),
+    );
+    auditor2.append(Some(UserId(1)), "user.update", "user:b", serde_json::json!({"roles": ["handler"]})).await.unwrap();
+    auditor2.seal_all().await.unwrap();
+    let mut entry = store2.audit_chain(0, 1).await.unwrap().remove(0);
+    entry.record.detail = "{\"roles\":[\"system_admin\"]}".into();
+    let rehashed = hotline_app::audit::chain_hash(GENESIS, 1, &entry.record);
+    let mut conn2 = f2.raw().await;
+    sqlx::query("UPDATE audit_log SET detail = $1, hash = $2 WHERE seq = 1")
+        .bind(&entry.record.detail)
+        .bind(&rehashed)
+        .execute(&mut conn2)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE audit_chain_head SET hash = $1 WHERE id = 1").bind(&rehashed).execute(&mut conn2).await.unwrap();
+    let edited = auditor2.verify().await.unwrap();
+    assert!(!edited.ok(), "{edited:?}");
+    conn.close().await.unwrap();
+    conn2.close().await.unwrap();
+    f.finish().await;
+    f2.finish().await;
 }
 
 fn article(title: &str) -> hotline_domain::knowledge::ArticleContent {

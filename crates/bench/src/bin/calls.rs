@@ -58,6 +58,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
         blobs: Arc::new(FsBlobStore::new(dir.path().join("blobs"))),
         search: Arc::new(hotline_search::TantivySearch::open(&dir.path().join("index"))?),
         lines: Lines::Simulated,
+        audit: hotline_blob_fs::ephemeral_audit_anchor(dir.path()),
     };
     let app = App::new(adapters, AppConfig::default(), Arc::new(SystemClock)).await?;
     let now = Utc::now();

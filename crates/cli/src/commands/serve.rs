@@ -54,6 +54,7 @@ pub async fn serve(config: &Config, app: App) -> anyhow::Result<()> {
     let _ = knowledge.await;
     // Whatever was written before the shutdown gets onto the chain.
     app.auditor.seal_all().await.context("sealing the audit log at shutdown")?;
+    app.auditor.checkpoint().await.context("the audit checkpoint at shutdown")?;
     tracing::info!("hotline stopped");
     Ok(())
 }

@@ -23,6 +23,8 @@ pub struct TestApp {
     pub base: String,
     pub client: reqwest::Client,
     pub app: App,
+    /// The key and checkpoints a second node shares.
+    pub audit: hotline_app::audit::AuditAnchor,
     _db: TestDb,
     _blobs: tempfile::TempDir,
 }
@@ -53,7 +55,14 @@ impl TestApp {
         let store = Arc::new(db.store().await);
         let blobs_dir = tempfile::tempdir().expect("blob dir");
         let engine = Arc::new(hotline_search::TantivySearch::in_memory().expect("search index"));
-        let adapters = Adapters { store, blobs: Arc::new(FsBlobStore::new(blobs_dir.path())), search: engine, lines: Lines::Simulated };
+        let audit = hotline_blob_fs::ephemeral_audit_anchor(blobs_dir.path());
+        let adapters = Adapters {
+            store,
+            blobs: Arc::new(FsBlobStore::new(blobs_dir.path())),
+            search: engine,
+            lines: Lines::Simulated,
+            audit: audit.clone(),
+        };
         let app = App::new(adapters, config, clock).await.expect("app");
         hotline_seed::seed_reference(&app).await.expect("reference data");
         let org = app.directory.snapshot();
@@ -92,7 +101,7 @@ impl TestApp {
         tokio::spawn(async move {
             axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>()).await.expect("server")
         });
-        Self { base, client: reqwest::Client::new(), app, _db: db, _blobs: blobs_dir }
+        Self { base, client: reqwest::Client::new(), app, audit, _db: db, _blobs: blobs_dir }
     }
 
     pub async fn login(&self, username: &str) -> String {
@@ -168,7 +177,8 @@ impl TestApp {
     pub async fn second_node(&self) -> App {
         let blobs = Arc::new(FsBlobStore::new(self._blobs.path()));
         let engine = Arc::new(hotline_search::TantivySearch::in_memory().expect("search index"));
-        let adapters = Adapters { store: self.app.store.clone(), blobs, search: engine, lines: Lines::Simulated };
+        let adapters =
+            Adapters { store: self.app.store.clone(), blobs, search: engine, lines: Lines::Simulated, audit: self.audit.clone() };
         App::new(adapters, AppConfig::default(), self.app.clock.clone()).await.expect("second node")
     }
 
