@@ -5,6 +5,7 @@
 pub mod actions;
 pub mod auth;
 pub mod calendar;
+pub mod inputs;
 pub mod kb;
 pub mod orders;
 pub mod org;

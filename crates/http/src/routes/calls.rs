@@ -14,8 +14,7 @@ use futures_util::stream::{self, Stream};
 use hotline_app::App;
 use hotline_app::access::Desk;
 use hotline_app::calls::{
-    CallRow, CallbackTask, CallerPlan, CertificationInput, ConsultantView, FigureRow, GroupBy, LineBehaviour, ScreenPop, StatusChange,
-    TrainingInput, Wallboard,
+    CallRow, CallbackTask, CallerPlan, ConsultantView, FigureRow, GroupBy, LineBehaviour, ScreenPop, StatusChange, Wallboard,
 };
 use hotline_app::ports::HotlineRecord;
 use hotline_callcentre::engine::CallId;
@@ -103,13 +102,14 @@ pub async fn call(State(app): State<App>, Caller(desk): Caller, Path(raw): Path<
     Ok(Json(app.calls.call(&reader, id("id", &raw)?).await?))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct LinkOrderBody {
+    /// The work order's number, e.g. DG20261128000123.
     pub number: String,
 }
 
 /// Links a call to the work order registered for it.
-#[utoipa::path(post, path = "/api/v1/callcentre/calls/{id}/order", tag = "call centre", security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v1/callcentre/calls/{id}/order", tag = "call centre", security(("bearer" = [])), request_body = LinkOrderBody,
     params(("id" = String, Path)), responses((status = 204, description = "linked"), (status = 404, description = "no such call or order")))]
 pub async fn link_order(
     State(app): State<App>,
@@ -152,12 +152,14 @@ pub async fn callbacks(State(app): State<App>, Caller(desk): Caller) -> Handled<
     Ok(Json(app.calls.open_callbacks(&worker).await?))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct CallbackDoneBody {
+    /// What came of the callback.
+    #[schema(value_type = String, max_length = 500)]
     pub note: Reason,
 }
 
-#[utoipa::path(post, path = "/api/v1/callcentre/callbacks/{call}/done", tag = "call centre", security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v1/callcentre/callbacks/{call}/done", tag = "call centre", security(("bearer" = [])), request_body = CallbackDoneBody,
     params(("call" = String, Path)),
     responses((status = 204, description = "done"), (status = 404, description = "no such task"), (status = 409, description = "already done")))]
 pub async fn callback_done(
@@ -213,29 +215,29 @@ pub async fn consultant(State(app): State<App>, Caller(desk): Caller, Path(raw):
 }
 
 /// Records a training (basic, or professional for a skill).
-#[utoipa::path(post, path = "/api/v1/consultants/{user}/trainings", tag = "call centre", security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v1/consultants/{user}/trainings", tag = "call centre", security(("bearer" = [])), request_body = crate::dto::inputs::TrainingBody,
     params(("user" = String, Path)), responses((status = 200, description = "the updated record"), (status = 422, description = "invalid")))]
 pub async fn add_training(
     State(app): State<App>,
     Caller(desk): Caller,
     Path(raw): Path<String>,
-    JsonBody(body): JsonBody<TrainingInput>,
+    JsonBody(body): JsonBody<crate::dto::inputs::TrainingBody>,
 ) -> Handled<ConsultantView> {
     let manager = desk.call_centre_manager()?;
-    Ok(Json(app.calls.record_training(&manager, user_id(&raw)?, body).await?))
+    Ok(Json(app.calls.record_training(&manager, user_id(&raw)?, body.into()).await?))
 }
 
 /// Certifies a consultant for a professional skill.
-#[utoipa::path(post, path = "/api/v1/consultants/{user}/certifications", tag = "call centre", security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v1/consultants/{user}/certifications", tag = "call centre", security(("bearer" = [])), request_body = crate::dto::inputs::CertificationBody,
     params(("user" = String, Path)), responses((status = 200, description = "the updated record"), (status = 422, description = "not trained")))]
 pub async fn certify(
     State(app): State<App>,
     Caller(desk): Caller,
     Path(raw): Path<String>,
-    JsonBody(body): JsonBody<CertificationInput>,
+    JsonBody(body): JsonBody<crate::dto::inputs::CertificationBody>,
 ) -> Handled<ConsultantView> {
     let manager = desk.call_centre_manager()?;
-    Ok(Json(app.calls.certify(&manager, user_id(&raw)?, body).await?))
+    Ok(Json(app.calls.certify(&manager, user_id(&raw)?, body.into()).await?))
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -263,13 +265,15 @@ pub async fn set_agent_status(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct MentorBody {
+    /// The mentor's user id; null ends the pairing.
+    #[schema(value_type = Option<String>)]
     pub mentor: Option<UserId>,
 }
 
 /// Pairs a new consultant with a mentor (老带新); `null` ends it.
-#[utoipa::path(put, path = "/api/v1/consultants/{user}/mentor", tag = "call centre", security(("bearer" = [])),
+#[utoipa::path(put, path = "/api/v1/consultants/{user}/mentor", tag = "call centre", security(("bearer" = [])), request_body = MentorBody,
     params(("user" = String, Path)), responses((status = 200, description = "the updated record")))]
 pub async fn set_mentor(
     State(app): State<App>,
@@ -281,7 +285,7 @@ pub async fn set_mentor(
     Ok(Json(app.calls.set_mentor(&manager, user_id(&raw)?, body.mentor).await?))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct SimulatedCallBody {
     /// `general`, or a professional seat's number (e.g. 12333).
     pub queue: String,
@@ -304,7 +308,7 @@ fn seconds(field: &str, v: Option<f64>) -> Result<Option<std::time::Duration>, F
 }
 
 /// Places a simulated call (training, demonstrations, tests).
-#[utoipa::path(post, path = "/api/v1/callcentre/simulator/calls", tag = "call centre", security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v1/callcentre/simulator/calls", tag = "call centre", security(("bearer" = [])), request_body = SimulatedCallBody,
     responses((status = 201, description = "the call's id"), (status = 422, description = "unknown queue")))]
 pub async fn simulate_call(
     State(app): State<App>,
@@ -332,13 +336,15 @@ pub async fn simulate_hang_up(State(app): State<App>, Caller(desk): Caller, Path
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct LineBody {
+    /// `answers`, `busy` or `no_answer`.
+    #[schema(value_type = String, example = "busy")]
     pub behaviour: LineBehaviour,
 }
 
 /// How a simulated sub-centre line answers transfers: answers, busy or no_answer.
-#[utoipa::path(put, path = "/api/v1/callcentre/simulator/lines/{number}", tag = "call centre", security(("bearer" = [])),
+#[utoipa::path(put, path = "/api/v1/callcentre/simulator/lines/{number}", tag = "call centre", security(("bearer" = [])), request_body = LineBody,
     params(("number" = String, Path)), responses((status = 204, description = "set")))]
 pub async fn simulate_line(
     State(app): State<App>,

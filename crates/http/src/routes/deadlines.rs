@@ -44,7 +44,7 @@ pub async fn rules(State(app): State<App>, Caller(_desk): Caller) -> Handled<hot
 
 /// Replaces the deadline rules (system administrators). Orders registered
 /// or changed from now on follow them; deadlines already set stay.
-#[utoipa::path(put, path = "/api/v1/deadline-rules", tag = "calendar", security(("bearer" = [])),
+#[utoipa::path(put, path = "/api/v1/deadline-rules", tag = "calendar", security(("bearer" = [])), request_body = Object,
     responses((status = 200, description = "the rules now in force"), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn set_rules(
     State(app): State<App>,

@@ -9,8 +9,8 @@ use crate::extract::{Caller, JsonBody};
 use axum::extract::State;
 use axum::http::StatusCode;
 use hotline_app::App;
-use hotline_app::emergency::{NewWarning, PublicWarning};
-use hotline_domain::emergency::{EmergencyRule, RuleSpec};
+use hotline_app::emergency::PublicWarning;
+use hotline_domain::emergency::EmergencyRule;
 
 /// The linkage rules.
 #[utoipa::path(get, path = "/api/v1/emergency/rules", tag = "emergency", security(("bearer" = [])),
@@ -21,28 +21,28 @@ pub async fn rules(State(app): State<App>, Caller(desk): Caller) -> Handled<Vec<
 }
 
 /// Adds a rule: `{name, keywords, categories, partners, town, ack_minutes, active}`.
-#[utoipa::path(post, path = "/api/v1/emergency/rules", tag = "emergency", security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v1/emergency/rules", tag = "emergency", security(("bearer" = [])), request_body = crate::dto::inputs::RuleBody,
     responses((status = 201, description = "the rule"), (status = 422, description = "a rule that matches nothing or tells nobody")))]
 pub async fn add_rule(
     State(app): State<App>,
     Caller(desk): Caller,
-    JsonBody(spec): JsonBody<RuleSpec>,
+    JsonBody(spec): JsonBody<crate::dto::inputs::RuleBody>,
 ) -> Result<(StatusCode, Json<EmergencyRule>), ApiError> {
     let admin = desk.admin()?;
-    Ok((StatusCode::CREATED, Json(app.emergency.save_rule(&admin, None, spec).await?)))
+    Ok((StatusCode::CREATED, Json(app.emergency.save_rule(&admin, None, spec.into()).await?)))
 }
 
 /// Replaces a rule (set `active: false` to pause it).
-#[utoipa::path(put, path = "/api/v1/emergency/rules/{id}", tag = "emergency", security(("bearer" = [])), params(("id" = String, Path)),
+#[utoipa::path(put, path = "/api/v1/emergency/rules/{id}", tag = "emergency", security(("bearer" = [])), request_body = crate::dto::inputs::RuleBody, params(("id" = String, Path)),
     responses((status = 200, description = "the rule"), (status = 404, description = "no such rule"), (status = 422, description = "a bad rule")))]
 pub async fn update_rule(
     State(app): State<App>,
     Caller(desk): Caller,
     Path(raw): Path<String>,
-    JsonBody(spec): JsonBody<RuleSpec>,
+    JsonBody(spec): JsonBody<crate::dto::inputs::RuleBody>,
 ) -> Handled<EmergencyRule> {
     let admin = desk.admin()?;
-    Ok(Json(app.emergency.save_rule(&admin, Some(id("id", &raw)?), spec).await?))
+    Ok(Json(app.emergency.save_rule(&admin, Some(id("id", &raw)?), spec.into()).await?))
 }
 
 /// Every published warning, withdrawn and expired ones too.
@@ -54,15 +54,15 @@ pub async fn warnings(State(app): State<App>, Caller(desk): Caller) -> Handled<V
 }
 
 /// Publishes a warning to the portal: `{title, body, level, town, expires_at}`.
-#[utoipa::path(post, path = "/api/v1/emergency/warnings", tag = "emergency", security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v1/emergency/warnings", tag = "emergency", security(("bearer" = [])), request_body = crate::dto::inputs::WarningBody,
     responses((status = 201, description = "the warning"), (status = 422, description = "a bad warning")))]
 pub async fn publish(
     State(app): State<App>,
     Caller(desk): Caller,
-    JsonBody(new): JsonBody<NewWarning>,
+    JsonBody(new): JsonBody<crate::dto::inputs::WarningBody>,
 ) -> Result<(StatusCode, Json<PublicWarning>), ApiError> {
     let desk = desk.supervisor()?;
-    Ok((StatusCode::CREATED, Json(app.emergency.publish(&desk, new).await?)))
+    Ok((StatusCode::CREATED, Json(app.emergency.publish(&desk, new.into()).await?)))
 }
 
 /// Takes a warning off the portal.

@@ -14,7 +14,7 @@ use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use futures_util::stream::{self, Stream};
 use hotline_app::App;
 use hotline_app::evaluation::Month;
-use hotline_app::supervision::{AlertRecord, Card, Contact, Delivery, NewContact, NoticeRow, OrderList, Repeat, RepeatBy, ScanReport};
+use hotline_app::supervision::{AlertRecord, Card, Contact, Delivery, NoticeRow, OrderList, Repeat, RepeatBy, ScanReport};
 use hotline_domain::watch::AlertLevel;
 use hotline_domain::{FieldError, UnitId};
 use serde::Deserialize;
@@ -182,14 +182,14 @@ pub async fn contacts(State(app): State<App>, Caller(desk): Caller, Query(q): Qu
 }
 
 /// Replaces those addresses: `[{"channel": "email"|"webhook", "address": …, "leader": false}]`.
-#[utoipa::path(put, path = "/api/v1/contacts", tag = "supervision", params(ContactsQuery), security(("bearer" = [])),
+#[utoipa::path(put, path = "/api/v1/contacts", tag = "supervision", params(ContactsQuery), security(("bearer" = [])), request_body = Vec<crate::dto::inputs::ContactBody>,
     responses((status = 200, description = "the addresses now"), (status = 422, description = "a bad address")))]
 pub async fn set_contacts(
     State(app): State<App>,
     Caller(desk): Caller,
     Query(q): Query<ContactsQuery>,
-    JsonBody(body): JsonBody<Vec<NewContact>>,
+    JsonBody(body): JsonBody<Vec<crate::dto::inputs::ContactBody>>,
 ) -> Handled<Vec<Contact>> {
     let admin = desk.user_admin()?;
-    Ok(Json(app.supervision.set_contacts(&admin, contact_unit(&q)?, body).await?))
+    Ok(Json(app.supervision.set_contacts(&admin, contact_unit(&q)?, body.into_iter().map(Into::into).collect()).await?))
 }
