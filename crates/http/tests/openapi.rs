@@ -190,7 +190,8 @@ fn json_operations_describe_their_bodies_except_the_known_loose_ones() {
                     c.iter()
                         .all(|(ct, media)| not_json(ct) || media["schema"].get("$ref").is_some() || media["schema"].get("items").is_some())
                 });
-            if !(answers_ok && body_ok) && !OTHER_MEDIA.contains(&name.as_str()) {
+            let described = OTHER_MEDIA.contains(&name.as_str()) || (answers_ok && body_ok);
+            if !described {
                 loose.insert(name);
             }
         }
