@@ -6,6 +6,23 @@ use utoipa::{Modify, OpenApi};
 
 struct BearerAuth;
 
+/// An action's fields are one part of its body, beside `action` and
+/// `version`: the part must not forbid other properties, or no body
+/// satisfies the whole (the parser still refuses unknown fields).
+struct OpenActionParts;
+
+impl Modify for OpenActionParts {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{RefOr, Schema};
+        let Some(components) = openapi.components.as_mut() else { return };
+        for name in crate::dto::actions::ACTION_PARTS {
+            if let Some(RefOr::T(Schema::Object(part))) = components.schemas.get_mut(*name) {
+                part.additional_properties = None;
+            }
+        }
+    }
+}
+
 impl Modify for BearerAuth {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         let components = openapi.components.get_or_insert_with(Default::default);
@@ -26,7 +43,7 @@ impl Modify for BearerAuth {
             Ids are strings; times are RFC 3339 in the centre's time zone. Errors share one body: {code, message, fields}.",
         license(name = "AGPL-3.0-or-later")
     ),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &OpenActionParts),
     paths(
         routes::meta::healthz,
         routes::auth::login, routes::auth::logout, routes::auth::me,

@@ -173,10 +173,12 @@ fn json_operations_describe_their_bodies_except_the_known_loose_ones() {
                         let schema = &media["schema"];
                         not_json(ct)
                             || schema.get("$ref").is_some()
-                            || schema.get("items").is_some()
+                            || schema
+                                .get("items")
+                                .is_some_and(|i| i.get("$ref").is_some() || i["type"].as_str().is_some_and(|t| t != "object"))
                             || schema.get("properties").is_some()
                             || schema.get("oneOf").is_some()
-                            || schema["type"].as_str().is_some_and(|t| t != "object")
+                            || schema["type"].as_str().is_some_and(|t| t != "object" && t != "array")
                     })
                 })
             };

@@ -183,6 +183,26 @@ pub struct Invalidate {
     pub note: Option<Reason>,
 }
 
+/// The schemas of the actions' own fields (the variants of [`ActionKind`]).
+pub const ACTION_PARTS: &[&str] = &[
+    "AnswerDirectly",
+    "Dispatch",
+    "SignFor",
+    "Return",
+    "DecideReturn",
+    "RequestExtension",
+    "DecideExtension",
+    "AddProgress",
+    "SubDispatch",
+    "SubmitResult",
+    "Review",
+    "FollowUp",
+    "Supervise",
+    "AnswerSupervision",
+    "Merge",
+    "Invalidate",
+];
+
 /// The action itself: `action` names it and picks the body's fields.
 /// (Serde's derive is here for the schema's shape; reading goes through
 /// [`ActionBody::from_value`].)

@@ -311,7 +311,7 @@ pub async fn act(
 
 /// Every version of an article.
 #[utoipa::path(get, path = "/api/v1/kb/articles/{id}/versions", tag = "knowledge", params(("id" = String, Path)), security(("bearer" = [])),
-    responses((status = 200, body = Object), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = [Object]), (status = 404, body = ErrorBody)))]
 pub async fn versions(State(app): State<App>, Caller(desk): Caller, Path(raw): Path<String>) -> Handled<Value> {
     Ok(Json(json!(app.knowledge.versions(&desk, ArticleId(id("id", &raw)?)).await?)))
 }
