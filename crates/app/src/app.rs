@@ -66,6 +66,8 @@ pub struct AppConfig {
     pub evaluation_weights: hotline_domain::kpi::Weights,
     pub supervision: crate::supervision::SupervisionConfig,
     pub emergency: crate::emergency::EmergencyConfig,
+    /// Bytes of photos the portal takes from anonymous citizens.
+    pub portal_photos: crate::portal::PhotoBudget,
 }
 
 impl Default for AppConfig {
@@ -83,6 +85,7 @@ impl Default for AppConfig {
             evaluation_weights: hotline_domain::kpi::Weights::default(),
             supervision: crate::supervision::SupervisionConfig::default(),
             emergency: crate::emergency::EmergencyConfig::default(),
+            portal_photos: crate::portal::PhotoBudget::default(),
         }
     }
 }
@@ -243,9 +246,10 @@ impl App {
         });
         orders.load_saved_rules().await?;
         let access = Access::new(directory.clone());
-        let portal = Arc::new(
-            crate::portal::Portal::open(orders.clone(), directory.clone(), &access, &auditor, &ids, clock.clone(), attempts).await?,
-        );
+        let mut portal =
+            crate::portal::Portal::open(orders.clone(), directory.clone(), &access, &auditor, &ids, clock.clone(), attempts).await?;
+        portal.photo_budget = config.portal_photos;
+        let portal = Arc::new(portal);
         Ok(Self {
             dashboard,
             portal,

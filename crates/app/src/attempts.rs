@@ -10,10 +10,10 @@ use chrono::Duration;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-/// At most `most` attempts per `window`.
+/// At most `most` attempts (or bytes) per `window`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limit {
-    pub most: u32,
+    pub most: i64,
     pub window: Duration,
 }
 
@@ -42,17 +42,28 @@ impl Attempts {
     /// Counts an attempt under `key`; false when it is beyond the limit
     /// (the secret must then not be checked at all).
     pub async fn spend(&self, key: &str, limit: Limit) -> AppResult<bool> {
+        self.spend_amount(key, 1, limit).await
+    }
+
+    /// Counts `amount` (bytes of an upload) under `key`; false when the
+    /// window's total goes beyond the limit.
+    pub async fn spend_amount(&self, key: &str, amount: i64, limit: Limit) -> AppResult<bool> {
         let now = self.clock.now();
         if self.counted.fetch_add(1, Ordering::Relaxed) % SWEEP_EVERY == SWEEP_EVERY - 1 {
             self.store.sweep_attempts(now - KEEP).await?;
         }
-        let count = self.store.count_attempt(key, now, now - limit.window).await?;
-        Ok(count <= limit.most)
+        let total = self.store.count_attempt(key, amount, now, now - limit.window).await?;
+        Ok(total <= limit.most)
     }
 
     /// Takes back an attempt that turned out right.
     pub async fn refund(&self, key: &str) -> AppResult<()> {
-        Ok(self.store.refund_attempt(key).await?)
+        self.refund_amount(key, 1).await
+    }
+
+    /// Takes back `amount` that was not used after all.
+    pub async fn refund_amount(&self, key: &str, amount: i64) -> AppResult<()> {
+        Ok(self.store.refund_attempt(key, amount).await?)
     }
 
     /// Forgets the attempts under `key` (a successful login ends the run of

@@ -104,7 +104,22 @@ pub struct PublicReply {
 /// that number is refused for the rest of the hour: four digits are only
 /// 10,000 guesses, so the per-address limit alone would not protect them.
 pub const TRACKING_FAILURES_PER_HOUR: u32 = 5;
-const TRACKING: Limit = Limit { most: TRACKING_FAILURES_PER_HOUR, window: chrono::Duration::hours(1) };
+const TRACKING: Limit = Limit { most: TRACKING_FAILURES_PER_HOUR as i64, window: chrono::Duration::hours(1) };
+/// Bytes of photos anonymous citizens may add through the portal, so
+/// nobody fills the disk with uploads, whatever the addresses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PhotoBudget {
+    /// From one address in an hour.
+    pub per_address_per_hour: i64,
+    /// From everyone together in a day.
+    pub per_day: i64,
+}
+
+impl Default for PhotoBudget {
+    fn default() -> Self {
+        Self { per_address_per_hour: 30 * 1024 * 1024, per_day: 2 * 1024 * 1024 * 1024 }
+    }
+}
 
 pub struct Portal {
     pub(crate) orders: Arc<WorkOrders>,
@@ -113,6 +128,7 @@ pub struct Portal {
     pub(crate) clock: Arc<dyn Clock>,
     /// Phone tails tried per order number, counted before they are checked.
     attempts: Arc<Attempts>,
+    pub(crate) photo_budget: PhotoBudget,
 }
 
 impl Portal {
@@ -154,7 +170,7 @@ impl Portal {
                 }
             }
         };
-        Ok(Self { orders, directory, desk: access.open(principal_of(&user)), clock, attempts })
+        Ok(Self { orders, directory, desk: access.open(principal_of(&user)), clock, attempts, photo_budget: PhotoBudget::default() })
     }
 
     pub async fn submit(&self, submission: Submission) -> AppResult<Receipt> {
@@ -221,7 +237,14 @@ impl Portal {
     /// [`PORTAL_PHOTOS`] per request, within [`PORTAL_PHOTO_WINDOW`] of
     /// submitting. Anything later goes through 12345, where a consultant
     /// adds it.
-    pub async fn add_photo(&self, number: &WorkOrderNo, last4: &str, file_name: &str, bytes: Vec<u8>) -> AppResult<AttachmentRecord> {
+    pub async fn add_photo(
+        &self,
+        number: &WorkOrderNo,
+        last4: &str,
+        file_name: &str,
+        bytes: Vec<u8>,
+        from: std::net::IpAddr,
+    ) -> AppResult<AttachmentRecord> {
         let order = self.owned(number, last4).await?;
         if order.channel != Channel::Web || self.clock.now() - order.created_at > PORTAL_PHOTO_WINDOW {
             return Err(AppError::invalid(
@@ -236,8 +259,29 @@ impl Portal {
         if !matches!(content_type, "image/jpeg" | "image/png") {
             return Err(AppError::UnsupportedMediaType(format!("{file_name} is {content_type}; the portal takes JPEG or PNG photos")));
         }
+        // Counted before anything is written, given back if nothing is.
+        let size = bytes.len() as i64;
+        let (by_address, city) = (format!("portal-bytes:{from}"), "portal-bytes".to_owned());
+        let hourly = Limit { most: self.photo_budget.per_address_per_hour, window: chrono::Duration::hours(1) };
+        let daily = Limit { most: self.photo_budget.per_day, window: chrono::Duration::days(1) };
+        if !self.attempts.spend_amount(&by_address, size, hourly).await? {
+            self.attempts.refund_amount(&by_address, size).await?;
+            return Err(AppError::TooManyRequests(
+                "this address has sent as many photos as the portal takes in an hour; try again later or call 12345".into(),
+            ));
+        }
+        if !self.attempts.spend_amount(&city, size, daily).await? {
+            self.attempts.refund_amount(&city, size).await?;
+            self.attempts.refund_amount(&by_address, size).await?;
+            return Err(AppError::TooManyRequests("the portal takes no more photos today; call 12345 to add one".into()));
+        }
         let refusal = format!("a request takes at most {PORTAL_PHOTOS} photos from the portal");
-        self.orders.attach_capped(&self.desk, number, file_name, bytes, Some((PORTAL_PHOTOS, &refusal))).await
+        let added = self.orders.attach_capped(&self.desk, number, file_name, bytes, Some((PORTAL_PHOTOS, &refusal))).await;
+        if added.is_err() {
+            self.attempts.refund_amount(&city, size).await?;
+            self.attempts.refund_amount(&by_address, size).await?;
+        }
+        added
     }
 
     pub async fn track(&self, number: &WorkOrderNo, last4: &str) -> AppResult<Tracking> {

@@ -292,13 +292,13 @@ pub trait CalendarStore: Send + Sync {
 /// Counts of attempts against a limit, shared by every node.
 #[async_trait]
 pub trait AttemptStore: Send + Sync {
-    /// Counts one attempt under `key` and returns the count in its window,
-    /// this one included; a window that started at or before `expired`
-    /// starts again at `now`. Atomic: of concurrent attempts each sees its
-    /// own count.
-    async fn count_attempt(&self, key: &str, now: DateTime<Utc>, expired: DateTime<Utc>) -> StoreResult<u32>;
-    /// Takes one attempt back (it turned out to be legitimate).
-    async fn refund_attempt(&self, key: &str) -> StoreResult<()>;
+    /// Adds `amount` (one attempt, or bytes) under `key` and returns the
+    /// total in its window, this one included; a window that started at or
+    /// before `expired` starts again at `now`. Atomic: of concurrent
+    /// attempts each sees its own total.
+    async fn count_attempt(&self, key: &str, amount: i64, now: DateTime<Utc>, expired: DateTime<Utc>) -> StoreResult<i64>;
+    /// Takes `amount` back (the attempt turned out legitimate, or failed).
+    async fn refund_attempt(&self, key: &str, amount: i64) -> StoreResult<()>;
     /// Forgets every attempt under `key`.
     async fn clear_attempts(&self, key: &str) -> StoreResult<()>;
     /// Deletes windows that started before `before`.

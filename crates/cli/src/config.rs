@@ -153,11 +153,16 @@ pub struct SearchConfig {
 pub struct PortalConfig {
     /// Requests one client (IP address) may submit per hour.
     pub submissions_per_hour: u32,
+    /// Bytes of photos one address may add to its requests per hour.
+    pub photo_bytes_per_address_hour: i64,
+    /// Bytes of photos all citizens together may add per day.
+    pub photo_bytes_per_day: i64,
 }
 
 impl Default for PortalConfig {
     fn default() -> Self {
-        Self { submissions_per_hour: 10 }
+        let photos = hotline_app::portal::PhotoBudget::default();
+        Self { submissions_per_hour: 10, photo_bytes_per_address_hour: photos.per_address_per_hour, photo_bytes_per_day: photos.per_day }
     }
 }
 
@@ -336,6 +341,16 @@ impl Config {
                 self.sessions.password_min_score
             },
             attachments: AttachmentPolicy { max_bytes: self.attachments.max_bytes, max_per_order: self.attachments.max_per_order },
+            portal_photos: {
+                anyhow::ensure!(
+                    self.portal.photo_bytes_per_address_hour >= 0 && self.portal.photo_bytes_per_day >= 0,
+                    "portal.photo_bytes_per_address_hour and portal.photo_bytes_per_day: must not be negative"
+                );
+                hotline_app::portal::PhotoBudget {
+                    per_address_per_hour: self.portal.photo_bytes_per_address_hour,
+                    per_day: self.portal.photo_bytes_per_day,
+                }
+            },
             callcentre: {
                 self.callcentre.check().map_err(|e| anyhow::anyhow!("callcentre: {e}"))?;
                 self.callcentre.clone()

@@ -114,6 +114,51 @@ fn field_error(path: &str, message: &str) -> FieldError {
 /// The authenticated caller's desk, scoped to their unit.
 pub struct Caller(pub Desk);
 
+/// Extractors that authenticate and check the role before anything reads
+/// the body: a unit sending a malformed body to an administrator's
+/// endpoint is told 403, not which fields were wrong.
+macro_rules! gate {
+    ($(#[$doc:meta])* $name:ident, $proof:ty, $method:ident) => {
+        $(#[$doc])*
+        pub struct $name(pub Desk, pub $proof);
+
+        impl FromRequestParts<App> for $name {
+            type Rejection = ApiError;
+
+            async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Self, Self::Rejection> {
+                let Caller(desk) = Caller::from_request_parts(parts, app).await?;
+                let proof = desk.$method()?;
+                Ok(Self(desk, proof))
+            }
+        }
+    };
+}
+
+gate!(
+    /// A system administrator.
+    AsAdmin, hotline_app::access::AdminDesk, admin
+);
+gate!(
+    /// A system administrator, or a unit administrator for their units.
+    AsUserAdmin, hotline_app::access::AdminDesk, user_admin
+);
+gate!(
+    /// A call-centre manager.
+    AsCallCentreManager, hotline_app::access::CallCentreManager, call_centre_manager
+);
+gate!(
+    /// A supervisor of the centre.
+    AsSupervisor, hotline_app::access::SupervisorDesk, supervisor
+);
+gate!(
+    /// Someone who writes knowledge articles.
+    AsArticleEditor, hotline_app::access::ArticleEditor, article_editor
+);
+gate!(
+    /// Someone who makes callbacks.
+    AsCallbackWorker, hotline_app::access::CallbackWorker, callback_worker
+);
+
 fn bearer_or_cookie(parts: &Parts) -> Option<String> {
     if let Some(token) = parts.headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer ")) {
         return Some(token.trim().to_owned());

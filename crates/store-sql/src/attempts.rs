@@ -8,29 +8,31 @@ use hotline_app::ports::{AttemptStore, StoreResult};
 
 #[async_trait]
 impl AttemptStore for SqlStore {
-    async fn count_attempt(&self, key: &str, now: DateTime<Utc>, expired: DateTime<Utc>) -> StoreResult<u32> {
+    async fn count_attempt(&self, key: &str, amount: i64, now: DateTime<Utc>, expired: DateTime<Utc>) -> StoreResult<i64> {
         // Both assignments read the row as it was; on SQLite the single
         // writer and on PostgreSQL the conflicting row's lock make the
         // increment atomic.
         let (count,): (i64,) = sqlx::query_as(
-            "INSERT INTO attempts (key, window_start, count) VALUES ($1, $2, 1) \
+            "INSERT INTO attempts (key, window_start, count) VALUES ($1, $2, $4) \
              ON CONFLICT (key) DO UPDATE SET \
-               count = CASE WHEN attempts.window_start <= $3 THEN 1 ELSE attempts.count + 1 END, \
+               count = CASE WHEN attempts.window_start <= $3 THEN $4 ELSE attempts.count + $4 END, \
                window_start = CASE WHEN attempts.window_start <= $3 THEN $2 ELSE attempts.window_start END \
              RETURNING count",
         )
         .bind(key)
         .bind(micros(now))
         .bind(micros(expired))
+        .bind(amount)
         .fetch_one(&self.write)
         .await
         .or_backend()?;
-        Ok(u32::try_from(count).unwrap_or(u32::MAX))
+        Ok(count)
     }
 
-    async fn refund_attempt(&self, key: &str) -> StoreResult<()> {
-        sqlx::query("UPDATE attempts SET count = count - 1 WHERE key = $1 AND count > 0")
+    async fn refund_attempt(&self, key: &str, amount: i64) -> StoreResult<()> {
+        sqlx::query("UPDATE attempts SET count = CASE WHEN count > $2 THEN count - $2 ELSE 0 END WHERE key = $1")
             .bind(key)
+            .bind(amount)
             .execute(&self.write)
             .await
             .or_backend()?;

@@ -4,6 +4,7 @@ use super::{Handled, Json, instant};
 use crate::dto::calendar::{CalendarDayDto, DueQuery, DueResponse, ImportResponse, SetDayBody, YearQuery};
 use crate::dto::local;
 use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::extract::AsAdmin;
 use crate::extract::Caller;
 use crate::extract::{Path, Query};
 use axum::body::Bytes;
@@ -59,13 +60,12 @@ fn date(raw: &str) -> Result<NaiveDate, FieldError> {
     responses((status = 200, body = CalendarDayDto), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn set_day(
     State(app): State<App>,
-    Caller(desk): Caller,
+    AsAdmin(_desk, admin): AsAdmin,
     Path(raw): Path<String>,
     crate::extract::JsonBody(body): crate::extract::JsonBody<SetDayBody>,
 ) -> Handled<CalendarDayDto> {
     let date = date(&raw)?;
     let name = hotline_domain::text::bounded(&body.name, 50, false).map_err(|e| FieldError::new("name", e.message))?;
-    let admin = desk.admin()?;
     app.calendar.set_day(&admin, CalendarDay { date, working: body.working, name: name.clone() }).await?;
     Ok(Json(CalendarDayDto { date, working: body.working, name }))
 }

@@ -4,6 +4,7 @@
 
 use super::{Handled, Json, id, instant};
 use crate::error::ApiResult;
+use crate::extract::{AsCallCentreManager, AsCallbackWorker};
 use crate::extract::{Caller, JsonBody, order_number};
 use crate::extract::{Path, Query};
 use axum::extract::State;
@@ -164,11 +165,10 @@ pub struct CallbackDoneBody {
     responses((status = 204, description = "done"), (status = 404, description = "no such task"), (status = 409, description = "already done")))]
 pub async fn callback_done(
     State(app): State<App>,
-    Caller(desk): Caller,
+    AsCallbackWorker(_desk, worker): AsCallbackWorker,
     Path(raw): Path<String>,
     JsonBody(body): JsonBody<CallbackDoneBody>,
 ) -> ApiResult<StatusCode> {
-    let worker = desk.callback_worker()?;
     app.calls.complete_callback(&worker, id("call", &raw)?, &body.note).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -219,11 +219,10 @@ pub async fn consultant(State(app): State<App>, Caller(desk): Caller, Path(raw):
     params(("user" = String, Path)), responses((status = 200, description = "the updated record"), (status = 422, description = "invalid")))]
 pub async fn add_training(
     State(app): State<App>,
-    Caller(desk): Caller,
+    AsCallCentreManager(_desk, manager): AsCallCentreManager,
     Path(raw): Path<String>,
     JsonBody(body): JsonBody<crate::dto::inputs::TrainingBody>,
 ) -> Handled<ConsultantView> {
-    let manager = desk.call_centre_manager()?;
     Ok(Json(app.calls.record_training(&manager, user_id(&raw)?, body.into()).await?))
 }
 
@@ -232,11 +231,10 @@ pub async fn add_training(
     params(("user" = String, Path)), responses((status = 200, description = "the updated record"), (status = 422, description = "not trained")))]
 pub async fn certify(
     State(app): State<App>,
-    Caller(desk): Caller,
+    AsCallCentreManager(_desk, manager): AsCallCentreManager,
     Path(raw): Path<String>,
     JsonBody(body): JsonBody<crate::dto::inputs::CertificationBody>,
 ) -> Handled<ConsultantView> {
-    let manager = desk.call_centre_manager()?;
     Ok(Json(app.calls.certify(&manager, user_id(&raw)?, body.into()).await?))
 }
 
@@ -255,11 +253,10 @@ pub struct AgentStatusBody {
         (status = 404, description = "not at a desk"), (status = 422, description = "a bad status or reason")))]
 pub async fn set_agent_status(
     State(app): State<App>,
-    Caller(desk): Caller,
+    AsCallCentreManager(_desk, manager): AsCallCentreManager,
     Path(raw): Path<String>,
     JsonBody(body): JsonBody<AgentStatusBody>,
 ) -> ApiResult<StatusCode> {
-    let manager = desk.call_centre_manager()?;
     let status = super::desk::status(body.status.trim(), body.reason)?;
     app.calls.set_agent_status(&manager, user_id(&raw)?, status).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -277,11 +274,10 @@ pub struct MentorBody {
     params(("user" = String, Path)), responses((status = 200, description = "the updated record")))]
 pub async fn set_mentor(
     State(app): State<App>,
-    Caller(desk): Caller,
+    AsCallCentreManager(_desk, manager): AsCallCentreManager,
     Path(raw): Path<String>,
     JsonBody(body): JsonBody<MentorBody>,
 ) -> Handled<ConsultantView> {
-    let manager = desk.call_centre_manager()?;
     Ok(Json(app.calls.set_mentor(&manager, user_id(&raw)?, body.mentor).await?))
 }
 
@@ -312,10 +308,9 @@ fn seconds(field: &str, v: Option<f64>) -> Result<Option<std::time::Duration>, F
     responses((status = 201, description = "the call's id"), (status = 422, description = "unknown queue")))]
 pub async fn simulate_call(
     State(app): State<App>,
-    Caller(desk): Caller,
+    AsCallCentreManager(_desk, _proof): AsCallCentreManager,
     JsonBody(body): JsonBody<SimulatedCallBody>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
-    desk.call_centre_manager()?;
     let mut errors = ValidationErrors::default();
     let patience = errors.collect(seconds("patience_secs", body.patience_secs)).flatten();
     let talk = errors.collect(seconds("talk_secs", body.talk_secs)).flatten();
@@ -348,11 +343,10 @@ pub struct LineBody {
     params(("number" = String, Path)), responses((status = 204, description = "set")))]
 pub async fn simulate_line(
     State(app): State<App>,
-    Caller(desk): Caller,
+    AsCallCentreManager(_desk, _proof): AsCallCentreManager,
     Path(number): Path<String>,
     JsonBody(body): JsonBody<LineBody>,
 ) -> ApiResult<StatusCode> {
-    desk.call_centre_manager()?;
     app.calls.simulator()?.set_line(number.trim(), body.behaviour);
     Ok(StatusCode::NO_CONTENT)
 }

@@ -5,6 +5,7 @@ use super::{Handled, Json};
 use crate::dto::calendar::DueResponse;
 use crate::dto::local;
 use crate::error::ErrorBody;
+use crate::extract::AsAdmin;
 use crate::extract::Query;
 use crate::extract::{Caller, JsonBody};
 use axum::extract::State;
@@ -48,9 +49,8 @@ pub async fn rules(State(app): State<App>, Caller(_desk): Caller) -> Handled<hot
     responses((status = 200, description = "the rules now in force"), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn set_rules(
     State(app): State<App>,
-    Caller(desk): Caller,
+    AsAdmin(_desk, admin): AsAdmin,
     JsonBody(rules): JsonBody<hotline_domain::DeadlineRules>,
 ) -> Handled<hotline_domain::DeadlineRules> {
-    let admin = desk.admin()?;
     Ok(Json(app.orders.set_rules(&admin, rules).await?))
 }

@@ -5,6 +5,7 @@
 use super::{Handled, Json, id};
 use crate::error::ApiError;
 use crate::extract::Path;
+use crate::extract::{AsAdmin, AsSupervisor};
 use crate::extract::{Caller, JsonBody};
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -25,10 +26,9 @@ pub async fn rules(State(app): State<App>, Caller(desk): Caller) -> Handled<Vec<
     responses((status = 201, description = "the rule"), (status = 422, description = "a rule that matches nothing or tells nobody")))]
 pub async fn add_rule(
     State(app): State<App>,
-    Caller(desk): Caller,
+    AsAdmin(_desk, admin): AsAdmin,
     JsonBody(spec): JsonBody<crate::dto::inputs::RuleBody>,
 ) -> Result<(StatusCode, Json<EmergencyRule>), ApiError> {
-    let admin = desk.admin()?;
     Ok((StatusCode::CREATED, Json(app.emergency.save_rule(&admin, None, spec.into()).await?)))
 }
 
@@ -37,11 +37,10 @@ pub async fn add_rule(
     responses((status = 200, description = "the rule"), (status = 404, description = "no such rule"), (status = 422, description = "a bad rule")))]
 pub async fn update_rule(
     State(app): State<App>,
-    Caller(desk): Caller,
+    AsAdmin(_desk, admin): AsAdmin,
     Path(raw): Path<String>,
     JsonBody(spec): JsonBody<crate::dto::inputs::RuleBody>,
 ) -> Handled<EmergencyRule> {
-    let admin = desk.admin()?;
     Ok(Json(app.emergency.save_rule(&admin, Some(id("id", &raw)?), spec.into()).await?))
 }
 
@@ -58,10 +57,9 @@ pub async fn warnings(State(app): State<App>, Caller(desk): Caller) -> Handled<V
     responses((status = 201, description = "the warning"), (status = 422, description = "a bad warning")))]
 pub async fn publish(
     State(app): State<App>,
-    Caller(desk): Caller,
+    AsSupervisor(_desk, desk): AsSupervisor,
     JsonBody(new): JsonBody<crate::dto::inputs::WarningBody>,
 ) -> Result<(StatusCode, Json<PublicWarning>), ApiError> {
-    let desk = desk.supervisor()?;
     Ok((StatusCode::CREATED, Json(app.emergency.publish(&desk, new.into()).await?)))
 }
 

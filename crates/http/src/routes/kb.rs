@@ -7,6 +7,7 @@ use crate::dto::kb::{
     SearchResults, Suggestions, SynonymBody, TermBody,
 };
 use crate::error::{ApiResult, ErrorBody};
+use crate::extract::{AsAdmin, AsArticleEditor};
 use crate::extract::{Caller, JsonBody, order_number};
 use crate::extract::{Path, Query};
 use axum::extract::State;
@@ -223,10 +224,9 @@ fn article_input(body: ArticleBodyDto, default_owner: Option<UnitId>) -> Result<
     responses((status = 201, body = Object), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn create(
     State(app): State<App>,
-    Caller(desk): Caller,
+    AsArticleEditor(desk, editor): AsArticleEditor,
     JsonBody(body): JsonBody<ArticleBodyDto>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
-    let editor = desk.article_editor()?;
     let own_unit = desk.principal().affiliation.unit();
     let record = app.knowledge.create(&editor, article_input(body, own_unit)?).await?;
     Ok((StatusCode::CREATED, Json(json!(record))))
@@ -237,12 +237,11 @@ pub async fn create(
     security(("bearer" = [])), responses((status = 200, body = Object), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn edit(
     State(app): State<App>,
-    Caller(desk): Caller,
+    AsArticleEditor(_desk, editor): AsArticleEditor,
     Path(raw): Path<String>,
     JsonBody(body): JsonBody<ArticleBodyDto>,
 ) -> Handled<Value> {
     let article = ArticleId(id("id", &raw)?);
-    let editor = desk.article_editor()?;
     let revision = body.revision.ok_or_else(|| FieldError::new("revision", "is required: the revision you read"))?;
     let record = app.knowledge.edit(&editor, article, revision, article_input(body, None)?).await?;
     Ok(Json(json!(record)))
@@ -353,10 +352,10 @@ pub async fn vocabulary(State(app): State<App>, Caller(_desk): Caller) -> Handle
     responses((status = 201, body = Object), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn add_term(
     State(app): State<App>,
-    Caller(desk): Caller,
+    AsAdmin(_desk, admin): AsAdmin,
     JsonBody(body): JsonBody<TermBody>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
-    let term = app.knowledge.add_term(&desk.admin()?, &body.term).await?;
+    let term = app.knowledge.add_term(&admin, &body.term).await?;
     Ok((StatusCode::CREATED, Json(json!({ "term": term }))))
 }
 
@@ -371,10 +370,10 @@ pub async fn remove_term(State(app): State<App>, Caller(desk): Caller, Path(term
     responses((status = 201, body = Object), (status = 422, body = ErrorBody)))]
 pub async fn add_synonyms(
     State(app): State<App>,
-    Caller(desk): Caller,
+    AsAdmin(_desk, admin): AsAdmin,
     JsonBody(body): JsonBody<SynonymBody>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
-    let set = app.knowledge.add_synonyms(&desk.admin()?, &body.words).await?;
+    let set = app.knowledge.add_synonyms(&admin, &body.words).await?;
     Ok((StatusCode::CREATED, Json(json!(set))))
 }
 

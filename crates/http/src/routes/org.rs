@@ -6,6 +6,7 @@ use crate::dto::org::{
 };
 use crate::error::{ApiResult, ErrorBody};
 use crate::extract::Path;
+use crate::extract::{AsAdmin, AsUserAdmin};
 use crate::extract::{Caller, JsonBody};
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -24,11 +25,10 @@ pub async fn units(State(app): State<App>, Caller(_desk): Caller) -> Handled<Vec
     responses((status = 201, body = UnitDto), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn create_unit(
     State(app): State<App>,
-    Caller(desk): Caller,
+    AsUserAdmin(_desk, admin): AsUserAdmin,
     JsonBody(body): JsonBody<NewUnitBody>,
 ) -> ApiResult<(StatusCode, Json<UnitDto>)> {
     let kind = UnitKind::parse(&body.kind).map_err(|e| FieldError::new("kind", e.message))?;
-    let admin = desk.user_admin()?;
     let unit = app.org.create_unit(&admin, NewUnit { code: body.code, name: body.name, kind, parent: body.parent_id }).await?;
     Ok((StatusCode::CREATED, Json(unit.into())))
 }
@@ -38,12 +38,11 @@ pub async fn create_unit(
     params(("id" = String, Path)), responses((status = 200, body = UnitDto), (status = 404, body = ErrorBody)))]
 pub async fn update_unit(
     State(app): State<App>,
-    Caller(desk): Caller,
+    AsUserAdmin(_desk, admin): AsUserAdmin,
     Path(raw): Path<String>,
     JsonBody(body): JsonBody<UnitPatchBody>,
 ) -> Handled<UnitDto> {
     let unit_id = UnitId(id("id", &raw)?);
-    let admin = desk.user_admin()?;
     let unit = app.org.update_unit(&admin, unit_id, UnitChanges { name: body.name, active: body.active }).await?;
     Ok(Json(unit.into()))
 }
@@ -59,11 +58,10 @@ pub async fn hotlines(State(app): State<App>, Caller(_desk): Caller) -> Handled<
     responses((status = 201, body = HotlineDto), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn create_hotline(
     State(app): State<App>,
-    Caller(desk): Caller,
+    AsAdmin(_desk, admin): AsAdmin,
     JsonBody(body): JsonBody<NewHotlineBody>,
 ) -> ApiResult<(StatusCode, Json<HotlineDto>)> {
     let mode = IntegrationMode::parse(&body.mode).map_err(|e| FieldError::new("mode", e.message))?;
-    let admin = desk.admin()?;
     let h = app.org.create_hotline(&admin, body.unit_id, &body.number, &body.name, mode).await?;
     Ok((StatusCode::CREATED, Json(HotlineDto::of(h, &app.directory.snapshot()))))
 }
@@ -78,10 +76,9 @@ pub async fn categories(State(app): State<App>, Caller(_desk): Caller) -> Handle
     responses((status = 201, body = CategoryDto), (status = 422, body = ErrorBody)))]
 pub async fn create_category(
     State(app): State<App>,
-    Caller(desk): Caller,
+    AsAdmin(_desk, admin): AsAdmin,
     JsonBody(body): JsonBody<NewCategoryBody>,
 ) -> ApiResult<(StatusCode, Json<CategoryDto>)> {
-    let admin = desk.admin()?;
     let c = app.org.create_category(&admin, body.parent_id, &body.name).await?;
     Ok((StatusCode::CREATED, Json(c.into())))
 }
@@ -97,7 +94,7 @@ pub async fn catalogue(State(app): State<App>, Caller(_desk): Caller) -> Handled
     responses((status = 201, body = CatalogueDto), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn add_catalogue(
     State(app): State<App>,
-    Caller(desk): Caller,
+    AsAdmin(_desk, admin): AsAdmin,
     JsonBody(body): JsonBody<NewCatalogueBody>,
 ) -> ApiResult<(StatusCode, Json<CatalogueDto>)> {
     let target = match (body.unit_id, body.territorial) {
@@ -105,7 +102,6 @@ pub async fn add_catalogue(
         (None, true) => CatalogueTarget::Territorial,
         _ => return Err(FieldError::new("unit_id", "give a unit_id, or territorial: true for the town of the location, not both").into()),
     };
-    let admin = desk.admin()?;
     let r = app.org.add_catalogue_entry(&admin, CatalogueEntry { category: body.category_id, target, co_handler: body.co_handler }).await?;
     Ok((StatusCode::CREATED, Json(CatalogueDto::of(r, &app.directory.snapshot()))))
 }

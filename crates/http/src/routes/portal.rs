@@ -5,6 +5,7 @@ use crate::dto::portal::{CategoryChoice, Choice, FormOptions, PublicReplyDto, Ra
 use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{JsonBody, order_number};
 use crate::extract::{Path, Query};
+use axum::Extension;
 use axum::extract::{Multipart, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
@@ -45,9 +46,10 @@ pub async fn track(State(app): State<App>, Path(number): Path<String>, Query(q):
 #[utoipa::path(post, path = "/api/v1/public/requests/{number}/photos", tag = "portal",
     params(("number" = String, Path), ("phone_last4" = String, Query)), request_body(content_type = "multipart/form-data", content = String),
     responses((status = 201, description = "the photo was added"), (status = 404, body = ErrorBody), (status = 413, body = ErrorBody),
-        (status = 415, body = ErrorBody), (status = 422, body = ErrorBody)))]
+        (status = 415, body = ErrorBody), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)))]
 pub async fn add_photo(
     State(app): State<App>,
+    Extension(client): Extension<crate::security::Client>,
     Path(number): Path<String>,
     Query(q): Query<TrackQuery>,
     mut form: Multipart,
@@ -55,7 +57,7 @@ pub async fn add_photo(
     let number = order_number(&number)?;
     let last4 = q.phone_last4.unwrap_or_default();
     let (file_name, bytes) = super::attachments::read_file(&mut form).await?;
-    app.portal.add_photo(&number, last4.trim(), &file_name, bytes).await?;
+    app.portal.add_photo(&number, last4.trim(), &file_name, bytes, client.address).await?;
     Ok(StatusCode::CREATED)
 }
 

@@ -7,6 +7,7 @@ use super::{Handled, Json, id, page};
 use crate::dto::Page;
 use crate::dto::orders::OrderSummaryDto;
 use crate::error::ApiResult;
+use crate::extract::AsUserAdmin;
 use crate::extract::{Caller, JsonBody};
 use crate::extract::{Path, Query};
 use axum::extract::State;
@@ -186,10 +187,9 @@ pub async fn contacts(State(app): State<App>, Caller(desk): Caller, Query(q): Qu
     responses((status = 200, description = "the addresses now"), (status = 422, description = "a bad address")))]
 pub async fn set_contacts(
     State(app): State<App>,
-    Caller(desk): Caller,
+    AsUserAdmin(_desk, admin): AsUserAdmin,
     Query(q): Query<ContactsQuery>,
     JsonBody(body): JsonBody<Vec<crate::dto::inputs::ContactBody>>,
 ) -> Handled<Vec<Contact>> {
-    let admin = desk.user_admin()?;
     Ok(Json(app.supervision.set_contacts(&admin, contact_unit(&q)?, body.into_iter().map(Into::into).collect()).await?))
 }

@@ -3,6 +3,7 @@
 use super::{Handled, Json, id, tz};
 use crate::dto::org::{NewUserBody, UserDto, UserPatchBody};
 use crate::error::{ApiResult, ErrorBody};
+use crate::extract::AsUserAdmin;
 use crate::extract::Path;
 use crate::extract::{Caller, JsonBody};
 use axum::extract::State;
@@ -23,10 +24,9 @@ pub async fn list(State(app): State<App>, Caller(desk): Caller) -> Handled<Vec<U
     responses((status = 201, body = UserDto), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn create(
     State(app): State<App>,
-    Caller(desk): Caller,
+    AsUserAdmin(_desk, admin): AsUserAdmin,
     JsonBody(body): JsonBody<NewUserBody>,
 ) -> ApiResult<(StatusCode, Json<UserDto>)> {
-    let admin = desk.user_admin()?;
     let affiliation = body.affiliation();
     let user = app
         .org
@@ -49,12 +49,11 @@ pub async fn create(
     params(("id" = String, Path)), responses((status = 200, body = UserDto), (status = 404, body = ErrorBody)))]
 pub async fn update(
     State(app): State<App>,
-    Caller(desk): Caller,
+    AsUserAdmin(_desk, admin): AsUserAdmin,
     Path(raw): Path<String>,
     JsonBody(body): JsonBody<UserPatchBody>,
 ) -> Handled<UserDto> {
     let user_id = UserId(id("id", &raw)?);
-    let admin = desk.user_admin()?;
     let changes =
         UserChanges { display_name: body.display_name, roles: body.roles.map(RoleSet::new), active: body.active, password: body.password };
     let user = app.org.update_user(&admin, user_id, changes).await?;

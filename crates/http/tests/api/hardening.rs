@@ -245,3 +245,74 @@ async fn every_answer_carries_the_browser_protections_and_other_sites_cannot_wri
     assert!(!cross_site(&opened), "{}", opened.body);
     assert!(opened.body["message"].as_str().unwrap_or_default().contains("training"), "{}", opened.body);
 }
+
+#[tokio::test]
+async fn anonymous_photos_have_a_byte_budget_per_address_and_for_the_city() {
+    let photo_len = 3 * 1024;
+    let config = hotline_app::AppConfig {
+        portal_photos: hotline_app::portal::PhotoBudget { per_address_per_hour: 5 * photo_len, per_day: 8 * photo_len },
+        ..hotline_app::AppConfig::default()
+    };
+    let t = TestApp::spawn_with(config).await;
+    let request = json!({
+        "type": "complaint",
+        "category_id": t.category("城乡建设/城市建设和市政管理/城市公共设施"),
+        "phone": "13923456789",
+        "subject": "路面塌陷",
+        "description": "东纵路有个大坑。"
+    });
+    let mut numbers = Vec::new();
+    for _ in 0..4 {
+        let r = t.call(Method::POST, "/api/v1/public/requests", None, Some(request.clone())).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        numbers.push(r.body["number"].as_str().unwrap().to_owned());
+    }
+    let jpeg = |i: usize| {
+        let mut bytes = b"\xFF\xD8\xFF\xE0\x00\x10JFIF\x00".to_vec();
+        bytes.resize(photo_len as usize, i as u8);
+        bytes
+    };
+    let send = |client: &reqwest::Client, number: &str, i: usize| {
+        let form = Form::new().part("file", Part::bytes(jpeg(i)).file_name(format!("坑{i}.jpg")).mime_str("image/jpeg").unwrap());
+        client.post(format!("{}/api/v1/public/requests/{number}/photos?phone_last4=6789", t.base)).multipart(form).send()
+    };
+    // Ten photos at once to one request from one address: three fit the
+    // request's cap, the rest are refused, and only those three count.
+    let one = client_from("127.0.0.7");
+    let statuses: Vec<StatusCode> =
+        join_all((0..10).map(|i| send(&one, &numbers[0], i))).await.into_iter().map(|r| r.unwrap().status()).collect();
+    assert_eq!(tally(&statuses, StatusCode::CREATED), 3, "{statuses:?}");
+    // Two more fit this address's hour; the sixth photo does not.
+    assert_eq!(send(&one, &numbers[1], 20).await.unwrap().status(), StatusCode::CREATED);
+    assert_eq!(send(&one, &numbers[1], 21).await.unwrap().status(), StatusCode::CREATED);
+    let over = TestApp::read(send(&one, &numbers[1], 22).await.unwrap()).await;
+    assert_eq!(over.status, StatusCode::TOO_MANY_REQUESTS, "{}", over.body);
+    // Other addresses go on until the city's daily budget (eight) is spent.
+    let (two, three) = (client_from("127.0.0.8"), client_from("127.0.0.9"));
+    assert_eq!(send(&two, &numbers[2], 30).await.unwrap().status(), StatusCode::CREATED);
+    assert_eq!(send(&two, &numbers[2], 31).await.unwrap().status(), StatusCode::CREATED);
+    assert_eq!(send(&two, &numbers[2], 32).await.unwrap().status(), StatusCode::CREATED);
+    let full = TestApp::read(send(&three, &numbers[3], 40).await.unwrap()).await;
+    assert_eq!(full.status, StatusCode::TOO_MANY_REQUESTS, "{}", full.body);
+    assert!(full.body["message"].as_str().unwrap().contains("12345"), "{}", full.body);
+}
+
+#[tokio::test]
+async fn the_role_is_checked_before_the_body_is_read() {
+    let t = TestApp::spawn().await;
+    let (town, admin) = (t.login("dongcheng").await, t.login("admin").await);
+    let malformed = json!({"no such field": true});
+    for path in
+        ["/api/v1/emergency/rules", "/api/v1/categories", "/api/v1/hotlines", "/api/v1/emergency/warnings", "/api/v1/kb/vocabulary/terms"]
+    {
+        let r = t.post(path, &town, malformed.clone()).await;
+        assert_eq!((r.status, r.body["code"].as_str()), (StatusCode::FORBIDDEN, Some("forbidden")), "{path}: {}", r.body);
+        // Those allowed in are told what was wrong with the body.
+        let r = t.post(path, &admin, malformed.clone()).await;
+        assert!(matches!(r.status, StatusCode::UNPROCESSABLE_ENTITY | StatusCode::FORBIDDEN), "{path}: {}", r.body);
+    }
+    let r = t.call(Method::PUT, "/api/v1/deadline-rules", Some(&town), Some(malformed.clone())).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+    let r = t.call(Method::PUT, "/api/v1/deadline-rules", Some(&admin), Some(malformed)).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+}
