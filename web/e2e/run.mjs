@@ -100,7 +100,13 @@ try {
   }
 } finally {
   await browser.close()
+  // The server seals the audit log and writes its checkpoint as it stops:
+  // its directory is removed once it has exited.
+  const exited = serverExit !== null ? Promise.resolve() : new Promise((r) => server.once('exit', r))
   server.kill('SIGTERM')
+  const late = setTimeout(() => server.kill('SIGKILL'), 30_000)
+  await exited
+  clearTimeout(late)
   rmSync(data, { recursive: true, force: true })
 }
 console.log(`${failed ? 'FAILED' : 'passed'}: ${steps.length} scenarios in ${((Date.now() - started) / 1000).toFixed(0)} s; screenshots in ${shots}`)
