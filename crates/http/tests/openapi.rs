@@ -89,9 +89,6 @@ fn the_document_matches_its_reviewed_snapshot() {
 /// Operations whose JSON answer or body the document does not describe yet.
 /// Fixing one means removing it here; a new one fails the test.
 const LOOSE: &[&str] = &[
-    "GET /api/v1/alerts",
-    "GET /api/v1/alerts/{id}/deliveries",
-    "POST /api/v1/alerts/{id}/read",
     "GET /api/v1/callcentre/callbacks",
     "GET /api/v1/callcentre/calls",
     "GET /api/v1/callcentre/calls/{id}",
@@ -107,16 +104,9 @@ const LOOSE: &[&str] = &[
     "POST /api/v1/consultants/{user}/certifications",
     "PUT /api/v1/consultants/{user}/mentor",
     "POST /api/v1/consultants/{user}/trainings",
-    "GET /api/v1/contacts",
-    "PUT /api/v1/contacts",
     "GET /api/v1/dashboard",
     "GET /api/v1/deadline-rules",
     "PUT /api/v1/deadline-rules",
-    "GET /api/v1/emergency/rules",
-    "POST /api/v1/emergency/rules",
-    "PUT /api/v1/emergency/rules/{id}",
-    "GET /api/v1/emergency/warnings",
-    "POST /api/v1/emergency/warnings",
     "GET /api/v1/evaluation/figures",
     "GET /api/v1/evaluation/ranking",
     "GET /api/v1/kb/articles",
@@ -133,12 +123,7 @@ const LOOSE: &[&str] = &[
     "GET /api/v1/public/kb/articles/{id}",
     "GET /api/v1/public/kb/hot",
     "POST /api/v1/public/requests/{number}/photos",
-    "GET /api/v1/public/warnings",
     "GET /api/v1/reports/{period}",
-    "GET /api/v1/supervision/cards",
-    "GET /api/v1/supervision/notices",
-    "GET /api/v1/supervision/repeats",
-    "POST /api/v1/supervision/scan",
     "POST /api/v1/calendar/import",
 ];
 

@@ -10,6 +10,7 @@ pub mod kb;
 pub mod orders;
 pub mod org;
 pub mod portal;
+pub mod supervision;
 
 use chrono::{DateTime, FixedOffset, Utc};
 use chrono_tz::Tz;

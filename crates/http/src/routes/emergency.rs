@@ -3,6 +3,7 @@
 //! `/alerts`; acknowledging one is reading it (`POST /alerts/{id}/read`).
 
 use super::{Handled, Json, id};
+use crate::dto::supervision::{RuleDto, WarningDto, all};
 use crate::error::ApiError;
 use crate::extract::Path;
 use crate::extract::{AsAdmin, AsSupervisor};
@@ -10,57 +11,55 @@ use crate::extract::{Caller, JsonBody};
 use axum::extract::State;
 use axum::http::StatusCode;
 use hotline_app::App;
-use hotline_app::emergency::PublicWarning;
-use hotline_domain::emergency::EmergencyRule;
 
 /// The linkage rules.
 #[utoipa::path(get, path = "/api/v1/emergency/rules", tag = "emergency", security(("bearer" = [])),
-    responses((status = 200, description = "rules")))]
-pub async fn rules(State(app): State<App>, Caller(desk): Caller) -> Handled<Vec<EmergencyRule>> {
+    responses((status = 200, body = Vec<RuleDto>)))]
+pub async fn rules(State(app): State<App>, Caller(desk): Caller) -> Handled<Vec<RuleDto>> {
     let admin = desk.admin()?;
-    Ok(Json(app.emergency.rules(&admin).await?))
+    Ok(Json(all(app.emergency.rules(&admin).await?)))
 }
 
 /// Adds a rule: `{name, keywords, categories, partners, town, ack_minutes, active}`.
 #[utoipa::path(post, path = "/api/v1/emergency/rules", tag = "emergency", security(("bearer" = [])), request_body = crate::dto::inputs::RuleBody,
-    responses((status = 201, description = "the rule"), (status = 422, description = "a rule that matches nothing or tells nobody")))]
+    responses((status = 201, body = RuleDto), (status = 422, description = "a rule that matches nothing or tells nobody")))]
 pub async fn add_rule(
     State(app): State<App>,
     AsAdmin(_desk, admin): AsAdmin,
     JsonBody(spec): JsonBody<crate::dto::inputs::RuleBody>,
-) -> Result<(StatusCode, Json<EmergencyRule>), ApiError> {
-    Ok((StatusCode::CREATED, Json(app.emergency.save_rule(&admin, None, spec.into()).await?)))
+) -> Result<(StatusCode, Json<RuleDto>), ApiError> {
+    Ok((StatusCode::CREATED, Json(app.emergency.save_rule(&admin, None, spec.into()).await?.into())))
 }
 
 /// Replaces a rule (set `active: false` to pause it).
 #[utoipa::path(put, path = "/api/v1/emergency/rules/{id}", tag = "emergency", security(("bearer" = [])), request_body = crate::dto::inputs::RuleBody, params(("id" = String, Path)),
-    responses((status = 200, description = "the rule"), (status = 404, description = "no such rule"), (status = 422, description = "a bad rule")))]
+    responses((status = 200, body = RuleDto), (status = 404, description = "no such rule"), (status = 422, description = "a bad rule")))]
 pub async fn update_rule(
     State(app): State<App>,
     AsAdmin(_desk, admin): AsAdmin,
     Path(raw): Path<String>,
     JsonBody(spec): JsonBody<crate::dto::inputs::RuleBody>,
-) -> Handled<EmergencyRule> {
-    Ok(Json(app.emergency.save_rule(&admin, Some(id("id", &raw)?), spec.into()).await?))
+) -> Handled<RuleDto> {
+    Ok(Json(app.emergency.save_rule(&admin, Some(id("id", &raw)?), spec.into()).await?.into()))
 }
 
 /// Every published warning, withdrawn and expired ones too.
 #[utoipa::path(get, path = "/api/v1/emergency/warnings", tag = "emergency", security(("bearer" = [])),
-    responses((status = 200, description = "warnings, newest first")))]
-pub async fn warnings(State(app): State<App>, Caller(desk): Caller) -> Handled<Vec<PublicWarning>> {
+    responses((status = 200, body = Vec<WarningDto>)))]
+pub async fn warnings(State(app): State<App>, Caller(desk): Caller) -> Handled<Vec<WarningDto>> {
     let desk = desk.supervisor()?;
-    Ok(Json(app.emergency.all_warnings(&desk).await?))
+    Ok(Json(all(app.emergency.all_warnings(&desk).await?)))
 }
 
 /// Publishes a warning to the portal: `{title, body, level, town, expires_at}`.
 #[utoipa::path(post, path = "/api/v1/emergency/warnings", tag = "emergency", security(("bearer" = [])), request_body = crate::dto::inputs::WarningBody,
-    responses((status = 201, description = "the warning"), (status = 422, description = "a bad warning")))]
+    responses((status = 201, body = WarningDto), (status = 422, description = "a bad warning")))]
 pub async fn publish(
     State(app): State<App>,
     AsSupervisor(_desk, desk): AsSupervisor,
     JsonBody(new): JsonBody<crate::dto::inputs::WarningBody>,
-) -> Result<(StatusCode, Json<PublicWarning>), ApiError> {
-    Ok((StatusCode::CREATED, Json(app.emergency.publish(&desk, new.into()).await?)))
+) -> Result<(StatusCode, Json<WarningDto>), ApiError> {
+    Ok((StatusCode::CREATED, Json(app.emergency.publish(&desk, new.into()).await?.into())))
 }
 
 /// Takes a warning off the portal.
@@ -74,7 +73,7 @@ pub async fn withdraw(State(app): State<App>, Caller(desk): Caller, Path(raw): P
 
 /// The warnings in force, for the public portal.
 #[utoipa::path(get, path = "/api/v1/public/warnings", tag = "portal",
-    responses((status = 200, description = "warnings in force, newest first")))]
-pub async fn public_warnings(State(app): State<App>) -> Handled<Vec<PublicWarning>> {
-    Ok(Json(app.emergency.current_warnings().await?))
+    responses((status = 200, body = Vec<WarningDto>)))]
+pub async fn public_warnings(State(app): State<App>) -> Handled<Vec<WarningDto>> {
+    Ok(Json(all(app.emergency.current_warnings().await?)))
 }

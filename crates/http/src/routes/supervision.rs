@@ -6,6 +6,7 @@ use super::orders::summaries;
 use super::{Handled, Json, id, page};
 use crate::dto::Page;
 use crate::dto::orders::OrderSummaryDto;
+use crate::dto::supervision::{AlertDto, CardDto, ContactDto, DeliveryDto, NoticeDto, RepeatDto, ScanDto, all};
 use crate::error::ApiResult;
 use crate::extract::AsUserAdmin;
 use crate::extract::{Caller, JsonBody};
@@ -15,7 +16,7 @@ use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use futures_util::stream::{self, Stream};
 use hotline_app::App;
 use hotline_app::evaluation::Month;
-use hotline_app::supervision::{AlertRecord, Card, Contact, Delivery, NoticeRow, OrderList, Repeat, RepeatBy, ScanReport};
+use hotline_app::supervision::{OrderList, RepeatBy};
 use hotline_domain::watch::AlertLevel;
 use hotline_domain::{FieldError, UnitId};
 use serde::Deserialize;
@@ -35,8 +36,8 @@ pub struct AlertsQuery {
 
 /// The caller's alerts, newest first: the centre sees all, a unit its own.
 #[utoipa::path(get, path = "/api/v1/alerts", tag = "supervision", params(AlertsQuery), security(("bearer" = [])),
-    responses((status = 200, description = "alerts"), (status = 422, description = "a bad level or cursor")))]
-pub async fn alerts(State(app): State<App>, Caller(desk): Caller, Query(q): Query<AlertsQuery>) -> Handled<Vec<AlertRecord>> {
+    responses((status = 200, body = Vec<AlertDto>), (status = 422, description = "a bad level or cursor")))]
+pub async fn alerts(State(app): State<App>, Caller(desk): Caller, Query(q): Query<AlertsQuery>) -> Handled<Vec<AlertDto>> {
     let reader = desk.alert_reader()?;
     let level = match q.level.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         None => None,
@@ -47,23 +48,23 @@ pub async fn alerts(State(app): State<App>, Caller(desk): Caller, Query(q): Quer
     if !(1..=200).contains(&limit) {
         return Err(FieldError::new("limit", "must be between 1 and 200").into());
     }
-    Ok(Json(app.supervision.alerts(&reader, q.unread.unwrap_or(false), level, before, limit).await?))
+    Ok(Json(all(app.supervision.alerts(&reader, q.unread.unwrap_or(false), level, before, limit).await?)))
 }
 
 /// Marks an alert read (已阅).
 #[utoipa::path(post, path = "/api/v1/alerts/{id}/read", tag = "supervision", security(("bearer" = [])),
-    params(("id" = String, Path)), responses((status = 200, description = "the alert"), (status = 404, description = "no such alert for the caller")))]
-pub async fn read(State(app): State<App>, Caller(desk): Caller, Path(raw): Path<String>) -> Handled<AlertRecord> {
+    params(("id" = String, Path)), responses((status = 200, body = AlertDto), (status = 404, description = "no such alert for the caller")))]
+pub async fn read(State(app): State<App>, Caller(desk): Caller, Path(raw): Path<String>) -> Handled<AlertDto> {
     let reader = desk.alert_reader()?;
-    Ok(Json(app.supervision.mark_read(&reader, id("id", &raw)?).await?))
+    Ok(Json(app.supervision.mark_read(&reader, id("id", &raw)?).await?.into()))
 }
 
 /// Where an alert was sent by e-mail and webhook, and how that went.
 #[utoipa::path(get, path = "/api/v1/alerts/{id}/deliveries", tag = "supervision", security(("bearer" = [])),
-    params(("id" = String, Path)), responses((status = 200, description = "deliveries"), (status = 404, description = "no such alert for the caller")))]
-pub async fn deliveries(State(app): State<App>, Caller(desk): Caller, Path(raw): Path<String>) -> Handled<Vec<Delivery>> {
+    params(("id" = String, Path)), responses((status = 200, body = Vec<DeliveryDto>), (status = 404, description = "no such alert for the caller")))]
+pub async fn deliveries(State(app): State<App>, Caller(desk): Caller, Path(raw): Path<String>) -> Handled<Vec<DeliveryDto>> {
     let reader = desk.alert_reader()?;
-    Ok(Json(app.supervision.deliveries(&reader, id("id", &raw)?).await?))
+    Ok(Json(all(app.supervision.deliveries(&reader, id("id", &raw)?).await?)))
 }
 
 /// New alerts for the caller as server-sent `alert` events.
@@ -116,11 +117,11 @@ pub struct RepeatsQuery {
 
 /// Callers and problems that came back `repeat_at` times or more in the window.
 #[utoipa::path(get, path = "/api/v1/supervision/repeats", tag = "supervision", params(RepeatsQuery), security(("bearer" = [])),
-    responses((status = 200, description = "groups, most orders first"), (status = 422, description = "an unknown grouping")))]
-pub async fn repeats(State(app): State<App>, Caller(desk): Caller, Query(q): Query<RepeatsQuery>) -> Handled<Vec<Repeat>> {
+    responses((status = 200, body = Vec<RepeatDto>), (status = 422, description = "an unknown grouping")))]
+pub async fn repeats(State(app): State<App>, Caller(desk): Caller, Query(q): Query<RepeatsQuery>) -> Handled<Vec<RepeatDto>> {
     let desk = desk.supervisor()?;
     let by = RepeatBy::parse(q.by.trim()).ok_or_else(|| FieldError::new("by", "must be caller or problem"))?;
-    Ok(Json(app.supervision.repeats(&desk, by, q.limit.unwrap_or(50)).await?))
+    Ok(Json(all(app.supervision.repeats(&desk, by, q.limit.unwrap_or(50)).await?)))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -132,10 +133,10 @@ pub struct NoticesQuery {
 
 /// Supervision notices (督办单) with their answers and whether they are late.
 #[utoipa::path(get, path = "/api/v1/supervision/notices", tag = "supervision", params(NoticesQuery), security(("bearer" = [])),
-    responses((status = 200, description = "notices, newest first")))]
-pub async fn notices(State(app): State<App>, Caller(desk): Caller, Query(q): Query<NoticesQuery>) -> Handled<Vec<NoticeRow>> {
+    responses((status = 200, body = Vec<NoticeDto>)))]
+pub async fn notices(State(app): State<App>, Caller(desk): Caller, Query(q): Query<NoticesQuery>) -> Handled<Vec<NoticeDto>> {
     let desk = desk.supervisor()?;
-    Ok(Json(app.supervision.notices(&desk, q.open.unwrap_or(false), q.limit.unwrap_or(100)).await?))
+    Ok(Json(all(app.supervision.notices(&desk, q.open.unwrap_or(false), q.limit.unwrap_or(100)).await?)))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -146,22 +147,22 @@ pub struct CardsQuery {
 
 /// The month's yellow and red cards (黄牌/红牌) per unit.
 #[utoipa::path(get, path = "/api/v1/supervision/cards", tag = "supervision", params(CardsQuery), security(("bearer" = [])),
-    responses((status = 200, description = "units with a card, red first"), (status = 422, description = "a bad month")))]
-pub async fn cards(State(app): State<App>, Caller(desk): Caller, Query(q): Query<CardsQuery>) -> Handled<Vec<Card>> {
+    responses((status = 200, body = Vec<CardDto>), (status = 422, description = "a bad month")))]
+pub async fn cards(State(app): State<App>, Caller(desk): Caller, Query(q): Query<CardsQuery>) -> Handled<Vec<CardDto>> {
     let desk = desk.supervisor()?;
     let month = match q.month.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         None => app.evaluation.this_month(),
         Some(raw) => Month::parse(raw)?,
     };
-    Ok(Json(app.supervision.cards(&desk, month, &app.evaluation).await?))
+    Ok(Json(all(app.supervision.cards(&desk, month, &app.evaluation).await?)))
 }
 
 /// Runs a deadline scan now (the server also scans every `scan_every_secs`).
 #[utoipa::path(post, path = "/api/v1/supervision/scan", tag = "supervision", security(("bearer" = [])),
-    responses((status = 200, description = "timers fired and alerts raised")))]
-pub async fn scan(State(app): State<App>, Caller(desk): Caller) -> Handled<ScanReport> {
+    responses((status = 200, body = ScanDto)))]
+pub async fn scan(State(app): State<App>, Caller(desk): Caller) -> Handled<ScanDto> {
     desk.supervisor()?;
-    Ok(Json(app.supervision.scan().await?))
+    Ok(Json(app.supervision.scan().await?.into()))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -176,20 +177,20 @@ fn contact_unit(q: &ContactsQuery) -> Result<Option<UnitId>, FieldError> {
 
 /// The e-mail and webhook addresses alerts of a unit (or the centre) go to.
 #[utoipa::path(get, path = "/api/v1/contacts", tag = "supervision", params(ContactsQuery), security(("bearer" = [])),
-    responses((status = 200, description = "addresses")))]
-pub async fn contacts(State(app): State<App>, Caller(desk): Caller, Query(q): Query<ContactsQuery>) -> Handled<Vec<Contact>> {
+    responses((status = 200, body = Vec<ContactDto>)))]
+pub async fn contacts(State(app): State<App>, Caller(desk): Caller, Query(q): Query<ContactsQuery>) -> Handled<Vec<ContactDto>> {
     let admin = desk.user_admin()?;
-    Ok(Json(app.supervision.contacts(&admin, contact_unit(&q)?).await?))
+    Ok(Json(all(app.supervision.contacts(&admin, contact_unit(&q)?).await?)))
 }
 
 /// Replaces those addresses: `[{"channel": "email"|"webhook", "address": …, "leader": false}]`.
 #[utoipa::path(put, path = "/api/v1/contacts", tag = "supervision", params(ContactsQuery), security(("bearer" = [])), request_body = Vec<crate::dto::inputs::ContactBody>,
-    responses((status = 200, description = "the addresses now"), (status = 422, description = "a bad address")))]
+    responses((status = 200, body = Vec<ContactDto>), (status = 422, description = "a bad address")))]
 pub async fn set_contacts(
     State(app): State<App>,
     AsUserAdmin(_desk, admin): AsUserAdmin,
     Query(q): Query<ContactsQuery>,
     JsonBody(body): JsonBody<Vec<crate::dto::inputs::ContactBody>>,
-) -> Handled<Vec<Contact>> {
-    Ok(Json(app.supervision.set_contacts(&admin, contact_unit(&q)?, body.into_iter().map(Into::into).collect()).await?))
+) -> Handled<Vec<ContactDto>> {
+    Ok(Json(all(app.supervision.set_contacts(&admin, contact_unit(&q)?, body.into_iter().map(Into::into).collect()).await?)))
 }
