@@ -5,6 +5,7 @@
 pub mod actions;
 pub mod auth;
 pub mod calendar;
+pub mod calls;
 pub mod inputs;
 pub mod kb;
 pub mod orders;
@@ -61,4 +62,9 @@ pub struct PageQuery {
     pub cursor: Option<String>,
     /// Items per page, 1–200 (default 50).
     pub limit: Option<u32>,
+}
+
+/// A list of application records as their DTOs.
+pub fn all<A, D: From<A>>(items: Vec<A>) -> Vec<D> {
+    items.into_iter().map(D::from).collect()
 }

@@ -295,8 +295,3 @@ impl From<EmergencyRule> for RuleDto {
         }
     }
 }
-
-/// Converts a list of application records.
-pub fn all<A, D: From<A>>(items: Vec<A>) -> Vec<D> {
-    items.into_iter().map(D::from).collect()
-}

@@ -3,6 +3,8 @@
 //! records, and the in-process call simulator.
 
 use super::{Handled, Json, id, instant};
+use crate::dto::all;
+use crate::dto::calls::{CallDto, CallbackDto, FigureRowDto};
 use crate::error::ApiResult;
 use crate::extract::{AsCallCentreManager, AsCallbackWorker};
 use crate::extract::{Caller, JsonBody, order_number};
@@ -14,9 +16,7 @@ use chrono::{DateTime, Duration, Utc};
 use futures_util::stream::{self, Stream};
 use hotline_app::App;
 use hotline_app::access::Desk;
-use hotline_app::calls::{
-    CallRow, CallbackTask, CallerPlan, ConsultantView, FigureRow, GroupBy, LineBehaviour, ScreenPop, StatusChange, Wallboard,
-};
+use hotline_app::calls::{CallerPlan, ConsultantView, GroupBy, LineBehaviour, ScreenPop, StatusChange, Wallboard};
 use hotline_app::ports::HotlineRecord;
 use hotline_callcentre::engine::CallId;
 use hotline_domain::{FieldError, Reason, UserId, ValidationErrors};
@@ -89,18 +89,18 @@ pub async fn wallboard_stream(
 
 /// Calls that arrived in a span (at most 93 days), oldest first.
 #[utoipa::path(get, path = "/api/v1/callcentre/calls", tag = "call centre", params(RangeQuery), security(("bearer" = [])),
-    responses((status = 200, description = "call records"), (status = 422, description = "a bad time or span")))]
-pub async fn calls(State(app): State<App>, Caller(desk): Caller, Query(q): Query<RangeQuery>) -> Handled<Vec<CallRow>> {
+    responses((status = 200, body = Vec<CallDto>), (status = 422, description = "a bad time or span")))]
+pub async fn calls(State(app): State<App>, Caller(desk): Caller, Query(q): Query<RangeQuery>) -> Handled<Vec<CallDto>> {
     let reader = desk.call_records()?;
     let (from, to) = range(&app, &q)?;
-    Ok(Json(app.calls.calls(&reader, from, to).await?))
+    Ok(Json(all(app.calls.calls(&reader, from, to).await?)))
 }
 
 #[utoipa::path(get, path = "/api/v1/callcentre/calls/{id}", tag = "call centre", security(("bearer" = [])),
-    params(("id" = String, Path)), responses((status = 200, description = "one call record"), (status = 404, description = "no such call")))]
-pub async fn call(State(app): State<App>, Caller(desk): Caller, Path(raw): Path<String>) -> Handled<CallRow> {
+    params(("id" = String, Path)), responses((status = 200, body = CallDto), (status = 404, description = "no such call")))]
+pub async fn call(State(app): State<App>, Caller(desk): Caller, Path(raw): Path<String>) -> Handled<CallDto> {
     let reader = desk.call_records()?;
-    Ok(Json(app.calls.call(&reader, id("id", &raw)?).await?))
+    Ok(Json(app.calls.call(&reader, id("id", &raw)?).await?.into()))
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -125,15 +125,15 @@ pub async fn link_order(
 
 /// Service levels per queue, agent (with occupancy) or half-hour.
 #[utoipa::path(get, path = "/api/v1/callcentre/figures", tag = "call centre", params(RangeQuery), security(("bearer" = [])),
-    responses((status = 200, description = "one row per group"), (status = 422, description = "a bad time, span or grouping")))]
-pub async fn figures(State(app): State<App>, Caller(desk): Caller, Query(q): Query<RangeQuery>) -> Handled<Vec<FigureRow>> {
+    responses((status = 200, body = Vec<FigureRowDto>), (status = 422, description = "a bad time, span or grouping")))]
+pub async fn figures(State(app): State<App>, Caller(desk): Caller, Query(q): Query<RangeQuery>) -> Handled<Vec<FigureRowDto>> {
     let reader = desk.call_records()?;
     let by = match q.by.as_deref() {
         None => GroupBy::Total,
         Some(raw) => GroupBy::parse(raw).ok_or_else(|| FieldError::new("by", "must be total, queue, agent or half_hour"))?,
     };
     let (from, to) = range(&app, &q)?;
-    Ok(Json(app.calls.figures(&reader, from, to, by).await?))
+    Ok(Json(all(app.calls.figures(&reader, from, to, by).await?)))
 }
 
 /// Agents' status changes in a span (状态记录).
@@ -147,10 +147,10 @@ pub async fn status_changes(State(app): State<App>, Caller(desk): Caller, Query(
 
 /// Callers to ring back, oldest first.
 #[utoipa::path(get, path = "/api/v1/callcentre/callbacks", tag = "call centre", security(("bearer" = [])),
-    responses((status = 200, description = "open callback tasks")))]
-pub async fn callbacks(State(app): State<App>, Caller(desk): Caller) -> Handled<Vec<CallbackTask>> {
+    responses((status = 200, body = Vec<CallbackDto>)))]
+pub async fn callbacks(State(app): State<App>, Caller(desk): Caller) -> Handled<Vec<CallbackDto>> {
     let worker = desk.callback_worker()?;
-    Ok(Json(app.calls.open_callbacks(&worker).await?))
+    Ok(Json(all(app.calls.open_callbacks(&worker).await?)))
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]

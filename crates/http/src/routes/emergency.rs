@@ -3,7 +3,8 @@
 //! `/alerts`; acknowledging one is reading it (`POST /alerts/{id}/read`).
 
 use super::{Handled, Json, id};
-use crate::dto::supervision::{RuleDto, WarningDto, all};
+use crate::dto::all;
+use crate::dto::supervision::{RuleDto, WarningDto};
 use crate::error::ApiError;
 use crate::extract::Path;
 use crate::extract::{AsAdmin, AsSupervisor};

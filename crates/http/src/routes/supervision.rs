@@ -5,8 +5,9 @@
 use super::orders::summaries;
 use super::{Handled, Json, id, page};
 use crate::dto::Page;
+use crate::dto::all;
 use crate::dto::orders::OrderSummaryDto;
-use crate::dto::supervision::{AlertDto, CardDto, ContactDto, DeliveryDto, NoticeDto, RepeatDto, ScanDto, all};
+use crate::dto::supervision::{AlertDto, CardDto, ContactDto, DeliveryDto, NoticeDto, RepeatDto, ScanDto};
 use crate::error::ApiResult;
 use crate::extract::AsUserAdmin;
 use crate::extract::{Caller, JsonBody};

@@ -1,0 +1,153 @@
+//! What the call centre's records answer, as the API documents it: field
+//! for field the application's rows, converted here.
+
+use chrono::{DateTime, Utc};
+use hotline_app::calls::{CallRow, CallbackTask, FigureRow};
+use hotline_callcentre::engine::{Outcome, TransferResult};
+use hotline_callcentre::stats::Figures;
+use hotline_domain::{OrderId, UserId};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+fn text<S: serde::Serializer>(id: &i64, s: S) -> Result<S::Ok, S::Error> {
+    hotline_domain::ids::id_text(id, s)
+}
+
+/// One finished call (话单).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CallDto {
+    #[serde(serialize_with = "text")]
+    #[schema(value_type = String)]
+    pub id: i64,
+    pub queue: String,
+    /// The number as telephony gave it (may be withheld or a landline).
+    pub caller: String,
+    #[schema(value_type = Option<String>)]
+    pub agent: Option<UserId>,
+    pub arrived_at: DateTime<Utc>,
+    pub answered_at: Option<DateTime<Utc>>,
+    pub ended_at: DateTime<Utc>,
+    /// `answered`, `abandoned`, `callback`, `rejected` …
+    #[schema(value_type = String)]
+    pub outcome: Outcome,
+    /// The sub-centre a transfer or three-way call was tried with.
+    pub transfer_to: Option<String>,
+    /// `answered`, `busy` or `no_answer`.
+    #[schema(value_type = Option<String>)]
+    pub transfer_result: Option<TransferResult>,
+    /// After-call work, in seconds.
+    pub wrap_up_secs: i64,
+    /// The work order registered for it or linked to it.
+    #[schema(value_type = Option<String>)]
+    pub order: Option<OrderId>,
+}
+
+impl From<CallRow> for CallDto {
+    fn from(c: CallRow) -> Self {
+        Self {
+            id: c.id,
+            queue: c.queue,
+            caller: c.caller,
+            agent: c.agent,
+            arrived_at: c.arrived_at,
+            answered_at: c.answered_at,
+            ended_at: c.ended_at,
+            outcome: c.outcome,
+            transfer_to: c.transfer_to,
+            transfer_result: c.transfer_result,
+            wrap_up_secs: c.wrap_up_secs,
+            order: c.order,
+        }
+    }
+}
+
+/// A caller to ring back (回拨任务).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CallbackDto {
+    #[serde(serialize_with = "text")]
+    #[schema(value_type = String)]
+    pub call: i64,
+    pub caller: String,
+    pub queue: String,
+    #[schema(value_type = String)]
+    pub outcome: Outcome,
+    pub created_at: DateTime<Utc>,
+    pub done_at: Option<DateTime<Utc>>,
+    #[schema(value_type = Option<String>)]
+    pub done_by: Option<UserId>,
+    pub note: Option<String>,
+}
+
+impl From<CallbackTask> for CallbackDto {
+    fn from(c: CallbackTask) -> Self {
+        Self {
+            call: c.call,
+            caller: c.caller,
+            queue: c.queue,
+            outcome: c.outcome,
+            created_at: c.created_at,
+            done_at: c.done_at,
+            done_by: c.done_by,
+            note: c.note,
+        }
+    }
+}
+
+/// Service-level figures of a group of calls (接通率, 服务水平 …).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FiguresDto {
+    pub offered: u64,
+    pub answered: u64,
+    pub abandoned: u64,
+    /// Hung up within the short-abandon limit: not counted as offered.
+    pub short_abandons: u64,
+    pub callbacks: u64,
+    pub connection_rate: f64,
+    /// Answered within the threshold, of offered.
+    pub answered_within_share: f64,
+    pub sl: f64,
+    pub sl2: f64,
+    pub asa_secs: f64,
+    pub mean_talk_secs: f64,
+    pub abandonment_rate: f64,
+    /// Offered calls that waited at all, of offered.
+    pub waited_share: f64,
+}
+
+impl From<Figures> for FiguresDto {
+    fn from(f: Figures) -> Self {
+        Self {
+            offered: f.offered,
+            answered: f.answered,
+            abandoned: f.abandoned,
+            short_abandons: f.short_abandons,
+            callbacks: f.callbacks,
+            connection_rate: f.connection_rate,
+            answered_within_share: f.answered_within_share,
+            sl: f.sl,
+            sl2: f.sl2,
+            asa_secs: f.asa_secs,
+            mean_talk_secs: f.mean_talk_secs,
+            abandonment_rate: f.abandonment_rate,
+            waited_share: f.waited_share,
+        }
+    }
+}
+
+/// One row of a service-level report.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FigureRowDto {
+    /// The queue, the agent's user id, the half-hour's local start, or `total`.
+    pub key: String,
+    #[serde(flatten)]
+    pub figures: FiguresDto,
+    pub mean_wrap_up_secs: f64,
+    /// Per agent: handling time over time available.
+    pub occupancy: Option<f64>,
+}
+
+impl From<FigureRow> for FigureRowDto {
+    fn from(r: FigureRow) -> Self {
+        Self { key: r.key, figures: r.figures.into(), mean_wrap_up_secs: r.mean_wrap_up_secs, occupancy: r.occupancy }
+    }
+}
