@@ -2,8 +2,8 @@
 //! for field the application's rows, converted here.
 
 use chrono::{DateTime, Utc};
-use hotline_app::calls::{CallRow, CallbackTask, FigureRow};
-use hotline_callcentre::engine::{Outcome, TransferResult};
+use hotline_app::calls::{CallRow, CallbackTask, FigureRow, StatusChange, Wallboard};
+use hotline_callcentre::engine::{AgentStatus, Outcome, TransferResult};
 use hotline_callcentre::stats::Figures;
 use hotline_domain::{OrderId, UserId};
 use serde::Serialize;
@@ -149,5 +149,103 @@ pub struct FigureRowDto {
 impl From<FigureRow> for FigureRowDto {
     fn from(r: FigureRow) -> Self {
         Self { key: r.key, figures: r.figures.into(), mean_wrap_up_secs: r.mean_wrap_up_secs, occupancy: r.occupancy }
+    }
+}
+
+/// An agent's status as two fields: `status` (`logged_out`, `available`,
+/// `on_break`, `in_training`) and, on a break, its `reason`.
+fn status_parts(status: AgentStatus) -> (String, Option<String>) {
+    match status {
+        AgentStatus::LoggedOut => ("logged_out".into(), None),
+        AgentStatus::Available => ("available".into(), None),
+        AgentStatus::OnBreak(reason) => ("on_break".into(), Some(reason)),
+        AgentStatus::InTraining => ("in_training".into(), None),
+    }
+}
+
+/// An agent's status from `at` on (状态记录).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StatusChangeDto {
+    #[schema(value_type = String)]
+    pub agent: UserId,
+    pub at: DateTime<Utc>,
+    /// `logged_out`, `available`, `on_break` or `in_training`.
+    pub status: String,
+    /// Why, on a break.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+impl From<StatusChange> for StatusChangeDto {
+    fn from(c: StatusChange) -> Self {
+        let (status, reason) = status_parts(c.status);
+        Self { agent: c.agent, at: c.at, status, reason }
+    }
+}
+
+/// The centre now, for the wallboard (大屏/监控墙).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WallboardDto {
+    pub at: DateTime<Utc>,
+    /// Today's figures over every queue.
+    pub today: FiguresDto,
+    pub queues: Vec<QueueBoardDto>,
+    pub agents: Vec<AgentBoardDto>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct QueueBoardDto {
+    pub name: String,
+    pub waiting: usize,
+    /// How long the call waiting longest has waited.
+    pub longest_wait_secs: f64,
+    pub today: FiguresDto,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AgentBoardDto {
+    #[schema(value_type = String)]
+    pub agent: UserId,
+    pub name: String,
+    /// `logged_out`, `available`, `on_break` or `in_training`.
+    pub status: String,
+    /// Why, on a break.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// `idle`, `ringing`, `talking` or `wrap_up`.
+    pub state: String,
+    /// The call ringing or in conversation.
+    pub call: Option<String>,
+    /// Calls answered today.
+    pub answered_today: u64,
+}
+
+impl From<Wallboard> for WallboardDto {
+    fn from(w: Wallboard) -> Self {
+        Self {
+            at: w.at,
+            today: w.today.into(),
+            queues: w
+                .queues
+                .into_iter()
+                .map(|q| QueueBoardDto { name: q.name, waiting: q.waiting, longest_wait_secs: q.longest_wait_secs, today: q.today.into() })
+                .collect(),
+            agents: w
+                .agents
+                .into_iter()
+                .map(|a| {
+                    let (status, reason) = status_parts(a.status);
+                    AgentBoardDto {
+                        agent: a.agent,
+                        name: a.name,
+                        status,
+                        reason,
+                        state: a.state.to_owned(),
+                        call: a.call,
+                        answered_today: a.answered_today,
+                    }
+                })
+                .collect(),
+        }
     }
 }

@@ -4,7 +4,7 @@
 
 use super::{Handled, Json, id, instant};
 use crate::dto::all;
-use crate::dto::calls::{CallDto, CallbackDto, FigureRowDto};
+use crate::dto::calls::{CallDto, CallbackDto, FigureRowDto, StatusChangeDto, WallboardDto};
 use crate::error::ApiResult;
 use crate::extract::{AsCallCentreManager, AsCallbackWorker};
 use crate::extract::{Caller, JsonBody, order_number};
@@ -16,7 +16,7 @@ use chrono::{DateTime, Duration, Utc};
 use futures_util::stream::{self, Stream};
 use hotline_app::App;
 use hotline_app::access::Desk;
-use hotline_app::calls::{CallerPlan, ConsultantView, GroupBy, LineBehaviour, ScreenPop, StatusChange, Wallboard};
+use hotline_app::calls::{CallerPlan, ConsultantView, GroupBy, LineBehaviour, ScreenPop};
 use hotline_app::ports::HotlineRecord;
 use hotline_callcentre::engine::CallId;
 use hotline_domain::{FieldError, Reason, UserId, ValidationErrors};
@@ -61,10 +61,10 @@ fn wallboard_viewer(desk: &Desk) -> ApiResult<()> {
 
 /// Queues, agents and today's figures now.
 #[utoipa::path(get, path = "/api/v1/callcentre/wallboard", tag = "call centre", security(("bearer" = [])),
-    responses((status = 200, description = "queues with waiting calls, agents with status and state, today's figures")))]
-pub async fn wallboard(State(app): State<App>, Caller(desk): Caller) -> Handled<Wallboard> {
+    responses((status = 200, body = WallboardDto)))]
+pub async fn wallboard(State(app): State<App>, Caller(desk): Caller) -> Handled<WallboardDto> {
     wallboard_viewer(&desk)?;
-    Ok(Json(app.calls.switchboard.wallboard().await?))
+    Ok(Json(app.calls.switchboard.wallboard().await?.into()))
 }
 
 /// The wallboard as server-sent events, one `wallboard` event a second.
@@ -138,11 +138,11 @@ pub async fn figures(State(app): State<App>, Caller(desk): Caller, Query(q): Que
 
 /// Agents' status changes in a span (状态记录).
 #[utoipa::path(get, path = "/api/v1/callcentre/status-changes", tag = "call centre", params(RangeQuery), security(("bearer" = [])),
-    responses((status = 200, description = "status changes, oldest first")))]
-pub async fn status_changes(State(app): State<App>, Caller(desk): Caller, Query(q): Query<RangeQuery>) -> Handled<Vec<StatusChange>> {
+    responses((status = 200, body = Vec<StatusChangeDto>)))]
+pub async fn status_changes(State(app): State<App>, Caller(desk): Caller, Query(q): Query<RangeQuery>) -> Handled<Vec<StatusChangeDto>> {
     let reader = desk.call_records()?;
     let (from, to) = range(&app, &q)?;
-    Ok(Json(app.calls.status_changes(&reader, from, to).await?))
+    Ok(Json(all(app.calls.status_changes(&reader, from, to).await?)))
 }
 
 /// Callers to ring back, oldest first.
