@@ -1,12 +1,13 @@
 //! What the call centre's records answer, as the API documents it: field
 //! for field the application's rows, converted here.
 
-use chrono::{DateTime, Utc};
-use hotline_app::calls::{CallRow, CallbackTask, FigureRow, StatusChange, Wallboard};
+use chrono::{DateTime, NaiveDate, Utc};
+use hotline_app::calls::{CallRow, CallbackTask, ConsultantView, FigureRow, StatusChange, Wallboard};
 use hotline_callcentre::engine::{AgentStatus, Outcome, TransferResult};
 use hotline_callcentre::stats::Figures;
-use hotline_domain::{OrderId, UserId};
+use hotline_domain::{OrderId, TrainingKind, UserId};
 use serde::Serialize;
+use std::collections::BTreeMap;
 use utoipa::ToSchema;
 
 fn text<S: serde::Serializer>(id: &i64, s: S) -> Result<S::Ok, S::Error> {
@@ -246,6 +247,86 @@ impl From<Wallboard> for WallboardDto {
                     }
                 })
                 .collect(),
+        }
+    }
+}
+
+/// A training a consultant took.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TrainingDto {
+    #[serde(serialize_with = "text")]
+    #[schema(value_type = String)]
+    pub id: i64,
+    /// `basic` or `professional`.
+    #[schema(value_type = String)]
+    pub kind: TrainingKind,
+    /// The skill of a professional training.
+    pub skill: Option<String>,
+    pub course: String,
+    pub completed_on: NaiveDate,
+    pub passed: bool,
+}
+
+/// A certification for a professional skill.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CertificationDto {
+    #[serde(serialize_with = "text")]
+    #[schema(value_type = String)]
+    pub id: i64,
+    pub skill: String,
+    /// 1–10: 5 and above take the skill's calls at once.
+    pub level: u8,
+    pub certified_on: NaiveDate,
+    /// The day it ends (exclusive); none: it does not expire.
+    pub expires_on: Option<NaiveDate>,
+}
+
+/// A consultant's record with the skills it gives them today.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ConsultantDto {
+    #[schema(value_type = String)]
+    pub user: UserId,
+    pub name: String,
+    /// The experienced consultant they learn from (师傅).
+    #[schema(value_type = Option<String>)]
+    pub mentor: Option<UserId>,
+    pub trainings: Vec<TrainingDto>,
+    pub certifications: Vec<CertificationDto>,
+    /// Skill → level they may take calls for today.
+    pub skills_today: BTreeMap<String, u8>,
+}
+
+impl From<ConsultantView> for ConsultantDto {
+    fn from(v: ConsultantView) -> Self {
+        let p = v.profile;
+        Self {
+            user: v.user,
+            name: v.name,
+            mentor: p.mentor,
+            trainings: p
+                .trainings
+                .into_iter()
+                .map(|t| TrainingDto {
+                    id: t.id,
+                    kind: t.kind,
+                    skill: t.skill,
+                    course: t.course.to_string(),
+                    completed_on: t.completed_on,
+                    passed: t.passed,
+                })
+                .collect(),
+            certifications: p
+                .certifications
+                .into_iter()
+                .map(|c| CertificationDto {
+                    id: c.id,
+                    skill: c.skill,
+                    level: c.level,
+                    certified_on: c.certified_on,
+                    expires_on: c.expires_on,
+                })
+                .collect(),
+            skills_today: v.skills_today,
         }
     }
 }

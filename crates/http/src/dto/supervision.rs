@@ -106,6 +106,8 @@ impl From<Delivery> for DeliveryDto {
 /// An address alerts of a unit (or the centre) are sent to.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ContactDto {
+    #[serde(serialize_with = "text")]
+    #[schema(value_type = String)]
     pub id: i64,
     #[schema(value_type = Option<String>)]
     pub unit: Option<UnitId>,

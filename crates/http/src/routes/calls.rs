@@ -4,7 +4,7 @@
 
 use super::{Handled, Json, id, instant};
 use crate::dto::all;
-use crate::dto::calls::{CallDto, CallbackDto, FigureRowDto, StatusChangeDto, WallboardDto};
+use crate::dto::calls::{CallDto, CallbackDto, ConsultantDto, FigureRowDto, StatusChangeDto, WallboardDto};
 use crate::error::ApiResult;
 use crate::extract::{AsCallCentreManager, AsCallbackWorker};
 use crate::extract::{Caller, JsonBody, order_number};
@@ -16,7 +16,7 @@ use chrono::{DateTime, Duration, Utc};
 use futures_util::stream::{self, Stream};
 use hotline_app::App;
 use hotline_app::access::Desk;
-use hotline_app::calls::{CallerPlan, ConsultantView, GroupBy, LineBehaviour, ScreenPop};
+use hotline_app::calls::{CallerPlan, GroupBy, LineBehaviour, ScreenPop};
 use hotline_app::ports::HotlineRecord;
 use hotline_callcentre::engine::CallId;
 use hotline_domain::{FieldError, Reason, UserId, ValidationErrors};
@@ -202,40 +202,40 @@ fn user_id(raw: &str) -> Result<UserId, FieldError> {
 
 /// Consultants with their training, certifications, mentor and skills today.
 #[utoipa::path(get, path = "/api/v1/consultants", tag = "call centre", security(("bearer" = [])),
-    responses((status = 200, description = "every consultant of the centre")))]
-pub async fn consultants(State(app): State<App>, Caller(desk): Caller) -> Handled<Vec<ConsultantView>> {
+    responses((status = 200, body = Vec<ConsultantDto>)))]
+pub async fn consultants(State(app): State<App>, Caller(desk): Caller) -> Handled<Vec<ConsultantDto>> {
     let reader = desk.call_records()?;
-    Ok(Json(app.calls.consultants(&reader).await?))
+    Ok(Json(all(app.calls.consultants(&reader).await?)))
 }
 
 #[utoipa::path(get, path = "/api/v1/consultants/{user}", tag = "call centre", security(("bearer" = [])),
-    params(("user" = String, Path)), responses((status = 200, description = "the consultant's record")))]
-pub async fn consultant(State(app): State<App>, Caller(desk): Caller, Path(raw): Path<String>) -> Handled<ConsultantView> {
-    Ok(Json(app.calls.consultant(&desk, user_id(&raw)?).await?))
+    params(("user" = String, Path)), responses((status = 200, body = ConsultantDto)))]
+pub async fn consultant(State(app): State<App>, Caller(desk): Caller, Path(raw): Path<String>) -> Handled<ConsultantDto> {
+    Ok(Json(app.calls.consultant(&desk, user_id(&raw)?).await?.into()))
 }
 
 /// Records a training (basic, or professional for a skill).
 #[utoipa::path(post, path = "/api/v1/consultants/{user}/trainings", tag = "call centre", security(("bearer" = [])), request_body = crate::dto::inputs::TrainingBody,
-    params(("user" = String, Path)), responses((status = 200, description = "the updated record"), (status = 422, description = "invalid")))]
+    params(("user" = String, Path)), responses((status = 200, body = ConsultantDto), (status = 422, description = "invalid")))]
 pub async fn add_training(
     State(app): State<App>,
     AsCallCentreManager(_desk, manager): AsCallCentreManager,
     Path(raw): Path<String>,
     JsonBody(body): JsonBody<crate::dto::inputs::TrainingBody>,
-) -> Handled<ConsultantView> {
-    Ok(Json(app.calls.record_training(&manager, user_id(&raw)?, body.into()).await?))
+) -> Handled<ConsultantDto> {
+    Ok(Json(app.calls.record_training(&manager, user_id(&raw)?, body.into()).await?.into()))
 }
 
 /// Certifies a consultant for a professional skill.
 #[utoipa::path(post, path = "/api/v1/consultants/{user}/certifications", tag = "call centre", security(("bearer" = [])), request_body = crate::dto::inputs::CertificationBody,
-    params(("user" = String, Path)), responses((status = 200, description = "the updated record"), (status = 422, description = "not trained")))]
+    params(("user" = String, Path)), responses((status = 200, body = ConsultantDto), (status = 422, description = "not trained")))]
 pub async fn certify(
     State(app): State<App>,
     AsCallCentreManager(_desk, manager): AsCallCentreManager,
     Path(raw): Path<String>,
     JsonBody(body): JsonBody<crate::dto::inputs::CertificationBody>,
-) -> Handled<ConsultantView> {
-    Ok(Json(app.calls.certify(&manager, user_id(&raw)?, body.into()).await?))
+) -> Handled<ConsultantDto> {
+    Ok(Json(app.calls.certify(&manager, user_id(&raw)?, body.into()).await?.into()))
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -271,14 +271,14 @@ pub struct MentorBody {
 
 /// Pairs a new consultant with a mentor (老带新); `null` ends it.
 #[utoipa::path(put, path = "/api/v1/consultants/{user}/mentor", tag = "call centre", security(("bearer" = [])), request_body = MentorBody,
-    params(("user" = String, Path)), responses((status = 200, description = "the updated record")))]
+    params(("user" = String, Path)), responses((status = 200, body = ConsultantDto)))]
 pub async fn set_mentor(
     State(app): State<App>,
     AsCallCentreManager(_desk, manager): AsCallCentreManager,
     Path(raw): Path<String>,
     JsonBody(body): JsonBody<MentorBody>,
-) -> Handled<ConsultantView> {
-    Ok(Json(app.calls.set_mentor(&manager, user_id(&raw)?, body.mentor).await?))
+) -> Handled<ConsultantDto> {
+    Ok(Json(app.calls.set_mentor(&manager, user_id(&raw)?, body.mentor).await?.into()))
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
