@@ -17,11 +17,9 @@ use futures_util::stream::{self, Stream};
 use hotline_app::App;
 use hotline_app::access::Desk;
 use hotline_app::calls::{CallerPlan, GroupBy, LineBehaviour, ScreenPop};
-use hotline_app::ports::HotlineRecord;
 use hotline_callcentre::engine::CallId;
 use hotline_domain::{FieldError, Reason, UserId, ValidationErrors};
 use serde::Deserialize;
-use serde_json::{Value, json};
 use std::convert::Infallible;
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -175,10 +173,11 @@ pub async fn callback_done(
 
 /// The sub-centres a consultant may transfer to.
 #[utoipa::path(get, path = "/api/v1/callcentre/sub-centres", tag = "call centre", security(("bearer" = [])),
-    responses((status = 200, description = "hotlines kept as sub-centres")))]
-pub async fn sub_centres(State(app): State<App>, Caller(desk): Caller) -> Handled<Vec<HotlineRecord>> {
+    responses((status = 200, body = Vec<crate::dto::org::HotlineDto>)))]
+pub async fn sub_centres(State(app): State<App>, Caller(desk): Caller) -> Handled<Vec<crate::dto::org::HotlineDto>> {
     desk.seat()?;
-    Ok(Json(app.calls.sub_centres()))
+    let org = app.directory.snapshot();
+    Ok(Json(app.calls.sub_centres().into_iter().map(|h| crate::dto::org::HotlineDto::of(h, &org)).collect()))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -281,6 +280,13 @@ pub async fn set_mentor(
     Ok(Json(app.calls.set_mentor(&manager, user_id(&raw)?, body.mentor).await?.into()))
 }
 
+/// The simulated call placed.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct SimulatedCallDto {
+    /// The call's id, for hanging it up.
+    pub call: String,
+}
+
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct SimulatedCallBody {
     /// `general`, or a professional seat's number (e.g. 12333).
@@ -305,12 +311,12 @@ fn seconds(field: &str, v: Option<f64>) -> Result<Option<std::time::Duration>, F
 
 /// Places a simulated call (training, demonstrations, tests).
 #[utoipa::path(post, path = "/api/v1/callcentre/simulator/calls", tag = "call centre", security(("bearer" = [])), request_body = SimulatedCallBody,
-    responses((status = 201, description = "the call's id"), (status = 422, description = "unknown queue")))]
+    responses((status = 201, body = SimulatedCallDto), (status = 422, description = "unknown queue")))]
 pub async fn simulate_call(
     State(app): State<App>,
     AsCallCentreManager(_desk, _proof): AsCallCentreManager,
     JsonBody(body): JsonBody<SimulatedCallBody>,
-) -> ApiResult<(StatusCode, Json<Value>)> {
+) -> ApiResult<(StatusCode, Json<SimulatedCallDto>)> {
     let mut errors = ValidationErrors::default();
     let patience = errors.collect(seconds("patience_secs", body.patience_secs)).flatten();
     let talk = errors.collect(seconds("talk_secs", body.talk_secs)).flatten();
@@ -319,7 +325,7 @@ pub async fn simulate_call(
     }
     errors.into_result()?;
     let call = app.calls.simulator()?.place_call(body.queue.trim(), body.caller.trim(), CallerPlan { patience, talk }).await?;
-    Ok((StatusCode::CREATED, Json(json!({ "call": call.0.to_string() }))))
+    Ok((StatusCode::CREATED, Json(SimulatedCallDto { call: call.0.to_string() })))
 }
 
 /// The simulated caller hangs up.

@@ -45,7 +45,7 @@ pub async fn track(State(app): State<App>, Path(number): Path<String>, Query(q):
 /// or PNG, at most 3, within an hour of submitting).
 #[utoipa::path(post, path = "/api/v1/public/requests/{number}/photos", tag = "portal",
     params(("number" = String, Path), ("phone_last4" = String, Query)), request_body(content_type = "multipart/form-data", content = String),
-    responses((status = 201, description = "the photo was added"), (status = 404, body = ErrorBody), (status = 413, body = ErrorBody),
+    responses((status = 201, body = PhotoDto), (status = 404, body = ErrorBody), (status = 413, body = ErrorBody),
         (status = 415, body = ErrorBody), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)))]
 pub async fn add_photo(
     State(app): State<App>,
@@ -53,12 +53,22 @@ pub async fn add_photo(
     Path(number): Path<String>,
     Query(q): Query<TrackQuery>,
     mut form: Multipart,
-) -> ApiResult<StatusCode> {
+) -> ApiResult<(StatusCode, Json<PhotoDto>)> {
     let number = order_number(&number)?;
     let last4 = q.phone_last4.unwrap_or_default();
     let (file_name, bytes) = super::attachments::read_file(&mut form).await?;
-    app.portal.add_photo(&number, last4.trim(), &file_name, bytes, client.address).await?;
-    Ok(StatusCode::CREATED)
+    let added = app.portal.add_photo(&number, last4.trim(), &file_name, bytes, client.address).await?;
+    Ok((StatusCode::CREATED, Json(PhotoDto { file_name: added.file_name, content_type: added.content_type, size: added.size })))
+}
+
+/// A photo the portal took.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct PhotoDto {
+    pub file_name: String,
+    /// `image/jpeg` or `image/png`.
+    pub content_type: String,
+    /// Bytes.
+    pub size: i64,
 }
 
 /// The citizen's satisfaction with a reviewed answer (their follow-up).
