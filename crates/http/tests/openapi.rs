@@ -103,12 +103,7 @@ const LOOSE: &[&str] = &[
     "POST /api/v1/kb/articles/{id}/actions",
     "GET /api/v1/kb/articles/{id}/diff",
     "GET /api/v1/kb/articles/{id}/versions",
-    "GET /api/v1/kb/hot",
-    "GET /api/v1/kb/vocabulary",
-    "POST /api/v1/kb/vocabulary/synonyms",
-    "POST /api/v1/kb/vocabulary/terms",
     "GET /api/v1/public/kb/articles/{id}",
-    "GET /api/v1/public/kb/hot",
     "GET /api/v1/reports/{period}",
     "POST /api/v1/calendar/import",
 ];

@@ -147,3 +147,84 @@ pub struct TermBody {
 pub struct SynonymBody {
     pub words: Vec<String>,
 }
+
+/// A live article much asked for, with its published answer (热点问题).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HotTopicDto {
+    #[schema(value_type = String)]
+    pub article: hotline_domain::ArticleId,
+    /// The question.
+    pub title: String,
+    /// Its published answer.
+    pub answer: String,
+    pub department: Option<String>,
+    pub category_path: Option<String>,
+    pub searches: i64,
+    pub orders: i64,
+    /// searches plus a weight times the orders it answered.
+    pub score: i64,
+}
+
+impl From<hotline_app::knowledge::hot::HotTopic> for HotTopicDto {
+    fn from(t: hotline_app::knowledge::hot::HotTopic) -> Self {
+        Self {
+            article: t.article,
+            title: t.title,
+            answer: t.answer,
+            department: t.department,
+            category_path: t.category_path,
+            searches: t.searches,
+            orders: t.orders,
+            score: t.score,
+        }
+    }
+}
+
+/// A frequent search and one way it was typed.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct QueryDemandDto {
+    pub topic: String,
+    pub query: String,
+    pub searches: i64,
+}
+
+/// The portal's hot topics of the last `days` days.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PublicHotDto {
+    pub days: u32,
+    pub topics: Vec<HotTopicDto>,
+}
+
+/// Hot topics with the most frequent searches, for staff.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HotDto {
+    pub days: u32,
+    pub topics: Vec<HotTopicDto>,
+    pub queries: Vec<QueryDemandDto>,
+}
+
+/// Words that mean the same to the search (同义词).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SynonymSetDto {
+    pub id: String,
+    pub words: Vec<String>,
+}
+
+impl From<hotline_app::ports::SynonymSet> for SynonymSetDto {
+    fn from(s: hotline_app::ports::SynonymSet) -> Self {
+        Self { id: s.id.to_string(), words: s.words }
+    }
+}
+
+/// The custom dictionary (kept whole by the segmenter) and the synonym sets.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct VocabularyDto {
+    pub terms: Vec<String>,
+    pub synonyms: Vec<SynonymSetDto>,
+}
+
+/// A word added to the dictionary.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TermDto {
+    pub term: String,
+}

@@ -3,8 +3,8 @@
 
 use super::{Handled, Json, boolean, id, instant};
 use crate::dto::kb::{
-    ArticleActionDto, ArticleBodyDto, ArticleHitDto, ArticleListQuery, DiffQuery, HotQuery, LinkBody, OrderHitDto, SearchQuery,
-    SearchResults, Suggestions, SynonymBody, TermBody,
+    ArticleActionDto, ArticleBodyDto, ArticleHitDto, ArticleListQuery, DiffQuery, HotDto, HotQuery, LinkBody, OrderHitDto, PublicHotDto,
+    QueryDemandDto, SearchQuery, SearchResults, Suggestions, SynonymBody, SynonymSetDto, TermBody, TermDto, VocabularyDto,
 };
 use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{AsAdmin, AsArticleEditor};
@@ -136,11 +136,11 @@ pub async fn public_article(State(app): State<App>, Path(raw): Path<String>) -> 
 }
 
 /// The hot-topics feed: the most asked questions with their published answers.
-#[utoipa::path(get, path = "/api/v1/public/kb/hot", tag = "portal", params(HotQuery), responses((status = 200, body = Object)))]
-pub async fn public_hot(State(app): State<App>, Query(q): Query<HotQuery>) -> Handled<Value> {
+#[utoipa::path(get, path = "/api/v1/public/kb/hot", tag = "portal", params(HotQuery), responses((status = 200, body = PublicHotDto)))]
+pub async fn public_hot(State(app): State<App>, Query(q): Query<HotQuery>) -> Handled<PublicHotDto> {
     let (days, limit) = hot_params(&q)?;
     let topics = app.knowledge.hot_topics(true, days, limit).await?;
-    Ok(Json(json!({ "days": days, "topics": topics })))
+    Ok(Json(PublicHotDto { days, topics: crate::dto::all(topics) }))
 }
 
 fn hot_params(q: &HotQuery) -> Result<(u32, usize), ValidationErrors> {
@@ -152,12 +152,13 @@ fn hot_params(q: &HotQuery) -> Result<(u32, usize), ValidationErrors> {
 }
 
 /// Hot topics (internal articles included) and the most frequent searches.
-#[utoipa::path(get, path = "/api/v1/kb/hot", tag = "knowledge", params(HotQuery), security(("bearer" = [])), responses((status = 200, body = Object)))]
-pub async fn hot(State(app): State<App>, Caller(_desk): Caller, Query(q): Query<HotQuery>) -> Handled<Value> {
+#[utoipa::path(get, path = "/api/v1/kb/hot", tag = "knowledge", params(HotQuery), security(("bearer" = [])), responses((status = 200, body = HotDto)))]
+pub async fn hot(State(app): State<App>, Caller(_desk): Caller, Query(q): Query<HotQuery>) -> Handled<HotDto> {
     let (days, limit) = hot_params(&q)?;
     let topics = app.knowledge.hot_topics(false, days, limit).await?;
     let queries = app.knowledge.hot_queries(days, limit).await?;
-    Ok(Json(json!({ "days": days, "topics": topics, "queries": queries })))
+    let queries = queries.into_iter().map(|q| QueryDemandDto { topic: q.topic, query: q.query, searches: q.searches }).collect();
+    Ok(Json(HotDto { days, topics: crate::dto::all(topics), queries }))
 }
 
 /// Similar past work orders and the replies they got; unit staff find only their unit's.
@@ -343,20 +344,21 @@ pub async fn link(
 }
 
 /// The custom dictionary and synonym sets.
-#[utoipa::path(get, path = "/api/v1/kb/vocabulary", tag = "knowledge", security(("bearer" = [])), responses((status = 200, body = Object)))]
-pub async fn vocabulary(State(app): State<App>, Caller(_desk): Caller) -> Handled<Value> {
-    Ok(Json(json!(app.knowledge.vocabulary().await?)))
+#[utoipa::path(get, path = "/api/v1/kb/vocabulary", tag = "knowledge", security(("bearer" = [])), responses((status = 200, body = VocabularyDto)))]
+pub async fn vocabulary(State(app): State<App>, Caller(_desk): Caller) -> Handled<VocabularyDto> {
+    let vocabulary = app.knowledge.vocabulary().await?;
+    Ok(Json(VocabularyDto { terms: vocabulary.terms, synonyms: crate::dto::all(vocabulary.synonyms) }))
 }
 
 #[utoipa::path(post, path = "/api/v1/kb/vocabulary/terms", tag = "knowledge", request_body = TermBody, security(("bearer" = [])),
-    responses((status = 201, body = Object), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    responses((status = 201, body = TermDto), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn add_term(
     State(app): State<App>,
     AsAdmin(_desk, admin): AsAdmin,
     JsonBody(body): JsonBody<TermBody>,
-) -> ApiResult<(StatusCode, Json<Value>)> {
+) -> ApiResult<(StatusCode, Json<TermDto>)> {
     let term = app.knowledge.add_term(&admin, &body.term).await?;
-    Ok((StatusCode::CREATED, Json(json!({ "term": term }))))
+    Ok((StatusCode::CREATED, Json(TermDto { term })))
 }
 
 #[utoipa::path(delete, path = "/api/v1/kb/vocabulary/terms/{term}", tag = "knowledge", params(("term" = String, Path)),
@@ -367,14 +369,14 @@ pub async fn remove_term(State(app): State<App>, Caller(desk): Caller, Path(term
 }
 
 #[utoipa::path(post, path = "/api/v1/kb/vocabulary/synonyms", tag = "knowledge", request_body = SynonymBody, security(("bearer" = [])),
-    responses((status = 201, body = Object), (status = 422, body = ErrorBody)))]
+    responses((status = 201, body = SynonymSetDto), (status = 422, body = ErrorBody)))]
 pub async fn add_synonyms(
     State(app): State<App>,
     AsAdmin(_desk, admin): AsAdmin,
     JsonBody(body): JsonBody<SynonymBody>,
-) -> ApiResult<(StatusCode, Json<Value>)> {
+) -> ApiResult<(StatusCode, Json<SynonymSetDto>)> {
     let set = app.knowledge.add_synonyms(&admin, &body.words).await?;
-    Ok((StatusCode::CREATED, Json(json!(set))))
+    Ok((StatusCode::CREATED, Json(set.into())))
 }
 
 #[utoipa::path(delete, path = "/api/v1/kb/vocabulary/synonyms/{id}", tag = "knowledge", params(("id" = String, Path)),
