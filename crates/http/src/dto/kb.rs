@@ -228,3 +228,20 @@ pub struct VocabularyDto {
 pub struct TermDto {
     pub term: String,
 }
+
+/// An article as the portal shows it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PublicArticleDto {
+    pub id: String,
+    pub title: String,
+    /// Markdown.
+    pub body: String,
+    /// The short answer read out on the phone, or the body's opening.
+    pub answer: String,
+    pub department: Option<String>,
+    pub category: Option<String>,
+    /// The policy it rests on.
+    pub source: Option<String>,
+    pub effective_from: Option<chrono::NaiveDate>,
+    pub expires_on: Option<chrono::NaiveDate>,
+}

@@ -6,6 +6,7 @@ pub mod actions;
 pub mod auth;
 pub mod calendar;
 pub mod calls;
+pub mod evaluation;
 pub mod inputs;
 pub mod kb;
 pub mod orders;

@@ -1,12 +1,13 @@
 //! Evaluation figures (考核指标) and the monthly ranking (排名通报).
 
 use super::{Handled, Json, instant};
+use crate::dto::evaluation::{KpiRowDto, RankingDto};
 use crate::extract::Caller;
 use crate::extract::Query;
 use axum::extract::State;
 use chrono::{DateTime, Utc};
 use hotline_app::App;
-use hotline_app::evaluation::{Dimension, KpiRow, Month, Ranking};
+use hotline_app::evaluation::{Dimension, Month};
 use hotline_domain::{FieldError, ValidationErrors};
 use serde::Deserialize;
 
@@ -40,11 +41,11 @@ fn span(app: &App, q: &FiguresQuery) -> Result<(DateTime<Utc>, DateTime<Utc>, Di
 /// Figures of the orders registered in a span, per unit, town, category or
 /// consultant; unit staff see their own unit's rows.
 #[utoipa::path(get, path = "/api/v1/evaluation/figures", tag = "evaluation", params(FiguresQuery), security(("bearer" = [])),
-    responses((status = 200, description = "counts, rates and score per group"), (status = 422, description = "a bad span or grouping")))]
-pub async fn figures(State(app): State<App>, Caller(desk): Caller, Query(q): Query<FiguresQuery>) -> Handled<Vec<KpiRow>> {
+    responses((status = 200, body = Vec<KpiRowDto>), (status = 422, description = "a bad span or grouping")))]
+pub async fn figures(State(app): State<App>, Caller(desk): Caller, Query(q): Query<FiguresQuery>) -> Handled<Vec<KpiRowDto>> {
     let view = desk.evaluation()?;
     let (from, to, by) = span(&app, &q)?;
-    Ok(Json(app.evaluation.figures(&view, from, to, by).await?))
+    Ok(Json(crate::dto::all(app.evaluation.figures(&view, from, to, by).await?)))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -58,13 +59,13 @@ pub struct RankingQuery {
 /// The month's ranking by score with the previous month beside it, and the
 /// figures under every score.
 #[utoipa::path(get, path = "/api/v1/evaluation/ranking", tag = "evaluation", params(RankingQuery), security(("bearer" = [])),
-    responses((status = 200, description = "ranked rows"), (status = 422, description = "a bad month or grouping")))]
-pub async fn ranking(State(app): State<App>, Caller(desk): Caller, Query(q): Query<RankingQuery>) -> Handled<Ranking> {
+    responses((status = 200, body = RankingDto), (status = 422, description = "a bad month or grouping")))]
+pub async fn ranking(State(app): State<App>, Caller(desk): Caller, Query(q): Query<RankingQuery>) -> Handled<RankingDto> {
     let view = desk.evaluation()?;
     let month = match q.month.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         None => app.evaluation.this_month(),
         Some(raw) => Month::parse(raw)?,
     };
     let by = dimension(q.by.as_deref())?;
-    Ok(Json(app.evaluation.ranking(&view, month, by).await?))
+    Ok(Json(app.evaluation.ranking(&view, month, by).await?.into()))
 }

@@ -3,8 +3,9 @@
 
 use super::{Handled, Json, boolean, id, instant};
 use crate::dto::kb::{
-    ArticleActionDto, ArticleBodyDto, ArticleHitDto, ArticleListQuery, DiffQuery, HotDto, HotQuery, LinkBody, OrderHitDto, PublicHotDto,
-    QueryDemandDto, SearchQuery, SearchResults, Suggestions, SynonymBody, SynonymSetDto, TermBody, TermDto, VocabularyDto,
+    ArticleActionDto, ArticleBodyDto, ArticleHitDto, ArticleListQuery, DiffQuery, HotDto, HotQuery, LinkBody, OrderHitDto,
+    PublicArticleDto, PublicHotDto, QueryDemandDto, SearchQuery, SearchResults, Suggestions, SynonymBody, SynonymSetDto, TermBody, TermDto,
+    VocabularyDto,
 };
 use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{AsAdmin, AsArticleEditor};
@@ -118,21 +119,21 @@ pub async fn public_suggest(State(app): State<App>, Query(q): Query<SearchQuery>
 
 /// A public article for the portal.
 #[utoipa::path(get, path = "/api/v1/public/kb/articles/{id}", tag = "portal", params(("id" = String, Path)),
-    responses((status = 200, body = Object), (status = 404, body = ErrorBody)))]
-pub async fn public_article(State(app): State<App>, Path(raw): Path<String>) -> Handled<Value> {
+    responses((status = 200, body = PublicArticleDto), (status = 404, body = ErrorBody)))]
+pub async fn public_article(State(app): State<App>, Path(raw): Path<String>) -> Handled<PublicArticleDto> {
     let article = app.knowledge.get_public(ArticleId(id("id", &raw)?)).await?;
     let org = app.directory.snapshot();
-    Ok(Json(json!({
-        "id": raw,
-        "title": article.title,
-        "body": article.body,
-        "answer": article.answer(),
-        "department": article.owner.map(|u| org.unit_name(u)),
-        "category": article.category.map(|c| org.category_path(c).display()),
-        "source": article.source,
-        "effective_from": article.effective_from,
-        "expires_on": article.expires_on,
-    })))
+    Ok(Json(PublicArticleDto {
+        id: raw,
+        title: article.title.to_string(),
+        body: article.body.to_string(),
+        answer: article.answer().to_string(),
+        department: article.owner.map(|u| org.unit_name(u)),
+        category: article.category.map(|c| org.category_path(c).display()),
+        source: article.source.as_ref().map(|s| s.to_string()),
+        effective_from: article.effective_from,
+        expires_on: article.expires_on,
+    }))
 }
 
 /// The hot-topics feed: the most asked questions with their published answers.
