@@ -330,3 +330,42 @@ impl From<ConsultantView> for ConsultantDto {
         }
     }
 }
+
+/// Agents needed for a service level, or how a number of agents does
+/// (Erlang C, or Erlang A with a patience).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StaffingDto {
+    /// Agents on the phones.
+    pub agents: u32,
+    /// Probability that a call waits at all.
+    pub p_wait: f64,
+    /// Share of calls answered within the target time.
+    pub service_level: f64,
+    /// Average speed of answer, in seconds.
+    pub asa_secs: f64,
+    /// Share of the agents' time spent on calls.
+    pub occupancy: f64,
+    /// Share of calls abandoned (Erlang A only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub p_abandon: Option<f64>,
+    /// Agents to roster after shrinkage.
+    pub scheduled_agents: u32,
+    /// Offered load in Erlangs.
+    pub load: f64,
+}
+
+impl From<hotline_callcentre::staffing::Answer> for StaffingDto {
+    fn from(a: hotline_callcentre::staffing::Answer) -> Self {
+        let e = a.evaluation;
+        Self {
+            agents: e.agents,
+            p_wait: e.p_wait,
+            service_level: e.service_level,
+            asa_secs: e.asa_secs,
+            occupancy: e.occupancy,
+            p_abandon: e.p_abandon,
+            scheduled_agents: a.scheduled_agents,
+            load: a.load,
+        }
+    }
+}

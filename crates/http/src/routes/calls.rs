@@ -16,7 +16,7 @@ use chrono::{DateTime, Duration, Utc};
 use futures_util::stream::{self, Stream};
 use hotline_app::App;
 use hotline_app::access::Desk;
-use hotline_app::calls::{CallerPlan, GroupBy, LineBehaviour, ScreenPop};
+use hotline_app::calls::{CallerPlan, GroupBy, LineBehaviour};
 use hotline_callcentre::engine::CallId;
 use hotline_domain::{FieldError, Reason, UserId, ValidationErrors};
 use serde::Deserialize;
@@ -187,12 +187,27 @@ pub struct ScreenPopQuery {
 
 /// A caller's past orders and open cases (来电弹屏).
 #[utoipa::path(get, path = "/api/v1/callcentre/screen-pop", tag = "call centre", params(ScreenPopQuery), security(("bearer" = [])),
-    responses((status = 200, description = "the caller's newest orders")))]
-pub async fn screen_pop(State(app): State<App>, Caller(desk): Caller, Query(q): Query<ScreenPopQuery>) -> Handled<ScreenPop> {
+    responses((status = 200, body = ScreenPopDto)))]
+pub async fn screen_pop(State(app): State<App>, Caller(desk): Caller, Query(q): Query<ScreenPopQuery>) -> Handled<ScreenPopDto> {
     let seat = desk.seat()?;
     let caller = q.caller.as_deref().map(str::trim).filter(|c| !c.is_empty());
     let caller = caller.ok_or_else(|| FieldError::new("caller", "is required: the number that called"))?;
-    Ok(Json(app.calls.screen_pop(&seat, caller).await?))
+    let pop = app.calls.screen_pop(&seat, caller).await?;
+    let count = pop.orders.len() as u32;
+    let orders = super::orders::summaries(&app, pop.orders, count.saturating_add(1)).items;
+    Ok(Json(ScreenPopDto { caller: pop.caller, recognised: pop.recognised, orders, open: pop.open }))
+}
+
+/// What the desk shows when a call is offered (来电弹屏).
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct ScreenPopDto {
+    pub caller: String,
+    /// Whether the number reads as a Chinese phone number; a withheld or malformed one has no history.
+    pub recognised: bool,
+    /// Their newest orders, newest first.
+    pub orders: Vec<crate::dto::orders::OrderSummaryDto>,
+    /// How many of those are still open.
+    pub open: usize,
 }
 
 fn user_id(raw: &str) -> Result<UserId, FieldError> {

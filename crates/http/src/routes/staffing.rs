@@ -9,7 +9,7 @@ use crate::extract::Query;
 use axum::extract::State;
 use hotline_app::App;
 use hotline_callcentre::seatplan::{PlanSettings, SkillPlan};
-use hotline_callcentre::staffing::{Answer, Patience, Question, StaffingError, Target};
+use hotline_callcentre::staffing::{Patience, Question, StaffingError, Target};
 use hotline_domain::{FieldError, ValidationErrors};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -57,9 +57,9 @@ pub struct StaffingQuery {
 
 /// Agents needed for a service level, or how a number of agents does (Erlang C, or A with patience).
 #[utoipa::path(get, path = "/api/v1/callcentre/staffing", tag = "call centre", params(StaffingQuery), security(("bearer" = [])),
-    responses((status = 200, description = "agents, p_wait, service_level, asa_secs, occupancy, p_abandon (with patience), scheduled_agents, load"),
+    responses((status = 200, body = crate::dto::calls::StaffingDto),
         (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn staffing(Caller(desk): Caller, Query(q): Query<StaffingQuery>) -> Handled<Answer> {
+pub async fn staffing(Caller(desk): Caller, Query(q): Query<StaffingQuery>) -> Handled<crate::dto::calls::StaffingDto> {
     desk.call_centre_manager()?;
     let mut errors = ValidationErrors::default();
     let calls = real(&mut errors, "calls", q.calls.as_deref());
@@ -75,7 +75,7 @@ pub async fn staffing(Caller(desk): Caller, Query(q): Query<StaffingQuery>) -> H
         agents: whole(&mut errors, "agents", q.agents.as_deref()),
     };
     errors.into_result()?;
-    Ok(Json(question.answer().map_err(field_error)?))
+    Ok(Json(question.answer().map_err(field_error)?.into()))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
