@@ -92,13 +92,6 @@ const LOOSE: &[&str] = &[
     "GET /api/v1/dashboard",
     "GET /api/v1/deadline-rules",
     "PUT /api/v1/deadline-rules",
-    "GET /api/v1/kb/articles",
-    "POST /api/v1/kb/articles",
-    "GET /api/v1/kb/articles/{id}",
-    "PUT /api/v1/kb/articles/{id}",
-    "POST /api/v1/kb/articles/{id}/actions",
-    "GET /api/v1/kb/articles/{id}/diff",
-    "GET /api/v1/kb/articles/{id}/versions",
     "GET /api/v1/reports/{period}",
     "POST /api/v1/calendar/import",
 ];

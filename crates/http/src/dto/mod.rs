@@ -3,6 +3,7 @@
 //! domain types, so the inside never sees unchecked input.
 
 pub mod actions;
+pub mod articles;
 pub mod auth;
 pub mod calendar;
 pub mod calls;

@@ -2,6 +2,7 @@
 //! review, hot questions, the search vocabulary.
 
 use super::{Handled, Json, boolean, id, instant};
+use crate::dto::articles::{ArticleDetailsDto, ArticleDto, ArticlePageDto, DiffDto, VersionDto};
 use crate::dto::kb::{
     ArticleActionDto, ArticleBodyDto, ArticleHitDto, ArticleListQuery, DiffQuery, HotDto, HotQuery, LinkBody, OrderHitDto,
     PublicArticleDto, PublicHotDto, QueryDemandDto, SearchQuery, SearchResults, Suggestions, SynonymBody, SynonymSetDto, TermBody, TermDto,
@@ -18,7 +19,6 @@ use hotline_app::App;
 use hotline_app::knowledge::{ArticleListRequest, ArticleResult, SearchRequest};
 use hotline_domain::knowledge::{ArticleAction, ArticleInput, ArticleStatus, Visibility};
 use hotline_domain::{ArticleId, CategoryId, FieldError, Reason, UnitId, ValidationErrors};
-use serde_json::{Value, json};
 
 const DEFAULT_LIMIT: usize = 10;
 
@@ -223,44 +223,44 @@ fn article_input(body: ArticleBodyDto, default_owner: Option<UnitId>) -> Result<
 
 /// Writes a new article as a draft. Unit staff write for their own unit.
 #[utoipa::path(post, path = "/api/v1/kb/articles", tag = "knowledge", request_body = ArticleBodyDto, security(("bearer" = [])),
-    responses((status = 201, body = Object), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 201, body = ArticleDto), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn create(
     State(app): State<App>,
     AsArticleEditor(desk, editor): AsArticleEditor,
     JsonBody(body): JsonBody<ArticleBodyDto>,
-) -> ApiResult<(StatusCode, Json<Value>)> {
+) -> ApiResult<(StatusCode, Json<ArticleDto>)> {
     let own_unit = desk.principal().affiliation.unit();
     let record = app.knowledge.create(&editor, article_input(body, own_unit)?).await?;
-    Ok((StatusCode::CREATED, Json(json!(record))))
+    Ok((StatusCode::CREATED, Json(record.into())))
 }
 
 /// Writes a new version; the article returns to draft, its live version stays live.
 #[utoipa::path(put, path = "/api/v1/kb/articles/{id}", tag = "knowledge", request_body = ArticleBodyDto, params(("id" = String, Path)),
-    security(("bearer" = [])), responses((status = 200, body = Object), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    security(("bearer" = [])), responses((status = 200, body = ArticleDto), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn edit(
     State(app): State<App>,
     AsArticleEditor(_desk, editor): AsArticleEditor,
     Path(raw): Path<String>,
     JsonBody(body): JsonBody<ArticleBodyDto>,
-) -> Handled<Value> {
+) -> Handled<ArticleDto> {
     let article = ArticleId(id("id", &raw)?);
     let revision = body.revision.ok_or_else(|| FieldError::new("revision", "is required: the revision you read"))?;
     let record = app.knowledge.edit(&editor, article, revision, article_input(body, None)?).await?;
-    Ok(Json(json!(record)))
+    Ok(Json(record.into()))
 }
 
 /// An article with its live version; drafts only for their editors and the centre.
 #[utoipa::path(get, path = "/api/v1/kb/articles/{id}", tag = "knowledge", params(("id" = String, Path)), security(("bearer" = [])),
-    responses((status = 200, body = Object), (status = 404, body = ErrorBody)))]
-pub async fn get(State(app): State<App>, Caller(desk): Caller, Path(raw): Path<String>) -> Handled<Value> {
+    responses((status = 200, body = ArticleDetailsDto), (status = 404, body = ErrorBody)))]
+pub async fn get(State(app): State<App>, Caller(desk): Caller, Path(raw): Path<String>) -> Handled<ArticleDetailsDto> {
     let details = app.knowledge.get(&desk, ArticleId(id("id", &raw)?)).await?;
-    Ok(Json(json!(details)))
+    Ok(Json(details.into()))
 }
 
 /// The editor's list: their unit's articles, or all for the centre; newest first.
 #[utoipa::path(get, path = "/api/v1/kb/articles", tag = "knowledge", params(ArticleListQuery), security(("bearer" = [])),
-    responses((status = 200, body = Object), (status = 403, body = ErrorBody)))]
-pub async fn list(State(app): State<App>, Caller(desk): Caller, Query(q): Query<ArticleListQuery>) -> Handled<Value> {
+    responses((status = 200, body = ArticlePageDto), (status = 403, body = ErrorBody)))]
+pub async fn list(State(app): State<App>, Caller(desk): Caller, Query(q): Query<ArticleListQuery>) -> Handled<ArticlePageDto> {
     let editor = desk.article_editor()?;
     let mut errors = ValidationErrors::default();
     let status = match q.status.as_deref().filter(|s| !s.is_empty()) {
@@ -276,19 +276,19 @@ pub async fn list(State(app): State<App>, Caller(desk): Caller, Query(q): Query<
     errors.into_result()?;
     let items = app.knowledge.list(&editor, ArticleListRequest { status, expired, before, limit: limit as u32 }).await?;
     let next = (items.len() == limit).then(|| items.last().map(|a| a.id.to_string())).flatten();
-    Ok(Json(json!({ "items": items, "next_cursor": next })))
+    Ok(Json(ArticlePageDto { items: crate::dto::all(items), next_cursor: next }))
 }
 
 /// Submit or retire (editors); approve, schedule, reject or retire (the centre's reviewer).
 #[utoipa::path(post, path = "/api/v1/kb/articles/{id}/actions", tag = "knowledge", request_body = ArticleActionDto,
     params(("id" = String, Path)), security(("bearer" = [])),
-    responses((status = 200, body = Object), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = ArticleDto), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn act(
     State(app): State<App>,
     Caller(desk): Caller,
     Path(raw): Path<String>,
     JsonBody(body): JsonBody<ArticleActionDto>,
-) -> Handled<Value> {
+) -> Handled<ArticleDto> {
     let article = ArticleId(id("id", &raw)?);
     let action = match body.action.as_str() {
         "submit" => ArticleAction::Submit,
@@ -307,26 +307,26 @@ pub async fn act(
         }
         _ => app.knowledge.review(&desk.article_reviewer()?, article, body.revision, action).await?,
     };
-    Ok(Json(json!(record)))
+    Ok(Json(record.into()))
 }
 
 /// Every version of an article.
 #[utoipa::path(get, path = "/api/v1/kb/articles/{id}/versions", tag = "knowledge", params(("id" = String, Path)), security(("bearer" = [])),
-    responses((status = 200, body = [Object]), (status = 404, body = ErrorBody)))]
-pub async fn versions(State(app): State<App>, Caller(desk): Caller, Path(raw): Path<String>) -> Handled<Value> {
-    Ok(Json(json!(app.knowledge.versions(&desk, ArticleId(id("id", &raw)?)).await?)))
+    responses((status = 200, body = Vec<VersionDto>), (status = 404, body = ErrorBody)))]
+pub async fn versions(State(app): State<App>, Caller(desk): Caller, Path(raw): Path<String>) -> Handled<Vec<VersionDto>> {
+    Ok(Json(crate::dto::all(app.knowledge.versions(&desk, ArticleId(id("id", &raw)?)).await?)))
 }
 
 /// What changed between two versions, field by field, line by line.
 #[utoipa::path(get, path = "/api/v1/kb/articles/{id}/diff", tag = "knowledge", params(("id" = String, Path), DiffQuery),
-    security(("bearer" = [])), responses((status = 200, body = Object), (status = 422, body = ErrorBody)))]
-pub async fn diff(State(app): State<App>, Caller(desk): Caller, Path(raw): Path<String>, Query(q): Query<DiffQuery>) -> Handled<Value> {
+    security(("bearer" = [])), responses((status = 200, body = DiffDto), (status = 422, body = ErrorBody)))]
+pub async fn diff(State(app): State<App>, Caller(desk): Caller, Path(raw): Path<String>, Query(q): Query<DiffQuery>) -> Handled<DiffDto> {
     let article = ArticleId(id("id", &raw)?);
     let version = |field: &str, v: Option<&str>| -> Result<i32, FieldError> {
         v.and_then(|s| s.trim().parse().ok()).ok_or_else(|| FieldError::new(field, "is required: a version number"))
     };
     let (from, to) = (version("from", q.from.as_deref())?, version("to", q.to.as_deref())?);
-    Ok(Json(json!({ "from": from, "to": to, "fields": app.knowledge.diff(&desk, article, from, to).await? })))
+    Ok(Json(DiffDto { from, to, fields: crate::dto::all(app.knowledge.diff(&desk, article, from, to).await?) }))
 }
 
 /// Records that an article answered this work order (for hot topics).
