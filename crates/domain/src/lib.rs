@@ -33,7 +33,7 @@ pub mod work_order;
 pub use calendar::{CalendarDay, CalendarError, WorkCalendar};
 pub use category::{CatalogueEntry, CatalogueTarget, Category, CategoryPath, DispatchCatalogue, DispatchProposal};
 pub use consultant::{Certification, ConsultantProfile, GENERAL_SKILL, Training, TrainingKind};
-pub use deadline::{DeadlineRules, DeadlineSpan};
+pub use deadline::{DeadlineException, DeadlineRules, DeadlineSpan};
 pub use geo::Coordinates;
 pub use ids::{ArticleId, AttachmentId, CategoryId, NoticeId, OrderId, UnitId, UserId};
 pub use order_no::{OrderNoPrefix, WorkOrderNo};

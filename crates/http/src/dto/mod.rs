@@ -7,6 +7,7 @@ pub mod articles;
 pub mod auth;
 pub mod calendar;
 pub mod calls;
+pub mod deadlines;
 pub mod evaluation;
 pub mod inputs;
 pub mod kb;

@@ -3,6 +3,7 @@
 
 use super::{Handled, Json};
 use crate::dto::calendar::DueResponse;
+use crate::dto::deadlines::DeadlineRulesDto;
 use crate::dto::local;
 use crate::error::ErrorBody;
 use crate::extract::AsAdmin;
@@ -38,19 +39,19 @@ pub async fn promise(State(app): State<App>, Caller(_desk): Caller, Query(q): Qu
 /// The deadline rules in force: the `[deadlines]` section of the
 /// configuration file, or the rules a system administrator saved.
 #[utoipa::path(get, path = "/api/v1/deadline-rules", tag = "calendar", security(("bearer" = [])),
-    responses((status = 200, description = "the rules as configured")))]
-pub async fn rules(State(app): State<App>, Caller(_desk): Caller) -> Handled<hotline_domain::DeadlineRules> {
-    Ok(Json(app.orders.rules().clone()))
+    responses((status = 200, body = DeadlineRulesDto)))]
+pub async fn rules(State(app): State<App>, Caller(_desk): Caller) -> Handled<DeadlineRulesDto> {
+    Ok(Json(app.orders.rules().clone().into()))
 }
 
 /// Replaces the deadline rules (system administrators). Orders registered
 /// or changed from now on follow them; deadlines already set stay.
-#[utoipa::path(put, path = "/api/v1/deadline-rules", tag = "calendar", security(("bearer" = [])), request_body = Object,
-    responses((status = 200, description = "the rules now in force"), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+#[utoipa::path(put, path = "/api/v1/deadline-rules", tag = "calendar", security(("bearer" = [])), request_body = DeadlineRulesDto,
+    responses((status = 200, body = DeadlineRulesDto), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn set_rules(
     State(app): State<App>,
     AsAdmin(_desk, admin): AsAdmin,
-    JsonBody(rules): JsonBody<hotline_domain::DeadlineRules>,
-) -> Handled<hotline_domain::DeadlineRules> {
-    Ok(Json(app.orders.set_rules(&admin, rules).await?))
+    JsonBody(rules): JsonBody<DeadlineRulesDto>,
+) -> Handled<DeadlineRulesDto> {
+    Ok(Json(app.orders.set_rules(&admin, rules.into()).await?.into()))
 }
