@@ -14,6 +14,7 @@ pub mod kb;
 pub mod orders;
 pub mod org;
 pub mod portal;
+pub mod reports;
 pub mod supervision;
 
 use chrono::{DateTime, FixedOffset, Utc};

@@ -142,7 +142,7 @@ impl From<ScanReport> for ScanDto {
 
 /// A supervision notice (督办单) with its answer.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct NoticeDto {
+pub struct SupervisionNoticeDto {
     #[schema(value_type = String)]
     pub id: NoticeId,
     #[schema(value_type = String)]
@@ -162,7 +162,7 @@ pub struct NoticeDto {
     pub late: bool,
 }
 
-impl From<NoticeRow> for NoticeDto {
+impl From<NoticeRow> for SupervisionNoticeDto {
     fn from(n: NoticeRow) -> Self {
         Self {
             id: n.id,

@@ -79,9 +79,28 @@ pub async fn clear_day(State(app): State<App>, Caller(desk): Caller, Path(raw): 
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// A year file in the holiday-cn format. The handler reads it with the
+/// same parser as `hotline calendar import`; this describes that format.
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
+pub struct HolidayFile {
+    pub year: i32,
+    pub days: Vec<HolidayFileDay>,
+}
+
+/// A dated exception to the weekly template.
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct HolidayFileDay {
+    /// The holiday's name, e.g. 春节.
+    pub name: String,
+    pub date: chrono::NaiveDate,
+    /// true: a day off (法定节假日); false: a make-up working day (调休上班).
+    pub is_off_day: bool,
+}
+
 /// Imports a year file in the holiday-cn format (system admin).
 #[utoipa::path(post, path = "/api/v1/calendar/import", tag = "calendar", security(("bearer" = [])),
-    request_body(content_type = "application/json", content = Object, description = "A holiday-cn year file: {year, days: [{name, date, isOffDay}]}"),
+    request_body(content_type = "application/json", content = HolidayFile, description = "A holiday-cn year file, as NateScarlet/holiday-cn publishes it"),
     responses((status = 200, body = ImportResponse), (status = 422, body = ErrorBody)))]
 pub async fn import(State(app): State<App>, Caller(desk): Caller, body: Bytes) -> Handled<ImportResponse> {
     let admin = desk.admin()?;

@@ -14,9 +14,8 @@ use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use chrono::NaiveDate;
 use futures_util::stream::{self, Stream};
 use hotline_app::App;
-use hotline_app::dashboard::Snapshot;
 use hotline_app::orders_export::EXPORT_HEADER;
-use hotline_app::reports::{Period, Report, Value};
+use hotline_app::reports::{Period, Value};
 use hotline_domain::FieldError;
 use hotline_tabular::{Cell, Sheet};
 use serde::Deserialize;
@@ -41,15 +40,15 @@ fn period(app: &App, kind: &str, q: &ReportQuery) -> Result<Period, ApiError> {
 
 /// A report's sections, for charts on screen.
 #[utoipa::path(get, path = "/api/v1/reports/{period}", tag = "reports", params(("period" = String, Path, description = "day, week or month"), ReportQuery),
-    security(("bearer" = [])), responses((status = 200, description = "sections of rows"), (status = 422, description = "a bad period or date")))]
+    security(("bearer" = [])), responses((status = 200, body = crate::dto::reports::ReportDto), (status = 422, description = "a bad period or date")))]
 pub async fn report(
     State(app): State<App>,
     Caller(desk): Caller,
     Path(kind): Path<String>,
     Query(q): Query<ReportQuery>,
-) -> Handled<Report> {
+) -> Handled<crate::dto::reports::ReportDto> {
     let reader = desk.report_reader()?;
-    Ok(Json(app.reports.report(&reader, period(&app, &kind, &q)?).await?))
+    Ok(Json(app.reports.report(&reader, period(&app, &kind, &q)?).await?.into()))
 }
 
 /// The same report as an .xlsx workbook, one formatted sheet per section.
@@ -134,10 +133,10 @@ pub async fn export(
 /// The big screen's snapshot: today's orders and calls, overdue now, the
 /// satisfaction trend, hot topics, unread alerts.
 #[utoipa::path(get, path = "/api/v1/dashboard", tag = "reports", security(("bearer" = [])),
-    responses((status = 200, description = "the snapshot")))]
-pub async fn dashboard(State(app): State<App>, Caller(desk): Caller) -> Handled<Snapshot> {
+    responses((status = 200, body = crate::dto::reports::SnapshotDto)))]
+pub async fn dashboard(State(app): State<App>, Caller(desk): Caller) -> Handled<crate::dto::reports::SnapshotDto> {
     let reader = desk.report_reader()?;
-    Ok(Json(app.dashboard.snapshot(&reader).await?))
+    Ok(Json(app.dashboard.snapshot(&reader).await?.into()))
 }
 
 /// The snapshot as server-sent `dashboard` events, every 5 seconds.

@@ -7,7 +7,7 @@ use super::{Handled, Json, id, page};
 use crate::dto::Page;
 use crate::dto::all;
 use crate::dto::orders::OrderSummaryDto;
-use crate::dto::supervision::{AlertDto, CardDto, ContactDto, DeliveryDto, NoticeDto, RepeatDto, ScanDto};
+use crate::dto::supervision::{AlertDto, CardDto, ContactDto, DeliveryDto, RepeatDto, ScanDto, SupervisionNoticeDto};
 use crate::error::ApiResult;
 use crate::extract::AsUserAdmin;
 use crate::extract::{Caller, JsonBody};
@@ -134,8 +134,8 @@ pub struct NoticesQuery {
 
 /// Supervision notices (督办单) with their answers and whether they are late.
 #[utoipa::path(get, path = "/api/v1/supervision/notices", tag = "supervision", params(NoticesQuery), security(("bearer" = [])),
-    responses((status = 200, body = Vec<NoticeDto>)))]
-pub async fn notices(State(app): State<App>, Caller(desk): Caller, Query(q): Query<NoticesQuery>) -> Handled<Vec<NoticeDto>> {
+    responses((status = 200, body = Vec<SupervisionNoticeDto>)))]
+pub async fn notices(State(app): State<App>, Caller(desk): Caller, Query(q): Query<NoticesQuery>) -> Handled<Vec<SupervisionNoticeDto>> {
     let desk = desk.supervisor()?;
     Ok(Json(all(app.supervision.notices(&desk, q.open.unwrap_or(false), q.limit.unwrap_or(100)).await?)))
 }
