@@ -199,6 +199,7 @@ impl App {
             clock: clock.clone(),
             sessions,
             password_min_score: config.password_min_score,
+            phone_realm: config.callcentre.phone_realm.clone(),
         });
         let knowledge = Arc::new(KnowledgeBase {
             store: store.clone(),

@@ -11,7 +11,7 @@ use crate::error::{AppError, AppResult};
 use crate::ids::IdGenerator;
 use crate::ports::{CatalogueRecord, HotlineRecord, OrgStore, UserRecord};
 use hotline_domain::{
-    Affiliation, CatalogueEntry, CatalogueTarget, Category, CategoryId, FieldError, IntegrationMode, RoleSet, Unit, UnitId, UnitKind,
+    Affiliation, CatalogueEntry, CatalogueTarget, Category, CategoryId, FieldError, IntegrationMode, Role, RoleSet, Unit, UnitId, UnitKind,
     UserId, ValidationErrors,
 };
 use serde_json::json;
@@ -44,6 +44,8 @@ pub struct UserChanges {
     pub roles: Option<RoleSet>,
     pub active: Option<bool>,
     pub password: Option<String>,
+    /// The password the consultant's SIP phone registers with; empty: no phone.
+    pub phone_password: Option<String>,
 }
 
 pub struct Organisation {
@@ -53,6 +55,8 @@ pub struct Organisation {
     pub(crate) ids: Arc<IdGenerator>,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) sessions: Arc<crate::auth::SessionCache>,
+    /// The realm phone secrets are derived in (`callcentre.phone_realm`).
+    pub(crate) phone_realm: String,
     /// zxcvbn score (0–4) a new password needs.
     pub(crate) password_min_score: u8,
 }
@@ -342,6 +346,7 @@ impl Organisation {
             roles,
             active: true,
             created_at: self.clock.now(),
+            phone_secret: None,
         };
         let audit = self.auditor.record(
             admin.user(),
@@ -376,6 +381,21 @@ impl Organisation {
         if let Some(password) = &changes.password {
             errors.collect(check_new_password(password, self.password_min_score, &[&user.username, &user.display_name]));
         }
+        let phone_changed = changes.phone_password.is_some();
+        match changes.phone_password.as_deref() {
+            Some("") => user.phone_secret = None,
+            Some(password) => {
+                let checked = check_new_password(password, self.password_min_score, &[&user.username, &user.display_name])
+                    .map_err(|e| FieldError::new("phone_password", e.message));
+                if errors.collect(checked).is_some() {
+                    if !user.roles.contains(Role::Consultant) {
+                        errors.push(FieldError::new("phone_password", "only a consultant's phone answers calls"));
+                    }
+                    user.phone_secret = Some(crate::calls::phone_secret(&user.username, &self.phone_realm, password));
+                }
+            }
+            None => {}
+        }
         errors.into_result()?;
         if let Some(active) = changes.active {
             user.active = active;
@@ -390,7 +410,7 @@ impl Organisation {
             admin.user(),
             "user.update",
             format!("user:{}", user.username),
-            json!({ "roles": user.roles, "active": user.active, "password_changed": password_changed }),
+            json!({ "roles": user.roles, "active": user.active, "password_changed": password_changed, "phone_changed": phone_changed }),
         );
         // A new password, other roles or a disabled account: whoever held a
         // session before (perhaps the one the password was changed against)
@@ -399,5 +419,16 @@ impl Organisation {
         self.store.update_user(&user, end_sessions, &audit).await?;
         self.sessions.clear();
         Ok(user)
+    }
+
+    /// Gives a consultant's phone a password without the strength check:
+    /// only for demonstration data, whose phones all use `demo`.
+    pub async fn set_demo_phone_password(&self, admin: &AdminDesk, id: UserId, password: &str) -> AppResult<()> {
+        let mut user = self.store.user(id).await?.ok_or_else(|| AppError::not_found(format!("user {id} not found")))?;
+        admin.check_unit(user.affiliation.unit())?;
+        user.phone_secret = Some(crate::calls::phone_secret(&user.username, &self.phone_realm, password));
+        let audit = self.auditor.record(admin.user(), "user.update", format!("user:{}", user.username), json!({ "phone_changed": true }));
+        self.store.update_user(&user, false, &audit).await?;
+        Ok(())
     }
 }

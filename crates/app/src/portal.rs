@@ -156,6 +156,7 @@ impl Portal {
                     roles: RoleSet::new([Role::Dispatcher, Role::Reviewer]),
                     active: false,
                     created_at: clock.now(),
+                    phone_secret: None,
                 };
                 let audit =
                     auditor.record(None, "user.create", format!("user:{PORTAL_ACCOUNT}"), serde_json::json!({ "service_account": true }));

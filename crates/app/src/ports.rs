@@ -127,6 +127,9 @@ pub struct UserRecord {
     pub roles: RoleSet,
     pub active: bool,
     pub created_at: DateTime<Utc>,
+    /// The digest secret (HA1) the consultant's SIP phone registers with;
+    /// `None`: no phone may register as this user.
+    pub phone_secret: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

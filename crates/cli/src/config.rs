@@ -46,6 +46,7 @@ pub struct Config {
     pub portal: PortalConfig,
     pub http: HttpSection,
     pub audit: AuditSection,
+    pub sip: hotline_sip::SipConfig,
 }
 
 /// Where the audit log's anchors live, outside the database.
@@ -98,6 +99,7 @@ const TOP_LEVEL_KEYS: &[&str] = &[
     "emergency",
     "http",
     "audit",
+    "sip",
 ];
 
 impl Default for Config {
@@ -123,6 +125,7 @@ impl Default for Config {
             portal: Default::default(),
             http: Default::default(),
             audit: Default::default(),
+            sip: Default::default(),
         }
     }
 }
@@ -270,6 +273,7 @@ impl Config {
         });
         let config: Config = figment.merge(env).merge(Serialized::defaults(overrides)).extract().context("invalid configuration")?;
         config.app_config()?;
+        config.sip.check().map_err(|e| anyhow::anyhow!("sip: {e}"))?;
         Ok(config)
     }
 

@@ -51,6 +51,10 @@ enum Command {
         /// Seed the directory and exit without serving.
         #[arg(long)]
         seed_only: bool,
+        /// Also take real calls over SIP here (UDP and TCP), trusting this
+        /// machine as the carrier; replaces the call simulator.
+        #[arg(long)]
+        sip_listen: Option<SocketAddr>,
     },
     /// Applies pending database migrations and seeds reference data.
     Migrate,
@@ -101,7 +105,15 @@ fn main() -> anyhow::Result<()> {
         Command::Serve { listen } | Command::Demo { listen, .. } => *listen,
         _ => None,
     };
-    let config = Config::load(cli.config.as_deref(), Overrides { data_dir: cli.data_dir, database_url: cli.database_url, listen })?;
+    let mut config = Config::load(cli.config.as_deref(), Overrides { data_dir: cli.data_dir, database_url: cli.database_url, listen })?;
+    if let Command::Demo { sip_listen: Some(sip), .. } = &cli.command {
+        config.sip.listen = Some(*sip);
+        if config.sip.trunks.is_empty() {
+            // A softphone on this machine plays the carrier.
+            config.sip.trunks.push(hotline_sip::TrunkConfig { name: "this machine".into(), addresses: vec![sip.ip()] });
+        }
+        config.sip.check().map_err(|e| anyhow::anyhow!("sip: {e}"))?;
+    }
     runtime::init_logging(&config.log);
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     rt.block_on(async move {

@@ -51,6 +51,12 @@ pub async fn open_app(config: &Config, store: Arc<SqlStore>, index: Index) -> an
         }
     };
     let lines = match config.callcentre.telephony {
+        // Only the server takes calls; other commands leave the port alone.
+        _ if config.sip.listen.is_some() && index == Index::Open => {
+            let gateway = hotline_sip::SipGateway::bind(config.sip.clone()).await?;
+            tracing::info!(listen = %gateway.local_addr(), "SIP gateway listening (UDP and TCP)");
+            Lines::Network(gateway)
+        }
         TelephonyKind::Simulated => Lines::Simulated,
         TelephonyKind::None => Lines::None,
     };

@@ -111,7 +111,8 @@ pub const MIGRATIONS_FINGERPRINT: &str = concat!(
     include_str!("../migrations/0006_alerts_by_order.sql"),
     include_str!("../migrations/0007_screening_indexes.sql"),
     include_str!("../migrations/0008_attempts.sql"),
-    include_str!("../migrations/0009_audit_mac.sql")
+    include_str!("../migrations/0009_audit_mac.sql"),
+    include_str!("../migrations/0010_phone_secret.sql")
 );
 
 fn migrator() -> Migrator {
@@ -128,6 +129,7 @@ fn migrator() -> Migrator {
         migration(7, "screening indexes", include_str!("../migrations/0007_screening_indexes.sql")),
         migration(8, "attempts", include_str!("../migrations/0008_attempts.sql")),
         migration(9, "audit mac", include_str!("../migrations/0009_audit_mac.sql")),
+        migration(10, "phone secret", include_str!("../migrations/0010_phone_secret.sql")),
     ]);
     // A CockroachDB-style database without advisory locks can turn this off.
     migrator.set_locking(true);

@@ -35,6 +35,7 @@ fn parse_user(row: &AnyRow) -> StoreResult<UserRecord> {
         roles: word("roles", &row.text("roles")?, RoleSet::parse_list)?,
         active: row.flag("active")?,
         created_at: row.at("created_at")?,
+        phone_secret: row.opt_text("phone_ha1")?,
     })
 }
 
@@ -211,8 +212,8 @@ impl OrgStore for SqlStore {
     async fn insert_user(&self, user: &UserRecord, audit: &AuditRecord) -> StoreResult<()> {
         let mut tx = self.write.begin().await.or_backend()?;
         sqlx::query(
-            "INSERT INTO users (id, username, display_name, password_hash, unit_id, roles, active, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            "INSERT INTO users (id, username, display_name, password_hash, unit_id, roles, active, created_at, phone_ha1) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
         .bind(user.id.0)
         .bind(user.username.as_str())
@@ -222,6 +223,7 @@ impl OrgStore for SqlStore {
         .bind(user.roles.to_list())
         .bind(flag(user.active))
         .bind(micros(user.created_at))
+        .bind(user.phone_secret.as_deref())
         .execute(&mut *tx)
         .await
         .map_err(|e| match e {
@@ -234,16 +236,18 @@ impl OrgStore for SqlStore {
 
     async fn update_user(&self, user: &UserRecord, end_sessions: bool, audit: &AuditRecord) -> StoreResult<()> {
         let mut tx = self.write.begin().await.or_backend()?;
-        let rows = sqlx::query("UPDATE users SET display_name = $1, password_hash = $2, roles = $3, active = $4 WHERE id = $5")
-            .bind(user.display_name.as_str())
-            .bind(user.password_hash.as_str())
-            .bind(user.roles.to_list())
-            .bind(flag(user.active))
-            .bind(user.id.0)
-            .execute(&mut *tx)
-            .await
-            .or_backend()?
-            .rows_affected();
+        let rows =
+            sqlx::query("UPDATE users SET display_name = $1, password_hash = $2, roles = $3, active = $4, phone_ha1 = $5 WHERE id = $6")
+                .bind(user.display_name.as_str())
+                .bind(user.password_hash.as_str())
+                .bind(user.roles.to_list())
+                .bind(flag(user.active))
+                .bind(user.phone_secret.as_deref())
+                .bind(user.id.0)
+                .execute(&mut *tx)
+                .await
+                .or_backend()?
+                .rows_affected();
         touched(rows, format!("user {}", user.id))?;
         if end_sessions || !user.active {
             sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user.id.0).execute(&mut *tx).await.or_backend()?;

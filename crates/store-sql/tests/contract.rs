@@ -522,6 +522,7 @@ async fn organisation_users_and_sessions() {
         roles: RoleSet::new([Role::Handler, Role::UnitAdmin]),
         active: true,
         created_at: t0(),
+        phone_secret: None,
     };
     f.store.insert_user(&user, &f.audit("user")).await.unwrap();
     assert!(matches!(
@@ -820,6 +821,7 @@ fn consultant_user(id: i64, name: &str) -> UserRecord {
         roles: RoleSet::new([Role::Consultant]),
         active: true,
         created_at: t0(),
+        phone_secret: None,
     }
 }
 

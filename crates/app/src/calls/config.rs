@@ -42,6 +42,9 @@ pub struct CallCentreConfig {
     pub simulated_talk_secs: f64,
     /// Mean patience of simulated callers, in seconds.
     pub simulated_patience_secs: f64,
+    /// The digest realm consultants' SIP phones register in. Phone
+    /// secrets are derived from it: after a change, set them again.
+    pub phone_realm: String,
 }
 
 impl Default for CallCentreConfig {
@@ -60,6 +63,7 @@ impl Default for CallCentreConfig {
             simulated_calls_per_hour: 0.0,
             simulated_talk_secs: 180.0,
             simulated_patience_secs: 120.0,
+            phone_realm: "hotline".into(),
         }
     }
 }
@@ -90,6 +94,9 @@ impl CallCentreConfig {
         }
         let positive = |v: f64| v.is_finite() && v > 0.0;
         let rate_ok = self.simulated_calls_per_hour.is_finite() && self.simulated_calls_per_hour >= 0.0;
+        if self.phone_realm.is_empty() || self.phone_realm.contains(['"', '\\']) || !self.phone_realm.is_ascii() {
+            return Err("phone_realm must be a non-empty ASCII word without quotes or backslashes".into());
+        }
         if !(rate_ok && positive(self.simulated_talk_secs) && positive(self.simulated_patience_secs)) {
             return Err("simulated_calls_per_hour must be 0 or more, simulated_talk_secs and simulated_patience_secs above 0".into());
         }

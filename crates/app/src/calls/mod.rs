@@ -9,6 +9,7 @@
 
 mod config;
 mod live;
+mod phones;
 mod records;
 mod reports;
 mod simulated;
@@ -17,11 +18,12 @@ mod telephony;
 
 pub use config::{CallCentreConfig, GENERAL_QUEUE, PROFESSIONAL_LEVEL, TelephonyKind};
 pub use live::{AgentBoard, DeskEvent, QueueBoard, Wallboard};
+pub use phones::{CENTRE_NUMBER, Phone, Phones, phone_secret, queue_for_dialled};
 pub use records::{CallRow, CallStore, CallbackTask, StatusChange};
 pub use reports::{DemandCell, FigureRow, GroupBy, Thresholds, demand_cells, demand_of, figure_rows, occupancy, to_record};
 pub use simulated::{Arrival, Arrivals, CallerPlan, LineBehaviour, Load, SimulatedLines};
 pub use switchboard::{DeskLink, Switchboard, agent_of, engine_error, user_of};
-pub use telephony::{Lines, NoTelephony, Telephony, TelephonyAdapter};
+pub use telephony::{LineContext, Lines, NoTelephony, Telephony, TelephonyAdapter};
 
 use crate::access::{CallCentreManager, CallRecordsReader, CallbackWorker, Desk, Seat};
 use crate::audit::Auditor;
@@ -128,12 +130,14 @@ impl CallCentre {
         let CallCentreParts { store, orders, users, directory, auditor, ids, clock, calendar, config, lines } = parts;
         let days = calendar.snapshot();
         let day_start = days.start_of(days.local_date(clock.now()));
+        let phone_realm = config.phone_realm.clone();
         let switchboard = Switchboard::start(store.clone(), clock.clone(), ids.clone(), config, directory.clone(), day_start).await?;
         let simulator = match lines {
             Lines::Simulated => Some(SimulatedLines::attach(switchboard.clone(), std::time::Duration::from_secs(1))),
             Lines::None => None,
             Lines::Network(adapter) => {
-                switchboard.attach(adapter.attach(&switchboard));
+                let phones = Arc::new(Phones { users: users.clone(), directory: directory.clone(), realm: phone_realm });
+                switchboard.attach(adapter.attach(LineContext { switchboard: switchboard.clone(), phones }));
                 None
             }
         };

@@ -12,6 +12,7 @@
 //! [`Switchboard::event`]: super::Switchboard::event
 //! [`Event`]: hotline_callcentre::engine::Event
 
+use super::phones::Phones;
 use super::switchboard::Switchboard;
 use hotline_callcentre::engine::Command;
 use std::sync::Arc;
@@ -33,7 +34,14 @@ impl Telephony for NoTelephony {
 /// switchboard, it carries out the switchboard's commands and reports what
 /// happens on the lines through [`Switchboard::event`].
 pub trait TelephonyAdapter: Send + Sync {
-    fn attach(&self, switchboard: &Switchboard) -> Arc<dyn Telephony>;
+    fn attach(&self, lines: LineContext) -> Arc<dyn Telephony>;
+}
+
+/// What an adapter is attached to: the switchboard it reports to, and the
+/// consultants' phones and the numbers the centre answers.
+pub struct LineContext {
+    pub switchboard: Switchboard,
+    pub phones: Arc<Phones>,
 }
 
 /// What the call centre's lines are, as the configuration chose them.

@@ -151,6 +151,8 @@ pub struct UserDto {
     pub unit: Option<UnitRef>,
     pub roles: Vec<Role>,
     pub active: bool,
+    /// Whether a SIP phone may register as this user (a phone password is set).
+    pub phone: bool,
     pub created_at: DateTime<FixedOffset>,
 }
 
@@ -163,6 +165,7 @@ impl UserDto {
             unit: u.affiliation.unit().map(|id| UnitRef::of(org, id)),
             roles: u.roles.iter().collect(),
             active: u.active,
+            phone: u.phone_secret.is_some(),
             created_at: local(tz, u.created_at),
         }
     }
@@ -194,6 +197,9 @@ pub struct UserPatchBody {
     pub roles: Option<Vec<Role>>,
     pub active: Option<bool>,
     pub password: Option<String>,
+    /// The password a consultant's SIP phone registers with (as strong as a
+    /// login password); an empty string removes it, so no phone may register.
+    pub phone_password: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]

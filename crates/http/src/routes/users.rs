@@ -54,8 +54,13 @@ pub async fn update(
     JsonBody(body): JsonBody<UserPatchBody>,
 ) -> Handled<UserDto> {
     let user_id = UserId(id("id", &raw)?);
-    let changes =
-        UserChanges { display_name: body.display_name, roles: body.roles.map(RoleSet::new), active: body.active, password: body.password };
+    let changes = UserChanges {
+        display_name: body.display_name,
+        roles: body.roles.map(RoleSet::new),
+        active: body.active,
+        password: body.password,
+        phone_password: body.phone_password,
+    };
     let user = app.org.update_user(&admin, user_id, changes).await?;
     Ok(Json(UserDto::of(user, &app.directory.snapshot(), tz(&app))))
 }

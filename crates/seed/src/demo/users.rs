@@ -49,6 +49,8 @@ pub(crate) struct People {
 
 pub(crate) async fn create(app: &App, password: &str) -> SeedResult<People> {
     let admin = AdminDesk::operator();
+    // Consultants' SIP phones register with the same demo password.
+    let phone_password = password.to_owned();
     let password = password.to_owned();
     let hash = tokio::task::spawn_blocking(move || hash_password(&password))
         .await
@@ -70,6 +72,9 @@ pub(crate) async fn create(app: &App, password: &str) -> SeedResult<People> {
             .await?;
         if let (Affiliation::Unit(unit), Role::Handler) = (affiliation, u.role) {
             handlers.entry(unit).or_insert(user.id);
+        }
+        if u.role == Role::Consultant {
+            app.org.set_demo_phone_password(&admin, user.id, &phone_password).await?;
         }
         named.insert(u.username, user.id);
         count += 1;

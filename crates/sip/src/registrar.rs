@@ -1,0 +1,156 @@
+//! Consultants' phones registering (RFC 3261 §10) with digest
+//! authentication (RFC 2617/7616, MD5 with qop=auth) against the secret an
+//! administrator set, and where each consultant's phone can be reached.
+
+use hotline_callcentre::engine::AgentId;
+use md5::{Digest, Md5};
+use rsipstack::sip::Method;
+use rsipstack::sip::headers::auth::AuthQop;
+use rsipstack::sip::typed::Authorization;
+use rsipstack::transport::SipAddr;
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+/// How long a challenge's nonce may be answered.
+const NONCE_LIFE: Duration = Duration::from_secs(300);
+
+/// Where a consultant's phone takes calls.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Binding {
+    pub username: String,
+    /// The Contact the phone registered.
+    pub contact: rsipstack::sip::Uri,
+    /// Where its requests came from (through NAT, not the Contact's address).
+    pub destination: SipAddr,
+    pub until: Instant,
+}
+
+pub struct Registrar {
+    realm: String,
+    /// Signs nonces, so challenges need no memory.
+    key: [u8; 16],
+    bindings: Mutex<HashMap<AgentId, Binding>>,
+}
+
+fn md5_hex(text: &str) -> String {
+    hex::encode(Md5::digest(text.as_bytes()))
+}
+
+impl Registrar {
+    pub fn new(realm: String) -> Self {
+        Self { realm, key: rand::random(), bindings: Mutex::default() }
+    }
+
+    pub fn realm(&self) -> &str {
+        &self.realm
+    }
+
+    fn seal(&self, stamp: &str) -> String {
+        md5_hex(&format!("{}:{stamp}", hex::encode(self.key)))[..16].to_owned()
+    }
+
+    /// A fresh nonce: its time and a seal over it.
+    pub fn nonce(&self) -> String {
+        let secs = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default().as_secs();
+        let stamp = format!("{secs:x}");
+        format!("{stamp}.{}", self.seal(&stamp))
+    }
+
+    fn nonce_fresh(&self, nonce: &str) -> bool {
+        let Some((stamp, seal)) = nonce.split_once('.') else { return false };
+        let Ok(secs) = u64::from_str_radix(stamp, 16) else { return false };
+        let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default().as_secs();
+        seal == self.seal(stamp) && now.saturating_sub(secs) <= NONCE_LIFE.as_secs()
+    }
+
+    /// The `WWW-Authenticate` value of a challenge.
+    pub fn challenge(&self) -> String {
+        format!("Digest realm=\"{}\", nonce=\"{}\", algorithm=MD5, qop=\"auth\"", self.realm, self.nonce())
+    }
+
+    /// Whether `auth` proves the secret `ha1` for `method`; `uri` is the
+    /// digest URI as the client wrote it (the parsed one may be normalised).
+    pub fn verify(&self, auth: &Authorization, uri: &str, method: &Method, ha1: &str) -> bool {
+        if auth.realm != self.realm || !self.nonce_fresh(&auth.nonce) {
+            return false;
+        }
+        let ha2 = md5_hex(&format!("{method}:{uri}"));
+        let expected = match &auth.qop {
+            None => md5_hex(&format!("{ha1}:{}:{ha2}", auth.nonce)),
+            Some(AuthQop::Auth { cnonce, nc }) => md5_hex(&format!("{ha1}:{}:{nc:08}:{cnonce}:auth:{ha2}", auth.nonce)),
+            Some(AuthQop::AuthInt { .. }) => return false,
+        };
+        expected.eq_ignore_ascii_case(&auth.response)
+    }
+
+    pub fn bind(&self, agent: AgentId, binding: Binding) {
+        self.bindings.lock().expect("bindings lock").insert(agent, binding);
+    }
+
+    pub fn unbind(&self, agent: AgentId) {
+        self.bindings.lock().expect("bindings lock").remove(&agent);
+    }
+
+    /// Where the consultant's phone is, while its registration lasts.
+    pub fn find(&self, agent: AgentId) -> Option<Binding> {
+        let mut bindings = self.bindings.lock().expect("bindings lock");
+        match bindings.get(&agent) {
+            Some(b) if b.until > Instant::now() => Some(b.clone()),
+            Some(_) => {
+                bindings.remove(&agent);
+                None
+            }
+            None => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn answer(registrar: &Registrar, nonce: &str, ha1: &str, qop: bool) -> Authorization {
+        let uri = "sip:127.0.0.1:5060";
+        let ha2 = md5_hex(&format!("REGISTER:{uri}"));
+        let (response, qop_part) = if qop {
+            (md5_hex(&format!("{ha1}:{nonce}:00000001:abc:auth:{ha2}")), ", qop=auth, nc=00000001, cnonce=\"abc\"")
+        } else {
+            (md5_hex(&format!("{ha1}:{nonce}:{ha2}")), "")
+        };
+        let header = format!(
+            "Digest username=\"consultant\", realm=\"{}\", nonce=\"{nonce}\", uri=\"{uri}\", response=\"{response}\", algorithm=MD5{qop_part}",
+            registrar.realm
+        );
+        Authorization::parse(&header).unwrap()
+    }
+
+    #[test]
+    fn the_right_secret_passes_with_and_without_qop() {
+        let registrar = Registrar::new("hotline".into());
+        let ha1 = hotline_app::calls::phone_secret("consultant", "hotline", "demo");
+        let nonce = registrar.nonce();
+        for qop in [true, false] {
+            let auth = answer(&registrar, &nonce, &ha1, qop);
+            assert!(registrar.verify(&auth, "sip:127.0.0.1:5060", &Method::Register, &ha1), "qop {qop}");
+        }
+    }
+
+    #[test]
+    fn a_wrong_secret_a_forged_or_old_nonce_and_another_realm_fail() {
+        let registrar = Registrar::new("hotline".into());
+        let ha1 = hotline_app::calls::phone_secret("consultant", "hotline", "demo");
+        let wrong = hotline_app::calls::phone_secret("consultant", "hotline", "guess");
+        let nonce = registrar.nonce();
+        let uri = "sip:127.0.0.1:5060";
+        assert!(!registrar.verify(&answer(&registrar, &nonce, &wrong, true), uri, &Method::Register, &ha1));
+        let forged = format!("{}.0000000000000000", nonce.split_once('.').unwrap().0);
+        assert!(!registrar.verify(&answer(&registrar, &forged, &ha1, true), uri, &Method::Register, &ha1));
+        let old_stamp = format!("{:x}", SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs() - 301);
+        let old = format!("{old_stamp}.{}", registrar.seal(&old_stamp));
+        assert!(!registrar.verify(&answer(&registrar, &old, &ha1, true), uri, &Method::Register, &ha1));
+        let other = Registrar::new("elsewhere".into());
+        assert!(!other.verify(&answer(&registrar, &nonce, &ha1, true), uri, &Method::Register, &ha1));
+        assert!(!registrar.verify(&answer(&registrar, &nonce, &ha1, true), "sip:other", &Method::Register, &ha1), "uri bound");
+    }
+}

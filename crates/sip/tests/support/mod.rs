@@ -1,0 +1,190 @@
+//! A centre on the SIP gateway over a fresh database, and SIPp playing the
+//! carrier and the consultants' phones on loopback.
+
+#![allow(dead_code)]
+
+use hotline_app::access::AdminDesk;
+use hotline_app::calls::{CallCentreConfig, CallRow, DeskEvent, DeskLink, Lines, agent_of};
+use hotline_app::clock::SystemClock;
+use hotline_app::{Adapters, App, AppConfig};
+use hotline_blob_fs::FsBlobStore;
+use hotline_callcentre::engine::{AgentStatus, Event};
+use hotline_domain::{Affiliation, Role, RoleSet, UserId};
+use hotline_sip::{SipConfig, SipGateway, TrunkConfig};
+use hotline_test_support::TestDb;
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::sync::Arc;
+use std::time::Duration;
+
+pub const PHONE_PASSWORD: &str = "a phone's own long passphrase";
+
+pub struct Centre {
+    pub app: App,
+    pub gateway: Arc<SipGateway>,
+    pub sip: SocketAddr,
+    /// SIPp's logs, and the working directory of every SIPp run.
+    pub dir: tempfile::TempDir,
+    _db: TestDb,
+}
+
+/// A free local port (and the next one free too, for RTP and RTCP).
+pub fn free_port() -> u16 {
+    loop {
+        let socket = std::net::UdpSocket::bind("127.0.0.1:0").expect("a port");
+        let port = socket.local_addr().expect("address").port();
+        if port.is_multiple_of(2) && port < 65000 && std::net::UdpSocket::bind(("127.0.0.1", port + 2)).is_ok() {
+            return port;
+        }
+    }
+}
+
+impl Centre {
+    pub async fn start(callcentre: CallCentreConfig) -> Self {
+        let db = TestDb::new().await;
+        let store = Arc::new(db.store().await);
+        let dir = tempfile::tempdir().expect("temp dir");
+        let first = 20000 + (std::process::id() % 200) as u16 * 40;
+        let sip = SipConfig {
+            listen: Some("127.0.0.1:0".parse().unwrap()),
+            trunks: vec![TrunkConfig { name: "loopback carrier".into(), addresses: vec!["127.0.0.1".parse().unwrap()] }],
+            rtp_ports: [first, 29999],
+            ..SipConfig::default()
+        };
+        let gateway = SipGateway::bind(sip).await.expect("the gateway listens");
+        let adapters = Adapters {
+            store,
+            blobs: Arc::new(FsBlobStore::new(dir.path().join("blobs"))),
+            search: Arc::new(hotline_search::TantivySearch::in_memory().expect("search index")),
+            lines: Lines::Network(gateway.clone()),
+            audit: hotline_blob_fs::ephemeral_audit_anchor(dir.path()),
+        };
+        let app = App::new(adapters, AppConfig { callcentre, ..AppConfig::default() }, Arc::new(SystemClock)).await.expect("app");
+        hotline_seed::seed_reference(&app).await.expect("reference data");
+        let sip = gateway.local_addr();
+        Self { app, gateway, sip, dir, _db: db }
+    }
+
+    /// A consultant whose phone may register with [`PHONE_PASSWORD`].
+    pub async fn consultant(&self, username: &str) -> UserId {
+        let admin = AdminDesk::operator();
+        let user = self
+            .app
+            .org
+            .insert_user(
+                &admin,
+                username.into(),
+                format!("{username} 咨询员"),
+                "x".into(),
+                Affiliation::Centre,
+                RoleSet::new([Role::Consultant]),
+            )
+            .await
+            .expect("user");
+        self.app.org.set_demo_phone_password(&admin, user.id, PHONE_PASSWORD).await.expect("phone password");
+        user.id
+    }
+
+    /// The consultant at the desk, available, with the skills given.
+    pub async fn desk(&self, user: UserId, skills: &[(&str, u8)]) -> DeskLink {
+        let skills: BTreeMap<String, u8> = skills.iter().map(|(s, l)| (s.to_string(), *l)).collect();
+        let desk = self.app.calls.switchboard.login(user, "咨询员".into(), skills).await.expect("desk");
+        self.app
+            .calls
+            .switchboard
+            .event(Event::SetStatus { agent: agent_of(user), status: AgentStatus::Available })
+            .await
+            .expect("available");
+        desk
+    }
+
+    /// Runs SIPp to the end; its exit status 0 means every call succeeded.
+    pub fn sipp(&self, scenario: &str, args: &[&str]) -> tokio::process::Child {
+        let path = scenario_path(scenario);
+        tokio::process::Command::new("sipp")
+            .arg(self.sip.to_string())
+            .args(["-sf", path.to_str().unwrap(), "-i", "127.0.0.1", "-m", "1", "-nostdin", "-timeout", "40s", "-timeout_error"])
+            .args(["-trace_err", "-trace_msg", "-trace_screen"])
+            .args(args)
+            .current_dir(self.dir.path())
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("SIPp runs (Debian's sip-tester; .ci/run installs it)")
+    }
+
+    /// Waits for a SIPp run and fails with its logs when it failed.
+    pub async fn finished(&self, child: tokio::process::Child, what: &str) {
+        let output =
+            tokio::time::timeout(Duration::from_secs(60), child.wait_with_output()).await.expect("SIPp ends").expect("SIPp output");
+        if !output.status.success() {
+            panic!("{what}: SIPp exited with {}\n{}\n{}", output.status, String::from_utf8_lossy(&output.stderr), self.logs());
+        }
+    }
+
+    /// Every log SIPp left, for a failure's message.
+    pub fn logs(&self) -> String {
+        let mut out = String::new();
+        for entry in std::fs::read_dir(self.dir.path()).expect("dir").flatten() {
+            let name = entry.file_name().to_string_lossy().to_string();
+            if name.ends_with(".log") {
+                let text = std::fs::read_to_string(entry.path()).unwrap_or_default();
+                let tail: String = text.chars().rev().take(4000).collect::<Vec<_>>().into_iter().rev().collect();
+                out.push_str(&format!("== {name}\n{tail}\n"));
+            }
+        }
+        out
+    }
+
+    /// The phone of `username` registers; `phone_port` is where its own
+    /// SIPp answers.
+    pub async fn register(&self, username: &str, password: &str, phone_port: u16) {
+        let port = free_port().to_string();
+        let phone = phone_port.to_string();
+        let child =
+            self.sipp("register.xml", &["-s", username, "-au", username, "-ap", password, "-key", "phone_port", &phone, "-p", &port]);
+        self.finished(child, "registration").await;
+    }
+
+    /// A finished call's record, once the switchboard's writer stored it.
+    pub async fn record(&self, caller: &str) -> CallRow {
+        let from = chrono::Utc::now() - chrono::Duration::hours(1);
+        let to = chrono::Utc::now() + chrono::Duration::hours(1);
+        for _ in 0..100 {
+            let calls = self.app.store.calls(from, to).await.expect("calls");
+            if let Some(row) = calls.into_iter().find(|c| c.caller == caller) {
+                return row;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("no call from {caller} was stored");
+    }
+}
+
+pub fn scenario_path(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/scenarios").join(name)
+}
+
+impl Centre {
+    /// The next desk event that `pick` takes, within 20 s.
+    pub async fn desk_event<T>(&self, desk: &mut DeskLink, mut pick: impl FnMut(&DeskEvent) -> Option<T>) -> T {
+        let mut seen = Vec::new();
+        let wait = async {
+            loop {
+                let event = desk.events.recv().await.expect("desk open");
+                if let Some(found) = pick(&event) {
+                    return found;
+                }
+                seen.push(format!("{event:?}"));
+            }
+        };
+        match tokio::time::timeout(Duration::from_secs(20), wait).await {
+            Ok(found) => found,
+            Err(_) => panic!("the desk event did not come; the desk saw {seen:?}\n{}", self.logs()),
+        }
+    }
+}
