@@ -43,6 +43,8 @@ pub fn free_port() -> u16 {
 
 impl Centre {
     pub async fn start(callcentre: CallCentreConfig) -> Self {
+        // RUST_LOG=hotline_sip=debug shows the gateway's side of a failure.
+        let _ = tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::from_default_env()).with_test_writer().try_init();
         let db = TestDb::new().await;
         let store = Arc::new(db.store().await);
         let dir = tempfile::tempdir().expect("temp dir");
@@ -103,9 +105,11 @@ impl Centre {
     /// Runs SIPp to the end; its exit status 0 means every call succeeded.
     pub fn sipp(&self, scenario: &str, args: &[&str]) -> tokio::process::Child {
         let path = scenario_path(scenario);
+        let ip = if args.contains(&"-i") { &[][..] } else { &["-i", "127.0.0.1"][..] };
         tokio::process::Command::new("sipp")
             .arg(self.sip.to_string())
-            .args(["-sf", path.to_str().unwrap(), "-i", "127.0.0.1", "-m", "1", "-nostdin", "-timeout", "40s", "-timeout_error"])
+            .args(["-sf", path.to_str().unwrap(), "-m", "1", "-nostdin", "-timeout", "40s", "-timeout_error"])
+            .args(ip)
             .args(["-trace_err", "-trace_msg", "-trace_screen"])
             .args(args)
             .current_dir(self.dir.path())
@@ -163,6 +167,26 @@ impl Centre {
         }
         panic!("no call from {caller} was stored");
     }
+}
+
+impl Centre {
+    /// A copy of a scenario with words replaced (SIPp takes no keywords
+    /// in attributes such as an expected status).
+    pub fn variant(&self, name: &str, replace: &[(&str, &str)]) -> PathBuf {
+        let mut text = std::fs::read_to_string(scenario_path(name)).expect("scenario");
+        for (from, to) in replace {
+            text = text.replace(from, to);
+        }
+        let path = self.dir.path().join(format!("variant-{}-{name}", rand_suffix()));
+        std::fs::write(&path, text).expect("write scenario");
+        path
+    }
+}
+
+fn rand_suffix() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(0);
+    N.fetch_add(1, Ordering::Relaxed)
 }
 
 pub fn scenario_path(name: &str) -> PathBuf {
