@@ -180,7 +180,7 @@ impl App {
             settings: store.clone(),
             users: org_store.clone(),
             changed,
-            blobs,
+            blobs: blobs.clone(),
             ids: ids.clone(),
             numbers: OrderNumbers::new(orders_store.clone(), config.order_prefix.clone(), config.number_block),
             calendar: calendar.clone(),
@@ -221,6 +221,7 @@ impl App {
                 calendar: calendar.clone(),
                 config: config.callcentre.clone(),
                 lines,
+                blobs: blobs.clone(),
             })
             .await?,
         );

@@ -23,6 +23,35 @@ pub struct SipConfig {
     /// Music between two please-hold notices, in seconds.
     pub hold_notice_secs: u32,
     pub prompts: PromptsConfig,
+    /// The carrier's trunk for outgoing calls: transfers and three-way
+    /// calls to sub-centres (12366 …) and to 110/119/120.
+    pub outbound: Option<OutboundTrunk>,
+    /// Whether answered calls are recorded (stereo WAV in the attachment store).
+    pub record: bool,
+    /// Where recordings are written while a call lasts; default: the
+    /// system's temporary directory.
+    pub spool_dir: Option<PathBuf>,
+}
+
+/// Where outgoing calls go, and as whom.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OutboundTrunk {
+    /// The carrier's SIP address (UDP).
+    pub address: SocketAddr,
+    /// Digest credentials when the carrier challenges.
+    pub username: Option<String>,
+    pub password: Option<String>,
+    /// The number shown to the called party, unless `show_caller`.
+    #[serde(default = "centre_number")]
+    pub caller_id: String,
+    /// Show the citizen's number instead (a sub-centre then sees who calls).
+    #[serde(default)]
+    pub show_caller: bool,
+}
+
+fn centre_number() -> String {
+    "12345".into()
 }
 
 impl Default for SipConfig {
@@ -35,6 +64,9 @@ impl Default for SipConfig {
             max_register_secs: 3600,
             hold_notice_secs: 30,
             prompts: PromptsConfig::default(),
+            outbound: None,
+            record: true,
+            spool_dir: None,
         }
     }
 }

@@ -12,7 +12,7 @@ mod gateway;
 pub mod media;
 pub mod registrar;
 
-pub use config::{PromptsConfig, SipConfig, TrunkConfig};
+pub use config::{OutboundTrunk, PromptsConfig, SipConfig, TrunkConfig};
 
 use hotline_app::calls::{LineContext, Telephony, TelephonyAdapter};
 use media::prompts::{PromptFiles, Prompts};

@@ -7,7 +7,7 @@ use crate::sql::{Val, insert_audit, insert_rows};
 use crate::{OrBackend, SqlStore};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use hotline_app::calls::{CallRow, CallStore, CallbackTask, DemandCell, StatusChange};
+use hotline_app::calls::{CallRow, CallStore, CallbackTask, DemandCell, RecordingRef, StatusChange};
 use hotline_app::ports::{AuditRecord, OrderSummary, StoreError, StoreResult};
 use hotline_callcentre::engine::{AgentStatus, Outcome, TransferResult};
 use hotline_domain::{Certification, ConsultantProfile, CourseName, OrderId, PhoneNumber, Training, TrainingKind, UserId};
@@ -32,6 +32,10 @@ fn parse_call(row: &AnyRow) -> StoreResult<CallRow> {
         transfer_result: row.opt_text("transfer_result")?.map(|t| stored("transfer_result", &t, TransferResult::parse)).transpose()?,
         wrap_up_secs: row.int("wrap_up_secs")?,
         order: row.opt_int("order_id")?.map(OrderId),
+        recording: match (row.opt_text("recording_sha256")?, row.opt_int("recording_ms")?) {
+            (Some(sha256), Some(millis)) => Some(RecordingRef { sha256, millis }),
+            _ => None,
+        },
     })
 }
 
@@ -193,6 +197,20 @@ impl CallStore for SqlStore {
         }
         insert_audit(&mut tx, audit).await?;
         tx.commit().await.or_backend()
+    }
+
+    async fn set_recording(&self, id: i64, recording: &RecordingRef) -> StoreResult<()> {
+        let n = sqlx::query("UPDATE calls SET recording_sha256 = $1, recording_ms = $2 WHERE id = $3")
+            .bind(recording.sha256.as_str())
+            .bind(recording.millis)
+            .bind(id)
+            .execute(&self.write)
+            .await
+            .or_backend()?;
+        if n.rows_affected() == 0 {
+            return Err(StoreError::NotFound(format!("call {id}")));
+        }
+        Ok(())
     }
 
     async fn insert_status_changes(&self, changes: &[StatusChange]) -> StoreResult<()> {

@@ -112,7 +112,8 @@ pub const MIGRATIONS_FINGERPRINT: &str = concat!(
     include_str!("../migrations/0007_screening_indexes.sql"),
     include_str!("../migrations/0008_attempts.sql"),
     include_str!("../migrations/0009_audit_mac.sql"),
-    include_str!("../migrations/0010_phone_secret.sql")
+    include_str!("../migrations/0010_phone_secret.sql"),
+    include_str!("../migrations/0011_call_recordings.sql")
 );
 
 fn migrator() -> Migrator {
@@ -130,6 +131,7 @@ fn migrator() -> Migrator {
         migration(8, "attempts", include_str!("../migrations/0008_attempts.sql")),
         migration(9, "audit mac", include_str!("../migrations/0009_audit_mac.sql")),
         migration(10, "phone secret", include_str!("../migrations/0010_phone_secret.sql")),
+        migration(11, "call recordings", include_str!("../migrations/0011_call_recordings.sql")),
     ]);
     // A CockroachDB-style database without advisory locks can turn this off.
     migrator.set_locking(true);

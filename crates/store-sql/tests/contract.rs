@@ -846,6 +846,7 @@ async fn calls_status_changes_callbacks_and_consultant_records() {
         transfer_result: Some(TransferResult::Connected),
         wrap_up_secs: 30,
         order: None,
+        recording: None,
     };
     let answered_call = answered.clone();
     let missed = CallRow {

@@ -19,7 +19,7 @@ mod telephony;
 pub use config::{CallCentreConfig, GENERAL_QUEUE, PROFESSIONAL_LEVEL, TelephonyKind};
 pub use live::{AgentBoard, DeskEvent, QueueBoard, Wallboard};
 pub use phones::{CENTRE_NUMBER, Phone, Phones, phone_secret, queue_for_dialled};
-pub use records::{CallRow, CallStore, CallbackTask, StatusChange};
+pub use records::{CallRow, CallStore, CallbackTask, RecordingRef, StatusChange};
 pub use reports::{DemandCell, FigureRow, GroupBy, Thresholds, demand_cells, demand_of, figure_rows, occupancy, to_record};
 pub use simulated::{Arrival, Arrivals, CallerPlan, LineBehaviour, Load, SimulatedLines};
 pub use switchboard::{DeskLink, Switchboard, agent_of, engine_error, user_of};
@@ -107,6 +107,7 @@ pub(crate) struct CallCentreParts {
     pub calendar: Arc<CalendarService>,
     pub config: CallCentreConfig,
     pub lines: Lines,
+    pub blobs: Arc<dyn crate::attachments::BlobStore>,
 }
 
 pub struct CallCentre {
@@ -123,11 +124,13 @@ pub struct CallCentre {
     ids: Arc<IdGenerator>,
     clock: Arc<dyn Clock>,
     calendar: Arc<CalendarService>,
+    /// Recordings' content.
+    blobs: Arc<dyn crate::attachments::BlobStore>,
 }
 
 impl CallCentre {
     pub(crate) async fn start(parts: CallCentreParts) -> AppResult<Self> {
-        let CallCentreParts { store, orders, users, directory, auditor, ids, clock, calendar, config, lines } = parts;
+        let CallCentreParts { store, orders, users, directory, auditor, ids, clock, calendar, config, lines, blobs } = parts;
         let days = calendar.snapshot();
         let day_start = days.start_of(days.local_date(clock.now()));
         let phone_realm = config.phone_realm.clone();
@@ -137,11 +140,11 @@ impl CallCentre {
             Lines::None => None,
             Lines::Network(adapter) => {
                 let phones = Arc::new(Phones { users: users.clone(), directory: directory.clone(), realm: phone_realm });
-                switchboard.attach(adapter.attach(LineContext { switchboard: switchboard.clone(), phones }));
+                switchboard.attach(adapter.attach(LineContext { switchboard: switchboard.clone(), phones, blobs: blobs.clone() }));
                 None
             }
         };
-        Ok(Self { switchboard, simulator, store, orders, users, directory, auditor, ids, clock, calendar })
+        Ok(Self { switchboard, simulator, store, orders, users, directory, auditor, ids, clock, calendar, blobs })
     }
 
     /// The in-process simulator, for placing and ending simulated calls;
@@ -224,6 +227,23 @@ impl CallCentre {
 
     pub async fn call(&self, _: &CallRecordsReader, id: i64) -> AppResult<CallRow> {
         self.store.call(id).await?.ok_or_else(|| AppError::not_found(format!("call {id}")))
+    }
+
+    /// A call's recording (stereo WAV: the caller left, the centre right),
+    /// for those who read call records and the consultant who took the
+    /// call; every play is audited.
+    pub async fn recording(&self, desk: &Desk, id: i64) -> AppResult<Vec<u8>> {
+        let call = self.store.call(id).await?.ok_or_else(|| AppError::not_found(format!("call {id}")))?;
+        let own = desk.has_any(&[Role::Consultant]) && call.agent == Some(desk.user());
+        if desk.call_records().is_err() && !own {
+            return Err(AppError::Forbidden(
+                "only supervisors, administrators, auditors and the consultant who took the call may hear its recording".into(),
+            ));
+        }
+        let recording = call.recording.ok_or_else(|| AppError::not_found(format!("call {id} has no recording")))?;
+        let bytes = self.blobs.get(&recording.sha256).await.map_err(|e| AppError::Unavailable(format!("the recording cannot be read: {e}")))?;
+        self.auditor.append(Some(desk.user()), "call.recording.play", format!("call:{id}"), serde_json::json!({ "millis": recording.millis })).await?;
+        Ok(bytes)
     }
 
     /// Service levels over `[from, to)`; per agent with occupancy.

@@ -29,6 +29,16 @@ pub struct CallRow {
     pub wrap_up_secs: i64,
     /// The work order registered for it or linked to it afterwards.
     pub order: Option<OrderId>,
+    /// Its recording, once stored.
+    pub recording: Option<RecordingRef>,
+}
+
+/// Where a call's recording is kept (the attachment store's content key)
+/// and how long it lasts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RecordingRef {
+    pub sha256: String,
+    pub millis: i64,
 }
 
 /// An agent's status from `at` on (状态记录).
@@ -74,6 +84,9 @@ pub trait CallStore: Send + Sync {
         short_abandon_secs: u32,
     ) -> StoreResult<Vec<super::DemandCell>>;
     async fn link_call(&self, id: i64, order: OrderId, audit: &AuditRecord) -> StoreResult<()>;
+    /// Records where a finished call's recording is; `NotFound` before the
+    /// call's row is written.
+    async fn set_recording(&self, id: i64, recording: &RecordingRef) -> StoreResult<()>;
     async fn insert_status_changes(&self, changes: &[StatusChange]) -> StoreResult<()>;
     /// Status changes in `[from, to)`, oldest first.
     async fn status_changes(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> StoreResult<Vec<StatusChange>>;

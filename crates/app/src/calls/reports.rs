@@ -232,6 +232,7 @@ mod tests {
             transfer_result: None,
             wrap_up_secs: if talk.is_some() { 30 } else { 0 },
             order: None,
+            recording: None,
         }
     }
 

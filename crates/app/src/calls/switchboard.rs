@@ -10,7 +10,7 @@
 use super::CallStore;
 use super::config::CallCentreConfig;
 use super::live::{AgentBoard, DeskEvent, QueueBoard, Wallboard};
-use super::records::{CallRow, StatusChange};
+use super::records::{CallRow, RecordingRef, StatusChange};
 use super::reports::to_record;
 use super::telephony::{NoTelephony, Telephony};
 use crate::clock::Clock;
@@ -44,6 +44,7 @@ enum Input {
     HangUp { agent: AgentId, call: CallId, reply: oneshot::Sender<Result<(), EngineError>> },
     Wallboard(oneshot::Sender<Wallboard>),
     Telephony(Arc<dyn Telephony>),
+    Recorded(CallId, RecordingRef),
 }
 
 /// A handle on the running switchboard.
@@ -161,6 +162,12 @@ impl Switchboard {
         rx.await.map_err(|_| closed())?.map_err(engine_error)
     }
 
+    /// Telephony stored a finished call's recording: noted on its record
+    /// after the record itself is written.
+    pub fn recorded(&self, call: CallId, recording: RecordingRef) {
+        let _ = self.tx.send(Input::Recorded(call, recording));
+    }
+
     /// The desk closed: a call in conversation ends, the agent logs out.
     pub fn logout(&self, user: UserId, session: u64) {
         let _ = self.tx.send(Input::Logout { agent: agent_of(user), session });
@@ -196,6 +203,7 @@ struct Desk {
 enum Write {
     Call(CallRow, bool),
     Status(StatusChange),
+    Recording(i64, RecordingRef),
 }
 
 struct Actor {
@@ -348,6 +356,9 @@ impl Actor {
                 let _ = reply.send(self.wallboard(now));
             }
             Input::Telephony(telephony) => self.telephony = telephony,
+            Input::Recorded(call, recording) => {
+                let _ = self.writes.send(Write::Recording(call.0 as i64, recording));
+            }
         }
     }
 
@@ -443,6 +454,7 @@ impl Actor {
             transfer_result,
             wrap_up_secs: if record.agent.is_some() { i64::from(self.config.wrap_up_secs) } else { 0 },
             order: None,
+            recording: None,
         };
         let _ = self.writes.send(Write::Call(row, callback));
         self.today.push(record);
@@ -506,6 +518,7 @@ async fn write_loop(store: Arc<dyn CallStore>, mut rx: mpsc::UnboundedReceiver<W
             let result = match &write {
                 Write::Call(row, callback) => store.insert_call(row, *callback).await,
                 Write::Status(change) => store.insert_status_changes(std::slice::from_ref(change)).await,
+                Write::Recording(call, recording) => store.set_recording(*call, recording).await,
             };
             match result {
                 Ok(()) => break,

@@ -42,6 +42,8 @@ pub trait TelephonyAdapter: Send + Sync {
 pub struct LineContext {
     pub switchboard: Switchboard,
     pub phones: Arc<Phones>,
+    /// Where recordings are kept (the attachment store).
+    pub blobs: Arc<dyn crate::attachments::BlobStore>,
 }
 
 /// What the call centre's lines are, as the configuration chose them.

@@ -89,6 +89,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
             transfer_result: None,
             wrap_up_secs: 20,
             order: None,
+            recording: None,
         };
         app.store.insert_call(&call, false).await?;
     }

@@ -283,6 +283,13 @@ impl Engine {
                     _ => return Err(EngineError::OutOfStep(format!("{call:?} is not in conversation with {agent:?}"))),
                 }
             }
+            Event::TransferAnswered { call } => {
+                let c = self.calls.get_mut(&call).ok_or(EngineError::UnknownCall(call))?;
+                match &mut c.phase {
+                    Phase::Transferring { until, .. } => *until = Millis::MAX,
+                    _ => return Err(EngineError::OutOfStep(format!("{call:?} is not being transferred"))),
+                }
+            }
             Event::TransferResult { call, result } => {
                 let c = self.calls.get(&call).ok_or(EngineError::UnknownCall(call))?;
                 let Phase::Transferring { agent, since, ref to, mode, .. } = c.phase else {
@@ -367,7 +374,8 @@ impl Engine {
     /// When [`Self::tick`] has something to do next, after `now`.
     pub fn next_deadline(&self, now: Millis) -> Option<Millis> {
         let rings = self.calls.values().filter_map(|c| match c.phase {
-            Phase::Ringing { until, .. } | Phase::Transferring { until, .. } => Some(until),
+            // An answered attended transfer has no deadline (`Millis::MAX`).
+            Phase::Ringing { until, .. } | Phase::Transferring { until, .. } => Some(until).filter(|u| *u != Millis::MAX),
             _ => None,
         });
         let wrap_ups = self.agents.values().filter_map(|a| match a.state {

@@ -148,6 +148,10 @@ pub enum Event {
     SetStatus { agent: AgentId, status: AgentStatus },
     /// The consultant hands the call to a sub-centre's number.
     Transfer { call: CallId, agent: AgentId, to: String, mode: TransferMode },
+    /// The sub-centre picked up an attended transfer: the consultant now
+    /// speaks to it, for as long as that takes (no more ring timeout), and
+    /// completes the transfer by leaving (a `TransferResult`).
+    TransferAnswered { call: CallId },
     /// Telephony reports how the transfer went.
     TransferResult { call: CallId, result: TransferResult },
 }

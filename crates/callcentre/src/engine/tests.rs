@@ -244,6 +244,20 @@ fn a_busy_or_silent_sub_centre_leaves_the_caller_with_the_consultant_and_advice(
 }
 
 #[test]
+fn an_attended_transfer_answered_waits_for_the_consultant_to_finish_speaking() {
+    let mut e = in_conversation();
+    transfer(&mut e, TransferMode::Attended, 60_000);
+    e.handle(Event::TransferAnswered { call: CallId(1) }, 65_000).unwrap();
+    assert_eq!(e.next_deadline(65_000), None, "no ring timeout while the consultant speaks to the sub-centre");
+    assert!(e.tick(200_000).is_empty());
+    e.handle(Event::TransferResult { call: CallId(1), result: TransferResult::Connected }, 200_000).unwrap();
+    let r = &e.take_records()[0];
+    assert_eq!((r.outcome, r.ended), (Outcome::Transferred, 200_000));
+    let wrong = e.handle(Event::TransferAnswered { call: CallId(1) }, 200_001).unwrap_err();
+    assert_eq!(wrong, EngineError::UnknownCall(CallId(1)));
+}
+
+#[test]
 fn wire_names_match_serde() {
     for o in [Outcome::Answered, Outcome::Transferred, Outcome::Abandoned, Outcome::Callback] {
         assert_eq!(serde_json::to_value(o).unwrap(), o.as_str());

@@ -85,6 +85,7 @@ async fn history(app: &App, people: &People, seed: u64) -> SeedResult<usize> {
             // The simulated handle time already holds the after-call work.
             wrap_up_secs: 0,
             order: None,
+            recording: None,
         };
         // Only yesterday's missed calls still wait to be called back.
         let callback = row.answered_at.is_none() && row.arrived_at >= last_day && (row.ended_at - row.arrived_at).num_seconds() >= 5;

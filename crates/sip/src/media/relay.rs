@@ -68,12 +68,37 @@ pub struct MediaStats {
     pub from_consultant: AtomicU64,
     pub to_caller: AtomicU64,
     pub prompt_packets: AtomicU64,
+    /// Packets to and from sub-centres (transfers and three-way calls).
+    pub third_party: AtomicU64,
+    /// Packets mixed for three-way calls.
+    pub mixed_packets: AtomicU64,
+}
+
+/// The legs of a call: the caller's, the consultant's, a sub-centre's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Party {
+    Caller = 0,
+    Consultant = 1,
+    SubCentre = 2,
+}
+
+/// Who hears whom.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Topology {
+    /// The caller hears the programme; nobody else is connected.
+    Prompts,
+    /// Two legs hear each other; a caller outside the pair hears the
+    /// programme (on hold while the consultant consults a sub-centre).
+    Pair(Party, Party),
+    /// Everyone hears everyone else (三方通话).
+    Mix,
 }
 
 enum Control {
     Play(Programme),
-    Consultant(Leg),
-    Bridge,
+    Leg(Party, Leg),
+    Drop(Party),
+    Connect(Topology),
 }
 
 /// Steers a call's media task; dropping it ends the task and frees the ports.
@@ -83,10 +108,11 @@ pub struct CallMedia {
 
 impl CallMedia {
     /// Starts relaying for a caller's leg, silent until told what to play;
-    /// packets are counted in `stats`.
-    pub fn start(caller: Leg, stats: Arc<MediaStats>) -> Self {
+    /// packets are counted in `stats`; with `recording`, what the caller
+    /// and the consultant say is written to it, from the first connection.
+    pub fn start(caller: Leg, stats: Arc<MediaStats>, recording: Option<Recorder>) -> Self {
         let (tx, rx) = mpsc::unbounded_channel();
-        tokio::spawn(run(caller, rx, stats));
+        tokio::spawn(run(caller, rx, stats, recording));
         Self { tx }
     }
 
@@ -94,14 +120,23 @@ impl CallMedia {
         let _ = self.tx.send(Control::Play(programme));
     }
 
-    /// The consultant's leg, ready for [`Self::bridge`].
-    pub fn consultant(&self, leg: Leg) {
-        let _ = self.tx.send(Control::Consultant(leg));
+    /// A leg joins (its media is ready), replacing one of the same party.
+    pub fn leg(&self, party: Party, leg: Leg) {
+        let _ = self.tx.send(Control::Leg(party, leg));
+    }
+
+    /// A leg leaves; its port is freed.
+    pub fn drop_leg(&self, party: Party) {
+        let _ = self.tx.send(Control::Drop(party));
+    }
+
+    pub fn connect(&self, topology: Topology) {
+        let _ = self.tx.send(Control::Connect(topology));
     }
 
     /// Caller and consultant hear each other; prompts stop.
     pub fn bridge(&self) {
-        let _ = self.tx.send(Control::Bridge);
+        self.connect(Topology::Pair(Party::Caller, Party::Consultant));
     }
 }
 
@@ -126,13 +161,6 @@ impl Target {
 
     fn addr(&self) -> SocketAddr {
         self.latched.unwrap_or(self.media.addr)
-    }
-}
-
-async fn recv(leg: Option<&Leg>, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
-    match leg {
-        Some(leg) => leg.socket.recv_from(buf).await,
-        None => std::future::pending().await,
     }
 }
 
@@ -170,68 +198,257 @@ fn encode(codec: Codec, samples: &[i16]) -> Vec<u8> {
     }
 }
 
-async fn run(caller: Leg, mut rx: mpsc::UnboundedReceiver<Control>, stats: Arc<MediaStats>) {
-    let mut caller_target = Target::new(caller.peer);
-    let mut consultant: Option<(Leg, Target)> = None;
-    let mut bridged = false;
+/// The audio samples of a packet in the leg's codec; `None` for events
+/// and other payloads.
+fn decode(packet: &[u8], media: &Media) -> Option<Vec<i16>> {
+    let (header, start) = rtp::parse(packet)?;
+    if header.payload_type != media.codec.payload_type() {
+        return None;
+    }
+    let payload = &packet[start..];
+    Some(match media.codec {
+        Codec::Pcma => payload.iter().map(|b| g711::alaw_decode(*b)).collect(),
+        Codec::Pcmu => payload.iter().map(|b| g711::ulaw_decode(*b)).collect(),
+    })
+}
+
+/// Samples waiting to be mixed or recorded, at most `MAX_QUEUED` (150 ms):
+/// a leg that sends faster than the clock loses its oldest samples rather
+/// than adding delay.
+#[derive(Default)]
+struct Fifo(std::collections::VecDeque<i16>);
+
+const MAX_QUEUED: usize = 1200;
+
+impl Fifo {
+    fn push(&mut self, samples: &[i16]) {
+        self.0.extend(samples);
+        let excess = self.0.len().saturating_sub(MAX_QUEUED);
+        self.0.drain(..excess);
+    }
+
+    fn take(&mut self, frame: &mut [i16; 160]) {
+        for s in frame.iter_mut() {
+            *s = self.0.pop_front().unwrap_or(0);
+        }
+    }
+
+    fn clear(&mut self) {
+        self.0.clear();
+    }
+}
+
+/// A call's recording: caller on the left channel, the centre's side (the
+/// consultant, and a sub-centre in a three-way call) on the right, as
+/// 16-bit PCM written as the call goes, finished when the call ends.
+pub struct Recorder {
+    file: std::io::BufWriter<std::fs::File>,
+    path: std::path::PathBuf,
+    frames: u64,
+    done: Option<tokio::sync::oneshot::Sender<Recording>>,
+}
+
+/// A finished recording.
+#[derive(Debug)]
+pub struct Recording {
+    pub path: std::path::PathBuf,
+    pub seconds: f64,
+}
+
+impl Recorder {
+    /// Creates the file; the recording is sent to `done` when the call ends.
+    pub fn create(path: std::path::PathBuf, done: tokio::sync::oneshot::Sender<Recording>) -> io::Result<Self> {
+        use std::io::Write;
+        let mut file = std::io::BufWriter::new(std::fs::File::create(&path)?);
+        file.write_all(&super::wav::write_pcm16(2, &[]))?;
+        Ok(Self { file, path, frames: 0, done: Some(done) })
+    }
+
+    fn write(&mut self, left: &[i16; 160], right: &[i16; 160]) -> io::Result<()> {
+        use std::io::Write;
+        let mut bytes = [0u8; 640];
+        for i in 0..160 {
+            bytes[i * 4..i * 4 + 2].copy_from_slice(&left[i].to_le_bytes());
+            bytes[i * 4 + 2..i * 4 + 4].copy_from_slice(&right[i].to_le_bytes());
+        }
+        self.frames += 160;
+        self.file.write_all(&bytes)
+    }
+
+    fn finish(mut self) {
+        use std::io::{Seek, SeekFrom, Write};
+        let data = (self.frames * 4) as u32;
+        let done = (|| -> io::Result<()> {
+            self.file.flush()?;
+            let file = self.file.get_mut();
+            file.seek(SeekFrom::Start(4))?;
+            file.write_all(&(36 + data).to_le_bytes())?;
+            file.seek(SeekFrom::Start(40))?;
+            file.write_all(&data.to_le_bytes())?;
+            file.sync_all()
+        })();
+        match done {
+            Ok(()) => {
+                if let Some(tx) = self.done.take() {
+                    let _ = tx.send(Recording { path: self.path.clone(), seconds: self.frames as f64 / 8000.0 });
+                }
+            }
+            Err(e) => tracing::error!(error = %e, path = %self.path.display(), "a call's recording could not be finished"),
+        }
+    }
+}
+
+/// A connected leg as the task keeps it.
+struct Live {
+    leg: Leg,
+    target: Target,
+    /// What it sent, for the mix and the recording.
+    heard: Fifo,
+    /// Our own stream to it (prompts and mixes).
+    out: Header,
+}
+
+impl Live {
+    fn new(leg: Leg) -> Self {
+        let out = Header { marker: true, payload_type: leg.peer.codec.payload_type(), sequence: rand::random(), timestamp: rand::random(), ssrc: rand::random() };
+        let target = Target::new(leg.peer);
+        Self { leg, target, heard: Fifo::default(), out }
+    }
+
+    async fn send_samples(&mut self, samples: &[i16; 160], scratch: &mut Vec<u8>) -> bool {
+        rtp::write(&self.out, &encode(self.leg.peer.codec, samples), scratch);
+        self.out.marker = false;
+        self.out.sequence = self.out.sequence.wrapping_add(1);
+        self.out.timestamp = self.out.timestamp.wrapping_add(160);
+        self.leg.socket.send_to(scratch, self.target.addr()).await.is_ok()
+    }
+}
+
+async fn recv(leg: Option<&Live>, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
+    match leg {
+        Some(live) => live.leg.socket.recv_from(buf).await,
+        None => std::future::pending().await,
+    }
+}
+
+fn counter(stats: &MediaStats, party: Party, inbound: bool) -> &AtomicU64 {
+    match (party, inbound) {
+        (Party::Caller, true) => &stats.from_caller,
+        (Party::Caller, false) => &stats.to_caller,
+        (Party::Consultant, true) => &stats.from_consultant,
+        (Party::Consultant, false) => &stats.to_consultant,
+        (Party::SubCentre, _) => &stats.third_party,
+    }
+}
+
+const PARTIES: [Party; 3] = [Party::Caller, Party::Consultant, Party::SubCentre];
+
+async fn run(caller: Leg, mut rx: mpsc::UnboundedReceiver<Control>, stats: Arc<MediaStats>, mut recording: Option<Recorder>) {
+    let mut legs: [Option<Live>; 3] = [Some(Live::new(caller)), None, None];
+    let mut topology = Topology::Prompts;
+    let mut recording_started = false;
     let mut player = Player::new(Programme::Silence);
-    let mut prompt = Header {
-        marker: true,
-        payload_type: caller.peer.codec.payload_type(),
-        sequence: rand::random(),
-        timestamp: rand::random(),
-        ssrc: rand::random(),
-    };
     let mut tick = tokio::time::interval(Duration::from_millis(20));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
-    let (mut from_caller, mut from_consultant) = (vec![0u8; 2048], vec![0u8; 2048]);
+    let mut bufs = [vec![0u8; 2048], vec![0u8; 2048], vec![0u8; 2048]];
     let mut out = Vec::with_capacity(256);
-    let mut frame = [0i16; 160];
     loop {
-        tokio::select! {
-            control = rx.recv() => match control {
-                None => return,
-                Some(Control::Play(programme)) => player = Player::new(programme),
-                Some(Control::Consultant(leg)) => {
-                    let target = Target::new(leg.peer);
-                    consultant = Some((leg, target));
+        let [b0, b1, b2] = &mut bufs;
+        let received = tokio::select! {
+            control = rx.recv() => {
+                match control {
+                    None => break,
+                    Some(Control::Play(programme)) => player = Player::new(programme),
+                    Some(Control::Leg(party, leg)) => legs[party as usize] = Some(Live::new(leg)),
+                    Some(Control::Drop(party)) => legs[party as usize] = None,
+                    Some(Control::Connect(t)) => {
+                        topology = t;
+                        recording_started |= t != Topology::Prompts;
+                        for live in legs.iter_mut().flatten() {
+                            live.heard.clear();
+                        }
+                    }
                 }
-                Some(Control::Bridge) => bridged = true,
-            },
-            received = caller.socket.recv_from(&mut from_caller) => {
-                let Ok((n, from)) = received else { continue };
-                caller_target.saw(from);
-                stats.from_caller.fetch_add(1, Ordering::Relaxed);
-                if let (true, Some((leg, target))) = (bridged, consultant.as_ref())
-                    && translate(&from_caller[..n], &caller.peer, &leg.peer, &mut out)
-                    && leg.socket.send_to(&out, target.addr()).await.is_ok()
-                {
-                    stats.to_consultant.fetch_add(1, Ordering::Relaxed);
-                }
+                continue;
             }
-            received = recv(consultant.as_ref().map(|(leg, _)| leg), &mut from_consultant) => {
-                let Ok((n, from)) = received else { continue };
-                let Some((leg, target)) = consultant.as_mut() else { continue };
-                target.saw(from);
-                stats.from_consultant.fetch_add(1, Ordering::Relaxed);
-                if bridged
-                    && translate(&from_consultant[..n], &leg.peer, &caller.peer, &mut out)
-                    && caller.socket.send_to(&out, caller_target.addr()).await.is_ok()
-                {
-                    stats.to_caller.fetch_add(1, Ordering::Relaxed);
+            r = recv(legs[0].as_ref(), b0) => (Party::Caller, r),
+            r = recv(legs[1].as_ref(), b1) => (Party::Consultant, r),
+            r = recv(legs[2].as_ref(), b2) => (Party::SubCentre, r),
+            _ = tick.tick() => {
+                let mut frames = [[0i16; 160]; 3];
+                let mixing = topology == Topology::Mix;
+                if mixing || recording_started {
+                    for party in PARTIES {
+                        if let Some(live) = legs[party as usize].as_mut() {
+                            live.heard.take(&mut frames[party as usize]);
+                        }
+                    }
                 }
+                if recording_started && let Some(recorder) = recording.as_mut() {
+                    // The centre's side: the consultant, and the sub-centre when mixed.
+                    let mut right = frames[1];
+                    if mixing {
+                        for (r, s) in right.iter_mut().zip(frames[2]) {
+                            *r = r.saturating_add(s);
+                        }
+                    }
+                    if let Err(e) = recorder.write(&frames[0], &right) {
+                        tracing::error!(error = %e, "recording stopped");
+                        recording = None;
+                    }
+                }
+                if mixing {
+                    for party in PARTIES {
+                        let mut mix = [0i16; 160];
+                        for other in PARTIES.iter().filter(|p| **p != party) {
+                            for (m, s) in mix.iter_mut().zip(frames[*other as usize]) {
+                                *m = m.saturating_add(s);
+                            }
+                        }
+                        if let Some(live) = legs[party as usize].as_mut()
+                            && live.send_samples(&mix, &mut out).await
+                        {
+                            stats.mixed_packets.fetch_add(1, Ordering::Relaxed);
+                        }
+                    }
+                } else if !matches!(topology, Topology::Pair(Party::Caller, _) | Topology::Pair(_, Party::Caller)) {
+                    let mut frame = [0i16; 160];
+                    player.fill(&mut frame);
+                    if let Some(live) = legs[0].as_mut()
+                        && live.send_samples(&frame, &mut out).await
+                    {
+                        stats.prompt_packets.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+                continue;
             }
-            _ = tick.tick(), if !bridged => {
-                player.fill(&mut frame);
-                rtp::write(&prompt, &encode(caller.peer.codec, &frame), &mut out);
-                prompt.marker = false;
-                prompt.sequence = prompt.sequence.wrapping_add(1);
-                prompt.timestamp = prompt.timestamp.wrapping_add(160);
-                if caller.socket.send_to(&out, caller_target.addr()).await.is_ok() {
-                    stats.prompt_packets.fetch_add(1, Ordering::Relaxed);
-                }
+        };
+        let (party, Ok((n, from))) = received else { continue };
+        let i = party as usize;
+        let Some(live) = legs[i].as_mut() else { continue };
+        live.target.saw(from);
+        counter(&stats, party, true).fetch_add(1, Ordering::Relaxed);
+        let packet = &bufs[i][..n];
+        if topology == Topology::Mix || recording_started {
+            if let Some(samples) = decode(packet, &live.leg.peer) {
+                live.heard.push(&samples);
             }
         }
+        let to = match topology {
+            Topology::Pair(a, b) if a == party => b,
+            Topology::Pair(a, b) if b == party => a,
+            _ => continue,
+        };
+        let from_media = live.leg.peer;
+        if let Some(peer) = legs[to as usize].as_ref()
+            && translate(packet, &from_media, &peer.leg.peer, &mut out)
+            && peer.leg.socket.send_to(&out, peer.target.addr()).await.is_ok()
+        {
+            counter(&stats, to, false).fetch_add(1, Ordering::Relaxed);
+        }
+    }
+    if let Some(recorder) = recording {
+        recorder.finish();
     }
 }
 

@@ -5,19 +5,22 @@
 //!
 //! The switchboard's commands arrive in order on one task, which keeps the
 //! per-call state; whatever waits on the network (an INVITE ringing a
-//! phone) runs in its own task and reports back to the switchboard.
+//! phone or a sub-centre) runs in its own task and reports back to the
+//! switchboard. This file takes requests (registrations, carriers' calls);
+//! `calls.rs` carries out the engine's commands.
+
+mod calls;
 
 use crate::config::SipConfig;
 use crate::media::prompts::{Programme, Prompts};
-use crate::media::relay::{CallMedia, Leg, MediaStats, RtpPorts};
-use crate::media::sdp::{self, Codec};
+use crate::media::relay::{CallMedia, Leg, MediaStats, Recorder, RtpPorts};
+use crate::media::sdp;
 use crate::registrar::{Binding, Registrar};
-use hotline_app::calls::{LineContext, Phones, Switchboard, Telephony};
-use hotline_callcentre::engine::{AgentId, CallId, Command, Event, TransferResult};
-use rsipstack::dialog::DialogId;
-use rsipstack::dialog::dialog::{DialogState, DialogStateReceiver, DialogStateSender};
+use hotline_app::attachments::BlobStore;
+use hotline_app::calls::{LineContext, Phones, RecordingRef, Switchboard, Telephony};
+use hotline_callcentre::engine::{AgentId, CallId, Command, TransferMode};
+use rsipstack::dialog::dialog::DialogStateSender;
 use rsipstack::dialog::dialog_layer::DialogLayer;
-use rsipstack::dialog::invitation::InviteOption;
 use rsipstack::dialog::invite_dialog::InviteDialog;
 use rsipstack::sip::prelude::{HeadersExt, ToTypedHeader};
 use rsipstack::sip::{Header, Method, StatusCode};
@@ -25,7 +28,7 @@ use rsipstack::transaction::{Transaction, TransactionReceiver};
 use rsipstack::transport::SipConnection;
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 
@@ -36,19 +39,31 @@ struct ConsultantLeg {
     answered: bool,
 }
 
+/// A sub-centre's side (a transfer or a three-way call).
+struct SubCentreLeg {
+    dialog: InviteDialog,
+    mode: TransferMode,
+    answered: bool,
+}
+
 struct Call {
     caller: InviteDialog,
     media: CallMedia,
     consultant: Option<ConsultantLeg>,
+    sub_centre: Option<SubCentreLeg>,
     /// The engine connected the call (the phone may still ring when the
     /// consultant answered at the desk).
     bridged: bool,
+    /// Transferred: the engine's call is over, caller and sub-centre talk
+    /// through the relay until one of them hangs up.
+    handed_over: bool,
 }
 
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Debug)]
 enum Side {
     Caller,
     Consultant,
+    SubCentre,
 }
 
 #[derive(Default)]
@@ -73,6 +88,8 @@ pub(crate) struct Core {
     pub(crate) contact: rsipstack::sip::Uri,
     /// Packets relayed and played, over every call.
     pub(crate) stats: Arc<MediaStats>,
+    /// Recordings' content.
+    blobs: Arc<dyn BlobStore>,
     state: Mutex<State>,
     commands: mpsc::UnboundedSender<Command>,
 }
@@ -124,6 +141,7 @@ impl Core {
             config,
             switchboard: lines.switchboard,
             phones: lines.phones,
+            blobs: lines.blobs,
             dialogs,
             state_tx,
             media_ip,
@@ -270,7 +288,9 @@ impl Core {
             tracing::warn!(error = %e, "an INVITE could not be answered");
             return Ok(());
         }
-        let media = CallMedia::start(leg, self.stats.clone());
+        let call_id = Arc::new(OnceLock::new());
+        let recorder = self.recorder(call_id.clone());
+        let media = CallMedia::start(leg, self.stats.clone(), recorder);
         media.play(Programme::Hold {
             intro: vec![self.prompts.greeting_for(&dialled)],
             music: self.prompts.music.clone(),
@@ -284,10 +304,12 @@ impl Core {
         });
         match self.switchboard.arrive(&queue, &caller).await {
             Ok(call) => {
+                let _ = call_id.set(call);
                 let pending = {
                     let mut state = self.state();
                     state.dialogs.insert(dialog_id, (call, Side::Caller));
-                    state.calls.insert(call, Call { caller: dialog, media, consultant: None, bridged: false });
+                    let entry = Call { caller: dialog, media, consultant: None, sub_centre: None, bridged: false, handed_over: false };
+                    state.calls.insert(call, entry);
                     state.pending.remove(&call).unwrap_or_default()
                 };
                 for command in pending {
@@ -302,236 +324,42 @@ impl Core {
         Ok(())
     }
 
-    async fn run_commands(self: Arc<Self>, mut rx: mpsc::UnboundedReceiver<Command>) {
-        while let Some(command) = rx.recv().await {
-            self.command(command);
+    /// A recorder for a new call when calls are recorded; once finished,
+    /// the recording goes to the attachment store and onto the call record.
+    fn recorder(self: &Arc<Self>, call: Arc<OnceLock<CallId>>) -> Option<Recorder> {
+        if !self.config.record {
+            return None;
         }
-    }
-
-    /// The call a command is about, or `None` after keeping the command
-    /// for when the call is registered.
-    fn known(&self, state: &mut State, call: CallId, command: &Command) -> bool {
-        if state.calls.contains_key(&call) {
-            return true;
-        }
-        state.pending.entry(call).or_default().push(command.clone());
-        false
-    }
-
-    fn command(self: &Arc<Self>, command: Command) {
-        let mut state = self.state();
-        match &command {
-            Command::Hold { .. } | Command::AgentPaused { .. } | Command::CancelTransfer { .. } | Command::TransferFailed { .. } => {}
-            Command::Offer { call, agent } => {
-                if !self.known(&mut state, *call, &command) {
-                    return;
-                }
-                drop(state);
-                tokio::spawn(self.clone().ring(*call, *agent));
-            }
-            Command::Withdraw { call, agent } => {
-                if !self.known(&mut state, *call, &command) {
-                    return;
-                }
-                let leg = state.calls.get_mut(call).and_then(|c| c.consultant.take_if(|l| l.agent == *agent));
-                if let Some(leg) = leg {
-                    state.dialogs.remove(&leg.dialog.id().to_string());
-                    tokio::spawn(async move { hang_up_consultant(leg).await });
-                }
-            }
-            Command::Bridge { call, .. } => {
-                if !self.known(&mut state, *call, &command) {
-                    return;
-                }
-                if let Some(c) = state.calls.get_mut(call) {
-                    c.bridged = true;
-                    c.media.bridge();
-                }
-            }
-            Command::HangUp { call } => {
-                if !self.known(&mut state, *call, &command) {
-                    return;
-                }
-                if let Some(c) = self.forget(&mut state, *call) {
-                    tokio::spawn(async move {
-                        let _ = c.caller.bye().await;
-                        if let Some(leg) = c.consultant {
-                            hang_up_consultant(leg).await;
-                        }
-                    });
-                }
-            }
-            Command::OfferCallback { call, .. } => {
-                if !self.known(&mut state, *call, &command) {
-                    return;
-                }
-                if let Some(c) = self.forget(&mut state, *call) {
-                    let notice = self.prompts.callback.clone();
-                    let lasts = Duration::from_millis(notice.len() as u64 / 8 + 300);
-                    c.media.play(Programme::Once(vec![notice]));
-                    tokio::spawn(async move {
-                        tokio::time::sleep(lasts).await;
-                        let _ = c.caller.bye().await;
-                    });
-                }
-            }
-            Command::Transfer { call, .. } => {
-                // Transfers over the outbound trunk are not built yet: the
-                // consultant is told at once and advises the caller.
-                self.switchboard.notify(Event::TransferResult { call: *call, result: TransferResult::Failed });
-            }
-        }
-    }
-
-    fn forget(&self, state: &mut State, call: CallId) -> Option<Call> {
-        let c = state.calls.remove(&call)?;
-        state.dialogs.remove(&c.caller.id().to_string());
-        if let Some(leg) = &c.consultant {
-            state.dialogs.remove(&leg.dialog.id().to_string());
-        }
-        Some(c)
-    }
-
-    /// Rings the consultant's phone; reports the answer or the refusal.
-    async fn ring(self: Arc<Self>, call: CallId, agent: AgentId) {
-        let Some(binding) = self.registrar.find(agent) else {
-            tracing::info!(agent = agent.0, "an offer found no registered phone");
-            self.switchboard.notify(Event::Rejected { call, agent });
-            return;
-        };
-        let socket = match self.ports.bind().await {
-            Ok(socket) => socket,
+        let dir = self.config.spool_dir.clone().unwrap_or_else(std::env::temp_dir);
+        let path = dir.join(format!("hotline-call-{:016x}.wav", rand::random::<u64>()));
+        let (done, finished) = tokio::sync::oneshot::channel();
+        let recorder = match Recorder::create(path, done) {
+            Ok(recorder) => recorder,
             Err(e) => {
-                tracing::warn!(error = %e, "no RTP port to ring a phone");
-                self.switchboard.notify(Event::Rejected { call, agent });
-                return;
+                tracing::error!(error = %e, dir = %dir.display(), "a call cannot be recorded: the spool directory is not writable");
+                return None;
             }
         };
-        let local = SocketAddr::new(self.media_ip, socket.local_addr().map(|a| a.port()).unwrap_or_default());
-        let offer = sdp::describe(local, &[Codec::Pcma, Codec::Pcmu], rand::random::<u32>().into());
-        let caller_number = {
-            let state = self.state();
-            state
-                .calls
-                .get(&call)
-                .and_then(|c| c.caller.initial_request().from_header().ok().and_then(|f| f.uri().ok()))
-                .and_then(|u| user_of(&u))
-        };
-        let mut caller_uri = self.contact.clone();
-        caller_uri.auth = caller_number.map(|user| rsipstack::sip::Auth { user, password: None });
-        let option = InviteOption {
-            caller: caller_uri,
-            callee: binding.contact.clone(),
-            destination: Some(binding.destination.clone()),
-            contact: self.contact.clone(),
-            content_type: Some("application/sdp".into()),
-            offer: Some(offer.into_bytes()),
-            ..Default::default()
-        };
-        let (dialog, answer) = match self.dialogs.do_invite_async(option, self.state_tx.clone()) {
-            Ok(started) => started,
-            Err(e) => {
-                tracing::warn!(error = %e, "a phone could not be rung");
-                self.switchboard.notify(Event::Rejected { call, agent });
-                return;
-            }
-        };
-        let registered = match self.state().calls.get_mut(&call) {
-            Some(c) => {
-                c.consultant = Some(ConsultantLeg { agent, dialog: dialog.clone(), answered: false });
-                true
-            }
-            None => false,
-        };
-        if !registered {
-            let _ = dialog.cancel().await;
-            return;
-        }
-        let answered = match answer.await {
-            Ok(Ok((id, Some(response)))) if response.status_code.kind() == rsipstack::sip::StatusCodeKind::Successful => {
-                sdp::read(&response.body).map(|media| (id, media)).map_err(|e| e.to_string())
-            }
-            Ok(Ok((_, response))) => Err(response.map(|r| r.status_code.to_string()).unwrap_or_else(|| "no answer".into())),
-            Ok(Err(e)) => Err(e.to_string()),
-            Err(e) => Err(e.to_string()),
-        };
-        enum Then {
-            Answered,
-            Late,
-            Refused,
-            Forget,
-        }
-        let then = {
-            let mut state = self.state();
-            let current = state.calls.get_mut(&call).and_then(|c| c.consultant.as_mut()).is_some_and(|l| l.agent == agent && !l.answered);
-            match answered {
-                Ok((id, media)) if current => {
-                    let c = state.calls.get_mut(&call).expect("checked above");
-                    let leg = c.consultant.as_mut().expect("checked above");
-                    leg.answered = true;
-                    leg.dialog = dialog.clone();
-                    c.media.consultant(Leg { socket, peer: media });
-                    if c.bridged {
-                        c.media.bridge();
-                    }
-                    state.dialogs.insert(id.to_string(), (call, Side::Consultant));
-                    Then::Answered
-                }
-                // Answered after the offer was withdrawn: hang up.
-                Ok(_) => Then::Late,
-                Err(why) => {
-                    tracing::info!(agent = agent.0, %why, "a phone did not answer");
-                    if current && let Some(c) = state.calls.get_mut(&call) {
-                        c.consultant = None;
-                    }
-                    if current { Then::Refused } else { Then::Forget }
+        let core = self.clone();
+        tokio::spawn(async move {
+            let Ok(recording) = finished.await else { return };
+            if let Some(call) = call.get().copied()
+                && recording.seconds > 0.0
+            {
+                match core.keep_recording(&recording.path).await {
+                    Ok(sha256) => core.switchboard.recorded(call, RecordingRef { sha256, millis: (recording.seconds * 1000.0) as i64 }),
+                    Err(e) => tracing::error!(error = %e, call = call.0, "a call's recording could not be stored"),
                 }
             }
-        };
-        match then {
-            Then::Answered => self.switchboard.notify(Event::Answered { call, agent }),
-            Then::Late => {
-                let _ = dialog.bye().await;
-            }
-            Then::Refused => self.switchboard.notify(Event::Rejected { call, agent }),
-            Then::Forget => {}
-        }
+            let _ = tokio::fs::remove_file(&recording.path).await;
+        });
+        Some(recorder)
     }
 
-    /// Dialogs ending: a caller or a consultant hanging up.
-    async fn watch_dialogs(self: Arc<Self>, mut rx: DialogStateReceiver) {
-        while let Some(state) = rx.recv().await {
-            let DialogState::Terminated(id, reason) = state else { continue };
-            self.dialogs.remove_dialog(&id);
-            self.ended(&id, &format!("{reason:?}"));
-        }
+    async fn keep_recording(&self, path: &std::path::Path) -> std::io::Result<String> {
+        let bytes = tokio::fs::read(path).await?;
+        let sha256 = hotline_app::attachments::sha256_hex(&bytes);
+        self.blobs.put(&sha256, &bytes).await?;
+        Ok(sha256)
     }
-
-    fn ended(self: &Arc<Self>, id: &DialogId, reason: &str) {
-        let mut state = self.state();
-        let Some((call, side)) = state.dialogs.remove(&id.to_string()) else { return };
-        tracing::debug!(call = call.0, reason, "a leg ended");
-        match side {
-            Side::Caller => {
-                if let Some(c) = self.forget(&mut state, call) {
-                    drop(state);
-                    self.switchboard.notify(Event::CallerHungUp { call });
-                    if let Some(leg) = c.consultant {
-                        tokio::spawn(hang_up_consultant(leg));
-                    }
-                }
-            }
-            Side::Consultant => {
-                if let Some(c) = state.calls.get_mut(&call) {
-                    c.consultant = None;
-                }
-                drop(state);
-                self.switchboard.notify(Event::AgentHungUp { call });
-            }
-        }
-    }
-}
-
-async fn hang_up_consultant(leg: ConsultantLeg) {
-    let _ = if leg.answered { leg.dialog.bye().await } else { leg.dialog.cancel().await };
 }

@@ -1,0 +1,447 @@
+//! The engine's commands carried out on the lines: ringing phones, bridging,
+//! hanging up, promising callbacks, and transfers and three-way calls over
+//! the outbound trunk; and legs that end on their own.
+
+use super::{Call, ConsultantLeg, Core, Side, State, SubCentreLeg, user_of};
+use crate::media::prompts::Programme;
+use crate::media::relay::{Leg, Party, Topology};
+use crate::media::sdp::{self, Codec, Media};
+use hotline_callcentre::engine::{AgentId, CallId, Command, Event, TransferMode, TransferResult};
+use rsipstack::dialog::DialogId;
+use rsipstack::dialog::authenticate::Credential;
+use rsipstack::dialog::dialog::{DialogState, DialogStateReceiver};
+use rsipstack::dialog::invitation::InviteOption;
+use rsipstack::dialog::invite_dialog::InviteDialog;
+use rsipstack::sip::prelude::HeadersExt;
+use rsipstack::transport::SipAddr;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::UdpSocket;
+use tokio::sync::mpsc;
+
+/// How an INVITE we sent ended.
+enum Answer {
+    Answered(DialogId, Media),
+    /// A final status other than 2xx, or no final status at all.
+    Refused(Option<u16>),
+}
+
+impl Core {
+    pub(super) async fn run_commands(self: Arc<Self>, mut rx: mpsc::UnboundedReceiver<Command>) {
+        while let Some(command) = rx.recv().await {
+            self.command(command);
+        }
+    }
+
+    /// Whether the call is known; if not, the command waits for the call
+    /// to be registered (the engine can act before `arrive` returns).
+    fn known(&self, state: &mut State, call: CallId, command: &Command) -> bool {
+        if state.calls.contains_key(&call) {
+            return true;
+        }
+        state.pending.entry(call).or_default().push(command.clone());
+        false
+    }
+
+    fn command(self: &Arc<Self>, command: Command) {
+        let mut state = self.state();
+        let call = match &command {
+            Command::Hold { call }
+            | Command::Offer { call, .. }
+            | Command::Withdraw { call, .. }
+            | Command::Bridge { call, .. }
+            | Command::HangUp { call }
+            | Command::OfferCallback { call, .. }
+            | Command::Transfer { call, .. }
+            | Command::CancelTransfer { call } => *call,
+            // The desk tells the consultant; the caller stays connected.
+            Command::AgentPaused { .. } | Command::TransferFailed { .. } => return,
+        };
+        if !self.known(&mut state, call, &command) {
+            return;
+        }
+        match command {
+            Command::Hold { .. } | Command::AgentPaused { .. } | Command::TransferFailed { .. } => {}
+            Command::Offer { agent, .. } => {
+                drop(state);
+                tokio::spawn(self.clone().ring(call, agent));
+            }
+            Command::Withdraw { agent, .. } => {
+                let leg = state.calls.get_mut(&call).and_then(|c| c.consultant.take_if(|l| l.agent == agent));
+                if let Some(leg) = leg {
+                    state.dialogs.remove(&leg.dialog.id().to_string());
+                    tokio::spawn(end(leg.dialog, leg.answered));
+                }
+            }
+            Command::Bridge { .. } => {
+                if let Some(c) = state.calls.get_mut(&call) {
+                    c.bridged = true;
+                    c.media.bridge();
+                }
+            }
+            Command::HangUp { .. } => {
+                if let Some(c) = self.forget(&mut state, call) {
+                    tokio::spawn(end_all(c));
+                }
+            }
+            Command::OfferCallback { .. } => {
+                if let Some(c) = self.forget(&mut state, call) {
+                    let notice = self.prompts.callback.clone();
+                    let lasts = Duration::from_millis(notice.len() as u64 / 8 + 300);
+                    c.media.play(Programme::Once(vec![notice]));
+                    tokio::spawn(async move {
+                        tokio::time::sleep(lasts).await;
+                        end_all(c).await;
+                    });
+                }
+            }
+            Command::Transfer { to, mode, .. } => {
+                drop(state);
+                tokio::spawn(self.clone().transfer(call, to, mode));
+            }
+            Command::CancelTransfer { .. } => {
+                // The engine gave up on it; nothing is reported back.
+                let leg = state.calls.get_mut(&call).and_then(|c| c.sub_centre.take_if(|l| !l.answered));
+                if let Some(leg) = leg {
+                    tokio::spawn(end(leg.dialog, false));
+                }
+            }
+        }
+    }
+
+    /// Removes a call and its legs' dialogs from the state.
+    fn forget(&self, state: &mut State, call: CallId) -> Option<Call> {
+        let c = state.calls.remove(&call)?;
+        state.dialogs.remove(&c.caller.id().to_string());
+        for id in [c.consultant.as_ref().map(|l| l.dialog.id()), c.sub_centre.as_ref().map(|l| l.dialog.id())].into_iter().flatten() {
+            state.dialogs.remove(&id.to_string());
+        }
+        Some(c)
+    }
+
+    /// The caller's number, to show on phones and sub-centres' displays.
+    fn caller_number(&self, call: CallId) -> Option<String> {
+        let state = self.state();
+        let c = state.calls.get(&call)?;
+        c.caller.initial_request().from_header().ok().and_then(|f| f.uri().ok()).and_then(|u| user_of(&u))
+    }
+
+    /// Sends an INVITE with our offer on `socket`; the dialog is returned
+    /// at once (to cancel it), the answer when it comes.
+    fn invite(
+        &self,
+        callee: rsipstack::sip::Uri,
+        destination: SipAddr,
+        from_user: Option<String>,
+        socket: &UdpSocket,
+        credential: Option<Credential>,
+    ) -> rsipstack::Result<(InviteDialog, tokio::task::JoinHandle<Answer>)> {
+        let local = SocketAddr::new(self.media_ip, socket.local_addr().map(|a| a.port()).unwrap_or_default());
+        let offer = sdp::describe(local, &[Codec::Pcma, Codec::Pcmu], rand::random::<u32>().into());
+        let mut caller = self.contact.clone();
+        caller.auth = from_user.map(|user| rsipstack::sip::Auth { user, password: None });
+        let option = InviteOption {
+            caller,
+            callee,
+            destination: Some(destination),
+            contact: self.contact.clone(),
+            content_type: Some("application/sdp".into()),
+            offer: Some(offer.into_bytes()),
+            credential,
+            ..Default::default()
+        };
+        let (dialog, answer) = self.dialogs.do_invite_async(option, self.state_tx.clone())?;
+        let answer = tokio::spawn(async move {
+            match answer.await {
+                Ok(Ok((id, Some(response)))) if response.status_code.kind() == rsipstack::sip::StatusCodeKind::Successful => {
+                    match sdp::read(&response.body) {
+                        Ok(media) => Answer::Answered(id, media),
+                        Err(e) => {
+                            tracing::warn!(error = %e, "an answer's media could not be used");
+                            Answer::Refused(Some(488))
+                        }
+                    }
+                }
+                Ok(Ok((_, response))) => Answer::Refused(response.map(|r| u16::from(r.status_code))),
+                Ok(Err(_)) | Err(_) => Answer::Refused(None),
+            }
+        });
+        Ok((dialog, answer))
+    }
+
+    /// Rings the consultant's phone; reports the answer or the refusal.
+    async fn ring(self: Arc<Self>, call: CallId, agent: AgentId) {
+        let Some(binding) = self.registrar.find(agent) else {
+            tracing::info!(agent = agent.0, "an offer found no registered phone");
+            self.switchboard.notify(Event::Rejected { call, agent });
+            return;
+        };
+        let socket = match self.ports.bind().await {
+            Ok(socket) => socket,
+            Err(e) => {
+                tracing::warn!(error = %e, "no RTP port to ring a phone");
+                self.switchboard.notify(Event::Rejected { call, agent });
+                return;
+            }
+        };
+        let (dialog, answer) = match self.invite(binding.contact, binding.destination, self.caller_number(call), &socket, None) {
+            Ok(started) => started,
+            Err(e) => {
+                tracing::warn!(error = %e, "a phone could not be rung");
+                self.switchboard.notify(Event::Rejected { call, agent });
+                return;
+            }
+        };
+        let registered = match self.state().calls.get_mut(&call) {
+            Some(c) => {
+                c.consultant = Some(ConsultantLeg { agent, dialog: dialog.clone(), answered: false });
+                true
+            }
+            None => false,
+        };
+        if !registered {
+            let _ = dialog.cancel().await;
+            return;
+        }
+        let answer = answer.await.unwrap_or(Answer::Refused(None));
+        enum Then {
+            Answered,
+            Late,
+            Refused,
+            Forget,
+        }
+        let then = {
+            let mut state = self.state();
+            let current = state.calls.get_mut(&call).and_then(|c| c.consultant.as_mut()).is_some_and(|l| l.agent == agent && !l.answered);
+            match answer {
+                Answer::Answered(id, media) if current => {
+                    let c = state.calls.get_mut(&call).expect("checked above");
+                    c.consultant.as_mut().expect("checked above").answered = true;
+                    c.media.leg(Party::Consultant, Leg { socket, peer: media });
+                    if c.bridged {
+                        c.media.bridge();
+                    }
+                    state.dialogs.insert(id.to_string(), (call, Side::Consultant));
+                    Then::Answered
+                }
+                // Answered after the offer was withdrawn: hang up.
+                Answer::Answered(..) => Then::Late,
+                Answer::Refused(status) => {
+                    tracing::info!(agent = agent.0, ?status, "a phone did not answer");
+                    if current && let Some(c) = state.calls.get_mut(&call) {
+                        c.consultant = None;
+                    }
+                    if current { Then::Refused } else { Then::Forget }
+                }
+            }
+        };
+        match then {
+            Then::Answered => self.switchboard.notify(Event::Answered { call, agent }),
+            Then::Late => end(dialog, true).await,
+            Then::Refused => self.switchboard.notify(Event::Rejected { call, agent }),
+            Then::Forget => {}
+        }
+    }
+
+    /// Dials a sub-centre over the outbound trunk and connects it as the
+    /// mode asks; a refusal leaves the caller with the consultant.
+    async fn transfer(self: Arc<Self>, call: CallId, to: String, mode: TransferMode) {
+        let report = |result| self.switchboard.notify(Event::TransferResult { call, result });
+        let Some(trunk) = self.config.outbound.clone() else {
+            tracing::warn!(%to, "a transfer needs sip.outbound (the carrier's trunk for outgoing calls)");
+            report(TransferResult::Failed);
+            return;
+        };
+        let socket = match self.ports.bind().await {
+            Ok(socket) => socket,
+            Err(e) => {
+                tracing::warn!(error = %e, "no RTP port for a transfer");
+                report(TransferResult::Failed);
+                return;
+            }
+        };
+        let callee: rsipstack::sip::Uri = match format!("sip:{to}@{}", trunk.address).as_str().try_into() {
+            Ok(uri) => uri,
+            Err(_) => {
+                report(TransferResult::Failed);
+                return;
+            }
+        };
+        let destination = SipAddr::new(rsipstack::sip::Transport::Udp, trunk.address.into());
+        let credential = trunk.username.clone().map(|username| Credential {
+            username,
+            password: trunk.password.clone().unwrap_or_default(),
+            realm: None,
+            auth_username: None,
+        });
+        let shown = if trunk.show_caller { self.caller_number(call) } else { Some(trunk.caller_id.clone()) };
+        let (dialog, answer) = match self.invite(callee, destination, shown, &socket, credential) {
+            Ok(started) => started,
+            Err(e) => {
+                tracing::warn!(error = %e, %to, "a sub-centre could not be dialled");
+                report(TransferResult::Failed);
+                return;
+            }
+        };
+        let registered = match self.state().calls.get_mut(&call) {
+            Some(c) => {
+                c.sub_centre = Some(SubCentreLeg { dialog: dialog.clone(), mode, answered: false });
+                true
+            }
+            None => false,
+        };
+        if !registered {
+            end(dialog, false).await;
+            return;
+        }
+        let answer = answer.await.unwrap_or(Answer::Refused(None));
+        enum Then {
+            Late,
+            Refused(Option<u16>),
+            Forget,
+            Blind(Option<ConsultantLeg>),
+            Conference,
+            Consult,
+        }
+        let then = {
+            let mut state = self.state();
+            let current = state.calls.get(&call).and_then(|c| c.sub_centre.as_ref()).is_some_and(|l| !l.answered);
+            match answer {
+                Answer::Answered(..) if !current => Then::Late,
+                Answer::Refused(status) => match state.calls.get_mut(&call).and_then(|c| c.sub_centre.take_if(|_| current)) {
+                    Some(_) => Then::Refused(status),
+                    None => Then::Forget,
+                },
+                Answer::Answered(id, media) => {
+                    state.dialogs.insert(id.to_string(), (call, Side::SubCentre));
+                    let c = state.calls.get_mut(&call).expect("checked above");
+                    c.sub_centre.as_mut().expect("checked above").answered = true;
+                    c.media.leg(Party::SubCentre, Leg { socket, peer: media });
+                    match mode {
+                        TransferMode::Blind => {
+                            c.media.connect(Topology::Pair(Party::Caller, Party::SubCentre));
+                            c.handed_over = true;
+                            let leg = c.consultant.take();
+                            if let Some(leg) = &leg {
+                                state.dialogs.remove(&leg.dialog.id().to_string());
+                            }
+                            Then::Blind(leg)
+                        }
+                        TransferMode::Conference => {
+                            c.media.connect(Topology::Mix);
+                            Then::Conference
+                        }
+                        TransferMode::Attended => {
+                            // The consultant speaks to the sub-centre; the caller holds.
+                            c.media.play(Programme::Hold {
+                                intro: Vec::new(),
+                                music: self.prompts.music.clone(),
+                                notice: self.prompts.please_hold.clone(),
+                                every: self.prompts.notice_every,
+                            });
+                            c.media.connect(Topology::Pair(Party::Consultant, Party::SubCentre));
+                            Then::Consult
+                        }
+                    }
+                }
+            }
+        };
+        match then {
+            Then::Late => end(dialog, true).await,
+            Then::Forget => {}
+            Then::Refused(status) => {
+                tracing::info!(%to, ?status, "a sub-centre did not take the transfer");
+                report(match status {
+                    Some(486 | 600 | 603) => TransferResult::Busy,
+                    Some(408 | 480 | 487) | None => TransferResult::NoAnswer,
+                    Some(_) => TransferResult::Failed,
+                });
+            }
+            Then::Blind(leg) => {
+                if let Some(leg) = leg {
+                    end(leg.dialog, leg.answered).await;
+                }
+                report(TransferResult::Connected);
+            }
+            Then::Conference => report(TransferResult::Connected),
+            Then::Consult => self.switchboard.notify(Event::TransferAnswered { call }),
+        }
+    }
+
+    /// Dialogs ending: a caller, a consultant or a sub-centre hanging up.
+    pub(super) async fn watch_dialogs(self: Arc<Self>, mut rx: DialogStateReceiver) {
+        while let Some(state) = rx.recv().await {
+            let DialogState::Terminated(id, reason) = state else { continue };
+            self.dialogs.remove_dialog(&id);
+            self.ended(&id, &format!("{reason:?}"));
+        }
+    }
+
+    fn ended(self: &Arc<Self>, id: &DialogId, reason: &str) {
+        let mut state = self.state();
+        let Some((call, side)) = state.dialogs.remove(&id.to_string()) else { return };
+        tracing::debug!(call = call.0, ?side, reason, "a leg ended");
+        match side {
+            Side::Caller => {
+                if let Some(c) = self.forget(&mut state, call) {
+                    drop(state);
+                    if !c.handed_over {
+                        self.switchboard.notify(Event::CallerHungUp { call });
+                    }
+                    tokio::spawn(end_all(c));
+                }
+            }
+            Side::Consultant => {
+                let Some(c) = state.calls.get_mut(&call) else { return };
+                c.consultant = None;
+                let consulted = c.sub_centre.as_ref().is_some_and(|l| l.answered && l.mode == TransferMode::Attended);
+                if consulted {
+                    // Leaving an attended transfer completes it.
+                    c.media.connect(Topology::Pair(Party::Caller, Party::SubCentre));
+                    c.handed_over = true;
+                    drop(state);
+                    self.switchboard.notify(Event::TransferResult { call, result: TransferResult::Connected });
+                } else {
+                    c.media.drop_leg(Party::Consultant);
+                    drop(state);
+                    self.switchboard.notify(Event::AgentHungUp { call });
+                }
+            }
+            Side::SubCentre => {
+                let Some(c) = state.calls.get_mut(&call) else { return };
+                let leg = c.sub_centre.take();
+                c.media.drop_leg(Party::SubCentre);
+                if c.handed_over {
+                    let c = self.forget(&mut state, call).expect("present");
+                    drop(state);
+                    tokio::spawn(end_all(c));
+                    return;
+                }
+                // Back to caller and consultant (a three-way call, or a
+                // consultation the sub-centre ended).
+                c.media.connect(Topology::Pair(Party::Caller, Party::Consultant));
+                drop(state);
+                if leg.is_some_and(|l| l.mode == TransferMode::Attended) {
+                    self.switchboard.notify(Event::TransferResult { call, result: TransferResult::Failed });
+                }
+            }
+        }
+    }
+}
+
+/// Ends a leg: BYE when it was answered, CANCEL while it rings.
+async fn end(dialog: InviteDialog, answered: bool) {
+    let _ = if answered { dialog.bye().await } else { dialog.cancel().await };
+}
+
+/// Ends every leg of a call that is over.
+async fn end_all(c: Call) {
+    let _ = c.caller.bye().await;
+    if let Some(leg) = c.consultant {
+        end(leg.dialog, leg.answered).await;
+    }
+    if let Some(leg) = c.sub_centre {
+        end(leg.dialog, leg.answered).await;
+    }
+}
