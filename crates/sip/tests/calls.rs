@@ -52,6 +52,16 @@ async fn a_carrier_call_to_12345_reaches_a_registered_phone_with_audio_both_ways
     assert!(counts.iter().all(|n| *n >= 70), "packets caller→relay, relay→phone, phone→relay, relay→caller: {counts:?}");
     assert!(counts[3] + 5 >= counts[2], "what the phone sent reached the caller: {counts:?}");
     assert!(stats.prompt_packets.load(Ordering::Relaxed) > 0, "the greeting played while the phone rang");
+
+    // Recorded from the answer on: the caller's speech on the left, the
+    // phone's echo of it on the right, as long as the conversation.
+    let (record, wav) = centre.recorded("13800138000").await;
+    let recording = record.recording.as_ref().unwrap();
+    let talk_ms = (record.ended_at - record.answered_at.unwrap()).num_milliseconds();
+    assert!((recording.millis - talk_ms).abs() < 600, "recording {} ms, conversation {talk_ms} ms", recording.millis);
+    assert_eq!((wav.len() - 44) as i64 / 4, recording.millis * 8, "16-bit stereo at 8 kHz");
+    let (left, right) = support::channel_levels(&wav);
+    assert!(left > 100.0 && right > 100.0, "both channels carry speech: {left} {right}");
 }
 
 #[tokio::test]

@@ -78,7 +78,10 @@ async fn mutated_requests_get_a_client_error_or_nothing_and_the_gateway_keeps_an
         // rsipstack answers a request of another SIP version in that version
         // (RFC 3261 would have 505); the status is what matters here.
         let status: u16 = answer.split_once(' ').and_then(|(_, s)| s.get(..3)).and_then(|s| s.parse().ok()).unwrap_or(0);
-        assert!((100..500).contains(&status) && status != 200 || answer.contains("CSeq: 1 OPTIONS"), "a mutated request was answered {answer:?}");
+        assert!(
+            (100..500).contains(&status) && status != 200 || answer.contains("CSeq: 1 OPTIONS"),
+            "a mutated request was answered {answer:?}"
+        );
     }
 
     // The gateway still answers a well-formed OPTIONS.

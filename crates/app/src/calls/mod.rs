@@ -241,8 +241,11 @@ impl CallCentre {
             ));
         }
         let recording = call.recording.ok_or_else(|| AppError::not_found(format!("call {id} has no recording")))?;
-        let bytes = self.blobs.get(&recording.sha256).await.map_err(|e| AppError::Unavailable(format!("the recording cannot be read: {e}")))?;
-        self.auditor.append(Some(desk.user()), "call.recording.play", format!("call:{id}"), serde_json::json!({ "millis": recording.millis })).await?;
+        let bytes =
+            self.blobs.get(&recording.sha256).await.map_err(|e| AppError::Unavailable(format!("the recording cannot be read: {e}")))?;
+        self.auditor
+            .append(Some(desk.user()), "call.recording.play", format!("call:{id}"), serde_json::json!({ "millis": recording.millis }))
+            .await?;
         Ok(bytes)
     }
 

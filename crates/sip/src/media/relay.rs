@@ -310,7 +310,13 @@ struct Live {
 
 impl Live {
     fn new(leg: Leg) -> Self {
-        let out = Header { marker: true, payload_type: leg.peer.codec.payload_type(), sequence: rand::random(), timestamp: rand::random(), ssrc: rand::random() };
+        let out = Header {
+            marker: true,
+            payload_type: leg.peer.codec.payload_type(),
+            sequence: rand::random(),
+            timestamp: rand::random(),
+            ssrc: rand::random(),
+        };
         let target = Target::new(leg.peer);
         Self { leg, target, heard: Fifo::default(), out }
     }

@@ -23,6 +23,7 @@ pub const PHONE_PASSWORD: &str = "a phone's own long passphrase";
 
 pub struct Centre {
     pub app: App,
+    pub blobs: Arc<FsBlobStore>,
     pub gateway: Arc<SipGateway>,
     pub sip: SocketAddr,
     /// SIPp's logs, and the working directory of every SIPp run.
@@ -43,22 +44,29 @@ pub fn free_port() -> u16 {
 
 impl Centre {
     pub async fn start(callcentre: CallCentreConfig) -> Self {
+        Self::start_with(callcentre, |_| {}).await
+    }
+
+    pub async fn start_with(callcentre: CallCentreConfig, tweak: impl FnOnce(&mut SipConfig)) -> Self {
         // RUST_LOG=hotline_sip=debug shows the gateway's side of a failure.
         let _ = tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::from_default_env()).with_test_writer().try_init();
         let db = TestDb::new().await;
         let store = Arc::new(db.store().await);
         let dir = tempfile::tempdir().expect("temp dir");
         let first = 20000 + (std::process::id() % 200) as u16 * 40;
-        let sip = SipConfig {
+        let mut sip = SipConfig {
             listen: Some("127.0.0.1:0".parse().unwrap()),
             trunks: vec![TrunkConfig { name: "loopback carrier".into(), addresses: vec!["127.0.0.1".parse().unwrap()] }],
             rtp_ports: [first, 29999],
+            spool_dir: Some(dir.path().to_owned()),
             ..SipConfig::default()
         };
+        tweak(&mut sip);
+        let blobs = Arc::new(FsBlobStore::new(dir.path().join("blobs")));
         let gateway = SipGateway::bind(sip).await.expect("the gateway listens");
         let adapters = Adapters {
             store,
-            blobs: Arc::new(FsBlobStore::new(dir.path().join("blobs"))),
+            blobs: blobs.clone(),
             search: Arc::new(hotline_search::TantivySearch::in_memory().expect("search index")),
             lines: Lines::Network(gateway.clone()),
             audit: hotline_blob_fs::ephemeral_audit_anchor(dir.path()),
@@ -66,7 +74,7 @@ impl Centre {
         let app = App::new(adapters, AppConfig { callcentre, ..AppConfig::default() }, Arc::new(SystemClock)).await.expect("app");
         hotline_seed::seed_reference(&app).await.expect("reference data");
         let sip = gateway.local_addr();
-        Self { app, gateway, sip, dir, _db: db }
+        Self { app, blobs, gateway, sip, dir, _db: db }
     }
 
     /// A consultant whose phone may register with [`PHONE_PASSWORD`].
@@ -154,6 +162,21 @@ impl Centre {
         self.finished(child, "registration").await;
     }
 
+    /// A call's record once its recording is noted on it.
+    pub async fn recorded(&self, caller: &str) -> (CallRow, Vec<u8>) {
+        for _ in 0..100 {
+            let row = self.record(caller).await;
+            if let Some(recording) = &row.recording {
+                let bytes = hotline_app::attachments::BlobStore::get(self.blobs.as_ref(), &recording.sha256)
+                    .await
+                    .expect("the recording's content");
+                return (row, bytes);
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("the call from {caller} has no recording");
+    }
+
     /// A finished call's record, once the switchboard's writer stored it.
     pub async fn record(&self, caller: &str) -> CallRow {
         let from = chrono::Utc::now() - chrono::Duration::hours(1);
@@ -211,4 +234,17 @@ impl Centre {
             Err(_) => panic!("the desk event did not come; the desk saw {seen:?}\n{}", self.logs()),
         }
     }
+}
+
+/// The RMS level of each channel of a stereo 16-bit WAV.
+pub fn channel_levels(wav: &[u8]) -> (f64, f64) {
+    assert_eq!(&wav[0..4], b"RIFF");
+    assert_eq!(u16::from_le_bytes([wav[22], wav[23]]), 2, "stereo");
+    assert_eq!(u32::from_le_bytes([wav[24], wav[25], wav[26], wav[27]]), 8000, "8 kHz");
+    let samples: Vec<i16> = wav[44..].chunks_exact(2).map(|b| i16::from_le_bytes([b[0], b[1]])).collect();
+    let rms = |channel: usize| {
+        let values: Vec<f64> = samples.iter().skip(channel).step_by(2).map(|s| f64::from(*s)).collect();
+        (values.iter().map(|v| v * v).sum::<f64>() / values.len().max(1) as f64).sqrt()
+    };
+    (rms(0), rms(1))
 }
