@@ -136,7 +136,7 @@ impl Core {
         from_user: Option<String>,
         socket: &UdpSocket,
         credential: Option<Credential>,
-    ) -> rsipstack::Result<(InviteDialog, tokio::task::JoinHandle<Answer>)> {
+    ) -> Result<(InviteDialog, tokio::task::JoinHandle<Answer>), Box<rsipstack::Error>> {
         let local = SocketAddr::new(self.media_ip, socket.local_addr().map(|a| a.port()).unwrap_or_default());
         let offer = sdp::describe(local, &[Codec::Pcma, Codec::Pcmu], rand::random::<u32>().into());
         let mut caller = self.contact.clone();
@@ -151,7 +151,7 @@ impl Core {
             credential,
             ..Default::default()
         };
-        let (dialog, answer) = self.dialogs.do_invite_async(option, self.state_tx.clone())?;
+        let (dialog, answer) = self.dialogs.do_invite_async(option, self.state_tx.clone()).map_err(Box::new)?;
         let answer = tokio::spawn(async move {
             match answer.await {
                 Ok(Ok((id, Some(response)))) if response.status_code.kind() == rsipstack::sip::StatusCodeKind::Successful => {

@@ -435,10 +435,10 @@ async fn run(caller: Leg, mut rx: mpsc::UnboundedReceiver<Control>, stats: Arc<M
         live.target.saw(from);
         counter(&stats, party, true).fetch_add(1, Ordering::Relaxed);
         let packet = &bufs[i][..n];
-        if topology == Topology::Mix || recording_started {
-            if let Some(samples) = decode(packet, &live.leg.peer) {
-                live.heard.push(&samples);
-            }
+        if (topology == Topology::Mix || recording_started)
+            && let Some(samples) = decode(packet, &live.leg.peer)
+        {
+            live.heard.push(&samples);
         }
         let to = match topology {
             Topology::Pair(a, b) if a == party => b,
