@@ -165,6 +165,7 @@ pub fn router(app: App, config: HttpConfig) -> Router {
         .route("/callcentre/calls", get(calls::calls))
         .route("/callcentre/calls/{id}", get(calls::call))
         .route("/callcentre/calls/{id}/order", post(calls::link_order))
+        .route("/callcentre/calls/{id}/recording", get(calls::recording))
         .route("/callcentre/figures", get(calls::figures))
         .route("/callcentre/status-changes", get(calls::status_changes))
         .route("/callcentre/callbacks", get(calls::callbacks))

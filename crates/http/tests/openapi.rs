@@ -95,6 +95,7 @@ const LOOSE: &[&str] = &[];
 const OTHER_MEDIA: &[&str] = &[
     "GET /api/v1/alerts/stream",
     "GET /api/v1/attachments/{id}",
+    "GET /api/v1/callcentre/calls/{id}/recording",
     "GET /api/v1/callcentre/wallboard/stream",
     "GET /api/v1/dashboard/stream",
     "GET /api/v1/desk",

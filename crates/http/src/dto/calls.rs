@@ -41,6 +41,9 @@ pub struct CallDto {
     /// The work order registered for it or linked to it.
     #[schema(value_type = Option<String>)]
     pub order: Option<OrderId>,
+    /// Length of the call's recording in seconds; `null`: not recorded
+    /// (simulated calls, or recording off). Played at `…/recording`.
+    pub recording_secs: Option<f64>,
 }
 
 impl From<CallRow> for CallDto {
@@ -58,6 +61,7 @@ impl From<CallRow> for CallDto {
             transfer_result: c.transfer_result,
             wrap_up_secs: c.wrap_up_secs,
             order: c.order,
+            recording_secs: c.recording.map(|r| r.millis as f64 / 1000.0),
         }
     }
 }

@@ -5,7 +5,7 @@
 use super::{Handled, Json, id, instant};
 use crate::dto::all;
 use crate::dto::calls::{CallDto, CallbackDto, ConsultantDto, FigureRowDto, StatusChangeDto, WallboardDto};
-use crate::error::ApiResult;
+use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{AsCallCentreManager, AsCallbackWorker};
 use crate::extract::{Caller, JsonBody, order_number};
 use crate::extract::{Path, Query};
@@ -99,6 +99,23 @@ pub async fn calls(State(app): State<App>, Caller(desk): Caller, Query(q): Query
 pub async fn call(State(app): State<App>, Caller(desk): Caller, Path(raw): Path<String>) -> Handled<CallDto> {
     let reader = desk.call_records()?;
     Ok(Json(app.calls.call(&reader, id("id", &raw)?).await?.into()))
+}
+
+/// A call's recording as a stereo WAV (the caller left, the centre right),
+/// for supervisors, administrators, auditors and the consultant who took
+/// the call; every play is audited.
+#[utoipa::path(get, path = "/api/v1/callcentre/calls/{id}/recording", tag = "call centre", security(("bearer" = [])),
+    params(("id" = String, Path)), responses((status = 200, description = "audio/wav"), (status = 403, body = ErrorBody),
+    (status = 404, body = ErrorBody, description = "no such call, or not recorded")))]
+pub async fn recording(
+    State(app): State<App>,
+    Caller(desk): Caller,
+    Path(raw): Path<String>,
+) -> ApiResult<impl axum::response::IntoResponse> {
+    let call = id("id", &raw)?;
+    let bytes = app.calls.recording(&desk, call).await?;
+    let disposition = format!("inline; filename=\"call-{call}.wav\"");
+    Ok(([(axum::http::header::CONTENT_TYPE, "audio/wav".to_owned()), (axum::http::header::CONTENT_DISPOSITION, disposition)], bytes))
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]

@@ -411,3 +411,57 @@ async fn the_simulator_places_poisson_calls_into_the_queues() {
     assert!(waiting("general") > waiting("12333"), "{}", board.body);
     assert!(board.body["queues"][0]["longest_wait_secs"].as_f64().unwrap() >= 2.0, "{}", board.body);
 }
+
+#[tokio::test]
+async fn a_recording_plays_for_supervisors_and_the_consultant_who_took_the_call_and_each_play_is_audited() {
+    use hotline_app::attachments::BlobStore;
+    use hotline_app::calls::{CallRow, RecordingRef};
+    let t = spawn().await;
+    let (supervisor, consultant, dispatcher, auditor) =
+        (t.login("supervisor").await, t.login("consultant").await, t.login("dispatcher").await, t.login("auditor").await);
+    let consultant_id = t.app.store.user_by_name("consultant").await.unwrap().unwrap().id;
+    let wav = b"RIFF\x24\0\0\0WAVEfmt a recording's bytes".to_vec();
+    let sha256 = hotline_app::attachments::sha256_hex(&wav);
+    t.blobs().put(&sha256, &wav).await.unwrap();
+    let now = chrono::Utc::now();
+    let row = CallRow {
+        id: 4242,
+        queue: "general".into(),
+        caller: "13800138000".into(),
+        agent: Some(consultant_id),
+        arrived_at: now - chrono::Duration::seconds(60),
+        answered_at: Some(now - chrono::Duration::seconds(50)),
+        ended_at: now,
+        outcome: hotline_callcentre::engine::Outcome::Answered,
+        transfer_to: None,
+        transfer_result: None,
+        wrap_up_secs: 0,
+        order: None,
+        recording: None,
+    };
+    t.app.store.insert_call(&row, false).await.unwrap();
+    let none = t.get("/api/v1/callcentre/calls/4242/recording", &supervisor).await;
+    assert_eq!(none.status, StatusCode::NOT_FOUND, "not recorded yet: {}", none.body);
+    t.app.store.set_recording(4242, &RecordingRef { sha256, millis: 50_000 }).await.unwrap();
+    assert_eq!(stored_call(&t, &supervisor, "4242").await["recording_secs"], 50.0);
+
+    for token in [&supervisor, &consultant] {
+        let played = t.client.get(format!("{}/api/v1/callcentre/calls/4242/recording", t.base)).bearer_auth(token).send().await.unwrap();
+        assert_eq!(played.status(), StatusCode::OK);
+        assert_eq!(played.headers()["content-type"], "audio/wav");
+        assert_eq!(played.bytes().await.unwrap().as_ref(), wav.as_slice());
+    }
+    let refused = t.get("/api/v1/callcentre/calls/4242/recording", &dispatcher).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.body);
+    let missing = t.get("/api/v1/callcentre/calls/4243/recording", &supervisor).await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    t.app.auditor.seal_all().await.unwrap();
+    let audit = t.get("/api/v1/audit?limit=50", &auditor).await;
+    let plays = audit.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] == "call.recording.play" && e["target"] == "call:4242")
+        .count();
+    assert_eq!(plays, 2, "each play is audited: {}", audit.body);
+}

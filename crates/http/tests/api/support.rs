@@ -104,6 +104,11 @@ impl TestApp {
         Self { base, client: reqwest::Client::new(), app, audit, _db: db, _blobs: blobs_dir }
     }
 
+    /// The attachment store the app writes to.
+    pub fn blobs(&self) -> FsBlobStore {
+        FsBlobStore::new(self._blobs.path())
+    }
+
     pub async fn login(&self, username: &str) -> String {
         let r = self.call(Method::POST, "/api/v1/auth/login", None, Some(json!({"username": username, "password": PASSWORD}))).await;
         assert_eq!(r.status, StatusCode::OK, "login {username}: {}", r.body);
