@@ -26,6 +26,10 @@ pub struct SipConfig {
     /// The carrier's trunk for outgoing calls: transfers and three-way
     /// calls to sub-centres (12366 …) and to 110/119/120.
     pub outbound: Option<OutboundTrunk>,
+    /// Seconds a caller has to rate the call by keypad after the consultant
+    /// hung up (1 satisfied, 2 basically satisfied, 3 unsatisfied), counted
+    /// from the end of the prompt; 0: no rating, the call ends at once.
+    pub rating_secs: u32,
     /// Whether answered calls are recorded (stereo WAV in the attachment store).
     pub record: bool,
     /// Where recordings are written while a call lasts; default: the
@@ -65,6 +69,7 @@ impl Default for SipConfig {
             hold_notice_secs: 30,
             prompts: PromptsConfig::default(),
             outbound: None,
+            rating_secs: 8,
             record: true,
             spool_dir: None,
         }
@@ -91,6 +96,8 @@ pub struct PromptsConfig {
     pub music: Option<PathBuf>,
     pub please_hold: Option<PathBuf>,
     pub callback: Option<PathBuf>,
+    pub rating: Option<PathBuf>,
+    pub thanks: Option<PathBuf>,
 }
 
 impl SipConfig {

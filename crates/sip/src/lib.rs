@@ -57,6 +57,8 @@ impl SipGateway {
             music: config.prompts.music.clone(),
             please_hold: config.prompts.please_hold.clone(),
             callback: config.prompts.callback.clone(),
+            rating: config.prompts.rating.clone(),
+            thanks: config.prompts.thanks.clone(),
         };
         let prompts = Prompts::load(&files, config.hold_notice_secs).map_err(SipError::Config)?;
         let cancel = CancellationToken::new();

@@ -151,3 +151,40 @@ async fn calls_the_centre_does_not_answer_are_refused_with_the_reason() {
         centre.finished(child, &format!("{number} with formats {formats} from {from}")).await;
     }
 }
+
+#[tokio::test]
+#[ignore = "needs SIPp (Debian's sip-tester); .ci/run runs it"]
+async fn the_caller_rates_the_call_by_keypad_after_the_consultant_hangs_up() {
+    let centre = Centre::start(config()).await;
+    let user = centre.consultant("qian").await;
+    let phone_port = free_port();
+    // The consultant's phone hangs up 1.5 s after answering.
+    let phone = centre.sipp("phone-hangs-up.xml", &["-p", &phone_port.to_string(), "-mp", &free_port().to_string(), "-d", "1500"]);
+    centre.register("qian", PHONE_PASSWORD, phone_port).await;
+    let _desk = centre.desk(user, &[("general", 5)]).await;
+    let caller = centre.sipp("carrier-rates.xml", &["-s", "12345", "-p", &free_port().to_string(), "-mp", &free_port().to_string()]);
+    centre.finished(phone, "the consultant's phone").await;
+    centre.finished(caller, "the caller who rates").await;
+    for _ in 0..50 {
+        let record = centre.record("13800138000").await;
+        if record.satisfaction.is_some() {
+            assert_eq!((record.outcome, record.satisfaction), (Outcome::Answered, Some(hotline_domain::Satisfaction::Satisfied)));
+            let from = record.arrived_at - chrono::Duration::minutes(1);
+            let to = record.ended_at + chrono::Duration::minutes(1);
+            let thresholds = hotline_app::calls::Thresholds { answer_secs: 15, short_abandon_secs: 0 };
+            let figures = hotline_app::calls::figure_rows(
+                &[record],
+                &[],
+                from,
+                to,
+                hotline_app::calls::GroupBy::Total,
+                chrono_tz::Asia::Shanghai,
+                thresholds,
+            );
+            assert_eq!((figures[0].ratings.satisfied, figures[0].ratings.rate()), (1, Some(1.0)), "counted in the figures");
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("the rating was not stored");
+}

@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use hotline_app::calls::{CallRow, CallStore, CallbackTask, DemandCell, RecordingRef, StatusChange};
 use hotline_app::ports::{AuditRecord, OrderSummary, StoreError, StoreResult};
 use hotline_callcentre::engine::{AgentStatus, Outcome, TransferResult};
-use hotline_domain::{Certification, ConsultantProfile, CourseName, OrderId, PhoneNumber, Training, TrainingKind, UserId};
+use hotline_domain::{Certification, ConsultantProfile, CourseName, OrderId, PhoneNumber, Satisfaction, Training, TrainingKind, UserId};
 use sqlx::any::AnyRow;
 use std::collections::BTreeMap;
 
@@ -36,6 +36,7 @@ fn parse_call(row: &AnyRow) -> StoreResult<CallRow> {
             (Some(sha256), Some(millis)) => Some(RecordingRef { sha256, millis }),
             _ => None,
         },
+        satisfaction: row.opt_text("satisfaction")?.map(|s| stored("satisfaction", &s, |w| Satisfaction::parse(w).ok())).transpose()?,
     })
 }
 
@@ -203,6 +204,19 @@ impl CallStore for SqlStore {
         let n = sqlx::query("UPDATE calls SET recording_sha256 = $1, recording_ms = $2 WHERE id = $3")
             .bind(recording.sha256.as_str())
             .bind(recording.millis)
+            .bind(id)
+            .execute(&self.write)
+            .await
+            .or_backend()?;
+        if n.rows_affected() == 0 {
+            return Err(StoreError::NotFound(format!("call {id}")));
+        }
+        Ok(())
+    }
+
+    async fn rate_call(&self, id: i64, satisfaction: Satisfaction) -> StoreResult<()> {
+        let n = sqlx::query("UPDATE calls SET satisfaction = $1 WHERE id = $2")
+            .bind(satisfaction.as_str())
             .bind(id)
             .execute(&self.write)
             .await

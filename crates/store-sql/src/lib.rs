@@ -113,7 +113,8 @@ pub const MIGRATIONS_FINGERPRINT: &str = concat!(
     include_str!("../migrations/0008_attempts.sql"),
     include_str!("../migrations/0009_audit_mac.sql"),
     include_str!("../migrations/0010_phone_secret.sql"),
-    include_str!("../migrations/0011_call_recordings.sql")
+    include_str!("../migrations/0011_call_recordings.sql"),
+    include_str!("../migrations/0012_call_satisfaction.sql")
 );
 
 fn migrator() -> Migrator {
@@ -132,6 +133,7 @@ fn migrator() -> Migrator {
         migration(9, "audit mac", include_str!("../migrations/0009_audit_mac.sql")),
         migration(10, "phone secret", include_str!("../migrations/0010_phone_secret.sql")),
         migration(11, "call recordings", include_str!("../migrations/0011_call_recordings.sql")),
+        migration(12, "call satisfaction", include_str!("../migrations/0012_call_satisfaction.sql")),
     ]);
     // A CockroachDB-style database without advisory locks can turn this off.
     migrator.set_locking(true);

@@ -20,7 +20,7 @@ pub use config::{CallCentreConfig, GENERAL_QUEUE, PROFESSIONAL_LEVEL, TelephonyK
 pub use live::{AgentBoard, DeskEvent, QueueBoard, Wallboard};
 pub use phones::{CENTRE_NUMBER, Phone, Phones, phone_secret, queue_for_dialled};
 pub use records::{CallRow, CallStore, CallbackTask, RecordingRef, StatusChange};
-pub use reports::{DemandCell, FigureRow, GroupBy, Thresholds, demand_cells, demand_of, figure_rows, occupancy, to_record};
+pub use reports::{DemandCell, FigureRow, GroupBy, Ratings, Thresholds, demand_cells, demand_of, figure_rows, occupancy, to_record};
 pub use simulated::{Arrival, Arrivals, CallerPlan, LineBehaviour, Load, SimulatedLines};
 pub use switchboard::{DeskLink, Switchboard, agent_of, engine_error, user_of};
 pub use telephony::{LineContext, Lines, NoTelephony, Telephony, TelephonyAdapter};

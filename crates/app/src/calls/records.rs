@@ -5,7 +5,7 @@ use crate::ports::{AuditRecord, OrderSummary, StoreResult};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use hotline_callcentre::engine::{AgentStatus, Outcome, TransferResult};
-use hotline_domain::{Certification, ConsultantProfile, OrderId, PhoneNumber, Training, UserId};
+use hotline_domain::{Certification, ConsultantProfile, OrderId, PhoneNumber, Satisfaction, Training, UserId};
 use serde::Serialize;
 
 /// One finished call (话单).
@@ -31,6 +31,8 @@ pub struct CallRow {
     pub order: Option<OrderId>,
     /// Its recording, once stored.
     pub recording: Option<RecordingRef>,
+    /// The caller's rating by keypad after the consultant hung up.
+    pub satisfaction: Option<Satisfaction>,
 }
 
 /// Where a call's recording is kept (the attachment store's content key)
@@ -87,6 +89,8 @@ pub trait CallStore: Send + Sync {
     /// Records where a finished call's recording is; `NotFound` before the
     /// call's row is written.
     async fn set_recording(&self, id: i64, recording: &RecordingRef) -> StoreResult<()>;
+    /// Records the caller's keypad rating of a finished call.
+    async fn rate_call(&self, id: i64, satisfaction: Satisfaction) -> StoreResult<()>;
     async fn insert_status_changes(&self, changes: &[StatusChange]) -> StoreResult<()>;
     /// Status changes in `[from, to)`, oldest first.
     async fn status_changes(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> StoreResult<Vec<StatusChange>>;

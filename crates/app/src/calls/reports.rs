@@ -8,7 +8,7 @@ use chrono_tz::Tz;
 use hotline_callcentre::engine::{AgentId, AgentStatus, CallId, CallRecord, Millis, Outcome};
 use hotline_callcentre::seatplan::{Demand, Slot};
 use hotline_callcentre::stats::{self, Figures};
-use hotline_domain::UserId;
+use hotline_domain::{Satisfaction, UserId};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -62,6 +62,42 @@ pub struct FigureRow {
     pub mean_wrap_up_secs: f64,
     /// Per agent: handling time (talk and wrap-up) over time available.
     pub occupancy: Option<f64>,
+    /// Keypad ratings after the call.
+    pub ratings: Ratings,
+}
+
+/// Callers' keypad ratings (按键满意度).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct Ratings {
+    pub satisfied: u64,
+    pub basically_satisfied: u64,
+    pub unsatisfied: u64,
+}
+
+impl Ratings {
+    pub fn of<'a>(calls: impl IntoIterator<Item = &'a CallRow>) -> Self {
+        let mut r = Self::default();
+        for c in calls {
+            match c.satisfaction {
+                Some(Satisfaction::Satisfied) => r.satisfied += 1,
+                Some(Satisfaction::BasicallySatisfied) => r.basically_satisfied += 1,
+                Some(Satisfaction::Unsatisfied) => r.unsatisfied += 1,
+                None => {}
+            }
+        }
+        r
+    }
+
+    pub fn rated(&self) -> u64 {
+        self.satisfied + self.basically_satisfied + self.unsatisfied
+    }
+
+    /// Satisfied and basically satisfied over all ratings (满意率); `None`
+    /// without ratings.
+    pub fn rate(&self) -> Option<f64> {
+        let rated = self.rated();
+        (rated > 0).then(|| (self.satisfied + self.basically_satisfied) as f64 / rated as f64)
+    }
 }
 
 /// The thresholds figures are computed with.
@@ -111,7 +147,8 @@ pub fn figure_rows(
             let handled: Vec<i64> = group.iter().filter(|(_, c)| c.answered_at.is_some()).map(|(_, c)| c.wrap_up_secs).collect();
             let mean_wrap_up_secs = if handled.is_empty() { 0.0 } else { handled.iter().sum::<i64>() as f64 / handled.len() as f64 };
             let occupancy = key.parse::<i64>().ok().and_then(|id| occupancy.get(&UserId(id)).copied().flatten());
-            FigureRow { key, figures, mean_wrap_up_secs, occupancy }
+            let ratings = Ratings::of(group.iter().map(|(_, c)| *c));
+            FigureRow { key, figures, mean_wrap_up_secs, occupancy, ratings }
         })
         .collect()
 }
@@ -233,6 +270,7 @@ mod tests {
             wrap_up_secs: if talk.is_some() { 30 } else { 0 },
             order: None,
             recording: None,
+            satisfaction: None,
         }
     }
 

@@ -23,7 +23,7 @@ use hotline_callcentre::engine::{
     TransferMode, TransferResult,
 };
 use hotline_callcentre::stats;
-use hotline_domain::UserId;
+use hotline_domain::{Satisfaction, UserId};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
@@ -45,6 +45,7 @@ enum Input {
     Wallboard(oneshot::Sender<Wallboard>),
     Telephony(Arc<dyn Telephony>),
     Recorded(CallId, RecordingRef),
+    Rated(CallId, Satisfaction),
 }
 
 /// A handle on the running switchboard.
@@ -168,6 +169,11 @@ impl Switchboard {
         let _ = self.tx.send(Input::Recorded(call, recording));
     }
 
+    /// The caller rated the finished call by keypad.
+    pub fn rated(&self, call: CallId, satisfaction: Satisfaction) {
+        let _ = self.tx.send(Input::Rated(call, satisfaction));
+    }
+
     /// The desk closed: a call in conversation ends, the agent logs out.
     pub fn logout(&self, user: UserId, session: u64) {
         let _ = self.tx.send(Input::Logout { agent: agent_of(user), session });
@@ -204,6 +210,7 @@ enum Write {
     Call(CallRow, bool),
     Status(StatusChange),
     Recording(i64, RecordingRef),
+    Rating(i64, Satisfaction),
 }
 
 struct Actor {
@@ -359,6 +366,9 @@ impl Actor {
             Input::Recorded(call, recording) => {
                 let _ = self.writes.send(Write::Recording(call.0 as i64, recording));
             }
+            Input::Rated(call, satisfaction) => {
+                let _ = self.writes.send(Write::Rating(call.0 as i64, satisfaction));
+            }
         }
     }
 
@@ -455,6 +465,7 @@ impl Actor {
             wrap_up_secs: if record.agent.is_some() { i64::from(self.config.wrap_up_secs) } else { 0 },
             order: None,
             recording: None,
+            satisfaction: None,
         };
         let _ = self.writes.send(Write::Call(row, callback));
         self.today.push(record);
@@ -519,6 +530,7 @@ async fn write_loop(store: Arc<dyn CallStore>, mut rx: mpsc::UnboundedReceiver<W
                 Write::Call(row, callback) => store.insert_call(row, *callback).await,
                 Write::Status(change) => store.insert_status_changes(std::slice::from_ref(change)).await,
                 Write::Recording(call, recording) => store.set_recording(*call, recording).await,
+                Write::Rating(call, satisfaction) => store.rate_call(*call, *satisfaction).await,
             };
             match result {
                 Ok(()) => break,

@@ -5,7 +5,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use hotline_app::calls::{CallRow, CallbackTask, ConsultantView, FigureRow, StatusChange, Wallboard};
 use hotline_callcentre::engine::{AgentStatus, Outcome, TransferResult};
 use hotline_callcentre::stats::Figures;
-use hotline_domain::{OrderId, TrainingKind, UserId};
+use hotline_domain::{OrderId, Satisfaction, TrainingKind, UserId};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use utoipa::ToSchema;
@@ -41,6 +41,10 @@ pub struct CallDto {
     /// The work order registered for it or linked to it.
     #[schema(value_type = Option<String>)]
     pub order: Option<OrderId>,
+    /// The caller's keypad rating: `satisfied`, `basically_satisfied`,
+    /// `unsatisfied`; `null`: not rated.
+    #[schema(value_type = Option<String>)]
+    pub satisfaction: Option<Satisfaction>,
     /// Length of the call's recording in seconds; `null`: not recorded
     /// (simulated calls, or recording off). Played at `…/recording`.
     pub recording_secs: Option<f64>,
@@ -62,6 +66,7 @@ impl From<CallRow> for CallDto {
             wrap_up_secs: c.wrap_up_secs,
             order: c.order,
             recording_secs: c.recording.map(|r| r.millis as f64 / 1000.0),
+            satisfaction: c.satisfaction,
         }
     }
 }
@@ -149,11 +154,28 @@ pub struct FigureRowDto {
     pub mean_wrap_up_secs: f64,
     /// Per agent: handling time over time available.
     pub occupancy: Option<f64>,
+    /// Callers' keypad ratings after the consultant hung up.
+    pub rated: u64,
+    pub satisfied: u64,
+    pub basically_satisfied: u64,
+    pub unsatisfied: u64,
+    /// Satisfied and basically satisfied over all ratings; `null` without ratings.
+    pub satisfaction_rate: Option<f64>,
 }
 
 impl From<FigureRow> for FigureRowDto {
     fn from(r: FigureRow) -> Self {
-        Self { key: r.key, figures: r.figures.into(), mean_wrap_up_secs: r.mean_wrap_up_secs, occupancy: r.occupancy }
+        Self {
+            key: r.key,
+            figures: r.figures.into(),
+            mean_wrap_up_secs: r.mean_wrap_up_secs,
+            occupancy: r.occupancy,
+            rated: r.ratings.rated(),
+            satisfied: r.ratings.satisfied,
+            basically_satisfied: r.ratings.basically_satisfied,
+            unsatisfied: r.ratings.unsatisfied,
+            satisfaction_rate: r.ratings.rate(),
+        }
     }
 }
 

@@ -438,6 +438,7 @@ async fn a_recording_plays_for_supervisors_and_the_consultant_who_took_the_call_
         wrap_up_secs: 0,
         order: None,
         recording: None,
+        satisfaction: None,
     };
     t.app.store.insert_call(&row, false).await.unwrap();
     let none = t.get("/api/v1/callcentre/calls/4242/recording", &supervisor).await;

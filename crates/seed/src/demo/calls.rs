@@ -86,6 +86,7 @@ async fn history(app: &App, people: &People, seed: u64) -> SeedResult<usize> {
             wrap_up_secs: 0,
             order: None,
             recording: None,
+            satisfaction: None,
         };
         // Only yesterday's missed calls still wait to be called back.
         let callback = row.answered_at.is_none() && row.arrived_at >= last_day && (row.ended_at - row.arrived_at).num_seconds() >= 5;

@@ -7,6 +7,7 @@ use crate::media::prompts::Programme;
 use crate::media::relay::{Leg, Party, Topology};
 use crate::media::sdp::{self, Codec, Media};
 use hotline_callcentre::engine::{AgentId, CallId, Command, Event, TransferMode, TransferResult};
+use hotline_domain::Satisfaction;
 use rsipstack::dialog::DialogId;
 use rsipstack::dialog::authenticate::Credential;
 use rsipstack::dialog::dialog::{DialogState, DialogStateReceiver};
@@ -82,7 +83,11 @@ impl Core {
             }
             Command::HangUp { .. } => {
                 if let Some(c) = self.forget(&mut state, call) {
-                    tokio::spawn(end_all(c));
+                    if self.config.rating_secs > 0 {
+                        tokio::spawn(self.clone().rate(call, c));
+                    } else {
+                        tokio::spawn(end_all(c));
+                    }
                 }
             }
             Command::OfferCallback { .. } => {
@@ -427,6 +432,47 @@ impl Core {
                 }
             }
         }
+    }
+}
+
+impl Core {
+    /// The consultant hung up first: the caller is asked for a keypad
+    /// rating, which goes on the call's record; then the call ends.
+    async fn rate(self: Arc<Self>, call: CallId, mut c: Call) {
+        for leg in
+            [c.consultant.take().map(|l| (l.dialog, l.answered)), c.sub_centre.take().map(|l| (l.dialog, l.answered))].into_iter().flatten()
+        {
+            end(leg.0, leg.1).await;
+        }
+        c.media.drop_leg(Party::Consultant);
+        c.media.drop_leg(Party::SubCentre);
+        c.media.connect(Topology::Prompts);
+        let (tx, mut digits) = mpsc::unbounded_channel();
+        c.media.listen(tx);
+        let prompt = self.prompts.rating.clone();
+        c.media.play(Programme::Once(vec![prompt.clone()]));
+        let wait = Duration::from_millis(prompt.len() as u64 / 8) + Duration::from_secs(u64::from(self.config.rating_secs));
+        let rated = tokio::time::timeout(wait, async {
+            while let Some(digit) = digits.recv().await {
+                match digit {
+                    1 => return Some(Satisfaction::Satisfied),
+                    2 => return Some(Satisfaction::BasicallySatisfied),
+                    3 => return Some(Satisfaction::Unsatisfied),
+                    _ => {}
+                }
+            }
+            // The caller hung up (the media stopped listening).
+            None
+        })
+        .await;
+        if let Ok(Some(satisfaction)) = rated {
+            self.switchboard.rated(call, satisfaction);
+            let thanks = self.prompts.thanks.clone();
+            let lasts = Duration::from_millis(thanks.len() as u64 / 8 + 200);
+            c.media.play(Programme::Once(vec![thanks]));
+            tokio::time::sleep(lasts).await;
+        }
+        end_all(c).await;
     }
 }
 

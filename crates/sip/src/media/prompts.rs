@@ -8,11 +8,13 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 /// The defaults shipped in `crates/sip/prompts` (see its README).
-pub const SHIPPED: [(&str, &[u8]); 4] = [
+pub const SHIPPED: [(&str, &[u8]); 6] = [
     ("greeting.wav", include_bytes!("../../prompts/greeting.wav")),
     ("music.wav", include_bytes!("../../prompts/music.wav")),
     ("please-hold.wav", include_bytes!("../../prompts/please-hold.wav")),
     ("callback.wav", include_bytes!("../../prompts/callback.wav")),
+    ("rating.wav", include_bytes!("../../prompts/rating.wav")),
+    ("thanks.wav", include_bytes!("../../prompts/thanks.wav")),
 ];
 
 /// Linear 8 kHz samples, shared by every call playing them.
@@ -26,6 +28,9 @@ pub struct Prompts {
     pub music: Clip,
     pub please_hold: Clip,
     pub callback: Clip,
+    /// Asks for a keypad rating after the consultant hung up.
+    pub rating: Clip,
+    pub thanks: Clip,
     /// Music between two please-hold notices, in samples.
     pub notice_every: usize,
 }
@@ -38,6 +43,8 @@ pub struct PromptFiles {
     pub music: Option<PathBuf>,
     pub please_hold: Option<PathBuf>,
     pub callback: Option<PathBuf>,
+    pub rating: Option<PathBuf>,
+    pub thanks: Option<PathBuf>,
 }
 
 fn shipped(name: &str) -> Clip {
@@ -64,6 +71,8 @@ impl Prompts {
             music: pick(&files.music, "music.wav")?,
             please_hold: pick(&files.please_hold, "please-hold.wav")?,
             callback: pick(&files.callback, "callback.wav")?,
+            rating: pick(&files.rating, "rating.wav")?,
+            thanks: pick(&files.thanks, "thanks.wav")?,
             notice_every: notice_every_secs as usize * 8000,
         })
     }

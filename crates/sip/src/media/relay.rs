@@ -99,6 +99,7 @@ enum Control {
     Leg(Party, Leg),
     Drop(Party),
     Connect(Topology),
+    Listen(mpsc::UnboundedSender<u8>),
 }
 
 /// Steers a call's media task; dropping it ends the task and frees the ports.
@@ -132,6 +133,12 @@ impl CallMedia {
 
     pub fn connect(&self, topology: Topology) {
         let _ = self.tx.send(Control::Connect(topology));
+    }
+
+    /// The caller's keypad digits (RFC 4733 events: 0–9, 10 `*`, 11 `#`),
+    /// each once, from now on.
+    pub fn listen(&self, digits: mpsc::UnboundedSender<u8>) {
+        let _ = self.tx.send(Control::Listen(digits));
     }
 
     /// Caller and consultant hear each other; prompts stop.
@@ -347,12 +354,26 @@ fn counter(stats: &MediaStats, party: Party, inbound: bool) -> &AtomicU64 {
     }
 }
 
+/// The digit of a telephone-event packet that ends an event not seen yet.
+fn event_end(packet: &[u8], media: &Media, last: &mut Option<u32>) -> Option<u8> {
+    let (header, start) = rtp::parse(packet)?;
+    let payload = packet.get(start..start + 4)?;
+    if Some(header.payload_type) != media.events || payload[1] & 0x80 == 0 || *last == Some(header.timestamp) {
+        return None;
+    }
+    *last = Some(header.timestamp);
+    Some(payload[0])
+}
+
 const PARTIES: [Party; 3] = [Party::Caller, Party::Consultant, Party::SubCentre];
 
 async fn run(caller: Leg, mut rx: mpsc::UnboundedReceiver<Control>, stats: Arc<MediaStats>, mut recording: Option<Recorder>) {
     let mut legs: [Option<Live>; 3] = [Some(Live::new(caller)), None, None];
     let mut topology = Topology::Prompts;
     let mut recording_started = false;
+    let mut digits: Option<mpsc::UnboundedSender<u8>> = None;
+    // An event's end is sent three times (RFC 4733 §2.5.1.4): one digit per timestamp.
+    let mut last_event: Option<u32> = None;
     let mut player = Player::new(Programme::Silence);
     let mut tick = tokio::time::interval(Duration::from_millis(20));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
@@ -367,6 +388,7 @@ async fn run(caller: Leg, mut rx: mpsc::UnboundedReceiver<Control>, stats: Arc<M
                     Some(Control::Play(programme)) => player = Player::new(programme),
                     Some(Control::Leg(party, leg)) => legs[party as usize] = Some(Live::new(leg)),
                     Some(Control::Drop(party)) => legs[party as usize] = None,
+                    Some(Control::Listen(tx)) => digits = Some(tx),
                     Some(Control::Connect(t)) => {
                         topology = t;
                         recording_started |= t != Topology::Prompts;
@@ -435,6 +457,12 @@ async fn run(caller: Leg, mut rx: mpsc::UnboundedReceiver<Control>, stats: Arc<M
         live.target.saw(from);
         counter(&stats, party, true).fetch_add(1, Ordering::Relaxed);
         let packet = &bufs[i][..n];
+        if party == Party::Caller
+            && let Some(tx) = &digits
+            && let Some(digit) = event_end(packet, &live.leg.peer, &mut last_event)
+        {
+            let _ = tx.send(digit);
+        }
         if (topology == Topology::Mix || recording_started)
             && let Some(samples) = decode(packet, &live.leg.peer)
         {
@@ -492,6 +520,26 @@ mod tests {
         assert!(!translate(&digit, &media(Codec::Pcma, Some(101)), &media(Codec::Pcma, None), &mut out));
         assert!(!translate(&packet(18, &[0]), &media(Codec::Pcma, Some(101)), &media(Codec::Pcma, None), &mut out), "G.729 is not ours");
         assert!(!translate(&[1, 2, 3], &media(Codec::Pcma, None), &media(Codec::Pcma, None), &mut out), "not RTP");
+    }
+
+    #[test]
+    fn a_digit_is_taken_once_from_its_end_packets() {
+        let media = media(Codec::Pcma, Some(101));
+        let mut last = None;
+        let mut event = |ts: u32, end: bool| {
+            let mut out = Vec::new();
+            rtp::write(
+                &Header { marker: false, payload_type: 101, sequence: 1, timestamp: ts, ssrc: 3 },
+                &[1, if end { 0x8a } else { 0x0a }, 0, 160],
+                &mut out,
+            );
+            event_end(&out, &media, &mut last)
+        };
+        assert_eq!(event(100, false), None, "not ended yet");
+        assert_eq!(event(100, true), Some(1));
+        assert_eq!(event(100, true), None, "the end's retransmissions");
+        assert_eq!(event(900, true), Some(1), "the same key pressed again");
+        assert_eq!(event_end(&packet(8, &[0xD5; 4]), &media, &mut last), None, "audio is no digit");
     }
 
     #[tokio::test]
