@@ -72,6 +72,32 @@ pub struct MediaStats {
     pub third_party: AtomicU64,
     /// Packets mixed for three-way calls.
     pub mixed_packets: AtomicU64,
+    /// Time from receiving a packet to sending it on, relayed packets
+    /// counted by power of two of microseconds (bucket `i`: below 2^i µs).
+    pub forward_us: [AtomicU64; 24],
+}
+
+impl MediaStats {
+    /// The forwarding time 99 % of relayed packets stay under, in µs (an
+    /// upper bound: the bucket's end); `None` before any was relayed.
+    pub fn forward_p99_us(&self) -> Option<u64> {
+        let counts: Vec<u64> = self.forward_us.iter().map(|c| c.load(Ordering::Relaxed)).collect();
+        let total: u64 = counts.iter().sum();
+        if total == 0 {
+            return None;
+        }
+        let mut seen = 0;
+        counts.iter().enumerate().find_map(|(i, n)| {
+            seen += n;
+            (seen * 100 >= total * 99).then_some(1u64 << i)
+        })
+    }
+
+    fn forwarded(&self, since: std::time::Instant) {
+        let us = since.elapsed().as_micros() as u64;
+        let bucket = (64 - us.leading_zeros() as usize).min(23);
+        self.forward_us[bucket].fetch_add(1, Ordering::Relaxed);
+    }
 }
 
 /// The legs of a call: the caller's, the consultant's, a sub-centre's.
@@ -452,6 +478,7 @@ async fn run(caller: Leg, mut rx: mpsc::UnboundedReceiver<Control>, stats: Arc<M
             }
         };
         let (party, Ok((n, from))) = received else { continue };
+        let received_at = std::time::Instant::now();
         let i = party as usize;
         let Some(live) = legs[i].as_mut() else { continue };
         live.target.saw(from);
@@ -479,6 +506,7 @@ async fn run(caller: Leg, mut rx: mpsc::UnboundedReceiver<Control>, stats: Arc<M
             && peer.leg.socket.send_to(&out, peer.target.addr()).await.is_ok()
         {
             counter(&stats, to, false).fetch_add(1, Ordering::Relaxed);
+            stats.forwarded(received_at);
         }
     }
     if let Some(recorder) = recording {
@@ -520,6 +548,17 @@ mod tests {
         assert!(!translate(&digit, &media(Codec::Pcma, Some(101)), &media(Codec::Pcma, None), &mut out));
         assert!(!translate(&packet(18, &[0]), &media(Codec::Pcma, Some(101)), &media(Codec::Pcma, None), &mut out), "G.729 is not ours");
         assert!(!translate(&[1, 2, 3], &media(Codec::Pcma, None), &media(Codec::Pcma, None), &mut out), "not RTP");
+    }
+
+    #[test]
+    fn the_p99_is_the_bucket_holding_the_99th_percentile() {
+        let stats = MediaStats::default();
+        assert_eq!(stats.forward_p99_us(), None);
+        stats.forward_us[4].store(990, Ordering::Relaxed); // 8–15 µs
+        stats.forward_us[10].store(10, Ordering::Relaxed); // 512–1023 µs
+        assert_eq!(stats.forward_p99_us(), Some(16));
+        stats.forward_us[10].store(11, Ordering::Relaxed);
+        assert_eq!(stats.forward_p99_us(), Some(1024));
     }
 
     #[test]
