@@ -518,6 +518,17 @@ export const steps = [
     if (saved.completion.complaint !== '12wd' || JSON.stringify(saved.exceptions) !== JSON.stringify([{ type: 'complaint', urgency: 'urgent', span: '8h' }])) {
       throw new Error(`the rules saved are not what was typed: ${JSON.stringify(saved)}`)
     }
+    // A consultant's phone password: a guessable one is refused beside the
+    // field, a strong one is kept (the table marks who has a phone).
+    await tab(page, 'users')
+    await page.locator('[data-test=users] .el-table__row', { hasText: 'trainee' }).click()
+    await page.fill('[data-test=phone-password] input', '123456')
+    await page.click('[data-test=save-user]')
+    await page.locator('[data-test=phone-password] .el-form-item__error').waitFor()
+    await page.fill('[data-test=phone-password] input', 'lantern orchard quietly 7 bicycles')
+    await page.click('[data-test=save-user]')
+    await page.locator('[data-test=phone-password]').waitFor({ state: 'hidden' })
+    await page.locator('[data-test=users] .el-table__row', { hasText: 'trainee' }).locator('text=✓').nth(1).waitFor()
     // The National Day holiday of 2026 shows on the calendar.
     await tab(page, 'calendar')
     await page.locator('[data-date="2026-10-01"][data-kind=holiday]').waitFor()

@@ -88,7 +88,8 @@ fn main() -> anyhow::Result<()> {
 
 async fn run(args: Args) -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
-    let store = SqlStore::connect(&format!("sqlite://{}/sip.db", dir.path().display()), StoreOptions::default()).await.context("connect")?;
+    let store =
+        SqlStore::connect(&format!("sqlite://{}/sip.db", dir.path().display()), StoreOptions::default()).await.context("connect")?;
     store.migrate().await.context("migrate")?;
     let sip = SipConfig {
         listen: Some("127.0.0.1:0".parse()?),
@@ -125,7 +126,10 @@ async fn run(args: Args) -> anyhow::Result<()> {
     eprintln!("registering {} phones …", args.consultants);
     for i in 0..args.consultants {
         let name = format!("bench{i:03}");
-        let user = app.org.insert_user(&admin, name.clone(), name.clone(), "x".into(), Affiliation::Centre, RoleSet::new([Role::Consultant])).await?;
+        let user = app
+            .org
+            .insert_user(&admin, name.clone(), name.clone(), "x".into(), Affiliation::Centre, RoleSet::new([Role::Consultant]))
+            .await?;
         app.org.set_demo_phone_password(&admin, user.id, PASSWORD).await?;
         let register = sipp(
             dir.path(),
@@ -215,7 +219,8 @@ async fn run(args: Args) -> anyhow::Result<()> {
     let recorded = rows.iter().filter(|r| r.recording.is_some()).count();
     let s = gateway.media_stats();
     let load = |c: &std::sync::atomic::AtomicU64| c.load(Ordering::Relaxed);
-    let (from_caller, to_phone, from_phone, to_caller) = (load(&s.from_caller), load(&s.to_consultant), load(&s.from_consultant), load(&s.to_caller));
+    let (from_caller, to_phone, from_phone, to_caller) =
+        (load(&s.from_caller), load(&s.to_consultant), load(&s.from_consultant), load(&s.to_caller));
     let loss = |sent: u64, got: u64| if sent == 0 { 0.0 } else { 100.0 * (sent.saturating_sub(got)) as f64 / sent as f64 };
     println!("SIPp exit {status}; calls placed {total}: successful {ok:?}, failed {failed:?}");
     println!("call records: {} ({answered} answered, {recorded} recorded); consultants talking at the peak: {peak}", rows.len());
