@@ -188,3 +188,23 @@ async fn the_caller_rates_the_call_by_keypad_after_the_consultant_hangs_up() {
     }
     panic!("the rating was not stored");
 }
+
+#[tokio::test]
+#[ignore = "needs SIPp (Debian's sip-tester); .ci/run runs it"]
+async fn a_session_refresh_by_re_invite_and_update_keeps_the_call() {
+    let centre = Centre::start(config()).await;
+    let user = centre.consultant("zhou").await;
+    let phone_port = free_port();
+    let phone = centre.sipp("phone.xml", &["-p", &phone_port.to_string(), "-mp", &free_port().to_string(), "-rtp_echo"]);
+    centre.register("zhou", PHONE_PASSWORD, phone_port).await;
+    let mut desk = centre.desk(user, &[("general", 5)]).await;
+    let carrier = centre.sipp("carrier-refreshes.xml", &["-s", "12345", "-p", &free_port().to_string(), "-mp", &free_port().to_string()]);
+    centre.desk_event(&mut desk, |e| matches!(e, DeskEvent::Connected { .. }).then_some(())).await;
+    let before = centre.gateway.media_stats().to_caller.load(Ordering::Relaxed);
+    centre.finished(carrier, "the carrier refreshing its session").await;
+    centre.finished(phone, "the phone").await;
+    let record = centre.record("13800138000").await;
+    assert_eq!((record.outcome, record.agent), (Outcome::Answered, Some(user)));
+    let after = centre.gateway.media_stats().to_caller.load(Ordering::Relaxed);
+    assert!(after > before + 50, "audio went on after the refresh: {before} → {after}");
+}

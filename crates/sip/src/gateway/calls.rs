@@ -190,6 +190,7 @@ impl Core {
                 return;
             }
         };
+        let local = SocketAddr::new(self.media_ip, socket.local_addr().map(|a| a.port()).unwrap_or_default());
         let (dialog, answer) = match self.invite(binding.contact, binding.destination, self.caller_number(call), &socket, None) {
             Ok(started) => started,
             Err(e) => {
@@ -200,7 +201,7 @@ impl Core {
         };
         let registered = match self.state().calls.get_mut(&call) {
             Some(c) => {
-                c.consultant = Some(ConsultantLeg { agent, dialog: dialog.clone(), answered: false });
+                c.consultant = Some(ConsultantLeg { agent, dialog: dialog.clone(), answered: false, local });
                 true
             }
             None => false,
@@ -281,6 +282,7 @@ impl Core {
             auth_username: None,
         });
         let shown = if trunk.show_caller { self.caller_number(call) } else { Some(trunk.caller_id.clone()) };
+        let local = SocketAddr::new(self.media_ip, socket.local_addr().map(|a| a.port()).unwrap_or_default());
         let (dialog, answer) = match self.invite(callee, destination, shown, &socket, credential) {
             Ok(started) => started,
             Err(e) => {
@@ -291,7 +293,7 @@ impl Core {
         };
         let registered = match self.state().calls.get_mut(&call) {
             Some(c) => {
-                c.sub_centre = Some(SubCentreLeg { dialog: dialog.clone(), mode, answered: false });
+                c.sub_centre = Some(SubCentreLeg { dialog: dialog.clone(), mode, answered: false, local });
                 true
             }
             None => false,
@@ -377,10 +379,77 @@ impl Core {
     /// Dialogs ending: a caller, a consultant or a sub-centre hanging up.
     pub(super) async fn watch_dialogs(self: Arc<Self>, mut rx: DialogStateReceiver) {
         while let Some(state) = rx.recv().await {
-            let DialogState::Terminated(id, reason) = state else { continue };
-            self.dialogs.remove_dialog(&id);
-            self.ended(&id, &format!("{reason:?}"));
+            match state {
+                DialogState::Terminated(id, reason) => {
+                    self.dialogs.remove_dialog(&id);
+                    self.ended(&id, &format!("{reason:?}"));
+                }
+                DialogState::Updated(id, request, handle) => {
+                    let (status, headers, body) = self.updated(&id, &request);
+                    tokio::spawn(async move {
+                        let _ = handle.respond(status, headers, body).await;
+                    });
+                }
+                // Keep-alives and notes inside a call: acknowledged.
+                DialogState::Options(_, _, handle)
+                | DialogState::Info(_, _, handle)
+                | DialogState::Notify(_, _, handle)
+                | DialogState::Message(_, _, handle) => {
+                    tokio::spawn(async move {
+                        let _ = handle.reply(rsipstack::sip::StatusCode::OK).await;
+                    });
+                }
+                // Transfers are the consultant's, from the desk, not the peer's.
+                DialogState::Refer(_, _, handle) | DialogState::Publish(_, _, handle) => {
+                    tokio::spawn(async move {
+                        let _ = handle.reply(rsipstack::sip::StatusCode::Decline).await;
+                    });
+                }
+                _ => {}
+            }
         }
+    }
+
+    /// A re-INVITE or UPDATE on a leg: a session refresh (RFC 4028), or the
+    /// peer moving its media or changing codec. Answered with our side of
+    /// the leg, the relay retargeted to the peer's new address.
+    fn updated(
+        &self,
+        id: &DialogId,
+        request: &rsipstack::sip::Request,
+    ) -> (rsipstack::sip::StatusCode, Option<Vec<rsipstack::sip::Header>>, Option<Vec<u8>>) {
+        use rsipstack::sip::{Header, StatusCode};
+        let state = self.state();
+        let Some((call, side)) = state.dialogs.get(&id.to_string()).copied() else {
+            return (StatusCode::CallTransactionDoesNotExist, None, None);
+        };
+        let Some(c) = state.calls.get(&call) else { return (StatusCode::CallTransactionDoesNotExist, None, None) };
+        let (party, local) = match side {
+            Side::Caller => (Party::Caller, Some(c.caller_local)),
+            Side::Consultant => (Party::Consultant, c.consultant.as_ref().map(|l| l.local)),
+            Side::SubCentre => (Party::SubCentre, c.sub_centre.as_ref().map(|l| l.local)),
+        };
+        let Some(local) = local else { return (StatusCode::CallTransactionDoesNotExist, None, None) };
+        let codecs = if request.body.is_empty() {
+            // An offerless re-INVITE: our offer, the ACK answers it.
+            vec![Codec::Pcma, Codec::Pcmu]
+        } else {
+            match sdp::read(&request.body) {
+                Ok(media) => {
+                    c.media.retarget(party, media);
+                    vec![media.codec]
+                }
+                Err(e) => {
+                    tracing::info!(error = %e, "a re-INVITE's offer was not acceptable");
+                    return (StatusCode::NotAcceptableHere, None, None);
+                }
+            }
+        };
+        if request.method == rsipstack::sip::Method::Update && request.body.is_empty() {
+            return (StatusCode::OK, None, None);
+        }
+        let body = sdp::describe(local, &codecs, rand::random::<u32>().into()).into_bytes();
+        (StatusCode::OK, Some(vec![Header::ContentType("application/sdp".into())]), Some(body))
     }
 
     fn ended(self: &Arc<Self>, id: &DialogId, reason: &str) {

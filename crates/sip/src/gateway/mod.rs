@@ -37,6 +37,8 @@ struct ConsultantLeg {
     agent: AgentId,
     dialog: InviteDialog,
     answered: bool,
+    /// Our RTP address for this leg.
+    local: SocketAddr,
 }
 
 /// A sub-centre's side (a transfer or a three-way call).
@@ -44,10 +46,13 @@ struct SubCentreLeg {
     dialog: InviteDialog,
     mode: TransferMode,
     answered: bool,
+    local: SocketAddr,
 }
 
 struct Call {
     caller: InviteDialog,
+    /// Our RTP address for the caller's leg.
+    caller_local: SocketAddr,
     media: CallMedia,
     consultant: Option<ConsultantLeg>,
     sub_centre: Option<SubCentreLeg>,
@@ -308,7 +313,15 @@ impl Core {
                 let pending = {
                     let mut state = self.state();
                     state.dialogs.insert(dialog_id, (call, Side::Caller));
-                    let entry = Call { caller: dialog, media, consultant: None, sub_centre: None, bridged: false, handed_over: false };
+                    let entry = Call {
+                        caller: dialog,
+                        caller_local: local,
+                        media,
+                        consultant: None,
+                        sub_centre: None,
+                        bridged: false,
+                        handed_over: false,
+                    };
                     state.calls.insert(call, entry);
                     state.pending.remove(&call).unwrap_or_default()
                 };

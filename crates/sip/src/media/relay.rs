@@ -126,6 +126,7 @@ enum Control {
     Drop(Party),
     Connect(Topology),
     Listen(mpsc::UnboundedSender<u8>),
+    Retarget(Party, Media),
 }
 
 /// Steers a call's media task; dropping it ends the task and frees the ports.
@@ -165,6 +166,11 @@ impl CallMedia {
     /// each once, from now on.
     pub fn listen(&self, digits: mpsc::UnboundedSender<u8>) {
         let _ = self.tx.send(Control::Listen(digits));
+    }
+
+    /// A leg's peer moved or changed codec (a re-INVITE or UPDATE).
+    pub fn retarget(&self, party: Party, media: Media) {
+        let _ = self.tx.send(Control::Retarget(party, media));
     }
 
     /// Caller and consultant hear each other; prompts stop.
@@ -415,6 +421,13 @@ async fn run(caller: Leg, mut rx: mpsc::UnboundedReceiver<Control>, stats: Arc<M
                     Some(Control::Leg(party, leg)) => legs[party as usize] = Some(Live::new(leg)),
                     Some(Control::Drop(party)) => legs[party as usize] = None,
                     Some(Control::Listen(tx)) => digits = Some(tx),
+                    Some(Control::Retarget(party, media)) => {
+                        if let Some(live) = legs[party as usize].as_mut() {
+                            live.leg.peer = media;
+                            live.target = Target::new(media);
+                            live.out.payload_type = media.codec.payload_type();
+                        }
+                    }
                     Some(Control::Connect(t)) => {
                         topology = t;
                         recording_started |= t != Topology::Prompts;
