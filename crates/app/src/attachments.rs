@@ -14,6 +14,9 @@ pub trait BlobStore: Send + Sync {
     /// Stores `bytes` under `sha256` (hex); storing existing content is a no-op.
     async fn put(&self, sha256: &str, bytes: &[u8]) -> std::io::Result<()>;
     async fn get(&self, sha256: &str) -> std::io::Result<Vec<u8>>;
+    /// Deletes content (a purged call recording); deleting what is not
+    /// there is a no-op.
+    async fn delete(&self, sha256: &str) -> std::io::Result<()>;
 }
 
 pub fn sha256_hex(bytes: &[u8]) -> String {

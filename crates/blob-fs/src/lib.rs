@@ -67,6 +67,13 @@ impl BlobStore for FsBlobStore {
     async fn get(&self, sha256: &str) -> std::io::Result<Vec<u8>> {
         tokio::fs::read(self.path(sha256)?).await
     }
+
+    async fn delete(&self, sha256: &str) -> std::io::Result<()> {
+        match tokio::fs::remove_file(self.path(sha256)?).await {
+            Err(e) if e.kind() == ErrorKind::NotFound => Ok(()),
+            other => other,
+        }
+    }
 }
 
 #[cfg(test)]
@@ -87,6 +94,10 @@ mod tests {
         assert_eq!(std::fs::read_dir(dir.path().join(&sha[..2])).unwrap().count(), 1, "no temporary files left");
         assert_eq!(blobs.get("../../etc/passwd").await.unwrap_err().kind(), ErrorKind::InvalidInput);
         assert_eq!(blobs.get(&"0".repeat(64)).await.unwrap_err().kind(), ErrorKind::NotFound);
+        blobs.delete(&sha).await.unwrap();
+        assert_eq!(blobs.get(&sha).await.unwrap_err().kind(), ErrorKind::NotFound);
+        blobs.delete(&sha).await.unwrap();
+        assert_eq!(blobs.delete("../x").await.unwrap_err().kind(), ErrorKind::InvalidInput);
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

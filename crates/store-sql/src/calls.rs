@@ -36,6 +36,7 @@ fn parse_call(row: &AnyRow) -> StoreResult<CallRow> {
             (Some(sha256), Some(millis)) => Some(RecordingRef { sha256, millis }),
             _ => None,
         },
+        recording_purged_at: row.opt_at("recording_purged_at")?,
         satisfaction: row.opt_text("satisfaction")?.map(|s| stored("satisfaction", &s, |w| Satisfaction::parse(w).ok())).transpose()?,
     })
 }
@@ -204,6 +205,33 @@ impl CallStore for SqlStore {
         let n = sqlx::query("UPDATE calls SET recording_sha256 = $1, recording_ms = $2 WHERE id = $3")
             .bind(recording.sha256.as_str())
             .bind(recording.millis)
+            .bind(id)
+            .execute(&self.write)
+            .await
+            .or_backend()?;
+        if n.rows_affected() == 0 {
+            return Err(StoreError::NotFound(format!("call {id}")));
+        }
+        Ok(())
+    }
+
+    async fn recordings_ended_before(&self, before: DateTime<Utc>, limit: u32) -> StoreResult<Vec<(i64, RecordingRef)>> {
+        let rows = sqlx::query(
+            "SELECT id, recording_sha256, recording_ms FROM calls WHERE recording_sha256 IS NOT NULL AND ended_at < $1 ORDER BY ended_at LIMIT $2",
+        )
+        .bind(micros(before))
+        .bind(i64::from(limit))
+        .fetch_all(&self.read)
+        .await
+        .or_backend()?;
+        rows.iter()
+            .map(|r| Ok((r.int("id")?, RecordingRef { sha256: r.text("recording_sha256")?, millis: r.int("recording_ms")? })))
+            .collect()
+    }
+
+    async fn mark_recording_purged(&self, id: i64, at: DateTime<Utc>) -> StoreResult<()> {
+        let n = sqlx::query("UPDATE calls SET recording_sha256 = NULL, recording_purged_at = $1 WHERE id = $2")
+            .bind(micros(at))
             .bind(id)
             .execute(&self.write)
             .await

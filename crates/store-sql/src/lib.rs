@@ -114,7 +114,8 @@ pub const MIGRATIONS_FINGERPRINT: &str = concat!(
     include_str!("../migrations/0009_audit_mac.sql"),
     include_str!("../migrations/0010_phone_secret.sql"),
     include_str!("../migrations/0011_call_recordings.sql"),
-    include_str!("../migrations/0012_call_satisfaction.sql")
+    include_str!("../migrations/0012_call_satisfaction.sql"),
+    include_str!("../migrations/0013_recording_purge.sql")
 );
 
 fn migrator() -> Migrator {
@@ -134,6 +135,7 @@ fn migrator() -> Migrator {
         migration(10, "phone secret", include_str!("../migrations/0010_phone_secret.sql")),
         migration(11, "call recordings", include_str!("../migrations/0011_call_recordings.sql")),
         migration(12, "call satisfaction", include_str!("../migrations/0012_call_satisfaction.sql")),
+        migration(13, "recording purge", include_str!("../migrations/0013_recording_purge.sql")),
     ]);
     // A CockroachDB-style database without advisory locks can turn this off.
     migrator.set_locking(true);

@@ -847,6 +847,7 @@ async fn calls_status_changes_callbacks_and_consultant_records() {
         wrap_up_secs: 30,
         order: None,
         recording: None,
+        recording_purged_at: None,
         satisfaction: None,
     };
     let answered_call = answered.clone();

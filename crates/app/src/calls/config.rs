@@ -45,6 +45,9 @@ pub struct CallCentreConfig {
     /// The digest realm consultants' SIP phones register in. Phone
     /// secrets are derived from it: after a change, set them again.
     pub phone_realm: String,
+    /// Days a call's recording is kept; older ones are deleted by the
+    /// purge (the call's record stays and says so). 0: kept for ever.
+    pub recording_retention_days: u32,
 }
 
 impl Default for CallCentreConfig {
@@ -64,6 +67,7 @@ impl Default for CallCentreConfig {
             simulated_talk_secs: 180.0,
             simulated_patience_secs: 120.0,
             phone_realm: "hotline".into(),
+            recording_retention_days: 365,
         }
     }
 }

@@ -240,13 +240,48 @@ impl CallCentre {
                 "only supervisors, administrators, auditors and the consultant who took the call may hear its recording".into(),
             ));
         }
-        let recording = call.recording.ok_or_else(|| AppError::not_found(format!("call {id} has no recording")))?;
+        let recording = call.recording.ok_or_else(|| match call.recording_purged_at {
+            Some(at) => AppError::not_found(format!("the recording of call {id} was deleted at {at} (past its retention)")),
+            None => AppError::not_found(format!("call {id} has no recording")),
+        })?;
         let bytes =
             self.blobs.get(&recording.sha256).await.map_err(|e| AppError::Unavailable(format!("the recording cannot be read: {e}")))?;
         self.auditor
             .append(Some(desk.user()), "call.recording.play", format!("call:{id}"), serde_json::json!({ "millis": recording.millis }))
             .await?;
         Ok(bytes)
+    }
+
+    /// Deletes recordings older than `callcentre.recording_retention_days`
+    /// (none when 0); each call's record stays, marked purged. Returns how
+    /// many were purged; one audit record per run that purged any.
+    pub async fn purge_recordings(&self) -> AppResult<u64> {
+        let days = self.switchboard.config().recording_retention_days;
+        if days == 0 {
+            return Ok(0);
+        }
+        let now = self.clock.now();
+        let before = now - Duration::days(i64::from(days));
+        let mut purged = 0;
+        loop {
+            let batch = self.store.recordings_ended_before(before, 500).await?;
+            if batch.is_empty() {
+                break;
+            }
+            for (call, recording) in batch {
+                self.blobs
+                    .delete(&recording.sha256)
+                    .await
+                    .map_err(|e| AppError::Unavailable(format!("a recording cannot be deleted: {e}")))?;
+                self.store.mark_recording_purged(call, now).await?;
+                purged += 1;
+            }
+        }
+        if purged > 0 {
+            let detail = serde_json::json!({ "purged": purged, "ended_before": before, "retention_days": days });
+            self.auditor.append(None, "call.recording.purge", "calls", detail).await?;
+        }
+        Ok(purged)
     }
 
     /// Service levels over `[from, to)`; per agent with occupancy.

@@ -29,8 +29,10 @@ pub struct CallRow {
     pub wrap_up_secs: i64,
     /// The work order registered for it or linked to it afterwards.
     pub order: Option<OrderId>,
-    /// Its recording, once stored.
+    /// Its recording, once stored (`None` again after the purge).
     pub recording: Option<RecordingRef>,
+    /// When the retention purge deleted its recording.
+    pub recording_purged_at: Option<DateTime<Utc>>,
     /// The caller's rating by keypad after the consultant hung up.
     pub satisfaction: Option<Satisfaction>,
 }
@@ -89,6 +91,10 @@ pub trait CallStore: Send + Sync {
     /// Records where a finished call's recording is; `NotFound` before the
     /// call's row is written.
     async fn set_recording(&self, id: i64, recording: &RecordingRef) -> StoreResult<()>;
+    /// Calls whose recordings ended before `before`, oldest first.
+    async fn recordings_ended_before(&self, before: DateTime<Utc>, limit: u32) -> StoreResult<Vec<(i64, RecordingRef)>>;
+    /// Forgets a call's recording (its content is deleted) and notes when.
+    async fn mark_recording_purged(&self, id: i64, at: DateTime<Utc>) -> StoreResult<()>;
     /// Records the caller's keypad rating of a finished call.
     async fn rate_call(&self, id: i64, satisfaction: Satisfaction) -> StoreResult<()>;
     async fn insert_status_changes(&self, changes: &[StatusChange]) -> StoreResult<()>;

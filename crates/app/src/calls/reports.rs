@@ -270,6 +270,7 @@ mod tests {
             wrap_up_secs: if talk.is_some() { 30 } else { 0 },
             order: None,
             recording: None,
+            recording_purged_at: None,
             satisfaction: None,
         }
     }

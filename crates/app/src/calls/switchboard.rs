@@ -465,6 +465,7 @@ impl Actor {
             wrap_up_secs: if record.agent.is_some() { i64::from(self.config.wrap_up_secs) } else { 0 },
             order: None,
             recording: None,
+            recording_purged_at: None,
             satisfaction: None,
         };
         let _ = self.writes.send(Write::Call(row, callback));

@@ -90,6 +90,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
             wrap_up_secs: 20,
             order: None,
             recording: None,
+            recording_purged_at: None,
             satisfaction: None,
         };
         app.store.insert_call(&call, false).await?;

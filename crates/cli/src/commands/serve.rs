@@ -37,6 +37,7 @@ pub async fn serve(config: &Config, app: App) -> anyhow::Result<()> {
     let supervision = app.supervision.clone().spawn(std::sync::Arc::new(notifier));
     // Orders whose screening at registration failed still alert their partners.
     let screening = app.emergency.clone().spawn_catch_up(Duration::from_secs(30), chrono::Duration::minutes(15));
+    let purge = tokio::spawn(purge_recordings(app.clone()));
     let router = hotline_http::router(app.clone(), http);
     tracing::info!(address = %listener.local_addr()?, database = %runtime::redact(&config.database_url()), "hotline is serving");
     axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>())
@@ -47,6 +48,7 @@ pub async fn serve(config: &Config, app: App) -> anyhow::Result<()> {
     rules.abort();
     supervision.abort();
     screening.abort();
+    purge.abort();
     if let Some(simulator) = simulator {
         simulator.abort();
     }
@@ -93,6 +95,19 @@ async fn seal_forever(app: App) {
         tick.tick().await;
         if let Err(e) = app.auditor.seal_all().await {
             tracing::warn!(error = %e, "sealing the audit log failed; will retry");
+        }
+    }
+}
+
+/// Deletes call recordings past their retention, hourly.
+async fn purge_recordings(app: App) {
+    let mut tick = tokio::time::interval(Duration::from_secs(3600));
+    loop {
+        tick.tick().await;
+        match app.calls.purge_recordings().await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(purged = n, "call recordings past their retention were deleted"),
+            Err(e) => tracing::warn!(error = %e, "purging old call recordings failed; will retry"),
         }
     }
 }

@@ -48,6 +48,8 @@ pub struct CallDto {
     /// Length of the call's recording in seconds; `null`: not recorded
     /// (simulated calls, or recording off). Played at `…/recording`.
     pub recording_secs: Option<f64>,
+    /// When the retention purge deleted the recording.
+    pub recording_purged_at: Option<DateTime<Utc>>,
 }
 
 impl From<CallRow> for CallDto {
@@ -66,6 +68,7 @@ impl From<CallRow> for CallDto {
             wrap_up_secs: c.wrap_up_secs,
             order: c.order,
             recording_secs: c.recording.map(|r| r.millis as f64 / 1000.0),
+            recording_purged_at: c.recording_purged_at,
             satisfaction: c.satisfaction,
         }
     }

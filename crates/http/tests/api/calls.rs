@@ -20,6 +20,7 @@ async fn spawn() -> TestApp {
         wrap_up_secs: 0,
         transfer_timeout_secs: 3,
         short_abandon_secs: 0,
+        recording_retention_days: 2,
         ..CallCentreConfig::default()
     };
     TestApp::spawn_with(AppConfig { callcentre, ..AppConfig::default() }).await
@@ -438,6 +439,7 @@ async fn a_recording_plays_for_supervisors_and_the_consultant_who_took_the_call_
         wrap_up_secs: 0,
         order: None,
         recording: None,
+        recording_purged_at: None,
         satisfaction: None,
     };
     t.app.store.insert_call(&row, false).await.unwrap();
@@ -465,4 +467,21 @@ async fn a_recording_plays_for_supervisors_and_the_consultant_who_took_the_call_
         .filter(|e| e["action"] == "call.recording.play" && e["target"] == "call:4242")
         .count();
     assert_eq!(plays, 2, "each play is audited: {}", audit.body);
+
+    // Past the retention (2 days here) a recording is deleted; its call's
+    // record stays and says when.
+    let old_wav = b"RIFF an older recording".to_vec();
+    let old_sha = hotline_app::attachments::sha256_hex(&old_wav);
+    t.blobs().put(&old_sha, &old_wav).await.unwrap();
+    let old = CallRow { id: 4343, ended_at: now - chrono::Duration::days(3), ..row };
+    t.app.store.insert_call(&old, false).await.unwrap();
+    t.app.store.set_recording(4343, &RecordingRef { sha256: old_sha.clone(), millis: 30_000 }).await.unwrap();
+    assert_eq!(t.app.calls.purge_recordings().await.unwrap(), 1);
+    assert_eq!(t.app.calls.purge_recordings().await.unwrap(), 0, "nothing twice");
+    assert!(t.blobs().get(&old_sha).await.is_err(), "the content is gone");
+    let purged = stored_call(&t, &supervisor, "4343").await;
+    assert!(purged["recording_purged_at"].is_string() && purged["recording_secs"].is_null(), "{purged}");
+    assert_eq!(t.get("/api/v1/callcentre/calls/4343/recording", &supervisor).await.status, StatusCode::NOT_FOUND);
+    let kept = t.client.get(format!("{}/api/v1/callcentre/calls/4242/recording", t.base)).bearer_auth(&supervisor).send().await.unwrap();
+    assert_eq!(kept.status(), StatusCode::OK, "the recent recording stays");
 }

@@ -86,6 +86,7 @@ async fn history(app: &App, people: &People, seed: u64) -> SeedResult<usize> {
             wrap_up_secs: 0,
             order: None,
             recording: None,
+            recording_purged_at: None,
             satisfaction: None,
         };
         // Only yesterday's missed calls still wait to be called back.
