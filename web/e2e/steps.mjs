@@ -444,6 +444,9 @@ export const steps = [
     await page.locator('[data-test=seat-now] .el-table__row', { hasText: '综合坐席' }).waitFor()
     await page.locator('[data-test=seat-plan] table.heat').first().waitFor()
     await shot(page, shots, '39-callcentre-seat-plan')
+    // The call records: the call placed in an earlier scenario is listed.
+    await tab(page, 'calls')
+    await page.locator('[data-test=call-records] .el-table__row', { hasText: '13712345678' }).first().waitFor()
     // A consultant at the desk is set on a break from the wallboard, and back.
     const desk = await as(browser, base, 'consultant')
     await desk.page.waitForSelector('[data-test=desk]')
