@@ -208,3 +208,39 @@ async fn a_session_refresh_by_re_invite_and_update_keeps_the_call() {
     let after = centre.gateway.media_stats().to_caller.load(Ordering::Relaxed);
     assert!(after > before + 50, "audio went on after the refresh: {before} → {after}");
 }
+
+#[tokio::test]
+#[ignore = "needs baresip and SIPp (Debian's packages); .ci/run runs it"]
+async fn baresip_as_the_consultants_softphone_registers_answers_and_talks() {
+    let centre = Centre::start(config()).await;
+    let user = centre.consultant("wu").await;
+    let mut phone = centre.baresip("wu", PHONE_PASSWORD);
+    // baresip registers on its own; wait until the binding exists.
+    let mut desk = centre.desk(user, &[("general", 5)]).await;
+    for _ in 0..50 {
+        if std::fs::read_to_string(phone.dir.join("out.log")).unwrap_or_default().contains("200 OK") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let carrier =
+        centre.sipp("carrier.xml", &["-s", "12345", "-p", &free_port().to_string(), "-mp", &free_port().to_string(), "-d", "3000"]);
+    centre.desk_event(&mut desk, |e| matches!(e, DeskEvent::Connected { .. }).then_some(())).await;
+    centre.finished(carrier, "the carrier's call").await;
+    let record = centre.record("13800138000").await;
+    assert_eq!((record.outcome, record.agent), (Outcome::Answered, Some(user)));
+    let stats = centre.gateway.media_stats();
+    let (from_phone, to_caller) = (stats.from_consultant.load(Ordering::Relaxed), stats.to_caller.load(Ordering::Relaxed));
+    assert!(from_phone >= 100 && to_caller >= 100, "baresip's tone reached the caller: {from_phone} {to_caller}");
+    let _ = phone.child.start_kill();
+    let log = std::fs::read_to_string(phone.dir.join("out.log")).unwrap_or_default();
+    let heard: Vec<_> = std::fs::read_dir(phone.dir.join("heard")).unwrap().flatten().map(|e| e.path()).collect();
+    let decoded = heard
+        .iter()
+        .find(|p| p.to_string_lossy().contains("dec"))
+        .unwrap_or_else(|| panic!("baresip recorded what it heard: {heard:?}\n{log}"));
+    let bytes = std::fs::read(decoded).unwrap();
+    let samples: Vec<f64> = bytes[44..].chunks_exact(2).map(|b| f64::from(i16::from_le_bytes([b[0], b[1]]))).collect();
+    let rms = (samples.iter().map(|v| v * v).sum::<f64>() / samples.len().max(1) as f64).sqrt();
+    assert!(samples.len() > 8000 && rms > 100.0, "baresip heard the greeting and the caller: {} samples, RMS {rms}", samples.len());
+}

@@ -248,3 +248,43 @@ pub fn channel_levels(wav: &[u8]) -> (f64, f64) {
     };
     (rms(0), rms(1))
 }
+
+/// Debian's baresip as a consultant's softphone: registers with digest,
+/// answers automatically, sends a 1 kHz tone and records what it hears
+/// (module sndfile) into `dir`.
+pub struct Baresip {
+    pub child: tokio::process::Child,
+    pub dir: PathBuf,
+}
+
+impl Centre {
+    pub fn baresip(&self, username: &str, password: &str) -> Baresip {
+        let dir = self.dir.path().join(format!("baresip-{username}"));
+        std::fs::create_dir_all(dir.join("heard")).expect("baresip dir");
+        let tone: Vec<i16> =
+            (0..8000 * 20).map(|i| ((i as f64 * 2.0 * std::f64::consts::PI * 1000.0 / 8000.0).sin() * 8000.0) as i16).collect();
+        std::fs::write(dir.join("tone.wav"), hotline_sip::media::wav::write_pcm16(1, &tone)).expect("tone");
+        let port = free_port();
+        let config = format!(
+            "module_path /usr/lib/baresip/modules\nmodule g711.so\nmodule aufile.so\nmodule sndfile.so\nmodule account.so\n\
+             sip_listen 127.0.0.1:{port}\naudio_source aufile,{tone}\naudio_player aufile,{sink}\nsnd_path {heard}\n\
+             audio_srate 8000\naudio_channels 1\n",
+            tone = dir.join("tone.wav").display(),
+            sink = dir.join("played.wav").display(),
+            heard = dir.join("heard").display(),
+        );
+        std::fs::write(dir.join("config"), config).expect("config");
+        let account = format!("<sip:{username}@{};transport=udp>;auth_pass=\"{password}\";answermode=auto;regint=300\n", self.sip);
+        std::fs::write(dir.join("accounts"), account).expect("accounts");
+        let child = tokio::process::Command::new("baresip")
+            .args(["-f", dir.to_str().unwrap(), "-t", "60"])
+            .current_dir(&dir)
+            .stdin(Stdio::null())
+            .stdout(std::fs::File::create(dir.join("out.log")).expect("log"))
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("baresip runs (Debian's baresip; .ci/run installs it)");
+        Baresip { child, dir }
+    }
+}
