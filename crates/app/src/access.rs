@@ -294,6 +294,11 @@ impl CallbackWorker {
     pub fn user(&self) -> UserId {
         self.user
     }
+
+    /// The same worker, for completing their callback after the call.
+    pub(crate) fn of(user: UserId) -> Self {
+        Self { user }
+    }
 }
 
 /// Proof that the caller reads call records and figures.

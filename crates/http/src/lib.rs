@@ -170,6 +170,7 @@ pub fn router(app: App, config: HttpConfig) -> Router {
         .route("/callcentre/status-changes", get(calls::status_changes))
         .route("/callcentre/callbacks", get(calls::callbacks))
         .route("/callcentre/callbacks/{call}/done", post(calls::callback_done))
+        .route("/callcentre/callbacks/{call}/dial", post(calls::callback_dial))
         .route("/callcentre/sub-centres", get(calls::sub_centres))
         .route("/callcentre/staffing", get(staffing::staffing))
         .route("/callcentre/agents/{user}/status", put(calls::set_agent_status))

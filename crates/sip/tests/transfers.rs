@@ -148,3 +148,46 @@ async fn a_three_way_call_mixes_caller_consultant_and_sub_centre() {
     let (left, right) = support::channel_levels(&wav);
     assert!(left > 100.0 && right > 100.0, "the caller (left) and the centre's side (right) are both in the recording: {left} {right}");
 }
+
+#[tokio::test]
+#[ignore = "needs SIPp (Debian's sip-tester); .ci/run runs it"]
+async fn a_consultant_calls_an_abandoned_caller_back_through_the_outbound_trunk() {
+    let citizen_port = free_port();
+    let centre = centre(citizen_port).await;
+    // Nobody at a desk: the caller gives up waiting, a callback task is made.
+    let carrier =
+        centre.sipp("carrier.xml", &["-s", "12345", "-p", &free_port().to_string(), "-mp", &free_port().to_string(), "-d", "1500"]);
+    centre.finished(carrier, "the caller who gives up").await;
+    let task = loop {
+        let open = centre.app.store.open_callbacks(10).await.unwrap();
+        if let Some(task) = open.into_iter().next() {
+            break task;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    // The citizen's line (at the carrier) answers and echoes.
+    let citizen = centre.sipp("phone.xml", &["-p", &citizen_port.to_string(), "-mp", &free_port().to_string(), "-rtp_echo"]);
+    let user = centre.consultant("zheng").await;
+    let phone_port = free_port();
+    // The consultant's phone answers, talks 2 s and hangs up.
+    let phone = centre.sipp("phone-hangs-up.xml", &["-p", &phone_port.to_string(), "-mp", &free_port().to_string(), "-d", "2000"]);
+    centre.register("zheng", PHONE_PASSWORD, phone_port).await;
+    let _desk = centre.desk(user, &[("general", 5)]).await;
+    let record = centre.app.store.user(user).await.unwrap().unwrap();
+    let desk = centre.app.access.open(hotline_app::auth::principal_of(&record));
+    let worker = desk.callback_worker().unwrap();
+    centre.app.calls.dial_callback(&worker, task.call).await.expect("dialling");
+    centre.finished(phone, "the consultant's phone").await;
+    centre.finished(citizen, "the citizen's line").await;
+    for _ in 0..100 {
+        if centre.app.store.open_callbacks(10).await.unwrap().is_empty() {
+            let stats = centre.gateway.media_stats();
+            assert!(stats.to_caller.load(Ordering::Relaxed) >= 30, "the consultant's voice reached the citizen: {stats:?}");
+            let board = centre.app.calls.switchboard.wallboard().await.unwrap();
+            assert_eq!(board.agents[0].status, hotline_callcentre::engine::AgentStatus::Available, "back to taking calls");
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("the connected callback did not complete its task");
+}

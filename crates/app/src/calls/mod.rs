@@ -23,7 +23,7 @@ pub use records::{CallRow, CallStore, CallbackTask, RecordingRef, StatusChange};
 pub use reports::{DemandCell, FigureRow, GroupBy, Ratings, Thresholds, demand_cells, demand_of, figure_rows, occupancy, to_record};
 pub use simulated::{Arrival, Arrivals, CallerPlan, LineBehaviour, Load, SimulatedLines};
 pub use switchboard::{DeskLink, Switchboard, agent_of, engine_error, user_of};
-pub use telephony::{LineContext, Lines, NoTelephony, Telephony, TelephonyAdapter};
+pub use telephony::{Dial, DialOutcome, LineContext, Lines, NoTelephony, Telephony, TelephonyAdapter};
 
 use crate::access::{CallCentreManager, CallRecordsReader, CallbackWorker, Desk, Seat};
 use crate::audit::Auditor;
@@ -311,6 +311,40 @@ impl CallCentre {
             }
             other => other.into(),
         })
+    }
+
+    /// Calls back the caller of an open callback task: the consultant's
+    /// phone rings, then the caller's. The answer comes at once; how the
+    /// call went is audited, and a connected call completes the task with
+    /// a note of its length (an unanswered one leaves it open).
+    pub async fn dial_callback(self: &Arc<Self>, worker: &CallbackWorker, call: i64) -> AppResult<()> {
+        let task = self.store.open_callbacks(10_000).await?.into_iter().find(|t| t.call == call);
+        let task = task.ok_or_else(|| AppError::not_found(format!("no open callback for call {call}")))?;
+        if PhoneNumber::parse(&task.caller).is_err() {
+            return Err(AppError::invalid("call", format!("the caller's number {:?} cannot be dialled", task.caller)));
+        }
+        let outcome = self.switchboard.dial(worker.user(), &task.caller).await?;
+        let me = self.clone();
+        let user = worker.user();
+        tokio::spawn(async move {
+            let outcome = outcome.await.unwrap_or(DialOutcome::Failed("the switchboard stopped".into()));
+            let note = outcome.describe();
+            let result = match outcome {
+                DialOutcome::Connected { .. } => match Reason::parse(&note) {
+                    Ok(reason) => me.complete_callback(&CallbackWorker::of(user), call, &reason).await,
+                    Err(e) => Err(AppError::invalid("note", e.message)),
+                },
+                _ => {
+                    me.auditor
+                        .append(Some(user), "call.callback_attempt", format!("call:{call}"), serde_json::json!({ "outcome": note }))
+                        .await
+                }
+            };
+            if let Err(e) = result {
+                tracing::warn!(error = %e, call, "the outcome of a callback could not be recorded");
+            }
+        });
+        Ok(())
     }
 
     /// The user must be a consultant of the centre.

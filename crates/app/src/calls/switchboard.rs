@@ -12,7 +12,7 @@ use super::config::CallCentreConfig;
 use super::live::{AgentBoard, DeskEvent, QueueBoard, Wallboard};
 use super::records::{CallRow, RecordingRef, StatusChange};
 use super::reports::to_record;
-use super::telephony::{NoTelephony, Telephony};
+use super::telephony::{Dial, DialOutcome, NoTelephony, Telephony};
 use crate::clock::Clock;
 use crate::directory::{Directory, OrgSnapshot};
 use crate::error::{AppError, AppResult};
@@ -46,6 +46,8 @@ enum Input {
     Telephony(Arc<dyn Telephony>),
     Recorded(CallId, RecordingRef),
     Rated(CallId, Satisfaction),
+    Dial { agent: AgentId, number: String, reply: oneshot::Sender<Result<oneshot::Receiver<DialOutcome>, AppError>> },
+    DialEnded { agent: AgentId },
 }
 
 /// A handle on the running switchboard.
@@ -113,6 +115,8 @@ impl Switchboard {
             sessions: 0,
             directory,
             seen: None,
+            dialling: HashMap::new(),
+            me: tx.clone(),
         };
         tokio::spawn(actor.run(rx));
         Ok(Self { tx, config })
@@ -167,6 +171,15 @@ impl Switchboard {
     /// after the record itself is written.
     pub fn recorded(&self, call: CallId, recording: RecordingRef) {
         let _ = self.tx.send(Input::Recorded(call, recording));
+    }
+
+    /// The consultant places a call (a callback): while it lasts the engine
+    /// offers them nothing (status `on_break` 回拨中), after it they are as
+    /// before. Refused when they are not at the desk or on a call.
+    pub async fn dial(&self, user: UserId, number: &str) -> AppResult<oneshot::Receiver<DialOutcome>> {
+        let (reply, rx) = oneshot::channel();
+        self.tx.send(Input::Dial { agent: agent_of(user), number: number.to_owned(), reply }).map_err(|_| closed())?;
+        rx.await.map_err(|_| closed())?
     }
 
     /// The caller rated the finished call by keypad.
@@ -232,6 +245,10 @@ struct Actor {
     /// The hotlines decide the professional queues.
     directory: Arc<Directory>,
     seen: Option<Arc<OrgSnapshot>>,
+    /// Consultants placing a call, with the status to return to.
+    dialling: HashMap<AgentId, AgentStatus>,
+    /// Its own input, for work that finishes later.
+    me: mpsc::UnboundedSender<Input>,
 }
 
 impl Actor {
@@ -366,10 +383,48 @@ impl Actor {
             Input::Recorded(call, recording) => {
                 let _ = self.writes.send(Write::Recording(call.0 as i64, recording));
             }
+            Input::Dial { agent, number, reply } => {
+                let _ = reply.send(self.dial(agent, number, now));
+            }
+            Input::DialEnded { agent } => {
+                if let Some(status) = self.dialling.remove(&agent)
+                    && let Ok(commands) = self.engine.handle(Event::SetStatus { agent, status: status.clone() }, now)
+                {
+                    self.status_changed(agent, status, now);
+                    self.carry_out(commands, now);
+                }
+            }
             Input::Rated(call, satisfaction) => {
                 let _ = self.writes.send(Write::Rating(call.0 as i64, satisfaction));
             }
         }
+    }
+
+    fn dial(&mut self, agent: AgentId, number: String, now: Millis) -> Result<oneshot::Receiver<DialOutcome>, AppError> {
+        let Some((status, state)) = self.engine.agent_status(agent).map(|(s, st)| (s.clone(), st)) else {
+            return Err(AppError::Conflict { message: "open the desk before calling back".into(), current_version: None });
+        };
+        if !self.desks.contains_key(&agent) {
+            return Err(AppError::Conflict { message: "open the desk before calling back".into(), current_version: None });
+        }
+        if state != AgentState::Idle && !matches!(state, AgentState::WrapUp(_)) || self.dialling.contains_key(&agent) {
+            return Err(AppError::Conflict { message: "finish the call in progress before calling back".into(), current_version: None });
+        }
+        let busy = AgentStatus::OnBreak("回拨中".into());
+        let commands = self.engine.handle(Event::SetStatus { agent, status: busy.clone() }, now).map_err(engine_error)?;
+        self.status_changed(agent, busy, now);
+        self.carry_out(commands, now);
+        self.dialling.insert(agent, status);
+        let (done, outcome) = oneshot::channel();
+        let (relay, relayed) = oneshot::channel();
+        self.telephony.dial(Dial { agent, number }, done);
+        let tx = self.me.clone();
+        tokio::spawn(async move {
+            let result = outcome.await.unwrap_or(DialOutcome::Failed("the lines stopped".into()));
+            let _ = tx.send(Input::DialEnded { agent });
+            let _ = relay.send(result);
+        });
+        Ok(relayed)
     }
 
     fn status_changed(&mut self, agent: AgentId, status: AgentStatus, now: Millis) {

@@ -14,12 +14,56 @@
 
 use super::phones::Phones;
 use super::switchboard::Switchboard;
-use hotline_callcentre::engine::Command;
+use hotline_callcentre::engine::{AgentId, Command};
 use std::sync::Arc;
+use tokio::sync::oneshot;
 
 pub trait Telephony: Send + Sync {
     /// Carries out one command; must not block (spawn work that waits).
     fn execute(&self, command: &Command);
+
+    /// Places a call outside the engine's queues (a consultant calling a
+    /// citizen back): rings the consultant's phone, then the number, and
+    /// connects them; `done` learns how it went when it is over. Lines
+    /// that cannot place calls say so at once.
+    fn dial(&self, dial: Dial, done: oneshot::Sender<DialOutcome>) {
+        let _ = dial;
+        let _ = done.send(DialOutcome::Failed("these lines cannot place calls (configure the SIP gateway with sip.outbound)".into()));
+    }
+}
+
+/// An outbound call a consultant places.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Dial {
+    pub agent: AgentId,
+    pub number: String,
+}
+
+/// How an outbound call went.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DialOutcome {
+    /// Connected, and talked this long.
+    Connected {
+        talk_secs: u64,
+    },
+    /// The consultant's own phone did not answer.
+    ConsultantMissed,
+    Busy,
+    NoAnswer,
+    Failed(String),
+}
+
+impl DialOutcome {
+    /// In Chinese, for the callback's note and the audit.
+    pub fn describe(&self) -> String {
+        match self {
+            Self::Connected { talk_secs } => format!("回拨接通，通话 {talk_secs} 秒"),
+            Self::ConsultantMissed => "话务员话机未接听".into(),
+            Self::Busy => "对方忙".into(),
+            Self::NoAnswer => "无人接听".into(),
+            Self::Failed(why) => format!("未能呼出：{why}"),
+        }
+    }
 }
 
 /// Telephony that does nothing: every call stays where the engine puts it

@@ -188,6 +188,23 @@ pub async fn callback_done(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// Calls the caller of an open callback task back: the consultant's phone
+/// rings, then the caller's, through the SIP gateway's outbound trunk.
+/// Accepted at once; a connected call completes the task with its length,
+/// an unanswered one leaves it open (both audited).
+#[utoipa::path(post, path = "/api/v1/callcentre/callbacks/{call}/dial", tag = "call centre", security(("bearer" = [])),
+    params(("call" = String, Path)),
+    responses((status = 202, description = "dialling"), (status = 404, body = ErrorBody, description = "no open task"),
+    (status = 409, body = ErrorBody, description = "not at the desk, or on a call")))]
+pub async fn callback_dial(
+    State(app): State<App>,
+    AsCallbackWorker(_desk, worker): AsCallbackWorker,
+    Path(raw): Path<String>,
+) -> ApiResult<StatusCode> {
+    app.calls.dial_callback(&worker, id("call", &raw)?).await?;
+    Ok(StatusCode::ACCEPTED)
+}
+
 /// The sub-centres a consultant may transfer to.
 #[utoipa::path(get, path = "/api/v1/callcentre/sub-centres", tag = "call centre", security(("bearer" = [])),
     responses((status = 200, body = Vec<crate::dto::org::HotlineDto>)))]

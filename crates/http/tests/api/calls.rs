@@ -485,3 +485,37 @@ async fn a_recording_plays_for_supervisors_and_the_consultant_who_took_the_call_
     let kept = t.client.get(format!("{}/api/v1/callcentre/calls/4242/recording", t.base)).bearer_auth(&supervisor).send().await.unwrap();
     assert_eq!(kept.status(), StatusCode::OK, "the recent recording stays");
 }
+
+#[tokio::test]
+async fn a_callback_is_dialled_from_the_desk_only_and_the_simulator_says_it_cannot_place_calls() {
+    let t = spawn().await;
+    let (admin, consultant, auditor) = (t.login("admin").await, t.login("consultant").await, t.login("auditor").await);
+    basic_training(&t, &admin, "consultant").await;
+    // A caller who hung up waiting is to be called back.
+    let call = place_call(&t, &admin, "general", "13900139000").await;
+    let hang_up = t.post(&format!("/api/v1/callcentre/simulator/calls/{call}/hang-up"), &admin, json!({})).await;
+    assert_eq!(hang_up.status, StatusCode::NO_CONTENT);
+    stored_call(&t, &t.login("supervisor").await, &call).await;
+    let path = format!("/api/v1/callcentre/callbacks/{call}/dial");
+    let away = t.post(&path, &consultant, json!({})).await;
+    assert_eq!(away.status, StatusCode::CONFLICT, "not at the desk: {}", away.body);
+    assert!(away.body["message"].as_str().unwrap().contains("open the desk"), "{}", away.body);
+    let mut desk = connect(&t, &consultant).await.expect("desk");
+    next(&mut desk, "hello").await;
+    let dialling = t.post(&path, &consultant, json!({})).await;
+    assert_eq!(dialling.status, StatusCode::ACCEPTED, "{}", dialling.body);
+    assert_eq!(t.post("/api/v1/callcentre/callbacks/1/dial", &consultant, json!({})).await.status, StatusCode::NOT_FOUND);
+    // The simulator places no calls: the attempt is audited, the task stays open.
+    for _ in 0..100 {
+        t.app.auditor.seal_all().await.unwrap();
+        let audit = t.get("/api/v1/audit?limit=50", &auditor).await;
+        if let Some(entry) = audit.body["items"].as_array().unwrap().iter().find(|e| e["action"] == "call.callback_attempt") {
+            assert!(entry["detail"]["outcome"].as_str().unwrap().contains("未能呼出"), "{entry}");
+            let tasks = t.get("/api/v1/callcentre/callbacks", &consultant).await;
+            assert!(tasks.body.as_array().unwrap().iter().any(|c| c["call"] == call.as_str()), "still open: {}", tasks.body);
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the attempt was not audited");
+}

@@ -22,7 +22,7 @@ use tokio::net::UdpSocket;
 use tokio::sync::mpsc;
 
 /// How an INVITE we sent ended.
-enum Answer {
+pub(super) enum Answer {
     Answered(DialogId, Media),
     /// A final status other than 2xx, or no final status at all.
     Refused(Option<u16>),
@@ -134,7 +134,7 @@ impl Core {
 
     /// Sends an INVITE with our offer on `socket`; the dialog is returned
     /// at once (to cancel it), the answer when it comes.
-    fn invite(
+    pub(super) fn invite(
         &self,
         callee: rsipstack::sip::Uri,
         destination: SipAddr,
@@ -454,6 +454,10 @@ impl Core {
 
     fn ended(self: &Arc<Self>, id: &DialogId, reason: &str) {
         let mut state = self.state();
+        if let Some(ended) = state.outbound.remove(&id.to_string()) {
+            let _ = ended.send(());
+            return;
+        }
         let Some((call, side)) = state.dialogs.remove(&id.to_string()) else { return };
         tracing::debug!(call = call.0, ?side, reason, "a leg ended");
         match side {
@@ -546,7 +550,7 @@ impl Core {
 }
 
 /// Ends a leg: BYE when it was answered, CANCEL while it rings.
-async fn end(dialog: InviteDialog, answered: bool) {
+pub(super) async fn end(dialog: InviteDialog, answered: bool) {
     let _ = if answered { dialog.bye().await } else { dialog.cancel().await };
 }
 

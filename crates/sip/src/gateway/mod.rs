@@ -10,6 +10,7 @@
 //! `calls.rs` carries out the engine's commands.
 
 mod calls;
+mod outbound;
 
 use crate::config::SipConfig;
 use crate::media::prompts::{Programme, Prompts};
@@ -17,7 +18,7 @@ use crate::media::relay::{CallMedia, Leg, MediaStats, Recorder, RtpPorts};
 use crate::media::sdp;
 use crate::registrar::{Binding, Registrar};
 use hotline_app::attachments::BlobStore;
-use hotline_app::calls::{LineContext, Phones, RecordingRef, Switchboard, Telephony};
+use hotline_app::calls::{Dial, DialOutcome, LineContext, Phones, RecordingRef, Switchboard, Telephony};
 use hotline_callcentre::engine::{AgentId, CallId, Command, TransferMode};
 use rsipstack::dialog::dialog::DialogStateSender;
 use rsipstack::dialog::dialog_layer::DialogLayer;
@@ -77,6 +78,8 @@ struct State {
     /// Commands for a call the gateway is still registering.
     pending: HashMap<CallId, Vec<Command>>,
     dialogs: HashMap<String, (CallId, Side)>,
+    /// Legs of calls placed outside the queues, told when they end.
+    outbound: HashMap<String, tokio::sync::oneshot::Sender<()>>,
 }
 
 pub(crate) struct Core {
@@ -100,11 +103,15 @@ pub(crate) struct Core {
 }
 
 /// What the switchboard holds: commands go in order to the gateway's task.
-pub(crate) struct Lines(mpsc::UnboundedSender<Command>);
+pub(crate) struct Lines(mpsc::UnboundedSender<Command>, Arc<Core>);
 
 impl Telephony for Lines {
     fn execute(&self, command: &Command) {
         let _ = self.0.send(command.clone());
+    }
+
+    fn dial(&self, dial: Dial, done: tokio::sync::oneshot::Sender<DialOutcome>) {
+        tokio::spawn(self.1.clone().dial_out(dial, done));
     }
 }
 
@@ -158,8 +165,8 @@ impl Core {
         });
         tokio::spawn(core.clone().serve(incoming));
         tokio::spawn(core.clone().watch_dialogs(state_rx));
-        tokio::spawn(core.run_commands(command_rx));
-        Lines(commands)
+        tokio::spawn(core.clone().run_commands(command_rx));
+        Lines(commands, core)
     }
 
     fn state(&self) -> std::sync::MutexGuard<'_, State> {

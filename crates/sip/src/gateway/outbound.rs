@@ -1,0 +1,101 @@
+//! Calls placed outside the queues: a consultant calling a citizen back.
+//! The consultant's phone rings first (showing the citizen's number), then
+//! the citizen through the outbound trunk (showing the centre's number);
+//! the two are bridged through the relay until either hangs up.
+
+use super::Core;
+use super::calls::{Answer, end};
+use crate::media::relay::{CallMedia, Leg, Party};
+use hotline_app::calls::{Dial, DialOutcome};
+use rsipstack::dialog::authenticate::Credential;
+use rsipstack::transport::SipAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::oneshot;
+
+/// How long either side may ring.
+const RING: Duration = Duration::from_secs(30);
+
+impl Core {
+    pub(super) async fn dial_out(self: Arc<Self>, dial: Dial, done: oneshot::Sender<DialOutcome>) {
+        let outcome = self.place(dial).await;
+        let _ = done.send(outcome);
+    }
+
+    async fn place(&self, Dial { agent, number }: Dial) -> DialOutcome {
+        let Some(trunk) = self.config.outbound.clone() else {
+            return DialOutcome::Failed("sip.outbound (the carrier's trunk for outgoing calls) is not configured".into());
+        };
+        let Some(binding) = self.registrar.find(agent) else {
+            return DialOutcome::Failed("the consultant's phone is not registered".into());
+        };
+        let (Ok(phone_socket), Ok(citizen_socket)) = (self.ports.bind().await, self.ports.bind().await) else {
+            return DialOutcome::Failed("no free RTP port".into());
+        };
+        // The consultant first: a citizen must not answer into silence.
+        let Ok((phone, answer)) = self.invite(binding.contact, binding.destination, Some(number.clone()), &phone_socket, None) else {
+            return DialOutcome::Failed("the consultant's phone could not be rung".into());
+        };
+        let (phone_id, phone_media) = match tokio::time::timeout(RING, answer).await {
+            Ok(Ok(Answer::Answered(id, media))) => (id, media),
+            Ok(_) => return DialOutcome::ConsultantMissed,
+            Err(_) => {
+                end(phone, false).await;
+                return DialOutcome::ConsultantMissed;
+            }
+        };
+        let (phone_ended, phone_gone) = oneshot::channel();
+        self.state().outbound.insert(phone_id.to_string(), phone_ended);
+        let Ok(callee) = format!("sip:{number}@{}", trunk.address).as_str().try_into() else {
+            end(phone, true).await;
+            return DialOutcome::Failed(format!("{number} is not a number to dial"));
+        };
+        let credential = trunk.username.clone().map(|username| Credential {
+            username,
+            password: trunk.password.clone().unwrap_or_default(),
+            realm: None,
+            auth_username: None,
+        });
+        let destination = SipAddr::new(rsipstack::sip::Transport::Udp, trunk.address.into());
+        let Ok((citizen, answer)) = self.invite(callee, destination, Some(trunk.caller_id.clone()), &citizen_socket, credential) else {
+            end(phone, true).await;
+            return DialOutcome::Failed("the outbound trunk could not be reached".into());
+        };
+        let answered = tokio::time::timeout(RING, answer).await;
+        let (citizen_id, citizen_media) = match answered {
+            Ok(Ok(Answer::Answered(id, media))) => (id, media),
+            other => {
+                if other.is_err() {
+                    end(citizen, false).await;
+                }
+                self.state().outbound.remove(&phone_id.to_string());
+                end(phone, true).await;
+                return match other {
+                    Ok(Ok(Answer::Refused(Some(486 | 600 | 603)))) => DialOutcome::Busy,
+                    Ok(Ok(Answer::Refused(Some(408 | 480 | 487) | None))) | Err(_) => DialOutcome::NoAnswer,
+                    Ok(Ok(Answer::Refused(Some(status)))) => DialOutcome::Failed(format!("the carrier answered {status}")),
+                    Ok(_) => DialOutcome::Failed("the carrier did not answer".into()),
+                };
+            }
+        };
+        let (citizen_ended, citizen_gone) = oneshot::channel();
+        self.state().outbound.insert(citizen_id.to_string(), citizen_ended);
+        let talk = Instant::now();
+        // The citizen is the relay's "caller"; nothing is played or recorded.
+        let media = CallMedia::start(Leg { socket: citizen_socket, peer: citizen_media }, self.stats.clone(), None);
+        media.leg(Party::Consultant, Leg { socket: phone_socket, peer: phone_media });
+        media.bridge();
+        tokio::select! {
+            _ = phone_gone => {
+                self.state().outbound.remove(&citizen_id.to_string());
+                end(citizen, true).await;
+            }
+            _ = citizen_gone => {
+                self.state().outbound.remove(&phone_id.to_string());
+                end(phone, true).await;
+            }
+        }
+        drop(media);
+        DialOutcome::Connected { talk_secs: talk.elapsed().as_secs() }
+    }
+}
