@@ -244,3 +244,17 @@ async fn baresip_as_the_consultants_softphone_registers_answers_and_talks() {
     let rms = (samples.iter().map(|v| v * v).sum::<f64>() / samples.len().max(1) as f64).sqrt();
     assert!(samples.len() > 8000 && rms > 100.0, "baresip heard the greeting and the caller: {} samples, RMS {rms}", samples.len());
 }
+
+#[tokio::test]
+#[ignore = "needs SIPp (Debian's sip-tester); .ci/run runs it"]
+async fn a_consultant_without_a_registered_phone_is_told_and_the_call_waits_for_someone_else() {
+    let centre = Centre::start(config()).await;
+    let user = centre.consultant("feng").await;
+    let mut desk = centre.desk(user, &[("general", 5)]).await;
+    let carrier =
+        centre.sipp("carrier.xml", &["-s", "12345", "-p", &free_port().to_string(), "-mp", &free_port().to_string(), "-d", "1500"]);
+    let call = centre.desk_event(&mut desk, |e| if let DeskEvent::PhoneMissing { call } = e { Some(call.clone()) } else { None }).await;
+    centre.finished(carrier, "the caller").await;
+    let record = centre.record("13800138000").await;
+    assert_eq!((record.id.to_string(), record.outcome, record.agent), (call, Outcome::Abandoned, None));
+}

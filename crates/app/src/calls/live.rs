@@ -31,6 +31,9 @@ pub enum DeskEvent {
     },
     /// The same consultant opened the desk elsewhere; this one is closed.
     Replaced,
+    /// A call was offered but the consultant's SIP phone is not registered:
+    /// the offer went to someone else and counts as missed.
+    PhoneMissing { call: String },
 }
 
 /// The centre now, for the wallboard (大屏/监控墙).

@@ -48,6 +48,7 @@ enum Input {
     Rated(CallId, Satisfaction),
     Dial { agent: AgentId, number: String, reply: oneshot::Sender<Result<oneshot::Receiver<DialOutcome>, AppError>> },
     DialEnded { agent: AgentId },
+    Tell(AgentId, DeskEvent),
 }
 
 /// A handle on the running switchboard.
@@ -180,6 +181,11 @@ impl Switchboard {
         let (reply, rx) = oneshot::channel();
         self.tx.send(Input::Dial { agent: agent_of(user), number: number.to_owned(), reply }).map_err(|_| closed())?;
         rx.await.map_err(|_| closed())?
+    }
+
+    /// Telephony tells a consultant's desk something (their phone is missing).
+    pub fn tell(&self, user: UserId, event: DeskEvent) {
+        let _ = self.tx.send(Input::Tell(agent_of(user), event));
     }
 
     /// The caller rated the finished call by keypad.
@@ -386,6 +392,7 @@ impl Actor {
             Input::Dial { agent, number, reply } => {
                 let _ = reply.send(self.dial(agent, number, now));
             }
+            Input::Tell(agent, event) => self.to_desk(agent, event),
             Input::DialEnded { agent } => {
                 if let Some(status) = self.dialling.remove(&agent)
                     && let Ok(commands) = self.engine.handle(Event::SetStatus { agent, status: status.clone() }, now)

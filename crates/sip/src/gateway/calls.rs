@@ -179,6 +179,8 @@ impl Core {
     async fn ring(self: Arc<Self>, call: CallId, agent: AgentId) {
         let Some(binding) = self.registrar.find(agent) else {
             tracing::info!(agent = agent.0, "an offer found no registered phone");
+            self.switchboard
+                .tell(hotline_app::calls::user_of(agent), hotline_app::calls::DeskEvent::PhoneMissing { call: call.0.to_string() });
             self.switchboard.notify(Event::Rejected { call, agent });
             return;
         };
