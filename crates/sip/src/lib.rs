@@ -15,7 +15,7 @@ pub mod registrar;
 pub use config::{OutboundTrunk, PromptsConfig, SipConfig, TrunkConfig};
 
 use hotline_app::calls::{LineContext, Telephony, TelephonyAdapter};
-use media::prompts::{PromptFiles, Prompts};
+use media::prompts::Prompts;
 use rsipstack::EndpointBuilder;
 use rsipstack::dialog::dialog_layer::DialogLayer;
 use rsipstack::transaction::{Endpoint, TransactionReceiver};
@@ -51,16 +51,8 @@ impl SipGateway {
     pub async fn bind(config: SipConfig) -> Result<Arc<Self>, SipError> {
         config.check().map_err(SipError::Config)?;
         let addr = config.listen.ok_or_else(|| SipError::Config("sip.listen is not set".into()))?;
-        let files = PromptFiles {
-            greeting: config.prompts.greeting.clone(),
-            greetings: config.prompts.greetings.clone(),
-            music: config.prompts.music.clone(),
-            please_hold: config.prompts.please_hold.clone(),
-            callback: config.prompts.callback.clone(),
-            rating: config.prompts.rating.clone(),
-            thanks: config.prompts.thanks.clone(),
-        };
-        let prompts = Prompts::load(&files, config.hold_notice_secs).map_err(SipError::Config)?;
+
+        let prompts = Prompts::load(&config.prompts, config.hold_notice_secs).map_err(SipError::Config)?;
         let cancel = CancellationToken::new();
         let transport = TransportLayer::new(cancel.clone());
         let listen_error = |e: rsipstack::Error| SipError::Listen { addr, message: e.to_string() };

@@ -3,7 +3,7 @@
 
 use crate::codec::{Get, date_text, flag, micros, opt_micros, parse_date, parse_day, word};
 use crate::orders::{SUMMARY_COLUMNS, parse_summary};
-use crate::sql::{Val, insert_audit, insert_rows};
+use crate::sql::{Val, insert_audit, insert_rows, touched};
 use crate::{OrBackend, SqlStore};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -194,9 +194,7 @@ impl CallStore for SqlStore {
     async fn link_call(&self, id: i64, order: OrderId, audit: &AuditRecord) -> StoreResult<()> {
         let mut tx = self.write.begin().await.or_backend()?;
         let n = sqlx::query("UPDATE calls SET order_id = $1 WHERE id = $2").bind(order.0).bind(id).execute(&mut *tx).await.or_backend()?;
-        if n.rows_affected() == 0 {
-            return Err(StoreError::NotFound(format!("call {id}")));
-        }
+        touched(n.rows_affected(), format!("call {id}"))?;
         insert_audit(&mut tx, audit).await?;
         tx.commit().await.or_backend()
     }
@@ -209,10 +207,7 @@ impl CallStore for SqlStore {
             .execute(&self.write)
             .await
             .or_backend()?;
-        if n.rows_affected() == 0 {
-            return Err(StoreError::NotFound(format!("call {id}")));
-        }
-        Ok(())
+        touched(n.rows_affected(), format!("call {id}"))
     }
 
     async fn recordings_ended_before(&self, before: DateTime<Utc>, limit: u32) -> StoreResult<Vec<(i64, RecordingRef)>> {
@@ -236,10 +231,7 @@ impl CallStore for SqlStore {
             .execute(&self.write)
             .await
             .or_backend()?;
-        if n.rows_affected() == 0 {
-            return Err(StoreError::NotFound(format!("call {id}")));
-        }
-        Ok(())
+        touched(n.rows_affected(), format!("call {id}"))
     }
 
     async fn rate_call(&self, id: i64, satisfaction: Satisfaction) -> StoreResult<()> {
@@ -249,10 +241,7 @@ impl CallStore for SqlStore {
             .execute(&self.write)
             .await
             .or_backend()?;
-        if n.rows_affected() == 0 {
-            return Err(StoreError::NotFound(format!("call {id}")));
-        }
-        Ok(())
+        touched(n.rows_affected(), format!("call {id}"))
     }
 
     async fn insert_status_changes(&self, changes: &[StatusChange]) -> StoreResult<()> {

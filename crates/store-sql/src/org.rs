@@ -1,7 +1,7 @@
 //! Units, hotlines, categories, the dispatch catalogue, users and sessions.
 
 use crate::codec::{Get, flag, micros, word};
-use crate::sql::{Val, insert_audit};
+use crate::sql::{Val, insert_audit, touched};
 use crate::{OrBackend, SqlStore};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -37,11 +37,6 @@ fn parse_user(row: &AnyRow) -> StoreResult<UserRecord> {
         created_at: row.at("created_at")?,
         phone_secret: row.opt_text("phone_ha1")?,
     })
-}
-
-/// Fails with "not found" when an update or delete touched no row.
-fn touched(rows: u64, what: String) -> StoreResult<()> {
-    if rows == 0 { Err(StoreError::NotFound(what)) } else { Ok(()) }
 }
 
 #[async_trait]

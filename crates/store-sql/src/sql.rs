@@ -6,7 +6,7 @@
 
 use crate::codec::micros;
 use crate::{Backend, OrBackend, SqlStore};
-use hotline_app::ports::{AuditRecord, StoreResult};
+use hotline_app::ports::{AuditRecord, StoreError, StoreResult};
 use hotline_domain::State;
 use sqlx::any::{AnyArguments, AnyRow};
 use sqlx::query::Query;
@@ -191,6 +191,11 @@ impl SqlStore {
         tx.commit().await.or_backend()?;
         Ok(changed)
     }
+}
+
+/// Fails with "not found" when an update or delete touched no row.
+pub(crate) fn touched(rows: u64, what: String) -> StoreResult<()> {
+    if rows == 0 { Err(StoreError::NotFound(what)) } else { Ok(()) }
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 //! the outbound trunk; and legs that end on their own.
 
 use super::{Call, ConsultantLeg, Core, Side, State, SubCentreLeg, user_of};
+use crate::config::OutboundTrunk;
 use crate::media::prompts::Programme;
 use crate::media::relay::{Leg, Party, Topology};
 use crate::media::sdp::{self, Codec, Media};
@@ -26,6 +27,25 @@ pub(super) enum Answer {
     Answered(DialogId, Media),
     /// A final status other than 2xx, or no final status at all.
     Refused(Option<u16>),
+}
+
+/// What a refusal of a call we placed means.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Refusal {
+    Busy,
+    NoAnswer,
+    Other(u16),
+}
+
+impl Refusal {
+    /// 486, 600, 603 busy; 408, 480, 487 (our CANCEL) or silence no answer.
+    pub(super) fn of(status: Option<u16>) -> Self {
+        match status {
+            Some(486 | 600 | 603) => Self::Busy,
+            Some(408 | 480 | 487) | None => Self::NoAnswer,
+            Some(other) => Self::Other(other),
+        }
+    }
 }
 
 impl Core {
@@ -132,6 +152,11 @@ impl Core {
         c.caller.initial_request().from_header().ok().and_then(|f| f.uri().ok()).and_then(|u| user_of(&u))
     }
 
+    /// Our RTP address for a leg on `socket`, as written in SDP.
+    pub(super) fn media_addr(&self, socket: &UdpSocket) -> SocketAddr {
+        SocketAddr::new(self.media_ip, socket.local_addr().map(|a| a.port()).unwrap_or_default())
+    }
+
     /// Sends an INVITE with our offer on `socket`; the dialog is returned
     /// at once (to cancel it), the answer when it comes.
     pub(super) fn invite(
@@ -142,7 +167,7 @@ impl Core {
         socket: &UdpSocket,
         credential: Option<Credential>,
     ) -> Result<(InviteDialog, tokio::task::JoinHandle<Answer>), Box<rsipstack::Error>> {
-        let local = SocketAddr::new(self.media_ip, socket.local_addr().map(|a| a.port()).unwrap_or_default());
+        let local = self.media_addr(socket);
         let offer = sdp::describe(local, &[Codec::Pcma, Codec::Pcmu], rand::random::<u32>().into());
         let mut caller = self.contact.clone();
         caller.auth = from_user.map(|user| rsipstack::sip::Auth { user, password: None });
@@ -192,7 +217,7 @@ impl Core {
                 return;
             }
         };
-        let local = SocketAddr::new(self.media_ip, socket.local_addr().map(|a| a.port()).unwrap_or_default());
+        let local = self.media_addr(&socket);
         let (dialog, answer) = match self.invite(binding.contact, binding.destination, self.caller_number(call), &socket, None) {
             Ok(started) => started,
             Err(e) => {
@@ -269,23 +294,13 @@ impl Core {
                 return;
             }
         };
-        let callee: rsipstack::sip::Uri = match format!("sip:{to}@{}", trunk.address).as_str().try_into() {
-            Ok(uri) => uri,
-            Err(_) => {
-                report(TransferResult::Failed);
-                return;
-            }
+        let Some(callee) = callee(&trunk, &to) else {
+            report(TransferResult::Failed);
+            return;
         };
-        let destination = SipAddr::new(rsipstack::sip::Transport::Udp, trunk.address.into());
-        let credential = trunk.username.clone().map(|username| Credential {
-            username,
-            password: trunk.password.clone().unwrap_or_default(),
-            realm: None,
-            auth_username: None,
-        });
         let shown = if trunk.show_caller { self.caller_number(call) } else { Some(trunk.caller_id.clone()) };
-        let local = SocketAddr::new(self.media_ip, socket.local_addr().map(|a| a.port()).unwrap_or_default());
-        let (dialog, answer) = match self.invite(callee, destination, shown, &socket, credential) {
+        let local = self.media_addr(&socket);
+        let (dialog, answer) = match self.invite(callee, destination(&trunk), shown, &socket, credential(&trunk)) {
             Ok(started) => started,
             Err(e) => {
                 tracing::warn!(error = %e, %to, "a sub-centre could not be dialled");
@@ -361,10 +376,10 @@ impl Core {
             Then::Forget => {}
             Then::Refused(status) => {
                 tracing::info!(%to, ?status, "a sub-centre did not take the transfer");
-                report(match status {
-                    Some(486 | 600 | 603) => TransferResult::Busy,
-                    Some(408 | 480 | 487) | None => TransferResult::NoAnswer,
-                    Some(_) => TransferResult::Failed,
+                report(match Refusal::of(status) {
+                    Refusal::Busy => TransferResult::Busy,
+                    Refusal::NoAnswer => TransferResult::NoAnswer,
+                    Refusal::Other(_) => TransferResult::Failed,
                 });
             }
             Then::Blind(leg) => {
@@ -549,6 +564,25 @@ impl Core {
         }
         end_all(c).await;
     }
+}
+
+/// `number` at the carrier's outbound trunk.
+pub(super) fn callee(trunk: &OutboundTrunk, number: &str) -> Option<rsipstack::sip::Uri> {
+    format!("sip:{number}@{}", trunk.address).as_str().try_into().ok()
+}
+
+pub(super) fn destination(trunk: &OutboundTrunk) -> SipAddr {
+    SipAddr::new(rsipstack::sip::Transport::Udp, trunk.address.into())
+}
+
+/// The digest credentials the carrier may challenge for.
+pub(super) fn credential(trunk: &OutboundTrunk) -> Option<Credential> {
+    trunk.username.clone().map(|username| Credential {
+        username,
+        password: trunk.password.clone().unwrap_or_default(),
+        realm: None,
+        auth_username: None,
+    })
 }
 
 /// Ends a leg: BYE when it was answered, CANCEL while it rings.

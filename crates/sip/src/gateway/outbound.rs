@@ -4,11 +4,9 @@
 //! the two are bridged through the relay until either hangs up.
 
 use super::Core;
-use super::calls::{Answer, end};
+use super::calls::{Answer, Refusal, callee, credential, destination, end};
 use crate::media::relay::{CallMedia, Leg, Party};
 use hotline_app::calls::{Dial, DialOutcome};
-use rsipstack::dialog::authenticate::Credential;
-use rsipstack::transport::SipAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::oneshot;
@@ -46,18 +44,13 @@ impl Core {
         };
         let (phone_ended, phone_gone) = oneshot::channel();
         self.state().outbound.insert(phone_id.to_string(), phone_ended);
-        let Ok(callee) = format!("sip:{number}@{}", trunk.address).as_str().try_into() else {
+        let Some(callee) = callee(&trunk, &number) else {
             end(phone, true).await;
             return DialOutcome::Failed(format!("{number} is not a number to dial"));
         };
-        let credential = trunk.username.clone().map(|username| Credential {
-            username,
-            password: trunk.password.clone().unwrap_or_default(),
-            realm: None,
-            auth_username: None,
-        });
-        let destination = SipAddr::new(rsipstack::sip::Transport::Udp, trunk.address.into());
-        let Ok((citizen, answer)) = self.invite(callee, destination, Some(trunk.caller_id.clone()), &citizen_socket, credential) else {
+        let Ok((citizen, answer)) =
+            self.invite(callee, destination(&trunk), Some(trunk.caller_id.clone()), &citizen_socket, credential(&trunk))
+        else {
             end(phone, true).await;
             return DialOutcome::Failed("the outbound trunk could not be reached".into());
         };
@@ -71,9 +64,12 @@ impl Core {
                 self.state().outbound.remove(&phone_id.to_string());
                 end(phone, true).await;
                 return match other {
-                    Ok(Ok(Answer::Refused(Some(486 | 600 | 603)))) => DialOutcome::Busy,
-                    Ok(Ok(Answer::Refused(Some(408 | 480 | 487) | None))) | Err(_) => DialOutcome::NoAnswer,
-                    Ok(Ok(Answer::Refused(Some(status)))) => DialOutcome::Failed(format!("the carrier answered {status}")),
+                    Ok(Ok(Answer::Refused(status))) => match Refusal::of(status) {
+                        Refusal::Busy => DialOutcome::Busy,
+                        Refusal::NoAnswer => DialOutcome::NoAnswer,
+                        Refusal::Other(status) => DialOutcome::Failed(format!("the carrier answered {status}")),
+                    },
+                    Err(_) => DialOutcome::NoAnswer,
                     Ok(_) => DialOutcome::Failed("the carrier did not answer".into()),
                 };
             }

@@ -3,6 +3,7 @@
 //! callback notice when the queue cannot take the call.
 
 use super::wav;
+use crate::config::PromptsConfig;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -35,18 +36,6 @@ pub struct Prompts {
     pub notice_every: usize,
 }
 
-/// Where a configuration points for prompts; `None` keeps a shipped one.
-#[derive(Debug, Clone, Default)]
-pub struct PromptFiles {
-    pub greeting: Option<PathBuf>,
-    pub greetings: HashMap<String, PathBuf>,
-    pub music: Option<PathBuf>,
-    pub please_hold: Option<PathBuf>,
-    pub callback: Option<PathBuf>,
-    pub rating: Option<PathBuf>,
-    pub thanks: Option<PathBuf>,
-}
-
 fn shipped(name: &str) -> Clip {
     let (_, bytes) = SHIPPED.iter().find(|(n, _)| *n == name).expect("a shipped prompt");
     wav::read(bytes).expect("shipped prompts are tested readable").into()
@@ -59,7 +48,7 @@ fn load(path: &Path) -> Result<Clip, String> {
 
 impl Prompts {
     /// Loads the configured files, the shipped ones where none is named.
-    pub fn load(files: &PromptFiles, notice_every_secs: u32) -> Result<Self, String> {
+    pub fn load(files: &PromptsConfig, notice_every_secs: u32) -> Result<Self, String> {
         let pick = |path: &Option<PathBuf>, name: &str| path.as_deref().map(load).unwrap_or_else(|| Ok(shipped(name)));
         let mut greetings = HashMap::new();
         for (number, path) in &files.greetings {
@@ -203,9 +192,9 @@ mod tests {
 
     #[test]
     fn the_shipped_prompts_load_and_a_missing_file_is_named() {
-        let prompts = Prompts::load(&PromptFiles::default(), 30).unwrap();
+        let prompts = Prompts::load(&PromptsConfig::default(), 30).unwrap();
         assert!(prompts.greeting.len() > 8000 * 3);
-        let files = PromptFiles { music: Some("/nonexistent/music.wav".into()), ..Default::default() };
+        let files = PromptsConfig { music: Some("/nonexistent/music.wav".into()), ..Default::default() };
         let err = Prompts::load(&files, 30).unwrap_err();
         assert!(err.starts_with("/nonexistent/music.wav"), "{err}");
     }
