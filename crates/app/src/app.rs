@@ -222,6 +222,7 @@ impl App {
                 config: config.callcentre.clone(),
                 lines,
                 blobs: blobs.clone(),
+                attempts: attempts.clone(),
             })
             .await?,
         );

@@ -57,16 +57,19 @@ impl Registrar {
         format!("{stamp}.{}", self.seal(&stamp))
     }
 
-    fn nonce_fresh(&self, nonce: &str) -> bool {
+    /// Whether a nonce is ours and younger than its life.
+    pub fn nonce_fresh(&self, nonce: &str) -> bool {
         let Some((stamp, seal)) = nonce.split_once('.') else { return false };
         let Ok(secs) = u64::from_str_radix(stamp, 16) else { return false };
         let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default().as_secs();
         seal == self.seal(stamp) && now.saturating_sub(secs) <= NONCE_LIFE.as_secs()
     }
 
-    /// The `WWW-Authenticate` value of a challenge.
-    pub fn challenge(&self) -> String {
-        format!("Digest realm=\"{}\", nonce=\"{}\", algorithm=MD5, qop=\"auth\"", self.realm, self.nonce())
+    /// The `WWW-Authenticate` value of a challenge; `stale` when the
+    /// answer was right but its nonce too old (RFC 2617 §3.2.1).
+    pub fn challenge(&self, stale: bool) -> String {
+        let stale = if stale { ", stale=TRUE" } else { "" };
+        format!("Digest realm=\"{}\", nonce=\"{}\", algorithm=MD5, qop=\"auth\"{stale}", self.realm, self.nonce())
     }
 
     /// Whether `auth` proves the secret `ha1` for `method`; `uri` is the
@@ -123,6 +126,16 @@ mod tests {
             registrar.realm
         );
         Authorization::parse(&header).unwrap()
+    }
+
+    #[test]
+    fn a_challenge_for_an_old_nonce_says_stale() {
+        let registrar = Registrar::new("hotline".into());
+        assert!(registrar.challenge(true).ends_with(", stale=TRUE"));
+        assert!(!registrar.challenge(false).contains("stale"));
+        let nonce = registrar.nonce();
+        assert!(registrar.nonce_fresh(&nonce));
+        assert!(!registrar.nonce_fresh("abc.def"), "not ours");
     }
 
     #[test]

@@ -18,7 +18,7 @@ mod telephony;
 
 pub use config::{CallCentreConfig, GENERAL_QUEUE, PROFESSIONAL_LEVEL, TelephonyKind};
 pub use live::{AgentBoard, DeskEvent, QueueBoard, Wallboard};
-pub use phones::{CENTRE_NUMBER, Phone, Phones, phone_secret, queue_for_dialled};
+pub use phones::{CENTRE_NUMBER, Phone, Phones, REGISTER_PER_ACCOUNT_ADDRESS, REGISTER_PER_ADDRESS, phone_secret, queue_for_dialled};
 pub use records::{CallRow, CallStore, CallbackTask, RecordingRef, StatusChange};
 pub use reports::{DemandCell, FigureRow, GroupBy, Ratings, Thresholds, demand_cells, demand_of, figure_rows, occupancy, to_record};
 pub use simulated::{Arrival, Arrivals, CallerPlan, LineBehaviour, Load, SimulatedLines};
@@ -108,6 +108,7 @@ pub(crate) struct CallCentreParts {
     pub config: CallCentreConfig,
     pub lines: Lines,
     pub blobs: Arc<dyn crate::attachments::BlobStore>,
+    pub attempts: Arc<crate::attempts::Attempts>,
 }
 
 pub struct CallCentre {
@@ -126,25 +127,38 @@ pub struct CallCentre {
     calendar: Arc<CalendarService>,
     /// Recordings' content.
     blobs: Arc<dyn crate::attachments::BlobStore>,
+    /// Consultants' phones, for the telephony adapter.
+    phones: Arc<Phones>,
 }
 
 impl CallCentre {
     pub(crate) async fn start(parts: CallCentreParts) -> AppResult<Self> {
-        let CallCentreParts { store, orders, users, directory, auditor, ids, clock, calendar, config, lines, blobs } = parts;
+        let CallCentreParts { store, orders, users, directory, auditor, ids, clock, calendar, config, lines, blobs, attempts } = parts;
         let days = calendar.snapshot();
         let day_start = days.start_of(days.local_date(clock.now()));
-        let phone_realm = config.phone_realm.clone();
+        let phones = Arc::new(Phones {
+            users: users.clone(),
+            directory: directory.clone(),
+            realm: config.phone_realm.clone(),
+            attempts,
+            auditor: auditor.clone(),
+        });
         let switchboard = Switchboard::start(store.clone(), clock.clone(), ids.clone(), config, directory.clone(), day_start).await?;
         let simulator = match lines {
             Lines::Simulated => Some(SimulatedLines::attach(switchboard.clone(), std::time::Duration::from_secs(1))),
             Lines::None => None,
             Lines::Network(adapter) => {
-                let phones = Arc::new(Phones { users: users.clone(), directory: directory.clone(), realm: phone_realm });
-                switchboard.attach(adapter.attach(LineContext { switchboard: switchboard.clone(), phones, blobs: blobs.clone() }));
+                let context = LineContext { switchboard: switchboard.clone(), phones: phones.clone(), blobs: blobs.clone() };
+                switchboard.attach(adapter.attach(context));
                 None
             }
         };
-        Ok(Self { switchboard, simulator, store, orders, users, directory, auditor, ids, clock, calendar, blobs })
+        Ok(Self { switchboard, simulator, store, orders, users, directory, auditor, ids, clock, calendar, blobs, phones })
+    }
+
+    /// Consultants' phones: registration checks and number routing.
+    pub fn phones(&self) -> &Arc<Phones> {
+        &self.phones
     }
 
     /// The in-process simulator, for placing and ending simulated calls;

@@ -8,12 +8,15 @@
 
 use super::config::GENERAL_QUEUE;
 use super::switchboard::agent_of;
+use crate::attempts::{Attempts, Limit};
+use crate::audit::Auditor;
 use crate::directory::Directory;
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 use crate::ports::{HotlineRecord, OrgStore};
 use hotline_callcentre::engine::AgentId;
 use hotline_domain::{IntegrationMode, Role};
 use md5::{Digest, Md5};
+use std::net::IpAddr;
 use std::sync::Arc;
 
 /// The digest secret a phone registering as `username` in `realm` proves.
@@ -49,12 +52,20 @@ pub struct Phone {
     pub secret: String,
 }
 
+/// Failed registrations allowed per account and address: a phone with a
+/// mistyped password retries every few seconds, a guesser is stopped.
+pub const REGISTER_PER_ACCOUNT_ADDRESS: Limit = Limit { most: 10, window: chrono::Duration::minutes(15) };
+/// … and per address, whatever the accounts tried.
+pub const REGISTER_PER_ADDRESS: Limit = Limit { most: 60, window: chrono::Duration::minutes(15) };
+
 /// What a telephony adapter looks up: phones by username, queues by the
 /// number dialled.
 pub struct Phones {
     pub(crate) users: Arc<dyn OrgStore>,
     pub(crate) directory: Arc<Directory>,
     pub(crate) realm: String,
+    pub(crate) attempts: Arc<Attempts>,
+    pub(crate) auditor: Arc<Auditor>,
 }
 
 impl Phones {
@@ -70,6 +81,37 @@ impl Phones {
             return Ok(None);
         }
         Ok(user.phone_secret.map(|secret| Phone { agent: agent_of(user.id), username: user.username, secret }))
+    }
+
+    /// A registration from `from` claiming `username`: counted before it is
+    /// checked (as logins are), so a burst of guesses cannot outrun the
+    /// limits; `proves` checks the digest against the phone's secret. A
+    /// failure is audited; `None` when the account has no phone or the
+    /// proof is wrong, an error beyond the limits.
+    pub async fn authenticate(&self, username: &str, from: IpAddr, proves: impl FnOnce(&str) -> bool) -> AppResult<Option<Phone>> {
+        let by_address = format!("register-address:{from}");
+        let by_account = format!("register:{}:{from}", &crate::auth::token_hash(&username.to_lowercase())[..32]);
+        for (key, limit) in [(&by_address, REGISTER_PER_ADDRESS), (&by_account, REGISTER_PER_ACCOUNT_ADDRESS)] {
+            if !self.attempts.spend(key, limit).await? {
+                return Err(AppError::TooManyRequests(format!(
+                    "too many failed phone registrations from {from}; try again in {} minutes",
+                    limit.minutes()
+                )));
+            }
+        }
+        match self.phone(username).await?.filter(|p| proves(&p.secret)) {
+            Some(phone) => {
+                self.attempts.clear(&by_account).await?;
+                self.attempts.refund(&by_address).await?;
+                Ok(Some(phone))
+            }
+            None => {
+                self.auditor
+                    .append(None, "phone.register_failed", format!("user:{username}"), serde_json::json!({ "from": from.to_string() }))
+                    .await?;
+                Ok(None)
+            }
+        }
     }
 
     /// The queue a call to `dialled` waits in, as the directory stands now.

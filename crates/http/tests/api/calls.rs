@@ -519,3 +519,49 @@ async fn a_callback_is_dialled_from_the_desk_only_and_the_simulator_says_it_cann
     }
     panic!("the attempt was not audited");
 }
+
+#[tokio::test]
+async fn phone_passwords_are_checked_and_registrations_are_limited_even_in_a_burst() {
+    use hotline_app::calls::REGISTER_PER_ACCOUNT_ADDRESS;
+    let t = spawn().await;
+    let admin = t.login("admin").await;
+    let consultant = user_id(&t, "consultant").await;
+    let path = format!("/api/v1/users/{consultant}");
+    let weak = t.call(Method::PATCH, &path, Some(&admin), Some(json!({"phone_password": "123456"}))).await;
+    assert_eq!(weak.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", weak.body);
+    assert_eq!(weak.body["fields"][0]["field"], "phone_password", "{}", weak.body);
+    let dispatcher = user_id(&t, "dispatcher").await;
+    let not_a_consultant = t
+        .call(
+            Method::PATCH,
+            &format!("/api/v1/users/{dispatcher}"),
+            Some(&admin),
+            Some(json!({"phone_password": "lantern orchard quietly 7 bicycles"})),
+        )
+        .await;
+    assert_eq!(not_a_consultant.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", not_a_consultant.body);
+    let set = t.call(Method::PATCH, &path, Some(&admin), Some(json!({"phone_password": "lantern orchard quietly 7 bicycles"}))).await;
+    assert_eq!((set.status, set.body["phone"].as_bool()), (StatusCode::OK, Some(true)), "{}", set.body);
+
+    // 40 wrong proofs at once from one address: exactly the limit is checked,
+    // the rest refused unchecked, and then even the right one is refused.
+    let phones = t.app.calls.phones().clone();
+    let from: std::net::IpAddr = "203.0.113.7".parse().unwrap();
+    let guesses = (0..40).map(|_| {
+        let phones = phones.clone();
+        tokio::spawn(async move { phones.authenticate("consultant", from, |_| false).await })
+    });
+    let results: Vec<_> = futures_util::future::join_all(guesses).await.into_iter().map(|r| r.unwrap()).collect();
+    let checked = results.iter().filter(|r| matches!(r, Ok(None))).count();
+    let refused = results.iter().filter(|r| matches!(r, Err(hotline_app::AppError::TooManyRequests(_)))).count();
+    assert_eq!((checked, refused), (REGISTER_PER_ACCOUNT_ADDRESS.most as usize, 40 - REGISTER_PER_ACCOUNT_ADDRESS.most as usize));
+    let right = phones.authenticate("consultant", from, |_| true).await;
+    assert!(matches!(right, Err(hotline_app::AppError::TooManyRequests(_))), "{right:?}");
+    // Another address is not held back; the right proof names the consultant.
+    let elsewhere = phones.authenticate("consultant", "198.51.100.2".parse().unwrap(), |_| true).await.unwrap().expect("a phone");
+    assert_eq!(elsewhere.username, "consultant");
+    // Removing the password: no phone registers any more.
+    let removed = t.call(Method::PATCH, &path, Some(&admin), Some(json!({"phone_password": ""}))).await;
+    assert_eq!(removed.body["phone"], false);
+    assert!(phones.authenticate("consultant", "198.51.100.3".parse().unwrap(), |_| true).await.unwrap().is_none());
+}

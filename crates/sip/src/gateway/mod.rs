@@ -19,6 +19,7 @@ use crate::media::sdp;
 use crate::registrar::{Binding, Registrar};
 use hotline_app::attachments::BlobStore;
 use hotline_app::calls::{Dial, DialOutcome, LineContext, Phones, RecordingRef, Switchboard, Telephony};
+use hotline_app::error::AppError;
 use hotline_callcentre::engine::{AgentId, CallId, Command, TransferMode};
 use rsipstack::dialog::dialog::DialogStateSender;
 use rsipstack::dialog::dialog_layer::DialogLayer;
@@ -207,25 +208,37 @@ impl Core {
             _ => None,
         });
         let Some(raw) = raw else {
-            let challenge = Header::WwwAuthenticate(self.registrar.challenge().into());
+            let challenge = Header::WwwAuthenticate(self.registrar.challenge(false).into());
             return tx.reply_with(StatusCode::Unauthorized, vec![challenge], None).await;
         };
         let Ok(auth) = rsipstack::sip::typed::Authorization::parse(&raw) else {
             return tx.reply(StatusCode::BadRequest).await;
         };
         let uri = rsipstack::dialog::authenticate::extract_digest_uri_raw(&raw).unwrap_or_else(|| auth.uri.to_string());
-        let phone = match self.phones.phone(&auth.username).await {
-            Ok(phone) => phone,
+        if !self.registrar.nonce_fresh(&auth.nonce) {
+            // An old nonce (phones reuse one for their refreshes): a new
+            // challenge marked stale, so the phone answers it without
+            // doubting its password; not counted as a failure.
+            let challenge = Header::WwwAuthenticate(self.registrar.challenge(true).into());
+            return tx.reply_with(StatusCode::Unauthorized, vec![challenge], None).await;
+        }
+        let Some(from) = source_ip(tx) else { return tx.reply(StatusCode::BadRequest).await };
+        let proves = |secret: &str| self.registrar.verify(&auth, &uri, &Method::Register, secret);
+        let phone = match self.phones.authenticate(&auth.username, from, proves).await {
+            Ok(Some(phone)) => phone,
+            // A wrong secret is refused without saying whether the account exists.
+            Ok(None) => {
+                tracing::info!(username = %auth.username, %from, "a phone's registration was refused");
+                return tx.reply(StatusCode::Forbidden).await;
+            }
+            Err(AppError::TooManyRequests(why)) => {
+                tracing::warn!(username = %auth.username, %from, %why, "phone registrations refused: too many failures");
+                return tx.reply(StatusCode::Forbidden).await;
+            }
             Err(e) => {
                 tracing::warn!(error = %e, "a phone's account could not be read");
                 return tx.reply(StatusCode::ServerInternalError).await;
             }
-        };
-        let Some(phone) = phone.filter(|p| self.registrar.verify(&auth, &uri, &Method::Register, &p.secret)) else {
-            // A stale nonce gets a new challenge; a wrong secret is refused
-            // without saying whether the account exists.
-            tracing::info!(username = %auth.username, "a phone's registration was refused");
-            return tx.reply(StatusCode::Forbidden).await;
         };
         let Some((transport, source)) = source_of(tx) else { return tx.reply(StatusCode::BadRequest).await };
         let contact = tx.original.contact_header().ok().and_then(|c| c.typed().ok());
