@@ -2,15 +2,15 @@
 // earlier ones created (the complaint's number).
 
 const PASSWORD = 'demo'
-const story = { number: null, portalNumber: null }
+const story = { number: null, portalNumber: null, gasNumber: null }
 
-async function as(browser, base, username) {
+async function as(browser, base, username, password = PASSWORD) {
   const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, locale: 'zh-CN' })
   const page = await context.newPage()
   page.setDefaultTimeout(15000)
   await page.goto(`${base}/login`)
   await page.fill('input[name=username]', username)
-  await page.fill('input[name=password]', PASSWORD)
+  await page.fill('input[name=password]', password)
   await page.click('[data-test=login-submit]')
   await page.waitForSelector('[data-test=whoami]')
   return { page, close: () => context.close() }
@@ -152,6 +152,11 @@ export const steps = [
   ['the town signs for it and answers', async ({ browser, base, shots }) => {
     const { page, close } = await as(browser, base, 'dongcheng')
     await page.waitForSelector('[data-test=order-table]')
+    // Time left reads in working days as the unit counts it, never "21d 15h".
+    await page.locator('[data-test=order-table] [data-test=time-left]').first().waitFor()
+    const lefts = await page.locator('[data-test=order-table] [data-test=time-left]').allTextContents()
+    if (!lefts.some((l) => /(剩|超期) \d+ 个工作日/.test(l))) throw new Error(`no working days in the list: ${lefts.slice(0, 5)}`)
+    if (lefts.some((l) => /[a-z]/i.test(l))) throw new Error(`Latin letters in the time left: ${lefts.filter((l) => /[a-z]/i.test(l))}`)
     await openFromQueue(page, story.number)
     await shot(page, shots, '05-workbench')
     await act(page, 'sign_for', null, 'in_progress')
@@ -217,6 +222,29 @@ export const steps = [
     await close()
   }],
 
+  ['the order list finds the complaint by the caller\'s last digits, and the town by its text, but not another unit', async ({ browser, base, shots }) => {
+    const search = async (username, q) => {
+      const { page, close } = await as(browser, base, username)
+      await page.goto(`${base}/orders`)
+      await page.fill('[data-test=order-search]', q)
+      await page.press('[data-test=order-search]', 'Enter')
+      await page.waitForLoadState('networkidle')
+      await page.waitForTimeout(300)
+      const found = await page.locator(`[data-test=order-table] [data-order="${story.number}"]`).count()
+      return { page, close, found }
+    }
+    let { page, close, found } = await search('consultant', '5678')
+    if (!found) throw new Error('the centre does not find the complaint by the phone tail')
+    await shot(page, shots, '07b-order-search')
+    await close()
+    ;({ close, found } = await search('dongcheng', '东晖路工地'))
+    if (!found) throw new Error('the town does not find its order by text')
+    await close()
+    ;({ close, found } = await search('hrss', '东晖路工地'))
+    if (found) throw new Error('another unit found the order')
+    await close()
+  }],
+
   ['a call reaches the desk with the caller\'s history; the busy sub-centre brings the fallback advice; a question is answered directly', async ({ browser, base, shots }) => {
     const { page, close } = await as(browser, base, 'consultant')
     await page.waitForSelector('[data-test=desk]')
@@ -230,9 +258,23 @@ export const steps = [
     // The screen pop shows the complaint this caller made earlier.
     await page.locator(`[data-test=desk] .el-table__row:has-text("${story.number}")`).waitFor()
     await shot(page, shots, '08-desk-offered')
+    await page.locator('[data-test=desk-status]', { hasText: '振铃中' }).waitFor()
     await page.keyboard.press('F2')
     await page.locator('[data-test=in-call]').waitFor()
+    await page.locator('[data-test=desk-status]', { hasText: '通话中' }).waitFor()
     if ((await page.inputValue('input[name=caller-phone]')) !== '13712345678') throw new Error('the caller\'s number is not in the form')
+    // A matter registered during the call: the form is fresh, the caller's number stays.
+    await page.click('[data-type=help]')
+    await page.click('[data-test=category-search]')
+    await page.keyboard.type('市政')
+    await page.locator('.el-select-dropdown__item:visible').first().click()
+    await page.fill('input[name=subject]', '东晖路井盖缺失')
+    await page.fill('textarea[name=description]', '东晖路12号门口井盖缺失，夜间行人容易跌落。')
+    await page.click('[data-test=register]')
+    const registered = await page.locator('[data-test=registered-number]').filter({ hasNotText: story.number }).textContent()
+    const during = registered.match(/[A-Z]{2}\d{14}/)[0]
+    if ((await page.inputValue('input[name=subject]')) !== '') throw new Error('the form was not cleared for the next matter')
+    if ((await page.inputValue('input[name=caller-phone]')) !== '13712345678') throw new Error('the caller\'s number left the form during the call')
     await choose(page, '[data-test=in-call] .el-select', '12366', '12366')
     await page.click('[data-test=transfer-blind]')
     const advice = await page.locator('[data-test=advice]').textContent()
@@ -260,13 +302,18 @@ export const steps = [
     await page.click('[data-test=direct-switch]')
     await page.fill('textarea[name=direct-answer]', '可携带身份证到任一社保服务网点或通过粤省事小程序申请补办，费用全免。')
     await page.click('[data-test=register]')
-    const done = await page.locator('[data-test=registered-number]').filter({ hasNotText: story.number }).textContent()
+    const done = await page.locator('[data-test=registered-number]').filter({ hasNotText: during }).textContent()
     const direct = done.match(/[A-Z]{2}\d{14}/)[0]
     const consultant = await token(base, 'consultant')
     const r = await fetch(`${base}/api/v1/work-orders/${direct}`, { headers: { Authorization: `Bearer ${consultant}` } })
     const order = await r.json()
     if (order.state !== 'archived' || !order.direct_answer.includes('社保服务网点')) throw new Error(`a direct answer left ${direct} ${order.state}`)
     if (order.call_id === null) throw new Error('the directly answered order is not linked to the call')
+    // The call's record names the first order registered during it.
+    const manager2 = await token(base, 'supervisor')
+    const call = await (await fetch(`${base}/api/v1/callcentre/calls/${order.call_id}`, { headers: { Authorization: `Bearer ${manager2}` } })).json()
+    const first = await (await fetch(`${base}/api/v1/work-orders/${during}`, { headers: { Authorization: `Bearer ${consultant}` } })).json()
+    if (call.order !== first.id) throw new Error(`the call record links ${call.order}, not ${during} (${first.id})`)
     await close()
   }],
 
@@ -338,8 +385,44 @@ export const steps = [
     await row.locator('text=小区闻到燃气味').waitFor()
     await row.locator('.el-tag', { hasText: '紧急' }).waitFor()
     await shot(page, shots, '36-emergency-alert')
-    await row.locator('[data-test=ack]').click()
-    await row.locator('text=已签收').waitFor()
+    // The office opens the order it was alerted about: readable, marked as
+    // an emergency raised to 特急, the caller's number masked as for units.
+    await row.locator('[data-test=alert-order]').click()
+    const drawer = page.locator('.el-drawer:visible')
+    await drawer.locator('[data-test=emergency-banner]', { hasText: '燃气泄漏' }).waitFor()
+    await drawer.locator('[data-test=emergency-banner]', { hasText: '东莞新奥燃气有限公司' }).waitFor()
+    await drawer.locator('.el-tag', { hasText: '特急' }).first().waitFor()
+    const caller = await drawer.locator('.el-descriptions__cell', { hasText: '139' }).first().textContent()
+    if (caller.includes('13912340000')) throw new Error(`a partner sees the full number: ${caller}`)
+    if (await drawer.locator('[data-test=order-error]').count()) throw new Error('the alerted partner cannot open the order')
+    // It records its own response, then confirms receipt (not 签收, which is the order's).
+    await act(page, 'add_progress', async (form) => {
+      await form.locator('[data-test=progress-kind]').click()
+      await page.locator('.el-select-dropdown__item:visible', { hasText: '现场处理' }).click()
+      await form.locator('textarea[name=text]').fill('已通知燃气公司关阀，消防站已出警。')
+    })
+    await drawer.locator('[data-test=history]', { hasText: '已通知燃气公司关阀' }).waitFor()
+    await drawer.locator('[data-test=drawer-ack]', { hasText: '确认收到' }).click()
+    await drawer.locator('text=已确认').first().waitFor()
+    await shot(page, shots, '37-emergency-partner-order')
+    await close()
+    story.gasNumber = number
+  }],
+
+  ['the dispatcher sees the gas leak marked in the list and lowers its urgency with a reason', async ({ browser, base, shots }) => {
+    const { page, close } = await as(browser, base, 'dispatcher')
+    await page.goto(`${base}/dispatch`)
+    const row = page.locator(`.el-table__row:has([data-order="${story.gasNumber}"])`).first()
+    await row.locator('[data-test=emergency-tag]', { hasText: '应急' }).waitFor()
+    await openFromQueue(page, story.gasNumber)
+    await act(page, 'change_urgency', async (form) => {
+      await form.locator('text=应急联动规则').waitFor()
+      await radio(form, 'urgent')
+      await form.locator('textarea[name=reason]').fill('燃气公司已关阀，转为一般抢修')
+    })
+    await page.locator('[data-test=order-detail] .el-tag', { hasText: '紧急' }).first().waitFor()
+    await page.locator('[data-test=history]', { hasText: '燃气公司已关阀' }).waitFor()
+    await shot(page, shots, '38-emergency-urgency-lowered')
     await close()
   }],
   ['a department writes an article, the centre reviews each version\'s changes and publishes it, and consultants find it', async ({ browser, base, shots }) => {
@@ -408,6 +491,21 @@ export const steps = [
     await page.locator('.el-dialog:visible [data-test=article-basis]', { hasText: '粤人社规〔2024〕1号' }).waitFor()
     await close()
   }],
+  ['a consultant without basic training is told so at the desk, which stops trying to connect', async ({ browser, base, shots }) => {
+    const password = 'Xinren-Hotline-2026!'
+    await apiCall(base, await token(base, 'admin'), 'POST', '/users',
+      { username: 'newhire', display_name: '周新（未培训）', password, roles: ['consultant'] })
+    const { page, close } = await as(browser, base, 'newhire', password)
+    let sockets = 0
+    page.on('websocket', (ws) => ws.url().endsWith('/api/v1/desk') && sockets++)
+    await page.goto(`${base}/desk`)
+    await page.locator('[data-test=desk-refused]', { hasText: '岗前培训' }).waitFor()
+    await page.waitForTimeout(2500)
+    if (sockets > 0) throw new Error(`the refused desk still opened ${sockets} WebSockets`)
+    await shot(page, shots, '39-desk-untrained')
+    await close()
+  }],
+
   ['a call-centre manager trains and certifies a new consultant, sizes the seats, reads the seat plan and sets a consultant on a break from the wallboard', async ({ browser, base, shots }) => {
     const { page, close } = await as(browser, base, 'supervisor')
     await page.goto(`${base}/callcentre`)

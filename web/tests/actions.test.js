@@ -33,9 +33,19 @@ describe('work-order action bodies', () => {
     expect(actionBody('return', { reason: '   ' }, 1)).toEqual({ action: 'return', version: 1 })
   })
 
+  it('a progress note starts with the kind of the writer, and lowering an emergency proposes normal', () => {
+    expect(initialForm('add_progress', order).kind).toBe('contact')
+    expect(initialForm('add_progress', order, true).kind).toBe('centre_note')
+    const raised = { ...order, urgency: 'critical' }
+    const form = { ...initialForm('change_urgency', raised), reason: ' 市民确认只是异味 ' }
+    expect(actionBody('change_urgency', form, 4)).toEqual({ action: 'change_urgency', version: 4, urgency: 'normal', reason: '市民确认只是异味' })
+    expect(initialForm('change_urgency', { ...order, urgency: 'normal' }).urgency).toBe('urgent')
+  })
+
   it('knows every action the server lists', () => {
     const server = ['answer_directly', 'dispatch', 'sign_for', 'return', 'decide_return', 'request_extension', 'decide_extension',
-      'add_progress', 'sub_dispatch', 'submit_result', 'review', 'follow_up', 'supervise', 'answer_supervision', 'merge', 'invalidate']
+      'add_progress', 'sub_dispatch', 'submit_result', 'review', 'follow_up', 'supervise', 'answer_supervision', 'merge', 'invalidate',
+      'change_urgency']
     expect(Object.keys(ACTION_FIELDS).sort()).toEqual(server.sort())
   })
 })

@@ -3,7 +3,7 @@ import { yearGrid, workingDays } from '../src/logic/calendar.js'
 import { screensFor, homeFor } from '../src/logic/roles.js'
 import { dateTime, date, percent } from '../src/logic/format.js'
 import { rankingBars, trendLine, countPie } from '../src/logic/charts.js'
-import { DeskLink } from '../src/logic/desk.js'
+import { DeskLink, deskRefusal } from '../src/logic/desk.js'
 
 describe('the holiday calendar grid', () => {
   it('lays out 2026 Monday first, with holidays and make-up days', () => {
@@ -81,8 +81,8 @@ describe('the desk link', () => {
     }
     const events = []
     const states = []
-    const link = new DeskLink((e) => events.push(e), (s) => states.push(s), { url: 'ws://x/api/v1/desk', WebSocketImpl: FakeSocket })
-    link.connect()
+    const link = new DeskLink((e) => events.push(e), (s) => states.push(s), { url: 'ws://x/api/v1/desk', WebSocketImpl: FakeSocket, check: async () => null })
+    await link.connect()
     sockets[0].onopen()
     sockets[0].onmessage({ data: '{"type":"hello"}' })
     link.send({ type: 'status', status: 'available' })
@@ -96,6 +96,26 @@ describe('the desk link', () => {
     expect(sockets).toHaveLength(2)
     expect(states).toEqual([true, false, false])
     expect(DeskLink.pause(10)).toBe(10000)
+  })
+
+  it('asks first, and stops and says why when the server refuses the desk instead of reconnecting for ever', async () => {
+    const sockets = []
+    class FakeSocket {
+      constructor() { sockets.push(this) }
+      close() {}
+    }
+    const refused = []
+    const reason = '没有登记岗前培训'
+    const link = new DeskLink(() => {}, () => {}, { url: 'ws://x', WebSocketImpl: FakeSocket, check: async () => reason, onRefused: (m) => refused.push(m) })
+    await link.connect()
+    await new Promise((r) => setTimeout(r, DeskLink.pause(0) + 50))
+    expect(sockets).toHaveLength(0)
+    expect(refused).toEqual([reason])
+    const answers = { 403: { message: reason }, 204: {} }
+    const fetchOf = (status) => async () => ({ status, json: async () => answers[status] })
+    expect(await deskRefusal(fetchOf(403))).toBe(reason)
+    expect(await deskRefusal(fetchOf(204))).toBeNull()
+    expect(await deskRefusal(async () => { throw new Error('offline') })).toBeNull()
   })
 })
 

@@ -323,6 +323,7 @@ impl WorkOrders {
             follow_up,
             invalidation: None,
             merged_into: None,
+            emergency: None,
             counters: Default::default(),
             notices: Vec::new(),
         })

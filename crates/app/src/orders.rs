@@ -16,8 +16,8 @@ use crate::ports::{
 use chrono::{DateTime, Utc};
 use hotline_domain::{
     Action, AttachmentId, Caller, CallerView, CategoryId, CategoryPath, Channel, Command, Coordinates, DeadlineRules, DecisionContext,
-    Description, DispatchProposal, HistoryEntry, Location, MasterOrder, NewWorkOrder, NoticeId, OrderId, OrderType, Reason, Registration,
-    Role, State, Subject, UnitId, Urgency, UserId, WorkOrder, WorkOrderNo, available_actions, decide, permit, register,
+    Description, DispatchProposal, HistoryEntry, Involvement, Location, MasterOrder, NewWorkOrder, NoticeId, OrderId, OrderType, Reason,
+    Registration, Role, State, Subject, UnitId, Urgency, UserId, WorkOrder, WorkOrderNo, available_actions, decide, permit, register,
 };
 use serde::Serialize;
 use serde_json::json;
@@ -129,7 +129,9 @@ impl OrderChange {
         let mut units: Vec<UnitId> = [before, Some(after)]
             .into_iter()
             .flatten()
-            .flat_map(|o| o.lead_unit.into_iter().chain(o.assignee_unit).chain(o.co_units.iter().copied()))
+            .flat_map(|o| {
+                o.lead_unit.into_iter().chain(o.assignee_unit).chain(o.co_units.iter().copied()).chain(o.partners().iter().copied())
+            })
             .collect();
         units.sort_by_key(|u| u.0);
         units.dedup();
@@ -269,6 +271,8 @@ impl WorkOrders {
         }
         errors.into_result()?;
 
+        let emergency =
+            self.emergency.mark(request.category, &format!("{}\n{}", request.subject.as_str(), request.description.as_str()), town);
         let input = NewWorkOrder {
             channel: request.channel,
             order_type: request.order_type,
@@ -280,6 +284,7 @@ impl WorkOrders {
             description: request.description,
             call_id: request.call_id,
             direct_answer: request.direct_answer,
+            emergency,
         };
         let claim = idempotency_key.map(|key| IdempotencyClaim {
             user: desk.user(),
@@ -338,8 +343,13 @@ impl WorkOrders {
         if let StoreScope::Units(units) = desk.scope() {
             // The units holding it now are involved; only an earlier holder
             // needs the database to tell.
-            let holds =
-                order.lead_unit.into_iter().chain(order.assignee_unit).chain(order.co_units.iter().copied()).any(|u| units.contains(&u));
+            let holds = order
+                .lead_unit
+                .into_iter()
+                .chain(order.assignee_unit)
+                .chain(order.co_units.iter().copied())
+                .chain(order.partners().iter().copied())
+                .any(|u| units.contains(&u));
             if !holds && !self.store.involved(order.id, units).await? {
                 return Err(missing());
             }
@@ -377,12 +387,19 @@ impl WorkOrders {
         })
     }
 
-    /// One order. A centre read of the caller's identity is audited.
+    /// One order. A centre read of the caller's identity is audited, and so
+    /// is an emergency partner's read of an order it does not handle.
     pub async fn get(&self, desk: &Desk, number: &WorkOrderNo) -> AppResult<OrderDetails> {
         let order = self.load(desk, number).await?;
+        let as_partner = !desk.is_centre()
+            && order.partners().iter().any(|p| desk.units().contains(p))
+            && !order.involvements().iter().any(|(u, role, _)| *role != Involvement::Partner && desk.units().contains(u));
         let details = self.details(desk, order).await?;
         if desk.is_centre() && (details.caller.name.is_some() || details.caller.phone.is_some()) {
             self.auditor.append(Some(desk.user()), "work_order.read_personal", target(number), json!({})).await?;
+        }
+        if as_partner {
+            self.auditor.append(Some(desk.user()), "work_order.read_as_partner", target(number), json!({})).await?;
         }
         Ok(details)
     }

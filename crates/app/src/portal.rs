@@ -149,7 +149,7 @@ impl Portal {
                 let user = UserRecord {
                     id: UserId(ids.next()),
                     username: PORTAL_ACCOUNT.to_owned(),
-                    display_name: "公众门户 public portal".to_owned(),
+                    display_name: "市民服务门户".to_owned(),
                     // Not a PHC string: no password ever verifies against it.
                     password_hash: "!service-account".to_owned(),
                     affiliation: Affiliation::Centre,

@@ -86,6 +86,36 @@ pub struct OrderFilter {
     pub expiring: Option<(DateTime<Utc>, DateTime<Utc>)>,
     /// Only orders whose last follow-up recorded this verdict.
     pub satisfaction: Option<hotline_domain::Satisfaction>,
+    /// Free text found in the subject, description, address or number, or
+    /// the caller's phone (or its last digits).
+    pub text: Option<TextFilter>,
+}
+
+/// The free-text part of an order search, parsed at the edge.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TextFilter {
+    /// Searched as a substring, case as written.
+    pub text: String,
+    /// The text when it is 4 to 11 digits: also matched against the end of
+    /// the caller's phone number (where the reader may see the caller).
+    pub phone_digits: Option<String>,
+}
+
+pub const TEXT_FILTER_MAX: usize = 100;
+
+impl TextFilter {
+    /// Blank is no filter; the text is trimmed and at most 100 characters.
+    pub fn parse(s: &str) -> Result<Option<Self>, hotline_domain::FieldError> {
+        let text = s.trim();
+        if text.is_empty() {
+            return Ok(None);
+        }
+        if text.chars().count() > TEXT_FILTER_MAX {
+            return Err(hotline_domain::FieldError::new("q", format!("at most {TEXT_FILTER_MAX} characters")));
+        }
+        let digits = text.chars().all(|c| c.is_ascii_digit()) && (4..=11).contains(&text.len());
+        Ok(Some(Self { text: text.to_owned(), phone_digits: digits.then(|| text.to_owned()) }))
+    }
 }
 
 /// Keyset pagination: newest first, after the given id.
@@ -115,6 +145,8 @@ pub struct OrderSummary {
     pub closed_at: Option<DateTime<Utc>>,
     pub extension_requested: bool,
     pub version: i64,
+    /// It matched an emergency linkage rule at registration.
+    pub emergency: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

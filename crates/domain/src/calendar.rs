@@ -148,6 +148,17 @@ impl WorkCalendar {
         Ok(date)
     }
 
+    /// How long until `due` (or since, when past), as people at a unit count
+    /// it: whole working days while the deadline lies on a later date, hours
+    /// on its own day.
+    pub fn time_left(&self, now: DateTime<Utc>, due: DateTime<Utc>) -> TimeLeft {
+        let overdue = now > due;
+        let (from, to) = if overdue { (due, now) } else { (now, due) };
+        let working_days = self.working_days_between(from, to);
+        let hours = u32::try_from((to - from).num_hours()).unwrap_or(u32::MAX);
+        TimeLeft { overdue, working_days, hours }
+    }
+
     /// Working days strictly after `from`'s date up to and including `to`'s
     /// date: how many working days an order is overdue, say.
     pub fn working_days_between(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> u32 {
@@ -164,6 +175,18 @@ impl WorkCalendar {
         }
         count
     }
+}
+
+/// The time to a deadline in working terms: a unit reads "2 working days
+/// left", not "4d 3h" that counts a weekend.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct TimeLeft {
+    pub overdue: bool,
+    /// Working days between today and the deadline's date (or, overdue,
+    /// since it); 0 on the deadline's own day.
+    pub working_days: u32,
+    /// Whole hours between now and the deadline, either way.
+    pub hours: u32,
 }
 
 #[cfg(test)]
@@ -187,6 +210,18 @@ mod tests {
         }
         cal.set_day(CalendarDay { date: date("2026-02-28"), working: true, name: "春节".into() });
         cal
+    }
+
+    #[test]
+    fn time_left_counts_working_days_not_the_festival_and_hours_on_the_last_day() {
+        let cal = spring_festival_2026();
+        // Friday 13 Feb 10:00 to Tue 24 Feb 18:00: Sat 14 (make-up) and Tue 24.
+        let left = cal.time_left(at("2026-02-13T10:00:00+08:00"), at("2026-02-24T18:00:00+08:00"));
+        assert_eq!((left.overdue, left.working_days), (false, 2));
+        let today = cal.time_left(at("2026-02-24T09:30:00+08:00"), at("2026-02-24T18:00:00+08:00"));
+        assert_eq!(today, TimeLeft { overdue: false, working_days: 0, hours: 8 });
+        let late = cal.time_left(at("2026-02-26T10:00:00+08:00"), at("2026-02-24T18:00:00+08:00"));
+        assert_eq!((late.overdue, late.working_days, late.hours), (true, 2, 40));
     }
 
     #[test]

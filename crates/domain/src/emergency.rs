@@ -5,6 +5,7 @@
 
 use crate::ids::{CategoryId, UnitId};
 use crate::validation::{FieldError, ValidationErrors};
+use crate::work_order::Urgency;
 use serde::{Deserialize, Serialize};
 
 /// A linkage rule as stored.
@@ -38,6 +39,10 @@ pub struct RuleSpec {
     /// Minutes a partner has to acknowledge before the alert escalates.
     #[serde(default = "default_ack_minutes")]
     pub ack_minutes: u32,
+    /// The urgency a matching order gets at least, so its citizen is
+    /// promised the emergency's time, not an ordinary order's.
+    #[serde(default = "default_urgency")]
+    pub urgency: Urgency,
     #[serde(default = "active_by_default")]
     pub active: bool,
 }
@@ -46,6 +51,10 @@ pub const MAX_KEYWORDS: usize = 50;
 
 fn default_ack_minutes() -> u32 {
     15
+}
+
+fn default_urgency() -> Urgency {
+    Urgency::Urgent
 }
 
 fn active_by_default() -> bool {
@@ -77,6 +86,41 @@ impl RuleSpec {
             errors.push(FieldError::new("ack_minutes", format!("must be between 1 and {MAX_ACK_MINUTES}")));
         }
         errors.into_result().map(|()| self)
+    }
+}
+
+/// What the linkage rules say of an order at registration: which rules it
+/// matched, the urgency they ask for and the partner units that may read
+/// it and add their own progress.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EmergencyMark {
+    pub rules: Vec<MatchedRule>,
+    /// The highest urgency of the matched rules.
+    pub urgency: Urgency,
+    pub partners: Vec<UnitId>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MatchedRule {
+    #[serde(serialize_with = "crate::ids::id_text", deserialize_with = "crate::ids::id_read")]
+    pub id: i64,
+    pub name: String,
+}
+
+impl EmergencyMark {
+    /// The mark of an order in a category (given with its ancestors) with
+    /// this text in `town`; none when no active rule matches.
+    pub fn of(rules: &[EmergencyRule], lineage: &[CategoryId], text: &str, town: Option<UnitId>) -> Option<Self> {
+        let matching: Vec<&EmergencyRule> = rules.iter().filter(|r| r.matches(lineage, text)).collect();
+        let urgency = matching.iter().map(|r| r.spec.urgency).max()?;
+        let mut partners = Vec::new();
+        for unit in matching.iter().flat_map(|r| r.recipients(town)) {
+            if !partners.contains(&unit) {
+                partners.push(unit);
+            }
+        }
+        let rules = matching.iter().map(|r| MatchedRule { id: r.id, name: r.spec.name.clone() }).collect();
+        Some(Self { rules, urgency, partners })
     }
 }
 
@@ -114,6 +158,7 @@ mod tests {
             partners: vec![UnitId(1)],
             town: true,
             ack_minutes: 15,
+            urgency: Urgency::Critical,
             active: true,
         };
         EmergencyRule { id: 1, spec: spec.parse().unwrap() }
@@ -134,9 +179,41 @@ mod tests {
     }
 
     #[test]
+    fn a_mark_names_every_matching_rule_with_the_highest_urgency_and_each_partner_once() {
+        let gas = gas();
+        let flood = EmergencyRule {
+            id: 2,
+            spec: RuleSpec {
+                name: "内涝".into(),
+                keywords: vec!["水浸街".into()],
+                urgency: Urgency::Urgent,
+                partners: vec![UnitId(1), UnitId(3)],
+                ..gas.spec.clone()
+            },
+        };
+        let rules = [gas, flood];
+        assert_eq!(EmergencyMark::of(&rules, &[CategoryId(5)], "路灯不亮", Some(UnitId(100))), None);
+        let mark = EmergencyMark::of(&rules, &[CategoryId(5)], "水浸街，还闻到煤气味", Some(UnitId(100))).unwrap();
+        let names: Vec<&str> = mark.rules.iter().map(|r| r.name.as_str()).collect();
+        assert_eq!(names, ["燃气泄漏", "内涝"]);
+        assert_eq!(mark.urgency, Urgency::Critical);
+        assert_eq!(mark.partners, [UnitId(1), UnitId(100), UnitId(3)]);
+        let only_flood = EmergencyMark::of(&rules, &[CategoryId(5)], "水浸街", None).unwrap();
+        assert_eq!((only_flood.urgency, only_flood.partners), (Urgency::Urgent, vec![UnitId(1), UnitId(3)]));
+    }
+
+    #[test]
     fn refuses_a_rule_that_matches_nothing_or_tells_nobody() {
-        let empty =
-            RuleSpec { name: "".into(), keywords: vec![], categories: vec![], partners: vec![], town: false, ack_minutes: 0, active: true };
+        let empty = RuleSpec {
+            name: "".into(),
+            keywords: vec![],
+            categories: vec![],
+            partners: vec![],
+            town: false,
+            ack_minutes: 0,
+            urgency: Urgency::Urgent,
+            active: true,
+        };
         let fields: Vec<String> = empty.parse().unwrap_err().0.iter().map(|e| e.field.clone()).collect();
         assert_eq!(fields, vec!["name", "keywords", "partners", "ack_minutes"]);
     }

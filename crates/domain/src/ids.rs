@@ -40,6 +40,11 @@ pub fn id_text<S: Serializer>(id: &i64, s: S) -> Result<S::Ok, S::Error> {
     serialize_id(*id, s)
 }
 
+/// Reads what [`id_text`] wrote (or a plain number).
+pub fn id_read<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
+    deserialize_id(d)
+}
+
 fn deserialize_id<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
     d.deserialize_any(IdVisitor)
 }

@@ -30,7 +30,7 @@ mod vocabulary;
 pub mod watch;
 pub mod work_order;
 
-pub use calendar::{CalendarDay, CalendarError, WorkCalendar};
+pub use calendar::{CalendarDay, CalendarError, TimeLeft, WorkCalendar};
 pub use category::{CatalogueEntry, CatalogueTarget, Category, CategoryPath, DispatchCatalogue, DispatchProposal};
 pub use consultant::{Certification, ConsultantProfile, GENERAL_SKILL, Training, TrainingKind};
 pub use deadline::{DeadlineException, DeadlineRules, DeadlineSpan};

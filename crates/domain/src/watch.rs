@@ -191,6 +191,7 @@ mod tests {
             description: Description::parse("工地夜间施工").unwrap(),
             call_id: None,
             direct_answer: None,
+            emergency: None,
         };
         let registration =
             Registration { id: OrderId(1), number: WorkOrderNo::new(&OrderNoPrefix::parse("DG").unwrap(), now.date_naive(), 1) };

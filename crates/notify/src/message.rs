@@ -57,6 +57,7 @@ mod tests {
             raised_at: Utc.with_ymd_and_hms(2026, 11, 28, 2, 15, 0).unwrap(),
             read_at: None,
             read_by: None,
+            orders: 1,
         }
     }
 

@@ -61,6 +61,7 @@ fn alert() -> AlertRecord {
         raised_at: Utc.with_ymd_and_hms(2026, 12, 10, 10, 0, 0).unwrap(),
         read_at: None,
         read_by: None,
+        orders: 1,
     }
 }
 

@@ -101,6 +101,8 @@ pub struct EmergencyRuleLine {
     /// Also tell the town where the matter is.
     pub town: bool,
     pub ack_minutes: u32,
+    /// The urgency a matching order gets at least.
+    pub urgency: hotline_domain::Urgency,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -85,6 +85,7 @@ pub async fn seed_reference(app: &App) -> SeedResult<ReferenceReport> {
             partners,
             town: line.town,
             ack_minutes: line.ack_minutes,
+            urgency: line.urgency,
             active: true,
         };
         app.emergency.save_rule(&admin, None, spec).await?;

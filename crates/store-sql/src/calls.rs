@@ -132,6 +132,10 @@ impl CallStore for SqlStore {
         let head = "calls (id, queue, caller, agent_id, arrived_at, answered_at, ended_at, outcome, transfer_to, transfer_result, \
                     wrap_up_secs, order_id)";
         let inserted = insert_rows(&mut tx, self.backend, head, 12, vec![row], "ON CONFLICT (id) DO NOTHING RETURNING id").await?;
+        if call.order.is_none() {
+            // An order registered while the caller was on the line names the call.
+            crate::orders::link_calls(&mut tx, self.backend, &[call.id]).await?;
+        }
         if callback && !inserted.is_empty() {
             let task = vec![
                 Val::from(call.id),

@@ -94,14 +94,36 @@ impl EmergencyStore for SqlStore {
     }
 
     async fn linkage_alerts(&self, order: OrderId) -> StoreResult<Vec<(i64, Option<UnitId>)>> {
-        sqlx::query("SELECT subject, unit_id FROM alerts WHERE order_id = $1 AND watched = 'emergency'")
-            .bind(order.0)
-            .fetch_all(&self.read)
-            .await
-            .or_backend()?
-            .iter()
-            .map(|row| Ok((row.int("subject")?, row.opt_int("unit_id")?.map(UnitId))))
-            .collect()
+        // An incident's later reports are counted in alert_orders, not alerted.
+        sqlx::query(
+            "SELECT subject, unit_id FROM alerts WHERE order_id = $1 AND watched = 'emergency' \
+             UNION SELECT a.subject, a.unit_id FROM alert_orders j JOIN alerts a ON a.id = j.alert_id \
+             WHERE j.order_id = $1 AND a.watched = 'emergency'",
+        )
+        .bind(order.0)
+        .fetch_all(&self.read)
+        .await
+        .or_backend()?
+        .iter()
+        .map(|row| Ok((row.int("subject")?, row.opt_int("unit_id")?.map(UnitId))))
+        .collect()
+    }
+
+    async fn open_incident(&self, rule: i64, unit: UnitId, town: UnitId, since: DateTime<Utc>) -> StoreResult<Option<i64>> {
+        sqlx::query(
+            "SELECT a.id FROM alerts a JOIN work_orders o ON o.id = a.order_id \
+             WHERE a.unit_id = $1 AND a.watched = 'emergency' AND a.subject = $2 AND a.raised_at >= $3 AND o.town_id = $4 \
+             ORDER BY a.raised_at DESC, a.id DESC LIMIT 1",
+        )
+        .bind(unit.0)
+        .bind(rule)
+        .bind(micros(since))
+        .bind(town.0)
+        .fetch_optional(&self.write)
+        .await
+        .or_backend()?
+        .map(|row| row.int("id"))
+        .transpose()
     }
 
     async fn surge_warnings(&self, town: UnitId, since: DateTime<Utc>, subjects: Option<&[i64]>) -> StoreResult<Vec<(i64, DateTime<Utc>)>> {

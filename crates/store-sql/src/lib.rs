@@ -115,7 +115,8 @@ pub const MIGRATIONS_FINGERPRINT: &str = concat!(
     include_str!("../migrations/0010_phone_secret.sql"),
     include_str!("../migrations/0011_call_recordings.sql"),
     include_str!("../migrations/0012_call_satisfaction.sql"),
-    include_str!("../migrations/0013_recording_purge.sql")
+    include_str!("../migrations/0013_recording_purge.sql"),
+    include_str!("../migrations/0014_emergency_incidents.sql")
 );
 
 fn migrator() -> Migrator {
@@ -136,6 +137,7 @@ fn migrator() -> Migrator {
         migration(11, "call recordings", include_str!("../migrations/0011_call_recordings.sql")),
         migration(12, "call satisfaction", include_str!("../migrations/0012_call_satisfaction.sql")),
         migration(13, "recording purge", include_str!("../migrations/0013_recording_purge.sql")),
+        migration(14, "emergency incidents", include_str!("../migrations/0014_emergency_incidents.sql")),
     ]);
     // A CockroachDB-style database without advisory locks can turn this off.
     migrator.set_locking(true);

@@ -64,6 +64,7 @@ pub(crate) fn order_values(o: &WorkOrder) -> Vec<(&'static str, Val)> {
         ("solved", follow_up.and_then(|f| f.solved).map(flag).into()),
         ("invalidation", opt_json(&o.invalidation).into()),
         ("merged_into", o.merged_into.map(|m| m.0).into()),
+        ("emergency", opt_json(&o.emergency).into()),
         ("counters", json(&o.counters).into()),
         ("returned", flag(o.counters.returns > 0).into()),
         ("redone", flag(o.counters.redos > 0).into()),
@@ -77,7 +78,7 @@ fn column_names() -> Vec<&'static str> {
 pub(crate) static COLUMNS: LazyLock<Vec<&'static str>> = LazyLock::new(column_names);
 
 pub(crate) const SUMMARY_COLUMNS: &str = "o.id, o.number, o.order_type, o.category_id, o.urgency, o.state, o.subject, o.town_id, o.lead_unit_id, \
-     o.assignee_unit_id, o.created_at, o.sign_for_due, o.completion_due, o.resolved_at, o.closed_at, o.extension_requested, o.version";
+     o.assignee_unit_id, o.created_at, o.sign_for_due, o.completion_due, o.resolved_at, o.closed_at, o.extension_requested, o.version, o.emergency";
 
 /// A structurally complete order, used once to list the column names.
 fn sample_order() -> WorkOrder {
@@ -114,6 +115,7 @@ fn sample_order() -> WorkOrder {
         follow_up: None,
         invalidation: None,
         merged_into: None,
+        emergency: None,
         counters: Default::default(),
         notices: vec![],
     }
@@ -170,6 +172,7 @@ fn parse_order(row: &AnyRow, notices: Vec<SupervisionNotice>) -> StoreResult<Wor
         follow_up: opt_from_json("follow_up", row.opt_text("follow_up")?)?,
         invalidation: opt_from_json("invalidation", row.opt_text("invalidation")?)?,
         merged_into: row.opt_int("merged_into")?.map(OrderId),
+        emergency: opt_from_json("emergency", row.opt_text("emergency")?)?,
         counters: from_json("counters", &row.text("counters")?)?,
         notices,
     })
@@ -194,6 +197,7 @@ pub(crate) fn parse_summary(row: &AnyRow) -> StoreResult<OrderSummary> {
         closed_at: row.opt_at("closed_at")?,
         extension_requested: row.flag("extension_requested")?,
         version: row.int("version")?,
+        emergency: row.opt_text("emergency")?.is_some(),
     })
 }
 
@@ -285,6 +289,26 @@ pub(crate) fn history_row(seq: i64, e: &HistoryEntry) -> Vec<Val> {
     ]
 }
 
+/// `text` with LIKE's wildcards (and the escape character) taken literally.
+fn like_escaped(text: &str) -> String {
+    text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+}
+
+/// Links each call not linked yet to the first order registered for it
+/// (an order names its call by `call_id`), whichever was written first.
+pub(crate) async fn link_calls(conn: &mut AnyConnection, backend: Backend, calls: &[i64]) -> StoreResult<()> {
+    if calls.is_empty() {
+        return Ok(());
+    }
+    let sql = format!(
+        "UPDATE calls SET order_id = (SELECT MIN(o.id) FROM work_orders o WHERE o.call_id = CAST(calls.id AS TEXT)) \
+         WHERE order_id IS NULL AND id IN ({})",
+        crate::sql::bulk_placeholders(backend, 1, calls.len())
+    );
+    dynamic(&sql, calls.iter().map(|c| Val::from(*c)).collect()).execute(&mut *conn).await.or_backend()?;
+    Ok(())
+}
+
 /// Writes orders that are not stored yet, with their whole histories, the
 /// units involved, their notices and audit records: imports, and batches of
 /// registrations.
@@ -311,6 +335,8 @@ pub(crate) async fn write_new_orders(
         crate::decisions::upsert_notices(conn, backend, &noticed).await?;
         let timers = orders.iter().flat_map(|(_, _, t)| t.iter().map(crate::supervision::timer_row)).collect();
         insert_rows(conn, backend, crate::supervision::TIMER_HEAD, crate::supervision::TIMER_WIDTH, timers, "").await?;
+        let calls: Vec<i64> = orders.iter().filter_map(|(o, _, _)| o.call_id.as_deref()?.parse().ok()).collect();
+        link_calls(conn, backend, &calls).await?;
     }
     let audits = audits.iter().map(|a| audit_row(a)).collect();
     insert_rows(conn, backend, AUDIT_HEAD, AUDIT_WIDTH, audits, "").await?;
@@ -401,6 +427,21 @@ impl OrderStore for SqlStore {
         }
         if let Some(unit) = filter.unit {
             sql.push_str(&format!(" AND o.id IN (SELECT order_id FROM order_units WHERE unit_id = {})", param(&mut values, unit.0.into())));
+        }
+        if let Some(text) = &filter.text {
+            let like = param(&mut values, format!("%{}%", like_escaped(&text.text)).into());
+            let fields = ["o.subject", "o.description", "o.address", "o.number"].map(|f| format!("{f} LIKE {like} ESCAPE '\\'"));
+            sql.push_str(&format!(" AND ({}", fields.join(" OR ")));
+            if let Some(digits) = &text.phone_digits {
+                let tail = param(&mut values, format!("%{digits}").into());
+                // A unit never learns who made a report or asked for confidentiality.
+                let hidden = match scope {
+                    StoreScope::All => String::new(),
+                    StoreScope::Units(_) => " AND o.order_type <> 'report' AND o.caller_confidential = 0".to_owned(),
+                };
+                sql.push_str(&format!(" OR (o.caller_phone LIKE {tail}{hidden})"));
+            }
+            sql.push(')');
         }
         if let StoreScope::Units(units) = scope {
             sql.push_str(" AND o.id IN (SELECT order_id FROM order_units WHERE unit_id ");

@@ -7,8 +7,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use hotline_app::ports::{AuditRecord, StoreError, StoreResult, StoreScope};
 use hotline_app::supervision::{
-    AlertCount, AlertQuery, AlertRecord, Contact, ContactChannel, Delivery, DeliveryOutcome, Firing, NoticeRow, Repeat, RepeatBy,
-    SupervisionStore,
+    AlertCount, AlertQuery, AlertRecord, Contact, ContactChannel, Delivery, DeliveryOutcome, Firing, IncidentMember, NoticeRow, Repeat,
+    RepeatBy, SupervisionStore,
 };
 use hotline_domain::watch::{AlertLevel, Timer, Watched};
 use hotline_domain::{NoticeId, OrderId, UnitId, UserId, WorkOrderNo};
@@ -48,7 +48,8 @@ fn parse_timer(row: &AnyRow) -> StoreResult<Timer> {
 
 /// Alerts with their order's number, for a `WHERE` to follow.
 const SELECT_ALERTS: &str = concat!(
-    "SELECT a.id, a.order_id, o.number, o.subject AS order_subject, a.watched, a.subject, a.level, a.due_at, a.unit_id, a.raised_at, a.read_at, a.read_by ",
+    "SELECT a.id, a.order_id, o.number, o.subject AS order_subject, a.watched, a.subject, a.level, a.due_at, a.unit_id, a.raised_at, a.read_at, a.read_by, ",
+    "(SELECT COUNT(*) FROM alert_orders j WHERE j.alert_id = a.id) AS incident_orders ",
     "FROM alerts a JOIN work_orders o ON o.id = a.order_id"
 );
 
@@ -66,6 +67,7 @@ fn parse_alert(row: &AnyRow) -> StoreResult<AlertRecord> {
         raised_at: row.at("raised_at")?,
         read_at: row.opt_at("read_at")?,
         read_by: row.opt_int("read_by")?.map(UserId),
+        orders: u32::try_from(row.int("incident_orders")?.max(1)).unwrap_or(u32::MAX),
     })
 }
 
@@ -199,10 +201,13 @@ impl SupervisionStore for SqlStore {
         self.alerts_by_id(raised.iter().map(|f| f.alert.id)).await
     }
 
-    async fn raise(&self, firings: &[Firing], timers: &[Timer]) -> StoreResult<()> {
+    async fn raise(&self, firings: &[Firing], timers: &[Timer], members: &[IncidentMember]) -> StoreResult<()> {
         let mut tx = self.write.begin().await.or_backend()?;
         insert_alerts(&mut tx, self.backend, &firings.iter().collect::<Vec<_>>()).await?;
         insert_rows(&mut tx, self.backend, TIMER_HEAD, TIMER_WIDTH, timers.iter().map(timer_row).collect(), "").await?;
+        let members = members.iter().map(|m| vec![Val::from(m.alert), m.order.0.into(), micros(m.at).into()]).collect();
+        let tail = " ON CONFLICT (alert_id, order_id) DO NOTHING";
+        insert_rows(&mut tx, self.backend, "alert_orders (alert_id, order_id, joined_at)", 3, members, tail).await?;
         tx.commit().await.or_backend()
     }
 

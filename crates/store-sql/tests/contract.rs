@@ -84,6 +84,7 @@ impl Fixture {
             description: Description::parse("晚上十点后工地仍在施工。\n影响休息。").unwrap(),
             call_id: Some(format!("call-{seq}")),
             direct_answer: None,
+            emergency: None,
         };
         let number = WorkOrderNo::new(&OrderNoPrefix::parse("DG").unwrap(), now.date_naive(), seq);
         register(input, &centre(Role::Consultant), Registration { id: OrderId(self.ids.next()), number }, &self.ctx(now)).unwrap()
@@ -924,6 +925,22 @@ async fn calls_status_changes_callbacks_and_consultant_records() {
     f.store.link_call(answered.id, order.id, &f.audit("link")).await.unwrap();
     assert_eq!(f.store.call(answered.id).await.unwrap().unwrap().order, Some(order.id));
     assert!(matches!(f.store.link_call(9, order.id, &f.audit("link")).await, Err(StoreError::NotFound(_))));
+    // An order registered during a call names it; whichever is stored
+    // first, the call's record links the order without being asked.
+    let mut during = f.new_order(2, OrderType::Help, t0());
+    during.order.call_id = Some("777001".into());
+    f.store.insert_order(&during, &f.audit("create"), None).await.unwrap();
+    f.store.insert_call(&CallRow { id: 777001, order: None, ..answered.clone() }, false).await.unwrap();
+    assert_eq!(f.store.call(777001).await.unwrap().unwrap().order, Some(during.order.id));
+    f.store.insert_call(&CallRow { id: 777002, order: None, ..answered.clone() }, false).await.unwrap();
+    let mut after = f.new_order(3, OrderType::Help, t0());
+    after.order.call_id = Some("777002".into());
+    f.store.insert_order(&after, &f.audit("create"), None).await.unwrap();
+    assert_eq!(f.store.call(777002).await.unwrap().unwrap().order, Some(after.order.id));
+    let mut second = f.new_order(4, OrderType::Help, t0());
+    second.order.call_id = Some("777002".into());
+    f.store.insert_order(&second, &f.audit("create"), None).await.unwrap();
+    assert_eq!(f.store.call(777002).await.unwrap().unwrap().order, Some(after.order.id), "the first order keeps the link");
 
     let changes = vec![
         StatusChange { agent: UserId(70), at: t0(), status: AgentStatus::Available },

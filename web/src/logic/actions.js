@@ -21,10 +21,12 @@ export const ACTION_FIELDS = {
   answer_supervision: ['notice_id', 'text'],
   merge: ['master_number'],
   invalidate: ['kind', 'note'],
+  change_urgency: ['urgency', 'reason'],
 }
 
-/** Sensible starting values for an action's form on this order. */
-export function initialForm(action, order) {
+/** Sensible starting values for an action's form on this order; `centre`:
+ * the user is centre staff (who add notes of their own kind). */
+export function initialForm(action, order, centre = false) {
   switch (action) {
     case 'dispatch':
     case 'decide_return':
@@ -40,7 +42,9 @@ export function initialForm(action, order) {
     case 'submit_result':
       return { solved: true }
     case 'add_progress':
-      return { kind: 'contact' }
+      return { kind: centre ? 'centre_note' : 'contact' }
+    case 'change_urgency':
+      return { urgency: order.urgency === 'normal' ? 'urgent' : 'normal' }
     case 'follow_up':
       return { contacted: true, satisfaction: 'satisfied', solved: true, outcome: 'archive' }
     case 'answer_supervision': {

@@ -1,8 +1,6 @@
 // Deadline colours as the supervision rules define them: yellow once the
 // configured share of the time is used (75% by default), red when overdue.
 
-const HOUR = 3600 * 1000
-
 /** 'overdue' | 'warning' | 'normal' | 'none' */
 export function deadlineLevel(due, now, start, warnShare = 0.75) {
   if (!due) return 'none'
@@ -16,14 +14,18 @@ export function deadlineLevel(due, now, start, warnShare = 0.75) {
   return 'normal'
 }
 
-/** The time left (or past) as days and hours: `{ overdue, days, hours }`. */
-export function timeLeft(due, now) {
-  const diff = new Date(due).getTime() - new Date(now).getTime()
-  const hours = Math.floor(Math.abs(diff) / HOUR)
-  return { overdue: diff < 0, days: Math.floor(hours / 24), hours: hours % 24 }
-}
-
 /** Element Plus tag type for a level. */
 export function levelTag(level) {
   return { overdue: 'danger', warning: 'warning', normal: 'success', none: 'info' }[level]
+}
+
+/**
+ * The message key and count of a server's `time_left` (working days while
+ * the deadline lies on a later date, hours on its own day), or null.
+ */
+export function workingLeft(left) {
+  if (!left) return null
+  const days = left.working_days > 0
+  const key = `deadline.${days ? 'days' : 'hours'}${left.overdue ? 'Over' : 'Left'}`
+  return { key, n: days ? left.working_days : left.hours }
 }

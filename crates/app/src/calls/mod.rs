@@ -179,14 +179,21 @@ impl CallCentre {
         Thresholds { answer_secs: c.answer_threshold_secs, short_abandon_secs: c.short_abandon_secs }
     }
 
-    /// Opens the consultant's desk with the skills their record gives them today.
-    pub async fn open_desk(&self, seat: &Seat) -> AppResult<DeskLink> {
+    /// The skills the consultant's record gives them today; refused without
+    /// a passed basic training, as no call could be offered.
+    pub async fn desk_skills(&self, seat: &Seat) -> AppResult<BTreeMap<String, u8>> {
         let skills = self.store.consultant(seat.user()).await?.skills(self.today());
         if skills.is_empty() {
             return Err(AppError::Forbidden(
                 "no passed basic training (岗前培训) is recorded for you, so no calls can be offered; ask a supervisor".into(),
             ));
         }
+        Ok(skills)
+    }
+
+    /// Opens the consultant's desk with the skills their record gives them today.
+    pub async fn open_desk(&self, seat: &Seat) -> AppResult<DeskLink> {
+        let skills = self.desk_skills(seat).await?;
         self.switchboard.login(seat.user(), seat.name().to_owned(), skills).await
     }
 

@@ -19,13 +19,14 @@ use crate::directory::Directory;
 use crate::error::{AppError, AppResult};
 use crate::ids::IdGenerator;
 use crate::ports::{ChangeCursor, OrderStore};
-use crate::supervision::{AlertRecord, Supervision, alert_of};
+use crate::supervision::{AlertRecord, IncidentMember, Supervision, alert_of};
 use chrono::{DateTime, Duration, Utc};
-use hotline_domain::emergency::{EmergencyRule, RuleSpec};
+use hotline_domain::emergency::{EmergencyMark, EmergencyRule, RuleSpec};
 use hotline_domain::surge::{SurgeRule, SurgeWatch};
 use hotline_domain::watch::{AlertLevel, Timer, Watched};
-use hotline_domain::{UnitId, WorkOrder};
+use hotline_domain::{CategoryId, UnitId, WorkOrder};
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
 use tokio::sync::mpsc;
 
@@ -39,11 +40,15 @@ pub struct EmergencyConfig {
     /// bigrams) count as related too, whatever their category.
     pub surge_minutes: u32,
     pub surge_similarity: f64,
+    /// Reports matching one linkage rule in one town within this many
+    /// minutes of the first are one incident: one alert per partner, with a
+    /// count, instead of one per report.
+    pub incident_minutes: u32,
 }
 
 impl Default for EmergencyConfig {
     fn default() -> Self {
-        Self { surge_orders: 5, surge_minutes: 60, surge_similarity: 0.6 }
+        Self { surge_orders: 5, surge_minutes: 60, surge_similarity: 0.6, incident_minutes: 120 }
     }
 }
 
@@ -54,6 +59,9 @@ impl EmergencyConfig {
         }
         if !(self.surge_similarity > 0.0 && self.surge_similarity <= 1.0) {
             return Err("surge_similarity must be above 0 and at most 1".into());
+        }
+        if self.incident_minutes == 0 || self.incident_minutes > 24 * 60 {
+            return Err("incident_minutes must be between 1 and 1440".into());
         }
         Ok(())
     }
@@ -74,6 +82,11 @@ struct Findings {
     timers: Vec<Timer>,
     /// Surge warnings noted in the watch: town, subject, when.
     warnings: Vec<(UnitId, i64, DateTime<Utc>)>,
+    /// Orders counted in incidents, their first ones included.
+    members: Vec<IncidentMember>,
+    /// The incident alerts of this batch by rule, partner and town, so the
+    /// next report of the batch joins the alert not stored yet.
+    incidents: HashMap<(i64, UnitId, UnitId), i64>,
 }
 
 pub struct Emergency {
@@ -154,6 +167,13 @@ impl Emergency {
         }
     }
 
+    /// What the linkage rules say of an order about to be registered: the
+    /// urgency it gets at least and the partners who may read it.
+    pub fn mark(&self, category: CategoryId, text: &str, town: Option<UnitId>) -> Option<EmergencyMark> {
+        let lineage = self.directory.snapshot().category_lineage(category);
+        EmergencyMark::of(&self.rules.read().expect("rules lock"), &lineage, text, town)
+    }
+
     /// An order declared invalid or merged no longer counts towards a surge.
     pub fn forget(&self, order: &WorkOrder) {
         if let Some(town) = order.location.town {
@@ -185,8 +205,12 @@ impl Emergency {
             }
         }
         let outcome = match outcome {
-            Ok(()) if findings.alerts.is_empty() => Ok(Vec::new()),
-            Ok(()) => self.supervision.raise(std::mem::take(&mut findings.alerts), std::mem::take(&mut findings.timers)).await,
+            Ok(()) if findings.alerts.is_empty() => self.supervision.join(std::mem::take(&mut findings.members)).await.map(|()| Vec::new()),
+            Ok(()) => {
+                let (alerts, timers, members) =
+                    (std::mem::take(&mut findings.alerts), std::mem::take(&mut findings.timers), std::mem::take(&mut findings.members));
+                self.supervision.raise(alerts, timers, members).await
+            }
             Err(e) => Err(e),
         };
         if outcome.is_err() {
@@ -214,7 +238,17 @@ impl Emergency {
         for rule in matching {
             let ack_due = now + Duration::minutes(i64::from(rule.spec.ack_minutes));
             for unit in rule.recipients(order.location.town).into_iter().filter(|u| !raised.contains(&(rule.id, Some(*u)))) {
+                if let Some(town) = order.location.town
+                    && let Some(incident) = self.incident(findings, rule.id, unit, town, now).await?
+                {
+                    findings.members.push(IncidentMember { alert: incident, order: order.id, at: now });
+                    continue;
+                }
                 let alert = self.alert(order, Watched::Emergency, rule.id, AlertLevel::Red, ack_due, unit);
+                if let Some(town) = order.location.town {
+                    findings.incidents.insert((rule.id, unit, town), alert.id);
+                }
+                findings.members.push(IncidentMember { alert: alert.id, order: order.id, at: now });
                 findings.timers.push(Timer {
                     order: order.id,
                     watched: Watched::Emergency,
@@ -235,6 +269,16 @@ impl Emergency {
             findings.alerts.push(self.alert(order, Watched::Surge, subject, AlertLevel::Yellow, now, town));
         }
         Ok(())
+    }
+
+    /// The incident a report of `rule` in `town` joins for `unit`: one
+    /// raised in this batch, or stored within the incident window.
+    async fn incident(&self, findings: &Findings, rule: i64, unit: UnitId, town: UnitId, now: DateTime<Utc>) -> AppResult<Option<i64>> {
+        if let Some(alert) = findings.incidents.get(&(rule, unit, town)) {
+            return Ok(Some(*alert));
+        }
+        let since = now - Duration::minutes(i64::from(self.config.incident_minutes));
+        Ok(self.store.open_incident(rule, unit, town, since).await?)
     }
 
     /// The subject of a surge warning the order calls for, if any: its

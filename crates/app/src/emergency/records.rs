@@ -117,7 +117,11 @@ pub trait EmergencyStore: Send + Sync {
     /// Orders registered after `after` and at or before `until`, oldest
     /// first, at most `limit`, each with its place for the next call.
     async fn registered_between(&self, after: ChangeCursor, until: DateTime<Utc>, limit: u32) -> StoreResult<Vec<(ChangeCursor, OrderId)>>;
-    /// The rule and partner unit of each linkage alert already raised for the order.
+    /// The incident alert of `rule` to `unit` about `town` raised since
+    /// `since`, the newest, if any.
+    async fn open_incident(&self, rule: i64, unit: UnitId, town: UnitId, since: DateTime<Utc>) -> StoreResult<Option<i64>>;
+    /// The rule and partner unit of each linkage alert already raised for
+    /// the order, or whose incident counts it.
     async fn linkage_alerts(&self, order: OrderId) -> StoreResult<Vec<(i64, Option<UnitId>)>>;
     /// Subjects of the town's surge warnings raised since `since`, each with
     /// when it was raised; with `subjects`, only warnings about those.

@@ -115,14 +115,23 @@ impl Supervision {
     /// their deliveries, and the timers that watch them, in one transaction.
     /// The alerts come complete (with their order's number and subject), so
     /// they are not read back.
-    pub async fn raise(&self, alerts: Vec<AlertRecord>, timers: Vec<Timer>) -> AppResult<Vec<AlertRecord>> {
+    pub async fn raise(&self, alerts: Vec<AlertRecord>, timers: Vec<Timer>, members: Vec<IncidentMember>) -> AppResult<Vec<AlertRecord>> {
         let contacts = self.store.contacts().await?;
         let firings: Vec<Firing> =
             alerts.into_iter().map(|alert| Firing { deliveries: self.outbox(&contacts, &alert), timers: Vec::new(), alert }).collect();
-        self.store.raise(&firings, &timers).await?;
+        self.store.raise(&firings, &timers, &members).await?;
         let raised: Vec<AlertRecord> = firings.into_iter().map(|f| f.alert).collect();
         self.broadcast(raised.clone());
         Ok(raised)
+    }
+
+    /// Counts further reports in incidents already alerted: nobody is told
+    /// again, the alert's count grows.
+    pub async fn join(&self, members: Vec<IncidentMember>) -> AppResult<()> {
+        if !members.is_empty() {
+            self.store.raise(&[], &[], &members).await?;
+        }
+        Ok(())
     }
 
     /// One delivery per address that should hear of the alert.

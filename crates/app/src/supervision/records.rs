@@ -32,6 +32,17 @@ pub struct AlertRecord {
     pub raised_at: DateTime<Utc>,
     pub read_at: Option<DateTime<Utc>>,
     pub read_by: Option<UserId>,
+    /// Orders reported in the incident an emergency alert stands for (1 for
+    /// every other alert). Filled when read back.
+    pub orders: u32,
+}
+
+/// An order counted in the incident of an emergency alert.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IncidentMember {
+    pub alert: i64,
+    pub order: OrderId,
+    pub at: DateTime<Utc>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -132,9 +143,10 @@ pub trait SupervisionStore: Send + Sync {
     /// before, raises its alert and queues its deliveries; one transaction.
     /// Returns the alerts raised.
     async fn fire(&self, firings: &[Firing], now: DateTime<Utc>) -> StoreResult<Vec<AlertRecord>>;
-    /// Raises alerts with their deliveries (the firings' timers are ignored)
-    /// and adds timers that watch them; one transaction.
-    async fn raise(&self, firings: &[Firing], timers: &[Timer]) -> StoreResult<()>;
+    /// Raises alerts with their deliveries (the firings' timers are ignored),
+    /// adds timers that watch them and counts orders in incidents (each
+    /// order once per alert); one transaction.
+    async fn raise(&self, firings: &[Firing], timers: &[Timer], members: &[IncidentMember]) -> StoreResult<()>;
     async fn alerts(&self, query: &AlertQuery) -> StoreResult<Vec<AlertRecord>>;
     async fn alert(&self, id: i64) -> StoreResult<Option<AlertRecord>>;
     /// Marks an alert read (for an emergency alert: acknowledged, which
@@ -171,5 +183,6 @@ pub fn alert_of(timer: &Timer, id: i64, now: DateTime<Utc>) -> AlertRecord {
         raised_at: now,
         read_at: None,
         read_by: None,
+        orders: 1,
     }
 }

@@ -59,6 +59,8 @@ crate::vocabulary::vocabulary!(
         AbsorbDuplicate = "absorb_duplicate", "并入重复件";
         /// 无效
         Invalidate = "invalidate", "无效";
+        /// 调整紧急程度: e.g. lowering what an emergency rule raised
+        ChangeUrgency = "change_urgency", "调整紧急程度";
     }
 );
 
@@ -160,22 +162,70 @@ pub struct MasterOrder {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "action", rename_all = "snake_case")]
 pub enum Command {
-    AnswerDirectly { answer: Description },
-    Dispatch { lead: UnitId, co_handlers: Vec<UnitId>, note: Option<Reason> },
+    AnswerDirectly {
+        answer: Description,
+    },
+    Dispatch {
+        lead: UnitId,
+        co_handlers: Vec<UnitId>,
+        note: Option<Reason>,
+    },
     SignFor,
-    Return { reason: Reason },
+    Return {
+        reason: Reason,
+    },
     DecideReturn(ReturnDecision),
-    RequestExtension { reason: Reason, requested_due: DateTime<Utc> },
-    DecideExtension { approve: bool, note: Option<Reason> },
-    AddProgress { kind: ProgressKind, text: Description },
-    SubDispatch { unit: UnitId, note: Option<Reason> },
-    SubmitResult { result: Description, solved: bool, public_reply: Description, contacted_citizen_at: Option<DateTime<Utc>> },
+    RequestExtension {
+        reason: Reason,
+        requested_due: DateTime<Utc>,
+    },
+    DecideExtension {
+        approve: bool,
+        note: Option<Reason>,
+    },
+    AddProgress {
+        kind: ProgressKind,
+        text: Description,
+    },
+    SubDispatch {
+        unit: UnitId,
+        note: Option<Reason>,
+    },
+    SubmitResult {
+        result: Description,
+        solved: bool,
+        public_reply: Description,
+        contacted_citizen_at: Option<DateTime<Utc>>,
+    },
     Review(ReviewVerdict),
-    FollowUp { contacted: bool, satisfaction: Option<Satisfaction>, solved: Option<bool>, note: Option<Reason>, outcome: FollowUpOutcome },
-    Supervise { notice: NoticeId, text: Reason, due: Option<DateTime<Utc>> },
-    AnswerSupervision { notice: NoticeId, text: Description },
-    Merge { master: MasterOrder },
-    Invalidate { kind: InvalidKind, note: Option<Reason> },
+    FollowUp {
+        contacted: bool,
+        satisfaction: Option<Satisfaction>,
+        solved: Option<bool>,
+        note: Option<Reason>,
+        outcome: FollowUpOutcome,
+    },
+    Supervise {
+        notice: NoticeId,
+        text: Reason,
+        due: Option<DateTime<Utc>>,
+    },
+    AnswerSupervision {
+        notice: NoticeId,
+        text: Description,
+    },
+    Merge {
+        master: MasterOrder,
+    },
+    Invalidate {
+        kind: InvalidKind,
+        note: Option<Reason>,
+    },
+    /// The completion deadline is counted again from the same start.
+    ChangeUrgency {
+        urgency: Urgency,
+        reason: Reason,
+    },
 }
 
 impl Command {
@@ -197,6 +247,7 @@ impl Command {
             Self::AnswerSupervision { .. } => Action::AnswerSupervision,
             Self::Merge { .. } => Action::Merge,
             Self::Invalidate { .. } => Action::Invalidate,
+            Self::ChangeUrgency { .. } => Action::ChangeUrgency,
         }
     }
 }
@@ -229,12 +280,20 @@ pub struct Decision {
 pub fn actions_in(state: State) -> &'static [Action] {
     use Action::*;
     match state {
-        State::PendingDispatch => &[AnswerDirectly, Dispatch, Merge, Invalidate, AddProgress, Supervise],
-        State::Dispatched => &[SignFor, Return, AddProgress, Supervise, AnswerSupervision],
-        State::InProgress => {
-            &[Return, RequestExtension, DecideExtension, AddProgress, SubDispatch, SubmitResult, Supervise, AnswerSupervision]
-        }
-        State::Returned => &[DecideReturn, Merge, AddProgress, Supervise, AnswerSupervision],
+        State::PendingDispatch => &[AnswerDirectly, Dispatch, Merge, Invalidate, AddProgress, Supervise, ChangeUrgency],
+        State::Dispatched => &[SignFor, Return, AddProgress, Supervise, AnswerSupervision, ChangeUrgency],
+        State::InProgress => &[
+            Return,
+            RequestExtension,
+            DecideExtension,
+            AddProgress,
+            SubDispatch,
+            SubmitResult,
+            Supervise,
+            AnswerSupervision,
+            ChangeUrgency,
+        ],
+        State::Returned => &[DecideReturn, Merge, AddProgress, Supervise, AnswerSupervision, ChangeUrgency],
         State::PendingReview => &[Review, AddProgress, Supervise, AnswerSupervision],
         State::PendingFollowUp => &[FollowUp, AddProgress, Supervise, AnswerSupervision],
         State::Archived | State::Invalid | State::Merged => &[AnswerSupervision],
@@ -266,6 +325,7 @@ pub fn permit(order: &WorkOrder, actor: &Actor, action: Action) -> Result<(), Li
         Review => centre(&[Role::Reviewer], "reviewers"),
         FollowUp => centre(&[Role::Consultant, Role::Reviewer], "consultants and reviewers"),
         Supervise => centre(&[Role::Supervisor], "supervisors"),
+        ChangeUrgency => centre(&[Role::Consultant, Role::Dispatcher, Role::Supervisor], "consultants, dispatchers and supervisors"),
         SignFor => unit(actor.acts_for(order.assignee_unit), "the unit the order was sent to"),
         Return | RequestExtension | SubDispatch => unit(actor.acts_for(order.lead_unit), "the lead unit"),
         SubmitResult => unit(handles, "the lead unit or the sub-unit holding the order"),
@@ -276,7 +336,10 @@ pub fn permit(order: &WorkOrder, actor: &Actor, action: Action) -> Result<(), Li
             let centre_staff = actor.is_centre() && actor.has_any(&[Role::Consultant, Role::Dispatcher, Role::Reviewer, Role::Supervisor]);
             let unit_staff = matches!(order.state, State::Dispatched | State::InProgress)
                 && (handles || order.co_units.iter().any(|u| actor.acts_for(Some(*u))));
-            unit(centre_staff || unit_staff, "a unit handling the order, or centre staff")
+            // An emergency partner responds from the first minute, before
+            // any unit has the order, and for as long as it is open.
+            let partner = order.partners().iter().any(|u| actor.acts_for(Some(*u)));
+            unit(centre_staff || unit_staff || partner, "a unit handling the order, an alerted partner, or centre staff")
         }
         AbsorbDuplicate => Err(LifecycleError::Forbidden("absorb_duplicate is written by a merge, not requested".into())),
     }
@@ -505,6 +568,16 @@ pub fn decide(order: &WorkOrder, actor: &Actor, command: Command, ctx: &Decision
             next.state = State::Merged;
             next.closed_at = Some(now);
             effect("master_number", serde_json::json!(master.number));
+        }
+        Command::ChangeUrgency { urgency, .. } => {
+            if urgency == order.urgency {
+                return Err(invalid("urgency", format!("the order is already {}", urgency.label_zh())));
+            }
+            let completion = ctx.completion_due(next.order_type, urgency, next.deadlines.completion_from)?;
+            next.urgency = urgency;
+            next.deadlines.completion = completion;
+            effect("from", serde_json::json!(order.urgency));
+            effect("completion_due", serde_json::json!(completion));
         }
         Command::Invalidate { kind, note } => {
             if kind == InvalidKind::Other && note.is_none() {

@@ -47,6 +47,10 @@ impl World {
     }
 
     fn register(&self, order_type: OrderType, urgency: Urgency) -> WorkOrder {
+        self.register_marked(order_type, urgency, None).order
+    }
+
+    fn register_marked(&self, order_type: OrderType, urgency: Urgency, emergency: Option<crate::emergency::EmergencyMark>) -> Decision {
         let input = NewWorkOrder {
             channel: Channel::Phone,
             order_type,
@@ -63,10 +67,11 @@ impl World {
             description: Description::parse("主山社区东门路灯已经坏了两周，晚上很黑。").unwrap(),
             call_id: Some("call-1".into()),
             direct_answer: None,
+            emergency,
         };
         let registration =
             Registration { id: OrderId(1), number: WorkOrderNo::new(&OrderNoPrefix::parse("DG").unwrap(), self.now.date_naive(), 1) };
-        register(input, &centre(1, Role::Consultant), registration, &self.ctx()).unwrap().order
+        register(input, &centre(1, Role::Consultant), registration, &self.ctx()).unwrap()
     }
 
     fn act(&self, order: &WorkOrder, actor: &Actor, command: Command) -> Result<WorkOrder, LifecycleError> {
@@ -355,6 +360,7 @@ fn registration_checks_the_caller_and_the_registrar() {
         description: order.description.clone(),
         call_id: Some("bad id with spaces".into()),
         direct_answer: None,
+        emergency: None,
     };
     let registration = Registration { id: OrderId(2), number: order.number.clone() };
     match register(input.clone(), &centre(1, Role::Consultant), registration.clone(), &w.ctx()) {
@@ -377,4 +383,48 @@ fn every_state_has_a_way_forward_or_is_terminal() {
             assert!(actions.contains(&Action::Supervise), "{state} can be supervised");
         }
     }
+}
+
+#[test]
+fn an_emergency_is_raised_to_its_rules_urgency_read_by_its_partners_and_lowered_only_by_the_centre_with_a_reason() {
+    use crate::emergency::{EmergencyMark, MatchedRule};
+    const EMERGENCY_OFFICE: UnitId = UnitId(300);
+    let mut w = World::new();
+    let mark = EmergencyMark {
+        rules: vec![MatchedRule { id: 9, name: "燃气泄漏".into() }],
+        urgency: Urgency::Critical,
+        partners: vec![EMERGENCY_OFFICE],
+    };
+    let registered = w.register_marked(OrderType::Help, Urgency::Normal, Some(mark));
+    let order = registered.order;
+    assert_eq!(order.urgency, Urgency::Critical);
+    assert_eq!(order.deadlines.completion, w.now + Duration::hours(2), "a critical order's two hours, not ten working days");
+    assert_eq!(registered.entry.detail["urgency_raised_from"], "normal");
+    assert_eq!(registered.entry.detail["emergency"][0]["name"], "燃气泄漏");
+    assert!(order.involvements().contains(&(EMERGENCY_OFFICE, Involvement::Partner, false)), "never on its pending list");
+
+    // The partner responds before any unit has the order, but does not handle it.
+    let office = handler(30, EMERGENCY_OFFICE);
+    let order = w.act(&order, &office, Command::AddProgress { kind: ProgressKind::SiteVisit, text: text("已通知燃气公司关阀") }).unwrap();
+    assert_eq!(available_actions(&order, &office), vec![Action::AddProgress]);
+    assert!(matches!(
+        w.act(&order, &handler(31, OTHER_TOWN), Command::AddProgress { kind: ProgressKind::Note, text: text("x") }),
+        Err(LifecycleError::Forbidden(_))
+    ));
+
+    w.later(1);
+    let lower = |urgency| Command::ChangeUrgency { urgency, reason: reason("市民确认只是下水道异味") };
+    assert!(matches!(w.act(&order, &office, lower(Urgency::Normal)), Err(LifecycleError::Forbidden(_))));
+    let decision = decide(&order, &centre(1, Role::Consultant), lower(Urgency::Normal), &w.ctx()).unwrap();
+    // Counted again from the registration, not from the change.
+    assert_eq!(decision.order.urgency, Urgency::Normal);
+    assert_eq!(decision.order.deadlines.completion, w.ctx().completion_due(OrderType::Help, Urgency::Normal, order.created_at).unwrap());
+    assert!(decision.order.deadlines.completion > order.deadlines.completion + Duration::days(2));
+    assert_eq!(
+        (decision.entry.detail["from"].as_str(), decision.entry.detail["reason"].as_str()),
+        (Some("critical"), Some("市民确认只是下水道异味"))
+    );
+    assert!(decision.timers.iter().any(|t| t.due == decision.order.deadlines.completion), "the timers follow the new deadline");
+    let again = decide(&decision.order, &centre(1, Role::Consultant), lower(Urgency::Normal), &w.ctx());
+    assert!(matches!(again, Err(LifecycleError::Invalid(_))), "no change is refused");
 }

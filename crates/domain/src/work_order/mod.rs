@@ -192,6 +192,8 @@ pub struct WorkOrder {
     pub invalidation: Option<Invalidation>,
     /// The master order this duplicate was merged into (并单).
     pub merged_into: Option<OrderId>,
+    /// The emergency linkage rules it matched at registration (应急事件).
+    pub emergency: Option<crate::emergency::EmergencyMark>,
     pub counters: Counters,
     pub notices: Vec<SupervisionNotice>,
 }
@@ -204,6 +206,9 @@ pub enum Involvement {
     Lead,
     CoHandler,
     SubUnit,
+    /// A partner alerted by an emergency linkage rule: reads the order and
+    /// adds its own progress, never has it on its pending list.
+    Partner,
 }
 
 impl Involvement {
@@ -212,6 +217,7 @@ impl Involvement {
             Self::Lead => "lead",
             Self::CoHandler => "co",
             Self::SubUnit => "sub",
+            Self::Partner => "partner",
         }
     }
 
@@ -220,6 +226,7 @@ impl Involvement {
             "lead" => Some(Self::Lead),
             "co" => Some(Self::CoHandler),
             "sub" => Some(Self::SubUnit),
+            "partner" => Some(Self::Partner),
             _ => None,
         }
     }
@@ -240,7 +247,15 @@ impl WorkOrder {
         for co in &self.co_units {
             out.push((*co, Involvement::CoHandler, at_unit));
         }
+        for partner in self.partners() {
+            out.push((*partner, Involvement::Partner, false));
+        }
         out
+    }
+
+    /// The partner units its emergency linkage rules alerted.
+    pub fn partners(&self) -> &[UnitId] {
+        self.emergency.as_ref().map_or(&[], |m| m.partners.as_slice())
     }
 
     /// Open supervision notices, not yet answered.

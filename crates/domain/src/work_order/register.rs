@@ -25,6 +25,8 @@ pub struct NewWorkOrder {
     pub call_id: Option<String>,
     /// Answered on the spot by the consultant (直接办结).
     pub direct_answer: Option<Description>,
+    /// What the emergency linkage rules say of it.
+    pub emergency: Option<crate::emergency::EmergencyMark>,
 }
 
 /// What the application assigns to a new order.
@@ -61,7 +63,10 @@ pub fn register(
     errors.into_result()?;
 
     let now = ctx.now;
-    let completion = ctx.completion_due(input.order_type, input.urgency, now)?;
+    // An emergency is never promised an ordinary order's time; the
+    // consultant may lower it afterwards (change_urgency, with a reason).
+    let urgency = input.emergency.as_ref().map_or(input.urgency, |m| m.urgency.max(input.urgency));
+    let completion = ctx.completion_due(input.order_type, urgency, now)?;
     let answered = input.direct_answer.is_some();
     let state = if answered { State::Archived } else { State::PendingDispatch };
     let done_at: Option<DateTime<Utc>> = answered.then_some(now);
@@ -71,7 +76,7 @@ pub fn register(
         channel: input.channel,
         order_type: input.order_type,
         category: input.category,
-        urgency: input.urgency,
+        urgency,
         caller: input.caller,
         location: input.location,
         subject: input.subject,
@@ -97,12 +102,19 @@ pub fn register(
         follow_up: None,
         invalidation: None,
         merged_into: None,
+        emergency: input.emergency,
         counters: Counters::default(),
         notices: Vec::new(),
     };
     let mut detail = serde_json::json!({ "completion_due": completion });
     if let Some(answer) = &order.direct_answer {
         detail["direct_answer"] = serde_json::json!(answer);
+    }
+    if let Some(mark) = &order.emergency {
+        detail["emergency"] = serde_json::json!(mark.rules);
+        if urgency != input.urgency {
+            detail["urgency_raised_from"] = serde_json::json!(input.urgency);
+        }
     }
     let entry = HistoryEntry {
         order: order.id,

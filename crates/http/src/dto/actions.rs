@@ -10,7 +10,7 @@ use chrono::{DateTime, FixedOffset, Utc};
 use hotline_app::orders::ActionRequest;
 use hotline_domain::{
     Action, Command, Description, FieldError, FollowUpOutcome, InvalidKind, NoticeId, ProgressKind, Reason, ReturnDecision, ReviewVerdict,
-    Satisfaction, UnitId, WorkOrderNo,
+    Satisfaction, UnitId, Urgency, WorkOrderNo,
 };
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
@@ -183,6 +183,16 @@ pub struct Invalidate {
     pub note: Option<Reason>,
 }
 
+/// 调整紧急程度, e.g. lowering what an emergency rule raised; the completion
+/// deadline is counted again from the same start.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChangeUrgency {
+    pub urgency: Urgency,
+    #[schema(value_type = String)]
+    pub reason: Reason,
+}
+
 /// The schemas of the actions' own fields (the variants of [`ActionKind`]).
 pub const ACTION_PARTS: &[&str] = &[
     "AnswerDirectly",
@@ -201,6 +211,7 @@ pub const ACTION_PARTS: &[&str] = &[
     "AnswerSupervision",
     "Merge",
     "Invalidate",
+    "ChangeUrgency",
 ];
 
 /// The action itself: `action` names it and picks the body's fields.
@@ -225,6 +236,7 @@ pub enum ActionKind {
     AnswerSupervision(AnswerSupervision),
     Merge(Merge),
     Invalidate(Invalidate),
+    ChangeUrgency(ChangeUrgency),
 }
 
 /// An action on an order, with the order's `version` the caller last saw.
@@ -287,6 +299,7 @@ impl ActionBody {
             Action::AnswerSupervision => body(value, ActionKind::AnswerSupervision),
             Action::Merge => body(value, ActionKind::Merge),
             Action::Invalidate => body(value, ActionKind::Invalidate),
+            Action::ChangeUrgency => body(value, ActionKind::ChangeUrgency),
             // The platform's own steps, never asked for.
             Action::Register | Action::AbsorbDuplicate => Err(unknown()),
         }?;
@@ -339,6 +352,7 @@ impl ActionBody {
             ActionKind::AnswerSupervision(b) => Command::AnswerSupervision { notice: b.notice_id, text: b.text },
             ActionKind::Merge(b) => return Ok(ActionRequest::Merge { master: b.master_number }),
             ActionKind::Invalidate(b) => Command::Invalidate { kind: b.kind, note: b.note },
+            ActionKind::ChangeUrgency(b) => Command::ChangeUrgency { urgency: b.urgency, reason: b.reason },
         };
         Ok(ActionRequest::Command(command))
     }

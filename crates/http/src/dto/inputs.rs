@@ -74,6 +74,9 @@ pub struct RuleBody {
     /// Minutes a partner has to acknowledge before the alert escalates (default 15).
     #[serde(default)]
     pub ack_minutes: Option<u32>,
+    /// The urgency a matching order gets at least (default `urgent`).
+    #[serde(default)]
+    pub urgency: Option<hotline_domain::Urgency>,
     /// Default true.
     #[serde(default)]
     pub active: Option<bool>,
@@ -89,6 +92,7 @@ impl From<RuleBody> for RuleSpec {
             partners: b.partners,
             town: b.town,
             ack_minutes: b.ack_minutes.unwrap_or(defaults.ack_minutes),
+            urgency: b.urgency.unwrap_or(defaults.urgency),
             active: b.active.unwrap_or(defaults.active),
         }
     }

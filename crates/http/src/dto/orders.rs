@@ -8,7 +8,7 @@ use hotline_app::orders::{HistoryLine, OrderDetails, RegisterRequest};
 use hotline_app::ports::{AttachmentRecord, OrderSummary};
 use hotline_domain::{
     Action, AttachmentId, CallerView, CategoryId, Channel, Coordinates, Counters, Description, FieldError, InvalidKind, NoticeId, OrderId,
-    OrderType, PersonName, PhoneNumber, Satisfaction, State, Subject, Urgency, ValidationErrors,
+    OrderType, PersonName, PhoneNumber, Satisfaction, State, Subject, Urgency, ValidationErrors, WorkCalendar,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -266,6 +266,19 @@ pub struct OrderDto {
     pub allowed_actions: Vec<Action>,
     /// While waiting for dispatch: the catalogue's proposal.
     pub proposal: Option<ProposalDto>,
+    /// The emergency linkage rules it matched at registration.
+    pub emergency: Option<EmergencyDto>,
+}
+
+/// An order's emergency mark (应急事件).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EmergencyDto {
+    /// The names of the rules it matched, e.g. 燃气泄漏.
+    pub rules: Vec<String>,
+    /// The urgency the rules asked for (the order's own may have been lowered since).
+    pub urgency: Urgency,
+    /// The partner units alerted, who read it and add their own progress.
+    pub partners: Vec<UnitRef>,
 }
 
 impl OrderDto {
@@ -354,6 +367,11 @@ impl OrderDto {
             proposal: d
                 .proposal
                 .map(|p| ProposalDto { lead_unit: p.lead.map(unit), co_units: p.co_handlers.into_iter().map(unit).collect() }),
+            emergency: o.emergency.as_ref().map(|m| EmergencyDto {
+                rules: m.rules.iter().map(|r| r.name.clone()).collect(),
+                urgency: m.urgency,
+                partners: m.partners.iter().copied().map(unit).collect(),
+            }),
         }
     }
 }
@@ -382,12 +400,36 @@ pub struct OrderSummaryDto {
     pub overdue: bool,
     pub extension_requested: bool,
     pub version: i64,
+    /// It matched an emergency linkage rule (应急).
+    pub emergency: bool,
+    /// Time to the deadline that matters now (signing for while it waits
+    /// for it, else completion) in working days; none once answered.
+    pub time_left: Option<TimeLeftDto>,
+}
+
+/// The time to a deadline as units count it: working days while it lies on
+/// a later date, hours on its own day; counted the other way once past.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TimeLeftDto {
+    pub overdue: bool,
+    pub working_days: u32,
+    pub hours: u32,
 }
 
 impl OrderSummaryDto {
-    pub fn of(s: OrderSummary, org: &OrgSnapshot, tz: Tz, now: chrono::DateTime<chrono::Utc>) -> Self {
+    pub fn of(s: OrderSummary, org: &OrgSnapshot, tz: Tz, now: chrono::DateTime<chrono::Utc>, calendar: &WorkCalendar) -> Self {
         let unit = |id| UnitRef::of(org, id);
+        let due = match (s.state, s.sign_for_due) {
+            (State::Dispatched, Some(sign_for)) => Some(sign_for),
+            _ if s.resolved_at.is_none() && s.state.is_open() => Some(s.completion_due),
+            _ => None,
+        };
+        let time_left = due.map(|due| {
+            let left = calendar.time_left(now, due);
+            TimeLeftDto { overdue: left.overdue, working_days: left.working_days, hours: left.hours }
+        });
         Self {
+            time_left,
             overdue: s.resolved_at.is_none() && s.state.is_open() && now > s.completion_due,
             id: s.id,
             number: s.number.to_string(),
@@ -406,6 +448,7 @@ impl OrderSummaryDto {
             completion_due: local(tz, s.completion_due),
             extension_requested: s.extension_requested,
             version: s.version,
+            emergency: s.emergency,
         }
     }
 }
@@ -434,6 +477,10 @@ pub struct ListQuery {
     pub overdue: Option<String>,
     /// `true`: only orders with a pending extension request.
     pub extension_requested: Option<String>,
+    /// Free text (at most 100 characters) found in the subject, description,
+    /// address or number; 4 to 11 digits also match the end of the caller's
+    /// phone where the reader may see the caller. Blank: no filter.
+    pub q: Option<String>,
     pub cursor: Option<String>,
     pub limit: Option<u32>,
 }

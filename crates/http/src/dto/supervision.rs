@@ -45,6 +45,10 @@ pub struct AlertDto {
     pub read_at: Option<DateTime<Utc>>,
     #[schema(value_type = Option<String>)]
     pub read_by: Option<UserId>,
+    /// Orders reported in the incident an emergency alert stands for:
+    /// reports of one rule in one town within the incident window are one
+    /// alert per partner. 1 for every other alert.
+    pub orders: u32,
 }
 
 impl From<AlertRecord> for AlertDto {
@@ -62,6 +66,7 @@ impl From<AlertRecord> for AlertDto {
             raised_at: a.raised_at,
             read_at: a.read_at,
             read_by: a.read_by,
+            orders: a.orders,
         }
     }
 }
@@ -279,6 +284,8 @@ pub struct RuleDto {
     /// Also tells the town where the matter is.
     pub town: bool,
     pub ack_minutes: u32,
+    /// The urgency a matching order gets at least.
+    pub urgency: hotline_domain::Urgency,
     pub active: bool,
 }
 
@@ -293,6 +300,7 @@ impl From<EmergencyRule> for RuleDto {
             partners: s.partners,
             town: s.town,
             ack_minutes: s.ack_minutes,
+            urgency: s.urgency,
             active: s.active,
         }
     }

@@ -15,11 +15,13 @@
 //! `transfer_failed` with the advice to read out, `status`, `replaced`).
 //! Closing the socket ends a call in conversation and logs the agent out.
 
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorBody};
 use crate::extract::Caller;
 use axum::extract::State;
+use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
-use axum::response::Response;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use hotline_app::access::Seat;
 use hotline_app::calls::{DeskEvent, agent_of};
 use hotline_app::{App, AppError};
@@ -63,11 +65,23 @@ impl DeskCommand {
     }
 }
 
-/// Opens the desk: only a consultant with a passed basic training.
+/// Opens the desk: only a consultant with a passed basic training. A plain
+/// GET (not a WebSocket) only asks whether the desk would open, since a
+/// browser never tells a page why a WebSocket was refused.
 #[utoipa::path(get, path = "/api/v1/desk", tag = "call centre", security(("bearer" = [])),
-    responses((status = 101, description = "WebSocket of the consultant's desk"), (status = 403, description = "not a trained consultant")))]
-pub async fn open(State(app): State<App>, Caller(desk): Caller, ws: WebSocketUpgrade) -> Result<Response, ApiError> {
+    responses((status = 101, description = "WebSocket of the consultant's desk"),
+        (status = 204, description = "A plain GET: the desk would open"),
+        (status = 403, description = "Not a consultant, or no basic training recorded", body = ErrorBody)))]
+pub async fn open(
+    State(app): State<App>,
+    Caller(desk): Caller,
+    ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
+) -> Result<Response, ApiError> {
     let seat = desk.seat()?;
+    let Ok(ws) = ws else {
+        app.calls.desk_skills(&seat).await?;
+        return Ok(StatusCode::NO_CONTENT.into_response());
+    };
     let link = app.calls.open_desk(&seat).await?;
     let hello = json!({
         "type": "hello",

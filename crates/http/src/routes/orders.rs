@@ -14,7 +14,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::IntoResponse;
 use hotline_app::App;
 use hotline_app::orders::OrderDetails;
-use hotline_app::ports::{OrderFilter, OrderSummary};
+use hotline_app::ports::{OrderFilter, OrderSummary, TextFilter};
 use hotline_domain::{CategoryId, OrderType, State as OrderState, UnitId, Urgency, ValidationErrors};
 use serde::Deserialize;
 
@@ -26,9 +26,9 @@ fn dto(app: &App, details: OrderDetails) -> OrderDto {
 
 pub(crate) fn summaries(app: &App, items: Vec<OrderSummary>, limit: u32) -> Page<OrderSummaryDto> {
     let org = app.directory.snapshot();
-    let (zone, now) = (tz(app), app.clock.now());
+    let (zone, now, calendar) = (tz(app), app.clock.now(), app.calendar.snapshot());
     let next = next_cursor(items.len(), limit, items.last().map(|s| s.id));
-    Page { items: items.into_iter().map(|s| OrderSummaryDto::of(s, &org, zone, now)).collect(), next_cursor: next }
+    Page { items: items.into_iter().map(|s| OrderSummaryDto::of(s, &org, zone, now, &calendar)).collect(), next_cursor: next }
 }
 
 /// Registers a work order (登记). With `Idempotency-Key`, a retry returns
@@ -103,6 +103,9 @@ pub(crate) fn filter(app: &App, q: &ListQuery) -> Result<OrderFilter, Validation
     }
     if let Some(b) = &q.extension_requested {
         f.extension_requested = errors.collect(boolean("extension_requested", b)).unwrap_or(false);
+    }
+    if let Some(text) = &q.q {
+        f.text = errors.collect(TextFilter::parse(text)).flatten();
     }
     errors.into_result().map(|()| f)
 }

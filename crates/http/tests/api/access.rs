@@ -2,7 +2,7 @@
 
 use crate::support::TestApp;
 use reqwest::StatusCode;
-use serde_json::json;
+use serde_json::{Value, json};
 
 #[tokio::test]
 async fn a_unit_cannot_see_another_units_order() {
@@ -105,6 +105,57 @@ async fn lists_filter_and_page_with_a_cursor() {
     let bad = t.get("/api/v1/work-orders?state=lost&overdue=maybe", &consultant).await;
     let fields: Vec<&str> = bad.body["fields"].as_array().unwrap().iter().map(|f| f["field"].as_str().unwrap()).collect();
     assert_eq!(fields, ["state", "overdue"]);
+}
+
+#[tokio::test]
+async fn the_list_searches_free_text_and_phone_tails_within_the_readers_scope() {
+    let t = TestApp::spawn().await;
+    let (consultant, dispatcher, town, other) =
+        (t.login("consultant").await, t.login("dispatcher").await, t.login("dongcheng").await, t.login("nancheng").await);
+    let east = t.unit_id("441900003");
+    let mut noise = t.complaint();
+    noise["subject"] = json!("工地夜间施工噪音");
+    noise["description"] = json!("主山社区旁工地每晚施工到凌晨，100%影响休息。");
+    noise["caller"]["phone"] = json!("13900001111");
+    let noise = t.register(&consultant, noise).await;
+    let mut report = t.complaint();
+    report["type"] = json!("report");
+    report["caller"]["phone"] = json!("13700002222");
+    let report = t.register(&consultant, report).await;
+    let light = t.register(&consultant, t.complaint()).await;
+    for order in [&noise, &report, &light] {
+        t.ok(&dispatcher, order, json!({"action": "dispatch", "lead_unit_id": east})).await;
+    }
+    let numbers = |token: &str, q: &str| {
+        let (t, token, q) = (&t, token.to_owned(), q.to_owned());
+        async move {
+            let r = t.get(&format!("/api/v1/work-orders?q={}&limit=50", urlencode(&q)), &token).await;
+            assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+            let mut found: Vec<String> =
+                r.body["items"].as_array().unwrap().iter().map(|o| o["number"].as_str().unwrap().to_owned()).collect();
+            found.sort();
+            found
+        }
+    };
+    let number = |o: &Value| o["number"].as_str().unwrap().to_owned();
+    assert_eq!(numbers(&consultant, "噪音").await, vec![number(&noise)], "by subject");
+    assert_eq!(numbers(&consultant, "凌晨").await, vec![number(&noise)], "by description");
+    assert_eq!(numbers(&consultant, "100%").await, vec![number(&noise)], "a % is a character, not a wildcard");
+    assert_eq!(numbers(&consultant, &number(&light)).await, vec![number(&light)], "by number");
+    assert_eq!(numbers(&consultant, "1111").await, vec![number(&noise)], "by the phone's last digits");
+    assert_eq!(numbers(&consultant, "2222").await, vec![number(&report)], "the centre finds a reporter");
+    assert_eq!(numbers(&town, "1111").await, vec![number(&noise)], "the unit holding it finds it");
+    assert!(numbers(&town, "2222").await.is_empty(), "a unit never finds a report by its reporter's phone");
+    assert!(numbers(&other, "噪音").await.is_empty(), "another unit finds nothing");
+    let both = t.get(&format!("/api/v1/work-orders?q={}&type=complaint&limit=50", urlencode("东纵路")), &consultant).await;
+    assert_eq!(both.body["items"].as_array().unwrap().len(), 2, "with the other filters");
+    assert_eq!(numbers(&consultant, "  ").await.len(), 3, "blank is no filter");
+    let long = t.get(&format!("/api/v1/work-orders?q={}", urlencode(&"长".repeat(101))), &consultant).await;
+    assert_eq!((long.status, long.body["fields"][0]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("q")));
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes().map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") }).collect()
 }
 
 /// Reads server-sent events until one names `number`; None after a quiet second.

@@ -103,10 +103,15 @@ async fn a_call_flows_from_the_simulator_through_the_desk_to_its_record() {
     let t = spawn().await;
     let (admin, consultant, supervisor) = (t.login("admin").await, t.login("consultant").await, t.login("supervisor").await);
 
-    // Without a passed basic training the desk stays shut.
+    // Without a passed basic training the desk stays shut, and a plain GET
+    // (what the browser asks, as it hides why a WebSocket failed) says why.
     let refused = connect(&t, &consultant).await.expect_err("refused");
     assert!(refused.to_string().contains("403"), "{refused}");
+    let why = t.get("/api/v1/desk", &consultant).await;
+    assert_eq!(why.status, StatusCode::FORBIDDEN);
+    assert!(why.body["message"].as_str().unwrap().contains("basic training"), "{}", why.body);
     basic_training(&t, &admin, "consultant").await;
+    assert_eq!(t.call(Method::GET, "/api/v1/desk", Some(&consultant), None).await.status, StatusCode::NO_CONTENT);
 
     // A past order of the caller, for the screen pop.
     let mut earlier = t.complaint();
@@ -126,6 +131,11 @@ async fn a_call_flows_from_the_simulator_through_the_desk_to_its_record() {
     assert_eq!(offered["history"]["open"], 1);
     assert_eq!(command(&mut desk, json!({"type": "accept", "call": call})).await["type"], "ack");
     next(&mut desk, "connected").await;
+    // Registered while the caller is on the line: the call's record, written
+    // when it ends, links it without anyone asking.
+    let mut during = t.complaint();
+    during["call_id"] = json!(call);
+    let during = t.register(&consultant, during).await;
 
     // 12366 is busy: the consultant is told what to advise and keeps the caller.
     let line = t.call(Method::PUT, "/api/v1/callcentre/simulator/lines/12366", Some(&admin), Some(json!({"behaviour": "busy"}))).await;
@@ -149,12 +159,15 @@ async fn a_call_flows_from_the_simulator_through_the_desk_to_its_record() {
     assert_eq!(record["outcome"], "transferred");
     assert_eq!((record["transfer_to"].as_str(), record["transfer_result"].as_str()), (Some("12366"), Some("connected")));
     assert_eq!(record["agent"], user_id(&t, "consultant").await);
+    assert_eq!(record["order"], during["id"], "{record}");
 
-    // The complaint about the tax office is still registered, and linked to the call.
+    // A second matter of the call registered after it ended keeps the first
+    // link; the consultant may point the record at it instead.
     let mut complaint = t.complaint();
     complaint["subject"] = json!("投诉12366纳税服务热线长期占线");
     complaint["call_id"] = json!(call);
     let complaint = t.register(&consultant, complaint).await;
+    assert_eq!(stored_call(&t, &supervisor, &call).await["order"], during["id"]);
     let link = t.post(&format!("/api/v1/callcentre/calls/{call}/order"), &consultant, json!({"number": complaint["number"]})).await;
     assert_eq!(link.status, StatusCode::NO_CONTENT, "{}", link.body);
     assert_eq!(stored_call(&t, &supervisor, &call).await["order"], complaint["id"]);

@@ -229,13 +229,13 @@ async fn concurrent_reports_of_one_flood_raise_each_alert_exactly_once() {
     t.app.emergency.settled().await;
     let supervisor = t.login("supervisor").await;
     let all = t.get("/api/v1/alerts?limit=200", &supervisor).await.body;
+    // One flood in one town is one incident: one alert per partner, counting thirty reports.
     let linkage = alerts_of(&all, "emergency");
-    assert_eq!(linkage.len(), 30 * 4, "one alert per order and partner");
-    let mut pairs: Vec<(String, String)> =
-        linkage.iter().map(|a| (a["number"].as_str().unwrap().to_owned(), a["unit"].as_str().unwrap().to_owned())).collect();
-    pairs.sort();
-    pairs.dedup();
-    assert_eq!(pairs.len(), 30 * 4, "no order told a partner twice");
+    let mut units: Vec<&str> = linkage.iter().map(|a| a["unit"].as_str().unwrap()).collect();
+    units.sort();
+    units.dedup();
+    assert_eq!((linkage.len(), units.len()), (4, 4), "{linkage:?}");
+    assert!(linkage.iter().all(|a| a["orders"] == 30), "{linkage:?}");
     // Thirty street-light complaints' category and thirty alike texts: one
     // warning for the category, one for the alike reports.
     assert_eq!(alerts_of(&all, "surge").len(), 2, "{:?}", alerts_of(&all, "surge"));
@@ -246,5 +246,105 @@ async fn concurrent_reports_of_one_flood_raise_each_alert_exactly_once() {
     let mut cursor = ChangeCursor { updated_at: start - Duration::minutes(15), id: i64::MIN };
     assert_eq!(other.emergency.catch_up(&mut cursor, CATCH_UP_SETTLE).await.unwrap(), 30);
     let all = t.get("/api/v1/alerts?limit=200", &supervisor).await.body;
-    assert_eq!((alerts_of(&all, "emergency").len(), alerts_of(&all, "surge").len()), (120, 2));
+    assert_eq!((alerts_of(&all, "emergency").len(), alerts_of(&all, "surge").len()), (4, 2));
+    assert!(alerts_of(&all, "emergency").iter().all(|a| a["orders"] == 30), "no report counted twice");
+}
+
+#[tokio::test]
+async fn an_alerted_partner_reads_and_answers_the_emergency_which_is_promised_its_rules_time_and_grouped_by_place() {
+    let start: DateTime<Utc> = "2026-11-16T01:00:00Z".parse().unwrap();
+    let clock = Arc::new(ManualClock::new(start));
+    let t = TestApp::spawn_with_clock(AppConfig::default(), clock.clone()).await;
+    let (consultant, dispatcher, office, urban) =
+        (t.login("consultant").await, t.login("dispatcher").await, t.login("emergency").await, t.login("urban").await);
+    // The reference data's rule 燃气泄漏 is critical and tells the emergency
+    // office, the fire brigade, the gas company and the town.
+    let leak = |town: &str, n: usize| {
+        let mut body = t.complaint();
+        body["type"] = json!("help");
+        body["location"]["town_code"] = json!(town);
+        body["subject"] = json!("楼道燃气泄漏");
+        body["description"] = json!(format!("东纵路{n}号楼道里燃气泄漏，味道很大，请尽快处理。"));
+        body
+    };
+    let order = t.register(&consultant, leak("441900003", 1)).await;
+    assert_eq!(order["urgency"], "critical", "raised from the body's normal");
+    let promised: DateTime<Utc> = order["deadlines"]["completion"].as_str().unwrap().parse().unwrap();
+    assert_eq!(promised, start + Duration::hours(2), "a gas leak is not promised 15 working days");
+    assert_eq!(order["emergency"]["rules"], json!(["燃气泄漏"]));
+    let partners: Vec<&str> = order["emergency"]["partners"].as_array().unwrap().iter().map(|u| u["name"].as_str().unwrap()).collect();
+    assert!(partners.contains(&"东莞新奥燃气有限公司") && partners.contains(&"东城街道"), "{partners:?}");
+    let number = order["number"].as_str().unwrap();
+    let listed = t.get("/api/v1/work-orders?state=pending_dispatch", &dispatcher).await;
+    let row = listed.body["items"].as_array().unwrap().iter().find(|o| o["number"] == number).unwrap().clone();
+    assert_eq!(row["emergency"], true);
+    assert_eq!(row["time_left"], json!({"overdue": false, "working_days": 0, "hours": 2}), "Monday 09:00, due 11:00");
+    let ordinary = t.register(&consultant, t.complaint()).await;
+    assert_eq!((ordinary["urgency"].as_str(), &ordinary["emergency"]), (Some("normal"), &Value::Null));
+    let listed = t.get("/api/v1/work-orders?state=pending_dispatch", &dispatcher).await;
+    let row = listed.body["items"].as_array().unwrap().iter().find(|o| o["number"] == ordinary["number"]).unwrap().clone();
+    assert_eq!(
+        (row["emergency"].as_bool(), row["time_left"]["working_days"].as_u64()),
+        (Some(false), Some(15)),
+        "a complaint's 15 working days"
+    );
+
+    // The office reads the order it was alerted about, with the caller masked
+    // as for any unit, and the read is audited; a unit not alerted does not.
+    let path = format!("/api/v1/work-orders/{number}");
+    let read = t.get(&path, &office).await;
+    assert_eq!(read.status, StatusCode::OK, "{}", read.body);
+    assert_ne!(read.body["caller"]["phone"], "13812345678");
+    assert_eq!(read.body["allowed_actions"], json!(["add_progress"]));
+    assert_eq!(t.get(&path, &urban).await.status, StatusCode::NOT_FOUND);
+    let mine = t.get("/api/v1/work-orders", &office).await;
+    assert!(mine.body["items"].as_array().unwrap().iter().any(|o| o["number"] == number), "the partner's own list holds it");
+    assert!(
+        t.get("/api/v1/work-orders/pending", &office).await.body["items"].as_array().unwrap().is_empty(),
+        "but it waits on the lead unit, not on the partner"
+    );
+
+    // It adds its own progress before any unit has the order, but cannot sign for it.
+    let progress = json!({"action": "add_progress", "kind": "site_visit", "text": "已通知燃气公司关阀"});
+    let order = t.ok(&office, &read.body, progress).await;
+    let history = t.get(&format!("{path}/history"), &dispatcher).await;
+    assert!(history.body.as_array().unwrap().iter().any(|h| h["detail"]["text"] == "已通知燃气公司关阀"), "{}", history.body);
+    let order = t.ok(&dispatcher, &order, json!({"action": "dispatch", "lead_unit_id": t.unit_id("441900003")})).await;
+    assert_eq!(t.act(&office, &order, json!({"action": "sign_for"})).await.status, StatusCode::FORBIDDEN);
+
+    // The consultant lowers it with a reason; the deadline follows, audited.
+    let lowered = t.act(&consultant, &order, json!({"action": "change_urgency", "urgency": "normal"})).await;
+    assert_eq!(lowered.status, StatusCode::UNPROCESSABLE_ENTITY, "a reason is required: {}", lowered.body);
+    assert_eq!(
+        t.act(&office, &order, json!({"action": "change_urgency", "urgency": "normal", "reason": "x"})).await.status,
+        StatusCode::FORBIDDEN
+    );
+    let order = t.ok(&consultant, &order, json!({"action": "change_urgency", "urgency": "urgent", "reason": "燃气公司已关阀"})).await;
+    let due: DateTime<Utc> = order["deadlines"]["completion"].as_str().unwrap().parse().unwrap();
+    assert_eq!((order["urgency"].as_str(), due), (Some("urgent"), start + Duration::hours(24)));
+    assert_eq!(order["emergency"]["urgency"], "critical", "the mark remembers what the rules asked");
+    t.app.auditor.seal_all().await.unwrap();
+    let log = t.get("/api/v1/audit?limit=100", &t.login("auditor").await).await;
+    let actions: Vec<&str> = log.body["items"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
+    assert!(actions.contains(&"work_order.read_as_partner") && actions.contains(&"work_order.change_urgency"), "{actions:?}");
+
+    // Five more reports of the leak in 东城 within the window are one
+    // incident; one in 南城 is another; after the window, a new one.
+    for n in 2..7 {
+        clock.set(start + Duration::minutes(n as i64 * 10));
+        t.register(&consultant, leak("441900003", n)).await;
+    }
+    t.register(&consultant, leak("441900004", 1)).await;
+    let theirs = alerts_of(&t.get("/api/v1/alerts", &office).await.body, "emergency");
+    let counts: Vec<u64> = theirs.iter().map(|a| a["orders"].as_u64().unwrap()).collect();
+    assert_eq!(counts, vec![1, 6], "newest first: 南城's own incident, then 东城's six reports");
+    let incident = theirs[1]["id"].as_str().unwrap().to_owned();
+    clock.set(start + Duration::minutes(121));
+    t.register(&consultant, leak("441900003", 9)).await;
+    let theirs = alerts_of(&t.get("/api/v1/alerts", &office).await.body, "emergency");
+    assert_eq!(theirs.len(), 3, "a report after the window opens a new incident");
+    assert_eq!(theirs.iter().find(|a| a["id"] == incident.as_str()).unwrap()["orders"], 6);
+    // Every report of the incident is the office's to read.
+    let all = t.get("/api/v1/work-orders?limit=50", &office).await;
+    assert_eq!(all.body["items"].as_array().unwrap().iter().filter(|o| o["emergency"] == true).count(), 8);
 }

@@ -110,6 +110,7 @@ impl Requests {
             description: text(&description),
             call_id: None,
             direct_answer: direct.then(|| text(template.answer)),
+            emergency: None,
         };
         Request { input, template, town_code, direct }
     }
