@@ -189,9 +189,12 @@ export const steps = [
     await shot(page, shots, '06-follow-up-form')
     await page.locator('.el-dialog:visible [data-test=action-submit]').click()
     await page.locator('[data-form=follow_up]').waitFor({ state: 'detached' })
-    await page.locator('[data-test=detail-state]:visible').first().waitFor()
-    const state = await page.locator('[data-test=detail-state]:visible').first().getAttribute('data-state')
-    if (!['in_progress', 'dispatched'].includes(state)) throw new Error(`after redo the order is ${state}`)
+    // The detail reloads after the action: wait for the new state, not the old one.
+    const redone = page.locator('[data-test=detail-state]:visible:is([data-state=in_progress], [data-state=dispatched])').first()
+    await redone.waitFor({ timeout: 10000 }).catch(async () => {
+      const state = await page.locator('[data-test=detail-state]:visible').first().getAttribute('data-state')
+      throw new Error(`after redo the order is ${state}`)
+    })
     await close()
   }],
 
@@ -322,11 +325,18 @@ export const steps = [
     const page = await context.newPage()
     page.setDefaultTimeout(15000)
     await page.goto(`${base}/portal`)
+    // Whose site it is, how to call, and no emoji that needs a font.
+    await page.locator('[data-test=portal-title]', { hasText: '东莞市 12345' }).waitFor()
+    await page.locator('[data-test=portal-footer]', { hasText: '主办：东莞市12345政务服务便民热线' }).waitFor()
+    if ((await page.getAttribute('[data-test=call-hotline]', 'href')) !== 'tel:12345') throw new Error('no click-to-call 12345')
+    const pictographs = (await page.locator('body').innerText()).match(/\p{Extended_Pictographic}/gu)
+    if (pictographs) throw new Error(`emoji on the portal: ${pictographs.join(' ')}`)
     await page.fill('[data-test=portal-query]', '社保卡丢了怎么补办')
     await page.keyboard.press('Enter')
     await page.locator('[data-test=portal-hit]').first().waitFor()
     await shot(page, shots, '10-portal-search')
     await tab(page, 'submit')
+    await page.locator('[data-test=portal-emergency]', { hasText: '110' }).waitFor()
     // The browser names what is missing before anything is sent.
     await page.click('[data-test=portal-submit]')
     await page.locator('[data-test=portal-form] .el-form-item__error').first().waitFor()

@@ -68,6 +68,8 @@ pub struct AppConfig {
     pub emergency: crate::emergency::EmergencyConfig,
     /// Bytes of photos the portal takes from anonymous citizens.
     pub portal_photos: crate::portal::PhotoBudget,
+    /// The city and organiser the portal names.
+    pub portal_identity: crate::portal::PortalIdentity,
 }
 
 impl Default for AppConfig {
@@ -86,6 +88,7 @@ impl Default for AppConfig {
             supervision: crate::supervision::SupervisionConfig::default(),
             emergency: crate::emergency::EmergencyConfig::default(),
             portal_photos: crate::portal::PhotoBudget::default(),
+            portal_identity: crate::portal::PortalIdentity::default(),
         }
     }
 }
@@ -252,6 +255,7 @@ impl App {
         let mut portal =
             crate::portal::Portal::open(orders.clone(), directory.clone(), &access, &auditor, &ids, clock.clone(), attempts).await?;
         portal.photo_budget = config.portal_photos;
+        portal.identity = config.portal_identity.clone();
         let portal = Arc::new(portal);
         Ok(Self {
             dashboard,

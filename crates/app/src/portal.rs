@@ -121,7 +121,51 @@ impl Default for PhotoBudget {
     }
 }
 
+/// Who runs the portal, for its header and footer: a citizen must see whose
+/// site it is and how else to reach the hotline.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PortalIdentity {
+    /// The city, e.g. 东莞市.
+    pub city: String,
+    /// Who runs the hotline and the site (主办单位).
+    pub organiser: String,
+    /// Where else to reach the centre: an address or an e-mail; empty: none shown.
+    pub contact: String,
+    /// The number citizens dial.
+    pub hotline: String,
+}
+
+impl Default for PortalIdentity {
+    fn default() -> Self {
+        Self {
+            city: "东莞市".into(),
+            organiser: "东莞市12345政务服务便民热线".into(),
+            contact: String::new(),
+            hotline: "12345".into(),
+        }
+    }
+}
+
+impl PortalIdentity {
+    pub fn check(&self) -> Result<(), String> {
+        let fits = |s: &str, most: usize| s.chars().count() <= most;
+        if self.city.trim().is_empty() || self.organiser.trim().is_empty() || self.hotline.trim().is_empty() {
+            return Err("city, organiser and hotline must not be empty".into());
+        }
+        if !(fits(&self.city, 30) && fits(&self.organiser, 60) && fits(&self.contact, 200) && fits(&self.hotline, 20)) {
+            return Err("city (30), organiser (60), contact (200) and hotline (20 characters) are too long".into());
+        }
+        if !self.hotline.chars().all(|c| c.is_ascii_digit() || c == '-') {
+            return Err(format!("hotline {:?}: digits only", self.hotline));
+        }
+        Ok(())
+    }
+}
+
 pub struct Portal {
+    /// Shown on every page of the portal.
+    pub identity: PortalIdentity,
     pub(crate) orders: Arc<WorkOrders>,
     pub(crate) directory: Arc<Directory>,
     pub(crate) desk: Desk,
@@ -171,7 +215,15 @@ impl Portal {
                 }
             }
         };
-        Ok(Self { orders, directory, desk: access.open(principal_of(&user)), clock, attempts, photo_budget: PhotoBudget::default() })
+        Ok(Self {
+            identity: PortalIdentity::default(),
+            orders,
+            directory,
+            desk: access.open(principal_of(&user)),
+            clock,
+            attempts,
+            photo_budget: PhotoBudget::default(),
+        })
     }
 
     pub async fn submit(&self, submission: Submission) -> AppResult<Receipt> {
@@ -398,4 +450,20 @@ impl Portal {
 fn public(text: &str, order: &WorkOrder) -> String {
     let name = order.caller.name.as_ref().map(|n| n.as_str());
     redact_personal(text, name.as_slice())
+}
+
+#[cfg(test)]
+mod identity_tests {
+    use super::PortalIdentity;
+
+    #[test]
+    fn the_portal_names_a_city_an_organiser_and_a_number_to_dial() {
+        assert_eq!(PortalIdentity::default().check(), Ok(()));
+        let blank = PortalIdentity { city: " ".into(), ..PortalIdentity::default() };
+        assert!(blank.check().unwrap_err().contains("must not be empty"));
+        let letters = PortalIdentity { hotline: "12345abc".into(), ..PortalIdentity::default() };
+        assert!(letters.check().unwrap_err().contains("digits only"));
+        let long = PortalIdentity { organiser: "长".repeat(61), ..PortalIdentity::default() };
+        assert!(long.check().unwrap_err().contains("too long"));
+    }
 }

@@ -160,12 +160,19 @@ pub struct PortalConfig {
     pub photo_bytes_per_address_hour: i64,
     /// Bytes of photos all citizens together may add per day.
     pub photo_bytes_per_day: i64,
+    /// The city, organiser, contact and number every portal page shows.
+    pub identity: hotline_app::portal::PortalIdentity,
 }
 
 impl Default for PortalConfig {
     fn default() -> Self {
         let photos = hotline_app::portal::PhotoBudget::default();
-        Self { submissions_per_hour: 10, photo_bytes_per_address_hour: photos.per_address_per_hour, photo_bytes_per_day: photos.per_day }
+        Self {
+            submissions_per_hour: 10,
+            photo_bytes_per_address_hour: photos.per_address_per_hour,
+            photo_bytes_per_day: photos.per_day,
+            identity: Default::default(),
+        }
     }
 }
 
@@ -354,6 +361,10 @@ impl Config {
                     per_address_per_hour: self.portal.photo_bytes_per_address_hour,
                     per_day: self.portal.photo_bytes_per_day,
                 }
+            },
+            portal_identity: {
+                self.portal.identity.check().map_err(|e| anyhow::anyhow!("portal.identity: {e}"))?;
+                self.portal.identity.clone()
             },
             callcentre: {
                 self.callcentre.check().map_err(|e| anyhow::anyhow!("callcentre: {e}"))?;

@@ -147,6 +147,19 @@ pub struct FormOptions {
     pub types: Vec<Choice>,
     pub categories: Vec<CategoryChoice>,
     pub towns: Vec<Choice>,
+    /// Whose site it is: every page's header and footer.
+    pub site: SiteDto,
+}
+
+/// The city, organiser and contact the portal names (`[portal.identity]`).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SiteDto {
+    pub city: String,
+    pub organiser: String,
+    /// An address or e-mail; empty: none.
+    pub contact: String,
+    /// The number to dial, e.g. 12345.
+    pub hotline: String,
 }
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -1,7 +1,9 @@
 //! /api/v1/public/requests: the citizens' side of a work order.
 
 use super::{Handled, Json, tz};
-use crate::dto::portal::{CategoryChoice, Choice, FormOptions, PublicReplyDto, RateBody, ReceiptDto, SubmitBody, TrackQuery, TrackingDto};
+use crate::dto::portal::{
+    CategoryChoice, Choice, FormOptions, PublicReplyDto, RateBody, ReceiptDto, SiteDto, SubmitBody, TrackQuery, TrackingDto,
+};
 use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{JsonBody, order_number};
 use crate::extract::{Path, Query};
@@ -101,5 +103,7 @@ pub async fn form(State(app): State<App>) -> Handled<FormOptions> {
         .map(|u| Choice { value: u.code.clone(), label: u.name.clone() })
         .collect();
     towns.sort_by(|a, b| a.value.cmp(&b.value));
-    Ok(Json(FormOptions { types, categories, towns }))
+    let id = &app.portal.identity;
+    let site = SiteDto { city: id.city.clone(), organiser: id.organiser.clone(), contact: id.contact.clone(), hotline: id.hotline.clone() };
+    Ok(Json(FormOptions { types, categories, towns, site }))
 }
