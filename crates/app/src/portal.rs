@@ -139,10 +139,7 @@ pub struct PortalIdentity {
 impl Default for PortalIdentity {
     fn default() -> Self {
         Self {
-            city: "东莞市".into(),
-            organiser: "东莞市12345政务服务便民热线".into(),
-            contact: String::new(),
-            hotline: "12345".into(),
+            city: "东莞市".into(), organiser: "东莞市12345政务服务便民热线".into(), contact: String::new(), hotline: "12345".into()
         }
     }
 }

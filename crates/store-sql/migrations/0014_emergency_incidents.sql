@@ -16,3 +16,7 @@ CREATE INDEX alert_orders_order ON alert_orders (order_id);
 -- A call and the orders registered during it find each other by the
 -- order's call id, whichever is written first.
 CREATE INDEX work_orders_call ON work_orders (call_id);
+
+-- Every transfer a call tried, in order (JSON); the last stays in
+-- transfer_to and transfer_result.
+ALTER TABLE calls ADD COLUMN transfers TEXT;

@@ -1,7 +1,7 @@
 //! The call centre's records: calls, status changes, callback tasks and
 //! consultants' training, certifications and mentors.
 
-use crate::codec::{Get, date_text, flag, micros, opt_micros, parse_date, parse_day, word};
+use crate::codec::{Get, date_text, flag, json, micros, opt_from_json, opt_micros, parse_date, parse_day, word};
 use crate::orders::{SUMMARY_COLUMNS, parse_summary};
 use crate::sql::{Val, insert_audit, insert_rows, touched};
 use crate::{OrBackend, SqlStore};
@@ -30,6 +30,7 @@ fn parse_call(row: &AnyRow) -> StoreResult<CallRow> {
         outcome: stored("outcome", &row.text("outcome")?, Outcome::parse)?,
         transfer_to: row.opt_text("transfer_to")?,
         transfer_result: row.opt_text("transfer_result")?.map(|t| stored("transfer_result", &t, TransferResult::parse)).transpose()?,
+        transfers: opt_from_json("transfers", row.opt_text("transfers")?)?.unwrap_or_default(),
         wrap_up_secs: row.int("wrap_up_secs")?,
         order: row.opt_int("order_id")?.map(OrderId),
         recording: match (row.opt_text("recording_sha256")?, row.opt_int("recording_ms")?) {
@@ -128,10 +129,11 @@ impl CallStore for SqlStore {
             Val::Text(call.transfer_result.map(|r| r.as_str().to_owned())),
             call.wrap_up_secs.into(),
             call.order.map(|o| o.0).into(),
+            Val::Text((!call.transfers.is_empty()).then(|| json(&call.transfers))),
         ];
         let head = "calls (id, queue, caller, agent_id, arrived_at, answered_at, ended_at, outcome, transfer_to, transfer_result, \
-                    wrap_up_secs, order_id)";
-        let inserted = insert_rows(&mut tx, self.backend, head, 12, vec![row], "ON CONFLICT (id) DO NOTHING RETURNING id").await?;
+                    wrap_up_secs, order_id, transfers)";
+        let inserted = insert_rows(&mut tx, self.backend, head, 13, vec![row], "ON CONFLICT (id) DO NOTHING RETURNING id").await?;
         if call.order.is_none() {
             // An order registered while the caller was on the line names the call.
             crate::orders::link_calls(&mut tx, self.backend, &[call.id]).await?;

@@ -828,7 +828,7 @@ fn consultant_user(id: i64, name: &str) -> UserRecord {
 
 #[tokio::test]
 async fn calls_status_changes_callbacks_and_consultant_records() {
-    use hotline_app::calls::{CallRow, CallStore, StatusChange};
+    use hotline_app::calls::{CallRow, CallStore, StatusChange, TransferTry};
     use hotline_callcentre::engine::{AgentStatus, Outcome, TransferResult};
     let f = Fixture::new().await;
     for (id, name) in [(70, "zhangli"), (71, "liuyang")] {
@@ -845,6 +845,10 @@ async fn calls_status_changes_callbacks_and_consultant_records() {
         outcome: Outcome::Transferred,
         transfer_to: Some("12366".into()),
         transfer_result: Some(TransferResult::Connected),
+        transfers: vec![
+            TransferTry { to: "12366".into(), result: Some(TransferResult::Busy) },
+            TransferTry { to: "12366".into(), result: Some(TransferResult::Connected) },
+        ],
         wrap_up_secs: 30,
         order: None,
         recording: None,

@@ -22,9 +22,13 @@ pub struct CallRow {
     pub answered_at: Option<DateTime<Utc>>,
     pub ended_at: DateTime<Utc>,
     pub outcome: Outcome,
-    /// The sub-centre a transfer or three-way call was tried with, and how it went.
+    /// The sub-centre the last transfer or three-way call was tried with,
+    /// and how it went.
     pub transfer_to: Option<String>,
     pub transfer_result: Option<TransferResult>,
+    /// Every transfer tried, in order: a busy 12366 before the one that
+    /// connected stays on the record.
+    pub transfers: Vec<TransferTry>,
     /// After-call work that followed, in seconds.
     pub wrap_up_secs: i64,
     /// The work order registered for it or linked to it afterwards.
@@ -35,6 +39,14 @@ pub struct CallRow {
     pub recording_purged_at: Option<DateTime<Utc>>,
     /// The caller's rating by keypad after the consultant hung up.
     pub satisfaction: Option<Satisfaction>,
+}
+
+/// One transfer tried during a call.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct TransferTry {
+    pub to: String,
+    /// `None`: still ringing when the call ended.
+    pub result: Option<TransferResult>,
 }
 
 /// Where a call's recording is kept (the attachment store's content key)

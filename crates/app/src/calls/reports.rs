@@ -267,6 +267,7 @@ mod tests {
             outcome,
             transfer_to: None,
             transfer_result: None,
+            transfers: Vec::new(),
             wrap_up_secs: if talk.is_some() { 30 } else { 0 },
             order: None,
             recording: None,

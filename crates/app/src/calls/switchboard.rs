@@ -10,7 +10,7 @@
 use super::CallStore;
 use super::config::CallCentreConfig;
 use super::live::{AgentBoard, DeskEvent, QueueBoard, Wallboard};
-use super::records::{CallRow, RecordingRef, StatusChange};
+use super::records::{CallRow, RecordingRef, StatusChange, TransferTry};
 use super::reports::to_record;
 use super::telephony::{Dial, DialOutcome, NoTelephony, Telephony};
 use crate::clock::Clock;
@@ -211,6 +211,8 @@ struct LiveCall {
     caller: String,
     agent: Option<AgentId>,
     transfer: Option<TransferAttempt>,
+    /// The transfers tried before the current one.
+    earlier: Vec<TransferTry>,
 }
 
 /// The last transfer tried, and how it went (`None` while it rings).
@@ -331,7 +333,10 @@ impl Actor {
             }
             Input::Arrive { queue, caller, reply } => {
                 let call = CallId(self.ids.next() as u64);
-                self.calls.insert(call, LiveCall { queue: queue.clone(), caller: caller.clone(), agent: None, transfer: None });
+                self.calls.insert(
+                    call,
+                    LiveCall { queue: queue.clone(), caller: caller.clone(), agent: None, transfer: None, earlier: Vec::new() },
+                );
                 match self.engine.handle(Event::Arrived { call, queue, caller }, now) {
                     Ok(commands) => {
                         self.carry_out(commands, now);
@@ -478,7 +483,10 @@ impl Actor {
                 Command::AgentPaused { agent, reason } => self.status_changed(*agent, AgentStatus::OnBreak(reason.clone()), now),
                 Command::Transfer { call, to, mode } => {
                     if let Some(live) = self.calls.get_mut(call) {
-                        live.transfer = Some(TransferAttempt { to: to.clone(), mode: *mode, result: None });
+                        let next = TransferAttempt { to: to.clone(), mode: *mode, result: None };
+                        if let Some(before) = live.transfer.replace(next) {
+                            live.earlier.push(TransferTry { to: before.to, result: before.result });
+                        }
                     }
                 }
                 Command::TransferFailed { call, agent, to, result, advice } => {
@@ -509,8 +517,12 @@ impl Actor {
             Outcome::Abandoned => record.ended - record.arrived >= short,
             Outcome::Answered | Outcome::Transferred => false,
         };
-        let (transfer_to, transfer_result) = match live.and_then(|l| l.transfer) {
-            Some(attempt) => (Some(attempt.to), attempt.result),
+        let (mut transfers, last) = live.map(|l| (l.earlier, l.transfer)).unwrap_or_default();
+        let (transfer_to, transfer_result) = match last {
+            Some(attempt) => {
+                transfers.push(TransferTry { to: attempt.to.clone(), result: attempt.result });
+                (Some(attempt.to), attempt.result)
+            }
             None => (None, None),
         };
         let row = CallRow {
@@ -524,6 +536,7 @@ impl Actor {
             outcome: record.outcome,
             transfer_to,
             transfer_result,
+            transfers,
             wrap_up_secs: if record.agent.is_some() { i64::from(self.config.wrap_up_secs) } else { 0 },
             order: None,
             recording: None,

@@ -87,6 +87,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
             outcome: if answered { Outcome::Answered } else { Outcome::Abandoned },
             transfer_to: None,
             transfer_result: None,
+            transfers: Vec::new(),
             wrap_up_secs: 20,
             order: None,
             recording: None,

@@ -36,6 +36,9 @@ pub struct CallDto {
     /// `answered`, `busy` or `no_answer`.
     #[schema(value_type = Option<String>)]
     pub transfer_result: Option<TransferResult>,
+    /// Every transfer tried, in order, each with how it went (`busy`,
+    /// `no_answer`, `failed`, `connected`; `null` while it rang).
+    pub transfers: Vec<TransferTryDto>,
     /// After-call work, in seconds.
     pub wrap_up_secs: i64,
     /// The work order registered for it or linked to it.
@@ -52,6 +55,14 @@ pub struct CallDto {
     pub recording_purged_at: Option<DateTime<Utc>>,
 }
 
+/// One transfer tried during a call.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TransferTryDto {
+    pub to: String,
+    #[schema(value_type = Option<String>)]
+    pub result: Option<TransferResult>,
+}
+
 impl From<CallRow> for CallDto {
     fn from(c: CallRow) -> Self {
         Self {
@@ -65,6 +76,7 @@ impl From<CallRow> for CallDto {
             outcome: c.outcome,
             transfer_to: c.transfer_to,
             transfer_result: c.transfer_result,
+            transfers: c.transfers.into_iter().map(|t| TransferTryDto { to: t.to, result: t.result }).collect(),
             wrap_up_secs: c.wrap_up_secs,
             order: c.order,
             recording_secs: c.recording.map(|r| r.millis as f64 / 1000.0),

@@ -158,6 +158,11 @@ async fn a_call_flows_from_the_simulator_through_the_desk_to_its_record() {
     let record = stored_call(&t, &supervisor, &call).await;
     assert_eq!(record["outcome"], "transferred");
     assert_eq!((record["transfer_to"].as_str(), record["transfer_result"].as_str()), (Some("12366"), Some("connected")));
+    assert_eq!(
+        record["transfers"],
+        json!([{"to": "12366", "result": "busy"}, {"to": "12366", "result": "connected"}]),
+        "the busy attempt stays on the record beside the one that connected"
+    );
     assert_eq!(record["agent"], user_id(&t, "consultant").await);
     assert_eq!(record["order"], during["id"], "{record}");
 
@@ -449,6 +454,7 @@ async fn a_recording_plays_for_supervisors_and_the_consultant_who_took_the_call_
         outcome: hotline_callcentre::engine::Outcome::Answered,
         transfer_to: None,
         transfer_result: None,
+        transfers: Vec::new(),
         wrap_up_secs: 0,
         order: None,
         recording: None,

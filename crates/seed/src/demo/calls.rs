@@ -82,6 +82,7 @@ async fn history(app: &App, people: &People, seed: u64) -> SeedResult<usize> {
             outcome: r.outcome,
             transfer_to: None,
             transfer_result: None,
+            transfers: Vec::new(),
             // The simulated handle time already holds the after-call work.
             wrap_up_secs: 0,
             order: None,
