@@ -294,23 +294,27 @@ export const steps = [
     // The article opens with its answer script on top, to read out.
     const script = page.locator('.el-dialog:visible .el-alert', { hasText: '答复口径' })
     await script.waitFor()
-    await page.keyboard.press('Escape')
+    const scriptText = (await script.locator('.el-alert__description').textContent()).trim()
+    // The script goes into the direct answer in one click; the article is recorded with the order.
+    await page.click('[data-test=use-script]')
     await script.waitFor({ state: 'hidden' })
+    if ((await page.inputValue('textarea[name=direct-answer]')).trim() !== scriptText) throw new Error('the answer script was not inserted')
     await page.click('[data-type=consultation]')
     await page.click('[data-test=category-search]')
     await page.keyboard.type('社会保障')
     await page.locator('.el-select-dropdown__item:visible').first().click()
     await page.fill('input[name=subject]', '社保卡遗失补办')
     await page.fill('textarea[name=description]', '市民社保卡丢失，咨询补办地点和所需材料。')
-    await page.click('[data-test=direct-switch]')
-    await page.fill('textarea[name=direct-answer]', '可携带身份证到任一社保服务网点或通过粤省事小程序申请补办，费用全免。')
+    const linked = page.waitForResponse((r) => /\/work-orders\/[A-Z]{2}\d{14}\/articles$/.test(r.url()) && r.request().method() === 'POST')
     await page.click('[data-test=register]')
     const done = await page.locator('[data-test=registered-number]').filter({ hasNotText: during }).textContent()
     const direct = done.match(/[A-Z]{2}\d{14}/)[0]
+    const link = await linked
+    if (link.status() !== 204 || !link.url().includes(direct)) throw new Error(`the article was not recorded with ${direct}: ${link.status()} ${link.url()}`)
     const consultant = await token(base, 'consultant')
     const r = await fetch(`${base}/api/v1/work-orders/${direct}`, { headers: { Authorization: `Bearer ${consultant}` } })
     const order = await r.json()
-    if (order.state !== 'archived' || !order.direct_answer.includes('社保服务网点')) throw new Error(`a direct answer left ${direct} ${order.state}`)
+    if (order.state !== 'archived' || order.direct_answer.trim() !== scriptText) throw new Error(`a direct answer left ${direct} ${order.state}`)
     if (order.call_id === null) throw new Error('the directly answered order is not linked to the call')
     // The call's record names the first order registered during it.
     const manager2 = await token(base, 'supervisor')
@@ -578,6 +582,19 @@ export const steps = [
       await page.locator('.el-main .page').first().waitFor()
       await page.waitForLoadState('networkidle')
       await shot(page, shots, name)
+      if (path === '/reports') {
+        // Rates read as percentages, as in the spreadsheets; no raw fractions.
+        const cells = await page.locator('.el-table__body td').allTextContents()
+        if (!cells.some((c) => /^\d+(\.\d)?%$/.test(c.trim()))) throw new Error('no rate shown as a percentage in the report')
+        if (cells.some((c) => /^0\.\d{3}$/.test(c.trim()))) throw new Error('a raw fraction in the report')
+      }
+      if (path === '/evaluation') {
+        // The ranking opens on the last complete month.
+        const shown = await page.locator('.el-date-editor input').first().inputValue()
+        const now = new Date(Date.now() + 8 * 3600 * 1000)
+        const last = now.getUTCMonth() === 0 ? `${now.getUTCFullYear() - 1}-12` : `${now.getUTCFullYear()}-${String(now.getUTCMonth()).padStart(2, '0')}`
+        if (shown !== last) throw new Error(`the ranking opens on ${shown}, not the last complete month ${last}`)
+      }
     }
     // A supervisor publishes a warning; the citizens' portal shows it.
     await page.goto(`${base}/supervision`)

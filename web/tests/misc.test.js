@@ -1,7 +1,7 @@
 import { describe, it, expect, vi } from 'vitest'
 import { yearGrid, workingDays } from '../src/logic/calendar.js'
 import { screensFor, homeFor } from '../src/logic/roles.js'
-import { dateTime, date, percent } from '../src/logic/format.js'
+import { dateTime, date, percent, lastMonth, reportCell } from '../src/logic/format.js'
 import { rankingBars, trendLine, countPie } from '../src/logic/charts.js'
 import { DeskLink, deskRefusal } from '../src/logic/desk.js'
 
@@ -38,6 +38,26 @@ describe('screens by role', () => {
     expect(screensFor(admin).map((s) => s.path)).toContain('/admin')
     expect(screensFor(null)).toEqual([])
     expect(homeFor({ roles: ['auditor'], unit: null })).toBe('/audit')
+  })
+})
+
+describe('figures as the centre reads them', () => {
+  it('ranks the last complete month, at the hotline\'s own date', () => {
+    expect(lastMonth(new Date('2026-12-03T04:00:00Z'))).toBe('2026-11')
+    expect(lastMonth(new Date('2027-01-15T04:00:00Z'))).toBe('2026-12')
+    // 31 Dec 17:00 UTC is already 1 January at the hotline.
+    expect(lastMonth(new Date('2026-12-31T17:00:00Z'))).toBe('2026-12')
+  })
+
+  it('shows rates as percentages like the spreadsheets, counts as they are', () => {
+    expect(reportCell('按时办结率', 0.9234)).toBe('92.3%')
+    expect(reportCell('satisfaction rate', 1)).toBe('100.0%')
+    expect(reportCell('退单率', 0)).toBe('0.0%')
+    expect(reportCell('平均通话时长（秒）', 123.456)).toBe('123.46')
+    expect(reportCell('工单数', 12)).toBe(12)
+    expect(reportCell('数值', 0.875, '满意率')).toBe('87.5%')
+    expect(reportCell('数值', 310, '受理工单')).toBe(310)
+    expect(reportCell('单位', '东城街道')).toBe('东城街道')
   })
 })
 

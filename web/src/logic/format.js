@@ -25,6 +25,23 @@ export function endOfDay(yyyyMmDd) {
   return `${yyyyMmDd}T18:00:00+08:00`
 }
 
+/** The last complete month at the hotline, `YYYY-MM`: what a ranking is judged on. */
+export function lastMonth(now = new Date()) {
+  const [y, m] = today(now).split('-').map(Number)
+  return m === 1 ? `${y - 1}-12` : `${y}-${String(m - 1).padStart(2, '0')}`
+}
+
+/**
+ * A report cell as the spreadsheets show it: a rate (its column's header,
+ * or the row's label in a two-column overview, says 率 or rate) as a
+ * percentage, other fractions with two decimals.
+ */
+export function reportCell(header, value, rowLabel = '') {
+  if (typeof value !== 'number') return value
+  if (/率|rate/i.test(`${header} ${rowLabel}`)) return percent(value)
+  return Number.isInteger(value) ? value : value.toFixed(2)
+}
+
 /** Today's date at the hotline, `YYYY-MM-DD`. */
 export function today(now = new Date()) {
   return date(now.toISOString())
