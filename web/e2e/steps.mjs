@@ -620,6 +620,13 @@ export const steps = [
     ;({ page, close } = await as(browser, base, 'admin'))
     await page.goto(`${base}/admin`)
     await page.locator('[data-test=admin-tabs]').waitFor()
+    // From 1 November until next year's holidays are loaded, administrators are told on every screen.
+    const coverage = await (await fetch(`${base}/api/v1/calendar/coverage`, { headers: { Authorization: `Bearer ${await token(base, 'admin')}` } })).json()
+    await page.waitForLoadState('networkidle')
+    const warned = await page.locator('[data-test=calendar-warning]').count()
+    if (coverage.warn && !warned) throw new Error(`no warning that the ${coverage.next_year} holidays are missing`)
+    if (!coverage.warn && warned) throw new Error('a calendar warning although nothing is missing')
+    if (warned && !(await page.locator('[data-test=calendar-warning]').textContent()).includes(String(coverage.next_year))) throw new Error('the warning does not name the year')
     await shot(page, shots, '23-admin-units')
     for (const [name, file] of [['users', '24-admin-users'], ['hotlines', '25-admin-hotlines'], ['categories', '26-admin-categories'],
       ['deadlines', '27-admin-deadlines'], ['calendar', '28-admin-calendar'], ['emergency', '29-admin-emergency'], ['kb', '30-admin-kb-review'], ['vocabulary', '31-admin-vocabulary']]) {

@@ -14,6 +14,15 @@ use std::sync::{Arc, RwLock};
 /// working days is beyond any rule and keeps the loop short.
 pub const MAX_WORKING_DAYS: u32 = 400;
 
+/// Which years' holidays the calendar knows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Coverage {
+    pub next_year: i32,
+    pub next_year_loaded: bool,
+    /// Administrators should load next year's holidays now.
+    pub warn: bool,
+}
+
 pub struct CalendarService {
     store: Arc<dyn CalendarStore>,
     auditor: Arc<Auditor>,
@@ -55,6 +64,17 @@ impl CalendarService {
         self.snapshot()
             .add_working_days(from, working_days)
             .map_err(|e| AppError::Unavailable(format!("the calendar cannot compute the date: {e}")))
+    }
+
+    /// Whether next year's holidays are loaded, and whether administrators
+    /// should be warned: from 1 November (when the State Council has
+    /// usually published them) until they are.
+    pub fn coverage(&self, now: DateTime<Utc>) -> Coverage {
+        let calendar = self.snapshot();
+        let today = calendar.local_date(now);
+        let next_year = chrono::Datelike::year(&today) + 1;
+        let next_year_loaded = calendar.knows_year(next_year);
+        Coverage { next_year, next_year_loaded, warn: chrono::Datelike::month(&today) >= 11 && !next_year_loaded }
     }
 
     /// The dated exceptions of a year.

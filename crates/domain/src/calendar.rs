@@ -148,6 +148,13 @@ impl WorkCalendar {
         Ok(date)
     }
 
+    /// Whether the holidays of `year` are loaded (any holiday or make-up
+    /// day of it is stored): without them every weekday of the year counts
+    /// as a working day, and deadlines in it may be wrong.
+    pub fn knows_year(&self, year: i32) -> bool {
+        self.overrides_in_year(year).next().is_some()
+    }
+
     /// How long until `due` (or since, when past), as people at a unit count
     /// it: whole working days while the deadline lies on a later date, hours
     /// on its own day.
@@ -210,6 +217,13 @@ mod tests {
         }
         cal.set_day(CalendarDay { date: date("2026-02-28"), working: true, name: "春节".into() });
         cal
+    }
+
+    #[test]
+    fn a_year_is_known_once_any_of_its_holidays_is_loaded() {
+        let cal = spring_festival_2026();
+        assert!(cal.knows_year(2026));
+        assert!(!cal.knows_year(2027));
     }
 
     #[test]

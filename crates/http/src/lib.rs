@@ -147,6 +147,7 @@ pub fn router(app: App, config: HttpConfig) -> Router {
         .route("/attachments/{id}", get(attachments::download))
         .route("/dispatch/proposal", get(orders::proposal))
         .route("/calendar/due", get(calendar::due))
+        .route("/calendar/coverage", get(calendar::coverage))
         .route("/deadline-rules", get(deadlines::rules).put(deadlines::set_rules))
         .route("/deadline-rules/promise", get(deadlines::promise))
         .route("/calendar/days", get(calendar::days))

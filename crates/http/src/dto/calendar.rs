@@ -13,6 +13,16 @@ pub struct DueQuery {
     pub working_days: Option<String>,
 }
 
+/// Whether next year's holidays are loaded.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CoverageDto {
+    pub next_year: i32,
+    pub next_year_loaded: bool,
+    /// From 1 November until next year's holidays are loaded: deadlines
+    /// running into next year count every weekday as a working day.
+    pub warn: bool,
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct DueResponse {
     /// Close of business of the last working day.

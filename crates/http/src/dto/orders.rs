@@ -268,6 +268,9 @@ pub struct OrderDto {
     pub proposal: Option<ProposalDto>,
     /// The emergency linkage rules it matched at registration.
     pub emergency: Option<EmergencyDto>,
+    /// The completion deadline falls in a year whose holidays are not
+    /// loaded: it counted every weekday as a working day and may move.
+    pub deadline_unverified: bool,
 }
 
 /// An order's emergency mark (应急事件).
@@ -282,8 +285,9 @@ pub struct EmergencyDto {
 }
 
 impl OrderDto {
-    pub fn of(d: OrderDetails, org: &OrgSnapshot, tz: Tz, now: chrono::DateTime<chrono::Utc>) -> Self {
+    pub fn of(d: OrderDetails, org: &OrgSnapshot, tz: Tz, now: chrono::DateTime<chrono::Utc>, calendar: &WorkCalendar) -> Self {
         let o = d.order;
+        let deadline_unverified = !calendar.knows_year(chrono::Datelike::year(&calendar.local_date(o.deadlines.completion)));
         let unit = |id| UnitRef::of(org, id);
         Self {
             id: o.id,
@@ -367,6 +371,7 @@ impl OrderDto {
             proposal: d
                 .proposal
                 .map(|p| ProposalDto { lead_unit: p.lead.map(unit), co_units: p.co_handlers.into_iter().map(unit).collect() }),
+            deadline_unverified,
             emergency: o.emergency.as_ref().map(|m| EmergencyDto {
                 rules: m.rules.iter().map(|r| r.name.clone()).collect(),
                 urgency: m.urgency,

@@ -1,7 +1,7 @@
 //! /api/v1/calendar: the promised date, and the holiday calendar.
 
 use super::{Handled, Json, instant};
-use crate::dto::calendar::{CalendarDayDto, DueQuery, DueResponse, ImportResponse, SetDayBody, YearQuery};
+use crate::dto::calendar::{CalendarDayDto, CoverageDto, DueQuery, DueResponse, ImportResponse, SetDayBody, YearQuery};
 use crate::dto::local;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::AsAdmin;
@@ -39,6 +39,15 @@ pub async fn due(State(app): State<App>, Caller(_desk): Caller, Query(q): Query<
     let (Some(from), Some(days)) = (from, days) else { unreachable!("checked above") };
     let due = app.calendar.due(from, days)?;
     Ok(Json(DueResponse { due: local(app.calendar.snapshot().time_zone(), due) }))
+}
+
+/// Whether next year's holidays are loaded; from 1 November until they are,
+/// `warn` asks administrators to load them.
+#[utoipa::path(get, path = "/api/v1/calendar/coverage", tag = "calendar", security(("bearer" = [])),
+    responses((status = 200, body = CoverageDto)))]
+pub async fn coverage(State(app): State<App>, Caller(_desk): Caller) -> Handled<CoverageDto> {
+    let c = app.calendar.coverage(app.clock.now());
+    Ok(Json(CoverageDto { next_year: c.next_year, next_year_loaded: c.next_year_loaded, warn: c.warn }))
 }
 
 /// Holidays and make-up working days of a year (default: this year).

@@ -21,7 +21,7 @@ use serde::Deserialize;
 pub const IDEMPOTENCY_KEY: &str = "Idempotency-Key";
 
 fn dto(app: &App, details: OrderDetails) -> OrderDto {
-    OrderDto::of(details, &app.directory.snapshot(), tz(app), app.clock.now())
+    OrderDto::of(details, &app.directory.snapshot(), tz(app), app.clock.now(), &app.calendar.snapshot())
 }
 
 pub(crate) fn summaries(app: &App, items: Vec<OrderSummary>, limit: u32) -> Page<OrderSummaryDto> {

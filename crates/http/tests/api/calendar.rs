@@ -115,3 +115,35 @@ async fn a_system_administrator_changes_the_deadline_rules_and_new_orders_follow
     assert_eq!((r.status, r.body["fields"][0]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("warn_at_percent")));
     assert_eq!(t.get("/api/v1/deadline-rules", &admin).await.body["completion"]["complaint"], "5wd");
 }
+
+#[tokio::test]
+async fn administrators_are_warned_from_november_until_next_years_holidays_are_loaded_and_orders_say_when_a_deadline_may_move() {
+    use chrono::{DateTime, Utc};
+    use hotline_app::AppConfig;
+    use hotline_app::clock::ManualClock;
+    use std::sync::Arc;
+    let october: DateTime<Utc> = "2026-10-15T02:00:00Z".parse().unwrap();
+    let clock = Arc::new(ManualClock::new(october));
+    let t = TestApp::spawn_with_clock(AppConfig::default(), clock.clone()).await;
+    let consultant = t.login("consultant").await;
+    // The repository's holiday files end with 2026.
+    let coverage = t.get("/api/v1/calendar/coverage", &consultant).await;
+    assert_eq!(coverage.body, json!({"next_year": 2027, "next_year_loaded": false, "warn": false}), "not yet in October");
+    let in_2026 = t.register(&consultant, t.complaint()).await;
+    assert_eq!(in_2026["deadline_unverified"], false, "{}", in_2026["deadlines"]);
+
+    clock.set("2026-12-20T02:00:00Z".parse().unwrap());
+    // Two months on, yesterday's sessions have expired.
+    let (admin, consultant) = (t.login("admin").await, t.login("consultant").await);
+    assert_eq!(t.get("/api/v1/calendar/coverage", &admin).await.body["warn"], true, "from 1 November");
+    let into_2027 = t.register(&consultant, t.complaint()).await;
+    assert!(into_2027["deadlines"]["completion"].as_str().unwrap().starts_with("2027-"), "{}", into_2027["deadlines"]);
+    assert_eq!(into_2027["deadline_unverified"], true, "15 working days from 20 December run into an unloaded 2027");
+
+    let day = json!({"working": false, "name": "元旦"});
+    assert_eq!(t.call(Method::PUT, "/api/v1/calendar/days/2027-01-01", Some(&admin), Some(day)).await.status, StatusCode::OK);
+    let coverage = t.get("/api/v1/calendar/coverage", &admin).await;
+    assert_eq!(coverage.body, json!({"next_year": 2027, "next_year_loaded": true, "warn": false}));
+    let number = into_2027["number"].as_str().unwrap();
+    assert_eq!(t.get(&format!("/api/v1/work-orders/{number}"), &consultant).await.body["deadline_unverified"], false);
+}
