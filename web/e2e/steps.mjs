@@ -45,6 +45,16 @@ async function act(page, action, fill, expectState) {
   if (expectState) await page.locator(`[data-test=detail-state][data-state=${expectState}]:visible`).first().waitFor()
 }
 
+/** Fills the desk's order form: type, the first category the words find, subject and text. */
+async function fillDeskOrder(page, type, categoryWords, subject, description) {
+  await page.click(`[data-type=${type}]`)
+  await page.click('[data-test=category-search]')
+  await page.keyboard.type(categoryWords)
+  await page.locator('.el-select-dropdown__item:visible').first().click()
+  await page.fill('input[name=subject]', subject)
+  await page.fill('textarea[name=description]', description)
+}
+
 function radio(form, value) {
   return form.locator(`label:has(input[value="${value}"])`).first().click()
 }
@@ -267,12 +277,7 @@ export const steps = [
     await page.locator('[data-test=desk-status]', { hasText: '通话中' }).waitFor()
     if ((await page.inputValue('input[name=caller-phone]')) !== '13712345678') throw new Error('the caller\'s number is not in the form')
     // A matter registered during the call: the form is fresh, the caller's number stays.
-    await page.click('[data-type=help]')
-    await page.click('[data-test=category-search]')
-    await page.keyboard.type('市政')
-    await page.locator('.el-select-dropdown__item:visible').first().click()
-    await page.fill('input[name=subject]', '东晖路井盖缺失')
-    await page.fill('textarea[name=description]', '东晖路12号门口井盖缺失，夜间行人容易跌落。')
+    await fillDeskOrder(page, 'help', '市政', '东晖路井盖缺失', '东晖路12号门口井盖缺失，夜间行人容易跌落。')
     await page.click('[data-test=register]')
     const registered = await page.locator('[data-test=registered-number]').filter({ hasNotText: story.number }).textContent()
     const during = registered.match(/[A-Z]{2}\d{14}/)[0]
@@ -299,12 +304,7 @@ export const steps = [
     await page.click('[data-test=use-script]')
     await script.waitFor({ state: 'hidden' })
     if ((await page.inputValue('textarea[name=direct-answer]')).trim() !== scriptText) throw new Error('the answer script was not inserted')
-    await page.click('[data-type=consultation]')
-    await page.click('[data-test=category-search]')
-    await page.keyboard.type('社会保障')
-    await page.locator('.el-select-dropdown__item:visible').first().click()
-    await page.fill('input[name=subject]', '社保卡遗失补办')
-    await page.fill('textarea[name=description]', '市民社保卡丢失，咨询补办地点和所需材料。')
+    await fillDeskOrder(page, 'consultation', '社会保障', '社保卡遗失补办', '市民社保卡丢失，咨询补办地点和所需材料。')
     const linked = page.waitForResponse((r) => /\/work-orders\/[A-Z]{2}\d{14}\/articles$/.test(r.url()) && r.request().method() === 'POST')
     await page.click('[data-test=register]')
     const done = await page.locator('[data-test=registered-number]').filter({ hasNotText: during }).textContent()

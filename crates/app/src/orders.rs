@@ -126,13 +126,8 @@ pub struct OrderChange {
 
 impl OrderChange {
     fn of(before: Option<&WorkOrder>, after: &WorkOrder, action: Action) -> Self {
-        let mut units: Vec<UnitId> = [before, Some(after)]
-            .into_iter()
-            .flatten()
-            .flat_map(|o| {
-                o.lead_unit.into_iter().chain(o.assignee_unit).chain(o.co_units.iter().copied()).chain(o.partners().iter().copied())
-            })
-            .collect();
+        let mut units: Vec<UnitId> =
+            [before, Some(after)].into_iter().flatten().flat_map(|o| o.involvements().into_iter().map(|(unit, _, _)| unit)).collect();
         units.sort_by_key(|u| u.0);
         units.dedup();
         Self { number: after.number.clone(), action, state: after.state, units }
@@ -343,13 +338,7 @@ impl WorkOrders {
         if let StoreScope::Units(units) = desk.scope() {
             // The units holding it now are involved; only an earlier holder
             // needs the database to tell.
-            let holds = order
-                .lead_unit
-                .into_iter()
-                .chain(order.assignee_unit)
-                .chain(order.co_units.iter().copied())
-                .chain(order.partners().iter().copied())
-                .any(|u| units.contains(&u));
+            let holds = order.involvements().iter().any(|(unit, _, _)| units.contains(unit));
             if !holds && !self.store.involved(order.id, units).await? {
                 return Err(missing());
             }
