@@ -89,10 +89,14 @@ async function fromCentreQueue(browser, base, username, tabName) {
   return session
 }
 
-/** The reviewer passes the town's result. */
-async function passReview(browser, base) {
+/** The reviewer passes the town's result, publishing its reply or not. */
+async function passReview(browser, base, publish = false) {
   const { page, close } = await fromCentreQueue(browser, base, 'reviewer', 'review')
-  await act(page, 'review', null, 'pending_follow_up')
+  await act(page, 'review', async (form) => {
+    // Not publishing is the starting choice; publishing is a decision.
+    if (!(await form.locator('[data-test=publish-no] input').isChecked())) throw new Error('the review starts out publishing the reply')
+    if (publish) await form.locator('[data-test=publish-yes]').click()
+  }, 'pending_follow_up')
   await close()
 }
 
@@ -218,7 +222,7 @@ export const steps = [
       await form.locator('textarea[name=public_reply]').fill('工地已停止夜间施工并作出书面承诺，城管将持续巡查。')
     }, 'pending_review')
     await close()
-    await passReview(browser, base)
+    await passReview(browser, base, true)
   }],
 
   ['the follow-up finds the citizen satisfied: archived', async ({ browser, base, shots }) => {
@@ -346,9 +350,12 @@ export const steps = [
     await page.locator('[data-test=portal-form] .el-form-item__error').first().waitFor()
     const errors = await page.locator('[data-test=portal-form] .el-form-item__error').count()
     if (errors < 3) throw new Error(`expected field errors on an empty form, saw ${errors}`)
-    await page.click('[data-test=portal-category] input')
-    await page.keyboard.type('噪')
-    await page.locator('.el-cascader__suggestion-item:visible').first().click()
+    // A plain type and the citizen's own words: no taxonomy to choose from.
+    if (await page.locator('[data-test=portal-form] .el-cascader').count()) throw new Error('the portal asks for a category')
+    await page.click('[data-test=portal-type] [data-type=report]')
+    await page.locator('[data-test=report-confidential]').waitFor()
+    await page.click('[data-test=portal-type] [data-type=complaint]')
+    await page.locator('[data-test=portal-type-hint]', { hasText: '不满' }).waitFor()
     await page.fill('input[name=subject]', '小区楼下烧烤店油烟扰民')
     await page.fill('textarea[name=description]', '南城街道某小区楼下烧烤店每晚营业到凌晨，油烟和噪音很大，请相关部门处理。')
     await page.fill('input[name=phone]', '139 2345 6789')
@@ -373,8 +380,33 @@ export const steps = [
     await page.locator('[data-test=track-error]').waitFor()
     await tab(page, 'replies')
     await page.locator('[data-test=replies]').waitFor()
+    // The complaint the reviewer decided to publish is there.
+    await page.locator(`[data-test=reply][data-number=${story.number}]`, { hasText: '工地已停止夜间施工' }).waitFor()
     await shot(page, shots, '13-portal-replies')
     await context.close()
+  }],
+
+  ['a dispatcher classifies the citizen\'s request, which could not be dispatched before, and dispatches it', async ({ browser, base, shots }) => {
+    const session = await as(browser, base, 'dispatcher')
+    const { page } = session
+    await page.goto(`${base}/dispatch`)
+    await openFromQueue(page, story.portalNumber)
+    await page.locator('[data-test=unclassified-banner]:visible').waitFor()
+    // Dispatching first is refused, and the dialog says why.
+    await page.locator('[data-test=order-detail] [data-action=dispatch]:visible').first().click()
+    await page.locator('.el-dialog:visible [data-test=action-submit]').click()
+    await page.locator('.el-dialog:visible [data-test=action-error]').waitFor()
+    await page.locator('.el-dialog:visible').getByRole('button', { name: '取消' }).click()
+    await page.locator('[data-form=dispatch]').waitFor({ state: 'detached' })
+    await act(page, 'reclassify', async (form) => {
+      await form.locator('[data-test=category-search]').click()
+      await page.keyboard.type('噪音')
+      await page.locator('.el-select-dropdown__item:visible').first().click()
+    })
+    await page.locator('[data-test=unclassified-banner]').waitFor({ state: 'detached' })
+    await shot(page, shots, '11b-portal-classified')
+    await act(page, 'dispatch', null, 'dispatched')
+    await session.close()
   }],
 
   ['a gas leak reported on the portal reaches the emergency office\'s open screen at once, and is acknowledged', async ({ browser, base, shots }) => {

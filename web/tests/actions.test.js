@@ -23,6 +23,14 @@ describe('work-order action bodies', () => {
     expect(actionBody('follow_up', form, 3)).toMatchObject({ satisfaction: 'unsatisfied', solved: false, outcome: 'redo', contacted: true })
   })
 
+  it('a review publishes the reply only by decision, and a failed one publishes nothing', () => {
+    expect(actionBody('review', initialForm('review', order), 4)).toEqual({ action: 'review', version: 4, pass: true, publish: false })
+    const published = { ...initialForm('review', order), publish: true }
+    expect(actionBody('review', published, 4)).toEqual({ action: 'review', version: 4, pass: true, publish: true })
+    const failed = { ...published, pass: false, reason: '未说明处理措施' }
+    expect(actionBody('review', failed, 4)).toEqual({ action: 'review', version: 4, pass: false, reason: '未说明处理措施' })
+  })
+
   it('rejecting a return sends only the reason', () => {
     const form = { ...initialForm('decide_return', order), agree: false, reason: '属于本单位职责' }
     expect(actionBody('decide_return', form, 2)).toEqual({ action: 'decide_return', version: 2, agree: false, reason: '属于本单位职责' })

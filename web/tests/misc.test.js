@@ -145,6 +145,8 @@ describe('deadline spans', async () => {
     expect(span('15wd')).toBe('15 个工作日')
     expect(span('2h', 'en')).toBe('2 hours')
     expect(span('1wd', 'en')).toBe('1 working day')
+    expect(span('2wh')).toBe('2 个工作小时')
+    expect(span('1wh', 'en')).toBe('1 working hour')
     expect(span('odd')).toBe('odd')
   })
 })

@@ -2,7 +2,7 @@ import { describe, it, expect } from 'vitest'
 import { checkSubmission, submissionBody, isPhone, isOrderNumber, isLast4, normalisePhone } from '../src/logic/validate.js'
 
 const good = {
-  type: 'complaint', category_id: '17', name: '', phone: '138 0013 8000', confidential: false,
+  type: 'complaint', name: '', phone: '138 0013 8000', confidential: false,
   town_code: '', address: '', subject: '夜间施工噪音扰民', description: '东城街道某工地每晚十一点后仍在施工，噪音很大。',
 }
 
@@ -14,11 +14,17 @@ describe('the portal form', () => {
     expect(body.subject).toBe('夜间施工噪音扰民')
     expect('name' in body && body.name !== undefined).toBe(false)
     expect(body.town_code).toBeUndefined()
+    expect('category_id' in body).toBe(false)
+  })
+
+  it('sends a report as confidential, whatever the box says', () => {
+    expect(submissionBody({ ...good, type: 'report' }).confidential).toBe(true)
+    expect(submissionBody(good).confidential).toBe(false)
   })
 
   it('names every field at fault', () => {
-    const errors = checkSubmission({ type: '', category_id: '', phone: '12345', subject: '噪音', description: '太吵', name: 'x'.repeat(51) })
-    expect(Object.keys(errors).sort()).toEqual(['category_id', 'description', 'name', 'phone', 'subject', 'type'])
+    const errors = checkSubmission({ type: '', phone: '12345', subject: '噪音', description: '太吵', name: 'x'.repeat(51) })
+    expect(Object.keys(errors).sort()).toEqual(['description', 'name', 'phone', 'subject', 'type'])
     expect(errors.subject).toBe('v.subjectShort')
   })
 

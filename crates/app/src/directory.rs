@@ -96,6 +96,11 @@ impl OrgSnapshot {
         self.categories.values()
     }
 
+    /// The category of requests not yet classified (`待分类`), once created.
+    pub fn unclassified(&self) -> Option<CategoryId> {
+        self.categories.values().filter(|c| c.parent.is_none() && c.name == hotline_domain::category::UNCLASSIFIED).map(|c| c.id).min()
+    }
+
     /// The category followed by its ancestors.
     pub fn category_lineage(&self, id: CategoryId) -> Vec<CategoryId> {
         let mut out = Vec::with_capacity(3);

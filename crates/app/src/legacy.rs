@@ -3,15 +3,18 @@
 //! (TOML, see `docs/legacy-import.md`). Imported orders keep their original
 //! number, dates, unit, due date and outcome, so they count in the
 //! evaluation figures; orders still open get their deadline timers.
-//! Re-running an import skips the numbers already stored.
+//! Every order keeps its legacy number as an external reference (source and
+//! number, unique per source); a legacy number that does not look like ours
+//! (or is ours already) gets a number of ours. Re-running an import skips
+//! the references already stored.
 
 use crate::error::{AppError, AppResult};
 use crate::orders::WorkOrders;
 use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeZone, Utc};
 use hotline_domain::work_order::{FollowUpRecord, HandlingResult};
 use hotline_domain::{
-    Action, Caller, CategoryId, Channel, Deadlines, Description, HistoryEntry, Location, OrderId, OrderType, PersonName, PhoneNumber,
-    Satisfaction, State, Subject, UnitId, Urgency, UserId, WorkOrder, WorkOrderNo,
+    Action, Caller, CategoryId, Channel, Deadlines, Description, ExternalRef, HistoryEntry, Location, OrderId, OrderType, PersonName,
+    PhoneNumber, Satisfaction, State, Subject, UnitId, Urgency, UserId, WorkOrder, WorkOrderNo,
 };
 use serde::Deserialize;
 use std::collections::{BTreeMap, HashSet};
@@ -83,6 +86,28 @@ pub struct ImportMapping {
     pub date_formats: Vec<String>,
     /// Prepended to numbers that start with a digit, e.g. `DG`.
     pub number_prefix: Option<String>,
+    /// The name of the legacy system, kept with each legacy number
+    /// (`legacy` when not given); numbers are unique per source.
+    #[serde(default = "default_source")]
+    pub source: String,
+    #[serde(default)]
+    pub defaults: Defaults,
+}
+
+/// What a value no map lists and nothing here knows becomes, instead of
+/// refusing the row.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Defaults {
+    /// A unit code or name, for lead units not known here (towns are not
+    /// defaulted: a wrong town would skew every town's figures).
+    pub unit: Option<String>,
+    /// A category path or unique name, for categories not known here (and empty ones).
+    pub category: Option<String>,
+}
+
+fn default_source() -> String {
+    "legacy".to_owned()
 }
 
 fn default_formats() -> Vec<String> {
@@ -93,8 +118,13 @@ fn default_formats() -> Vec<String> {
 pub struct ImportReport {
     pub rows: usize,
     pub imported: usize,
-    /// Numbers already stored (an earlier run of the same import).
+    /// Legacy numbers already stored (an earlier run of the same import).
     pub already_stored: usize,
+    /// Rows whose legacy number did not fit ours (or was taken), imported
+    /// under a number of ours.
+    pub renumbered: usize,
+    /// Rows whose unit or category was not known, imported with the mapping's defaults.
+    pub defaulted: usize,
     /// `(line, reason)` of each row refused.
     pub rejected: Vec<(usize, String)>,
     pub dry_run: bool,
@@ -141,29 +171,55 @@ impl WorkOrders {
         if !missing.is_empty() {
             return Err(AppError::invalid("columns", format!("the file has no column {}", missing.join(", "))));
         }
+        let source = ExternalRef::parse(&mapping.source, "-").map_err(|e| AppError::invalid("source", e.message))?;
+        let source = source.source();
+        for (field, value, known) in [
+            ("defaults.unit", &mapping.defaults.unit, mapping.defaults.unit.as_deref().is_none_or(|u| self.known_unit(u))),
+            ("defaults.category", &mapping.defaults.category, mapping.defaults.category.as_deref().is_none_or(|c| self.known_category(c))),
+        ] {
+            if !known {
+                return Err(AppError::invalid(field, format!("{:?} is not known here", value.as_deref().unwrap_or_default())));
+            }
+        }
         let mut report = ImportReport { rows: rows.len(), dry_run, ..Default::default() };
-        let mut seen = HashSet::new();
+        let mut seen_refs = HashSet::new();
+        let mut taken_numbers = HashSet::new();
         let mut batch = Vec::new();
         for (done, (line, cells)) in rows.iter().enumerate() {
             let row = Row { header, cells };
-            match self.legacy_order(mapping, &row, by.unwrap_or(UserId(0))) {
+            match self.legacy_order(mapping, source, &row, by.unwrap_or(UserId(0))) {
                 Err(reason) => report.rejected.push((*line, reason)),
-                Ok(order) if !seen.insert(order.number.clone()) => {
-                    report.rejected.push((*line, format!("number {} appears twice in the file", order.number)))
-                }
-                Ok(order) if self.store.order_id(&order.number).await?.is_some() => report.already_stored += 1,
-                Ok(order) => {
-                    let entry = HistoryEntry {
-                        order: order.id,
-                        at: order.created_at,
-                        actor: order.created_by,
-                        actor_unit: None,
-                        action: Action::Register,
-                        from_state: None,
-                        to_state: order.state,
-                        detail: serde_json::json!({ "imported": true, "line": line }),
-                    };
-                    batch.push((order, vec![entry]));
+                Ok(legacy) => {
+                    let LegacyOrder { mut order, keeps_number, defaulted } = legacy;
+                    let reference = order.external_ref.clone().expect("legacy orders carry their reference");
+                    if !seen_refs.insert(reference.clone()) {
+                        report.rejected.push((*line, format!("number {} appears twice in the file", reference.number())));
+                    } else if self.store.order_id_by_external(&reference).await?.is_some() {
+                        report.already_stored += 1;
+                    } else {
+                        let fits =
+                            keeps_number && !taken_numbers.contains(&order.number) && self.store.order_id(&order.number).await?.is_none();
+                        if !fits {
+                            report.renumbered += 1;
+                            // A dry run reserves nothing: the number is only counted.
+                            if !dry_run {
+                                order.number = self.fresh_number(&order, &taken_numbers).await?;
+                            }
+                        }
+                        taken_numbers.insert(order.number.clone());
+                        report.defaulted += usize::from(defaulted);
+                        let entry = HistoryEntry {
+                            order: order.id,
+                            at: order.created_at,
+                            actor: order.created_by,
+                            actor_unit: None,
+                            action: Action::Register,
+                            from_state: None,
+                            to_state: order.state,
+                            detail: serde_json::json!({ "imported": true, "line": line, "source": reference.source(), "legacy_number": reference.number() }),
+                        };
+                        batch.push((order, vec![entry]));
+                    }
                 }
             }
             if batch.len() == BATCH {
@@ -184,7 +240,28 @@ impl WorkOrders {
         Ok(report)
     }
 
-    fn legacy_order(&self, m: &ImportMapping, row: &Row<'_>, by: UserId) -> Result<WorkOrder, String> {
+    /// A number of ours on the order's registration day, past any number
+    /// already used (imports may have kept legacy numbers of that day).
+    async fn fresh_number(&self, order: &WorkOrder, taken: &HashSet<WorkOrderNo>) -> AppResult<WorkOrderNo> {
+        let day = self.calendar.snapshot().local_date(order.created_at);
+        loop {
+            let number = self.numbers.next(day).await?;
+            if !taken.contains(&number) && self.store.order_id(&number).await?.is_none() {
+                return Ok(number);
+            }
+        }
+    }
+
+    fn known_unit(&self, key: &str) -> bool {
+        let org = self.directory.snapshot();
+        org.unit_by_code(key).is_some() || org.units().any(|u| u.name == key)
+    }
+
+    fn known_category(&self, raw: &str) -> bool {
+        find_category(&self.directory.snapshot(), raw).is_some()
+    }
+
+    fn legacy_order(&self, m: &ImportMapping, source: &str, row: &Row<'_>, by: UserId) -> Result<LegacyOrder, String> {
         let c = &m.columns;
         let org = self.directory.snapshot();
         let calendar = self.calendar.snapshot();
@@ -196,12 +273,18 @@ impl WorkOrders {
         let required = |column: &str| row.cell(column).ok_or_else(|| format!("{column} is empty"));
 
         let raw_number = required(&c.number)?;
-        let number = match (&m.number_prefix, raw_number.starts_with(|ch: char| ch.is_ascii_digit())) {
+        let external_ref = ExternalRef::parse(source, raw_number).map_err(|e| format!("number {raw_number:?}: {}", e.message))?;
+        let created_at = instant(&Some(c.created_at.clone()), "created_at")?.ok_or("created_at is empty")?;
+        let candidate = match (&m.number_prefix, raw_number.starts_with(|ch: char| ch.is_ascii_digit())) {
             (Some(prefix), true) => format!("{prefix}{raw_number}"),
             _ => raw_number.to_owned(),
         };
-        let number = WorkOrderNo::parse(&number).map_err(|e| format!("number {number:?}: {}", e.message))?;
-        let created_at = instant(&Some(c.created_at.clone()), "created_at")?.ok_or("created_at is empty")?;
+        // A number that does not fit ours is replaced when the order is written.
+        let (number, keeps_number) = match WorkOrderNo::parse(&candidate) {
+            Ok(number) => (number, true),
+            Err(_) => (WorkOrderNo::new(self.numbers.prefix(), calendar.local_date(created_at), 0), false),
+        };
+        let mut defaulted = false;
         let pick = |map: &BTreeMap<String, String>, raw: &str| map.get(raw).cloned().unwrap_or_else(|| raw.to_owned());
         let vocab = |column: &Option<String>, map: &BTreeMap<String, String>| row.get(column).map(|raw| pick(map, raw));
         let order_type = match vocab(&c.order_type, &m.values.order_type) {
@@ -222,18 +305,37 @@ impl WorkOrders {
             None => State::PendingDispatch,
             Some(w) => State::from_word_or_label(&w).ok_or(format!("state: unknown {w:?}"))?,
         };
-        let category_raw = pick(&m.values.category, required(&c.category)?);
-        let category = find_category(&org, &category_raw).ok_or(format!("category: no category {category_raw:?}"))?;
-        let unit = |column: &Option<String>, name: &str| -> Result<Option<UnitId>, String> {
+        let category_raw = match (row.cell(&c.category), &m.defaults.category) {
+            (Some(raw), _) => pick(&m.values.category, raw),
+            (None, Some(default)) => {
+                defaulted = true;
+                default.clone()
+            }
+            (None, None) => return Err(format!("{} is empty", c.category)),
+        };
+        let category = match (find_category(&org, &category_raw), &m.defaults.category) {
+            (Some(found), _) => found,
+            (None, Some(default)) => {
+                defaulted = true;
+                find_category(&org, default).ok_or(format!("category: no category {default:?}"))?
+            }
+            (None, None) => return Err(format!("category: no category {category_raw:?}")),
+        };
+        let find_unit = |key: &str| org.unit_by_code(key).or_else(|| org.units().find(|u| u.name == key)).map(|u| u.id);
+        let mut unit = |column: &Option<String>, name: &str, default: Option<&String>| -> Result<Option<UnitId>, String> {
             let Some(raw) = row.get(column) else { return Ok(None) };
             let key = pick(&m.values.unit, raw);
-            org.unit_by_code(&key)
-                .or_else(|| org.units().find(|u| u.name == key))
-                .map(|u| Some(u.id))
-                .ok_or_else(|| format!("{name}: no unit with code or name {key:?}"))
+            match (find_unit(&key), default) {
+                (Some(found), _) => Ok(Some(found)),
+                (None, Some(default)) => {
+                    defaulted = true;
+                    find_unit(default).map(Some).ok_or_else(|| format!("{name}: no unit with code or name {default:?}"))
+                }
+                (None, None) => Err(format!("{name}: no unit with code or name {key:?}")),
+            }
         };
-        let town = unit(&c.town, "town")?;
-        let lead_unit = unit(&c.lead_unit, "lead_unit")?;
+        let town = unit(&c.town, "town", None)?;
+        let lead_unit = unit(&c.lead_unit, "lead_unit", m.defaults.unit.as_ref())?;
         let dispatched_at = instant(&c.dispatched_at, "dispatched_at")?.or(lead_unit.map(|_| created_at));
         let signed_at = instant(&c.signed_at, "signed_at")?;
         let rules = &self.rules();
@@ -270,6 +372,8 @@ impl WorkOrders {
                     solved: solved.unwrap_or(true),
                     public_reply: body,
                     contacted_citizen_at: None,
+                    // Nobody here decided to publish it.
+                    published: false,
                 })
             }
             _ => None,
@@ -282,7 +386,7 @@ impl WorkOrders {
             solved,
             note: None,
         });
-        Ok(WorkOrder {
+        let order = WorkOrder {
             id: OrderId(self.ids.next()),
             number,
             channel,
@@ -324,10 +428,21 @@ impl WorkOrders {
             invalidation: None,
             merged_into: None,
             emergency: None,
+            external_ref: Some(external_ref),
             counters: Default::default(),
             notices: Vec::new(),
-        })
+        };
+        Ok(LegacyOrder { order, keeps_number, defaulted })
     }
+}
+
+/// One row made into an order, before its number is settled.
+struct LegacyOrder {
+    order: WorkOrder,
+    /// Its legacy number fits ours and can be kept if no order holds it.
+    keeps_number: bool,
+    /// A unit or category came from the mapping's defaults.
+    defaulted: bool,
 }
 
 fn parse_time(raw: &str, formats: &[String], zone: chrono_tz::Tz) -> Option<DateTime<Utc>> {

@@ -418,7 +418,7 @@ impl WorkOrders {
         let org = self.directory.snapshot();
         let (command, master_entry) = match request {
             ActionRequest::Command(command) => {
-                self.check_units(&org, &order, &command)?;
+                self.check_references(&org, &order, &command)?;
                 (command, None)
             }
             ActionRequest::Supervise { text, due } => (Command::Supervise { notice: NoticeId(self.ids.next()), text, due }, None),
@@ -460,9 +460,10 @@ impl WorkOrders {
         self.details(desk, decision.order).await
     }
 
-    /// Unit references must exist and be active; a second-level dispatch
-    /// goes only below the lead unit.
-    fn check_units(&self, org: &crate::directory::OrgSnapshot, order: &WorkOrder, command: &Command) -> AppResult<()> {
+    /// Unit and category references must exist and be active; a
+    /// second-level dispatch goes only below the lead unit; an order nobody
+    /// has classified goes to no unit.
+    fn check_references(&self, org: &crate::directory::OrgSnapshot, order: &WorkOrder, command: &Command) -> AppResult<()> {
         let active = |field: &str, unit: UnitId| -> AppResult<()> {
             match org.unit(unit) {
                 Some(u) if u.active => Ok(()),
@@ -470,12 +471,27 @@ impl WorkOrders {
                 None => Err(AppError::invalid(field, format!("no unit with id {unit}"))),
             }
         };
+        let unclassified = org.unclassified();
         match command {
             Command::Dispatch { lead, co_handlers, .. }
             | Command::DecideReturn(hotline_domain::ReturnDecision::Redispatch { lead, co_handlers }) => {
+                if unclassified == Some(order.category) {
+                    return Err(AppError::invalid(
+                        "category_id",
+                        "the request has no category yet (待分类): reclassify it before sending it to a unit",
+                    ));
+                }
                 active("lead", *lead)?;
                 co_handlers.iter().try_for_each(|u| active("co_handlers", *u))
             }
+            Command::Reclassify { category } => match org.category(*category) {
+                Some(c) if Some(c.id) == unclassified => {
+                    Err(AppError::invalid("category_id", "choose the category the request belongs to"))
+                }
+                Some(c) if c.active => Ok(()),
+                Some(_) => Err(AppError::invalid("category_id", "this category is retired; choose a current one")),
+                None => Err(AppError::invalid("category_id", format!("no category with id {category}"))),
+            },
             Command::SubDispatch { unit, .. } => {
                 active("unit", *unit)?;
                 let lead = order.lead_unit.unwrap_or(UnitId(0));

@@ -25,10 +25,11 @@ use std::sync::Arc;
 /// The service account's username.
 pub const PORTAL_ACCOUNT: &str = "portal";
 
-/// Types a citizen may submit; reports (举报) of wrongdoing go by phone or
-/// in person, where identity and confidentiality can be handled properly.
+/// Types a citizen may submit: the plain words of the form (咨询、求助、投诉、
+/// 举报、建议、表扬). A report (举报) is always confidential: the unit never
+/// learns who made it, and it is never published.
 pub const PORTAL_TYPES: &[OrderType] =
-    &[OrderType::Consultation, OrderType::Help, OrderType::Complaint, OrderType::Suggestion, OrderType::Praise];
+    &[OrderType::Consultation, OrderType::Help, OrderType::Complaint, OrderType::Report, OrderType::Suggestion, OrderType::Praise];
 
 /// Photos a citizen may add to one request from the portal…
 pub const PORTAL_PHOTOS: usize = 3;
@@ -39,7 +40,8 @@ pub const PORTAL_PHOTO_WINDOW: chrono::Duration = chrono::Duration::minutes(60);
 #[derive(Debug, Clone)]
 pub struct Submission {
     pub order_type: OrderType,
-    pub category: CategoryId,
+    /// None: the centre classifies it (`待分类` until then).
+    pub category: Option<CategoryId>,
     pub name: Option<PersonName>,
     /// Required: it is how the citizen tracks the request and is called back.
     pub phone: PhoneNumber,
@@ -212,6 +214,7 @@ impl Portal {
                 }
             }
         };
+        ensure_unclassified(&orders, &directory, auditor, ids).await?;
         Ok(Self {
             identity: PortalIdentity::default(),
             orders,
@@ -226,20 +229,28 @@ impl Portal {
     pub async fn submit(&self, submission: Submission) -> AppResult<Receipt> {
         if !PORTAL_TYPES.contains(&submission.order_type) {
             return Err(AppError::invalid(
-                "order_type",
-                "reports (举报) and other matters are taken by phone on 12345; choose consultation, help, complaint, suggestion or praise",
+                "type",
+                "choose consultation, help, complaint, report, suggestion or praise; other matters are taken by phone on 12345",
             ));
         }
+        let category = match submission.category {
+            Some(category) => category,
+            None => self
+                .directory
+                .snapshot()
+                .unclassified()
+                .ok_or_else(|| AppError::Unavailable("the category of unclassified requests is missing; restart the server".into()))?,
+        };
         let request = RegisterRequest {
             channel: Channel::Web,
             order_type: submission.order_type,
-            category: submission.category,
+            category,
             urgency: Urgency::Normal,
             caller: Caller {
                 anonymous: submission.name.is_none(),
                 name: submission.name,
                 phone: Some(submission.phone),
-                confidential: submission.confidential,
+                confidential: submission.confidential || submission.order_type == OrderType::Report,
             },
             town_code: submission.town_code,
             address: submission.address,
@@ -404,14 +415,14 @@ impl Portal {
         })
     }
 
-    /// The latest archived orders with a published reply. Reports and
-    /// confidential callers' orders are never published.
+    /// The latest archived orders whose reply a reviewer decided to publish.
+    /// Reports and confidential callers' orders are never published.
     pub async fn replies(&self, limit: u32) -> AppResult<Vec<PublicReply>> {
         let org = self.directory.snapshot();
-        let filter = OrderFilter { states: vec![State::Archived], ..OrderFilter::default() };
+        let filter = OrderFilter { states: vec![State::Archived], published: true, ..OrderFilter::default() };
         let mut out = Vec::new();
         let mut before = None;
-        // Scan a bounded number of pages: most archived orders qualify.
+        // Scan a bounded number of pages: every listed order should qualify.
         for _ in 0..5 {
             let page = self.orders.store.list_orders(&StoreScope::All, &filter, PageRequest { before, limit: limit * 2 }).await?;
             let Some(last) = page.last() else { break };
@@ -424,7 +435,7 @@ impl Portal {
                 if order.order_type == OrderType::Report || order.caller.confidential {
                     continue;
                 }
-                let Some(result) = &order.result else { continue };
+                let Some(result) = order.result.as_ref().filter(|r| r.published) else { continue };
                 out.push(PublicReply {
                     number: order.number.clone(),
                     order_type: order.order_type,
@@ -440,6 +451,29 @@ impl Portal {
         }
         Ok(out)
     }
+}
+
+/// Creates the level-1 category citizens' requests wait in until the centre
+/// classifies them, the first time the portal opens.
+async fn ensure_unclassified(orders: &WorkOrders, directory: &Directory, auditor: &Auditor, ids: &IdGenerator) -> AppResult<()> {
+    if directory.snapshot().unclassified().is_some() {
+        return Ok(());
+    }
+    let category = hotline_domain::Category {
+        id: CategoryId(ids.next()),
+        parent: None,
+        level: 1,
+        name: hotline_domain::category::UNCLASSIFIED.to_owned(),
+        active: true,
+    };
+    let audit = auditor.record(
+        None,
+        "category.create",
+        format!("category:{}", category.id),
+        serde_json::json!({ "name": category.name, "system": true }),
+    );
+    orders.users.insert_categories(std::slice::from_ref(&category), &audit).await?;
+    directory.reload(orders.users.as_ref()).await
 }
 
 /// Text of an order as the public sees it: numbers, addresses and the

@@ -82,6 +82,8 @@ pub struct OrderFilter {
     pub overdue_at: Option<DateTime<Utc>>,
     /// Only orders with a pending extension request.
     pub extension_requested: bool,
+    /// Only orders whose public reply a reviewer decided to publish.
+    pub published: bool,
     /// Only open orders not yet answered whose completion falls in `[from, to)`.
     pub expiring: Option<(DateTime<Utc>, DateTime<Utc>)>,
     /// Only orders whose last follow-up recorded this verdict.
@@ -272,6 +274,8 @@ pub trait OrderStore: Send + Sync {
     async fn order(&self, id: OrderId) -> StoreResult<Option<WorkOrder>>;
     async fn order_by_number(&self, number: &WorkOrderNo) -> StoreResult<Option<WorkOrder>>;
     async fn order_id(&self, number: &WorkOrderNo) -> StoreResult<Option<OrderId>>;
+    /// The order imported under this number of another system.
+    async fn order_id_by_external(&self, reference: &hotline_domain::ExternalRef) -> StoreResult<Option<OrderId>>;
     async fn list_orders(&self, scope: &StoreScope, filter: &OrderFilter, page: PageRequest) -> StoreResult<Vec<OrderSummary>>;
     /// Orders waiting on one of these units now (their pending list).
     async fn unit_pending(&self, units: &[UnitId], page: PageRequest) -> StoreResult<Vec<OrderSummary>>;

@@ -200,7 +200,9 @@ impl Default for DatabaseConfig {
 pub struct CalendarConfig {
     /// IANA time zone of the centre.
     pub time_zone: String,
-    /// Deadlines in working days end at this local time.
+    /// Working hours (`2wh` deadlines) start at this local time.
+    pub start_of_business: String,
+    /// Deadlines in working days end at this local time; working hours end here.
     pub close_of_business: String,
     /// The weekly template: `mon` … `sun`.
     pub working_weekdays: Vec<String>,
@@ -210,6 +212,7 @@ impl Default for CalendarConfig {
     fn default() -> Self {
         Self {
             time_zone: "Asia/Shanghai".into(),
+            start_of_business: "09:00".into(),
             close_of_business: "18:00".into(),
             working_weekdays: ["mon", "tue", "wed", "thu", "fri"].map(String::from).to_vec(),
         }
@@ -321,6 +324,8 @@ impl Config {
             .map_err(|_| anyhow::anyhow!("calendar.time_zone: unknown time zone {:?}", self.calendar.time_zone))?;
         let close = NaiveTime::parse_from_str(&self.calendar.close_of_business, "%H:%M")
             .with_context(|| format!("calendar.close_of_business: {:?} is not HH:MM", self.calendar.close_of_business))?;
+        let open = NaiveTime::parse_from_str(&self.calendar.start_of_business, "%H:%M")
+            .with_context(|| format!("calendar.start_of_business: {:?} is not HH:MM", self.calendar.start_of_business))?;
         let weekdays = self
             .calendar
             .working_weekdays
@@ -345,7 +350,9 @@ impl Config {
                 self.deadlines.check().map_err(|e| anyhow::anyhow!("deadlines: {e}"))?;
                 self.deadlines.clone()
             },
-            calendar_template: WorkCalendar::new(tz, close, &weekdays),
+            calendar_template: WorkCalendar::new(tz, close, &weekdays)
+                .with_start_of_business(open)
+                .map_err(|_| anyhow::anyhow!("calendar.start_of_business: must be before close_of_business"))?,
             session_ttl: chrono::Duration::hours(i64::from(self.sessions.ttl_hours)),
             password_min_score: {
                 anyhow::ensure!(self.sessions.password_min_score <= 4, "sessions.password_min_score: must be 0 to 4");
@@ -432,6 +439,9 @@ mod tests {
             jail.create_file("bad.toml", "[calendar]\nclose_of_business = \"six\"\n")?;
             let e = Config::load(Some(Path::new("bad.toml")), Overrides::default()).unwrap_err();
             assert!(format!("{e:#}").contains("calendar.close_of_business"), "{e:#}");
+            jail.create_file("late.toml", "[calendar]\nstart_of_business = \"19:00\"\n")?;
+            let e = Config::load(Some(Path::new("late.toml")), Overrides::default()).unwrap_err();
+            assert!(format!("{e:#}").contains("calendar.start_of_business: must be before close_of_business"), "{e:#}");
             jail.create_file("weights.toml", "[evaluation.weights]\nsatisfaction = -1.0\n")?;
             let e = Config::load(Some(Path::new("weights.toml")), Overrides::default()).unwrap_err();
             assert!(format!("{e:#}").contains("evaluation.weights: weights must be 0 or more"), "{e:#}");

@@ -26,6 +26,8 @@ pub enum CalendarError {
     NoWorkingDay(u32),
     #[error("the date lies outside the supported range")]
     OutOfRange,
+    #[error("the start of business must be before close of business")]
+    NoWorkingHours,
 }
 
 /// Longest stretch searched for the next working day before giving up: a
@@ -38,6 +40,8 @@ pub struct WorkCalendar {
     weekly: [bool; 7],
     overrides: BTreeMap<NaiveDate, CalendarDay>,
     time_zone: Tz,
+    /// Working hours (`2wh` deadlines) run from here to close of business.
+    start_of_business: NaiveTime,
     close_of_business: NaiveTime,
 }
 
@@ -47,7 +51,22 @@ impl WorkCalendar {
         for day in working_weekdays {
             weekly[day.num_days_from_monday() as usize] = true;
         }
-        Self { weekly, overrides: BTreeMap::new(), time_zone, close_of_business }
+        let nine = NaiveTime::from_hms_opt(9, 0, 0).expect("valid time");
+        Self { weekly, overrides: BTreeMap::new(), time_zone, start_of_business: nine.min(close_of_business), close_of_business }
+    }
+
+    /// Working hours start here (09:00 unless set); a time after close of
+    /// business is refused.
+    pub fn with_start_of_business(mut self, start: NaiveTime) -> Result<Self, CalendarError> {
+        if start >= self.close_of_business {
+            return Err(CalendarError::NoWorkingHours);
+        }
+        self.start_of_business = start;
+        Ok(self)
+    }
+
+    pub fn start_of_business(&self) -> NaiveTime {
+        self.start_of_business
     }
 
     /// Monday to Friday, closing at 18:00 in Asia/Shanghai, without holidays.
@@ -127,6 +146,36 @@ impl WorkCalendar {
             self.nth_working_day_after(start, n)?
         };
         Ok(self.close_of(day))
+    }
+
+    /// The deadline `hours` working hours after `from`: only time between
+    /// start and close of business on working days counts, so an order
+    /// dispatched at 02:00 with 2 working hours is due at 11:00, and one
+    /// dispatched at 17:00 on a Friday is due on Monday at 10:00.
+    pub fn add_working_hours(&self, from: DateTime<Utc>, hours: u32) -> Result<DateTime<Utc>, CalendarError> {
+        let mut left = chrono::Duration::hours(i64::from(hours));
+        let mut at = from;
+        let mut since_last_working = 0;
+        loop {
+            let date = self.local_date(at);
+            if self.is_working_day(date) {
+                since_last_working = 0;
+                let (open, close) = (self.instant(date.and_time(self.start_of_business)), self.close_of(date));
+                let start = at.max(open);
+                if start < close {
+                    if left <= close - start {
+                        return Ok(start + left);
+                    }
+                    left -= close - start;
+                }
+            } else {
+                since_last_working += 1;
+                if since_last_working > SEARCH_LIMIT_DAYS {
+                    return Err(CalendarError::NoWorkingDay(SEARCH_LIMIT_DAYS));
+                }
+            }
+            at = self.start_of(date.checked_add_days(Days::new(1)).ok_or(CalendarError::OutOfRange)?);
+        }
     }
 
     fn nth_working_day_after(&self, start: NaiveDate, n: u32) -> Result<NaiveDate, CalendarError> {
@@ -279,6 +328,28 @@ mod tests {
     fn a_calendar_without_working_days_fails_instead_of_looping() {
         let cal = WorkCalendar::new(chrono_tz::Asia::Shanghai, NaiveTime::from_hms_opt(18, 0, 0).unwrap(), &[]);
         assert_eq!(cal.add_working_days(at("2026-01-01T00:00:00Z"), 1), Err(CalendarError::NoWorkingDay(SEARCH_LIMIT_DAYS)));
+    }
+
+    #[test]
+    fn working_hours_count_only_office_time_on_working_days() {
+        let cal = spring_festival_2026();
+        // Dispatched at 02:00 on a Tuesday: the two hours are 09:00–11:00.
+        assert_eq!(cal.add_working_hours(at("2026-03-03T02:00:00+08:00"), 2).unwrap(), at("2026-03-03T11:00:00+08:00"));
+        // Within the day: plain hours.
+        assert_eq!(cal.add_working_hours(at("2026-03-03T10:15:00+08:00"), 2).unwrap(), at("2026-03-03T12:15:00+08:00"));
+        // Friday 17:00: one hour on Friday, one on Monday.
+        assert_eq!(cal.add_working_hours(at("2026-03-06T17:00:00+08:00"), 2).unwrap(), at("2026-03-09T10:00:00+08:00"));
+        // Friday 13 Feb 17:30 before the festival: half an hour, then the make-up Saturday 14th.
+        assert_eq!(cal.add_working_hours(at("2026-02-13T17:30:00+08:00"), 2).unwrap(), at("2026-02-14T10:30:00+08:00"));
+        // Saturday 14th (make-up) 17:00: then the festival, then Tuesday 24th.
+        assert_eq!(cal.add_working_hours(at("2026-02-14T17:00:00+08:00"), 3).unwrap(), at("2026-02-24T11:00:00+08:00"));
+        // More than a day's hours (9 a day, 09:00–18:00).
+        assert_eq!(cal.add_working_hours(at("2026-03-03T09:00:00+08:00"), 10).unwrap(), at("2026-03-04T10:00:00+08:00"));
+        let early = cal.clone().with_start_of_business(NaiveTime::from_hms_opt(8, 30, 0).unwrap()).unwrap();
+        assert_eq!(early.add_working_hours(at("2026-03-03T02:00:00+08:00"), 2).unwrap(), at("2026-03-03T10:30:00+08:00"));
+        assert!(cal.with_start_of_business(NaiveTime::from_hms_opt(18, 0, 0).unwrap()).is_err());
+        let never = WorkCalendar::new(chrono_tz::Asia::Shanghai, NaiveTime::from_hms_opt(18, 0, 0).unwrap(), &[]);
+        assert_eq!(never.add_working_hours(at("2026-01-01T00:00:00Z"), 1), Err(CalendarError::NoWorkingDay(SEARCH_LIMIT_DAYS)));
     }
 
     #[test]

@@ -4,6 +4,11 @@
 use crate::ids::{CategoryId, UnitId};
 use serde::{Deserialize, Serialize};
 
+/// The level-1 category of requests nobody has classified yet: a citizen
+/// submits on the portal by type alone and the centre decides the category
+/// (重新分类). An order in it cannot be dispatched.
+pub const UNCLASSIFIED: &str = "待分类";
+
 /// A node of the taxonomy: level 1 (e.g. 城乡建设), 2 (城市建设和市政管理)
 /// or 3 (园林绿化环卫).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -8,24 +8,32 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt;
 
-/// A time allowance: working days under the calendar, or natural hours.
-/// Written `15wd` or `24h` in configuration.
+/// A time allowance: working days under the calendar, natural hours, or
+/// working hours (office time on working days). Written `15wd`, `24h` or
+/// `2wh` in configuration.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub enum DeadlineSpan {
     WorkingDays(u32),
     Hours(u32),
+    WorkingHours(u32),
 }
 
 impl DeadlineSpan {
     pub fn parse(s: &str) -> Result<Self, FieldError> {
         let s = s.trim();
-        let err = || FieldError::new("", format!("{s:?} is not a deadline; write e.g. 15wd (working days) or 24h (natural hours)"));
+        let err = || {
+            FieldError::new(
+                "",
+                format!("{s:?} is not a deadline; write e.g. 15wd (working days), 24h (natural hours) or 2wh (working hours)"),
+            )
+        };
         let (number, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).ok_or_else(err)?);
         let n: u32 = number.parse().map_err(|_| err())?;
         match unit.trim() {
             "wd" => Ok(Self::WorkingDays(n)),
             "h" if n > 0 => Ok(Self::Hours(n)),
+            "wh" if n > 0 => Ok(Self::WorkingHours(n)),
             _ => Err(err()),
         }
     }
@@ -35,6 +43,7 @@ impl DeadlineSpan {
         match self {
             Self::WorkingDays(n) => calendar.add_working_days(from, n),
             Self::Hours(h) => Ok(from + Duration::hours(i64::from(h))),
+            Self::WorkingHours(h) => calendar.add_working_hours(from, h),
         }
     }
 }
@@ -44,6 +53,7 @@ impl fmt::Display for DeadlineSpan {
         match self {
             Self::WorkingDays(n) => write!(f, "{n}wd"),
             Self::Hours(n) => write!(f, "{n}h"),
+            Self::WorkingHours(n) => write!(f, "{n}wh"),
         }
     }
 }
@@ -167,7 +177,9 @@ mod tests {
     fn parses_spans() {
         assert_eq!(DeadlineSpan::parse("15wd").unwrap(), DeadlineSpan::WorkingDays(15));
         assert_eq!(DeadlineSpan::parse("24h").unwrap(), DeadlineSpan::Hours(24));
-        for bad in ["", "15", "wd", "0h", "3 days", "-1wd"] {
+        assert_eq!(DeadlineSpan::parse("2wh").unwrap(), DeadlineSpan::WorkingHours(2));
+        assert_eq!(DeadlineSpan::WorkingHours(2).to_string(), "2wh");
+        for bad in ["", "15", "wd", "0h", "0wh", "3 days", "-1wd", "2hw"] {
             assert!(DeadlineSpan::parse(bad).is_err(), "{bad}");
         }
     }

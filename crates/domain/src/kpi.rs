@@ -67,6 +67,8 @@ pub struct OrderFacts {
     pub satisfaction: Option<Satisfaction>,
     pub solved: Option<bool>,
     pub returns: u32,
+    /// The units that returned it (退单).
+    pub returned_by: Vec<UnitId>,
     pub redos: u32,
 }
 
@@ -88,8 +90,31 @@ impl OrderFacts {
             satisfaction: follow_up.and_then(|f| f.satisfaction),
             solved: follow_up.and_then(|f| f.solved),
             returns: o.counters.returns,
+            returned_by: o.counters.returned_by.clone(),
             redos: o.counters.redos,
         }
+    }
+
+    /// What the order adds to each unit's figures. Every figure belongs to
+    /// the lead unit, except a return (退单): it counts against the unit that
+    /// returned the order, not the unit that received it afterwards. So the
+    /// lead unit counts it returned only if it returned it itself, and a unit
+    /// that returned it and no longer leads it counts it as dispatched to it
+    /// and returned, nothing else.
+    pub fn by_unit(&self, as_of: DateTime<Utc>) -> Vec<(UnitId, KpiCounts)> {
+        let mut out = Vec::new();
+        if let Some(lead) = self.lead_unit {
+            let mut counts = KpiCounts::default();
+            let own = OrderFacts { returns: u32::from(self.returned_by.contains(&lead)), ..self.clone() };
+            counts.add(&own, as_of);
+            out.push((lead, counts));
+        }
+        if self.dispatched_at.is_some() {
+            for unit in self.returned_by.iter().filter(|u| Some(**u) != self.lead_unit) {
+                out.push((*unit, KpiCounts { dispatched: 1, returned: 1, ..KpiCounts::default() }));
+            }
+        }
+        out
     }
 }
 
@@ -306,8 +331,30 @@ mod tests {
             satisfaction: Some(Satisfaction::Satisfied),
             solved: Some(true),
             returns: 0,
+            returned_by: vec![],
             redos: 0,
         }
+    }
+
+    #[test]
+    fn a_return_counts_against_the_unit_that_returned_it() {
+        let as_of = t(200);
+        // Returned by unit 2, re-dispatched to unit 1 which answered it.
+        let moved = OrderFacts { returns: 1, returned_by: vec![UnitId(2)], ..order() };
+        let shares = moved.by_unit(as_of);
+        assert_eq!(shares.len(), 2);
+        let (lead, received) = &shares[0];
+        assert_eq!((*lead, received.dispatched, received.returned, received.resolved), (UnitId(1), 1, 0, 1));
+        assert_eq!(shares[1], (UnitId(2), KpiCounts { dispatched: 1, returned: 1, ..KpiCounts::default() }));
+        // Returned by the lead itself (the return was rejected): its own.
+        let kept = OrderFacts { returns: 1, returned_by: vec![UnitId(1)], ..order() };
+        let shares = kept.by_unit(as_of);
+        assert_eq!(shares.len(), 1);
+        assert_eq!((shares[0].1.dispatched, shares[0].1.returned), (1, 1));
+        // Other dimensions still see one returned order.
+        let mut town = KpiCounts::default();
+        town.add(&moved, as_of);
+        assert_eq!(town.returned, 1);
     }
 
     #[test]

@@ -268,7 +268,7 @@ mod tests {
             later,
         );
         assert!(d.timers.is_empty(), "review has no deadline: {:?}", d.timers);
-        let d = w.act(&d.order, &centre(Role::Reviewer), Command::Review(ReviewVerdict::Pass), later);
+        let d = w.act(&d.order, &centre(Role::Reviewer), Command::Review(ReviewVerdict::Pass { publish: false }), later);
         let follow_up_due = d.order.deadlines.follow_up.unwrap();
         assert_eq!(pick(&d.timers, Watched::FollowUp).last(), Some(&(AlertLevel::Red, follow_up_due, None)));
         let d = w.act(
@@ -292,7 +292,7 @@ mod tests {
             contacted_citizen_at: None,
         };
         let d = w.act(&d.order, &handler(), result, later);
-        let d = w.act(&d.order, &centre(Role::Reviewer), Command::Review(ReviewVerdict::Pass), later);
+        let d = w.act(&d.order, &centre(Role::Reviewer), Command::Review(ReviewVerdict::Pass { publish: false }), later);
         let satisfied = Command::FollowUp {
             contacted: true,
             satisfaction: Some(Satisfaction::Satisfied),

@@ -32,10 +32,31 @@ const COUNTS: [(&str, &str); 14] = [
     ("solved", "resolved_at IS NOT NULL AND satisfaction IS NOT NULL AND solved = 1"),
 ];
 
+/// By unit, the lead unit counts an order returned only if it returned it
+/// itself (`OrderFacts::by_unit`); units that returned it before are counted
+/// by `RETURNED_ELSEWHERE`.
+const RETURNED_BY_LEAD: &str = "dispatched_at IS NOT NULL AND EXISTS (SELECT 1 FROM order_units r \
+     WHERE r.order_id = work_orders.id AND r.unit_id = work_orders.lead_unit_id AND r.role = 'returned')";
+
+/// Per unit: the orders it returned and no longer leads.
+fn returned_elsewhere_sql() -> String {
+    format!(
+        "SELECT r.unit_id AS k, COUNT(*) AS n FROM order_units r JOIN work_orders o ON o.id = r.order_id \
+         WHERE r.role = 'returned' AND (o.lead_unit_id IS NULL OR o.lead_unit_id <> r.unit_id) AND o.dispatched_at IS NOT NULL \
+         AND o.created_at >= $1 AND o.created_at < $2 AND o.state NOT IN ({}) GROUP BY r.unit_id",
+        VOID_STATES.as_str()
+    )
+}
+
 fn counts_sql(key: &str) -> String {
     // PostgreSQL sums BIGINT into NUMERIC, which the Any driver cannot read.
-    let sums: Vec<String> =
-        COUNTS.iter().map(|(name, cond)| format!("CAST(SUM(CASE WHEN {cond} THEN 1 ELSE 0 END) AS BIGINT) AS {name}")).collect();
+    let sums: Vec<String> = COUNTS
+        .iter()
+        .map(|(name, cond)| {
+            let cond = if *name == "returned" && key == "lead_unit_id" { RETURNED_BY_LEAD } else { cond };
+            format!("CAST(SUM(CASE WHEN {cond} THEN 1 ELSE 0 END) AS BIGINT) AS {name}")
+        })
+        .collect();
     format!(
         "SELECT {key} AS k, {} FROM work_orders \
          WHERE created_at >= $1 AND created_at < $2 AND state NOT IN ({}) AND {key} IS NOT NULL GROUP BY {key}",
@@ -88,7 +109,8 @@ impl EvaluationStore for SqlStore {
             .fetch_all(&self.read)
             .await
             .or_backend()?;
-        rows.iter()
+        let mut counts: Vec<(i64, KpiCounts)> = rows
+            .iter()
             .map(|row| {
                 let n = |name: &str| row.int(name).map(|v| v as u64);
                 let completion_due = n("completion_due")?;
@@ -112,6 +134,25 @@ impl EvaluationStore for SqlStore {
                 };
                 Ok((row.int("k")?, counts))
             })
-            .collect()
+            .collect::<StoreResult<_>>()?;
+        if by == Dimension::Unit {
+            let elsewhere = sqlx::query(AssertSqlSafe(returned_elsewhere_sql()))
+                .bind(micros(from))
+                .bind(micros(to))
+                .fetch_all(&self.read)
+                .await
+                .or_backend()?;
+            for row in elsewhere {
+                let (unit, n) = (row.int("k")?, row.int("n")? as u64);
+                match counts.iter_mut().find(|(k, _)| *k == unit) {
+                    Some((_, c)) => {
+                        c.dispatched += n;
+                        c.returned += n;
+                    }
+                    None => counts.push((unit, KpiCounts { dispatched: n, returned: n, ..KpiCounts::default() })),
+                }
+            }
+        }
+        Ok(counts)
     }
 }

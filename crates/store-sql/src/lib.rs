@@ -101,44 +101,41 @@ impl<T> OrBackend<T> for Result<T, sqlx::Error> {
     }
 }
 
+/// Every migration in order: version, description, SQL.
+const MIGRATIONS: [(i64, &str, &str); 17] = [
+    (1, "initial", include_str!("../migrations/0001_initial.sql")),
+    (2, "knowledge", include_str!("../migrations/0002_knowledge.sql")),
+    (3, "callcentre", include_str!("../migrations/0003_callcentre.sql")),
+    (4, "supervision", include_str!("../migrations/0004_supervision.sql")),
+    (5, "settings", include_str!("../migrations/0005_settings.sql")),
+    (6, "alerts by order", include_str!("../migrations/0006_alerts_by_order.sql")),
+    (7, "screening indexes", include_str!("../migrations/0007_screening_indexes.sql")),
+    (8, "attempts", include_str!("../migrations/0008_attempts.sql")),
+    (9, "audit mac", include_str!("../migrations/0009_audit_mac.sql")),
+    (10, "phone secret", include_str!("../migrations/0010_phone_secret.sql")),
+    (11, "call recordings", include_str!("../migrations/0011_call_recordings.sql")),
+    (12, "call satisfaction", include_str!("../migrations/0012_call_satisfaction.sql")),
+    (13, "recording purge", include_str!("../migrations/0013_recording_purge.sql")),
+    (14, "emergency incidents", include_str!("../migrations/0014_emergency_incidents.sql")),
+    (15, "external refs", include_str!("../migrations/0015_external_refs.sql")),
+    (16, "returns by unit", include_str!("../migrations/0016_returns_by_unit.sql")),
+    (17, "published replies", include_str!("../migrations/0017_published_replies.sql")),
+];
+
 /// Changes whenever a migration does: test templates are keyed on it.
-pub const MIGRATIONS_FINGERPRINT: &str = concat!(
-    include_str!("../migrations/0001_initial.sql"),
-    include_str!("../migrations/0002_knowledge.sql"),
-    include_str!("../migrations/0003_callcentre.sql"),
-    include_str!("../migrations/0004_supervision.sql"),
-    include_str!("../migrations/0005_settings.sql"),
-    include_str!("../migrations/0006_alerts_by_order.sql"),
-    include_str!("../migrations/0007_screening_indexes.sql"),
-    include_str!("../migrations/0008_attempts.sql"),
-    include_str!("../migrations/0009_audit_mac.sql"),
-    include_str!("../migrations/0010_phone_secret.sql"),
-    include_str!("../migrations/0011_call_recordings.sql"),
-    include_str!("../migrations/0012_call_satisfaction.sql"),
-    include_str!("../migrations/0013_recording_purge.sql"),
-    include_str!("../migrations/0014_emergency_incidents.sql")
-);
+pub fn migrations_fingerprint() -> String {
+    MIGRATIONS.iter().map(|(_, _, sql)| *sql).collect()
+}
 
 fn migrator() -> Migrator {
-    let migration = |version: i64, description: &'static str, sql: &'static str| {
-        Migration::new(version, Cow::Borrowed(description), MigrationType::Simple, sqlx::SqlStr::from_static(sql), false)
-    };
-    let mut migrator = Migrator::with_migrations(vec![
-        migration(1, "initial", include_str!("../migrations/0001_initial.sql")),
-        migration(2, "knowledge", include_str!("../migrations/0002_knowledge.sql")),
-        migration(3, "callcentre", include_str!("../migrations/0003_callcentre.sql")),
-        migration(4, "supervision", include_str!("../migrations/0004_supervision.sql")),
-        migration(5, "settings", include_str!("../migrations/0005_settings.sql")),
-        migration(6, "alerts by order", include_str!("../migrations/0006_alerts_by_order.sql")),
-        migration(7, "screening indexes", include_str!("../migrations/0007_screening_indexes.sql")),
-        migration(8, "attempts", include_str!("../migrations/0008_attempts.sql")),
-        migration(9, "audit mac", include_str!("../migrations/0009_audit_mac.sql")),
-        migration(10, "phone secret", include_str!("../migrations/0010_phone_secret.sql")),
-        migration(11, "call recordings", include_str!("../migrations/0011_call_recordings.sql")),
-        migration(12, "call satisfaction", include_str!("../migrations/0012_call_satisfaction.sql")),
-        migration(13, "recording purge", include_str!("../migrations/0013_recording_purge.sql")),
-        migration(14, "emergency incidents", include_str!("../migrations/0014_emergency_incidents.sql")),
-    ]);
+    let mut migrator = Migrator::with_migrations(
+        MIGRATIONS
+            .iter()
+            .map(|(version, description, sql)| {
+                Migration::new(*version, Cow::Borrowed(*description), MigrationType::Simple, sqlx::SqlStr::from_static(sql), false)
+            })
+            .collect(),
+    );
     // A CockroachDB-style database without advisory locks can turn this off.
     migrator.set_locking(true);
     migrator

@@ -10,8 +10,9 @@ use hotline_app::ports::{
 };
 use hotline_domain::watch::Timer;
 use hotline_domain::{
-    Action, AttachmentId, Caller, CategoryId, Channel, Coordinates, Deadlines, Decision, HistoryEntry, Location, NoticeAnswer, NoticeId,
-    OrderId, OrderType, PersonName, PhoneNumber, State, Subject, SupervisionNotice, UnitId, Urgency, UserId, WorkOrder, WorkOrderNo,
+    Action, AttachmentId, Caller, CategoryId, Channel, Coordinates, Deadlines, Decision, ExternalRef, HistoryEntry, Location, NoticeAnswer,
+    NoticeId, OrderId, OrderType, PersonName, PhoneNumber, State, Subject, SupervisionNotice, UnitId, Urgency, UserId, WorkOrder,
+    WorkOrderNo,
 };
 use sqlx::AnyConnection;
 use sqlx::any::AnyRow;
@@ -65,9 +66,12 @@ pub(crate) fn order_values(o: &WorkOrder) -> Vec<(&'static str, Val)> {
         ("invalidation", opt_json(&o.invalidation).into()),
         ("merged_into", o.merged_into.map(|m| m.0).into()),
         ("emergency", opt_json(&o.emergency).into()),
+        ("external_source", o.external_ref.as_ref().map(|r| r.source().to_owned()).into()),
+        ("external_number", o.external_ref.as_ref().map(|r| r.number().to_owned()).into()),
         ("counters", json(&o.counters).into()),
         ("returned", flag(o.counters.returns > 0).into()),
         ("redone", flag(o.counters.redos > 0).into()),
+        ("published", flag(o.result.as_ref().is_some_and(|r| r.published)).into()),
     ]
 }
 
@@ -116,6 +120,7 @@ fn sample_order() -> WorkOrder {
         invalidation: None,
         merged_into: None,
         emergency: None,
+        external_ref: None,
         counters: Default::default(),
         notices: vec![],
     }
@@ -173,6 +178,10 @@ fn parse_order(row: &AnyRow, notices: Vec<SupervisionNotice>) -> StoreResult<Wor
         invalidation: opt_from_json("invalidation", row.opt_text("invalidation")?)?,
         merged_into: row.opt_int("merged_into")?.map(OrderId),
         emergency: opt_from_json("emergency", row.opt_text("emergency")?)?,
+        external_ref: match (row.opt_text("external_source")?, row.opt_text("external_number")?) {
+            (Some(source), Some(number)) => Some(word("external_number", &number, |n| ExternalRef::parse(&source, n))?),
+            _ => None,
+        },
         counters: from_json("counters", &row.text("counters")?)?,
         notices,
     })
@@ -376,6 +385,16 @@ impl OrderStore for SqlStore {
         Ok(id.map(OrderId))
     }
 
+    async fn order_id_by_external(&self, reference: &ExternalRef) -> StoreResult<Option<OrderId>> {
+        let id: Option<i64> = sqlx::query_scalar("SELECT id FROM work_orders WHERE external_source = $1 AND external_number = $2")
+            .bind(reference.source())
+            .bind(reference.number())
+            .fetch_optional(&self.read)
+            .await
+            .or_backend()?;
+        Ok(id.map(OrderId))
+    }
+
     async fn list_orders(&self, scope: &StoreScope, filter: &OrderFilter, page: PageRequest) -> StoreResult<Vec<OrderSummary>> {
         let mut sql = format!("SELECT {SUMMARY_COLUMNS} FROM work_orders o WHERE 1 = 1");
         let mut values: Vec<Val> = Vec::new();
@@ -414,6 +433,9 @@ impl OrderStore for SqlStore {
                 param(&mut values, micros(now).into())
             ));
         }
+        if filter.published {
+            sql.push_str(" AND o.published = 1");
+        }
         if filter.extension_requested {
             sql.push_str(" AND o.extension_requested = 1");
         }
@@ -430,7 +452,8 @@ impl OrderStore for SqlStore {
         }
         if let Some(text) = &filter.text {
             let like = param(&mut values, format!("%{}%", like_escaped(&text.text)).into());
-            let fields = ["o.subject", "o.description", "o.address", "o.number"].map(|f| format!("{f} LIKE {like} ESCAPE '\\'"));
+            let fields = ["o.subject", "o.description", "o.address", "o.number", "o.external_number"]
+                .map(|f| format!("{f} LIKE {like} ESCAPE '\\'"));
             sql.push_str(&format!(" AND ({}", fields.join(" OR ")));
             if let Some(digits) = &text.phone_digits {
                 let tail = param(&mut values, format!("%{digits}").into());

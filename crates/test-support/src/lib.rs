@@ -91,7 +91,7 @@ impl TestDb {
 }
 
 fn template_name() -> String {
-    let digest = Sha256::digest(hotline_store_sql::MIGRATIONS_FINGERPRINT.as_bytes());
+    let digest = Sha256::digest(hotline_store_sql::migrations_fingerprint().as_bytes());
     format!("hotline_template_{}", &hex::encode(digest)[..12])
 }
 

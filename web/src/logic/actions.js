@@ -15,13 +15,14 @@ export const ACTION_FIELDS = {
   add_progress: ['kind', 'text'],
   sub_dispatch: ['unit_id', 'note'],
   submit_result: ['result', 'solved', 'public_reply'],
-  review: ['pass', 'reason'],
+  review: ['pass', 'publish', 'reason'],
   follow_up: ['contacted', 'satisfaction', 'solved', 'note', 'outcome'],
   supervise: ['text', 'due'],
   answer_supervision: ['notice_id', 'text'],
   merge: ['master_number'],
   invalidate: ['kind', 'note'],
   change_urgency: ['urgency', 'reason'],
+  reclassify: ['category_id'],
 }
 
 /** Sensible starting values for an action's form on this order; `centre`:
@@ -38,7 +39,8 @@ export function initialForm(action, order, centre = false) {
     case 'decide_extension':
       return { approve: true }
     case 'review':
-      return { pass: true }
+      // Publishing the reply is the reviewer's decision, never a default.
+      return { pass: true, publish: false }
     case 'submit_result':
       return { solved: true }
     case 'add_progress':
@@ -71,6 +73,8 @@ export function actionBody(action, form, version) {
     delete body.solved
     body.outcome = 'retry'
   }
+  // Only a passed result is published, and only when the reviewer says so.
+  if (action === 'review' && !form.pass) delete body.publish
   // Agreeing to a return re-dispatches; rejecting it needs only the reason.
   if (action === 'decide_return' && !form.agree) {
     delete body.lead_unit_id

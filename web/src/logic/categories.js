@@ -1,6 +1,11 @@
 // The three-level request taxonomy arrives as a flat list of
 // `{ id, parent_id, name }`; pickers want a tree and a searchable path.
 
+/** The level-1 category citizens' requests wait in until the centre
+ * classifies them (`待分类`): never a choice in a picker. */
+export const UNCLASSIFIED = '待分类'
+export const isUnclassified = (c) => c.parent_id == null && c.name === UNCLASSIFIED
+
 export function buildTree(flat) {
   const byParent = new Map()
   for (const c of flat) {

@@ -47,13 +47,17 @@ export function today(now = new Date()) {
   return date(now.toISOString())
 }
 
-/** A deadline span as configured (`15wd`, `24h`) in words. */
+/** A deadline span as configured (`15wd`, `24h`, `2wh`) in words. */
 export function span(raw, locale = 'zh') {
-  const m = String(raw ?? '').match(/^(\d+)(wd|h)$/)
+  const m = String(raw ?? '').match(/^(\d+)(wd|wh|h)$/)
   if (!m) return String(raw ?? '')
   const n = Number(m[1])
-  if (locale === 'en') return m[2] === 'wd' ? `${n} working day${n === 1 ? '' : 's'}` : `${n} hour${n === 1 ? '' : 's'}`
-  return m[2] === 'wd' ? `${n} 个工作日` : `${n} 小时`
+  const s = n === 1 ? '' : 's'
+  const words = {
+    en: { wd: `${n} working day${s}`, wh: `${n} working hour${s}`, h: `${n} hour${s}` },
+    zh: { wd: `${n} 个工作日`, wh: `${n} 个工作小时`, h: `${n} 小时` },
+  }
+  return words[locale === 'en' ? 'en' : 'zh'][m[2]]
 }
 
 /** RFC 3339 at the hotline, `hours` from `now`, to the minute. */

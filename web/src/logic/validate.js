@@ -33,8 +33,8 @@ export function isLast4(raw) {
 export function checkSubmission(form) {
   const errors = {}
   const text = (v) => String(v ?? '').trim()
+  // No category: the citizen picks a plain type; the centre classifies it.
   if (!form.type) errors.type = 'v.type'
-  if (!form.category_id) errors.category_id = 'v.category'
   if (!isPhone(form.phone)) errors.phone = 'v.phone'
   if (text(form.subject).length < 4) errors.subject = 'v.subjectShort'
   else if (text(form.subject).length > 200) errors.subject = 'v.subjectLong'
@@ -49,10 +49,10 @@ export function submissionBody(form) {
   const opt = (v) => (String(v ?? '').trim() === '' ? undefined : String(v).trim())
   return {
     type: form.type,
-    category_id: form.category_id,
     name: opt(form.name),
     phone: normalisePhone(form.phone),
-    confidential: !!form.confidential,
+    // A report is always confidential.
+    confidential: !!form.confidential || form.type === 'report',
     town_code: opt(form.town_code),
     address: opt(form.address),
     subject: String(form.subject).trim(),

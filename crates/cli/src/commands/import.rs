@@ -12,7 +12,7 @@ use std::path::PathBuf;
 #[derive(Subcommand)]
 pub enum ImportCommand {
     /// Imports work orders from a .csv or .xlsx file through a column
-    /// mapping. Numbers already stored are skipped, so it is safe to run twice.
+    /// mapping. Legacy numbers already stored are skipped, so it is safe to run twice.
     Orders {
         file: PathBuf,
         /// The TOML file mapping source columns, values and date formats.
@@ -44,13 +44,15 @@ pub async fn run(config: Config, command: ImportCommand) -> anyhow::Result<()> {
         println!("line {line}: rejected: {reason}");
     }
     println!(
-        "{}: {} rows, {} {}, {} already stored, {} rejected",
+        "{}: {} rows, {} {}, {} already stored, {} rejected; {} given a number of ours, {} with a default unit or category",
         file.display(),
         report.rows,
         report.imported,
         if dry_run { "would be imported (dry run: nothing written)" } else { "imported" },
         report.already_stored,
-        report.rejected.len()
+        report.rejected.len(),
+        report.renumbered,
+        report.defaulted
     );
     Ok(())
 }

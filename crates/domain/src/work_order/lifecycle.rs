@@ -12,7 +12,7 @@ use super::{
 };
 use crate::calendar::{CalendarError, WorkCalendar};
 use crate::deadline::{DeadlineRules, DeadlineSpan};
-use crate::ids::{NoticeId, OrderId, UnitId, UserId};
+use crate::ids::{CategoryId, NoticeId, OrderId, UnitId, UserId};
 use crate::order_no::WorkOrderNo;
 use crate::org::{Actor, Role};
 use crate::text::{Description, Reason};
@@ -61,6 +61,9 @@ crate::vocabulary::vocabulary!(
         Invalidate = "invalidate", "无效";
         /// 调整紧急程度: e.g. lowering what an emergency rule raised
         ChangeUrgency = "change_urgency", "调整紧急程度";
+        /// 重新分类: the centre sets the category a citizen did not choose,
+        /// or corrects one, before the order goes to a unit
+        Reclassify = "reclassify", "重新分类";
     }
 );
 
@@ -130,11 +133,14 @@ pub enum ReturnDecision {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "verdict", rename_all = "snake_case")]
 pub enum ReviewVerdict {
-    Pass,
-    /// 退回重办
-    Fail {
-        reason: Reason,
+    /// 审核通过, with the decision whether the public reply is published on
+    /// the portal (公开答复): never automatic.
+    Pass {
+        #[serde(default)]
+        publish: bool,
     },
+    /// 退回重办
+    Fail { reason: Reason },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -226,6 +232,10 @@ pub enum Command {
         urgency: Urgency,
         reason: Reason,
     },
+    /// The category has been checked to exist by the application.
+    Reclassify {
+        category: CategoryId,
+    },
 }
 
 impl Command {
@@ -248,6 +258,7 @@ impl Command {
             Self::Merge { .. } => Action::Merge,
             Self::Invalidate { .. } => Action::Invalidate,
             Self::ChangeUrgency { .. } => Action::ChangeUrgency,
+            Self::Reclassify { .. } => Action::Reclassify,
         }
     }
 }
@@ -280,7 +291,7 @@ pub struct Decision {
 pub fn actions_in(state: State) -> &'static [Action] {
     use Action::*;
     match state {
-        State::PendingDispatch => &[AnswerDirectly, Dispatch, Merge, Invalidate, AddProgress, Supervise, ChangeUrgency],
+        State::PendingDispatch => &[AnswerDirectly, Dispatch, Merge, Invalidate, AddProgress, Supervise, ChangeUrgency, Reclassify],
         State::Dispatched => &[SignFor, Return, AddProgress, Supervise, AnswerSupervision, ChangeUrgency],
         State::InProgress => &[
             Return,
@@ -293,7 +304,7 @@ pub fn actions_in(state: State) -> &'static [Action] {
             AnswerSupervision,
             ChangeUrgency,
         ],
-        State::Returned => &[DecideReturn, Merge, AddProgress, Supervise, AnswerSupervision, ChangeUrgency],
+        State::Returned => &[DecideReturn, Merge, AddProgress, Supervise, AnswerSupervision, ChangeUrgency, Reclassify],
         State::PendingReview => &[Review, AddProgress, Supervise, AnswerSupervision],
         State::PendingFollowUp => &[FollowUp, AddProgress, Supervise, AnswerSupervision],
         State::Archived | State::Invalid | State::Merged => &[AnswerSupervision],
@@ -321,6 +332,7 @@ pub fn permit(order: &WorkOrder, actor: &Actor, action: Action) -> Result<(), Li
     match action {
         Register | AnswerDirectly | Invalidate => centre(&[Role::Consultant, Role::Dispatcher], "consultants and dispatchers"),
         Dispatch | DecideReturn | Merge => centre(&[Role::Dispatcher], "dispatchers"),
+        Reclassify => centre(&[Role::Consultant, Role::Dispatcher], "consultants and dispatchers"),
         DecideExtension => centre(&[Role::Dispatcher, Role::Reviewer], "dispatchers and reviewers"),
         Review => centre(&[Role::Reviewer], "reviewers"),
         FollowUp => centre(&[Role::Consultant, Role::Reviewer], "consultants and reviewers"),
@@ -392,6 +404,9 @@ pub fn decide(order: &WorkOrder, actor: &Actor, command: Command, ctx: &Decision
             next.assignee_unit = order.lead_unit;
             next.state = State::Returned;
             next.counters.returns += 1;
+            if !next.counters.returned_by.contains(&unit) {
+                next.counters.returned_by.push(unit);
+            }
         }
         Command::DecideReturn(decision) => {
             let request = order.pending_return.as_ref().expect("a returned order has its return request");
@@ -466,13 +481,29 @@ pub fn decide(order: &WorkOrder, actor: &Actor, command: Command, ctx: &Decision
                 return Err(invalid("contacted_citizen_at", "lies in the future"));
             }
             let unit = actor.unit().expect("only unit staff submit results");
-            next.result = Some(HandlingResult { by: actor.user, unit, at: now, result, solved, public_reply, contacted_citizen_at });
+            next.result = Some(HandlingResult {
+                by: actor.user,
+                unit,
+                at: now,
+                result,
+                solved,
+                public_reply,
+                contacted_citizen_at,
+                published: false,
+            });
             next.pending_extension = None;
             next.state = State::PendingReview;
             next.resolved_at = Some(now);
         }
         Command::Review(verdict) => match verdict {
-            ReviewVerdict::Pass => {
+            ReviewVerdict::Pass { publish } => {
+                if publish && (order.order_type == OrderType::Report || order.caller.confidential) {
+                    return Err(invalid("publish", "reports and requests whose caller asked for confidentiality are never published"));
+                }
+                if let Some(result) = next.result.as_mut() {
+                    result.published = publish;
+                }
+                effect("published", serde_json::json!(publish));
                 let due = ctx.due(ctx.rules.follow_up, now)?;
                 next.deadlines.follow_up = Some(due);
                 next.state = State::PendingFollowUp;
@@ -578,6 +609,14 @@ pub fn decide(order: &WorkOrder, actor: &Actor, command: Command, ctx: &Decision
             next.deadlines.completion = completion;
             effect("from", serde_json::json!(order.urgency));
             effect("completion_due", serde_json::json!(completion));
+        }
+        Command::Reclassify { category } => {
+            if category == order.category {
+                return Err(invalid("category_id", "the order already has this category"));
+            }
+            next.category = category;
+            effect("from", serde_json::json!(order.category));
+            effect("category", serde_json::json!(category));
         }
         Command::Invalidate { kind, note } => {
             if kind == InvalidKind::Other && note.is_none() {

@@ -138,7 +138,7 @@ fn a_complaint_goes_from_registration_to_archive_through_every_step() {
     let order = w.act(&order, &reviewer, Command::Review(ReviewVerdict::Fail { reason: reason("未说明更换时间") })).unwrap();
     assert_eq!((order.state, order.counters.review_failures), (State::InProgress, 1));
     let order = w.act(&order, &town, submit()).unwrap();
-    let order = w.act(&order, &reviewer, Command::Review(ReviewVerdict::Pass)).unwrap();
+    let order = w.act(&order, &reviewer, Command::Review(ReviewVerdict::Pass { publish: false })).unwrap();
     assert_eq!(order.state, State::PendingFollowUp);
     assert!(order.deadlines.follow_up.is_some());
 
@@ -155,7 +155,9 @@ fn a_complaint_goes_from_registration_to_archive_through_every_step() {
     assert!(order.deadlines.completion > w.now, "a redo gets a fresh allowance");
 
     let order = w.act(&order, &town, submit()).unwrap();
-    let order = w.act(&order, &reviewer, Command::Review(ReviewVerdict::Pass)).unwrap();
+    assert!(!order.result.as_ref().unwrap().published, "a new result starts unpublished");
+    let order = w.act(&order, &reviewer, Command::Review(ReviewVerdict::Pass { publish: true })).unwrap();
+    assert!(order.result.as_ref().unwrap().published, "the reviewer decided to publish it");
     let satisfied = Command::FollowUp {
         contacted: true,
         satisfaction: Some(Satisfaction::Satisfied),
@@ -202,6 +204,24 @@ fn only_the_right_people_act() {
 }
 
 #[test]
+fn a_reports_reply_is_never_published() {
+    let w = World::new();
+    let (dispatcher, town, reviewer) = (centre(2, Role::Dispatcher), handler(10, TOWN), centre(3, Role::Reviewer));
+    let order = w.register(OrderType::Report, Urgency::Normal);
+    let order = w.act(&order, &dispatcher, Command::Dispatch { lead: TOWN, co_handlers: vec![], note: None }).unwrap();
+    let order = w.act(&order, &town, Command::SignFor).unwrap();
+    let submit =
+        Command::SubmitResult {
+            result: text("已查处"), solved: true, public_reply: text("已依法查处"), contacted_citizen_at: None
+        };
+    let order = w.act(&order, &town, submit).unwrap();
+    let refused = w.act(&order, &reviewer, Command::Review(ReviewVerdict::Pass { publish: true }));
+    assert!(matches!(refused, Err(LifecycleError::Invalid(e)) if e.0[0].field == "publish"));
+    let passed = w.act(&order, &reviewer, Command::Review(ReviewVerdict::Pass { publish: false })).unwrap();
+    assert_eq!((passed.state, passed.result.unwrap().published), (State::PendingFollowUp, false));
+}
+
+#[test]
 fn a_return_is_redispatched_or_rejected_back_to_where_it_was() {
     let mut w = World::new();
     let dispatcher = centre(2, Role::Dispatcher);
@@ -233,6 +253,8 @@ fn a_return_is_redispatched_or_rejected_back_to_where_it_was() {
         .unwrap();
     assert_eq!((moved.state, moved.lead_unit, moved.signed_at), (State::Dispatched, Some(HOUSING), None));
     assert_eq!(moved.counters.returns, 3);
+    assert_eq!(moved.counters.returned_by, vec![TOWN], "the town returned it, three times");
+    assert!(moved.involvements().contains(&(TOWN, Involvement::Returner, false)));
     // The town is now a co-handler: involved, but it cannot sign.
     assert!(w.act(&moved, &town, Command::SignFor).is_err());
 }

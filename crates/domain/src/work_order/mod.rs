@@ -93,6 +93,9 @@ pub struct HandlingResult {
     pub public_reply: Description,
     /// When the unit contacted the citizen.
     pub contacted_citizen_at: Option<DateTime<Utc>>,
+    /// The reviewer decided to publish the public reply on the portal.
+    #[serde(default)]
+    pub published: bool,
 }
 
 /// The last follow-up call (回访).
@@ -134,10 +137,14 @@ pub struct Invalidation {
 }
 
 /// How often things went back and forth: the raw material of evaluation.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Counters {
     /// Returns (退单) by units.
     pub returns: u32,
+    /// The units that returned it, each once: a return counts against the
+    /// unit that made it, not the unit that received the order afterwards.
+    #[serde(default)]
+    pub returned_by: Vec<UnitId>,
     /// Approved extensions.
     pub extensions: u32,
     /// Results sent back at review (退回重办).
@@ -194,6 +201,8 @@ pub struct WorkOrder {
     pub merged_into: Option<OrderId>,
     /// The emergency linkage rules it matched at registration (应急事件).
     pub emergency: Option<crate::emergency::EmergencyMark>,
+    /// Its number in the system it was imported from.
+    pub external_ref: Option<crate::external_ref::ExternalRef>,
     pub counters: Counters,
     pub notices: Vec<SupervisionNotice>,
 }
@@ -209,6 +218,8 @@ pub enum Involvement {
     /// A partner alerted by an emergency linkage rule: reads the order and
     /// adds its own progress, never has it on its pending list.
     Partner,
+    /// A unit that returned it (退单): the return counts against it.
+    Returner,
 }
 
 impl Involvement {
@@ -218,6 +229,7 @@ impl Involvement {
             Self::CoHandler => "co",
             Self::SubUnit => "sub",
             Self::Partner => "partner",
+            Self::Returner => "returned",
         }
     }
 
@@ -227,6 +239,7 @@ impl Involvement {
             "co" => Some(Self::CoHandler),
             "sub" => Some(Self::SubUnit),
             "partner" => Some(Self::Partner),
+            "returned" => Some(Self::Returner),
             _ => None,
         }
     }
@@ -249,6 +262,9 @@ impl WorkOrder {
         }
         for partner in self.partners() {
             out.push((*partner, Involvement::Partner, false));
+        }
+        for returner in &self.counters.returned_by {
+            out.push((*returner, Involvement::Returner, false));
         }
         out
     }

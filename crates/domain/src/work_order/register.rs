@@ -103,6 +103,7 @@ pub fn register(
         invalidation: None,
         merged_into: None,
         emergency: input.emergency,
+        external_ref: None,
         counters: Counters::default(),
         notices: Vec::new(),
     };

@@ -9,8 +9,8 @@ use crate::extract::parse_value;
 use chrono::{DateTime, FixedOffset, Utc};
 use hotline_app::orders::ActionRequest;
 use hotline_domain::{
-    Action, Command, Description, FieldError, FollowUpOutcome, InvalidKind, NoticeId, ProgressKind, Reason, ReturnDecision, ReviewVerdict,
-    Satisfaction, UnitId, Urgency, WorkOrderNo,
+    Action, CategoryId, Command, Description, FieldError, FollowUpOutcome, InvalidKind, NoticeId, ProgressKind, Reason, ReturnDecision,
+    ReviewVerdict, Satisfaction, UnitId, Urgency, WorkOrderNo,
 };
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
@@ -114,11 +114,15 @@ pub struct SubmitResult {
     pub contacted_citizen_at: Option<DateTime<FixedOffset>>,
 }
 
-/// 审核: pass, or fail back to the unit (`reason` required).
+/// 审核: pass, or fail back to the unit (`reason` required). Passing
+/// decides whether the public reply is published on the portal (`publish`,
+/// default false: nothing is published without a reviewer's decision).
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Review {
     pub pass: bool,
+    #[serde(default)]
+    pub publish: bool,
     #[schema(value_type = Option<String>)]
     pub reason: Option<Reason>,
 }
@@ -193,6 +197,15 @@ pub struct ChangeUrgency {
     pub reason: Reason,
 }
 
+/// 重新分类: the category a citizen did not choose, or a corrected one,
+/// while the order waits for dispatch (or after a return).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Reclassify {
+    #[schema(value_type = String)]
+    pub category_id: CategoryId,
+}
+
 /// The schemas of the actions' own fields (the variants of [`ActionKind`]).
 pub const ACTION_PARTS: &[&str] = &[
     "AnswerDirectly",
@@ -212,6 +225,7 @@ pub const ACTION_PARTS: &[&str] = &[
     "Merge",
     "Invalidate",
     "ChangeUrgency",
+    "Reclassify",
 ];
 
 /// The action itself: `action` names it and picks the body's fields.
@@ -237,6 +251,7 @@ pub enum ActionKind {
     Merge(Merge),
     Invalidate(Invalidate),
     ChangeUrgency(ChangeUrgency),
+    Reclassify(Reclassify),
 }
 
 /// An action on an order, with the order's `version` the caller last saw.
@@ -300,6 +315,7 @@ impl ActionBody {
             Action::Merge => body(value, ActionKind::Merge),
             Action::Invalidate => body(value, ActionKind::Invalidate),
             Action::ChangeUrgency => body(value, ActionKind::ChangeUrgency),
+            Action::Reclassify => body(value, ActionKind::Reclassify),
             // The platform's own steps, never asked for.
             Action::Register | Action::AbsorbDuplicate => Err(unknown()),
         }?;
@@ -332,7 +348,7 @@ impl ActionBody {
                 public_reply: b.public_reply,
                 contacted_citizen_at: b.contacted_citizen_at.map(utc),
             },
-            ActionKind::Review(b) if b.pass => Command::Review(ReviewVerdict::Pass),
+            ActionKind::Review(b) if b.pass => Command::Review(ReviewVerdict::Pass { publish: b.publish }),
             ActionKind::Review(b) => {
                 let reason = b.reason.ok_or_else(|| FieldError::new("reason", "say what the unit must redo"))?;
                 Command::Review(ReviewVerdict::Fail { reason })
@@ -353,6 +369,7 @@ impl ActionBody {
             ActionKind::Merge(b) => return Ok(ActionRequest::Merge { master: b.master_number }),
             ActionKind::Invalidate(b) => Command::Invalidate { kind: b.kind, note: b.note },
             ActionKind::ChangeUrgency(b) => Command::ChangeUrgency { urgency: b.urgency, reason: b.reason },
+            ActionKind::Reclassify(b) => Command::Reclassify { category: b.category_id },
         };
         Ok(ActionRequest::Command(command))
     }

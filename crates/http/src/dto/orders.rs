@@ -146,6 +146,8 @@ pub struct ResultDto {
     pub solved: bool,
     pub public_reply: String,
     pub contacted_citizen_at: Option<DateTime<FixedOffset>>,
+    /// A reviewer decided to publish the public reply on the portal.
+    pub published: bool,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -271,6 +273,17 @@ pub struct OrderDto {
     /// The completion deadline falls in a year whose holidays are not
     /// loaded: it counted every weekday as a working day and may move.
     pub deadline_unverified: bool,
+    /// Its number in the system it was imported from (原系统编号).
+    pub external_ref: Option<ExternalRefDto>,
+}
+
+/// An order's number in another system.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ExternalRefDto {
+    /// Which system, as named by the import (`legacy` unless named).
+    pub source: String,
+    /// Its number there, as written.
+    pub number: String,
 }
 
 /// An order's emergency mark (应急事件).
@@ -342,6 +355,7 @@ impl OrderDto {
                 solved: r.solved,
                 public_reply: r.public_reply.to_string(),
                 contacted_citizen_at: local_opt(tz, r.contacted_citizen_at),
+                published: r.published,
             }),
             follow_up: o.follow_up.as_ref().map(|f| FollowUpDto {
                 at: local(tz, f.at),
@@ -352,7 +366,7 @@ impl OrderDto {
             }),
             invalidation: o.invalidation.as_ref().map(|i| InvalidationDto { kind: i.kind, note: i.note.as_ref().map(ToString::to_string) }),
             master: d.master.map(|m| MasterDto { number: m.number.to_string(), state: m.state, public_reply: m.public_reply }),
-            counters: o.counters,
+            counters: o.counters.clone(),
             notices: o
                 .notices
                 .iter()
@@ -377,6 +391,7 @@ impl OrderDto {
                 urgency: m.urgency,
                 partners: m.partners.iter().copied().map(unit).collect(),
             }),
+            external_ref: o.external_ref.as_ref().map(|r| ExternalRefDto { source: r.source().to_owned(), number: r.number().to_owned() }),
         }
     }
 }

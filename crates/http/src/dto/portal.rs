@@ -9,14 +9,16 @@ use hotline_domain::{Action, CategoryId, Description, OrderType, PersonName, Pho
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-/// A citizen's request from the portal's form.
+/// A citizen's request from the portal's form: a plain type and their own
+/// words. The category is the centre's to decide; a partner client that
+/// knows it may give it.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SubmitBody {
     #[serde(rename = "type")]
     pub order_type: OrderType,
-    #[schema(value_type = String)]
-    pub category_id: CategoryId,
+    #[schema(value_type = Option<String>)]
+    pub category_id: Option<CategoryId>,
     #[schema(value_type = Option<String>)]
     pub name: Option<PersonName>,
     #[schema(value_type = String, example = "13800138000")]

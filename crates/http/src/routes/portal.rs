@@ -95,8 +95,12 @@ pub async fn replies(State(app): State<App>) -> Handled<Vec<PublicReplyDto>> {
 pub async fn form(State(app): State<App>) -> Handled<FormOptions> {
     let org = app.directory.snapshot();
     let types = PORTAL_TYPES.iter().map(|t| Choice { value: t.as_str().to_owned(), label: t.label_zh().to_owned() }).collect();
-    let categories =
-        org.categories().filter(|c| c.active).map(|c| CategoryChoice { id: c.id, parent_id: c.parent, name: c.name.clone() }).collect();
+    let unclassified = org.unclassified();
+    let categories = org
+        .categories()
+        .filter(|c| c.active && Some(c.id) != unclassified)
+        .map(|c| CategoryChoice { id: c.id, parent_id: c.parent, name: c.name.clone() })
+        .collect();
     let mut towns: Vec<Choice> = org
         .units()
         .filter(|u| u.active && u.kind.is_territorial())

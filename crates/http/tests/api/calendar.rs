@@ -147,3 +147,44 @@ async fn administrators_are_warned_from_november_until_next_years_holidays_are_l
     let number = into_2027["number"].as_str().unwrap();
     assert_eq!(t.get(&format!("/api/v1/work-orders/{number}"), &consultant).await.body["deadline_unverified"], false);
 }
+
+#[tokio::test]
+async fn sign_for_in_working_hours_does_not_turn_red_in_the_night() {
+    use chrono::{DateTime, Utc};
+    use hotline_app::AppConfig;
+    use hotline_app::clock::ManualClock;
+    use std::sync::Arc;
+    // Tuesday 3 March 2026, 02:00 in Dongguan.
+    let night: DateTime<Utc> = "2026-03-02T18:00:00Z".parse().unwrap();
+    let clock = Arc::new(ManualClock::new(night));
+    let t = TestApp::spawn_with_clock(AppConfig::default(), clock.clone()).await;
+    let (admin, consultant, dispatcher) = (t.login("admin").await, t.login("consultant").await, t.login("dispatcher").await);
+    let dispatch = json!({"action": "dispatch", "lead_unit_id": t.unit_id("441900003")});
+
+    // The default counts natural hours: due at 04:00.
+    let natural = t.register(&consultant, t.complaint()).await;
+    let natural = t.ok(&dispatcher, &natural, dispatch.clone()).await;
+    assert!(natural["deadlines"]["sign_for"].as_str().unwrap().starts_with("2026-03-03T04:00:00"), "{}", natural["deadlines"]);
+
+    let mut rules = t.get("/api/v1/deadline-rules", &admin).await.body;
+    rules["sign_for"] = json!("2wh");
+    let saved = t.call(Method::PUT, "/api/v1/deadline-rules", Some(&admin), Some(rules)).await;
+    assert_eq!((saved.status, saved.body["sign_for"].as_str()), (StatusCode::OK, Some("2wh")), "{}", saved.body);
+    let office = t.register(&consultant, t.complaint()).await;
+    let office = t.ok(&dispatcher, &office, dispatch).await;
+    assert!(office["deadlines"]["sign_for"].as_str().unwrap().starts_with("2026-03-03T11:00:00"), "{}", office["deadlines"]);
+
+    // At 04:30 the first is overdue for sign-for, the second is not.
+    clock.set("2026-03-02T20:30:00Z".parse().unwrap());
+    let list = t.get("/api/v1/work-orders?state=dispatched", &t.login("supervisor").await).await;
+    let left = |number: &serde_json::Value| {
+        list.body["items"].as_array().unwrap().iter().find(|o| o["number"] == *number).unwrap()["time_left"].clone()
+    };
+    assert_eq!(left(&natural["number"]), json!({"overdue": true, "working_days": 0, "hours": 0}), "{}", list.body);
+    assert_eq!(left(&office["number"]), json!({"overdue": false, "working_days": 0, "hours": 6}), "{}", list.body);
+
+    let mut bad = t.get("/api/v1/deadline-rules", &admin).await.body;
+    bad["sign_for"] = json!("0wh");
+    let r = t.call(Method::PUT, "/api/v1/deadline-rules", Some(&admin), Some(bad)).await;
+    assert_eq!((r.status, r.body["fields"][0]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("sign_for")), "{}", r.body);
+}

@@ -47,21 +47,25 @@ async fn figures_and_ranking_from_a_known_history() {
     assert_eq!(figures.status, StatusCode::OK, "{}", figures.body);
     let e = row(&figures.body, &east);
     assert_eq!(e["name"], "东城街道");
+    // B's return is 东城's, which returned it, not 南城's, which received it:
+    // dispatched to 东城 three times (A, B, C), returned once.
     assert_eq!(
         e["counts"],
         json!({"orders": 2, "sign_for_due": 1, "signed_on_time": 1, "completion_due": 1, "completed_on_time": 1, "overdue": 0,
-               "dispatched": 2, "returned": 0, "resolved": 1, "followed_up": 1, "satisfied": 1, "basically_satisfied": 0,
+               "dispatched": 3, "returned": 1, "resolved": 1, "followed_up": 1, "satisfied": 1, "basically_satisfied": 0,
                "unsatisfied": 0, "solved": 1, "redone": 0})
     );
     assert_eq!(e["rates"]["satisfaction"], 1.0);
-    assert_eq!(e["rates"]["returns"], 0.0);
-    assert_eq!(e["score"], 100.0);
+    assert!((e["rates"]["returns"].as_f64().unwrap() - 1.0 / 3.0).abs() < 1e-9, "{e}");
+    // Default weights: a third of the returns weight (5 of 100) is lost.
+    assert!((e["score"].as_f64().unwrap() - (95.0 + 5.0 * 2.0 / 3.0)).abs() < 1e-9, "{e}");
     let s = row(&figures.body, &south);
-    assert_eq!((s["counts"]["returned"].as_u64(), s["counts"]["redone"].as_u64()), (Some(1), Some(1)));
+    assert_eq!((s["counts"]["dispatched"].as_u64(), s["counts"]["returned"].as_u64()), (Some(1), Some(0)), "{s}");
+    assert_eq!(s["counts"]["redone"].as_u64(), Some(1));
     assert_eq!((s["counts"]["basically_satisfied"].as_u64(), s["counts"]["solved"].as_u64()), (Some(1), Some(1)));
     assert_eq!(s["rates"]["redo"], 1.0);
-    // Default weights: returns and redo (5 + 5 of 100) are lost entirely.
-    assert_eq!(s["score"], 90.0);
+    // Default weights: the redo weight (5 of 100) is lost entirely.
+    assert_eq!(s["score"], 95.0);
 
     let by_consultant = t.get("/api/v1/evaluation/figures?by=consultant", &supervisor).await;
     assert_eq!(by_consultant.body[0]["counts"]["orders"], 3);
@@ -77,7 +81,7 @@ async fn figures_and_ranking_from_a_known_history() {
         ranking.body["rows"].as_array().unwrap().iter().map(|r| (r["key"].as_str().unwrap(), r["rank"].as_u64().unwrap())).collect();
     assert_eq!(ranked, [(east.as_str(), 1), (south.as_str(), 2)]);
     assert_eq!(ranking.body["rows"][0]["previous_score"], Value::Null, "nothing last month");
-    assert_eq!(ranking.body["rows"][1]["counts"]["returned"], 1, "the figures under each score");
+    assert_eq!(ranking.body["rows"][0]["counts"]["returned"], 1, "the figures under each score");
 
     // A unit reads its own rows only, and not per consultant.
     let own = t.get("/api/v1/evaluation/figures", &dongcheng).await;

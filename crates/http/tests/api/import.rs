@@ -192,3 +192,98 @@ async fn a_legacy_export_imports_once_and_counts_in_the_evaluation() {
         assert_eq!((c["sign_for_due"].as_u64(), c["completion_due"].as_u64()), (Some(expected[unit][0]), Some(expected[unit][0])));
     }
 }
+
+/// Another city's export: numbers nothing like ours, units and categories
+/// this city does not have.
+const FOREIGN_MAPPING: &str = r#"
+source = "sz-2019"
+date_formats = ["%Y-%m-%d %H:%M:%S"]
+
+[columns]
+number = "工单编号"
+created_at = "登记时间"
+subject = "标题"
+category = "问题分类"
+lead_unit = "处理部门"
+town = "所属镇街"
+
+[defaults]
+unit = "441900003"
+category = "城乡建设/城市建设和市政管理/城市公共设施"
+"#;
+
+#[tokio::test]
+async fn another_systems_numbers_are_kept_as_references_and_ours_are_given() {
+    let t = TestApp::spawn().await;
+    let consultant = t.login("consultant").await;
+    let ours = t.register(&consultant, t.complaint()).await;
+    let ours_number = ours["number"].as_str().unwrap().to_owned();
+
+    let mapping: ImportMapping = toml::from_str(FOREIGN_MAPPING).unwrap();
+    let header: Vec<String> = ["工单编号", "登记时间", "标题", "问题分类", "处理部门", "所属镇街"].map(String::from).to_vec();
+    let row = |number: &str, category: &str, unit: &str, town: &str| -> Vec<String> {
+        vec![number.into(), "2019-05-23 10:15:00".into(), "小区门口占道经营".into(), category.into(), unit.into(), town.into()]
+    };
+    let rows = vec![
+        // Digits only, as many systems number: not ours, so renumbered.
+        (2, row("440300201905230001", "城乡建设/城市建设和市政管理/城市公共设施", "东城街道", "东城街道")),
+        // Letters and dashes, a unit and a category unknown here: defaults.
+        (3, row("SZ-2019-0001234", "市容环境/乱摆卖", "深圳市城管局", "东城街道")),
+        // Fits our format but is one of our numbers already: renumbered; no
+        // category: the default.
+        (4, row(&ours_number, "", "", "")),
+        // An unknown town is refused: towns are not defaulted.
+        (5, row("SZ-2019-0009999", "城乡建设/城市建设和市政管理/城市公共设施", "东城街道", "罗湖区")),
+    ];
+    let dry = t.app.orders.import_legacy(None, &mapping, &header, &rows, true, |_, _| {}).await.unwrap();
+    assert_eq!((dry.imported, dry.renumbered, dry.defaulted), (3, 3, 2), "{dry:?}");
+    assert_eq!(dry.rejected.len(), 1, "{dry:?}");
+    assert!(dry.rejected[0].0 == 5 && dry.rejected[0].1.contains("罗湖区"), "{dry:?}");
+    assert_eq!(t.count_orders().await, 1, "a dry run writes nothing");
+
+    let done = t.app.orders.import_legacy(None, &mapping, &header, &rows, false, |_, _| {}).await.unwrap();
+    assert_eq!((done.imported, done.renumbered, done.already_stored), (3, 3, 0), "{done:?}");
+    let again = t.app.orders.import_legacy(None, &mapping, &header, &rows, false, |_, _| {}).await.unwrap();
+    assert_eq!((again.imported, again.already_stored), (0, 3), "the legacy numbers are unique per source: {again:?}");
+    assert_eq!(t.count_orders().await, 4);
+
+    // Found by its legacy number, shown with it, numbered as ours on its own day.
+    let supervisor = t.login("supervisor").await;
+    let found = t.get("/api/v1/work-orders?q=SZ-2019-0001234", &supervisor).await;
+    assert_eq!(found.status, StatusCode::OK, "{}", found.body);
+    let items = found.body["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "{}", found.body);
+    let number = items[0]["number"].as_str().unwrap();
+    assert!(number.starts_with("DG20190523"), "{number}");
+    let detail = t.get(&format!("/api/v1/work-orders/{number}"), &supervisor).await;
+    assert_eq!(detail.body["external_ref"], serde_json::json!({"source": "sz-2019", "number": "SZ-2019-0001234"}), "{}", detail.body);
+    assert_eq!(detail.body["lead_unit"]["code"], "441900003", "the mapping's default unit: {}", detail.body);
+    assert_eq!(detail.body["category"]["path"][2], "城市公共设施", "the mapping's default category: {}", detail.body);
+
+    // The default unit finds it by part of the legacy number; another unit does not.
+    let dongcheng = t.login("dongcheng").await;
+    let theirs = t.get("/api/v1/work-orders?q=SZ-2019", &dongcheng).await;
+    assert_eq!(theirs.body["items"].as_array().unwrap().len(), 1, "{}", theirs.body);
+    assert_eq!(theirs.body["items"][0]["number"], number);
+    let nancheng = t.login("nancheng").await;
+    let other = t.get("/api/v1/work-orders?q=SZ-2019", &nancheng).await;
+    assert_eq!(other.body["items"].as_array().unwrap().len(), 0, "{}", other.body);
+
+    // Our own order keeps its number; the row that claimed it got another.
+    let kept = t.get(&format!("/api/v1/work-orders/{ours_number}"), &supervisor).await;
+    assert_eq!(kept.body["subject"], ours["subject"], "{}", kept.body);
+    assert_eq!(kept.body["external_ref"], serde_json::Value::Null);
+}
+
+#[tokio::test]
+async fn a_mapping_with_an_unknown_default_is_refused_before_any_row() {
+    let t = TestApp::spawn().await;
+    let text = FOREIGN_MAPPING.replace("unit = \"441900003\"", "unit = \"999999999\"");
+    let mapping: ImportMapping = toml::from_str(&text).unwrap();
+    let header: Vec<String> = ["工单编号", "登记时间", "标题", "问题分类"].map(String::from).to_vec();
+    let err = t.app.orders.import_legacy(None, &mapping, &header, &[], true, |_, _| {}).await.unwrap_err();
+    assert!(err.to_string().contains("defaults.unit") && err.to_string().contains("999999999"), "{err}");
+    let bad_source: ImportMapping = toml::from_str(&FOREIGN_MAPPING.replace("sz-2019", "Shenzhen 2019")).unwrap();
+    let err = t.app.orders.import_legacy(None, &bad_source, &header, &[], true, |_, _| {}).await.unwrap_err();
+    assert!(err.to_string().contains("source"), "{err}");
+}

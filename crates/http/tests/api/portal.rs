@@ -81,9 +81,11 @@ async fn a_citizen_submits_tracks_and_rates_and_an_unsatisfied_rating_sends_it_b
     let order = t.get(&format!("/api/v1/work-orders/{number}"), &town).await.body;
     assert_eq!(order["counters"]["redos"], 1);
 
-    // The second answer satisfies: the order is archived and published.
+    // The second answer satisfies: the order is archived and published,
+    // because the reviewer decided so.
     let order = t.ok(&town, &order, result).await;
-    t.ok(&reviewer, &order, json!({"action": "review", "pass": true})).await;
+    let order = t.ok(&reviewer, &order, json!({"action": "review", "pass": true, "publish": true})).await;
+    assert_eq!(order["result"]["published"], true, "{}", order["result"]);
     let r = t.call(Method::POST, &format!("/api/v1/public/requests/{number}/rating"), None, Some(rate("satisfied"))).await;
     assert_eq!((r.status, r.body["state"].as_str()), (StatusCode::OK, Some("archived")));
     let replies = t.call(Method::GET, "/api/v1/public/replies", None, None).await.body;
@@ -95,6 +97,105 @@ async fn a_citizen_submits_tracks_and_rates_and_an_unsatisfied_rating_sends_it_b
         assert!(!reply.contains(private), "{private} in {reply}");
     }
     assert!(reply.contains("１３９*****７８") && reply.contains("l***@**.com") && reply.contains("李**已确认"), "{reply}");
+}
+
+#[tokio::test]
+async fn only_replies_a_reviewer_decided_to_publish_reach_the_portal() {
+    let t = TestApp::spawn().await;
+    let (dispatcher, town, reviewer) = (t.login("dispatcher").await, t.login("dongcheng").await, t.login("reviewer").await);
+    let answered = |body: Value| {
+        let (t, dispatcher, town) = (&t, dispatcher.clone(), town.clone());
+        async move {
+            let number = submit(t, body).await.body["number"].as_str().unwrap().to_owned();
+            let order = t.get(&format!("/api/v1/work-orders/{number}"), &dispatcher).await.body;
+            let order = t.ok(&dispatcher, &order, json!({"action": "dispatch", "lead_unit_id": t.unit_id("441900003")})).await;
+            let order = t.ok(&town, &order, json!({"action": "sign_for"})).await;
+            t.ok(&town, &order, json!({"action": "submit_result", "result": "已处理", "solved": true, "public_reply": "已修复"})).await
+        }
+    };
+    let kept = answered(request(&t)).await;
+    let mut secret = request(&t);
+    secret["confidential"] = json!(true);
+    let secret = answered(secret).await;
+
+    // Passing without a decision publishes nothing.
+    let kept = t.ok(&reviewer, &kept, json!({"action": "review", "pass": true})).await;
+    assert_eq!(kept["result"]["published"], false);
+    let rate = json!({"phone_last4": "6789", "satisfaction": "satisfied"});
+    let number = kept["number"].as_str().unwrap();
+    let r = t.call(Method::POST, &format!("/api/v1/public/requests/{number}/rating"), None, Some(rate)).await;
+    assert_eq!((r.status, r.body["state"].as_str()), (StatusCode::OK, Some("archived")), "{}", r.body);
+    // The citizen still reads the reply to their own request.
+    assert_eq!(track(&t, number, "6789").await.body["reply"], "已修复");
+    let replies = t.call(Method::GET, "/api/v1/public/replies", None, None).await.body;
+    assert!(replies.as_array().unwrap().iter().all(|p| p["number"] != number), "{replies}");
+
+    // A confidential caller's reply cannot be published; the order stays for review.
+    let refused = t.act(&reviewer, &secret, json!({"action": "review", "pass": true, "publish": true})).await;
+    assert_eq!(
+        (refused.status, refused.body["fields"][0]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("publish")),
+        "{}",
+        refused.body
+    );
+    let number = secret["number"].as_str().unwrap();
+    assert_eq!(t.get(&format!("/api/v1/work-orders/{number}"), &reviewer).await.body["state"], "pending_review");
+}
+
+#[tokio::test]
+async fn a_citizen_submits_without_a_category_and_the_centre_classifies_it_before_dispatch() {
+    let t = TestApp::spawn().await;
+    let mut body = request(&t);
+    body.as_object_mut().unwrap().remove("category_id");
+    let r = submit(&t, body).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let number = r.body["number"].as_str().unwrap().to_owned();
+    assert_eq!(track(&t, &number, "6789").await.body["category"], "待分类");
+
+    let dispatcher = t.login("dispatcher").await;
+    let order = t.get(&format!("/api/v1/work-orders/{number}"), &dispatcher).await.body;
+    assert_eq!(order["category"]["path"], json!(["待分类"]));
+    assert!(order["allowed_actions"].as_array().unwrap().iter().any(|a| a == "reclassify"), "{}", order["allowed_actions"]);
+    // Not to a unit while nobody has classified it.
+    let east = t.unit_id("441900003");
+    let early = t.act(&dispatcher, &order, json!({"action": "dispatch", "lead_unit_id": east})).await;
+    assert_eq!(
+        (early.status, early.body["fields"][0]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("category_id")),
+        "{}",
+        early.body
+    );
+    // Nor back into the waiting category, nor into one that does not exist.
+    let waiting = t.app.directory.snapshot().unclassified().unwrap().to_string();
+    for bad in [waiting, "999999999".to_owned()] {
+        let r = t.act(&dispatcher, &order, json!({"action": "reclassify", "category_id": bad})).await;
+        assert_eq!(
+            (r.status, r.body["fields"][0]["field"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some("category_id")),
+            "{}",
+            r.body
+        );
+    }
+    // A unit cannot classify it.
+    let town = t.login("dongcheng").await;
+    let light = t.category("城乡建设/城市建设和市政管理/城市公共设施");
+    assert_eq!(t.act(&town, &order, json!({"action": "reclassify", "category_id": light})).await.status, StatusCode::NOT_FOUND);
+
+    let order = t.ok(&dispatcher, &order, json!({"action": "reclassify", "category_id": light})).await;
+    assert_eq!(order["category"]["path"][2], "城市公共设施");
+    assert!(order["proposal"].is_object(), "the catalogue proposes units once it has a category: {}", order["proposal"]);
+    let history = t.get(&format!("/api/v1/work-orders/{number}/history"), &dispatcher).await.body;
+    assert!(history.to_string().contains("reclassify"), "{history}");
+    let order = t.ok(&dispatcher, &order, json!({"action": "dispatch", "lead_unit_id": east})).await;
+    assert_eq!(order["state"], "dispatched");
+
+    // A report from the portal is confidential whatever the form said.
+    let mut report = request(&t);
+    report["type"] = json!("report");
+    report["confidential"] = json!(false);
+    let number = submit(&t, report).await.body["number"].as_str().unwrap().to_owned();
+    let order = t.get(&format!("/api/v1/work-orders/{number}"), &dispatcher).await.body;
+    assert_eq!((order["type"].as_str(), order["caller"]["confidential"].as_bool()), (Some("report"), Some(true)), "{}", order["caller"]);
 }
 
 #[tokio::test]
@@ -124,7 +225,7 @@ async fn bad_submissions_name_the_field_and_create_nothing() {
         ("subject", json!("")),
         ("category_id", json!("999999999")),
         ("town_code", json!("000000000")),
-        ("type", json!("report")),
+        ("type", json!("other")),
         ("type", json!("rumour")),
     ];
     for (field, value) in cases {
@@ -146,8 +247,11 @@ async fn submissions_are_limited_per_client_and_the_form_lists_its_choices() {
     let t = TestApp::spawn().await;
     let form = t.call(Method::GET, "/api/v1/public/form", None, None).await.body;
     assert_eq!(form["towns"].as_array().unwrap().len(), 36);
-    assert!(form["types"].as_array().unwrap().iter().all(|c| c["value"] != "report"));
-    assert!(form["categories"].as_array().unwrap().len() > 100);
+    let types: Vec<&str> = form["types"].as_array().unwrap().iter().map(|c| c["value"].as_str().unwrap()).collect();
+    assert_eq!(types, ["consultation", "help", "complaint", "report", "suggestion", "praise"]);
+    let categories = form["categories"].as_array().unwrap();
+    assert!(categories.len() > 100);
+    assert!(categories.iter().all(|c| c["name"] != "待分类"), "the waiting category is not a choice");
 
     let mut statuses = Vec::new();
     for _ in 0..11 {

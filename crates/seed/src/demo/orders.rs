@@ -274,10 +274,17 @@ fn walk(
             return Ok(());
         }
     }
-    if !sim.step(reviewer, Command::Review(ReviewVerdict::Pass), sim.last() + minutes(rng, 60, 600))? || stall == Some(Stall::AtFollowUp) {
+    if !sim.step(reviewer, pass(sim, rng), sim.last() + minutes(rng, 60, 600))? || stall == Some(Stall::AtFollowUp) {
         return Ok(());
     }
     follow_up(sim, rng, consultant, reviewer, &handler(holder), submit)
+}
+
+/// The reviewer passes the result and publishes most public replies (never
+/// a report's or a confidential caller's).
+fn pass(sim: &Sim<'_>, rng: &mut StdRng) -> Command {
+    let publishable = sim.order.order_type != OrderType::Report && !sim.order.caller.confidential;
+    Command::Review(ReviewVerdict::Pass { publish: publishable && rng.random_bool(0.8) })
 }
 
 fn follow_up(
@@ -321,7 +328,7 @@ fn follow_up(
         _ => {
             if sim.step(consultant, rate(Satisfaction::Unsatisfied, false, FollowUpOutcome::Redo), at)?
                 && sim.step(holder, submit(rng), sim.last() + minutes(rng, 1440, 5000))?
-                && sim.step(reviewer, Command::Review(ReviewVerdict::Pass), sim.last() + minutes(rng, 60, 600))?
+                && sim.step(reviewer, pass(sim, rng), sim.last() + minutes(rng, 60, 600))?
             {
                 sim.step(
                     consultant,
