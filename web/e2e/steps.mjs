@@ -343,6 +343,11 @@ export const steps = [
     await page.keyboard.press('Enter')
     await page.locator('[data-test=portal-hit]').first().waitFor()
     await shot(page, shots, '10-portal-search')
+    // A question the knowledge base does not answer is told so, not padded.
+    await page.fill('[data-test=portal-query]', '护照过期了去哪里补办')
+    await page.keyboard.press('Enter')
+    await page.locator('[data-test=portal-nothing]', { hasText: '没有找到' }).waitFor()
+    if (await page.locator('[data-test=portal-hit]').count()) throw new Error('unrelated articles listed for a passport question')
     await tab(page, 'submit')
     await page.locator('[data-test=portal-emergency]', { hasText: '110' }).waitFor()
     // The browser names what is missing before anything is sent.

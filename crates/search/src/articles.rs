@@ -149,12 +149,13 @@ impl ArticleIndex {
         let searcher = self.handle.searcher();
         let top = searcher.search(&query, &TopDocs::with_limit(CANDIDATES).order_by_score()).map_err(err)?;
         let mut ranked = rerank(&searcher, &groups, &fields, top).map_err(err)?;
+        ranked.retain(|(_, _, coverage)| *coverage >= q.min_coverage);
         ranked.truncate(q.limit);
         let terms = snippet::terms(&groups);
         let f = self.f;
         ranked
             .into_iter()
-            .map(|(score, address)| {
+            .map(|(score, address, _)| {
                 let doc: TantivyDocument = searcher.doc(address).map_err(err)?;
                 let text_of = |field: Field| text(&doc, field).unwrap_or_default();
                 let u64_of = |field: Field| number(&doc, field);
@@ -200,7 +201,7 @@ impl ArticleIndex {
         let top = searcher.search(&query, &TopDocs::with_limit(CANDIDATES).order_by_score()).map_err(err)?;
         let ranked = rerank(&searcher, &groups, &fields, top).map_err(err)?;
         let mut titles: Vec<String> = Vec::new();
-        for (_, address) in ranked {
+        for (_, address, _) in ranked {
             let doc: TantivyDocument = searcher.doc(address).map_err(err)?;
             let title = text(&doc, self.f.title).unwrap_or_default();
             if !titles.contains(&title) {

@@ -127,7 +127,8 @@ impl OrderIndex {
             let mut clauses = vec![(Occur::Must, exact)];
             clauses.extend(filters.into_iter().map(|q| (Occur::Must, q)));
             let query = BooleanQuery::new(clauses);
-            searcher.search(&query, &TopDocs::with_limit(1).order_by_score()).map_err(err)?
+            let top = searcher.search(&query, &TopDocs::with_limit(1).order_by_score()).map_err(err)?;
+            top.into_iter().map(|(score, address)| (score, address, 1.0)).collect()
         } else {
             if groups.is_empty() {
                 return Ok(Vec::new());
@@ -140,7 +141,7 @@ impl OrderIndex {
         ranked
             .into_iter()
             .take(q.limit)
-            .map(|(score, address)| {
+            .map(|(score, address, _)| {
                 let doc: TantivyDocument = searcher.doc(address).map_err(err)?;
                 let text_of = |field: Field| text(&doc, field);
                 let u64_of = |field: Field| number(&doc, field);

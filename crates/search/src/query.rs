@@ -52,15 +52,19 @@ pub(crate) fn any_of(field: Field, values: &[u64]) -> Box<dyn Query> {
     ))
 }
 
+/// A candidate after re-scoring: score, document, and the share of the
+/// query's groups it matches.
+pub(crate) type Ranked = (Score, DocAddress, f32);
+
 /// Re-scores candidates: score × (0.25 + 0.75 × coverage²), best first.
 pub(crate) fn rerank(
     searcher: &Searcher,
     groups: &[Group],
     fields: &[(Field, f32)],
-    mut candidates: Vec<(Score, DocAddress)>,
-) -> tantivy::Result<Vec<(Score, DocAddress)>> {
+    candidates: Vec<(Score, DocAddress)>,
+) -> tantivy::Result<Vec<Ranked>> {
     if groups.len() < 2 || candidates.is_empty() {
-        return Ok(candidates);
+        return Ok(candidates.into_iter().map(|(score, address)| (score, address, 1.0)).collect());
     }
     let mut matched = vec![0usize; candidates.len()];
     let mut order: Vec<usize> = (0..candidates.len()).collect();
@@ -81,10 +85,14 @@ pub(crate) fn rerank(
             }
         }
     }
-    for (i, candidate) in candidates.iter_mut().enumerate() {
-        let coverage = matched[i] as f32 / groups.len() as f32;
-        candidate.0 *= 0.25 + 0.75 * coverage * coverage;
-    }
-    candidates.sort_by(|a, b| b.0.total_cmp(&a.0));
-    Ok(candidates)
+    let mut ranked: Vec<Ranked> = candidates
+        .into_iter()
+        .enumerate()
+        .map(|(i, (score, address))| {
+            let coverage = matched[i] as f32 / groups.len() as f32;
+            (score * (0.25 + 0.75 * coverage * coverage), address, coverage)
+        })
+        .collect();
+    ranked.sort_by(|a, b| b.0.total_cmp(&a.0));
+    Ok(ranked)
 }

@@ -55,6 +55,7 @@ fn query(text: &str, limit: usize) -> ArticleQuery {
         visibility: None,
         today: NaiveDate::from_ymd_opt(2026, 11, 28).unwrap(),
         limit,
+        min_coverage: 0.0,
     }
 }
 

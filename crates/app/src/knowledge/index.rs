@@ -52,6 +52,11 @@ pub struct ArticleQuery {
     /// Articles in force on this day only.
     pub today: NaiveDate,
     pub limit: usize,
+    /// Hits matching a smaller share of the query's words (0 to 1) are
+    /// left out. The portal asks for half, so a search that finds nothing
+    /// relevant says so instead of listing articles that share one common
+    /// word (政策, 办理) with the question.
+    pub min_coverage: f32,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

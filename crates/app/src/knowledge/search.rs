@@ -19,6 +19,10 @@ use chrono::Duration;
 use chrono_tz::Tz;
 use hotline_domain::knowledge::Visibility;
 use hotline_domain::{ArticleId, CategoryId, UnitId};
+
+/// The share of a citizen's words a public article must match to be shown
+/// on the portal (staff see every match, ranked).
+pub const PUBLIC_MIN_COVERAGE: f32 = 0.5;
 use serde::Serialize;
 use std::sync::{Arc, Mutex};
 
@@ -271,6 +275,7 @@ impl SearchService {
             visibility,
             today: self.today(),
             limit: request.limit.clamp(1, 50),
+            min_coverage: if public_only { PUBLIC_MIN_COVERAGE } else { 0.0 },
         }
     }
 

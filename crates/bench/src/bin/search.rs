@@ -162,6 +162,7 @@ fn main() -> anyhow::Result<()> {
         town: None,
         today,
         limit: 10,
+        min_coverage: if public_only { hotline_app::knowledge::search::PUBLIC_MIN_COVERAGE } else { 0.0 },
     };
     // Warm the caches as a running server would be.
     for i in 0..questions.len() {

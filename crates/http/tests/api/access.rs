@@ -1,6 +1,6 @@
 //! Units see their own orders only, with the caller's identity protected.
 
-use crate::support::TestApp;
+use crate::support::{TestApp, urlencode};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -152,10 +152,6 @@ async fn the_list_searches_free_text_and_phone_tails_within_the_readers_scope() 
     assert_eq!(numbers(&consultant, "  ").await.len(), 3, "blank is no filter");
     let long = t.get(&format!("/api/v1/work-orders?q={}", urlencode(&"长".repeat(101))), &consultant).await;
     assert_eq!((long.status, long.body["fields"][0]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("q")));
-}
-
-fn urlencode(s: &str) -> String {
-    s.bytes().map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") }).collect()
 }
 
 /// Reads server-sent events until one names `number`; None after a quiet second.

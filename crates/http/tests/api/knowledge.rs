@@ -2,7 +2,7 @@
 //! staff and public search, order search scoped to the unit, hot topics,
 //! vocabulary, and bad input.
 
-use crate::support::TestApp;
+use crate::support::{TestApp, urlencode};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
@@ -114,6 +114,23 @@ async fn internal_articles_stay_off_the_portal_and_units_edit_only_their_own() {
     let consultant = t.login("consultant").await;
     let r = t.post("/api/v1/kb/articles", &consultant, article(&t, "话务员不能写", true)).await;
     assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+}
+
+#[tokio::test]
+async fn the_portal_says_when_nothing_relevant_is_found_instead_of_padding() {
+    let t = TestApp::spawn().await;
+    let admin = t.login("admin").await;
+    let a = t.post("/api/v1/kb/articles", &admin, article(&t, "社会保障卡遗失如何补办", true)).await.body;
+    let a = act(&t, &admin, &a, json!({"action": "submit"})).await;
+    act(&t, &admin, &a, json!({"action": "approve"})).await;
+    let public = |q: &str| format!("/api/v1/public/kb/search?q={}", urlencode(q));
+    assert_eq!(titles(&search(&t, None, &public("社保卡丢了怎么补办")).await), ["社会保障卡遗失如何补办"]);
+    // A passport shares only 补办 with the article: staff see it ranked low,
+    // the citizen is told nothing relevant was found.
+    let passport = "护照过期了去哪里补办";
+    let staff = search(&t, Some(&admin), &format!("/api/v1/kb/search?q={}", urlencode(passport))).await;
+    assert_eq!(titles(&staff), ["社会保障卡遗失如何补办"], "one shared word is a match for staff");
+    assert!(search(&t, None, &public(passport)).await.is_empty(), "but not relevant to a citizen");
 }
 
 #[tokio::test]

@@ -206,3 +206,8 @@ impl TestApp {
         self.app.store.count_orders().await.expect("count")
     }
 }
+
+/// A query-string value, every byte but letters and digits escaped.
+pub fn urlencode(s: &str) -> String {
+    s.bytes().map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") }).collect()
+}

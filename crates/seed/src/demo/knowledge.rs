@@ -42,6 +42,7 @@ pub async fn seed(app: &App) -> SeedResult<usize> {
                 visibility: None,
                 today: app.search.today(),
                 limit: 1,
+                min_coverage: 0.0,
             };
             if let Some(hit) = engine.search_articles(&query).ok().and_then(|h| h.into_iter().next())
                 && hit.score > 5.0
