@@ -100,6 +100,19 @@ async function passReview(browser, base, publish = false) {
   await close()
 }
 
+/**
+ * Latin words on a Chinese page, outside what is meant to be Latin: the
+ * language switch, keyboard keys, names (Erlang, Excel), and codes
+ * and numbers (DG20261128000123, 12333, L7).
+ */
+const LATIN_ALLOWED = new Set(['English', 'Ctrl', 'Alt', 'Shift', 'Enter', 'Esc', 'Erlang', 'Excel', 'CSV'])
+async function latinWords(page) {
+  const text = await page.locator('body').innerText()
+  const tokens = text.match(/[A-Za-z][A-Za-z0-9]*/g) ?? []
+  // A token with a digit is a code or a number; a single letter is a mark.
+  return [...new Set(tokens)].filter((w) => w.length > 1 && !/\d/.test(w) && !LATIN_ALLOWED.has(w))
+}
+
 export const steps = [
   ['a consultant registers a complaint at the desk', async ({ browser, base, shots }) => {
     const { page, close } = await as(browser, base, 'consultant')
@@ -154,7 +167,8 @@ export const steps = [
     await page.goto(`${base}/orders/${story.number}`)
     const error = page.locator('[data-test=order-error]')
     await error.waitFor()
-    if (!/not found/.test(await error.textContent())) throw new Error('expected "not found" for another unit')
+    const said = await error.textContent()
+    if (!said.includes('没有找到工单') || /[a-z]{2,}/.test(said)) throw new Error(`expected "not found", in Chinese, for another unit: ${said}`)
     if (await page.locator('[data-test=detail-number]').count()) throw new Error('the order was shown to another unit')
     await page.goto(`${base}/orders`)
     await page.waitForSelector('[data-test=order-table] .el-table__row')
@@ -611,6 +625,48 @@ export const steps = [
     await desk.close()
     await close()
   }],
+  ['a Chinese screen speaks Chinese: the desk\'s errors, the portal\'s, and every main screen', async ({ browser, base, shots }) => {
+    const screens = [['consultant', ['/desk', '/orders']], ['dispatcher', ['/dispatch']], ['dongcheng', ['/workbench', '/orders']],
+      ['supervisor', ['/supervision', '/evaluation', '/reports', '/alerts', '/knowledge', '/wallboard', '/bigscreen', '/callcentre']]]
+    for (const [username, paths] of screens) {
+      const { page, close } = await as(browser, base, username)
+      for (const path of paths) {
+        await page.goto(base + path)
+        await page.waitForLoadState('networkidle')
+        // Every tab of the screen, not only the first.
+        for (const tabItem of await page.locator('.el-tabs__item:visible').all()) {
+          await tabItem.click()
+          await page.waitForTimeout(300)
+          const words = await latinWords(page)
+          if (words.length) throw new Error(`Latin words on ${path} (${username}, tab ${await tabItem.textContent()}): ${words.join(' ')}`)
+        }
+        const words = await latinWords(page)
+        if (words.length) throw new Error(`Latin words on ${path} (${username}): ${words.join(' ')}`)
+        if (path === '/desk') {
+          // The server refuses an empty order; what it says is said in Chinese, field by field.
+          await page.click('[data-test=register]')
+          const error = await page.locator('[data-test=register-error]').textContent()
+          if (!error.includes('标题：不能为空') || /[A-Za-z]{2,}/.test(error)) throw new Error(`the desk says: ${error}`)
+          await page.locator('.el-form-item__error', { hasText: '不能为空' }).first().waitFor()
+          await shot(page, shots, '09b-desk-errors-in-chinese')
+        }
+      }
+      await close()
+    }
+    const context = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, locale: 'zh-CN' })
+    const portal = await context.newPage()
+    await portal.goto(`${base}/portal`)
+    await tab(portal, 'track')
+    await portal.fill('input[name=number]', 'DG20200101999999')
+    await portal.fill('input[name=last4]', '0000')
+    await portal.click('[data-test=track-submit]')
+    const notFound = await portal.locator('[data-test=track-error]').textContent()
+    if (!notFound.includes('DG20200101999999') || !notFound.includes('0000') || /[a-z]{2,}/.test(notFound)) throw new Error(`the portal says: ${notFound}`)
+    const words = await latinWords(portal)
+    if (words.length) throw new Error(`Latin words on the portal: ${words.join(' ')}`)
+    await context.close()
+  }],
+
   ['every staff screen renders, in Chinese and in English', async ({ browser, base, shots }) => {
     let { page, close } = await as(browser, base, 'supervisor')
     for (const [path, name] of [['/supervision', '14-supervision'], ['/evaluation', '15-evaluation'], ['/reports', '16-reports'],

@@ -1,10 +1,13 @@
 // The one way the interface talks to the server. The session cookie set
-// at login goes with every request; errors arrive as `ApiError` with the
-// server's field messages so forms can show them beside the field.
+// at login goes with every request; errors arrive as `ApiError`, said in
+// the screen's language from the server's codes, with field errors for
+// forms to show beside their fields.
+
+import { errorText, fieldText } from './logic/errors.js'
 
 export class ApiError extends Error {
   constructor(status, body) {
-    super(body?.message || `HTTP ${status}`)
+    super(errorText(status, body))
     this.status = status
     this.code = body?.code
     this.fields = body?.fields ?? []
@@ -13,7 +16,7 @@ export class ApiError extends Error {
 
   /** `{ field: message }` for an el-form. */
   fieldMap() {
-    return Object.fromEntries(this.fields.map((f) => [f.field, f.message]))
+    return Object.fromEntries(this.fields.map((f) => [f.field, fieldText(f)]))
   }
 }
 

@@ -137,10 +137,12 @@ impl DeadlineRules {
         }
         for (i, e) in self.exceptions.iter().enumerate() {
             if let Some(first) = self.exceptions[..i].iter().position(|f| f.order_type == e.order_type && f.urgency == e.urgency) {
-                return Err(crate::FieldError::new(
+                return Err(crate::FieldError::coded(
                     format!("exceptions[{i}]"),
+                    "duplicate",
                     format!("repeats exception {} ({} at {}); keep one", first + 1, e.order_type.label_zh(), e.urgency.label_zh()),
-                ));
+                )
+                .with_other(first + 1));
             }
         }
         Ok(())
@@ -200,6 +202,7 @@ mod tests {
         let error = rules.check().unwrap_err();
         assert_eq!(error.field, "exceptions[2]");
         assert!(error.message.contains("repeats exception 1"), "{}", error.message);
+        assert_eq!((error.code, error.other), ("duplicate", Some(1)));
         rules.exceptions.pop();
         rules.warn_at_percent = 100;
         assert_eq!(rules.check().unwrap_err().field, "warn_at_percent");

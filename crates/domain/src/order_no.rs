@@ -48,7 +48,13 @@ impl WorkOrderNo {
     }
 
     pub fn parse(input: &str) -> Result<Self, FieldError> {
-        let err = || FieldError::new("", "work order number looks like DG20261128000123: two letters, a date, a sequence");
+        let err = || {
+            FieldError::coded(
+                "",
+                "order_number",
+                format!("{} DG20261128000123: two letters, a date, a sequence", crate::validation::ORDER_NUMBER),
+            )
+        };
         let s = input.trim();
         let b = s.as_bytes();
         if b.len() < 16 || !b[..2].iter().all(u8::is_ascii_uppercase) || !b[2..].iter().all(u8::is_ascii_digit) {

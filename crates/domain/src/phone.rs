@@ -15,7 +15,7 @@ pub struct PhoneNumber(String);
 
 impl PhoneNumber {
     pub fn parse(input: &str) -> Result<Self, FieldError> {
-        let err = |message: &str| FieldError::new("", message);
+        let err = |message: &str| FieldError::coded("", "phone", message);
         if input.trim().is_empty() {
             return Err(err("phone number is empty"));
         }

@@ -10,14 +10,16 @@ use std::fmt;
 pub fn bounded(input: &str, max_chars: usize, multiline: bool) -> Result<String, FieldError> {
     let trimmed = input.trim();
     if trimmed.is_empty() {
-        return Err(FieldError::new("", "must not be empty"));
+        return Err(FieldError::coded("", "empty", crate::validation::EMPTY));
     }
     let count = trimmed.chars().count();
     if count > max_chars {
-        return Err(FieldError::new("", format!("is {count} characters long; at most {max_chars} are allowed")));
+        return Err(
+            FieldError::coded("", "too_long", format!("is {count} characters long; at most {max_chars} are allowed")).with_limit(max_chars)
+        );
     }
     if let Some(c) = trimmed.chars().find(|c| c.is_control() && !(multiline && matches!(c, '\n' | '\r' | '\t'))) {
-        return Err(FieldError::new("", format!("contains the control character U+{:04X}", c as u32)));
+        return Err(FieldError::coded("", "control_character", format!("{} U+{:04X}", crate::validation::CONTROL, c as u32)));
     }
     Ok(trimmed.to_owned())
 }

@@ -30,7 +30,7 @@ macro_rules! vocabulary {
             pub fn parse(s: &str) -> Result<Self, $crate::validation::FieldError> {
                 match s {
                     $($wire => Ok(Self::$variant),)+
-                    _ => Err($crate::validation::FieldError::new("", format!(
+                    _ => Err($crate::validation::FieldError::coded("", "unknown_value", format!(
                         concat!("unknown ", $what, " {:?}; expected one of {}"),
                         s,
                         [$($wire),+].join(", ")

@@ -29,15 +29,29 @@ pub struct ErrorBody {
     pub current_version: Option<i64>,
 }
 
+/// One field at fault. `code` is stable, for a client to say what is wrong
+/// in its own language: `required`, `empty`, `too_long` (with `limit`, the
+/// most characters allowed), `control_character`, `phone`, `order_number`,
+/// `unknown_value`, `unknown_field` (the body has a field the endpoint does
+/// not take), `wrong_type`, `duplicate` (with `other`, the entry it
+/// repeats), or `invalid` (then `message` is the only
+/// explanation).
 #[derive(Debug, Serialize, ToSchema)]
 pub struct FieldErrorBody {
     pub field: String,
+    pub code: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limit: Option<usize>,
+    /// For `duplicate`: the position (from 1) of the entry this one repeats.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub other: Option<usize>,
+    /// The same in English.
     pub message: String,
 }
 
 impl From<FieldError> for FieldErrorBody {
     fn from(e: FieldError) -> Self {
-        Self { field: e.field, message: e.message }
+        Self { field: e.field, code: e.code, limit: e.limit, other: e.other, message: e.message }
     }
 }
 

@@ -105,10 +105,19 @@ fn field_error(path: &str, message: &str) -> FieldError {
     if let Some(rest) = message.strip_prefix("missing field `") {
         let name = rest.split('`').next().unwrap_or(rest);
         let field = if path == "." { name.to_owned() } else { format!("{path}.{name}") };
-        return FieldError::new(field, "is required");
+        return FieldError::coded(field, "required", "is required");
     }
     let field = if path == "." { String::new() } else { path.to_owned() };
-    FieldError::new(field, message)
+    if message.starts_with("unknown field") {
+        return FieldError::coded(field, "unknown_field", message);
+    }
+    if message.starts_with("unknown variant") {
+        return FieldError::coded(field, "unknown_value", message);
+    }
+    if message.starts_with("invalid type") || message.starts_with("invalid value") || message.starts_with("invalid length") {
+        return FieldError::coded(field, "wrong_type", message);
+    }
+    FieldError::from_message(field, message)
 }
 
 /// The authenticated caller's desk, scoped to their unit.

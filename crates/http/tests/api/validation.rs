@@ -13,31 +13,33 @@ async fn registration_errors_name_the_field_and_write_nothing() {
     let t = TestApp::spawn().await;
     let consultant = t.login("consultant").await;
     type Mutation = Box<dyn Fn(&mut Value)>;
-    let cases: Vec<(&str, Mutation)> = vec![
-        ("caller.phone", Box::new(|b| b["caller"]["phone"] = json!("12345"))),
-        ("subject", Box::new(|b| b["subject"] = json!("   "))),
-        ("subject", Box::new(|b| b["subject"] = json!("长".repeat(201)))),
-        ("subject", Box::new(|b| b.as_object_mut().unwrap().remove("subject").map(|_| ()).unwrap_or(()))),
-        ("type", Box::new(|b| b["type"] = json!("rumour"))),
-        ("channel", Box::new(|b| b["channel"] = json!(3))),
-        ("category_id", Box::new(|b| b["category_id"] = json!("999"))),
-        ("category_id", Box::new(|b| b["category_id"] = json!("abc"))),
-        ("location.town_code", Box::new(|b| b["location"]["town_code"] = json!("hrss"))),
-        ("location.town_code", Box::new(|b| b["location"]["town_code"] = json!("000000000"))),
-        ("location", Box::new(|b| b["location"]["latitude"] = json!(23.0))),
+    // Each with the code a client says in its own language.
+    let cases: Vec<(&str, &str, Mutation)> = vec![
+        ("caller.phone", "phone", Box::new(|b| b["caller"]["phone"] = json!("12345"))),
+        ("subject", "empty", Box::new(|b| b["subject"] = json!("   "))),
+        ("subject", "too_long", Box::new(|b| b["subject"] = json!("长".repeat(201)))),
+        ("subject", "required", Box::new(|b| b.as_object_mut().unwrap().remove("subject").map(|_| ()).unwrap_or(()))),
+        ("type", "unknown_value", Box::new(|b| b["type"] = json!("rumour"))),
+        ("channel", "wrong_type", Box::new(|b| b["channel"] = json!(3))),
+        ("category_id", "invalid", Box::new(|b| b["category_id"] = json!("999"))),
+        ("category_id", "invalid", Box::new(|b| b["category_id"] = json!("abc"))),
+        ("location.town_code", "invalid", Box::new(|b| b["location"]["town_code"] = json!("hrss"))),
+        ("location.town_code", "invalid", Box::new(|b| b["location"]["town_code"] = json!("000000000"))),
+        ("location", "invalid", Box::new(|b| b["location"]["latitude"] = json!(23.0))),
         (
             "location.latitude",
+            "invalid",
             Box::new(|b| {
                 b["location"]["latitude"] = json!(123.0);
                 b["location"]["longitude"] = json!(113.0);
             }),
         ),
-        ("caller.name", Box::new(|b| b["caller"]["anonymous"] = json!(true))),
-        ("call_id", Box::new(|b| b["call_id"] = json!("has spaces"))),
-        ("description", Box::new(|b| b["description"] = json!("bell \u{7}"))),
-        ("surprise", Box::new(|b| b["surprise"] = json!(1))),
+        ("caller.name", "invalid", Box::new(|b| b["caller"]["anonymous"] = json!(true))),
+        ("call_id", "invalid", Box::new(|b| b["call_id"] = json!("has spaces"))),
+        ("description", "control_character", Box::new(|b| b["description"] = json!("bell \u{7}"))),
+        ("surprise", "unknown_field", Box::new(|b| b["surprise"] = json!(1))),
     ];
-    for (field, mutate) in cases {
+    for (field, code, mutate) in cases {
         let mut body = t.complaint();
         mutate(&mut body);
         let r = t.post("/api/v1/work-orders", &consultant, body.clone()).await;
@@ -45,7 +47,11 @@ async fn registration_errors_name_the_field_and_write_nothing() {
         assert_eq!(r.body["code"], "invalid");
         let got = field_of(&r.body);
         assert!(got == field || r.body["message"].as_str().unwrap().contains(field), "expected {field}, got {}", r.body);
+        assert_eq!(r.body["fields"][0]["code"], code, "{field}: {}", r.body);
     }
+    let long = t.post("/api/v1/work-orders", &consultant, json!({"subject": "长".repeat(201)})).await;
+    let subject = long.body["fields"].as_array().unwrap().iter().find(|f| f["field"] == "subject").cloned().unwrap_or_default();
+    assert_eq!((subject["code"].as_str(), subject["limit"].as_u64()), (Some("too_long"), Some(200)), "{}", long.body);
     assert_eq!(t.count_orders().await, 0, "no rejected request wrote anything");
 }
 
