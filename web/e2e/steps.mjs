@@ -113,6 +113,21 @@ async function latinWords(page) {
   return [...new Set(tokens)].filter((w) => w.length > 1 && !/\d/.test(w) && !LATIN_ALLOWED.has(w))
 }
 
+/** Registers an order through the API as `username`; returns its number. */
+async function registerByApi(base, username, subject, description) {
+  const bearer = await token(base, username)
+  const headers = { 'Content-Type': 'application/json', Authorization: `Bearer ${bearer}` }
+  const categories = await (await fetch(`${base}/api/v1/categories`, { headers })).json()
+  const light = categories.find((c) => c.name === '城市公共设施' && categories.find((p) => p.id === c.parent_id)?.name === '城市建设和市政管理')
+  const r = await fetch(`${base}/api/v1/work-orders`, {
+    method: 'POST', headers,
+    body: JSON.stringify({ channel: 'phone', type: 'complaint', category_id: light.id, caller: { phone: '13700001111', anonymous: true },
+      location: { town_code: '441900003', address: '东城街道东纵路' }, subject, description }),
+  })
+  if (r.status !== 201) throw new Error(`registering ${subject}: ${r.status} ${await r.text()}`)
+  return (await r.json()).number
+}
+
 export const steps = [
   ['a consultant registers a complaint at the desk', async ({ browser, base, shots }) => {
     const { page, close } = await as(browser, base, 'consultant')
@@ -180,14 +195,19 @@ export const steps = [
   ['the town signs for it and answers', async ({ browser, base, shots }) => {
     const { page, close } = await as(browser, base, 'dongcheng')
     await page.waitForSelector('[data-test=order-table]')
-    // Time left reads in working days as the unit counts it, never "21d 15h".
+    // Time left reads as the unit counts it, never "21d 15h": hours to sign for…
     await page.locator('[data-test=order-table] [data-test=time-left]').first().waitFor()
     const lefts = await page.locator('[data-test=order-table] [data-test=time-left]').allTextContents()
-    if (!lefts.some((l) => /(剩|超期) \d+ 个工作日/.test(l))) throw new Error(`no working days in the list: ${lefts.slice(0, 5)}`)
     if (lefts.some((l) => /[a-z]/i.test(l))) throw new Error(`Latin letters in the time left: ${lefts.filter((l) => /[a-z]/i.test(l))}`)
     await openFromQueue(page, story.number)
     await shot(page, shots, '05-workbench')
     await act(page, 'sign_for', null, 'in_progress')
+    // …and once signed, the working days left to answer (a complaint has 15).
+    await page.keyboard.press('Escape')
+    const row = page.locator(`.el-table__row:has([data-order="${story.number}"]) [data-test=time-left]`).first()
+    await page.waitForFunction((n) => /剩 \d+ 个工作日/.test(document.querySelector(`.el-table__row:has([data-order="${n}"]) [data-test=time-left]`)?.textContent ?? ''), story.number)
+    if (!/剩 1[0-5] 个工作日/.test(await row.textContent())) throw new Error(`the signed complaint shows ${await row.textContent()}`)
+    await openFromQueue(page, story.number)
     await act(page, 'add_progress', async (form) => {
       await form.locator('textarea[name=text]').fill('已到现场核查，工地确有夜间施工。')
     })
@@ -425,6 +445,50 @@ export const steps = [
     await page.locator('[data-test=unclassified-banner]').waitFor({ state: 'detached' })
     await shot(page, shots, '11b-portal-classified')
     await act(page, 'dispatch', null, 'dispatched')
+    await session.close()
+  }],
+
+  ['the dispatcher merges a repeat into the order it repeats, picked from similar open orders; dispatches two at once; prints one', async ({ browser, base, shots }) => {
+    const first = await registerByApi(base, 'consultant', '东纵路中段路灯全部不亮', '东城街道东纵路中段十几盏路灯全部不亮，已经三个晚上了，行人看不清路。')
+    const repeat = await registerByApi(base, 'consultant', '东纵路中段路灯不亮', '东纵路中段路灯一排都不亮，晚上很黑，希望尽快修好。')
+    // The similar-order search indexes new orders at once; wait until it finds the first.
+    const bearer = await token(base, 'dispatcher')
+    for (let i = 0; ; i++) {
+      const hits = await (await fetch(`${base}/api/v1/work-orders/search?q=${encodeURIComponent('东纵路中段路灯不亮')}`, { headers: { Authorization: `Bearer ${bearer}` } })).json()
+      if (hits.results.some((h) => h.number === first)) break
+      if (i > 40) throw new Error('the first order never became searchable')
+      await new Promise((r) => setTimeout(r, 250))
+    }
+    const session = await as(browser, base, 'dispatcher')
+    const { page } = session
+    await page.goto(`${base}/dispatch`)
+    await openFromQueue(page, repeat)
+    await act(page, 'merge', async (form) => {
+      await form.locator(`[data-test=merge-candidates] [data-candidate="${first}"]`).click()
+      if ((await form.locator('input[name=master_number]').inputValue()) !== first) throw new Error('picking the similar order did not fill the master number')
+    }, 'merged')
+    await page.keyboard.press('Escape')
+    // Two new lights complaints go out together, each to its catalogue proposal.
+    const third = await registerByApi(base, 'consultant', '东城东纵路北段路灯闪烁', '东纵路北段路灯忽明忽暗，已经一周。')
+    const fourth = await registerByApi(base, 'consultant', '东城东纵路南段路灯白天常亮', '东纵路南段路灯白天也亮着，浪费电。')
+    await page.click('[data-test=dispatch-refresh]')
+    for (const number of [third, fourth]) {
+      await page.locator(`.el-table__row:has([data-order="${number}"]) .el-checkbox`).first().click()
+    }
+    await page.click('[data-test=bulk-open]')
+    await page.click('[data-test=bulk-submit]')
+    await page.locator('[data-test=bulk-results] [data-bulk-ok=true]').nth(1).waitFor()
+    if (await page.locator('[data-test=bulk-results] [data-bulk-ok=false]').count()) throw new Error('a bulk dispatch was refused')
+    await shot(page, shots, '11c-bulk-dispatch')
+    const dispatched = await (await fetch(`${base}/api/v1/work-orders/${fourth}`, { headers: { Authorization: `Bearer ${bearer}` } })).json()
+    if (dispatched.state !== 'dispatched' || dispatched.lead_unit?.name !== '东城街道') throw new Error(`after the bulk dispatch: ${dispatched.state} ${dispatched.lead_unit?.name}`)
+    // The A4 sheet of one, without the screen's buttons when printed.
+    await page.goto(`${base}/orders/${third}/print`)
+    await page.locator('[data-test=sheet-number]', { hasText: third }).waitFor()
+    await page.locator('[data-test=sheet-history]', { hasText: '派单' }).waitFor()
+    await page.emulateMedia({ media: 'print' })
+    if (await page.locator('[data-test=print]').isVisible()) throw new Error('the print button is printed')
+    await shot(page, shots, '11d-order-sheet')
     await session.close()
   }],
 

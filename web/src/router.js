@@ -11,6 +11,7 @@ const routes = [
   { path: '/workbench', component: () => import('./views/Workbench.vue') },
   { path: '/orders', component: () => import('./views/Orders.vue') },
   { path: '/orders/:number', component: () => import('./views/OrderPage.vue'), props: true },
+  { path: '/orders/:number/print', component: () => import('./views/OrderSheet.vue'), props: true, meta: { bare: true } },
   { path: '/supervision', component: () => import('./views/Supervision.vue') },
   { path: '/evaluation', component: () => import('./views/Evaluation.vue') },
   { path: '/reports', component: () => import('./views/Reports.vue') },

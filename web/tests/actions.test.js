@@ -71,3 +71,33 @@ describe('follow-up defaults', async () => {
     expect(spokenReply(null)).toBe('')
   })
 })
+
+describe('bulk dispatch', async () => {
+  const { bulkDispatchBody } = await import('../src/logic/actions.js')
+  const waiting = { state: 'pending_dispatch', version: 3, proposal: { lead_unit: { id: '11' }, co_units: [{ id: '12' }, { id: '13' }] } }
+  it('sends each order to its own proposal, with its own version', () => {
+    expect(bulkDispatchBody(waiting, { mode: 'proposal', note: ' 批量 ' })).toEqual({
+      body: { action: 'dispatch', version: 3, lead_unit_id: '11', co_unit_ids: ['12', '13'], note: '批量' }, reason: null,
+    })
+  })
+  it('or all to one unit, never naming the lead as its own co-handler', () => {
+    const { body } = bulkDispatchBody(waiting, { mode: 'unit', lead_unit_id: '12', co_unit_ids: ['12', '14'] })
+    expect(body).toEqual({ action: 'dispatch', version: 3, lead_unit_id: '12', co_unit_ids: ['14'] })
+  })
+  it('leaves out what cannot go with the others, saying why', () => {
+    expect(bulkDispatchBody({ ...waiting, proposal: null }, { mode: 'proposal' })).toEqual({ body: null, reason: 'bulk.noProposal' })
+    expect(bulkDispatchBody({ ...waiting, state: 'dispatched' }, { mode: 'unit', lead_unit_id: '11' }).reason).toBe('bulk.notPending')
+  })
+})
+
+describe('merging', async () => {
+  const { mergeCandidates } = await import('../src/logic/actions.js')
+  it('offers similar orders still open, never the duplicate itself', () => {
+    const hits = [
+      { number: 'DG1', state: 'in_progress' }, { number: 'DG2', state: 'archived' }, { number: 'DG3', state: 'merged' },
+      { number: 'DG4', state: 'pending_dispatch' }, { number: 'DG5', state: 'invalid' },
+    ]
+    expect(mergeCandidates(hits, { number: 'DG4' }).map((h) => h.number)).toEqual(['DG1'])
+    expect(mergeCandidates(undefined, { number: 'DG4' })).toEqual([])
+  })
+})

@@ -93,3 +93,25 @@ export function followUpDefaults(satisfaction) {
 export function spokenReply(reply) {
   return String(reply ?? '').trim().replace(/[。．.！!；;，,\s]+$/u, '')
 }
+
+/**
+ * The dispatch body of one order of a bulk dispatch (批量派单): to the unit
+ * chosen for all, or to the order's own catalogue proposal. `null` with a
+ * reason key when it cannot go with the others (no proposal, not waiting
+ * for dispatch any more), so the dispatcher handles it alone.
+ */
+export function bulkDispatchBody(order, choice) {
+  if (order.state !== 'pending_dispatch') return { body: null, reason: 'bulk.notPending' }
+  const lead = choice.mode === 'unit' ? choice.lead_unit_id : order.proposal?.lead_unit?.id
+  if (!lead) return { body: null, reason: 'bulk.noProposal' }
+  const co = choice.mode === 'unit' ? choice.co_unit_ids ?? [] : (order.proposal?.co_units ?? []).map((u) => u.id)
+  const body = { action: 'dispatch', version: order.version, lead_unit_id: lead, co_unit_ids: co.filter((u) => u !== lead) }
+  if (choice.note?.trim()) body.note = choice.note.trim()
+  return { body, reason: null }
+}
+
+/** Orders a duplicate may be merged into (并单): similar ones still open, not itself. */
+export function mergeCandidates(hits, self, limit = 8) {
+  const closed = ['archived', 'invalid', 'merged']
+  return (hits ?? []).filter((h) => h.number !== self.number && !closed.includes(h.state)).slice(0, limit)
+}
