@@ -784,6 +784,15 @@ export const steps = [
     if (coverage.warn && !warned) throw new Error(`no warning that the ${coverage.next_year} holidays are missing`)
     if (!coverage.warn && warned) throw new Error('a calendar warning although nothing is missing')
     if (warned && !(await page.locator('[data-test=calendar-warning]').textContent()).includes(String(coverage.next_year))) throw new Error('the warning does not name the year')
+    if (coverage.warn) {
+      // …and alerted: the alert waits in their alert list until acknowledged.
+      await page.goto(`${base}/alerts`)
+      await page.locator(`[data-test=calendar-alerts] [data-year="${coverage.next_year}"]`).waitFor()
+      await page.click('[data-test=calendar-alert-read]')
+      await page.locator('[data-test=calendar-alert-done]').waitFor()
+      await page.goto(`${base}/admin`)
+      await page.locator('[data-test=admin-tabs]').waitFor()
+    }
     await shot(page, shots, '23-admin-units')
     for (const [name, file] of [['users', '24-admin-users'], ['hotlines', '25-admin-hotlines'], ['categories', '26-admin-categories'],
       ['deadlines', '27-admin-deadlines'], ['calendar', '28-admin-calendar'], ['emergency', '29-admin-emergency'], ['kb', '30-admin-kb-review'], ['vocabulary', '31-admin-vocabulary']]) {

@@ -4,7 +4,7 @@
 use crate::access::AdminDesk;
 use crate::audit::Auditor;
 use crate::error::{AppError, AppResult};
-use crate::ports::CalendarStore;
+use crate::ports::{CalendarAlert, CalendarStore};
 use chrono::{DateTime, NaiveDate, Utc};
 use hotline_domain::{CalendarDay, WorkCalendar};
 use serde_json::json;
@@ -75,6 +75,37 @@ impl CalendarService {
         let next_year = chrono::Datelike::year(&today) + 1;
         let next_year_loaded = calendar.knows_year(next_year);
         Coverage { next_year, next_year_loaded, warn: chrono::Datelike::month(&today) >= 11 && !next_year_loaded }
+    }
+
+    /// Raises the administrators' alert when `coverage` warns, once per
+    /// year; every node checks hourly. Returns the year when raised now.
+    pub async fn watch_coverage(&self, now: DateTime<Utc>) -> AppResult<Option<i32>> {
+        let c = self.coverage(now);
+        if c.warn && self.store.raise_calendar_alert(c.next_year, now).await? {
+            tracing::warn!(year = c.next_year, "the holidays of next year are not loaded; administrators are alerted");
+            return Ok(Some(c.next_year));
+        }
+        Ok(None)
+    }
+
+    /// The alerts whose year is still missing: an alert is over once its
+    /// year's holidays are loaded.
+    pub async fn open_alerts(&self) -> AppResult<Vec<CalendarAlert>> {
+        let calendar = self.snapshot();
+        Ok(self.store.calendar_alerts().await?.into_iter().filter(|a| !calendar.knows_year(a.year)).collect())
+    }
+
+    /// An administrator has seen the alert (audited); it stays open until
+    /// the year is loaded, but out of the alert count.
+    pub async fn acknowledge_alert(&self, admin: &AdminDesk, year: i32, now: DateTime<Utc>) -> AppResult<()> {
+        let Some(by) = admin.user().filter(|_| admin.is_system_admin()) else {
+            return Err(AppError::Forbidden("a system administrator acknowledges calendar alerts".into()));
+        };
+        let audit = self.auditor.record(Some(by), "calendar.alert_read", format!("calendar:{year}"), json!({}));
+        if !self.store.acknowledge_calendar_alert(year, by, now, &audit).await? {
+            return Err(AppError::not_found(format!("no calendar alert for {year}")));
+        }
+        Ok(())
     }
 
     /// The dated exceptions of a year.

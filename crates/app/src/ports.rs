@@ -326,6 +326,21 @@ pub trait CalendarStore: Send + Sync {
     async fn calendar_days(&self) -> StoreResult<Vec<CalendarDay>>;
     async fn upsert_calendar_days(&self, days: &[CalendarDay], audit: &AuditRecord) -> StoreResult<()>;
     async fn delete_calendar_day(&self, date: NaiveDate, audit: &AuditRecord) -> StoreResult<bool>;
+    /// Raises the alert that `year`'s holidays are missing; false when it
+    /// was raised before (by this node or another).
+    async fn raise_calendar_alert(&self, year: i32, at: DateTime<Utc>) -> StoreResult<bool>;
+    async fn calendar_alerts(&self) -> StoreResult<Vec<CalendarAlert>>;
+    /// False when there is no alert for `year`.
+    async fn acknowledge_calendar_alert(&self, year: i32, by: UserId, at: DateTime<Utc>, audit: &AuditRecord) -> StoreResult<bool>;
+}
+
+/// The administrators' alert that a year's holidays are missing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CalendarAlert {
+    pub year: i32,
+    pub raised_at: DateTime<Utc>,
+    pub read_at: Option<DateTime<Utc>>,
+    pub read_by: Option<UserId>,
 }
 
 /// Counts of attempts against a limit, shared by every node.

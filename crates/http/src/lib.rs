@@ -148,6 +148,8 @@ pub fn router(app: App, config: HttpConfig) -> Router {
         .route("/dispatch/proposal", get(orders::proposal))
         .route("/calendar/due", get(calendar::due))
         .route("/calendar/coverage", get(calendar::coverage))
+        .route("/calendar/alerts", get(calendar::alerts))
+        .route("/calendar/alerts/{year}/read", post(calendar::read_alert))
         .route("/deadline-rules", get(deadlines::rules).put(deadlines::set_rules))
         .route("/deadline-rules/promise", get(deadlines::promise))
         .route("/calendar/days", get(calendar::days))

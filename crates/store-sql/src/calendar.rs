@@ -5,8 +5,8 @@ use crate::sql::insert_audit;
 use crate::{OrBackend, SqlStore};
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
-use hotline_app::ports::{AuditRecord, CalendarStore, SettingStore, StoreError, StoreResult};
-use hotline_domain::CalendarDay;
+use hotline_app::ports::{AuditRecord, CalendarAlert, CalendarStore, SettingStore, StoreError, StoreResult};
+use hotline_domain::{CalendarDay, UserId};
 
 #[async_trait]
 impl CalendarStore for SqlStore {
@@ -57,6 +57,54 @@ impl CalendarStore for SqlStore {
         if rows == 0 {
             tx.rollback().await.or_backend()?;
             return Ok(false);
+        }
+        insert_audit(&mut tx, audit).await?;
+        tx.commit().await.or_backend()?;
+        Ok(true)
+    }
+
+    async fn raise_calendar_alert(&self, year: i32, at: DateTime<Utc>) -> StoreResult<bool> {
+        let rows = sqlx::query("INSERT INTO calendar_alerts (year, raised_at) VALUES ($1, $2) ON CONFLICT (year) DO NOTHING")
+            .bind(i64::from(year))
+            .bind(micros(at))
+            .execute(&self.write)
+            .await
+            .or_backend()?
+            .rows_affected();
+        Ok(rows == 1)
+    }
+
+    async fn calendar_alerts(&self) -> StoreResult<Vec<CalendarAlert>> {
+        sqlx::query("SELECT year, raised_at, read_at, read_by FROM calendar_alerts ORDER BY year")
+            .fetch_all(&self.read)
+            .await
+            .or_backend()?
+            .iter()
+            .map(|row| {
+                Ok(CalendarAlert {
+                    year: i32::try_from(row.int("year")?).map_err(|_| StoreError::Backend("calendar alert year out of range".into()))?,
+                    raised_at: row.at("raised_at")?,
+                    read_at: row.opt_at("read_at")?,
+                    read_by: row.opt_int("read_by")?.map(UserId),
+                })
+            })
+            .collect()
+    }
+
+    async fn acknowledge_calendar_alert(&self, year: i32, by: UserId, at: DateTime<Utc>, audit: &AuditRecord) -> StoreResult<bool> {
+        let mut tx = self.write.begin().await.or_backend()?;
+        let rows = sqlx::query("UPDATE calendar_alerts SET read_at = $1, read_by = $2 WHERE year = $3 AND read_at IS NULL")
+            .bind(micros(at))
+            .bind(by.0)
+            .bind(i64::from(year))
+            .execute(&mut *tx)
+            .await
+            .or_backend()?
+            .rows_affected();
+        if rows == 0 {
+            tx.rollback().await.or_backend()?;
+            let exists = self.calendar_alerts().await?.iter().any(|a| a.year == year);
+            return Ok(exists);
         }
         insert_audit(&mut tx, audit).await?;
         tx.commit().await.or_backend()?;

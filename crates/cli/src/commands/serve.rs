@@ -38,6 +38,7 @@ pub async fn serve(config: &Config, app: App) -> anyhow::Result<()> {
     // Orders whose screening at registration failed still alert their partners.
     let screening = app.emergency.clone().spawn_catch_up(Duration::from_secs(30), chrono::Duration::minutes(15));
     let purge = tokio::spawn(purge_recordings(app.clone()));
+    let calendar = tokio::spawn(watch_calendar(app.clone()));
     let router = hotline_http::router(app.clone(), http);
     tracing::info!(address = %listener.local_addr()?, database = %runtime::redact(&config.database_url()), "hotline is serving");
     axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>())
@@ -49,6 +50,7 @@ pub async fn serve(config: &Config, app: App) -> anyhow::Result<()> {
     supervision.abort();
     screening.abort();
     purge.abort();
+    calendar.abort();
     if let Some(simulator) = simulator {
         simulator.abort();
     }
@@ -95,6 +97,18 @@ async fn seal_forever(app: App) {
         tick.tick().await;
         if let Err(e) = app.auditor.seal_all().await {
             tracing::warn!(error = %e, "sealing the audit log failed; will retry");
+        }
+    }
+}
+
+/// From 1 November, alerts the administrators once that next year's
+/// holidays are missing; checked at start and hourly.
+async fn watch_calendar(app: App) {
+    let mut tick = tokio::time::interval(Duration::from_secs(3600));
+    loop {
+        tick.tick().await;
+        if let Err(e) = app.calendar.watch_coverage(app.clock.now()).await {
+            tracing::warn!(error = %e, "checking next year's holidays failed; will retry");
         }
     }
 }

@@ -14,6 +14,16 @@ pub struct DueQuery {
 }
 
 /// Whether next year's holidays are loaded.
+/// The administrators' alert that a year's holidays are missing, open until
+/// they are loaded.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CalendarAlertDto {
+    pub year: i32,
+    pub raised_at: chrono::DateTime<chrono::FixedOffset>,
+    /// When an administrator acknowledged it (it stays open until the year is loaded).
+    pub read_at: Option<chrono::DateTime<chrono::FixedOffset>>,
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CoverageDto {
     pub next_year: i32,

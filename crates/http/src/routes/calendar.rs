@@ -1,8 +1,8 @@
 //! /api/v1/calendar: the promised date, and the holiday calendar.
 
 use super::{Handled, Json, instant};
-use crate::dto::calendar::{CalendarDayDto, CoverageDto, DueQuery, DueResponse, ImportResponse, SetDayBody, YearQuery};
-use crate::dto::local;
+use crate::dto::calendar::{CalendarAlertDto, CalendarDayDto, CoverageDto, DueQuery, DueResponse, ImportResponse, SetDayBody, YearQuery};
+use crate::dto::{local, local_opt};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::AsAdmin;
 use crate::extract::Caller;
@@ -48,6 +48,29 @@ pub async fn due(State(app): State<App>, Caller(_desk): Caller, Query(q): Query<
 pub async fn coverage(State(app): State<App>, Caller(_desk): Caller) -> Handled<CoverageDto> {
     let c = app.calendar.coverage(app.clock.now());
     Ok(Json(CoverageDto { next_year: c.next_year, next_year_loaded: c.next_year_loaded, warn: c.warn }))
+}
+
+/// The open alerts that a year's holidays are missing (system administrators).
+#[utoipa::path(get, path = "/api/v1/calendar/alerts", tag = "calendar", security(("bearer" = [])),
+    responses((status = 200, body = Vec<CalendarAlertDto>), (status = 403, body = ErrorBody)))]
+pub async fn alerts(State(app): State<App>, AsAdmin(_desk, _admin): AsAdmin) -> Handled<Vec<CalendarAlertDto>> {
+    let zone = app.calendar.snapshot().time_zone();
+    let open = app.calendar.open_alerts().await?;
+    Ok(Json(
+        open.into_iter()
+            .map(|a| CalendarAlertDto { year: a.year, raised_at: local(zone, a.raised_at), read_at: local_opt(zone, a.read_at) })
+            .collect(),
+    ))
+}
+
+/// An administrator has seen the alert for `year` (audited).
+#[utoipa::path(post, path = "/api/v1/calendar/alerts/{year}/read", tag = "calendar", security(("bearer" = [])),
+    params(("year" = i32, Path)),
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn read_alert(State(app): State<App>, AsAdmin(_desk, admin): AsAdmin, Path(raw): Path<String>) -> ApiResult<StatusCode> {
+    let year: i32 = raw.trim().parse().map_err(|_| FieldError::new("year", "a year, e.g. 2027"))?;
+    app.calendar.acknowledge_alert(&admin, year, app.clock.now()).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// Holidays and make-up working days of a year (default: this year).

@@ -120,7 +120,7 @@ async fn a_system_administrator_changes_the_deadline_rules_and_new_orders_follow
 async fn administrators_are_warned_from_november_until_next_years_holidays_are_loaded_and_orders_say_when_a_deadline_may_move() {
     use chrono::{DateTime, Utc};
     use hotline_app::AppConfig;
-    use hotline_app::clock::ManualClock;
+    use hotline_app::clock::{Clock, ManualClock};
     use std::sync::Arc;
     let october: DateTime<Utc> = "2026-10-15T02:00:00Z".parse().unwrap();
     let clock = Arc::new(ManualClock::new(october));
@@ -140,8 +140,24 @@ async fn administrators_are_warned_from_november_until_next_years_holidays_are_l
     assert!(into_2027["deadlines"]["completion"].as_str().unwrap().starts_with("2027-"), "{}", into_2027["deadlines"]);
     assert_eq!(into_2027["deadline_unverified"], true, "15 working days from 20 December run into an unloaded 2027");
 
+    // And alerted, once, whichever node checks first.
+    assert_eq!(t.app.calendar.watch_coverage(clock.now()).await.unwrap(), Some(2027));
+    assert_eq!(t.app.calendar.watch_coverage(clock.now()).await.unwrap(), None, "raised once");
+    let alerts = t.get("/api/v1/calendar/alerts", &admin).await;
+    assert_eq!(alerts.status, StatusCode::OK, "{}", alerts.body);
+    assert_eq!((alerts.body[0]["year"].as_i64(), alerts.body[0]["read_at"].is_null()), (Some(2027), true), "{}", alerts.body);
+    assert_eq!(t.get("/api/v1/calendar/alerts", &consultant).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(t.call(Method::POST, "/api/v1/calendar/alerts/2030/read", Some(&admin), None).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        t.call(Method::POST, "/api/v1/calendar/alerts/soon/read", Some(&admin), None).await.status,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    assert_eq!(t.call(Method::POST, "/api/v1/calendar/alerts/2027/read", Some(&admin), None).await.status, StatusCode::NO_CONTENT);
+    assert!(t.get("/api/v1/calendar/alerts", &admin).await.body[0]["read_at"].is_string(), "acknowledged, still open");
+
     let day = json!({"working": false, "name": "元旦"});
     assert_eq!(t.call(Method::PUT, "/api/v1/calendar/days/2027-01-01", Some(&admin), Some(day)).await.status, StatusCode::OK);
+    assert_eq!(t.get("/api/v1/calendar/alerts", &admin).await.body, json!([]), "over once the year is loaded");
     let coverage = t.get("/api/v1/calendar/coverage", &admin).await;
     assert_eq!(coverage.body, json!({"next_year": 2027, "next_year_loaded": true, "warn": false}));
     let number = into_2027["number"].as_str().unwrap();
