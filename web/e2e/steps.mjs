@@ -360,6 +360,12 @@ export const steps = [
     const first = await (await fetch(`${base}/api/v1/work-orders/${during}`, { headers: { Authorization: `Bearer ${consultant}` } })).json()
     if (call.order !== first.id) throw new Error(`the call record links ${call.order}, not ${during} (${first.id})`)
     await close()
+    // A supervisor opening the order finds its call there, with the recording
+    // when there is one (the demo's simulated calls are not recorded).
+    const supervisor = await as(browser, base, 'supervisor')
+    await supervisor.page.goto(`${base}/orders/${during}`)
+    await supervisor.page.locator('[data-test=order-call]', { hasText: '未录音' }).waitFor()
+    await supervisor.close()
   }],
 
   ['a citizen submits a request on the portal and tracks it', async ({ browser, base, shots }) => {
