@@ -88,7 +88,8 @@ try {
   for (const [name, step] of steps) {
     const t0 = Date.now()
     try {
-      await step({ browser: watchedBrowser, base, shots })
+      // `cli` runs the server's binary on its data directory, as an operator would.
+      await step({ browser: watchedBrowser, base, shots, cli: { bin, dataDir: join(data, 'data') } })
       if (pageProblems.length) throw new Error(`the pages reported errors:\n  ${pageProblems.splice(0).join('\n  ')}`)
       console.log(`ok   ${name} (${((Date.now() - t0) / 1000).toFixed(1)} s)`)
     } catch (e) {

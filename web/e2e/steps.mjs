@@ -1,6 +1,11 @@
 // The scenarios of the browser tests, in order: later ones use what
 // earlier ones created (the complaint's number).
 
+import { spawnSync } from 'node:child_process'
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+
 const PASSWORD = 'demo'
 const story = { number: null, portalNumber: null, gasNumber: null }
 
@@ -273,6 +278,28 @@ export const steps = [
     await close()
   }],
 
+  ['an operator imports another city\'s export; its orders are found and shown by their old numbers', async ({ browser, base, shots, cli }) => {
+    const dir = mkdtempSync(join(tmpdir(), 'hotline-import-'))
+    writeFileSync(join(dir, 'export.csv'), '工单编号,登记时间,标题,问题分类,处理部门\nSZ-2019-0001234,2019-05-23 10:15:00,小区门口占道经营,市容环境/乱摆卖,深圳市城管局\n')
+    writeFileSync(join(dir, 'mapping.toml'), [
+      'source = "sz-2019"', 'date_formats = ["%Y-%m-%d %H:%M:%S"]',
+      '[columns]', 'number = "工单编号"', 'created_at = "登记时间"', 'subject = "标题"', 'category = "问题分类"', 'lead_unit = "处理部门"',
+      '[defaults]', 'unit = "441900003"', 'category = "城乡建设/城市建设和市政管理/城市公共设施"', '',
+    ].join('\n'))
+    const run = spawnSync(cli.bin, ['--data-dir', cli.dataDir, 'import', 'orders', join(dir, 'export.csv'), '--mapping', join(dir, 'mapping.toml')], { encoding: 'utf8' })
+    if (run.status !== 0 || !/1 imported/.test(run.stdout)) throw new Error(`the import said: ${run.stdout} ${run.stderr}`)
+    const { page, close } = await as(browser, base, 'supervisor')
+    await page.goto(`${base}/orders`)
+    await page.fill('[data-test=order-search]', 'SZ-2019-0001234')
+    await page.press('[data-test=order-search]', 'Enter')
+    await page.locator('[data-test=order-table] .el-table__row', { hasText: '小区门口占道经营' }).click()
+    await page.locator('[data-test=external-ref]:visible', { hasText: 'SZ-2019-0001234' }).waitFor()
+    const number = await page.locator('[data-test=detail-number]:visible').first().textContent()
+    if (!/^DG20190523\d{6}$/.test(number.trim())) throw new Error(`the imported order is numbered ${number}`)
+    await shot(page, shots, '07c-imported-order')
+    await close()
+  }],
+
   ['the order list finds the complaint by the caller\'s last digits, and the town by its text, but not another unit', async ({ browser, base, shots }) => {
     const search = async (username, q) => {
       const { page, close } = await as(browser, base, username)
@@ -478,10 +505,12 @@ export const steps = [
     const third = await registerByApi(base, 'consultant', '东城东纵路北段路灯闪烁', '东纵路北段路灯忽明忽暗，已经一周。')
     const fourth = await registerByApi(base, 'consultant', '东城东纵路南段路灯白天常亮', '东纵路南段路灯白天也亮着，浪费电。')
     await page.click('[data-test=dispatch-refresh]')
+    for (const number of [third, fourth]) await page.locator(`[data-order="${number}"]`).waitFor()
+    await page.waitForLoadState('networkidle')
     for (const number of [third, fourth]) {
       await page.locator(`.el-table__row:has([data-order="${number}"]) .el-checkbox`).first().click()
     }
-    await page.click('[data-test=bulk-open]')
+    await page.locator('[data-test=bulk-open]', { hasText: '2' }).click()
     await page.click('[data-test=bulk-submit]')
     await page.locator('[data-test=bulk-results] [data-bulk-ok=true]').nth(1).waitFor()
     if (await page.locator('[data-test=bulk-results] [data-bulk-ok=false]').count()) throw new Error('a bulk dispatch was refused')
