@@ -253,8 +253,7 @@ impl WorkOrders {
     }
 
     fn known_unit(&self, key: &str) -> bool {
-        let org = self.directory.snapshot();
-        org.unit_by_code(key).is_some() || org.units().any(|u| u.name == key)
+        find_unit(&self.directory.snapshot(), key).is_some()
     }
 
     fn known_category(&self, raw: &str) -> bool {
@@ -321,15 +320,14 @@ impl WorkOrders {
             }
             (None, None) => return Err(format!("category: no category {category_raw:?}")),
         };
-        let find_unit = |key: &str| org.unit_by_code(key).or_else(|| org.units().find(|u| u.name == key)).map(|u| u.id);
         let mut unit = |column: &Option<String>, name: &str, default: Option<&String>| -> Result<Option<UnitId>, String> {
             let Some(raw) = row.get(column) else { return Ok(None) };
             let key = pick(&m.values.unit, raw);
-            match (find_unit(&key), default) {
+            match (find_unit(&org, &key), default) {
                 (Some(found), _) => Ok(Some(found)),
                 (None, Some(default)) => {
                     defaulted = true;
-                    find_unit(default).map(Some).ok_or_else(|| format!("{name}: no unit with code or name {default:?}"))
+                    find_unit(&org, default).map(Some).ok_or_else(|| format!("{name}: no unit with code or name {default:?}"))
                 }
                 (None, None) => Err(format!("{name}: no unit with code or name {key:?}")),
             }
@@ -460,6 +458,11 @@ fn parse_bool(raw: &str) -> Option<bool> {
         "否" | "未解决" | "no" | "false" | "0" | "N" | "n" => Some(false),
         _ => None,
     }
+}
+
+/// A unit by its code or its name.
+fn find_unit(org: &crate::directory::OrgSnapshot, key: &str) -> Option<UnitId> {
+    org.unit_by_code(key).or_else(|| org.units().find(|u| u.name == key)).map(|u| u.id)
 }
 
 /// A category by its path of names (`a/b/c`) or by a name only one category has.

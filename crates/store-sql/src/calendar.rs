@@ -102,9 +102,14 @@ impl CalendarStore for SqlStore {
             .or_backend()?
             .rows_affected();
         if rows == 0 {
+            // Acknowledged before (true, nothing to write) or never raised.
+            let exists: Option<i64> = sqlx::query_scalar("SELECT year FROM calendar_alerts WHERE year = $1")
+                .bind(i64::from(year))
+                .fetch_optional(&mut *tx)
+                .await
+                .or_backend()?;
             tx.rollback().await.or_backend()?;
-            let exists = self.calendar_alerts().await?.iter().any(|a| a.year == year);
-            return Ok(exists);
+            return Ok(exists.is_some());
         }
         insert_audit(&mut tx, audit).await?;
         tx.commit().await.or_backend()?;
