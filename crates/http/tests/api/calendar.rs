@@ -140,9 +140,16 @@ async fn administrators_are_warned_from_november_until_next_years_holidays_are_l
     assert!(into_2027["deadlines"]["completion"].as_str().unwrap().starts_with("2027-"), "{}", into_2027["deadlines"]);
     assert_eq!(into_2027["deadline_unverified"], true, "15 working days from 20 December run into an unloaded 2027");
 
-    // And alerted, once, whichever node checks first.
-    assert_eq!(t.app.calendar.watch_coverage(clock.now()).await.unwrap(), Some(2027));
-    assert_eq!(t.app.calendar.watch_coverage(clock.now()).await.unwrap(), None, "raised once");
+    // And alerted, once, however many nodes check at the same moment.
+    let other = t.second_node().await;
+    let checks = (0..8).map(|i| {
+        let calendar = if i % 2 == 0 { t.app.calendar.clone() } else { other.calendar.clone() };
+        let now = clock.now();
+        async move { calendar.watch_coverage(now).await.unwrap() }
+    });
+    let raised: Vec<Option<i32>> = futures_util::future::join_all(checks).await;
+    assert_eq!(raised.iter().flatten().collect::<Vec<_>>(), [&2027], "raised once: {raised:?}");
+    assert_eq!(t.app.calendar.watch_coverage(clock.now()).await.unwrap(), None, "and not again");
     let alerts = t.get("/api/v1/calendar/alerts", &admin).await;
     assert_eq!(alerts.status, StatusCode::OK, "{}", alerts.body);
     assert_eq!((alerts.body[0]["year"].as_i64(), alerts.body[0]["read_at"].is_null()), (Some(2027), true), "{}", alerts.body);
