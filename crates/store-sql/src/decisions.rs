@@ -9,7 +9,7 @@
 
 use crate::codec::{Get, flag, micros};
 use crate::orders::{COLUMNS, order_values};
-use crate::sql::{Val, bulk_placeholders, dynamic, insert_rows};
+use crate::sql::{Val, bulk_placeholders, dynamic, in_list, insert_rows, pieces};
 use crate::{Backend, OrBackend};
 use hotline_app::ports::{AuditRecord, StoreError, StoreResult};
 use hotline_domain::watch::Watched;
@@ -53,10 +53,11 @@ pub(crate) async fn write_changes(conn: &mut AnyConnection, backend: Backend, ch
         }
     }
     if !lost.is_empty() {
-        let ids: Vec<Val> = lost.iter().map(|i| Val::from(changes[*i].decision.order.id.0)).collect();
-        let sql = format!("SELECT id, version FROM work_orders WHERE id IN ({})", bulk_placeholders(backend, 1, ids.len()));
+        let mut values = Vec::new();
+        let ids = in_list(backend, &mut values, lost.iter().map(|i| Val::from(changes[*i].decision.order.id.0)));
+        let sql = format!("SELECT id, version FROM work_orders WHERE id {ids}");
         let mut current = HashMap::new();
-        for row in dynamic(&sql, ids).fetch_all(&mut *conn).await.or_backend()? {
+        for row in dynamic(&sql, values).fetch_all(&mut *conn).await.or_backend()? {
             current.insert(OrderId(row.int("id")?), row.int("version")?);
         }
         for i in lost {
@@ -89,42 +90,43 @@ pub(crate) async fn write_changes(conn: &mut AnyConnection, backend: Backend, ch
 }
 
 /// Updates each order's row to its decision's if the stored version is
-/// still the one the decision was taken on, all in one statement; returns
-/// the (order, expected version) pairs that were written. The orders must
-/// be distinct.
+/// still the one the decision was taken on, in [`pieces`] of one statement
+/// each; returns the (order, expected version) pairs that were written.
+/// The orders must be distinct.
 async fn update_orders<'c>(
     conn: &mut AnyConnection,
     backend: Backend,
     changes: impl Iterator<Item = &'c Change<'c>>,
 ) -> StoreResult<HashSet<(OrderId, i64)>> {
-    let mut rows = 0;
-    let mut values = Vec::new();
-    let mut expected = HashMap::new();
-    for change in changes {
-        let order = &change.decision.order;
-        values.extend(order_values(order).into_iter().map(|(_, v)| v));
-        values.push(change.expected_version.into());
-        expected.insert(order.id, change.expected_version);
-        rows += 1;
-    }
-    if rows == 0 {
-        return Ok(HashSet::new());
-    }
+    let changes: Vec<&Change<'_>> = changes.collect();
     let width = COLUMNS.len() + 1;
-    let tuples: Vec<String> = (0..rows).map(|r| format!("({})", bulk_placeholders(backend, 1 + r * width, width))).collect();
-    let sets: Vec<String> = COLUMNS.iter().skip(1).map(|c| format!("{c} = v.{c}")).collect();
-    let sql = format!(
-        "WITH v ({}, expected_version) AS (VALUES {}) UPDATE work_orders SET {} FROM v \
-         WHERE work_orders.id = v.id AND work_orders.version = v.expected_version RETURNING work_orders.id",
-        COLUMNS.join(", "),
-        tuples.join(", "),
-        sets.join(", ")
-    );
     let mut won = HashSet::new();
-    for row in dynamic(&sql, values).fetch_all(&mut *conn).await.or_backend()? {
-        let id = OrderId(row.int("id")?);
-        if let Some(v) = expected.get(&id) {
-            won.insert((id, *v));
+    let mut rest = changes.as_slice();
+    for size in pieces(changes.len(), crate::sql::MAX_PARAMETERS / width) {
+        let (piece, after) = rest.split_at(size);
+        rest = after;
+        let mut values = Vec::with_capacity(size * width);
+        let mut expected = HashMap::new();
+        for change in piece {
+            let order = &change.decision.order;
+            values.extend(order_values(order).into_iter().map(|(_, v)| v));
+            values.push(change.expected_version.into());
+            expected.insert(order.id, change.expected_version);
+        }
+        let tuples: Vec<String> = (0..size).map(|r| format!("({})", bulk_placeholders(backend, 1 + r * width, width))).collect();
+        let sets: Vec<String> = COLUMNS.iter().skip(1).map(|c| format!("{c} = v.{c}")).collect();
+        let sql = format!(
+            "WITH v ({}, expected_version) AS (VALUES {}) UPDATE work_orders SET {} FROM v \
+             WHERE work_orders.id = v.id AND work_orders.version = v.expected_version RETURNING work_orders.id",
+            COLUMNS.join(", "),
+            tuples.join(", "),
+            sets.join(", ")
+        );
+        for row in dynamic(&sql, values).fetch_all(&mut *conn).await.or_backend()? {
+            let id = OrderId(row.int("id")?);
+            if let Some(v) = expected.get(&id) {
+                won.insert((id, *v));
+            }
         }
     }
     Ok(won)
@@ -133,13 +135,11 @@ async fn update_orders<'c>(
 /// History lines after each order's last; the order rows are locked by
 /// the transaction, so two writers never pick the same number.
 async fn append_history(conn: &mut AnyConnection, backend: Backend, entries: &[&HistoryEntry]) -> StoreResult<()> {
-    let ids = distinct(entries.iter().map(|e| e.order));
-    let sql = format!(
-        "SELECT order_id, MAX(seq) AS seq FROM order_history WHERE order_id IN ({}) GROUP BY order_id",
-        bulk_placeholders(backend, 1, ids.len())
-    );
+    let mut values = Vec::new();
+    let ids = in_list(backend, &mut values, distinct(entries.iter().map(|e| e.order)).into_iter().map(|o| Val::from(o.0)));
+    let sql = format!("SELECT order_id, MAX(seq) AS seq FROM order_history WHERE order_id {ids} GROUP BY order_id");
     let mut last: HashMap<OrderId, i64> = HashMap::new();
-    for row in dynamic(&sql, ids.iter().map(|o| Val::from(o.0)).collect()).fetch_all(&mut *conn).await.or_backend()? {
+    for row in dynamic(&sql, values).fetch_all(&mut *conn).await.or_backend()? {
         last.insert(OrderId(row.int("order_id")?), row.opt_int("seq")?.unwrap_or(0));
     }
     let rows = entries
@@ -156,9 +156,10 @@ async fn append_history(conn: &mut AnyConnection, backend: Backend, entries: &[&
 
 /// Records which units hold each order now; earlier holders stay, inactive.
 async fn sync_units(conn: &mut AnyConnection, backend: Backend, orders: &[&WorkOrder]) -> StoreResult<()> {
-    let sql =
-        format!("UPDATE order_units SET active = 0 WHERE active = 1 AND order_id IN ({})", bulk_placeholders(backend, 1, orders.len()));
-    dynamic(&sql, orders.iter().map(|o| Val::from(o.id.0)).collect()).execute(&mut *conn).await.or_backend()?;
+    let mut values = Vec::new();
+    let ids = in_list(backend, &mut values, orders.iter().map(|o| Val::from(o.id.0)));
+    let sql = format!("UPDATE order_units SET active = 0 WHERE active = 1 AND order_id {ids}");
+    dynamic(&sql, values).execute(&mut *conn).await.or_backend()?;
     // One row per key: PostgreSQL refuses to update a row twice in one statement.
     let mut seen = HashSet::new();
     let rows: Vec<Vec<Val>> = orders
@@ -211,11 +212,12 @@ async fn replace_timers<'a>(
     // Timers an alert set (an emergency's acknowledgement) are not the order's to replace.
     static DELETE: LazyLock<String> = LazyLock::new(|| {
         let kept: Vec<String> = Watched::ALL.iter().filter(|w| !w.follows_the_order()).map(|w| format!("'{}'", w.as_str())).collect();
-        format!("DELETE FROM deadline_timers WHERE fired_at IS NULL AND watched NOT IN ({}) AND order_id IN ", kept.join(", "))
+        format!("DELETE FROM deadline_timers WHERE fired_at IS NULL AND watched NOT IN ({}) AND order_id ", kept.join(", "))
     });
     let (ids, timers): (Vec<OrderId>, Vec<_>) = orders.unzip();
-    let sql = format!("{}({})", DELETE.as_str(), bulk_placeholders(backend, 1, ids.len()));
-    dynamic(&sql, ids.iter().map(|o| Val::from(o.0)).collect()).execute(&mut *conn).await.or_backend()?;
+    let mut values = Vec::new();
+    let sql = format!("{}{}", DELETE.as_str(), in_list(backend, &mut values, ids.iter().map(|o| Val::from(o.0))));
+    dynamic(&sql, values).execute(&mut *conn).await.or_backend()?;
     let rows = timers.into_iter().flatten().map(crate::supervision::timer_row).collect();
     insert_rows(conn, backend, crate::supervision::TIMER_HEAD, crate::supervision::TIMER_WIDTH, rows, " ON CONFLICT DO NOTHING").await?;
     Ok(())

@@ -1,7 +1,7 @@
 //! Emergency linkage rules, surge counts and public warnings.
 
 use crate::codec::{Get, from_json, json, micros, opt_micros};
-use crate::sql::{VOID_STATES, Val, bulk_placeholders, dynamic, insert_audit};
+use crate::sql::{VOID_STATES, Val, dynamic, in_list, insert_audit};
 use crate::{OrBackend, SqlStore};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -109,9 +109,15 @@ impl EmergencyStore for SqlStore {
         .collect()
     }
 
-    async fn open_incident(&self, rule: i64, unit: UnitId, town: UnitId, since: DateTime<Utc>) -> StoreResult<Option<i64>> {
+    async fn open_incident(
+        &self,
+        rule: i64,
+        unit: UnitId,
+        town: UnitId,
+        since: DateTime<Utc>,
+    ) -> StoreResult<Option<(i64, DateTime<Utc>)>> {
         sqlx::query(
-            "SELECT a.id FROM alerts a JOIN work_orders o ON o.id = a.order_id \
+            "SELECT a.id, a.raised_at FROM alerts a JOIN work_orders o ON o.id = a.order_id \
              WHERE a.unit_id = $1 AND a.watched = 'emergency' AND a.subject = $2 AND a.raised_at >= $3 AND o.town_id = $4 \
              ORDER BY a.raised_at DESC, a.id DESC LIMIT 1",
         )
@@ -122,7 +128,7 @@ impl EmergencyStore for SqlStore {
         .fetch_optional(&self.write)
         .await
         .or_backend()?
-        .map(|row| row.int("id"))
+        .map(|row| Ok((row.int("id")?, row.at("raised_at")?)))
         .transpose()
     }
 
@@ -133,8 +139,8 @@ impl EmergencyStore for SqlStore {
             if subjects.is_empty() {
                 return Ok(Vec::new());
             }
-            sql.push_str(&format!(" AND subject IN ({})", bulk_placeholders(self.backend(), 3, subjects.len())));
-            values.extend(subjects.iter().map(|s| Val::from(*s)));
+            sql.push_str(" AND subject ");
+            sql.push_str(&in_list(self.backend(), &mut values, subjects.iter().map(|s| Val::from(*s))));
         }
         dynamic(&sql, values)
             .fetch_all(&self.read)

@@ -309,12 +309,13 @@ pub(crate) async fn link_calls(conn: &mut AnyConnection, backend: Backend, calls
     if calls.is_empty() {
         return Ok(());
     }
+    let mut values = Vec::new();
     let sql = format!(
         "UPDATE calls SET order_id = (SELECT MIN(o.id) FROM work_orders o WHERE o.call_id = CAST(calls.id AS TEXT)) \
-         WHERE order_id IS NULL AND id IN ({})",
-        crate::sql::bulk_placeholders(backend, 1, calls.len())
+         WHERE order_id IS NULL AND id {}",
+        crate::sql::in_list(backend, &mut values, calls.iter().map(|c| Val::from(*c)))
     );
-    dynamic(&sql, calls.iter().map(|c| Val::from(*c)).collect()).execute(&mut *conn).await.or_backend()?;
+    dynamic(&sql, values).execute(&mut *conn).await.or_backend()?;
     Ok(())
 }
 

@@ -95,23 +95,57 @@ pub(crate) async fn insert_audit(conn: &mut AnyConnection, record: &AuditRecord)
     Ok(())
 }
 
-/// Appends `IN ($a, $b, …)` for the ids and their values.
+// Every distinct statement text is parsed, planned and cached on each
+// connection on its own. A list whose length follows the load (the rows of
+// a group commit, the ids of an `IN`) made a new text for nearly every
+// batch and pushed the others out of the cache (100 statements): measured
+// under load, PostgreSQL spent more CPU preparing statements than running
+// them. Lengths are therefore taken from the powers of two, a handful of
+// texts per statement.
+
+/// `IN (…)` for `items`, their values appended to `values`. The list is
+/// padded to a power of two by repeating its last value, which changes
+/// nothing an `IN` means. No items is `IN (NULL)`, which matches nothing
+/// (never negate it: `NOT IN (NULL)` matches nothing either).
+pub(crate) fn in_list(backend: Backend, values: &mut Vec<Val>, items: impl IntoIterator<Item = Val>) -> String {
+    let from = values.len() + 1;
+    let mut items: Vec<Val> = items.into_iter().collect();
+    let Some(last) = items.last().cloned() else { return "IN (NULL)".into() };
+    items.resize(items.len().next_power_of_two(), last);
+    let n = items.len();
+    values.extend(items);
+    format!("IN ({})", bulk_placeholders(backend, from, n))
+}
+
+/// How many rows each statement of a multi-row write of `n` rows takes:
+/// powers of two, largest first, none above `max` (at least 1).
+pub(crate) fn pieces(n: usize, max: usize) -> impl Iterator<Item = usize> {
+    let cap = 1usize << (usize::BITS - 1 - max.max(1).leading_zeros());
+    let mut left = n;
+    std::iter::from_fn(move || {
+        (left > 0).then(|| {
+            let take = cap.min(1usize << (usize::BITS - 1 - left.leading_zeros()));
+            left -= take;
+            take
+        })
+    })
+}
+
+/// Appends `IN ($a, $b, …)` for the ids and their values (read queries,
+/// `$n` on both databases).
 pub(crate) fn push_in(sql: &mut String, values: &mut Vec<Val>, ids: impl IntoIterator<Item = i64>) {
-    let ids: Vec<i64> = ids.into_iter().collect();
-    sql.push_str(&format!("IN ({})", placeholders(values.len() + 1, ids.len())));
-    values.extend(ids.into_iter().map(Val::from));
+    sql.push_str(&in_list(Backend::Postgres, values, ids.into_iter().map(Val::from)));
 }
 
 pub(crate) fn push_in_text(sql: &mut String, values: &mut Vec<Val>, words: &[&str]) {
-    sql.push_str(&format!("IN ({})", placeholders(values.len() + 1, words.len())));
-    values.extend(words.iter().map(|w| Val::from(*w)));
+    sql.push_str(&in_list(Backend::Postgres, values, words.iter().map(|w| Val::from(*w))));
 }
 
 /// Bound parameters per statement, under SQLite's limit of 32,766.
-const MAX_PARAMETERS: usize = 30_000;
+pub(crate) const MAX_PARAMETERS: usize = 30_000;
 
 /// `INSERT INTO <head> VALUES (…), (…) <tail>` for many rows of `width`
-/// values, in as few statements as the parameter limit allows.
+/// values, in statements of [`pieces`] of the rows.
 pub(crate) async fn insert_rows(
     conn: &mut AnyConnection,
     backend: Backend,
@@ -121,11 +155,12 @@ pub(crate) async fn insert_rows(
     tail: &str,
 ) -> StoreResult<Vec<AnyRow>> {
     let mut returned = Vec::new();
-    let mut rows = rows.into_iter().peekable();
-    while rows.peek().is_some() {
+    let sizes: Vec<usize> = pieces(rows.len(), MAX_PARAMETERS / width).collect();
+    let mut rows = rows.into_iter();
+    for size in sizes {
         let mut sql = format!("INSERT INTO {head} VALUES ");
         let mut values = Vec::new();
-        for (i, row) in rows.by_ref().take(MAX_PARAMETERS / width).enumerate() {
+        for (i, row) in rows.by_ref().take(size).enumerate() {
             debug_assert_eq!(row.len(), width);
             sql.push_str(if i == 0 { "(" } else { ", (" });
             sql.push_str(&bulk_placeholders(backend, values.len() + 1, width));
@@ -206,5 +241,33 @@ mod tests {
     fn state_lists_follow_the_domain() {
         assert_eq!(TERMINAL_STATES.as_str(), "'archived', 'invalid', 'merged'");
         assert_eq!(VOID_STATES.as_str(), "'invalid', 'merged'");
+    }
+
+    #[test]
+    fn multi_row_writes_are_cut_in_powers_of_two_below_the_limit() {
+        let cut = |n, max| pieces(n, max).collect::<Vec<_>>();
+        assert_eq!(cut(0, 128), Vec::<usize>::new());
+        assert_eq!(cut(1, 128), [1]);
+        assert_eq!(cut(14, 128), [8, 4, 2]);
+        assert_eq!(cut(128, 128), [128]);
+        // A limit that is no power of two is rounded down to one.
+        assert_eq!(cut(300, 100), [64, 64, 64, 64, 32, 8, 4]);
+        assert_eq!(cut(3, 0), [1, 1, 1]);
+        for n in 0..600 {
+            let sizes = cut(n, 100);
+            assert_eq!(sizes.iter().sum::<usize>(), n);
+            assert!(sizes.iter().all(|s| s.is_power_of_two() && *s <= 64));
+        }
+    }
+
+    #[test]
+    fn in_lists_are_padded_with_their_last_value_to_a_power_of_two() {
+        let mut values = vec![Val::from(7)];
+        let sql = in_list(Backend::Postgres, &mut values, [1, 2, 3].map(Val::from));
+        assert_eq!(sql, "IN ($2, $3, $4, $5)");
+        let ints: Vec<Option<i64>> = values.iter().map(|v| if let Val::Int(i) = v { *i } else { None }).collect();
+        assert_eq!(ints, [Some(7), Some(1), Some(2), Some(3), Some(3)]);
+        assert_eq!(in_list(Backend::Sqlite, &mut Vec::new(), [5, 6].map(Val::from)), "IN (?, ?)");
+        assert_eq!(in_list(Backend::Sqlite, &mut Vec::new(), []), "IN (NULL)");
     }
 }

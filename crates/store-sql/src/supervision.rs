@@ -1,7 +1,7 @@
 //! Deadline timers, alerts, contacts and the delivery outbox.
 
 use crate::codec::{Get, flag, micros, opt_micros, word};
-use crate::sql::{TERMINAL_STATES, VOID_STATES, Val, bulk_placeholders, dynamic, insert_audit, insert_rows};
+use crate::sql::{TERMINAL_STATES, VOID_STATES, Val, bulk_placeholders, dynamic, in_list, insert_audit, insert_rows};
 use crate::{Backend, OrBackend, SqlStore};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -18,8 +18,9 @@ use std::collections::HashSet;
 
 pub(crate) const TIMER_HEAD: &str = "deadline_timers (order_id, watched, subject, level, due_at, fire_at, unit_id, fired_at)";
 pub(crate) const TIMER_WIDTH: usize = 8;
-/// Five parameters each, under SQLite's limit of 32,766.
-const MAX_TIMERS_PER_STATEMENT: usize = 5_000;
+/// Six parameters each at most (a key and its order), under SQLite's limit
+/// of 32,766; a power of two, as the lists are padded to one.
+const MAX_TIMERS_PER_STATEMENT: usize = 4_096;
 
 pub(crate) fn timer_row(t: &Timer) -> Vec<Val> {
     vec![
@@ -133,12 +134,13 @@ async fn insert_alerts(conn: &mut AnyConnection, backend: Backend, firings: &[&F
 
 impl SqlStore {
     async fn alerts_by_id(&self, ids: impl IntoIterator<Item = i64>) -> StoreResult<Vec<AlertRecord>> {
-        let values: Vec<Val> = ids.into_iter().map(Val::from).collect();
-        if values.is_empty() {
+        let ids: Vec<Val> = ids.into_iter().map(Val::from).collect();
+        if ids.is_empty() {
             return Ok(Vec::new());
         }
         // Read back after their commit; the writer stays free for registrations.
-        let sql = format!("{SELECT_ALERTS} WHERE a.id IN ({}) ORDER BY a.id", bulk_placeholders(self.backend, 1, values.len()));
+        let mut values = Vec::new();
+        let sql = format!("{SELECT_ALERTS} WHERE a.id {} ORDER BY a.id", in_list(self.backend, &mut values, ids));
         dynamic(&sql, values).fetch_all(&self.read).await.or_backend()?.iter().map(parse_alert).collect()
     }
 }
@@ -176,10 +178,13 @@ impl SupervisionStore for SqlStore {
             let mut orders: Vec<i64> = chunk.iter().map(|t| t.order.0).collect();
             orders.sort_unstable();
             orders.dedup();
-            sql.push_str(&format!(" AND order_id IN ({})", bulk_placeholders(self.backend, 2, orders.len())));
-            values.extend(orders.into_iter().map(Val::from));
+            sql.push_str(" AND order_id ");
+            sql.push_str(&in_list(self.backend, &mut values, orders.into_iter().map(Val::from)));
             sql.push_str(" AND (order_id, watched, subject, level, due_at) IN (VALUES ");
-            for (i, t) in chunk.iter().enumerate() {
+            // Padded like `in_list`, by repeating the last key.
+            let last = chunk.last().copied();
+            let padded = chunk.iter().copied().chain(last.into_iter().cycle()).take(chunk.len().next_power_of_two());
+            for (i, t) in padded.enumerate() {
                 sql.push_str(if i == 0 { "(" } else { ", (" });
                 sql.push_str(&bulk_placeholders(self.backend, values.len() + 1, 5));
                 sql.push(')');

@@ -86,8 +86,21 @@ struct Findings {
     members: Vec<IncidentMember>,
     /// The incident alerts of this batch by rule, partner and town, so the
     /// next report of the batch joins the alert not stored yet.
-    incidents: HashMap<(i64, UnitId, UnitId), i64>,
+    incidents: HashMap<IncidentKey, Incident>,
 }
+
+/// A linkage rule, the partner alerted and the town.
+type IncidentKey = (i64, UnitId, UnitId);
+
+/// An incident alert and when it was raised.
+#[derive(Debug, Clone, Copy)]
+struct Incident {
+    alert: i64,
+    raised_at: DateTime<Utc>,
+}
+
+/// Incidents remembered at most before the expired ones are dropped.
+const KNOWN_INCIDENTS: usize = 4_096;
 
 pub struct Emergency {
     pub(crate) store: Arc<dyn EmergencyStore>,
@@ -105,6 +118,10 @@ pub struct Emergency {
     watch: Mutex<SurgeWatch>,
     /// Orders this node screened (or is screening), so none is screened twice.
     screened: Mutex<Screened>,
+    /// Incidents this node raised or found, so each later report of one
+    /// joins it without asking the database (a report of a flood used to
+    /// make one query per partner).
+    incidents: Mutex<HashMap<IncidentKey, Incident>>,
     /// Registrations waiting for the screening worker.
     queue: mpsc::Sender<screening::Job>,
 }
@@ -144,6 +161,7 @@ impl Emergency {
             rules: RwLock::new(rules),
             watch: Mutex::new(SurgeWatch::new(rule)),
             screened: Mutex::new(Screened::default()),
+            incidents: Mutex::new(HashMap::new()),
             queue,
         });
         tokio::spawn(screening::work(Arc::downgrade(&emergency), jobs));
@@ -220,8 +238,20 @@ impl Emergency {
             for (town, subject, at) in &findings.warnings {
                 watch.unwarn(*town, *subject, *at);
             }
+        } else {
+            // Remembered only once stored: the incident of a failed batch does not exist.
+            self.remember_incidents(findings.incidents);
         }
         outcome
+    }
+
+    fn remember_incidents(&self, found: HashMap<IncidentKey, Incident>) {
+        let mut known = self.incidents.lock().expect("incidents lock");
+        known.extend(found);
+        if known.len() > KNOWN_INCIDENTS {
+            let since = self.clock.now() - Duration::minutes(i64::from(self.config.incident_minutes));
+            known.retain(|_, i| i.raised_at >= since);
+        }
     }
 
     /// What one order calls for, added to `findings`. A surge warning is
@@ -234,19 +264,23 @@ impl Emergency {
         let rules = self.rules.read().expect("rules lock").clone();
         let matching: Vec<&EmergencyRule> = rules.iter().filter(|r| r.matches(&lineage, &text)).collect();
         // Screening on another node, or before a restart, alerts nobody twice.
-        let raised = if matching.is_empty() { Vec::new() } else { self.store.linkage_alerts(order.id).await? };
+        // Nobody else screens an order before the catch-up's settling time:
+        // a fresh one (this node's own registration) needs no look.
+        let fresh = now - order.created_at < CATCH_UP_SETTLE / 2;
+        let raised = if matching.is_empty() || fresh { Vec::new() } else { self.store.linkage_alerts(order.id).await? };
         for rule in matching {
             let ack_due = now + Duration::minutes(i64::from(rule.spec.ack_minutes));
             for unit in rule.recipients(order.location.town).into_iter().filter(|u| !raised.contains(&(rule.id, Some(*u)))) {
                 if let Some(town) = order.location.town
-                    && let Some(incident) = self.incident(findings, rule.id, unit, town, now).await?
+                    && let Some(incident) = self.incident(findings, (rule.id, unit, town), now).await?
                 {
-                    findings.members.push(IncidentMember { alert: incident, order: order.id, at: now });
+                    findings.incidents.insert((rule.id, unit, town), incident);
+                    findings.members.push(IncidentMember { alert: incident.alert, order: order.id, at: now });
                     continue;
                 }
                 let alert = self.alert(order, Watched::Emergency, rule.id, AlertLevel::Red, ack_due, unit);
                 if let Some(town) = order.location.town {
-                    findings.incidents.insert((rule.id, unit, town), alert.id);
+                    findings.incidents.insert((rule.id, unit, town), Incident { alert: alert.id, raised_at: alert.raised_at });
                 }
                 findings.members.push(IncidentMember { alert: alert.id, order: order.id, at: now });
                 findings.timers.push(Timer {
@@ -271,14 +305,22 @@ impl Emergency {
         Ok(())
     }
 
-    /// The incident a report of `rule` in `town` joins for `unit`: one
-    /// raised in this batch, or stored within the incident window.
-    async fn incident(&self, findings: &Findings, rule: i64, unit: UnitId, town: UnitId, now: DateTime<Utc>) -> AppResult<Option<i64>> {
-        if let Some(alert) = findings.incidents.get(&(rule, unit, town)) {
-            return Ok(Some(*alert));
+    /// The incident a report of a rule in a town joins for a partner: one
+    /// raised in this batch, or known to this node, or stored, within the
+    /// incident window. Another node's newer incident for the same key is
+    /// not looked for while this node knows one: the report joins an
+    /// incident of the same event either way.
+    async fn incident(&self, findings: &Findings, key: IncidentKey, now: DateTime<Utc>) -> AppResult<Option<Incident>> {
+        if let Some(incident) = findings.incidents.get(&key) {
+            return Ok(Some(*incident));
         }
         let since = now - Duration::minutes(i64::from(self.config.incident_minutes));
-        Ok(self.store.open_incident(rule, unit, town, since).await?)
+        let known = self.incidents.lock().expect("incidents lock").get(&key).copied();
+        if let Some(incident) = known.filter(|i| i.raised_at >= since) {
+            return Ok(Some(incident));
+        }
+        let (rule, unit, town) = key;
+        Ok(self.store.open_incident(rule, unit, town, since).await?.map(|(alert, raised_at)| Incident { alert, raised_at }))
     }
 
     /// The subject of a surge warning the order calls for, if any: its

@@ -118,8 +118,9 @@ pub trait EmergencyStore: Send + Sync {
     /// first, at most `limit`, each with its place for the next call.
     async fn registered_between(&self, after: ChangeCursor, until: DateTime<Utc>, limit: u32) -> StoreResult<Vec<(ChangeCursor, OrderId)>>;
     /// The incident alert of `rule` to `unit` about `town` raised since
-    /// `since`, the newest, if any.
-    async fn open_incident(&self, rule: i64, unit: UnitId, town: UnitId, since: DateTime<Utc>) -> StoreResult<Option<i64>>;
+    /// `since`, the newest, if any, with when it was raised.
+    async fn open_incident(&self, rule: i64, unit: UnitId, town: UnitId, since: DateTime<Utc>)
+    -> StoreResult<Option<(i64, DateTime<Utc>)>>;
     /// The rule and partner unit of each linkage alert already raised for
     /// the order, or whose incident counts it.
     async fn linkage_alerts(&self, order: OrderId) -> StoreResult<Vec<(i64, Option<UnitId>)>>;
