@@ -102,7 +102,7 @@ impl<T> OrBackend<T> for Result<T, sqlx::Error> {
 }
 
 /// Every migration in order: version, description, SQL.
-const MIGRATIONS: [(i64, &str, &str); 18] = [
+const MIGRATIONS: [(i64, &str, &str); 19] = [
     (1, "initial", include_str!("../migrations/0001_initial.sql")),
     (2, "knowledge", include_str!("../migrations/0002_knowledge.sql")),
     (3, "callcentre", include_str!("../migrations/0003_callcentre.sql")),
@@ -121,6 +121,7 @@ const MIGRATIONS: [(i64, &str, &str); 18] = [
     (16, "returns by unit", include_str!("../migrations/0016_returns_by_unit.sql")),
     (17, "published replies", include_str!("../migrations/0017_published_replies.sql")),
     (18, "calendar alerts", include_str!("../migrations/0018_calendar_alerts.sql")),
+    (19, "leaner order indexes", include_str!("../migrations/0019_leaner_order_indexes.sql")),
 ];
 
 /// Changes whenever a migration does: test templates are keyed on it.
