@@ -225,16 +225,8 @@ async fn run(args: Args) -> anyhow::Result<()> {
         return measure::soak(&app, &base, &args, total, sqlite_file).await;
     }
 
-    // The median of three runs: a run that meets a WAL checkpoint is slower.
-    let mut raw_rates = Vec::new();
-    for _ in 0..3 {
-        raw_rates.push(raw::insert_rate(&url, args.connections, args.clients, args.raw_rows / 3).await?);
-    }
-    raw_rates.sort_by(f64::total_cmp);
-    let raw_rate = raw_rates[1];
-    println!(
-        "raw single-row inserts, {} clients: {raw_rate:.0} rows/s (median of {:.0} / {:.0} / {:.0})",
-        args.clients, raw_rates[0], raw_rates[1], raw_rates[2]
-    );
-    measure::all(&app, &base, &args, raw_rate).await
+    let raw = raw::Probe { url: url.clone(), connections: args.connections, clients: args.clients, rows: args.raw_rows / 3 };
+    let before = raw.rates().await?;
+    println!("raw single-row inserts, {} clients: {}", args.clients, raw::describe(&before));
+    measure::all(&app, &base, &args, &raw, before).await
 }

@@ -263,7 +263,7 @@ fn by_kind(alerts: &[hotline_app::supervision::AlertRecord]) -> String {
     format!("{counts:?}")
 }
 
-pub async fn all(app: &App, base: &str, args: &Args, raw_rate: f64) -> anyhow::Result<()> {
+pub async fn all(app: &App, base: &str, args: &Args, raw: &crate::raw::Probe, raw_before: Vec<f64>) -> anyhow::Result<()> {
     let client = reqwest::Client::builder().pool_max_idle_per_host(args.clients * 2).build()?;
     let target = Target { client: client.clone(), base: base.to_owned(), clients: args.clients };
     let consultant = login(&client, base, "consultant").await?;
@@ -346,8 +346,21 @@ pub async fn all(app: &App, base: &str, args: &Args, raw_rate: f64) -> anyhow::R
         by_kind(&alerts)
     );
 
+    // Measured again now that the API's runs are over: on a shared machine
+    // the database's own speed can move by half between the two, so the
+    // ratio is read against the median of all six runs.
+    let raw_after = raw.rates().await?;
+    println!("raw single-row inserts again, after the runs: {}", crate::raw::describe(&raw_after));
+    let mut all_raw: Vec<f64> = raw_before.iter().chain(&raw_after).copied().collect();
+    all_raw.sort_by(f64::total_cmp);
+    let raw_rate = (all_raw[2] + all_raw[3]) / 2.0;
+
     println!("\n## summary");
-    println!("raw single-row inserts of the database: {raw_rate:.0} /s");
+    println!(
+        "raw single-row inserts of the database: {raw_rate:.0} /s (median of six runs; before the API's runs {:.0}, after {:.0})",
+        crate::raw::median(&raw_before),
+        crate::raw::median(&raw_after)
+    );
     println!(
         "creates: short text {short:.0} /s; realistic without towns {no_town:.0} /s, with towns {realistic_rate:.0} /s (thirds {:.0} / {:.0} / {:.0}), during the surge {surge_creates:.0} /s",
         thirds[0], thirds[1], thirds[2]

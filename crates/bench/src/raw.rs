@@ -62,3 +62,35 @@ pub async fn insert_rate(url: &str, connections: u32, clients: usize, total: usi
     pool.close().await;
     Ok(rate)
 }
+
+/// How to measure the raw rate again: before the API's runs and after them,
+/// as the machine's speed can move between the two.
+pub struct Probe {
+    pub url: String,
+    pub connections: u32,
+    pub clients: usize,
+    /// Rows per run.
+    pub rows: usize,
+}
+
+impl Probe {
+    /// Three runs, sorted: a run that meets a WAL checkpoint is slower.
+    pub async fn rates(&self) -> anyhow::Result<Vec<f64>> {
+        let mut rates = Vec::new();
+        for _ in 0..3 {
+            rates.push(insert_rate(&self.url, self.connections, self.clients, self.rows).await?);
+        }
+        rates.sort_by(f64::total_cmp);
+        Ok(rates)
+    }
+}
+
+/// The median of sorted rates.
+pub fn median(sorted: &[f64]) -> f64 {
+    sorted.get(sorted.len() / 2).copied().unwrap_or(f64::NAN)
+}
+
+pub fn describe(sorted: &[f64]) -> String {
+    let runs: Vec<String> = sorted.iter().map(|r| format!("{r:.0}")).collect();
+    format!("{:.0} rows/s (median of {})", median(sorted), runs.join(" / "))
+}
