@@ -507,8 +507,15 @@ export const steps = [
     await page.click('[data-test=dispatch-refresh]')
     for (const number of [third, fourth]) await page.locator(`[data-order="${number}"]`).waitFor()
     await page.waitForLoadState('networkidle')
+    // A live reload may re-render the table between a click and the next;
+    // a box is clicked again until it shows checked, as a user would.
     for (const number of [third, fourth]) {
-      await page.locator(`.el-table__row:has([data-order="${number}"]) .el-checkbox`).first().click()
+      const box = page.locator(`.el-table__row:has([data-order="${number}"]) .el-checkbox`).first()
+      for (let tries = 0; !(await box.getAttribute('class'))?.includes('is-checked'); tries++) {
+        if (tries === 5) throw new Error(`the row of ${number} would not stay selected`)
+        await box.click()
+        await page.waitForTimeout(200)
+      }
     }
     await page.locator('[data-test=bulk-open]', { hasText: '2' }).click()
     await page.click('[data-test=bulk-submit]')
