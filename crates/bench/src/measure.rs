@@ -353,7 +353,7 @@ pub async fn all(app: &App, base: &str, args: &Args, raw: &crate::raw::Probe, ra
     println!("raw single-row inserts again, after the runs: {}", crate::raw::describe(&raw_after));
     let mut all_raw: Vec<f64> = raw_before.iter().chain(&raw_after).copied().collect();
     all_raw.sort_by(f64::total_cmp);
-    let raw_rate = (all_raw[2] + all_raw[3]) / 2.0;
+    let raw_rate = crate::raw::median(&all_raw);
 
     println!("\n## summary");
     println!(

@@ -85,9 +85,14 @@ impl Probe {
     }
 }
 
-/// The median of sorted rates.
+/// The median of sorted rates (of an even count, the mean of the middle two).
 pub fn median(sorted: &[f64]) -> f64 {
-    sorted.get(sorted.len() / 2).copied().unwrap_or(f64::NAN)
+    let n = sorted.len();
+    match n {
+        0 => f64::NAN,
+        _ if n % 2 == 1 => sorted[n / 2],
+        _ => (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0,
+    }
 }
 
 pub fn describe(sorted: &[f64]) -> String {
