@@ -41,6 +41,7 @@ pub trait Store:
     + CallStore
     + SupervisionStore
     + EmergencyStore
+    + crate::partners::ApiKeyStore
 {
     /// A cheap round trip, for health checks.
     async fn ping(&self) -> crate::ports::StoreResult<()>;
@@ -114,6 +115,10 @@ pub struct App {
     pub reports: Arc<crate::reports::Reports>,
     pub dashboard: Arc<crate::dashboard::Dashboard>,
     pub portal: Arc<crate::portal::Portal>,
+    /// Partners' API keys.
+    pub api_keys: Arc<crate::partners::ApiKeys>,
+    /// Open311 GeoReport v2 for partners' systems.
+    pub open311: Arc<crate::partners::open311::Open311>,
 }
 
 /// The adapters the application runs on, chosen at start-up from the
@@ -253,11 +258,28 @@ impl App {
         orders.load_saved_rules().await?;
         let access = Access::new(directory.clone());
         let mut portal =
-            crate::portal::Portal::open(orders.clone(), directory.clone(), &access, &auditor, &ids, clock.clone(), attempts).await?;
+            crate::portal::Portal::open(orders.clone(), directory.clone(), &access, &auditor, &ids, clock.clone(), attempts.clone())
+                .await?;
         portal.photo_budget = config.portal_photos;
         portal.identity = config.portal_identity.clone();
         let portal = Arc::new(portal);
+        let api_keys = Arc::new(crate::partners::ApiKeys::new(
+            store.clone(),
+            auditor.clone(),
+            ids.clone(),
+            clock.clone(),
+            attempts,
+            directory.clone(),
+        ));
+        let open311 = Arc::new(crate::partners::open311::Open311::new(
+            directory.clone(),
+            orders_store.clone(),
+            portal.clone(),
+            config.calendar_template.time_zone(),
+        ));
         Ok(Self {
+            api_keys,
+            open311,
             dashboard,
             portal,
             access,

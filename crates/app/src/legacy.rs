@@ -427,6 +427,7 @@ impl WorkOrders {
             merged_into: None,
             emergency: None,
             external_ref: Some(external_ref),
+            media_url: None,
             counters: Default::default(),
             notices: Vec::new(),
         };

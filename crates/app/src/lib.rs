@@ -31,6 +31,7 @@ pub mod numbering;
 pub mod orders;
 pub mod orders_export;
 pub mod org;
+pub mod partners;
 pub mod portal;
 pub mod ports;
 pub mod reports;

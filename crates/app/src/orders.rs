@@ -41,6 +41,9 @@ pub struct RegisterRequest {
     pub description: Description,
     pub call_id: Option<String>,
     pub direct_answer: Option<Description>,
+    /// Its number in the partner's system that submitted it.
+    pub external_ref: Option<hotline_domain::ExternalRef>,
+    pub media_url: Option<hotline_domain::MediaUrl>,
 }
 
 /// An action as requested. Merges and supervision notices need lookups or
@@ -280,6 +283,8 @@ impl WorkOrders {
             call_id: request.call_id,
             direct_answer: request.direct_answer,
             emergency,
+            external_ref: request.external_ref,
+            media_url: request.media_url,
         };
         let claim = idempotency_key.map(|key| IdempotencyClaim {
             user: desk.user(),

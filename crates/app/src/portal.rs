@@ -36,20 +36,28 @@ pub const PORTAL_PHOTOS: usize = 3;
 /// …within this long of submitting it.
 pub const PORTAL_PHOTO_WINDOW: chrono::Duration = chrono::Duration::minutes(60);
 
-/// A request as the portal's form sends it, parsed at the edge.
+/// A request from outside the centre, parsed at the edge: the portal's
+/// form and partners' systems (Open311) send theirs down this one path.
 #[derive(Debug, Clone)]
 pub struct Submission {
+    /// Web for the portal, Api for partners' systems.
+    pub channel: Channel,
     pub order_type: OrderType,
     /// None: the centre classifies it (`待分类` until then).
     pub category: Option<CategoryId>,
     pub name: Option<PersonName>,
-    /// Required: it is how the citizen tracks the request and is called back.
-    pub phone: PhoneNumber,
+    /// The portal requires it (it is how the citizen tracks the request and
+    /// is called back); a partner's app may not have it.
+    pub phone: Option<PhoneNumber>,
     pub confidential: bool,
     pub town_code: Option<String>,
     pub address: Option<Subject>,
+    pub coordinates: Option<hotline_domain::Coordinates>,
     pub subject: Subject,
     pub description: Description,
+    /// The partner's reference for it.
+    pub external_ref: Option<hotline_domain::ExternalRef>,
+    pub media_url: Option<hotline_domain::MediaUrl>,
 }
 
 /// What the citizen is told after submitting.
@@ -226,7 +234,9 @@ impl Portal {
         })
     }
 
-    pub async fn submit(&self, submission: Submission) -> AppResult<Receipt> {
+    /// Registers a request from outside. `idempotency_key` (already scoped
+    /// to its sender) makes a retried submission answer with the same order.
+    pub async fn submit(&self, submission: Submission, idempotency_key: Option<&str>) -> AppResult<Receipt> {
         if !PORTAL_TYPES.contains(&submission.order_type) {
             return Err(AppError::invalid(
                 "type",
@@ -242,25 +252,27 @@ impl Portal {
                 .ok_or_else(|| AppError::Unavailable("the category of unclassified requests is missing; restart the server".into()))?,
         };
         let request = RegisterRequest {
-            channel: Channel::Web,
+            channel: submission.channel,
             order_type: submission.order_type,
             category,
             urgency: Urgency::Normal,
             caller: Caller {
                 anonymous: submission.name.is_none(),
                 name: submission.name,
-                phone: Some(submission.phone),
+                phone: submission.phone,
                 confidential: submission.confidential || submission.order_type == OrderType::Report,
             },
             town_code: submission.town_code,
             address: submission.address,
-            coordinates: None,
+            coordinates: submission.coordinates,
             subject: submission.subject,
             description: submission.description,
             call_id: None,
             direct_answer: None,
+            external_ref: submission.external_ref,
+            media_url: submission.media_url,
         };
-        let registered = self.orders.register(&self.desk, request, None).await?;
+        let registered = self.orders.register(&self.desk, request, idempotency_key).await?;
         let order = registered.details.order;
         Ok(Receipt { number: order.number, completion_due: order.deadlines.completion })
     }

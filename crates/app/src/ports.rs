@@ -84,6 +84,8 @@ pub struct OrderFilter {
     pub extension_requested: bool,
     /// Only orders whose public reply a reviewer decided to publish.
     pub published: bool,
+    /// Only orders submitted by this partner's system (their external source).
+    pub external_source: Option<String>,
     /// Only open orders not yet answered whose completion falls in `[from, to)`.
     pub expiring: Option<(DateTime<Utc>, DateTime<Utc>)>,
     /// Only orders whose last follow-up recorded this verdict.
@@ -274,9 +276,13 @@ pub trait OrderStore: Send + Sync {
     async fn order(&self, id: OrderId) -> StoreResult<Option<WorkOrder>>;
     async fn order_by_number(&self, number: &WorkOrderNo) -> StoreResult<Option<WorkOrder>>;
     async fn order_id(&self, number: &WorkOrderNo) -> StoreResult<Option<OrderId>>;
-    /// The order imported under this number of another system.
+    /// The order imported or submitted under this number of another system.
     async fn order_id_by_external(&self, reference: &hotline_domain::ExternalRef) -> StoreResult<Option<OrderId>>;
     async fn list_orders(&self, scope: &StoreScope, filter: &OrderFilter, page: PageRequest) -> StoreResult<Vec<OrderSummary>>;
+    /// Whole orders (without their supervision notices) of a filtered list,
+    /// newest first, a page of `limit` after skipping `offset`: for
+    /// partners' systems, which page by number.
+    async fn list_order_records(&self, scope: &StoreScope, filter: &OrderFilter, offset: u32, limit: u32) -> StoreResult<Vec<WorkOrder>>;
     /// Orders waiting on one of these units now (their pending list).
     async fn unit_pending(&self, units: &[UnitId], page: PageRequest) -> StoreResult<Vec<OrderSummary>>;
     /// Whether any of these units holds or held the order.

@@ -45,6 +45,8 @@ pub struct Config {
     pub emergency: hotline_app::emergency::EmergencyConfig,
     pub portal: PortalConfig,
     pub http: HttpSection,
+    /// Open311 GeoReport v2 for partners' systems (`docs/open311.md`).
+    pub open311: hotline_http::open311::Open311Config,
     pub audit: AuditSection,
     pub sip: hotline_sip::SipConfig,
 }
@@ -98,6 +100,7 @@ const TOP_LEVEL_KEYS: &[&str] = &[
     "notify",
     "emergency",
     "http",
+    "open311",
     "audit",
     "sip",
 ];
@@ -124,6 +127,7 @@ impl Default for Config {
             emergency: Default::default(),
             portal: Default::default(),
             http: Default::default(),
+            open311: Default::default(),
             audit: Default::default(),
             sip: Default::default(),
         }

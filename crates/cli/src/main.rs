@@ -63,6 +63,11 @@ enum Command {
         #[command(subcommand)]
         command: commands::calendar::CalendarCommand,
     },
+    /// Partners' API keys (Open311 and other partner systems).
+    Apikey {
+        #[command(subcommand)]
+        command: commands::apikey::ApiKeyCommand,
+    },
     /// User accounts.
     User {
         #[command(subcommand)]
@@ -123,6 +128,7 @@ fn main() -> anyhow::Result<()> {
             Command::Migrate => commands::migrate::run(config).await,
             Command::Calendar { command } => commands::calendar::run(config, command).await,
             Command::User { command } => commands::user::run(config, command).await,
+            Command::Apikey { command } => commands::apikey::run(config, command).await,
             Command::Audit { command } => commands::audit::run(config, command).await,
             Command::Kb { command } => commands::kb::run(config, command).await,
             Command::Import { command } => commands::import::run(config, command).await,

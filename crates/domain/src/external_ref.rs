@@ -19,7 +19,8 @@ pub struct ExternalRef {
 }
 
 impl ExternalRef {
-    pub fn parse(source: &str, number: &str) -> Result<Self, FieldError> {
+    /// A system's name as sources are written: trimmed, checked.
+    pub fn check_source(source: &str) -> Result<String, FieldError> {
         let source = source.trim();
         let source_ok = !source.is_empty()
             && source.len() <= EXTERNAL_SOURCE_MAX
@@ -30,11 +31,16 @@ impl ExternalRef {
                 format!("a source is 1 to {EXTERNAL_SOURCE_MAX} lower-case letters, digits, - or _, e.g. legacy"),
             ));
         }
+        Ok(source.to_owned())
+    }
+
+    pub fn parse(source: &str, number: &str) -> Result<Self, FieldError> {
+        let source = Self::check_source(source)?;
         let number = number.trim();
         if number.is_empty() || number.chars().count() > EXTERNAL_NUMBER_MAX || number.chars().any(char::is_control) {
             return Err(FieldError::new("number", format!("an external number is 1 to {EXTERNAL_NUMBER_MAX} printable characters")));
         }
-        Ok(Self { source: source.to_owned(), number: number.to_owned() })
+        Ok(Self { source, number: number.to_owned() })
     }
 
     pub fn source(&self) -> &str {

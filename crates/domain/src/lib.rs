@@ -20,8 +20,10 @@ pub mod holiday_cn;
 pub mod ids;
 pub mod knowledge;
 pub mod kpi;
+pub mod media_url;
 pub mod order_no;
 pub mod org;
+pub mod partner;
 pub mod phone;
 pub mod redact;
 pub mod surge;
@@ -38,8 +40,10 @@ pub use deadline::{DeadlineException, DeadlineRules, DeadlineSpan};
 pub use external_ref::ExternalRef;
 pub use geo::Coordinates;
 pub use ids::{ArticleId, AttachmentId, CategoryId, NoticeId, OrderId, UnitId, UserId};
+pub use media_url::MediaUrl;
 pub use order_no::{OrderNoPrefix, WorkOrderNo};
 pub use org::{Actor, Affiliation, IntegrationMode, Role, RoleSet, Unit, UnitKind};
+pub use partner::ApiScope;
 pub use phone::PhoneNumber;
 pub use text::{
     AnswerScript, ArticleBody, ArticleTitle, BoundedText, CourseName, Description, PersonName, Reason, SourceDocument, Subject,

@@ -192,6 +192,8 @@ mod tests {
             call_id: None,
             direct_answer: None,
             emergency: None,
+            external_ref: None,
+            media_url: None,
         };
         let registration =
             Registration { id: OrderId(1), number: WorkOrderNo::new(&OrderNoPrefix::parse("DG").unwrap(), now.date_naive(), 1) };

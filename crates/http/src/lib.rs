@@ -8,6 +8,7 @@
 pub mod dto;
 pub mod error;
 pub mod extract;
+pub mod open311;
 pub mod openapi;
 pub mod ratelimit;
 pub mod routes;
@@ -41,6 +42,8 @@ pub struct HttpConfig {
     pub public_submissions_per_hour: u32,
     /// Trusted proxies and other origins allowed to write.
     pub boundary: security::Boundary,
+    /// What Open311 discovery says and which jurisdiction it serves.
+    pub open311: open311::Open311Config,
 }
 
 impl Default for HttpConfig {
@@ -51,6 +54,7 @@ impl Default for HttpConfig {
             public_search_per_minute: 60,
             public_submissions_per_hour: 10,
             boundary: security::Boundary::default(),
+            open311: open311::Open311Config::default(),
         }
     }
 }
@@ -163,6 +167,9 @@ pub fn router(app: App, config: HttpConfig) -> Router {
         .route("/dispatch-catalogue/{id}", axum::routing::delete(org::delete_catalogue))
         .route("/users", get(users::list).post(users::create))
         .route("/users/{id}", axum::routing::patch(users::update))
+        .route("/api-keys", get(api_keys::list).post(api_keys::create))
+        .route("/api-keys/{id}/rotate", post(api_keys::rotate))
+        .route("/api-keys/{id}/revoke", post(api_keys::revoke))
         .route("/callcentre/wallboard", get(calls::wallboard))
         .route("/callcentre/wallboard/stream", get(calls::wallboard_stream))
         .route("/callcentre/calls", get(calls::calls))
@@ -214,6 +221,7 @@ pub fn router(app: App, config: HttpConfig) -> Router {
     Router::new()
         .route("/healthz", get(meta::healthz))
         .nest("/api/v1", api)
+        .merge(open311::router(config.open311.clone()))
         .merge(SwaggerUi::new("/api/docs").url("/api/openapi.json", openapi::ApiDoc::openapi()))
         // The interface's files, gzipped for browsers that ask: its script
         // shrinks to a quarter, which a citizen on a phone notices. The API

@@ -83,7 +83,7 @@ fn cross_site(boundary: &Boundary, request: &Request, client: Client) -> Option<
     let headers = request.headers();
     let upgrade = headers.get(header::UPGRADE).is_some();
     let safe = matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS);
-    if (safe && !upgrade) || headers.contains_key(header::AUTHORIZATION) {
+    if (safe && !upgrade) || headers.contains_key(header::AUTHORIZATION) || headers.contains_key("x-api-key") {
         return None;
     }
     let origin = match headers.get(header::ORIGIN).map(|o| o.to_str()) {

@@ -23,6 +23,7 @@ mod evaluation;
 mod knowledge;
 mod orders;
 mod org;
+mod partners;
 mod sql;
 mod supervision;
 
@@ -102,7 +103,7 @@ impl<T> OrBackend<T> for Result<T, sqlx::Error> {
 }
 
 /// Every migration in order: version, description, SQL.
-const MIGRATIONS: [(i64, &str, &str); 19] = [
+const MIGRATIONS: [(i64, &str, &str); 20] = [
     (1, "initial", include_str!("../migrations/0001_initial.sql")),
     (2, "knowledge", include_str!("../migrations/0002_knowledge.sql")),
     (3, "callcentre", include_str!("../migrations/0003_callcentre.sql")),
@@ -122,6 +123,7 @@ const MIGRATIONS: [(i64, &str, &str); 19] = [
     (17, "published replies", include_str!("../migrations/0017_published_replies.sql")),
     (18, "calendar alerts", include_str!("../migrations/0018_calendar_alerts.sql")),
     (19, "leaner order indexes", include_str!("../migrations/0019_leaner_order_indexes.sql")),
+    (20, "partner channels", include_str!("../migrations/0020_partner_channels.sql")),
 ];
 
 /// Changes whenever a migration does: test templates are keyed on it.

@@ -10,9 +10,9 @@ use hotline_app::ports::{
 };
 use hotline_domain::watch::Timer;
 use hotline_domain::{
-    Action, AttachmentId, Caller, CategoryId, Channel, Coordinates, Deadlines, Decision, ExternalRef, HistoryEntry, Location, NoticeAnswer,
-    NoticeId, OrderId, OrderType, PersonName, PhoneNumber, State, Subject, SupervisionNotice, UnitId, Urgency, UserId, WorkOrder,
-    WorkOrderNo,
+    Action, AttachmentId, Caller, CategoryId, Channel, Coordinates, Deadlines, Decision, ExternalRef, HistoryEntry, Location, MediaUrl,
+    NoticeAnswer, NoticeId, OrderId, OrderType, PersonName, PhoneNumber, State, Subject, SupervisionNotice, UnitId, Urgency, UserId,
+    WorkOrder, WorkOrderNo,
 };
 use sqlx::AnyConnection;
 use sqlx::any::AnyRow;
@@ -68,6 +68,7 @@ pub(crate) fn order_values(o: &WorkOrder) -> Vec<(&'static str, Val)> {
         ("emergency", opt_json(&o.emergency).into()),
         ("external_source", o.external_ref.as_ref().map(|r| r.source().to_owned()).into()),
         ("external_number", o.external_ref.as_ref().map(|r| r.number().to_owned()).into()),
+        ("media_url", o.media_url.as_ref().map(|u| u.as_str().to_owned()).into()),
         ("counters", json(&o.counters).into()),
         ("returned", flag(o.counters.returns > 0).into()),
         ("redone", flag(o.counters.redos > 0).into()),
@@ -121,6 +122,7 @@ fn sample_order() -> WorkOrder {
         merged_into: None,
         emergency: None,
         external_ref: None,
+        media_url: None,
         counters: Default::default(),
         notices: vec![],
     }
@@ -182,6 +184,7 @@ fn parse_order(row: &AnyRow, notices: Vec<SupervisionNotice>) -> StoreResult<Wor
             (Some(source), Some(number)) => Some(word("external_number", &number, |n| ExternalRef::parse(&source, n))?),
             _ => None,
         },
+        media_url: row.opt_text("media_url")?.map(|u| word("media_url", &u, MediaUrl::parse)).transpose()?,
         counters: from_json("counters", &row.text("counters")?)?,
         notices,
     })
@@ -397,86 +400,22 @@ impl OrderStore for SqlStore {
     }
 
     async fn list_orders(&self, scope: &StoreScope, filter: &OrderFilter, page: PageRequest) -> StoreResult<Vec<OrderSummary>> {
-        let mut sql = format!("SELECT {SUMMARY_COLUMNS} FROM work_orders o WHERE 1 = 1");
-        let mut values: Vec<Val> = Vec::new();
-        let param = |values: &mut Vec<Val>, v: Val| {
-            values.push(v);
-            format!("${}", values.len())
-        };
-        if !filter.states.is_empty() {
-            sql.push_str(" AND o.state ");
-            let words: Vec<&str> = filter.states.iter().map(|s| s.as_str()).collect();
-            push_in_text(&mut sql, &mut values, &words);
-        }
-        if let Some(t) = filter.order_type {
-            sql.push_str(&format!(" AND o.order_type = {}", param(&mut values, t.as_str().into())));
-        }
-        if let Some(u) = filter.urgency {
-            sql.push_str(&format!(" AND o.urgency = {}", param(&mut values, u.as_str().into())));
-        }
-        if !filter.categories.is_empty() {
-            sql.push_str(" AND o.category_id ");
-            push_in(&mut sql, &mut values, filter.categories.iter().map(|c| c.0));
-        }
-        if let Some(town) = filter.town {
-            sql.push_str(&format!(" AND o.town_id = {}", param(&mut values, town.0.into())));
-        }
-        if let Some(from) = filter.created_from {
-            sql.push_str(&format!(" AND o.created_at >= {}", param(&mut values, micros(from).into())));
-        }
-        if let Some(to) = filter.created_to {
-            sql.push_str(&format!(" AND o.created_at < {}", param(&mut values, micros(to).into())));
-        }
-        if let Some(now) = filter.overdue_at {
-            sql.push_str(&format!(
-                " AND o.resolved_at IS NULL AND o.state NOT IN ({}) AND o.completion_due < {}",
-                TERMINAL_STATES.as_str(),
-                param(&mut values, micros(now).into())
-            ));
-        }
-        if filter.published {
-            sql.push_str(" AND o.published = 1");
-        }
-        if filter.extension_requested {
-            sql.push_str(" AND o.extension_requested = 1");
-        }
-        if let Some((from, to)) = filter.expiring {
-            sql.push_str(&format!(" AND o.resolved_at IS NULL AND o.state NOT IN ({})", TERMINAL_STATES.as_str()));
-            sql.push_str(&format!(" AND o.completion_due >= {}", param(&mut values, micros(from).into())));
-            sql.push_str(&format!(" AND o.completion_due < {}", param(&mut values, micros(to).into())));
-        }
-        if let Some(s) = filter.satisfaction {
-            sql.push_str(&format!(" AND o.satisfaction = {}", param(&mut values, s.as_str().into())));
-        }
-        if let Some(unit) = filter.unit {
-            sql.push_str(&format!(" AND o.id IN (SELECT order_id FROM order_units WHERE unit_id = {})", param(&mut values, unit.0.into())));
-        }
-        if let Some(text) = &filter.text {
-            let like = param(&mut values, format!("%{}%", like_escaped(&text.text)).into());
-            let fields = ["o.subject", "o.description", "o.address", "o.number", "o.external_number"]
-                .map(|f| format!("{f} LIKE {like} ESCAPE '\\'"));
-            sql.push_str(&format!(" AND ({}", fields.join(" OR ")));
-            if let Some(digits) = &text.phone_digits {
-                let tail = param(&mut values, format!("%{digits}").into());
-                // A unit never learns who made a report or asked for confidentiality.
-                let hidden = match scope {
-                    StoreScope::All => String::new(),
-                    StoreScope::Units(_) => " AND o.order_type <> 'report' AND o.caller_confidential = 0".to_owned(),
-                };
-                sql.push_str(&format!(" OR (o.caller_phone LIKE {tail}{hidden})"));
-            }
-            sql.push(')');
-        }
-        if let StoreScope::Units(units) = scope {
-            sql.push_str(" AND o.id IN (SELECT order_id FROM order_units WHERE unit_id ");
-            push_in(&mut sql, &mut values, units.iter().map(|u| u.0));
-            sql.push(')');
-        }
+        let (mut sql, mut values) = filtered(&format!("SELECT {SUMMARY_COLUMNS} FROM work_orders o"), scope, filter);
         if let Some(before) = page.before {
-            sql.push_str(&format!(" AND o.id < {}", param(&mut values, before.0.into())));
+            values.push(before.0.into());
+            sql.push_str(&format!(" AND o.id < ${}", values.len()));
         }
-        sql.push_str(&format!(" ORDER BY o.id DESC LIMIT {}", param(&mut values, i64::from(page.limit).into())));
+        values.push(i64::from(page.limit).into());
+        sql.push_str(&format!(" ORDER BY o.id DESC LIMIT ${}", values.len()));
         dynamic(&sql, values).fetch_all(&self.read).await.or_backend()?.iter().map(parse_summary).collect()
+    }
+
+    async fn list_order_records(&self, scope: &StoreScope, filter: &OrderFilter, offset: u32, limit: u32) -> StoreResult<Vec<WorkOrder>> {
+        let (mut sql, mut values) = filtered("SELECT o.* FROM work_orders o", scope, filter);
+        values.push(i64::from(limit).into());
+        values.push(i64::from(offset).into());
+        sql.push_str(&format!(" ORDER BY o.id DESC LIMIT ${} OFFSET ${}", values.len() - 1, values.len()));
+        dynamic(&sql, values).fetch_all(&self.read).await.or_backend()?.iter().map(|row| parse_order(row, Vec::new())).collect()
     }
 
     async fn unit_pending(&self, units: &[UnitId], page: PageRequest) -> StoreResult<Vec<OrderSummary>> {
@@ -604,4 +543,88 @@ impl OrderStore for SqlStore {
             .map(parse_attachment)
             .transpose()
     }
+}
+
+/// The `WHERE` of an order list after `select` (which names `work_orders o`),
+/// and its parameters.
+fn filtered(select: &str, scope: &StoreScope, filter: &OrderFilter) -> (String, Vec<Val>) {
+    let mut sql = format!("{select} WHERE 1 = 1");
+    let mut values: Vec<Val> = Vec::new();
+    let param = |values: &mut Vec<Val>, v: Val| {
+        values.push(v);
+        format!("${}", values.len())
+    };
+    if !filter.states.is_empty() {
+        sql.push_str(" AND o.state ");
+        let words: Vec<&str> = filter.states.iter().map(|s| s.as_str()).collect();
+        push_in_text(&mut sql, &mut values, &words);
+    }
+    if let Some(t) = filter.order_type {
+        sql.push_str(&format!(" AND o.order_type = {}", param(&mut values, t.as_str().into())));
+    }
+    if let Some(u) = filter.urgency {
+        sql.push_str(&format!(" AND o.urgency = {}", param(&mut values, u.as_str().into())));
+    }
+    if !filter.categories.is_empty() {
+        sql.push_str(" AND o.category_id ");
+        push_in(&mut sql, &mut values, filter.categories.iter().map(|c| c.0));
+    }
+    if let Some(town) = filter.town {
+        sql.push_str(&format!(" AND o.town_id = {}", param(&mut values, town.0.into())));
+    }
+    if let Some(from) = filter.created_from {
+        sql.push_str(&format!(" AND o.created_at >= {}", param(&mut values, micros(from).into())));
+    }
+    if let Some(to) = filter.created_to {
+        sql.push_str(&format!(" AND o.created_at < {}", param(&mut values, micros(to).into())));
+    }
+    if let Some(now) = filter.overdue_at {
+        sql.push_str(&format!(
+            " AND o.resolved_at IS NULL AND o.state NOT IN ({}) AND o.completion_due < {}",
+            TERMINAL_STATES.as_str(),
+            param(&mut values, micros(now).into())
+        ));
+    }
+    if filter.published {
+        sql.push_str(" AND o.published = 1");
+    }
+    if let Some(source) = &filter.external_source {
+        sql.push_str(&format!(" AND o.external_source = {}", param(&mut values, source.as_str().into())));
+    }
+    if filter.extension_requested {
+        sql.push_str(" AND o.extension_requested = 1");
+    }
+    if let Some((from, to)) = filter.expiring {
+        sql.push_str(&format!(" AND o.resolved_at IS NULL AND o.state NOT IN ({})", TERMINAL_STATES.as_str()));
+        sql.push_str(&format!(" AND o.completion_due >= {}", param(&mut values, micros(from).into())));
+        sql.push_str(&format!(" AND o.completion_due < {}", param(&mut values, micros(to).into())));
+    }
+    if let Some(s) = filter.satisfaction {
+        sql.push_str(&format!(" AND o.satisfaction = {}", param(&mut values, s.as_str().into())));
+    }
+    if let Some(unit) = filter.unit {
+        sql.push_str(&format!(" AND o.id IN (SELECT order_id FROM order_units WHERE unit_id = {})", param(&mut values, unit.0.into())));
+    }
+    if let Some(text) = &filter.text {
+        let like = param(&mut values, format!("%{}%", like_escaped(&text.text)).into());
+        let fields =
+            ["o.subject", "o.description", "o.address", "o.number", "o.external_number"].map(|f| format!("{f} LIKE {like} ESCAPE '\\'"));
+        sql.push_str(&format!(" AND ({}", fields.join(" OR ")));
+        if let Some(digits) = &text.phone_digits {
+            let tail = param(&mut values, format!("%{digits}").into());
+            // A unit never learns who made a report or asked for confidentiality.
+            let hidden = match scope {
+                StoreScope::All => String::new(),
+                StoreScope::Units(_) => " AND o.order_type <> 'report' AND o.caller_confidential = 0".to_owned(),
+            };
+            sql.push_str(&format!(" OR (o.caller_phone LIKE {tail}{hidden})"));
+        }
+        sql.push(')');
+    }
+    if let StoreScope::Units(units) = scope {
+        sql.push_str(" AND o.id IN (SELECT order_id FROM order_units WHERE unit_id ");
+        push_in(&mut sql, &mut values, units.iter().map(|u| u.0));
+        sql.push(')');
+    }
+    (sql, values)
 }

@@ -85,6 +85,8 @@ impl Fixture {
             call_id: Some(format!("call-{seq}")),
             direct_answer: None,
             emergency: None,
+            external_ref: None,
+            media_url: None,
         };
         let number = WorkOrderNo::new(&OrderNoPrefix::parse("DG").unwrap(), now.date_naive(), seq);
         register(input, &centre(Role::Consultant), Registration { id: OrderId(self.ids.next()), number }, &self.ctx(now)).unwrap()

@@ -1,5 +1,6 @@
 //! One file per subcommand.
 
+pub mod apikey;
 pub mod audit;
 pub mod calendar;
 pub mod demo;

@@ -29,6 +29,7 @@ pub async fn serve(config: &Config, app: App) -> anyhow::Result<()> {
             trusted_proxies: config.http.trusted_proxies.clone(),
             allowed_origins: config.http.allowed_origins.clone(),
         },
+        open311: config.open311.clone(),
         ..HttpConfig::default()
     };
     let simulator = simulated_calls(config, &app);

@@ -68,6 +68,8 @@ impl World {
             call_id: Some("call-1".into()),
             direct_answer: None,
             emergency,
+            external_ref: None,
+            media_url: None,
         };
         let registration =
             Registration { id: OrderId(1), number: WorkOrderNo::new(&OrderNoPrefix::parse("DG").unwrap(), self.now.date_naive(), 1) };
@@ -383,6 +385,8 @@ fn registration_checks_the_caller_and_the_registrar() {
         call_id: Some("bad id with spaces".into()),
         direct_answer: None,
         emergency: None,
+        external_ref: None,
+        media_url: None,
     };
     let registration = Registration { id: OrderId(2), number: order.number.clone() };
     match register(input.clone(), &centre(1, Role::Consultant), registration.clone(), &w.ctx()) {

@@ -203,6 +203,8 @@ pub struct WorkOrder {
     pub emergency: Option<crate::emergency::EmergencyMark>,
     /// Its number in the system it was imported from.
     pub external_ref: Option<crate::external_ref::ExternalRef>,
+    /// A link to the citizen's photo or video kept by the submitting system.
+    pub media_url: Option<crate::media_url::MediaUrl>,
     pub counters: Counters,
     pub notices: Vec<SupervisionNotice>,
 }

@@ -27,6 +27,10 @@ pub struct NewWorkOrder {
     pub direct_answer: Option<Description>,
     /// What the emergency linkage rules say of it.
     pub emergency: Option<crate::emergency::EmergencyMark>,
+    /// Its number in the partner's system that submitted it.
+    pub external_ref: Option<crate::external_ref::ExternalRef>,
+    /// The citizen's photo or video on the submitting system's side.
+    pub media_url: Option<crate::media_url::MediaUrl>,
 }
 
 /// What the application assigns to a new order.
@@ -103,7 +107,8 @@ pub fn register(
         invalidation: None,
         merged_into: None,
         emergency: input.emergency,
-        external_ref: None,
+        external_ref: input.external_ref,
+        media_url: input.media_url,
         counters: Counters::default(),
         notices: Vec::new(),
     };

@@ -94,6 +94,8 @@ impl RegisterBody {
             description: self.description,
             call_id: self.call_id,
             direct_answer: self.direct_answer,
+            external_ref: None,
+            media_url: None,
         })
     }
 }
@@ -273,8 +275,10 @@ pub struct OrderDto {
     /// The completion deadline falls in a year whose holidays are not
     /// loaded: it counted every weekday as a working day and may move.
     pub deadline_unverified: bool,
-    /// Its number in the system it was imported from (原系统编号).
+    /// Its number in the system it was imported from or submitted by (原系统编号).
     pub external_ref: Option<ExternalRefDto>,
+    /// A link to the citizen's photo or video kept by the submitting system.
+    pub media_url: Option<String>,
 }
 
 /// An order's number in another system.
@@ -392,6 +396,7 @@ impl OrderDto {
                 partners: m.partners.iter().copied().map(unit).collect(),
             }),
             external_ref: o.external_ref.as_ref().map(|r| ExternalRefDto { source: r.source().to_owned(), number: r.number().to_owned() }),
+            media_url: o.media_url.as_ref().map(ToString::to_string),
         }
     }
 }

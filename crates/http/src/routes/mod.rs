@@ -1,6 +1,7 @@
 //! Handlers, one file per resource. Each handler parses, gets the caller's
 //! desk, calls one application service and maps the result.
 
+pub mod api_keys;
 pub mod attachments;
 pub mod audit;
 pub mod auth;

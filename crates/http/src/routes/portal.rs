@@ -13,23 +13,28 @@ use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use hotline_app::App;
 use hotline_app::portal::{PORTAL_TYPES, Submission};
+use hotline_domain::Channel;
 
 /// Submits a request (网上诉求). Limited per client address.
 #[utoipa::path(post, path = "/api/v1/public/requests", tag = "portal", request_body = SubmitBody,
     responses((status = 201, body = ReceiptDto), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)))]
 pub async fn submit(State(app): State<App>, JsonBody(body): JsonBody<SubmitBody>) -> ApiResult<impl IntoResponse> {
     let submission = Submission {
+        channel: Channel::Web,
         order_type: body.order_type,
         category: body.category_id,
         name: body.name,
-        phone: body.phone,
+        phone: Some(body.phone),
         confidential: body.confidential,
         town_code: body.town_code.filter(|c| !c.trim().is_empty()),
         address: body.address,
+        coordinates: None,
         subject: body.subject,
         description: body.description,
+        external_ref: None,
+        media_url: None,
     };
-    let receipt = app.portal.submit(submission).await?;
+    let receipt = app.portal.submit(submission, None).await?;
     Ok((StatusCode::CREATED, Json(ReceiptDto::of(receipt, tz(&app)))))
 }
 

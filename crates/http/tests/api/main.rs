@@ -14,6 +14,7 @@ mod hardening;
 mod import;
 mod knowledge;
 mod lifecycle;
+mod open311;
 mod portal;
 mod reports;
 mod supervision;

@@ -111,6 +111,8 @@ impl Requests {
             call_id: None,
             direct_answer: direct.then(|| text(template.answer)),
             emergency: None,
+            external_ref: None,
+            media_url: None,
         };
         Request { input, template, town_code, direct }
     }
