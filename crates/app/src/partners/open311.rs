@@ -155,7 +155,9 @@ pub struct RequestQuery {
 /// What one caller may read. Built from the key, never from the request.
 #[derive(Debug, Clone)]
 pub enum View {
-    /// No key (or a key that only submits): published replies only.
+    /// No key (or a key that only submits): published replies in lists;
+    /// by its id, any request but a report or a confidential caller's, its
+    /// status without its text unless it was published.
     Public,
     /// A key with the read scope: what its partner submitted.
     Own { source: String },
@@ -171,17 +173,31 @@ impl View {
         }
     }
 
+    /// Whether this view finds the order when asked for it by id.
     fn admits(&self, order: &WorkOrder) -> bool {
         match self {
-            Self::Public => publishable(order),
+            Self::Public => order.order_type != OrderType::Report && !order.caller.confidential,
             Self::Own { source } => order.external_ref.as_ref().is_some_and(|r| r.source() == source),
             Self::Unit { units } => order.involvements().iter().any(|(u, _, _)| units.contains(u)),
+        }
+    }
+
+    /// Whether this view lists the order among others.
+    fn lists(&self, order: &WorkOrder) -> bool {
+        match self {
+            Self::Public => publishable(order),
+            _ => self.admits(order),
         }
     }
 
     /// The exact place is for whoever submitted or handles the request.
     fn sees_place(&self) -> bool {
         !matches!(self, Self::Public)
+    }
+
+    /// The text (description, reply) is for them, and for everyone once published.
+    fn sees_text(&self, order: &WorkOrder) -> bool {
+        !matches!(self, Self::Public) || publishable(order)
     }
 }
 
@@ -532,7 +548,7 @@ impl Open311 {
         filter.states = states;
         let offset = (query.page - 1).saturating_mul(page_size);
         let orders = self.store.list_order_records(&view.scope(), &filter, offset, page_size).await?;
-        Ok(orders.iter().filter(|o| view.admits(o)).map(|o| self.shown(o, view)).collect())
+        Ok(orders.iter().filter(|o| view.lists(o)).map(|o| self.shown(o, view)).collect())
     }
 
     fn shown(&self, order: &WorkOrder, view: &View) -> ServiceRequest {
@@ -542,8 +558,9 @@ impl Open311 {
         let private = |text: &str| redact_personal(text, &names);
         let reply =
             order.result.as_ref().map(|r| r.public_reply.to_string()).or_else(|| order.direct_answer.as_ref().map(|a| a.to_string()));
+        let text = view.sees_text(order);
         let status_notes = match (&reply, order.resolved_at) {
-            (Some(reply), Some(_)) => format!("{}：{}", order.state.label_zh(), private(reply)),
+            (Some(reply), Some(_)) if text => format!("{}：{}", order.state.label_zh(), private(reply)),
             _ => order.state.label_zh().to_owned(),
         };
         let town = order.location.town.and_then(|t| org.unit(t)).map(|u| u.name.clone());
@@ -557,7 +574,7 @@ impl Open311 {
             town
         };
         // A report's text may name whoever reported it; it is never shown outside the centre.
-        let description = (order.order_type != OrderType::Report).then(|| private(order.description.as_str()));
+        let description = (text && order.order_type != OrderType::Report).then(|| private(order.description.as_str()));
         ServiceRequest {
             id: order.number.clone(),
             status: Status::of(order.state),

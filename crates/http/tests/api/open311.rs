@@ -233,8 +233,11 @@ async fn a_partner_submits_follows_its_request_to_closure_and_sees_no_personal_d
     let request = doc.root_element().children().find(|n| n.has_tag_name("request")).expect("request element");
     assert_eq!(text_of(request, &["service_request_id"]), Some(id.as_str()));
     assert_eq!(text_of(request, &["status"]), Some("open"));
-    // Without a key the request is not public: it is not published.
-    assert_eq!(get(&t, &format!("requests/{id}.json")).await.status, StatusCode::NOT_FOUND);
+    // Without a key the request is followed by its id, but its text and
+    // place stay with the partner until a reply is published; a
+    // confidential caller's is not found at all.
+    let anonymous = get(&t, &format!("requests/{id}.json")).await;
+    assert_eq!(anonymous.status, StatusCode::NOT_FOUND, "{}", anonymous.text);
 
     // Handled, reviewed and published, followed up: closed, with the reply.
     let (town, reviewer) = (t.login("dongcheng").await, t.login("reviewer").await);
@@ -459,13 +462,25 @@ async fn without_a_key_only_published_replies_are_read_and_never_the_place() {
     assert_eq!(r["status_notes"], "已归档：路灯已修复，陈**请放心");
     assert!(!listed.to_string().contains("东纵路88号"));
     assert_eq!(get(&t, "requests.json?status=open").await.json(), json!([]));
-    for hidden in [&kept, &open] {
-        assert_eq!(get(&t, &format!("requests/{}.json", hidden["number"].as_str().unwrap())).await.status, StatusCode::NOT_FOUND);
+    // By its id anyone follows a request, without its text until it is published.
+    for (order, status) in [(&kept, "closed"), (&open, "open")] {
+        let r = get(&t, &format!("requests/{}.json", order["number"].as_str().unwrap())).await.json();
+        conforms("requests", &r);
+        assert_eq!(r[0]["status"], status);
+        assert_eq!((r[0]["description"].is_null(), r[0]["address"].as_str()), (true, Some("东城街道")), "{r}");
+        assert!(!r.to_string().contains("路灯已修复") && !r.to_string().contains("东纵路"), "{r}");
     }
-    // Asking for several ids answers those readable and skips the rest.
+    assert_eq!(get(&t, &format!("requests/{}.json", kept["number"].as_str().unwrap())).await.json()[0]["status_notes"], "已归档");
+    // A report is never found without a key.
+    let mut report = t.complaint();
+    report["type"] = json!("report");
+    let report = t.register(&dispatcher, report).await;
+    assert_eq!(get(&t, &format!("requests/{}.json", report["number"].as_str().unwrap())).await.status, StatusCode::NOT_FOUND);
+    // Asking for several ids answers those found and skips the rest.
     let both = format!("{},{}", published["number"].as_str().unwrap(), kept["number"].as_str().unwrap());
+    let both = format!("{both},{}", report["number"].as_str().unwrap());
     let picked = get(&t, &format!("requests.json?service_request_id={both}")).await.json();
-    assert_eq!(picked.as_array().unwrap().len(), 1, "{picked}");
+    assert_eq!(picked.as_array().unwrap().len(), 2, "{picked}");
     // Pages: one per page, the second is empty.
     assert_eq!(get(&t, "requests.json?page_size=1&page=1").await.json().as_array().unwrap().len(), 1);
     assert_eq!(get(&t, "requests.json?page_size=1&page=2").await.json(), json!([]));
