@@ -731,6 +731,55 @@ export const steps = [
     await desk.close()
     await close()
   }],
+  ['an administrator issues a partner\'s API key; the partner submits over Open311 and the order shows its photo link; the key is rotated and revoked', async ({ browser, base, shots }) => {
+    const { page, close } = await as(browser, base, 'admin')
+    await page.goto(`${base}/admin`)
+    await page.locator('[data-test=admin-tabs]').waitFor()
+    await tab(page, 'apikeys')
+    // A source with capitals and spaces is refused beside its field.
+    await page.fill('[data-test=apikey-name] input', '莞家政务 App')
+    await page.fill('[data-test=apikey-source] input', 'Wan Jia')
+    await page.click('[data-test=apikey-add]')
+    await page.locator('[data-test=apikey-form] .el-form-item__error').first().waitFor()
+    await page.fill('[data-test=apikey-source] input', 'wanjia-app')
+    await page.click('[data-test=apikey-add]')
+    const secret = (await page.locator('[data-test=apikey-secret]').textContent()).trim()
+    if (!/^hk_[0-9a-f]{48}$/.test(secret)) throw new Error(`not a secret: ${secret}`)
+    await page.locator('[data-test=apikey-state-wanjia-app]').waitFor()
+    await shot(page, shots, '31b-admin-api-keys')
+
+    const categories = await (await fetch(`${base}/api/v1/categories`, { headers: { Authorization: `Bearer ${await token(base, 'admin')}` } })).json()
+    const light = categories.find((c) => c.name === '城市公共设施' && categories.find((p) => p.id === c.parent_id)?.name === '城市建设和市政管理')
+    const submit = (key) => fetch(`${base}/open311/v2/requests.json`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ api_key: key, service_code: light.id, 'attribute[type]': 'complaint', 'attribute[town]': '441900003',
+        address_string: '东纵路88号', description: '东纵路路灯不亮，已拍照。', media_url: 'https://img.example.cn/lamp.jpg' }),
+    })
+    const posted = await submit(secret)
+    if (posted.status !== 201) throw new Error(`Open311 submission: ${posted.status} ${await posted.text()}`)
+    const [{ service_request_id: number }] = await posted.json()
+    const dispatcher = await as(browser, base, 'dispatcher')
+    await dispatcher.page.goto(`${base}/orders/${number}`)
+    const link = dispatcher.page.locator('[data-test=media-url]')
+    await link.waitFor()
+    if ((await link.getAttribute('href')) !== 'https://img.example.cn/lamp.jpg') throw new Error('the photo link is not the partner\'s')
+    await dispatcher.page.locator('[data-test=external-ref]').waitFor()
+    await dispatcher.close()
+
+    // Rotated: a new secret is shown, the old one is refused at once.
+    await page.click('[data-test=apikey-rotate-wanjia-app]')
+    await page.locator('[data-test=apikey-secret]', { hasNotText: secret }).waitFor()
+    const rotated = (await page.locator('[data-test=apikey-secret]').textContent()).trim()
+    if ((await submit(secret)).status !== 403) throw new Error('the old secret still works after rotation')
+    // Revoked, after a confirmation: the partner is refused.
+    await page.click('[data-test=apikey-revoke-wanjia-app]')
+    await page.locator('.el-message-box .el-button--primary').click()
+    await page.locator('[data-test=apikey-state-wanjia-app]', { hasText: '已吊销' }).waitFor()
+    if ((await submit(rotated)).status !== 403) throw new Error('a revoked key still works')
+    await close()
+  }],
+
   ['a Chinese screen speaks Chinese: the desk\'s errors, the portal\'s, and every main screen', async ({ browser, base, shots }) => {
     const screens = [['consultant', ['/desk', '/orders']], ['dispatcher', ['/dispatch']], ['dongcheng', ['/workbench', '/orders']],
       ['supervisor', ['/supervision', '/evaluation', '/reports', '/alerts', '/knowledge', '/wallboard', '/bigscreen', '/callcentre']]]

@@ -41,7 +41,9 @@ pub async fn users(app: &App) -> anyhow::Result<People> {
 /// registered over the last year: all but `open_percent` %
 /// archived, the rest dispatched (5 %) or in progress. A third of all orders go to the first unit,
 /// so its pending list is the longest a busy town would have.
-pub async fn orders(app: &App, people: &People, n: usize, open_percent: u32) -> anyhow::Result<StdDuration> {
+/// With `partner`, one order in ten came from that partner's system (its
+/// external reference and the API channel).
+pub async fn orders(app: &App, people: &People, n: usize, open_percent: u32, partner: Option<&str>) -> anyhow::Result<StdDuration> {
     let started = Instant::now();
     let mut rng = StdRng::seed_from_u64(7);
     let calendar = app.calendar.snapshot();
@@ -62,6 +64,10 @@ pub async fn orders(app: &App, people: &People, n: usize, open_percent: u32) -> 
             let ctx = DecisionContext { now: at, calendar: &calendar, rules: &rules };
             let mut input = requests.draw(&mut rng).input;
             input.direct_answer = None;
+            if let Some(source) = partner.filter(|_| (done + batch.len()) % 10 == 0) {
+                input.channel = Channel::Api;
+                input.external_ref = Some(ExternalRef::parse(source, &format!("case-{}", done + batch.len()))?);
+            }
             let registration = Registration { id: OrderId(app.ids.next()), number: app.orders.next_number(calendar.local_date(at)).await? };
             let first = register(input, &consultant, registration, &ctx)?;
             let mut history = vec![first.entry];

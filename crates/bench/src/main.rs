@@ -21,6 +21,7 @@ mod bodies;
 mod load;
 mod measure;
 mod memory;
+mod open311;
 mod raw;
 
 use anyhow::Context;
@@ -80,6 +81,10 @@ pub struct Args {
     /// Single-row inserts timed to measure what the database does on its own.
     #[arg(long, default_value_t = 50_000)]
     raw_rows: usize,
+    /// Only measure Open311 reads (`--lists` requests per phase), one loaded
+    /// order in ten marked as submitted by a partner's system.
+    #[arg(long)]
+    open311_only: bool,
     /// Only register this many realistic orders in ten rounds, printing the
     /// rate and resident memory after each (a soak test of memory).
     #[arg(long)]
@@ -188,7 +193,8 @@ async fn run(args: Args) -> anyhow::Result<()> {
 
     println!("# hotline benchmark: {backend}, {} stored orders, {} clients", args.orders, args.clients);
     let people = load::users(&app).await?;
-    let loaded = load::orders(&app, &people, args.orders, args.open_percent).await?;
+    let partner = args.open311_only.then_some(open311::SOURCE);
+    let loaded = load::orders(&app, &people, args.orders, args.open_percent, partner).await?;
     println!(
         "bulk load: {} orders in {:.1} s ({:.0} orders/s)",
         args.orders,
@@ -220,6 +226,9 @@ async fn run(args: Args) -> anyhow::Result<()> {
     tokio::spawn(hotline_app::knowledge::maintain(app.knowledge.clone(), app.search.clone(), refresh, stopped));
     app.emergency.clone().spawn_catch_up(std::time::Duration::from_secs(30), chrono::Duration::minutes(15));
     tokio::spawn(seal(app.clone()));
+    if args.open311_only {
+        return open311::measure(&app, &base, &args).await;
+    }
     if let Some(total) = args.soak {
         let sqlite_file = args.database_url.is_none().then(|| dir.path().join("bench.db"));
         return measure::soak(&app, &base, &args, total, sqlite_file).await;

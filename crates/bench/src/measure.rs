@@ -23,7 +23,7 @@ impl Stats {
         self.latencies.len() as f64 / self.elapsed.as_secs_f64()
     }
 
-    fn print(mut self) -> f64 {
+    pub fn print(mut self) -> f64 {
         let rate = self.rate();
         if self.latencies.is_empty() {
             println!("{:<44} no successful requests, errors {}", self.name, self.errors);

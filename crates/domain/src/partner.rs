@@ -17,5 +17,6 @@ vocabulary!(
 
 /// Requests a key may make per minute unless its administrator says otherwise.
 pub const DEFAULT_PER_MINUTE: u32 = 120;
-/// The most a key may be given: beyond it a partner is better served by a bulk export.
-pub const MAX_PER_MINUTE: u32 = 6000;
+/// The most a key may be given (1,000 a second): beyond it a partner is
+/// better served by a bulk export.
+pub const MAX_PER_MINUTE: u32 = 60_000;
