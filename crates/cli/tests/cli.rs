@@ -315,3 +315,56 @@ async fn a_seat_plan_from_the_stored_calls_of_the_demo() {
     assert!(!both.status.success(), "--calls and --from-db exclude each other");
     env.db.drop_database().await;
 }
+
+#[tokio::test]
+async fn an_operator_issues_rotates_and_revokes_a_partners_api_key() {
+    let env = Env::new().await;
+    let add = |extra: &[&str]| {
+        let mut args = vec!["apikey", "add", "--name", "莞家政务 app", "--source", "wanjia-app"];
+        args.extend(extra);
+        env.run(&args)
+    };
+    let bad_scope = add(&["--scopes", "submit,write"]);
+    assert!(!bad_scope.status.success() && text(&bad_scope).contains("--scopes"), "{}", text(&bad_scope));
+    let bad_unit = add(&["--scopes", "unit", "--unit", "nowhere"]);
+    assert!(!bad_unit.status.success() && text(&bad_unit).contains("--unit: no unit with code nowhere"), "{}", text(&bad_unit));
+    let no_unit = add(&["--scopes", "unit"]);
+    assert!(!no_unit.status.success() && text(&no_unit).contains("unit_id"), "{}", text(&no_unit));
+    let issued = add(&["--scopes", "submit,read", "--per-minute", "30"]);
+    assert!(issued.status.success(), "{}", text(&issued));
+    let out = text(&issued);
+    let secret = out.split_whitespace().find(|w| w.starts_with("hk_")).expect("the secret is printed").to_owned();
+    let id = out.split_whitespace().nth(3).expect("the key's id").to_owned();
+    let again = add(&["--scopes", "submit"]);
+    assert!(!again.status.success() && text(&again).contains("another key already submits as"), "{}", text(&again));
+
+    let listed = text(&env.run(&["apikey", "list"]));
+    assert!(listed.contains("wanjia-app") && listed.contains(&secret[..9]) && listed.contains("30/min"), "{listed}");
+    assert!(!listed.contains(&secret), "the list never shows a secret");
+
+    // The key opens Open311 on the running server until it is rotated.
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let mut server = env.serve(port);
+    wait_healthy(&base).await;
+    let services = |key: String| {
+        let url = format!("{base}/open311/v2/services.json?api_key={key}");
+        async move { reqwest::get(url).await.unwrap().status().as_u16() }
+    };
+    assert_eq!(services(secret.clone()).await, 200);
+    let rotated = env.run(&["apikey", "rotate", &id]);
+    assert!(rotated.status.success(), "{}", text(&rotated));
+    let new_secret = text(&rotated).split_whitespace().find(|w| w.starts_with("hk_")).expect("a new secret").to_owned();
+    assert_eq!(services(secret).await, 403);
+    assert_eq!(services(new_secret.clone()).await, 200);
+    let revoked = env.run(&["apikey", "revoke", &id]);
+    assert!(revoked.status.success() && text(&revoked).contains("revoked"), "{}", text(&revoked));
+    assert_eq!(services(new_secret).await, 403);
+    let twice = env.run(&["apikey", "revoke", &id]);
+    assert!(!twice.status.success() && text(&twice).contains("is revoked"), "{}", text(&twice));
+    let missing = env.run(&["apikey", "revoke", "12345"]);
+    assert!(!missing.status.success() && text(&missing).contains("no API key 12345"), "{}", text(&missing));
+    server.kill().unwrap();
+    server.wait().unwrap();
+    env.db.drop_database().await;
+}
