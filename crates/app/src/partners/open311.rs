@@ -364,7 +364,10 @@ impl Open311 {
             return Err(AppError::Forbidden("this api_key may not submit requests (it lacks the submit scope)".into()));
         }
         let code = submission.service_code.ok_or_else(|| AppError::invalid("service_code", "is required; GET services lists them"))?;
-        let service = self.leaf(code)?;
+        // A wrong code in a submission is bad input, not a missing resource.
+        let service = self
+            .leaf(code)
+            .map_err(|_| AppError::invalid("service_code", format!("no service with code {code}; GET services lists them")))?;
         let attributes = self.definition(code)?;
         let mut errors = ValidationErrors::default();
         let values = |code: &str| submission.attributes.get(code).cloned().unwrap_or_default();

@@ -279,7 +279,11 @@ async fn bad_submissions_name_the_field_and_create_nothing() {
     let cases = vec![
         (format!("api_key={key}&attribute[type]=help&lat=23&long=113"), StatusCode::BAD_REQUEST, "service_code: is required"),
         (format!("{base}&service_code=7&lat=23&long=113"), StatusCode::BAD_REQUEST, "service_code: is given twice"),
-        (format!("api_key={key}&service_code=12&lat=23&long=113&attribute[type]=help"), StatusCode::NOT_FOUND, "no service with code 12"),
+        (
+            format!("api_key={key}&service_code=12&lat=23&long=113&attribute[type]=help"),
+            StatusCode::BAD_REQUEST,
+            "service_code: no service with code 12",
+        ),
         (base.clone(), StatusCode::BAD_REQUEST, "give the place"),
         (format!("{base}&lat=23"), StatusCode::BAD_REQUEST, "both lat and long"),
         (format!("{base}&lat=123&long=113"), StatusCode::BAD_REQUEST, "lat: must be between -90 and 90"),
