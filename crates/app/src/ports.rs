@@ -280,8 +280,8 @@ pub trait OrderStore: Send + Sync {
     async fn order_id_by_external(&self, reference: &hotline_domain::ExternalRef) -> StoreResult<Option<OrderId>>;
     async fn list_orders(&self, scope: &StoreScope, filter: &OrderFilter, page: PageRequest) -> StoreResult<Vec<OrderSummary>>;
     /// Whole orders (without their supervision notices) of a filtered list,
-    /// newest first, a page of `limit` after skipping `offset`: for
-    /// partners' systems, which page by number.
+    /// newest registered first, a page of `limit` after skipping `offset`:
+    /// for partners' systems, which page by number.
     async fn list_order_records(&self, scope: &StoreScope, filter: &OrderFilter, offset: u32, limit: u32) -> StoreResult<Vec<WorkOrder>>;
     /// Orders waiting on one of these units now (their pending list).
     async fn unit_pending(&self, units: &[UnitId], page: PageRequest) -> StoreResult<Vec<OrderSummary>>;

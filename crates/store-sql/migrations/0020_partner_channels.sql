@@ -21,6 +21,10 @@ CREATE TABLE api_keys (
 CREATE UNIQUE INDEX api_keys_source ON api_keys (source);
 CREATE UNIQUE INDEX api_keys_secret ON api_keys (secret_hash);
 
+-- A partner reads what it submitted newest first within a time window
+-- (Open311 GET requests): one range of this index, already in order.
+CREATE INDEX work_orders_source ON work_orders (external_source, created_at, id) WHERE external_source IS NOT NULL;
+
 -- A link to the citizen's photo or video on the partner's side (Open311
 -- media_url): shown to whoever handles the order, never fetched by the server.
 ALTER TABLE work_orders ADD COLUMN media_url TEXT;

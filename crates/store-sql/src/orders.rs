@@ -400,7 +400,7 @@ impl OrderStore for SqlStore {
     }
 
     async fn list_orders(&self, scope: &StoreScope, filter: &OrderFilter, page: PageRequest) -> StoreResult<Vec<OrderSummary>> {
-        let (mut sql, mut values) = filtered(&format!("SELECT {SUMMARY_COLUMNS} FROM work_orders o"), scope, filter);
+        let (mut sql, mut values) = filtered(&format!("SELECT {SUMMARY_COLUMNS} FROM work_orders o"), scope, filter, Membership::Listed);
         if let Some(before) = page.before {
             values.push(before.0.into());
             sql.push_str(&format!(" AND o.id < ${}", values.len()));
@@ -411,10 +411,15 @@ impl OrderStore for SqlStore {
     }
 
     async fn list_order_records(&self, scope: &StoreScope, filter: &OrderFilter, offset: u32, limit: u32) -> StoreResult<Vec<WorkOrder>> {
-        let (mut sql, mut values) = filtered("SELECT o.* FROM work_orders o", scope, filter);
+        // Newest registered first, walking `(created_at, id)` backwards
+        // inside the window (`(external_source, created_at, id)` for one
+        // partner's), each row's unit checked through the primary key of
+        // `order_units`: a page costs the rows walked until it is full, not
+        // the unit's whole history.
+        let (mut sql, mut values) = filtered("SELECT o.* FROM work_orders o", scope, filter, Membership::Correlated);
         values.push(i64::from(limit).into());
         values.push(i64::from(offset).into());
-        sql.push_str(&format!(" ORDER BY o.id DESC LIMIT ${} OFFSET ${}", values.len() - 1, values.len()));
+        sql.push_str(&format!(" ORDER BY o.created_at DESC, o.id DESC LIMIT ${} OFFSET ${}", values.len() - 1, values.len()));
         dynamic(&sql, values).fetch_all(&self.read).await.or_backend()?.iter().map(|row| parse_order(row, Vec::new())).collect()
     }
 
@@ -545,9 +550,16 @@ impl OrderStore for SqlStore {
     }
 }
 
+/// How a unit scope is checked: the list of the units' orders (the order
+/// list walks ids), or row by row (a walk of the time window).
+enum Membership {
+    Listed,
+    Correlated,
+}
+
 /// The `WHERE` of an order list after `select` (which names `work_orders o`),
 /// and its parameters.
-fn filtered(select: &str, scope: &StoreScope, filter: &OrderFilter) -> (String, Vec<Val>) {
+fn filtered(select: &str, scope: &StoreScope, filter: &OrderFilter, membership: Membership) -> (String, Vec<Val>) {
     let mut sql = format!("{select} WHERE 1 = 1");
     let mut values: Vec<Val> = Vec::new();
     let param = |values: &mut Vec<Val>, v: Val| {
@@ -622,7 +634,10 @@ fn filtered(select: &str, scope: &StoreScope, filter: &OrderFilter) -> (String, 
         sql.push(')');
     }
     if let StoreScope::Units(units) = scope {
-        sql.push_str(" AND o.id IN (SELECT order_id FROM order_units WHERE unit_id ");
+        sql.push_str(match membership {
+            Membership::Listed => " AND o.id IN (SELECT order_id FROM order_units WHERE unit_id ",
+            Membership::Correlated => " AND EXISTS (SELECT 1 FROM order_units u WHERE u.order_id = o.id AND u.unit_id ",
+        });
         push_in(&mut sql, &mut values, units.iter().map(|u| u.0));
         sql.push(')');
     }
