@@ -741,6 +741,8 @@ export const steps = [
     await page.fill('[data-test=apikey-source] input', 'Wan Jia')
     await page.click('[data-test=apikey-add]')
     await page.locator('[data-test=apikey-form] .el-form-item__error').first().waitFor()
+    // …and said in Chinese, naming the field.
+    await page.locator('.el-message--error', { hasText: '来源标识' }).waitFor()
     await page.fill('[data-test=apikey-source] input', 'wanjia-app')
     await page.click('[data-test=apikey-add]')
     const secret = (await page.locator('[data-test=apikey-secret]').textContent()).trim()

@@ -489,3 +489,21 @@ async fn without_a_key_only_published_replies_are_read_and_never_the_place() {
     assert_eq!(get(&t, "requests.json?page_size=1&page=1").await.json().as_array().unwrap().len(), 1);
     assert_eq!(get(&t, "requests.json?page_size=1&page=2").await.json(), json!([]));
 }
+
+#[tokio::test]
+async fn a_burst_of_requests_with_one_key_gets_exactly_its_limit_and_each_use_is_audited_once() {
+    let t = TestApp::spawn().await;
+    let (id, key) = issue(&t, json!({"name": "app", "source": "burst", "scopes": ["read"], "per_minute": 5})).await;
+    let burst = (0..30).map(|_| {
+        let (client, url) = (t.client.clone(), format!("{}/open311/v2/services.json?api_key={key}", t.base));
+        async move { client.get(url).send().await.expect("request").status() }
+    });
+    let statuses = futures_util::future::join_all(burst).await;
+    let ok = statuses.iter().filter(|s| **s == StatusCode::OK).count();
+    let limited = statuses.iter().filter(|s| **s == StatusCode::TOO_MANY_REQUESTS).count();
+    assert_eq!((ok, limited), (5, 25), "{statuses:?}");
+    let audit = t.get("/api/v1/audit?limit=100", &t.login("auditor").await).await.body;
+    let uses =
+        audit["items"].as_array().unwrap().iter().filter(|e| e["action"] == "apikey.use" && e["target"] == format!("apikey:{id}")).count();
+    assert_eq!(uses, 5, "refused requests are not audited");
+}
