@@ -1,7 +1,7 @@
 //! Partners' API keys.
 
 use crate::codec::{Get, micros, opt_micros, word};
-use crate::sql::insert_audit;
+use crate::sql::{Val, dynamic, insert_audit};
 use crate::{OrBackend, SqlStore};
 use async_trait::async_trait;
 use hotline_app::partners::{ApiKeyRecord, ApiKeyStore};
@@ -31,6 +31,14 @@ fn scope_list(key: &ApiKeyRecord) -> String {
     key.scopes.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(",")
 }
 
+impl SqlStore {
+    /// The key whose `column` (a unique one) holds `value`.
+    async fn api_key_where(&self, column: &'static str, value: Val) -> StoreResult<Option<ApiKeyRecord>> {
+        let sql = format!("SELECT * FROM api_keys WHERE {column} = $1");
+        dynamic(&sql, vec![value]).fetch_optional(&self.read).await.or_backend()?.as_ref().map(parse_key).transpose()
+    }
+}
+
 #[async_trait]
 impl ApiKeyStore for SqlStore {
     async fn api_keys(&self) -> StoreResult<Vec<ApiKeyRecord>> {
@@ -38,25 +46,11 @@ impl ApiKeyStore for SqlStore {
     }
 
     async fn api_key(&self, id: i64) -> StoreResult<Option<ApiKeyRecord>> {
-        sqlx::query("SELECT * FROM api_keys WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&self.read)
-            .await
-            .or_backend()?
-            .as_ref()
-            .map(parse_key)
-            .transpose()
+        self.api_key_where("id", id.into()).await
     }
 
     async fn api_key_by_secret(&self, secret_hash: &str) -> StoreResult<Option<ApiKeyRecord>> {
-        sqlx::query("SELECT * FROM api_keys WHERE secret_hash = $1")
-            .bind(secret_hash)
-            .fetch_optional(&self.read)
-            .await
-            .or_backend()?
-            .as_ref()
-            .map(parse_key)
-            .transpose()
+        self.api_key_where("secret_hash", secret_hash.into()).await
     }
 
     async fn insert_api_key(&self, key: &ApiKeyRecord, audit: &AuditRecord) -> StoreResult<()> {

@@ -59,10 +59,15 @@ pub struct ApiKeys {
     directory: Arc<Directory>,
 }
 
-fn new_secret() -> AppResult<String> {
+/// Gives the key a new secret (its hash and hint) and returns it, the one
+/// time it is seen.
+fn new_secret(key: &mut ApiKeyRecord) -> AppResult<String> {
     let mut bytes = [0u8; 24];
     getrandom::fill(&mut bytes).map_err(|e| AppError::Unavailable(format!("no randomness for an API key: {e}")))?;
-    Ok(format!("{SECRET_PREFIX}{}", hex::encode(bytes)))
+    let secret = format!("{SECRET_PREFIX}{}", hex::encode(bytes));
+    key.secret_hash = token_hash(&secret);
+    key.hint = secret.chars().take(HINT_CHARS).collect();
+    Ok(secret)
 }
 
 fn only_system_admin(admin: &AdminDesk) -> AppResult<()> {
@@ -120,15 +125,14 @@ impl ApiKeys {
     pub async fn create(&self, admin: &AdminDesk, new: NewApiKey) -> AppResult<IssuedKey> {
         only_system_admin(admin)?;
         let (name, source, per_minute) = self.check(&new)?;
-        let secret = new_secret()?;
         let mut scopes = new.scopes;
         scopes.sort();
-        let key = ApiKeyRecord {
+        let mut key = ApiKeyRecord {
             id: self.ids.next(),
             name,
             source,
-            secret_hash: token_hash(&secret),
-            hint: secret.chars().take(HINT_CHARS).collect(),
+            secret_hash: String::new(),
+            hint: String::new(),
             scopes,
             unit: new.unit,
             per_minute,
@@ -137,6 +141,7 @@ impl ApiKeys {
             rotated_at: None,
             revoked_at: None,
         };
+        let secret = new_secret(&mut key)?;
         let audit = self.auditor.record(
             admin.user(),
             "apikey.create",
@@ -169,9 +174,7 @@ impl ApiKeys {
     pub async fn rotate(&self, admin: &AdminDesk, id: i64) -> AppResult<IssuedKey> {
         only_system_admin(admin)?;
         let mut key = self.live(id).await?;
-        let secret = new_secret()?;
-        key.secret_hash = token_hash(&secret);
-        key.hint = secret.chars().take(HINT_CHARS).collect();
+        let secret = new_secret(&mut key)?;
         key.rotated_at = Some(self.clock.now());
         let audit = self.auditor.record(admin.user(), "apikey.rotate", format!("apikey:{id}"), json!({ "hint": key.hint }));
         self.store.update_api_key(&key, &audit).await?;

@@ -11,9 +11,10 @@ use crate::security::Client;
 use axum::Extension;
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Path, RawQuery, State};
-use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
-use axum::response::Response;
+use axum::extract::{FromRequestParts, Path, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use chrono::{DateTime, NaiveDate, SecondsFormat, TimeZone, Utc};
 use chrono_tz::Tz;
@@ -126,57 +127,78 @@ impl From<FieldError> for Failure {
 
 type Answer = Result<Response, Failure>;
 
-/// A file of an unknown format, answered in JSON.
-fn unknown_format(file: &str) -> Response {
-    Failure::new(StatusCode::NOT_FOUND, format!("{file}: ask for .json or .xml")).respond(Format::Json)
+/// What every Open311 handler starts from: the file asked for split into
+/// its name and format (an unknown suffix is refused here, in JSON), the
+/// query string's parameters, and what the caller sent.
+struct Ask {
+    settings: Arc<Settings>,
+    client: Client,
+    /// `GET /open311/v2/…`, for the key's audit record.
+    request: String,
+    headers: HeaderMap,
+    file: String,
+    stem: String,
+    format: Format,
+    query: Params,
 }
 
-fn finish(format: Format, answer: Answer) -> Response {
-    answer.unwrap_or_else(|failure| failure.respond(format))
-}
+impl FromRequestParts<App> for Ask {
+    type Rejection = Response;
 
-/// A request's parameters, its jurisdiction checked and its caller known.
-struct Call {
-    params: Params,
-    partner: Option<Partner>,
-}
-
-async fn call(
-    app: &App,
-    settings: &Settings,
-    client: &Client,
-    method: &Method,
-    uri: &Uri,
-    headers: &HeaderMap,
-    params: Params,
-) -> Result<Call, Failure> {
-    if let Some(j) = params.one("jurisdiction_id")?
-        && j != settings.config.jurisdiction_id
-    {
-        return Err(Failure::new(
-            StatusCode::NOT_FOUND,
-            format!("jurisdiction_id {j:?} is not served here; this endpoint serves {:?}", settings.config.jurisdiction_id),
-        ));
+    async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Self, Response> {
+        let Path(file) = Path::<String>::from_request_parts(parts, app).await.map_err(IntoResponse::into_response)?;
+        let Some((stem, format)) = Format::split(&file).map(|(stem, format)| (stem.to_owned(), format)) else {
+            return Err(Failure::new(StatusCode::NOT_FOUND, format!("{file}: ask for .json or .xml")).respond(Format::Json));
+        };
+        let settings = parts.extensions.get::<Arc<Settings>>().cloned().expect("the Open311 router adds its settings");
+        let client =
+            parts.extensions.get::<Client>().copied().unwrap_or(Client { address: std::net::Ipv4Addr::UNSPECIFIED.into(), https: false });
+        Ok(Self {
+            settings,
+            client,
+            request: format!("{} {}", parts.method, parts.uri.path()),
+            headers: parts.headers.clone(),
+            query: Params::parse(parts.uri.query().unwrap_or("").as_bytes()),
+            file,
+            stem,
+            format,
+        })
     }
-    let header_key = headers.get("x-api-key").and_then(|v| v.to_str().ok()).map(str::trim).filter(|k| !k.is_empty());
-    let key = params.one("api_key")?.or(header_key);
-    let partner = match key {
-        Some(secret) => Some(app.api_keys.authenticate(secret, &format!("{method} {}", uri.path())).await?),
-        None => {
-            if let Err(wait) = settings.anonymous.check(client.address) {
-                return Err(Failure::new(
+}
+
+impl Ask {
+    /// The caller behind `params` (the query's, or with a form's too), the
+    /// jurisdiction checked; without a key, counted against its address.
+    async fn caller(&self, app: &App, params: &Params) -> Result<Option<Partner>, Failure> {
+        let served = &self.settings.config.jurisdiction_id;
+        if let Some(j) = params.one("jurisdiction_id")?
+            && j != served
+        {
+            return Err(Failure::new(
+                StatusCode::NOT_FOUND,
+                format!("jurisdiction_id {j:?} is not served here; this endpoint serves {served:?}"),
+            ));
+        }
+        let header_key = self.headers.get("x-api-key").and_then(|v| v.to_str().ok()).map(str::trim).filter(|k| !k.is_empty());
+        match params.one("api_key")?.or(header_key) {
+            Some(secret) => Ok(Some(app.api_keys.authenticate(secret, &self.request).await?)),
+            None => match self.settings.anonymous.check(self.client.address) {
+                Ok(()) => Ok(None),
+                Err(wait) => Err(Failure::new(
                     StatusCode::TOO_MANY_REQUESTS,
                     format!("too many requests without an api_key from this address; try again in {wait} s"),
-                ));
-            }
-            None
+                )),
+            },
         }
-    };
-    Ok(Call { params, partner })
-}
+    }
 
-fn query_params(query: &Option<String>) -> Params {
-    Params::parse(query.as_deref().unwrap_or("").as_bytes())
+    fn finish(&self, answer: Answer) -> Response {
+        answer.unwrap_or_else(|failure| failure.respond(self.format))
+    }
+
+    fn ok(&self, node: Node, root: &str) -> Answer {
+        Ok(node.respond(StatusCode::OK, self.format, root))
+    }
 }
 
 fn tz(app: &App) -> Tz {
@@ -187,34 +209,6 @@ fn time(t: DateTime<Utc>, tz: Tz) -> Node {
     Node::Text(t.with_timezone(&tz).to_rfc3339_opts(SecondsFormat::Secs, false))
 }
 
-#[allow(clippy::too_many_arguments)]
-async fn top(
-    State(app): State<App>,
-    Extension(settings): Extension<Arc<Settings>>,
-    Extension(client): Extension<Client>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    Path(file): Path<String>,
-    RawQuery(query): RawQuery,
-) -> Response {
-    let Some((stem, format)) = Format::split(&file) else { return unknown_format(&file) };
-    let answer = async {
-        let call = call(&app, &settings, &client, &method, &uri, &headers, query_params(&query)).await?;
-        match stem {
-            "discovery" => Ok(discovery(&settings.config, &headers, client.https).respond(StatusCode::OK, format, "discovery")),
-            "services" => Ok(services(&app.open311.services()).respond(StatusCode::OK, format, "services")),
-            "requests" => {
-                let view = app.open311.view(call.partner.as_ref());
-                let found = app.open311.requests(request_query(&call.params, tz(&app))?, &view, app.clock.now()).await?;
-                Ok(requests(&found, tz(&app)).respond(StatusCode::OK, format, "service_requests"))
-            }
-            other => Err(Failure::new(StatusCode::NOT_FOUND, format!("no {other}; see discovery.{}", extension(format)))),
-        }
-    };
-    finish(format, answer.await)
-}
-
 fn extension(format: Format) -> &'static str {
     match format {
         Format::Json => "json",
@@ -222,111 +216,84 @@ fn extension(format: Format) -> &'static str {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-async fn submit(
-    State(app): State<App>,
-    Extension(settings): Extension<Arc<Settings>>,
-    Extension(client): Extension<Client>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    Path(file): Path<String>,
-    RawQuery(query): RawQuery,
-    body: Bytes,
-) -> Response {
-    let Some((stem, format)) = Format::split(&file) else { return unknown_format(&file) };
+async fn top(State(app): State<App>, ask: Ask) -> Response {
     let answer = async {
-        if stem != "requests" {
+        let partner = ask.caller(&app, &ask.query).await?;
+        match ask.stem.as_str() {
+            "discovery" => ask.ok(discovery(&ask.settings.config, &ask.headers, ask.client.https), "discovery"),
+            "services" => ask.ok(services(&app.open311.services()), "services"),
+            "requests" => {
+                let view = app.open311.view(partner.as_ref());
+                let found = app.open311.requests(request_query(&ask.query, tz(&app))?, &view, app.clock.now()).await?;
+                ask.ok(requests(&found, tz(&app)), "service_requests")
+            }
+            other => Err(Failure::new(StatusCode::NOT_FOUND, format!("no {other}; see discovery.{}", extension(ask.format)))),
+        }
+    };
+    ask.finish(answer.await)
+}
+
+async fn submit(State(app): State<App>, ask: Ask, body: Bytes) -> Response {
+    let answer = async {
+        if ask.stem != "requests" {
             return Err(Failure::new(
                 StatusCode::METHOD_NOT_ALLOWED,
-                format!("{file} takes GET; requests are submitted to requests.{}", extension(format)),
+                format!("{} takes GET; requests are submitted to requests.{}", ask.file, extension(ask.format)),
             ));
         }
-        let form = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+        let form = ask.headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
         if !body.is_empty() && !form.starts_with("application/x-www-form-urlencoded") {
             return Err(Failure::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "send the fields as application/x-www-form-urlencoded"));
         }
-        let params = query_params(&query).and(Params::parse(&body));
-        let call = call(&app, &settings, &client, &method, &uri, &headers, params).await?;
-        let partner = call.partner.ok_or_else(|| Failure::new(StatusCode::FORBIDDEN, "api_key is required to submit a request"))?;
-        let submission = submission(&call.params)?;
-        let idempotency = headers.get("idempotency-key").and_then(|v| v.to_str().ok());
+        let params = ask.query.clone().and(Params::parse(&body));
+        let partner = ask
+            .caller(&app, &params)
+            .await?
+            .ok_or_else(|| Failure::new(StatusCode::FORBIDDEN, "api_key is required to submit a request"))?;
+        let submission = submission(&params)?;
+        let idempotency = ask.headers.get("idempotency-key").and_then(|v| v.to_str().ok());
         let accepted = app.open311.submit(&partner, submission, idempotency).await?;
-        Ok(accepted_node(&accepted).respond(StatusCode::CREATED, format, "service_requests"))
+        Ok(accepted_node(&accepted).respond(StatusCode::CREATED, ask.format, "service_requests"))
     };
-    finish(format, answer.await)
+    ask.finish(answer.await)
 }
 
-#[allow(clippy::too_many_arguments)]
-async fn definition(
-    State(app): State<App>,
-    Extension(settings): Extension<Arc<Settings>>,
-    Extension(client): Extension<Client>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    Path(file): Path<String>,
-    RawQuery(query): RawQuery,
-) -> Response {
-    let Some((code, format)) = Format::split(&file) else { return unknown_format(&file) };
+async fn definition(State(app): State<App>, ask: Ask) -> Response {
     let answer = async {
-        call(&app, &settings, &client, &method, &uri, &headers, query_params(&query)).await?;
-        let category = service_code(code)?;
-        let attributes = app.open311.definition(category)?;
+        ask.caller(&app, &ask.query).await?;
+        let attributes = app.open311.definition(service_code(&ask.stem)?)?;
         let node = Node::Object(vec![
-            ("service_code", Node::text(code)),
+            ("service_code", Node::text(ask.stem.as_str())),
             ("attributes", Node::List("attribute", attributes.iter().map(attribute).collect())),
         ]);
-        Ok(node.respond(StatusCode::OK, format, "service_definition"))
+        ask.ok(node, "service_definition")
     };
-    finish(format, answer.await)
+    ask.finish(answer.await)
 }
 
-#[allow(clippy::too_many_arguments)]
-async fn request(
-    State(app): State<App>,
-    Extension(settings): Extension<Arc<Settings>>,
-    Extension(client): Extension<Client>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    Path(file): Path<String>,
-    RawQuery(query): RawQuery,
-) -> Response {
-    let Some((id, format)) = Format::split(&file) else { return unknown_format(&file) };
+async fn request(State(app): State<App>, ask: Ask) -> Response {
     let answer = async {
-        let call = call(&app, &settings, &client, &method, &uri, &headers, query_params(&query)).await?;
+        let partner = ask.caller(&app, &ask.query).await?;
+        let id = &ask.stem;
         let number = WorkOrderNo::parse(id).map_err(|_| Failure::new(StatusCode::NOT_FOUND, format!("no request {id}")))?;
-        let view = app.open311.view(call.partner.as_ref());
-        let found = app.open311.request(&number, &view).await?;
-        Ok(requests(std::slice::from_ref(&found), tz(&app)).respond(StatusCode::OK, format, "service_requests"))
+        let found = app.open311.request(&number, &app.open311.view(partner.as_ref())).await?;
+        ask.ok(requests(std::slice::from_ref(&found), tz(&app)), "service_requests")
     };
-    finish(format, answer.await)
+    ask.finish(answer.await)
 }
 
-#[allow(clippy::too_many_arguments)]
-async fn token(
-    State(app): State<App>,
-    Extension(settings): Extension<Arc<Settings>>,
-    Extension(client): Extension<Client>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    Path(file): Path<String>,
-    RawQuery(query): RawQuery,
-) -> Response {
-    let Some((token, format)) = Format::split(&file) else { return unknown_format(&file) };
+async fn token(State(app): State<App>, ask: Ask) -> Response {
     let answer = async {
-        let call = call(&app, &settings, &client, &method, &uri, &headers, query_params(&query)).await?;
-        let view = app.open311.view(call.partner.as_ref());
-        let number = app.open311.token(token, &view).await?;
+        let partner = ask.caller(&app, &ask.query).await?;
+        let token = &ask.stem;
+        let number = app.open311.token(token, &app.open311.view(partner.as_ref())).await?;
         let node = Node::List(
             "request",
-            vec![Node::Object(vec![("service_request_id", Node::text(number.as_str())), ("token", Node::text(token))])],
+            vec![Node::Object(vec![("service_request_id", Node::text(number.as_str())), ("token", Node::text(token.as_str()))])],
         );
-        Ok(node.respond(StatusCode::OK, format, "service_requests"))
+        ask.ok(node, "service_requests")
     };
-    finish(format, answer.await)
+    ask.finish(answer.await)
 }
 
 fn discovery(config: &Open311Config, headers: &HeaderMap, https: bool) -> Node {
