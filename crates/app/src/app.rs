@@ -42,6 +42,7 @@ pub trait Store:
     + SupervisionStore
     + EmergencyStore
     + crate::partners::ApiKeyStore
+    + crate::external::ExternalStore
 {
     /// A cheap round trip, for health checks.
     async fn ping(&self) -> crate::ports::StoreResult<()>;
@@ -67,6 +68,8 @@ pub struct AppConfig {
     pub evaluation_weights: hotline_domain::kpi::Weights,
     pub supervision: crate::supervision::SupervisionConfig,
     pub emergency: crate::emergency::EmergencyConfig,
+    /// Pushes to units' own case systems.
+    pub external: crate::external::ExternalConfig,
     /// Bytes of photos the portal takes from anonymous citizens.
     pub portal_photos: crate::portal::PhotoBudget,
     /// The city and organiser the portal names.
@@ -88,6 +91,7 @@ impl Default for AppConfig {
             evaluation_weights: hotline_domain::kpi::Weights::default(),
             supervision: crate::supervision::SupervisionConfig::default(),
             emergency: crate::emergency::EmergencyConfig::default(),
+            external: crate::external::ExternalConfig::default(),
             portal_photos: crate::portal::PhotoBudget::default(),
             portal_identity: crate::portal::PortalIdentity::default(),
         }
@@ -119,6 +123,8 @@ pub struct App {
     pub api_keys: Arc<crate::partners::ApiKeys>,
     /// Open311 GeoReport v2 for partners' systems.
     pub open311: Arc<crate::partners::open311::Open311>,
+    /// Units' own case systems: pushes out, updates back.
+    pub external: Arc<crate::external::ExternalSystems>,
 }
 
 /// The adapters the application runs on, chosen at start-up from the
@@ -182,7 +188,9 @@ impl App {
             config: config.emergency.clone(),
         })
         .await?;
+        let registry = Arc::new(crate::external::Registry::default());
         let orders = Arc::new(WorkOrders {
+            external: registry.clone(),
             emergency: emergency.clone(),
             store: orders_store.clone(),
             settings: store.clone(),
@@ -277,7 +285,20 @@ impl App {
             portal.clone(),
             config.calendar_template.time_zone(),
         ));
+        let external = Arc::new(crate::external::ExternalSystems {
+            store: store.clone(),
+            users: org_store.clone(),
+            registry,
+            directory: directory.clone(),
+            access: access.clone(),
+            auditor: auditor.clone(),
+            ids: ids.clone(),
+            clock: clock.clone(),
+            config: config.external.clone(),
+        });
+        external.refresh().await?;
         Ok(Self {
+            external,
             api_keys,
             open311,
             dashboard,

@@ -41,6 +41,10 @@ pub fn hash_password(password: &str) -> AppResult<String> {
         .map_err(|e| AppError::Unavailable(format!("password hashing failed: {e}")))
 }
 
+/// The password hash of service accounts (the portal's, external
+/// systems'): not a PHC string, so no password ever verifies against it.
+pub const SERVICE_ACCOUNT_HASH: &str = "!service-account";
+
 pub fn verify_password(password: &str, phc: &str) -> bool {
     PasswordHash::new(phc).is_ok_and(|hash| Argon2::default().verify_password(password.as_bytes(), &hash).is_ok())
 }

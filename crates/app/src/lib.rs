@@ -24,6 +24,7 @@ pub mod directory;
 pub mod emergency;
 pub mod error;
 pub mod evaluation;
+pub mod external;
 pub mod ids;
 pub mod knowledge;
 pub mod legacy;

@@ -113,6 +113,8 @@ pub struct WorkOrders {
     pub(crate) emergency: Arc<crate::emergency::Emergency>,
     /// Every registration and action, for live screens.
     pub(crate) live: tokio::sync::broadcast::Sender<OrderChange>,
+    /// Units handled in their own case systems, whose changes are pushed.
+    pub(crate) external: Arc<crate::external::Registry>,
 }
 
 /// A change to an order, as live screens hear of it: enough to know whether
@@ -456,8 +458,12 @@ impl WorkOrders {
             target(number),
             json!({ "from": order.state, "to": decision.order.state, "version": decision.order.version }),
         );
-        self.store.save_decision(expected_version, &decision, also.as_ref(), &audit).await?;
+        let pushes = self.external.pushes_for(&org, &order, &decision, &self.ids);
+        self.store.save_decision(expected_version, &decision, also.as_ref(), &audit, &pushes).await?;
         self.changed.notify_one();
+        if !pushes.is_empty() {
+            self.external.wake.notify_one();
+        }
         if decision.order.state.is_void() {
             self.emergency.forget(&decision.order);
         }

@@ -361,9 +361,10 @@ impl Organisation {
     pub async fn update_user(&self, admin: &AdminDesk, id: UserId, changes: UserChanges) -> AppResult<UserRecord> {
         let mut user = self.store.user(id).await?.ok_or_else(|| AppError::not_found(format!("user {id} not found")))?;
         admin.check_unit(user.affiliation.unit())?;
-        if user.username == crate::portal::PORTAL_ACCOUNT {
-            // Given a password it would be a dispatcher anyone could become.
-            return Err(AppError::Forbidden("the portal's service account cannot be changed or logged in to".into()));
+        if user.password_hash == crate::auth::SERVICE_ACCOUNT_HASH {
+            // Given a password the portal's would be a dispatcher anyone
+            // could become, an external system's a handler nobody answers for.
+            return Err(AppError::Forbidden(format!("{} is a service account: it cannot be changed or logged in to", user.username)));
         }
         let mut errors = ValidationErrors::default();
         if let Some(name) = changes.display_name

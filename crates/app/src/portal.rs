@@ -201,8 +201,7 @@ impl Portal {
                     id: UserId(ids.next()),
                     username: PORTAL_ACCOUNT.to_owned(),
                     display_name: "市民服务门户".to_owned(),
-                    // Not a PHC string: no password ever verifies against it.
-                    password_hash: "!service-account".to_owned(),
+                    password_hash: crate::auth::SERVICE_ACCOUNT_HASH.to_owned(),
                     affiliation: Affiliation::Centre,
                     roles: RoleSet::new([Role::Dispatcher, Role::Reviewer]),
                     active: false,

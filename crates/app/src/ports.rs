@@ -265,13 +265,15 @@ pub trait OrderStore: Send + Sync {
     async fn insert_order(&self, decision: &Decision, audit: &AuditRecord, claim: Option<&IdempotencyClaim>) -> StoreResult<InsertOutcome>;
     /// Writes a decision if the stored version is still `expected_version`;
     /// `also` is a history entry for another order written in the same
-    /// transaction (the master of a merge).
+    /// transaction (the master of a merge), `pushes` the external systems'
+    /// outbox rows it queues (`external`).
     async fn save_decision(
         &self,
         expected_version: i64,
         decision: &Decision,
         also: Option<&HistoryEntry>,
         audit: &AuditRecord,
+        pushes: &[Push],
     ) -> StoreResult<()>;
     async fn order(&self, id: OrderId) -> StoreResult<Option<WorkOrder>>;
     async fn order_by_number(&self, number: &WorkOrderNo) -> StoreResult<Option<WorkOrder>>;
@@ -610,4 +612,30 @@ pub trait EvaluationStore: Send + Sync {
         as_of: DateTime<Utc>,
         by: hotline_domain::kpi::Dimension,
     ) -> StoreResult<Vec<(i64, hotline_domain::kpi::KpiCounts)>>;
+}
+
+/// One change of one order, on its way to one external system.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Push {
+    #[serde(serialize_with = "hotline_domain::ids::id_text")]
+    pub id: i64,
+    pub unit: UnitId,
+    pub order: OrderId,
+    /// The order's version after the change: with the order, it names the
+    /// change, so the store writes it once and the partner can put changes
+    /// in order.
+    pub version: i64,
+    /// The action (`dispatch`, `supervise` …).
+    pub event: String,
+    /// The JSON sent, frozen when the change was made.
+    #[serde(skip)]
+    pub body: String,
+    pub attempts: i64,
+    /// When it is tried next; `None` once delivered or given up.
+    pub next_at: Option<DateTime<Utc>>,
+    pub delivered_at: Option<DateTime<Utc>>,
+    /// Given up after the last attempt: a dead letter, re-sent by hand.
+    pub dead_at: Option<DateTime<Utc>>,
+    pub last_error: Option<String>,
+    pub created_at: DateTime<Utc>,
 }

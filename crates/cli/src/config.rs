@@ -43,6 +43,8 @@ pub struct Config {
     pub supervision: hotline_app::supervision::SupervisionConfig,
     pub notify: hotline_notify::NotifyConfig,
     pub emergency: hotline_app::emergency::EmergencyConfig,
+    /// Pushes to units' own case systems (`docs/external-systems.md`).
+    pub external: hotline_app::external::ExternalConfig,
     pub portal: PortalConfig,
     pub http: HttpSection,
     /// Open311 GeoReport v2 for partners' systems (`docs/open311.md`).
@@ -99,6 +101,7 @@ const TOP_LEVEL_KEYS: &[&str] = &[
     "supervision",
     "notify",
     "emergency",
+    "external",
     "http",
     "open311",
     "audit",
@@ -125,6 +128,7 @@ impl Default for Config {
             supervision: Default::default(),
             notify: Default::default(),
             emergency: Default::default(),
+            external: Default::default(),
             portal: Default::default(),
             http: Default::default(),
             open311: Default::default(),
@@ -388,6 +392,10 @@ impl Config {
             supervision: {
                 self.supervision.check().map_err(|e| anyhow::anyhow!("supervision: {e}"))?;
                 self.supervision.clone()
+            },
+            external: {
+                self.external.check().map_err(|e| anyhow::anyhow!("external: {e}"))?;
+                self.external.clone()
             },
             evaluation_weights: {
                 self.evaluation.weights.check().map_err(|e| anyhow::anyhow!("evaluation.weights: {e}"))?;

@@ -1,6 +1,13 @@
 //! Partners' systems that reach the centre with an API key (a city app, a
 //! WeChat mini-program, a department's own case system): what a key may do.
 
+impl ApiScope {
+    /// Scopes that belong to one unit and name it.
+    pub fn names_unit(self) -> bool {
+        matches!(self, Self::Unit | Self::Update)
+    }
+}
+
 use crate::vocabulary::vocabulary;
 
 vocabulary!(
@@ -12,6 +19,9 @@ vocabulary!(
         Read = "read", "查询本方提交的诉求";
         /// Read the orders of the key's unit (a department that keeps its own case system).
         Unit = "unit", "查询本单位工单";
+        /// Read and act on the orders of the key's unit as its external
+        /// system's service account (sign for, progress, result, return).
+        Update = "update", "办理本单位工单";
     }
 );
 

@@ -1,6 +1,7 @@
 //! Alerts leave the platform here: by e-mail through an SMTP relay, and by
 //! webhook as a signed JSON POST a partner system (a town's OA, a
-//! department's dispatch system) can verify. Both implement
+//! department's dispatch system) can verify. Changes to the orders of a
+//! unit with its own case system leave by [`PushWebhook`]. Both implement
 //! `hotline_app::supervision::Notifier`; the outbox in the database retries
 //! what fails.
 //!
@@ -9,10 +10,12 @@
 
 mod email;
 mod message;
+mod push;
 mod webhook;
 
 pub use email::Email;
 pub use message::{subject, text};
+pub use push::{DELIVERY_HEADER, EVENT_HEADER, PushWebhook};
 pub use webhook::{SIGNATURE_HEADER, Webhook, sign};
 
 use async_trait::async_trait;

@@ -19,6 +19,7 @@ use crate::decisions::{Change, write_changes};
 use crate::orders::write_new_orders;
 use crate::sql::{Val, insert_rows};
 use crate::{Backend, OrBackend};
+use hotline_app::external::Push;
 use hotline_app::ports::{AuditRecord, IdempotencyClaim, InsertOutcome, StoreError, StoreResult};
 use hotline_domain::{Decision, HistoryEntry, OrderId, UserId, WorkOrder};
 use sqlx::{AnyConnection, AnyPool};
@@ -42,6 +43,7 @@ enum Job {
         decision: Decision,
         also: Option<HistoryEntry>,
         audit: AuditRecord,
+        pushes: Vec<Push>,
         reply: oneshot::Sender<StoreResult<()>>,
     },
 }
@@ -111,9 +113,10 @@ impl Writer {
         decision: Decision,
         also: Option<HistoryEntry>,
         audit: AuditRecord,
+        pushes: Vec<Push>,
     ) -> StoreResult<()> {
         let (reply, answer) = oneshot::channel();
-        self.queue.send(Job::Save { expected_version, decision, also, audit, reply }).await.map_err(|_| stopped())?;
+        self.queue.send(Job::Save { expected_version, decision, also, audit, pushes, reply }).await.map_err(|_| stopped())?;
         answer.await.map_err(|_| stopped())?
     }
 }
@@ -165,8 +168,8 @@ async fn write(pool: &AnyPool, backend: Backend, batch: &[Job]) -> StoreResult<V
     let changes: Vec<Change<'_>> = batch
         .iter()
         .filter_map(|job| match job {
-            Job::Save { expected_version, decision, also, audit, .. } => {
-                Some(Change { expected_version: *expected_version, decision, also: also.as_ref(), audit })
+            Job::Save { expected_version, decision, also, audit, pushes, .. } => {
+                Some(Change { expected_version: *expected_version, decision, also: also.as_ref(), audit, pushes })
             }
             Job::Insert { .. } => None,
         })

@@ -20,6 +20,7 @@ mod codec;
 mod decisions;
 mod emergency;
 mod evaluation;
+mod external;
 mod knowledge;
 mod orders;
 mod org;
@@ -103,7 +104,7 @@ impl<T> OrBackend<T> for Result<T, sqlx::Error> {
 }
 
 /// Every migration in order: version, description, SQL.
-const MIGRATIONS: [(i64, &str, &str); 20] = [
+const MIGRATIONS: [(i64, &str, &str); 21] = [
     (1, "initial", include_str!("../migrations/0001_initial.sql")),
     (2, "knowledge", include_str!("../migrations/0002_knowledge.sql")),
     (3, "callcentre", include_str!("../migrations/0003_callcentre.sql")),
@@ -124,6 +125,7 @@ const MIGRATIONS: [(i64, &str, &str); 20] = [
     (18, "calendar alerts", include_str!("../migrations/0018_calendar_alerts.sql")),
     (19, "leaner order indexes", include_str!("../migrations/0019_leaner_order_indexes.sql")),
     (20, "partner channels", include_str!("../migrations/0020_partner_channels.sql")),
+    (21, "external systems", include_str!("../migrations/0021_external_systems.sql")),
 ];
 
 /// Changes whenever a migration does: test templates are keyed on it.

@@ -368,8 +368,9 @@ impl OrderStore for SqlStore {
         decision: &Decision,
         also: Option<&HistoryEntry>,
         audit: &AuditRecord,
+        pushes: &[hotline_app::external::Push],
     ) -> StoreResult<()> {
-        self.writer.save(expected_version, decision.clone(), also.cloned(), audit.clone()).await
+        self.writer.save(expected_version, decision.clone(), also.cloned(), audit.clone(), pushes.to_vec()).await
     }
 
     async fn order(&self, id: OrderId) -> StoreResult<Option<WorkOrder>> {

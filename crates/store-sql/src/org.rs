@@ -206,25 +206,7 @@ impl OrgStore for SqlStore {
 
     async fn insert_user(&self, user: &UserRecord, audit: &AuditRecord) -> StoreResult<()> {
         let mut tx = self.write.begin().await.or_backend()?;
-        sqlx::query(
-            "INSERT INTO users (id, username, display_name, password_hash, unit_id, roles, active, created_at, phone_ha1) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-        )
-        .bind(user.id.0)
-        .bind(user.username.as_str())
-        .bind(user.display_name.as_str())
-        .bind(user.password_hash.as_str())
-        .bind(user.affiliation.unit().map(|u| u.0))
-        .bind(user.roles.to_list())
-        .bind(flag(user.active))
-        .bind(micros(user.created_at))
-        .bind(user.phone_secret.as_deref())
-        .execute(&mut *tx)
-        .await
-        .map_err(|e| match e {
-            sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Duplicate(format!("user {}", user.username)),
-            other => StoreError::Backend(other.to_string()),
-        })?;
+        insert_user_row(&mut tx, user).await?;
         insert_audit(&mut tx, audit).await?;
         tx.commit().await.or_backend()
     }
@@ -282,4 +264,28 @@ impl OrgStore for SqlStore {
         sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(token_hash).execute(&self.write).await.or_backend()?;
         Ok(())
     }
+}
+
+/// `Duplicate` when the username is taken.
+pub(crate) async fn insert_user_row(conn: &mut sqlx::AnyConnection, user: &UserRecord) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO users (id, username, display_name, password_hash, unit_id, roles, active, created_at, phone_ha1) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(user.id.0)
+    .bind(user.username.as_str())
+    .bind(user.display_name.as_str())
+    .bind(user.password_hash.as_str())
+    .bind(user.affiliation.unit().map(|u| u.0))
+    .bind(user.roles.to_list())
+    .bind(flag(user.active))
+    .bind(micros(user.created_at))
+    .bind(user.phone_secret.as_deref())
+    .execute(&mut *conn)
+    .await
+    .map_err(|e| match e {
+        sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Duplicate(format!("user {}", user.username)),
+        other => StoreError::Backend(other.to_string()),
+    })?;
+    Ok(())
 }

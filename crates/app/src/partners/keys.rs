@@ -50,6 +50,16 @@ pub struct Partner {
     pub key: ApiKeyRecord,
 }
 
+impl Partner {
+    /// The unit whose orders the key may act on, as its external system.
+    pub fn acting_unit(&self) -> AppResult<UnitId> {
+        match self.key.unit {
+            Some(unit) if self.key.allows(ApiScope::Update) => Ok(unit),
+            _ => Err(AppError::Forbidden("this api_key may not act on orders: it needs the update scope".into())),
+        }
+    }
+}
+
 pub struct ApiKeys {
     store: Arc<dyn ApiKeyStore>,
     auditor: Arc<Auditor>,
@@ -94,21 +104,21 @@ impl ApiKeys {
         }
         let source = ExternalRef::check_source(&new.source).map_err(|e| errors.push(e)).unwrap_or_default();
         if new.scopes.is_empty() {
-            errors.push(FieldError::new("scopes", "give at least one of submit, read, unit"));
+            errors.push(FieldError::new("scopes", "give at least one of submit, read, unit, update"));
         }
         if let Some(dup) = new.scopes.iter().enumerate().find(|(i, s)| new.scopes[..*i].contains(s)) {
             errors.push(FieldError::new("scopes", format!("{} is given twice", dup.1)));
         }
-        let unit_scope = new.scopes.contains(&ApiScope::Unit);
-        if unit_scope && new.scopes.contains(&ApiScope::Read) {
+        let unit_scope = new.scopes.iter().any(|s| s.names_unit());
+        if new.scopes.contains(&ApiScope::Unit) && new.scopes.contains(&ApiScope::Read) {
             errors.push(FieldError::new(
                 "scopes",
                 "read (the partner's own submissions) and unit (a unit's orders) are two different views; give one",
             ));
         }
         match (unit_scope, new.unit) {
-            (true, None) => errors.push(FieldError::new("unit_id", "the unit scope needs the unit whose orders the key reads")),
-            (false, Some(_)) => errors.push(FieldError::new("unit_id", "only a key with the unit scope names a unit")),
+            (true, None) => errors.push(FieldError::new("unit_id", "the unit and update scopes need the unit whose orders the key reads")),
+            (false, Some(_)) => errors.push(FieldError::new("unit_id", "only a key with the unit or update scope names a unit")),
             (true, Some(unit)) if self.directory.snapshot().unit(unit).is_none_or(|u| !u.active) => {
                 errors.push(FieldError::new("unit_id", format!("no active unit with id {unit}")))
             }

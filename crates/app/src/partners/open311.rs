@@ -252,7 +252,9 @@ impl Open311 {
     pub fn view(&self, partner: Option<&Partner>) -> View {
         let Some(key) = partner.map(|p| &p.key) else { return View::Public };
         match key.unit {
-            Some(unit) if key.allows(ApiScope::Unit) => View::Unit { units: self.directory.snapshot().unit_and_descendants(unit).into() },
+            Some(unit) if key.allows(ApiScope::Unit) || key.allows(ApiScope::Update) => {
+                View::Unit { units: self.directory.snapshot().unit_and_descendants(unit).into() }
+            }
             _ if key.allows(ApiScope::Read) => View::Own { source: key.source.clone() },
             _ => View::Public,
         }

@@ -310,7 +310,7 @@ impl NewContact {
     }
 }
 
-fn is_http_url(a: &str) -> bool {
+pub(crate) fn is_http_url(a: &str) -> bool {
     let rest = a.strip_prefix("https://").or_else(|| a.strip_prefix("http://"));
     rest.is_some_and(|r| !r.is_empty() && !r.starts_with('/') && !a.contains(char::is_whitespace) && a.len() <= 2000)
 }

@@ -36,6 +36,9 @@ pub async fn serve(config: &Config, app: App) -> anyhow::Result<()> {
     // Deadlines that passed while the server was down fire at the first scan.
     let notifier = hotline_notify::Outbound::new(&config.notify).map_err(anyhow::Error::msg).context("[notify]")?;
     let supervision = app.supervision.clone().spawn(std::sync::Arc::new(notifier));
+    // Changes made while the server was down go out at the first round.
+    let pusher = hotline_notify::PushWebhook::new(config.external.timeout_secs).map_err(anyhow::Error::msg).context("[external]")?;
+    let pushes = app.external.clone().spawn(std::sync::Arc::new(pusher));
     // Orders whose screening at registration failed still alert their partners.
     let screening = app.emergency.clone().spawn_catch_up(Duration::from_secs(30), chrono::Duration::minutes(15));
     let purge = tokio::spawn(purge_recordings(app.clone()));
@@ -49,6 +52,7 @@ pub async fn serve(config: &Config, app: App) -> anyhow::Result<()> {
     sealer.abort();
     rules.abort();
     supervision.abort();
+    pushes.abort();
     screening.abort();
     purge.abort();
     calendar.abort();
