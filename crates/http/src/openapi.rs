@@ -32,6 +32,13 @@ impl Modify for BearerAuth {
                 HttpBuilder::new().scheme(HttpAuthScheme::Bearer).description(Some("Token from POST /api/v1/auth/login")).build(),
             ),
         );
+        components.add_security_scheme(
+            "api_key",
+            SecurityScheme::ApiKey(utoipa::openapi::security::ApiKey::Header(utoipa::openapi::security::ApiKeyValue::with_description(
+                "X-Api-Key",
+                "A partner's API key (POST /api/v1/api-keys); an external system's has the update scope",
+            ))),
+        );
     }
 }
 
@@ -55,6 +62,8 @@ impl Modify for BearerAuth {
         routes::org::categories, routes::org::create_category, routes::org::catalogue, routes::org::add_catalogue, routes::org::delete_catalogue,
         routes::users::list, routes::users::create, routes::users::update,
         routes::api_keys::list, routes::api_keys::create, routes::api_keys::rotate, routes::api_keys::revoke,
+        routes::external::list, routes::external::connect, routes::external::rotate, routes::external::pushes, routes::external::resend,
+        routes::external::order, routes::external::history, routes::external::act,
         routes::audit::log, routes::audit::verify,
         routes::kb::search, routes::kb::suggest, routes::kb::hot, routes::kb::search_orders, routes::kb::link,
         routes::kb::list, routes::kb::create, routes::kb::get, routes::kb::edit, routes::kb::act, routes::kb::versions, routes::kb::diff,

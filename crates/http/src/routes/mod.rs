@@ -11,6 +11,7 @@ pub mod deadlines;
 pub mod desk;
 pub mod emergency;
 pub mod evaluation;
+pub mod external;
 pub mod kb;
 pub mod meta;
 pub mod orders;

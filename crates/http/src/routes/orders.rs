@@ -20,7 +20,7 @@ use serde::Deserialize;
 
 pub const IDEMPOTENCY_KEY: &str = "Idempotency-Key";
 
-fn dto(app: &App, details: OrderDetails) -> OrderDto {
+pub(crate) fn dto(app: &App, details: OrderDetails) -> OrderDto {
     OrderDto::of(details, &app.directory.snapshot(), tz(app), app.clock.now(), &app.calendar.snapshot())
 }
 
@@ -160,12 +160,17 @@ pub async fn act(
     Path(number): Path<String>,
     JsonBody(raw): JsonBody<serde_json::Value>,
 ) -> Handled<OrderDto> {
-    let number = order_number(&number)?;
+    act_with(&app, &desk, &number, raw).await
+}
+
+/// An action from a desk, whoever's: a person's or an external system's.
+pub(crate) async fn act_with(app: &App, desk: &hotline_app::access::Desk, number: &str, raw: serde_json::Value) -> Handled<OrderDto> {
+    let number = order_number(number)?;
     let body = ActionBody::from_value(raw)?;
     let version = body.version;
     let request = body.into_request()?;
-    let details = app.orders.act(&desk, &number, version, request).await?;
-    Ok(Json(dto(&app, details)))
+    let details = app.orders.act(desk, &number, version, request).await?;
+    Ok(Json(dto(app, details)))
 }
 
 /// A unit user reveals the caller's full number to call back (audited).

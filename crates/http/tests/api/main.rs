@@ -10,6 +10,7 @@ mod calendar;
 mod calls;
 mod emergency;
 mod evaluation;
+mod external;
 mod hardening;
 mod import;
 mod knowledge;
