@@ -31,7 +31,9 @@ const data = mkdtempSync(join(tmpdir(), 'hotline-e2e-'))
 const server = spawn(bin, ['--data-dir', join(data, 'data'), 'demo', '--listen', `127.0.0.1:${port}`, '--orders', process.env.E2E_ORDERS ?? '1500'], {
   stdio: ['ignore', 'inherit', 'inherit'],
   // Only the calls a scenario places reach the desk.
-  env: { ...process.env, HOTLINE_LOG: process.env.HOTLINE_LOG ?? 'warn', HOTLINE_CALLCENTRE__SIMULATED_CALLS_PER_HOUR: '0.001' },
+  env: { ...process.env, HOTLINE_LOG: process.env.HOTLINE_LOG ?? 'warn', HOTLINE_CALLCENTRE__SIMULATED_CALLS_PER_HOUR: '0.001',
+    // A case system that is down gives up within seconds, so its dead letter shows.
+    HOTLINE_EXTERNAL__RETRY_AFTER_SECS: '1', HOTLINE_EXTERNAL__MAX_ATTEMPTS: '2' },
 })
 let serverExit = null
 server.on('exit', (code) => (serverExit = code))

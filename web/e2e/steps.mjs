@@ -782,6 +782,79 @@ export const steps = [
     await close()
   }],
 
+  ['an administrator connects a unit to its case system; a push that keeps failing is a dead letter, re-sent once the system is back', async ({ browser, base, shots }) => {
+    // The unit's case system: answers 503 until it is "up".
+    const http = await import('node:http')
+    let up = false
+    const got = []
+    const receiver = http.createServer((req, res) => {
+      let body = ''
+      req.on('data', (c) => (body += c))
+      req.on('end', () => {
+        if (!up) { res.writeHead(503); res.end('maintenance'); return }
+        got.push({ delivery: req.headers['x-hotline-delivery'], event: JSON.parse(body).event })
+        res.writeHead(204)
+        res.end()
+      })
+    })
+    await new Promise((resolve) => receiver.listen(0, '127.0.0.1', resolve))
+    const hook = `http://127.0.0.1:${receiver.address().port}/hook`
+    try {
+      const admin = await token(base, 'admin')
+      const units = await (await fetch(`${base}/api/v1/units`, { headers: { Authorization: `Bearer ${admin}` } })).json()
+      const urban = units.find((u) => u.code === 'urban')
+      const { page, close } = await as(browser, base, 'admin')
+      await page.goto(`${base}/admin`)
+      await page.locator('[data-test=admin-tabs]').waitFor()
+      await tab(page, 'external')
+      await choose(page, '[data-test=external-unit] .el-select', urban.name, urban.name)
+      await page.fill('[data-test=external-name] input', '城管案件系统')
+      // Not a web address: refused beside the field, said in Chinese.
+      await page.fill('[data-test=external-url] input', 'ftp://10.0.0.9/hook')
+      await page.click('[data-test=external-connect]')
+      await page.locator('[data-test=external-url] .el-form-item__error').waitFor()
+      await page.locator('.el-message--error', { hasText: '推送地址' }).waitFor()
+      await page.fill('[data-test=external-url] input', hook)
+      await page.click('[data-test=external-connect]')
+      const secret = (await page.locator('[data-test=external-secret]').textContent()).trim()
+      if (!/^whsec_[0-9a-f]{48}$/.test(secret)) throw new Error(`not a signing secret: ${secret}`)
+      await page.locator('[data-test=external-counts-urban]').waitFor()
+
+      // An order sent to the unit while its system is down: tried, then given up.
+      const [consultant, dispatcher] = [await token(base, 'consultant'), await token(base, 'dispatcher')]
+      const categories = await (await fetch(`${base}/api/v1/categories`, { headers: { Authorization: `Bearer ${admin}` } })).json()
+      const category = categories.find((c) => c.level === 3 && c.active)
+      const call = async (who, path, body) => {
+        const r = await fetch(`${base}/api/v1${path}`, { method: 'POST', headers: { Authorization: `Bearer ${who}`, 'Content-Type': 'application/json' }, body: JSON.stringify(body) })
+        if (!r.ok) throw new Error(`${path}: ${r.status} ${await r.text()}`)
+        return r.json()
+      }
+      const order = await call(consultant, '/work-orders', { channel: 'phone', type: 'complaint', category_id: category.id, caller: { phone: '13812345678' },
+        subject: '占道经营', description: '东城路口傍晚摊档占用人行道。' })
+      await call(dispatcher, `/work-orders/${order.number}/actions`, { action: 'dispatch', version: order.version, lead_unit_id: urban.id })
+      const resend = page.locator(`[data-test=external-resend-${order.number}]`)
+      for (let i = 0; i < 40 && !(await resend.isVisible()); i++) {
+        await page.click('[data-test=external-letters-urban]')
+        await page.waitForTimeout(500)
+      }
+      await page.locator('[data-test=external-dead]', { hasText: '503' }).waitFor()
+      await shot(page, shots, '31c-admin-case-systems')
+
+      // Back up: re-sent by hand, delivered once.
+      up = true
+      await resend.click()
+      await page.locator('[data-test=external-dead-empty]').waitFor()
+      for (let i = 0; i < 40 && got.length === 0; i++) await page.waitForTimeout(250)
+      if (got.length !== 1 || got[0].event !== 'dispatch') throw new Error(`the case system got ${JSON.stringify(got)}`)
+      await tab(page, 'apikeys')
+      await tab(page, 'external')
+      await page.locator('[data-test=external-counts-urban]', { hasText: '已送达 1 · 死信 0' }).waitFor()
+      await close()
+    } finally {
+      receiver.close()
+    }
+  }],
+
   ['a Chinese screen speaks Chinese: the desk\'s errors, the portal\'s, and every main screen', async ({ browser, base, shots }) => {
     const screens = [['consultant', ['/desk', '/orders']], ['dispatcher', ['/dispatch']], ['dongcheng', ['/workbench', '/orders']],
       ['supervisor', ['/supervision', '/evaluation', '/reports', '/alerts', '/knowledge', '/wallboard', '/bigscreen', '/callcentre']]]
