@@ -43,6 +43,7 @@ pub trait Store:
     + EmergencyStore
     + crate::partners::ApiKeyStore
     + crate::external::ExternalStore
+    + crate::sms::SmsStore
 {
     /// A cheap round trip, for health checks.
     async fn ping(&self) -> crate::ports::StoreResult<()>;
@@ -70,6 +71,8 @@ pub struct AppConfig {
     pub emergency: crate::emergency::EmergencyConfig,
     /// Pushes to units' own case systems.
     pub external: crate::external::ExternalConfig,
+    /// Texts to citizens.
+    pub sms: crate::sms::SmsConfig,
     /// Bytes of photos the portal takes from anonymous citizens.
     pub portal_photos: crate::portal::PhotoBudget,
     /// The city and organiser the portal names.
@@ -92,6 +95,7 @@ impl Default for AppConfig {
             supervision: crate::supervision::SupervisionConfig::default(),
             emergency: crate::emergency::EmergencyConfig::default(),
             external: crate::external::ExternalConfig::default(),
+            sms: crate::sms::SmsConfig::default(),
             portal_photos: crate::portal::PhotoBudget::default(),
             portal_identity: crate::portal::PortalIdentity::default(),
         }
@@ -125,6 +129,8 @@ pub struct App {
     pub open311: Arc<crate::partners::open311::Open311>,
     /// Units' own case systems: pushes out, updates back.
     pub external: Arc<crate::external::ExternalSystems>,
+    /// Texts to citizens and their delivery log.
+    pub texts: Arc<crate::sms::Texts>,
 }
 
 /// The adapters the application runs on, chosen at start-up from the
@@ -189,7 +195,20 @@ impl App {
         })
         .await?;
         let registry = Arc::new(crate::external::Registry::default());
+        let texts = Arc::new(crate::sms::Texts {
+            store: store.clone(),
+            settings: store.clone(),
+            ids: ids.clone(),
+            clock: clock.clone(),
+            calendar: calendar.clone(),
+            auditor: auditor.clone(),
+            config: config.sms.clone(),
+            templates: Default::default(),
+            wake: Default::default(),
+        });
+        texts.load_templates().await?;
         let orders = Arc::new(WorkOrders {
+            texts: texts.clone(),
             external: registry.clone(),
             emergency: emergency.clone(),
             store: orders_store.clone(),
@@ -298,6 +317,7 @@ impl App {
         });
         external.refresh().await?;
         Ok(Self {
+            texts,
             external,
             api_keys,
             open311,

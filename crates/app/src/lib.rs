@@ -37,6 +37,7 @@ pub mod portal;
 pub mod ports;
 pub mod reports;
 pub mod secret;
+pub mod sms;
 pub mod supervision;
 
 pub use app::{Adapters, App, AppConfig, Store};

@@ -44,6 +44,8 @@ pub struct RegisterRequest {
     /// Its number in the partner's system that submitted it.
     pub external_ref: Option<hotline_domain::ExternalRef>,
     pub media_url: Option<hotline_domain::MediaUrl>,
+    /// The citizen does not want texts about this order (no 受理回执).
+    pub sms_opt_out: bool,
 }
 
 /// An action as requested. Merges and supervision notices need lookups or
@@ -115,6 +117,8 @@ pub struct WorkOrders {
     pub(crate) live: tokio::sync::broadcast::Sender<OrderChange>,
     /// Units handled in their own case systems, whose changes are pushed.
     pub(crate) external: Arc<crate::external::Registry>,
+    /// Texts to citizens, queued with the registration.
+    pub(crate) texts: Arc<crate::sms::Texts>,
 }
 
 /// A change to an order, as live screens hear of it: enough to know whether
@@ -271,6 +275,7 @@ impl WorkOrders {
         }
         errors.into_result()?;
 
+        let request_opt_out = request.sms_opt_out;
         let emergency =
             self.emergency.mark(request.category, &format!("{}\n{}", request.subject.as_str(), request.description.as_str()), town);
         let input = NewWorkOrder {
@@ -305,8 +310,15 @@ impl WorkOrders {
             target(&decision.order.number),
             json!({ "state": decision.order.state }),
         );
-        let outcome = self.store.insert_order(&decision, &audit, claim.as_ref()).await?;
+        // Answered on the spot, there is no promise to text about.
+        let notice =
+            if decision.order.direct_answer.is_some() { None } else { self.texts.registered_notice(&decision.order, request_opt_out) };
+        let texts: Vec<crate::ports::SmsMessage> = notice.into_iter().collect();
+        let outcome = self.store.insert_order(&decision, &audit, claim.as_ref(), &texts).await?;
         self.changed.notify_one();
+        if !texts.is_empty() && outcome == InsertOutcome::Inserted {
+            self.texts.queued();
+        }
         match outcome {
             InsertOutcome::Inserted => {
                 // Nobody listening is not an error.

@@ -270,6 +270,7 @@ impl Portal {
             direct_answer: None,
             external_ref: submission.external_ref,
             media_url: submission.media_url,
+            sms_opt_out: false,
         };
         let registered = self.orders.register(&self.desk, request, idempotency_key).await?;
         let order = registered.details.order;

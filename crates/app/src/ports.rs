@@ -260,9 +260,16 @@ pub enum InsertOutcome {
 
 #[async_trait]
 pub trait OrderStore: Send + Sync {
-    /// Writes a new order, its first history entry, the audit record and the
-    /// idempotency key in one transaction.
-    async fn insert_order(&self, decision: &Decision, audit: &AuditRecord, claim: Option<&IdempotencyClaim>) -> StoreResult<InsertOutcome>;
+    /// Writes a new order, its first history entry, the audit record, the
+    /// idempotency key and the texts it sends in one transaction (a replay
+    /// writes none of them).
+    async fn insert_order(
+        &self,
+        decision: &Decision,
+        audit: &AuditRecord,
+        claim: Option<&IdempotencyClaim>,
+        texts: &[SmsMessage],
+    ) -> StoreResult<InsertOutcome>;
     /// Writes a decision if the stored version is still `expected_version`;
     /// `also` is a history entry for another order written in the same
     /// transaction (the master of a merge), `pushes` the external systems'
@@ -636,6 +643,32 @@ pub struct Push {
     pub delivered_at: Option<DateTime<Utc>>,
     /// Given up after the last attempt: a dead letter, re-sent by hand.
     pub dead_at: Option<DateTime<Utc>>,
+    pub last_error: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A text to a citizen, from queueing to the operator's receipt; queued in
+/// the transaction of what it tells (a registration).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SmsMessage {
+    #[serde(serialize_with = "hotline_domain::ids::id_text")]
+    pub id: i64,
+    pub order: Option<OrderId>,
+    pub number: Option<WorkOrderNo>,
+    /// The full number: the gateway needs it; screens mask it.
+    #[serde(skip)]
+    pub phone: hotline_domain::PhoneNumber,
+    pub event: hotline_domain::sms::SmsEvent,
+    pub text: String,
+    pub segments: u32,
+    pub state: hotline_domain::sms::SmsState,
+    pub attempts: i64,
+    /// When it is tried next; `None` once the gateway took it or gave up.
+    pub next_at: Option<DateTime<Utc>>,
+    pub sent_at: Option<DateTime<Utc>>,
+    pub delivered_at: Option<DateTime<Utc>>,
+    /// The operator's last receipt, as the gateway reported it.
+    pub receipt: Option<String>,
     pub last_error: Option<String>,
     pub created_at: DateTime<Utc>,
 }

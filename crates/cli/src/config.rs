@@ -45,6 +45,10 @@ pub struct Config {
     pub emergency: hotline_app::emergency::EmergencyConfig,
     /// Pushes to units' own case systems (`docs/external-systems.md`).
     pub external: hotline_app::external::ExternalConfig,
+    /// Texts to citizens (`docs/sms.md`).
+    pub sms: hotline_app::sms::SmsConfig,
+    /// The Kannel SMS gateway, for `sms.gateway = "kannel"`.
+    pub kannel: hotline_notify::KannelConfig,
     pub portal: PortalConfig,
     pub http: HttpSection,
     /// Open311 GeoReport v2 for partners' systems (`docs/open311.md`).
@@ -102,6 +106,8 @@ const TOP_LEVEL_KEYS: &[&str] = &[
     "notify",
     "emergency",
     "external",
+    "sms",
+    "kannel",
     "http",
     "open311",
     "audit",
@@ -129,6 +135,8 @@ impl Default for Config {
             notify: Default::default(),
             emergency: Default::default(),
             external: Default::default(),
+            sms: Default::default(),
+            kannel: Default::default(),
             portal: Default::default(),
             http: Default::default(),
             open311: Default::default(),
@@ -397,6 +405,10 @@ impl Config {
                 self.external.check().map_err(|e| anyhow::anyhow!("external: {e}"))?;
                 self.external.clone()
             },
+            sms: {
+                self.sms.check().map_err(|e| anyhow::anyhow!("sms: {e}"))?;
+                self.sms.clone()
+            },
             evaluation_weights: {
                 self.evaluation.weights.check().map_err(|e| anyhow::anyhow!("evaluation.weights: {e}"))?;
                 self.evaluation.weights
@@ -460,6 +472,9 @@ mod tests {
             jail.create_file("ring.toml", "[callcentre]\nring_secs = 0\n")?;
             let e = Config::load(Some(Path::new("ring.toml")), Overrides::default()).unwrap_err();
             assert!(format!("{e:#}").contains("callcentre: ring_secs"), "{e:#}");
+            jail.create_file("night.toml", "[sms]\nsending_hours = \"21:00-08:00\"\n")?;
+            let e = Config::load(Some(Path::new("night.toml")), Overrides::default()).unwrap_err();
+            assert!(format!("{e:#}").contains("sms: sending_hours"), "{e:#}");
             jail.create_file("typo.toml", "listne = \"x\"\n")?;
             let e = Config::load(Some(Path::new("typo.toml")), Overrides::default()).unwrap_err();
             assert!(format!("{e:#}").contains("listne"), "{e:#}");

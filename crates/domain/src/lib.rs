@@ -26,6 +26,7 @@ pub mod org;
 pub mod partner;
 pub mod phone;
 pub mod redact;
+pub mod sms;
 pub mod surge;
 pub mod text;
 pub mod validation;

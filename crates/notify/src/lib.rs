@@ -9,11 +9,13 @@
 //! the government network (see `docs/configuration.md`, `[notify]`).
 
 mod email;
+mod kannel;
 mod message;
 mod push;
 mod webhook;
 
 pub use email::Email;
+pub use kannel::{Kannel, KannelConfig};
 pub use message::{subject, text};
 pub use push::{DELIVERY_HEADER, EVENT_HEADER, PushWebhook};
 pub use webhook::{SIGNATURE_HEADER, Webhook, sign};

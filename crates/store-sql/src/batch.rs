@@ -20,7 +20,7 @@ use crate::orders::write_new_orders;
 use crate::sql::{Val, insert_rows};
 use crate::{Backend, OrBackend};
 use hotline_app::external::Push;
-use hotline_app::ports::{AuditRecord, IdempotencyClaim, InsertOutcome, StoreError, StoreResult};
+use hotline_app::ports::{AuditRecord, IdempotencyClaim, InsertOutcome, SmsMessage, StoreError, StoreResult};
 use hotline_domain::{Decision, HistoryEntry, OrderId, UserId, WorkOrder};
 use sqlx::{AnyConnection, AnyPool};
 use std::collections::HashSet;
@@ -36,6 +36,7 @@ enum Job {
         decision: Decision,
         audit: AuditRecord,
         claim: Option<IdempotencyClaim>,
+        texts: Vec<SmsMessage>,
         reply: oneshot::Sender<StoreResult<InsertOutcome>>,
     },
     Save {
@@ -101,9 +102,10 @@ impl Writer {
         decision: Decision,
         audit: AuditRecord,
         claim: Option<IdempotencyClaim>,
+        texts: Vec<SmsMessage>,
     ) -> StoreResult<InsertOutcome> {
         let (reply, answer) = oneshot::channel();
-        self.queue.send(Job::Insert { decision, audit, claim, reply }).await.map_err(|_| stopped())?;
+        self.queue.send(Job::Insert { decision, audit, claim, texts, reply }).await.map_err(|_| stopped())?;
         answer.await.map_err(|_| stopped())?
     }
 
@@ -195,6 +197,13 @@ async fn insert(tx: &mut AnyConnection, backend: Backend, batch: &[Job]) -> Stor
             Job::Save { .. } => None,
         })
         .collect();
+    let texts: Vec<&[SmsMessage]> = batch
+        .iter()
+        .filter_map(|job| match job {
+            Job::Insert { texts, .. } => Some(texts.as_slice()),
+            Job::Save { .. } => None,
+        })
+        .collect();
     if registrations.is_empty() {
         return Ok(Vec::new());
     }
@@ -202,7 +211,8 @@ async fn insert(tx: &mut AnyConnection, backend: Backend, batch: &[Job]) -> Stor
     let mut outcomes = Vec::with_capacity(registrations.len());
     let mut fresh: Vec<(&WorkOrder, &[HistoryEntry], &[hotline_domain::watch::Timer])> = Vec::with_capacity(registrations.len());
     let mut audits: Vec<&AuditRecord> = Vec::with_capacity(registrations.len());
-    for (decision, audit, claim) in &registrations {
+    let mut queued: Vec<Vec<Val>> = Vec::new();
+    for ((decision, audit, claim), texts) in registrations.iter().zip(texts) {
         match claim {
             Some(claim) if !taken.contains(&(claim.user, claim.key.clone(), decision.order.id)) => {
                 let row = sqlx::query("SELECT order_id, request_hash FROM idempotency_keys WHERE user_id = $1 AND key = $2")
@@ -216,11 +226,13 @@ async fn insert(tx: &mut AnyConnection, backend: Backend, batch: &[Job]) -> Stor
             _ => {
                 fresh.push((&decision.order, std::slice::from_ref(&decision.entry), decision.timers.as_slice()));
                 audits.push(audit);
+                queued.extend(texts.iter().map(crate::sms::sms_row));
                 outcomes.push(InsertOutcome::Inserted);
             }
         }
     }
     write_new_orders(tx, backend, &fresh, &audits).await?;
+    insert_rows(tx, backend, crate::sms::SMS_HEAD, crate::sms::SMS_WIDTH, queued, "").await?;
     Ok(outcomes)
 }
 

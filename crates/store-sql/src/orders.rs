@@ -358,8 +358,14 @@ pub(crate) async fn write_new_orders(
 
 #[async_trait]
 impl OrderStore for SqlStore {
-    async fn insert_order(&self, decision: &Decision, audit: &AuditRecord, claim: Option<&IdempotencyClaim>) -> StoreResult<InsertOutcome> {
-        self.writer.insert(decision.clone(), audit.clone(), claim.cloned()).await
+    async fn insert_order(
+        &self,
+        decision: &Decision,
+        audit: &AuditRecord,
+        claim: Option<&IdempotencyClaim>,
+        texts: &[hotline_app::ports::SmsMessage],
+    ) -> StoreResult<InsertOutcome> {
+        self.writer.insert(decision.clone(), audit.clone(), claim.cloned(), texts.to_vec()).await
     }
 
     async fn save_decision(

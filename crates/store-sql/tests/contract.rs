@@ -94,7 +94,7 @@ impl Fixture {
 
     async fn insert(&self, seq: u64, order_type: OrderType, now: DateTime<Utc>) -> WorkOrder {
         let d = self.new_order(seq, order_type, now);
-        assert_eq!(self.store.insert_order(&d, &self.audit("create"), None).await.unwrap(), InsertOutcome::Inserted);
+        assert_eq!(self.store.insert_order(&d, &self.audit("create"), None, &[]).await.unwrap(), InsertOutcome::Inserted);
         d.order
     }
 
@@ -234,14 +234,14 @@ async fn a_retried_create_with_the_same_key_writes_nothing_new() {
     let f = Fixture::new().await;
     let first = f.new_order(1, OrderType::Help, t0());
     let claim = IdempotencyClaim { user: UserId(1), key: "k-1".into(), request_hash: "h1".into() };
-    assert_eq!(f.store.insert_order(&first, &f.audit("c"), Some(&claim)).await.unwrap(), InsertOutcome::Inserted);
+    assert_eq!(f.store.insert_order(&first, &f.audit("c"), Some(&claim), &[]).await.unwrap(), InsertOutcome::Inserted);
     let retry = f.new_order(2, OrderType::Help, t0());
-    let outcome = f.store.insert_order(&retry, &f.audit("c"), Some(&claim)).await.unwrap();
+    let outcome = f.store.insert_order(&retry, &f.audit("c"), Some(&claim), &[]).await.unwrap();
     assert_eq!(outcome, InsertOutcome::Replay { order: first.order.id, request_hash: "h1".into() });
     assert_eq!(f.store.count_orders().await.unwrap(), 1);
     // Another user may use the same key for their own order.
     let other = IdempotencyClaim { user: UserId(2), ..claim };
-    assert_eq!(f.store.insert_order(&retry, &f.audit("c"), Some(&other)).await.unwrap(), InsertOutcome::Inserted);
+    assert_eq!(f.store.insert_order(&retry, &f.audit("c"), Some(&other), &[]).await.unwrap(), InsertOutcome::Inserted);
     f.finish().await;
 }
 
@@ -258,7 +258,7 @@ async fn concurrent_registrations_commit_together_and_fail_alone() {
         let claim = (i % 10 == 0).then(|| IdempotencyClaim { user: UserId(1), key: "same-key".into(), request_hash: "h".into() });
         let audit = if i == 77 { taken.clone() } else { f.audit("create") };
         let s = store.clone();
-        tasks.push(tokio::spawn(async move { (d.order.id, s.insert_order(&d, &audit, claim.as_ref()).await) }));
+        tasks.push(tokio::spawn(async move { (d.order.id, s.insert_order(&d, &audit, claim.as_ref(), &[]).await) }));
     }
     let mut inserted = Vec::new();
     let (mut replays, mut failures) = (0, 0);
@@ -338,7 +338,7 @@ async fn a_failed_transaction_leaves_no_half_written_order() {
     f.store.append_audit(&audit).await.unwrap();
     // The audit id is taken: the last statement of the transaction fails.
     let d = f.new_order(1, OrderType::Help, t0());
-    assert!(f.store.insert_order(&d, &audit, None).await.is_err());
+    assert!(f.store.insert_order(&d, &audit, None, &[]).await.is_err());
     assert_eq!(f.store.count_orders().await.unwrap(), 0);
     assert!(f.store.order_id(&d.order.number).await.unwrap().is_none());
     let mut conn = f.raw().await;
@@ -935,17 +935,17 @@ async fn calls_status_changes_callbacks_and_consultant_records() {
     // first, the call's record links the order without being asked.
     let mut during = f.new_order(2, OrderType::Help, t0());
     during.order.call_id = Some("777001".into());
-    f.store.insert_order(&during, &f.audit("create"), None).await.unwrap();
+    f.store.insert_order(&during, &f.audit("create"), None, &[]).await.unwrap();
     f.store.insert_call(&CallRow { id: 777001, order: None, ..answered.clone() }, false).await.unwrap();
     assert_eq!(f.store.call(777001).await.unwrap().unwrap().order, Some(during.order.id));
     f.store.insert_call(&CallRow { id: 777002, order: None, ..answered.clone() }, false).await.unwrap();
     let mut after = f.new_order(3, OrderType::Help, t0());
     after.order.call_id = Some("777002".into());
-    f.store.insert_order(&after, &f.audit("create"), None).await.unwrap();
+    f.store.insert_order(&after, &f.audit("create"), None, &[]).await.unwrap();
     assert_eq!(f.store.call(777002).await.unwrap().unwrap().order, Some(after.order.id));
     let mut second = f.new_order(4, OrderType::Help, t0());
     second.order.call_id = Some("777002".into());
-    f.store.insert_order(&second, &f.audit("create"), None).await.unwrap();
+    f.store.insert_order(&second, &f.audit("create"), None, &[]).await.unwrap();
     assert_eq!(f.store.call(777002).await.unwrap().unwrap().order, Some(after.order.id), "the first order keeps the link");
 
     let changes = vec![

@@ -263,20 +263,19 @@ impl Open311 {
     /// Every category a citizen can choose: the active leaves of the taxonomy.
     pub fn services(&self) -> Vec<Service> {
         let org = self.directory.snapshot();
-        let mut out: Vec<Service> = org
-            .categories()
-            .filter(|c| c.active && !org.categories().any(|child| child.parent == Some(c.id) && child.active))
-            .map(|c| service_of(&org, c.id))
-            .collect();
+        let parents = active_parents(&org);
+        let mut out: Vec<Service> =
+            org.categories().filter(|c| c.active && !parents.contains(&c.id)).map(|c| service_of(&org, c.id)).collect();
         out.sort_by(|a, b| (&a.group, &a.description).cmp(&(&b.group, &b.description)));
         out
     }
 
     fn leaf(&self, code: CategoryId) -> AppResult<Service> {
-        self.services()
-            .into_iter()
-            .find(|s| s.code == code.to_string())
-            .ok_or_else(|| AppError::not_found(format!("no service with code {code}; GET services lists them")))
+        let org = self.directory.snapshot();
+        match org.category(code) {
+            Some(c) if c.active && !active_parents(&org).contains(&code) => Ok(service_of(&org, code)),
+            _ => Err(AppError::not_found(format!("no service with code {code}; GET services lists them"))),
+        }
     }
 
     /// The attributes every service takes (one definition serves all: the
@@ -597,6 +596,11 @@ impl Open311 {
             media_url: if view.sees_place() { order.media_url.as_ref().map(|u| u.to_string()) } else { None },
         }
     }
+}
+
+/// Categories with an active child: not services themselves.
+fn active_parents(org: &OrgSnapshot) -> std::collections::HashSet<CategoryId> {
+    org.categories().filter(|c| c.active).filter_map(|c| c.parent).collect()
 }
 
 fn service_of(org: &OrgSnapshot, category: CategoryId) -> Service {

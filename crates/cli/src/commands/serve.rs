@@ -39,6 +39,16 @@ pub async fn serve(config: &Config, app: App) -> anyhow::Result<()> {
     // Changes made while the server was down go out at the first round.
     let pusher = hotline_notify::PushWebhook::new(config.external.timeout_secs).map_err(anyhow::Error::msg).context("[external]")?;
     let pushes = app.external.clone().spawn(std::sync::Arc::new(pusher));
+    // Texts queued while the server was down go out at the first round (within the sending hours).
+    let texts = match config.sms.gateway {
+        hotline_app::sms::GatewayKind::None => None,
+        hotline_app::sms::GatewayKind::Kannel => {
+            let kannel = hotline_notify::Kannel::new(&config.kannel, &config.sms.receipt_token, config.sms.timeout_secs)
+                .map_err(anyhow::Error::msg)
+                .context("[kannel]")?;
+            Some(app.texts.clone().spawn(std::sync::Arc::new(kannel)))
+        }
+    };
     // Orders whose screening at registration failed still alert their partners.
     let screening = app.emergency.clone().spawn_catch_up(Duration::from_secs(30), chrono::Duration::minutes(15));
     let purge = tokio::spawn(purge_recordings(app.clone()));
@@ -53,6 +63,9 @@ pub async fn serve(config: &Config, app: App) -> anyhow::Result<()> {
     rules.abort();
     supervision.abort();
     pushes.abort();
+    if let Some(texts) = texts {
+        texts.abort();
+    }
     screening.abort();
     purge.abort();
     calendar.abort();
