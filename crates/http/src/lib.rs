@@ -170,6 +170,9 @@ pub fn router(app: App, config: HttpConfig) -> Router {
         .route("/api-keys", get(api_keys::list).post(api_keys::create))
         .route("/api-keys/{id}/rotate", post(api_keys::rotate))
         .route("/api-keys/{id}/revoke", post(api_keys::revoke))
+        .route("/sms/messages", get(sms::log))
+        .route("/sms/templates", get(sms::get_templates).put(sms::set_templates))
+        .route("/sms/receipts", get(sms::receipt))
         .route("/external-systems", get(external::list))
         .route("/external-systems/{unit_id}", put(external::connect))
         .route("/external-systems/{unit_id}/rotate-secret", post(external::rotate))
@@ -178,6 +181,10 @@ pub fn router(app: App, config: HttpConfig) -> Router {
         .route("/external/work-orders/{number}", get(external::order))
         .route("/external/work-orders/{number}/history", get(external::history))
         .route("/external/work-orders/{number}/actions", post(external::act))
+        .route(
+            "/external/work-orders/{number}/attachments",
+            post(external::attach).layer(DefaultBodyLimit::max(config.max_upload_bytes + 64 * 1024)),
+        )
         .route("/callcentre/wallboard", get(calls::wallboard))
         .route("/callcentre/wallboard/stream", get(calls::wallboard_stream))
         .route("/callcentre/calls", get(calls::calls))

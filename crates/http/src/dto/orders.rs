@@ -37,6 +37,9 @@ pub struct RegisterBody {
     /// Answered on the spot (直接办结): the answer given to the citizen.
     #[schema(value_type = Option<String>)]
     pub direct_answer: Option<Description>,
+    /// The citizen wants no text about the order (no 受理回执 with its number).
+    #[serde(default)]
+    pub sms_opt_out: bool,
 }
 
 fn normal() -> Urgency {
@@ -96,6 +99,7 @@ impl RegisterBody {
             direct_answer: self.direct_answer,
             external_ref: None,
             media_url: None,
+            sms_opt_out: self.sms_opt_out,
         })
     }
 }

@@ -266,3 +266,21 @@ pub async fn act(
 ) -> ApiResult<Json<OrderDto>> {
     act_with(&app, &desk, &number, raw).await
 }
+
+/// Attaches a file (multipart field `file`), e.g. a photo of the result,
+/// with the same types and limits as the desk's uploads.
+#[utoipa::path(post, path = "/api/v1/external/work-orders/{number}/attachments", tag = "partners", params(("number" = String, Path)),
+    request_body(content_type = "multipart/form-data", content = String), security(("api_key" = [])),
+    responses((status = 201, body = crate::dto::orders::AttachmentDto), (status = 403, body = ErrorBody), (status = 413, body = ErrorBody),
+        (status = 415, body = ErrorBody)))]
+pub async fn attach(
+    State(app): State<App>,
+    SystemDesk(desk): SystemDesk,
+    Path(number): Path<String>,
+    mut form: axum::extract::Multipart,
+) -> ApiResult<(axum::http::StatusCode, Json<crate::dto::orders::AttachmentDto>)> {
+    let number = order_number(&number)?;
+    let (file_name, bytes) = super::attachments::read_file(&mut form).await?;
+    let record = app.orders.attach(&desk, &number, &file_name, bytes).await?;
+    Ok((axum::http::StatusCode::CREATED, Json(crate::dto::orders::AttachmentDto::of(tz(&app), record))))
+}

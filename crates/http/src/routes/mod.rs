@@ -18,6 +18,7 @@ pub mod orders;
 pub mod org;
 pub mod portal;
 pub mod reports;
+pub mod sms;
 pub mod staffing;
 pub mod supervision;
 pub mod users;

@@ -153,6 +153,19 @@ async fn a_units_case_system_receives_its_orders_signed_and_moves_them_through_t
     )
     .await;
     assert_eq!((signed.status, signed.body["state"].as_str()), (StatusCode::OK, Some("in_progress")), "{}", signed.body);
+    // A photo of the work, as the desk would upload it; an executable is refused.
+    let photo = |name: &'static str, bytes: &'static [u8]| {
+        let part = reqwest::multipart::Part::bytes(bytes).file_name(name).mime_str("application/octet-stream").unwrap();
+        t.client
+            .post(format!("{}/api/v1/external/work-orders/{n}/attachments", t.base))
+            .header("X-Api-Key", &system.key)
+            .multipart(reqwest::multipart::Form::new().part("file", part))
+            .send()
+    };
+    let r = TestApp::read(photo("现场.png", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR fake image body").await.unwrap()).await;
+    assert_eq!((r.status, r.body["content_type"].as_str()), (StatusCode::CREATED, Some("image/png")), "{}", r.body);
+    let r = TestApp::read(photo("run.exe", b"MZ\x90\x00\x03").await.unwrap()).await;
+    assert_eq!(r.status, StatusCode::UNSUPPORTED_MEDIA_TYPE, "{}", r.body);
     let result = json!({"action": "submit_result", "version": signed.body["version"], "result": "已清理占道摊档", "solved": true, "public_reply": "已处理"});
     let answered = system_call(&t, Some(&system.key), Method::POST, &format!("{n}/actions"), Some(result)).await;
     assert_eq!(answered.body["state"], "pending_review", "{}", answered.body);

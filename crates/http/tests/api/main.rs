@@ -18,5 +18,6 @@ mod lifecycle;
 mod open311;
 mod portal;
 mod reports;
+mod sms;
 mod supervision;
 mod validation;

@@ -1,0 +1,164 @@
+//! Texts to citizens: the delivery log, the templates, and the receipts
+//! the SMS gateway (Kannel) reports. See `docs/sms.md`.
+
+use super::{Handled, Json, tz};
+use crate::dto::{local, local_opt};
+use crate::error::{ApiResult, ErrorBody};
+use crate::extract::{AsAdmin, Caller, JsonBody, Query};
+use axum::extract::State;
+use axum::http::StatusCode;
+use chrono::{DateTime, FixedOffset};
+use hotline_app::ports::SmsMessage;
+use hotline_app::{App, AppError};
+use hotline_domain::OrderId;
+use hotline_domain::sms::{SmsEvent, SmsState, segments};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use utoipa::{IntoParams, ToSchema};
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SmsDto {
+    pub id: String,
+    pub number: Option<String>,
+    /// Masked (138****5678).
+    pub phone: String,
+    #[schema(value_type = String)]
+    pub event: SmsEvent,
+    pub text: String,
+    /// Messages the text takes (70 Chinese characters in one, 67 per part beyond).
+    pub segments: u32,
+    #[schema(value_type = String)]
+    pub state: SmsState,
+    /// The state in Chinese.
+    pub state_label: &'static str,
+    pub attempts: i64,
+    pub next_at: Option<DateTime<FixedOffset>>,
+    pub sent_at: Option<DateTime<FixedOffset>>,
+    pub delivered_at: Option<DateTime<FixedOffset>>,
+    /// The operator's last receipt.
+    pub receipt: Option<String>,
+    pub last_error: Option<String>,
+    pub created_at: DateTime<FixedOffset>,
+}
+
+impl SmsDto {
+    fn of(m: SmsMessage, zone: chrono_tz::Tz) -> Self {
+        Self {
+            id: m.id.to_string(),
+            number: m.number.map(|n| n.as_str().to_owned()),
+            phone: m.phone.masked(),
+            event: m.event,
+            text: m.text,
+            segments: m.segments,
+            state: m.state,
+            state_label: m.state.label_zh(),
+            attempts: m.attempts,
+            next_at: local_opt(zone, m.next_at),
+            sent_at: local_opt(zone, m.sent_at),
+            delivered_at: local_opt(zone, m.delivered_at),
+            receipt: m.receipt,
+            last_error: m.last_error,
+            created_at: local(zone, m.created_at),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct LogQuery {
+    /// Only the texts of this order (its id).
+    pub order_id: Option<String>,
+    /// At most this many, newest first (1–500, default 100).
+    pub limit: Option<u32>,
+}
+
+/// The delivery log, newest first: for system administrators and supervisors of the centre.
+#[utoipa::path(get, path = "/api/v1/sms/messages", tag = "sms", params(LogQuery), security(("bearer" = [])),
+    responses((status = 200, body = Vec<SmsDto>), (status = 403, body = ErrorBody)))]
+pub async fn log(State(app): State<App>, Caller(desk): Caller, Query(q): Query<LogQuery>) -> Handled<Vec<SmsDto>> {
+    let order = match q.order_id.as_deref() {
+        None | Some("") => None,
+        Some(raw) => Some(OrderId(super::id("order_id", raw)?)),
+    };
+    let texts = app.texts.log(&desk, order, q.limit.unwrap_or(100)).await?;
+    let zone = tz(&app);
+    Ok(Json(texts.into_iter().map(|m| SmsDto::of(m, zone)).collect()))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TemplateDto {
+    #[schema(value_type = String)]
+    pub event: SmsEvent,
+    /// The event in Chinese.
+    pub label: &'static str,
+    pub text: String,
+    /// The placeholders it may use.
+    pub placeholders: Vec<&'static str>,
+    /// Messages it takes with the longest values.
+    pub segments: u32,
+}
+
+fn templates(app: &App) -> Vec<TemplateDto> {
+    app.texts
+        .templates()
+        .into_iter()
+        .map(|(event, text)| {
+            let known = hotline_domain::sms::placeholders(event);
+            TemplateDto {
+                event,
+                label: event.label_zh(),
+                segments: segments(&hotline_domain::sms::render(&text, known)).count,
+                placeholders: known.iter().map(|(k, _)| *k).collect(),
+                text,
+            }
+        })
+        .collect()
+}
+
+#[utoipa::path(get, path = "/api/v1/sms/templates", tag = "sms", security(("bearer" = [])),
+    responses((status = 200, body = Vec<TemplateDto>), (status = 403, body = ErrorBody)))]
+pub async fn get_templates(State(app): State<App>, AsAdmin(_desk, _admin): AsAdmin) -> Handled<Vec<TemplateDto>> {
+    Ok(Json(templates(&app)))
+}
+
+/// Templates to save; an event left out keeps its template.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TemplatesBody {
+    /// 受理回执, with `{number}`, `{due}` and `{hotline}`.
+    pub registered: Option<String>,
+}
+
+/// Saves templates, each checked for its placeholders and its length (at
+/// most 3 messages with the longest values).
+#[utoipa::path(put, path = "/api/v1/sms/templates", tag = "sms", request_body = TemplatesBody, security(("bearer" = [])),
+    responses((status = 200, body = Vec<TemplateDto>), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn set_templates(
+    State(app): State<App>,
+    AsAdmin(_desk, admin): AsAdmin,
+    JsonBody(body): JsonBody<TemplatesBody>,
+) -> Handled<Vec<TemplateDto>> {
+    let new: BTreeMap<SmsEvent, String> = body.registered.map(|t| (SmsEvent::Registered, t)).into_iter().collect();
+    app.texts.set_templates(&admin, new).await?;
+    Ok(Json(templates(&app)))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ReceiptQuery {
+    /// The text's id.
+    pub id: String,
+    /// Kannel's status: 1 delivered, 2 failed, 4 buffered, 8 accepted by the operator, 16 rejected.
+    pub status: u32,
+    /// The gateway's token (`sms.receipt_token`).
+    pub token: String,
+}
+
+/// The operator's receipt for a text, called by the gateway (Kannel's `dlr-url`).
+#[utoipa::path(get, path = "/api/v1/sms/receipts", tag = "sms", params(ReceiptQuery),
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn receipt(State(app): State<App>, Query(q): Query<ReceiptQuery>) -> ApiResult<StatusCode> {
+    let id = super::id("id", &q.id).map_err(AppError::from)?;
+    app.texts.receipt(&q.token, id, q.status).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
