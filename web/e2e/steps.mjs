@@ -855,6 +855,43 @@ export const steps = [
     }
   }],
 
+  ['an administrator edits the text template, refused by name until its placeholders are right; the registration notice shows in the log, an opted-out citizen gets none', async ({ browser, base, shots }) => {
+    const { page, close } = await as(browser, base, 'admin')
+    await page.goto(`${base}/admin`)
+    await page.locator('[data-test=admin-tabs]').waitFor()
+    await tab(page, 'sms')
+    const field = page.locator('[data-test=sms-template-registered] textarea')
+    await field.fill('【东莞12345】工单{numbr}已受理')
+    await page.click('[data-test=sms-save]')
+    await page.locator('[data-test=sms-template-registered] .el-form-item__error').waitFor()
+    await page.locator('.el-message--error', { hasText: '受理回执模板' }).waitFor()
+    await field.fill('【东莞12345】您的工单{number}已受理，我们将在{due}前答复。')
+    await page.click('[data-test=sms-save]')
+    await page.locator('.el-message--success').waitFor()
+
+    const consultant = await token(base, 'consultant')
+    const categories = await (await fetch(`${base}/api/v1/categories`, { headers: { Authorization: `Bearer ${consultant}` } })).json()
+    const category = categories.find((c) => c.level === 3 && c.active)
+    const register = async (optOut) => {
+      const r = await fetch(`${base}/api/v1/work-orders`, {
+        method: 'POST', headers: { Authorization: `Bearer ${consultant}`, 'Content-Type': 'application/json' },
+        body: JSON.stringify({ channel: 'phone', type: 'complaint', category_id: category.id, caller: { phone: '13987654321' },
+          subject: '噪音扰民', description: '夜间施工噪音很大。', sms_opt_out: optOut }),
+      })
+      if (r.status !== 201) throw new Error(`registration: ${r.status} ${await r.text()}`)
+      return (await r.json()).number
+    }
+    const [texted, quiet] = [await register(false), await register(true)]
+    await page.click('[data-test=sms-refresh]')
+    const row = page.locator('[data-test=sms-log] .el-table__row', { hasText: texted })
+    await row.waitFor()
+    if (!(await row.textContent()).includes('139****4321')) throw new Error('the log shows the number unmasked or not at all')
+    if (!(await row.textContent()).includes(`您的工单${texted}已受理`)) throw new Error('the text is not the edited template')
+    if (await page.locator('[data-test=sms-log] .el-table__row', { hasText: quiet }).count()) throw new Error('an opted-out citizen was texted')
+    await shot(page, shots, '31d-admin-texts')
+    await close()
+  }],
+
   ['a Chinese screen speaks Chinese: the desk\'s errors, the portal\'s, and every main screen', async ({ browser, base, shots }) => {
     const screens = [['consultant', ['/desk', '/orders']], ['dispatcher', ['/dispatch']], ['dongcheng', ['/workbench', '/orders']],
       ['supervisor', ['/supervision', '/evaluation', '/reports', '/alerts', '/knowledge', '/wallboard', '/bigscreen', '/callcentre']]]
