@@ -7,9 +7,14 @@ in JSON and in XML. The centre's side is driven through its own API.
 Usage: roundtrip.py BASE_URL  (a demo server: users with password "demo")
 """
 
+import os
 import sys
 
 import requests
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import demo_api  # noqa: E402
+from demo_api import check  # noqa: E402
 from georeport import GeoReport
 
 base = sys.argv[1].rstrip("/")
@@ -17,15 +22,7 @@ api = f"{base}/api/v1"
 
 
 def login(user):
-    r = requests.post(f"{api}/auth/login", json={"username": user, "password": "demo"})
-    r.raise_for_status()
-    return {"Authorization": f"Bearer {r.json()['token']}"}
-
-
-def check(condition, what):
-    if not condition:
-        sys.exit(f"FAILED: {what}")
-    print(f"ok: {what}")
+    return demo_api.login(api, user)
 
 
 admin = login("admin")

@@ -16,21 +16,17 @@ import time
 
 import requests
 
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import demo_api  # noqa: E402
+from demo_api import check  # noqa: E402
+
 base, python = sys.argv[1].rstrip("/"), sys.argv[2]
 api = f"{base}/api/v1"
 PORT = 18099
 
 
 def login(user):
-    r = requests.post(f"{api}/auth/login", json={"username": user, "password": "demo"})
-    r.raise_for_status()
-    return {"Authorization": f"Bearer {r.json()['token']}"}
-
-
-def check(condition, what):
-    if not condition:
-        sys.exit(f"FAILED: {what}")
-    print(f"ok: {what}")
+    return demo_api.login(api, user)
 
 
 def wait_for(what, probe, seconds=40):

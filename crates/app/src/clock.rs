@@ -37,3 +37,10 @@ impl Clock for ManualClock {
         *self.0.lock().expect("clock lock")
     }
 }
+
+/// Seconds to wait after the attempt numbered `attempts` (0 for the first)
+/// failed: `first`, doubling each time, never more than `cap`.
+pub fn backoff_secs(first: u32, attempts: i64, cap: u32) -> u32 {
+    let doubled = u64::from(first) << attempts.clamp(0, 20);
+    doubled.min(u64::from(cap)) as u32
+}

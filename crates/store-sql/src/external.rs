@@ -126,15 +126,7 @@ impl ExternalStore for SqlStore {
     }
 
     async fn claim_push(&self, id: i64, due: DateTime<Utc>, until: DateTime<Utc>) -> StoreResult<bool> {
-        let taken = sqlx::query("UPDATE external_pushes SET next_at = $3 WHERE id = $1 AND next_at = $2")
-            .bind(id)
-            .bind(micros(due))
-            .bind(micros(until))
-            .execute(&self.write)
-            .await
-            .or_backend()?
-            .rows_affected();
-        Ok(taken == 1)
+        self.claim_outbox_row(crate::sql::OutboxTable::Pushes, id, due, until).await
     }
 
     async fn record_push(&self, id: i64, outcome: &PushOutcome) -> StoreResult<()> {

@@ -71,15 +71,7 @@ impl SmsStore for SqlStore {
     }
 
     async fn claim_sms(&self, id: i64, due: DateTime<Utc>, until: DateTime<Utc>) -> StoreResult<bool> {
-        let taken = sqlx::query("UPDATE sms_messages SET next_at = $3 WHERE id = $1 AND next_at = $2")
-            .bind(id)
-            .bind(micros(due))
-            .bind(micros(until))
-            .execute(&self.write)
-            .await
-            .or_backend()?
-            .rows_affected();
-        Ok(taken == 1)
+        self.claim_outbox_row(crate::sql::OutboxTable::Texts, id, due, until).await
     }
 
     async fn record_sms(&self, id: i64, outcome: &SmsOutcome) -> StoreResult<()> {

@@ -6,6 +6,7 @@
 
 use crate::codec::micros;
 use crate::{Backend, OrBackend, SqlStore};
+use chrono::{DateTime, Utc};
 use hotline_app::ports::{AuditRecord, StoreError, StoreResult};
 use hotline_domain::State;
 use sqlx::any::{AnyArguments, AnyRow};
@@ -270,4 +271,32 @@ mod tests {
         assert_eq!(in_list(Backend::Sqlite, &mut Vec::new(), [5, 6].map(Val::from)), "IN (?, ?)");
         assert_eq!(in_list(Backend::Sqlite, &mut Vec::new(), []), "IN (NULL)");
     }
+}
+
+impl SqlStore {
+    /// Takes an outbox row (`external_pushes`, `sms_messages`) for one
+    /// attempt: moves its `next_at` from `due` to `until` unless another
+    /// node moved it first.
+    pub(crate) async fn claim_outbox_row(
+        &self,
+        table: OutboxTable,
+        id: i64,
+        due: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> StoreResult<bool> {
+        let sql = match table {
+            OutboxTable::Pushes => "UPDATE external_pushes SET next_at = $3 WHERE id = $1 AND next_at = $2",
+            OutboxTable::Texts => "UPDATE sms_messages SET next_at = $3 WHERE id = $1 AND next_at = $2",
+        };
+        let taken =
+            sqlx::query(sql).bind(id).bind(micros(due)).bind(micros(until)).execute(&self.write).await.or_backend()?.rows_affected();
+        Ok(taken == 1)
+    }
+}
+
+/// The outboxes whose rows are claimed before each attempt.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum OutboxTable {
+    Pushes,
+    Texts,
 }

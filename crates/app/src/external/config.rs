@@ -39,8 +39,7 @@ impl ExternalConfig {
 
     /// The wait after the attempt numbered `attempts` (0 for the first) failed.
     pub fn delay_after(&self, attempts: i64) -> u32 {
-        let doubled = u64::from(self.retry_after_secs) << attempts.clamp(0, 20);
-        doubled.min(u64::from(self.max_delay_secs)) as u32
+        crate::clock::backoff_secs(self.retry_after_secs, attempts, self.max_delay_secs)
     }
 }
 

@@ -28,6 +28,8 @@ const SEND_BATCH: u32 = 100;
 /// How long past its timeout an attempt may take before another node
 /// takes the text over.
 const CLAIM_MARGIN_SECS: i64 = 30;
+/// The longest wait between two attempts at a text.
+const MAX_RETRY_DELAY_SECS: u32 = 3600;
 /// The settings row of the templates administrators saved.
 const TEMPLATES_KEY: &str = "sms_templates";
 
@@ -233,8 +235,8 @@ impl Texts {
                     }
                     Err(error) => {
                         report.retried += 1;
-                        let delay = u64::from(self.config.retry_after_secs) << text.attempts.clamp(0, 10);
-                        SmsOutcome::Retry { error, next_at: self.clock.now() + Duration::seconds(delay.min(3600) as i64) }
+                        let delay = crate::clock::backoff_secs(self.config.retry_after_secs, text.attempts, MAX_RETRY_DELAY_SECS);
+                        SmsOutcome::Retry { error, next_at: self.clock.now() + Duration::seconds(i64::from(delay)) }
                     }
                 }
             };
