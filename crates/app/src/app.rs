@@ -131,6 +131,8 @@ pub struct App {
     pub external: Arc<crate::external::ExternalSystems>,
     /// Texts to citizens and their delivery log.
     pub texts: Arc<crate::sms::Texts>,
+    /// Texts citizens send: ratings and new requests.
+    pub inbox: Arc<crate::inbox::SmsInbox>,
 }
 
 /// The adapters the application runs on, chosen at start-up from the
@@ -316,7 +318,16 @@ impl App {
             config: config.external.clone(),
         });
         external.refresh().await?;
+        let inbox = Arc::new(crate::inbox::SmsInbox {
+            texts: texts.clone(),
+            store: store.clone(),
+            orders: orders_store.clone(),
+            portal: portal.clone(),
+            ids: ids.clone(),
+            clock: clock.clone(),
+        });
         Ok(Self {
+            inbox,
             texts,
             external,
             api_keys,

@@ -396,6 +396,7 @@ impl WorkOrders {
                 phone: row.get(&c.caller_phone).map(PhoneNumber::parse).transpose().map_err(|e| format!("caller_phone: {}", e.message))?,
                 anonymous: row.get(&c.caller_name).is_none(),
                 confidential: order_type == OrderType::Report,
+                sms_opt_out: false,
             },
             location: Location {
                 town,

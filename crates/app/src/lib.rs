@@ -26,6 +26,7 @@ pub mod error;
 pub mod evaluation;
 pub mod external;
 pub mod ids;
+pub mod inbox;
 pub mod knowledge;
 pub mod legacy;
 pub mod numbering;

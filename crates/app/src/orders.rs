@@ -10,10 +10,10 @@ use crate::error::{AppError, AppResult};
 use crate::ids::IdGenerator;
 use crate::numbering::OrderNumbers;
 use crate::ports::{
-    Attached, AttachmentCaps, AttachmentRecord, IdempotencyClaim, InsertOutcome, OrderFilter, OrderStore, OrderSummary, OrgStore,
+    Attached, AttachmentCaps, AttachmentRecord, IdempotencyClaim, InsertOutcome, OrderFilter, OrderStore, OrderSummary, OrgStore, Outbox,
     PageRequest, SettingStore, StoreScope,
 };
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, Utc};
 use hotline_domain::{
     Action, AttachmentId, Caller, CallerView, CategoryId, CategoryPath, Channel, Command, Coordinates, DeadlineRules, DecisionContext,
     Description, DispatchProposal, HistoryEntry, Involvement, Location, MasterOrder, NewWorkOrder, NoticeId, OrderId, OrderType, Reason,
@@ -44,8 +44,6 @@ pub struct RegisterRequest {
     /// Its number in the partner's system that submitted it.
     pub external_ref: Option<hotline_domain::ExternalRef>,
     pub media_url: Option<hotline_domain::MediaUrl>,
-    /// The citizen does not want texts about this order (no 受理回执).
-    pub sms_opt_out: bool,
 }
 
 /// An action as requested. Merges and supervision notices need lookups or
@@ -275,7 +273,6 @@ impl WorkOrders {
         }
         errors.into_result()?;
 
-        let request_opt_out = request.sms_opt_out;
         let emergency =
             self.emergency.mark(request.category, &format!("{}\n{}", request.subject.as_str(), request.description.as_str()), town);
         let input = NewWorkOrder {
@@ -311,8 +308,7 @@ impl WorkOrders {
             json!({ "state": decision.order.state }),
         );
         // Answered on the spot, there is no promise to text about.
-        let notice =
-            if decision.order.direct_answer.is_some() { None } else { self.texts.registered_notice(&decision.order, request_opt_out) };
+        let notice = if decision.order.direct_answer.is_some() { None } else { self.texts.registered_notice(&decision.order) };
         let texts: Vec<crate::ports::SmsMessage> = notice.into_iter().collect();
         let outcome = self.store.insert_order(&decision, &audit, claim.as_ref(), &texts).await?;
         self.changed.notify_one();
@@ -470,11 +466,15 @@ impl WorkOrders {
             target(number),
             json!({ "from": order.state, "to": decision.order.state, "version": decision.order.version }),
         );
-        let pushes = self.external.pushes_for(&org, &order, &decision, &self.ids);
-        self.store.save_decision(expected_version, &decision, also.as_ref(), &audit, &pushes).await?;
+        let outbox =
+            Outbox { pushes: self.external.pushes_for(&org, &order, &decision, &self.ids), texts: self.texts.for_decision(&decision) };
+        self.store.save_decision(expected_version, &decision, also.as_ref(), &audit, &outbox).await?;
         self.changed.notify_one();
-        if !pushes.is_empty() {
+        if !outbox.pushes.is_empty() {
             self.external.wake.notify_one();
+        }
+        if !outbox.texts.is_empty() {
+            self.texts.queued();
         }
         if decision.order.state.is_void() {
             self.emergency.forget(&decision.order);
@@ -566,7 +566,9 @@ impl WorkOrders {
         if states.is_empty() {
             return Ok(Vec::new());
         }
-        let filter = OrderFilter { states, ..OrderFilter::default() };
+        let window = Duration::hours(i64::from(self.texts.config().reply_window_hours));
+        let texting_since = self.texts.config().enabled().then(|| self.clock.now() - window);
+        let filter = OrderFilter { states, texting_since, ..OrderFilter::default() };
         Ok(self.store.list_orders(desk.scope(), &filter, clamp(page)).await?)
     }
 

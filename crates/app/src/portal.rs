@@ -31,6 +31,9 @@ pub const PORTAL_ACCOUNT: &str = "portal";
 pub const PORTAL_TYPES: &[OrderType] =
     &[OrderType::Consultation, OrderType::Help, OrderType::Complaint, OrderType::Report, OrderType::Suggestion, OrderType::Praise];
 
+/// Characters of a text's first line in the subject of the order it becomes.
+const SMS_SUBJECT_CHARS: usize = 30;
+
 /// Photos a citizen may add to one request from the portal…
 pub const PORTAL_PHOTOS: usize = 3;
 /// …within this long of submitting it.
@@ -242,6 +245,35 @@ impl Portal {
                 "choose consultation, help, complaint, report, suggestion or praise; other matters are taken by phone on 12345",
             ));
         }
+        self.register(submission, idempotency_key).await
+    }
+
+    /// A text a citizen sent to the hotline, registered as it came: the
+    /// centre reads it, classifies it and types it (其他 until then).
+    /// `idempotency_key` is the gateway's id for the text.
+    pub async fn submit_text(&self, phone: PhoneNumber, text: &str, idempotency_key: &str) -> AppResult<Receipt> {
+        let first_line = text.lines().find(|l| !l.trim().is_empty()).unwrap_or_default();
+        let subject = Subject::parse(&format!("短信：{}", hotline_domain::sms::excerpt(first_line, SMS_SUBJECT_CHARS)))?;
+        let description = Description::parse(text).map_err(|e| AppError::invalid("text", e.message))?;
+        let submission = Submission {
+            channel: Channel::Sms,
+            order_type: OrderType::Other,
+            category: None,
+            name: None,
+            phone: Some(phone),
+            confidential: false,
+            town_code: None,
+            address: None,
+            coordinates: None,
+            subject,
+            description,
+            external_ref: None,
+            media_url: None,
+        };
+        self.register(submission, Some(idempotency_key)).await
+    }
+
+    async fn register(&self, submission: Submission, idempotency_key: Option<&str>) -> AppResult<Receipt> {
         let category = match submission.category {
             Some(category) => category,
             None => self
@@ -260,6 +292,7 @@ impl Portal {
                 name: submission.name,
                 phone: submission.phone,
                 confidential: submission.confidential || submission.order_type == OrderType::Report,
+                sms_opt_out: false,
             },
             town_code: submission.town_code,
             address: submission.address,
@@ -270,7 +303,6 @@ impl Portal {
             direct_answer: None,
             external_ref: submission.external_ref,
             media_url: submission.media_url,
-            sms_opt_out: false,
         };
         let registered = self.orders.register(&self.desk, request, idempotency_key).await?;
         let order = registered.details.order;
@@ -372,6 +404,14 @@ impl Portal {
         comment: Option<Reason>,
     ) -> AppResult<Tracking> {
         let order = self.owned(number, last4).await?;
+        let rated = self.rate_order(order, satisfaction, comment).await?;
+        self.tracking(rated).await
+    }
+
+    /// Records the citizen's own verdict (from the portal or a text) as the
+    /// follow-up of an order waiting for it.
+    pub async fn rate_order(&self, order: WorkOrder, satisfaction: Satisfaction, comment: Option<Reason>) -> AppResult<WorkOrder> {
+        let number = &order.number;
         if order.state != State::PendingFollowUp {
             return Err(AppError::Conflict {
                 message: format!(
@@ -390,7 +430,7 @@ impl Portal {
             outcome,
         };
         let details = self.orders.act(&self.desk, number, order.version, ActionRequest::Command(command)).await?;
-        self.tracking(details.order).await
+        Ok(details.order)
     }
 
     async fn tracking(&self, order: WorkOrder) -> AppResult<Tracking> {

@@ -90,6 +90,10 @@ pub struct OrderFilter {
     pub expiring: Option<(DateTime<Utc>, DateTime<Utc>)>,
     /// Only orders whose last follow-up recorded this verdict.
     pub satisfaction: Option<hotline_domain::Satisfaction>,
+    /// Leaves out orders waiting for the follow-up whose follow-up text
+    /// (not failed) was queued at or after this instant: the citizen may
+    /// still answer it, so nobody calls yet.
+    pub texting_since: Option<DateTime<Utc>>,
     /// Free text found in the subject, description, address or number, or
     /// the caller's phone (or its last digits).
     pub text: Option<TextFilter>,
@@ -272,15 +276,14 @@ pub trait OrderStore: Send + Sync {
     ) -> StoreResult<InsertOutcome>;
     /// Writes a decision if the stored version is still `expected_version`;
     /// `also` is a history entry for another order written in the same
-    /// transaction (the master of a merge), `pushes` the external systems'
-    /// outbox rows it queues (`external`).
+    /// transaction (the master of a merge), `outbox` what it sends out.
     async fn save_decision(
         &self,
         expected_version: i64,
         decision: &Decision,
         also: Option<&HistoryEntry>,
         audit: &AuditRecord,
-        pushes: &[Push],
+        outbox: &Outbox,
     ) -> StoreResult<()>;
     async fn order(&self, id: OrderId) -> StoreResult<Option<WorkOrder>>;
     async fn order_by_number(&self, number: &WorkOrderNo) -> StoreResult<Option<WorkOrder>>;
@@ -621,6 +624,38 @@ pub trait EvaluationStore: Send + Sync {
     ) -> StoreResult<Vec<(i64, hotline_domain::kpi::KpiCounts)>>;
 }
 
+/// A text a citizen sent to the hotline and what became of it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct IncomingText {
+    #[serde(serialize_with = "hotline_domain::ids::id_text")]
+    pub id: i64,
+    /// The gateway's id for it: a delivery the gateway retries is recognised.
+    pub gateway_id: String,
+    #[serde(skip)]
+    pub phone: hotline_domain::PhoneNumber,
+    /// The number it was sent to (12345, or a long number of the centre's).
+    pub to: String,
+    pub text: String,
+    pub outcome: hotline_domain::sms::IncomingOutcome,
+    /// The order it rated or became.
+    pub order: Option<OrderId>,
+    pub number: Option<WorkOrderNo>,
+    /// Why it was not matched, or the rating recorded.
+    pub note: Option<String>,
+    pub received_at: DateTime<Utc>,
+}
+
+/// What a change sends out: written in the change's own transaction, so
+/// nothing goes out for a change that was not made and nothing made is
+/// left unsent.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Outbox {
+    /// To units' own case systems (`external`).
+    pub pushes: Vec<Push>,
+    /// To the citizen (`sms`).
+    pub texts: Vec<SmsMessage>,
+}
+
 /// One change of one order, on its way to one external system.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Push {
@@ -648,7 +683,7 @@ pub struct Push {
 }
 
 /// A text to a citizen, from queueing to the operator's receipt; queued in
-/// the transaction of what it tells (a registration).
+/// the transaction of what it tells (a registration, a review).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SmsMessage {
     #[serde(serialize_with = "hotline_domain::ids::id_text")]

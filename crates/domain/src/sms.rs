@@ -5,6 +5,7 @@
 //! part once it is split (the rest of each part carries the concatenation
 //! header). A text of GSM 7-bit characters only fits 160, then 153.
 
+use crate::Satisfaction;
 use crate::validation::FieldError;
 use crate::vocabulary::vocabulary;
 use chrono::{Duration, NaiveDateTime, NaiveTime};
@@ -14,6 +15,12 @@ vocabulary!(
     SmsEvent, "text message event" {
         /// 受理回执: the order's number and the date an answer is promised.
         Registered = "registered", "受理回执";
+        /// 办结告知: the reviewed answer, when the order waits for the follow-up.
+        Closed = "closed", "办结告知";
+        /// 短信回访: the follow-up question, answered by replying 1, 2 or 3.
+        FollowUp = "follow_up", "短信回访";
+        /// 评价确认: thanks for a rating received by text.
+        Rated = "rated", "评价确认";
     }
 );
 
@@ -28,6 +35,18 @@ vocabulary!(
         Delivered = "delivered", "已送达";
         /// Refused by the gateway after every attempt, or by the operator.
         Failed = "failed", "发送失败";
+    }
+);
+
+vocabulary!(
+    /// What became of a text a citizen sent to the hotline.
+    IncomingOutcome, "incoming text outcome" {
+        /// A reply of 1, 2 or 3 to a follow-up text: recorded as the follow-up.
+        Rated = "rated", "已评价";
+        /// Anything else: a new order in the SMS channel.
+        Registered = "registered", "已受理";
+        /// A rating with no follow-up waiting for it, or an empty text.
+        Unmatched = "unmatched", "未匹配";
     }
 );
 
@@ -70,8 +89,50 @@ pub fn segments(text: &str) -> Segments {
 /// The placeholders a template of an event may use, with the longest
 /// value each may take (to check the rendered length before saving).
 pub fn placeholders(event: SmsEvent) -> &'static [(&'static str, &'static str)] {
+    const NUMBER: (&str, &str) = ("number", "DG20261231000001");
+    const HOTLINE: (&str, &str) = ("hotline", "12345");
     match event {
-        SmsEvent::Registered => &[("number", "DG20261231000001"), ("due", "2026年12月31日"), ("hotline", "12345")],
+        SmsEvent::Registered => &[NUMBER, ("due", "2026年12月31日"), HOTLINE],
+        SmsEvent::Closed => &[NUMBER, ("reply", LONGEST_REPLY), HOTLINE],
+        SmsEvent::FollowUp => &[NUMBER, ("hours", "168"), HOTLINE],
+        SmsEvent::Rated => &[NUMBER, ("rating", "基本满意"), HOTLINE],
+    }
+}
+
+/// The most characters of the public reply a closure text carries; the
+/// whole reply is on the portal.
+pub const REPLY_EXCERPT_CHARS: usize = 60;
+const LONGEST_REPLY: &str =
+    "长长长长长长长长长长长长长长长长长长长长长长长长长长长长长长长长长长长长长长长长长长长长长长长长长长长长长长长长长长长…";
+
+/// The start of `text`, at most `max` characters, with an ellipsis when cut.
+pub fn excerpt(text: &str, max: usize) -> String {
+    let text = text.trim();
+    if text.chars().count() <= max {
+        return text.to_owned();
+    }
+    let mut cut: String = text.chars().take(max.saturating_sub(1)).collect();
+    cut.push('…');
+    cut
+}
+
+/// A citizen's reply to the follow-up text: 1 satisfied, 2 basically
+/// satisfied, 3 unsatisfied, as digits (half or full width) or words,
+/// with the punctuation and spaces phones add. Anything else is not a rating.
+pub fn parse_rating(reply: &str) -> Option<Satisfaction> {
+    let cleaned: String = reply
+        .chars()
+        .filter(|c| !c.is_whitespace() && !matches!(c, '。' | '.' | '，' | ',' | '！' | '!' | '、'))
+        .map(|c| match c {
+            '０'..='９' => char::from_u32(c as u32 - '０' as u32 + '0' as u32).unwrap_or(c),
+            other => other,
+        })
+        .collect();
+    match cleaned.as_str() {
+        "1" | "满意" | "非常满意" | "1满意" => Some(Satisfaction::Satisfied),
+        "2" | "基本满意" | "2基本满意" => Some(Satisfaction::BasicallySatisfied),
+        "3" | "不满意" | "3不满意" => Some(Satisfaction::Unsatisfied),
+        _ => None,
     }
 }
 
@@ -79,6 +140,9 @@ pub fn placeholders(event: SmsEvent) -> &'static [(&'static str, &'static str)] 
 pub fn default_template(event: SmsEvent) -> &'static str {
     match event {
         SmsEvent::Registered => "【12345热线】您的诉求已受理，工单号{number}，我们将在{due}前答复您。查询请拨{hotline}。",
+        SmsEvent::Closed => "【12345热线】您的工单{number}已办结：{reply}",
+        SmsEvent::FollowUp => "【12345热线】请评价工单{number}的办理：回复1满意，2基本满意，3不满意。{hours}小时内未回复将电话回访。",
+        SmsEvent::Rated => "【12345热线】已收到您对工单{number}的评价：{rating}。感谢您的支持！",
     }
 }
 
@@ -191,6 +255,38 @@ mod tests {
         let e = check_template(SmsEvent::Registered, &format!("{}{{number}}", "长".repeat(200))).unwrap_err();
         assert!(e.message.contains("messages"), "{}", e.message);
         assert_eq!(check_template(SmsEvent::Registered, " 工单号{number} ").unwrap(), "工单号{number}");
+    }
+
+    #[test]
+    fn every_default_template_is_accepted() {
+        for event in SmsEvent::ALL {
+            assert!(check_template(*event, default_template(*event)).is_ok(), "{event:?}");
+        }
+        let closed = render(default_template(SmsEvent::Closed), placeholders(SmsEvent::Closed));
+        assert!(segments(&closed).count <= 2, "{closed}");
+    }
+
+    #[test]
+    fn replies_are_read_as_ratings_the_way_citizens_type_them() {
+        assert_eq!(parse_rating("1"), Some(Satisfaction::Satisfied));
+        assert_eq!(parse_rating(" １。"), Some(Satisfaction::Satisfied));
+        assert_eq!(parse_rating("满意！"), Some(Satisfaction::Satisfied));
+        assert_eq!(parse_rating("2"), Some(Satisfaction::BasicallySatisfied));
+        assert_eq!(parse_rating("基本满意"), Some(Satisfaction::BasicallySatisfied));
+        assert_eq!(parse_rating("3"), Some(Satisfaction::Unsatisfied));
+        assert_eq!(parse_rating("不满意"), Some(Satisfaction::Unsatisfied));
+        assert_eq!(parse_rating("4"), None);
+        assert_eq!(parse_rating("12"), None);
+        assert_eq!(parse_rating("路灯又坏了"), None);
+        assert_eq!(parse_rating(""), None);
+    }
+
+    #[test]
+    fn an_excerpt_cuts_at_characters_with_an_ellipsis() {
+        assert_eq!(excerpt(" 已修复 ", 60), "已修复");
+        assert_eq!(excerpt("一二三四五", 3), "一二…");
+        assert_eq!(excerpt(&"长".repeat(200), REPLY_EXCERPT_CHARS).chars().count(), REPLY_EXCERPT_CHARS);
+        assert_eq!(excerpt(&"长".repeat(200), REPLY_EXCERPT_CHARS), LONGEST_REPLY);
     }
 
     #[test]

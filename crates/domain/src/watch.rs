@@ -185,7 +185,7 @@ mod tests {
             order_type: OrderType::Complaint,
             category: CategoryId(7),
             urgency: Urgency::Normal,
-            caller: Caller { name: None, phone: None, anonymous: true, confidential: false },
+            caller: Caller { name: None, phone: None, anonymous: true, confidential: false, sms_opt_out: false },
             location: Location { town: Some(TOWN), address: None, coordinates: None },
             subject: Subject::parse("噪音扰民").unwrap(),
             description: Description::parse("工地夜间施工").unwrap(),

@@ -173,6 +173,8 @@ pub fn router(app: App, config: HttpConfig) -> Router {
         .route("/sms/messages", get(sms::log))
         .route("/sms/templates", get(sms::get_templates).put(sms::set_templates))
         .route("/sms/receipts", get(sms::receipt))
+        .route("/sms/incoming", get(sms::incoming))
+        .route("/sms/received", get(sms::received))
         .route("/external-systems", get(external::list))
         .route("/external-systems/{unit_id}", put(external::connect))
         .route("/external-systems/{unit_id}/rotate-secret", post(external::rotate))

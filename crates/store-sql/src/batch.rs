@@ -19,8 +19,7 @@ use crate::decisions::{Change, write_changes};
 use crate::orders::write_new_orders;
 use crate::sql::{Val, insert_rows};
 use crate::{Backend, OrBackend};
-use hotline_app::external::Push;
-use hotline_app::ports::{AuditRecord, IdempotencyClaim, InsertOutcome, SmsMessage, StoreError, StoreResult};
+use hotline_app::ports::{AuditRecord, IdempotencyClaim, InsertOutcome, Outbox, SmsMessage, StoreError, StoreResult};
 use hotline_domain::{Decision, HistoryEntry, OrderId, UserId, WorkOrder};
 use sqlx::{AnyConnection, AnyPool};
 use std::collections::HashSet;
@@ -44,7 +43,7 @@ enum Job {
         decision: Decision,
         also: Option<HistoryEntry>,
         audit: AuditRecord,
-        pushes: Vec<Push>,
+        outbox: Outbox,
         reply: oneshot::Sender<StoreResult<()>>,
     },
 }
@@ -115,10 +114,10 @@ impl Writer {
         decision: Decision,
         also: Option<HistoryEntry>,
         audit: AuditRecord,
-        pushes: Vec<Push>,
+        outbox: Outbox,
     ) -> StoreResult<()> {
         let (reply, answer) = oneshot::channel();
-        self.queue.send(Job::Save { expected_version, decision, also, audit, pushes, reply }).await.map_err(|_| stopped())?;
+        self.queue.send(Job::Save { expected_version, decision, also, audit, outbox, reply }).await.map_err(|_| stopped())?;
         answer.await.map_err(|_| stopped())?
     }
 }
@@ -170,8 +169,8 @@ async fn write(pool: &AnyPool, backend: Backend, batch: &[Job]) -> StoreResult<V
     let changes: Vec<Change<'_>> = batch
         .iter()
         .filter_map(|job| match job {
-            Job::Save { expected_version, decision, also, audit, pushes, .. } => {
-                Some(Change { expected_version: *expected_version, decision, also: also.as_ref(), audit, pushes })
+            Job::Save { expected_version, decision, also, audit, outbox, .. } => {
+                Some(Change { expected_version: *expected_version, decision, also: also.as_ref(), audit, outbox })
             }
             Job::Insert { .. } => None,
         })

@@ -25,8 +25,8 @@ pub(crate) struct Change<'a> {
     /// A history entry for another order (the master of a merge).
     pub also: Option<&'a HistoryEntry>,
     pub audit: &'a AuditRecord,
-    /// External systems' outbox rows, written only if the change is.
-    pub pushes: &'a [hotline_app::external::Push],
+    /// What the change sends out, written only if the change is.
+    pub outbox: &'a hotline_app::ports::Outbox,
 }
 
 /// Writes the changes in the open transaction; one outcome per change, in
@@ -88,8 +88,10 @@ pub(crate) async fn write_changes(conn: &mut AnyConnection, backend: Backend, ch
     replace_timers(conn, backend, timers).await?;
     let audits = won.iter().map(|c| crate::sql::audit_row(c.audit)).collect();
     insert_rows(conn, backend, crate::sql::AUDIT_HEAD, crate::sql::AUDIT_WIDTH, audits, "").await?;
-    let pushes = won.iter().flat_map(|c| c.pushes.iter().map(crate::external::push_row)).collect();
+    let pushes = won.iter().flat_map(|c| c.outbox.pushes.iter().map(crate::external::push_row)).collect();
     insert_rows(conn, backend, crate::external::PUSH_HEAD, crate::external::PUSH_WIDTH, pushes, "").await?;
+    let texts = won.iter().flat_map(|c| c.outbox.texts.iter().map(crate::sms::sms_row)).collect();
+    insert_rows(conn, backend, crate::sms::SMS_HEAD, crate::sms::SMS_WIDTH, texts, "").await?;
     Ok(outcomes)
 }
 

@@ -105,7 +105,7 @@ impl<T> OrBackend<T> for Result<T, sqlx::Error> {
 }
 
 /// Every migration in order: version, description, SQL.
-const MIGRATIONS: [(i64, &str, &str); 22] = [
+const MIGRATIONS: [(i64, &str, &str); 23] = [
     (1, "initial", include_str!("../migrations/0001_initial.sql")),
     (2, "knowledge", include_str!("../migrations/0002_knowledge.sql")),
     (3, "callcentre", include_str!("../migrations/0003_callcentre.sql")),
@@ -128,6 +128,7 @@ const MIGRATIONS: [(i64, &str, &str); 22] = [
     (20, "partner channels", include_str!("../migrations/0020_partner_channels.sql")),
     (21, "external systems", include_str!("../migrations/0021_external_systems.sql")),
     (22, "sms", include_str!("../migrations/0022_sms.sql")),
+    (23, "sms_replies", include_str!("../migrations/0023_sms_replies.sql")),
 ];
 
 /// Changes whenever a migration does: test templates are keyed on it.

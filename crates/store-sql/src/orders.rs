@@ -32,6 +32,7 @@ pub(crate) fn order_values(o: &WorkOrder) -> Vec<(&'static str, Val)> {
         ("caller_phone", o.caller.phone.as_ref().map(ToString::to_string).into()),
         ("caller_anonymous", flag(o.caller.anonymous).into()),
         ("caller_confidential", flag(o.caller.confidential).into()),
+        ("caller_sms_opt_out", flag(o.caller.sms_opt_out).into()),
         ("town_id", o.location.town.map(|u| u.0).into()),
         ("address", o.location.address.as_ref().map(ToString::to_string).into()),
         ("latitude", o.location.coordinates.map(|c| c.latitude).into()),
@@ -95,7 +96,7 @@ fn sample_order() -> WorkOrder {
         order_type: OrderType::Other,
         category: CategoryId(0),
         urgency: Urgency::Normal,
-        caller: Caller { name: None, phone: None, anonymous: false, confidential: false },
+        caller: Caller { name: None, phone: None, anonymous: false, confidential: false, sms_opt_out: false },
         location: Location { town: None, address: None, coordinates: None },
         subject: Subject::parse("x").expect("valid"),
         description: hotline_domain::Description::parse("x").expect("valid"),
@@ -145,6 +146,7 @@ fn parse_order(row: &AnyRow, notices: Vec<SupervisionNotice>) -> StoreResult<Wor
             phone: row.opt_text("caller_phone")?.map(|p| word("caller_phone", &p, PhoneNumber::parse)).transpose()?,
             anonymous: row.flag("caller_anonymous")?,
             confidential: row.flag("caller_confidential")?,
+            sms_opt_out: row.flag("caller_sms_opt_out")?,
         },
         location: Location {
             town: row.opt_int("town_id")?.map(UnitId),
@@ -374,9 +376,9 @@ impl OrderStore for SqlStore {
         decision: &Decision,
         also: Option<&HistoryEntry>,
         audit: &AuditRecord,
-        pushes: &[hotline_app::external::Push],
+        outbox: &hotline_app::ports::Outbox,
     ) -> StoreResult<()> {
-        self.writer.save(expected_version, decision.clone(), also.cloned(), audit.clone(), pushes.to_vec()).await
+        self.writer.save(expected_version, decision.clone(), also.cloned(), audit.clone(), outbox.clone()).await
     }
 
     async fn order(&self, id: OrderId) -> StoreResult<Option<WorkOrder>> {
@@ -620,6 +622,13 @@ fn filtered(select: &str, scope: &StoreScope, filter: &OrderFilter, membership: 
     }
     if let Some(s) = filter.satisfaction {
         sql.push_str(&format!(" AND o.satisfaction = {}", param(&mut values, s.as_str().into())));
+    }
+    if let Some(since) = filter.texting_since {
+        sql.push_str(&format!(
+            " AND NOT (o.state = 'pending_follow_up' AND EXISTS (SELECT 1 FROM sms_messages s WHERE s.order_id = o.id \
+             AND s.event = 'follow_up' AND s.state <> 'failed' AND s.created_at >= {}))",
+            param(&mut values, micros(since).into())
+        ));
     }
     if let Some(unit) = filter.unit {
         sql.push_str(&format!(" AND o.id IN (SELECT order_id FROM order_units WHERE unit_id = {})", param(&mut values, unit.0.into())));

@@ -5,9 +5,9 @@ use crate::sql::Val;
 use crate::{OrBackend, SqlStore};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use hotline_app::ports::{SmsMessage, StoreError, StoreResult};
+use hotline_app::ports::{IncomingText, SmsMessage, StoreError, StoreResult};
 use hotline_app::sms::{SmsOutcome, SmsStore};
-use hotline_domain::sms::{SmsEvent, SmsState};
+use hotline_domain::sms::{IncomingOutcome, SmsEvent, SmsState};
 use hotline_domain::{OrderId, PhoneNumber, WorkOrderNo};
 use sqlx::any::AnyRow;
 
@@ -36,12 +36,11 @@ pub(crate) fn sms_row(m: &SmsMessage) -> Vec<Val> {
 }
 
 fn parse_sms(row: &AnyRow) -> StoreResult<SmsMessage> {
-    let bad = |column: &str, e: hotline_domain::FieldError| StoreError::Backend(format!("column {column}: {}", e.message));
     Ok(SmsMessage {
         id: row.int("id")?,
         order: row.opt_int("order_id")?.map(OrderId),
-        number: row.opt_text("number")?.map(|n| WorkOrderNo::parse(&n).map_err(|e| bad("number", e))).transpose()?,
-        phone: PhoneNumber::parse(&row.text("phone")?).map_err(|e| bad("phone", e))?,
+        number: row.opt_text("number")?.map(|n| word("number", &n, WorkOrderNo::parse)).transpose()?,
+        phone: word("phone", &row.text("phone")?, PhoneNumber::parse)?,
         event: word("event", &row.text("event")?, SmsEvent::parse)?,
         text: row.text("text")?,
         segments: u32::try_from(row.int("segments")?).map_err(|e| StoreError::Backend(format!("column segments: {e}")))?,
@@ -53,6 +52,38 @@ fn parse_sms(row: &AnyRow) -> StoreResult<SmsMessage> {
         receipt: row.opt_text("receipt")?,
         last_error: row.opt_text("last_error")?,
         created_at: row.at("created_at")?,
+    })
+}
+
+const INCOMING_HEAD: &str = "sms_incoming (id, gateway_id, phone, to_number, text, outcome, order_id, number, note, received_at)";
+
+fn incoming_row(t: &IncomingText) -> Vec<Val> {
+    vec![
+        Val::from(t.id),
+        t.gateway_id.as_str().into(),
+        t.phone.as_str().into(),
+        t.to.as_str().into(),
+        t.text.as_str().into(),
+        t.outcome.as_str().into(),
+        t.order.map(|o| o.0).into(),
+        t.number.as_ref().map(|n| n.as_str().to_owned()).into(),
+        t.note.clone().into(),
+        micros(t.received_at).into(),
+    ]
+}
+
+fn parse_incoming(row: &AnyRow) -> StoreResult<IncomingText> {
+    Ok(IncomingText {
+        id: row.int("id")?,
+        gateway_id: row.text("gateway_id")?,
+        phone: word("phone", &row.text("phone")?, PhoneNumber::parse)?,
+        to: row.text("to_number")?,
+        text: row.text("text")?,
+        outcome: word("outcome", &row.text("outcome")?, IncomingOutcome::parse)?,
+        order: row.opt_int("order_id")?.map(OrderId),
+        number: row.opt_text("number")?.map(|n| word("number", &n, WorkOrderNo::parse)).transpose()?,
+        note: row.opt_text("note")?,
+        received_at: row.at("received_at")?,
     })
 }
 
@@ -134,5 +165,57 @@ impl SmsStore for SqlStore {
             None => sqlx::query("SELECT * FROM sms_messages ORDER BY created_at DESC, id DESC LIMIT $1"),
         };
         rows.bind(i64::from(limit)).fetch_all(&self.read).await.or_backend()?.iter().map(parse_sms).collect()
+    }
+
+    async fn insert_texts(&self, texts: &[SmsMessage]) -> StoreResult<()> {
+        let mut conn = self.write.acquire().await.or_backend()?;
+        crate::sql::insert_rows(&mut conn, self.backend, SMS_HEAD, SMS_WIDTH, texts.iter().map(sms_row).collect(), "").await?;
+        Ok(())
+    }
+
+    async fn follow_up_text(&self, phone: &PhoneNumber, since: DateTime<Utc>) -> StoreResult<Option<SmsMessage>> {
+        sqlx::query(
+            "SELECT * FROM sms_messages WHERE phone = $1 AND event = $2 AND created_at >= $3 AND state <> $4 \
+             ORDER BY created_at DESC, id DESC LIMIT 1",
+        )
+        .bind(phone.as_str())
+        .bind(SmsEvent::FollowUp.as_str())
+        .bind(micros(since))
+        .bind(SmsState::Failed.as_str())
+        .fetch_optional(&self.read)
+        .await
+        .or_backend()?
+        .as_ref()
+        .map(parse_sms)
+        .transpose()
+    }
+
+    async fn record_incoming(&self, text: &IncomingText) -> StoreResult<bool> {
+        let mut conn = self.write.acquire().await.or_backend()?;
+        let tail = " ON CONFLICT (gateway_id) DO NOTHING RETURNING id";
+        let inserted = crate::sql::insert_rows(&mut conn, self.backend, INCOMING_HEAD, 10, vec![incoming_row(text)], tail).await?;
+        Ok(!inserted.is_empty())
+    }
+
+    async fn incoming(&self, gateway_id: &str) -> StoreResult<Option<IncomingText>> {
+        sqlx::query("SELECT * FROM sms_incoming WHERE gateway_id = $1")
+            .bind(gateway_id)
+            .fetch_optional(&self.read)
+            .await
+            .or_backend()?
+            .as_ref()
+            .map(parse_incoming)
+            .transpose()
+    }
+
+    async fn incoming_texts(&self, limit: u32) -> StoreResult<Vec<IncomingText>> {
+        sqlx::query("SELECT * FROM sms_incoming ORDER BY received_at DESC, id DESC LIMIT $1")
+            .bind(i64::from(limit))
+            .fetch_all(&self.read)
+            .await
+            .or_backend()?
+            .iter()
+            .map(parse_incoming)
+            .collect()
     }
 }

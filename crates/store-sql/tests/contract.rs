@@ -74,6 +74,7 @@ impl Fixture {
                 phone: Some(PhoneNumber::parse("13800138000").unwrap()),
                 anonymous: false,
                 confidential: true,
+                sms_opt_out: false,
             },
             location: Location {
                 town: Some(TOWN),
@@ -100,7 +101,7 @@ impl Fixture {
 
     async fn act(&self, order: &WorkOrder, actor: &Actor, command: Command, now: DateTime<Utc>) -> WorkOrder {
         let d = decide(order, actor, command, &self.ctx(now)).unwrap();
-        self.store.save_decision(order.version, &d, None, &self.audit("act"), &[]).await.unwrap();
+        self.store.save_decision(order.version, &d, None, &self.audit("act"), &Default::default()).await.unwrap();
         d.order
     }
 
@@ -213,9 +214,10 @@ async fn of_two_writers_on_one_version_exactly_one_wins() {
     let to_other =
         decide(&order, &dispatcher, Command::Dispatch { lead: OTHER_TOWN, co_handlers: vec![], note: None }, &f.ctx(t0())).unwrap();
     let (audit_a, audit_b) = (f.audit("a"), f.audit("b"));
+    let nothing = hotline_app::ports::Outbox::default();
     let (a, b) = tokio::join!(
-        f.store.save_decision(order.version, &to_town, None, &audit_a, &[]),
-        f.store.save_decision(order.version, &to_other, None, &audit_b, &[])
+        f.store.save_decision(order.version, &to_town, None, &audit_a, &nothing),
+        f.store.save_decision(order.version, &to_other, None, &audit_b, &nothing)
     );
     let outcomes = [a.is_ok(), b.is_ok()];
     assert_eq!(outcomes.iter().filter(|ok| **ok).count(), 1, "{a:?} {b:?}");
@@ -301,7 +303,9 @@ async fn concurrent_decisions_commit_together_each_against_its_version_and_fail_
             let d = dispatch(order, lead);
             let audit = if i == 17 && lead == TOWN { taken.clone() } else { f.audit("dispatch") };
             let (s, version) = (store.clone(), order.version);
-            tasks.push(tokio::spawn(async move { (d.order.id, lead, s.save_decision(version, &d, None, &audit, &[]).await) }));
+            tasks.push(tokio::spawn(
+                async move { (d.order.id, lead, s.save_decision(version, &d, None, &audit, &Default::default()).await) },
+            ));
         }
     }
     let mut won = std::collections::HashMap::new();
@@ -441,7 +445,7 @@ async fn a_merge_writes_both_histories_in_one_transaction() {
         to_state: master.state,
         detail: serde_json::json!({ "duplicate_number": duplicate.number }),
     };
-    f.store.save_decision(duplicate.version, &d, Some(&absorb), &f.audit("merge"), &[]).await.unwrap();
+    f.store.save_decision(duplicate.version, &d, Some(&absorb), &f.audit("merge"), &Default::default()).await.unwrap();
     assert_eq!(f.store.order(duplicate.id).await.unwrap().unwrap().merged_into, Some(master.id));
     let master_history = f.store.history(master.id).await.unwrap();
     assert_eq!(master_history.last().unwrap().action, Action::AbsorbDuplicate);

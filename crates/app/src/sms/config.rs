@@ -34,8 +34,12 @@ pub struct SmsConfig {
     pub max_attempts: u32,
     /// Seconds one attempt may take.
     pub timeout_secs: u32,
-    /// The token the gateway sends with each receipt; empty: receipts are refused.
+    /// The token the gateway sends with each receipt and each text it
+    /// passes on from a citizen; empty: both are refused.
     pub receipt_token: Secret,
+    /// Hours a follow-up text waits for its 1/2/3 reply before the order is
+    /// a follow-up call again (at most 168).
+    pub reply_window_hours: u32,
 }
 
 impl Default for SmsConfig {
@@ -49,6 +53,7 @@ impl Default for SmsConfig {
             max_attempts: 6,
             timeout_secs: 10,
             receipt_token: Secret::default(),
+            reply_window_hours: 24,
         }
     }
 }
@@ -58,6 +63,9 @@ impl SmsConfig {
         SendingHours::parse(&self.sending_hours).map_err(|e| format!("sending_hours: {e}"))?;
         if self.send_every_secs == 0 || self.retry_after_secs == 0 || self.max_attempts == 0 || self.timeout_secs == 0 {
             return Err("send_every_secs, retry_after_secs, max_attempts and timeout_secs must be at least 1".into());
+        }
+        if !(1..=168).contains(&self.reply_window_hours) {
+            return Err("reply_window_hours must be 1 to 168".into());
         }
         if self.hotline.trim().is_empty() {
             return Err("hotline must not be empty".into());

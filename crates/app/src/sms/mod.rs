@@ -14,11 +14,11 @@ use crate::calendar::CalendarService;
 use crate::clock::Clock;
 use crate::error::{AppError, AppResult};
 use crate::ids::IdGenerator;
-use crate::ports::{SettingStore, SmsMessage, StoreResult};
+use crate::ports::{IncomingText, SettingStore, SmsMessage, StoreResult};
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
-use hotline_domain::sms::{SmsEvent, SmsState, check_template, default_template, render, segments};
-use hotline_domain::{OrderId, ValidationErrors, WorkOrder};
+use hotline_domain::sms::{REPLY_EXCERPT_CHARS, SmsEvent, SmsState, check_template, default_template, excerpt, render, segments};
+use hotline_domain::{Action, Decision, OrderId, PhoneNumber, Satisfaction, State, ValidationErrors, WorkOrder};
 use serde_json::json;
 use std::collections::BTreeMap;
 use std::sync::{Arc, RwLock};
@@ -65,6 +65,16 @@ pub trait SmsStore: Send + Sync {
     async fn sms(&self, id: i64) -> StoreResult<Option<SmsMessage>>;
     /// The newest texts, of one order or of all.
     async fn sms_messages(&self, order: Option<OrderId>, limit: u32) -> StoreResult<Vec<SmsMessage>>;
+    /// Queues texts not tied to a change of an order.
+    async fn insert_texts(&self, texts: &[SmsMessage]) -> StoreResult<()>;
+    /// The newest follow-up text to this phone queued at or after `since`
+    /// and not failed: the one a reply answers.
+    async fn follow_up_text(&self, phone: &PhoneNumber, since: DateTime<Utc>) -> StoreResult<Option<SmsMessage>>;
+    /// Keeps a text a citizen sent; false when one of the same gateway id is kept already.
+    async fn record_incoming(&self, text: &IncomingText) -> StoreResult<bool>;
+    async fn incoming(&self, gateway_id: &str) -> StoreResult<Option<IncomingText>>;
+    /// The newest texts citizens sent.
+    async fn incoming_texts(&self, limit: u32) -> StoreResult<Vec<IncomingText>>;
 }
 
 /// Hands a text to the operator; the adapter for Kannel lives in `hotline-notify`.
@@ -161,34 +171,65 @@ impl Texts {
         Ok(all)
     }
 
-    /// The registration notice an order sends, if it sends one: texts are
-    /// on, the caller left a mobile number and did not opt out.
-    pub fn registered_notice(&self, order: &WorkOrder, opt_out: bool) -> Option<SmsMessage> {
-        let phone = order.caller.phone.as_ref().filter(|p| p.is_mobile())?;
-        if !self.config.enabled() || opt_out {
-            return None;
-        }
+    /// The registration notice an order sends, if it sends one.
+    pub fn registered_notice(&self, order: &WorkOrder) -> Option<SmsMessage> {
         let calendar = self.calendar.snapshot();
         let due = order.deadlines.completion.with_timezone(&calendar.time_zone()).format("%Y年%-m月%-d日").to_string();
-        let template = self.templates().remove(&SmsEvent::Registered).unwrap_or_default();
-        let text = render(&template, &[("number", order.number.as_str()), ("due", &due), ("hotline", &self.config.hotline)]);
-        let now = order.created_at;
+        self.compose(order, SmsEvent::Registered, &[("number", order.number.as_str()), ("due", &due)], order.created_at)
+    }
+
+    /// What a decision tells the citizen: a reviewed answer is the closure
+    /// text (办结告知) and the follow-up question (短信回访), in that order.
+    pub fn for_decision(&self, decision: &Decision) -> Vec<SmsMessage> {
+        let order = &decision.order;
+        if decision.entry.action != Action::Review || order.state != State::PendingFollowUp {
+            return Vec::new();
+        }
+        let reply = order.result.as_ref().map(|r| excerpt(r.public_reply.as_str(), REPLY_EXCERPT_CHARS)).unwrap_or_default();
+        let hours = self.config.reply_window_hours.to_string();
+        let number = order.number.as_str();
+        let now = decision.entry.at;
+        [
+            self.compose(order, SmsEvent::Closed, &[("number", number), ("reply", &reply)], now),
+            self.compose(order, SmsEvent::FollowUp, &[("number", number), ("hours", &hours)], now),
+        ]
+        .into_iter()
+        .flatten()
+        .collect()
+    }
+
+    /// The thanks for a rating received by text.
+    pub fn rated(&self, order: &WorkOrder, rating: Satisfaction, at: DateTime<Utc>) -> Option<SmsMessage> {
+        self.compose(order, SmsEvent::Rated, &[("number", order.number.as_str()), ("rating", rating.label_zh())], at)
+    }
+
+    /// A text about an order, if it sends one: texts are on, the caller
+    /// left a mobile number and did not opt out. `{hotline}` is filled here.
+    fn compose(&self, order: &WorkOrder, event: SmsEvent, values: &[(&str, &str)], at: DateTime<Utc>) -> Option<SmsMessage> {
+        let phone = order.caller.phone.as_ref().filter(|p| p.is_mobile())?;
+        if !self.config.enabled() || order.caller.sms_opt_out {
+            return None;
+        }
+        let template = self.templates().remove(&event).unwrap_or_default();
+        let mut values = values.to_vec();
+        values.push(("hotline", &self.config.hotline));
+        let text = render(&template, &values);
         Some(SmsMessage {
             id: self.ids.next(),
             order: Some(order.id),
             number: Some(order.number.clone()),
             phone: phone.clone(),
-            event: SmsEvent::Registered,
+            event,
             segments: segments(&text).count,
             text,
             state: SmsState::Queued,
             attempts: 0,
-            next_at: Some(self.allowed_from(now)),
+            next_at: Some(self.allowed_from(at)),
             sent_at: None,
             delivered_at: None,
             receipt: None,
             last_error: None,
-            created_at: now,
+            created_at: at,
         })
     }
 
@@ -203,7 +244,7 @@ impl Texts {
         allowed.and_local_timezone(zone).earliest().map_or(at, |t| t.with_timezone(&Utc))
     }
 
-    pub(crate) fn queued(&self) {
+    pub fn queued(&self) {
         self.wake.notify_one();
     }
 
@@ -245,13 +286,19 @@ impl Texts {
         Ok(report)
     }
 
+    /// Whether a call comes from the gateway: it carries `sms.receipt_token`.
+    pub fn check_gateway(&self, token: &str) -> AppResult<()> {
+        let expected = self.config.receipt_token.expose();
+        if expected.is_empty() || !crate::auth::same_secret(token, expected) {
+            return Err(AppError::Forbidden("the token is not the SMS gateway's (sms.receipt_token)".into()));
+        }
+        Ok(())
+    }
+
     /// The operator's receipt for a text, as the gateway reports it
     /// (Kannel's `%d`), authenticated by the gateway's token.
     pub async fn receipt(&self, token: &str, id: i64, code: u32) -> AppResult<()> {
-        let expected = self.config.receipt_token.expose();
-        if expected.is_empty() || !crate::auth::same_secret(token, expected) {
-            return Err(AppError::Forbidden("the receipt's token is not the gateway's".into()));
-        }
+        self.check_gateway(token)?;
         if !self.store.sms_receipt(id, receipt_state(code), &receipt_text(code), self.clock.now()).await? {
             return Err(AppError::not_found(format!("text {id}")));
         }
@@ -260,11 +307,22 @@ impl Texts {
 
     /// The delivery log, newest first, for system administrators and supervisors.
     pub async fn log(&self, reader: &crate::access::Desk, order: Option<OrderId>, limit: u32) -> AppResult<Vec<SmsMessage>> {
+        Self::may_read(reader)?;
+        Ok(self.store.sms_messages(order, limit.clamp(1, 500)).await?)
+    }
+
+    /// The texts citizens sent, newest first, with what became of each.
+    pub async fn incoming_log(&self, reader: &crate::access::Desk, limit: u32) -> AppResult<Vec<IncomingText>> {
+        Self::may_read(reader)?;
+        Ok(self.store.incoming_texts(limit.clamp(1, 500)).await?)
+    }
+
+    fn may_read(reader: &crate::access::Desk) -> AppResult<()> {
         reader.require(&[hotline_domain::Role::SystemAdmin, hotline_domain::Role::Supervisor], "reading the text message log")?;
         if !reader.is_centre() {
             return Err(AppError::Forbidden("the text message log is the centre's".into()));
         }
-        Ok(self.store.sms_messages(order, limit.clamp(1, 500)).await?)
+        Ok(())
     }
 
     /// Sends every `send_every_secs` and whenever a text is queued.

@@ -61,6 +61,7 @@ impl World {
                 phone: Some(PhoneNumber::parse("13912345678").unwrap()),
                 anonymous: false,
                 confidential: false,
+                sms_opt_out: false,
             },
             location: Location { town: Some(TOWN), address: Some(Subject::parse("东城街道主山社区").unwrap()), coordinates: None },
             subject: Subject::parse("小区门口路灯不亮").unwrap(),

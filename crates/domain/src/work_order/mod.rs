@@ -33,6 +33,9 @@ pub struct Caller {
     pub anonymous: bool,
     /// 保密: asked that units never see who they are (GB/T 33358).
     pub confidential: bool,
+    /// Asked for no text messages about this order.
+    #[serde(default)]
+    pub sms_opt_out: bool,
 }
 
 /// Where the matter is.

@@ -74,6 +74,7 @@ mod tests {
             phone: Some(PhoneNumber::parse("13812345678").unwrap()),
             anonymous,
             confidential,
+            sms_opt_out: false,
         }
     }
 

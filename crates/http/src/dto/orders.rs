@@ -89,6 +89,7 @@ impl RegisterBody {
                 phone: self.caller.phone,
                 anonymous: self.caller.anonymous,
                 confidential: self.caller.confidential,
+                sms_opt_out: self.sms_opt_out,
             },
             town_code: self.location.town_code,
             address: self.location.address,
@@ -99,7 +100,6 @@ impl RegisterBody {
             direct_answer: self.direct_answer,
             external_ref: None,
             media_url: None,
-            sms_opt_out: self.sms_opt_out,
         })
     }
 }

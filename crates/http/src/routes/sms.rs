@@ -8,10 +8,11 @@ use crate::extract::{AsAdmin, Caller, JsonBody, Query};
 use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, FixedOffset};
-use hotline_app::ports::SmsMessage;
+use hotline_app::inbox::Incoming;
+use hotline_app::ports::{IncomingText, SmsMessage};
 use hotline_app::{App, AppError};
-use hotline_domain::OrderId;
-use hotline_domain::sms::{SmsEvent, SmsState, segments};
+use hotline_domain::sms::{IncomingOutcome, SmsEvent, SmsState, segments};
+use hotline_domain::{FieldError, OrderId, PhoneNumber, ValidationErrors};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use utoipa::{IntoParams, ToSchema};
@@ -127,6 +128,12 @@ pub async fn get_templates(State(app): State<App>, AsAdmin(_desk, _admin): AsAdm
 pub struct TemplatesBody {
     /// 受理回执, with `{number}`, `{due}` and `{hotline}`.
     pub registered: Option<String>,
+    /// 办结告知, with `{number}`, `{reply}` (the public reply's first 60 characters) and `{hotline}`.
+    pub closed: Option<String>,
+    /// 短信回访, with `{number}`, `{hours}` (the reply window) and `{hotline}`.
+    pub follow_up: Option<String>,
+    /// 评价确认, with `{number}`, `{rating}` and `{hotline}`.
+    pub rated: Option<String>,
 }
 
 /// Saves templates, each checked for its placeholders and its length (at
@@ -138,7 +145,15 @@ pub async fn set_templates(
     AsAdmin(_desk, admin): AsAdmin,
     JsonBody(body): JsonBody<TemplatesBody>,
 ) -> Handled<Vec<TemplateDto>> {
-    let new: BTreeMap<SmsEvent, String> = body.registered.map(|t| (SmsEvent::Registered, t)).into_iter().collect();
+    let new: BTreeMap<SmsEvent, String> = [
+        (SmsEvent::Registered, body.registered),
+        (SmsEvent::Closed, body.closed),
+        (SmsEvent::FollowUp, body.follow_up),
+        (SmsEvent::Rated, body.rated),
+    ]
+    .into_iter()
+    .filter_map(|(event, text)| text.map(|t| (event, t)))
+    .collect();
     app.texts.set_templates(&admin, new).await?;
     Ok(Json(templates(&app)))
 }
@@ -161,4 +176,101 @@ pub async fn receipt(State(app): State<App>, Query(q): Query<ReceiptQuery>) -> A
     let id = super::id("id", &q.id).map_err(AppError::from)?;
     app.texts.receipt(&q.token, id, q.status).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// The most characters of a text from a citizen: 30 parts of a long text,
+/// more than any phone sends.
+const INCOMING_TEXT_MAX: usize = 2_000;
+
+/// The most characters of a gateway's id for a text.
+const GATEWAY_ID_MAX: usize = 100;
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct IncomingQuery {
+    /// The gateway's token (`sms.receipt_token`).
+    pub token: String,
+    /// The gateway's id for the text (Kannel's `%I`): a text passed on twice is handled once.
+    pub id: String,
+    /// The citizen's number (Kannel's `%p`).
+    pub from: String,
+    /// The number the text was sent to (Kannel's `%P`).
+    pub to: String,
+    /// The text, UTF-8 (Kannel's `%b` with `mo-recode = true`).
+    pub text: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct IncomingDto {
+    pub id: String,
+    /// Masked (138****5678).
+    pub phone: String,
+    pub to: String,
+    pub text: String,
+    #[schema(value_type = String)]
+    pub outcome: IncomingOutcome,
+    /// The outcome in Chinese.
+    pub outcome_label: &'static str,
+    /// The order it rated or became.
+    pub number: Option<String>,
+    pub note: Option<String>,
+    pub received_at: DateTime<FixedOffset>,
+}
+
+impl IncomingDto {
+    fn of(t: IncomingText, zone: chrono_tz::Tz) -> Self {
+        Self {
+            id: t.id.to_string(),
+            phone: t.phone.masked(),
+            to: t.to,
+            text: t.text,
+            outcome: t.outcome,
+            outcome_label: t.outcome.label_zh(),
+            number: t.number.map(|n| n.as_str().to_owned()),
+            note: t.note,
+            received_at: local(zone, t.received_at),
+        }
+    }
+}
+
+/// A text a citizen sent to the hotline, passed on by the gateway
+/// (Kannel's `sms-service` `get-url`): a 1/2/3 reply to a follow-up text
+/// is the follow-up; anything else becomes an order in the SMS channel.
+#[utoipa::path(get, path = "/api/v1/sms/incoming", tag = "sms", params(IncomingQuery),
+    responses((status = 200, body = IncomingDto), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)))]
+pub async fn incoming(State(app): State<App>, Query(q): Query<IncomingQuery>) -> Handled<IncomingDto> {
+    let mut errors = ValidationErrors::default();
+    let id = q.id.trim();
+    if id.is_empty() || id.len() > GATEWAY_ID_MAX || !id.bytes().all(|b| b.is_ascii_graphic()) {
+        errors.push(FieldError::new("id", format!("must be 1 to {GATEWAY_ID_MAX} printable ASCII characters")));
+    }
+    let from = PhoneNumber::parse(&q.from).map_err(|e| errors.push(FieldError::new("from", e.message))).ok();
+    let to = q.to.trim();
+    if to.is_empty() || to.chars().count() > 21 {
+        errors.push(FieldError::new("to", "must be the number the text was sent to (1 to 21 characters)"));
+    }
+    if q.text.chars().count() > INCOMING_TEXT_MAX {
+        errors.push(FieldError::new("text", format!("at most {INCOMING_TEXT_MAX} characters")));
+    }
+    errors.into_result().map_err(AppError::from)?;
+    let incoming = Incoming { gateway_id: id.to_owned(), from: from.expect("checked above"), to: to.to_owned(), text: q.text };
+    let kept = app.inbox.receive(&q.token, incoming).await?;
+    Ok(Json(IncomingDto::of(kept, tz(&app))))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ReceivedQuery {
+    /// At most this many, newest first (1–500, default 100).
+    pub limit: Option<u32>,
+}
+
+/// The texts citizens sent, newest first, with what became of each: for
+/// system administrators and supervisors of the centre.
+#[utoipa::path(get, path = "/api/v1/sms/received", tag = "sms", params(ReceivedQuery), security(("bearer" = [])),
+    responses((status = 200, body = Vec<IncomingDto>), (status = 403, body = ErrorBody)))]
+pub async fn received(State(app): State<App>, Caller(desk): Caller, Query(q): Query<ReceivedQuery>) -> Handled<Vec<IncomingDto>> {
+    let texts = app.texts.incoming_log(&desk, q.limit.unwrap_or(100)).await?;
+    let zone = tz(&app);
+    Ok(Json(texts.into_iter().map(|t| IncomingDto::of(t, zone)).collect()))
 }

@@ -202,6 +202,21 @@ impl TestApp {
         r.body
     }
 
+    /// Registers `body` and takes it through dispatch to 东城街道, handling
+    /// and a passed review: the order waits for the follow-up.
+    pub async fn answered(&self, body: Value) -> Value {
+        let (consultant, dispatcher) = (self.login("consultant").await, self.login("dispatcher").await);
+        let (reviewer, town) = (self.login("reviewer").await, self.login("dongcheng").await);
+        let order = self.register(&consultant, body).await;
+        let order = self.ok(&dispatcher, &order, json!({"action": "dispatch", "lead_unit_id": self.unit_id("441900003")})).await;
+        let order = self.ok(&town, &order, json!({"action": "sign_for"})).await;
+        let result = json!({"action": "submit_result", "result": "已更换电缆和灯具", "solved": true, "public_reply": "东纵路路灯已于今日修复，感谢您的反映。"});
+        let order = self.ok(&town, &order, result).await;
+        let order = self.ok(&reviewer, &order, json!({"action": "review", "pass": true})).await;
+        assert_eq!(order["state"], "pending_follow_up");
+        order
+    }
+
     pub async fn count_orders(&self) -> i64 {
         self.app.store.count_orders().await.expect("count")
     }

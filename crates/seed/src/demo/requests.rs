@@ -100,6 +100,7 @@ impl Requests {
                 phone: Some(phone(rng)),
                 anonymous,
                 confidential: template.order_type == OrderType::Report || rng.random_bool(0.03),
+                sms_opt_out: false,
             },
             location: Location {
                 town: Some(town),
