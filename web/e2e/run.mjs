@@ -35,7 +35,7 @@ const server = spawn(bin, ['--data-dir', join(data, 'data'), 'demo', '--listen',
     // A case system that is down gives up within seconds, so its dead letter shows.
     HOTLINE_EXTERNAL__RETRY_AFTER_SECS: '1', HOTLINE_EXTERNAL__MAX_ATTEMPTS: '2',
     // Texts are queued (no Kannel runs here: they fail or wait for the morning in the log).
-    HOTLINE_SMS__GATEWAY: 'kannel' },
+    HOTLINE_SMS__GATEWAY: 'kannel', HOTLINE_SMS__RECEIPT_TOKEN: 'e2e-gateway-token' },
 })
 let serverExit = null
 server.on('exit', (code) => (serverExit = code))

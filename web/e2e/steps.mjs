@@ -855,7 +855,7 @@ export const steps = [
     }
   }],
 
-  ['an administrator edits the text template, refused by name until its placeholders are right; the registration notice shows in the log, an opted-out citizen gets none', async ({ browser, base, shots }) => {
+  ['an administrator edits the text template, refused by name until its placeholders are right; the registration notice shows in the log, an opted-out citizen gets none; a citizen\'s text becomes an order among the texts received', async ({ browser, base, shots }) => {
     const { page, close } = await as(browser, base, 'admin')
     await page.goto(`${base}/admin`)
     await page.locator('[data-test=admin-tabs]').waitFor()
@@ -888,6 +888,16 @@ export const steps = [
     if (!(await row.textContent()).includes('139****4321')) throw new Error('the log shows the number unmasked or not at all')
     if (!(await row.textContent()).includes(`您的工单${texted}已受理`)) throw new Error('the text is not the edited template')
     if (await page.locator('[data-test=sms-log] .el-table__row', { hasText: quiet }).count()) throw new Error('an opted-out citizen was texted')
+    // A citizen's text, as Kannel passes it on, becomes an order and shows among the texts received.
+    const incoming = new URLSearchParams({ token: 'e2e-gateway-token', id: 'e2e-text-1', from: '13987650000', to: '12345', text: '小区门口的垃圾三天没人清理' })
+    const got = await fetch(`${base}/api/v1/sms/incoming?${incoming}`)
+    if (got.status !== 200) throw new Error(`incoming text: ${got.status} ${await got.text()}`)
+    const { number: fromText } = await got.json()
+    await page.click('[data-test=sms-refresh]')
+    const receivedRow = page.locator('[data-test=sms-received] .el-table__row', { hasText: '小区门口的垃圾三天没人清理' })
+    await receivedRow.waitFor()
+    const shown = await receivedRow.textContent()
+    if (!shown.includes('已受理') || !shown.includes(fromText) || !shown.includes('139****0000')) throw new Error(`the received text shows ${shown}`)
     await shot(page, shots, '31d-admin-texts')
     await close()
   }],
