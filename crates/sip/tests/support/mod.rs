@@ -131,11 +131,18 @@ impl Centre {
 
     /// Waits for a SIPp run and fails with its logs when it failed.
     pub async fn finished(&self, child: tokio::process::Child, what: &str) {
-        let output =
-            tokio::time::timeout(Duration::from_secs(60), child.wait_with_output()).await.expect("SIPp ends").expect("SIPp output");
+        let output = Self::output(child).await;
         if !output.status.success() {
-            panic!("{what}: SIPp exited with {}\n{}\n{}", output.status, String::from_utf8_lossy(&output.stderr), self.logs());
+            self.failed(what, &output);
         }
+    }
+
+    async fn output(child: tokio::process::Child) -> std::process::Output {
+        tokio::time::timeout(Duration::from_secs(60), child.wait_with_output()).await.expect("SIPp ends").expect("SIPp output")
+    }
+
+    fn failed(&self, what: &str, output: &std::process::Output) -> ! {
+        panic!("{what}: SIPp exited with {}\n{}\n{}", output.status, String::from_utf8_lossy(&output.stderr), self.logs());
     }
 
     /// Every log SIPp left, for a failure's message.
@@ -155,11 +162,21 @@ impl Centre {
     /// The phone of `username` registers; `phone_port` is where its own
     /// SIPp answers.
     pub async fn register(&self, username: &str, password: &str, phone_port: u16) {
-        let port = free_port().to_string();
         let phone = phone_port.to_string();
-        let child =
-            self.sipp("register.xml", &["-s", username, "-au", username, "-ap", password, "-key", "phone_port", &phone, "-p", &port]);
-        self.finished(child, "registration").await;
+        // A port found free may be taken (by a test running beside this one)
+        // before SIPp binds it: then SIPp tries another.
+        for attempt in 1..=3 {
+            let port = free_port().to_string();
+            let child =
+                self.sipp("register.xml", &["-s", username, "-au", username, "-ap", password, "-key", "phone_port", &phone, "-p", &port]);
+            let output = Self::output(child).await;
+            if output.status.success() {
+                return;
+            }
+            if attempt == 3 || !String::from_utf8_lossy(&output.stderr).contains("Address already in use") {
+                self.failed("registration", &output);
+            }
+        }
     }
 
     /// A call's record once its recording is noted on it.
