@@ -49,6 +49,8 @@ pub struct Config {
     pub sms: hotline_app::sms::SmsConfig,
     /// The Kannel SMS gateway, for `sms.gateway = "kannel"`.
     pub kannel: hotline_notify::KannelConfig,
+    /// The operator's SMS centre, for `sms.gateway = "smpp"`.
+    pub smpp: hotline_smpp::SmppConfig,
     pub portal: PortalConfig,
     pub http: HttpSection,
     /// Open311 GeoReport v2 for partners' systems (`docs/open311.md`).
@@ -108,6 +110,7 @@ const TOP_LEVEL_KEYS: &[&str] = &[
     "external",
     "sms",
     "kannel",
+    "smpp",
     "http",
     "open311",
     "audit",
@@ -137,6 +140,7 @@ impl Default for Config {
             external: Default::default(),
             sms: Default::default(),
             kannel: Default::default(),
+            smpp: Default::default(),
             portal: Default::default(),
             http: Default::default(),
             open311: Default::default(),

@@ -69,6 +69,51 @@ fn gsm7_length(text: &str) -> Option<u32> {
     })
 }
 
+/// The GSM 7-bit default alphabet by code (0x1B, the escape to the
+/// extension table, as a space).
+const GSM7: [char; 128] = [
+    '@', '£', '$', '¥', 'è', 'é', 'ù', 'ì', 'ò', 'Ç', '\n', 'Ø', 'ø', '\r', 'Å', 'å', //
+    'Δ', '_', 'Φ', 'Γ', 'Λ', 'Ω', 'Π', 'Ψ', 'Σ', 'Θ', 'Ξ', ' ', 'Æ', 'æ', 'ß', 'É', //
+    ' ', '!', '"', '#', '¤', '%', '&', '\'', '(', ')', '*', '+', ',', '-', '.', '/', //
+    '0', '1', '2', '3', '4', '5', '6', '7', '8', '9', ':', ';', '<', '=', '>', '?', //
+    '¡', 'A', 'B', 'C', 'D', 'E', 'F', 'G', 'H', 'I', 'J', 'K', 'L', 'M', 'N', 'O', //
+    'P', 'Q', 'R', 'S', 'T', 'U', 'V', 'W', 'X', 'Y', 'Z', 'Ä', 'Ö', 'Ñ', 'Ü', '§', //
+    '¿', 'a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j', 'k', 'l', 'm', 'n', 'o', //
+    'p', 'q', 'r', 's', 't', 'u', 'v', 'w', 'x', 'y', 'z', 'ä', 'ö', 'ñ', 'ü', 'à', //
+];
+
+/// A text in the GSM 7-bit default alphabet, one septet per byte (as SMS
+/// centres pass texts on over SMPP), with the extension table's characters
+/// after their escape.
+pub fn decode_gsm7(septets: &[u8]) -> String {
+    let mut out = String::with_capacity(septets.len());
+    let mut escaped = false;
+    for &b in septets {
+        let code = usize::from(b & 0x7F);
+        if escaped {
+            escaped = false;
+            out.push(match code {
+                0x0A => '\u{c}',
+                0x14 => '^',
+                0x28 => '{',
+                0x29 => '}',
+                0x2F => '\\',
+                0x3C => '[',
+                0x3D => '~',
+                0x3E => ']',
+                0x40 => '|',
+                0x65 => '€',
+                _ => GSM7[code],
+            });
+        } else if code == 0x1B {
+            escaped = true;
+        } else {
+            out.push(GSM7[code]);
+        }
+    }
+    out
+}
+
 /// How a text is encoded and how many messages it takes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Segments {
@@ -279,6 +324,15 @@ mod tests {
         assert_eq!(parse_rating("12"), None);
         assert_eq!(parse_rating("路灯又坏了"), None);
         assert_eq!(parse_rating(""), None);
+    }
+
+    #[test]
+    fn gsm7_septets_are_read_with_the_extension_table() {
+        assert_eq!(decode_gsm7(b"Hello 1"), "Hello 1");
+        assert_eq!(decode_gsm7(&[0x00, 0x01, 0x11, 0x1B, 0x65, 0x1B, 0x28, 0x7D]), "@£_€{ñ");
+        for c in GSM7.iter().filter(|c| **c != ' ') {
+            assert!(gsm7_length(&c.to_string()).is_some(), "{c:?} is in the default alphabet");
+        }
     }
 
     #[test]

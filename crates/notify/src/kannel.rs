@@ -66,7 +66,7 @@ impl Kannel {
 
 #[async_trait]
 impl SmsGateway for Kannel {
-    async fn send(&self, text: &SmsMessage) -> Result<(), String> {
+    async fn send(&self, text: &SmsMessage) -> Result<Option<String>, String> {
         let mut query: Vec<(&str, String)> = vec![
             ("username", self.config.username.clone()),
             ("password", self.config.password.expose().to_owned()),
@@ -88,7 +88,8 @@ impl SmsGateway for Kannel {
         let answer = response.text().await.unwrap_or_default();
         // 202 "0: Accepted for delivery" or "3: Queued for later delivery".
         if status.is_success() {
-            Ok(())
+            // Kannel's receipts come to the dlr-url, which names our own id.
+            Ok(None)
         } else {
             Err(format!("Kannel answered HTTP {status}: {}", answer.chars().take(200).collect::<String>()))
         }

@@ -107,19 +107,23 @@ impl SmsStore for SqlStore {
 
     async fn record_sms(&self, id: i64, outcome: &SmsOutcome) -> StoreResult<()> {
         let query = match outcome {
-            SmsOutcome::Sent { at } => {
-                sqlx::query("UPDATE sms_messages SET attempts = attempts + 1, next_at = NULL, state = $2, sent_at = $3, last_error = NULL WHERE id = $1")
-                    .bind(id)
-                    .bind(SmsState::Sent.as_str())
-                    .bind(micros(*at))
-            }
+            SmsOutcome::Sent { at, reference } => sqlx::query(
+                "UPDATE sms_messages SET attempts = attempts + 1, next_at = NULL, state = $2, sent_at = $3, last_error = NULL, \
+                 gateway_ref = $4 WHERE id = $1",
+            )
+            .bind(id)
+            .bind(SmsState::Sent.as_str())
+            .bind(micros(*at))
+            .bind(reference.clone()),
             SmsOutcome::Retry { error, next_at } => {
                 sqlx::query("UPDATE sms_messages SET attempts = attempts + 1, next_at = $2, last_error = $3 WHERE id = $1")
                     .bind(id)
                     .bind(micros(*next_at))
                     .bind(error.as_str())
             }
-            SmsOutcome::Later { next_at } => sqlx::query("UPDATE sms_messages SET next_at = $2 WHERE id = $1").bind(id).bind(micros(*next_at)),
+            SmsOutcome::Later { next_at } => {
+                sqlx::query("UPDATE sms_messages SET next_at = $2 WHERE id = $1").bind(id).bind(micros(*next_at))
+            }
             SmsOutcome::Failed { error } => {
                 sqlx::query("UPDATE sms_messages SET attempts = attempts + 1, next_at = NULL, state = $2, last_error = $3 WHERE id = $1")
                     .bind(id)
@@ -151,6 +155,17 @@ impl SmsStore for SqlStore {
     async fn sms(&self, id: i64) -> StoreResult<Option<SmsMessage>> {
         sqlx::query("SELECT * FROM sms_messages WHERE id = $1")
             .bind(id)
+            .fetch_optional(&self.read)
+            .await
+            .or_backend()?
+            .as_ref()
+            .map(parse_sms)
+            .transpose()
+    }
+
+    async fn sms_by_reference(&self, reference: &str) -> StoreResult<Option<SmsMessage>> {
+        sqlx::query("SELECT * FROM sms_messages WHERE gateway_ref = $1 ORDER BY id DESC LIMIT 1")
+            .bind(reference)
             .fetch_optional(&self.read)
             .await
             .or_backend()?

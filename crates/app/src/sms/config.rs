@@ -13,13 +13,16 @@ pub enum SmsGateway {
     #[default]
     None,
     Kannel,
+    /// Our own SMPP client, bound to the operator's SMS centre (section `[smpp]`).
+    Smpp,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct SmsConfig {
     /// `none`: no text is queued (a centre without a gateway); `kannel`:
-    /// through Kannel's sendsms interface (section `[kannel]`).
+    /// through Kannel's sendsms interface (section `[kannel]`); `smpp`: our
+    /// own SMPP client, bound to the operator's SMS centre (section `[smpp]`).
     pub gateway: SmsGateway,
     /// The hotline's number in the texts' `{hotline}`.
     pub hotline: String,

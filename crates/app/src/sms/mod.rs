@@ -38,6 +38,8 @@ const TEMPLATES_KEY: &str = "sms_templates";
 pub enum SmsOutcome {
     Sent {
         at: DateTime<Utc>,
+        /// The gateway's id for it, which its receipts name (SMPP's message id).
+        reference: Option<String>,
     },
     Retry {
         error: String,
@@ -63,6 +65,8 @@ pub trait SmsStore: Send + Sync {
     /// with `None`, news on the way; false when there is no such text.
     async fn sms_receipt(&self, id: i64, state: Option<SmsState>, receipt: &str, at: DateTime<Utc>) -> StoreResult<bool>;
     async fn sms(&self, id: i64) -> StoreResult<Option<SmsMessage>>;
+    /// The text the gateway took under this reference.
+    async fn sms_by_reference(&self, reference: &str) -> StoreResult<Option<SmsMessage>>;
     /// The newest texts, of one order or of all.
     async fn sms_messages(&self, order: Option<OrderId>, limit: u32) -> StoreResult<Vec<SmsMessage>>;
     /// Queues texts not tied to a change of an order.
@@ -80,8 +84,9 @@ pub trait SmsStore: Send + Sync {
 /// Hands a text to the operator; the adapter for Kannel lives in `hotline-notify`.
 #[async_trait]
 pub trait SmsGateway: Send + Sync {
-    /// The gateway accepted the text; the error says why not.
-    async fn send(&self, text: &SmsMessage) -> Result<(), String>;
+    /// The gateway accepted the text, under the reference its receipts
+    /// will name if it gives one; the error says why not.
+    async fn send(&self, text: &SmsMessage) -> Result<Option<String>, String>;
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
@@ -265,9 +270,9 @@ impl Texts {
                     continue;
                 }
                 match gateway.send(&text).await {
-                    Ok(()) => {
+                    Ok(reference) => {
                         report.sent += 1;
-                        SmsOutcome::Sent { at: self.clock.now() }
+                        SmsOutcome::Sent { at: self.clock.now(), reference }
                     }
                     Err(error) if text.attempts + 1 >= i64::from(self.config.max_attempts) => {
                         report.failed += 1;
@@ -303,6 +308,15 @@ impl Texts {
             return Err(AppError::not_found(format!("text {id}")));
         }
         Ok(())
+    }
+
+    /// A receipt an in-process gateway (SMPP) took from the operator, for
+    /// the text it accepted under `reference`; false when no text has it.
+    pub async fn receipt_for(&self, reference: &str, state: Option<SmsState>, receipt: &str) -> AppResult<bool> {
+        let Some(text) = self.store.sms_by_reference(reference).await? else {
+            return Ok(false);
+        };
+        Ok(self.store.sms_receipt(text.id, state, receipt, self.clock.now()).await?)
     }
 
     /// The delivery log, newest first, for system administrators and supervisors.

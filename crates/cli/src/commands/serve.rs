@@ -48,6 +48,14 @@ pub async fn serve(config: &Config, app: App) -> anyhow::Result<()> {
                 .context("[kannel]")?;
             Some(app.texts.clone().spawn(std::sync::Arc::new(kannel)))
         }
+        hotline_app::sms::GatewayKind::Smpp => {
+            let smpp = hotline_smpp::Smpp::new(config.smpp.clone(), app.texts.clone(), app.inbox.clone())
+                .map_err(anyhow::Error::msg)
+                .context("[smpp]")?;
+            // Binds and stays bound, binding again whenever the link drops.
+            drop(smpp.clone().spawn());
+            Some(app.texts.clone().spawn(smpp))
+        }
     };
     // Orders whose screening at registration failed still alert their partners.
     let screening = app.emergency.clone().spawn_catch_up(Duration::from_secs(30), chrono::Duration::minutes(15));

@@ -18,9 +18,9 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use std::sync::Arc;
 
-const TOKEN: &str = "receipt-token-for-tests";
+pub(crate) const TOKEN: &str = "receipt-token-for-tests";
 
-fn texting() -> AppConfig {
+pub(crate) fn texting() -> AppConfig {
     let sms = SmsConfig { gateway: GatewayKind::Kannel, receipt_token: Secret::new(TOKEN), max_attempts: 2, ..SmsConfig::default() };
     AppConfig { sms, ..AppConfig::default() }
 }
@@ -37,7 +37,7 @@ fn kannel(t: &TestApp, sendsms_url: &str) -> Kannel {
     Kannel::new(&config, &Secret::new(TOKEN), 5).unwrap()
 }
 
-async fn log(t: &TestApp, token: &str) -> Value {
+pub(crate) async fn log(t: &TestApp, token: &str) -> Value {
     let r = t.get("/api/v1/sms/messages", token).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     r.body
@@ -163,7 +163,7 @@ async fn incoming(t: &TestApp, token: &str, id: &str, from: &str, text: &str) ->
     t.call(Method::GET, &path, None, None).await
 }
 
-async fn order(t: &TestApp, token: &str, number: &str) -> Value {
+pub(crate) async fn order(t: &TestApp, token: &str, number: &str) -> Value {
     let r = t.get(&format!("/api/v1/work-orders/{number}"), token).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     r.body
@@ -325,11 +325,11 @@ impl Drop for KannelRig {
     }
 }
 
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
-async fn wait_for_port(port: u16) {
+pub(crate) async fn wait_for_port(port: u16) {
     for _ in 0..100 {
         if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
             return;
