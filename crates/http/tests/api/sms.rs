@@ -198,6 +198,11 @@ async fn a_reviewed_answer_texts_the_result_and_the_follow_up_and_a_reply_of_1_i
     assert_eq!(rated["state"], "archived");
     assert_eq!((rated["follow_up"]["satisfaction"].as_str(), rated["follow_up"]["contacted"].as_bool()), (Some("satisfied"), Some(true)));
     assert!(rated["follow_up"]["note"].as_str().unwrap().contains("短信回复"), "{}", rated["follow_up"]);
+    // It counts in the unit's evaluation like a follow-up call.
+    let figures = t.get("/api/v1/evaluation/figures?by=unit", &t.login("supervisor").await).await;
+    let east = t.unit_id("441900003");
+    let row = figures.body.as_array().unwrap().iter().find(|r| r["key"] == east.as_str()).expect("东城街道's row");
+    assert_eq!((row["counts"]["followed_up"].as_u64(), row["counts"]["satisfied"].as_u64()), (Some(1), Some(1)), "{row}");
     // The gateway passing the same text on again changes nothing.
     let again = incoming(&t, TOKEN, "m1", "13812345678", "1").await;
     assert_eq!((again.status, again.body["id"].as_str()), (StatusCode::OK, r.body["id"].as_str()));
