@@ -11,7 +11,7 @@ use crate::portal::Portal;
 use crate::ports::{IncomingText, OrderStore};
 use crate::sms::{SmsStore, Texts};
 use chrono::{DateTime, Duration, Utc};
-use hotline_domain::sms::{IncomingOutcome, parse_rating};
+use hotline_domain::sms::{IncomingOutcome, UnmatchedReason, parse_rating};
 use hotline_domain::{OrderId, PhoneNumber, Reason, Satisfaction, State, WorkOrderNo};
 use std::sync::Arc;
 
@@ -25,8 +25,19 @@ pub struct Incoming {
     pub text: String,
 }
 
-/// What became of one text: the outcome, the order and a note.
-type Handled = (IncomingOutcome, Option<(OrderId, WorkOrderNo)>, Option<String>);
+/// What became of one text.
+struct Handled {
+    outcome: IncomingOutcome,
+    order: Option<(OrderId, WorkOrderNo)>,
+    rating: Option<Satisfaction>,
+    reason: Option<UnmatchedReason>,
+}
+
+impl Handled {
+    fn unmatched(reason: UnmatchedReason, order: Option<(OrderId, WorkOrderNo)>) -> Self {
+        Self { outcome: IncomingOutcome::Unmatched, order, rating: None, reason: Some(reason) }
+    }
+}
 
 pub struct SmsInbox {
     pub(crate) texts: Arc<Texts>,
@@ -54,14 +65,14 @@ impl SmsInbox {
             return Ok(done);
         }
         let now = self.clock.now();
-        let (outcome, order, note) = match parse_rating(&incoming.text) {
+        let handled = match parse_rating(&incoming.text) {
             Some(rating) => self.rate(&incoming, rating, now).await?,
-            None if incoming.text.trim().is_empty() => (IncomingOutcome::Unmatched, None, Some("the text is empty".to_owned())),
+            None if incoming.text.trim().is_empty() => Handled::unmatched(UnmatchedReason::Empty, None),
             None => {
                 let key = format!("sms:{}", incoming.gateway_id);
                 let receipt = self.portal.submit_text(incoming.from.clone(), &incoming.text, &key).await?;
                 let id = self.orders.order_id(&receipt.number).await?.ok_or_else(|| AppError::not_found(receipt.number.to_string()))?;
-                (IncomingOutcome::Registered, Some((id, receipt.number)), None)
+                Handled { outcome: IncomingOutcome::Registered, order: Some((id, receipt.number)), rating: None, reason: None }
             }
         };
         let record = IncomingText {
@@ -70,10 +81,11 @@ impl SmsInbox {
             phone: incoming.from,
             to: incoming.to,
             text: incoming.text,
-            outcome,
-            order: order.as_ref().map(|(id, _)| *id),
-            number: order.map(|(_, number)| number),
-            note,
+            outcome: handled.outcome,
+            order: handled.order.as_ref().map(|(id, _)| *id),
+            number: handled.order.map(|(_, number)| number),
+            rating: handled.rating,
+            reason: handled.reason,
             received_at: now,
         };
         if self.store.record_incoming(&record).await? {
@@ -89,14 +101,12 @@ impl SmsInbox {
         let window = Duration::hours(i64::from(self.texts.config().reply_window_hours));
         let asked = self.store.follow_up_text(&incoming.from, now - window).await?;
         let Some(order_id) = asked.and_then(|t| t.order) else {
-            let note = format!("no follow-up text to this number in the last {} hours", self.texts.config().reply_window_hours);
-            return Ok((IncomingOutcome::Unmatched, None, Some(note)));
+            return Ok(Handled::unmatched(UnmatchedReason::NoFollowUp, None));
         };
         let order = self.orders.order(order_id).await?.ok_or_else(|| AppError::not_found(format!("order {order_id}")))?;
         let number = order.number.clone();
         if order.state != State::PendingFollowUp {
-            let note = format!("{number} is {} already", order.state.label_zh());
-            return Ok((IncomingOutcome::Unmatched, Some((order_id, number)), Some(note)));
+            return Ok(Handled::unmatched(UnmatchedReason::AlreadyFollowedUp, Some((order_id, number))));
         }
         let comment = Reason::parse(&format!("短信回复「{}」", incoming.text.trim())).ok();
         self.portal.rate_order(order.clone(), rating, comment).await?;
@@ -104,6 +114,6 @@ impl SmsInbox {
             self.store.insert_texts(std::slice::from_ref(&thanks)).await?;
             self.texts.queued();
         }
-        Ok((IncomingOutcome::Rated, Some((order_id, number)), Some(rating.label_zh().to_owned())))
+        Ok(Handled { outcome: IncomingOutcome::Rated, order: Some((order_id, number)), rating: Some(rating), reason: None })
     }
 }

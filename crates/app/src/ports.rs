@@ -640,8 +640,10 @@ pub struct IncomingText {
     /// The order it rated or became.
     pub order: Option<OrderId>,
     pub number: Option<WorkOrderNo>,
-    /// Why it was not matched, or the rating recorded.
-    pub note: Option<String>,
+    /// The rating it recorded.
+    pub rating: Option<hotline_domain::Satisfaction>,
+    /// Why it did nothing.
+    pub reason: Option<hotline_domain::sms::UnmatchedReason>,
     pub received_at: DateTime<Utc>,
 }
 

@@ -50,6 +50,18 @@ vocabulary!(
     }
 );
 
+vocabulary!(
+    /// Why a text from a citizen did nothing.
+    UnmatchedReason, "unmatched text reason" {
+        /// Nothing but spaces.
+        Empty = "empty", "空短信";
+        /// A rating, but no follow-up text to that number within the reply window.
+        NoFollowUp = "no_follow_up", "无待回复的回访短信";
+        /// A rating for an order whose follow-up is already recorded.
+        AlreadyFollowedUp = "already_followed_up", "工单已回访";
+    }
+);
+
 /// The most parts one text may take: beyond it the citizen gets a letter.
 pub const MAX_SEGMENTS: u32 = 3;
 

@@ -18,7 +18,8 @@ CREATE TABLE sms_incoming (
     outcome TEXT NOT NULL,
     order_id BIGINT,
     number TEXT,
-    note TEXT,
+    rating TEXT,
+    reason TEXT,
     received_at BIGINT NOT NULL
 );
 CREATE INDEX sms_incoming_received ON sms_incoming (received_at, id);

@@ -7,8 +7,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use hotline_app::ports::{IncomingText, SmsMessage, StoreError, StoreResult};
 use hotline_app::sms::{SmsOutcome, SmsStore};
-use hotline_domain::sms::{IncomingOutcome, SmsEvent, SmsState};
-use hotline_domain::{OrderId, PhoneNumber, WorkOrderNo};
+use hotline_domain::sms::{IncomingOutcome, SmsEvent, SmsState, UnmatchedReason};
+use hotline_domain::{OrderId, PhoneNumber, Satisfaction, WorkOrderNo};
 use sqlx::any::AnyRow;
 
 pub(crate) const SMS_HEAD: &str = "sms_messages (id, order_id, number, phone, event, text, segments, state, attempts, next_at, sent_at, \
@@ -55,7 +55,8 @@ fn parse_sms(row: &AnyRow) -> StoreResult<SmsMessage> {
     })
 }
 
-const INCOMING_HEAD: &str = "sms_incoming (id, gateway_id, phone, to_number, text, outcome, order_id, number, note, received_at)";
+const INCOMING_HEAD: &str = "sms_incoming (id, gateway_id, phone, to_number, text, outcome, order_id, number, rating, reason, received_at)";
+const INCOMING_WIDTH: usize = 11;
 
 fn incoming_row(t: &IncomingText) -> Vec<Val> {
     vec![
@@ -67,7 +68,8 @@ fn incoming_row(t: &IncomingText) -> Vec<Val> {
         t.outcome.as_str().into(),
         t.order.map(|o| o.0).into(),
         t.number.as_ref().map(|n| n.as_str().to_owned()).into(),
-        t.note.clone().into(),
+        t.rating.map(|r| r.as_str().to_owned()).into(),
+        t.reason.map(|r| r.as_str().to_owned()).into(),
         micros(t.received_at).into(),
     ]
 }
@@ -82,7 +84,8 @@ fn parse_incoming(row: &AnyRow) -> StoreResult<IncomingText> {
         outcome: word("outcome", &row.text("outcome")?, IncomingOutcome::parse)?,
         order: row.opt_int("order_id")?.map(OrderId),
         number: row.opt_text("number")?.map(|n| word("number", &n, WorkOrderNo::parse)).transpose()?,
-        note: row.opt_text("note")?,
+        rating: row.opt_text("rating")?.map(|r| word("rating", &r, Satisfaction::parse)).transpose()?,
+        reason: row.opt_text("reason")?.map(|r| word("reason", &r, UnmatchedReason::parse)).transpose()?,
         received_at: row.at("received_at")?,
     })
 }
@@ -208,7 +211,8 @@ impl SmsStore for SqlStore {
     async fn record_incoming(&self, text: &IncomingText) -> StoreResult<bool> {
         let mut conn = self.write.acquire().await.or_backend()?;
         let tail = " ON CONFLICT (gateway_id) DO NOTHING RETURNING id";
-        let inserted = crate::sql::insert_rows(&mut conn, self.backend, INCOMING_HEAD, 10, vec![incoming_row(text)], tail).await?;
+        let inserted =
+            crate::sql::insert_rows(&mut conn, self.backend, INCOMING_HEAD, INCOMING_WIDTH, vec![incoming_row(text)], tail).await?;
         Ok(!inserted.is_empty())
     }
 

@@ -11,8 +11,8 @@ use chrono::{DateTime, FixedOffset};
 use hotline_app::inbox::Incoming;
 use hotline_app::ports::{IncomingText, SmsMessage};
 use hotline_app::{App, AppError};
-use hotline_domain::sms::{IncomingOutcome, SmsEvent, SmsState, segments};
-use hotline_domain::{FieldError, OrderId, PhoneNumber, ValidationErrors};
+use hotline_domain::sms::{IncomingOutcome, SmsEvent, SmsState, UnmatchedReason, segments};
+use hotline_domain::{FieldError, OrderId, PhoneNumber, Satisfaction, ValidationErrors};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use utoipa::{IntoParams, ToSchema};
@@ -213,7 +213,12 @@ pub struct IncomingDto {
     pub outcome_label: &'static str,
     /// The order it rated or became.
     pub number: Option<String>,
-    pub note: Option<String>,
+    /// The rating it recorded.
+    #[schema(value_type = Option<String>)]
+    pub rating: Option<Satisfaction>,
+    /// Why it did nothing: empty, no_follow_up, already_followed_up.
+    #[schema(value_type = Option<String>)]
+    pub reason: Option<UnmatchedReason>,
     pub received_at: DateTime<FixedOffset>,
 }
 
@@ -227,7 +232,8 @@ impl IncomingDto {
             outcome: t.outcome,
             outcome_label: t.outcome.label_zh(),
             number: t.number.map(|n| n.as_str().to_owned()),
-            note: t.note,
+            rating: t.rating,
+            reason: t.reason,
             received_at: local(zone, t.received_at),
         }
     }

@@ -217,7 +217,13 @@ async fn a_reviewed_answer_texts_the_result_and_the_follow_up_and_a_reply_of_1_i
     assert_eq!(t.get("/api/v1/sms/received", &consultant).await.status, StatusCode::FORBIDDEN);
     // A second 1 has no follow-up left to answer.
     let late = incoming(&t, TOKEN, "m2", "13812345678", "1").await;
-    assert_eq!(late.body["outcome"], "unmatched", "{}", late.body);
+    assert_eq!(
+        (late.body["outcome"].as_str(), late.body["reason"].as_str()),
+        (Some("unmatched"), Some("already_followed_up")),
+        "{}",
+        late.body
+    );
+    assert_eq!(received.body[0]["rating"], "satisfied");
 }
 
 #[tokio::test]
@@ -235,7 +241,7 @@ async fn an_unanswered_follow_up_text_becomes_a_call_and_a_3_sends_the_order_bac
     let consultant = t.login("consultant").await;
     assert!(pending_numbers(&t, &consultant).await.contains(&silent_number));
     let late = incoming(&t, TOKEN, "late", "13812345678", "1").await;
-    assert_eq!(late.body["outcome"], "unmatched", "{}", late.body);
+    assert_eq!((late.body["outcome"].as_str(), late.body["reason"].as_str()), (Some("unmatched"), Some("no_follow_up")), "{}", late.body);
     assert_eq!(order(&t, &consultant, &silent_number).await["state"], "pending_follow_up");
 
     let mut other = t.complaint();
@@ -280,8 +286,8 @@ async fn any_other_text_becomes_an_order_in_the_sms_channel_once() {
     let texts = log(&t, &admin).await;
     assert_eq!((texts[0]["event"].as_str(), texts[0]["number"].as_str()), (Some("registered"), Some(number.as_str())));
     // A rating with no follow-up text to answer, an empty text: kept, nothing else.
-    assert_eq!(incoming(&t, TOKEN, "abc-2", "13712345678", "2").await.body["outcome"], "unmatched");
-    assert_eq!(incoming(&t, TOKEN, "abc-3", "13712345678", "  ").await.body["outcome"], "unmatched");
+    assert_eq!(incoming(&t, TOKEN, "abc-2", "13712345678", "2").await.body["reason"], "no_follow_up");
+    assert_eq!(incoming(&t, TOKEN, "abc-3", "13712345678", "  ").await.body["reason"], "empty");
     assert_eq!(t.count_orders().await, before + 1);
     // Bad input is named.
     let r = incoming(&t, TOKEN, "abc-4", "12345", "路灯").await;
@@ -290,6 +296,28 @@ async fn any_other_text_becomes_an_order_in_the_sms_channel_once() {
     assert_eq!((r.status, r.body["fields"][0]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("id")), "{}", r.body);
     let r = incoming(&t, TOKEN, "abc-5", "13712345678", &"长".repeat(2_001)).await;
     assert_eq!((r.status, r.body["fields"][0]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("text")), "{}", r.body);
+}
+
+#[tokio::test]
+async fn one_text_passed_on_many_times_at_once_is_one_order() {
+    let t = TestApp::spawn_with_clock(texting(), Arc::new(ManualClock::new("2026-12-01T02:00:00Z".parse().unwrap()))).await;
+    let before = t.count_orders().await;
+    let t = &t;
+    let answers = futures_util::future::join_all(
+        (0..8).map(|_| async move { incoming(t, TOKEN, "same-delivery", "13712345678", "小区门口的垃圾三天没人清理").await }),
+    )
+    .await;
+    let numbers: std::collections::BTreeSet<String> = answers
+        .iter()
+        .map(|r| {
+            assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+            r.body["number"].as_str().unwrap().to_owned()
+        })
+        .collect();
+    assert_eq!(numbers.len(), 1, "{numbers:?}");
+    assert_eq!(t.count_orders().await, before + 1);
+    let received = t.get("/api/v1/sms/received", &t.login("admin").await).await;
+    assert_eq!(received.body.as_array().unwrap().len(), 1, "{}", received.body);
 }
 
 #[tokio::test]
