@@ -65,13 +65,7 @@ fn parse_system(row: &AnyRow) -> StoreResult<ExternalSystem> {
 #[async_trait]
 impl ExternalStore for SqlStore {
     async fn external_systems(&self) -> StoreResult<Vec<ExternalSystem>> {
-        sqlx::query("SELECT * FROM external_systems ORDER BY unit_id")
-            .fetch_all(&self.read)
-            .await
-            .or_backend()?
-            .iter()
-            .map(parse_system)
-            .collect()
+        self.read_all(sqlx::query("SELECT * FROM external_systems ORDER BY unit_id"), parse_system).await
     }
 
     async fn save_external_system(
@@ -108,21 +102,14 @@ impl ExternalStore for SqlStore {
     async fn due_pushes(&self, now: DateTime<Utc>, limit: u32) -> StoreResult<Vec<Push>> {
         // The head of each (unit, order) line only: a later change waits for
         // an earlier one still being tried, through the unique index.
-        sqlx::query(
+        let query = sqlx::query(
             "SELECT p.* FROM external_pushes p JOIN external_systems s ON s.unit_id = p.unit_id AND s.active = 1 \
              WHERE p.next_at IS NOT NULL AND p.next_at <= $1 \
              AND NOT EXISTS (SELECT 1 FROM external_pushes e WHERE e.unit_id = p.unit_id AND e.order_id = p.order_id \
                              AND e.seq < p.seq AND e.next_at IS NOT NULL) \
              ORDER BY p.next_at, p.id LIMIT $2",
-        )
-        .bind(micros(now))
-        .bind(i64::from(limit))
-        .fetch_all(&self.read)
-        .await
-        .or_backend()?
-        .iter()
-        .map(parse_push)
-        .collect()
+        );
+        self.read_all(query.bind(micros(now)).bind(i64::from(limit)), parse_push).await
     }
 
     async fn claim_push(&self, id: i64, due: DateTime<Utc>, until: DateTime<Utc>) -> StoreResult<bool> {
@@ -160,24 +147,11 @@ impl ExternalStore for SqlStore {
             PushState::Dead => "dead_at IS NOT NULL",
         };
         let sql = format!("SELECT * FROM external_pushes WHERE unit_id = $1 AND {filter} ORDER BY created_at DESC, id DESC LIMIT $2");
-        dynamic(&sql, vec![Val::from(unit.0), i64::from(limit).into()])
-            .fetch_all(&self.read)
-            .await
-            .or_backend()?
-            .iter()
-            .map(parse_push)
-            .collect()
+        self.read_all(dynamic(&sql, vec![Val::from(unit.0), i64::from(limit).into()]), parse_push).await
     }
 
     async fn push(&self, id: i64) -> StoreResult<Option<Push>> {
-        sqlx::query("SELECT * FROM external_pushes WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&self.read)
-            .await
-            .or_backend()?
-            .as_ref()
-            .map(parse_push)
-            .transpose()
+        self.read_one(sqlx::query("SELECT * FROM external_pushes WHERE id = $1").bind(id), parse_push).await
     }
 
     async fn push_counts(&self, unit: UnitId) -> StoreResult<PushCounts> {

@@ -93,15 +93,8 @@ fn parse_incoming(row: &AnyRow) -> StoreResult<IncomingText> {
 #[async_trait]
 impl SmsStore for SqlStore {
     async fn due_sms(&self, now: DateTime<Utc>, limit: u32) -> StoreResult<Vec<SmsMessage>> {
-        sqlx::query("SELECT * FROM sms_messages WHERE next_at IS NOT NULL AND next_at <= $1 ORDER BY next_at, id LIMIT $2")
-            .bind(micros(now))
-            .bind(i64::from(limit))
-            .fetch_all(&self.read)
-            .await
-            .or_backend()?
-            .iter()
-            .map(parse_sms)
-            .collect()
+        let query = sqlx::query("SELECT * FROM sms_messages WHERE next_at IS NOT NULL AND next_at <= $1 ORDER BY next_at, id LIMIT $2");
+        self.read_all(query.bind(micros(now)).bind(i64::from(limit)), parse_sms).await
     }
 
     async fn claim_sms(&self, id: i64, due: DateTime<Utc>, until: DateTime<Utc>) -> StoreResult<bool> {
@@ -156,25 +149,12 @@ impl SmsStore for SqlStore {
     }
 
     async fn sms(&self, id: i64) -> StoreResult<Option<SmsMessage>> {
-        sqlx::query("SELECT * FROM sms_messages WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&self.read)
-            .await
-            .or_backend()?
-            .as_ref()
-            .map(parse_sms)
-            .transpose()
+        self.read_one(sqlx::query("SELECT * FROM sms_messages WHERE id = $1").bind(id), parse_sms).await
     }
 
     async fn sms_by_reference(&self, reference: &str) -> StoreResult<Option<SmsMessage>> {
-        sqlx::query("SELECT * FROM sms_messages WHERE gateway_ref = $1 ORDER BY id DESC LIMIT 1")
-            .bind(reference)
-            .fetch_optional(&self.read)
-            .await
-            .or_backend()?
-            .as_ref()
-            .map(parse_sms)
-            .transpose()
+        let query = sqlx::query("SELECT * FROM sms_messages WHERE gateway_ref = $1 ORDER BY id DESC LIMIT 1");
+        self.read_one(query.bind(reference), parse_sms).await
     }
 
     async fn sms_messages(&self, order: Option<OrderId>, limit: u32) -> StoreResult<Vec<SmsMessage>> {
@@ -182,7 +162,7 @@ impl SmsStore for SqlStore {
             Some(o) => sqlx::query("SELECT * FROM sms_messages WHERE order_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2").bind(o.0),
             None => sqlx::query("SELECT * FROM sms_messages ORDER BY created_at DESC, id DESC LIMIT $1"),
         };
-        rows.bind(i64::from(limit)).fetch_all(&self.read).await.or_backend()?.iter().map(parse_sms).collect()
+        self.read_all(rows.bind(i64::from(limit)), parse_sms).await
     }
 
     async fn insert_texts(&self, texts: &[SmsMessage]) -> StoreResult<()> {
@@ -192,20 +172,15 @@ impl SmsStore for SqlStore {
     }
 
     async fn follow_up_text(&self, phone: &PhoneNumber, since: DateTime<Utc>) -> StoreResult<Option<SmsMessage>> {
-        sqlx::query(
+        let query = sqlx::query(
             "SELECT * FROM sms_messages WHERE phone = $1 AND event = $2 AND created_at >= $3 AND state <> $4 \
              ORDER BY created_at DESC, id DESC LIMIT 1",
         )
         .bind(phone.as_str())
         .bind(SmsEvent::FollowUp.as_str())
         .bind(micros(since))
-        .bind(SmsState::Failed.as_str())
-        .fetch_optional(&self.read)
-        .await
-        .or_backend()?
-        .as_ref()
-        .map(parse_sms)
-        .transpose()
+        .bind(SmsState::Failed.as_str());
+        self.read_one(query, parse_sms).await
     }
 
     async fn record_incoming(&self, text: &IncomingText) -> StoreResult<bool> {
@@ -217,24 +192,11 @@ impl SmsStore for SqlStore {
     }
 
     async fn incoming(&self, gateway_id: &str) -> StoreResult<Option<IncomingText>> {
-        sqlx::query("SELECT * FROM sms_incoming WHERE gateway_id = $1")
-            .bind(gateway_id)
-            .fetch_optional(&self.read)
-            .await
-            .or_backend()?
-            .as_ref()
-            .map(parse_incoming)
-            .transpose()
+        self.read_one(sqlx::query("SELECT * FROM sms_incoming WHERE gateway_id = $1").bind(gateway_id), parse_incoming).await
     }
 
     async fn incoming_texts(&self, limit: u32) -> StoreResult<Vec<IncomingText>> {
-        sqlx::query("SELECT * FROM sms_incoming ORDER BY received_at DESC, id DESC LIMIT $1")
-            .bind(i64::from(limit))
-            .fetch_all(&self.read)
-            .await
-            .or_backend()?
-            .iter()
-            .map(parse_incoming)
-            .collect()
+        let query = sqlx::query("SELECT * FROM sms_incoming ORDER BY received_at DESC, id DESC LIMIT $1");
+        self.read_all(query.bind(i64::from(limit)), parse_incoming).await
     }
 }

@@ -205,6 +205,24 @@ pub(crate) static TERMINAL_STATES: LazyLock<String> = LazyLock::new(|| state_lis
 pub(crate) static VOID_STATES: LazyLock<String> = LazyLock::new(|| state_list(State::is_void));
 
 impl SqlStore {
+    /// The row a read query finds, parsed; `None` when it finds none.
+    pub(crate) async fn read_one<T>(
+        &self,
+        query: Query<'_, Any, AnyArguments>,
+        parse: impl Fn(&AnyRow) -> StoreResult<T>,
+    ) -> StoreResult<Option<T>> {
+        query.fetch_optional(&self.read).await.or_backend()?.as_ref().map(parse).transpose()
+    }
+
+    /// The rows a read query finds, parsed.
+    pub(crate) async fn read_all<T>(
+        &self,
+        query: Query<'_, Any, AnyArguments>,
+        parse: impl Fn(&AnyRow) -> StoreResult<T>,
+    ) -> StoreResult<Vec<T>> {
+        query.fetch_all(&self.read).await.or_backend()?.iter().map(parse).collect()
+    }
+
     /// Inserts rows and the audit record describing them, in one transaction.
     pub(crate) async fn audited_insert(&self, head: &str, width: usize, rows: Vec<Vec<Val>>, audit: &AuditRecord) -> StoreResult<()> {
         let mut tx = self.write.begin().await.or_backend()?;
