@@ -479,6 +479,12 @@ mod tests {
             jail.create_file("night.toml", "[sms]\nsending_hours = \"21:00-08:00\"\n")?;
             let e = Config::load(Some(Path::new("night.toml")), Overrides::default()).unwrap_err();
             assert!(format!("{e:#}").contains("sms: sending_hours"), "{e:#}");
+            jail.create_file(
+                "trunk.toml",
+                "[[sip.trunks]]\nname = \"telecom\"\n[sip.trunks.register]\nusername = \"076912345\"\npassword = \"x\"\n",
+            )?;
+            let e = Config::load(Some(Path::new("trunk.toml")), Overrides::default()).unwrap_err();
+            assert!(format!("{e:#}").contains("register needs the carrier's server (sip.trunks.server)"), "{e:#}");
             jail.create_file("typo.toml", "listne = \"x\"\n")?;
             let e = Config::load(Some(Path::new("typo.toml")), Overrides::default()).unwrap_err();
             assert!(format!("{e:#}").contains("listne"), "{e:#}");

@@ -115,7 +115,7 @@ fn main() -> anyhow::Result<()> {
         config.sip.listen = Some(*sip);
         if config.sip.trunks.is_empty() {
             // A softphone on this machine plays the carrier.
-            config.sip.trunks.push(hotline_sip::TrunkConfig { name: "this machine".into(), addresses: vec![sip.ip()] });
+            config.sip.trunks.push(hotline_sip::TrunkConfig::trusted("this machine", vec![sip.ip()]));
         }
         config.sip.check().map_err(|e| anyhow::anyhow!("sip: {e}"))?;
     }

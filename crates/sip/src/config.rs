@@ -20,8 +20,11 @@ pub struct SipConfig {
     pub trunks: Vec<TrunkConfig>,
     /// The longest registration a phone is granted, in seconds.
     pub max_register_secs: u32,
-    /// Music between two please-hold notices, in seconds.
+    /// Music between two notices to a waiting caller, in seconds.
     pub hold_notice_secs: u32,
+    /// The notice tells the caller's place in the queue (您前面还有 N 位);
+    /// false: a please-hold notice.
+    pub announce_position: bool,
     pub prompts: PromptsConfig,
     /// The carrier's trunk for outgoing calls: transfers and three-way
     /// calls to sub-centres (12366 …) and to 110/119/120.
@@ -52,6 +55,18 @@ pub struct OutboundTrunk {
     /// Show the citizen's number instead (a sub-centre then sees who calls).
     #[serde(default)]
     pub show_caller: bool,
+    /// Seconds between OPTIONS probes to `address` (the wallboard shows the
+    /// trunk down before a transfer needs it); 0: no probes.
+    #[serde(default = "keepalive_default")]
+    pub keepalive_secs: u32,
+}
+
+fn keepalive_default() -> u32 {
+    30
+}
+
+fn register_default() -> u32 {
+    600
 }
 
 fn centre_number() -> String {
@@ -67,6 +82,7 @@ impl Default for SipConfig {
             trunks: Vec::new(),
             max_register_secs: 3600,
             hold_notice_secs: 30,
+            announce_position: true,
             prompts: PromptsConfig::default(),
             outbound: None,
             rating_secs: 8,
@@ -81,8 +97,48 @@ impl Default for SipConfig {
 #[serde(deny_unknown_fields)]
 pub struct TrunkConfig {
     pub name: String,
-    /// Addresses calls from this carrier come from.
+    /// Addresses calls from this carrier come from (`server`'s address is
+    /// trusted too).
+    #[serde(default)]
     pub addresses: Vec<IpAddr>,
+    /// The carrier's SIP server (UDP): where OPTIONS probes and REGISTERs
+    /// go. Unset: the trunk is only trusted, never probed.
+    #[serde(default)]
+    pub server: Option<SocketAddr>,
+    /// Seconds between OPTIONS probes to `server`; 0: no probes.
+    #[serde(default = "keepalive_default")]
+    pub keepalive_secs: u32,
+    /// Register with the carrier (trunks sold as a registered account).
+    #[serde(default)]
+    pub register: Option<TrunkRegistration>,
+}
+
+impl TrunkConfig {
+    /// A trunk trusted by address only: no server, no probes, no registration.
+    pub fn trusted(name: impl Into<String>, addresses: Vec<IpAddr>) -> Self {
+        Self { name: name.into(), addresses, server: None, keepalive_secs: keepalive_default(), register: None }
+    }
+}
+
+/// The account a trunk registers as; calls then come to
+/// `sip:<username>@<our address>` and the number dialled is read from the
+/// request line or, failing that, the To header.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrunkRegistration {
+    pub username: String,
+    pub password: String,
+    /// The digest user when it differs from `username`.
+    #[serde(default)]
+    pub auth_username: Option<String>,
+    /// The carrier's domain in the registered address
+    /// (`sip:<username>@<domain>`); default: `server`'s address.
+    #[serde(default)]
+    pub domain: Option<String>,
+    /// The registration's lifetime asked for; it is refreshed at 3/4 of
+    /// what the carrier grants.
+    #[serde(default = "register_default")]
+    pub expires_secs: u32,
 }
 
 /// WAV files (mono 8 kHz, PCM 16-bit, A-law or µ-law) replacing the
@@ -116,12 +172,25 @@ impl SipConfig {
         if self.max_register_secs < 60 {
             return Err("sip.max_register_secs must be at least 60".into());
         }
+        for trunk in &self.trunks {
+            if let Some(register) = &trunk.register {
+                if trunk.server.is_none() {
+                    return Err(format!("sip.trunks \"{}\": register needs the carrier's server (sip.trunks.server)", trunk.name));
+                }
+                if register.expires_secs < 60 {
+                    return Err(format!("sip.trunks \"{}\": register.expires_secs must be at least 60", trunk.name));
+                }
+                if register.username.trim().is_empty() {
+                    return Err(format!("sip.trunks \"{}\": register.username is empty", trunk.name));
+                }
+            }
+        }
         Ok(())
     }
 
     /// Whether a request from `ip` comes from a trusted carrier.
     pub fn trunk_of(&self, ip: IpAddr) -> Option<&TrunkConfig> {
-        self.trunks.iter().find(|t| t.addresses.contains(&ip))
+        self.trunks.iter().find(|t| t.addresses.contains(&ip) || t.server.is_some_and(|s| s.ip() == ip))
     }
 }
 
@@ -136,5 +205,35 @@ mod tests {
         assert!(wildcard.check().unwrap_err().contains("media_address"));
         let ports = SipConfig { rtp_ports: [4000, 4000], ..Default::default() };
         assert!(ports.check().unwrap_err().contains("rtp_ports"));
+        let registration =
+            TrunkRegistration { username: "076912345".into(), password: "s".into(), auth_username: None, domain: None, expires_secs: 600 };
+        let serverless = SipConfig {
+            trunks: vec![TrunkConfig { register: Some(registration.clone()), ..TrunkConfig::trusted("telecom", vec![]) }],
+            ..Default::default()
+        };
+        assert!(serverless.check().unwrap_err().contains("sip.trunks.server"));
+        let short = SipConfig {
+            trunks: vec![TrunkConfig {
+                server: Some("10.0.0.1:5060".parse().unwrap()),
+                register: Some(TrunkRegistration { expires_secs: 30, ..registration }),
+                ..TrunkConfig::trusted("telecom", vec![])
+            }],
+            ..Default::default()
+        };
+        assert!(short.check().unwrap_err().contains("expires_secs"));
+    }
+
+    #[test]
+    fn a_trunks_server_is_trusted_like_its_addresses() {
+        let config = SipConfig {
+            trunks: vec![TrunkConfig {
+                server: Some("10.0.0.1:5060".parse().unwrap()),
+                ..TrunkConfig::trusted("telecom", vec!["10.0.0.2".parse().unwrap()])
+            }],
+            ..Default::default()
+        };
+        assert!(config.trunk_of("10.0.0.1".parse().unwrap()).is_some());
+        assert!(config.trunk_of("10.0.0.2".parse().unwrap()).is_some());
+        assert!(config.trunk_of("10.0.0.3".parse().unwrap()).is_none());
     }
 }

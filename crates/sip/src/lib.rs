@@ -12,7 +12,7 @@ mod gateway;
 pub mod media;
 pub mod registrar;
 
-pub use config::{OutboundTrunk, PromptsConfig, SipConfig, TrunkConfig};
+pub use config::{OutboundTrunk, PromptsConfig, SipConfig, TrunkConfig, TrunkRegistration};
 
 use hotline_app::calls::{LineContext, Telephony, TelephonyAdapter};
 use media::prompts::Prompts;
@@ -52,7 +52,7 @@ impl SipGateway {
         config.check().map_err(SipError::Config)?;
         let addr = config.listen.ok_or_else(|| SipError::Config("sip.listen is not set".into()))?;
 
-        let prompts = Prompts::load(&config.prompts, config.hold_notice_secs).map_err(SipError::Config)?;
+        let prompts = Prompts::load(&config.prompts, config.hold_notice_secs, config.announce_position).map_err(SipError::Config)?;
         let cancel = CancellationToken::new();
         let transport = TransportLayer::new(cancel.clone());
         let listen_error = |e: rsipstack::Error| SipError::Listen { addr, message: e.to_string() };
@@ -115,6 +115,7 @@ impl TelephonyAdapter for SipGateway {
             self.prompts.clone(),
             contact,
             self.stats.clone(),
+            self.cancel.child_token(),
         ))
     }
 }

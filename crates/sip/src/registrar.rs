@@ -8,7 +8,7 @@ use rsipstack::sip::Method;
 use rsipstack::sip::headers::auth::AuthQop;
 use rsipstack::sip::typed::Authorization;
 use rsipstack::transport::SipAddr;
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Mutex;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -93,6 +93,12 @@ impl Registrar {
 
     pub fn unbind(&self, agent: AgentId) {
         self.bindings.lock().expect("bindings lock").remove(&agent);
+    }
+
+    /// The consultants whose registration lasts now.
+    pub fn registered(&self) -> BTreeSet<AgentId> {
+        let now = Instant::now();
+        self.bindings.lock().expect("bindings lock").iter().filter(|(_, b)| b.until > now).map(|(agent, _)| *agent).collect()
     }
 
     /// Where the consultant's phone is, while its registration lasts.

@@ -136,6 +136,41 @@ async fn a_caller_hanging_up_in_the_queue_is_an_abandoned_call_with_a_callback()
 
 #[tokio::test]
 #[ignore = "needs SIPp (Debian's sip-tester); .ci/run runs it"]
+async fn waiting_callers_are_told_their_place_in_the_queue() {
+    // A short greeting and music, a notice every second: the notices come
+    // within the callers' 7 s instead of after the shipped 6 s greeting.
+    let dir = tempfile::tempdir().unwrap();
+    let short = dir.path().join("short.wav");
+    std::fs::write(&short, hotline_sip::media::wav::write_pcm16(1, &[1000i16; 1600])).unwrap();
+    let centre = Centre::start_with(config(), |sip| {
+        sip.hold_notice_secs = 1;
+        sip.prompts.greeting = Some(short.clone());
+        sip.prompts.music = Some(short.clone());
+    })
+    .await;
+    let first = centre.sipp("carrier.xml", &["-s", "12345", "-p", &free_port().to_string(), "-mp", &free_port().to_string(), "-d", "7000"]);
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let second = centre.variant("carrier.xml", &[("13800138000", "13900139000")]);
+    let second = centre
+        .sipp(second.to_str().unwrap(), &["-s", "12345", "-p", &free_port().to_string(), "-mp", &free_port().to_string(), "-d", "7000"]);
+    let places = loop {
+        let places = centre.app.calls.switchboard.places().await.unwrap();
+        if places.len() == 2 {
+            break places;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    let mut ahead: Vec<usize> = places.into_values().collect();
+    ahead.sort();
+    assert_eq!(ahead, [0, 1], "the first caller is next, the second has one ahead");
+    centre.finished(first, "the first caller").await;
+    centre.finished(second, "the second caller").await;
+    let told = centre.gateway.media_stats().places_told.load(Ordering::Relaxed);
+    assert!(told >= 2, "each caller was told their place at least once: {told}");
+}
+
+#[tokio::test]
+#[ignore = "needs SIPp (Debian's sip-tester); .ci/run runs it"]
 async fn calls_the_centre_does_not_answer_are_refused_with_the_reason() {
     let centre = Centre::start(config()).await;
     let cases = [

@@ -20,6 +20,8 @@ async fn centre(sub_port: u16) -> Centre {
             password: None,
             caller_id: "12345".into(),
             show_caller: false,
+            // SIPp plays one scenario: a probe would be a call it does not expect.
+            keepalive_secs: 0,
         });
     })
     .await

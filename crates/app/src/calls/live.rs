@@ -1,5 +1,6 @@
 //! What the switchboard tells desks and wallboards.
 
+use super::telephony::TrunkStatus;
 use chrono::{DateTime, Utc};
 use hotline_callcentre::engine::{AgentStatus, Outcome, TransferMode, TransferResult};
 use hotline_callcentre::stats::Figures;
@@ -44,6 +45,15 @@ pub struct Wallboard {
     pub today: Figures,
     pub queues: Vec<QueueBoard>,
     pub agents: Vec<AgentBoard>,
+    pub lines: LinesBoard,
+}
+
+/// The telephone side: phones registered and the carriers' trunks.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LinesBoard {
+    /// Phones registered now; `None` on lines without phones (the simulator).
+    pub phones_registered: Option<usize>,
+    pub trunks: Vec<TrunkStatus>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -67,4 +77,7 @@ pub struct AgentBoard {
     pub call: Option<String>,
     /// Calls answered today.
     pub answered_today: u64,
+    /// Whether the consultant's SIP phone is registered; `None` on lines
+    /// without phones.
+    pub phone_registered: Option<bool>,
 }

@@ -17,13 +17,15 @@ mod switchboard;
 mod telephony;
 
 pub use config::{CallCentreConfig, GENERAL_QUEUE, PROFESSIONAL_LEVEL, TelephonyKind};
-pub use live::{AgentBoard, DeskEvent, QueueBoard, Wallboard};
+pub use live::{AgentBoard, DeskEvent, LinesBoard, QueueBoard, Wallboard};
 pub use phones::{CENTRE_NUMBER, Phone, Phones, REGISTER_PER_ACCOUNT_ADDRESS, REGISTER_PER_ADDRESS, phone_secret, queue_for_dialled};
 pub use records::{CallRow, CallStore, CallbackTask, RecordingRef, StatusChange, TransferTry};
 pub use reports::{DemandCell, FigureRow, GroupBy, Ratings, Thresholds, demand_cells, demand_of, figure_rows, occupancy, to_record};
 pub use simulated::{Arrival, Arrivals, CallerPlan, LineBehaviour, Load, SimulatedLines};
 pub use switchboard::{DeskLink, Switchboard, agent_of, engine_error, user_of};
-pub use telephony::{Dial, DialOutcome, LineContext, Lines, NoTelephony, Telephony, TelephonyAdapter};
+pub use telephony::{
+    Dial, DialOutcome, LineContext, LineStatus, Lines, NoTelephony, Telephony, TelephonyAdapter, TrunkDirection, TrunkProblem, TrunkStatus,
+};
 
 use crate::access::{CallCentreManager, CallRecordsReader, CallbackWorker, Desk, Seat};
 use crate::audit::Auditor;

@@ -9,7 +9,7 @@
 
 use super::CallStore;
 use super::config::CallCentreConfig;
-use super::live::{AgentBoard, DeskEvent, QueueBoard, Wallboard};
+use super::live::{AgentBoard, DeskEvent, LinesBoard, QueueBoard, Wallboard};
 use super::records::{CallRow, RecordingRef, StatusChange, TransferTry};
 use super::reports::to_record;
 use super::telephony::{Dial, DialOutcome, NoTelephony, Telephony};
@@ -43,6 +43,7 @@ enum Input {
     Logout { agent: AgentId, session: u64 },
     HangUp { agent: AgentId, call: CallId, reply: oneshot::Sender<Result<(), EngineError>> },
     Wallboard(oneshot::Sender<Wallboard>),
+    Places(oneshot::Sender<HashMap<CallId, usize>>),
     Telephony(Arc<dyn Telephony>),
     Recorded(CallId, RecordingRef),
     Rated(CallId, Satisfaction),
@@ -201,6 +202,13 @@ impl Switchboard {
     pub async fn wallboard(&self) -> AppResult<Wallboard> {
         let (reply, rx) = oneshot::channel();
         self.tx.send(Input::Wallboard(reply)).map_err(|_| closed())?;
+        rx.await.map_err(|_| closed())
+    }
+
+    /// Every waiting call with the calls ahead of it in its queue.
+    pub async fn places(&self) -> AppResult<HashMap<CallId, usize>> {
+        let (reply, rx) = oneshot::channel();
+        self.tx.send(Input::Places(reply)).map_err(|_| closed())?;
         rx.await.map_err(|_| closed())
     }
 }
@@ -390,6 +398,9 @@ impl Actor {
             Input::Wallboard(reply) => {
                 let _ = reply.send(self.wallboard(now));
             }
+            Input::Places(reply) => {
+                let _ = reply.send(self.engine.places().collect());
+            }
             Input::Telephony(telephony) => self.telephony = telephony,
             Input::Recorded(call, recording) => {
                 let _ = self.writes.send(Write::Recording(call.0 as i64, recording));
@@ -571,6 +582,7 @@ impl Actor {
                 *answered.entry(agent).or_default() += 1;
             }
         }
+        let lines = self.telephony.status();
         let agents = self
             .engine
             .agents()
@@ -589,10 +601,12 @@ impl Actor {
                     state,
                     call,
                     answered_today: answered.get(&agent).copied().unwrap_or(0),
+                    phone_registered: lines.phones.as_ref().map(|phones| phones.contains(&agent)),
                 }
             })
             .collect();
-        Wallboard { at: self.at(now), today: stats::figures(&self.today, threshold, short), queues, agents }
+        let lines = LinesBoard { phones_registered: lines.phones.as_ref().map(|p| p.len()), trunks: lines.trunks };
+        Wallboard { at: self.at(now), today: stats::figures(&self.today, threshold, short), queues, agents, lines }
     }
 }
 

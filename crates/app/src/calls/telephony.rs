@@ -14,7 +14,10 @@
 
 use super::phones::Phones;
 use super::switchboard::Switchboard;
+use chrono::{DateTime, Utc};
 use hotline_callcentre::engine::{AgentId, Command};
+use serde::Serialize;
+use std::collections::BTreeSet;
 use std::sync::Arc;
 use tokio::sync::oneshot;
 
@@ -30,6 +33,57 @@ pub trait Telephony: Send + Sync {
         let _ = dial;
         let _ = done.send(DialOutcome::Failed("these lines cannot place calls (configure the SIP gateway with sip.outbound)".into()));
     }
+
+    /// What the lines look like now, for the wallboard: phones registered
+    /// and carriers' trunks. Lines without phones or trunks say nothing.
+    fn status(&self) -> LineStatus {
+        LineStatus::default()
+    }
+}
+
+/// The telephone side of the centre, as the wallboard shows it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LineStatus {
+    /// Consultants whose phone is registered now; `None` where the lines
+    /// have no phones (the simulator).
+    pub phones: Option<BTreeSet<AgentId>>,
+    pub trunks: Vec<TrunkStatus>,
+}
+
+/// A carrier's trunk: reachable (it answers OPTIONS) and registered.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TrunkStatus {
+    pub name: String,
+    pub direction: TrunkDirection,
+    /// `None`: not probed (no keep-alive configured) or no answer awaited yet.
+    pub reachable: Option<bool>,
+    /// `None`: the trunk does not register with the carrier.
+    pub registered: Option<bool>,
+    /// What went wrong last, while the trunk is down or unregistered.
+    pub problem: Option<TrunkProblem>,
+    /// When `reachable` or `registered` last changed.
+    pub since: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TrunkDirection {
+    /// Carriers' calls to the centre's numbers.
+    Inbound,
+    /// The centre's calls out: transfers, 110/119/120, callbacks.
+    Outbound,
+}
+
+/// Why a trunk is down, as a code the screens put in their language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(tag = "code", rename_all = "snake_case")]
+pub enum TrunkProblem {
+    /// No answer within the probe's time.
+    NoAnswer,
+    /// The carrier answered with this status (a REGISTER refused: 403 …).
+    Refused { status: u16 },
+    /// The request could not be sent (no route, connection refused).
+    Unreachable,
 }
 
 /// An outbound call a consultant places.

@@ -93,7 +93,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
     store.migrate().await.context("migrate")?;
     let sip = SipConfig {
         listen: Some("127.0.0.1:0".parse()?),
-        trunks: vec![TrunkConfig { name: "SIPp".into(), addresses: vec!["127.0.0.1".parse()?] }],
+        trunks: vec![TrunkConfig::trusted("SIPp", vec!["127.0.0.1".parse()?])],
         rtp_ports: [30000, 39999],
         record: !args.no_record,
         spool_dir: Some(dir.path().to_owned()),

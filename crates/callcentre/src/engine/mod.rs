@@ -202,6 +202,12 @@ impl Engine {
         })
     }
 
+    /// Every waiting call with the number of calls ahead of it in its
+    /// queue (what the caller's position notice says).
+    pub fn places(&self) -> impl Iterator<Item = (CallId, usize)> + '_ {
+        self.queues.iter().flat_map(|q| q.waiting.iter().enumerate().map(|(ahead, call)| (*call, ahead)))
+    }
+
     /// Every agent with status and state, in id order.
     pub fn agents(&self) -> impl Iterator<Item = (AgentId, &AgentStatus, AgentState)> {
         self.agents.values().map(|a| (a.spec.id, &a.status, a.state))

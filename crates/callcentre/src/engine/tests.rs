@@ -273,3 +273,22 @@ fn wire_names_match_serde() {
     }
     assert_eq!(Outcome::parse("lost"), None);
 }
+
+#[test]
+fn each_waiting_caller_knows_how_many_are_ahead_in_its_own_queue() {
+    let mut e = engine(vec![queue(GENERAL, GENERAL, 1, Strategy::LongestIdle), queue(SOCIAL, SOCIAL, 2, Strategy::LongestIdle)]);
+    for (call, queue, at) in [(1, GENERAL, 0), (2, SOCIAL, 10), (3, GENERAL, 20), (4, GENERAL, 30)] {
+        arrive(&mut e, call, queue, at);
+    }
+    let places = |e: &Engine| {
+        let mut p: Vec<(u64, usize)> = e.places().map(|(c, n)| (c.0, n)).collect();
+        p.sort();
+        p
+    };
+    assert_eq!(places(&e), [(1, 0), (2, 0), (3, 1), (4, 2)]);
+    // The first general caller is offered to an agent: the others move up.
+    agent(&mut e, 7, &[(GENERAL, 5)], 40);
+    assert_eq!(places(&e), [(2, 0), (3, 0), (4, 1)]);
+    e.handle(Event::CallerHungUp { call: CallId(3) }, 50).unwrap();
+    assert_eq!(places(&e), [(2, 0), (4, 0)]);
+}

@@ -2,7 +2,9 @@
 //! for field the application's rows, converted here.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use hotline_app::calls::{CallRow, CallbackTask, ConsultantView, FigureRow, StatusChange, Wallboard};
+use hotline_app::calls::{
+    CallRow, CallbackTask, ConsultantView, FigureRow, StatusChange, TrunkDirection, TrunkProblem, TrunkStatus, Wallboard,
+};
 use hotline_callcentre::engine::{AgentStatus, Outcome, TransferResult};
 use hotline_callcentre::stats::Figures;
 use hotline_domain::{OrderId, Satisfaction, TrainingKind, UserId};
@@ -233,6 +235,55 @@ pub struct WallboardDto {
     pub today: FiguresDto,
     pub queues: Vec<QueueBoardDto>,
     pub agents: Vec<AgentBoardDto>,
+    pub lines: LinesBoardDto,
+}
+
+/// The telephone side: phones registered and the carriers' trunks.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LinesBoardDto {
+    /// Phones registered now; null on lines without phones (the simulator).
+    pub phones_registered: Option<usize>,
+    pub trunks: Vec<TrunkStatusDto>,
+}
+
+/// A carrier's trunk: reachable (answers OPTIONS) and registered.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TrunkStatusDto {
+    pub name: String,
+    /// `inbound` (calls to the centre) or `outbound` (transfers, callbacks).
+    pub direction: String,
+    /// Null: not probed, or no answer awaited yet.
+    pub reachable: Option<bool>,
+    /// Null: the trunk does not register with the carrier.
+    pub registered: Option<bool>,
+    /// What went wrong last, while down or unregistered.
+    pub problem: Option<TrunkProblemDto>,
+    /// When `reachable` or `registered` last changed.
+    pub since: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TrunkProblemDto {
+    /// `no_answer`, `refused` or `unreachable`.
+    pub code: String,
+    /// The carrier's SIP status, when it refused.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<u16>,
+}
+
+impl From<TrunkStatus> for TrunkStatusDto {
+    fn from(t: TrunkStatus) -> Self {
+        let problem = t.problem.map(|p| match p {
+            TrunkProblem::NoAnswer => TrunkProblemDto { code: "no_answer".into(), status: None },
+            TrunkProblem::Refused { status } => TrunkProblemDto { code: "refused".into(), status: Some(status) },
+            TrunkProblem::Unreachable => TrunkProblemDto { code: "unreachable".into(), status: None },
+        });
+        let direction = match t.direction {
+            TrunkDirection::Inbound => "inbound",
+            TrunkDirection::Outbound => "outbound",
+        };
+        Self { name: t.name, direction: direction.into(), reachable: t.reachable, registered: t.registered, problem, since: t.since }
+    }
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -260,6 +311,9 @@ pub struct AgentBoardDto {
     pub call: Option<String>,
     /// Calls answered today.
     pub answered_today: u64,
+    /// Whether the consultant's SIP phone is registered; null on lines
+    /// without phones (the simulator).
+    pub phone_registered: Option<bool>,
 }
 
 impl From<Wallboard> for WallboardDto {
@@ -285,9 +339,14 @@ impl From<Wallboard> for WallboardDto {
                         state: a.state.to_owned(),
                         call: a.call,
                         answered_today: a.answered_today,
+                        phone_registered: a.phone_registered,
                     }
                 })
                 .collect(),
+            lines: LinesBoardDto {
+                phones_registered: w.lines.phones_registered,
+                trunks: w.lines.trunks.into_iter().map(Into::into).collect(),
+            },
         }
     }
 }

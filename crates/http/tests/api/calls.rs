@@ -208,6 +208,9 @@ async fn a_call_flows_from_the_simulator_through_the_desk_to_its_record() {
     assert!(board.body["queues"].as_array().unwrap().iter().any(|q| q["name"] == "12333"), "a queue per professional seat");
     assert_eq!(board.body["agents"][0]["status"], "on_break");
     assert_eq!((board.body["today"]["answered"].as_u64(), board.body["today"]["abandoned"].as_u64()), (Some(1), Some(1)));
+    // The simulator has neither phones nor trunks: the lines say so, not "none registered".
+    assert_eq!(board.body["lines"], serde_json::json!({ "phones_registered": null, "trunks": [] }));
+    assert_eq!(board.body["agents"][0]["phone_registered"], serde_json::Value::Null);
     let figures = t.get("/api/v1/callcentre/figures?by=queue", &supervisor).await;
     assert_eq!(figures.status, StatusCode::OK, "{}", figures.body);
     assert_eq!(figures.body[0]["key"], "general");

@@ -4,7 +4,7 @@
 
 use super::{Call, ConsultantLeg, Core, Side, State, SubCentreLeg, user_of};
 use crate::config::OutboundTrunk;
-use crate::media::prompts::Programme;
+use crate::media::prompts::{Notice, Programme};
 use crate::media::relay::{Leg, Party, Topology};
 use crate::media::sdp::{self, Codec, Media};
 use hotline_callcentre::engine::{AgentId, CallId, Command, Event, TransferMode, TransferResult};
@@ -361,7 +361,7 @@ impl Core {
                             c.media.play(Programme::Hold {
                                 intro: Vec::new(),
                                 music: self.prompts.music.clone(),
-                                notice: self.prompts.please_hold.clone(),
+                                notice: Notice::Fixed(self.prompts.please_hold.clone()),
                                 every: self.prompts.notice_every,
                             });
                             c.media.connect(Topology::Pair(Party::Consultant, Party::SubCentre));

@@ -11,14 +11,15 @@
 
 mod calls;
 mod outbound;
+mod trunks;
 
 use crate::config::SipConfig;
-use crate::media::prompts::{Programme, Prompts};
+use crate::media::prompts::{Place, Programme, Prompts};
 use crate::media::relay::{CallMedia, Leg, MediaStats, Recorder, RtpPorts};
 use crate::media::sdp;
 use crate::registrar::{Binding, Registrar};
 use hotline_app::attachments::BlobStore;
-use hotline_app::calls::{Dial, DialOutcome, LineContext, Phones, RecordingRef, Switchboard, Telephony};
+use hotline_app::calls::{Dial, DialOutcome, LineContext, LineStatus, Phones, RecordingRef, Switchboard, Telephony};
 use hotline_app::error::AppError;
 use hotline_callcentre::engine::{AgentId, CallId, Command, TransferMode};
 use rsipstack::dialog::dialog::DialogStateSender;
@@ -53,6 +54,8 @@ struct SubCentreLeg {
 
 struct Call {
     caller: InviteDialog,
+    /// Calls ahead of the caller while waiting, for the position notice.
+    place: Place,
     /// Our RTP address for the caller's leg.
     caller_local: SocketAddr,
     media: CallMedia,
@@ -99,6 +102,10 @@ pub(crate) struct Core {
     pub(crate) stats: Arc<MediaStats>,
     /// Recordings' content.
     blobs: Arc<dyn BlobStore>,
+    /// Carriers' trunks: probed, registered.
+    trunks: trunks::Trunks,
+    /// Stops the trunks' probes and registrations with the gateway.
+    cancel: tokio_util::sync::CancellationToken,
     state: Mutex<State>,
     commands: mpsc::UnboundedSender<Command>,
 }
@@ -113,6 +120,10 @@ impl Telephony for Lines {
 
     fn dial(&self, dial: Dial, done: tokio::sync::oneshot::Sender<DialOutcome>) {
         tokio::spawn(self.1.clone().dial_out(dial, done));
+    }
+
+    fn status(&self) -> LineStatus {
+        LineStatus { phones: Some(self.1.registrar.registered()), trunks: self.1.trunks.snapshot() }
     }
 }
 
@@ -144,6 +155,7 @@ impl Core {
         prompts: Prompts,
         contact: rsipstack::sip::Uri,
         stats: Arc<MediaStats>,
+        cancel: tokio_util::sync::CancellationToken,
     ) -> Lines {
         let (state_tx, state_rx) = dialogs.new_dialog_state_channel();
         let (commands, command_rx) = mpsc::unbounded_channel();
@@ -151,6 +163,8 @@ impl Core {
         let core = Arc::new(Core {
             registrar: Registrar::new(lines.phones.realm().to_owned()),
             ports: RtpPorts::new(media_ip, first, last),
+            trunks: trunks::Trunks::new(&config),
+            cancel,
             config,
             switchboard: lines.switchboard,
             phones: lines.phones,
@@ -167,6 +181,10 @@ impl Core {
         tokio::spawn(core.clone().serve(incoming));
         tokio::spawn(core.clone().watch_dialogs(state_rx));
         tokio::spawn(core.clone().run_commands(command_rx));
+        core.keep_trunks();
+        if core.prompts.position.is_some() {
+            tokio::spawn(core.clone().tell_places());
+        }
         Lines(commands, core)
     }
 
@@ -281,8 +299,12 @@ impl Core {
             tracing::info!(%ip, "an INVITE from an untrusted address was refused");
             return tx.reply(StatusCode::Forbidden).await;
         }
-        let dialled = user_of(&tx.original.uri).unwrap_or_default();
-        let Some(queue) = self.phones.queue_for(&dialled) else {
+        // A trunk registered as an account gets its calls to that account
+        // (sip:<account>@us): the number dialled is then in To.
+        let to = tx.original.to_header().ok().and_then(|t| t.uri().ok()).and_then(|u| user_of(&u));
+        let Some((dialled, queue)) =
+            [user_of(&tx.original.uri), to].into_iter().flatten().find_map(|n| self.phones.queue_for(&n).map(|q| (n, q)))
+        else {
             return tx.reply(StatusCode::NotFound).await;
         };
         let offer = match sdp::read(&tx.original.body) {
@@ -316,10 +338,11 @@ impl Core {
         let call_id = Arc::new(OnceLock::new());
         let recorder = self.recorder(call_id.clone());
         let media = CallMedia::start(leg, self.stats.clone(), recorder);
+        let place = Place::default();
         media.play(Programme::Hold {
             intro: vec![self.prompts.greeting_for(&dialled)],
             music: self.prompts.music.clone(),
-            notice: self.prompts.please_hold.clone(),
+            notice: self.prompts.notice_for(&place),
             every: self.prompts.notice_every,
         });
         let dialog_id = dialog.id().to_string();
@@ -335,6 +358,7 @@ impl Core {
                     state.dialogs.insert(dialog_id, (call, Side::Caller));
                     let entry = Call {
                         caller: dialog,
+                        place,
                         caller_local: local,
                         media,
                         consultant: None,
@@ -355,6 +379,26 @@ impl Core {
             }
         }
         Ok(())
+    }
+
+    /// Keeps each waiting caller's place in the queue up to date, once a
+    /// second, for the position notice.
+    async fn tell_places(self: Arc<Self>) {
+        loop {
+            tokio::select! {
+                _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+                _ = self.cancel.cancelled() => return,
+            }
+            if self.state().calls.values().all(|c| c.bridged || c.handed_over) {
+                continue;
+            }
+            let Ok(places) = self.switchboard.places().await else { return };
+            for (id, call) in &self.state().calls {
+                if let Some(ahead) = places.get(id) {
+                    call.place.set(*ahead);
+                }
+            }
+        }
     }
 
     /// A recorder for a new call when calls are recorded; once finished,

@@ -68,6 +68,8 @@ pub struct MediaStats {
     pub from_consultant: AtomicU64,
     pub to_caller: AtomicU64,
     pub prompt_packets: AtomicU64,
+    /// Notices that told a waiting caller their place in the queue.
+    pub places_told: AtomicU64,
     /// Packets to and from sub-centres (transfers and three-way calls).
     pub third_party: AtomicU64,
     /// Packets mixed for three-way calls.
@@ -480,7 +482,9 @@ async fn run(caller: Leg, mut rx: mpsc::UnboundedReceiver<Control>, stats: Arc<M
                     }
                 } else if !matches!(topology, Topology::Pair(Party::Caller, _) | Topology::Pair(_, Party::Caller)) {
                     let mut frame = [0i16; 160];
+                    let told = player.places_told;
                     player.fill(&mut frame);
+                    stats.places_told.fetch_add(player.places_told - told, Ordering::Relaxed);
                     if let Some(live) = legs[0].as_mut()
                         && live.send_samples(&frame, &mut out).await
                     {

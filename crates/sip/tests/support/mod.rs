@@ -56,7 +56,7 @@ impl Centre {
         let first = 20000 + (std::process::id() % 200) as u16 * 40;
         let mut sip = SipConfig {
             listen: Some("127.0.0.1:0".parse().unwrap()),
-            trunks: vec![TrunkConfig { name: "loopback carrier".into(), addresses: vec!["127.0.0.1".parse().unwrap()] }],
+            trunks: vec![TrunkConfig::trusted("loopback carrier", vec!["127.0.0.1".parse().unwrap()])],
             rtp_ports: [first, 29999],
             spool_dir: Some(dir.path().to_owned()),
             ..SipConfig::default()

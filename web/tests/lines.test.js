@@ -1,0 +1,22 @@
+import { describe, it, expect } from 'vitest'
+import { trunkState, trunkProblem } from '../src/logic/lines.js'
+import { setLocale } from '../src/i18n.js'
+
+describe('a carrier trunk on the wallboard', () => {
+  it('is down when probes go unanswered, whatever its registration', () => {
+    expect(trunkState({ reachable: false, registered: true }).key).toBe('down')
+    expect(trunkState({ reachable: true, registered: false }).key).toBe('unregistered')
+    expect(trunkState({ reachable: null, registered: true })).toEqual({ key: 'up', tag: 'success' })
+    expect(trunkState({ reachable: true, registered: null }).key).toBe('up')
+    expect(trunkState({ reachable: null, registered: null })).toEqual({ key: 'unwatched', tag: 'info' })
+  })
+
+  it('names why in the screen language, with the carrier status', () => {
+    setLocale('zh')
+    expect(trunkProblem({ code: 'refused', status: 403 })).toBe('对方拒绝（403）')
+    expect(trunkProblem({ code: 'no_answer' })).toBe('无应答')
+    expect(trunkProblem(null)).toBe('')
+    setLocale('en')
+    expect(trunkProblem({ code: 'unreachable' })).toBe('Network unreachable')
+  })
+})
