@@ -33,6 +33,13 @@ pub struct SipConfig {
     /// hung up (1 satisfied, 2 basically satisfied, 3 unsatisfied), counted
     /// from the end of the prompt; 0: no rating, the call ends at once.
     pub rating_secs: u32,
+    /// The shortest session interval (RFC 4028) a carrier may ask for;
+    /// shorter ones get 422 with this as Min-SE.
+    pub min_session_secs: u32,
+    /// The session interval set on carriers' calls that asked for none
+    /// (the gateway then refreshes, or the carrier when it supports
+    /// timers); 0: timers only when the carrier asks.
+    pub session_secs: u32,
     /// Whether answered calls are recorded (stereo WAV in the attachment store).
     pub record: bool,
     /// Where recordings are written while a call lasts; default: the
@@ -86,6 +93,8 @@ impl Default for SipConfig {
             prompts: PromptsConfig::default(),
             outbound: None,
             rating_secs: 8,
+            min_session_secs: 90,
+            session_secs: 1800,
             record: true,
             spool_dir: None,
         }
@@ -168,6 +177,9 @@ impl SipConfig {
             && self.media_address.is_none()
         {
             return Err("sip.media_address must be set when sip.listen is an unspecified address (0.0.0.0 or ::)".into());
+        }
+        if self.min_session_secs == 0 || (self.session_secs != 0 && self.session_secs < self.min_session_secs) {
+            return Err("sip.min_session_secs must be at least 1, and sip.session_secs 0 or at least min_session_secs".into());
         }
         if self.max_register_secs < 60 {
             return Err("sip.max_register_secs must be at least 60".into());

@@ -171,6 +171,47 @@ async fn waiting_callers_are_told_their_place_in_the_queue() {
 
 #[tokio::test]
 #[ignore = "needs SIPp (Debian's sip-tester); .ci/run runs it"]
+async fn a_carrier_that_stops_refreshing_its_session_has_the_call_ended_and_too_short_a_session_is_refused() {
+    let centre = Centre::start_with(config(), |sip| sip.min_session_secs = 2).await;
+    // Session-Expires 3 s, refreshed by the carrier, which then goes silent:
+    // after 2 s without a refresh the gateway ends the call.
+    let silent =
+        centre.sipp("carrier-session-lapses.xml", &["-s", "12345", "-p", &free_port().to_string(), "-mp", &free_port().to_string()]);
+    centre.finished(silent, "a carrier that stops refreshing (BYE expected)").await;
+    let record = centre.record("13800138000").await;
+    assert_eq!(record.outcome, Outcome::Abandoned, "ended like a caller hanging up while waiting");
+    let held = record.ended_at - record.arrived_at;
+    assert!(held >= chrono::Duration::milliseconds(1800) && held < chrono::Duration::seconds(6), "ended at the lapse: {held}");
+
+    // Asking for 1 s when the minimum is 2: 422 with Min-SE.
+    let short = centre.variant(
+        "carrier-refused.xml",
+        &[
+            ("MEDIA_FORMATS", "8 101"),
+            ("EXPECTED_STATUS", "422"),
+            ("    Max-Forwards: 70\n    Content-Type", "    Session-Expires: 1\n    Max-Forwards: 70\n    Content-Type"),
+        ],
+    );
+    let child = centre.sipp(short.to_str().unwrap(), &["-s", "12345", "-p", &free_port().to_string()]);
+    centre.finished(child, "a session interval below the minimum").await;
+}
+
+#[tokio::test]
+#[ignore = "needs SIPp (Debian's sip-tester); .ci/run runs it"]
+async fn the_gateway_refreshes_the_session_of_a_carrier_that_knows_no_timers() {
+    let centre = Centre::start_with(config(), |sip| {
+        sip.min_session_secs = 2;
+        sip.session_secs = 2;
+    })
+    .await;
+    let carrier =
+        centre.sipp("carrier-session-refreshed.xml", &["-s", "12345", "-p", &free_port().to_string(), "-mp", &free_port().to_string()]);
+    centre.finished(carrier, "a re-INVITE refresh from the gateway, answered").await;
+    assert_eq!(centre.record("13800138000").await.outcome, Outcome::Abandoned, "the caller hung up; the refresh kept the call");
+}
+
+#[tokio::test]
+#[ignore = "needs SIPp (Debian's sip-tester); .ci/run runs it"]
 async fn calls_the_centre_does_not_answer_are_refused_with_the_reason() {
     let centre = Centre::start(config()).await;
     let cases = [

@@ -402,7 +402,13 @@ impl Core {
                     self.ended(&id, &format!("{reason:?}"));
                 }
                 DialogState::Updated(id, request, handle) => {
-                    let (status, headers, body) = self.updated(&id, &request);
+                    let (status, mut headers, body) = self.updated(&id, &request);
+                    if status == rsipstack::sip::StatusCode::OK {
+                        let timer = self.refreshed(&id);
+                        if !timer.is_empty() {
+                            headers.get_or_insert_with(Vec::new).extend(timer);
+                        }
+                    }
                     tokio::spawn(async move {
                         let _ = handle.respond(status, headers, body).await;
                     });
@@ -469,7 +475,7 @@ impl Core {
         (StatusCode::OK, Some(vec![Header::ContentType("application/sdp".into())]), Some(body))
     }
 
-    fn ended(self: &Arc<Self>, id: &DialogId, reason: &str) {
+    pub(super) fn ended(self: &Arc<Self>, id: &DialogId, reason: &str) {
         let mut state = self.state();
         if let Some(ended) = state.outbound.remove(&id.to_string()) {
             let _ = ended.send(());

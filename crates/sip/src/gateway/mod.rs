@@ -11,6 +11,7 @@
 
 mod calls;
 mod outbound;
+mod session;
 mod trunks;
 
 use crate::config::SipConfig;
@@ -56,6 +57,9 @@ struct Call {
     caller: InviteDialog,
     /// Calls ahead of the caller while waiting, for the position notice.
     place: Place,
+    /// The carrier's session timer, and when it was last refreshed.
+    timer: Option<session::Timer>,
+    refreshed: Instant,
     /// Our RTP address for the caller's leg.
     caller_local: SocketAddr,
     media: CallMedia,
@@ -314,6 +318,13 @@ impl Core {
                 return tx.reply(StatusCode::NotAcceptableHere).await;
             }
         };
+        let timer = match session::negotiate(&tx.original, self.config.min_session_secs, self.config.session_secs) {
+            Ok(timer) => timer,
+            Err(session::TooSmall(min)) => {
+                let min_se = Header::Other("Min-SE".into(), min.to_string());
+                return tx.reply_with(StatusCode::SessionIntervalTooSmall, vec![min_se], None).await;
+            }
+        };
         let caller =
             tx.original.from_header().ok().and_then(|f| f.uri().ok()).and_then(|u| user_of(&u)).unwrap_or_else(|| "anonymous".into());
         let socket = match self.ports.bind().await {
@@ -330,8 +341,9 @@ impl Core {
             Ok(dialog) => dialog,
             Err(_) => return tx.reply(StatusCode::ServerInternalError).await,
         };
-        let content_type = Header::ContentType("application/sdp".into());
-        if let Err(e) = dialog.accept(Some(vec![content_type]), Some(answer.into_bytes())) {
+        let mut headers = vec![Header::ContentType("application/sdp".into())];
+        headers.extend(timer.map(|t| t.headers()).unwrap_or_default());
+        if let Err(e) = dialog.accept(Some(headers), Some(answer.into_bytes())) {
             tracing::warn!(error = %e, "an INVITE could not be answered");
             return Ok(());
         }
@@ -345,7 +357,8 @@ impl Core {
             notice: self.prompts.notice_for(&place),
             every: self.prompts.notice_every,
         });
-        let dialog_id = dialog.id().to_string();
+        let dialog_key = dialog.id();
+        let dialog_id = dialog_key.to_string();
         let mut handler = dialog.clone();
         tokio::spawn(async move {
             let _ = handler.handle(&mut tx).await;
@@ -359,6 +372,8 @@ impl Core {
                     let entry = Call {
                         caller: dialog,
                         place,
+                        timer,
+                        refreshed: Instant::now(),
                         caller_local: local,
                         media,
                         consultant: None,
@@ -371,6 +386,9 @@ impl Core {
                 };
                 for command in pending {
                     let _ = self.commands.send(command);
+                }
+                if let Some(timer) = timer {
+                    tokio::spawn(self.clone().keep_session(call, dialog_key, timer));
                 }
             }
             Err(e) => {
