@@ -395,6 +395,48 @@ export const steps = [
     await supervisor.close()
   }],
 
+  ['a caller in danger is handed over to 110 in one click: a three-way call, and the order registered as handed over', async ({ browser, base, shots }) => {
+    const { page, close } = await as(browser, base, 'consultant')
+    await page.waitForSelector('[data-test=desk]')
+    await page.locator('[data-test=desk] .el-tag--success').first().waitFor()
+    await page.click('[data-test=status-ready]')
+    await page.locator('[data-test=desk-status]', { hasText: '就绪' }).waitFor()
+    const manager = await token(base, 'supervisor')
+    // The consultant may still be wrapping up the scenario before's call.
+    for (let i = 0; i < 80; i++) {
+      const board = await (await fetch(`${base}/api/v1/callcentre/wallboard`, { headers: { Authorization: `Bearer ${manager}` } })).json()
+      if (board.agents.some((a) => a.state === 'idle' && a.status === 'available')) break
+      await page.waitForTimeout(500)
+    }
+    await apiCall(base, manager, 'PUT', '/callcentre/simulator/lines/110', { behaviour: 'answers' })
+    await apiCall(base, manager, 'POST', '/callcentre/simulator/calls', { queue: 'general', caller: '13698765432', patience_secs: 300, talk_secs: 600 })
+    await page.locator('[data-test=offered]').waitFor()
+    await page.keyboard.press('F2')
+    await page.locator('[data-test=in-call]').waitFor()
+    await fillDeskOrder(page, 'help', '治安', '出租屋内有人持刀威胁', '市民称隔壁出租屋内有人持刀威胁，情况紧急。')
+    await page.click('[data-test=hand-over-110]')
+    await page.locator('[data-test=handed-over]', { hasText: '110' }).waitFor()
+    // 110 answers: the three of them talk, and the consultant may leave.
+    await page.locator('[data-test=handed-over][data-connected=true]').waitFor()
+    const text = await page.locator('[data-test=registered-number]').textContent()
+    const number = text.match(/[A-Z]{2}\d{14}/)[0]
+    await shot(page, shots, '09b-desk-hand-over-110')
+    const consultant = await token(base, 'consultant')
+    const order = await (await fetch(`${base}/api/v1/work-orders/${number}`, { headers: { Authorization: `Bearer ${consultant}` } })).json()
+    if (order.state !== 'archived' || !order.direct_answer.includes('转110')) throw new Error(`the handed-over order is ${order.state}: ${order.direct_answer}`)
+    await page.click('[data-test=hang-up]')
+    await page.locator('[data-test=desk-status]', { hasText: '话后整理' }).waitFor()
+    // The call's record is written as the call ends.
+    let call = null
+    for (let i = 0; i < 40 && !call?.transfers; i++) {
+      const r = await fetch(`${base}/api/v1/callcentre/calls/${order.call_id}`, { headers: { Authorization: `Bearer ${manager}` } })
+      call = r.ok ? await r.json() : null
+      if (!call?.transfers) await page.waitForTimeout(250)
+    }
+    if (!call?.transfers?.some((t) => t.to === '110' && t.result === 'connected')) throw new Error(`the call record has no hand-over to 110: ${JSON.stringify(call)}`)
+    await close()
+  }],
+
   ['a citizen submits a request on the portal and tracks it', async ({ browser, base, shots }) => {
     const context = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true })
     const page = await context.newPage()

@@ -48,6 +48,10 @@ pub struct CallCentreConfig {
     /// Days a call's recording is kept; older ones are deleted by the
     /// purge (the call's record stays and says so). 0: kept for ever.
     pub recording_retention_days: u32,
+    /// Emergency services a consultant hands a caller over to in one click
+    /// (三方通话, 国办发〔2022〕12号: 110 police, 119 fire, 120 ambulance,
+    /// 122 traffic police), reached like sub-centres over the outbound trunk.
+    pub emergency_numbers: Vec<String>,
 }
 
 impl Default for CallCentreConfig {
@@ -68,6 +72,7 @@ impl Default for CallCentreConfig {
             simulated_patience_secs: 120.0,
             phone_realm: "hotline".into(),
             recording_retention_days: 365,
+            emergency_numbers: ["110", "119", "120", "122"].map(String::from).to_vec(),
         }
     }
 }
@@ -103,6 +108,9 @@ impl CallCentreConfig {
         }
         if !(rate_ok && positive(self.simulated_talk_secs) && positive(self.simulated_patience_secs)) {
             return Err("simulated_calls_per_hour must be 0 or more, simulated_talk_secs and simulated_patience_secs above 0".into());
+        }
+        if let Some(bad) = self.emergency_numbers.iter().find(|n| n.is_empty() || n.len() > 8 || !n.bytes().all(|b| b.is_ascii_digit())) {
+            return Err(format!("emergency_numbers: {bad:?} is not a short number of digits (110, 119 …)"));
         }
         Ok(())
     }

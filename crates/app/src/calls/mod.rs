@@ -214,12 +214,22 @@ impl CallCentre {
         self.directory.snapshot().hotlines().iter().filter(|h| h.mode == IntegrationMode::SubCentre).cloned().collect()
     }
 
-    /// Transfers or conferences the consultant's call to a sub-centre.
+    /// The emergency services a consultant hands callers over to (110 …).
+    pub fn emergency_numbers(&self) -> &[String] {
+        &self.switchboard.config().emergency_numbers
+    }
+
+    /// Transfers or conferences the consultant's call to a sub-centre or
+    /// an emergency service.
     pub async fn transfer(&self, seat: &Seat, call: CallId, to: &str, mode: TransferMode) -> AppResult<()> {
         let targets = self.sub_centres();
-        if !targets.iter().any(|h| h.number == to) {
-            let numbers: Vec<&str> = targets.iter().map(|h| h.number.as_str()).collect();
-            return Err(AppError::invalid("to", format!("{to:?} is not a sub-centre; transfer to one of {}", numbers.join(", "))));
+        if !targets.iter().any(|h| h.number == to) && !self.emergency_numbers().iter().any(|n| n == to) {
+            let numbers: Vec<&str> =
+                targets.iter().map(|h| h.number.as_str()).chain(self.emergency_numbers().iter().map(String::as_str)).collect();
+            return Err(AppError::invalid(
+                "to",
+                format!("{to:?} is neither a sub-centre nor an emergency service; transfer to one of {}", numbers.join(", ")),
+            ));
         }
         self.switchboard.event(Event::Transfer { call, agent: agent_of(seat.user()), to: to.to_owned(), mode }).await
     }

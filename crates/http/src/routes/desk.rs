@@ -88,6 +88,7 @@ pub async fn open(
         "agent": seat.user().to_string(),
         "skills": link.skills,
         "sub_centres": app.calls.sub_centres(),
+        "emergency_numbers": app.calls.emergency_numbers(),
     });
     Ok(ws.on_upgrade(move |socket| run(app, seat, link, hello, socket)))
 }

@@ -99,6 +99,39 @@ async fn stored_call(t: &TestApp, token: &str, call: &str) -> Value {
 }
 
 #[tokio::test]
+async fn a_caller_handed_over_to_110_talks_with_both_and_the_order_is_registered_as_handed_over() {
+    let t = spawn().await;
+    let (admin, consultant, supervisor) = (t.login("admin").await, t.login("consultant").await, t.login("supervisor").await);
+    basic_training(&t, &admin, "consultant").await;
+    let mut desk = connect(&t, &consultant).await.expect("desk");
+    next(&mut desk, "hello").await;
+    command(&mut desk, json!({"type": "status", "status": "available"})).await;
+    let call = place_call(&t, &admin, "general", "13800138000").await;
+    next(&mut desk, "offered").await;
+    command(&mut desk, json!({"type": "accept", "call": call})).await;
+    next(&mut desk, "connected").await;
+
+    // One click on the desk: the three-way call with 110 first, then the order.
+    let ack = command(&mut desk, json!({"type": "transfer", "call": call, "to": "110", "mode": "conference"})).await;
+    assert_eq!(ack["type"], "ack", "{ack}");
+    let joined = next(&mut desk, "transfer_connected").await;
+    assert_eq!((joined["to"].as_str(), joined["mode"].as_str()), (Some("110"), Some("conference")));
+    let mut order = t.complaint();
+    order["subject"] = json!("东城街道出租屋内有人持刀威胁");
+    order["call_id"] = json!(call);
+    order["direct_answer"] = json!("已通过三方通话将您的诉求转110处置。");
+    let order = t.register(&consultant, order).await;
+    assert_eq!(order["state"], "archived", "answered by the hand-over, nothing left to dispatch: {order}");
+
+    let ack = command(&mut desk, json!({"type": "hang_up", "call": call})).await;
+    assert_eq!(ack["type"], "ack", "{ack}");
+    assert_eq!(next(&mut desk, "ended").await["outcome"], "answered");
+    let record = stored_call(&t, &supervisor, &call).await;
+    assert_eq!(record["transfers"], json!([{"to": "110", "result": "connected"}]), "{record}");
+    assert_eq!(record["order"], order["id"], "the call's record leads to the order");
+}
+
+#[tokio::test]
 async fn a_call_flows_from_the_simulator_through_the_desk_to_its_record() {
     let t = spawn().await;
     let (admin, consultant, supervisor) = (t.login("admin").await, t.login("consultant").await, t.login("supervisor").await);
@@ -122,6 +155,7 @@ async fn a_call_flows_from_the_simulator_through_the_desk_to_its_record() {
     let hello = next(&mut desk, "hello").await;
     assert_eq!(hello["skills"], json!({"general": 5}));
     assert!(hello["sub_centres"].as_array().unwrap().iter().any(|h| h["number"] == "12366"), "{hello}");
+    assert_eq!(hello["emergency_numbers"], json!(["110", "119", "120", "122"]));
     assert_eq!(command(&mut desk, json!({"type": "status", "status": "available"})).await["type"], "ack");
 
     let call = place_call(&t, &admin, "general", "13800138000").await;
@@ -145,10 +179,11 @@ async fn a_call_flows_from_the_simulator_through_the_desk_to_its_record() {
     let failed = next(&mut desk, "transfer_failed").await;
     assert_eq!(failed["result"], "busy");
     assert!(failed["advice"].as_str().unwrap().contains("直接拨打 12366"), "{failed}");
-    // Not a sub-centre: refused with the numbers that are.
-    let wrong = command(&mut desk, json!({"type": "transfer", "call": call, "to": "110", "mode": "blind"})).await;
+    // Neither a sub-centre nor an emergency service: refused with the numbers that are.
+    let wrong = command(&mut desk, json!({"type": "transfer", "call": call, "to": "12399", "mode": "blind"})).await;
     assert_eq!((wrong["type"].as_str(), wrong["code"].as_str()), (Some("error"), Some("invalid")));
-    assert!(wrong["message"].as_str().unwrap().contains("12366"), "{wrong}");
+    let why = wrong["message"].as_str().unwrap();
+    assert!(why.contains("12366") && why.contains("110"), "{wrong}");
 
     // Now it answers: an attended transfer ends the call for the centre.
     t.call(Method::PUT, "/api/v1/callcentre/simulator/lines/12366", Some(&admin), Some(json!({"behaviour": "answers"}))).await;
