@@ -70,6 +70,8 @@ pub struct OrderFacts {
     /// The units that returned it (退单).
     pub returned_by: Vec<UnitId>,
     pub redos: u32,
+    /// Answered on the spot by the consultant (直接答复): no follow-up comes.
+    pub answered_directly: bool,
 }
 
 impl OrderFacts {
@@ -92,7 +94,23 @@ impl OrderFacts {
             returns: o.counters.returns,
             returned_by: o.counters.returned_by.clone(),
             redos: o.counters.redos,
+            answered_directly: o.direct_answer.is_some(),
         }
+    }
+
+    /// A directly answered order gets no follow-up: the caller's keypad
+    /// rating of the call it was registered in (the call's record linking
+    /// it) stands for one, a rating other than unsatisfied counting as
+    /// solved. Orders with a follow-up keep their follow-up's verdict.
+    pub fn with_keypad_rating(mut self, rating: Option<Satisfaction>) -> Self {
+        if self.answered_directly
+            && self.satisfaction.is_none()
+            && let Some(rating) = rating
+        {
+            self.satisfaction = Some(rating);
+            self.solved = Some(rating != Satisfaction::Unsatisfied);
+        }
+        self
     }
 
     /// What the order adds to each unit's figures. Every figure belongs to
@@ -333,7 +351,20 @@ mod tests {
             returns: 0,
             returned_by: vec![],
             redos: 0,
+            answered_directly: false,
         }
+    }
+
+    #[test]
+    fn a_keypad_rating_stands_for_the_follow_up_of_a_direct_answer_only() {
+        let direct = OrderFacts { dispatched_at: None, satisfaction: None, solved: None, answered_directly: true, ..order() };
+        let rated = direct.clone().with_keypad_rating(Some(Satisfaction::Unsatisfied));
+        assert_eq!((rated.satisfaction, rated.solved), (Some(Satisfaction::Unsatisfied), Some(false)));
+        let rated = direct.clone().with_keypad_rating(Some(Satisfaction::BasicallySatisfied));
+        assert_eq!(rated.solved, Some(true));
+        assert_eq!(direct.clone().with_keypad_rating(None), direct, "no rating, no verdict");
+        let followed = order().with_keypad_rating(Some(Satisfaction::Unsatisfied));
+        assert_eq!(followed.satisfaction, Some(Satisfaction::Satisfied), "a dispatched order keeps its follow-up");
     }
 
     #[test]

@@ -14,7 +14,9 @@ use hotline_domain::kpi::{Breakdown, Dimension};
 use sqlx::AssertSqlSafe;
 
 /// `(name, condition)`: each count is the number of orders meeting it;
-/// `$3` is the instant the figures are judged at.
+/// `$3` is the instant the figures are judged at. `rated` and
+/// `rated_solved` are the follow-up's verdict, or for an order answered
+/// directly the keypad rating of its call (`ORDERS`).
 const COUNTS: [(&str, &str); 14] = [
     ("orders", "1 = 1"),
     ("sign_for_due", "dispatched_at IS NOT NULL AND sign_for_due IS NOT NULL AND (signed_at IS NOT NULL OR sign_for_due <= $3)"),
@@ -25,12 +27,23 @@ const COUNTS: [(&str, &str); 14] = [
     ("returned", "dispatched_at IS NOT NULL AND returned = 1"),
     ("resolved", "resolved_at IS NOT NULL"),
     ("redone", "resolved_at IS NOT NULL AND redone = 1"),
-    ("followed_up", "resolved_at IS NOT NULL AND satisfaction IS NOT NULL"),
-    ("satisfied", "resolved_at IS NOT NULL AND satisfaction = 'satisfied'"),
-    ("basically_satisfied", "resolved_at IS NOT NULL AND satisfaction = 'basically_satisfied'"),
-    ("unsatisfied", "resolved_at IS NOT NULL AND satisfaction = 'unsatisfied'"),
-    ("solved", "resolved_at IS NOT NULL AND satisfaction IS NOT NULL AND solved = 1"),
+    ("followed_up", "resolved_at IS NOT NULL AND rated IS NOT NULL"),
+    ("satisfied", "resolved_at IS NOT NULL AND rated = 'satisfied'"),
+    ("basically_satisfied", "resolved_at IS NOT NULL AND rated = 'basically_satisfied'"),
+    ("unsatisfied", "resolved_at IS NOT NULL AND rated = 'unsatisfied'"),
+    ("solved", "resolved_at IS NOT NULL AND rated IS NOT NULL AND rated_solved = 1"),
 ];
+
+/// The orders with their verdict (`OrderFacts::with_keypad_rating`): the
+/// follow-up's, or for a directly answered order without one the keypad
+/// rating of the last call whose record links it.
+const ORDERS: &str = "(SELECT r.*, COALESCE(r.satisfaction, r.keypad) AS rated, \
+     CASE WHEN r.satisfaction IS NOT NULL THEN r.solved WHEN r.keypad IS NULL THEN NULL \
+          WHEN r.keypad = 'unsatisfied' THEN 0 ELSE 1 END AS rated_solved \
+     FROM (SELECT o.*, CASE WHEN o.direct_answer IS NOT NULL AND o.satisfaction IS NULL THEN \
+              (SELECT c.satisfaction FROM calls c WHERE c.order_id = o.id AND c.satisfaction IS NOT NULL \
+               ORDER BY c.ended_at DESC, c.id DESC LIMIT 1) END AS keypad \
+           FROM work_orders o) r) work_orders";
 
 /// By unit, the lead unit counts an order returned only if it returned it
 /// itself (`OrderFacts::by_unit`); units that returned it before are counted
@@ -58,7 +71,7 @@ fn counts_sql(key: &str) -> String {
         })
         .collect();
     format!(
-        "SELECT {key} AS k, {} FROM work_orders \
+        "SELECT {key} AS k, {} FROM {ORDERS} \
          WHERE created_at >= $1 AND created_at < $2 AND state NOT IN ({}) AND {key} IS NOT NULL GROUP BY {key}",
         sums.join(", "),
         VOID_STATES.as_str()

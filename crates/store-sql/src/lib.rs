@@ -105,7 +105,7 @@ impl<T> OrBackend<T> for Result<T, sqlx::Error> {
 }
 
 /// Every migration in order: version, description, SQL.
-const MIGRATIONS: [(i64, &str, &str); 24] = [
+const MIGRATIONS: [(i64, &str, &str); 25] = [
     (1, "initial", include_str!("../migrations/0001_initial.sql")),
     (2, "knowledge", include_str!("../migrations/0002_knowledge.sql")),
     (3, "callcentre", include_str!("../migrations/0003_callcentre.sql")),
@@ -130,6 +130,7 @@ const MIGRATIONS: [(i64, &str, &str); 24] = [
     (22, "sms", include_str!("../migrations/0022_sms.sql")),
     (23, "sms_replies", include_str!("../migrations/0023_sms_replies.sql")),
     (24, "orders_by_category_recent", include_str!("../migrations/0024_orders_by_category_recent.sql")),
+    (25, "calls_by_order", include_str!("../migrations/0025_calls_by_order.sql")),
 ];
 
 /// Changes whenever a migration does: test templates are keyed on it.

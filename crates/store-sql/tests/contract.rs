@@ -1057,6 +1057,57 @@ async fn evaluation_counts_in_sql_match_the_domain() {
         )
         .await,
     );
+    // Answered directly during calls: the caller's keypad rating of the
+    // last call linking the order stands for its follow-up; an unrated call
+    // leaves the order without one.
+    use hotline_app::calls::{CallRow, CallStore};
+    use hotline_callcentre::engine::Outcome;
+    let answer = || Command::AnswerDirectly { answer: Description::parse("已答复").unwrap() };
+    let call = |id: i64, order: OrderId, ended: Duration, satisfaction: Option<Satisfaction>| CallRow {
+        id,
+        queue: "general".into(),
+        caller: "13800138000".into(),
+        agent: None,
+        arrived_at: now,
+        answered_at: Some(now),
+        ended_at: now + ended,
+        outcome: Outcome::Answered,
+        transfer_to: None,
+        transfer_result: None,
+        transfers: vec![],
+        wrap_up_secs: 0,
+        order: Some(order),
+        recording: None,
+        recording_purged_at: None,
+        satisfaction,
+    };
+    // The record is written as the call ends; the rating comes after it.
+    let linked = async |row: CallRow| {
+        f.store.insert_call(&row, false).await.unwrap();
+        if let Some(rating) = row.satisfaction {
+            f.store.rate_call(row.id, rating).await.unwrap();
+        }
+    };
+    let mut keypad = std::collections::HashMap::new();
+    let o = f.insert(7, OrderType::Consultation, now).await;
+    let o = f.act(&o, &centre(Role::Consultant), answer(), now).await;
+    linked(call(9001, o.id, Duration::minutes(1), Some(Satisfaction::Unsatisfied))).await;
+    linked(call(9002, o.id, Duration::minutes(5), Some(Satisfaction::Satisfied))).await;
+    linked(call(9003, o.id, Duration::minutes(9), None)).await;
+    keypad.insert(o.id, Satisfaction::Satisfied);
+    orders.push(o);
+    let o = f.insert(8, OrderType::Help, now).await;
+    let o = f.act(&o, &centre(Role::Consultant), answer(), now).await;
+    linked(call(9004, o.id, Duration::minutes(2), Some(Satisfaction::Unsatisfied))).await;
+    keypad.insert(o.id, Satisfaction::Unsatisfied);
+    orders.push(o);
+    let o = f.insert(9, OrderType::Consultation, now).await;
+    let o = f.act(&o, &centre(Role::Consultant), answer(), now).await;
+    linked(call(9005, o.id, Duration::minutes(2), None)).await;
+    orders.push(o);
+    // A keypad rating on a dispatched order's call does not replace its follow-up.
+    linked(call(9006, orders[3].id, Duration::minutes(2), Some(Satisfaction::Unsatisfied))).await;
+
     // Invalid calls are left out.
     let o = f.insert(6, OrderType::Other, now).await;
     let o = f.act(&o, &dispatcher, Command::Invalidate { kind: InvalidKind::Prank, note: None }, now).await;
@@ -1066,7 +1117,7 @@ async fn evaluation_counts_in_sql_match_the_domain() {
     for by in [Dimension::Unit, Dimension::Town, Dimension::Category, Dimension::Consultant] {
         let mut expected: std::collections::BTreeMap<i64, KpiCounts> = Default::default();
         for o in &orders {
-            let facts = OrderFacts::of(o);
+            let facts = OrderFacts::of(o).with_keypad_rating(keypad.get(&o.id).copied());
             let key = match by {
                 Dimension::Unit => {
                     for (unit, counts) in facts.by_unit(as_of) {
@@ -1089,10 +1140,11 @@ async fn evaluation_counts_in_sql_match_the_domain() {
     let town = f.store.kpi_counts(now - Duration::days(1), now + Duration::days(1), as_of, Dimension::Town).await.unwrap();
     let c = town[0].1;
     // Every count is exercised, so agreement above is not agreement on zeros.
-    assert_eq!((c.orders, c.dispatched, c.returned, c.resolved, c.redone), (5, 3, 1, 3, 1));
+    assert_eq!((c.orders, c.dispatched, c.returned, c.resolved, c.redone), (8, 3, 1, 6, 1));
     // A redo sets a new completion date, so the redone order is on time again.
-    assert_eq!((c.sign_for_due, c.signed_on_time, c.completion_due, c.completed_on_time, c.overdue), (3, 1, 5, 3, 2));
-    assert_eq!((c.followed_up, c.satisfied, c.basically_satisfied, c.unsatisfied, c.solved), (2, 1, 1, 0, 2));
+    assert_eq!((c.sign_for_due, c.signed_on_time, c.completion_due, c.completed_on_time, c.overdue), (3, 1, 8, 6, 2));
+    // Two follow-ups and two keypad ratings (one satisfied, one not solved).
+    assert_eq!((c.followed_up, c.satisfied, c.basically_satisfied, c.unsatisfied, c.solved), (4, 2, 1, 1, 3));
     // The town returned order 4 before it went to housing: the return is the town's.
     let units = f.store.kpi_counts(now - Duration::days(1), now + Duration::days(1), as_of, by_unit()).await.unwrap();
     let of = |unit: UnitId| units.iter().find(|(k, _)| *k == unit.0).map(|(_, c)| (c.dispatched, c.returned));
