@@ -888,9 +888,14 @@ export const steps = [
       await page.locator('[data-test=external-dead-empty]').waitFor()
       for (let i = 0; i < 40 && got.length === 0; i++) await page.waitForTimeout(250)
       if (got.length !== 1 || got[0].event !== 'dispatch') throw new Error(`the case system got ${JSON.stringify(got)}`)
-      await tab(page, 'apikeys')
-      await tab(page, 'external')
-      await page.locator('[data-test=external-counts-urban]', { hasText: '已送达 1 · 死信 0' }).waitFor()
+      // The counts are read when the tab opens: reopened until the
+      // delivery just made is counted.
+      const counts = page.locator('[data-test=external-counts-urban]', { hasText: '已送达 1 · 死信 0' })
+      for (let i = 0; i < 20 && !(await counts.isVisible()); i++) {
+        await tab(page, 'apikeys')
+        await tab(page, 'external')
+      }
+      await counts.waitFor()
       await close()
     } finally {
       receiver.close()

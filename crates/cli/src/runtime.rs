@@ -52,10 +52,16 @@ pub async fn open_app(config: &Config, store: Arc<SqlStore>, index: Index) -> an
     };
     let lines = match config.callcentre.telephony {
         // Only the server takes calls; other commands leave the port alone.
-        _ if config.sip.listen.is_some() && index == Index::Open => {
+        kind if config.sip.listen.is_some() && index == Index::Open => {
             let gateway = hotline_sip::SipGateway::bind(config.sip.clone()).await?;
             tracing::info!(listen = %gateway.local_addr(), "SIP gateway listening (UDP and TCP)");
-            Lines::Network(gateway)
+            // Simulated calls asked for as well (the demo's): the simulator
+            // places them beside the real ones.
+            if kind == TelephonyKind::Simulated && config.callcentre.simulated_calls_per_hour > 0.0 {
+                Lines::NetworkAndSimulator(gateway)
+            } else {
+                Lines::Network(gateway)
+            }
         }
         TelephonyKind::Simulated => Lines::Simulated,
         TelephonyKind::None => Lines::None,

@@ -4,8 +4,8 @@
 
 mod support;
 
-use hotline_app::calls::{CallCentreConfig, DeskEvent};
-use hotline_callcentre::engine::Outcome;
+use hotline_app::calls::{CallCentreConfig, DeskEvent, agent_of};
+use hotline_callcentre::engine::{Event, Outcome};
 use std::sync::atomic::Ordering;
 use support::{Centre, PHONE_PASSWORD, free_port};
 
@@ -208,6 +208,80 @@ async fn the_gateway_refreshes_the_session_of_a_carrier_that_knows_no_timers() {
         centre.sipp("carrier-session-refreshed.xml", &["-s", "12345", "-p", &free_port().to_string(), "-mp", &free_port().to_string()]);
     centre.finished(carrier, "a re-INVITE refresh from the gateway, answered").await;
     assert_eq!(centre.record("13800138000").await.outcome, Outcome::Abandoned, "the caller hung up; the refresh kept the call");
+}
+
+#[tokio::test]
+#[ignore = "needs SIPp (Debian's sip-tester); .ci/run runs it"]
+async fn the_simulator_beside_the_gateway_carries_its_own_calls_and_the_gateway_the_real_ones() {
+    use hotline_app::calls::CallerPlan;
+    let centre = Centre::start_with_simulator(config()).await;
+    let user = centre.consultant("sun").await;
+    let mut desk = centre.desk(user, &[("general", 5)]).await;
+    // A practice call: no phone is registered, yet the desk answers it, as
+    // the simulator (not the gateway) carries it out.
+    let simulator = centre.app.calls.simulator().expect("the simulator runs beside the gateway");
+    let plan = CallerPlan { patience: Some(std::time::Duration::from_secs(60)), talk: Some(std::time::Duration::from_secs(60)) };
+    let practice = simulator.place_call("general", "13700137000", plan).await.unwrap();
+    let offered = centre
+        .desk_event(&mut desk, |e| match e {
+            DeskEvent::Offered { call, .. } => Some(call.clone()),
+            _ => None,
+        })
+        .await;
+    assert_eq!(offered, practice.0.to_string());
+    centre.app.calls.switchboard.event(Event::Answered { call: practice, agent: agent_of(user) }).await.unwrap();
+    centre.desk_event(&mut desk, |e| matches!(e, DeskEvent::Connected { .. }).then_some(())).await;
+
+    // Meanwhile a real caller waits in the queue, hears the greeting and leaves.
+    let carrier =
+        centre.sipp("carrier.xml", &["-s", "12345", "-p", &free_port().to_string(), "-mp", &free_port().to_string(), "-d", "1500"]);
+    centre.finished(carrier, "a real call beside the practice one").await;
+    let real = centre.record("13800138000").await;
+    assert_eq!((real.queue.as_str(), real.outcome), ("general", Outcome::Abandoned));
+    assert!(centre.gateway.media_stats().prompt_packets.load(Ordering::Relaxed) > 0, "the gateway played to the real caller");
+
+    centre.app.calls.switchboard.hang_up(user, practice).await.unwrap();
+    let record = centre.record("13700137000").await;
+    assert_eq!((record.outcome, record.agent), (Outcome::Answered, Some(user)), "the practice call was answered at the desk");
+}
+
+#[tokio::test]
+#[ignore = "needs SIPp (Debian's sip-tester); .ci/run runs it"]
+async fn a_call_answered_at_the_desk_makes_the_ringing_phone_pick_up_by_itself() {
+    let centre = Centre::start(config()).await;
+    let user = centre.consultant("zhou").await;
+    let (phone_port, phone_media) = (free_port(), free_port());
+    // Two INVITEs reach the phone: the ringing one (cancelled), then the
+    // one asking it to answer by itself.
+    let phone =
+        centre.sipp("phone-desk-answers.xml", &["-p", &phone_port.to_string(), "-mp", &phone_media.to_string(), "-rtp_echo", "-m", "2"]);
+    centre.register("zhou", PHONE_PASSWORD, phone_port).await;
+    let mut desk = centre.desk(user, &[("general", 5)]).await;
+    let carrier =
+        centre.sipp("carrier.xml", &["-s", "12345", "-p", &free_port().to_string(), "-mp", &free_port().to_string(), "-d", "4000"]);
+    let call = centre
+        .desk_event(&mut desk, |e| match e {
+            DeskEvent::Offered { call, .. } => Some(call.clone()),
+            _ => None,
+        })
+        .await;
+    // The phone rings; the consultant answers at the desk (F2) instead.
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let call = hotline_callcentre::engine::CallId(call.parse().unwrap());
+    centre.app.calls.switchboard.event(Event::Answered { call, agent: agent_of(user) }).await.unwrap();
+    centre.desk_event(&mut desk, |e| matches!(e, DeskEvent::Connected { .. }).then_some(())).await;
+    centre.finished(carrier, "the carrier's call").await;
+    centre.finished(phone, "the phone, rung twice (the second time to pick up by itself)").await;
+
+    let record = centre.record("13800138000").await;
+    assert_eq!((record.outcome, record.agent), (Outcome::Answered, Some(user)));
+    let stats = centre.gateway.media_stats();
+    let (to_phone, from_phone) = (stats.to_consultant.load(Ordering::Relaxed), stats.from_consultant.load(Ordering::Relaxed));
+    assert!(
+        to_phone >= 40 && from_phone >= 40,
+        "the caller and the phone talked: {to_phone} to it, {from_phone} from it\n{}",
+        centre.logs()
+    );
 }
 
 #[tokio::test]

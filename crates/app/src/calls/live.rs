@@ -35,6 +35,9 @@ pub enum DeskEvent {
     /// A call was offered but the consultant's SIP phone is not registered:
     /// the offer went to someone else and counts as missed.
     PhoneMissing { call: String },
+    /// The consultant answered at the desk but their ringing phone did not
+    /// pick up by itself: they pick it up or hang up from the desk.
+    PhoneUnanswered { call: String },
 }
 
 /// The centre now, for the wallboard (大屏/监控墙).

@@ -146,13 +146,14 @@ impl CallCentre {
             auditor: auditor.clone(),
         });
         let switchboard = Switchboard::start(store.clone(), clock.clone(), ids.clone(), config, directory.clone(), day_start).await?;
-        let simulator = match lines {
+        let simulator = match &lines {
             Lines::Simulated => Some(SimulatedLines::attach(switchboard.clone(), std::time::Duration::from_secs(1))),
             Lines::None => None,
-            Lines::Network(adapter) => {
+            Lines::Network(adapter) | Lines::NetworkAndSimulator(adapter) => {
                 let context = LineContext { switchboard: switchboard.clone(), phones: phones.clone(), blobs: blobs.clone() };
                 switchboard.attach(adapter.attach(context));
-                None
+                matches!(lines, Lines::NetworkAndSimulator(_))
+                    .then(|| SimulatedLines::attach_beside(switchboard.clone(), std::time::Duration::from_secs(1)))
             }
         };
         Ok(Self { switchboard, simulator, store, orders, users, directory, auditor, ids, clock, calendar, blobs, phones })

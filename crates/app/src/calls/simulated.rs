@@ -61,24 +61,30 @@ pub struct SimulatedLines {
 }
 
 impl SimulatedLines {
-    /// Creates the simulator and attaches it to the switchboard.
+    /// Creates the simulator and attaches it to the switchboard as its lines.
     pub fn attach(switchboard: Switchboard, pickup: Duration) -> Arc<Self> {
-        let lines = Arc::new_cyclic(|me| Self {
-            me: me.clone(),
-            switchboard: switchboard.clone(),
-            callers: Mutex::default(),
-            lines: Mutex::default(),
-            pickup,
-        });
+        let lines = Self::new(switchboard.clone(), pickup);
         switchboard.attach(lines.clone());
         lines
+    }
+
+    /// Creates the simulator beside real lines: it carries out only the
+    /// calls it places.
+    pub fn attach_beside(switchboard: Switchboard, pickup: Duration) -> Arc<Self> {
+        let lines = Self::new(switchboard.clone(), pickup);
+        switchboard.attach_simulator(lines.clone());
+        lines
+    }
+
+    fn new(switchboard: Switchboard, pickup: Duration) -> Arc<Self> {
+        Arc::new_cyclic(|me| Self { me: me.clone(), switchboard, callers: Mutex::default(), lines: Mutex::default(), pickup })
     }
 
     /// A caller dials 12345 and chooses a queue.
     pub async fn place_call(&self, queue: &str, caller: &str, plan: CallerPlan) -> AppResult<CallId> {
         // Registered before the engine can act on it: the first Hold may
         // come back before `arrive` returns.
-        let call = self.switchboard.arrive(queue, caller).await?;
+        let call = self.switchboard.arrive_simulated(queue, caller).await?;
         let answered = {
             let mut callers = self.callers.lock().expect("callers lock");
             let entry = callers.entry(call).or_insert(Caller { plan, answered: false });

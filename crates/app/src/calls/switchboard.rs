@@ -38,13 +38,14 @@ pub struct DeskLink {
 
 enum Input {
     Event(Event, Option<oneshot::Sender<Result<(), EngineError>>>),
-    Arrive { queue: String, caller: String, reply: oneshot::Sender<Result<CallId, EngineError>> },
+    Arrive { queue: String, caller: String, simulated: bool, reply: oneshot::Sender<Result<CallId, EngineError>> },
     Login { agent: AgentId, name: String, skills: BTreeMap<Skill, u8>, reply: oneshot::Sender<(u64, mpsc::UnboundedReceiver<DeskEvent>)> },
     Logout { agent: AgentId, session: u64 },
     HangUp { agent: AgentId, call: CallId, reply: oneshot::Sender<Result<(), EngineError>> },
     Wallboard(oneshot::Sender<Wallboard>),
     Places(oneshot::Sender<HashMap<CallId, usize>>),
     Telephony(Arc<dyn Telephony>),
+    Simulator(Arc<dyn Telephony>),
     Recorded(CallId, RecordingRef),
     Rated(CallId, Satisfaction),
     Dial { agent: AgentId, number: String, reply: oneshot::Sender<Result<oneshot::Receiver<DialOutcome>, AppError>> },
@@ -109,6 +110,7 @@ impl Switchboard {
             epoch: day_start,
             last: 0,
             telephony: Arc::new(NoTelephony),
+            simulator: None,
             desks: HashMap::new(),
             names: HashMap::new(),
             calls: HashMap::new(),
@@ -133,10 +135,26 @@ impl Switchboard {
         let _ = self.tx.send(Input::Telephony(telephony));
     }
 
+    /// Attaches the simulator beside the real lines: the calls it places
+    /// (practice calls in the demo) are carried out by it, the others by
+    /// the lines attached with [`Self::attach`].
+    pub fn attach_simulator(&self, simulator: Arc<dyn Telephony>) {
+        let _ = self.tx.send(Input::Simulator(simulator));
+    }
+
     /// A caller chose a queue: the engine takes the call.
     pub async fn arrive(&self, queue: &str, caller: &str) -> AppResult<CallId> {
+        self.arrive_from(queue, caller, false).await
+    }
+
+    /// A simulated caller chose a queue: the simulator carries the call out.
+    pub(crate) async fn arrive_simulated(&self, queue: &str, caller: &str) -> AppResult<CallId> {
+        self.arrive_from(queue, caller, true).await
+    }
+
+    async fn arrive_from(&self, queue: &str, caller: &str, simulated: bool) -> AppResult<CallId> {
         let (reply, rx) = oneshot::channel();
-        self.tx.send(Input::Arrive { queue: queue.to_owned(), caller: caller.to_owned(), reply }).map_err(|_| closed())?;
+        self.tx.send(Input::Arrive { queue: queue.to_owned(), caller: caller.to_owned(), simulated, reply }).map_err(|_| closed())?;
         rx.await.map_err(|_| closed())?.map_err(engine_error)
     }
 
@@ -221,6 +239,8 @@ struct LiveCall {
     transfer: Option<TransferAttempt>,
     /// The transfers tried before the current one.
     earlier: Vec<TransferTry>,
+    /// Placed by the simulator beside real lines.
+    simulated: bool,
 }
 
 /// The last transfer tried, and how it went (`None` while it rings).
@@ -251,6 +271,8 @@ struct Actor {
     epoch: DateTime<Utc>,
     last: Millis,
     telephony: Arc<dyn Telephony>,
+    /// The simulator beside real lines, for the calls it placed.
+    simulator: Option<Arc<dyn Telephony>>,
     desks: HashMap<AgentId, Desk>,
     names: HashMap<AgentId, String>,
     calls: HashMap<CallId, LiveCall>,
@@ -339,12 +361,11 @@ impl Actor {
                     let _ = reply.send(result);
                 }
             }
-            Input::Arrive { queue, caller, reply } => {
+            Input::Arrive { queue, caller, simulated, reply } => {
                 let call = CallId(self.ids.next() as u64);
-                self.calls.insert(
-                    call,
-                    LiveCall { queue: queue.clone(), caller: caller.clone(), agent: None, transfer: None, earlier: Vec::new() },
-                );
+                let live =
+                    LiveCall { queue: queue.clone(), caller: caller.clone(), agent: None, transfer: None, earlier: Vec::new(), simulated };
+                self.calls.insert(call, live);
                 match self.engine.handle(Event::Arrived { call, queue, caller }, now) {
                     Ok(commands) => {
                         self.carry_out(commands, now);
@@ -402,6 +423,7 @@ impl Actor {
                 let _ = reply.send(self.engine.places().collect());
             }
             Input::Telephony(telephony) => self.telephony = telephony,
+            Input::Simulator(simulator) => self.simulator = Some(simulator),
             Input::Recorded(call, recording) => {
                 let _ = self.writes.send(Write::Recording(call.0 as i64, recording));
             }
@@ -475,9 +497,30 @@ impl Actor {
 
     /// Routes the engine's commands to telephony and desks, then stores
     /// the calls that finished.
+    /// The lines that carry `command` out: the simulator's calls go to it
+    /// when it runs beside real lines, everything else to the lines.
+    fn lines_of(&self, command: &Command) -> &Arc<dyn Telephony> {
+        let call = match command {
+            Command::Hold { call }
+            | Command::Offer { call, .. }
+            | Command::Withdraw { call, .. }
+            | Command::Bridge { call, .. }
+            | Command::HangUp { call }
+            | Command::OfferCallback { call, .. }
+            | Command::Transfer { call, .. }
+            | Command::CancelTransfer { call }
+            | Command::TransferFailed { call, .. } => Some(*call),
+            Command::AgentPaused { .. } => None,
+        };
+        match &self.simulator {
+            Some(simulator) if call.and_then(|c| self.calls.get(&c)).is_some_and(|l| l.simulated) => simulator,
+            _ => &self.telephony,
+        }
+    }
+
     fn carry_out(&mut self, commands: Vec<Command>, now: Millis) {
         for command in &commands {
-            self.telephony.execute(command);
+            self.lines_of(command).execute(command);
             match command {
                 Command::Offer { call, agent } => {
                     let (queue, caller) = self.calls.get(call).map(|l| (l.queue.clone(), l.caller.clone())).unwrap_or_default();

@@ -156,4 +156,8 @@ pub enum Lines {
     None,
     /// The telephone network through an adapter (the SIP gateway).
     Network(Arc<dyn TelephonyAdapter>),
+    /// The network, and the simulator beside it for practice calls (the
+    /// demo taking real calls too): each call is carried out by the lines
+    /// it came from.
+    NetworkAndSimulator(Arc<dyn TelephonyAdapter>),
 }

@@ -86,7 +86,7 @@ impl Core {
             Command::Hold { .. } | Command::AgentPaused { .. } | Command::TransferFailed { .. } => {}
             Command::Offer { agent, .. } => {
                 drop(state);
-                tokio::spawn(self.clone().ring(call, agent));
+                tokio::spawn(self.clone().ring(call, agent, false));
             }
             Command::Withdraw { agent, .. } => {
                 let leg = state.calls.get_mut(&call).and_then(|c| c.consultant.take_if(|l| l.agent == agent));
@@ -95,10 +95,21 @@ impl Core {
                     tokio::spawn(end(leg.dialog, leg.answered));
                 }
             }
-            Command::Bridge { .. } => {
+            Command::Bridge { agent, .. } => {
                 if let Some(c) = state.calls.get_mut(&call) {
                     c.bridged = true;
                     c.media.bridge();
+                    // Answered at the desk while the phone rings: the ringing
+                    // INVITE is cancelled and the phone asked to pick up.
+                    if let Some(leg) = c.consultant.take_if(|l| !l.answered) {
+                        state.dialogs.remove(&leg.dialog.id().to_string());
+                        drop(state);
+                        let core = self.clone();
+                        tokio::spawn(async move {
+                            end(leg.dialog, false).await;
+                            core.ring(call, agent, true).await;
+                        });
+                    }
                 }
             }
             Command::HangUp { .. } => {
@@ -167,6 +178,19 @@ impl Core {
         socket: &UdpSocket,
         credential: Option<Credential>,
     ) -> Result<(InviteDialog, tokio::task::JoinHandle<Answer>), Box<rsipstack::Error>> {
+        self.invite_with(callee, destination, from_user, socket, credential, None)
+    }
+
+    /// [`Self::invite`] with extra headers (auto-answer).
+    fn invite_with(
+        &self,
+        callee: rsipstack::sip::Uri,
+        destination: SipAddr,
+        from_user: Option<String>,
+        socket: &UdpSocket,
+        credential: Option<Credential>,
+        headers: Option<Vec<rsipstack::sip::Header>>,
+    ) -> Result<(InviteDialog, tokio::task::JoinHandle<Answer>), Box<rsipstack::Error>> {
         let local = self.media_addr(socket);
         let offer = sdp::describe(local, &[Codec::Pcma, Codec::Pcmu], rand::random::<u32>().into());
         let mut caller = self.contact.clone();
@@ -179,6 +203,7 @@ impl Core {
             content_type: Some("application/sdp".into()),
             offer: Some(offer.into_bytes()),
             credential,
+            headers,
             ..Default::default()
         };
         let (dialog, answer) = self.dialogs.do_invite_async(option, self.state_tx.clone()).map_err(Box::new)?;
@@ -201,7 +226,10 @@ impl Core {
     }
 
     /// Rings the consultant's phone; reports the answer or the refusal.
-    async fn ring(self: Arc<Self>, call: CallId, agent: AgentId) {
+    /// `picked_up`: the consultant already answered at the desk, so the
+    /// phone is asked to answer by itself (intercom auto-answer) and only
+    /// its failure is reported.
+    async fn ring(self: Arc<Self>, call: CallId, agent: AgentId, picked_up: bool) {
         let Some(binding) = self.registrar.find(agent) else {
             tracing::info!(agent = agent.0, "an offer found no registered phone");
             self.switchboard
@@ -218,24 +246,36 @@ impl Core {
             }
         };
         let local = self.media_addr(&socket);
-        let (dialog, answer) = match self.invite(binding.contact, binding.destination, self.caller_number(call), &socket, None) {
-            Ok(started) => started,
-            Err(e) => {
-                tracing::warn!(error = %e, "a phone could not be rung");
-                self.switchboard.notify(Event::Rejected { call, agent });
-                return;
-            }
-        };
+        let headers = picked_up.then(|| auto_answer(&binding.contact));
+        let (dialog, answer) =
+            match self.invite_with(binding.contact, binding.destination, self.caller_number(call), &socket, None, headers) {
+                Ok(started) => started,
+                Err(e) => {
+                    tracing::warn!(error = %e, "a phone could not be rung");
+                    self.switchboard.notify(Event::Rejected { call, agent });
+                    return;
+                }
+            };
         let registered = match self.state().calls.get_mut(&call) {
+            // Answered at the desk while this INVITE was being sent: the
+            // phone is asked to pick up by itself instead.
+            Some(c) if c.bridged && !picked_up => Some(false),
             Some(c) => {
                 c.consultant = Some(ConsultantLeg { agent, dialog: dialog.clone(), answered: false, local });
-                true
+                Some(true)
             }
-            None => false,
+            None => None,
         };
-        if !registered {
-            let _ = dialog.cancel().await;
-            return;
+        match registered {
+            Some(true) => {}
+            Some(false) => {
+                let _ = dialog.cancel().await;
+                return Box::pin(self.ring(call, agent, true)).await;
+            }
+            None => {
+                let _ = dialog.cancel().await;
+                return;
+            }
         }
         let answer = answer.await.unwrap_or(Answer::Refused(None));
         enum Then {
@@ -246,7 +286,13 @@ impl Core {
         }
         let then = {
             let mut state = self.state();
-            let current = state.calls.get_mut(&call).and_then(|c| c.consultant.as_mut()).is_some_and(|l| l.agent == agent && !l.answered);
+            // This very INVITE's leg: a desk answer replaces a ringing leg
+            // with another to the same phone.
+            let current = state
+                .calls
+                .get_mut(&call)
+                .and_then(|c| c.consultant.as_mut())
+                .is_some_and(|l| l.agent == agent && !l.answered && l.dialog.id() == dialog.id());
             match answer {
                 Answer::Answered(id, media) if current => {
                     let c = state.calls.get_mut(&call).expect("checked above");
@@ -270,8 +316,15 @@ impl Core {
             }
         };
         match then {
+            // Answered at the desk already: the engine connected the call.
+            Then::Answered if picked_up => {}
             Then::Answered => self.switchboard.notify(Event::Answered { call, agent }),
             Then::Late => end(dialog, true).await,
+            Then::Refused if picked_up => {
+                // The call is the consultant's; the desk can hang it up.
+                let desk = hotline_app::calls::DeskEvent::PhoneUnanswered { call: call.0.to_string() };
+                self.switchboard.tell(hotline_app::calls::user_of(agent), desk);
+            }
             Then::Refused => self.switchboard.notify(Event::Rejected { call, agent }),
             Then::Forget => {}
         }
@@ -589,6 +642,18 @@ pub(super) fn credential(trunk: &OutboundTrunk) -> Option<Credential> {
         realm: None,
         auth_username: None,
     })
+}
+
+/// What asks a phone to answer by itself, as phones understand it: RFC 5373
+/// `Answer-Mode`, `Call-Info: answer-after=0` (Polycom, Yealink, Snom,
+/// Grandstream …) and `Alert-Info: info=alert-autoanswer` (Cisco, Yealink).
+fn auto_answer(contact: &rsipstack::sip::Uri) -> Vec<rsipstack::sip::Header> {
+    use rsipstack::sip::Header;
+    vec![
+        Header::Other("Answer-Mode".into(), "Auto".into()),
+        Header::CallInfo(format!("<sip:{}>;answer-after=0", contact.host_with_port).into()),
+        Header::AlertInfo("<http://127.0.0.1/autoanswer>;info=alert-autoanswer;delay=0".into()),
+    ]
 }
 
 /// Ends a leg: BYE when it was answered, CANCEL while it rings.

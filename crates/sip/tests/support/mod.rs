@@ -48,6 +48,15 @@ impl Centre {
     }
 
     pub async fn start_with(callcentre: CallCentreConfig, tweak: impl FnOnce(&mut SipConfig)) -> Self {
+        Self::start_lines(callcentre, tweak, false).await
+    }
+
+    /// A centre whose simulator runs beside the gateway (as the demo's).
+    pub async fn start_with_simulator(callcentre: CallCentreConfig) -> Self {
+        Self::start_lines(callcentre, |_| {}, true).await
+    }
+
+    async fn start_lines(callcentre: CallCentreConfig, tweak: impl FnOnce(&mut SipConfig), simulator: bool) -> Self {
         // RUST_LOG=hotline_sip=debug shows the gateway's side of a failure.
         let _ = tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::from_default_env()).with_test_writer().try_init();
         let db = TestDb::new().await;
@@ -68,7 +77,7 @@ impl Centre {
             store,
             blobs: blobs.clone(),
             search: Arc::new(hotline_search::TantivySearch::in_memory().expect("search index")),
-            lines: Lines::Network(gateway.clone()),
+            lines: if simulator { Lines::NetworkAndSimulator(gateway.clone()) } else { Lines::Network(gateway.clone()) },
             audit: hotline_blob_fs::ephemeral_audit_anchor(dir.path()),
         };
         let app = App::new(adapters, AppConfig { callcentre, ..AppConfig::default() }, Arc::new(SystemClock)).await.expect("app");
@@ -114,9 +123,12 @@ impl Centre {
     pub fn sipp(&self, scenario: &str, args: &[&str]) -> tokio::process::Child {
         let path = scenario_path(scenario);
         let ip = if args.contains(&"-i") { &[][..] } else { &["-i", "127.0.0.1"][..] };
+        // One call unless the test says how many (SIPp keeps the first -m).
+        let calls = if args.contains(&"-m") { &[][..] } else { &["-m", "1"][..] };
         tokio::process::Command::new("sipp")
             .arg(self.sip.to_string())
-            .args(["-sf", path.to_str().unwrap(), "-m", "1", "-nostdin", "-timeout", "40s", "-timeout_error"])
+            .args(["-sf", path.to_str().unwrap(), "-nostdin", "-timeout", "40s", "-timeout_error"])
+            .args(calls)
             .args(ip)
             .args(["-trace_err", "-trace_msg", "-trace_screen"])
             .args(args)
