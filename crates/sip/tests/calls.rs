@@ -285,6 +285,51 @@ async fn a_call_answered_at_the_desk_makes_the_ringing_phone_pick_up_by_itself()
 }
 
 #[tokio::test]
+#[ignore = "needs SIPp (Debian's sip-tester) and Kamailio; .ci/run runs it"]
+async fn a_call_through_the_carriers_kamailio_proxy_is_answered_and_ends_through_it() {
+    let centre = Centre::start(config()).await;
+    let kamailio = centre.kamailio().await;
+    let user = centre.consultant("wu").await;
+    let (phone_port, phone_media) = (free_port(), free_port());
+    let phone = centre.sipp("phone.xml", &["-p", &phone_port.to_string(), "-mp", &phone_media.to_string(), "-rtp_echo"]);
+    centre.register("wu", PHONE_PASSWORD, phone_port).await;
+    let mut desk = centre.desk(user, &[("general", 5)]).await;
+    // SIPp (the citizen's carrier) → Kamailio (Record-Route, dispatcher) → the gateway.
+    let carrier = centre.sipp_to(
+        kamailio.addr,
+        "carrier.xml",
+        &["-s", "12345", "-p", &free_port().to_string(), "-mp", &free_port().to_string(), "-d", "2000"],
+    );
+    centre.desk_event(&mut desk, |e| matches!(e, DeskEvent::Connected { .. }).then_some(())).await;
+    centre.finished(carrier, "a call through Kamailio, its BYE routed back through it").await;
+    centre.finished(phone, "the phone").await;
+    let record = centre.record("13800138000").await;
+    assert_eq!((record.outcome, record.agent), (Outcome::Answered, Some(user)));
+    let log = std::fs::read_to_string(&kamailio.log).unwrap();
+    assert!(log.contains(&format!("INVITE sip:12345@{} to sip:{}", kamailio.addr, centre.sip)), "Kamailio relayed the INVITE:\n{log}");
+    let stats = centre.gateway.media_stats();
+    assert!(stats.to_caller.load(Ordering::Relaxed) > 40, "the media flowed beside the proxy, straight to the carrier");
+
+    // Now the consultant hangs up first: the caller rates by keypad, and
+    // the gateway's own BYE reaches the carrier through Kamailio's route.
+    let phone_port = free_port();
+    let phone = centre.sipp("phone-hangs-up.xml", &["-p", &phone_port.to_string(), "-mp", &free_port().to_string(), "-d", "1500"]);
+    centre.register("wu", PHONE_PASSWORD, phone_port).await;
+    let rates = centre.variant("carrier-rates.xml", &[("13800138000", "13900139000")]);
+    let caller = centre.sipp_to(
+        kamailio.addr,
+        rates.to_str().unwrap(),
+        &["-s", "12345", "-p", &free_port().to_string(), "-mp", &free_port().to_string()],
+    );
+    centre.finished(phone, "the consultant's phone hanging up").await;
+    centre.finished(caller, "the caller who rates, then gets the gateway's BYE through Kamailio").await;
+    let log = std::fs::read_to_string(&kamailio.log).unwrap();
+    assert!(log.contains("in dialog BYE from 127.0.0.1"), "the BYEs went through Kamailio:\n{log}");
+    let byes = log.matches("in dialog BYE").count();
+    assert!(byes >= 2, "the carrier's BYE and the gateway's both took Kamailio's route ({byes}):\n{log}");
+}
+
+#[tokio::test]
 #[ignore = "needs SIPp (Debian's sip-tester); .ci/run runs it"]
 async fn calls_the_centre_does_not_answer_are_refused_with_the_reason() {
     let centre = Centre::start(config()).await;

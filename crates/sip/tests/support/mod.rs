@@ -121,12 +121,17 @@ impl Centre {
 
     /// Runs SIPp to the end; its exit status 0 means every call succeeded.
     pub fn sipp(&self, scenario: &str, args: &[&str]) -> tokio::process::Child {
+        self.sipp_to(self.sip, scenario, args)
+    }
+
+    /// SIPp talking to `remote` (a proxy in front of the gateway).
+    pub fn sipp_to(&self, remote: SocketAddr, scenario: &str, args: &[&str]) -> tokio::process::Child {
         let path = scenario_path(scenario);
         let ip = if args.contains(&"-i") { &[][..] } else { &["-i", "127.0.0.1"][..] };
         // One call unless the test says how many (SIPp keeps the first -m).
         let calls = if args.contains(&"-m") { &[][..] } else { &["-m", "1"][..] };
         tokio::process::Command::new("sipp")
-            .arg(self.sip.to_string())
+            .arg(remote.to_string())
             .args(["-sf", path.to_str().unwrap(), "-nostdin", "-timeout", "40s", "-timeout_error"])
             .args(calls)
             .args(ip)
@@ -315,5 +320,49 @@ impl Centre {
             .spawn()
             .expect("baresip runs (Debian's baresip; .ci/run installs it)");
         Baresip { child, dir }
+    }
+}
+
+/// Debian's Kamailio as the carrier's edge proxy, its dispatcher pointing
+/// at the gateway (`tests/kamailio/kamailio.cfg`).
+pub struct Kamailio {
+    pub child: tokio::process::Child,
+    pub addr: SocketAddr,
+    pub log: PathBuf,
+}
+
+impl Centre {
+    pub async fn kamailio(&self) -> Kamailio {
+        let dir = self.dir.path().join("kamailio");
+        std::fs::create_dir_all(&dir).expect("kamailio dir");
+        let addr: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
+        let list = dir.join("dispatcher.list");
+        std::fs::write(&list, format!("1 sip:{}\n", self.sip)).expect("dispatcher list");
+        let template = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/kamailio/kamailio.cfg")).expect("cfg");
+        let config =
+            template.replace("listen=udp:LISTEN", &format!("listen=udp:{addr}")).replace("\"LIST\"", &format!("\"{}\"", list.display()));
+        std::fs::write(dir.join("kamailio.cfg"), config).expect("cfg");
+        let log = dir.join("kamailio.log");
+        let child = tokio::process::Command::new("kamailio")
+            .args(["-f", dir.join("kamailio.cfg").to_str().unwrap(), "-DD", "-E", "-Y", dir.to_str().unwrap(), "-w", dir.to_str().unwrap()])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log).expect("log"))
+            .kill_on_drop(true)
+            .spawn()
+            .expect("Kamailio runs (Debian's kamailio; .ci/run installs it)");
+        // Ready once it listens and its dispatcher has probed the gateway.
+        for _ in 0..100 {
+            let text = std::fs::read_to_string(&log).unwrap_or_default();
+            if text.contains("ERROR") && text.contains("exiting") {
+                panic!("Kamailio did not start:\n{text}");
+            }
+            if std::net::UdpSocket::bind(addr).is_err() {
+                tokio::time::sleep(Duration::from_millis(300)).await;
+                return Kamailio { child, addr, log };
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("Kamailio did not listen on {addr}:\n{}", std::fs::read_to_string(&log).unwrap_or_default());
     }
 }
