@@ -188,6 +188,14 @@ async fn a_consultant_calls_an_abandoned_caller_back_through_the_outbound_trunk(
             assert!(stats.to_caller.load(Ordering::Relaxed) >= 30, "the consultant's voice reached the citizen: {stats:?}");
             let board = centre.app.calls.switchboard.wallboard().await.unwrap();
             assert_eq!(board.agents[0].status, hotline_callcentre::engine::AgentStatus::Available, "back to taking calls");
+            // The callback is recorded on the record of the call it answers.
+            let (record, wav) = centre.recorded("13800138000").await;
+            assert_eq!(record.id, task.call);
+            let millis = record.recording.as_ref().unwrap().millis;
+            assert!((1500..3500).contains(&millis), "the 2 s the two talked: {millis} ms");
+            assert_eq!((wav.len() - 44) as i64 / 4, millis * 8, "16-bit stereo at 8 kHz");
+            let (citizen, _) = support::channel_levels(&wav);
+            assert!(citizen > 100.0, "the citizen's side is heard: {citizen}");
             return;
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;

@@ -357,7 +357,8 @@ impl CallCentre {
         if PhoneNumber::parse(&task.caller).is_err() {
             return Err(AppError::invalid("call", format!("the caller's number {:?} cannot be dialled", task.caller)));
         }
-        let outcome = self.switchboard.dial(worker.user(), &task.caller).await?;
+        // The callback's recording goes on the record of the call it answers.
+        let outcome = self.switchboard.dial(worker.user(), &task.caller, Some(CallId(call as u64))).await?;
         let me = self.clone();
         let user = worker.user();
         tokio::spawn(async move {

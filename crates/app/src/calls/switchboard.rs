@@ -48,7 +48,7 @@ enum Input {
     Simulator(Arc<dyn Telephony>),
     Recorded(CallId, RecordingRef),
     Rated(CallId, Satisfaction),
-    Dial { agent: AgentId, number: String, reply: oneshot::Sender<Result<oneshot::Receiver<DialOutcome>, AppError>> },
+    Dial { dial: Dial, reply: oneshot::Sender<Result<oneshot::Receiver<DialOutcome>, AppError>> },
     DialEnded { agent: AgentId },
     Tell(AgentId, DeskEvent),
 }
@@ -196,9 +196,11 @@ impl Switchboard {
     /// The consultant places a call (a callback): while it lasts the engine
     /// offers them nothing (status `on_break` 回拨中), after it they are as
     /// before. Refused when they are not at the desk or on a call.
-    pub async fn dial(&self, user: UserId, number: &str) -> AppResult<oneshot::Receiver<DialOutcome>> {
+    /// `record_as`: the call whose record keeps this call's recording.
+    pub async fn dial(&self, user: UserId, number: &str, record_as: Option<CallId>) -> AppResult<oneshot::Receiver<DialOutcome>> {
         let (reply, rx) = oneshot::channel();
-        self.tx.send(Input::Dial { agent: agent_of(user), number: number.to_owned(), reply }).map_err(|_| closed())?;
+        let dial = Dial { agent: agent_of(user), number: number.to_owned(), record_as };
+        self.tx.send(Input::Dial { dial, reply }).map_err(|_| closed())?;
         rx.await.map_err(|_| closed())?
     }
 
@@ -427,8 +429,8 @@ impl Actor {
             Input::Recorded(call, recording) => {
                 let _ = self.writes.send(Write::Recording(call.0 as i64, recording));
             }
-            Input::Dial { agent, number, reply } => {
-                let _ = reply.send(self.dial(agent, number, now));
+            Input::Dial { dial, reply } => {
+                let _ = reply.send(self.dial(dial, now));
             }
             Input::Tell(agent, event) => self.to_desk(agent, event),
             Input::DialEnded { agent } => {
@@ -445,7 +447,8 @@ impl Actor {
         }
     }
 
-    fn dial(&mut self, agent: AgentId, number: String, now: Millis) -> Result<oneshot::Receiver<DialOutcome>, AppError> {
+    fn dial(&mut self, dial: Dial, now: Millis) -> Result<oneshot::Receiver<DialOutcome>, AppError> {
+        let agent = dial.agent;
         let Some((status, state)) = self.engine.agent_status(agent).map(|(s, st)| (s.clone(), st)) else {
             return Err(AppError::Conflict { message: "open the desk before calling back".into(), current_version: None });
         };
@@ -462,7 +465,7 @@ impl Actor {
         self.dialling.insert(agent, status);
         let (done, outcome) = oneshot::channel();
         let (relay, relayed) = oneshot::channel();
-        self.telephony.dial(Dial { agent, number }, done);
+        self.telephony.dial(dial, done);
         let tx = self.me.clone();
         tokio::spawn(async move {
             let result = outcome.await.unwrap_or(DialOutcome::Failed("the lines stopped".into()));

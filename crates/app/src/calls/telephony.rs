@@ -91,6 +91,9 @@ pub enum TrunkProblem {
 pub struct Dial {
     pub agent: AgentId,
     pub number: String,
+    /// The call whose record keeps the recording of this one (the
+    /// abandoned call being called back); `None`: not recorded.
+    pub record_as: Option<hotline_callcentre::engine::CallId>,
 }
 
 /// How an outbound call went.

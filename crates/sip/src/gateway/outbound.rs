@@ -7,7 +7,7 @@ use super::Core;
 use super::calls::{Answer, Refusal, callee, credential, destination, end};
 use crate::media::relay::{CallMedia, Leg, Party};
 use hotline_app::calls::{Dial, DialOutcome};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 use tokio::sync::oneshot;
 
@@ -20,7 +20,7 @@ impl Core {
         let _ = done.send(outcome);
     }
 
-    async fn place(&self, Dial { agent, number }: Dial) -> DialOutcome {
+    async fn place(self: &Arc<Self>, Dial { agent, number, record_as }: Dial) -> DialOutcome {
         let Some(trunk) = self.config.outbound.clone() else {
             return DialOutcome::Failed("sip.outbound (the carrier's trunk for outgoing calls) is not configured".into());
         };
@@ -77,8 +77,11 @@ impl Core {
         let (citizen_ended, citizen_gone) = oneshot::channel();
         self.state().outbound.insert(citizen_id.to_string(), citizen_ended);
         let talk = Instant::now();
-        // The citizen is the relay's "caller"; nothing is played or recorded.
-        let media = CallMedia::start(Leg { socket: citizen_socket, peer: citizen_media }, self.stats.clone(), None);
+        // The citizen is the relay's "caller" (the recording's left
+        // channel); nothing is played. Recorded on the record of the call
+        // called back.
+        let recorder = record_as.and_then(|call| self.recorder(Arc::new(OnceLock::from(call))));
+        let media = CallMedia::start(Leg { socket: citizen_socket, peer: citizen_media }, self.stats.clone(), recorder);
         media.leg(Party::Consultant, Leg { socket: phone_socket, peer: phone_media });
         media.bridge();
         tokio::select! {
