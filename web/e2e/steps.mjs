@@ -51,6 +51,16 @@ async function act(page, action, fill, expectState) {
 }
 
 /** Fills the desk's order form: type, the first category the words find, subject and text. */
+/** The consultant at the desk, connected and ready for calls. */
+async function readyAtDesk(browser, base) {
+  const session = await as(browser, base, 'consultant')
+  await session.page.waitForSelector('[data-test=desk]')
+  await session.page.locator('[data-test=desk] .el-tag--success').first().waitFor()
+  await session.page.click('[data-test=status-ready]')
+  await session.page.locator('[data-test=desk-status]', { hasText: '就绪' }).waitFor()
+  return session
+}
+
 async function fillDeskOrder(page, type, categoryWords, subject, description) {
   await page.click(`[data-type=${type}]`)
   await page.click('[data-test=category-search]')
@@ -324,11 +334,7 @@ export const steps = [
   }],
 
   ['a call reaches the desk with the caller\'s history; the busy sub-centre brings the fallback advice; a question is answered directly', async ({ browser, base, shots }) => {
-    const { page, close } = await as(browser, base, 'consultant')
-    await page.waitForSelector('[data-test=desk]')
-    await page.locator('[data-test=desk] .el-tag--success').first().waitFor()
-    await page.click('[data-test=status-ready]')
-    await page.locator('[data-test=desk-status]', { hasText: '就绪' }).waitFor()
+    const { page, close } = await readyAtDesk(browser, base)
     const manager = await token(base, 'supervisor')
     await apiCall(base, manager, 'PUT', '/callcentre/simulator/lines/12366', { behaviour: 'busy' })
     await apiCall(base, manager, 'POST', '/callcentre/simulator/calls', { queue: 'general', caller: '13712345678', patience_secs: 300, talk_secs: 600 })
@@ -396,11 +402,7 @@ export const steps = [
   }],
 
   ['a caller in danger is handed over to 110 in one click: a three-way call, and the order registered as handed over', async ({ browser, base, shots }) => {
-    const { page, close } = await as(browser, base, 'consultant')
-    await page.waitForSelector('[data-test=desk]')
-    await page.locator('[data-test=desk] .el-tag--success').first().waitFor()
-    await page.click('[data-test=status-ready]')
-    await page.locator('[data-test=desk-status]', { hasText: '就绪' }).waitFor()
+    const { page, close } = await readyAtDesk(browser, base)
     const manager = await token(base, 'supervisor')
     // The consultant may still be wrapping up the scenario before's call.
     for (let i = 0; i < 80; i++) {

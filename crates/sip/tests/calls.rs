@@ -222,12 +222,7 @@ async fn the_simulator_beside_the_gateway_carries_its_own_calls_and_the_gateway_
     let simulator = centre.app.calls.simulator().expect("the simulator runs beside the gateway");
     let plan = CallerPlan { patience: Some(std::time::Duration::from_secs(60)), talk: Some(std::time::Duration::from_secs(60)) };
     let practice = simulator.place_call("general", "13700137000", plan).await.unwrap();
-    let offered = centre
-        .desk_event(&mut desk, |e| match e {
-            DeskEvent::Offered { call, .. } => Some(call.clone()),
-            _ => None,
-        })
-        .await;
+    let offered = centre.offered_call(&mut desk).await;
     assert_eq!(offered, practice.0.to_string());
     centre.app.calls.switchboard.event(Event::Answered { call: practice, agent: agent_of(user) }).await.unwrap();
     centre.desk_event(&mut desk, |e| matches!(e, DeskEvent::Connected { .. }).then_some(())).await;
@@ -259,12 +254,7 @@ async fn a_call_answered_at_the_desk_makes_the_ringing_phone_pick_up_by_itself()
     let mut desk = centre.desk(user, &[("general", 5)]).await;
     let carrier =
         centre.sipp("carrier.xml", &["-s", "12345", "-p", &free_port().to_string(), "-mp", &free_port().to_string(), "-d", "4000"]);
-    let call = centre
-        .desk_event(&mut desk, |e| match e {
-            DeskEvent::Offered { call, .. } => Some(call.clone()),
-            _ => None,
-        })
-        .await;
+    let call = centre.offered_call(&mut desk).await;
     // The phone rings; the consultant answers at the desk (F2) instead.
     tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     let call = hotline_callcentre::engine::CallId(call.parse().unwrap());

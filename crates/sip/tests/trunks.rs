@@ -14,6 +14,26 @@ fn config() -> CallCentreConfig {
     CallCentreConfig { wrap_up_secs: 0, short_abandon_secs: 0, ..CallCentreConfig::default() }
 }
 
+/// A centre whose trunk "telecom" registers as 076912345 with the
+/// carrier's registrar on `registrar` (not probed).
+async fn registering(registrar: u16, password: &str, domain: Option<&str>) -> Centre {
+    Centre::start_with(config(), |sip| {
+        sip.trunks.push(TrunkConfig {
+            server: Some(format!("127.0.0.1:{registrar}").parse().unwrap()),
+            keepalive_secs: 0,
+            register: Some(TrunkRegistration {
+                username: "076912345".into(),
+                password: password.into(),
+                auth_username: None,
+                domain: domain.map(Into::into),
+                expires_secs: 600,
+            }),
+            ..TrunkConfig::trusted("telecom", vec![])
+        });
+    })
+    .await
+}
+
 /// The trunk's state on the wallboard once `until` holds, within 20 s.
 async fn trunk_when(centre: &Centre, name: &str, until: impl Fn(&TrunkStatus) -> bool) -> TrunkStatus {
     let mut last = None;
@@ -33,21 +53,7 @@ async fn trunk_when(centre: &Centre, name: &str, until: impl Fn(&TrunkStatus) ->
 #[ignore = "needs SIPp (Debian's sip-tester); .ci/run runs it"]
 async fn a_trunk_sold_as_an_account_registers_with_digest_and_its_calls_are_queued_by_the_number_in_to() {
     let registrar = free_port();
-    let centre = Centre::start_with(config(), |sip| {
-        sip.trunks.push(TrunkConfig {
-            server: Some(format!("127.0.0.1:{registrar}").parse().unwrap()),
-            keepalive_secs: 0,
-            register: Some(TrunkRegistration {
-                username: "076912345".into(),
-                password: "carrier-secret".into(),
-                auth_username: None,
-                domain: Some("carrier.example".into()),
-                expires_secs: 600,
-            }),
-            ..TrunkConfig::trusted("telecom", vec![])
-        });
-    })
-    .await;
+    let centre = registering(registrar, "carrier-secret", Some("carrier.example")).await;
     let before = trunk_when(&centre, "telecom", |_| true).await;
     assert_eq!(before.reachable, None, "not probed: keepalive_secs = 0");
     // The gateway's first REGISTER may leave before SIPp listens: it is
@@ -74,21 +80,7 @@ async fn a_trunk_sold_as_an_account_registers_with_digest_and_its_calls_are_queu
 #[ignore = "needs SIPp (Debian's sip-tester); .ci/run runs it"]
 async fn a_wrong_trunk_password_shows_the_trunk_unregistered_with_the_carriers_refusal() {
     let registrar = free_port();
-    let centre = Centre::start_with(config(), |sip| {
-        sip.trunks.push(TrunkConfig {
-            server: Some(format!("127.0.0.1:{registrar}").parse().unwrap()),
-            keepalive_secs: 0,
-            register: Some(TrunkRegistration {
-                username: "076912345".into(),
-                password: "an old password".into(),
-                auth_username: None,
-                domain: None,
-                expires_secs: 600,
-            }),
-            ..TrunkConfig::trusted("telecom", vec![])
-        });
-    })
-    .await;
+    let centre = registering(registrar, "an old password", None).await;
     // SIPp refuses the wrong answer with 403 (and fails its own run).
     let carrier = centre.sipp("carrier-registrar.xml", &["-p", &registrar.to_string()]);
     let trunk = trunk_when(&centre, "telecom", |t| t.problem.is_some()).await;

@@ -503,20 +503,8 @@ impl Actor {
     /// The lines that carry `command` out: the simulator's calls go to it
     /// when it runs beside real lines, everything else to the lines.
     fn lines_of(&self, command: &Command) -> &Arc<dyn Telephony> {
-        let call = match command {
-            Command::Hold { call }
-            | Command::Offer { call, .. }
-            | Command::Withdraw { call, .. }
-            | Command::Bridge { call, .. }
-            | Command::HangUp { call }
-            | Command::OfferCallback { call, .. }
-            | Command::Transfer { call, .. }
-            | Command::CancelTransfer { call }
-            | Command::TransferFailed { call, .. } => Some(*call),
-            Command::AgentPaused { .. } => None,
-        };
         match &self.simulator {
-            Some(simulator) if call.and_then(|c| self.calls.get(&c)).is_some_and(|l| l.simulated) => simulator,
+            Some(simulator) if command.call().and_then(|c| self.calls.get(&c)).is_some_and(|l| l.simulated) => simulator,
             _ => &self.telephony,
         }
     }

@@ -183,6 +183,24 @@ pub enum Command {
     TransferFailed { call: CallId, agent: AgentId, to: String, result: TransferResult, advice: String },
 }
 
+impl Command {
+    /// The call the command is about; `None` for an agent's own matters.
+    pub fn call(&self) -> Option<CallId> {
+        match self {
+            Command::Hold { call }
+            | Command::Offer { call, .. }
+            | Command::Withdraw { call, .. }
+            | Command::Bridge { call, .. }
+            | Command::HangUp { call }
+            | Command::OfferCallback { call, .. }
+            | Command::Transfer { call, .. }
+            | Command::CancelTransfer { call }
+            | Command::TransferFailed { call, .. } => Some(*call),
+            Command::AgentPaused { .. } => None,
+        }
+    }
+}
+
 /// How a call ended, for its record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

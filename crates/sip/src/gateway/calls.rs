@@ -67,17 +67,10 @@ impl Core {
 
     fn command(self: &Arc<Self>, command: Command) {
         let mut state = self.state();
-        let call = match &command {
-            Command::Hold { call }
-            | Command::Offer { call, .. }
-            | Command::Withdraw { call, .. }
-            | Command::Bridge { call, .. }
-            | Command::HangUp { call }
-            | Command::OfferCallback { call, .. }
-            | Command::Transfer { call, .. }
-            | Command::CancelTransfer { call } => *call,
+        let call = match (&command, command.call()) {
             // The desk tells the consultant; the caller stays connected.
-            Command::AgentPaused { .. } | Command::TransferFailed { .. } => return,
+            (Command::TransferFailed { .. }, _) | (_, None) => return,
+            (_, Some(call)) => call,
         };
         if !self.known(&mut state, call, &command) {
             return;
@@ -168,21 +161,10 @@ impl Core {
         SocketAddr::new(self.media_ip, socket.local_addr().map(|a| a.port()).unwrap_or_default())
     }
 
-    /// Sends an INVITE with our offer on `socket`; the dialog is returned
-    /// at once (to cancel it), the answer when it comes.
+    /// Sends an INVITE with our offer on `socket` (and `headers`, e.g.
+    /// auto-answer); the dialog is returned at once (to cancel it), the
+    /// answer when it comes.
     pub(super) fn invite(
-        &self,
-        callee: rsipstack::sip::Uri,
-        destination: SipAddr,
-        from_user: Option<String>,
-        socket: &UdpSocket,
-        credential: Option<Credential>,
-    ) -> Result<(InviteDialog, tokio::task::JoinHandle<Answer>), Box<rsipstack::Error>> {
-        self.invite_with(callee, destination, from_user, socket, credential, None)
-    }
-
-    /// [`Self::invite`] with extra headers (auto-answer).
-    fn invite_with(
         &self,
         callee: rsipstack::sip::Uri,
         destination: SipAddr,
@@ -247,15 +229,14 @@ impl Core {
         };
         let local = self.media_addr(&socket);
         let headers = picked_up.then(|| auto_answer(&binding.contact));
-        let (dialog, answer) =
-            match self.invite_with(binding.contact, binding.destination, self.caller_number(call), &socket, None, headers) {
-                Ok(started) => started,
-                Err(e) => {
-                    tracing::warn!(error = %e, "a phone could not be rung");
-                    self.switchboard.notify(Event::Rejected { call, agent });
-                    return;
-                }
-            };
+        let (dialog, answer) = match self.invite(binding.contact, binding.destination, self.caller_number(call), &socket, None, headers) {
+            Ok(started) => started,
+            Err(e) => {
+                tracing::warn!(error = %e, "a phone could not be rung");
+                self.switchboard.notify(Event::Rejected { call, agent });
+                return;
+            }
+        };
         let registered = match self.state().calls.get_mut(&call) {
             // Answered at the desk while this INVITE was being sent: the
             // phone is asked to pick up by itself instead.
@@ -353,7 +334,7 @@ impl Core {
         };
         let shown = if trunk.show_caller { self.caller_number(call) } else { Some(trunk.caller_id.clone()) };
         let local = self.media_addr(&socket);
-        let (dialog, answer) = match self.invite(callee, destination(&trunk), shown, &socket, credential(&trunk)) {
+        let (dialog, answer) = match self.invite(callee, destination(&trunk), shown, &socket, credential(&trunk), None) {
             Ok(started) => started,
             Err(e) => {
                 tracing::warn!(error = %e, %to, "a sub-centre could not be dialled");

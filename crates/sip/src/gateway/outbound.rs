@@ -31,7 +31,7 @@ impl Core {
             return DialOutcome::Failed("no free RTP port".into());
         };
         // The consultant first: a citizen must not answer into silence.
-        let Ok((phone, answer)) = self.invite(binding.contact, binding.destination, Some(number.clone()), &phone_socket, None) else {
+        let Ok((phone, answer)) = self.invite(binding.contact, binding.destination, Some(number.clone()), &phone_socket, None, None) else {
             return DialOutcome::Failed("the consultant's phone could not be rung".into());
         };
         let (phone_id, phone_media) = match tokio::time::timeout(RING, answer).await {
@@ -49,7 +49,7 @@ impl Core {
             return DialOutcome::Failed(format!("{number} is not a number to dial"));
         };
         let Ok((citizen, answer)) =
-            self.invite(callee, destination(&trunk), Some(trunk.caller_id.clone()), &citizen_socket, credential(&trunk))
+            self.invite(callee, destination(&trunk), Some(trunk.caller_id.clone()), &citizen_socket, credential(&trunk), None)
         else {
             end(phone, true).await;
             return DialOutcome::Failed("the outbound trunk could not be reached".into());

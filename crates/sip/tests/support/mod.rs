@@ -270,6 +270,17 @@ impl Centre {
     }
 }
 
+impl Centre {
+    /// The call next offered to the desk.
+    pub async fn offered_call(&self, desk: &mut DeskLink) -> String {
+        self.desk_event(desk, |e| match e {
+            DeskEvent::Offered { call, .. } => Some(call.clone()),
+            _ => None,
+        })
+        .await
+    }
+}
+
 /// The RMS level of each channel of a stereo 16-bit WAV.
 pub fn channel_levels(wav: &[u8]) -> (f64, f64) {
     assert_eq!(&wav[0..4], b"RIFF");
