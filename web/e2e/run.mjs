@@ -35,7 +35,11 @@ const server = spawn(bin, ['--data-dir', join(data, 'data'), 'demo', '--listen',
     // A case system that is down gives up within seconds, so its dead letter shows.
     HOTLINE_EXTERNAL__RETRY_AFTER_SECS: '1', HOTLINE_EXTERNAL__MAX_ATTEMPTS: '2',
     // Texts are queued (no Kannel runs here: they fail or wait for the morning in the log).
-    HOTLINE_SMS__GATEWAY: 'kannel', HOTLINE_SMS__RECEIPT_TOKEN: 'e2e-gateway-token' },
+    HOTLINE_SMS__GATEWAY: 'kannel', HOTLINE_SMS__RECEIPT_TOKEN: 'e2e-gateway-token',
+    // The SIP gateway beside the simulator (as the demo with --sip-listen):
+    // the wallboard shows its phones and a carrier trunk that never answers.
+    HOTLINE_SIP__LISTEN: `127.0.0.1:${port + 1}`, HOTLINE_SIP__RTP_PORTS: `[${port + 100}, ${port + 199}]`,
+    HOTLINE_SIP__TRUNKS: `[{name="e2e 运营商", addresses=["127.0.0.1"], server="127.0.0.1:${port + 2}", keepalive_secs=1}]` },
 })
 let serverExit = null
 server.on('exit', (code) => (serverExit = code))

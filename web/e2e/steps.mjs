@@ -767,6 +767,11 @@ export const steps = [
     await desk.page.locator('[data-test=desk-status]', { hasText: '就绪' }).waitFor()
     await page.goto(`${base}/wallboard`)
     const row = page.locator('[data-test=wall-agents] .el-table__row', { hasText: '张丽' })
+    // The telephone side: no phone registered, the carrier's trunk down.
+    await row.locator('[data-test=wall-phone]', { hasText: '未注册' }).waitFor()
+    await page.locator('[data-test=wall-phones]', { hasText: '已注册话机：0' }).waitFor()
+    const trunk = page.locator('[data-test=wall-trunks] .el-table__row', { hasText: 'e2e 运营商' })
+    await trunk.filter({ hasText: '中断' }).filter({ hasText: '无应答' }).waitFor()
     await row.locator('[data-test=wall-break]').click()
     await page.locator('.el-message-box .el-button--primary').click()
     await desk.page.locator('[data-test=desk-status]', { hasText: '小休（班长置忙）' }).waitFor()
