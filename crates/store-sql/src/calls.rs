@@ -286,6 +286,15 @@ impl CallStore for SqlStore {
             .collect()
     }
 
+    async fn callback_done_by(&self, call: i64) -> StoreResult<Option<UserId>> {
+        let by: Option<Option<i64>> = sqlx::query_scalar("SELECT done_by FROM callbacks WHERE call_id = $1")
+            .bind(call)
+            .fetch_optional(&self.read)
+            .await
+            .or_backend()?;
+        Ok(by.flatten().map(UserId))
+    }
+
     async fn complete_callback(&self, call: i64, by: UserId, at: DateTime<Utc>, note: &str, audit: &AuditRecord) -> StoreResult<()> {
         let mut tx = self.write.begin().await.or_backend()?;
         let n = sqlx::query("UPDATE callbacks SET done_at = $1, done_by = $2, note = $3 WHERE call_id = $4 AND done_at IS NULL")

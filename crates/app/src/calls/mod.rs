@@ -265,13 +265,16 @@ impl CallCentre {
 
     /// A call's recording (stereo WAV: the caller left, the centre right),
     /// for those who read call records and the consultant who took the
-    /// call; every play is audited.
+    /// call or called the caller back (the callback is recorded on the
+    /// call it answers); every play is audited.
     pub async fn recording(&self, desk: &Desk, id: i64) -> AppResult<Vec<u8>> {
         let call = self.store.call(id).await?.ok_or_else(|| AppError::not_found(format!("call {id}")))?;
-        let own = desk.has_any(&[Role::Consultant]) && call.agent == Some(desk.user());
+        let own = desk.has_any(&[Role::Consultant])
+            && (call.agent == Some(desk.user()) || self.store.callback_done_by(id).await? == Some(desk.user()));
         if desk.call_records().is_err() && !own {
             return Err(AppError::Forbidden(
-                "only supervisors, administrators, auditors and the consultant who took the call may hear its recording".into(),
+                "only supervisors, administrators, auditors and the consultant who took the call or called back may hear its recording"
+                    .into(),
             ));
         }
         let recording = call.recording.ok_or_else(|| match call.recording_purged_at {

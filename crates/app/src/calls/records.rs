@@ -112,6 +112,8 @@ pub trait CallStore: Send + Sync {
     async fn insert_status_changes(&self, changes: &[StatusChange]) -> StoreResult<()>;
     /// Status changes in `[from, to)`, oldest first.
     async fn status_changes(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> StoreResult<Vec<StatusChange>>;
+    /// Who completed the callback task of a call, if one did.
+    async fn callback_done_by(&self, call: i64) -> StoreResult<Option<UserId>>;
     /// Callback tasks not yet done, oldest first.
     async fn open_callbacks(&self, limit: u32) -> StoreResult<Vec<CallbackTask>>;
     /// Marks a task done; `NotFound` if there is none, `VersionConflict` if

@@ -525,6 +525,21 @@ async fn a_recording_plays_for_supervisors_and_the_consultant_who_took_the_call_
         .count();
     assert_eq!(plays, 2, "each play is audited: {}", audit.body);
 
+    // A callback is recorded on the abandoned call it answers, which no
+    // consultant took: the consultant who called back may hear it, once
+    // the task is theirs.
+    let abandoned =
+        CallRow { id: 4444, agent: None, answered_at: None, outcome: hotline_callcentre::engine::Outcome::Abandoned, ..row.clone() };
+    t.app.store.insert_call(&abandoned, true).await.unwrap();
+    t.app.store.set_recording(4444, &RecordingRef { sha256: hotline_app::attachments::sha256_hex(&wav), millis: 20_000 }).await.unwrap();
+    let before = t.get("/api/v1/callcentre/calls/4444/recording", &consultant).await;
+    assert_eq!(before.status, StatusCode::FORBIDDEN, "not theirs yet: {}", before.body);
+    assert!(before.body["message"].as_str().unwrap().contains("called back"), "{}", before.body);
+    let done = t.post("/api/v1/callcentre/callbacks/4444/done", &consultant, json!({"note": "已回拨并解答"})).await;
+    assert_eq!(done.status, StatusCode::NO_CONTENT, "{}", done.body);
+    let played = t.client.get(format!("{}/api/v1/callcentre/calls/4444/recording", t.base)).bearer_auth(&consultant).send().await.unwrap();
+    assert_eq!(played.status(), StatusCode::OK, "the consultant who called back hears the callback");
+
     // Past the retention (2 days here) a recording is deleted; its call's
     // record stays and says when.
     let old_wav = b"RIFF an older recording".to_vec();
