@@ -38,7 +38,8 @@ pub struct SipConfig {
     pub min_session_secs: u32,
     /// The session interval set on carriers' calls that asked for none
     /// (the gateway then refreshes, or the carrier when it supports
-    /// timers); 0: timers only when the carrier asks.
+    /// timers), and asked for on the legs the gateway places (phones,
+    /// sub-centres, callbacks); 0: timers only when the carrier asks.
     pub session_secs: u32,
     /// Whether answered calls are recorded (stereo WAV in the attachment store).
     pub record: bool,

@@ -320,6 +320,44 @@ async fn a_call_through_the_carriers_kamailio_proxy_is_answered_and_ends_through
 }
 
 #[tokio::test]
+#[ignore = "needs SIPp, Kamailio and rtpengine (Debian's packages); .ci/run runs it"]
+async fn media_anchored_in_the_carriers_rtpengine_flows_both_ways_through_it() {
+    let centre = Centre::start(config()).await;
+    let rtpengine = centre.rtpengine().await;
+    let kamailio = centre.kamailio_with(Some(&rtpengine)).await;
+    let user = centre.consultant("yang").await;
+    let phone_port = free_port();
+    let phone = centre.sipp("phone.xml", &["-p", &phone_port.to_string(), "-mp", &free_port().to_string(), "-rtp_echo"]);
+    centre.register("yang", PHONE_PASSWORD, phone_port).await;
+    let mut desk = centre.desk(user, &[("general", 5)]).await;
+    let carrier = centre.sipp_to(
+        kamailio.addr,
+        "carrier.xml",
+        &["-s", "12345", "-p", &free_port().to_string(), "-mp", &free_port().to_string(), "-d", "2000"],
+    );
+    centre.desk_event(&mut desk, |e| matches!(e, DeskEvent::Connected { .. }).then_some(())).await;
+    centre.finished(carrier, "a call whose media rtpengine anchors").await;
+    centre.finished(phone, "the phone").await;
+    assert_eq!(centre.record("13800138000").await.outcome, Outcome::Answered);
+    let log = std::fs::read_to_string(&kamailio.log).unwrap();
+    assert!(log.contains("media anchored in rtpengine for 200"), "Kamailio had rtpengine rewrite the answer:\n{log}");
+    let stats = centre.gateway.media_stats();
+    let (from, to) = (stats.from_caller.load(Ordering::Relaxed), stats.to_caller.load(Ordering::Relaxed));
+    assert!(from > 40 && to > 40, "the gateway relayed both ways through rtpengine: {from} in, {to} out");
+    // rtpengine counts a session once it is over (the BYE went through Kamailio).
+    for _ in 0..50 {
+        if rtpengine.total("Total managed sessions").await >= 1 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let relayed = rtpengine.total("Total relayed packets").await;
+    assert!(relayed > 80, "rtpengine relayed the call's audio: {relayed} packets");
+    assert_eq!(rtpengine.total("Total number of 1-way streams").await, 0, "every stream flowed both ways");
+    assert_eq!(rtpengine.total("Total number of streams with no relayed packets").await, 0);
+}
+
+#[tokio::test]
 #[ignore = "needs SIPp (Debian's sip-tester); .ci/run runs it"]
 async fn calls_the_centre_does_not_answer_are_refused_with_the_reason() {
     let centre = Centre::start(config()).await;
@@ -392,6 +430,80 @@ async fn a_session_refresh_by_re_invite_and_update_keeps_the_call() {
     assert_eq!((record.outcome, record.agent), (Outcome::Answered, Some(user)));
     let after = centre.gateway.media_stats().to_caller.load(Ordering::Relaxed);
     assert!(after > before + 50, "audio went on after the refresh: {before} → {after}");
+}
+
+/// A carrier that refreshes its own session (every 30 min), so that only
+/// the phone's session is at stake, and waits for the gateway's BYE.
+fn patient_carrier(centre: &Centre) -> tokio::process::Child {
+    let scenario = centre.variant("carrier-session-lapses.xml", &[("3;refresher=uac", "1800;refresher=uac")]);
+    centre.sipp(scenario.to_str().unwrap(), &["-s", "12345", "-p", &free_port().to_string(), "-mp", &free_port().to_string()])
+}
+
+#[tokio::test]
+#[ignore = "needs SIPp (Debian's sip-tester); .ci/run runs it"]
+async fn the_gateway_refreshes_a_phones_session_and_a_phone_holding_the_call_plays_music_to_the_caller() {
+    let centre = Centre::start_with(config(), |sip| {
+        sip.session_secs = 4;
+        sip.min_session_secs = 2;
+        sip.rating_secs = 0;
+    })
+    .await;
+    let user = centre.consultant("feng").await;
+    let phone_port = free_port();
+    let phone = centre.sipp("phone-session.xml", &["-p", &phone_port.to_string(), "-mp", &free_port().to_string()]);
+    centre.register("feng", PHONE_PASSWORD, phone_port).await;
+    let mut desk = centre.desk(user, &[("general", 5)]).await;
+    let carrier = patient_carrier(&centre);
+    centre.desk_event(&mut desk, |e| matches!(e, DeskEvent::Connected { .. }).then_some(())).await;
+    let stats = centre.gateway.media_stats();
+    let held = |e: &DeskEvent| if let DeskEvent::Held { held, .. } = e { Some(*held) } else { None };
+    assert!(centre.desk_event(&mut desk, held).await, "the desk is told the phone holds the call");
+    let music = stats.prompt_packets.load(Ordering::Relaxed);
+    assert!(!centre.desk_event(&mut desk, held).await, "… and that it resumed");
+    let played = stats.prompt_packets.load(Ordering::Relaxed) - music;
+    assert!(played > 25, "the caller heard hold music while held ({played} packets in about a second)");
+    centre.finished(phone, "the phone: refreshed by the gateway, then hold, resume and hang-up").await;
+    centre.finished(carrier, "the caller, released when the consultant hung up").await;
+    let record = centre.record("13800138000").await;
+    assert_eq!((record.outcome, record.agent), (Outcome::Answered, Some(user)));
+}
+
+#[tokio::test]
+#[ignore = "needs SIPp (Debian's sip-tester); .ci/run runs it"]
+async fn a_phone_that_stops_refreshing_its_session_is_hung_up_and_the_caller_released() {
+    let centre = Centre::start_with(config(), |sip| {
+        sip.session_secs = 4;
+        sip.min_session_secs = 2;
+        sip.rating_secs = 0;
+    })
+    .await;
+    let user = centre.consultant("chu").await;
+    let phone_port = free_port();
+    // The phone takes the refreshes on itself (refresher=uas, 2 s) and
+    // never sends one, as if it had been unplugged.
+    let silent = centre.variant(
+        "phone.xml",
+        &[(
+            "transport=[transport]>\n    Content-Type",
+            "transport=[transport]>\n    Require: timer\n    Session-Expires: 2;refresher=uas\n    Content-Type",
+        )],
+    );
+    let phone = centre.sipp(silent.to_str().unwrap(), &["-p", &phone_port.to_string(), "-mp", &free_port().to_string()]);
+    centre.register("chu", PHONE_PASSWORD, phone_port).await;
+    let mut desk = centre.desk(user, &[("general", 5)]).await;
+    let carrier = patient_carrier(&centre);
+    centre.desk_event(&mut desk, |e| matches!(e, DeskEvent::Connected { .. }).then_some(())).await;
+    let connected = std::time::Instant::now();
+    centre.desk_event(&mut desk, |e| matches!(e, DeskEvent::Ended { .. }).then_some(())).await;
+    let lapsed = connected.elapsed();
+    assert!(
+        lapsed >= std::time::Duration::from_millis(1500) && lapsed < std::time::Duration::from_secs(5),
+        "ended at the lapse: {lapsed:?}"
+    );
+    centre.finished(phone, "the silent phone, which gets the gateway's BYE").await;
+    centre.finished(carrier, "the caller, released").await;
+    let record = centre.record("13800138000").await;
+    assert_eq!((record.outcome, record.agent), (Outcome::Answered, Some(user)));
 }
 
 #[tokio::test]

@@ -38,6 +38,9 @@ pub enum DeskEvent {
     /// The consultant answered at the desk but their ringing phone did not
     /// pick up by itself: they pick it up or hang up from the desk.
     PhoneUnanswered { call: String },
+    /// The consultant's SIP phone put the call on hold (`held`) or resumed
+    /// it; the caller hears hold music meanwhile.
+    Held { call: String, held: bool },
 }
 
 /// The centre now, for the wallboard (大屏/监控墙).

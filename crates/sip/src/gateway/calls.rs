@@ -2,7 +2,7 @@
 //! hanging up, promising callbacks, and transfers and three-way calls over
 //! the outbound trunk; and legs that end on their own.
 
-use super::{Call, ConsultantLeg, Core, Side, State, SubCentreLeg, user_of};
+use super::{Call, ConsultantLeg, Core, Side, State, SubCentreLeg, session, user_of};
 use crate::config::OutboundTrunk;
 use crate::media::prompts::{Notice, Programme};
 use crate::media::relay::{Leg, Party, Topology};
@@ -162,10 +162,11 @@ impl Core {
     }
 
     /// Sends an INVITE with our offer on `socket` (and `headers`, e.g.
-    /// auto-answer); the dialog is returned at once (to cancel it), the
-    /// answer when it comes.
+    /// auto-answer), asking for a session timer; the dialog is returned at
+    /// once (to cancel it), the answer when it comes. An answered leg's
+    /// session is watched from then on.
     pub(super) fn invite(
-        &self,
+        self: &Arc<Self>,
         callee: rsipstack::sip::Uri,
         destination: SipAddr,
         from_user: Option<String>,
@@ -185,15 +186,23 @@ impl Core {
             content_type: Some("application/sdp".into()),
             offer: Some(offer.into_bytes()),
             credential,
-            headers,
+            headers: Some(
+                headers.into_iter().flatten().chain(session::ask(self.config.session_secs, self.config.min_session_secs)).collect(),
+            ),
             ..Default::default()
         };
         let (dialog, answer) = self.dialogs.do_invite_async(option, self.state_tx.clone()).map_err(Box::new)?;
+        let (core, leg) = (self.clone(), dialog.clone());
         let answer = tokio::spawn(async move {
             match answer.await {
                 Ok(Ok((id, Some(response)))) if response.status_code.kind() == rsipstack::sip::StatusCodeKind::Successful => {
                     match sdp::read(&response.body) {
-                        Ok(media) => Answer::Answered(id, media),
+                        Ok(media) => {
+                            if let Some(timer) = session::answered(&response) {
+                                core.watch_session(id.clone(), leg, local, timer);
+                            }
+                            Answer::Answered(id, media)
+                        }
                         Err(e) => {
                             tracing::warn!(error = %e, "an answer's media could not be used");
                             Answer::Refused(Some(488))
@@ -242,7 +251,7 @@ impl Core {
             // phone is asked to pick up by itself instead.
             Some(c) if c.bridged && !picked_up => Some(false),
             Some(c) => {
-                c.consultant = Some(ConsultantLeg { agent, dialog: dialog.clone(), answered: false, local });
+                c.consultant = Some(ConsultantLeg { agent, dialog: dialog.clone(), answered: false, held: false, local });
                 Some(true)
             }
             None => None,
@@ -392,12 +401,7 @@ impl Core {
                         }
                         TransferMode::Attended => {
                             // The consultant speaks to the sub-centre; the caller holds.
-                            c.media.play(Programme::Hold {
-                                intro: Vec::new(),
-                                music: self.prompts.music.clone(),
-                                notice: Notice::Fixed(self.prompts.please_hold.clone()),
-                                every: self.prompts.notice_every,
-                            });
+                            c.media.play(self.hold_programme());
                             c.media.connect(Topology::Pair(Party::Consultant, Party::SubCentre));
                             Then::Consult
                         }
@@ -433,6 +437,7 @@ impl Core {
             match state {
                 DialogState::Terminated(id, reason) => {
                     self.dialogs.remove_dialog(&id);
+                    self.state().sessions.remove(&id.to_string());
                     self.ended(&id, &format!("{reason:?}"));
                 }
                 DialogState::Updated(id, request, handle) => {
@@ -467,34 +472,42 @@ impl Core {
         }
     }
 
-    /// A re-INVITE or UPDATE on a leg: a session refresh (RFC 4028), or the
-    /// peer moving its media or changing codec. Answered with our side of
-    /// the leg, the relay retargeted to the peer's new address.
+    /// A re-INVITE or UPDATE on a leg: a session refresh (RFC 4028), the
+    /// peer moving its media or changing codec, or a phone putting the
+    /// call on hold and resuming it. Answered with our side of the leg
+    /// (the mirror of its direction), the relay retargeted to the peer's
+    /// new address.
     fn updated(
         &self,
         id: &DialogId,
         request: &rsipstack::sip::Request,
     ) -> (rsipstack::sip::StatusCode, Option<Vec<rsipstack::sip::Header>>, Option<Vec<u8>>) {
         use rsipstack::sip::{Header, StatusCode};
-        let state = self.state();
+        let mut state = self.state();
         let Some((call, side)) = state.dialogs.get(&id.to_string()).copied() else {
             return (StatusCode::CallTransactionDoesNotExist, None, None);
         };
-        let Some(c) = state.calls.get(&call) else { return (StatusCode::CallTransactionDoesNotExist, None, None) };
+        let Some(c) = state.calls.get_mut(&call) else { return (StatusCode::CallTransactionDoesNotExist, None, None) };
         let (party, local) = match side {
             Side::Caller => (Party::Caller, Some(c.caller_local)),
             Side::Consultant => (Party::Consultant, c.consultant.as_ref().map(|l| l.local)),
             Side::SubCentre => (Party::SubCentre, c.sub_centre.as_ref().map(|l| l.local)),
         };
         let Some(local) = local else { return (StatusCode::CallTransactionDoesNotExist, None, None) };
-        let codecs = if request.body.is_empty() {
+        let (codecs, direction) = if request.body.is_empty() {
             // An offerless re-INVITE: our offer, the ACK answers it.
-            vec![Codec::Pcma, Codec::Pcmu]
+            (vec![Codec::Pcma, Codec::Pcmu], sdp::Direction::SendRecv)
         } else {
-            match sdp::read(&request.body) {
-                Ok(media) => {
-                    c.media.retarget(party, media);
-                    vec![media.codec]
+            match sdp::read(&request.body).and_then(|media| Ok((media, sdp::direction(&request.body)?))) {
+                Ok((media, direction)) => {
+                    // Held the old way (0.0.0.0): nowhere to send to.
+                    if !media.addr.ip().is_unspecified() {
+                        c.media.retarget(party, media);
+                    }
+                    if matches!(side, Side::Consultant) {
+                        self.consultant_holds(call, c, direction.holds());
+                    }
+                    (vec![media.codec], direction.answer())
                 }
                 Err(e) => {
                     tracing::info!(error = %e, "a re-INVITE's offer was not acceptable");
@@ -505,8 +518,38 @@ impl Core {
         if request.method == rsipstack::sip::Method::Update && request.body.is_empty() {
             return (StatusCode::OK, None, None);
         }
-        let body = sdp::describe(local, &codecs, rand::random::<u32>().into()).into_bytes();
+        let body = sdp::describe_directed(local, &codecs, rand::random::<u32>().into(), direction).into_bytes();
         (StatusCode::OK, Some(vec![Header::ContentType("application/sdp".into())]), Some(body))
+    }
+
+    /// The consultant's phone put the call on hold, or took it off: the
+    /// caller hears hold music meanwhile and the desk says so. Only a call
+    /// between the two of them; in a transfer or a three-way call the
+    /// desk's buttons already decide who hears whom.
+    fn consultant_holds(&self, call: CallId, c: &mut Call, holds: bool) {
+        let Some(leg) = c.consultant.as_mut().filter(|l| l.answered && l.held != holds) else { return };
+        if !c.bridged || c.sub_centre.is_some() {
+            return;
+        }
+        leg.held = holds;
+        if holds {
+            c.media.play(self.hold_programme());
+            c.media.connect(Topology::Prompts);
+        } else {
+            c.media.bridge();
+        }
+        let desk = hotline_app::calls::DeskEvent::Held { call: call.0.to_string(), held: holds };
+        self.switchboard.tell(hotline_app::calls::user_of(leg.agent), desk);
+    }
+
+    /// What a caller on hold hears: music, and every so often "please hold".
+    fn hold_programme(&self) -> Programme {
+        Programme::Hold {
+            intro: Vec::new(),
+            music: self.prompts.music.clone(),
+            notice: Notice::Fixed(self.prompts.please_hold.clone()),
+            every: self.prompts.notice_every,
+        }
     }
 
     pub(super) fn ended(self: &Arc<Self>, id: &DialogId, reason: &str) {

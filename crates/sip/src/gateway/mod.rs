@@ -41,6 +41,8 @@ struct ConsultantLeg {
     agent: AgentId,
     dialog: InviteDialog,
     answered: bool,
+    /// The phone put the call on hold (a re-INVITE `sendonly`/`inactive`).
+    held: bool,
     /// Our RTP address for this leg.
     local: SocketAddr,
 }
@@ -57,9 +59,6 @@ struct Call {
     caller: InviteDialog,
     /// Calls ahead of the caller while waiting, for the position notice.
     place: Place,
-    /// The carrier's session timer, and when it was last refreshed.
-    timer: Option<session::Timer>,
-    refreshed: Instant,
     /// Our RTP address for the caller's leg.
     caller_local: SocketAddr,
     media: CallMedia,
@@ -88,6 +87,8 @@ struct State {
     dialogs: HashMap<String, (CallId, Side)>,
     /// Legs of calls placed outside the queues, told when they end.
     outbound: HashMap<String, tokio::sync::oneshot::Sender<()>>,
+    /// Legs with a session timer, by dialog.
+    sessions: HashMap<String, session::Watch>,
 }
 
 pub(crate) struct Core {
@@ -342,7 +343,7 @@ impl Core {
             Err(_) => return tx.reply(StatusCode::ServerInternalError).await,
         };
         let mut headers = vec![Header::ContentType("application/sdp".into())];
-        headers.extend(timer.map(|t| t.headers()).unwrap_or_default());
+        headers.extend(timer.map(|t| t.headers(session::Role::Uas)).unwrap_or_default());
         if let Err(e) = dialog.accept(Some(headers), Some(answer.into_bytes())) {
             tracing::warn!(error = %e, "an INVITE could not be answered");
             return Ok(());
@@ -366,14 +367,15 @@ impl Core {
         match self.switchboard.arrive(&queue, &caller).await {
             Ok(call) => {
                 let _ = call_id.set(call);
+                if let Some(timer) = timer {
+                    self.watch_session(dialog_key, dialog.clone(), local, timer);
+                }
                 let pending = {
                     let mut state = self.state();
                     state.dialogs.insert(dialog_id, (call, Side::Caller));
                     let entry = Call {
                         caller: dialog,
                         place,
-                        timer,
-                        refreshed: Instant::now(),
                         caller_local: local,
                         media,
                         consultant: None,
@@ -386,9 +388,6 @@ impl Core {
                 };
                 for command in pending {
                     let _ = self.commands.send(command);
-                }
-                if let Some(timer) = timer {
-                    tokio::spawn(self.clone().keep_session(call, dialog_key, timer));
                 }
             }
             Err(e) => {

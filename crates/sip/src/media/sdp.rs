@@ -85,12 +85,77 @@ pub fn read(body: &[u8]) -> Result<Media, SdpError> {
     Ok(Media { addr: SocketAddr::new(ip, audio.port), codec, events })
 }
 
+/// Which way a description lets the audio flow, from its writer's side
+/// (RFC 3264 §5.1); a phone puts a call on hold with `sendonly` or
+/// `inactive`, older ones with the connection address 0.0.0.0 (RFC 2543).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    SendRecv,
+    SendOnly,
+    RecvOnly,
+    Inactive,
+}
+
+impl Direction {
+    /// The direction of the answer to an offer going this way (§6.1).
+    pub fn answer(self) -> Self {
+        match self {
+            Self::SendOnly => Self::RecvOnly,
+            Self::RecvOnly => Self::SendOnly,
+            other => other,
+        }
+    }
+
+    /// The writer no longer listens: the call is on hold at its end.
+    pub fn holds(self) -> bool {
+        matches!(self, Self::SendOnly | Self::Inactive)
+    }
+
+    fn attribute(self) -> &'static str {
+        match self {
+            Self::SendRecv => "sendrecv",
+            Self::SendOnly => "sendonly",
+            Self::RecvOnly => "recvonly",
+            Self::Inactive => "inactive",
+        }
+    }
+}
+
+/// The direction of a description's first audio stream (its own attribute,
+/// else the session's; `sendrecv` when neither says); a connection address
+/// of 0.0.0.0 is hold the old way.
+pub fn direction(body: &[u8]) -> Result<Direction, SdpError> {
+    let session = sdp_types::Session::parse(body).map_err(|e| SdpError::Unreadable(e.to_string()))?;
+    let audio = session.medias.iter().find(|m| m.media == "audio" && m.proto.starts_with("RTP/AVP")).ok_or(SdpError::NoAudio)?;
+    let named = |attributes: &[sdp_types::Attribute]| {
+        attributes.iter().find_map(|a| {
+            [Direction::SendRecv, Direction::SendOnly, Direction::RecvOnly, Direction::Inactive]
+                .into_iter()
+                .find(|d| a.attribute.eq_ignore_ascii_case(d.attribute()))
+        })
+    };
+    let connection = audio.connections.first().or(session.connection.as_ref());
+    let zero = connection.is_some_and(|c| {
+        c.connection_address.split('/').next().and_then(|ip| ip.parse::<IpAddr>().ok()).is_some_and(|ip| ip.is_unspecified())
+    });
+    Ok(match named(&audio.attributes).or_else(|| named(&session.attributes)).unwrap_or(Direction::SendRecv) {
+        Direction::SendRecv if zero => Direction::SendOnly,
+        Direction::RecvOnly if zero => Direction::Inactive,
+        d => d,
+    })
+}
+
 /// The payload type our descriptions give telephone-events.
 pub const EVENTS_PT: u8 = 101;
 
 /// Our description for RTP at `addr`: an answer lists the one codec
 /// chosen, an offer both G.711 variants (A-law first, as Chinese trunks use).
 pub fn describe(addr: SocketAddr, codecs: &[Codec], session_id: u64) -> String {
+    describe_directed(addr, codecs, session_id, Direction::SendRecv)
+}
+
+/// [`describe`], with the direction of an answer to a hold or a resume.
+pub fn describe_directed(addr: SocketAddr, codecs: &[Codec], session_id: u64, direction: Direction) -> String {
     let family = if addr.is_ipv4() { "IP4" } else { "IP6" };
     let ip = addr.ip();
     let mut fmt: Vec<String> = codecs.iter().map(|c| c.payload_type().to_string()).collect();
@@ -103,7 +168,10 @@ pub fn describe(addr: SocketAddr, codecs: &[Codec], session_id: u64) -> String {
     for codec in codecs {
         sdp.push_str(&format!("a=rtpmap:{} {}/8000\r\n", codec.payload_type(), codec.name()));
     }
-    sdp.push_str(&format!("a=rtpmap:{EVENTS_PT} telephone-event/8000\r\na=fmtp:{EVENTS_PT} 0-16\r\na=ptime:20\r\na=sendrecv\r\n"));
+    sdp.push_str(&format!(
+        "a=rtpmap:{EVENTS_PT} telephone-event/8000\r\na=fmtp:{EVENTS_PT} 0-16\r\na=ptime:20\r\na={}\r\n",
+        direction.attribute()
+    ));
     sdp
 }
 
@@ -139,6 +207,22 @@ mod tests {
         assert!(matches!(read(b"hello"), Err(SdpError::Unreadable(_))));
         let no_c = SIPP.replace("c=IN IP4 127.0.0.1\r\n", "");
         assert_eq!(read(no_c.as_bytes()), Err(SdpError::NoAddress));
+    }
+
+    #[test]
+    fn hold_is_read_every_way_phones_say_it_and_answered_in_the_mirror() {
+        assert_eq!(direction(SIPP.as_bytes()), Ok(Direction::SendRecv));
+        let media_level = format!("{SIPP}a=sendonly\r\n");
+        assert_eq!(direction(media_level.as_bytes()), Ok(Direction::SendOnly));
+        let session_level = SIPP.replace("t=0 0\r\n", "t=0 0\r\na=inactive\r\n");
+        assert_eq!(direction(session_level.as_bytes()), Ok(Direction::Inactive));
+        let old_style = SIPP.replace("c=IN IP4 127.0.0.1", "c=IN IP4 0.0.0.0");
+        assert!(direction(old_style.as_bytes()).unwrap().holds(), "c=0.0.0.0 is hold (RFC 2543)");
+        assert_eq!(Direction::SendOnly.answer(), Direction::RecvOnly);
+        assert_eq!(Direction::Inactive.answer(), Direction::Inactive);
+        let answer = describe_directed("127.0.0.1:30000".parse().unwrap(), &[Codec::Pcma], 7, Direction::RecvOnly);
+        assert_eq!(direction(answer.as_bytes()), Ok(Direction::RecvOnly));
+        assert!(!Direction::RecvOnly.holds() && !Direction::SendRecv.holds());
     }
 
     #[test]

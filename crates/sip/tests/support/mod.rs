@@ -350,20 +350,81 @@ pub struct Kamailio {
     pub log: PathBuf,
 }
 
+/// Debian's rtpengine (userspace, no kernel module) behind Kamailio.
+pub struct Rtpengine {
+    pub child: tokio::process::Child,
+    /// The control socket (ng protocol) Kamailio drives it through.
+    pub ng: SocketAddr,
+    /// Its command line, for its statistics.
+    pub cli: SocketAddr,
+    pub log: PathBuf,
+}
+
+impl Rtpengine {
+    /// A figure of `list totals` (e.g. "Total relayed packets"), over
+    /// the sessions that ended.
+    pub async fn total(&self, name: &str) -> u64 {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let mut cli = tokio::net::TcpStream::connect(self.cli).await.expect("rtpengine's CLI");
+        cli.write_all(b"list totals\n").await.expect("CLI command");
+        let mut text = String::new();
+        cli.read_to_string(&mut text).await.expect("CLI answer");
+        let line =
+            text.lines().find(|l| l.split(':').next().is_some_and(|n| n.trim() == name)).unwrap_or_else(|| panic!("no {name} in:\n{text}"));
+        line.rsplit(':').next().and_then(|n| n.trim().parse().ok()).unwrap_or_else(|| panic!("unreadable {line}"))
+    }
+}
+
 impl Centre {
+    pub async fn rtpengine(&self) -> Rtpengine {
+        let dir = self.dir.path().join("rtpengine");
+        std::fs::create_dir_all(&dir).expect("rtpengine dir");
+        let (ng, cli): (SocketAddr, SocketAddr) =
+            (format!("127.0.0.1:{}", free_port()).parse().unwrap(), format!("127.0.0.1:{}", free_port()).parse().unwrap());
+        // Between the gateway's RTP ports (below 30000 in these tests) and
+        // the system's ephemeral ones, where SIPp's come from.
+        let first = 30000 + (std::process::id() % 50) as u16 * 20;
+        let log = dir.join("rtpengine.log");
+        let child = tokio::process::Command::new("rtpengine")
+            .args(["--foreground", "--table=-1", "--interface=127.0.0.1", "--log-stderr", "--log-level=6", "--delete-delay=0"])
+            .args([format!("--listen-ng={ng}"), format!("--listen-cli={cli}")])
+            .args([format!("--port-min={first}"), format!("--port-max={}", first + 19)])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log).expect("log"))
+            .kill_on_drop(true)
+            .spawn()
+            .expect("rtpengine runs (Debian's rtpengine-daemon; .ci/run installs it)");
+        for _ in 0..100 {
+            if tokio::net::TcpStream::connect(cli).await.is_ok() {
+                return Rtpengine { child, ng, cli, log };
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("rtpengine did not start:\n{}", std::fs::read_to_string(&log).unwrap_or_default());
+    }
+
     pub async fn kamailio(&self) -> Kamailio {
+        self.kamailio_with(None).await
+    }
+
+    /// Kamailio anchoring the media in `rtpengine`.
+    pub async fn kamailio_with(&self, rtpengine: Option<&Rtpengine>) -> Kamailio {
         let dir = self.dir.path().join("kamailio");
         std::fs::create_dir_all(&dir).expect("kamailio dir");
         let addr: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
         let list = dir.join("dispatcher.list");
         std::fs::write(&list, format!("1 sip:{}\n", self.sip)).expect("dispatcher list");
         let template = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/kamailio/kamailio.cfg")).expect("cfg");
-        let config =
-            template.replace("listen=udp:LISTEN", &format!("listen=udp:{addr}")).replace("\"LIST\"", &format!("\"{}\"", list.display()));
+        let config = template
+            .replace("listen=udp:LISTEN", &format!("listen=udp:{addr}"))
+            .replace("\"LIST\"", &format!("\"{}\"", list.display()))
+            .replace("RTPENGINE_NG", &rtpengine.map(|r| r.ng.to_string()).unwrap_or_default());
         std::fs::write(dir.join("kamailio.cfg"), config).expect("cfg");
         let log = dir.join("kamailio.log");
         let child = tokio::process::Command::new("kamailio")
             .args(["-f", dir.join("kamailio.cfg").to_str().unwrap(), "-DD", "-E", "-Y", dir.to_str().unwrap(), "-w", dir.to_str().unwrap()])
+            .args(if rtpengine.is_some() { &["-A", "WITH_RTPENGINE"][..] } else { &[] })
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(&log).expect("log"))
