@@ -90,6 +90,11 @@ enum Command {
     Simulate(commands::simulate::SimulateArgs),
     /// Agents needed for a service level (Erlang C; Erlang A with --patience-secs).
     Staffing(commands::staffing::StaffingArgs),
+    /// The suggestion model: its evaluation on labelled messages.
+    Model {
+        #[command(subcommand)]
+        command: commands::model::ModelCommand,
+    },
     /// The audit log.
     Audit {
         #[command(subcommand)]
@@ -103,6 +108,7 @@ fn main() -> anyhow::Result<()> {
     match cli.command {
         Command::Staffing(args) => return commands::staffing::run(args),
         Command::Simulate(args) => return commands::simulate::run(args),
+        Command::Model { command } => return commands::model::run(command),
         Command::SeatPlan(args) if !args.from_db => return commands::seat_plan::run(args, None),
         _ => {}
     }
@@ -133,7 +139,7 @@ fn main() -> anyhow::Result<()> {
             Command::Kb { command } => commands::kb::run(config, command).await,
             Command::Import { command } => commands::import::run(config, command).await,
             Command::SeatPlan(args) => commands::seat_plan::run_from_db(config, args).await,
-            Command::Staffing(_) | Command::Simulate(_) => unreachable!("handled before the runtime starts"),
+            Command::Staffing(_) | Command::Simulate(_) | Command::Model { .. } => unreachable!("handled before the runtime starts"),
         }
     })
 }

@@ -368,3 +368,25 @@ async fn an_operator_issues_rotates_and_revokes_a_partners_api_key() {
     server.wait().unwrap();
     env.db.drop_database().await;
 }
+
+#[test]
+fn the_suggestion_model_is_evaluated_on_the_shipped_messages_beside_its_baseline() {
+    let run = |args: &[&str]| Command::new(BIN).args(["model", "evaluate"]).args(args).output().unwrap();
+    let out = run(&[]);
+    assert!(out.status.success(), "{}", text(&out));
+    let report = text(&out);
+    assert!(report.contains("330 labelled examples, 7 classes"), "{report}");
+    assert!(report.contains("Trained on 264 examples, tested on the 66 after"), "{report}");
+    let top1 = |row: &str| -> f64 {
+        let line = report.lines().find(|l| l.starts_with(row)).unwrap_or_else(|| panic!("{row} in {report}"));
+        line.split('|').nth(2).unwrap().trim().trim_end_matches(" %").parse().unwrap()
+    };
+    let (model, baseline) = (top1("| model"), top1("| baseline"));
+    assert!(model > 60.0 && baseline > 20.0, "{report}");
+    let figures = |report: &str| report.lines().filter(|l| !l.starts_with("(trained")).collect::<Vec<_>>().join("\n");
+    assert_eq!(figures(&report), figures(&text(&run(&[]))), "the same seed gives the same figures");
+    let bad = run(&["--test-share", "1.5"]);
+    assert!(!bad.status.success() && text(&bad).contains("--test-share: must be between 0 and 1"), "{}", text(&bad));
+    let missing = run(&["--messages", "/nonexistent.csv"]);
+    assert!(text(&missing).contains("/nonexistent.csv"), "{}", text(&missing));
+}

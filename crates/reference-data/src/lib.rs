@@ -43,6 +43,11 @@ const DIVISIONS: &str = include_str!("../../../data/divisions/dongguan.csv");
 const CATEGORIES: &str = include_str!("../../../data/categories/categories.csv");
 const ORGANISATION: &str = include_str!("../../../data/organisation.toml");
 
+/// 330 real citizens' messages labelled with 7 top-level classes
+/// (`id,subject,time,detail,category`), to train and evaluate the
+/// suggestion model on; see `data/README.md` for their source.
+pub const MESSAGES: &str = include_str!("../../../data/messages/train.csv");
+
 /// Dongguan's 36 towns, subdistricts and parks.
 pub fn divisions() -> Result<Vec<Division>, DataError> {
     csv_rows("divisions/dongguan.csv", DIVISIONS, 3)?

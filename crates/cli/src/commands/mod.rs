@@ -7,6 +7,7 @@ pub mod demo;
 pub mod import;
 pub mod kb;
 pub mod migrate;
+pub mod model;
 pub mod seat_plan;
 pub mod serve;
 pub mod simulate;
