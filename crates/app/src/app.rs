@@ -133,6 +133,8 @@ pub struct App {
     pub texts: Arc<crate::sms::Texts>,
     /// Texts citizens send: ratings and new requests.
     pub inbox: Arc<crate::inbox::SmsInbox>,
+    /// Category and unit suggested from a request's words.
+    pub suggestions: Arc<crate::suggestions::Suggestions>,
 }
 
 /// The adapters the application runs on, chosen at start-up from the
@@ -326,7 +328,14 @@ impl App {
             ids: ids.clone(),
             clock: clock.clone(),
         });
+        let suggestions = Arc::new(crate::suggestions::Suggestions {
+            store: orders_store.clone(),
+            directory: directory.clone(),
+            clock: clock.clone(),
+            current: Default::default(),
+        });
         Ok(Self {
+            suggestions,
             inbox,
             texts,
             external,

@@ -39,6 +39,7 @@ pub mod ports;
 pub mod reports;
 pub mod secret;
 pub mod sms;
+pub mod suggestions;
 pub mod supervision;
 
 pub use app::{Adapters, App, AppConfig, Store};

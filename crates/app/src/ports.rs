@@ -262,6 +262,17 @@ pub enum InsertOutcome {
     },
 }
 
+/// An order the suggestions learn from (`suggestions.rs`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrainingOrder {
+    pub id: OrderId,
+    pub created_at: DateTime<Utc>,
+    pub subject: String,
+    pub description: String,
+    pub category: CategoryId,
+    pub lead_unit: Option<UnitId>,
+}
+
 #[async_trait]
 pub trait OrderStore: Send + Sync {
     /// Writes a new order, its first history entry, the audit record, the
@@ -288,6 +299,10 @@ pub trait OrderStore: Send + Sync {
     async fn order(&self, id: OrderId) -> StoreResult<Option<WorkOrder>>;
     async fn order_by_number(&self, number: &WorkOrderNo) -> StoreResult<Option<WorkOrder>>;
     async fn order_id(&self, number: &WorkOrderNo) -> StoreResult<Option<OrderId>>;
+    /// Orders to learn suggestions from, newest first: those dispatched
+    /// (their category and lead unit as finally decided) or answered
+    /// directly (their category).
+    async fn training_orders(&self, limit: u32) -> StoreResult<Vec<TrainingOrder>>;
     /// The order imported or submitted under this number of another system.
     async fn order_id_by_external(&self, reference: &hotline_domain::ExternalRef) -> StoreResult<Option<OrderId>>;
     async fn list_orders(&self, scope: &StoreScope, filter: &OrderFilter, page: PageRequest) -> StoreResult<Vec<OrderSummary>>;

@@ -150,6 +150,7 @@ pub fn router(app: App, config: HttpConfig) -> Router {
         )
         .route("/attachments/{id}", get(attachments::download))
         .route("/dispatch/proposal", get(orders::proposal))
+        .route("/suggestions", post(routes::suggestions::suggest))
         .route("/calendar/due", get(calendar::due))
         .route("/calendar/coverage", get(calendar::coverage))
         .route("/calendar/alerts", get(calendar::alerts))

@@ -360,6 +360,29 @@ pub(crate) async fn write_new_orders(
 
 #[async_trait]
 impl OrderStore for SqlStore {
+    async fn training_orders(&self, limit: u32) -> StoreResult<Vec<hotline_app::ports::TrainingOrder>> {
+        sqlx::query(
+            "SELECT id, created_at, subject, description, category_id, lead_unit_id FROM work_orders \
+             WHERE dispatched_at IS NOT NULL OR direct_answer IS NOT NULL ORDER BY id DESC LIMIT $1",
+        )
+        .bind(i64::from(limit))
+        .fetch_all(&self.read)
+        .await
+        .or_backend()?
+        .iter()
+        .map(|row| {
+            Ok(hotline_app::ports::TrainingOrder {
+                id: OrderId(row.int("id")?),
+                created_at: row.at("created_at")?,
+                subject: row.text("subject")?,
+                description: row.text("description")?,
+                category: CategoryId(row.int("category_id")?),
+                lead_unit: row.opt_int("lead_unit_id")?.map(UnitId),
+            })
+        })
+        .collect()
+    }
+
     async fn insert_order(
         &self,
         decision: &Decision,

@@ -86,9 +86,8 @@ fn score(probabilities: &[Vec<f32>], truth: &[usize], labels: &[String]) -> Scor
 }
 
 /// Trains on the earlier `1 - test_share` of `examples` (by time) and
-/// scores the model and the baseline on the rest. The model's temperature
-/// is fitted on the last sixth of its training part by a model trained on
-/// the part before, then the model is trained on the whole part.
+/// scores the model (calibrated as `Linear::train_calibrated` does) and
+/// the baseline on the rest.
 pub fn evaluate(examples: &[Example], featurizer: Featurizer, options: TrainOptions, test_share: f64) -> Evaluation {
     let mut ordered: Vec<&Example> = examples.iter().collect();
     ordered.sort_by(|a, b| a.at.cmp(&b.at).then_with(|| a.id.cmp(&b.id)));
@@ -101,13 +100,8 @@ pub fn evaluate(examples: &[Example], featurizer: Featurizer, options: TrainOpti
     let (train_x, test_x) = xs.split_at(cut);
     let (train_y, test_y) = ys.split_at(cut);
 
-    let inner = cut * 5 / 6;
-    let early = Linear::train(&train_x[..inner], &train_y[..inner], labels.len(), featurizer.dims(), options);
-    let held: Vec<Vec<f32>> = train_x[inner..].iter().map(|x| early.scores(x)).collect();
-    let temperature = calibrate::temperature(&held, &train_y[inner..]);
-
-    let mut model = Linear::train(train_x, train_y, labels.len(), featurizer.dims(), options);
-    model.temperature = temperature;
+    let model = Linear::train_calibrated(train_x, train_y, labels.len(), featurizer.dims(), options);
+    let temperature = model.temperature;
     let baseline = NaiveBayes::train(train_x, train_y, labels.len(), 0.1);
     let model_p: Vec<Vec<f32>> = test_x.iter().map(|x| model.probabilities(x)).collect();
     let baseline_p: Vec<Vec<f32>> = test_x.iter().map(|x| baseline.probabilities(x)).collect();

@@ -33,11 +33,18 @@ pub struct Linear {
     pub bias: Vec<f32>,
     /// Divides the scores before the softmax (`calibrate::temperature`).
     pub temperature: f32,
+    /// The highest confidence it may claim: (n + 1) / (n + 2) for a
+    /// temperature fitted on n examples (Laplace's rule of succession), so
+    /// a model right on all of a few held-out examples does not claim
+    /// certainty. Above it, the probabilities are mixed with the uniform
+    /// just enough; below, they are left alone.
+    pub ceiling: f32,
 }
 
 impl Linear {
     pub fn train(xs: &[SparseVec], ys: &[usize], classes: usize, dims: usize, options: TrainOptions) -> Self {
-        let mut model = Self { classes, dims, weights: vec![0.0; dims * classes], bias: vec![0.0; classes], temperature: 1.0 };
+        let mut model =
+            Self { classes, dims, weights: vec![0.0; dims * classes], bias: vec![0.0; classes], temperature: 1.0, ceiling: 1.0 };
         let mut order: Vec<usize> = (0..xs.len()).collect();
         let mut rng = rand::rngs::StdRng::seed_from_u64(options.seed);
         for epoch in 0..options.epochs {
@@ -58,6 +65,18 @@ impl Linear {
         model
     }
 
+    /// Trains on time-ordered examples with an honest confidence: the
+    /// temperature is fitted on the latest sixth by a model trained on the
+    /// examples before it, then the model is trained on them all.
+    pub fn train_calibrated(xs: &[SparseVec], ys: &[usize], classes: usize, dims: usize, options: TrainOptions) -> Self {
+        let inner = xs.len() * 5 / 6;
+        let early = Self::train(&xs[..inner], &ys[..inner], classes, dims, options);
+        let held: Vec<Vec<f32>> = xs[inner..].iter().map(|x| early.scores(x)).collect();
+        let temperature = crate::calibrate::temperature(&held, &ys[inner..]);
+        let n = held.len() as f32;
+        Self { temperature, ceiling: (n + 1.0) / (n + 2.0), ..Self::train(xs, ys, classes, dims, options) }
+    }
+
     /// One score per class.
     pub fn scores(&self, x: &SparseVec) -> Vec<f32> {
         let mut scores = self.bias.clone();
@@ -72,7 +91,14 @@ impl Linear {
 
     /// One probability per class, calibrated.
     pub fn probabilities(&self, x: &SparseVec) -> Vec<f32> {
-        crate::softmax(&self.scores(x), self.temperature)
+        let p = crate::softmax(&self.scores(x), self.temperature);
+        let even = 1.0 / self.classes as f32;
+        let top = p.iter().copied().fold(0.0, f32::max);
+        if top <= self.ceiling || top <= even {
+            return p;
+        }
+        let mix = (top - self.ceiling) / (top - even);
+        p.into_iter().map(|p| (1.0 - mix) * p + mix * even).collect()
     }
 }
 
@@ -92,5 +118,16 @@ mod tests {
         let unsure = model.probabilities(&vec![(5, 1.0)]);
         assert!(unsure[0] < 0.9 && unsure[1] < 0.9, "a term never seen says little: {unsure:?}");
         assert_eq!(model, Linear::train(&xs, &ys, 2, 8, TrainOptions::default()));
+    }
+
+    #[test]
+    fn a_model_right_on_a_few_held_out_examples_does_not_claim_certainty() {
+        let xs: Vec<SparseVec> = (0..12).map(|i| vec![(i % 2, 1.0)]).collect();
+        let ys: Vec<usize> = (0..12).map(|i| i % 2).collect();
+        let model = Linear::train_calibrated(&xs, &ys, 2, 8, TrainOptions::default());
+        assert_eq!(model.ceiling, 3.0 / 4.0, "2 held out");
+        let p = model.probabilities(&vec![(0, 1.0)]);
+        assert!((p[0] - 0.75).abs() < 1e-5, "capped at the ceiling: {p:?}");
+        assert!((p.iter().sum::<f32>() - 1.0).abs() < 1e-6);
     }
 }

@@ -61,6 +61,7 @@ pub async fn serve(config: &Config, app: App) -> anyhow::Result<()> {
     let screening = app.emergency.clone().spawn_catch_up(Duration::from_secs(30), chrono::Duration::minutes(15));
     let purge = tokio::spawn(purge_recordings(app.clone()));
     let calendar = tokio::spawn(watch_calendar(app.clone()));
+    let suggestions = tokio::spawn(train_suggestions(app.clone()));
     let router = hotline_http::router(app.clone(), http);
     tracing::info!(address = %listener.local_addr()?, database = %runtime::redact(&config.database_url()), "hotline is serving");
     axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>())
@@ -77,6 +78,7 @@ pub async fn serve(config: &Config, app: App) -> anyhow::Result<()> {
     screening.abort();
     purge.abort();
     calendar.abort();
+    suggestions.abort();
     if let Some(simulator) = simulator {
         simulator.abort();
     }
@@ -135,6 +137,20 @@ async fn watch_calendar(app: App) {
         tick.tick().await;
         if let Err(e) = app.calendar.watch_coverage(app.clock.now()).await {
             tracing::warn!(error = %e, "checking next year's holidays failed; will retry");
+        }
+    }
+}
+
+/// Trains the suggestion models on the stored orders at start and then
+/// nightly (every 24 hours), so dispatchers' corrections are learned.
+async fn train_suggestions(app: App) {
+    let mut tick = tokio::time::interval(Duration::from_secs(24 * 3600));
+    loop {
+        tick.tick().await;
+        match app.suggestions.retrain().await {
+            Ok(0) => tracing::info!("too few dispatched orders to train the suggestions on yet"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "training the suggestions failed; the previous models stay"),
         }
     }
 }

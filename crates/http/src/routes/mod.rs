@@ -20,6 +20,7 @@ pub mod portal;
 pub mod reports;
 pub mod sms;
 pub mod staffing;
+pub mod suggestions;
 pub mod supervision;
 pub mod users;
 

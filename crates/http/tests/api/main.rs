@@ -20,5 +20,6 @@ mod portal;
 mod reports;
 mod smpp;
 mod sms;
+mod suggestions;
 mod supervision;
 mod validation;

@@ -1,0 +1,237 @@
+//! Category and unit suggested from a request's words (issue 18), learned
+//! from the centre's own dispatched and directly answered orders: their
+//! final category and lead unit, as the dispatchers left them, so each
+//! training learns from the last corrections. People stay in control: a
+//! suggestion carries its calibrated confidence, and the dispatch
+//! catalogue's unit for the first category comes with it, to be preferred
+//! when the model is unsure.
+
+use crate::access::Desk;
+use crate::clock::Clock;
+use crate::directory::Directory;
+use crate::error::{AppError, AppResult};
+use crate::ports::OrderStore;
+pub use crate::ports::TrainingOrder;
+use chrono::{DateTime, Utc};
+use hotline_domain::{CategoryId, CategoryPath, Role, UnitId};
+use hotline_suggest::{Featurizer, Linear, SparseVec, Tfidf, TrainOptions};
+use std::sync::{Arc, RwLock};
+
+/// The most orders a training reads (newest first).
+pub const TRAINING_LIMIT: u32 = 200_000;
+/// Below this many orders there is nothing worth suggesting.
+pub const MIN_EXAMPLES: usize = 50;
+/// A unit suggested with less confidence than this is marked unsure: the
+/// dispatch catalogue's proposal is the better guide.
+pub const SURE: f32 = 0.5;
+/// The dense weights of one model stay under this many bytes: the hash
+/// buckets shrink as the classes grow (2^18 for 60 classes, 2^14 for 600).
+const MODEL_BYTES: usize = 64 << 20;
+
+struct Labelled<T> {
+    labels: Vec<T>,
+    model: Linear,
+}
+
+impl<T: Copy> Labelled<T> {
+    fn rank(&self, x: &SparseVec, k: usize) -> Vec<(T, f32)> {
+        hotline_suggest::top_k(&self.model.probabilities(x), k).into_iter().map(|(i, p)| (self.labels[i], p)).collect()
+    }
+}
+
+/// A trained pair of models and what they were trained on.
+pub struct Trained {
+    pub trained_at: DateTime<Utc>,
+    pub examples: usize,
+    tfidf: Tfidf,
+    categories: Labelled<CategoryId>,
+    units: Option<Labelled<UnitId>>,
+}
+
+impl Trained {
+    /// `hotline-suggest@<time>/<examples>`: which model answered.
+    pub fn version(&self) -> String {
+        format!("{}/{}", self.trained_at.format("%Y%m%dT%H%M%SZ"), self.examples)
+    }
+}
+
+fn text(subject: &str, description: &str) -> String {
+    format!("{subject}\n{description}")
+}
+
+fn bits_for(classes: usize) -> u8 {
+    let buckets = MODEL_BYTES / (4 * classes.max(1));
+    (buckets.max(1).ilog2() as u8).clamp(12, 18)
+}
+
+/// Labels as indices, in first-seen order.
+fn index<T: Copy + Eq + std::hash::Hash>(values: impl Iterator<Item = T>) -> (Vec<T>, Vec<usize>) {
+    let mut labels = Vec::new();
+    let mut seen = std::collections::HashMap::new();
+    let ys = values
+        .map(|v| {
+            *seen.entry(v).or_insert_with(|| {
+                labels.push(v);
+                labels.len() - 1
+            })
+        })
+        .collect();
+    (labels, ys)
+}
+
+/// Trains both models on orders given oldest first; `None` with too few.
+pub fn train(orders: &[TrainingOrder], at: DateTime<Utc>) -> Option<Trained> {
+    if orders.len() < MIN_EXAMPLES {
+        return None;
+    }
+    let (category_labels, category_ys) = index(orders.iter().map(|o| o.category));
+    let featurizer = Featurizer { bits: bits_for(category_labels.len()) };
+    let counts: Vec<_> = orders.iter().map(|o| featurizer.counts(&text(&o.subject, &o.description))).collect();
+    let tfidf = Tfidf::fit(featurizer, &counts);
+    let xs: Vec<SparseVec> = counts.iter().map(|c| tfidf.weigh(c)).collect();
+    let options = TrainOptions { epochs: if orders.len() > 20_000 { 8 } else { 20 }, ..TrainOptions::default() };
+    let categories = Labelled {
+        model: Linear::train_calibrated(&xs, &category_ys, category_labels.len(), featurizer.dims(), options),
+        labels: category_labels,
+    };
+    let dispatched: Vec<usize> = (0..orders.len()).filter(|i| orders[*i].lead_unit.is_some()).collect();
+    let units = (dispatched.len() >= MIN_EXAMPLES).then(|| {
+        let (labels, ys) = index(dispatched.iter().filter_map(|i| orders[*i].lead_unit));
+        let unit_xs: Vec<SparseVec> = dispatched.iter().map(|i| xs[*i].clone()).collect();
+        Labelled { model: Linear::train_calibrated(&unit_xs, &ys, labels.len(), featurizer.dims(), options), labels }
+    });
+    Some(Trained { trained_at: at, examples: orders.len(), tfidf, categories, units })
+}
+
+/// What a consultant or dispatcher has typed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SuggestionInput {
+    pub subject: String,
+    pub description: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct SuggestedCategory {
+    pub path: CategoryPath,
+    pub confidence: f32,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct SuggestedUnit {
+    pub unit: UnitId,
+    pub confidence: f32,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Suggestion {
+    /// The model's version (`Trained::version`).
+    pub model: String,
+    pub categories: Vec<SuggestedCategory>,
+    pub units: Vec<SuggestedUnit>,
+    /// The dispatch catalogue's lead unit for the first category.
+    pub catalogue_unit: Option<UnitId>,
+    /// The model's first unit is below `SURE`: follow the catalogue.
+    pub unsure: bool,
+}
+
+pub struct Suggestions {
+    pub store: Arc<dyn OrderStore>,
+    pub directory: Arc<Directory>,
+    pub clock: Arc<dyn Clock>,
+    pub current: RwLock<Option<Arc<Trained>>>,
+}
+
+impl Suggestions {
+    /// Trains on the stored orders and serves the new models from now on;
+    /// the previous ones answer until then. Returns how many orders it
+    /// learned from (0: too few, nothing changed).
+    pub async fn retrain(&self) -> AppResult<usize> {
+        let mut orders = self.store.training_orders(TRAINING_LIMIT).await?;
+        orders.reverse();
+        let at = self.clock.now();
+        let trained = tokio::task::spawn_blocking(move || train(&orders, at))
+            .await
+            .map_err(|e| AppError::Unavailable(format!("the suggestion training stopped: {e}")))?;
+        let Some(trained) = trained else { return Ok(0) };
+        let examples = trained.examples;
+        tracing::info!(examples, version = %trained.version(), "suggestion models trained");
+        *self.current.write().expect("suggestions lock") = Some(Arc::new(trained));
+        Ok(examples)
+    }
+
+    pub fn model(&self) -> Option<Arc<Trained>> {
+        self.current.read().expect("suggestions lock").clone()
+    }
+
+    /// The five likeliest categories and units for what was typed.
+    pub fn suggest(&self, desk: &Desk, input: &SuggestionInput) -> AppResult<Suggestion> {
+        desk.require(&[Role::Consultant, Role::Dispatcher, Role::Supervisor], "suggestions")?;
+        if input.subject.trim().is_empty() && input.description.trim().is_empty() {
+            return Err(AppError::invalid("subject", "a subject or a description is needed to suggest from"));
+        }
+        let trained = self.model().ok_or_else(|| {
+            AppError::Unavailable(format!("no suggestion model yet: it is trained from at least {MIN_EXAMPLES} dispatched orders"))
+        })?;
+        let org = self.directory.snapshot();
+        let x = trained.tfidf.vector(&text(&input.subject, &input.description));
+        let categories: Vec<SuggestedCategory> = trained
+            .categories
+            .rank(&x, 5)
+            .into_iter()
+            .filter(|(id, _)| org.category(*id).is_some())
+            .map(|(id, confidence)| SuggestedCategory { path: org.category_path(id), confidence })
+            .collect();
+        let units: Vec<SuggestedUnit> = trained
+            .units
+            .as_ref()
+            .map(|u| u.rank(&x, 5))
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|(id, _)| org.unit(*id).is_some())
+            .map(|(unit, confidence)| SuggestedUnit { unit, confidence })
+            .collect();
+        let catalogue_unit = categories.first().and_then(|c| org.propose(c.path.id, None).lead);
+        let unsure = units.first().is_none_or(|u| u.confidence < SURE);
+        Ok(Suggestion { model: trained.version(), categories, units, catalogue_unit, unsure })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hotline_domain::OrderId;
+
+    fn order(i: i64, category: i64, unit: i64, subject: &str) -> TrainingOrder {
+        TrainingOrder {
+            id: OrderId(i),
+            created_at: DateTime::from_timestamp(1_700_000_000 + i * 60, 0).unwrap(),
+            subject: subject.to_owned(),
+            description: format!("来电人反映{subject}，请尽快处理。"),
+            category: CategoryId(category),
+            lead_unit: Some(UnitId(unit)),
+        }
+    }
+
+    #[test]
+    fn the_models_learn_categories_and_units_from_orders_and_need_enough_of_them() {
+        let subjects = [(1, 10, "路灯损坏不亮"), (2, 20, "工厂拖欠工资"), (3, 30, "夜间施工噪音扰民")];
+        let orders: Vec<TrainingOrder> =
+            (0..90).map(|i| order(i, subjects[i as usize % 3].0, subjects[i as usize % 3].1, subjects[i as usize % 3].2)).collect();
+        assert!(train(&orders[..MIN_EXAMPLES - 1], Utc::now()).is_none(), "too few to learn from");
+        let trained = train(&orders, Utc::now()).unwrap();
+        let x = trained.tfidf.vector("老板拖欠我三个月工资");
+        let (category, confidence) = trained.categories.rank(&x, 1)[0];
+        assert_eq!(category, CategoryId(2));
+        assert!(confidence > 0.5, "{confidence}");
+        assert_eq!(trained.units.as_ref().unwrap().rank(&x, 1)[0].0, UnitId(20));
+        assert_eq!(trained.examples, 90);
+    }
+
+    #[test]
+    fn the_hash_buckets_shrink_as_the_classes_grow() {
+        assert_eq!(bits_for(7), 18);
+        assert_eq!(bits_for(600), 14);
+        assert!(600 * (1usize << bits_for(600)) * 4 <= MODEL_BYTES);
+        assert_eq!(bits_for(1_000_000), 12);
+    }
+}

@@ -1,0 +1,31 @@
+import { describe, it, expect } from 'vitest'
+import { suggestedCategories, worthAsking } from '../src/logic/suggestions.js'
+
+const answer = {
+  model: '20261204T003427Z/60',
+  categories: [
+    { id: '1', path: ['劳动和社会保障', '工资福利', '工资发放'], confidence: 0.874 },
+    { id: '2', path: ['环境保护', '环境污染', '噪音污染'], confidence: 0.08 },
+    { id: '3', path: ['城乡建设', '城市建设和市政管理', '城市公共设施'], confidence: 0.046 },
+  ],
+  units: [],
+  unsure: true,
+}
+
+describe('suggested categories on the desk', () => {
+  it('shows the likely ones with their path and a rounded share, the noise left out', () => {
+    expect(suggestedCategories(answer)).toEqual([
+      { id: '1', path: '劳动和社会保障 / 工资福利 / 工资发放', percent: 87 },
+      { id: '2', path: '环境保护 / 环境污染 / 噪音污染', percent: 8 },
+    ])
+    expect(suggestedCategories(answer, 1)).toHaveLength(1)
+    expect(suggestedCategories(null)).toEqual([])
+  })
+
+  it('asks only once there is something to read', () => {
+    expect(worthAsking('', '')).toBe(false)
+    expect(worthAsking(' 欠', '')).toBe(false)
+    expect(worthAsking('欠薪', '')).toBe(true)
+    expect(worthAsking('', '老板欠薪')).toBe(true)
+  })
+})
