@@ -39,6 +39,9 @@ impl<T: Copy> Labelled<T> {
     }
 }
 
+/// Categories and units with their confidence, best first.
+pub type Ranking = (Vec<(CategoryId, f32)>, Vec<(UnitId, f32)>);
+
 /// A trained pair of models and what they were trained on.
 pub struct Trained {
     pub trained_at: DateTime<Utc>,
@@ -49,7 +52,13 @@ pub struct Trained {
 }
 
 impl Trained {
-    /// `hotline-suggest@<time>/<examples>`: which model answered.
+    /// The `k` likeliest categories and lead units for a request's words.
+    pub fn rank(&self, subject: &str, description: &str, k: usize) -> Ranking {
+        let x = self.tfidf.vector(&text(subject, description));
+        (self.categories.rank(&x, k), self.units.as_ref().map(|u| u.rank(&x, k)).unwrap_or_default())
+    }
+
+    /// `<training time>/<orders learned from>`: which model answered.
     pub fn version(&self) -> String {
         format!("{}/{}", self.trained_at.format("%Y%m%dT%H%M%SZ"), self.examples)
     }
@@ -79,26 +88,56 @@ fn index<T: Copy + Eq + std::hash::Hash>(values: impl Iterator<Item = T>) -> (Ve
     (labels, ys)
 }
 
-/// Trains both models on orders given oldest first; `None` with too few.
+/// Epochs of SGD: many over a few thousand orders, few over a million
+/// (each pass then sees plenty of every category).
+fn epochs_for(orders: usize) -> u32 {
+    (2_000_000 / orders.max(1)).clamp(3, 20) as u32
+}
+
+/// Cuts and counts every text, on every core.
+fn count_all(featurizer: Featurizer, orders: &[TrainingOrder]) -> Vec<Vec<(u32, u32)>> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let chunk = orders.len().div_ceil(threads).max(1);
+    std::thread::scope(|scope| {
+        let parts: Vec<_> = orders
+            .chunks(chunk)
+            .map(|part| scope.spawn(move || part.iter().map(|o| featurizer.counts(&text(&o.subject, &o.description))).collect::<Vec<_>>()))
+            .collect();
+        parts.into_iter().flat_map(|p| p.join().expect("featurizing")).collect()
+    })
+}
+
+/// Trains both models on orders given oldest first, side by side on two
+/// cores; `None` with too few.
 pub fn train(orders: &[TrainingOrder], at: DateTime<Utc>) -> Option<Trained> {
     if orders.len() < MIN_EXAMPLES {
         return None;
     }
     let (category_labels, category_ys) = index(orders.iter().map(|o| o.category));
     let featurizer = Featurizer { bits: bits_for(category_labels.len()) };
-    let counts: Vec<_> = orders.iter().map(|o| featurizer.counts(&text(&o.subject, &o.description))).collect();
+    let counts = count_all(featurizer, orders);
     let tfidf = Tfidf::fit(featurizer, &counts);
     let xs: Vec<SparseVec> = counts.iter().map(|c| tfidf.weigh(c)).collect();
-    let options = TrainOptions { epochs: if orders.len() > 20_000 { 8 } else { 20 }, ..TrainOptions::default() };
-    let categories = Labelled {
-        model: Linear::train_calibrated(&xs, &category_ys, category_labels.len(), featurizer.dims(), options),
-        labels: category_labels,
-    };
+    let options = TrainOptions { epochs: epochs_for(orders.len()), ..TrainOptions::default() };
     let dispatched: Vec<usize> = (0..orders.len()).filter(|i| orders[*i].lead_unit.is_some()).collect();
-    let units = (dispatched.len() >= MIN_EXAMPLES).then(|| {
-        let (labels, ys) = index(dispatched.iter().filter_map(|i| orders[*i].lead_unit));
-        let unit_xs: Vec<SparseVec> = dispatched.iter().map(|i| xs[*i].clone()).collect();
-        Labelled { model: Linear::train_calibrated(&unit_xs, &ys, labels.len(), featurizer.dims(), options), labels }
+    let (categories, units) = std::thread::scope(|scope| {
+        let units = scope.spawn(|| {
+            (dispatched.len() >= MIN_EXAMPLES).then(|| {
+                let (labels, ys) = index(dispatched.iter().filter_map(|i| orders[*i].lead_unit));
+                // Copied only when some orders were answered directly.
+                let unit_xs: std::borrow::Cow<[SparseVec]> = if dispatched.len() == xs.len() {
+                    std::borrow::Cow::Borrowed(&xs)
+                } else {
+                    std::borrow::Cow::Owned(dispatched.iter().map(|i| xs[*i].clone()).collect())
+                };
+                Labelled { model: Linear::train_calibrated(&unit_xs, &ys, labels.len(), featurizer.dims(), options), labels }
+            })
+        });
+        let categories = Labelled {
+            model: Linear::train_calibrated(&xs, &category_ys, category_labels.len(), featurizer.dims(), options),
+            labels: category_labels,
+        };
+        (categories, units.join().expect("training the unit model"))
     });
     Some(Trained { trained_at: at, examples: orders.len(), tfidf, categories, units })
 }
@@ -173,19 +212,13 @@ impl Suggestions {
             AppError::Unavailable(format!("no suggestion model yet: it is trained from at least {MIN_EXAMPLES} dispatched orders"))
         })?;
         let org = self.directory.snapshot();
-        let x = trained.tfidf.vector(&text(&input.subject, &input.description));
-        let categories: Vec<SuggestedCategory> = trained
-            .categories
-            .rank(&x, 5)
+        let (categories, units) = trained.rank(&input.subject, &input.description, 5);
+        let categories: Vec<SuggestedCategory> = categories
             .into_iter()
             .filter(|(id, _)| org.category(*id).is_some())
             .map(|(id, confidence)| SuggestedCategory { path: org.category_path(id), confidence })
             .collect();
-        let units: Vec<SuggestedUnit> = trained
-            .units
-            .as_ref()
-            .map(|u| u.rank(&x, 5))
-            .unwrap_or_default()
+        let units: Vec<SuggestedUnit> = units
             .into_iter()
             .filter(|(id, _)| org.unit(*id).is_some())
             .map(|(unit, confidence)| SuggestedUnit { unit, confidence })
@@ -225,6 +258,11 @@ mod tests {
         assert!(confidence > 0.5, "{confidence}");
         assert_eq!(trained.units.as_ref().unwrap().rank(&x, 1)[0].0, UnitId(20));
         assert_eq!(trained.examples, 90);
+    }
+
+    #[test]
+    fn fewer_passes_over_more_orders() {
+        assert_eq!((epochs_for(50), epochs_for(100_000), epochs_for(1_000_000)), (20, 20, 3));
     }
 
     #[test]

@@ -8,6 +8,9 @@ use crate::features::SparseVec;
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
 
+/// A gradient below this leaves a class's weights alone for the example.
+const NEGLIGIBLE: f32 = 1e-4;
+
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct TrainOptions {
     pub epochs: u32,
@@ -55,6 +58,12 @@ impl Linear {
                 for (c, pc) in p.iter().enumerate() {
                     let gradient = pc - if c == ys[i] { 1.0 } else { 0.0 };
                     model.bias[c] -= step * gradient;
+                    // Classes the example makes all but impossible move
+                    // their weights by nothing worth the time: with
+                    // hundreds of categories this skips most of them.
+                    if gradient.abs() < NEGLIGIBLE {
+                        continue;
+                    }
                     for (f, x) in &xs[i] {
                         let w = &mut model.weights[*f as usize * classes + c];
                         *w -= step * (gradient * x + options.l2 * *w);
