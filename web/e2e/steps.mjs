@@ -190,6 +190,11 @@ export const steps = [
     await openFromQueue(page, story.number)
     await shot(page, shots, '03-dispatch-queue')
     await act(page, 'dispatch', async (form) => {
+      // The lead units learned from the demo's dispatches are suggested,
+      // each with how sure the model is.
+      const unit = form.locator('[data-test=suggested-units] button').first()
+      await unit.waitFor()
+      if (!/\d+%/.test(await unit.textContent())) throw new Error('a suggested unit without its confidence')
       await form.locator('[data-test=lead-unit]').click()
       await page.keyboard.type('东城')
       await page.locator('.el-select-dropdown__item:visible', { hasText: '东城街道' }).first().click()

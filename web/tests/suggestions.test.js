@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest'
-import { suggestedCategories, worthAsking } from '../src/logic/suggestions.js'
+import { suggestedCategories, suggestedUnits, worthAsking } from '../src/logic/suggestions.js'
 
 const answer = {
   model: '20261204T003427Z/60',
@@ -8,7 +8,10 @@ const answer = {
     { id: '2', path: ['环境保护', '环境污染', '噪音污染'], confidence: 0.08 },
     { id: '3', path: ['城乡建设', '城市建设和市政管理', '城市公共设施'], confidence: 0.046 },
   ],
-  units: [],
+  units: [
+    { id: '7', code: 'hrss', name: '市人力资源和社会保障局', confidence: 0.42 },
+    { id: '8', code: '441900003', name: '东城街道', confidence: 0.01 },
+  ],
   unsure: true,
 }
 
@@ -20,6 +23,11 @@ describe('suggested categories on the desk', () => {
     ])
     expect(suggestedCategories(answer, 1)).toHaveLength(1)
     expect(suggestedCategories(null)).toEqual([])
+  })
+
+  it('offers the dispatcher the likely lead units, the noise left out', () => {
+    expect(suggestedUnits(answer)).toEqual([{ id: '7', name: '市人力资源和社会保障局', percent: 42 }])
+    expect(suggestedUnits({ categories: [] })).toEqual([])
   })
 
   it('asks only once there is something to read', () => {

@@ -271,6 +271,8 @@ pub struct TrainingOrder {
     pub description: String,
     pub category: CategoryId,
     pub lead_unit: Option<UnitId>,
+    /// The official code of the town the matter is in.
+    pub town: Option<String>,
 }
 
 #[async_trait]

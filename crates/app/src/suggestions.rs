@@ -53,8 +53,9 @@ pub struct Trained {
 
 impl Trained {
     /// The `k` likeliest categories and lead units for a request's words.
-    pub fn rank(&self, subject: &str, description: &str, k: usize) -> Ranking {
-        let x = self.tfidf.vector(&text(subject, description));
+    pub fn rank(&self, subject: &str, description: &str, town: Option<&str>, k: usize) -> Ranking {
+        let counts = self.tfidf.featurizer.counts_with(&text(subject, description), town.as_slice());
+        let x = self.tfidf.weigh(&counts);
         (self.categories.rank(&x, k), self.units.as_ref().map(|u| u.rank(&x, k)).unwrap_or_default())
     }
 
@@ -101,7 +102,13 @@ fn count_all(featurizer: Featurizer, orders: &[TrainingOrder]) -> Vec<Vec<(u32, 
     std::thread::scope(|scope| {
         let parts: Vec<_> = orders
             .chunks(chunk)
-            .map(|part| scope.spawn(move || part.iter().map(|o| featurizer.counts(&text(&o.subject, &o.description))).collect::<Vec<_>>()))
+            .map(|part| {
+                scope.spawn(move || {
+                    part.iter()
+                        .map(|o| featurizer.counts_with(&text(&o.subject, &o.description), o.town.as_deref().as_slice()))
+                        .collect::<Vec<_>>()
+                })
+            })
             .collect();
         parts.into_iter().flat_map(|p| p.join().expect("featurizing")).collect()
     })
@@ -147,6 +154,9 @@ pub fn train(orders: &[TrainingOrder], at: DateTime<Utc>) -> Option<Trained> {
 pub struct SuggestionInput {
     pub subject: String,
     pub description: String,
+    /// The official code of the town, when known: territorial matters go
+    /// to the town they are in.
+    pub town: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -212,7 +222,14 @@ impl Suggestions {
             AppError::Unavailable(format!("no suggestion model yet: it is trained from at least {MIN_EXAMPLES} dispatched orders"))
         })?;
         let org = self.directory.snapshot();
-        let (categories, units) = trained.rank(&input.subject, &input.description, 5);
+        let town = match input.town.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
+            Some(code) => match org.unit_by_code(code) {
+                Some(u) if u.kind.is_territorial() => Some(u),
+                _ => return Err(AppError::invalid("town", format!("no town, subdistrict or park with code {code}"))),
+            },
+            None => None,
+        };
+        let (categories, units) = trained.rank(&input.subject, &input.description, town.map(|u| u.code.as_str()), 5);
         let categories: Vec<SuggestedCategory> = categories
             .into_iter()
             .filter(|(id, _)| org.category(*id).is_some())
@@ -223,7 +240,7 @@ impl Suggestions {
             .filter(|(id, _)| org.unit(*id).is_some())
             .map(|(unit, confidence)| SuggestedUnit { unit, confidence })
             .collect();
-        let catalogue_unit = categories.first().and_then(|c| org.propose(c.path.id, None).lead);
+        let catalogue_unit = categories.first().and_then(|c| org.propose(c.path.id, town.map(|u| u.id)).lead);
         let unsure = units.first().is_none_or(|u| u.confidence < SURE);
         Ok(Suggestion { model: trained.version(), categories, units, catalogue_unit, unsure })
     }
@@ -242,6 +259,7 @@ mod tests {
             description: format!("来电人反映{subject}，请尽快处理。"),
             category: CategoryId(category),
             lead_unit: Some(UnitId(unit)),
+            town: None,
         }
     }
 
@@ -258,6 +276,20 @@ mod tests {
         assert!(confidence > 0.5, "{confidence}");
         assert_eq!(trained.units.as_ref().unwrap().rank(&x, 1)[0].0, UnitId(20));
         assert_eq!(trained.examples, 90);
+    }
+
+    #[test]
+    fn a_territorial_matter_goes_to_the_town_it_is_in() {
+        // The same street-light text, dispatched to whichever town it is in.
+        let orders: Vec<TrainingOrder> =
+            (0..120).map(|i| TrainingOrder { town: Some(format!("t{}", i % 3)), ..order(i, 10, 100 + i % 3, "路灯损坏不亮") }).collect();
+        let trained = train(&orders, Utc::now()).unwrap();
+        for town in 0..3 {
+            let (_, units) = trained.rank("路灯不亮", "", Some(&format!("t{town}")), 1);
+            assert_eq!(units[0].0, UnitId(100 + town), "town t{town}");
+        }
+        let (_, unknown) = trained.rank("路灯不亮", "", None, 3);
+        assert!(unknown[0].1 < 0.6, "without the town it cannot know: {unknown:?}");
     }
 
     #[test]

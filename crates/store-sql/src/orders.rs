@@ -362,8 +362,9 @@ pub(crate) async fn write_new_orders(
 impl OrderStore for SqlStore {
     async fn training_orders(&self, limit: u32) -> StoreResult<Vec<hotline_app::ports::TrainingOrder>> {
         sqlx::query(
-            "SELECT id, created_at, subject, description, category_id, lead_unit_id FROM work_orders \
-             WHERE dispatched_at IS NOT NULL OR direct_answer IS NOT NULL ORDER BY id DESC LIMIT $1",
+            "SELECT o.id, o.created_at, o.subject, o.description, o.category_id, o.lead_unit_id, t.code AS town_code \
+             FROM work_orders o LEFT JOIN units t ON t.id = o.town_id \
+             WHERE o.dispatched_at IS NOT NULL OR o.direct_answer IS NOT NULL ORDER BY o.id DESC LIMIT $1",
         )
         .bind(i64::from(limit))
         .fetch_all(&self.read)
@@ -378,6 +379,7 @@ impl OrderStore for SqlStore {
                 description: row.text("description")?,
                 category: CategoryId(row.int("category_id")?),
                 lead_unit: row.opt_int("lead_unit_id")?.map(UnitId),
+                town: row.opt_text("town_code")?,
             })
         })
         .collect()

@@ -48,6 +48,21 @@ impl Featurizer {
         1 << self.bits
     }
 
+    /// [`Self::counts`] with tags that are not words of the text (the
+    /// town the matter is in: a territorial matter goes to that town).
+    pub fn counts_with(&self, text: &str, tags: &[&str]) -> Vec<(u32, u32)> {
+        let mask = (1u32 << self.bits) - 1;
+        let mut counts = self.counts(text);
+        for tag in tags {
+            let bucket = fnv1a(b't', tag) & mask;
+            match counts.binary_search_by_key(&bucket, |(b, _)| *b) {
+                Ok(i) => counts[i].1 += 1,
+                Err(i) => counts.insert(i, (bucket, 1)),
+            }
+        }
+        counts
+    }
+
     /// The text's words (two characters or more, or one Chinese
     /// character) and Chinese character bigrams, as buckets with counts.
     pub fn counts(&self, text: &str) -> Vec<(u32, u32)> {
@@ -136,6 +151,10 @@ mod tests {
         assert_eq!(f.counts("WiFi").len(), 1, "folded to lower case, one word");
         assert_eq!(fnv1a(b'w', "社保"), fnv1a(b'w', "社保"));
         assert_ne!(fnv1a(b'w', "社保"), fnv1a(b'b', "社保"), "a word and a bigram of the same characters differ");
+        let tagged = f.counts_with("暴雨水浸街，车辆无法通行", &["441900003"]);
+        assert_eq!(tagged.len(), a.len() + 1, "the town is one more term");
+        assert!(tagged.windows(2).all(|w| w[0].0 < w[1].0), "still ascending");
+        assert_ne!(tagged, f.counts_with("暴雨水浸街，车辆无法通行", &["441900101"]), "another town, another term");
     }
 
     #[test]

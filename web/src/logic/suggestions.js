@@ -13,6 +13,15 @@ export function suggestedCategories(suggestion, max = 3) {
     .map((c) => ({ id: c.id, path: c.path.join(' / '), percent: Math.round(c.confidence * 100) }))
 }
 
+// The lead units the model suggests, for the dispatch form.
+export function suggestedUnits(suggestion, max = 3) {
+  if (!suggestion?.units) return []
+  return suggestion.units
+    .filter((u) => u.confidence >= SHOWN_FROM)
+    .slice(0, max)
+    .map((u) => ({ id: u.id, name: u.name, percent: Math.round(u.confidence * 100) }))
+}
+
 // Worth asking once there is something to read: a subject, or a
 // description of a few characters.
 export function worthAsking(subject, description) {

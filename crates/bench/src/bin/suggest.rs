@@ -75,6 +75,7 @@ fn main() -> anyhow::Result<()> {
                 description,
                 category: CategoryId(category as i64),
                 lead_unit: Some(UnitId(unit as i64)),
+                town: None,
             }
         })
         .collect();
@@ -95,7 +96,7 @@ fn main() -> anyhow::Result<()> {
         let category = ((rng.random::<f64>().powi(3)) * args.categories as f64) as usize;
         let (subject, description) = text(&mut rng, category);
         let started = Instant::now();
-        let (categories, units) = trained.rank(&subject, &description, 5);
+        let (categories, units) = trained.rank(&subject, &description, None, 5);
         samples.push(started.elapsed());
         right += usize::from(categories.first().is_some_and(|c| c.0 == CategoryId(category as i64)));
         std::hint::black_box(units);

@@ -24,6 +24,8 @@ pub struct SuggestionBody {
     #[serde(default)]
     #[schema(max_length = 10000)]
     pub description: String,
+    /// The official code of the town, subdistrict or park, when known.
+    pub town: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -70,7 +72,7 @@ pub async fn suggest(State(app): State<App>, Caller(desk): Caller, JsonBody(body
         }
     }
     errors.into_result()?;
-    let input = SuggestionInput { subject: body.subject, description: body.description };
+    let input = SuggestionInput { subject: body.subject, description: body.description, town: body.town };
     let s = app.suggestions.suggest(&desk, &input)?;
     let org = app.directory.snapshot();
     Ok(Json(SuggestionDto {

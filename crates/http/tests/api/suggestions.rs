@@ -61,6 +61,14 @@ async fn dispatched_orders_teach_the_category_and_unit_of_a_new_request_with_its
     assert_eq!(d.body["units"][0]["code"], "eco", "{}", d.body);
     assert_eq!(t.post("/api/v1/suggestions", &town, noise).await.status, StatusCode::FORBIDDEN);
 
+    // A street light is the town's: the town it is in is the unit.
+    let light = json!({"subject": "路灯坏了", "description": "路灯晚上不亮", "town": "441900003"});
+    let l = t.post("/api/v1/suggestions", &dispatcher, light).await;
+    assert_eq!(l.body["units"][0]["code"], "441900003", "{}", l.body);
+    let nowhere = t.post("/api/v1/suggestions", &dispatcher, json!({"subject": "路灯坏了", "town": "999"})).await;
+    assert_eq!(nowhere.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", nowhere.body);
+    assert!(nowhere.body.to_string().contains("town"), "{}", nowhere.body);
+
     // Bad input is named.
     let empty = t.post("/api/v1/suggestions", &consultant, json!({"subject": " ", "description": ""})).await;
     assert_eq!(empty.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", empty.body);
