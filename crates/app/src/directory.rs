@@ -2,7 +2,7 @@
 //! dispatch catalogue and hotlines. It changes rarely and is read on every
 //! request, so it is loaded once and swapped whole after each change.
 
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 use crate::ports::{CatalogueRecord, HotlineRecord, OrgStore};
 use hotline_domain::{Category, CategoryId, CategoryPath, DispatchCatalogue, DispatchProposal, Unit, UnitId};
 use std::collections::HashMap;
@@ -44,6 +44,14 @@ impl OrgSnapshot {
 
     pub fn unit_by_code(&self, code: &str) -> Option<&Unit> {
         self.by_code.get(code).and_then(|id| self.units.get(id))
+    }
+
+    /// The town, subdistrict or park with this official code; a query's
+    /// unknown code is refused naming the `town` field.
+    pub fn town(&self, code: &str) -> AppResult<&Unit> {
+        self.unit_by_code(code)
+            .filter(|u| u.kind.is_territorial())
+            .ok_or_else(|| AppError::invalid("town", format!("no town, subdistrict or park with code {code}")))
     }
 
     pub fn units(&self) -> impl Iterator<Item = &Unit> {

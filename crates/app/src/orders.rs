@@ -583,11 +583,7 @@ impl WorkOrders {
 
     /// Resolves a town code to its unit.
     pub fn town(&self, code: &str) -> AppResult<UnitId> {
-        let org = self.directory.snapshot();
-        match org.unit_by_code(code) {
-            Some(u) if u.kind.is_territorial() => Ok(u.id),
-            _ => Err(AppError::invalid("town", format!("no town, subdistrict or park with code {code}"))),
-        }
+        Ok(self.directory.snapshot().town(code)?.id)
     }
 
     /// The lead unit and co-handlers the catalogue proposes.

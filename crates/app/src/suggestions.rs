@@ -222,13 +222,7 @@ impl Suggestions {
             AppError::Unavailable(format!("no suggestion model yet: it is trained from at least {MIN_EXAMPLES} dispatched orders"))
         })?;
         let org = self.directory.snapshot();
-        let town = match input.town.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
-            Some(code) => match org.unit_by_code(code) {
-                Some(u) if u.kind.is_territorial() => Some(u),
-                _ => return Err(AppError::invalid("town", format!("no town, subdistrict or park with code {code}"))),
-            },
-            None => None,
-        };
+        let town = input.town.as_deref().map(str::trim).filter(|c| !c.is_empty()).map(|code| org.town(code)).transpose()?;
         let (categories, units) = trained.rank(&input.subject, &input.description, town.map(|u| u.code.as_str()), 5);
         let categories: Vec<SuggestedCategory> = categories
             .into_iter()
