@@ -432,29 +432,42 @@ async fn a_session_refresh_by_re_invite_and_update_keeps_the_call() {
     assert!(after > before + 50, "audio went on after the refresh: {before} → {after}");
 }
 
-/// A carrier that refreshes its own session (every 30 min), so that only
-/// the phone's session is at stake, and waits for the gateway's BYE.
-fn patient_carrier(centre: &Centre) -> tokio::process::Child {
-    let scenario = centre.variant("carrier-session-lapses.xml", &[("3;refresher=uac", "1800;refresher=uac")]);
-    centre.sipp(scenario.to_str().unwrap(), &["-s", "12345", "-p", &free_port().to_string(), "-mp", &free_port().to_string()])
+/// A call connected to a consultant whose phone plays `scenario`, on a
+/// centre asking 4-second sessions of the legs it places (no keypad
+/// rating). The carrier refreshes its own session (every 30 min), so that
+/// only the phone's is at stake, and waits for the gateway's BYE.
+struct PhoneCall {
+    centre: Centre,
+    user: hotline_domain::UserId,
+    desk: hotline_app::calls::DeskLink,
+    phone: tokio::process::Child,
+    carrier: tokio::process::Child,
 }
 
-#[tokio::test]
-#[ignore = "needs SIPp (Debian's sip-tester); .ci/run runs it"]
-async fn the_gateway_refreshes_a_phones_session_and_a_phone_holding_the_call_plays_music_to_the_caller() {
+async fn connected_with_short_sessions(username: &str, scenario: impl FnOnce(&Centre) -> std::path::PathBuf) -> PhoneCall {
     let centre = Centre::start_with(config(), |sip| {
         sip.session_secs = 4;
         sip.min_session_secs = 2;
         sip.rating_secs = 0;
     })
     .await;
-    let user = centre.consultant("feng").await;
+    let user = centre.consultant(username).await;
     let phone_port = free_port();
-    let phone = centre.sipp("phone-session.xml", &["-p", &phone_port.to_string(), "-mp", &free_port().to_string()]);
-    centre.register("feng", PHONE_PASSWORD, phone_port).await;
+    let script = scenario(&centre);
+    let phone = centre.sipp(script.to_str().unwrap(), &["-p", &phone_port.to_string(), "-mp", &free_port().to_string()]);
+    centre.register(username, PHONE_PASSWORD, phone_port).await;
     let mut desk = centre.desk(user, &[("general", 5)]).await;
-    let carrier = patient_carrier(&centre);
+    let patient = centre.variant("carrier-session-lapses.xml", &[("3;refresher=uac", "1800;refresher=uac")]);
+    let carrier = centre.sipp(patient.to_str().unwrap(), &["-s", "12345", "-p", &free_port().to_string(), "-mp", &free_port().to_string()]);
     centre.desk_event(&mut desk, |e| matches!(e, DeskEvent::Connected { .. }).then_some(())).await;
+    PhoneCall { centre, user, desk, phone, carrier }
+}
+
+#[tokio::test]
+#[ignore = "needs SIPp (Debian's sip-tester); .ci/run runs it"]
+async fn the_gateway_refreshes_a_phones_session_and_a_phone_holding_the_call_plays_music_to_the_caller() {
+    let PhoneCall { centre, user, mut desk, phone, carrier } =
+        connected_with_short_sessions("feng", |_| support::scenario_path("phone-session.xml")).await;
     let stats = centre.gateway.media_stats();
     let held = |e: &DeskEvent| if let DeskEvent::Held { held, .. } = e { Some(*held) } else { None };
     assert!(centre.desk_event(&mut desk, held).await, "the desk is told the phone holds the call");
@@ -471,28 +484,18 @@ async fn the_gateway_refreshes_a_phones_session_and_a_phone_holding_the_call_pla
 #[tokio::test]
 #[ignore = "needs SIPp (Debian's sip-tester); .ci/run runs it"]
 async fn a_phone_that_stops_refreshing_its_session_is_hung_up_and_the_caller_released() {
-    let centre = Centre::start_with(config(), |sip| {
-        sip.session_secs = 4;
-        sip.min_session_secs = 2;
-        sip.rating_secs = 0;
-    })
-    .await;
-    let user = centre.consultant("chu").await;
-    let phone_port = free_port();
     // The phone takes the refreshes on itself (refresher=uas, 2 s) and
     // never sends one, as if it had been unplugged.
-    let silent = centre.variant(
-        "phone.xml",
-        &[(
-            "transport=[transport]>\n    Content-Type",
-            "transport=[transport]>\n    Require: timer\n    Session-Expires: 2;refresher=uas\n    Content-Type",
-        )],
-    );
-    let phone = centre.sipp(silent.to_str().unwrap(), &["-p", &phone_port.to_string(), "-mp", &free_port().to_string()]);
-    centre.register("chu", PHONE_PASSWORD, phone_port).await;
-    let mut desk = centre.desk(user, &[("general", 5)]).await;
-    let carrier = patient_carrier(&centre);
-    centre.desk_event(&mut desk, |e| matches!(e, DeskEvent::Connected { .. }).then_some(())).await;
+    let silent = |centre: &Centre| {
+        centre.variant(
+            "phone.xml",
+            &[(
+                "transport=[transport]>\n    Content-Type",
+                "transport=[transport]>\n    Require: timer\n    Session-Expires: 2;refresher=uas\n    Content-Type",
+            )],
+        )
+    };
+    let PhoneCall { centre, user, mut desk, phone, carrier } = connected_with_short_sessions("chu", silent).await;
     let connected = std::time::Instant::now();
     centre.desk_event(&mut desk, |e| matches!(e, DeskEvent::Ended { .. }).then_some(())).await;
     let lapsed = connected.elapsed();
