@@ -135,6 +135,8 @@ pub struct App {
     pub inbox: Arc<crate::inbox::SmsInbox>,
     /// Category and unit suggested from a request's words.
     pub suggestions: Arc<crate::suggestions::Suggestions>,
+    /// Duplicates, repeats and related orders of a request.
+    pub similar: Arc<crate::similar::SimilarOrders>,
 }
 
 /// The adapters the application runs on, chosen at start-up from the
@@ -170,7 +172,7 @@ impl App {
         let changed = Arc::new(tokio::sync::Notify::new());
         let search = Arc::new(SearchService::new(
             store.clone(),
-            engine,
+            engine.clone(),
             directory.clone(),
             clock.clone(),
             config.calendar_template.time_zone(),
@@ -334,7 +336,15 @@ impl App {
             clock: clock.clone(),
             current: Default::default(),
         });
+        let similar = Arc::new(crate::similar::SimilarOrders {
+            engine: engine.clone(),
+            store: orders_store.clone(),
+            calls: store.clone(),
+            orders: orders.clone(),
+            clock: clock.clone(),
+        });
         Ok(Self {
+            similar,
             suggestions,
             inbox,
             texts,

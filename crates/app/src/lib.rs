@@ -38,6 +38,7 @@ pub mod portal;
 pub mod ports;
 pub mod reports;
 pub mod secret;
+pub mod similar;
 pub mod sms;
 pub mod suggestions;
 pub mod supervision;

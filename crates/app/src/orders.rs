@@ -347,7 +347,7 @@ impl WorkOrders {
         Ok(order)
     }
 
-    async fn load(&self, desk: &Desk, number: &WorkOrderNo) -> AppResult<WorkOrder> {
+    pub(crate) async fn load(&self, desk: &Desk, number: &WorkOrderNo) -> AppResult<WorkOrder> {
         let missing = || AppError::not_found(format!("work order {number} not found"));
         let order = self.store.order_by_number(number).await?.ok_or_else(missing)?;
         if let StoreScope::Units(units) = desk.scope() {

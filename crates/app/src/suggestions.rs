@@ -154,9 +154,8 @@ pub fn train(orders: &[TrainingOrder], at: DateTime<Utc>) -> Option<Trained> {
 pub struct SuggestionInput {
     pub subject: String,
     pub description: String,
-    /// The official code of the town, when known: territorial matters go
-    /// to the town they are in.
-    pub town: Option<String>,
+    /// The town, when known: territorial matters go to the town they are in.
+    pub town: Option<UnitId>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -173,8 +172,9 @@ pub struct SuggestedUnit {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Suggestion {
-    /// The model's version (`Trained::version`).
-    pub model: String,
+    /// The model's version (`Trained::version`); `None` before the first
+    /// training, when nothing is suggested.
+    pub model: Option<String>,
     pub categories: Vec<SuggestedCategory>,
     pub units: Vec<SuggestedUnit>,
     /// The dispatch catalogue's lead unit for the first category.
@@ -218,11 +218,11 @@ impl Suggestions {
         if input.subject.trim().is_empty() && input.description.trim().is_empty() {
             return Err(AppError::invalid("subject", "a subject or a description is needed to suggest from"));
         }
-        let trained = self.model().ok_or_else(|| {
-            AppError::Unavailable(format!("no suggestion model yet: it is trained from at least {MIN_EXAMPLES} dispatched orders"))
-        })?;
         let org = self.directory.snapshot();
-        let town = input.town.as_deref().map(str::trim).filter(|c| !c.is_empty()).map(|code| org.town(code)).transpose()?;
+        let town = input.town.and_then(|id| org.unit(id));
+        let Some(trained) = self.model() else {
+            return Ok(Suggestion { model: None, categories: vec![], units: vec![], catalogue_unit: None, unsure: true });
+        };
         let (categories, units) = trained.rank(&input.subject, &input.description, town.map(|u| u.code.as_str()), 5);
         let categories: Vec<SuggestedCategory> = categories
             .into_iter()
@@ -236,7 +236,7 @@ impl Suggestions {
             .collect();
         let catalogue_unit = categories.first().and_then(|c| org.propose(c.path.id, town.map(|u| u.id)).lead);
         let unsure = units.first().is_none_or(|u| u.confidence < SURE);
-        Ok(Suggestion { model: trained.version(), categories, units, catalogue_unit, unsure })
+        Ok(Suggestion { model: Some(trained.version()), categories, units, catalogue_unit, unsure })
     }
 }
 

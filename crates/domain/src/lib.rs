@@ -13,6 +13,7 @@ pub mod calendar;
 pub mod category;
 pub mod consultant;
 pub mod deadline;
+pub mod duplicate;
 pub mod emergency;
 pub mod external_ref;
 pub mod geo;

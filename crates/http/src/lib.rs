@@ -142,6 +142,7 @@ pub fn router(app: App, config: HttpConfig) -> Router {
         .route("/kb/vocabulary/synonyms/{id}", axum::routing::delete(kb::remove_synonyms))
         .route("/work-orders/{number}", get(orders::get))
         .route("/work-orders/{number}/history", get(orders::history))
+        .route("/work-orders/{number}/similar", get(routes::suggestions::similar_to_order))
         .route("/work-orders/{number}/actions", post(orders::act))
         .route("/work-orders/{number}/reveal-phone", post(orders::reveal_phone))
         .route(

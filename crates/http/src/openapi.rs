@@ -55,7 +55,7 @@ impl Modify for BearerAuth {
         routes::meta::healthz,
         routes::auth::login, routes::auth::logout, routes::auth::me,
         routes::orders::create, routes::orders::list, routes::orders::pending, routes::orders::stream, routes::orders::get, routes::orders::history,
-        routes::orders::act, routes::orders::reveal_phone, routes::orders::proposal, routes::suggestions::suggest,
+        routes::orders::act, routes::orders::reveal_phone, routes::orders::proposal, routes::suggestions::suggest, routes::suggestions::similar_to_order,
         routes::attachments::upload, routes::attachments::download,
         routes::calendar::due, routes::calendar::coverage, routes::calendar::alerts, routes::calendar::read_alert, routes::deadlines::promise, routes::deadlines::rules, routes::deadlines::set_rules, routes::calendar::days, routes::calendar::set_day, routes::calendar::clear_day, routes::calendar::import,
         routes::org::units, routes::org::create_unit, routes::org::update_unit, routes::org::hotlines, routes::org::create_hotline,

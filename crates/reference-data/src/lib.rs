@@ -48,6 +48,14 @@ const ORGANISATION: &str = include_str!("../../../data/organisation.toml");
 /// suggestion model on; see `data/README.md` for their source.
 pub const MESSAGES: &str = include_str!("../../../data/messages/train.csv");
 
+/// Second reports of 36 of those messages' matters, written the way another
+/// caller (or the same one, again) would put them (`id,same_as,subject,detail`,
+/// no quoting), to measure duplicate detection; see `data/duplicates/`.
+pub const DUPLICATE_REPORTS: &str = include_str!("../../../data/duplicates/reports.csv");
+
+/// Pairs of those messages that are about one matter (`a,b,note`).
+pub const DUPLICATE_PAIRS: &str = include_str!("../../../data/duplicates/pairs.csv");
+
 /// Dongguan's 36 towns, subdistricts and parks.
 pub fn divisions() -> Result<Vec<Division>, DataError> {
     csv_rows("divisions/dongguan.csv", DIVISIONS, 3)?

@@ -3,7 +3,8 @@
 //! keeps one index of live articles and one of work orders beside the
 //! database (`articles.rs`, `orders.rs`), and queries are built word by
 //! word so that the document matching most of the caller's words ranks
-//! first (`query.rs`).
+//! first (`query.rs`); orders alike to a request are compared word by
+//! word, rare words weighing most (`similar.rs`).
 
 mod analyzer;
 mod articles;
@@ -11,6 +12,7 @@ mod fields;
 mod handle;
 mod orders;
 mod query;
+mod similar;
 mod snippet;
 mod stopwords;
 mod tokenizer;
@@ -18,7 +20,7 @@ mod tokenizer;
 pub use analyzer::{Analyzer, fold};
 
 use hotline_app::knowledge::index::{
-    ArticleDoc, ArticleHit, ArticleQuery, IndexKind, OrderDoc, OrderHit, OrderQuery, SearchEngine, SearchError,
+    ArticleDoc, ArticleHit, ArticleQuery, IndexKind, OrderDoc, OrderHit, OrderQuery, SearchEngine, SearchError, SimilarHit, SimilarQuery,
 };
 use hotline_app::ports::{ChangeCursor, SearchVocabulary};
 use hotline_domain::ArticleId;
@@ -89,6 +91,10 @@ impl SearchEngine for TantivySearch {
 
     fn search_orders(&self, query: &OrderQuery) -> Result<Vec<OrderHit>, SearchError> {
         self.orders.search(query)
+    }
+
+    fn similar_orders(&self, query: &SimilarQuery) -> Result<Vec<SimilarHit>, SearchError> {
+        self.orders.similar(query)
     }
 
     fn set_vocabulary(&self, vocabulary: &SearchVocabulary) {

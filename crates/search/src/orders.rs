@@ -18,28 +18,29 @@ use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
 use tantivy::schema::{FAST, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, Value};
 use tantivy::{TantivyDocument, Term, doc};
 
-const LAYOUT: u32 = 1;
+/// 2: `created_at` indexed and fast, for the window of similar orders.
+const LAYOUT: u32 = 2;
 
 pub(crate) struct OrderIndex {
-    handle: Handle,
-    analyzer: Arc<Analyzer>,
-    f: Fields,
+    pub(crate) handle: Handle,
+    pub(crate) analyzer: Arc<Analyzer>,
+    pub(crate) f: Fields,
 }
 
 #[derive(Clone, Copy)]
-struct Fields {
-    id: Field,
-    number: Field,
-    subject: Field,
-    description: Field,
+pub(crate) struct Fields {
+    pub(crate) id: Field,
+    pub(crate) number: Field,
+    pub(crate) subject: Field,
+    pub(crate) description: Field,
     reply: Field,
     public_reply: Field,
     units: Field,
-    category: Field,
+    pub(crate) category: Field,
     category_path: Field,
-    town: Field,
-    state: Field,
-    created_at: Field,
+    pub(crate) town: Field,
+    pub(crate) state: Field,
+    pub(crate) created_at: Field,
 }
 
 fn schema() -> (Schema, Fields) {
@@ -56,7 +57,7 @@ fn schema() -> (Schema, Fields) {
         category_path: b.add_u64_field("category_path", INDEXED),
         town: b.add_u64_field("town", INDEXED | STORED),
         state: b.add_text_field("state", STORED),
-        created_at: b.add_i64_field("created_at", STORED),
+        created_at: b.add_i64_field("created_at", INDEXED | STORED | FAST),
     };
     (b.build(), f)
 }
@@ -143,29 +144,52 @@ impl OrderIndex {
             .take(q.limit)
             .map(|(score, address, _)| {
                 let doc: TantivyDocument = searcher.doc(address).map_err(err)?;
-                let text_of = |field: Field| text(&doc, field);
-                let u64_of = |field: Field| number(&doc, field);
-                let description = text_of(f.description).unwrap_or_default();
-                let snippet = snippet::snippet(&self.analyzer, &description, &terms, snippet::CHARS);
-                let number = text_of(f.number).unwrap_or_default();
-                let town = u64_of(f.town);
+                let o = self.stored(&doc)?;
+                let snippet = snippet::snippet(&self.analyzer, &o.description, &terms, snippet::CHARS);
                 Ok(OrderHit {
-                    id: OrderId(u64_of(f.id) as i64),
-                    number: WorkOrderNo::parse(&number).map_err(|e| err(e.message))?,
-                    subject: text_of(f.subject).unwrap_or_default(),
+                    id: o.id,
+                    number: o.number,
+                    subject: o.subject,
                     snippet,
-                    public_reply: text_of(f.public_reply),
+                    public_reply: text(&doc, f.public_reply),
                     score,
-                    state: State::parse(&text_of(f.state).unwrap_or_default()).map_err(|e| err(e.message))?,
-                    category: CategoryId(u64_of(f.category) as i64),
-                    town: (town != NONE).then_some(UnitId(town as i64)),
-                    created_at: doc
-                        .get_first(f.created_at)
-                        .and_then(|v| v.as_i64())
-                        .and_then(DateTime::<Utc>::from_timestamp_micros)
-                        .unwrap_or_default(),
+                    state: o.state,
+                    category: o.category,
+                    town: o.town,
+                    created_at: o.created_at,
                 })
             })
             .collect()
     }
+
+    /// What a found document holds about its order.
+    pub(crate) fn stored(&self, doc: &TantivyDocument) -> Result<StoredOrder, SearchError> {
+        let f = self.f;
+        let town = number(doc, f.town);
+        Ok(StoredOrder {
+            id: OrderId(number(doc, f.id) as i64),
+            number: WorkOrderNo::parse(&text(doc, f.number).unwrap_or_default()).map_err(|e| err(e.message))?,
+            subject: text(doc, f.subject).unwrap_or_default(),
+            description: text(doc, f.description).unwrap_or_default(),
+            state: State::parse(&text(doc, f.state).unwrap_or_default()).map_err(|e| err(e.message))?,
+            category: CategoryId(number(doc, f.category) as i64),
+            town: (town != NONE).then_some(UnitId(town as i64)),
+            created_at: doc
+                .get_first(f.created_at)
+                .and_then(|v| v.as_i64())
+                .and_then(DateTime::<Utc>::from_timestamp_micros)
+                .unwrap_or_default(),
+        })
+    }
+}
+
+pub(crate) struct StoredOrder {
+    pub id: OrderId,
+    pub number: WorkOrderNo,
+    pub subject: String,
+    pub description: String,
+    pub state: State,
+    pub category: CategoryId,
+    pub town: Option<UnitId>,
+    pub created_at: DateTime<Utc>,
 }

@@ -97,6 +97,34 @@ pub struct OrderHit {
     pub created_at: DateTime<Utc>,
 }
 
+/// Orders to compare a request with: those registered since `since` whose
+/// words are most alike, for duplicates and repeats (`suggestions.rs`).
+#[derive(Debug, Clone)]
+pub struct SimilarQuery {
+    pub text: String,
+    pub since: DateTime<Utc>,
+    /// The order being looked at, left out of its own list.
+    pub exclude: Option<OrderId>,
+    pub limit: usize,
+}
+
+/// An order whose words are alike to a request's.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SimilarHit {
+    pub id: OrderId,
+    pub number: WorkOrderNo,
+    pub subject: String,
+    pub state: State,
+    pub category: CategoryId,
+    pub town: Option<UnitId>,
+    pub created_at: DateTime<Utc>,
+    /// How alike the words are, 0 to 1: the cosine of the two texts' word
+    /// sets, each word weighed by how rare it is.
+    pub likeness: f32,
+    /// The rarest words both use, most telling first: why they match.
+    pub shared: Vec<String>,
+}
+
 /// A full-text index of articles and work orders. Calls block (the index is
 /// on local disk or in memory); the application runs writes off the async
 /// threads.
@@ -115,6 +143,9 @@ pub trait SearchEngine: Send + Sync {
     /// Titles for what is being typed.
     fn suggest(&self, query: &ArticleQuery) -> Result<Vec<String>, SearchError>;
     fn search_orders(&self, query: &OrderQuery) -> Result<Vec<OrderHit>, SearchError>;
+    /// The orders most alike to a request, most alike first; void ones
+    /// (merged, invalid) left out.
+    fn similar_orders(&self, query: &SimilarQuery) -> Result<Vec<SimilarHit>, SearchError>;
     /// Replaces the custom dictionary and synonym sets; applies to queries
     /// at once and to documents indexed from now on.
     fn set_vocabulary(&self, vocabulary: &SearchVocabulary);
@@ -172,6 +203,9 @@ impl SearchEngine for Detached {
         Err(SearchError::Index("this command does not open the search index".into()))
     }
     fn search_orders(&self, _: &OrderQuery) -> Result<Vec<OrderHit>, SearchError> {
+        Err(SearchError::Index("this command does not open the search index".into()))
+    }
+    fn similar_orders(&self, _: &SimilarQuery) -> Result<Vec<SimilarHit>, SearchError> {
         Err(SearchError::Index("this command does not open the search index".into()))
     }
     fn set_vocabulary(&self, _: &SearchVocabulary) {}

@@ -15,6 +15,7 @@ pub mod orders;
 pub mod org;
 pub mod portal;
 pub mod reports;
+pub mod similar;
 pub mod supervision;
 
 use chrono::{DateTime, FixedOffset, Utc};

@@ -1,20 +1,23 @@
 //! /api/v1/suggestions: the category and unit a request's words suggest,
-//! for the desk and the dispatch screen, before anyone picks from 650
-//! categories (`docs/intelligence.md`).
+//! and the open orders it may repeat, for the desk and the dispatch screen,
+//! before anyone picks from 650 categories (`docs/intelligence.md`).
 
-use super::{Handled, Json};
+use super::{Handled, Json, id, tz};
 use crate::dto::UnitRef;
+use crate::dto::similar::SimilarOrderDto;
 use crate::error::ErrorBody;
-use crate::extract::{Caller, JsonBody};
-use axum::extract::State;
+use crate::extract::{Caller, JsonBody, order_number};
+use axum::extract::{Path, State};
 use hotline_app::App;
+use hotline_app::similar::SimilarInput;
 use hotline_app::suggestions::SuggestionInput;
-use hotline_domain::{CategoryId, FieldError, ValidationErrors};
+use hotline_domain::{CategoryId, FieldError, PhoneNumber, ValidationErrors};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 const SUBJECT_MAX: usize = 200;
 const DESCRIPTION_MAX: usize = 10_000;
+const ADDRESS_MAX: usize = 200;
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct SuggestionBody {
@@ -26,6 +29,14 @@ pub struct SuggestionBody {
     pub description: String,
     /// The official code of the town, subdistrict or park, when known.
     pub town: Option<String>,
+    /// Where the matter is, when known: the same address makes a duplicate.
+    #[schema(max_length = 200)]
+    pub address: Option<String>,
+    /// The caller's number, when known: the same caller on the same matter
+    /// is a repeat (重复诉求). Never echoed back.
+    pub caller_phone: Option<String>,
+    /// The category already chosen, if any.
+    pub category_id: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -47,8 +58,9 @@ pub struct SuggestedUnitDto {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SuggestionDto {
-    /// Which training answered (time and number of orders learned from).
-    pub model: String,
+    /// Which training answered (time and number of orders learned from);
+    /// null before the first training, when only `similar` is filled.
+    pub model: Option<String>,
     /// The likeliest leaf categories, best first (at most 5).
     pub categories: Vec<SuggestedCategoryDto>,
     /// The likeliest lead units, best first (at most 5).
@@ -57,13 +69,17 @@ pub struct SuggestionDto {
     pub catalogue_unit: Option<UnitRef>,
     /// The model's first unit is below 50 %: follow the catalogue.
     pub unsure: bool,
+    /// Open orders of the last 30 days it may repeat or relate to,
+    /// repeats first, then duplicates, then related cases.
+    pub similar: Vec<SimilarOrderDto>,
 }
 
 /// Categories and units suggested from a request's subject and
 /// description, learned from the centre's dispatched orders, with
-/// calibrated confidence. 503 until a model is trained.
+/// calibrated confidence; and the orders of the last 30 days it may repeat,
+/// with why they match. Before the first training only `similar` is filled.
 #[utoipa::path(post, path = "/api/v1/suggestions", tag = "work orders", security(("bearer" = [])), request_body = SuggestionBody,
-    responses((status = 200, body = SuggestionDto), (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)))]
+    responses((status = 200, body = SuggestionDto), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn suggest(State(app): State<App>, Caller(desk): Caller, JsonBody(body): JsonBody<SuggestionBody>) -> Handled<SuggestionDto> {
     let mut errors = ValidationErrors::default();
     for (field, value, max) in [("subject", &body.subject, SUBJECT_MAX), ("description", &body.description, DESCRIPTION_MAX)] {
@@ -71,10 +87,29 @@ pub async fn suggest(State(app): State<App>, Caller(desk): Caller, JsonBody(body
             errors.push(FieldError::new(field, format!("must be at most {max} characters")));
         }
     }
+    if body.address.as_ref().is_some_and(|a| a.chars().count() > ADDRESS_MAX) {
+        errors.push(FieldError::new("address", format!("must be at most {ADDRESS_MAX} characters")));
+    }
+    let caller = body.caller_phone.as_deref().map(str::trim).filter(|p| !p.is_empty()).map(PhoneNumber::parse);
+    let caller = errors.collect(caller.transpose().map_err(|e| FieldError::new("caller_phone", e.message))).flatten();
+    let category = body.category_id.as_deref().map(|raw| id("category_id", raw)).transpose();
+    let category = errors.collect(category).flatten().map(CategoryId);
     errors.into_result()?;
-    let input = SuggestionInput { subject: body.subject, description: body.description, town: body.town };
-    let s = app.suggestions.suggest(&desk, &input)?;
     let org = app.directory.snapshot();
+    let town = body.town.as_deref().map(str::trim).filter(|c| !c.is_empty()).map(|code| org.town(code).map(|u| u.id)).transpose()?;
+    let s =
+        app.suggestions.suggest(&desk, &SuggestionInput { subject: body.subject.clone(), description: body.description.clone(), town })?;
+    let input = SimilarInput {
+        subject: body.subject,
+        description: body.description,
+        town,
+        address: body.address.map(|a| a.trim().to_owned()).filter(|a| !a.is_empty()),
+        caller,
+        category,
+        exclude: None,
+    };
+    let similar = app.similar.find(&desk, &input).await?;
+    let zone = tz(&app);
     Ok(Json(SuggestionDto {
         model: s.model,
         categories: s
@@ -85,5 +120,18 @@ pub async fn suggest(State(app): State<App>, Caller(desk): Caller, JsonBody(body
         units: s.units.into_iter().map(|u| SuggestedUnitDto { unit: UnitRef::of(&org, u.unit), confidence: u.confidence }).collect(),
         catalogue_unit: s.catalogue_unit.map(|u| UnitRef::of(&org, u)),
         unsure: s.unsure,
+        similar: similar.into_iter().map(|o| SimilarOrderDto::of(o, &org, zone)).collect(),
     }))
+}
+
+/// The open orders of the last 30 days a registered order may repeat or
+/// relate to, for its dispatcher: merging a duplicate takes one step from
+/// this list.
+#[utoipa::path(get, path = "/api/v1/work-orders/{number}/similar", tag = "work orders", security(("bearer" = [])),
+    params(("number" = String, Path)),
+    responses((status = 200, body = Vec<SimilarOrderDto>), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn similar_to_order(State(app): State<App>, Caller(desk): Caller, Path(number): Path<String>) -> Handled<Vec<SimilarOrderDto>> {
+    let found = app.similar.of_order(&desk, &order_number(&number)?).await?;
+    let (org, zone) = (app.directory.snapshot(), tz(&app));
+    Ok(Json(found.into_iter().map(|o| SimilarOrderDto::of(o, &org, zone)).collect()))
 }

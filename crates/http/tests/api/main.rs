@@ -18,6 +18,7 @@ mod lifecycle;
 mod open311;
 mod portal;
 mod reports;
+mod similar;
 mod smpp;
 mod sms;
 mod suggestions;
