@@ -538,25 +538,42 @@ export const steps = [
     await session.close()
   }],
 
-  ['the dispatcher merges a repeat into the order it repeats, picked from similar open orders; dispatches two at once; prints one', async ({ browser, base, shots }) => {
+  ['a consultant typing a repeat sees the order it duplicates and why; the dispatcher merges it in one step from that list; dispatches two at once; prints one', async ({ browser, base, shots }) => {
     const first = await registerByApi(base, 'consultant', '东纵路中段路灯全部不亮', '东城街道东纵路中段十几盏路灯全部不亮，已经三个晚上了，行人看不清路。')
     const repeat = await registerByApi(base, 'consultant', '东纵路中段路灯不亮', '东纵路中段路灯一排都不亮，晚上很黑，希望尽快修好。')
-    // The similar-order search indexes new orders at once; wait until it finds the first.
+    // The index follows new orders within moments; wait until the repeat's list holds the first.
     const bearer = await token(base, 'dispatcher')
     for (let i = 0; ; i++) {
-      const hits = await (await fetch(`${base}/api/v1/work-orders/search?q=${encodeURIComponent('东纵路中段路灯不亮')}`, { headers: { Authorization: `Bearer ${bearer}` } })).json()
-      if (hits.results.some((h) => h.number === first)) break
-      if (i > 40) throw new Error('the first order never became searchable')
+      const list = await (await fetch(`${base}/api/v1/work-orders/${repeat}/similar`, { headers: { Authorization: `Bearer ${bearer}` } })).json()
+      if (list.some((o) => o.number === first)) break
+      if (i > 40) throw new Error('the first order never became similar to its repeat')
       await new Promise((r) => setTimeout(r, 250))
     }
+    // At the desk, another caller's words about the same lights bring the first up as a likely duplicate, with why.
+    const desk = await as(browser, base, 'consultant')
+    await desk.page.waitForSelector('[data-test=desk]')
+    await desk.page.fill('input[name=subject]', '东纵路中段的路灯坏了')
+    await desk.page.fill('textarea[name=description]', '东纵路中段一排路灯都不亮，晚上走路很危险')
+    const row = desk.page.locator(`[data-test=similar-orders] [data-similar="${first}"][data-kinship=duplicate]`)
+    await row.waitFor({ timeout: 15000 })
+    const why = await row.textContent()
+    if (!/疑似重复/.test(why) || !/共同词：.*东纵路/.test(why)) throw new Error(`the duplicate does not say why: ${why}`)
+    // Right under the words, where the consultant is looking.
+    await desk.page.locator('[data-test=similar-hint]', { hasText: first }).waitFor()
+    await shot(desk.page, shots, '11a-desk-duplicate')
+    await desk.close()
     const session = await as(browser, base, 'dispatcher')
     const { page } = session
     await page.goto(`${base}/dispatch`)
     await openFromQueue(page, repeat)
-    await act(page, 'merge', async (form) => {
-      await form.locator(`[data-test=merge-candidates] [data-candidate="${first}"]`).click()
-      if ((await form.locator('input[name=master_number]').inputValue()) !== first) throw new Error('picking the similar order did not fill the master number')
-    }, 'merged')
+    // One step: the list in the order's detail, a confirmation, merged.
+    const master = page.locator(`[data-test=order-detail] [data-similar="${first}"]`)
+    await master.waitFor()
+    await master.locator('[data-test=merge-into]').click()
+    await page.locator('.el-popconfirm:visible .el-popconfirm__action .el-button--primary').click()
+    await page.locator('[data-test=detail-state][data-state=merged]:visible').first().waitFor()
+    const merged = await (await fetch(`${base}/api/v1/work-orders/${repeat}`, { headers: { Authorization: `Bearer ${bearer}` } })).json()
+    if (merged.state !== 'merged') throw new Error(`after merging: ${merged.state}`)
     await page.keyboard.press('Escape')
     // Two new lights complaints go out together, each to its catalogue proposal.
     const third = await registerByApi(base, 'consultant', '东城东纵路北段路灯闪烁', '东纵路北段路灯忽明忽暗，已经一周。')

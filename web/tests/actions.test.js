@@ -89,15 +89,3 @@ describe('bulk dispatch', async () => {
     expect(bulkDispatchBody({ ...waiting, state: 'dispatched' }, { mode: 'unit', lead_unit_id: '11' }).reason).toBe('bulk.notPending')
   })
 })
-
-describe('merging', async () => {
-  const { mergeCandidates } = await import('../src/logic/actions.js')
-  it('offers similar orders still open, never the duplicate itself', () => {
-    const hits = [
-      { number: 'DG1', state: 'in_progress' }, { number: 'DG2', state: 'archived' }, { number: 'DG3', state: 'merged' },
-      { number: 'DG4', state: 'pending_dispatch' }, { number: 'DG5', state: 'invalid' },
-    ]
-    expect(mergeCandidates(hits, { number: 'DG4' }).map((h) => h.number)).toEqual(['DG1'])
-    expect(mergeCandidates(undefined, { number: 'DG4' })).toEqual([])
-  })
-})

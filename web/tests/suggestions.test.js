@@ -23,6 +23,7 @@ describe('suggested categories on the desk', () => {
     ])
     expect(suggestedCategories(answer, 1)).toHaveLength(1)
     expect(suggestedCategories(null)).toEqual([])
+    expect(suggestedCategories({ categories: [{ id: '1', path: ['a'], confidence: 0.997 }] })[0].percent).toBe(99)
   })
 
   it('offers the dispatcher the likely lead units, the noise left out', () => {

@@ -109,9 +109,3 @@ export function bulkDispatchBody(order, choice) {
   if (choice.note?.trim()) body.note = choice.note.trim()
   return { body, reason: null }
 }
-
-/** Orders a duplicate may be merged into (并单): similar ones still open, not itself. */
-export function mergeCandidates(hits, self, limit = 8) {
-  const closed = ['archived', 'invalid', 'merged']
-  return (hits ?? []).filter((h) => h.number !== self.number && !closed.includes(h.state)).slice(0, limit)
-}

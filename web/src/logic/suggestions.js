@@ -5,12 +5,15 @@
 // Below this a category is noise, not a suggestion.
 export const SHOWN_FROM = 0.05
 
+// A suggestion is never certain: 99.6 % shows as 99 %, not 100 %.
+const percent = (confidence) => Math.min(99, Math.round(confidence * 100))
+
 export function suggestedCategories(suggestion, max = 3) {
   if (!suggestion?.categories) return []
   return suggestion.categories
     .filter((c) => c.confidence >= SHOWN_FROM)
     .slice(0, max)
-    .map((c) => ({ id: c.id, path: c.path.join(' / '), percent: Math.round(c.confidence * 100) }))
+    .map((c) => ({ id: c.id, path: c.path.join(' / '), percent: percent(c.confidence) }))
 }
 
 // The lead units the model suggests, for the dispatch form.
@@ -19,7 +22,7 @@ export function suggestedUnits(suggestion, max = 3) {
   return suggestion.units
     .filter((u) => u.confidence >= SHOWN_FROM)
     .slice(0, max)
-    .map((u) => ({ id: u.id, name: u.name, percent: Math.round(u.confidence * 100) }))
+    .map((u) => ({ id: u.id, name: u.name, percent: percent(u.confidence) }))
 }
 
 // Worth asking once there is something to read: a subject, or a

@@ -7,13 +7,14 @@
 //! then measures single-client query latency: staff search over articles
 //! with the callers' questions of data/knowledge/relevance.toml, the
 //! portal's search, title suggestions, and similar-order search for the
-//! centre and for one town. Prints indexing rates, index sizes and the
-//! process's peak memory.
+//! centre and for one town, and the duplicate lookup of a new report over
+//! the last 30 days (and, as the worst case, over every order). Prints
+//! indexing rates, index sizes and the process's peak memory.
 
 use anyhow::Context;
 use chrono::{NaiveDate, TimeZone, Utc};
 use clap::Parser;
-use hotline_app::knowledge::index::{ArticleDoc, ArticleQuery, OrderDoc, OrderQuery, SearchEngine};
+use hotline_app::knowledge::index::{ArticleDoc, ArticleQuery, OrderDoc, OrderQuery, SearchEngine, SimilarQuery};
 use hotline_app::ports::{ChangeCursor, OrderChange, SearchVocabulary, SynonymSet};
 use hotline_domain::knowledge::Visibility;
 use hotline_domain::{ArticleId, CategoryId, OrderId, OrderNoPrefix, State, UnitId, WorkOrderNo};
@@ -198,6 +199,23 @@ fn main() -> anyhow::Result<()> {
     };
     timed("similar orders, centre", &|i| Ok(engine.search_orders(&order_query(i, None))?.len()))?;
     timed("similar orders, one town's staff", &|i| Ok(engine.search_orders(&order_query(i, Some(vec![towns[i % TOWNS]])))?.len()))?;
+    // A new report about one of the templates' matters, in other words: what
+    // the desk sends while the consultant types.
+    let last = Utc.timestamp_opt(1_764_000_000 + args.orders as i64 * 30, 0).single().expect("time");
+    let report_of = |i: usize, since| {
+        let t = &TEMPLATES[(i * 13) % TEMPLATES.len()];
+        let road = ROADS[(i * 7) % ROADS.len()];
+        SimilarQuery {
+            text: format!("{}\n又来反映：{}", t.subject, t.description.replace("{place}", road)),
+            since,
+            exclude: None,
+            limit: 12,
+        }
+    };
+    timed("duplicate lookup, last 30 days", &|i| {
+        Ok(engine.similar_orders(&report_of(i, last - chrono::Duration::days(hotline_app::similar::WINDOW_DAYS)))?.len())
+    })?;
+    timed("duplicate lookup, every order", &|i| Ok(engine.similar_orders(&report_of(i, chrono::DateTime::<Utc>::MIN_UTC))?.len()))?;
     timed("order by number", &|i| {
         let number = WorkOrderNo::new(&prefix, day, (i * 397 % args.orders) as u64 + 1);
         Ok(engine.search_orders(&OrderQuery { text: number.to_string(), ..order_query(i, None) })?.len())
