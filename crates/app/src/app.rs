@@ -151,11 +151,13 @@ pub struct Adapters {
     pub lines: Lines,
     /// The audit key and the checkpoint log, both outside the database.
     pub audit: AuditAnchor,
+    /// Trained suggestion models, by version.
+    pub models: Arc<dyn crate::suggestions::ModelShelf>,
 }
 
 impl App {
     pub async fn new(adapters: Adapters, config: AppConfig, clock: Arc<dyn Clock>) -> AppResult<Self> {
-        let Adapters { store, blobs, search: engine, lines, audit } = adapters;
+        let Adapters { store, blobs, search: engine, lines, audit, models } = adapters;
         // Each service is handed the parts of the store it uses.
         let orders_store: Arc<dyn OrderStore> = store.clone();
         let org_store: Arc<dyn OrgStore> = store.clone();
@@ -332,6 +334,7 @@ impl App {
         });
         let suggestions = Arc::new(crate::suggestions::Suggestions {
             store: orders_store.clone(),
+            shelf: models,
             directory: directory.clone(),
             clock: clock.clone(),
             current: Default::default(),

@@ -14,8 +14,44 @@ use crate::ports::OrderStore;
 pub use crate::ports::TrainingOrder;
 use chrono::{DateTime, Utc};
 use hotline_domain::{CategoryId, CategoryPath, Role, UnitId};
-use hotline_suggest::{Featurizer, Linear, SparseVec, Tfidf, TrainOptions};
+use hotline_suggest::{Bundle, Featurizer, Linear, SparseVec, Tfidf, TrainOptions};
 use std::sync::{Arc, RwLock};
+
+/// Where trained models are kept, one file per version (the data
+/// directory's `models/`): `hotline model train` and the server's own
+/// trainings put them there, and every server serves the newest.
+#[async_trait::async_trait]
+pub trait ModelShelf: Send + Sync {
+    /// Stores a version whole or not at all.
+    async fn put(&self, version: &str, bytes: &[u8]) -> std::io::Result<()>;
+    /// The newest version, by name (names sort by training time).
+    async fn latest(&self) -> std::io::Result<Option<String>>;
+    async fn get(&self, version: &str) -> std::io::Result<Vec<u8>>;
+    /// Deletes all but the newest `keep` versions.
+    async fn prune(&self, keep: usize) -> std::io::Result<()>;
+}
+
+/// A shelf that keeps nothing: tests and tools that train in memory only.
+pub struct NoShelf;
+
+#[async_trait::async_trait]
+impl ModelShelf for NoShelf {
+    async fn put(&self, _: &str, _: &[u8]) -> std::io::Result<()> {
+        Ok(())
+    }
+    async fn latest(&self) -> std::io::Result<Option<String>> {
+        Ok(None)
+    }
+    async fn get(&self, version: &str) -> std::io::Result<Vec<u8>> {
+        Err(std::io::Error::new(std::io::ErrorKind::NotFound, format!("no model {version} is kept")))
+    }
+    async fn prune(&self, _: usize) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Versions kept on the shelf: the newest and a few to go back to.
+pub const KEPT_VERSIONS: usize = 5;
 
 /// The most orders a training reads (newest first).
 pub const TRAINING_LIMIT: u32 = 200_000;
@@ -59,9 +95,27 @@ impl Trained {
         (self.categories.rank(&x, k), self.units.as_ref().map(|u| u.rank(&x, k)).unwrap_or_default())
     }
 
-    /// `<training time>/<orders learned from>`: which model answered.
+    /// `<training time>-<orders learned from>`: which model answered, and
+    /// its name on the shelf.
     pub fn version(&self) -> String {
-        format!("{}/{}", self.trained_at.format("%Y%m%dT%H%M%SZ"), self.examples)
+        format!("{}-{}", self.trained_at.format("%Y%m%dT%H%M%SZ"), self.examples)
+    }
+
+    pub fn to_bundle(&self) -> Bundle {
+        let mut models = vec![(self.categories.labels.iter().map(|c| c.0).collect(), self.categories.model.clone())];
+        if let Some(units) = &self.units {
+            models.push((units.labels.iter().map(|u| u.0).collect(), units.model.clone()));
+        }
+        Bundle { trained_at: self.trained_at.timestamp(), examples: self.examples as u64, tfidf: self.tfidf.clone(), models }
+    }
+
+    pub fn from_bundle(bundle: Bundle) -> Result<Self, String> {
+        let trained_at = DateTime::from_timestamp(bundle.trained_at, 0).ok_or("the training time is out of range")?;
+        let mut models = bundle.models.into_iter();
+        let (labels, model) = models.next().ok_or("the file holds no category model")?;
+        let categories = Labelled { labels: labels.into_iter().map(CategoryId).collect(), model };
+        let units = models.next().map(|(labels, model)| Labelled { labels: labels.into_iter().map(UnitId).collect(), model });
+        Ok(Self { trained_at, examples: bundle.examples as usize, tfidf: bundle.tfidf, categories, units })
     }
 }
 
@@ -185,6 +239,7 @@ pub struct Suggestion {
 
 pub struct Suggestions {
     pub store: Arc<dyn OrderStore>,
+    pub shelf: Arc<dyn ModelShelf>,
     pub directory: Arc<Directory>,
     pub clock: Arc<dyn Clock>,
     pub current: RwLock<Option<Arc<Trained>>>,
@@ -203,9 +258,36 @@ impl Suggestions {
             .map_err(|e| AppError::Unavailable(format!("the suggestion training stopped: {e}")))?;
         let Some(trained) = trained else { return Ok(0) };
         let examples = trained.examples;
-        tracing::info!(examples, version = %trained.version(), "suggestion models trained");
+        let version = trained.version();
+        tracing::info!(examples, version = %version, "suggestion models trained");
+        let bytes = hotline_suggest::bundle::encode(&trained.to_bundle());
         *self.current.write().expect("suggestions lock") = Some(Arc::new(trained));
+        let shelved = async {
+            self.shelf.put(&version, &bytes).await?;
+            self.shelf.prune(KEPT_VERSIONS).await
+        };
+        shelved.await.map_err(|e| AppError::Unavailable(format!("the trained model {version} could not be kept: {e}")))?;
         Ok(examples)
+    }
+
+    /// Serves the newest model on the shelf when it is not the one being
+    /// served (another process trained it); returns its version then.
+    pub async fn pick_up(&self) -> AppResult<Option<String>> {
+        let unavailable = |e: std::io::Error| AppError::Unavailable(format!("the kept models cannot be read: {e}"));
+        let Some(latest) = self.shelf.latest().await.map_err(unavailable)? else { return Ok(None) };
+        if self.model().is_some_and(|m| m.version() >= latest) {
+            return Ok(None);
+        }
+        let bytes = self.shelf.get(&latest).await.map_err(unavailable)?;
+        let trained = tokio::task::spawn_blocking(move || {
+            hotline_suggest::bundle::decode(&bytes).map_err(|e| e.to_string()).and_then(Trained::from_bundle)
+        })
+        .await
+        .map_err(|e| AppError::Unavailable(format!("reading the model stopped: {e}")))?
+        .map_err(|e| AppError::Unavailable(format!("the kept model {latest} cannot be used: {e}")))?;
+        tracing::info!(version = %latest, "suggestion models picked up");
+        *self.current.write().expect("suggestions lock") = Some(Arc::new(trained));
+        Ok(Some(latest))
     }
 
     pub fn model(&self) -> Option<Arc<Trained>> {

@@ -184,6 +184,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
         search: Arc::new(hotline_search::TantivySearch::open(&dir.path().join("index"))?),
         lines: Lines::Simulated,
         audit: hotline_blob_fs::ephemeral_audit_anchor(dir.path()),
+        models: std::sync::Arc::new(hotline_app::suggestions::NoShelf),
     };
     let app = App::new(adapters, config, Arc::new(SystemClock)).await?;
     hotline_seed::seed_reference(&app).await?;

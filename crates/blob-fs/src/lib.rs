@@ -4,7 +4,9 @@
 //! a valid address.
 
 mod checkpoints;
+mod models;
 pub use checkpoints::{FileCheckpoints, audit_anchor, ephemeral_audit_anchor};
+pub use models::FsModelShelf;
 
 use async_trait::async_trait;
 use hotline_app::attachments::BlobStore;

@@ -319,6 +319,11 @@ impl Config {
         self.data_dir.join("attachments")
     }
 
+    /// Trained suggestion models, one file per version.
+    pub fn models_dir(&self) -> PathBuf {
+        self.data_dir.join("models")
+    }
+
     pub fn audit_key_file(&self) -> PathBuf {
         if self.audit.key_file.trim().is_empty() { self.data_dir.join("audit.key") } else { PathBuf::from(&self.audit.key_file) }
     }

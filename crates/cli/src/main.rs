@@ -90,7 +90,8 @@ enum Command {
     Simulate(commands::simulate::SimulateArgs),
     /// Agents needed for a service level (Erlang C; Erlang A with --patience-secs).
     Staffing(commands::staffing::StaffingArgs),
-    /// The suggestion model: its evaluation on labelled messages.
+    /// The suggestion model: training on the stored orders, evaluation on
+    /// labelled messages.
     Model {
         #[command(subcommand)]
         command: commands::model::ModelCommand,
@@ -108,7 +109,7 @@ fn main() -> anyhow::Result<()> {
     match cli.command {
         Command::Staffing(args) => return commands::staffing::run(args),
         Command::Simulate(args) => return commands::simulate::run(args),
-        Command::Model { command } => return commands::model::run(command),
+        Command::Model { command } if !command.needs_database() => return commands::model::run(command),
         Command::SeatPlan(args) if !args.from_db => return commands::seat_plan::run(args, None),
         _ => {}
     }
@@ -139,7 +140,8 @@ fn main() -> anyhow::Result<()> {
             Command::Kb { command } => commands::kb::run(config, command).await,
             Command::Import { command } => commands::import::run(config, command).await,
             Command::SeatPlan(args) => commands::seat_plan::run_from_db(config, args).await,
-            Command::Staffing(_) | Command::Simulate(_) | Command::Model { .. } => unreachable!("handled before the runtime starts"),
+            Command::Model { command } => commands::model::run_with_database(config, command).await,
+            Command::Staffing(_) | Command::Simulate(_) => unreachable!("handled before the runtime starts"),
         }
     })
 }

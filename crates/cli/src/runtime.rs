@@ -67,7 +67,8 @@ pub async fn open_app(config: &Config, store: Arc<SqlStore>, index: Index) -> an
         TelephonyKind::None => Lines::None,
     };
     let audit = hotline_blob_fs::audit_anchor(&config.audit_key_file(), &config.audit_checkpoint_file()).map_err(anyhow::Error::msg)?;
-    let adapters = Adapters { store, blobs, search: engine, lines, audit };
+    let models = Arc::new(hotline_blob_fs::FsModelShelf::new(config.models_dir()));
+    let adapters = Adapters { store, blobs, search: engine, lines, audit, models };
     let app = App::new(adapters, config.app_config()?, Arc::new(SystemClock)).await.context("cannot start the application")?;
     Ok(app)
 }

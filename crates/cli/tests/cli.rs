@@ -317,6 +317,28 @@ async fn a_seat_plan_from_the_stored_calls_of_the_demo() {
 }
 
 #[tokio::test]
+async fn an_operator_trains_the_suggestion_model_and_its_version_is_kept() {
+    let env = Env::new().await;
+    let migrated = env.run(&["migrate"]);
+    assert!(migrated.status.success(), "{}", text(&migrated));
+    let empty = env.run(&["model", "train"]);
+    assert!(!empty.status.success());
+    assert!(text(&empty).contains("too few orders to learn from: at least 50"), "{}", text(&empty));
+    let seeded = env.run(&["demo", "--seed-only", "--orders", "200"]);
+    assert!(seeded.status.success(), "{}", text(&seeded));
+    let out = env.run(&["model", "train"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let said = text(&out);
+    let version = said.split("version ").nth(1).and_then(|r| r.split_whitespace().next()).unwrap_or_else(|| panic!("{said}")).to_owned();
+    let file = env.dir.path().join("models").join(format!("{version}.model"));
+    let bytes = std::fs::read(&file).unwrap_or_else(|e| panic!("{}: {e}; {said}", file.display()));
+    assert!(bytes.starts_with(b"HLSUGG01"), "a model file");
+    let examples: usize = version.rsplit('-').next().unwrap().parse().unwrap();
+    assert!(said.contains(&format!("trained on {examples} orders")) && examples >= 50, "{said}");
+    env.db.drop_database().await;
+}
+
+#[tokio::test]
 async fn an_operator_issues_rotates_and_revokes_a_partners_api_key() {
     let env = Env::new().await;
     let add = |extra: &[&str]| {

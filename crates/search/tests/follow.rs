@@ -23,6 +23,7 @@ async fn app(db: &TestDb, blobs: &std::path::Path, engine: Arc<dyn SearchEngine>
         search: engine,
         lines: Lines::Simulated,
         audit: hotline_blob_fs::ephemeral_audit_anchor(blobs),
+        models: std::sync::Arc::new(hotline_app::suggestions::NoShelf),
     };
     App::new(adapters, AppConfig::default(), Arc::new(SystemClock)).await.unwrap()
 }

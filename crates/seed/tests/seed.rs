@@ -21,6 +21,7 @@ async fn reference_data_once_then_demo_orders_in_every_state() {
         search: Arc::new(hotline_search::TantivySearch::in_memory().unwrap()),
         lines: Lines::Simulated,
         audit: hotline_blob_fs::ephemeral_audit_anchor(blobs.path()),
+        models: std::sync::Arc::new(hotline_app::suggestions::NoShelf),
     };
     let app = App::new(adapters, AppConfig::default(), Arc::new(SystemClock)).await.unwrap();
 

@@ -8,12 +8,14 @@
 //! callers hand in examples (`dataset`).
 
 pub mod bayes;
+pub mod bundle;
 pub mod calibrate;
 pub mod dataset;
 pub mod evaluate;
 pub mod features;
 pub mod linear;
 
+pub use bundle::{Bundle, BundleError};
 pub use dataset::{DatasetError, Example};
 pub use evaluate::{Evaluation, Scores, evaluate};
 pub use features::{Featurizer, SparseVec, Tfidf};

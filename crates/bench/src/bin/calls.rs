@@ -59,6 +59,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
         search: Arc::new(hotline_search::TantivySearch::open(&dir.path().join("index"))?),
         lines: Lines::Simulated,
         audit: hotline_blob_fs::ephemeral_audit_anchor(dir.path()),
+        models: std::sync::Arc::new(hotline_app::suggestions::NoShelf),
     };
     let app = App::new(adapters, AppConfig::default(), Arc::new(SystemClock)).await?;
     let now = Utc::now();

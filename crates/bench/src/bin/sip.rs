@@ -108,6 +108,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
         search: Arc::new(hotline_search::TantivySearch::open(&dir.path().join("index"))?),
         lines: Lines::Network(gateway.clone()),
         audit: hotline_blob_fs::ephemeral_audit_anchor(dir.path()),
+        models: std::sync::Arc::new(hotline_app::suggestions::NoShelf),
     };
     let callcentre = CallCentreConfig { wrap_up_secs: 0, max_waiting: 10_000, ..CallCentreConfig::default() };
     let app = App::new(adapters, AppConfig { callcentre, ..AppConfig::default() }, Arc::new(SystemClock)).await?;

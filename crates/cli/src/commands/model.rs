@@ -1,15 +1,29 @@
-//! `hotline model`: the suggestion model (issue 18). `evaluate` trains on
-//! the earlier part of a labelled set and scores the model beside the
-//! naive Bayes baseline on the later part. Needs no database.
+//! `hotline model`: the suggestion model (issue 18). `train` learns from
+//! the stored orders and keeps the new version in the data directory, where
+//! a running server picks it up within 30 seconds. `evaluate` trains on the
+//! earlier part of a labelled set and scores the model beside the naive
+//! Bayes baseline on the later part; it needs no database.
 
+use crate::config::Config;
+use crate::runtime;
 use clap::{Args, Subcommand};
 use hotline_suggest::{Featurizer, TrainOptions};
 use std::path::PathBuf;
 
 #[derive(Subcommand)]
 pub enum ModelCommand {
+    /// Trains the category and unit models on the stored orders and keeps
+    /// the new version in the data directory (`models/`); a running server
+    /// serves it within 30 seconds.
+    Train,
     /// Scores the model and the baseline on a time-ordered split.
     Evaluate(EvaluateArgs),
+}
+
+impl ModelCommand {
+    pub fn needs_database(&self) -> bool {
+        matches!(self, Self::Train)
+    }
 }
 
 #[derive(Args)]
@@ -34,7 +48,35 @@ pub struct EvaluateArgs {
 pub fn run(command: ModelCommand) -> anyhow::Result<()> {
     match command {
         ModelCommand::Evaluate(args) => evaluate(args),
+        ModelCommand::Train => unreachable!("needs the database"),
     }
+}
+
+pub async fn run_with_database(config: Config, command: ModelCommand) -> anyhow::Result<()> {
+    match command {
+        ModelCommand::Train => train(config).await,
+        ModelCommand::Evaluate(args) => evaluate(args),
+    }
+}
+
+async fn train(config: Config) -> anyhow::Result<()> {
+    let app = runtime::open(&config, runtime::Index::Detached).await?;
+    let started = std::time::Instant::now();
+    let examples = app.suggestions.retrain().await?;
+    if examples == 0 {
+        anyhow::bail!(
+            "too few orders to learn from: at least {} dispatched or directly answered orders are needed",
+            hotline_app::suggestions::MIN_EXAMPLES
+        );
+    }
+    let model = app.suggestions.model().expect("just trained");
+    println!(
+        "trained on {examples} orders in {:.1} s: version {} kept in {}",
+        started.elapsed().as_secs_f64(),
+        model.version(),
+        config.models_dir().display()
+    );
+    Ok(())
 }
 
 fn evaluate(args: EvaluateArgs) -> anyhow::Result<()> {

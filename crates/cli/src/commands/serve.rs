@@ -141,16 +141,35 @@ async fn watch_calendar(app: App) {
     }
 }
 
-/// Trains the suggestion models on the stored orders at start and then
-/// nightly (every 24 hours), so dispatchers' corrections are learned.
+/// How often the server looks for a model another process trained.
+const PICK_UP_SECS: u64 = 30;
+/// How often the server trains its own.
+const TRAIN_SECS: u64 = 24 * 3600;
+
+/// Serves the newest kept suggestion model at start, training one when none
+/// is kept or the newest is more than a day old; then trains nightly (every
+/// 24 hours, so dispatchers' corrections are learned) and, every 30
+/// seconds, picks up a newer model that `hotline model train` (or another
+/// node sharing the directory) kept, without a restart.
 async fn train_suggestions(app: App) {
-    let mut tick = tokio::time::interval(Duration::from_secs(24 * 3600));
+    let picked = app.suggestions.pick_up().await.unwrap_or_else(|e| {
+        tracing::warn!(error = %e, "the kept suggestion models cannot be read; training anew");
+        None
+    });
+    let fresh = app.suggestions.model().is_some_and(|m| app.clock.now() - m.trained_at < chrono::Duration::seconds(TRAIN_SECS as i64));
+    let first_training = if picked.is_some() && fresh { Duration::from_secs(TRAIN_SECS) } else { Duration::ZERO };
+    let mut train = tokio::time::interval_at(tokio::time::Instant::now() + first_training, Duration::from_secs(TRAIN_SECS));
+    let mut look = tokio::time::interval(Duration::from_secs(PICK_UP_SECS));
     loop {
-        tick.tick().await;
-        match app.suggestions.retrain().await {
-            Ok(0) => tracing::info!("too few dispatched orders to train the suggestions on yet"),
-            Ok(_) => {}
-            Err(e) => tracing::warn!(error = %e, "training the suggestions failed; the previous models stay"),
+        tokio::select! {
+            _ = train.tick() => match app.suggestions.retrain().await {
+                Ok(0) => tracing::info!("too few dispatched orders to train the suggestions on yet"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "training the suggestions failed; the previous models stay"),
+            },
+            _ = look.tick() => if let Err(e) = app.suggestions.pick_up().await {
+                tracing::warn!(error = %e, "a kept suggestion model could not be picked up; the one served stays");
+            },
         }
     }
 }

@@ -54,7 +54,7 @@ async fn dispatched_orders_teach_the_category_and_unit_of_a_new_request_with_its
     assert!(total <= 1.0 + 1e-4, "probabilities: {}", s.body);
     assert_eq!(s.body["units"][0]["code"], "hrss", "{}", s.body);
     assert_eq!(s.body["unsure"], false);
-    assert!(s.body["model"].as_str().unwrap().ends_with("/60"), "{}", s.body);
+    assert!(s.body["model"].as_str().unwrap().ends_with("-60"), "{}", s.body);
 
     // Dispatchers see the same; a unit's handler does not.
     let noise = json!({"subject": "", "description": "楼下工地半夜打桩，吵得睡不着"});
@@ -77,4 +77,35 @@ async fn dispatched_orders_teach_the_category_and_unit_of_a_new_request_with_its
     let long = t.post("/api/v1/suggestions", &consultant, json!({"subject": "长".repeat(201)})).await;
     assert_eq!(long.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", long.body);
     assert!(long.body.to_string().contains("at most 200"), "{}", long.body);
+}
+
+#[tokio::test]
+async fn a_trained_model_is_kept_by_version_and_another_node_serves_it_without_a_restart() {
+    let t = TestApp::spawn().await;
+    let (consultant, dispatcher) = (t.login("consultant").await, t.login("dispatcher").await);
+    for i in 0..60 {
+        let order = t.register(&consultant, body(&t, i % 3, i)).await;
+        t.ok(&dispatcher, &order, json!({"action": "dispatch", "lead_unit_id": t.unit_id(KINDS[i % 3].1)})).await;
+    }
+    let node = t.second_node().await;
+    assert_eq!(node.suggestions.pick_up().await.unwrap(), None, "nothing kept yet");
+    assert!(node.suggestions.model().is_none());
+
+    assert_eq!(t.app.suggestions.retrain().await.unwrap(), 60);
+    let version = t.app.suggestions.model().unwrap().version();
+    assert_eq!(t.app.suggestions.pick_up().await.unwrap(), None, "the node that trained serves it already");
+    assert_eq!(node.suggestions.pick_up().await.unwrap().as_deref(), Some(version.as_str()));
+    let ask = ("老板拖欠工资", "公司三个月没发工资了", None);
+    let here = t.app.suggestions.model().unwrap().rank(ask.0, ask.1, ask.2, 3);
+    let there = node.suggestions.model().unwrap().rank(ask.0, ask.1, ask.2, 3);
+    assert_eq!(here, there, "the kept model answers exactly as the one trained");
+    assert_eq!(node.suggestions.pick_up().await.unwrap(), None, "picked up once");
+
+    // A damaged newer file is refused by name; the model served stays.
+    let dir = t.blobs_dir().join("models");
+    let bytes = std::fs::read(dir.join(format!("{version}.model"))).unwrap();
+    std::fs::write(dir.join("29991231T000000Z-1.model"), &bytes[..bytes.len() / 2]).unwrap();
+    let e = node.suggestions.pick_up().await.unwrap_err().to_string();
+    assert!(e.contains("29991231T000000Z-1") && e.contains("damaged"), "{e}");
+    assert_eq!(node.suggestions.model().unwrap().version(), version);
 }

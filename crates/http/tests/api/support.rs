@@ -62,6 +62,7 @@ impl TestApp {
             search: engine,
             lines: Lines::Simulated,
             audit: audit.clone(),
+            models: Arc::new(hotline_blob_fs::FsModelShelf::new(blobs_dir.path().join("models"))),
         };
         let app = App::new(adapters, config, clock).await.expect("app");
         hotline_seed::seed_reference(&app).await.expect("reference data");
@@ -105,6 +106,10 @@ impl TestApp {
     }
 
     /// The attachment store the app writes to.
+    pub fn blobs_dir(&self) -> std::path::PathBuf {
+        self._blobs.path().to_path_buf()
+    }
+
     pub fn blobs(&self) -> FsBlobStore {
         FsBlobStore::new(self._blobs.path())
     }
@@ -178,12 +183,14 @@ impl TestApp {
         r.body
     }
 
-    /// Another node on the same database, with its own memory and index.
+    /// Another node on the same database, with its own memory and index
+    /// (and the same model shelf, as nodes sharing a volume).
     pub async fn second_node(&self) -> App {
         let blobs = Arc::new(FsBlobStore::new(self._blobs.path()));
         let engine = Arc::new(hotline_search::TantivySearch::in_memory().expect("search index"));
+        let models = Arc::new(hotline_blob_fs::FsModelShelf::new(self._blobs.path().join("models")));
         let adapters =
-            Adapters { store: self.app.store.clone(), blobs, search: engine, lines: Lines::Simulated, audit: self.audit.clone() };
+            Adapters { store: self.app.store.clone(), blobs, search: engine, lines: Lines::Simulated, audit: self.audit.clone(), models };
         App::new(adapters, AppConfig::default(), self.app.clock.clone()).await.expect("second node")
     }
 

@@ -87,6 +87,7 @@ impl Centre {
             search: Arc::new(hotline_search::TantivySearch::in_memory().expect("search index")),
             lines: if simulator { Lines::NetworkAndSimulator(gateway.clone()) } else { Lines::Network(gateway.clone()) },
             audit: hotline_blob_fs::ephemeral_audit_anchor(dir.path()),
+            models: std::sync::Arc::new(hotline_app::suggestions::NoShelf),
         };
         let app = App::new(adapters, AppConfig { callcentre, ..AppConfig::default() }, Arc::new(SystemClock)).await.expect("app");
         hotline_seed::seed_reference(&app).await.expect("reference data");
