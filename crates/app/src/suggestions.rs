@@ -123,7 +123,7 @@ fn text(subject: &str, description: &str) -> String {
     format!("{subject}\n{description}")
 }
 
-fn bits_for(classes: usize) -> u8 {
+pub fn bits_for(classes: usize) -> u8 {
     let buckets = MODEL_BYTES / (4 * classes.max(1));
     (buckets.max(1).ilog2() as u8).clamp(12, 18)
 }
@@ -145,7 +145,7 @@ fn index<T: Copy + Eq + std::hash::Hash>(values: impl Iterator<Item = T>) -> (Ve
 
 /// Epochs of SGD: many over a few thousand orders, few over a million
 /// (each pass then sees plenty of every category).
-fn epochs_for(orders: usize) -> u32 {
+pub fn epochs_for(orders: usize) -> u32 {
     (2_000_000 / orders.max(1)).clamp(3, 20) as u32
 }
 

@@ -335,6 +335,16 @@ async fn an_operator_trains_the_suggestion_model_and_its_version_is_kept() {
     assert!(bytes.starts_with(b"HLSUGG01"), "a model file");
     let examples: usize = version.rsplit('-').next().unwrap().parse().unwrap();
     assert!(said.contains(&format!("trained on {examples} orders")) && examples >= 50, "{said}");
+
+    // The same orders scored: every level of the category, and the unit.
+    let scored = env.run(&["model", "evaluate", "--from-db"]);
+    assert!(scored.status.success(), "{}", text(&scored));
+    let report = text(&scored);
+    assert!(report.contains(&format!("## Leaf categories: {examples} stored orders")), "{report}");
+    assert!(report.contains("Each level, derived from the leaf suggestions") && report.contains("| 1 | "), "{report}");
+    assert!(report.contains("## Lead units:") && report.contains("| baseline (TF-IDF + naive Bayes) |"), "{report}");
+    let both = env.run(&["model", "evaluate", "--from-db", "--messages", "x.csv"]);
+    assert!(!both.status.success() && text(&both).contains("--messages"), "{}", text(&both));
     env.db.drop_database().await;
 }
 

@@ -10,9 +10,16 @@ pub struct Example {
     pub id: String,
     /// Subject and description, as a consultant would read them.
     pub text: String,
+    /// The label; a category's path joined by [`LEVEL_SEPARATOR`] makes
+    /// the evaluation score every level above the leaf too.
     pub label: String,
     pub at: NaiveDateTime,
+    /// Terms beside the words (the town's code), as the server adds them.
+    pub tags: Vec<String>,
 }
+
+/// Between the levels of a hierarchical label: `城乡建设 / 市政设施 / 路灯`.
+pub const LEVEL_SEPARATOR: &str = " / ";
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum DatasetError {
@@ -47,6 +54,7 @@ pub fn messages(csv_text: &str) -> Result<Vec<Example>, DatasetError> {
             text: format!("{}\n{}", field(subject), field(detail)),
             label: field(category).to_owned(),
             at,
+            tags: Vec::new(),
         });
     }
     Ok(examples)

@@ -5,7 +5,7 @@
 
 use crate::bayes::NaiveBayes;
 use crate::calibrate;
-use crate::dataset::{Example, label_index};
+use crate::dataset::{Example, LEVEL_SEPARATOR, label_index};
 use crate::features::{Featurizer, SparseVec, Tfidf};
 use crate::linear::{Linear, TrainOptions};
 use std::fmt::Write;
@@ -43,6 +43,44 @@ pub struct Evaluation {
     pub temperature: f32,
     pub model: Scores,
     pub baseline: Scores,
+    /// For hierarchical labels, each level above the leaf (level 1 first):
+    /// the leaf probabilities summed per ancestor, so the upper levels are
+    /// derived from the leaf model, as the platform derives them.
+    pub levels: Vec<Level>,
+}
+
+/// One level above the leaf: its labels and both models' scores.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Level {
+    pub depth: usize,
+    pub labels: Vec<String>,
+    pub model: Scores,
+    pub baseline: Scores,
+}
+
+/// The first `depth` parts of a hierarchical label.
+fn ancestor(label: &str, depth: usize) -> String {
+    label.split(LEVEL_SEPARATOR).take(depth).collect::<Vec<_>>().join(LEVEL_SEPARATOR)
+}
+
+/// Leaf probabilities summed per ancestor at `depth`, with the ancestors'
+/// labels and each truth's ancestor.
+fn lift(depth: usize, labels: &[String], probabilities: &[Vec<f32>], truth: &[usize]) -> (Vec<String>, Vec<Vec<f32>>, Vec<usize>) {
+    let mut up: Vec<String> = labels.iter().map(|l| ancestor(l, depth)).collect();
+    up.sort();
+    up.dedup();
+    let of: Vec<usize> = labels.iter().map(|l| up.binary_search(&ancestor(l, depth)).expect("an ancestor of its own")).collect();
+    let lifted = probabilities
+        .iter()
+        .map(|p| {
+            let mut q = vec![0.0f32; up.len()];
+            for (leaf, v) in p.iter().enumerate() {
+                q[of[leaf]] += v;
+            }
+            q
+        })
+        .collect();
+    (up, lifted, truth.iter().map(|y| of[*y]).collect())
 }
 
 fn score(probabilities: &[Vec<f32>], truth: &[usize], labels: &[String]) -> Scores {
@@ -94,7 +132,8 @@ pub fn evaluate(examples: &[Example], featurizer: Featurizer, options: TrainOpti
     let ordered: Vec<Example> = ordered.into_iter().cloned().collect();
     let (labels, ys) = label_index(&ordered);
     let cut = ((ordered.len() as f64) * (1.0 - test_share)).round() as usize;
-    let counts: Vec<Vec<(u32, u32)>> = ordered.iter().map(|e| featurizer.counts(&e.text)).collect();
+    let counts: Vec<Vec<(u32, u32)>> =
+        ordered.iter().map(|e| featurizer.counts_with(&e.text, &e.tags.iter().map(String::as_str).collect::<Vec<_>>())).collect();
     let tfidf = Tfidf::fit(featurizer, &counts[..cut]);
     let xs: Vec<SparseVec> = counts.iter().map(|c| tfidf.weigh(c)).collect();
     let (train_x, test_x) = xs.split_at(cut);
@@ -105,7 +144,16 @@ pub fn evaluate(examples: &[Example], featurizer: Featurizer, options: TrainOpti
     let baseline = NaiveBayes::train(train_x, train_y, labels.len(), 0.1);
     let model_p: Vec<Vec<f32>> = test_x.iter().map(|x| model.probabilities(x)).collect();
     let baseline_p: Vec<Vec<f32>> = test_x.iter().map(|x| baseline.probabilities(x)).collect();
+    let depth = labels.iter().map(|l| l.split(LEVEL_SEPARATOR).count()).max().unwrap_or(1);
+    let levels = (1..depth)
+        .map(|d| {
+            let (up, model_up, truth) = lift(d, &labels, &model_p, test_y);
+            let (_, baseline_up, _) = lift(d, &labels, &baseline_p, test_y);
+            Level { depth: d, model: score(&model_up, &truth, &up), baseline: score(&baseline_up, &truth, &up), labels: up }
+        })
+        .collect();
     Evaluation {
+        levels,
         trained_on: cut,
         tested_on: ordered.len() - cut,
         split_at: ordered.get(cut).map(|e| e.at).unwrap_or_default(),
@@ -116,7 +164,34 @@ pub fn evaluate(examples: &[Example], featurizer: Featurizer, options: TrainOpti
     }
 }
 
+/// Classes listed one per row at most; beyond, the most held out.
+const CLASSES_LISTED: usize = 20;
+/// Confusions listed when there are too many classes for a table.
+const CONFUSIONS_LISTED: usize = 15;
+
 impl Evaluation {
+    /// The most frequent confusions, as a list: a table of hundreds of
+    /// classes says nothing.
+    fn confusions(&self, limit: usize) -> String {
+        let mut pairs: Vec<(u32, usize, usize)> = Vec::new();
+        for (truth, row) in self.model.confusion.iter().enumerate() {
+            for (guess, n) in row.iter().enumerate() {
+                if truth != guess && *n > 0 {
+                    pairs.push((*n, truth, guess));
+                }
+            }
+        }
+        pairs.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+        if pairs.is_empty() {
+            return "The model took no held-out example for another class.\n".to_owned();
+        }
+        let mut out = String::from("The model's most frequent confusions (the right class → the class suggested first):\n\n");
+        for (n, truth, guess) in pairs.into_iter().take(limit) {
+            let _ = writeln!(out, "- {n} × {} → {}", self.labels[truth], self.labels[guess]);
+        }
+        out
+    }
+
     /// The figures as Markdown, for `docs/intelligence.md` and the terminal.
     pub fn report(&self) -> String {
         let mut out = String::new();
@@ -129,8 +204,43 @@ impl Evaluation {
         for (name, s) in [("model (TF-IDF + logistic regression)", &self.model), ("baseline (TF-IDF + naive Bayes)", &self.baseline)] {
             let _ = writeln!(out, "| {name} | {:.1} % | {:.1} % | {:.3} | {:.3} |", s.top1 * 100.0, s.top3 * 100.0, s.ece, s.log_loss);
         }
-        let _ = writeln!(out, "\n| class | held out | model precision | model recall | baseline recall |\n| --- | --- | --- | --- | --- |");
-        for (m, b) in self.model.per_class.iter().zip(&self.baseline.per_class) {
+        if !self.levels.is_empty() {
+            let _ = writeln!(
+                out,
+                "\nEach level, derived from the leaf suggestions:\n\n| level | classes | model top-1 | model top-3 | baseline top-1 | baseline top-3 |\n| --- | --- | --- | --- | --- | --- |"
+            );
+            let leaf = Level {
+                depth: self.levels.len() + 1,
+                labels: self.labels.clone(),
+                model: self.model.clone(),
+                baseline: self.baseline.clone(),
+            };
+            for l in self.levels.iter().chain(std::iter::once(&leaf)) {
+                let _ = writeln!(
+                    out,
+                    "| {} | {} | {:.1} % | {:.1} % | {:.1} % | {:.1} % |",
+                    l.depth,
+                    l.labels.len(),
+                    l.model.top1 * 100.0,
+                    l.model.top3 * 100.0,
+                    l.baseline.top1 * 100.0,
+                    l.baseline.top3 * 100.0
+                );
+            }
+        }
+        let mut rows: Vec<(&ClassScore, &ClassScore)> = self.model.per_class.iter().zip(&self.baseline.per_class).collect();
+        let shown = if rows.len() > CLASSES_LISTED {
+            rows.sort_by_key(|r| std::cmp::Reverse(r.0.support));
+            rows.truncate(CLASSES_LISTED);
+            format!(" (the {CLASSES_LISTED} most held out of {})", self.labels.len())
+        } else {
+            String::new()
+        };
+        let _ = writeln!(
+            out,
+            "\n| class{shown} | held out | model precision | model recall | baseline recall |\n| --- | --- | --- | --- | --- |"
+        );
+        for (m, b) in rows {
             let _ = writeln!(
                 out,
                 "| {} | {} | {:.0} % | {:.0} % | {:.0} % |",
@@ -140,6 +250,10 @@ impl Evaluation {
                 m.recall * 100.0,
                 b.recall * 100.0
             );
+        }
+        if self.labels.len() > CLASSES_LISTED {
+            let _ = writeln!(out, "\n{}", self.confusions(CONFUSIONS_LISTED));
+            return out;
         }
         let _ = writeln!(out, "\nThe model's confusion (rows: the right class, columns: the class suggested first):\n");
         let _ = writeln!(out, "| | {} |", (0..self.labels.len()).map(|i| (i + 1).to_string()).collect::<Vec<_>>().join(" | "));
@@ -173,5 +287,30 @@ mod tests {
         let total: u32 = e.model.confusion.iter().flatten().sum();
         assert_eq!(total as usize, e.tested_on);
         assert!(e.report().contains("| model (TF-IDF + logistic regression) |"));
+        assert!(e.levels.is_empty(), "one level");
+    }
+
+    #[test]
+    fn upper_levels_are_scored_from_the_leaf_suggestions() {
+        let leaf = |i: usize| ["a / x / 1", "a / x / 2", "a / y / 3", "b / z / 4"][i % 4].to_owned();
+        let words = ["路灯 不亮 损坏", "路灯 闪烁 忽明忽暗", "井盖 丢失 缺失", "工资 拖欠 欠薪"];
+        let examples: Vec<Example> = (0..200)
+            .map(|i| Example {
+                id: format!("{i:04}"),
+                text: format!("{} 第{}次", words[i % 4], i),
+                label: leaf(i),
+                at: chrono::DateTime::from_timestamp(1_700_000_000 + i as i64 * 60, 0).unwrap().naive_utc(),
+                tags: vec![],
+            })
+            .collect();
+        let e = evaluate(&examples, Featurizer { bits: 12 }, TrainOptions::default(), 0.2);
+        assert_eq!(e.levels.len(), 2);
+        assert_eq!(e.levels[0].labels, ["a", "b"]);
+        assert_eq!(e.levels[1].labels, ["a / x", "a / y", "b / z"]);
+        assert!(e.levels[0].model.top1 >= e.levels[1].model.top1 && e.levels[1].model.top1 >= e.model.top1, "{}", e.report());
+        assert_eq!(e.levels[0].model.top1, 1.0, "wages are never lights: {}", e.report());
+        let total: u32 = e.levels[1].model.confusion.iter().flatten().sum();
+        assert_eq!(total as usize, e.tested_on);
+        assert!(e.report().contains("| 1 | 2 |") && e.report().contains("| 3 | 4 |"), "{}", e.report());
     }
 }

@@ -17,7 +17,7 @@ pub mod linear;
 
 pub use bundle::{Bundle, BundleError};
 pub use dataset::{DatasetError, Example};
-pub use evaluate::{Evaluation, Scores, evaluate};
+pub use evaluate::{Evaluation, Level, Scores, evaluate};
 pub use features::{Featurizer, SparseVec, Tfidf};
 pub use linear::{Linear, TrainOptions};
 

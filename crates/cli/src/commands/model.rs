@@ -22,7 +22,10 @@ pub enum ModelCommand {
 
 impl ModelCommand {
     pub fn needs_database(&self) -> bool {
-        matches!(self, Self::Train)
+        match self {
+            Self::Train => true,
+            Self::Evaluate(args) => args.from_db,
+        }
     }
 }
 
@@ -30,16 +33,23 @@ impl ModelCommand {
 pub struct EvaluateArgs {
     /// Labelled messages (`id,subject,time,detail,category`); default: the
     /// 330 shipped ones (data/messages/train.csv).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "from_db")]
     messages: Option<PathBuf>,
+    /// The stored orders instead, as the server trains on them: the leaf
+    /// category (every level above it scored too) and the lead unit.
+    #[arg(long)]
+    from_db: bool,
     /// Share of the latest examples held out for testing.
     #[arg(long, default_value_t = 0.2)]
     test_share: f64,
-    /// Hash buckets: 2^bits.
-    #[arg(long, default_value_t = 18)]
-    bits: u8,
-    #[arg(long, default_value_t = 30)]
-    epochs: u32,
+    /// Hash buckets: 2^bits (default 18; from the database, as the server
+    /// sizes them for the number of categories).
+    #[arg(long)]
+    bits: Option<u8>,
+    /// Passes of training (default 30; from the database, as the server
+    /// chooses for the number of orders).
+    #[arg(long)]
+    epochs: Option<u32>,
     /// Seed of the training order (the same seed gives the same figures).
     #[arg(long, default_value_t = 12345)]
     seed: u64,
@@ -55,8 +65,57 @@ pub fn run(command: ModelCommand) -> anyhow::Result<()> {
 pub async fn run_with_database(config: Config, command: ModelCommand) -> anyhow::Result<()> {
     match command {
         ModelCommand::Train => train(config).await,
-        ModelCommand::Evaluate(args) => evaluate(args),
+        ModelCommand::Evaluate(args) => evaluate_stored(config, args).await,
     }
+}
+
+/// Scores the category model (per level) and the unit model on the stored
+/// orders, newest 200,000, the latest share held out.
+async fn evaluate_stored(config: Config, args: EvaluateArgs) -> anyhow::Result<()> {
+    use hotline_app::suggestions::{TRAINING_LIMIT, bits_for, epochs_for};
+    use hotline_suggest::dataset::LEVEL_SEPARATOR;
+    check(&args)?;
+    let app = runtime::open(&config, runtime::Index::Detached).await?;
+    let orders = app.store.training_orders(TRAINING_LIMIT).await?;
+    let org = app.directory.snapshot();
+    let example = |o: &hotline_app::suggestions::TrainingOrder, label: String| hotline_suggest::Example {
+        id: format!("{:012}", o.id.0),
+        text: format!("{}\n{}", o.subject, o.description),
+        label,
+        at: o.created_at.naive_utc(),
+        tags: o.town.iter().cloned().collect(),
+    };
+    let by_category: Vec<_> = orders.iter().map(|o| example(o, org.category_path(o.category).names.join(LEVEL_SEPARATOR))).collect();
+    let by_unit: Vec<_> = orders.iter().filter_map(|o| o.lead_unit.map(|u| example(o, org.unit_name(u)))).collect();
+    for (what, examples) in [("Leaf categories", by_category), ("Lead units", by_unit)] {
+        let classes = examples.iter().map(|e| e.label.as_str()).collect::<std::collections::BTreeSet<_>>().len();
+        let bits = args.bits.unwrap_or_else(|| bits_for(classes));
+        let epochs = args.epochs.unwrap_or_else(|| epochs_for(examples.len()));
+        let held_out = (examples.len() as f64 * args.test_share).round() as usize;
+        if held_out < 5 || examples.len() - held_out < 10 {
+            anyhow::bail!("{what}: {} stored orders are too few to train on and test (at least 10 to train, 5 to test)", examples.len());
+        }
+        let options = TrainOptions { epochs, seed: args.seed, ..TrainOptions::default() };
+        let started = std::time::Instant::now();
+        let evaluation = hotline_suggest::evaluate(&examples, Featurizer { bits }, options, args.test_share);
+        println!("## {what}: {} stored orders, {classes} classes, 2^{bits} buckets, {epochs} epochs\n", examples.len());
+        print!("{}", evaluation.report());
+        println!("\n(trained and scored in {:.1} s)\n", started.elapsed().as_secs_f64());
+    }
+    Ok(())
+}
+
+fn check(args: &EvaluateArgs) -> anyhow::Result<()> {
+    if !(args.test_share > 0.0 && args.test_share < 1.0) {
+        anyhow::bail!("--test-share: must be between 0 and 1 (0.2 holds out the latest fifth)");
+    }
+    if args.bits.is_some_and(|b| !(8..=22).contains(&b)) {
+        anyhow::bail!("--bits: must be between 8 and 22 (2^bits hash buckets)");
+    }
+    if args.epochs == Some(0) {
+        anyhow::bail!("--epochs: must be at least 1");
+    }
+    Ok(())
 }
 
 async fn train(config: Config) -> anyhow::Result<()> {
@@ -80,15 +139,7 @@ async fn train(config: Config) -> anyhow::Result<()> {
 }
 
 fn evaluate(args: EvaluateArgs) -> anyhow::Result<()> {
-    if !(args.test_share > 0.0 && args.test_share < 1.0) {
-        anyhow::bail!("--test-share: must be between 0 and 1 (0.2 holds out the latest fifth)");
-    }
-    if !(8..=22).contains(&args.bits) {
-        anyhow::bail!("--bits: must be between 8 and 22 (2^bits hash buckets)");
-    }
-    if args.epochs == 0 {
-        anyhow::bail!("--epochs: must be at least 1");
-    }
+    check(&args)?;
     let text = match &args.messages {
         Some(path) => std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?,
         None => hotline_reference_data::MESSAGES.to_owned(),
@@ -99,9 +150,9 @@ fn evaluate(args: EvaluateArgs) -> anyhow::Result<()> {
     if held_out < 5 || examples.len() - held_out < 10 {
         anyhow::bail!("{source}: {} examples are too few to train on and test (at least 10 to train, 5 to test)", examples.len());
     }
-    let options = TrainOptions { epochs: args.epochs, seed: args.seed, ..TrainOptions::default() };
+    let options = TrainOptions { epochs: args.epochs.unwrap_or(30), seed: args.seed, ..TrainOptions::default() };
     let started = std::time::Instant::now();
-    let evaluation = hotline_suggest::evaluate(&examples, Featurizer { bits: args.bits }, options, args.test_share);
+    let evaluation = hotline_suggest::evaluate(&examples, Featurizer { bits: args.bits.unwrap_or(18) }, options, args.test_share);
     println!("{source}: {} labelled examples, {} classes\n", examples.len(), evaluation.labels.len());
     print!("{}", evaluation.report());
     println!("\n(trained and scored in {:.1} s)", started.elapsed().as_secs_f64());
