@@ -561,6 +561,15 @@ export const steps = [
     // Right under the words, where the consultant is looking.
     await desk.page.locator('[data-test=similar-hint]', { hasText: first }).waitFor()
     await shot(desk.page, shots, '11a-desk-duplicate')
+    // A danger put in the caller's own words: what was heard, the rule it sets off, the urgency offered in one click.
+    await desk.page.fill('input[name=subject]', '厨房有味道')
+    await desk.page.fill('textarea[name=description]', '厨房里一股液化气味，家里老人头有点晕')
+    const hint = desk.page.locator('[data-test=urgency-hint]')
+    await hint.filter({ hasText: '燃气（液化气味）' }).filter({ hasText: '燃气泄漏' }).waitFor()
+    await hint.locator('[data-test=raise-urgency]').click()
+    await desk.page.locator('[data-test=raise-urgency]').waitFor({ state: 'detached' })
+    if (!(await desk.page.locator('.el-radio.is-checked', { hasText: '特急' }).count())) throw new Error('the urgency was not raised to 特急')
+    await shot(desk.page, shots, '11a2-desk-danger')
     await desk.close()
     const session = await as(browser, base, 'dispatcher')
     const { page } = session

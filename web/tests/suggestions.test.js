@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest'
-import { suggestedCategories, suggestedUnits, worthAsking } from '../src/logic/suggestions.js'
+import { suggestedCategories, suggestedUnits, worthAsking, urgencyHint } from '../src/logic/suggestions.js'
 
 const answer = {
   model: '20261204T003427Z/60',
@@ -36,5 +36,18 @@ describe('suggested categories on the desk', () => {
     expect(worthAsking(' 欠', '')).toBe(false)
     expect(worthAsking('欠薪', '')).toBe(true)
     expect(worthAsking('', '老板欠薪')).toBe(true)
+  })
+})
+
+describe('the urgency the words call for', () => {
+  const gas = { urgency: { suggested: 'critical', signals: [{ kind: '燃气', phrase: '液化气味', urgency: 'critical' }], rules: ['燃气泄漏'] } }
+  it('offers a graver urgency than the one chosen, with what was heard and the rules it sets off', () => {
+    expect(urgencyHint(gas, 'normal')).toEqual({ raise: 'critical', signals: ['燃气（液化气味）'], rules: ['燃气泄漏'] })
+    expect(urgencyHint(gas, 'critical').raise).toBeNull()
+    expect(urgencyHint(gas, 'critical').rules).toEqual(['燃气泄漏'])
+  })
+  it('says nothing when nothing is alarming', () => {
+    expect(urgencyHint({ urgency: { suggested: null, signals: [], rules: [] } }, 'normal')).toBeNull()
+    expect(urgencyHint(null, 'normal')).toBeNull()
   })
 })

@@ -126,11 +126,13 @@ impl EmergencyMark {
 
 impl EmergencyRule {
     /// Whether an order in a category (given with its ancestors) with this
-    /// text matches. Keywords are matched as substrings: Chinese has no
-    /// spaces, and an emergency word is rare enough not to need segmentation.
+    /// text matches. Keywords are matched as substrings (Chinese has no
+    /// spaces, and an emergency word is rare enough not to need
+    /// segmentation), and so are the other ways of saying the same danger
+    /// (`danger::says`: 燃气泄漏 also matches 一股液化气味).
     pub fn matches(&self, lineage: &[CategoryId], text: &str) -> bool {
         self.spec.active
-            && (self.spec.categories.iter().any(|c| lineage.contains(c)) || self.spec.keywords.iter().any(|k| text.contains(k.as_str())))
+            && (self.spec.categories.iter().any(|c| lineage.contains(c)) || self.spec.keywords.iter().any(|k| crate::danger::says(text, k)))
     }
 
     /// The units to tell about an order in `town`, each once.
@@ -171,6 +173,7 @@ mod tests {
         assert!(rule.matches(&[CategoryId(5)], "楼道里有很重的煤气味，怕爆炸"));
         assert!(rule.matches(&[CategoryId(71), CategoryId(70)], "安全隐患"), "a category below the rule's");
         assert!(!rule.matches(&[CategoryId(5)], "路灯不亮"));
+        assert!(rule.matches(&[CategoryId(5)], "厨房一股液化气味"), "the danger put in other words");
         assert_eq!(rule.recipients(Some(UnitId(100))), vec![UnitId(1), UnitId(100)]);
         assert_eq!(rule.recipients(Some(UnitId(1))), vec![UnitId(1)]);
         assert_eq!(rule.recipients(None), vec![UnitId(1)]);

@@ -12,6 +12,7 @@
 pub mod calendar;
 pub mod category;
 pub mod consultant;
+pub mod danger;
 pub mod deadline;
 pub mod duplicate;
 pub mod emergency;

@@ -30,3 +30,14 @@ export function suggestedUnits(suggestion, max = 3) {
 export function worthAsking(subject, description) {
   return (subject ?? '').trim().length >= 2 || (description ?? '').trim().length >= 4
 }
+
+// What the words say of the urgency, for the desk: the urgency to offer
+// when it is graver than the one chosen, the dangers heard, the linkage
+// rules registering would set off.
+const GRAVITY = { normal: 0, urgent: 1, critical: 2 }
+export function urgencyHint(suggestion, chosen) {
+  const hint = suggestion?.urgency
+  if (!hint || (!hint.suggested && !hint.rules?.length)) return null
+  const raise = hint.suggested && GRAVITY[hint.suggested] > GRAVITY[chosen ?? 'normal'] ? hint.suggested : null
+  return { raise, signals: (hint.signals ?? []).map((s) => `${s.kind}（${s.phrase}）`), rules: hint.rules ?? [] }
+}

@@ -30,6 +30,17 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
 use tokio::sync::mpsc;
 
+/// What a request's words say of its urgency (`Emergency::hint`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UrgencyHint {
+    /// The urgency the dangers and rules call for; `None`: nothing alarming.
+    pub suggested: Option<hotline_domain::Urgency>,
+    /// The dangers heard, gravest first.
+    pub signals: Vec<hotline_domain::danger::Danger>,
+    /// The linkage rules registering it would set off.
+    pub rules: Vec<String>,
+}
+
 /// Section `[emergency]` (documented in `docs/configuration.md`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -190,6 +201,18 @@ impl Emergency {
     pub fn mark(&self, category: CategoryId, text: &str, town: Option<UnitId>) -> Option<EmergencyMark> {
         let lineage = self.directory.snapshot().category_lineage(category);
         EmergencyMark::of(&self.rules.read().expect("rules lock"), &lineage, text, town)
+    }
+
+    /// What a request's words say of its urgency, before it is registered:
+    /// the dangers heard (however put), the linkage rules it would match
+    /// (by its words, and by its category when chosen) and the urgency
+    /// they call for. A hint for the consultant, who decides.
+    pub fn hint(&self, text: &str, category: Option<CategoryId>, town: Option<UnitId>) -> UrgencyHint {
+        let lineage = category.map(|c| self.directory.snapshot().category_lineage(c)).unwrap_or_default();
+        let mark = EmergencyMark::of(&self.rules.read().expect("rules lock"), &lineage, text, town);
+        let signals = hotline_domain::danger::dangers(text);
+        let suggested = hotline_domain::danger::suggested_urgency(&signals).max(mark.as_ref().map(|m| m.urgency));
+        UrgencyHint { suggested, signals, rules: mark.map(|m| m.rules.into_iter().map(|r| r.name).collect()).unwrap_or_default() }
     }
 
     /// An order declared invalid or merged no longer counts towards a surge.

@@ -11,7 +11,7 @@ use axum::extract::{Path, State};
 use hotline_app::App;
 use hotline_app::similar::SimilarInput;
 use hotline_app::suggestions::SuggestionInput;
-use hotline_domain::{CategoryId, FieldError, PhoneNumber, ValidationErrors};
+use hotline_domain::{CategoryId, FieldError, PhoneNumber, Urgency, ValidationErrors};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -72,6 +72,30 @@ pub struct SuggestionDto {
     /// Open orders of the last 30 days it may repeat or relate to,
     /// repeats first, then duplicates, then related cases.
     pub similar: Vec<SimilarOrderDto>,
+    /// What the words say of the urgency: dangers to life heard however
+    /// put, and the emergency linkage rules registering would set off.
+    pub urgency: UrgencyHintDto,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UrgencyHintDto {
+    /// `urgent` or `critical` when the words call for it; null otherwise.
+    #[schema(value_type = Option<String>)]
+    pub suggested: Option<Urgency>,
+    /// The dangers heard, gravest first.
+    pub signals: Vec<DangerDto>,
+    /// Names of the linkage rules it matches: registering alerts their partners.
+    pub rules: Vec<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DangerDto {
+    /// 燃气, 火情, 坍塌, 轻生, 食物中毒, 触电, 被困, 内涝.
+    pub kind: String,
+    /// The words that said it.
+    pub phrase: String,
+    #[schema(value_type = String)]
+    pub urgency: Urgency,
 }
 
 /// Categories and units suggested from a request's subject and
@@ -109,6 +133,7 @@ pub async fn suggest(State(app): State<App>, Caller(desk): Caller, JsonBody(body
         exclude: None,
     };
     let similar = app.similar.find(&desk, &input).await?;
+    let hint = app.emergency.hint(&format!("{}\n{}", input.subject, input.description), category, town);
     let zone = tz(&app);
     Ok(Json(SuggestionDto {
         model: s.model,
@@ -121,6 +146,15 @@ pub async fn suggest(State(app): State<App>, Caller(desk): Caller, JsonBody(body
         catalogue_unit: s.catalogue_unit.map(|u| UnitRef::of(&org, u)),
         unsure: s.unsure,
         similar: similar.into_iter().map(|o| SimilarOrderDto::of(o, &org, zone)).collect(),
+        urgency: UrgencyHintDto {
+            suggested: hint.suggested,
+            signals: hint
+                .signals
+                .into_iter()
+                .map(|d| DangerDto { kind: d.kind.to_owned(), phrase: d.phrase.to_owned(), urgency: d.urgency })
+                .collect(),
+            rules: hint.rules,
+        },
     }))
 }
 

@@ -26,7 +26,8 @@ async fn a_gas_leak_reaches_the_partners_and_escalates_unless_acknowledged() {
     let (office, dongcheng, nancheng) = (t.login("emergency").await, t.login("dongcheng").await, t.login("nancheng").await);
     let (emergency, east) = (t.unit_id("emergency"), t.unit_id("441900003"));
 
-    let rule = json!({"name": "煤气味", "keywords": ["煤气味"], "partners": [emergency], "town": true, "ack_minutes": 15});
+    // A keyword the danger lexicon does not know, so that only this rule matches.
+    let rule = json!({"name": "井盖缺失", "keywords": ["井盖不见"], "partners": [emergency], "town": true, "ack_minutes": 15});
     let created = t.post("/api/v1/emergency/rules", &admin, rule.clone()).await;
     assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
     assert_eq!(t.post("/api/v1/emergency/rules", &consultant, rule.clone()).await.status, StatusCode::FORBIDDEN);
@@ -40,12 +41,12 @@ async fn a_gas_leak_reaches_the_partners_and_escalates_unless_acknowledged() {
     let missing = t.call(Method::PUT, "/api/v1/emergency/rules/123", Some(&admin), Some(rule.clone())).await;
     assert_eq!(missing.status, StatusCode::NOT_FOUND);
 
-    // An ordinary order alerts nobody; a gas smell alerts the office and the town at once.
+    // An ordinary order alerts nobody; a missing manhole cover alerts the office and the town at once.
     t.register(&consultant, t.complaint()).await;
     assert!(alerts_of(&t.get("/api/v1/alerts", &office).await.body, "emergency").is_empty());
     let mut gas = t.complaint();
-    gas["subject"] = json!("楼道有煤气味");
-    gas["description"] = json!("三楼楼道里煤气味很重，邻居家没人。");
+    gas["subject"] = json!("路口井盖不见了");
+    gas["description"] = json!("东纵路口的井盖不见了，晚上有人差点掉进去。");
     let order = t.register(&consultant, gas).await;
     let theirs = alerts_of(&t.get("/api/v1/alerts", &office).await.body, "emergency");
     assert_eq!(theirs.len(), 1);
@@ -77,7 +78,7 @@ async fn a_gas_leak_reaches_the_partners_and_escalates_unless_acknowledged() {
     assert_eq!(put.status, StatusCode::OK, "{}", put.body);
     let consultant = t.login("consultant").await;
     let mut gas = t.complaint();
-    gas["description"] = json!("又闻到煤气味。");
+    gas["description"] = json!("井盖不见了，还没人管。");
     t.register(&consultant, gas).await;
     t.register(&consultant, t.complaint()).await;
     let (dongcheng, supervisor) = (t.login("dongcheng").await, t.login("supervisor").await);
@@ -141,14 +142,15 @@ async fn an_order_screened_late_alerts_its_partners_once() {
 
     // Registered while no rule knew the words: its own screening found nothing.
     let mut smell = t.complaint();
-    smell["subject"] = json!("小区有天然气味");
-    smell["description"] = json!("二号楼一单元门口天然气味很浓，请尽快检查。");
+    smell["subject"] = json!("小区井盖被偷了");
+    smell["description"] = json!("二号楼一单元门口的井盖被偷了，请尽快处理。");
     let order = t.register(&consultant, smell.clone()).await;
     // The same words in a call the consultant found to be a prank: never alerted.
     let prank = t.register(&consultant, smell).await;
     t.ok(&consultant, &prank, json!({"action": "invalidate", "kind": "prank"})).await;
     assert!(alerts_of(&t.get("/api/v1/alerts", &office).await.body, "emergency").is_empty());
-    let rule = json!({"name": "天然气", "keywords": ["天然气味"], "partners": [t.unit_id("emergency")], "town": false, "ack_minutes": 10});
+    let rule =
+        json!({"name": "井盖被偷", "keywords": ["井盖被偷"], "partners": [t.unit_id("emergency")], "town": false, "ack_minutes": 10});
     assert_eq!(t.post("/api/v1/emergency/rules", &admin, rule).await.status, StatusCode::CREATED);
     other.emergency.load_rules().await.unwrap();
 
@@ -161,7 +163,7 @@ async fn an_order_screened_late_alerts_its_partners_once() {
     assert_eq!(other.emergency.catch_up(&mut cursor, CATCH_UP_SETTLE).await.unwrap(), 1);
     let theirs = alerts_of(&t.get("/api/v1/alerts", &office).await.body, "emergency");
     assert_eq!(theirs.len(), 1, "{theirs:?}");
-    assert_eq!((&theirs[0]["number"], &theirs[0]["order_subject"]), (&order["number"], &json!("小区有天然气味")));
+    assert_eq!((&theirs[0]["number"], &theirs[0]["order_subject"]), (&order["number"], &json!("小区井盖被偷了")));
     assert_eq!(other.emergency.catch_up(&mut cursor, CATCH_UP_SETTLE).await.unwrap(), 0, "the cursor moved past it");
 
     // Screening the same order yet again, on either node or on a third that
@@ -347,4 +349,28 @@ async fn an_alerted_partner_reads_and_answers_the_emergency_which_is_promised_it
     // Every report of the incident is the office's to read.
     let all = t.get("/api/v1/work-orders?limit=50", &office).await;
     assert_eq!(all.body["items"].as_array().unwrap().iter().filter(|o| o["emergency"] == true).count(), 8);
+}
+
+#[tokio::test]
+async fn a_danger_put_in_other_words_is_suggested_its_urgency_and_sets_off_the_rule_written_for_it() {
+    let t = TestApp::spawn().await;
+    let consultant = t.login("consultant").await;
+    let words = json!({"subject": "厨房有味道", "description": "厨房里一股液化气味，家里老人头有点晕"});
+    let s = t.post("/api/v1/suggestions", &consultant, words).await;
+    assert_eq!(s.status, StatusCode::OK, "{}", s.body);
+    let hint = &s.body["urgency"];
+    assert_eq!(hint["suggested"], "critical", "{hint}");
+    assert_eq!((hint["signals"][0]["kind"].as_str(), hint["signals"][0]["phrase"].as_str()), (Some("燃气"), Some("液化气味")));
+    assert_eq!(hint["rules"], json!(["燃气泄漏"]), "the rule is written 燃气泄漏; the caller said 液化气味");
+    let calm = t.post("/api/v1/suggestions", &consultant, json!({"subject": "路灯不亮", "description": "轮胎漏气，烟囱冒烟"})).await;
+    assert_eq!(calm.body["urgency"], json!({"suggested": null, "signals": [], "rules": []}), "{}", calm.body);
+
+    // Registered as the caller put it, the rule's partners are told all the same.
+    let mut body = t.complaint();
+    body["type"] = json!("help");
+    body["subject"] = json!("厨房有味道");
+    body["description"] = json!("厨房里一股液化气味，家里老人头有点晕");
+    let order = t.register(&consultant, body).await;
+    assert_eq!(order["emergency"]["rules"], json!(["燃气泄漏"]), "{order}");
+    assert_eq!(order["urgency"], "critical");
 }
