@@ -124,7 +124,12 @@ impl SimilarOrders {
                 continue;
             }
             let evidence = evidence(input, &order, c.likeness);
-            let Some(kinship) = evidence.kinship() else { continue };
+            let Some(mut kinship) = evidence.kinship() else { continue };
+            // A closed order takes no duplicates: the same matter again is a
+            // similar past case, its reply worth reading.
+            if kinship == Kinship::Duplicate && order.state.is_terminal() {
+                kinship = Kinship::Related;
+            }
             found.push(SimilarOrder {
                 id,
                 number: order.number,

@@ -31,6 +31,9 @@ fn fnv1a(kind: u8, text: &str) -> u32 {
     hash
 }
 
+/// How many times a tag counts (sublinear TF: 1 + ln 20 = 4 times a word's weight).
+pub const TAG_COUNT: u32 = 20;
+
 /// Cuts and hashes texts into `2^bits` buckets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Featurizer {
@@ -49,15 +52,18 @@ impl Featurizer {
     }
 
     /// [`Self::counts`] with tags that are not words of the text (the
-    /// town the matter is in: a territorial matter goes to that town).
+    /// town the matter is in: a territorial matter goes to that town). A
+    /// tag counts as if said [`TAG_COUNT`] times: one term among a
+    /// hundred words would weigh too little, once the vector is scaled to
+    /// unit length, for the model to learn it from a few dozen orders.
     pub fn counts_with(&self, text: &str, tags: &[&str]) -> Vec<(u32, u32)> {
         let mask = (1u32 << self.bits) - 1;
         let mut counts = self.counts(text);
         for tag in tags {
             let bucket = fnv1a(b't', tag) & mask;
             match counts.binary_search_by_key(&bucket, |(b, _)| *b) {
-                Ok(i) => counts[i].1 += 1,
-                Err(i) => counts.insert(i, (bucket, 1)),
+                Ok(i) => counts[i].1 += TAG_COUNT,
+                Err(i) => counts.insert(i, (bucket, TAG_COUNT)),
             }
         }
         counts
