@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest'
-import { reasons, mergeable, similarQuery } from '../src/logic/similar.js'
+import { reasons, reasonLine, mergeable, similarQuery } from '../src/logic/similar.js'
 
 const duplicate = {
   number: 'DG20261204000001', kinship: 'duplicate', likeness: 0.634, shared_words: ['东纵路', '水浸', '暴雨', '下水道', '积水'],
@@ -15,6 +15,7 @@ describe('similar orders', () => {
     ])
     expect(reasons({ ...duplicate, same_address: false }).map((r) => r.key)).toEqual(['similar.sameTown', 'similar.words'])
     expect(reasons(repeat)).toEqual([{ key: 'similar.sameCaller' }, { key: 'similar.sameCategory' }])
+    expect(reasonLine(repeat, (key) => key.split('.')[1])).toBe('sameCaller；sameCategory')
   })
 
   it('offers only open orders other than itself to merge into', () => {

@@ -92,15 +92,7 @@ impl Evidence {
 /// An address reduced to what identifies the place: letters and digits,
 /// lower case (full-width folded), so 东纵路 88 号 and 东纵路88号 agree.
 fn place(address: &str) -> String {
-    address
-        .chars()
-        .map(|c| match c {
-            '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
-            _ => c,
-        })
-        .filter(|c| c.is_alphanumeric())
-        .flat_map(char::to_lowercase)
-        .collect()
+    address.chars().flat_map(crate::text::fold_char).filter(|c| c.is_alphanumeric()).collect()
 }
 
 /// Whether two addresses name the same place: equal once reduced, or one

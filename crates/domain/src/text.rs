@@ -5,6 +5,24 @@ use crate::validation::FieldError;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
+/// One character folded as search and comparison read it: full-width
+/// letters and digits to ASCII, the ideographic space to a space, Latin
+/// letters to lower case.
+pub fn fold_char(c: char) -> impl Iterator<Item = char> {
+    let half = match c {
+        '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
+        '\u{3000}' => ' ',
+        _ => c,
+    };
+    half.to_lowercase()
+}
+
+/// A text folded character by character ([`fold_char`]): ＥＴＣ and etc
+/// read the same.
+pub fn fold(text: &str) -> String {
+    text.chars().flat_map(fold_char).collect()
+}
+
 /// Checks a piece of text against a maximum length in characters (not bytes:
 /// Chinese text is three bytes per character in UTF-8).
 pub fn bounded(input: &str, max_chars: usize, multiline: bool) -> Result<String, FieldError> {

@@ -55,19 +55,8 @@ impl Default for Analyzer {
     }
 }
 
-fn fold_char(c: char) -> impl Iterator<Item = char> {
-    let half = match c {
-        '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
-        '\u{3000}' => ' ',
-        _ => c,
-    };
-    half.to_lowercase()
-}
-
-/// Full-width ASCII to half-width, upper case to lower case.
-pub fn fold(text: &str) -> String {
-    text.chars().flat_map(fold_char).collect()
-}
+pub use hotline_domain::text::fold;
+use hotline_domain::text::fold_char;
 
 /// The folded text, and for each of its byte offsets (and its end) the
 /// byte offset in the original text.

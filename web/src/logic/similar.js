@@ -19,6 +19,11 @@ export function reasons(o) {
   return out
 }
 
+/** The reasons as one line in the screen's language (`t` translates a key). */
+export function reasonLine(o, t) {
+  return reasons(o).map((r) => t(r.key, r.params)).join('；')
+}
+
 /** Orders a duplicate may be merged into: still open, not itself. */
 export function mergeable(list, self) {
   return (list ?? []).filter((o) => o.open && o.number !== self?.number)
