@@ -380,29 +380,40 @@ impl Centre {
     pub async fn rtpengine(&self) -> Rtpengine {
         let dir = self.dir.path().join("rtpengine");
         std::fs::create_dir_all(&dir).expect("rtpengine dir");
-        let (ng, cli): (SocketAddr, SocketAddr) =
-            (format!("127.0.0.1:{}", free_port()).parse().unwrap(), format!("127.0.0.1:{}", free_port()).parse().unwrap());
         // Between the gateway's RTP ports (below 30000 in these tests) and
         // the system's ephemeral ones, where SIPp's come from.
         let first = 30000 + (std::process::id() % 50) as u16 * 20;
         let log = dir.join("rtpengine.log");
-        let child = tokio::process::Command::new("rtpengine")
-            .args(["--foreground", "--table=-1", "--interface=127.0.0.1", "--log-stderr", "--log-level=6", "--delete-delay=0"])
-            .args([format!("--listen-ng={ng}"), format!("--listen-cli={cli}")])
-            .args([format!("--port-min={first}"), format!("--port-max={}", first + 19)])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(&log).expect("log"))
-            .kill_on_drop(true)
-            .spawn()
-            .expect("rtpengine runs (Debian's rtpengine-daemon; .ci/run installs it)");
-        for _ in 0..100 {
-            if tokio::net::TcpStream::connect(cli).await.is_ok() {
-                return Rtpengine { child, ng, cli, log };
+        // A free port found here can be taken by a test running beside this
+        // one before rtpengine binds it: then it is started again on others.
+        for _ in 0..5 {
+            let (ng, cli): (SocketAddr, SocketAddr) =
+                (format!("127.0.0.1:{}", free_port()).parse().unwrap(), format!("127.0.0.1:{}", free_port()).parse().unwrap());
+            let mut child = tokio::process::Command::new("rtpengine")
+                .args(["--foreground", "--table=-1", "--interface=127.0.0.1", "--log-stderr", "--log-level=6", "--delete-delay=0"])
+                .args([format!("--listen-ng={ng}"), format!("--listen-cli={cli}")])
+                .args([format!("--port-min={first}"), format!("--port-max={}", first + 19)])
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(std::fs::File::create(&log).expect("log"))
+                .kill_on_drop(true)
+                .spawn()
+                .expect("rtpengine runs (Debian's rtpengine-daemon; .ci/run installs it)");
+            for _ in 0..100 {
+                if tokio::net::TcpStream::connect(cli).await.is_ok() {
+                    return Rtpengine { child, ng, cli, log };
+                }
+                if child.try_wait().expect("rtpengine's state").is_some() {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
             }
-            tokio::time::sleep(Duration::from_millis(100)).await;
+            let said = std::fs::read_to_string(&log).unwrap_or_default();
+            if !said.contains("Address already in use") {
+                panic!("rtpengine did not start:\n{said}");
+            }
         }
-        panic!("rtpengine did not start:\n{}", std::fs::read_to_string(&log).unwrap_or_default());
+        panic!("rtpengine found no free ports in five tries:\n{}", std::fs::read_to_string(&log).unwrap_or_default());
     }
 
     pub async fn kamailio(&self) -> Kamailio {
