@@ -214,6 +214,14 @@ impl Desk {
         Ok(ReportReader(()))
     }
 
+    /// The centre's staff see what citizens report most, every unit's
+    /// orders grouped into hot topics.
+    pub fn topic_reader(&self) -> AppResult<TopicReader> {
+        self.centre_only("reading hot topics")?;
+        self.require(&[Role::Consultant, Role::Dispatcher, Role::Supervisor, Role::Reviewer, Role::SystemAdmin], "reading hot topics")?;
+        Ok(TopicReader(()))
+    }
+
     /// Supervisors and system administrators keep consultants' training,
     /// certification and mentor records, and run the call simulator.
     pub fn call_centre_manager(&self) -> AppResult<CallCentreManager> {
@@ -222,6 +230,9 @@ impl Desk {
         Ok(CallCentreManager { user: Some(self.user()) })
     }
 }
+
+/// Proof that the caller reads the hot topics, whose orders span every unit.
+pub struct TopicReader(());
 
 /// Proof that the caller reads the centre's reports, which include the
 /// call centre's figures and every unit's.

@@ -44,6 +44,7 @@ pub trait Store:
     + crate::partners::ApiKeyStore
     + crate::external::ExternalStore
     + crate::sms::SmsStore
+    + crate::topics::TopicStore
 {
     /// A cheap round trip, for health checks.
     async fn ping(&self) -> crate::ports::StoreResult<()>;
@@ -77,6 +78,8 @@ pub struct AppConfig {
     pub portal_photos: crate::portal::PhotoBudget,
     /// The city and organiser the portal names.
     pub portal_identity: crate::portal::PortalIdentity,
+    /// Hot topics from the orders' words.
+    pub topics: crate::topics::TopicsConfig,
 }
 
 impl Default for AppConfig {
@@ -98,6 +101,7 @@ impl Default for AppConfig {
             sms: crate::sms::SmsConfig::default(),
             portal_photos: crate::portal::PhotoBudget::default(),
             portal_identity: crate::portal::PortalIdentity::default(),
+            topics: crate::topics::TopicsConfig::default(),
         }
     }
 }
@@ -137,6 +141,8 @@ pub struct App {
     pub suggestions: Arc<crate::suggestions::Suggestions>,
     /// Duplicates, repeats and related orders of a request.
     pub similar: Arc<crate::similar::SimilarOrders>,
+    /// What many citizens report now, grouped by their words.
+    pub topics: Arc<crate::topics::HotTopics>,
 }
 
 /// The adapters the application runs on, chosen at start-up from the
@@ -181,6 +187,8 @@ impl App {
             changed.clone(),
         ));
         search.load_vocabulary().await?;
+        let topics =
+            Arc::new(crate::topics::HotTopics::new(store.clone(), engine.clone(), directory.clone(), clock.clone(), config.topics.clone()));
         let supervision = Arc::new(crate::supervision::Supervision {
             store: supervision_store.clone(),
             orders: orders_store.clone(),
@@ -289,6 +297,7 @@ impl App {
             evaluation: evaluation.clone(),
             calls: calls.clone(),
             knowledge: knowledge.clone(),
+            topics: topics.clone(),
         });
         orders.load_saved_rules().await?;
         let access = Access::new(directory.clone());
@@ -347,6 +356,7 @@ impl App {
             clock: clock.clone(),
         });
         Ok(Self {
+            topics,
             similar,
             suggestions,
             inbox,

@@ -1,6 +1,6 @@
 //! The centre's big screen (大屏): today's calls and orders by channel,
 //! type, category and town, what is overdue now, the satisfaction trend,
-//! hot topics and unread alerts, in one snapshot the HTTP adapter streams.
+//! hot questions, what citizens report most and unread alerts, in one snapshot the HTTP adapter streams.
 
 use crate::access::{EvaluationView, ReportReader};
 use crate::calls::{CallCentre, GroupBy};
@@ -17,6 +17,8 @@ use std::sync::Arc;
 
 /// Days of the satisfaction trend.
 const TREND_DAYS: i64 = 14;
+/// Topics of the last 24 hours on the screen.
+const REPORTED_TOPICS: usize = 8;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Count {
@@ -48,6 +50,9 @@ pub struct Snapshot {
     pub unread_alerts: usize,
     pub satisfaction_trend: Vec<TrendPoint>,
     pub hot_topics: Vec<String>,
+    /// What citizens reported most in the last 24 hours, in public wording
+    /// (the big screen may hang in a hall).
+    pub reported: Vec<crate::topics::PublicTopic>,
 }
 
 pub struct Dashboard {
@@ -56,6 +61,7 @@ pub struct Dashboard {
     pub(crate) evaluation: Arc<Evaluation>,
     pub(crate) calls: Arc<CallCentre>,
     pub(crate) knowledge: Arc<KnowledgeBase>,
+    pub(crate) topics: Arc<crate::topics::HotTopics>,
 }
 
 impl Dashboard {
@@ -115,6 +121,7 @@ impl Dashboard {
             unread_alerts: self.alerts.alerts(&alerts).await?.len(),
             satisfaction_trend,
             hot_topics: self.knowledge.hot_topics(true, 7, 10).await?.into_iter().map(|t| t.title).collect(),
+            reported: self.topics.for_public(crate::topics::TopicWindow::Day, REPORTED_TOPICS).await?,
         })
     }
 }

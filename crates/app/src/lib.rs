@@ -42,6 +42,7 @@ pub mod similar;
 pub mod sms;
 pub mod suggestions;
 pub mod supervision;
+pub mod topics;
 
 pub use app::{Adapters, App, AppConfig, Store};
 pub use error::AppError;

@@ -43,6 +43,8 @@ pub struct Config {
     pub supervision: hotline_app::supervision::SupervisionConfig,
     pub notify: hotline_notify::NotifyConfig,
     pub emergency: hotline_app::emergency::EmergencyConfig,
+    /// Hot topics grouped from the orders' words.
+    pub topics: hotline_app::topics::TopicsConfig,
     /// Pushes to units' own case systems (`docs/external-systems.md`).
     pub external: hotline_app::external::ExternalConfig,
     /// Texts to citizens (`docs/sms.md`).
@@ -107,6 +109,7 @@ const TOP_LEVEL_KEYS: &[&str] = &[
     "supervision",
     "notify",
     "emergency",
+    "topics",
     "external",
     "sms",
     "kannel",
@@ -137,6 +140,7 @@ impl Default for Config {
             supervision: Default::default(),
             notify: Default::default(),
             emergency: Default::default(),
+            topics: Default::default(),
             external: Default::default(),
             sms: Default::default(),
             kannel: Default::default(),
@@ -405,6 +409,10 @@ impl Config {
             emergency: {
                 self.emergency.check().map_err(|e| anyhow::anyhow!("emergency: {e}"))?;
                 self.emergency.clone()
+            },
+            topics: {
+                self.topics.check().map_err(|e| anyhow::anyhow!("topics: {e}"))?;
+                self.topics.clone()
             },
             supervision: {
                 self.supervision.check().map_err(|e| anyhow::anyhow!("supervision: {e}"))?;

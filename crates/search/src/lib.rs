@@ -8,6 +8,7 @@
 
 mod analyzer;
 mod articles;
+mod background;
 mod fields;
 mod handle;
 mod orders;
@@ -32,6 +33,8 @@ pub struct TantivySearch {
     analyzer: Arc<Analyzer>,
     articles: articles::ArticleIndex,
     orders: orders::OrderIndex,
+    /// Built at the first hot-topic question (a few hundred milliseconds).
+    corpus: std::sync::OnceLock<background::Corpus>,
 }
 
 impl TantivySearch {
@@ -49,7 +52,7 @@ impl TantivySearch {
         let analyzer = Arc::new(Analyzer::new());
         let articles = articles::ArticleIndex::open(dir.map(|d| d.join("articles")).as_deref(), analyzer.clone())?;
         let orders = orders::OrderIndex::open(dir.map(|d| d.join("orders")).as_deref(), analyzer.clone())?;
-        Ok(Self { analyzer, articles, orders })
+        Ok(Self { analyzer, articles, orders, corpus: std::sync::OnceLock::new() })
     }
 
     fn handle(&self, kind: IndexKind) -> &handle::Handle {
@@ -103,5 +106,10 @@ impl SearchEngine for TantivySearch {
 
     fn analyze(&self, text: &str) -> Vec<String> {
         self.analyzer.words(text)
+    }
+
+    fn word_documents(&self, words: &[String]) -> Result<(u64, Vec<u64>), SearchError> {
+        let corpus = self.corpus.get_or_init(|| background::Corpus::of(&self.analyzer));
+        self.orders.word_documents(corpus, words)
     }
 }

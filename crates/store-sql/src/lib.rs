@@ -28,6 +28,7 @@ mod partners;
 mod sms;
 mod sql;
 mod supervision;
+mod topics;
 
 use async_trait::async_trait;
 use hotline_app::Store;

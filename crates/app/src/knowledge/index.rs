@@ -152,6 +152,10 @@ pub trait SearchEngine: Send + Sync {
     /// The words a text is searched by, stop words dropped: how the engine
     /// reads a query (also used to file searches under one topic).
     fn analyze(&self, text: &str) -> Vec<String>;
+    /// How common words are in ordinary times (for hot topics): documents
+    /// of the engine's background (the indexed orders and whatever corpus
+    /// the engine ships) and how many of them use each word.
+    fn word_documents(&self, words: &[String]) -> Result<(u64, Vec<u64>), SearchError>;
 }
 
 /// Articles changed, split into what to index and what to drop.
@@ -211,5 +215,8 @@ impl SearchEngine for Detached {
     fn set_vocabulary(&self, _: &SearchVocabulary) {}
     fn analyze(&self, text: &str) -> Vec<String> {
         text.split_whitespace().map(str::to_owned).collect()
+    }
+    fn word_documents(&self, _: &[String]) -> Result<(u64, Vec<u64>), SearchError> {
+        Err(SearchError::Index("this command does not open the search index".into()))
     }
 }

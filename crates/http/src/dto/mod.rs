@@ -17,6 +17,7 @@ pub mod portal;
 pub mod reports;
 pub mod similar;
 pub mod supervision;
+pub mod topics;
 
 use chrono::{DateTime, FixedOffset, Utc};
 use chrono_tz::Tz;

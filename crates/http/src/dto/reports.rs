@@ -78,6 +78,8 @@ pub struct SnapshotDto {
     pub unread_alerts: usize,
     pub satisfaction_trend: Vec<TrendPointDto>,
     pub hot_topics: Vec<String>,
+    /// What citizens reported most in the last 24 hours, in public wording.
+    pub reported: Vec<crate::dto::topics::PublicTopicDto>,
 }
 
 impl From<Snapshot> for SnapshotDto {
@@ -95,6 +97,7 @@ impl From<Snapshot> for SnapshotDto {
             unread_alerts: s.unread_alerts,
             satisfaction_trend: all(s.satisfaction_trend),
             hot_topics: s.hot_topics,
+            reported: all(s.reported),
         }
     }
 }

@@ -22,6 +22,7 @@ pub mod sms;
 pub mod staffing;
 pub mod suggestions;
 pub mod supervision;
+pub mod topics;
 pub mod users;
 
 use crate::error::ApiResult;

@@ -23,4 +23,5 @@ mod smpp;
 mod sms;
 mod suggestions;
 mod supervision;
+mod topics;
 mod validation;

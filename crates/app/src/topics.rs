@@ -1,0 +1,395 @@
+//! Hot topics from the orders (热点诉求, issue 18): what many citizens
+//! report in the last hours, day or week, grouped by their words
+//! (`hotline_domain::topics`), for the supervision screen, the big screen
+//! and, in public wording, the portal.
+//!
+//! The orders' words are kept in memory, each order analysed once; a
+//! refresh reads only the orders registered since the last one (with an
+//! overlap for late commits) and, every few minutes, the whole fortnight
+//! again so merged and invalid orders drop out. Topics are computed at
+//! most once per refresh and window, off the async threads.
+
+use crate::access::TopicReader;
+use crate::clock::Clock;
+use crate::directory::Directory;
+use crate::error::{AppError, AppResult};
+use crate::knowledge::index::SearchEngine;
+use crate::ports::StoreResult;
+use async_trait::async_trait;
+use chrono::{DateTime, Duration, Utc};
+use hotline_domain::topics::{Topic, TopicOrder, TopicRule, Trend};
+use hotline_domain::{CategoryId, OrderId, UnitId, WorkOrderNo};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// An order as the topics need it (merged and invalid ones are never read).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TopicSource {
+    pub id: OrderId,
+    pub number: WorkOrderNo,
+    pub created_at: DateTime<Utc>,
+    pub town: Option<UnitId>,
+    pub category: CategoryId,
+    pub subject: String,
+    pub description: String,
+}
+
+#[async_trait]
+pub trait TopicStore: Send + Sync {
+    /// Orders registered after `after` (time, then id), merged and invalid
+    /// ones left out, oldest first, at most `limit`.
+    async fn topic_orders(&self, after: (DateTime<Utc>, OrderId), limit: u32) -> StoreResult<Vec<TopicSource>>;
+}
+
+/// The windows topics are counted over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TopicWindow {
+    /// The last six hours.
+    Hours,
+    /// The last 24 hours.
+    Day,
+    /// The last seven days.
+    Week,
+}
+
+impl TopicWindow {
+    pub fn length(self) -> Duration {
+        match self {
+            Self::Hours => Duration::hours(6),
+            Self::Day => Duration::days(1),
+            Self::Week => Duration::days(7),
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "hours" => Some(Self::Hours),
+            "day" => Some(Self::Day),
+            "week" => Some(Self::Week),
+            _ => None,
+        }
+    }
+}
+
+/// Section `[topics]` (documented in `docs/configuration.md`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TopicsConfig {
+    /// Seconds topics are served before they are computed again.
+    pub refresh_seconds: u32,
+    /// Orders in the window that make a topic.
+    pub min_orders: u32,
+    /// How alike (0–1, the weighted cosine of words) an order must be to a
+    /// topic's orders to join it.
+    pub likeness: f32,
+}
+
+impl Default for TopicsConfig {
+    fn default() -> Self {
+        let rule = TopicRule::default();
+        Self { refresh_seconds: 60, min_orders: rule.min_orders as u32, likeness: rule.likeness }
+    }
+}
+
+impl TopicsConfig {
+    pub fn check(&self) -> Result<(), String> {
+        if self.refresh_seconds == 0 || self.refresh_seconds > 3600 {
+            return Err("refresh_seconds must be between 1 and 3600".into());
+        }
+        if self.min_orders < 2 {
+            return Err("min_orders must be at least 2".into());
+        }
+        if !(self.likeness > 0.0 && self.likeness < 1.0) {
+            return Err("likeness must be between 0 and 1 (exclusive)".into());
+        }
+        Ok(())
+    }
+
+    fn rule(&self) -> TopicRule {
+        TopicRule { likeness: self.likeness, min_orders: self.min_orders as usize }
+    }
+}
+
+/// A count of orders under a name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Counted<K> {
+    pub key: K,
+    pub name: String,
+    pub orders: usize,
+}
+
+/// One of a topic's orders, as listed to the centre.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TopicMember {
+    pub number: WorkOrderNo,
+    pub subject: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A topic as the centre sees it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct HotTopic {
+    /// Its first order: names the topic while it lasts.
+    pub id: OrderId,
+    pub orders: usize,
+    /// Its orders in the window before, as long.
+    pub before: usize,
+    pub trend: Trend,
+    pub keywords: Vec<Counted<()>>,
+    pub towns: Vec<Counted<UnitId>>,
+    pub categories: Vec<Counted<CategoryId>>,
+    pub series: Vec<u32>,
+    pub first_at: DateTime<Utc>,
+    pub last_at: DateTime<Utc>,
+    /// Its newest orders.
+    pub members: Vec<TopicMember>,
+}
+
+/// A topic in public wording: no order, no text a caller wrote, only words
+/// many callers used, the kind of matter and the towns.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PublicTopic {
+    /// The kind of matter (its leading category's name).
+    pub title: String,
+    pub keywords: Vec<String>,
+    pub towns: Vec<String>,
+    pub orders: usize,
+    pub trend: Trend,
+    pub series: Vec<u32>,
+}
+
+/// Members listed per topic.
+const MEMBERS_SHOWN: usize = 20;
+/// Towns and categories named per topic.
+const NAMED: usize = 5;
+/// Callers who must have used a word before the portal shows it.
+const PUBLIC_WORD_USES: usize = 3;
+/// Orders read per page of a refresh.
+const PAGE: u32 = 2_000;
+/// A refresh reads again this far behind the newest order it knows: an
+/// order committed late (another node, a long transaction) is not missed.
+const OVERLAP_SECONDS: i64 = 120;
+/// The whole fortnight is read again this often.
+const FULL_READ_MINUTES: i64 = 10;
+
+/// An order handed to the grouping: id, time, town, category, words.
+type Grouped = (OrderId, DateTime<Utc>, Option<UnitId>, CategoryId, Arc<[String]>);
+
+struct Known {
+    number: WorkOrderNo,
+    subject: String,
+    at: DateTime<Utc>,
+    town: Option<UnitId>,
+    category: CategoryId,
+    words: Arc<[String]>,
+}
+
+#[derive(Default)]
+struct Memory {
+    orders: HashMap<OrderId, Known>,
+    /// The newest order read.
+    newest: Option<(DateTime<Utc>, OrderId)>,
+    read_fully_at: Option<DateTime<Utc>>,
+    computed: HashMap<TopicWindow, (DateTime<Utc>, Arc<Vec<Topic>>)>,
+}
+
+pub struct HotTopics {
+    pub store: Arc<dyn TopicStore>,
+    pub engine: Arc<dyn SearchEngine>,
+    pub directory: Arc<Directory>,
+    pub clock: Arc<dyn Clock>,
+    pub config: TopicsConfig,
+    memory: tokio::sync::Mutex<Memory>,
+}
+
+impl HotTopics {
+    pub fn new(
+        store: Arc<dyn TopicStore>,
+        engine: Arc<dyn SearchEngine>,
+        directory: Arc<Directory>,
+        clock: Arc<dyn Clock>,
+        config: TopicsConfig,
+    ) -> Self {
+        Self { store, engine, directory, clock, config, memory: Default::default() }
+    }
+
+    /// The topics of a window for the centre's staff, largest first.
+    pub async fn for_centre(&self, _: &TopicReader, window: TopicWindow, limit: usize) -> AppResult<Vec<HotTopic>> {
+        let topics = self.topics(window).await?;
+        let memory = self.memory.lock().await;
+        let org = self.directory.snapshot();
+        Ok(topics
+            .iter()
+            .take(limit)
+            .map(|t| HotTopic {
+                id: t.first,
+                orders: t.orders.len(),
+                before: t.before,
+                trend: t.trend,
+                keywords: t.keywords.iter().map(|(w, n)| Counted { key: (), name: w.clone(), orders: *n }).collect(),
+                towns: t.towns.iter().take(NAMED).map(|(u, n)| Counted { key: *u, name: org.unit_name(*u), orders: *n }).collect(),
+                categories: t
+                    .categories
+                    .iter()
+                    .take(NAMED)
+                    .map(|(c, n)| Counted { key: *c, name: org.category_path(*c).display(), orders: *n })
+                    .collect(),
+                series: t.series.clone(),
+                first_at: t.first_at,
+                last_at: t.last_at,
+                members: t
+                    .orders
+                    .iter()
+                    .take(MEMBERS_SHOWN)
+                    .filter_map(|id| memory.orders.get(id))
+                    .map(|k| TopicMember { number: k.number.clone(), subject: k.subject.clone(), created_at: k.at })
+                    .collect(),
+            })
+            .collect())
+    }
+
+    /// The topics of a window in public wording, for the portal.
+    pub async fn for_public(&self, window: TopicWindow, limit: usize) -> AppResult<Vec<PublicTopic>> {
+        let topics = self.topics(window).await?;
+        let org = self.directory.snapshot();
+        Ok(topics
+            .iter()
+            .take(limit)
+            .map(|t| PublicTopic {
+                title: t.categories.first().and_then(|(c, _)| org.category(*c)).map(|c| c.name.clone()).unwrap_or_default(),
+                keywords: t
+                    .keywords
+                    .iter()
+                    .filter(|(w, n)| *n >= PUBLIC_WORD_USES && !w.chars().any(char::is_numeric))
+                    .map(|(w, _)| w.clone())
+                    .collect(),
+                towns: t.towns.iter().take(NAMED).map(|(u, _)| org.unit_name(*u)).collect(),
+                orders: t.orders.len(),
+                trend: t.trend,
+                series: t.series.clone(),
+            })
+            .collect())
+    }
+
+    /// The window's topics, computed again when older than the refresh.
+    async fn topics(&self, window: TopicWindow) -> AppResult<Arc<Vec<Topic>>> {
+        let now = self.clock.now();
+        let fresh = Duration::seconds(i64::from(self.config.refresh_seconds));
+        let mut memory = self.memory.lock().await;
+        if let Some((at, topics)) = memory.computed.get(&window)
+            && now - *at < fresh
+        {
+            return Ok(topics.clone());
+        }
+        self.read(&mut memory, now).await?;
+        let length = window.length();
+        let orders: Vec<Grouped> = memory
+            .orders
+            .iter()
+            .filter(|(_, k)| k.at > now - length - length)
+            .map(|(id, k)| (*id, k.at, k.town, k.category, k.words.clone()))
+            .collect();
+        let rule = self.config.rule();
+        let held: Vec<Arc<[String]>> = memory.orders.values().map(|k| k.words.clone()).collect();
+        let engine = self.engine.clone();
+        let topics = tokio::task::spawn_blocking(move || {
+            let rarity = ordinary_rarity(engine.as_ref(), &held, orders.iter().map(|o| &o.4))?;
+            let view: Vec<TopicOrder<'_>> = orders
+                .iter()
+                .map(|(id, at, town, category, words)| TopicOrder { id: *id, at: *at, town: *town, category: *category, words })
+                .collect();
+            let rarity = |w: &str| rarity.get(w).copied().unwrap_or(0.0);
+            Ok::<_, AppError>(hotline_domain::topics::topics(&view, now, length, rule, &rarity))
+        })
+        .await
+        .map_err(|e| AppError::Unavailable(format!("computing hot topics: {e}")))??;
+        let topics = Arc::new(topics);
+        memory.computed.insert(window, (now, topics.clone()));
+        Ok(topics)
+    }
+
+    /// Brings the orders of the last two weeks in memory up to date.
+    async fn read(&self, memory: &mut Memory, now: DateTime<Utc>) -> AppResult<()> {
+        let horizon = now - TopicWindow::Week.length() - TopicWindow::Week.length();
+        let full = memory.read_fully_at.is_none_or(|at| now - at >= Duration::minutes(FULL_READ_MINUTES));
+        let mut after = match memory.newest {
+            Some((at, _)) if !full => (at - Duration::seconds(OVERLAP_SECONDS), OrderId(i64::MIN)),
+            _ => (horizon, OrderId(i64::MIN)),
+        };
+        let mut seen: HashMap<OrderId, Known> = HashMap::new();
+        loop {
+            let page = self.store.topic_orders(after, PAGE).await?;
+            // Each order is analysed once, off the async threads.
+            let texts: Vec<(OrderId, String)> = page
+                .iter()
+                .filter(|o| !memory.orders.contains_key(&o.id))
+                .map(|o| (o.id, format!("{}\n{}", o.subject, o.description)))
+                .collect();
+            let engine = self.engine.clone();
+            let mut analysed: HashMap<OrderId, Arc<[String]>> =
+                tokio::task::spawn_blocking(move || texts.into_iter().map(|(id, text)| (id, engine.analyze(&text).into())).collect())
+                    .await
+                    .map_err(|e| AppError::Unavailable(format!("analysing orders for hot topics: {e}")))?;
+            for o in &page {
+                let known = match memory.orders.remove(&o.id) {
+                    Some(k) => k,
+                    None => Known {
+                        number: o.number.clone(),
+                        subject: o.subject.clone(),
+                        at: o.created_at,
+                        town: o.town,
+                        category: o.category,
+                        words: analysed.remove(&o.id).unwrap_or_else(|| Arc::from(Vec::new())),
+                    },
+                };
+                seen.insert(o.id, known);
+            }
+            match page.last() {
+                Some(last) if page.len() == PAGE as usize => after = (last.created_at, last.id),
+                _ => break,
+            }
+        }
+        if full {
+            // What was not read again was merged, declared invalid or is too old.
+            memory.orders = seen;
+            memory.read_fully_at = Some(now);
+        } else {
+            memory.orders.extend(seen);
+            memory.orders.retain(|_, k| k.at > horizon);
+        }
+        memory.newest = memory.orders.iter().map(|(id, k)| (k.at, *id)).max();
+        Ok(())
+    }
+}
+
+/// Each word's rarity in ordinary times: in the engine's background (the
+/// indexed orders and the engine's own corpus) without the orders of the
+/// last two weeks held here, whose surges would otherwise make their own
+/// words look common.
+fn ordinary_rarity<'a>(
+    engine: &dyn SearchEngine,
+    held: &[Arc<[String]>],
+    grouped: impl Iterator<Item = &'a Arc<[String]>>,
+) -> AppResult<HashMap<String, f32>> {
+    let mut vocabulary: Vec<String> = grouped.flat_map(|w| w.iter().cloned()).collect();
+    vocabulary.sort_unstable();
+    vocabulary.dedup();
+    let mut recent: HashMap<&str, u64> = HashMap::new();
+    for words in held {
+        for w in words.iter() {
+            *recent.entry(w.as_str()).or_default() += 1;
+        }
+    }
+    let (documents, counts) = engine.word_documents(&vocabulary).map_err(|e| AppError::Unavailable(e.to_string()))?;
+    let ordinary = documents.saturating_sub(held.len() as u64);
+    Ok(vocabulary
+        .iter()
+        .zip(counts)
+        .map(|(w, n)| {
+            let n = n.saturating_sub(recent.get(w.as_str()).copied().unwrap_or(0));
+            (w.clone(), hotline_domain::topics::rarity(ordinary, n))
+        })
+        .collect())
+}
