@@ -174,6 +174,24 @@ const OVERLAP_SECONDS: i64 = 120;
 /// The whole fortnight is read again this often.
 const FULL_READ_MINUTES: i64 = 10;
 
+/// A keyword the portal may show: two characters or more, and nothing that
+/// numbers a house, a building or a sum (digits, Chinese numerals, 号),
+/// which could point at one caller.
+fn public_word(word: &str) -> bool {
+    word.chars().count() >= 2 && !word.chars().any(|c| c.is_numeric() || "零〇一二两三四五六七八九十百千万亿号".contains(c))
+}
+
+/// The kind of matter: the category's name, with its parent's when it is
+/// only 其他 (other).
+fn public_title(org: &crate::directory::OrgSnapshot, category: CategoryId) -> String {
+    let path = org.category_path(category).names;
+    match path.as_slice() {
+        [.., parent, leaf] if leaf == hotline_domain::category::OTHER => format!("{parent} · {leaf}"),
+        [.., leaf] => leaf.clone(),
+        [] => String::new(),
+    }
+}
+
 /// An order handed to the grouping: id, time, town, category, words.
 type Grouped = (OrderId, DateTime<Utc>, Option<UnitId>, CategoryId, Arc<[String]>);
 
@@ -258,13 +276,8 @@ impl HotTopics {
             .iter()
             .take(limit)
             .map(|t| PublicTopic {
-                title: t.categories.first().and_then(|(c, _)| org.category(*c)).map(|c| c.name.clone()).unwrap_or_default(),
-                keywords: t
-                    .keywords
-                    .iter()
-                    .filter(|(w, n)| *n >= PUBLIC_WORD_USES && !w.chars().any(char::is_numeric))
-                    .map(|(w, _)| w.clone())
-                    .collect(),
+                title: t.categories.first().map(|(c, _)| public_title(&org, *c)).unwrap_or_default(),
+                keywords: t.keywords.iter().filter(|(w, n)| *n >= PUBLIC_WORD_USES && public_word(w)).map(|(w, _)| w.clone()).collect(),
                 towns: t.towns.iter().take(NAMED).map(|(u, _)| org.unit_name(*u)).collect(),
                 orders: t.orders.len(),
                 trend: t.trend,
@@ -367,8 +380,8 @@ impl HotTopics {
 /// Each word's rarity in ordinary times: in the engine's background (the
 /// indexed orders and the engine's own corpus) without the orders of the
 /// last two weeks held here, whose surges would otherwise make their own
-/// words look common.
-fn ordinary_rarity<'a>(
+/// words look common. Public for the benchmark (`hotline-topics-bench`).
+pub fn ordinary_rarity<'a>(
     engine: &dyn SearchEngine,
     held: &[Arc<[String]>],
     grouped: impl Iterator<Item = &'a Arc<[String]>>,
@@ -392,4 +405,29 @@ fn ordinary_rarity<'a>(
             (w.clone(), hotline_domain::topics::rarity(ordinary, n))
         })
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_portal_shows_words_many_use_but_nothing_that_numbers_a_place_or_a_sum() {
+        for shown in ["水浸", "下水道", "住房公积金", "东纵路"] {
+            assert!(public_word(shown), "{shown}");
+        }
+        for hidden in ["九", "二号楼", "88号", "十五块", "3栋", "路"] {
+            assert!(!public_word(hidden), "{hidden}");
+        }
+    }
+
+    #[test]
+    fn windows_parse_from_their_names_only() {
+        assert_eq!(TopicWindow::parse("hours"), Some(TopicWindow::Hours));
+        assert_eq!(TopicWindow::parse("week").map(TopicWindow::length), Some(Duration::days(7)));
+        assert_eq!(TopicWindow::parse("month"), None);
+        assert!(TopicsConfig::default().check().is_ok());
+        assert!(TopicsConfig { likeness: 1.0, ..TopicsConfig::default() }.check().unwrap_err().contains("likeness"));
+        assert!(TopicsConfig { min_orders: 1, ..TopicsConfig::default() }.check().unwrap_err().contains("min_orders"));
+    }
 }

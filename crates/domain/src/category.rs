@@ -9,6 +9,10 @@ use serde::{Deserialize, Serialize};
 /// (重新分类). An order in it cannot be dispatched.
 pub const UNCLASSIFIED: &str = "待分类";
 
+/// The name of the taxonomy's catch-all categories (其他, "other"), which
+/// say nothing without their parent's name.
+pub const OTHER: &str = "其他";
+
 /// A node of the taxonomy: level 1 (e.g. 城乡建设), 2 (城市建设和市政管理)
 /// or 3 (园林绿化环卫).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -148,6 +148,19 @@ pub(crate) async fn generate(app: &App, people: &People, options: &DemoOptions) 
             app.orders.import(None, std::mem::take(&mut batch), "demo").await?;
         }
     }
+    // This morning's downpour, reported over the last five hours and not yet dispatched.
+    let downpour = requests.downpour(app, &mut rng)?;
+    let spacing = Duration::minutes(300 / downpour.len() as i64);
+    for (i, input) in downpour.into_iter().enumerate() {
+        let created = now - Duration::hours(5) + spacing * i as i32 + minutes(&mut rng, 1, 20);
+        let number = app.orders.next_number(calendar.local_date(created)).await?;
+        let registration = Registration { id: OrderId(app.ids.next()), number };
+        let ctx = DecisionContext { now: created, calendar: &calendar, rules: &rules };
+        let first =
+            register(input, &consultant, registration, &ctx).map_err(|e| SeedError::Inconsistent(format!("demo registration: {e}")))?;
+        *counts.entry(first.order.state).or_default() += 1;
+        batch.push((first.order, vec![first.entry]));
+    }
     if !batch.is_empty() {
         app.orders.import(None, batch, "demo").await?;
     }

@@ -3,7 +3,7 @@
 //! caller adds, the channels and urgencies in their usual shares. The demo's
 //! history and the benchmark's load are drawn from the same distributions.
 
-use super::texts::{DETAILS, ROADS, TEMPLATES, Template};
+use super::texts::{DETAILS, DOWNPOUR, ROADS, TEMPLATES, Template};
 use crate::SeedResult;
 use crate::reference::category_by_path;
 use hotline_app::App;
@@ -116,5 +116,30 @@ impl Requests {
             media_url: None,
         };
         Request { input, template, town_code, direct }
+    }
+}
+
+impl Requests {
+    /// This morning's downpour ([`DOWNPOUR`]): eight reports of one flooded
+    /// street in one town, each with its own caller, none answered at once.
+    pub fn downpour(&self, app: &App, rng: &mut StdRng) -> SeedResult<Vec<NewWorkOrder>> {
+        let (town, town_name, _) = pick(rng, &self.towns).clone();
+        let road = *pick(rng, ROADS);
+        let place = format!("{town_name}{road}");
+        DOWNPOUR
+            .iter()
+            .map(|(category, subject, description)| {
+                let mut input = self.draw(rng).input;
+                input.category = category_by_path(app, category)?;
+                input.order_type = OrderType::Report;
+                input.urgency = Urgency::Normal;
+                input.direct_answer = None;
+                input.location.town = Some(town);
+                input.location.address = Some(Subject::parse(&format!("{place}{}号", rng.random_range(1..300))).expect("valid address"));
+                input.subject = Subject::parse(&subject.replace("{road}", road)).expect("valid subject");
+                input.description = text(&description.replace("{place}", &place));
+                Ok(input)
+            })
+            .collect()
     }
 }

@@ -314,3 +314,22 @@ pub const TEMPLATES: &[Template] = &[
         reply: "已将表扬转达环卫作业单位并予以通报表扬。",
     },
 ];
+
+/// This morning's downpour: one street flooded, reported by eight callers
+/// in their own words (`{road}` the street, `{place}` town and street)
+/// under two categories, so the demo's hot topics, surge warning and
+/// duplicates have something of today to show.
+pub const DOWNPOUR: &[(&str, &str, &str)] = &[
+    ("城乡建设/城市建设和市政管理/城市公共设施", "{road}暴雨水浸街", "{place}暴雨后整段路水浸街，积水到膝盖，车辆无法通行，下水道堵塞。"),
+    ("城乡建设/城市建设和市政管理/城市公共设施", "{road}积水严重车辆熄火", "下暴雨{place}水浸很深，有几台车熄火了，下水道排不出去。"),
+    ("城乡建设/城市建设和市政管理/环境卫生", "暴雨后{road}商铺进水", "暴雨过后{place}一带水浸，沿街商铺进水，下水道堵塞没人疏通。"),
+    ("城乡建设/城市建设和市政管理/城市公共设施", "{road}水浸老人出不了门", "{place}暴雨水浸，小区门口下水道冒水，老人小孩出不了门。"),
+    ("城乡建设/城市建设和市政管理/城市公共设施", "{road}下水道堵塞", "{place}下水道堵住了，暴雨一下就水浸，请尽快派人疏通。"),
+    ("城乡建设/城市建设和市政管理/环境卫生", "{road}路面积水发臭", "{place}暴雨后的积水一直没退，水浸的地方开始发臭。"),
+    ("城乡建设/城市建设和市政管理/城市公共设施", "{road}水浸无法上班", "早上{place}水浸到小腿，公交车都绕行了，下水道冒水。"),
+    (
+        "城乡建设/城市建设和市政管理/环境卫生",
+        "{road}暴雨后垃圾冲上路面",
+        "{place}暴雨水浸，垃圾桶被冲倒，垃圾漂得满路都是，下水道口也堵了。",
+    ),
+];
