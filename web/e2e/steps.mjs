@@ -691,6 +691,24 @@ export const steps = [
     await drawer.locator('[data-test=drawer-ack]', { hasText: '确认收到' }).click()
     await drawer.locator('text=已确认').first().waitFor()
     await shot(page, shots, '37-emergency-partner-order')
+    // A neighbour reports the same leak: one incident, one row, and the
+    // office lists both reports and opens either.
+    const again = await fetch(`${base}/api/v1/public/requests`, {
+      method: 'POST', headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ type: 'help', category_id: leaf.id, phone: '13912340001', town_code: town.value, subject: '楼道燃气泄漏',
+        description: '东城街道同一小区楼道燃气泄漏，味道很大，邻居都下楼了。' }),
+    })
+    if (again.status !== 201) throw new Error(`second report: ${again.status} ${await again.text()}`)
+    const second = (await again.json()).number
+    await page.goto(`${base}/alerts`)
+    const incidentRow = page.locator(`[data-test=alerts] .el-table__row:has-text("${number}")`)
+    await incidentRow.locator('[data-test=incident-count][data-orders="2"]').waitFor()
+    await incidentRow.locator('[data-test=alert-order]').click()
+    const list = page.locator('.el-drawer:visible [data-test=incident-orders]')
+    await list.locator(`[data-order="${number}"]`).waitFor()
+    await list.locator(`[data-order="${second}"]`).click()
+    await page.locator(`.el-drawer:visible [data-test=detail-number]:has-text("${second}")`).waitFor()
+    await shot(page, shots, '37b-emergency-incident-orders')
     await close()
     story.gasNumber = number
   }],

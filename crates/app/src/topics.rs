@@ -20,7 +20,7 @@ use chrono::{DateTime, Duration, Utc};
 use hotline_domain::topics::{Topic, TopicOrder, TopicRule, Trend};
 use hotline_domain::{CategoryId, OrderId, UnitId, WorkOrderNo};
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 /// An order as the topics need it (merged and invalid ones are never read).
@@ -331,33 +331,38 @@ impl HotTopics {
             Some((at, _)) if !full => (at - Duration::seconds(OVERLAP_SECONDS), OrderId(i64::MIN)),
             _ => (horizon, OrderId(i64::MIN)),
         };
-        let mut seen: HashMap<OrderId, Known> = HashMap::new();
+        // Nothing in memory changes before every page is read: a failed
+        // read leaves it as it was.
+        let mut fresh: HashMap<OrderId, Known> = HashMap::new();
+        let mut read: HashSet<OrderId> = HashSet::new();
         loop {
             let page = self.store.topic_orders(after, PAGE).await?;
             // Each order is analysed once, off the async threads.
             let texts: Vec<(OrderId, String)> = page
                 .iter()
-                .filter(|o| !memory.orders.contains_key(&o.id))
+                .filter(|o| !memory.orders.contains_key(&o.id) && !fresh.contains_key(&o.id))
                 .map(|o| (o.id, format!("{}\n{}", o.subject, o.description)))
                 .collect();
             let engine = self.engine.clone();
-            let mut analysed: HashMap<OrderId, Arc<[String]>> =
+            let analysed: HashMap<OrderId, Arc<[String]>> =
                 tokio::task::spawn_blocking(move || texts.into_iter().map(|(id, text)| (id, engine.analyze(&text).into())).collect())
                     .await
                     .map_err(|e| AppError::Unavailable(format!("analysing orders for hot topics: {e}")))?;
             for o in &page {
-                let known = match memory.orders.remove(&o.id) {
-                    Some(k) => k,
-                    None => Known {
-                        number: o.number.clone(),
-                        subject: o.subject.clone(),
-                        at: o.created_at,
-                        town: o.town,
-                        category: o.category,
-                        words: analysed.remove(&o.id).unwrap_or_else(|| Arc::from(Vec::new())),
-                    },
-                };
-                seen.insert(o.id, known);
+                read.insert(o.id);
+                if let Some(words) = analysed.get(&o.id) {
+                    fresh.insert(
+                        o.id,
+                        Known {
+                            number: o.number.clone(),
+                            subject: o.subject.clone(),
+                            at: o.created_at,
+                            town: o.town,
+                            category: o.category,
+                            words: words.clone(),
+                        },
+                    );
+                }
             }
             match page.last() {
                 Some(last) if page.len() == PAGE as usize => after = (last.created_at, last.id),
@@ -366,12 +371,11 @@ impl HotTopics {
         }
         if full {
             // What was not read again was merged, declared invalid or is too old.
-            memory.orders = seen;
+            memory.orders.retain(|id, _| read.contains(id));
             memory.read_fully_at = Some(now);
-        } else {
-            memory.orders.extend(seen);
-            memory.orders.retain(|_, k| k.at > horizon);
         }
+        memory.orders.extend(fresh);
+        memory.orders.retain(|_, k| k.at > horizon);
         memory.newest = memory.orders.iter().map(|(id, k)| (k.at, *id)).max();
         Ok(())
     }
@@ -386,15 +390,16 @@ pub fn ordinary_rarity<'a>(
     held: &[Arc<[String]>],
     grouped: impl Iterator<Item = &'a Arc<[String]>>,
 ) -> AppResult<HashMap<String, f32>> {
-    let mut vocabulary: Vec<String> = grouped.flat_map(|w| w.iter().cloned()).collect();
-    vocabulary.sort_unstable();
-    vocabulary.dedup();
-    let mut recent: HashMap<&str, u64> = HashMap::new();
+    let distinct: HashSet<&str> = grouped.flat_map(|w| w.iter().map(String::as_str)).collect();
+    let mut recent: HashMap<&str, u64> = distinct.iter().map(|w| (*w, 0)).collect();
     for words in held {
         for w in words.iter() {
-            *recent.entry(w.as_str()).or_default() += 1;
+            if let Some(n) = recent.get_mut(w.as_str()) {
+                *n += 1;
+            }
         }
     }
+    let vocabulary: Vec<String> = distinct.into_iter().map(str::to_owned).collect();
     let (documents, counts) = engine.word_documents(&vocabulary).map_err(|e| AppError::Unavailable(e.to_string()))?;
     let ordinary = documents.saturating_sub(held.len() as u64);
     Ok(vocabulary

@@ -365,6 +365,18 @@ impl SupervisionStore for SqlStore {
         Ok(())
     }
 
+    async fn incident_orders(&self, alert: i64, limit: u32) -> StoreResult<Vec<OrderId>> {
+        sqlx::query("SELECT order_id FROM alert_orders WHERE alert_id = $1 ORDER BY joined_at, order_id LIMIT $2")
+            .bind(alert)
+            .bind(i64::from(limit))
+            .fetch_all(&self.read)
+            .await
+            .or_backend()?
+            .iter()
+            .map(|row| Ok(OrderId(row.int("order_id")?)))
+            .collect()
+    }
+
     async fn deliveries(&self, alert: i64) -> StoreResult<Vec<Delivery>> {
         sqlx::query("SELECT * FROM deliveries WHERE alert_id = $1 ORDER BY id")
             .bind(alert)

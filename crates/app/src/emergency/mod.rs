@@ -24,7 +24,7 @@ use chrono::{DateTime, Duration, Utc};
 use hotline_domain::emergency::{EmergencyMark, EmergencyRule, RuleSpec};
 use hotline_domain::surge::{SurgeRule, SurgeWatch};
 use hotline_domain::watch::{AlertLevel, Timer, Watched};
-use hotline_domain::{CategoryId, UnitId, WorkOrder};
+use hotline_domain::{CategoryId, OrderId, UnitId, WorkOrder};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
@@ -319,11 +319,14 @@ impl Emergency {
             }
         }
         if let Some(town) = order.location.town
-            && let Some(subject) = self.surge(order, town, &text, now).await?
+            && let Some((subject, alike)) = self.surge(order, town, &text, now).await?
         {
             self.watch.lock().expect("surge watch lock").warned(town, &[(subject, now)]);
             findings.warnings.push((town, subject, now));
-            findings.alerts.push(self.alert(order, Watched::Surge, subject, AlertLevel::Yellow, now, town));
+            let alert = self.alert(order, Watched::Surge, subject, AlertLevel::Yellow, now, town);
+            // The warning stands for the alike orders that made it, listed and counted with it.
+            findings.members.extend(alike.into_iter().map(|o| IncidentMember { alert: alert.id, order: o, at: now }));
+            findings.alerts.push(alert);
         }
         Ok(())
     }
@@ -346,11 +349,12 @@ impl Emergency {
         Ok(self.store.open_incident(rule, unit, town, since).await?.map(|(alert, raised_at)| Incident { alert, raised_at }))
     }
 
-    /// The subject of a surge warning the order calls for, if any: its
+    /// The subject of a surge warning the order calls for, if any, with the
+    /// orders it stands for (the alike ones, or this one for a category): its
     /// category when K orders of it came from the town within T minutes,
     /// else the first of K alike orders. Checked against the warnings in the
     /// database before it is raised, as another node may have raised it.
-    async fn surge(&self, order: &WorkOrder, town: UnitId, text: &str, now: DateTime<Utc>) -> AppResult<Option<i64>> {
+    async fn surge(&self, order: &WorkOrder, town: UnitId, text: &str, now: DateTime<Utc>) -> AppResult<Option<(i64, Vec<OrderId>)>> {
         let since = now - Duration::minutes(i64::from(self.config.surge_minutes));
         if !self.watch.lock().expect("surge watch lock").knows(town) {
             let recent = self.store.recent_orders(town, since, TOWN_LOAD_LIMIT).await?;
@@ -362,15 +366,15 @@ impl Emergency {
         }
         let check = self.watch.lock().expect("surge watch lock").observe(town, order.id, order.created_at, order.category, text, now);
         let wanted = if check.category {
-            Some((order.category.0, vec![order.category.0]))
+            Some((order.category.0, vec![order.category.0], vec![order.id]))
         } else {
-            check.alike.map(|cluster| (cluster[0].0, cluster.iter().map(|o| o.0).collect()))
+            check.alike.map(|cluster| (cluster[0].0, cluster.iter().map(|o| o.0).collect(), cluster))
         };
-        let Some((subject, covered)) = wanted else { return Ok(None) };
+        let Some((subject, covered, alike)) = wanted else { return Ok(None) };
         let stored = self.store.surge_warnings(town, since, Some(&covered)).await?;
         let known = stored.iter().any(|(s, _)| covered.contains(s));
         self.watch.lock().expect("surge watch lock").warned(town, &stored);
-        Ok((!known).then_some(subject))
+        Ok((!known).then_some((subject, alike)))
     }
 
     /// Screens the orders registered after `cursor` up to `settle` ago that

@@ -233,6 +233,24 @@ impl Supervision {
         Ok(self.store.deliveries(id).await?)
     }
 
+    /// The orders an alert stands for: the reports of an emergency incident
+    /// or the alike orders of a surge warning (the alert's own order for
+    /// any other alert), in the order they came, at most 200.
+    pub async fn incident_orders(&self, reader: &AlertReader, id: i64) -> AppResult<Vec<hotline_domain::WorkOrder>> {
+        let alert = self.visible_alert(reader, id).await?;
+        let mut ids = self.store.incident_orders(id, INCIDENT_ORDERS_SHOWN).await?;
+        if !ids.contains(&alert.order) {
+            ids.insert(0, alert.order);
+        }
+        let mut orders = Vec::with_capacity(ids.len());
+        for order in ids {
+            if let Some(o) = self.orders.order(order).await? {
+                orders.push(o);
+            }
+        }
+        Ok(orders)
+    }
+
     async fn visible_alert(&self, reader: &AlertReader, id: i64) -> AppResult<AlertRecord> {
         match self.store.alert(id).await? {
             // Another unit's alert is as absent as a missing one.
@@ -241,6 +259,9 @@ impl Supervision {
         }
     }
 }
+
+/// Orders of an incident listed at most.
+const INCIDENT_ORDERS_SHOWN: u32 = 200;
 
 impl Supervision {
     /// The addresses of a unit, or of the centre with no unit.

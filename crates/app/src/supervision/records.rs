@@ -149,6 +149,9 @@ pub trait SupervisionStore: Send + Sync {
     async fn raise(&self, firings: &[Firing], timers: &[Timer], members: &[IncidentMember]) -> StoreResult<()>;
     async fn alerts(&self, query: &AlertQuery) -> StoreResult<Vec<AlertRecord>>;
     async fn alert(&self, id: i64) -> StoreResult<Option<AlertRecord>>;
+    /// The orders counted in an alert's incident, in the order they joined,
+    /// at most `limit`.
+    async fn incident_orders(&self, alert: i64, limit: u32) -> StoreResult<Vec<OrderId>>;
     /// Marks an alert read (for an emergency alert: acknowledged, which
     /// cancels its escalation); reading it twice keeps the first reader.
     async fn mark_alert_read(&self, id: i64, by: UserId, at: DateTime<Utc>) -> StoreResult<()>;

@@ -305,3 +305,26 @@ impl From<EmergencyRule> for RuleDto {
         }
     }
 }
+
+/// One of the orders an alert stands for (an incident's report, a surge's
+/// alike order).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct IncidentOrderDto {
+    pub number: String,
+    pub subject: String,
+    pub state: String,
+    pub town: Option<crate::dto::UnitRef>,
+    pub created_at: chrono::DateTime<chrono::FixedOffset>,
+}
+
+impl IncidentOrderDto {
+    pub fn of(o: &hotline_domain::WorkOrder, org: &hotline_app::directory::OrgSnapshot, tz: chrono_tz::Tz) -> Self {
+        Self {
+            number: o.number.to_string(),
+            subject: o.subject.to_string(),
+            state: o.state.as_str().to_owned(),
+            town: o.location.town.map(|t| crate::dto::UnitRef::of(org, t)),
+            created_at: crate::dto::local(tz, o.created_at),
+        }
+    }
+}

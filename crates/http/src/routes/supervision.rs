@@ -7,7 +7,7 @@ use super::{Handled, Json, id, page};
 use crate::dto::Page;
 use crate::dto::all;
 use crate::dto::orders::OrderSummaryDto;
-use crate::dto::supervision::{AlertDto, CardDto, ContactDto, DeliveryDto, RepeatDto, ScanDto, SupervisionNoticeDto};
+use crate::dto::supervision::{AlertDto, CardDto, ContactDto, DeliveryDto, IncidentOrderDto, RepeatDto, ScanDto, SupervisionNoticeDto};
 use crate::error::ApiResult;
 use crate::extract::AsUserAdmin;
 use crate::extract::{Caller, JsonBody};
@@ -58,6 +58,18 @@ pub async fn alerts(State(app): State<App>, Caller(desk): Caller, Query(q): Quer
 pub async fn read(State(app): State<App>, Caller(desk): Caller, Path(raw): Path<String>) -> Handled<AlertDto> {
     let reader = desk.alert_reader()?;
     Ok(Json(app.supervision.mark_read(&reader, id("id", &raw)?).await?.into()))
+}
+
+/// The orders an alert stands for, in the order they came: every report of
+/// an emergency incident, the alike orders of a surge warning.
+#[utoipa::path(get, path = "/api/v1/alerts/{id}/orders", tag = "supervision", security(("bearer" = [])),
+    params(("id" = String, Path)), responses((status = 200, body = Vec<IncidentOrderDto>), (status = 404, description = "no such alert for the caller"),
+        (status = 422, description = "not an alert id")))]
+pub async fn incident_orders(State(app): State<App>, Caller(desk): Caller, Path(raw): Path<String>) -> Handled<Vec<IncidentOrderDto>> {
+    let reader = desk.alert_reader()?;
+    let orders = app.supervision.incident_orders(&reader, id("id", &raw)?).await?;
+    let (org, zone) = (app.directory.snapshot(), super::tz(&app));
+    Ok(Json(orders.iter().map(|o| IncidentOrderDto::of(o, &org, zone)).collect()))
 }
 
 /// Where an alert was sent by e-mail and webhook, and how that went.

@@ -205,6 +205,21 @@ async fn a_surge_of_alike_orders_warns_the_town_once_and_counts_orders_from_befo
         surges.push(alerts_of(&t.get("/api/v1/alerts", &dongcheng).await.body, "surge").len());
     }
     assert_eq!(surges, vec![0, 1, 1, 1, 1], "the fifth alike order warns, once");
+    // The warning stands for the five alike orders, listed in the order they came.
+    let warning = alerts_of(&t.get("/api/v1/alerts", &dongcheng).await.body, "surge")[0].clone();
+    assert_eq!(warning["orders"], 5, "{warning}");
+    let listed = t.get(&format!("/api/v1/alerts/{}/orders", warning["id"].as_str().unwrap()), &dongcheng).await;
+    assert_eq!(listed.status, StatusCode::OK, "{}", listed.body);
+    let listed = listed.body.as_array().unwrap();
+    assert_eq!(listed.len(), 5);
+    assert!(listed.iter().all(|o| o["subject"] == "暴雨水浸街" && o["town"]["code"] == "441900003"), "{listed:?}");
+    assert!(listed.windows(2).all(|w| w[0]["created_at"].as_str() <= w[1]["created_at"].as_str()), "oldest first");
+    assert_eq!(listed.last().unwrap()["number"], warning["number"], "the warning's own order is the fifth");
+    // Someone else's or a missing alert is not found; a bad id is named.
+    let none = t.get("/api/v1/alerts/123/orders", &dongcheng).await;
+    assert_eq!(none.status, StatusCode::NOT_FOUND, "{}", none.body);
+    let bad = t.get("/api/v1/alerts/x/orders", &dongcheng).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.body);
 }
 
 #[tokio::test]
@@ -346,6 +361,12 @@ async fn an_alerted_partner_reads_and_answers_the_emergency_which_is_promised_it
     let theirs = alerts_of(&t.get("/api/v1/alerts", &office).await.body, "emergency");
     assert_eq!(theirs.len(), 3, "a report after the window opens a new incident");
     assert_eq!(theirs.iter().find(|a| a["id"] == incident.as_str()).unwrap()["orders"], 6);
+    // The incident is one item standing for its six reports, which the office lists.
+    let reports = t.get(&format!("/api/v1/alerts/{incident}/orders"), &office).await;
+    assert_eq!(reports.status, StatusCode::OK, "{}", reports.body);
+    let reports = reports.body.as_array().unwrap();
+    assert_eq!(reports.len(), 6, "{reports:?}");
+    assert!(reports.iter().all(|o| o["town"]["code"] == "441900003"), "{reports:?}");
     // Every report of the incident is the office's to read.
     let all = t.get("/api/v1/work-orders?limit=50", &office).await;
     assert_eq!(all.body["items"].as_array().unwrap().iter().filter(|o| o["emergency"] == true).count(), 8);

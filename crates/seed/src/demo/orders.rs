@@ -105,7 +105,11 @@ pub(crate) async fn generate(app: &App, people: &People, options: &DemoOptions) 
         roles: RoleSet::new([Role::Handler]),
     };
 
-    let mut times: Vec<DateTime<Utc>> = (0..options.orders).map(|_| registration_time(&mut rng, now, options.days, &calendar)).collect();
+    // The morning's downpour is among the orders asked for.
+    let downpour = requests.downpour(app, &mut rng)?;
+    let downpour: Vec<NewWorkOrder> = downpour.into_iter().take(options.orders).collect();
+    let mut times: Vec<DateTime<Utc>> =
+        (0..options.orders - downpour.len()).map(|_| registration_time(&mut rng, now, options.days, &calendar)).collect();
     times.sort();
 
     let mut counts: HashMap<State, usize> = HashMap::new();
@@ -149,8 +153,7 @@ pub(crate) async fn generate(app: &App, people: &People, options: &DemoOptions) 
         }
     }
     // This morning's downpour, reported over the last five hours and not yet dispatched.
-    let downpour = requests.downpour(app, &mut rng)?;
-    let spacing = Duration::minutes(300 / downpour.len() as i64);
+    let spacing = Duration::minutes(300 / downpour.len().max(1) as i64);
     for (i, input) in downpour.into_iter().enumerate() {
         let created = now - Duration::hours(5) + spacing * i as i32 + minutes(&mut rng, 1, 20);
         let number = app.orders.next_number(calendar.local_date(created)).await?;
