@@ -137,7 +137,8 @@ pub struct HotTopic {
     /// Its orders in the window before, as long.
     pub before: usize,
     pub trend: Trend,
-    pub keywords: Vec<Counted<()>>,
+    /// The words most of its orders use, with how many do.
+    pub keywords: Vec<(String, usize)>,
     pub towns: Vec<Counted<UnitId>>,
     pub categories: Vec<Counted<CategoryId>>,
     pub series: Vec<u32>,
@@ -246,7 +247,7 @@ impl HotTopics {
                 orders: t.orders.len(),
                 before: t.before,
                 trend: t.trend,
-                keywords: t.keywords.iter().map(|(w, n)| Counted { key: (), name: w.clone(), orders: *n }).collect(),
+                keywords: t.keywords.clone(),
                 towns: t.towns.iter().take(NAMED).map(|(u, n)| Counted { key: *u, name: org.unit_name(*u), orders: *n }).collect(),
                 categories: t
                     .categories

@@ -58,7 +58,7 @@ pub async fn list(State(app): State<App>, Caller(desk): Caller, Query(q): Query<
             orders: t.orders,
             before: t.before,
             trend: t.trend,
-            keywords: t.keywords.into_iter().map(|k| KeywordDto { word: k.name, orders: k.orders }).collect(),
+            keywords: t.keywords.into_iter().map(|(word, orders)| KeywordDto { word, orders }).collect(),
             towns: t.towns.into_iter().map(|c| TownCountDto { town: UnitRef::of(&org, c.key), orders: c.orders }).collect(),
             categories: t
                 .categories
