@@ -1,7 +1,7 @@
 //! The knowledge base: search for staff and the public, articles and their
 //! review, hot questions, the search vocabulary.
 
-use super::{Handled, Json, boolean, id, instant};
+use super::{Handled, Json, boolean, id, instant, limit};
 use crate::dto::articles::{ArticleDetailsDto, ArticleDto, ArticlePageDto, DiffDto, VersionDto};
 use crate::dto::kb::{
     ArticleActionDto, ArticleBodyDto, ArticleHitDto, ArticleListQuery, DiffQuery, HotDto, HotQuery, LinkBody, OrderHitDto,
@@ -21,17 +21,6 @@ use hotline_domain::knowledge::{ArticleAction, ArticleInput, ArticleStatus, Visi
 use hotline_domain::{ArticleId, CategoryId, FieldError, Reason, UnitId, ValidationErrors};
 
 const DEFAULT_LIMIT: usize = 10;
-
-fn limit(raw: Option<&str>, default: usize, max: usize) -> Result<usize, FieldError> {
-    match raw.map(str::trim).filter(|s| !s.is_empty()) {
-        None => Ok(default),
-        Some(s) => s
-            .parse::<usize>()
-            .ok()
-            .filter(|n| (1..=max).contains(n))
-            .ok_or_else(|| FieldError::new("limit", format!("must be between 1 and {max}"))),
-    }
-}
 
 fn opt_id(field: &str, raw: Option<&str>) -> Result<Option<i64>, FieldError> {
     raw.map(str::trim).filter(|s| !s.is_empty()).map(|s| id(field, s)).transpose()

@@ -51,6 +51,18 @@ pub(crate) fn page(cursor: Option<&str>, limit: Option<u32>) -> Result<PageReque
     Ok(PageRequest { before, limit })
 }
 
+/// A `limit` query value: `default` when absent, else 1 to `max`.
+pub(crate) fn limit(raw: Option<&str>, default: usize, max: usize) -> Result<usize, FieldError> {
+    match raw.map(str::trim).filter(|s| !s.is_empty()) {
+        None => Ok(default),
+        Some(s) => s
+            .parse::<usize>()
+            .ok()
+            .filter(|n| (1..=max).contains(n))
+            .ok_or_else(|| FieldError::new("limit", format!("must be between 1 and {max}"))),
+    }
+}
+
 pub(crate) fn instant(field: &str, raw: &str) -> Result<DateTime<Utc>, FieldError> {
     DateTime::parse_from_rfc3339(raw.trim())
         .map(|t| t.with_timezone(&Utc))

@@ -30,14 +30,7 @@ fn params(q: &TopicQuery) -> Result<(TopicWindow, usize), ValidationErrors> {
         None => Ok(TopicWindow::Day),
         Some(s) => TopicWindow::parse(s).ok_or_else(|| FieldError::new("window", format!("{s:?} is not hours, day or week"))),
     });
-    let limit = errors.collect(match q.limit.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        None => Ok(DEFAULT_LIMIT),
-        Some(s) => s
-            .parse::<usize>()
-            .ok()
-            .filter(|n| (1..=MAX_LIMIT).contains(n))
-            .ok_or_else(|| FieldError::new("limit", format!("must be between 1 and {MAX_LIMIT}"))),
-    });
+    let limit = errors.collect(super::limit(q.limit.as_deref(), DEFAULT_LIMIT, MAX_LIMIT));
     errors.into_result()?;
     Ok((window.unwrap_or(TopicWindow::Day), limit.unwrap_or(DEFAULT_LIMIT)))
 }
