@@ -9,7 +9,8 @@
 //
 // Environment: HOTLINE_BIN (the server binary), CHROMIUM (default
 // /usr/bin/chromium), E2E_PORT (default 18080), E2E_ORDERS (demo orders,
-// default 1500).
+// default 1500), E2E_ONLY (run only the scenarios whose name contains it,
+// while working on one: most scenarios build on those before them).
 
 import { chromium } from 'playwright-core'
 import { spawn } from 'node:child_process'
@@ -91,13 +92,14 @@ const watchedBrowser = {
 }
 
 let failed = 0
+const chosen = steps.filter(([name]) => name.includes(process.env.E2E_ONLY ?? ''))
 const started = Date.now()
 try {
-  for (const [name, step] of steps) {
+  for (const [name, step] of chosen) {
     const t0 = Date.now()
     try {
       // `cli` runs the server's binary on its data directory, as an operator would.
-      await step({ browser: watchedBrowser, base, shots, cli: { bin, dataDir: join(data, 'data') } })
+      await step({ browser: watchedBrowser, base, shots, cli: { bin, dataDir: join(data, 'data') }, sip: { addr: `127.0.0.1:${port + 1}`, port } })
       if (pageProblems.length) throw new Error(`the pages reported errors:\n  ${pageProblems.splice(0).join('\n  ')}`)
       console.log(`ok   ${name} (${((Date.now() - t0) / 1000).toFixed(1)} s)`)
     } catch (e) {
@@ -118,5 +120,5 @@ try {
   clearTimeout(late)
   rmSync(data, { recursive: true, force: true })
 }
-console.log(`${failed ? 'FAILED' : 'passed'}: ${steps.length} scenarios in ${((Date.now() - started) / 1000).toFixed(0)} s; screenshots in ${shots}`)
+console.log(`${failed ? 'FAILED' : 'passed'}: ${chosen.length} scenarios in ${((Date.now() - started) / 1000).toFixed(0)} s; screenshots in ${shots}`)
 process.exit(failed ? 1 : 0)

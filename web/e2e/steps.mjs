@@ -1,10 +1,27 @@
 // The scenarios of the browser tests, in order: later ones use what
 // earlier ones created (the complaint's number).
 
-import { spawnSync } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+const scenarios = join(dirname(fileURLToPath(import.meta.url)), '../../crates/sip/tests/scenarios')
+
+/** SIPp (Debian's sip-tester) playing one call of `scenario` against the gateway; resolves with its exit. */
+function sipp(sip, scenario, args) {
+  const dir = mkdtempSync(join(tmpdir(), 'hotline-e2e-sipp-'))
+  const child = spawn('sipp', [sip, '-sf', join(scenarios, scenario), '-m', '1', '-i', '127.0.0.1', '-nostdin', '-timeout', '40s', '-timeout_error', '-trace_err', ...args],
+    { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] })
+  let err = ''
+  child.stderr.on('data', (d) => (err += d))
+  const done = new Promise((resolve, reject) => {
+    child.on('error', (e) => reject(new Error(`SIPp does not run (.ci/run installs Debian's sip-tester): ${e.message}`)))
+    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`SIPp ${scenario} exited ${code}: ${err} (logs in ${dir})`))))
+  })
+  return { done, kill: () => child.kill() }
+}
 
 const PASSWORD = 'demo'
 const story = { number: null, portalNumber: null, gasNumber: null }
@@ -117,10 +134,11 @@ async function passReview(browser, base, publish = false) {
 
 /**
  * Latin words on a Chinese page, outside what is meant to be Latin: the
- * language switch, keyboard keys, names (Erlang, Excel), and codes
+ * language switch, keyboard keys, names (Erlang, Excel), the telephone
+ * trade's own abbreviation (MOS, written so in Chinese too), and codes
  * and numbers (DG20261128000123, 12333, L7).
  */
-const LATIN_ALLOWED = new Set(['English', 'Ctrl', 'Alt', 'Shift', 'Enter', 'Esc', 'Erlang', 'Excel', 'CSV'])
+const LATIN_ALLOWED = new Set(['English', 'Ctrl', 'Alt', 'Shift', 'Enter', 'Esc', 'Erlang', 'Excel', 'CSV', 'MOS'])
 async function latinWords(page) {
   const text = await page.locator('body').innerText()
   const tokens = text.match(/[A-Za-z][A-Za-z0-9]*/g) ?? []
@@ -867,6 +885,67 @@ export const steps = [
     await row.locator('[data-test=wall-ready]').click()
     await desk.page.locator('[data-test=desk-status]', { hasText: '就绪' }).waitFor()
     await desk.close()
+    await close()
+  }],
+  ['a real call over SIP: the consultant\'s phone answers, the wallboard shows how it sounds, and the supervisor plays its recording, seeking and faster', async ({ browser, base, shots, sip }) => {
+    const desk = await readyAtDesk(browser, base)
+    // The consultant's desk phone (SIPp) registers with the demo's phone
+    // password and answers, echoing what it hears.
+    await sipp(sip.addr, 'register.xml', ['-s', 'consultant', '-au', 'consultant', '-ap', PASSWORD, '-key', 'phone_port', String(sip.port + 11), '-p', String(sip.port + 10)]).done
+    const phone = sipp(sip.addr, 'phone.xml', ['-p', String(sip.port + 11), '-mp', String(sip.port + 20), '-rtp_echo'])
+    const { page, close } = await as(browser, base, 'supervisor')
+    await page.goto(`${base}/wallboard`)
+    const row = page.locator('[data-test=wall-agents] .el-table__row', { hasText: '张丽' })
+    await row.locator('[data-test=wall-phone]', { hasText: '已注册' }).waitFor()
+    // A citizen calls 12345 through the carrier's trunk and talks for 6 s.
+    const carrier = sipp(sip.addr, 'carrier.xml', ['-s', '12345', '-p', String(sip.port + 12), '-mp', String(sip.port + 30), '-d', '6000'])
+    await desk.page.locator('[data-test=in-call]').waitFor()
+    // While they talk, the wallboard shows the call's sound (measured each second).
+    const seen = []
+    const manager = await token(base, 'supervisor')
+    const poll = setInterval(async () => {
+      const board = await (await fetch(`${base}/api/v1/callcentre/wallboard`, { headers: { Authorization: `Bearer ${manager}` } })).json()
+      seen.push(JSON.stringify(board.agents.filter((a) => a.state !== 'idle').map((a) => [a.state, a.quality])))
+    }, 700)
+    await row.locator('[data-test=call-quality][data-grade=good]', { hasText: 'MOS 4.' }).waitFor().catch(async (e) => {
+      await shot(page, shots, '40b-failed')
+      throw new Error(`${e.message}\nthe wallboard's talking consultants:\n${seen.join('\n')}`)
+    }).finally(() => clearInterval(poll))
+    await shot(page, shots, '40b-wallboard-call-quality')
+    await carrier.done
+    await phone.done
+    await desk.close()
+    // The call record: its quality, and the recording played in the browser.
+    await page.goto(`${base}/callcentre`)
+    await tab(page, 'calls')
+    // Its row once the quality, measured as the media ended, is on it.
+    const call = page.locator('[data-test=call-records] .el-table__row', { hasText: '13800138000' }).filter({ has: page.locator('[data-test=call-quality]') }).first()
+    for (let i = 0; i < 20 && !(await call.count()); i++) {
+      await page.click('[data-test=calls-refresh]')
+      await page.waitForTimeout(500)
+    }
+    await call.locator('[data-test=call-quality][data-grade=good]').waitFor()
+    const ranges = []
+    page.on('response', (r) => r.url().includes('/recording') && ranges.push(r.status()))
+    await call.locator('[data-test=play-recording]').click()
+    const audio = call.locator('[data-test=recording-player]')
+    await audio.waitFor()
+    await page.waitForFunction((el) => el.readyState >= 1 && el.duration > 4, await audio.elementHandle())
+    const heard = await audio.evaluate(async (el) => {
+      // Seeking needs the server to answer byte ranges: then the whole recording is seekable.
+      const seekable = el.seekable.length ? el.seekable.end(0) : 0
+      const seeked = new Promise((r) => el.addEventListener('seeked', () => r(true), { once: true }))
+      el.currentTime = el.duration / 2
+      const landed = await Promise.race([seeked, new Promise((r) => setTimeout(() => r(false), 5000))])
+      return { duration: el.duration, seekable, at: el.currentTime, landed, readyState: el.readyState, error: el.error?.message ?? null }
+    })
+    if (heard.seekable < heard.duration - 0.1) throw new Error(`the recording is not seekable to its end: ${JSON.stringify(heard)}`)
+    if (!heard.landed || Math.abs(heard.at - heard.duration / 2) > 0.5) throw new Error(`the seek did not land: ${JSON.stringify(heard)}`)
+    await call.locator('[data-test=recording-speed] label', { hasText: '1.5×' }).click()
+    const rate = await audio.evaluate((el) => el.playbackRate)
+    if (rate !== 1.5) throw new Error(`the recording plays at ${rate}×, not 1.5×`)
+    if (!ranges.includes(206)) throw new Error(`the player was not answered a byte range: ${ranges}`)
+    await shot(page, shots, '40c-call-record-quality-recording')
     await close()
   }],
   ['an administrator issues a partner\'s API key; the partner submits over Open311 and the order shows its photo link; the key is rotated and revoked', async ({ browser, base, shots }) => {

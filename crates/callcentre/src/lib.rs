@@ -11,6 +11,7 @@
 //!   their time, so it runs to the millisecond in tests.
 //!
 //! - [`stats`]: service-level figures from finished calls.
+//! - [`quality`]: packet loss, jitter and an estimated MOS of a call's audio.
 //! - [`profile`]: the hourly shape of a day and a roster that follows it.
 //! - [`seatplan`]: agents per skill per half-hour of the week and the shifts
 //!   that cover them.
@@ -23,6 +24,7 @@
 
 pub mod engine;
 pub mod profile;
+pub mod quality;
 pub mod seatplan;
 pub mod simulator;
 pub mod staffing;

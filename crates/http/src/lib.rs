@@ -10,6 +10,7 @@ pub mod error;
 pub mod extract;
 pub mod open311;
 pub mod openapi;
+pub mod range;
 pub mod ratelimit;
 pub mod routes;
 pub mod security;

@@ -35,6 +35,11 @@ async fn a_carrier_call_to_12345_reaches_a_registered_phone_with_audio_both_ways
         .await;
     assert_eq!((call.1.as_str(), call.2.as_str()), ("13800138000", "general"), "the caller's number and the general queue");
     centre.desk_event(&mut desk, |e| matches!(e, DeskEvent::Connected { call: c } if *c == call.0).then_some(())).await;
+    // The wallboard shows how the call sounds while it lasts (a second old at most).
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    let board = centre.app.calls.switchboard.wallboard().await.unwrap();
+    let live = board.agents.iter().find(|a| a.agent == user).and_then(|a| a.quality).expect("the talking consultant's call quality");
+    assert!(live.caller.packets > 0 && live.consultant.packets > 0, "{live:?}");
     centre.finished(carrier, "the carrier's call").await;
     centre.finished(phone, "the phone").await;
 
@@ -62,6 +67,14 @@ async fn a_carrier_call_to_12345_reaches_a_registered_phone_with_audio_both_ways
     assert_eq!((wav.len() - 44) as i64 / 4, recording.millis * 8, "16-bit stereo at 8 kHz");
     let (left, right) = support::channel_levels(&wav);
     assert!(left > 100.0 && right > 100.0, "both channels carry speech: {left} {right}");
+
+    // How it sounded, measured on each side's packets: loopback loses
+    // nothing, and SIPp's replay keeps its timing.
+    let quality = centre.measured("13800138000").await;
+    assert!(quality.caller.packets >= 70 && quality.consultant.packets >= 70, "{quality:?}");
+    assert_eq!((quality.caller.lost, quality.consultant.lost), (0, 0), "{quality:?}");
+    assert!(quality.caller.jitter_ms < 10.0, "{quality:?}");
+    assert!(quality.mos().unwrap() > 4.0, "{quality:?}");
 }
 
 #[tokio::test]
@@ -532,6 +545,9 @@ async fn baresip_as_the_consultants_softphone_registers_answers_and_talks() {
     let stats = centre.gateway.media_stats();
     let (from_phone, to_caller) = (stats.from_consultant.load(Ordering::Relaxed), stats.to_caller.load(Ordering::Relaxed));
     assert!(from_phone >= 100 && to_caller >= 100, "baresip's tone reached the caller: {from_phone} {to_caller}");
+    let quality = centre.measured("13800138000").await;
+    assert!(quality.consultant.packets >= 100 && quality.consultant.lost == 0, "a real softphone's stream: {quality:?}");
+    assert!(quality.consultant.mos().unwrap() > 4.0, "{quality:?}");
     let _ = phone.child.start_kill();
     let log = std::fs::read_to_string(phone.dir.join("out.log")).unwrap_or_default();
     let heard: Vec<_> = std::fs::read_dir(phone.dir.join("heard")).unwrap().flatten().map(|e| e.path()).collect();

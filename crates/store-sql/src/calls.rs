@@ -10,6 +10,7 @@ use chrono::{DateTime, Utc};
 use hotline_app::calls::{CallRow, CallStore, CallbackTask, DemandCell, RecordingRef, StatusChange};
 use hotline_app::ports::{AuditRecord, OrderSummary, StoreError, StoreResult};
 use hotline_callcentre::engine::{AgentStatus, Outcome, TransferResult};
+use hotline_callcentre::quality::{CallQuality, LegQuality};
 use hotline_domain::{Certification, ConsultantProfile, CourseName, OrderId, PhoneNumber, Satisfaction, Training, TrainingKind, UserId};
 use sqlx::any::AnyRow;
 use std::collections::BTreeMap;
@@ -39,6 +40,25 @@ fn parse_call(row: &AnyRow) -> StoreResult<CallRow> {
         },
         recording_purged_at: row.opt_at("recording_purged_at")?,
         satisfaction: row.opt_text("satisfaction")?.map(|s| stored("satisfaction", &s, |w| Satisfaction::parse(w).ok())).transpose()?,
+        quality: parse_quality(row)?,
+    })
+}
+
+fn parse_side(row: &AnyRow, side: &str) -> StoreResult<Option<LegQuality>> {
+    let (packets, lost, jitter) =
+        (row.opt_int(&format!("{side}_packets"))?, row.opt_int(&format!("{side}_lost"))?, row.opt_int(&format!("{side}_jitter_us"))?);
+    Ok(match (packets, lost, jitter) {
+        (Some(packets), Some(lost), Some(jitter)) => {
+            Some(LegQuality { packets: packets as u64, lost: lost as u64, jitter_ms: jitter as f64 / 1000.0 })
+        }
+        _ => None,
+    })
+}
+
+fn parse_quality(row: &AnyRow) -> StoreResult<Option<CallQuality>> {
+    Ok(match (parse_side(row, "caller")?, parse_side(row, "consultant")?) {
+        (Some(caller), Some(consultant)) => Some(CallQuality { caller, consultant }),
+        _ => None,
     })
 }
 
@@ -213,6 +233,27 @@ impl CallStore for SqlStore {
             .execute(&self.write)
             .await
             .or_backend()?;
+        touched(n.rows_affected(), format!("call {id}"))
+    }
+
+    async fn set_quality(&self, id: i64, quality: &CallQuality) -> StoreResult<()> {
+        let count = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
+        let jitter = |ms: f64| (ms * 1000.0).round() as i64;
+        let n = sqlx::query(
+            "UPDATE calls SET caller_packets = $1, caller_lost = $2, caller_jitter_us = $3, \
+             consultant_packets = $4, consultant_lost = $5, consultant_jitter_us = $6, mos_centi = $7 WHERE id = $8",
+        )
+        .bind(count(quality.caller.packets))
+        .bind(count(quality.caller.lost))
+        .bind(jitter(quality.caller.jitter_ms))
+        .bind(count(quality.consultant.packets))
+        .bind(count(quality.consultant.lost))
+        .bind(jitter(quality.consultant.jitter_ms))
+        .bind(quality.mos().map(|m| (m * 100.0).round() as i64))
+        .bind(id)
+        .execute(&self.write)
+        .await
+        .or_backend()?;
         touched(n.rows_affected(), format!("call {id}"))
     }
 

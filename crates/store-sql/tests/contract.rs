@@ -836,6 +836,7 @@ fn consultant_user(id: i64, name: &str) -> UserRecord {
 async fn calls_status_changes_callbacks_and_consultant_records() {
     use hotline_app::calls::{CallRow, CallStore, StatusChange, TransferTry};
     use hotline_callcentre::engine::{AgentStatus, Outcome, TransferResult};
+    use hotline_callcentre::quality::{CallQuality, LegQuality};
     let f = Fixture::new().await;
     for (id, name) in [(70, "zhangli"), (71, "liuyang")] {
         f.store.insert_user(&consultant_user(id, name), &f.audit("user")).await.unwrap();
@@ -859,6 +860,7 @@ async fn calls_status_changes_callbacks_and_consultant_records() {
         order: None,
         recording: None,
         recording_purged_at: None,
+        quality: None,
         satisfaction: None,
     };
     let answered_call = answered.clone();
@@ -883,6 +885,18 @@ async fn calls_status_changes_callbacks_and_consultant_records() {
     assert_eq!(f.store.calls(t0() + Duration::seconds(1), t0() + Duration::hours(1)).await.unwrap(), vec![missed.clone()]);
     let tasks = f.store.open_callbacks(10).await.unwrap();
     assert_eq!(tasks.len(), 1, "writing a call twice makes one task");
+
+    // How the call sounded, measured once it ended, reads back to the
+    // microsecond of jitter; an unknown call is named.
+    let quality = CallQuality {
+        caller: LegQuality { packets: 9_812, lost: 188, jitter_ms: 12.345 },
+        consultant: LegQuality { packets: 10_000, lost: 0, jitter_ms: 0.5 },
+    };
+    f.store.set_quality(answered.id, &quality).await.unwrap();
+    assert_eq!(f.store.call(answered.id).await.unwrap().unwrap().quality, Some(quality));
+    assert_eq!(f.store.call(missed.id).await.unwrap().unwrap().quality, None, "not measured");
+    let err = f.store.set_quality(12_345, &quality).await.unwrap_err();
+    assert!(matches!(err, StoreError::NotFound(ref what) if what.contains("12345")), "{err:?}");
 
     // The seat plan's counts per queue and half-hour, in SQL, as the
     // application counts them from the calls themselves: a week of calls
@@ -1079,6 +1093,7 @@ async fn evaluation_counts_in_sql_match_the_domain() {
         order: Some(order),
         recording: None,
         recording_purged_at: None,
+        quality: None,
         satisfaction,
     };
     // The record is written as the call ends; the rating comes after it.

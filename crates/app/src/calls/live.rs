@@ -3,6 +3,7 @@
 use super::telephony::TrunkStatus;
 use chrono::{DateTime, Utc};
 use hotline_callcentre::engine::{AgentStatus, Outcome, TransferMode, TransferResult};
+use hotline_callcentre::quality::CallQuality;
 use hotline_callcentre::stats::Figures;
 use hotline_domain::UserId;
 use serde::Serialize;
@@ -86,4 +87,7 @@ pub struct AgentBoard {
     /// Whether the consultant's SIP phone is registered; `None` on lines
     /// without phones.
     pub phone_registered: Option<bool>,
+    /// How the call in conversation sounds so far, where the lines
+    /// measure it.
+    pub quality: Option<CallQuality>,
 }

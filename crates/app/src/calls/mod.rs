@@ -266,8 +266,9 @@ impl CallCentre {
     /// A call's recording (stereo WAV: the caller left, the centre right),
     /// for those who read call records and the consultant who took the
     /// call or called the caller back (the callback is recorded on the
-    /// call it answers); every play is audited.
-    pub async fn recording(&self, desk: &Desk, id: i64) -> AppResult<Vec<u8>> {
+    /// call it answers); every play is audited: `new_play` unless the
+    /// listener is seeking in one already started.
+    pub async fn recording(&self, desk: &Desk, id: i64, new_play: bool) -> AppResult<Vec<u8>> {
         let call = self.store.call(id).await?.ok_or_else(|| AppError::not_found(format!("call {id}")))?;
         let own = desk.has_any(&[Role::Consultant])
             && (call.agent == Some(desk.user()) || self.store.callback_done_by(id).await? == Some(desk.user()));
@@ -283,9 +284,11 @@ impl CallCentre {
         })?;
         let bytes =
             self.blobs.get(&recording.sha256).await.map_err(|e| AppError::Unavailable(format!("the recording cannot be read: {e}")))?;
-        self.auditor
-            .append(Some(desk.user()), "call.recording.play", format!("call:{id}"), serde_json::json!({ "millis": recording.millis }))
-            .await?;
+        if new_play {
+            self.auditor
+                .append(Some(desk.user()), "call.recording.play", format!("call:{id}"), serde_json::json!({ "millis": recording.millis }))
+                .await?;
+        }
         Ok(bytes)
     }
 

@@ -5,11 +5,12 @@ use crate::ports::{AuditRecord, OrderSummary, StoreResult};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use hotline_callcentre::engine::{AgentStatus, Outcome, TransferResult};
+use hotline_callcentre::quality::CallQuality;
 use hotline_domain::{Certification, ConsultantProfile, OrderId, PhoneNumber, Satisfaction, Training, UserId};
 use serde::Serialize;
 
 /// One finished call (话单).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CallRow {
     /// The engine's call id.
     #[serde(serialize_with = "hotline_domain::ids::id_text")]
@@ -39,6 +40,9 @@ pub struct CallRow {
     pub recording_purged_at: Option<DateTime<Utc>>,
     /// The caller's rating by keypad after the consultant hung up.
     pub satisfaction: Option<Satisfaction>,
+    /// Loss, jitter and score of its audio, where the lines measured them
+    /// (SIP calls; not the simulator's).
+    pub quality: Option<CallQuality>,
 }
 
 /// One transfer tried during a call.
@@ -103,6 +107,9 @@ pub trait CallStore: Send + Sync {
     /// Records where a finished call's recording is; `NotFound` before the
     /// call's row is written.
     async fn set_recording(&self, id: i64, recording: &RecordingRef) -> StoreResult<()>;
+    /// Records how a finished call sounded; `NotFound` before the call's
+    /// record is stored.
+    async fn set_quality(&self, id: i64, quality: &CallQuality) -> StoreResult<()>;
     /// Calls whose recordings ended before `before`, oldest first.
     async fn recordings_ended_before(&self, before: DateTime<Utc>, limit: u32) -> StoreResult<Vec<(i64, RecordingRef)>>;
     /// Forgets a call's recording (its content is deleted) and notes when.

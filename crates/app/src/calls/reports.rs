@@ -272,6 +272,7 @@ mod tests {
             order: None,
             recording: None,
             recording_purged_at: None,
+            quality: None,
             satisfaction: None,
         }
     }

@@ -22,6 +22,7 @@ use hotline_callcentre::engine::{
     AgentId, AgentSpec, AgentState, AgentStatus, CallId, CallRecord, Command, Engine, EngineError, Event, Millis, Outcome, Skill,
     TransferMode, TransferResult,
 };
+use hotline_callcentre::quality::CallQuality;
 use hotline_callcentre::stats;
 use hotline_domain::{Satisfaction, UserId};
 use std::collections::{BTreeMap, HashMap};
@@ -47,6 +48,7 @@ enum Input {
     Telephony(Arc<dyn Telephony>),
     Simulator(Arc<dyn Telephony>),
     Recorded(CallId, RecordingRef),
+    Measured(CallId, CallQuality),
     Rated(CallId, Satisfaction),
     Dial { dial: Dial, reply: oneshot::Sender<Result<oneshot::Receiver<DialOutcome>, AppError>> },
     DialEnded { agent: AgentId },
@@ -193,6 +195,11 @@ impl Switchboard {
         let _ = self.tx.send(Input::Recorded(call, recording));
     }
 
+    /// The lines measured how a finished call sounded.
+    pub fn measured(&self, call: CallId, quality: CallQuality) {
+        let _ = self.tx.send(Input::Measured(call, quality));
+    }
+
     /// The consultant places a call (a callback): while it lasts the engine
     /// offers them nothing (status `on_break` 回拨中), after it they are as
     /// before. Refused when they are not at the desk or on a call.
@@ -258,10 +265,11 @@ struct Desk {
 }
 
 enum Write {
-    Call(CallRow, bool),
+    Call(Box<CallRow>, bool),
     Status(StatusChange),
     Recording(i64, RecordingRef),
     Rating(i64, Satisfaction),
+    Quality(i64, CallQuality),
 }
 
 struct Actor {
@@ -429,6 +437,9 @@ impl Actor {
             Input::Recorded(call, recording) => {
                 let _ = self.writes.send(Write::Recording(call.0 as i64, recording));
             }
+            Input::Measured(call, quality) => {
+                let _ = self.writes.send(Write::Quality(call.0 as i64, quality));
+            }
             Input::Dial { dial, reply } => {
                 let _ = reply.send(self.dial(dial, now));
             }
@@ -586,9 +597,10 @@ impl Actor {
             order: None,
             recording: None,
             recording_purged_at: None,
+            quality: None,
             satisfaction: None,
         };
-        let _ = self.writes.send(Write::Call(row, callback));
+        let _ = self.writes.send(Write::Call(Box::new(row), callback));
         self.today.push(record);
     }
 
@@ -622,11 +634,11 @@ impl Actor {
             .agents()
             .filter(|(_, status, _)| **status != AgentStatus::LoggedOut)
             .map(|(agent, status, state)| {
-                let (state, call) = match state {
-                    AgentState::Idle => ("idle", None),
-                    AgentState::Ringing(c) => ("ringing", Some(c.0.to_string())),
-                    AgentState::Talking(c) => ("talking", Some(c.0.to_string())),
-                    AgentState::WrapUp(_) => ("wrap_up", None),
+                let (state, call, quality) = match state {
+                    AgentState::Idle => ("idle", None, None),
+                    AgentState::Ringing(c) => ("ringing", Some(c.0.to_string()), None),
+                    AgentState::Talking(c) => ("talking", Some(c.0.to_string()), lines.quality.get(&c).copied()),
+                    AgentState::WrapUp(_) => ("wrap_up", None, None),
                 };
                 AgentBoard {
                     agent: user_of(agent),
@@ -636,6 +648,7 @@ impl Actor {
                     call,
                     answered_today: answered.get(&agent).copied().unwrap_or(0),
                     phone_registered: lines.phones.as_ref().map(|phones| phones.contains(&agent)),
+                    quality,
                 }
             })
             .collect();
@@ -654,6 +667,7 @@ async fn write_loop(store: Arc<dyn CallStore>, mut rx: mpsc::UnboundedReceiver<W
                 Write::Call(row, callback) => store.insert_call(row, *callback).await,
                 Write::Status(change) => store.insert_status_changes(std::slice::from_ref(change)).await,
                 Write::Recording(call, recording) => store.set_recording(*call, recording).await,
+                Write::Quality(call, quality) => store.set_quality(*call, quality).await,
                 Write::Rating(call, satisfaction) => store.rate_call(*call, *satisfaction).await,
             };
             match result {

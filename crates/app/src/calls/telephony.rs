@@ -15,9 +15,10 @@
 use super::phones::Phones;
 use super::switchboard::Switchboard;
 use chrono::{DateTime, Utc};
-use hotline_callcentre::engine::{AgentId, Command};
+use hotline_callcentre::engine::{AgentId, CallId, Command};
+use hotline_callcentre::quality::CallQuality;
 use serde::Serialize;
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 use tokio::sync::oneshot;
 
@@ -48,6 +49,8 @@ pub struct LineStatus {
     /// have no phones (the simulator).
     pub phones: Option<BTreeSet<AgentId>>,
     pub trunks: Vec<TrunkStatus>,
+    /// How each call in progress sounds so far, where the lines measure it.
+    pub quality: HashMap<CallId, CallQuality>,
 }
 
 /// A carrier's trunk: reachable (it answers OPTIONS) and registered.

@@ -6,6 +6,7 @@ use hotline_app::calls::{
     CallRow, CallbackTask, ConsultantView, FigureRow, StatusChange, TrunkDirection, TrunkProblem, TrunkStatus, Wallboard,
 };
 use hotline_callcentre::engine::{AgentStatus, Outcome, TransferResult};
+use hotline_callcentre::quality::{CallQuality, LegQuality, POOR_MOS};
 use hotline_callcentre::stats::Figures;
 use hotline_domain::{OrderId, Satisfaction, TrainingKind, UserId};
 use serde::Serialize;
@@ -55,6 +56,67 @@ pub struct CallDto {
     pub recording_secs: Option<f64>,
     /// When the retention purge deleted the recording.
     pub recording_purged_at: Option<DateTime<Utc>>,
+    /// How the call sounded; `null` where the lines did not measure it
+    /// (simulated calls).
+    pub quality: Option<QualityDto>,
+}
+
+/// How a call sounds: what the server received from each side, and an
+/// estimated mean opinion score (E-model, ITU-T G.107, for G.711; the
+/// network's own delay is not measured).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct QualityDto {
+    /// The call's score, the worse side's (1–4.5); `null` below a second
+    /// of audio.
+    pub mos: Option<f64>,
+    /// Below 3.1 (many listeners dissatisfied).
+    pub poor: bool,
+    pub caller: SideQualityDto,
+    pub consultant: SideQualityDto,
+}
+
+/// What arrived from one side of a call.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SideQualityDto {
+    /// Audio packets received.
+    pub packets: u64,
+    /// Packets sent and never received.
+    pub lost: u64,
+    /// Lost packets as a percentage of those sent.
+    pub loss_percent: f64,
+    /// Interarrival jitter (RFC 3550), in milliseconds.
+    pub jitter_ms: f64,
+    /// This side's score; `null` below a second of audio.
+    pub mos: Option<f64>,
+}
+
+fn round(x: f64, places: i32) -> f64 {
+    let f = 10f64.powi(places);
+    (x * f).round() / f
+}
+
+impl From<LegQuality> for SideQualityDto {
+    fn from(q: LegQuality) -> Self {
+        Self {
+            packets: q.packets,
+            lost: q.lost,
+            loss_percent: round(q.loss() * 100.0, 2),
+            jitter_ms: round(q.jitter_ms, 1),
+            mos: q.mos().map(|m| round(m, 2)),
+        }
+    }
+}
+
+impl From<CallQuality> for QualityDto {
+    fn from(q: CallQuality) -> Self {
+        let mos = q.mos();
+        Self {
+            mos: mos.map(|m| round(m, 2)),
+            poor: mos.is_some_and(|m| m < POOR_MOS),
+            caller: q.caller.into(),
+            consultant: q.consultant.into(),
+        }
+    }
 }
 
 /// One transfer tried during a call.
@@ -84,6 +146,7 @@ impl From<CallRow> for CallDto {
             recording_secs: c.recording.map(|r| r.millis as f64 / 1000.0),
             recording_purged_at: c.recording_purged_at,
             satisfaction: c.satisfaction,
+            quality: c.quality.map(Into::into),
         }
     }
 }
@@ -314,6 +377,9 @@ pub struct AgentBoardDto {
     /// Whether the consultant's SIP phone is registered; null on lines
     /// without phones (the simulator).
     pub phone_registered: Option<bool>,
+    /// How the call in conversation sounds so far (updated each second);
+    /// null when not talking or not measured.
+    pub quality: Option<QualityDto>,
 }
 
 impl From<Wallboard> for WallboardDto {
@@ -340,6 +406,7 @@ impl From<Wallboard> for WallboardDto {
                         call: a.call,
                         answered_today: a.answered_today,
                         phone_registered: a.phone_registered,
+                        quality: a.quality.map(Into::into),
                     }
                 })
                 .collect(),

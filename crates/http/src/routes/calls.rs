@@ -9,8 +9,9 @@ use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{AsCallCentreManager, AsCallbackWorker};
 use crate::extract::{Caller, JsonBody, order_number};
 use crate::extract::{Path, Query};
+use crate::range::Wanted;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{StatusCode, header};
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use chrono::{DateTime, Duration, Utc};
 use futures_util::stream::{self, Stream};
@@ -78,7 +79,8 @@ pub async fn wallboard_stream(
         if !first {
             tokio::time::sleep(std::time::Duration::from_secs(1)).await;
         }
-        let board = switchboard.wallboard().await.ok()?;
+        // The documented shape, as `GET …/wallboard` answers it.
+        let board = WallboardDto::from(switchboard.wallboard().await.ok()?);
         let event = SseEvent::default().event("wallboard").json_data(&board).unwrap_or_else(|_| SseEvent::default());
         Some((Ok(event), (switchboard, false)))
     });
@@ -103,19 +105,26 @@ pub async fn call(State(app): State<App>, Caller(desk): Caller, Path(raw): Path<
 
 /// A call's recording as a stereo WAV (the caller left, the centre right),
 /// for supervisors, administrators, auditors and the consultant who took
-/// the call; every play is audited.
+/// the call. A `Range` of bytes is answered 206 (the player seeking);
+/// every play from the start is audited, seeks within it are not.
 #[utoipa::path(get, path = "/api/v1/callcentre/calls/{id}/recording", tag = "call centre", security(("bearer" = [])),
-    params(("id" = String, Path)), responses((status = 200, description = "audio/wav"), (status = 403, body = ErrorBody),
-    (status = 404, body = ErrorBody, description = "no such call, or not recorded")))]
+    params(("id" = String, Path), ("Range" = Option<String>, Header, description = "bytes=start-end, one range")),
+    responses((status = 200, description = "audio/wav"), (status = 206, description = "the part of the audio/wav asked for"),
+    (status = 403, body = ErrorBody), (status = 404, body = ErrorBody, description = "no such call, or not recorded"),
+    (status = 416, description = "the range lies past the recording's end")))]
 pub async fn recording(
     State(app): State<App>,
     Caller(desk): Caller,
     Path(raw): Path<String>,
-) -> ApiResult<impl axum::response::IntoResponse> {
+    headers: axum::http::HeaderMap,
+) -> ApiResult<axum::response::Response> {
     let call = id("id", &raw)?;
-    let bytes = app.calls.recording(&desk, call).await?;
+    // Whether the range starts at 0 does not depend on the length.
+    let new_play = Wanted::of(&headers, u64::MAX).from_start();
+    let bytes = app.calls.recording(&desk, call, new_play).await?;
+    let wanted = Wanted::of(&headers, bytes.len() as u64);
     let disposition = format!("inline; filename=\"call-{call}.wav\"");
-    Ok(([(axum::http::header::CONTENT_TYPE, "audio/wav".to_owned()), (axum::http::header::CONTENT_DISPOSITION, disposition)], bytes))
+    Ok(wanted.respond(vec![(header::CONTENT_TYPE, "audio/wav".to_owned()), (header::CONTENT_DISPOSITION, disposition)], bytes))
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]

@@ -430,6 +430,13 @@ async fn call_centre_records_are_for_the_centre_roles_and_inputs_are_checked() {
     let first = tokio::time::timeout(Duration::from_secs(5), stream.next()).await.expect("an event").unwrap().unwrap();
     let text = String::from_utf8_lossy(&first);
     assert!(text.contains("event: wallboard") && text.contains("\"queues\""), "{text}");
+    // In the shape `GET …/wallboard` documents (the screen reads both).
+    let data: serde_json::Value = serde_json::from_str(text.lines().find_map(|l| l.strip_prefix("data: ")).unwrap()).unwrap();
+    let got = t.get("/api/v1/callcentre/wallboard", &supervisor).await.body;
+    let keys = |v: &serde_json::Value| v.as_object().unwrap().keys().cloned().collect::<Vec<_>>();
+    assert_eq!(keys(&data), keys(&got));
+    assert_eq!(keys(&data["today"]), keys(&got["today"]));
+    assert_eq!(data["queues"][0]["name"], got["queues"][0]["name"]);
 }
 
 #[tokio::test]
@@ -497,6 +504,7 @@ async fn a_recording_plays_for_supervisors_and_the_consultant_who_took_the_call_
         order: None,
         recording: None,
         recording_purged_at: None,
+        quality: None,
         satisfaction: None,
     };
     t.app.store.insert_call(&row, false).await.unwrap();
@@ -511,6 +519,32 @@ async fn a_recording_plays_for_supervisors_and_the_consultant_who_took_the_call_
         assert_eq!(played.headers()["content-type"], "audio/wav");
         assert_eq!(played.bytes().await.unwrap().as_ref(), wav.as_slice());
     }
+    // The player seeks: a range from the middle is a part, not a new play.
+    let url = format!("{}/api/v1/callcentre/calls/4242/recording", t.base);
+    let part = t.client.get(&url).bearer_auth(&supervisor).header("Range", "bytes=12-").send().await.unwrap();
+    assert_eq!(part.status(), StatusCode::PARTIAL_CONTENT);
+    assert_eq!(part.headers()["content-range"], format!("bytes 12-{}/{}", wav.len() - 1, wav.len()).as_str());
+    assert_eq!(part.bytes().await.unwrap().as_ref(), &wav[12..]);
+    let past = t.client.get(&url).bearer_auth(&supervisor).header("Range", "bytes=9999-").send().await.unwrap();
+    assert_eq!(past.status(), StatusCode::RANGE_NOT_SATISFIABLE);
+    assert_eq!(past.headers()["content-range"], format!("bytes */{}", wav.len()).as_str());
+    let again = t.client.get(&url).bearer_auth(&supervisor).header("Range", "bytes=0-").send().await.unwrap();
+    assert_eq!((again.status(), again.headers()["accept-ranges"].to_str().unwrap()), (StatusCode::PARTIAL_CONTENT, "bytes"));
+
+    // How it sounded, as the gateway measured it.
+    assert!(stored_call(&t, &supervisor, "4242").await["quality"].is_null(), "not measured yet");
+    let quality = hotline_callcentre::quality::CallQuality {
+        caller: hotline_callcentre::quality::LegQuality { packets: 2_400, lost: 600, jitter_ms: 31.26 },
+        consultant: hotline_callcentre::quality::LegQuality { packets: 2_500, lost: 0, jitter_ms: 1.0 },
+    };
+    t.app.store.set_quality(4242, &quality).await.unwrap();
+    let measured = stored_call(&t, &supervisor, "4242").await["quality"].clone();
+    assert_eq!(measured["caller"]["loss_percent"], 20.0, "{measured}");
+    assert_eq!(measured["caller"]["jitter_ms"], 31.3, "{measured}");
+    assert_eq!(measured["poor"], true, "a fifth lost is a poor call: {measured}");
+    assert_eq!(measured["mos"], measured["caller"]["mos"], "the worse side scores the call: {measured}");
+    assert!(measured["consultant"]["mos"].as_f64().unwrap() > 4.3, "{measured}");
+
     let refused = t.get("/api/v1/callcentre/calls/4242/recording", &dispatcher).await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.body);
     let missing = t.get("/api/v1/callcentre/calls/4243/recording", &supervisor).await;
@@ -523,7 +557,7 @@ async fn a_recording_plays_for_supervisors_and_the_consultant_who_took_the_call_
         .iter()
         .filter(|e| e["action"] == "call.recording.play" && e["target"] == "call:4242")
         .count();
-    assert_eq!(plays, 2, "each play is audited: {}", audit.body);
+    assert_eq!(plays, 3, "each play from the start is audited, not the seek: {}", audit.body);
 
     // A callback is recorded on the abandoned call it answers, which no
     // consultant took: the consultant who called back may hear it, once

@@ -128,7 +128,8 @@ impl Telephony for Lines {
     }
 
     fn status(&self) -> LineStatus {
-        LineStatus { phones: Some(self.1.registrar.registered()), trunks: self.1.trunks.snapshot() }
+        let quality = self.1.state().calls.iter().filter(|(_, c)| c.bridged).map(|(id, c)| (*id, c.media.quality())).collect();
+        LineStatus { phones: Some(self.1.registrar.registered()), trunks: self.1.trunks.snapshot(), quality }
     }
 }
 
@@ -351,6 +352,7 @@ impl Core {
         let call_id = Arc::new(OnceLock::new());
         let recorder = self.recorder(call_id.clone());
         let media = CallMedia::start(leg, self.stats.clone(), recorder);
+        self.measure(&media, call_id.clone());
         let place = Place::default();
         media.play(Programme::Hold {
             intro: vec![self.prompts.greeting_for(&dialled)],
@@ -448,6 +450,21 @@ impl Core {
             let _ = tokio::fs::remove_file(&recording.path).await;
         });
         Some(recorder)
+    }
+
+    /// Once the call's media ends, its loss, jitter and score go onto the
+    /// call record.
+    fn measure(&self, media: &CallMedia, call: Arc<OnceLock<CallId>>) {
+        let ended = media.when_ended();
+        let switchboard = self.switchboard.clone();
+        tokio::spawn(async move {
+            if let Ok(quality) = ended.await
+                && let Some(call) = call.get().copied()
+                && quality.measured()
+            {
+                switchboard.measured(call, quality);
+            }
+        });
     }
 
     async fn keep_recording(&self, path: &std::path::Path) -> std::io::Result<String> {

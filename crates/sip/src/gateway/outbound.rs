@@ -82,6 +82,9 @@ impl Core {
         // called back.
         let recorder = record_as.and_then(|call| self.recorder(Arc::new(OnceLock::from(call))));
         let media = CallMedia::start(Leg { socket: citizen_socket, peer: citizen_media }, self.stats.clone(), recorder);
+        if let Some(call) = record_as {
+            self.measure(&media, Arc::new(OnceLock::from(call)));
+        }
         media.leg(Party::Consultant, Leg { socket: phone_socket, peer: phone_media });
         media.bridge();
         tokio::select! {

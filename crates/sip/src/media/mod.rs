@@ -2,6 +2,7 @@
 
 pub mod g711;
 pub mod prompts;
+pub mod reception;
 pub mod relay;
 pub mod rtp;
 pub mod sdp;

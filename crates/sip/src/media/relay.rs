@@ -5,12 +5,14 @@
 
 use super::g711;
 use super::prompts::{Player, Programme};
+use super::reception::Reception;
 use super::rtp::{self, Header};
 use super::sdp::{Codec, Media};
+use hotline_callcentre::quality::{CallQuality, LegQuality};
 use std::io;
 use std::net::{IpAddr, SocketAddr};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU16, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::net::UdpSocket;
 use tokio::sync::mpsc;
@@ -72,8 +74,10 @@ pub struct MediaStats {
     pub places_told: AtomicU64,
     /// Packets to and from sub-centres (transfers and three-way calls).
     pub third_party: AtomicU64,
-    /// Packets mixed for three-way calls.
+    /// Packets mixed for three-way calls and monitored calls.
     pub mixed_packets: AtomicU64,
+    /// Packets from supervisors listening in, and mixes sent to them.
+    pub supervisor: AtomicU64,
     /// Time from receiving a packet to sending it on, relayed packets
     /// counted by power of two of microseconds (bucket `i`: below 2^i µs).
     pub forward_us: [AtomicU64; 24],
@@ -102,12 +106,25 @@ impl MediaStats {
     }
 }
 
-/// The legs of a call: the caller's, the consultant's, a sub-centre's.
+/// The legs of a call: the caller's, the consultant's, a sub-centre's,
+/// and a supervisor's listening in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Party {
     Caller = 0,
     Consultant = 1,
     SubCentre = 2,
+    Supervisor = 3,
+}
+
+/// What a supervisor's leg does in a call (班长监听、耳语、强插).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Monitor {
+    /// Hears everyone talking; nobody hears them.
+    Listen,
+    /// Hears everyone; only the consultant hears them (coaching).
+    Whisper,
+    /// Hears and is heard by everyone talking (a three-way call).
+    Barge,
 }
 
 /// Who hears whom.
@@ -129,11 +146,15 @@ enum Control {
     Connect(Topology),
     Listen(mpsc::UnboundedSender<u8>),
     Retarget(Party, Media),
+    Monitor(Option<Monitor>),
+    WhenEnded(tokio::sync::oneshot::Sender<CallQuality>),
 }
 
 /// Steers a call's media task; dropping it ends the task and frees the ports.
 pub struct CallMedia {
     tx: mpsc::UnboundedSender<Control>,
+    /// How the call sounds so far, updated once a second.
+    quality: Arc<Mutex<CallQuality>>,
 }
 
 impl CallMedia {
@@ -142,8 +163,21 @@ impl CallMedia {
     /// and the consultant say is written to it, from the first connection.
     pub fn start(caller: Leg, stats: Arc<MediaStats>, recording: Option<Recorder>) -> Self {
         let (tx, rx) = mpsc::unbounded_channel();
-        tokio::spawn(run(caller, rx, stats, recording));
-        Self { tx }
+        let quality = Arc::new(Mutex::new(CallQuality::default()));
+        tokio::spawn(run(caller, rx, stats, recording, quality.clone()));
+        Self { tx, quality }
+    }
+
+    /// The call's loss, jitter and score so far (at most a second old).
+    pub fn quality(&self) -> CallQuality {
+        *self.quality.lock().expect("call quality lock")
+    }
+
+    /// Learns the call's final figures once its media has ended.
+    pub fn when_ended(&self) -> tokio::sync::oneshot::Receiver<CallQuality> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let _ = self.tx.send(Control::WhenEnded(tx));
+        rx
     }
 
     pub fn play(&self, programme: Programme) {
@@ -173,6 +207,12 @@ impl CallMedia {
     /// A leg's peer moved or changed codec (a re-INVITE or UPDATE).
     pub fn retarget(&self, party: Party, media: Media) {
         let _ = self.tx.send(Control::Retarget(party, media));
+    }
+
+    /// How the supervisor's leg takes part (`None`: it hears nothing and
+    /// is heard by nobody, e.g. while its phone rings).
+    pub fn monitor(&self, mode: Option<Monitor>) {
+        let _ = self.tx.send(Control::Monitor(mode));
     }
 
     /// Caller and consultant hear each other; prompts stop.
@@ -347,6 +387,8 @@ struct Live {
     heard: Fifo,
     /// Our own stream to it (prompts and mixes).
     out: Header,
+    /// Loss and jitter of what it sends.
+    reception: Reception,
 }
 
 impl Live {
@@ -359,7 +401,7 @@ impl Live {
             ssrc: rand::random(),
         };
         let target = Target::new(leg.peer);
-        Self { leg, target, heard: Fifo::default(), out }
+        Self { leg, target, heard: Fifo::default(), out, reception: Reception::default() }
     }
 
     async fn send_samples(&mut self, samples: &[i16; 160], scratch: &mut Vec<u8>) -> bool {
@@ -385,6 +427,7 @@ fn counter(stats: &MediaStats, party: Party, inbound: bool) -> &AtomicU64 {
         (Party::Consultant, true) => &stats.from_consultant,
         (Party::Consultant, false) => &stats.to_consultant,
         (Party::SubCentre, _) => &stats.third_party,
+        (Party::Supervisor, _) => &stats.supervisor,
     }
 }
 
@@ -399,10 +442,97 @@ fn event_end(packet: &[u8], media: &Media, last: &mut Option<u32>) -> Option<u8>
     Some(payload[0])
 }
 
-const PARTIES: [Party; 3] = [Party::Caller, Party::Consultant, Party::SubCentre];
+const PARTIES: [Party; 4] = [Party::Caller, Party::Consultant, Party::SubCentre, Party::Supervisor];
 
-async fn run(caller: Leg, mut rx: mpsc::UnboundedReceiver<Control>, stats: Arc<MediaStats>, mut recording: Option<Recorder>) {
-    let mut legs: [Option<Live>; 3] = [Some(Live::new(caller)), None, None];
+/// Who hears whom through the mixer: `heard[to][from]`.
+type Hearing = [[bool; 4]; 4];
+
+/// Whether the caller talks to someone (else they hear the programme).
+fn caller_talks(topology: Topology) -> bool {
+    match topology {
+        Topology::Prompts => false,
+        Topology::Pair(a, b) => a == Party::Caller || b == Party::Caller,
+        Topology::Mix => true,
+    }
+}
+
+/// The mixer's matrix, or `None` when packets are simply relayed between
+/// a pair: a three-way call mixes, and so does any call a supervisor is
+/// listening to (their leg hears everyone talking; whispering, only the
+/// consultant hears them; barging in, everyone).
+fn hearing(topology: Topology, monitor: Option<Monitor>, supervisor_present: bool) -> Option<Hearing> {
+    let mut heard = [[false; 4]; 4];
+    match topology {
+        Topology::Prompts => {}
+        Topology::Pair(a, b) => {
+            heard[a as usize][b as usize] = true;
+            heard[b as usize][a as usize] = true;
+        }
+        Topology::Mix => {
+            for (to, row) in heard.iter_mut().take(3).enumerate() {
+                for (from, h) in row.iter_mut().take(3).enumerate() {
+                    *h = to != from;
+                }
+            }
+        }
+    }
+    let monitor = monitor.filter(|_| supervisor_present);
+    if topology != Topology::Mix && monitor.is_none() {
+        return None;
+    }
+    let talking: Vec<usize> = (0..3).filter(|p| heard[*p].iter().any(|h| *h)).collect();
+    let s = Party::Supervisor as usize;
+    if let Some(mode) = monitor {
+        for &p in &talking {
+            heard[s][p] = true;
+            heard[p][s] = match mode {
+                Monitor::Listen => false,
+                Monitor::Whisper => p == Party::Consultant as usize,
+                Monitor::Barge => true,
+            };
+        }
+    }
+    Some(heard)
+}
+
+/// The caller's and the consultant's sides: the legs that left and the
+/// ones still connected.
+#[derive(Default)]
+struct Sides {
+    left: [LegQuality; 2],
+}
+
+impl Sides {
+    /// A leg leaves (dropped or replaced): its figures stay with its side.
+    fn leaving(&mut self, party: Party, live: Option<Live>) {
+        if let (Some(live), Some(side)) = (live, self.left.get_mut(party as usize)) {
+            side.add(live.reception.figures());
+        }
+    }
+
+    fn now(&self, legs: &[Option<Live>; 4]) -> CallQuality {
+        let mut sides = self.left;
+        for (side, live) in sides.iter_mut().zip(legs) {
+            if let Some(live) = live {
+                side.add(live.reception.figures());
+            }
+        }
+        CallQuality { caller: sides[0], consultant: sides[1] }
+    }
+}
+
+async fn run(
+    caller: Leg,
+    mut rx: mpsc::UnboundedReceiver<Control>,
+    stats: Arc<MediaStats>,
+    mut recording: Option<Recorder>,
+    quality: Arc<Mutex<CallQuality>>,
+) {
+    let mut legs: [Option<Live>; 4] = [Some(Live::new(caller)), None, None, None];
+    let mut monitor: Option<Monitor> = None;
+    let mut sides = Sides::default();
+    let mut waiting: Vec<tokio::sync::oneshot::Sender<CallQuality>> = Vec::new();
+    let mut ticks: u32 = 0;
     let mut topology = Topology::Prompts;
     let mut recording_started = false;
     let mut digits: Option<mpsc::UnboundedSender<u8>> = None;
@@ -411,17 +541,24 @@ async fn run(caller: Leg, mut rx: mpsc::UnboundedReceiver<Control>, stats: Arc<M
     let mut player = Player::new(Programme::Silence);
     let mut tick = tokio::time::interval(Duration::from_millis(20));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
-    let mut bufs = [vec![0u8; 2048], vec![0u8; 2048], vec![0u8; 2048]];
+    let mut bufs = [vec![0u8; 2048], vec![0u8; 2048], vec![0u8; 2048], vec![0u8; 2048]];
     let mut out = Vec::with_capacity(256);
     loop {
-        let [b0, b1, b2] = &mut bufs;
+        let [b0, b1, b2, b3] = &mut bufs;
         let received = tokio::select! {
             control = rx.recv() => {
                 match control {
                     None => break,
                     Some(Control::Play(programme)) => player = Player::new(programme),
-                    Some(Control::Leg(party, leg)) => legs[party as usize] = Some(Live::new(leg)),
-                    Some(Control::Drop(party)) => legs[party as usize] = None,
+                    Some(Control::Leg(party, leg)) => sides.leaving(party, legs[party as usize].replace(Live::new(leg))),
+                    Some(Control::Drop(party)) => sides.leaving(party, legs[party as usize].take()),
+                    Some(Control::WhenEnded(tx)) => waiting.push(tx),
+                    Some(Control::Monitor(mode)) => {
+                        monitor = mode;
+                        for live in legs.iter_mut().flatten() {
+                            live.heard.clear();
+                        }
+                    }
                     Some(Control::Listen(tx)) => digits = Some(tx),
                     Some(Control::Retarget(party, media)) => {
                         if let Some(live) = legs[party as usize].as_mut() {
@@ -443,9 +580,15 @@ async fn run(caller: Leg, mut rx: mpsc::UnboundedReceiver<Control>, stats: Arc<M
             r = recv(legs[0].as_ref(), b0) => (Party::Caller, r),
             r = recv(legs[1].as_ref(), b1) => (Party::Consultant, r),
             r = recv(legs[2].as_ref(), b2) => (Party::SubCentre, r),
+            r = recv(legs[3].as_ref(), b3) => (Party::Supervisor, r),
             _ = tick.tick() => {
-                let mut frames = [[0i16; 160]; 3];
-                let mixing = topology == Topology::Mix;
+                ticks = ticks.wrapping_add(1);
+                if ticks.is_multiple_of(50) {
+                    *quality.lock().expect("call quality lock") = sides.now(&legs);
+                }
+                let mut frames = [[0i16; 160]; 4];
+                let heard = hearing(topology, monitor, legs[3].is_some());
+                let mixing = heard.is_some();
                 if mixing || recording_started {
                     for party in PARTIES {
                         if let Some(live) = legs[party as usize].as_mut() {
@@ -454,11 +597,16 @@ async fn run(caller: Leg, mut rx: mpsc::UnboundedReceiver<Control>, stats: Arc<M
                     }
                 }
                 if recording_started && let Some(recorder) = recording.as_mut() {
-                    // The centre's side: the consultant, and the sub-centre when mixed.
+                    // The centre's side: the consultant, and whoever else the
+                    // caller hears (a sub-centre, a supervisor barging in).
                     let mut right = frames[1];
-                    if mixing {
-                        for (r, s) in right.iter_mut().zip(frames[2]) {
-                            *r = r.saturating_add(s);
+                    if let Some(heard) = &heard {
+                        for other in [Party::SubCentre, Party::Supervisor] {
+                            if heard[0][other as usize] {
+                                for (r, s) in right.iter_mut().zip(frames[other as usize]) {
+                                    *r = r.saturating_add(s);
+                                }
+                            }
                         }
                     }
                     if let Err(e) = recorder.write(&frames[0], &right) {
@@ -466,10 +614,14 @@ async fn run(caller: Leg, mut rx: mpsc::UnboundedReceiver<Control>, stats: Arc<M
                         recording = None;
                     }
                 }
-                if mixing {
+                if let Some(heard) = &heard {
                     for party in PARTIES {
+                        let row = heard[party as usize];
+                        if !row.iter().any(|h| *h) {
+                            continue;
+                        }
                         let mut mix = [0i16; 160];
-                        for other in PARTIES.iter().filter(|p| **p != party) {
+                        for other in PARTIES.iter().filter(|p| row[**p as usize]) {
                             for (m, s) in mix.iter_mut().zip(frames[*other as usize]) {
                                 *m = m.saturating_add(s);
                             }
@@ -478,9 +630,13 @@ async fn run(caller: Leg, mut rx: mpsc::UnboundedReceiver<Control>, stats: Arc<M
                             && live.send_samples(&mix, &mut out).await
                         {
                             stats.mixed_packets.fetch_add(1, Ordering::Relaxed);
+                            if party == Party::Supervisor {
+                                stats.supervisor.fetch_add(1, Ordering::Relaxed);
+                            }
                         }
                     }
-                } else if !matches!(topology, Topology::Pair(Party::Caller, _) | Topology::Pair(_, Party::Caller)) {
+                }
+                if !caller_talks(topology) {
                     let mut frame = [0i16; 160];
                     let told = player.places_told;
                     player.fill(&mut frame);
@@ -497,20 +653,29 @@ async fn run(caller: Leg, mut rx: mpsc::UnboundedReceiver<Control>, stats: Arc<M
         let (party, Ok((n, from))) = received else { continue };
         let received_at = std::time::Instant::now();
         let i = party as usize;
+        let mixing = hearing(topology, monitor, legs[3].is_some()).is_some();
         let Some(live) = legs[i].as_mut() else { continue };
         live.target.saw(from);
         counter(&stats, party, true).fetch_add(1, Ordering::Relaxed);
         let packet = &bufs[i][..n];
+        if let Some((header, _)) = rtp::parse(packet)
+            && header.payload_type == live.leg.peer.codec.payload_type()
+        {
+            live.reception.packet(&header, received_at);
+        }
         if party == Party::Caller
             && let Some(tx) = &digits
             && let Some(digit) = event_end(packet, &live.leg.peer, &mut last_event)
         {
             let _ = tx.send(digit);
         }
-        if (topology == Topology::Mix || recording_started)
+        if (mixing || recording_started)
             && let Some(samples) = decode(packet, &live.leg.peer)
         {
             live.heard.push(&samples);
+        }
+        if mixing {
+            continue;
         }
         let to = match topology {
             Topology::Pair(a, b) if a == party => b,
@@ -528,6 +693,11 @@ async fn run(caller: Leg, mut rx: mpsc::UnboundedReceiver<Control>, stats: Arc<M
     }
     if let Some(recorder) = recording {
         recorder.finish();
+    }
+    let last = sides.now(&legs);
+    *quality.lock().expect("call quality lock") = last;
+    for tx in waiting {
+        let _ = tx.send(last);
     }
 }
 
@@ -596,6 +766,140 @@ mod tests {
         assert_eq!(event(100, true), None, "the end's retransmissions");
         assert_eq!(event(900, true), Some(1), "the same key pressed again");
         assert_eq!(event_end(&packet(8, &[0xD5; 4]), &media, &mut last), None, "audio is no digit");
+    }
+
+    /// A phone on loopback: its socket, and the leg the relay keeps for it.
+    async fn phone(codec: Codec) -> (UdpSocket, Leg) {
+        let phone = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        let ours = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        let peer = Media { addr: phone.local_addr().unwrap(), codec, events: None };
+        (phone, Leg { socket: ours, peer })
+    }
+
+    /// Sends 20 ms packets numbered `seqs` from `phone` to the relay's leg.
+    async fn talk(phone: &UdpSocket, to: SocketAddr, pt: u8, seqs: impl Iterator<Item = u16>) {
+        let mut out = Vec::new();
+        let mut tick = tokio::time::interval(Duration::from_millis(20));
+        for seq in seqs {
+            tick.tick().await;
+            let header = Header { marker: false, payload_type: pt, sequence: seq, timestamp: u32::from(seq) * 160, ssrc: 42 };
+            rtp::write(&header, &[0xD5; 160], &mut out);
+            phone.send_to(&out, to).await.unwrap();
+        }
+    }
+
+    #[tokio::test]
+    async fn each_sides_loss_and_jitter_are_measured_over_its_legs() {
+        let (caller, caller_leg) = phone(Codec::Pcma).await;
+        let caller_at = caller_leg.local().unwrap();
+        let media = CallMedia::start(caller_leg, Arc::new(MediaStats::default()), None);
+        let ended = media.when_ended();
+        // The first consultant's phone, then the one the call moved to.
+        let (first, first_leg) = phone(Codec::Pcmu).await;
+        let first_at = first_leg.local().unwrap();
+        media.leg(Party::Consultant, first_leg);
+        media.bridge();
+        let (second, second_leg) = phone(Codec::Pcmu).await;
+        let second_at = second_leg.local().unwrap();
+        tokio::join!(
+            // The caller's network loses every tenth packet.
+            talk(&caller, caller_at, 8, (0..150).filter(|s| s % 10 != 5)),
+            async {
+                talk(&first, first_at, 0, 1000..1060).await;
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                media.leg(Party::Consultant, second_leg);
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                // The second phone loses two packets; a telephone-event is not audio.
+                talk(&second, second_at, 0, (0..62).filter(|s| *s != 20 && *s != 40)).await;
+                talk(&second, second_at, 101, 62..64).await;
+            }
+        );
+        tokio::time::sleep(Duration::from_millis(1100)).await;
+        let live = media.quality();
+        assert_eq!(live.caller.lost, 15, "a second old at most: {live:?}");
+        drop(media);
+        let q = ended.await.expect("the final figures");
+        assert_eq!((q.caller.packets, q.caller.lost), (135, 15), "{q:?}");
+        assert_eq!((q.consultant.packets, q.consultant.lost), (60 + 60, 2), "both phones' legs count: {q:?}");
+        assert!(q.caller.jitter_ms < 10.0, "paced at 20 ms on loopback: {q:?}");
+        assert!(q.mos().unwrap() < q.consultant.mos().unwrap(), "the caller's 10 % loss scores the call: {q:?}");
+    }
+
+    /// The loudest sample `phone` hears (A-law) within `ms`, from what
+    /// arrives after the first 100 ms (what was still queued before).
+    async fn loudest(phone: &UdpSocket, ms: u64) -> i32 {
+        let start = tokio::time::Instant::now();
+        let mut buf = [0u8; 2048];
+        let mut loudest = 0;
+        while let Ok(Ok(n)) = tokio::time::timeout_at(start + Duration::from_millis(ms), phone.recv(&mut buf)).await {
+            if start.elapsed() < Duration::from_millis(100) {
+                continue;
+            }
+            if let Some((_, at)) = rtp::parse(&buf[..n]) {
+                loudest = buf[at..n].iter().map(|b| i32::from(g711::alaw_decode(*b)).abs()).max().unwrap_or(0).max(loudest);
+            }
+        }
+        loudest
+    }
+
+    /// `speaker` talks loudly for 400 ms; who of the three hears it.
+    async fn who_hears(phones: &[(UdpSocket, SocketAddr); 3], speaker: usize) -> [bool; 3] {
+        let (socket, to) = &phones[speaker];
+        let voice = async {
+            let mut out = Vec::new();
+            let mut tick = tokio::time::interval(Duration::from_millis(20));
+            for seq in 0..20u16 {
+                tick.tick().await;
+                let header = Header { marker: false, payload_type: 8, sequence: seq, timestamp: u32::from(seq) * 160, ssrc: 7 };
+                rtp::write(&header, &[g711::alaw_encode(8000); 160], &mut out);
+                socket.send_to(&out, *to).await.unwrap();
+            }
+        };
+        let (_, a, b, c) = tokio::join!(voice, loudest(&phones[0].0, 450), loudest(&phones[1].0, 450), loudest(&phones[2].0, 450));
+        // Let the queues drain before the next speaker.
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        [a, b, c].map(|level| level > 4000)
+    }
+
+    #[tokio::test]
+    async fn a_supervisor_listens_whispers_and_barges_in() {
+        let (caller, caller_leg) = phone(Codec::Pcma).await;
+        let caller_at = caller_leg.local().unwrap();
+        let stats = Arc::new(MediaStats::default());
+        let media = CallMedia::start(caller_leg, stats.clone(), None);
+        let (consultant, consultant_leg) = phone(Codec::Pcma).await;
+        let consultant_at = consultant_leg.local().unwrap();
+        media.leg(Party::Consultant, consultant_leg);
+        media.bridge();
+        let (supervisor, supervisor_leg) = phone(Codec::Pcma).await;
+        let supervisor_at = supervisor_leg.local().unwrap();
+        media.leg(Party::Supervisor, supervisor_leg);
+        let phones = [(caller, caller_at), (consultant, consultant_at), (supervisor, supervisor_at)];
+        let (caller, consultant, supervisor) = (0, 1, 2);
+
+        // Joined but not yet monitoring: the pair as before, the supervisor out.
+        assert_eq!(who_hears(&phones, caller).await, [false, true, false]);
+        assert_eq!(who_hears(&phones, supervisor).await, [false, false, false]);
+
+        media.monitor(Some(Monitor::Listen));
+        assert_eq!(who_hears(&phones, caller).await, [false, true, true], "the supervisor hears the caller");
+        assert_eq!(who_hears(&phones, consultant).await, [true, false, true], "and the consultant");
+        assert_eq!(who_hears(&phones, supervisor).await, [false, false, false], "listening, nobody hears them");
+
+        media.monitor(Some(Monitor::Whisper));
+        assert_eq!(who_hears(&phones, supervisor).await, [false, true, false], "a whisper reaches the consultant only");
+        assert_eq!(who_hears(&phones, caller).await, [false, true, true]);
+        assert_eq!(who_hears(&phones, consultant).await, [true, false, true]);
+
+        media.monitor(Some(Monitor::Barge));
+        assert_eq!(who_hears(&phones, supervisor).await, [true, true, false], "barging in, both hear them");
+        assert_eq!(who_hears(&phones, caller).await, [false, true, true]);
+
+        // The supervisor leaves: the pair talks on.
+        media.drop_leg(Party::Supervisor);
+        assert_eq!(who_hears(&phones, caller).await, [false, true, false]);
+        assert_eq!(who_hears(&phones, consultant).await, [true, false, false]);
+        assert!(stats.supervisor.load(Ordering::Relaxed) > 50, "mixes went to the supervisor");
     }
 
     #[tokio::test]

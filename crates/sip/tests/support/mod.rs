@@ -220,6 +220,17 @@ impl Centre {
         panic!("the call from {caller} has no recording");
     }
 
+    /// A finished call's record once its audio's quality is on it.
+    pub async fn measured(&self, caller: &str) -> hotline_callcentre::quality::CallQuality {
+        for _ in 0..100 {
+            if let Some(quality) = self.record(caller).await.quality {
+                return quality;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("the call from {caller} was not measured");
+    }
+
     /// A finished call's record, once the switchboard's writer stored it.
     pub async fn record(&self, caller: &str) -> CallRow {
         let from = chrono::Utc::now() - chrono::Duration::hours(1);
