@@ -887,18 +887,21 @@ export const steps = [
     await desk.close()
     await close()
   }],
-  ['a real call over SIP: the consultant\'s phone answers, the wallboard shows how it sounds, and the supervisor plays its recording, seeking and faster', async ({ browser, base, shots, sip }) => {
+  ['a real call over SIP: the consultant\'s phone answers, the wallboard shows how it sounds, the supervisor listens in from their phone, whispers, barges in and leaves, then plays its recording, seeking and faster', async ({ browser, base, shots, sip }) => {
     const desk = await readyAtDesk(browser, base)
     // The consultant's desk phone (SIPp) registers with the demo's phone
     // password and answers, echoing what it hears.
     await sipp(sip.addr, 'register.xml', ['-s', 'consultant', '-au', 'consultant', '-ap', PASSWORD, '-key', 'phone_port', String(sip.port + 11), '-p', String(sip.port + 10)]).done
     const phone = sipp(sip.addr, 'phone.xml', ['-p', String(sip.port + 11), '-mp', String(sip.port + 20), '-rtp_echo'])
+    // So does the supervisor's, to listen in with.
+    await sipp(sip.addr, 'register.xml', ['-s', 'supervisor', '-au', 'supervisor', '-ap', PASSWORD, '-key', 'phone_port', String(sip.port + 14), '-p', String(sip.port + 13)]).done
+    const supervisorPhone = sipp(sip.addr, 'phone.xml', ['-p', String(sip.port + 14), '-mp', String(sip.port + 40), '-rtp_echo'])
     const { page, close } = await as(browser, base, 'supervisor')
     await page.goto(`${base}/wallboard`)
     const row = page.locator('[data-test=wall-agents] .el-table__row', { hasText: '张丽' })
     await row.locator('[data-test=wall-phone]', { hasText: '已注册' }).waitFor()
-    // A citizen calls 12345 through the carrier's trunk and talks for 6 s.
-    const carrier = sipp(sip.addr, 'carrier.xml', ['-s', '12345', '-p', String(sip.port + 12), '-mp', String(sip.port + 30), '-d', '6000'])
+    // A citizen calls 12345 through the carrier's trunk and talks for 12 s.
+    const carrier = sipp(sip.addr, 'carrier.xml', ['-s', '12345', '-p', String(sip.port + 12), '-mp', String(sip.port + 30), '-d', '12000'])
     await desk.page.locator('[data-test=in-call]').waitFor()
     // While they talk, the wallboard shows the call's sound (measured each second).
     const seen = []
@@ -911,7 +914,19 @@ export const steps = [
       await shot(page, shots, '40b-failed')
       throw new Error(`${e.message}\nthe wallboard's talking consultants:\n${seen.join('\n')}`)
     }).finally(() => clearInterval(poll))
-    await shot(page, shots, '40b-wallboard-call-quality')
+    // The supervisor listens in: their phone is rung and answers by itself;
+    // then whispers to the consultant, barges in, and leaves (their phone hung up).
+    await row.locator('[data-test=wall-monitor]').click()
+    const modes = row.locator('[data-test=wall-monitor-mode]')
+    await modes.locator('.is-active', { hasText: '监听' }).waitFor()
+    await modes.locator('label', { hasText: '耳语' }).click()
+    await modes.locator('.is-active', { hasText: '耳语' }).waitFor()
+    await shot(page, shots, '40b-wallboard-call-quality-whisper')
+    await modes.locator('label', { hasText: '强插' }).click()
+    await modes.locator('.is-active', { hasText: '强插' }).waitFor()
+    await row.locator('[data-test=wall-monitor-stop]').click()
+    await row.locator('[data-test=wall-monitor]').waitFor()
+    await supervisorPhone.done
     await carrier.done
     await phone.done
     await desk.close()

@@ -11,7 +11,7 @@ use crate::error::{AppError, AppResult};
 use crate::ids::IdGenerator;
 use crate::ports::{CatalogueRecord, HotlineRecord, OrgStore, UserRecord};
 use hotline_domain::{
-    Affiliation, CatalogueEntry, CatalogueTarget, Category, CategoryId, FieldError, IntegrationMode, Role, RoleSet, Unit, UnitId, UnitKind,
+    Affiliation, CatalogueEntry, CatalogueTarget, Category, CategoryId, FieldError, IntegrationMode, RoleSet, Unit, UnitId, UnitKind,
     UserId, ValidationErrors,
 };
 use serde_json::json;
@@ -389,8 +389,11 @@ impl Organisation {
                 let checked = check_new_password(password, self.password_min_score, &[&user.username, &user.display_name])
                     .map_err(|e| FieldError::new("phone_password", e.message));
                 if errors.collect(checked).is_some() {
-                    if !user.roles.contains(Role::Consultant) {
-                        errors.push(FieldError::new("phone_password", "only a consultant's phone answers calls"));
+                    if !user.roles.contains_any(&crate::calls::PHONE_ROLES) {
+                        errors.push(FieldError::new(
+                            "phone_password",
+                            "only consultants (answering calls) and supervisors (listening in) have phones",
+                        ));
                     }
                     user.phone_secret = Some(crate::calls::phone_secret(&user.username, &self.phone_realm, password));
                 }

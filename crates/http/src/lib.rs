@@ -198,6 +198,7 @@ pub fn router(app: App, config: HttpConfig) -> Router {
         .route("/callcentre/calls/{id}", get(calls::call))
         .route("/callcentre/calls/{id}/order", post(calls::link_order))
         .route("/callcentre/calls/{id}/recording", get(calls::recording))
+        .route("/callcentre/calls/{id}/monitor", put(calls::monitor).delete(calls::stop_monitor))
         .route("/callcentre/figures", get(calls::figures))
         .route("/callcentre/status-changes", get(calls::status_changes))
         .route("/callcentre/callbacks", get(calls::callbacks))

@@ -574,3 +574,80 @@ async fn a_consultant_without_a_registered_phone_is_told_and_the_call_waits_for_
     let record = centre.record("13800138000").await;
     assert_eq!((record.id.to_string(), record.outcome, record.agent), (call, Outcome::Abandoned, None));
 }
+
+#[tokio::test]
+#[ignore = "needs SIPp (Debian's sip-tester); .ci/run runs it"]
+async fn a_supervisor_listens_in_from_their_phone_whispers_barges_in_and_leaves_while_the_call_goes_on() {
+    use hotline_app::calls::MonitorMode;
+    use hotline_domain::Role;
+    let centre = Centre::start(config()).await;
+    let user = centre.consultant("qian").await;
+    let supervisor = centre.staff("banzhang", Role::Supervisor).await;
+    let (phone_port, supervisor_port) = (free_port(), free_port());
+    let phone = centre.sipp("phone.xml", &["-p", &phone_port.to_string(), "-mp", &free_port().to_string(), "-rtp_echo"]);
+    centre.register("qian", PHONE_PASSWORD, phone_port).await;
+    let mut desk = centre.desk(user, &[("general", 5)]).await;
+    let record = centre.app.store.user(supervisor).await.unwrap().unwrap();
+    let manager = centre.app.access.open(hotline_app::auth::principal_of(&record)).call_centre_manager().unwrap();
+
+    let carrier =
+        centre.sipp("carrier.xml", &["-s", "12345", "-p", &free_port().to_string(), "-mp", &free_port().to_string(), "-d", "6000"]);
+    let call = centre
+        .desk_event(&mut desk, |e| match e {
+            DeskEvent::Connected { call } => Some(call.parse::<i64>().unwrap()),
+            _ => None,
+        })
+        .await;
+    // Without a registered phone there is nothing to listen with.
+    let refused = centre.app.calls.monitor(&manager, call, Some(MonitorMode::Listen)).await.unwrap_err();
+    assert!(refused.to_string().contains("not registered"), "{refused}");
+    let missing = centre.app.calls.monitor(&manager, call + 1, Some(MonitorMode::Listen)).await.unwrap_err();
+    assert!(missing.to_string().contains("not in conversation"), "{missing}");
+
+    // The supervisor's phone registers, is rung with auto-answer, answers and hears the call.
+    let sup_phone = centre.sipp("phone.xml", &["-p", &supervisor_port.to_string(), "-mp", &free_port().to_string(), "-rtp_echo"]);
+    centre.register("banzhang", PHONE_PASSWORD, supervisor_port).await;
+    centre.app.calls.monitor(&manager, call, Some(MonitorMode::Listen)).await.expect("listening");
+    let stats = centre.gateway.media_stats();
+    let heard = async |n: u64| {
+        for _ in 0..100 {
+            if stats.supervisor.load(Ordering::Relaxed) > n {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!("the supervisor's leg carried no more than {n} packets");
+    };
+    heard(50).await;
+    let after_listening = stats.supervisor.load(Ordering::Relaxed);
+    centre.app.calls.monitor(&manager, call, Some(MonitorMode::Whisper)).await.expect("whispering");
+    centre.app.calls.monitor(&manager, call, Some(MonitorMode::Barge)).await.expect("barging in");
+    heard(after_listening + 50).await;
+    // Leaving hangs up the supervisor's phone; the caller and consultant talk on.
+    centre.app.calls.monitor(&manager, call, None).await.expect("leaving");
+    centre.finished(sup_phone, "the supervisor's phone, hung up by the gateway").await;
+    let again = centre.app.calls.monitor(&manager, call, None).await.unwrap_err();
+    assert!(again.to_string().contains("not listening"), "{again}");
+    centre.finished(carrier, "the carrier's call").await;
+    centre.finished(phone, "the consultant's phone").await;
+    let record = centre.record("13800138000").await;
+    assert_eq!((record.outcome, record.agent), (Outcome::Answered, Some(user)));
+    assert!(record.ended_at - record.answered_at.unwrap() >= chrono::Duration::milliseconds(5500), "the call went on to its end");
+
+    // Each step is in the audit log, by the supervisor.
+    centre.app.auditor.seal_all().await.unwrap();
+    let actions: Vec<String> = centre
+        .app
+        .store
+        .audit_log(None, 100)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.record.actor == Some(supervisor) && e.record.target == format!("call:{call}"))
+        .map(|e| e.record.action)
+        .collect();
+    assert_eq!(actions.len(), 4, "{actions:?}");
+    for action in ["call.monitor.listen", "call.monitor.whisper", "call.monitor.barge", "call.monitor.stop"] {
+        assert!(actions.iter().any(|a| a == action), "{action} in {actions:?}");
+    }
+}

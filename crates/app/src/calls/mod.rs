@@ -18,13 +18,16 @@ mod telephony;
 
 pub use config::{CallCentreConfig, GENERAL_QUEUE, PROFESSIONAL_LEVEL, TelephonyKind};
 pub use live::{AgentBoard, DeskEvent, LinesBoard, QueueBoard, Wallboard};
-pub use phones::{CENTRE_NUMBER, Phone, Phones, REGISTER_PER_ACCOUNT_ADDRESS, REGISTER_PER_ADDRESS, phone_secret, queue_for_dialled};
+pub use phones::{
+    CENTRE_NUMBER, PHONE_ROLES, Phone, Phones, REGISTER_PER_ACCOUNT_ADDRESS, REGISTER_PER_ADDRESS, phone_secret, queue_for_dialled,
+};
 pub use records::{CallRow, CallStore, CallbackTask, RecordingRef, StatusChange, TransferTry};
 pub use reports::{DemandCell, FigureRow, GroupBy, Ratings, Thresholds, demand_cells, demand_of, figure_rows, occupancy, to_record};
 pub use simulated::{Arrival, Arrivals, CallerPlan, LineBehaviour, Load, SimulatedLines};
 pub use switchboard::{DeskLink, Switchboard, agent_of, engine_error, user_of};
 pub use telephony::{
-    Dial, DialOutcome, LineContext, LineStatus, Lines, NoTelephony, Telephony, TelephonyAdapter, TrunkDirection, TrunkProblem, TrunkStatus,
+    Dial, DialOutcome, LineContext, LineStatus, Lines, MonitorMode, MonitorRefused, NoTelephony, Telephony, TelephonyAdapter,
+    TrunkDirection, TrunkProblem, TrunkStatus,
 };
 
 use crate::access::{CallCentreManager, CallRecordsReader, CallbackWorker, Desk, Seat};
@@ -510,6 +513,28 @@ impl CallCentre {
         self.switchboard.event(Event::SetStatus { agent: agent_of(user), status: status.clone() }).await?;
         let detail = serde_json::json!({ "status": status });
         self.auditor.append(manager.user(), "callcentre.set_status", format!("user:{user}"), detail).await?;
+        Ok(())
+    }
+
+    /// The supervisor joins a consultant's call from their own registered
+    /// phone (listening, whispering, barging in), changes how, or leaves
+    /// (`None`); each step audited. Only real calls on the SIP gateway.
+    pub async fn monitor(&self, manager: &CallCentreManager, call: i64, mode: Option<MonitorMode>) -> AppResult<()> {
+        let Some(user) = manager.user() else {
+            return Err(AppError::Forbidden("listening in needs a supervisor's own phone, not the operator".into()));
+        };
+        let id = CallId(u64::try_from(call).map_err(|_| AppError::not_found(format!("call {call}")))?);
+        self.switchboard.monitor(id, user, mode).await?.map_err(|refused| match refused {
+            MonitorRefused::NotTalking(_) | MonitorRefused::NotMonitoring(_) => AppError::not_found(refused.to_string()),
+            MonitorRefused::Unsupported | MonitorRefused::NoPhone => {
+                AppError::Conflict { message: refused.to_string(), current_version: None }
+            }
+        })?;
+        let action = match mode {
+            Some(mode) => format!("call.monitor.{}", mode.as_str()),
+            None => "call.monitor.stop".into(),
+        };
+        self.auditor.append(Some(user), &action, format!("call:{call}"), serde_json::json!({})).await?;
         Ok(())
     }
 

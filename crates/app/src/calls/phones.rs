@@ -15,6 +15,10 @@ use crate::error::{AppError, AppResult};
 use crate::ports::{HotlineRecord, OrgStore};
 use hotline_callcentre::engine::AgentId;
 use hotline_domain::{IntegrationMode, Role};
+
+/// Who may have a SIP phone: consultants answer calls on it, supervisors
+/// listen in on consultants' calls with it.
+pub const PHONE_ROLES: [Role; 2] = [Role::Consultant, Role::Supervisor];
 use md5::{Digest, Md5};
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -74,10 +78,11 @@ impl Phones {
     }
 
     /// The phone registering as `username`, if it may: a disabled account,
-    /// someone who is not a consultant or a user without a phone secret has none.
+    /// someone of neither [`PHONE_ROLES`] or a user without a phone secret
+    /// has none.
     pub async fn phone(&self, username: &str) -> AppResult<Option<Phone>> {
         let Some(user) = self.users.user_by_name(username).await? else { return Ok(None) };
-        if !user.active || !user.roles.contains(Role::Consultant) {
+        if !user.active || !user.roles.contains_any(&PHONE_ROLES) {
             return Ok(None);
         }
         Ok(user.phone_secret.map(|secret| Phone { agent: agent_of(user.id), username: user.username, secret }))

@@ -12,7 +12,7 @@ use super::config::CallCentreConfig;
 use super::live::{AgentBoard, DeskEvent, LinesBoard, QueueBoard, Wallboard};
 use super::records::{CallRow, RecordingRef, StatusChange, TransferTry};
 use super::reports::to_record;
-use super::telephony::{Dial, DialOutcome, NoTelephony, Telephony};
+use super::telephony::{Dial, DialOutcome, MonitorMode, MonitorRefused, NoTelephony, Telephony};
 use crate::clock::Clock;
 use crate::directory::{Directory, OrgSnapshot};
 use crate::error::{AppError, AppResult};
@@ -49,6 +49,7 @@ enum Input {
     Simulator(Arc<dyn Telephony>),
     Recorded(CallId, RecordingRef),
     Measured(CallId, CallQuality),
+    Monitor { call: CallId, supervisor: AgentId, mode: Option<MonitorMode>, reply: oneshot::Sender<Result<(), MonitorRefused>> },
     Rated(CallId, Satisfaction),
     Dial { dial: Dial, reply: oneshot::Sender<Result<oneshot::Receiver<DialOutcome>, AppError>> },
     DialEnded { agent: AgentId },
@@ -193,6 +194,13 @@ impl Switchboard {
     /// after the record itself is written.
     pub fn recorded(&self, call: CallId, recording: RecordingRef) {
         let _ = self.tx.send(Input::Recorded(call, recording));
+    }
+
+    /// A supervisor joins, changes how they take part in, or leaves a call.
+    pub async fn monitor(&self, call: CallId, supervisor: UserId, mode: Option<MonitorMode>) -> AppResult<Result<(), MonitorRefused>> {
+        let (reply, rx) = oneshot::channel();
+        self.tx.send(Input::Monitor { call, supervisor: agent_of(supervisor), mode, reply }).map_err(|_| closed())?;
+        rx.await.map_err(|_| closed())
     }
 
     /// The lines measured how a finished call sounded.
@@ -442,6 +450,9 @@ impl Actor {
             }
             Input::Dial { dial, reply } => {
                 let _ = reply.send(self.dial(dial, now));
+            }
+            Input::Monitor { call, supervisor, mode, reply } => {
+                let _ = reply.send(self.telephony.monitor(call, supervisor, mode));
             }
             Input::Tell(agent, event) => self.to_desk(agent, event),
             Input::DialEnded { agent } => {

@@ -35,11 +35,55 @@ pub trait Telephony: Send + Sync {
         let _ = done.send(DialOutcome::Failed("these lines cannot place calls (configure the SIP gateway with sip.outbound)".into()));
     }
 
+    /// A supervisor joins a call in conversation from their registered
+    /// phone (listening, whispering to the consultant, or barging in),
+    /// changes how, or leaves (`None`). Must not block: the phone is rung
+    /// in the background; what can be known at once is answered at once.
+    fn monitor(&self, call: CallId, supervisor: AgentId, mode: Option<MonitorMode>) -> Result<(), MonitorRefused> {
+        let _ = (call, supervisor, mode);
+        Err(MonitorRefused::Unsupported)
+    }
+
     /// What the lines look like now, for the wallboard: phones registered
     /// and carriers' trunks. Lines without phones or trunks say nothing.
     fn status(&self) -> LineStatus {
         LineStatus::default()
     }
+}
+
+/// How a supervisor takes part in a consultant's call (班长监听、耳语、强插).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MonitorMode {
+    /// Hears caller and consultant; nobody hears the supervisor.
+    Listen,
+    /// Hears both; only the consultant hears the supervisor (coaching).
+    Whisper,
+    /// Hears and is heard by both (a three-way call).
+    Barge,
+}
+
+impl MonitorMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Listen => "listen",
+            Self::Whisper => "whisper",
+            Self::Barge => "barge",
+        }
+    }
+}
+
+/// Why the lines cannot let a supervisor into a call.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MonitorRefused {
+    #[error("these lines cannot join a supervisor to a call (only real calls through the SIP gateway can be listened to)")]
+    Unsupported,
+    #[error("call {0} is not in conversation on these lines")]
+    NotTalking(u64),
+    #[error("your phone is not registered: register a SIP phone with your phone password to listen in")]
+    NoPhone,
+    #[error("you are not listening to call {0}")]
+    NotMonitoring(u64),
 }
 
 /// The telephone side of the centre, as the wallboard shows it.

@@ -17,7 +17,7 @@ use chrono::{DateTime, Duration, Utc};
 use futures_util::stream::{self, Stream};
 use hotline_app::App;
 use hotline_app::access::Desk;
-use hotline_app::calls::{CallerPlan, GroupBy, LineBehaviour};
+use hotline_app::calls::{CallerPlan, GroupBy, LineBehaviour, MonitorMode};
 use hotline_callcentre::engine::CallId;
 use hotline_domain::{FieldError, Reason, UserId, ValidationErrors};
 use serde::Deserialize;
@@ -316,6 +316,57 @@ pub async fn set_agent_status(
 ) -> ApiResult<StatusCode> {
     let status = super::desk::status(body.status.trim(), body.reason)?;
     app.calls.set_agent_status(&manager, user_id(&raw)?, status).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct MonitorBody {
+    /// `listen` (hear both, heard by nobody), `whisper` (only the
+    /// consultant hears you) or `barge` (both hear you).
+    pub mode: String,
+}
+
+fn monitor_mode(text: &str) -> Result<MonitorMode, ValidationErrors> {
+    match text.trim() {
+        "listen" => Ok(MonitorMode::Listen),
+        "whisper" => Ok(MonitorMode::Whisper),
+        "barge" => Ok(MonitorMode::Barge),
+        other => Err(FieldError::new("mode", format!("{other:?} is no way to listen in: listen, whisper or barge")).into()),
+    }
+}
+
+/// Listens in on a consultant's call from your own registered SIP phone
+/// (班长监听), or changes how: whispering to the consultant (耳语) or
+/// barging in (强插). Your phone is rung with auto-answer; the action is
+/// audited. Only real calls on the SIP gateway.
+#[utoipa::path(put, path = "/api/v1/callcentre/calls/{id}/monitor", tag = "call centre", security(("bearer" = [])),
+    params(("id" = String, Path)), request_body = MonitorBody,
+    responses((status = 204, description = "your phone is rung, or the mode changed"), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody, description = "the call is not in conversation on the SIP lines"),
+        (status = 409, body = ErrorBody, description = "your phone is not registered, or the lines cannot monitor"),
+        (status = 422, body = ErrorBody, description = "an unknown mode")))]
+pub async fn monitor(
+    State(app): State<App>,
+    AsCallCentreManager(_desk, manager): AsCallCentreManager,
+    Path(raw): Path<String>,
+    JsonBody(body): JsonBody<MonitorBody>,
+) -> ApiResult<StatusCode> {
+    let (call, mode) = (id("id", &raw)?, monitor_mode(&body.mode)?);
+    app.calls.monitor(&manager, call, Some(mode)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Stops listening in: your phone's leg is hung up, the call goes on.
+#[utoipa::path(delete, path = "/api/v1/callcentre/calls/{id}/monitor", tag = "call centre", security(("bearer" = [])),
+    params(("id" = String, Path)),
+    responses((status = 204, description = "left the call"), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody, description = "you are not listening to that call")))]
+pub async fn stop_monitor(
+    State(app): State<App>,
+    AsCallCentreManager(_desk, manager): AsCallCentreManager,
+    Path(raw): Path<String>,
+) -> ApiResult<StatusCode> {
+    app.calls.monitor(&manager, id("id", &raw)?, None).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

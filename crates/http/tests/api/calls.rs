@@ -627,6 +627,29 @@ async fn a_callback_is_dialled_from_the_desk_only_and_the_simulator_says_it_cann
 }
 
 #[tokio::test]
+async fn listening_in_is_for_call_centre_managers_and_refused_on_lines_without_audio() {
+    let t = spawn().await;
+    let admin = t.login("admin").await;
+    let supervisor = t.login("supervisor").await;
+    let consultant = t.login("consultant").await;
+    let call = place_call(&t, &admin, "general", "13800138000").await;
+    let path = format!("/api/v1/callcentre/calls/{call}/monitor");
+    let listen = json!({"mode": "listen"});
+    let refused = t.call(Method::PUT, &path, Some(&consultant), Some(listen.clone())).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.body);
+    let bad = t.call(Method::PUT, &path, Some(&supervisor), Some(json!({"mode": "spy"}))).await;
+    assert_eq!((bad.status, bad.body["fields"][0]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("mode")), "{}", bad.body);
+    // The simulator's calls carry no audio: nothing to listen to.
+    let simulated = t.call(Method::PUT, &path, Some(&supervisor), Some(listen)).await;
+    assert_eq!(simulated.status, StatusCode::CONFLICT, "{}", simulated.body);
+    assert!(simulated.body["message"].as_str().unwrap().contains("SIP gateway"), "{}", simulated.body);
+    let stop = t.call(Method::DELETE, &path, Some(&supervisor), None).await;
+    assert_eq!(stop.status, StatusCode::CONFLICT, "{}", stop.body);
+    let not_a_call = t.call(Method::PUT, "/api/v1/callcentre/calls/x/monitor", Some(&supervisor), Some(json!({"mode": "barge"}))).await;
+    assert_eq!(not_a_call.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", not_a_call.body);
+}
+
+#[tokio::test]
 async fn phone_passwords_are_checked_and_registrations_are_limited_even_in_a_burst() {
     use hotline_app::calls::REGISTER_PER_ACCOUNT_ADDRESS;
     let t = spawn().await;
@@ -646,6 +669,12 @@ async fn phone_passwords_are_checked_and_registrations_are_limited_even_in_a_bur
         )
         .await;
     assert_eq!(not_a_consultant.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", not_a_consultant.body);
+    assert!(not_a_consultant.body["fields"][0]["message"].as_str().unwrap().contains("supervisors"), "{}", not_a_consultant.body);
+    // A supervisor's phone listens in on calls.
+    let supervisor = user_id(&t, "supervisor").await;
+    let body = json!({"phone_password": "lantern orchard quietly 7 bicycles"});
+    let set = t.call(Method::PATCH, &format!("/api/v1/users/{supervisor}"), Some(&admin), Some(body)).await;
+    assert_eq!((set.status, set.body["phone"].as_bool()), (StatusCode::OK, Some(true)), "{}", set.body);
     let set = t.call(Method::PATCH, &path, Some(&admin), Some(json!({"phone_password": "lantern orchard quietly 7 bicycles"}))).await;
     assert_eq!((set.status, set.body["phone"].as_bool()), (StatusCode::OK, Some(true)), "{}", set.body);
 

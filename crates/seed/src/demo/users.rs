@@ -49,7 +49,7 @@ pub(crate) struct People {
 
 pub(crate) async fn create(app: &App, password: &str) -> SeedResult<People> {
     let admin = AdminDesk::operator();
-    // Consultants' SIP phones register with the same demo password.
+    // Consultants' and supervisors' SIP phones register with the same demo password.
     let phone_password = password.to_owned();
     let password = password.to_owned();
     let hash = tokio::task::spawn_blocking(move || hash_password(&password))
@@ -73,7 +73,7 @@ pub(crate) async fn create(app: &App, password: &str) -> SeedResult<People> {
         if let (Affiliation::Unit(unit), Role::Handler) = (affiliation, u.role) {
             handlers.entry(unit).or_insert(user.id);
         }
-        if u.role == Role::Consultant {
+        if hotline_app::calls::PHONE_ROLES.contains(&u.role) {
             app.org.set_demo_phone_password(&admin, user.id, &phone_password).await?;
         }
         named.insert(u.username, user.id);

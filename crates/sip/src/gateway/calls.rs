@@ -143,14 +143,15 @@ impl Core {
     fn forget(&self, state: &mut State, call: CallId) -> Option<Call> {
         let c = state.calls.remove(&call)?;
         state.dialogs.remove(&c.caller.id().to_string());
-        for id in [c.consultant.as_ref().map(|l| l.dialog.id()), c.sub_centre.as_ref().map(|l| l.dialog.id())].into_iter().flatten() {
+        let legs = [c.consultant.as_ref().map(|l| l.dialog.id()), c.sub_centre.as_ref().map(|l| l.dialog.id())];
+        for id in legs.into_iter().flatten().chain(c.supervisor.as_ref().map(|l| l.dialog.id())) {
             state.dialogs.remove(&id.to_string());
         }
         Some(c)
     }
 
     /// The caller's number, to show on phones and sub-centres' displays.
-    fn caller_number(&self, call: CallId) -> Option<String> {
+    pub(super) fn caller_number(&self, call: CallId) -> Option<String> {
         let state = self.state();
         let c = state.calls.get(&call)?;
         c.caller.initial_request().from_header().ok().and_then(|f| f.uri().ok()).and_then(|u| user_of(&u))
@@ -492,6 +493,7 @@ impl Core {
             Side::Caller => (Party::Caller, Some(c.caller_local)),
             Side::Consultant => (Party::Consultant, c.consultant.as_ref().map(|l| l.local)),
             Side::SubCentre => (Party::SubCentre, c.sub_centre.as_ref().map(|l| l.local)),
+            Side::Supervisor => (Party::Supervisor, c.supervisor.as_ref().map(|l| l.local)),
         };
         let Some(local) = local else { return (StatusCode::CallTransactionDoesNotExist, None, None) };
         let (codecs, direction) = if request.body.is_empty() {
@@ -586,6 +588,14 @@ impl Core {
                     self.switchboard.notify(Event::AgentHungUp { call });
                 }
             }
+            Side::Supervisor => {
+                // The supervisor hung up their phone: the call goes on.
+                if let Some(c) = state.calls.get_mut(&call) {
+                    c.supervisor = None;
+                    c.media.drop_leg(Party::Supervisor);
+                    c.media.monitor(None);
+                }
+            }
             Side::SubCentre => {
                 let Some(c) = state.calls.get_mut(&call) else { return };
                 let leg = c.sub_centre.take();
@@ -612,11 +622,15 @@ impl Core {
     /// The consultant hung up first: the caller is asked for a keypad
     /// rating, which goes on the call's record; then the call ends.
     async fn rate(self: Arc<Self>, call: CallId, mut c: Call) {
-        for leg in
-            [c.consultant.take().map(|l| (l.dialog, l.answered)), c.sub_centre.take().map(|l| (l.dialog, l.answered))].into_iter().flatten()
-        {
+        let legs = [
+            c.consultant.take().map(|l| (l.dialog, l.answered)),
+            c.sub_centre.take().map(|l| (l.dialog, l.answered)),
+            c.supervisor.take().map(|l| (l.dialog, l.answered)),
+        ];
+        for leg in legs.into_iter().flatten() {
             end(leg.0, leg.1).await;
         }
+        c.media.drop_leg(Party::Supervisor);
         c.media.drop_leg(Party::Consultant);
         c.media.drop_leg(Party::SubCentre);
         c.media.connect(Topology::Prompts);
@@ -671,7 +685,7 @@ pub(super) fn credential(trunk: &OutboundTrunk) -> Option<Credential> {
 /// What asks a phone to answer by itself, as phones understand it: RFC 5373
 /// `Answer-Mode`, `Call-Info: answer-after=0` (Polycom, Yealink, Snom,
 /// Grandstream …) and `Alert-Info: info=alert-autoanswer` (Cisco, Yealink).
-fn auto_answer(contact: &rsipstack::sip::Uri) -> Vec<rsipstack::sip::Header> {
+pub(super) fn auto_answer(contact: &rsipstack::sip::Uri) -> Vec<rsipstack::sip::Header> {
     use rsipstack::sip::Header;
     vec![
         Header::Other("Answer-Mode".into(), "Auto".into()),
@@ -692,6 +706,9 @@ async fn end_all(c: Call) {
         end(leg.dialog, leg.answered).await;
     }
     if let Some(leg) = c.sub_centre {
+        end(leg.dialog, leg.answered).await;
+    }
+    if let Some(leg) = c.supervisor {
         end(leg.dialog, leg.answered).await;
     }
 }

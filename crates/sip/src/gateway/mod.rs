@@ -10,17 +10,20 @@
 //! `calls.rs` carries out the engine's commands.
 
 mod calls;
+mod monitor;
 mod outbound;
 mod session;
 mod trunks;
 
 use crate::config::SipConfig;
 use crate::media::prompts::{Place, Programme, Prompts};
-use crate::media::relay::{CallMedia, Leg, MediaStats, Recorder, RtpPorts};
+use crate::media::relay::{CallMedia, Leg, MediaStats, Monitor, Recorder, RtpPorts};
 use crate::media::sdp;
 use crate::registrar::{Binding, Registrar};
 use hotline_app::attachments::BlobStore;
-use hotline_app::calls::{Dial, DialOutcome, LineContext, LineStatus, Phones, RecordingRef, Switchboard, Telephony};
+use hotline_app::calls::{
+    Dial, DialOutcome, LineContext, LineStatus, MonitorMode, MonitorRefused, Phones, RecordingRef, Switchboard, Telephony,
+};
 use hotline_app::error::AppError;
 use hotline_callcentre::engine::{AgentId, CallId, Command, TransferMode};
 use rsipstack::dialog::dialog::DialogStateSender;
@@ -55,6 +58,15 @@ struct SubCentreLeg {
     local: SocketAddr,
 }
 
+/// A supervisor's phone in the call (listening, whispering, barging in).
+struct SupervisorLeg {
+    agent: AgentId,
+    dialog: InviteDialog,
+    mode: Monitor,
+    answered: bool,
+    local: SocketAddr,
+}
+
 struct Call {
     caller: InviteDialog,
     /// Calls ahead of the caller while waiting, for the position notice.
@@ -64,6 +76,7 @@ struct Call {
     media: CallMedia,
     consultant: Option<ConsultantLeg>,
     sub_centre: Option<SubCentreLeg>,
+    supervisor: Option<SupervisorLeg>,
     /// The engine connected the call (the phone may still ring when the
     /// consultant answered at the desk).
     bridged: bool,
@@ -77,6 +90,7 @@ enum Side {
     Caller,
     Consultant,
     SubCentre,
+    Supervisor,
 }
 
 #[derive(Default)]
@@ -125,6 +139,10 @@ impl Telephony for Lines {
 
     fn dial(&self, dial: Dial, done: tokio::sync::oneshot::Sender<DialOutcome>) {
         tokio::spawn(self.1.clone().dial_out(dial, done));
+    }
+
+    fn monitor(&self, call: CallId, supervisor: AgentId, mode: Option<MonitorMode>) -> Result<(), MonitorRefused> {
+        self.1.monitor(call, supervisor, mode)
     }
 
     fn status(&self) -> LineStatus {
@@ -382,6 +400,7 @@ impl Core {
                         media,
                         consultant: None,
                         sub_centre: None,
+                        supervisor: None,
                         bridged: false,
                         handed_over: false,
                     };

@@ -97,18 +97,17 @@ impl Centre {
 
     /// A consultant whose phone may register with [`PHONE_PASSWORD`].
     pub async fn consultant(&self, username: &str) -> UserId {
+        self.staff(username, Role::Consultant).await
+    }
+
+    /// Someone of the centre with `role` whose phone may register with
+    /// [`PHONE_PASSWORD`].
+    pub async fn staff(&self, username: &str, role: Role) -> UserId {
         let admin = AdminDesk::operator();
         let user = self
             .app
             .org
-            .insert_user(
-                &admin,
-                username.into(),
-                format!("{username} 咨询员"),
-                "x".into(),
-                Affiliation::Centre,
-                RoleSet::new([Role::Consultant]),
-            )
+            .insert_user(&admin, username.into(), format!("{username} 咨询员"), "x".into(), Affiliation::Centre, RoleSet::new([role]))
             .await
             .expect("user");
         self.app.org.set_demo_phone_password(&admin, user.id, PHONE_PASSWORD).await.expect("phone password");

@@ -1,0 +1,114 @@
+//! Supervisors listening in (班长监听、耳语、强插): the supervisor's own
+//! registered phone is rung with auto-answer and joins the call's relay as
+//! a fourth leg, hearing both sides; whispering, only the consultant hears
+//! them; barging in, both do. Changing the mode needs no new call; leaving
+//! hangs up the supervisor's leg and the call goes on.
+
+use super::calls::{Answer, auto_answer, end};
+use super::{Core, Side, SupervisorLeg};
+use crate::media::relay::{Leg, Monitor, Party};
+use hotline_app::calls::{MonitorMode, MonitorRefused};
+use hotline_callcentre::engine::{AgentId, CallId};
+use std::sync::Arc;
+
+fn relay_mode(mode: MonitorMode) -> Monitor {
+    match mode {
+        MonitorMode::Listen => Monitor::Listen,
+        MonitorMode::Whisper => Monitor::Whisper,
+        MonitorMode::Barge => Monitor::Barge,
+    }
+}
+
+impl Core {
+    pub(super) fn monitor(self: &Arc<Self>, call: CallId, supervisor: AgentId, mode: Option<MonitorMode>) -> Result<(), MonitorRefused> {
+        let mut state = self.state();
+        let Some(c) = state.calls.get_mut(&call).filter(|c| c.bridged && !c.handed_over) else {
+            return Err(MonitorRefused::NotTalking(call.0));
+        };
+        let Some(mode) = mode else {
+            let Some(leg) = c.supervisor.take_if(|l| l.agent == supervisor) else { return Err(MonitorRefused::NotMonitoring(call.0)) };
+            c.media.drop_leg(Party::Supervisor);
+            c.media.monitor(None);
+            state.dialogs.remove(&leg.dialog.id().to_string());
+            drop(state);
+            tokio::spawn(end(leg.dialog, leg.answered));
+            return Ok(());
+        };
+        let mode = relay_mode(mode);
+        if let Some(leg) = c.supervisor.as_mut().filter(|l| l.agent == supervisor) {
+            leg.mode = mode;
+            if leg.answered {
+                c.media.monitor(Some(mode));
+            }
+            return Ok(());
+        }
+        let Some(binding) = self.registrar.find(supervisor) else { return Err(MonitorRefused::NoPhone) };
+        // Another supervisor already in the call gives way.
+        if let Some(other) = c.supervisor.take() {
+            c.media.drop_leg(Party::Supervisor);
+            c.media.monitor(None);
+            state.dialogs.remove(&other.dialog.id().to_string());
+            tokio::spawn(end(other.dialog, other.answered));
+        }
+        drop(state);
+        tokio::spawn(self.clone().ring_supervisor(call, supervisor, binding, mode));
+        Ok(())
+    }
+
+    async fn ring_supervisor(self: Arc<Self>, call: CallId, supervisor: AgentId, binding: crate::registrar::Binding, mode: Monitor) {
+        let socket = match self.ports.bind().await {
+            Ok(socket) => socket,
+            Err(e) => {
+                tracing::warn!(error = %e, "no RTP port for a supervisor's phone");
+                return;
+            }
+        };
+        let local = self.media_addr(&socket);
+        let headers = Some(auto_answer(&binding.contact));
+        let (dialog, answer) = match self.invite(binding.contact, binding.destination, self.caller_number(call), &socket, None, headers) {
+            Ok(started) => started,
+            Err(e) => {
+                tracing::warn!(error = %e, "a supervisor's phone could not be rung");
+                return;
+            }
+        };
+        let ringing = match self.state().calls.get_mut(&call) {
+            Some(c) => {
+                c.supervisor = Some(SupervisorLeg { agent: supervisor, dialog: dialog.clone(), mode, answered: false, local });
+                true
+            }
+            None => false,
+        };
+        if !ringing {
+            return end(dialog, false).await;
+        }
+        let answer = answer.await.unwrap_or(Answer::Refused(None));
+        let late = {
+            let mut state = self.state();
+            let current = state.calls.get_mut(&call).filter(|c| c.supervisor.as_ref().is_some_and(|l| l.dialog.id() == dialog.id()));
+            match (answer, current) {
+                (Answer::Answered(id, media), Some(c)) => {
+                    let leg = c.supervisor.as_mut().expect("checked above");
+                    leg.answered = true;
+                    let mode = leg.mode;
+                    c.media.leg(Party::Supervisor, Leg { socket, peer: media });
+                    c.media.monitor(Some(mode));
+                    state.dialogs.insert(id.to_string(), (call, Side::Supervisor));
+                    false
+                }
+                // Answered after the call ended or the supervisor left it.
+                (Answer::Answered(..), None) => true,
+                (Answer::Refused(status), current) => {
+                    tracing::info!(?status, "a supervisor's phone did not answer");
+                    if let Some(c) = current {
+                        c.supervisor = None;
+                    }
+                    false
+                }
+            }
+        };
+        if late {
+            let _ = dialog.bye().await;
+        }
+    }
+}
