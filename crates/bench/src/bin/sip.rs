@@ -232,6 +232,19 @@ async fn run(args: Args) -> anyhow::Result<()> {
         load(&s.prompt_packets),
         s.forward_p99_us().unwrap_or(0)
     );
+    // How the calls sounded, as the relay measured them and the records keep it.
+    let measured: Vec<_> = rows.iter().filter_map(|r| r.quality).collect();
+    let scores: Vec<f64> = measured.iter().filter_map(|q| q.mos()).collect();
+    let (lost, packets) = measured.iter().fold((0, 0), |(l, p), q| {
+        (l + q.caller.lost + q.consultant.lost, p + q.caller.packets + q.consultant.packets + q.caller.lost + q.consultant.lost)
+    });
+    let worst_jitter = measured.iter().map(|q| q.caller.jitter_ms.max(q.consultant.jitter_ms)).fold(0.0, f64::max);
+    let (min, mean) = (scores.iter().copied().fold(f64::INFINITY, f64::min), scores.iter().sum::<f64>() / scores.len().max(1) as f64);
+    println!(
+        "quality: {} calls measured, MOS mean {mean:.2} min {min:.2}, loss {:.3} % of {packets} packets, worst jitter {worst_jitter:.1} ms",
+        measured.len(),
+        if packets == 0 { 0.0 } else { 100.0 * lost as f64 / packets as f64 }
+    );
     println!("hotline process CPU {cpu:.1} s over {wall:.1} s = {:.0} % of one core", 100.0 * cpu / wall);
     Ok(())
 }
