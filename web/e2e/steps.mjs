@@ -20,6 +20,9 @@ function sipp(sip, scenario, args) {
     child.on('error', (e) => reject(new Error(`SIPp does not run (.ci/run installs Debian's sip-tester): ${e.message}`)))
     child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`SIPp ${scenario} exited ${code}: ${err} (logs in ${dir})`))))
   })
+  // A scenario that fails before awaiting its SIPp leaves the rejection
+  // unawaited: marked handled so it cannot stop the runner (awaiting it still throws).
+  done.catch(() => {})
   return { done, kill: () => child.kill() }
 }
 
@@ -906,9 +909,14 @@ export const steps = [
     // While they talk, the wallboard shows the call's sound (measured each second).
     const seen = []
     const manager = await token(base, 'supervisor')
+    // What the API said meanwhile, to name the cause if the screen never shows it.
     const poll = setInterval(async () => {
-      const board = await (await fetch(`${base}/api/v1/callcentre/wallboard`, { headers: { Authorization: `Bearer ${manager}` } })).json()
-      seen.push(JSON.stringify(board.agents.filter((a) => a.state !== 'idle').map((a) => [a.state, a.quality])))
+      try {
+        const board = await (await fetch(`${base}/api/v1/callcentre/wallboard`, { headers: { Authorization: `Bearer ${manager}` } })).json()
+        seen.push(JSON.stringify(board.agents.filter((a) => a.state !== 'idle').map((a) => [a.state, a.quality])))
+      } catch (e) {
+        seen.push(`wallboard: ${e.message}`)
+      }
     }, 700)
     await row.locator('[data-test=call-quality][data-grade=good]', { hasText: 'MOS 4.' }).waitFor().catch(async (e) => {
       await shot(page, shots, '40b-failed')
