@@ -591,9 +591,7 @@ impl Core {
             Side::Supervisor => {
                 // The supervisor hung up their phone: the call goes on.
                 if let Some(c) = state.calls.get_mut(&call) {
-                    c.supervisor = None;
-                    c.media.drop_leg(Party::Supervisor);
-                    c.media.monitor(None);
+                    c.without_supervisor(|_| true);
                 }
             }
             Side::SubCentre => {

@@ -5,7 +5,7 @@
 //! hangs up the supervisor's leg and the call goes on.
 
 use super::calls::{Answer, auto_answer, end};
-use super::{Core, Side, SupervisorLeg};
+use super::{Call, Core, Side, State, SupervisorLeg};
 use crate::media::relay::{Leg, Monitor, Party};
 use hotline_app::calls::{MonitorMode, MonitorRefused};
 use hotline_callcentre::engine::{AgentId, CallId};
@@ -19,6 +19,23 @@ fn relay_mode(mode: MonitorMode) -> Monitor {
     }
 }
 
+impl Call {
+    /// Takes the supervisor's leg out of the call (if `which` holds for
+    /// it): the relay stops mixing them in, the call goes on.
+    pub(super) fn without_supervisor(&mut self, which: impl FnOnce(&SupervisorLeg) -> bool) -> Option<SupervisorLeg> {
+        let leg = self.supervisor.take_if(|l| which(l))?;
+        self.media.drop_leg(Party::Supervisor);
+        self.media.monitor(None);
+        Some(leg)
+    }
+}
+
+/// Hangs up a supervisor's leg the gateway took out of a call.
+fn hang_up(state: &mut State, leg: SupervisorLeg) {
+    state.dialogs.remove(&leg.dialog.id().to_string());
+    tokio::spawn(end(leg.dialog, leg.answered));
+}
+
 impl Core {
     pub(super) fn monitor(self: &Arc<Self>, call: CallId, supervisor: AgentId, mode: Option<MonitorMode>) -> Result<(), MonitorRefused> {
         let mut state = self.state();
@@ -26,12 +43,8 @@ impl Core {
             return Err(MonitorRefused::NotTalking(call.0));
         };
         let Some(mode) = mode else {
-            let Some(leg) = c.supervisor.take_if(|l| l.agent == supervisor) else { return Err(MonitorRefused::NotMonitoring(call.0)) };
-            c.media.drop_leg(Party::Supervisor);
-            c.media.monitor(None);
-            state.dialogs.remove(&leg.dialog.id().to_string());
-            drop(state);
-            tokio::spawn(end(leg.dialog, leg.answered));
+            let Some(leg) = c.without_supervisor(|l| l.agent == supervisor) else { return Err(MonitorRefused::NotMonitoring(call.0)) };
+            hang_up(&mut state, leg);
             return Ok(());
         };
         let mode = relay_mode(mode);
@@ -44,11 +57,8 @@ impl Core {
         }
         let Some(binding) = self.registrar.find(supervisor) else { return Err(MonitorRefused::NoPhone) };
         // Another supervisor already in the call gives way.
-        if let Some(other) = c.supervisor.take() {
-            c.media.drop_leg(Party::Supervisor);
-            c.media.monitor(None);
-            state.dialogs.remove(&other.dialog.id().to_string());
-            tokio::spawn(end(other.dialog, other.answered));
+        if let Some(other) = c.without_supervisor(|_| true) {
+            hang_up(&mut state, other);
         }
         drop(state);
         tokio::spawn(self.clone().ring_supervisor(call, supervisor, binding, mode));
