@@ -896,9 +896,6 @@ export const steps = [
     // password and answers, echoing what it hears.
     await sipp(sip.addr, 'register.xml', ['-s', 'consultant', '-au', 'consultant', '-ap', PASSWORD, '-key', 'phone_port', String(sip.port + 11), '-p', String(sip.port + 10)]).done
     const phone = sipp(sip.addr, 'phone.xml', ['-p', String(sip.port + 11), '-mp', String(sip.port + 20), '-rtp_echo'])
-    // So does the supervisor's, to listen in with.
-    await sipp(sip.addr, 'register.xml', ['-s', 'supervisor', '-au', 'supervisor', '-ap', PASSWORD, '-key', 'phone_port', String(sip.port + 14), '-p', String(sip.port + 13)]).done
-    const supervisorPhone = sipp(sip.addr, 'phone.xml', ['-p', String(sip.port + 14), '-mp', String(sip.port + 40), '-rtp_echo'])
     const { page, close } = await as(browser, base, 'supervisor')
     await page.goto(`${base}/wallboard`)
     const row = page.locator('[data-test=wall-agents] .el-table__row', { hasText: '张丽' })
@@ -922,6 +919,12 @@ export const steps = [
       await shot(page, shots, '40b-failed')
       throw new Error(`${e.message}\nthe wallboard's talking consultants:\n${seen.join('\n')}`)
     }).finally(() => clearInterval(poll))
+    // Without a registered phone of their own there is nothing to listen with.
+    await row.locator('[data-test=wall-monitor]').click()
+    await page.locator('.el-message--error', { hasText: '您的话机未注册' }).waitFor()
+    // The supervisor's phone registers (the demo's phone password) and answers.
+    await sipp(sip.addr, 'register.xml', ['-s', 'supervisor', '-au', 'supervisor', '-ap', PASSWORD, '-key', 'phone_port', String(sip.port + 14), '-p', String(sip.port + 13)]).done
+    const supervisorPhone = sipp(sip.addr, 'phone.xml', ['-p', String(sip.port + 14), '-mp', String(sip.port + 40), '-rtp_echo'])
     // The supervisor listens in: their phone is rung and answers by itself;
     // then whispers to the consultant, barges in, and leaves (their phone hung up).
     await row.locator('[data-test=wall-monitor]').click()

@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest'
-import { trunkState, trunkProblem } from '../src/logic/lines.js'
+import { trunkState, trunkProblem, monitorRefusal } from '../src/logic/lines.js'
 import { setLocale } from '../src/i18n.js'
 
 describe('a carrier trunk on the wallboard', () => {
@@ -18,5 +18,17 @@ describe('a carrier trunk on the wallboard', () => {
     expect(trunkProblem(null)).toBe('')
     setLocale('en')
     expect(trunkProblem({ code: 'unreachable' })).toBe('Network unreachable')
+  })
+})
+
+describe('listening in, refused', () => {
+  it('says why in Chinese, and keeps the server\'s words in English', () => {
+    const refused = (status) => Object.assign(new Error('server words'), { status })
+    setLocale('zh')
+    expect(monitorRefusal(refused(409))).toBe('您的话机未注册：请先用话机密码注册话机，再监听')
+    expect(monitorRefusal(refused(404))).toBe('该通话已结束')
+    expect(monitorRefusal(refused(500))).toBe('server words')
+    setLocale('en')
+    expect(monitorRefusal(refused(409))).toBe('server words')
   })
 })

@@ -1,7 +1,7 @@
 // The telephone side of the wallboard: a carrier's trunk as one word and
 // colour (up, down, not registered, not watched) and why it is down.
 
-import { t } from '../i18n.js'
+import { t, locale } from '../i18n.js'
 
 // Down wins: a trunk that answers probes but is not registered takes no calls.
 export function trunkState(trunk) {
@@ -15,4 +15,14 @@ export function trunkProblem(problem) {
   if (!problem) return ''
   const text = t('lines.problem.' + problem.code)
   return problem.status ? `${text}（${problem.status}）` : text
+}
+
+// Why listening in was refused, in the screen's language: the server's 409
+// here means the supervisor's own phone is not registered (the buttons show
+// only on real calls), its 404 that the call has ended meanwhile.
+export function monitorRefusal(error) {
+  if (locale.value === 'en') return error.message
+  if (error.status === 409) return t('monitor.noPhone')
+  if (error.status === 404) return t('monitor.gone')
+  return error.message
 }
