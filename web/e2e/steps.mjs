@@ -138,10 +138,10 @@ async function passReview(browser, base, publish = false) {
 /**
  * Latin words on a Chinese page, outside what is meant to be Latin: the
  * language switch, keyboard keys, names (Erlang, Excel), the telephone
- * trade's own abbreviation (MOS, written so in Chinese too), and codes
+ * trade's own abbreviations (MOS, SIP: written so in Chinese too), and codes
  * and numbers (DG20261128000123, 12333, L7).
  */
-const LATIN_ALLOWED = new Set(['English', 'Ctrl', 'Alt', 'Shift', 'Enter', 'Esc', 'Erlang', 'Excel', 'CSV', 'MOS'])
+const LATIN_ALLOWED = new Set(['English', 'Ctrl', 'Alt', 'Shift', 'Enter', 'Esc', 'Erlang', 'Excel', 'CSV', 'MOS', 'SIP'])
 async function latinWords(page) {
   const text = await page.locator('body').innerText()
   const tokens = text.match(/[A-Za-z][A-Za-z0-9]*/g) ?? []
@@ -973,6 +973,77 @@ export const steps = [
     if (!ranges.includes(206)) throw new Error(`the player was not answered a byte range: ${ranges}`)
     await shot(page, shots, '40c-call-record-quality-recording')
     await close()
+  }],
+  ['the consultant answers a real call in the browser: WebRTC audio both ways, hold from the browser; the supervisor listens and whispers from their browser', async ({ browser, base, shots, sip }) => {
+    const desk = await readyAtDesk(browser, base)
+    // The consultant chooses the browser as their phone (the fake microphone plays a tone).
+    await desk.page.click('[data-test=phone-browser]')
+    await desk.page.locator('[data-test=softphone][data-state=connected]').waitFor()
+    const { page, close } = await as(browser, base, 'supervisor')
+    await page.goto(`${base}/wallboard`)
+    const row = page.locator('[data-test=wall-agents] .el-table__row', { hasText: '张丽' })
+    await row.locator('[data-test=wall-phone]', { hasText: '已注册' }).waitFor()
+    // The previous scenario's call may still be in its 30 s wrap-up: the citizen calls once the consultant is free.
+    const manager = await token(base, 'supervisor')
+    const consultantState = async () => {
+      const board = await (await fetch(`${base}/api/v1/callcentre/wallboard`, { headers: { Authorization: `Bearer ${manager}` } })).json()
+      return board.agents.find((a) => a.name.startsWith('张丽'))?.state
+    }
+    for (let i = 0; i < 90 && (await consultantState()) !== 'idle'; i++) await page.waitForTimeout(500)
+    const carrier = sipp(sip.addr, 'carrier.xml', ['-s', '12345', '-p', String(sip.port + 15), '-mp', String(sip.port + 50), '-d', '30000'])
+    // No phone rings: the desk offers the call and answering there connects the browser.
+    await desk.page.locator('[data-test=offered]').waitFor().catch(async (e) => {
+      await shot(desk.page, shots, '40d-failed')
+      const sippSaid = await Promise.race([carrier.done.then(() => 'the carrier finished', (err) => err.message), new Promise((r) => setTimeout(() => r('the carrier is still calling'), 1000))])
+      throw new Error(`${e.message}\n${sippSaid}`)
+    })
+    await desk.page.click('[data-test=accept]')
+    await desk.page.locator('[data-test=in-call]').waitFor()
+    // The caller's speech arrives in the browser and is played…
+    await desk.page.waitForFunction(() => {
+      const el = document.querySelector('[data-test=softphone]')
+      return Number(el.dataset.received) > 100 && Number(el.dataset.inLevel) > 0
+    }, null, { timeout: 15000 }).catch(async (e) => {
+      throw new Error(`${e.message}\nthe desk's phone: ${JSON.stringify(await desk.page.locator('[data-test=softphone]').evaluate((el) => ({ ...el.dataset })))}`)
+    })
+    await desk.page.locator('[data-test=softphone-quality]').waitFor()
+    // …and the browser's microphone reaches the server: the consultant's side of the call is measured.
+    let consultantSide = 0
+    for (let i = 0; i < 30 && consultantSide <= 100; i++) {
+      const board = await (await fetch(`${base}/api/v1/callcentre/wallboard`, { headers: { Authorization: `Bearer ${manager}` } })).json()
+      consultantSide = board.agents.find((a) => a.state === 'talking')?.quality?.consultant?.packets ?? 0
+      if (consultantSide <= 100) await page.waitForTimeout(500)
+    }
+    if (consultantSide <= 100) throw new Error(`the browser's audio did not reach the server: ${consultantSide} packets from the consultant's side`)
+    await shot(desk.page, shots, '40d-desk-browser-phone')
+    // Hold and resume from the browser: the desk says so.
+    await desk.page.click('[data-test=softphone-hold]')
+    await desk.page.locator('[data-test=on-hold]').waitFor()
+    await desk.page.click('[data-test=softphone-hold]')
+    await desk.page.locator('[data-test=on-hold]').waitFor({ state: 'detached' })
+    // The supervisor's browser as their phone: listening in, it hears the call; then whispers.
+    const wallPhone = page.locator('[data-test=wall-softphone] [data-test=softphone]')
+    await page.click('[data-test=wall-softphone] [data-test=phone-browser]')
+    await page.locator('[data-test=wall-softphone] [data-test=softphone][data-state=connected]').waitFor()
+    const heard = async () => Number(await wallPhone.getAttribute('data-received'))
+    const before = await heard()
+    await row.locator('[data-test=wall-monitor]').click()
+    const modes = row.locator('[data-test=wall-monitor-mode]')
+    await modes.locator('.is-active', { hasText: '监听' }).waitFor()
+    for (let i = 0; i < 20 && (await heard()) < before + 50; i++) await page.waitForTimeout(300)
+    if ((await heard()) < before + 50) throw new Error(`listening in, the supervisor's browser heard ${(await heard()) - before} packets`)
+    await modes.locator('label', { hasText: '耳语' }).click()
+    await modes.locator('.is-active', { hasText: '耳语' }).waitFor()
+    await shot(page, shots, '40e-wallboard-browser-whisper')
+    await row.locator('[data-test=wall-monitor-stop]').click()
+    await row.locator('[data-test=wall-monitor]').waitFor()
+    // The citizen hangs up; both browsers close their phones.
+    await carrier.done
+    await desk.page.locator('[data-test=in-call]').waitFor({ state: 'detached' })
+    await page.click('[data-test=wall-softphone] [data-test=phone-sip]')
+    await desk.page.click('[data-test=phone-sip]')
+    await close()
+    await desk.close()
   }],
   ['an administrator issues a partner\'s API key; the partner submits over Open311 and the order shows its photo link; the key is rotated and revoked', async ({ browser, base, shots }) => {
     const { page, close } = await as(browser, base, 'admin')

@@ -25,7 +25,7 @@ describe('listening in, refused', () => {
   it('says why in Chinese, and keeps the server\'s words in English', () => {
     const refused = (status) => Object.assign(new Error('server words'), { status })
     setLocale('zh')
-    expect(monitorRefusal(refused(409))).toBe('您的话机未注册：请先用话机密码注册话机，再监听')
+    expect(monitorRefusal(refused(409))).toBe('您的话机未注册：请先用话机密码注册话机，或在下方「话机」选择浏览器，再监听')
     expect(monitorRefusal(refused(404))).toBe('该通话已结束')
     expect(monitorRefusal(refused(500))).toBe('server words')
     setLocale('en')

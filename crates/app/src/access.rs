@@ -192,6 +192,14 @@ impl Desk {
         Ok(Seat { user: self.user(), name: self.principal.display_name.clone() })
     }
 
+    /// Consultants and supervisors have a phone line: a SIP phone or their
+    /// browser.
+    pub fn phone_user(&self) -> AppResult<PhoneUser> {
+        self.centre_only("a phone line")?;
+        self.require(&PHONE_ROLES, "having a phone line at the call centre")?;
+        Ok(PhoneUser { user: self.user() })
+    }
+
     /// Consultants and supervisors work through callback tasks (回拨).
     pub fn callback_worker(&self) -> AppResult<CallbackWorker> {
         self.centre_only("callbacks")?;
@@ -293,6 +301,21 @@ impl Seat {
 
     pub fn name(&self) -> &str {
         &self.name
+    }
+}
+
+/// Who may have a phone (a SIP phone or their browser): consultants answer
+/// calls on it, supervisors listen in on consultants' calls with it.
+pub const PHONE_ROLES: [Role; 2] = [Role::Consultant, Role::Supervisor];
+
+/// Proof that the caller may have a phone line (consultants, supervisors).
+pub struct PhoneUser {
+    user: UserId,
+}
+
+impl PhoneUser {
+    pub fn user(&self) -> UserId {
+        self.user
     }
 }
 

@@ -164,6 +164,10 @@ gate!(
     AsArticleEditor, hotline_app::access::ArticleEditor, article_editor
 );
 gate!(
+    /// Someone with a phone line: a consultant or a supervisor.
+    AsPhoneUser, hotline_app::access::PhoneUser, phone_user
+);
+gate!(
     /// Someone who makes callbacks.
     AsCallbackWorker, hotline_app::access::CallbackWorker, callback_worker
 );

@@ -199,6 +199,8 @@ pub fn router(app: App, config: HttpConfig) -> Router {
         .route("/callcentre/calls/{id}/order", post(calls::link_order))
         .route("/callcentre/calls/{id}/recording", get(calls::recording))
         .route("/callcentre/calls/{id}/monitor", put(calls::monitor).delete(calls::stop_monitor))
+        .route("/callcentre/softphone", post(softphone::connect).delete(softphone::close))
+        .route("/callcentre/softphone/hold", put(softphone::hold))
         .route("/callcentre/figures", get(calls::figures))
         .route("/callcentre/status-changes", get(calls::status_changes))
         .route("/callcentre/callbacks", get(calls::callbacks))

@@ -72,7 +72,7 @@ impl Modify for BearerAuth {
         routes::kb::vocabulary, routes::kb::add_term, routes::kb::remove_term, routes::kb::add_synonyms, routes::kb::remove_synonyms,
         routes::kb::public_search, routes::kb::public_suggest, routes::kb::public_article, routes::kb::public_hot,
         routes::topics::list, routes::topics::public,
-        routes::calls::wallboard, routes::calls::wallboard_stream, routes::calls::calls, routes::calls::call, routes::calls::recording, routes::calls::monitor, routes::calls::stop_monitor, routes::calls::link_order,
+        routes::calls::wallboard, routes::calls::wallboard_stream, routes::calls::calls, routes::calls::call, routes::calls::recording, routes::calls::monitor, routes::calls::stop_monitor, routes::softphone::connect, routes::softphone::close, routes::softphone::hold, routes::calls::link_order,
         routes::calls::figures, routes::staffing::staffing, routes::calls::set_agent_status, routes::staffing::seat_plan, routes::calls::status_changes, routes::calls::callbacks, routes::calls::callback_done, routes::calls::callback_dial,
         routes::calls::sub_centres, routes::calls::screen_pop, routes::calls::consultants, routes::calls::consultant,
         routes::calls::add_training, routes::calls::certify, routes::calls::set_mentor,

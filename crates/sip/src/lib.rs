@@ -11,6 +11,7 @@ pub mod config;
 mod gateway;
 pub mod media;
 pub mod registrar;
+pub mod softphone;
 
 pub use config::{OutboundTrunk, PromptsConfig, SipConfig, TrunkConfig, TrunkRegistration};
 

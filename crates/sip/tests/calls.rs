@@ -600,7 +600,7 @@ async fn a_supervisor_listens_in_from_their_phone_whispers_barges_in_and_leaves_
         .await;
     // Without a registered phone there is nothing to listen with.
     let refused = centre.app.calls.monitor(&manager, call, Some(MonitorMode::Listen)).await.unwrap_err();
-    assert!(refused.to_string().contains("not registered"), "{refused}");
+    assert!(refused.to_string().contains("you have no phone"), "{refused}");
     let missing = centre.app.calls.monitor(&manager, call + 1, Some(MonitorMode::Listen)).await.unwrap_err();
     assert!(missing.to_string().contains("not in conversation"), "{missing}");
 

@@ -26,11 +26,11 @@ pub use reports::{DemandCell, FigureRow, GroupBy, Ratings, Thresholds, demand_ce
 pub use simulated::{Arrival, Arrivals, CallerPlan, LineBehaviour, Load, SimulatedLines};
 pub use switchboard::{DeskLink, Switchboard, agent_of, engine_error, user_of};
 pub use telephony::{
-    Dial, DialOutcome, LineContext, LineStatus, Lines, MonitorMode, MonitorRefused, NoTelephony, Telephony, TelephonyAdapter,
-    TrunkDirection, TrunkProblem, TrunkStatus,
+    Dial, DialOutcome, LineContext, LineStatus, Lines, MonitorMode, MonitorRefused, NoTelephony, SoftphoneRefused, SoftphoneRequest,
+    Telephony, TelephonyAdapter, TrunkDirection, TrunkProblem, TrunkStatus,
 };
 
-use crate::access::{CallCentreManager, CallRecordsReader, CallbackWorker, Desk, Seat};
+use crate::access::{CallCentreManager, CallRecordsReader, CallbackWorker, Desk, PhoneUser, Seat};
 use crate::audit::Auditor;
 use crate::calendar::CalendarService;
 use crate::clock::Clock;
@@ -536,6 +536,28 @@ impl CallCentre {
         };
         self.auditor.append(Some(user), &action, format!("call:{call}"), serde_json::json!({})).await?;
         Ok(())
+    }
+
+    /// The user's browser as their phone: connects it (the answer to its
+    /// offer), holds or resumes their call, or closes the line. Connecting
+    /// and closing are audited; holding is the call's own business.
+    pub async fn softphone(&self, user: &PhoneUser, request: SoftphoneRequest) -> AppResult<Option<String>> {
+        let action = match &request {
+            SoftphoneRequest::Offer(_) => Some("softphone.connect"),
+            SoftphoneRequest::Close => Some("softphone.close"),
+            SoftphoneRequest::Hold(_) => None,
+        };
+        let answer = self.switchboard.softphone(user.user(), request).await?.map_err(|refused| match refused {
+            SoftphoneRefused::Offer(_) => AppError::invalid("sdp", refused.to_string()),
+            SoftphoneRefused::NotConnected | SoftphoneRefused::NotTalking => AppError::not_found(refused.to_string()),
+            SoftphoneRefused::Unsupported | SoftphoneRefused::Busy(_) => {
+                AppError::Conflict { message: refused.to_string(), current_version: None }
+            }
+        })?;
+        if let Some(action) = action {
+            self.auditor.append(Some(user.user()), action, format!("user:{}", user.user()), serde_json::json!({})).await?;
+        }
+        Ok(answer)
     }
 
     /// The seat plan from the calls of the last `weeks` weeks, for the

@@ -14,11 +14,9 @@ use crate::directory::Directory;
 use crate::error::{AppError, AppResult};
 use crate::ports::{HotlineRecord, OrgStore};
 use hotline_callcentre::engine::AgentId;
-use hotline_domain::{IntegrationMode, Role};
+use hotline_domain::IntegrationMode;
 
-/// Who may have a SIP phone: consultants answer calls on it, supervisors
-/// listen in on consultants' calls with it.
-pub const PHONE_ROLES: [Role; 2] = [Role::Consultant, Role::Supervisor];
+pub use crate::access::PHONE_ROLES;
 use md5::{Digest, Md5};
 use std::net::IpAddr;
 use std::sync::Arc;

@@ -12,7 +12,7 @@ use super::config::CallCentreConfig;
 use super::live::{AgentBoard, DeskEvent, LinesBoard, QueueBoard, Wallboard};
 use super::records::{CallRow, RecordingRef, StatusChange, TransferTry};
 use super::reports::to_record;
-use super::telephony::{Dial, DialOutcome, MonitorMode, MonitorRefused, NoTelephony, Telephony};
+use super::telephony::{Dial, DialOutcome, MonitorMode, MonitorRefused, NoTelephony, SoftphoneRefused, SoftphoneRequest, Telephony};
 use crate::clock::Clock;
 use crate::directory::{Directory, OrgSnapshot};
 use crate::error::{AppError, AppResult};
@@ -50,6 +50,7 @@ enum Input {
     Recorded(CallId, RecordingRef),
     Measured(CallId, CallQuality),
     Monitor { call: CallId, supervisor: AgentId, mode: Option<MonitorMode>, reply: oneshot::Sender<Result<(), MonitorRefused>> },
+    Softphone { agent: AgentId, request: SoftphoneRequest, reply: oneshot::Sender<Result<Option<String>, SoftphoneRefused>> },
     Rated(CallId, Satisfaction),
     Dial { dial: Dial, reply: oneshot::Sender<Result<oneshot::Receiver<DialOutcome>, AppError>> },
     DialEnded { agent: AgentId },
@@ -200,6 +201,13 @@ impl Switchboard {
     pub async fn monitor(&self, call: CallId, supervisor: UserId, mode: Option<MonitorMode>) -> AppResult<Result<(), MonitorRefused>> {
         let (reply, rx) = oneshot::channel();
         self.tx.send(Input::Monitor { call, supervisor: agent_of(supervisor), mode, reply }).map_err(|_| closed())?;
+        rx.await.map_err(|_| closed())
+    }
+
+    /// A user's browser phone: connect, hold or resume, close.
+    pub async fn softphone(&self, user: UserId, request: SoftphoneRequest) -> AppResult<Result<Option<String>, SoftphoneRefused>> {
+        let (reply, rx) = oneshot::channel();
+        self.tx.send(Input::Softphone { agent: agent_of(user), request, reply }).map_err(|_| closed())?;
         rx.await.map_err(|_| closed())
     }
 
@@ -404,8 +412,12 @@ impl Actor {
                 self.names.insert(agent, name);
                 // A returning agent keeps status and calls; only skills change.
                 self.engine.add_agent(AgentSpec { id: agent, skills }, now);
-                if let Some((status, _)) = self.engine.agent_status(agent) {
+                if let Some((status, state)) = self.engine.agent_status(agent) {
                     self.to_desk(agent, DeskEvent::Status { status: status.clone() });
+                    // A desk reopened mid-call (a reload) shows the call again.
+                    if let AgentState::Talking(call) = state {
+                        self.to_desk(agent, DeskEvent::Connected { call: call.0.to_string() });
+                    }
                 }
                 let _ = reply.send((self.sessions, events));
             }
@@ -454,6 +466,7 @@ impl Actor {
             Input::Monitor { call, supervisor, mode, reply } => {
                 let _ = reply.send(self.telephony.monitor(call, supervisor, mode));
             }
+            Input::Softphone { agent, request, reply } => self.telephony.softphone(agent, request, reply),
             Input::Tell(agent, event) => self.to_desk(agent, event),
             Input::DialEnded { agent } => {
                 if let Some(status) = self.dialling.remove(&agent)

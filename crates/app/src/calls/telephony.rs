@@ -44,6 +44,14 @@ pub trait Telephony: Send + Sync {
         Err(MonitorRefused::Unsupported)
     }
 
+    /// The user's browser as their phone (WebRTC): connects it with the
+    /// browser's SDP offer (answered with ours), holds or resumes their
+    /// call, or closes the line. Must not block: `reply` is told when done.
+    fn softphone(&self, agent: AgentId, request: SoftphoneRequest, reply: oneshot::Sender<Result<Option<String>, SoftphoneRefused>>) {
+        let _ = (agent, request);
+        let _ = reply.send(Err(SoftphoneRefused::Unsupported));
+    }
+
     /// What the lines look like now, for the wallboard: phones registered
     /// and carriers' trunks. Lines without phones or trunks say nothing.
     fn status(&self) -> LineStatus {
@@ -80,10 +88,36 @@ pub enum MonitorRefused {
     Unsupported,
     #[error("call {0} is not in conversation on these lines")]
     NotTalking(u64),
-    #[error("your phone is not registered: register a SIP phone with your phone password to listen in")]
+    #[error("you have no phone: register a SIP phone with your phone password, or connect your browser as your phone, to listen in")]
     NoPhone,
     #[error("you are not listening to call {0}")]
     NotMonitoring(u64),
+}
+
+/// What a browser asks of its phone line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SoftphoneRequest {
+    /// Connect (or reconnect) with this SDP offer.
+    Offer(String),
+    /// Put the call in conversation on hold (the caller hears music), or resume it.
+    Hold(bool),
+    /// Close the line: the SIP phone, if registered, rings again.
+    Close,
+}
+
+/// Why the lines refuse a browser's phone request.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SoftphoneRefused {
+    #[error("these lines have no browser phones (only the SIP gateway connects browsers)")]
+    Unsupported,
+    #[error("the browser's offer cannot be used: {0}")]
+    Offer(String),
+    #[error("the lines cannot take another browser now: {0}")]
+    Busy(String),
+    #[error("your browser phone is not connected")]
+    NotConnected,
+    #[error("you have no call in conversation on your browser phone")]
+    NotTalking,
 }
 
 /// The telephone side of the centre, as the wallboard shows it.

@@ -5,16 +5,19 @@
 //! process on a temporary SQLite database. Reports failed calls, relayed
 //! packets and their loss, the relay's forwarding time p99 and this
 //! process's CPU. Needs Debian's sip-tester and root (SIPp's pcap play).
+//! With `--browsers` the consultants answer in browser phones (WebRTC)
+//! played in this process, whose CPU then counts both sides of DTLS-SRTP.
 
 use anyhow::{Context, bail};
 use clap::Parser;
 use hotline_app::access::AdminDesk;
-use hotline_app::calls::{CallCentreConfig, Lines, agent_of};
+use hotline_app::calls::{CallCentreConfig, DeskEvent, Lines, agent_of};
 use hotline_app::clock::SystemClock;
 use hotline_app::{Adapters, App, AppConfig};
 use hotline_blob_fs::FsBlobStore;
-use hotline_callcentre::engine::{AgentStatus, Event, Outcome};
+use hotline_callcentre::engine::{AgentStatus, CallId, Event, Outcome};
 use hotline_domain::{Affiliation, Role, RoleSet};
+use hotline_sip::softphone::client::Browser;
 use hotline_sip::{SipConfig, SipGateway, TrunkConfig};
 use hotline_store_sql::{SqlStore, StoreOptions};
 use std::path::{Path, PathBuf};
@@ -42,6 +45,11 @@ struct Args {
     /// Leave recording off (it is on in a real centre).
     #[arg(long)]
     no_record: bool,
+    /// Consultants answer in the browser: each connects a browser phone
+    /// (str0m in this process playing the browser: ICE, DTLS-SRTP, a tone
+    /// as microphone) and answers offers at the desk, instead of SIPp phones.
+    #[arg(long)]
+    browsers: bool,
 }
 
 const PASSWORD: &str = "a phone's own long passphrase";
@@ -116,15 +124,28 @@ async fn run(args: Args) -> anyhow::Result<()> {
 
     let total = u64::from(args.rate) * u64::from(args.seconds);
     let (phone_port, phone_media) = (free_port(), free_port());
-    let phones = sipp(
-        dir.path(),
-        gateway.local_addr(),
-        "phone.xml",
-        &["-p".into(), phone_port.to_string(), "-mp".into(), phone_media.to_string(), "-rtp_echo".into(), "-m".into(), total.to_string()],
-    )?;
+    let phones = if args.browsers {
+        None
+    } else {
+        Some(sipp(
+            dir.path(),
+            gateway.local_addr(),
+            "phone.xml",
+            &[
+                "-p".into(),
+                phone_port.to_string(),
+                "-mp".into(),
+                phone_media.to_string(),
+                "-rtp_echo".into(),
+                "-m".into(),
+                total.to_string(),
+            ],
+        )?)
+    };
     let admin = AdminDesk::operator();
     let mut desks = Vec::new();
-    eprintln!("registering {} phones …", args.consultants);
+    let mut browsers = Vec::new();
+    eprintln!("connecting {} phones ({}) …", args.consultants, if args.browsers { "browsers" } else { "SIPp" });
     for i in 0..args.consultants {
         let name = format!("bench{i:03}");
         let user = app
@@ -132,6 +153,27 @@ async fn run(args: Args) -> anyhow::Result<()> {
             .insert_user(&admin, name.clone(), name.clone(), "x".into(), Affiliation::Centre, RoleSet::new([Role::Consultant]))
             .await?;
         app.org.set_demo_phone_password(&admin, user.id, PASSWORD).await?;
+        if args.browsers {
+            let browser = Browser::connect(&app.calls.switchboard, user.id, 440.0).await?;
+            browser.connected().await?;
+            browsers.push(browser);
+            let mut desk = app.calls.switchboard.login(user.id, name, [("general".to_owned(), 5u8)].into()).await?;
+            let agent = agent_of(user.id);
+            app.calls.switchboard.event(Event::SetStatus { agent, status: AgentStatus::Available }).await?;
+            // The consultant presses 接听 for every call offered.
+            let switchboard = app.calls.switchboard.clone();
+            tokio::spawn(async move {
+                while let Some(event) = desk.events.recv().await {
+                    if let DeskEvent::Offered { call, .. } = event
+                        && let Ok(call) = call.parse::<u64>()
+                    {
+                        let _ = switchboard.event(Event::Answered { call: CallId(call), agent }).await;
+                    }
+                }
+            });
+            desks.push(user.id);
+            continue;
+        }
         let register = sipp(
             dir.path(),
             gateway.local_addr(),
@@ -203,6 +245,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
     let (cpu, wall) = (cpu_seconds() - cpu0, wall0.elapsed().as_secs_f64());
     tokio::time::sleep(Duration::from_secs(2)).await;
     drop(phones);
+    let heard = browsers.iter().map(|b| b.frames()).fold((0, 0, 0), |(h, l, s), (h2, l2, s2)| (h + h2, l + l2, s + s2));
 
     let screen = std::fs::read_dir(dir.path())?
         .flatten()
@@ -245,6 +288,16 @@ async fn run(args: Args) -> anyhow::Result<()> {
         measured.len(),
         if packets == 0 { 0.0 } else { 100.0 * lost as f64 / packets as f64 }
     );
+    if args.browsers {
+        println!(
+            "browsers: {} connected at the end of {}; frames heard {} ({} not silent), sent {}",
+            browsers.iter().filter(|b| b.heard.connected.load(Ordering::Relaxed)).count(),
+            browsers.len(),
+            heard.0,
+            heard.1,
+            heard.2
+        );
+    }
     println!("hotline process CPU {cpu:.1} s over {wall:.1} s = {:.0} % of one core", 100.0 * cpu / wall);
     Ok(())
 }

@@ -19,6 +19,7 @@ pub mod org;
 pub mod portal;
 pub mod reports;
 pub mod sms;
+pub mod softphone;
 pub mod staffing;
 pub mod suggestions;
 pub mod supervision;

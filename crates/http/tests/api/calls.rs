@@ -650,6 +650,34 @@ async fn listening_in_is_for_call_centre_managers_and_refused_on_lines_without_a
 }
 
 #[tokio::test]
+async fn the_browser_phone_is_for_consultants_and_supervisors_and_names_what_is_wrong() {
+    let t = spawn().await;
+    let consultant = t.login("consultant").await;
+    let supervisor = t.login("supervisor").await;
+    let dispatcher = t.login("dispatcher").await;
+    let path = "/api/v1/callcentre/softphone";
+    let offer = json!({"sdp": "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n"});
+    let refused = t.call(Method::POST, path, Some(&dispatcher), Some(offer.clone())).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.body);
+    let junk = t.call(Method::POST, path, Some(&consultant), Some(json!({"sdp": "hello"}))).await;
+    assert_eq!((junk.status, junk.body["fields"][0]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("sdp")), "{}", junk.body);
+    let huge = t.call(Method::POST, path, Some(&consultant), Some(json!({"sdp": format!("v=0\r\n{}", "a=x\r\n".repeat(20_000))}))).await;
+    assert_eq!(huge.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", huge.body);
+    let missing = t.call(Method::POST, path, Some(&consultant), Some(json!({}))).await;
+    assert_eq!(missing.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", missing.body);
+    // The simulator has no audio: a browser has nothing to connect to.
+    for token in [&consultant, &supervisor] {
+        let simulated = t.call(Method::POST, path, Some(token), Some(offer.clone())).await;
+        assert_eq!(simulated.status, StatusCode::CONFLICT, "{}", simulated.body);
+        assert!(simulated.body["message"].as_str().unwrap().contains("SIP gateway"), "{}", simulated.body);
+    }
+    let hold = t.call(Method::PUT, "/api/v1/callcentre/softphone/hold", Some(&consultant), Some(json!({"held": "yes"}))).await;
+    assert_eq!(hold.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", hold.body);
+    let close = t.call(Method::DELETE, path, Some(&consultant), None).await;
+    assert_eq!(close.status, StatusCode::CONFLICT, "{}", close.body);
+}
+
+#[tokio::test]
 async fn phone_passwords_are_checked_and_registrations_are_limited_even_in_a_burst() {
     use hotline_app::calls::REGISTER_PER_ACCOUNT_ADDRESS;
     let t = spawn().await;

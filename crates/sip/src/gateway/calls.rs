@@ -2,7 +2,7 @@
 //! hanging up, promising callbacks, and transfers and three-way calls over
 //! the outbound trunk; and legs that end on their own.
 
-use super::{Call, ConsultantLeg, Core, Side, State, SubCentreLeg, session, user_of};
+use super::{Call, ConsultantLeg, Core, Phone, Side, State, SubCentreLeg, session, user_of};
 use crate::config::OutboundTrunk;
 use crate::media::prompts::{Notice, Programme};
 use crate::media::relay::{Leg, Party, Topology};
@@ -84,22 +84,33 @@ impl Core {
             Command::Withdraw { agent, .. } => {
                 let leg = state.calls.get_mut(&call).and_then(|c| c.consultant.take_if(|l| l.agent == agent));
                 if let Some(leg) = leg {
-                    state.dialogs.remove(&leg.dialog.id().to_string());
-                    tokio::spawn(end(leg.dialog, leg.answered));
+                    if let Some(id) = leg.phone.dialog_id() {
+                        state.dialogs.remove(&id);
+                    }
+                    tokio::spawn(leg.phone.hang_up(leg.answered, leg.local));
                 }
             }
             Command::Bridge { agent, .. } => {
                 if let Some(c) = state.calls.get_mut(&call) {
                     c.bridged = true;
                     c.media.bridge();
+                    if c.consultant.is_none()
+                        && let Some(line) = self.softphones.find(agent)
+                    {
+                        drop(state);
+                        tokio::spawn(self.clone().connect_browser(call, agent, line));
+                        return;
+                    }
                     // Answered at the desk while the phone rings: the ringing
                     // INVITE is cancelled and the phone asked to pick up.
                     if let Some(leg) = c.consultant.take_if(|l| !l.answered) {
-                        state.dialogs.remove(&leg.dialog.id().to_string());
+                        if let Some(id) = leg.phone.dialog_id() {
+                            state.dialogs.remove(&id);
+                        }
                         drop(state);
                         let core = self.clone();
                         tokio::spawn(async move {
-                            end(leg.dialog, false).await;
+                            leg.phone.hang_up(false, leg.local).await;
                             core.ring(call, agent, true).await;
                         });
                     }
@@ -143,9 +154,13 @@ impl Core {
     fn forget(&self, state: &mut State, call: CallId) -> Option<Call> {
         let c = state.calls.remove(&call)?;
         state.dialogs.remove(&c.caller.id().to_string());
-        let legs = [c.consultant.as_ref().map(|l| l.dialog.id()), c.sub_centre.as_ref().map(|l| l.dialog.id())];
-        for id in legs.into_iter().flatten().chain(c.supervisor.as_ref().map(|l| l.dialog.id())) {
-            state.dialogs.remove(&id.to_string());
+        let legs = [
+            c.consultant.as_ref().and_then(|l| l.phone.dialog_id()),
+            c.sub_centre.as_ref().map(|l| l.dialog.id().to_string()),
+            c.supervisor.as_ref().and_then(|l| l.phone.dialog_id()),
+        ];
+        for id in legs.into_iter().flatten() {
+            state.dialogs.remove(&id);
         }
         Some(c)
     }
@@ -222,6 +237,10 @@ impl Core {
     /// phone is asked to answer by itself (intercom auto-answer) and only
     /// its failure is reported.
     async fn ring(self: Arc<Self>, call: CallId, agent: AgentId, picked_up: bool) {
+        // A browser phone rings at the desk; answering there connects it.
+        if self.softphones.find(agent).is_some() {
+            return;
+        }
         let Some(binding) = self.registrar.find(agent) else {
             tracing::info!(agent = agent.0, "an offer found no registered phone");
             self.switchboard
@@ -252,7 +271,7 @@ impl Core {
             // phone is asked to pick up by itself instead.
             Some(c) if c.bridged && !picked_up => Some(false),
             Some(c) => {
-                c.consultant = Some(ConsultantLeg { agent, dialog: dialog.clone(), answered: false, held: false, local });
+                c.consultant = Some(ConsultantLeg { agent, phone: Phone::Sip(dialog.clone()), answered: false, held: false, local });
                 Some(true)
             }
             None => None,
@@ -283,7 +302,7 @@ impl Core {
                 .calls
                 .get_mut(&call)
                 .and_then(|c| c.consultant.as_mut())
-                .is_some_and(|l| l.agent == agent && !l.answered && l.dialog.id() == dialog.id());
+                .is_some_and(|l| l.agent == agent && !l.answered && l.phone.is(&dialog));
             match answer {
                 Answer::Answered(id, media) if current => {
                     let c = state.calls.get_mut(&call).expect("checked above");
@@ -391,8 +410,8 @@ impl Core {
                             c.media.connect(Topology::Pair(Party::Caller, Party::SubCentre));
                             c.handed_over = true;
                             let leg = c.consultant.take();
-                            if let Some(leg) = &leg {
-                                state.dialogs.remove(&leg.dialog.id().to_string());
+                            if let Some(id) = leg.as_ref().and_then(|l| l.phone.dialog_id()) {
+                                state.dialogs.remove(&id);
                             }
                             Then::Blind(leg)
                         }
@@ -423,7 +442,7 @@ impl Core {
             }
             Then::Blind(leg) => {
                 if let Some(leg) = leg {
-                    end(leg.dialog, leg.answered).await;
+                    leg.phone.hang_up(leg.answered, leg.local).await;
                 }
                 report(TransferResult::Connected);
             }
@@ -528,7 +547,7 @@ impl Core {
     /// caller hears hold music meanwhile and the desk says so. Only a call
     /// between the two of them; in a transfer or a three-way call the
     /// desk's buttons already decide who hears whom.
-    fn consultant_holds(&self, call: CallId, c: &mut Call, holds: bool) {
+    pub(super) fn consultant_holds(&self, call: CallId, c: &mut Call, holds: bool) {
         let Some(leg) = c.consultant.as_mut().filter(|l| l.answered && l.held != holds) else { return };
         if !c.bridged || c.sub_centre.is_some() {
             return;
@@ -554,6 +573,29 @@ impl Core {
         }
     }
 
+    /// The consultant's phone hung up (or their browser line closed).
+    pub(super) fn consultant_left(&self, call: CallId) {
+        let mut state = self.state();
+        let Some(c) = state.calls.get_mut(&call) else { return };
+        if let Some(leg) = c.consultant.take()
+            && let Phone::Browser(line) = &leg.phone
+        {
+            line.detach(leg.local);
+        }
+        let consulted = c.sub_centre.as_ref().is_some_and(|l| l.answered && l.mode == TransferMode::Attended);
+        if consulted {
+            // Leaving an attended transfer completes it.
+            c.media.connect(Topology::Pair(Party::Caller, Party::SubCentre));
+            c.handed_over = true;
+            drop(state);
+            self.switchboard.notify(Event::TransferResult { call, result: TransferResult::Connected });
+        } else {
+            c.media.drop_leg(Party::Consultant);
+            drop(state);
+            self.switchboard.notify(Event::AgentHungUp { call });
+        }
+    }
+
     pub(super) fn ended(self: &Arc<Self>, id: &DialogId, reason: &str) {
         let mut state = self.state();
         if let Some(ended) = state.outbound.remove(&id.to_string()) {
@@ -573,20 +615,8 @@ impl Core {
                 }
             }
             Side::Consultant => {
-                let Some(c) = state.calls.get_mut(&call) else { return };
-                c.consultant = None;
-                let consulted = c.sub_centre.as_ref().is_some_and(|l| l.answered && l.mode == TransferMode::Attended);
-                if consulted {
-                    // Leaving an attended transfer completes it.
-                    c.media.connect(Topology::Pair(Party::Caller, Party::SubCentre));
-                    c.handed_over = true;
-                    drop(state);
-                    self.switchboard.notify(Event::TransferResult { call, result: TransferResult::Connected });
-                } else {
-                    c.media.drop_leg(Party::Consultant);
-                    drop(state);
-                    self.switchboard.notify(Event::AgentHungUp { call });
-                }
+                drop(state);
+                self.consultant_left(call);
             }
             Side::Supervisor => {
                 // The supervisor hung up their phone: the call goes on.
@@ -620,13 +650,14 @@ impl Core {
     /// The consultant hung up first: the caller is asked for a keypad
     /// rating, which goes on the call's record; then the call ends.
     async fn rate(self: Arc<Self>, call: CallId, mut c: Call) {
-        let legs = [
-            c.consultant.take().map(|l| (l.dialog, l.answered)),
-            c.sub_centre.take().map(|l| (l.dialog, l.answered)),
-            c.supervisor.take().map(|l| (l.dialog, l.answered)),
-        ];
-        for leg in legs.into_iter().flatten() {
-            end(leg.0, leg.1).await;
+        if let Some(leg) = c.consultant.take() {
+            leg.phone.hang_up(leg.answered, leg.local).await;
+        }
+        if let Some(leg) = c.sub_centre.take() {
+            end(leg.dialog, leg.answered).await;
+        }
+        if let Some(leg) = c.supervisor.take() {
+            leg.phone.hang_up(leg.answered, leg.local).await;
         }
         c.media.drop_leg(Party::Supervisor);
         c.media.drop_leg(Party::Consultant);
@@ -701,12 +732,12 @@ pub(super) async fn end(dialog: InviteDialog, answered: bool) {
 async fn end_all(c: Call) {
     let _ = c.caller.bye().await;
     if let Some(leg) = c.consultant {
-        end(leg.dialog, leg.answered).await;
+        leg.phone.hang_up(leg.answered, leg.local).await;
     }
     if let Some(leg) = c.sub_centre {
         end(leg.dialog, leg.answered).await;
     }
     if let Some(leg) = c.supervisor {
-        end(leg.dialog, leg.answered).await;
+        leg.phone.hang_up(leg.answered, leg.local).await;
     }
 }

@@ -13,6 +13,7 @@ mod calls;
 mod monitor;
 mod outbound;
 mod session;
+mod softphone;
 mod trunks;
 
 use crate::config::SipConfig;
@@ -20,9 +21,11 @@ use crate::media::prompts::{Place, Programme, Prompts};
 use crate::media::relay::{CallMedia, Leg, MediaStats, Monitor, Recorder, RtpPorts};
 use crate::media::sdp;
 use crate::registrar::{Binding, Registrar};
+use crate::softphone::{LineHandle, Softphones};
 use hotline_app::attachments::BlobStore;
 use hotline_app::calls::{
-    Dial, DialOutcome, LineContext, LineStatus, MonitorMode, MonitorRefused, Phones, RecordingRef, Switchboard, Telephony,
+    Dial, DialOutcome, LineContext, LineStatus, MonitorMode, MonitorRefused, Phones, RecordingRef, SoftphoneRefused, SoftphoneRequest,
+    Switchboard, Telephony,
 };
 use hotline_app::error::AppError;
 use hotline_callcentre::engine::{AgentId, CallId, Command, TransferMode};
@@ -39,10 +42,40 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 
+/// What a consultant's or supervisor's leg goes through: a SIP phone's
+/// dialog, or the user's browser line (attached to the relay at `local`).
+enum Phone {
+    Sip(InviteDialog),
+    Browser(LineHandle),
+}
+
+impl Phone {
+    /// The SIP dialog's id, by which the gateway finds the leg's call.
+    fn dialog_id(&self) -> Option<String> {
+        match self {
+            Self::Sip(dialog) => Some(dialog.id().to_string()),
+            Self::Browser(_) => None,
+        }
+    }
+
+    fn is(&self, dialog: &InviteDialog) -> bool {
+        matches!(self, Self::Sip(d) if d.id() == dialog.id())
+    }
+
+    /// Ends the leg: BYE or CANCEL to a SIP phone; a browser's line stays
+    /// open for the next call, only detached from this one's relay.
+    async fn hang_up(self, answered: bool, local: SocketAddr) {
+        match self {
+            Self::Sip(dialog) => calls::end(dialog, answered).await,
+            Self::Browser(line) => line.detach(local),
+        }
+    }
+}
+
 /// The consultant's side of a call.
 struct ConsultantLeg {
     agent: AgentId,
-    dialog: InviteDialog,
+    phone: Phone,
     answered: bool,
     /// The phone put the call on hold (a re-INVITE `sendonly`/`inactive`).
     held: bool,
@@ -61,7 +94,7 @@ struct SubCentreLeg {
 /// A supervisor's phone in the call (listening, whispering, barging in).
 struct SupervisorLeg {
     agent: AgentId,
-    dialog: InviteDialog,
+    phone: Phone,
     mode: Monitor,
     answered: bool,
     local: SocketAddr,
@@ -121,6 +154,8 @@ pub(crate) struct Core {
     pub(crate) stats: Arc<MediaStats>,
     /// Recordings' content.
     blobs: Arc<dyn BlobStore>,
+    /// Browsers connected as phones.
+    pub(crate) softphones: Softphones,
     /// Carriers' trunks: probed, registered.
     trunks: trunks::Trunks,
     /// Stops the trunks' probes and registrations with the gateway.
@@ -145,9 +180,23 @@ impl Telephony for Lines {
         self.1.monitor(call, supervisor, mode)
     }
 
+    fn softphone(
+        &self,
+        agent: AgentId,
+        request: SoftphoneRequest,
+        reply: tokio::sync::oneshot::Sender<Result<Option<String>, SoftphoneRefused>>,
+    ) {
+        let core = self.1.clone();
+        tokio::spawn(async move {
+            let _ = reply.send(core.softphone(agent, request).await);
+        });
+    }
+
     fn status(&self) -> LineStatus {
         let quality = self.1.state().calls.iter().filter(|(_, c)| c.bridged).map(|(id, c)| (*id, c.media.quality())).collect();
-        LineStatus { phones: Some(self.1.registrar.registered()), trunks: self.1.trunks.snapshot(), quality }
+        let mut phones = self.1.registrar.registered();
+        phones.extend(self.1.softphones.ready());
+        LineStatus { phones: Some(phones), trunks: self.1.trunks.snapshot(), quality }
     }
 }
 
@@ -200,6 +249,7 @@ impl Core {
             contact,
             stats,
             state: Mutex::default(),
+            softphones: Softphones::default(),
             commands: commands.clone(),
         });
         tokio::spawn(core.clone().serve(incoming));

@@ -5,7 +5,7 @@
 //! hangs up the supervisor's leg and the call goes on.
 
 use super::calls::{Answer, auto_answer, end};
-use super::{Call, Core, Side, State, SupervisorLeg};
+use super::{Call, Core, Phone, Side, State, SupervisorLeg};
 use crate::media::relay::{Leg, Monitor, Party};
 use hotline_app::calls::{MonitorMode, MonitorRefused};
 use hotline_callcentre::engine::{AgentId, CallId};
@@ -32,8 +32,10 @@ impl Call {
 
 /// Hangs up a supervisor's leg the gateway took out of a call.
 fn hang_up(state: &mut State, leg: SupervisorLeg) {
-    state.dialogs.remove(&leg.dialog.id().to_string());
-    tokio::spawn(end(leg.dialog, leg.answered));
+    if let Some(id) = leg.phone.dialog_id() {
+        state.dialogs.remove(&id);
+    }
+    tokio::spawn(leg.phone.hang_up(leg.answered, leg.local));
 }
 
 impl Core {
@@ -55,13 +57,21 @@ impl Core {
             }
             return Ok(());
         }
-        let Some(binding) = self.registrar.find(supervisor) else { return Err(MonitorRefused::NoPhone) };
+        let browser = self.softphones.find(supervisor);
+        let binding = self.registrar.find(supervisor);
+        if browser.is_none() && binding.is_none() {
+            return Err(MonitorRefused::NoPhone);
+        }
         // Another supervisor already in the call gives way.
         if let Some(other) = c.without_supervisor(|_| true) {
             hang_up(&mut state, other);
         }
         drop(state);
-        tokio::spawn(self.clone().ring_supervisor(call, supervisor, binding, mode));
+        match (browser, binding) {
+            (Some(line), _) => tokio::spawn(self.clone().connect_browser_supervisor(call, supervisor, line, mode)),
+            (None, Some(binding)) => tokio::spawn(self.clone().ring_supervisor(call, supervisor, binding, mode)),
+            (None, None) => unreachable!("refused above"),
+        };
         Ok(())
     }
 
@@ -84,7 +94,7 @@ impl Core {
         };
         let ringing = match self.state().calls.get_mut(&call) {
             Some(c) => {
-                c.supervisor = Some(SupervisorLeg { agent: supervisor, dialog: dialog.clone(), mode, answered: false, local });
+                c.supervisor = Some(SupervisorLeg { agent: supervisor, phone: Phone::Sip(dialog.clone()), mode, answered: false, local });
                 true
             }
             None => false,
@@ -95,7 +105,7 @@ impl Core {
         let answer = answer.await.unwrap_or(Answer::Refused(None));
         let late = {
             let mut state = self.state();
-            let current = state.calls.get_mut(&call).filter(|c| c.supervisor.as_ref().is_some_and(|l| l.dialog.id() == dialog.id()));
+            let current = state.calls.get_mut(&call).filter(|c| c.supervisor.as_ref().is_some_and(|l| l.phone.is(&dialog)));
             match (answer, current) {
                 (Answer::Answered(id, media), Some(c)) => {
                     let leg = c.supervisor.as_mut().expect("checked above");

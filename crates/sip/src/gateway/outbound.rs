@@ -24,6 +24,9 @@ impl Core {
         let Some(trunk) = self.config.outbound.clone() else {
             return DialOutcome::Failed("sip.outbound (the carrier's trunk for outgoing calls) is not configured".into());
         };
+        if self.softphones.find(agent).is_some() {
+            return DialOutcome::Failed("callbacks are placed from a SIP phone; the browser phone takes the centre's calls only".into());
+        }
         let Some(binding) = self.registrar.find(agent) else {
             return DialOutcome::Failed("the consultant's phone is not registered".into());
         };

@@ -1,0 +1,91 @@
+//! The consultant's phone in the browser: a WebRTC client (str0m, as
+//! Chromium in the browser tests) connects as the phone, a SIPp carrier's
+//! call is answered at the desk and talks to it both ways through the
+//! relay; the client reconnects mid-call and the call goes on.
+
+mod support;
+
+use hotline_app::calls::{CallCentreConfig, DeskEvent, SoftphoneRefused, SoftphoneRequest, agent_of};
+use hotline_callcentre::engine::{CallId, Event, Outcome};
+use hotline_sip::softphone::client::Browser;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+use support::{Centre, free_port};
+
+fn config() -> CallCentreConfig {
+    CallCentreConfig { wrap_up_secs: 0, short_abandon_secs: 0, ring_secs: 8, ..CallCentreConfig::default() }
+}
+
+#[tokio::test]
+async fn a_browser_phone_refuses_what_is_not_an_offer_and_hold_without_a_call() {
+    let centre = Centre::start(config()).await;
+    let user = centre.consultant("qian").await;
+    let switchboard = &centre.app.calls.switchboard;
+    let refused = switchboard.softphone(user, SoftphoneRequest::Offer("v=0\r\nnot an offer\r\n".into())).await.unwrap();
+    assert!(matches!(refused, Err(SoftphoneRefused::Offer(_))), "{refused:?}");
+    let refused = switchboard.softphone(user, SoftphoneRequest::Hold(true)).await.unwrap();
+    assert_eq!(refused, Err(SoftphoneRefused::NotConnected), "a line that never connected is not one");
+    let _desk = centre.desk(user, &[("general", 5)]).await;
+    let registered = || async {
+        let board = switchboard.wallboard().await.unwrap();
+        board.agents.iter().find(|a| a.agent == user).and_then(|a| a.phone_registered)
+    };
+    assert_eq!(registered().await, Some(false));
+    let browser = Browser::connect(switchboard, user, 440.0).await.expect("the browser connects");
+    browser.connected().await.expect("ICE and DTLS come up");
+    assert_eq!(registered().await, Some(true), "the wallboard counts the browser as the consultant's phone");
+    let refused = switchboard.softphone(user, SoftphoneRequest::Hold(true)).await.unwrap();
+    assert_eq!(refused, Err(SoftphoneRefused::NotTalking));
+    assert_eq!(switchboard.softphone(user, SoftphoneRequest::Close).await.unwrap(), Ok(None));
+    assert_eq!(registered().await, Some(false), "closed, the consultant has no phone again");
+    assert_eq!(switchboard.softphone(user, SoftphoneRequest::Close).await.unwrap(), Err(SoftphoneRefused::NotConnected));
+}
+
+#[tokio::test]
+#[ignore = "needs SIPp (Debian's sip-tester); .ci/run runs it"]
+async fn a_carrier_call_answered_in_the_browser_talks_both_ways_and_survives_a_reconnect() {
+    let centre = Centre::start(config()).await;
+    let user = centre.consultant("sun").await;
+    let switchboard = &centre.app.calls.switchboard;
+    let browser = Browser::connect(switchboard, user, 440.0).await.expect("the browser connects");
+    browser.connected().await.expect("ICE and DTLS come up");
+    let mut desk = centre.desk(user, &[("general", 5)]).await;
+
+    let carrier =
+        centre.sipp("carrier.xml", &["-s", "12345", "-p", &free_port().to_string(), "-mp", &free_port().to_string(), "-d", "5000"]);
+    let call = centre.offered_call(&mut desk).await;
+    // No phone is rung: the browser rings at the desk, where it is answered.
+    let call = CallId(call.parse().unwrap());
+    switchboard.event(Event::Answered { call, agent: agent_of(user) }).await.unwrap();
+    centre.desk_event(&mut desk, |e| matches!(e, DeskEvent::Connected { .. }).then_some(())).await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let (heard, loud, sent) = browser.frames();
+    assert!(heard >= 40 && loud >= 5 && sent >= 40, "the browser heard {heard} frames ({loud} not silent) and sent {sent}");
+
+    // The network changes: the old connection vanishes, a new one
+    // negotiates behind the same line; the caller is still there.
+    drop(browser);
+    let again = Browser::connect(switchboard, user, 440.0).await.expect("the browser connects");
+    again.connected().await.expect("ICE and DTLS come up");
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let (heard, loud, sent) = again.frames();
+    assert!(
+        heard >= 40 && loud >= 5 && sent >= 40,
+        "after reconnecting the browser heard {heard} frames ({loud} not silent) and sent {sent}"
+    );
+    centre.finished(carrier, "the carrier's call").await;
+
+    let record = centre.record("13800138000").await;
+    assert_eq!((record.outcome, record.agent), (Outcome::Answered, Some(user)));
+    let talk = record.ended_at - record.answered_at.expect("answered");
+    assert!(talk >= chrono::Duration::milliseconds(4000), "the call lasted through the reconnect until the carrier hung up: {talk}");
+    let stats = centre.gateway.media_stats();
+    let (to_browser, from_browser) = (stats.to_consultant.load(Ordering::Relaxed), stats.from_consultant.load(Ordering::Relaxed));
+    assert!(to_browser >= 100 && from_browser >= 100, "relayed {to_browser} to the browser, {from_browser} from it");
+    // The browser's tone is the consultant's channel of the recording.
+    let (_, wav) = centre.recorded("13800138000").await;
+    let (left, right) = support::channel_levels(&wav);
+    assert!(left > 100.0 && right > 1000.0, "the caller's speech and the browser's tone: {left} {right}");
+    let quality = centre.measured("13800138000").await;
+    assert!(quality.consultant.packets >= 100, "{quality:?}");
+}
