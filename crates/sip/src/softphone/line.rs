@@ -191,7 +191,9 @@ impl Session {
             Event::MediaData(data) if self.audio.is_some_and(|(mid, _)| mid == data.mid) => {
                 let Some(relay) = relay else { return };
                 let timestamp = data.time.rebase(Frequency::EIGHT_KHZ).numer() as u32;
-                out.send(plain, relay, timestamp, &data.data);
+                // The browser's own sequence numbers go on, so the relay's
+                // loss and jitter figures count what the browser's network lost.
+                out.send(plain, relay, **data.seq_range.end() as u16, timestamp, &data.data);
                 stats.from_browser.fetch_add(1, Ordering::Relaxed);
             }
             _ => {}
@@ -221,18 +223,17 @@ impl Session {
     }
 }
 
-/// The plain RTP stream towards the relay: our own sequence and source,
-/// the browser's timestamps.
+/// The plain RTP stream towards the relay: the browser's sequence numbers
+/// and timestamps, a source of our own per session (a reconnected browser
+/// starts a new stream, as a new SSRC does for any phone).
 struct Outgoing {
-    sequence: u16,
     ssrc: u32,
     packet: Vec<u8>,
 }
 
 impl Outgoing {
-    fn send(&mut self, plain: &UdpSocket, relay: SocketAddr, timestamp: u32, payload: &[u8]) {
-        self.sequence = self.sequence.wrapping_add(1);
-        let header = Header { marker: false, payload_type: PCMA, sequence: self.sequence, timestamp, ssrc: self.ssrc };
+    fn send(&mut self, plain: &UdpSocket, relay: SocketAddr, sequence: u16, timestamp: u32, payload: &[u8]) {
+        let header = Header { marker: false, payload_type: PCMA, sequence, timestamp, ssrc: self.ssrc };
         rtp::write(&header, payload, &mut self.packet);
         let _ = plain.try_send_to(&self.packet, relay);
     }
@@ -242,7 +243,7 @@ async fn run(mut orders: mpsc::UnboundedReceiver<Order>, public: UdpSocket, plai
     let Ok(local) = public.local_addr() else { return };
     let mut session: Option<Session> = None;
     let mut relay: Option<SocketAddr> = None;
-    let mut out = Outgoing { sequence: rand::random(), ssrc: rand::random(), packet: Vec::with_capacity(200) };
+    let mut out = Outgoing { ssrc: rand::random(), packet: Vec::with_capacity(200) };
     let (mut from_browser, mut from_relay) = (vec![0u8; 2048], vec![0u8; 2048]);
     // Until the first offer, and after a failed one, the line waits GRACE.
     let opened = Instant::now();
@@ -269,6 +270,7 @@ async fn run(mut orders: mpsc::UnboundedReceiver<Order>, public: UdpSocket, plai
                 Some(Order::Offer(sdp, reply)) => match Session::accept(&sdp, local) {
                     Ok((accepted, answer)) => {
                         stats.connected.store(false, Ordering::Relaxed);
+                        out.ssrc = rand::random();
                         session = Some(accepted);
                         let _ = reply.send(Ok(answer));
                     }
