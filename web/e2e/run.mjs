@@ -77,16 +77,21 @@ function toneWav(path, hz = 440, seconds = 3, rate = 48000) {
   return path
 }
 
-const browser = await (async () => {
-  await waitForServer()
+/** Chromium whose microphone plays a tone of `hz`. */
+function launch(hz = 440) {
   return chromium.launch({
     executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync',
       // The browser phone: a WAV as the microphone, no permission prompt,
       // WebRTC on loopback with plain addresses, audio that plays unasked.
-      '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream', `--use-file-for-fake-audio-capture=${toneWav(join(data, 'microphone.wav'))}`,
+      '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream', `--use-file-for-fake-audio-capture=${toneWav(join(data, `microphone-${hz}.wav`), hz)}`,
       '--allow-loopback-in-peer-connection', '--disable-features=WebRtcHideLocalIpsWithMdns', '--autoplay-policy=no-user-gesture-required'],
   })
+}
+
+const browser = await (async () => {
+  await waitForServer()
+  return launch()
 })().catch((e) => {
   server.kill('SIGTERM')
   throw e
@@ -103,7 +108,7 @@ function watch(page) {
     if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) pageProblems.push(`${page.url()}: ${m.text()}`)
   })
 }
-const watchedBrowser = {
+const watched = (browser) => ({
   newContext: async (...args) => {
     const context = await browser.newContext(...args)
     context.on('page', watch)
@@ -114,7 +119,12 @@ const watchedBrowser = {
     watch(page)
     return page
   },
-}
+  close: () => browser.close(),
+})
+const watchedBrowser = watched(browser)
+// A second browser whose microphone plays another tone (a supervisor
+// whispering is told from the consultant by its pitch); the scenario closes it.
+const otherMicrophone = async (hz) => watched(await launch(hz))
 
 let failed = 0
 const chosen = steps.filter(([name]) => name.includes(process.env.E2E_ONLY ?? ''))
@@ -124,7 +134,7 @@ try {
     const t0 = Date.now()
     try {
       // `cli` runs the server's binary on its data directory, as an operator would.
-      await step({ browser: watchedBrowser, base, shots, cli: { bin, dataDir: join(data, 'data') }, sip: { addr: `127.0.0.1:${port + 1}`, port } })
+      await step({ browser: watchedBrowser, otherMicrophone, base, shots, cli: { bin, dataDir: join(data, 'data') }, sip: { addr: `127.0.0.1:${port + 1}`, port } })
       if (pageProblems.length) throw new Error(`the pages reported errors:\n  ${pageProblems.splice(0).join('\n  ')}`)
       console.log(`ok   ${name} (${((Date.now() - t0) / 1000).toFixed(1)} s)`)
     } catch (e) {

@@ -164,6 +164,75 @@ async function registerByApi(base, username, subject, description) {
   return (await r.json()).number
 }
 
+// The supervisor's microphone in the browser tests' second browser.
+const SUPERVISOR_HZ = 1500
+// A tone this many dB above its neighbourhood of the spectrum is heard
+// (measured: speech alone peaks about 30 dB above it, a whispered tone 110).
+const TONE_DB = 60
+
+/** How far a tone of `hz` stands above its spectral neighbourhood in what the page's browser phone plays (dB, the loudest of 1 s). */
+function toneHeard(page, hz) {
+  return page.evaluate(async (hz) => {
+    if (!window.__toneProbe) {
+      const audio = document.querySelector('[data-test=softphone] audio')
+      const ctx = new AudioContext()
+      const analyser = ctx.createAnalyser()
+      analyser.fftSize = 8192
+      analyser.smoothingTimeConstant = 0
+      ctx.createMediaStreamSource(audio.srcObject).connect(analyser)
+      window.__toneProbe = { ctx, analyser }
+    }
+    const { ctx, analyser } = window.__toneProbe
+    await ctx.resume()
+    const data = new Float32Array(analyser.frequencyBinCount)
+    const bin = Math.round(hz / (ctx.sampleRate / analyser.fftSize))
+    let loudest = -Infinity
+    for (let i = 0; i < 10; i++) {
+      await new Promise((r) => setTimeout(r, 100))
+      analyser.getFloatFrequencyData(data)
+      const peak = Math.max(data[bin - 1], data[bin], data[bin + 1])
+      const around = [...data.slice(bin - 60, bin - 20), ...data.slice(bin + 20, bin + 60)].sort((a, b) => a - b)
+      loudest = Math.max(loudest, peak - around[around.length >> 1])
+    }
+    return loudest
+  }, hz)
+}
+
+/** The two channels of a recording (16-bit stereo WAV). */
+function channels(wav) {
+  const samples = new Int16Array(wav.buffer, wav.byteOffset + 44, (wav.length - 44) >> 1)
+  const left = [], right = []
+  for (let i = 0; i + 1 < samples.length; i += 2) {
+    left.push(samples[i])
+    right.push(samples[i + 1])
+  }
+  return [left, right]
+}
+
+function goertzel(samples, hz, rate = 8000) {
+  const c = 2 * Math.cos((2 * Math.PI * hz) / rate)
+  let s1 = 0
+  let s2 = 0
+  for (const x of samples) {
+    const s0 = x + c * s1 - s2
+    s2 = s1
+    s1 = s0
+  }
+  return Math.sqrt(Math.max(0, s1 * s1 + s2 * s2 - c * s1 * s2))
+}
+
+/** Tenths of a second in which a tone of `hz` is ten times stronger than its neighbours 150 Hz away, and loud. */
+function toneBlocks(samples, hz) {
+  let blocks = 0
+  for (let i = 0; i + 800 <= samples.length; i += 800) {
+    const block = samples.slice(i, i + 800)
+    const tone = goertzel(block, hz)
+    const around = (goertzel(block, hz - 150) + goertzel(block, hz + 150)) / 2
+    if (tone > 10 * around && tone > 800 * 100) blocks++
+  }
+  return blocks
+}
+
 export const steps = [
   ['a consultant registers a complaint at the desk', async ({ browser, base, shots }) => {
     const { page, close } = await as(browser, base, 'consultant')
@@ -974,75 +1043,98 @@ export const steps = [
     await shot(page, shots, '40c-call-record-quality-recording')
     await close()
   }],
-  ['the consultant answers a real call in the browser: WebRTC audio both ways, hold from the browser; the supervisor listens and whispers from their browser', async ({ browser, base, shots, sip }) => {
+  ['the consultant answers a real call in the browser: WebRTC audio both ways, hold from the browser; the supervisor listens and whispers from their browser, heard by the consultant only', async ({ browser, otherMicrophone, base, shots, sip }) => {
     const desk = await readyAtDesk(browser, base)
-    // The consultant chooses the browser as their phone (the fake microphone plays a tone).
+    // The consultant chooses the browser as their phone (its microphone plays 440 Hz).
     await desk.page.click('[data-test=phone-browser]')
     await desk.page.locator('[data-test=softphone][data-state=connected]').waitFor()
-    const { page, close } = await as(browser, base, 'supervisor')
-    await page.goto(`${base}/wallboard`)
-    const row = page.locator('[data-test=wall-agents] .el-table__row', { hasText: '张丽' })
-    await row.locator('[data-test=wall-phone]', { hasText: '已注册' }).waitFor()
-    // The previous scenario's call may still be in its 30 s wrap-up: the citizen calls once the consultant is free.
-    const manager = await token(base, 'supervisor')
-    const consultantState = async () => {
-      const board = await (await fetch(`${base}/api/v1/callcentre/wallboard`, { headers: { Authorization: `Bearer ${manager}` } })).json()
-      return board.agents.find((a) => a.name.startsWith('张丽'))?.state
+    // The supervisor sits at another browser, whose microphone plays 1,500 Hz.
+    const supervisorBrowser = await otherMicrophone(SUPERVISOR_HZ)
+    try {
+      const { page, close } = await as(supervisorBrowser, base, 'supervisor')
+      await page.goto(`${base}/wallboard`)
+      const row = page.locator('[data-test=wall-agents] .el-table__row', { hasText: '张丽' })
+      await row.locator('[data-test=wall-phone]', { hasText: '已注册' }).waitFor()
+      // The previous scenario's call may still be in its 30 s wrap-up: the citizen calls once the consultant is free.
+      const manager = await token(base, 'supervisor')
+      const wallboard = async () => (await fetch(`${base}/api/v1/callcentre/wallboard`, { headers: { Authorization: `Bearer ${manager}` } })).json()
+      const consultant = async () => (await wallboard()).agents.find((a) => a.name.startsWith('张丽'))
+      for (let i = 0; i < 90 && (await consultant())?.state !== 'idle'; i++) await page.waitForTimeout(500)
+      const carrier = sipp(sip.addr, 'carrier.xml', ['-s', '12345', '-p', String(sip.port + 15), '-mp', String(sip.port + 50), '-d', '30000'])
+      // No phone rings: the desk offers the call and answering there connects the browser.
+      await desk.page.locator('[data-test=offered]').waitFor().catch(async (e) => {
+        await shot(desk.page, shots, '40d-failed')
+        const sippSaid = await Promise.race([carrier.done.then(() => 'the carrier finished', (err) => err.message), new Promise((r) => setTimeout(() => r('the carrier is still calling'), 1000))])
+        throw new Error(`${e.message}\n${sippSaid}`)
+      })
+      await desk.page.click('[data-test=accept]')
+      await desk.page.locator('[data-test=in-call]').waitFor()
+      // The caller's speech arrives in the browser and is played…
+      await desk.page.waitForFunction(() => {
+        const el = document.querySelector('[data-test=softphone]')
+        return Number(el.dataset.received) > 100 && Number(el.dataset.inLevel) > 0
+      }, null, { timeout: 15000 }).catch(async (e) => {
+        throw new Error(`${e.message}\nthe desk's phone: ${JSON.stringify(await desk.page.locator('[data-test=softphone]').evaluate((el) => ({ ...el.dataset })))}`)
+      })
+      await desk.page.locator('[data-test=softphone-quality]').waitFor()
+      // …and the browser's microphone reaches the server: the consultant's side of the call is measured.
+      let talking = null
+      for (let i = 0; i < 30 && !(talking?.quality?.consultant?.packets > 100); i++) {
+        talking = await consultant()
+        if (!(talking?.quality?.consultant?.packets > 100)) await page.waitForTimeout(500)
+      }
+      if (!(talking?.quality?.consultant?.packets > 100)) throw new Error(`the browser's audio did not reach the server: ${JSON.stringify(talking)}`)
+      const call = talking.call
+      await shot(desk.page, shots, '40d-desk-browser-phone')
+      // Hold and resume from the browser: the desk says so.
+      await desk.page.click('[data-test=softphone-hold]')
+      await desk.page.locator('[data-test=on-hold]').waitFor()
+      await desk.page.click('[data-test=softphone-hold]')
+      await desk.page.locator('[data-test=on-hold]').waitFor({ state: 'detached' })
+      // The supervisor's browser as their phone: listening in, it hears the call…
+      const wallPhone = page.locator('[data-test=wall-softphone] [data-test=softphone]')
+      await page.click('[data-test=wall-softphone] [data-test=phone-browser]')
+      await page.locator('[data-test=wall-softphone] [data-test=softphone][data-state=connected]').waitFor()
+      const heard = async () => Number(await wallPhone.getAttribute('data-received'))
+      const before = await heard()
+      await row.locator('[data-test=wall-monitor]').click()
+      const modes = row.locator('[data-test=wall-monitor-mode]')
+      await modes.locator('.is-active', { hasText: '监听' }).waitFor()
+      for (let i = 0; i < 20 && (await heard()) < before + 50; i++) await page.waitForTimeout(300)
+      if ((await heard()) < before + 50) throw new Error(`listening in, the supervisor's browser heard ${(await heard()) - before} packets`)
+      // …and the consultant does not hear the supervisor; whispering, they do.
+      const listening = await toneHeard(desk.page, SUPERVISOR_HZ)
+      await modes.locator('label', { hasText: '耳语' }).click()
+      await modes.locator('.is-active', { hasText: '耳语' }).waitFor()
+      let whispered = await toneHeard(desk.page, SUPERVISOR_HZ)
+      for (let i = 0; i < 5 && whispered < TONE_DB; i++) whispered = await toneHeard(desk.page, SUPERVISOR_HZ)
+      if (listening >= TONE_DB || whispered < TONE_DB) {
+        throw new Error(`the supervisor's ${SUPERVISOR_HZ} Hz stood ${listening.toFixed(1)} dB above its surroundings in the consultant's ear while listening, ${whispered.toFixed(1)} dB while whispering`)
+      }
+      await shot(page, shots, '40e-wallboard-browser-whisper')
+      await row.locator('[data-test=wall-monitor-stop]').click()
+      await row.locator('[data-test=wall-monitor]').waitFor()
+      // The citizen hangs up; both browsers close their phones.
+      await carrier.done
+      await desk.page.locator('[data-test=in-call]').waitFor({ state: 'detached' })
+      await page.click('[data-test=wall-softphone] [data-test=phone-sip]')
+      await desk.page.click('[data-test=phone-sip]')
+      // What the caller heard is the recording: the consultant's 440 Hz, never the whisper.
+      let recorded = null
+      for (let i = 0; i < 40 && !recorded?.recording; i++) {
+        recorded = await (await fetch(`${base}/api/v1/callcentre/calls/${call}`, { headers: { Authorization: `Bearer ${manager}` } })).json()
+        if (!recorded?.recording) await page.waitForTimeout(500)
+      }
+      const wav = Buffer.from(await (await fetch(`${base}/api/v1/callcentre/calls/${call}/recording`, { headers: { Authorization: `Bearer ${manager}` } })).arrayBuffer())
+      const [caller, consultantSide] = channels(wav)
+      const blocks = { consultant: toneBlocks(consultantSide, 440), whisperLeft: toneBlocks(caller, SUPERVISOR_HZ), whisperRight: toneBlocks(consultantSide, SUPERVISOR_HZ) }
+      if (blocks.consultant < 50 || blocks.whisperLeft > 3 || blocks.whisperRight > 3) {
+        throw new Error(`tenth-seconds of tone in the recording (${wav.length} bytes): ${JSON.stringify(blocks)}`)
+      }
+      await close()
+    } finally {
+      await supervisorBrowser.close()
     }
-    for (let i = 0; i < 90 && (await consultantState()) !== 'idle'; i++) await page.waitForTimeout(500)
-    const carrier = sipp(sip.addr, 'carrier.xml', ['-s', '12345', '-p', String(sip.port + 15), '-mp', String(sip.port + 50), '-d', '30000'])
-    // No phone rings: the desk offers the call and answering there connects the browser.
-    await desk.page.locator('[data-test=offered]').waitFor().catch(async (e) => {
-      await shot(desk.page, shots, '40d-failed')
-      const sippSaid = await Promise.race([carrier.done.then(() => 'the carrier finished', (err) => err.message), new Promise((r) => setTimeout(() => r('the carrier is still calling'), 1000))])
-      throw new Error(`${e.message}\n${sippSaid}`)
-    })
-    await desk.page.click('[data-test=accept]')
-    await desk.page.locator('[data-test=in-call]').waitFor()
-    // The caller's speech arrives in the browser and is played…
-    await desk.page.waitForFunction(() => {
-      const el = document.querySelector('[data-test=softphone]')
-      return Number(el.dataset.received) > 100 && Number(el.dataset.inLevel) > 0
-    }, null, { timeout: 15000 }).catch(async (e) => {
-      throw new Error(`${e.message}\nthe desk's phone: ${JSON.stringify(await desk.page.locator('[data-test=softphone]').evaluate((el) => ({ ...el.dataset })))}`)
-    })
-    await desk.page.locator('[data-test=softphone-quality]').waitFor()
-    // …and the browser's microphone reaches the server: the consultant's side of the call is measured.
-    let consultantSide = 0
-    for (let i = 0; i < 30 && consultantSide <= 100; i++) {
-      const board = await (await fetch(`${base}/api/v1/callcentre/wallboard`, { headers: { Authorization: `Bearer ${manager}` } })).json()
-      consultantSide = board.agents.find((a) => a.state === 'talking')?.quality?.consultant?.packets ?? 0
-      if (consultantSide <= 100) await page.waitForTimeout(500)
-    }
-    if (consultantSide <= 100) throw new Error(`the browser's audio did not reach the server: ${consultantSide} packets from the consultant's side`)
-    await shot(desk.page, shots, '40d-desk-browser-phone')
-    // Hold and resume from the browser: the desk says so.
-    await desk.page.click('[data-test=softphone-hold]')
-    await desk.page.locator('[data-test=on-hold]').waitFor()
-    await desk.page.click('[data-test=softphone-hold]')
-    await desk.page.locator('[data-test=on-hold]').waitFor({ state: 'detached' })
-    // The supervisor's browser as their phone: listening in, it hears the call; then whispers.
-    const wallPhone = page.locator('[data-test=wall-softphone] [data-test=softphone]')
-    await page.click('[data-test=wall-softphone] [data-test=phone-browser]')
-    await page.locator('[data-test=wall-softphone] [data-test=softphone][data-state=connected]').waitFor()
-    const heard = async () => Number(await wallPhone.getAttribute('data-received'))
-    const before = await heard()
-    await row.locator('[data-test=wall-monitor]').click()
-    const modes = row.locator('[data-test=wall-monitor-mode]')
-    await modes.locator('.is-active', { hasText: '监听' }).waitFor()
-    for (let i = 0; i < 20 && (await heard()) < before + 50; i++) await page.waitForTimeout(300)
-    if ((await heard()) < before + 50) throw new Error(`listening in, the supervisor's browser heard ${(await heard()) - before} packets`)
-    await modes.locator('label', { hasText: '耳语' }).click()
-    await modes.locator('.is-active', { hasText: '耳语' }).waitFor()
-    await shot(page, shots, '40e-wallboard-browser-whisper')
-    await row.locator('[data-test=wall-monitor-stop]').click()
-    await row.locator('[data-test=wall-monitor]').waitFor()
-    // The citizen hangs up; both browsers close their phones.
-    await carrier.done
-    await desk.page.locator('[data-test=in-call]').waitFor({ state: 'detached' })
-    await page.click('[data-test=wall-softphone] [data-test=phone-sip]')
-    await desk.page.click('[data-test=phone-sip]')
-    await close()
     await desk.close()
   }],
   ['an administrator issues a partner\'s API key; the partner submits over Open311 and the order shows its photo link; the key is rotated and revoked', async ({ browser, base, shots }) => {
