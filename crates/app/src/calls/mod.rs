@@ -24,7 +24,7 @@ pub use phones::{
 pub use records::{CallRow, CallStore, CallbackTask, RecordingRef, StatusChange, TransferTry};
 pub use reports::{DemandCell, FigureRow, GroupBy, Ratings, Thresholds, demand_cells, demand_of, figure_rows, occupancy, to_record};
 pub use simulated::{Arrival, Arrivals, CallerPlan, LineBehaviour, Load, SimulatedLines};
-pub use switchboard::{DeskLink, Switchboard, agent_of, engine_error, user_of};
+pub use switchboard::{DESK_GRACE, DeskLink, Switchboard, agent_of, engine_error, user_of};
 pub use telephony::{
     Dial, DialOutcome, LineContext, LineStatus, Lines, MonitorMode, MonitorRefused, NoTelephony, SoftphoneRefused, SoftphoneRequest,
     Telephony, TelephonyAdapter, TrunkDirection, TrunkProblem, TrunkStatus,

@@ -39,25 +39,61 @@ pub struct DeskLink {
 
 enum Input {
     Event(Event, Option<oneshot::Sender<Result<(), EngineError>>>),
-    Arrive { queue: String, caller: String, simulated: bool, reply: oneshot::Sender<Result<CallId, EngineError>> },
-    Login { agent: AgentId, name: String, skills: BTreeMap<Skill, u8>, reply: oneshot::Sender<(u64, mpsc::UnboundedReceiver<DeskEvent>)> },
-    Logout { agent: AgentId, session: u64 },
-    HangUp { agent: AgentId, call: CallId, reply: oneshot::Sender<Result<(), EngineError>> },
+    Arrive {
+        queue: String,
+        caller: String,
+        simulated: bool,
+        reply: oneshot::Sender<Result<CallId, EngineError>>,
+    },
+    Login {
+        agent: AgentId,
+        name: String,
+        skills: BTreeMap<Skill, u8>,
+        reply: oneshot::Sender<(u64, mpsc::UnboundedReceiver<DeskEvent>)>,
+    },
+    /// `grace`: a call in conversation first gets [`DESK_GRACE`].
+    Logout {
+        agent: AgentId,
+        session: u64,
+        grace: bool,
+    },
+    HangUp {
+        agent: AgentId,
+        call: CallId,
+        reply: oneshot::Sender<Result<(), EngineError>>,
+    },
     Wallboard(oneshot::Sender<Wallboard>),
     Places(oneshot::Sender<HashMap<CallId, usize>>),
     Telephony(Arc<dyn Telephony>),
     Simulator(Arc<dyn Telephony>),
     Recorded(CallId, RecordingRef),
     Measured(CallId, CallQuality),
-    Monitor { call: CallId, supervisor: AgentId, mode: Option<MonitorMode>, reply: oneshot::Sender<Result<(), MonitorRefused>> },
-    Softphone { agent: AgentId, request: SoftphoneRequest, reply: oneshot::Sender<Result<Option<String>, SoftphoneRefused>> },
+    Monitor {
+        call: CallId,
+        supervisor: AgentId,
+        mode: Option<MonitorMode>,
+        reply: oneshot::Sender<Result<(), MonitorRefused>>,
+    },
+    Softphone {
+        agent: AgentId,
+        request: SoftphoneRequest,
+        reply: oneshot::Sender<Result<Option<String>, SoftphoneRefused>>,
+    },
     Rated(CallId, Satisfaction),
-    Dial { dial: Dial, reply: oneshot::Sender<Result<oneshot::Receiver<DialOutcome>, AppError>> },
-    DialEnded { agent: AgentId },
+    Dial {
+        dial: Dial,
+        reply: oneshot::Sender<Result<oneshot::Receiver<DialOutcome>, AppError>>,
+    },
+    DialEnded {
+        agent: AgentId,
+    },
     Tell(AgentId, DeskEvent),
 }
 
 /// A handle on the running switchboard.
+/// How long a desk lost mid-call has to come back before the call ends.
+pub const DESK_GRACE: std::time::Duration = std::time::Duration::from_secs(15);
+
 #[derive(Clone)]
 pub struct Switchboard {
     tx: mpsc::UnboundedSender<Input>,
@@ -237,9 +273,11 @@ impl Switchboard {
         let _ = self.tx.send(Input::Rated(call, satisfaction));
     }
 
-    /// The desk closed: a call in conversation ends, the agent logs out.
+    /// The desk closed: the agent logs out, at once unless they are in
+    /// conversation; then the desk has [`DESK_GRACE`] to come back (a
+    /// reload, a network change) before the call is hung up on their side.
     pub fn logout(&self, user: UserId, session: u64) {
-        let _ = self.tx.send(Input::Logout { agent: agent_of(user), session });
+        let _ = self.tx.send(Input::Logout { agent: agent_of(user), session, grace: true });
     }
 
     pub async fn wallboard(&self) -> AppResult<Wallboard> {
@@ -421,8 +459,16 @@ impl Actor {
                 }
                 let _ = reply.send((self.sessions, events));
             }
-            Input::Logout { agent, session } => {
+            Input::Logout { agent, session, grace } => {
                 if self.desks.get(&agent).is_none_or(|d| d.session != session) {
+                    return;
+                }
+                if grace && matches!(self.engine.agent_status(agent), Some((_, AgentState::Talking(_)))) {
+                    let me = self.me.clone();
+                    tokio::spawn(async move {
+                        tokio::time::sleep(DESK_GRACE).await;
+                        let _ = me.send(Input::Logout { agent, session, grace: false });
+                    });
                     return;
                 }
                 self.desks.remove(&agent);

@@ -14,8 +14,8 @@
 //! `history`, `withdrawn`, `connected`, `ended`, `transfer_connected`,
 //! `transfer_failed` with the advice to read out, `status`, `replaced`).
 //! Closing the socket logs the agent out; a call in conversation is given
-//! [`DESK_GRACE`] for the desk to come back (a reload, a network change)
-//! before it is hung up on the consultant's side.
+//! [`hotline_app::calls::DESK_GRACE`] (15 s) for the desk to come back (a reload, a network
+//! change) before it is hung up on the consultant's side.
 
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::Caller;
@@ -97,7 +97,7 @@ pub async fn open(
 
 async fn run(app: App, seat: Seat, mut link: hotline_app::calls::DeskLink, hello: Value, mut socket: WebSocket) {
     if send(&mut socket, &hello).await.is_err() {
-        leave(app, &seat, link.session);
+        app.calls.switchboard.logout(seat.user(), link.session);
         return;
     }
     loop {
@@ -123,24 +123,7 @@ async fn run(app: App, seat: Seat, mut link: hotline_app::calls::DeskLink, hello
             }
         }
     }
-    leave(app, &seat, link.session);
-}
-
-/// How long a desk lost mid-call has to come back before the call ends.
-pub const DESK_GRACE: std::time::Duration = std::time::Duration::from_secs(15);
-
-/// The desk is gone: the agent logs out, at once unless they are talking
-/// (then after [`DESK_GRACE`], unless a new desk replaced this one).
-fn leave(app: App, seat: &Seat, session: u64) {
-    let user = seat.user();
-    tokio::spawn(async move {
-        let switchboard = &app.calls.switchboard;
-        let talking = switchboard.wallboard().await.is_ok_and(|b| b.agents.iter().any(|a| a.agent == user && a.state == "talking"));
-        if talking {
-            tokio::time::sleep(DESK_GRACE).await;
-        }
-        switchboard.logout(user, session);
-    });
+    app.calls.switchboard.logout(seat.user(), link.session);
 }
 
 async fn send(socket: &mut WebSocket, value: &Value) -> Result<(), axum::Error> {

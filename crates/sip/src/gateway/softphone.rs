@@ -52,11 +52,12 @@ impl Core {
                 Ok(None)
             }
             SoftphoneRequest::Close => {
-                if self.softphones.find(agent).is_none() {
-                    self.softphones.close(agent);
+                // A line that never connected was no phone: closed all the same.
+                let was_phone = self.softphones.find(agent).is_some();
+                self.softphones.close(agent);
+                if !was_phone {
                     return Err(SoftphoneRefused::NotConnected);
                 }
-                self.softphones.close(agent);
                 self.browser_gone(agent);
                 Ok(None)
             }
