@@ -99,6 +99,31 @@ async fn stored_call(t: &TestApp, token: &str, call: &str) -> Value {
 }
 
 #[tokio::test]
+async fn a_desk_reloaded_mid_call_finds_its_call_again_and_can_hang_it_up() {
+    let t = spawn().await;
+    let (admin, consultant, supervisor) = (t.login("admin").await, t.login("consultant").await, t.login("supervisor").await);
+    basic_training(&t, &admin, "consultant").await;
+    let mut desk = connect(&t, &consultant).await.expect("desk");
+    next(&mut desk, "hello").await;
+    command(&mut desk, json!({"type": "status", "status": "available"})).await;
+    let call = place_call(&t, &admin, "general", "13800138000").await;
+    next(&mut desk, "offered").await;
+    command(&mut desk, json!({"type": "accept", "call": call})).await;
+    next(&mut desk, "connected").await;
+
+    // The page reloads: the socket closes and a new one opens within the grace.
+    desk.close(None).await.unwrap();
+    let mut desk = connect(&t, &consultant).await.expect("desk again");
+    next(&mut desk, "hello").await;
+    assert_eq!(next(&mut desk, "connected").await["call"], call.as_str(), "the reopened desk is told its call");
+    let board = t.get("/api/v1/callcentre/wallboard", &supervisor).await;
+    assert_eq!(board.body["agents"][0]["state"], "talking", "{}", board.body);
+    let ack = command(&mut desk, json!({"type": "hang_up", "call": call})).await;
+    assert_eq!(ack["type"], "ack", "{ack}");
+    assert_eq!(next(&mut desk, "ended").await["outcome"], "answered");
+}
+
+#[tokio::test]
 async fn a_caller_handed_over_to_110_talks_with_both_and_the_order_is_registered_as_handed_over() {
     let t = spawn().await;
     let (admin, consultant, supervisor) = (t.login("admin").await, t.login("consultant").await, t.login("supervisor").await);
