@@ -550,9 +550,8 @@ impl CallCentre {
         let answer = self.switchboard.softphone(user.user(), request).await?.map_err(|refused| match refused {
             SoftphoneRefused::Offer(_) => AppError::invalid("sdp", refused.to_string()),
             SoftphoneRefused::NotConnected | SoftphoneRefused::NotTalking => AppError::not_found(refused.to_string()),
-            SoftphoneRefused::Unsupported | SoftphoneRefused::Busy(_) => {
-                AppError::Conflict { message: refused.to_string(), current_version: None }
-            }
+            SoftphoneRefused::Unsupported => AppError::Conflict { message: refused.to_string(), current_version: None },
+            SoftphoneRefused::Busy(_) => AppError::Unavailable(refused.to_string()),
         })?;
         if let Some(action) = action {
             self.auditor.append(Some(user.user()), action, format!("user:{}", user.user()), serde_json::json!({})).await?;

@@ -52,7 +52,8 @@ fn offer(sdp: &str) -> Result<String, ValidationErrors> {
 /// phone is not rung. For consultants and supervisors; audited.
 #[utoipa::path(post, path = "/api/v1/callcentre/softphone", tag = "call centre", security(("bearer" = [])), request_body = SoftphoneOffer,
     responses((status = 200, body = SoftphoneAnswer), (status = 403, body = ErrorBody),
-        (status = 409, body = ErrorBody, description = "the lines have no browser phones (no SIP gateway), or no port is free"),
+        (status = 409, body = ErrorBody, description = "the lines have no browser phones (no SIP gateway)"),
+        (status = 503, body = ErrorBody, description = "no port is free for the browser's media"),
         (status = 422, body = ErrorBody, description = "not an SDP offer with audio in G.711 A-law")))]
 pub async fn connect(
     State(app): State<App>,
@@ -67,7 +68,8 @@ pub async fn connect(
 /// again. A call you are in through the browser is hung up on your side.
 #[utoipa::path(delete, path = "/api/v1/callcentre/softphone", tag = "call centre", security(("bearer" = [])),
     responses((status = 204, description = "closed"), (status = 403, body = ErrorBody),
-        (status = 404, body = ErrorBody, description = "your browser phone is not connected")))]
+        (status = 404, body = ErrorBody, description = "your browser phone is not connected"),
+        (status = 409, body = ErrorBody, description = "the lines have no browser phones (no SIP gateway)")))]
 pub async fn close(State(app): State<App>, AsPhoneUser(_desk, user): AsPhoneUser) -> ApiResult<StatusCode> {
     app.calls.softphone(&user, SoftphoneRequest::Close).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -77,7 +79,8 @@ pub async fn close(State(app): State<App>, AsPhoneUser(_desk, user): AsPhoneUser
 /// is told (`held`).
 #[utoipa::path(put, path = "/api/v1/callcentre/softphone/hold", tag = "call centre", security(("bearer" = [])), request_body = HoldBody,
     responses((status = 204, description = "held or resumed"), (status = 403, body = ErrorBody),
-        (status = 404, body = ErrorBody, description = "no browser phone, or no call in conversation on it")))]
+        (status = 404, body = ErrorBody, description = "no browser phone, or no call in conversation on it"),
+        (status = 409, body = ErrorBody, description = "the lines have no browser phones (no SIP gateway)")))]
 pub async fn hold(
     State(app): State<App>,
     AsPhoneUser(_desk, user): AsPhoneUser,
