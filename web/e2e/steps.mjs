@@ -959,7 +959,7 @@ export const steps = [
     await desk.close()
     await close()
   }],
-  ['a real call over SIP: the consultant\'s phone answers, the wallboard shows how it sounds, the supervisor listens in from their phone, whispers, barges in and leaves, then plays its recording, seeking and faster', async ({ browser, base, shots, sip }) => {
+  ['a real call over SIP: the consultant\'s phone answers, the wallboard shows how it sounds, the supervisor listens in from their phone, whispers, barges in, takes the call over and hangs up, then plays its recording, seeking and faster', async ({ browser, base, shots, sip }) => {
     const desk = await readyAtDesk(browser, base)
     // The consultant's desk phone (SIPp) registers with the demo's phone
     // password and answers, echoing what it hears.
@@ -969,8 +969,8 @@ export const steps = [
     await page.goto(`${base}/wallboard`)
     const row = page.locator('[data-test=wall-agents] .el-table__row', { hasText: '张丽' })
     await row.locator('[data-test=wall-phone]', { hasText: '已注册' }).waitFor()
-    // A citizen calls 12345 through the carrier's trunk and talks for 12 s.
-    const carrier = sipp(sip.addr, 'carrier.xml', ['-s', '12345', '-p', String(sip.port + 12), '-mp', String(sip.port + 30), '-d', '12000'])
+    // A citizen calls 12345 through the carrier's trunk and stays on the line until hung up on.
+    const carrier = sipp(sip.addr, 'carrier-rates.xml', ['-s', '12345', '-p', String(sip.port + 12), '-mp', String(sip.port + 30)])
     await desk.page.locator('[data-test=in-call]').waitFor()
     // While they talk, the wallboard shows the call's sound (measured each second).
     const seen = []
@@ -995,7 +995,7 @@ export const steps = [
     await sipp(sip.addr, 'register.xml', ['-s', 'supervisor', '-au', 'supervisor', '-ap', PASSWORD, '-key', 'phone_port', String(sip.port + 14), '-p', String(sip.port + 13)]).done
     const supervisorPhone = sipp(sip.addr, 'phone.xml', ['-p', String(sip.port + 14), '-mp', String(sip.port + 40), '-rtp_echo'])
     // The supervisor listens in: their phone is rung and answers by itself;
-    // then whispers to the consultant, barges in, and leaves (their phone hung up).
+    // then whispers to the consultant, barges in, and takes the call over.
     await row.locator('[data-test=wall-monitor]').click()
     const modes = row.locator('[data-test=wall-monitor-mode]')
     await modes.locator('.is-active', { hasText: '监听' }).waitFor()
@@ -1004,11 +1004,21 @@ export const steps = [
     await shot(page, shots, '40b-wallboard-call-quality-whisper')
     await modes.locator('label', { hasText: '强插' }).click()
     await modes.locator('.is-active', { hasText: '强插' }).waitFor()
-    await row.locator('[data-test=wall-monitor-stop]').click()
-    await row.locator('[data-test=wall-monitor]').waitFor()
+    // Taking over asks first; then the consultant's phone is hung up and
+    // their desk says who took over, and the wallboard lists the call under
+    // the supervisor, who ends it (the caller is asked for a rating).
+    await row.locator('[data-test=wall-take-over]').click()
+    await page.locator('.el-message-box', { hasText: '确定接管' }).locator('.el-button--primary').click()
+    const taken = page.locator('[data-test=wall-taken-over] [data-test=wall-taken-hang-up]')
+    await taken.waitFor()
+    await desk.page.locator('[data-test=taken-over]', { hasText: '已接管通话' }).waitFor()
+    await phone.done
+    await shot(page, shots, '40b-wallboard-taken-over')
+    await shot(desk.page, shots, '40b-desk-taken-over')
+    await taken.click()
+    await page.locator('[data-test=wall-taken-over]').waitFor({ state: 'detached' })
     await supervisorPhone.done
     await carrier.done
-    await phone.done
     await desk.close()
     // The call record: its quality, and the recording played in the browser.
     await page.goto(`${base}/callcentre`)
@@ -1020,6 +1030,7 @@ export const steps = [
       await page.waitForTimeout(500)
     }
     await call.locator('[data-test=call-quality][data-grade=good]').waitFor()
+    await call.locator('[data-test=call-taken-over]', { hasText: '班长接管' }).waitFor()
     const ranges = []
     page.on('response', (r) => r.url().includes('/recording') && ranges.push(r.status()))
     await call.locator('[data-test=play-recording]').click()

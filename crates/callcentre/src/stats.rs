@@ -128,6 +128,7 @@ mod tests {
             ended,
             outcome,
             transferred_to: None,
+            taken_over_by: None,
         }
     }
 

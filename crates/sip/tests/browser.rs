@@ -89,3 +89,48 @@ async fn a_carrier_call_answered_in_the_browser_talks_both_ways_and_survives_a_r
     let quality = centre.measured("13800138000").await;
     assert!(quality.consultant.packets >= 100, "{quality:?}");
 }
+
+#[tokio::test]
+#[ignore = "needs SIPp (Debian's sip-tester); .ci/run runs it"]
+async fn a_supervisor_takes_a_browser_call_over_in_their_browser_holds_it_and_ends_it_by_closing_the_line() {
+    use hotline_app::calls::MonitorMode;
+    let centre = Centre::start(config()).await;
+    let user = centre.consultant("li").await;
+    let supervisor = centre.staff("banzhang", hotline_domain::Role::Supervisor).await;
+    let switchboard = &centre.app.calls.switchboard;
+    let browser = Browser::connect(switchboard, user, 440.0).await.expect("the consultant's browser connects");
+    let coach = Browser::connect(switchboard, supervisor, 1500.0).await.expect("the supervisor's browser connects");
+    browser.connected().await.expect("ICE and DTLS come up");
+    coach.connected().await.expect("ICE and DTLS come up");
+    let mut desk = centre.desk(user, &[("general", 5)]).await;
+    let carrier = centre.sipp("carrier-rates.xml", &["-s", "12345", "-p", &free_port().to_string(), "-mp", &free_port().to_string()]);
+    let call = CallId(centre.offered_call(&mut desk).await.parse().unwrap());
+    switchboard.event(Event::Answered { call, agent: agent_of(user) }).await.unwrap();
+    centre.desk_event(&mut desk, |e| matches!(e, DeskEvent::Connected { .. }).then_some(())).await;
+
+    switchboard.monitor(call, supervisor, Some(MonitorMode::Listen)).await.unwrap().expect("listening from the browser");
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    switchboard.take_over(call, supervisor, "班长".into()).await.unwrap().expect("taking over");
+    centre.desk_event(&mut desk, |e| matches!(e, DeskEvent::TakenOver { .. }).then_some(())).await;
+    let (consultant_heard, ..) = browser.frames();
+    let stats = centre.gateway.media_stats();
+    let from_centre = stats.from_consultant.load(Ordering::Relaxed);
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let (after, ..) = browser.frames();
+    assert!(after - consultant_heard < 10, "the consultant's browser hears the call no more: {} frames", after - consultant_heard);
+    let sent = stats.from_consultant.load(Ordering::Relaxed) - from_centre;
+    assert!(sent >= 40, "the supervisor's browser is the centre's side: {sent} packets");
+    // The supervisor's browser holds and resumes the call it now carries.
+    assert_eq!(switchboard.softphone(supervisor, SoftphoneRequest::Hold(true)).await.unwrap(), Ok(None));
+    assert_eq!(switchboard.softphone(supervisor, SoftphoneRequest::Hold(false)).await.unwrap(), Ok(None));
+    // Closing the supervisor's browser line hangs the call up on the centre's side.
+    assert_eq!(switchboard.softphone(supervisor, SoftphoneRequest::Close).await.unwrap(), Ok(None));
+    centre.finished(carrier, "the caller, hung up on after the rating").await;
+    let record = centre.record("13800138000").await;
+    assert_eq!((record.outcome, record.agent, record.taken_over_by), (Outcome::Answered, Some(user), Some(supervisor)));
+    // The centre's channel of the recording: the consultant's 440 Hz, then the supervisor's 1,500 Hz.
+    let (_, wav) = centre.recorded("13800138000").await;
+    let (consultant, coach) = (support::tone_tenths(&wav, 1, 440.0), support::tone_tenths(&wav, 1, 1500.0));
+    assert!(consultant >= 5 && coach >= 5, "tenths of a second of the consultant's tone {consultant}, of the supervisor's {coach}");
+    assert_eq!(support::tone_tenths(&wav, 0, 1500.0), 0, "the caller's channel has no supervisor in it");
+}

@@ -577,6 +577,85 @@ async fn a_consultant_without_a_registered_phone_is_told_and_the_call_waits_for_
 
 #[tokio::test]
 #[ignore = "needs SIPp (Debian's sip-tester); .ci/run runs it"]
+async fn a_supervisor_takes_a_call_over_the_consultant_wraps_up_and_the_supervisor_ends_it() {
+    use hotline_domain::Role;
+    let centre = Centre::start_with(config(), |sip| sip.rating_secs = 1).await;
+    let user = centre.consultant("zhao").await;
+    let supervisor = centre.staff("banzhang", Role::Supervisor).await;
+    let (phone_port, supervisor_port) = (free_port(), free_port());
+    let phone = centre.sipp("phone.xml", &["-p", &phone_port.to_string(), "-mp", &free_port().to_string(), "-rtp_echo"]);
+    centre.register("zhao", PHONE_PASSWORD, phone_port).await;
+    let sup_phone = centre.sipp("phone.xml", &["-p", &supervisor_port.to_string(), "-mp", &free_port().to_string(), "-rtp_echo"]);
+    centre.register("banzhang", PHONE_PASSWORD, supervisor_port).await;
+    let mut desk = centre.desk(user, &[("general", 5)]).await;
+    let record = centre.app.store.user(supervisor).await.unwrap().unwrap();
+    let manager = centre.app.access.open(hotline_app::auth::principal_of(&record)).call_centre_manager().unwrap();
+    // The caller stays on the line until hung up on (and is asked for a rating then).
+    let carrier = centre.sipp("carrier-rates.xml", &["-s", "12345", "-p", &free_port().to_string(), "-mp", &free_port().to_string()]);
+    let call = centre
+        .desk_event(&mut desk, |e| match e {
+            DeskEvent::Connected { call } => Some(call.parse::<i64>().unwrap()),
+            _ => None,
+        })
+        .await;
+
+    // Taking over needs the supervisor's phone in the call first.
+    let early = centre.app.calls.take_over(&manager, call).await.unwrap_err();
+    assert!(early.to_string().contains("listen in first"), "{early}");
+    centre.app.calls.monitor(&manager, call, Some(hotline_app::calls::MonitorMode::Listen)).await.expect("listening");
+    let stats = centre.gateway.media_stats();
+    let grows = async |counter: &std::sync::atomic::AtomicU64, by: u64, what: &str| {
+        let from = counter.load(Ordering::Relaxed);
+        for _ in 0..100 {
+            if counter.load(Ordering::Relaxed) >= from + by {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!("{what}: fewer than {by} packets more than {from}");
+    };
+    grows(&stats.supervisor, 50, "the supervisor's phone hears the call").await;
+
+    centre.app.calls.take_over(&manager, call).await.expect("taking over");
+    let by = centre.desk_event(&mut desk, |e| if let DeskEvent::TakenOver { by, .. } = e { Some(by.clone()) } else { None }).await;
+    assert_eq!(by, "banzhang 咨询员", "the consultant is told who took over");
+    centre.finished(phone, "the consultant's phone, hung up by the gateway").await;
+    // The supervisor's phone is the centre's side now: what it sends reaches the caller.
+    grows(&stats.from_consultant, 50, "the supervisor's phone as the centre's side").await;
+    grows(&stats.to_caller, 50, "the caller hearing the supervisor").await;
+    let board = centre.app.calls.switchboard.wallboard().await.unwrap();
+    let taken: Vec<_> = board.taken_over.iter().map(|t| (t.call.clone(), t.supervisor, t.consultant.as_str(), t.caller.as_str())).collect();
+    assert_eq!(taken, [(call.to_string(), supervisor, "咨询员", "13800138000")], "the wallboard shows the call with its supervisor");
+    let consultant = board.agents.iter().find(|a| a.agent == user).expect("the consultant on the wallboard");
+    assert_ne!(consultant.state, "talking", "the consultant left the call");
+    // Listening in again is refused; the supervisor who took over ends the call by leaving it.
+    let again = centre.app.calls.monitor(&manager, call, Some(hotline_app::calls::MonitorMode::Listen)).await.unwrap_err();
+    assert!(again.to_string().contains("taken over"), "{again}");
+    centre.app.calls.monitor(&manager, call, None).await.expect("ending the call");
+    centre.finished(sup_phone, "the supervisor's phone, hung up at the end").await;
+    centre.finished(carrier, "the caller, hung up on after the rating").await;
+
+    let row = centre.record("13800138000").await;
+    assert_eq!((row.outcome, row.agent, row.taken_over_by), (Outcome::Answered, Some(user), Some(supervisor)));
+    centre.app.auditor.seal_all().await.unwrap();
+    let actions: Vec<String> = centre
+        .app
+        .store
+        .audit_log(None, 100)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.record.actor == Some(supervisor) && e.record.target == format!("call:{call}"))
+        .map(|e| e.record.action)
+        .collect();
+    for action in ["call.monitor.listen", "call.monitor.take_over", "call.monitor.end"] {
+        assert!(actions.iter().any(|a| a == action), "{action} in {actions:?}");
+    }
+    assert!(!actions.iter().any(|a| a == "call.monitor.stop"), "ending a call taken over is no leaving: {actions:?}");
+}
+
+#[tokio::test]
+#[ignore = "needs SIPp (Debian's sip-tester); .ci/run runs it"]
 async fn a_supervisor_listens_in_from_their_phone_whispers_barges_in_and_leaves_while_the_call_goes_on() {
     use hotline_app::calls::MonitorMode;
     use hotline_domain::Role;

@@ -39,6 +39,7 @@ fn parse_call(row: &AnyRow) -> StoreResult<CallRow> {
             _ => None,
         },
         recording_purged_at: row.opt_at("recording_purged_at")?,
+        taken_over_by: row.opt_int("taken_over_by")?.map(UserId),
         satisfaction: row.opt_text("satisfaction")?.map(|s| stored("satisfaction", &s, |w| Satisfaction::parse(w).ok())).transpose()?,
         quality: parse_quality(row)?,
     })
@@ -150,10 +151,11 @@ impl CallStore for SqlStore {
             call.wrap_up_secs.into(),
             call.order.map(|o| o.0).into(),
             Val::Text((!call.transfers.is_empty()).then(|| json(&call.transfers))),
+            call.taken_over_by.map(|u| u.0).into(),
         ];
         let head = "calls (id, queue, caller, agent_id, arrived_at, answered_at, ended_at, outcome, transfer_to, transfer_result, \
-                    wrap_up_secs, order_id, transfers)";
-        let inserted = insert_rows(&mut tx, self.backend, head, 13, vec![row], "ON CONFLICT (id) DO NOTHING RETURNING id").await?;
+                    wrap_up_secs, order_id, transfers, taken_over_by)";
+        let inserted = insert_rows(&mut tx, self.backend, head, 14, vec![row], "ON CONFLICT (id) DO NOTHING RETURNING id").await?;
         if call.order.is_none() {
             // An order registered while the caller was on the line names the call.
             crate::orders::link_calls(&mut tx, self.backend, &[call.id]).await?;

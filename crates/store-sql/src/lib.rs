@@ -106,7 +106,7 @@ impl<T> OrBackend<T> for Result<T, sqlx::Error> {
 }
 
 /// Every migration in order: version, description, SQL.
-const MIGRATIONS: [(i64, &str, &str); 26] = [
+const MIGRATIONS: [(i64, &str, &str); 27] = [
     (1, "initial", include_str!("../migrations/0001_initial.sql")),
     (2, "knowledge", include_str!("../migrations/0002_knowledge.sql")),
     (3, "callcentre", include_str!("../migrations/0003_callcentre.sql")),
@@ -133,6 +133,7 @@ const MIGRATIONS: [(i64, &str, &str); 26] = [
     (24, "orders_by_category_recent", include_str!("../migrations/0024_orders_by_category_recent.sql")),
     (25, "calls_by_order", include_str!("../migrations/0025_calls_by_order.sql")),
     (26, "call_quality", include_str!("../migrations/0026_call_quality.sql")),
+    (27, "calls_taken_over", include_str!("../migrations/0027_calls_taken_over.sql")),
 ];
 
 /// Changes whenever a migration does: test templates are keyed on it.

@@ -860,6 +860,8 @@ async fn calls_status_changes_callbacks_and_consultant_records() {
         order: None,
         recording: None,
         recording_purged_at: None,
+        // A supervisor took it over before the transfer; read back as stored.
+        taken_over_by: Some(UserId(71)),
         quality: None,
         satisfaction: None,
     };
@@ -875,6 +877,7 @@ async fn calls_status_changes_callbacks_and_consultant_records() {
         transfer_to: None,
         transfer_result: None,
         wrap_up_secs: 0,
+        taken_over_by: None,
         ..answered.clone()
     };
     f.store.insert_call(&answered, false).await.unwrap();
@@ -1093,6 +1096,7 @@ async fn evaluation_counts_in_sql_match_the_domain() {
         order: Some(order),
         recording: None,
         recording_purged_at: None,
+        taken_over_by: None,
         quality: None,
         satisfaction,
     };

@@ -17,12 +17,14 @@ export function trunkProblem(problem) {
   return problem.status ? `${text}（${problem.status}）` : text
 }
 
-// Why listening in was refused, in the screen's language: the server's 409
-// here means the supervisor's own phone is not registered (the buttons show
-// only on real calls), its 404 that the call has ended meanwhile.
-export function monitorRefusal(error) {
+// Why listening in was refused, in the screen's language. The server's 409
+// means, by what was asked: joining, that the supervisor's own phone is not
+// registered (the buttons show only on real calls); taking over, that their
+// phone has not joined the call yet; leaving, that another supervisor took
+// the call over. Its 404: the call has ended meanwhile.
+export function monitorRefusal(error, mode) {
   if (locale.value === 'en') return error.message
-  if (error.status === 409) return t('monitor.noPhone')
+  if (error.status === 409) return t(mode === 'take_over' ? 'monitor.notJoined' : mode ? 'monitor.noPhone' : 'monitor.takenByOther')
   if (error.status === 404) return t('monitor.gone')
   return error.message
 }

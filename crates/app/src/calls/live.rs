@@ -39,6 +39,9 @@ pub enum DeskEvent {
     /// The consultant answered at the desk but their ringing phone did not
     /// pick up by itself: they pick it up or hang up from the desk.
     PhoneUnanswered { call: String },
+    /// A supervisor took the call over (接管): the consultant's phone was
+    /// hung up, the caller talks on with `by`; after-call work follows.
+    TakenOver { call: String, by: String },
     /// The consultant's SIP phone put the call on hold (`held`) or resumed
     /// it; the caller hears hold music meanwhile.
     Held { call: String, held: bool },
@@ -52,7 +55,23 @@ pub struct Wallboard {
     pub today: Figures,
     pub queues: Vec<QueueBoard>,
     pub agents: Vec<AgentBoard>,
+    /// Calls supervisors took over and still talk on.
+    pub taken_over: Vec<TakenOverBoard>,
     pub lines: LinesBoard,
+}
+
+/// A call a supervisor took over from its consultant (接管).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TakenOverBoard {
+    pub call: String,
+    pub supervisor: UserId,
+    pub name: String,
+    /// The consultant who answered it and left.
+    pub consultant: String,
+    pub caller: String,
+    /// When the caller was first answered (by the consultant).
+    pub answered_at: DateTime<Utc>,
+    pub quality: Option<CallQuality>,
 }
 
 /// The telephone side: phones registered and the carriers' trunks.

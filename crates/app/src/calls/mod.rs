@@ -17,7 +17,7 @@ mod switchboard;
 mod telephony;
 
 pub use config::{CallCentreConfig, GENERAL_QUEUE, PROFESSIONAL_LEVEL, TelephonyKind};
-pub use live::{AgentBoard, DeskEvent, LinesBoard, QueueBoard, Wallboard};
+pub use live::{AgentBoard, DeskEvent, LinesBoard, QueueBoard, TakenOverBoard, Wallboard};
 pub use phones::{
     CENTRE_NUMBER, PHONE_ROLES, Phone, Phones, REGISTER_PER_ACCOUNT_ADDRESS, REGISTER_PER_ADDRESS, phone_secret, queue_for_dialled,
 };
@@ -134,6 +134,16 @@ pub struct CallCentre {
     blobs: Arc<dyn crate::attachments::BlobStore>,
     /// Consultants' phones, for the telephony adapter.
     phones: Arc<Phones>,
+}
+
+/// How the lines' refusal to let a supervisor in reads as an error.
+fn refusal(refused: MonitorRefused) -> AppError {
+    match refused {
+        MonitorRefused::NotTalking(_) | MonitorRefused::NotMonitoring(_) => AppError::not_found(refused.to_string()),
+        MonitorRefused::Unsupported | MonitorRefused::NoPhone | MonitorRefused::NotJoined(_) | MonitorRefused::TakenOver(_) => {
+            AppError::Conflict { message: refused.to_string(), current_version: None }
+        }
+    }
 }
 
 impl CallCentre {
@@ -524,17 +534,32 @@ impl CallCentre {
             return Err(AppError::Forbidden("listening in needs a supervisor's own phone, not the operator".into()));
         };
         let id = CallId(u64::try_from(call).map_err(|_| AppError::not_found(format!("call {call}")))?);
-        self.switchboard.monitor(id, user, mode).await?.map_err(|refused| match refused {
-            MonitorRefused::NotTalking(_) | MonitorRefused::NotMonitoring(_) => AppError::not_found(refused.to_string()),
-            MonitorRefused::Unsupported | MonitorRefused::NoPhone => {
-                AppError::Conflict { message: refused.to_string(), current_version: None }
-            }
-        })?;
+        let ended_call = self.switchboard.monitor(id, user, mode).await?.map_err(refusal)?;
         let action = match mode {
             Some(mode) => format!("call.monitor.{}", mode.as_str()),
+            None if ended_call => "call.monitor.end".into(),
             None => "call.monitor.stop".into(),
         };
         self.auditor.append(Some(user), &action, format!("call:{call}"), serde_json::json!({})).await?;
+        Ok(())
+    }
+
+    /// The supervisor listening in takes the call over (接管): the
+    /// consultant's phone is hung up and they go on to after-call work,
+    /// told who took over; the supervisor talks on with the caller and
+    /// ends the call by leaving it. Audited.
+    pub async fn take_over(&self, manager: &CallCentreManager, call: i64) -> AppResult<()> {
+        let Some(user) = manager.user() else {
+            return Err(AppError::Forbidden("taking a call over needs a supervisor's own phone, not the operator".into()));
+        };
+        let id = CallId(u64::try_from(call).map_err(|_| AppError::not_found(format!("call {call}")))?);
+        let name = match self.users.user(user).await? {
+            Some(record) if !record.display_name.is_empty() => record.display_name,
+            Some(record) => record.username,
+            None => user.to_string(),
+        };
+        self.switchboard.take_over(id, user, name).await?.map_err(refusal)?;
+        self.auditor.append(Some(user), "call.monitor.take_over", format!("call:{call}"), serde_json::json!({})).await?;
         Ok(())
     }
 

@@ -38,6 +38,8 @@ pub struct CallRow {
     pub recording: Option<RecordingRef>,
     /// When the retention purge deleted its recording.
     pub recording_purged_at: Option<DateTime<Utc>>,
+    /// The supervisor who took the call over from `agent` (接管).
+    pub taken_over_by: Option<UserId>,
     /// The caller's rating by keypad after the consultant hung up.
     pub satisfaction: Option<Satisfaction>,
     /// Loss, jitter and score of its audio, where the lines measured them

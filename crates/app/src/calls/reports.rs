@@ -26,6 +26,7 @@ pub fn to_record(row: &CallRow, base: DateTime<Utc>) -> CallRecord {
         ended: ms(row.ended_at),
         outcome: row.outcome,
         transferred_to: row.transfer_to.clone(),
+        taken_over_by: row.taken_over_by.map(|u| AgentId(u.0 as u64)),
     }
 }
 
@@ -272,6 +273,7 @@ mod tests {
             order: None,
             recording: None,
             recording_purged_at: None,
+            taken_over_by: None,
             quality: None,
             satisfaction: None,
         }

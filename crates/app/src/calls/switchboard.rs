@@ -9,7 +9,7 @@
 
 use super::CallStore;
 use super::config::CallCentreConfig;
-use super::live::{AgentBoard, DeskEvent, LinesBoard, QueueBoard, Wallboard};
+use super::live::{AgentBoard, DeskEvent, LinesBoard, QueueBoard, TakenOverBoard, Wallboard};
 use super::records::{CallRow, RecordingRef, StatusChange, TransferTry};
 use super::reports::to_record;
 use super::telephony::{Dial, DialOutcome, MonitorMode, MonitorRefused, NoTelephony, SoftphoneRefused, SoftphoneRequest, Telephony};
@@ -72,6 +72,12 @@ enum Input {
         call: CallId,
         supervisor: AgentId,
         mode: Option<MonitorMode>,
+        reply: oneshot::Sender<Result<bool, MonitorRefused>>,
+    },
+    TakeOver {
+        call: CallId,
+        supervisor: AgentId,
+        name: String,
         reply: oneshot::Sender<Result<(), MonitorRefused>>,
     },
     Softphone {
@@ -233,10 +239,20 @@ impl Switchboard {
         let _ = self.tx.send(Input::Recorded(call, recording));
     }
 
-    /// A supervisor joins, changes how they take part in, or leaves a call.
-    pub async fn monitor(&self, call: CallId, supervisor: UserId, mode: Option<MonitorMode>) -> AppResult<Result<(), MonitorRefused>> {
+    /// A supervisor joins, changes how they take part in, or leaves a call;
+    /// leaving a call they took over ends it (answered `true`).
+    pub async fn monitor(&self, call: CallId, supervisor: UserId, mode: Option<MonitorMode>) -> AppResult<Result<bool, MonitorRefused>> {
         let (reply, rx) = oneshot::channel();
         self.tx.send(Input::Monitor { call, supervisor: agent_of(supervisor), mode, reply }).map_err(|_| closed())?;
+        rx.await.map_err(|_| closed())
+    }
+
+    /// The supervisor listening in takes the call over (接管): the
+    /// consultant is told by `name` and leaves for after-call work; the
+    /// supervisor ends the call later with [`Self::monitor`] and `None`.
+    pub async fn take_over(&self, call: CallId, supervisor: UserId, name: String) -> AppResult<Result<(), MonitorRefused>> {
+        let (reply, rx) = oneshot::channel();
+        self.tx.send(Input::TakeOver { call, supervisor: agent_of(supervisor), name, reply }).map_err(|_| closed())?;
         rx.await.map_err(|_| closed())
     }
 
@@ -510,7 +526,32 @@ impl Actor {
                 let _ = reply.send(self.dial(dial, now));
             }
             Input::Monitor { call, supervisor, mode, reply } => {
-                let _ = reply.send(self.telephony.monitor(call, supervisor, mode));
+                let taken_by = self.engine.taken_over().find(|t| t.call == call).map(|t| t.supervisor);
+                let result = match (taken_by, mode) {
+                    (None, _) => self.telephony.monitor(call, supervisor, mode).map(|()| false),
+                    // The supervisor who took the call over hangs up: the caller's line is released.
+                    (Some(by), None) if by == supervisor => {
+                        if let Ok(commands) = self.engine.handle(Event::AgentHungUp { call }, now) {
+                            self.carry_out(commands, now);
+                        }
+                        Ok(true)
+                    }
+                    (Some(_), _) => Err(MonitorRefused::TakenOver(call.0)),
+                };
+                let _ = reply.send(result);
+            }
+            Input::TakeOver { call, supervisor, name, reply } => {
+                let result = match self.engine.talking(call) {
+                    None => Err(MonitorRefused::NotTalking(call.0)),
+                    Some(consultant) => self.telephony.take_over(call, supervisor).map(|()| {
+                        if let Ok(commands) = self.engine.handle(Event::TakenOver { call, supervisor }, now) {
+                            self.carry_out(commands, now);
+                        }
+                        self.to_desk(consultant, DeskEvent::TakenOver { call: call.0.to_string(), by: name.clone() });
+                        self.names.insert(supervisor, name);
+                    }),
+                };
+                let _ = reply.send(result);
             }
             Input::Softphone { agent, request, reply } => self.telephony.softphone(agent, request, reply),
             Input::Tell(agent, event) => self.to_desk(agent, event),
@@ -634,7 +675,8 @@ impl Actor {
 
     fn finished(&mut self, record: CallRecord) {
         let live = self.calls.remove(&record.call);
-        if let Some(agent) = record.agent {
+        // A consultant whose call was taken over was told then, and may be on another call now.
+        if let Some(agent) = record.agent.filter(|_| record.taken_over_by.is_none()) {
             self.to_desk(agent, DeskEvent::Ended { call: record.call.0.to_string(), outcome: record.outcome });
         }
         let short = u64::from(self.config.short_abandon_secs) * 1000;
@@ -667,6 +709,7 @@ impl Actor {
             order: None,
             recording: None,
             recording_purged_at: None,
+            taken_over_by: record.taken_over_by.map(user_of),
             quality: None,
             satisfaction: None,
         };
@@ -722,8 +765,22 @@ impl Actor {
                 }
             })
             .collect();
+        let mut taken_over: Vec<TakenOverBoard> = self
+            .engine
+            .taken_over()
+            .map(|t| TakenOverBoard {
+                call: t.call.0.to_string(),
+                supervisor: user_of(t.supervisor),
+                name: self.names.get(&t.supervisor).cloned().unwrap_or_default(),
+                consultant: self.names.get(&t.consultant).cloned().unwrap_or_default(),
+                caller: self.calls.get(&t.call).map(|l| l.caller.clone()).unwrap_or_default(),
+                answered_at: self.at(t.answered),
+                quality: lines.quality.get(&t.call).copied(),
+            })
+            .collect();
+        taken_over.sort_by_key(|t| t.answered_at);
         let lines = LinesBoard { phones_registered: lines.phones.as_ref().map(|p| p.len()), trunks: lines.trunks };
-        Wallboard { at: self.at(now), today: stats::figures(&self.today, threshold, short), queues, agents, lines }
+        Wallboard { at: self.at(now), today: stats::figures(&self.today, threshold, short), queues, agents, taken_over, lines }
     }
 }
 

@@ -44,6 +44,15 @@ pub trait Telephony: Send + Sync {
         Err(MonitorRefused::Unsupported)
     }
 
+    /// The supervisor listening in takes the call over (接管): their leg,
+    /// already connected, becomes the call's centre side; the consultant's
+    /// phone is hung up. Done at once or refused (the supervisor's phone
+    /// is not in the call yet).
+    fn take_over(&self, call: CallId, supervisor: AgentId) -> Result<(), MonitorRefused> {
+        let _ = (call, supervisor);
+        Err(MonitorRefused::Unsupported)
+    }
+
     /// The user's browser as their phone (WebRTC): connects it with the
     /// browser's SDP offer (answered with ours), holds or resumes their
     /// call, or closes the line. Must not block: `reply` is told when done.
@@ -92,6 +101,10 @@ pub enum MonitorRefused {
     NoPhone,
     #[error("you are not listening to call {0}")]
     NotMonitoring(u64),
+    #[error("your phone is not in call {0} yet: listen in first (and answer your phone), then take it over")]
+    NotJoined(u64),
+    #[error("call {0} was taken over by a supervisor: only they can end it")]
+    TakenOver(u64),
 }
 
 /// What a browser asks of its phone line.

@@ -93,6 +93,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
             order: None,
             recording: None,
             recording_purged_at: None,
+            taken_over_by: None,
             quality: None,
             satisfaction: None,
         };

@@ -105,6 +105,11 @@ enum Phase {
         mode: TransferMode,
         until: Millis,
     },
+    /// A supervisor took it over from `agent`, who has left.
+    TakenOver {
+        agent: AgentId,
+        since: Millis,
+    },
 }
 
 struct Call {
@@ -116,6 +121,8 @@ struct Call {
     declined_by: Vec<AgentId>,
     /// The sub-centre it was transferred or conferenced to.
     transferred_to: Option<String>,
+    /// The supervisor who took it over.
+    taken_over_by: Option<AgentId>,
 }
 
 pub struct Engine {
@@ -213,6 +220,26 @@ impl Engine {
         self.agents.values().map(|a| (a.spec.id, &a.status, a.state))
     }
 
+    /// The agent in conversation on the call, while nothing else happens
+    /// to it (no transfer ringing, not taken over): who a supervisor
+    /// would take it over from.
+    pub fn talking(&self, call: CallId) -> Option<AgentId> {
+        match self.calls.get(&call)?.phase {
+            Phase::Talking { agent, .. } => Some(agent),
+            _ => None,
+        }
+    }
+
+    /// Calls supervisors took over and talk on.
+    pub fn taken_over(&self) -> impl Iterator<Item = TakenOverView> + '_ {
+        self.calls.iter().filter_map(|(id, c)| match (&c.phase, c.taken_over_by) {
+            (Phase::TakenOver { agent, since }, Some(supervisor)) => {
+                Some(TakenOverView { call: *id, supervisor, consultant: *agent, answered: *since })
+            }
+            _ => None,
+        })
+    }
+
     /// Finished calls since the last call of this method.
     pub fn take_records(&mut self) -> Vec<CallRecord> {
         std::mem::take(&mut self.records)
@@ -266,6 +293,8 @@ impl Engine {
                         }
                         self.talk_ended(call, agent, since, Outcome::Answered, now, &mut out)
                     }
+                    // The consultant is already wrapping up: only the record is left.
+                    Phase::TakenOver { agent, since } => self.finish(call, Some(agent), Some(since), Outcome::Answered, now),
                 }
             }
             Event::AgentHungUp { call } => {
@@ -275,8 +304,21 @@ impl Engine {
                         out.push(Command::HangUp { call });
                         self.talk_ended(call, agent, since, Outcome::Answered, now, &mut out)
                     }
+                    Phase::TakenOver { agent, since } => {
+                        out.push(Command::HangUp { call });
+                        self.finish(call, Some(agent), Some(since), Outcome::Answered, now);
+                    }
                     _ => return Err(EngineError::OutOfStep(format!("{call:?} is not in conversation"))),
                 }
+            }
+            Event::TakenOver { call, supervisor } => {
+                let c = self.calls.get_mut(&call).ok_or(EngineError::UnknownCall(call))?;
+                let Phase::Talking { agent, since } = c.phase else {
+                    return Err(EngineError::OutOfStep(format!("{call:?} is not in conversation (a transfer may be ringing)")));
+                };
+                c.phase = Phase::TakenOver { agent, since };
+                c.taken_over_by = Some(supervisor);
+                self.wrap_up(agent, now, &mut out);
             }
             Event::Transfer { call, agent, to, mode } => {
                 let until = now + u64::from(self.config.transfer_timeout_secs) * 1000;
@@ -401,8 +443,18 @@ impl Engine {
         if self.calls.contains_key(&call) {
             return Err(EngineError::DuplicateCall(call));
         }
-        self.calls
-            .insert(call, Call { queue: q, caller, arrived: now, phase: Phase::Waiting, declined_by: Vec::new(), transferred_to: None });
+        self.calls.insert(
+            call,
+            Call {
+                queue: q,
+                caller,
+                arrived: now,
+                phase: Phase::Waiting,
+                declined_by: Vec::new(),
+                transferred_to: None,
+                taken_over_by: None,
+            },
+        );
         if self.queues[q].waiting.len() >= self.queues[q].config.max_waiting {
             self.callback(call, now, out);
             return Ok(());
@@ -484,6 +536,11 @@ impl Engine {
 
     fn talk_ended(&mut self, call: CallId, agent: AgentId, since: Millis, outcome: Outcome, now: Millis, out: &mut Vec<Command>) {
         self.finish(call, Some(agent), Some(since), outcome, now);
+        self.wrap_up(agent, now, out);
+    }
+
+    /// The agent left a conversation: after-call work, then the next call.
+    fn wrap_up(&mut self, agent: AgentId, now: Millis, out: &mut Vec<Command>) {
         let wrap = u64::from(self.config.wrap_up_secs) * 1000;
         let a = self.agents.get_mut(&agent).expect("talking agent exists");
         if wrap > 0 {
@@ -567,6 +624,7 @@ impl Engine {
             ended: now,
             outcome,
             transferred_to: c.transferred_to,
+            taken_over_by: c.taken_over_by,
         });
     }
 }

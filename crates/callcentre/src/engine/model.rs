@@ -154,6 +154,10 @@ pub enum Event {
     TransferAnswered { call: CallId },
     /// Telephony reports how the transfer went.
     TransferResult { call: CallId, result: TransferResult },
+    /// A supervisor listening in took the call over (接管): the consultant
+    /// leaves for after-call work, the supervisor talks on with the caller
+    /// until either hangs up (`CallerHungUp`, `AgentHungUp`).
+    TakenOver { call: CallId, supervisor: AgentId },
 }
 
 /// What the engine asks telephony and desks to do.
@@ -226,6 +230,19 @@ pub struct CallRecord {
     pub outcome: Outcome,
     /// The sub-centre the call was transferred or conferenced to, if any.
     pub transferred_to: Option<String>,
+    /// The supervisor who took the call over from `agent`, if one did.
+    #[serde(default)]
+    pub taken_over_by: Option<AgentId>,
+}
+
+/// A call a supervisor took over, as a wallboard shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TakenOverView {
+    pub call: CallId,
+    pub supervisor: AgentId,
+    /// Who answered it and left when it was taken over.
+    pub consultant: AgentId,
+    pub answered: Millis,
 }
 
 /// A queue as a wallboard shows it.

@@ -244,6 +244,44 @@ fn a_busy_or_silent_sub_centre_leaves_the_caller_with_the_consultant_and_advice(
 }
 
 #[test]
+fn a_supervisor_takes_a_call_over_the_consultant_wraps_up_and_the_record_runs_to_the_end() {
+    let (call, consultant, supervisor) = (CallId(1), AgentId(1), AgentId(9));
+    let mut e = in_conversation();
+    assert_eq!(e.talking(call), Some(consultant));
+    assert!(e.handle(Event::TakenOver { call, supervisor }, 20_000).unwrap().is_empty());
+    assert_eq!(e.agent_status(consultant).unwrap().1, AgentState::WrapUp(50_000), "the consultant leaves for after-call work");
+    let taken = TakenOverView { call, supervisor, consultant, answered: 1_000 };
+    assert_eq!((e.talking(call), e.taken_over().collect::<Vec<_>>()), (None, vec![taken]));
+    // The consultant's next call reaches them after their wrap-up, while the supervisor still talks.
+    arrive(&mut e, 2, GENERAL, 30_000);
+    assert_eq!(offered(&e.tick(50_000)), [(2, 1)]);
+    // Twice, or once a transfer rings, is out of step; the consultant hangs up nothing.
+    assert!(matches!(e.handle(Event::TakenOver { call, supervisor }, 51_000), Err(EngineError::OutOfStep(_))));
+    assert!(matches!(
+        e.handle(Event::Transfer { call, agent: consultant, to: "12366".into(), mode: TransferMode::Blind }, 51_000),
+        Err(EngineError::OutOfStep(_))
+    ));
+    // The supervisor hangs up: the caller's line is released, the record keeps both.
+    assert_eq!(e.handle(Event::AgentHungUp { call }, 90_000).unwrap(), [Command::HangUp { call }]);
+    let r = &e.take_records()[0];
+    assert_eq!(
+        (r.agent, r.taken_over_by, r.answered, r.ended, r.outcome),
+        (Some(consultant), Some(supervisor), Some(1_000), 90_000, Outcome::Answered)
+    );
+    assert_eq!(e.taken_over().count(), 0);
+
+    // The caller hanging up ends a taken-over call too; a transfer ringing cannot be taken over.
+    let mut e = in_conversation();
+    e.handle(Event::TakenOver { call, supervisor }, 20_000).unwrap();
+    assert!(e.handle(Event::CallerHungUp { call }, 25_000).unwrap().is_empty());
+    assert_eq!(e.take_records()[0].taken_over_by, Some(supervisor));
+    let mut e = in_conversation();
+    transfer(&mut e, TransferMode::Attended, 5_000);
+    assert_eq!(e.talking(call), None);
+    assert!(matches!(e.handle(Event::TakenOver { call, supervisor }, 6_000), Err(EngineError::OutOfStep(_))));
+}
+
+#[test]
 fn an_attended_transfer_answered_waits_for_the_consultant_to_finish_speaking() {
     let mut e = in_conversation();
     transfer(&mut e, TransferMode::Attended, 60_000);

@@ -56,6 +56,10 @@ pub struct CallDto {
     pub recording_secs: Option<f64>,
     /// When the retention purge deleted the recording.
     pub recording_purged_at: Option<DateTime<Utc>>,
+    /// The supervisor who took the call over from `agent` (接管) and
+    /// talked with the caller to its end; `null`: nobody did.
+    #[schema(value_type = Option<String>)]
+    pub taken_over_by: Option<UserId>,
     /// How the call sounded; `null` where the lines did not measure it
     /// (simulated calls).
     pub quality: Option<QualityDto>,
@@ -145,6 +149,7 @@ impl From<CallRow> for CallDto {
             order: c.order,
             recording_secs: c.recording.map(|r| r.millis as f64 / 1000.0),
             recording_purged_at: c.recording_purged_at,
+            taken_over_by: c.taken_over_by,
             satisfaction: c.satisfaction,
             quality: c.quality.map(Into::into),
         }
@@ -298,7 +303,28 @@ pub struct WallboardDto {
     pub today: FiguresDto,
     pub queues: Vec<QueueBoardDto>,
     pub agents: Vec<AgentBoardDto>,
+    /// Calls supervisors took over (接管) and still talk on.
+    pub taken_over: Vec<TakenOverBoardDto>,
     pub lines: LinesBoardDto,
+}
+
+/// A call a supervisor took over from its consultant and talks on.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TakenOverBoardDto {
+    pub call: String,
+    /// The supervisor's user id; they end the call by leaving it
+    /// (`DELETE …/calls/{id}/monitor`).
+    #[schema(value_type = String)]
+    pub supervisor: UserId,
+    pub name: String,
+    /// The consultant who answered the call and left it.
+    pub consultant: String,
+    /// The caller's number as telephony gave it.
+    pub caller: String,
+    /// When the consultant answered the caller.
+    pub answered_at: DateTime<Utc>,
+    /// How the call sounds so far; null when not measured.
+    pub quality: Option<QualityDto>,
 }
 
 /// The telephone side: phones registered and the carriers' trunks.
@@ -408,6 +434,19 @@ impl From<Wallboard> for WallboardDto {
                         phone_registered: a.phone_registered,
                         quality: a.quality.map(Into::into),
                     }
+                })
+                .collect(),
+            taken_over: w
+                .taken_over
+                .into_iter()
+                .map(|t| TakenOverBoardDto {
+                    call: t.call,
+                    supervisor: t.supervisor,
+                    name: t.name,
+                    consultant: t.consultant,
+                    caller: t.caller,
+                    answered_at: t.answered_at,
+                    quality: t.quality.map(Into::into),
                 })
                 .collect(),
             lines: LinesBoardDto {

@@ -322,28 +322,40 @@ pub async fn set_agent_status(
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct MonitorBody {
     /// `listen` (hear both, heard by nobody), `whisper` (only the
-    /// consultant hears you) or `barge` (both hear you).
+    /// consultant hears you), `barge` (both hear you) or `take_over`
+    /// (the consultant leaves, you talk on with the caller).
     pub mode: String,
 }
 
-fn monitor_mode(text: &str) -> Result<MonitorMode, ValidationErrors> {
+/// What a supervisor asks of a call they listen to.
+enum MonitorAction {
+    Mode(MonitorMode),
+    TakeOver,
+}
+
+fn monitor_action(text: &str) -> Result<MonitorAction, ValidationErrors> {
     match text.trim() {
-        "listen" => Ok(MonitorMode::Listen),
-        "whisper" => Ok(MonitorMode::Whisper),
-        "barge" => Ok(MonitorMode::Barge),
-        other => Err(FieldError::new("mode", format!("{other:?} is no way to listen in: listen, whisper or barge")).into()),
+        "listen" => Ok(MonitorAction::Mode(MonitorMode::Listen)),
+        "whisper" => Ok(MonitorAction::Mode(MonitorMode::Whisper)),
+        "barge" => Ok(MonitorAction::Mode(MonitorMode::Barge)),
+        "take_over" => Ok(MonitorAction::TakeOver),
+        other => Err(FieldError::new("mode", format!("{other:?} is no way to listen in: listen, whisper, barge or take_over")).into()),
     }
 }
 
-/// Listens in on a consultant's call from your own registered SIP phone
-/// (班长监听), or changes how: whispering to the consultant (耳语) or
-/// barging in (强插). Your phone is rung with auto-answer; the action is
-/// audited. Only real calls on the SIP gateway.
+/// Listens in on a consultant's call from your own phone, a registered SIP
+/// phone or your browser (班长监听), or changes how: whispering to the
+/// consultant (耳语), barging in (强插), or taking the call over (接管:
+/// once your phone is in the call, the consultant's is hung up and they
+/// go on to after-call work; you end the call by leaving it). A SIP phone
+/// is rung with auto-answer; each step is audited. Only real calls on the
+/// SIP gateway.
 #[utoipa::path(put, path = "/api/v1/callcentre/calls/{id}/monitor", tag = "call centre", security(("bearer" = [])),
     params(("id" = String, Path)), request_body = MonitorBody,
-    responses((status = 204, description = "your phone is rung, or the mode changed"), (status = 403, body = ErrorBody),
+    responses((status = 204, description = "your phone is rung, the mode changed, or the call is yours"), (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody, description = "the call is not in conversation on the SIP lines"),
-        (status = 409, body = ErrorBody, description = "your phone is not registered, or the lines cannot monitor"),
+        (status = 409, body = ErrorBody, description = "you have no phone, your phone is not in the call yet (taking over), \
+            the call was taken over by a supervisor, or the lines cannot monitor"),
         (status = 422, body = ErrorBody, description = "an unknown mode")))]
 pub async fn monitor(
     State(app): State<App>,
@@ -351,16 +363,21 @@ pub async fn monitor(
     Path(raw): Path<String>,
     JsonBody(body): JsonBody<MonitorBody>,
 ) -> ApiResult<StatusCode> {
-    let (call, mode) = (id("id", &raw)?, monitor_mode(&body.mode)?);
-    app.calls.monitor(&manager, call, Some(mode)).await?;
+    let (call, action) = (id("id", &raw)?, monitor_action(&body.mode)?);
+    match action {
+        MonitorAction::Mode(mode) => app.calls.monitor(&manager, call, Some(mode)).await?,
+        MonitorAction::TakeOver => app.calls.take_over(&manager, call).await?,
+    }
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// Stops listening in: your phone's leg is hung up, the call goes on.
+/// Stops listening in: your phone's leg is hung up, the call goes on. On
+/// a call you took over, ends the call (the caller may rate it).
 #[utoipa::path(delete, path = "/api/v1/callcentre/calls/{id}/monitor", tag = "call centre", security(("bearer" = [])),
     params(("id" = String, Path)),
-    responses((status = 204, description = "left the call"), (status = 403, body = ErrorBody),
-        (status = 404, body = ErrorBody, description = "you are not listening to that call")))]
+    responses((status = 204, description = "left the call, or ended the call you took over"), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody, description = "you are not listening to that call"),
+        (status = 409, body = ErrorBody, description = "another supervisor took the call over")))]
 pub async fn stop_monitor(
     State(app): State<App>,
     AsCallCentreManager(_desk, manager): AsCallCentreManager,

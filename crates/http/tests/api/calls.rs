@@ -529,6 +529,7 @@ async fn a_recording_plays_for_supervisors_and_the_consultant_who_took_the_call_
         order: None,
         recording: None,
         recording_purged_at: None,
+        taken_over_by: None,
         quality: None,
         satisfaction: None,
     };
@@ -672,6 +673,14 @@ async fn listening_in_is_for_call_centre_managers_and_refused_on_lines_without_a
     assert_eq!(stop.status, StatusCode::CONFLICT, "{}", stop.body);
     let not_a_call = t.call(Method::PUT, "/api/v1/callcentre/calls/x/monitor", Some(&supervisor), Some(json!({"mode": "barge"}))).await;
     assert_eq!(not_a_call.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", not_a_call.body);
+    assert!(bad.body["fields"][0]["message"].as_str().unwrap().contains("take_over"), "the modes are named: {}", bad.body);
+    // Taking over: managers only, and only a call in conversation (this one waits in its queue).
+    let take_over = json!({"mode": "take_over"});
+    let refused = t.call(Method::PUT, &path, Some(&consultant), Some(take_over.clone())).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.body);
+    let waiting = t.call(Method::PUT, &path, Some(&supervisor), Some(take_over)).await;
+    assert_eq!(waiting.status, StatusCode::NOT_FOUND, "{}", waiting.body);
+    assert!(waiting.body["message"].as_str().unwrap().contains("not in conversation"), "{}", waiting.body);
 }
 
 #[tokio::test]

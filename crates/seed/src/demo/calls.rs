@@ -88,6 +88,7 @@ async fn history(app: &App, people: &People, seed: u64) -> SeedResult<usize> {
             order: None,
             recording: None,
             recording_purged_at: None,
+            taken_over_by: None,
             quality: None,
             satisfaction: None,
         };

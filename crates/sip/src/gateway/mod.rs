@@ -180,6 +180,10 @@ impl Telephony for Lines {
         self.1.monitor(call, supervisor, mode)
     }
 
+    fn take_over(&self, call: CallId, supervisor: AgentId) -> Result<(), MonitorRefused> {
+        self.1.take_over(call, supervisor)
+    }
+
     fn softphone(
         &self,
         agent: AgentId,

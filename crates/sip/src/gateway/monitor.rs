@@ -2,10 +2,12 @@
 //! registered phone is rung with auto-answer and joins the call's relay as
 //! a fourth leg, hearing both sides; whispering, only the consultant hears
 //! them; barging in, both do. Changing the mode needs no new call; leaving
-//! hangs up the supervisor's leg and the call goes on.
+//! hangs up the supervisor's leg and the call goes on. Taking the call
+//! over (接管) makes the supervisor's leg, already connected, the call's
+//! centre side and hangs up the consultant's phone.
 
 use super::calls::{Answer, auto_answer, end};
-use super::{Call, Core, Phone, Side, State, SupervisorLeg};
+use super::{Call, ConsultantLeg, Core, Phone, Side, State, SupervisorLeg};
 use crate::media::relay::{Leg, Monitor, Party};
 use hotline_app::calls::{MonitorMode, MonitorRefused};
 use hotline_callcentre::engine::{AgentId, CallId};
@@ -72,6 +74,31 @@ impl Core {
             (None, Some(binding)) => tokio::spawn(self.clone().ring_supervisor(call, supervisor, binding, mode)),
             (None, None) => unreachable!("refused above"),
         };
+        Ok(())
+    }
+
+    pub(super) fn take_over(&self, call: CallId, supervisor: AgentId) -> Result<(), MonitorRefused> {
+        let mut state = self.state();
+        let Some(c) = state.calls.get_mut(&call).filter(|c| c.bridged && !c.handed_over) else {
+            return Err(MonitorRefused::NotTalking(call.0));
+        };
+        let Some(leg) = c.supervisor.take_if(|l| l.agent == supervisor && l.answered) else {
+            return Err(MonitorRefused::NotJoined(call.0));
+        };
+        c.media.take_over();
+        let promoted = leg.phone.dialog_id();
+        let left =
+            c.consultant.replace(ConsultantLeg { agent: supervisor, phone: leg.phone, answered: true, held: false, local: leg.local });
+        // The supervisor's phone hanging up now ends the call, as the consultant's did.
+        if let Some(id) = promoted {
+            state.dialogs.insert(id, (call, Side::Consultant));
+        }
+        if let Some(left) = left {
+            if let Some(id) = left.phone.dialog_id() {
+                state.dialogs.remove(&id);
+            }
+            tokio::spawn(left.phone.hang_up(left.answered, left.local));
+        }
         Ok(())
     }
 

@@ -147,6 +147,7 @@ enum Control {
     Listen(mpsc::UnboundedSender<u8>),
     Retarget(Party, Media),
     Monitor(Option<Monitor>),
+    TakeOver,
     WhenEnded(tokio::sync::oneshot::Sender<CallQuality>),
 }
 
@@ -216,6 +217,14 @@ impl CallMedia {
     }
 
     /// Caller and consultant hear each other; prompts stop.
+    /// The supervisor's leg takes the consultant's place (接管): the
+    /// consultant's leg is dropped (its figures stay with the consultant's
+    /// side), the supervisor's goes on on the same port, heard as the
+    /// consultant was, and recorded on the centre's channel.
+    pub fn take_over(&self) {
+        let _ = self.tx.send(Control::TakeOver);
+    }
+
     pub fn bridge(&self) {
         self.connect(Topology::Pair(Party::Caller, Party::Consultant));
     }
@@ -555,6 +564,15 @@ async fn run(
                     Some(Control::WhenEnded(tx)) => waiting.push(tx),
                     Some(Control::Monitor(mode)) => {
                         monitor = mode;
+                        for live in legs.iter_mut().flatten() {
+                            live.heard.clear();
+                        }
+                    }
+                    Some(Control::TakeOver) => {
+                        if let Some(supervisor) = legs[Party::Supervisor as usize].take() {
+                            sides.leaving(Party::Consultant, legs[Party::Consultant as usize].replace(supervisor));
+                        }
+                        monitor = None;
                         for live in legs.iter_mut().flatten() {
                             live.heard.clear();
                         }
@@ -900,6 +918,33 @@ mod tests {
         assert_eq!(who_hears(&phones, caller).await, [false, true, false]);
         assert_eq!(who_hears(&phones, consultant).await, [true, false, false]);
         assert!(stats.supervisor.load(Ordering::Relaxed) > 50, "mixes went to the supervisor");
+    }
+
+    #[tokio::test]
+    async fn a_supervisor_takes_the_call_over_on_the_port_they_listened_on() {
+        let (caller, caller_leg) = phone(Codec::Pcma).await;
+        let caller_at = caller_leg.local().unwrap();
+        let stats = Arc::new(MediaStats::default());
+        let media = CallMedia::start(caller_leg, stats.clone(), None);
+        let (consultant, consultant_leg) = phone(Codec::Pcma).await;
+        let consultant_at = consultant_leg.local().unwrap();
+        media.leg(Party::Consultant, consultant_leg);
+        media.bridge();
+        let (supervisor, supervisor_leg) = phone(Codec::Pcma).await;
+        let supervisor_at = supervisor_leg.local().unwrap();
+        media.leg(Party::Supervisor, supervisor_leg);
+        media.monitor(Some(Monitor::Listen));
+        let phones = [(caller, caller_at), (consultant, consultant_at), (supervisor, supervisor_at)];
+        let (caller, consultant, supervisor) = (0, 1, 2);
+        assert_eq!(who_hears(&phones, caller).await, [false, true, true]);
+        let before = stats.to_caller.load(Ordering::Relaxed);
+
+        media.take_over();
+        assert_eq!(who_hears(&phones, caller).await, [false, false, true], "the supervisor hears the caller, the consultant no more");
+        assert_eq!(who_hears(&phones, supervisor).await, [true, false, false], "the caller hears the supervisor");
+        assert_eq!(who_hears(&phones, consultant).await, [false, false, false], "the consultant's leg is gone");
+        let relayed = stats.to_caller.load(Ordering::Relaxed) - before;
+        assert!(relayed >= 15, "the supervisor's voice is relayed to the caller as the consultant's was ({relayed} packets)");
     }
 
     #[tokio::test]

@@ -313,6 +313,29 @@ pub fn channel_levels(wav: &[u8]) -> (f64, f64) {
     (rms(0), rms(1))
 }
 
+/// Tenths of a second of a stereo 8 kHz WAV's `channel` in which a tone of
+/// `hz` carries most of the sound (Goertzel's power against the block's).
+pub fn tone_tenths(wav: &[u8], channel: usize, hz: f64) -> usize {
+    let samples: Vec<f64> =
+        wav[44..].chunks_exact(2).map(|b| f64::from(i16::from_le_bytes([b[0], b[1]]))).skip(channel).step_by(2).collect();
+    let coefficient = 2.0 * (2.0 * std::f64::consts::PI * hz / 8000.0).cos();
+    samples
+        .chunks_exact(800)
+        .filter(|block| {
+            let (mut s1, mut s2) = (0.0, 0.0);
+            for x in *block {
+                let s0 = x + coefficient * s1 - s2;
+                s2 = s1;
+                s1 = s0;
+            }
+            let tone = s1 * s1 + s2 * s2 - coefficient * s1 * s2;
+            let energy: f64 = block.iter().map(|x| x * x).sum();
+            // A pure tone scores 1; half the block's sound in the tone, 0.5.
+            energy > 0.0 && tone * 2.0 / (block.len() as f64 * energy) > 0.5
+        })
+        .count()
+}
+
 /// Debian's baresip as a consultant's softphone: registers with digest,
 /// answers automatically, sends a 1 kHz tone and records what it hears
 /// (module sndfile) into `dir`.
