@@ -14,6 +14,19 @@ pub trait BlobStore: Send + Sync {
     /// Stores `bytes` under `sha256` (hex); storing existing content is a no-op.
     async fn put(&self, sha256: &str, bytes: &[u8]) -> std::io::Result<()>;
     async fn get(&self, sha256: &str) -> std::io::Result<Vec<u8>>;
+    /// The content's length in bytes.
+    async fn len(&self, sha256: &str) -> std::io::Result<u64> {
+        Ok(self.get(sha256).await?.len() as u64)
+    }
+    /// Up to `len` bytes from `start` (fewer at the end): a part of a long
+    /// recording without reading it whole. Stores that can seek override
+    /// this reading of everything.
+    async fn read_at(&self, sha256: &str, start: u64, len: u64) -> std::io::Result<Vec<u8>> {
+        let all = self.get(sha256).await?;
+        let start = (start as usize).min(all.len());
+        let end = start.saturating_add(len as usize).min(all.len());
+        Ok(all[start..end].to_vec())
+    }
     /// Deletes content (a purged call recording); deleting what is not
     /// there is a no-op.
     async fn delete(&self, sha256: &str) -> std::io::Result<()>;

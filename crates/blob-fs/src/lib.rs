@@ -70,6 +70,19 @@ impl BlobStore for FsBlobStore {
         tokio::fs::read(self.path(sha256)?).await
     }
 
+    async fn len(&self, sha256: &str) -> std::io::Result<u64> {
+        Ok(tokio::fs::metadata(self.path(sha256)?).await?.len())
+    }
+
+    async fn read_at(&self, sha256: &str, start: u64, len: u64) -> std::io::Result<Vec<u8>> {
+        use tokio::io::{AsyncReadExt, AsyncSeekExt};
+        let mut file = tokio::fs::File::open(self.path(sha256)?).await?;
+        file.seek(std::io::SeekFrom::Start(start)).await?;
+        let mut part = Vec::with_capacity(len.min(1 << 24) as usize);
+        file.take(len).read_to_end(&mut part).await?;
+        Ok(part)
+    }
+
     async fn delete(&self, sha256: &str) -> std::io::Result<()> {
         match tokio::fs::remove_file(self.path(sha256)?).await {
             Err(e) if e.kind() == ErrorKind::NotFound => Ok(()),
@@ -100,6 +113,21 @@ mod tests {
         assert_eq!(blobs.get(&sha).await.unwrap_err().kind(), ErrorKind::NotFound);
         blobs.delete(&sha).await.unwrap();
         assert_eq!(blobs.delete("../x").await.unwrap_err().kind(), ErrorKind::InvalidInput);
+    }
+
+    #[tokio::test]
+    async fn parts_are_read_from_where_they_start_and_stop_at_the_end() {
+        let dir = tempfile::tempdir().unwrap();
+        let blobs = FsBlobStore::new(dir.path());
+        let content: Vec<u8> = (0..=255u8).cycle().take(100_000).collect();
+        let sha = sha256_hex(&content);
+        blobs.put(&sha, &content).await.unwrap();
+        assert_eq!(blobs.len(&sha).await.unwrap(), 100_000);
+        assert_eq!(blobs.read_at(&sha, 70_000, 10).await.unwrap(), &content[70_000..70_010]);
+        assert_eq!(blobs.read_at(&sha, 99_990, 1_000).await.unwrap(), &content[99_990..], "fewer at the end");
+        assert!(blobs.read_at(&sha, 200_000, 10).await.unwrap().is_empty(), "nothing past it");
+        assert_eq!(blobs.len(&"0".repeat(64)).await.unwrap_err().kind(), ErrorKind::NotFound);
+        assert_eq!(blobs.read_at("../x", 0, 1).await.unwrap_err().kind(), ErrorKind::InvalidInput);
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

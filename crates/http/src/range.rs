@@ -54,16 +54,35 @@ impl Wanted {
         matches!(self, Self::All | Self::Part { start: 0, .. })
     }
 
-    /// The answer: 200 with the whole body, 206 with the part asked for,
-    /// or 416; each says ranges are accepted.
-    pub fn respond(self, mut headers: Vec<(header::HeaderName, String)>, body: Vec<u8>) -> Response {
-        let len = body.len() as u64;
+    /// A part no longer than `max` bytes: the server may send less than
+    /// asked (its Content-Range says what), and a player asks again.
+    pub fn at_most(self, max: u64) -> Self {
+        match self {
+            Self::Part { start, end } if end - start >= max => Self::Part { start, end: start + max - 1 },
+            other => other,
+        }
+    }
+
+    /// Where the answer's bytes start and how many, of a body of `len`;
+    /// `None` for none.
+    pub fn bytes(self, len: u64) -> Option<(u64, u64)> {
+        match self {
+            Self::All => Some((0, len)),
+            Self::Part { start, end } => Some((start, end - start + 1)),
+            Self::Unsatisfiable => None,
+        }
+    }
+
+    /// The answer to a body of `len` bytes: 200 with all of it, 206 with
+    /// the part asked for, or 416; `body` is what [`Self::bytes`] named.
+    /// Each says ranges are accepted.
+    pub fn respond(self, mut headers: Vec<(header::HeaderName, String)>, len: u64, body: Vec<u8>) -> Response {
         headers.push((header::ACCEPT_RANGES, "bytes".into()));
         let (status, body) = match self {
             Self::All => (StatusCode::OK, body),
             Self::Part { start, end } => {
                 headers.push((header::CONTENT_RANGE, format!("bytes {start}-{end}/{len}")));
-                (StatusCode::PARTIAL_CONTENT, body[start as usize..=end as usize].to_vec())
+                (StatusCode::PARTIAL_CONTENT, body)
             }
             Self::Unsatisfiable => {
                 headers.push((header::CONTENT_RANGE, format!("bytes */{len}")));
@@ -115,12 +134,24 @@ mod tests {
     #[test]
     fn a_part_is_answered_206_with_its_content_range() {
         let body: Vec<u8> = (0..10).collect();
-        let r = Wanted::Part { start: 2, end: 4 }.respond(Vec::new(), body.clone());
+        let part = Wanted::Part { start: 2, end: 4 };
+        assert_eq!(part.bytes(10), Some((2, 3)));
+        let r = part.respond(Vec::new(), 10, body[2..5].to_vec());
         assert_eq!(r.status(), StatusCode::PARTIAL_CONTENT);
         assert_eq!(r.headers()[header::CONTENT_RANGE], "bytes 2-4/10");
         assert_eq!(r.headers()[header::ACCEPT_RANGES], "bytes");
-        let r = Wanted::Unsatisfiable.respond(Vec::new(), body.clone());
+        assert_eq!(Wanted::Unsatisfiable.bytes(10), None);
+        let r = Wanted::Unsatisfiable.respond(Vec::new(), 10, Vec::new());
         assert_eq!((r.status(), r.headers()[header::CONTENT_RANGE].to_str().unwrap()), (StatusCode::RANGE_NOT_SATISFIABLE, "bytes */10"));
-        assert_eq!(Wanted::All.respond(Vec::new(), body).status(), StatusCode::OK);
+        assert_eq!(Wanted::All.bytes(10), Some((0, 10)));
+        assert_eq!(Wanted::All.respond(Vec::new(), 10, body).status(), StatusCode::OK);
+    }
+
+    #[test]
+    fn a_long_part_is_cut_and_a_short_one_kept() {
+        assert_eq!(wanted("bytes=100-", 10_000).at_most(1_000), Wanted::Part { start: 100, end: 1_099 });
+        assert_eq!(wanted("bytes=100-", 1_000).at_most(1_000), Wanted::Part { start: 100, end: 999 });
+        assert_eq!(wanted("bytes=0-999", 10_000).at_most(1_000), Wanted::Part { start: 0, end: 999 }, "exactly the most");
+        assert_eq!(Wanted::All.at_most(1_000), Wanted::All, "no range asked: everything");
     }
 }

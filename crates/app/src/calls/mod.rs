@@ -136,6 +136,19 @@ pub struct CallCentre {
     phones: Arc<Phones>,
 }
 
+/// A recording the caller may hear: made only by [`CallCentre::recording`],
+/// which checked who asks; its bytes are read in parts.
+#[derive(Debug)]
+pub struct RecordingFile {
+    sha256: String,
+    /// Its length in bytes.
+    pub len: u64,
+}
+
+fn unreadable(e: std::io::Error) -> AppError {
+    AppError::Unavailable(format!("the recording cannot be read: {e}"))
+}
+
 /// How the lines' refusal to let a supervisor in reads as an error.
 fn refusal(refused: MonitorRefused) -> AppError {
     match refused {
@@ -281,7 +294,7 @@ impl CallCentre {
     /// call or called the caller back (the callback is recorded on the
     /// call it answers); every play is audited: `new_play` unless the
     /// listener is seeking in one already started.
-    pub async fn recording(&self, desk: &Desk, id: i64, new_play: bool) -> AppResult<Vec<u8>> {
+    pub async fn recording(&self, desk: &Desk, id: i64, new_play: bool) -> AppResult<RecordingFile> {
         let call = self.store.call(id).await?.ok_or_else(|| AppError::not_found(format!("call {id}")))?;
         let own = desk.has_any(&[Role::Consultant])
             && (call.agent == Some(desk.user()) || self.store.callback_done_by(id).await? == Some(desk.user()));
@@ -295,14 +308,19 @@ impl CallCentre {
             Some(at) => AppError::not_found(format!("the recording of call {id} was deleted at {at} (past its retention)")),
             None => AppError::not_found(format!("call {id} has no recording")),
         })?;
-        let bytes =
-            self.blobs.get(&recording.sha256).await.map_err(|e| AppError::Unavailable(format!("the recording cannot be read: {e}")))?;
+        let len = self.blobs.len(&recording.sha256).await.map_err(unreadable)?;
         if new_play {
             self.auditor
                 .append(Some(desk.user()), "call.recording.play", format!("call:{id}"), serde_json::json!({ "millis": recording.millis }))
                 .await?;
         }
-        Ok(bytes)
+        Ok(RecordingFile { sha256: recording.sha256, len })
+    }
+
+    /// Up to `len` bytes of a recording from `start`: what a player seeking
+    /// in an hour-long call needs, without reading the hour.
+    pub async fn recording_part(&self, file: &RecordingFile, start: u64, len: u64) -> AppResult<Vec<u8>> {
+        self.blobs.read_at(&file.sha256, start, len).await.map_err(unreadable)
     }
 
     /// Deletes recordings older than `callcentre.recording_retention_days`

@@ -103,10 +103,15 @@ pub async fn call(State(app): State<App>, Caller(desk): Caller, Path(raw): Path<
     Ok(Json(app.calls.call(&reader, id("id", &raw)?).await?.into()))
 }
 
+/// The most of a recording one ranged answer carries.
+const RECORDING_PART: u64 = 1 << 20;
+
 /// A call's recording as a stereo WAV (the caller left, the centre right),
 /// for supervisors, administrators, auditors and the consultant who took
 /// the call. A `Range` of bytes is answered 206 (the player seeking);
-/// every play from the start is audited, seeks within it are not.
+/// every play from the start is audited, seeks within it are not. A part
+/// is at most 1 MiB (about half a minute): a player asking for the rest
+/// from where it is gets that much and asks again.
 #[utoipa::path(get, path = "/api/v1/callcentre/calls/{id}/recording", tag = "call centre", security(("bearer" = [])),
     params(("id" = String, Path), ("Range" = Option<String>, Header, description = "bytes=start-end, one range")),
     responses((status = 200, description = "audio/wav"), (status = 206, description = "the part of the audio/wav asked for"),
@@ -121,10 +126,14 @@ pub async fn recording(
     let call = id("id", &raw)?;
     // Whether the range starts at 0 does not depend on the length.
     let new_play = Wanted::of(&headers, u64::MAX).from_start();
-    let bytes = app.calls.recording(&desk, call, new_play).await?;
-    let wanted = Wanted::of(&headers, bytes.len() as u64);
+    let file = app.calls.recording(&desk, call, new_play).await?;
+    let wanted = Wanted::of(&headers, file.len).at_most(RECORDING_PART);
+    let body = match wanted.bytes(file.len) {
+        Some((start, len)) => app.calls.recording_part(&file, start, len).await?,
+        None => Vec::new(),
+    };
     let disposition = format!("inline; filename=\"call-{call}.wav\"");
-    Ok(wanted.respond(vec![(header::CONTENT_TYPE, "audio/wav".to_owned()), (header::CONTENT_DISPOSITION, disposition)], bytes))
+    Ok(wanted.respond(vec![(header::CONTENT_TYPE, "audio/wav".to_owned()), (header::CONTENT_DISPOSITION, disposition)], file.len, body))
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
