@@ -1052,6 +1052,14 @@ export const steps = [
     if (rate !== 1.5) throw new Error(`the recording plays at ${rate}×, not 1.5×`)
     if (!ranges.includes(206)) throw new Error(`the player was not answered a byte range: ${ranges}`)
     await shot(page, shots, '40c-call-record-quality-recording')
+    // Service levels per consultant: the call's sound and the take-over count on 张丽's row.
+    await tab(page, 'levels')
+    await page.locator('[data-test=sl-by] label', { hasText: '按话务员' }).click()
+    const mine = page.locator('[data-test=service-levels] .el-table__row', { hasText: '张丽' })
+    await mine.locator('[data-test=sl-mos]', { hasText: /^4\.\d\d$/ }).waitFor()
+    const cells = await mine.locator('td').allTextContents()
+    if (cells[10]?.trim() !== '1') throw new Error(`张丽's row should count the one call taken over: ${cells.join(' | ')}`)
+    await shot(page, shots, '40d-service-levels')
     await close()
   }],
   ['the consultant answers a real call in the browser: WebRTC audio both ways, hold from the browser; the supervisor listens and whispers from their browser, heard by the consultant only', async ({ browser, otherMicrophone, base, shots, sip }) => {

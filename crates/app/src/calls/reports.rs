@@ -6,6 +6,7 @@ use super::records::{CallRow, StatusChange};
 use chrono::{DateTime, Datelike, Duration, Timelike, Utc};
 use chrono_tz::Tz;
 use hotline_callcentre::engine::{AgentId, AgentStatus, CallId, CallRecord, Millis, Outcome};
+use hotline_callcentre::quality::POOR_MOS;
 use hotline_callcentre::seatplan::{Demand, Slot};
 use hotline_callcentre::stats::{self, Figures};
 use hotline_domain::{Satisfaction, UserId};
@@ -65,6 +66,34 @@ pub struct FigureRow {
     pub occupancy: Option<f64>,
     /// Keypad ratings after the call.
     pub ratings: Ratings,
+    /// How the calls sounded, where the lines measured them.
+    pub sound: Sound,
+    /// Calls a supervisor took over (接管) from their consultant.
+    pub taken_over: u64,
+}
+
+/// How a group of calls sounded: the calls measured (SIP calls; not the
+/// simulator's), their mean score and how many were poor.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct Sound {
+    pub measured: u64,
+    /// The mean of the calls' scores (each the worse side's); `None`
+    /// without a measured call.
+    pub mean_mos: Option<f64>,
+    /// Calls scored below [`POOR_MOS`].
+    pub poor: u64,
+}
+
+impl Sound {
+    pub fn of<'a>(calls: impl IntoIterator<Item = &'a CallRow>) -> Self {
+        let scores: Vec<f64> = calls.into_iter().filter_map(|c| c.quality?.mos()).collect();
+        let measured = scores.len() as u64;
+        Self {
+            measured,
+            mean_mos: (measured > 0).then(|| scores.iter().sum::<f64>() / measured as f64),
+            poor: scores.iter().filter(|m| **m < POOR_MOS).count() as u64,
+        }
+    }
 }
 
 /// Callers' keypad ratings (按键满意度).
@@ -149,7 +178,9 @@ pub fn figure_rows(
             let mean_wrap_up_secs = if handled.is_empty() { 0.0 } else { handled.iter().sum::<i64>() as f64 / handled.len() as f64 };
             let occupancy = key.parse::<i64>().ok().and_then(|id| occupancy.get(&UserId(id)).copied().flatten());
             let ratings = Ratings::of(group.iter().map(|(_, c)| *c));
-            FigureRow { key, figures, mean_wrap_up_secs, occupancy, ratings }
+            let sound = Sound::of(group.iter().map(|(_, c)| *c));
+            let taken_over = group.iter().filter(|(_, c)| c.taken_over_by.is_some()).count() as u64;
+            FigureRow { key, figures, mean_wrap_up_secs, occupancy, ratings, sound, taken_over }
         })
         .collect()
 }
@@ -327,6 +358,29 @@ mod tests {
         assert!((total[0].mean_wrap_up_secs - 30.0).abs() < 1e-9);
         let agents = figure_rows(&calls, &[], at(0, 0, 0), at(23, 0, 0), GroupBy::Agent, tz, t);
         assert_eq!(agents.iter().map(|r| r.key.as_str()).collect::<Vec<_>>(), ["1", "2"]);
+    }
+
+    #[test]
+    fn figures_average_the_measured_calls_sound_and_count_poor_ones_and_take_overs() {
+        use hotline_callcentre::quality::{CallQuality, LegQuality};
+        let clean = LegQuality { packets: 3_000, lost: 0, jitter_ms: 1.0 };
+        let lossy = LegQuality { packets: 2_400, lost: 600, jitter_ms: 30.0 };
+        let mut calls = [
+            call(1, Some(1), at(8, 10, 0), 5, Some(120), Outcome::Answered),
+            call(2, Some(1), at(8, 20, 0), 5, Some(60), Outcome::Answered),
+            call(3, Some(2), at(8, 40, 0), 5, Some(60), Outcome::Answered),
+        ];
+        calls[0].quality = Some(CallQuality { caller: clean, consultant: clean });
+        calls[1].quality = Some(CallQuality { caller: lossy, consultant: clean });
+        calls[1].taken_over_by = Some(UserId(9));
+        let (good, poor) = (calls[0].quality.unwrap().mos().unwrap(), calls[1].quality.unwrap().mos().unwrap());
+        assert!(good > 4.3 && poor < POOR_MOS, "{good} {poor}");
+        let t = Thresholds { answer_secs: 15, short_abandon_secs: 5 };
+        let agents = figure_rows(&calls, &[], at(0, 0, 0), at(23, 0, 0), GroupBy::Agent, chrono_tz::Asia::Shanghai, t);
+        let first = &agents[0];
+        assert_eq!((first.sound.measured, first.sound.poor, first.taken_over), (2, 1, 1));
+        assert!((first.sound.mean_mos.unwrap() - (good + poor) / 2.0).abs() < 1e-9);
+        assert_eq!((agents[1].sound, agents[1].taken_over), (Sound::default(), 0), "nothing measured is no score");
     }
 
     #[test]

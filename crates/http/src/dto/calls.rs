@@ -246,6 +246,15 @@ pub struct FigureRowDto {
     pub unsatisfied: u64,
     /// Satisfied and basically satisfied over all ratings; `null` without ratings.
     pub satisfaction_rate: Option<f64>,
+    /// Calls whose sound the lines measured (SIP calls, not simulated ones).
+    pub measured: u64,
+    /// Their mean score (MOS, each call the worse side's); `null` without
+    /// a measured call.
+    pub mean_mos: Option<f64>,
+    /// Measured calls scored below 3.1.
+    pub poor_calls: u64,
+    /// Calls a supervisor took over from their consultant (接管).
+    pub taken_over: u64,
 }
 
 impl From<FigureRow> for FigureRowDto {
@@ -260,6 +269,10 @@ impl From<FigureRow> for FigureRowDto {
             basically_satisfied: r.ratings.basically_satisfied,
             unsatisfied: r.ratings.unsatisfied,
             satisfaction_rate: r.ratings.rate(),
+            measured: r.sound.measured,
+            mean_mos: r.sound.mean_mos.map(|m| round(m, 2)),
+            poor_calls: r.sound.poor,
+            taken_over: r.taken_over,
         }
     }
 }

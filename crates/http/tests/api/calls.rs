@@ -276,6 +276,12 @@ async fn a_call_flows_from_the_simulator_through_the_desk_to_its_record() {
     assert_eq!(figures.body[0]["key"], "general");
     assert_eq!(figures.body[0]["offered"], 2);
     assert_eq!(figures.body[0]["connection_rate"], 0.5);
+    // Simulated calls carry no sound: no score, rather than a zero; none was taken over.
+    let row = &figures.body[0];
+    assert_eq!(
+        (&row["measured"], &row["mean_mos"], &row["poor_calls"], &row["taken_over"]),
+        (&json!(0), &json!(null), &json!(0), &json!(0))
+    );
     let agents = t.get("/api/v1/callcentre/figures?by=agent", &supervisor).await;
     assert!(agents.body[0]["occupancy"].as_f64().is_some_and(|o| o > 0.0 && o <= 1.0), "{}", agents.body);
     // The seat plan from this week's two calls: the half-hours they came in
