@@ -31,21 +31,22 @@ pub struct Centre {
     _db: TestDb,
 }
 
-/// A free local port (and the next one free too, for RTP and RTCP), never
-/// one this test process handed out before: the probe socket is closed at
-/// once, so the system may offer the same port again before SIPp binds it
-/// (a phone's SIP and RTP ports once came out equal).
+/// A free local port with the three after it free too (SIPp's audio RTP
+/// and RTCP, video RTP and RTCP), never one this test process handed out
+/// before. Taken from 10000–19999, below the gateway's RTP ports (20000 up)
+/// and the system's ephemeral ones (32768 up): a socket bound to port 0
+/// elsewhere (a browser client, a database connection) cannot take one
+/// between this probe and SIPp binding it. Blocks are drawn at random, so
+/// tests running at once in other processes rarely draw the same.
 pub fn free_port() -> u16 {
     static GIVEN: std::sync::Mutex<Vec<u16>> = std::sync::Mutex::new(Vec::new());
     loop {
-        let socket = std::net::UdpSocket::bind("127.0.0.1:0").expect("a port");
-        let port = socket.local_addr().expect("address").port();
-        if port.is_multiple_of(2) && port < 65000 && std::net::UdpSocket::bind(("127.0.0.1", port + 2)).is_ok() {
-            let mut given = GIVEN.lock().expect("ports lock");
-            if !given.iter().any(|p| p.abs_diff(port) < 2) {
-                given.push(port);
-                return port;
-            }
+        let port = 10000 + (rand::random::<u16>() % 2500) * 4;
+        let free = (port..port + 4).all(|p| std::net::UdpSocket::bind(("127.0.0.1", p)).is_ok());
+        let mut given = GIVEN.lock().expect("ports lock");
+        if free && !given.contains(&port) {
+            given.push(port);
+            return port;
         }
     }
 }
@@ -112,6 +113,12 @@ impl Centre {
             .expect("user");
         self.app.org.set_demo_phone_password(&admin, user.id, PHONE_PASSWORD).await.expect("phone password");
         user.id
+    }
+
+    /// The user's proof of a phone line, as the API's gate gives it.
+    pub async fn phone_user(&self, user: UserId) -> hotline_app::access::PhoneUser {
+        let record = self.app.store.user(user).await.expect("user").expect("user exists");
+        self.app.access.open(hotline_app::auth::principal_of(&record)).phone_user().expect("a consultant or supervisor")
     }
 
     /// The consultant at the desk, available, with the skills given.
