@@ -5,7 +5,7 @@
 
 mod support;
 
-use hotline_app::calls::{CallCentreConfig, DeskEvent, SoftphoneRefused, SoftphoneRequest, agent_of};
+use hotline_app::calls::{CallCentreConfig, DeskEvent, SoftphoneAnswer, SoftphoneRefused, SoftphoneRequest, agent_of};
 use hotline_callcentre::engine::{CallId, Event, Outcome};
 use hotline_sip::softphone::client::Browser;
 use std::sync::atomic::Ordering;
@@ -31,12 +31,12 @@ async fn a_browser_phone_refuses_what_is_not_an_offer_and_hold_without_a_call() 
         board.agents.iter().find(|a| a.agent == user).and_then(|a| a.phone_registered)
     };
     assert_eq!(registered().await, Some(false));
-    let browser = Browser::connect(switchboard, user, 440.0).await.expect("the browser connects");
+    let browser = Browser::connect(&centre.app.calls, &centre.phone_user(user).await, 440.0).await.expect("the browser connects");
     browser.connected().await.expect("ICE and DTLS come up");
     assert_eq!(registered().await, Some(true), "the wallboard counts the browser as the consultant's phone");
     let refused = switchboard.softphone(user, SoftphoneRequest::Hold(true)).await.unwrap();
     assert_eq!(refused, Err(SoftphoneRefused::NotTalking));
-    assert_eq!(switchboard.softphone(user, SoftphoneRequest::Close).await.unwrap(), Ok(None));
+    assert_eq!(switchboard.softphone(user, SoftphoneRequest::Close).await.unwrap(), Ok(SoftphoneAnswer::Done));
     assert_eq!(registered().await, Some(false), "closed, the consultant has no phone again");
     assert_eq!(switchboard.softphone(user, SoftphoneRequest::Close).await.unwrap(), Err(SoftphoneRefused::NotConnected));
 }
@@ -47,7 +47,7 @@ async fn a_carrier_call_answered_in_the_browser_talks_both_ways_and_survives_a_r
     let centre = Centre::start(config()).await;
     let user = centre.consultant("sun").await;
     let switchboard = &centre.app.calls.switchboard;
-    let browser = Browser::connect(switchboard, user, 440.0).await.expect("the browser connects");
+    let browser = Browser::connect(&centre.app.calls, &centre.phone_user(user).await, 440.0).await.expect("the browser connects");
     browser.connected().await.expect("ICE and DTLS come up");
     let mut desk = centre.desk(user, &[("general", 5)]).await;
 
@@ -65,7 +65,7 @@ async fn a_carrier_call_answered_in_the_browser_talks_both_ways_and_survives_a_r
     // The network changes: the old connection vanishes, a new one
     // negotiates behind the same line; the caller is still there.
     drop(browser);
-    let again = Browser::connect(switchboard, user, 440.0).await.expect("the browser connects");
+    let again = Browser::connect(&centre.app.calls, &centre.phone_user(user).await, 440.0).await.expect("the browser connects");
     again.connected().await.expect("ICE and DTLS come up");
     tokio::time::sleep(Duration::from_millis(1500)).await;
     let (heard, loud, sent) = again.frames();
@@ -88,6 +88,18 @@ async fn a_carrier_call_answered_in_the_browser_talks_both_ways_and_survives_a_r
     assert!(left > 100.0 && right > 1000.0, "the caller's speech and the browser's tone: {left} {right}");
     let quality = centre.measured("13800138000").await;
     assert!(quality.consultant.packets >= 100, "{quality:?}");
+    // Connecting the line is audited once; negotiating again behind it is not.
+    centre.app.auditor.seal_all().await.unwrap();
+    let connects = centre
+        .app
+        .store
+        .audit_log(None, 100)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.record.actor == Some(user) && e.record.action == "softphone.connect")
+        .count();
+    assert_eq!(connects, 1, "one connection, one reconnect");
 }
 
 #[tokio::test]
@@ -98,8 +110,10 @@ async fn a_supervisor_takes_a_browser_call_over_in_their_browser_holds_it_and_en
     let user = centre.consultant("li").await;
     let supervisor = centre.staff("banzhang", hotline_domain::Role::Supervisor).await;
     let switchboard = &centre.app.calls.switchboard;
-    let browser = Browser::connect(switchboard, user, 440.0).await.expect("the consultant's browser connects");
-    let coach = Browser::connect(switchboard, supervisor, 1500.0).await.expect("the supervisor's browser connects");
+    let browser =
+        Browser::connect(&centre.app.calls, &centre.phone_user(user).await, 440.0).await.expect("the consultant's browser connects");
+    let coach =
+        Browser::connect(&centre.app.calls, &centre.phone_user(supervisor).await, 1500.0).await.expect("the supervisor's browser connects");
     browser.connected().await.expect("ICE and DTLS come up");
     coach.connected().await.expect("ICE and DTLS come up");
     let mut desk = centre.desk(user, &[("general", 5)]).await;
@@ -121,10 +135,10 @@ async fn a_supervisor_takes_a_browser_call_over_in_their_browser_holds_it_and_en
     let sent = stats.from_consultant.load(Ordering::Relaxed) - from_centre;
     assert!(sent >= 40, "the supervisor's browser is the centre's side: {sent} packets");
     // The supervisor's browser holds and resumes the call it now carries.
-    assert_eq!(switchboard.softphone(supervisor, SoftphoneRequest::Hold(true)).await.unwrap(), Ok(None));
-    assert_eq!(switchboard.softphone(supervisor, SoftphoneRequest::Hold(false)).await.unwrap(), Ok(None));
+    assert_eq!(switchboard.softphone(supervisor, SoftphoneRequest::Hold(true)).await.unwrap(), Ok(SoftphoneAnswer::Done));
+    assert_eq!(switchboard.softphone(supervisor, SoftphoneRequest::Hold(false)).await.unwrap(), Ok(SoftphoneAnswer::Done));
     // Closing the supervisor's browser line hangs the call up on the centre's side.
-    assert_eq!(switchboard.softphone(supervisor, SoftphoneRequest::Close).await.unwrap(), Ok(None));
+    assert_eq!(switchboard.softphone(supervisor, SoftphoneRequest::Close).await.unwrap(), Ok(SoftphoneAnswer::Done));
     centre.finished(carrier, "the caller, hung up on after the rating").await;
     let record = centre.record("13800138000").await;
     assert_eq!((record.outcome, record.agent, record.taken_over_by), (Outcome::Answered, Some(user), Some(supervisor)));

@@ -26,8 +26,8 @@ pub use reports::{DemandCell, FigureRow, GroupBy, Ratings, Thresholds, demand_ce
 pub use simulated::{Arrival, Arrivals, CallerPlan, LineBehaviour, Load, SimulatedLines};
 pub use switchboard::{DESK_GRACE, DeskLink, Switchboard, agent_of, engine_error, user_of};
 pub use telephony::{
-    Dial, DialOutcome, LineContext, LineStatus, Lines, MonitorMode, MonitorRefused, NoTelephony, SoftphoneRefused, SoftphoneRequest,
-    Telephony, TelephonyAdapter, TrunkDirection, TrunkProblem, TrunkStatus,
+    Dial, DialOutcome, LineContext, LineStatus, Lines, MonitorMode, MonitorRefused, NoTelephony, SoftphoneAnswer, SoftphoneRefused,
+    SoftphoneRequest, Telephony, TelephonyAdapter, TrunkDirection, TrunkProblem, TrunkStatus,
 };
 
 use crate::access::{CallCentreManager, CallRecordsReader, CallbackWorker, Desk, PhoneUser, Seat};
@@ -583,23 +583,25 @@ impl CallCentre {
 
     /// The user's browser as their phone: connects it (the answer to its
     /// offer), holds or resumes their call, or closes the line. Connecting
-    /// and closing are audited; holding is the call's own business.
+    /// a line and closing it are audited; a browser negotiating again
+    /// behind its open line (every few seconds while its network is down)
+    /// and holding are not.
     pub async fn softphone(&self, user: &PhoneUser, request: SoftphoneRequest) -> AppResult<Option<String>> {
-        let action = match &request {
-            SoftphoneRequest::Offer(_) => Some("softphone.connect"),
-            SoftphoneRequest::Close => Some("softphone.close"),
-            SoftphoneRequest::Hold(_) => None,
-        };
+        let closing = request == SoftphoneRequest::Close;
         let answer = self.switchboard.softphone(user.user(), request).await?.map_err(|refused| match refused {
             SoftphoneRefused::Offer(_) => AppError::invalid("sdp", refused.to_string()),
             SoftphoneRefused::NotConnected | SoftphoneRefused::NotTalking => AppError::not_found(refused.to_string()),
             SoftphoneRefused::Unsupported => AppError::Conflict { message: refused.to_string(), current_version: None },
             SoftphoneRefused::Busy(_) => AppError::Unavailable(refused.to_string()),
         })?;
+        let (action, sdp) = match answer {
+            SoftphoneAnswer::Sdp { sdp, again } => ((!again).then_some("softphone.connect"), Some(sdp)),
+            SoftphoneAnswer::Done => (closing.then_some("softphone.close"), None),
+        };
         if let Some(action) = action {
             self.auditor.append(Some(user.user()), action, format!("user:{}", user.user()), serde_json::json!({})).await?;
         }
-        Ok(answer)
+        Ok(sdp)
     }
 
     /// The seat plan from the calls of the last `weeks` weeks, for the

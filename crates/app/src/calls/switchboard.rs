@@ -12,7 +12,9 @@ use super::config::CallCentreConfig;
 use super::live::{AgentBoard, DeskEvent, LinesBoard, QueueBoard, TakenOverBoard, Wallboard};
 use super::records::{CallRow, RecordingRef, StatusChange, TransferTry};
 use super::reports::to_record;
-use super::telephony::{Dial, DialOutcome, MonitorMode, MonitorRefused, NoTelephony, SoftphoneRefused, SoftphoneRequest, Telephony};
+use super::telephony::{
+    Dial, DialOutcome, MonitorMode, MonitorRefused, NoTelephony, SoftphoneAnswer, SoftphoneRefused, SoftphoneRequest, Telephony,
+};
 use crate::clock::Clock;
 use crate::directory::{Directory, OrgSnapshot};
 use crate::error::{AppError, AppResult};
@@ -83,7 +85,7 @@ enum Input {
     Softphone {
         agent: AgentId,
         request: SoftphoneRequest,
-        reply: oneshot::Sender<Result<Option<String>, SoftphoneRefused>>,
+        reply: oneshot::Sender<Result<SoftphoneAnswer, SoftphoneRefused>>,
     },
     Rated(CallId, Satisfaction),
     Dial {
@@ -257,7 +259,7 @@ impl Switchboard {
     }
 
     /// A user's browser phone: connect, hold or resume, close.
-    pub async fn softphone(&self, user: UserId, request: SoftphoneRequest) -> AppResult<Result<Option<String>, SoftphoneRefused>> {
+    pub async fn softphone(&self, user: UserId, request: SoftphoneRequest) -> AppResult<Result<SoftphoneAnswer, SoftphoneRefused>> {
         let (reply, rx) = oneshot::channel();
         self.tx.send(Input::Softphone { agent: agent_of(user), request, reply }).map_err(|_| closed())?;
         rx.await.map_err(|_| closed())

@@ -56,7 +56,7 @@ pub trait Telephony: Send + Sync {
     /// The user's browser as their phone (WebRTC): connects it with the
     /// browser's SDP offer (answered with ours), holds or resumes their
     /// call, or closes the line. Must not block: `reply` is told when done.
-    fn softphone(&self, agent: AgentId, request: SoftphoneRequest, reply: oneshot::Sender<Result<Option<String>, SoftphoneRefused>>) {
+    fn softphone(&self, agent: AgentId, request: SoftphoneRequest, reply: oneshot::Sender<Result<SoftphoneAnswer, SoftphoneRefused>>) {
         let _ = (agent, request);
         let _ = reply.send(Err(SoftphoneRefused::Unsupported));
     }
@@ -116,6 +116,17 @@ pub enum SoftphoneRequest {
     Hold(bool),
     /// Close the line: the SIP phone, if registered, rings again.
     Close,
+}
+
+/// What the lines answer a browser's phone request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SoftphoneAnswer {
+    /// The SDP answer to an offer; `again`: the user's line was open
+    /// already (the browser negotiating again after a network change, or
+    /// a reloaded page), not a new connection.
+    Sdp { sdp: String, again: bool },
+    /// Held, resumed or closed.
+    Done,
 }
 
 /// Why the lines refuse a browser's phone request.

@@ -154,7 +154,8 @@ async fn run(args: Args) -> anyhow::Result<()> {
             .await?;
         app.org.set_demo_phone_password(&admin, user.id, PASSWORD).await?;
         if args.browsers {
-            let browser = Browser::connect(&app.calls.switchboard, user.id, 440.0).await?;
+            let line = app.access.open(hotline_app::auth::principal_of(&user)).phone_user()?;
+            let browser = Browser::connect(&app.calls, &line, 440.0).await?;
             browser.connected().await?;
             browsers.push(browser);
             let mut desk = app.calls.switchboard.login(user.id, name, [("general".to_owned(), 5u8)].into()).await?;

@@ -24,8 +24,8 @@ use crate::registrar::{Binding, Registrar};
 use crate::softphone::{LineHandle, Softphones};
 use hotline_app::attachments::BlobStore;
 use hotline_app::calls::{
-    Dial, DialOutcome, LineContext, LineStatus, MonitorMode, MonitorRefused, Phones, RecordingRef, SoftphoneRefused, SoftphoneRequest,
-    Switchboard, Telephony,
+    Dial, DialOutcome, LineContext, LineStatus, MonitorMode, MonitorRefused, Phones, RecordingRef, SoftphoneAnswer, SoftphoneRefused,
+    SoftphoneRequest, Switchboard, Telephony,
 };
 use hotline_app::error::AppError;
 use hotline_callcentre::engine::{AgentId, CallId, Command, TransferMode};
@@ -188,7 +188,7 @@ impl Telephony for Lines {
         &self,
         agent: AgentId,
         request: SoftphoneRequest,
-        reply: tokio::sync::oneshot::Sender<Result<Option<String>, SoftphoneRefused>>,
+        reply: tokio::sync::oneshot::Sender<Result<SoftphoneAnswer, SoftphoneRefused>>,
     ) {
         let core = self.1.clone();
         tokio::spawn(async move {

@@ -8,7 +8,7 @@ use super::{ConsultantLeg, Core, Phone, SupervisorLeg};
 use crate::media::relay::{Leg, Monitor, Party};
 use crate::media::sdp::{Codec, Media};
 use crate::softphone::{LineHandle, SoftphoneError};
-use hotline_app::calls::{SoftphoneRefused, SoftphoneRequest};
+use hotline_app::calls::{SoftphoneAnswer, SoftphoneRefused, SoftphoneRequest};
 use hotline_callcentre::engine::{AgentId, CallId};
 use std::sync::Arc;
 
@@ -19,7 +19,7 @@ fn relay_peer(line: &LineHandle) -> Media {
 }
 
 impl Core {
-    pub(super) async fn softphone(self: Arc<Self>, agent: AgentId, request: SoftphoneRequest) -> Result<Option<String>, SoftphoneRefused> {
+    pub(super) async fn softphone(self: Arc<Self>, agent: AgentId, request: SoftphoneRequest) -> Result<SoftphoneAnswer, SoftphoneRefused> {
         match request {
             SoftphoneRequest::Offer(sdp) => {
                 let (line, new) = match self.softphones.line(agent) {
@@ -31,7 +31,7 @@ impl Core {
                     // A first offer that fails opens nothing.
                     self.softphones.close(agent);
                 }
-                answer.map(Some).map_err(|e| match e {
+                answer.map(|sdp| SoftphoneAnswer::Sdp { sdp, again: !new }).map_err(|e| match e {
                     SoftphoneError::Offer(why) => SoftphoneRefused::Offer(why),
                     other => SoftphoneRefused::Busy(other.to_string()),
                 })
@@ -49,7 +49,7 @@ impl Core {
                     .ok_or(SoftphoneRefused::NotTalking)?;
                 let c = state.calls.get_mut(&call).expect("found above");
                 self.consultant_holds(call, c, held);
-                Ok(None)
+                Ok(SoftphoneAnswer::Done)
             }
             SoftphoneRequest::Close => {
                 // A line that never connected was no phone: closed all the same.
@@ -59,7 +59,7 @@ impl Core {
                     return Err(SoftphoneRefused::NotConnected);
                 }
                 self.browser_gone(agent);
-                Ok(None)
+                Ok(SoftphoneAnswer::Done)
             }
         }
     }

@@ -5,8 +5,8 @@
 //! browsers on the lines without a browser.
 
 use crate::media::g711;
+use hotline_app::access::PhoneUser;
 use hotline_app::calls::SoftphoneRequest;
-use hotline_domain::UserId;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -67,8 +67,9 @@ fn tone(hz: f64, from: u64) -> Vec<u8> {
 }
 
 impl Browser {
-    /// Connects as `user`'s phone through the switchboard, as the API does.
-    pub async fn connect(switchboard: &hotline_app::calls::Switchboard, user: UserId, tone_hz: f64) -> Result<Self, ClientError> {
+    /// Connects as `user`'s phone through the call centre, as the API does
+    /// (audited as a connection when the user's line was not open).
+    pub async fn connect(calls: &hotline_app::calls::CallCentre, user: &PhoneUser, tone_hz: f64) -> Result<Self, ClientError> {
         let socket = UdpSocket::bind("127.0.0.1:0").await?;
         let local = socket.local_addr()?;
         let mut rtc = RtcConfig::new()
@@ -80,12 +81,11 @@ impl Browser {
         let mut change = rtc.sdp_api();
         let mid = change.add_media(MediaKind::Audio, Direction::SendRecv, None, None, None);
         let (offer, pending) = change.apply().ok_or_else(|| ClientError::Rtc("no offer to make".into()))?;
-        let answer = switchboard
+        let answer = calls
             .softphone(user, SoftphoneRequest::Offer(offer.to_sdp_string()))
             .await
             .map_err(|e| ClientError::Refused(e.to_string()))?
-            .map_err(|e| ClientError::Refused(e.to_string()))?
-            .ok_or_else(|| ClientError::Refused("no answer".into()))?;
+            .ok_or_else(|| ClientError::Refused("no answer to the offer".into()))?;
         rtc.sdp_api().accept_answer(pending, SdpAnswer::from_sdp_string(&answer).map_err(rtc_error)?).map_err(rtc_error)?;
 
         let heard = Arc::new(Heard::default());
