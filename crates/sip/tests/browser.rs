@@ -124,6 +124,9 @@ async fn a_supervisor_takes_a_browser_call_over_in_their_browser_holds_it_and_en
 
     switchboard.monitor(call, supervisor, Some(MonitorMode::Listen)).await.unwrap().expect("listening from the browser");
     tokio::time::sleep(Duration::from_millis(1000)).await;
+    // The consultant had put the caller on hold: taking over brings the caller back.
+    assert_eq!(switchboard.softphone(user, SoftphoneRequest::Hold(true)).await.unwrap(), Ok(SoftphoneAnswer::Done));
+    let to_caller = centre.gateway.media_stats().to_caller.load(Ordering::Relaxed);
     switchboard.take_over(call, supervisor, "班长".into()).await.unwrap().expect("taking over");
     centre.desk_event(&mut desk, |e| matches!(e, DeskEvent::TakenOver { .. }).then_some(())).await;
     let (consultant_heard, ..) = browser.frames();
@@ -134,6 +137,8 @@ async fn a_supervisor_takes_a_browser_call_over_in_their_browser_holds_it_and_en
     assert!(after - consultant_heard < 10, "the consultant's browser hears the call no more: {} frames", after - consultant_heard);
     let sent = stats.from_consultant.load(Ordering::Relaxed) - from_centre;
     assert!(sent >= 40, "the supervisor's browser is the centre's side: {sent} packets");
+    let heard = stats.to_caller.load(Ordering::Relaxed) - to_caller;
+    assert!(heard >= 40, "the caller, on hold before, hears the supervisor: {heard} packets");
     // The supervisor's browser holds and resumes the call it now carries.
     assert_eq!(switchboard.softphone(supervisor, SoftphoneRequest::Hold(true)).await.unwrap(), Ok(SoftphoneAnswer::Done));
     assert_eq!(switchboard.softphone(supervisor, SoftphoneRequest::Hold(false)).await.unwrap(), Ok(SoftphoneAnswer::Done));

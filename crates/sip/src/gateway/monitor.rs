@@ -89,6 +89,10 @@ impl Core {
         let promoted = leg.phone.dialog_id();
         let left =
             c.consultant.replace(ConsultantLeg { agent: supervisor, phone: leg.phone, answered: true, held: false, local: leg.local });
+        // A caller the consultant had put on hold talks to the supervisor now.
+        if left.as_ref().is_some_and(|l| l.held) {
+            c.media.bridge();
+        }
         // The supervisor's phone hanging up now ends the call, as the consultant's did.
         if let Some(id) = promoted {
             state.dialogs.insert(id, (call, Side::Consultant));
