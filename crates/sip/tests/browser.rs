@@ -89,16 +89,7 @@ async fn a_carrier_call_answered_in_the_browser_talks_both_ways_and_survives_a_r
     let quality = centre.measured("13800138000").await;
     assert!(quality.consultant.packets >= 100, "{quality:?}");
     // Connecting the line is audited once; negotiating again behind it is not.
-    centre.app.auditor.seal_all().await.unwrap();
-    let connects = centre
-        .app
-        .store
-        .audit_log(None, 100)
-        .await
-        .unwrap()
-        .into_iter()
-        .filter(|e| e.record.actor == Some(user) && e.record.action == "softphone.connect")
-        .count();
+    let connects = centre.audited(user).await.into_iter().filter(|(action, _)| action == "softphone.connect").count();
     assert_eq!(connects, 1, "one connection, one reconnect");
 }
 

@@ -637,17 +637,8 @@ async fn a_supervisor_takes_a_call_over_the_consultant_wraps_up_and_the_supervis
 
     let row = centre.record("13800138000").await;
     assert_eq!((row.outcome, row.agent, row.taken_over_by), (Outcome::Answered, Some(user), Some(supervisor)));
-    centre.app.auditor.seal_all().await.unwrap();
-    let actions: Vec<String> = centre
-        .app
-        .store
-        .audit_log(None, 100)
-        .await
-        .unwrap()
-        .into_iter()
-        .filter(|e| e.record.actor == Some(supervisor) && e.record.target == format!("call:{call}"))
-        .map(|e| e.record.action)
-        .collect();
+    let target = format!("call:{call}");
+    let actions: Vec<String> = centre.audited(supervisor).await.into_iter().filter(|(_, t)| *t == target).map(|(a, _)| a).collect();
     for action in ["call.monitor.listen", "call.monitor.take_over", "call.monitor.end"] {
         assert!(actions.iter().any(|a| a == action), "{action} in {actions:?}");
     }
@@ -714,17 +705,8 @@ async fn a_supervisor_listens_in_from_their_phone_whispers_barges_in_and_leaves_
     assert!(record.ended_at - record.answered_at.unwrap() >= chrono::Duration::milliseconds(5500), "the call went on to its end");
 
     // Each step is in the audit log, by the supervisor.
-    centre.app.auditor.seal_all().await.unwrap();
-    let actions: Vec<String> = centre
-        .app
-        .store
-        .audit_log(None, 100)
-        .await
-        .unwrap()
-        .into_iter()
-        .filter(|e| e.record.actor == Some(supervisor) && e.record.target == format!("call:{call}"))
-        .map(|e| e.record.action)
-        .collect();
+    let target = format!("call:{call}");
+    let actions: Vec<String> = centre.audited(supervisor).await.into_iter().filter(|(_, t)| *t == target).map(|(a, _)| a).collect();
     assert_eq!(actions.len(), 4, "{actions:?}");
     for action in ["call.monitor.listen", "call.monitor.whisper", "call.monitor.barge", "call.monitor.stop"] {
         assert!(actions.iter().any(|a| a == action), "{action} in {actions:?}");

@@ -98,18 +98,25 @@ async fn stored_call(t: &TestApp, token: &str, call: &str) -> Value {
     panic!("call {call} was never stored");
 }
 
+/// The trained consultant at their desk, available, in conversation with
+/// a caller of the general queue: the desk's socket and the call's id.
+async fn talking_at_desk(t: &TestApp, admin: &str, consultant: &str) -> (Socket, String) {
+    basic_training(t, admin, "consultant").await;
+    let mut desk = connect(t, consultant).await.expect("desk");
+    next(&mut desk, "hello").await;
+    command(&mut desk, json!({"type": "status", "status": "available"})).await;
+    let call = place_call(t, admin, "general", "13800138000").await;
+    next(&mut desk, "offered").await;
+    command(&mut desk, json!({"type": "accept", "call": call})).await;
+    next(&mut desk, "connected").await;
+    (desk, call)
+}
+
 #[tokio::test]
 async fn a_desk_reloaded_mid_call_finds_its_call_again_and_can_hang_it_up() {
     let t = spawn().await;
     let (admin, consultant, supervisor) = (t.login("admin").await, t.login("consultant").await, t.login("supervisor").await);
-    basic_training(&t, &admin, "consultant").await;
-    let mut desk = connect(&t, &consultant).await.expect("desk");
-    next(&mut desk, "hello").await;
-    command(&mut desk, json!({"type": "status", "status": "available"})).await;
-    let call = place_call(&t, &admin, "general", "13800138000").await;
-    next(&mut desk, "offered").await;
-    command(&mut desk, json!({"type": "accept", "call": call})).await;
-    next(&mut desk, "connected").await;
+    let (mut desk, call) = talking_at_desk(&t, &admin, &consultant).await;
 
     // The page reloads: the socket closes and a new one opens within the grace.
     desk.close(None).await.unwrap();
@@ -127,14 +134,7 @@ async fn a_desk_reloaded_mid_call_finds_its_call_again_and_can_hang_it_up() {
 async fn a_caller_handed_over_to_110_talks_with_both_and_the_order_is_registered_as_handed_over() {
     let t = spawn().await;
     let (admin, consultant, supervisor) = (t.login("admin").await, t.login("consultant").await, t.login("supervisor").await);
-    basic_training(&t, &admin, "consultant").await;
-    let mut desk = connect(&t, &consultant).await.expect("desk");
-    next(&mut desk, "hello").await;
-    command(&mut desk, json!({"type": "status", "status": "available"})).await;
-    let call = place_call(&t, &admin, "general", "13800138000").await;
-    next(&mut desk, "offered").await;
-    command(&mut desk, json!({"type": "accept", "call": call})).await;
-    next(&mut desk, "connected").await;
+    let (mut desk, call) = talking_at_desk(&t, &admin, &consultant).await;
 
     // One click on the desk: the three-way call with 110 first, then the order.
     let ack = command(&mut desk, json!({"type": "transfer", "call": call, "to": "110", "mode": "conference"})).await;

@@ -879,8 +879,10 @@ mod tests {
         [a, b, c].map(|level| level > 4000)
     }
 
-    #[tokio::test]
-    async fn a_supervisor_listens_whispers_and_barges_in() {
+    /// A call in conversation with a supervisor's leg joined (not yet
+    /// monitoring): the relay, its counters, and the three phones with
+    /// the relay's address for each.
+    async fn caller_consultant_and_supervisor() -> (CallMedia, Arc<MediaStats>, [(UdpSocket, SocketAddr); 3]) {
         let (caller, caller_leg) = phone(Codec::Pcma).await;
         let caller_at = caller_leg.local().unwrap();
         let stats = Arc::new(MediaStats::default());
@@ -892,7 +894,12 @@ mod tests {
         let (supervisor, supervisor_leg) = phone(Codec::Pcma).await;
         let supervisor_at = supervisor_leg.local().unwrap();
         media.leg(Party::Supervisor, supervisor_leg);
-        let phones = [(caller, caller_at), (consultant, consultant_at), (supervisor, supervisor_at)];
+        (media, stats, [(caller, caller_at), (consultant, consultant_at), (supervisor, supervisor_at)])
+    }
+
+    #[tokio::test]
+    async fn a_supervisor_listens_whispers_and_barges_in() {
+        let (media, stats, phones) = caller_consultant_and_supervisor().await;
         let (caller, consultant, supervisor) = (0, 1, 2);
 
         // Joined but not yet monitoring: the pair as before, the supervisor out.
@@ -922,19 +929,8 @@ mod tests {
 
     #[tokio::test]
     async fn a_supervisor_takes_the_call_over_on_the_port_they_listened_on() {
-        let (caller, caller_leg) = phone(Codec::Pcma).await;
-        let caller_at = caller_leg.local().unwrap();
-        let stats = Arc::new(MediaStats::default());
-        let media = CallMedia::start(caller_leg, stats.clone(), None);
-        let (consultant, consultant_leg) = phone(Codec::Pcma).await;
-        let consultant_at = consultant_leg.local().unwrap();
-        media.leg(Party::Consultant, consultant_leg);
-        media.bridge();
-        let (supervisor, supervisor_leg) = phone(Codec::Pcma).await;
-        let supervisor_at = supervisor_leg.local().unwrap();
-        media.leg(Party::Supervisor, supervisor_leg);
+        let (media, stats, phones) = caller_consultant_and_supervisor().await;
         media.monitor(Some(Monitor::Listen));
-        let phones = [(caller, caller_at), (consultant, consultant_at), (supervisor, supervisor_at)];
         let (caller, consultant, supervisor) = (0, 1, 2);
         assert_eq!(who_hears(&phones, caller).await, [false, true, true]);
         let before = stats.to_caller.load(Ordering::Relaxed);

@@ -115,6 +115,13 @@ impl Centre {
         user.id
     }
 
+    /// What `actor` did, as the sealed audit log has it: (action, target).
+    pub async fn audited(&self, actor: UserId) -> Vec<(String, String)> {
+        self.app.auditor.seal_all().await.expect("sealing the audit log");
+        let log = self.app.store.audit_log(None, 100).await.expect("the audit log");
+        log.into_iter().filter(|e| e.record.actor == Some(actor)).map(|e| (e.record.action, e.record.target)).collect()
+    }
+
     /// The user's proof of a phone line, as the API's gate gives it.
     pub async fn phone_user(&self, user: UserId) -> hotline_app::access::PhoneUser {
         let record = self.app.store.user(user).await.expect("user").expect("user exists");
