@@ -150,14 +150,14 @@ async function latinWords(page) {
 }
 
 /** Registers an order through the API as `username`; returns its number. */
-async function registerByApi(base, username, subject, description) {
+async function registerByApi(base, username, subject, description, phone = '13700001111') {
   const bearer = await token(base, username)
   const headers = { 'Content-Type': 'application/json', Authorization: `Bearer ${bearer}` }
   const categories = await (await fetch(`${base}/api/v1/categories`, { headers })).json()
   const light = categories.find((c) => c.name === '城市公共设施' && categories.find((p) => p.id === c.parent_id)?.name === '城市建设和市政管理')
   const r = await fetch(`${base}/api/v1/work-orders`, {
     method: 'POST', headers,
-    body: JSON.stringify({ channel: 'phone', type: 'complaint', category_id: light.id, caller: { phone: '13700001111', anonymous: true },
+    body: JSON.stringify({ channel: 'phone', type: 'complaint', category_id: light.id, caller: { phone, anonymous: true },
       location: { town_code: '441900003', address: '东城街道东纵路' }, subject, description }),
   })
   if (r.status !== 201) throw new Error(`registering ${subject}: ${r.status} ${await r.text()}`)
@@ -883,6 +883,42 @@ export const steps = [
     await body.locator('li', { hasText: '粤省事小程序' }).waitFor()
     await body.locator('strong', { hasText: '办理渠道' }).waitFor()
     await page.locator('.el-dialog:visible [data-test=article-basis]', { hasText: '粤人社规〔2024〕1号' }).waitFor()
+    await close()
+
+    // Three callers ask in their own words, and the consultant answers each
+    // with the article: the search learns their words, and the vocabulary's
+    // editor is proposed the synonym.
+    const consultantToken = await token(base, 'consultant')
+    const article = (await (await fetch(`${base}/api/v1/kb/search?q=${encodeURIComponent(title)}`, { headers: { Authorization: `Bearer ${consultantToken}` } })).json()).results[0]
+    const asked = [['13700002001', '自由职业者养老保险停了两年', '我是自由职业者，养老保险停了两年，想接着交'], ['13700002002', '自由职业者交养老保险', '自由职业者养老保险停交以后还能接上吗'], ['13700002003', '咨询自由职业者养老保险', '自由职业者以前停掉的养老保险能否接续']]
+    for (const [phone, subject, description] of asked) {
+      const number = await registerByApi(base, 'consultant', subject, description, phone)
+      const r = await fetch(`${base}/api/v1/work-orders/${number}/articles`, {
+        method: 'POST', headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${consultantToken}` }, body: JSON.stringify({ article_id: article.id }),
+      })
+      if (r.status !== 204) throw new Error(`linking ${number}: ${r.status} ${await r.text()}`)
+    }
+    ;({ page, close } = await as(browser, base, 'consultant'))
+    await page.goto(`${base}/knowledge`)
+    // The article never says 自由职业者; the index follows within a second.
+    for (let i = 0; ; i++) {
+      await page.fill('[data-test=kb-search]', '自由职业者')
+      await page.keyboard.press('Enter')
+      await page.waitForLoadState('networkidle')
+      if (await page.locator(`[data-test=kb-result]:has-text("${title}")`).count()) break
+      if (i === 20) throw new Error('the search did not learn 自由职业者 from three answered orders')
+      await page.waitForTimeout(500)
+    }
+    await close()
+    ;({ page, close } = await as(browser, base, 'admin'))
+    await page.goto(`${base}/admin`)
+    await tab(page, 'vocabulary')
+    const proposal = page.locator('[data-test=synonym-proposals] .el-table__row', { hasText: '自由职业' })
+    await proposal.locator(`text=${title}`).waitFor()
+    await shot(page, shots, '35b-vocabulary-proposals')
+    await proposal.getByRole('button', { name: '采纳' }).click()
+    await page.locator('[data-test=vocabulary] .el-table__row', { hasText: '自由职业' }).waitFor()
+    await proposal.waitFor({ state: 'detached' })
     await close()
   }],
   ['a consultant without basic training is told so at the desk, which stops trying to connect', async ({ browser, base, shots }) => {

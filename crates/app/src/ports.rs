@@ -491,6 +491,16 @@ pub struct ArticleChange {
     pub live: Option<ArticleContent>,
 }
 
+/// An order an article answered, as what citizens asked it by.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AskedOrder {
+    pub article: ArticleId,
+    pub order: OrderId,
+    pub caller_phone: Option<String>,
+    pub subject: String,
+    pub description: String,
+}
+
 /// A work order as the index needs it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OrderChange {
@@ -609,6 +619,13 @@ pub trait KnowledgeStore: Send + Sync {
     /// Links an article to the order it answered; linking twice is a no-op.
     async fn link_article(&self, order: OrderId, article: ArticleId, by: UserId, at: DateTime<Utc>) -> StoreResult<()>;
     async fn linked_articles(&self, order: OrderId) -> StoreResult<Vec<ArticleId>>;
+    /// The newest `per_article` orders each of these articles answered.
+    async fn article_evidence(&self, articles: &[ArticleId], per_article: u32) -> StoreResult<Vec<AskedOrder>>;
+    /// The articles that answered the most orders.
+    async fn most_linked_articles(&self, limit: u32) -> StoreResult<Vec<ArticleId>>;
+    /// Remembers that an editor turned a synonym proposal down.
+    async fn dismiss_synonym(&self, word: &str, partner: &str, audit: &AuditRecord) -> StoreResult<()>;
+    async fn synonym_dismissals(&self) -> StoreResult<Vec<(String, String)>>;
     /// Articles by searches that found or opened them and by orders linked
     /// to them since `since`.
     async fn article_demand(&self, since: DateTime<Utc>, limit: u32) -> StoreResult<Vec<ArticleDemand>>;

@@ -143,6 +143,8 @@ pub fn router(app: App, config: HttpConfig) -> Router {
         .route("/kb/vocabulary/terms/{term}", axum::routing::delete(kb::remove_term))
         .route("/kb/vocabulary/synonyms", post(kb::add_synonyms))
         .route("/kb/vocabulary/synonyms/{id}", axum::routing::delete(kb::remove_synonyms))
+        .route("/kb/vocabulary/proposals", get(kb::proposals))
+        .route("/kb/vocabulary/proposals/dismissals", post(kb::dismiss_proposal))
         .route("/work-orders/{number}", get(orders::get))
         .route("/work-orders/{number}/history", get(orders::history))
         .route("/work-orders/{number}/similar", get(routes::suggestions::similar_to_order))

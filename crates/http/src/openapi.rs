@@ -70,6 +70,7 @@ impl Modify for BearerAuth {
         routes::kb::search, routes::kb::suggest, routes::kb::hot, routes::kb::search_orders, routes::kb::link,
         routes::kb::list, routes::kb::create, routes::kb::get, routes::kb::edit, routes::kb::act, routes::kb::versions, routes::kb::diff,
         routes::kb::vocabulary, routes::kb::add_term, routes::kb::remove_term, routes::kb::add_synonyms, routes::kb::remove_synonyms,
+        routes::kb::proposals, routes::kb::dismiss_proposal,
         routes::kb::public_search, routes::kb::public_suggest, routes::kb::public_article, routes::kb::public_hot,
         routes::topics::list, routes::topics::public,
         routes::calls::wallboard, routes::calls::wallboard_stream, routes::calls::calls, routes::calls::call, routes::calls::recording, routes::calls::monitor, routes::calls::stop_monitor, routes::softphone::connect, routes::softphone::close, routes::softphone::hold, routes::calls::link_order,

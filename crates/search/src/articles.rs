@@ -19,7 +19,7 @@ use tantivy::schema::{FAST, Field, INDEXED, STORED, Schema};
 use tantivy::{TantivyDocument, Term, doc};
 
 /// Bumped whenever the fields below change: the index is then rebuilt.
-const LAYOUT: u32 = 1;
+const LAYOUT: u32 = 2;
 
 pub(crate) struct ArticleIndex {
     handle: Handle,
@@ -34,6 +34,8 @@ struct Fields {
     keywords: Field,
     script: Field,
     body: Field,
+    /// The words callers used in orders it answered: found by them too.
+    asked: Field,
     owner: Field,
     category: Field,
     category_path: Field,
@@ -51,6 +53,7 @@ fn schema() -> (Schema, Fields) {
         keywords: b.add_text_field("keywords", chinese(false)),
         script: b.add_text_field("script", chinese(true)),
         body: b.add_text_field("body", chinese(true)),
+        asked: b.add_text_field("asked", chinese(false)),
         owner: b.add_u64_field("owner", INDEXED | STORED),
         category: b.add_u64_field("category", STORED),
         category_path: b.add_u64_field("category_path", INDEXED),
@@ -70,6 +73,21 @@ fn id_value(id: i64) -> u64 {
     id as u64
 }
 
+/// The words an article is asked by as a field: each repeated by how many
+/// callers used it, on a log scale (a word 40 callers used counts more than
+/// one two did, not twenty times more).
+fn asked_text(asked: &[(String, usize)]) -> String {
+    let mut text = String::new();
+    for (word, callers) in asked {
+        let times = (usize::BITS - callers.leading_zeros()).clamp(1, 4);
+        for _ in 0..times {
+            text.push_str(word);
+            text.push(' ');
+        }
+    }
+    text
+}
+
 impl ArticleIndex {
     pub fn open(dir: Option<&Path>, analyzer: Arc<Analyzer>) -> Result<Self, SearchError> {
         let (schema, f) = schema();
@@ -81,8 +99,8 @@ impl ArticleIndex {
         &self.handle
     }
 
-    fn fields_weighted(&self) -> [(Field, f32); 4] {
-        [(self.f.title, 3.0), (self.f.keywords, 2.5), (self.f.script, 1.5), (self.f.body, 1.0)]
+    fn fields_weighted(&self) -> [(Field, f32); 5] {
+        [(self.f.title, 3.0), (self.f.keywords, 2.5), (self.f.script, 1.5), (self.f.body, 1.0), (self.f.asked, 1.0)]
     }
 
     fn document(&self, d: &ArticleDoc) -> TantivyDocument {
@@ -94,6 +112,7 @@ impl ArticleIndex {
             f.keywords => c.keywords.as_slice().join(" "),
             f.script => c.script.as_ref().map(|s| s.as_str()).unwrap_or(""),
             f.body => c.body.as_str(),
+            f.asked => asked_text(&d.asked),
             f.owner => c.owner.map_or(NONE, |u| id_value(u.0)),
             f.category => c.category.map_or(NONE, |c| id_value(c.0)),
             f.public => u64::from(c.visibility == Visibility::Public),

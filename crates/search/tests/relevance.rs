@@ -39,7 +39,7 @@ fn engine() -> (TantivySearch, Vec<String>) {
     let docs: Vec<ArticleDoc> = contents
         .into_iter()
         .enumerate()
-        .map(|(i, content)| ArticleDoc { id: ArticleId(i as i64 + 1), content, category_path: vec![] })
+        .map(|(i, content)| ArticleDoc { id: ArticleId(i as i64 + 1), content, category_path: vec![], asked: vec![] })
         .collect();
     engine.index_articles(&docs, &[], ChangeCursor { updated_at: Utc::now(), id: 0 }).unwrap();
     (engine, titles)

@@ -6,8 +6,8 @@ use crate::{OrBackend, SqlStore};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use hotline_app::ports::{
-    ArticleChange, ArticleDemand, ArticleFilter, ArticleRecord, ArticleSummary, ArticleVersionRecord, AuditRecord, ChangeCursor,
-    KnowledgeEvent, KnowledgeStore, OrderChange, QueryDemand, SearchVocabulary, StoreError, StoreResult, SynonymSet,
+    ArticleChange, ArticleDemand, ArticleFilter, ArticleRecord, ArticleSummary, ArticleVersionRecord, AskedOrder, AuditRecord,
+    ChangeCursor, KnowledgeEvent, KnowledgeStore, OrderChange, QueryDemand, SearchVocabulary, StoreError, StoreResult, SynonymSet,
 };
 use hotline_domain::knowledge::{ArticleContent, ArticleState, ArticleStatus, Visibility};
 use hotline_domain::{ArticleId, CategoryId, HandlingResult, OrderId, State, UnitId, UserId, WorkOrderNo};
@@ -44,11 +44,13 @@ fn article_row(a: &ArticleRecord, live_expires_on: Option<String>) -> Vec<Val> {
         micros(a.created_at).into(),
         micros(a.updated_at).into(),
         a.revision.into(),
+        // changed_at: an edit is a change the index follows.
+        micros(a.updated_at).into(),
     ]
 }
 
 const ARTICLE_COLUMNS: &str = "id, owner_unit_id, title, category_id, visibility, status, version, live_version, live_expires_on, \
-                               publish_at, review_note, created_by, created_at, updated_at, revision";
+                               publish_at, review_note, created_by, created_at, updated_at, revision, changed_at";
 
 fn parse_state(row: &AnyRow) -> StoreResult<ArticleState> {
     Ok(ArticleState {
@@ -127,7 +129,7 @@ impl KnowledgeStore for SqlStore {
         };
         let mut tx = self.write.begin().await.or_backend()?;
         dynamic(
-            &format!("INSERT INTO kb_articles ({ARTICLE_COLUMNS}) VALUES ({})", placeholders(15)),
+            &format!("INSERT INTO kb_articles ({ARTICLE_COLUMNS}) VALUES ({})", placeholders(16)),
             article_row(article, live_expiry(article, None)),
         )
         .execute(&mut *tx)
@@ -161,7 +163,7 @@ impl KnowledgeStore for SqlStore {
         values.push(article.id.0.into());
         values.push(expected_revision.into());
         let sets: Vec<String> = ARTICLE_COLUMNS.split(", ").skip(1).enumerate().map(|(i, c)| format!("{c} = ${}", i + 1)).collect();
-        let sql = format!("UPDATE kb_articles SET {} WHERE id = $15 AND revision = $16", sets.join(", "));
+        let sql = format!("UPDATE kb_articles SET {} WHERE id = $16 AND revision = $17", sets.join(", "));
         let updated = dynamic(&sql, values).execute(&mut *tx).await.or_backend()?.rows_affected();
         if updated == 0 {
             let current: Option<i64> = sqlx::query_scalar("SELECT revision FROM kb_articles WHERE id = $1")
@@ -278,9 +280,9 @@ impl KnowledgeStore for SqlStore {
     async fn articles_changed(&self, after: ChangeCursor, limit: u32) -> StoreResult<Vec<ArticleChange>> {
         let rows = self
             .changed_after(
-                "SELECT a.id, a.updated_at, v.content FROM kb_articles a \
+                "SELECT a.id, a.changed_at, v.content FROM kb_articles a \
                  LEFT JOIN kb_article_versions v ON v.article_id = a.id AND v.version = a.live_version \
-                 WHERE (a.updated_at, a.id) > ($1, $2) ORDER BY a.updated_at, a.id LIMIT $3",
+                 WHERE (a.changed_at, a.id) > ($1, $2) ORDER BY a.changed_at, a.id LIMIT $3",
                 after,
                 limit,
             )
@@ -290,7 +292,7 @@ impl KnowledgeStore for SqlStore {
                 let id = row.int("id")?;
                 Ok(ArticleChange {
                     id: ArticleId(id),
-                    cursor: ChangeCursor { updated_at: row.at("updated_at")?, id },
+                    cursor: ChangeCursor { updated_at: row.at("changed_at")?, id },
                     live: row.opt_text("content")?.map(|c| from_json("content", &c)).transpose()?,
                 })
             })
@@ -403,7 +405,8 @@ impl KnowledgeStore for SqlStore {
     }
 
     async fn link_article(&self, order: OrderId, article: ArticleId, by: UserId, at: DateTime<Utc>) -> StoreResult<()> {
-        sqlx::query(
+        let mut tx = self.write.begin().await.or_backend()?;
+        let linked = sqlx::query(
             "INSERT INTO kb_order_links (order_id, article_id, linked_by, linked_at) VALUES ($1, $2, $3, $4) \
              ON CONFLICT (order_id, article_id) DO NOTHING",
         )
@@ -411,10 +414,81 @@ impl KnowledgeStore for SqlStore {
         .bind(article.0)
         .bind(by.0)
         .bind(micros(at))
-        .execute(&self.write)
+        .execute(&mut *tx)
+        .await
+        .or_backend()?
+        .rows_affected();
+        if linked > 0 {
+            // The index reads the article again with this order's words;
+            // never backwards, so the cursor the index holds stays valid.
+            sqlx::query("UPDATE kb_articles SET changed_at = CASE WHEN changed_at < $1 THEN $1 ELSE changed_at + 1 END WHERE id = $2")
+                .bind(micros(at))
+                .bind(article.0)
+                .execute(&mut *tx)
+                .await
+                .or_backend()?;
+        }
+        tx.commit().await.or_backend()
+    }
+
+    async fn article_evidence(&self, articles: &[ArticleId], per_article: u32) -> StoreResult<Vec<AskedOrder>> {
+        let mut asked = Vec::new();
+        // Bounded lists of bound ids (SQLite parses n parameters in O(n²)).
+        for chunk in articles.chunks(500) {
+            let sql = format!(
+                "SELECT article_id, order_id, caller_phone, subject, description FROM ( \
+                     SELECT l.article_id, l.order_id, o.caller_phone, o.subject, o.description, \
+                            ROW_NUMBER() OVER (PARTITION BY l.article_id ORDER BY l.linked_at DESC, l.order_id DESC) AS n \
+                     FROM kb_order_links l JOIN work_orders o ON o.id = l.order_id WHERE l.article_id IN ({}) \
+                 ) t WHERE n <= ${} ORDER BY article_id, n",
+                placeholders(chunk.len()),
+                chunk.len() + 1
+            );
+            let mut values: Vec<Val> = chunk.iter().map(|a| a.0.into()).collect();
+            values.push(i64::from(per_article).into());
+            for row in dynamic(&sql, values).fetch_all(&self.read).await.or_backend()? {
+                asked.push(AskedOrder {
+                    article: ArticleId(row.int("article_id")?),
+                    order: OrderId(row.int("order_id")?),
+                    caller_phone: row.opt_text("caller_phone")?,
+                    subject: row.text("subject")?,
+                    description: row.text("description")?,
+                });
+            }
+        }
+        Ok(asked)
+    }
+
+    async fn most_linked_articles(&self, limit: u32) -> StoreResult<Vec<ArticleId>> {
+        let ids: Vec<i64> =
+            sqlx::query_scalar("SELECT article_id FROM kb_order_links GROUP BY article_id ORDER BY COUNT(*) DESC, article_id LIMIT $1")
+                .bind(i64::from(limit))
+                .fetch_all(&self.read)
+                .await
+                .or_backend()?;
+        Ok(ids.into_iter().map(ArticleId).collect())
+    }
+
+    async fn dismiss_synonym(&self, word: &str, partner: &str, audit: &AuditRecord) -> StoreResult<()> {
+        let mut tx = self.write.begin().await.or_backend()?;
+        sqlx::query(
+            "INSERT INTO kb_synonym_dismissals (word, partner, dismissed_by, dismissed_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (word, partner) DO NOTHING",
+        )
+        .bind(word)
+        .bind(partner)
+        .bind(audit.actor.map_or(0, |u| u.0))
+        .bind(micros(audit.at))
+        .execute(&mut *tx)
         .await
         .or_backend()?;
-        Ok(())
+        insert_audit(&mut tx, audit).await?;
+        tx.commit().await.or_backend()
+    }
+
+    async fn synonym_dismissals(&self) -> StoreResult<Vec<(String, String)>> {
+        let rows = sqlx::query("SELECT word, partner FROM kb_synonym_dismissals").fetch_all(&self.read).await.or_backend()?;
+        rows.iter().map(|row| Ok((row.text("word")?, row.text("partner")?))).collect()
     }
 
     async fn linked_articles(&self, order: OrderId) -> StoreResult<Vec<ArticleId>> {

@@ -106,7 +106,7 @@ impl<T> OrBackend<T> for Result<T, sqlx::Error> {
 }
 
 /// Every migration in order: version, description, SQL.
-const MIGRATIONS: [(i64, &str, &str); 27] = [
+const MIGRATIONS: [(i64, &str, &str); 28] = [
     (1, "initial", include_str!("../migrations/0001_initial.sql")),
     (2, "knowledge", include_str!("../migrations/0002_knowledge.sql")),
     (3, "callcentre", include_str!("../migrations/0003_callcentre.sql")),
@@ -134,6 +134,7 @@ const MIGRATIONS: [(i64, &str, &str); 27] = [
     (25, "calls_by_order", include_str!("../migrations/0025_calls_by_order.sql")),
     (26, "call_quality", include_str!("../migrations/0026_call_quality.sql")),
     (27, "calls_taken_over", include_str!("../migrations/0027_calls_taken_over.sql")),
+    (28, "knowledge_evidence", include_str!("../migrations/0028_knowledge_evidence.sql")),
 ];
 
 /// Changes whenever a migration does: test templates are keyed on it.

@@ -760,6 +760,50 @@ async fn articles_keep_every_version_refuse_stale_writes_and_stream_changes_in_o
 }
 
 #[tokio::test]
+async fn a_link_brings_the_article_back_to_the_index_with_its_newest_orders_and_dismissals_are_kept() {
+    let f = Fixture::new().await;
+    let s = &f.store;
+    let a = ArticleRecord {
+        id: ArticleId(f.ids.next()),
+        state: hotline_domain::knowledge::ArticleState::new(),
+        content: article("公积金提取"),
+        created_by: Some(UserId(1)),
+        created_at: t0(),
+        updated_at: t0(),
+        revision: 1,
+    };
+    s.insert_article(&a, &f.audit("article.create")).await.unwrap();
+    let seen = s.articles_changed(ChangeCursor::START, 10).await.unwrap();
+    assert!(s.articles_changed(seen[0].cursor, 10).await.unwrap().is_empty());
+    let mut orders = Vec::new();
+    for i in 0..3 {
+        let order = f.insert(i + 1, OrderType::Consultation, t0()).await;
+        // Linked in the same microsecond as the article's edit: still a change after it.
+        s.link_article(order.id, a.id, UserId(1), t0() + Duration::seconds(i as i64)).await.unwrap();
+        orders.push(order);
+    }
+    let again = s.articles_changed(seen[0].cursor, 10).await.unwrap();
+    assert_eq!(again.iter().map(|c| c.id).collect::<Vec<_>>(), [a.id], "the link is a change the index follows");
+    assert!(again[0].cursor > seen[0].cursor);
+    // Linking twice moves nothing.
+    s.link_article(orders[2].id, a.id, UserId(1), t0() + Duration::hours(1)).await.unwrap();
+    assert!(s.articles_changed(again[0].cursor, 10).await.unwrap().is_empty());
+    // The article as its editors know it is untouched.
+    assert_eq!(s.article(a.id).await.unwrap().unwrap(), a);
+
+    let evidence = s.article_evidence(&[a.id, ArticleId(999)], 2).await.unwrap();
+    assert_eq!(evidence.iter().map(|e| e.order).collect::<Vec<_>>(), [orders[2].id, orders[1].id], "the newest two");
+    assert_eq!(evidence[0].caller_phone.as_deref(), Some("13800138000"));
+    assert_eq!(evidence[0].subject, "噪音扰民");
+    assert_eq!(s.most_linked_articles(10).await.unwrap(), [a.id]);
+
+    s.dismiss_synonym("煤气", "燃气", &f.audit("search.synonyms.dismiss")).await.unwrap();
+    s.dismiss_synonym("煤气", "燃气", &f.audit("search.synonyms.dismiss")).await.unwrap();
+    assert_eq!(s.synonym_dismissals().await.unwrap(), [("煤气".to_owned(), "燃气".to_owned())]);
+    f.finish().await;
+}
+
+#[tokio::test]
 async fn order_changes_stream_by_cursor_with_their_units_and_replies() {
     let f = Fixture::new().await;
     let mut orders = Vec::new();

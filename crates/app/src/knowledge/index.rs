@@ -30,6 +30,9 @@ pub struct ArticleDoc {
     pub id: ArticleId,
     pub content: ArticleContent,
     pub category_path: Vec<CategoryId>,
+    /// The words callers used in the orders it answered, with how many
+    /// different callers used each (`knowledge::evidence`).
+    pub asked: Vec<(String, usize)>,
 }
 
 #[derive(Debug, Clone)]
@@ -169,7 +172,7 @@ pub(crate) fn split_changes(
         match change.live {
             Some(content) => {
                 let category_path = content.category.map(&category_path).unwrap_or_default();
-                docs.push(ArticleDoc { id: change.id, content, category_path });
+                docs.push(ArticleDoc { id: change.id, content, category_path, asked: Vec::new() });
             }
             None => removed.push(change.id),
         }

@@ -4,10 +4,12 @@
 //! - [`search`]: staff and public search, similar work orders, and the
 //!   index following the database.
 //! - [`hot`]: hot questions from searches and linked orders.
+//! - [`evidence`]: what the orders an article answered teach the search.
 //! - [`transfer`]: spreadsheet import and export.
 //! - [`index`]: the port a full-text engine implements.
 
 pub mod articles;
+pub mod evidence;
 pub mod hot;
 pub mod index;
 pub mod search;

@@ -249,8 +249,13 @@ impl SearchService {
         let engine = self.engine.clone();
         match batch {
             Batch::Articles(changes) => {
-                let (docs, removed) = split_changes(changes, |c| org.category_lineage(c));
-                blocking(move || engine.index_articles(&docs, &removed, last)).await
+                let (mut docs, removed) = split_changes(changes, |c| org.category_lineage(c));
+                let evidence = super::evidence::evidence_of(self.store.as_ref(), &docs).await?;
+                blocking(move || {
+                    super::evidence::with_asked_words(engine.as_ref(), &mut docs, &evidence);
+                    engine.index_articles(&docs, &removed, last)
+                })
+                .await
             }
             Batch::Orders(changes) => {
                 let docs: Vec<OrderDoc> =

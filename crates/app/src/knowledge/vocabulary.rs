@@ -11,7 +11,7 @@ use serde_json::json;
 
 const MAX_WORD: usize = 20;
 
-fn word(field: &str, raw: &str) -> AppResult<String> {
+pub(crate) fn word(field: &str, raw: &str) -> AppResult<String> {
     let w = raw.trim();
     if w.is_empty() || w.chars().count() > MAX_WORD || w.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return Err(AppError::invalid(field, format!("{raw:?} is not a word: 1 to {MAX_WORD} characters without spaces")));

@@ -95,7 +95,12 @@ fn main() -> anyhow::Result<()> {
             hotline_domain::ArticleBody::parse(&format!("{}\n\n相关：{}\n\n编号{variant}。", content.body, other.answer())).expect("body");
         content.region = hotline_domain::knowledge::Region::Towns(vec![town]);
         bytes += content.title.as_str().len() + content.body.as_str().len();
-        batch.push(ArticleDoc { id: ArticleId(i as i64 + 1), content, category_path: vec![CategoryId((i % 15) as i64 + 1)] });
+        batch.push(ArticleDoc {
+            id: ArticleId(i as i64 + 1),
+            content,
+            category_path: vec![CategoryId((i % 15) as i64 + 1)],
+            asked: vec![],
+        });
         if batch.len() == BATCH || i + 1 == args.articles {
             engine.index_articles(&batch, &[], cursor)?;
             batch.clear();

@@ -6,9 +6,11 @@
 //! - [`lifecycle`]: draft → in review → (scheduled →) published → retired,
 //!   and which role may take each step.
 //! - [`diff`]: what changed between two versions, field by field.
+//! - [`evidence`]: what the orders an article answered teach the search.
 
 pub mod article;
 pub mod diff;
+pub mod evidence;
 pub mod lifecycle;
 
 pub use article::{ArticleContent, ArticleInput, Keywords, Region, Visibility};

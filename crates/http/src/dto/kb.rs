@@ -223,6 +223,61 @@ pub struct VocabularyDto {
     pub synonyms: Vec<SynonymSetDto>,
 }
 
+/// How many synonym proposals to list.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+pub struct ProposalQuery {
+    /// 1 to 200; 50 when not given.
+    pub limit: Option<String>,
+}
+
+/// An article a proposal was learned from.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProposalArticleDto {
+    pub id: String,
+    pub title: String,
+}
+
+/// A word callers used for articles that never use it, and the articles'
+/// word it likely means (建议同义词): accepted by adding the two as a
+/// synonym set, turned down by dismissing it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SynonymProposalDto {
+    /// What callers said.
+    pub word: String,
+    /// The articles' word proposed as its synonym.
+    pub partner: String,
+    /// The articles' other naming words, to pair with instead.
+    pub alternatives: Vec<String>,
+    /// Different callers who said it in orders these articles answered.
+    pub callers: usize,
+    pub articles: Vec<ProposalArticleDto>,
+}
+
+impl From<hotline_domain::knowledge::evidence::SynonymProposal> for SynonymProposalDto {
+    fn from(p: hotline_domain::knowledge::evidence::SynonymProposal) -> Self {
+        Self {
+            word: p.word,
+            partner: p.partner,
+            alternatives: p.alternatives,
+            callers: p.callers,
+            articles: p.articles.into_iter().map(|(id, title)| ProposalArticleDto { id: id.to_string(), title }).collect(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProposalsDto {
+    pub proposals: Vec<SynonymProposalDto>,
+}
+
+/// A proposal turned down.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DismissalBody {
+    pub word: String,
+    pub partner: String,
+}
+
 /// A word added to the dictionary.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct TermDto {

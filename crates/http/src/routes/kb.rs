@@ -4,9 +4,9 @@
 use super::{Handled, Json, boolean, id, instant, limit};
 use crate::dto::articles::{ArticleDetailsDto, ArticleDto, ArticlePageDto, DiffDto, VersionDto};
 use crate::dto::kb::{
-    ArticleActionDto, ArticleBodyDto, ArticleHitDto, ArticleListQuery, DiffQuery, HotDto, HotQuery, LinkBody, OrderHitDto,
-    PublicArticleDto, PublicHotDto, QueryDemandDto, SearchQuery, SearchResults, Suggestions, SynonymBody, SynonymSetDto, TermBody, TermDto,
-    VocabularyDto,
+    ArticleActionDto, ArticleBodyDto, ArticleHitDto, ArticleListQuery, DiffQuery, DismissalBody, HotDto, HotQuery, LinkBody, OrderHitDto,
+    ProposalQuery, ProposalsDto, PublicArticleDto, PublicHotDto, QueryDemandDto, SearchQuery, SearchResults, Suggestions, SynonymBody,
+    SynonymSetDto, TermBody, TermDto, VocabularyDto,
 };
 use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{AsAdmin, AsArticleEditor};
@@ -367,6 +367,27 @@ pub async fn add_synonyms(
 ) -> ApiResult<(StatusCode, Json<SynonymSetDto>)> {
     let set = app.knowledge.add_synonyms(&admin, &body.words).await?;
     Ok((StatusCode::CREATED, Json(set.into())))
+}
+
+/// Synonyms learned from answered orders, for an editor to accept (as a
+/// synonym set) or dismiss.
+#[utoipa::path(get, path = "/api/v1/kb/vocabulary/proposals", tag = "knowledge", params(ProposalQuery), security(("bearer" = [])),
+    responses((status = 200, body = ProposalsDto), (status = 403, body = ErrorBody)))]
+pub async fn proposals(State(app): State<App>, AsAdmin(_desk, admin): AsAdmin, Query(q): Query<ProposalQuery>) -> Handled<ProposalsDto> {
+    let limit = limit(q.limit.as_deref(), 50, 200)?;
+    Ok(Json(ProposalsDto { proposals: crate::dto::all(app.knowledge.synonym_proposals(&admin, limit).await?) }))
+}
+
+/// Turns a synonym proposal down: it is not proposed again.
+#[utoipa::path(post, path = "/api/v1/kb/vocabulary/proposals/dismissals", tag = "knowledge", request_body = DismissalBody,
+    security(("bearer" = [])), responses((status = 204), (status = 422, body = ErrorBody)))]
+pub async fn dismiss_proposal(
+    State(app): State<App>,
+    AsAdmin(_desk, admin): AsAdmin,
+    JsonBody(body): JsonBody<DismissalBody>,
+) -> ApiResult<StatusCode> {
+    app.knowledge.dismiss_synonym(&admin, &body.word, &body.partner).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 #[utoipa::path(delete, path = "/api/v1/kb/vocabulary/synonyms/{id}", tag = "knowledge", params(("id" = String, Path)),

@@ -263,3 +263,106 @@ async fn scheduled_articles_go_live_on_time_expired_ones_are_flagged_and_readers
     assert!(internal.is_empty(), "{internal:?}");
     assert_eq!(search(&t, Some(&consultant), &format!("{q}&visibility=public")).await.len(), 1);
 }
+
+/// An article that never says 路灯, as a city's lighting department writes.
+fn lighting_article(t: &TestApp) -> Value {
+    json!({
+        "title": "道路照明设施报修",
+        "body": "城市道路照明设施损坏、熄灭或灯杆倾斜，由属地城市管理部门负责维修，一般三个工作日内修复。",
+        "script": "道路照明设施损坏可报属地城管部门维修，三个工作日内修复。",
+        "category_id": t.category("城乡建设/城市建设和市政管理/城市公共设施"),
+        "keywords": ["照明", "报修"],
+        "visibility": "public",
+    })
+}
+
+async fn answered_with(t: &TestApp, token: &str, article: &Value, phone: &str, subject: &str, description: &str) {
+    let mut body = t.complaint();
+    body["caller"]["phone"] = json!(phone);
+    body["subject"] = json!(subject);
+    body["description"] = json!(description);
+    let order = t.register(token, body).await;
+    let r = t
+        .post(&format!("/api/v1/work-orders/{}/articles", order["number"].as_str().unwrap()), token, json!({"article_id": article["id"]}))
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.body);
+}
+
+#[tokio::test]
+async fn the_search_learns_the_words_callers_used_for_an_article_and_proposes_them_as_synonyms() {
+    let t = TestApp::spawn().await;
+    let admin = t.login("admin").await;
+    let a = t.post("/api/v1/kb/articles", &admin, lighting_article(&t)).await.body;
+    let a = act(&t, &admin, &a, json!({"action": "submit"})).await;
+    let a = act(&t, &admin, &a, json!({"action": "approve"})).await;
+    let consultant = t.login("consultant").await;
+    let q = format!("/api/v1/kb/search?q={}", urlencode("路灯不亮"));
+    assert!(search(&t, Some(&consultant), &q).await.is_empty(), "the article never says 路灯: nothing to find yet");
+
+    // The same caller twice (with their plate number) and two others.
+    answered_with(&t, &consultant, &a, "13800000001", "路灯不亮", "粤S8F123 停在东纵路，旁边路灯不亮，张伟反映").await;
+    answered_with(&t, &consultant, &a, "13800000001", "路灯还是不亮", "张伟再次反映东纵路路灯不亮").await;
+    t.app.search.refresh().await.unwrap();
+    assert!(search(&t, Some(&consultant), &q).await.is_empty(), "one caller is not yet evidence");
+    answered_with(&t, &consultant, &a, "13800000002", "路灯坏了", "莞城西正路的路灯晚上不亮").await;
+    answered_with(&t, &consultant, &a, "13800000003", "小区门口路灯坏了", "南城路灯一直不亮，晚上看不见路").await;
+    t.app.search.refresh().await.unwrap();
+
+    let found = search(&t, Some(&consultant), &q).await;
+    assert_eq!(titles(&found), ["道路照明设施报修"], "learned from three callers");
+    // The portal finds it too: public article, the citizens' own words.
+    let public = search(&t, None, &format!("/api/v1/public/kb/search?q={}", urlencode("路灯坏了"))).await;
+    assert_eq!(titles(&public), ["道路照明设施报修"]);
+    // One caller's name and plate never became words the article is found by.
+    for private in ["张伟", "粤S8F123"] {
+        let q = format!("/api/v1/kb/search?q={}", urlencode(private));
+        assert!(search(&t, Some(&consultant), &q).await.is_empty(), "{private} found");
+    }
+    // The article itself was not edited: its editors' date and revision stand.
+    let read = t.get(&format!("/api/v1/kb/articles/{}", a["id"].as_str().unwrap()), &admin).await.body;
+    assert_eq!((read["revision"].clone(), read["updated_at"].clone()), (a["revision"].clone(), a["updated_at"].clone()));
+
+    // 路灯: three callers, an article that never says it; paired with the
+    // article's rarest naming word (no naming word ends in 灯).
+    let r = t.get("/api/v1/kb/vocabulary/proposals", &admin).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let proposals = r.body["proposals"].as_array().unwrap().clone();
+    let lamp = proposals.iter().find(|p| p["word"] == "路灯").unwrap_or_else(|| panic!("路灯 proposed: {}", r.body));
+    assert_eq!(lamp["callers"], 3);
+    assert_eq!(lamp["articles"][0]["title"], "道路照明设施报修");
+    let partners: Vec<&str> =
+        std::iter::once(&lamp["partner"]).chain(lamp["alternatives"].as_array().unwrap()).map(|w| w.as_str().unwrap()).collect();
+    assert!(partners.contains(&"照明") && partners.contains(&"报修"), "{lamp}");
+    assert!(proposals.iter().all(|p| p["word"] != "张伟" && p["callers"].as_u64().unwrap() >= 3), "{}", r.body);
+
+    // Accepting is adding the synonym set: the word is not proposed again,
+    // and now an order search by 照明 finds the orders that said 路灯.
+    let by_lighting = format!("/api/v1/work-orders/search?q={}", urlencode("照明"));
+    assert!(search(&t, Some(&consultant), &by_lighting).await.is_empty(), "no order says 照明");
+    let accepted = t.post("/api/v1/kb/vocabulary/synonyms", &admin, json!({"words": ["路灯", "照明"]})).await;
+    assert_eq!(accepted.status, StatusCode::CREATED, "{}", accepted.body);
+    let numbers = |hits: Vec<Value>| {
+        let mut n: Vec<String> = hits.iter().map(|h| h["number"].as_str().unwrap().to_owned()).collect();
+        n.sort();
+        n
+    };
+    let by_lamp = numbers(search(&t, Some(&consultant), &format!("/api/v1/work-orders/search?q={}", urlencode("路灯"))).await);
+    assert!(by_lamp.len() >= 3, "{by_lamp:?}");
+    assert_eq!(numbers(search(&t, Some(&consultant), &by_lighting).await), by_lamp, "照明 now finds the orders that said 路灯");
+    let after = t.get("/api/v1/kb/vocabulary/proposals", &admin).await.body;
+    assert!(after["proposals"].as_array().unwrap().iter().all(|p| p["word"] != "路灯"), "decided: {after}");
+    // 不亮 (three callers too) is turned down: it is not proposed again.
+    let dim = after["proposals"].as_array().unwrap().iter().find(|p| p["word"] == "不亮").cloned().unwrap_or_else(|| panic!("{after}"));
+    let r = t.post("/api/v1/kb/vocabulary/proposals/dismissals", &admin, json!({"word": "不亮", "partner": dim["partner"]})).await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.body);
+    let again = t.get("/api/v1/kb/vocabulary/proposals", &admin).await.body;
+    assert!(again["proposals"].as_array().unwrap().iter().all(|p| p["word"] != "不亮"), "{again}");
+    // Bad input is named.
+    let r = t.post("/api/v1/kb/vocabulary/proposals/dismissals", &admin, json!({"word": "路灯", "partner": "路灯"})).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert!(r.body.to_string().contains("partner"), "{}", r.body);
+    let r = t.post("/api/v1/kb/vocabulary/proposals/dismissals", &admin, json!({"word": " ", "partner": "照明"})).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    // Editors of the vocabulary only.
+    assert_eq!(t.get("/api/v1/kb/vocabulary/proposals", &consultant).await.status, StatusCode::FORBIDDEN);
+}
