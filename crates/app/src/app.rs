@@ -201,6 +201,7 @@ impl App {
         });
         let emergency = crate::emergency::Emergency::start(crate::emergency::EmergencyParts {
             store: store.clone(),
+            vocabulary: store.clone(),
             orders: orders_store.clone(),
             directory: directory.clone(),
             ids: ids.clone(),

@@ -135,6 +135,25 @@ impl EmergencyRule {
             && (self.spec.categories.iter().any(|c| lineage.contains(c)) || self.spec.keywords.iter().any(|k| crate::danger::says(text, k)))
     }
 
+    /// The rule with its keywords widened by the search vocabulary's
+    /// synonym sets: a set holding one of its keywords adds its other
+    /// words, so a rule written with 井盖不见 also matches 没有井盖 once the
+    /// knowledge base's editors say they mean the same. Words of one
+    /// character are not added: matched anywhere in a text, they say
+    /// too little.
+    pub fn widened(mut self, synonym_sets: &[Vec<String>]) -> Self {
+        let mut added: Vec<String> = Vec::new();
+        for set in synonym_sets.iter().filter(|set| set.iter().any(|w| self.spec.keywords.contains(w))) {
+            for word in set {
+                if word.chars().count() >= 2 && !self.spec.keywords.contains(word) && !added.contains(word) {
+                    added.push(word.clone());
+                }
+            }
+        }
+        self.spec.keywords.extend(added);
+        self
+    }
+
     /// The units to tell about an order in `town`, each once.
     pub fn recipients(&self, town: Option<UnitId>) -> Vec<UnitId> {
         let mut out = self.spec.partners.clone();
@@ -164,6 +183,21 @@ mod tests {
             active: true,
         };
         EmergencyRule { id: 1, spec: spec.parse().unwrap() }
+    }
+
+    #[test]
+    fn the_vocabularys_synonyms_widen_a_rules_keywords() {
+        let rule = EmergencyRule {
+            id: 2,
+            spec: RuleSpec { name: "井盖缺失".into(), keywords: vec!["井盖不见".into()], ..gas().spec }.parse().unwrap(),
+        };
+        let text = "路口没有井盖，晚上很危险";
+        assert!(!rule.matches(&[], text));
+        let sets = vec![vec!["没有井盖".to_owned(), "井盖不见".to_owned(), "盖".to_owned()], vec!["停水".to_owned(), "断水".to_owned()]];
+        let widened = rule.widened(&sets);
+        assert!(widened.matches(&[], text));
+        assert_eq!(widened.spec.keywords, ["井盖不见", "没有井盖"], "one character and unrelated sets are not added");
+        assert!(!widened.matches(&[], "小区断水了"));
     }
 
     #[test]

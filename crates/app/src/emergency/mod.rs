@@ -18,7 +18,7 @@ use crate::clock::Clock;
 use crate::directory::Directory;
 use crate::error::{AppError, AppResult};
 use crate::ids::IdGenerator;
-use crate::ports::{ChangeCursor, OrderStore};
+use crate::ports::{ChangeCursor, KnowledgeStore, OrderStore};
 use crate::supervision::{AlertRecord, IncidentMember, Supervision, alert_of};
 use chrono::{DateTime, Duration, Utc};
 use hotline_domain::emergency::{EmergencyMark, EmergencyRule, RuleSpec};
@@ -110,11 +110,18 @@ struct Incident {
     raised_at: DateTime<Utc>,
 }
 
+/// The rules as they match: each widened by the synonym sets.
+async fn matching_rules(store: &dyn EmergencyStore, vocabulary: &dyn KnowledgeStore) -> AppResult<Arc<[EmergencyRule]>> {
+    let sets: Vec<Vec<String>> = vocabulary.search_vocabulary().await?.synonyms.into_iter().map(|s| s.words).collect();
+    Ok(store.emergency_rules().await?.into_iter().map(|r| r.widened(&sets)).collect())
+}
+
 /// Incidents remembered at most before the expired ones are dropped.
 const KNOWN_INCIDENTS: usize = 4_096;
 
 pub struct Emergency {
     pub(crate) store: Arc<dyn EmergencyStore>,
+    vocabulary: Arc<dyn KnowledgeStore>,
     /// Orders the catch-up pass screens.
     pub(crate) orders: Arc<dyn OrderStore>,
     pub(crate) directory: Arc<Directory>,
@@ -123,7 +130,8 @@ pub struct Emergency {
     pub(crate) auditor: Arc<Auditor>,
     pub(crate) supervision: Arc<Supervision>,
     pub(crate) config: EmergencyConfig,
-    /// The linkage rules, read once and again after every change.
+    /// The linkage rules as they match (widened by the vocabulary's
+    /// synonyms), read once and again after every change of either.
     rules: RwLock<Arc<[EmergencyRule]>>,
     /// Every town's orders of the last window, kept as orders are screened.
     watch: Mutex<SurgeWatch>,
@@ -140,6 +148,8 @@ pub struct Emergency {
 /// What the emergency service is built from.
 pub(crate) struct EmergencyParts {
     pub store: Arc<dyn EmergencyStore>,
+    /// The search vocabulary, whose synonym sets widen the rules' keywords.
+    pub vocabulary: Arc<dyn KnowledgeStore>,
     pub orders: Arc<dyn OrderStore>,
     pub directory: Arc<Directory>,
     pub ids: Arc<IdGenerator>,
@@ -152,8 +162,8 @@ pub(crate) struct EmergencyParts {
 impl Emergency {
     /// The service with its screening worker running.
     pub(crate) async fn start(parts: EmergencyParts) -> AppResult<Arc<Self>> {
-        let EmergencyParts { store, orders, directory, ids, clock, auditor, supervision, config } = parts;
-        let rules: Arc<[EmergencyRule]> = store.emergency_rules().await?.into();
+        let EmergencyParts { store, vocabulary, orders, directory, ids, clock, auditor, supervision, config } = parts;
+        let rules = matching_rules(store.as_ref(), vocabulary.as_ref()).await?;
         let rule = SurgeRule {
             orders: config.surge_orders as usize,
             window: Duration::minutes(i64::from(config.surge_minutes)),
@@ -162,6 +172,7 @@ impl Emergency {
         let (queue, jobs) = mpsc::channel(screening::QUEUE);
         let emergency = Arc::new(Self {
             store,
+            vocabulary,
             orders,
             directory,
             ids,
@@ -422,9 +433,10 @@ impl Emergency {
         })
     }
 
-    /// Reads the linkage rules again (after a change here or on another node).
+    /// Reads the linkage rules and the vocabulary's synonym sets again
+    /// (after a change of either, here or on another node).
     pub async fn load_rules(&self) -> AppResult<()> {
-        let rules: Arc<[EmergencyRule]> = self.store.emergency_rules().await?.into();
+        let rules = matching_rules(self.store.as_ref(), self.vocabulary.as_ref()).await?;
         *self.rules.write().expect("rules lock") = rules;
         Ok(())
     }

@@ -17,6 +17,7 @@ use clap::Parser;
 use hotline_app::knowledge::index::{ArticleDoc, ArticleQuery, OrderDoc, OrderQuery, SearchEngine, SimilarQuery};
 use hotline_app::ports::{ChangeCursor, OrderChange, SearchVocabulary, SynonymSet};
 use hotline_domain::knowledge::Visibility;
+use hotline_domain::knowledge::evidence::{Asked, asked_words};
 use hotline_domain::{ArticleId, CategoryId, OrderId, OrderNoPrefix, State, UnitId, WorkOrderNo};
 use hotline_search::TantivySearch;
 use hotline_seed::demo::texts::{ROADS, TEMPLATES};
@@ -70,6 +71,28 @@ fn report(name: &str, mut latencies: Vec<Duration>, results: usize) {
         pct(1.0),
         results as f64 / latencies.len() as f64
     );
+}
+
+/// What a link costs the article index: an article's newest 200 answered
+/// orders (the most `knowledge::evidence` reads) cut into words and
+/// counted, as every link to it does before the article is indexed again.
+fn learning(engine: &TantivySearch) {
+    let texts: Vec<String> = (0..200)
+        .map(|i| {
+            let t = &TEMPLATES[i % TEMPLATES.len()];
+            format!("{}\n{}", t.subject, t.description.replace("{place}", ROADS[i % ROADS.len()]))
+        })
+        .collect();
+    let rounds = 50;
+    let started = Instant::now();
+    let mut words = 0;
+    for _ in 0..rounds {
+        let asked: Vec<Asked> =
+            texts.iter().enumerate().map(|(i, t)| Asked { caller: (i % 150).to_string(), words: engine.analyze(t) }).collect();
+        words += asked_words(&asked).len();
+    }
+    let per = started.elapsed().as_secs_f64() * 1000.0 / rounds as f64;
+    println!("learning an article's words from 200 answered orders: {per:.1} ms ({} words kept)", words / rounds);
 }
 
 fn main() -> anyhow::Result<()> {
@@ -157,6 +180,7 @@ fn main() -> anyhow::Result<()> {
         dir_size(&dir.path().join("orders")) as f64 / 1048576.0
     );
     println!("memory after indexing: {}", peak_memory());
+    learning(&engine);
 
     let questions = questions();
     let today = day;

@@ -366,6 +366,9 @@ pub async fn add_synonyms(
     JsonBody(body): JsonBody<SynonymBody>,
 ) -> ApiResult<(StatusCode, Json<SynonymSetDto>)> {
     let set = app.knowledge.add_synonyms(&admin, &body.words).await?;
+    // The linkage rules match through the synonyms too: at once here, on
+    // other nodes at their next reading of the rules.
+    app.emergency.load_rules().await?;
     Ok((StatusCode::CREATED, Json(set.into())))
 }
 
@@ -394,5 +397,6 @@ pub async fn dismiss_proposal(
     security(("bearer" = [])), responses((status = 204), (status = 404, body = ErrorBody)))]
 pub async fn remove_synonyms(State(app): State<App>, Caller(desk): Caller, Path(raw): Path<String>) -> ApiResult<StatusCode> {
     app.knowledge.remove_synonyms(&desk.admin()?, id("id", &raw)?).await?;
+    app.emergency.load_rules().await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -395,3 +395,35 @@ async fn a_danger_put_in_other_words_is_suggested_its_urgency_and_sets_off_the_r
     assert_eq!(order["emergency"]["rules"], json!(["燃气泄漏"]), "{order}");
     assert_eq!(order["urgency"], "critical");
 }
+
+#[tokio::test]
+async fn a_synonym_the_editors_add_widens_a_linkage_rule_at_once() {
+    let t = TestApp::spawn().await;
+    let (admin, consultant) = (t.login("admin").await, t.login("consultant").await);
+    let rule = json!({"name": "井盖缺失", "keywords": ["井盖不见"], "partners": [t.unit_id("emergency")], "ack_minutes": 15});
+    assert_eq!(t.post("/api/v1/emergency/rules", &admin, rule).await.status, StatusCode::CREATED);
+    let words = json!({"subject": "路口井盖", "description": "路口没有井盖，晚上很危险"});
+    let before = t.post("/api/v1/suggestions", &consultant, words.clone()).await;
+    assert_eq!(before.body["urgency"]["rules"], json!([]), "{}", before.body);
+
+    let set = t.post("/api/v1/kb/vocabulary/synonyms", &admin, json!({"words": ["井盖不见", "没有井盖"]})).await;
+    assert_eq!(set.status, StatusCode::CREATED, "{}", set.body);
+    let after = t.post("/api/v1/suggestions", &consultant, words.clone()).await;
+    assert_eq!(after.body["urgency"]["rules"], json!(["井盖缺失"]), "{}", after.body);
+    let mut body = t.complaint();
+    body["subject"] = words["subject"].clone();
+    body["description"] = words["description"].clone();
+    let order = t.register(&consultant, body).await;
+    assert_eq!(order["emergency"]["rules"], json!(["井盖缺失"]), "{order}");
+    // The rule as its administrators wrote it is unchanged.
+    let rules = t.get("/api/v1/emergency/rules", &admin).await.body;
+    let written = rules.as_array().unwrap().iter().find(|r| r["name"] == "井盖缺失").unwrap().clone();
+    assert_eq!(written["keywords"], json!(["井盖不见"]));
+
+    // Removing the set narrows the rule again.
+    let removed =
+        t.call(Method::DELETE, &format!("/api/v1/kb/vocabulary/synonyms/{}", set.body["id"].as_str().unwrap()), Some(&admin), None).await;
+    assert_eq!(removed.status, StatusCode::NO_CONTENT);
+    let narrowed = t.post("/api/v1/suggestions", &consultant, words).await;
+    assert_eq!(narrowed.body["urgency"]["rules"], json!([]), "{}", narrowed.body);
+}
