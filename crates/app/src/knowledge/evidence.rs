@@ -12,6 +12,7 @@ use hotline_domain::ArticleId;
 use hotline_domain::knowledge::evidence::{ArticleEvidence, Asked, SynonymProposal, asked_words, synonym_proposals};
 use serde_json::json;
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 /// The newest orders per article that count: an article's vocabulary
 /// follows how citizens ask now.
@@ -42,24 +43,41 @@ fn by_article(orders: &[AskedOrder]) -> HashMap<ArticleId, Vec<&AskedOrder>> {
     by
 }
 
-/// Reads the orders each article answered, for [`with_asked_words`].
-pub(crate) async fn evidence_of(store: &dyn KnowledgeStore, docs: &[ArticleDoc]) -> AppResult<Vec<AskedOrder>> {
-    let ids: Vec<ArticleId> = docs.iter().map(|d| d.id).collect();
-    if ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    Ok(store.article_evidence(&ids, ORDERS_PER_ARTICLE).await?)
-}
+/// Articles whose answered orders are read and cut at a time: a rebuild
+/// of 5,000 articles holds 500 × 200 orders' texts at most, not a million.
+const EVIDENCE_CHUNK: usize = 500;
 
-/// Fills each document's words it is asked by (blocking: the engine cuts
-/// every order's text).
-pub(crate) fn with_asked_words(engine: &dyn SearchEngine, docs: &mut [ArticleDoc], evidence: &[AskedOrder]) {
-    let by = by_article(evidence);
-    for doc in docs {
-        if let Some(orders) = by.get(&doc.id) {
-            doc.asked = asked_words(&asked(engine, orders));
+/// Fills each document's words it is asked by: reads the orders each
+/// article answered and cuts them off the async threads, a chunk of
+/// articles at a time, keeping only the words.
+pub(crate) async fn fill_asked_words(
+    store: &dyn KnowledgeStore,
+    engine: &Arc<dyn SearchEngine>,
+    docs: Vec<ArticleDoc>,
+) -> AppResult<Vec<ArticleDoc>> {
+    let mut filled = Vec::with_capacity(docs.len());
+    let mut docs = docs.into_iter().peekable();
+    while docs.peek().is_some() {
+        let mut chunk: Vec<ArticleDoc> = docs.by_ref().take(EVIDENCE_CHUNK).collect();
+        let ids: Vec<ArticleId> = chunk.iter().map(|d| d.id).collect();
+        let evidence = store.article_evidence(&ids, ORDERS_PER_ARTICLE).await?;
+        if !evidence.is_empty() {
+            let engine = engine.clone();
+            chunk = tokio::task::spawn_blocking(move || {
+                let by = by_article(&evidence);
+                for doc in &mut chunk {
+                    if let Some(orders) = by.get(&doc.id) {
+                        doc.asked = asked_words(&asked(engine.as_ref(), orders));
+                    }
+                }
+                chunk
+            })
+            .await
+            .map_err(|e| AppError::Unavailable(e.to_string()))?;
         }
+        filled.extend(chunk);
     }
+    Ok(filled)
 }
 
 impl KnowledgeBase {

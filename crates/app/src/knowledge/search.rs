@@ -249,13 +249,9 @@ impl SearchService {
         let engine = self.engine.clone();
         match batch {
             Batch::Articles(changes) => {
-                let (mut docs, removed) = split_changes(changes, |c| org.category_lineage(c));
-                let evidence = super::evidence::evidence_of(self.store.as_ref(), &docs).await?;
-                blocking(move || {
-                    super::evidence::with_asked_words(engine.as_ref(), &mut docs, &evidence);
-                    engine.index_articles(&docs, &removed, last)
-                })
-                .await
+                let (docs, removed) = split_changes(changes, |c| org.category_lineage(c));
+                let docs = super::evidence::fill_asked_words(self.store.as_ref(), &engine, docs).await?;
+                blocking(move || engine.index_articles(&docs, &removed, last)).await
             }
             Batch::Orders(changes) => {
                 let docs: Vec<OrderDoc> =
