@@ -105,6 +105,21 @@ impl Fixture {
         d.order
     }
 
+    /// A new draft article, written as its first version at t0.
+    async fn new_article(&self, title: &str) -> ArticleRecord {
+        let record = ArticleRecord {
+            id: ArticleId(self.ids.next()),
+            state: hotline_domain::knowledge::ArticleState::new(),
+            content: article(title),
+            created_by: Some(UserId(1)),
+            created_at: t0(),
+            updated_at: t0(),
+            revision: 1,
+        };
+        self.store.insert_article(&record, &self.audit("article.create")).await.unwrap();
+        record
+    }
+
     async fn raw(&self) -> AnyConnection {
         AnyConnection::connect(&self.db.url).await.unwrap()
     }
@@ -705,16 +720,7 @@ async fn articles_keep_every_version_refuse_stale_writes_and_stream_changes_in_o
     use hotline_domain::knowledge::{ArticleAction, ArticleRole, ArticleState};
     let f = Fixture::new().await;
     let s = &f.store;
-    let first = ArticleRecord {
-        id: ArticleId(f.ids.next()),
-        state: ArticleState::new(),
-        content: article("公积金提取"),
-        created_by: Some(UserId(1)),
-        created_at: t0(),
-        updated_at: t0(),
-        revision: 1,
-    };
-    s.insert_article(&first, &f.audit("article.create")).await.unwrap();
+    let first = f.new_article("公积金提取").await;
     assert_eq!(s.article(first.id).await.unwrap().unwrap(), first);
     assert_eq!(s.article_by_title(Some(HOUSING), "公积金提取").await.unwrap(), Some(first.id));
     assert_eq!(s.article_by_title(None, "公积金提取").await.unwrap(), None);
@@ -763,16 +769,7 @@ async fn articles_keep_every_version_refuse_stale_writes_and_stream_changes_in_o
 async fn a_link_brings_the_article_back_to_the_index_with_its_newest_orders_and_dismissals_are_kept() {
     let f = Fixture::new().await;
     let s = &f.store;
-    let a = ArticleRecord {
-        id: ArticleId(f.ids.next()),
-        state: hotline_domain::knowledge::ArticleState::new(),
-        content: article("公积金提取"),
-        created_by: Some(UserId(1)),
-        created_at: t0(),
-        updated_at: t0(),
-        revision: 1,
-    };
-    s.insert_article(&a, &f.audit("article.create")).await.unwrap();
+    let a = f.new_article("公积金提取").await;
     let seen = s.articles_changed(ChangeCursor::START, 10).await.unwrap();
     assert!(s.articles_changed(seen[0].cursor, 10).await.unwrap().is_empty());
     let mut orders = Vec::new();
