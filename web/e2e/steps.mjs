@@ -709,7 +709,7 @@ export const steps = [
     await session.close()
   }],
 
-  ['a supervisor sees this morning\'s downpour as one new hot topic with its town and orders, and opens one; the big screen and the portal show it in public wording', async ({ browser, base, shots }) => {
+  ['a supervisor sees this morning\'s downpour as one new hot topic with its town and orders, and opens one; the last hour\'s water cut across towns is a surge warning to the centre; the big screen and the portal show the topics in public wording', async ({ browser, base, shots }) => {
     const { page, close } = await as(browser, base, 'supervisor')
     await page.goto(`${base}/supervision`)
     await page.locator('[data-test=supervision-tabs] .el-tabs__item', { hasText: '热点诉求' }).click()
@@ -726,6 +726,15 @@ export const steps = [
     await member.locator('button').click()
     await page.waitForSelector(`[data-test=detail-number]:has-text("${number}")`)
     await shot(page, shots, '15c-hot-topics')
+    // The last hour's water cut, six callers from three towns (none with
+    // enough for its own surge watch), is one topic that warns the centre.
+    await page.goto(`${base}/alerts`)
+    const cut = page.locator('[data-test=alerts] .el-table__row', { has: page.locator('[data-test=citywide]') }).first()
+    await cut.locator('[data-test=incident-count][data-orders="6"]').waitFor()
+    await cut.locator('text=突发预警').waitFor()
+    await cut.locator('[data-test=alert-order]').click()
+    await page.locator('[data-test=incident-orders] button').nth(5).waitFor()
+    await shot(page, shots, '15e-topic-surge')
     await page.goto(`${base}/bigscreen`)
     await page.locator('[data-test=big-reported] li', { hasText: '城市公共设施' }).first().waitFor()
     await close()

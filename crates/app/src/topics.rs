@@ -12,11 +12,13 @@
 use crate::access::TopicReader;
 use crate::clock::Clock;
 use crate::directory::Directory;
+use crate::emergency::Emergency;
 use crate::error::{AppError, AppResult};
 use crate::knowledge::index::SearchEngine;
 use crate::ports::StoreResult;
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
+use hotline_domain::topic_surge::TopicReport;
 use hotline_domain::topics::{Topic, TopicOrder, TopicRule, Trend};
 use hotline_domain::{CategoryId, OrderId, UnitId, WorkOrderNo};
 use serde::{Deserialize, Serialize};
@@ -285,6 +287,38 @@ impl HotTopics {
                 series: t.series.clone(),
             })
             .collect())
+    }
+
+    /// The orders of each topic of the last hours, each with when and where
+    /// it came from: what the surge watch reads (`Emergency::screen_topics`).
+    pub async fn recent_reports(&self) -> AppResult<Vec<Vec<TopicReport>>> {
+        let topics = self.topics(TopicWindow::Hours).await?;
+        let memory = self.memory.lock().await;
+        Ok(topics
+            .iter()
+            .map(|t| {
+                t.orders.iter().filter_map(|id| memory.orders.get(id).map(|k| TopicReport { order: *id, at: k.at, town: k.town })).collect()
+            })
+            .collect())
+    }
+
+    /// Hands the last hours' topics to the surge watch every `every` until
+    /// the task is aborted (`Emergency::screen_topics`).
+    pub fn spawn_surge_watch(self: Arc<Self>, emergency: Arc<Emergency>, every: std::time::Duration) -> tokio::task::JoinHandle<()> {
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                let screened = match self.recent_reports().await {
+                    Ok(reports) => emergency.screen_topics(&reports).await.map(drop),
+                    Err(e) => Err(e),
+                };
+                if let Err(e) = screened {
+                    tracing::warn!(error = %e, "screening the hot topics for surges failed; trying again at the next refresh");
+                }
+            }
+        })
     }
 
     /// The window's topics, computed again when older than the refresh.

@@ -31,6 +31,7 @@ pub mod redact;
 pub mod sms;
 pub mod surge;
 pub mod text;
+pub mod topic_surge;
 pub mod topics;
 pub mod validation;
 mod vocabulary;

@@ -128,18 +128,37 @@ impl Banding {
     }
 }
 
+/// A surge warning as the watch keeps it: what it is about, its alert and
+/// the orders it stands for. It lasts while alike orders keep coming: a
+/// flood reported for three hours is one warning whose count grows, not a
+/// new one every window.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SurgeWarning {
+    /// Who it warns: a town, or (none) the centre for a topic spanning towns.
+    pub unit: Option<UnitId>,
+    /// A category id, or the first order of an alike cluster.
+    pub subject: i64,
+    pub alert: i64,
+    pub raised_at: DateTime<Utc>,
+    /// The orders counted in it, with when each was.
+    pub orders: Vec<(OrderId, DateTime<Utc>)>,
+}
+
 /// What a screened order adds to its town's picture.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SurgeCheck {
-    /// `orders` or more orders of the order's category in the window and
-    /// no warning about the category yet.
-    pub category: bool,
+    /// The category's orders in the window (this one included, oldest
+    /// first) when they are `orders` or more and no warning about the
+    /// category lasts.
+    pub category: Option<Vec<OrderId>>,
     /// The orders alike to this one (itself included, oldest first) when
-    /// they are `orders` or more and none of them named a warning yet; the
-    /// first names the new warning.
+    /// they are `orders` or more and none of them is counted in a warning;
+    /// the first names the new warning.
     pub alike: Option<Vec<OrderId>>,
+    /// The alerts of the lasting warnings this order belongs to: its
+    /// category's, and the one that counts an order alike to it.
+    pub joins: Vec<i64>,
 }
-
 struct Entry {
     at: DateTime<Utc>,
     category: CategoryId,
@@ -151,6 +170,13 @@ struct Entry {
 /// when a town registers more within the window.
 pub const MAX_PER_TOWN: usize = 2_000;
 
+/// A lasting warning: its alert and when an order last joined it.
+#[derive(Debug, Clone, Copy)]
+struct Warned {
+    alert: i64,
+    last: DateTime<Utc>,
+}
+
 #[derive(Default)]
 struct Town {
     entries: HashMap<OrderId, Entry>,
@@ -159,9 +185,11 @@ struct Town {
     /// Band key → orders; ids of dropped orders are removed lazily.
     buckets: HashMap<u64, Vec<OrderId>>,
     bucket_ids: usize,
-    /// Subjects of the town's surge warnings (a category id or the first
-    /// order of an alike cluster) and when each was raised last.
-    warned: HashMap<i64, DateTime<Utc>>,
+    /// The town's warnings by subject (a category id or the first order of
+    /// an alike cluster), kept while orders join them within the window.
+    warned: HashMap<i64, Warned>,
+    /// The alike warning each order in the window is counted in.
+    member_of: HashMap<OrderId, i64>,
 }
 
 impl Town {
@@ -172,7 +200,7 @@ impl Town {
             }
             self.remove(id);
         }
-        self.warned.retain(|_, at| *at >= since);
+        self.warned.retain(|_, w| w.last >= since);
         if self.bucket_ids > 64 * (self.entries.len() + 16) {
             let live = &self.entries;
             self.buckets.retain(|_, ids| {
@@ -186,9 +214,7 @@ impl Town {
     fn remove(&mut self, id: OrderId) {
         if let Some(e) = self.entries.remove(&id) {
             self.by_time.remove(&(e.at, id));
-            // A warning named after an order gone from the window no longer
-            // holds a cluster together.
-            self.warned.remove(&id.0);
+            self.member_of.remove(&id);
             if let Some(n) = self.per_category.get_mut(&e.category) {
                 *n -= 1;
                 if *n == 0 {
@@ -216,6 +242,24 @@ impl Town {
             }
         }
     }
+
+    /// The lasting alike warning counting `id`, if any.
+    fn warning_of(&self, id: OrderId) -> Option<(i64, Warned)> {
+        let subject = self.member_of.get(&id).copied().or(self.warned.contains_key(&id.0).then_some(id.0))?;
+        self.warned.get(&subject).map(|w| (subject, *w))
+    }
+
+    /// Notes that an order joined a lasting warning now: it lasts a window
+    /// longer, and with `member` the order is counted in it, so the orders
+    /// alike to it join it too.
+    fn touch(&mut self, subject: i64, member: Option<OrderId>, at: DateTime<Utc>) {
+        if let Some(w) = self.warned.get_mut(&subject) {
+            w.last = w.last.max(at);
+            if let Some(id) = member {
+                self.member_of.insert(id, subject);
+            }
+        }
+    }
 }
 
 /// The recent orders of every town the node has screened.
@@ -240,12 +284,12 @@ impl SurgeWatch {
     }
 
     /// Takes in what the database knows of a town the watch has not seen
-    /// yet (after a start): its recent orders and surge warnings.
+    /// yet (after a start): its recent orders and lasting surge warnings.
     pub fn load<'a>(
         &mut self,
         town: UnitId,
         orders: impl IntoIterator<Item = (OrderId, DateTime<Utc>, CategoryId, &'a str)>,
-        warnings: &[(i64, DateTime<Utc>)],
+        warnings: &[SurgeWarning],
     ) {
         let banding = self.banding.clone();
         let t = self.towns.entry(town).or_default();
@@ -275,14 +319,24 @@ impl SurgeWatch {
         if at >= since {
             t.insert(id, at, category, grams.clone(), &banding);
         }
-        let t = &*t;
-        let category_surge = t.per_category.get(&category).copied().unwrap_or(0) >= rule.orders && !t.warned.contains_key(&category.0);
+        let mut joins = Vec::new();
+        let mut category_orders = None;
+        if let Some(w) = t.warned.get(&category.0).copied() {
+            joins.push(w.alert);
+            t.touch(category.0, None, at);
+        } else if t.per_category.get(&category).copied().unwrap_or(0) >= rule.orders {
+            let mut of: Vec<(DateTime<Utc>, OrderId)> =
+                t.entries.iter().filter(|(_, e)| e.category == category).map(|(id, e)| (e.at, *id)).collect();
+            of.sort();
+            category_orders = Some(of.into_iter().map(|(_, id)| id).collect());
+        }
 
         // The orders alike to this one, found among those sharing a band.
-        // If one of them (or this one) named a warning, the cluster was
-        // warned about: stop there.
-        let mut alike = if t.warned.contains_key(&id.0) { None } else { Some(Vec::new()) };
-        if let Some(cluster) = alike.as_mut() {
+        // If one of them (or this one) is counted in a lasting warning, this
+        // one joins it instead of making another.
+        let mut warning = t.warning_of(id);
+        let mut cluster = Vec::new();
+        if warning.is_none() {
             if t.entries.contains_key(&id) {
                 cluster.push(id);
             }
@@ -296,8 +350,8 @@ impl SurgeWatch {
                         && !e.grams.too_different(&grams, rule.similarity)
                         && e.grams.similarity(&grams) >= rule.similarity
                     {
-                        if t.warned.contains_key(&other.0) {
-                            alike = None;
+                        if let Some(found) = t.warning_of(*other) {
+                            warning = Some(found);
                             break 'bands;
                         }
                         cluster.push(*other);
@@ -305,29 +359,54 @@ impl SurgeWatch {
                 }
             }
         }
-        let alike = alike.filter(|c| c.len() >= rule.orders).map(|mut c| {
-            c.sort();
-            c
-        });
-        SurgeCheck { category: category_surge, alike }
+        let alike = match warning {
+            Some((subject, w)) => {
+                joins.push(w.alert);
+                t.touch(subject, Some(id), at);
+                None
+            }
+            None if cluster.len() >= rule.orders => {
+                cluster.sort();
+                Some(cluster)
+            }
+            None => None,
+        };
+        joins.dedup();
+        SurgeCheck { category: category_orders, alike, joins }
     }
 
     /// Records surge warnings raised for the town (here or, read from the
-    /// database, on another node).
-    pub fn warned(&mut self, town: UnitId, warnings: &[(i64, DateTime<Utc>)]) {
+    /// database, on another node), with the orders each counts.
+    pub fn warned(&mut self, town: UnitId, warnings: &[SurgeWarning]) {
         let t = self.towns.entry(town).or_default();
-        for (subject, at) in warnings {
-            let latest = t.warned.entry(*subject).or_insert(*at);
-            *latest = (*latest).max(*at);
+        for w in warnings {
+            let last = w.orders.iter().map(|(_, at)| *at).fold(w.raised_at, DateTime::max);
+            let kept = t.warned.entry(w.subject).or_insert(Warned { alert: w.alert, last });
+            kept.last = kept.last.max(last);
+            // An alike cluster's warning is named after one of its orders; a
+            // category's orders join it by their category instead.
+            if w.orders.iter().any(|(o, _)| o.0 == w.subject) {
+                for (order, _) in w.orders.iter().filter(|(o, _)| t.entries.contains_key(o)) {
+                    t.member_of.entry(*order).or_insert(w.subject);
+                }
+            }
         }
     }
 
+    /// Whether any of `orders` is counted in a lasting warning of the town,
+    /// or `subject` names one.
+    pub fn covers(&self, town: UnitId, subject: i64, orders: &[OrderId]) -> bool {
+        self.towns.get(&town).is_some_and(|t| t.warned.contains_key(&subject) || orders.iter().any(|o| t.warning_of(*o).is_some()))
+    }
+
     /// Takes back a warning noted in [`Self::warned`] that was not raised after all.
-    pub fn unwarn(&mut self, town: UnitId, subject: i64, at: DateTime<Utc>) {
-        if let Some(t) = self.towns.get_mut(&town)
-            && t.warned.get(&subject) == Some(&at)
-        {
-            t.warned.remove(&subject);
+    pub fn unwarn(&mut self, town: UnitId, alert: i64) {
+        if let Some(t) = self.towns.get_mut(&town) {
+            let gone: Vec<i64> = t.warned.iter().filter(|(_, w)| w.alert == alert).map(|(s, _)| *s).collect();
+            for subject in gone {
+                t.warned.remove(&subject);
+                t.member_of.retain(|_, s| *s != subject);
+            }
         }
     }
 
@@ -384,6 +463,16 @@ mod tests {
         assert!(b.recall(0.15) < 0.1, "unrelated texts rarely become candidates");
     }
 
+    fn warning(subject: i64, alert: i64, raised: i64, orders: &[i64]) -> SurgeWarning {
+        SurgeWarning {
+            unit: Some(TOWN),
+            subject,
+            alert,
+            raised_at: at(raised),
+            orders: orders.iter().map(|o| (OrderId(*o), at(raised))).collect(),
+        }
+    }
+
     #[test]
     fn alike_orders_make_one_cluster_named_by_the_first() {
         let mut w = watch(3);
@@ -394,34 +483,79 @@ mod tests {
         assert_eq!(w.observe(TOWN, OrderId(3), at(2), CategoryId(3), texts[1], at(2)), SurgeCheck::default());
         let third = w.observe(TOWN, OrderId(4), at(3), CategoryId(4), texts[2], at(3));
         assert_eq!(third.alike, Some(vec![OrderId(1), OrderId(3), OrderId(4)]));
-        assert!(!third.category);
+        assert_eq!((third.category, third.joins), (None, vec![]));
         // Observing again changes nothing; another town is another picture.
         assert_eq!(w.observe(TOWN, OrderId(4), at(3), CategoryId(4), texts[2], at(3)).alike.map(|c| c.len()), Some(3));
         assert_eq!(w.observe(UnitId(4), OrderId(5), at(3), CategoryId(4), texts[2], at(3)), SurgeCheck::default());
-        // Once the first named a warning, later alike orders do not warn again.
-        w.warned(TOWN, &[(1, at(3))]);
-        w.unwarn(TOWN, 1, at(3));
+        // A warning taken back (its batch failed) does not stop the next.
+        w.warned(TOWN, &[warning(1, 900, 3, &[1, 3, 4])]);
+        assert!(w.covers(TOWN, 1, &[]) && w.covers(TOWN, 0, &[OrderId(3)]));
+        w.unwarn(TOWN, 900);
+        assert!(!w.covers(TOWN, 1, &[OrderId(3)]));
         assert!(w.observe(TOWN, OrderId(6), at(4), CategoryId(5), texts[0], at(4)).alike.is_some(), "a warning taken back");
-        w.warned(TOWN, &[(1, at(3))]);
-        assert_eq!(w.observe(TOWN, OrderId(8), at(4), CategoryId(5), texts[0], at(4)).alike, None);
+        w.warned(TOWN, &[warning(1, 901, 4, &[1, 3, 4, 6])]);
+        // Once raised, later alike orders join it rather than warn again.
+        let later = w.observe(TOWN, OrderId(8), at(4), CategoryId(5), texts[0], at(4));
+        assert_eq!((later.alike, later.joins), (None, vec![901]));
         // An hour after the first, the cluster has fallen out of the window.
         assert_eq!(w.observe(TOWN, OrderId(7), at(70), CategoryId(5), texts[0], at(70)), SurgeCheck::default());
         assert_eq!(w.len(), 2, "expired orders are dropped: 7 here and 5 in the other town");
     }
 
     #[test]
-    fn a_category_surges_once_per_window_and_forgotten_orders_do_not_count() {
+    fn a_warning_lasts_while_alike_orders_keep_coming_and_counts_those_alike_to_its_newest() {
+        let mut w = watch(3);
+        // Each report is alike to the one before, not to the first: the
+        // warning follows the reports as they drift.
+        let texts = [
+            "东纵路88号小区门口污水横流",
+            "东纵路88号小区门口污水横流臭",
+            "东纵路88号小区门口污水横流臭味",
+            "88号小区门口污水横流臭味很大",
+            "小区门口污水横流臭味很大难闻",
+        ];
+        for (i, text) in texts.iter().enumerate().take(2) {
+            w.observe(TOWN, OrderId(i as i64 + 1), at(i as i64 * 25), CategoryId(i as i64 + 10), text, at(i as i64 * 25));
+        }
+        let third = w.observe(TOWN, OrderId(3), at(50), CategoryId(12), texts[2], at(50));
+        assert_eq!(third.alike, Some(vec![OrderId(1), OrderId(2), OrderId(3)]));
+        w.warned(TOWN, &[warning(1, 700, 50, &[1, 2, 3])]);
+        // 75 minutes after the first (gone from the window), the fourth is
+        // alike to the second and third and joins their warning.
+        let fourth = w.observe(TOWN, OrderId(4), at(75), CategoryId(13), texts[3], at(75));
+        assert_eq!((fourth.alike, fourth.joins), (None, vec![700]));
+        // 110 minutes: the window holds only the third and the fourth, and
+        // the warning lasts because the fourth joined it 35 minutes ago.
+        let fifth = w.observe(TOWN, OrderId(5), at(110), CategoryId(14), texts[4], at(110));
+        assert!(similarity(texts[4], texts[3]) >= 0.6 && similarity(texts[4], texts[2]) < 0.6);
+        assert_eq!((fifth.alike, fifth.joins), (None, vec![700]));
+    }
+
+    #[test]
+    fn a_category_surges_once_then_its_later_orders_join_and_forgotten_orders_do_not_count() {
         let mut w = watch(3);
         let text = |i: usize| ["路灯不亮", "井盖丢失了", "垃圾没人清运"][i % 3];
         for i in 0..2 {
-            assert!(!w.observe(TOWN, OrderId(i as i64), at(i as i64), CategoryId(9), text(i), at(i as i64)).category);
+            assert_eq!(w.observe(TOWN, OrderId(i as i64), at(i as i64), CategoryId(9), text(i), at(i as i64)).category, None);
         }
         w.forget(TOWN, OrderId(1));
-        assert!(!w.observe(TOWN, OrderId(2), at(2), CategoryId(9), text(2), at(2)).category, "the forgotten order no longer counts");
-        assert!(w.observe(TOWN, OrderId(3), at(3), CategoryId(9), text(3), at(3)).category);
-        w.warned(TOWN, &[(9, at(3))]);
-        assert!(!w.observe(TOWN, OrderId(4), at(4), CategoryId(9), text(4), at(4)).category);
-        assert!(!w.observe(TOWN, OrderId(5), at(70), CategoryId(9), text(5), at(70)).category, "the old ones expired");
+        assert_eq!(
+            w.observe(TOWN, OrderId(2), at(2), CategoryId(9), text(2), at(2)).category,
+            None,
+            "the forgotten order no longer counts"
+        );
+        let surge = w.observe(TOWN, OrderId(3), at(3), CategoryId(9), text(3), at(3));
+        assert_eq!(surge.category, Some(vec![OrderId(0), OrderId(2), OrderId(3)]), "the orders that made it, oldest first");
+        w.warned(TOWN, &[warning(9, 500, 3, &[0, 2, 3])]);
+        let later = w.observe(TOWN, OrderId(4), at(4), CategoryId(9), text(4), at(4));
+        assert_eq!((later.category, later.joins), (None, vec![500]));
+        assert_eq!(
+            w.observe(TOWN, OrderId(5), at(62), CategoryId(9), text(5), at(62)).joins,
+            vec![500],
+            "the warning lasts: an order joined it at 4"
+        );
+        let quiet = w.observe(TOWN, OrderId(6), at(200), CategoryId(9), text(6), at(200));
+        assert_eq!(quiet, SurgeCheck::default(), "the old ones expired and so did the warning");
     }
 
     #[test]

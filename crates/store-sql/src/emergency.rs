@@ -1,13 +1,14 @@
 //! Emergency linkage rules, surge counts and public warnings.
 
 use crate::codec::{Get, from_json, json, micros, opt_micros};
-use crate::sql::{VOID_STATES, Val, dynamic, in_list, insert_audit};
+use crate::sql::{VOID_STATES, Val, dynamic, insert_audit};
 use crate::{OrBackend, SqlStore};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use hotline_app::emergency::{EmergencyStore, PublicWarning, RecentOrder, WarningLevel};
 use hotline_app::ports::{AuditRecord, ChangeCursor, StoreError, StoreResult};
 use hotline_domain::emergency::{EmergencyRule, RuleSpec};
+use hotline_domain::surge::SurgeWarning;
 use hotline_domain::{CategoryId, OrderId, UnitId, UserId};
 use sqlx::any::AnyRow;
 
@@ -132,23 +133,37 @@ impl EmergencyStore for SqlStore {
         .transpose()
     }
 
-    async fn surge_warnings(&self, town: UnitId, since: DateTime<Utc>, subjects: Option<&[i64]>) -> StoreResult<Vec<(i64, DateTime<Utc>)>> {
-        let mut sql = String::from("SELECT subject, raised_at FROM alerts WHERE unit_id = $1 AND watched = 'surge' AND raised_at >= $2");
-        let mut values = vec![Val::from(town.0), micros(since).into()];
-        if let Some(subjects) = subjects {
-            if subjects.is_empty() {
-                return Ok(Vec::new());
-            }
-            sql.push_str(" AND subject ");
-            sql.push_str(&in_list(self.backend(), &mut values, subjects.iter().map(|s| Val::from(*s))));
+    async fn surge_warnings(&self, town: Option<UnitId>, since: DateTime<Utc>) -> StoreResult<Vec<SurgeWarning>> {
+        let mut sql = String::from(
+            "SELECT a.id, a.unit_id, a.subject, a.raised_at, j.order_id, j.joined_at FROM alerts a \
+             LEFT JOIN alert_orders j ON j.alert_id = a.id WHERE a.watched = 'surge' AND a.raised_at >= $1",
+        );
+        let mut values = vec![Val::from(micros(since))];
+        if let Some(town) = town {
+            sql.push_str(" AND a.unit_id = $2");
+            values.push(town.0.into());
         }
-        dynamic(&sql, values)
-            .fetch_all(&self.read)
-            .await
-            .or_backend()?
-            .iter()
-            .map(|row| Ok((row.int("subject")?, row.at("raised_at")?)))
-            .collect()
+        sql.push_str(" ORDER BY a.id, j.joined_at");
+        let rows = dynamic(&sql, values).fetch_all(&self.read).await.or_backend()?;
+        let mut warnings: Vec<SurgeWarning> = Vec::new();
+        for row in &rows {
+            let alert = row.int("id")?;
+            if warnings.last().is_none_or(|w| w.alert != alert) {
+                warnings.push(SurgeWarning {
+                    unit: row.opt_int("unit_id")?.map(UnitId),
+                    subject: row.int("subject")?,
+                    alert,
+                    raised_at: row.at("raised_at")?,
+                    orders: Vec::new(),
+                });
+            }
+            if let (Some(order), Some(at)) = (row.opt_int("order_id")?, row.opt_at("joined_at")?)
+                && let Some(w) = warnings.last_mut()
+            {
+                w.orders.push((OrderId(order), at));
+            }
+        }
+        Ok(warnings)
     }
 
     async fn insert_warning(&self, w: &PublicWarning, audit: &AuditRecord) -> StoreResult<()> {

@@ -8,6 +8,7 @@
 
 mod records;
 mod screening;
+mod topics;
 
 pub use records::*;
 use screening::Screened;
@@ -22,7 +23,7 @@ use crate::ports::{ChangeCursor, KnowledgeStore, OrderStore};
 use crate::supervision::{AlertRecord, IncidentMember, Supervision, alert_of};
 use chrono::{DateTime, Duration, Utc};
 use hotline_domain::emergency::{EmergencyMark, EmergencyRule, RuleSpec};
-use hotline_domain::surge::{SurgeRule, SurgeWatch};
+use hotline_domain::surge::{SurgeRule, SurgeWarning, SurgeWatch};
 use hotline_domain::watch::{AlertLevel, Timer, Watched};
 use hotline_domain::{CategoryId, OrderId, UnitId, WorkOrder};
 use serde::{Deserialize, Serialize};
@@ -85,14 +86,17 @@ const CATCH_UP_BATCH: u32 = 200;
 pub const CATCH_UP_SETTLE: Duration = Duration::seconds(60);
 /// A town's recent orders read at most when the watch first meets it.
 const TOWN_LOAD_LIMIT: u32 = 20_000;
+/// How far back a town's lasting surge warnings are read: one still joined
+/// by new orders after a day is raised again after a restart.
+const SURGE_LOOKBACK: Duration = Duration::hours(24);
 
 /// What screened orders call for, raised together.
 #[derive(Default)]
 struct Findings {
     alerts: Vec<AlertRecord>,
     timers: Vec<Timer>,
-    /// Surge warnings noted in the watch: town, subject, when.
-    warnings: Vec<(UnitId, i64, DateTime<Utc>)>,
+    /// Surge warnings noted in the watch: town and alert.
+    warnings: Vec<(UnitId, i64)>,
     /// Orders counted in incidents, their first ones included.
     members: Vec<IncidentMember>,
     /// The incident alerts of this batch by rule, partner and town, so the
@@ -269,8 +273,8 @@ impl Emergency {
             let mut screened = self.screened.lock().expect("screened lock");
             claimed.iter().for_each(|o| screened.release(o.id));
             let mut watch = self.watch.lock().expect("surge watch lock");
-            for (town, subject, at) in &findings.warnings {
-                watch.unwarn(*town, *subject, *at);
+            for (town, alert) in &findings.warnings {
+                watch.unwarn(*town, *alert);
             }
         } else {
             // Remembered only once stored: the incident of a failed batch does not exist.
@@ -312,7 +316,7 @@ impl Emergency {
                     findings.members.push(IncidentMember { alert: incident.alert, order: order.id, at: now });
                     continue;
                 }
-                let alert = self.alert(order, Watched::Emergency, rule.id, AlertLevel::Red, ack_due, unit);
+                let alert = self.alert(order, Watched::Emergency, rule.id, AlertLevel::Red, ack_due, Some(unit));
                 if let Some(town) = order.location.town {
                     findings.incidents.insert((rule.id, unit, town), Incident { alert: alert.id, raised_at: alert.raised_at });
                 }
@@ -329,15 +333,26 @@ impl Emergency {
                 findings.alerts.push(alert);
             }
         }
-        if let Some(town) = order.location.town
-            && let Some((subject, alike)) = self.surge(order, town, &text, now).await?
-        {
-            self.watch.lock().expect("surge watch lock").warned(town, &[(subject, now)]);
-            findings.warnings.push((town, subject, now));
-            let alert = self.alert(order, Watched::Surge, subject, AlertLevel::Yellow, now, town);
-            // The warning stands for the alike orders that made it, listed and counted with it.
-            findings.members.extend(alike.into_iter().map(|o| IncidentMember { alert: alert.id, order: o, at: now }));
-            findings.alerts.push(alert);
+        if let Some(town) = order.location.town {
+            let (new, joins) = self.surge(order, town, &text, now).await?;
+            // A later report of a surge is counted in its warning: nobody is
+            // told again, the count grows.
+            findings.members.extend(joins.into_iter().map(|alert| IncidentMember { alert, order: order.id, at: now }));
+            if let Some((subject, orders)) = new {
+                let alert = self.alert(order, Watched::Surge, subject, AlertLevel::Yellow, now, Some(town));
+                let warning = SurgeWarning {
+                    unit: Some(town),
+                    subject,
+                    alert: alert.id,
+                    raised_at: now,
+                    orders: orders.iter().map(|o| (*o, now)).collect(),
+                };
+                self.watch.lock().expect("surge watch lock").warned(town, &[warning]);
+                findings.warnings.push((town, alert.id));
+                // The warning stands for the orders that made it, listed and counted with it.
+                findings.members.extend(orders.into_iter().map(|o| IncidentMember { alert: alert.id, order: o, at: now }));
+                findings.alerts.push(alert);
+            }
         }
         Ok(())
     }
@@ -360,32 +375,44 @@ impl Emergency {
         Ok(self.store.open_incident(rule, unit, town, since).await?.map(|(alert, raised_at)| Incident { alert, raised_at }))
     }
 
-    /// The subject of a surge warning the order calls for, if any, with the
-    /// orders it stands for (the alike ones, or this one for a category): its
-    /// category when K orders of it came from the town within T minutes,
-    /// else the first of K alike orders. Checked against the warnings in the
-    /// database before it is raised, as another node may have raised it.
-    async fn surge(&self, order: &WorkOrder, town: UnitId, text: &str, now: DateTime<Utc>) -> AppResult<Option<(i64, Vec<OrderId>)>> {
+    /// The surge warning the order calls for, if any (its subject and the
+    /// orders it stands for: its category when K orders of it came from the
+    /// town within T minutes, else the first of K alike orders), and the
+    /// alerts of the lasting warnings it joins. Checked against the
+    /// warnings in the database before one is raised, as another node may
+    /// have raised it: then the order joins that one.
+    async fn surge(
+        &self,
+        order: &WorkOrder,
+        town: UnitId,
+        text: &str,
+        now: DateTime<Utc>,
+    ) -> AppResult<(Option<(i64, Vec<OrderId>)>, Vec<i64>)> {
         let since = now - Duration::minutes(i64::from(self.config.surge_minutes));
         if !self.watch.lock().expect("surge watch lock").knows(town) {
             let recent = self.store.recent_orders(town, since, TOWN_LOAD_LIMIT).await?;
-            let warnings = self.store.surge_warnings(town, since, None).await?;
+            let warnings = self.store.surge_warnings(Some(town), now - SURGE_LOOKBACK).await?;
             let mut watch = self.watch.lock().expect("surge watch lock");
             if !watch.knows(town) {
                 watch.load(town, recent.iter().map(|r| (r.id, r.created_at, r.category, r.text.as_str())), &warnings);
             }
         }
-        let check = self.watch.lock().expect("surge watch lock").observe(town, order.id, order.created_at, order.category, text, now);
-        let wanted = if check.category {
-            Some((order.category.0, vec![order.category.0], vec![order.id]))
-        } else {
-            check.alike.map(|cluster| (cluster[0].0, cluster.iter().map(|o| o.0).collect(), cluster))
+        let observe = || self.watch.lock().expect("surge watch lock").observe(town, order.id, order.created_at, order.category, text, now);
+        let check = observe();
+        let wanted = match (check.category, check.alike) {
+            (Some(orders), _) => Some((order.category.0, orders)),
+            (None, Some(cluster)) => Some((cluster[0].0, cluster)),
+            (None, None) => None,
         };
-        let Some((subject, covered, alike)) = wanted else { return Ok(None) };
-        let stored = self.store.surge_warnings(town, since, Some(&covered)).await?;
-        let known = stored.iter().any(|(s, _)| covered.contains(s));
-        self.watch.lock().expect("surge watch lock").warned(town, &stored);
-        Ok((!known).then_some((subject, alike)))
+        let Some((subject, orders)) = wanted else { return Ok((None, check.joins)) };
+        let stored = self.store.surge_warnings(Some(town), now - SURGE_LOOKBACK).await?;
+        let covered = {
+            let mut watch = self.watch.lock().expect("surge watch lock");
+            watch.warned(town, &stored);
+            watch.covers(town, subject, &orders)
+        };
+        // Observed again, the order finds the other node's warning to join.
+        Ok(if covered { (None, observe().joins) } else { (Some((subject, orders)), check.joins) })
     }
 
     /// Screens the orders registered after `cursor` up to `settle` ago that
@@ -443,9 +470,17 @@ impl Emergency {
 
     /// An alert about `order` raised now, shaped like the timer that would
     /// have raised it.
-    fn alert(&self, order: &WorkOrder, watched: Watched, subject: i64, level: AlertLevel, due: DateTime<Utc>, unit: UnitId) -> AlertRecord {
+    fn alert(
+        &self,
+        order: &WorkOrder,
+        watched: Watched,
+        subject: i64,
+        level: AlertLevel,
+        due: DateTime<Utc>,
+        unit: Option<UnitId>,
+    ) -> AlertRecord {
         let now = self.clock.now();
-        let timer = Timer { order: order.id, watched, subject, level, due, fire_at: now, unit: Some(unit) };
+        let timer = Timer { order: order.id, watched, subject, level, due, fire_at: now, unit };
         AlertRecord {
             number: Some(order.number.clone()),
             order_subject: Some(order.subject.to_string()),

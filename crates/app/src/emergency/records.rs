@@ -7,6 +7,7 @@ use crate::ports::{AuditRecord, ChangeCursor, StoreResult};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use hotline_domain::emergency::EmergencyRule;
+use hotline_domain::surge::SurgeWarning;
 use hotline_domain::{CategoryId, FieldError, OrderId, UnitId, UserId, ValidationErrors};
 use serde::{Deserialize, Serialize};
 
@@ -124,9 +125,9 @@ pub trait EmergencyStore: Send + Sync {
     /// The rule and partner unit of each linkage alert already raised for
     /// the order, or whose incident counts it.
     async fn linkage_alerts(&self, order: OrderId) -> StoreResult<Vec<(i64, Option<UnitId>)>>;
-    /// Subjects of the town's surge warnings raised since `since`, each with
-    /// when it was raised; with `subjects`, only warnings about those.
-    async fn surge_warnings(&self, town: UnitId, since: DateTime<Utc>, subjects: Option<&[i64]>) -> StoreResult<Vec<(i64, DateTime<Utc>)>>;
+    /// The town's (without one, every unit's and the centre's) surge
+    /// warnings raised since `since`, each with the orders it counts.
+    async fn surge_warnings(&self, town: Option<UnitId>, since: DateTime<Utc>) -> StoreResult<Vec<SurgeWarning>>;
     async fn insert_warning(&self, warning: &PublicWarning, audit: &AuditRecord) -> StoreResult<()>;
     /// Newest first; with `in_force_at`, only those neither expired nor withdrawn then.
     async fn warnings(&self, in_force_at: Option<DateTime<Utc>>, limit: u32) -> StoreResult<Vec<PublicWarning>>;

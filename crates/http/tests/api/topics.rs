@@ -126,3 +126,68 @@ async fn a_matter_many_callers_report_is_one_hot_topic_for_the_centre_and_in_pub
     let bad = t.call(reqwest::Method::GET, "/api/v1/public/topics?limit=51", None, None).await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.body);
 }
+
+#[tokio::test]
+async fn a_hot_topic_spanning_towns_warns_the_centre_once_and_counts_its_later_reports() {
+    let start: DateTime<Utc> = "2026-12-03T02:00:00Z".parse().unwrap();
+    let clock = Arc::new(ManualClock::new(start));
+    let t = TestApp::spawn_with_clock(AppConfig::default(), clock.clone()).await;
+    let (consultant, supervisor, dongcheng) = (t.login("consultant").await, t.login("supervisor").await, t.login("dongcheng").await);
+    let surges = |body: &Value| -> Vec<Value> { body.as_array().unwrap().iter().filter(|a| a["watched"] == "surge").cloned().collect() };
+
+    // A water cut told in six ways from three towns, two each: no town has
+    // the five orders its own watch needs, and the words differ too much
+    // for it anyway.
+    let reports = [
+        ("441900003", "家里突然停水", "从早上开始停水，自来水一滴都没有，也没有提前通知。"),
+        ("441900004", "小区停水了", "我们小区自来水停水三个小时了，做饭洗澡都没水，什么时候恢复供水。"),
+        ("441900005", "停水没有通知", "突然停水，自来水公司电话打不通，附近几个小区都没水。"),
+        ("441900003", "自来水停了", "停水一上午了，家里老人小孩没水用，自来水什么时候来。"),
+        ("441900004", "整条街停水", "整条街都停水了，自来水管没水，商铺没法营业。"),
+        ("441900005", "停水问题", "停水到现在还没恢复供水，自来水公司也没有说明原因。"),
+    ];
+    let mut numbers = Vec::new();
+    for (town, subject, description) in reports {
+        numbers.push(t.register(&consultant, report(&t, town, subject, description, FACILITIES)).await["number"].clone());
+        clock.set(clock.now() + Duration::minutes(4));
+    }
+    assert!(surges(&t.get("/api/v1/alerts", &supervisor).await.body).is_empty(), "no town's watch warned");
+
+    // The topics' refresh warns the centre once, standing for the six.
+    let raised = t.app.emergency.screen_topics(&t.app.topics.recent_reports().await.unwrap()).await.unwrap();
+    assert_eq!(raised.len(), 1, "{raised:?}");
+    let all = surges(&t.get("/api/v1/alerts", &supervisor).await.body);
+    assert_eq!(all.len(), 1, "{all:?}");
+    assert_eq!(
+        (all[0]["unit"].clone(), all[0]["orders"].clone(), all[0]["level"].clone()),
+        (Value::Null, json!(6), json!("yellow")),
+        "{all:?}"
+    );
+    assert_eq!(all[0]["number"], numbers[0], "named after the first report");
+    let listed = t.get(&format!("/api/v1/alerts/{}/orders", all[0]["id"].as_str().unwrap()), &supervisor).await;
+    let listed: Vec<&Value> = listed.body.as_array().unwrap().iter().map(|o| &o["number"]).collect();
+    assert_eq!(listed, numbers.iter().collect::<Vec<_>>());
+    // A town's staff do not see the centre's warning.
+    assert!(surges(&t.get("/api/v1/alerts", &dongcheng).await.body).is_empty());
+
+    // The next refresh, here or on another node, warns nobody again; a new
+    // report is counted in the warning once the topics see it.
+    assert!(t.app.emergency.screen_topics(&t.app.topics.recent_reports().await.unwrap()).await.unwrap().is_empty());
+    t.register(&consultant, report(&t, "441900006", "莞城也停水", "莞城这边也停水了，自来水没有，问了物业也不知道原因。", FACILITIES))
+        .await;
+    clock.set(clock.now() + Duration::seconds(61));
+    let other = t.second_node().await;
+    assert!(other.emergency.screen_topics(&other.topics.recent_reports().await.unwrap()).await.unwrap().is_empty());
+    assert!(t.app.emergency.screen_topics(&t.app.topics.recent_reports().await.unwrap()).await.unwrap().is_empty());
+    let all = surges(&t.get("/api/v1/alerts", &supervisor).await.body);
+    assert_eq!((all.len(), all[0]["orders"].clone()), (1, json!(7)), "{all:?}");
+
+    // Two hours on, the same matter again is a new surge: the warning ended
+    // when no report joined it for the window.
+    clock.set(clock.now() + Duration::hours(2));
+    for (town, subject, description) in reports.iter().take(5) {
+        t.register(&consultant, report(&t, town, subject, description, FACILITIES)).await;
+    }
+    clock.set(clock.now() + Duration::seconds(61));
+    assert_eq!(t.app.emergency.screen_topics(&t.app.topics.recent_reports().await.unwrap()).await.unwrap().len(), 1);
+}

@@ -105,11 +105,21 @@ pub(crate) async fn generate(app: &App, people: &People, options: &DemoOptions) 
         roles: RoleSet::new([Role::Handler]),
     };
 
-    // The morning's downpour is among the orders asked for.
+    // Today's events are among the orders asked for: the morning's
+    // downpour, reported over the last five hours, and the last hour's
+    // water cut across three towns; none dispatched yet.
     let downpour = requests.downpour(app, &mut rng)?;
-    let downpour: Vec<NewWorkOrder> = downpour.into_iter().take(options.orders).collect();
+    let spacing = Duration::minutes(300 / downpour.len().max(1) as i64);
+    let mut today: Vec<(DateTime<Utc>, NewWorkOrder)> = Vec::new();
+    for (i, input) in downpour.into_iter().enumerate() {
+        today.push((now - Duration::hours(5) + spacing * i as i32 + minutes(&mut rng, 1, 20), input));
+    }
+    for (i, input) in requests.water_cut(app, &mut rng)?.into_iter().enumerate() {
+        today.push((now - Duration::minutes(50) + Duration::minutes(8) * i as i32, input));
+    }
+    today.truncate(options.orders);
     let mut times: Vec<DateTime<Utc>> =
-        (0..options.orders - downpour.len()).map(|_| registration_time(&mut rng, now, options.days, &calendar)).collect();
+        (0..options.orders - today.len()).map(|_| registration_time(&mut rng, now, options.days, &calendar)).collect();
     times.sort();
 
     let mut counts: HashMap<State, usize> = HashMap::new();
@@ -152,10 +162,7 @@ pub(crate) async fn generate(app: &App, people: &People, options: &DemoOptions) 
             app.orders.import(None, std::mem::take(&mut batch), "demo").await?;
         }
     }
-    // This morning's downpour, reported over the last five hours and not yet dispatched.
-    let spacing = Duration::minutes(300 / downpour.len().max(1) as i64);
-    for (i, input) in downpour.into_iter().enumerate() {
-        let created = now - Duration::hours(5) + spacing * i as i32 + minutes(&mut rng, 1, 20);
+    for (created, input) in today {
         let number = app.orders.next_number(calendar.local_date(created)).await?;
         let registration = Registration { id: OrderId(app.ids.next()), number };
         let ctx = DecisionContext { now: created, calendar: &calendar, rules: &rules };

@@ -3,13 +3,14 @@
 //! caller adds, the channels and urgencies in their usual shares. The demo's
 //! history and the benchmark's load are drawn from the same distributions.
 
-use super::texts::{DETAILS, DOWNPOUR, ROADS, TEMPLATES, Template};
+use super::texts::{DETAILS, DOWNPOUR, ROADS, TEMPLATES, Template, WATER_CUT};
 use crate::SeedResult;
 use crate::reference::category_by_path;
 use hotline_app::App;
 use hotline_domain::*;
 use rand::Rng;
 use rand::rngs::StdRng;
+use rand::seq::SliceRandom;
 
 /// A request drawn at random, ready to register.
 pub struct Request {
@@ -141,5 +142,31 @@ impl Requests {
                 Ok(input)
             })
             .collect()
+    }
+
+    /// The last hour's water cut ([`WATER_CUT`]): six reports from three
+    /// towns, two each, none answered at once.
+    pub fn water_cut(&self, app: &App, rng: &mut StdRng) -> SeedResult<Vec<NewWorkOrder>> {
+        let category = category_by_path(app, "城乡建设/城市建设和市政管理/自来水供应")?;
+        let mut towns = self.towns.clone();
+        towns.shuffle(rng);
+        Ok(WATER_CUT
+            .iter()
+            .enumerate()
+            .map(|(i, (subject, description))| {
+                let (town, town_name, _) = &towns[i % 3.min(towns.len())];
+                let mut input = self.draw(rng).input;
+                input.category = category;
+                input.order_type = OrderType::Report;
+                input.urgency = Urgency::Normal;
+                input.direct_answer = None;
+                input.location.town = Some(*town);
+                input.location.address = None;
+                input.location.coordinates = None;
+                input.subject = Subject::parse(subject).expect("valid subject");
+                input.description = text(&description.replace("{town}", town_name));
+                input
+            })
+            .collect())
     }
 }

@@ -333,3 +333,16 @@ pub const DOWNPOUR: &[(&str, &str, &str)] = &[
         "{place}暴雨水浸，垃圾桶被冲倒，垃圾漂得满路都是，下水道口也堵了。",
     ),
 ];
+
+/// The last hour's water cut: six callers from three towns (`{town}` each
+/// caller's), in their own words. No town has enough reports for its own
+/// surge watch; the hot topics see one matter across towns and warn the
+/// centre (跨镇街).
+pub const WATER_CUT: &[(&str, &str)] = &[
+    ("家里突然停水", "{town}从早上开始停水，自来水一滴都没有，也没有提前通知。"),
+    ("小区停水了", "我们{town}这边小区自来水停水一个小时了，做饭洗澡都没水，什么时候恢复供水。"),
+    ("停水没有通知", "{town}突然停水，自来水公司电话打不通，附近几个小区都没水。"),
+    ("自来水停了", "{town}停水一上午了，家里老人小孩没水用，自来水什么时候来。"),
+    ("整条街停水", "{town}整条街都停水了，自来水管没水，商铺没法营业。"),
+    ("停水问题", "{town}停水到现在还没恢复供水，自来水公司也没有说明原因。"),
+];
