@@ -202,6 +202,7 @@ impl App {
         let emergency = crate::emergency::Emergency::start(crate::emergency::EmergencyParts {
             store: store.clone(),
             vocabulary: store.clone(),
+            settings: store.clone(),
             orders: orders_store.clone(),
             directory: directory.clone(),
             ids: ids.clone(),

@@ -3,6 +3,7 @@
 //! rule that turns many minor orders into an early warning (预警, see
 //! [`crate::surge`]).
 
+use crate::danger::DangerLexicon;
 use crate::ids::{CategoryId, UnitId};
 use crate::validation::{FieldError, ValidationErrors};
 use crate::work_order::Urgency;
@@ -128,20 +129,31 @@ impl EmergencyRule {
     /// Whether an order in a category (given with its ancestors) with this
     /// text matches. Keywords are matched as substrings (Chinese has no
     /// spaces, and an emergency word is rare enough not to need
-    /// segmentation), and so are the other ways of saying the same danger
-    /// (`danger::says`: 燃气泄漏 also matches 一股液化气味).
+    /// segmentation), in the text as written or with its spaces taken out
+    /// (煤 气 味); see [`Self::widened`] for the other ways of saying them.
     pub fn matches(&self, lineage: &[CategoryId], text: &str) -> bool {
-        self.spec.active
-            && (self.spec.categories.iter().any(|c| lineage.contains(c)) || self.spec.keywords.iter().any(|k| crate::danger::says(text, k)))
+        if !self.spec.active {
+            return false;
+        }
+        if self.spec.categories.iter().any(|c| lineage.contains(c)) {
+            return true;
+        }
+        let keywords = &self.spec.keywords;
+        keywords.iter().any(|k| text.contains(k.as_str())) || {
+            let squeezed = crate::danger::squeezed(text);
+            keywords.iter().any(|k| squeezed.contains(k.as_str()))
+        }
     }
 
-    /// The rule with its keywords widened by the search vocabulary's
-    /// synonym sets: a set holding one of its keywords adds its other
-    /// words, so a rule written with 井盖不见 also matches 没有井盖 once the
-    /// knowledge base's editors say they mean the same. Words of one
-    /// character are not added: matched anywhere in a text, they say
-    /// too little.
-    pub fn widened(mut self, synonym_sets: &[Vec<String>]) -> Self {
+    /// The rule with its keywords widened, as it matches:
+    /// - by the danger lexicon: a keyword that is one of a danger's phrases
+    ///   adds the others (燃气泄漏 also matches 一股液化气味);
+    /// - by the search vocabulary's synonym sets: a set holding one of its
+    ///   keywords adds its other words, so a rule written with 井盖不见 also
+    ///   matches 没有井盖 once the knowledge base's editors say they mean
+    ///   the same. Words of one character are not added: matched anywhere
+    ///   in a text, they say too little.
+    pub fn widened(mut self, synonym_sets: &[Vec<String>], lexicon: &DangerLexicon) -> Self {
         let mut added: Vec<String> = Vec::new();
         for set in synonym_sets.iter().filter(|set| set.iter().any(|w| self.spec.keywords.contains(w))) {
             for word in set {
@@ -151,6 +163,19 @@ impl EmergencyRule {
             }
         }
         self.spec.keywords.extend(added);
+        let phrases: Vec<String> = self
+            .spec
+            .keywords
+            .iter()
+            .flat_map(|k| lexicon.alike(k))
+            .filter(|p| !self.spec.keywords.iter().any(|k| k == p))
+            .map(str::to_owned)
+            .collect();
+        for phrase in phrases {
+            if !self.spec.keywords.contains(&phrase) {
+                self.spec.keywords.push(phrase);
+            }
+        }
         self
     }
 
@@ -170,6 +195,7 @@ impl EmergencyRule {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::danger::DangerKind;
 
     fn gas() -> EmergencyRule {
         let spec = RuleSpec {
@@ -194,7 +220,7 @@ mod tests {
         let text = "路口没有井盖，晚上很危险";
         assert!(!rule.matches(&[], text));
         let sets = vec![vec!["没有井盖".to_owned(), "井盖不见".to_owned(), "盖".to_owned()], vec!["停水".to_owned(), "断水".to_owned()]];
-        let widened = rule.widened(&sets);
+        let widened = rule.widened(&sets, &DangerLexicon::shipped());
         assert!(widened.matches(&[], text));
         assert_eq!(widened.spec.keywords, ["井盖不见", "没有井盖"], "one character and unrelated sets are not added");
         assert!(!widened.matches(&[], "小区断水了"));
@@ -207,7 +233,20 @@ mod tests {
         assert!(rule.matches(&[CategoryId(5)], "楼道里有很重的煤气味，怕爆炸"));
         assert!(rule.matches(&[CategoryId(71), CategoryId(70)], "安全隐患"), "a category below the rule's");
         assert!(!rule.matches(&[CategoryId(5)], "路灯不亮"));
-        assert!(rule.matches(&[CategoryId(5)], "厨房一股液化气味"), "the danger put in other words");
+        assert!(!rule.matches(&[CategoryId(5)], "厨房一股液化气味"), "as written");
+        let widened = rule.clone().widened(&[], &DangerLexicon::shipped());
+        assert!(widened.matches(&[CategoryId(5)], "厨房一股液化气味"), "the danger put in other words");
+        assert!(widened.matches(&[CategoryId(5)], "厨房 一股 液化 气味"), "spaces do not hide it");
+        assert!(!widened.matches(&[CategoryId(5)], "家里煤气灶打不着火"));
+        // A city's own lexicon: its phrase widens the rule, the shipped ones no longer do.
+        let own = DangerLexicon::parse(vec![DangerKind {
+            name: "燃气".into(),
+            urgency: Urgency::Critical,
+            phrases: vec!["煤气味".into(), "煤气好臭".into()],
+        }])
+        .unwrap();
+        let widened = rule.clone().widened(&[], &own);
+        assert!(widened.matches(&[CategoryId(5)], "楼下煤气好臭") && !widened.matches(&[CategoryId(5)], "厨房一股液化气味"));
         assert_eq!(rule.recipients(Some(UnitId(100))), vec![UnitId(1), UnitId(100)]);
         assert_eq!(rule.recipients(Some(UnitId(1))), vec![UnitId(1)]);
         assert_eq!(rule.recipients(None), vec![UnitId(1)]);

@@ -12,7 +12,7 @@ pub struct FieldError {
     /// What is wrong, stable for a client to say in its own language:
     /// one of [`CODES`]; `invalid` when only the message says what.
     pub code: &'static str,
-    /// For `too_long`: the most characters allowed.
+    /// For `too_long`: the most characters allowed; for `too_many`, entries.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub limit: Option<usize>,
     /// For `duplicate`: the position (from 1) of the entry this one repeats.
@@ -34,6 +34,8 @@ pub const CODES: &[&str] = &[
     "unknown_field",
     "wrong_type",
     "duplicate",
+    "too_many",
+    "phrase",
     "invalid",
 ];
 

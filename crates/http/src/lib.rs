@@ -237,6 +237,7 @@ pub fn router(app: App, config: HttpConfig) -> Router {
         .route("/contacts", get(supervision::contacts).put(supervision::set_contacts))
         .route("/emergency/rules", get(emergency::rules).post(emergency::add_rule))
         .route("/emergency/rules/{id}", put(emergency::update_rule))
+        .route("/emergency/dangers", get(emergency::dangers).put(emergency::save_dangers).delete(emergency::reset_dangers))
         .route("/emergency/warnings", get(emergency::warnings).post(emergency::publish))
         .route("/emergency/warnings/{id}/withdraw", post(emergency::withdraw))
         .route("/audit", get(audit::log))

@@ -5,7 +5,7 @@
 
 import { t, locale } from '../i18n.js'
 
-export const FIELD_CODES = ['required', 'empty', 'too_long', 'control_character', 'phone', 'order_number', 'unknown_value', 'unknown_field', 'wrong_type', 'duplicate', 'invalid']
+export const FIELD_CODES = ['required', 'empty', 'too_long', 'control_character', 'phone', 'order_number', 'unknown_value', 'unknown_field', 'wrong_type', 'duplicate', 'too_many', 'phrase', 'invalid']
 export const ERROR_CODES = ['unauthenticated', 'forbidden', 'not_found', 'bad_request', 'invalid', 'transition_not_allowed', 'conflict',
   'payload_too_large', 'unsupported_media_type', 'too_many_requests', 'unavailable']
 

@@ -6,10 +6,12 @@
 //! warning (突发预警) even when each is minor. Authorised users publish
 //! warnings to the public portal.
 
+mod dangers;
 mod records;
 mod screening;
 mod topics;
 
+pub use dangers::LexiconView;
 pub use records::*;
 use screening::Screened;
 
@@ -19,9 +21,10 @@ use crate::clock::Clock;
 use crate::directory::Directory;
 use crate::error::{AppError, AppResult};
 use crate::ids::IdGenerator;
-use crate::ports::{ChangeCursor, KnowledgeStore, OrderStore};
+use crate::ports::{ChangeCursor, KnowledgeStore, OrderStore, SettingStore};
 use crate::supervision::{AlertRecord, IncidentMember, Supervision, alert_of};
 use chrono::{DateTime, Duration, Utc};
+use hotline_domain::danger::DangerLexicon;
 use hotline_domain::emergency::{EmergencyMark, EmergencyRule, RuleSpec};
 use hotline_domain::surge::{SurgeRule, SurgeWarning, SurgeWatch};
 use hotline_domain::watch::{AlertLevel, Timer, Watched};
@@ -114,10 +117,15 @@ struct Incident {
     raised_at: DateTime<Utc>,
 }
 
-/// The rules as they match: each widened by the synonym sets.
-async fn matching_rules(store: &dyn EmergencyStore, vocabulary: &dyn KnowledgeStore) -> AppResult<Arc<[EmergencyRule]>> {
+/// The rules as they match: each widened by the synonym sets and the
+/// danger lexicon.
+async fn matching_rules(
+    store: &dyn EmergencyStore,
+    vocabulary: &dyn KnowledgeStore,
+    lexicon: &DangerLexicon,
+) -> AppResult<Arc<[EmergencyRule]>> {
     let sets: Vec<Vec<String>> = vocabulary.search_vocabulary().await?.synonyms.into_iter().map(|s| s.words).collect();
-    Ok(store.emergency_rules().await?.into_iter().map(|r| r.widened(&sets)).collect())
+    Ok(store.emergency_rules().await?.into_iter().map(|r| r.widened(&sets, lexicon)).collect())
 }
 
 /// Incidents remembered at most before the expired ones are dropped.
@@ -126,6 +134,8 @@ const KNOWN_INCIDENTS: usize = 4_096;
 pub struct Emergency {
     pub(crate) store: Arc<dyn EmergencyStore>,
     vocabulary: Arc<dyn KnowledgeStore>,
+    /// Where administrators' own danger lexicon is kept.
+    settings: Arc<dyn SettingStore>,
     /// Orders the catch-up pass screens.
     pub(crate) orders: Arc<dyn OrderStore>,
     pub(crate) directory: Arc<Directory>,
@@ -137,6 +147,9 @@ pub struct Emergency {
     /// The linkage rules as they match (widened by the vocabulary's
     /// synonyms), read once and again after every change of either.
     rules: RwLock<Arc<[EmergencyRule]>>,
+    /// The ways callers say a danger to life: the administrators' own, or
+    /// the shipped one; read with the rules.
+    lexicon: RwLock<Arc<DangerLexicon>>,
     /// Every town's orders of the last window, kept as orders are screened.
     watch: Mutex<SurgeWatch>,
     /// Orders this node screened (or is screening), so none is screened twice.
@@ -154,6 +167,7 @@ pub(crate) struct EmergencyParts {
     pub store: Arc<dyn EmergencyStore>,
     /// The search vocabulary, whose synonym sets widen the rules' keywords.
     pub vocabulary: Arc<dyn KnowledgeStore>,
+    pub settings: Arc<dyn SettingStore>,
     pub orders: Arc<dyn OrderStore>,
     pub directory: Arc<Directory>,
     pub ids: Arc<IdGenerator>,
@@ -166,8 +180,9 @@ pub(crate) struct EmergencyParts {
 impl Emergency {
     /// The service with its screening worker running.
     pub(crate) async fn start(parts: EmergencyParts) -> AppResult<Arc<Self>> {
-        let EmergencyParts { store, vocabulary, orders, directory, ids, clock, auditor, supervision, config } = parts;
-        let rules = matching_rules(store.as_ref(), vocabulary.as_ref()).await?;
+        let EmergencyParts { store, vocabulary, settings, orders, directory, ids, clock, auditor, supervision, config } = parts;
+        let lexicon = dangers::read(settings.as_ref()).await?;
+        let rules = matching_rules(store.as_ref(), vocabulary.as_ref(), &lexicon).await?;
         let rule = SurgeRule {
             orders: config.surge_orders as usize,
             window: Duration::minutes(i64::from(config.surge_minutes)),
@@ -177,6 +192,7 @@ impl Emergency {
         let emergency = Arc::new(Self {
             store,
             vocabulary,
+            settings,
             orders,
             directory,
             ids,
@@ -185,6 +201,7 @@ impl Emergency {
             supervision,
             config,
             rules: RwLock::new(rules),
+            lexicon: RwLock::new(Arc::new(lexicon)),
             watch: Mutex::new(SurgeWatch::new(rule)),
             screened: Mutex::new(Screened::default()),
             incidents: Mutex::new(HashMap::new()),
@@ -225,7 +242,7 @@ impl Emergency {
     pub fn hint(&self, text: &str, category: Option<CategoryId>, town: Option<UnitId>) -> UrgencyHint {
         let lineage = category.map(|c| self.directory.snapshot().category_lineage(c)).unwrap_or_default();
         let mark = EmergencyMark::of(&self.rules.read().expect("rules lock"), &lineage, text, town);
-        let signals = hotline_domain::danger::dangers(text);
+        let signals = self.lexicon.read().expect("lexicon lock").dangers(text);
         let suggested = hotline_domain::danger::suggested_urgency(&signals).max(mark.as_ref().map(|m| m.urgency));
         UrgencyHint { suggested, signals, rules: mark.map(|m| m.rules.into_iter().map(|r| r.name).collect()).unwrap_or_default() }
     }
@@ -463,8 +480,10 @@ impl Emergency {
     /// Reads the linkage rules and the vocabulary's synonym sets again
     /// (after a change of either, here or on another node).
     pub async fn load_rules(&self) -> AppResult<()> {
-        let rules = matching_rules(self.store.as_ref(), self.vocabulary.as_ref()).await?;
+        let lexicon = dangers::read(self.settings.as_ref()).await?;
+        let rules = matching_rules(self.store.as_ref(), self.vocabulary.as_ref(), &lexicon).await?;
         *self.rules.write().expect("rules lock") = rules;
+        *self.lexicon.write().expect("lexicon lock") = Arc::new(lexicon);
         Ok(())
     }
 

@@ -51,6 +51,34 @@ impl From<CertificationBody> for CertificationInput {
     }
 }
 
+/// One kind of danger and the ways callers say it, as an administrator writes it.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DangerKindBody {
+    /// Its name on the desk, e.g. 燃气.
+    pub name: String,
+    /// `urgent` or `critical`: what a request saying it is suggested.
+    pub urgency: hotline_domain::Urgency,
+    /// Phrases of 2 to 20 characters, each in one kind only, e.g. 煤气味.
+    pub phrases: Vec<String>,
+}
+
+/// The whole danger lexicon, replacing the one in force.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LexiconBody {
+    pub kinds: Vec<DangerKindBody>,
+}
+
+impl LexiconBody {
+    pub fn into_kinds(self) -> Vec<hotline_domain::danger::DangerKind> {
+        self.kinds
+            .into_iter()
+            .map(|k| hotline_domain::danger::DangerKind { name: k.name, urgency: k.urgency, phrases: k.phrases })
+            .collect()
+    }
+}
+
 /// A linkage rule as an administrator writes it.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

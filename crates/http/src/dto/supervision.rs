@@ -269,6 +269,36 @@ impl From<PublicWarning> for WarningDto {
     }
 }
 
+/// One kind of danger and the ways callers say it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DangerKindDto {
+    pub name: String,
+    pub urgency: hotline_domain::Urgency,
+    pub phrases: Vec<String>,
+}
+
+impl From<hotline_domain::danger::DangerKind> for DangerKindDto {
+    fn from(k: hotline_domain::danger::DangerKind) -> Self {
+        Self { name: k.name, urgency: k.urgency, phrases: k.phrases }
+    }
+}
+
+/// The danger lexicon in force, with the shipped one beside it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LexiconDto {
+    pub kinds: Vec<DangerKindDto>,
+    /// Whether the lexicon in force is the shipped one.
+    pub shipped: bool,
+    /// The lexicon shipped with the platform.
+    pub default: Vec<DangerKindDto>,
+}
+
+impl From<hotline_app::emergency::LexiconView> for LexiconDto {
+    fn from(v: hotline_app::emergency::LexiconView) -> Self {
+        Self { kinds: crate::dto::all(v.kinds), shipped: v.shipped, default: crate::dto::all(v.default) }
+    }
+}
+
 /// An emergency linkage rule.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct RuleDto {

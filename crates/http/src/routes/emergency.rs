@@ -4,7 +4,7 @@
 
 use super::{Handled, Json, id};
 use crate::dto::all;
-use crate::dto::supervision::{RuleDto, WarningDto};
+use crate::dto::supervision::{LexiconDto, RuleDto, WarningDto};
 use crate::error::ApiError;
 use crate::extract::Path;
 use crate::extract::{AsAdmin, AsSupervisor};
@@ -42,6 +42,32 @@ pub async fn update_rule(
     JsonBody(spec): JsonBody<crate::dto::inputs::RuleBody>,
 ) -> Handled<RuleDto> {
     Ok(Json(app.emergency.save_rule(&admin, Some(id("id", &raw)?), spec.into()).await?.into()))
+}
+
+/// The danger lexicon: the ways callers say a danger to life, which
+/// suggest an urgency on the desk and widen the linkage rules.
+#[utoipa::path(get, path = "/api/v1/emergency/dangers", tag = "emergency", security(("bearer" = [])),
+    responses((status = 200, body = LexiconDto)))]
+pub async fn dangers(State(app): State<App>, AsAdmin(_desk, admin): AsAdmin) -> Handled<LexiconDto> {
+    Ok(Json(app.emergency.lexicon(&admin).await?.into()))
+}
+
+/// Replaces the danger lexicon with the administrators' own.
+#[utoipa::path(put, path = "/api/v1/emergency/dangers", tag = "emergency", security(("bearer" = [])), request_body = crate::dto::inputs::LexiconBody,
+    responses((status = 200, body = LexiconDto), (status = 422, description = "a lexicon refused, naming each kind's problem")))]
+pub async fn save_dangers(
+    State(app): State<App>,
+    AsAdmin(_desk, admin): AsAdmin,
+    JsonBody(body): JsonBody<crate::dto::inputs::LexiconBody>,
+) -> Handled<LexiconDto> {
+    Ok(Json(app.emergency.save_lexicon(&admin, Some(body.into_kinds())).await?.into()))
+}
+
+/// Goes back to the danger lexicon shipped with the platform.
+#[utoipa::path(delete, path = "/api/v1/emergency/dangers", tag = "emergency", security(("bearer" = [])),
+    responses((status = 200, body = LexiconDto)))]
+pub async fn reset_dangers(State(app): State<App>, AsAdmin(_desk, admin): AsAdmin) -> Handled<LexiconDto> {
+    Ok(Json(app.emergency.save_lexicon(&admin, None).await?.into()))
 }
 
 /// Every published warning, withdrawn and expired ones too.

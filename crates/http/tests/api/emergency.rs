@@ -446,3 +446,76 @@ async fn a_synonym_the_editors_add_widens_a_linkage_rule_at_once() {
     let narrowed = t.post("/api/v1/suggestions", &consultant, words).await;
     assert_eq!(narrowed.body["urgency"]["rules"], json!([]), "{}", narrowed.body);
 }
+
+#[tokio::test]
+async fn an_administrators_own_danger_lexicon_suggests_urgency_and_widens_the_rules_at_once() {
+    let t = TestApp::spawn().await;
+    let (admin, consultant) = (t.login("admin").await, t.login("consultant").await);
+    let hint = |body: &Value| body["urgency"].clone();
+    let local = json!({"subject": "楼下有味", "description": "楼下煤气好臭，怕出事"});
+    assert_eq!(hint(&t.post("/api/v1/suggestions", &consultant, local.clone()).await.body)["suggested"], Value::Null, "not shipped");
+
+    // The shipped lexicon, as the administrators find it.
+    let shipped = t.get("/api/v1/emergency/dangers", &admin).await;
+    assert_eq!(shipped.status, StatusCode::OK, "{}", shipped.body);
+    assert_eq!(shipped.body["shipped"], true);
+    assert_eq!(shipped.body["kinds"], shipped.body["default"]);
+    let mut kinds = shipped.body["kinds"].as_array().unwrap().clone();
+    let gas = kinds.iter_mut().find(|k| k["name"] == "燃气").unwrap();
+    gas["phrases"].as_array_mut().unwrap().push(json!("煤气好臭"));
+    kinds.retain(|k| k["name"] != "内涝");
+
+    // Saved: the desk hears the city's own phrase, the rule written 燃气泄漏
+    // matches it at registration, and a dropped kind is no longer heard.
+    let saved = t.call(Method::PUT, "/api/v1/emergency/dangers", Some(&admin), Some(json!({"kinds": kinds}))).await;
+    assert_eq!(saved.status, StatusCode::OK, "{}", saved.body);
+    assert_eq!(saved.body["shipped"], false);
+    let heard = hint(&t.post("/api/v1/suggestions", &consultant, local.clone()).await.body);
+    assert_eq!((heard["suggested"].as_str(), heard["signals"][0]["phrase"].as_str()), (Some("critical"), Some("煤气好臭")), "{heard}");
+    assert_eq!(heard["rules"], json!(["燃气泄漏"]), "{heard}");
+    let flood = json!({"subject": "水浸", "description": "小区门口内涝严重"});
+    assert_eq!(hint(&t.post("/api/v1/suggestions", &consultant, flood).await.body)["signals"], json!([]));
+    let mut body = t.complaint();
+    body["type"] = json!("help");
+    body["subject"] = local["subject"].clone();
+    body["description"] = local["description"].clone();
+    let order = t.register(&consultant, body).await;
+    assert_eq!((order["emergency"]["rules"].clone(), order["urgency"].clone()), (json!(["燃气泄漏"]), json!("critical")), "{order}");
+    let audit = t.get("/api/v1/audit?limit=20", &t.login("auditor").await).await;
+    assert!(audit.body.to_string().contains("emergency.dangers.save"), "{}", audit.body);
+
+    // Refused whole, naming each kind's problem; nothing changes.
+    let bad = json!({"kinds": [
+        {"name": "燃气", "urgency": "normal", "phrases": ["煤气味", "气"]},
+        {"name": "燃气", "urgency": "urgent", "phrases": ["煤气味"]},
+    ]});
+    let refused = t.call(Method::PUT, "/api/v1/emergency/dangers", Some(&admin), Some(bad)).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", refused.body);
+    let text = refused.body.to_string();
+    for field in ["kinds[0].urgency", "kinds[0].phrases", "kinds[1].name", "kinds[1].phrases"] {
+        assert!(text.contains(field), "{field} in {text}");
+    }
+    let unknown = t
+        .call(
+            Method::PUT,
+            "/api/v1/emergency/dangers",
+            Some(&admin),
+            Some(json!({"kinds": [{"name": "燃气", "urgency": "urgent", "phrases": ["煤气味"], "colour": "red"}]})),
+        )
+        .await;
+    assert_eq!(unknown.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", unknown.body);
+    assert_eq!(t.get("/api/v1/emergency/dangers", &admin).await.body["kinds"], saved.body["kinds"]);
+    // Only administrators.
+    assert_eq!(t.get("/api/v1/emergency/dangers", &consultant).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        t.call(Method::DELETE, "/api/v1/emergency/dangers", Some(&t.login("supervisor").await), None).await.status,
+        StatusCode::FORBIDDEN
+    );
+
+    // Back to the shipped lexicon, here and on a node started afterwards.
+    let reset = t.call(Method::DELETE, "/api/v1/emergency/dangers", Some(&admin), None).await;
+    assert_eq!((reset.status, reset.body["shipped"].clone()), (StatusCode::OK, json!(true)), "{}", reset.body);
+    assert_eq!(hint(&t.post("/api/v1/suggestions", &consultant, local).await.body)["suggested"], Value::Null);
+    let other = t.second_node().await;
+    assert!(other.emergency.hint("小区门口内涝严重", None, None).suggested.is_some(), "the shipped 内涝 again");
+}
