@@ -221,11 +221,13 @@ async fn run(args: Args) -> anyhow::Result<()> {
     let router = hotline_http::router(app.clone(), hotline_http::HttpConfig::default());
     tokio::spawn(async move { axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>()).await });
     // As the server does: the search index follows every new order, the
-    // emergency catch-up runs, the audit chain is sealed.
+    // emergency catch-up runs, hot topics feed the surge warning every
+    // minute, the audit chain is sealed.
     let (_stop, stopped) = tokio::sync::watch::channel(false);
     let refresh = std::time::Duration::from_secs(2);
     tokio::spawn(hotline_app::knowledge::maintain(app.knowledge.clone(), app.search.clone(), refresh, stopped));
     app.emergency.clone().spawn_catch_up(std::time::Duration::from_secs(30), chrono::Duration::minutes(15));
+    app.topics.clone().spawn_surge_watch(app.emergency.clone(), std::time::Duration::from_secs(60));
     tokio::spawn(seal(app.clone()));
     if args.open311_only {
         return open311::measure(&app, &base, &args).await;
