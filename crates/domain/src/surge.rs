@@ -144,6 +144,13 @@ pub struct SurgeWarning {
     pub orders: Vec<(OrderId, DateTime<Utc>)>,
 }
 
+impl SurgeWarning {
+    /// When an order last joined it (its raising, if none did since).
+    pub fn last_joined(&self) -> DateTime<Utc> {
+        self.orders.iter().map(|(_, at)| *at).fold(self.raised_at, DateTime::max)
+    }
+}
+
 /// What a screened order adds to its town's picture.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SurgeCheck {
@@ -380,7 +387,7 @@ impl SurgeWatch {
     pub fn warned(&mut self, town: UnitId, warnings: &[SurgeWarning]) {
         let t = self.towns.entry(town).or_default();
         for w in warnings {
-            let last = w.orders.iter().map(|(_, at)| *at).fold(w.raised_at, DateTime::max);
+            let last = w.last_joined();
             let kept = t.warned.entry(w.subject).or_insert(Warned { alert: w.alert, last });
             kept.last = kept.last.max(last);
             // An alike cluster's warning is named after one of its orders; a

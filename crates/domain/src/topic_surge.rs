@@ -53,7 +53,7 @@ pub fn topic_surge(reports: &[TopicReport], now: DateTime<Utc>, rule: SurgeRule,
     let held = warnings
         .iter()
         .filter(|w| w.unit == unit && w.orders.iter().any(|(o, _)| o.0 == w.subject))
-        .filter(|w| w.orders.iter().map(|(_, at)| *at).fold(w.raised_at, DateTime::max) >= since)
+        .filter(|w| w.last_joined() >= since)
         .map(|w| (w, w.orders.iter().filter(|(o, _)| topic.contains(o)).count()))
         .filter(|(_, shared)| *shared > 0)
         .max_by_key(|(w, shared)| (*shared, w.raised_at));

@@ -68,6 +68,15 @@ impl Default for EmergencyConfig {
 }
 
 impl EmergencyConfig {
+    /// What makes a surge, for the town watch and the topics alike.
+    pub fn surge_rule(&self) -> SurgeRule {
+        SurgeRule {
+            orders: self.surge_orders as usize,
+            window: Duration::minutes(i64::from(self.surge_minutes)),
+            similarity: self.surge_similarity,
+        }
+    }
+
     pub fn check(&self) -> Result<(), String> {
         if self.surge_orders < 2 || self.surge_minutes == 0 {
             return Err("surge_orders must be at least 2 and surge_minutes at least 1".into());
@@ -183,11 +192,7 @@ impl Emergency {
         let EmergencyParts { store, vocabulary, settings, orders, directory, ids, clock, auditor, supervision, config } = parts;
         let lexicon = dangers::read(settings.as_ref()).await?;
         let rules = matching_rules(store.as_ref(), vocabulary.as_ref(), &lexicon).await?;
-        let rule = SurgeRule {
-            orders: config.surge_orders as usize,
-            window: Duration::minutes(i64::from(config.surge_minutes)),
-            similarity: config.surge_similarity,
-        };
+        let rule = config.surge_rule();
         let (queue, jobs) = mpsc::channel(screening::QUEUE);
         let emergency = Arc::new(Self {
             store,
@@ -278,7 +283,6 @@ impl Emergency {
             }
         }
         let outcome = match outcome {
-            Ok(()) if findings.alerts.is_empty() => self.supervision.join(std::mem::take(&mut findings.members)).await.map(|()| Vec::new()),
             Ok(()) => {
                 let (alerts, timers, members) =
                     (std::mem::take(&mut findings.alerts), std::mem::take(&mut findings.timers), std::mem::take(&mut findings.members));

@@ -9,8 +9,6 @@
 use super::{Emergency, SURGE_LOOKBACK};
 use crate::error::AppResult;
 use crate::supervision::{AlertRecord, IncidentMember};
-use chrono::Duration;
-use hotline_domain::surge::SurgeRule;
 use hotline_domain::topic_surge::{TopicReport, TopicSurge, topic_surge};
 use hotline_domain::watch::{AlertLevel, Watched};
 
@@ -20,11 +18,7 @@ impl Emergency {
     /// warnings raised.
     pub async fn screen_topics(&self, reports: &[Vec<TopicReport>]) -> AppResult<Vec<AlertRecord>> {
         let now = self.clock.now();
-        let rule = SurgeRule {
-            orders: self.config.surge_orders as usize,
-            window: Duration::minutes(i64::from(self.config.surge_minutes)),
-            similarity: self.config.surge_similarity,
-        };
+        let rule = self.config.surge_rule();
         if reports.iter().all(|r| r.len() < rule.orders) {
             return Ok(Vec::new());
         }
@@ -55,10 +49,6 @@ impl Emergency {
                     alerts.push(alert);
                 }
             }
-        }
-        if alerts.is_empty() {
-            self.supervision.join(members).await?;
-            return Ok(Vec::new());
         }
         self.supervision.raise(alerts, Vec::new(), members).await
     }
