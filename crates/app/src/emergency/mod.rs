@@ -169,6 +169,9 @@ pub struct Emergency {
     incidents: Mutex<HashMap<IncidentKey, Incident>>,
     /// Registrations waiting for the screening worker.
     queue: mpsc::Sender<screening::Job>,
+    /// Held through a pass over the hot topics, so two passes on this node
+    /// never both raise a warning neither has seen.
+    topic_pass: tokio::sync::Mutex<()>,
 }
 
 /// What the emergency service is built from.
@@ -211,6 +214,7 @@ impl Emergency {
             screened: Mutex::new(Screened::default()),
             incidents: Mutex::new(HashMap::new()),
             queue,
+            topic_pass: tokio::sync::Mutex::new(()),
         });
         tokio::spawn(screening::work(Arc::downgrade(&emergency), jobs));
         Ok(emergency)

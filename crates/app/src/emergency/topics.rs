@@ -17,6 +17,7 @@ impl Emergency {
     /// (each its orders, `HotTopics::recent_reports`) call for. Returns the
     /// warnings raised.
     pub async fn screen_topics(&self, reports: &[Vec<TopicReport>]) -> AppResult<Vec<AlertRecord>> {
+        let _turn = self.topic_pass.lock().await;
         let now = self.clock.now();
         let rule = self.config.surge_rule();
         if reports.iter().all(|r| r.len() < rule.orders) {

@@ -153,9 +153,20 @@ async fn a_hot_topic_spanning_towns_warns_the_centre_once_and_counts_its_later_r
     }
     assert!(surges(&t.get("/api/v1/alerts", &supervisor).await.body).is_empty(), "no town's watch warned");
 
-    // The topics' refresh warns the centre once, standing for the six.
-    let raised = t.app.emergency.screen_topics(&t.app.topics.recent_reports().await.unwrap()).await.unwrap();
-    assert_eq!(raised.len(), 1, "{raised:?}");
+    // The topics' refresh warns the centre once, standing for the six, even
+    // when passes run at once on one node (a slow one overtaken by the
+    // next): they take turns.
+    let passes: Vec<_> = (0..8)
+        .map(|_| {
+            let app = t.app.clone();
+            tokio::spawn(async move { app.emergency.screen_topics(&app.topics.recent_reports().await.unwrap()).await.unwrap().len() })
+        })
+        .collect();
+    let mut raised = 0;
+    for pass in passes {
+        raised += pass.await.unwrap();
+    }
+    assert_eq!(raised, 1);
     let all = surges(&t.get("/api/v1/alerts", &supervisor).await.body);
     assert_eq!(all.len(), 1, "{all:?}");
     assert_eq!(
