@@ -400,10 +400,16 @@ impl SurgeWatch {
         }
     }
 
-    /// Whether any of `orders` is counted in a lasting warning of the town,
-    /// or `subject` names one.
-    pub fn covers(&self, town: UnitId, subject: i64, orders: &[OrderId]) -> bool {
-        self.towns.get(&town).is_some_and(|t| t.warned.contains_key(&subject) || orders.iter().any(|o| t.warning_of(*o).is_some()))
+    /// Whether any of `orders` is counted in a warning of the town lasting
+    /// at `now`, or `subject` names one. A warning read back from the
+    /// database whose reports stopped a window ago does not count: the
+    /// matter warns anew.
+    pub fn covers(&mut self, town: UnitId, subject: i64, orders: &[OrderId], now: DateTime<Utc>) -> bool {
+        let since = now - self.rule.window;
+        self.towns.get_mut(&town).is_some_and(|t| {
+            t.expire(since);
+            t.warned.contains_key(&subject) || orders.iter().any(|o| t.warning_of(*o).is_some())
+        })
     }
 
     /// Takes back a warning noted in [`Self::warned`] that was not raised after all.
@@ -496,9 +502,9 @@ mod tests {
         assert_eq!(w.observe(UnitId(4), OrderId(5), at(3), CategoryId(4), texts[2], at(3)), SurgeCheck::default());
         // A warning taken back (its batch failed) does not stop the next.
         w.warned(TOWN, &[warning(1, 900, 3, &[1, 3, 4])]);
-        assert!(w.covers(TOWN, 1, &[]) && w.covers(TOWN, 0, &[OrderId(3)]));
+        assert!(w.covers(TOWN, 1, &[], at(3)) && w.covers(TOWN, 0, &[OrderId(3)], at(3)));
         w.unwarn(TOWN, 900);
-        assert!(!w.covers(TOWN, 1, &[OrderId(3)]));
+        assert!(!w.covers(TOWN, 1, &[OrderId(3)], at(3)));
         assert!(w.observe(TOWN, OrderId(6), at(4), CategoryId(5), texts[0], at(4)).alike.is_some(), "a warning taken back");
         w.warned(TOWN, &[warning(1, 901, 4, &[1, 3, 4, 6])]);
         // Once raised, later alike orders join it rather than warn again.
@@ -507,6 +513,18 @@ mod tests {
         // An hour after the first, the cluster has fallen out of the window.
         assert_eq!(w.observe(TOWN, OrderId(7), at(70), CategoryId(5), texts[0], at(70)), SurgeCheck::default());
         assert_eq!(w.len(), 2, "expired orders are dropped: 7 here and 5 in the other town");
+    }
+
+    #[test]
+    fn a_warning_read_back_after_its_reports_stopped_does_not_stop_the_matter_warning_anew() {
+        let mut w = watch(3);
+        // Read back from the database: raised at minute 0, last joined at 20.
+        let mut old = warning(42, 800, 0, &[1, 2, 3]);
+        old.orders.push((OrderId(4), at(20)));
+        w.warned(TOWN, &[old.clone()]);
+        assert!(w.covers(TOWN, 42, &[], at(79)), "joined 59 minutes ago: it lasts");
+        w.warned(TOWN, &[old]);
+        assert!(!w.covers(TOWN, 42, &[], at(81)), "quiet for a window: the category warns anew");
     }
 
     #[test]

@@ -1,11 +1,11 @@
 //! Emergency linkage rules, surge counts and public warnings.
 
 use crate::codec::{Get, from_json, json, micros, opt_micros};
-use crate::sql::{VOID_STATES, Val, dynamic, insert_audit};
+use crate::sql::{VOID_STATES, Val, dynamic, insert_audit, push_in};
 use crate::{OrBackend, SqlStore};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use hotline_app::emergency::{EmergencyStore, PublicWarning, RecentOrder, WarningLevel};
+use hotline_app::emergency::{EmergencyStore, PublicWarning, RecentOrder, SurgeWarningQuery, WarningLevel};
 use hotline_app::ports::{AuditRecord, ChangeCursor, StoreError, StoreResult};
 use hotline_domain::emergency::{EmergencyRule, RuleSpec};
 use hotline_domain::surge::SurgeWarning;
@@ -133,15 +133,21 @@ impl EmergencyStore for SqlStore {
         .transpose()
     }
 
-    async fn surge_warnings(&self, town: Option<UnitId>, since: DateTime<Utc>) -> StoreResult<Vec<SurgeWarning>> {
+    async fn surge_warnings(&self, query: &SurgeWarningQuery<'_>) -> StoreResult<Vec<SurgeWarning>> {
         let mut sql = String::from(
             "SELECT a.id, a.unit_id, a.subject, a.raised_at, j.order_id, j.joined_at FROM alerts a \
-             LEFT JOIN alert_orders j ON j.alert_id = a.id WHERE a.watched = 'surge' AND a.raised_at >= $1",
+             LEFT JOIN alert_orders j ON j.alert_id = a.id AND j.joined_at >= $1 WHERE a.watched = 'surge' AND a.raised_at >= $2",
         );
-        let mut values = vec![Val::from(micros(since))];
-        if let Some(town) = town {
-            sql.push_str(" AND a.unit_id = $2");
+        let mut values = vec![Val::from(micros(query.joined_since)), Val::from(micros(query.raised_since))];
+        if let Some(town) = query.town {
             values.push(town.0.into());
+            sql.push_str(&format!(" AND a.unit_id = ${}", values.len()));
+        }
+        if let Some((subject, orders)) = query.about {
+            values.push(subject.into());
+            sql.push_str(&format!(" AND (a.subject = ${} OR a.id IN (SELECT alert_id FROM alert_orders WHERE order_id ", values.len()));
+            push_in(&mut sql, &mut values, orders.iter().map(|o| o.0));
+            sql.push_str("))");
         }
         sql.push_str(" ORDER BY a.id, j.joined_at");
         let rows = dynamic(&sql, values).fetch_all(&self.read).await.or_backend()?;

@@ -416,7 +416,7 @@ impl Emergency {
         let since = now - Duration::minutes(i64::from(self.config.surge_minutes));
         if !self.watch.lock().expect("surge watch lock").knows(town) {
             let recent = self.store.recent_orders(town, since, TOWN_LOAD_LIMIT).await?;
-            let warnings = self.store.surge_warnings(Some(town), now - SURGE_LOOKBACK).await?;
+            let warnings = self.store.surge_warnings(&self.town_warnings(town, now, None)).await?;
             let mut watch = self.watch.lock().expect("surge watch lock");
             if !watch.knows(town) {
                 watch.load(town, recent.iter().map(|r| (r.id, r.created_at, r.category, r.text.as_str())), &warnings);
@@ -430,14 +430,28 @@ impl Emergency {
             (None, None) => None,
         };
         let Some((subject, orders)) = wanted else { return Ok((None, check.joins)) };
-        let stored = self.store.surge_warnings(Some(town), now - SURGE_LOOKBACK).await?;
+        // Only the warnings this one would repeat: the town's whole day of
+        // warnings with their orders grew with every report and was read
+        // for every new warning.
+        let stored = self.store.surge_warnings(&self.town_warnings(town, now, Some((subject, &orders)))).await?;
         let covered = {
             let mut watch = self.watch.lock().expect("surge watch lock");
             watch.warned(town, &stored);
-            watch.covers(town, subject, &orders)
+            watch.covers(town, subject, &orders, now)
         };
         // Observed again, the order finds the other node's warning to join.
         Ok(if covered { (None, observe().joins) } else { (Some((subject, orders)), check.joins) })
+    }
+
+    /// The town's lasting surge warnings as the watch needs them: the
+    /// orders of its last window, of those `about` a subject or orders.
+    fn town_warnings<'a>(&self, town: UnitId, now: DateTime<Utc>, about: Option<(i64, &'a [OrderId])>) -> SurgeWarningQuery<'a> {
+        SurgeWarningQuery {
+            town: Some(town),
+            raised_since: now - SURGE_LOOKBACK,
+            joined_since: now - Duration::minutes(i64::from(self.config.surge_minutes)),
+            about,
+        }
     }
 
     /// Screens the orders registered after `cursor` up to `settle` ago that

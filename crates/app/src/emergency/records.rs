@@ -106,6 +106,21 @@ pub struct RecentOrder {
     pub text: String,
 }
 
+/// Which surge warnings to read, and how much of each.
+#[derive(Debug, Clone, Copy)]
+pub struct SurgeWarningQuery<'a> {
+    /// A town's; without one, every unit's and the centre's.
+    pub town: Option<UnitId>,
+    pub raised_since: DateTime<Utc>,
+    /// The orders that joined before are left out: a warning's whole
+    /// history is read only where it matters (the hot topics of the last
+    /// hours), not by the surge check, which needs the last window.
+    pub joined_since: DateTime<Utc>,
+    /// Only the warnings about this subject or counting any of these
+    /// orders: what a new warning would repeat.
+    pub about: Option<(i64, &'a [OrderId])>,
+}
+
 #[async_trait]
 pub trait EmergencyStore: Send + Sync {
     async fn emergency_rules(&self) -> StoreResult<Vec<EmergencyRule>>;
@@ -125,9 +140,9 @@ pub trait EmergencyStore: Send + Sync {
     /// The rule and partner unit of each linkage alert already raised for
     /// the order, or whose incident counts it.
     async fn linkage_alerts(&self, order: OrderId) -> StoreResult<Vec<(i64, Option<UnitId>)>>;
-    /// The town's (without one, every unit's and the centre's) surge
-    /// warnings raised since `since`, each with the orders it counts.
-    async fn surge_warnings(&self, town: Option<UnitId>, since: DateTime<Utc>) -> StoreResult<Vec<SurgeWarning>>;
+    /// The surge warnings the query asks for, each with the orders it
+    /// counts that joined it since the query's `joined_since`.
+    async fn surge_warnings(&self, query: &SurgeWarningQuery<'_>) -> StoreResult<Vec<SurgeWarning>>;
     async fn insert_warning(&self, warning: &PublicWarning, audit: &AuditRecord) -> StoreResult<()>;
     /// Newest first; with `in_force_at`, only those neither expired nor withdrawn then.
     async fn warnings(&self, in_force_at: Option<DateTime<Utc>>, limit: u32) -> StoreResult<Vec<PublicWarning>>;

@@ -26,10 +26,29 @@ pub(super) enum Job {
 
 /// Orders screened together at most, their alerts raised in one transaction.
 const BATCH: usize = 256;
+/// While registrations pour in, the worker screens at most this often and
+/// takes what came meanwhile in one batch: nearly every order of a busy
+/// day joins a lasting surge warning, and one transaction per order or two
+/// held the database's writer against the registrations. A lone order (or
+/// one awaited by `settled`) is screened at once.
+const GATHER: std::time::Duration = std::time::Duration::from_millis(50);
 
 pub(super) async fn work(emergency: Weak<Emergency>, mut jobs: mpsc::Receiver<Job>) {
     let mut batch = Vec::with_capacity(BATCH);
+    let mut last_batch = tokio::time::Instant::now() - GATHER;
     while jobs.recv_many(&mut batch, BATCH).await > 0 {
+        let awaited = batch.iter().any(|j| matches!(j, Job::Barrier(_)));
+        let next = last_batch + GATHER;
+        if batch.len() < BATCH && !awaited && next > tokio::time::Instant::now() {
+            tokio::time::sleep_until(next).await;
+            while batch.len() < BATCH {
+                match jobs.try_recv() {
+                    Ok(job) => batch.push(job),
+                    Err(_) => break,
+                }
+            }
+        }
+        last_batch = tokio::time::Instant::now();
         let Some(emergency) = emergency.upgrade() else { return };
         let mut orders = Vec::with_capacity(batch.len());
         let mut barriers = Vec::new();

@@ -6,7 +6,7 @@
 //! of the topics, `topics.refresh_seconds`), it catches what the watch
 //! cannot: reports worded differently, and a matter spread over towns.
 
-use super::{Emergency, SURGE_LOOKBACK};
+use super::{Emergency, SURGE_LOOKBACK, SurgeWarningQuery};
 use crate::error::AppResult;
 use crate::supervision::{AlertRecord, IncidentMember};
 use hotline_domain::topic_surge::{TopicReport, TopicSurge, topic_surge};
@@ -25,7 +25,9 @@ impl Emergency {
         }
         // Read once per pass, and kept up to date with what the pass raises,
         // so two topics never take the same orders into two new warnings.
-        let mut warnings = self.store.surge_warnings(None, now - SURGE_LOOKBACK).await?;
+        let since = now - SURGE_LOOKBACK;
+        let query = SurgeWarningQuery { town: None, raised_since: since, joined_since: since, about: None };
+        let mut warnings = self.store.surge_warnings(&query).await?;
         let (mut alerts, mut members) = (Vec::new(), Vec::new());
         for topic in reports {
             match topic_surge(topic, now, rule, &warnings) {

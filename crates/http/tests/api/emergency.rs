@@ -241,6 +241,52 @@ async fn a_surge_of_alike_orders_warns_the_town_once_and_counts_orders_from_befo
 }
 
 #[tokio::test]
+async fn a_category_quiet_for_a_window_warns_its_town_anew() {
+    let start: DateTime<Utc> = "2026-11-16T01:00:00Z".parse().unwrap();
+    let clock = Arc::new(ManualClock::new(start));
+    let t = TestApp::spawn_with_clock(AppConfig::default(), clock.clone()).await;
+    let (consultant, dongcheng) = (t.login("consultant").await, t.login("dongcheng").await);
+    // Ten different matters of one category: a category surge, not an alike one.
+    let texts = [
+        "路灯一到晚上就不亮，走路看不清",
+        "井盖缺了一块，小孩差点踩进去",
+        "人行道的地砖松动翘起来了",
+        "公交站台顶棚破了在漏雨",
+        "桥边护栏被货车撞坏一直没修",
+        "隧道里面的照明灯闪个不停",
+        "斑马线褪色几乎看不出来",
+        "消防栓被撞歪还在漏水",
+        "天桥台阶有裂缝很危险",
+        "路名牌被风吹倒在地上",
+    ];
+    let category = t.category("城乡建设/城市建设和市政管理/城市公共设施");
+    let report = |i: usize| {
+        let mut body = t.complaint();
+        body["subject"] = json!(texts[i]);
+        body["description"] = json!(texts[i]);
+        body["category_id"] = json!(category);
+        body
+    };
+    let surges = || async { alerts_of(&t.get("/api/v1/alerts", &dongcheng).await.body, "surge") };
+    for i in 0..5 {
+        clock.set(start + Duration::minutes(i as i64));
+        t.register(&consultant, report(i)).await;
+    }
+    let first = surges().await;
+    assert_eq!(first.len(), 1, "{first:?}");
+    assert_eq!(first[0]["orders"], 5, "{first:?}");
+    // Two hours later, quiet since: the same category surges again and is
+    // a new warning, not stopped by the old one read back from the store.
+    for i in 5..10 {
+        clock.set(start + Duration::minutes(120 + i as i64));
+        t.register(&consultant, report(i)).await;
+    }
+    let again = surges().await;
+    assert_eq!(again.len(), 2, "{again:?}");
+    assert!(again.iter().all(|w| w["orders"] == 5), "each counts its own five: {again:?}");
+}
+
+#[tokio::test]
 async fn concurrent_reports_of_one_flood_raise_each_alert_exactly_once() {
     let start: DateTime<Utc> = "2026-11-16T01:00:00Z".parse().unwrap();
     let clock = Arc::new(ManualClock::new(start));
