@@ -811,6 +811,15 @@ export const steps = [
     await list.locator(`[data-order="${second}"]`).click()
     await page.locator(`.el-drawer:visible [data-test=detail-number]:has-text("${second}")`).waitFor()
     await shot(page, shots, '37b-emergency-incident-orders')
+    // A third neighbour calls while the screen is open: its count grows live.
+    await page.locator('html[data-streams*="/alerts/stream"]').waitFor({ state: 'attached' })
+    const third = await fetch(`${base}/api/v1/public/requests`, {
+      method: 'POST', headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ type: 'help', category_id: leaf.id, phone: '13912340002', town_code: town.value, subject: '燃气泄漏',
+        description: '东城街道这个小区燃气泄漏还没处理好，楼道里燃气味很重。' }),
+    })
+    if (third.status !== 201) throw new Error(`third report: ${third.status} ${await third.text()}`)
+    await incidentRow.locator('[data-test=incident-count][data-orders="3"]').waitFor()
     await close()
     story.gasNumber = number
   }],

@@ -123,7 +123,7 @@ function connect(entry) {
     }
     request('GET', '/me', undefined, { quiet: true }).then(again, (e) => (e.status === 401 ? onUnauthenticated() : again()))
   }
-  for (const name of ['alert', 'order', 'wallboard', 'dashboard']) source.addEventListener(name, deliver(name))
+  for (const name of ['alert', 'counted', 'order', 'wallboard', 'dashboard']) source.addEventListener(name, deliver(name))
 }
 
 /** Calls `fn` once, `ms` after the last of a burst of calls. */

@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest'
-import { groupAlerts, badgeCount, BADGE_DAYS } from '../src/logic/alerts.js'
+import { groupAlerts, badgeCount, countGrown, BADGE_DAYS } from '../src/logic/alerts.js'
 
 const now = new Date('2026-12-03T12:00:00+08:00')
 const hoursAgo = (h) => new Date(now.getTime() - h * 3600 * 1000).toISOString()
@@ -35,5 +35,18 @@ describe('alerts as people read them', () => {
   it('the badge counts recent unacknowledged groups only', () => {
     expect(badgeCount(alerts, now)).toBe(2)
     expect(badgeCount([], now)).toBe(0)
+  })
+})
+
+describe('a surge warning counted live', () => {
+  it('grows its count in place, never shrinks it, and ignores alerts not listed', () => {
+    const list = [alert('9', 'surge', 'DG9', 'yellow', 1, { orders: 5 }), alert('8', 'completion', 'DG8', 'yellow', 2)]
+    expect(countGrown(list, { id: '9', orders: 7 })).toBe(list[0])
+    expect(groupAlerts(list)[0].orders).toBe(7)
+    // Two events crossing on the way: the later count stands.
+    countGrown(list, { id: '9', orders: 6 })
+    expect(list[0].orders).toBe(7)
+    expect(countGrown(list, { id: '1', orders: 3 })).toBeUndefined()
+    expect(list.map((a) => a.orders)).toEqual([7, 1])
   })
 })

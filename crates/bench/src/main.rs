@@ -11,7 +11,9 @@
 //!    town and realistic ones (towns, addresses, the demo's texts and
 //!    categories), transitions (dispatch then sign-for) and a busy unit's
 //!    pending list; then the same again while a surge of reports about one
-//!    flooded street arrives alongside. Resident memory is printed with
+//!    flooded street arrives alongside; then creates without towns again,
+//!    so the surge is compared with runs before and after it on a database
+//!    of its size. Resident memory is printed with
 //!    every figure; `--soak N` registers N orders in ten rounds instead and
 //!    prints memory after each.
 //!

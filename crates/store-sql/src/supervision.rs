@@ -247,6 +247,10 @@ impl SupervisionStore for SqlStore {
         dynamic(&sql, vec![id.into()]).fetch_optional(&self.write).await.or_backend()?.as_ref().map(parse_alert).transpose()
     }
 
+    async fn alerts_with_ids(&self, ids: &[i64]) -> StoreResult<Vec<AlertRecord>> {
+        self.alerts_by_id(ids.iter().copied()).await
+    }
+
     async fn mark_alert_read(&self, id: i64, by: UserId, at: DateTime<Utc>) -> StoreResult<()> {
         let mut tx = self.write.begin().await.or_backend()?;
         let updated = sqlx::query("UPDATE alerts SET read_at = $1, read_by = $2 WHERE id = $3 AND read_at IS NULL")

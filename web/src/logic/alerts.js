@@ -35,3 +35,14 @@ export function badgeCount(alerts, now = new Date()) {
   const since = now.getTime() - BADGE_DAYS * 24 * 3600 * 1000
   return groupAlerts(alerts.filter((a) => !a.read_at && new Date(a.raised_at).getTime() >= since)).length
 }
+
+/**
+ * Takes in a `counted` event: the alert with that id now counts `grown.orders`
+ * orders. Counts only grow (events of one alert may cross on the way); an
+ * alert not in the list (older than its first page) is left out.
+ */
+export function countGrown(alerts, grown) {
+  const alert = alerts.find((a) => a.id === grown.id)
+  if (alert) alert.orders = Math.max(alert.orders ?? 1, grown.orders ?? 1)
+  return alert
+}

@@ -68,7 +68,25 @@ pub struct Supervision {
     pub(crate) directory: Arc<Directory>,
     pub(crate) auditor: Arc<Auditor>,
     pub(crate) config: SupervisionConfig,
-    pub(crate) live: broadcast::Sender<AlertRecord>,
+    pub(crate) live: broadcast::Sender<LiveAlert>,
+}
+
+/// What the live alert feed carries.
+#[derive(Debug, Clone)]
+pub enum LiveAlert {
+    /// A new alert.
+    Raised(AlertRecord),
+    /// An incident or surge warning that counted more orders, as it stands
+    /// now: the screens' counts grow without a reload.
+    Counted(AlertRecord),
+}
+
+impl LiveAlert {
+    pub fn alert(&self) -> &AlertRecord {
+        match self {
+            Self::Raised(a) | Self::Counted(a) => a,
+        }
+    }
 }
 
 impl Supervision {
@@ -76,8 +94,8 @@ impl Supervision {
         &self.config
     }
 
-    /// Raised alerts as they happen, for live screens.
-    pub fn subscribe(&self) -> broadcast::Receiver<AlertRecord> {
+    /// Raised alerts, and incidents as they grow, for live screens.
+    pub fn subscribe(&self) -> broadcast::Receiver<LiveAlert> {
         self.live.subscribe()
     }
 
@@ -123,8 +141,14 @@ impl Supervision {
         let firings: Vec<Firing> =
             alerts.into_iter().map(|alert| Firing { deliveries: self.outbox(&contacts, &alert), timers: Vec::new(), alert }).collect();
         self.store.raise(&firings, &timers, &members).await?;
-        let raised: Vec<AlertRecord> = firings.into_iter().map(|f| f.alert).collect();
+        let mut raised: Vec<AlertRecord> = firings.into_iter().map(|f| f.alert).collect();
+        // A surge warning stands for the orders that made it from the start.
+        for alert in &mut raised {
+            let counted = members.iter().filter(|m| m.alert == alert.id).count();
+            alert.orders = alert.orders.max(u32::try_from(counted).unwrap_or(u32::MAX));
+        }
         self.broadcast(raised.clone());
+        self.recount(&members, &raised).await;
         Ok(raised)
     }
 
@@ -133,8 +157,31 @@ impl Supervision {
     pub async fn join(&self, members: Vec<IncidentMember>) -> AppResult<()> {
         if !members.is_empty() {
             self.store.raise(&[], &[], &members).await?;
+            self.recount(&members, &[]).await;
         }
         Ok(())
+    }
+
+    /// Tells live screens the new counts of the alerts `members` joined
+    /// (those just raised are told whole). Read only while someone listens;
+    /// a failed read is logged, as the counts are stored and a screen shows
+    /// them at its next reading.
+    async fn recount(&self, members: &[IncidentMember], raised: &[AlertRecord]) {
+        if self.live.receiver_count() == 0 {
+            return;
+        }
+        let mut grown: Vec<i64> = members.iter().map(|m| m.alert).filter(|id| raised.iter().all(|a| a.id != *id)).collect();
+        grown.sort_unstable();
+        grown.dedup();
+        if grown.is_empty() {
+            return;
+        }
+        match self.store.alerts_with_ids(&grown).await {
+            Ok(alerts) => alerts.into_iter().for_each(|a| {
+                let _ = self.live.send(LiveAlert::Counted(a));
+            }),
+            Err(e) => tracing::warn!(alerts = grown.len(), error = %e, "the grown incidents' counts could not be read for live screens"),
+        }
     }
 
     /// One delivery per address that should hear of the alert.
@@ -157,7 +204,7 @@ impl Supervision {
     fn broadcast(&self, raised: Vec<AlertRecord>) {
         for alert in raised {
             // Nobody listening is fine: the alert is stored.
-            let _ = self.live.send(alert);
+            let _ = self.live.send(LiveAlert::Raised(alert));
         }
     }
 

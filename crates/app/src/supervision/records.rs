@@ -149,6 +149,8 @@ pub trait SupervisionStore: Send + Sync {
     async fn raise(&self, firings: &[Firing], timers: &[Timer], members: &[IncidentMember]) -> StoreResult<()>;
     async fn alerts(&self, query: &AlertQuery) -> StoreResult<Vec<AlertRecord>>;
     async fn alert(&self, id: i64) -> StoreResult<Option<AlertRecord>>;
+    /// The alerts with these ids, as they stand (their counts included).
+    async fn alerts_with_ids(&self, ids: &[i64]) -> StoreResult<Vec<AlertRecord>>;
     /// The orders counted in an alert's incident, in the order they joined,
     /// at most `limit`.
     async fn incident_orders(&self, alert: i64, limit: u32) -> StoreResult<Vec<OrderId>>;

@@ -17,7 +17,7 @@ use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use futures_util::stream::{self, Stream};
 use hotline_app::App;
 use hotline_app::evaluation::Month;
-use hotline_app::supervision::{OrderList, RepeatBy};
+use hotline_app::supervision::{LiveAlert, OrderList, RepeatBy};
 use hotline_domain::watch::AlertLevel;
 use hotline_domain::{FieldError, UnitId};
 use serde::Deserialize;
@@ -80,17 +80,23 @@ pub async fn deliveries(State(app): State<App>, Caller(desk): Caller, Path(raw):
     Ok(Json(all(app.supervision.deliveries(&reader, id("id", &raw)?).await?)))
 }
 
-/// New alerts for the caller as server-sent `alert` events.
+/// New alerts for the caller as server-sent `alert` events, and incidents
+/// and surge warnings that counted more orders as `counted` events (the
+/// alert as it stands, its `orders` grown).
 #[utoipa::path(get, path = "/api/v1/alerts/stream", tag = "supervision", security(("bearer" = [])),
-    responses((status = 200, description = "text/event-stream of alerts")))]
+    responses((status = 200, description = "text/event-stream of alerts (`alert`) and grown counts (`counted`)")))]
 pub async fn stream(State(app): State<App>, Caller(desk): Caller) -> ApiResult<Sse<impl Stream<Item = Result<SseEvent, Infallible>>>> {
     let reader = desk.alert_reader()?;
     let feed = app.supervision.subscribe();
     let events = stream::unfold((feed, reader), |(mut feed, reader)| async move {
         loop {
             match feed.recv().await {
-                Ok(alert) if reader.sees(alert.unit) => {
-                    let event = SseEvent::default().event("alert").json_data(&alert).unwrap_or_else(|_| SseEvent::default());
+                Ok(live) if reader.sees(live.alert().unit) => {
+                    let name = match live {
+                        LiveAlert::Raised(_) => "alert",
+                        LiveAlert::Counted(_) => "counted",
+                    };
+                    let event = SseEvent::default().event(name).json_data(live.alert()).unwrap_or_else(|_| SseEvent::default());
                     return Some((Ok(event), (feed, reader)));
                 }
                 Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,

@@ -287,6 +287,44 @@ async fn a_category_quiet_for_a_window_warns_its_town_anew() {
 }
 
 #[tokio::test]
+async fn a_surge_warnings_count_grows_live_on_the_towns_alert_screen() {
+    let t = TestApp::spawn().await;
+    let (consultant, dongcheng) = (t.login("consultant").await, t.login("dongcheng").await);
+    let mut live = t.client.get(format!("{}/api/v1/alerts/stream", t.base)).bearer_auth(&dongcheng).send().await.unwrap();
+    assert!(live.headers()["content-type"].to_str().unwrap().starts_with("text/event-stream"));
+    for i in 0..7 {
+        let mut body = t.complaint();
+        body["subject"] = json!("暴雨水浸街");
+        body["description"] = json!(format!("东城大道{}号附近暴雨后水浸街，水深过膝，车辆无法通行。", 100 + i % 3));
+        // Two categories, neither of which surges on its own.
+        body["category_id"] = json!(t.category(["城乡建设/城市建设和市政管理/城市公共设施", "城乡建设/城市建设和市政管理/其他"][i % 2]));
+        t.register(&consultant, body).await;
+    }
+    // The town's feed: the warning raised by the fifth report, counting
+    // five, then its count as the sixth and seventh join.
+    let mut surge = Vec::new();
+    let mut text = String::new();
+    while surge.len() < 3 {
+        let chunk = tokio::time::timeout(std::time::Duration::from_secs(10), live.chunk()).await.expect("a live event in time");
+        text.push_str(std::str::from_utf8(&chunk.unwrap().expect("the feed stays open")).unwrap());
+        while let Some(end) = text.find("\n\n") {
+            let event: String = text.drain(..end + 2).collect();
+            let name = event.lines().find_map(|l| l.strip_prefix("event: ")).unwrap_or_default().to_owned();
+            let Some(data) = event.lines().find_map(|l| l.strip_prefix("data: ")) else { continue };
+            let alert: Value = serde_json::from_str(data).unwrap();
+            if alert["watched"] == "surge" {
+                surge.push((name, alert["id"].clone(), alert["orders"].clone()));
+            }
+        }
+    }
+    let id = surge[0].1.clone();
+    assert_eq!(
+        surge,
+        vec![("alert".into(), id.clone(), json!(5)), ("counted".into(), id.clone(), json!(6)), ("counted".into(), id, json!(7))]
+    );
+}
+
+#[tokio::test]
 async fn concurrent_reports_of_one_flood_raise_each_alert_exactly_once() {
     let start: DateTime<Utc> = "2026-11-16T01:00:00Z".parse().unwrap();
     let clock = Arc::new(ManualClock::new(start));
