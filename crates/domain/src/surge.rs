@@ -231,11 +231,13 @@ impl Town {
         }
     }
 
-    fn insert(&mut self, id: OrderId, at: DateTime<Utc>, category: CategoryId, grams: Bigrams, banding: &Banding) {
+    /// Takes in an order with its bigrams and their band keys (the caller
+    /// has them: a signature is the costliest part of a check).
+    fn insert(&mut self, id: OrderId, at: DateTime<Utc>, category: CategoryId, grams: Bigrams, keys: &[u64]) {
         if self.entries.contains_key(&id) {
             return;
         }
-        for key in banding.keys(&grams) {
+        for &key in keys {
             self.buckets.entry(key).or_default().push(id);
             self.bucket_ids += 1;
         }
@@ -301,7 +303,9 @@ impl SurgeWatch {
         let banding = self.banding.clone();
         let t = self.towns.entry(town).or_default();
         for (id, at, category, text) in orders {
-            t.insert(id, at, category, Bigrams::of(text), &banding);
+            let grams = Bigrams::of(text);
+            let keys = banding.keys(&grams);
+            t.insert(id, at, category, grams, &keys);
         }
         self.warned(town, warnings);
     }
@@ -324,7 +328,7 @@ impl SurgeWatch {
         let grams = Bigrams::of(text);
         let keys = banding.keys(&grams);
         if at >= since {
-            t.insert(id, at, category, grams.clone(), &banding);
+            t.insert(id, at, category, grams.clone(), &keys);
         }
         let mut joins = Vec::new();
         let mut category_orders = None;
