@@ -1315,3 +1315,64 @@ async fn deadline_timers_fire_once_and_raise_alerts() {
     assert!(f.store.due_deliveries(later, 10).await.unwrap().is_empty());
     f.finish().await;
 }
+
+/// The surge check reads back only the warnings a new one would repeat,
+/// with the orders of their last window; the hot topics read them whole.
+#[tokio::test]
+async fn surge_warnings_are_read_back_by_town_subject_orders_and_window() {
+    use hotline_app::emergency::{EmergencyStore, SurgeWarningQuery};
+    use hotline_app::supervision::{Firing, IncidentMember, alert_of};
+    use hotline_domain::watch::{AlertLevel, Timer, Watched};
+    let f = Fixture::new().await;
+    let mut orders = Vec::new();
+    for seq in 1..=4 {
+        orders.push(f.insert(seq, OrderType::Complaint, t0()).await.id);
+    }
+    let warning = |id: i64, subject: i64, unit: UnitId| Firing {
+        timers: Vec::new(),
+        deliveries: Vec::new(),
+        alert: alert_of(
+            &Timer {
+                order: orders[0],
+                watched: Watched::Surge,
+                subject,
+                level: AlertLevel::Yellow,
+                due: t0(),
+                fire_at: t0(),
+                unit: Some(unit),
+            },
+            id,
+            t0(),
+        ),
+    };
+    // The town's category warning counts the first order and, 90 minutes
+    // on, the second; its alike warning (named after the third) the third;
+    // another town's warning the fourth.
+    let member = |alert: i64, order: OrderId, minutes: i64| IncidentMember { alert, order, at: t0() + Duration::minutes(minutes) };
+    let firings = [warning(500, CAT.0, TOWN), warning(501, orders[2].0, TOWN), warning(502, CAT.0, OTHER_TOWN)];
+    let members = [member(500, orders[0], 0), member(500, orders[1], 90), member(501, orders[2], 0), member(502, orders[3], 0)];
+    f.store.raise(&firings, &[], &members).await.unwrap();
+
+    let read = |town: Option<UnitId>, joined_minutes: i64, about: Option<(i64, Vec<OrderId>)>| {
+        let store = &f.store;
+        async move {
+            let query = SurgeWarningQuery {
+                town,
+                raised_since: t0() - Duration::hours(24),
+                joined_since: t0() + Duration::minutes(joined_minutes),
+                about: about.as_ref().map(|(s, o)| (*s, o.as_slice())),
+            };
+            let found = store.surge_warnings(&query).await.unwrap();
+            found.into_iter().map(|w| (w.alert, w.orders.into_iter().map(|(o, _)| o).collect::<Vec<_>>())).collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(read(Some(TOWN), 0, None).await, vec![(500, vec![orders[0], orders[1]]), (501, vec![orders[2]])]);
+    assert_eq!(read(None, 0, None).await.len(), 3, "the topics read every unit's");
+    // Only the orders of the last window; a warning without any is still read.
+    assert_eq!(read(Some(TOWN), 60, None).await, vec![(500, vec![orders[1]]), (501, vec![])]);
+    // By subject, or by any order counted in it, in the town only.
+    assert_eq!(read(Some(TOWN), 0, Some((CAT.0, vec![]))).await, vec![(500, vec![orders[0], orders[1]])]);
+    assert_eq!(read(Some(TOWN), 0, Some((-1, vec![orders[3], orders[2]]))).await, vec![(501, vec![orders[2]])]);
+    assert_eq!(read(Some(TOWN), 0, Some((-1, vec![orders[3]]))).await, vec![]);
+    f.finish().await;
+}

@@ -443,8 +443,9 @@ impl Emergency {
         Ok(if covered { (None, observe().joins) } else { (Some((subject, orders)), check.joins) })
     }
 
-    /// The town's lasting surge warnings as the watch needs them: the
-    /// orders of its last window, of those `about` a subject or orders.
+    /// The town's surge warnings of the last day as the watch needs them,
+    /// with only the orders of the last window; with `about`, only those a
+    /// new warning about that subject or those orders would repeat.
     fn town_warnings<'a>(&self, town: UnitId, now: DateTime<Utc>, about: Option<(i64, &'a [OrderId])>) -> SurgeWarningQuery<'a> {
         SurgeWarningQuery {
             town: Some(town),

@@ -82,6 +82,7 @@ pub enum LiveAlert {
 }
 
 impl LiveAlert {
+    /// The alert, new or grown: who may hear of it is read from it alike.
     pub fn alert(&self) -> &AlertRecord {
         match self {
             Self::Raised(a) | Self::Counted(a) => a,
