@@ -16,6 +16,22 @@ fn alerts_of(body: &Value, watched: &str) -> Vec<Value> {
     body.as_array().unwrap().iter().filter(|a| a["watched"] == watched).cloned().collect()
 }
 
+/// A report of the downpour on 东城大道, at one of `places` house numbers.
+fn flood_report(t: &TestApp, i: usize, places: usize) -> Value {
+    let mut body = t.complaint();
+    body["subject"] = json!("暴雨水浸街");
+    body["description"] = json!(format!("东城大道{}号附近暴雨后水浸街，水深过膝，车辆无法通行。", 100 + i % places));
+    body
+}
+
+/// The same in one of two categories, neither of which surges on its own:
+/// the reports make an alike surge only.
+fn alike_flood_report(t: &TestApp, i: usize) -> Value {
+    let mut body = flood_report(t, i, 3);
+    body["category_id"] = json!(t.category(["城乡建设/城市建设和市政管理/城市公共设施", "城乡建设/城市建设和市政管理/其他"][i % 2]));
+    body
+}
+
 #[tokio::test]
 async fn a_gas_leak_reaches_the_partners_and_escalates_unless_acknowledged() {
     let start: DateTime<Utc> = "2026-11-16T01:00:00Z".parse().unwrap();
@@ -182,13 +198,7 @@ async fn a_surge_of_alike_orders_warns_the_town_once_and_counts_orders_from_befo
     let clock = Arc::new(ManualClock::new(start));
     let t = TestApp::spawn_with_clock(AppConfig::default(), clock.clone()).await;
     let (consultant, dongcheng) = (t.login("consultant").await, t.login("dongcheng").await);
-    let flood = |i: usize| {
-        let mut body = t.complaint();
-        body["subject"] = json!("暴雨水浸街");
-        body["description"] = json!(format!("东城大道{}号附近暴雨后水浸街，水深过膝，车辆无法通行。", 100 + i % 3));
-        body["category_id"] = json!(t.category(["城乡建设/城市建设和市政管理/城市公共设施", "城乡建设/城市建设和市政管理/其他"][i % 2]));
-        body
-    };
+    let flood = |i: usize| alike_flood_report(&t, i);
     // Three on this node; then it stops, and a new node takes the fourth and fifth.
     for i in 0..3 {
         t.register(&consultant, flood(i)).await;
@@ -293,12 +303,7 @@ async fn a_surge_warnings_count_grows_live_on_the_towns_alert_screen() {
     let mut live = t.client.get(format!("{}/api/v1/alerts/stream", t.base)).bearer_auth(&dongcheng).send().await.unwrap();
     assert!(live.headers()["content-type"].to_str().unwrap().starts_with("text/event-stream"));
     for i in 0..7 {
-        let mut body = t.complaint();
-        body["subject"] = json!("暴雨水浸街");
-        body["description"] = json!(format!("东城大道{}号附近暴雨后水浸街，水深过膝，车辆无法通行。", 100 + i % 3));
-        // Two categories, neither of which surges on its own.
-        body["category_id"] = json!(t.category(["城乡建设/城市建设和市政管理/城市公共设施", "城乡建设/城市建设和市政管理/其他"][i % 2]));
-        t.register(&consultant, body).await;
+        t.register(&consultant, alike_flood_report(&t, i)).await;
     }
     // The town's feed: the warning raised by the fifth report, counting
     // five, then its count as the sixth and seventh join.
@@ -335,10 +340,7 @@ async fn concurrent_reports_of_one_flood_raise_each_alert_exactly_once() {
     for i in 0..30 {
         let (t, consultant) = (t.clone(), consultant.clone());
         tasks.push(tokio::spawn(async move {
-            let mut body = t.complaint();
-            body["subject"] = json!("暴雨水浸街");
-            body["description"] = json!(format!("东城大道{}号附近暴雨后水浸街，水深过膝，车辆无法通行。", 100 + i % 4));
-            let r = t.post("/api/v1/work-orders", &consultant, body).await;
+            let r = t.post("/api/v1/work-orders", &consultant, flood_report(&t, i, 4)).await;
             assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
         }));
     }
