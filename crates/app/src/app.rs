@@ -48,6 +48,8 @@ pub trait Store:
 {
     /// A cheap round trip, for health checks.
     async fn ping(&self) -> crate::ports::StoreResult<()>;
+    /// Background work due at `now` and not done, counted.
+    async fn backlog(&self, now: chrono::DateTime<chrono::Utc>) -> crate::ports::StoreResult<crate::ports::Backlog>;
 }
 
 /// Settings the services need (the binary reads them from its TOML file).

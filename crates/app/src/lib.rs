@@ -30,6 +30,7 @@ pub mod inbox;
 pub mod knowledge;
 pub mod legacy;
 pub mod numbering;
+pub mod operations;
 pub mod orders;
 pub mod orders_export;
 pub mod org;

@@ -20,6 +20,21 @@ use std::sync::Arc;
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
+/// Background work whose time has come and that is not done yet, for
+/// operators: a count that stays up means a worker is stuck or a partner is
+/// down.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Backlog {
+    /// Deadline timers due and not fired.
+    pub deadline_timers: u64,
+    /// Alert deliveries (SMS, e-mail, webhook) due and neither delivered nor given up.
+    pub alert_deliveries: u64,
+    /// Texts to citizens due and not sent.
+    pub texts: u64,
+    /// Pushes to units' own systems due and not accepted.
+    pub pushes: u64,
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     /// The row changed since it was read: someone else acted first.

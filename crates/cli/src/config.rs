@@ -32,6 +32,9 @@ pub struct Config {
     pub order_prefix: String,
     /// Log filter, e.g. `info` or `hotline=debug,sqlx=warn`.
     pub log: String,
+    /// `text` for people reading a terminal, `json` (one object a line,
+    /// with the request id) for a log collector.
+    pub log_format: LogFormat,
     pub database: DatabaseConfig,
     pub calendar: CalendarConfig,
     pub deadlines: DeadlineRules,
@@ -87,6 +90,20 @@ pub struct HttpSection {
     /// the session cookie and open the desk's WebSocket; empty: only this
     /// server's own pages.
     pub allowed_origins: Vec<String>,
+    /// The bearer token Prometheus must send to read `/metrics`; empty:
+    /// `/metrics` is open to whoever reaches the port.
+    pub metrics_token: String,
+    /// Seconds a stopping server keeps serving with `/readyz` at 503, for
+    /// the load balancer to notice before the listener closes.
+    pub drain_seconds: u64,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
 }
 
 /// The top-level options, for picking configuration out of the environment.
@@ -97,6 +114,7 @@ const TOP_LEVEL_KEYS: &[&str] = &[
     "node_id",
     "order_prefix",
     "log",
+    "log_format",
     "database",
     "calendar",
     "deadlines",
@@ -129,6 +147,7 @@ impl Default for Config {
             node_id: 0,
             order_prefix: "DG".into(),
             log: "info,sqlx=warn,tower_http=info".into(),
+            log_format: LogFormat::Text,
             database: DatabaseConfig::default(),
             calendar: CalendarConfig::default(),
             deadlines: DeadlineRules::default(),

@@ -1,5 +1,6 @@
 //! `hotline`: the server and its command line.
 
+mod backup;
 mod commands;
 mod config;
 mod runtime;
@@ -101,6 +102,19 @@ enum Command {
         #[command(subcommand)]
         command: commands::audit::AuditCommand,
     },
+    /// Backups of the database and the files beside it.
+    Backup {
+        #[command(subcommand)]
+        command: commands::backup::BackupCommand,
+    },
+    /// Replaces the database and files with a backup's (the server stopped).
+    Restore {
+        /// The backup's directory.
+        dir: PathBuf,
+        /// Replace a database that already holds work orders or accounts.
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 fn main() -> anyhow::Result<()> {
@@ -126,7 +140,7 @@ fn main() -> anyhow::Result<()> {
         }
         config.sip.check().map_err(|e| anyhow::anyhow!("sip: {e}"))?;
     }
-    runtime::init_logging(&config.log);
+    runtime::init_logging(&config.log, config.log_format);
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     rt.block_on(async move {
         match cli.command {
@@ -137,6 +151,8 @@ fn main() -> anyhow::Result<()> {
             Command::User { command } => commands::user::run(config, command).await,
             Command::Apikey { command } => commands::apikey::run(config, command).await,
             Command::Audit { command } => commands::audit::run(config, command).await,
+            Command::Backup { command } => commands::backup::run(config, command).await,
+            Command::Restore { dir, force } => commands::backup::restore(config, dir, force).await,
             Command::Kb { command } => commands::kb::run(config, command).await,
             Command::Import { command } => commands::import::run(config, command).await,
             Command::SeatPlan(args) => commands::seat_plan::run_from_db(config, args).await,

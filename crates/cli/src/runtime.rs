@@ -11,9 +11,14 @@ use hotline_search::TantivySearch;
 use hotline_store_sql::{SqlStore, StoreOptions};
 use std::sync::Arc;
 
-pub fn init_logging(filter: &str) {
+pub fn init_logging(filter: &str, format: crate::config::LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(filter));
-    tracing_subscriber::fmt().with_env_filter(filter).with_target(false).init();
+    let logs = tracing_subscriber::fmt().with_env_filter(filter).with_target(false);
+    match format {
+        crate::config::LogFormat::Text => logs.init(),
+        // The request's span (method, path, request id) rides on every line.
+        crate::config::LogFormat::Json => logs.json().with_current_span(true).with_span_list(false).init(),
+    }
 }
 
 /// Connects and migrates; creates the data directory for SQLite.

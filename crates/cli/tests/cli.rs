@@ -422,3 +422,160 @@ fn the_suggestion_model_is_evaluated_on_the_shipped_messages_beside_its_baseline
     let missing = run(&["--messages", "/nonexistent.csv"]);
     assert!(text(&missing).contains("/nonexistent.csv"), "{}", text(&missing));
 }
+
+/// Registers one order through the running server's API; its number.
+async fn register_order(base: &str, username: &str, password: &str, description: &str) -> String {
+    let client = reqwest::Client::new();
+    let (_, login) = post(&client, format!("{base}/api/v1/auth/login"), None, json!({"username": username, "password": password})).await;
+    let token = login["token"].as_str().expect("logged in").to_owned();
+    let categories: Value = client.get(format!("{base}/api/v1/categories")).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
+    let leaf = categories.as_array().unwrap().iter().find(|c| c["level"] == 3).unwrap()["id"].clone();
+    let body = json!({"channel": "phone", "type": "help", "category_id": leaf, "caller": {"phone": "13900001111"}, "subject": "求助", "description": description});
+    let (status, order) = post(&client, format!("{base}/api/v1/work-orders"), Some(&token), body).await;
+    assert_eq!(status, 201, "{order}");
+    order["number"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn a_backup_taken_while_serving_restores_on_another_machine_and_a_damaged_one_is_refused() {
+    let source = Env::new().await;
+    let added = source.add_user("c1", "river kite plum 47", "consultant", None);
+    assert!(added.status.success(), "{}", text(&added));
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let mut server = source.serve(port);
+    wait_healthy(&base).await;
+    register_order(&base, "c1", "river kite plum 47", "备份前登记的工单").await;
+    let attachment = source.dir.path().join("attachments").join("ab").join("cdef");
+    std::fs::create_dir_all(attachment.parent().unwrap()).unwrap();
+    std::fs::write(&attachment, "照片的字节").unwrap();
+
+    // Taken while the server runs and has just written.
+    let backups = tempfile::tempdir().unwrap();
+    let dir = backups.path().join("monday");
+    let dir_arg = dir.to_str().unwrap();
+    let made = source.run(&["backup", "create", dir_arg]);
+    assert!(made.status.success() && text(&made).contains("1 work orders, 2 users"), "{}", text(&made));
+    // An order registered after the backup is not in it.
+    register_order(&base, "c1", "river kite plum 47", "备份后登记的工单").await;
+    server.kill().unwrap();
+    server.wait().unwrap();
+    let again = source.run(&["backup", "create", dir_arg]);
+    assert!(!again.status.success() && text(&again).contains("is not empty"), "{}", text(&again));
+    let checked = source.run(&["backup", "verify", dir_arg]);
+    assert!(checked.status.success() && text(&checked).contains("checked"), "{}", text(&checked));
+
+    // Another machine: its own database and data directory.
+    let target = Env::new().await;
+    let restored = target.run(&["restore", dir_arg]);
+    assert!(restored.status.success(), "{}", text(&restored));
+    let migrated = target.run(&["migrate"]);
+    assert!(text(&migrated).contains("holds 1 work orders"), "{}", text(&migrated));
+    assert_eq!(std::fs::read_to_string(target.dir.path().join("attachments/ab/cdef")).unwrap(), "照片的字节");
+    assert_eq!(
+        std::fs::read_to_string(target.dir.path().join("audit.key")).unwrap(),
+        std::fs::read_to_string(source.dir.path().join("audit.key")).unwrap()
+    );
+    let verified = target.run(&["audit", "verify"]);
+    assert!(verified.status.success() && text(&verified).contains("intact"), "{}", text(&verified));
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let mut restored_server = target.serve(port);
+    wait_healthy(&base).await;
+    register_order(&base, "c1", "river kite plum 47", "恢复后登记的工单").await;
+    // Not while the server runs.
+    let busy = target.run(&["restore", "--force", dir_arg]);
+    assert!(!busy.status.success() && text(&busy).contains("stop the hotline server"), "{}", text(&busy));
+    restored_server.kill().unwrap();
+    restored_server.wait().unwrap();
+
+    // Work would be lost: only with --force.
+    let over = target.run(&["restore", dir_arg]);
+    assert!(!over.status.success() && text(&over).contains("--force"), "{}", text(&over));
+
+    // One changed byte: named, and nothing restored from it.
+    let photo = dir.join("files/attachments/ab/cdef");
+    std::fs::write(&photo, "照片的字节!").unwrap();
+    let damaged = target.run(&["backup", "verify", dir_arg]);
+    assert!(!damaged.status.success() && text(&damaged).contains("files/attachments/ab/cdef is damaged"), "{}", text(&damaged));
+    let refused = target.run(&["restore", "--force", dir_arg]);
+    assert!(!refused.status.success() && text(&refused).contains("is damaged"), "{}", text(&refused));
+    let migrated = target.run(&["migrate"]);
+    assert!(text(&migrated).contains("holds 2 work orders"), "{}", text(&migrated));
+    std::fs::write(&photo, "照片的字节").unwrap();
+    let forced = target.run(&["restore", "--force", dir_arg]);
+    assert!(forced.status.success(), "{}", text(&forced));
+    let migrated = target.run(&["migrate"]);
+    assert!(text(&migrated).contains("holds 1 work orders"), "{}", text(&migrated));
+    source.db.drop_database().await;
+    target.db.drop_database().await;
+}
+
+#[tokio::test]
+async fn json_logs_carry_each_requests_id() {
+    let env = Env::new().await;
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let mut server = env
+        .command(&["serve", "--listen", &format!("127.0.0.1:{port}")])
+        .env("HOTLINE_LOG_FORMAT", "json")
+        .env("HOTLINE_LOG", "info,tower_http=debug")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn");
+    wait_healthy(&base).await;
+    let r =
+        reqwest::Client::new().get(format!("{base}/api/v1/me?phone=13900001111")).header("x-request-id", "lb-7f3a").send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 401);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    server.kill().unwrap();
+    let output = server.wait_with_output().unwrap();
+    let lines: Vec<Value> = String::from_utf8_lossy(&output.stdout).lines().filter_map(|l| serde_json::from_str(l).ok()).collect();
+    assert!(!lines.is_empty(), "every line is JSON: {}", String::from_utf8_lossy(&output.stdout));
+    let ours: Vec<&Value> = lines.iter().filter(|l| l["span"]["request_id"] == "lb-7f3a").collect();
+    assert!(!ours.is_empty(), "the request's lines carry its id: {lines:?}");
+    assert!(ours.iter().all(|l| l["span"]["path"] == "/api/v1/me"), "{ours:?}");
+    let everything = String::from_utf8_lossy(&output.stdout);
+    assert!(!everything.contains("13900001111"), "the query string stays out of the logs");
+    env.db.drop_database().await;
+}
+
+#[tokio::test]
+async fn a_stopping_server_fails_readiness_while_it_drains_then_exits() {
+    let env = Env::new().await;
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let mut server = env
+        .command(&["serve", "--listen", &format!("127.0.0.1:{port}")])
+        .env("HOTLINE_HTTP__DRAIN_SECONDS", "2")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn");
+    wait_healthy(&base).await;
+    let client = reqwest::Client::new();
+    assert_eq!(client.get(format!("{base}/readyz")).send().await.unwrap().status().as_u16(), 200);
+    let term = Command::new("kill").args(["-TERM", &server.id().to_string()]).status().unwrap();
+    assert!(term.success());
+    let asked = Instant::now();
+    let mut draining = false;
+    while asked.elapsed() < Duration::from_secs(2) && !draining {
+        draining = client.get(format!("{base}/readyz")).send().await.is_ok_and(|r| r.status().as_u16() == 503);
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(draining, "/readyz turns 503 as soon as the server is told to stop");
+    let live = client.get(format!("{base}/livez")).send().await.expect("still serving while it drains");
+    assert_eq!(live.status().as_u16(), 200);
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let status = loop {
+        if let Some(status) = server.try_wait().unwrap() {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "the server did not stop after draining");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert!(status.success(), "a clean stop: {status:?}");
+    assert!(asked.elapsed() >= Duration::from_secs(2), "it served through the drain");
+    env.db.drop_database().await;
+}

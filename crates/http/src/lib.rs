@@ -8,6 +8,7 @@
 pub mod dto;
 pub mod error;
 pub mod extract;
+pub mod metrics;
 pub mod open311;
 pub mod openapi;
 pub mod range;
@@ -24,6 +25,7 @@ use hotline_app::{App, AppError};
 use std::time::Duration;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 use utoipa::OpenApi;
@@ -45,6 +47,10 @@ pub struct HttpConfig {
     pub boundary: security::Boundary,
     /// What Open311 discovery says and which jurisdiction it serves.
     pub open311: open311::Open311Config,
+    /// The bearer token `/metrics` asks for; `None`: none asked.
+    pub metrics_token: Option<String>,
+    /// Cleared by the server when it begins to stop; `/readyz` answers by it.
+    pub readiness: routes::meta::Readiness,
 }
 
 impl Default for HttpConfig {
@@ -56,6 +62,8 @@ impl Default for HttpConfig {
             public_submissions_per_hour: 10,
             boundary: security::Boundary::default(),
             open311: open311::Open311Config::default(),
+            metrics_token: None,
+            readiness: routes::meta::Readiness::default(),
         }
     }
 }
@@ -87,6 +95,13 @@ fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> axum::response:
         current_version: None,
     };
     (StatusCode::INTERNAL_SERVER_ERROR, axum::Json(body)).into_response()
+}
+
+/// Each request's log span: its method, its path (not the query, which may
+/// hold a citizen's phone number) and its id.
+fn request_span(request: &axum::http::Request<axum::body::Body>) -> tracing::Span {
+    let id = request.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("");
+    tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), request_id = %id)
 }
 
 pub fn router(app: App, config: HttpConfig) -> Router {
@@ -247,6 +262,12 @@ pub fn router(app: App, config: HttpConfig) -> Router {
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(JSON_LIMIT));
 
+    let metrics = metrics::Metrics::new(config.metrics_token.clone());
+    let probes = Router::new()
+        .route("/livez", get(meta::livez))
+        .route("/readyz", get(meta::readyz))
+        .with_state((app.clone(), config.readiness.clone()))
+        .merge(Router::new().route("/metrics", get(metrics::scrape)).with_state((app.clone(), metrics.clone())));
     Router::new()
         .route("/healthz", get(meta::healthz))
         .nest("/api/v1", api)
@@ -257,8 +278,15 @@ pub fn router(app: App, config: HttpConfig) -> Router {
         // is not: on the centre's network compressing costs more than it saves.
         .fallback_service(get(meta::web).layer(CompressionLayer::new()))
         .with_state(app)
+        .merge(probes)
+        .route_layer(axum::middleware::from_fn(metrics::mark_route))
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, config.request_timeout))
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(axum::middleware::from_fn_with_state(std::sync::Arc::new(config.boundary), security::guard))
-        .layer(TraceLayer::new_for_http())
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(TraceLayer::new_for_http().make_span_with(request_span))
+        // A load balancer's id (nginx's $request_id) is kept, so one request
+        // reads the same in its logs and in this node's.
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .layer(axum::middleware::from_fn_with_state(metrics, metrics::count))
 }

@@ -35,7 +35,8 @@ fn registered() -> BTreeSet<(String, String)> {
             .map_or(chunk.len(), |(i, _)| i);
         let handlers = &chunk[..end];
         let handlers = handlers.trim_start();
-        let prefix = if path == "/healthz" { "" } else { "/api/v1" };
+        // The probes and metrics sit at the root, for load balancers and Prometheus.
+        let prefix = if ["/healthz", "/livez", "/readyz", "/metrics"].contains(&path) { "" } else { "/api/v1" };
         for method in ["get", "post", "put", "patch", "delete"] {
             let called = handlers.match_indices(&format!("{method}(")).any(|(i, _)| {
                 let before = handlers[..i].chars().last();

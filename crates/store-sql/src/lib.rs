@@ -12,6 +12,8 @@
 //! acknowledged, so it survives a crash of the process.
 
 mod attempts;
+mod backup;
+pub use backup::{RowCounts, inspect_sqlite_copy};
 mod audit;
 mod batch;
 mod calendar;
@@ -274,5 +276,24 @@ impl Store for SqlStore {
     async fn ping(&self) -> StoreResult<()> {
         sqlx::query("SELECT 1").execute(&self.read).await.or_backend()?;
         Ok(())
+    }
+
+    async fn backlog(&self, now: chrono::DateTime<chrono::Utc>) -> StoreResult<hotline_app::ports::Backlog> {
+        use sqlx::Row;
+        // The same conditions the workers pick their work by.
+        let row = sqlx::query(
+            "SELECT \
+             (SELECT COUNT(*) FROM deadline_timers WHERE fired_at IS NULL AND fire_at <= $1), \
+             (SELECT COUNT(*) FROM deliveries WHERE delivered_at IS NULL AND failed_at IS NULL AND next_at <= $1), \
+             (SELECT COUNT(*) FROM sms_messages WHERE next_at IS NOT NULL AND next_at <= $1), \
+             (SELECT COUNT(*) FROM external_pushes p JOIN external_systems s ON s.unit_id = p.unit_id AND s.active = 1 \
+              WHERE p.next_at IS NOT NULL AND p.next_at <= $1)",
+        )
+        .bind(codec::micros(now))
+        .fetch_one(&self.read)
+        .await
+        .or_backend()?;
+        let count = |i: usize| -> StoreResult<u64> { Ok(u64::try_from(row.try_get::<i64, _>(i).or_backend()?).unwrap_or(0)) };
+        Ok(hotline_app::ports::Backlog { deadline_timers: count(0)?, alert_deliveries: count(1)?, texts: count(2)?, pushes: count(3)? })
     }
 }

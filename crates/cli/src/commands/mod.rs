@@ -2,6 +2,7 @@
 
 pub mod apikey;
 pub mod audit;
+pub mod backup;
 pub mod calendar;
 pub mod demo;
 pub mod import;

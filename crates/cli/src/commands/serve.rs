@@ -30,8 +30,10 @@ pub async fn serve(config: &Config, app: App) -> anyhow::Result<()> {
             allowed_origins: config.http.allowed_origins.clone(),
         },
         open311: config.open311.clone(),
+        metrics_token: Some(config.http.metrics_token.clone()).filter(|t| !t.is_empty()),
         ..HttpConfig::default()
     };
+    let readiness = http.readiness.clone();
     let simulator = simulated_calls(config, &app);
     // Deadlines that passed while the server was down fire at the first scan.
     let notifier = hotline_notify::Outbound::new(&config.notify).map_err(anyhow::Error::msg).context("[notify]")?;
@@ -68,7 +70,7 @@ pub async fn serve(config: &Config, app: App) -> anyhow::Result<()> {
     let router = hotline_http::router(app.clone(), http);
     tracing::info!(address = %listener.local_addr()?, database = %runtime::redact(&config.database_url()), "hotline is serving");
     axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>())
-        .with_graceful_shutdown(shutdown_signal())
+        .with_graceful_shutdown(drain(readiness, Duration::from_secs(config.http.drain_seconds)))
         .await
         .context("server error")?;
     sealer.abort();
@@ -201,6 +203,18 @@ async fn follow_rules(app: App, every: Duration) {
         if let Err(e) = app.emergency.load_rules().await {
             tracing::warn!(error = %e, "reading the emergency rules failed; keeping the current ones");
         }
+    }
+}
+
+/// Waits for the signal to stop, then goes on serving for `grace` with
+/// `/readyz` failing, so a load balancer moves traffic away before the
+/// listener closes; requests in flight then finish before the server exits.
+async fn drain(readiness: hotline_http::routes::meta::Readiness, grace: Duration) {
+    shutdown_signal().await;
+    readiness.stop_taking_work();
+    if !grace.is_zero() {
+        tracing::info!(seconds = grace.as_secs(), "stopping: /readyz answers 503 while the load balancer moves traffic away");
+        tokio::time::sleep(grace).await;
     }
 }
 

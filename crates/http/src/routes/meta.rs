@@ -7,6 +7,8 @@ use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
 use axum::response::{IntoResponse, Response};
 use hotline_app::App;
 use serde::Serialize;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use utoipa::ToSchema;
 
 #[derive(Serialize, ToSchema)]
@@ -24,6 +26,60 @@ pub async fn healthz(State(app): State<App>) -> impl IntoResponse {
         Err(e) => {
             tracing::error!(error = %e, "health check: database unreachable");
             (StatusCode::SERVICE_UNAVAILABLE, axum::Json(Health { status: "degraded", database: "unreachable" }))
+        }
+    }
+}
+
+/// Whether the node takes new work. Cleared when the node begins to stop,
+/// so a load balancer sends new requests elsewhere while those in flight
+/// finish.
+#[derive(Debug, Clone)]
+pub struct Readiness(Arc<AtomicBool>);
+
+impl Default for Readiness {
+    fn default() -> Self {
+        Self(Arc::new(AtomicBool::new(true)))
+    }
+}
+
+impl Readiness {
+    pub fn stop_taking_work(&self) {
+        self.0.store(false, Ordering::SeqCst);
+    }
+
+    pub fn is_ready(&self) -> bool {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Probe {
+    /// ok, stopping (the node finishes what it has and takes nothing new)
+    /// or degraded (the database does not answer).
+    pub status: &'static str,
+}
+
+/// Liveness: the process answers. Nothing else is checked, so an
+/// orchestrator restarts a node only when it hangs, not when its database
+/// is away.
+#[utoipa::path(get, path = "/livez", tag = "meta", responses((status = 200, body = Probe)))]
+pub async fn livez() -> impl IntoResponse {
+    axum::Json(Probe { status: "ok" })
+}
+
+/// Readiness: the node takes new requests (its database answers and it is
+/// not stopping). A load balancer routes by this one.
+#[utoipa::path(get, path = "/readyz", tag = "meta",
+    responses((status = 200, body = Probe), (status = 503, body = Probe)))]
+pub async fn readyz(State((app, ready)): State<(App, Readiness)>) -> impl IntoResponse {
+    if !ready.is_ready() {
+        return (StatusCode::SERVICE_UNAVAILABLE, axum::Json(Probe { status: "stopping" }));
+    }
+    match app.store.ping().await {
+        Ok(()) => (StatusCode::OK, axum::Json(Probe { status: "ok" })),
+        Err(e) => {
+            tracing::error!(error = %e, "readiness: database unreachable");
+            (StatusCode::SERVICE_UNAVAILABLE, axum::Json(Probe { status: "degraded" }))
         }
     }
 }

@@ -16,6 +16,7 @@ mod import;
 mod knowledge;
 mod lifecycle;
 mod open311;
+mod operations;
 mod portal;
 mod reports;
 mod similar;

@@ -105,6 +105,18 @@ impl TestApp {
         Self { base, client: reqwest::Client::new(), app, audit, _db: db, _blobs: blobs_dir }
     }
 
+    /// The same application served again on another port with other HTTP
+    /// settings; that server's base URL.
+    pub async fn serve_with(&self, http: hotline_http::HttpConfig) -> String {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let base = format!("http://{}", listener.local_addr().expect("address"));
+        let router = hotline_http::router(self.app.clone(), http);
+        tokio::spawn(async move {
+            axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>()).await.expect("server")
+        });
+        base
+    }
+
     /// The attachment store the app writes to.
     pub fn blobs_dir(&self) -> std::path::PathBuf {
         self._blobs.path().to_path_buf()

@@ -1,0 +1,102 @@
+//! What operators and their load balancer read: liveness, readiness,
+//! Prometheus metrics, request ids.
+
+use crate::support::TestApp;
+use chrono::{DateTime, Duration, Utc};
+use hotline_app::AppConfig;
+use hotline_app::clock::ManualClock;
+use reqwest::StatusCode;
+use serde_json::json;
+use std::sync::Arc;
+
+/// A sample's value in Prometheus's text format, by its full name with labels.
+fn sample(text: &str, series: &str) -> Option<f64> {
+    text.lines().find_map(|l| l.strip_prefix(series).and_then(|rest| rest.strip_prefix(' ')).and_then(|v| v.trim().parse().ok()))
+}
+
+async fn scrape(t: &TestApp, base: &str, token: Option<&str>) -> (StatusCode, String) {
+    let mut req = t.client.get(format!("{base}/metrics"));
+    if let Some(token) = token {
+        req = req.bearer_auth(token);
+    }
+    let r = req.send().await.expect("scrape");
+    (r.status(), r.text().await.expect("body"))
+}
+
+#[tokio::test]
+async fn liveness_stays_up_while_readiness_follows_the_stop() {
+    let t = TestApp::spawn().await;
+    let readiness = hotline_http::routes::meta::Readiness::default();
+    let base = t.serve_with(hotline_http::HttpConfig { readiness: readiness.clone(), ..Default::default() }).await;
+    let get = |path: &'static str| {
+        let client = t.client.clone();
+        let url = format!("{base}{path}");
+        async move {
+            let r = client.get(url).send().await.expect("probe");
+            (r.status(), r.json::<serde_json::Value>().await.expect("json"))
+        }
+    };
+    assert_eq!(get("/livez").await, (StatusCode::OK, json!({"status": "ok"})));
+    assert_eq!(get("/readyz").await, (StatusCode::OK, json!({"status": "ok"})));
+    readiness.stop_taking_work();
+    assert_eq!(get("/readyz").await, (StatusCode::SERVICE_UNAVAILABLE, json!({"status": "stopping"})));
+    assert_eq!(get("/livez").await, (StatusCode::OK, json!({"status": "ok"})), "a stopping node is alive");
+}
+
+#[tokio::test]
+async fn metrics_count_requests_by_route_and_show_the_work_that_is_due() {
+    let start: DateTime<Utc> = "2026-11-16T01:00:00Z".parse().unwrap();
+    let clock = Arc::new(ManualClock::new(start));
+    let t = TestApp::spawn_with_clock(AppConfig::default(), clock.clone()).await;
+    let (consultant, dispatcher) = (t.login("consultant").await, t.login("dispatcher").await);
+    let order = t.register(&consultant, t.complaint()).await;
+    let east = t.unit_id("441900003");
+    t.ok(&dispatcher, &order, json!({"action": "dispatch", "lead_unit_id": east})).await;
+
+    let (status, text) = scrape(&t, &t.base, None).await;
+    assert_eq!(status, StatusCode::OK);
+    let created = r#"hotline_http_requests_total{method="POST",route="/api/v1/work-orders",status="201"}"#;
+    assert_eq!(sample(&text, created), Some(1.0), "{text}");
+    let acted = r#"hotline_http_requests_total{method="POST",route="/api/v1/work-orders/{number}/actions",status="200"}"#;
+    assert_eq!(sample(&text, acted), Some(1.0), "one series for every order's actions: {text}");
+    assert!(text.contains(r#"hotline_http_request_duration_seconds_bucket{method="POST",route="/api/v1/work-orders",le="0.1"}"#), "{text}");
+    assert_eq!(sample(&text, r#"hotline_background_due{work="deadline_timers"}"#), Some(0.0), "nothing due yet: {text}");
+    assert_eq!(sample(&text, "hotline_gauges_up"), Some(1.0));
+    assert!(sample(&text, "process_resident_memory_bytes").is_some_and(|b| b > 1e6), "{text}");
+
+    // Three hours on, the sign-for deadline and its warning are due and no
+    // scan has fired them: that is what an operator's alert looks for.
+    clock.set(start + Duration::hours(3));
+    t.call(reqwest::Method::GET, "/api/v1/no-such-thing", None, None).await;
+    let (_, text) = scrape(&t, &t.base, None).await;
+    assert_eq!(sample(&text, r#"hotline_background_due{work="deadline_timers"}"#), Some(2.0), "{text}");
+    let unknown = r#"hotline_http_requests_total{method="GET",route="unmatched",status="404"}"#;
+    assert_eq!(sample(&text, unknown), Some(1.0), "unknown paths share one series: {text}");
+    assert!(!text.contains("no-such-thing"), "paths no route matched never become labels");
+}
+
+#[tokio::test]
+async fn metrics_ask_for_their_token_when_one_is_set() {
+    let t = TestApp::spawn().await;
+    let base = t.serve_with(hotline_http::HttpConfig { metrics_token: Some("scrape-me".into()), ..Default::default() }).await;
+    let (status, text) = scrape(&t, &base, None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{text}");
+    assert!(text.contains("metrics_token"), "{text}");
+    assert_eq!(scrape(&t, &base, Some("guess")).await.0, StatusCode::UNAUTHORIZED);
+    let (status, text) = scrape(&t, &base, Some("scrape-me")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(text.contains("hotline_background_due"), "{text}");
+}
+
+#[tokio::test]
+async fn every_answer_carries_a_request_id_and_keeps_the_load_balancers() {
+    let t = TestApp::spawn().await;
+    let r = t.client.get(format!("{}/livez", t.base)).send().await.unwrap();
+    let id = r.headers()["x-request-id"].to_str().unwrap().to_owned();
+    assert_eq!(id.len(), 36, "a UUID: {id}");
+    let again = t.client.get(format!("{}/livez", t.base)).send().await.unwrap();
+    assert_ne!(again.headers()["x-request-id"].to_str().unwrap(), id, "one id per request");
+    let relayed = t.client.get(format!("{}/api/v1/me", t.base)).header("x-request-id", "nginx-5f2c").send().await.unwrap();
+    assert_eq!(relayed.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(relayed.headers()["x-request-id"], "nginx-5f2c");
+}
