@@ -145,6 +145,9 @@ pub struct App {
     pub similar: Arc<crate::similar::SimilarOrders>,
     /// What many citizens report now, grouped by their words.
     pub topics: Arc<crate::topics::HotTopics>,
+    /// Attempts and requests counted against limits in the database,
+    /// shared by every node.
+    pub attempts: Arc<Attempts>,
 }
 
 /// The adapters the application runs on, chosen at start-up from the
@@ -316,7 +319,7 @@ impl App {
             auditor.clone(),
             ids.clone(),
             clock.clone(),
-            attempts,
+            attempts.clone(),
             directory.clone(),
         ));
         let open311 = Arc::new(crate::partners::open311::Open311::new(
@@ -360,6 +363,7 @@ impl App {
             clock: clock.clone(),
         });
         Ok(Self {
+            attempts,
             topics,
             similar,
             suggestions,

@@ -51,6 +51,10 @@ pub struct HttpConfig {
     pub metrics_token: Option<String>,
     /// Cleared by the server when it begins to stop; `/readyz` answers by it.
     pub readiness: routes::meta::Readiness,
+    /// Count the portal's per-client limits in the database, shared by
+    /// every node (the server turns it on with PostgreSQL), rather than in
+    /// this node's memory.
+    pub shared_limits: bool,
 }
 
 impl Default for HttpConfig {
@@ -64,6 +68,7 @@ impl Default for HttpConfig {
             open311: open311::Open311Config::default(),
             metrics_token: None,
             readiness: routes::meta::Readiness::default(),
+            shared_limits: false,
         }
     }
 }
@@ -106,10 +111,13 @@ fn request_span(request: &axum::http::Request<axum::body::Body>) -> tracing::Spa
 
 pub fn router(app: App, config: HttpConfig) -> Router {
     use routes::*;
-    let limiter = std::sync::Arc::new(ratelimit::RateLimiter::new(config.public_search_per_minute));
+    let share_limit =
+        |limiter: ratelimit::RateLimiter, name| if config.shared_limits { limiter.shared(app.attempts.clone(), name) } else { limiter };
+    let share = |limiter, name| std::sync::Arc::new(share_limit(limiter, name));
+    let limiter = share(ratelimit::RateLimiter::new(config.public_search_per_minute), "portal");
     // Submitting creates work for people: a much smaller budget per client.
     let submissions = Router::new().route("/public/requests", post(portal::submit)).layer(axum::middleware::from_fn_with_state(
-        std::sync::Arc::new(ratelimit::RateLimiter::per_window(config.public_submissions_per_hour, 3600)),
+        share(ratelimit::RateLimiter::per_window(config.public_submissions_per_hour, 3600), "portal-submissions"),
         ratelimit::limit,
     ));
     // The citizens' portal: no login, a request budget per client.
@@ -262,6 +270,7 @@ pub fn router(app: App, config: HttpConfig) -> Router {
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(JSON_LIMIT));
 
+    let open311_anonymous = share_limit(ratelimit::RateLimiter::new(open311::ANONYMOUS_PER_MINUTE), "open311");
     let metrics = metrics::Metrics::new(config.metrics_token.clone());
     let probes = Router::new()
         .route("/livez", get(meta::livez))
@@ -271,7 +280,7 @@ pub fn router(app: App, config: HttpConfig) -> Router {
     Router::new()
         .route("/healthz", get(meta::healthz))
         .nest("/api/v1", api)
-        .merge(open311::router(config.open311.clone()))
+        .merge(open311::router(config.open311.clone(), open311_anonymous))
         .merge(SwaggerUi::new("/api/docs").url("/api/openapi.json", openapi::ApiDoc::openapi()))
         // The interface's files, gzipped for browsers that ask: its script
         // shrinks to a quarter, which a citizen on a phone notices. The API

@@ -292,7 +292,7 @@ mod tests {
 }
 
 impl SqlStore {
-    /// Takes an outbox row (`external_pushes`, `sms_messages`) for one
+    /// Takes an outbox row (`external_pushes`, `sms_messages`, `deliveries`) for one
     /// attempt: moves its `next_at` from `due` to `until` unless another
     /// node moved it first.
     pub(crate) async fn claim_outbox_row(
@@ -305,6 +305,9 @@ impl SqlStore {
         let sql = match table {
             OutboxTable::Pushes => "UPDATE external_pushes SET next_at = $3 WHERE id = $1 AND next_at = $2",
             OutboxTable::Texts => "UPDATE sms_messages SET next_at = $3 WHERE id = $1 AND next_at = $2",
+            OutboxTable::Deliveries => {
+                "UPDATE deliveries SET next_at = $3 WHERE id = $1 AND next_at = $2 AND delivered_at IS NULL AND failed_at IS NULL"
+            }
         };
         let taken =
             sqlx::query(sql).bind(id).bind(micros(due)).bind(micros(until)).execute(&self.write).await.or_backend()?.rows_affected();
@@ -317,4 +320,6 @@ impl SqlStore {
 pub(crate) enum OutboxTable {
     Pushes,
     Texts,
+    /// Alerts' e-mails and webhooks.
+    Deliveries,
 }

@@ -348,6 +348,10 @@ impl SupervisionStore for SqlStore {
         Ok(out)
     }
 
+    async fn claim_delivery(&self, id: i64, due: DateTime<Utc>, until: DateTime<Utc>) -> StoreResult<bool> {
+        self.claim_outbox_row(crate::sql::OutboxTable::Deliveries, id, due, until).await
+    }
+
     async fn record_delivery(&self, id: i64, outcome: &DeliveryOutcome) -> StoreResult<()> {
         let (delivered, failed, next, error) = match outcome {
             DeliveryOutcome::Delivered { at } => (Some(*at), None, None, None),

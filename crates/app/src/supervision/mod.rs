@@ -35,6 +35,10 @@ use tokio::sync::broadcast;
 const SCAN_BATCH: u32 = 1000;
 /// Deliveries attempted per round.
 const DELIVERY_BATCH: u32 = 100;
+/// How long a node holds a delivery it is sending: far above the
+/// notifiers' own timeouts, so a slow send is not sent twice; a node that
+/// died holding one leaves it to another after this.
+const DELIVERY_LEASE_SECS: i64 = 300;
 
 /// Sends an alert out of the platform: e-mail and webhook adapters live in
 /// `hotline-notify`.
@@ -215,6 +219,11 @@ impl Supervision {
         let mut report = DeliveryReport::default();
         let now = self.clock.now();
         for (delivery, alert) in self.store.due_deliveries(now, DELIVERY_BATCH).await? {
+            // Nodes deliver side by side; each delivery is taken by one.
+            let lease = self.clock.now() + Duration::seconds(DELIVERY_LEASE_SECS);
+            if !self.store.claim_delivery(delivery.id, delivery.next_at, lease).await? {
+                continue;
+            }
             let outcome = match notifier.send(&delivery, &alert).await {
                 Ok(()) => {
                     report.delivered += 1;

@@ -164,6 +164,9 @@ pub trait SupervisionStore: Send + Sync {
     async fn replace_contacts(&self, unit: Option<UnitId>, contacts: &[Contact], audit: &AuditRecord) -> StoreResult<()>;
     /// Deliveries waiting to be attempted at `now`, with their alerts.
     async fn due_deliveries(&self, now: DateTime<Utc>, limit: u32) -> StoreResult<Vec<(Delivery, AlertRecord)>>;
+    /// Takes a due delivery for one attempt: moves its `next_at` from `due`
+    /// to `until` unless another node took it first (false).
+    async fn claim_delivery(&self, id: i64, due: DateTime<Utc>, until: DateTime<Utc>) -> StoreResult<bool>;
     async fn record_delivery(&self, id: i64, outcome: &DeliveryOutcome) -> StoreResult<()>;
     async fn deliveries(&self, alert: i64) -> StoreResult<Vec<Delivery>>;
     /// Groups of at least `min` orders registered since `since` from the same

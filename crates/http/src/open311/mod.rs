@@ -56,7 +56,7 @@ impl Default for Open311Config {
 /// When the service definition last changed, for discovery's `changeset`.
 const CHANGESET: &str = "2026-12-03T00:00:00+08:00";
 /// Requests without a key one client may make per minute.
-const ANONYMOUS_PER_MINUTE: u32 = 60;
+pub(crate) const ANONYMOUS_PER_MINUTE: u32 = 60;
 const DESCRIPTION_MAX: usize = 4000;
 
 struct Settings {
@@ -64,8 +64,10 @@ struct Settings {
     anonymous: RateLimiter,
 }
 
-pub fn router(config: Open311Config) -> Router<App> {
-    let settings = Arc::new(Settings { config, anonymous: RateLimiter::new(ANONYMOUS_PER_MINUTE) });
+/// `anonymous`: the budget of requests without a key, per client
+/// ([`ANONYMOUS_PER_MINUTE`] a minute).
+pub fn router(config: Open311Config, anonymous: RateLimiter) -> Router<App> {
+    let settings = Arc::new(Settings { config, anonymous });
     Router::new()
         .route("/open311/v2/{file}", get(top).post(submit))
         .route("/open311/v2/services/{file}", get(definition))
@@ -182,7 +184,7 @@ impl Ask {
         let header_key = self.headers.get("x-api-key").and_then(|v| v.to_str().ok()).map(str::trim).filter(|k| !k.is_empty());
         match params.one("api_key")?.or(header_key) {
             Some(secret) => Ok(Some(app.api_keys.authenticate(secret, &self.request).await?)),
-            None => match self.settings.anonymous.check(self.client.address) {
+            None => match self.settings.anonymous.check(self.client.address).await {
                 Ok(()) => Ok(None),
                 Err(wait) => Err(Failure::new(
                     StatusCode::TOO_MANY_REQUESTS,

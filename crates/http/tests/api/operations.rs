@@ -100,3 +100,28 @@ async fn every_answer_carries_a_request_id_and_keeps_the_load_balancers() {
     assert_eq!(relayed.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(relayed.headers()["x-request-id"], "nginx-5f2c");
 }
+
+/// Public searches through one node, then another; the statuses.
+async fn search_through(t: &TestApp, nodes: &[&str], times: usize) -> Vec<u16> {
+    let mut statuses = Vec::new();
+    for node in nodes {
+        for _ in 0..times {
+            let r = t.client.get(format!("{node}/api/v1/public/kb/search?q=社保")).send().await.unwrap();
+            statuses.push(r.status().as_u16());
+        }
+    }
+    statuses
+}
+
+#[tokio::test]
+async fn nodes_sharing_the_database_share_each_clients_portal_budget() {
+    let t = TestApp::spawn().await;
+    let shared = hotline_http::HttpConfig { public_search_per_minute: 3, shared_limits: true, ..Default::default() };
+    let (a, b) = (t.serve_with(shared.clone()).await, t.serve_with(shared).await);
+    assert_eq!(search_through(&t, &[&a, &b], 2).await, vec![200, 200, 200, 429], "three a minute, whichever node");
+
+    // Counted in memory, each node has its own (a single node's case).
+    let apart = hotline_http::HttpConfig { public_search_per_minute: 3, ..Default::default() };
+    let (c, d) = (t.serve_with(apart.clone()).await, t.serve_with(apart).await);
+    assert_eq!(search_through(&t, &[&c, &d], 2).await, vec![200, 200, 200, 200]);
+}

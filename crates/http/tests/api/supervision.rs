@@ -142,3 +142,29 @@ async fn late_orders_raise_alerts_that_reach_the_unit_and_the_supervision_desk()
     assert_eq!((repeats.body[0]["orders"].as_u64(), repeats.body[0]["open"].as_u64()), (Some(3), Some(3)), "{}", repeats.body);
     assert_eq!(t.get("/api/v1/supervision/repeats?by=colour", &supervisor).await.status, StatusCode::UNPROCESSABLE_ENTITY);
 }
+
+#[tokio::test]
+async fn two_nodes_delivering_at_once_send_each_alert_once() {
+    let start = at("2026-11-16T09:00:00+08:00");
+    let clock = Arc::new(ManualClock::new(start));
+    let t = TestApp::spawn_with_clock(AppConfig::default(), clock.clone()).await;
+    let (consultant, dispatcher, admin) = (t.login("consultant").await, t.login("dispatcher").await, t.login("admin").await);
+    let east = t.unit_id("441900003");
+    let (hook, received) = webhook_receiver().await;
+    let set = t
+        .call(Method::PUT, &format!("/api/v1/contacts?unit={east}"), Some(&admin), Some(json!([{"channel": "webhook", "address": hook}])))
+        .await;
+    assert_eq!(set.status, StatusCode::OK, "{}", set.body);
+    let order = t.register(&consultant, t.complaint()).await;
+    t.ok(&dispatcher, &order, json!({"action": "dispatch", "lead_unit_id": east})).await;
+    clock.set(start + Duration::hours(3));
+    assert_eq!(t.app.supervision.scan().await.unwrap().raised, 1);
+
+    let other = t.second_node().await;
+    let notifier = hotline_notify::Outbound::new(&hotline_notify::NotifyConfig::default()).unwrap();
+    let (here, there) = tokio::join!(t.app.supervision.deliver(&notifier), other.supervision.deliver(&notifier));
+    let (here, there) = (here.unwrap(), there.unwrap());
+    assert_eq!(here.delivered + there.delivered, 1, "one node took it: {here:?} {there:?}");
+    assert_eq!(received.lock().unwrap().len(), 1, "the partner heard it once");
+    assert_eq!(t.app.supervision.deliver(&notifier).await.unwrap().delivered, 0);
+}
