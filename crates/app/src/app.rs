@@ -148,6 +148,8 @@ pub struct App {
     /// Attempts and requests counted against limits in the database,
     /// shared by every node.
     pub attempts: Arc<Attempts>,
+    /// Live events to and from the other nodes.
+    pub relay: crate::live::Relay,
 }
 
 /// The adapters the application runs on, chosen at start-up from the
@@ -180,6 +182,7 @@ impl App {
         let calendar = Arc::new(CalendarService::load(store.clone(), auditor.clone(), config.calendar_template.clone()).await?);
         let sessions = Arc::new(crate::auth::SessionCache::default());
         let attempts = Arc::new(Attempts::new(store.clone(), clock.clone()));
+        let relay = crate::live::Relay::default();
         let auth =
             Arc::new(Auth::new(org_store.clone(), auditor.clone(), clock.clone(), config.session_ttl, sessions.clone(), attempts.clone())?);
         let changed = Arc::new(tokio::sync::Notify::new());
@@ -203,6 +206,7 @@ impl App {
             auditor: auditor.clone(),
             config: config.supervision.clone(),
             live: tokio::sync::broadcast::channel(256).0,
+            relay: relay.clone(),
         });
         let emergency = crate::emergency::Emergency::start(crate::emergency::EmergencyParts {
             store: store.clone(),
@@ -248,6 +252,7 @@ impl App {
             clock: clock.clone(),
             attachment_policy: config.attachments.clone(),
             live: tokio::sync::broadcast::channel(256).0,
+            relay: relay.clone(),
         });
         let org = Arc::new(Organisation {
             store: org_store.clone(),
@@ -363,6 +368,7 @@ impl App {
             clock: clock.clone(),
         });
         Ok(Self {
+            relay,
             attempts,
             topics,
             similar,

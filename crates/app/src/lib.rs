@@ -29,6 +29,7 @@ pub mod ids;
 pub mod inbox;
 pub mod knowledge;
 pub mod legacy;
+pub mod live;
 pub mod numbering;
 pub mod operations;
 pub mod orders;

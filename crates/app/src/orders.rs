@@ -113,41 +113,15 @@ pub struct WorkOrders {
     pub(crate) emergency: Arc<crate::emergency::Emergency>,
     /// Every registration and action, for live screens.
     pub(crate) live: tokio::sync::broadcast::Sender<OrderChange>,
+    /// The other nodes' screens, through the relay when there is one.
+    pub(crate) relay: crate::live::Relay,
     /// Units handled in their own case systems, whose changes are pushed.
     pub(crate) external: Arc<crate::external::Registry>,
     /// Texts to citizens, queued with the registration.
     pub(crate) texts: Arc<crate::sms::Texts>,
 }
 
-/// A change to an order, as live screens hear of it: enough to know whether
-/// a queue needs a reload, nothing personal.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct OrderChange {
-    pub number: WorkOrderNo,
-    pub action: Action,
-    pub state: State,
-    /// The units that hold or held it (lead, co-handlers, assignee), so a
-    /// unit hears both of orders arriving and of orders leaving.
-    pub units: Vec<UnitId>,
-}
-
-impl OrderChange {
-    fn of(before: Option<&WorkOrder>, after: &WorkOrder, action: Action) -> Self {
-        let mut units: Vec<UnitId> =
-            [before, Some(after)].into_iter().flatten().flat_map(|o| o.involvements().into_iter().map(|(unit, _, _)| unit)).collect();
-        units.sort_by_key(|u| u.0);
-        units.dedup();
-        Self { number: after.number.clone(), action, state: after.state, units }
-    }
-
-    /// Whether a desk with this scope may hear of the change.
-    pub fn visible_in(&self, scope: &StoreScope) -> bool {
-        match scope {
-            StoreScope::All => true,
-            StoreScope::Units(mine) => self.units.iter().any(|u| mine.contains(u)),
-        }
-    }
-}
+pub use crate::live::OrderChange;
 
 pub const MAX_PAGE: u32 = 200;
 /// The settings row of the deadline rules an administrator saved.
@@ -159,9 +133,21 @@ fn target(number: &WorkOrderNo) -> String {
 }
 
 impl WorkOrders {
-    /// Registrations and actions from now on.
+    /// Registrations and actions from now on, on every node.
     pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<OrderChange> {
         self.live.subscribe()
+    }
+
+    /// A change made here, for this node's screens and the other nodes'.
+    fn announce(&self, change: OrderChange) {
+        // Nobody listening is fine: the change is stored.
+        let _ = self.live.send(change.clone());
+        self.relay.publish(|| crate::live::LiveEvent::Order(change));
+    }
+
+    /// A change another node made, for this node's screens.
+    pub fn hear(&self, change: OrderChange) {
+        let _ = self.live.send(change);
     }
 
     /// The deadline rules in force now.
@@ -318,7 +304,7 @@ impl WorkOrders {
         match outcome {
             InsertOutcome::Inserted => {
                 // Nobody listening is not an error.
-                let _ = self.live.send(OrderChange::of(None, &decision.order, decision.entry.action));
+                self.announce(OrderChange::of(None, &decision.order, decision.entry.action));
                 self.emergency.enqueue(&decision.order);
                 Ok(Registered { details: self.details_of(desk, decision.order, false).await?, replayed: false })
             }
@@ -479,7 +465,7 @@ impl WorkOrders {
         if decision.order.state.is_void() {
             self.emergency.forget(&decision.order);
         }
-        let _ = self.live.send(OrderChange::of(Some(&order), &decision.order, decision.entry.action));
+        self.announce(OrderChange::of(Some(&order), &decision.order, decision.entry.action));
         self.details(desk, decision.order).await
     }
 

@@ -62,6 +62,8 @@ pub struct Config {
     pub open311: hotline_http::open311::Open311Config,
     pub audit: AuditSection,
     pub sip: hotline_sip::SipConfig,
+    /// Several nodes on one database: live events between them.
+    pub cluster: hotline_nats::ClusterConfig,
 }
 
 /// Where the audit log's anchors live, outside the database.
@@ -136,6 +138,7 @@ const TOP_LEVEL_KEYS: &[&str] = &[
     "open311",
     "audit",
     "sip",
+    "cluster",
 ];
 
 impl Default for Config {
@@ -169,6 +172,7 @@ impl Default for Config {
             open311: Default::default(),
             audit: Default::default(),
             sip: Default::default(),
+            cluster: Default::default(),
         }
     }
 }

@@ -73,6 +73,8 @@ pub struct Supervision {
     pub(crate) auditor: Arc<Auditor>,
     pub(crate) config: SupervisionConfig,
     pub(crate) live: broadcast::Sender<LiveAlert>,
+    /// The other nodes' screens, through the relay when there is one.
+    pub(crate) relay: crate::live::Relay,
 }
 
 /// What the live alert feed carries.
@@ -172,20 +174,33 @@ impl Supervision {
     /// a failed read is logged, as the counts are stored and a screen shows
     /// them at its next reading.
     async fn recount(&self, members: &[IncidentMember], raised: &[AlertRecord]) {
-        if self.live.receiver_count() == 0 {
-            return;
-        }
         let mut grown: Vec<i64> = members.iter().map(|m| m.alert).filter(|id| raised.iter().all(|a| a.id != *id)).collect();
         grown.sort_unstable();
         grown.dedup();
         if grown.is_empty() {
             return;
         }
-        match self.store.alerts_with_ids(&grown).await {
+        self.relay.publish(|| crate::live::LiveEvent::AlertsCounted { ids: grown.clone() });
+        self.tell(&grown, LiveAlert::Counted).await;
+    }
+
+    /// Alerts another node raised or counted more orders in, for this
+    /// node's screens.
+    pub async fn hear(&self, ids: &[i64], raised: bool) {
+        self.tell(ids, if raised { LiveAlert::Raised } else { LiveAlert::Counted }).await;
+    }
+
+    /// Reads the alerts as they stand and tells this node's screens, if
+    /// any listen.
+    async fn tell(&self, ids: &[i64], news: fn(AlertRecord) -> LiveAlert) {
+        if self.live.receiver_count() == 0 {
+            return;
+        }
+        match self.store.alerts_with_ids(ids).await {
             Ok(alerts) => alerts.into_iter().for_each(|a| {
-                let _ = self.live.send(LiveAlert::Counted(a));
+                let _ = self.live.send(news(a));
             }),
-            Err(e) => tracing::warn!(alerts = grown.len(), error = %e, "the grown incidents' counts could not be read for live screens"),
+            Err(e) => tracing::warn!(alerts = ids.len(), error = %e, "alerts could not be read for live screens"),
         }
     }
 
@@ -207,6 +222,9 @@ impl Supervision {
     }
 
     fn broadcast(&self, raised: Vec<AlertRecord>) {
+        if !raised.is_empty() {
+            self.relay.publish(|| crate::live::LiveEvent::AlertsRaised { ids: raised.iter().map(|a| a.id).collect() });
+        }
         for alert in raised {
             // Nobody listening is fine: the alert is stored.
             let _ = self.live.send(LiveAlert::Raised(alert));

@@ -70,6 +70,11 @@ pub async fn serve(config: &Config, app: App) -> anyhow::Result<()> {
     let purge = tokio::spawn(purge_recordings(app.clone()));
     let calendar = tokio::spawn(watch_calendar(app.clone()));
     let suggestions = tokio::spawn(train_suggestions(app.clone()));
+    // Live screens on every node hear what happens on any.
+    let relay = match config.cluster.nats_url.trim() {
+        "" => None,
+        _ => Some(hotline_nats::join(&config.cluster, &app).await.context("[cluster]")?),
+    };
     let router = hotline_http::router(app.clone(), http);
     tracing::info!(address = %listener.local_addr()?, database = %runtime::redact(&config.database_url()), "hotline is serving");
     axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>())
@@ -88,6 +93,9 @@ pub async fn serve(config: &Config, app: App) -> anyhow::Result<()> {
     purge.abort();
     calendar.abort();
     suggestions.abort();
+    if let Some(relay) = relay {
+        relay.abort();
+    }
     if let Some(simulator) = simulator {
         simulator.abort();
     }

@@ -125,3 +125,61 @@ async fn nodes_sharing_the_database_share_each_clients_portal_budget() {
     let (c, d) = (t.serve_with(apart.clone()).await, t.serve_with(apart).await);
     assert_eq!(search_through(&t, &[&c, &d], 2).await, vec![200, 200, 200, 200]);
 }
+
+/// The next server-sent event on `feed` whose data satisfies `wanted`:
+/// its name and data.
+async fn next_event(feed: &mut reqwest::Response, wanted: impl Fn(&serde_json::Value) -> bool) -> (String, serde_json::Value) {
+    let mut text = String::new();
+    loop {
+        while let Some(end) = text.find("\n\n") {
+            let event: String = text.drain(..end + 2).collect();
+            let name = event.lines().find_map(|l| l.strip_prefix("event: ")).unwrap_or_default().to_owned();
+            let Some(data) = event.lines().find_map(|l| l.strip_prefix("data: ")) else { continue };
+            let data: serde_json::Value = serde_json::from_str(data).unwrap();
+            if wanted(&data) {
+                return (name, data);
+            }
+        }
+        let chunk = tokio::time::timeout(std::time::Duration::from_secs(10), feed.chunk()).await.expect("an event in time");
+        text.push_str(std::str::from_utf8(&chunk.unwrap().expect("the feed stays open")).unwrap());
+    }
+}
+
+#[tokio::test]
+#[ignore = "needs a NATS server at HOTLINE_TEST_NATS (.ci/run points it at the machine's)"]
+async fn live_feeds_reach_the_screens_of_every_node_through_nats() {
+    let nats = std::env::var("HOTLINE_TEST_NATS").unwrap_or_else(|_| "nats://127.0.0.1:4222".into());
+    let start: DateTime<Utc> = "2026-11-16T01:00:00Z".parse().unwrap();
+    let clock = Arc::new(ManualClock::new(start));
+    let t = TestApp::spawn_with_clock(AppConfig::default(), clock.clone()).await;
+    let other = t.second_node().await;
+    // A subject of this run's own, so runs side by side do not hear each other.
+    let cluster = hotline_nats::ClusterConfig { nats_url: nats, subject: format!("hotline-test.{}", t.app.ids.next()) };
+    let (here, there) = (hotline_nats::join(&cluster, &t.app).await.unwrap(), hotline_nats::join(&cluster, &other).await.unwrap());
+    assert!(matches!(hotline_nats::join(&cluster, &other).await, Err(hotline_nats::RelayError::AlreadyJoined)));
+    let base = crate::support::serve(other.clone(), Default::default()).await;
+
+    // A dispatcher and a supervisor whose screens the balancer put on the other node.
+    let (consultant, dispatcher, supervisor) = (t.login("consultant").await, t.login("dispatcher").await, t.login("supervisor").await);
+    let mut orders = t.client.get(format!("{base}/api/v1/work-orders/stream")).bearer_auth(&dispatcher).send().await.unwrap();
+    let mut alerts = t.client.get(format!("{base}/api/v1/alerts/stream")).bearer_auth(&supervisor).send().await.unwrap();
+    assert_eq!((orders.status(), alerts.status()), (StatusCode::OK, StatusCode::OK));
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+
+    let order = t.register(&consultant, t.complaint()).await;
+    let number = order["number"].clone();
+    let (_, heard) = next_event(&mut orders, |e| e["number"] == number).await;
+    assert_eq!((heard["action"].as_str(), heard["state"].as_str()), (Some("register"), Some("pending_dispatch")), "{heard}");
+    t.ok(&dispatcher, &order, json!({"action": "dispatch", "lead_unit_id": t.unit_id("441900003")})).await;
+    let (_, heard) = next_event(&mut orders, |e| e["number"] == number).await;
+    assert_eq!(heard["state"], "dispatched", "{heard}");
+
+    // The deadline scan of the first node raises the alert; the other's
+    // supervisor sees it at once, read back whole from the database.
+    clock.set(start + Duration::hours(3));
+    assert_eq!(t.app.supervision.scan().await.unwrap().raised, 1);
+    let (name, alert) = next_event(&mut alerts, |a| a["number"] == number).await;
+    assert_eq!((name.as_str(), alert["watched"].as_str(), alert["level"].as_str()), ("alert", Some("sign_for"), Some("red")), "{alert}");
+    here.abort();
+    there.abort();
+}

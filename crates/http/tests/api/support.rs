@@ -108,13 +108,7 @@ impl TestApp {
     /// The same application served again on another port with other HTTP
     /// settings; that server's base URL.
     pub async fn serve_with(&self, http: hotline_http::HttpConfig) -> String {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-        let base = format!("http://{}", listener.local_addr().expect("address"));
-        let router = hotline_http::router(self.app.clone(), http);
-        tokio::spawn(async move {
-            axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>()).await.expect("server")
-        });
-        base
+        serve(self.app.clone(), http).await
     }
 
     /// The attachment store the app writes to.
@@ -244,4 +238,15 @@ impl TestApp {
 /// A query-string value, every byte but letters and digits escaped.
 pub fn urlencode(s: &str) -> String {
     s.bytes().map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") }).collect()
+}
+
+/// Serves `app` on a random port; the base URL.
+pub async fn serve(app: App, http: hotline_http::HttpConfig) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("address"));
+    let router = hotline_http::router(app, http);
+    tokio::spawn(async move {
+        axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>()).await.expect("server")
+    });
+    base
 }
