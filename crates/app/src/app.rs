@@ -35,6 +35,7 @@ pub trait Store:
     + CalendarStore
     + SettingStore
     + AttemptStore
+    + crate::ports::LeaseStore
     + AuditStore
     + KnowledgeStore
     + EvaluationStore
@@ -150,6 +151,8 @@ pub struct App {
     pub attempts: Arc<Attempts>,
     /// Live events to and from the other nodes.
     pub relay: crate::live::Relay,
+    /// Work one node does for all, in turns.
+    pub leases: Arc<crate::leases::Leases>,
 }
 
 /// The adapters the application runs on, chosen at start-up from the
@@ -183,6 +186,8 @@ impl App {
         let sessions = Arc::new(crate::auth::SessionCache::default());
         let attempts = Arc::new(Attempts::new(store.clone(), clock.clone()));
         let relay = crate::live::Relay::default();
+        // By node: a node restarting takes its own lease back at once.
+        let leases = Arc::new(crate::leases::Leases::new(store.clone(), clock.clone(), i64::from(config.node_id)));
         let auth =
             Arc::new(Auth::new(org_store.clone(), auditor.clone(), clock.clone(), config.session_ttl, sessions.clone(), attempts.clone())?);
         let changed = Arc::new(tokio::sync::Notify::new());
@@ -368,6 +373,7 @@ impl App {
             clock: clock.clone(),
         });
         Ok(Self {
+            leases,
             relay,
             attempts,
             topics,

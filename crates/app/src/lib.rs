@@ -28,6 +28,7 @@ pub mod external;
 pub mod ids;
 pub mod inbox;
 pub mod knowledge;
+pub mod leases;
 pub mod legacy;
 pub mod live;
 pub mod numbering;

@@ -409,6 +409,16 @@ pub trait AttemptStore: Send + Sync {
     async fn sweep_attempts(&self, before: DateTime<Utc>) -> StoreResult<u64>;
 }
 
+/// Leases on work one node does for all, shared by every node.
+#[async_trait]
+pub trait LeaseStore: Send + Sync {
+    /// Takes the lease `name` for `holder` until `until` if it is free (it
+    /// lapsed at or before `now`, or was never taken) or already
+    /// `holder`'s (then renewed); true when `holder` holds it. Atomic:
+    /// of nodes asking at once, one gets it.
+    async fn hold_lease(&self, name: &str, holder: i64, now: DateTime<Utc>, until: DateTime<Utc>) -> StoreResult<bool>;
+}
+
 /// Settings administrators save in the interface (JSON under a key), which
 /// override the configuration file.
 #[async_trait]

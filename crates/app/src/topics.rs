@@ -165,6 +165,8 @@ pub struct PublicTopic {
 
 /// Members listed per topic.
 const MEMBERS_SHOWN: usize = 20;
+/// The lease of the node that passes the hot topics to the surge watch.
+pub const SURGE_PASS_LEASE: &str = "hot-topic-surge-pass";
 /// Towns and categories named per topic.
 const NAMED: usize = 5;
 /// Callers who must have used a word before the portal shows it.
@@ -304,12 +306,23 @@ impl HotTopics {
 
     /// Hands the last hours' topics to the surge watch every `every` until
     /// the task is aborted (`Emergency::screen_topics`).
-    pub fn spawn_surge_watch(self: Arc<Self>, emergency: Arc<Emergency>, every: std::time::Duration) -> tokio::task::JoinHandle<()> {
+    pub fn spawn_surge_watch(
+        self: Arc<Self>,
+        emergency: Arc<Emergency>,
+        every: std::time::Duration,
+        leases: Arc<crate::leases::Leases>,
+    ) -> tokio::task::JoinHandle<()> {
+        // Three rounds: a holder that stopped is replaced within them.
+        let ttl = Duration::from_std(every * 3).unwrap_or(Duration::minutes(3));
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(every);
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
                 tick.tick().await;
+                // One node's pass for all: two passes meeting would both warn.
+                if !leases.hold(SURGE_PASS_LEASE, ttl).await {
+                    continue;
+                }
                 let screened = match self.recent_reports().await {
                     Ok(reports) => emergency.screen_topics(&reports).await.map(drop),
                     Err(e) => Err(e),

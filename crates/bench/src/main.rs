@@ -228,8 +228,8 @@ async fn run(args: Args) -> anyhow::Result<()> {
     let (_stop, stopped) = tokio::sync::watch::channel(false);
     let refresh = std::time::Duration::from_secs(2);
     tokio::spawn(hotline_app::knowledge::maintain(app.knowledge.clone(), app.search.clone(), refresh, stopped));
-    app.emergency.clone().spawn_catch_up(std::time::Duration::from_secs(30), chrono::Duration::minutes(15));
-    app.topics.clone().spawn_surge_watch(app.emergency.clone(), std::time::Duration::from_secs(60));
+    app.emergency.clone().spawn_catch_up(std::time::Duration::from_secs(30), chrono::Duration::minutes(15), app.leases.clone());
+    app.topics.clone().spawn_surge_watch(app.emergency.clone(), std::time::Duration::from_secs(60), app.leases.clone());
     tokio::spawn(seal(app.clone()));
     if args.open311_only {
         return open311::measure(&app, &base, &args).await;

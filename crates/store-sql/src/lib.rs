@@ -24,6 +24,7 @@ mod emergency;
 mod evaluation;
 mod external;
 mod knowledge;
+mod leases;
 mod orders;
 mod org;
 mod partners;
@@ -108,7 +109,7 @@ impl<T> OrBackend<T> for Result<T, sqlx::Error> {
 }
 
 /// Every migration in order: version, description, SQL.
-const MIGRATIONS: [(i64, &str, &str); 28] = [
+const MIGRATIONS: [(i64, &str, &str); 29] = [
     (1, "initial", include_str!("../migrations/0001_initial.sql")),
     (2, "knowledge", include_str!("../migrations/0002_knowledge.sql")),
     (3, "callcentre", include_str!("../migrations/0003_callcentre.sql")),
@@ -137,6 +138,7 @@ const MIGRATIONS: [(i64, &str, &str); 28] = [
     (26, "call_quality", include_str!("../migrations/0026_call_quality.sql")),
     (27, "calls_taken_over", include_str!("../migrations/0027_calls_taken_over.sql")),
     (28, "knowledge_evidence", include_str!("../migrations/0028_knowledge_evidence.sql")),
+    (29, "leases", include_str!("../migrations/0029_leases.sql")),
 ];
 
 /// Changes whenever a migration does: test templates are keyed on it.

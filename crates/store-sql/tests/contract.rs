@@ -1376,3 +1376,24 @@ async fn surge_warnings_are_read_back_by_town_subject_orders_and_window() {
     assert_eq!(read(Some(TOWN), 0, Some((-1, vec![orders[3]]))).await, vec![]);
     f.finish().await;
 }
+
+#[tokio::test]
+async fn a_lease_is_one_nodes_until_it_lapses_and_nodes_asking_at_once_get_it_once() {
+    let f = Fixture::new().await;
+    let (a, b) = (1, 2);
+    let t = t0();
+    assert!(f.store.hold_lease("catch-up", a, t, t + Duration::seconds(90)).await.unwrap());
+    assert!(!f.store.hold_lease("catch-up", b, t + Duration::seconds(30), t + Duration::seconds(120)).await.unwrap(), "held by a");
+    assert!(f.store.hold_lease("catch-up", a, t + Duration::seconds(30), t + Duration::seconds(120)).await.unwrap(), "a renews");
+    assert!(f.store.hold_lease("topics", b, t, t + Duration::seconds(90)).await.unwrap(), "each lease apart");
+    assert!(!f.store.hold_lease("catch-up", b, t + Duration::seconds(119), t + Duration::seconds(200)).await.unwrap(), "renewed");
+    assert!(f.store.hold_lease("catch-up", b, t + Duration::seconds(120), t + Duration::seconds(210)).await.unwrap(), "lapsed: b's");
+    assert!(!f.store.hold_lease("catch-up", a, t + Duration::seconds(130), t + Duration::seconds(220)).await.unwrap(), "a lost it");
+
+    // Ten nodes asking at once for a lapsed lease: one gets it.
+    let later = t + Duration::seconds(500);
+    let asks = (10..20).map(|node| f.store.hold_lease("catch-up", node, later, later + Duration::seconds(90)));
+    let granted = futures_util::future::join_all(asks).await.into_iter().filter(|r| *r.as_ref().unwrap()).count();
+    assert_eq!(granted, 1);
+    f.finish().await;
+}

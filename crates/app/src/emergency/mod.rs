@@ -96,6 +96,8 @@ const CATCH_UP_BATCH: u32 = 200;
 /// How old an order is before the catch-up pass screens it: its
 /// registration's own screening has long finished by then.
 pub const CATCH_UP_SETTLE: Duration = Duration::seconds(60);
+/// The lease of the node that catches up for all.
+pub const CATCH_UP_LEASE: &str = "emergency-catch-up";
 /// A town's recent orders read at most when the watch first meets it.
 const TOWN_LOAD_LIMIT: u32 = 20_000;
 /// How far back a town's lasting surge warnings are read: one still joined
@@ -484,13 +486,27 @@ impl Emergency {
     /// Runs [`Self::catch_up`] every `every` until the process ends, from
     /// `lookback` before the start: a restart screens again what was
     /// registered just before the process stopped.
-    pub fn spawn_catch_up(self: Arc<Self>, every: std::time::Duration, lookback: Duration) -> tokio::task::JoinHandle<()> {
+    pub fn spawn_catch_up(
+        self: Arc<Self>,
+        every: std::time::Duration,
+        lookback: Duration,
+        leases: Arc<crate::leases::Leases>,
+    ) -> tokio::task::JoinHandle<()> {
+        // Three rounds: a holder that stopped is replaced within them.
+        let ttl = Duration::from_std(every * 3).unwrap_or(Duration::minutes(3));
         tokio::spawn(async move {
             let start = self.clock.now() - lookback;
             let mut cursor = ChangeCursor { updated_at: start, id: i64::MIN };
             let mut tick = tokio::time::interval(every);
             loop {
                 tick.tick().await;
+                // One node catches up for all, so two never screen one
+                // order at once. The others keep their place `lookback`
+                // behind, as after a restart, to take over from there.
+                if !leases.hold(CATCH_UP_LEASE, ttl).await {
+                    cursor = ChangeCursor { updated_at: self.clock.now() - lookback, id: i64::MIN };
+                    continue;
+                }
                 match self.catch_up(&mut cursor, CATCH_UP_SETTLE).await {
                     Ok(0) => {}
                     Ok(n) => tracing::debug!(orders = n, "emergency catch-up screened"),

@@ -63,10 +63,13 @@ pub async fn serve(config: &Config, app: App) -> anyhow::Result<()> {
         }
     };
     // Orders whose screening at registration failed still alert their partners.
-    let screening = app.emergency.clone().spawn_catch_up(Duration::from_secs(30), chrono::Duration::minutes(15));
+    let screening = app.emergency.clone().spawn_catch_up(Duration::from_secs(30), chrono::Duration::minutes(15), app.leases.clone());
     // Hot topics feed the surge warning at each of their refreshes.
-    let topic_surges =
-        app.topics.clone().spawn_surge_watch(app.emergency.clone(), Duration::from_secs(u64::from(config.topics.refresh_seconds)));
+    let topic_surges = app.topics.clone().spawn_surge_watch(
+        app.emergency.clone(),
+        Duration::from_secs(u64::from(config.topics.refresh_seconds)),
+        app.leases.clone(),
+    );
     let purge = tokio::spawn(purge_recordings(app.clone()));
     let calendar = tokio::spawn(watch_calendar(app.clone()));
     let suggestions = tokio::spawn(train_suggestions(app.clone()));

@@ -1,0 +1,36 @@
+//! Work one node does for all (the emergency catch-up, the hot topics'
+//! surge pass), taken in turns: the node holding a lease in the database
+//! does it and renews the lease each round; when that node stops, another
+//! takes the lease once it lapses.
+
+use crate::clock::Clock;
+use crate::ports::LeaseStore;
+use chrono::Duration;
+use std::sync::Arc;
+
+pub struct Leases {
+    store: Arc<dyn LeaseStore>,
+    clock: Arc<dyn Clock>,
+    /// This node (`node_id`, unique among the nodes sharing a database).
+    holder: i64,
+}
+
+impl Leases {
+    pub fn new(store: Arc<dyn LeaseStore>, clock: Arc<dyn Clock>, holder: i64) -> Self {
+        Self { store, clock, holder }
+    }
+
+    /// Whether this node does `name` now, holding its lease for `ttl` more
+    /// (taken when it lapsed). A lease that cannot be read counts as
+    /// another's: the work waits a round rather than being done twice.
+    pub async fn hold(&self, name: &str, ttl: Duration) -> bool {
+        let now = self.clock.now();
+        match self.store.hold_lease(name, self.holder, now, now + ttl).await {
+            Ok(held) => held,
+            Err(e) => {
+                tracing::warn!(lease = name, error = %e, "a lease could not be read; skipping this round");
+                false
+            }
+        }
+    }
+}
