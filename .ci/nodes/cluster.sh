@@ -1,0 +1,78 @@
+# Sourced by .ci/nodes/run and .ci/nodes/throughput: N hotline nodes on one
+# PostgreSQL database behind HAProxy (routing by /readyz), relaying live
+# events through NATS. `cluster_up N` starts them (NODE1…NODEn hold the
+# pids, the balancer listens on $BALANCER); everything goes at exit.
+BIN="${HOTLINE_BIN:-${CARGO_TARGET_DIR:-target}/debug/hotline}"
+PG="${HOTLINE_CI_POSTGRES:-postgres://postgres@127.0.0.1:5432/test}"
+NATS="${HOTLINE_CI_NATS:-nats://127.0.0.1:4222}"
+DB=hotline_ci_nodes
+URL="${PG%/*}/$DB"
+BALANCER=http://127.0.0.1:18100
+WORK="$(mktemp -d)"
+PIDS=()
+
+cluster_down() {
+  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  PIDS=()
+  psql "$PG" -qc "DROP DATABASE IF EXISTS $DB WITH (FORCE)" 2>/dev/null || true
+}
+trap 'cluster_down; rm -rf "$WORK"' EXIT
+
+start_node() {
+  local n=$1
+  HOTLINE_NODE_ID=$n HOTLINE_AUDIT__KEY_FILE="$WORK/audit.key" HOTLINE_AUDIT__CHECKPOINT_FILE="$WORK/checkpoints-$n.log" \
+    HOTLINE_CLUSTER__NATS_URL="$NATS" HOTLINE_CLUSTER__SUBJECT="hotline-ci-nodes.$$" HOTLINE_HTTP__DRAIN_SECONDS=3 \
+    HOTLINE_HTTP__TRUSTED_PROXIES='["127.0.0.1"]' HOTLINE_LOG=warn \
+    "$BIN" --data-dir "$WORK/node$n" --database-url "$URL" serve --listen "127.0.0.1:1810$n" >"$WORK/node$n.log" 2>&1 &
+  PIDS+=($!)
+  eval "NODE$n=$!"
+}
+
+cluster_up() {
+  local count=$1
+  psql "$PG" -qc "DROP DATABASE IF EXISTS $DB WITH (FORCE)" -c "CREATE DATABASE $DB" 2>/dev/null
+  rm -rf "$WORK"/*
+  # Reference data, the demo's users (password "demo") and a few orders;
+  # every node then has its own data directory and node_id, the same
+  # audit key and the same NATS subject.
+  "$BIN" --data-dir "$WORK/seed" --database-url "$URL" demo --seed-only --orders 200 >"$WORK/seed.log" 2>&1
+  cp "$WORK/seed/audit.key" "$WORK/audit.key"
+  local servers=""
+  for n in $(seq 1 "$count"); do
+    start_node "$n"
+    servers+="  server node$n 127.0.0.1:1810$n check"$'\n'
+  done
+  for n in $(seq 1 "$count"); do
+    for _ in $(seq 1 60); do curl -fsS "http://127.0.0.1:1810$n/readyz" >/dev/null 2>&1 && break; sleep 1; done
+    curl -fsS "http://127.0.0.1:1810$n/readyz" >/dev/null || { tail -20 "$WORK/node$n.log"; return 1; }
+  done
+  cat >"$WORK/haproxy.cfg" <<CFG
+global
+  maxconn 512
+defaults
+  mode http
+  timeout connect 1s
+  timeout client 30s
+  timeout server 30s
+  retries 3
+  option redispatch
+  retry-on conn-failure empty-response
+frontend centre
+  bind 127.0.0.1:18100
+  default_backend nodes
+backend nodes
+  balance roundrobin
+  option httpchk GET /readyz
+  http-response set-header X-Served-By %[srv_name]
+  default-server inter 300ms fall 2 rise 2
+$servers
+CFG
+  haproxy -f "$WORK/haproxy.cfg" -db >"$WORK/haproxy.log" 2>&1 &
+  PIDS+=($!)
+  for _ in $(seq 1 30); do curl -fsS "$BALANCER/readyz" >/dev/null 2>&1 && break; sleep 0.5; done
+}
+
+cluster_logs() {
+  for log in "$WORK"/node*.log "$WORK/haproxy.log"; do echo "== $log"; tail -15 "$log"; done
+}
