@@ -460,6 +460,13 @@ async fn a_backup_taken_while_serving_restores_on_another_machine_and_a_damaged_
     register_order(&base, "c1", "river kite plum 47", "备份后登记的工单").await;
     server.kill().unwrap();
     server.wait().unwrap();
+    let nowhere = tempfile::tempdir().unwrap();
+    let empty = Command::new(BIN)
+        .args(["--data-dir", nowhere.path().to_str().unwrap(), "backup", "create", backups.path().join("none").to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(!empty.status.success() && text(&empty).contains("there is no database at"), "{}", text(&empty));
+    assert!(!backups.path().join("none").exists(), "nothing is left behind");
     let again = source.run(&["backup", "create", dir_arg]);
     assert!(!again.status.success() && text(&again).contains("is not empty"), "{}", text(&again));
     let checked = source.run(&["backup", "verify", dir_arg]);

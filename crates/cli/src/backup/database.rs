@@ -100,7 +100,7 @@ pub async fn holds_data(url: &str) -> anyhow::Result<bool> {
     Ok(["work_orders", "users"].iter().any(|t| rows.get(*t).copied().unwrap_or(0) > 0))
 }
 
-fn sqlite_path(url: &str) -> PathBuf {
+pub fn sqlite_path(url: &str) -> PathBuf {
     let path = url.trim_start_matches("sqlite://").trim_start_matches("sqlite:");
     PathBuf::from(path.split('?').next().unwrap_or(path))
 }

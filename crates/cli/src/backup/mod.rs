@@ -19,13 +19,17 @@ const FILES: &str = "files";
 /// Writes a backup of the configured platform into `dir` (new or empty),
 /// then checks it as [`verify`] does.
 pub async fn create(config: &Config, dir: &Path) -> anyhow::Result<Manifest> {
+    let url = config.database_url();
+    let engine = database::engine(&url)?;
+    if engine == manifest::Engine::Sqlite {
+        let path = database::sqlite_path(&url);
+        anyhow::ensure!(path.is_file(), "there is no database at {} to back up", path.display());
+    }
     if dir.exists() {
         let mut entries = dir.read_dir().with_context(|| format!("cannot list {}", dir.display()))?;
         anyhow::ensure!(entries.next().is_none(), "{} is not empty: give a new directory for each backup", dir.display());
     }
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    let url = config.database_url();
-    let engine = database::engine(&url)?;
     // As it is: a backup does not migrate what it copies.
     let store =
         SqlStore::connect(&url, StoreOptions::default()).await.with_context(|| format!("cannot open {}", crate::runtime::redact(&url)))?;
