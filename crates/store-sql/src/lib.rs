@@ -299,3 +299,42 @@ impl Store for SqlStore {
         Ok(hotline_app::ports::Backlog { deadline_timers: count(0)?, alert_deliveries: count(1)?, texts: count(2)?, pushes: count(3)? })
     }
 }
+
+#[cfg(test)]
+mod rolling_upgrade {
+    use super::MIGRATIONS;
+
+    /// What a node of the previous version, still serving while the new
+    /// one migrates, would trip on: a table or column it reads gone or
+    /// renamed, a column it writes newly refused.
+    const BREAKING: [&str; 6] = ["DROP TABLE", "DROP COLUMN", "RENAME", "ALTER COLUMN", "SET NOT NULL", "ADD CONSTRAINT"];
+
+    /// Migrations only expand the schema (tables, nullable or defaulted
+    /// columns, indexes), so nodes are upgraded one at a time. A migration
+    /// that contracts says so on its first line (`-- contract: …`, naming
+    /// the release whose nodes no longer use what it removes) and is run
+    /// only once every node runs that release (docs/operations.md).
+    #[test]
+    fn migrations_only_expand_unless_they_say_they_contract() {
+        for (version, description, sql) in MIGRATIONS {
+            if sql.lines().next().is_some_and(|l| l.starts_with("-- contract:")) {
+                continue;
+            }
+            let code: String = sql.lines().map(|l| l.split("--").next().unwrap_or_default()).collect::<Vec<_>>().join(" ").to_uppercase();
+            let code = code.split_whitespace().collect::<Vec<_>>().join(" ");
+            for words in BREAKING {
+                assert!(
+                    !code.contains(words),
+                    "migration {version} ({description}) has {words}: mark it `-- contract: …` or expand instead"
+                );
+            }
+            for added in code.split("ADD COLUMN").skip(1) {
+                let column = added.split(',').next().unwrap_or_default().split(';').next().unwrap_or_default();
+                assert!(
+                    !column.contains("NOT NULL") || column.contains("DEFAULT"),
+                    "migration {version} ({description}) adds a NOT NULL column without a default: older nodes' inserts would fail"
+                );
+            }
+        }
+    }
+}
