@@ -313,6 +313,11 @@ impl WorkOrders {
                     return Err(AppError::invalid("Idempotency-Key", "this key was already used for a different request"));
                 }
                 let order = self.store.order(order).await?.ok_or_else(|| AppError::not_found("the order of this idempotency key"))?;
+                // Told again: the node that registered it may have died
+                // before telling the screens (the client retried because
+                // its answer never came); a change heard twice only makes
+                // a screen reload once more.
+                self.announce(OrderChange::of(None, &order, decision.entry.action));
                 Ok(Registered { details: self.details(desk, order).await?, replayed: true })
             }
         }

@@ -183,3 +183,26 @@ async fn live_feeds_reach_the_screens_of_every_node_through_nats() {
     here.abort();
     there.abort();
 }
+
+#[tokio::test]
+async fn a_retried_registration_tells_the_live_screens_again() {
+    let t = TestApp::spawn().await;
+    let (consultant, dispatcher) = (t.login("consultant").await, t.login("dispatcher").await);
+    let mut feed = t.client.get(format!("{}/api/v1/work-orders/stream", t.base)).bearer_auth(&dispatcher).send().await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    let register = || {
+        t.client
+            .post(format!("{}/api/v1/work-orders", t.base))
+            .bearer_auth(&consultant)
+            .header("Idempotency-Key", "retry-7")
+            .json(&t.complaint())
+    };
+    let first: serde_json::Value = register().send().await.unwrap().json().await.unwrap();
+    let number = first["number"].clone();
+    next_event(&mut feed, |e| e["number"] == number).await;
+    // The answer was lost on its way (the node died): the client retries.
+    let again = register().send().await.unwrap();
+    assert_eq!(again.status(), StatusCode::OK, "a replay");
+    let (name, heard) = next_event(&mut feed, |e| e["number"] == number).await;
+    assert_eq!((name.as_str(), heard["action"].as_str()), ("order", Some("register")), "{heard}");
+}
