@@ -42,11 +42,14 @@ impl Env {
     }
 
     fn serve(&self, port: u16) -> Child {
-        self.command(&["serve", "--listen", &format!("127.0.0.1:{port}")])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawn")
+        self.serve_with(port, &[], Stdio::null())
+    }
+
+    /// `hotline serve` with these environment overrides, its standard
+    /// output going to `stdout`.
+    fn serve_with(&self, port: u16, env: &[(&str, &str)], stdout: Stdio) -> Child {
+        let mut command = self.command(&["serve", "--listen", &format!("127.0.0.1:{port}")]);
+        command.envs(env.iter().copied()).stdout(stdout).stderr(Stdio::null()).spawn().expect("spawn")
     }
 }
 
@@ -523,14 +526,7 @@ async fn json_logs_carry_each_requests_id() {
     let env = Env::new().await;
     let port = free_port();
     let base = format!("http://127.0.0.1:{port}");
-    let mut server = env
-        .command(&["serve", "--listen", &format!("127.0.0.1:{port}")])
-        .env("HOTLINE_LOG_FORMAT", "json")
-        .env("HOTLINE_LOG", "info,tower_http=debug")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn");
+    let mut server = env.serve_with(port, &[("HOTLINE_LOG_FORMAT", "json"), ("HOTLINE_LOG", "info,tower_http=debug")], Stdio::piped());
     wait_healthy(&base).await;
     let r =
         reqwest::Client::new().get(format!("{base}/api/v1/me?phone=13900001111")).header("x-request-id", "lb-7f3a").send().await.unwrap();
@@ -553,13 +549,7 @@ async fn a_stopping_server_fails_readiness_while_it_drains_then_exits() {
     let env = Env::new().await;
     let port = free_port();
     let base = format!("http://127.0.0.1:{port}");
-    let mut server = env
-        .command(&["serve", "--listen", &format!("127.0.0.1:{port}")])
-        .env("HOTLINE_HTTP__DRAIN_SECONDS", "2")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn");
+    let mut server = env.serve_with(port, &[("HOTLINE_HTTP__DRAIN_SECONDS", "2")], Stdio::null());
     wait_healthy(&base).await;
     let client = reqwest::Client::new();
     assert_eq!(client.get(format!("{base}/readyz")).send().await.unwrap().status().as_u16(), 200);

@@ -206,3 +206,19 @@ async fn a_retried_registration_tells_the_live_screens_again() {
     let (name, heard) = next_event(&mut feed, |e| e["number"] == number).await;
     assert_eq!((name.as_str(), heard["action"].as_str()), ("order", Some("register")), "{heard}");
 }
+
+#[tokio::test]
+async fn a_burst_across_two_nodes_gets_exactly_the_shared_budget() {
+    let t = TestApp::spawn().await;
+    let shared = hotline_http::HttpConfig { public_search_per_minute: 5, shared_limits: true, ..Default::default() };
+    let (a, b) = (t.serve_with(shared.clone()).await, t.serve_with(shared).await);
+    // Thirty searches at once, half through each node: five get through.
+    let searches = (0..30).map(|i| {
+        let url = format!("{}/api/v1/public/kb/search?q=社保", if i % 2 == 0 { &a } else { &b });
+        let client = t.client.clone();
+        async move { client.get(url).send().await.unwrap().status().as_u16() }
+    });
+    let statuses = futures_util::future::join_all(searches).await;
+    assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 5, "{statuses:?}");
+    assert_eq!(statuses.iter().filter(|s| **s == 429).count(), 25, "{statuses:?}");
+}
