@@ -25,6 +25,11 @@ impl IdGenerator {
         Self { node: u64::from(node), state: Mutex::new((0, 0)) }
     }
 
+    /// The node these ids come from.
+    pub fn node(&self) -> i64 {
+        self.node as i64
+    }
+
     pub fn next(&self) -> i64 {
         let mut state = self.state.lock().expect("id lock");
         let mut ms = now_ms().max(state.0);

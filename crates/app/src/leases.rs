@@ -33,4 +33,12 @@ impl Leases {
             }
         }
     }
+
+    /// Gives `name` up (a node stopping on purpose), so another node takes
+    /// it at its next round rather than when it lapses.
+    pub async fn release(&self, name: &str) {
+        if let Err(e) = self.store.release_lease(name, self.holder).await {
+            tracing::warn!(lease = name, error = %e, "a lease could not be given up; it lapses instead");
+        }
+    }
 }

@@ -24,11 +24,18 @@ pub struct Gauges {
     pub trunks_unreachable: u64,
     /// Phones registered; `None` on lines without phones.
     pub phones_registered: Option<u64>,
+    /// Whether this node runs the call centre (else it stands by).
+    pub callcentre_owner: bool,
+    /// Calls lost in the last 24 hours because the node carrying them
+    /// stopped (marked by the node that took the call centre over).
+    pub calls_lost_last_day: u64,
 }
 
 impl Gauges {
     pub async fn read(app: &App) -> AppResult<Gauges> {
-        let backlog = app.store.backlog(app.clock.now()).await?;
+        let now = app.clock.now();
+        let backlog = app.store.backlog(now).await?;
+        let calls_lost_last_day = app.store.calls_lost_since(now - chrono::Duration::days(1)).await?;
         let board = app.calls.switchboard.wallboard().await?;
         let waiting = board.queues.iter().map(|q| (q.name.clone(), q.waiting as u64)).collect();
         let mut agents: BTreeMap<&'static str, u64> = ["idle", "ringing", "talking", "wrap_up"].into_iter().map(|s| (s, 0)).collect();
@@ -44,6 +51,8 @@ impl Gauges {
             trunks_reachable: probed(true),
             trunks_unreachable: probed(false),
             phones_registered: board.lines.phones_registered.map(|n| n as u64),
+            callcentre_owner: app.calls.switchboard.is_owner(),
+            calls_lost_last_day,
         })
     }
 

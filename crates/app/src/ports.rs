@@ -417,6 +417,9 @@ pub trait LeaseStore: Send + Sync {
     /// `holder`'s (then renewed); true when `holder` holds it. Atomic:
     /// of nodes asking at once, one gets it.
     async fn hold_lease(&self, name: &str, holder: i64, now: DateTime<Utc>, until: DateTime<Utc>) -> StoreResult<bool>;
+    /// Gives the lease `name` up if `holder` holds it, so another takes it
+    /// at once.
+    async fn release_lease(&self, name: &str, holder: i64) -> StoreResult<()>;
 }
 
 /// Settings administrators save in the interface (JSON under a key), which

@@ -275,6 +275,7 @@ pub fn router(app: App, config: HttpConfig) -> Router {
     let probes = Router::new()
         .route("/livez", get(meta::livez))
         .route("/readyz", get(meta::readyz))
+        .route("/readyz/callcentre", get(meta::readyz_callcentre))
         .with_state((app.clone(), config.readiness.clone()))
         .merge(Router::new().route("/metrics", get(metrics::scrape)).with_state((app.clone(), metrics.clone())));
     Router::new()

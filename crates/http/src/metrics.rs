@@ -69,6 +69,8 @@ impl Metrics {
                     gauge!("hotline_calls_waiting", "queue" => queue.clone()).set(*n as f64);
                 }
                 gauge!("hotline_calls_in_progress").set(g.calls_in_progress() as f64);
+                gauge!("hotline_callcentre_owner").set(if g.callcentre_owner { 1.0 } else { 0.0 });
+                gauge!("hotline_calls_lost_last_day").set(g.calls_lost_last_day as f64);
                 for (state, n) in &g.agents {
                     gauge!("hotline_agents", "state" => *state).set(*n as f64);
                 }

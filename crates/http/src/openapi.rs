@@ -52,7 +52,7 @@ impl Modify for BearerAuth {
     ),
     modifiers(&BearerAuth, &OpenActionParts),
     paths(
-        routes::meta::healthz, routes::meta::livez, routes::meta::readyz, crate::metrics::scrape,
+        routes::meta::healthz, routes::meta::livez, routes::meta::readyz, routes::meta::readyz_callcentre, crate::metrics::scrape,
         routes::auth::login, routes::auth::logout, routes::auth::me,
         routes::orders::create, routes::orders::list, routes::orders::pending, routes::orders::stream, routes::orders::get, routes::orders::history,
         routes::orders::act, routes::orders::reveal_phone, routes::orders::proposal, routes::suggestions::suggest, routes::suggestions::similar_to_order,

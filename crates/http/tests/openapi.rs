@@ -36,7 +36,7 @@ fn registered() -> BTreeSet<(String, String)> {
         let handlers = &chunk[..end];
         let handlers = handlers.trim_start();
         // The probes and metrics sit at the root, for load balancers and Prometheus.
-        let prefix = if ["/healthz", "/livez", "/readyz", "/metrics"].contains(&path) { "" } else { "/api/v1" };
+        let prefix = if ["/healthz", "/livez", "/readyz", "/readyz/callcentre", "/metrics"].contains(&path) { "" } else { "/api/v1" };
         for method in ["get", "post", "put", "patch", "delete"] {
             let called = handlers.match_indices(&format!("{method}(")).any(|(i, _)| {
                 let before = handlers[..i].chars().last();

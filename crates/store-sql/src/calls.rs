@@ -7,7 +7,7 @@ use crate::sql::{Val, insert_audit, insert_rows, touched};
 use crate::{OrBackend, SqlStore};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use hotline_app::calls::{CallRow, CallStore, CallbackTask, DemandCell, RecordingRef, StatusChange};
+use hotline_app::calls::{CallInProgress, CallRow, CallStore, CallbackTask, DemandCell, RecordingRef, StatusChange};
 use hotline_app::ports::{AuditRecord, OrderSummary, StoreError, StoreResult};
 use hotline_callcentre::engine::{AgentStatus, Outcome, TransferResult};
 use hotline_callcentre::quality::{CallQuality, LegQuality};
@@ -133,8 +133,58 @@ impl SqlStore {
     }
 }
 
+fn parse_in_progress(row: &AnyRow) -> StoreResult<CallInProgress> {
+    Ok(CallInProgress {
+        call: row.int("call_id")?,
+        node: row.int("node")?,
+        queue: row.text("queue")?,
+        caller: row.text("caller")?,
+        arrived_at: row.at("arrived_at")?,
+    })
+}
+
 #[async_trait]
 impl CallStore for SqlStore {
+    async fn call_began(&self, call: &CallInProgress) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO calls_in_progress (call_id, node, queue, caller, arrived_at) VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (call_id) DO NOTHING",
+        )
+        .bind(call.call)
+        .bind(call.node)
+        .bind(&call.queue)
+        .bind(&call.caller)
+        .bind(micros(call.arrived_at))
+        .execute(&self.write)
+        .await
+        .or_backend()?;
+        Ok(())
+    }
+
+    async fn mark_calls_lost(&self, node: i64, at: DateTime<Utc>) -> StoreResult<Vec<CallInProgress>> {
+        let rows = sqlx::query(
+            "UPDATE calls_in_progress SET lost_at = $1, lost_by = $2 WHERE lost_at IS NULL \
+             RETURNING call_id, node, queue, caller, arrived_at",
+        )
+        .bind(micros(at))
+        .bind(node)
+        .fetch_all(&self.write)
+        .await
+        .or_backend()?;
+        let mut lost = rows.iter().map(parse_in_progress).collect::<StoreResult<Vec<_>>>()?;
+        lost.sort_by_key(|c| (c.arrived_at, c.call));
+        Ok(lost)
+    }
+
+    async fn calls_lost_since(&self, since: DateTime<Utc>) -> StoreResult<u64> {
+        let row = sqlx::query("SELECT COUNT(*) AS n FROM calls_in_progress WHERE lost_at >= $1")
+            .bind(micros(since))
+            .fetch_one(&self.read)
+            .await
+            .or_backend()?;
+        Ok(row.int("n")? as u64)
+    }
+
     async fn insert_call(&self, call: &CallRow, callback: bool) -> StoreResult<()> {
         let mut tx = self.write.begin().await.or_backend()?;
         let row = vec![
@@ -156,6 +206,7 @@ impl CallStore for SqlStore {
         let head = "calls (id, queue, caller, agent_id, arrived_at, answered_at, ended_at, outcome, transfer_to, transfer_result, \
                     wrap_up_secs, order_id, transfers, taken_over_by)";
         let inserted = insert_rows(&mut tx, self.backend, head, 14, vec![row], "ON CONFLICT (id) DO NOTHING RETURNING id").await?;
+        sqlx::query("DELETE FROM calls_in_progress WHERE call_id = $1").bind(call.id).execute(&mut *tx).await.or_backend()?;
         if call.order.is_none() {
             // An order registered while the caller was on the line names the call.
             crate::orders::link_calls(&mut tx, self.backend, &[call.id]).await?;

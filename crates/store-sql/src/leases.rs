@@ -26,4 +26,14 @@ impl LeaseStore for SqlStore {
         .rows_affected();
         Ok(taken == 1)
     }
+
+    async fn release_lease(&self, name: &str, holder: i64) -> StoreResult<()> {
+        sqlx::query("DELETE FROM leases WHERE name = $1 AND holder = $2")
+            .bind(name)
+            .bind(holder)
+            .execute(&self.write)
+            .await
+            .or_backend()?;
+        Ok(())
+    }
 }

@@ -109,7 +109,7 @@ impl<T> OrBackend<T> for Result<T, sqlx::Error> {
 }
 
 /// Every migration in order: version, description, SQL.
-const MIGRATIONS: [(i64, &str, &str); 29] = [
+const MIGRATIONS: [(i64, &str, &str); 30] = [
     (1, "initial", include_str!("../migrations/0001_initial.sql")),
     (2, "knowledge", include_str!("../migrations/0002_knowledge.sql")),
     (3, "callcentre", include_str!("../migrations/0003_callcentre.sql")),
@@ -139,6 +139,7 @@ const MIGRATIONS: [(i64, &str, &str); 29] = [
     (27, "calls_taken_over", include_str!("../migrations/0027_calls_taken_over.sql")),
     (28, "knowledge_evidence", include_str!("../migrations/0028_knowledge_evidence.sql")),
     (29, "leases", include_str!("../migrations/0029_leases.sql")),
+    (30, "calls_in_progress", include_str!("../migrations/0030_calls_in_progress.sql")),
 ];
 
 /// Changes whenever a migration does: test templates are keyed on it.

@@ -1397,3 +1397,65 @@ async fn a_lease_is_one_nodes_until_it_lapses_and_nodes_asking_at_once_get_it_on
     assert_eq!(granted, 1);
     f.finish().await;
 }
+
+#[tokio::test]
+async fn a_released_lease_is_free_at_once_and_only_its_holder_releases_it() {
+    let f = Fixture::new().await;
+    let t = t0();
+    assert!(f.store.hold_lease("callcentre", 1, t, t + Duration::seconds(6)).await.unwrap());
+    f.store.release_lease("callcentre", 2).await.unwrap();
+    assert!(!f.store.hold_lease("callcentre", 2, t, t + Duration::seconds(6)).await.unwrap(), "another node cannot release it");
+    f.store.release_lease("callcentre", 1).await.unwrap();
+    assert!(f.store.hold_lease("callcentre", 2, t, t + Duration::seconds(6)).await.unwrap(), "free before it lapses");
+    f.finish().await;
+}
+
+#[tokio::test]
+async fn calls_in_progress_are_lost_once_unless_their_record_comes() {
+    use hotline_app::calls::{CallInProgress, CallRow, CallStore};
+    use hotline_callcentre::engine::Outcome;
+    let f = Fixture::new().await;
+    let began = |call: i64, node: i64, secs: i64| CallInProgress {
+        call,
+        node,
+        queue: "general".into(),
+        caller: format!("1380013800{call}"),
+        arrived_at: t0() + Duration::seconds(secs),
+    };
+    for call in [began(1, 3, 0), began(2, 3, 5), began(3, 3, 9)] {
+        f.store.call_began(&call).await.unwrap();
+    }
+    f.store.call_began(&began(1, 3, 0)).await.unwrap();
+    // Call 2 ends on its node: its record removes the note.
+    let row = CallRow {
+        id: 2,
+        queue: "general".into(),
+        caller: "13800138002".into(),
+        agent: None,
+        arrived_at: t0() + Duration::seconds(5),
+        answered_at: None,
+        ended_at: t0() + Duration::seconds(30),
+        outcome: Outcome::Abandoned,
+        transfer_to: None,
+        transfer_result: None,
+        transfers: vec![],
+        wrap_up_secs: 0,
+        order: None,
+        recording: None,
+        recording_purged_at: None,
+        taken_over_by: None,
+        quality: None,
+        satisfaction: None,
+    };
+    f.store.insert_call(&row, false).await.unwrap();
+    let at = t0() + Duration::minutes(1);
+    let lost = f.store.mark_calls_lost(4, at).await.unwrap();
+    assert_eq!(lost, vec![began(1, 3, 0), began(3, 3, 9)], "oldest first, the ended call not among them");
+    assert!(f.store.mark_calls_lost(5, at + Duration::seconds(1)).await.unwrap().is_empty(), "lost once");
+    assert_eq!(f.store.calls_lost_since(at).await.unwrap(), 2);
+    assert_eq!(f.store.calls_lost_since(at + Duration::seconds(1)).await.unwrap(), 0);
+    // A call marked lost that ended after all (its node was only slow) is not lost.
+    f.store.insert_call(&CallRow { id: 3, ..row }, false).await.unwrap();
+    assert_eq!(f.store.calls_lost_since(at).await.unwrap(), 1);
+    f.finish().await;
+}

@@ -52,6 +52,10 @@ pub struct CallCentreConfig {
     /// (三方通话, 国办发〔2022〕12号: 110 police, 119 fire, 120 ambulance,
     /// 122 traffic police), reached like sub-centres over the outbound trunk.
     pub emergency_numbers: Vec<String>,
+    /// Among several nodes, seconds the call centre's owner holds its lease
+    /// between renewals (every third of it); a standby takes over within
+    /// this long of the owner stopping.
+    pub lease_seconds: u32,
 }
 
 impl Default for CallCentreConfig {
@@ -73,6 +77,7 @@ impl Default for CallCentreConfig {
             phone_realm: "hotline".into(),
             recording_retention_days: 365,
             emergency_numbers: ["110", "119", "120", "122"].map(String::from).to_vec(),
+            lease_seconds: 6,
         }
     }
 }
@@ -98,8 +103,8 @@ pub const GENERAL_QUEUE: &str = GENERAL_SKILL;
 impl CallCentreConfig {
     /// Refuses settings the engine or the simulator cannot run with.
     pub fn check(&self) -> Result<(), String> {
-        if self.ring_secs == 0 || self.max_no_answer == 0 || self.max_waiting == 0 || self.max_wait_secs == 0 {
-            return Err("ring_secs, max_no_answer, max_waiting and max_wait_secs must be at least 1".into());
+        if self.ring_secs == 0 || self.max_no_answer == 0 || self.max_waiting == 0 || self.max_wait_secs == 0 || self.lease_seconds == 0 {
+            return Err("ring_secs, max_no_answer, max_waiting, max_wait_secs and lease_seconds must be at least 1".into());
         }
         let positive = |v: f64| v.is_finite() && v > 0.0;
         let rate_ok = self.simulated_calls_per_hour.is_finite() && self.simulated_calls_per_hour >= 0.0;

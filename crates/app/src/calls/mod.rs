@@ -9,6 +9,7 @@
 
 mod config;
 mod live;
+mod ownership;
 mod phones;
 mod records;
 mod reports;
@@ -18,10 +19,11 @@ mod telephony;
 
 pub use config::{CallCentreConfig, GENERAL_QUEUE, PROFESSIONAL_LEVEL, TelephonyKind};
 pub use live::{AgentBoard, DeskEvent, LinesBoard, QueueBoard, TakenOverBoard, Wallboard};
+pub use ownership::CALL_CENTRE_LEASE;
 pub use phones::{
     CENTRE_NUMBER, PHONE_ROLES, Phone, Phones, REGISTER_PER_ACCOUNT_ADDRESS, REGISTER_PER_ADDRESS, phone_secret, queue_for_dialled,
 };
-pub use records::{CallRow, CallStore, CallbackTask, RecordingRef, StatusChange, TransferTry};
+pub use records::{CallInProgress, CallRow, CallStore, CallbackTask, RecordingRef, StatusChange, TransferTry};
 pub use reports::{DemandCell, FigureRow, GroupBy, Ratings, Thresholds, demand_cells, demand_of, figure_rows, occupancy, to_record};
 pub use simulated::{Arrival, Arrivals, CallerPlan, LineBehaviour, Load, SimulatedLines};
 pub use switchboard::{DESK_GRACE, DeskLink, Switchboard, agent_of, engine_error, user_of};

@@ -87,10 +87,32 @@ pub struct CallbackTask {
     pub note: Option<String>,
 }
 
+/// A call the call centre's owner is carrying, written when it arrives so
+/// that a node taking over after a crash can count it as lost.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CallInProgress {
+    #[serde(serialize_with = "hotline_domain::ids::id_text")]
+    pub call: i64,
+    /// The node that carried it (`node_id`).
+    pub node: i64,
+    pub queue: String,
+    pub caller: String,
+    pub arrived_at: DateTime<Utc>,
+}
+
 #[async_trait]
 pub trait CallStore: Send + Sync {
-    /// Writes a finished call and, with `callback`, its callback task.
-    /// Writing the same call twice is a no-op.
+    /// Notes a call that arrived; [`Self::insert_call`] removes the note.
+    async fn call_began(&self, call: &CallInProgress) -> StoreResult<()>;
+    /// Marks every call still noted as in progress lost, by `node` at `at`,
+    /// and answers them: the node took the call centre over, so no other
+    /// node carries a call any more.
+    async fn mark_calls_lost(&self, node: i64, at: DateTime<Utc>) -> StoreResult<Vec<CallInProgress>>;
+    /// How many calls were marked lost since `since`.
+    async fn calls_lost_since(&self, since: DateTime<Utc>) -> StoreResult<u64>;
+    /// Writes a finished call and, with `callback`, its callback task, and
+    /// removes its note of being in progress (a call marked lost that ended
+    /// after all is not lost). Writing the same call twice is a no-op.
     async fn insert_call(&self, call: &CallRow, callback: bool) -> StoreResult<()>;
     async fn call(&self, id: i64) -> StoreResult<Option<CallRow>>;
     /// Calls that arrived in `[from, to)`, oldest first.

@@ -10,7 +10,7 @@
 use super::CallStore;
 use super::config::CallCentreConfig;
 use super::live::{AgentBoard, DeskEvent, LinesBoard, QueueBoard, TakenOverBoard, Wallboard};
-use super::records::{CallRow, RecordingRef, StatusChange, TransferTry};
+use super::records::{CallInProgress, CallRow, RecordingRef, StatusChange, TransferTry};
 use super::reports::to_record;
 use super::telephony::{
     Dial, DialOutcome, MonitorMode, MonitorRefused, NoTelephony, SoftphoneAnswer, SoftphoneRefused, SoftphoneRequest, Telephony,
@@ -29,6 +29,7 @@ use hotline_callcentre::stats;
 use hotline_domain::{Satisfaction, UserId};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use tokio::sync::{mpsc, oneshot};
 
 /// A consultant's desk as the switchboard reaches it.
@@ -96,6 +97,9 @@ enum Input {
         agent: AgentId,
     },
     Tell(AgentId, DeskEvent),
+    /// This node took the call centre over: today's finished calls as the
+    /// database has them, the ones the former owner wrote included.
+    Reload(Vec<CallRow>),
 }
 
 /// A handle on the running switchboard.
@@ -106,10 +110,21 @@ pub const DESK_GRACE: std::time::Duration = std::time::Duration::from_secs(15);
 pub struct Switchboard {
     tx: mpsc::UnboundedSender<Input>,
     config: Arc<CallCentreConfig>,
+    /// Whether this node runs the call centre now: a node alone always
+    /// does; among several, the one holding the call centre's lease (see
+    /// `ownership.rs`), the others standing by.
+    owner: Arc<AtomicBool>,
 }
 
 fn closed() -> AppError {
     AppError::Unavailable("the switchboard has stopped".into())
+}
+
+fn standby() -> AppError {
+    AppError::Unavailable(
+        "this node stands by for the call centre: calls and desks are taken by the node that runs it (its /readyz/callcentre answers 200)"
+            .into(),
+    )
 }
 
 pub fn engine_error(e: EngineError) -> AppError {
@@ -171,11 +186,26 @@ impl Switchboard {
             me: tx.clone(),
         };
         tokio::spawn(actor.run(rx));
-        Ok(Self { tx, config })
+        Ok(Self { tx, config, owner: Arc::new(AtomicBool::new(true)) })
     }
 
     pub fn config(&self) -> &CallCentreConfig {
         &self.config
+    }
+
+    /// Whether this node runs the call centre (else it stands by, refusing
+    /// calls and desks).
+    pub fn is_owner(&self) -> bool {
+        self.owner.load(Ordering::Acquire)
+    }
+
+    /// Takes the call centre over with today's finished calls from the
+    /// database, or stands by.
+    pub(crate) fn set_owner(&self, owner: bool, today: Vec<CallRow>) {
+        if owner {
+            let _ = self.tx.send(Input::Reload(today));
+        }
+        self.owner.store(owner, Ordering::Release);
     }
 
     /// Attaches the telephony adapter that carries out the engine's commands.
@@ -201,6 +231,9 @@ impl Switchboard {
     }
 
     async fn arrive_from(&self, queue: &str, caller: &str, simulated: bool) -> AppResult<CallId> {
+        if !self.is_owner() {
+            return Err(standby());
+        }
         let (reply, rx) = oneshot::channel();
         self.tx.send(Input::Arrive { queue: queue.to_owned(), caller: caller.to_owned(), simulated, reply }).map_err(|_| closed())?;
         rx.await.map_err(|_| closed())?.map_err(engine_error)
@@ -221,6 +254,9 @@ impl Switchboard {
     /// Opens a consultant's desk with the skills their record gives them;
     /// an earlier desk of the same consultant is told it was replaced.
     pub async fn login(&self, user: UserId, name: String, skills: BTreeMap<String, u8>) -> AppResult<DeskLink> {
+        if !self.is_owner() {
+            return Err(standby());
+        }
         let (reply, rx) = oneshot::channel();
         let engine_skills = skills.iter().map(|(s, l)| (Skill(s.clone()), *l)).collect();
         self.tx.send(Input::Login { agent: agent_of(user), name, skills: engine_skills, reply }).map_err(|_| closed())?;
@@ -337,6 +373,7 @@ struct Desk {
 }
 
 enum Write {
+    Began(CallInProgress),
     Call(Box<CallRow>, bool),
     Status(StatusChange),
     Recording(i64, RecordingRef),
@@ -448,8 +485,17 @@ impl Actor {
                 let live =
                     LiveCall { queue: queue.clone(), caller: caller.clone(), agent: None, transfer: None, earlier: Vec::new(), simulated };
                 self.calls.insert(call, live);
+                let began = CallInProgress {
+                    call: call.0 as i64,
+                    node: self.ids.node(),
+                    queue: queue.clone(),
+                    caller: caller.clone(),
+                    arrived_at: self.at(now),
+                };
                 match self.engine.handle(Event::Arrived { call, queue, caller }, now) {
                     Ok(commands) => {
+                        // Before the call can finish, so its record removes the note.
+                        let _ = self.writes.send(Write::Began(began));
                         self.carry_out(commands, now);
                         let _ = reply.send(Ok(call));
                     }
@@ -567,6 +613,10 @@ impl Actor {
             }
             Input::Rated(call, satisfaction) => {
                 let _ = self.writes.send(Write::Rating(call.0 as i64, satisfaction));
+            }
+            Input::Reload(rows) => {
+                // Calls this node finished itself are in the database too.
+                self.today = rows.iter().map(|row| to_record(row, self.epoch)).collect();
             }
         }
     }
@@ -793,6 +843,7 @@ async fn write_loop(store: Arc<dyn CallStore>, mut rx: mpsc::UnboundedReceiver<W
         let mut delay = std::time::Duration::from_millis(100);
         for attempt in 1.. {
             let result = match &write {
+                Write::Began(call) => store.call_began(call).await,
                 Write::Call(row, callback) => store.insert_call(row, *callback).await,
                 Write::Status(change) => store.insert_status_changes(std::slice::from_ref(change)).await,
                 Write::Recording(call, recording) => store.set_recording(*call, recording).await,

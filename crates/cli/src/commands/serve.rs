@@ -15,6 +15,10 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
 /// Serves until SIGINT or SIGTERM, sealing the audit chain in the background.
 pub async fn serve(config: &Config, app: App) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(config.listen).await.with_context(|| format!("cannot listen on {}", config.listen))?;
+    // Among several nodes, one runs the call centre; the first to start
+    // takes it before answering anything, the others stand by.
+    let lease = chrono::Duration::seconds(i64::from(config.callcentre.lease_seconds));
+    let ownership = app.calls.clone().contend(app.leases.clone(), lease).await;
     let sealer = tokio::spawn(seal_forever(app.clone()));
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let refresh = Duration::from_secs(config.search.refresh_seconds.max(1));
@@ -78,10 +82,15 @@ pub async fn serve(config: &Config, app: App) -> anyhow::Result<()> {
         "" => None,
         _ => Some(hotline_nats::join(&config.cluster, &app).await.context("[cluster]")?),
     };
+    let (calls, leases) = (app.calls.clone(), app.leases.clone());
+    let hand_over = async move {
+        ownership.abort();
+        calls.hand_over(&leases).await;
+    };
     let router = hotline_http::router(app.clone(), http);
     tracing::info!(address = %listener.local_addr()?, database = %runtime::redact(&config.database_url()), "hotline is serving");
     axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>())
-        .with_graceful_shutdown(drain(readiness, Duration::from_secs(config.http.drain_seconds)))
+        .with_graceful_shutdown(drain(readiness, Duration::from_secs(config.http.drain_seconds), hand_over))
         .await
         .context("server error")?;
     sealer.abort();
@@ -223,9 +232,11 @@ async fn follow_rules(app: App, every: Duration) {
 /// Waits for the signal to stop, then goes on serving for `grace` with
 /// `/readyz` failing, so a load balancer moves traffic away before the
 /// listener closes; requests in flight then finish before the server exits.
-async fn drain(readiness: hotline_http::routes::meta::Readiness, grace: Duration) {
+/// `on_stop` runs when the signal comes, before the grace period.
+async fn drain(readiness: hotline_http::routes::meta::Readiness, grace: Duration, on_stop: impl std::future::Future<Output = ()>) {
     shutdown_signal().await;
     readiness.stop_taking_work();
+    on_stop.await;
     if !grace.is_zero() {
         tracing::info!(seconds = grace.as_secs(), "stopping: /readyz answers 503 while the load balancer moves traffic away");
         tokio::time::sleep(grace).await;

@@ -84,6 +84,19 @@ pub async fn readyz(State((app, ready)): State<(App, Readiness)>) -> impl IntoRe
     }
 }
 
+/// Whether this node runs the call centre and is ready: the load
+/// balancer sends consultants' desks and the call-centre screens here. A
+/// node standing by answers 503 `standby` until it takes the call centre
+/// over.
+#[utoipa::path(get, path = "/readyz/callcentre", tag = "meta",
+    responses((status = 200, body = Probe), (status = 503, body = Probe)))]
+pub async fn readyz_callcentre(State((app, ready)): State<(App, Readiness)>) -> Response {
+    if !app.calls.switchboard.is_owner() {
+        return (StatusCode::SERVICE_UNAVAILABLE, axum::Json(Probe { status: "standby" })).into_response();
+    }
+    readyz(State((app, ready))).await.into_response()
+}
+
 /// The web interface: a built file by its path, and the application's
 /// entry page for every other path, where its router takes over.
 pub async fn web(uri: Uri) -> Response {

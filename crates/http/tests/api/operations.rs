@@ -222,3 +222,64 @@ async fn a_burst_across_two_nodes_gets_exactly_the_shared_budget() {
     assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 5, "{statuses:?}");
     assert_eq!(statuses.iter().filter(|s| **s == 429).count(), 25, "{statuses:?}");
 }
+
+async fn callcentre_probe(t: &TestApp, base: &str) -> (StatusCode, String) {
+    let r = t.client.get(format!("{base}/readyz/callcentre")).send().await.expect("probe");
+    let status = r.status();
+    (status, r.json::<serde_json::Value>().await.expect("json")["status"].as_str().unwrap_or_default().to_owned())
+}
+
+#[tokio::test]
+async fn one_node_runs_the_call_centre_and_a_standby_takes_it_over_counting_the_calls_lost() {
+    let t = TestApp::spawn().await;
+    let ttl = Duration::seconds(1);
+    let owner = t.app.calls.clone().contend(t.app.leases.clone(), ttl).await;
+    let standby = t.node(AppConfig { node_id: 1, ..Default::default() }).await;
+    let standing_by = standby.calls.clone().contend(standby.leases.clone(), ttl).await;
+    let a = t.serve_with(Default::default()).await;
+    let b = crate::support::serve(standby.clone(), Default::default()).await;
+    assert_eq!(callcentre_probe(&t, &a).await, (StatusCode::OK, "ok".into()));
+    assert_eq!(callcentre_probe(&t, &b).await, (StatusCode::SERVICE_UNAVAILABLE, "standby".into()));
+    // Both nodes are ready for everything else.
+    assert_eq!(t.client.get(format!("{b}/readyz")).send().await.unwrap().status(), StatusCode::OK);
+
+    // The standby takes no call and no desk, saying why.
+    let refused = standby.calls.switchboard.arrive("general", "13800000001").await.expect_err("standby takes no call");
+    assert!(matches!(&refused, hotline_app::AppError::Unavailable(m) if m.contains("stands by")), "{refused:?}");
+    let desk = standby.calls.switchboard.login(hotline_domain::UserId(42), "李四".into(), Default::default()).await;
+    assert!(matches!(desk, Err(hotline_app::AppError::Unavailable(_))));
+    let (_, text) = scrape(&t, &b, None).await;
+    assert_eq!(sample(&text, "hotline_callcentre_owner"), Some(0.0), "{text}");
+
+    // Two callers wait on the owner; then it stops renewing (it died).
+    t.app.calls.switchboard.arrive("general", "13800000002").await.expect("the owner takes calls");
+    t.app.calls.switchboard.arrive("general", "13800000003").await.expect("the owner takes calls");
+    let (_, text) = scrape(&t, &a, None).await;
+    assert_eq!(sample(&text, "hotline_callcentre_owner"), Some(1.0), "{text}");
+    owner.abort();
+
+    let started = std::time::Instant::now();
+    while !standby.calls.switchboard.is_owner() {
+        assert!(started.elapsed() < std::time::Duration::from_secs(10), "the standby did not take the call centre over");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let took = started.elapsed();
+    assert!(took <= std::time::Duration::from_secs(3), "taken over after {took:?}, the lease being 1 s");
+    assert_eq!(callcentre_probe(&t, &b).await, (StatusCode::OK, "ok".into()));
+    standby.calls.switchboard.arrive("general", "13800000004").await.expect("the new owner takes calls");
+    // The two waiting callers were on the node that stopped: counted lost, once.
+    let (_, text) = scrape(&t, &b, None).await;
+    assert_eq!(sample(&text, "hotline_calls_lost_last_day"), Some(2.0), "{text}");
+    assert_eq!(sample(&text, "hotline_callcentre_owner"), Some(1.0), "{text}");
+    tokio::time::sleep(std::time::Duration::from_millis(700)).await;
+    let (_, text) = scrape(&t, &b, None).await;
+    assert_eq!(sample(&text, "hotline_calls_lost_last_day"), Some(2.0), "the new owner's own call is not lost: {text}");
+
+    // The former owner comes back (its lease renewals resume): it finds the
+    // lease held and stands by instead of running a second call centre.
+    let back = t.app.calls.clone().contend(t.app.leases.clone(), ttl).await;
+    assert!(!t.app.calls.switchboard.is_owner());
+    assert_eq!(callcentre_probe(&t, &a).await, (StatusCode::SERVICE_UNAVAILABLE, "standby".into()));
+    back.abort();
+    standing_by.abort();
+}

@@ -192,12 +192,17 @@ impl TestApp {
     /// Another node on the same database, with its own memory and index
     /// (and the same model shelf, as nodes sharing a volume).
     pub async fn second_node(&self) -> App {
+        self.node(AppConfig::default()).await
+    }
+
+    /// Another node configured by `config` (its own `node_id`, say).
+    pub async fn node(&self, config: AppConfig) -> App {
         let blobs = Arc::new(FsBlobStore::new(self._blobs.path()));
         let engine = Arc::new(hotline_search::TantivySearch::in_memory().expect("search index"));
         let models = Arc::new(hotline_blob_fs::FsModelShelf::new(self._blobs.path().join("models")));
         let adapters =
             Adapters { store: self.app.store.clone(), blobs, search: engine, lines: Lines::Simulated, audit: self.audit.clone(), models };
-        App::new(adapters, AppConfig::default(), self.app.clock.clone()).await.expect("second node")
+        App::new(adapters, config, self.app.clock.clone()).await.expect("second node")
     }
 
     /// Takes an action on an order at its current version; returns the response.

@@ -285,6 +285,12 @@ impl Core {
                 None if tx.original.method == Method::Ack => Ok(()),
                 None => tx.reply(StatusCode::CallTransactionDoesNotExist).await,
             },
+            // A node standing by for the call centre takes no new call and
+            // no phone: the edge proxy's OPTIONS probe marks it down, so
+            // the carrier's calls and the phones go to the owner.
+            Method::Invite | Method::Register | Method::Options if !self.switchboard.is_owner() => {
+                tx.reply(StatusCode::ServiceUnavailable).await
+            }
             Method::Invite => self.invited(tx).await,
             Method::Register => self.register(&mut tx).await,
             Method::Options => tx.reply(StatusCode::OK).await,
