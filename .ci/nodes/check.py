@@ -9,7 +9,19 @@ is stopped gracefully (see .ci/nodes/run). Shows that:
 - the graceful stop cost no request a retry (the node drained first);
 - no deadline timer fired twice although three nodes scanned at once.
 
+With --edge (Kamailio in front of the nodes' SIP gateways), SIPp places a
+carrier's calls to 12345 throughout, and it also shows that:
+
+- only node 1 runs the call centre at first (the others answer 503 on
+  /readyz/callcentre and to SIP);
+- node 2 takes it over within the lease's seconds of node 1's death, and
+  the balancer sends the call centre's requests to it;
+- new calls reach node 2 through Kamailio and are carried there;
+- the calls node 1 was carrying are counted lost, by node 2, and every
+  other call that arrived has its record: none is unaccounted for.
+
 Usage: check.py --balancer URL --nodes URL,URL,URL --kill PID --stop PID --database URL
+                [--edge HOST:PORT --scenario XML --work DIR --lease-seconds N]
 """
 
 import argparse
@@ -34,6 +46,10 @@ parser.add_argument("--nodes", required=True)
 parser.add_argument("--kill", type=int, required=True)
 parser.add_argument("--stop", type=int, required=True)
 parser.add_argument("--database", required=True)
+parser.add_argument("--edge")
+parser.add_argument("--scenario")
+parser.add_argument("--work")
+parser.add_argument("--lease-seconds", type=float, default=6)
 args = parser.parse_args()
 balancer = f"{args.balancer}/api/v1"
 nodes = args.nodes.split(",")
@@ -103,6 +119,37 @@ def work():
             else:
                 unanswered.append(key)
 
+
+def sql(query):
+    return subprocess.run(["psql", args.database, "-Atc", query], check=True, capture_output=True, text=True).stdout.strip()
+
+
+def callcentre(node):
+    try:
+        return requests.get(f"{node}/readyz/callcentre", timeout=1).status_code
+    except requests.RequestException:
+        return None
+
+
+# When each node first answered 200 on /readyz/callcentre after the kill.
+owner_since = {}
+sipp = None
+if args.edge:
+    check([callcentre(n) for n in nodes] == [200, 503, 503], "node 1 runs the call centre, nodes 2 and 3 stand by")
+    sipp = subprocess.Popen(
+        ["sipp", args.edge, "-sf", args.scenario, "-s", "12345", "-i", "127.0.0.1", "-nostdin", "-r", "2", "-m", "34",
+         "-d", "2000", "-recv_timeout", "8000", "-timeout", "90s", "-trace_stat", "-stf", "sipp-stats.csv", "-fd", "1",
+         "-trace_err"],
+        cwd=args.work, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=open(os.path.join(args.work, "sipp.log"), "w"))
+
+    def watch_owner():
+        while not stop.is_set():
+            for i, node in enumerate(nodes[1:], start=2):
+                if i not in owner_since and callcentre(node) == 200:
+                    owner_since[i] = time.time()
+            time.sleep(0.1)
+
+    threading.Thread(target=watch_owner, daemon=True).start()
 
 workers = [threading.Thread(target=work) for _ in range(3)]
 started = time.time()
@@ -179,3 +226,45 @@ twice = subprocess.run(
     check=True, capture_output=True, text=True).stdout.strip()
 alerts = subprocess.run(["psql", args.database, "-Atc", "SELECT count(*) FROM alerts"], check=True, capture_output=True, text=True).stdout.strip()
 check(int(alerts) > 0 and twice == "0", f"no deadline fired twice though three nodes scanned at once ({alerts} alerts raised)")
+
+if args.edge:
+    try:
+        sipp.wait(timeout=90)
+    except subprocess.TimeoutExpired:
+        sipp.kill()
+        check(False, "SIPp finished its calls")
+    with open(os.path.join(args.work, "sipp-stats.csv")) as f:
+        rows = [line.rstrip("\n").split(";") for line in f if line.strip()]
+    last = dict(zip(rows[0], rows[-1]))
+    succeeded, failed = int(last["SuccessfulCall(C)"]), int(last["FailedCall(C)"])
+    print(f"SIPp through Kamailio: {succeeded} calls succeeded, {failed} failed")
+    check(2 in owner_since and 3 not in owner_since, f"node 2 took the call centre over, node 3 never ran it ({sorted(owner_since)})")
+    failover = owner_since[2] - killed_at
+    print(f"call centre failed over {failover:.1f} s after node 1 was killed (lease {args.lease_seconds:g} s)")
+    check(failover <= args.lease_seconds + 1.5, f"the failover took at most the lease and a round ({failover:.1f} s)")
+    through = requests.get(f"{args.balancer}/readyz/callcentre", timeout=5)
+    check(through.status_code == 200 and through.headers.get("x-served-by") == "node2",
+          f"the balancer sends the call centre's requests to node 2 ({through.status_code} from {through.headers.get('x-served-by')})")
+
+    node_of = "((id >> 12) & 1023)"
+    after = int(owner_since[2] * 1_000_000)
+    carried = dict(tuple(map(int, r.split("|"))) for r in sql(
+        f"SELECT {node_of}, count(*) FROM calls WHERE caller = '13800138000' GROUP BY 1").splitlines())
+    late = int(sql(f"SELECT count(*) FROM calls WHERE caller = '13800138000' AND {node_of} = 2 AND arrived_at > {after}"))
+    print(f"calls recorded by node: {carried}; {late} arrived at node 2 after it took over")
+    check(carried.get(1, 0) > 0 and late >= 3 and carried.get(3, 0) == 0,
+          "node 1 carried the calls before its death, node 2 the new ones after, node 3 none")
+    check(succeeded >= carried.get(1, 0) + late - 1, "the calls carried to their end succeeded for the caller (SIPp)")
+
+    # Each call's note goes when its record is written: wait for the writers.
+    settle = time.time() + 10
+    while sql("SELECT count(*) FROM calls_in_progress WHERE lost_at IS NULL") != "0" and time.time() < settle:
+        time.sleep(0.2)
+    lost = sql("SELECT count(*), count(DISTINCT node), min(node), min(lost_by), max(lost_by) FROM calls_in_progress "
+               "WHERE lost_at IS NOT NULL").split("|")
+    unaccounted = sql("SELECT count(*) FROM calls_in_progress WHERE lost_at IS NULL")
+    print(f"{lost[0]} calls lost with node 1, counted by node {lost[3]}")
+    check(int(lost[0]) >= 1 and lost[1:] == ["1", "1", "2", "2"],
+          f"the calls node 1 carried when it died were counted lost, once, by node 2 ({lost})")
+    check(int(lost[0]) <= failed, f"every call counted lost failed for its caller ({lost[0]} lost, {failed} failed)")
+    check(unaccounted == "0", f"every other call that arrived has its record ({unaccounted} unaccounted for)")

@@ -102,6 +102,15 @@ fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> axum::response:
     (StatusCode::INTERNAL_SERVER_ERROR, axum::Json(body)).into_response()
 }
 
+/// Logs a response that failed, but a 503: those are told where they arise
+/// (an unavailable backend logs itself), or are a probe saying what a load
+/// balancer polls for several times a second (stopping, standby).
+fn log_failure(class: tower_http::classify::ServerErrorsFailureClass, latency: std::time::Duration, _span: &tracing::Span) {
+    if !matches!(class, tower_http::classify::ServerErrorsFailureClass::StatusCode(StatusCode::SERVICE_UNAVAILABLE)) {
+        tracing::error!(classification = %class, latency_ms = latency.as_millis() as u64, "response failed");
+    }
+}
+
 /// Each request's log span: its method, its path (not the query, which may
 /// hold a citizen's phone number) and its id.
 fn request_span(request: &axum::http::Request<axum::body::Body>) -> tracing::Span {
@@ -294,7 +303,7 @@ pub fn router(app: App, config: HttpConfig) -> Router {
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(axum::middleware::from_fn_with_state(std::sync::Arc::new(config.boundary), security::guard))
         .layer(PropagateRequestIdLayer::x_request_id())
-        .layer(TraceLayer::new_for_http().make_span_with(request_span))
+        .layer(TraceLayer::new_for_http().make_span_with(request_span).on_failure(log_failure))
         // A load balancer's id (nginx's $request_id) is kept, so one request
         // reads the same in its logs and in this node's.
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))

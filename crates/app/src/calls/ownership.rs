@@ -15,7 +15,7 @@
 use super::CallCentre;
 use crate::error::AppResult;
 use crate::leases::Leases;
-use chrono::Duration;
+use chrono::{DateTime, Duration, Utc};
 use std::sync::Arc;
 
 pub const CALL_CENTRE_LEASE: &str = "callcentre";
@@ -28,7 +28,8 @@ impl CallCentre {
         // Standing by until the lease says otherwise; a node restarting
         // takes its own lease back at once, and counts the calls it lost.
         self.switchboard.set_owner(false, Vec::new());
-        self.round(&leases, ttl).await;
+        let mut held_until = None;
+        self.round(&leases, ttl, &mut held_until).await;
         let every = (ttl / 3).to_std().unwrap_or(std::time::Duration::from_secs(1)).max(std::time::Duration::from_millis(100));
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(every);
@@ -36,13 +37,18 @@ impl CallCentre {
             tick.tick().await;
             loop {
                 tick.tick().await;
-                self.round(&leases, ttl).await;
+                self.round(&leases, ttl, &mut held_until).await;
             }
         })
     }
 
-    async fn round(&self, leases: &Leases, ttl: Duration) {
+    /// `held_until`: when the lease this node last renewed lapses.
+    async fn round(&self, leases: &Leases, ttl: Duration, held_until: &mut Option<DateTime<Utc>>) {
+        let now = self.clock.now();
         let held = leases.hold(CALL_CENTRE_LEASE, ttl).await;
+        if held {
+            *held_until = Some(now + ttl);
+        }
         match (held, self.switchboard.is_owner()) {
             (true, true) | (false, false) => {}
             (true, false) => {
@@ -51,8 +57,12 @@ impl CallCentre {
                     tracing::warn!(error = %e, "the call centre could not be taken over yet");
                 }
             }
+            // No other node can hold a lease this node renewed and that
+            // has not lapsed: the lease could not be read (the database
+            // is slow or away), and the calls go on until it lapses.
+            (false, true) if held_until.is_some_and(|until| now < until) => {}
             (false, true) => {
-                tracing::warn!("the call centre's lease is held by another node: standing by");
+                tracing::warn!("the call centre's lease lapsed or is another node's: standing by");
                 self.switchboard.set_owner(false, Vec::new());
             }
         }
