@@ -87,6 +87,7 @@ impl From<StoreError> for AppError {
             StoreError::Duplicate(what) => Self::Conflict { message: format!("{what} already exists"), current_version: None },
             StoreError::NotFound(what) => Self::NotFound(format!("{what} not found")),
             StoreError::Backend(m) => Self::Unavailable(m),
+            contention @ StoreError::Contention(_) => Self::Unavailable(contention.to_string()),
         }
     }
 }

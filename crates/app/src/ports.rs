@@ -48,6 +48,11 @@ pub enum StoreError {
     /// The database failed or is unreachable.
     #[error("database error: {0}")]
     Backend(String),
+    /// The database could not fit the transaction beside another
+    /// (serialization failure or deadlock); the same transaction may well
+    /// succeed if tried again.
+    #[error("the database could not order this write with another ({0}); try again")]
+    Contention(String),
 }
 
 /// How many attachments an order takes, in all and from one uploader.

@@ -10,9 +10,10 @@
 //! NOTHING RETURNING`; one whose key was already taken is answered with the
 //! existing order and writes nothing. A decision whose order changed since
 //! it was read is answered with the current version and writes nothing
-//! (`decisions.rs`). If a batch fails, each of its jobs is retried alone,
-//! so every caller gets its own outcome and one bad row never fails its
-//! neighbours.
+//! (`decisions.rs`). A batch the database refused as a lost race
+//! (serialization failure, deadlock) is tried again whole, a few times. If
+//! a batch fails otherwise, each of its jobs is retried alone, so every
+//! caller gets its own outcome and one bad row never fails its neighbours.
 
 use crate::codec::{Get, micros};
 use crate::decisions::{Change, write_changes};
@@ -27,6 +28,9 @@ use tokio::sync::{mpsc, oneshot};
 
 /// Most jobs in one transaction.
 const MAX_BATCH: usize = 128;
+/// Tries of a batch the database refused as a lost race (40001, 40P01)
+/// before its callers are told to try again themselves.
+const CONTENTION_TRIES: u32 = 5;
 /// A batch that took longer is logged: every writer waits behind it.
 const SLOW_BATCH: std::time::Duration = std::time::Duration::from_secs(1);
 
@@ -132,13 +136,13 @@ async fn run(pool: AnyPool, backend: Backend, mut jobs: mpsc::Receiver<Job>) {
             }
         }
         let started = std::time::Instant::now();
-        let outcomes = match write(&pool, backend, &batch).await {
+        let outcomes = match write_retrying(&pool, backend, &batch).await {
             Ok(outcomes) => outcomes,
             Err(e) if batch.len() == 1 => vec![failed(&batch[0], e)],
             Err(_) => {
                 let mut each = Vec::with_capacity(batch.len());
                 for job in &batch {
-                    each.push(match write(&pool, backend, std::slice::from_ref(job)).await {
+                    each.push(match write_retrying(&pool, backend, std::slice::from_ref(job)).await {
                         Ok(mut o) => o.remove(0),
                         Err(e) => failed(job, e),
                     });
@@ -160,6 +164,24 @@ fn failed(job: &Job, e: StoreError) -> Outcome {
         Job::Insert { .. } => Outcome::Insert(Err(e)),
         Job::Save { .. } => Outcome::Save(Err(e)),
     }
+}
+
+/// [`write`], tried again when the database could not order the
+/// transaction beside another (each try is a whole new transaction, so a
+/// retry writes everything or nothing again). Idle waits grow from 5 ms.
+async fn write_retrying(pool: &AnyPool, backend: Backend, batch: &[Job]) -> StoreResult<Vec<Outcome>> {
+    let mut wait = std::time::Duration::from_millis(5);
+    for attempt in 1.. {
+        match write(pool, backend, batch).await {
+            Err(StoreError::Contention(why)) if attempt < CONTENTION_TRIES => {
+                tracing::debug!(attempt, jobs = batch.len(), %why, "a write batch lost a race in the database; trying again");
+                tokio::time::sleep(wait).await;
+                wait *= 2;
+            }
+            result => return result,
+        }
+    }
+    unreachable!("the loop returns")
 }
 
 /// Writes one batch in one transaction; one outcome per job, in order.

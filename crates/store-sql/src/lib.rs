@@ -91,9 +91,17 @@ pub struct SqlStore {
     read: AnyPool,
 }
 
+/// SQLSTATEs that say the transaction lost a race and may be retried as it
+/// is: serialization_failure (what CockroachDB and YugabyteDB raise under
+/// their SERIALIZABLE default) and deadlock_detected.
+const RETRYABLE: [&str; 2] = ["40001", "40P01"];
+
 fn backend_error(e: sqlx::Error) -> StoreError {
     match &e {
         sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Duplicate(db.message().to_owned()),
+        sqlx::Error::Database(db) if db.code().is_some_and(|code| RETRYABLE.contains(&code.as_ref())) => {
+            StoreError::Contention(db.message().to_owned())
+        }
         _ => StoreError::Backend(e.to_string()),
     }
 }

@@ -1459,3 +1459,49 @@ async fn calls_in_progress_are_lost_once_unless_their_record_comes() {
     assert_eq!(f.store.calls_lost_since(at).await.unwrap(), 1);
     f.finish().await;
 }
+
+/// Makes the database refuse the next `times` orders' history rows with
+/// SQLSTATE 40001, as a SERIALIZABLE engine (CockroachDB, YugabyteDB) does
+/// when a transaction loses a race; a sequence counts the refusals, since
+/// it is not rolled back with the transaction it refused.
+async fn refuse_history_rows(f: &Fixture, times: i64) {
+    let mut raw = f.raw().await;
+    for sql in [
+        "CREATE SEQUENCE refusals".to_owned(),
+        format!(
+            "CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN \
+               IF nextval('refusals') <= {times} THEN \
+                 RAISE EXCEPTION 'could not serialize access due to read/write dependencies' USING ERRCODE = '40001'; \
+               END IF; RETURN NEW; END $$"
+        ),
+        "CREATE TRIGGER refuse BEFORE INSERT ON order_history FOR EACH ROW EXECUTE FUNCTION refuse()".to_owned(),
+    ] {
+        raw.execute(sqlx::AssertSqlSafe(sql)).await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn a_write_refused_as_a_lost_race_is_tried_again_and_never_half_written() {
+    let f = Fixture::new().await;
+    if !f.db.is_postgres() {
+        // SQLite has one writer: no transaction loses a race to another.
+        return f.finish().await;
+    }
+    refuse_history_rows(&f, 3).await;
+    // Refused three times, written whole at the fourth try.
+    let d = f.new_order(1, OrderType::Complaint, t0());
+    assert_eq!(f.store.insert_order(&d, &f.audit("create"), None, &[]).await.unwrap(), InsertOutcome::Inserted);
+    assert_eq!(f.store.count_orders().await.unwrap(), 1);
+    let order = f.store.order(d.order.id).await.unwrap().expect("stored");
+    assert_eq!(f.store.history(order.id).await.unwrap().len(), 1, "its history is whole");
+    f.finish().await;
+
+    let f = Fixture::new().await;
+    refuse_history_rows(&f, 50).await;
+    let d = f.new_order(1, OrderType::Complaint, t0());
+    let refused = f.store.insert_order(&d, &f.audit("create"), None, &[]).await.expect_err("refused every time");
+    assert!(matches!(&refused, StoreError::Contention(m) if m.contains("could not serialize")), "{refused:?}");
+    assert!(refused.to_string().contains("try again"), "{refused}");
+    assert_eq!(f.store.count_orders().await.unwrap(), 0, "nothing of it was written");
+    f.finish().await;
+}
