@@ -100,6 +100,8 @@ enum Input {
     /// This node took the call centre over: today's finished calls as the
     /// database has them, the ones the former owner wrote included.
     Reload(Vec<CallRow>),
+    /// This node stands by: its desks are closed, to open again on the owner.
+    StandBy,
 }
 
 /// A handle on the running switchboard.
@@ -202,10 +204,16 @@ impl Switchboard {
     /// Takes the call centre over with today's finished calls from the
     /// database, or stands by.
     pub(crate) fn set_owner(&self, owner: bool, today: Vec<CallRow>) {
-        if owner {
-            let _ = self.tx.send(Input::Reload(today));
+        let was = self.owner.swap(owner, Ordering::AcqRel);
+        match (was, owner) {
+            (false, true) => {
+                let _ = self.tx.send(Input::Reload(today));
+            }
+            (true, false) => {
+                let _ = self.tx.send(Input::StandBy);
+            }
+            _ => {}
         }
-        self.owner.store(owner, Ordering::Release);
     }
 
     /// Attaches the telephony adapter that carries out the engine's commands.
@@ -613,6 +621,16 @@ impl Actor {
             }
             Input::Rated(call, satisfaction) => {
                 let _ = self.writes.send(Write::Rating(call.0 as i64, satisfaction));
+            }
+            Input::StandBy => {
+                // Each desk's connection closes and the browser opens it
+                // again through the balancer, on the node that runs the
+                // call centre now. Calls in conversation here go on until
+                // a side hangs up; their records are written as usual.
+                if !self.desks.is_empty() {
+                    tracing::info!(desks = self.desks.len(), "standing by: the desks are sent to the call centre's owner");
+                }
+                self.desks.clear();
             }
             Input::Reload(rows) => {
                 // Calls this node finished itself are in the database too.

@@ -251,6 +251,9 @@ async fn one_node_runs_the_call_centre_and_a_standby_takes_it_over_counting_the_
     let (_, text) = scrape(&t, &b, None).await;
     assert_eq!(sample(&text, "hotline_callcentre_owner"), Some(0.0), "{text}");
 
+    // A consultant's desk is open on the owner.
+    let mut desk = t.app.calls.switchboard.login(hotline_domain::UserId(7), "王五".into(), Default::default()).await.expect("desk");
+
     // Two callers wait on the owner; then it stops renewing (it died).
     t.app.calls.switchboard.arrive("general", "13800000002").await.expect("the owner takes calls");
     t.app.calls.switchboard.arrive("general", "13800000003").await.expect("the owner takes calls");
@@ -280,6 +283,9 @@ async fn one_node_runs_the_call_centre_and_a_standby_takes_it_over_counting_the_
     let back = t.app.calls.clone().contend(t.app.leases.clone(), ttl).await;
     assert!(!t.app.calls.switchboard.is_owner());
     assert_eq!(callcentre_probe(&t, &a).await, (StatusCode::SERVICE_UNAVAILABLE, "standby".into()));
+    // Its desk was closed, to open again on the owner.
+    let closed = tokio::time::timeout(std::time::Duration::from_secs(5), async { while desk.events.recv().await.is_some() {} }).await;
+    assert!(closed.is_ok(), "the standby closed its desks");
     back.abort();
     standing_by.abort();
 }
