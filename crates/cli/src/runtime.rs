@@ -72,10 +72,20 @@ pub async fn open_app(config: &Config, store: Arc<SqlStore>, index: Index) -> an
         TelephonyKind::None => Lines::None,
     };
     let audit = hotline_blob_fs::audit_anchor(&config.audit_key_file(), &config.audit_checkpoint_file()).map_err(anyhow::Error::msg)?;
-    let models = Arc::new(hotline_blob_fs::FsModelShelf::new(config.models_dir()));
+    let models: Arc<dyn hotline_app::suggestions::ModelShelf> = match models_in_database(config)? {
+        true => store.clone(),
+        false => Arc::new(hotline_blob_fs::FsModelShelf::new(config.models_dir())),
+    };
     let adapters = Adapters { store, blobs, search: engine, lines, audit, models };
     let app = App::new(adapters, config.app_config()?, Arc::new(SystemClock)).await.context("cannot start the application")?;
     Ok(app)
+}
+
+/// Where trained models are kept: in a PostgreSQL database, which several
+/// nodes may share, so that each serves what any trained; beside a SQLite
+/// database, where one node is alone, in the data directory's `models/`.
+pub fn models_in_database(config: &Config) -> anyhow::Result<bool> {
+    Ok(hotline_store_sql::Backend::of_url(&config.database_url())? == hotline_store_sql::Backend::Postgres)
 }
 
 /// Opens everything and seeds reference data into a fresh database.

@@ -25,6 +25,7 @@ mod evaluation;
 mod external;
 mod knowledge;
 mod leases;
+mod models;
 mod orders;
 mod org;
 mod partners;
@@ -117,7 +118,7 @@ impl<T> OrBackend<T> for Result<T, sqlx::Error> {
 }
 
 /// Every migration in order: version, description, SQL.
-const MIGRATIONS: [(i64, &str, &str); 30] = [
+const MIGRATIONS: [(i64, &str, &str); 31] = [
     (1, "initial", include_str!("../migrations/0001_initial.sql")),
     (2, "knowledge", include_str!("../migrations/0002_knowledge.sql")),
     (3, "callcentre", include_str!("../migrations/0003_callcentre.sql")),
@@ -148,6 +149,7 @@ const MIGRATIONS: [(i64, &str, &str); 30] = [
     (28, "knowledge_evidence", include_str!("../migrations/0028_knowledge_evidence.sql")),
     (29, "leases", include_str!("../migrations/0029_leases.sql")),
     (30, "calls_in_progress", include_str!("../migrations/0030_calls_in_progress.sql")),
+    (31, "models", include_str!("../migrations/0031_models.sql")),
 ];
 
 /// Changes whenever a migration does: test templates are keyed on it.

@@ -1505,3 +1505,26 @@ async fn a_write_refused_as_a_lost_race_is_tried_again_and_never_half_written() 
     assert_eq!(f.store.count_orders().await.unwrap(), 0, "nothing of it was written");
     f.finish().await;
 }
+
+#[tokio::test]
+async fn models_kept_in_the_database_are_served_newest_first_and_pruned() {
+    use hotline_app::suggestions::ModelShelf;
+    let f = Fixture::new().await;
+    assert_eq!(f.store.latest().await.unwrap(), None);
+    let missing = f.store.get("20261205T000000-1").await.expect_err("none kept");
+    assert_eq!(missing.kind(), std::io::ErrorKind::NotFound);
+    // Bytes of every value, a zero and invalid UTF-8 among them, read back exactly.
+    let bytes: Vec<u8> = (0..=255u8).cycle().take(70_000).collect();
+    for version in ["20261203T010000-1", "20261205T010000-1", "20261204T010000-1"] {
+        f.store.put(version, &bytes).await.unwrap();
+    }
+    f.store.put("20261205T010000-1", &bytes[..10]).await.unwrap();
+    assert_eq!(f.store.latest().await.unwrap().as_deref(), Some("20261205T010000-1"));
+    assert_eq!(f.store.get("20261205T010000-1").await.unwrap(), bytes[..10].to_vec(), "a version put again is replaced");
+    assert_eq!(f.store.get("20261203T010000-1").await.unwrap(), bytes);
+    f.store.prune(2).await.unwrap();
+    assert!(f.store.get("20261203T010000-1").await.is_err(), "the oldest went");
+    assert_eq!(f.store.get("20261204T010000-1").await.unwrap(), bytes);
+    assert_eq!(f.store.latest().await.unwrap().as_deref(), Some("20261205T010000-1"));
+    f.finish().await;
+}

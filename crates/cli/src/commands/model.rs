@@ -129,12 +129,11 @@ async fn train(config: Config) -> anyhow::Result<()> {
         );
     }
     let model = app.suggestions.model().expect("just trained");
-    println!(
-        "trained on {examples} orders in {:.1} s: version {} kept in {}",
-        started.elapsed().as_secs_f64(),
-        model.version(),
-        config.models_dir().display()
-    );
+    let kept = match crate::runtime::models_in_database(&config)? {
+        true => "the database (every node serves it)".to_owned(),
+        false => config.models_dir().display().to_string(),
+    };
+    println!("trained on {examples} orders in {:.1} s: version {} kept in {kept}", started.elapsed().as_secs_f64(), model.version());
     Ok(())
 }
 

@@ -101,10 +101,9 @@ async fn a_trained_model_is_kept_by_version_and_another_node_serves_it_without_a
     assert_eq!(here, there, "the kept model answers exactly as the one trained");
     assert_eq!(node.suggestions.pick_up().await.unwrap(), None, "picked up once");
 
-    // A damaged newer file is refused by name; the model served stays.
-    let dir = t.blobs_dir().join("models");
-    let bytes = std::fs::read(dir.join(format!("{version}.model"))).unwrap();
-    std::fs::write(dir.join("29991231T000000Z-1.model"), &bytes[..bytes.len() / 2]).unwrap();
+    // A damaged newer version is refused by name; the model served stays.
+    let bytes = t.models.get(&version).await.unwrap();
+    t.models.put("29991231T000000Z-1", &bytes[..bytes.len() / 2]).await.unwrap();
     let e = node.suggestions.pick_up().await.unwrap_err().to_string();
     assert!(e.contains("29991231T000000Z-1") && e.contains("damaged"), "{e}");
     assert_eq!(node.suggestions.model().unwrap().version(), version);

@@ -25,6 +25,8 @@ pub struct TestApp {
     pub app: App,
     /// The key and checkpoints a second node shares.
     pub audit: hotline_app::audit::AuditAnchor,
+    /// The model shelf a second node shares.
+    pub models: Arc<dyn hotline_app::suggestions::ModelShelf>,
     _db: TestDb,
     _blobs: tempfile::TempDir,
 }
@@ -56,13 +58,18 @@ impl TestApp {
         let blobs_dir = tempfile::tempdir().expect("blob dir");
         let engine = Arc::new(hotline_search::TantivySearch::in_memory().expect("search index"));
         let audit = hotline_blob_fs::ephemeral_audit_anchor(blobs_dir.path());
+        // As the server keeps them: in a PostgreSQL database, else in a directory.
+        let models: Arc<dyn hotline_app::suggestions::ModelShelf> = match db.is_postgres() {
+            true => store.clone(),
+            false => Arc::new(hotline_blob_fs::FsModelShelf::new(blobs_dir.path().join("models"))),
+        };
         let adapters = Adapters {
             store,
             blobs: Arc::new(FsBlobStore::new(blobs_dir.path())),
             search: engine,
             lines: Lines::Simulated,
             audit: audit.clone(),
-            models: Arc::new(hotline_blob_fs::FsModelShelf::new(blobs_dir.path().join("models"))),
+            models: models.clone(),
         };
         let app = App::new(adapters, config, clock).await.expect("app");
         hotline_seed::seed_reference(&app).await.expect("reference data");
@@ -102,7 +109,7 @@ impl TestApp {
         tokio::spawn(async move {
             axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>()).await.expect("server")
         });
-        Self { base, client: reqwest::Client::new(), app, audit, _db: db, _blobs: blobs_dir }
+        Self { base, client: reqwest::Client::new(), app, audit, models, _db: db, _blobs: blobs_dir }
     }
 
     /// The same application served again on another port with other HTTP
@@ -190,7 +197,8 @@ impl TestApp {
     }
 
     /// Another node on the same database, with its own memory and index
-    /// (and the same model shelf, as nodes sharing a volume).
+    /// (and the same model shelf: the database, or a directory as on a
+    /// shared volume).
     pub async fn second_node(&self) -> App {
         self.node(AppConfig::default()).await
     }
@@ -199,7 +207,7 @@ impl TestApp {
     pub async fn node(&self, config: AppConfig) -> App {
         let blobs = Arc::new(FsBlobStore::new(self._blobs.path()));
         let engine = Arc::new(hotline_search::TantivySearch::in_memory().expect("search index"));
-        let models = Arc::new(hotline_blob_fs::FsModelShelf::new(self._blobs.path().join("models")));
+        let models = self.models.clone();
         let adapters =
             Adapters { store: self.app.store.clone(), blobs, search: engine, lines: Lines::Simulated, audit: self.audit.clone(), models };
         App::new(adapters, config, self.app.clock.clone()).await.expect("second node")
