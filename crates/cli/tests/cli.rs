@@ -333,9 +333,19 @@ async fn an_operator_trains_the_suggestion_model_and_its_version_is_kept() {
     assert!(out.status.success(), "{}", text(&out));
     let said = text(&out);
     let version = said.split("version ").nth(1).and_then(|r| r.split_whitespace().next()).unwrap_or_else(|| panic!("{said}")).to_owned();
-    let file = env.dir.path().join("models").join(format!("{version}.model"));
-    let bytes = std::fs::read(&file).unwrap_or_else(|e| panic!("{}: {e}; {said}", file.display()));
-    assert!(bytes.starts_with(b"HLSUGG01"), "a model file");
+    // Kept where the server looks: in a PostgreSQL database, else in the data directory.
+    let bytes = if env.db.is_postgres() {
+        assert!(said.contains("kept in the database"), "{said}");
+        let store = env.db.store().await;
+        let bytes = hotline_app::suggestions::ModelShelf::get(&store, &version).await.unwrap_or_else(|e| panic!("{e}; {said}"));
+        store.close().await;
+        assert!(!env.dir.path().join("models").exists(), "no directory of models beside PostgreSQL");
+        bytes
+    } else {
+        let file = env.dir.path().join("models").join(format!("{version}.model"));
+        std::fs::read(&file).unwrap_or_else(|e| panic!("{}: {e}; {said}", file.display()))
+    };
+    assert!(bytes.starts_with(b"HLSUGG01"), "a model");
     let examples: usize = version.rsplit('-').next().unwrap().parse().unwrap();
     assert!(said.contains(&format!("trained on {examples} orders")) && examples >= 50, "{said}");
 

@@ -286,6 +286,19 @@ async fn one_node_runs_the_call_centre_and_a_standby_takes_it_over_counting_the_
     // Its desk was closed, to open again on the owner.
     let closed = tokio::time::timeout(std::time::Duration::from_secs(5), async { while desk.events.recv().await.is_some() {} }).await;
     assert!(closed.is_ok(), "the standby closed its desks");
-    back.abort();
+
+    // The owner stops on purpose: it hands the lease over, and the node
+    // standing by takes the call centre at its next round, long before
+    // the lease would have lapsed.
     standing_by.abort();
+    // Renewed for long: only the hand-over can free it in time.
+    assert!(standby.leases.hold(hotline_app::calls::CALL_CENTRE_LEASE, Duration::seconds(60)).await);
+    standby.calls.hand_over(&standby.leases).await;
+    assert!(!standby.calls.switchboard.is_owner());
+    let handed = std::time::Instant::now();
+    while !t.app.calls.switchboard.is_owner() {
+        assert!(handed.elapsed() < std::time::Duration::from_secs(5), "the call centre was not taken over after the hand-over");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    back.abort();
 }
