@@ -133,6 +133,11 @@ impl SimulatedLines {
     pub async fn generate(self: Arc<Self>, load: Load, seed: u64) {
         for arrival in Arrivals::new(load, seed) {
             tokio::time::sleep(arrival.gap).await;
+            // A node standing by for the call centre simulates no callers:
+            // the owner's simulator does.
+            if !self.switchboard.is_owner() {
+                continue;
+            }
             if let Err(e) = self.place_call(&arrival.queue, &arrival.caller, arrival.plan).await {
                 tracing::warn!(error = %e, "the call simulator could not place a call");
             }
