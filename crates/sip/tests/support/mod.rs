@@ -398,6 +398,17 @@ pub struct Kamailio {
     pub log: PathBuf,
 }
 
+/// Kamailio forks its workers; the SIGKILL of `kill_on_drop` reaches only
+/// the main process and would leave them running, holding its port. It
+/// runs in its own process group, which goes whole.
+impl Drop for Kamailio {
+    fn drop(&mut self) {
+        if let Some(pid) = self.child.id() {
+            let _ = std::process::Command::new("kill").args(["-KILL", "--", &format!("-{pid}")]).status();
+        }
+    }
+}
+
 /// Debian's rtpengine (userspace, no kernel module) behind Kamailio.
 pub struct Rtpengine {
     pub child: tokio::process::Child,
@@ -487,6 +498,7 @@ impl Centre {
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(&log).expect("log"))
+            .process_group(0)
             .kill_on_drop(true)
             .spawn()
             .expect("Kamailio runs (Debian's kamailio; .ci/run installs it)");
