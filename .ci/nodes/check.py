@@ -55,6 +55,10 @@ balancer = f"{args.balancer}/api/v1"
 nodes = args.nodes.split(",")
 MARK = f"nodes-ci-{uuid.uuid4().hex[:8]}"
 
+
+def sql(query):
+    return subprocess.run(["psql", args.database, "-Atc", query], check=True, capture_output=True, text=True).stdout.strip()
+
 consultant = demo_api.login(balancer, "consultant")
 dispatcher = demo_api.login(balancer, "dispatcher")
 categories = requests.get(f"{balancer}/categories", headers=consultant, timeout=10).json()
@@ -120,10 +124,6 @@ def work():
                 unanswered.append(key)
 
 
-def sql(query):
-    return subprocess.run(["psql", args.database, "-Atc", query], check=True, capture_output=True, text=True).stdout.strip()
-
-
 def callcentre(node):
     try:
         return requests.get(f"{node}/readyz/callcentre", timeout=1).status_code
@@ -179,10 +179,7 @@ after_kill = [a for a in acknowledged if a[3] > killed_at + 1.5]
 check(after_kill and all(a[2] != "node1" for a in after_kill), "after the kill only nodes 2 and 3 answered")
 check(served.get("node2", 0) > 0 and served.get("node3", 0) > 0, "nodes 2 and 3 both served")
 
-rows = subprocess.run(
-    ["psql", args.database, "-Atc",
-     f"SELECT count(*), count(DISTINCT description) FROM work_orders WHERE description LIKE '{MARK} %'"],
-    check=True, capture_output=True, text=True).stdout.strip().split("|")
+rows = sql(f"SELECT count(*), count(DISTINCT description) FROM work_orders WHERE description LIKE '{MARK} %'").split("|")
 check(int(rows[0]) == int(rows[1]) == len(acknowledged),
       f"the database holds each acknowledged registration once ({rows[0]} rows, {rows[1]} distinct, {len(acknowledged)} acknowledged)")
 missing = [n for _, n, _, _, _ in acknowledged
@@ -220,11 +217,8 @@ except requests.RequestException:
     down = True
 check(down, "node 3 exited after draining")
 
-twice = subprocess.run(
-    ["psql", args.database, "-Atc",
-     "SELECT count(*) FROM (SELECT 1 FROM alerts GROUP BY order_id, watched, subject, level, due_at HAVING count(*) > 1) d"],
-    check=True, capture_output=True, text=True).stdout.strip()
-alerts = subprocess.run(["psql", args.database, "-Atc", "SELECT count(*) FROM alerts"], check=True, capture_output=True, text=True).stdout.strip()
+twice = sql("SELECT count(*) FROM (SELECT 1 FROM alerts GROUP BY order_id, watched, subject, level, due_at HAVING count(*) > 1) d")
+alerts = sql("SELECT count(*) FROM alerts")
 check(int(alerts) > 0 and twice == "0", f"no deadline fired twice though three nodes scanned at once ({alerts} alerts raised)")
 
 if args.edge:

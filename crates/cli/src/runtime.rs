@@ -72,7 +72,7 @@ pub async fn open_app(config: &Config, store: Arc<SqlStore>, index: Index) -> an
         TelephonyKind::None => Lines::None,
     };
     let audit = hotline_blob_fs::audit_anchor(&config.audit_key_file(), &config.audit_checkpoint_file()).map_err(anyhow::Error::msg)?;
-    let models: Arc<dyn hotline_app::suggestions::ModelShelf> = match models_in_database(config)? {
+    let models: Arc<dyn hotline_app::suggestions::ModelShelf> = match shared_database(config)? {
         true => store.clone(),
         false => Arc::new(hotline_blob_fs::FsModelShelf::new(config.models_dir())),
     };
@@ -81,10 +81,11 @@ pub async fn open_app(config: &Config, store: Arc<SqlStore>, index: Index) -> an
     Ok(app)
 }
 
-/// Where trained models are kept: in a PostgreSQL database, which several
-/// nodes may share, so that each serves what any trained; beside a SQLite
-/// database, where one node is alone, in the data directory's `models/`.
-pub fn models_in_database(config: &Config) -> anyhow::Result<bool> {
+/// Whether the database is PostgreSQL, which several nodes may share (on
+/// SQLite one node is alone): then the portal's limits are counted in it,
+/// and trained models are kept in it, so that each node serves what any
+/// trained, instead of in the data directory's `models/`.
+pub fn shared_database(config: &Config) -> anyhow::Result<bool> {
     Ok(hotline_store_sql::Backend::of_url(&config.database_url())? == hotline_store_sql::Backend::Postgres)
 }
 

@@ -129,7 +129,7 @@ async fn train(config: Config) -> anyhow::Result<()> {
         );
     }
     let model = app.suggestions.model().expect("just trained");
-    let kept = match crate::runtime::models_in_database(&config)? {
+    let kept = match crate::runtime::shared_database(&config)? {
         true => "the database (every node serves it)".to_owned(),
         false => config.models_dir().display().to_string(),
     };

@@ -37,7 +37,7 @@ pub async fn serve(config: &Config, app: App) -> anyhow::Result<()> {
         metrics_token: Some(config.http.metrics_token.clone()).filter(|t| !t.is_empty()),
         // Only PostgreSQL is shared by several nodes; one node on SQLite
         // counts exactly in memory without a write per request.
-        shared_limits: hotline_store_sql::Backend::of_url(&config.database_url())? == hotline_store_sql::Backend::Postgres,
+        shared_limits: runtime::shared_database(config)?,
         ..HttpConfig::default()
     };
     let readiness = http.readiness.clone();
