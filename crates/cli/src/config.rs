@@ -512,6 +512,9 @@ mod tests {
             jail.create_file("ring.toml", "[callcentre]\nring_secs = 0\n")?;
             let e = Config::load(Some(Path::new("ring.toml")), Overrides::default()).unwrap_err();
             assert!(format!("{e:#}").contains("callcentre: ring_secs"), "{e:#}");
+            jail.create_file("lease.toml", "[callcentre]\nlease_seconds = 0\n")?;
+            let e = Config::load(Some(Path::new("lease.toml")), Overrides::default()).unwrap_err();
+            assert!(format!("{e:#}").contains("lease_seconds must be at least 1"), "{e:#}");
             jail.create_file("night.toml", "[sms]\nsending_hours = \"21:00-08:00\"\n")?;
             let e = Config::load(Some(Path::new("night.toml")), Overrides::default()).unwrap_err();
             assert!(format!("{e:#}").contains("sms: sending_hours"), "{e:#}");

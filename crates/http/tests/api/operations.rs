@@ -302,3 +302,20 @@ async fn one_node_runs_the_call_centre_and_a_standby_takes_it_over_counting_the_
     }
     back.abort();
 }
+
+#[tokio::test]
+async fn of_nodes_contending_at_once_exactly_one_runs_the_call_centre() {
+    let t = TestApp::spawn().await;
+    let ttl = Duration::seconds(30);
+    let mut nodes = vec![t.app.clone()];
+    for id in 1..5 {
+        nodes.push(t.node(AppConfig { node_id: id, ..Default::default() }).await);
+    }
+    let contending = nodes.iter().map(|n| n.calls.clone().contend(n.leases.clone(), ttl));
+    let rounds = futures_util::future::join_all(contending).await;
+    let owners: Vec<usize> = nodes.iter().enumerate().filter(|(_, n)| n.calls.switchboard.is_owner()).map(|(i, _)| i).collect();
+    assert_eq!(owners.len(), 1, "one owner among five nodes: {owners:?}");
+    for round in rounds {
+        round.abort();
+    }
+}
