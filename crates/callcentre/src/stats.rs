@@ -8,6 +8,8 @@
 //! - answered within T of offered: the share the national standard asks for
 //!   (15 s)
 //! - ASA: mean wait of answered calls; abandonment rate = abandoned / offered
+//! - lost: calls the node carrying them died with, counted apart and not
+//!   offered: whether they were answered died with the node
 
 use crate::engine::{CallRecord, Millis, Outcome};
 use serde::Serialize;
@@ -20,6 +22,8 @@ pub struct Figures {
     /// Calls hung up before `short_abandon` ms: not counted as offered.
     pub short_abandons: u64,
     pub callbacks: u64,
+    /// Calls lost with the node that carried them: not counted as offered.
+    pub lost: u64,
     pub connection_rate: f64,
     /// Answered within the threshold, of offered.
     pub answered_within_share: f64,
@@ -36,7 +40,7 @@ pub struct Figures {
 /// Figures over the records, with the answer threshold and the short-abandon
 /// limit in milliseconds.
 pub fn figures<'a>(records: impl IntoIterator<Item = &'a CallRecord>, threshold: Millis, short_abandon: Millis) -> Figures {
-    let (mut offered, mut answered, mut abandoned, mut short, mut callbacks) = (0u64, 0u64, 0u64, 0u64, 0u64);
+    let (mut offered, mut answered, mut abandoned, mut short, mut callbacks, mut lost) = (0u64, 0u64, 0u64, 0u64, 0u64, 0u64);
     let (mut answered_within, mut abandoned_within, mut waited) = (0u64, 0u64, 0u64);
     let (mut wait_sum, mut talk_sum) = (0u128, 0u128);
     for r in records {
@@ -55,6 +59,10 @@ pub fn figures<'a>(records: impl IntoIterator<Item = &'a CallRecord>, threshold:
             Outcome::Callback => {
                 callbacks += 1;
                 waited += 1;
+            }
+            Outcome::Lost => {
+                lost += 1;
+                continue;
             }
             Outcome::Answered | Outcome::Transferred => {
                 answered += 1;
@@ -79,6 +87,7 @@ pub fn figures<'a>(records: impl IntoIterator<Item = &'a CallRecord>, threshold:
         abandoned,
         short_abandons: short,
         callbacks,
+        lost,
         connection_rate: share(answered, offered),
         answered_within_share: share(answered_within, offered),
         sl: share(answered_within, answered),
@@ -141,9 +150,10 @@ mod tests {
             record(0, None, 3_000, Outcome::Abandoned),          // short abandon
             record(0, None, 12_000, Outcome::Abandoned),         // abandoned within 15 s
             record(0, None, 60_000, Outcome::Callback),
+            record(0, None, 70_000, Outcome::Lost), // counted apart
         ];
         let f = figures(&records, 15_000, 5_000);
-        assert_eq!((f.offered, f.answered, f.abandoned, f.short_abandons, f.callbacks), (5, 3, 1, 1, 1));
+        assert_eq!((f.offered, f.answered, f.abandoned, f.short_abandons, f.callbacks, f.lost), (5, 3, 1, 1, 1, 1));
         assert_eq!(f.connection_rate, 3.0 / 5.0);
         assert_eq!(f.answered_within_share, 2.0 / 5.0);
         assert_eq!(f.sl, 2.0 / 3.0);

@@ -162,17 +162,46 @@ impl CallStore for SqlStore {
     }
 
     async fn mark_calls_lost(&self, node: i64, at: DateTime<Utc>) -> StoreResult<Vec<CallInProgress>> {
+        let mut tx = self.write.begin().await.or_backend()?;
         let rows = sqlx::query(
             "UPDATE calls_in_progress SET lost_at = $1, lost_by = $2 WHERE lost_at IS NULL \
              RETURNING call_id, node, queue, caller, arrived_at",
         )
         .bind(micros(at))
         .bind(node)
-        .fetch_all(&self.write)
+        .fetch_all(&mut *tx)
         .await
         .or_backend()?;
         let mut lost = rows.iter().map(parse_in_progress).collect::<StoreResult<Vec<_>>>()?;
         lost.sort_by_key(|c| (c.arrived_at, c.call));
+        // Each lost call gets its record, ended when it was found lost, and
+        // a callback task: its caller was cut off and is owed a call.
+        let records = lost
+            .iter()
+            .map(|c| {
+                vec![
+                    Val::from(c.call),
+                    c.queue.clone().into(),
+                    c.caller.clone().into(),
+                    micros(c.arrived_at).into(),
+                    micros(at).into(),
+                    Outcome::Lost.as_str().into(),
+                    Val::from(0i64),
+                ]
+            })
+            .collect();
+        let head = "calls (id, queue, caller, arrived_at, ended_at, outcome, wrap_up_secs)";
+        let recorded = insert_rows(&mut tx, self.backend, head, 7, records, "ON CONFLICT (id) DO NOTHING RETURNING id").await?;
+        let recorded: Vec<i64> = recorded.iter().map(|r| r.int("id")).collect::<StoreResult<_>>()?;
+        let tasks = lost
+            .iter()
+            .filter(|c| recorded.contains(&c.call))
+            .map(|c| {
+                vec![Val::from(c.call), c.caller.clone().into(), c.queue.clone().into(), Outcome::Lost.as_str().into(), micros(at).into()]
+            })
+            .collect();
+        insert_rows(&mut tx, self.backend, "callbacks (call_id, caller, queue, outcome, created_at)", 5, tasks, "").await?;
+        tx.commit().await.or_backend()?;
         Ok(lost)
     }
 
@@ -205,8 +234,24 @@ impl CallStore for SqlStore {
         ];
         let head = "calls (id, queue, caller, agent_id, arrived_at, answered_at, ended_at, outcome, transfer_to, transfer_result, \
                     wrap_up_secs, order_id, transfers, taken_over_by)";
-        let inserted = insert_rows(&mut tx, self.backend, head, 14, vec![row], "ON CONFLICT (id) DO NOTHING RETURNING id").await?;
+        // A record written when the call was found lost gives way to the
+        // call's own: its node was cut off from the database, not stopped,
+        // and carried the call to its end.
+        let tail = "ON CONFLICT (id) DO UPDATE SET queue = excluded.queue, caller = excluded.caller, agent_id = excluded.agent_id, \
+                    arrived_at = excluded.arrived_at, answered_at = excluded.answered_at, ended_at = excluded.ended_at, \
+                    outcome = excluded.outcome, transfer_to = excluded.transfer_to, transfer_result = excluded.transfer_result, \
+                    wrap_up_secs = excluded.wrap_up_secs, order_id = COALESCE(excluded.order_id, calls.order_id), \
+                    transfers = excluded.transfers, taken_over_by = excluded.taken_over_by WHERE calls.outcome = 'lost' RETURNING id";
+        let inserted = insert_rows(&mut tx, self.backend, head, 14, vec![row], tail).await?;
         sqlx::query("DELETE FROM calls_in_progress WHERE call_id = $1").bind(call.id).execute(&mut *tx).await.or_backend()?;
+        if !inserted.is_empty() {
+            // The callback owed for a lost call, unless someone made it.
+            sqlx::query("DELETE FROM callbacks WHERE call_id = $1 AND outcome = 'lost' AND done_at IS NULL")
+                .bind(call.id)
+                .execute(&mut *tx)
+                .await
+                .or_backend()?;
+        }
         if call.order.is_none() {
             // An order registered while the caller was on the line names the call.
             crate::orders::link_calls(&mut tx, self.backend, &[call.id]).await?;
@@ -219,7 +264,8 @@ impl CallStore for SqlStore {
                 call.outcome.as_str().into(),
                 micros(call.ended_at).into(),
             ];
-            insert_rows(&mut tx, self.backend, "callbacks (call_id, caller, queue, outcome, created_at)", 5, vec![task], "").await?;
+            let tail = "ON CONFLICT (call_id) DO NOTHING";
+            insert_rows(&mut tx, self.backend, "callbacks (call_id, caller, queue, outcome, created_at)", 5, vec![task], tail).await?;
         }
         tx.commit().await.or_backend()
     }

@@ -73,7 +73,8 @@ pub struct StatusChange {
 }
 
 /// A caller to ring back (回拨任务): the queue was full, the wait too long,
-/// or the caller hung up waiting.
+/// the caller hung up waiting, or the call was lost with the node carrying
+/// it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CallbackTask {
     #[serde(serialize_with = "hotline_domain::ids::id_text")]
@@ -105,14 +106,18 @@ pub trait CallStore: Send + Sync {
     /// Notes a call that arrived; [`Self::insert_call`] removes the note.
     async fn call_began(&self, call: &CallInProgress) -> StoreResult<()>;
     /// Marks every call still noted as in progress lost, by `node` at `at`,
-    /// and answers them: the node took the call centre over, so no other
-    /// node carries a call any more.
+    /// writes each its record (outcome `lost`, ended at `at`) and a
+    /// callback task, in one transaction, and answers them: the node took
+    /// the call centre over, so no other node carries a call any more.
     async fn mark_calls_lost(&self, node: i64, at: DateTime<Utc>) -> StoreResult<Vec<CallInProgress>>;
     /// How many calls were marked lost since `since`.
     async fn calls_lost_since(&self, since: DateTime<Utc>) -> StoreResult<u64>;
     /// Writes a finished call and, with `callback`, its callback task, and
-    /// removes its note of being in progress (a call marked lost that ended
-    /// after all is not lost). Writing the same call twice is a no-op.
+    /// removes its note of being in progress. A call marked lost that ended
+    /// after all (its node was cut off from the database, not stopped) is
+    /// not lost: its record replaces the lost one, and the lost call's
+    /// callback task goes unless it was done. Writing the same call twice
+    /// is a no-op.
     async fn insert_call(&self, call: &CallRow, callback: bool) -> StoreResult<()>;
     async fn call(&self, id: i64) -> StoreResult<Option<CallRow>>;
     /// Calls that arrived in `[from, to)`, oldest first.

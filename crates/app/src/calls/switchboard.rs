@@ -751,7 +751,7 @@ impl Actor {
         }
         let short = u64::from(self.config.short_abandon_secs) * 1000;
         let callback = match record.outcome {
-            Outcome::Callback => true,
+            Outcome::Callback | Outcome::Lost => true,
             Outcome::Abandoned => record.ended - record.arrived >= short,
             Outcome::Answered | Outcome::Transferred => false,
         };

@@ -215,6 +215,10 @@ pub enum Outcome {
     Abandoned,
     /// Queue full or wait too long: a callback was promised.
     Callback,
+    /// The node carrying it stopped (its media and signalling with it):
+    /// the node that took the call centre over records it, never the
+    /// engine, and a callback is owed.
+    Lost,
 }
 
 /// One finished call.
@@ -269,7 +273,7 @@ macro_rules! wire_names {
     };
 }
 
-wire_names!(Outcome { Answered = "answered", Transferred = "transferred", Abandoned = "abandoned", Callback = "callback" });
+wire_names!(Outcome { Answered = "answered", Transferred = "transferred", Abandoned = "abandoned", Callback = "callback", Lost = "lost" });
 wire_names!(TransferResult { Connected = "connected", Busy = "busy", NoAnswer = "no_answer", Failed = "failed" });
 wire_names!(TransferMode { Blind = "blind", Attended = "attended", Conference = "conference" });
 

@@ -297,7 +297,7 @@ fn an_attended_transfer_answered_waits_for_the_consultant_to_finish_speaking() {
 
 #[test]
 fn wire_names_match_serde() {
-    for o in [Outcome::Answered, Outcome::Transferred, Outcome::Abandoned, Outcome::Callback] {
+    for o in [Outcome::Answered, Outcome::Transferred, Outcome::Abandoned, Outcome::Callback, Outcome::Lost] {
         assert_eq!(serde_json::to_value(o).unwrap(), o.as_str());
         assert_eq!(Outcome::parse(o.as_str()), Some(o));
     }
@@ -309,7 +309,7 @@ fn wire_names_match_serde() {
         assert_eq!(serde_json::to_value(&s).unwrap()["status"], s.kind());
         assert_eq!(AgentStatus::from_parts(s.kind(), s.reason()), Some(s));
     }
-    assert_eq!(Outcome::parse("lost"), None);
+    assert_eq!(Outcome::parse("gone"), None);
 }
 
 #[test]

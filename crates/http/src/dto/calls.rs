@@ -31,7 +31,9 @@ pub struct CallDto {
     pub arrived_at: DateTime<Utc>,
     pub answered_at: Option<DateTime<Utc>>,
     pub ended_at: DateTime<Utc>,
-    /// `answered`, `abandoned`, `callback`, `rejected` …
+    /// `answered`, `transferred`, `abandoned`, `callback` (promised when
+    /// the queue was full or the wait too long) or `lost` (the node
+    /// carrying it stopped).
     #[schema(value_type = String)]
     pub outcome: Outcome,
     /// The sub-centre a transfer or three-way call was tried with.
@@ -164,6 +166,7 @@ pub struct CallbackDto {
     pub call: i64,
     pub caller: String,
     pub queue: String,
+    /// Why the caller is owed a call: `abandoned`, `callback` or `lost`.
     #[schema(value_type = String)]
     pub outcome: Outcome,
     pub created_at: DateTime<Utc>,
@@ -197,6 +200,9 @@ pub struct FiguresDto {
     /// Hung up within the short-abandon limit: not counted as offered.
     pub short_abandons: u64,
     pub callbacks: u64,
+    /// Lost with the node that carried them (it stopped): not counted as
+    /// offered; each has a callback task.
+    pub lost: u64,
     pub connection_rate: f64,
     /// Answered within the threshold, of offered.
     pub answered_within_share: f64,
@@ -217,6 +223,7 @@ impl From<Figures> for FiguresDto {
             abandoned: f.abandoned,
             short_abandons: f.short_abandons,
             callbacks: f.callbacks,
+            lost: f.lost,
             connection_rate: f.connection_rate,
             answered_within_share: f.answered_within_share,
             sl: f.sl,

@@ -277,6 +277,18 @@ async fn one_node_runs_the_call_centre_and_a_standby_takes_it_over_counting_the_
     tokio::time::sleep(std::time::Duration::from_millis(700)).await;
     let (_, text) = scrape(&t, &b, None).await;
     assert_eq!(sample(&text, "hotline_calls_lost_last_day"), Some(2.0), "the new owner's own call is not lost: {text}");
+    // Their callers are owed a call, and the new owner's wallboard counts
+    // them apart from the calls offered.
+    let consultant = t.login("consultant").await;
+    let tasks = t.client.get(format!("{b}/api/v1/callcentre/callbacks")).bearer_auth(&consultant).send().await.expect("callbacks");
+    let tasks: serde_json::Value = tasks.json().await.expect("json");
+    let owed: Vec<(&str, &str)> =
+        tasks.as_array().expect("tasks").iter().map(|c| (c["caller"].as_str().unwrap(), c["outcome"].as_str().unwrap())).collect();
+    assert_eq!(owed, [("13800000002", "lost"), ("13800000003", "lost")]);
+    let supervisor = t.login("supervisor").await;
+    let board = t.client.get(format!("{b}/api/v1/callcentre/wallboard")).bearer_auth(&supervisor).send().await.expect("wallboard");
+    let board: serde_json::Value = board.json().await.expect("json");
+    assert_eq!((board["today"]["lost"].as_u64(), board["today"]["offered"].as_u64()), (Some(2), Some(0)), "{board}");
 
     // The former owner comes back (its lease renewals resume): it finds the
     // lease held and stands by instead of running a second call centre.
