@@ -46,6 +46,19 @@ impl IdGenerator {
     }
 }
 
+/// The smallest id made at `at` or later: ids made before `at` are below
+/// it, so a span of time is a range of ids (monthly partitions use this).
+pub fn first_id_at(at: chrono::DateTime<chrono::Utc>) -> i64 {
+    let ms = u64::try_from(at.timestamp_millis()).unwrap_or(0).saturating_sub(EPOCH_MS);
+    (ms << (NODE_BITS + SEQ_BITS)) as i64
+}
+
+/// When an id was made, to the millisecond.
+pub fn time_of_id(id: i64) -> chrono::DateTime<chrono::Utc> {
+    let ms = (id.max(0) as u64 >> (NODE_BITS + SEQ_BITS)) + EPOCH_MS;
+    chrono::DateTime::from_timestamp_millis(ms as i64).unwrap_or_default()
+}
+
 fn now_ms() -> u64 {
     let ms = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(EPOCH_MS);
     ms.saturating_sub(EPOCH_MS)
@@ -67,5 +80,18 @@ mod tests {
         }
         let other = IdGenerator::new(6);
         assert_ne!(other.next() & !0xfff, ids.next() & !0xfff);
+    }
+
+    #[test]
+    fn a_span_of_time_is_a_range_of_ids() {
+        let before = chrono::Utc::now();
+        let id = IdGenerator::new(7).next();
+        let after = chrono::Utc::now() + chrono::Duration::milliseconds(1);
+        assert!(first_id_at(before - chrono::Duration::milliseconds(1)) <= id && id < first_id_at(after), "{id}");
+        let made = time_of_id(id);
+        assert!(made >= before - chrono::Duration::milliseconds(1) && made <= after, "{made} not within {before}…{after}");
+        let month: chrono::DateTime<chrono::Utc> = "2027-01-01T00:00:00Z".parse().unwrap();
+        assert_eq!(time_of_id(first_id_at(month)), month);
+        assert_eq!(time_of_id(first_id_at(month) - 1), month - chrono::Duration::milliseconds(1));
     }
 }

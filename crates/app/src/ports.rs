@@ -49,8 +49,8 @@ pub enum StoreError {
     #[error("database error: {0}")]
     Backend(String),
     /// The database could not fit the transaction beside another
-    /// (serialization failure or deadlock); the same transaction may well
-    /// succeed if tried again.
+    /// (serialization failure, deadlock, or a lock not had within the
+    /// time allowed); the same transaction may well succeed if tried again.
     #[error("the database could not order this write with another ({0}); try again")]
     Contention(String),
 }

@@ -234,11 +234,14 @@ impl Default for SearchConfig {
 pub struct DatabaseConfig {
     /// Connections in the pool (PostgreSQL), or reader connections (SQLite, at most 8).
     pub max_connections: u32,
+    /// PostgreSQL with tables partitioned by month (`hotline partitions`):
+    /// the months made ahead of the current one, by the server daily.
+    pub partition_months_ahead: u32,
 }
 
 impl Default for DatabaseConfig {
     fn default() -> Self {
-        Self { max_connections: 16 }
+        Self { max_connections: 16, partition_months_ahead: 3 }
     }
 }
 
@@ -394,6 +397,10 @@ impl Config {
         if self.sessions.ttl_hours == 0 {
             bail!("sessions.ttl_hours: must be at least 1");
         }
+        if self.database.partition_months_ahead == 0 {
+            // With none ahead, rows of the 1st would find no month until the daily round.
+            bail!("database.partition_months_ahead: must be at least 1");
+        }
         Ok(AppConfig {
             node_id: self.node_id,
             order_prefix: prefix,
@@ -515,6 +522,9 @@ mod tests {
             jail.create_file("lease.toml", "[callcentre]\nlease_seconds = 0\n")?;
             let e = Config::load(Some(Path::new("lease.toml")), Overrides::default()).unwrap_err();
             assert!(format!("{e:#}").contains("lease_seconds must be at least 1"), "{e:#}");
+            jail.create_file("ahead.toml", "[database]\npartition_months_ahead = 0\n")?;
+            let e = Config::load(Some(Path::new("ahead.toml")), Overrides::default()).unwrap_err();
+            assert!(format!("{e:#}").contains("database.partition_months_ahead: must be at least 1"), "{e:#}");
             jail.create_file("night.toml", "[sms]\nsending_hours = \"21:00-08:00\"\n")?;
             let e = Config::load(Some(Path::new("night.toml")), Overrides::default()).unwrap_err();
             assert!(format!("{e:#}").contains("sms: sending_hours"), "{e:#}");

@@ -59,6 +59,10 @@ enum Command {
     },
     /// Applies pending database migrations and seeds reference data.
     Migrate,
+    /// PostgreSQL: partitions the growing tables (orders, their history,
+    /// the audit log, calls) by month, once, and makes the months ahead;
+    /// with --list only lists the partitions.
+    Partitions(commands::partitions::PartitionsArgs),
     /// The working-day calendar.
     Calendar {
         #[command(subcommand)]
@@ -147,6 +151,7 @@ fn main() -> anyhow::Result<()> {
             Command::Serve { .. } => commands::serve::run(config).await,
             Command::Demo { demo_password, orders, seed_only, .. } => commands::demo::run(config, demo_password, orders, seed_only).await,
             Command::Migrate => commands::migrate::run(config).await,
+            Command::Partitions(args) => commands::partitions::run(config, args).await,
             Command::Calendar { command } => commands::calendar::run(config, command).await,
             Command::User { command } => commands::user::run(config, command).await,
             Command::Apikey { command } => commands::apikey::run(config, command).await,

@@ -91,7 +91,11 @@ pub fn shared_database(config: &Config) -> anyhow::Result<bool> {
 
 /// Opens everything and seeds reference data into a fresh database.
 pub async fn open(config: &Config, index: Index) -> anyhow::Result<App> {
-    let store = open_store(config).await?;
+    open_seeded(config, open_store(config).await?, index).await
+}
+
+/// [`open`] on a store already open.
+pub async fn open_seeded(config: &Config, store: Arc<SqlStore>, index: Index) -> anyhow::Result<App> {
     let app = open_app(config, store, index).await?;
     let report = hotline_seed::seed_reference(&app).await.context("cannot seed reference data")?;
     if !report.is_empty() {

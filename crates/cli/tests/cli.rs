@@ -586,3 +586,42 @@ async fn a_stopping_server_fails_readiness_while_it_drains_then_exits() {
     assert!(asked.elapsed() >= Duration::from_secs(2), "it served through the drain");
     env.db.drop_database().await;
 }
+
+#[tokio::test]
+async fn an_operator_partitions_the_growing_tables_by_month_and_the_server_keeps_months_ahead() {
+    use chrono::{Datelike, Months, TimeZone, Utc};
+    let env = Env::new().await;
+    assert!(env.run(&["migrate"]).status.success());
+    let none = env.run(&["partitions", "--ahead", "0"]);
+    assert!(!none.status.success() && text(&none).contains("--ahead: must be at least 1"), "{}", text(&none));
+    let done = env.run(&["partitions", "--ahead", "2"]);
+    if !env.db.is_postgres() {
+        assert!(!done.status.success() && text(&done).contains("need PostgreSQL"), "{}", text(&done));
+        return;
+    }
+    assert!(done.status.success(), "{}", text(&done));
+    let now = Utc::now();
+    let month = |n: u32| Utc.with_ymd_and_hms(now.year(), now.month(), 1, 0, 0, 0).unwrap().checked_add_months(Months::new(n)).unwrap();
+    let listed = |ahead: u32| {
+        let list = env.run(&["partitions", "--list"]);
+        assert!(list.status.success(), "{}", text(&list));
+        let name = format!("work_orders_{}", month(ahead).format("%Y%m"));
+        text(&list).lines().any(|l| l.split_whitespace().nth(1) == Some(name.as_str()))
+    };
+    assert!(text(&done).contains("work_orders_before_") && listed(2) && !listed(4), "{}", text(&done));
+    let again = env.run(&["partitions", "--ahead", "2"]);
+    assert!(again.status.success() && text(&again).contains("0 monthly partitions made"), "{}", text(&again));
+
+    // The server makes the months ahead it is configured for, at start.
+    let port = free_port();
+    let mut server = env.serve_with(port, &[("HOTLINE_DATABASE__PARTITION_MONTHS_AHEAD", "4")], Stdio::null());
+    wait_healthy(&format!("http://127.0.0.1:{port}")).await;
+    let start = Instant::now();
+    while !listed(4) {
+        assert!(start.elapsed() < Duration::from_secs(20), "the server did not make the months ahead");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    server.kill().unwrap();
+    server.wait().unwrap();
+    env.db.drop_database().await;
+}

@@ -84,7 +84,11 @@ async fn count_all(conn: &mut sqlx::AnyConnection, backend: Backend) -> StoreRes
 async fn tables(conn: &mut sqlx::AnyConnection, backend: Backend) -> StoreResult<Vec<String>> {
     let sql = match backend {
         Backend::Sqlite => "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name",
-        Backend::Postgres => "SELECT tablename::TEXT FROM pg_tables WHERE schemaname = current_schema() ORDER BY tablename",
+        // A partitioned table's rows are counted once, through it.
+        Backend::Postgres => {
+            "SELECT c.relname::TEXT FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+             WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p') AND NOT c.relispartition ORDER BY c.relname"
+        }
     };
     let rows = sqlx::query(sql).fetch_all(&mut *conn).await.or_backend()?;
     rows.iter().map(|r| r.try_get::<String, _>(0).or_backend()).collect()

@@ -28,6 +28,8 @@ mod leases;
 mod models;
 mod orders;
 mod org;
+mod partitions;
+pub use partitions::{Partition, PartitionReport, is_partition_of};
 mod partners;
 mod sms;
 mod sql;
@@ -94,8 +96,9 @@ pub struct SqlStore {
 
 /// SQLSTATEs that say the transaction lost a race and may be retried as it
 /// is: serialization_failure (what CockroachDB and YugabyteDB raise under
-/// their SERIALIZABLE default) and deadlock_detected.
-const RETRYABLE: [&str; 2] = ["40001", "40P01"];
+/// their SERIALIZABLE default), deadlock_detected, and lock_not_available
+/// (a `lock_timeout` ran out, set where waiting longer would hold writers up).
+const RETRYABLE: [&str; 3] = ["40001", "40P01", "55P03"];
 
 fn backend_error(e: sqlx::Error) -> StoreError {
     match &e {

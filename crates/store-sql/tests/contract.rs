@@ -882,8 +882,10 @@ async fn calls_status_changes_callbacks_and_consultant_records() {
     for (id, name) in [(70, "zhangli"), (71, "liuyang")] {
         f.store.insert_user(&consultant_user(id, name), &f.audit("user")).await.unwrap();
     }
+    // A call id as the switchboard makes it (time-ordered, far beyond
+    // JavaScript's safe integers).
     let answered = CallRow {
-        id: 1 << 60,
+        id: hotline_app::ids::first_id_at(t0()),
         queue: "12333".into(),
         caller: "13800138000".into(),
         agent: Some(UserId(70)),
@@ -908,7 +910,7 @@ async fn calls_status_changes_callbacks_and_consultant_records() {
     };
     let answered_call = answered.clone();
     let missed = CallRow {
-        id: (1 << 60) + 1,
+        id: hotline_app::ids::first_id_at(t0()) + 1,
         caller: "0769-22223333".into(),
         agent: None,
         arrived_at: t0() + Duration::minutes(1),
@@ -951,7 +953,7 @@ async fn calls_status_changes_callbacks_and_consultant_records() {
             let answered = i % 5 != 0;
             let answered_at = answered.then(|| arrived_at + Duration::milliseconds(1_000 + (i * 37) % 20_000));
             CallRow {
-                id: (1 << 61) + i,
+                id: hotline_app::ids::first_id_at(arrived_at) + i,
                 queue: ["general", "12333", "12358"][(i % 3) as usize].into(),
                 agent: answered.then_some(UserId(70)),
                 arrived_at,
@@ -1411,7 +1413,7 @@ async fn a_released_lease_is_free_at_once_and_only_its_holder_releases_it() {
 }
 
 #[tokio::test]
-async fn calls_in_progress_are_lost_once_unless_their_record_comes() {
+async fn calls_in_progress_are_lost_once_with_a_callback_owed_unless_their_record_comes() {
     use hotline_app::calls::{CallInProgress, CallRow, CallStore};
     use hotline_callcentre::engine::Outcome;
     let f = Fixture::new().await;
@@ -1454,9 +1456,29 @@ async fn calls_in_progress_are_lost_once_unless_their_record_comes() {
     assert!(f.store.mark_calls_lost(5, at + Duration::seconds(1)).await.unwrap().is_empty(), "lost once");
     assert_eq!(f.store.calls_lost_since(at).await.unwrap(), 2);
     assert_eq!(f.store.calls_lost_since(at + Duration::seconds(1)).await.unwrap(), 0);
-    // A call marked lost that ended after all (its node was only slow) is not lost.
-    f.store.insert_call(&CallRow { id: 3, ..row }, false).await.unwrap();
+    // Each lost call has its record, ended when it was found lost, and its
+    // caller a callback task.
+    let recorded = f.store.call(1).await.unwrap().expect("the lost call's record");
+    assert_eq!((recorded.outcome, recorded.arrived_at, recorded.ended_at, recorded.agent), (Outcome::Lost, t0(), at, None));
+    let owed = |tasks: Vec<hotline_app::calls::CallbackTask>| tasks.into_iter().map(|t| (t.call, t.outcome)).collect::<Vec<_>>();
+    assert_eq!(owed(f.store.open_callbacks(10).await.unwrap()), [(1, Outcome::Lost), (3, Outcome::Lost)]);
+    // A call marked lost that ended after all (its node was only cut off
+    // from the database) is not lost: its own record replaces the lost one,
+    // and its caller is owed nothing more.
+    f.store.insert_call(&CallRow { id: 3, outcome: Outcome::Answered, ..row.clone() }, false).await.unwrap();
     assert_eq!(f.store.calls_lost_since(at).await.unwrap(), 1);
+    assert_eq!(f.store.call(3).await.unwrap().map(|c| c.outcome), Some(Outcome::Answered));
+    assert_eq!(owed(f.store.open_callbacks(10).await.unwrap()), [(1, Outcome::Lost)]);
+    // Once a consultant has called back, that stays on the record.
+    f.store.complete_callback(1, UserId(70), at + Duration::minutes(5), "已回拨", &f.audit("cb")).await.unwrap();
+    f.store.insert_call(&CallRow { id: 1, arrived_at: t0(), ..row.clone() }, true).await.unwrap();
+    assert_eq!(f.store.call(1).await.unwrap().map(|c| c.outcome), Some(Outcome::Abandoned));
+    assert_eq!(f.store.callback_done_by(1).await.unwrap(), Some(UserId(70)));
+    assert!(f.store.open_callbacks(10).await.unwrap().is_empty(), "the done callback is not owed again");
+    // A record is written once: a second writing of a call changes nothing.
+    f.store.insert_call(&CallRow { id: 3, outcome: Outcome::Abandoned, ..row }, true).await.unwrap();
+    assert_eq!(f.store.call(3).await.unwrap().map(|c| c.outcome), Some(Outcome::Answered));
+    assert!(f.store.open_callbacks(10).await.unwrap().is_empty());
     f.finish().await;
 }
 
@@ -1526,5 +1548,98 @@ async fn models_kept_in_the_database_are_served_newest_first_and_pruned() {
     assert!(f.store.get("20261203T010000-1").await.is_err(), "the oldest went");
     assert_eq!(f.store.get("20261204T010000-1").await.unwrap(), bytes);
     assert_eq!(f.store.latest().await.unwrap().as_deref(), Some("20261205T010000-1"));
+    f.finish().await;
+}
+
+/// Copies a row of `table` with new values for some columns, through
+/// PostgreSQL's own row type, so the test needs no list of columns.
+async fn copy_row(raw: &mut AnyConnection, table: &str, key: &str, from: i64, set: &str) -> Result<(), sqlx::Error> {
+    for sql in [
+        "DROP TABLE IF EXISTS copied".to_owned(),
+        format!("CREATE TEMP TABLE copied AS SELECT * FROM {table} WHERE {key} = {from}"),
+        format!("UPDATE copied SET {set}"),
+        format!("INSERT INTO {table} SELECT * FROM copied"),
+    ] {
+        raw.execute(sqlx::AssertSqlSafe(sql)).await?;
+    }
+    Ok(())
+}
+
+async fn partition_of(raw: &mut AnyConnection, table: &str, key: &str, id: i64) -> String {
+    sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT tableoid::regclass::TEXT FROM {table} WHERE {key} = {id}")))
+        .fetch_one(raw)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn the_growing_tables_partition_by_month_keeping_rows_keys_and_look_ups() {
+    use chrono::{Datelike, Months};
+    use hotline_app::ids::first_id_at;
+    let f = Fixture::new().await;
+    let now = Utc::now();
+    if !f.db.is_postgres() {
+        let refused = f.store.partition_by_month(now, 2).await.expect_err("SQLite has no partitions");
+        assert!(refused.to_string().contains("need PostgreSQL"), "{refused}");
+        assert!(f.store.add_partitions(now, 2).await.unwrap().is_empty(), "nothing to keep on SQLite");
+        return f.finish().await;
+    }
+    let old = f.insert(1, OrderType::Complaint, t0()).await;
+    let before = f.store.row_counts().await.unwrap();
+    let report = f.store.partition_by_month(now, 2).await.unwrap();
+    // A template partitioned already (HOTLINE_TEST_PARTITIONED) has nothing to convert.
+    let tables = ["work_orders", "order_history", "audit_log", "calls"];
+    assert!(report.converted == tables || report.converted.is_empty(), "{report:?}");
+    assert_eq!(f.store.row_counts().await.unwrap(), before, "no row moved or lost; a partitioned table's rows counted once");
+    assert_eq!(f.store.partition_by_month(now, 2).await.unwrap(), Default::default(), "a second run changes nothing");
+
+    let this_month = Utc.with_ymd_and_hms(now.year(), now.month(), 1, 0, 0, 0).unwrap();
+    let month = |n: u32| this_month.checked_add_months(Months::new(n)).unwrap();
+    let partitions = f.store.partitions().await.unwrap();
+    for table in tables {
+        let mine: Vec<_> = partitions.iter().filter(|p| p.table == table).collect();
+        assert_eq!(mine[0].from, None, "{table}: the table as it was holds everything before the months");
+        assert!(mine.windows(2).all(|w| w[0].to == w[1].from), "{table}: the months follow without a gap: {mine:?}");
+        assert!(mine.last().unwrap().to >= Some(month(3)), "{table}: two months ahead are ready: {mine:?}");
+    }
+
+    // The order written before reads back as it was, by id and by number.
+    assert_eq!(f.store.order(old.id).await.unwrap().as_ref(), Some(&old));
+    assert_eq!(f.store.order_id(&old.number).await.unwrap(), Some(old.id));
+
+    // A row made next month goes to next month's partition, its history
+    // with it; foreign keys still hold.
+    let mut raw = f.raw().await;
+    let next = first_id_at(month(1) + Duration::days(3));
+    copy_row(&mut raw, "work_orders", "id", old.id.0, &format!("id = {next}, number = 'DG20990101000001'")).await.unwrap();
+    copy_row(&mut raw, "order_history", "order_id", old.id.0, &format!("order_id = {next}")).await.unwrap();
+    let label = month(1).format("%Y%m");
+    assert_eq!(partition_of(&mut raw, "work_orders", "id", next).await, format!("work_orders_{label}"));
+    assert_eq!(partition_of(&mut raw, "order_history", "order_id", next).await, format!("order_history_{label}"));
+    let moved = f.store.order(OrderId(next)).await.unwrap().expect("the order of next month");
+    assert_eq!((moved.subject, moved.number.as_str()), (old.subject.clone(), "DG20990101000001"));
+    let orphan = copy_row(&mut raw, "order_history", "order_id", old.id.0, &format!("order_id = {}", next + 1)).await;
+    assert!(orphan.unwrap_err().to_string().contains("foreign key"), "history needs its order");
+    // Numbers stay unique within a month's partition.
+    let twice = copy_row(&mut raw, "work_orders", "id", next, &format!("id = {}", next + 2)).await;
+    assert!(twice.unwrap_err().to_string().contains("duplicate key"), "one number once a month");
+
+    // Beyond the months made a row is refused, until the months ahead are kept.
+    let far = first_id_at(month(4) + Duration::days(1));
+    let refused = copy_row(&mut raw, "work_orders", "id", old.id.0, &format!("id = {far}, number = 'DG20990401000001'")).await;
+    assert!(refused.unwrap_err().to_string().contains("no partition"), "a row beyond the months made");
+    // Next month, three ahead: the months up to the fourth from now for each table.
+    let made = f.store.add_partitions(month(1) + Duration::days(3), 3).await.unwrap();
+    let expected: Vec<String> = tables
+        .iter()
+        .flat_map(|t| [3, 4].map(|n| format!("{t}_{}", month(n).format("%Y%m"))))
+        .filter(|name| partitions.iter().all(|p| &p.name != name))
+        .collect();
+    assert!(expected.iter().any(|name| name.ends_with(&month(4).format("%Y%m").to_string())), "{expected:?}");
+    assert_eq!(made, expected);
+    copy_row(&mut raw, "work_orders", "id", old.id.0, &format!("id = {far}, number = 'DG20990401000001'")).await.unwrap();
+    let same = copy_row(&mut raw, "work_orders", "id", far, &format!("id = {}", far + 1)).await;
+    assert!(same.unwrap_err().to_string().contains("duplicate key"), "the new month keeps numbers unique too");
+    raw.close().await.unwrap();
     f.finish().await;
 }

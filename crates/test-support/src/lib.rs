@@ -4,7 +4,10 @@
 //! PostgreSQL (when `HOTLINE_TEST_POSTGRES` holds a server URL such as
 //! `postgres://postgres@127.0.0.1:5432/test`): a new database cloned from a
 //! migrated template, so each test starts clean in milliseconds. The
-//! template is rebuilt when the migrations change.
+//! template is rebuilt when the migrations change. With
+//! `HOTLINE_TEST_PARTITIONED=1` as well, the template's growing tables are
+//! partitioned by month (`SqlStore::partition_by_month`), so the same tests
+//! run against partitioned tables.
 
 use hotline_store_sql::{SqlStore, StoreOptions};
 use sha2::{Digest, Sha256};
@@ -13,6 +16,11 @@ use sqlx::{AnyConnection, AssertSqlSafe, Connection, Executor};
 use std::sync::atomic::{AtomicU32, Ordering};
 
 pub const POSTGRES_ENV: &str = "HOTLINE_TEST_POSTGRES";
+pub const PARTITIONED_ENV: &str = "HOTLINE_TEST_PARTITIONED";
+
+fn partitioned() -> bool {
+    std::env::var(PARTITIONED_ENV).is_ok_and(|v| !v.is_empty() && v != "0")
+}
 
 /// A database for one test. Keep it alive for the duration of the test.
 pub struct TestDb {
@@ -61,6 +69,9 @@ impl TestDb {
                 .await
                 .expect("connect template");
             store.migrate().await.expect("migrate template");
+            if partitioned() {
+                store.partition_by_month(chrono::Utc::now(), 3).await.expect("partition the template by month");
+            }
             store.close().await;
         }
         let name = format!(
@@ -92,7 +103,12 @@ impl TestDb {
 
 fn template_name() -> String {
     let digest = Sha256::digest(hotline_store_sql::migrations_fingerprint().as_bytes());
-    format!("hotline_template_{}", &hex::encode(digest)[..12])
+    let hash = &hex::encode(digest)[..12];
+    match partitioned() {
+        // Its months ahead run out: a template per month.
+        true => format!("hotline_template_{hash}_p{}", chrono::Utc::now().format("%Y%m")),
+        false => format!("hotline_template_{hash}"),
+    }
 }
 
 fn with_database(server: &str, database: &str) -> String {

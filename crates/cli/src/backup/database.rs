@@ -61,11 +61,15 @@ pub async fn restore(engine: Engine, from: &Path, url: &str) -> anyhow::Result<R
         }
         Engine::Postgres => {
             // One transaction: a failure leaves the database as it was.
-            let mut pg_restore = libpq("pg_restore", url);
-            pg_restore
-                .args(["--clean", "--if-exists", "--no-owner", "--no-privileges", "--exit-on-error", "--single-transaction"])
-                .arg(from);
-            run(pg_restore)?;
+            // pg_restore writes the script (its clean part dropping what the
+            // dump holds) and psql runs it, after dropping the tables
+            // partitioned by month: a clean part cannot drop a partition's
+            // keys, which it inherits from its table.
+            let mut script = Command::new("pg_restore");
+            script.args(["--clean", "--if-exists", "--no-owner", "--no-privileges", "--file", "-"]).arg(from);
+            let mut psql = libpq("psql", url);
+            psql.args(["--no-psqlrc", "--quiet", "--single-transaction", "--set", "ON_ERROR_STOP=1", "--file", "-"]);
+            run_piped(script, psql, DROP_PARTITIONED)?;
         }
     }
     let store =
@@ -76,13 +80,19 @@ pub async fn restore(engine: Engine, from: &Path, url: &str) -> anyhow::Result<R
 }
 
 /// Reads a custom-format dump's table of contents through; every table
-/// counted in the manifest must have its data there.
+/// counted in the manifest must have its data there (a table partitioned
+/// by month, under its partitions' names).
 pub fn list_dump<'a>(file: &Path, tables: impl Iterator<Item = &'a String>) -> anyhow::Result<()> {
     let mut list = Command::new("pg_restore");
     list.arg("--list").arg(file);
     let contents = run(list)?;
-    let missing: Vec<&String> =
-        tables.filter(|t| !contents.lines().any(|l| l.contains(" TABLE DATA ") && l.split_whitespace().any(|w| w == t.as_str()))).collect();
+    let holds = |t: &str| {
+        contents
+            .lines()
+            .filter(|l| l.contains(" TABLE DATA "))
+            .any(|l| l.split_whitespace().any(|w| w == t || hotline_store_sql::is_partition_of(w, t)))
+    };
+    let missing: Vec<&String> = tables.filter(|t| !holds(t)).collect();
     anyhow::ensure!(missing.is_empty(), "{} holds no data of {missing:?}", file.display());
     Ok(())
 }
@@ -128,17 +138,60 @@ fn split_password(url: &str) -> (String, Option<String>) {
     (url.to_owned(), None)
 }
 
+/// Drops every partitioned table of the database being restored over,
+/// with its partitions (the restore makes them again as the dump has them).
+const DROP_PARTITIONED: &str = "DO $$DECLARE t regclass; BEGIN \
+    FOR t IN SELECT partrelid::regclass FROM pg_partitioned_table p JOIN pg_class c ON c.oid = p.partrelid \
+    JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = current_schema() \
+    LOOP EXECUTE format('DROP TABLE IF EXISTS %s CASCADE', t); END LOOP; END$$;\n";
+
+fn cannot_start(program: &str, e: std::io::Error) -> anyhow::Error {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => {
+            anyhow::anyhow!(
+                "{program} is not installed: install PostgreSQL's client programs (Debian: postgresql-client), of the server's major version or newer"
+            )
+        }
+        _ => anyhow::anyhow!("cannot run {program}: {e}"),
+    }
+}
+
+fn failed(program: &str, output: &std::process::Output) -> anyhow::Result<()> {
+    anyhow::ensure!(output.status.success(), "{program} failed ({}): {}", output.status, String::from_utf8_lossy(&output.stderr).trim());
+    Ok(())
+}
+
 /// Runs a client program; what it wrote to standard output.
 fn run(mut command: Command) -> anyhow::Result<String> {
     let program = command.get_program().to_string_lossy().into_owned();
-    let output = command.output().map_err(|e| match e.kind() {
-        std::io::ErrorKind::NotFound => {
-            anyhow::anyhow!("{program} is not installed: install PostgreSQL's client programs (Debian: postgresql-client), of the server's major version or newer")
-        }
-        _ => anyhow::anyhow!("cannot run {program}: {e}"),
-    })?;
-    anyhow::ensure!(output.status.success(), "{program} failed ({}): {}", output.status, String::from_utf8_lossy(&output.stderr).trim());
+    let output = command.output().map_err(|e| cannot_start(&program, e))?;
+    failed(&program, &output)?;
     Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+}
+
+/// Runs `from` into `into`'s standard input, after `prelude`.
+fn run_piped(mut from: Command, mut into: Command, prelude: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    use std::process::Stdio;
+    let (source, sink) = (from.get_program().to_string_lossy().into_owned(), into.get_program().to_string_lossy().into_owned());
+    let mut sink_child =
+        into.stdin(Stdio::piped()).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().map_err(|e| cannot_start(&sink, e))?;
+    let mut source_child = match from.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn() {
+        Ok(child) => child,
+        Err(e) => {
+            let _ = sink_child.kill();
+            let _ = sink_child.wait();
+            return Err(cannot_start(&source, e));
+        }
+    };
+    if let (Some(mut stdin), Some(mut stdout)) = (sink_child.stdin.take(), source_child.stdout.take()) {
+        // A sink that stopped at an error closes its input: its own
+        // output says why, below.
+        let _ = stdin.write_all(prelude.as_bytes()).and_then(|()| std::io::copy(&mut stdout, &mut stdin).map(drop));
+    }
+    let (source_out, sink_out) = (source_child.wait_with_output()?, sink_child.wait_with_output()?);
+    failed(&source, &source_out)?;
+    failed(&sink, &sink_out)
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@ pub mod import;
 pub mod kb;
 pub mod migrate;
 pub mod model;
+pub mod partitions;
 pub mod seat_plan;
 pub mod serve;
 pub mod simulate;

@@ -8,8 +8,41 @@ use hotline_http::HttpConfig;
 use std::time::Duration;
 
 pub async fn run(config: Config) -> anyhow::Result<()> {
-    let app = runtime::open(&config, runtime::Index::Open).await?;
-    serve(&config, app).await
+    let store = runtime::open_store(&config).await?;
+    let app = runtime::open_seeded(&config, store.clone(), runtime::Index::Open).await?;
+    let partitions = runtime::shared_database(&config)?
+        .then(|| tokio::spawn(keep_partitions(store, app.leases.clone(), config.database.partition_months_ahead)));
+    let served = serve(&config, app).await;
+    if let Some(partitions) = partitions {
+        partitions.abort();
+    }
+    served
+}
+
+/// Keeps the monthly partitions made ahead, on a PostgreSQL database whose
+/// tables were partitioned (`hotline partitions`; otherwise a look at the
+/// catalogue each round), on the node holding the `partitions` lease: at
+/// start, then every hour, so a month's partition is made about
+/// `ahead` months before a row can need it.
+async fn keep_partitions(
+    store: std::sync::Arc<hotline_store_sql::SqlStore>,
+    leases: std::sync::Arc<hotline_app::leases::Leases>,
+    ahead: u32,
+) {
+    let mut tick = tokio::time::interval(Duration::from_secs(3600));
+    loop {
+        tick.tick().await;
+        if !leases.hold("partitions", chrono::Duration::hours(2)).await {
+            continue;
+        }
+        match store.add_partitions(chrono::Utc::now(), ahead).await {
+            Ok(made) if !made.is_empty() => tracing::info!(partitions = made.join(","), "monthly partitions made ahead"),
+            Ok(_) => {}
+            Err(e) => {
+                tracing::error!(error = %e, "monthly partitions could not be made: a row of a month without its partition is refused")
+            }
+        }
+    }
 }
 
 /// Serves until SIGINT or SIGTERM, sealing the audit chain in the background.
