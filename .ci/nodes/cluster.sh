@@ -39,7 +39,7 @@ TOML
   fi
   HOTLINE_CONFIG="$WORK/node$n.toml" HOTLINE_NODE_ID=$n HOTLINE_AUDIT__KEY_FILE="$WORK/audit.key" HOTLINE_AUDIT__CHECKPOINT_FILE="$WORK/checkpoints-$n.log" \
     HOTLINE_CLUSTER__NATS_URL="$NATS" HOTLINE_CLUSTER__SUBJECT="hotline-ci-nodes.$$" HOTLINE_HTTP__DRAIN_SECONDS=3 \
-    HOTLINE_HTTP__TRUSTED_PROXIES='["127.0.0.1"]' HOTLINE_LOG=warn \
+    HOTLINE_HTTP__TRUSTED_PROXIES='["127.0.0.1"]' HOTLINE_SUPERVISION__SCAN_EVERY_SECS=1 HOTLINE_LOG=warn \
     "$BIN" --data-dir "$WORK/node$n" --database-url "$URL" serve --listen "127.0.0.1:1810$n" >"$WORK/node$n.log" 2>&1 &
   PIDS+=($!)
   eval "NODE$n=$!"
@@ -55,6 +55,9 @@ cluster_up() {
   # audit key and the same NATS subject.
   "$BIN" --data-dir "$WORK/seed" --database-url "$URL" demo --seed-only --orders 200 >"$WORK/seed.log" 2>&1
   cp "$WORK/seed/audit.key" "$WORK/audit.key"
+  # As a province's platform would run: orders, history, audit and calls
+  # partitioned by month.
+  "$BIN" --data-dir "$WORK/seed" --database-url "$URL" partitions --ahead 2 >"$WORK/partitions.log" 2>&1
   # Node 1 runs the call centre: its lease is given to it before the nodes
   # start together (so that their first deadline scans still meet).
   psql "$URL" -qc "INSERT INTO leases (name, holder, until) VALUES ('callcentre', 1, \
@@ -113,5 +116,8 @@ CFG
 
 cluster_logs() {
   for log in "$WORK"/node*.log "$WORK/haproxy.log" "$WORK"/kamailio.log "$WORK"/sipp*.log; do
-    [[ -f "$log" ]] || continue echo "== $log"; tail -15 "$log"; done
+    [[ -f "$log" ]] || continue
+    echo "== $log"
+    tail -15 "$log"
+  done
 }
