@@ -279,8 +279,10 @@ impl SqlStore {
         for (name, _, def, owner) in &foreign {
             run(&mut tx, format!("ALTER TABLE {owner} ADD CONSTRAINT {name} {def}")).await?;
         }
-        run(&mut tx, format!("ANALYZE {table}")).await?;
         tx.commit().await.or_backend()?;
+        // The planner's figures for the partitioned table as a whole, once
+        // its writers go on.
+        sqlx::query(AssertSqlSafe(format!("ANALYZE {table}"))).execute(&self.write).await.or_backend()?;
         Ok(true)
     }
 }
