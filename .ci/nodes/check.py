@@ -4,6 +4,10 @@ Shows that:
 
 - every registration is acknowledged in the end (retried with its
   Idempotency-Key after a dropped connection), none twice in the database;
+- a dispatcher dispatches the registered orders meanwhile: every dispatch
+  is acknowledged in the end (a retry after a dropped connection finds
+  the order's version moved and the order dispatched), and each dispatched
+  order has exactly one dispatch in its history;
 - every acknowledged order can be read back through the balancer;
 - the live feed on a surviving node heard every order the other surviving
   nodes registered (relayed through NATS), before and after the kill;
@@ -31,6 +35,7 @@ Usage: check.py --balancer URL --nodes URL,URL,URL --kill PID --stop PID --datab
 import argparse
 import json
 import os
+import queue
 import signal
 import subprocess
 import sys
@@ -94,6 +99,9 @@ threading.Thread(target=listen, daemon=True).start()
 check(feed_open.wait(10), "the live feed of node 2 is open")
 
 acknowledged = []  # (key, number, served by, when, attempts)
+registered = queue.Queue()  # (number, version) for the dispatcher
+dispatched = []  # (number, served by, when, how: "ok" or "applied before")
+undispatched = []
 unanswered = []
 retried_at = []
 lock = threading.Lock()
@@ -108,6 +116,7 @@ def register(key):
         try:
             r = requests.post(f"{balancer}/work-orders", json=body, headers=headers, timeout=10)
             if r.status_code in (200, 201):
+                registered.put((r.json()["number"], r.json()["version"]))
                 return r.json()["number"], r.headers.get("x-served-by", "?"), attempt
             failure = f"HTTP {r.status_code}"
         except requests.RequestException as e:
@@ -127,6 +136,46 @@ def work():
                 acknowledged.append((key, number, served, time.time(), attempts))
             else:
                 unanswered.append(key)
+
+
+units = requests.get(f"{balancer}/units", headers=dispatcher, timeout=10).json()
+town = next(u for u in units if u["code"] == "441900003")
+
+
+def dispatch(number, version):
+    """Dispatches to the town, retried like a dispatcher's screen: a 409
+    after a dropped connection means the first try went through, which
+    the order then shows."""
+    for _ in range(20):
+        try:
+            r = requests.post(f"{balancer}/work-orders/{number}/actions", headers=dispatcher, timeout=10,
+                              json={"action": "dispatch", "version": version, "lead_unit_id": town["id"]})
+            if r.status_code == 200:
+                return "ok", r.headers.get("x-served-by", "?")
+            if r.status_code == 409:
+                order = requests.get(f"{balancer}/work-orders/{number}", headers=dispatcher, timeout=10).json()
+                lead = order.get("lead_unit") or {}
+                return ("applied before" if lead.get("id") == town["id"] else f"conflict {order.get('state')}"), "?"
+            failure = f"HTTP {r.status_code}"
+        except requests.RequestException as e:
+            failure = type(e).__name__
+        with lock:
+            retried_at.append((time.time(), failure))
+        time.sleep(0.2)
+    return None, None
+
+
+def dispatch_work():
+    while not stop.is_set() or not registered.empty():
+        try:
+            number, version = registered.get(timeout=0.2)
+        except queue.Empty:
+            continue
+        if stop.is_set():
+            break
+        how, served = dispatch(number, version)
+        with lock:
+            (dispatched if how in ("ok", "applied before") else undispatched).append((number, served, time.time(), how))
 
 
 def callcentre(node):
@@ -170,7 +219,7 @@ sql("; ".join(
     f"AND order_id = {o} AND watched = '{w}' AND subject = {s} AND due_at = {d}" for i, (o, w, s, d) in enumerate(forward)))
 FORWARD = " OR ".join(f"(t.order_id = {o} AND t.watched = '{w}' AND t.subject = {s} AND t.due_at = {d})" for o, w, s, d in forward)
 
-workers = [threading.Thread(target=work) for _ in range(3)]
+workers = [threading.Thread(target=work) for _ in range(3)] + [threading.Thread(target=dispatch_work)]
 started = time.time()
 for w in workers:
     w.start()
@@ -204,6 +253,15 @@ check(int(rows[0]) == int(rows[1]) == len(acknowledged),
 missing = [n for _, n, _, _, _ in acknowledged
            if requests.get(f"{balancer}/work-orders/{n}", headers=dispatcher, timeout=10).status_code != 200]
 check(not missing, f"every acknowledged order reads back through the balancer ({len(missing)} do not)")
+
+before = sum(1 for d in dispatched if d[3] == "applied before")
+print(f"{len(dispatched)} dispatches acknowledged ({before} found applied on a retry)")
+check(len(dispatched) >= 30 and any(d[2] > killed_at + 1.5 for d in dispatched), "orders were dispatched throughout, after the kill too")
+check(not undispatched, f"every dispatch was acknowledged in the end ({undispatched[:3]})")
+numbers = ", ".join(f"'{d[0]}'" for d in dispatched)
+once = sql(f"SELECT count(*), count(*) FILTER (WHERE n = 1) FROM (SELECT o.id, count(h.seq) AS n FROM work_orders o "
+           f"LEFT JOIN order_history h ON h.order_id = o.id AND h.action = 'dispatch' WHERE o.number IN ({numbers}) GROUP BY o.id) d")
+check(once == f"{len(dispatched)}|{len(dispatched)}", f"each acknowledged dispatch is in its order's history exactly once ({once})")
 
 def shown(order):
     """Heard on the feed, or registered before a reload the feed asked for."""
