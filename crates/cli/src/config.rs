@@ -237,11 +237,14 @@ pub struct DatabaseConfig {
     /// PostgreSQL with tables partitioned by month (`hotline partitions`):
     /// the months made ahead of the current one, by the server daily.
     pub partition_months_ahead: u32,
+    /// PostgreSQL: one generic plan per prepared statement instead of
+    /// planning it again for its parameters (`plan_cache_mode`).
+    pub generic_plans: bool,
 }
 
 impl Default for DatabaseConfig {
     fn default() -> Self {
-        Self { max_connections: 16, partition_months_ahead: 3 }
+        Self { max_connections: 16, partition_months_ahead: 3, generic_plans: false }
     }
 }
 

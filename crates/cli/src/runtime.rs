@@ -25,9 +25,12 @@ pub fn init_logging(filter: &str, format: crate::config::LogFormat) {
 pub async fn open_store(config: &Config) -> anyhow::Result<Arc<SqlStore>> {
     std::fs::create_dir_all(&config.data_dir).with_context(|| format!("cannot create data directory {}", config.data_dir.display()))?;
     let url = config.database_url();
-    let store = SqlStore::connect(&url, StoreOptions { max_connections: config.database.max_connections, ..Default::default() })
-        .await
-        .with_context(|| format!("cannot open the database {}", redact(&url)))?;
+    let options = StoreOptions {
+        max_connections: config.database.max_connections,
+        generic_plans: config.database.generic_plans,
+        ..Default::default()
+    };
+    let store = SqlStore::connect(&url, options).await.with_context(|| format!("cannot open the database {}", redact(&url)))?;
     store.migrate().await.context("cannot migrate the database")?;
     Ok(Arc::new(store))
 }

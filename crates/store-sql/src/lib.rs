@@ -70,11 +70,16 @@ pub struct StoreOptions {
     /// Reader connections for SQLite; all connections for PostgreSQL.
     pub max_connections: u32,
     pub acquire_timeout: Duration,
+    /// PostgreSQL: every prepared statement keeps one generic plan
+    /// (`plan_cache_mode = force_generic_plan`) instead of being planned
+    /// again for its parameters, which on partitioned tables PostgreSQL
+    /// goes on doing (`docs/benchmarks.md`).
+    pub generic_plans: bool,
 }
 
 impl Default for StoreOptions {
     fn default() -> Self {
-        Self { max_connections: 16, acquire_timeout: Duration::from_secs(10) }
+        Self { max_connections: 16, acquire_timeout: Duration::from_secs(10), generic_plans: false }
     }
 }
 
@@ -183,6 +188,7 @@ impl SqlStore {
             Backend::Sqlite if !url.contains("mode=") => format!("{url}{}mode=rwc", if url.contains('?') { "&" } else { "?" }),
             _ => url.to_owned(),
         };
+        let generic_plans = options.generic_plans;
         let pool = |max: u32, cache_kib: i64| {
             AnyPoolOptions::new()
                 .max_connections(max)
@@ -200,6 +206,9 @@ impl SqlStore {
                             // indexes every registration writes into once a city has a few
                             // hundred thousand orders; each insert then read its pages back.
                             conn.execute(AssertSqlSafe(format!("PRAGMA cache_size = -{cache_kib}"))).await?;
+                        }
+                        if backend == Backend::Postgres && generic_plans {
+                            conn.execute("SET plan_cache_mode = force_generic_plan").await?;
                         }
                         Ok(())
                     })
@@ -222,6 +231,15 @@ impl SqlStore {
 
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// A PostgreSQL setting as a connection of the store has it
+    /// (`current_setting`); an error on SQLite.
+    pub async fn pg_setting(&self, name: &str) -> StoreResult<String> {
+        if self.backend != Backend::Postgres {
+            return Err(StoreError::Backend(format!("{name}: SQLite has no such setting")));
+        }
+        sqlx::query_scalar("SELECT current_setting($1)").bind(name.to_owned()).fetch_one(&self.read).await.or_backend()
     }
 
     /// Applies pending migrations.

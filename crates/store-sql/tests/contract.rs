@@ -1643,3 +1643,24 @@ async fn the_growing_tables_partition_by_month_keeping_rows_keys_and_look_ups() 
     raw.close().await.unwrap();
     f.finish().await;
 }
+
+#[tokio::test]
+async fn generic_plans_are_kept_when_asked_for_on_postgresql() {
+    let f = Fixture::new().await;
+    let options = |generic_plans| hotline_store_sql::StoreOptions { max_connections: 2, generic_plans, ..Default::default() };
+    let generic = SqlStore::connect(&f.db.url, options(true)).await.unwrap();
+    let plain = SqlStore::connect(&f.db.url, options(false)).await.unwrap();
+    if f.db.is_postgres() {
+        assert_eq!(generic.pg_setting("plan_cache_mode").await.unwrap(), "force_generic_plan");
+        assert_eq!(plain.pg_setting("plan_cache_mode").await.unwrap(), "auto");
+    } else {
+        // SQLite plans each statement once anyway: nothing to set.
+        assert!(generic.pg_setting("plan_cache_mode").await.is_err());
+    }
+    // Either way the store works as before.
+    let order = f.insert(1, OrderType::Complaint, t0()).await;
+    assert_eq!(generic.order(order.id).await.unwrap().map(|o| o.number), Some(order.number));
+    generic.close().await;
+    plain.close().await;
+    f.finish().await;
+}

@@ -25,6 +25,9 @@ pub async fn run(config: Config, args: PartitionsArgs) -> anyhow::Result<()> {
         for table in &report.converted {
             println!("partitioned {table} by month");
         }
+        if !report.converted.is_empty() && !config.database.generic_plans {
+            println!("advised: database.generic_plans = true, or registrations slow by about a third (docs/operations.md)");
+        }
         println!("{} monthly partitions made", report.created.len());
     }
     for p in store.partitions().await.context("cannot list the partitions")? {
