@@ -1147,8 +1147,8 @@ export const steps = [
     await page.locator('[data-test=sl-by] label', { hasText: '按话务员' }).click()
     const mine = page.locator('[data-test=service-levels] .el-table__row', { hasText: '张丽' })
     await mine.locator('[data-test=sl-mos]', { hasText: /^4\.\d\d$/ }).waitFor()
-    const cells = await mine.locator('td').allTextContents()
-    if (cells[10]?.trim() !== '1') throw new Error(`张丽's row should count the one call taken over: ${cells.join(' | ')}`)
+    const takenOver = (await mine.locator('[data-test=sl-taken-over]').textContent())?.trim()
+    if (takenOver !== '1') throw new Error(`张丽's row should count the one call taken over: ${(await mine.locator('td').allTextContents()).join(' | ')}`)
     await shot(page, shots, '40d-service-levels')
     await close()
   }],

@@ -235,7 +235,7 @@ pub struct DatabaseConfig {
     /// Connections in the pool (PostgreSQL), or reader connections (SQLite, at most 8).
     pub max_connections: u32,
     /// PostgreSQL with tables partitioned by month (`hotline partitions`):
-    /// the months made ahead of the current one, by the server daily.
+    /// the months made ahead of the current one, by the server hourly.
     pub partition_months_ahead: u32,
     /// PostgreSQL: one generic plan per prepared statement instead of
     /// planning it again for its parameters (`plan_cache_mode`).
@@ -401,7 +401,7 @@ impl Config {
             bail!("sessions.ttl_hours: must be at least 1");
         }
         if self.database.partition_months_ahead == 0 {
-            // With none ahead, rows of the 1st would find no month until the daily round.
+            // With none ahead, rows of the 1st would find no month until the next round.
             bail!("database.partition_months_ahead: must be at least 1");
         }
         Ok(AppConfig {

@@ -82,8 +82,9 @@ impl SqlStore {
 
     /// Creates the monthly partitions missing up to `ahead` months after
     /// `now`'s, for the tables already partitioned (nothing on SQLite or
-    /// before [`Self::partition_by_month`]). The server runs it daily: a row
-    /// made beyond the last month would have no partition to go to.
+    /// before [`Self::partition_by_month`]). The server runs it at start and
+    /// every hour: a row made beyond the last month would have no partition
+    /// to go to.
     pub async fn add_partitions(&self, now: DateTime<Utc>, ahead: u32) -> StoreResult<Vec<String>> {
         if self.backend() != Backend::Postgres {
             return Ok(Vec::new());
