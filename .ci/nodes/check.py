@@ -108,23 +108,38 @@ lock = threading.Lock()
 stop = threading.Event()
 
 
-def register(key):
-    body = {"channel": "phone", "type": "help", "category_id": leaf, "caller": {"phone": "13900001111"},
-            "subject": "多节点测试", "description": f"{MARK} {key}"}
-    headers = dict(consultant, **{"Idempotency-Key": key})
+def retried(send, answer):
+    """Sends until `answer` makes something of the response (None: not
+    yet), as a client does across a dropped connection; each retry noted.
+    Returns the answer and the attempts, or None after 20."""
     for attempt in range(1, 21):
         try:
-            r = requests.post(f"{balancer}/work-orders", json=body, headers=headers, timeout=10)
-            if r.status_code in (200, 201):
-                registered.put((r.json()["number"], r.json()["version"]))
-                return r.json()["number"], r.headers.get("x-served-by", "?"), attempt
+            r = send()
+            got = answer(r)
+            if got is not None:
+                return got, attempt
             failure = f"HTTP {r.status_code}"
         except requests.RequestException as e:
             failure = type(e).__name__
         with lock:
             retried_at.append((time.time(), failure))
         time.sleep(0.2)
-    return None, None, attempt
+    return None, attempt
+
+
+def register(key):
+    body = {"channel": "phone", "type": "help", "category_id": leaf, "caller": {"phone": "13900001111"},
+            "subject": "多节点测试", "description": f"{MARK} {key}"}
+    headers = dict(consultant, **{"Idempotency-Key": key})
+
+    def answer(r):
+        if r.status_code not in (200, 201):
+            return None
+        registered.put((r.json()["number"], r.json()["version"]))
+        return r.json()["number"], r.headers.get("x-served-by", "?")
+
+    got, attempts = retried(lambda: requests.post(f"{balancer}/work-orders", json=body, headers=headers, timeout=10), answer)
+    return (*(got or (None, None)), attempts)
 
 
 def work():
@@ -146,23 +161,19 @@ def dispatch(number, version):
     """Dispatches to the town, retried like a dispatcher's screen: a 409
     after a dropped connection means the first try went through, which
     the order then shows."""
-    for _ in range(20):
-        try:
-            r = requests.post(f"{balancer}/work-orders/{number}/actions", headers=dispatcher, timeout=10,
-                              json={"action": "dispatch", "version": version, "lead_unit_id": town["id"]})
-            if r.status_code == 200:
-                return "ok", r.headers.get("x-served-by", "?")
-            if r.status_code == 409:
-                order = requests.get(f"{balancer}/work-orders/{number}", headers=dispatcher, timeout=10).json()
-                lead = order.get("lead_unit") or {}
-                return ("applied before" if lead.get("id") == town["id"] else f"conflict {order.get('state')}"), "?"
-            failure = f"HTTP {r.status_code}"
-        except requests.RequestException as e:
-            failure = type(e).__name__
-        with lock:
-            retried_at.append((time.time(), failure))
-        time.sleep(0.2)
-    return None, None
+    def answer(r):
+        if r.status_code == 200:
+            return "ok", r.headers.get("x-served-by", "?")
+        if r.status_code == 409:
+            order = requests.get(f"{balancer}/work-orders/{number}", headers=dispatcher, timeout=10).json()
+            lead = order.get("lead_unit") or {}
+            return ("applied before" if lead.get("id") == town["id"] else f"conflict {order.get('state')}"), "?"
+        return None
+
+    body = {"action": "dispatch", "version": version, "lead_unit_id": town["id"]}
+    got, _ = retried(lambda: requests.post(f"{balancer}/work-orders/{number}/actions", headers=dispatcher, timeout=10, json=body),
+                     answer)
+    return got or (None, None)
 
 
 def dispatch_work():
