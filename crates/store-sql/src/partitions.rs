@@ -104,15 +104,18 @@ impl SqlStore {
                 let next = month.checked_add_months(Months::new(1)).unwrap_or(month);
                 let name = format!("{}_{}", plan.table, month_label(month));
                 let mut tries = 0;
-                while let Err(e) = self.add_partition(plan.table, &name, (first_id_at(month), first_id_at(next)), &unique).await {
-                    tries += 1;
-                    if !matches!(e, StoreError::Contention(_)) || tries == PARTITION_TRIES {
-                        return Err(e);
+                let made = loop {
+                    match self.add_partition(plan.table, &name, (first_id_at(month), first_id_at(next)), &unique).await {
+                        Ok(made) => break made,
+                        Err(StoreError::Contention(_)) if tries + 1 < PARTITION_TRIES => tries += 1,
+                        Err(e) => return Err(e),
                     }
                     tokio::time::sleep(std::time::Duration::from_millis(250 * tries)).await;
-                }
+                };
                 unique = unique.into_iter().map(|(index, rest)| (partition_index_name(&name, &index), rest)).collect();
-                created.push(name);
+                if made {
+                    created.push(name);
+                }
                 month = next;
             }
         }
@@ -123,10 +126,17 @@ impl SqlStore {
     /// the table against changes of its schema only, so its readers and
     /// writers go on (those of the tables its foreign keys join wait for
     /// the moment the keys take). A lock not had within 2 s gives up, as
-    /// contention, rather than hold writers up longer.
-    async fn add_partition(&self, table: &str, name: &str, (from, to): (i64, i64), unique: &[(String, String)]) -> StoreResult<()> {
+    /// contention, rather than hold writers up longer. The same lock, taken
+    /// first, lets two makers of one month (an operator's command beside
+    /// the server's round) take turns: the second finds it made (`false`).
+    async fn add_partition(&self, table: &str, name: &str, (from, to): (i64, i64), unique: &[(String, String)]) -> StoreResult<bool> {
         let mut tx = self.write.begin().await.or_backend()?;
         run(&mut tx, "SET LOCAL lock_timeout = '2s'".into()).await?;
+        run(&mut tx, format!("LOCK TABLE {table} IN SHARE UPDATE EXCLUSIVE MODE")).await?;
+        let made = fetch(&mut tx, format!("SELECT 1 AS made FROM pg_class WHERE oid = to_regclass('{name}')")).await?;
+        if !made.is_empty() {
+            return Ok(false);
+        }
         run(
             &mut tx,
             format!("CREATE TABLE {name} (LIKE {table} INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING STORAGE INCLUDING COMMENTS)"),
@@ -136,7 +146,8 @@ impl SqlStore {
             run(&mut tx, format!("CREATE UNIQUE INDEX {} ON {name} {rest}", partition_index_name(name, index))).await?;
         }
         run(&mut tx, format!("ALTER TABLE {table} ATTACH PARTITION {name} FOR VALUES FROM ({from}) TO ({to})")).await?;
-        tx.commit().await.or_backend()
+        tx.commit().await.or_backend()?;
+        Ok(true)
     }
 
     /// The partitions of the partitioned tables, oldest first per table.

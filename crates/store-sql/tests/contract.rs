@@ -1641,6 +1641,23 @@ async fn the_growing_tables_partition_by_month_keeping_rows_keys_and_look_ups() 
     let same = copy_row(&mut raw, "work_orders", "id", far, &format!("id = {}", far + 1)).await;
     assert!(same.unwrap_err().to_string().contains("duplicate key"), "the new month keeps numbers unique too");
     raw.close().await.unwrap();
+
+    // Six makers of the same months at once (nodes, an operator): each
+    // month is made once, by one of them, and none fails.
+    let makers: Vec<SqlStore> = futures_util::future::join_all((0..6).map(|_| f.db.store())).await;
+    let at = month(1) + Duration::days(3);
+    let made = futures_util::future::join_all(makers.iter().map(|m| m.add_partitions(at, 6))).await;
+    let mut all: Vec<String> = made.into_iter().flat_map(|m| m.expect("every maker succeeds")).collect();
+    all.sort();
+    let expected: Vec<String> = {
+        let mut e: Vec<String> = tables.iter().flat_map(|t| [5, 6, 7].map(|n| format!("{t}_{}", month(n).format("%Y%m")))).collect();
+        e.sort();
+        e
+    };
+    assert_eq!(all, expected, "each month made once");
+    for m in makers {
+        m.close().await;
+    }
     f.finish().await;
 }
 
