@@ -24,6 +24,9 @@ carrier's calls to 12345 throughout, and it also shows that:
 - node 2 takes it over within the lease's seconds of node 1's death, and
   the balancer sends the call centre's requests to it;
 - new calls reach node 2 through Kamailio and are carried there;
+- a consultant's phone registered through Kamailio with node 1 is known
+  to node 2 once it runs the call centre, without registering again (its
+  binding and Path are kept in the database);
 - the calls node 1 was carrying are counted lost, by node 2, each with
   its record and its caller a callback task, and every other call that
   arrived has its record: none is unaccounted for.
@@ -216,6 +219,17 @@ if args.edge:
 
     threading.Thread(target=watch_owner, daemon=True).start()
 
+    # A consultant's phone registers through Kamailio (which adds itself to
+    # the Path) with node 1; its binding is kept in the database.
+    scenarios = os.path.dirname(args.scenario)
+    phone = subprocess.run(
+        ["sipp", args.edge, "-sf", os.path.join(scenarios, "register.xml"), "-s", "consultant", "-au", "consultant", "-ap", "demo",
+         "-key", "phone_port", "15960", "-p", "15960", "-i", "127.0.0.1", "-m", "1", "-nostdin", "-timeout", "10s", "-timeout_error"],
+        cwd=args.work, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    check(phone.returncode == 0, f"a consultant's phone registered through Kamailio{'' if phone.returncode == 0 else ': ' + phone.stderr[-300:]}")
+    path = sql("SELECT b.path FROM phone_bindings b JOIN users u ON u.id = b.user_id WHERE u.username = 'consultant'")
+    check(args.edge in path, f"its binding is kept with Kamailio on its Path ({path})")
+
 # Deadline timers of the demo's orders, brought forward to fall due from
 # now until after the stop (as if those hours had passed): every level of
 # a deadline at one instant, so each deadline raises one alert. The nodes
@@ -350,6 +364,12 @@ if args.edge:
     through = requests.get(f"{args.balancer}/readyz/callcentre", timeout=5)
     check(through.status_code == 200 and through.headers.get("x-served-by") == "node2",
           f"the balancer sends the call centre's requests to node 2 ({through.status_code} from {through.headers.get('x-served-by')})")
+
+    supervisor = demo_api.login(balancer, "supervisor")
+    board = requests.get(f"{balancer}/callcentre/wallboard", headers=supervisor, timeout=10)
+    phones = board.json()["lines"]["phones_registered"] if board.status_code == 200 else board.status_code
+    check(phones == 1 and board.headers.get("x-served-by") == "node2",
+          f"node 2 took the phone's binding over with the call centre, with no new registration ({phones} phones)")
 
     node_of = "((id >> 12) & 1023)"
     after = int(owner_since[2] * 1_000_000)

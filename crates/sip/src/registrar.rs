@@ -6,7 +6,7 @@ use hotline_callcentre::engine::AgentId;
 use md5::{Digest, Md5};
 use rsipstack::sip::Method;
 use rsipstack::sip::headers::auth::AuthQop;
-use rsipstack::sip::typed::Authorization;
+use rsipstack::sip::typed::{Authorization, Route};
 use rsipstack::transport::SipAddr;
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Mutex;
@@ -18,12 +18,36 @@ const NONCE_LIFE: Duration = Duration::from_secs(300);
 /// Where a consultant's phone takes calls.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Binding {
-    pub username: String,
     /// The Contact the phone registered.
     pub contact: rsipstack::sip::Uri,
-    /// Where its requests came from (through NAT, not the Contact's address).
+    /// Where requests to it go: where its REGISTER came from (through NAT,
+    /// not the Contact's address), or the first proxy of its Path.
     pub destination: SipAddr,
+    /// The proxies it registered through (RFC 3327 Path), nearest first:
+    /// the Route of every request to it.
+    pub path: Vec<Route>,
     pub until: Instant,
+}
+
+/// Where a request to a phone or a trunk goes: the URI asked for, the
+/// address it is sent to and the proxies on its way.
+pub struct Reach {
+    pub uri: rsipstack::sip::Uri,
+    pub destination: SipAddr,
+    pub route: Vec<Route>,
+}
+
+impl Reach {
+    /// Sent straight to `destination`.
+    pub fn direct(uri: rsipstack::sip::Uri, destination: SipAddr) -> Self {
+        Self { uri, destination, route: Vec::new() }
+    }
+}
+
+impl From<Binding> for Reach {
+    fn from(b: Binding) -> Self {
+        Self { uri: b.contact, destination: b.destination, route: b.path }
+    }
 }
 
 pub struct Registrar {
@@ -91,6 +115,26 @@ impl Registrar {
         self.bindings.lock().expect("bindings lock").insert(agent, binding);
     }
 
+    /// Takes bindings kept in the database (another node's, or this one's
+    /// before a restart), unless the phone has registered here since.
+    pub fn restore(&self, restored: impl IntoIterator<Item = (AgentId, Binding)>) -> usize {
+        let mut bindings = self.bindings.lock().expect("bindings lock");
+        let mut taken = 0;
+        for (agent, binding) in restored {
+            if bindings.get(&agent).is_none_or(|b| b.until < binding.until) {
+                bindings.insert(agent, binding);
+                taken += 1;
+            }
+        }
+        taken
+    }
+
+    /// Forgets every binding: this node stands by, and what it knew may be
+    /// stale by the time it runs the call centre again.
+    pub fn clear(&self) {
+        self.bindings.lock().expect("bindings lock").clear();
+    }
+
     pub fn unbind(&self, agent: AgentId) {
         self.bindings.lock().expect("bindings lock").remove(&agent);
     }
@@ -132,6 +176,26 @@ mod tests {
             registrar.realm
         );
         Authorization::parse(&header).unwrap()
+    }
+
+    #[test]
+    fn kept_bindings_are_taken_unless_the_phone_registered_here_since() {
+        let registrar = Registrar::new("hotline".into());
+        let binding = |port: u16, secs: u64| Binding {
+            contact: rsipstack::sip::Uri::try_from(format!("sip:zhang@10.0.0.7:{port}").as_str()).unwrap(),
+            destination: SipAddr::new(rsipstack::sip::Transport::Udp, format!("10.0.0.7:{port}").as_str().try_into().unwrap()),
+            path: vec![],
+            until: Instant::now() + Duration::from_secs(secs),
+        };
+        registrar.bind(AgentId(1), binding(5060, 600));
+        let taken = registrar.restore([(AgentId(1), binding(5070, 300)), (AgentId(2), binding(5080, 300))]);
+        assert_eq!(taken, 1, "the older kept binding of agent 1 gives way to its registration here");
+        assert_eq!(registrar.find(AgentId(1)).unwrap().destination, binding(5060, 1).destination);
+        assert_eq!(registrar.registered(), BTreeSet::from([AgentId(1), AgentId(2)]));
+        assert_eq!(registrar.restore([(AgentId(1), binding(5090, 900))]), 1, "a newer one is taken");
+        assert_eq!(registrar.find(AgentId(1)).unwrap().destination, binding(5090, 1).destination);
+        registrar.clear();
+        assert!(registrar.registered().is_empty());
     }
 
     #[test]

@@ -333,6 +333,84 @@ async fn a_call_through_the_carriers_kamailio_proxy_is_answered_and_ends_through
 }
 
 #[tokio::test]
+#[ignore = "needs SIPp (Debian's sip-tester) and Kamailio; .ci/run runs it"]
+async fn a_phone_registered_through_kamailio_is_rung_through_it_and_another_gateway_rings_it_without_a_new_registration() {
+    let centre = Centre::start(config()).await;
+    // The second gateway, started later, is known to Kamailio as one that
+    // may reach the phones (as every node of a cluster is).
+    let second_port = free_port();
+    let kamailio = centre.kamailio_for(None, &[format!("127.0.0.1:{second_port}").parse().unwrap()]).await;
+    let user = centre.consultant("he").await;
+    let (phone_port, phone_media) = (free_port(), free_port());
+    // A phone that keeps the proxy's Record-Route in its answers, as RFC
+    // 3261 asks, so the whole dialog goes through Kamailio; it takes two calls.
+    let phone_xml = centre.variant("phone.xml", &[("[last_CSeq:]\n    Contact:", "[last_CSeq:]\n    [last_Record-Route:]\n    Contact:")]);
+    centre.register_through(kamailio.addr, "he", PHONE_PASSWORD, phone_port).await;
+    let phone = centre.sipp(phone_xml.to_str().unwrap(), &["-p", &phone_port.to_string(), "-mp", &phone_media.to_string(), "-m", "2"]);
+
+    // The binding is kept in the database with the Path Kamailio added.
+    let kept = centre.app.store.phone_bindings(chrono::Utc::now()).await.unwrap();
+    assert_eq!(kept.len(), 1, "{kept:?}");
+    assert_eq!(kept[0].user, user);
+    assert!(kept[0].contact.contains(&format!(":{phone_port}")), "the phone's own Contact: {kept:?}");
+    assert!(
+        kept[0].path.len() == 1 && kept[0].path[0].contains(&kamailio.addr.to_string()) && kept[0].path[0].contains("lr"),
+        "Kamailio on the Path: {kept:?}"
+    );
+    assert_eq!(kept[0].destination, format!("sip:{}", kamailio.addr), "requests to the phone go to Kamailio: {kept:?}");
+
+    // A carrier's call through Kamailio rings the phone through Kamailio too.
+    let mut desk = centre.desk(user, &[("general", 5)]).await;
+    let carrier = centre.sipp_to(
+        kamailio.addr,
+        "carrier.xml",
+        &["-s", "12345", "-p", &free_port().to_string(), "-mp", &free_port().to_string(), "-d", "1500"],
+    );
+    centre.desk_event(&mut desk, |e| matches!(e, DeskEvent::Connected { .. }).then_some(())).await;
+    centre.finished(carrier, "the carrier's call through Kamailio").await;
+    assert_eq!(centre.record("13800138000").await.agent, Some(user));
+    let log = std::fs::read_to_string(&kamailio.log).unwrap();
+    let rung = format!("INVITE to a phone sip:he@127.0.0.1:{phone_port} via sip:127.0.0.1:{phone_port} from {}", centre.sip);
+    assert!(log.contains(&rung), "Kamailio relayed the gateway's INVITE to the phone ({rung}):\n{log}");
+
+    // Another gateway on the same database (a node taking the call centre
+    // over, or this one restarted) takes the binding and rings the phone
+    // through Kamailio at once, with no new registration.
+    let second = centre.beside(config(), second_port).await;
+    let mut phones = None;
+    for _ in 0..50 {
+        phones = second.app.calls.switchboard.wallboard().await.unwrap().lines.phones_registered;
+        if phones == Some(1) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(phones, Some(1), "the second gateway took the kept binding");
+    let mut desk = second.desk(user, &[("general", 5)]).await;
+    let caller = second.variant("carrier.xml", &[("13800138000", "13900139001")]);
+    let carrier = second
+        .sipp(caller.to_str().unwrap(), &["-s", "12345", "-p", &free_port().to_string(), "-mp", &free_port().to_string(), "-d", "1500"]);
+    second.desk_event(&mut desk, |e| matches!(e, DeskEvent::Connected { .. }).then_some(())).await;
+    second.finished(carrier, "a call to the second gateway").await;
+    centre.finished(phone, "the phone, rung by both gateways through Kamailio").await;
+    let record = second.record("13900139001").await;
+    assert_eq!((record.outcome, record.agent), (Outcome::Answered, Some(user)));
+    let log = std::fs::read_to_string(&kamailio.log).unwrap();
+    let rung = format!("INVITE to a phone sip:he@127.0.0.1:{phone_port} via sip:127.0.0.1:{phone_port} from {}", second.sip);
+    assert!(log.contains(&rung), "the second gateway rang the phone through Kamailio ({rung}):\n{log}");
+    assert!(log.matches("in dialog BYE").count() >= 2, "the calls' BYEs took Kamailio's route:\n{log}");
+
+    // Unregistered: forgotten in the database too.
+    let child = centre.sipp_to(
+        kamailio.addr,
+        centre.variant("register.xml", &[("Expires: 300", "Expires: 0")]).to_str().unwrap(),
+        &["-s", "he", "-au", "he", "-ap", PHONE_PASSWORD, "-key", "phone_port", &phone_port.to_string(), "-p", &free_port().to_string()],
+    );
+    centre.finished(child, "the phone unregistering").await;
+    assert!(centre.app.store.phone_bindings(chrono::Utc::now()).await.unwrap().is_empty(), "the binding is gone");
+}
+
+#[tokio::test]
 #[ignore = "needs SIPp, Kamailio and rtpengine (Debian's packages); .ci/run runs it"]
 async fn media_anchored_in_the_carriers_rtpengine_flows_both_ways_through_it() {
     let centre = Centre::start(config()).await;

@@ -7,7 +7,7 @@ use crate::sql::{Val, insert_audit, insert_rows, touched};
 use crate::{OrBackend, SqlStore};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use hotline_app::calls::{CallInProgress, CallRow, CallStore, CallbackTask, DemandCell, RecordingRef, StatusChange};
+use hotline_app::calls::{CallInProgress, CallRow, CallStore, CallbackTask, DemandCell, PhoneBinding, RecordingRef, StatusChange};
 use hotline_app::ports::{AuditRecord, OrderSummary, StoreError, StoreResult};
 use hotline_callcentre::engine::{AgentStatus, Outcome, TransferResult};
 use hotline_callcentre::quality::{CallQuality, LegQuality};
@@ -203,6 +203,51 @@ impl CallStore for SqlStore {
         insert_rows(&mut tx, self.backend, "callbacks (call_id, caller, queue, outcome, created_at)", 5, tasks, "").await?;
         tx.commit().await.or_backend()?;
         Ok(lost)
+    }
+
+    async fn save_phone_binding(&self, binding: &PhoneBinding) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO phone_bindings (user_id, contact, destination, path, expires_at) VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (user_id) DO UPDATE SET contact = excluded.contact, destination = excluded.destination, \
+             path = excluded.path, expires_at = excluded.expires_at",
+        )
+        .bind(binding.user.0)
+        .bind(&binding.contact)
+        .bind(&binding.destination)
+        .bind(binding.path.join("\n"))
+        .bind(micros(binding.expires_at))
+        .execute(&self.write)
+        .await
+        .or_backend()?;
+        Ok(())
+    }
+
+    async fn remove_phone_binding(&self, user: UserId) -> StoreResult<()> {
+        sqlx::query("DELETE FROM phone_bindings WHERE user_id = $1").bind(user.0).execute(&self.write).await.or_backend()?;
+        Ok(())
+    }
+
+    async fn phone_bindings(&self, now: DateTime<Utc>) -> StoreResult<Vec<PhoneBinding>> {
+        sqlx::query("DELETE FROM phone_bindings WHERE expires_at <= $1").bind(micros(now)).execute(&self.write).await.or_backend()?;
+        let rows = sqlx::query(
+            "SELECT user_id, contact, destination, path, expires_at FROM phone_bindings WHERE expires_at > $1 ORDER BY user_id",
+        )
+        .bind(micros(now))
+        .fetch_all(&self.write)
+        .await
+        .or_backend()?;
+        rows.iter()
+            .map(|r| {
+                let path = r.text("path")?;
+                Ok(PhoneBinding {
+                    user: UserId(r.int("user_id")?),
+                    contact: r.text("contact")?,
+                    destination: r.text("destination")?,
+                    path: path.lines().map(str::to_owned).collect(),
+                    expires_at: r.at("expires_at")?,
+                })
+            })
+            .collect()
     }
 
     async fn calls_lost_since(&self, since: DateTime<Utc>) -> StoreResult<u64> {

@@ -1413,6 +1413,49 @@ async fn a_released_lease_is_free_at_once_and_only_its_holder_releases_it() {
 }
 
 #[tokio::test]
+async fn a_phone_binding_is_kept_replaced_forgotten_and_gone_when_it_lapses() {
+    use hotline_app::calls::{CallStore, PhoneBinding};
+    let f = Fixture::new().await;
+    for (id, name) in [(80, "gaofeng"), (81, "sunli")] {
+        f.store.insert_user(&consultant_user(id, name), &f.audit("user")).await.unwrap();
+    }
+    let through_proxy = PhoneBinding {
+        user: UserId(80),
+        contact: "sip:gaofeng@10.0.0.7:5062;transport=udp".into(),
+        destination: "sip:192.0.2.1:5060;transport=udp".into(),
+        // Two proxies, nearest first; a Route may hold a comma in its URI's parameters.
+        path: vec!["<sip:192.0.2.1:5060;lr;received=sip:10.0.0.7:5062>".into(), "<sip:edge.example;lr;x=a,b>".into()],
+        expires_at: t0() + Duration::minutes(5),
+    };
+    let direct = PhoneBinding {
+        user: UserId(81),
+        contact: "sip:sunli@10.0.0.8:5060".into(),
+        destination: "sip:10.0.0.8:5060;transport=udp".into(),
+        path: vec![],
+        expires_at: t0() + Duration::minutes(1),
+    };
+    f.store.save_phone_binding(&through_proxy).await.unwrap();
+    f.store.save_phone_binding(&direct).await.unwrap();
+    assert_eq!(f.store.phone_bindings(t0()).await.unwrap(), [through_proxy.clone(), direct.clone()], "both kept, the Path as it was");
+    // A refresh from elsewhere replaces the binding.
+    let moved = PhoneBinding { contact: "sip:sunli@10.0.0.9:5060".into(), expires_at: t0() + Duration::minutes(10), ..direct.clone() };
+    f.store.save_phone_binding(&moved).await.unwrap();
+    assert_eq!(f.store.phone_bindings(t0()).await.unwrap(), [through_proxy.clone(), moved.clone()]);
+    // A lapsed registration is not answered, and goes.
+    assert_eq!(f.store.phone_bindings(t0() + Duration::minutes(6)).await.unwrap(), std::slice::from_ref(&moved));
+    assert_eq!(f.store.phone_bindings(t0()).await.unwrap(), [moved], "the lapsed one was removed");
+    // Unregistered: forgotten; forgetting twice is no error.
+    f.store.remove_phone_binding(UserId(81)).await.unwrap();
+    f.store.remove_phone_binding(UserId(81)).await.unwrap();
+    assert!(f.store.phone_bindings(t0()).await.unwrap().is_empty());
+    // No binding for someone who is not a user.
+    let stranger = PhoneBinding { user: UserId(99), ..through_proxy };
+    assert!(f.store.save_phone_binding(&stranger).await.is_err(), "refused by the key to users");
+    assert!(f.store.phone_bindings(t0()).await.unwrap().is_empty(), "nothing half-written");
+    f.finish().await;
+}
+
+#[tokio::test]
 async fn calls_in_progress_are_lost_once_with_a_callback_owed_unless_their_record_comes() {
     use hotline_app::calls::{CallInProgress, CallRow, CallStore};
     use hotline_callcentre::engine::Outcome;

@@ -21,7 +21,8 @@ pub use config::{CallCentreConfig, GENERAL_QUEUE, PROFESSIONAL_LEVEL, TelephonyK
 pub use live::{AgentBoard, DeskEvent, LinesBoard, QueueBoard, TakenOverBoard, Wallboard};
 pub use ownership::CALL_CENTRE_LEASE;
 pub use phones::{
-    CENTRE_NUMBER, PHONE_ROLES, Phone, Phones, REGISTER_PER_ACCOUNT_ADDRESS, REGISTER_PER_ADDRESS, phone_secret, queue_for_dialled,
+    CENTRE_NUMBER, PHONE_ROLES, Phone, PhoneBinding, Phones, REGISTER_PER_ACCOUNT_ADDRESS, REGISTER_PER_ADDRESS, phone_secret,
+    queue_for_dialled,
 };
 pub use records::{CallInProgress, CallRow, CallStore, CallbackTask, RecordingRef, StatusChange, TransferTry};
 pub use reports::{DemandCell, FigureRow, GroupBy, Ratings, Thresholds, demand_cells, demand_of, figure_rows, occupancy, to_record};
@@ -172,6 +173,8 @@ impl CallCentre {
             realm: config.phone_realm.clone(),
             attempts,
             auditor: auditor.clone(),
+            bindings: store.clone(),
+            clock: clock.clone(),
         });
         let switchboard = Switchboard::start(store.clone(), clock.clone(), ids.clone(), config, directory.clone(), day_start).await?;
         let simulator = match &lines {

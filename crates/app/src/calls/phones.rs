@@ -7,14 +7,18 @@
 //! means setting every phone password again.
 
 use super::config::GENERAL_QUEUE;
+use super::records::CallStore;
 use super::switchboard::agent_of;
+use super::switchboard::user_of;
 use crate::attempts::{Attempts, Limit};
 use crate::audit::Auditor;
+use crate::clock::Clock;
 use crate::directory::Directory;
 use crate::error::{AppError, AppResult};
 use crate::ports::{HotlineRecord, OrgStore};
+use chrono::{DateTime, Utc};
 use hotline_callcentre::engine::AgentId;
-use hotline_domain::IntegrationMode;
+use hotline_domain::{IntegrationMode, UserId};
 
 pub use crate::access::PHONE_ROLES;
 use md5::{Digest, Md5};
@@ -54,6 +58,25 @@ pub struct Phone {
     pub secret: String,
 }
 
+/// Where a consultant's registered phone takes calls, kept in the
+/// database as well as in the gateway's memory: a node taking the call
+/// centre over (or one restarting) rings the phones at once, through the
+/// proxies on their Path, rather than waiting for each to register again.
+/// The gateway writes its own forms: this layer only keeps them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PhoneBinding {
+    pub user: UserId,
+    /// The Contact the phone registered.
+    pub contact: String,
+    /// Where requests to it are sent (the address its REGISTER came from,
+    /// or the first proxy of its Path).
+    pub destination: String,
+    /// The Path the proxies between added (RFC 3327), nearest first: the
+    /// Route of every request to the phone.
+    pub path: Vec<String>,
+    pub expires_at: DateTime<Utc>,
+}
+
 /// Failed registrations allowed per account and address: a phone with a
 /// mistyped password retries every few seconds, a guesser is stopped.
 pub const REGISTER_PER_ACCOUNT_ADDRESS: Limit = Limit { most: 10, window: chrono::Duration::minutes(15) };
@@ -68,6 +91,8 @@ pub struct Phones {
     pub(crate) realm: String,
     pub(crate) attempts: Arc<Attempts>,
     pub(crate) auditor: Arc<Auditor>,
+    pub(crate) bindings: Arc<dyn CallStore>,
+    pub(crate) clock: Arc<dyn Clock>,
 }
 
 impl Phones {
@@ -115,6 +140,32 @@ impl Phones {
                 Ok(None)
             }
         }
+    }
+
+    /// Keeps where `agent`'s phone registered, until `expires_at`.
+    pub async fn bound(&self, agent: AgentId, binding: PhoneBinding) -> AppResult<()> {
+        debug_assert_eq!(binding.user, user_of(agent));
+        Ok(self.bindings.save_phone_binding(&binding).await?)
+    }
+
+    /// Forgets `agent`'s phone: it unregistered.
+    pub async fn unbound(&self, agent: AgentId) -> AppResult<()> {
+        Ok(self.bindings.remove_phone_binding(user_of(agent)).await?)
+    }
+
+    /// The phones whose registration lasts now, wherever they registered.
+    pub async fn bindings(&self) -> AppResult<Vec<PhoneBinding>> {
+        Ok(self.bindings.phone_bindings(self.clock.now()).await?)
+    }
+
+    /// How long a registration lasting until `until` has left.
+    pub fn left(&self, until: DateTime<Utc>) -> std::time::Duration {
+        (until - self.clock.now()).to_std().unwrap_or_default()
+    }
+
+    /// The time a registration granted `secs` from now lasts until.
+    pub fn until(&self, secs: u32) -> DateTime<Utc> {
+        self.clock.now() + chrono::Duration::seconds(i64::from(secs))
     }
 
     /// The queue a call to `dialled` waits in, as the directory stands now.

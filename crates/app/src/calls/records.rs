@@ -110,6 +110,12 @@ pub trait CallStore: Send + Sync {
     /// callback task, in one transaction, and answers them: the node took
     /// the call centre over, so no other node carries a call any more.
     async fn mark_calls_lost(&self, node: i64, at: DateTime<Utc>) -> StoreResult<Vec<CallInProgress>>;
+    /// Keeps where a consultant's phone registered, replacing what was kept.
+    async fn save_phone_binding(&self, binding: &super::PhoneBinding) -> StoreResult<()>;
+    /// Forgets a consultant's phone (no error when none was kept).
+    async fn remove_phone_binding(&self, user: UserId) -> StoreResult<()>;
+    /// The phones whose registration lasts after `now`; the lapsed ones go.
+    async fn phone_bindings(&self, now: DateTime<Utc>) -> StoreResult<Vec<super::PhoneBinding>>;
     /// How many calls were marked lost since `since`.
     async fn calls_lost_since(&self, since: DateTime<Utc>) -> StoreResult<u64>;
     /// Writes a finished call and, with `callback`, its callback task, and

@@ -7,6 +7,7 @@ use crate::config::OutboundTrunk;
 use crate::media::prompts::{Notice, Programme};
 use crate::media::relay::{Leg, Party, Topology};
 use crate::media::sdp::{self, Codec, Media};
+use crate::registrar::Reach;
 use hotline_callcentre::engine::{AgentId, CallId, Command, Event, TransferMode, TransferResult};
 use hotline_domain::Satisfaction;
 use rsipstack::dialog::DialogId;
@@ -183,8 +184,7 @@ impl Core {
     /// session is watched from then on.
     pub(super) fn invite(
         self: &Arc<Self>,
-        callee: rsipstack::sip::Uri,
-        destination: SipAddr,
+        to: Reach,
         from_user: Option<String>,
         socket: &UdpSocket,
         credential: Option<Credential>,
@@ -196,8 +196,9 @@ impl Core {
         caller.auth = from_user.map(|user| rsipstack::sip::Auth { user, password: None });
         let option = InviteOption {
             caller,
-            callee,
-            destination: Some(destination),
+            callee: to.uri,
+            destination: Some(to.destination),
+            route_set: to.route,
             contact: self.contact.clone(),
             content_type: Some("application/sdp".into()),
             offer: Some(offer.into_bytes()),
@@ -258,7 +259,7 @@ impl Core {
         };
         let local = self.media_addr(&socket);
         let headers = picked_up.then(|| auto_answer(&binding.contact));
-        let (dialog, answer) = match self.invite(binding.contact, binding.destination, self.caller_number(call), &socket, None, headers) {
+        let (dialog, answer) = match self.invite(binding.into(), self.caller_number(call), &socket, None, headers) {
             Ok(started) => started,
             Err(e) => {
                 tracing::warn!(error = %e, "a phone could not be rung");
@@ -363,7 +364,7 @@ impl Core {
         };
         let shown = if trunk.show_caller { self.caller_number(call) } else { Some(trunk.caller_id.clone()) };
         let local = self.media_addr(&socket);
-        let (dialog, answer) = match self.invite(callee, destination(&trunk), shown, &socket, credential(&trunk), None) {
+        let (dialog, answer) = match self.invite(Reach::direct(callee, destination(&trunk)), shown, &socket, credential(&trunk), None) {
             Ok(started) => started,
             Err(e) => {
                 tracing::warn!(error = %e, %to, "a sub-centre could not be dialled");

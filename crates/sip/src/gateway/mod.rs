@@ -12,6 +12,7 @@
 mod calls;
 mod monitor;
 mod outbound;
+mod phones;
 mod session;
 mod softphone;
 mod trunks;
@@ -20,26 +21,25 @@ use crate::config::SipConfig;
 use crate::media::prompts::{Place, Programme, Prompts};
 use crate::media::relay::{CallMedia, Leg, MediaStats, Monitor, Recorder, RtpPorts};
 use crate::media::sdp;
-use crate::registrar::{Binding, Registrar};
+use crate::registrar::Registrar;
 use crate::softphone::{LineHandle, Softphones};
 use hotline_app::attachments::BlobStore;
 use hotline_app::calls::{
     Dial, DialOutcome, LineContext, LineStatus, MonitorMode, MonitorRefused, Phones, RecordingRef, SoftphoneAnswer, SoftphoneRefused,
     SoftphoneRequest, Switchboard, Telephony,
 };
-use hotline_app::error::AppError;
 use hotline_callcentre::engine::{AgentId, CallId, Command, TransferMode};
 use rsipstack::dialog::dialog::DialogStateSender;
 use rsipstack::dialog::dialog_layer::DialogLayer;
 use rsipstack::dialog::invite_dialog::InviteDialog;
-use rsipstack::sip::prelude::{HeadersExt, ToTypedHeader};
+use rsipstack::sip::prelude::HeadersExt;
 use rsipstack::sip::{Header, Method, StatusCode};
 use rsipstack::transaction::{Transaction, TransactionReceiver};
 use rsipstack::transport::SipConnection;
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex, OnceLock};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use tokio::sync::mpsc;
 
 /// What a consultant's or supervisor's leg goes through: a SIP phone's
@@ -260,6 +260,7 @@ impl Core {
         tokio::spawn(core.clone().watch_dialogs(state_rx));
         tokio::spawn(core.clone().run_commands(command_rx));
         core.keep_trunks();
+        tokio::spawn(core.clone().keep_bindings());
         if core.prompts.position.is_some() {
             tokio::spawn(core.clone().tell_places());
         }
@@ -301,78 +302,6 @@ impl Core {
         if let Err(e) = result {
             tracing::debug!(error = %e, "a SIP request could not be handled");
         }
-    }
-
-    /// A phone registers, refreshes or removes its binding.
-    async fn register(&self, tx: &mut Transaction) -> rsipstack::Result<()> {
-        let raw = tx.original.headers.iter().find_map(|h| match h {
-            Header::Authorization(a) => Some(a.value().to_string()),
-            _ => None,
-        });
-        let Some(raw) = raw else {
-            let challenge = Header::WwwAuthenticate(self.registrar.challenge(false).into());
-            return tx.reply_with(StatusCode::Unauthorized, vec![challenge], None).await;
-        };
-        let Ok(auth) = rsipstack::sip::typed::Authorization::parse(&raw) else {
-            return tx.reply(StatusCode::BadRequest).await;
-        };
-        let uri = rsipstack::dialog::authenticate::extract_digest_uri_raw(&raw).unwrap_or_else(|| auth.uri.to_string());
-        if !self.registrar.nonce_fresh(&auth.nonce) {
-            // An old nonce (phones reuse one for their refreshes): a new
-            // challenge marked stale, so the phone answers it without
-            // doubting its password; not counted as a failure.
-            let challenge = Header::WwwAuthenticate(self.registrar.challenge(true).into());
-            return tx.reply_with(StatusCode::Unauthorized, vec![challenge], None).await;
-        }
-        let Some(from) = source_ip(tx) else { return tx.reply(StatusCode::BadRequest).await };
-        let proves = |secret: &str| self.registrar.verify(&auth, &uri, &Method::Register, secret);
-        let phone = match self.phones.authenticate(&auth.username, from, proves).await {
-            Ok(Some(phone)) => phone,
-            // A wrong secret is refused without saying whether the account exists.
-            Ok(None) => {
-                tracing::info!(username = %auth.username, %from, "a phone's registration was refused");
-                return tx.reply(StatusCode::Forbidden).await;
-            }
-            Err(AppError::TooManyRequests(why)) => {
-                tracing::warn!(username = %auth.username, %from, %why, "phone registrations refused: too many failures");
-                return tx.reply(StatusCode::Forbidden).await;
-            }
-            Err(e) => {
-                tracing::warn!(error = %e, "a phone's account could not be read");
-                return tx.reply(StatusCode::ServerInternalError).await;
-            }
-        };
-        let Some((transport, source)) = source_of(tx) else { return tx.reply(StatusCode::BadRequest).await };
-        let contact = tx.original.contact_header().ok().and_then(|c| c.typed().ok());
-        let expires = tx.original.expires_header().and_then(|e| e.value().trim().parse::<u32>().ok());
-        let contact_expires = contact.as_ref().and_then(|c| c.expires());
-        let asked = contact_expires.or(expires).unwrap_or(3600);
-        let Some(contact) = contact else {
-            // A query of the bindings: none kept apart from the live one.
-            return tx.reply(StatusCode::OK).await;
-        };
-        if asked == 0 {
-            self.registrar.unbind(phone.agent);
-            return tx.reply(StatusCode::OK).await;
-        }
-        let granted = asked.clamp(60, self.config.max_register_secs);
-        // The Contact is where the phone listens, unless a NAT sits between
-        // (its address is not the one the request came from): then the
-        // source, which the NAT maps back to the phone.
-        let host = if contact.uri.host_with_port.host == source.host { contact.uri.host_with_port.clone() } else { source };
-        self.registrar.bind(
-            phone.agent,
-            Binding {
-                username: phone.username.clone(),
-                contact: contact.uri.clone(),
-                destination: rsipstack::transport::SipAddr::new(transport, host),
-                until: Instant::now() + Duration::from_secs(u64::from(granted)),
-            },
-        );
-        tracing::info!(username = %phone.username, "a consultant's phone registered");
-        let headers =
-            vec![Header::Contact(format!("<{}>;expires={granted}", contact.uri).into()), Header::Expires(granted.to_string().into())];
-        tx.reply_with(StatusCode::OK, headers, None).await
     }
 
     /// A carrier's call to one of the centre's numbers: answered at once,

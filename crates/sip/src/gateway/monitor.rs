@@ -116,7 +116,7 @@ impl Core {
         };
         let local = self.media_addr(&socket);
         let headers = Some(auto_answer(&binding.contact));
-        let (dialog, answer) = match self.invite(binding.contact, binding.destination, self.caller_number(call), &socket, None, headers) {
+        let (dialog, answer) = match self.invite(binding.into(), self.caller_number(call), &socket, None, headers) {
             Ok(started) => started,
             Err(e) => {
                 tracing::warn!(error = %e, "a supervisor's phone could not be rung");

@@ -6,6 +6,7 @@
 use super::Core;
 use super::calls::{Answer, Refusal, callee, credential, destination, end};
 use crate::media::relay::{CallMedia, Leg, Party};
+use crate::registrar::Reach;
 use hotline_app::calls::{Dial, DialOutcome};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
@@ -34,7 +35,7 @@ impl Core {
             return DialOutcome::Failed("no free RTP port".into());
         };
         // The consultant first: a citizen must not answer into silence.
-        let Ok((phone, answer)) = self.invite(binding.contact, binding.destination, Some(number.clone()), &phone_socket, None, None) else {
+        let Ok((phone, answer)) = self.invite(binding.into(), Some(number.clone()), &phone_socket, None, None) else {
             return DialOutcome::Failed("the consultant's phone could not be rung".into());
         };
         let (phone_id, phone_media) = match tokio::time::timeout(RING, answer).await {
@@ -51,9 +52,13 @@ impl Core {
             end(phone, true).await;
             return DialOutcome::Failed(format!("{number} is not a number to dial"));
         };
-        let Ok((citizen, answer)) =
-            self.invite(callee, destination(&trunk), Some(trunk.caller_id.clone()), &citizen_socket, credential(&trunk), None)
-        else {
+        let Ok((citizen, answer)) = self.invite(
+            Reach::direct(callee, destination(&trunk)),
+            Some(trunk.caller_id.clone()),
+            &citizen_socket,
+            credential(&trunk),
+            None,
+        ) else {
             end(phone, true).await;
             return DialOutcome::Failed("the outbound trunk could not be reached".into());
         };

@@ -28,7 +28,7 @@ pub struct Centre {
     pub sip: SocketAddr,
     /// SIPp's logs, and the working directory of every SIPp run.
     pub dir: tempfile::TempDir,
-    _db: TestDb,
+    db: Arc<TestDb>,
 }
 
 /// A free local port with the three after it free too (SIPp's audio RTP
@@ -66,9 +66,19 @@ impl Centre {
     }
 
     async fn start_lines(callcentre: CallCentreConfig, tweak: impl FnOnce(&mut SipConfig), simulator: bool) -> Self {
+        Self::start_on(Arc::new(TestDb::new().await), callcentre, tweak, simulator).await
+    }
+
+    /// Another centre on this one's database, with its own gateway: as a
+    /// node taking the call centre over, or this one started anew.
+    pub async fn beside(&self, callcentre: CallCentreConfig, sip_port: u16) -> Self {
+        let listen = SocketAddr::from(([127, 0, 0, 1], sip_port));
+        Self::start_on(self.db.clone(), callcentre, |sip| sip.listen = Some(listen), false).await
+    }
+
+    async fn start_on(db: Arc<TestDb>, callcentre: CallCentreConfig, tweak: impl FnOnce(&mut SipConfig), simulator: bool) -> Self {
         // RUST_LOG=hotline_sip=debug shows the gateway's side of a failure.
         let _ = tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::from_default_env()).with_test_writer().try_init();
-        let db = TestDb::new().await;
         let store = Arc::new(db.store().await);
         let dir = tempfile::tempdir().expect("temp dir");
         let first = 20000 + (std::process::id() % 200) as u16 * 40;
@@ -93,7 +103,7 @@ impl Centre {
         let app = App::new(adapters, AppConfig { callcentre, ..AppConfig::default() }, Arc::new(SystemClock)).await.expect("app");
         hotline_seed::seed_reference(&app).await.expect("reference data");
         let sip = gateway.local_addr();
-        Self { app, blobs, gateway, sip, dir, _db: db }
+        Self { app, blobs, gateway, sip, dir, db }
     }
 
     /// A consultant whose phone may register with [`PHONE_PASSWORD`].
@@ -201,13 +211,34 @@ impl Centre {
     /// The phone of `username` registers; `phone_port` is where its own
     /// SIPp answers.
     pub async fn register(&self, username: &str, password: &str, phone_port: u16) {
+        self.register_to(self.sip, username, password, phone_port).await
+    }
+
+    /// … through `proxy` (Kamailio, which adds itself to the Path), from
+    /// the phone's own port, as a phone does: the proxy sends requests to
+    /// the phone back where its REGISTER came from. Start the phone's SIPp
+    /// after this.
+    pub async fn register_through(&self, proxy: SocketAddr, username: &str, password: &str, phone_port: u16) {
+        let phone = phone_port.to_string();
+        let child = self.sipp_to(
+            proxy,
+            "register.xml",
+            &["-s", username, "-au", username, "-ap", password, "-key", "phone_port", &phone, "-p", &phone],
+        );
+        self.finished(child, "the registration through the proxy").await;
+    }
+
+    async fn register_to(&self, registrar: SocketAddr, username: &str, password: &str, phone_port: u16) {
         let phone = phone_port.to_string();
         // A port found free may be taken (by a test running beside this one)
         // before SIPp binds it: then SIPp tries another.
         for attempt in 1..=3 {
             let port = free_port().to_string();
-            let child =
-                self.sipp("register.xml", &["-s", username, "-au", username, "-ap", password, "-key", "phone_port", &phone, "-p", &port]);
+            let child = self.sipp_to(
+                registrar,
+                "register.xml",
+                &["-s", username, "-au", username, "-ap", password, "-key", "phone_port", &phone, "-p", &port],
+            );
             let output = Self::output(child).await;
             if output.status.success() {
                 return;
@@ -480,11 +511,18 @@ impl Centre {
 
     /// Kamailio anchoring the media in `rtpengine`.
     pub async fn kamailio_with(&self, rtpengine: Option<&Rtpengine>) -> Kamailio {
+        self.kamailio_for(rtpengine, &[]).await
+    }
+
+    /// … knowing `others` too, gateways that may reach the phones through
+    /// it but take none of the carrier's calls (a group of their own).
+    pub async fn kamailio_for(&self, rtpengine: Option<&Rtpengine>, others: &[SocketAddr]) -> Kamailio {
         let dir = self.dir.path().join("kamailio");
         std::fs::create_dir_all(&dir).expect("kamailio dir");
         let addr: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
         let list = dir.join("dispatcher.list");
-        std::fs::write(&list, format!("1 sip:{}\n", self.sip)).expect("dispatcher list");
+        let others: String = others.iter().map(|o| format!("2 sip:{o}\n")).collect();
+        std::fs::write(&list, format!("1 sip:{}\n{others}", self.sip)).expect("dispatcher list");
         let template = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/kamailio/kamailio.cfg")).expect("cfg");
         let config = template
             .replace("listen=udp:LISTEN", &format!("listen=udp:{addr}"))
