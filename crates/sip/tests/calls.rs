@@ -400,6 +400,43 @@ async fn a_phone_registered_through_kamailio_is_rung_through_it_and_another_gate
     assert!(log.contains(&rung), "the second gateway rang the phone through Kamailio ({rung}):\n{log}");
     assert!(log.matches("in dialog BYE").count() >= 2, "the calls' BYEs took Kamailio's route:\n{log}");
 
+    // A wrong password through Kamailio from a phone at 127.0.0.2 is
+    // counted against that phone's address (its Via), not Kamailio's,
+    // which every phone behind it shares.
+    let refused = centre.variant("register.xml", &[("<recv response=\"200\"/>", "<recv response=\"403\"/>")]);
+    let wrong = centre.sipp_to(
+        kamailio.addr,
+        refused.to_str().unwrap(),
+        &[
+            "-s",
+            "he",
+            "-au",
+            "he",
+            "-ap",
+            "not the password",
+            "-key",
+            "phone_port",
+            "5060",
+            "-i",
+            "127.0.0.2",
+            "-p",
+            &free_port().to_string(),
+        ],
+    );
+    centre.finished(wrong, "a wrong password through Kamailio, refused").await;
+    centre.app.auditor.seal_all().await.unwrap();
+    let failures: Vec<String> = centre
+        .app
+        .store
+        .audit_log(None, 100)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.record.action == "phone.register_failed")
+        .map(|e| e.record.detail)
+        .collect();
+    assert!(failures.len() == 1 && failures[0].contains("\"127.0.0.2\""), "counted against the phone's address: {failures:?}");
+
     // Unregistered: forgotten in the database too.
     let child = centre.sipp_to(
         kamailio.addr,
