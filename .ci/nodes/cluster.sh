@@ -3,7 +3,8 @@
 # call-centre screens to the node running the call centre, by
 # /readyz/callcentre), relaying live events through NATS. `cluster_up N`
 # starts them (NODE1…NODEn hold the pids, the balancer listens on
-# $BALANCER), on tables partitioned by month unless CLUSTER_TABLES=plain;
+# $BALANCER), on tables partitioned by month unless CLUSTER_TABLES=plain,
+# seeded with CLUSTER_ORDERS demo orders (200) copied CLUSTER_COPIES times;
 # `cluster_up N sip` gives every node a SIP gateway on
 # 127.0.0.1:1820n behind Kamailio on $EDGE. Everything goes at exit.
 BIN="${HOTLINE_BIN:-${CARGO_TARGET_DIR:-target}/debug/hotline}"
@@ -54,8 +55,13 @@ cluster_up() {
   # Reference data, the demo's users (password "demo") and a few orders;
   # every node then has its own data directory and node_id, the same
   # audit key and the same NATS subject.
-  "$BIN" --data-dir "$WORK/seed" --database-url "$URL" demo --seed-only --orders 200 >"$WORK/seed.log" 2>&1
+  "$BIN" --data-dir "$WORK/seed" --database-url "$URL" demo --seed-only --orders "${CLUSTER_ORDERS:-200}" >"$WORK/seed.log" 2>&1
   cp "$WORK/seed/audit.key" "$WORK/audit.key"
+  # CLUSTER_COPIES=N: the orders and their history N times more, under
+  # earlier ids (crates/bench/sql/copy-orders.sql), for reads over more rows.
+  if [[ -n "${CLUSTER_COPIES:-}" ]]; then
+    psql "$URL" -q -v copies="$CLUSTER_COPIES" -f crates/bench/sql/copy-orders.sql >/dev/null
+  fi
   # As a province's platform would run: orders, history, audit and calls
   # partitioned by month (CLUSTER_TABLES=plain leaves them as they are).
   if [[ "${CLUSTER_TABLES:-partitioned}" != plain ]]; then

@@ -144,7 +144,7 @@ impl Core {
     /// comes to run the call centre (at start too: a node restarting), and
     /// forgets them while it stands by.
     pub(super) async fn keep_bindings(self: Arc<Self>) {
-        let mut loaded = false;
+        let (mut loaded, mut failing) = (false, false);
         let mut tick = tokio::time::interval(OWNER_CHECK);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
@@ -153,7 +153,16 @@ impl Core {
                 _ = tick.tick() => {}
             }
             match (self.switchboard.is_owner(), loaded) {
-                (true, false) => loaded = self.restore_bindings().await,
+                // Tried again every round while the database is away,
+                // said once.
+                (true, false) => match self.restore_bindings().await {
+                    Ok(()) => (loaded, failing) = (true, false),
+                    Err(e) if !failing => {
+                        tracing::warn!(error = %e, "the phones' bindings could not be read from the database; trying again");
+                        failing = true;
+                    }
+                    Err(_) => {}
+                },
                 (false, true) => {
                     self.registrar.clear();
                     loaded = false;
@@ -163,15 +172,8 @@ impl Core {
         }
     }
 
-    /// Whether the bindings could be read (else tried again next time).
-    async fn restore_bindings(&self) -> bool {
-        let kept = match self.phones.bindings().await {
-            Ok(kept) => kept,
-            Err(e) => {
-                tracing::warn!(error = %e, "the phones' bindings could not be read from the database");
-                return false;
-            }
-        };
+    async fn restore_bindings(&self) -> Result<(), AppError> {
+        let kept = self.phones.bindings().await?;
         let count = kept.len();
         let bindings = kept.into_iter().filter_map(|b| match self.binding_of(&b) {
             Some(binding) => Some((agent_of(b.user), binding)),
@@ -184,7 +186,7 @@ impl Core {
         if count > 0 {
             tracing::info!(kept = count, taken, "the phones' bindings were taken from the database");
         }
-        true
+        Ok(())
     }
 
     fn binding_of(&self, kept: &PhoneBinding) -> Option<Binding> {
