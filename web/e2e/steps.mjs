@@ -824,7 +824,7 @@ export const steps = [
     story.gasNumber = number
   }],
 
-  ['the dispatcher sees the gas leak marked in the list and lowers its urgency with a reason', async ({ browser, base, shots }) => {
+  ['the dispatcher sees the gas leak marked in the list and lowers its urgency with a reason, then merges the neighbours\' two reports into it in one step', async ({ browser, base, shots }) => {
     const { page, close } = await as(browser, base, 'dispatcher')
     await page.goto(`${base}/dispatch`)
     const row = page.locator(`.el-table__row:has([data-order="${story.gasNumber}"])`).first()
@@ -838,6 +838,21 @@ export const steps = [
     await page.locator('[data-test=order-detail] .el-tag', { hasText: '紧急' }).first().waitFor()
     await page.locator('[data-test=history]', { hasText: '燃气公司已关阀' }).waitFor()
     await shot(page, shots, '38-emergency-urgency-lowered')
+    // The incident's three reports are one leak: the two later ones, still
+    // waiting for dispatch, are merged into the first from the alert.
+    await page.goto(`${base}/alerts`)
+    const incidentRow = page.locator(`[data-test=alerts] .el-table__row:has-text("${story.gasNumber}")`).first()
+    await incidentRow.locator('[data-test=incident-count][data-orders="3"]').waitFor()
+    await incidentRow.locator('[data-test=alert-order]').click()
+    const list = page.locator('.el-drawer:visible [data-test=incident-orders]')
+    await list.locator(`[data-order="${story.gasNumber}"]`).waitFor()
+    await list.locator('[data-test=incident-merge]').click()
+    await page.locator('.el-popconfirm:visible .el-popconfirm__action .el-button--primary').click()
+    await page.locator('.el-message', { hasText: '已并入 2 张' }).waitFor()
+    await list.locator('[data-state=merged]').nth(1).waitFor()
+    if ((await list.locator(`[data-order="${story.gasNumber}"]`).getAttribute('data-state')) === 'merged') throw new Error('the master was merged')
+    if (await list.locator('[data-test=incident-merge]').count()) throw new Error('merging is still offered with nothing left to merge')
+    await shot(page, shots, '38b-incident-merged')
     await close()
   }],
   ['a department writes an article, the centre reviews each version\'s changes and publishes it, and consultants find it', async ({ browser, base, shots }) => {

@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest'
-import { groupAlerts, badgeCount, countGrown, BADGE_DAYS } from '../src/logic/alerts.js'
+import { groupAlerts, badgeCount, countGrown, mergeSummary, BADGE_DAYS } from '../src/logic/alerts.js'
 
 const now = new Date('2026-12-03T12:00:00+08:00')
 const hoursAgo = (h) => new Date(now.getTime() - h * 3600 * 1000).toISOString()
@@ -48,5 +48,17 @@ describe('a surge warning counted live', () => {
     expect(list[0].orders).toBe(7)
     expect(countGrown(list, { id: '1', orders: 3 })).toBeUndefined()
     expect(list.map((a) => a.orders)).toEqual([7, 1])
+  })
+})
+
+describe('an incident merged in one step', () => {
+  it('counts the orders merged and those left', () => {
+    const outcomes = [
+      { number: 'DG1', merged: true, state: 'merged' },
+      { number: 'DG2', merged: false, state: 'dispatched' },
+      { number: 'DG3', merged: true, state: 'merged' },
+    ]
+    expect(mergeSummary(outcomes)).toEqual({ merged: 2, left: 1 })
+    expect(mergeSummary([])).toEqual({ merged: 0, left: 0 })
   })
 })

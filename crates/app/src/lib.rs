@@ -35,6 +35,7 @@ pub mod numbering;
 pub mod operations;
 pub mod orders;
 pub mod orders_export;
+pub mod orders_merge;
 pub mod org;
 pub mod partners;
 pub mod portal;

@@ -261,6 +261,7 @@ pub fn router(app: App, config: HttpConfig) -> Router {
         .route("/alerts/{id}/read", post(supervision::read))
         .route("/alerts/{id}/deliveries", get(supervision::deliveries))
         .route("/alerts/{id}/orders", get(supervision::incident_orders))
+        .route("/alerts/{id}/merge", post(supervision::merge_incident))
         .route("/supervision/orders", get(supervision::orders))
         .route("/supervision/repeats", get(supervision::repeats))
         .route("/supervision/notices", get(supervision::notices))

@@ -79,7 +79,7 @@ impl Modify for BearerAuth {
         routes::calls::add_training, routes::calls::certify, routes::calls::set_mentor,
         routes::calls::simulate_call, routes::calls::simulate_hang_up, routes::calls::simulate_line, routes::desk::open,
         routes::evaluation::figures, routes::evaluation::ranking,
-        routes::supervision::alerts, routes::supervision::read, routes::supervision::deliveries, routes::supervision::incident_orders, routes::supervision::stream,
+        routes::supervision::alerts, routes::supervision::read, routes::supervision::deliveries, routes::supervision::incident_orders, routes::supervision::merge_incident, routes::supervision::stream,
         routes::supervision::orders, routes::supervision::repeats, routes::supervision::notices, routes::supervision::cards,
         routes::supervision::scan, routes::supervision::contacts, routes::supervision::set_contacts,
         routes::reports::report, routes::reports::report_xlsx, routes::reports::export, routes::reports::dashboard,

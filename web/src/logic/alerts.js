@@ -46,3 +46,9 @@ export function countGrown(alerts, grown) {
   if (alert) alert.orders = Math.max(alert.orders ?? 1, grown.orders ?? 1)
   return alert
 }
+
+/** What a merge of an incident's orders did: how many were merged, how many left. */
+export function mergeSummary(outcomes) {
+  const merged = outcomes.filter((o) => o.merged).length
+  return { merged, left: outcomes.length - merged }
+}

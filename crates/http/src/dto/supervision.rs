@@ -8,7 +8,7 @@ use hotline_app::supervision::{AlertRecord, Card, CardColour, Contact, ContactCh
 use hotline_domain::emergency::EmergencyRule;
 use hotline_domain::watch::{AlertLevel, Watched};
 use hotline_domain::{CategoryId, NoticeId, OrderId, UnitId, UserId, WorkOrderNo};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 fn text<S: serde::Serializer>(id: &i64, s: S) -> Result<S::Ok, S::Error> {
@@ -356,5 +356,31 @@ impl IncidentOrderDto {
             town: o.location.town.map(|t| crate::dto::UnitRef::of(org, t)),
             created_at: crate::dto::local(tz, o.created_at),
         }
+    }
+}
+
+/// The order the others of an incident are merged into.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MergeIncidentBody {
+    /// One of the alert's orders (its number).
+    pub master: String,
+}
+
+/// What became of one of an incident's orders asked to be merged.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MergeOutcomeDto {
+    pub number: String,
+    /// Merged now; otherwise left as it was.
+    pub merged: bool,
+    /// Its state afterwards: `merged`, or the one that kept it out.
+    pub state: String,
+    /// Why it was left, when its state does not say.
+    pub reason: Option<String>,
+}
+
+impl From<hotline_app::orders_merge::MergeOutcome> for MergeOutcomeDto {
+    fn from(o: hotline_app::orders_merge::MergeOutcome) -> Self {
+        Self { number: o.number.to_string(), merged: o.merged, state: o.state.as_str().to_owned(), reason: o.reason }
     }
 }

@@ -7,10 +7,13 @@ use super::{Handled, Json, id, page};
 use crate::dto::Page;
 use crate::dto::all;
 use crate::dto::orders::OrderSummaryDto;
-use crate::dto::supervision::{AlertDto, CardDto, ContactDto, DeliveryDto, IncidentOrderDto, RepeatDto, ScanDto, SupervisionNoticeDto};
+use crate::dto::supervision::{
+    AlertDto, CardDto, ContactDto, DeliveryDto, IncidentOrderDto, MergeIncidentBody, MergeOutcomeDto, RepeatDto, ScanDto,
+    SupervisionNoticeDto,
+};
 use crate::error::ApiResult;
 use crate::extract::AsUserAdmin;
-use crate::extract::{Caller, JsonBody};
+use crate::extract::{Caller, JsonBody, order_number};
 use crate::extract::{Path, Query};
 use axum::extract::State;
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
@@ -70,6 +73,30 @@ pub async fn incident_orders(State(app): State<App>, Caller(desk): Caller, Path(
     let orders = app.supervision.incident_orders(&reader, id("id", &raw)?).await?;
     let (org, zone) = (app.directory.snapshot(), super::tz(&app));
     Ok(Json(orders.iter().map(|o| IncidentOrderDto::of(o, &org, zone)).collect()))
+}
+
+/// Merges the orders an incident or surge warning stands for into one of
+/// them (并单), in one step: each still waiting for dispatch (or returned)
+/// is merged as by its own `merge` action; the others are left, each said
+/// why. For dispatchers.
+#[utoipa::path(post, path = "/api/v1/alerts/{id}/merge", tag = "supervision", security(("bearer" = [])),
+    params(("id" = String, Path)), request_body = MergeIncidentBody,
+    responses((status = 200, body = Vec<MergeOutcomeDto>), (status = 403, description = "the caller may not merge orders"),
+        (status = 404, description = "no such alert for the caller"), (status = 422, description = "no master, or one outside the incident")))]
+pub async fn merge_incident(
+    State(app): State<App>,
+    Caller(desk): Caller,
+    Path(raw): Path<String>,
+    JsonBody(body): JsonBody<MergeIncidentBody>,
+) -> Handled<Vec<MergeOutcomeDto>> {
+    let reader = desk.alert_reader()?;
+    let master = order_number(&body.master).map_err(|_| FieldError::new("master", "is not a work order number"))?;
+    let orders = app.supervision.incident_orders(&reader, id("id", &raw)?).await?;
+    if !orders.iter().any(|o| o.number == master) {
+        return Err(FieldError::new("master", format!("{master} is not one of the orders this alert stands for")).into());
+    }
+    let numbers: Vec<_> = orders.into_iter().map(|o| o.number).collect();
+    Ok(Json(all(app.orders.merge_all(&desk, &master, &numbers).await?)))
 }
 
 /// Where an alert was sent by e-mail and webhook, and how that went.

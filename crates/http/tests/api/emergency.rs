@@ -605,3 +605,68 @@ async fn an_administrators_own_danger_lexicon_suggests_urgency_and_widens_the_ru
     let other = t.second_node().await;
     assert!(other.emergency.hint("小区门口内涝严重", None, None).suggested.is_some(), "the shipped 内涝 again");
 }
+
+#[tokio::test]
+async fn a_dispatcher_merges_a_surges_reports_into_one_of_them_in_one_step() {
+    let start: DateTime<Utc> = "2026-11-16T01:00:00Z".parse().unwrap();
+    let clock = Arc::new(ManualClock::new(start));
+    let t = TestApp::spawn_with_clock(AppConfig::default(), clock.clone()).await;
+    let (consultant, dispatcher, dongcheng) = (t.login("consultant").await, t.login("dispatcher").await, t.login("dongcheng").await);
+    let mut orders = Vec::new();
+    for i in 0..6 {
+        orders.push(t.register(&consultant, alike_flood_report(&t, i)).await);
+        clock.set(start + Duration::minutes(i as i64 + 1));
+    }
+    // The second report was dispatched before anyone saw the warning.
+    t.ok(&dispatcher, &orders[1], json!({"action": "dispatch", "lead_unit_id": t.unit_id("441900003")})).await;
+    let warning = alerts_of(&t.get("/api/v1/alerts", &dispatcher).await.body, "surge")[0].clone();
+    assert_eq!(warning["orders"], 6, "{warning}");
+    let merge = format!("/api/v1/alerts/{}/merge", warning["id"].as_str().unwrap());
+    let master = orders[0]["number"].as_str().unwrap();
+
+    // Refused whole: a town's handler may not merge; a master outside the
+    // incident, a malformed one or none is named; another alert is not found.
+    let refused = t.post(&merge, &dongcheng, json!({"master": master})).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.body);
+    let elsewhere = t.register(&consultant, t.complaint()).await;
+    for (body, field) in [
+        (json!({"master": elsewhere["number"]}), "master"),
+        (json!({"master": "DG2026"}), "master"),
+        (json!({}), "master"),
+        (json!({"master": master, "also": 1}), "also"),
+    ] {
+        let r = t.post(&merge, &dispatcher, body.clone()).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{body}: {}", r.body);
+        assert!(r.body.to_string().contains(field), "{body}: {}", r.body);
+    }
+    assert_eq!(t.post("/api/v1/alerts/123/merge", &dispatcher, json!({"master": master})).await.status, StatusCode::NOT_FOUND);
+    for order in &orders {
+        let now = t.get(&format!("/api/v1/work-orders/{}", order["number"].as_str().unwrap()), &dispatcher).await.body;
+        assert_ne!(now["state"], "merged", "nothing was merged by a refused request");
+    }
+
+    // The dispatcher merges the others into the first: four merged, the
+    // dispatched one left and said so.
+    let r = t.post(&merge, &dispatcher, json!({"master": master})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let outcomes = r.body.as_array().unwrap().clone();
+    assert_eq!(outcomes.len(), 5, "every order but the master: {outcomes:?}");
+    let left: Vec<_> = outcomes.iter().filter(|o| o["merged"] == false).collect();
+    assert_eq!(left.len(), 1, "{outcomes:?}");
+    assert_eq!((&left[0]["number"], left[0]["state"].as_str()), (&orders[1]["number"], Some("dispatched")));
+    for o in outcomes.iter().filter(|o| o["merged"] == true) {
+        assert_eq!(o["state"], "merged");
+        let order = t.get(&format!("/api/v1/work-orders/{}", o["number"].as_str().unwrap()), &dispatcher).await.body;
+        assert_eq!((order["state"].as_str(), order["master"]["number"].as_str()), (Some("merged"), Some(master)), "{order}");
+    }
+    // Each merge is in the master's history, as one merged by hand would be.
+    let history = t.get(&format!("/api/v1/work-orders/{master}/history"), &dispatcher).await.body;
+    let absorbed = history.as_array().unwrap().iter().filter(|h| h["action"] == "absorb_duplicate").count();
+    assert_eq!(absorbed, 4, "{history}");
+    // Again: nothing more to merge, nothing merged twice.
+    let again = t.post(&merge, &dispatcher, json!({"master": master})).await;
+    assert_eq!(again.status, StatusCode::OK, "{}", again.body);
+    assert!(again.body.as_array().unwrap().iter().all(|o| o["merged"] == false), "{}", again.body);
+    let history = t.get(&format!("/api/v1/work-orders/{master}/history"), &dispatcher).await.body;
+    assert_eq!(history.as_array().unwrap().iter().filter(|h| h["action"] == "absorb_duplicate").count(), 4);
+}
