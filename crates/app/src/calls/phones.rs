@@ -142,10 +142,9 @@ impl Phones {
         }
     }
 
-    /// Keeps where `agent`'s phone registered, until `expires_at`.
-    pub async fn bound(&self, agent: AgentId, binding: PhoneBinding) -> AppResult<()> {
-        debug_assert_eq!(binding.user, user_of(agent));
-        Ok(self.bindings.save_phone_binding(&binding).await?)
+    /// Keeps where a consultant's phone registered, until `expires_at`.
+    pub async fn bound(&self, binding: &PhoneBinding) -> AppResult<()> {
+        Ok(self.bindings.save_phone_binding(binding).await?)
     }
 
     /// Forgets `agent`'s phone: it unregistered.

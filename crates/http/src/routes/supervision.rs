@@ -13,7 +13,7 @@ use crate::dto::supervision::{
 };
 use crate::error::ApiResult;
 use crate::extract::AsUserAdmin;
-use crate::extract::{Caller, JsonBody, order_number};
+use crate::extract::{Caller, JsonBody};
 use crate::extract::{Path, Query};
 use axum::extract::State;
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
@@ -22,7 +22,7 @@ use hotline_app::App;
 use hotline_app::evaluation::Month;
 use hotline_app::supervision::{LiveAlert, OrderList, RepeatBy};
 use hotline_domain::watch::AlertLevel;
-use hotline_domain::{FieldError, UnitId};
+use hotline_domain::{FieldError, UnitId, WorkOrderNo};
 use serde::Deserialize;
 use std::convert::Infallible;
 
@@ -90,7 +90,7 @@ pub async fn merge_incident(
     JsonBody(body): JsonBody<MergeIncidentBody>,
 ) -> Handled<Vec<MergeOutcomeDto>> {
     let reader = desk.alert_reader()?;
-    let master = order_number(&body.master).map_err(|_| FieldError::new("master", "is not a work order number"))?;
+    let master = WorkOrderNo::parse(&body.master).map_err(|e| FieldError::new("master", e.message))?;
     let orders = app.supervision.incident_orders(&reader, id("id", &raw)?).await?;
     if !orders.iter().any(|o| o.number == master) {
         return Err(FieldError::new("master", format!("{master} is not one of the orders this alert stands for")).into());

@@ -105,7 +105,7 @@ impl Core {
         self.registrar.bind(phone.agent, binding.clone());
         // This node rings the phone from memory; the database copy is for
         // the next owner, so a failure to write it costs the phone nothing now.
-        if let Err(e) = self.phones.bound(phone.agent, kept(phone.agent, &binding, self.phones.until(granted))).await {
+        if let Err(e) = self.phones.bound(&kept(phone.agent, &binding, self.phones.until(granted))).await {
             tracing::warn!(error = %e, username = %phone.username, "a phone's binding could not be kept in the database");
         }
         tracing::info!(username = %phone.username, proxies = path.len(), "a consultant's phone registered");
@@ -182,7 +182,7 @@ impl Core {
                 None
             }
         });
-        let taken = self.registrar.restore(bindings.collect::<Vec<_>>());
+        let taken = self.registrar.restore(bindings);
         if count > 0 {
             tracing::info!(kept = count, taken, "the phones' bindings were taken from the database");
         }
