@@ -670,3 +670,35 @@ async fn a_dispatcher_merges_a_surges_reports_into_one_of_them_in_one_step() {
     let history = t.get(&format!("/api/v1/work-orders/{master}/history"), &dispatcher).await.body;
     assert_eq!(history.as_array().unwrap().iter().filter(|h| h["action"] == "absorb_duplicate").count(), 4);
 }
+
+#[tokio::test]
+async fn dispatchers_merging_one_incident_at_once_merge_each_report_once() {
+    let start: DateTime<Utc> = "2026-11-16T01:00:00Z".parse().unwrap();
+    let clock = Arc::new(ManualClock::new(start));
+    let t = TestApp::spawn_with_clock(AppConfig::default(), clock.clone()).await;
+    let (consultant, dispatcher) = (t.login("consultant").await, t.login("dispatcher").await);
+    let mut orders = Vec::new();
+    for i in 0..6 {
+        orders.push(t.register(&consultant, alike_flood_report(&t, i)).await);
+        clock.set(start + Duration::minutes(i as i64 + 1));
+    }
+    let warning = alerts_of(&t.get("/api/v1/alerts", &dispatcher).await.body, "surge")[0].clone();
+    let merge = format!("/api/v1/alerts/{}/merge", warning["id"].as_str().unwrap());
+    let master = orders[0]["number"].as_str().unwrap();
+    // Four dispatchers' screens click at once: each order is merged by one
+    // of them, the others finding it moved on and leaving it.
+    let clicks = (0..4).map(|_| t.post(&merge, &dispatcher, json!({"master": master})));
+    let answers = futures_util::future::join_all(clicks).await;
+    let mut merged = Vec::new();
+    for answer in &answers {
+        assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+        merged.extend(answer.body.as_array().unwrap().iter().filter(|o| o["merged"] == true).map(|o| o["number"].clone()));
+    }
+    merged.sort_by_key(|n| n.as_str().unwrap().to_owned());
+    let mut expected: Vec<Value> = orders[1..].iter().map(|o| o["number"].clone()).collect();
+    expected.sort_by_key(|n| n.as_str().unwrap().to_owned());
+    let bodies: Vec<&Value> = answers.iter().map(|a| &a.body).collect();
+    assert_eq!(merged, expected, "each of the five merged by exactly one request: {bodies:?}");
+    let history = t.get(&format!("/api/v1/work-orders/{master}/history"), &dispatcher).await.body;
+    assert_eq!(history.as_array().unwrap().iter().filter(|h| h["action"] == "absorb_duplicate").count(), 5, "{history}");
+}
