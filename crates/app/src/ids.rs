@@ -59,6 +59,19 @@ pub fn time_of_id(id: i64) -> chrono::DateTime<chrono::Utc> {
     chrono::DateTime::from_timestamp_millis(ms as i64).unwrap_or_default()
 }
 
+/// The smallest id of an order registered at `since` or later, the
+/// application's clock reading `now`: an index by id then finds a span of
+/// recent orders without an index by time. Ids follow the system clock
+/// (and never fall behind it), which a manual clock (tests, the demo's
+/// history) need not follow, so the span is also measured back from the
+/// system's now and the earlier start is taken; a minute more covers a
+/// clock set back. Orders imported late (old times, new ids) are above it
+/// and left to the query's own test of the time.
+pub fn floor_since(since: chrono::DateTime<chrono::Utc>, now: chrono::DateTime<chrono::Utc>) -> i64 {
+    let system_now = chrono::DateTime::<chrono::Utc>::from(SystemTime::now());
+    first_id_at(since.min(system_now - (now - since)) - chrono::Duration::minutes(1))
+}
+
 fn now_ms() -> u64 {
     let ms = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(EPOCH_MS);
     ms.saturating_sub(EPOCH_MS)
@@ -93,5 +106,23 @@ mod tests {
         let month: chrono::DateTime<chrono::Utc> = "2027-01-01T00:00:00Z".parse().unwrap();
         assert_eq!(time_of_id(first_id_at(month)), month);
         assert_eq!(time_of_id(first_id_at(month) - 1), month - chrono::Duration::milliseconds(1));
+    }
+
+    #[test]
+    fn the_floor_of_a_window_is_below_every_id_made_in_it_whatever_the_applications_clock() {
+        let hour = chrono::Duration::hours(1);
+        let real = chrono::Utc::now();
+        let id = IdGenerator::new(3).next();
+        // The system's clock: a minute before the window.
+        assert_eq!(floor_since(real - hour, real), first_id_at(real - hour - chrono::Duration::minutes(1)));
+        // A manual clock far ahead (a test's): measured back from the system's now.
+        let ahead = real + chrono::Duration::days(400);
+        assert!(floor_since(ahead - hour, ahead) <= id);
+        assert!(floor_since(ahead - hour, ahead) > first_id_at(real - hour - chrono::Duration::minutes(2)));
+        // One behind (the demo's history): from its own window.
+        let behind = real - chrono::Duration::days(400);
+        assert_eq!(floor_since(behind - hour, behind), first_id_at(behind - hour - chrono::Duration::minutes(1)));
+        // An id made later than the window's start is never below it.
+        assert!(floor_since(real - chrono::Duration::seconds(1), real) <= id);
     }
 }

@@ -263,7 +263,14 @@ fn by_kind(alerts: &[hotline_app::supervision::AlertRecord]) -> String {
     format!("{counts:?}")
 }
 
-pub async fn all(app: &App, base: &str, args: &Args, raw: &crate::raw::Probe, raw_before: Vec<f64>) -> anyhow::Result<()> {
+pub async fn all(
+    app: &App,
+    base: &str,
+    args: &Args,
+    raw: &crate::raw::Probe,
+    raw_before: Vec<f64>,
+    wal: Option<crate::wal::Mark>,
+) -> anyhow::Result<()> {
     let client = reqwest::Client::builder().pool_max_idle_per_host(args.clients * 2).build()?;
     let target = Target { client: client.clone(), base: base.to_owned(), clients: args.clients };
     let consultant = login(&client, base, "consultant").await?;
@@ -388,6 +395,9 @@ pub async fn all(app: &App, base: &str, args: &Args, raw: &crate::raw::Probe, ra
         100.0 * surge_sign / surge_creates
     );
     println!("pending list, all clients: {list:.0} /s, during the surge {surge_list:.0} /s");
+    if let Some(wal) = wal {
+        println!("{}", wal.describe().await?);
+    }
     println!(
         "memory: resident {:.0} MiB, peak {:.0} MiB; stored orders at the end: {}",
         memory::resident_mib(),

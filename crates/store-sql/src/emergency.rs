@@ -51,13 +51,15 @@ impl EmergencyStore for SqlStore {
         tx.commit().await.or_backend()
     }
 
-    async fn recent_orders(&self, town: UnitId, since: DateTime<Utc>, limit: u32) -> StoreResult<Vec<RecentOrder>> {
+    async fn recent_orders(&self, town: UnitId, since: DateTime<Utc>, floor: i64, limit: u32) -> StoreResult<Vec<RecentOrder>> {
+        // By `work_orders_town` (town, id) from the floor: an index by town
+        // and time as well cost every registration a write (migration 33).
         let sql = format!(
-            "SELECT id, created_at, category_id, subject, description FROM work_orders WHERE town_id = $1 AND created_at >= $2 \
-             AND state NOT IN ({}) ORDER BY created_at DESC LIMIT $3",
+            "SELECT id, created_at, category_id, subject, description FROM work_orders WHERE town_id = $1 AND id >= $2 \
+             AND created_at >= $3 AND state NOT IN ({}) ORDER BY created_at DESC LIMIT $4",
             VOID_STATES.as_str()
         );
-        dynamic(&sql, vec![town.0.into(), micros(since).into(), i64::from(limit).into()])
+        dynamic(&sql, vec![town.0.into(), floor.into(), micros(since).into(), i64::from(limit).into()])
             .fetch_all(&self.read)
             .await
             .or_backend()?

@@ -126,7 +126,7 @@ impl<T> OrBackend<T> for Result<T, sqlx::Error> {
 }
 
 /// Every migration in order: version, description, SQL.
-const MIGRATIONS: [(i64, &str, &str); 32] = [
+const MIGRATIONS: [(i64, &str, &str); 33] = [
     (1, "initial", include_str!("../migrations/0001_initial.sql")),
     (2, "knowledge", include_str!("../migrations/0002_knowledge.sql")),
     (3, "callcentre", include_str!("../migrations/0003_callcentre.sql")),
@@ -159,6 +159,7 @@ const MIGRATIONS: [(i64, &str, &str); 32] = [
     (30, "calls_in_progress", include_str!("../migrations/0030_calls_in_progress.sql")),
     (31, "models", include_str!("../migrations/0031_models.sql")),
     (32, "phone_bindings", include_str!("../migrations/0032_phone_bindings.sql")),
+    (33, "one_town_index", include_str!("../migrations/0033_one_town_index.sql")),
 ];
 
 /// Changes whenever a migration does: test templates are keyed on it.

@@ -1321,6 +1321,28 @@ async fn deadline_timers_fire_once_and_raise_alerts() {
 /// The surge check reads back only the warnings a new one would repeat,
 /// with the orders of their last window; the hot topics read them whole.
 #[tokio::test]
+async fn a_towns_recent_orders_are_read_newest_first_within_the_window_and_above_the_floor() {
+    use hotline_app::emergency::EmergencyStore;
+    let f = Fixture::new().await;
+    let old = f.insert(1, OrderType::Complaint, t0() - Duration::hours(2)).await;
+    let earlier = f.insert(2, OrderType::Complaint, t0() - Duration::minutes(30)).await;
+    let newest = f.insert(3, OrderType::Complaint, t0()).await;
+    let since = t0() - Duration::hours(1);
+    let floor = hotline_app::ids::floor_since(since, t0());
+    let read = |town: UnitId, floor: i64, limit: u32| {
+        let store = &f.store;
+        async move { store.recent_orders(town, since, floor, limit).await.unwrap().into_iter().map(|r| r.id).collect::<Vec<_>>() }
+    };
+    assert_eq!(read(TOWN, floor, 100).await, vec![newest.id, earlier.id], "not {:?}, registered before the window", old.id);
+    assert_eq!(read(TOWN, floor, 1).await, vec![newest.id]);
+    assert_eq!(read(OTHER_TOWN, floor, 100).await, vec![]);
+    assert_eq!(read(TOWN, newest.id.0, 100).await, vec![newest.id], "nothing below the floor");
+    let text = f.store.recent_orders(TOWN, since, floor, 1).await.unwrap().remove(0).text;
+    assert_eq!(text, "噪音扰民\n晚上十点后工地仍在施工。\n影响休息。");
+    f.finish().await;
+}
+
+#[tokio::test]
 async fn surge_warnings_are_read_back_by_town_subject_orders_and_window() {
     use hotline_app::emergency::{EmergencyStore, SurgeWarningQuery};
     use hotline_app::supervision::{Firing, IncidentMember, alert_of};

@@ -417,7 +417,8 @@ impl Emergency {
     ) -> AppResult<(Option<(i64, Vec<OrderId>)>, Vec<i64>)> {
         let since = now - Duration::minutes(i64::from(self.config.surge_minutes));
         if !self.watch.lock().expect("surge watch lock").knows(town) {
-            let recent = self.store.recent_orders(town, since, TOWN_LOAD_LIMIT).await?;
+            let floor = crate::ids::floor_since(since, now);
+            let recent = self.store.recent_orders(town, since, floor, TOWN_LOAD_LIMIT).await?;
             let warnings = self.store.surge_warnings(&self.town_warnings(town, now, None)).await?;
             let mut watch = self.watch.lock().expect("surge watch lock");
             if !watch.knows(town) {

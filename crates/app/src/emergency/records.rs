@@ -128,8 +128,9 @@ pub trait EmergencyStore: Send + Sync {
     async fn save_rule(&self, rule: &EmergencyRule, audit: &AuditRecord) -> StoreResult<()>;
     /// The town's orders registered since `since` (merged and invalid ones
     /// left out), newest first, at most `limit`: what the surge watch needs
-    /// of a town it meets for the first time.
-    async fn recent_orders(&self, town: UnitId, since: DateTime<Utc>, limit: u32) -> StoreResult<Vec<RecentOrder>>;
+    /// of a town it meets for the first time. None has an id below
+    /// `floor` (`ids::floor_since`), which bounds the index's span.
+    async fn recent_orders(&self, town: UnitId, since: DateTime<Utc>, floor: i64, limit: u32) -> StoreResult<Vec<RecentOrder>>;
     /// Orders registered after `after` and at or before `until`, oldest
     /// first, at most `limit`, each with its place for the next call.
     async fn registered_between(&self, after: ChangeCursor, until: DateTime<Utc>, limit: u32) -> StoreResult<Vec<(ChangeCursor, OrderId)>>;

@@ -1,0 +1,11 @@
+-- Every registration with a town wrote an entry into two indexes by town:
+-- (town_id, id) and (town_id, created_at). On SQLite each group commit
+-- writes every page it changed whole into the WAL, and the entries of a
+-- batch's orders land on one page per town in each: the second index cost
+-- creates with towns about a tenth of their rate (issue 22). The one query
+-- that read it, a town's orders of the last window for the surge watch,
+-- now reads (town_id, id) from the smallest id of the window
+-- (`ids::floor_since`). A node of the previous version still serving
+-- answers the same, reading each town's index whole the first time it
+-- meets the town.
+DROP INDEX IF EXISTS work_orders_town_recent;
