@@ -246,5 +246,5 @@ async fn run(args: Args) -> anyhow::Result<()> {
     let raw = raw::Probe { url: url.clone(), connections: args.connections, clients: args.clients, rows: args.raw_rows / 3 };
     let before = raw.rates().await?;
     println!("raw single-row inserts, {} clients: {}", args.clients, raw::describe(&before));
-    measure::all(&app, &base, &args, &raw, before, wal).await
+    measure::all(&app, &base, &args, &raw, before, wal, &store).await
 }
