@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
-async fn pool(url: &str, connections: u32) -> anyhow::Result<AnyPool> {
+pub(crate) async fn pool(url: &str, connections: u32) -> anyhow::Result<AnyPool> {
     install_default_drivers();
     let sqlite = url.starts_with("sqlite:");
     Ok(AnyPoolOptions::new()

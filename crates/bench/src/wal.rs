@@ -8,7 +8,6 @@
 //! after it, the one `max_wal_size` calls for came due during the runs.
 
 use sqlx::Row;
-use sqlx::any::{AnyPoolOptions, install_default_drivers};
 
 /// Where the WAL stood and how many checkpoints had been made, right after
 /// the checkpoint that ends the bulk load.
@@ -20,8 +19,7 @@ pub struct Mark {
 }
 
 async fn counters(url: &str, checkpoint: bool) -> anyhow::Result<(String, i64, i64)> {
-    install_default_drivers();
-    let pool = AnyPoolOptions::new().max_connections(1).connect(url).await?;
+    let pool = crate::raw::pool(url, 1).await?;
     if checkpoint {
         sqlx::query("CHECKPOINT").execute(&pool).await?;
     }
