@@ -120,9 +120,9 @@ impl EmergencyStore for SqlStore {
         since: DateTime<Utc>,
     ) -> StoreResult<Option<(i64, DateTime<Utc>)>> {
         sqlx::query(
-            "SELECT a.id, a.raised_at FROM alerts a JOIN work_orders o ON o.id = a.order_id \
-             WHERE a.unit_id = $1 AND a.watched = 'emergency' AND a.subject = $2 AND a.raised_at >= $3 AND o.town_id = $4 \
-             ORDER BY a.raised_at DESC, a.id DESC LIMIT 1",
+            "SELECT id, raised_at FROM alerts \
+             WHERE unit_id = $1 AND watched = 'emergency' AND subject = $2 AND town_id = $4 AND raised_at >= $3 \
+             ORDER BY raised_at DESC, id DESC LIMIT 1",
         )
         .bind(unit.0)
         .bind(rule)

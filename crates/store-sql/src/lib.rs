@@ -126,7 +126,7 @@ impl<T> OrBackend<T> for Result<T, sqlx::Error> {
 }
 
 /// Every migration in order: version, description, SQL.
-const MIGRATIONS: [(i64, &str, &str); 33] = [
+const MIGRATIONS: [(i64, &str, &str); 34] = [
     (1, "initial", include_str!("../migrations/0001_initial.sql")),
     (2, "knowledge", include_str!("../migrations/0002_knowledge.sql")),
     (3, "callcentre", include_str!("../migrations/0003_callcentre.sql")),
@@ -160,6 +160,7 @@ const MIGRATIONS: [(i64, &str, &str); 33] = [
     (31, "models", include_str!("../migrations/0031_models.sql")),
     (32, "phone_bindings", include_str!("../migrations/0032_phone_bindings.sql")),
     (33, "one_town_index", include_str!("../migrations/0033_one_town_index.sql")),
+    (34, "incidents_by_town", include_str!("../migrations/0034_incidents_by_town.sql")),
 ];
 
 /// Changes whenever a migration does: test templates are keyed on it.

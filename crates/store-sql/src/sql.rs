@@ -67,17 +67,17 @@ pub(crate) fn dynamic(sql: &str, values: Vec<Val>) -> Query<'_, Any, AnyArgument
     values.into_iter().fold(sqlx::query(AssertSqlSafe(sql)), bind)
 }
 
-pub(crate) fn placeholders(from: usize, n: usize) -> String {
-    (from..from + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
-}
-
 /// Placeholders for statements with thousands of parameters. SQLite finds a
 /// named parameter (`$7`) by scanning all names, so binding n of them costs
 /// O(n²); anonymous `?` parameters bind by position. PostgreSQL needs `$n`.
 pub(crate) fn bulk_placeholders(backend: Backend, from: usize, n: usize) -> String {
+    bulk_placeholder_list(backend, from, n).join(", ")
+}
+
+fn bulk_placeholder_list(backend: Backend, from: usize, n: usize) -> Vec<String> {
     match backend {
-        Backend::Sqlite => vec!["?"; n].join(", "),
-        Backend::Postgres => placeholders(from, n),
+        Backend::Sqlite => vec!["?".to_owned(); n],
+        Backend::Postgres => (from..from + n).map(|i| format!("${i}")).collect(),
     }
 }
 
@@ -155,6 +155,22 @@ pub(crate) async fn insert_rows(
     rows: Vec<Vec<Val>>,
     tail: &str,
 ) -> StoreResult<Vec<AnyRow>> {
+    insert_shaped(conn, backend, head, (width, &|p: &[String]| p.join(", ")), rows, tail).await
+}
+
+/// Writes one row's expressions from its placeholders.
+pub(crate) type RowShape<'a> = &'a (dyn Fn(&[String]) -> String + Sync);
+
+/// [`insert_rows`] where a row's values are not all stored as they are:
+/// `shape` writes one row's expressions from its `width` placeholders.
+pub(crate) async fn insert_shaped(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    head: &str,
+    (width, shape): (usize, RowShape<'_>),
+    rows: Vec<Vec<Val>>,
+    tail: &str,
+) -> StoreResult<Vec<AnyRow>> {
     let mut returned = Vec::new();
     let sizes: Vec<usize> = pieces(rows.len(), MAX_PARAMETERS / width).collect();
     let mut rows = rows.into_iter();
@@ -164,7 +180,7 @@ pub(crate) async fn insert_rows(
         for (i, row) in rows.by_ref().take(size).enumerate() {
             debug_assert_eq!(row.len(), width);
             sql.push_str(if i == 0 { "(" } else { ", (" });
-            sql.push_str(&bulk_placeholders(backend, values.len() + 1, width));
+            sql.push_str(&shape(&bulk_placeholder_list(backend, values.len() + 1, width)));
             sql.push(')');
             values.extend(row);
         }

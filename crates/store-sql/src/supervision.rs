@@ -1,7 +1,7 @@
 //! Deadline timers, alerts, contacts and the delivery outbox.
 
 use crate::codec::{Get, flag, micros, opt_micros, word};
-use crate::sql::{TERMINAL_STATES, VOID_STATES, Val, bulk_placeholders, dynamic, in_list, insert_audit, insert_rows};
+use crate::sql::{TERMINAL_STATES, VOID_STATES, Val, bulk_placeholders, dynamic, in_list, insert_audit, insert_rows, insert_shaped};
 use crate::{Backend, OrBackend, SqlStore};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -110,10 +110,14 @@ async fn insert_alerts(conn: &mut AnyConnection, backend: Backend, firings: &[&F
                 micros(a.due).into(),
                 a.unit.map(|u| u.0).into(),
                 micros(a.raised_at).into(),
+                a.order.0.into(),
             ]
         })
         .collect();
-    insert_rows(conn, backend, "alerts (id, order_id, watched, subject, level, due_at, unit_id, raised_at)", 8, alerts, "").await?;
+    // The town of the order, for an emergency report to find its incident (migration 34).
+    let with_town = |p: &[String]| format!("{}, (SELECT o.town_id FROM work_orders o WHERE o.id = {})", p[..8].join(", "), p[8]);
+    let head = "alerts (id, order_id, watched, subject, level, due_at, unit_id, raised_at, town_id)";
+    insert_shaped(conn, backend, head, (9, &with_town), alerts, "").await?;
     let deliveries = firings
         .iter()
         .flat_map(|f| &f.deliveries)

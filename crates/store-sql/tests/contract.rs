@@ -1342,6 +1342,61 @@ async fn a_towns_recent_orders_are_read_newest_first_within_the_window_and_above
     f.finish().await;
 }
 
+/// A report joins the newest incident of its rule and partner in its own
+/// town: alerts of other towns, rules, partners or before the window are
+/// not it.
+#[tokio::test]
+async fn an_open_incident_is_found_by_rule_partner_town_and_window() {
+    use hotline_app::emergency::EmergencyStore;
+    use hotline_app::supervision::{Firing, alert_of};
+    use hotline_domain::watch::{AlertLevel, Timer, Watched};
+    let f = Fixture::new().await;
+    let here = f.insert(1, OrderType::Complaint, t0()).await;
+    let mut there = f.new_order(2, OrderType::Complaint, t0());
+    there.order.location.town = Some(OTHER_TOWN);
+    f.store.insert_order(&there, &f.audit("create"), None, &[]).await.unwrap();
+    let (rule, partner) = (40, HOUSING);
+    let alert = |id: i64, order: OrderId, rule: i64, unit: UnitId, minutes: i64| Firing {
+        timers: Vec::new(),
+        deliveries: Vec::new(),
+        alert: alert_of(
+            &Timer {
+                order,
+                watched: Watched::Emergency,
+                subject: rule,
+                level: AlertLevel::Red,
+                due: t0(),
+                fire_at: t0(),
+                unit: Some(unit),
+            },
+            id,
+            t0() + Duration::minutes(minutes),
+        ),
+    };
+    let firings = [
+        alert(600, here.id, rule, partner, -90),
+        alert(601, here.id, rule, partner, -20),
+        alert(602, there.order.id, rule, partner, -5),
+        alert(603, here.id, rule + 1, partner, -3),
+        alert(604, here.id, rule, VILLAGE, -2),
+    ];
+    f.store.raise(&firings, &[], &[]).await.unwrap();
+    let since = t0() - Duration::hours(1);
+    let found = |rule: i64, unit: UnitId, town: UnitId, since: DateTime<Utc>| {
+        let store = &f.store;
+        async move { store.open_incident(rule, unit, town, since).await.unwrap().map(|(id, at)| (id, at - t0())) }
+    };
+    assert_eq!(
+        found(rule, partner, TOWN, since).await,
+        Some((601, Duration::minutes(-20))),
+        "not 602 (another town), 603 (another rule), 604 (another partner), 600 (before the window)"
+    );
+    assert_eq!(found(rule, partner, OTHER_TOWN, since).await, Some((602, Duration::minutes(-5))));
+    assert_eq!(found(rule, partner, TOWN, t0() - Duration::minutes(10)).await, None);
+    assert_eq!(found(rule, HOUSING, VILLAGE, since).await, None);
+    f.finish().await;
+}
+
 #[tokio::test]
 async fn surge_warnings_are_read_back_by_town_subject_orders_and_window() {
     use hotline_app::emergency::{EmergencyStore, SurgeWarningQuery};
