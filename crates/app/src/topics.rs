@@ -86,12 +86,16 @@ pub struct TopicsConfig {
     /// How alike (0–1, the weighted cosine of words) an order must be to a
     /// topic's orders to join it.
     pub likeness: f32,
+    /// The most orders kept analysed in memory, the newest: a fortnight
+    /// of a city's orders would otherwise grow the server without bound
+    /// (about 1.4 KB an order).
+    pub max_orders: u32,
 }
 
 impl Default for TopicsConfig {
     fn default() -> Self {
         let rule = TopicRule::default();
-        Self { refresh_seconds: 60, min_orders: rule.min_orders as u32, likeness: rule.likeness }
+        Self { refresh_seconds: 60, min_orders: rule.min_orders as u32, likeness: rule.likeness, max_orders: 100_000 }
     }
 }
 
@@ -105,6 +109,9 @@ impl TopicsConfig {
         }
         if !(self.likeness > 0.0 && self.likeness < 1.0) {
             return Err("likeness must be between 0 and 1 (exclusive)".into());
+        }
+        if !(1_000..=5_000_000).contains(&self.max_orders) {
+            return Err("max_orders must be between 1000 and 5000000".into());
         }
         Ok(())
     }
@@ -375,9 +382,13 @@ impl HotTopics {
     async fn read(&self, memory: &mut Memory, now: DateTime<Utc>) -> AppResult<()> {
         let horizon = now - TopicWindow::Week.length() - TopicWindow::Week.length();
         let full = memory.read_fully_at.is_none_or(|at| now - at >= Duration::minutes(FULL_READ_MINUTES));
+        let max = self.config.max_orders as usize;
+        // Held to the cap, the memory reads again only from its oldest
+        // order: those before it were let go.
+        let oldest_held = (memory.orders.len() >= max).then(|| memory.orders.values().map(|k| k.at).min()).flatten();
         let mut after = match memory.newest {
             Some((at, _)) if !full => (at - Duration::seconds(OVERLAP_SECONDS), OrderId(i64::MIN)),
-            _ => (horizon, OrderId(i64::MIN)),
+            _ => (oldest_held.map_or(horizon, |at| (at - Duration::microseconds(1)).max(horizon)), OrderId(i64::MIN)),
         };
         // Nothing in memory changes before every page is read: a failed
         // read leaves it as it was.
@@ -412,6 +423,8 @@ impl HotTopics {
                     );
                 }
             }
+            // A first read of a busy fortnight is held to the cap as it goes.
+            keep_newest(&mut fresh, max);
             match page.last() {
                 Some(last) if page.len() == PAGE as usize => after = (last.created_at, last.id),
                 _ => break,
@@ -424,8 +437,22 @@ impl HotTopics {
         }
         memory.orders.extend(fresh);
         memory.orders.retain(|_, k| k.at > horizon);
+        keep_newest(&mut memory.orders, max);
         memory.newest = memory.orders.iter().map(|(id, k)| (k.at, *id)).max();
         Ok(())
+    }
+}
+
+/// Lets the oldest orders go until at most `max` are left.
+fn keep_newest(orders: &mut HashMap<OrderId, Known>, max: usize) {
+    if orders.len() <= max {
+        return;
+    }
+    let mut ages: Vec<(DateTime<Utc>, OrderId)> = orders.iter().map(|(id, k)| (k.at, *id)).collect();
+    let cut = ages.len() - max;
+    ages.select_nth_unstable(cut - 1);
+    for (_, id) in &ages[..cut] {
+        orders.remove(id);
     }
 }
 
@@ -482,5 +509,28 @@ mod tests {
         assert!(TopicsConfig::default().check().is_ok());
         assert!(TopicsConfig { likeness: 1.0, ..TopicsConfig::default() }.check().unwrap_err().contains("likeness"));
         assert!(TopicsConfig { min_orders: 1, ..TopicsConfig::default() }.check().unwrap_err().contains("min_orders"));
+        assert!(TopicsConfig { max_orders: 999, ..TopicsConfig::default() }.check().unwrap_err().contains("max_orders"));
+    }
+
+    #[test]
+    fn the_memory_keeps_the_newest_orders_up_to_its_cap() {
+        let t0 = chrono::TimeZone::with_ymd_and_hms(&Utc, 2026, 12, 5, 8, 0, 0).unwrap();
+        let known = |minutes: i64| Known {
+            number: WorkOrderNo::parse("DG20261205000001").unwrap(),
+            subject: String::new(),
+            at: t0 + Duration::minutes(minutes),
+            town: None,
+            category: CategoryId(1),
+            words: Arc::from(Vec::<String>::new()),
+        };
+        // Ids out of time order, as orders imported late have them.
+        let mut orders: HashMap<OrderId, Known> =
+            [(5, 40), (1, 10), (9, 30), (3, 20), (7, 50)].map(|(id, m)| (OrderId(id), known(m))).into();
+        keep_newest(&mut orders, 3);
+        let mut kept: Vec<i64> = orders.keys().map(|id| id.0).collect();
+        kept.sort_unstable();
+        assert_eq!(kept, vec![5, 7, 9], "the three newest by time");
+        keep_newest(&mut orders, 5);
+        assert_eq!(orders.len(), 3, "under the cap nothing goes");
     }
 }

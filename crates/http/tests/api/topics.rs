@@ -202,3 +202,46 @@ async fn a_hot_topic_spanning_towns_warns_the_centre_once_and_counts_its_later_r
     clock.set(clock.now() + Duration::seconds(61));
     assert_eq!(t.app.emergency.screen_topics(&t.app.topics.recent_reports().await.unwrap()).await.unwrap().len(), 1);
 }
+
+/// Memory holds the newest `topics.max_orders`: an older matter let go is
+/// no topic even over the week, and a full read again after ten minutes
+/// reads back only from the oldest order held.
+#[tokio::test]
+async fn the_topics_keep_only_the_newest_orders_their_memory_holds() {
+    let start: DateTime<Utc> = "2026-12-03T02:00:00Z".parse().unwrap();
+    let clock = Arc::new(ManualClock::new(start));
+    let config = AppConfig { topics: hotline_app::topics::TopicsConfig { max_orders: 4, ..Default::default() }, ..AppConfig::default() };
+    let t = TestApp::spawn_with_clock(config, clock.clone()).await;
+    let (consultant, supervisor) = (t.login("consultant").await, t.login("supervisor").await);
+    for (subject, description) in [
+        ("工厂拖欠工资", "在厂里做了三个月，老板一直拖欠工资不发，请求帮助追讨。"),
+        ("老板拖欠工资不发", "工厂老板拖欠三个月工资，工人讨薪无果，请求帮助追讨。"),
+        ("拖欠工资三个月", "厂里拖欠我们工资三个月了，老板不发工资，请求追讨。"),
+    ] {
+        t.register(&consultant, report(&t, "441900003", subject, description, WAGES)).await;
+    }
+    clock.set(start + Duration::hours(1));
+    let consultant = t.login("consultant").await;
+    let flood = [
+        ("东纵路暴雨水浸街", "东纵路暴雨后水浸街，积水到膝盖，下水道堵塞。"),
+        ("东纵路水浸车辆熄火", "下暴雨东纵路水浸很深，下水道堵了，车过不去。"),
+        ("暴雨后东纵路水浸", "暴雨过后东纵路一带水浸，下水道堵塞没人疏通。"),
+        ("东纵路水浸无法出行", "东纵路暴雨水浸，小区门口下水道冒水。"),
+    ];
+    for (subject, description) in flood {
+        t.register(&consultant, report(&t, "441900003", subject, description, FACILITIES)).await;
+    }
+    let week = t.get("/api/v1/topics?window=week", &supervisor).await;
+    let found = topics(&week.body);
+    assert_eq!(found.len(), 1, "the wage reports were let go: {}", week.body);
+    assert!(words(&found[0]).contains(&"水浸"), "{}", week.body);
+    assert_eq!(found[0]["orders"], 4);
+
+    // A fifth report, read with the next full read: still the newest four.
+    t.register(&consultant, report(&t, "441900003", "东纵路又水浸了", "暴雨东纵路水浸严重，下水道排不出去。", FACILITIES)).await;
+    clock.set(clock.now() + Duration::minutes(11));
+    let supervisor = t.login("supervisor").await;
+    let week = t.get("/api/v1/topics?window=week", &supervisor).await;
+    let found = topics(&week.body);
+    assert_eq!((found.len(), found[0]["orders"].as_u64()), (1, Some(4)), "{}", week.body);
+}
