@@ -204,8 +204,8 @@ async fn a_hot_topic_spanning_towns_warns_the_centre_once_and_counts_its_later_r
 }
 
 /// Memory holds the newest `topics.max_orders`: an older matter let go is
-/// no topic even over the week, and a full read again after ten minutes
-/// reads back only from the oldest order held.
+/// no topic even over the week, before and after the full read again ten
+/// minutes on.
 #[tokio::test]
 async fn the_topics_keep_only_the_newest_orders_their_memory_holds() {
     let start: DateTime<Utc> = "2026-12-03T02:00:00Z".parse().unwrap();
