@@ -71,13 +71,9 @@ pub(crate) fn dynamic(sql: &str, values: Vec<Val>) -> Query<'_, Any, AnyArgument
 /// named parameter (`$7`) by scanning all names, so binding n of them costs
 /// O(n²); anonymous `?` parameters bind by position. PostgreSQL needs `$n`.
 pub(crate) fn bulk_placeholders(backend: Backend, from: usize, n: usize) -> String {
-    bulk_placeholder_list(backend, from, n).join(", ")
-}
-
-fn bulk_placeholder_list(backend: Backend, from: usize, n: usize) -> Vec<String> {
     match backend {
-        Backend::Sqlite => vec!["?".to_owned(); n],
-        Backend::Postgres => (from..from + n).map(|i| format!("${i}")).collect(),
+        Backend::Sqlite => vec!["?"; n].join(", "),
+        Backend::Postgres => (from..from + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", "),
     }
 }
 
@@ -155,19 +151,19 @@ pub(crate) async fn insert_rows(
     rows: Vec<Vec<Val>>,
     tail: &str,
 ) -> StoreResult<Vec<AnyRow>> {
-    insert_shaped(conn, backend, head, (width, &|p: &[String]| p.join(", ")), rows, tail).await
+    insert_shaped(conn, head, width, &|from| bulk_placeholders(backend, from, width), rows, tail).await
 }
 
-/// Writes one row's expressions from its placeholders.
-pub(crate) type RowShape<'a> = &'a (dyn Fn(&[String]) -> String + Sync);
+/// Writes one row's expressions, its values bound from placeholder `from` on.
+pub(crate) type RowShape<'a> = &'a (dyn Fn(usize) -> String + Sync);
 
 /// [`insert_rows`] where a row's values are not all stored as they are:
-/// `shape` writes one row's expressions from its `width` placeholders.
+/// `shape` writes one row's expressions for its `width` values.
 pub(crate) async fn insert_shaped(
     conn: &mut AnyConnection,
-    backend: Backend,
     head: &str,
-    (width, shape): (usize, RowShape<'_>),
+    width: usize,
+    shape: RowShape<'_>,
     rows: Vec<Vec<Val>>,
     tail: &str,
 ) -> StoreResult<Vec<AnyRow>> {
@@ -180,7 +176,7 @@ pub(crate) async fn insert_shaped(
         for (i, row) in rows.by_ref().take(size).enumerate() {
             debug_assert_eq!(row.len(), width);
             sql.push_str(if i == 0 { "(" } else { ", (" });
-            sql.push_str(&shape(&bulk_placeholder_list(backend, values.len() + 1, width)));
+            sql.push_str(&shape(values.len() + 1));
             sql.push(')');
             values.extend(row);
         }

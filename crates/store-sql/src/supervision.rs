@@ -115,9 +115,12 @@ async fn insert_alerts(conn: &mut AnyConnection, backend: Backend, firings: &[&F
         })
         .collect();
     // The town of the order, for an emergency report to find its incident (migration 34).
-    let with_town = |p: &[String]| format!("{}, (SELECT o.town_id FROM work_orders o WHERE o.id = {})", p[..8].join(", "), p[8]);
+    let with_town = |from: usize| {
+        let (stored, order) = (bulk_placeholders(backend, from, 8), bulk_placeholders(backend, from + 8, 1));
+        format!("{stored}, (SELECT o.town_id FROM work_orders o WHERE o.id = {order})")
+    };
     let head = "alerts (id, order_id, watched, subject, level, due_at, unit_id, raised_at, town_id)";
-    insert_shaped(conn, backend, head, (9, &with_town), alerts, "").await?;
+    insert_shaped(conn, head, 9, &with_town, alerts, "").await?;
     let deliveries = firings
         .iter()
         .flat_map(|f| &f.deliveries)
