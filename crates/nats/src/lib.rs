@@ -66,6 +66,9 @@ pub async fn join(config: &ClusterConfig, app: &App) -> Result<tokio::task::Join
     let subject = config.subject.clone();
     let mut incoming =
         client.subscribe(subject.clone()).await.map_err(|e| RelayError::Subscribe { subject: subject.clone(), reason: e.to_string() })?;
+    // The subscription is only queued until the server has it: flushed (a
+    // round trip), the node hears every event published after it joined.
+    client.flush().await.map_err(|e| RelayError::Subscribe { subject: subject.clone(), reason: e.to_string() })?;
     let (tx, mut outgoing) = mpsc::unbounded_channel();
     if !app.relay.attach(Arc::new(Outbox(tx))) {
         return Err(RelayError::AlreadyJoined);
