@@ -5,6 +5,7 @@ use crate::sql::{VOID_STATES, Val, dynamic, insert_audit, push_in};
 use crate::{OrBackend, SqlStore};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use futures_util::TryStreamExt;
 use hotline_app::emergency::{EmergencyStore, PublicWarning, RecentOrder, SurgeWarningQuery, WarningLevel};
 use hotline_app::ports::{AuditRecord, ChangeCursor, StoreError, StoreResult};
 use hotline_domain::emergency::{EmergencyRule, RuleSpec};
@@ -136,11 +137,24 @@ impl EmergencyStore for SqlStore {
     }
 
     async fn surge_warnings(&self, query: &SurgeWarningQuery<'_>) -> StoreResult<Vec<SurgeWarning>> {
-        let mut sql = String::from(
-            "SELECT a.id, a.unit_id, a.subject, a.raised_at, j.order_id, j.joined_at FROM alerts a \
-             LEFT JOIN alert_orders j ON j.alert_id = a.id AND j.joined_at >= $1 WHERE a.watched = 'surge' AND a.raised_at >= $2",
-        );
         let mut values = vec![Val::from(micros(query.joined_since)), Val::from(micros(query.raised_since))];
+        // From an order on, the orders are found by the index of orders
+        // (a range of the newest) and the order each warning is named
+        // after by its own, not by reading every order of each warning.
+        let members = match query.orders_from {
+            None => "alert_orders",
+            Some(from) => {
+                values.push(from.0.into());
+                "(SELECT alert_id, order_id, joined_at FROM alert_orders WHERE order_id >= $3 \
+                 UNION ALL SELECT s.id, s.subject, (SELECT joined_at FROM alert_orders m \
+                 WHERE m.alert_id = s.id AND m.order_id = s.subject) FROM alerts s \
+                 WHERE s.watched = 'surge' AND s.raised_at >= $2 AND s.subject < $3)"
+            }
+        };
+        let mut sql = format!(
+            "SELECT a.id, a.unit_id, a.subject, a.raised_at, j.order_id, j.joined_at FROM alerts a \
+             LEFT JOIN {members} j ON j.alert_id = a.id AND j.joined_at >= $1 WHERE a.watched = 'surge' AND a.raised_at >= $2"
+        );
         if let Some(town) = query.town {
             values.push(town.0.into());
             sql.push_str(&format!(" AND a.unit_id = ${}", values.len()));
@@ -152,9 +166,11 @@ impl EmergencyStore for SqlStore {
             sql.push_str("))");
         }
         sql.push_str(" ORDER BY a.id, j.joined_at");
-        let rows = dynamic(&sql, values).fetch_all(&self.read).await.or_backend()?;
+        // Streamed: a busy day's warnings count hundreds of thousands of
+        // orders, and a row as read weighs ten times what is kept of it.
+        let mut rows = dynamic(&sql, values).fetch(&self.read);
         let mut warnings: Vec<SurgeWarning> = Vec::new();
-        for row in &rows {
+        while let Some(row) = rows.try_next().await.or_backend()? {
             let alert = row.int("id")?;
             if warnings.last().is_none_or(|w| w.alert != alert) {
                 warnings.push(SurgeWarning {

@@ -1432,7 +1432,7 @@ async fn surge_warnings_are_read_back_by_town_subject_orders_and_window() {
     let members = [member(500, orders[0], 0), member(500, orders[1], 90), member(501, orders[2], 0), member(502, orders[3], 0)];
     f.store.raise(&firings, &[], &members).await.unwrap();
 
-    let read = |town: Option<UnitId>, joined_minutes: i64, about: Option<(i64, Vec<OrderId>)>| {
+    let read_from = |town: Option<UnitId>, joined_minutes: i64, about: Option<(i64, Vec<OrderId>)>, orders_from: Option<OrderId>| {
         let store = &f.store;
         async move {
             let query = SurgeWarningQuery {
@@ -1440,11 +1440,13 @@ async fn surge_warnings_are_read_back_by_town_subject_orders_and_window() {
                 raised_since: t0() - Duration::hours(24),
                 joined_since: t0() + Duration::minutes(joined_minutes),
                 about: about.as_ref().map(|(s, o)| (*s, o.as_slice())),
+                orders_from,
             };
             let found = store.surge_warnings(&query).await.unwrap();
             found.into_iter().map(|w| (w.alert, w.orders.into_iter().map(|(o, _)| o).collect::<Vec<_>>())).collect::<Vec<_>>()
         }
     };
+    let read = |town, joined_minutes, about| read_from(town, joined_minutes, about, None);
     assert_eq!(read(Some(TOWN), 0, None).await, vec![(500, vec![orders[0], orders[1]]), (501, vec![orders[2]])]);
     assert_eq!(read(None, 0, None).await.len(), 3, "the topics read every unit's");
     // Only the orders of the last window; a warning without any is still read.
@@ -1453,6 +1455,16 @@ async fn surge_warnings_are_read_back_by_town_subject_orders_and_window() {
     assert_eq!(read(Some(TOWN), 0, Some((CAT.0, vec![]))).await, vec![(500, vec![orders[0], orders[1]])]);
     assert_eq!(read(Some(TOWN), 0, Some((-1, vec![orders[3], orders[2]]))).await, vec![(501, vec![orders[2]])]);
     assert_eq!(read(Some(TOWN), 0, Some((-1, vec![orders[3]]))).await, vec![]);
+    // From an order on: the later ones, and the order a warning is named after.
+    assert_eq!(
+        read_from(None, 0, None, Some(orders[3])).await,
+        vec![(500, vec![]), (501, vec![orders[2]]), (502, vec![orders[3]])],
+        "500 is named after a category; 501 after its order, older than the floor"
+    );
+    assert_eq!(
+        read_from(None, 0, None, Some(orders[1])).await,
+        vec![(500, vec![orders[1]]), (501, vec![orders[2]]), (502, vec![orders[3]])]
+    );
     f.finish().await;
 }
 

@@ -455,6 +455,7 @@ impl Emergency {
             raised_since: now - SURGE_LOOKBACK,
             joined_since: now - Duration::minutes(i64::from(self.config.surge_minutes)),
             about,
+            orders_from: None,
         }
     }
 

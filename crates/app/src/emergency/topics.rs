@@ -26,7 +26,11 @@ impl Emergency {
         // Read once per pass, and kept up to date with what the pass raises,
         // so two topics never take the same orders into two new warnings.
         let since = now - SURGE_LOOKBACK;
-        let query = SurgeWarningQuery { town: None, raised_since: since, joined_since: since, about: None };
+        // What a warning shares with a topic, and which of the topic's
+        // orders it already counts, is about the topics' orders alone,
+        // none older than their oldest (ids follow registration).
+        let orders_from = reports.iter().flatten().map(|r| r.order).min();
+        let query = SurgeWarningQuery { town: None, raised_since: since, joined_since: since, about: None, orders_from };
         let mut warnings = self.store.surge_warnings(&query).await?;
         let (mut alerts, mut members) = (Vec::new(), Vec::new());
         for topic in reports {
