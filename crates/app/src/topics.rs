@@ -3,11 +3,12 @@
 //! (`hotline_domain::topics`), for the supervision screen, the big screen
 //! and, in public wording, the portal.
 //!
-//! The orders' words are kept in memory, each order analysed once; a
-//! refresh reads only the orders registered since the last one (with an
-//! overlap for late commits) and, every few minutes, the whole fortnight
-//! again so merged and invalid orders drop out. Topics are computed at
-//! most once per refresh and window, off the async threads.
+//! The orders' words are kept in memory (each distinct word once), each
+//! order analysed once; a refresh reads only the orders registered since
+//! the last one (with an overlap for late commits) and, every few
+//! minutes, the whole fortnight again so merged and invalid orders drop
+//! out. Topics are computed at most once per refresh and window, off the
+//! async threads.
 
 use crate::access::TopicReader;
 use crate::clock::Clock;
@@ -204,8 +205,13 @@ fn public_title(org: &crate::directory::OrgSnapshot, category: CategoryId) -> St
     }
 }
 
+/// A word as the memory holds it: one string per distinct word, shared by
+/// every order using it. Held as strings of their own, an order's words
+/// were most of the 1.4 KB it cost.
+type Word = Arc<str>;
+
 /// An order handed to the grouping: id, time, town, category, words.
-type Grouped = (OrderId, DateTime<Utc>, Option<UnitId>, CategoryId, Arc<[String]>);
+type Grouped = (OrderId, DateTime<Utc>, Option<UnitId>, CategoryId, Arc<[Word]>);
 
 struct Known {
     number: WorkOrderNo,
@@ -213,12 +219,38 @@ struct Known {
     at: DateTime<Utc>,
     town: Option<UnitId>,
     category: CategoryId,
-    words: Arc<[String]>,
+    words: Arc<[Word]>,
+}
+
+/// Each distinct word of the orders held, once.
+#[derive(Default)]
+struct Vocabulary(HashSet<Word>);
+
+impl Vocabulary {
+    fn words(&mut self, words: Vec<String>) -> Arc<[Word]> {
+        words
+            .into_iter()
+            .map(|w| match self.0.get(w.as_str()) {
+                Some(held) => held.clone(),
+                None => {
+                    let word: Word = w.into();
+                    self.0.insert(word.clone());
+                    word
+                }
+            })
+            .collect()
+    }
+
+    /// Lets go the words no order held uses any more.
+    fn forget_unused(&mut self) {
+        self.0.retain(|w| Arc::strong_count(w) > 1);
+    }
 }
 
 #[derive(Default)]
 struct Memory {
     orders: HashMap<OrderId, Known>,
+    vocabulary: Vocabulary,
     /// The newest order read.
     newest: Option<(DateTime<Utc>, OrderId)>,
     read_fully_at: Option<DateTime<Utc>>,
@@ -360,11 +392,11 @@ impl HotTopics {
             .map(|(id, k)| (*id, k.at, k.town, k.category, k.words.clone()))
             .collect();
         let rule = self.config.rule();
-        let held: Vec<Arc<[String]>> = memory.orders.values().map(|k| k.words.clone()).collect();
+        let held: Vec<Arc<[Word]>> = memory.orders.values().map(|k| k.words.clone()).collect();
         let engine = self.engine.clone();
         let topics = tokio::task::spawn_blocking(move || {
             let rarity = ordinary_rarity(engine.as_ref(), &held, orders.iter().map(|o| &o.4))?;
-            let view: Vec<TopicOrder<'_>> = orders
+            let view: Vec<TopicOrder<'_, Word>> = orders
                 .iter()
                 .map(|(id, at, town, category, words)| TopicOrder { id: *id, at: *at, town: *town, category: *category, words })
                 .collect();
@@ -403,13 +435,13 @@ impl HotTopics {
                 .map(|o| (o.id, format!("{}\n{}", o.subject, o.description)))
                 .collect();
             let engine = self.engine.clone();
-            let analysed: HashMap<OrderId, Arc<[String]>> =
-                tokio::task::spawn_blocking(move || texts.into_iter().map(|(id, text)| (id, engine.analyze(&text).into())).collect())
+            let mut analysed: HashMap<OrderId, Vec<String>> =
+                tokio::task::spawn_blocking(move || texts.into_iter().map(|(id, text)| (id, engine.analyze(&text))).collect())
                     .await
                     .map_err(|e| AppError::Unavailable(format!("analysing orders for hot topics: {e}")))?;
             for o in &page {
                 read.insert(o.id);
-                if let Some(words) = analysed.get(&o.id) {
+                if let Some(words) = analysed.remove(&o.id) {
                     fresh.insert(
                         o.id,
                         Known {
@@ -418,7 +450,7 @@ impl HotTopics {
                             at: o.created_at,
                             town: o.town,
                             category: o.category,
-                            words: words.clone(),
+                            words: memory.vocabulary.words(words),
                         },
                     );
                 }
@@ -438,6 +470,9 @@ impl HotTopics {
         memory.orders.extend(fresh);
         memory.orders.retain(|_, k| k.at > horizon);
         keep_newest(&mut memory.orders, max);
+        if full {
+            memory.vocabulary.forget_unused();
+        }
         memory.newest = memory.orders.iter().map(|(id, k)| (k.at, *id)).max();
         Ok(())
     }
@@ -460,16 +495,16 @@ fn keep_newest(orders: &mut HashMap<OrderId, Known>, max: usize) {
 /// indexed orders and the engine's own corpus) without the orders of the
 /// last two weeks held here, whose surges would otherwise make their own
 /// words look common. Public for the benchmark (`hotline-topics-bench`).
-pub fn ordinary_rarity<'a>(
+pub fn ordinary_rarity<'a, W: AsRef<str> + 'a>(
     engine: &dyn SearchEngine,
-    held: &[Arc<[String]>],
-    grouped: impl Iterator<Item = &'a Arc<[String]>>,
+    held: &[Arc<[W]>],
+    grouped: impl Iterator<Item = &'a Arc<[W]>>,
 ) -> AppResult<HashMap<String, f32>> {
-    let distinct: HashSet<&str> = grouped.flat_map(|w| w.iter().map(String::as_str)).collect();
+    let distinct: HashSet<&str> = grouped.flat_map(|w| w.iter().map(W::as_ref)).collect();
     let mut recent: HashMap<&str, u64> = distinct.iter().map(|w| (*w, 0)).collect();
     for words in held {
         for w in words.iter() {
-            if let Some(n) = recent.get_mut(w.as_str()) {
+            if let Some(n) = recent.get_mut(w.as_ref()) {
                 *n += 1;
             }
         }
@@ -513,6 +548,19 @@ mod tests {
     }
 
     #[test]
+    fn each_word_is_held_once_and_let_go_when_no_order_uses_it() {
+        let mut vocabulary = Vocabulary::default();
+        let first = vocabulary.words(vec!["水浸".into(), "东城".into()]);
+        let second = vocabulary.words(vec!["水浸".into()]);
+        assert!(Arc::ptr_eq(&first[0], &second[0]), "one string for both orders");
+        drop(first);
+        vocabulary.forget_unused();
+        let held: Vec<&str> = vocabulary.0.iter().map(|w| w.as_ref()).collect();
+        assert_eq!(held, vec!["水浸"]);
+        assert_eq!(&*second[0], "水浸");
+    }
+
+    #[test]
     fn the_memory_keeps_the_newest_orders_up_to_its_cap() {
         let t0 = chrono::TimeZone::with_ymd_and_hms(&Utc, 2026, 12, 5, 8, 0, 0).unwrap();
         let known = |minutes: i64| Known {
@@ -521,7 +569,7 @@ mod tests {
             at: t0 + Duration::minutes(minutes),
             town: None,
             category: CategoryId(1),
-            words: Arc::from(Vec::<String>::new()),
+            words: Arc::from(Vec::<Word>::new()),
         };
         // Ids out of time order, as orders imported late have them.
         let mut orders: HashMap<OrderId, Known> =

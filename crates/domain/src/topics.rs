@@ -43,13 +43,14 @@ impl Default for TopicRule {
 
 /// An order as the grouping sees it.
 #[derive(Debug, Clone)]
-pub struct TopicOrder<'a> {
+pub struct TopicOrder<'a, W = String> {
     pub id: OrderId,
     pub at: DateTime<Utc>,
     pub town: Option<UnitId>,
     pub category: CategoryId,
-    /// Its distinct words (the search analyzer's, stop words left out).
-    pub words: &'a [String],
+    /// Its distinct words (the search analyzer's, stop words left out), as
+    /// strings or as handles shared by every order using the word.
+    pub words: &'a [W],
 }
 
 /// Where a topic is going, from its orders in the window before.
@@ -114,22 +115,22 @@ const BUSY_WORD: usize = 256;
 
 /// The topics of the window of `length` ending at `now`, largest first,
 /// from `orders` of that window and the one before (others are ignored).
-pub fn topics(
-    orders: &[TopicOrder<'_>],
+pub fn topics<W: AsRef<str>>(
+    orders: &[TopicOrder<'_, W>],
     now: DateTime<Utc>,
     length: Duration,
     rule: TopicRule,
     rarity: &dyn Fn(&str) -> f32,
 ) -> Vec<Topic> {
     let start = now - length;
-    let mut orders: Vec<&TopicOrder<'_>> = orders.iter().filter(|o| o.at > start - length && o.at <= now).collect();
+    let mut orders: Vec<&TopicOrder<'_, W>> = orders.iter().filter(|o| o.at > start - length && o.at <= now).collect();
     orders.sort_by_key(|o| (o.at, o.id));
     let groups = group(&orders, rule.likeness, rarity);
     let mut topics: Vec<Topic> = groups
         .into_iter()
         .filter_map(|g| {
-            let members: Vec<&TopicOrder<'_>> = g.members.iter().map(|i| orders[*i]).collect();
-            let current: Vec<&TopicOrder<'_>> = members.iter().copied().filter(|o| o.at > start).collect();
+            let members: Vec<&TopicOrder<'_, W>> = g.members.iter().map(|i| orders[*i]).collect();
+            let current: Vec<&TopicOrder<'_, W>> = members.iter().copied().filter(|o| o.at > start).collect();
             if current.len() < rule.min_orders {
                 return None;
             }
@@ -201,7 +202,7 @@ pub fn rarity(documents: u64, count: u64) -> f32 {
 /// Groups `orders` (oldest first) in one pass, every word weighed by
 /// `rarity`. A word of one order only can join nothing, but still counts in
 /// that order's weight.
-pub fn group(orders: &[&TopicOrder<'_>], likeness: f32, rarity: &dyn Fn(&str) -> f32) -> Vec<Group> {
+pub fn group<W: AsRef<str>>(orders: &[&TopicOrder<'_, W>], likeness: f32, rarity: &dyn Fn(&str) -> f32) -> Vec<Group> {
     let mut vocabulary: HashMap<&str, u32> = HashMap::new();
     let mut documents: Vec<u32> = Vec::new();
     let coded: Vec<Vec<u32>> = orders
@@ -211,7 +212,7 @@ pub fn group(orders: &[&TopicOrder<'_>], likeness: f32, rarity: &dyn Fn(&str) ->
                 .iter()
                 .map(|w| {
                     let next = vocabulary.len() as u32;
-                    let code = *vocabulary.entry(w.as_str()).or_insert(next);
+                    let code = *vocabulary.entry(w.as_ref()).or_insert(next);
                     if code as usize == documents.len() {
                         documents.push(0);
                     }
