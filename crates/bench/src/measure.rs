@@ -427,8 +427,9 @@ async fn analyze_grown(store: &hotline_store_sql::SqlStore) -> anyhow::Result<()
 }
 
 /// Registers `total` realistic orders in rounds of a tenth, printing the
-/// rate and the resident memory after each: memory that keeps rising
-/// under a steady load is a leak or an unbounded cache.
+/// rate and the resident memory after each, once the hot topics have taken
+/// the round's orders in: memory that keeps rising under a steady load is
+/// a leak or an unbounded cache.
 pub async fn soak(app: &App, base: &str, args: &Args, total: usize, sqlite_file: Option<std::path::PathBuf>) -> anyhow::Result<()> {
     let client = reqwest::Client::builder().pool_max_idle_per_host(args.clients * 2).build()?;
     let target = Target { client: client.clone(), base: base.to_owned(), clients: args.clients };
@@ -442,6 +443,10 @@ pub async fn soak(app: &App, base: &str, args: &Args, total: usize, sqlite_file:
         let bodies = realistic_bodies(requests.clone(), 1_000 + r as u64);
         let (stats, _) = creates(&target, &consultant, format!("round {}", r + 1), round, bodies, false).await;
         registered += stats.latencies.len();
+        // Read once the hot topics hold the round's orders, as the server's
+        // pass brings them in within a minute: a round of the soak is
+        // shorter, and the first reading would otherwise leave them out.
+        app.topics.recent_reports().await?;
         let wal_mib = wal.as_ref().and_then(|w| std::fs::metadata(w).ok()).map_or(0.0, |m| m.len() as f64 / 1_048_576.0);
         println!(
             "{:>5}  {registered:>10}   {:>7.0}   {:>12.0}   {:>15.0}   {wal_mib:>7.1}",
