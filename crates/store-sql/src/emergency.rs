@@ -166,8 +166,9 @@ impl EmergencyStore for SqlStore {
             sql.push_str("))");
         }
         sql.push_str(" ORDER BY a.id, j.joined_at");
-        // Streamed: a busy day's warnings count hundreds of thousands of
-        // orders, and a row as read weighs ten times what is kept of it.
+        // Streamed: only what is kept of each row is held, not every row
+        // the driver read at once (a busy day's warnings count hundreds of
+        // thousands of orders).
         let mut rows = dynamic(&sql, values).fetch(&self.read);
         let mut warnings: Vec<SurgeWarning> = Vec::new();
         while let Some(row) = rows.try_next().await.or_backend()? {
