@@ -16,6 +16,7 @@
 
 use crate::ids::{CategoryId, OrderId, UnitId};
 use chrono::{DateTime, Duration, Utc};
+use std::collections::hash_map::Entry as Slot;
 use std::collections::{BTreeSet, HashMap, HashSet};
 
 /// What makes a surge: `orders` related orders within `window`; texts at
@@ -170,6 +171,28 @@ struct Entry {
     at: DateTime<Utc>,
     category: CategoryId,
     grams: Bigrams,
+    /// Its band keys, so that letting it go takes it out of its buckets at
+    /// once: buckets cleaned up lazily held two to three times the live
+    /// orders' keys, each in a list of its own, and their tables never
+    /// shrank (a town at its cap weighed some 10 MB).
+    keys: Box<[u64]>,
+}
+
+/// The orders sharing a band key. Nearly every key is one order's alone,
+/// held without a list.
+#[derive(Debug)]
+enum Bucket {
+    One(OrderId),
+    Many(Vec<OrderId>),
+}
+
+impl Bucket {
+    fn ids(&self) -> &[OrderId] {
+        match self {
+            Self::One(id) => std::slice::from_ref(id),
+            Self::Many(ids) => ids,
+        }
+    }
 }
 
 /// Orders kept per town at most, the newest: as many as the check read
@@ -189,9 +212,8 @@ struct Town {
     entries: HashMap<OrderId, Entry>,
     by_time: BTreeSet<(DateTime<Utc>, OrderId)>,
     per_category: HashMap<CategoryId, usize>,
-    /// Band key → orders; ids of dropped orders are removed lazily.
-    buckets: HashMap<u64, Vec<OrderId>>,
-    bucket_ids: usize,
+    /// Band key → the held orders with that key.
+    buckets: HashMap<u64, Bucket>,
     /// The town's warnings by subject (a category id or the first order of
     /// an alike cluster), kept while orders join them within the window.
     warned: HashMap<i64, Warned>,
@@ -208,18 +230,32 @@ impl Town {
             self.remove(id);
         }
         self.warned.retain(|_, w| w.last >= since);
-        if self.bucket_ids > 64 * (self.entries.len() + 16) {
-            let live = &self.entries;
-            self.buckets.retain(|_, ids| {
-                ids.retain(|id| live.contains_key(id));
-                !ids.is_empty()
-            });
-            self.bucket_ids = self.buckets.values().map(Vec::len).sum();
-        }
     }
 
     fn remove(&mut self, id: OrderId) {
         if let Some(e) = self.entries.remove(&id) {
+            for key in &e.keys {
+                if let Slot::Occupied(mut bucket) = self.buckets.entry(*key) {
+                    match bucket.get_mut() {
+                        Bucket::One(held) if *held == id => {
+                            bucket.remove();
+                        }
+                        Bucket::One(_) => {}
+                        Bucket::Many(ids) => {
+                            ids.retain(|held| *held != id);
+                            match *ids.as_slice() {
+                                [] => {
+                                    bucket.remove();
+                                }
+                                [only] => {
+                                    bucket.insert(Bucket::One(only));
+                                }
+                                _ => {}
+                            }
+                        }
+                    }
+                }
+            }
             self.by_time.remove(&(e.at, id));
             self.member_of.remove(&id);
             if let Some(n) = self.per_category.get_mut(&e.category) {
@@ -238,12 +274,22 @@ impl Town {
             return;
         }
         for &key in keys {
-            self.buckets.entry(key).or_default().push(id);
-            self.bucket_ids += 1;
+            match self.buckets.entry(key) {
+                Slot::Vacant(slot) => {
+                    slot.insert(Bucket::One(id));
+                }
+                Slot::Occupied(mut bucket) => match bucket.get_mut() {
+                    Bucket::One(held) => {
+                        let held = *held;
+                        bucket.insert(Bucket::Many(vec![held, id]));
+                    }
+                    Bucket::Many(ids) => ids.push(id),
+                },
+            }
         }
         *self.per_category.entry(category).or_default() += 1;
         self.by_time.insert((at, id));
-        self.entries.insert(id, Entry { at, category, grams });
+        self.entries.insert(id, Entry { at, category, grams, keys: keys.into() });
         while self.entries.len() > MAX_PER_TOWN {
             match self.by_time.first() {
                 Some(&(_, oldest)) => self.remove(oldest),
@@ -353,7 +399,7 @@ impl SurgeWatch {
             }
             let mut seen = HashSet::new();
             'bands: for key in &keys {
-                for other in t.buckets.get(key).into_iter().flatten() {
+                for other in t.buckets.get(key).map_or(&[][..], Bucket::ids) {
                     if *other == id || !seen.insert(*other) {
                         continue;
                     }
@@ -597,6 +643,40 @@ mod tests {
         assert!(!w.towns[&TOWN].entries.contains_key(&OrderId(9)) && w.towns[&TOWN].entries.contains_key(&OrderId(10)));
     }
 
+    /// Band keys in the town's buckets, keys of its held orders, and
+    /// whether every id in a bucket is a held order.
+    fn bucket_accounts(w: &SurgeWatch) -> (usize, usize, bool) {
+        let t = &w.towns[&TOWN];
+        let in_buckets = t.buckets.values().map(|b| b.ids().len()).sum();
+        let of_orders = t.entries.values().map(|e| e.keys.len()).sum();
+        let live = t.buckets.values().all(|b| b.ids().iter().all(|id| t.entries.contains_key(id)));
+        (in_buckets, of_orders, live)
+    }
+
+    #[test]
+    fn orders_let_go_leave_their_buckets_at_once() {
+        let mut w = watch(5);
+        let n = MAX_PER_TOWN as i64 + 500;
+        for i in 0..n {
+            // Every fourth text repeats the one before, so some keys are shared.
+            let k = if i % 4 == 3 { i - 1 } else { i };
+            let text = format!("第{k}号楼{}单元{}问题反映编号{}", k % 97, k % 13, k * 7919);
+            let when = at(0) + Duration::seconds(i);
+            w.observe(TOWN, OrderId(i), when, CategoryId(i % 50), &text, when);
+        }
+        assert_eq!(w.len(), MAX_PER_TOWN);
+        assert!(w.towns[&TOWN].buckets.values().any(|b| matches!(b, Bucket::Many(_))), "some keys are shared");
+        let (in_buckets, of_orders, live) = bucket_accounts(&w);
+        assert_eq!(in_buckets, of_orders, "the 500 let go at the cap left no key behind");
+        assert!(live);
+        // A window later, the town holds the one new order and its keys only.
+        w.observe(TOWN, OrderId(n), at(200), CategoryId(1), "东纵路88号小区门口污水横流", at(200));
+        assert_eq!(w.len(), 1);
+        let (in_buckets, of_orders, live) = bucket_accounts(&w);
+        assert_eq!((in_buckets, w.towns[&TOWN].buckets.len()), (of_orders, of_orders));
+        assert!(live && of_orders > 0);
+    }
+
     #[test]
     fn a_town_loaded_from_storage_counts_its_recent_orders() {
         let mut w = watch(3);
@@ -620,7 +700,7 @@ mod tests {
         let t = &w.towns[&TOWN];
         let grams = Bigrams::of("东纵路88号小区门口污水横流，臭味很大");
         let candidates: HashSet<OrderId> =
-            w.banding.keys(&grams).iter().flat_map(|k| t.buckets.get(k).into_iter().flatten().copied()).collect();
+            w.banding.keys(&grams).iter().flat_map(|k| t.buckets.get(k).map_or(&[][..], Bucket::ids).iter().copied()).collect();
         assert!(candidates.len() < 100, "{} candidates", candidates.len());
     }
 }
