@@ -172,9 +172,9 @@ struct Entry {
     category: CategoryId,
     grams: Bigrams,
     /// Its band keys, so that letting it go takes it out of its buckets at
-    /// once: buckets cleaned up lazily held two to three times the live
+    /// once: cleaned up lazily, buckets held up to three times the live
     /// orders' keys, each in a list of its own, and their tables never
-    /// shrank (a town at its cap weighed some 10 MB).
+    /// shrank.
     keys: Box<[u64]>,
 }
 
