@@ -7,6 +7,8 @@
 //!   cargo run --release -p hotline-bench --bin hotline-topics-bench
 
 // Shared with hotline-bench, which uses all of it.
+#[path = "../demo_texts.rs"]
+mod demo_texts;
 #[path = "../memory.rs"]
 #[allow(dead_code)]
 mod memory;
@@ -19,7 +21,6 @@ use hotline_app::topics::{TopicWindow, ordinary_rarity};
 use hotline_domain::topics::{TopicOrder, TopicRule, topics};
 use hotline_domain::{CategoryId, OrderId, OrderNoPrefix, State, UnitId, WorkOrderNo};
 use hotline_search::TantivySearch;
-use hotline_seed::demo::texts::{DETAILS, DOWNPOUR, ROADS, TEMPLATES};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -39,21 +40,6 @@ struct Args {
 
 const TOWNS: i64 = 36;
 const BATCH: usize = 10_000;
-
-/// A demo request in words of its own: template, street, number, and one
-/// of the callers' details.
-fn text(i: usize) -> (String, String) {
-    let t = &TEMPLATES[i % TEMPLATES.len()];
-    let road = ROADS[(i / TEMPLATES.len()) % ROADS.len()];
-    let detail = if i.is_multiple_of(3) { DETAILS[(i / 3) % DETAILS.len()] } else { "" };
-    (t.subject.to_owned(), format!("{}{detail}（{}号附近）", t.description.replace("{place}", road), i % 500))
-}
-
-fn flood(i: usize) -> (String, String) {
-    let (_, subject, description) = DOWNPOUR[i % DOWNPOUR.len()];
-    let road = "东纵路";
-    (subject.replace("{road}", road), format!("{}（{}号）", description.replace("{place}", &format!("东城街道{road}")), i % 300))
-}
 
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
@@ -79,7 +65,7 @@ fn main() -> anyhow::Result<()> {
         } else {
             now - fortnight + Duration::seconds(((i - args.history) as i64 * fortnight.num_seconds()) / args.recent as i64)
         };
-        let (subject, description) = if surge { flood(i) } else { text(i) };
+        let (subject, description) = if surge { demo_texts::flood(i) } else { demo_texts::text(i) };
         let town = if surge { UnitId(3) } else { UnitId(1 + (i as i64 * 7) % TOWNS) };
         let category = CategoryId((i % 517) as i64 + 1);
         let order = OrderChange {
