@@ -183,8 +183,9 @@ async fn run(args: Args) -> anyhow::Result<()> {
     let mut config = AppConfig { number_block: 1_000, ..AppConfig::default() };
     if args.soak.is_some() {
         // The soak reads memory once the topics hold each round's orders
-        // (`measure::soak`); with the usual minute they could still be
-        // those computed before a round of half a minute.
+        // and their surge pass has run over them (`measure::soak`); with
+        // the usual minute they could still be those computed before a
+        // round of half a minute.
         config.topics.refresh_seconds = 5;
     }
     let adapters = Adapters {
@@ -236,7 +237,9 @@ async fn run(args: Args) -> anyhow::Result<()> {
     let refresh = std::time::Duration::from_secs(2);
     tokio::spawn(hotline_app::knowledge::maintain(app.knowledge.clone(), app.search.clone(), refresh, stopped));
     app.emergency.clone().spawn_catch_up(std::time::Duration::from_secs(30), chrono::Duration::minutes(15), app.leases.clone());
-    app.topics.clone().spawn_surge_watch(app.emergency.clone(), std::time::Duration::from_secs(60), app.leases.clone());
+    // As the server: the pass runs at each refresh of the topics.
+    let every = std::time::Duration::from_secs(u64::from(app.topics.config.refresh_seconds));
+    app.topics.clone().spawn_surge_watch(app.emergency.clone(), every, app.leases.clone());
     tokio::spawn(seal(app.clone()));
     if args.open311_only {
         return open311::measure(&app, &base, &args).await;

@@ -443,10 +443,13 @@ pub async fn soak(app: &App, base: &str, args: &Args, total: usize, sqlite_file:
         let bodies = realistic_bodies(requests.clone(), 1_000 + r as u64);
         let (stats, _) = creates(&target, &consultant, format!("round {}", r + 1), round, bodies, false).await;
         registered += stats.latencies.len();
-        // Read once the hot topics hold the round's orders, as the server's
-        // pass brings them in within a minute: a round of the soak is
-        // shorter, and the first reading would otherwise leave them out.
+        // Read once the hot topics hold the round's orders and their surge
+        // pass has run over them, as the server's refreshes do within a
+        // minute: a round of the soak is shorter, and the first reading
+        // would otherwise leave them out. Two refreshes' time, so that a
+        // pass begun before the round ended is followed by one that sees it.
         app.topics.recent_reports().await?;
+        tokio::time::sleep(std::time::Duration::from_secs(2 * u64::from(app.topics.config.refresh_seconds))).await;
         let wal_mib = wal.as_ref().and_then(|w| std::fs::metadata(w).ok()).map_or(0.0, |m| m.len() as f64 / 1_048_576.0);
         println!(
             "{:>5}  {registered:>10}   {:>7.0}   {:>12.0}   {:>15.0}   {wal_mib:>7.1}",

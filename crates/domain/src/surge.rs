@@ -181,8 +181,8 @@ struct Entry {
     keys: Box<[u64]>,
 }
 
-/// The orders sharing a band key. Nearly every key is one order's alone,
-/// held without a list.
+/// The orders sharing a band key; a key of one order alone is held
+/// without a list.
 #[derive(Debug)]
 enum Bucket {
     One(OrderId),
