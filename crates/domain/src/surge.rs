@@ -196,6 +196,34 @@ impl Bucket {
             Self::Many(ids) => ids,
         }
     }
+
+    fn add(&mut self, id: OrderId) {
+        match self {
+            Self::One(held) => {
+                let held = *held;
+                *self = Self::Many(vec![held, id]);
+            }
+            Self::Many(ids) => ids.push(id),
+        }
+    }
+
+    /// Takes `id` out; false when no order is left.
+    fn take_out(&mut self, id: OrderId) -> bool {
+        match self {
+            Self::One(held) => *held != id,
+            Self::Many(ids) => {
+                ids.retain(|held| *held != id);
+                match *ids.as_slice() {
+                    [] => false,
+                    [only] => {
+                        *self = Self::One(only);
+                        true
+                    }
+                    _ => true,
+                }
+            }
+        }
+    }
 }
 
 /// Orders kept per town at most, the newest: as many as the check read
@@ -245,25 +273,10 @@ impl Town {
     fn remove(&mut self, id: OrderId) {
         if let Some(e) = self.entries.remove(&id) {
             for key in &e.keys {
-                if let Slot::Occupied(mut bucket) = self.buckets.entry(*key) {
-                    match bucket.get_mut() {
-                        Bucket::One(held) if *held == id => {
-                            bucket.remove();
-                        }
-                        Bucket::One(_) => {}
-                        Bucket::Many(ids) => {
-                            ids.retain(|held| *held != id);
-                            match *ids.as_slice() {
-                                [] => {
-                                    bucket.remove();
-                                }
-                                [only] => {
-                                    bucket.insert(Bucket::One(only));
-                                }
-                                _ => {}
-                            }
-                        }
-                    }
+                if let Slot::Occupied(mut bucket) = self.buckets.entry(*key)
+                    && !bucket.get_mut().take_out(id)
+                {
+                    bucket.remove();
                 }
             }
             self.by_time.remove(&(e.at, id));
@@ -284,18 +297,7 @@ impl Town {
             return;
         }
         for &key in keys {
-            match self.buckets.entry(key) {
-                Slot::Vacant(slot) => {
-                    slot.insert(Bucket::One(id));
-                }
-                Slot::Occupied(mut bucket) => match bucket.get_mut() {
-                    Bucket::One(held) => {
-                        let held = *held;
-                        bucket.insert(Bucket::Many(vec![held, id]));
-                    }
-                    Bucket::Many(ids) => ids.push(id),
-                },
-            }
+            self.buckets.entry(key).and_modify(|bucket| bucket.add(id)).or_insert(Bucket::One(id));
         }
         *self.per_category.entry(category).or_default() += 1;
         self.by_time.insert((at, id));

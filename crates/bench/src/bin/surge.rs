@@ -8,12 +8,13 @@
 //!   cargo run --release -p hotline-bench --bin hotline-surge-bench
 
 // Shared with hotline-bench, which uses all of it.
-#[path = "../demo_texts.rs"]
-#[allow(dead_code)]
-mod demo_texts;
 #[path = "../memory.rs"]
 #[allow(dead_code)]
 mod memory;
+// Shared with hotline-topics-bench, which also reports floods.
+#[path = "../demo_texts.rs"]
+#[allow(dead_code)]
+mod demo_texts;
 
 use chrono::{TimeZone, Utc};
 use clap::Parser;

@@ -7,11 +7,12 @@
 //!   cargo run --release -p hotline-bench --bin hotline-topics-bench
 
 // Shared with hotline-bench, which uses all of it.
-#[path = "../demo_texts.rs"]
-mod demo_texts;
 #[path = "../memory.rs"]
 #[allow(dead_code)]
 mod memory;
+// Shared with hotline-surge-bench.
+#[path = "../demo_texts.rs"]
+mod demo_texts;
 
 use chrono::{Duration, TimeZone, Utc};
 use clap::Parser;
