@@ -28,11 +28,6 @@ mod raw;
 mod wal;
 
 use anyhow::Context;
-
-/// As the server's binary: glibc's allocator fragments under a long load
-/// and its resident memory creeps up.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use clap::Parser;
 use hotline_app::calls::Lines;
 use hotline_app::clock::SystemClock;
@@ -40,6 +35,18 @@ use hotline_app::{Adapters, App, AppConfig};
 use hotline_blob_fs::FsBlobStore;
 use hotline_store_sql::{SqlStore, StoreOptions};
 use std::sync::Arc;
+
+/// As the server's binary: glibc's allocator fragments under a long load
+/// and its resident memory creeps up. Counted, so the soak can tell the
+/// memory Rust code holds from what the allocator keeps beside it.
+#[global_allocator]
+static ALLOCATOR: cap::Cap<mimalloc::MiMalloc> = cap::Cap::new(mimalloc::MiMalloc, usize::MAX);
+
+/// What Rust code holds now, in MiB: every allocation not yet freed, not
+/// what the allocator keeps for reuse, nor SQLite's own (C) allocations.
+fn heap_mib() -> f64 {
+    ALLOCATOR.allocated() as f64 / 1_048_576.0
+}
 
 #[derive(Parser)]
 #[command(about = "Benchmark the hotline's work-order API")]
@@ -168,6 +175,11 @@ fn main() -> anyhow::Result<()> {
     // Off unless RUST_LOG asks (e.g. RUST_LOG=sqlx::query=debug to see every statement).
     let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("off"));
     tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+    // As the server (`runtime::without_huge_pages`): with transparent huge
+    // pages its resident memory grows under a long load while what it
+    // holds does not.
+    #[cfg(target_os = "linux")]
+    nix::sys::prctl::set_thp_disable(true)?;
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     rt.block_on(run(args))
 }

@@ -145,6 +145,7 @@ fn main() -> anyhow::Result<()> {
         config.sip.check().map_err(|e| anyhow::anyhow!("sip: {e}"))?;
     }
     runtime::init_logging(&config.log, config.log_format);
+    runtime::without_huge_pages();
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     rt.block_on(async move {
         match cli.command {

@@ -21,6 +21,19 @@ pub fn init_logging(filter: &str, format: crate::config::LogFormat) {
     }
 }
 
+/// Asks the kernel not to back this process's memory with transparent huge
+/// pages. mimalloc marks its arenas as fit for them, and where the kernel
+/// grants them on request (`madvise`, Debian's default) khugepaged keeps
+/// folding sparsely used 4 KiB pages into whole 2 MiB ones: under a long
+/// load the server's resident memory grew while the memory it held did
+/// not (`docs/benchmarks.md`, "The soak a fifth time").
+pub fn without_huge_pages() {
+    #[cfg(target_os = "linux")]
+    if let Err(e) = nix::sys::prctl::set_thp_disable(true) {
+        tracing::warn!(error = %e, "cannot turn transparent huge pages off for this process; its resident memory may grow under a long load");
+    }
+}
+
 /// Connects and migrates; creates the data directory for SQLite.
 pub async fn open_store(config: &Config) -> anyhow::Result<Arc<SqlStore>> {
     std::fs::create_dir_all(&config.data_dir).with_context(|| format!("cannot create data directory {}", config.data_dir.display()))?;
@@ -125,5 +138,15 @@ pub fn redact(url: &str) -> String {
             }
         }
         _ => url.to_owned(),
+    }
+}
+
+#[cfg(all(test, target_os = "linux"))]
+mod tests {
+    #[test]
+    fn the_process_runs_without_transparent_huge_pages_once_started() {
+        // The flag stays on for the rest of the test process; no test depends on huge pages.
+        super::without_huge_pages();
+        assert!(nix::sys::prctl::get_thp_disable().expect("the kernel answers PR_GET_THP_DISABLE"));
     }
 }
