@@ -467,9 +467,12 @@ impl HotTopics {
             memory.orders.retain(|id, _| read.contains(id));
             memory.read_fully_at = Some(now);
         }
+        // Room is made before the two are joined: joined first, the table
+        // grew past the cap at each refresh, doubled, and a hash table
+        // never gives its room back.
+        make_room(&mut memory.orders, &mut fresh, max);
         memory.orders.extend(fresh);
         memory.orders.retain(|_, k| k.at > horizon);
-        keep_newest(&mut memory.orders, max);
         // Cheaper than the grouping, which reads every held order's words.
         memory.vocabulary.forget_unused();
         memory.newest = memory.orders.iter().map(|(id, k)| (k.at, *id)).max();
@@ -479,14 +482,22 @@ impl HotTopics {
 
 /// Lets the oldest orders go until at most `max` are left.
 fn keep_newest(orders: &mut HashMap<OrderId, Known>, max: usize) {
-    if orders.len() <= max {
+    make_room(orders, &mut HashMap::new(), max);
+}
+
+/// Lets the oldest orders of `held` and `fresh` (which share no order) go
+/// until at most `max` are left in the two together.
+fn make_room(held: &mut HashMap<OrderId, Known>, fresh: &mut HashMap<OrderId, Known>, max: usize) {
+    if held.len() + fresh.len() <= max {
         return;
     }
-    let mut ages: Vec<(DateTime<Utc>, OrderId)> = orders.iter().map(|(id, k)| (k.at, *id)).collect();
+    let mut ages: Vec<(DateTime<Utc>, OrderId)> = held.iter().chain(fresh.iter()).map(|(id, k)| (k.at, *id)).collect();
     let cut = ages.len() - max;
     ages.select_nth_unstable(cut - 1);
     for (_, id) in &ages[..cut] {
-        orders.remove(id);
+        if held.remove(id).is_none() {
+            fresh.remove(id);
+        }
     }
 }
 
@@ -579,5 +590,32 @@ mod tests {
         assert_eq!(kept, vec![5, 7, 9], "the three newest by time");
         keep_newest(&mut orders, 5);
         assert_eq!(orders.len(), 3, "under the cap nothing goes");
+    }
+
+    #[test]
+    fn fresh_orders_make_room_before_they_join_so_the_table_never_outgrows_the_cap() {
+        let t0 = chrono::TimeZone::with_ymd_and_hms(&Utc, 2026, 12, 5, 8, 0, 0).unwrap();
+        let known = |minutes: i64| Known {
+            number: WorkOrderNo::parse("DG20261205000001").unwrap(),
+            subject: String::new(),
+            at: t0 + Duration::minutes(minutes),
+            town: None,
+            category: CategoryId(1),
+            words: Arc::from(Vec::<Word>::new()),
+        };
+        let max = 1_000;
+        let mut held: HashMap<OrderId, Known> = (0..max as i64).map(|i| (OrderId(i), known(i))).collect();
+        // A refresh brings 800 newer orders, and one older than all held.
+        let mut fresh: HashMap<OrderId, Known> = (0..800).map(|i| (OrderId(10_000 + i), known(2_000 + i))).collect();
+        fresh.insert(OrderId(-1), known(-5));
+        make_room(&mut held, &mut fresh, max);
+        assert_eq!(held.len() + fresh.len(), max);
+        assert!(!fresh.contains_key(&OrderId(-1)), "the oldest of both goes, even a fresh one");
+        assert!(held.keys().all(|id| id.0 >= 800), "the 800 oldest held orders go");
+        held.extend(fresh);
+        assert_eq!(held.len(), max, "the newest of both are kept");
+        // Sized for its 1,000 orders, the table holds 1,792; had the 1,801
+        // been joined first, it would have doubled to 3,584 and kept that.
+        assert!(held.capacity() < 2 * max, "the table grew to {} places for {max} orders", held.capacity());
     }
 }
