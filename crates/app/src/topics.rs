@@ -467,9 +467,9 @@ impl HotTopics {
             memory.orders.retain(|id, _| read.contains(id));
             memory.read_fully_at = Some(now);
         }
-        // Room is made before the two are joined: joined first, the table
-        // grew past the cap at each refresh, doubled, and a hash table
-        // never gives its room back.
+        // Room is made before the two are joined: joined first, a large
+        // refresh took the table past the cap and doubled it, and a hash
+        // table never gives its room back.
         make_room(&mut memory.orders, &mut fresh, max);
         memory.orders.extend(fresh);
         memory.orders.retain(|_, k| k.at > horizon);

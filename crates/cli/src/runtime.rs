@@ -25,8 +25,8 @@ pub fn init_logging(filter: &str, format: crate::config::LogFormat) {
 /// pages. mimalloc marks its arenas as fit for them, and where the kernel
 /// grants them on request (`madvise`, Debian's default) khugepaged keeps
 /// folding sparsely used 4 KiB pages into whole 2 MiB ones: under a long
-/// load the server's resident memory grew while the memory it held did
-/// not (`docs/benchmarks.md`, "The soak a fifth time").
+/// load the server's resident memory grew by twice what it held
+/// (`docs/benchmarks.md`, "The soak a fifth time").
 pub fn without_huge_pages() {
     #[cfg(target_os = "linux")]
     if let Err(e) = nix::sys::prctl::set_thp_disable(true) {
