@@ -570,17 +570,21 @@ mod tests {
         assert_eq!(&*second[0], "水浸");
     }
 
-    #[test]
-    fn the_memory_keeps_the_newest_orders_up_to_its_cap() {
+    /// An order held since `minutes` after a fixed morning; only its time counts.
+    fn known(minutes: i64) -> Known {
         let t0 = chrono::TimeZone::with_ymd_and_hms(&Utc, 2026, 12, 5, 8, 0, 0).unwrap();
-        let known = |minutes: i64| Known {
+        Known {
             number: WorkOrderNo::parse("DG20261205000001").unwrap(),
             subject: String::new(),
             at: t0 + Duration::minutes(minutes),
             town: None,
             category: CategoryId(1),
             words: Arc::from(Vec::<Word>::new()),
-        };
+        }
+    }
+
+    #[test]
+    fn the_memory_keeps_the_newest_orders_up_to_its_cap() {
         // Ids out of time order, as orders imported late have them.
         let mut orders: HashMap<OrderId, Known> =
             [(5, 40), (1, 10), (9, 30), (3, 20), (7, 50)].map(|(id, m)| (OrderId(id), known(m))).into();
@@ -594,15 +598,6 @@ mod tests {
 
     #[test]
     fn fresh_orders_make_room_before_they_join_so_the_table_never_outgrows_the_cap() {
-        let t0 = chrono::TimeZone::with_ymd_and_hms(&Utc, 2026, 12, 5, 8, 0, 0).unwrap();
-        let known = |minutes: i64| Known {
-            number: WorkOrderNo::parse("DG20261205000001").unwrap(),
-            subject: String::new(),
-            at: t0 + Duration::minutes(minutes),
-            town: None,
-            category: CategoryId(1),
-            words: Arc::from(Vec::<Word>::new()),
-        };
         let max = 1_000;
         let mut held: HashMap<OrderId, Known> = (0..max as i64).map(|i| (OrderId(i), known(i))).collect();
         // A refresh brings 800 newer orders, and one older than all held.
