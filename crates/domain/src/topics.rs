@@ -175,20 +175,40 @@ pub struct Group {
 
 struct Forming {
     members: Vec<usize>,
-    /// Word (index into the vocabulary) → members using it.
-    uses: HashMap<u32, u32>,
+    /// (word, members using it), by word: a group of one order holds about
+    /// twenty, and a refresh forms tens of thousands of groups, so a sorted
+    /// list costs a fraction of a hash table's memory for the same look-ups.
+    uses: Vec<(u32, u32)>,
     /// Σ rarity × uses, over its words.
     mass: f32,
 }
 
 impl Forming {
+    fn uses(&self, word: u32) -> Option<u32> {
+        self.uses.binary_search_by_key(&word, |u| u.0).ok().map(|i| self.uses[i].1)
+    }
+
     /// The weighted cosine of an order's words and the group's, the group's
     /// words weighed by rarity × the share of members using them.
     fn likeness(&self, words: &[u32], weight: &[f32], own: f32) -> f32 {
         let size = self.members.len() as f32;
-        let shared: f32 = words.iter().filter_map(|w| self.uses.get(w).map(|n| weight[*w as usize] * *n as f32 / size)).sum();
+        let shared: f32 = words.iter().filter_map(|w| self.uses(*w).map(|n| weight[*w as usize] * n as f32 / size)).sum();
         let theirs = self.mass / size;
         if own > 0.0 && theirs > 0.0 { shared / (own * theirs).sqrt() } else { 0.0 }
+    }
+
+    /// Counts one more member using `word`; true if it is the first.
+    fn count(&mut self, word: u32) -> bool {
+        match self.uses.binary_search_by_key(&word, |u| u.0) {
+            Ok(i) => {
+                self.uses[i].1 += 1;
+                false
+            }
+            Err(i) => {
+                self.uses.insert(i, (word, 1));
+                true
+            }
+        }
     }
 }
 
@@ -205,30 +225,32 @@ pub fn rarity(documents: u64, count: u64) -> f32 {
 pub fn group<W: AsRef<str>>(orders: &[&TopicOrder<'_, W>], likeness: f32, rarity: &dyn Fn(&str) -> f32) -> Vec<Group> {
     let mut vocabulary: HashMap<&str, u32> = HashMap::new();
     let mut documents: Vec<u32> = Vec::new();
-    let coded: Vec<Vec<u32>> = orders
-        .iter()
-        .map(|o| {
-            o.words
-                .iter()
-                .map(|w| {
-                    let next = vocabulary.len() as u32;
-                    let code = *vocabulary.entry(w.as_ref()).or_insert(next);
-                    if code as usize == documents.len() {
-                        documents.push(0);
-                    }
-                    documents[code as usize] += 1;
-                    code
-                })
-                .collect()
-        })
-        .collect();
+    // Every order's words coded in one list (order i's are
+    // codes[ends[i - 1]..ends[i]]): one allocation, not one per order.
+    let mut codes: Vec<u32> = Vec::with_capacity(orders.iter().map(|o| o.words.len()).sum());
+    let mut ends: Vec<usize> = Vec::with_capacity(orders.len());
+    for o in orders {
+        for w in o.words {
+            let next = vocabulary.len() as u32;
+            let code = *vocabulary.entry(w.as_ref()).or_insert(next);
+            if code as usize == documents.len() {
+                documents.push(0);
+            }
+            documents[code as usize] += 1;
+            codes.push(code);
+        }
+        ends.push(codes.len());
+    }
     let mut weight = vec![0.0f32; vocabulary.len()];
     vocabulary.iter().for_each(|(w, c)| weight[*c as usize] = rarity(w));
 
     let mut groups: Vec<Forming> = Vec::new();
     // Word → groups whose members use it.
-    let mut postings: HashMap<u32, Vec<u32>> = HashMap::new();
-    for (i, words) in coded.iter().enumerate() {
+    let mut postings: Vec<Vec<u32>> = vec![Vec::new(); vocabulary.len()];
+    let mut start = 0;
+    for (i, end) in ends.into_iter().enumerate() {
+        let words = &codes[start..end];
+        start = end;
         let own: f32 = words.iter().map(|w| weight[*w as usize]).sum();
         let mut lookup: Vec<u32> = words.iter().copied().filter(|w| documents[*w as usize] > 1).collect();
         lookup.sort_by(|a, b| weight[*b as usize].total_cmp(&weight[*a as usize]));
@@ -236,7 +258,10 @@ pub fn group<W: AsRef<str>>(orders: &[&TopicOrder<'_, W>], likeness: f32, rarity
         let mut best: Option<(u32, f32)> = None;
         let mut seen: Vec<u32> = Vec::new();
         for w in &lookup {
-            let Some(candidates) = postings.get(w).filter(|c| c.len() <= BUSY_WORD) else { continue };
+            let candidates = &postings[*w as usize];
+            if candidates.len() > BUSY_WORD {
+                continue;
+            }
             for g in candidates {
                 if seen.contains(g) {
                     continue;
@@ -251,18 +276,16 @@ pub fn group<W: AsRef<str>>(orders: &[&TopicOrder<'_, W>], likeness: f32, rarity
         let g = match best {
             Some((g, _)) => g,
             None => {
-                groups.push(Forming { members: Vec::new(), uses: HashMap::new(), mass: 0.0 });
+                groups.push(Forming { members: Vec::new(), uses: Vec::with_capacity(words.len()), mass: 0.0 });
                 (groups.len() - 1) as u32
             }
         };
         let forming = &mut groups[g as usize];
         forming.members.push(i);
         for w in words {
-            let uses = forming.uses.entry(*w).or_default();
-            if *uses == 0 {
-                postings.entry(*w).or_default().push(g);
+            if forming.count(*w) {
+                postings[*w as usize].push(g);
             }
-            *uses += 1;
             forming.mass += weight[*w as usize];
         }
     }
@@ -277,7 +300,7 @@ pub fn group<W: AsRef<str>>(orders: &[&TopicOrder<'_, W>], likeness: f32, rarity
         .map(|g| {
             // Telling words: used by at least two members and a third of them.
             let floor = 2.max(g.members.len().div_ceil(3)) as u32;
-            let mut keywords: Vec<(u32, u32)> = g.uses.iter().filter(|(_, n)| **n >= floor).map(|(w, n)| (*w, *n)).collect();
+            let mut keywords: Vec<(u32, u32)> = g.uses.iter().filter(|(_, n)| *n >= floor).copied().collect();
             keywords.sort_by(|a, b| {
                 (weight[b.0 as usize] * b.1 as f32)
                     .total_cmp(&(weight[a.0 as usize] * a.1 as f32))
