@@ -13,6 +13,7 @@ use hotline_app::operations::Gauges;
 use hotline_app::{App, AppError};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle, PrometheusRecorder};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 /// Request durations' bucket bounds, in seconds: a list answers in
@@ -23,9 +24,17 @@ const BUCKETS: [f64; 12] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 
 /// unknown paths, requests refused before routing).
 const UNMATCHED: &str = "unmatched";
 
+/// Requests between two foldings of the duration histograms' samples into
+/// their buckets. A histogram keeps every sample until then; a scrape
+/// folds them, but where nothing scrapes, each request's sample was kept
+/// for good (a megabyte per 100,000 requests in the soak's heap profile).
+const UPKEEP_EVERY: u64 = 4_096;
+
 pub struct Metrics {
     recorder: PrometheusRecorder,
     handle: PrometheusHandle,
+    /// Requests counted since the start, for [`UPKEEP_EVERY`].
+    requests: AtomicU64,
     /// A bearer token the scraper must send; `None`: open to whoever
     /// reaches the port.
     token: Option<String>,
@@ -36,7 +45,13 @@ impl Metrics {
     pub fn new(token: Option<String>) -> Arc<Self> {
         let recorder = PrometheusBuilder::new().set_buckets(&BUCKETS).expect("bucket bounds are not empty").build_recorder();
         let handle = recorder.handle();
-        Arc::new(Self { recorder, handle, token: token.filter(|t| !t.is_empty()), started: std::time::SystemTime::now() })
+        Arc::new(Self {
+            recorder,
+            handle,
+            requests: AtomicU64::new(0),
+            token: token.filter(|t| !t.is_empty()),
+            started: std::time::SystemTime::now(),
+        })
     }
 
     fn with<T>(&self, f: impl FnOnce() -> T) -> T {
@@ -130,6 +145,9 @@ pub(crate) async fn count(State(metrics): State<Arc<Metrics>>, request: Request,
         counter!("hotline_http_requests_total", "method" => method.clone(), "route" => route.clone(), "status" => status).increment(1);
         histogram!("hotline_http_request_duration_seconds", "method" => method, "route" => route).record(elapsed);
     });
+    if metrics.requests.fetch_add(1, Ordering::Relaxed) % UPKEEP_EVERY == UPKEEP_EVERY - 1 {
+        metrics.handle.run_upkeep();
+    }
     response
 }
 
