@@ -437,7 +437,9 @@ pub async fn soak(app: &App, base: &str, args: &Args, total: usize, sqlite_file:
     let requests = Arc::new(Requests::new(app)?);
     let round = (total / 10).max(1);
     let wal = sqlite_file.map(|f| f.with_extension("db-wal"));
-    println!("round  registered   rate /s   resident MiB   of it anonymous   Rust heap MiB   WAL MiB");
+    println!(
+        "round  registered   rate /s   resident MiB   of it anonymous   Rust heap MiB   WAL MiB   resident median / max   heap median / max"
+    );
     let mut registered = 0;
     for r in 0..10 {
         let bodies = realistic_bodies(requests.clone(), 1_000 + r as u64);
@@ -449,15 +451,21 @@ pub async fn soak(app: &App, base: &str, args: &Args, total: usize, sqlite_file:
         // would otherwise leave them out. Two refreshes' time, so that a
         // pass begun before the round ended is followed by one that sees it.
         app.topics.recent_reports().await?;
+        let sampler = memory::Sampler::start(crate::heap_mib);
         tokio::time::sleep(std::time::Duration::from_secs(2 * u64::from(app.topics.config.refresh_seconds))).await;
         let wal_mib = wal.as_ref().and_then(|w| std::fs::metadata(w).ok()).map_or(0.0, |m| m.len() as f64 / 1_048_576.0);
+        let (resident, heap) = sampler.stop();
         println!(
-            "{:>5}  {registered:>10}   {:>7.0}   {:>12.0}   {:>15.0}   {:>13.0}   {wal_mib:>7.1}",
+            "{:>5}  {registered:>10}   {:>7.0}   {:>12.0}   {:>15.0}   {:>13.0}   {wal_mib:>7.1}   {:>12.0} / {:>6.0}   {:>10.0} / {:>4.0}",
             r + 1,
             stats.rate(),
             memory::resident_mib(),
             memory::anonymous_mib(),
-            crate::heap_mib()
+            crate::heap_mib(),
+            resident.median,
+            resident.max,
+            heap.median,
+            heap.max
         );
     }
     println!("peak resident {:.0} MiB", memory::peak_mib());

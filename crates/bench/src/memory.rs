@@ -23,3 +23,47 @@ fn status_kib(field: &str) -> f64 {
         .and_then(|s| s.lines().find(|l| l.starts_with(field)).and_then(|l| l.split_whitespace().nth(1)).and_then(|v| v.parse().ok()))
         .unwrap_or(0.0)
 }
+
+/// Resident memory and the Rust heap read every quarter of a second while
+/// the server settles after a round: one reading lands wherever the
+/// server's periodic work (the hot topics' grouping every refresh, the
+/// search index's merges) happens to be, and moved by up to a fifth from
+/// that alone. The median over the settling is the level the server keeps;
+/// the maximum, what its periodic work adds on top.
+pub struct Sampler {
+    samples: std::sync::Arc<std::sync::Mutex<Vec<(f64, f64)>>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+/// The spread of a round's samples, in MiB.
+pub struct Spread {
+    pub median: f64,
+    pub max: f64,
+}
+
+impl Sampler {
+    pub fn start(heap_mib: fn() -> f64) -> Self {
+        let samples = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let into = samples.clone();
+        let task = tokio::spawn(async move {
+            let mut tick = tokio::time::interval(std::time::Duration::from_millis(250));
+            loop {
+                tick.tick().await;
+                into.lock().expect("sampler lock").push((resident_mib(), heap_mib()));
+            }
+        });
+        Self { samples, task }
+    }
+
+    /// Stops sampling; the spread of resident memory and of the heap.
+    pub fn stop(self) -> (Spread, Spread) {
+        self.task.abort();
+        let samples = std::mem::take(&mut *self.samples.lock().expect("sampler lock"));
+        (spread(samples.iter().map(|s| s.0).collect()), spread(samples.iter().map(|s| s.1).collect()))
+    }
+}
+
+fn spread(mut values: Vec<f64>) -> Spread {
+    values.sort_by(f64::total_cmp);
+    Spread { median: values.get(values.len() / 2).copied().unwrap_or(0.0), max: values.last().copied().unwrap_or(0.0) }
+}
