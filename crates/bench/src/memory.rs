@@ -67,3 +67,16 @@ fn spread(mut values: Vec<f64>) -> Spread {
     values.sort_by(f64::total_cmp);
     Spread { median: values.get(values.len() / 2).copied().unwrap_or(0.0), max: values.last().copied().unwrap_or(0.0) }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_spread_is_the_middle_and_the_highest_sample() {
+        let s = spread(vec![480.0, 530.0, 470.0, 475.0, 610.0]);
+        assert_eq!((s.median, s.max), (480.0, 610.0));
+        let none = spread(Vec::new());
+        assert_eq!((none.median, none.max), (0.0, 0.0), "no sample reads as nothing, not a panic");
+    }
+}
