@@ -25,6 +25,7 @@ mod measure;
 mod memory;
 mod open311;
 mod raw;
+mod settling;
 mod wal;
 
 use anyhow::Context;

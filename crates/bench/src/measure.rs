@@ -451,7 +451,7 @@ pub async fn soak(app: &App, base: &str, args: &Args, total: usize, sqlite_file:
         // would otherwise leave them out. Two refreshes' time, so that a
         // pass begun before the round ended is followed by one that sees it.
         app.topics.recent_reports().await?;
-        let sampler = memory::Sampler::start(crate::heap_mib);
+        let sampler = crate::settling::Sampler::start();
         tokio::time::sleep(std::time::Duration::from_secs(2 * u64::from(app.topics.config.refresh_seconds))).await;
         let wal_mib = wal.as_ref().and_then(|w| std::fs::metadata(w).ok()).map_or(0.0, |m| m.len() as f64 / 1_048_576.0);
         let (resident, heap) = sampler.stop();
