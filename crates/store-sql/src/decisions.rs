@@ -12,11 +12,9 @@ use crate::orders::{COLUMNS, order_values};
 use crate::sql::{Val, bulk_placeholders, dynamic, in_list, insert_rows, pieces};
 use crate::{Backend, OrBackend};
 use hotline_app::ports::{AuditRecord, StoreError, StoreResult};
-use hotline_domain::watch::Watched;
 use hotline_domain::{Decision, HistoryEntry, OrderId, WorkOrder};
 use sqlx::AnyConnection;
 use std::collections::{HashMap, HashSet};
-use std::sync::LazyLock;
 
 /// A decision to write, as the caller handed it over.
 pub(crate) struct Change<'a> {
@@ -85,7 +83,7 @@ pub(crate) async fn write_changes(conn: &mut AnyConnection, backend: Backend, ch
     sync_units(conn, backend, &orders).await?;
     upsert_notices(conn, backend, &orders).await?;
     let timers = won.iter().map(|c| (c.decision.order.id, c.decision.timers.as_slice()));
-    replace_timers(conn, backend, timers).await?;
+    crate::watches::replace(conn, backend, timers).await?;
     let audits = won.iter().map(|c| crate::sql::audit_row(c.audit)).collect();
     insert_rows(conn, backend, crate::sql::AUDIT_HEAD, crate::sql::AUDIT_WIDTH, audits, "").await?;
     let pushes = won.iter().flat_map(|c| c.outbox.pushes.iter().map(crate::external::push_row)).collect();
@@ -205,27 +203,6 @@ pub(crate) async fn upsert_notices(conn: &mut AnyConnection, backend: Backend, o
     let tail =
         " ON CONFLICT (id) DO UPDATE SET answered_by = excluded.answered_by, answered_at = excluded.answered_at, answer = excluded.answer";
     insert_rows(conn, backend, head, 10, rows, tail).await?;
-    Ok(())
-}
-
-/// Replaces each order's unfired timers with its current set; a timer that
-/// already fired for the same deadline is kept and not armed again.
-async fn replace_timers<'a>(
-    conn: &mut AnyConnection,
-    backend: Backend,
-    orders: impl Iterator<Item = (OrderId, &'a [hotline_domain::watch::Timer])>,
-) -> StoreResult<()> {
-    // Timers an alert set (an emergency's acknowledgement) are not the order's to replace.
-    static DELETE: LazyLock<String> = LazyLock::new(|| {
-        let kept: Vec<String> = Watched::ALL.iter().filter(|w| !w.follows_the_order()).map(|w| format!("'{}'", w.as_str())).collect();
-        format!("DELETE FROM deadline_timers WHERE fired_at IS NULL AND watched NOT IN ({}) AND order_id ", kept.join(", "))
-    });
-    let (ids, timers): (Vec<OrderId>, Vec<_>) = orders.unzip();
-    let mut values = Vec::new();
-    let sql = format!("{}{}", DELETE.as_str(), in_list(backend, &mut values, ids.iter().map(|o| Val::from(o.0))));
-    dynamic(&sql, values).execute(&mut *conn).await.or_backend()?;
-    let rows = timers.into_iter().flatten().map(crate::supervision::timer_row).collect();
-    insert_rows(conn, backend, crate::supervision::TIMER_HEAD, crate::supervision::TIMER_WIDTH, rows, " ON CONFLICT DO NOTHING").await?;
     Ok(())
 }
 

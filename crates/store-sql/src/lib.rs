@@ -35,6 +35,7 @@ mod sms;
 mod sql;
 mod supervision;
 mod topics;
+mod watches;
 
 use async_trait::async_trait;
 use hotline_app::Store;
@@ -126,7 +127,7 @@ impl<T> OrBackend<T> for Result<T, sqlx::Error> {
 }
 
 /// Every migration in order: version, description, SQL.
-const MIGRATIONS: [(i64, &str, &str); 34] = [
+const MIGRATIONS: [(i64, &str, &str); 35] = [
     (1, "initial", include_str!("../migrations/0001_initial.sql")),
     (2, "knowledge", include_str!("../migrations/0002_knowledge.sql")),
     (3, "callcentre", include_str!("../migrations/0003_callcentre.sql")),
@@ -161,6 +162,7 @@ const MIGRATIONS: [(i64, &str, &str); 34] = [
     (32, "phone_bindings", include_str!("../migrations/0032_phone_bindings.sql")),
     (33, "one_town_index", include_str!("../migrations/0033_one_town_index.sql")),
     (34, "incidents_by_town", include_str!("../migrations/0034_incidents_by_town.sql")),
+    (35, "deadline_watch", include_str!("../migrations/0035_deadline_watch.sql")),
 ];
 
 /// Changes whenever a migration does: test templates are keyed on it.
@@ -318,18 +320,17 @@ impl Store for SqlStore {
     async fn backlog(&self, now: chrono::DateTime<chrono::Utc>) -> StoreResult<hotline_app::ports::Backlog> {
         use sqlx::Row;
         // The same conditions the workers pick their work by.
-        let row = sqlx::query(
-            "SELECT \
-             (SELECT COUNT(*) FROM deadline_timers WHERE fired_at IS NULL AND fire_at <= $1), \
-             (SELECT COUNT(*) FROM deliveries WHERE delivered_at IS NULL AND failed_at IS NULL AND next_at <= $1), \
-             (SELECT COUNT(*) FROM sms_messages WHERE next_at IS NOT NULL AND next_at <= $1), \
-             (SELECT COUNT(*) FROM external_pushes p JOIN external_systems s ON s.unit_id = p.unit_id AND s.active = 1 \
-              WHERE p.next_at IS NOT NULL AND p.next_at <= $1)",
-        )
-        .bind(codec::micros(now))
-        .fetch_one(&self.read)
-        .await
-        .or_backend()?;
+        static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+            format!(
+                "SELECT ({}), \
+                 (SELECT COUNT(*) FROM deliveries WHERE delivered_at IS NULL AND failed_at IS NULL AND next_at <= $1), \
+                 (SELECT COUNT(*) FROM sms_messages WHERE next_at IS NOT NULL AND next_at <= $1), \
+                 (SELECT COUNT(*) FROM external_pushes p JOIN external_systems s ON s.unit_id = p.unit_id AND s.active = 1 \
+                  WHERE p.next_at IS NOT NULL AND p.next_at <= $1)",
+                watches::backlog_sql()
+            )
+        });
+        let row = sqlx::query(sqlx::AssertSqlSafe(SQL.as_str())).bind(codec::micros(now)).fetch_one(&self.read).await.or_backend()?;
         let count = |i: usize| -> StoreResult<u64> { Ok(u64::try_from(row.try_get::<i64, _>(i).or_backend()?).unwrap_or(0)) };
         Ok(hotline_app::ports::Backlog { deadline_timers: count(0)?, alert_deliveries: count(1)?, texts: count(2)?, pushes: count(3)? })
     }

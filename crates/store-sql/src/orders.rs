@@ -348,8 +348,7 @@ pub(crate) async fn write_new_orders(
         insert_rows(conn, backend, "order_units (order_id, unit_id, role, active)", 4, units, "").await?;
         let noticed: Vec<&WorkOrder> = orders.iter().map(|(o, _, _)| *o).filter(|o| !o.notices.is_empty()).collect();
         crate::decisions::upsert_notices(conn, backend, &noticed).await?;
-        let timers = orders.iter().flat_map(|(_, _, t)| t.iter().map(crate::supervision::timer_row)).collect();
-        insert_rows(conn, backend, crate::supervision::TIMER_HEAD, crate::supervision::TIMER_WIDTH, timers, "").await?;
+        crate::watches::insert(conn, backend, orders.iter().flat_map(|(_, _, t)| t.iter())).await?;
         let calls: Vec<i64> = orders.iter().filter_map(|(o, _, _)| o.call_id.as_deref()?.parse().ok()).collect();
         link_calls(conn, backend, &calls).await?;
     }

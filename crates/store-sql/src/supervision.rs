@@ -14,38 +14,6 @@ use hotline_domain::watch::{AlertLevel, Timer, Watched};
 use hotline_domain::{NoticeId, OrderId, UnitId, UserId, WorkOrderNo};
 use sqlx::AnyConnection;
 use sqlx::any::AnyRow;
-use std::collections::HashSet;
-
-pub(crate) const TIMER_HEAD: &str = "deadline_timers (order_id, watched, subject, level, due_at, fire_at, unit_id, fired_at)";
-pub(crate) const TIMER_WIDTH: usize = 8;
-/// Six parameters each at most (a key and its order), under SQLite's limit
-/// of 32,766; a power of two, as the lists are padded to one.
-const MAX_TIMERS_PER_STATEMENT: usize = 4_096;
-
-pub(crate) fn timer_row(t: &Timer) -> Vec<Val> {
-    vec![
-        Val::from(t.order.0),
-        t.watched.as_str().into(),
-        t.subject.into(),
-        t.level.as_str().into(),
-        micros(t.due).into(),
-        micros(t.fire_at).into(),
-        t.unit.map(|u| u.0).into(),
-        Val::Int(None),
-    ]
-}
-
-fn parse_timer(row: &AnyRow) -> StoreResult<Timer> {
-    Ok(Timer {
-        order: OrderId(row.int("order_id")?),
-        watched: word("watched", &row.text("watched")?, Watched::parse)?,
-        subject: row.int("subject")?,
-        level: word("level", &row.text("level")?, AlertLevel::parse)?,
-        due: row.at("due_at")?,
-        fire_at: row.at("fire_at")?,
-        unit: row.opt_int("unit_id")?.map(UnitId),
-    })
-}
 
 /// Alerts with their order's number, for a `WHERE` to follow.
 const SELECT_ALERTS: &str = concat!(
@@ -89,10 +57,6 @@ fn parse_delivery(row: &AnyRow) -> StoreResult<Delivery> {
         failed_at: row.opt_at("failed_at")?,
         last_error: row.opt_text("last_error")?,
     })
-}
-
-fn timer_key(t: &Timer) -> Vec<Val> {
-    vec![Val::from(t.order.0), t.watched.as_str().into(), t.subject.into(), t.level.as_str().into(), micros(t.due).into()]
 }
 
 /// Inserts the firings' alerts and their deliveries.
@@ -155,59 +119,20 @@ impl SqlStore {
 #[async_trait]
 impl SupervisionStore for SqlStore {
     async fn due_timers(&self, now: DateTime<Utc>, limit: u32) -> StoreResult<Vec<Timer>> {
-        // Every due timer of the orders with the earliest ones, so the most
-        // serious level of a deadline is chosen among all that are due,
-        // not only among those that fit in one batch.
-        sqlx::query(
-            "SELECT * FROM deadline_timers WHERE fired_at IS NULL AND fire_at <= $1 AND order_id IN \
-             (SELECT order_id FROM deadline_timers WHERE fired_at IS NULL AND fire_at <= $1 ORDER BY fire_at LIMIT $2) \
-             ORDER BY order_id, fire_at",
-        )
-        .bind(micros(now))
-        .bind(i64::from(limit))
-        .fetch_all(&self.read)
-        .await
-        .or_backend()?
-        .iter()
-        .map(parse_timer)
-        .collect()
+        let adopted = crate::watches::adopt_legacy(&self.write, self.backend).await?;
+        if adopted > 0 {
+            tracing::info!(orders = adopted, "deadline timers moved from the table of the previous release");
+        }
+        crate::watches::due(&self.read, now, limit).await
     }
 
-    async fn fire(&self, firings: &[Firing], now: DateTime<Utc>) -> StoreResult<Vec<AlertRecord>> {
+    async fn fire(&self, firings: &[Firing], _now: DateTime<Utc>) -> StoreResult<Vec<AlertRecord>> {
         let mut tx = self.write.begin().await.or_backend()?;
-        let timers: Vec<&Timer> = firings.iter().flat_map(|f| &f.timers).collect();
-        let mut fired = HashSet::new();
-        for chunk in timers.chunks(MAX_TIMERS_PER_STATEMENT) {
-            let mut sql = format!("UPDATE deadline_timers SET fired_at = {} WHERE fired_at IS NULL", bulk_placeholders(self.backend, 1, 1));
-            let mut values = vec![Val::from(micros(now))];
-            // SQLite scans the whole table for a row-value IN list; the
-            // order ids first let it search the primary key.
-            let mut orders: Vec<i64> = chunk.iter().map(|t| t.order.0).collect();
-            orders.sort_unstable();
-            orders.dedup();
-            sql.push_str(" AND order_id ");
-            sql.push_str(&in_list(self.backend, &mut values, orders.into_iter().map(Val::from)));
-            sql.push_str(" AND (order_id, watched, subject, level, due_at) IN (VALUES ");
-            // Padded like `in_list`, by repeating the last key.
-            let last = chunk.last().copied();
-            let padded = chunk.iter().copied().chain(last.into_iter().cycle()).take(chunk.len().next_power_of_two());
-            for (i, t) in padded.enumerate() {
-                sql.push_str(if i == 0 { "(" } else { ", (" });
-                sql.push_str(&bulk_placeholders(self.backend, values.len() + 1, 5));
-                sql.push(')');
-                values.extend(timer_key(t));
-            }
-            sql.push_str(") RETURNING order_id, watched, subject, due_at");
-            for row in dynamic(&sql, values).fetch_all(&mut *tx).await.or_backend()? {
-                fired.insert((row.int("order_id")?, row.text("watched")?, row.int("subject")?, row.int("due_at")?));
-            }
-        }
-        // A firing none of whose timers was still pending lost to another
-        // scanner: that scanner's alert stands, this one is not raised.
-        let raised: Vec<&Firing> = firings
-            .iter()
-            .filter(|f| f.timers.iter().any(|t| fired.contains(&(t.order.0, t.watched.as_str().to_owned(), t.subject, micros(t.due)))))
-            .collect();
+        let moved = crate::watches::fire(&mut tx, self.backend, firings.iter().map(|f| f.timers.as_slice())).await?;
+        // A firing whose deadline did not move on lost to another scanner
+        // (whose alert stands) or to a change of the order: not raised.
+        let raised: Vec<&Firing> =
+            firings.iter().filter(|f| f.timers.first().is_some_and(|t| moved.contains(&crate::watches::fired_key(t)))).collect();
         insert_alerts(&mut tx, self.backend, &raised).await?;
         tx.commit().await.or_backend()?;
         self.alerts_by_id(raised.iter().map(|f| f.alert.id)).await
@@ -216,7 +141,7 @@ impl SupervisionStore for SqlStore {
     async fn raise(&self, firings: &[Firing], timers: &[Timer], members: &[IncidentMember]) -> StoreResult<()> {
         let mut tx = self.write.begin().await.or_backend()?;
         insert_alerts(&mut tx, self.backend, &firings.iter().collect::<Vec<_>>()).await?;
-        insert_rows(&mut tx, self.backend, TIMER_HEAD, TIMER_WIDTH, timers.iter().map(timer_row).collect(), "").await?;
+        crate::watches::insert(&mut tx, self.backend, timers).await?;
         let members = members.iter().map(|m| vec![Val::from(m.alert), m.order.0.into(), micros(m.at).into()]).collect();
         let tail = " ON CONFLICT (alert_id, order_id) DO NOTHING";
         insert_rows(&mut tx, self.backend, "alert_orders (alert_id, order_id, joined_at)", 3, members, tail).await?;
@@ -269,7 +194,7 @@ impl SupervisionStore for SqlStore {
             .or_backend()?
             .rows_affected();
         // An acknowledged emergency alert no longer escalates.
-        sqlx::query("DELETE FROM deadline_timers WHERE watched = 'emergency' AND subject = $1 AND fired_at IS NULL")
+        sqlx::query("DELETE FROM deadline_watch WHERE watched = 'emergency' AND subject = $1 AND next_at IS NOT NULL")
             .bind(id)
             .execute(&mut *tx)
             .await

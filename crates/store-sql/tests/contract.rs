@@ -1318,6 +1318,79 @@ async fn deadline_timers_fire_once_and_raise_alerts() {
     f.finish().await;
 }
 
+/// Timers a node of the previous release stored one row per level (before
+/// the upgrade, or while it still served during a rolling one) are moved
+/// into the watch before a scan, keeping what fired there and here; an
+/// order a node of this release decided on since is its own.
+#[tokio::test]
+async fn timers_of_the_previous_release_are_moved_into_the_watch_before_a_scan() {
+    use hotline_app::supervision::{Firing, alert_of};
+    use hotline_domain::watch::{AlertLevel, Timer, Watched, timers};
+    let f = Fixture::new().await;
+    let now = t0();
+    let dispatch = || Command::Dispatch { lead: TOWN, co_handlers: vec![], note: None };
+    let old = f.act(&f.insert(1, OrderType::Complaint, now).await, &centre(Role::Dispatcher), dispatch(), now).await;
+    let decided = f.act(&f.insert(2, OrderType::Complaint, now).await, &centre(Role::Dispatcher), dispatch(), now).await;
+    let completion = old.deadlines.completion;
+    let far = completion + Duration::days(30);
+    let levels = |due: &[Timer], order: &WorkOrder| -> Vec<(Watched, AlertLevel)> {
+        due.iter().filter(|t| t.order == order.id).map(|t| (t.watched, t.level)).collect()
+    };
+
+    // The watch fired the old order's completion warning before the
+    // previous release's node wrote its rows again.
+    let due = f.store.due_timers(completion, 100).await.unwrap();
+    let yellow: Vec<Timer> =
+        due.iter().filter(|t| t.order == old.id && t.watched == Watched::Completion && t.level == AlertLevel::Yellow).cloned().collect();
+    assert_eq!(yellow.len(), 1, "{due:?}");
+    let firing = Firing { alert: alert_of(&yellow[0], 7_000, completion), timers: yellow, deliveries: vec![] };
+    assert_eq!(f.store.fire(&[firing], completion).await.unwrap().len(), 1);
+
+    // The old node's rows: the order's set as it computed it, its sign-for
+    // warning fired there, and a follow-up deadline of a state it had moved
+    // the other order to.
+    let mut conn = f.raw().await;
+    let legacy = |t: &Timer, fired: bool| {
+        sqlx::query(
+            "INSERT INTO deadline_timers (order_id, watched, subject, level, due_at, fire_at, unit_id, fired_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(t.order.0)
+        .bind(t.watched.as_str())
+        .bind(t.subject)
+        .bind(t.level.as_str())
+        .bind(t.due.timestamp_micros())
+        .bind(t.fire_at.timestamp_micros())
+        .bind(t.unit.map(|u| u.0))
+        .bind(fired.then_some(now.timestamp_micros()))
+    };
+    for t in timers(&old, &f.rules, &f.calendar).unwrap() {
+        let fired = t.watched == Watched::SignFor && t.level == AlertLevel::Yellow;
+        legacy(&t, fired).execute(&mut conn).await.unwrap();
+    }
+    let stale = Timer { watched: Watched::FollowUp, unit: None, ..timers(&decided, &f.rules, &f.calendar).unwrap()[0].clone() };
+    legacy(&stale, false).execute(&mut conn).await.unwrap();
+    // A node of this release then decides on the other order.
+    let noted = Command::AddProgress { kind: ProgressKind::CentreNote, text: Description::parse("市民再次来电").unwrap() };
+    f.act(&decided, &centre(Role::Dispatcher), noted, now).await;
+
+    let due = f.store.due_timers(far, 100).await.unwrap();
+    let waiting: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM deadline_timers").fetch_one(&mut conn).await.unwrap();
+    assert_eq!(waiting, 0, "every row of the old table was moved or superseded");
+    let sign_for = [(Watched::SignFor, AlertLevel::Red)];
+    let completion_after_yellow = [
+        (Watched::Completion, AlertLevel::Red),
+        (Watched::Completion, AlertLevel::Reminder),
+        (Watched::Completion, AlertLevel::Escalation),
+    ];
+    assert_eq!(levels(&due, &old), [&sign_for[..], &completion_after_yellow[..]].concat(), "neither warning fires twice: {due:?}");
+    let own: Vec<_> = levels(&due, &decided);
+    assert!(!own.iter().any(|(w, _)| *w == Watched::FollowUp), "the old node's stale deadline was superseded: {own:?}");
+    assert_eq!(own.len(), 6, "the decided order's own sign-for and completion levels: {own:?}");
+    conn.close().await.unwrap();
+    f.finish().await;
+}
+
 /// The surge check reads back only the warnings a new one would repeat,
 /// with the orders of their last window; the hot topics read them whole.
 #[tokio::test]
