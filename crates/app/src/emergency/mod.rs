@@ -174,6 +174,11 @@ pub struct Emergency {
     /// Held through a pass over the hot topics, so two passes on this node
     /// never both raise a warning neither has seen.
     topic_pass: tokio::sync::Mutex<()>,
+    /// Held through a screening from its findings to their commit: an
+    /// incident is remembered only once stored, so the worker and the
+    /// catch-up pass screening reports of one incident side by side each
+    /// found none and alerted its partners twice.
+    screening_turn: tokio::sync::Mutex<()>,
 }
 
 /// What the emergency service is built from.
@@ -217,6 +222,7 @@ impl Emergency {
             incidents: Mutex::new(HashMap::new()),
             queue,
             topic_pass: tokio::sync::Mutex::new(()),
+            screening_turn: tokio::sync::Mutex::new(()),
         });
         tokio::spawn(screening::work(Arc::downgrade(&emergency), jobs));
         Ok(emergency)
@@ -276,6 +282,7 @@ impl Emergency {
     /// in one transaction. If that fails, none of them counts as screened,
     /// so the catch-up pass tries them again.
     pub async fn screen_all(&self, orders: &[WorkOrder]) -> AppResult<Vec<AlertRecord>> {
+        let _turn = self.screening_turn.lock().await;
         let claimed: Vec<&WorkOrder> = {
             let mut screened = self.screened.lock().expect("screened lock");
             orders.iter().filter(|o| screened.claim(o.id, o.created_at)).collect()

@@ -329,6 +329,40 @@ async fn a_surge_warnings_count_grows_live_on_the_towns_alert_screen() {
     );
 }
 
+/// Two screenings on one node at once (the worker and the catch-up pass,
+/// when registrations outrun the worker) of reports of one incident: the
+/// incident is alerted once, counting both.
+#[tokio::test]
+async fn screenings_side_by_side_on_one_node_alert_an_incident_once() {
+    let start: DateTime<Utc> = "2026-11-16T01:00:00Z".parse().unwrap();
+    let clock = Arc::new(ManualClock::new(start));
+    let t = TestApp::spawn_with_clock(AppConfig::default(), clock.clone()).await;
+    let (admin, consultant, office) = (t.login("admin").await, t.login("consultant").await, t.login("emergency").await);
+    // Registered while no rule knew the words, so nothing screened them yet.
+    let mut stored = Vec::new();
+    for place in ["二号楼", "五号楼"] {
+        let mut report = t.complaint();
+        report["subject"] = json!("小区井盖被偷了");
+        report["description"] = json!(format!("{place}门口的井盖被偷了，请尽快处理。"));
+        let order = t.register(&consultant, report).await;
+        let number = hotline_domain::WorkOrderNo::parse(order["number"].as_str().unwrap()).unwrap();
+        let id = t.app.store.order_id(&number).await.unwrap().unwrap();
+        stored.push(t.app.store.order(id).await.unwrap().unwrap());
+    }
+    let rule =
+        json!({"name": "井盖被偷", "keywords": ["井盖被偷"], "partners": [t.unit_id("emergency")], "town": false, "ack_minutes": 10});
+    assert_eq!(t.post("/api/v1/emergency/rules", &admin, rule).await.status, StatusCode::CREATED);
+    let other = t.second_node().await;
+    other.emergency.load_rules().await.unwrap();
+    clock.set(start + CATCH_UP_SETTLE + Duration::seconds(1));
+
+    let (first, second) = tokio::join!(other.emergency.screen(&stored[0]), other.emergency.screen(&stored[1]));
+    let raised = first.unwrap().len() + second.unwrap().len();
+    let alerts = alerts_of(&t.get("/api/v1/alerts", &office).await.body, "emergency");
+    assert_eq!((raised, alerts.len()), (1, 1), "{alerts:?}");
+    assert_eq!(alerts[0]["orders"], 2, "the later report joined the incident: {alerts:?}");
+}
+
 #[tokio::test]
 async fn concurrent_reports_of_one_flood_raise_each_alert_exactly_once() {
     let start: DateTime<Utc> = "2026-11-16T01:00:00Z".parse().unwrap();
