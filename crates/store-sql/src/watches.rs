@@ -158,21 +158,13 @@ pub(crate) async fn replace<'a>(
 }
 
 async fn replace_gathered(conn: &mut AnyConnection, backend: Backend, ids: &[OrderId], watches: Vec<Watch>) -> StoreResult<()> {
-    let ids = || ids.iter().map(|o| Val::from(o.0));
-    let mut values = Vec::new();
-    let sql = format!(
-        "DELETE FROM deadline_watch WHERE fired = 0 AND watched IN ({}) AND order_id {}",
-        FOLLOWING.as_str(),
-        in_list(backend, &mut values, ids())
-    );
-    dynamic(&sql, values).execute(&mut *conn).await.or_backend()?;
-    let mut values = Vec::new();
-    let sql = format!(
-        "UPDATE deadline_watch SET next_at = NULL WHERE next_at IS NOT NULL AND watched IN ({}) AND order_id {}",
-        FOLLOWING.as_str(),
-        in_list(backend, &mut values, ids())
-    );
-    dynamic(&sql, values).execute(&mut *conn).await.or_backend()?;
+    // Deadlines that never fired go; those that did are disarmed.
+    for statement in ["DELETE FROM deadline_watch WHERE fired = 0", "UPDATE deadline_watch SET next_at = NULL WHERE next_at IS NOT NULL"] {
+        let mut values = Vec::new();
+        let orders = in_list(backend, &mut values, ids.iter().map(|o| Val::from(o.0)));
+        let sql = format!("{statement} AND watched IN ({}) AND order_id {orders}", FOLLOWING.as_str());
+        dynamic(&sql, values).execute(&mut *conn).await.or_backend()?;
+    }
     upsert(conn, backend, &watches).await
 }
 

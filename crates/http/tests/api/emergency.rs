@@ -24,6 +24,13 @@ fn flood_report(t: &TestApp, i: usize, places: usize) -> Value {
     body
 }
 
+/// A registered order as stored, to screen it again directly.
+async fn stored(t: &TestApp, order: &Value) -> hotline_domain::WorkOrder {
+    let number = hotline_domain::WorkOrderNo::parse(order["number"].as_str().unwrap()).unwrap();
+    let id = t.app.store.order_id(&number).await.unwrap().unwrap();
+    t.app.store.order(id).await.unwrap().unwrap()
+}
+
 /// The same in one of two categories, neither of which surges on its own:
 /// the reports make an alike surge only.
 fn alike_flood_report(t: &TestApp, i: usize) -> Value {
@@ -184,8 +191,7 @@ async fn an_order_screened_late_alerts_its_partners_once() {
 
     // Screening the same order yet again, on either node or on a third that
     // never saw it, alerts nobody twice.
-    let id = t.app.store.order_id(&hotline_domain::WorkOrderNo::parse(order["number"].as_str().unwrap()).unwrap()).await.unwrap().unwrap();
-    let stored = t.app.store.order(id).await.unwrap().unwrap();
+    let stored = stored(&t, &order).await;
     assert!(other.emergency.screen(&stored).await.unwrap().is_empty());
     let third = t.second_node().await;
     assert!(third.emergency.screen(&stored).await.unwrap().is_empty(), "the database remembers the alert");
@@ -344,10 +350,7 @@ async fn screenings_side_by_side_on_one_node_alert_an_incident_once() {
         let mut report = t.complaint();
         report["subject"] = json!("小区井盖被偷了");
         report["description"] = json!(format!("{place}门口的井盖被偷了，请尽快处理。"));
-        let order = t.register(&consultant, report).await;
-        let number = hotline_domain::WorkOrderNo::parse(order["number"].as_str().unwrap()).unwrap();
-        let id = t.app.store.order_id(&number).await.unwrap().unwrap();
-        stored.push(t.app.store.order(id).await.unwrap().unwrap());
+        stored.push(self::stored(&t, &t.register(&consultant, report).await).await);
     }
     let rule =
         json!({"name": "井盖被偷", "keywords": ["井盖被偷"], "partners": [t.unit_id("emergency")], "town": false, "ack_minutes": 10});
