@@ -18,6 +18,7 @@ use crate::ids::{CategoryId, OrderId, UnitId};
 use chrono::{DateTime, Duration, Utc};
 use std::collections::hash_map::Entry as Slot;
 use std::collections::{BTreeSet, HashMap, HashSet};
+use std::hash::{BuildHasher, Hasher};
 
 /// What makes a surge: `orders` related orders within `window`; texts at
 /// least `similarity` alike (Jaccard of character bigrams) are related.
@@ -92,6 +93,54 @@ fn mix(mut x: u64) -> u64 {
     x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
     x ^ (x >> 31)
 }
+
+/// Hashes the watch's keys (band keys, order ids) with one [`mix`] of the
+/// key and a seed drawn per table: SipHash, the standard tables' default,
+/// took more instructions than the look-ups it served (`docs/benchmarks.md`).
+/// The seed keeps texts written to collide in one table from being known
+/// in advance.
+#[derive(Clone)]
+struct Seeded(u64);
+
+impl Default for Seeded {
+    fn default() -> Self {
+        Self(std::collections::hash_map::RandomState::new().build_hasher().finish())
+    }
+}
+
+impl BuildHasher for Seeded {
+    type Hasher = Mixer;
+
+    fn build_hasher(&self) -> Mixer {
+        Mixer(self.0)
+    }
+}
+
+struct Mixer(u64);
+
+impl Hasher for Mixer {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.write_u64(u64::from_le_bytes(word));
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = mix(self.0 ^ n);
+    }
+
+    fn write_i64(&mut self, n: i64) {
+        self.write_u64(n as u64);
+    }
+}
+
+type Map<K, V> = HashMap<K, V, Seeded>;
 
 /// MinHash banding: `bands` bands of `rows` hash minima each.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -247,16 +296,16 @@ struct Warned {
 
 #[derive(Default)]
 struct Town {
-    entries: HashMap<OrderId, Entry>,
+    entries: Map<OrderId, Entry>,
     by_time: BTreeSet<(DateTime<Utc>, OrderId)>,
-    per_category: HashMap<CategoryId, usize>,
+    per_category: Map<CategoryId, usize>,
     /// Band key → the held orders with that key.
-    buckets: HashMap<u64, Bucket>,
+    buckets: Map<u64, Bucket>,
     /// The town's warnings by subject (a category id or the first order of
     /// an alike cluster), kept while orders join them within the window.
-    warned: HashMap<i64, Warned>,
+    warned: Map<i64, Warned>,
     /// The alike warning each order in the window is counted in.
-    member_of: HashMap<OrderId, i64>,
+    member_of: Map<OrderId, i64>,
 }
 
 impl Town {
@@ -333,12 +382,12 @@ impl Town {
 pub struct SurgeWatch {
     rule: SurgeRule,
     banding: Banding,
-    towns: HashMap<UnitId, Town>,
+    towns: Map<UnitId, Town>,
 }
 
 impl SurgeWatch {
     pub fn new(rule: SurgeRule) -> Self {
-        Self { banding: Banding::for_threshold(rule.similarity), rule, towns: HashMap::new() }
+        Self { banding: Banding::for_threshold(rule.similarity), rule, towns: Map::default() }
     }
 
     pub fn rule(&self) -> SurgeRule {
@@ -423,7 +472,7 @@ impl SurgeWatch {
             if t.entries.contains_key(&id) {
                 cluster.push(id);
             }
-            let mut seen = HashSet::new();
+            let mut seen = HashSet::with_hasher(Seeded::default());
             'bands: for key in &keys {
                 for other in t.buckets.get(key).map_or(&[][..], Bucket::ids) {
                     if *other == id || !seen.insert(*other) {
