@@ -134,10 +134,6 @@ impl Hasher for Mixer {
     fn write_u64(&mut self, n: u64) {
         self.0 = mix(self.0 ^ n);
     }
-
-    fn write_i64(&mut self, n: i64) {
-        self.write_u64(n as u64);
-    }
 }
 
 type Map<K, V> = HashMap<K, V, Seeded>;

@@ -152,6 +152,11 @@ pub(crate) async fn replace<'a>(
     replace_gathered(conn, backend, &ids, gather(timers.into_iter().flatten().map(|t| (t, false)))).await?;
     // A node of the previous release may have left these orders' timers in
     // the old table (`adopt_legacy`); what this node decided supersedes them.
+    delete_legacy(conn, backend, &ids).await
+}
+
+/// Deletes the orders' rows of the old table of one row per level.
+async fn delete_legacy(conn: &mut AnyConnection, backend: Backend, ids: &[OrderId]) -> StoreResult<()> {
     let mut values = Vec::new();
     let sql = format!("DELETE FROM deadline_timers WHERE order_id {}", in_list(backend, &mut values, ids.iter().map(|o| Val::from(o.0))));
     dynamic(&sql, values).execute(&mut *conn).await.or_backend().map(drop)
@@ -305,10 +310,7 @@ pub(crate) async fn adopt_legacy(pool: &sqlx::AnyPool, backend: Backend) -> Stor
         let mut ids: Vec<OrderId> = timers.iter().map(|(t, _)| t.order).collect();
         ids.dedup();
         replace_gathered(&mut tx, backend, &ids, gather(timers.iter().map(|(t, f)| (t, *f)))).await?;
-        let mut values = Vec::new();
-        let sql =
-            format!("DELETE FROM deadline_timers WHERE order_id {}", in_list(backend, &mut values, ids.iter().map(|o| Val::from(o.0))));
-        dynamic(&sql, values).execute(&mut *tx).await.or_backend()?;
+        delete_legacy(&mut tx, backend, &ids).await?;
         tx.commit().await.or_backend()?;
         moved += ids.len() as u64;
     }
