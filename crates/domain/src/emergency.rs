@@ -7,6 +7,7 @@ use crate::danger::DangerLexicon;
 use crate::ids::{CategoryId, UnitId};
 use crate::validation::{FieldError, ValidationErrors};
 use crate::work_order::Urgency;
+use aho_corasick::{AhoCorasick, AhoCorasickKind};
 use serde::{Deserialize, Serialize};
 
 /// A linkage rule as stored.
@@ -111,8 +112,8 @@ pub struct MatchedRule {
 impl EmergencyMark {
     /// The mark of an order in a category (given with its ancestors) with
     /// this text in `town`; none when no active rule matches.
-    pub fn of(rules: &[EmergencyRule], lineage: &[CategoryId], text: &str, town: Option<UnitId>) -> Option<Self> {
-        let matching: Vec<&EmergencyRule> = rules.iter().filter(|r| r.matches(lineage, text)).collect();
+    pub fn of(rules: &LinkageRules, lineage: &[CategoryId], text: &str, town: Option<UnitId>) -> Option<Self> {
+        let matching = rules.matching(lineage, text);
         let urgency = matching.iter().map(|r| r.spec.urgency).max()?;
         let mut partners = Vec::new();
         for unit in matching.iter().flat_map(|r| r.recipients(town)) {
@@ -125,26 +126,82 @@ impl EmergencyMark {
     }
 }
 
-impl EmergencyRule {
-    /// Whether an order in a category (given with its ancestors) with this
-    /// text matches. Keywords are matched as substrings (Chinese has no
-    /// spaces, and an emergency word is rare enough not to need
-    /// segmentation), in the text as written or with its spaces taken out
-    /// (煤 气 味); see [`Self::widened`] for the other ways of saying them.
-    pub fn matches(&self, lineage: &[CategoryId], text: &str) -> bool {
-        if !self.spec.active {
-            return false;
-        }
-        if self.spec.categories.iter().any(|c| lineage.contains(c)) {
-            return true;
-        }
-        let keywords = &self.spec.keywords;
-        keywords.iter().any(|k| text.contains(k.as_str())) || {
-            let squeezed = crate::danger::squeezed(text);
-            keywords.iter().any(|k| squeezed.contains(k.as_str()))
-        }
+/// The linkage rules as they are matched: every keyword of every active
+/// rule in one automaton (Aho–Corasick), so a text is read once however
+/// many rules and keywords a city writes. Each registration is matched
+/// twice (when registered and when screened), and a rule's keywords grow
+/// with the synonym sets and the danger lexicon: a substring search per
+/// keyword and rule took three to four times as long (`docs/benchmarks.md`).
+#[derive(Debug, Clone)]
+pub struct LinkageRules {
+    rules: Vec<EmergencyRule>,
+    /// Keywords without spaces, read in the text with its spaces taken
+    /// out: found as written, they are found there too.
+    solid: Keywords,
+    /// Keywords with a space (rare), read in the text as written.
+    spaced: Keywords,
+}
+
+#[derive(Debug, Clone)]
+struct Keywords {
+    automaton: AhoCorasick,
+    /// The rule of each keyword, by the automaton's pattern index.
+    owners: Vec<usize>,
+}
+
+impl Keywords {
+    fn of<'a>(keywords: impl Iterator<Item = (usize, &'a str)>) -> Self {
+        let (owners, patterns): (Vec<usize>, Vec<&str>) = keywords.unzip();
+        // At most MAX_KEYWORDS keywords of at most 20 characters a rule: a
+        // deterministic automaton stays small, and far below its limits.
+        let automaton = AhoCorasick::builder().kind(Some(AhoCorasickKind::DFA)).build(patterns).expect("linkage keywords fit an automaton");
+        Self { automaton, owners }
     }
 
+    fn mark(&self, text: &str, hit: &mut [bool]) {
+        if self.owners.is_empty() {
+            return;
+        }
+        for found in self.automaton.find_overlapping_iter(text) {
+            hit[self.owners[found.pattern().as_usize()]] = true;
+        }
+    }
+}
+
+impl LinkageRules {
+    pub fn new(rules: Vec<EmergencyRule>) -> Self {
+        let keywords = || {
+            rules.iter().enumerate().filter(|(_, r)| r.spec.active).flat_map(|(i, r)| r.spec.keywords.iter().map(move |k| (i, k.as_str())))
+        };
+        let solid = Keywords::of(keywords().filter(|(_, k)| !k.contains(char::is_whitespace)));
+        let spaced = Keywords::of(keywords().filter(|(_, k)| k.contains(char::is_whitespace)));
+        Self { rules, solid, spaced }
+    }
+
+    pub fn rules(&self) -> &[EmergencyRule] {
+        &self.rules
+    }
+
+    /// The active rules an order in a category (given with its ancestors)
+    /// with this text matches, in the rules' order. Keywords are matched as
+    /// substrings (Chinese has no spaces, and an emergency word is rare
+    /// enough not to need segmentation), in the text as written or with its
+    /// spaces taken out (煤 气 味); see [`EmergencyRule::widened`] for the
+    /// other ways of saying them.
+    pub fn matching(&self, lineage: &[CategoryId], text: &str) -> Vec<&EmergencyRule> {
+        let mut hit: Vec<bool> =
+            self.rules.iter().map(|r| r.spec.active && r.spec.categories.iter().any(|c| lineage.contains(c))).collect();
+        if text.contains(char::is_whitespace) {
+            self.solid.mark(&crate::danger::squeezed(text), &mut hit);
+            self.spaced.mark(text, &mut hit);
+        } else {
+            self.solid.mark(text, &mut hit);
+        }
+        self.rules.iter().zip(hit).filter_map(|(r, hit)| hit.then_some(r)).collect()
+    }
+}
+
+impl EmergencyRule {
     /// The rule with its keywords widened, as it matches:
     /// - by the danger lexicon: a keyword that is one of a danger's phrases
     ///   adds the others (燃气泄漏 also matches 一股液化气味);
@@ -197,6 +254,10 @@ mod tests {
     use super::*;
     use crate::danger::DangerKind;
 
+    fn matches(rule: &EmergencyRule, lineage: &[CategoryId], text: &str) -> bool {
+        !LinkageRules::new(vec![rule.clone()]).matching(lineage, text).is_empty()
+    }
+
     fn gas() -> EmergencyRule {
         let spec = RuleSpec {
             name: " 燃气泄漏 ".into(),
@@ -218,26 +279,26 @@ mod tests {
             spec: RuleSpec { name: "井盖缺失".into(), keywords: vec!["井盖不见".into()], ..gas().spec }.parse().unwrap(),
         };
         let text = "路口没有井盖，晚上很危险";
-        assert!(!rule.matches(&[], text));
+        assert!(!matches(&rule, &[], text));
         let sets = vec![vec!["没有井盖".to_owned(), "井盖不见".to_owned(), "盖".to_owned()], vec!["停水".to_owned(), "断水".to_owned()]];
         let widened = rule.widened(&sets, &DangerLexicon::shipped());
-        assert!(widened.matches(&[], text));
+        assert!(matches(&widened, &[], text));
         assert_eq!(widened.spec.keywords, ["井盖不见", "没有井盖"], "one character and unrelated sets are not added");
-        assert!(!widened.matches(&[], "小区断水了"));
+        assert!(!matches(&widened, &[], "小区断水了"));
     }
 
     #[test]
     fn matches_by_keyword_or_category_and_tells_each_unit_once() {
         let rule = gas();
         assert_eq!((rule.spec.name.as_str(), rule.spec.keywords.len()), ("燃气泄漏", 2));
-        assert!(rule.matches(&[CategoryId(5)], "楼道里有很重的煤气味，怕爆炸"));
-        assert!(rule.matches(&[CategoryId(71), CategoryId(70)], "安全隐患"), "a category below the rule's");
-        assert!(!rule.matches(&[CategoryId(5)], "路灯不亮"));
-        assert!(!rule.matches(&[CategoryId(5)], "厨房一股液化气味"), "as written");
+        assert!(matches(&rule, &[CategoryId(5)], "楼道里有很重的煤气味，怕爆炸"));
+        assert!(matches(&rule, &[CategoryId(71), CategoryId(70)], "安全隐患"), "a category below the rule's");
+        assert!(!matches(&rule, &[CategoryId(5)], "路灯不亮"));
+        assert!(!matches(&rule, &[CategoryId(5)], "厨房一股液化气味"), "as written");
         let widened = rule.clone().widened(&[], &DangerLexicon::shipped());
-        assert!(widened.matches(&[CategoryId(5)], "厨房一股液化气味"), "the danger put in other words");
-        assert!(widened.matches(&[CategoryId(5)], "厨房 一股 液化 气味"), "spaces do not hide it");
-        assert!(!widened.matches(&[CategoryId(5)], "家里煤气灶打不着火"));
+        assert!(matches(&widened, &[CategoryId(5)], "厨房一股液化气味"), "the danger put in other words");
+        assert!(matches(&widened, &[CategoryId(5)], "厨房 一股 液化 气味"), "spaces do not hide it");
+        assert!(!matches(&widened, &[CategoryId(5)], "家里煤气灶打不着火"));
         // A city's own lexicon: its phrase widens the rule, the shipped ones no longer do.
         let own = DangerLexicon::parse(vec![DangerKind {
             name: "燃气".into(),
@@ -246,12 +307,41 @@ mod tests {
         }])
         .unwrap();
         let widened = rule.clone().widened(&[], &own);
-        assert!(widened.matches(&[CategoryId(5)], "楼下煤气好臭") && !widened.matches(&[CategoryId(5)], "厨房一股液化气味"));
+        assert!(matches(&widened, &[CategoryId(5)], "楼下煤气好臭") && !matches(&widened, &[CategoryId(5)], "厨房一股液化气味"));
         assert_eq!(rule.recipients(Some(UnitId(100))), vec![UnitId(1), UnitId(100)]);
         assert_eq!(rule.recipients(Some(UnitId(1))), vec![UnitId(1)]);
         assert_eq!(rule.recipients(None), vec![UnitId(1)]);
         let off = EmergencyRule { spec: RuleSpec { active: false, ..rule.spec.clone() }, ..rule };
-        assert!(!off.matches(&[CategoryId(70)], "燃气泄漏"));
+        assert!(!matches(&off, &[CategoryId(70)], "燃气泄漏"));
+    }
+
+    #[test]
+    fn rules_sharing_overlapping_keywords_all_match_in_their_order_and_retired_ones_do_not() {
+        let rule = |id: i64, keywords: &[&str], active: bool| EmergencyRule {
+            id,
+            spec: RuleSpec {
+                name: format!("规则{id}"),
+                keywords: keywords.iter().map(|k| (*k).to_owned()).collect(),
+                categories: if id == 1 { vec![CategoryId(70)] } else { vec![] },
+                active,
+                ..gas().spec
+            },
+        };
+        let rules = LinkageRules::new(vec![
+            rule(1, &["燃气泄漏"], true),
+            rule(2, &["燃气"], true),
+            rule(3, &["气泄"], false),
+            rule(4, &["gas leak", "漏"], true),
+            rule(5, &["泄漏", "燃"], true),
+        ]);
+        let ids = |lineage: &[CategoryId], text: &str| rules.matching(lineage, text).iter().map(|r| r.id).collect::<Vec<_>>();
+        // Keywords inside one another, and one across the others' ends.
+        assert_eq!(ids(&[], "楼下燃气泄漏了"), [1, 2, 4, 5]);
+        assert_eq!(ids(&[], "燃 气泄 漏"), [1, 2, 4, 5], "spaces taken out");
+        assert_eq!(ids(&[], "a gas leak at home"), [4], "a keyword with a space matches as written");
+        assert_eq!(ids(&[], "agasleak"), Vec::<i64>::new());
+        assert_eq!(ids(&[CategoryId(70)], "路灯不亮"), [1], "the category of the first rule, the others have none");
+        assert_eq!(rules.rules().len(), 5);
     }
 
     #[test]
@@ -267,7 +357,7 @@ mod tests {
                 ..gas.spec.clone()
             },
         };
-        let rules = [gas, flood];
+        let rules = LinkageRules::new(vec![gas, flood]);
         assert_eq!(EmergencyMark::of(&rules, &[CategoryId(5)], "路灯不亮", Some(UnitId(100))), None);
         let mark = EmergencyMark::of(&rules, &[CategoryId(5)], "水浸街，还闻到煤气味", Some(UnitId(100))).unwrap();
         let names: Vec<&str> = mark.rules.iter().map(|r| r.name.as_str()).collect();

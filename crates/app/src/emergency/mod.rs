@@ -25,7 +25,7 @@ use crate::ports::{ChangeCursor, KnowledgeStore, OrderStore, SettingStore};
 use crate::supervision::{AlertRecord, IncidentMember, Supervision, alert_of};
 use chrono::{DateTime, Duration, Utc};
 use hotline_domain::danger::DangerLexicon;
-use hotline_domain::emergency::{EmergencyMark, EmergencyRule, RuleSpec};
+use hotline_domain::emergency::{EmergencyMark, EmergencyRule, LinkageRules, RuleSpec};
 use hotline_domain::surge::{SurgeRule, SurgeWarning, SurgeWatch};
 use hotline_domain::watch::{AlertLevel, Timer, Watched};
 use hotline_domain::{CategoryId, OrderId, UnitId, WorkOrder};
@@ -134,9 +134,9 @@ async fn matching_rules(
     store: &dyn EmergencyStore,
     vocabulary: &dyn KnowledgeStore,
     lexicon: &DangerLexicon,
-) -> AppResult<Arc<[EmergencyRule]>> {
+) -> AppResult<Arc<LinkageRules>> {
     let sets: Vec<Vec<String>> = vocabulary.search_vocabulary().await?.synonyms.into_iter().map(|s| s.words).collect();
-    Ok(store.emergency_rules().await?.into_iter().map(|r| r.widened(&sets, lexicon)).collect())
+    Ok(Arc::new(LinkageRules::new(store.emergency_rules().await?.into_iter().map(|r| r.widened(&sets, lexicon)).collect())))
 }
 
 /// Incidents remembered at most before the expired ones are dropped.
@@ -157,7 +157,7 @@ pub struct Emergency {
     pub(crate) config: EmergencyConfig,
     /// The linkage rules as they match (widened by the vocabulary's
     /// synonyms), read once and again after every change of either.
-    rules: RwLock<Arc<[EmergencyRule]>>,
+    rules: RwLock<Arc<LinkageRules>>,
     /// The ways callers say a danger to life: the administrators' own, or
     /// the shipped one; read with the rules.
     lexicon: RwLock<Arc<DangerLexicon>>,
@@ -334,7 +334,7 @@ impl Emergency {
         let lineage = self.directory.snapshot().category_lineage(order.category);
         let text = format!("{}\n{}", order.subject.as_str(), order.description.as_str());
         let rules = self.rules.read().expect("rules lock").clone();
-        let matching: Vec<&EmergencyRule> = rules.iter().filter(|r| r.matches(&lineage, &text)).collect();
+        let matching = rules.matching(&lineage, &text);
         // Screening on another node, or before a restart, alerts nobody twice.
         // Nobody else screens an order before the catch-up's settling time:
         // a fresh one (this node's own registration) needs no look.

@@ -2,7 +2,9 @@
 //! last window, each sketched once (`hotline_domain::surge`), as a node
 //! keeps them. It registers `--orders` demo requests over `--towns` towns
 //! within one window and reports, every tenth of the way, the orders held,
-//! the memory they take and the time a check takes. Figures in
+//! the memory they take and the time a check takes. Then the other half of
+//! an order's screening: the shipped linkage rules, widened as the server
+//! widens them, matched against the shipped citizens' messages. Figures in
 //! docs/benchmarks.md.
 //!
 //!   cargo run --release -p hotline-bench --bin hotline-surge-bench
@@ -19,6 +21,8 @@ mod demo_texts;
 use chrono::{TimeZone, Utc};
 use clap::Parser;
 use hotline_app::emergency::EmergencyConfig;
+use hotline_domain::danger::DangerLexicon;
+use hotline_domain::emergency::{EmergencyRule, LinkageRules, RuleSpec};
 use hotline_domain::surge::{MAX_HELD, MAX_PER_TOWN, SurgeWatch};
 use hotline_domain::{CategoryId, OrderId, UnitId};
 use std::time::Instant;
@@ -70,4 +74,51 @@ fn main() {
             clock = Instant::now();
         }
     }
+    linkage();
+}
+
+/// The time to match one text against every linkage rule: the shipped
+/// rules widened by the shipped synonym sets and danger lexicon (as the
+/// server widens them), the shipped citizens' messages as the texts.
+fn linkage() {
+    let organisation = hotline_reference_data::organisation().expect("the shipped organisation reads");
+    let (sets, lexicon) = (hotline_reference_data::synonym_sets(), DangerLexicon::shipped());
+    let rules: Vec<EmergencyRule> = organisation
+        .emergency_rule
+        .iter()
+        .zip(1..)
+        .map(|(line, id)| {
+            let spec = RuleSpec {
+                name: line.name.clone(),
+                keywords: line.keywords.clone(),
+                categories: Vec::new(),
+                partners: vec![UnitId(1)],
+                town: line.town,
+                ack_minutes: line.ack_minutes,
+                urgency: line.urgency,
+                active: true,
+            };
+            EmergencyRule { id, spec: spec.parse().expect("the shipped rules are valid") }.widened(&sets, &lexicon)
+        })
+        .collect();
+    let keywords: usize = rules.iter().map(|r| r.spec.keywords.len()).sum();
+    let rules = LinkageRules::new(rules);
+    let table = hotline_tabular::parse_csv(hotline_reference_data::MESSAGES).expect("the shipped messages read");
+    let column = |name: &str| table.header.iter().position(|h| h == name).expect("a column of the shipped messages");
+    let (subject, detail) = (column("subject"), column("detail"));
+    let texts: Vec<String> = table.rows.iter().map(|(_, row)| format!("{}\n{}", row[subject], row[detail])).collect();
+    let matched: usize = texts.iter().map(|t| rules.matching(&[], t).len()).sum();
+    let rounds = 300;
+    let started = Instant::now();
+    for _ in 0..rounds {
+        for text in &texts {
+            std::hint::black_box(rules.matching(&[], std::hint::black_box(text)));
+        }
+    }
+    let each = started.elapsed().as_secs_f64() * 1e6 / (rounds * texts.len()) as f64;
+    println!(
+        "linkage rules: {} rules with {keywords} keywords; {} messages, {matched} matches; {each:.2} µs a message",
+        rules.rules().len(),
+        texts.len()
+    );
 }
