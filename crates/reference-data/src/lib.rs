@@ -118,6 +118,23 @@ pub struct EmergencyRuleLine {
     pub urgency: hotline_domain::Urgency,
 }
 
+impl EmergencyRuleLine {
+    /// The rule as an administrator would write it, telling `partners`
+    /// (the units its codes name), active.
+    pub fn spec(&self, partners: Vec<hotline_domain::UnitId>) -> hotline_domain::emergency::RuleSpec {
+        hotline_domain::emergency::RuleSpec {
+            name: self.name.clone(),
+            keywords: self.keywords.clone(),
+            categories: Vec::new(),
+            partners,
+            town: self.town,
+            ack_minutes: self.ack_minutes,
+            urgency: self.urgency,
+            active: true,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Department {

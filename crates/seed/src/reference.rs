@@ -4,7 +4,6 @@ use crate::{SeedError, SeedResult};
 use hotline_app::App;
 use hotline_app::access::AdminDesk;
 use hotline_app::org::NewUnit;
-use hotline_domain::emergency::RuleSpec;
 use hotline_domain::{CatalogueEntry, CatalogueTarget, CategoryId, UnitKind};
 use hotline_reference_data as data;
 
@@ -78,17 +77,7 @@ pub async fn seed_reference(app: &App) -> SeedResult<ReferenceReport> {
     report.synonym_sets = app.knowledge.import_synonyms(&admin, &data::synonym_sets()).await?;
     for line in &organisation.emergency_rule {
         let partners = line.partners.iter().map(|code| unit_id(app, code)).collect::<SeedResult<Vec<_>>>()?;
-        let spec = RuleSpec {
-            name: line.name.clone(),
-            keywords: line.keywords.clone(),
-            categories: Vec::new(),
-            partners,
-            town: line.town,
-            ack_minutes: line.ack_minutes,
-            urgency: line.urgency,
-            active: true,
-        };
-        app.emergency.save_rule(&admin, None, spec).await?;
+        app.emergency.save_rule(&admin, None, line.spec(partners)).await?;
         report.emergency_rules += 1;
     }
     tracing::info!(?report, "reference data seeded");

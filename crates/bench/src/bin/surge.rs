@@ -22,7 +22,7 @@ use chrono::{TimeZone, Utc};
 use clap::Parser;
 use hotline_app::emergency::EmergencyConfig;
 use hotline_domain::danger::DangerLexicon;
-use hotline_domain::emergency::{EmergencyRule, LinkageRules, RuleSpec};
+use hotline_domain::emergency::{EmergencyRule, LinkageRules};
 use hotline_domain::surge::{MAX_HELD, MAX_PER_TOWN, SurgeWatch};
 use hotline_domain::{CategoryId, OrderId, UnitId};
 use std::time::Instant;
@@ -88,17 +88,8 @@ fn linkage() {
         .iter()
         .zip(1..)
         .map(|(line, id)| {
-            let spec = RuleSpec {
-                name: line.name.clone(),
-                keywords: line.keywords.clone(),
-                categories: Vec::new(),
-                partners: vec![UnitId(1)],
-                town: line.town,
-                ack_minutes: line.ack_minutes,
-                urgency: line.urgency,
-                active: true,
-            };
-            EmergencyRule { id, spec: spec.parse().expect("the shipped rules are valid") }.widened(&sets, &lexicon)
+            let spec = line.spec(vec![UnitId(1)]).parse().expect("the shipped rules are valid");
+            EmergencyRule { id, spec }.widened(&sets, &lexicon)
         })
         .collect();
     let keywords: usize = rules.iter().map(|r| r.spec.keywords.len()).sum();
