@@ -22,6 +22,7 @@ use crate::sql::{Val, insert_rows};
 use crate::{Backend, OrBackend};
 use hotline_app::ports::{AuditRecord, IdempotencyClaim, InsertOutcome, Outbox, SmsMessage, StoreError, StoreResult};
 use hotline_domain::{Decision, HistoryEntry, OrderId, UserId, WorkOrder};
+use sqlx::any::AnyPoolOptions;
 use sqlx::{AnyConnection, AnyPool};
 use std::collections::HashSet;
 use tokio::sync::{mpsc, oneshot};
@@ -87,6 +88,8 @@ impl Job {
 
 pub(crate) struct Writer {
     queue: mpsc::Sender<Job>,
+    /// The connection of a writer on its own thread.
+    own: Option<AnyPool>,
 }
 
 fn stopped() -> StoreError {
@@ -97,7 +100,51 @@ impl Writer {
     pub(crate) fn spawn(pool: AnyPool, backend: Backend) -> Self {
         let (queue, jobs) = mpsc::channel(4 * MAX_BATCH);
         tokio::spawn(run(pool, backend, jobs));
-        Self { queue }
+        Self { queue, own: None }
+    }
+
+    /// A writer on a thread of its own, with its own connection and a
+    /// single-threaded runtime. Every registration and decision of the node
+    /// waits for it, one batch at a time, and a batch is several round trips
+    /// to the database: on the server's runtime each answer from the
+    /// database waited for a worker free of the request handlers, and the
+    /// writer was busy 98 % of the time while the machine's cores were a
+    /// fifth idle (`docs/benchmarks.md`).
+    pub(crate) async fn on_own_thread(options: AnyPoolOptions, url: String, backend: Backend) -> StoreResult<Self> {
+        let (queue, jobs) = mpsc::channel(4 * MAX_BATCH);
+        let (ready, connected) = oneshot::channel();
+        std::thread::Builder::new()
+            .name("hotline-db-writer".into())
+            .spawn(move || {
+                let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+                    Ok(runtime) => runtime,
+                    Err(e) => {
+                        let _ = ready.send(Err(StoreError::Backend(format!("the database writer's runtime: {e}"))));
+                        return;
+                    }
+                };
+                runtime.block_on(async move {
+                    match options.connect(&url).await.or_backend() {
+                        Ok(pool) => {
+                            let _ = ready.send(Ok(pool.clone()));
+                            run(pool, backend, jobs).await;
+                        }
+                        Err(e) => {
+                            let _ = ready.send(Err(e));
+                        }
+                    }
+                });
+            })
+            .map_err(|e| StoreError::Backend(format!("the database writer's thread: {e}")))?;
+        let own = connected.await.map_err(|_| stopped())??;
+        Ok(Self { queue, own: Some(own) })
+    }
+
+    /// Closes the writer's own connection; writes after it fail.
+    pub(crate) async fn close(&self) {
+        if let Some(own) = &self.own {
+            own.close().await;
+        }
     }
 
     pub(crate) async fn insert(

@@ -194,32 +194,29 @@ impl SqlStore {
             _ => url.to_owned(),
         };
         let generic_plans = options.generic_plans;
-        let pool = |max: u32, cache_kib: i64| {
-            AnyPoolOptions::new()
-                .max_connections(max)
-                .acquire_timeout(options.acquire_timeout)
-                .after_connect(move |conn, _| {
-                    Box::pin(async move {
-                        if backend == Backend::Sqlite {
-                            // WAL: readers do not block the writer; NORMAL sync keeps every
-                            // committed transaction across a process crash.
-                            conn.execute("PRAGMA journal_mode = WAL").await?;
-                            conn.execute("PRAGMA synchronous = NORMAL").await?;
-                            conn.execute("PRAGMA foreign_keys = ON").await?;
-                            conn.execute("PRAGMA busy_timeout = 10000").await?;
-                            // SQLite's default page cache (2 MiB) holds too little of the
-                            // indexes every registration writes into once a city has a few
-                            // hundred thousand orders; each insert then read its pages back.
-                            conn.execute(AssertSqlSafe(format!("PRAGMA cache_size = -{cache_kib}"))).await?;
-                        }
-                        if backend == Backend::Postgres && generic_plans {
-                            conn.execute("SET plan_cache_mode = force_generic_plan").await?;
-                        }
-                        Ok(())
-                    })
+        let pool_options = move |max: u32, cache_kib: i64| {
+            AnyPoolOptions::new().max_connections(max).acquire_timeout(options.acquire_timeout).after_connect(move |conn, _| {
+                Box::pin(async move {
+                    if backend == Backend::Sqlite {
+                        // WAL: readers do not block the writer; NORMAL sync keeps every
+                        // committed transaction across a process crash.
+                        conn.execute("PRAGMA journal_mode = WAL").await?;
+                        conn.execute("PRAGMA synchronous = NORMAL").await?;
+                        conn.execute("PRAGMA foreign_keys = ON").await?;
+                        conn.execute("PRAGMA busy_timeout = 10000").await?;
+                        // SQLite's default page cache (2 MiB) holds too little of the
+                        // indexes every registration writes into once a city has a few
+                        // hundred thousand orders; each insert then read its pages back.
+                        conn.execute(AssertSqlSafe(format!("PRAGMA cache_size = -{cache_kib}"))).await?;
+                    }
+                    if backend == Backend::Postgres && generic_plans {
+                        conn.execute("SET plan_cache_mode = force_generic_plan").await?;
+                    }
+                    Ok(())
                 })
-                .connect(&url)
+            })
         };
+        let pool = |max: u32, cache_kib: i64| pool_options(max, cache_kib).connect(&url);
         let (write, read) = match backend {
             Backend::Sqlite => {
                 let write = pool(1, WRITER_CACHE_KIB).await.or_backend()?;
@@ -230,7 +227,11 @@ impl SqlStore {
                 (p.clone(), p)
             }
         };
-        let writer = batch::Writer::spawn(write.clone(), backend);
+        let writer = match backend {
+            // SQLite's one write connection is shared with the store's other writes.
+            Backend::Sqlite => batch::Writer::spawn(write.clone(), backend),
+            Backend::Postgres => batch::Writer::on_own_thread(pool_options(1, 0), url.clone(), backend).await?,
+        };
         Ok(Self { backend, writer, write, read })
     }
 
@@ -305,6 +306,7 @@ impl SqlStore {
     }
 
     pub async fn close(&self) {
+        self.writer.close().await;
         self.write.close().await;
         self.read.close().await;
     }

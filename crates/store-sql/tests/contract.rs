@@ -351,6 +351,22 @@ async fn concurrent_decisions_commit_together_each_against_its_version_and_fail_
 }
 
 #[tokio::test]
+async fn a_closed_store_refuses_writes_at_once() {
+    let f = Fixture::new().await;
+    // On PostgreSQL the group-commit writer has a connection of its own,
+    // on its own thread: closing the store closes it too.
+    let store = f.db.store().await;
+    store.close().await;
+    let d = f.new_order(1, OrderType::Help, t0());
+    let refused = tokio::time::timeout(std::time::Duration::from_secs(30), store.insert_order(&d, &f.audit("create"), None, &[]))
+        .await
+        .expect("answered, not left waiting");
+    assert!(matches!(refused, Err(StoreError::Backend(_))), "{refused:?}");
+    assert_eq!(f.store.count_orders().await.unwrap(), 0);
+    f.finish().await;
+}
+
+#[tokio::test]
 async fn a_failed_transaction_leaves_no_half_written_order() {
     let f = Fixture::new().await;
     let audit = f.audit("create");

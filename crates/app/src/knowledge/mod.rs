@@ -24,6 +24,12 @@ use std::time::Duration;
 
 /// How long to gather changes after a wake-up before indexing them.
 const BATCH_PAUSE: Duration = Duration::from_millis(250);
+/// The shortest time between two passes woken by changes. Each pass ends
+/// in an index commit, which finalizes a segment that merges read and
+/// write again later: under a steady load the pause alone made three or
+/// four commits a second, and their finalizing and merging were more than
+/// half the indexing thread's time (`docs/benchmarks.md`).
+const LEAST_BETWEEN_PASSES: Duration = Duration::from_secs(1);
 
 /// The knowledge base's housekeeping, run by the server until `stop`:
 /// publish scheduled articles, bring the indexes up to date (at once after a
@@ -36,6 +42,7 @@ pub async fn maintain(
     mut stop: tokio::sync::watch::Receiver<bool>,
 ) {
     loop {
+        let pass_began = tokio::time::Instant::now();
         if let Err(e) = knowledge.publish_due().await {
             tracing::warn!(error = %e, "scheduled publication failed; retrying");
         }
@@ -45,14 +52,25 @@ pub async fn maintain(
         if let Err(e) = search.flush_events().await {
             tracing::warn!(error = %e, "search statistics could not be written; keeping them");
         }
-        tokio::select! {
+        let stopping = tokio::select! {
             // Changes come in bursts: gather them into one index commit.
-            _ = search.changed.notified() => tokio::time::sleep(BATCH_PAUSE).await,
-            _ = tokio::time::sleep(interval) => {}
-            _ = stop.changed() => {
-                let _ = search.flush_events().await;
-                return;
+            _ = search.changed.notified() => {
+                stopped_before((tokio::time::Instant::now() + BATCH_PAUSE).max(pass_began + LEAST_BETWEEN_PASSES), &mut stop).await
             }
+            _ = tokio::time::sleep(interval) => false,
+            _ = stop.changed() => true,
+        };
+        if stopping {
+            let _ = search.flush_events().await;
+            return;
         }
+    }
+}
+
+/// Waits until `at`; true when told to stop first.
+async fn stopped_before(at: tokio::time::Instant, stop: &mut tokio::sync::watch::Receiver<bool>) -> bool {
+    tokio::select! {
+        _ = tokio::time::sleep_until(at) => false,
+        _ = stop.changed() => true,
     }
 }
