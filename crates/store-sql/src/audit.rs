@@ -1,7 +1,7 @@
 //! The audit log and its hash chain.
 
 use crate::codec::Get;
-use crate::sql::{MAX_PARAMETERS, Val, bulk_placeholders, dynamic, insert_audit, pieces};
+use crate::sql::{Val, dynamic, insert_audit, row_sets};
 use crate::{OrBackend, SqlStore};
 use async_trait::async_trait;
 use hotline_app::audit::chain_hash;
@@ -48,26 +48,23 @@ impl AuditStore for SqlStore {
             tx.rollback().await.or_backend()?;
             return Ok(0);
         }
-        let mut values = Vec::with_capacity(3 * pending.len());
+        let mut rows = Vec::with_capacity(pending.len());
         for row in &pending {
             let entry = parse_entry(row)?;
             seq += 1;
             hash = chain_hash(&hash, seq, &entry.record);
-            values.extend([Val::from(entry.record.id), seq.into(), hash.as_str().into()]);
+            rows.push(vec![Val::from(entry.record.id), seq.into(), hash.as_str().into()]);
         }
-        // A few statements for the batch (pieces of power-of-two rows): a
-        // statement each kept the single writer busy for as long as the
-        // registrations that made the records.
+        // A few statements for the batch: a statement each kept the single
+        // writer busy for as long as the registrations that made the records.
         let mut sealed = 0;
-        let mut values = values.into_iter();
-        for size in pieces(pending.len(), MAX_PARAMETERS / 3) {
-            let tuples: Vec<String> = (0..size).map(|i| format!("({})", bulk_placeholders(self.backend(), 1 + 3 * i, 3))).collect();
+        for set in row_sets(self.backend(), 3, rows) {
             let sql = format!(
-                "WITH v (id, seq, hash) AS (VALUES {}) UPDATE audit_log SET seq = v.seq, hash = v.hash FROM v \
+                "WITH v (id, seq, hash) AS ({}) UPDATE audit_log SET seq = v.seq, hash = v.hash FROM v \
                  WHERE audit_log.id = v.id AND audit_log.seq IS NULL",
-                tuples.join(", ")
+                set.sql
             );
-            sealed += dynamic(&sql, values.by_ref().take(3 * size).collect()).execute(&mut *tx).await.or_backend()?.rows_affected();
+            sealed += dynamic(&sql, set.values).execute(&mut *tx).await.or_backend()?.rows_affected();
         }
         if sealed != pending.len() as u64 {
             // Another sealer took some of them: the head we extended is stale.

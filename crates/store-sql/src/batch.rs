@@ -3,7 +3,8 @@
 //! Writes arriving together go in one transaction with multi-row
 //! statements: on SQLite the single writer makes a few round trips for a
 //! whole batch instead of several per order, on PostgreSQL one commit (one
-//! WAL flush) serves the batch. A write never waits for a batch to fill:
+//! WAL flush) serves the batch and its inserts are one statement
+//! (`sql::Inserts`). A write never waits for a batch to fill:
 //! the writer takes whatever is queued when it becomes free.
 //!
 //! Registrations claim their idempotency keys first, with `ON CONFLICT DO
@@ -18,7 +19,7 @@
 use crate::codec::{Get, micros};
 use crate::decisions::{Change, write_changes};
 use crate::orders::write_new_orders;
-use crate::sql::{Val, insert_rows};
+use crate::sql::{Inserts, Val, insert_rows};
 use crate::{Backend, OrBackend};
 use hotline_app::ports::{AuditRecord, IdempotencyClaim, InsertOutcome, Outbox, SmsMessage, StoreError, StoreResult};
 use hotline_domain::{Decision, HistoryEntry, OrderId, UserId, WorkOrder};
@@ -299,8 +300,9 @@ async fn insert(tx: &mut AnyConnection, backend: Backend, batch: &[Job]) -> Stor
             }
         }
     }
-    write_new_orders(tx, backend, &fresh, &audits).await?;
-    insert_rows(tx, backend, crate::sms::SMS_HEAD, crate::sms::SMS_WIDTH, queued, "").await?;
+    let mut texts = Inserts::default();
+    texts.add(crate::sms::SMS_HEAD, crate::sms::SMS_WIDTH, queued, "");
+    write_new_orders(tx, backend, &fresh, &audits, texts).await?;
     Ok(outcomes)
 }
 

@@ -9,7 +9,7 @@
 
 use crate::codec::{Get, flag, micros};
 use crate::orders::{COLUMNS, order_values};
-use crate::sql::{Val, bulk_placeholders, dynamic, in_list, insert_rows, pieces};
+use crate::sql::{Inserts, Together, Val, dynamic, in_list, row_sets};
 use crate::{Backend, OrBackend};
 use hotline_app::ports::{AuditRecord, StoreError, StoreResult};
 use hotline_domain::{Decision, HistoryEntry, OrderId, WorkOrder};
@@ -77,56 +77,58 @@ pub(crate) async fn write_changes(conn: &mut AnyConnection, backend: Backend, ch
             .await
             .or_backend()?;
     }
+    // What clears earlier rows goes in one statement, what adds rows in a
+    // second ([`Together`], [`Inserts`]): on PostgreSQL two round trips for
+    // the writer to wait on, where each table was one or two.
+    let mut clear = Together::new(backend);
+    let mut inserts = Inserts::default();
     let entries: Vec<&HistoryEntry> = won.iter().flat_map(|c| std::iter::once(&c.decision.entry).chain(c.also)).collect();
-    append_history(conn, backend, &entries).await?;
+    append_history(conn, backend, &entries, &mut inserts).await?;
     let orders: Vec<&WorkOrder> = won.iter().map(|c| &c.decision.order).collect();
-    sync_units(conn, backend, &orders).await?;
-    upsert_notices(conn, backend, &orders).await?;
+    sync_units(&mut clear, &mut inserts, &orders);
+    add_notices(&mut inserts, &orders);
     let timers = won.iter().map(|c| (c.decision.order.id, c.decision.timers.as_slice()));
-    crate::watches::replace(conn, backend, timers).await?;
-    let audits = won.iter().map(|c| crate::sql::audit_row(c.audit)).collect();
-    insert_rows(conn, backend, crate::sql::AUDIT_HEAD, crate::sql::AUDIT_WIDTH, audits, "").await?;
+    crate::watches::replace(&mut clear, &mut inserts, backend, timers);
+    clear.run(conn).await?;
+    inserts.add(crate::sql::AUDIT_HEAD, crate::sql::AUDIT_WIDTH, won.iter().map(|c| crate::sql::audit_row(c.audit)).collect(), "");
     let pushes = won.iter().flat_map(|c| c.outbox.pushes.iter().map(crate::external::push_row)).collect();
-    insert_rows(conn, backend, crate::external::PUSH_HEAD, crate::external::PUSH_WIDTH, pushes, "").await?;
+    inserts.add(crate::external::PUSH_HEAD, crate::external::PUSH_WIDTH, pushes, "");
     let texts = won.iter().flat_map(|c| c.outbox.texts.iter().map(crate::sms::sms_row)).collect();
-    insert_rows(conn, backend, crate::sms::SMS_HEAD, crate::sms::SMS_WIDTH, texts, "").await?;
+    inserts.add(crate::sms::SMS_HEAD, crate::sms::SMS_WIDTH, texts, "");
+    inserts.run(conn, backend).await?;
     Ok(outcomes)
 }
 
 /// Updates each order's row to its decision's if the stored version is
-/// still the one the decision was taken on, in [`pieces`] of one statement
-/// each; returns the (order, expected version) pairs that were written.
+/// still the one the decision was taken on, in the statements of
+/// [`row_sets`]; returns the (order, expected version) pairs that were written.
 /// The orders must be distinct.
 async fn update_orders<'c>(
     conn: &mut AnyConnection,
     backend: Backend,
     changes: impl Iterator<Item = &'c Change<'c>>,
 ) -> StoreResult<HashSet<(OrderId, i64)>> {
-    let changes: Vec<&Change<'_>> = changes.collect();
-    let width = COLUMNS.len() + 1;
-    let mut won = HashSet::new();
-    let mut rest = changes.as_slice();
-    for size in pieces(changes.len(), crate::sql::MAX_PARAMETERS / width) {
-        let (piece, after) = rest.split_at(size);
-        rest = after;
-        let mut values = Vec::with_capacity(size * width);
-        let mut expected = HashMap::new();
-        for change in piece {
+    let mut expected = HashMap::new();
+    let rows: Vec<Vec<Val>> = changes
+        .map(|change| {
             let order = &change.decision.order;
-            values.extend(order_values(order).into_iter().map(|(_, v)| v));
-            values.push(change.expected_version.into());
             expected.insert(order.id, change.expected_version);
-        }
-        let tuples: Vec<String> = (0..size).map(|r| format!("({})", bulk_placeholders(backend, 1 + r * width, width))).collect();
-        let sets: Vec<String> = COLUMNS.iter().skip(1).map(|c| format!("{c} = v.{c}")).collect();
+            let mut row: Vec<Val> = order_values(order).into_iter().map(|(_, v)| v).collect();
+            row.push(change.expected_version.into());
+            row
+        })
+        .collect();
+    let sets: Vec<String> = COLUMNS.iter().skip(1).map(|c| format!("{c} = v.{c}")).collect();
+    let mut won = HashSet::new();
+    for set in row_sets(backend, COLUMNS.len() + 1, rows) {
         let sql = format!(
-            "WITH v ({}, expected_version) AS (VALUES {}) UPDATE work_orders SET {} FROM v \
+            "WITH v ({}, expected_version) AS ({}) UPDATE work_orders SET {} FROM v \
              WHERE work_orders.id = v.id AND work_orders.version = v.expected_version RETURNING work_orders.id",
             COLUMNS.join(", "),
-            tuples.join(", "),
+            set.sql,
             sets.join(", ")
         );
-        for row in dynamic(&sql, values).fetch_all(&mut *conn).await.or_backend()? {
+        for row in dynamic(&sql, set.values).fetch_all(&mut *conn).await.or_backend()? {
             let id = OrderId(row.int("id")?);
             if let Some(v) = expected.get(&id) {
                 won.insert((id, *v));
@@ -136,9 +138,9 @@ async fn update_orders<'c>(
     Ok(won)
 }
 
-/// History lines after each order's last; the order rows are locked by
-/// the transaction, so two writers never pick the same number.
-async fn append_history(conn: &mut AnyConnection, backend: Backend, entries: &[&HistoryEntry]) -> StoreResult<()> {
+/// Adds history lines after each order's last; the order rows are locked
+/// by the transaction, so two writers never pick the same number.
+async fn append_history(conn: &mut AnyConnection, backend: Backend, entries: &[&HistoryEntry], inserts: &mut Inserts) -> StoreResult<()> {
     let mut values = Vec::new();
     let ids = in_list(backend, &mut values, distinct(entries.iter().map(|e| e.order)).into_iter().map(|o| Val::from(o.0)));
     let sql = format!("SELECT order_id, MAX(seq) AS seq FROM order_history WHERE order_id {ids} GROUP BY order_id");
@@ -154,16 +156,17 @@ async fn append_history(conn: &mut AnyConnection, backend: Backend, entries: &[&
             crate::orders::history_row(*seq, e)
         })
         .collect();
-    insert_rows(conn, backend, crate::orders::HISTORY_HEAD, crate::orders::HISTORY_WIDTH, rows, "").await?;
+    inserts.add(crate::orders::HISTORY_HEAD, crate::orders::HISTORY_WIDTH, rows, "");
     Ok(())
 }
 
-/// Records which units hold each order now; earlier holders stay, inactive.
-async fn sync_units(conn: &mut AnyConnection, backend: Backend, orders: &[&WorkOrder]) -> StoreResult<()> {
-    let mut values = Vec::new();
-    let ids = in_list(backend, &mut values, orders.iter().map(|o| Val::from(o.id.0)));
-    let sql = format!("UPDATE order_units SET active = 0 WHERE active = 1 AND order_id {ids}");
-    dynamic(&sql, values).execute(&mut *conn).await.or_backend()?;
+/// Records which units hold each order now; earlier holders stay,
+/// inactive (`clear` marks them, `inserts` gets the current ones).
+fn sync_units(clear: &mut Together, inserts: &mut Inserts, orders: &[&WorkOrder]) {
+    clear.push(|backend, values| {
+        let ids = in_list(backend, values, orders.iter().map(|o| Val::from(o.id.0)));
+        format!("UPDATE order_units SET active = 0 WHERE active = 1 AND order_id {ids}")
+    });
     // One row per key: PostgreSQL refuses to update a row twice in one statement.
     let mut seen = HashSet::new();
     let rows: Vec<Vec<Val>> = orders
@@ -173,13 +176,12 @@ async fn sync_units(conn: &mut AnyConnection, backend: Backend, orders: &[&WorkO
         .map(|(o, u, r, a)| vec![Val::from(o.0), u.0.into(), r.as_str().into(), flag(a).into()])
         .collect();
     let tail = " ON CONFLICT (order_id, unit_id, role) DO UPDATE SET active = excluded.active";
-    insert_rows(conn, backend, "order_units (order_id, unit_id, role, active)", 4, rows, tail).await?;
-    Ok(())
+    inserts.add(crate::orders::UNITS_HEAD, 4, rows, tail);
 }
 
-/// Writes the orders' supervision notices: new ones whole, answers to
+/// Adds the orders' supervision notices: new ones whole, answers to
 /// earlier ones.
-pub(crate) async fn upsert_notices(conn: &mut AnyConnection, backend: Backend, orders: &[&WorkOrder]) -> StoreResult<()> {
+pub(crate) fn add_notices(inserts: &mut Inserts, orders: &[&WorkOrder]) {
     let rows: Vec<Vec<Val>> = orders
         .iter()
         .flat_map(|o| {
@@ -202,8 +204,7 @@ pub(crate) async fn upsert_notices(conn: &mut AnyConnection, backend: Backend, o
     let head = "supervision_notices (id, order_id, unit_id, issued_by, issued_at, due_at, text, answered_by, answered_at, answer)";
     let tail =
         " ON CONFLICT (id) DO UPDATE SET answered_by = excluded.answered_by, answered_at = excluded.answered_at, answer = excluded.answer";
-    insert_rows(conn, backend, head, 10, rows, tail).await?;
-    Ok(())
+    inserts.add(head, 10, rows, tail);
 }
 
 fn distinct(ids: impl Iterator<Item = OrderId>) -> Vec<OrderId> {

@@ -1,7 +1,9 @@
 //! Work orders, their history, units, notices, attachments and idempotency keys.
 
 use crate::codec::{Get, flag, from_json, json, micros, opt_from_json, opt_json, opt_micros, word};
-use crate::sql::{AUDIT_HEAD, AUDIT_WIDTH, TERMINAL_STATES, Val, audit_row, dynamic, insert_audit, insert_rows, push_in, push_in_text};
+use crate::sql::{
+    AUDIT_HEAD, AUDIT_WIDTH, Inserts, TERMINAL_STATES, Val, audit_row, dynamic, insert_audit, insert_rows, push_in, push_in_text,
+};
 use crate::{Backend, OrBackend, SqlStore};
 use async_trait::async_trait;
 use hotline_app::ports::{
@@ -325,37 +327,41 @@ pub(crate) async fn link_calls(conn: &mut AnyConnection, backend: Backend, calls
 }
 
 /// Writes orders that are not stored yet, with their whole histories, the
-/// units involved, their notices and audit records: imports, and batches of
-/// registrations.
+/// units involved, their notices and audit records, and the other rows of
+/// `also` ([`Inserts`]: on PostgreSQL one statement): imports, and batches
+/// of registrations.
 pub(crate) async fn write_new_orders(
     conn: &mut AnyConnection,
     backend: Backend,
     orders: &[(&WorkOrder, &[HistoryEntry], &[Timer])],
     audits: &[&AuditRecord],
+    also: Inserts,
 ) -> StoreResult<()> {
-    if !orders.is_empty() {
-        let head = format!("work_orders ({})", COLUMNS.join(", "));
-        let rows = orders.iter().map(|(o, _, _)| order_values(o).into_iter().map(|(_, v)| v).collect()).collect();
-        insert_rows(conn, backend, &head, COLUMNS.len(), rows, "").await?;
-        let history = orders.iter().flat_map(|(_, h, _)| h.iter().enumerate().map(|(i, e)| history_row(i as i64 + 1, e))).collect();
-        insert_rows(conn, backend, HISTORY_HEAD, HISTORY_WIDTH, history, "").await?;
-        let units: Vec<Vec<Val>> = orders
-            .iter()
-            .flat_map(|(o, _, _)| {
-                o.involvements().into_iter().map(move |(u, r, a)| vec![Val::from(o.id.0), u.0.into(), r.as_str().into(), flag(a).into()])
-            })
-            .collect();
-        insert_rows(conn, backend, "order_units (order_id, unit_id, role, active)", 4, units, "").await?;
-        let noticed: Vec<&WorkOrder> = orders.iter().map(|(o, _, _)| *o).filter(|o| !o.notices.is_empty()).collect();
-        crate::decisions::upsert_notices(conn, backend, &noticed).await?;
-        crate::watches::insert(conn, backend, orders.iter().flat_map(|(_, _, t)| t.iter())).await?;
-        let calls: Vec<i64> = orders.iter().filter_map(|(o, _, _)| o.call_id.as_deref()?.parse().ok()).collect();
-        link_calls(conn, backend, &calls).await?;
-    }
-    let audits = audits.iter().map(|a| audit_row(a)).collect();
-    insert_rows(conn, backend, AUDIT_HEAD, AUDIT_WIDTH, audits, "").await?;
-    Ok(())
+    let mut inserts = Inserts::default();
+    let head = format!("work_orders ({})", COLUMNS.join(", "));
+    inserts.add(head, COLUMNS.len(), orders.iter().map(|(o, _, _)| order_values(o).into_iter().map(|(_, v)| v).collect()).collect(), "");
+    let history = orders.iter().flat_map(|(_, h, _)| h.iter().enumerate().map(|(i, e)| history_row(i as i64 + 1, e))).collect();
+    inserts.add(HISTORY_HEAD, HISTORY_WIDTH, history, "");
+    let units: Vec<Vec<Val>> = orders
+        .iter()
+        .flat_map(|(o, _, _)| {
+            o.involvements().into_iter().map(move |(u, r, a)| vec![Val::from(o.id.0), u.0.into(), r.as_str().into(), flag(a).into()])
+        })
+        .collect();
+    inserts.add(UNITS_HEAD, 4, units, "");
+    let noticed: Vec<&WorkOrder> = orders.iter().map(|(o, _, _)| *o).collect();
+    crate::decisions::add_notices(&mut inserts, &noticed);
+    crate::watches::add_new(&mut inserts, orders.iter().flat_map(|(_, _, t)| t.iter()));
+    inserts.add(AUDIT_HEAD, AUDIT_WIDTH, audits.iter().map(|a| audit_row(a)).collect(), "");
+    inserts.extend(also);
+    inserts.run(conn, backend).await?;
+    // After the orders' rows are written: it reads them.
+    let calls: Vec<i64> = orders.iter().filter_map(|(o, _, _)| o.call_id.as_deref()?.parse().ok()).collect();
+    link_calls(conn, backend, &calls).await
 }
+
+/// The rows of the units an order involves.
+pub(crate) const UNITS_HEAD: &str = "order_units (order_id, unit_id, role, active)";
 
 #[async_trait]
 impl OrderStore for SqlStore {
@@ -513,7 +519,7 @@ impl OrderStore for SqlStore {
         let mut tx = self.write.begin().await.or_backend()?;
         let rows: Vec<(&WorkOrder, &[HistoryEntry], &[Timer])> =
             orders.iter().map(|o| (&o.order, o.history.as_slice(), o.timers.as_slice())).collect();
-        write_new_orders(&mut tx, self.backend, &rows, &[audit]).await?;
+        write_new_orders(&mut tx, self.backend, &rows, &[audit], Inserts::default()).await?;
         tx.commit().await.or_backend()?;
         Ok(())
     }

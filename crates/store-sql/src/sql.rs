@@ -98,7 +98,8 @@ pub(crate) async fn insert_audit(conn: &mut AnyConnection, record: &AuditRecord)
 // batch and pushed the others out of the cache (100 statements): measured
 // under load, PostgreSQL spent more CPU preparing statements than running
 // them. Lengths are therefore taken from the powers of two, a handful of
-// texts per statement.
+// texts per statement; PostgreSQL's multi-row writes take one text whatever
+// their length ([`row_sets`]).
 
 /// `IN (…)` for `items`, their values appended to `values`. The list is
 /// padded to a power of two by repeating its last value, which changes
@@ -141,8 +142,8 @@ pub(crate) fn push_in_text(sql: &mut String, values: &mut Vec<Val>, words: &[&st
 /// Bound parameters per statement, under SQLite's limit of 32,766.
 pub(crate) const MAX_PARAMETERS: usize = 30_000;
 
-/// `INSERT INTO <head> VALUES (…), (…) <tail>` for many rows of `width`
-/// values, in statements of [`pieces`] of the rows.
+/// `INSERT INTO <head> <rows> <tail>` for many rows of `width` values,
+/// in the statements of [`row_sets`].
 pub(crate) async fn insert_rows(
     conn: &mut AnyConnection,
     backend: Backend,
@@ -151,7 +152,218 @@ pub(crate) async fn insert_rows(
     rows: Vec<Vec<Val>>,
     tail: &str,
 ) -> StoreResult<Vec<AnyRow>> {
-    insert_shaped(conn, head, width, &|from| bulk_placeholders(backend, from, width), rows, tail).await
+    let mut returned = Vec::new();
+    for set in row_sets(backend, width, rows) {
+        let sql = format!("INSERT INTO {head} {}{tail}", set.sql);
+        if tail.is_empty() {
+            dynamic(&sql, set.values).execute(&mut *conn).await.or_backend()?;
+        } else {
+            returned.extend(dynamic(&sql, set.values).fetch_all(&mut *conn).await.or_backend()?);
+        }
+    }
+    Ok(returned)
+}
+
+/// Multi-row inserts into several tables, written together. On PostgreSQL
+/// they go as one statement of data-modifying `WITH` queries, one JSON
+/// parameter each: a registration's order, history, units, deadlines and
+/// audit record cost the group-commit writer one round trip instead of one
+/// per table, and it waits for each (constraints are checked at the end of
+/// the statement, so a row may refer to one inserted beside it). On SQLite
+/// each is [`insert_rows`], in the order added.
+#[derive(Default)]
+pub(crate) struct Inserts {
+    parts: Vec<Insert>,
+}
+
+struct Insert {
+    head: String,
+    width: usize,
+    rows: Vec<Vec<Val>>,
+    tail: String,
+}
+
+impl Inserts {
+    /// Adds `INSERT INTO <head> <rows> <tail>`; no rows, no statement. The
+    /// tail may resolve conflicts; what it returns is not read.
+    pub(crate) fn add(&mut self, head: impl Into<String>, width: usize, rows: Vec<Vec<Val>>, tail: impl Into<String>) {
+        if !rows.is_empty() {
+            self.parts.push(Insert { head: head.into(), width, rows, tail: tail.into() });
+        }
+    }
+
+    /// Adds `other`'s inserts after these.
+    pub(crate) fn extend(&mut self, other: Inserts) {
+        self.parts.extend(other.parts);
+    }
+
+    pub(crate) async fn run(self, conn: &mut AnyConnection, backend: Backend) -> StoreResult<()> {
+        let together = backend == Backend::Postgres && self.parts.len() > 1 && self.parts.iter().all(|p| p.rows.len() <= JSON_ROWS);
+        if !together {
+            for part in self.parts {
+                insert_rows(conn, backend, &part.head, part.width, part.rows, &part.tail).await?;
+            }
+            return Ok(());
+        }
+        let mut sql = String::from("WITH ");
+        let mut values = Vec::with_capacity(self.parts.len());
+        for (i, part) in self.parts.iter().enumerate() {
+            let comma = if i == 0 { "" } else { ", " };
+            let rows = json_record_set(i + 1, &part.rows[0]);
+            sql.push_str(&format!("{comma}w{i} AS (INSERT INTO {} {rows}{})", part.head, part.tail));
+            values.push(Val::from(json_rows(&part.rows)));
+        }
+        sql.push_str(" SELECT 1");
+        dynamic(&sql, values).execute(&mut *conn).await.or_backend().map(drop)
+    }
+}
+
+/// Updates and deletes without results, written together: on PostgreSQL
+/// as one statement of data-modifying `WITH` queries (one round trip), on
+/// SQLite one after another. They see the same rows on PostgreSQL, so none
+/// may touch a row another of them touches.
+pub(crate) struct Together {
+    backend: Backend,
+    statements: Vec<(String, Vec<Val>)>,
+    /// PostgreSQL's values, numbered across the statements.
+    shared: Vec<Val>,
+}
+
+impl Together {
+    pub(crate) fn new(backend: Backend) -> Self {
+        Self { backend, statements: Vec::new(), shared: Vec::new() }
+    }
+
+    /// Adds the statement `build` writes, binding its values by appending
+    /// them to the vector it is given ([`in_list`]).
+    pub(crate) fn push(&mut self, build: impl FnOnce(Backend, &mut Vec<Val>) -> String) {
+        match self.backend {
+            Backend::Postgres => {
+                let sql = build(self.backend, &mut self.shared);
+                self.statements.push((sql, Vec::new()));
+            }
+            Backend::Sqlite => {
+                let mut values = Vec::new();
+                let sql = build(self.backend, &mut values);
+                self.statements.push((sql, values));
+            }
+        }
+    }
+
+    pub(crate) async fn run(self, conn: &mut AnyConnection) -> StoreResult<()> {
+        if self.backend == Backend::Postgres && self.statements.len() > 1 {
+            let parts: Vec<String> = self.statements.iter().enumerate().map(|(i, (sql, _))| format!("s{i} AS ({sql})")).collect();
+            let sql = format!("WITH {} SELECT 1", parts.join(", "));
+            return dynamic(&sql, self.shared).execute(&mut *conn).await.or_backend().map(drop);
+        }
+        let mut shared = Some(self.shared);
+        for (sql, values) in self.statements {
+            let values = if self.backend == Backend::Postgres { shared.take().unwrap_or_default() } else { values };
+            dynamic(&sql, values).execute(&mut *conn).await.or_backend()?;
+        }
+        Ok(())
+    }
+}
+
+/// Rows of `width` values as a table expression, its values bound from
+/// `$1`: what follows `INSERT INTO t (…)` or goes in `WITH v (…) AS (…)`.
+pub(crate) struct RowSet {
+    pub sql: String,
+    pub values: Vec<Val>,
+}
+
+/// Most rows in one PostgreSQL statement: a bound on its one parameter's size.
+const JSON_ROWS: usize = 4096;
+
+/// The statements a multi-row write of `rows` takes. On SQLite, `VALUES`
+/// lists cut in [`pieces`]. On PostgreSQL, one parameter holding the rows as
+/// JSON, unpacked by `json_to_recordset`: the statement's text is the same
+/// for any number of rows, so it is parsed and planned once per
+/// connection, and a batch of 13 rows is one statement instead of three
+/// (8 + 4 + 1), each a round trip that the group-commit writer waits for.
+/// A column's type is its values' kind; the table's column types apply on
+/// insert as they do to bound parameters.
+pub(crate) fn row_sets(backend: Backend, width: usize, rows: Vec<Vec<Val>>) -> Vec<RowSet> {
+    match backend {
+        Backend::Sqlite => {
+            let mut rows = rows.into_iter();
+            pieces(rows.len(), MAX_PARAMETERS / width)
+                .map(|size| {
+                    let tuples = vec![format!("({})", bulk_placeholders(Backend::Sqlite, 1, width)); size];
+                    RowSet { sql: format!("VALUES {}", tuples.join(", ")), values: rows.by_ref().take(size).flatten().collect() }
+                })
+                .collect()
+        }
+        Backend::Postgres => rows
+            .chunks(JSON_ROWS)
+            .map(|chunk| {
+                debug_assert_eq!(chunk[0].len(), width);
+                RowSet { sql: json_record_set(1, &chunk[0]), values: vec![Val::from(json_rows(chunk))] }
+            })
+            .collect(),
+    }
+}
+
+/// Unpacks the rows [`json_rows`] wrote into parameter `$n`, each column
+/// typed as `first`'s value.
+fn json_record_set(n: usize, first: &[Val]) -> String {
+    let types: Vec<String> = first.iter().enumerate().map(|(i, v)| format!("c{i} {}", v.pg_type())).collect();
+    format!("SELECT * FROM json_to_recordset(${n}::json) AS r({})", types.join(", "))
+}
+
+impl Val {
+    fn pg_type(&self) -> &'static str {
+        match self {
+            Val::Int(_) => "bigint",
+            Val::Float(_) => "double precision",
+            Val::Text(_) => "text",
+        }
+    }
+}
+
+fn push_json_string(out: &mut String, s: &str) {
+    use std::fmt::Write;
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if u32::from(c) < 0x20 => {
+                let _ = write!(out, "\\u{:04x}", u32::from(c));
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+/// `[{"c0": …, "c1": …}, …]`: keys by position, as [`row_sets`] declares them.
+fn json_rows(rows: &[Vec<Val>]) -> String {
+    use std::fmt::Write;
+    let mut out = String::with_capacity(rows.len() * rows.first().map_or(0, |r| r.len() * 24));
+    out.push('[');
+    for (r, row) in rows.iter().enumerate() {
+        out.push_str(if r == 0 { "{" } else { ",{" });
+        for (i, v) in row.iter().enumerate() {
+            let _ = write!(out, "{}\"c{i}\":", if i == 0 { "" } else { "," });
+            match v {
+                Val::Int(Some(x)) => {
+                    let _ = write!(out, "{x}");
+                }
+                // float8's input reads these words; JSON has no numbers for them.
+                Val::Float(Some(x)) if x.is_nan() => out.push_str("\"NaN\""),
+                Val::Float(Some(x)) if x.is_infinite() => out.push_str(if *x > 0.0 { "\"Infinity\"" } else { "\"-Infinity\"" }),
+                Val::Float(Some(x)) => {
+                    let _ = write!(out, "{x:?}");
+                }
+                Val::Text(Some(s)) => push_json_string(&mut out, s),
+                Val::Int(None) | Val::Float(None) | Val::Text(None) => out.push_str("null"),
+            }
+        }
+        out.push('}');
+    }
+    out.push(']');
+    out
 }
 
 /// Writes one row's expressions, its values bound from placeholder `from` on.
@@ -289,6 +501,43 @@ mod tests {
             assert_eq!(sizes.iter().sum::<usize>(), n);
             assert!(sizes.iter().all(|s| s.is_power_of_two() && *s <= 64));
         }
+    }
+
+    #[test]
+    fn postgres_takes_any_number_of_rows_in_one_statement_of_one_text() {
+        let rows = |n: i64| (0..n).map(|i| vec![Val::from(i), Val::from(Some(0.5)), Val::from(None::<String>)]).collect::<Vec<_>>();
+        let (three, thirteen) = (row_sets(Backend::Postgres, 3, rows(3)), row_sets(Backend::Postgres, 3, rows(13)));
+        assert_eq!((three.len(), thirteen.len()), (1, 1));
+        assert_eq!(three[0].sql, thirteen[0].sql);
+        assert_eq!(three[0].sql, "SELECT * FROM json_to_recordset($1::json) AS r(c0 bigint, c1 double precision, c2 text)");
+        assert_eq!(thirteen[0].values.len(), 1);
+        assert_eq!(row_sets(Backend::Postgres, 3, rows(JSON_ROWS as i64 + 1)).len(), 2);
+        assert!(row_sets(Backend::Postgres, 3, Vec::new()).is_empty());
+        // SQLite binds each value, in statements of power-of-two rows.
+        let sqlite = row_sets(Backend::Sqlite, 3, rows(13));
+        assert_eq!(sqlite.iter().map(|s| s.values.len()).collect::<Vec<_>>(), [24, 12, 3]);
+        assert_eq!(sqlite[2].sql, "VALUES (?, ?, ?)");
+    }
+
+    #[test]
+    fn rows_become_json_that_keeps_every_character_and_float() {
+        let row = vec![
+            Val::from(-9_007_199_254_740_993),
+            Val::from("\"引号\" \\ \n\t\u{1} 😀"),
+            Val::from(Some(0.1)),
+            Val::from(Some(f64::NAN)),
+            Val::from(Some(f64::NEG_INFINITY)),
+            Val::from(None::<i64>),
+        ];
+        let json = json_rows(&[row.clone(), row]);
+        let parsed: serde_json::Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(parsed.as_array().map(Vec::len), Some(2));
+        let first = &parsed[0];
+        assert_eq!(first["c0"], serde_json::json!(-9_007_199_254_740_993_i64));
+        assert_eq!(first["c1"], serde_json::json!("\"引号\" \\ \n\t\u{1} 😀"));
+        assert_eq!(first["c2"].as_f64(), Some(0.1));
+        assert_eq!((first["c3"].as_str(), first["c4"].as_str()), (Some("NaN"), Some("-Infinity")));
+        assert!(first["c5"].is_null());
     }
 
     #[test]

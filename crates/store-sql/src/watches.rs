@@ -13,7 +13,7 @@
 //! the levels it had not.
 
 use crate::codec::{Get, micros};
-use crate::sql::{MAX_PARAMETERS, Val, bulk_placeholders, dynamic, in_list, insert_rows, pieces};
+use crate::sql::{Inserts, Together, Val, dynamic, in_list, row_sets};
 use crate::{Backend, OrBackend};
 use chrono::{DateTime, Utc};
 use hotline_app::ports::StoreResult;
@@ -112,23 +112,29 @@ fn next_after(backend: Backend, fired: &str, from: &str) -> String {
     earliest(backend, &levels)
 }
 
-/// Writes the rows of new orders' timers (nothing stored for them yet).
-pub(crate) async fn insert(conn: &mut AnyConnection, backend: Backend, timers: impl IntoIterator<Item = &Timer>) -> StoreResult<()> {
-    let rows = gather(timers.into_iter().map(|t| (t, false))).iter().map(Watch::row).collect();
-    insert_rows(conn, backend, HEAD, WIDTH, rows, "").await.map(drop)
+/// Adds the rows of new orders' timers (nothing stored for them yet).
+pub(crate) fn add_new<'a>(inserts: &mut Inserts, timers: impl IntoIterator<Item = &'a Timer>) {
+    inserts.add(HEAD, WIDTH, gather(timers.into_iter().map(|t| (t, false))).iter().map(Watch::row).collect(), "");
 }
 
-/// Writes timers' rows over what is stored: a deadline already watched
+/// Writes the rows of new orders' timers.
+pub(crate) async fn insert(conn: &mut AnyConnection, backend: Backend, timers: impl IntoIterator<Item = &Timer>) -> StoreResult<()> {
+    let mut inserts = Inserts::default();
+    add_new(&mut inserts, timers);
+    inserts.run(conn, backend).await
+}
+
+/// Adds timers' rows over what is stored: a deadline already watched
 /// takes the new levels' times and keeps the most serious level fired,
 /// here or there, arming only the levels above it.
-async fn upsert(conn: &mut AnyConnection, backend: Backend, watches: &[Watch]) -> StoreResult<()> {
+fn add_upsert(inserts: &mut Inserts, backend: Backend, watches: &[Watch]) {
     let fired = "CASE WHEN excluded.fired > deadline_watch.fired THEN excluded.fired ELSE deadline_watch.fired END";
     let tail = format!(
         " ON CONFLICT (order_id, watched, subject, due_at) DO UPDATE SET unit_id = excluded.unit_id, {}, fired = {fired}, next_at = {}",
         LEVEL_COLUMNS.map(|c| format!("{c} = excluded.{c}")).join(", "),
         next_after(backend, fired, "excluded")
     );
-    insert_rows(conn, backend, HEAD, WIDTH, watches.iter().map(Watch::row).collect(), &tail).await.map(drop)
+    inserts.add(HEAD, WIDTH, watches.iter().map(Watch::row).collect(), tail);
 }
 
 /// The watched kinds a decision replaces (not those an alert set).
@@ -137,40 +143,40 @@ static FOLLOWING: LazyLock<String> = LazyLock::new(|| {
     kinds.join(", ")
 });
 
-/// Makes each order's watched deadlines its current set: deadlines that
-/// never fired and are gone are deleted, those that fired are disarmed, the
-/// current ones written (a fired one keeps what it fired).
-pub(crate) async fn replace<'a>(
-    conn: &mut AnyConnection,
+/// Makes each order's watched deadlines its current set: `clear` gets
+/// the statements that delete the deadlines that never fired and are gone
+/// and disarm those that fired, `inserts` the current ones (a fired one
+/// keeps what it fired). Run `clear` first.
+pub(crate) fn replace<'a>(
+    clear: &mut Together,
+    inserts: &mut Inserts,
     backend: Backend,
     orders: impl IntoIterator<Item = (OrderId, &'a [Timer])>,
-) -> StoreResult<()> {
+) {
     let (ids, timers): (Vec<OrderId>, Vec<&[Timer]>) = orders.into_iter().unzip();
     if ids.is_empty() {
-        return Ok(());
+        return;
     }
-    replace_gathered(conn, backend, &ids, gather(timers.into_iter().flatten().map(|t| (t, false)))).await?;
-    // A node of the previous release may have left these orders' timers in
-    // the old table (`adopt_legacy`); what this node decided supersedes them.
-    delete_legacy(conn, backend, &ids).await
+    clear_watch(clear, &ids);
+    add_upsert(inserts, backend, &gather(timers.into_iter().flatten().map(|t| (t, false))));
 }
 
-/// Deletes the orders' rows of the old table of one row per level.
-async fn delete_legacy(conn: &mut AnyConnection, backend: Backend, ids: &[OrderId]) -> StoreResult<()> {
-    let mut values = Vec::new();
-    let sql = format!("DELETE FROM deadline_timers WHERE order_id {}", in_list(backend, &mut values, ids.iter().map(|o| Val::from(o.0))));
-    dynamic(&sql, values).execute(&mut *conn).await.or_backend().map(drop)
-}
-
-async fn replace_gathered(conn: &mut AnyConnection, backend: Backend, ids: &[OrderId], watches: Vec<Watch>) -> StoreResult<()> {
-    // Deadlines that never fired go; those that did are disarmed.
-    for statement in ["DELETE FROM deadline_watch WHERE fired = 0", "UPDATE deadline_watch SET next_at = NULL WHERE next_at IS NOT NULL"] {
-        let mut values = Vec::new();
-        let orders = in_list(backend, &mut values, ids.iter().map(|o| Val::from(o.0)));
-        let sql = format!("{statement} AND watched IN ({}) AND order_id {orders}", FOLLOWING.as_str());
-        dynamic(&sql, values).execute(&mut *conn).await.or_backend()?;
-    }
-    upsert(conn, backend, &watches).await
+/// Deletes the orders' deadlines that never fired and disarms those that
+/// did (disjoint rows: on PostgreSQL both run in one statement). A node of
+/// the previous release may have left these orders' timers in the old
+/// table of one row per level (`adopt_legacy`); what this node writes
+/// supersedes them, so they go too.
+fn clear_watch(clear: &mut Together, ids: &[OrderId]) {
+    let orders = |backend: Backend, values: &mut Vec<Val>| in_list(backend, values, ids.iter().map(|o| Val::from(o.0)));
+    let following = FOLLOWING.as_str();
+    clear.push(|b, v| format!("DELETE FROM deadline_watch WHERE fired = 0 AND watched IN ({following}) AND order_id {}", orders(b, v)));
+    clear.push(|b, v| {
+        format!(
+            "UPDATE deadline_watch SET next_at = NULL WHERE fired > 0 AND next_at IS NOT NULL AND watched IN ({following}) AND order_id {}",
+            orders(b, v)
+        )
+    });
+    clear.push(|b, v| format!("DELETE FROM deadline_timers WHERE order_id {}", orders(b, v)));
 }
 
 /// Every unfired level due at `now` of the orders holding the `limit`
@@ -224,31 +230,33 @@ pub(crate) async fn fire<'a>(
     backend: Backend,
     firings: impl IntoIterator<Item = &'a [Timer]>,
 ) -> StoreResult<HashSet<(i64, String, i64, i64)>> {
-    let mut values = Vec::new();
-    let mut count = 0;
-    for timers in firings {
-        if let Some(best) = timers.iter().max_by_key(|t| rank(t.level)) {
-            values.extend([Val::from(best.order.0), best.watched.as_str().into(), best.subject.into(), micros(best.due).into()]);
-            values.push(Val::from(rank(best.level)));
-            count += 1;
-        }
-    }
+    let rows: Vec<Vec<Val>> = firings
+        .into_iter()
+        .filter_map(|timers| timers.iter().max_by_key(|t| rank(t.level)))
+        .map(|best| {
+            vec![
+                Val::from(best.order.0),
+                best.watched.as_str().into(),
+                best.subject.into(),
+                micros(best.due).into(),
+                rank(best.level).into(),
+            ]
+        })
+        .collect();
     let mut moved = HashSet::new();
-    let mut values = values.into_iter();
-    for size in pieces(count, MAX_PARAMETERS / 5) {
-        let tuples: Vec<String> = (0..size).map(|i| format!("({})", bulk_placeholders(backend, 1 + 5 * i, 5))).collect();
+    for set in row_sets(backend, 5, rows) {
         let sql = format!(
-            "WITH v (order_id, watched, subject, due_at, fired) AS (VALUES {}) \
+            "WITH v (order_id, watched, subject, due_at, fired) AS ({}) \
              UPDATE deadline_watch SET fired = v.fired, next_at = {} FROM v \
              WHERE deadline_watch.order_id = v.order_id AND deadline_watch.watched = v.watched \
              AND deadline_watch.subject = v.subject AND deadline_watch.due_at = v.due_at \
              AND deadline_watch.fired < v.fired AND deadline_watch.next_at IS NOT NULL \
              RETURNING deadline_watch.order_id AS order_id, deadline_watch.watched AS watched, \
              deadline_watch.subject AS subject, deadline_watch.due_at AS due_at",
-            tuples.join(", "),
+            set.sql,
             next_after(backend, "v.fired", "deadline_watch"),
         );
-        for row in dynamic(&sql, values.by_ref().take(5 * size).collect()).fetch_all(&mut *conn).await.or_backend()? {
+        for row in dynamic(&sql, set.values).fetch_all(&mut *conn).await.or_backend()? {
             moved.insert((row.int("order_id")?, row.text("watched")?, row.int("subject")?, row.int("due_at")?));
         }
     }
@@ -309,8 +317,12 @@ pub(crate) async fn adopt_legacy(pool: &sqlx::AnyPool, backend: Backend) -> Stor
         }
         let mut ids: Vec<OrderId> = timers.iter().map(|(t, _)| t.order).collect();
         ids.dedup();
-        replace_gathered(&mut tx, backend, &ids, gather(timers.iter().map(|(t, f)| (t, *f)))).await?;
-        delete_legacy(&mut tx, backend, &ids).await?;
+        let mut clear = Together::new(backend);
+        clear_watch(&mut clear, &ids);
+        clear.run(&mut tx).await?;
+        let mut inserts = Inserts::default();
+        add_upsert(&mut inserts, backend, &gather(timers.iter().map(|(t, f)| (t, *f))));
+        inserts.run(&mut tx, backend).await?;
         tx.commit().await.or_backend()?;
         moved += ids.len() as u64;
     }

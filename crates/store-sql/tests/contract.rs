@@ -220,6 +220,28 @@ async fn an_order_reads_back_exactly_as_written_through_its_lifecycle() {
     f.finish().await;
 }
 
+/// PostgreSQL's multi-row writes carry their rows as JSON text: quotes,
+/// backslashes, tabs, line breaks, characters outside the BMP and floats with
+/// many digits must come back as they went in, on insert and on update.
+#[tokio::test]
+async fn texts_and_coordinates_read_back_exactly_whatever_their_characters() {
+    let f = Fixture::new().await;
+    let mut d = f.new_order(1, OrderType::Complaint, t0());
+    d.order.subject = Subject::parse(r#"“引号” "quoted" \ back\slash \u0041 {"json": [1]} 😀"#).unwrap();
+    d.order.description = Description::parse("第一行\r\n\t缩进 \\n 不是换行 ' \" </script> 𠀋").unwrap();
+    d.order.location.coordinates = Some(Coordinates::new(23.02_f64.next_up(), 113.75_f64.next_down()).unwrap());
+    assert_eq!(f.store.insert_order(&d, &f.audit("create"), None, &[]).await.unwrap(), InsertOutcome::Inserted);
+    assert_eq!(f.store.order(d.order.id).await.unwrap().as_ref(), Some(&d.order));
+
+    let note = Reason::parse("派单说明：\"东城\" \\ 主山\n第二行").unwrap();
+    let dispatch = Command::Dispatch { lead: TOWN, co_handlers: vec![], note: Some(note) };
+    let dispatched = decide(&d.order, &centre(Role::Dispatcher), dispatch, &f.ctx(t0())).unwrap();
+    f.store.save_decision(d.order.version, &dispatched, None, &f.audit("act"), &Default::default()).await.unwrap();
+    assert_eq!(f.store.order(d.order.id).await.unwrap().as_ref(), Some(&dispatched.order));
+    assert_eq!(f.store.history(d.order.id).await.unwrap(), vec![d.entry, dispatched.entry]);
+    f.finish().await;
+}
+
 #[tokio::test]
 async fn of_two_writers_on_one_version_exactly_one_wins() {
     let f = Fixture::new().await;
