@@ -7,7 +7,7 @@
 //! (history lines, the units involved, notices, timers, audit records) goes
 //! in a handful of multi-row statements for the whole batch.
 
-use crate::codec::{Get, flag, micros};
+use crate::codec::{Get, micros};
 use crate::orders::{COLUMNS, order_values};
 use crate::sql::{Inserts, Together, Val, dynamic, in_list, row_sets};
 use crate::{Backend, OrBackend};
@@ -173,10 +173,10 @@ fn sync_units(clear: &mut Together, inserts: &mut Inserts, orders: &[&WorkOrder]
         .iter()
         .flat_map(|o| o.involvements().into_iter().map(move |(u, r, a)| (o.id, u, r, a)))
         .filter(|(o, u, r, _)| seen.insert((*o, *u, r.as_str())))
-        .map(|(o, u, r, a)| vec![Val::from(o.0), u.0.into(), r.as_str().into(), flag(a).into()])
+        .map(|(o, u, r, a)| crate::orders::unit_row(o, u, r, a))
         .collect();
     let tail = " ON CONFLICT (order_id, unit_id, role) DO UPDATE SET active = excluded.active";
-    inserts.add(crate::orders::UNITS_HEAD, 4, rows, tail);
+    inserts.add(crate::orders::UNITS_HEAD, crate::orders::UNITS_WIDTH, rows, tail);
 }
 
 /// Adds the orders' supervision notices: new ones whole, answers to

@@ -342,15 +342,10 @@ pub(crate) async fn write_new_orders(
     inserts.add(head, COLUMNS.len(), orders.iter().map(|(o, _, _)| order_values(o).into_iter().map(|(_, v)| v).collect()).collect(), "");
     let history = orders.iter().flat_map(|(_, h, _)| h.iter().enumerate().map(|(i, e)| history_row(i as i64 + 1, e))).collect();
     inserts.add(HISTORY_HEAD, HISTORY_WIDTH, history, "");
-    let units: Vec<Vec<Val>> = orders
-        .iter()
-        .flat_map(|(o, _, _)| {
-            o.involvements().into_iter().map(move |(u, r, a)| vec![Val::from(o.id.0), u.0.into(), r.as_str().into(), flag(a).into()])
-        })
-        .collect();
-    inserts.add(UNITS_HEAD, 4, units, "");
-    let noticed: Vec<&WorkOrder> = orders.iter().map(|(o, _, _)| *o).collect();
-    crate::decisions::add_notices(&mut inserts, &noticed);
+    let units = orders.iter().flat_map(|(o, _, _)| o.involvements().into_iter().map(|(u, r, a)| unit_row(o.id, u, r, a))).collect();
+    inserts.add(UNITS_HEAD, UNITS_WIDTH, units, "");
+    let written: Vec<&WorkOrder> = orders.iter().map(|(o, _, _)| *o).collect();
+    crate::decisions::add_notices(&mut inserts, &written);
     crate::watches::add_new(&mut inserts, orders.iter().flat_map(|(_, _, t)| t.iter()));
     inserts.add(AUDIT_HEAD, AUDIT_WIDTH, audits.iter().map(|a| audit_row(a)).collect(), "");
     inserts.extend(also);
@@ -362,6 +357,11 @@ pub(crate) async fn write_new_orders(
 
 /// The rows of the units an order involves.
 pub(crate) const UNITS_HEAD: &str = "order_units (order_id, unit_id, role, active)";
+pub(crate) const UNITS_WIDTH: usize = 4;
+
+pub(crate) fn unit_row(order: OrderId, unit: UnitId, role: hotline_domain::Involvement, active: bool) -> Vec<Val> {
+    vec![Val::from(order.0), unit.0.into(), role.as_str().into(), flag(active).into()]
+}
 
 #[async_trait]
 impl OrderStore for SqlStore {

@@ -250,18 +250,27 @@ impl Together {
         }
     }
 
-    pub(crate) async fn run(self, conn: &mut AnyConnection) -> StoreResult<()> {
-        if self.backend == Backend::Postgres && self.statements.len() > 1 {
-            let parts: Vec<String> = self.statements.iter().enumerate().map(|(i, (sql, _))| format!("s{i} AS ({sql})")).collect();
-            let sql = format!("WITH {} SELECT 1", parts.join(", "));
-            return dynamic(&sql, self.shared).execute(&mut *conn).await.or_backend().map(drop);
+    pub(crate) async fn run(mut self, conn: &mut AnyConnection) -> StoreResult<()> {
+        match self.backend {
+            Backend::Postgres => {
+                let sql = match self.statements.len() {
+                    0 => return Ok(()),
+                    1 => self.statements.remove(0).0,
+                    _ => {
+                        let parts: Vec<String> =
+                            self.statements.iter().enumerate().map(|(i, (sql, _))| format!("s{i} AS ({sql})")).collect();
+                        format!("WITH {} SELECT 1", parts.join(", "))
+                    }
+                };
+                dynamic(&sql, self.shared).execute(&mut *conn).await.or_backend().map(drop)
+            }
+            Backend::Sqlite => {
+                for (sql, values) in self.statements {
+                    dynamic(&sql, values).execute(&mut *conn).await.or_backend()?;
+                }
+                Ok(())
+            }
         }
-        let mut shared = Some(self.shared);
-        for (sql, values) in self.statements {
-            let values = if self.backend == Backend::Postgres { shared.take().unwrap_or_default() } else { values };
-            dynamic(&sql, values).execute(&mut *conn).await.or_backend()?;
-        }
-        Ok(())
     }
 }
 
@@ -321,22 +330,6 @@ impl Val {
     }
 }
 
-fn push_json_string(out: &mut String, s: &str) {
-    use std::fmt::Write;
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            c if u32::from(c) < 0x20 => {
-                let _ = write!(out, "\\u{:04x}", u32::from(c));
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-}
-
 /// `[{"c0": …, "c1": …}, …]`: keys by position, as [`row_sets`] declares them.
 fn json_rows(rows: &[Vec<Val>]) -> String {
     use std::fmt::Write;
@@ -356,7 +349,7 @@ fn json_rows(rows: &[Vec<Val>]) -> String {
                 Val::Float(Some(x)) => {
                     let _ = write!(out, "{x:?}");
                 }
-                Val::Text(Some(s)) => push_json_string(&mut out, s),
+                Val::Text(Some(s)) => out.push_str(&serde_json::Value::from(s.as_str()).to_string()),
                 Val::Int(None) | Val::Float(None) | Val::Text(None) => out.push_str("null"),
             }
         }
