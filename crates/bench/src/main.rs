@@ -255,6 +255,10 @@ async fn run(args: Args) -> anyhow::Result<()> {
     let every = std::time::Duration::from_secs(u64::from(app.topics.config.refresh_seconds));
     app.topics.clone().spawn_surge_watch(app.emergency.clone(), every, app.leases.clone());
     tokio::spawn(seal(app.clone()));
+    if store.backend() == hotline_store_sql::Backend::Postgres {
+        // As the server on PostgreSQL: the tables growing under the runs are analyzed.
+        tokio::spawn(hotline_store_sql::keep_statistics(store.clone(), app.leases.clone()));
+    }
     if args.open311_only {
         return open311::measure(&app, &base, &args).await;
     }

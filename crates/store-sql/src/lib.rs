@@ -33,6 +33,8 @@ pub use partitions::{Partition, PartitionReport, is_partition_of};
 mod partners;
 mod sms;
 mod sql;
+mod statistics;
+pub use statistics::{STATISTICS_EVERY, keep_statistics};
 mod supervision;
 mod topics;
 mod watches;

@@ -1924,3 +1924,49 @@ async fn generic_plans_are_kept_when_asked_for_on_postgresql() {
     plain.close().await;
     f.finish().await;
 }
+
+#[tokio::test]
+async fn tables_grown_since_their_statistics_are_analyzed_once() {
+    let f = Fixture::new().await;
+    if !f.db.is_postgres() {
+        assert_eq!(f.store.refresh_statistics().await.unwrap(), Vec::<String>::new(), "SQLite: the server leaves them alone");
+        return f.finish().await;
+    }
+    let mut raw = f.raw().await;
+    // Where autovacuum runs it would analyze first (the server steps in
+    // behind it). The tables hold the rows, or their monthly partitions do.
+    let holding: Vec<String> = sqlx::query_scalar(
+        "SELECT format('%I', c.relname) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+         WHERE n.nspname = current_schema() AND c.relkind = 'r' \
+           AND (c.relname LIKE 'work_orders%' OR c.relname LIKE 'order_history%')",
+    )
+    .fetch_all(&mut raw)
+    .await
+    .unwrap();
+    for table in holding {
+        raw.execute(sqlx::AssertSqlSafe(format!("ALTER TABLE {table} SET (autovacuum_enabled = false)"))).await.unwrap();
+    }
+    // A fresh table was never analyzed: more than 100 changes put it behind.
+    for seq in 1..=120 {
+        f.insert(seq, OrderType::Complaint, t0()).await;
+    }
+    let last_analyzed = "SELECT COUNT(last_analyze) FROM pg_stat_user_tables WHERE relname LIKE 'work_orders%'";
+    assert_eq!(sqlx::query_scalar::<_, i64>(last_analyzed).fetch_one(&mut raw).await.unwrap(), 0);
+    // A connection left idle hands its counts to the statistics within ten
+    // seconds (PostgreSQL's `PGSTAT_IDLE_INTERVAL`).
+    let mut refreshed = Vec::new();
+    for _ in 0..120 {
+        refreshed = f.store.refresh_statistics().await.unwrap();
+        if refreshed.iter().any(|t| t.contains(".work_orders")) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+    assert!(refreshed.iter().any(|t| t.contains(".work_orders")), "work_orders analyzed, got {refreshed:?}");
+    assert!(refreshed.iter().any(|t| t.contains(".order_history")), "its history with it, got {refreshed:?}");
+    assert_eq!(sqlx::query_scalar::<_, i64>(last_analyzed).fetch_one(&mut raw).await.unwrap(), 1);
+    let again = f.store.refresh_statistics().await.unwrap();
+    assert!(!again.iter().any(|t| t.contains(".work_orders")), "nothing changed since: not again, got {again:?}");
+    raw.close().await.unwrap();
+    f.finish().await;
+}

@@ -10,11 +10,13 @@ use std::time::Duration;
 pub async fn run(config: Config) -> anyhow::Result<()> {
     let store = runtime::open_store(&config).await?;
     let app = runtime::open_seeded(&config, store.clone(), runtime::Index::Open).await?;
-    let partitions = runtime::shared_database(&config)?
-        .then(|| tokio::spawn(keep_partitions(store, app.leases.clone(), config.database.partition_months_ahead)));
+    let postgres = runtime::shared_database(&config)?;
+    // Only PostgreSQL keeps plans that go stale with its statistics (`keep_statistics`).
+    let statistics = postgres.then(|| tokio::spawn(hotline_store_sql::keep_statistics(store.clone(), app.leases.clone())));
+    let partitions = postgres.then(|| tokio::spawn(keep_partitions(store, app.leases.clone(), config.database.partition_months_ahead)));
     let served = serve(&config, app).await;
-    if let Some(partitions) = partitions {
-        partitions.abort();
+    for task in [statistics, partitions].into_iter().flatten() {
+        task.abort();
     }
     served
 }
