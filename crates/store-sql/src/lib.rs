@@ -34,7 +34,7 @@ mod partners;
 mod sms;
 mod sql;
 mod statistics;
-pub use statistics::{STATISTICS_EVERY, keep_statistics};
+pub use statistics::keep_statistics;
 mod supervision;
 mod topics;
 mod watches;

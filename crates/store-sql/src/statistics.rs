@@ -35,7 +35,7 @@ const BEHIND: &str = "SELECT format('%I.%I', s.schemaname, s.relname) \
 /// orders at a busy centre's rate) does not run on plans made empty: the
 /// first soak round on PostgreSQL ran at 721 creates a second with a look
 /// a minute, the next ones at 1,600–2,500.
-pub const STATISTICS_EVERY: Duration = Duration::from_secs(10);
+const STATISTICS_EVERY: Duration = Duration::from_secs(10);
 
 impl SqlStore {
     /// Analyzes the tables whose statistics fell behind (see the module),
@@ -52,13 +52,16 @@ impl SqlStore {
     }
 }
 
+/// The lease of the node that keeps the statistics for all.
+const STATISTICS_LEASE: &str = "statistics";
+
 /// Keeps the statistics up on the node holding the `statistics` lease:
 /// every [`STATISTICS_EVERY`], from the start.
 pub async fn keep_statistics(store: Arc<SqlStore>, leases: Arc<Leases>) {
     let mut tick = tokio::time::interval(STATISTICS_EVERY);
     loop {
         tick.tick().await;
-        if !leases.hold("statistics", chrono::Duration::seconds(3 * STATISTICS_EVERY.as_secs() as i64)).await {
+        if !leases.hold(STATISTICS_LEASE, chrono::Duration::seconds(3 * STATISTICS_EVERY.as_secs() as i64)).await {
             continue;
         }
         match store.refresh_statistics().await {
