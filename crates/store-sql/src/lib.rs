@@ -89,7 +89,12 @@ impl Default for StoreOptions {
 /// SQLite's page cache of the one writer connection and of each reader.
 /// A reader's cache is emptied whenever another connection wrote, which
 /// under load is every transaction: a large one only costs the emptying.
-const WRITER_CACHE_KIB: i64 = 64 * 1024;
+/// The writer's is not larger because, while a database is under 1 GiB,
+/// SQLite walks the whole cache at nearly every commit (a page split
+/// numbers a page with the lock page's, past the file's end): 16 MiB
+/// were as fast as 64 with a million orders stored and faster below
+/// (`docs/benchmarks.md`).
+const WRITER_CACHE_KIB: i64 = 16 * 1024;
 const READER_CACHE_KIB: i64 = 2 * 1024;
 
 pub struct SqlStore {
