@@ -12,9 +12,11 @@
 //! existing order and writes nothing. A decision whose order changed since
 //! it was read is answered with the current version and writes nothing
 //! (`decisions.rs`). A batch the database refused as a lost race
-//! (serialization failure, deadlock) is tried again whole, a few times. If
-//! a batch fails otherwise, each of its jobs is retried alone, so every
-//! caller gets its own outcome and one bad row never fails its neighbours.
+//! (serialization failure, deadlock) is tried again whole, a few times, and
+//! one that failed with a database error once, on a tested connection (the
+//! writer's is not tested before each batch). If a batch still fails, each
+//! of its jobs is retried alone, so every caller gets its own outcome and
+//! one bad row never fails its neighbours.
 
 use crate::codec::{Get, micros};
 use crate::decisions::{Change, write_changes};
@@ -24,7 +26,8 @@ use crate::{Backend, OrBackend};
 use hotline_app::ports::{AuditRecord, IdempotencyClaim, InsertOutcome, Outbox, SmsMessage, StoreError, StoreResult};
 use hotline_domain::{Decision, HistoryEntry, OrderId, UserId, WorkOrder};
 use sqlx::any::AnyPoolOptions;
-use sqlx::{AnyConnection, AnyPool};
+use sqlx::pool::PoolConnection;
+use sqlx::{Any, AnyConnection, AnyPool, Connection};
 use std::collections::HashSet;
 use tokio::sync::{mpsc, oneshot};
 
@@ -100,7 +103,7 @@ fn stopped() -> StoreError {
 impl Writer {
     pub(crate) fn spawn(pool: AnyPool, backend: Backend) -> Self {
         let (queue, jobs) = mpsc::channel(4 * MAX_BATCH);
-        tokio::spawn(run(pool, backend, jobs));
+        tokio::spawn(run(Link::lent(pool), backend, jobs));
         Self { queue, own: None }
     }
 
@@ -128,7 +131,7 @@ impl Writer {
                     match options.connect(&url).await.or_backend() {
                         Ok(pool) => {
                             let _ = ready.send(Ok(pool.clone()));
-                            run(pool, backend, jobs).await;
+                            run(Link::kept(pool), backend, jobs).await;
                         }
                         Err(e) => {
                             let _ = ready.send(Err(e));
@@ -174,7 +177,46 @@ impl Writer {
     }
 }
 
-async fn run(pool: AnyPool, backend: Backend, mut jobs: mpsc::Receiver<Job>) {
+/// The writer's connection. Taken from its pool for each batch, it costs
+/// the batch two round trips more (the pool's test of a connection it
+/// hands out, and of one it takes back, which the next batch waits for).
+/// A writer with a pool of its own keeps the connection while writes are
+/// queued; a writer sharing its pool with the store's other writes
+/// (SQLite's one write connection) gives it back after every batch.
+struct Link {
+    pool: AnyPool,
+    keep: bool,
+    held: Option<PoolConnection<Any>>,
+}
+
+impl Link {
+    fn kept(pool: AnyPool) -> Self {
+        Self { pool, keep: true, held: None }
+    }
+
+    fn lent(pool: AnyPool) -> Self {
+        Self { pool, keep: false, held: None }
+    }
+
+    async fn connection(&mut self) -> StoreResult<&mut AnyConnection> {
+        let held = match self.held.take() {
+            Some(held) => held,
+            None => self.pool.acquire().await.or_backend()?,
+        };
+        Ok(&mut **self.held.insert(held))
+    }
+
+    /// Gives the connection back unless it is kept and more writes wait.
+    /// One that failed goes back too: the pool tests it and replaces it if
+    /// it is broken, and a transaction it left open is rolled back first.
+    fn done(&mut self, failed: bool, more: bool) {
+        if failed || !self.keep || !more {
+            self.held = None;
+        }
+    }
+}
+
+async fn run(mut link: Link, backend: Backend, mut jobs: mpsc::Receiver<Job>) {
     while let Some(first) = jobs.recv().await {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -184,13 +226,13 @@ async fn run(pool: AnyPool, backend: Backend, mut jobs: mpsc::Receiver<Job>) {
             }
         }
         let started = std::time::Instant::now();
-        let outcomes = match write_retrying(&pool, backend, &batch).await {
+        let outcomes = match write_retrying(&mut link, backend, &batch).await {
             Ok(outcomes) => outcomes,
             Err(e) if batch.len() == 1 => vec![failed(&batch[0], e)],
             Err(_) => {
                 let mut each = Vec::with_capacity(batch.len());
                 for job in &batch {
-                    each.push(match write_retrying(&pool, backend, std::slice::from_ref(job)).await {
+                    each.push(match write_retrying(&mut link, backend, std::slice::from_ref(job)).await {
                         Ok(mut o) => o.remove(0),
                         Err(e) => failed(job, e),
                     });
@@ -204,6 +246,7 @@ async fn run(pool: AnyPool, backend: Backend, mut jobs: mpsc::Receiver<Job>) {
         for (job, outcome) in batch.into_iter().zip(outcomes) {
             job.answer(outcome);
         }
+        link.done(false, !jobs.is_empty());
     }
 }
 
@@ -217,10 +260,25 @@ fn failed(job: &Job, e: StoreError) -> Outcome {
 /// [`write`], tried again when the database could not order the
 /// transaction beside another (each try is a whole new transaction, so a
 /// retry writes everything or nothing again). Idle waits grow from 5 ms.
-async fn write_retrying(pool: &AnyPool, backend: Backend, batch: &[Job]) -> StoreResult<Vec<Outcome>> {
+async fn write_retrying(link: &mut Link, backend: Backend, batch: &[Job]) -> StoreResult<Vec<Outcome>> {
     let mut wait = std::time::Duration::from_millis(5);
+    let mut stale_tried = false;
     for attempt in 1.. {
-        match write(pool, backend, batch).await {
+        let written = match link.connection().await {
+            Ok(conn) => write(conn, backend, batch).await,
+            Err(e) => Err(e),
+        };
+        if written.is_err() {
+            link.done(true, true);
+        }
+        match written {
+            // Connections are not tested before each batch: one the
+            // database dropped (a restart) fails it. Once more on one from
+            // the pool, which tests the one given back and replaces it.
+            Err(StoreError::Backend(why)) if !stale_tried => {
+                tracing::debug!(jobs = batch.len(), %why, "a write batch failed; trying it once more on a tested connection");
+                stale_tried = true;
+            }
             Err(StoreError::Contention(why)) if attempt < CONTENTION_TRIES => {
                 tracing::debug!(attempt, jobs = batch.len(), %why, "a write batch lost a race in the database; trying again");
                 tokio::time::sleep(wait).await;
@@ -233,8 +291,8 @@ async fn write_retrying(pool: &AnyPool, backend: Backend, batch: &[Job]) -> Stor
 }
 
 /// Writes one batch in one transaction; one outcome per job, in order.
-async fn write(pool: &AnyPool, backend: Backend, batch: &[Job]) -> StoreResult<Vec<Outcome>> {
-    let mut tx = pool.begin().await.or_backend()?;
+async fn write(conn: &mut AnyConnection, backend: Backend, batch: &[Job]) -> StoreResult<Vec<Outcome>> {
+    let mut tx = conn.begin().await.or_backend()?;
     let inserted = insert(&mut tx, backend, batch).await?;
     let changes: Vec<Change<'_>> = batch
         .iter()

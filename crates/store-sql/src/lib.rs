@@ -44,7 +44,7 @@ use hotline_app::Store;
 use hotline_app::ports::{StoreError, StoreResult};
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::migrate::{Migration, MigrationType, Migrator};
-use sqlx::{AnyPool, AssertSqlSafe, Executor};
+use sqlx::{AnyPool, AssertSqlSafe, Connection as _, Executor};
 use std::borrow::Cow;
 use std::time::Duration;
 
@@ -96,6 +96,10 @@ impl Default for StoreOptions {
 /// (`docs/benchmarks.md`).
 const WRITER_CACHE_KIB: i64 = 16 * 1024;
 const READER_CACHE_KIB: i64 = 2 * 1024;
+
+/// A connection idle longer than this is tested before it is handed out
+/// (HikariCP's default bypass window is the same).
+const IDLE_BEFORE_PING: Duration = Duration::from_millis(500);
 
 pub struct SqlStore {
     backend: Backend,
@@ -202,26 +206,43 @@ impl SqlStore {
         };
         let generic_plans = options.generic_plans;
         let pool_options = move |max: u32, cache_kib: i64| {
-            AnyPoolOptions::new().max_connections(max).acquire_timeout(options.acquire_timeout).after_connect(move |conn, _| {
-                Box::pin(async move {
-                    if backend == Backend::Sqlite {
-                        // WAL: readers do not block the writer; NORMAL sync keeps every
-                        // committed transaction across a process crash.
-                        conn.execute("PRAGMA journal_mode = WAL").await?;
-                        conn.execute("PRAGMA synchronous = NORMAL").await?;
-                        conn.execute("PRAGMA foreign_keys = ON").await?;
-                        conn.execute("PRAGMA busy_timeout = 10000").await?;
-                        // SQLite's default page cache (2 MiB) holds too little of the
-                        // indexes every registration writes into once a city has a few
-                        // hundred thousand orders; each insert then read its pages back.
-                        conn.execute(AssertSqlSafe(format!("PRAGMA cache_size = -{cache_kib}"))).await?;
-                    }
-                    if backend == Backend::Postgres && generic_plans {
-                        conn.execute("SET plan_cache_mode = force_generic_plan").await?;
-                    }
-                    Ok(())
+            AnyPoolOptions::new()
+                .max_connections(max)
+                .acquire_timeout(options.acquire_timeout)
+                // sqlx pings every connection it hands out, and again when it
+                // takes one back: under load each read waited for a round
+                // trip before its own. One back within half a second is live
+                // (the ping when it came back said so); one idle longer,
+                // which a restart or a firewall may have cut, is still tested.
+                .test_before_acquire(false)
+                .before_acquire(|conn, meta| {
+                    Box::pin(async move {
+                        if meta.idle_for > IDLE_BEFORE_PING {
+                            conn.ping().await?;
+                        }
+                        Ok(true)
+                    })
                 })
-            })
+                .after_connect(move |conn, _| {
+                    Box::pin(async move {
+                        if backend == Backend::Sqlite {
+                            // WAL: readers do not block the writer; NORMAL sync keeps every
+                            // committed transaction across a process crash.
+                            conn.execute("PRAGMA journal_mode = WAL").await?;
+                            conn.execute("PRAGMA synchronous = NORMAL").await?;
+                            conn.execute("PRAGMA foreign_keys = ON").await?;
+                            conn.execute("PRAGMA busy_timeout = 10000").await?;
+                            // SQLite's default page cache (2 MiB) holds too little of the
+                            // indexes every registration writes into once a city has a few
+                            // hundred thousand orders; each insert then read its pages back.
+                            conn.execute(AssertSqlSafe(format!("PRAGMA cache_size = -{cache_kib}"))).await?;
+                        }
+                        if backend == Backend::Postgres && generic_plans {
+                            conn.execute("SET plan_cache_mode = force_generic_plan").await?;
+                        }
+                        Ok(())
+                    })
+                })
         };
         let pool = |max: u32, cache_kib: i64| pool_options(max, cache_kib).connect(&url);
         let (write, read) = match backend {

@@ -359,42 +359,6 @@ fn json_rows(rows: &[Vec<Val>]) -> String {
     out
 }
 
-/// Writes one row's expressions, its values bound from placeholder `from` on.
-pub(crate) type RowShape<'a> = &'a (dyn Fn(usize) -> String + Sync);
-
-/// [`insert_rows`] where a row's values are not all stored as they are:
-/// `shape` writes one row's expressions for its `width` values.
-pub(crate) async fn insert_shaped(
-    conn: &mut AnyConnection,
-    head: &str,
-    width: usize,
-    shape: RowShape<'_>,
-    rows: Vec<Vec<Val>>,
-    tail: &str,
-) -> StoreResult<Vec<AnyRow>> {
-    let mut returned = Vec::new();
-    let sizes: Vec<usize> = pieces(rows.len(), MAX_PARAMETERS / width).collect();
-    let mut rows = rows.into_iter();
-    for size in sizes {
-        let mut sql = format!("INSERT INTO {head} VALUES ");
-        let mut values = Vec::new();
-        for (i, row) in rows.by_ref().take(size).enumerate() {
-            debug_assert_eq!(row.len(), width);
-            sql.push_str(if i == 0 { "(" } else { ", (" });
-            sql.push_str(&shape(values.len() + 1));
-            sql.push(')');
-            values.extend(row);
-        }
-        sql.push_str(tail);
-        if tail.is_empty() {
-            dynamic(&sql, values).execute(&mut *conn).await.or_backend()?;
-        } else {
-            returned.extend(dynamic(&sql, values).fetch_all(&mut *conn).await.or_backend()?);
-        }
-    }
-    Ok(returned)
-}
-
 pub(crate) const AUDIT_HEAD: &str = "audit_log (id, at, actor_id, action, target, detail, mac)";
 pub(crate) const AUDIT_WIDTH: usize = 7;
 

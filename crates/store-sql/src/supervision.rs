@@ -1,7 +1,7 @@
 //! Deadline timers, alerts, contacts and the delivery outbox.
 
 use crate::codec::{Get, flag, micros, opt_micros, word};
-use crate::sql::{TERMINAL_STATES, VOID_STATES, Val, bulk_placeholders, dynamic, in_list, insert_audit, insert_rows, insert_shaped};
+use crate::sql::{TERMINAL_STATES, VOID_STATES, Val, dynamic, in_list, insert_audit, insert_rows, row_sets};
 use crate::{Backend, OrBackend, SqlStore};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -74,17 +74,23 @@ async fn insert_alerts(conn: &mut AnyConnection, backend: Backend, firings: &[&F
                 micros(a.due).into(),
                 a.unit.map(|u| u.0).into(),
                 micros(a.raised_at).into(),
-                a.order.0.into(),
             ]
         })
         .collect();
-    // The town of the order, for an emergency report to find its incident (migration 34).
-    let with_town = |from: usize| {
-        let (stored, order) = (bulk_placeholders(backend, from, 8), bulk_placeholders(backend, from + 8, 1));
-        format!("{stored}, (SELECT o.town_id FROM work_orders o WHERE o.id = {order})")
-    };
-    let head = "alerts (id, order_id, watched, subject, level, due_at, unit_id, raised_at, town_id)";
-    insert_shaped(conn, head, 9, &with_town, alerts, "").await?;
+    // The town of the order, for an emergency report to find its incident
+    // (migration 34), joined once: a look-up per row made the statement
+    // plan (PostgreSQL) or open (SQLite) one subquery per alert, and
+    // SQLite's cost of opening each grows with those already open.
+    for set in row_sets(backend, 8, alerts) {
+        let sql = format!(
+            "WITH v (id, order_id, watched, subject, level, due_at, unit_id, raised_at) AS ({}) \
+             INSERT INTO alerts (id, order_id, watched, subject, level, due_at, unit_id, raised_at, town_id) \
+             SELECT v.id, v.order_id, v.watched, v.subject, v.level, v.due_at, v.unit_id, v.raised_at, o.town_id \
+             FROM v LEFT JOIN work_orders o ON o.id = v.order_id",
+            set.sql
+        );
+        dynamic(&sql, set.values).execute(&mut *conn).await.or_backend()?;
+    }
     let deliveries = firings
         .iter()
         .flat_map(|f| &f.deliveries)

@@ -242,6 +242,37 @@ async fn texts_and_coordinates_read_back_exactly_whatever_their_characters() {
     f.finish().await;
 }
 
+/// The writer does not test its connection before each batch (a round
+/// trip each): when the database drops it, as a restart does, the next
+/// registration and decision still go through, on a new connection.
+#[tokio::test]
+async fn writes_go_on_after_the_database_drops_the_connections() {
+    let f = Fixture::new().await;
+    if !f.db.is_postgres() {
+        // A SQLite file has no server to drop a connection.
+        return f.finish().await;
+    }
+    let first = f.insert(1, OrderType::Complaint, t0()).await;
+    let mut admin = AnyConnection::connect(&f.db.url).await.unwrap();
+    let dropped: Vec<(bool,)> = sqlx::query_as(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()",
+    )
+    .fetch_all(&mut admin)
+    .await
+    .unwrap();
+    assert!(!dropped.is_empty() && dropped.iter().all(|(done,)| *done), "the store's connections were dropped: {dropped:?}");
+    let second = f.insert(2, OrderType::Complaint, t0()).await;
+    let dispatched =
+        f.act(&first, &centre(Role::Dispatcher), Command::Dispatch { lead: TOWN, co_handlers: vec![], note: None }, t0()).await;
+    // Readers' connections idle over half a second are tested before use,
+    // so these reads get live ones too.
+    tokio::time::sleep(std::time::Duration::from_millis(600)).await;
+    assert_eq!(f.store.order(second.id).await.unwrap().map(|o| o.number), Some(second.number));
+    assert_eq!(f.store.order(first.id).await.unwrap().map(|o| o.version), Some(dispatched.version));
+    admin.close().await.unwrap();
+    f.finish().await;
+}
+
 #[tokio::test]
 async fn of_two_writers_on_one_version_exactly_one_wins() {
     let f = Fixture::new().await;
