@@ -206,12 +206,17 @@ impl Link {
         Ok(&mut **self.held.insert(held))
     }
 
-    /// Gives the connection back unless it is kept and more writes wait.
-    /// One that failed goes back too: the pool tests it and replaces it if
-    /// it is broken, and a transaction it left open is rolled back first.
-    fn done(&mut self, failed: bool, more: bool) {
-        if failed || !self.keep || !more {
-            self.held = None;
+    /// Gives the connection back: the pool tests it and replaces it if it
+    /// is broken, and rolls back a transaction it left open.
+    fn give_back(&mut self) {
+        self.held = None;
+    }
+
+    /// After a batch: the connection goes back unless it is kept and more
+    /// writes wait.
+    fn after_batch(&mut self, more: bool) {
+        if !self.keep || !more {
+            self.give_back();
         }
     }
 }
@@ -246,7 +251,7 @@ async fn run(mut link: Link, backend: Backend, mut jobs: mpsc::Receiver<Job>) {
         for (job, outcome) in batch.into_iter().zip(outcomes) {
             job.answer(outcome);
         }
-        link.done(false, !jobs.is_empty());
+        link.after_batch(!jobs.is_empty());
     }
 }
 
@@ -269,7 +274,7 @@ async fn write_retrying(link: &mut Link, backend: Backend, batch: &[Job]) -> Sto
             Err(e) => Err(e),
         };
         if written.is_err() {
-            link.done(true, true);
+            link.give_back();
         }
         match written {
             // Connections are not tested before each batch: one the
