@@ -349,7 +349,7 @@ fn json_rows(rows: &[Vec<Val>]) -> String {
                 Val::Float(Some(x)) => {
                     let _ = write!(out, "{x:?}");
                 }
-                Val::Text(Some(s)) => out.push_str(&serde_json::Value::from(s.as_str()).to_string()),
+                Val::Text(Some(s)) => json_string(&mut out, s),
                 Val::Int(None) | Val::Float(None) | Val::Text(None) => out.push_str("null"),
             }
         }
@@ -357,6 +357,32 @@ fn json_rows(rows: &[Vec<Val>]) -> String {
     }
     out.push(']');
     out
+}
+
+/// Appends `s` as a JSON string. Written here rather than through
+/// `serde_json`, which would allocate a string per value in the writer.
+fn json_string(out: &mut String, s: &str) {
+    use std::fmt::Write;
+    out.push('"');
+    let mut plain = 0;
+    for (i, c) in s.char_indices() {
+        if c != '"' && c != '\\' && c >= ' ' {
+            continue;
+        }
+        out.push_str(&s[plain..i]);
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            _ => {
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
+        }
+        plain = i + c.len_utf8();
+    }
+    out.push_str(&s[plain..]);
+    out.push('"');
 }
 
 pub(crate) const AUDIT_HEAD: &str = "audit_log (id, at, actor_id, action, target, detail, mac)";
@@ -495,6 +521,10 @@ mod tests {
         assert_eq!(first["c2"].as_f64(), Some(0.1));
         assert_eq!((first["c3"].as_str(), first["c4"].as_str()), (Some("NaN"), Some("-Infinity")));
         assert!(first["c5"].is_null());
+        // Every ASCII character, controls included, and text either side of them.
+        let every: String = (1u8..0x80).map(char::from).chain("末尾".chars()).collect();
+        let parsed: serde_json::Value = serde_json::from_str(&json_rows(&[vec![Val::from(every.as_str())]])).unwrap();
+        assert_eq!(parsed[0]["c0"].as_str(), Some(every.as_str()));
     }
 
     #[test]
