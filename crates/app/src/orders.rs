@@ -306,7 +306,8 @@ impl WorkOrders {
                 // Nobody listening is not an error.
                 self.announce(OrderChange::of(None, &decision.order, decision.entry.action));
                 self.emergency.enqueue(&decision.order);
-                Ok(Registered { details: self.details_of(desk, decision.order, false).await?, replayed: false })
+                // Just created, it has no attachments.
+                Ok(Registered { details: self.details_of(desk, decision.order, Vec::new()).await?, replayed: false })
             }
             InsertOutcome::Replay { order, request_hash } => {
                 if claim.is_some_and(|c| c.request_hash != request_hash) {
@@ -318,7 +319,8 @@ impl WorkOrders {
                 // its answer never came); a change heard twice only makes
                 // a screen reload once more.
                 self.announce(OrderChange::of(None, &order, decision.entry.action));
-                Ok(Registered { details: self.details(desk, order).await?, replayed: true })
+                let attachments = self.store.attachments(order.id).await?;
+                Ok(Registered { details: self.details_of(desk, order, attachments).await?, replayed: true })
             }
         }
     }
@@ -339,8 +341,19 @@ impl WorkOrders {
     }
 
     pub(crate) async fn load(&self, desk: &Desk, number: &WorkOrderNo) -> AppResult<WorkOrder> {
+        let order = self.store.order_by_number(number).await?;
+        self.admit(desk, number, order).await
+    }
+
+    /// As [`Self::load`], with the order's attachments, which its answer lists.
+    async fn load_with_attachments(&self, desk: &Desk, number: &WorkOrderNo) -> AppResult<(WorkOrder, Vec<AttachmentRecord>)> {
+        let (order, attachments) = self.store.order_with_attachments(number).await?.unzip();
+        Ok((self.admit(desk, number, order).await?, attachments.unwrap_or_default()))
+    }
+
+    async fn admit(&self, desk: &Desk, number: &WorkOrderNo, order: Option<WorkOrder>) -> AppResult<WorkOrder> {
         let missing = || AppError::not_found(format!("work order {number} not found"));
-        let order = self.store.order_by_number(number).await?.ok_or_else(missing)?;
+        let order = order.ok_or_else(missing)?;
         if let StoreScope::Units(units) = desk.scope() {
             // The units holding it now are involved; only an earlier holder
             // needs the database to tell.
@@ -352,12 +365,8 @@ impl WorkOrders {
         Ok(order)
     }
 
-    async fn details(&self, desk: &Desk, order: WorkOrder) -> AppResult<OrderDetails> {
-        self.details_of(desk, order, true).await
-    }
-
-    /// `stored_attachments`: false for an order just created, which has none.
-    async fn details_of(&self, desk: &Desk, mut order: WorkOrder, stored_attachments: bool) -> AppResult<OrderDetails> {
+    /// `attachments`: the order's, as loaded with it (a decision adds none).
+    async fn details_of(&self, desk: &Desk, mut order: WorkOrder, attachments: Vec<AttachmentRecord>) -> AppResult<OrderDetails> {
         let org = self.directory.snapshot();
         let caller = order.caller.view(order.order_type, desk.viewer());
         order.caller = Caller { name: None, phone: None, ..order.caller };
@@ -374,7 +383,7 @@ impl WorkOrders {
         Ok(OrderDetails {
             actions: available_actions(&order, &desk.actor()),
             category: org.category_path(order.category),
-            attachments: if stored_attachments { self.store.attachments(order.id).await? } else { Vec::new() },
+            attachments,
             caller,
             master,
             proposal,
@@ -385,11 +394,11 @@ impl WorkOrders {
     /// One order. A centre read of the caller's identity is audited, and so
     /// is an emergency partner's read of an order it does not handle.
     pub async fn get(&self, desk: &Desk, number: &WorkOrderNo) -> AppResult<OrderDetails> {
-        let order = self.load(desk, number).await?;
+        let (order, attachments) = self.load_with_attachments(desk, number).await?;
         let as_partner = !desk.is_centre()
             && order.partners().iter().any(|p| desk.units().contains(p))
             && !order.involvements().iter().any(|(u, role, _)| *role != Involvement::Partner && desk.units().contains(u));
-        let details = self.details(desk, order).await?;
+        let details = self.details_of(desk, order, attachments).await?;
         if desk.is_centre() && (details.caller.name.is_some() || details.caller.phone.is_some()) {
             self.auditor.append(Some(desk.user()), "work_order.read_personal", target(number), json!({})).await?;
         }
@@ -414,7 +423,7 @@ impl WorkOrders {
     }
 
     pub async fn act(&self, desk: &Desk, number: &WorkOrderNo, expected_version: i64, request: ActionRequest) -> AppResult<OrderDetails> {
-        let order = self.load(desk, number).await?;
+        let (order, attachments) = self.load_with_attachments(desk, number).await?;
         if order.version != expected_version {
             return Err(AppError::Conflict {
                 message: format!("the order is at version {}, not {expected_version}; reload it and try again", order.version),
@@ -471,7 +480,9 @@ impl WorkOrders {
             self.emergency.forget(&decision.order);
         }
         self.announce(OrderChange::of(Some(&order), &decision.order, decision.entry.action));
-        self.details(desk, decision.order).await
+        // Served from what was just written and the attachments read with
+        // the order: no read of its own for the answer.
+        self.details_of(desk, decision.order, attachments).await
     }
 
     /// Unit and category references must exist and be active; a

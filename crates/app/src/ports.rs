@@ -320,6 +320,8 @@ pub trait OrderStore: Send + Sync {
     ) -> StoreResult<()>;
     async fn order(&self, id: OrderId) -> StoreResult<Option<WorkOrder>>;
     async fn order_by_number(&self, number: &WorkOrderNo) -> StoreResult<Option<WorkOrder>>;
+    /// The order with its attachments, in one round trip when it has none.
+    async fn order_with_attachments(&self, number: &WorkOrderNo) -> StoreResult<Option<(WorkOrder, Vec<AttachmentRecord>)>>;
     async fn order_id(&self, number: &WorkOrderNo) -> StoreResult<Option<OrderId>>;
     /// Orders to learn suggestions from, newest first: those dispatched
     /// (their category and lead unit as finally decided) or answered

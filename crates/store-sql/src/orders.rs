@@ -266,9 +266,27 @@ impl SqlStore {
     /// only when the order has any (most have none), so a read is one
     /// round trip.
     async fn order_where(&self, condition: &'static str, key: Val) -> StoreResult<Option<WorkOrder>> {
+        Ok(self.order_and_attachments_where(condition, key, false).await?.map(|(order, _)| order))
+    }
+
+    /// As [`Self::order_where`], and with `attachments` the order's
+    /// attachments too, asked for only when it has any: an order's answer
+    /// lists them, and a decision's answer would otherwise read them in a
+    /// round trip of its own.
+    async fn order_and_attachments_where(
+        &self,
+        condition: &'static str,
+        key: Val,
+        attachments: bool,
+    ) -> StoreResult<Option<(WorkOrder, Vec<AttachmentRecord>)>> {
+        let attached = if attachments {
+            ", CASE WHEN EXISTS (SELECT 1 FROM attachments a WHERE a.order_id = o.id) THEN 1 ELSE 0 END AS has_attachments"
+        } else {
+            ""
+        };
         let sql = format!(
-            "SELECT o.*, CASE WHEN EXISTS (SELECT 1 FROM supervision_notices n WHERE n.order_id = o.id) THEN 1 ELSE 0 END AS has_notices \
-             FROM work_orders o WHERE o.{condition}"
+            "SELECT o.*, CASE WHEN EXISTS (SELECT 1 FROM supervision_notices n WHERE n.order_id = o.id) THEN 1 ELSE 0 END AS has_notices\
+             {attached} FROM work_orders o WHERE o.{condition}"
         );
         let Some(row) = dynamic(&sql, vec![key]).fetch_optional(&self.read).await.or_backend()? else {
             return Ok(None);
@@ -285,7 +303,20 @@ impl SqlStore {
         } else {
             Vec::new()
         };
-        parse_order(&row, notices).map(Some)
+        let order = parse_order(&row, notices)?;
+        let attachments = if attachments && row.flag("has_attachments")? { self.attachments_of(order.id).await? } else { Vec::new() };
+        Ok(Some((order, attachments)))
+    }
+
+    async fn attachments_of(&self, order: OrderId) -> StoreResult<Vec<AttachmentRecord>> {
+        sqlx::query("SELECT * FROM attachments WHERE order_id = $1 ORDER BY id")
+            .bind(order.0)
+            .fetch_all(&self.read)
+            .await
+            .or_backend()?
+            .iter()
+            .map(parse_attachment)
+            .collect()
     }
 }
 
@@ -417,6 +448,10 @@ impl OrderStore for SqlStore {
 
     async fn order_by_number(&self, number: &WorkOrderNo) -> StoreResult<Option<WorkOrder>> {
         self.order_where("number = $1", Val::from(number.as_str())).await
+    }
+
+    async fn order_with_attachments(&self, number: &WorkOrderNo) -> StoreResult<Option<(WorkOrder, Vec<AttachmentRecord>)>> {
+        self.order_and_attachments_where("number = $1", Val::from(number.as_str()), true).await
     }
 
     async fn order_id(&self, number: &WorkOrderNo) -> StoreResult<Option<OrderId>> {
@@ -567,14 +602,7 @@ impl OrderStore for SqlStore {
     }
 
     async fn attachments(&self, order: OrderId) -> StoreResult<Vec<AttachmentRecord>> {
-        sqlx::query("SELECT * FROM attachments WHERE order_id = $1 ORDER BY id")
-            .bind(order.0)
-            .fetch_all(&self.read)
-            .await
-            .or_backend()?
-            .iter()
-            .map(parse_attachment)
-            .collect()
+        self.attachments_of(order).await
     }
 
     async fn attachment(&self, id: AttachmentId) -> StoreResult<Option<AttachmentRecord>> {

@@ -3,6 +3,7 @@
 use crate::support::TestApp;
 use reqwest::StatusCode;
 use reqwest::multipart::{Form, Part};
+use serde_json::json;
 
 const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR fake image body";
 
@@ -49,4 +50,17 @@ async fn upload_download_and_refuse_what_does_not_belong() {
         .await
         .unwrap();
     assert_eq!(TestApp::read(no_file).await.body["fields"][0]["field"], "file");
+
+    // A decision's answer lists them too (read with the order it decides on),
+    // and the unit it goes to sees them in its own answer.
+    let dispatcher = t.login("dispatcher").await;
+    let listed = t.get(&format!("/api/v1/work-orders/{number}"), &consultant).await;
+    let dispatched = t.ok(&dispatcher, &listed.body, json!({"action": "dispatch", "lead_unit_id": t.unit_id("441900003")})).await;
+    assert_eq!(dispatched["attachments"][0]["file_name"], "现场照片.png", "{dispatched}");
+    let signed = t.ok(&t.login("dongcheng").await, &dispatched, json!({"action": "sign_for"})).await;
+    assert_eq!(signed["attachments"].as_array().map(Vec::len), Some(1), "{signed}");
+    // An order without any answers with none.
+    let bare = t.register(&consultant, t.complaint()).await;
+    let bare = t.ok(&dispatcher, &bare, json!({"action": "dispatch", "lead_unit_id": t.unit_id("441900003")})).await;
+    assert_eq!(bare["attachments"], json!([]));
 }
