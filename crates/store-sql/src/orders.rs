@@ -304,19 +304,9 @@ impl SqlStore {
             Vec::new()
         };
         let order = parse_order(&row, notices)?;
-        let attachments = if attachments && row.flag("has_attachments")? { self.attachments_of(order.id).await? } else { Vec::new() };
+        let attachments =
+            if attachments && row.flag("has_attachments")? { OrderStore::attachments(self, order.id).await? } else { Vec::new() };
         Ok(Some((order, attachments)))
-    }
-
-    async fn attachments_of(&self, order: OrderId) -> StoreResult<Vec<AttachmentRecord>> {
-        sqlx::query("SELECT * FROM attachments WHERE order_id = $1 ORDER BY id")
-            .bind(order.0)
-            .fetch_all(&self.read)
-            .await
-            .or_backend()?
-            .iter()
-            .map(parse_attachment)
-            .collect()
     }
 }
 
@@ -602,7 +592,14 @@ impl OrderStore for SqlStore {
     }
 
     async fn attachments(&self, order: OrderId) -> StoreResult<Vec<AttachmentRecord>> {
-        self.attachments_of(order).await
+        sqlx::query("SELECT * FROM attachments WHERE order_id = $1 ORDER BY id")
+            .bind(order.0)
+            .fetch_all(&self.read)
+            .await
+            .or_backend()?
+            .iter()
+            .map(parse_attachment)
+            .collect()
     }
 
     async fn attachment(&self, id: AttachmentId) -> StoreResult<Option<AttachmentRecord>> {
