@@ -101,20 +101,17 @@ fn stopped() -> StoreError {
 }
 
 impl Writer {
-    pub(crate) fn spawn(pool: AnyPool, backend: Backend) -> Self {
-        let (queue, jobs) = mpsc::channel(4 * MAX_BATCH);
-        tokio::spawn(run(Link::lent(pool), backend, jobs));
-        Self { queue, own: None }
-    }
-
-    /// A writer on a thread of its own, with its own connection and a
-    /// single-threaded runtime. Every registration and decision of the node
-    /// waits for it, one batch at a time, and a batch is several round trips
-    /// to the database: on the server's runtime each answer from the
-    /// database waited for a worker free of the request handlers, and the
-    /// writer was busy 98 % of the time while the machine's cores were a
-    /// fifth idle (`docs/benchmarks.md`).
-    pub(crate) async fn on_own_thread(options: AnyPoolOptions, url: String, backend: Backend) -> StoreResult<Self> {
+    /// A writer on a thread of its own, with a single-threaded runtime.
+    /// Every registration and decision of the node waits for it, one batch
+    /// at a time, and a batch is several round trips to the database: on
+    /// the server's runtime each answer from the database waited for a
+    /// worker free of the request handlers, and the writer was busy 98 % of
+    /// the time while the machine's cores were a fifth idle
+    /// (`docs/benchmarks.md`). Its connection is its own (PostgreSQL) or
+    /// the store's one write connection, shared with the store's other
+    /// writes (SQLite); the pool's test of a connection given back then
+    /// runs on the writer's thread too.
+    pub(crate) async fn on_own_thread(to: Connect, backend: Backend) -> StoreResult<Self> {
         let (queue, jobs) = mpsc::channel(4 * MAX_BATCH);
         let (ready, connected) = oneshot::channel();
         std::thread::Builder::new()
@@ -128,10 +125,16 @@ impl Writer {
                     }
                 };
                 runtime.block_on(async move {
-                    match options.connect(&url).await.or_backend() {
-                        Ok(pool) => {
-                            let _ = ready.send(Ok(pool.clone()));
-                            run(Link::kept(pool), backend, jobs).await;
+                    let link = match to {
+                        Connect::Own(options, url) => {
+                            options.connect(&url).await.or_backend().map(|pool| (Link::kept(pool.clone()), Some(pool)))
+                        }
+                        Connect::Shared(pool) => Ok((Link::lent(pool), None)),
+                    };
+                    match link {
+                        Ok((link, own)) => {
+                            let _ = ready.send(Ok(own));
+                            run(link, backend, jobs).await;
                         }
                         Err(e) => {
                             let _ = ready.send(Err(e));
@@ -141,7 +144,7 @@ impl Writer {
             })
             .map_err(|e| StoreError::Backend(format!("the database writer's thread: {e}")))?;
         let own = connected.await.map_err(|_| stopped())??;
-        Ok(Self { queue, own: Some(own) })
+        Ok(Self { queue, own })
     }
 
     /// Closes the writer's own connection; writes after it fail.
@@ -177,33 +180,48 @@ impl Writer {
     }
 }
 
+/// Where the writer's connection comes from.
+pub(crate) enum Connect {
+    /// A pool of its own, connected on the writer's thread: options and URL.
+    Own(AnyPoolOptions, String),
+    /// A pool shared with the store's other writes.
+    Shared(AnyPool),
+}
+
+/// How long a writer sharing its pool keeps the connection while writes
+/// are queued: then it gives it back, and the pool, serving in turn, lends
+/// it to the store's other writes waiting for it (screening's alerts, the
+/// audit sealer) before the writer's next batch.
+const SHARE_AFTER: std::time::Duration = std::time::Duration::from_millis(20);
+
 /// The writer's connection. Taken from its pool for each batch, it costs
 /// the batch two round trips more (the pool's test of a connection it
-/// hands out, and of one it takes back, which the next batch waits for).
-/// A writer with a pool of its own keeps the connection while writes are
-/// queued; a writer sharing its pool with the store's other writes
-/// (SQLite's one write connection) gives it back after every batch.
+/// hands out, and of one it takes back, which the next batch waits for):
+/// on SQLite, a tenth to a quarter of the writer's time under load. So a
+/// writer keeps it while writes are queued; one sharing its pool with the
+/// store's other writes (SQLite's one write connection) at most for
+/// [`SHARE_AFTER`].
 struct Link {
     pool: AnyPool,
-    keep: bool,
-    held: Option<PoolConnection<Any>>,
+    shared: bool,
+    held: Option<(PoolConnection<Any>, std::time::Instant)>,
 }
 
 impl Link {
     fn kept(pool: AnyPool) -> Self {
-        Self { pool, keep: true, held: None }
+        Self { pool, shared: false, held: None }
     }
 
     fn lent(pool: AnyPool) -> Self {
-        Self { pool, keep: false, held: None }
+        Self { pool, shared: true, held: None }
     }
 
     async fn connection(&mut self) -> StoreResult<&mut AnyConnection> {
         let held = match self.held.take() {
             Some(held) => held,
-            None => self.pool.acquire().await.or_backend()?,
+            None => (self.pool.acquire().await.or_backend()?, std::time::Instant::now()),
         };
-        Ok(&mut **self.held.insert(held))
+        Ok(&mut *self.held.insert(held).0)
     }
 
     /// Gives the connection back: the pool tests it and replaces it if it
@@ -212,10 +230,11 @@ impl Link {
         self.held = None;
     }
 
-    /// After a batch: the connection goes back unless it is kept and more
-    /// writes wait.
+    /// After a batch: the connection goes back when no write waits, or
+    /// when it is shared and was held for [`SHARE_AFTER`].
     fn after_batch(&mut self, more: bool) {
-        if !self.keep || !more {
+        let lent_long = self.shared && self.held.as_ref().is_some_and(|(_, since)| since.elapsed() >= SHARE_AFTER);
+        if !more || lent_long {
             self.give_back();
         }
     }

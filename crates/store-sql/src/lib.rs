@@ -257,8 +257,8 @@ impl SqlStore {
         };
         let writer = match backend {
             // SQLite's one write connection is shared with the store's other writes.
-            Backend::Sqlite => batch::Writer::spawn(write.clone(), backend),
-            Backend::Postgres => batch::Writer::on_own_thread(pool_options(1, 0), url.clone(), backend).await?,
+            Backend::Sqlite => batch::Writer::on_own_thread(batch::Connect::Shared(write.clone()), backend).await?,
+            Backend::Postgres => batch::Writer::on_own_thread(batch::Connect::Own(pool_options(1, 0), url.clone()), backend).await?,
         };
         Ok(Self { backend, writer, write, read })
     }

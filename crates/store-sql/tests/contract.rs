@@ -564,6 +564,44 @@ async fn sequences_hand_out_disjoint_blocks_under_concurrency() {
     f.db.drop_database().await;
 }
 
+/// Order numbers run on across blocks, the next block reserved once half
+/// of the current one is used, before a registration needs it; a node
+/// started again goes on after every block reserved.
+#[tokio::test]
+async fn order_numbers_run_on_with_the_next_block_reserved_ahead() {
+    use hotline_app::numbering::OrderNumbers;
+    let f = Fixture::new().await;
+    let store: Arc<dyn OrderStore> = Arc::new(f.db.store().await);
+    let prefix = OrderNoPrefix::parse("DG").unwrap();
+    let day = chrono::NaiveDate::from_ymd_opt(2026, 9, 28).unwrap();
+    let mut raw = f.raw().await;
+    let mut reserved = async || -> i64 {
+        sqlx::query_scalar("SELECT value FROM counters WHERE name = 'order_no:DG20260928'").fetch_one(&mut raw).await.unwrap()
+    };
+    let numbers = OrderNumbers::new(store.clone(), prefix.clone(), 4);
+    for i in 1..=2 {
+        assert_eq!(numbers.next(day).await.unwrap(), WorkOrderNo::new(&prefix, day, i));
+    }
+    assert_eq!(reserved().await, 4, "half of the first block used: nothing reserved ahead yet");
+    assert_eq!(numbers.next(day).await.unwrap(), WorkOrderNo::new(&prefix, day, 3));
+    let mut waited = 0;
+    while reserved().await < 8 && waited < 500 {
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        waited += 1;
+    }
+    assert_eq!(reserved().await, 8, "the second block is reserved while the first still has a number");
+    for i in 4..=10 {
+        assert_eq!(numbers.next(day).await.unwrap(), WorkOrderNo::new(&prefix, day, i), "no gap between blocks");
+    }
+    // Started again: a new block after everything reserved, so nothing is
+    // handed out twice.
+    let again = OrderNumbers::new(store.clone(), prefix.clone(), 4).next(day).await.unwrap();
+    let value: u64 = again.as_str()[10..].parse().unwrap();
+    assert!(value > 10 && value % 4 == 1, "{again} starts a block after the ones reserved");
+    raw.close().await.unwrap();
+    f.finish().await;
+}
+
 #[tokio::test]
 async fn bulk_import_writes_orders_histories_and_units() {
     let f = Fixture::new().await;
@@ -683,6 +721,59 @@ async fn the_audit_chain_seals_in_order_and_detects_tampering() {
     conn.execute("DELETE FROM audit_log WHERE seq = 7").await.unwrap();
     assert!(auditor.verify().await.unwrap().problem.unwrap().contains("record 7 is missing"));
     conn.close().await.unwrap();
+    f.finish().await;
+}
+
+/// Under load the sealer runs beside the writes: a pass seals what was
+/// there and returns, and what came meanwhile waits for the next pass.
+/// A pass that went on until it found nothing kept sealing the few
+/// records each write had added, taking SQLite's one write connection
+/// from the registrations between each two.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sealing_pass_ends_while_records_keep_coming() {
+    use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+    let f = Fixture::new().await;
+    let store: Arc<dyn Store> = Arc::new(f.db.store().await);
+    let dir = tempfile::tempdir().unwrap();
+    let anchor = hotline_blob_fs::ephemeral_audit_anchor(dir.path());
+    let auditor = Arc::new(Auditor::new(store.clone(), Arc::new(IdGenerator::new(2)), Arc::new(ManualClock::new(t0())), anchor));
+    let (stop, written) = (Arc::new(AtomicBool::new(false)), Arc::new(AtomicU64::new(0)));
+    let started = Arc::new(tokio::sync::Barrier::new(5));
+    // Four writers, so that some are always waiting for the write
+    // connection while the sealer holds it.
+    let writers: Vec<_> = (0..4)
+        .map(|w| {
+            let (auditor, stop, written, started) = (auditor.clone(), stop.clone(), written.clone(), started.clone());
+            tokio::spawn(async move {
+                let mut first = true;
+                // Bounded, so a sealer that never returns fails the test
+                // below instead of hanging it.
+                let until = std::time::Instant::now() + std::time::Duration::from_secs(30);
+                while !stop.load(Ordering::Relaxed) && std::time::Instant::now() < until {
+                    let detail = serde_json::json!({ "writer": w });
+                    auditor.append(Some(UserId(1)), "work_order.read_personal", format!("work_order:{w}"), detail).await.unwrap();
+                    written.fetch_add(1, Ordering::Relaxed);
+                    if std::mem::take(&mut first) {
+                        started.wait().await;
+                    }
+                }
+            })
+        })
+        .collect();
+    started.wait().await;
+    let pass = tokio::time::timeout(std::time::Duration::from_secs(10), auditor.seal_all()).await;
+    stop.store(true, Ordering::Relaxed);
+    for writer in writers {
+        writer.await.unwrap();
+    }
+    let sealed = pass.expect("a sealing pass chased the records written during it for 10 s").unwrap();
+    assert!(sealed >= 1, "the pass sealed the records there when it began");
+    // Once the writes stop, the next pass seals the rest, in one chain.
+    let rest = auditor.seal_all().await.unwrap();
+    let written = written.load(Ordering::Relaxed);
+    assert_eq!(sealed + rest, written, "every record sealed once");
+    let report = auditor.verify().await.unwrap();
+    assert_eq!((report.sealed, report.pending, report.ok()), (written as i64, 0, true), "{report:?}");
     f.finish().await;
 }
 
