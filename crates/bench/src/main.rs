@@ -194,7 +194,9 @@ async fn run(args: Args) -> anyhow::Result<()> {
     store.migrate().await.context("migrate")?;
     let backend = format!("{:?}", store.backend());
     let store = Arc::new(store);
-    let mut config = AppConfig { number_block: 1_000, ..AppConfig::default() };
+    // Order numbers reserved in the server's blocks of 50, not larger ones:
+    // a reservation is a write beside the registrations.
+    let mut config = AppConfig::default();
     if args.soak.is_some() {
         // The soak reads memory once the topics hold each round's orders
         // and their surge pass has run over them (`measure::soak`); with
