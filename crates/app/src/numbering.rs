@@ -6,9 +6,9 @@
 //!
 //! The next block is reserved in the background once half of the current
 //! one is used. A reservation is a write and waits its turn for SQLite's
-//! one write connection behind the registrations' batches; taken while the
-//! day's numbers were locked, every registration of the node waited with
-//! it, once a block.
+//! one write connection behind the registrations' batches; taken when the
+//! block ran out, with the day's numbers locked, every registration of the
+//! node waited with it, once a block.
 
 use crate::error::AppResult;
 use crate::ports::OrderStore;
@@ -16,31 +16,33 @@ use chrono::NaiveDate;
 use hotline_domain::{OrderNoPrefix, WorkOrderNo};
 use std::collections::HashMap;
 use std::sync::Arc;
-use tokio::sync::Mutex;
+use tokio::sync::{Mutex, oneshot};
 
 pub struct OrderNumbers {
     store: Arc<dyn OrderStore>,
     prefix: OrderNoPrefix,
     block: u64,
-    days: Arc<Mutex<HashMap<NaiveDate, Day>>>,
+    days: Mutex<HashMap<NaiveDate, Day>>,
 }
 
+/// A block as its first and last value.
+type Block = (u64, u64);
+
 /// One day's numbers on this node.
-#[derive(Default)]
 struct Day {
     /// The next value to hand out and the last of its block (none left
     /// when `next > last`).
     next: u64,
     last: u64,
-    /// The block reserved ahead, as its first and last value.
-    ahead: Option<(u64, u64)>,
-    /// A reservation ahead is under way.
-    reserving: bool,
+    /// The next block, reserved in the background. Awaited rather than
+    /// reserved again when the block runs out first, so the day's numbers
+    /// still rise and no block is taken for nothing.
+    ahead: Option<oneshot::Receiver<AppResult<Block>>>,
 }
 
 impl OrderNumbers {
     pub fn new(store: Arc<dyn OrderStore>, prefix: OrderNoPrefix, block: u64) -> Self {
-        Self { store, prefix, block: block.max(1), days: Arc::new(Mutex::new(HashMap::new())) }
+        Self { store, prefix, block: block.max(1), days: Mutex::new(HashMap::new()) }
     }
 
     pub fn prefix(&self) -> &OrderNoPrefix {
@@ -53,47 +55,41 @@ impl OrderNumbers {
         if days.len() > 8 {
             days.retain(|d, _| *d >= date);
         }
-        let day = days.entry(date).or_insert_with(|| Day { next: 1, ..Day::default() });
+        let day = days.entry(date).or_insert_with(|| Day { next: 1, last: 0, ahead: None });
         if day.next > day.last {
             let (first, last) = match day.ahead.take() {
-                Some(block) => block,
-                // The day's first, or the reservation ahead is late or failed.
-                None => self.reserve(date).await?,
+                Some(ahead) => match ahead.await {
+                    Ok(Ok(block)) => block,
+                    // Failed in the background: once more here, and the
+                    // registration fails if that fails too.
+                    failed => {
+                        if let Ok(Err(e)) = failed {
+                            tracing::warn!(error = %e, "reserving the next block of order numbers failed; trying again");
+                        }
+                        reserve(self.store.as_ref(), &self.prefix, date, self.block).await?
+                    }
+                },
+                None => reserve(self.store.as_ref(), &self.prefix, date, self.block).await?,
             };
             (day.next, day.last) = (first, last);
         }
         let value = day.next;
         day.next += 1;
-        if !day.reserving && day.ahead.is_none() && day.last - value < self.block / 2 {
-            day.reserving = true;
-            tokio::spawn(self.reserve_ahead(date));
+        if day.ahead.is_none() && day.last - value < self.block / 2 {
+            let (reserved, ahead) = oneshot::channel();
+            let (store, prefix, block) = (self.store.clone(), self.prefix.clone(), self.block);
+            tokio::spawn(async move {
+                // Nobody waiting (the node stopping) is not an error.
+                let _ = reserved.send(reserve(store.as_ref(), &prefix, date, block).await);
+            });
+            day.ahead = Some(ahead);
         }
         Ok(WorkOrderNo::new(&self.prefix, date, value))
     }
-
-    /// Reserves the day's next block: its first and last value.
-    async fn reserve(&self, date: NaiveDate) -> AppResult<(u64, u64)> {
-        reserve(self.store.as_ref(), &self.prefix, date, self.block).await
-    }
-
-    fn reserve_ahead(&self, date: NaiveDate) -> impl Future<Output = ()> + Send + 'static {
-        let (store, prefix, block, days) = (self.store.clone(), self.prefix.clone(), self.block, self.days.clone());
-        async move {
-            let reserved = reserve(store.as_ref(), &prefix, date, block).await;
-            let mut days = days.lock().await;
-            let Some(day) = days.get_mut(&date) else { return };
-            day.reserving = false;
-            match reserved {
-                Ok(block) => day.ahead = Some(block),
-                // The registration that finds the block used up reserves
-                // one itself, and reports the error if it persists.
-                Err(e) => tracing::warn!(error = %e, "reserving the next block of order numbers failed"),
-            }
-        }
-    }
 }
 
-async fn reserve(store: &dyn OrderStore, prefix: &OrderNoPrefix, date: NaiveDate, block: u64) -> AppResult<(u64, u64)> {
+/// Reserves the day's next block.
+async fn reserve(store: &dyn OrderStore, prefix: &OrderNoPrefix, date: NaiveDate, block: u64) -> AppResult<Block> {
     let key = format!("order_no:{}{}", prefix.as_str(), date.format("%Y%m%d"));
     let last = store.reserve_sequence(&key, block).await?;
     Ok((last - block + 1, last))

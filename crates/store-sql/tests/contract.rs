@@ -566,7 +566,8 @@ async fn sequences_hand_out_disjoint_blocks_under_concurrency() {
 
 /// Order numbers run on across blocks, the next block reserved once half
 /// of the current one is used, before a registration needs it; a node
-/// started again goes on after every block reserved.
+/// started again goes on after every block reserved; a block used up
+/// before the one ahead is back waits for it.
 #[tokio::test]
 async fn order_numbers_run_on_with_the_next_block_reserved_ahead() {
     use hotline_app::numbering::OrderNumbers;
@@ -598,6 +599,16 @@ async fn order_numbers_run_on_with_the_next_block_reserved_ahead() {
     let again = OrderNumbers::new(store.clone(), prefix.clone(), 4).next(day).await.unwrap();
     let value: u64 = again.as_str()[10..].parse().unwrap();
     assert!(value > 10 && value % 4 == 1, "{again} starts a block after the ones reserved");
+    // Blocks of 2, asked for at once: each block runs out before the
+    // reservation ahead is back, and the registration waits for it instead
+    // of taking another block, so the numbers still rise one by one.
+    let next_day = day.succ_opt().unwrap();
+    let quick = OrderNumbers::new(store.clone(), prefix.clone(), 2);
+    for i in 1..=20 {
+        assert_eq!(quick.next(next_day).await.unwrap(), WorkOrderNo::new(&prefix, next_day, i));
+    }
+    let taken: i64 = sqlx::query_scalar("SELECT value FROM counters WHERE name = 'order_no:DG20260929'").fetch_one(&mut raw).await.unwrap();
+    assert!(taken <= 22, "{taken} reserved for 20 numbers: at most one block ahead");
     raw.close().await.unwrap();
     f.finish().await;
 }
