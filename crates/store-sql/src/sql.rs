@@ -331,58 +331,32 @@ impl Val {
 }
 
 /// `[{"c0": …, "c1": …}, …]`: keys by position, as [`row_sets`] declares them.
+/// Texts are escaped by `serde_json` straight into the buffer, without a
+/// `serde_json::Value` (a string allocated) per text in the writer.
 fn json_rows(rows: &[Vec<Val>]) -> String {
-    use std::fmt::Write;
-    let mut out = String::with_capacity(rows.len() * rows.first().map_or(0, |r| r.len() * 24));
-    out.push('[');
+    use std::io::Write;
+    let mut out: Vec<u8> = Vec::with_capacity(rows.len() * rows.first().map_or(0, |r| r.len() * 24));
+    // Writing into memory cannot fail.
+    let put = |out: &mut Vec<u8>, args: std::fmt::Arguments<'_>| out.write_fmt(args).expect("writing into memory");
+    out.push(b'[');
     for (r, row) in rows.iter().enumerate() {
-        out.push_str(if r == 0 { "{" } else { ",{" });
+        out.extend_from_slice(if r == 0 { b"{" } else { b",{" });
         for (i, v) in row.iter().enumerate() {
-            let _ = write!(out, "{}\"c{i}\":", if i == 0 { "" } else { "," });
+            put(&mut out, format_args!("{}\"c{i}\":", if i == 0 { "" } else { "," }));
             match v {
-                Val::Int(Some(x)) => {
-                    let _ = write!(out, "{x}");
-                }
+                Val::Int(Some(x)) => put(&mut out, format_args!("{x}")),
                 // float8's input reads these words; JSON has no numbers for them.
-                Val::Float(Some(x)) if x.is_nan() => out.push_str("\"NaN\""),
-                Val::Float(Some(x)) if x.is_infinite() => out.push_str(if *x > 0.0 { "\"Infinity\"" } else { "\"-Infinity\"" }),
-                Val::Float(Some(x)) => {
-                    let _ = write!(out, "{x:?}");
-                }
-                Val::Text(Some(s)) => json_string(&mut out, s),
-                Val::Int(None) | Val::Float(None) | Val::Text(None) => out.push_str("null"),
+                Val::Float(Some(x)) if x.is_nan() => out.extend_from_slice(b"\"NaN\""),
+                Val::Float(Some(x)) if x.is_infinite() => out.extend_from_slice(if *x > 0.0 { b"\"Infinity\"" } else { b"\"-Infinity\"" }),
+                Val::Float(Some(x)) => put(&mut out, format_args!("{x:?}")),
+                Val::Text(Some(s)) => serde_json::to_writer(&mut out, s).expect("writing into memory"),
+                Val::Int(None) | Val::Float(None) | Val::Text(None) => out.extend_from_slice(b"null"),
             }
         }
-        out.push('}');
+        out.push(b'}');
     }
-    out.push(']');
-    out
-}
-
-/// Appends `s` as a JSON string. Written here rather than through
-/// `serde_json`, which would allocate a string per value in the writer.
-fn json_string(out: &mut String, s: &str) {
-    use std::fmt::Write;
-    out.push('"');
-    let mut plain = 0;
-    for (i, c) in s.char_indices() {
-        if c != '"' && c != '\\' && c >= ' ' {
-            continue;
-        }
-        out.push_str(&s[plain..i]);
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\t' => out.push_str("\\t"),
-            _ => {
-                let _ = write!(out, "\\u{:04x}", c as u32);
-            }
-        }
-        plain = i + c.len_utf8();
-    }
-    out.push_str(&s[plain..]);
-    out.push('"');
+    out.push(b']');
+    String::from_utf8(out).expect("JSON written from UTF-8 texts")
 }
 
 pub(crate) const AUDIT_HEAD: &str = "audit_log (id, at, actor_id, action, target, detail, mac)";
