@@ -613,6 +613,40 @@ async fn order_numbers_run_on_with_the_next_block_reserved_ahead() {
     f.finish().await;
 }
 
+/// Registrations asking for numbers all at once, on two nodes, with the
+/// blocks ahead reserved in the background: no number is handed out twice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn order_numbers_asked_for_at_once_on_two_nodes_are_never_the_same() {
+    use hotline_app::numbering::OrderNumbers;
+    let f = Fixture::new().await;
+    let store: Arc<dyn OrderStore> = Arc::new(f.db.store().await);
+    let prefix = OrderNoPrefix::parse("DG").unwrap();
+    let day = chrono::NaiveDate::from_ymd_opt(2026, 9, 28).unwrap();
+    let nodes = [3, 5].map(|block| Arc::new(OrderNumbers::new(store.clone(), prefix.clone(), block)));
+    let mut tasks = Vec::new();
+    for t in 0..16 {
+        let numbers = nodes[t % 2].clone();
+        tasks.push(tokio::spawn(async move {
+            let mut got = Vec::new();
+            for _ in 0..25 {
+                got.push(numbers.next(day).await.unwrap());
+            }
+            got
+        }));
+    }
+    let mut all = Vec::new();
+    for t in tasks {
+        let got = t.await.unwrap();
+        assert!(got.windows(2).all(|w| w[0] < w[1]), "one registration after another gets rising numbers: {got:?}");
+        all.extend(got);
+    }
+    let handed = all.len();
+    all.sort_unstable();
+    all.dedup();
+    assert_eq!((all.len(), handed), (400, 400), "400 numbers, none twice");
+    f.finish().await;
+}
+
 #[tokio::test]
 async fn bulk_import_writes_orders_histories_and_units() {
     let f = Fixture::new().await;
