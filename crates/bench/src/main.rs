@@ -39,7 +39,8 @@ use std::sync::Arc;
 
 /// As the server's binary: glibc's allocator fragments under a long load
 /// and its resident memory creeps up. Counted, so the soak can tell the
-/// memory Rust code holds from what the allocator keeps beside it.
+/// memory Rust code holds from what the allocator keeps beside it (and
+/// from SQLite's, which comes through mimalloc's `override`, uncounted).
 #[global_allocator]
 static ALLOCATOR: cap::Cap<mimalloc::MiMalloc> = cap::Cap::new(mimalloc::MiMalloc, usize::MAX);
 

@@ -467,7 +467,7 @@ pub async fn soak(app: &App, base: &str, args: &Args, total: usize, sqlite_file:
     let round = (total / 10).max(1);
     let wal = sqlite_file.map(|f| f.with_extension("db-wal"));
     println!(
-        "round  registered   rate /s   resident MiB   of it anonymous   Rust heap MiB   glibc (SQLite) MiB   WAL MiB   resident median / max   heap median / max"
+        "round  registered   rate /s   resident MiB   of it anonymous   Rust heap MiB   glibc MiB   WAL MiB   resident median / max   heap median / max"
     );
     let mut registered = 0;
     for r in 0..10 {
@@ -485,7 +485,7 @@ pub async fn soak(app: &App, base: &str, args: &Args, total: usize, sqlite_file:
         let wal_mib = wal.as_ref().and_then(|w| std::fs::metadata(w).ok()).map_or(0.0, |m| m.len() as f64 / 1_048_576.0);
         let (resident, heap) = sampler.stop();
         println!(
-            "{:>5}  {registered:>10}   {:>7.0}   {:>12.0}   {:>15.0}   {:>13.0}   {:>18.0}   {wal_mib:>7.1}   {:>12.0} / {:>6.0}   {:>10.0} / {:>4.0}",
+            "{:>5}  {registered:>10}   {:>7.0}   {:>12.0}   {:>15.0}   {:>13.0}   {:>9.0}   {wal_mib:>7.1}   {:>12.0} / {:>6.0}   {:>10.0} / {:>4.0}",
             r + 1,
             stats.rate(),
             memory::resident_mib(),

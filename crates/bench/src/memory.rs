@@ -24,9 +24,10 @@ fn status_kib(field: &str) -> f64 {
         .unwrap_or(0.0)
 }
 
-/// What glibc's allocator holds resident, in MiB. Rust code allocates
-/// through mimalloc, so in this process it is SQLite's allocations (page
-/// caches, prepared statements) and what glibc keeps of those freed. Read
+/// What glibc's allocator holds resident, in MiB: next to nothing, as
+/// mimalloc's `override` takes SQLite's allocations too. A build without
+/// it (as for heaptrack, which does not see mimalloc) shows here SQLite's
+/// page caches and statements and what glibc keeps of those freed. Read
 /// from `/proc/self/smaps`: the main arena is `[heap]`; each other arena
 /// is a 64 MiB-aligned region of 64 MiB, readable up to where it has grown
 /// and reserved without access after. 0 where the file does not exist.

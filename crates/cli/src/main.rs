@@ -11,7 +11,9 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 /// glibc's allocator fragments under a long load (many threads, many short
-/// allocations) and the server's resident memory crept up with it.
+/// allocations) and the server's resident memory crept up with it. With
+/// mimalloc's `override` (the workspace's `Cargo.toml`) SQLite's `malloc`
+/// and `free` come here too.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
@@ -166,4 +168,25 @@ fn main() -> anyhow::Result<()> {
             Command::Staffing(_) | Command::Simulate(_) => unreachable!("handled before the runtime starts"),
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    /// SQLite is compiled into this binary and calls `malloc`; with
+    /// mimalloc's `override` that symbol is mimalloc's, defined in the
+    /// executable, and not glibc's in `libc.so`.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn c_code_allocates_through_mimalloc() {
+        let malloc = nix::libc::malloc as unsafe extern "C" fn(nix::libc::size_t) -> *mut nix::libc::c_void as usize as u64;
+        let exe = std::fs::read_link("/proc/self/exe").expect("the executable's path");
+        let maps = std::fs::read_to_string("/proc/self/maps").expect("the process's maps");
+        let owner = maps.lines().find_map(|line| {
+            let mut fields = line.split_whitespace();
+            let (from, to) = fields.next()?.split_once('-')?;
+            let (from, to) = (u64::from_str_radix(from, 16).ok()?, u64::from_str_radix(to, 16).ok()?);
+            (from..to).contains(&malloc).then(|| fields.nth(4).unwrap_or("").to_owned())
+        });
+        assert_eq!(owner.as_deref(), Some(exe.to_str().expect("a UTF-8 path")), "malloc lies outside the executable");
+    }
 }
