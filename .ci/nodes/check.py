@@ -363,7 +363,9 @@ if args.edge:
     check(2 in owner_since and 3 not in owner_since, f"node 2 took the call centre over, node 3 never ran it ({sorted(owner_since)})")
     failover = owner_since[2] - killed_at
     print(f"call centre failed over {failover:.1f} s after node 1 was killed (lease {args.lease_seconds:g} s)")
-    check(failover <= args.lease_seconds + 1.5, f"the failover took at most the lease and a round ({failover:.1f} s)")
+    # The owner's last renewal may fall just before its death; a standby
+    # tries the moment that lease lapses, then reads today's calls back.
+    check(failover <= args.lease_seconds + 1.5, f"the failover took at most the lease and a second and a half ({failover:.1f} s)")
     through = requests.get(f"{args.balancer}/readyz/callcentre", timeout=5)
     check(through.status_code == 200 and through.headers.get("x-served-by") == "node2",
           f"the balancer sends the call centre's requests to node 2 ({through.status_code} from {through.headers.get('x-served-by')})")

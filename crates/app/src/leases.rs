@@ -5,7 +5,7 @@
 
 use crate::clock::Clock;
 use crate::ports::LeaseStore;
-use chrono::Duration;
+use chrono::{DateTime, Duration, Utc};
 use std::sync::Arc;
 
 pub struct Leases {
@@ -32,6 +32,15 @@ impl Leases {
                 false
             }
         }
+    }
+
+    /// When `name`'s lease lapses, for a standby to try for it then rather
+    /// than at its next round; None when it is free or cannot be read.
+    pub async fn lapses_at(&self, name: &str) -> Option<DateTime<Utc>> {
+        self.store.lease_lapses_at(name).await.unwrap_or_else(|e| {
+            tracing::warn!(lease = name, error = %e, "a lease could not be read");
+            None
+        })
     }
 
     /// Gives `name` up (a node stopping on purpose), so another node takes

@@ -424,6 +424,9 @@ pub trait LeaseStore: Send + Sync {
     /// `holder`'s (then renewed); true when `holder` holds it. Atomic:
     /// of nodes asking at once, one gets it.
     async fn hold_lease(&self, name: &str, holder: i64, now: DateTime<Utc>, until: DateTime<Utc>) -> StoreResult<bool>;
+    /// When the lease `name` lapses as its holder last took or renewed it;
+    /// None when nobody has taken it (or it was given up).
+    async fn lease_lapses_at(&self, name: &str) -> StoreResult<Option<DateTime<Utc>>>;
     /// Gives the lease `name` up if `holder` holds it, so another takes it
     /// at once.
     async fn release_lease(&self, name: &str, holder: i64) -> StoreResult<()>;

@@ -1,6 +1,6 @@
 //! Leases on work one node does for all.
 
-use crate::codec::micros;
+use crate::codec::{instant, micros};
 use crate::{OrBackend, SqlStore};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -25,6 +25,12 @@ impl LeaseStore for SqlStore {
         .or_backend()?
         .rows_affected();
         Ok(taken == 1)
+    }
+
+    async fn lease_lapses_at(&self, name: &str) -> StoreResult<Option<DateTime<Utc>>> {
+        let until: Option<i64> =
+            sqlx::query_scalar("SELECT until FROM leases WHERE name = $1").bind(name).fetch_optional(&self.read).await.or_backend()?;
+        until.map(instant).transpose()
     }
 
     async fn release_lease(&self, name: &str, holder: i64) -> StoreResult<()> {

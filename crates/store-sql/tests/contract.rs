@@ -1751,9 +1751,12 @@ async fn a_lease_is_one_nodes_until_it_lapses_and_nodes_asking_at_once_get_it_on
     let f = Fixture::new().await;
     let (a, b) = (1, 2);
     let t = t0();
+    assert_eq!(f.store.lease_lapses_at("catch-up").await.unwrap(), None, "never taken");
     assert!(f.store.hold_lease("catch-up", a, t, t + Duration::seconds(90)).await.unwrap());
     assert!(!f.store.hold_lease("catch-up", b, t + Duration::seconds(30), t + Duration::seconds(120)).await.unwrap(), "held by a");
+    assert_eq!(f.store.lease_lapses_at("catch-up").await.unwrap(), Some(t + Duration::seconds(90)), "b asking does not move it");
     assert!(f.store.hold_lease("catch-up", a, t + Duration::seconds(30), t + Duration::seconds(120)).await.unwrap(), "a renews");
+    assert_eq!(f.store.lease_lapses_at("catch-up").await.unwrap(), Some(t + Duration::seconds(120)), "renewed");
     assert!(f.store.hold_lease("topics", b, t, t + Duration::seconds(90)).await.unwrap(), "each lease apart");
     assert!(!f.store.hold_lease("catch-up", b, t + Duration::seconds(119), t + Duration::seconds(200)).await.unwrap(), "renewed");
     assert!(f.store.hold_lease("catch-up", b, t + Duration::seconds(120), t + Duration::seconds(210)).await.unwrap(), "lapsed: b's");
@@ -1775,6 +1778,7 @@ async fn a_released_lease_is_free_at_once_and_only_its_holder_releases_it() {
     f.store.release_lease("callcentre", 2).await.unwrap();
     assert!(!f.store.hold_lease("callcentre", 2, t, t + Duration::seconds(6)).await.unwrap(), "another node cannot release it");
     f.store.release_lease("callcentre", 1).await.unwrap();
+    assert_eq!(f.store.lease_lapses_at("callcentre").await.unwrap(), None, "given up");
     assert!(f.store.hold_lease("callcentre", 2, t, t + Duration::seconds(6)).await.unwrap(), "free before it lapses");
     f.finish().await;
 }

@@ -20,26 +20,55 @@ use std::sync::Arc;
 
 pub const CALL_CENTRE_LEASE: &str = "callcentre";
 
+/// How long past the owner's lapse a standby tries for the lease.
+const LAPSE_MARGIN: std::time::Duration = std::time::Duration::from_millis(100);
+
 impl CallCentre {
     /// Contends for the call centre with the other nodes, every third of
     /// `ttl`: first at once (a lone node, or the first to start, runs the
-    /// call centre before it answers anything), then in the background.
+    /// call centre before it answers anything), then in the background. A
+    /// standby also tries the moment the owner's lease lapses, so the
+    /// call centre fails over within the lease rather than a round later:
+    /// every second of it, the carrier's calls find no node to answer.
     pub async fn contend(self: Arc<Self>, leases: Arc<Leases>, ttl: Duration) -> tokio::task::JoinHandle<()> {
         // Standing by until the lease says otherwise; a node restarting
         // takes its own lease back at once, and counts the calls it lost.
         self.switchboard.set_owner(false, Vec::new());
         let mut held_until = None;
-        self.round(&leases, ttl, &mut held_until).await;
         let every = (ttl / 3).to_std().unwrap_or(std::time::Duration::from_secs(1)).max(std::time::Duration::from_millis(100));
+        let mut next = self.next_round(&leases, ttl, &mut held_until, every).await;
         tokio::spawn(async move {
-            let mut tick = tokio::time::interval(every);
-            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            tick.tick().await;
             loop {
-                tick.tick().await;
-                self.round(&leases, ttl, &mut held_until).await;
+                tokio::time::sleep_until(next).await;
+                next = self.next_round(&leases, ttl, &mut held_until, every).await;
             }
         })
+    }
+
+    /// One round, and when the next is due: a round after this one began,
+    /// or sooner when a standby sees the owner's lease lapse before then.
+    async fn next_round(
+        &self,
+        leases: &Leases,
+        ttl: Duration,
+        held_until: &mut Option<DateTime<Utc>>,
+        every: std::time::Duration,
+    ) -> tokio::time::Instant {
+        let began = tokio::time::Instant::now();
+        self.round(leases, ttl, held_until).await;
+        let next = began + every;
+        if self.switchboard.is_owner() {
+            return next;
+        }
+        let Some(lapses) = leases.lapses_at(CALL_CENTRE_LEASE).await else {
+            return next;
+        };
+        // A little past the lapse, so the lease has lapsed by the time the
+        // database compares; never sooner than a tenth of a second, so a
+        // lease that reads lapsed but cannot be taken is not asked for in a
+        // tight loop.
+        let wait = (lapses - self.clock.now()).to_std().unwrap_or_default() + LAPSE_MARGIN;
+        next.min(tokio::time::Instant::now() + wait.max(LAPSE_MARGIN))
     }
 
     /// `held_until`: when the lease this node last renewed lapses.

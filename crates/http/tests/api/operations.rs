@@ -316,6 +316,33 @@ async fn one_node_runs_the_call_centre_and_a_standby_takes_it_over_counting_the_
 }
 
 #[tokio::test]
+async fn a_standby_takes_the_call_centre_over_when_the_lease_lapses_not_a_round_later() {
+    // Rounds every 2 s; the owner's last renewal falls between two of the
+    // standby's rounds, so its lease lapses 1 s before the standby's next
+    // round would have found it lapsed.
+    let t = TestApp::spawn().await;
+    let ttl = Duration::seconds(6);
+    let lease = hotline_app::calls::CALL_CENTRE_LEASE;
+    assert!(t.app.leases.hold(lease, ttl).await, "node 0 owns the call centre");
+    let standby = t.node(AppConfig { node_id: 1, ..Default::default() }).await;
+    let standing_by = standby.calls.clone().contend(standby.leases.clone(), ttl).await;
+    assert!(!standby.calls.switchboard.is_owner());
+    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    // Node 0's last renewal; then it dies.
+    let renewed = std::time::Instant::now();
+    assert!(t.app.leases.hold(lease, ttl).await);
+    while !standby.calls.switchboard.is_owner() {
+        assert!(renewed.elapsed() < std::time::Duration::from_secs(12), "the standby did not take the call centre over");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let took = renewed.elapsed();
+    // At its rounds it would take it 7 s after the renewal.
+    assert!(took >= std::time::Duration::from_secs(6), "taken over after {took:?}, before the lease lapsed");
+    assert!(took < std::time::Duration::from_millis(6_600), "taken over {took:?} after the last renewal, the lease being 6 s");
+    standing_by.abort();
+}
+
+#[tokio::test]
 async fn of_nodes_contending_at_once_exactly_one_runs_the_call_centre() {
     let t = TestApp::spawn().await;
     let ttl = Duration::seconds(30);
