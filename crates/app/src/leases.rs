@@ -38,7 +38,8 @@ impl Leases {
     /// than at its next round; None when it is free or cannot be read.
     pub async fn lapses_at(&self, name: &str) -> Option<DateTime<Utc>> {
         self.store.lease_lapses_at(name).await.unwrap_or_else(|e| {
-            tracing::warn!(lease = name, error = %e, "a lease could not be read");
+            // Asked right after `hold`, which has warned already.
+            tracing::debug!(lease = name, error = %e, "a lease could not be read");
             None
         })
     }
