@@ -64,11 +64,11 @@ impl CallCentre {
             return next;
         };
         // A little past the lapse, so the lease has lapsed by the time the
-        // database compares; never sooner than a tenth of a second, so a
-        // lease that reads lapsed but cannot be taken is not asked for in a
-        // tight loop.
+        // database compares; a lapse already past still waits the margin,
+        // so a lease that reads lapsed but cannot be taken is not asked for
+        // in a tight loop.
         let wait = (lapses - self.clock.now()).to_std().unwrap_or_default() + LAPSE_MARGIN;
-        next.min(tokio::time::Instant::now() + wait.max(LAPSE_MARGIN))
+        next.min(tokio::time::Instant::now() + wait)
     }
 
     /// `held_until`: when the lease this node last renewed lapses.
