@@ -40,7 +40,9 @@ const server = spawn(bin, ['--data-dir', join(data, 'data'), 'demo', '--listen',
     // The SIP gateway beside the simulator (as the demo with --sip-listen):
     // the wallboard shows its phones and a carrier trunk that never answers.
     HOTLINE_SIP__LISTEN: `127.0.0.1:${port + 1}`, HOTLINE_SIP__RTP_PORTS: `[${port + 100}, ${port + 199}]`,
-    HOTLINE_SIP__TRUNKS: `[{name="e2e 运营商", addresses=["127.0.0.1"], server="127.0.0.1:${port + 2}", keepalive_secs=1}]` },
+    HOTLINE_SIP__TRUNKS: `[{name="e2e 运营商", addresses=["127.0.0.1"], server="127.0.0.1:${port + 2}", keepalive_secs=1}]`,
+    // Callbacks reach the citizen's line (SIPp) through it.
+    HOTLINE_SIP__OUTBOUND: `{address="127.0.0.1:${port + 3}", keepalive_secs=0}` },
 })
 let serverExit = null
 server.on('exit', (code) => (serverExit = code))

@@ -1238,10 +1238,42 @@ export const steps = [
       await shot(page, shots, '40e-wallboard-browser-whisper')
       await row.locator('[data-test=wall-monitor-stop]').click()
       await row.locator('[data-test=wall-monitor]').waitFor()
-      // The citizen hangs up; both browsers close their phones.
+      // The citizen hangs up; the supervisor closes their browser phone.
       await carrier.done
       await desk.page.locator('[data-test=in-call]').waitFor({ state: 'detached' })
       await page.click('[data-test=wall-softphone] [data-test=phone-sip]')
+      // The consultant calls an abandoned caller back from the callback
+      // list in another tab: the browser phone goes straight to the
+      // citizen (SIPp at the carrier's outbound trunk, echoing), the desk
+      // shows the callback and hangs it up.
+      const citizen = sipp(sip.addr, 'phone.xml', ['-p', String(sip.port + 3), '-mp', String(sip.port + 60), '-rtp_echo'])
+      const list = await desk.page.context().newPage()
+      await list.goto(`${base}/dispatch`)
+      await tab(list, 'callbacks')
+      const task = list.locator('[data-test=callbacks] .el-table__row').first()
+      const number = (await task.locator('td').first().textContent()).trim()
+      const receivedBefore = Number(await desk.page.locator('[data-test=softphone]').getAttribute('data-received'))
+      await task.locator('[data-test=callback-dial]').click()
+      await desk.page.locator('[data-test=calling-back]', { hasText: number }).waitFor()
+      await desk.page.locator('[data-test=calling-back][data-connected=true]').waitFor()
+      const formPhone = await desk.page.inputValue('input[name=caller-phone]')
+      if (formPhone !== number) throw new Error(`the order form holds ${formPhone}, not the citizen called back (${number})`)
+      await desk.page.waitForFunction((before) => Number(document.querySelector('[data-test=softphone]').dataset.received) > before + 50, receivedBefore, { timeout: 10000 })
+        .catch((e) => { throw new Error(`the citizen's echo did not reach the browser: ${e.message}`) })
+      await shot(desk.page, shots, '40f-desk-browser-callback')
+      await desk.page.click('[data-test=hang-up-callback]')
+      await citizen.done
+      await desk.page.locator('[data-test=calling-back]').waitFor({ state: 'detached' })
+      await desk.page.locator('.el-message', { hasText: '回拨已结束' }).waitFor()
+      const consultantToken = await token(base, 'consultant')
+      let open = true
+      for (let i = 0; i < 40 && open; i++) {
+        const tasks = await (await fetch(`${base}/api/v1/callcentre/callbacks`, { headers: { Authorization: `Bearer ${consultantToken}` } })).json()
+        open = tasks.some((t) => t.caller === number)
+        if (open) await list.waitForTimeout(250)
+      }
+      if (open) throw new Error(`the connected callback to ${number} did not close its task`)
+      await list.close()
       await desk.page.click('[data-test=phone-sip]')
       // What the caller heard is the recording: the consultant's 440 Hz, never the whisper.
       let recorded = null

@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest'
-import { trunkState, trunkProblem, monitorRefusal } from '../src/logic/lines.js'
+import { trunkName, trunkState, trunkProblem, monitorRefusal } from '../src/logic/lines.js'
 import { setLocale } from '../src/i18n.js'
 
 describe('a carrier trunk on the wallboard', () => {
@@ -9,6 +9,15 @@ describe('a carrier trunk on the wallboard', () => {
     expect(trunkState({ reachable: null, registered: true })).toEqual({ key: 'up', tag: 'success' })
     expect(trunkState({ reachable: true, registered: null }).key).toBe('up')
     expect(trunkState({ reachable: null, registered: null })).toEqual({ key: 'unwatched', tag: 'info' })
+  })
+
+  it('is named as configured, the outbound trunk (unnamed in the configuration) in the screen language', () => {
+    setLocale('zh')
+    expect(trunkName({ name: '电信 1', direction: 'inbound' })).toBe('电信 1')
+    expect(trunkName({ name: 'outbound', direction: 'outbound' })).toBe('呼出中继')
+    setLocale('en')
+    expect(trunkName({ name: 'outbound', direction: 'outbound' })).toBe('Outbound trunk')
+    setLocale('zh')
   })
 
   it('names why in the screen language, with the carrier status', () => {

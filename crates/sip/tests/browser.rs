@@ -144,3 +144,189 @@ async fn a_supervisor_takes_a_browser_call_over_in_their_browser_holds_it_and_en
     assert!(consultant >= 5 && coach >= 5, "tenths of a second of the consultant's tone {consultant}, of the supervisor's {coach}");
     assert_eq!(support::tone_tenths(&wav, 0, 1500.0), 0, "the caller's channel has no supervisor in it");
 }
+
+/// A centre whose outbound trunk reaches the citizen's line at `port`.
+async fn calling_out(port: u16) -> Centre {
+    Centre::start_with(config(), |sip| {
+        sip.outbound = Some(hotline_sip::OutboundTrunk {
+            address: format!("127.0.0.1:{port}").parse().unwrap(),
+            username: None,
+            password: None,
+            caller_id: "12345".into(),
+            show_caller: false,
+            keepalive_secs: 0,
+        });
+    })
+    .await
+}
+
+/// A call abandoned in the queue, waiting on the callback list, as the
+/// switchboard writes it; and the consultant allowed to call it back.
+async fn callback_task(centre: &Centre, user: hotline_domain::UserId, id: i64, caller: &str) -> hotline_app::access::CallbackWorker {
+    let now = chrono::Utc::now();
+    let row = hotline_app::calls::CallRow {
+        id,
+        queue: "general".into(),
+        caller: caller.into(),
+        agent: None,
+        arrived_at: now - chrono::Duration::seconds(90),
+        answered_at: None,
+        ended_at: now - chrono::Duration::seconds(30),
+        outcome: Outcome::Abandoned,
+        transfer_to: None,
+        transfer_result: None,
+        transfers: Vec::new(),
+        wrap_up_secs: 0,
+        order: None,
+        recording: None,
+        recording_purged_at: None,
+        taken_over_by: None,
+        quality: None,
+        satisfaction: None,
+    };
+    centre.app.store.insert_call(&row, true).await.unwrap();
+    let record = centre.app.store.user(user).await.unwrap().unwrap();
+    centre.app.access.open(hotline_app::auth::principal_of(&record)).callback_worker().unwrap()
+}
+
+/// The carrier's side of an outbound trunk, by hand: reads a request,
+/// answers what it is told to.
+struct Carrier(tokio::net::UdpSocket);
+
+impl Carrier {
+    async fn request(&self, method: &str) -> (String, std::net::SocketAddr) {
+        let mut buf = vec![0u8; 8192];
+        let wait = async {
+            loop {
+                let (n, from) = self.0.recv_from(&mut buf).await.unwrap();
+                let text = String::from_utf8_lossy(&buf[..n]).into_owned();
+                if text.starts_with(&format!("{method} ")) {
+                    return (text, from);
+                }
+            }
+        };
+        tokio::time::timeout(Duration::from_secs(10), wait).await.unwrap_or_else(|_| panic!("no {method} reached the carrier"))
+    }
+
+    /// A response to `request` with its Via, From, To (tagged), Call-ID and CSeq.
+    async fn answer(&self, request: &str, to: std::net::SocketAddr, status: &str) {
+        let mut response = format!("SIP/2.0 {status}\r\n");
+        for line in request.lines() {
+            let name = line.split(':').next().unwrap_or("").to_ascii_lowercase();
+            match name.as_str() {
+                "via" | "from" | "call-id" | "cseq" => response += &format!("{line}\r\n"),
+                "to" => response += &format!("{line};tag=carrier\r\n"),
+                _ => {}
+            }
+        }
+        response += "Content-Length: 0\r\n\r\n";
+        self.0.send_to(response.as_bytes(), to).await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn a_browser_phone_calls_back_straight_to_the_citizen_and_hangs_up_at_the_desk_or_by_closing_the_line() {
+    let carrier = Carrier(tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap());
+    let centre = calling_out(carrier.0.local_addr().unwrap().port()).await;
+    let user = centre.consultant("wu").await;
+    let switchboard = &centre.app.calls.switchboard;
+    let browser = Browser::connect(&centre.app.calls, &centre.phone_user(user).await, 440.0).await.expect("the browser connects");
+    browser.connected().await.expect("ICE and DTLS come up");
+    let mut desk = centre.desk(user, &[("general", 5)]).await;
+    let worker = callback_task(&centre, user, 7001, "13900139000").await;
+
+    // No SIP phone is registered: the browser is the phone, and the
+    // citizen is rung at once, showing the centre's number.
+    centre.app.calls.dial_callback(&worker, 7001).await.expect("dialling");
+    let calling = centre.desk_event(&mut desk, |e| matches!(e, DeskEvent::CallingBack { .. }).then(|| e.clone())).await;
+    assert_eq!(calling, DeskEvent::CallingBack { call: "7001".into(), number: "13900139000".into() });
+    let (invite, gateway) = carrier.request("INVITE").await;
+    assert!(invite.lines().next().unwrap().contains("13900139000"), "the citizen's number is dialled: {invite}");
+    let from = invite.lines().find(|l| l.to_ascii_lowercase().starts_with("from:")).unwrap();
+    assert!(from.contains("12345"), "the centre's number is shown: {from}");
+    carrier.answer(&invite, gateway, "180 Ringing").await;
+    let status = || async {
+        let board = switchboard.wallboard().await.unwrap();
+        board.agents.iter().find(|a| a.agent == user).map(|a| a.status.clone())
+    };
+    assert!(matches!(status().await, Some(hotline_callcentre::engine::AgentStatus::OnBreak(_))), "offered nothing while calling back");
+
+    // Hung up at the desk while it rings: the INVITE is cancelled.
+    let wrong = switchboard.hang_up(user, CallId(7002)).await;
+    assert!(wrong.is_err(), "another call is not the one called back: {wrong:?}");
+    switchboard.hang_up(user, CallId(7001)).await.expect("the desk hangs the callback up");
+    let (cancel, _) = carrier.request("CANCEL").await;
+    carrier.answer(&cancel, gateway, "200 OK").await;
+    carrier.answer(&invite, gateway, "487 Request Terminated").await;
+    let ended = centre.desk_event(&mut desk, |e| matches!(e, DeskEvent::CallbackEnded { .. }).then(|| e.clone())).await;
+    assert_eq!(ended, DeskEvent::CallbackEnded { call: "7001".into(), outcome: "hung_up".into(), note: "话务员在接通前挂断".into() });
+    assert_eq!(status().await, Some(hotline_callcentre::engine::AgentStatus::Available), "back to taking calls");
+    let open = centre.app.store.open_callbacks(10).await.unwrap();
+    assert!(open.iter().any(|t| t.call == 7001), "a callback that never connected stays on the list");
+    let again = switchboard.hang_up(user, CallId(7001)).await;
+    assert!(again.is_err(), "nothing left to hang up: {again:?}");
+
+    // Called again, and the browser line closes while the citizen rings:
+    // that is the consultant hanging up too.
+    centre.app.calls.dial_callback(&worker, 7001).await.expect("dialling again");
+    let (invite, gateway) = carrier.request("INVITE").await;
+    carrier.answer(&invite, gateway, "180 Ringing").await;
+    assert_eq!(switchboard.softphone(user, SoftphoneRequest::Close).await.unwrap(), Ok(SoftphoneAnswer::Done));
+    let (cancel, _) = carrier.request("CANCEL").await;
+    carrier.answer(&cancel, gateway, "200 OK").await;
+    carrier.answer(&invite, gateway, "487 Request Terminated").await;
+    let outcome = centre
+        .desk_event(&mut desk, |e| match e {
+            DeskEvent::CallbackEnded { outcome, .. } => Some(outcome.clone()),
+            _ => None,
+        })
+        .await;
+    assert_eq!(outcome, "hung_up");
+    drop(browser);
+}
+
+#[tokio::test]
+#[ignore = "needs SIPp (Debian's sip-tester); .ci/run runs it"]
+async fn a_consultant_calls_back_from_the_browser_phone_talks_both_ways_and_hangs_up_at_the_desk() {
+    let citizen_port = free_port();
+    let centre = calling_out(citizen_port).await;
+    // The citizen's line (at the carrier) answers and echoes.
+    let citizen = centre.sipp("phone.xml", &["-p", &citizen_port.to_string(), "-mp", &free_port().to_string(), "-rtp_echo"]);
+    let user = centre.consultant("zhou").await;
+    let browser = Browser::connect(&centre.app.calls, &centre.phone_user(user).await, 440.0).await.expect("the browser connects");
+    browser.connected().await.expect("ICE and DTLS come up");
+    let mut desk = centre.desk(user, &[("general", 5)]).await;
+    let worker = callback_task(&centre, user, 7101, "13700137000").await;
+    centre.app.calls.dial_callback(&worker, 7101).await.expect("dialling");
+    centre.desk_event(&mut desk, |e| (*e == DeskEvent::CallbackConnected { call: "7101".into() }).then_some(())).await;
+    tokio::time::sleep(Duration::from_millis(2000)).await;
+    // The browser hears its own tone back from the citizen's echo.
+    let (heard, loud, sent) = browser.frames();
+    assert!(heard >= 40 && loud >= 5 && sent >= 40, "the browser heard {heard} frames ({loud} not silent) and sent {sent}");
+
+    centre.app.calls.switchboard.hang_up(user, CallId(7101)).await.expect("the desk hangs up");
+    let outcome = centre
+        .desk_event(&mut desk, |e| match e {
+            DeskEvent::CallbackEnded { outcome, .. } => Some(outcome.clone()),
+            _ => None,
+        })
+        .await;
+    assert_eq!(outcome, "connected");
+    centre.finished(citizen, "the citizen's line, hung up by the centre").await;
+    for _ in 0..100 {
+        if !centre.app.store.open_callbacks(10).await.unwrap().iter().any(|t| t.call == 7101) {
+            // Recorded on the abandoned call: the citizen left, the browser's tone right.
+            let (record, wav) = centre.recorded("13700137000").await;
+            assert_eq!(record.id, 7101);
+            let (left, right) = support::channel_levels(&wav);
+            assert!(left > 100.0 && right > 1000.0, "the citizen's echo and the browser's tone: {left} {right}");
+            let board = centre.app.calls.switchboard.wallboard().await.unwrap();
+            let me = board.agents.iter().find(|a| a.agent == user).unwrap();
+            assert_eq!(me.phone_registered, Some(true), "the browser line stays open for the next call");
+            assert_eq!(me.status, hotline_callcentre::engine::AgentStatus::Available);
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the connected callback did not complete its task");
+}

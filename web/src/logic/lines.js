@@ -11,6 +11,12 @@ export function trunkState(trunk) {
   return { key: 'unwatched', tag: 'info' }
 }
 
+// The outbound trunk is the one the configuration does not name
+// (sip.outbound): the server calls it `outbound`, the screen in its language.
+export function trunkName(trunk) {
+  return trunk.direction === 'outbound' ? t('lines.outboundTrunk') : trunk.name
+}
+
 export function trunkProblem(problem) {
   if (!problem) return ''
   const text = t('lines.problem.' + problem.code)

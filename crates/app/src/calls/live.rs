@@ -45,6 +45,14 @@ pub enum DeskEvent {
     /// The consultant's SIP phone put the call on hold (`held`) or resumed
     /// it; the caller hears hold music meanwhile.
     Held { call: String, held: bool },
+    /// The consultant calls back the caller of `call` at `number`: a SIP
+    /// phone rings first, a browser phone goes straight to the citizen.
+    CallingBack { call: String, number: String },
+    /// The citizen called back answered.
+    CallbackConnected { call: String },
+    /// The callback is over; `outcome` is a code (`connected`, `busy`,
+    /// `no_answer`, `consultant_missed`, `hung_up`, `failed`), `note` says it in Chinese.
+    CallbackEnded { call: String, outcome: String, note: String },
 }
 
 /// The centre now, for the wallboard (大屏/监控墙).

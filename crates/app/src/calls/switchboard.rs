@@ -95,6 +95,7 @@ enum Input {
     },
     DialEnded {
         agent: AgentId,
+        outcome: DialOutcome,
     },
     Tell(AgentId, DeskEvent),
     /// This node took the call centre over: today's finished calls as the
@@ -410,10 +411,23 @@ struct Actor {
     /// The hotlines decide the professional queues.
     directory: Arc<Directory>,
     seen: Option<Arc<OrgSnapshot>>,
-    /// Consultants placing a call, with the status to return to.
-    dialling: HashMap<AgentId, AgentStatus>,
+    /// Consultants placing a call.
+    dialling: HashMap<AgentId, Dialling>,
     /// Its own input, for work that finishes later.
     me: mpsc::UnboundedSender<Input>,
+}
+
+/// A consultant's call out in progress.
+struct Dialling {
+    /// The status to return to when it is over.
+    before: AgentStatus,
+    /// The call called back.
+    call: Option<CallId>,
+}
+
+/// A call as the desk names it; none is no name.
+fn desk_name(call: Option<CallId>) -> String {
+    call.map(|c| c.0.to_string()).unwrap_or_default()
 }
 
 impl Actor {
@@ -556,10 +570,13 @@ impl Actor {
                 }
             }
             Input::HangUp { agent, call, reply } => {
+                let calling_back = self.dialling.get(&agent).is_some_and(|d| d.call == Some(call));
                 let result = match self.engine.agent_status(agent) {
                     Some((_, AgentState::Talking(talking))) if talking == call => {
                         self.engine.handle(Event::AgentHungUp { call }, now).map(|commands| self.carry_out(commands, now))
                     }
+                    // The lines tell when it is over (`DialEnded`).
+                    _ if calling_back && self.telephony.end_dial(agent) => Ok(()),
                     _ => Err(EngineError::OutOfStep(format!("call {} is not in conversation with you", call.0))),
                 };
                 let _ = reply.send(result);
@@ -611,12 +628,18 @@ impl Actor {
             }
             Input::Softphone { agent, request, reply } => self.telephony.softphone(agent, request, reply),
             Input::Tell(agent, event) => self.to_desk(agent, event),
-            Input::DialEnded { agent } => {
-                if let Some(status) = self.dialling.remove(&agent)
-                    && let Ok(commands) = self.engine.handle(Event::SetStatus { agent, status: status.clone() }, now)
-                {
-                    self.status_changed(agent, status, now);
-                    self.carry_out(commands, now);
+            Input::DialEnded { agent, outcome } => {
+                if let Some(dialling) = self.dialling.remove(&agent) {
+                    let ended = DeskEvent::CallbackEnded {
+                        call: desk_name(dialling.call),
+                        outcome: outcome.code().into(),
+                        note: outcome.describe(),
+                    };
+                    self.to_desk(agent, ended);
+                    if let Ok(commands) = self.engine.handle(Event::SetStatus { agent, status: dialling.before.clone() }, now) {
+                        self.status_changed(agent, dialling.before, now);
+                        self.carry_out(commands, now);
+                    }
                 }
             }
             Input::Rated(call, satisfaction) => {
@@ -654,14 +677,15 @@ impl Actor {
         let commands = self.engine.handle(Event::SetStatus { agent, status: busy.clone() }, now).map_err(engine_error)?;
         self.status_changed(agent, busy, now);
         self.carry_out(commands, now);
-        self.dialling.insert(agent, status);
+        self.to_desk(agent, DeskEvent::CallingBack { call: desk_name(dial.record_as), number: dial.number.clone() });
+        self.dialling.insert(agent, Dialling { before: status, call: dial.record_as });
         let (done, outcome) = oneshot::channel();
         let (relay, relayed) = oneshot::channel();
         self.telephony.dial(dial, done);
         let tx = self.me.clone();
         tokio::spawn(async move {
             let result = outcome.await.unwrap_or(DialOutcome::Failed("the lines stopped".into()));
-            let _ = tx.send(Input::DialEnded { agent });
+            let _ = tx.send(Input::DialEnded { agent, outcome: result.clone() });
             let _ = relay.send(result);
         });
         Ok(relayed)

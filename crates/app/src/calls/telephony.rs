@@ -35,6 +35,14 @@ pub trait Telephony: Send + Sync {
         let _ = done.send(DialOutcome::Failed("these lines cannot place calls (configure the SIP gateway with sip.outbound)".into()));
     }
 
+    /// The consultant hangs up, at the desk, the call they placed: a
+    /// browser phone has no hook of its own, and a citizen still ringing
+    /// is let go. False if these lines have no call of theirs in progress.
+    fn end_dial(&self, agent: AgentId) -> bool {
+        let _ = agent;
+        false
+    }
+
     /// A supervisor joins a call in conversation from their registered
     /// phone (listening, whispering to the consultant, or barging in),
     /// changes how, or leaves (`None`). Must not block: the phone is rung
@@ -212,6 +220,8 @@ pub enum DialOutcome {
     ConsultantMissed,
     Busy,
     NoAnswer,
+    /// The consultant hung up at the desk before the citizen answered.
+    HungUp,
     Failed(String),
 }
 
@@ -223,7 +233,20 @@ impl DialOutcome {
             Self::ConsultantMissed => "话务员话机未接听".into(),
             Self::Busy => "对方忙".into(),
             Self::NoAnswer => "无人接听".into(),
+            Self::HungUp => "话务员在接通前挂断".into(),
             Self::Failed(why) => format!("未能呼出：{why}"),
+        }
+    }
+
+    /// A code the desk puts in its language.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Connected { .. } => "connected",
+            Self::ConsultantMissed => "consultant_missed",
+            Self::Busy => "busy",
+            Self::NoAnswer => "no_answer",
+            Self::HungUp => "hung_up",
+            Self::Failed(_) => "failed",
         }
     }
 }

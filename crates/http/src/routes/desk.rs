@@ -6,13 +6,15 @@
 //! - `{"type":"status","status":"available"}` (also `on_break` with a
 //!   `reason`, `in_training`, `logged_out`)
 //! - `{"type":"accept","call":"…"}`, `{"type":"reject","call":"…"}`,
-//!   `{"type":"hang_up","call":"…"}`
+//!   `{"type":"hang_up","call":"…"}` (also a callback in progress, by the
+//!   call it calls back)
 //! - `{"type":"transfer","call":"…","to":"12366","mode":"blind"}` (also
 //!   `attended`, `conference` for a three-way call)
 //!
 //! and receives the switchboard's events (`offered` with the caller's
 //! `history`, `withdrawn`, `connected`, `ended`, `transfer_connected`,
-//! `transfer_failed` with the advice to read out, `status`, `replaced`).
+//! `transfer_failed` with the advice to read out, `status`, `replaced`,
+//! `calling_back`, `callback_connected`, `callback_ended`).
 //! Closing the socket logs the agent out; a call in conversation is given
 //! [`hotline_app::calls::DESK_GRACE`] (15 s) for the desk to come back (a reload, a network
 //! change) before it is hung up on the consultant's side.

@@ -134,6 +134,8 @@ struct State {
     dialogs: HashMap<String, (CallId, Side)>,
     /// Legs of calls placed outside the queues, told when they end.
     outbound: HashMap<String, tokio::sync::oneshot::Sender<()>>,
+    /// Consultants' calls out in progress.
+    dials: HashMap<AgentId, outbound::OutCall>,
     /// Legs with a session timer, by dialog.
     sessions: HashMap<String, session::Watch>,
 }
@@ -174,6 +176,10 @@ impl Telephony for Lines {
 
     fn dial(&self, dial: Dial, done: tokio::sync::oneshot::Sender<DialOutcome>) {
         tokio::spawn(self.1.clone().dial_out(dial, done));
+    }
+
+    fn end_dial(&self, agent: AgentId) -> bool {
+        self.1.end_dial(agent)
     }
 
     fn monitor(&self, call: CallId, supervisor: AgentId, mode: Option<MonitorMode>) -> Result<(), MonitorRefused> {

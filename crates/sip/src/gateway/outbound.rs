@@ -1,19 +1,47 @@
 //! Calls placed outside the queues: a consultant calling a citizen back.
-//! The consultant's phone rings first (showing the citizen's number), then
-//! the citizen through the outbound trunk (showing the centre's number);
-//! the two are bridged through the relay until either hangs up.
+//! A SIP phone rings first (showing the citizen's number), then the
+//! citizen through the outbound trunk (showing the centre's number); a
+//! browser phone, open at the desk already, goes straight to the citizen.
+//! The two are bridged through the relay until either hangs up, the
+//! consultant hangs up at the desk, or their browser line closes.
 
 use super::Core;
 use super::calls::{Answer, Refusal, callee, credential, destination, end};
+use super::softphone::relay_peer;
 use crate::media::relay::{CallMedia, Leg, Party};
+use crate::media::sdp::Media;
 use crate::registrar::Reach;
-use hotline_app::calls::{Dial, DialOutcome};
+use crate::softphone::LineHandle;
+use hotline_app::calls::{DeskEvent, Dial, DialOutcome, user_of};
+use hotline_callcentre::engine::AgentId;
+use rsipstack::dialog::invite_dialog::InviteDialog;
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
+use tokio::net::UdpSocket;
 use tokio::sync::oneshot;
 
 /// How long either side may ring.
 const RING: Duration = Duration::from_secs(30);
+
+/// A consultant's call out in progress, as the gateway holds it.
+pub(super) struct OutCall {
+    /// Put through the consultant's browser line, which ends it by closing.
+    pub(super) on_browser: bool,
+    /// Told when the consultant hangs up at the desk or their line closes.
+    pub(super) stop: oneshot::Sender<()>,
+}
+
+/// The consultant's side of a call out.
+enum DeskSide {
+    /// Their SIP phone, answered: its dialog (and id), and told when it hangs up.
+    Phone {
+        dialog: InviteDialog,
+        id: String,
+        media: Media,
+        gone: oneshot::Receiver<()>,
+    },
+    Browser(LineHandle),
+}
 
 impl Core {
     pub(super) async fn dial_out(self: Arc<Self>, dial: Dial, done: oneshot::Sender<DialOutcome>) {
@@ -21,35 +49,50 @@ impl Core {
         let _ = done.send(outcome);
     }
 
-    async fn place(self: &Arc<Self>, Dial { agent, number, record_as }: Dial) -> DialOutcome {
+    /// The consultant hung up at the desk: false if they have no call out.
+    pub(super) fn end_dial(&self, agent: AgentId) -> bool {
+        self.state().dials.remove(&agent).map(|d| d.stop.send(())).is_some()
+    }
+
+    async fn place(self: &Arc<Self>, dial: Dial) -> DialOutcome {
+        if self.config.outbound.is_none() {
+            return DialOutcome::Failed("sip.outbound (the carrier's trunk for outgoing calls) is not configured".into());
+        }
+        let browser = self.softphones.find(dial.agent);
+        if browser.is_none() && self.registrar.find(dial.agent).is_none() {
+            return DialOutcome::Failed(
+                "the consultant has no phone: neither a registered SIP phone nor the browser connected as one".into(),
+            );
+        }
+        let agent = dial.agent;
+        let (stop, mut stopped) = oneshot::channel();
+        self.state().dials.insert(agent, OutCall { on_browser: browser.is_some(), stop });
+        let outcome = self.call_out(dial, browser, &mut stopped).await;
+        self.state().dials.remove(&agent);
+        outcome
+    }
+
+    async fn call_out(
+        self: &Arc<Self>,
+        Dial { agent, number, record_as }: Dial,
+        browser: Option<LineHandle>,
+        stopped: &mut oneshot::Receiver<()>,
+    ) -> DialOutcome {
         let Some(trunk) = self.config.outbound.clone() else {
             return DialOutcome::Failed("sip.outbound (the carrier's trunk for outgoing calls) is not configured".into());
         };
-        if self.softphones.find(agent).is_some() {
-            return DialOutcome::Failed("callbacks are placed from a SIP phone; the browser phone takes the centre's calls only".into());
-        }
-        let Some(binding) = self.registrar.find(agent) else {
-            return DialOutcome::Failed("the consultant's phone is not registered".into());
-        };
-        let (Ok(phone_socket), Ok(citizen_socket)) = (self.ports.bind().await, self.ports.bind().await) else {
+        let (Ok(desk_socket), Ok(citizen_socket)) = (self.ports.bind().await, self.ports.bind().await) else {
             return DialOutcome::Failed("no free RTP port".into());
         };
-        // The consultant first: a citizen must not answer into silence.
-        let Ok((phone, answer)) = self.invite(binding.into(), Some(number.clone()), &phone_socket, None, None) else {
-            return DialOutcome::Failed("the consultant's phone could not be rung".into());
+        let desk = match browser {
+            Some(line) => DeskSide::Browser(line),
+            None => match self.ring_phone(agent, &number, &desk_socket, stopped).await {
+                Ok(phone) => phone,
+                Err(outcome) => return outcome,
+            },
         };
-        let (phone_id, phone_media) = match tokio::time::timeout(RING, answer).await {
-            Ok(Ok(Answer::Answered(id, media))) => (id, media),
-            Ok(_) => return DialOutcome::ConsultantMissed,
-            Err(_) => {
-                end(phone, false).await;
-                return DialOutcome::ConsultantMissed;
-            }
-        };
-        let (phone_ended, phone_gone) = oneshot::channel();
-        self.state().outbound.insert(phone_id.to_string(), phone_ended);
         let Some(callee) = callee(&trunk, &number) else {
-            end(phone, true).await;
+            self.hang_up_desk(desk).await;
             return DialOutcome::Failed(format!("{number} is not a number to dial"));
         };
         let Ok((citizen, answer)) = self.invite(
@@ -59,18 +102,24 @@ impl Core {
             credential(&trunk),
             None,
         ) else {
-            end(phone, true).await;
+            self.hang_up_desk(desk).await;
             return DialOutcome::Failed("the outbound trunk could not be reached".into());
         };
-        let answered = tokio::time::timeout(RING, answer).await;
+        let answered = tokio::select! {
+            answered = tokio::time::timeout(RING, answer) => answered,
+            _ = &mut *stopped => {
+                end(citizen, false).await;
+                self.hang_up_desk(desk).await;
+                return DialOutcome::HungUp;
+            }
+        };
         let (citizen_id, citizen_media) = match answered {
             Ok(Ok(Answer::Answered(id, media))) => (id, media),
             other => {
                 if other.is_err() {
                     end(citizen, false).await;
                 }
-                self.state().outbound.remove(&phone_id.to_string());
-                end(phone, true).await;
+                self.hang_up_desk(desk).await;
                 return match other {
                     Ok(Ok(Answer::Refused(status))) => match Refusal::of(status) {
                         Refusal::Busy => DialOutcome::Busy,
@@ -84,6 +133,8 @@ impl Core {
         };
         let (citizen_ended, citizen_gone) = oneshot::channel();
         self.state().outbound.insert(citizen_id.to_string(), citizen_ended);
+        let called_back = record_as.map(|c| c.0.to_string()).unwrap_or_default();
+        self.switchboard.tell(user_of(agent), DeskEvent::CallbackConnected { call: called_back });
         let talk = Instant::now();
         // The citizen is the relay's "caller" (the recording's left
         // channel); nothing is played. Recorded on the record of the call
@@ -93,19 +144,92 @@ impl Core {
         if let Some(call) = record_as {
             self.measure(&media, Arc::new(OnceLock::from(call)));
         }
-        media.leg(Party::Consultant, Leg { socket: phone_socket, peer: phone_media });
+        let local = self.media_addr(&desk_socket);
+        let (peer, phone, phone_gone, line) = match desk {
+            DeskSide::Phone { dialog, id, media, gone } => (media, Some((dialog, id)), Some(gone), None),
+            DeskSide::Browser(line) => (relay_peer(&line), None, None, Some(line)),
+        };
+        media.leg(Party::Consultant, Leg { socket: desk_socket, peer });
         media.bridge();
-        tokio::select! {
-            _ = phone_gone => {
-                self.state().outbound.remove(&citizen_id.to_string());
-                end(citizen, true).await;
+        if let Some(line) = &line {
+            line.attach(local);
+        }
+        let phone_hung_up = async {
+            match phone_gone {
+                Some(gone) => {
+                    let _ = gone.await;
+                }
+                None => std::future::pending().await,
             }
-            _ = citizen_gone => {
-                self.state().outbound.remove(&phone_id.to_string());
-                end(phone, true).await;
+        };
+        let citizen_stays = tokio::select! {
+            _ = phone_hung_up => true,
+            _ = &mut *stopped => true,
+            _ = citizen_gone => false,
+        };
+        if citizen_stays {
+            self.state().outbound.remove(&citizen_id.to_string());
+            end(citizen, true).await;
+        }
+        if let Some((dialog, id)) = phone {
+            // Gone already if it hung up itself: no BYE for it then.
+            let still_up = self.state().outbound.remove(&id).is_some();
+            if still_up {
+                end(dialog, true).await;
             }
+        }
+        // A browser line stays open for the next call.
+        if let Some(line) = line {
+            line.detach(local);
         }
         drop(media);
         DialOutcome::Connected { talk_secs: talk.elapsed().as_secs() }
+    }
+
+    /// Rings the consultant's SIP phone, showing the citizen's number; the
+    /// consultant must answer before the citizen is rung, so a citizen
+    /// never answers into silence.
+    async fn ring_phone(
+        self: &Arc<Self>,
+        agent: AgentId,
+        number: &str,
+        socket: &UdpSocket,
+        stopped: &mut oneshot::Receiver<()>,
+    ) -> Result<DeskSide, DialOutcome> {
+        let Some(binding) = self.registrar.find(agent) else {
+            return Err(DialOutcome::Failed("the consultant's phone is not registered".into()));
+        };
+        let Ok((dialog, answer)) = self.invite(binding.into(), Some(number.to_owned()), socket, None, None) else {
+            return Err(DialOutcome::Failed("the consultant's phone could not be rung".into()));
+        };
+        let answered = tokio::select! {
+            answered = tokio::time::timeout(RING, answer) => answered,
+            _ = &mut *stopped => {
+                end(dialog, false).await;
+                return Err(DialOutcome::HungUp);
+            }
+        };
+        match answered {
+            Ok(Ok(Answer::Answered(id, media))) => {
+                let (ended, gone) = oneshot::channel();
+                let id = id.to_string();
+                self.state().outbound.insert(id.clone(), ended);
+                Ok(DeskSide::Phone { dialog, id, media, gone })
+            }
+            Ok(_) => Err(DialOutcome::ConsultantMissed),
+            Err(_) => {
+                end(dialog, false).await;
+                Err(DialOutcome::ConsultantMissed)
+            }
+        }
+    }
+
+    /// Ends the consultant's side before the citizen was connected: a SIP
+    /// phone is hung up; a browser line stays open for the next call.
+    async fn hang_up_desk(&self, desk: DeskSide) {
+        if let DeskSide::Phone { dialog, id, .. } = desk {
+            self.state().outbound.remove(&id);
+            end(dialog, true).await;
+        }
     }
 }

@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 /// The relay's view of a browser line: plain A-law RTP at the line's
 /// local socket, no keypad events.
-fn relay_peer(line: &LineHandle) -> Media {
+pub(super) fn relay_peer(line: &LineHandle) -> Media {
     Media { addr: line.plain(), codec: Codec::Pcma, events: None }
 }
 
@@ -79,8 +79,8 @@ impl Core {
         Ok(line)
     }
 
-    /// The user's browser line closed: a call they talk in through it is
-    /// hung up on their side; listening in through it ends.
+    /// The user's browser line closed: a call they talk in through it (a
+    /// callback too) is hung up on their side; listening in through it ends.
     fn browser_gone(self: &Arc<Self>, agent: AgentId) {
         let mut state = self.state();
         let on_browser = |phone: &Phone| matches!(phone, Phone::Browser(_));
@@ -92,6 +92,12 @@ impl Core {
             .collect();
         for c in state.calls.values_mut() {
             c.without_supervisor(|l| l.agent == agent && on_browser(&l.phone));
+        }
+        // A callback put through the line is hung up on their side too.
+        if state.dials.get(&agent).is_some_and(|d| d.on_browser)
+            && let Some(dial) = state.dials.remove(&agent)
+        {
+            let _ = dial.stop.send(());
         }
         drop(state);
         for call in talking {
