@@ -147,17 +147,7 @@ async fn a_supervisor_takes_a_browser_call_over_in_their_browser_holds_it_and_en
 
 /// A centre whose outbound trunk reaches the citizen's line at `port`.
 async fn calling_out(port: u16) -> Centre {
-    Centre::start_with(config(), |sip| {
-        sip.outbound = Some(hotline_sip::OutboundTrunk {
-            address: format!("127.0.0.1:{port}").parse().unwrap(),
-            username: None,
-            password: None,
-            caller_id: "12345".into(),
-            show_caller: false,
-            keepalive_secs: 0,
-        });
-    })
-    .await
+    Centre::start_with(config(), |sip| sip.outbound = Some(support::outbound_trunk(port))).await
 }
 
 /// A call abandoned in the queue, waiting on the callback list, as the
@@ -275,13 +265,7 @@ async fn a_browser_phone_calls_back_straight_to_the_citizen_and_hangs_up_at_the_
     let (cancel, _) = carrier.request("CANCEL").await;
     carrier.answer(&cancel, gateway, "200 OK").await;
     carrier.answer(&invite, gateway, "487 Request Terminated").await;
-    let outcome = centre
-        .desk_event(&mut desk, |e| match e {
-            DeskEvent::CallbackEnded { outcome, .. } => Some(outcome.clone()),
-            _ => None,
-        })
-        .await;
-    assert_eq!(outcome, "hung_up");
+    assert_eq!(centre.callback_outcome(&mut desk).await, "hung_up");
     drop(browser);
 }
 
@@ -305,13 +289,7 @@ async fn a_consultant_calls_back_from_the_browser_phone_talks_both_ways_and_hang
     assert!(heard >= 40 && loud >= 5 && sent >= 40, "the browser heard {heard} frames ({loud} not silent) and sent {sent}");
 
     centre.app.calls.switchboard.hang_up(user, CallId(7101)).await.expect("the desk hangs up");
-    let outcome = centre
-        .desk_event(&mut desk, |e| match e {
-            DeskEvent::CallbackEnded { outcome, .. } => Some(outcome.clone()),
-            _ => None,
-        })
-        .await;
-    assert_eq!(outcome, "connected");
+    assert_eq!(centre.callback_outcome(&mut desk).await, "connected");
     centre.finished(citizen, "the citizen's line, hung up by the centre").await;
     for _ in 0..100 {
         if !centre.app.store.open_callbacks(10).await.unwrap().iter().any(|t| t.call == 7101) {

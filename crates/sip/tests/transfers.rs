@@ -6,7 +6,6 @@ mod support;
 use hotline_app::calls::{CallCentreConfig, DeskEvent, DeskLink, agent_of};
 use hotline_callcentre::engine::{CallId, Event, Outcome, TransferMode, TransferResult};
 use hotline_domain::UserId;
-use hotline_sip::OutboundTrunk;
 use std::sync::atomic::Ordering;
 use support::{Centre, PHONE_PASSWORD, free_port};
 
@@ -14,15 +13,7 @@ use support::{Centre, PHONE_PASSWORD, free_port};
 async fn centre(sub_port: u16) -> Centre {
     let config = CallCentreConfig { wrap_up_secs: 0, short_abandon_secs: 0, transfer_timeout_secs: 5, ..CallCentreConfig::default() };
     Centre::start_with(config, |sip| {
-        sip.outbound = Some(OutboundTrunk {
-            address: format!("127.0.0.1:{sub_port}").parse().unwrap(),
-            username: None,
-            password: None,
-            caller_id: "12345".into(),
-            show_caller: false,
-            // SIPp plays one scenario: a probe would be a call it does not expect.
-            keepalive_secs: 0,
-        });
+        sip.outbound = Some(support::outbound_trunk(sub_port));
     })
     .await
 }

@@ -8,6 +8,7 @@
 use super::Core;
 use super::calls::{Answer, Refusal, callee, credential, destination, end};
 use super::softphone::relay_peer;
+use crate::config::OutboundTrunk;
 use crate::media::relay::{CallMedia, Leg, Party};
 use crate::media::sdp::Media;
 use crate::registrar::Reach;
@@ -55,9 +56,9 @@ impl Core {
     }
 
     async fn place(self: &Arc<Self>, dial: Dial) -> DialOutcome {
-        if self.config.outbound.is_none() {
+        let Some(trunk) = self.config.outbound.clone() else {
             return DialOutcome::Failed("sip.outbound (the carrier's trunk for outgoing calls) is not configured".into());
-        }
+        };
         let browser = self.softphones.find(dial.agent);
         if browser.is_none() && self.registrar.find(dial.agent).is_none() {
             return DialOutcome::Failed(
@@ -67,7 +68,7 @@ impl Core {
         let agent = dial.agent;
         let (stop, mut stopped) = oneshot::channel();
         self.state().dials.insert(agent, OutCall { on_browser: browser.is_some(), stop });
-        let outcome = self.call_out(dial, browser, &mut stopped).await;
+        let outcome = self.call_out(dial, &trunk, browser, &mut stopped).await;
         self.state().dials.remove(&agent);
         outcome
     }
@@ -75,12 +76,10 @@ impl Core {
     async fn call_out(
         self: &Arc<Self>,
         Dial { agent, number, record_as }: Dial,
+        trunk: &OutboundTrunk,
         browser: Option<LineHandle>,
         stopped: &mut oneshot::Receiver<()>,
     ) -> DialOutcome {
-        let Some(trunk) = self.config.outbound.clone() else {
-            return DialOutcome::Failed("sip.outbound (the carrier's trunk for outgoing calls) is not configured".into());
-        };
         let (Ok(desk_socket), Ok(citizen_socket)) = (self.ports.bind().await, self.ports.bind().await) else {
             return DialOutcome::Failed("no free RTP port".into());
         };
@@ -91,17 +90,13 @@ impl Core {
                 Err(outcome) => return outcome,
             },
         };
-        let Some(callee) = callee(&trunk, &number) else {
+        let Some(callee) = callee(trunk, &number) else {
             self.hang_up_desk(desk).await;
             return DialOutcome::Failed(format!("{number} is not a number to dial"));
         };
-        let Ok((citizen, answer)) = self.invite(
-            Reach::direct(callee, destination(&trunk)),
-            Some(trunk.caller_id.clone()),
-            &citizen_socket,
-            credential(&trunk),
-            None,
-        ) else {
+        let Ok((citizen, answer)) =
+            self.invite(Reach::direct(callee, destination(trunk)), Some(trunk.caller_id.clone()), &citizen_socket, credential(trunk), None)
+        else {
             self.hang_up_desk(desk).await;
             return DialOutcome::Failed("the outbound trunk could not be reached".into());
         };

@@ -10,7 +10,7 @@ use hotline_app::{Adapters, App, AppConfig};
 use hotline_blob_fs::FsBlobStore;
 use hotline_callcentre::engine::{AgentStatus, Event};
 use hotline_domain::{Affiliation, Role, RoleSet, UserId};
-use hotline_sip::{SipConfig, SipGateway, TrunkConfig};
+use hotline_sip::{OutboundTrunk, SipConfig, SipGateway, TrunkConfig};
 use hotline_test_support::TestDb;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -334,7 +334,30 @@ impl Centre {
     }
 }
 
+/// The carrier's trunk for outgoing calls, reaching a SIPp line (or a
+/// socket playing the carrier) at `port` and showing 12345.
+pub fn outbound_trunk(port: u16) -> OutboundTrunk {
+    OutboundTrunk {
+        address: SocketAddr::from(([127, 0, 0, 1], port)),
+        username: None,
+        password: None,
+        caller_id: "12345".into(),
+        show_caller: false,
+        // SIPp plays one scenario: a probe would be a call it does not expect.
+        keepalive_secs: 0,
+    }
+}
+
 impl Centre {
+    /// How the desk's next callback ended (`DeskEvent::CallbackEnded`'s code).
+    pub async fn callback_outcome(&self, desk: &mut DeskLink) -> String {
+        self.desk_event(desk, |e| match e {
+            DeskEvent::CallbackEnded { outcome, .. } => Some(outcome.clone()),
+            _ => None,
+        })
+        .await
+    }
+
     /// The call next offered to the desk.
     pub async fn offered_call(&self, desk: &mut DeskLink) -> String {
         self.desk_event(desk, |e| match e {
