@@ -26,6 +26,9 @@ use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
+pub mod words;
+pub use words::TopicWords;
+
 /// An order as the topics need it (merged and invalid ones are never read).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TopicSource {
@@ -205,13 +208,8 @@ fn public_title(org: &crate::directory::OrgSnapshot, category: CategoryId) -> St
     }
 }
 
-/// A word as the memory holds it: one string per distinct word, shared by
-/// every order using it. Held as strings of their own, an order's words
-/// were most of the 1.4 KB it cost.
-type Word = Arc<str>;
-
-/// An order handed to the grouping: id, time, town, category, words.
-type Grouped = (OrderId, DateTime<Utc>, Option<UnitId>, CategoryId, Arc<[Word]>);
+/// An order handed to the grouping: id, time, town, category, word codes.
+type Grouped = (OrderId, DateTime<Utc>, Option<UnitId>, CategoryId, Arc<[u32]>);
 
 struct Known {
     number: WorkOrderNo,
@@ -219,32 +217,8 @@ struct Known {
     at: DateTime<Utc>,
     town: Option<UnitId>,
     category: CategoryId,
-    words: Arc<[Word]>,
-}
-
-/// Each distinct word of the orders held, once.
-#[derive(Default)]
-struct Vocabulary(HashSet<Word>);
-
-impl Vocabulary {
-    fn words(&mut self, words: Vec<String>) -> Arc<[Word]> {
-        words
-            .into_iter()
-            .map(|w| match self.0.get(w.as_str()) {
-                Some(held) => held.clone(),
-                None => {
-                    let word: Word = w.into();
-                    self.0.insert(word.clone());
-                    word
-                }
-            })
-            .collect()
-    }
-
-    /// Lets go the words no order held uses any more.
-    fn forget_unused(&mut self) {
-        self.0.retain(|w| Arc::strong_count(w) > 1);
-    }
+    /// Codes in the memory's [`TopicWords`].
+    words: Arc<[u32]>,
 }
 
 #[derive(Default)]
@@ -254,7 +228,7 @@ struct Memory {
     /// those gone still marked, doubled its room once (30 MiB for 100,000
     /// orders) and kept it; a tree gives back what it lets go.
     orders: BTreeMap<OrderId, Known>,
-    vocabulary: Vocabulary,
+    vocabulary: TopicWords,
     /// The newest order read.
     newest: Option<(DateTime<Utc>, OrderId)>,
     read_fully_at: Option<DateTime<Utc>>,
@@ -396,16 +370,15 @@ impl HotTopics {
             .map(|(id, k)| (*id, k.at, k.town, k.category, k.words.clone()))
             .collect();
         let rule = self.config.rule();
-        let held: Vec<Arc<[Word]>> = memory.orders.values().map(|k| k.words.clone()).collect();
+        let weighing = memory.vocabulary.weighing(memory.orders.len(), orders.iter().map(|o| &*o.4));
         let engine = self.engine.clone();
         let topics = tokio::task::spawn_blocking(move || {
-            let rarity = ordinary_rarity(engine.as_ref(), &held, orders.iter().map(|o| &o.4))?;
-            let view: Vec<TopicOrder<'_, Word>> = orders
+            let weights = weighing.weights(engine.as_ref())?;
+            let view: Vec<TopicOrder<'_, u32>> = orders
                 .iter()
                 .map(|(id, at, town, category, words)| TopicOrder { id: *id, at: *at, town: *town, category: *category, words })
                 .collect();
-            let rarity = |w: &str| rarity.get(w).copied().unwrap_or(0.0);
-            Ok::<_, AppError>(hotline_domain::topics::topics(&view, now, length, rule, &rarity))
+            Ok::<_, AppError>(hotline_domain::topics::topics_coded(&view, now, length, rule, &weighing.lexicon(&weights)))
         })
         .await
         .map_err(|e| AppError::Unavailable(format!("computing hot topics: {e}")))??;
@@ -454,7 +427,7 @@ impl HotTopics {
                             at: o.created_at,
                             town: o.town,
                             category: o.category,
-                            words: memory.vocabulary.words(words),
+                            words: memory.vocabulary.code(words),
                         },
                     );
                 }
@@ -476,8 +449,9 @@ impl HotTopics {
         make_room(&mut memory.orders, &mut fresh, max);
         memory.orders.extend(fresh);
         memory.orders.retain(|_, k| k.at > horizon);
-        // Cheaper than the grouping, which reads every held order's words.
-        memory.vocabulary.forget_unused();
+        // After every read: the weighing takes each word's held orders from
+        // this count, and the words no order holds are let go.
+        memory.vocabulary.count(memory.orders.values().map(|k| &*k.words));
         memory.newest = memory.orders.iter().map(|(id, k)| (k.at, *id)).max();
         Ok(())
     }
@@ -502,37 +476,6 @@ fn make_room(held: &mut BTreeMap<OrderId, Known>, fresh: &mut BTreeMap<OrderId, 
             fresh.remove(id);
         }
     }
-}
-
-/// Each word's rarity in ordinary times: in the engine's background (the
-/// indexed orders and the engine's own corpus) without the orders of the
-/// last two weeks held here, whose surges would otherwise make their own
-/// words look common. Public for the benchmark (`hotline-topics-bench`).
-pub fn ordinary_rarity<'a, W: AsRef<str> + 'a>(
-    engine: &dyn SearchEngine,
-    held: &[Arc<[W]>],
-    grouped: impl Iterator<Item = &'a Arc<[W]>>,
-) -> AppResult<HashMap<String, f32>> {
-    let distinct: HashSet<&str> = grouped.flat_map(|w| w.iter().map(W::as_ref)).collect();
-    let mut recent: HashMap<&str, u64> = distinct.iter().map(|w| (*w, 0)).collect();
-    for words in held {
-        for w in words.iter() {
-            if let Some(n) = recent.get_mut(w.as_ref()) {
-                *n += 1;
-            }
-        }
-    }
-    let vocabulary: Vec<String> = distinct.into_iter().map(str::to_owned).collect();
-    let (documents, counts) = engine.word_documents(&vocabulary).map_err(|e| AppError::Unavailable(e.to_string()))?;
-    let ordinary = documents.saturating_sub(held.len() as u64);
-    Ok(vocabulary
-        .iter()
-        .zip(counts)
-        .map(|(w, n)| {
-            let n = n.saturating_sub(recent.get(w.as_str()).copied().unwrap_or(0));
-            (w.clone(), hotline_domain::topics::rarity(ordinary, n))
-        })
-        .collect())
 }
 
 #[cfg(test)]
@@ -560,19 +503,6 @@ mod tests {
         assert!(TopicsConfig { max_orders: 999, ..TopicsConfig::default() }.check().unwrap_err().contains("max_orders"));
     }
 
-    #[test]
-    fn each_word_is_held_once_and_let_go_when_no_order_uses_it() {
-        let mut vocabulary = Vocabulary::default();
-        let first = vocabulary.words(vec!["水浸".into(), "东城".into()]);
-        let second = vocabulary.words(vec!["水浸".into()]);
-        assert!(Arc::ptr_eq(&first[0], &second[0]), "one string for both orders");
-        drop(first);
-        vocabulary.forget_unused();
-        let held: Vec<&str> = vocabulary.0.iter().map(|w| w.as_ref()).collect();
-        assert_eq!(held, vec!["水浸"]);
-        assert_eq!(&*second[0], "水浸");
-    }
-
     /// An order held since `minutes` after a fixed morning; only its time counts.
     fn known(minutes: i64) -> Known {
         let t0 = chrono::TimeZone::with_ymd_and_hms(&Utc, 2026, 12, 5, 8, 0, 0).unwrap();
@@ -582,7 +512,7 @@ mod tests {
             at: t0 + Duration::minutes(minutes),
             town: None,
             category: CategoryId(1),
-            words: Arc::from(Vec::<Word>::new()),
+            words: Arc::from(Vec::<u32>::new()),
         }
     }
 

@@ -113,8 +113,17 @@ const LOOKUP_WORDS: usize = 8;
 /// A word in more groups than this finds no group by itself (it is common).
 const BUSY_WORD: usize = 256;
 
+/// Words the caller has coded as numbers: each code's text and weight (its
+/// rarity in ordinary times), both indexed by code. Every code an order
+/// holds must be below their length.
+pub struct Lexicon<'a, T> {
+    pub texts: &'a [T],
+    pub weights: &'a [f32],
+}
+
 /// The topics of the window of `length` ending at `now`, largest first,
-/// from `orders` of that window and the one before (others are ignored).
+/// from `orders` of that window and the one before (others are ignored),
+/// their words as strings weighed by `rarity`.
 pub fn topics<W: AsRef<str>>(
     orders: &[TopicOrder<'_, W>],
     now: DateTime<Utc>,
@@ -122,15 +131,30 @@ pub fn topics<W: AsRef<str>>(
     rule: TopicRule,
     rarity: &dyn Fn(&str) -> f32,
 ) -> Vec<Topic> {
+    let (texts, codes) = coded(orders.iter().map(|o| o.words));
+    let weights: Vec<f32> = texts.iter().map(|t| rarity(t)).collect();
+    let view: Vec<TopicOrder<'_, u32>> = orders.iter().zip(&codes).map(|(o, words)| o.with_words(words)).collect();
+    topics_coded(&view, now, length, rule, &Lexicon { texts: &texts, weights: &weights })
+}
+
+/// [`topics`] of orders whose words the caller keeps coded (the server's
+/// memory of the fortnight): nothing is hashed or copied per word.
+pub fn topics_coded<T: AsRef<str>>(
+    orders: &[TopicOrder<'_, u32>],
+    now: DateTime<Utc>,
+    length: Duration,
+    rule: TopicRule,
+    lexicon: &Lexicon<'_, T>,
+) -> Vec<Topic> {
     let start = now - length;
-    let mut orders: Vec<&TopicOrder<'_, W>> = orders.iter().filter(|o| o.at > start - length && o.at <= now).collect();
+    let mut orders: Vec<&TopicOrder<'_, u32>> = orders.iter().filter(|o| o.at > start - length && o.at <= now).collect();
     orders.sort_by_key(|o| (o.at, o.id));
-    let groups = group(&orders, rule.likeness, rarity);
+    let groups = group_coded(&orders, rule.likeness, lexicon);
     let mut topics: Vec<Topic> = groups
         .into_iter()
         .filter_map(|g| {
-            let members: Vec<&TopicOrder<'_, W>> = g.members.iter().map(|i| orders[*i]).collect();
-            let current: Vec<&TopicOrder<'_, W>> = members.iter().copied().filter(|o| o.at > start).collect();
+            let members: Vec<&TopicOrder<'_, u32>> = g.members.iter().map(|i| orders[*i]).collect();
+            let current: Vec<&TopicOrder<'_, u32>> = members.iter().copied().filter(|o| o.at > start).collect();
             if current.len() < rule.min_orders {
                 return None;
             }
@@ -223,34 +247,52 @@ pub fn rarity(documents: u64, count: u64) -> f32 {
 /// `rarity`. A word of one order only can join nothing, but still counts in
 /// that order's weight.
 pub fn group<W: AsRef<str>>(orders: &[&TopicOrder<'_, W>], likeness: f32, rarity: &dyn Fn(&str) -> f32) -> Vec<Group> {
-    let mut vocabulary: HashMap<&str, u32> = HashMap::new();
-    let mut documents: Vec<u32> = Vec::new();
-    // Every order's words coded in one list (order i's are
-    // codes[ends[i - 1]..ends[i]]): one allocation, not one per order.
-    let mut codes: Vec<u32> = Vec::with_capacity(orders.iter().map(|o| o.words.len()).sum());
-    let mut ends: Vec<usize> = Vec::with_capacity(orders.len());
-    for o in orders {
-        for w in o.words {
-            let next = vocabulary.len() as u32;
-            let code = *vocabulary.entry(w.as_ref()).or_insert(next);
-            if code as usize == documents.len() {
-                documents.push(0);
-            }
-            documents[code as usize] += 1;
-            codes.push(code);
-        }
-        ends.push(codes.len());
+    let (texts, codes) = coded(orders.iter().map(|o| o.words));
+    let weights: Vec<f32> = texts.iter().map(|t| rarity(t)).collect();
+    let view: Vec<TopicOrder<'_, u32>> = orders.iter().zip(&codes).map(|(o, words)| o.with_words(words)).collect();
+    let refs: Vec<&TopicOrder<'_, u32>> = view.iter().collect();
+    group_coded(&refs, likeness, &Lexicon { texts: &texts, weights: &weights })
+}
+
+/// Each distinct word once, coded in the order met, and each order's words
+/// as codes.
+fn coded<'w, W: AsRef<str> + 'w>(orders: impl Iterator<Item = &'w [W]>) -> (Vec<&'w str>, Vec<Vec<u32>>) {
+    let mut codes: HashMap<&str, u32> = HashMap::new();
+    let mut texts: Vec<&str> = Vec::new();
+    let coded = orders
+        .map(|words| {
+            words
+                .iter()
+                .map(|w| {
+                    *codes.entry(w.as_ref()).or_insert_with(|| {
+                        texts.push(w.as_ref());
+                        (texts.len() - 1) as u32
+                    })
+                })
+                .collect()
+        })
+        .collect();
+    (texts, coded)
+}
+
+impl<'a, W> TopicOrder<'a, W> {
+    /// The same order with its words coded.
+    fn with_words<'b>(&self, words: &'b [u32]) -> TopicOrder<'b, u32> {
+        TopicOrder { id: self.id, at: self.at, town: self.town, category: self.category, words }
     }
-    let mut weight = vec![0.0f32; vocabulary.len()];
-    vocabulary.iter().for_each(|(w, c)| weight[*c as usize] = rarity(w));
+}
+
+/// [`group`] of orders whose words the caller keeps coded.
+pub fn group_coded<T: AsRef<str>>(orders: &[&TopicOrder<'_, u32>], likeness: f32, lexicon: &Lexicon<'_, T>) -> Vec<Group> {
+    let weight = lexicon.weights;
+    let mut documents = vec![0u32; lexicon.texts.len()];
+    orders.iter().flat_map(|o| o.words).for_each(|w| documents[*w as usize] += 1);
 
     let mut groups: Vec<Forming> = Vec::new();
     // Word → groups whose members use it.
-    let mut postings: Vec<Vec<u32>> = vec![Vec::new(); vocabulary.len()];
-    let mut start = 0;
-    for (i, end) in ends.into_iter().enumerate() {
-        let words = &codes[start..end];
-        start = end;
+    let mut postings: Vec<Vec<u32>> = vec![Vec::new(); lexicon.texts.len()];
+    for (i, o) in orders.iter().enumerate() {
+        let words = o.words;
         let own: f32 = words.iter().map(|w| weight[*w as usize]).sum();
         let mut lookup: Vec<u32> = words.iter().copied().filter(|w| documents[*w as usize] > 1).collect();
         lookup.sort_by(|a, b| weight[*b as usize].total_cmp(&weight[*a as usize]));
@@ -267,7 +309,7 @@ pub fn group<W: AsRef<str>>(orders: &[&TopicOrder<'_, W>], likeness: f32, rarity
                     continue;
                 }
                 seen.push(*g);
-                let value = groups[*g as usize].likeness(words, &weight, own);
+                let value = groups[*g as usize].likeness(words, weight, own);
                 if value >= likeness && best.is_none_or(|(_, b)| value > b) {
                     best = Some((*g, value));
                 }
@@ -290,11 +332,7 @@ pub fn group<W: AsRef<str>>(orders: &[&TopicOrder<'_, W>], likeness: f32, rarity
         }
     }
 
-    let words: Vec<&str> = {
-        let mut words = vec![""; vocabulary.len()];
-        vocabulary.iter().for_each(|(w, c)| words[*c as usize] = w);
-        words
-    };
+    let text = |w: u32| lexicon.texts[w as usize].as_ref();
     groups
         .into_iter()
         .map(|g| {
@@ -302,12 +340,10 @@ pub fn group<W: AsRef<str>>(orders: &[&TopicOrder<'_, W>], likeness: f32, rarity
             let floor = 2.max(g.members.len().div_ceil(3)) as u32;
             let mut keywords: Vec<(u32, u32)> = g.uses.iter().filter(|(_, n)| *n >= floor).copied().collect();
             keywords.sort_by(|a, b| {
-                (weight[b.0 as usize] * b.1 as f32)
-                    .total_cmp(&(weight[a.0 as usize] * a.1 as f32))
-                    .then(words[a.0 as usize].cmp(words[b.0 as usize]))
+                (weight[b.0 as usize] * b.1 as f32).total_cmp(&(weight[a.0 as usize] * a.1 as f32)).then(text(a.0).cmp(text(b.0)))
             });
             keywords.truncate(KEYWORDS);
-            Group { keywords: keywords.into_iter().map(|(w, n)| (words[w as usize].to_owned(), n as usize)).collect(), members: g.members }
+            Group { keywords: keywords.into_iter().map(|(w, n)| (text(w).to_owned(), n as usize)).collect(), members: g.members }
         })
         .collect()
 }
@@ -392,6 +428,36 @@ mod tests {
         assert!(!keywords.contains(&"车辆"), "a word of one order is not a keyword");
         assert_eq!(t.series.iter().sum::<u32>(), 4);
         assert_eq!(t.series.len(), SERIES_BUCKETS);
+    }
+
+    #[test]
+    fn words_the_caller_coded_group_as_the_same_words_as_strings() {
+        let orders = flood();
+        let strings = topics(&orders.view(), at(660), Duration::hours(1), TopicRule::default(), &background);
+        // The caller's codes need not be dense: every other code is one it
+        // let go, with no text and no weight.
+        let mut texts: Vec<String> = Vec::new();
+        let coded: Vec<Vec<u32>> = orders
+            .0
+            .iter()
+            .map(|row| {
+                row.4
+                    .iter()
+                    .map(|w| match texts.iter().position(|t| t == w) {
+                        Some(i) => i as u32,
+                        None => {
+                            texts.extend([w.clone(), String::new()]);
+                            (texts.len() - 2) as u32
+                        }
+                    })
+                    .collect()
+            })
+            .collect();
+        let weights: Vec<f32> = texts.iter().map(|t| if t.is_empty() { 0.0 } else { background(t) }).collect();
+        let view: Vec<TopicOrder<'_, u32>> = orders.view().iter().zip(&coded).map(|(o, words)| o.with_words(words)).collect();
+        let found = topics_coded(&view, at(660), Duration::hours(1), TopicRule::default(), &Lexicon { texts: &texts, weights: &weights });
+        assert_eq!(found.len(), 1);
+        assert_eq!(found, strings);
     }
 
     #[test]

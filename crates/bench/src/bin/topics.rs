@@ -18,8 +18,8 @@ use chrono::{Duration, TimeZone, Utc};
 use clap::Parser;
 use hotline_app::knowledge::index::{OrderDoc, SearchEngine};
 use hotline_app::ports::{ChangeCursor, OrderChange};
-use hotline_app::topics::{TopicWindow, ordinary_rarity};
-use hotline_domain::topics::{TopicOrder, TopicRule, topics};
+use hotline_app::topics::{TopicWindow, TopicWords};
+use hotline_domain::topics::{TopicOrder, TopicRule, topics_coded};
 use hotline_domain::{CategoryId, OrderId, OrderNoPrefix, State, UnitId, WorkOrderNo};
 use hotline_search::TantivySearch;
 use std::sync::Arc;
@@ -97,36 +97,40 @@ fn main() -> anyhow::Result<()> {
     // What a server does at its first question after a start: every order
     // of the fortnight analysed once (later refreshes analyse only the new).
     let started = Instant::now();
-    let words: Vec<Arc<[String]>> = recent.iter().map(|o| engine.analyze(&o.4).into()).collect();
+    let mut vocabulary = TopicWords::default();
+    let words: Vec<Arc<[u32]>> = recent.iter().map(|o| vocabulary.code(engine.analyze(&o.4))).collect();
+    vocabulary.count(words.iter().map(|w| &**w));
     let secs = started.elapsed().as_secs_f64();
     println!(
-        "analysed the fortnight's {} orders in {:.2} s ({:.0} µs an order)",
+        "analysed the fortnight's {} orders in {:.2} s ({:.0} µs an order; {} distinct words)",
         recent.len(),
         secs,
-        secs * 1e6 / recent.len().max(1) as f64
+        secs * 1e6 / recent.len().max(1) as f64,
+        vocabulary.len()
     );
 
     for window in [TopicWindow::Hours, TopicWindow::Day, TopicWindow::Week] {
         let length = window.length();
         let started = Instant::now();
         let grouped: Vec<usize> = (0..recent.len()).filter(|i| recent[*i].1 > now - length - length).collect();
-        let rarity = ordinary_rarity(&engine, &words, grouped.iter().map(|i| &words[*i]))?;
+        let weighing = vocabulary.weighing(words.len(), grouped.iter().map(|i| &*words[*i]));
+        let weights = weighing.weights(&engine)?;
         let weighed = started.elapsed();
-        let view: Vec<TopicOrder<'_>> = grouped
+        let view: Vec<TopicOrder<'_, u32>> = grouped
             .iter()
             .map(|i| {
                 let (id, at, town, category, _) = &recent[*i];
                 TopicOrder { id: *id, at: *at, town: Some(*town), category: *category, words: &words[*i] }
             })
             .collect();
-        let found = topics(&view, now, length, TopicRule::default(), &|w: &str| rarity.get(w).copied().unwrap_or(0.0));
+        let found = topics_coded(&view, now, length, TopicRule::default(), &weighing.lexicon(&weights));
         let secs = started.elapsed().as_secs_f64();
         let largest = found.first().map_or(0, |t| t.orders.len());
         println!(
             "{window:?}: {} orders grouped in {:.0} ms (rarity of {} words {:.0} ms): {} topics, the largest {largest} orders ({})",
             view.len(),
             secs * 1e3,
-            rarity.len(),
+            weighing.asked(),
             weighed.as_secs_f64() * 1e3,
             found.len(),
             found.first().map(|t| t.keywords.iter().take(4).map(|(w, _)| w.as_str()).collect::<Vec<_>>().join(" ")).unwrap_or_default()
