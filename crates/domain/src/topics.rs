@@ -131,10 +131,8 @@ pub fn topics<W: AsRef<str>>(
     rule: TopicRule,
     rarity: &dyn Fn(&str) -> f32,
 ) -> Vec<Topic> {
-    let (texts, codes) = coded(orders.iter().map(|o| o.words));
-    let weights: Vec<f32> = texts.iter().map(|t| rarity(t)).collect();
-    let view: Vec<TopicOrder<'_, u32>> = orders.iter().zip(&codes).map(|(o, words)| o.with_words(words)).collect();
-    topics_coded(&view, now, length, rule, &Lexicon { texts: &texts, weights: &weights })
+    let orders: Vec<&TopicOrder<'_, W>> = orders.iter().collect();
+    in_codes(&orders, rarity, |coded, lexicon| topics_coded(coded, now, length, rule, lexicon))
 }
 
 /// [`topics`] of orders whose words the caller keeps coded (the server's
@@ -247,21 +245,22 @@ pub fn rarity(documents: u64, count: u64) -> f32 {
 /// `rarity`. A word of one order only can join nothing, but still counts in
 /// that order's weight.
 pub fn group<W: AsRef<str>>(orders: &[&TopicOrder<'_, W>], likeness: f32, rarity: &dyn Fn(&str) -> f32) -> Vec<Group> {
-    let (texts, codes) = coded(orders.iter().map(|o| o.words));
-    let weights: Vec<f32> = texts.iter().map(|t| rarity(t)).collect();
-    let view: Vec<TopicOrder<'_, u32>> = orders.iter().zip(&codes).map(|(o, words)| o.with_words(words)).collect();
-    let refs: Vec<&TopicOrder<'_, u32>> = view.iter().collect();
-    group_coded(&refs, likeness, &Lexicon { texts: &texts, weights: &weights })
+    in_codes(orders, rarity, |coded, lexicon| group_coded(&coded.iter().collect::<Vec<_>>(), likeness, lexicon))
 }
 
-/// Each distinct word once, coded in the order met, and each order's words
-/// as codes.
-fn coded<'w, W: AsRef<str> + 'w>(orders: impl Iterator<Item = &'w [W]>) -> (Vec<&'w str>, Vec<Vec<u32>>) {
+/// Hands `then` the orders with their words coded (each distinct word once,
+/// in the order met) and the words' texts and weights.
+fn in_codes<W: AsRef<str>, R>(
+    orders: &[&TopicOrder<'_, W>],
+    rarity: &dyn Fn(&str) -> f32,
+    then: impl FnOnce(&[TopicOrder<'_, u32>], &Lexicon<'_, &str>) -> R,
+) -> R {
     let mut codes: HashMap<&str, u32> = HashMap::new();
     let mut texts: Vec<&str> = Vec::new();
-    let coded = orders
-        .map(|words| {
-            words
+    let words: Vec<Vec<u32>> = orders
+        .iter()
+        .map(|o| {
+            o.words
                 .iter()
                 .map(|w| {
                     *codes.entry(w.as_ref()).or_insert_with(|| {
@@ -272,7 +271,9 @@ fn coded<'w, W: AsRef<str> + 'w>(orders: impl Iterator<Item = &'w [W]>) -> (Vec<
                 .collect()
         })
         .collect();
-    (texts, coded)
+    let weights: Vec<f32> = texts.iter().map(|t| rarity(t)).collect();
+    let coded: Vec<TopicOrder<'_, u32>> = orders.iter().zip(&words).map(|(o, words)| o.with_words(words)).collect();
+    then(&coded, &Lexicon { texts: &texts, weights: &weights })
 }
 
 impl<'a, W> TopicOrder<'a, W> {
