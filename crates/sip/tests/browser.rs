@@ -154,26 +154,14 @@ async fn calling_out(port: u16) -> Centre {
 /// switchboard writes it; and the consultant allowed to call it back.
 async fn callback_task(centre: &Centre, user: hotline_domain::UserId, id: i64, caller: &str) -> hotline_app::access::CallbackWorker {
     let now = chrono::Utc::now();
-    let row = hotline_app::calls::CallRow {
+    let row = hotline_app::calls::CallRow::ended(
         id,
-        queue: "general".into(),
-        caller: caller.into(),
-        agent: None,
-        arrived_at: now - chrono::Duration::seconds(90),
-        answered_at: None,
-        ended_at: now - chrono::Duration::seconds(30),
-        outcome: Outcome::Abandoned,
-        transfer_to: None,
-        transfer_result: None,
-        transfers: Vec::new(),
-        wrap_up_secs: 0,
-        order: None,
-        recording: None,
-        recording_purged_at: None,
-        taken_over_by: None,
-        quality: None,
-        satisfaction: None,
-    };
+        "general",
+        caller,
+        now - chrono::Duration::seconds(90),
+        now - chrono::Duration::seconds(30),
+        Outcome::Abandoned,
+    );
     centre.app.store.insert_call(&row, true).await.unwrap();
     let record = centre.app.store.user(user).await.unwrap().unwrap();
     centre.app.access.open(hotline_app::auth::principal_of(&record)).callback_worker().unwrap()
@@ -275,7 +263,7 @@ async fn a_consultant_calls_back_from_the_browser_phone_talks_both_ways_and_hang
     let citizen_port = free_port();
     let centre = calling_out(citizen_port).await;
     // The citizen's line (at the carrier) answers and echoes.
-    let citizen = centre.sipp("phone.xml", &["-p", &citizen_port.to_string(), "-mp", &free_port().to_string(), "-rtp_echo"]);
+    let citizen = centre.echoing_phone(citizen_port);
     let user = centre.consultant("zhou").await;
     let browser = Browser::connect(&centre.app.calls, &centre.phone_user(user).await, 440.0).await.expect("the browser connects");
     browser.connected().await.expect("ICE and DTLS come up");

@@ -455,7 +455,7 @@ async fn media_anchored_in_the_carriers_rtpengine_flows_both_ways_through_it() {
     let kamailio = centre.kamailio_with(Some(&rtpengine)).await;
     let user = centre.consultant("yang").await;
     let phone_port = free_port();
-    let phone = centre.sipp("phone.xml", &["-p", &phone_port.to_string(), "-mp", &free_port().to_string(), "-rtp_echo"]);
+    let phone = centre.echoing_phone(phone_port);
     centre.register("yang", PHONE_PASSWORD, phone_port).await;
     let mut desk = centre.desk(user, &[("general", 5)]).await;
     let carrier = centre.sipp_to(
@@ -546,7 +546,7 @@ async fn a_session_refresh_by_re_invite_and_update_keeps_the_call() {
     let centre = Centre::start(config()).await;
     let user = centre.consultant("zhou").await;
     let phone_port = free_port();
-    let phone = centre.sipp("phone.xml", &["-p", &phone_port.to_string(), "-mp", &free_port().to_string(), "-rtp_echo"]);
+    let phone = centre.echoing_phone(phone_port);
     centre.register("zhou", PHONE_PASSWORD, phone_port).await;
     let mut desk = centre.desk(user, &[("general", 5)]).await;
     let carrier = centre.sipp("carrier-refreshes.xml", &["-s", "12345", "-p", &free_port().to_string(), "-mp", &free_port().to_string()]);
@@ -698,9 +698,9 @@ async fn a_supervisor_takes_a_call_over_the_consultant_wraps_up_and_the_supervis
     let user = centre.consultant("zhao").await;
     let supervisor = centre.staff("banzhang", Role::Supervisor).await;
     let (phone_port, supervisor_port) = (free_port(), free_port());
-    let phone = centre.sipp("phone.xml", &["-p", &phone_port.to_string(), "-mp", &free_port().to_string(), "-rtp_echo"]);
+    let phone = centre.echoing_phone(phone_port);
     centre.register("zhao", PHONE_PASSWORD, phone_port).await;
-    let sup_phone = centre.sipp("phone.xml", &["-p", &supervisor_port.to_string(), "-mp", &free_port().to_string(), "-rtp_echo"]);
+    let sup_phone = centre.echoing_phone(supervisor_port);
     centre.register("banzhang", PHONE_PASSWORD, supervisor_port).await;
     let mut desk = centre.desk(user, &[("general", 5)]).await;
     let record = centre.app.store.user(supervisor).await.unwrap().unwrap();
@@ -769,7 +769,7 @@ async fn a_supervisor_listens_in_from_their_phone_whispers_barges_in_and_leaves_
     let user = centre.consultant("qian").await;
     let supervisor = centre.staff("banzhang", Role::Supervisor).await;
     let (phone_port, supervisor_port) = (free_port(), free_port());
-    let phone = centre.sipp("phone.xml", &["-p", &phone_port.to_string(), "-mp", &free_port().to_string(), "-rtp_echo"]);
+    let phone = centre.echoing_phone(phone_port);
     centre.register("qian", PHONE_PASSWORD, phone_port).await;
     let mut desk = centre.desk(user, &[("general", 5)]).await;
     let record = centre.app.store.user(supervisor).await.unwrap().unwrap();
@@ -790,7 +790,7 @@ async fn a_supervisor_listens_in_from_their_phone_whispers_barges_in_and_leaves_
     assert!(missing.to_string().contains("not in conversation"), "{missing}");
 
     // The supervisor's phone registers, is rung with auto-answer, answers and hears the call.
-    let sup_phone = centre.sipp("phone.xml", &["-p", &supervisor_port.to_string(), "-mp", &free_port().to_string(), "-rtp_echo"]);
+    let sup_phone = centre.echoing_phone(supervisor_port);
     centre.register("banzhang", PHONE_PASSWORD, supervisor_port).await;
     centre.app.calls.monitor(&manager, call, Some(MonitorMode::Listen)).await.expect("listening");
     let stats = centre.gateway.media_stats();

@@ -54,7 +54,7 @@ async fn transfer(centre: &Centre, t: &Talking, mode: TransferMode) {
 async fn a_blind_transfer_hands_the_caller_to_the_sub_centre() {
     let sub_port = free_port();
     let centre = centre(sub_port).await;
-    let sub_centre = centre.sipp("phone.xml", &["-p", &sub_port.to_string(), "-mp", &free_port().to_string(), "-rtp_echo"]);
+    let sub_centre = centre.echoing_phone(sub_port);
     let mut t = talking(&centre, "phone.xml", &[], 5000).await;
     transfer(&centre, &t, TransferMode::Blind).await;
     centre.desk_event(&mut t.desk, |e| matches!(e, DeskEvent::TransferConnected { .. }).then_some(())).await;
@@ -104,7 +104,7 @@ async fn a_busy_sub_centre_leaves_the_caller_with_the_consultant_and_advice() {
 async fn an_attended_transfer_completes_when_the_consultant_hangs_up() {
     let sub_port = free_port();
     let centre = centre(sub_port).await;
-    let sub_centre = centre.sipp("phone.xml", &["-p", &sub_port.to_string(), "-mp", &free_port().to_string(), "-rtp_echo"]);
+    let sub_centre = centre.echoing_phone(sub_port);
     // The consultant's phone hangs up 5 s after answering (the sub-centre
     // answers within a second; a loaded CI machine needs the margin).
     let mut t = talking(&centre, "phone-hangs-up.xml", &["-d", "5000"], 9000).await;
@@ -160,7 +160,7 @@ async fn a_consultant_calls_an_abandoned_caller_back_through_the_outbound_trunk(
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     };
     // The citizen's line (at the carrier) answers and echoes.
-    let citizen = centre.sipp("phone.xml", &["-p", &citizen_port.to_string(), "-mp", &free_port().to_string(), "-rtp_echo"]);
+    let citizen = centre.echoing_phone(citizen_port);
     let user = centre.consultant("zheng").await;
     let phone_port = free_port();
     // The consultant's phone answers, talks 2 s and hangs up.

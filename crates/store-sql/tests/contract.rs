@@ -1329,24 +1329,10 @@ async fn evaluation_counts_in_sql_match_the_domain() {
     use hotline_callcentre::engine::Outcome;
     let answer = || Command::AnswerDirectly { answer: Description::parse("已答复").unwrap() };
     let call = |id: i64, order: OrderId, ended: Duration, satisfaction: Option<Satisfaction>| CallRow {
-        id,
-        queue: "general".into(),
-        caller: "13800138000".into(),
-        agent: None,
-        arrived_at: now,
         answered_at: Some(now),
-        ended_at: now + ended,
-        outcome: Outcome::Answered,
-        transfer_to: None,
-        transfer_result: None,
-        transfers: vec![],
-        wrap_up_secs: 0,
         order: Some(order),
-        recording: None,
-        recording_purged_at: None,
-        taken_over_by: None,
-        quality: None,
         satisfaction,
+        ..CallRow::ended(id, "general", "13800138000", now, now + ended, Outcome::Answered)
     };
     // The record is written as the call ends; the rating comes after it.
     let linked = async |row: CallRow| {
@@ -1843,26 +1829,7 @@ async fn calls_in_progress_are_lost_once_with_a_callback_owed_unless_their_recor
     }
     f.store.call_began(&began(1, 3, 0)).await.unwrap();
     // Call 2 ends on its node: its record removes the note.
-    let row = CallRow {
-        id: 2,
-        queue: "general".into(),
-        caller: "13800138002".into(),
-        agent: None,
-        arrived_at: t0() + Duration::seconds(5),
-        answered_at: None,
-        ended_at: t0() + Duration::seconds(30),
-        outcome: Outcome::Abandoned,
-        transfer_to: None,
-        transfer_result: None,
-        transfers: vec![],
-        wrap_up_secs: 0,
-        order: None,
-        recording: None,
-        recording_purged_at: None,
-        taken_over_by: None,
-        quality: None,
-        satisfaction: None,
-    };
+    let row = CallRow::ended(2, "general", "13800138002", t0() + Duration::seconds(5), t0() + Duration::seconds(30), Outcome::Abandoned);
     f.store.insert_call(&row, false).await.unwrap();
     let at = t0() + Duration::minutes(1);
     let lost = f.store.mark_calls_lost(4, at).await.unwrap();

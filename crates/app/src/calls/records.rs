@@ -47,6 +47,42 @@ pub struct CallRow {
     pub quality: Option<CallQuality>,
 }
 
+impl CallRow {
+    /// A call as it ended, with nothing more known of it: no consultant or
+    /// answer, no transfer, after-call work, order or recording, no
+    /// take-over, rating or measured audio. The demo, the benchmarks and the
+    /// tests set what else they need on it.
+    pub fn ended(
+        id: i64,
+        queue: impl Into<String>,
+        caller: impl Into<String>,
+        arrived_at: DateTime<Utc>,
+        ended_at: DateTime<Utc>,
+        outcome: Outcome,
+    ) -> Self {
+        Self {
+            id,
+            queue: queue.into(),
+            caller: caller.into(),
+            agent: None,
+            arrived_at,
+            answered_at: None,
+            ended_at,
+            outcome,
+            transfer_to: None,
+            transfer_result: None,
+            transfers: Vec::new(),
+            wrap_up_secs: 0,
+            order: None,
+            recording: None,
+            recording_purged_at: None,
+            taken_over_by: None,
+            satisfaction: None,
+            quality: None,
+        }
+    }
+}
+
 /// One transfer tried during a call.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct TransferTry {

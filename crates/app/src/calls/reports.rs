@@ -289,24 +289,17 @@ mod tests {
     fn call(id: i64, agent: Option<i64>, arrived: DateTime<Utc>, wait: i64, talk: Option<i64>, outcome: Outcome) -> CallRow {
         let answered = talk.map(|_| arrived + Duration::seconds(wait));
         CallRow {
-            id,
-            queue: "general".into(),
-            caller: "13800138000".into(),
             agent: agent.map(UserId),
-            arrived_at: arrived,
             answered_at: answered,
-            ended_at: answered.map_or(arrived + Duration::seconds(wait), |a| a + Duration::seconds(talk.unwrap_or(0))),
-            outcome,
-            transfer_to: None,
-            transfer_result: None,
-            transfers: Vec::new(),
             wrap_up_secs: if talk.is_some() { 30 } else { 0 },
-            order: None,
-            recording: None,
-            recording_purged_at: None,
-            taken_over_by: None,
-            quality: None,
-            satisfaction: None,
+            ..CallRow::ended(
+                id,
+                "general",
+                "13800138000",
+                arrived,
+                answered.map_or(arrived + Duration::seconds(wait), |a| a + Duration::seconds(talk.unwrap_or(0))),
+                outcome,
+            )
         }
     }
 

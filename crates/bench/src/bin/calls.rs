@@ -78,24 +78,17 @@ async fn run(args: Args) -> anyhow::Result<()> {
         let answered = rng.random_bool(0.95);
         let answered_at = answered.then(|| arrived_at + Duration::seconds(rng.random_range(1..30)));
         let call = CallRow {
-            id: i as i64 + 1,
-            queue: queues[i % queues.len()].to_owned(),
-            caller: format!("1380013{:04}", i % 10_000),
             agent: answered.then_some(UserId(1 + (i % 300) as i64)),
-            arrived_at,
             answered_at,
-            ended_at: answered_at.unwrap_or(arrived_at) + Duration::seconds(rng.random_range(20..420)),
-            outcome: if answered { Outcome::Answered } else { Outcome::Abandoned },
-            transfer_to: None,
-            transfer_result: None,
-            transfers: Vec::new(),
             wrap_up_secs: 20,
-            order: None,
-            recording: None,
-            recording_purged_at: None,
-            taken_over_by: None,
-            quality: None,
-            satisfaction: None,
+            ..CallRow::ended(
+                i as i64 + 1,
+                queues[i % queues.len()],
+                format!("1380013{:04}", i % 10_000),
+                arrived_at,
+                answered_at.unwrap_or(arrived_at) + Duration::seconds(rng.random_range(20..420)),
+                if answered { Outcome::Answered } else { Outcome::Abandoned },
+            )
         };
         app.store.insert_call(&call, false).await?;
     }

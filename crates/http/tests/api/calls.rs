@@ -520,24 +520,16 @@ async fn a_recording_plays_for_supervisors_and_the_consultant_who_took_the_call_
     t.blobs().put(&sha256, &wav).await.unwrap();
     let now = chrono::Utc::now();
     let row = CallRow {
-        id: 4242,
-        queue: "general".into(),
-        caller: "13800138000".into(),
         agent: Some(consultant_id),
-        arrived_at: now - chrono::Duration::seconds(60),
         answered_at: Some(now - chrono::Duration::seconds(50)),
-        ended_at: now,
-        outcome: hotline_callcentre::engine::Outcome::Answered,
-        transfer_to: None,
-        transfer_result: None,
-        transfers: Vec::new(),
-        wrap_up_secs: 0,
-        order: None,
-        recording: None,
-        recording_purged_at: None,
-        taken_over_by: None,
-        quality: None,
-        satisfaction: None,
+        ..CallRow::ended(
+            4242,
+            "general",
+            "13800138000",
+            now - chrono::Duration::seconds(60),
+            now,
+            hotline_callcentre::engine::Outcome::Answered,
+        )
     };
     t.app.store.insert_call(&row, false).await.unwrap();
     let none = t.get("/api/v1/callcentre/calls/4242/recording", &supervisor).await;

@@ -72,25 +72,18 @@ async fn history(app: &App, people: &People, seed: u64) -> SeedResult<usize> {
     let last_day = start + Duration::days(i64::from(DAYS) - 1);
     for (i, r) in report.records.iter().enumerate() {
         let row = CallRow {
-            id: app.ids.next(),
-            queue: GENERAL_QUEUE.to_owned(),
-            caller: format!("13{:09}", (r.call.0.wrapping_mul(2_654_435_761) + i as u64) % 1_000_000_000),
             agent: r.agent.map(|a| consultants[a.0 as usize % consultants.len()]),
-            arrived_at: at(r.arrived),
             answered_at: r.answered.map(at),
-            ended_at: at(r.ended),
-            outcome: r.outcome,
-            transfer_to: None,
-            transfer_result: None,
-            transfers: Vec::new(),
             // The simulated handle time already holds the after-call work.
             wrap_up_secs: 0,
-            order: None,
-            recording: None,
-            recording_purged_at: None,
-            taken_over_by: None,
-            quality: None,
-            satisfaction: None,
+            ..CallRow::ended(
+                app.ids.next(),
+                GENERAL_QUEUE,
+                format!("13{:09}", (r.call.0.wrapping_mul(2_654_435_761) + i as u64) % 1_000_000_000),
+                at(r.arrived),
+                at(r.ended),
+                r.outcome,
+            )
         };
         // Only yesterday's missed calls still wait to be called back.
         let callback = row.answered_at.is_none() && row.arrived_at >= last_day && (row.ended_at - row.arrived_at).num_seconds() >= 5;

@@ -156,6 +156,12 @@ impl Centre {
         self.sipp_to(self.sip, scenario, args)
     }
 
+    /// A phone (`phone.xml`) listening at `port` that answers and echoes
+    /// what it hears: a consultant's phone, a sub-centre or a citizen rung back.
+    pub fn echoing_phone(&self, port: u16) -> tokio::process::Child {
+        self.sipp("phone.xml", &["-p", &port.to_string(), "-mp", &free_port().to_string(), "-rtp_echo"])
+    }
+
     /// SIPp talking to `remote` (a proxy in front of the gateway).
     pub fn sipp_to(&self, remote: SocketAddr, scenario: &str, args: &[&str]) -> tokio::process::Child {
         let path = scenario_path(scenario);
