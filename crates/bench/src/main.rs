@@ -173,6 +173,15 @@ async fn seal(app: App) {
 }
 
 fn main() -> anyhow::Result<()> {
+    // As the server (`with_prompt_purge` in the cli's `runtime.rs`): mimalloc
+    // reads its purge delay only as the process loads, so start over with it
+    // at 0 unless set; without it memory figures would not be the server's.
+    if std::env::var_os("MIMALLOC_PURGE_DELAY").is_none() {
+        use std::os::unix::process::CommandExt;
+        let e =
+            std::process::Command::new(std::env::current_exe()?).args(std::env::args_os().skip(1)).env("MIMALLOC_PURGE_DELAY", "0").exec();
+        eprintln!("warning: cannot start over with MIMALLOC_PURGE_DELAY=0 ({e}); memory figures will differ from the server's");
+    }
     let args = Args::parse();
     // Off unless RUST_LOG asks (e.g. RUST_LOG=sqlx::query=debug to see every statement).
     let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("off"));

@@ -124,6 +124,7 @@ enum Command {
 }
 
 fn main() -> anyhow::Result<()> {
+    let started_over = runtime::with_prompt_purge();
     let cli = Cli::parse();
     // Pure computation: no configuration, database or runtime.
     match cli.command {
@@ -148,6 +149,9 @@ fn main() -> anyhow::Result<()> {
     }
     runtime::init_logging(&config.log, config.log_format);
     runtime::without_huge_pages();
+    if let Err(e) = started_over {
+        tracing::warn!(error = %e, "cannot start over with {}=0; memory freed stays resident a second longer", runtime::PURGE_DELAY);
+    }
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     rt.block_on(async move {
         match cli.command {

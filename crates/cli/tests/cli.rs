@@ -158,6 +158,31 @@ async fn the_operator_commands_check_their_input_and_guard_the_audit_chain() {
     env.db.drop_database().await;
 }
 
+/// The purge delays mimalloc read as the process (and each start over of
+/// it) loaded, in order, from its verbose report on standard error.
+fn purge_delays(o: &Output) -> Vec<String> {
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    stderr.lines().filter_map(|l| l.split("option 'purge_delay': ").nth(1)).map(|v| v.trim().to_string()).collect()
+}
+
+#[test]
+fn the_process_starts_over_once_to_give_freed_memory_back_at_once_unless_the_operator_set_a_delay() {
+    let version = |env: &[(&str, &str)]| {
+        let mut c = Command::new(BIN);
+        c.arg("--version").env_remove("MIMALLOC_PURGE_DELAY").env("MIMALLOC_VERBOSE", "1").envs(env.iter().copied());
+        let out = c.output().unwrap();
+        assert!(out.status.success() && String::from_utf8_lossy(&out.stdout).starts_with("hotline "), "{}", text(&out));
+        out
+    };
+    let out = version(&[]);
+    let delays = purge_delays(&out);
+    assert_eq!(delays.len(), 2, "loaded with mimalloc's default, then once more: {delays:?}");
+    assert_ne!(delays[0], "0", "mimalloc's own default keeps freed memory a while: {delays:?}");
+    assert_eq!(delays[1], "0", "the process that answered purges at once: {delays:?}");
+    let out = version(&[("MIMALLOC_PURGE_DELAY", "250")]);
+    assert_eq!(purge_delays(&out), ["250"], "the operator's delay is kept and the process does not start over");
+}
+
 #[test]
 fn a_bad_configuration_is_refused_with_the_option_named() {
     let dir = tempfile::tempdir().unwrap();
