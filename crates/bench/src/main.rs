@@ -173,26 +173,19 @@ async fn seal(app: App) {
 }
 
 fn main() -> anyhow::Result<()> {
-    // As the server (`with_prompt_purge` in the cli's `runtime.rs`): mimalloc
-    // reads its purge delay only as the process loads, so start over with it
-    // at 0 unless set; without it memory figures would not be the server's.
-    if std::env::var_os("MIMALLOC_PURGE_DELAY").is_none() {
-        use std::os::unix::process::CommandExt;
-        let e =
-            std::process::Command::new(std::env::current_exe()?).args(std::env::args_os().skip(1)).env("MIMALLOC_PURGE_DELAY", "0").exec();
-        eprintln!("warning: cannot start over with MIMALLOC_PURGE_DELAY=0 ({e}); memory figures will differ from the server's");
+    // As the server: without these its memory figures would not be the
+    // server's (`hotline_process`).
+    if let Err(e) = hotline_process::with_prompt_purge() {
+        eprintln!("warning: cannot start over with {}=0 ({e}); memory figures will differ from the server's", hotline_process::PURGE_DELAY);
     }
     let args = Args::parse();
     // Off unless RUST_LOG asks (e.g. RUST_LOG=sqlx::query=debug to see every statement).
     let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("off"));
     tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
-    // As the server (`runtime::without_huge_pages`): with transparent huge
-    // pages its resident memory grew under a long load by twice what it held.
-    #[cfg(target_os = "linux")]
-    if let Err(e) = nix::sys::prctl::set_thp_disable(true) {
+    if let Err(e) = hotline_process::without_huge_pages() {
         eprintln!("warning: cannot turn transparent huge pages off ({e}); memory figures will differ from the server's");
     }
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let rt = hotline_process::runtime()?;
     rt.block_on(run(args))
 }
 

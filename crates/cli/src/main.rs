@@ -124,7 +124,7 @@ enum Command {
 }
 
 fn main() -> anyhow::Result<()> {
-    let started_over = runtime::with_prompt_purge();
+    let started_over = hotline_process::with_prompt_purge();
     let cli = Cli::parse();
     // Pure computation: no configuration, database or runtime.
     match cli.command {
@@ -148,11 +148,13 @@ fn main() -> anyhow::Result<()> {
         config.sip.check().map_err(|e| anyhow::anyhow!("sip: {e}"))?;
     }
     runtime::init_logging(&config.log, config.log_format);
-    runtime::without_huge_pages();
-    if let Err(e) = started_over {
-        tracing::warn!(error = %e, "cannot start over with {}=0; memory freed stays resident a second longer", runtime::PURGE_DELAY);
+    if let Err(e) = hotline_process::without_huge_pages() {
+        tracing::warn!(error = %e, "cannot turn transparent huge pages off for this process; its resident memory may grow under a long load");
     }
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    if let Err(e) = started_over {
+        tracing::warn!(error = %e, "cannot start over with {}=0; memory freed stays resident a second longer", hotline_process::PURGE_DELAY);
+    }
+    let rt = hotline_process::runtime()?;
     rt.block_on(async move {
         match cli.command {
             Command::Serve { .. } => commands::serve::run(config).await,

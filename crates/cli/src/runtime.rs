@@ -21,46 +21,6 @@ pub fn init_logging(filter: &str, format: crate::config::LogFormat) {
     }
 }
 
-/// mimalloc's option for how long memory freed stays committed before it
-/// goes back to the system, in milliseconds.
-pub const PURGE_DELAY: &str = "MIMALLOC_PURGE_DELAY";
-
-/// Starts the process over, once and under the same process id, with
-/// mimalloc's purge delay at 0 unless the environment already sets one.
-/// mimalloc 3 keeps what is freed committed for a second, and under load a
-/// second's frees held 60–70 MiB resident beside the server's own memory
-/// (`docs/benchmarks.md`, "Freed memory given back at once"); purging at
-/// once cost no measurable time. mimalloc reads its options only as the
-/// process loads (setting one afterwards takes `unsafe` calls into C), hence
-/// the environment and the new start. Called first thing in `main`, while
-/// the process has one thread. Returns only where it did not start over:
-/// `Ok` when the option was already set, the error when it could not.
-pub fn with_prompt_purge() -> std::io::Result<()> {
-    use std::os::unix::process::CommandExt;
-    if std::env::var_os(PURGE_DELAY).is_some() {
-        return Ok(());
-    }
-    let mut args = std::env::args_os();
-    let mut again = std::process::Command::new(std::env::current_exe()?);
-    if let Some(name) = args.next() {
-        again.arg0(name);
-    }
-    Err(again.args(args).env(PURGE_DELAY, "0").exec())
-}
-
-/// Asks the kernel not to back this process's memory with transparent huge
-/// pages. mimalloc marks its arenas as fit for them, and where the kernel
-/// grants them on request (`madvise`, Debian's default) khugepaged keeps
-/// folding sparsely used 4 KiB pages into whole 2 MiB ones: under a long
-/// load the server's resident memory grew by twice what it held
-/// (`docs/benchmarks.md`, "The soak a fifth time").
-pub fn without_huge_pages() {
-    #[cfg(target_os = "linux")]
-    if let Err(e) = nix::sys::prctl::set_thp_disable(true) {
-        tracing::warn!(error = %e, "cannot turn transparent huge pages off for this process; its resident memory may grow under a long load");
-    }
-}
-
 /// Connects and migrates; creates the data directory for SQLite.
 pub async fn open_store(config: &Config) -> anyhow::Result<Arc<SqlStore>> {
     std::fs::create_dir_all(&config.data_dir).with_context(|| format!("cannot create data directory {}", config.data_dir.display()))?;
@@ -165,15 +125,5 @@ pub fn redact(url: &str) -> String {
             }
         }
         _ => url.to_owned(),
-    }
-}
-
-#[cfg(all(test, target_os = "linux"))]
-mod tests {
-    #[test]
-    fn the_process_runs_without_transparent_huge_pages_once_started() {
-        // The flag stays on for the rest of the test process; no test depends on huge pages.
-        super::without_huge_pages();
-        assert!(nix::sys::prctl::get_thp_disable().expect("the kernel answers PR_GET_THP_DISABLE"));
     }
 }
